@@ -1,0 +1,1 @@
+//! trilat-ais (skeleton; being built).

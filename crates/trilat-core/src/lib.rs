@@ -1,0 +1,1 @@
+//! trilat-core (skeleton; being built).

@@ -1,0 +1,1 @@
+//! trilat-cyber (skeleton; being built).

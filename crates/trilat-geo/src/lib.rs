@@ -1,0 +1,1 @@
+//! trilat-geo (skeleton; being built).

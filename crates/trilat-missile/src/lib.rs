@@ -1,0 +1,1 @@
+//! trilat-missile (skeleton; being built).

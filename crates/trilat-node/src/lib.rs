@@ -1,0 +1,1 @@
+//! trilat-node (skeleton; being built).

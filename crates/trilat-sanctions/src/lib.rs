@@ -1,0 +1,1 @@
+//! trilat-sanctions (skeleton; being built).

@@ -1,0 +1,1 @@
+//! trilat-store (skeleton; being built).

@@ -1,0 +1,1 @@
+//! trilat-sync (skeleton; being built).

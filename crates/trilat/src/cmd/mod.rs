@@ -1,0 +1,5 @@
+//! One module per command family; `main.rs` only dispatches.
+pub mod ais;
+pub mod cyber;
+pub mod missile;
+pub mod sanctions;

@@ -1,0 +1,38 @@
+//! `trilat`: the command-line tool. Glue only: flags → validated config → library calls.
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// Trilat: allied information sharing and fusion.
+#[derive(Debug, Parser)]
+#[command(name = "trilat", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Sanctions lists: import, screen, compare.
+    #[command(subcommand)]
+    Sanctions(cmd::sanctions::Command),
+    /// AIS: decode and analyse vessel traffic.
+    #[command(subcommand)]
+    Ais(cmd::ais::Command),
+    /// Missile warning: simulate flights and assess detections.
+    #[command(subcommand)]
+    Missile(cmd::missile::Command),
+    /// Cyber-threat sharing: STIX 2.1 import and export.
+    #[command(subcommand)]
+    Cyber(cmd::cyber::Command),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Sanctions(c) => cmd::sanctions::run(c),
+        Command::Ais(c) => cmd::ais::run(c),
+        Command::Missile(c) => cmd::missile::run(c),
+        Command::Cyber(c) => cmd::cyber::run(c),
+    }
+}
