@@ -1,0 +1,372 @@
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::{NodeKey, ReportDraft};
+
+fn party(code: &str) -> Party {
+    Party::new(code).unwrap()
+}
+
+fn kind(k: &str) -> Kind {
+    Kind::new(k).unwrap()
+}
+
+/// A policy with a Japan–Korea agreement that stops at CONFIDENTIAL and
+/// covers only missile kinds, and a Korean node accredited at CONFIDENTIAL.
+fn gsomia_policy() -> Policy {
+    let mut policy = Policy::trilateral_default();
+    policy.agreements = vec![
+        Agreement {
+            name: "US-JPN".into(),
+            parties: [party("USA"), party("JPN")].into(),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "US-KOR".into(),
+            parties: [party("USA"), party("KOR")].into(),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "GSOMIA".into(),
+            parties: [party("JPN"), party("KOR")].into(),
+            level_max: "CONFIDENTIAL".into(),
+            kinds: vec!["missile.*".into()],
+        },
+    ];
+    policy
+        .accreditation
+        .insert(party("KOR"), "CONFIDENTIAL".into());
+    policy.validate().unwrap();
+    policy
+}
+
+#[track_caller]
+fn check(owner: &str, k: &str, marking: Marking, recipient: &str, expect: &str) {
+    let policy = gsomia_policy();
+    let got = match policy.release_marked(&party(owner), &kind(k), &marking, &party(recipient)) {
+        Ok(()) => "released".to_string(),
+        Err(refusal) => refusal.to_string(),
+    };
+    assert_eq!(got, expect);
+}
+
+fn m(level: &str, tlp: Tlp, rel_to: &[&str]) -> Marking {
+    Marking::new(level, tlp, rel_to.iter().copied())
+}
+
+#[test]
+fn release_rule_table() {
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &["USA", "JPN"]),
+        "JPN",
+        "released",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &["USA", "JPN"]),
+        "KOR",
+        "KOR is not in the releasability list",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &[]),
+        "USA",
+        "released",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &["TRILAT"]),
+        "KOR",
+        "KOR is accredited below SECRET",
+    );
+    check(
+        "USA",
+        "note",
+        m("CONFIDENTIAL", Tlp::Amber, &["TRILAT"]),
+        "KOR",
+        "released",
+    );
+    check(
+        "JPN",
+        "missile.track",
+        m("CONFIDENTIAL", Tlp::Green, &["TRILAT"]),
+        "KOR",
+        "released",
+    );
+    check(
+        "JPN",
+        "missile.track",
+        m("SECRET", Tlp::Green, &["TRILAT"]),
+        "KOR",
+        "no sharing agreement covers JPN→KOR for missile.track at SECRET",
+    );
+    check(
+        "JPN",
+        "note",
+        m("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]),
+        "KOR",
+        "no sharing agreement covers JPN→KOR for note at UNCLASSIFIED",
+    );
+    check(
+        "JPN",
+        "missile",
+        m("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]),
+        "KOR",
+        "no sharing agreement covers JPN→KOR for missile at UNCLASSIFIED",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Red, &["TRILAT"]),
+        "JPN",
+        "TLP:RED requires JPN to be named individually in rel_to",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Red, &["JPN"]),
+        "JPN",
+        "released",
+    );
+    check(
+        "USA",
+        "note",
+        m("TOP SECRET", Tlp::Red, &["JPN"]),
+        "JPN",
+        "unknown classification level \"TOP SECRET\"",
+    );
+    check(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &["JPN"]),
+        "PHL",
+        "PHL is not in the releasability list",
+    );
+    check(
+        "USA",
+        "note",
+        m("UNCLASSIFIED", Tlp::Clear, &["PHL"]),
+        "PHL",
+        "no sharing agreement covers USA→PHL for note at UNCLASSIFIED",
+    );
+}
+
+#[test]
+fn relay_needs_within_rel_to_and_a_relayable_tlp() {
+    let policy = Policy::trilateral_default();
+    let key = NodeKey::from_seed([3; 32]);
+    let mut marking = m("SECRET", Tlp::Amber, &["TRILAT"]);
+    let draft = ReportDraft::new(
+        party("USA"),
+        kind("note"),
+        marking.clone(),
+        serde_json::json!({"text": "x"}),
+        crate::Timestamp::from_unix_ms(0),
+    );
+    let report = draft.clone().sign(&key).unwrap();
+    assert!(policy
+        .may_send(&report, &party("USA"), &party("KOR"))
+        .is_ok());
+    assert!(matches!(
+        policy.may_send(&report, &party("JPN"), &party("KOR")),
+        Err(Refusal::RelayForbidden { .. })
+    ));
+    marking.further_sharing = FurtherSharing::WithinRelTo;
+    let relayable = ReportDraft {
+        marking: marking.clone(),
+        ..draft.clone()
+    }
+    .sign(&key)
+    .unwrap();
+    assert!(policy
+        .may_send(&relayable, &party("JPN"), &party("KOR"))
+        .is_ok());
+    marking.tlp = Tlp::AmberStrict;
+    let strict = ReportDraft { marking, ..draft }.sign(&key).unwrap();
+    assert!(matches!(
+        policy.may_send(&strict, &party("JPN"), &party("KOR")),
+        Err(Refusal::RelayForbidden { .. })
+    ));
+}
+
+#[test]
+fn combine_takes_the_strictest() {
+    let policy = Policy::trilateral_default();
+    let a = m("CONFIDENTIAL", Tlp::Green, &["TRILAT"]);
+    let mut b = m("SECRET", Tlp::Amber, &["USA", "JPN"]);
+    b.further_sharing = FurtherSharing::WithinRelTo;
+    let c = Marking {
+        further_sharing: FurtherSharing::None,
+        ..m("UNCLASSIFIED", Tlp::Clear, &["JPN", "USA", "PHL"])
+    };
+    let combined = policy.combine([&a, &b, &c]).unwrap();
+    assert_eq!(
+        combined,
+        Marking {
+            level: "SECRET".into(),
+            tlp: Tlp::Amber,
+            rel_to: vec!["JPN".into(), "USA".into()],
+            further_sharing: FurtherSharing::None
+        }
+    );
+    assert!(policy.combine([]).is_err());
+    assert!(policy
+        .combine([&m("TOP SECRET", Tlp::Clear, &["USA"])])
+        .is_err());
+}
+
+#[test]
+fn policy_validation() {
+    let mut policy = Policy::trilateral_default();
+    assert!(policy.validate().is_ok());
+    policy.levels.push("SECRET".into());
+    assert!(policy.validate().is_err());
+    let mut policy = Policy::trilateral_default();
+    policy.groups.insert("USA".into(), [party("JPN")].into());
+    assert!(policy.validate().is_err());
+    let policy = Policy::trilateral_default();
+    assert!(policy
+        .check_marking(&m("SECRET", Tlp::Red, &["NOT A GROUP"]))
+        .is_err());
+    assert!(policy
+        .check_marking(&m("SECRET", Tlp::Red, &["TRILAT", "PHL"]))
+        .is_ok());
+}
+
+// ---- Property: the release rule against an oracle written from the issue's text.
+
+const PARTIES: [&str; 5] = ["USA", "JPN", "KOR", "PHL", "AUS"];
+const LEVELS: [&str; 3] = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"];
+const KINDS: [&str; 3] = ["note", "missile.track", "cyber.stix"];
+
+fn arb_party() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(PARTIES.to_vec())
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    let group = prop::collection::btree_set(arb_party(), 1..4);
+    let agreement = (
+        prop::collection::btree_set(arb_party(), 2..4),
+        0..3usize,
+        prop::sample::select(vec!["*", "missile.*", "note", "cyber.stix"]),
+    );
+    let accreditation = prop::collection::btree_map(arb_party(), 0..3usize, 0..5);
+    (group, prop::collection::vec(agreement, 0..4), accreditation).prop_map(
+        |(group, agreements, accreditation)| Policy {
+            levels: LEVELS.iter().map(|l| l.to_string()).collect(),
+            groups: [("GROUP".to_string(), group.into_iter().map(party).collect())].into(),
+            agreements: agreements
+                .into_iter()
+                .enumerate()
+                .map(|(i, (parties, level, kinds))| Agreement {
+                    name: format!("A{i}"),
+                    parties: parties.into_iter().map(party).collect(),
+                    level_max: LEVELS[level].into(),
+                    kinds: vec![kinds.into()],
+                })
+                .collect(),
+            accreditation: accreditation
+                .into_iter()
+                .map(|(p, l)| (party(p), LEVELS[l].to_string()))
+                .collect(),
+        },
+    )
+}
+
+fn arb_marking() -> impl Strategy<Value = Marking> {
+    let entry = prop::sample::select(vec!["USA", "JPN", "KOR", "PHL", "AUS", "GROUP"]);
+    (
+        0..3usize,
+        prop::sample::select(Tlp::ALL.to_vec()),
+        prop::collection::vec(entry, 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(level, tlp, rel_to, relay)| Marking {
+            level: LEVELS[level].into(),
+            tlp,
+            rel_to: rel_to.into_iter().map(String::from).collect(),
+            further_sharing: if relay {
+                FurtherSharing::WithinRelTo
+            } else {
+                FurtherSharing::None
+            },
+        })
+}
+
+/// The rule as the issue states it, written independently of `release_marked`.
+fn oracle(policy: &Policy, owner: &str, kind: &str, marking: &Marking, recipient: &str) -> bool {
+    if owner == recipient {
+        return true;
+    }
+    let rank = |l: &str| LEVELS.iter().position(|x| *x == l).unwrap();
+    let group: BTreeSet<&str> = policy.groups["GROUP"].iter().map(|p| p.as_str()).collect();
+    let named = marking.rel_to.iter().any(|e| e == recipient);
+    let via_group = marking.rel_to.iter().any(|e| e == "GROUP") && group.contains(recipient);
+    let in_rel_to = if marking.tlp == Tlp::Red {
+        named
+    } else {
+        named || via_group
+    };
+    let kind_ok = |pattern: &str| {
+        pattern == "*"
+            || pattern == kind
+            || (pattern == "missile.*" && kind.starts_with("missile."))
+    };
+    let agreed = policy.agreements.iter().any(|a| {
+        a.parties.iter().any(|p| p.as_str() == owner)
+            && a.parties.iter().any(|p| p.as_str() == recipient)
+            && rank(&marking.level) <= rank(&a.level_max)
+            && a.kinds.iter().any(|k| kind_ok(k))
+    });
+    let accredited = policy
+        .accreditation
+        .iter()
+        .any(|(p, l)| p.as_str() == recipient && rank(&marking.level) <= rank(l));
+    in_rel_to && agreed && accredited
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn release_matches_oracle(policy in arb_policy(), marking in arb_marking(), owner in arb_party(), recipient in arb_party(), k in prop::sample::select(KINDS.to_vec())) {
+        let got = policy.release_marked(&party(owner), &kind(k), &marking, &party(recipient)).is_ok();
+        prop_assert_eq!(got, oracle(&policy, owner, k, &marking, recipient));
+    }
+
+    /// A fused product never reaches a party that any of its inputs could
+    /// not reach by releasability, and is never less restricted.
+    #[test]
+    fn combine_never_widens(policy in arb_policy(), markings in prop::collection::vec(arb_marking(), 1..5), recipient in arb_party()) {
+        let combined = policy.combine(markings.iter()).unwrap();
+        let recipient = party(recipient);
+        if policy.expand_rel_to(&combined).contains(&recipient) {
+            for marking in &markings {
+                prop_assert!(policy.expand_rel_to(marking).contains(&recipient));
+            }
+        }
+        for marking in &markings {
+            prop_assert!(policy.level_rank(&combined.level).unwrap() >= policy.level_rank(&marking.level).unwrap());
+            prop_assert!(combined.tlp >= marking.tlp);
+            prop_assert!(combined.further_sharing >= marking.further_sharing);
+        }
+        // Release of the fused product implies release of each input at the product's kind and owner.
+        let owner = party("USA");
+        let k = kind("missile.track");
+        if policy.release_marked(&owner, &k, &combined, &recipient).is_ok() && recipient != owner {
+            for marking in &markings {
+                let widened = Marking { level: combined.level.clone(), tlp: combined.tlp, ..marking.clone() };
+                prop_assert!(policy.release_marked(&owner, &k, &widened, &recipient).is_ok());
+            }
+        }
+    }
+}

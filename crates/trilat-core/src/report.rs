@@ -1,0 +1,540 @@
+//! The report: a typed, versioned record signed by its owner.
+
+use std::fmt;
+
+use crate::{
+    canonical_json, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PolicyError, PublicKey,
+    Signature, Timestamp,
+};
+
+/// Largest canonical size of a payload.
+pub const PAYLOAD_BYTES_MAX: usize = 1024 * 1024;
+/// Deepest nesting accepted in a GeoJSON geometry.
+pub const GEOMETRY_DEPTH_MAX: usize = 8;
+/// Most positions accepted in one geometry.
+pub const GEOMETRY_POSITIONS_MAX: usize = 100_000;
+/// Domain separation: a report signature can never be mistaken for a request signature.
+const REPORT_SIGNING_PREFIX: &[u8] = b"trilat-report-v1\n";
+
+/// A report's identity: a UUIDv7, so ids sort by creation time.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct ReportId(uuid::Uuid);
+
+impl ReportId {
+    /// A UUIDv7 for `now` with fresh random bits.
+    pub fn new_v7(now: Timestamp) -> ReportId {
+        let random: [u8; 10] = rand::random();
+        ReportId(
+            uuid::Builder::from_unix_timestamp_millis(now.unix_ms() as u64, &random).into_uuid(),
+        )
+    }
+
+    /// Parses the hyphenated form.
+    pub fn parse(text: &str) -> Result<ReportId, ReportError> {
+        uuid::Uuid::try_parse(text).map(ReportId).map_err(|_| {
+            ReportError::Malformed(format!(
+                "invalid report id {:?}",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+    }
+}
+
+impl fmt::Display for ReportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// A report version: the owner's counter, then the modification time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Version {
+    /// 1 for the first version, +1 for each next one.
+    pub counter: u64,
+    /// When the owner issued this version.
+    pub modified: Timestamp,
+}
+
+/// Why a report was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// The report's structure is wrong (bad id, times, version).
+    #[error("malformed report: {0}")]
+    Malformed(String),
+    /// The kind is unknown here or its payload is invalid for its engine.
+    #[error("payload: {0}")]
+    Payload(String),
+    /// The marking does not fit the policy.
+    #[error("marking: {0}")]
+    Marking(#[from] PolicyError),
+    /// The geometry is not valid GeoJSON.
+    #[error("geometry: {0}")]
+    Geometry(String),
+    /// The payload is too large.
+    #[error("payload is {bytes} bytes canonical, more than {PAYLOAD_BYTES_MAX}")]
+    TooLarge {
+        /// Canonical size.
+        bytes: usize,
+    },
+    /// The signature does not verify under the owner's key.
+    #[error("signature of report {id} does not verify under {owner}'s key")]
+    BadSignature {
+        /// The report.
+        id: ReportId,
+        /// Its claimed owner.
+        owner: Party,
+    },
+    /// A version that changes the owner or kind of an existing report.
+    #[error("report {id} is owned by {owner}; a version claiming {claimed} is forged")]
+    Forged {
+        /// The report.
+        id: ReportId,
+        /// Its real owner.
+        owner: Party,
+        /// The owner the new version claims.
+        claimed: Party,
+    },
+    /// A version after a revocation: revocation is final.
+    #[error("report {0} is revoked; revocation is final")]
+    RevokedFinal(ReportId),
+    /// Two different reports with the same id and version (equivocation).
+    #[error("report {id} version {counter} exists with different content")]
+    VersionConflict {
+        /// The report.
+        id: ReportId,
+        /// The contested version.
+        counter: u64,
+    },
+    /// The report could not be encoded canonically.
+    #[error("canonical encoding: {0}")]
+    Canonical(String),
+}
+
+/// A report as its owner composes it, before signing.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportDraft {
+    /// Identity, kept across versions.
+    pub id: ReportId,
+    /// The party that owns the report and alone may version it.
+    pub owner: Party,
+    /// What the payload is.
+    pub kind: Kind,
+    /// Version counter, from 1.
+    pub version: u64,
+    /// When this version was issued.
+    pub modified: Timestamp,
+    /// When the first version was created.
+    pub created_at: Timestamp,
+    /// When the reported thing was observed.
+    pub observed_at: Timestamp,
+    /// Optional GeoJSON geometry (WGS-84, lon/lat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<serde_json::Value>,
+    /// Who may receive it.
+    pub marking: Marking,
+    /// "EXERCISE EXERCISE EXERCISE": shared like others, never mixed with real-world data.
+    pub exercise: bool,
+    /// The kind's content, validated by the engine that owns the kind.
+    pub payload: serde_json::Value,
+    /// A revoked report is withdrawn; the revocation is a version.
+    pub revoked: bool,
+}
+
+/// A signed report. Construct by [`ReportDraft::sign`] or by deserialising
+/// (then [`Report::verify`] before trusting it).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// See [`ReportDraft::id`].
+    pub id: ReportId,
+    /// See [`ReportDraft::owner`].
+    pub owner: Party,
+    /// See [`ReportDraft::kind`].
+    pub kind: Kind,
+    /// See [`ReportDraft::version`].
+    pub version: u64,
+    /// See [`ReportDraft::modified`].
+    pub modified: Timestamp,
+    /// See [`ReportDraft::created_at`].
+    pub created_at: Timestamp,
+    /// See [`ReportDraft::observed_at`].
+    pub observed_at: Timestamp,
+    /// See [`ReportDraft::geometry`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<serde_json::Value>,
+    /// See [`ReportDraft::marking`].
+    pub marking: Marking,
+    /// See [`ReportDraft::exercise`].
+    pub exercise: bool,
+    /// See [`ReportDraft::payload`].
+    pub payload: serde_json::Value,
+    /// See [`ReportDraft::revoked`].
+    pub revoked: bool,
+    /// The owner's Ed25519 signature over [`Report::signing_bytes`].
+    pub signature: Signature,
+}
+
+impl ReportDraft {
+    /// The first version of a new report, observed and created at `now`.
+    pub fn new(
+        owner: Party,
+        kind: Kind,
+        marking: Marking,
+        payload: serde_json::Value,
+        now: Timestamp,
+    ) -> ReportDraft {
+        ReportDraft {
+            id: ReportId::new_v7(now),
+            owner,
+            kind,
+            version: 1,
+            modified: now,
+            created_at: now,
+            observed_at: now,
+            geometry: None,
+            marking,
+            exercise: false,
+            payload,
+            revoked: false,
+        }
+    }
+
+    /// Signs the draft with the owner's key.
+    pub fn sign(self, key: &NodeKey) -> Result<Report, ReportError> {
+        let mut report = Report {
+            id: self.id,
+            owner: self.owner,
+            kind: self.kind,
+            version: self.version,
+            modified: self.modified,
+            created_at: self.created_at,
+            observed_at: self.observed_at,
+            geometry: self.geometry,
+            marking: self.marking,
+            exercise: self.exercise,
+            payload: self.payload,
+            revoked: self.revoked,
+            signature: Signature::EMPTY,
+        };
+        let bytes = report.signing_bytes()?;
+        report.signature = key.sign(&bytes);
+        // Pair assertion: what we sign, we can verify.
+        debug_assert!(report.verify(&key.public_key()).is_ok());
+        Ok(report)
+    }
+}
+
+/// The signed part of a report: every field but the signature.
+#[derive(serde::Serialize)]
+struct SignedFields<'a> {
+    id: &'a ReportId,
+    owner: &'a Party,
+    kind: &'a Kind,
+    version: u64,
+    modified: &'a Timestamp,
+    created_at: &'a Timestamp,
+    observed_at: &'a Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    geometry: &'a Option<serde_json::Value>,
+    marking: &'a Marking,
+    exercise: bool,
+    payload: &'a serde_json::Value,
+    revoked: bool,
+}
+
+impl Report {
+    /// The version of this report.
+    pub fn version(&self) -> Version {
+        Version {
+            counter: self.version,
+            modified: self.modified,
+        }
+    }
+
+    /// The exact bytes the owner signs: a domain prefix, then the RFC 8785
+    /// canonical JSON of every field but the signature.
+    pub fn signing_bytes(&self) -> Result<Vec<u8>, ReportError> {
+        let fields = SignedFields {
+            id: &self.id,
+            owner: &self.owner,
+            kind: &self.kind,
+            version: self.version,
+            modified: &self.modified,
+            created_at: &self.created_at,
+            observed_at: &self.observed_at,
+            geometry: &self.geometry,
+            marking: &self.marking,
+            exercise: self.exercise,
+            payload: &self.payload,
+            revoked: self.revoked,
+        };
+        let canonical =
+            canonical_json(&fields).map_err(|e| ReportError::Canonical(e.to_string()))?;
+        let mut bytes = Vec::with_capacity(REPORT_SIGNING_PREFIX.len() + canonical.len());
+        bytes.extend_from_slice(REPORT_SIGNING_PREFIX);
+        bytes.extend_from_slice(&canonical);
+        Ok(bytes)
+    }
+
+    /// Verifies the owner's signature.
+    pub fn verify(&self, owner_key: &PublicKey) -> Result<(), ReportError> {
+        let bytes = self.signing_bytes()?;
+        owner_key
+            .verify(&bytes, &self.signature)
+            .map_err(|_| ReportError::BadSignature {
+                id: self.id,
+                owner: self.owner.clone(),
+            })
+    }
+
+    /// Checks everything but the signature against a node's policy and
+    /// kinds: structure, marking, payload (by the kind's engine), geometry
+    /// and size.
+    pub fn validate(&self, policy: &Policy, kinds: &KindRegistry) -> Result<(), ReportError> {
+        if self.version == 0 {
+            return Err(ReportError::Malformed("version counter starts at 1".into()));
+        }
+        if self.modified < self.created_at {
+            return Err(ReportError::Malformed(format!(
+                "modified {} is before created_at {}",
+                self.modified, self.created_at
+            )));
+        }
+        if self.version == 1 && self.modified != self.created_at {
+            return Err(ReportError::Malformed(
+                "version 1 must have modified == created_at".into(),
+            ));
+        }
+        if self.id.0.get_version_num() != 7 {
+            return Err(ReportError::Malformed(format!(
+                "report id {} is not a UUIDv7",
+                self.id
+            )));
+        }
+        policy.check_marking(&self.marking)?;
+        let payload_bytes = canonical_json(&self.payload)
+            .map_err(|e| ReportError::Canonical(e.to_string()))?
+            .len();
+        if payload_bytes > PAYLOAD_BYTES_MAX {
+            return Err(ReportError::TooLarge {
+                bytes: payload_bytes,
+            });
+        }
+        kinds
+            .check(&self.kind, &self.payload)
+            .map_err(ReportError::Payload)?;
+        if let Some(geometry) = &self.geometry {
+            let mut positions = 0;
+            check_geometry(geometry, 0, &mut positions)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `self` replaces `held`, the version a node already has of the
+    /// same id. `Ok(false)` for a duplicate or an older version (idempotent
+    /// receive); an error for a forgery, an equivocation or a version after
+    /// a revocation.
+    pub fn supersedes(&self, held: &Report) -> Result<bool, ReportError> {
+        assert_eq!(
+            self.id, held.id,
+            "supersedes compares versions of one report"
+        );
+        if self.owner != held.owner {
+            return Err(ReportError::Forged {
+                id: self.id,
+                owner: held.owner.clone(),
+                claimed: self.owner.clone(),
+            });
+        }
+        if self.kind != held.kind || self.created_at != held.created_at {
+            return Err(ReportError::Malformed(format!(
+                "version {} of {} changes its kind or creation time",
+                self.version, self.id
+            )));
+        }
+        if self.version == held.version {
+            return if self.signature == held.signature {
+                Ok(false)
+            } else {
+                Err(ReportError::VersionConflict {
+                    id: self.id,
+                    counter: self.version,
+                })
+            };
+        }
+        if self.version < held.version {
+            return Ok(false);
+        }
+        if held.revoked {
+            return Err(ReportError::RevokedFinal(self.id));
+        }
+        if self.modified <= held.modified {
+            return Err(ReportError::Malformed(format!(
+                "version {} of {} is not modified after version {}",
+                self.version, self.id, held.version
+            )));
+        }
+        Ok(true)
+    }
+
+    /// The draft of the next version, to be edited then signed by the owner.
+    /// `modified` is `now`, or 1 ms after the current version if the clock
+    /// has not moved on, so versions stay strictly ordered in time.
+    pub fn next_version(&self, now: Timestamp) -> ReportDraft {
+        ReportDraft {
+            id: self.id,
+            owner: self.owner.clone(),
+            kind: self.kind.clone(),
+            version: self.version + 1,
+            modified: now.max(self.modified.add_ms(1)),
+            created_at: self.created_at,
+            observed_at: self.observed_at,
+            geometry: self.geometry.clone(),
+            marking: self.marking.clone(),
+            exercise: self.exercise,
+            payload: self.payload.clone(),
+            revoked: self.revoked,
+        }
+    }
+
+    /// The draft of the revocation: the next version with `revoked = true`.
+    pub fn revocation(&self, now: Timestamp) -> ReportDraft {
+        ReportDraft {
+            revoked: true,
+            ..self.next_version(now)
+        }
+    }
+
+    /// The geometry's bounding box `[west, south, east, north]`, if any.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        let mut bbox = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        extend_bbox(self.geometry.as_ref()?, &mut bbox, 0);
+        (bbox[0] <= bbox[2]).then_some(bbox)
+    }
+}
+
+fn geometry_error(reason: impl Into<String>) -> ReportError {
+    ReportError::Geometry(reason.into())
+}
+
+/// Checks a GeoJSON geometry (RFC 7946): known type, coordinates of the right
+/// nesting, positions within WGS-84 ranges, bounded size.
+fn check_geometry(
+    geometry: &serde_json::Value,
+    depth: usize,
+    positions: &mut usize,
+) -> Result<(), ReportError> {
+    if depth > GEOMETRY_DEPTH_MAX {
+        return Err(geometry_error("nested too deeply"));
+    }
+    let object = geometry
+        .as_object()
+        .ok_or_else(|| geometry_error("not an object"))?;
+    let kind = object
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| geometry_error("missing \"type\""))?;
+    if kind == "GeometryCollection" {
+        let members = object
+            .get("geometries")
+            .and_then(|g| g.as_array())
+            .ok_or_else(|| geometry_error("GeometryCollection without \"geometries\""))?;
+        return members
+            .iter()
+            .try_for_each(|member| check_geometry(member, depth + 1, positions));
+    }
+    let nesting = match kind {
+        "Point" => 0,
+        "MultiPoint" | "LineString" => 1,
+        "MultiLineString" | "Polygon" => 2,
+        "MultiPolygon" => 3,
+        other => {
+            return Err(geometry_error(format!(
+                "unknown geometry type {:?}",
+                other.chars().take(32).collect::<String>()
+            )))
+        }
+    };
+    let coordinates = object
+        .get("coordinates")
+        .ok_or_else(|| geometry_error(format!("{kind} without \"coordinates\"")))?;
+    check_coordinates(coordinates, nesting, positions)
+}
+
+fn check_coordinates(
+    coordinates: &serde_json::Value,
+    nesting: usize,
+    positions: &mut usize,
+) -> Result<(), ReportError> {
+    let items = coordinates
+        .as_array()
+        .ok_or_else(|| geometry_error("coordinates must be arrays"))?;
+    if nesting > 0 {
+        return items
+            .iter()
+            .try_for_each(|item| check_coordinates(item, nesting - 1, positions));
+    }
+    *positions += 1;
+    if *positions > GEOMETRY_POSITIONS_MAX {
+        return Err(geometry_error(format!(
+            "more than {GEOMETRY_POSITIONS_MAX} positions"
+        )));
+    }
+    let numbers: Vec<f64> = items.iter().filter_map(|n| n.as_f64()).collect();
+    if numbers.len() != items.len() || !(2..=3).contains(&numbers.len()) {
+        return Err(geometry_error(
+            "a position is [lon, lat] or [lon, lat, height] of numbers",
+        ));
+    }
+    let (lon, lat) = (numbers[0], numbers[1]);
+    if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+        return Err(geometry_error(format!(
+            "position [{lon}, {lat}] is outside WGS-84 ranges"
+        )));
+    }
+    Ok(())
+}
+
+fn extend_bbox(value: &serde_json::Value, bbox: &mut [f64; 4], depth: usize) {
+    if depth > GEOMETRY_DEPTH_MAX + 4 {
+        return;
+    }
+    match value {
+        serde_json::Value::Object(object) => {
+            for key in ["coordinates", "geometries"] {
+                if let Some(inner) = object.get(key) {
+                    extend_bbox(inner, bbox, depth + 1);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            if let (Some(lon), Some(lat)) = (
+                items.first().and_then(|v| v.as_f64()),
+                items.get(1).and_then(|v| v.as_f64()),
+            ) {
+                bbox[0] = bbox[0].min(lon);
+                bbox[1] = bbox[1].min(lat);
+                bbox[2] = bbox[2].max(lon);
+                bbox[3] = bbox[3].max(lat);
+            } else {
+                items
+                    .iter()
+                    .for_each(|item| extend_bbox(item, bbox, depth + 1));
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;
