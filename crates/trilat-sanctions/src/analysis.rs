@@ -1,0 +1,245 @@
+//! Per-script analysis of one name into comparable forms: generic tokens with keys, and
+//! Korean readings split into surname and given name.
+
+use crate::hangul::{self, System};
+use crate::kana;
+use crate::model::{Schema, Script};
+use crate::normalize::{self, fold_latin, korean_key, tables};
+use crate::unihan::HanReadings;
+use serde::{Deserialize, Serialize};
+
+/// Bound on tokens kept from one name.
+pub const TOKENS_MAX: usize = 12;
+/// Bound on Han reading combinations tried for one name.
+pub const HAN_COMBINATIONS_MAX: usize = 4;
+
+/// How a form was derived from the written name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Directly from Latin (or folded Cyrillic) text.
+    Written,
+    /// Romanised from Hangul.
+    Hangul,
+    /// Romanised from kana (Hepburn).
+    Kana,
+    /// Read through the Unihan reading table (weaker evidence).
+    HanReading,
+}
+
+/// One word of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Folded text (lower-case ASCII for Latin).
+    pub text: String,
+    /// Generic key: folded, Japanese long vowels folded.
+    pub key: String,
+    /// Korean phonetic key of the whole token.
+    pub korean: String,
+    /// Legal form / connective (`co`, `ltd`): weighted low.
+    pub legal_form: bool,
+}
+
+impl Token {
+    fn new(text: &str) -> Token {
+        let key = kana::fold_long_vowels(text);
+        Token {
+            korean: korean_key(text),
+            legal_form: normalize::is_legal_form(text),
+            key,
+            text: text.to_string(),
+        }
+    }
+}
+
+/// A Korean reading of a name: surname and given name (as syllables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KoreanName {
+    /// Surname as written (folded).
+    pub surname: String,
+    /// Surname equivalence class, when known.
+    pub surname_class: Option<u16>,
+    /// True when the surname is one of the most frequent.
+    pub surname_common: bool,
+    /// Given name syllables as written (folded).
+    pub given: Vec<String>,
+    /// Given name: Korean key of each syllable mapped to its class representative.
+    pub given_classes: Vec<String>,
+    /// Given name: concatenated Korean keys of the syllables.
+    pub given_key: String,
+}
+
+/// A comparable form of a name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    /// How it was derived.
+    pub via: Via,
+    /// Tokens in written order.
+    pub tokens: Vec<Token>,
+    /// Korean readings (both orders for Latin names without a comma).
+    pub korean: Vec<KoreanName>,
+}
+
+/// All forms of one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameForms {
+    /// The written script.
+    pub script: Script,
+    /// Forms: the written one first, then readings.
+    pub forms: Vec<Form>,
+}
+
+/// Analyses a name for comparison. `readings` is the optional Unihan table.
+pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings>) -> NameForms {
+    let script = crate::script::detect(text);
+    let korean_allowed = !matches!(
+        schema,
+        Some(Schema::Organization | Schema::Vessel | Schema::Aircraft)
+    );
+    let mut forms = Vec::new();
+    match script {
+        Script::Hangul => {
+            let (surname, given) = hangul::split_name(text);
+            forms.push(hangul_form(&surname, &given, Via::Hangul, korean_allowed));
+        }
+        Script::Kana => {
+            let hepburn = kana::to_hepburn(text);
+            forms.push(latin_form(&hepburn, Via::Kana, korean_allowed));
+        }
+        Script::Han => {
+            forms.push(latin_form(text, Via::Written, false));
+            if let Some(readings) = readings {
+                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                for hangul_name in readings.hangul_readings(&compact, HAN_COMBINATIONS_MAX) {
+                    let (surname, given) = hangul::split_name(&hangul_name);
+                    forms.push(hangul_form(
+                        &surname,
+                        &given,
+                        Via::HanReading,
+                        korean_allowed,
+                    ));
+                }
+                for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
+                    forms.push(latin_form(&reading, Via::HanReading, false));
+                }
+            }
+        }
+        _ => forms.push(latin_form(text, Via::Written, korean_allowed)),
+    }
+    debug_assert!(!forms.is_empty());
+    NameForms { script, forms }
+}
+
+fn tokens_of(folded: &str) -> Vec<Token> {
+    folded
+        .split_whitespace()
+        .take(TOKENS_MAX)
+        .map(Token::new)
+        .collect()
+}
+
+fn hangul_form(surname: &str, given: &str, via: Via, korean_allowed: bool) -> Form {
+    let surname_rr = hangul::romanize_word(surname, System::Revised);
+    let given_syllables = hangul::romanize_syllables(given, System::Revised);
+    let mut tokens = vec![Token::new(&surname_rr)];
+    if !given_syllables.is_empty() {
+        tokens.push(Token::new(&given_syllables.concat()));
+    }
+    let mut korean = Vec::new();
+    if korean_allowed && !surname_rr.is_empty() {
+        korean.push(korean_name(&surname_rr, given_syllables));
+    }
+    Form {
+        via,
+        tokens,
+        korean,
+    }
+}
+
+fn korean_name(surname: &str, given: Vec<String>) -> KoreanName {
+    let t = tables();
+    let surname_class = t.surname(surname);
+    let given_classes: Vec<String> = given.iter().map(|s| t.syllable(s)).collect();
+    let given_key = given.iter().map(|s| korean_key(s)).collect();
+    KoreanName {
+        surname: surname.to_string(),
+        surname_class,
+        surname_common: surname_class.is_some_and(|c| t.surname_common.contains(&c)),
+        given,
+        given_classes,
+        given_key,
+    }
+}
+
+/// Segments given-name words into syllables; `None` unless all are Korean and 1..=4 syllables.
+fn given_syllables(words: &[&str]) -> Option<Vec<String>> {
+    let t = tables();
+    let mut out = Vec::new();
+    for word in words {
+        out.extend(t.segment(word)?.into_iter().map(str::to_string));
+    }
+    (1..=4).contains(&out.len()).then_some(out)
+}
+
+fn latin_form(text: &str, via: Via, korean_allowed: bool) -> Form {
+    // A comma marks `SURNAME, Given` (OFAC); remember it before folding drops it.
+    let comma = text.split_once(',').map(|(surname, _)| fold_latin(surname));
+    let folded = fold_latin(text);
+    let tokens = tokens_of(&folded);
+    let mut korean = Vec::new();
+    if korean_allowed && (2..=5).contains(&tokens.len()) {
+        let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+        let t = tables();
+        let surname_count = comma
+            .as_ref()
+            .map(|s| s.split_whitespace().count())
+            .unwrap_or(1);
+        // Written order (surname first), then Western order (surname last) unless a comma fixes it.
+        if surname_count == 1 && t.surname(words[0]).is_some() {
+            if let Some(given) = given_syllables(&words[1..]) {
+                korean.push(korean_name(words[0], given));
+            }
+        }
+        let last = words.len() - 1;
+        if comma.is_none() && t.surname(words[last]).is_some() {
+            if let Some(given) = given_syllables(&words[..last]) {
+                korean.push(korean_name(words[last], given));
+            }
+        }
+    }
+    Form {
+        via,
+        tokens,
+        korean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn korean_readings() {
+        let forms = analyze("Kim Jong-un", Some(Schema::Person), None);
+        let k = &forms.forms[0].korean[0];
+        assert_eq!(k.surname, "kim");
+        assert_eq!(k.given, ["jong", "un"]);
+        assert!(k.surname_common);
+        let hangul = analyze("김정은", None, None);
+        assert_eq!(hangul.forms[0].korean[0].given_key, "jongun");
+        assert_eq!(
+            hangul.forms[0].korean[0].given_key,
+            forms.forms[0].korean[0].given_key
+        );
+        let comma = analyze("KIM, Yong Chol", Some(Schema::Person), None);
+        assert_eq!(comma.forms[0].korean.len(), 1);
+        let org = analyze(
+            "Korea Mining Development Trading Corporation",
+            Some(Schema::Organization),
+            None,
+        );
+        assert!(org.forms[0].korean.is_empty());
+        let western = analyze("John Smith", Some(Schema::Person), None);
+        assert!(western.forms[0].korean.is_empty());
+    }
+}

@@ -1,0 +1,271 @@
+//! Japanese kana to modified Hepburn, with the passport long-vowel variants folded by
+//! [`fold_long_vowels`] (`Ōno` = `Ono` = `Ohno` = `Oono`).
+
+/// Katakana (after hiragana is shifted) to Hepburn; digraphs are tried first.
+const DIGRAPHS: &[(&str, &str)] = &[
+    ("キャ", "kya"),
+    ("キュ", "kyu"),
+    ("キョ", "kyo"),
+    ("シャ", "sha"),
+    ("シュ", "shu"),
+    ("ショ", "sho"),
+    ("シェ", "she"),
+    ("チャ", "cha"),
+    ("チュ", "chu"),
+    ("チョ", "cho"),
+    ("チェ", "che"),
+    ("ニャ", "nya"),
+    ("ニュ", "nyu"),
+    ("ニョ", "nyo"),
+    ("ヒャ", "hya"),
+    ("ヒュ", "hyu"),
+    ("ヒョ", "hyo"),
+    ("ミャ", "mya"),
+    ("ミュ", "myu"),
+    ("ミョ", "myo"),
+    ("リャ", "rya"),
+    ("リュ", "ryu"),
+    ("リョ", "ryo"),
+    ("ギャ", "gya"),
+    ("ギュ", "gyu"),
+    ("ギョ", "gyo"),
+    ("ジャ", "ja"),
+    ("ジュ", "ju"),
+    ("ジョ", "jo"),
+    ("ジェ", "je"),
+    ("ビャ", "bya"),
+    ("ビュ", "byu"),
+    ("ビョ", "byo"),
+    ("ピャ", "pya"),
+    ("ピュ", "pyu"),
+    ("ピョ", "pyo"),
+    ("ファ", "fa"),
+    ("フィ", "fi"),
+    ("フェ", "fe"),
+    ("フォ", "fo"),
+    ("ティ", "ti"),
+    ("ディ", "di"),
+    ("トゥ", "tu"),
+    ("ドゥ", "du"),
+    ("ウィ", "wi"),
+    ("ウェ", "we"),
+    ("ウォ", "wo"),
+    ("ヴァ", "va"),
+    ("ヴィ", "vi"),
+    ("ヴェ", "ve"),
+    ("ヴォ", "vo"),
+    ("クァ", "kwa"),
+    ("グァ", "gwa"),
+    ("ツァ", "tsa"),
+    ("イェ", "ye"),
+];
+
+const MONOGRAPHS: &[(char, &str)] = &[
+    ('ア', "a"),
+    ('イ', "i"),
+    ('ウ', "u"),
+    ('エ', "e"),
+    ('オ', "o"),
+    ('カ', "ka"),
+    ('キ', "ki"),
+    ('ク', "ku"),
+    ('ケ', "ke"),
+    ('コ', "ko"),
+    ('サ', "sa"),
+    ('シ', "shi"),
+    ('ス', "su"),
+    ('セ', "se"),
+    ('ソ', "so"),
+    ('タ', "ta"),
+    ('チ', "chi"),
+    ('ツ', "tsu"),
+    ('テ', "te"),
+    ('ト', "to"),
+    ('ナ', "na"),
+    ('ニ', "ni"),
+    ('ヌ', "nu"),
+    ('ネ', "ne"),
+    ('ノ', "no"),
+    ('ハ', "ha"),
+    ('ヒ', "hi"),
+    ('フ', "fu"),
+    ('ヘ', "he"),
+    ('ホ', "ho"),
+    ('マ', "ma"),
+    ('ミ', "mi"),
+    ('ム', "mu"),
+    ('メ', "me"),
+    ('モ', "mo"),
+    ('ヤ', "ya"),
+    ('ユ', "yu"),
+    ('ヨ', "yo"),
+    ('ラ', "ra"),
+    ('リ', "ri"),
+    ('ル', "ru"),
+    ('レ', "re"),
+    ('ロ', "ro"),
+    ('ワ', "wa"),
+    ('ヰ', "i"),
+    ('ヱ', "e"),
+    ('ヲ', "o"),
+    ('ン', "n"),
+    ('ガ', "ga"),
+    ('ギ', "gi"),
+    ('グ', "gu"),
+    ('ゲ', "ge"),
+    ('ゴ', "go"),
+    ('ザ', "za"),
+    ('ジ', "ji"),
+    ('ズ', "zu"),
+    ('ゼ', "ze"),
+    ('ゾ', "zo"),
+    ('ダ', "da"),
+    ('ヂ', "ji"),
+    ('ヅ', "zu"),
+    ('デ', "de"),
+    ('ド', "do"),
+    ('バ', "ba"),
+    ('ビ', "bi"),
+    ('ブ', "bu"),
+    ('ベ', "be"),
+    ('ボ', "bo"),
+    ('パ', "pa"),
+    ('ピ', "pi"),
+    ('プ', "pu"),
+    ('ペ', "pe"),
+    ('ポ', "po"),
+    ('ヴ', "vu"),
+    ('ァ', "a"),
+    ('ィ', "i"),
+    ('ゥ', "u"),
+    ('ェ', "e"),
+    ('ォ', "o"),
+    ('ャ', "ya"),
+    ('ュ', "yu"),
+    ('ョ', "yo"),
+    ('ヮ', "wa"),
+];
+
+fn to_katakana(c: char) -> char {
+    match c {
+        '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Romanises kana to Hepburn. Word separators (`・`, `＝`, spaces) become spaces;
+/// `ー` repeats the previous vowel; `ッ` doubles the next consonant (`tch` before `ch`).
+/// Characters that are not kana are kept (lower-cased).
+pub fn to_hepburn(text: &str) -> String {
+    let chars: Vec<char> = text.chars().map(to_katakana).collect();
+    let mut out = String::with_capacity(chars.len() * 3);
+    let mut geminate = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if matches!(c, '・' | '･' | '＝' | '=' | ' ' | '\u{3000}' | '、' | '，') {
+            out.push(' ');
+            i += 1;
+            continue;
+        }
+        if c == 'ッ' {
+            geminate = true;
+            i += 1;
+            continue;
+        }
+        if c == 'ー' {
+            if let Some(vowel) = out.chars().last().filter(|v| "aeiou".contains(*v)) {
+                out.push(vowel);
+            }
+            i += 1;
+            continue;
+        }
+        let pair: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+        let (roman, step) = match DIGRAPHS.iter().find(|(k, _)| *k == pair) {
+            Some((_, roman)) => (*roman, 2),
+            None => match MONOGRAPHS.iter().find(|(k, _)| *k == c) {
+                Some((_, roman)) => (*roman, 1),
+                None => {
+                    out.extend(c.to_lowercase());
+                    i += 1;
+                    continue;
+                }
+            },
+        };
+        if geminate {
+            if roman.starts_with("ch") {
+                out.push('t');
+            } else if let Some(first) = roman.chars().next().filter(|f| !"aeiou".contains(*f)) {
+                out.push(first);
+            }
+            geminate = false;
+        }
+        out.push_str(roman);
+        i += step;
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Folds Japanese long-vowel spellings: `ō`/`ou`/`oo`/`oh`(+consonant) → `o`, `ū`/`uu` → `u`.
+/// Input is lower-case ASCII (diacritics already folded except ō/ū, which are handled here).
+pub fn fold_long_vowels(word: &str) -> String {
+    let chars: Vec<char> = word
+        .chars()
+        .map(|c| match c {
+            'ō' | 'ô' => 'o',
+            'ū' | 'û' => 'u',
+            other => other,
+        })
+        .collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        let after = chars.get(i + 2).copied();
+        let long_o = next == Some('u') || next == Some('o');
+        let oh = next == Some('h') && after.is_none_or(|a| !"aeiouy".contains(a));
+        if c == 'o' && (long_o || oh) {
+            out.push('o');
+            i += 2;
+        } else if c == 'u' && next == Some('u') {
+            out.push('u');
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(kana: &str, expect: &str) {
+        assert_eq!(to_hepburn(kana), expect);
+    }
+
+    #[test]
+    fn hepburn() {
+        check("ユン・ホジン", "yun hojin");
+        check("リ・ジェソン", "ri jeson");
+        check("キム・ジョンウン", "kimu jonun");
+        check("おおの", "oono");
+        check("マッチ", "matchi");
+        check("ガッコウ", "gakkou");
+        check("コーポレーション", "kooporeeshon");
+        check("チャングァン", "changwan");
+    }
+
+    #[test]
+    fn long_vowels() {
+        for spelling in ["ono", "ōno", "ohno", "oono", "ouno"] {
+            assert_eq!(fold_long_vowels(spelling), "ono", "{spelling}");
+        }
+        assert_eq!(fold_long_vowels("yuuki"), "yuki");
+        assert_eq!(fold_long_vowels("ohara"), "ohara");
+    }
+}

@@ -1,0 +1,422 @@
+//! Folding and phonetic keys: Latin / Cyrillic folding, the Korean phonetic key, the
+//! romanised-syllable inventory and segmentation, and the curated equivalence classes.
+
+use crate::hangul::{self, System};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest romanised Korean syllable we segment (`tchwaeng` has 8 letters).
+const SYLLABLE_LEN_MAX: usize = 8;
+
+fn cyrillic(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' => "g",
+        'ґ' => "g",
+        'д' => "d",
+        'е' => "e",
+        'ё' => "e",
+        'є' => "ye",
+        'ж' => "zh",
+        'з' => "z",
+        'и' => "i",
+        'і' => "i",
+        'ї' => "yi",
+        'й' => "y",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' => "",
+        'ы' => "y",
+        'ь' => "",
+        'э' => "e",
+        'ю' => "yu",
+        'я' => "ya",
+        _ => return None,
+    })
+}
+
+/// Folds text to lower-case ASCII words: diacritics removed (ŏ → o), Cyrillic transliterated,
+/// apostrophes dropped (`CHO'NG` → `chong`), other punctuation and hyphens become spaces.
+/// Non-Latin letters (Hangul, Han, kana) are kept as they are.
+pub fn fold_latin(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkd() {
+        if ('\u{300}'..='\u{36F}').contains(&c)
+            || matches!(c, '\'' | '’' | 'ʼ' | '`' | '´' | '‘' | 'ʻ' | '\u{2BF}')
+        {
+            continue;
+        }
+        let lower = c.to_lowercase().next().unwrap_or(c);
+        if let Some(latin) = cyrillic(lower) {
+            out.push_str(latin);
+        } else if lower.is_ascii_alphanumeric() {
+            out.push(lower);
+        } else if lower.is_alphanumeric() {
+            match lower {
+                'ß' => out.push_str("ss"),
+                'æ' => out.push_str("ae"),
+                'ø' => out.push('o'),
+                'đ' | 'ð' => out.push('d'),
+                'ł' => out.push('l'),
+                'ı' => out.push('i'),
+                'þ' => out.push_str("th"),
+                other => out.push(other),
+            }
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out.trim().to_string()
+}
+
+/// The Korean phonetic key of one romanised syllable or word (lower-case ASCII): folds the
+/// differences between romanisation systems and passport spellings — eo/o, eu/u, oo/u,
+/// ee/i, ou/o, ae/e, ch/j/tch/jj, k/g/kh/kk, t/d/th/tt, p/b/ph/pp/f, r/l/rh, s/sh/ss —
+/// then collapses doubled letters. `ng` is kept (g after n is not folded).
+pub fn korean_key(word: &str) -> String {
+    let b = word.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &b[i..];
+        let (emit, step): (&[u8], usize) = if rest.starts_with(b"tch") {
+            (b"j", 3)
+        } else if rest.starts_with(b"ch") || rest.starts_with(b"jj") {
+            (b"j", 2)
+        } else if rest.starts_with(b"kh") || rest.starts_with(b"kk") {
+            (b"k", 2)
+        } else if rest.starts_with(b"th") || rest.starts_with(b"tt") {
+            (b"t", 2)
+        } else if rest.starts_with(b"ph") || rest.starts_with(b"pp") {
+            (b"p", 2)
+        } else if rest.starts_with(b"rh") {
+            (b"l", 2)
+        } else if rest.starts_with(b"sh") || rest.starts_with(b"ss") {
+            (b"s", 2)
+        } else if rest.starts_with(b"eo") || rest.starts_with(b"ou") {
+            (b"o", 2)
+        } else if rest.starts_with(b"eu") || rest.starts_with(b"oo") {
+            (b"u", 2)
+        } else if rest.starts_with(b"ee") {
+            (b"i", 2)
+        } else if rest.starts_with(b"ae") {
+            (b"e", 2)
+        } else if rest.starts_with(b"oi") {
+            (b"oe", 2)
+        } else {
+            let c = b[i];
+            let mapped: &[u8] = match c {
+                b'g' if i > 0 && b[i - 1] == b'n' => b"g",
+                b'g' => b"k",
+                b'd' => b"t",
+                b'b' | b'f' => b"p",
+                b'r' => b"l",
+                _ => std::slice::from_ref(&b[i]),
+            };
+            (mapped, 1)
+        };
+        for &e in emit {
+            if out.last() != Some(&e) || !e.is_ascii_alphabetic() {
+                out.push(e);
+            }
+        }
+        i += step;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Curated equivalence classes, the common-surname set and the syllable inventory.
+#[derive(Debug)]
+pub struct KoreanTables {
+    /// Korean key of a surname spelling → class id.
+    pub surname_class: HashMap<String, u16>,
+    /// Class ids of the most frequent surnames.
+    pub surname_common: HashSet<u16>,
+    /// Korean key of a given-name syllable → class representative key.
+    pub syllable_class: HashMap<String, String>,
+    /// Folded romanised syllables (all systems and listed spellings), for segmentation.
+    pub inventory: HashSet<String>,
+}
+
+static TABLES: OnceLock<KoreanTables> = OnceLock::new();
+
+/// The tables, built once from the data files compiled into the crate.
+pub fn tables() -> &'static KoreanTables {
+    TABLES.get_or_init(build_tables)
+}
+
+fn build_tables() -> KoreanTables {
+    let mut surname_class = HashMap::new();
+    let mut surname_common = HashSet::new();
+    let mut inventory = HashSet::new();
+    for code in 0xAC00u32..=0xD7A3 {
+        let Some(jamo) = char::from_u32(code).and_then(hangul::decompose) else {
+            continue;
+        };
+        for system in hangul::SYSTEMS {
+            for voiced in [false, true] {
+                inventory.insert(fold_latin(&hangul::romanize_syllable(jamo, system, voiced)));
+            }
+        }
+    }
+    let surnames = include_str!("../data/surnames.txt");
+    for (class_idx, line) in surnames
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .enumerate()
+    {
+        let class_id = class_idx as u16;
+        let (common, spellings) = match line.strip_prefix('*') {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        if common {
+            surname_common.insert(class_id);
+        }
+        for spelling in spellings.split_whitespace() {
+            let spelling = spelling.trim_end_matches('?');
+            let latin = if spelling.chars().all(|c| c.is_ascii_alphabetic()) {
+                spelling.to_string()
+            } else {
+                hangul::romanize_word(spelling, System::Revised)
+            };
+            surname_class.entry(korean_key(&latin)).or_insert(class_id);
+            if latin.len() <= SYLLABLE_LEN_MAX {
+                inventory.insert(latin);
+            }
+        }
+    }
+    let mut syllable_class = HashMap::new();
+    for line in include_str!("../data/syllables.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let mut spellings = line.split_whitespace();
+        let Some(first) = spellings.next() else {
+            continue;
+        };
+        let representative = korean_key(first);
+        inventory.insert(first.to_string());
+        for spelling in spellings {
+            syllable_class
+                .entry(korean_key(spelling))
+                .or_insert_with(|| representative.clone());
+            inventory.insert(spelling.to_string());
+        }
+        syllable_class
+            .entry(representative.clone())
+            .or_insert(representative);
+    }
+    inventory.remove("");
+    debug_assert!(surname_class.contains_key("kim"));
+    debug_assert!(inventory.contains("jong"));
+    KoreanTables {
+        surname_class,
+        surname_common,
+        syllable_class,
+        inventory,
+    }
+}
+
+impl KoreanTables {
+    /// The class of a surname spelling (folded Latin), if it is a known Korean surname.
+    pub fn surname(&self, folded: &str) -> Option<u16> {
+        self.surname_class.get(&korean_key(folded)).copied()
+    }
+
+    /// The class representative key of a given-name syllable.
+    pub fn syllable(&self, folded: &str) -> String {
+        let key = korean_key(folded);
+        self.syllable_class.get(&key).cloned().unwrap_or(key)
+    }
+
+    /// Segments a folded word into romanised Korean syllables: fewest syllables, ties broken
+    /// towards a longer first syllable (`jongun` → jong|un). `None` when it cannot be done.
+    pub fn segment<'a>(&self, word: &'a str) -> Option<Vec<&'a str>> {
+        let n = word.len();
+        if n == 0 || !word.is_ascii() || n > 64 {
+            return None;
+        }
+        // best[i] = (syllable count, length of first syllable) for word[i..].
+        let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+        best[n] = Some((0, 0));
+        for i in (0..n).rev() {
+            for len in (1..=SYLLABLE_LEN_MAX.min(n - i)).rev() {
+                let Some((count, _)) = best[i + len] else {
+                    continue;
+                };
+                if !self.inventory.contains(&word[i..i + len]) {
+                    continue;
+                }
+                if best[i].is_none_or(|(c, _)| count + 1 < c) {
+                    best[i] = Some((count + 1, len));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < n {
+            let (_, len) = best[i]?;
+            out.push(&word[i..i + len]);
+            i += len;
+        }
+        debug_assert_eq!(out.concat(), word);
+        Some(out)
+    }
+}
+
+/// Legal forms and generic organisation words, matched but weighted low.
+pub const LEGAL_FORMS: &[&str] = &[
+    "co",
+    "company",
+    "ltd",
+    "limited",
+    "llc",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "plc",
+    "jsc",
+    "ojsc",
+    "pjsc",
+    "cjsc",
+    "ooo",
+    "oao",
+    "zao",
+    "gmbh",
+    "ag",
+    "sa",
+    "sarl",
+    "bv",
+    "nv",
+    "pte",
+    "pty",
+    "fze",
+    "fzco",
+    "fzc",
+    "kk",
+    "jv",
+    "the",
+    "of",
+    "and",
+    "for",
+    "group",
+    "holding",
+    "holdings",
+    "株式会社",
+    "有限会社",
+    "주식회사",
+    "유한회사",
+];
+
+/// True for a legal form or connective word (`co`, `ltd`, `株式会社`, `주식회사` …).
+pub fn is_legal_form(token: &str) -> bool {
+    LEGAL_FORMS.contains(&token)
+}
+
+/// Levenshtein distance on bytes, stopping early above `bound`.
+pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > bound {
+        return bound + 1;
+    }
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        let mut row_min = current[0];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            current[j + 1] = (previous[j] + cost)
+                .min(previous[j + 1] + 1)
+                .min(current[j] + 1);
+            row_min = row_min.min(current[j + 1]);
+        }
+        if row_min > bound {
+            return bound + 1;
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold_latin("CHO'NG-UN"), "chong un");
+        assert_eq!(fold_latin("Chŏng Ŭn"), "chong un");
+        assert_eq!(fold_latin("Ким Чен Ын"), "kim chen yn");
+        assert_eq!(fold_latin("José  Müller"), "jose muller");
+        assert_eq!(
+            fold_latin("Korea Mining Development Trading Corporation(KOMID）"),
+            "korea mining development trading corporation komid"
+        );
+    }
+
+    #[track_caller]
+    fn same_key(a: &str, b: &str) {
+        assert_eq!(korean_key(a), korean_key(b), "{a} vs {b}");
+    }
+
+    #[test]
+    fn korean_keys() {
+        same_key("jeong", "chong");
+        same_key("cheol", "chol");
+        same_key("eun", "un");
+        same_key("lee", "ri");
+        same_key("ri", "li");
+        same_key("kwang", "gwang");
+        same_key("bak", "pak");
+        same_key("shin", "sin");
+        same_key("thae", "tae");
+        assert_ne!(korean_key("jong"), korean_key("jung"));
+        assert_eq!(korean_key("jongun"), "jongun");
+    }
+
+    #[test]
+    fn classes_and_segmentation() {
+        let t = tables();
+        assert_eq!(t.surname("lee"), t.surname("ri"));
+        assert_eq!(t.surname("yi"), t.surname("rhee"));
+        assert_eq!(t.surname("ryu"), t.surname("yu"));
+        assert_eq!(t.surname("choe"), t.surname("choi"));
+        assert_eq!(t.surname("park"), t.surname("pak"));
+        assert_ne!(t.surname("kim"), t.surname("lee"));
+        assert!(t.surname("smith").is_none());
+        assert!(t.surname_common.contains(&t.surname("kim").unwrap()));
+        assert_eq!(t.syllable("chul"), t.syllable("cheol"));
+        assert_eq!(t.syllable("young"), t.syllable("yong"));
+        assert_eq!(t.segment("jongun"), Some(vec!["jong", "un"]));
+        assert_eq!(t.segment("cheolho"), Some(vec!["cheol", "ho"]));
+        assert_eq!(t.segment("ilsung"), Some(vec!["il", "sung"]));
+        assert_eq!(t.segment("xqz"), None);
+    }
+
+    #[test]
+    fn distance() {
+        assert_eq!(edit_distance("kitten", "sitting", 5), 3);
+        assert_eq!(edit_distance("abc", "abc", 0), 0);
+        assert_eq!(edit_distance("abcdef", "a", 2), 3);
+    }
+}
