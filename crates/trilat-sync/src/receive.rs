@@ -1,0 +1,177 @@
+//! The protocol's safety core: what a node accepts from a peer
+//! ([`judge_incoming`]) and what it offers to one ([`should_send`]).
+//!
+//! Both are thin, total compositions of `trilat-core`'s rules: the release
+//! rule ([`Policy::release`]), the relay rule ([`Policy::may_send`]), the
+//! owner's signature ([`Report::verify`]), the report's own validity
+//! ([`Report::validate`]) and version ordering ([`Report::supersedes`]).
+//! Nothing else in the federation decides whether a report crosses a link.
+
+use trilat_core::{KindRegistry, Party, Policy, PublicKey, Refusal, Report, ReportError};
+
+/// What the receiver does with a report a peer pushed or served.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A new report, or a newer version of a held one: store it (and put it
+    /// on the local change feed so it is served onward where allowed).
+    Store,
+    /// Exactly the version already held: nothing changes (idempotent receive).
+    Duplicate,
+    /// An older version than the one held: nothing changes. Reordering in
+    /// the network makes this normal, not an error.
+    Stale,
+    /// Refused: nothing is stored; the node audits the reason.
+    Refuse(RefuseReason),
+}
+
+impl Verdict {
+    /// Whether the report is to be stored.
+    pub fn is_store(&self) -> bool {
+        matches!(self, Verdict::Store)
+    }
+
+    /// A stable lowercase code for audit entries and metrics labels:
+    /// `store`, `duplicate`, `stale`, or the [`RefuseReason::code`].
+    pub fn code(&self) -> &'static str {
+        match self {
+            Verdict::Store => "store",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Stale => "stale",
+            Verdict::Refuse(reason) => reason.code(),
+        }
+    }
+}
+
+/// Why a received report was refused. Every refusal is audited by the node.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefuseReason {
+    /// The report's owner is not a party whose key this node knows.
+    #[error("owner has no known public key")]
+    UnknownOwner,
+    /// The signature does not verify under the owner's key: tampered, or
+    /// forged by someone without the owner's key.
+    #[error("signature does not verify under the owner's key")]
+    BadSignature,
+    /// The release rule forbids this node the report: the sender should
+    /// never have sent it.
+    #[error("not releasable to this node: {0}")]
+    NotReleasableToMe(Refusal),
+    /// The sender is not the owner and the marking forbids it to relay.
+    #[error("sender may not send this report: {0}")]
+    SenderMayNotSend(Refusal),
+    /// The report is malformed, has an unknown kind or an invalid payload,
+    /// marking or geometry.
+    #[error("invalid report: {0}")]
+    Invalid(ReportError),
+    /// A version that claims a different owner than the held report.
+    #[error("the held report has a different owner")]
+    Forged,
+    /// Same id and version as the held report but different content: the
+    /// owner equivocated (or its key is compromised).
+    #[error("same version, different content")]
+    VersionConflict,
+    /// A version after a revocation: revocation is final.
+    #[error("the held version is a revocation, which is final")]
+    RevokedFinal,
+}
+
+impl RefuseReason {
+    /// A stable lowercase code for audit entries and metrics labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RefuseReason::UnknownOwner => "unknown_owner",
+            RefuseReason::BadSignature => "bad_signature",
+            RefuseReason::NotReleasableToMe(_) => "not_releasable_to_me",
+            RefuseReason::SenderMayNotSend(_) => "sender_may_not_send",
+            RefuseReason::Invalid(_) => "invalid",
+            RefuseReason::Forged => "forged",
+            RefuseReason::VersionConflict => "version_conflict",
+            RefuseReason::RevokedFinal => "revoked_final",
+        }
+    }
+}
+
+/// The receive rule, applied to every report a peer pushes or serves, before
+/// anything is stored:
+///
+/// 1. the owner's key is known and the owner's signature verifies;
+/// 2. the release rule lets this node (`me`) hold it, and `sender` may send
+///    it (the owner, or a relay the marking allows);
+/// 3. the report is valid under this node's policy and kinds;
+/// 4. it is newer than `held`, the version this node has of the same id.
+///
+/// A report identical to `held` is a [`Verdict::Duplicate`] at once: `held`
+/// was verified when stored, so replays cost no signature check.
+///
+/// # Panics
+/// If `held` is a different report (its id differs): the caller looks
+/// `held` up by `report.id`, so a mismatch is a bug in the caller.
+pub fn judge_incoming(
+    report: &Report,
+    sender: &Party,
+    me: &Party,
+    held: Option<&Report>,
+    policy: &Policy,
+    kinds: &KindRegistry,
+    owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
+) -> Verdict {
+    if let Some(held) = held {
+        assert_eq!(held.id, report.id, "held must be the same report");
+        if held == report {
+            return Verdict::Duplicate;
+        }
+    }
+    let Some(owner_key) = owner_keys(&report.owner) else {
+        return Verdict::Refuse(RefuseReason::UnknownOwner);
+    };
+    if report.verify(&owner_key).is_err() {
+        return Verdict::Refuse(RefuseReason::BadSignature);
+    }
+    if let Err(refusal) = policy.release(report, me) {
+        return Verdict::Refuse(RefuseReason::NotReleasableToMe(refusal));
+    }
+    if let Err(refusal) = policy.may_send(report, sender, me) {
+        return Verdict::Refuse(RefuseReason::SenderMayNotSend(refusal));
+    }
+    if let Err(error) = report.validate(policy, kinds) {
+        return Verdict::Refuse(RefuseReason::Invalid(error));
+    }
+    let Some(held) = held else {
+        return Verdict::Store;
+    };
+    let verdict = match report.supersedes(held) {
+        Ok(true) => Verdict::Store,
+        // Same version and same signature but not identical cannot verify
+        // (the signature covers every other field), so equal versions here
+        // are a conflict or were caught as duplicates above.
+        Ok(false) if report.version == held.version => Verdict::Duplicate,
+        Ok(false) => Verdict::Stale,
+        Err(ReportError::Forged { .. }) => Verdict::Refuse(RefuseReason::Forged),
+        Err(ReportError::VersionConflict { .. }) => Verdict::Refuse(RefuseReason::VersionConflict),
+        Err(ReportError::RevokedFinal(_)) => Verdict::Refuse(RefuseReason::RevokedFinal),
+        Err(other) => Verdict::Refuse(RefuseReason::Invalid(other)),
+    };
+    // Pair assertion with `supersedes`: only a strictly newer counter is stored.
+    debug_assert!(!verdict.is_store() || report.version > held.version);
+    verdict
+}
+
+/// The send rule: whether `me` offers a report it holds to `peer`, on push
+/// and when serving a pull. True if `me` is the owner and the release rule
+/// allows `peer`, or `me` is a relay the marking allows (`within-rel-to`,
+/// a TLP that permits relay) and the release rule allows both `me` and
+/// `peer`. Never to the report's owner: it has every version already.
+pub fn should_send(report: &Report, me: &Party, peer: &Party, policy: &Policy) -> bool {
+    if peer == &report.owner || peer == me {
+        return false;
+    }
+    let allowed = policy.may_send(report, me, peer).is_ok();
+    // Pair assertion with the receive rule: whatever we send, the peer's
+    // release check (same policy) accepts.
+    debug_assert!(!allowed || policy.release(report, peer).is_ok());
+    allowed
+}
+
+#[cfg(test)]
+mod tests;

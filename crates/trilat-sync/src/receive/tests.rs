@@ -1,0 +1,354 @@
+use trilat_core::{
+    Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
+    Report, ReportDraft, Timestamp, Tlp,
+};
+
+use super::*;
+
+fn party(code: &str) -> Party {
+    Party::new(code).unwrap()
+}
+
+fn key(code: &str) -> NodeKey {
+    let seed = match code {
+        "USA" => 1,
+        "JPN" => 2,
+        "KOR" => 3,
+        _ => 4,
+    };
+    NodeKey::from_seed([seed; 32])
+}
+
+/// USA–JPN and USA–KOR at SECRET for every kind; JPN–KOR (GSOMIA) only up
+/// to CONFIDENTIAL and only missile kinds; PHL has no key and no agreement.
+fn policy() -> Policy {
+    let mut policy = Policy::trilateral_default();
+    policy.agreements = vec![
+        Agreement {
+            name: "US-JPN".into(),
+            parties: [party("USA"), party("JPN")].into(),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "US-KOR".into(),
+            parties: [party("USA"), party("KOR")].into(),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "GSOMIA".into(),
+            parties: [party("JPN"), party("KOR")].into(),
+            level_max: "CONFIDENTIAL".into(),
+            kinds: vec!["missile.*".into(), "note".into()],
+        },
+    ];
+    policy.validate().unwrap();
+    policy
+}
+
+fn owner_keys(p: &Party) -> Option<PublicKey> {
+    ["USA", "JPN", "KOR"]
+        .contains(&p.as_str())
+        .then(|| key(p.as_str()).public_key())
+}
+
+fn draft(owner: &str, marking: Marking) -> ReportDraft {
+    ReportDraft::new(
+        party(owner),
+        Kind::new("note").unwrap(),
+        marking,
+        serde_json::json!({"text": "launch detected"}),
+        Timestamp::from_unix_ms(1_700_000_000_000),
+    )
+}
+
+fn signed(owner: &str, marking: Marking) -> Report {
+    draft(owner, marking).sign(&key(owner)).unwrap()
+}
+
+fn rel(level: &str, tlp: Tlp, rel_to: &[&str]) -> Marking {
+    Marking::new(level, tlp, rel_to.iter().copied())
+}
+
+fn relayable(level: &str, tlp: Tlp, rel_to: &[&str]) -> Marking {
+    Marking {
+        further_sharing: FurtherSharing::WithinRelTo,
+        ..rel(level, tlp, rel_to)
+    }
+}
+
+fn next(report: &Report, edit: impl FnOnce(&mut ReportDraft)) -> Report {
+    let mut draft = report.next_version(report.modified.add_ms(1000));
+    edit(&mut draft);
+    draft.sign(&key(report.owner.as_str())).unwrap()
+}
+
+/// Judges `report` arriving at `me` from `sender`, holding `held`, and
+/// compares the verdict's code (and refusal text, if any) with `expect`.
+#[track_caller]
+fn check(report: &Report, sender: &str, me: &str, held: Option<&Report>, expect: &str) {
+    let verdict = judge_incoming(
+        report,
+        &party(sender),
+        &party(me),
+        held,
+        &policy(),
+        &KindRegistry::with_core_kinds(),
+        &owner_keys,
+    );
+    let got = match &verdict {
+        Verdict::Refuse(reason) => format!("{}: {reason}", verdict.code()),
+        _ => verdict.code().to_string(),
+    };
+    assert_eq!(got, expect);
+}
+
+#[test]
+fn verdict_table() {
+    let v1 = signed("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    let v2 = next(&v1, |d| {
+        d.payload = serde_json::json!({"text": "apogee 970 km"})
+    });
+    let revoked = v2
+        .revocation(v2.modified.add_ms(1))
+        .sign(&key("USA"))
+        .unwrap();
+
+    check(&v1, "USA", "JPN", None, "store");
+    check(&v2, "USA", "JPN", Some(&v1), "store");
+    check(&revoked, "USA", "JPN", Some(&v1), "store");
+    check(&v1, "USA", "JPN", Some(&v1), "duplicate");
+    check(&v1, "USA", "JPN", Some(&v2), "stale");
+    check(&v1, "USA", "JPN", Some(&revoked), "stale");
+
+    // A version after a revocation (only the owner's key could sign it).
+    let after_revocation = next(&revoked, |d| d.revoked = false);
+    check(
+        &after_revocation,
+        "USA",
+        "JPN",
+        Some(&revoked),
+        "revoked_final: the held version is a revocation, which is final",
+    );
+
+    // Owner equivocates: a second, different version 2.
+    let other_v2 = next(&v1, |d| d.payload = serde_json::json!({"text": "other"}));
+    check(
+        &other_v2,
+        "USA",
+        "JPN",
+        Some(&v2),
+        "version_conflict: same version, different content",
+    );
+}
+
+#[test]
+fn refusals_of_signatures_and_owners() {
+    let v1 = signed("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+
+    let mut tampered = v1.clone();
+    tampered.payload = serde_json::json!({"text": "no launch"});
+    check(
+        &tampered,
+        "USA",
+        "JPN",
+        None,
+        "bad_signature: signature does not verify under the owner's key",
+    );
+    // Tampering a held report's copy is not a duplicate, it is a forgery.
+    check(
+        &tampered,
+        "USA",
+        "JPN",
+        Some(&v1),
+        "bad_signature: signature does not verify under the owner's key",
+    );
+    let mut remarked = v1.clone();
+    remarked.marking.rel_to.push("KOR".into());
+    check(
+        &remarked,
+        "USA",
+        "KOR",
+        None,
+        "bad_signature: signature does not verify under the owner's key",
+    );
+
+    // KOR signs a report claiming to be USA's.
+    let forged = draft("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]))
+        .sign(&key("KOR"))
+        .unwrap();
+    check(
+        &forged,
+        "KOR",
+        "JPN",
+        None,
+        "bad_signature: signature does not verify under the owner's key",
+    );
+
+    // JPN issues, under its own valid key, a "version" of USA's report.
+    let mut hijack = v1.next_version(v1.modified.add_ms(5));
+    hijack.owner = party("JPN");
+    let hijack = hijack.sign(&key("JPN")).unwrap();
+    check(
+        &hijack,
+        "JPN",
+        "USA",
+        Some(&v1),
+        "forged: the held report has a different owner",
+    );
+
+    let philippine = draft("PHL", rel("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]))
+        .sign(&key("PHL"))
+        .unwrap();
+    check(
+        &philippine,
+        "USA",
+        "JPN",
+        None,
+        "unknown_owner: owner has no known public key",
+    );
+}
+
+#[test]
+fn refusals_of_the_release_and_relay_rules() {
+    let us_jp = signed("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    check(
+        &us_jp,
+        "USA",
+        "KOR",
+        None,
+        "not_releasable_to_me: not releasable to this node: KOR is not in the releasability list",
+    );
+    // GSOMIA stops at CONFIDENTIAL: JPN's SECRET note never reaches KOR.
+    let jp_secret = signed("JPN", rel("SECRET", Tlp::Amber, &["TRILAT"]));
+    check(
+        &jp_secret,
+        "JPN",
+        "KOR",
+        None,
+        "not_releasable_to_me: not releasable to this node: no sharing agreement covers JPN→KOR for note at SECRET",
+    );
+    check(&jp_secret, "JPN", "USA", None, "store");
+
+    // Relaying: only with `within-rel-to` and a TLP that permits it.
+    let owner_only = signed("USA", rel("CONFIDENTIAL", Tlp::Amber, &["TRILAT"]));
+    check(
+        &owner_only,
+        "JPN",
+        "KOR",
+        None,
+        "sender_may_not_send: sender may not send this report: JPN may not relay this report (further sharing: None, TLP:AMBER)",
+    );
+    check(&owner_only, "USA", "KOR", None, "store");
+    let relay_ok = signed("USA", relayable("CONFIDENTIAL", Tlp::Amber, &["TRILAT"]));
+    check(&relay_ok, "JPN", "KOR", None, "store");
+    let strict = signed(
+        "USA",
+        relayable("CONFIDENTIAL", Tlp::AmberStrict, &["TRILAT"]),
+    );
+    check(
+        &strict,
+        "JPN",
+        "KOR",
+        None,
+        "sender_may_not_send: sender may not send this report: JPN may not relay this report (further sharing: WithinRelTo, TLP:AMBER+STRICT)",
+    );
+    // A relay must itself be allowed the report.
+    let us_kr = signed(
+        "USA",
+        relayable("CONFIDENTIAL", Tlp::Green, &["USA", "KOR"]),
+    );
+    check(
+        &us_kr,
+        "JPN",
+        "KOR",
+        None,
+        "sender_may_not_send: sender may not send this report: JPN is not in the releasability list",
+    );
+}
+
+#[test]
+fn refusals_of_invalid_reports() {
+    let mut unknown_kind = draft("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    unknown_kind.kind = Kind::new("missile.track").unwrap();
+    let unknown_kind = unknown_kind.sign(&key("USA")).unwrap();
+    check(
+        &unknown_kind,
+        "USA",
+        "JPN",
+        None,
+        "invalid: invalid report: payload: unknown kind Kind(\"missile.track\"); this node accepts: note",
+    );
+    let mut bad_payload = draft("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    bad_payload.payload = serde_json::json!({"text": 7});
+    let bad_payload = bad_payload.sign(&key("USA")).unwrap();
+    let verdict = judge_incoming(
+        &bad_payload,
+        &party("USA"),
+        &party("JPN"),
+        None,
+        &policy(),
+        &KindRegistry::with_core_kinds(),
+        &owner_keys,
+    );
+    assert_eq!(verdict.code(), "invalid");
+    // A version that moves its creation time is refused, not stored.
+    let v1 = signed("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    let moved = next(&v1, |d| d.created_at = d.created_at.add_ms(-1));
+    assert_eq!(
+        judge_incoming(
+            &moved,
+            &party("USA"),
+            &party("JPN"),
+            Some(&v1),
+            &policy(),
+            &KindRegistry::with_core_kinds(),
+            &owner_keys
+        )
+        .code(),
+        "invalid"
+    );
+}
+
+#[track_caller]
+fn check_send(report: &Report, me: &str, peer: &str, expect: bool) {
+    assert_eq!(
+        should_send(report, &party(me), &party(peer), &policy()),
+        expect,
+        "{me} -> {peer}"
+    );
+}
+
+#[test]
+fn send_rule_table() {
+    let us_jp = signed("USA", rel("SECRET", Tlp::Amber, &["USA", "JPN"]));
+    check_send(&us_jp, "USA", "JPN", true);
+    check_send(&us_jp, "USA", "KOR", false);
+    check_send(&us_jp, "JPN", "USA", false); // never back to the owner
+    check_send(&us_jp, "USA", "USA", false);
+
+    let owner_only = signed("USA", rel("CONFIDENTIAL", Tlp::Amber, &["TRILAT"]));
+    check_send(&owner_only, "USA", "KOR", true);
+    check_send(&owner_only, "JPN", "KOR", false);
+
+    let relay_ok = signed("USA", relayable("CONFIDENTIAL", Tlp::Clear, &["TRILAT"]));
+    check_send(&relay_ok, "JPN", "KOR", true);
+    check_send(&relay_ok, "JPN", "PHL", false);
+    let red = signed("USA", relayable("CONFIDENTIAL", Tlp::Red, &["JPN", "KOR"]));
+    check_send(&red, "USA", "KOR", true);
+    check_send(&red, "JPN", "KOR", false);
+
+    // The send rule never offers what the receive rule refuses (same policy).
+    for report in [&us_jp, &owner_only, &relay_ok, &red] {
+        for me in ["USA", "JPN", "KOR"] {
+            for peer in ["USA", "JPN", "KOR"] {
+                let holds =
+                    me == report.owner.as_str() || policy().release(report, &party(me)).is_ok();
+                if holds && should_send(report, &party(me), &party(peer), &policy()) {
+                    check(report, me, peer, None, "store");
+                }
+            }
+        }
+    }
+}

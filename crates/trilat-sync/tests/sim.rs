@@ -1,0 +1,1 @@
+//! Deterministic simulation (placeholder; being built).
