@@ -1,8 +1,35 @@
-//! trilat-sanctions
-#![allow(missing_docs)]
+//! The sanctions engine: import the UN, OFAC and Japanese lists into one entity model, and
+//! screen people, companies and vessels against them across scripts.
+//!
+//! - Parsers ([`un`], [`ofac`], [`japan`]) take bytes and return a [`model::Parsed`]: a
+//!   [`model::ListVersion`] of normalised [`model::Entity`]s plus the [`model::Problem`]s met
+//!   (a malformed record is reported with its position and skipped, never dropped silently).
+//!   [`format::detect`] names the format of a file; [`delta::delta`] compares two versions.
+//! - Name analysis ([`analysis`]) turns a name in any script into comparable forms: Hangul is
+//!   split into surname and given name and romanised ([`hangul`]), kana into Hepburn ([`kana`]),
+//!   Han characters read through the Unihan table ([`unihan`]); Latin and Cyrillic are folded
+//!   ([`normalize`]), which also holds the Korean phonetic key and the curated equivalence
+//!   classes (`data/*.txt`).
+//! - [`matcher::compare`] scores two names with an explanation; [`screener::Screener`] indexes
+//!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s.
+//! - [`report`] defines the `sanctions.designation` / `sanctions.hit` payloads the node
+//!   publishes; [`eval`] builds a labelled set from the data and measures precision / recall.
+//!
+//! Architecture invariant: no file or network I/O in this crate; the CLI opens files.
+//!
+//! ```ignore
+//! let parsed = trilat_sanctions::un::parse(&xml_bytes)?;
+//! let screener = Screener::new(vec![parsed.list], None)?;
+//! let hits = screener.screen(&Query::name("김정은"));
+//! ```
+#![deny(missing_docs)]
+
 pub mod analysis;
 pub mod country;
+pub mod delta;
 pub mod error;
+pub mod eval;
+pub mod format;
 pub mod hangul;
 pub mod ident;
 pub mod japan;
@@ -11,6 +38,13 @@ pub mod matcher;
 pub mod model;
 pub mod normalize;
 pub mod ofac;
+pub mod report;
+pub mod screener;
 pub mod script;
 pub mod un;
 pub mod unihan;
+
+pub use error::{Error, ErrorKind};
+pub use matcher::THRESHOLD_DEFAULT;
+pub use report::{validate_payload, DesignationPayload, HitPayload, PayloadError, REPORT_KINDS};
+pub use screener::{Hit, Query, Screener, VesselQuery};
