@@ -1,0 +1,2 @@
+//! Integration tests of trilat-geo: fixture zones, real data (when present), properties.
+mod fixture;
