@@ -1,1 +1,1117 @@
-//! Deterministic simulation (placeholder; being built).
+//! Deterministic simulation of a federation (in the style of TigerBeetle's
+//! VOPR): 3–5 nodes with a random policy, each holding an in-memory model
+//! store and real [`PeerLink`]s, exchanging reports through a simulated
+//! network that loses, duplicates, delays, reorders and partitions messages,
+//! while nodes crash and restart and a faulty actor injects forged,
+//! tampered, misdirected and replayed reports.
+//!
+//! * **Safety**, checked on every store: a node never holds a report the
+//!   release rule forbids it, and never holds anything but a genuine version
+//!   signed by its owner; a node never stores the same version twice.
+//! * **Liveness**, checked once faults heal: every node converges to exactly
+//!   the current version of every report it may see (revocations included),
+//!   every pull cursor reaches the end of its peer's change feed, and then
+//!   a quiet period of pulls scans no change-feed entries at all (sync costs
+//!   nothing when nothing changed).
+//!
+//! One `u64` seed determines everything. On failure the seed is printed;
+//! replay one seed with `TRILAT_SIM_SEED=<seed>`, run more with
+//! `TRILAT_SIM_SEEDS=<count>` (default 200) from `TRILAT_SIM_SEED_BASE`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{self, AssertUnwindSafe};
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use trilat_core::{
+    Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
+    Report, ReportDraft, ReportId, Timestamp, Tlp,
+};
+use trilat_sync::{judge_incoming, should_send, Action, PeerLink, PullResult, SyncConfig, Verdict};
+
+/// Seeds run by default (CI).
+const SEEDS_DEFAULT: u64 = 200;
+/// Simulated time advances in ticks.
+const TICK_MS: i64 = 5;
+/// How long faults and owner activity last.
+const FAULT_PHASE_MS: i64 = 8_000;
+/// Bound on the time to converge once faults heal.
+const HEAL_PHASE_MS_MAX: i64 = 60_000;
+/// Quiet period after convergence during which nothing may change.
+const QUIET_PHASE_MS: i64 = 2_000;
+/// A request without a response after this long has failed.
+const REQUEST_TIMEOUT_MS: i64 = 200;
+/// Unix time of simulated time 0 (2023-11-14).
+const EPOCH_MS: i64 = 1_700_000_000_000;
+/// Most steps one link may take in one tick (guards against a livelock).
+const LINK_STEPS_PER_TICK_MAX: usize = 64;
+/// Parties the simulation draws from.
+const PARTY_CODES: [&str; 5] = ["USA", "JPN", "KOR", "PHL", "AUS"];
+/// A party in no policy and with no key: reports it "owns" are refused.
+const STRANGER: &str = "ZZZ";
+const LEVELS: [&str; 3] = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"];
+
+#[test]
+fn simulation() {
+    if let Ok(text) = std::env::var("TRILAT_SIM_SEED") {
+        let seed: u64 = text
+            .trim()
+            .parse()
+            .expect("TRILAT_SIM_SEED must be an unsigned integer");
+        let summary = run_seed_reporting(seed);
+        eprintln!("seed {seed}: {summary:#?}");
+        return;
+    }
+    let seeds: u64 = env_u64("TRILAT_SIM_SEEDS").unwrap_or(SEEDS_DEFAULT);
+    let base: u64 = env_u64("TRILAT_SIM_SEED_BASE").unwrap_or(0);
+    let mut total = Summary::default();
+    for seed in base..base + seeds {
+        total.add(&run_seed_reporting(seed));
+    }
+    eprintln!("{seeds} seeds from {base}: {total:#?}");
+    // The runs must have exercised what they claim to: a simulation that
+    // never loses a message or never sees a forgery proves nothing.
+    if seeds >= 50 {
+        for (what, count) in [
+            ("stored", total.stored),
+            (
+                "duplicates",
+                total.verdicts.get("duplicate").copied().unwrap_or(0),
+            ),
+            ("stale", total.verdicts.get("stale").copied().unwrap_or(0)),
+            (
+                "bad signatures",
+                total.verdicts.get("bad_signature").copied().unwrap_or(0),
+            ),
+            (
+                "unknown owners",
+                total.verdicts.get("unknown_owner").copied().unwrap_or(0),
+            ),
+            (
+                "not releasable",
+                total
+                    .verdicts
+                    .get("not_releasable_to_me")
+                    .copied()
+                    .unwrap_or(0),
+            ),
+            (
+                "relay refused",
+                total
+                    .verdicts
+                    .get("sender_may_not_send")
+                    .copied()
+                    .unwrap_or(0),
+            ),
+            ("revocations", total.revocations),
+            ("messages lost", total.lost),
+            ("messages duplicated", total.duplicated),
+            ("partitions", total.partitions),
+            ("restarts", total.restarts),
+            ("push queue overflows", total.push_queue_overflows),
+            ("timeouts", total.timeouts),
+        ] {
+            assert!(
+                count > 0,
+                "no {what} in {seeds} seeds: the simulation lost its teeth"
+            );
+        }
+    }
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    let text = std::env::var(name).ok()?;
+    Some(
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} must be an unsigned integer")),
+    )
+}
+
+/// Runs one seed; on a failure prints how to replay it, then fails.
+fn run_seed_reporting(seed: u64) -> Summary {
+    match panic::catch_unwind(AssertUnwindSafe(|| World::new(seed).run())) {
+        Ok(summary) => summary,
+        Err(cause) => {
+            eprintln!(
+                "\nsimulation failed at seed {seed}; replay it with\n  \
+                 TRILAT_SIM_SEED={seed} cargo test -p trilat-sync --test tests simulation\n"
+            );
+            panic::resume_unwind(cause)
+        }
+    }
+}
+
+/// What a run did, to show the faults were exercised.
+#[derive(Debug, Default)]
+struct Summary {
+    nodes: usize,
+    reports: usize,
+    revocations: u64,
+    stored: u64,
+    verdicts: BTreeMap<&'static str, u64>,
+    injected: u64,
+    lost: u64,
+    duplicated: u64,
+    partitions: u64,
+    restarts: u64,
+    timeouts: u64,
+    push_queue_overflows: u64,
+    pull_entries_scanned: u64,
+    converged_at_ms: i64,
+}
+
+impl Summary {
+    fn add(&mut self, other: &Summary) {
+        self.nodes += other.nodes;
+        self.reports += other.reports;
+        self.revocations += other.revocations;
+        self.stored += other.stored;
+        for (code, count) in &other.verdicts {
+            *self.verdicts.entry(code).or_default() += count;
+        }
+        self.injected += other.injected;
+        self.lost += other.lost;
+        self.duplicated += other.duplicated;
+        self.partitions += other.partitions;
+        self.restarts += other.restarts;
+        self.timeouts += other.timeouts;
+        self.push_queue_overflows += other.push_queue_overflows;
+        self.pull_entries_scanned += other.pull_entries_scanned;
+        self.converged_at_ms = self.converged_at_ms.max(other.converged_at_ms);
+    }
+}
+
+/// One entry of a node's change feed: the store appended this version.
+#[derive(Clone, Debug)]
+struct FeedEntry {
+    id: ReportId,
+    version: u64,
+}
+
+/// The node's durable state: survives restarts. A stand-in for
+/// `trilat-store` with the same shape: current state plus a change feed
+/// with an opaque cursor (here, the number of entries already seen).
+#[derive(Default)]
+struct ModelStore {
+    current: BTreeMap<ReportId, Report>,
+    feed: Vec<FeedEntry>,
+    /// Every (id, version) ever appended: the feed never repeats one.
+    appended: BTreeSet<(ReportId, u64)>,
+    /// Persisted pull cursor per peer (node index).
+    cursors: BTreeMap<usize, String>,
+}
+
+impl ModelStore {
+    /// Appends a version; returns its change-feed sequence number.
+    fn put(&mut self, report: Report) -> u64 {
+        let fresh = self.appended.insert((report.id, report.version));
+        assert!(
+            fresh,
+            "version {} of {} stored twice",
+            report.version, report.id
+        );
+        if let Some(held) = self.current.get(&report.id) {
+            assert!(held.version < report.version, "store went backwards");
+        }
+        self.feed.push(FeedEntry {
+            id: report.id,
+            version: report.version,
+        });
+        self.current.insert(report.id, report);
+        self.feed.len() as u64
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RequestKind {
+    Push,
+    Pull,
+}
+
+struct Outstanding {
+    peer: usize,
+    kind: RequestKind,
+    deadline_ms: i64,
+}
+
+struct Node {
+    party: Party,
+    up: bool,
+    down_until_ms: i64,
+    store: ModelStore,
+    /// Links by peer index; lost on a crash, rebuilt on restart.
+    links: BTreeMap<usize, PeerLink>,
+    outstanding: BTreeMap<u64, Outstanding>,
+}
+
+/// What the faulty actor injects and what the receiver must do with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Injection {
+    /// A genuine report with its payload or marking changed: must be refused.
+    Tampered,
+    /// A report claiming an honest owner, signed with another key: refused.
+    Forged,
+    /// A report claiming an owner no node knows: refused.
+    UnknownOwner,
+    /// A genuine version, possibly old, possibly not for the target, from a
+    /// sender that may not relay it: judged like any other (safety checks).
+    Replayed,
+}
+
+#[derive(Clone, Debug)]
+struct Page {
+    reports: Vec<Report>,
+    next_cursor: String,
+    more: bool,
+}
+
+#[derive(Clone)]
+enum Body {
+    Push {
+        request: u64,
+        reports: Vec<Report>,
+    },
+    PushAck {
+        request: u64,
+    },
+    PullRequest {
+        request: u64,
+        cursor: Option<String>,
+        page_max: usize,
+    },
+    PullResponse {
+        request: u64,
+        page: Result<Page, String>,
+    },
+    Inject {
+        report: Box<Report>,
+        injection: Injection,
+    },
+}
+
+#[derive(Clone)]
+struct Message {
+    from: usize,
+    to: usize,
+    body: Body,
+}
+
+/// Fault rates of one run, drawn from the seed.
+struct Faults {
+    loss: f64,
+    duplication: f64,
+    delay_ms_max: i64,
+    crash_per_tick: f64,
+    partition_per_tick: f64,
+    injection_per_tick: f64,
+    owner_action_per_tick: f64,
+}
+
+struct World {
+    seed: u64,
+    rng: StdRng,
+    now_ms: i64,
+    keys: BTreeMap<Party, NodeKey>,
+    policy: Policy,
+    kinds: KindRegistry,
+    config: SyncConfig,
+    nodes: Vec<Node>,
+    /// In flight, by (delivery time, send order): delays reorder messages.
+    network: BTreeMap<(i64, u64), Message>,
+    network_order: u64,
+    /// Partitioned pairs (lower index first) and when each heals.
+    partitions: BTreeMap<(usize, usize), i64>,
+    faults: Faults,
+    /// Every version an honest owner signed.
+    genuine: BTreeMap<(ReportId, u64), Report>,
+    /// The owner's current version of every report.
+    latest: BTreeMap<ReportId, Report>,
+    next_request: u64,
+    next_report: u64,
+    summary: Summary,
+}
+
+fn kinds() -> KindRegistry {
+    fn check_track(_kind: &str, payload: &serde_json::Value) -> Result<(), String> {
+        match payload.get("n") {
+            Some(n) if n.is_u64() => Ok(()),
+            _ => Err("sim.track payload needs an integer \"n\"".into()),
+        }
+    }
+    let mut kinds = KindRegistry::with_core_kinds();
+    kinds.register(&["sim.track"], check_track);
+    kinds
+}
+
+fn random_policy(rng: &mut StdRng, parties: &[Party]) -> Policy {
+    let mut policy = Policy::trilateral_default();
+    policy.groups = BTreeMap::from([
+        ("PARTNERS".to_string(), parties.iter().cloned().collect()),
+        ("TRILAT".to_string(), parties[..3].iter().cloned().collect()),
+    ]);
+    policy.agreements.clear();
+    for (i, a) in parties.iter().enumerate() {
+        for b in &parties[i + 1..] {
+            if rng.gen_bool(0.8) {
+                let kinds = ["*", "note", "sim.*"];
+                policy.agreements.push(Agreement {
+                    name: format!("{a}-{b}"),
+                    parties: [a.clone(), b.clone()].into(),
+                    level_max: LEVELS[rng.gen_range(0..LEVELS.len())].into(),
+                    kinds: vec![kinds[rng.gen_range(0..kinds.len())].into()],
+                });
+            }
+        }
+    }
+    policy.accreditation = parties
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                LEVELS[rng.gen_range(1..LEVELS.len())].to_string(),
+            )
+        })
+        .collect();
+    policy.validate().expect("random policy is valid");
+    policy
+}
+
+fn random_marking(rng: &mut StdRng, parties: &[Party]) -> Marking {
+    let mut rel_to: Vec<String> = parties
+        .iter()
+        .filter(|_| rng.gen_bool(0.5))
+        .map(|p| p.as_str().to_string())
+        .collect();
+    if rng.gen_bool(0.3) {
+        rel_to.push(["PARTNERS", "TRILAT"][rng.gen_range(0..2)].into());
+    }
+    Marking {
+        level: LEVELS[rng.gen_range(0..LEVELS.len())].into(),
+        tlp: Tlp::ALL[rng.gen_range(0..Tlp::ALL.len())],
+        rel_to,
+        further_sharing: if rng.gen_bool(0.5) {
+            FurtherSharing::WithinRelTo
+        } else {
+            FurtherSharing::None
+        },
+    }
+}
+
+impl World {
+    fn new(seed: u64) -> World {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let n_nodes = rng.gen_range(3..=PARTY_CODES.len());
+        let mut codes = PARTY_CODES;
+        codes[..].shuffle(&mut rng);
+        let parties: Vec<Party> = codes[..n_nodes]
+            .iter()
+            .map(|c| Party::new(c).unwrap())
+            .collect();
+        let keys = parties
+            .iter()
+            .chain([Party::new(STRANGER).unwrap()].iter())
+            .enumerate()
+            .map(|(i, p)| {
+                let mut key_seed = [0u8; 32];
+                key_seed[..8].copy_from_slice(&seed.to_le_bytes());
+                key_seed[8] = i as u8;
+                (p.clone(), NodeKey::from_seed(key_seed))
+            })
+            .collect();
+        let policy = random_policy(&mut rng, &parties);
+        let config = SyncConfig {
+            push_batch_max: rng.gen_range(1..=8),
+            push_queue_max: rng.gen_range(2..=24),
+            pull_page_max: rng.gen_range(1..=16),
+            backoff_ms_min: rng.gen_range(10..=50),
+            backoff_ms_max: rng.gen_range(200..=1_500),
+            pull_interval_ms: rng.gen_range(100..=600),
+            push_attempts_max: rng.gen_range(1..=4),
+        };
+        let faults = Faults {
+            loss: rng.gen_range(0.0..0.3),
+            duplication: rng.gen_range(0.0..0.2),
+            delay_ms_max: rng.gen_range(1..=150),
+            crash_per_tick: rng.gen_range(0.0..0.004),
+            partition_per_tick: rng.gen_range(0.0..0.01),
+            injection_per_tick: rng.gen_range(0.0..0.02),
+            owner_action_per_tick: rng.gen_range(0.005..0.03),
+        };
+        let nodes = parties
+            .iter()
+            .map(|party| Node {
+                party: party.clone(),
+                up: true,
+                down_until_ms: 0,
+                store: ModelStore::default(),
+                links: BTreeMap::new(),
+                outstanding: BTreeMap::new(),
+            })
+            .collect();
+        let mut world = World {
+            seed,
+            rng,
+            now_ms: 0,
+            keys,
+            policy,
+            kinds: kinds(),
+            config,
+            nodes,
+            network: BTreeMap::new(),
+            network_order: 0,
+            partitions: BTreeMap::new(),
+            faults,
+            genuine: BTreeMap::new(),
+            latest: BTreeMap::new(),
+            next_request: 0,
+            next_report: 0,
+            summary: Summary::default(),
+        };
+        for idx in 0..n_nodes {
+            world.start_links(idx);
+        }
+        world.summary.nodes = n_nodes;
+        world
+    }
+
+    fn run(mut self) -> Summary {
+        while self.now_ms < FAULT_PHASE_MS {
+            self.inject_faults();
+            self.owner_acts();
+            self.tick();
+        }
+        self.heal();
+        let heal_started_ms = self.now_ms;
+        while !self.converged() {
+            assert!(
+                self.now_ms - heal_started_ms < HEAL_PHASE_MS_MAX,
+                "no convergence {HEAL_PHASE_MS_MAX} ms after faults healed: {}",
+                self.divergence()
+            );
+            for _ in 0..10 {
+                self.tick();
+            }
+        }
+        self.summary.converged_at_ms = self.now_ms - heal_started_ms;
+        self.check_quiet();
+        self.summary.reports = self.latest.len();
+        for idx in 0..self.nodes.len() {
+            self.collect_link_stats(idx);
+        }
+        self.summary
+    }
+
+    fn party(&self, idx: usize) -> &Party {
+        &self.nodes[idx].party
+    }
+
+    fn start_links(&mut self, idx: usize) {
+        let n_nodes = self.nodes.len();
+        for peer in (0..n_nodes).filter(|&p| p != idx) {
+            let link_seed = self.rng.gen();
+            let mut link = PeerLink::new(self.party(peer).clone(), self.config.clone(), link_seed);
+            if let Some(cursor) = self.nodes[idx].store.cursors.get(&peer) {
+                link.restore_cursor(cursor.clone());
+            }
+            self.nodes[idx].links.insert(peer, link);
+        }
+    }
+
+    // ---- time ----
+
+    fn tick(&mut self) {
+        self.now_ms += TICK_MS;
+        self.restart_due_nodes();
+        self.partitions.retain(|_, until| *until > self.now_ms);
+        self.deliver_due_messages();
+        for idx in 0..self.nodes.len() {
+            if self.nodes[idx].up {
+                self.expire_requests(idx);
+                self.drive_links(idx);
+            }
+        }
+    }
+
+    fn restart_due_nodes(&mut self) {
+        for idx in 0..self.nodes.len() {
+            let node = &self.nodes[idx];
+            if !node.up && node.down_until_ms <= self.now_ms {
+                self.nodes[idx].up = true;
+                self.start_links(idx);
+            }
+        }
+    }
+
+    // ---- faults ----
+
+    fn inject_faults(&mut self) {
+        let n_nodes = self.nodes.len();
+        if self.rng.gen_bool(self.faults.crash_per_tick) {
+            let idx = self.rng.gen_range(0..n_nodes);
+            if self.nodes[idx].up {
+                let down_ms = self.rng.gen_range(50..=2_000);
+                self.crash(idx, down_ms);
+            }
+        }
+        if self.rng.gen_bool(self.faults.partition_per_tick) {
+            let a = self.rng.gen_range(0..n_nodes);
+            let b = (a + self.rng.gen_range(1..n_nodes)) % n_nodes;
+            let until = self.now_ms + self.rng.gen_range(100..=3_000);
+            self.partitions.insert((a.min(b), a.max(b)), until);
+            self.summary.partitions += 1;
+        }
+        if self.rng.gen_bool(self.faults.injection_per_tick) {
+            self.inject_bad_report();
+        }
+    }
+
+    fn crash(&mut self, idx: usize, down_ms: i64) {
+        self.collect_link_stats(idx);
+        let node = &mut self.nodes[idx];
+        node.up = false;
+        node.down_until_ms = self.now_ms + down_ms;
+        // In-memory state is lost; the store (with its cursors) survives.
+        node.links.clear();
+        node.outstanding.clear();
+        self.summary.restarts += 1;
+    }
+
+    fn heal(&mut self) {
+        self.faults.loss = 0.0;
+        self.partitions.clear();
+        for idx in 0..self.nodes.len() {
+            self.nodes[idx].down_until_ms = self.now_ms;
+        }
+        self.restart_due_nodes();
+    }
+
+    fn partitioned(&self, a: usize, b: usize) -> bool {
+        self.partitions.contains_key(&(a.min(b), a.max(b)))
+    }
+
+    /// The faulty actor: sends a bad report to a node, claiming to be one
+    /// of the other parties (as a compromised node of that party would).
+    fn inject_bad_report(&mut self) {
+        let n_nodes = self.nodes.len();
+        let target = self.rng.gen_range(0..n_nodes);
+        let sender = (target + self.rng.gen_range(1..n_nodes)) % n_nodes;
+        let genuine: Vec<Report> = self.genuine.values().cloned().collect();
+        let injection = [
+            Injection::Tampered,
+            Injection::Forged,
+            Injection::UnknownOwner,
+            Injection::Replayed,
+        ][self.rng.gen_range(0..4)];
+        let report = match injection {
+            Injection::Tampered | Injection::Replayed if genuine.is_empty() => return,
+            Injection::Tampered => {
+                let mut report = genuine[self.rng.gen_range(0..genuine.len())].clone();
+                match self.rng.gen_range(0..3) {
+                    0 => report.marking.rel_to.push(self.party(target).to_string()),
+                    1 => report.revoked = !report.revoked,
+                    _ => report.version += 1,
+                }
+                report
+            }
+            Injection::Forged => {
+                let owner = self.rng.gen_range(0..n_nodes);
+                let signer = if owner == sender {
+                    (owner + 1) % n_nodes
+                } else {
+                    sender
+                };
+                let draft = self.new_draft(owner);
+                draft.sign(&self.keys[self.party(signer)]).unwrap()
+            }
+            Injection::UnknownOwner => {
+                let stranger = Party::new(STRANGER).unwrap();
+                let mut draft = self.new_draft(sender);
+                draft.owner = stranger.clone();
+                draft.sign(&self.keys[&stranger]).unwrap()
+            }
+            Injection::Replayed => genuine[self.rng.gen_range(0..genuine.len())].clone(),
+        };
+        self.summary.injected += 1;
+        self.send(
+            sender,
+            target,
+            Body::Inject {
+                report: Box::new(report),
+                injection,
+            },
+        );
+    }
+
+    // ---- owners ----
+
+    fn owner_acts(&mut self) {
+        if !self.rng.gen_bool(self.faults.owner_action_per_tick) {
+            return;
+        }
+        let idx = self.rng.gen_range(0..self.nodes.len());
+        if !self.nodes[idx].up {
+            return;
+        }
+        let owner = self.party(idx).clone();
+        let own: Vec<Report> = self
+            .latest
+            .values()
+            .filter(|r| r.owner == owner && !r.revoked)
+            .cloned()
+            .collect();
+        let now = Timestamp::from_unix_ms(EPOCH_MS + self.now_ms);
+        let draft = match self.rng.gen_range(0..10) {
+            0..=4 if !own.is_empty() => {
+                let held = &own[self.rng.gen_range(0..own.len())];
+                let mut draft = held.next_version(now);
+                draft.payload = self.payload(&held.kind);
+                if self.rng.gen_bool(0.3) {
+                    // Widen releasability: narrowing is done by revoking
+                    // and reissuing (see docs/sync.md).
+                    let extra_idx = self.rng.gen_range(0..self.nodes.len());
+                    let extra = self.party(extra_idx);
+                    draft.marking.rel_to.push(extra.to_string());
+                }
+                draft
+            }
+            5..=6 if !own.is_empty() => {
+                self.summary.revocations += 1;
+                own[self.rng.gen_range(0..own.len())].revocation(now)
+            }
+            _ => self.new_draft(idx),
+        };
+        let report = draft.sign(&self.keys[&owner]).unwrap();
+        self.genuine
+            .insert((report.id, report.version), report.clone());
+        self.latest.insert(report.id, report.clone());
+        self.store(idx, report);
+    }
+
+    fn payload(&mut self, kind: &Kind) -> serde_json::Value {
+        let n: u32 = self.rng.gen();
+        match kind.as_str() {
+            "note" => serde_json::json!({ "text": format!("contact {n}") }),
+            _ => serde_json::json!({ "n": n }),
+        }
+    }
+
+    /// A fresh first version owned by node `idx`, with a deterministic UUIDv7.
+    fn new_draft(&mut self, idx: usize) -> ReportDraft {
+        self.next_report += 1;
+        let unix_ms = EPOCH_MS + self.now_ms;
+        let id = format!(
+            "{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}",
+            unix_ms >> 16,
+            unix_ms & 0xffff,
+            self.seed & 0xfff,
+            0x8000 | (self.rng.gen::<u16>() & 0x3fff),
+            self.next_report
+        );
+        let kind = Kind::new(["note", "sim.track"][self.rng.gen_range(0..2)]).unwrap();
+        let parties: Vec<Party> = self.nodes.iter().map(|n| n.party.clone()).collect();
+        let marking = random_marking(&mut self.rng, &parties);
+        let payload = self.payload(&kind);
+        let mut draft = ReportDraft::new(
+            self.party(idx).clone(),
+            kind,
+            marking,
+            payload,
+            Timestamp::from_unix_ms(unix_ms),
+        );
+        draft.id = ReportId::parse(&id).unwrap();
+        draft
+    }
+
+    // ---- the node: store, receive, serve ----
+
+    /// Stores a version at node `idx` (own or received) and offers it to
+    /// every link. The safety checks run here, on every store.
+    fn store(&mut self, idx: usize, report: Report) {
+        let me = self.party(idx);
+        assert!(
+            report.owner == *me || self.policy.release(&report, me).is_ok(),
+            "{me} stores {} v{} which the release rule forbids it",
+            report.id,
+            report.version
+        );
+        assert_eq!(
+            self.genuine.get(&(report.id, report.version)),
+            Some(&report),
+            "{me} stores {} v{} which its owner never signed",
+            report.id,
+            report.version
+        );
+        let seq = self.nodes[idx].store.put(report);
+        self.summary.stored += 1;
+        for link in self.nodes[idx].links.values_mut() {
+            link.offer(seq);
+        }
+    }
+
+    fn receive(&mut self, idx: usize, sender: usize, report: Report) -> Verdict {
+        let held = self.nodes[idx].store.current.get(&report.id);
+        let keys = &self.keys;
+        let owner_keys = |p: &Party| -> Option<PublicKey> {
+            // The stranger's key exists (it signs) but no node knows it.
+            (p.as_str() != STRANGER)
+                .then(|| keys.get(p).map(NodeKey::public_key))
+                .flatten()
+        };
+        let verdict = judge_incoming(
+            &report,
+            self.party(sender),
+            self.party(idx),
+            held,
+            &self.policy,
+            &self.kinds,
+            &owner_keys,
+        );
+        *self.summary.verdicts.entry(verdict.code()).or_default() += 1;
+        if verdict.is_store() {
+            self.store(idx, report);
+        }
+        verdict
+    }
+
+    /// Serves a page of node `idx`'s change feed to `peer` after `cursor`.
+    /// Work is bounded by `page_max` entries, whatever the store's size.
+    fn serve_pull(
+        &mut self,
+        idx: usize,
+        peer: usize,
+        cursor: Option<&str>,
+        page_max: usize,
+    ) -> Result<Page, String> {
+        let store = &self.nodes[idx].store;
+        let start: usize = match cursor {
+            None => 0,
+            Some(text) => text.parse().map_err(|_| format!("bad cursor {text:?}"))?,
+        };
+        if start > store.feed.len() {
+            return Err(format!("cursor {start} is ahead of the feed"));
+        }
+        let end = store.feed.len().min(start + page_max);
+        let me = self.party(idx);
+        let reports = store.feed[start..end]
+            .iter()
+            .filter_map(|entry| {
+                let report = &store.current[&entry.id];
+                // A superseded entry is skipped: the later entry serves the
+                // current version.
+                (report.version == entry.version
+                    && should_send(report, me, self.party(peer), &self.policy))
+                .then(|| report.clone())
+            })
+            .collect();
+        self.summary.pull_entries_scanned += (end - start) as u64;
+        Ok(Page {
+            reports,
+            next_cursor: end.to_string(),
+            more: end < store.feed.len(),
+        })
+    }
+
+    fn drive_links(&mut self, idx: usize) {
+        let peers: Vec<usize> = self.nodes[idx].links.keys().copied().collect();
+        for peer in peers {
+            for step in 0.. {
+                assert!(step < LINK_STEPS_PER_TICK_MAX, "link livelock");
+                let action = self.nodes[idx]
+                    .links
+                    .get_mut(&peer)
+                    .unwrap()
+                    .next_action(self.now_ms);
+                match action {
+                    Action::Idle { until_ms } => {
+                        assert!(until_ms > self.now_ms);
+                        break;
+                    }
+                    Action::Push(seqs) => self.start_push(idx, peer, &seqs),
+                    Action::Pull { cursor } => {
+                        let request = self.request(idx, peer, RequestKind::Pull);
+                        let page_max = self.config.pull_page_max;
+                        self.send(
+                            idx,
+                            peer,
+                            Body::PullRequest {
+                                request,
+                                cursor,
+                                page_max,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_push(&mut self, idx: usize, peer: usize, seqs: &[u64]) {
+        assert!(!seqs.is_empty() && seqs.len() <= self.config.push_batch_max);
+        let store = &self.nodes[idx].store;
+        let reports: Vec<Report> = seqs
+            .iter()
+            .filter_map(|&seq| {
+                let entry = &store.feed[(seq - 1) as usize];
+                let report = &store.current[&entry.id];
+                (report.version == entry.version
+                    && should_send(report, self.party(idx), self.party(peer), &self.policy))
+                .then(|| report.clone())
+            })
+            .collect();
+        if reports.is_empty() {
+            let now_ms = self.now_ms;
+            self.nodes[idx]
+                .links
+                .get_mut(&peer)
+                .unwrap()
+                .push_done(now_ms, Ok(()));
+            return;
+        }
+        let request = self.request(idx, peer, RequestKind::Push);
+        self.send(idx, peer, Body::Push { request, reports });
+    }
+
+    fn request(&mut self, idx: usize, peer: usize, kind: RequestKind) -> u64 {
+        self.next_request += 1;
+        let outstanding = Outstanding {
+            peer,
+            kind,
+            deadline_ms: self.now_ms + REQUEST_TIMEOUT_MS,
+        };
+        self.nodes[idx]
+            .outstanding
+            .insert(self.next_request, outstanding);
+        self.next_request
+    }
+
+    fn expire_requests(&mut self, idx: usize) {
+        let now_ms = self.now_ms;
+        let node = &mut self.nodes[idx];
+        let expired: Vec<u64> = node
+            .outstanding
+            .iter()
+            .filter(|(_, o)| o.deadline_ms <= now_ms)
+            .map(|(request, _)| *request)
+            .collect();
+        for request in expired {
+            let outstanding = node.outstanding.remove(&request).unwrap();
+            let link = node.links.get_mut(&outstanding.peer).unwrap();
+            match outstanding.kind {
+                RequestKind::Push => link.push_done(now_ms, Err("timeout".into())),
+                RequestKind::Pull => link.pull_done(now_ms, Err("timeout".into())),
+            }
+            self.summary.timeouts += 1;
+        }
+    }
+
+    // ---- the network ----
+
+    fn send(&mut self, from: usize, to: usize, body: Body) {
+        let message = Message { from, to, body };
+        if self.partitioned(from, to) || self.rng.gen_bool(self.faults.loss) {
+            self.summary.lost += 1;
+            return;
+        }
+        let copies = if self.rng.gen_bool(self.faults.duplication) {
+            self.summary.duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let deliver_at = self.now_ms + self.rng.gen_range(1..=self.faults.delay_ms_max);
+            self.network_order += 1;
+            self.network
+                .insert((deliver_at, self.network_order), message.clone());
+        }
+    }
+
+    fn deliver_due_messages(&mut self) {
+        while let Some(entry) = self.network.first_entry() {
+            if entry.key().0 > self.now_ms {
+                break;
+            }
+            let message = entry.remove();
+            if !self.nodes[message.to].up || self.partitioned(message.from, message.to) {
+                self.summary.lost += 1;
+                continue;
+            }
+            self.handle(message);
+        }
+    }
+
+    fn handle(&mut self, message: Message) {
+        let (from, to) = (message.from, message.to);
+        match message.body {
+            Body::Push { request, reports } => {
+                for report in reports {
+                    self.receive(to, from, report);
+                }
+                self.send(to, from, Body::PushAck { request });
+            }
+            Body::PushAck { request } => {
+                if self.take_outstanding(to, request, from, RequestKind::Push) {
+                    let now_ms = self.now_ms;
+                    self.nodes[to]
+                        .links
+                        .get_mut(&from)
+                        .unwrap()
+                        .push_done(now_ms, Ok(()));
+                }
+            }
+            Body::PullRequest {
+                request,
+                cursor,
+                page_max,
+            } => {
+                let page = self.serve_pull(to, from, cursor.as_deref(), page_max);
+                self.send(to, from, Body::PullResponse { request, page });
+            }
+            Body::PullResponse { request, page } => {
+                if self.take_outstanding(to, request, from, RequestKind::Pull) {
+                    self.finish_pull(to, from, page);
+                }
+            }
+            Body::Inject { report, injection } => {
+                let verdict = self.receive(to, from, *report);
+                if injection != Injection::Replayed {
+                    assert!(
+                        matches!(verdict, Verdict::Refuse(_)),
+                        "{injection:?} report was not refused: {verdict:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whether `request` is still awaited (not timed out, not a duplicate).
+    fn take_outstanding(
+        &mut self,
+        idx: usize,
+        request: u64,
+        peer: usize,
+        kind: RequestKind,
+    ) -> bool {
+        let node = &mut self.nodes[idx];
+        match node.outstanding.get(&request) {
+            Some(o) if o.peer == peer && o.kind == kind => {
+                node.outstanding.remove(&request);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Judges and stores a pulled page, then moves and persists the cursor.
+    fn finish_pull(&mut self, idx: usize, peer: usize, page: Result<Page, String>) {
+        let now_ms = self.now_ms;
+        let result = page.map(|page| {
+            let received = page.reports.len();
+            assert!(received <= self.config.pull_page_max);
+            for report in page.reports {
+                self.receive(idx, peer, report);
+            }
+            PullResult {
+                next_cursor: page.next_cursor,
+                received,
+                more: page.more,
+            }
+        });
+        let link = self.nodes[idx].links.get_mut(&peer).unwrap();
+        link.pull_done(now_ms, result);
+        if let Some(cursor) = link.cursor() {
+            let cursor = cursor.to_string();
+            self.nodes[idx].store.cursors.insert(peer, cursor);
+        }
+    }
+
+    // ---- liveness ----
+
+    /// What node `idx` should hold of report `latest` once sync is done.
+    fn expected<'a>(&self, idx: usize, latest: &'a Report) -> Option<&'a Report> {
+        let me = self.party(idx);
+        (latest.owner == *me || self.policy.release(latest, me).is_ok()).then_some(latest)
+    }
+
+    fn converged(&self) -> bool {
+        self.divergence().is_empty()
+    }
+
+    /// Why the federation has not converged (empty when it has).
+    fn divergence(&self) -> String {
+        let mut problems = Vec::new();
+        for (idx, node) in self.nodes.iter().enumerate() {
+            for latest in self.latest.values() {
+                let held = node.store.current.get(&latest.id);
+                if held != self.expected(idx, latest) {
+                    problems.push(format!(
+                        "{} holds {:?} of {} (owner {}, current v{})",
+                        node.party,
+                        held.map(|r| r.version),
+                        latest.id,
+                        latest.owner,
+                        latest.version
+                    ));
+                }
+            }
+            assert!(
+                node.store
+                    .current
+                    .keys()
+                    .all(|id| self.latest.contains_key(id)),
+                "{} holds a report no owner issued",
+                node.party
+            );
+            for (peer, peer_node) in self.nodes.iter().enumerate().filter(|(p, _)| *p != idx) {
+                let cursor = node.store.cursors.get(&peer).map(String::as_str);
+                let end = peer_node.store.feed.len().to_string();
+                if cursor != Some(end.as_str()) && !peer_node.store.feed.is_empty() {
+                    problems.push(format!(
+                        "{}'s cursor into {}'s feed is {cursor:?}, feed end {end}",
+                        node.party, peer_node.party
+                    ));
+                }
+            }
+        }
+        problems.truncate(8);
+        problems.join("; ")
+    }
+
+    /// After convergence nothing changes, and the periodic pulls cost
+    /// nothing: they scan no change-feed entries (sync is incremental).
+    fn check_quiet(&mut self) {
+        let stored = self.summary.stored;
+        let scanned = self.summary.pull_entries_scanned;
+        let pulls_before: u64 = self.pulls_ok();
+        let quiet_end = self.now_ms + QUIET_PHASE_MS;
+        while self.now_ms < quiet_end {
+            self.tick();
+        }
+        assert_eq!(self.summary.stored, stored, "stores after convergence");
+        assert_eq!(
+            self.summary.pull_entries_scanned, scanned,
+            "pulls after convergence scanned the change feed"
+        );
+        assert!(self.pulls_ok() > pulls_before, "links stopped pulling");
+        assert!(self.converged(), "{}", self.divergence());
+    }
+
+    fn pulls_ok(&self) -> u64 {
+        let mut total = 0;
+        for node in &self.nodes {
+            for link in node.links.values() {
+                total += link.stats().pulls_ok;
+            }
+        }
+        total
+    }
+
+    /// Keeps a link's counters before its state is lost.
+    fn collect_link_stats(&mut self, idx: usize) {
+        for link in self.nodes[idx].links.values() {
+            self.summary.push_queue_overflows += link.stats().push_queue_overflows;
+        }
+    }
+}
