@@ -1,1 +1,265 @@
-//! trilat-store (skeleton; being built).
+//! Trilat's report store: the only crate that touches SQLite.
+//!
+//! A node keeps every version of every report it may see, the current
+//! version of each, a change feed for federation, and an append-only,
+//! hash-chained audit log. All of it sits behind one trait, [`ReportStore`],
+//! so callers never see SQLite and a PostgreSQL store can follow:
+//!
+//! * [`ReportStore::put`] / [`ReportStore::put_batch`] store a signed
+//!   [`Report`] version together with its [`AuditEvent`] in **one
+//!   transaction**. The version rules are core's ([`Report::supersedes`]):
+//!   a duplicate is [`PutOutcome::Duplicate`] and writes nothing; an older
+//!   version goes to history only; a forgery, an equivocation or a version
+//!   after a revocation is [`StoreError::Refused`] and writes nothing.
+//! * [`ReportStore::get`], [`ReportStore::history`] and
+//!   [`ReportStore::query`] (by kind, owner, observed time, bounding box,
+//!   exercise flag) read; every read is bounded by [`QUERY_LIMIT_MAX`].
+//! * [`ReportStore::changes`] is the change feed: every stored version in
+//!   store order, resumed from an opaque [`Cursor`] that names its store, so
+//!   a cursor from another store is refused.
+//! * The audit log ([`ReportStore::append_audit`], [`ReportStore::audit`],
+//!   [`ReportStore::verify_audit`]): each [`AuditEntry`] commits to the
+//!   previous one by `hash = sha256(prev_hash || canonical JSON of the entry)`.
+//!
+//! Two implementations behave identically (one test suite runs against
+//! both): [`SqliteStore`] (WAL mode; an acknowledged write survives
+//! `kill -9`, and with the default [`Durability::PowerLoss`] a power cut too)
+//! and [`MemoryStore`] for tests.
+//!
+//! ```
+//! use trilat_core::*;
+//! use trilat_store::*;
+//! let store = MemoryStore::new();
+//! let key = NodeKey::generate();
+//! let now = Timestamp::from_unix_ms(1_764_000_000_000);
+//! let draft = ReportDraft::new(Party::new("JPN").unwrap(), Kind::new("note").unwrap(),
+//!     Marking::new("UNCLASSIFIED", Tlp::Clear, ["TRILAT"]), serde_json::json!({"text": "hi"}), now);
+//! let report = draft.sign(&key).unwrap();
+//! let event = AuditEvent::new(now, "JPN:analyst-1", AuditAction::Create).report(report.id);
+//! assert!(matches!(store.put(&report, event).unwrap(), PutOutcome::Stored { current: true, .. }));
+//! assert_eq!(store.get(&report.id).unwrap(), Some(report));
+//! assert_eq!(store.verify_audit().unwrap().first_broken, None);
+//! ```
+#![deny(missing_docs)]
+
+mod audit;
+mod cursor;
+mod error;
+mod memory;
+mod rules;
+mod sqlite;
+
+pub use audit::{
+    AuditAction, AuditEntry, AuditEvent, AuditVerification, AUDIT_ACTOR_LEN_MAX,
+    AUDIT_DETAIL_LEN_MAX, AUDIT_HASH_GENESIS,
+};
+pub use cursor::Cursor;
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
+
+use trilat_core::{Kind, Party, Report, ReportId, Timestamp};
+
+/// Most items one call returns: reports of a query, changes, audit entries.
+pub const QUERY_LIMIT_MAX: usize = 1000;
+/// Page size of [`ReportQuery::default`].
+pub const QUERY_LIMIT_DEFAULT: usize = 100;
+/// Most reports in one [`ReportStore::put_batch`] (one transaction).
+pub const BATCH_LEN_MAX: usize = 10_000;
+/// Longest key or value of [`ReportStore::set_sync_state`].
+pub const SYNC_STATE_LEN_MAX: usize = 4096;
+
+/// Where reports, their history, the change feed and the audit log live.
+///
+/// Implementations are internally synchronised: share one as
+/// `Arc<dyn ReportStore>`.
+pub trait ReportStore: Send + Sync + 'static {
+    /// Stores one report version and its audit entry in ONE transaction.
+    /// Idempotent: the same version again is [`PutOutcome::Duplicate`] and
+    /// writes nothing (no audit entry either). Uses [`Report::supersedes`]
+    /// for the version rules: a forgery, an equivocation or a version after
+    /// a revocation is `Err(StoreError::Refused(..))` and writes nothing.
+    /// An older version than the current one goes to history only
+    /// (`current: false`). The store does not verify signatures: the caller
+    /// (the node) does, before calling.
+    fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError>;
+    /// Many reports in one transaction (the ingest path); one outcome per
+    /// report, in order; a refused report does not abort the others. At most
+    /// [`BATCH_LEN_MAX`] reports.
+    #[allow(clippy::type_complexity)]
+    fn put_batch(
+        &self,
+        batch: &[(Report, AuditEvent)],
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError>;
+    /// The current version of a report.
+    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError>;
+    /// All stored versions of a report, oldest (lowest counter) first.
+    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError>;
+    /// Current versions matching the filter, in store order (the order in
+    /// which each current version was stored), paged by an opaque cursor.
+    fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError>;
+    /// The change feed: every stored version (incl. older versions and
+    /// revocations) after `after`, in store order.
+    fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError>;
+    /// Appends an audit entry (hash-chained) on its own, e.g. for reads and
+    /// refusals.
+    fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    /// Audit entries with `seq > after_seq`, oldest first, at most `limit`.
+    fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Recomputes the whole chain; reports the first broken entry.
+    fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
+    /// Small key/value state for federation (per-peer cursors etc.).
+    fn sync_state(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a key of [`ReportStore::sync_state`] (at most
+    /// [`SYNC_STATE_LEN_MAX`] bytes each for key and value).
+    fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}
+
+/// What [`ReportStore::put`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PutOutcome {
+    /// The version was stored under store sequence `seq`; `current` is false
+    /// when a newer version was already held (it went to history only).
+    Stored {
+        /// Its place in the change feed.
+        seq: u64,
+        /// Whether it is now the current version.
+        current: bool,
+    },
+    /// The store already held exactly this version; nothing was written.
+    Duplicate,
+}
+
+/// A filter over current versions. Unset fields do not filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportQuery {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only reports owned by this party.
+    pub owner: Option<Party>,
+    /// Only reports observed at or after this instant.
+    pub observed_from: Option<Timestamp>,
+    /// Only reports observed strictly before this instant.
+    pub observed_to: Option<Timestamp>,
+    /// Only reports whose geometry's bounding box intersects
+    /// `[west, south, east, north]` (degrees, `west <= east`).
+    pub bbox: Option<[f64; 4]>,
+    /// Only exercise (`Some(true)`) or only real-world (`Some(false)`) reports.
+    pub exercise: Option<bool>,
+    /// Also return revoked reports (their revocation is the current version).
+    pub include_revoked: bool,
+    /// Resume after this cursor (from [`ReportPage::next`]).
+    pub after: Option<Cursor>,
+    /// Page size, 1..=[`QUERY_LIMIT_MAX`].
+    pub limit: usize,
+}
+
+impl Default for ReportQuery {
+    fn default() -> ReportQuery {
+        ReportQuery {
+            kind: None,
+            owner: None,
+            observed_from: None,
+            observed_to: None,
+            bbox: None,
+            exercise: None,
+            include_revoked: false,
+            after: None,
+            limit: QUERY_LIMIT_DEFAULT,
+        }
+    }
+}
+
+impl ReportQuery {
+    /// Whether `report` (a current version) passes every filter but the
+    /// cursor. The SQLite store filters in SQL and checks with this too.
+    pub fn matches(&self, report: &Report) -> bool {
+        if self.kind.as_ref().is_some_and(|kind| *kind != report.kind) {
+            return false;
+        }
+        if self.owner.as_ref().is_some_and(|o| *o != report.owner) {
+            return false;
+        }
+        if self.observed_from.is_some_and(|t| report.observed_at < t) {
+            return false;
+        }
+        if self.observed_to.is_some_and(|t| report.observed_at >= t) {
+            return false;
+        }
+        if self.exercise.is_some_and(|e| e != report.exercise) {
+            return false;
+        }
+        if !self.include_revoked && report.revoked {
+            return false;
+        }
+        if let Some(query_bbox) = self.bbox {
+            match report.bbox() {
+                Some(bbox) if bbox_intersects(&bbox, &query_bbox) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// Checks the limit and the bounding box.
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
+        check_limit(self.limit)?;
+        if self.limit == 0 {
+            return Err(StoreError::Invalid("query limit must be at least 1".into()));
+        }
+        if let Some([west, south, east, north]) = self.bbox {
+            let finite = [west, south, east, north].iter().all(|v| v.is_finite());
+            if !finite || west > east || south > north {
+                return Err(StoreError::Invalid(format!(
+                    "bbox [{west}, {south}, {east}, {north}] must be finite [west, south, east, north] with west <= east and south <= north"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether two `[west, south, east, north]` boxes intersect (edges count).
+pub(crate) fn bbox_intersects(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] <= b[2] && a[2] >= b[0] && a[1] <= b[3] && a[3] >= b[1]
+}
+
+pub(crate) fn check_limit(limit: usize) -> Result<(), StoreError> {
+    if limit > QUERY_LIMIT_MAX {
+        return Err(StoreError::LimitExceeded {
+            limit,
+            max: QUERY_LIMIT_MAX,
+        });
+    }
+    Ok(())
+}
+
+/// One page of [`ReportStore::query`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportPage {
+    /// Current versions, in store order.
+    pub reports: Vec<Report>,
+    /// Where the next page starts; `None` when this was the last page.
+    pub next: Option<Cursor>,
+}
+
+/// One entry of the change feed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Change {
+    /// Store sequence: strictly increasing in feed order.
+    pub seq: u64,
+    /// The stored version.
+    pub report: Report,
+}
+
+/// One page of [`ReportStore::changes`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangePage {
+    /// Stored versions, in store order.
+    pub changes: Vec<Change>,
+    /// The resume point, even when `changes` is empty.
+    pub next: Cursor,
+    /// Whether more changes follow `next` right now.
+    pub more: bool,
+}

@@ -1,0 +1,325 @@
+//! The audit log: append-only entries, each committing to the one before.
+//!
+//! `hash = sha256(prev_hash || canonical JSON of {seq, at, actor, action,
+//! report_id, counterparty, detail})`, hex-encoded; the first entry's
+//! `prev_hash` is [`AUDIT_HASH_GENESIS`]. Changing, deleting or reordering
+//! an entry breaks the link of the next one (or, for the last entry, the tip
+//! the store keeps beside the log).
+
+use sha2::{Digest, Sha256};
+use trilat_core::{canonical_json, Party, ReportId, Timestamp};
+
+use crate::StoreError;
+
+/// `prev_hash` of the first entry: 64 zeros.
+pub const AUDIT_HASH_GENESIS: &str =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+/// Longest actor accepted, in bytes.
+pub const AUDIT_ACTOR_LEN_MAX: usize = 128;
+/// Longest detail accepted, in bytes.
+pub const AUDIT_DETAIL_LEN_MAX: usize = 4096;
+
+/// What happened, for the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A local user created a report.
+    Create,
+    /// A local user issued a new version.
+    Version,
+    /// A local user revoked a report.
+    Revoke,
+    /// A report arrived from a peer.
+    Receive,
+    /// A report was released to a peer.
+    Release,
+    /// A local user read reports.
+    Read,
+    /// Something was refused (release rule, forgery, bad signature …).
+    Refuse,
+    /// Anything else (start-up, configuration …); say what in `detail`.
+    Other,
+}
+
+impl AuditAction {
+    /// Every action, for parsing and tests.
+    pub const ALL: [AuditAction; 8] = [
+        AuditAction::Create,
+        AuditAction::Version,
+        AuditAction::Revoke,
+        AuditAction::Receive,
+        AuditAction::Release,
+        AuditAction::Read,
+        AuditAction::Refuse,
+        AuditAction::Other,
+    ];
+
+    /// The kebab-case name, as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Create => "create",
+            AuditAction::Version => "version",
+            AuditAction::Revoke => "revoke",
+            AuditAction::Receive => "receive",
+            AuditAction::Release => "release",
+            AuditAction::Read => "read",
+            AuditAction::Refuse => "refuse",
+            AuditAction::Other => "other",
+        }
+    }
+
+    /// Parses [`AuditAction::as_str`].
+    pub fn parse(text: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// One thing to record in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEvent {
+    /// When it happened (the caller's clock).
+    pub at: Timestamp,
+    /// Who did it: `"JPN:analyst-1"`, `"peer:KOR"`, `"node"`.
+    pub actor: String,
+    /// What was done.
+    pub action: AuditAction,
+    /// The report concerned, if one.
+    pub report_id: Option<ReportId>,
+    /// The other party (recipient of a release, sender of a receive).
+    pub counterparty: Option<Party>,
+    /// Free text: why, how many, which query.
+    pub detail: String,
+}
+
+impl AuditEvent {
+    /// An event with no report, no counterparty and no detail.
+    pub fn new(at: Timestamp, actor: impl Into<String>, action: AuditAction) -> AuditEvent {
+        AuditEvent {
+            at,
+            actor: actor.into(),
+            action,
+            report_id: None,
+            counterparty: None,
+            detail: String::new(),
+        }
+    }
+
+    /// Sets the report concerned.
+    pub fn report(mut self, id: ReportId) -> AuditEvent {
+        self.report_id = Some(id);
+        self
+    }
+
+    /// Sets the counterparty.
+    pub fn counterparty(mut self, party: Party) -> AuditEvent {
+        self.counterparty = Some(party);
+        self
+    }
+
+    /// Sets the detail.
+    pub fn detail(mut self, detail: impl Into<String>) -> AuditEvent {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Checks the bounds on actor and detail.
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
+        if self.actor.is_empty() || self.actor.len() > AUDIT_ACTOR_LEN_MAX {
+            return Err(StoreError::Invalid(format!(
+                "audit actor must be 1..={AUDIT_ACTOR_LEN_MAX} bytes, is {}",
+                self.actor.len()
+            )));
+        }
+        if self.detail.len() > AUDIT_DETAIL_LEN_MAX {
+            return Err(StoreError::Invalid(format!(
+                "audit detail must be at most {AUDIT_DETAIL_LEN_MAX} bytes, is {}",
+                self.detail.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A stored audit entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log, from 1, without gaps.
+    pub seq: u64,
+    /// What happened.
+    pub event: AuditEvent,
+    /// The previous entry's `hash` ([`AUDIT_HASH_GENESIS`] for the first).
+    pub prev_hash: String,
+    /// `sha256(prev_hash || canonical JSON of seq and event)`, hex.
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// Chains `event` after an entry whose sequence and hash are given.
+    pub(crate) fn chain(prev_seq: u64, prev_hash: &str, event: AuditEvent) -> AuditEntry {
+        debug_assert_eq!(prev_hash.len(), 64);
+        let seq = prev_seq + 1;
+        let hash = entry_hash(seq, prev_hash, &event);
+        AuditEntry {
+            seq,
+            event,
+            prev_hash: prev_hash.to_string(),
+            hash,
+        }
+    }
+
+    /// Whether `hash` is right for the rest of the entry.
+    pub fn hash_is_valid(&self) -> bool {
+        entry_hash(self.seq, &self.prev_hash, &self.event) == self.hash
+    }
+}
+
+/// The fields an entry's hash covers, in canonical JSON.
+#[derive(serde::Serialize)]
+struct HashedFields<'a> {
+    seq: u64,
+    at: &'a Timestamp,
+    actor: &'a str,
+    action: AuditAction,
+    report_id: &'a Option<ReportId>,
+    counterparty: &'a Option<Party>,
+    detail: &'a str,
+}
+
+fn entry_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
+    let fields = HashedFields {
+        seq,
+        at: &event.at,
+        actor: &event.actor,
+        action: event.action,
+        report_id: &event.report_id,
+        counterparty: &event.counterparty,
+        detail: &event.detail,
+    };
+    // Only strings, integers and null: canonical encoding cannot fail.
+    let canonical = canonical_json(&fields).expect("audit fields encode canonically");
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(&canonical);
+    hex::encode(hasher.finalize())
+}
+
+/// The result of [`crate::ReportStore::verify_audit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditVerification {
+    /// Entries checked.
+    pub entries: u64,
+    /// The first entry whose hash, link or sequence is wrong (for a deleted
+    /// last entry: the sequence it had); `None` when the chain is intact.
+    pub first_broken: Option<u64>,
+}
+
+/// Walks a chain in order and finds the first broken entry. `tip` is the
+/// (seq, hash) the store recorded for its last entry.
+pub(crate) struct ChainCheck {
+    expected_seq: u64,
+    expected_prev: String,
+    entries: u64,
+    first_broken: Option<u64>,
+}
+
+impl ChainCheck {
+    pub(crate) fn new() -> ChainCheck {
+        ChainCheck {
+            expected_seq: 1,
+            expected_prev: AUDIT_HASH_GENESIS.to_string(),
+            entries: 0,
+            first_broken: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, entry: &AuditEntry) {
+        self.entries += 1;
+        let intact = entry.seq == self.expected_seq
+            && entry.prev_hash == self.expected_prev
+            && entry.hash_is_valid();
+        if !intact && self.first_broken.is_none() {
+            self.first_broken = Some(entry.seq.min(self.expected_seq));
+        }
+        self.expected_seq = entry.seq + 1;
+        self.expected_prev.clone_from(&entry.hash);
+    }
+
+    /// Finishes with the recorded tip: a log shorter than its tip lost its
+    /// last entries.
+    pub(crate) fn finish(mut self, tip: (u64, &str)) -> AuditVerification {
+        let (tip_seq, tip_hash) = tip;
+        let last_seq = self.expected_seq - 1;
+        if self.first_broken.is_none() && (last_seq != tip_seq || self.expected_prev != tip_hash) {
+            self.first_broken = Some(last_seq.min(tip_seq) + 1);
+        }
+        AuditVerification {
+            entries: self.entries,
+            first_broken: self.first_broken,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: i64) -> AuditEvent {
+        AuditEvent::new(Timestamp::from_unix_ms(n), "node", AuditAction::Other)
+            .detail(n.to_string())
+    }
+
+    fn chain(n: u64) -> Vec<AuditEntry> {
+        let mut entries: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let (seq, hash) = entries
+                .last()
+                .map_or((0, AUDIT_HASH_GENESIS.to_string()), |e| {
+                    (e.seq, e.hash.clone())
+                });
+            entries.push(AuditEntry::chain(seq, &hash, event(i as i64)));
+        }
+        entries
+    }
+
+    #[track_caller]
+    fn check(entries: &[AuditEntry], tip: (u64, &str), expect: Option<u64>) {
+        let mut walk = ChainCheck::new();
+        entries.iter().for_each(|e| walk.push(e));
+        assert_eq!(walk.finish(tip).first_broken, expect);
+    }
+
+    #[test]
+    fn detects_modified_deleted_reordered() {
+        let entries = chain(5);
+        let tip = (5, entries[4].hash.as_str());
+        check(&entries, tip, None);
+        check(&[], (0, AUDIT_HASH_GENESIS), None);
+
+        let mut modified = entries.clone();
+        modified[2].event.detail = "forged".into();
+        check(&modified, tip, Some(3));
+
+        let mut deleted = entries.clone();
+        deleted.remove(1);
+        check(&deleted, tip, Some(2));
+
+        let mut truncated = entries.clone();
+        truncated.pop();
+        check(&truncated, tip, Some(5));
+
+        let mut reordered = entries.clone();
+        reordered.swap(1, 3);
+        check(&reordered, tip, Some(2));
+    }
+
+    #[test]
+    fn action_names_match_serde() {
+        for action in AuditAction::ALL {
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(AuditAction::parse("delete"), None);
+    }
+}

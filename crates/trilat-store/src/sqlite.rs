@@ -1,0 +1,755 @@
+//! [`SqliteStore`]: the embedded default store (rusqlite, bundled SQLite,
+//! WAL mode). See `docs/store.md` for the schema and the durability choice.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use trilat_core::{Report, ReportId, Signature, Timestamp};
+
+use crate::audit::ChainCheck;
+use crate::memory::check_sync_state;
+use crate::rules::{place, Placement};
+use crate::{
+    check_limit, AuditAction, AuditEntry, AuditEvent, AuditVerification, Change, ChangePage,
+    Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS,
+    BATCH_LEN_MAX, SYNC_STATE_LEN_MAX,
+};
+
+/// The schema version this code writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How long a writer waits for another connection's lock.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// Schema version 1. Tables named after what they hold; `report_version` and
+/// `audit_log` are append-only (triggers refuse UPDATE and DELETE).
+const SCHEMA_V1: &str = r#"
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Every version ever stored; seq is the store sequence of the change feed.
+CREATE TABLE report_version (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id TEXT    NOT NULL,
+    counter   INTEGER NOT NULL,
+    signature TEXT    NOT NULL,
+    body      TEXT    NOT NULL,
+    UNIQUE (report_id, counter)
+);
+
+-- The current version of each report, with the columns queries filter on.
+CREATE TABLE report_current (
+    report_id   TEXT    PRIMARY KEY,
+    seq         INTEGER NOT NULL UNIQUE,
+    kind        TEXT    NOT NULL,
+    owner       TEXT    NOT NULL,
+    observed_ms INTEGER NOT NULL,
+    exercise    INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL,
+    west  REAL, south REAL, east REAL, north REAL
+) WITHOUT ROWID;
+CREATE INDEX report_current_kind     ON report_current (kind, seq);
+CREATE INDEX report_current_owner    ON report_current (owner, seq);
+CREATE INDEX report_current_observed ON report_current (observed_ms);
+
+-- Bounding boxes of current versions that have a geometry, keyed by seq.
+CREATE VIRTUAL TABLE report_current_bbox USING rtree (seq, west, east, south, north);
+
+CREATE TABLE audit_log (
+    seq          INTEGER PRIMARY KEY,
+    at_ms        INTEGER NOT NULL,
+    actor        TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    report_id    TEXT,
+    counterparty TEXT,
+    detail       TEXT    NOT NULL,
+    prev_hash    TEXT    NOT NULL,
+    hash         TEXT    NOT NULL
+);
+
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER report_version_no_update BEFORE UPDATE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+CREATE TRIGGER report_version_no_delete BEFORE DELETE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+"#;
+
+/// What an acknowledged write survives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous = FULL`: the WAL is fsynced at every commit, so an
+    /// acknowledged write survives a process kill **and** an OS crash or
+    /// power cut. The default: a warning or a release record must not vanish.
+    #[default]
+    PowerLoss,
+    /// `synchronous = NORMAL`: the WAL is fsynced only at checkpoints. An
+    /// acknowledged write survives `kill -9` (it is in the OS page cache),
+    /// but the last commits may be lost on an OS crash or power cut.
+    ProcessCrash,
+}
+
+/// The SQLite store. One connection behind a mutex: writes are serialised
+/// anyway, and batching (`put_batch`) is what makes ingest fast.
+pub struct SqliteStore {
+    store_id: u64,
+    conn: Mutex<Connection>,
+}
+
+/// Adds the failing operation to a rusqlite error.
+trait Context<T> {
+    fn ctx(self, operation: &str) -> Result<T, StoreError>;
+}
+
+impl<T> Context<T> for Result<T, rusqlite::Error> {
+    fn ctx(self, operation: &str) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Sqlite(format!("{operation}: {e}")))
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` with
+    /// [`Durability::PowerLoss`].
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, Durability::default())
+    }
+
+    /// Opens (creating if needed) the store at `path`, migrating its schema
+    /// to [`SCHEMA_VERSION`].
+    pub fn open_with(
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        let mut conn = Connection::open(path).ctx(&format!("open {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+            .ctx("set busy timeout")?;
+        let journal: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .ctx("enable WAL")?;
+        // An in-memory database reports "memory"; a file must be in WAL.
+        if journal != "wal" && journal != "memory" {
+            return Err(StoreError::Sqlite(format!(
+                "{}: journal mode is {journal}, WAL could not be enabled",
+                path.display()
+            )));
+        }
+        let synchronous = match durability {
+            Durability::PowerLoss => "FULL",
+            Durability::ProcessCrash => "NORMAL",
+        };
+        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))
+            .ctx("set synchronous")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        migrate(&mut conn)?;
+        let store_id = meta(&conn, "store_id")?
+            .and_then(|text| u64::from_str_radix(&text, 16).ok())
+            .ok_or_else(|| StoreError::Corrupt("store_meta has no valid store_id".into()))?;
+        Ok(SqliteStore {
+            store_id,
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], one step per version, each in
+/// its own transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .ctx("read user_version")?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::Corrupt(format!(
+            "schema version {version} is newer than this program's {SCHEMA_VERSION}; upgrade trilat"
+        )));
+    }
+    if version < 1 {
+        let tx = conn.transaction().ctx("begin migration")?;
+        tx.execute_batch(SCHEMA_V1).ctx("create schema v1")?;
+        let store_id: u64 = rand::random();
+        for (key, value) in [
+            ("store_id", format!("{store_id:016x}")),
+            ("audit_tip_seq", "0".to_string()),
+            ("audit_tip_hash", AUDIT_HASH_GENESIS.to_string()),
+        ] {
+            tx.execute(
+                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .ctx("write store_meta")?;
+        }
+        tx.execute_batch("PRAGMA user_version = 1")
+            .ctx("set user_version")?;
+        tx.commit().ctx("commit migration")?;
+    }
+    Ok(())
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    conn.prepare_cached("SELECT value FROM store_meta WHERE key = ?1")
+        .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
+        .ctx("read store_meta")
+}
+
+/// The tip of the audit chain as recorded beside it.
+fn recorded_tip(conn: &Connection) -> Result<(u64, String), StoreError> {
+    let seq = meta(conn, "audit_tip_seq")?
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or_else(|| StoreError::Corrupt("store_meta has no valid audit_tip_seq".into()))?;
+    let hash = meta(conn, "audit_tip_hash")?
+        .ok_or_else(|| StoreError::Corrupt("store_meta has no audit_tip_hash".into()))?;
+    Ok((seq, hash))
+}
+
+/// The audit chain's tip inside a write transaction: checked once against
+/// the log's last row when the transaction starts (the chain link), moved
+/// by each append, and recorded beside the log when it commits.
+struct AuditTip {
+    seq: u64,
+    hash: String,
+    start_seq: u64,
+}
+
+impl AuditTip {
+    fn load(tx: &Transaction<'_>) -> Result<AuditTip, StoreError> {
+        let (seq, hash) = recorded_tip(tx)?;
+        let last: Option<(u64, String)> = tx
+            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut stmt| {
+                stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .ctx("read audit tip")?;
+        let (last_seq, last_hash) = last.unwrap_or((0, AUDIT_HASH_GENESIS.to_string()));
+        if last_seq != seq || last_hash != hash {
+            return Err(StoreError::Corrupt(format!(
+                "audit log ends at entry {last_seq} but its recorded tip is entry {seq}; refusing to extend a broken chain (run audit verify)"
+            )));
+        }
+        Ok(AuditTip {
+            seq,
+            hash,
+            start_seq: seq,
+        })
+    }
+
+    fn append(
+        &mut self,
+        tx: &Transaction<'_>,
+        event: AuditEvent,
+    ) -> Result<AuditEntry, StoreError> {
+        let entry = AuditEntry::chain(self.seq, &self.hash, event);
+        debug_assert_eq!(entry.prev_hash, self.hash);
+        let event = &entry.event;
+        tx.prepare_cached(
+            "INSERT INTO audit_log (seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                entry.seq,
+                event.at.unix_ms(),
+                event.actor,
+                event.action.as_str(),
+                event.report_id.map(|id| id.to_string()),
+                event.counterparty.as_ref().map(|p| p.as_str()),
+                event.detail,
+                entry.prev_hash,
+                entry.hash,
+            ])
+        })
+        .ctx("append audit entry")?;
+        self.seq = entry.seq;
+        self.hash.clone_from(&entry.hash);
+        Ok(entry)
+    }
+
+    fn record(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        if self.seq == self.start_seq {
+            return Ok(());
+        }
+        let mut stmt = tx
+            .prepare_cached("UPDATE store_meta SET value = ?2 WHERE key = ?1")
+            .ctx("prepare tip update")?;
+        stmt.execute(params!["audit_tip_seq", self.seq.to_string()])
+            .ctx("record audit tip")?;
+        stmt.execute(params!["audit_tip_hash", self.hash])
+            .ctx("record audit tip")?;
+        Ok(())
+    }
+}
+
+fn decode_report(seq: u64, body: &str) -> Result<Report, StoreError> {
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("report_version seq {seq} does not decode: {e}")))
+}
+
+fn current_report(tx: &Connection, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    let row: Option<(u64, String)> = tx
+        .prepare_cached(
+            "SELECT v.seq, v.body FROM report_current c JOIN report_version v ON v.seq = c.seq
+             WHERE c.report_id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([id.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .ctx("read current version")?;
+    row.map(|(seq, body)| decode_report(seq, &body)).transpose()
+}
+
+fn held_signature(
+    tx: &Connection,
+    id: &ReportId,
+    counter: u64,
+) -> Result<Option<Signature>, StoreError> {
+    let text: Option<String> = tx
+        .prepare_cached(
+            "SELECT signature FROM report_version WHERE report_id = ?1 AND counter = ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![id.to_string(), counter], |row| row.get(0))
+                .optional()
+        })
+        .ctx("read held signature")?;
+    text.map(|text| {
+        Signature::from_base64(&text)
+            .map_err(|e| StoreError::Corrupt(format!("signature of {id} version {counter}: {e}")))
+    })
+    .transpose()
+}
+
+/// One put inside an open write transaction.
+fn put_in(
+    tx: &Transaction<'_>,
+    tip: &mut AuditTip,
+    report: &Report,
+    event: AuditEvent,
+) -> Result<PutOutcome, StoreError> {
+    event.check()?;
+    let current = current_report(tx, &report.id)?;
+    let placement = place(report, current.as_ref(), || {
+        held_signature(tx, &report.id, report.version)
+    })?;
+    if placement == Placement::Duplicate {
+        return Ok(PutOutcome::Duplicate);
+    }
+    let body = serde_json::to_string(report)
+        .map_err(|e| StoreError::Invalid(format!("report {} does not encode: {e}", report.id)))?;
+    let id_text = report.id.to_string();
+    tx.prepare_cached(
+        "INSERT INTO report_version (report_id, counter, signature, body) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id_text,
+            report.version,
+            report.signature.to_string(),
+            body
+        ])
+    })
+    .ctx("insert report version")?;
+    let seq = tx.last_insert_rowid() as u64;
+    let is_current = placement == Placement::Current;
+    if is_current {
+        if let Some(held) = &current {
+            let old_seq: u64 = tx
+                .prepare_cached("DELETE FROM report_current WHERE report_id = ?1 RETURNING seq")
+                .and_then(|mut stmt| stmt.query_row([&id_text], |row| row.get(0)))
+                .ctx("replace current version")?;
+            debug_assert!(old_seq < seq);
+            if held.bbox().is_some() {
+                tx.prepare_cached("DELETE FROM report_current_bbox WHERE seq = ?1")
+                    .and_then(|mut stmt| stmt.execute([old_seq]))
+                    .ctx("replace current bbox")?;
+            }
+        }
+        insert_current(tx, seq, &id_text, report)?;
+    }
+    tip.append(tx, event)?;
+    Ok(PutOutcome::Stored {
+        seq,
+        current: is_current,
+    })
+}
+
+fn insert_current(
+    tx: &Transaction<'_>,
+    seq: u64,
+    id_text: &str,
+    report: &Report,
+) -> Result<(), StoreError> {
+    let bbox = report.bbox();
+    let [west, south, east, north] = bbox.map_or([None; 4], |b| b.map(Some));
+    tx.prepare_cached(
+        "INSERT INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked, west, south, east, north)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id_text,
+            seq,
+            report.kind.as_str(),
+            report.owner.as_str(),
+            report.observed_at.unix_ms(),
+            report.exercise,
+            report.revoked,
+            west,
+            south,
+            east,
+            north,
+        ])
+    })
+    .ctx("insert current version")?;
+    if let Some([west, south, east, north]) = bbox {
+        tx.prepare_cached(
+            "INSERT INTO report_current_bbox (seq, west, east, south, north) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut stmt| stmt.execute(params![seq, west, east, south, north]))
+        .ctx("insert current bbox")?;
+    }
+    Ok(())
+}
+
+/// Runs `work` in one write transaction with the audit tip loaded, checked
+/// and recorded; nothing is written unless `work` succeeds.
+fn write<T>(
+    conn: &mut Connection,
+    work: impl FnOnce(&Transaction<'_>, &mut AuditTip) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .ctx("begin write")?;
+    let mut tip = AuditTip::load(&tx)?;
+    let res = work(&tx, &mut tip)?;
+    tip.record(&tx)?;
+    tx.commit().ctx("commit")?;
+    Ok(res)
+}
+
+fn row_to_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditEntry, Option<String>)> {
+    // Decoding problems are reported as corruption by the caller, with the
+    // entry's seq; here the raw text travels along.
+    let seq: u64 = row.get(0)?;
+    let action: String = row.get(3)?;
+    let report_id: Option<String> = row.get(4)?;
+    let counterparty: Option<String> = row.get(5)?;
+    let mut problem = None;
+    let action = AuditAction::parse(&action).unwrap_or_else(|| {
+        problem = Some(format!("unknown action {action:?}"));
+        AuditAction::Other
+    });
+    let report_id = report_id.and_then(|text| {
+        ReportId::parse(&text)
+            .map_err(|e| problem = Some(e.to_string()))
+            .ok()
+    });
+    let counterparty = counterparty.and_then(|text| {
+        trilat_core::Party::new(&text)
+            .map_err(|e| problem = Some(e.to_string()))
+            .ok()
+    });
+    let entry = AuditEntry {
+        seq,
+        event: AuditEvent {
+            at: Timestamp::from_unix_ms(row.get(1)?),
+            actor: row.get(2)?,
+            action,
+            report_id,
+            counterparty,
+            detail: row.get(6)?,
+        },
+        prev_hash: row.get(7)?,
+        hash: row.get(8)?,
+    };
+    Ok((entry, problem))
+}
+
+const AUDIT_COLUMNS: &str =
+    "seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash";
+
+impl ReportStore for SqliteStore {
+    fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
+        let mut conn = self.lock()?;
+        write(&mut conn, |tx, tip| put_in(tx, tip, report, audit))
+    }
+
+    fn put_batch(
+        &self,
+        batch: &[(Report, AuditEvent)],
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+        if batch.len() > BATCH_LEN_MAX {
+            return Err(StoreError::LimitExceeded {
+                limit: batch.len(),
+                max: BATCH_LEN_MAX,
+            });
+        }
+        let mut conn = self.lock()?;
+        write(&mut conn, |tx, tip| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for (report, event) in batch {
+                match put_in(tx, tip, report, event.clone()) {
+                    // A database failure aborts the whole batch (rolled back);
+                    // a refusal is that report's outcome only. Refusals are
+                    // decided before anything of that report is written.
+                    Err(StoreError::Sqlite(message)) => return Err(StoreError::Sqlite(message)),
+                    outcome => outcomes.push(outcome),
+                }
+            }
+            Ok(outcomes)
+        })
+    }
+
+    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
+        let conn = self.lock()?;
+        current_report(&conn, id)
+    }
+
+    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, body FROM report_version WHERE report_id = ?1 ORDER BY counter",
+            )
+            .ctx("prepare history")?;
+        let rows = stmt
+            .query_map([id.to_string()], |row| {
+                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+            })
+            .ctx("read history")?;
+        let mut reports = Vec::new();
+        for row in rows {
+            let (seq, body) = row.ctx("read history")?;
+            reports.push(decode_report(seq, &body)?);
+        }
+        Ok(reports)
+    }
+
+    fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
+        query.check()?;
+        let after = match &query.after {
+            Some(cursor) => cursor.seq_in(self.store_id)?,
+            None => 0,
+        };
+        let (sql, values) = query_sql(query, after);
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(&sql).ctx("prepare query")?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values.iter()), |row| {
+                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+            })
+            .ctx("run query")?;
+        let mut reports = Vec::new();
+        let mut last_seq = after;
+        let mut more = false;
+        for row in rows {
+            let (seq, body) = row.ctx("read query row")?;
+            if reports.len() == query.limit {
+                more = true;
+                break;
+            }
+            let report = decode_report(seq, &body)?;
+            debug_assert!(
+                query.matches(&report),
+                "SQL filter and ReportQuery::matches agree"
+            );
+            reports.push(report);
+            last_seq = seq;
+        }
+        Ok(ReportPage {
+            reports,
+            next: more.then(|| Cursor::new(self.store_id, last_seq)),
+        })
+    }
+
+    fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError> {
+        check_limit(limit)?;
+        let after = match after {
+            Some(cursor) => cursor.seq_in(self.store_id)?,
+            None => 0,
+        };
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, body FROM report_version WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .ctx("prepare changes")?;
+        let rows = stmt
+            .query_map(params![after, limit as u64 + 1], |row| {
+                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
+            })
+            .ctx("read changes")?;
+        let mut changes = Vec::with_capacity(limit.min(64));
+        let mut more = false;
+        for row in rows {
+            let (seq, body) = row.ctx("read change")?;
+            if changes.len() == limit {
+                more = true;
+                break;
+            }
+            changes.push(Change {
+                seq,
+                report: decode_report(seq, &body)?,
+            });
+        }
+        let next_seq = changes.last().map_or(after, |c| c.seq);
+        Ok(ChangePage {
+            changes,
+            next: Cursor::new(self.store_id, next_seq),
+            more,
+        })
+    }
+
+    fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        event.check()?;
+        let mut conn = self.lock()?;
+        write(&mut conn, |tx, tip| tip.append(tx, event))
+    }
+
+    fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        check_limit(limit)?;
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .ctx("prepare audit read")?;
+        let rows = stmt
+            .query_map(params![after_seq, limit as u64], row_to_entry)
+            .ctx("read audit")?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (entry, problem) = row.ctx("read audit entry")?;
+            if let Some(problem) = problem {
+                return Err(StoreError::Corrupt(format!(
+                    "audit entry {}: {problem}",
+                    entry.seq
+                )));
+            }
+            entries.push(entry);
+        }
+        Ok(entries)
+    }
+
+    fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        let conn = self.lock()?;
+        let tip = recorded_tip(&conn)?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+            ))
+            .ctx("prepare audit verify")?;
+        let rows = stmt.query_map([], row_to_entry).ctx("read audit")?;
+        let mut walk = ChainCheck::new();
+        for row in rows {
+            let (mut entry, problem) = row.ctx("read audit entry")?;
+            if problem.is_some() {
+                // An undecodable field cannot have been hashed as stored.
+                entry.hash.clear();
+            }
+            walk.push(&entry);
+        }
+        Ok(walk.finish((tip.0, &tip.1)))
+    }
+
+    fn sync_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        check_sync_state(key, "")?;
+        self.lock()?
+            .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
+            .ctx("read sync state")
+    }
+
+    fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        check_sync_state(key, value)?;
+        debug_assert!(value.len() <= SYNC_STATE_LEN_MAX);
+        self.lock()?
+            .prepare_cached(
+                "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .and_then(|mut stmt| stmt.execute([key, value]))
+            .ctx("write sync state")?;
+        Ok(())
+    }
+}
+
+/// A value bound into a query.
+enum SqlValue {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            SqlValue::Int(v) => v.to_sql(),
+            SqlValue::Real(v) => v.to_sql(),
+            SqlValue::Text(v) => v.to_sql(),
+        }
+    }
+}
+
+/// The SQL of a query and its bound values. Only the shape depends on which
+/// filters are set, so the prepared-statement cache holds few variants.
+fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(
+        "SELECT c.seq, v.body FROM report_current c JOIN report_version v ON v.seq = c.seq WHERE c.seq > ?",
+    );
+    let mut values = vec![SqlValue::Int(after as i64)];
+    let mut clause = |sql_text: &str, value: SqlValue| {
+        sql.push_str(sql_text);
+        values.push(value);
+    };
+    if let Some(kind) = &query.kind {
+        clause(" AND c.kind = ?", SqlValue::Text(kind.as_str().to_string()));
+    }
+    if let Some(owner) = &query.owner {
+        clause(
+            " AND c.owner = ?",
+            SqlValue::Text(owner.as_str().to_string()),
+        );
+    }
+    if let Some(from) = query.observed_from {
+        clause(" AND c.observed_ms >= ?", SqlValue::Int(from.unix_ms()));
+    }
+    if let Some(to) = query.observed_to {
+        clause(" AND c.observed_ms < ?", SqlValue::Int(to.unix_ms()));
+    }
+    if let Some(exercise) = query.exercise {
+        clause(" AND c.exercise = ?", SqlValue::Int(i64::from(exercise)));
+    }
+    if let Some([west, south, east, north]) = query.bbox {
+        // The R*Tree narrows the candidates (its 32-bit boxes are rounded
+        // outwards); the exact comparison is on the REAL columns.
+        sql.push_str(
+            " AND c.seq IN (SELECT seq FROM report_current_bbox \
+             WHERE west <= ? AND east >= ? AND south <= ? AND north >= ?) \
+             AND c.west <= ? AND c.east >= ? AND c.south <= ? AND c.north >= ?",
+        );
+        for _ in 0..2 {
+            values.extend([east, west, north, south].map(SqlValue::Real));
+        }
+    }
+    if !query.include_revoked {
+        sql.push_str(" AND c.revoked = 0");
+    }
+    sql.push_str(" ORDER BY c.seq LIMIT ?");
+    values.push(SqlValue::Int(query.limit as i64 + 1));
+    (sql, values)
+}

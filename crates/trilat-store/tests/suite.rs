@@ -1,0 +1,569 @@
+//! The behavioural suite, run against every store implementation.
+
+use trilat_core::{Kind, ReportError};
+use trilat_store::{
+    AuditAction, AuditEvent, Cursor, MemoryStore, PutOutcome, ReportQuery, ReportStore,
+    SqliteStore, StoreError, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
+};
+
+use crate::fixture::*;
+
+/// Runs every check against fresh stores from `make`.
+pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
+    versions_history_current(&make());
+    idempotency(&make());
+    refusals_write_nothing(&make());
+    batches(&make());
+    queries(&make());
+    change_feed(&make());
+    bad_cursors(&make(), &make());
+    audit_log(&make());
+    sync_state(&make());
+}
+
+#[test]
+fn memory_store() {
+    suite(MemoryStore::new);
+}
+
+#[test]
+fn sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::cell::Cell::new(0);
+    suite(|| {
+        counter.set(counter.get() + 1);
+        SqliteStore::open(dir.path().join(format!("store-{}.db", counter.get()))).unwrap()
+    });
+}
+
+/// (number of changes, number of audit entries): what "nothing written" compares.
+fn footprint(store: &impl ReportStore) -> (usize, usize) {
+    let mut changes = 0;
+    let mut after: Option<Cursor> = None;
+    loop {
+        let page = store.changes(after.as_ref(), QUERY_LIMIT_MAX).unwrap();
+        changes += page.changes.len();
+        after = Some(page.next);
+        if !page.more {
+            break;
+        }
+    }
+    let audit = store.audit(0, QUERY_LIMIT_MAX).unwrap().len();
+    (changes, audit)
+}
+
+fn stored(outcome: PutOutcome) -> (u64, bool) {
+    match outcome {
+        PutOutcome::Stored { seq, current } => (seq, current),
+        PutOutcome::Duplicate => panic!("expected Stored, got Duplicate"),
+    }
+}
+
+fn versions_history_current(store: &impl ReportStore) {
+    let versions = chain("JPN", 3);
+    let id = versions[0].id;
+    assert_eq!(store.get(&id).unwrap(), None);
+    assert_eq!(store.history(&id).unwrap(), vec![]);
+    let mut seqs = Vec::new();
+    for (idx, report) in versions.iter().enumerate() {
+        let (seq, current) = stored(store.put(report, event(report)).unwrap());
+        assert!(current);
+        seqs.push(seq);
+        assert_eq!(store.get(&id).unwrap().as_ref(), Some(report));
+        assert_eq!(store.history(&id).unwrap(), versions[..=idx].to_vec());
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    let revocation = revoke(&versions[2]);
+    let (_, current) = stored(store.put(&revocation, event(&revocation)).unwrap());
+    assert!(current);
+    assert!(store.get(&id).unwrap().unwrap().revoked);
+    assert_eq!(store.history(&id).unwrap().len(), 4);
+
+    let before = footprint(store);
+    let mut after_revocation = revocation.next_version(t(99_000));
+    after_revocation.revoked = false;
+    let after_revocation = sign(after_revocation);
+    let err = store
+        .put(&after_revocation, event(&after_revocation))
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Refused(ReportError::RevokedFinal(_))),
+        "{err}"
+    );
+    assert_eq!(footprint(store), before);
+    assert_eq!(store.get(&id).unwrap(), Some(revocation));
+}
+
+fn idempotency(store: &impl ReportStore) {
+    let versions = chain("USA", 3);
+    let id = versions[0].id;
+    // Out of order: the newest first, the older ones go to history only.
+    assert!(stored(store.put(&versions[2], event(&versions[2])).unwrap()).1);
+    assert!(!stored(store.put(&versions[0], event(&versions[0])).unwrap()).1);
+    assert!(!stored(store.put(&versions[1], event(&versions[1])).unwrap()).1);
+    assert_eq!(store.get(&id).unwrap().as_ref(), Some(&versions[2]));
+    assert_eq!(store.history(&id).unwrap(), versions);
+
+    // Replays of every version change nothing, not even the audit log.
+    let before = footprint(store);
+    for report in versions.iter().rev().chain(&versions) {
+        assert_eq!(
+            store.put(report, event(report)).unwrap(),
+            PutOutcome::Duplicate
+        );
+    }
+    let replay: Vec<_> = versions.iter().map(|r| (r.clone(), event(r))).collect();
+    let outcomes = store.put_batch(&replay).unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(PutOutcome::Duplicate))));
+    assert_eq!(footprint(store), before);
+    assert_eq!(store.get(&id).unwrap().as_ref(), Some(&versions[2]));
+}
+
+fn refusals_write_nothing(store: &impl ReportStore) {
+    let versions = chain("KOR", 3);
+    for report in &versions {
+        store.put(report, event(report)).unwrap();
+    }
+    let other_chain = chain("KOR", 3);
+    store.put(&other_chain[2], event(&other_chain[2])).unwrap();
+    let before = footprint(store);
+
+    // A non-owner claims the report.
+    let mut forged = versions[2].next_version(t(50_000));
+    forged.owner = party("JPN");
+    let forged = sign(forged);
+    let err = store.put(&forged, event(&forged)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Refused(ReportError::Forged { .. })),
+        "{err}"
+    );
+
+    // The owner equivocates: a different v3, and a different v1 (older
+    // than the current version, so only history can tell).
+    for counter in [3, 1] {
+        let held = &versions[counter as usize - 1];
+        let mut other = if counter == 1 {
+            draft("KOR", "note", 0)
+        } else {
+            versions[1].next_version(held.modified)
+        };
+        other.id = held.id;
+        other.created_at = held.created_at;
+        other.modified = held.modified;
+        other.payload = serde_json::json!({"text": "equivocation"});
+        let other = sign(other);
+        assert_ne!(other.signature, held.signature);
+        let err = store.put(&other, event(&other)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Refused(ReportError::VersionConflict { counter: c, .. }) if c == counter),
+            "{err}"
+        );
+    }
+
+    // An older version that is a revocation cannot precede a newer one.
+    let stray = revoke(&other_chain[0]);
+    assert_eq!(stray.version, 2);
+    let err = store.put(&stray, event(&stray)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Refused(ReportError::RevokedFinal(_))),
+        "{err}"
+    );
+
+    // An audit event out of bounds refuses the whole put.
+    let v4 = sign(versions[2].next_version(t(60_000)));
+    let mut bad_event = event(&v4);
+    bad_event.actor.clear();
+    assert!(matches!(
+        store.put(&v4, bad_event),
+        Err(StoreError::Invalid(_))
+    ));
+
+    assert_eq!(footprint(store), before);
+    assert_eq!(store.history(&versions[0].id).unwrap(), versions);
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
+}
+
+fn batches(store: &impl ReportStore) {
+    let a = chain("JPN", 2);
+    let b = chain("USA", 1);
+    let mut forged = a[1].next_version(t(9_000));
+    forged.owner = party("KOR");
+    let forged = sign(forged);
+    let batch: Vec<_> = [&a[0], &a[1], &forged, &b[0], &a[0]]
+        .into_iter()
+        .map(|r| (r.clone(), event(r)))
+        .collect();
+    let outcomes = store.put_batch(&batch).unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert!(matches!(
+        outcomes[0],
+        Ok(PutOutcome::Stored { current: true, .. })
+    ));
+    assert!(matches!(
+        outcomes[1],
+        Ok(PutOutcome::Stored { current: true, .. })
+    ));
+    assert!(matches!(
+        outcomes[2],
+        Err(StoreError::Refused(ReportError::Forged { .. }))
+    ));
+    assert!(matches!(
+        outcomes[3],
+        Ok(PutOutcome::Stored { current: true, .. })
+    ));
+    assert!(matches!(outcomes[4], Ok(PutOutcome::Duplicate)));
+    assert_eq!(footprint(store), (3, 3));
+    assert_eq!(store.get(&a[0].id).unwrap().as_ref(), Some(&a[1]));
+
+    let too_many = vec![batch[0].clone(); BATCH_LEN_MAX + 1];
+    assert!(matches!(
+        store.put_batch(&too_many),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+    assert_eq!(footprint(store), (3, 3));
+}
+
+/// All pages of a query, checking the cursor chain on the way.
+fn query_all(store: &impl ReportStore, mut query: ReportQuery) -> Vec<trilat_core::Report> {
+    let mut reports = Vec::new();
+    for _ in 0..1000 {
+        let page = store.query(&query).unwrap();
+        assert!(page.reports.len() <= query.limit);
+        reports.extend(page.reports);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return reports,
+        }
+    }
+    panic!("query did not finish in 1000 pages");
+}
+
+fn queries(store: &impl ReportStore) {
+    // Ten reports: alternating owners and kinds, one per hour, on a line of
+    // points from (120, 30) to (129, 39); every third an exercise.
+    let mut all = Vec::new();
+    for i in 0..10i64 {
+        let owner = ["USA", "JPN"][i as usize % 2];
+        let kind = ["note", "maritime.incident"][(i as usize / 2) % 2];
+        let mut d = draft(owner, kind, i * 3_600_000);
+        d.geometry = Some(point(120.0 + i as f64, 30.0 + i as f64));
+        d.exercise = i % 3 == 0;
+        let report = sign(d);
+        store.put(&report, event(&report)).unwrap();
+        all.push(report);
+    }
+    // Revoke the last one, and give the first a new version (moves it last).
+    let revocation = revoke(&all[9]);
+    store.put(&revocation, event(&revocation)).unwrap();
+    let v2 = sign(all[0].next_version(t(100_000_000)));
+    store.put(&v2, event(&v2)).unwrap();
+    let mut current: Vec<_> = all[1..9].to_vec();
+    current.push(v2.clone());
+
+    #[track_caller]
+    fn check(
+        store: &impl ReportStore,
+        current: &[trilat_core::Report],
+        query: ReportQuery,
+        expect_len: usize,
+    ) {
+        let expected: Vec<_> = current
+            .iter()
+            .filter(|r| query.matches(r))
+            .cloned()
+            .collect();
+        assert_eq!(expected.len(), expect_len, "oracle for {query:?}");
+        for limit in [1, 3, QUERY_LIMIT_MAX] {
+            let got = query_all(
+                store,
+                ReportQuery {
+                    limit,
+                    ..query.clone()
+                },
+            );
+            assert_eq!(got, expected, "{query:?} limit {limit}");
+        }
+    }
+    let q = ReportQuery::default;
+    check(store, &current, q(), 9);
+    check(
+        store,
+        &current,
+        ReportQuery {
+            kind: Some(Kind::new("note").unwrap()),
+            ..q()
+        },
+        5,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            owner: Some(party("JPN")),
+            ..q()
+        },
+        4,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            observed_from: Some(t(2 * 3_600_000)),
+            observed_to: Some(t(5 * 3_600_000)),
+            ..q()
+        },
+        3,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            exercise: Some(true),
+            ..q()
+        },
+        3,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            exercise: Some(false),
+            ..q()
+        },
+        6,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            bbox: Some([122.5, 32.5, 125.0, 35.0]),
+            ..q()
+        },
+        3,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            bbox: Some([140.0, 0.0, 150.0, 10.0]),
+            ..q()
+        },
+        0,
+    );
+    let all_current = {
+        let mut v = current.clone();
+        v.insert(8, revocation.clone());
+        v
+    };
+    check(
+        store,
+        &all_current,
+        ReportQuery {
+            include_revoked: true,
+            ..q()
+        },
+        10,
+    );
+    check(
+        store,
+        &current,
+        ReportQuery {
+            owner: Some(party("USA")),
+            kind: Some(Kind::new("note").unwrap()),
+            bbox: Some([119.0, 29.0, 130.0, 40.0]),
+            ..q()
+        },
+        3,
+    );
+    // Store order: the re-versioned report comes last.
+    assert_eq!(query_all(store, q()).last(), Some(&v2));
+
+    assert!(matches!(
+        store.query(&ReportQuery { limit: QUERY_LIMIT_MAX + 1, ..q() }),
+        Err(StoreError::LimitExceeded { limit, max }) if limit == QUERY_LIMIT_MAX + 1 && max == QUERY_LIMIT_MAX
+    ));
+    for bad in [
+        ReportQuery { limit: 0, ..q() },
+        ReportQuery {
+            bbox: Some([10.0, 0.0, 5.0, 1.0]),
+            ..q()
+        },
+        ReportQuery {
+            bbox: Some([f64::NAN, 0.0, 5.0, 1.0]),
+            ..q()
+        },
+    ] {
+        assert!(
+            matches!(store.query(&bad), Err(StoreError::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+fn change_feed(store: &impl ReportStore) {
+    let empty = store.changes(None, 10).unwrap();
+    assert!(empty.changes.is_empty());
+    assert!(!empty.more);
+
+    let mut written = Vec::new();
+    for owner in ["USA", "JPN", "KOR"] {
+        let versions = chain(owner, 3);
+        for report in &versions {
+            store.put(report, event(report)).unwrap();
+        }
+        written.extend(versions);
+    }
+    let revocation = revoke(&written[8]);
+    store.put(&revocation, event(&revocation)).unwrap();
+    written.push(revocation);
+
+    // Paging by 4 yields every version once, in store order.
+    let mut seen = Vec::new();
+    let mut cursor = empty.next;
+    loop {
+        let page = store.changes(Some(&cursor), 4).unwrap();
+        assert!(page.changes.len() <= 4);
+        seen.extend(page.changes);
+        cursor = page.next;
+        if !page.more {
+            break;
+        }
+    }
+    assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        seen.iter().map(|c| c.report.clone()).collect::<Vec<_>>(),
+        written
+    );
+
+    // At the end: an empty page that resumes at the same place.
+    let end = store.changes(Some(&cursor), 4).unwrap();
+    assert!(end.changes.is_empty() && !end.more);
+    assert_eq!(end.next, cursor);
+
+    // A saved cursor (through its text form) resumes exactly after it.
+    let saved = Cursor::parse(&cursor.to_string()).unwrap();
+    let fresh = chain("USA", 2);
+    for report in &fresh {
+        store.put(report, event(report)).unwrap();
+    }
+    let page = store.changes(Some(&saved), 100).unwrap();
+    assert_eq!(
+        page.changes
+            .iter()
+            .map(|c| c.report.clone())
+            .collect::<Vec<_>>(),
+        fresh
+    );
+    assert!(!page.more);
+    // Resuming from a mid-feed cursor gives the next change.
+    let first_three = store.changes(None, 3).unwrap();
+    assert!(first_three.more);
+    let fourth = store.changes(Some(&first_three.next), 1).unwrap();
+    assert_eq!(fourth.changes, seen[3..4].to_vec());
+
+    assert!(matches!(
+        store.changes(None, QUERY_LIMIT_MAX + 1),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+    let zero = store.changes(Some(&saved), 0).unwrap();
+    assert!(zero.changes.is_empty() && zero.more);
+    assert_eq!(zero.next, saved);
+}
+
+fn bad_cursors(store: &impl ReportStore, other: &impl ReportStore) {
+    let report = sign(draft("USA", "note", 0));
+    store.put(&report, event(&report)).unwrap();
+    other.put(&report, event(&report)).unwrap();
+    for garbage in [
+        "",
+        "abc",
+        "c1.zz.1",
+        "c1.0000000000000001.",
+        "c9.0000000000000001.1",
+    ] {
+        assert!(
+            matches!(Cursor::parse(garbage), Err(StoreError::BadCursor(_))),
+            "{garbage:?}"
+        );
+    }
+    let foreign = other.changes(None, 10).unwrap().next;
+    let err = store.changes(Some(&foreign), 10).unwrap_err();
+    assert!(matches!(err, StoreError::BadCursor(_)), "{err}");
+    assert!(err.to_string().contains("another store"), "{err}");
+    let query = ReportQuery {
+        after: Some(foreign),
+        ..ReportQuery::default()
+    };
+    assert!(matches!(store.query(&query), Err(StoreError::BadCursor(_))));
+}
+
+fn audit_log(store: &impl ReportStore) {
+    let verification = store.verify_audit().unwrap();
+    assert_eq!((verification.entries, verification.first_broken), (0, None));
+    let mut entries = Vec::new();
+    for i in 0..5 {
+        let event = AuditEvent::new(t(i), "JPN:analyst-1", AuditAction::Read)
+            .counterparty(party("JPN"))
+            .detail(format!("query {i}"));
+        let entry = store.append_audit(event.clone()).unwrap();
+        assert_eq!(entry.seq, i as u64 + 1);
+        assert_eq!(entry.event, event);
+        assert!(entry.hash_is_valid());
+        if let Some(previous) = entries.last() {
+            let previous: &trilat_store::AuditEntry = previous;
+            assert_eq!(entry.prev_hash, previous.hash);
+        }
+        entries.push(entry);
+    }
+    let report = sign(draft("USA", "note", 0));
+    store.put(&report, event(&report)).unwrap();
+    assert_eq!(store.audit(0, 100).unwrap()[..5], entries[..]);
+    assert_eq!(store.audit(2, 2).unwrap(), entries[2..4].to_vec());
+    let last = store.audit(5, 100).unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].event.report_id, Some(report.id));
+    assert_eq!(last[0].prev_hash, entries[4].hash);
+    assert!(store.audit(6, 100).unwrap().is_empty());
+    assert!(matches!(
+        store.audit(0, QUERY_LIMIT_MAX + 1),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+    let verification = store.verify_audit().unwrap();
+    assert_eq!((verification.entries, verification.first_broken), (6, None));
+
+    let too_long = AuditEvent::new(t(0), "node", AuditAction::Other).detail("x".repeat(5000));
+    assert!(matches!(
+        store.append_audit(too_long),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.audit(0, 100).unwrap().len(), 6);
+    // Serde shape the node returns.
+    let json = serde_json::to_value(&entries[0]).unwrap();
+    assert_eq!(json["event"]["action"], "read");
+    assert_eq!(json["seq"], 1);
+}
+
+fn sync_state(store: &impl ReportStore) {
+    assert_eq!(store.sync_state("peer:KOR:cursor").unwrap(), None);
+    store
+        .set_sync_state("peer:KOR:cursor", "c1.0000000000000001.5")
+        .unwrap();
+    store
+        .set_sync_state("peer:KOR:cursor", "c1.0000000000000001.9")
+        .unwrap();
+    assert_eq!(
+        store.sync_state("peer:KOR:cursor").unwrap().as_deref(),
+        Some("c1.0000000000000001.9")
+    );
+    assert!(matches!(
+        store.set_sync_state("", "x"),
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store.set_sync_state("k", &"x".repeat(5000)),
+        Err(StoreError::Invalid(_))
+    ));
+}
