@@ -26,8 +26,11 @@
 pub mod bits;
 pub mod decoder;
 pub mod gpsd;
+pub mod identity;
 pub mod message;
 pub mod nmea;
+pub mod ports;
+pub mod track;
 
 pub use decoder::{DecodeStats, Decoder};
 pub use message::{AisText, Message, MessageMeta, Position, StaticData, StationClass};

@@ -99,6 +99,10 @@ pub enum Line<'a> {
 /// On error, returns the byte offset in the line and what is wrong.
 pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
     let line = trim_end(line);
+    // Fast path: a bare sentence, the common case on a feed.
+    if line.first() == Some(&b'!') {
+        return parse_sentence(line, 0, TagBlock::default(), None);
+    }
     let start = match line
         .iter()
         .position(|&b| b == b'\\' || b == b'!' || b == b'$')
@@ -112,7 +116,7 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
             return Err((0, ErrorKind::NotNmea));
         }
     };
-    if line[..start].first() == Some(&b'#') {
+    if trim_start(&line[..start]).first() == Some(&b'#') {
         return Ok(Line::Blank);
     }
     let prefix_time = parse_prefix_time(&line[..start]);
@@ -129,13 +133,30 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
             return Err((at, ErrorKind::Truncated));
         }
     }
+    parse_sentence(line, at, tag, prefix_time)
+}
+
+/// Parses the sentence starting at `line[at]` (`!` or `$`).
+fn parse_sentence(
+    line: &[u8],
+    at: usize,
+    tag: TagBlock,
+    prefix_time: Option<i64>,
+) -> Result<Line<'_>, (usize, ErrorKind)> {
     let body = &line[at..];
     if body[0] != b'!' && body[0] != b'$' {
         return Err((at, ErrorKind::NotNmea));
     }
-    let star = match body.iter().position(|&b| b == b'*') {
-        Some(i) => i,
-        None => return Err((at, ErrorKind::Truncated)),
+    // The checksum is usually the last three bytes; else search (trailing
+    // receiver fields follow it).
+    let n = body.len();
+    let star = if n >= 4 && body[n - 3] == b'*' {
+        n - 3
+    } else {
+        match body.iter().position(|&b| b == b'*') {
+            Some(i) => i,
+            None => return Err((at, ErrorKind::Truncated)),
+        }
     };
     let expected = match body.get(star + 1..star + 3).and_then(parse_hex2) {
         Some(v) => v,
@@ -145,11 +166,15 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
     if found != expected {
         return Err((at + star, ErrorKind::Checksum { expected, found }));
     }
-    let suffix_time = parse_suffix_time(&body[star + 3..]);
     let fields = &body[1..star];
     if fields.len() < 5 || &fields[2..5] != b"VDM" && &fields[2..5] != b"VDO" {
         return Ok(Line::OtherNmea);
     }
+    let suffix_time = if star + 3 < n {
+        parse_suffix_time(&body[star + 3..])
+    } else {
+        None
+    };
     let mut sentence = parse_vdm(fields).map_err(|(off, k)| (at + 1 + off, k))?;
     sentence.tag = tag;
     sentence.receiver_time_unix_ms = prefix_time.or(suffix_time);
@@ -157,44 +182,54 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
 }
 
 fn parse_vdm(fields: &[u8]) -> Result<Sentence<'_>, (usize, ErrorKind)> {
-    // Split on commas into the seven VDM fields without allocating.
-    let mut parts: [&[u8]; 7] = [&[]; 7];
-    let mut offsets = [0usize; 7];
+    // The first five commas are in the short head (`AIVDM,1,1,,A,`); the
+    // last one precedes the fill-bit digit. A comma inside the payload is
+    // then caught as a bad payload character by the unpacker.
+    let mut commas = [0usize; 5];
     let mut n = 0;
-    let mut begin = 0;
     for (i, &b) in fields.iter().enumerate() {
         if b == b',' {
-            if n >= 6 {
-                return Err((i, ErrorKind::Field("too many fields")));
-            }
-            parts[n] = &fields[begin..i];
-            offsets[n] = begin;
+            commas[n] = i;
             n += 1;
-            begin = i + 1;
+            if n == 5 {
+                break;
+            }
         }
     }
-    parts[n] = &fields[begin..];
-    offsets[n] = begin;
-    if n != 6 {
+    if n < 5 {
         return Err((
             fields.len(),
             ErrorKind::Field("expected 7 comma-separated fields"),
         ));
     }
-    let total = digit(parts[1]).ok_or((offsets[1], ErrorKind::Field("fragment count")))?;
-    let number = digit(parts[2]).ok_or((offsets[2], ErrorKind::Field("fragment number")))?;
+    let last = match fields.iter().rposition(|&b| b == b',') {
+        Some(i) if i > commas[4] => i,
+        _ => {
+            return Err((
+                fields.len(),
+                ErrorKind::Field("expected 7 comma-separated fields"),
+            ))
+        }
+    };
+    let field = |k: usize| &fields[commas[k - 1] + 1..commas[k]];
+    let total = digit(field(1)).ok_or((commas[0] + 1, ErrorKind::Field("fragment count")))?;
+    let number = digit(field(2)).ok_or((commas[1] + 1, ErrorKind::Field("fragment number")))?;
     if total == 0 || number == 0 || number > total {
-        return Err((offsets[2], ErrorKind::Field("fragment number out of range")));
+        return Err((
+            commas[1] + 1,
+            ErrorKind::Field("fragment number out of range"),
+        ));
     }
-    let seq_id = if parts[3].is_empty() {
+    let seq_field = field(3);
+    let seq_id = if seq_field.is_empty() {
         None
     } else {
-        Some(digit(parts[3]).ok_or((offsets[3], ErrorKind::Field("sequential message id")))?)
+        Some(digit(seq_field).ok_or((commas[2] + 1, ErrorKind::Field("sequential message id")))?)
     };
-    let channel = parts[4].first().copied().unwrap_or(0);
-    let fill = digit(parts[6]).ok_or((offsets[6], ErrorKind::Field("fill bits")))?;
+    let channel = field(4).first().copied().unwrap_or(0);
+    let fill = digit(&fields[last + 1..]).ok_or((last + 1, ErrorKind::Field("fill bits")))?;
     if fill > 5 {
-        return Err((offsets[6], ErrorKind::Field("fill bits above 5")));
+        return Err((last + 1, ErrorKind::Field("fill bits above 5")));
     }
     Ok(Sentence {
         talker: [fields[0], fields[1]],
@@ -203,7 +238,7 @@ fn parse_vdm(fields: &[u8]) -> Result<Sentence<'_>, (usize, ErrorKind)> {
         number,
         seq_id,
         channel,
-        payload: parts[5],
+        payload: &fields[commas[4] + 1..last],
         fill,
         tag: TagBlock::default(),
         receiver_time_unix_ms: None,
@@ -335,7 +370,16 @@ fn parse_hex2(h: &[u8]) -> Option<u8> {
 
 /// NMEA checksum: XOR of the bytes between the start character and `*`.
 pub fn xor(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0, |acc, &b| acc ^ b)
+    // Eight bytes at a time: XOR is associative, so fold words then bytes.
+    let mut chunks = bytes.chunks_exact(8);
+    let mut word = 0u64;
+    for chunk in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        word ^= u64::from_le_bytes(w);
+    }
+    let folded = word.to_le_bytes().iter().fold(0u8, |acc, &b| acc ^ b);
+    chunks.remainder().iter().fold(folded, |acc, &b| acc ^ b)
 }
 
 fn trim_end(mut s: &[u8]) -> &[u8] {
