@@ -1,0 +1,327 @@
+//! Bundles: reading (every object kept as its original JSON text beside its
+//! parsed form; bad objects rejected one by one with the reason) and writing
+//! (the original text of each object, so unchanged objects leave byte for
+//! byte as they came).
+
+use std::collections::HashMap;
+
+use serde::de::{MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Error, ErrorKind};
+use crate::object::StixObject;
+use crate::validate::validate_object;
+
+/// Most objects accepted in one bundle.
+pub const BUNDLE_OBJECTS_MAX: usize = 1_000_000;
+/// Largest single object, bytes (a report payload is at most 1 MiB).
+pub const OBJECT_BYTES_MAX: usize = 512 * 1024;
+/// Largest bundle, bytes.
+pub const BUNDLE_BYTES_MAX: usize = 1 << 30;
+
+/// One accepted object: its original text and its parsed form.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The object's JSON text exactly as it appeared in the bundle.
+    pub text: String,
+    /// The parsed object.
+    pub object: StixObject,
+    /// Set when the import had to upgrade the object to valid STIX 2.1 (see
+    /// [`Entry::parse_upgrading`]); says what was changed.
+    pub upgrade: Option<String>,
+}
+
+impl Entry {
+    /// Parses and validates one object's text.
+    pub fn parse(text: &str) -> Result<Entry, Error> {
+        if text.len() > OBJECT_BYTES_MAX {
+            return Err(Error::bare(ErrorKind::TooLarge(format!(
+                "object is {} bytes, more than {OBJECT_BYTES_MAX}",
+                text.len()
+            ))));
+        }
+        let object = StixObject::from_json(text)?;
+        validate_object(&object).map_err(|e| e.at_object(None, Some(object.common().id)))?;
+        Ok(Entry {
+            text: text.to_string(),
+            object,
+            upgrade: None,
+        })
+    }
+
+    /// Like [`Entry::parse`], but first upgrades the one STIX 2.0 leftover
+    /// found in real feeds: a `malware` without `is_family` (MITRE ATT&CK's
+    /// software objects) gets `"is_family": true`, as ATT&CK's own STIX 2.1
+    /// release writes; the object's other properties keep their text.
+    pub fn parse_upgrading(text: &str) -> Result<Entry, Error> {
+        let first = Entry::parse(text);
+        let Err(err) = &first else { return first };
+        let needs_family = err.kind == ErrorKind::MissingProperty("is_family".into())
+            && matches!(StixObject::from_json(text), Ok(StixObject::Malware(_)));
+        if !needs_family {
+            return first;
+        }
+        let upgraded = with_property(text, "is_family", "true")?;
+        let mut entry = Entry::parse(&upgraded)?;
+        entry.upgrade = Some("added is_family: true (STIX 2.0 malware)".into());
+        Ok(entry)
+    }
+}
+
+/// A parsed bundle: accepted objects in bundle order and rejected ones.
+#[derive(Debug, Default)]
+pub struct ParsedBundle {
+    /// The bundle's id.
+    pub id: String,
+    /// Objects that parsed and validated.
+    pub entries: Vec<Entry>,
+    /// Objects refused, each with where and why.
+    pub rejected: Vec<Error>,
+}
+
+#[derive(Deserialize)]
+struct RawBundle<'a> {
+    #[serde(rename = "type")]
+    type_name: String,
+    id: String,
+    #[serde(borrow, default)]
+    objects: Vec<&'a RawValue>,
+}
+
+/// Reads a bundle. A malformed envelope is an error; a bad object is listed
+/// in [`ParsedBundle::rejected`] and the rest are kept. `on_object` is called
+/// after each object (for progress bars) with the count done and the total.
+pub fn parse_bundle(
+    text: &str,
+    mut on_object: impl FnMut(usize, usize),
+) -> Result<ParsedBundle, Error> {
+    if text.len() > BUNDLE_BYTES_MAX {
+        return Err(Error::bare(ErrorKind::TooLarge(format!(
+            "bundle is {} bytes, more than {BUNDLE_BYTES_MAX}",
+            text.len()
+        ))));
+    }
+    let raw: RawBundle<'_> =
+        serde_json::from_str(text).map_err(|e| Error::bare(ErrorKind::Json(e.to_string())))?;
+    if raw.type_name != "bundle" {
+        return Err(crate::error::invalid(
+            "type",
+            format!("{:?}, expected \"bundle\"", raw.type_name),
+        ));
+    }
+    crate::validate::check_identifier(&raw.id, Some("bundle")).map_err(|e| e.at_property("id"))?;
+    if raw.objects.len() > BUNDLE_OBJECTS_MAX {
+        return Err(Error::bare(ErrorKind::TooLarge(format!(
+            "{} objects, more than {BUNDLE_OBJECTS_MAX}",
+            raw.objects.len()
+        ))));
+    }
+    let n_objects = raw.objects.len();
+    let mut parsed = ParsedBundle {
+        id: raw.id,
+        entries: Vec::with_capacity(n_objects),
+        rejected: Vec::new(),
+    };
+    for (object_idx, object) in raw.objects.into_iter().enumerate() {
+        match Entry::parse_upgrading(object.get()) {
+            Ok(entry) => parsed.entries.push(entry),
+            Err(err) => parsed.rejected.push(err.at_object(Some(object_idx), None)),
+        }
+        on_object(object_idx + 1, n_objects);
+    }
+    debug_assert_eq!(parsed.entries.len() + parsed.rejected.len(), n_objects);
+    Ok(parsed)
+}
+
+/// Writes a bundle from object texts (each one JSON object, written as is).
+pub fn write_bundle<'a>(bundle_id: &str, objects: impl IntoIterator<Item = &'a str>) -> String {
+    debug_assert!(bundle_id.starts_with("bundle--"));
+    let mut out = String::with_capacity(4096);
+    out.push_str(r#"{"type":"bundle","id":""#);
+    out.push_str(bundle_id);
+    out.push_str(r#"","objects":["#);
+    for (idx, object) in objects.into_iter().enumerate() {
+        debug_assert!(
+            object.trim_start().starts_with('{'),
+            "objects are JSON objects"
+        );
+        if idx > 0 {
+            out.push(',');
+        }
+        out.push_str(object);
+    }
+    out.push_str("]}");
+    out
+}
+
+/// A fresh bundle identifier.
+pub fn new_bundle_id() -> String {
+    format!("bundle--{}", uuid::Uuid::new_v4().hyphenated())
+}
+
+/// An object's properties in their original order, each value as its
+/// original text.
+struct OrderedObject(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<OrderedObject, D::Error> {
+        struct OrderedVisitor;
+        impl<'de> Visitor<'de> for OrderedVisitor {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
+                    entries.push((key, value));
+                }
+                Ok(OrderedObject(entries))
+            }
+        }
+        d.deserialize_map(OrderedVisitor)
+    }
+}
+
+/// Sets an object's `object_marking_refs`, keeping every other property's
+/// text and the property order unchanged (the new property goes last when
+/// absent). Insignificant whitespace between properties is not kept.
+pub fn with_marking_refs(text: &str, marking_refs: &[String]) -> Result<String, Error> {
+    let refs_text = serde_json::to_string(marking_refs).expect("strings serialise");
+    with_property(text, "object_marking_refs", &refs_text)
+}
+
+/// Sets one property to `value_text` (JSON), keeping every other property's
+/// text and order; an absent property goes last.
+pub fn with_property(text: &str, name: &str, value_text: &str) -> Result<String, Error> {
+    debug_assert!(serde_json::from_str::<serde_json::Value>(value_text).is_ok());
+    let object: OrderedObject =
+        serde_json::from_str(text).map_err(|e| Error::bare(ErrorKind::Json(e.to_string())))?;
+    let mut out = String::with_capacity(text.len() + value_text.len() + 32);
+    out.push('{');
+    let mut replaced = false;
+    for (idx, (key, value)) in object.0.iter().enumerate() {
+        if idx > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(key).expect("strings serialise"));
+        out.push(':');
+        if key == name {
+            out.push_str(value_text);
+            replaced = true;
+        } else {
+            out.push_str(value.get());
+        }
+    }
+    if !replaced {
+        if !object.0.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(name).expect("strings serialise"));
+        out.push(':');
+        out.push_str(value_text);
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// Groups entries by object id, each group sorted by `modified` (oldest first).
+pub fn versions_by_id(entries: &[Entry]) -> Vec<Vec<&Entry>> {
+    let mut groups: HashMap<&str, Vec<&Entry>> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for entry in entries {
+        let id = entry.object.common().id;
+        groups
+            .entry(id)
+            .or_insert_with(|| {
+                order.push(id);
+                Vec::new()
+            })
+            .push(entry);
+    }
+    order
+        .into_iter()
+        .map(|id| {
+            let mut versions = groups.remove(id).unwrap_or_default();
+            versions.sort_by(|a, b| {
+                let (a, b) = (a.object.common().modified, b.object.common().modified);
+                match (a, b) {
+                    (Some(a), Some(b)) => crate::validate::compare_timestamps(a, b)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                    _ => std::cmp::Ordering::Equal,
+                }
+            });
+            versions
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OBJECT: &str = r#"{"type": "ipv4-addr", "id": "ipv4-addr--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b", "value": "175.45.178.1", "x_trilat_note": {"b": 1.50, "a": "\u2013"}}"#;
+
+    #[test]
+    fn bundle_keeps_object_text_and_lists_rejects() {
+        let text = format!(
+            r#"{{"type":"bundle","id":"bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b","objects":[{OBJECT},{{"type":"ipv4-addr","id":"ipv4-addr--bad"}},7]}}"#
+        );
+        let mut calls = 0;
+        let parsed = parse_bundle(&text, |done, total| {
+            calls += 1;
+            assert!(done <= total);
+        })
+        .unwrap();
+        assert_eq!(calls, 3);
+        assert_eq!(parsed.entries.len(), 1);
+        assert_eq!(parsed.entries[0].text, OBJECT);
+        assert_eq!(parsed.rejected.len(), 2);
+        assert!(
+            parsed.rejected[0].to_string().starts_with("object 1"),
+            "{}",
+            parsed.rejected[0]
+        );
+        let written = write_bundle(&parsed.id, parsed.entries.iter().map(|e| e.text.as_str()));
+        assert!(written.contains(OBJECT));
+        let again = parse_bundle(&written, |_, _| {}).unwrap();
+        assert_eq!(again.entries[0].text, OBJECT);
+    }
+
+    #[test]
+    fn bad_envelopes_are_errors() {
+        assert!(parse_bundle("{", |_, _| {}).is_err());
+        assert!(parse_bundle(
+            r#"{"type":"report","id":"bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b"}"#,
+            |_, _| {}
+        )
+        .is_err());
+        assert!(parse_bundle(
+            r#"{"type":"bundle","id":"bundle--x","objects":[]}"#,
+            |_, _| {}
+        )
+        .is_err());
+        assert!(parse_bundle(
+            r#"{"type":"bundle","id":"bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b","objects":{}}"#,
+            |_, _| {}
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn marking_refs_rewrite_keeps_other_properties_verbatim() {
+        let refs = vec!["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421".to_string()];
+        let added = with_marking_refs(OBJECT, &refs).unwrap();
+        assert!(
+            added.contains(r#""x_trilat_note":{"b": 1.50, "a": "\u2013"}"#),
+            "{added}"
+        );
+        assert!(added.ends_with(
+            r#""object_marking_refs":["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"]}"#
+        ));
+        let replaced = with_marking_refs(&added, &[]).unwrap();
+        assert!(replaced.contains(r#""object_marking_refs":[]"#));
+        assert_eq!(replaced.matches("object_marking_refs").count(), 1);
+    }
+}
