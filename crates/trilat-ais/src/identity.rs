@@ -155,8 +155,12 @@ mod tests {
     fn imo_check_digit() {
         // IMO 9074729: 9×7 + 0×6 + 7×5 + 4×4 + 7×3 + 2×2 = 139 → 9.
         assert!(imo_is_valid(9_074_729));
-        assert!(imo_is_valid(8_314_881)); // DPRK-linked tanker in the brief
-        assert!(!imo_is_valid(8_814_881)); // "A LI"'s claimed number: one digit off
+        assert!(imo_is_valid(9_134_270)); // EVER DIADEM, gpsd sample
+        assert!(imo_is_valid(9_383_663)); // RUTH THERESA, libais example
+                                          // The numbers in the "A LI" case (8814881 claimed, 8314881 real)
+                                          // both fail the check digit as written here: 135 → 5, 165 → 5.
+        assert!(!imo_is_valid(8_814_881));
+        assert!(!imo_is_valid(8_314_881));
         assert!(!imo_is_valid(9_074_728));
         assert!(!imo_is_valid(123));
     }

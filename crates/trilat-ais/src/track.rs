@@ -595,7 +595,7 @@ impl Tracker {
         self.detect_port_call(mmsi, seg_idx, fix, events);
         self.detect_zones(mmsi, seg_idx, fix, events);
         self.watch_encounters(mmsi, segment_id, seg_idx, fix);
-        if self.now_ms - self.last_sweep_ms > 10 * 60_000 {
+        if self.now_ms.saturating_sub(self.last_sweep_ms) > 10 * 60_000 {
             self.last_sweep_ms = self.now_ms;
             self.close_pairs(false, events);
         }

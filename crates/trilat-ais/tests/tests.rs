@@ -4,4 +4,5 @@
 mod common;
 mod compare_gpsd;
 mod compare_libais;
+mod events;
 mod properties;
