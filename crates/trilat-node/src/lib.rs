@@ -1,1 +1,267 @@
-//! trilat-node (skeleton; being built).
+//! The Trilat node: the only crate that speaks HTTP. It wires the report
+//! store (`trilat-store`), the federation protocol (`trilat-sync`), the
+//! engines and the TAXII server into one axum application.
+//!
+//! * [`Config`] — `trilat.toml`, validated on load.
+//! * [`AppState`] — config, key, store, policy, kinds, tokens, the live
+//!   stream's channel and the federation outbox, all behind `Arc`s.
+//! * [`app`] — the router: the local API under `/api/v1` (tokens bound to a
+//!   party and a role), the peer endpoints under `/peer/v1` (Ed25519-signed
+//!   requests), `/taxii2/` and the engines' routes.
+//! * [`publish`] — the one way a report is born here: sign as the node's
+//!   party, validate, store with its audit entry, notify the live stream and
+//!   the peers. The API and the engines both call it.
+//! * [`federation`] — push on every local store, cursor-based pull for
+//!   catch-up, and the receive path that applies the release rule again.
+//! * [`serve`] / [`Node`] — bind, start federation and the engines, run.
+//!
+//! The release rule ([`trilat_core::Policy::release`]) is applied on every
+//! read (API, stream, change feed), before every send and on every receive;
+//! reads, releases and refusals are audited.
+#![deny(missing_docs)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+use trilat_core::{NodeKey, Report, ReportDraft};
+use trilat_store::{AuditAction, AuditEvent, PutOutcome};
+
+mod api;
+pub mod cluster;
+pub mod config;
+pub mod engines;
+mod error;
+pub mod federation;
+mod openapi;
+mod state;
+pub mod taxii;
+
+pub use api::ROUTES;
+pub use config::{Config, ConfigError, Role};
+pub use error::{AppError, JsonBody, QueryParams};
+pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
+
+/// The node's router: route table in [`api::router`], edge limits here.
+///
+/// Limits: request bodies above `limits.body_bytes_max` get 413; requests
+/// beyond `limits.concurrency_max` in flight get 503; a request running
+/// longer than `limits.request_timeout_ms` gets 503. The live stream is
+/// exempt from the timeout and the concurrency limit (it is long-lived by
+/// design; each subscriber's buffer is bounded instead).
+pub fn app(state: AppState) -> Router {
+    let limits = &state.config.limits;
+    let edge = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(edge_error))
+        .load_shed()
+        .concurrency_limit(limits.concurrency_max)
+        .timeout(Duration::from_millis(limits.request_timeout_ms));
+    let bounded = api::router()
+        .merge(federation::routes())
+        .nest("/api/v1", engines::routes())
+        .merge(taxii::routes())
+        .layer(edge);
+    Router::new()
+        .merge(bounded)
+        .merge(api::stream_router())
+        .fallback(api::fallback)
+        .layer(DefaultBodyLimit::max(limits.body_bytes_max))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn edge_error(error: tower::BoxError) -> AppError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "request timed out",
+        )
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "node is overloaded; retry later",
+        )
+    } else {
+        AppError::internal(error)
+    }
+}
+
+/// Publishes a report of this node's party: signs `draft` with the node key,
+/// validates it against the policy and the kinds, stores it with its audit
+/// entry (create, version or revoke), then offers it to the live stream and
+/// to every peer. Engines call this; so does the API.
+///
+/// `draft.owner` must be the node's party (only the owner signs versions).
+pub async fn publish(state: &AppState, draft: ReportDraft) -> Result<Report, AppError> {
+    publish_as(state, draft, "node".into()).await
+}
+
+/// [`publish`] with the audit actor named (an API user, an engine).
+pub async fn publish_as(
+    state: &AppState,
+    draft: ReportDraft,
+    actor: String,
+) -> Result<Report, AppError> {
+    if draft.owner != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node signs for {}, not {}",
+            state.party, draft.owner
+        )));
+    }
+    let report = draft
+        .sign(&state.key)
+        .map_err(|e| AppError::bad_request("invalid_report", e.to_string()))?;
+    report
+        .validate(&state.policy, &state.kinds)
+        .map_err(|e| AppError::bad_request("invalid_report", e.to_string()))?;
+    let action = if report.revoked {
+        AuditAction::Revoke
+    } else if report.version == 1 {
+        AuditAction::Create
+    } else {
+        AuditAction::Version
+    };
+    let audit = AuditEvent {
+        at: now(),
+        actor,
+        action,
+        report_id: Some(report.id),
+        counterparty: None,
+        detail: format!("version {} {}", report.version, report.marking.banner()),
+    };
+    let store = state.store.clone();
+    let stored = report.clone();
+    let outcome = tokio::task::spawn_blocking(move || store.put(&stored, audit))
+        .await
+        .map_err(AppError::internal)??;
+    if let PutOutcome::Stored { seq, current } = outcome {
+        Metrics::bump(&state.metrics.reports_published, 1);
+        let report = Arc::new(report.clone());
+        if current {
+            let _ = state.live.send(report.clone());
+        }
+        state.outbox.offer(seq, report);
+    }
+    Ok(report)
+}
+
+/// A running node: its address and the handle of its server task.
+pub struct Node {
+    /// The address it listens on (useful with port 0).
+    pub addr: SocketAddr,
+    /// The node's state (tests inspect the store through it).
+    pub state: AppState,
+    /// The server task; abort it to stop the node.
+    pub server: tokio::task::JoinHandle<()>,
+    /// The federation and engine tasks; aborted with [`Node::stop`].
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Node {
+    /// Stops the server and every background task.
+    pub fn stop(&self) {
+        self.server.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Errors of starting a node.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The config is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The key file cannot be read or parsed.
+    #[error("key file {path}: {reason}")]
+    Key {
+        /// The key file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The store cannot be opened.
+    #[error("store: {0}")]
+    Store(#[from] trilat_store::StoreError),
+    /// The listen address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Reads a node key file (base64 secret).
+pub fn read_key_file(path: &std::path::Path) -> Result<NodeKey, StartError> {
+    let err = |reason: String| StartError::Key {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    NodeKey::from_secret_base64(&text).map_err(|e| err(e.to_string()))
+}
+
+/// Opens the SQLite store in `config.data_dir` and reads the key file.
+pub fn open(config: Config) -> Result<AppState, StartError> {
+    let key = read_key_file(&config.key_file)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::Key {
+        path: config.data_dir.display().to_string(),
+        reason: format!("cannot create data dir: {e}"),
+    })?;
+    let store = trilat_store::SqliteStore::open(&config.data_dir.join("trilat.sqlite3"))?;
+    Ok(AppState::new(config, key, Arc::new(store)))
+}
+
+/// Binds `addr` and serves the node: the router, federation and engines.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<Node, StartError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    serve_on(state, listener).await
+}
+
+/// Serves the node on a bound listener: the router, federation and engines.
+pub async fn serve_on(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+) -> Result<Node, StartError> {
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    let router = app(state.clone());
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(%e, "server stopped");
+        }
+    });
+    let mut tasks = federation::start(state.clone());
+    let engines_state = state.clone();
+    tasks.push(tokio::spawn(
+        async move { engines::start(engines_state).await },
+    ));
+    Ok(Node {
+        addr,
+        state,
+        server,
+        tasks,
+    })
+}

@@ -1,0 +1,627 @@
+//! The local API (`/api/v1`): route table first, then handlers named
+//! `resource_verb`, each with its request and response types beside it.
+//!
+//! Every report that leaves through here passes [`trilat_core::Policy::release`]
+//! for the caller's party; reads and refusals are audited.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use trilat_core::{Kind, Marking, Party, Report, ReportDraft, ReportId, Timestamp};
+use trilat_store::{AuditAction, AuditEvent, Cursor, ReportQuery};
+
+use crate::config::Role;
+use crate::state::{now, Caller};
+use crate::{publish_as, AppError, AppState, JsonBody, QueryParams};
+
+/// Every route of the local API and the node: `(method, path)`. The OpenAPI
+/// document lists exactly these (a test checks both ways).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/reports"),
+    ("GET", "/api/v1/reports/{id}"),
+    ("PUT", "/api/v1/reports/{id}"),
+    ("POST", "/api/v1/reports/{id}/revoke"),
+    ("GET", "/api/v1/changes"),
+    ("GET", "/api/v1/stream"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/audit/verify"),
+    ("GET", "/api/v1/whoami"),
+    ("POST", "/peer/v1/push"),
+    ("GET", "/peer/v1/changes"),
+];
+
+/// The routes served under the edge limits (all but the stream).
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health_get))
+        .route("/metrics", get(metrics_get))
+        .route("/api/v1/openapi.json", get(openapi_get))
+        .route("/api/v1/reports", post(reports_create).get(reports_query))
+        .route(
+            "/api/v1/reports/{id}",
+            get(reports_get).put(reports_version),
+        )
+        .route("/api/v1/reports/{id}/revoke", post(reports_revoke))
+        .route("/api/v1/changes", get(changes_get))
+        .route("/api/v1/audit", get(audit_get))
+        .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/whoami", get(whoami_get))
+}
+
+/// The live stream: long-lived, so outside the timeout and concurrency limit.
+pub(crate) fn stream_router() -> Router<AppState> {
+    Router::new().route("/api/v1/stream", get(stream_get))
+}
+
+/// Unknown paths answer in the node's error format.
+pub(crate) async fn fallback() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        "no such endpoint; see /api/v1/openapi.json",
+    )
+}
+
+async fn health_get(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "party": state.party }))
+}
+
+async fn metrics_get(State(state): State<AppState>, caller: Caller) -> Result<String, AppError> {
+    caller.require(Role::Admin)?;
+    Ok(state.metrics.render())
+}
+
+async fn openapi_get() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+async fn whoami_get(State(state): State<AppState>, caller: Caller) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "party": caller.party, "role": caller.role, "name": caller.name, "node": state.party,
+    }))
+}
+
+/// The body of a create or a new version: what the author decides. The node
+/// fills in id, owner, version, times and the signature.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftBody {
+    /// Report kind, e.g. `note`.
+    pub kind: Kind,
+    /// Who may receive it.
+    pub marking: Marking,
+    /// The kind's content.
+    pub payload: serde_json::Value,
+    /// Optional GeoJSON geometry.
+    #[serde(default)]
+    pub geometry: Option<serde_json::Value>,
+    /// When the reported thing was observed (default: now).
+    #[serde(default)]
+    pub observed_at: Option<Timestamp>,
+    /// Exercise report (default false).
+    #[serde(default)]
+    pub exercise: Option<bool>,
+}
+
+/// The answer to a create, version or revoke, and to a get.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReportBody {
+    /// The current version the caller may see.
+    pub report: Report,
+    /// Every version the caller may see, oldest first (`?history=true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<Report>>,
+}
+
+fn require_writer(state: &AppState, caller: &Caller) -> Result<(), AppError> {
+    caller.require(Role::Analyst)?;
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node publishes for {}; a {} token cannot",
+            state.party, caller.party
+        )));
+    }
+    Ok(())
+}
+
+async fn reports_create(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<DraftBody>,
+) -> Result<(StatusCode, Json<ReportBody>), AppError> {
+    require_writer(&state, &caller)?;
+    let now = now();
+    let mut draft = ReportDraft::new(
+        state.party.clone(),
+        body.kind,
+        body.marking,
+        body.payload,
+        now,
+    );
+    draft.geometry = body.geometry;
+    draft.observed_at = body.observed_at.unwrap_or(now);
+    draft.exercise = body.exercise.unwrap_or(false);
+    let report = publish_as(&state, draft, caller.actor()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ReportBody {
+            report,
+            history: None,
+        }),
+    ))
+}
+
+fn parse_id(text: &str) -> Result<ReportId, AppError> {
+    ReportId::parse(text).map_err(|e| AppError::bad_request("invalid_id", e.to_string()))
+}
+
+/// The current version of `id` if the caller's party may see it; a refusal
+/// is audited and answered as 404 (existence is not disclosed).
+async fn visible_current(
+    state: &AppState,
+    caller: &Caller,
+    id: ReportId,
+) -> Result<Report, AppError> {
+    let store = state.store.clone();
+    let current = tokio::task::spawn_blocking(move || store.get(&id))
+        .await
+        .map_err(AppError::internal)??;
+    let Some(current) = current else {
+        return Err(AppError::not_found(format!("no report {id}")));
+    };
+    if let Err(refusal) = state.policy.release(&current, &caller.party) {
+        state
+            .audit(AuditEvent {
+                at: now(),
+                actor: caller.actor(),
+                action: AuditAction::Refuse,
+                report_id: Some(id),
+                counterparty: Some(caller.party.clone()),
+                detail: format!("read refused: {refusal}"),
+            })
+            .await;
+        return Err(AppError::not_found(format!("no report {id}")));
+    }
+    Ok(current)
+}
+
+async fn reports_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<DraftBody>,
+) -> Result<Json<ReportBody>, AppError> {
+    require_writer(&state, &caller)?;
+    let id = parse_id(&id)?;
+    let current = visible_current(&state, &caller, id).await?;
+    if current.owner != state.party {
+        return Err(AppError::forbidden(format!(
+            "report {id} is owned by {}; only the owner issues versions",
+            current.owner
+        )));
+    }
+    if body.kind != current.kind {
+        return Err(AppError::bad_request(
+            "invalid_report",
+            format!(
+                "report {id} is a {}; a version cannot change the kind",
+                current.kind
+            ),
+        ));
+    }
+    let mut draft = current.next_version(now());
+    draft.marking = body.marking;
+    draft.payload = body.payload;
+    draft.geometry = body.geometry;
+    if let Some(observed_at) = body.observed_at {
+        draft.observed_at = observed_at;
+    }
+    if let Some(exercise) = body.exercise {
+        draft.exercise = exercise;
+    }
+    let report = publish_as(&state, draft, caller.actor()).await?;
+    Ok(Json(ReportBody {
+        report,
+        history: None,
+    }))
+}
+
+async fn reports_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ReportBody>, AppError> {
+    require_writer(&state, &caller)?;
+    let id = parse_id(&id)?;
+    let current = visible_current(&state, &caller, id).await?;
+    if current.owner != state.party {
+        return Err(AppError::forbidden(format!(
+            "report {id} is owned by {}; only the owner revokes it",
+            current.owner
+        )));
+    }
+    if current.revoked {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "already_revoked",
+            format!("report {id} is already revoked"),
+        ));
+    }
+    let report = publish_as(&state, current.revocation(now()), caller.actor()).await?;
+    Ok(Json(ReportBody {
+        report,
+        history: None,
+    }))
+}
+
+/// `?history=true` adds every version the caller may see.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GetParams {
+    #[serde(default)]
+    history: bool,
+}
+
+async fn reports_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    QueryParams(params): QueryParams<GetParams>,
+) -> Result<Json<ReportBody>, AppError> {
+    caller.require(Role::Reader)?;
+    let id = parse_id(&id)?;
+    let report = visible_current(&state, &caller, id).await?;
+    let history = if params.history {
+        let store = state.store.clone();
+        let versions = tokio::task::spawn_blocking(move || store.history(&id))
+            .await
+            .map_err(AppError::internal)??;
+        Some(
+            versions
+                .into_iter()
+                .filter(|version| state.policy.release(version, &caller.party).is_ok())
+                .collect(),
+        )
+    } else {
+        None
+    };
+    state
+        .audit(AuditEvent {
+            at: now(),
+            actor: caller.actor(),
+            action: AuditAction::Read,
+            report_id: Some(id),
+            counterparty: Some(caller.party.clone()),
+            detail: format!("version {}", report.version),
+        })
+        .await;
+    Ok(Json(ReportBody { report, history }))
+}
+
+/// Query string of `GET /api/v1/reports`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryString {
+    kind: Option<String>,
+    owner: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    bbox: Option<String>,
+    exercise: Option<bool>,
+    #[serde(default)]
+    include_revoked: bool,
+    cursor: Option<String>,
+    limit: Option<usize>,
+}
+
+/// A page of reports and where the next page starts.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReportsPage {
+    /// Current versions the caller may see.
+    pub reports: Vec<Report>,
+    /// Cursor of the next page, if any.
+    pub next: Option<String>,
+}
+
+fn page_limit(state: &AppState, limit: Option<usize>) -> Result<usize, AppError> {
+    let max = state.config.limits.page_size_max;
+    match limit {
+        None => Ok(max.min(100)),
+        Some(0) => Err(AppError::bad_request(
+            "invalid_query",
+            "limit must be at least 1",
+        )),
+        Some(n) if n > max => Err(AppError::bad_request(
+            "invalid_query",
+            format!("limit {n} is more than the page maximum {max}"),
+        )),
+        Some(n) => Ok(n),
+    }
+}
+
+fn parse_cursor(text: Option<&str>) -> Result<Option<Cursor>, AppError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| Cursor::parse(t).map_err(|e| AppError::bad_request("bad_cursor", e.to_string())))
+        .transpose()
+}
+
+fn parse_time(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, AppError> {
+    text.map(|t| {
+        Timestamp::parse(t)
+            .map_err(|e| AppError::bad_request("invalid_query", format!("{name}: {e}")))
+    })
+    .transpose()
+}
+
+fn parse_bbox(text: &str) -> Result<[f64; 4], AppError> {
+    let err = || {
+        AppError::bad_request(
+            "invalid_query",
+            format!("bbox {text:?}: expected west,south,east,north in degrees"),
+        )
+    };
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| err()))
+        .collect::<Result<_, _>>()?;
+    let [west, south, east, north] = <[f64; 4]>::try_from(parts).map_err(|_| err())?;
+    let valid = (-180.0..=180.0).contains(&west)
+        && (-180.0..=180.0).contains(&east)
+        && (-90.0..=90.0).contains(&south)
+        && (-90.0..=90.0).contains(&north)
+        && south <= north;
+    if !valid {
+        return Err(err());
+    }
+    Ok([west, south, east, north])
+}
+
+async fn reports_query(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams<QueryString>,
+) -> Result<Json<ReportsPage>, AppError> {
+    caller.require(Role::Reader)?;
+    let kind = params
+        .kind
+        .as_deref()
+        .map(|k| Kind::new(k).map_err(|e| AppError::bad_request("invalid_query", e)))
+        .transpose()?;
+    let owner = params
+        .owner
+        .as_deref()
+        .map(|p| Party::new(p).map_err(|e| AppError::bad_request("invalid_query", e.to_string())))
+        .transpose()?;
+    let query = ReportQuery {
+        kind,
+        owner,
+        observed_from: parse_time("from", params.from.as_deref())?,
+        observed_to: parse_time("to", params.to.as_deref())?,
+        bbox: params.bbox.as_deref().map(parse_bbox).transpose()?,
+        exercise: params.exercise,
+        include_revoked: params.include_revoked,
+        after: parse_cursor(params.cursor.as_deref())?,
+        limit: page_limit(&state, params.limit)?,
+    };
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.query(&query))
+        .await
+        .map_err(AppError::internal)??;
+    let reports: Vec<Report> = page
+        .reports
+        .into_iter()
+        .filter(|report| state.policy.release(report, &caller.party).is_ok())
+        .collect();
+    audit_read_many(&state, &caller, reports.iter(), "query").await;
+    Ok(Json(ReportsPage {
+        reports,
+        next: page.next.map(|c| c.to_string()),
+    }))
+}
+
+/// One audit entry for a page of reads: the count and the ids.
+async fn audit_read_many<'a>(
+    state: &AppState,
+    caller: &Caller,
+    reports: impl ExactSizeIterator<Item = &'a Report>,
+    what: &str,
+) {
+    if reports.len() == 0 {
+        return;
+    }
+    let n_reports = reports.len();
+    let ids: Vec<String> = reports.map(|r| format!("{}@{}", r.id, r.version)).collect();
+    state
+        .audit(AuditEvent {
+            at: now(),
+            actor: caller.actor(),
+            action: AuditAction::Read,
+            report_id: None,
+            counterparty: Some(caller.party.clone()),
+            detail: format!("{what}: {n_reports} reports: {}", ids.join(" ")),
+        })
+        .await;
+}
+
+/// Query string of the change feed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangesParams {
+    pub(crate) cursor: Option<String>,
+    pub(crate) limit: Option<usize>,
+}
+
+/// One entry of the change feed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangeBody {
+    /// Position in this node's store.
+    pub seq: u64,
+    /// The stored version.
+    pub report: Report,
+}
+
+/// A page of the change feed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChangesPage {
+    /// Versions the caller may see, in store order.
+    pub changes: Vec<ChangeBody>,
+    /// Where to resume (always present).
+    pub next: String,
+    /// Whether more changes are waiting now.
+    pub more: bool,
+}
+
+async fn changes_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams<ChangesParams>,
+) -> Result<Json<ChangesPage>, AppError> {
+    caller.require(Role::Reader)?;
+    let after = parse_cursor(params.cursor.as_deref())?;
+    let limit = page_limit(&state, params.limit)?;
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.changes(after.as_ref(), limit))
+        .await
+        .map_err(AppError::internal)??;
+    let changes: Vec<ChangeBody> = page
+        .changes
+        .into_iter()
+        .filter(|change| state.policy.release(&change.report, &caller.party).is_ok())
+        .map(|change| ChangeBody {
+            seq: change.seq,
+            report: change.report,
+        })
+        .collect();
+    audit_read_many(
+        &state,
+        &caller,
+        changes.iter().map(|c| &c.report),
+        "changes",
+    )
+    .await;
+    Ok(Json(ChangesPage {
+        changes,
+        next: page.next.to_string(),
+        more: page.more,
+    }))
+}
+
+/// `?exercise=true` streams exercise reports only; the default streams
+/// real-world reports only: the two are never mixed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamParams {
+    #[serde(default)]
+    exercise: bool,
+}
+
+async fn stream_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams<StreamParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    caller.require(Role::Reader)?;
+    let receiver = state.live.subscribe();
+    let exercise = params.exercise;
+    let stream = futures::stream::unfold(
+        (receiver, state, caller),
+        move |(mut receiver, state, caller)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(report) => {
+                        if let Some(event) = stream_event(&state, &caller, &report, exercise).await
+                        {
+                            return Some((Ok(event), (receiver, state, caller)));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n_missed)) => {
+                        let event = Event::default().event("lagged").data(format!(
+                            "{n_missed} reports skipped; catch up with /api/v1/changes"
+                        ));
+                        return Some((Ok(event), (receiver, state, caller)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The SSE event for `report` if this subscriber may see it (release rule,
+/// exercise flag); the release is audited.
+async fn stream_event(
+    state: &AppState,
+    caller: &Caller,
+    report: &Arc<Report>,
+    exercise: bool,
+) -> Option<Event> {
+    if report.exercise != exercise {
+        return None;
+    }
+    if state.policy.release(report, &caller.party).is_err() {
+        return None;
+    }
+    let event = Event::default()
+        .event("report")
+        .id(format!("{}@{}", report.id, report.version))
+        .json_data(report.as_ref())
+        .ok()?;
+    crate::Metrics::bump(&state.metrics.stream_events, 1);
+    state
+        .audit(AuditEvent {
+            at: now(),
+            actor: caller.actor(),
+            action: AuditAction::Release,
+            report_id: Some(report.id),
+            counterparty: Some(caller.party.clone()),
+            detail: format!("live stream, version {}", report.version),
+        })
+        .await;
+    Some(event)
+}
+
+/// Query string of the audit log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+async fn audit_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams<AuditParams>,
+) -> Result<Response, AppError> {
+    caller.require(Role::Admin)?;
+    let limit = page_limit(&state, params.limit)?;
+    let store = state.store.clone();
+    let entries = tokio::task::spawn_blocking(move || store.audit(params.after, limit))
+        .await
+        .map_err(AppError::internal)??;
+    Ok(Json(serde_json::json!({ "entries": entries })).into_response())
+}
+
+async fn audit_verify(State(state): State<AppState>, caller: Caller) -> Result<Response, AppError> {
+    caller.require(Role::Admin)?;
+    let store = state.store.clone();
+    let verification = tokio::task::spawn_blocking(move || store.verify_audit())
+        .await
+        .map_err(AppError::internal)??;
+    Ok(Json(verification).into_response())
+}

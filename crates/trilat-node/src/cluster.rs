@@ -1,0 +1,218 @@
+//! Several nodes in one process on loopback: `trilat demo`, the integration
+//! tests and the federation benchmark all start their nodes through here,
+//! with real HTTP between them and a SQLite store each.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use trilat_core::{Agreement, NodeKey, Party, Policy};
+
+use crate::config::{generate_token, token_sha256, Limits, PeerConfig, Role, TokenConfig};
+use crate::{AppState, Config, Node, StartError};
+
+/// One node of a [`Cluster`].
+pub struct ClusterNode {
+    /// The party it speaks for.
+    pub party: Party,
+    /// Its base URL, e.g. `http://127.0.0.1:7401`.
+    pub url: String,
+    /// Bearer tokens on this node by `(party, role)`: an admin of the node's
+    /// own party, and a reader of every cluster party (to show the read rule).
+    pub tokens: BTreeMap<(Party, Role), String>,
+    /// The running node.
+    pub node: Node,
+}
+
+impl ClusterNode {
+    /// The admin token of the node's own party.
+    pub fn admin_token(&self) -> &str {
+        &self.tokens[&(self.party.clone(), Role::Admin)]
+    }
+
+    /// A reader token for `party` on this node.
+    pub fn reader_token(&self, party: &Party) -> &str {
+        &self.tokens[&(party.clone(), Role::Reader)]
+    }
+}
+
+/// Nodes started together, each peered with all the others.
+pub struct Cluster {
+    /// The nodes, in the order of the parties given.
+    pub nodes: Vec<ClusterNode>,
+}
+
+/// How to start a [`Cluster`].
+pub struct ClusterSpec {
+    /// One node per party.
+    pub parties: Vec<Party>,
+    /// Where each node keeps `PARTY/data/trilat.sqlite3`, its key and config.
+    pub dir: PathBuf,
+    /// Listen ports, one per party; `None`: ephemeral ports.
+    pub ports: Option<Vec<u16>>,
+    /// The shared policy.
+    pub policy: Policy,
+    /// The limits of every node.
+    pub limits: Limits,
+}
+
+/// The demo's policy: levels `UNCLASSIFIED < CONFIDENTIAL < SECRET`, group
+/// `TRILAT`, a trilateral agreement up to CONFIDENTIAL for every kind,
+/// bilateral agreements up to SECRET (the JPN–KOR one, like GSOMIA, for
+/// `missile.*` and `note` only), every node accredited at SECRET.
+pub fn demo_policy() -> Policy {
+    let party = |code: &str| Party::new(code).expect("static party code");
+    let pair = |a: &str, b: &str| BTreeSet::from([party(a), party(b)]);
+    let mut policy = Policy::trilateral_default();
+    policy.agreements = vec![
+        Agreement {
+            name: "TRILAT".into(),
+            parties: BTreeSet::from([party("USA"), party("JPN"), party("KOR")]),
+            level_max: "CONFIDENTIAL".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "US-JAPAN".into(),
+            parties: pair("USA", "JPN"),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "US-ROK".into(),
+            parties: pair("USA", "KOR"),
+            level_max: "SECRET".into(),
+            kinds: vec!["*".into()],
+        },
+        Agreement {
+            name: "GSOMIA-JPN-KOR".into(),
+            parties: pair("JPN", "KOR"),
+            level_max: "SECRET".into(),
+            kinds: vec!["missile.*".into(), "note".into()],
+        },
+    ];
+    policy
+}
+
+impl Cluster {
+    /// Binds one listener per party, writes each node's key and config
+    /// under `spec.dir/PARTY/`, opens its SQLite store and serves it.
+    pub async fn start(spec: ClusterSpec) -> Result<Cluster, StartError> {
+        let mut listeners = Vec::new();
+        for idx in 0..spec.parties.len() {
+            let port = spec.ports.as_ref().map_or(0, |ports| ports[idx]);
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            listeners.push(listener);
+        }
+        let keys: Vec<NodeKey> = spec.parties.iter().map(|_| NodeKey::generate()).collect();
+        let mut addrs = Vec::new();
+        for listener in &listeners {
+            addrs.push(listener.local_addr().map_err(|source| StartError::Bind {
+                addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                source,
+            })?);
+        }
+        let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
+        let mut nodes = Vec::new();
+        for ((idx, party), listener) in spec.parties.iter().enumerate().zip(listeners) {
+            let peers = spec
+                .parties
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != idx)
+                .map(|(other, peer)| PeerConfig {
+                    party: peer.clone(),
+                    url: urls[other].clone(),
+                    public_key: keys[other].public_key(),
+                })
+                .collect();
+            let mut tokens = BTreeMap::new();
+            let mut token_configs = Vec::new();
+            let mut add_token = |party: &Party, role: Role, name: &str| {
+                let token = generate_token();
+                token_configs.push(TokenConfig {
+                    sha256: token_sha256(&token),
+                    party: party.clone(),
+                    role,
+                    name: name.to_string(),
+                });
+                tokens.insert((party.clone(), role), token);
+            };
+            add_token(party, Role::Admin, "admin");
+            for reader in &spec.parties {
+                add_token(reader, Role::Reader, "reader");
+            }
+            let node_dir = spec.dir.join(party.as_str());
+            let config = Config {
+                party: party.clone(),
+                listen: addrs[idx],
+                data_dir: node_dir.join("data"),
+                key_file: node_dir.join("node.key"),
+                policy: spec.policy.clone(),
+                peers,
+                parties: Vec::new(),
+                tokens: token_configs,
+                limits: spec.limits.clone(),
+                taxii: None,
+                engines: None,
+            };
+            config.validate()?;
+            write_node_files(&node_dir, &config, &keys[idx])?;
+            let state = crate::open(config)?;
+            let node = crate::serve_on(state, listener).await?;
+            nodes.push(ClusterNode {
+                party: party.clone(),
+                url: urls[idx].clone(),
+                tokens,
+                node,
+            });
+        }
+        Ok(Cluster { nodes })
+    }
+
+    /// The node of `party`.
+    ///
+    /// # Panics
+    /// If `party` is not in the cluster (a bug in the caller).
+    pub fn node(&self, party: &str) -> &ClusterNode {
+        self.nodes
+            .iter()
+            .find(|n| n.party.as_str() == party)
+            .expect("party is in the cluster")
+    }
+
+    /// The state of the node of `party`.
+    pub fn state(&self, party: &str) -> &AppState {
+        &self.node(party).node.state
+    }
+}
+
+/// Writes `node.key` (mode 0600 on Unix) and `trilat.toml` into `dir`.
+pub fn write_node_files(dir: &Path, config: &Config, key: &NodeKey) -> Result<(), StartError> {
+    let err = |path: &Path, e: std::io::Error| StartError::Key {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    write_secret(&config.key_file, &key.to_secret_base64())
+        .map_err(|e| err(&config.key_file, e))?;
+    let config_path = dir.join("trilat.toml");
+    std::fs::write(&config_path, config.to_toml()).map_err(|e| err(&config_path, e))?;
+    Ok(())
+}
+
+/// Writes a secret file readable by its owner only.
+pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}

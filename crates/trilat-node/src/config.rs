@@ -1,0 +1,443 @@
+//! The node's configuration file, `trilat.toml`: who the node is, where it
+//! listens and keeps its data, the sharing policy, its peers, the public keys
+//! of every party whose reports may arrive, the API tokens and the limits.
+//!
+//! Loading validates everything and names the offending field in the error.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+use trilat_core::{Party, Policy, PublicKey};
+
+/// Longest configuration file accepted.
+pub const CONFIG_BYTES_MAX: usize = 1024 * 1024;
+/// Most peers a node may list (full mesh of a small coalition).
+pub const PEERS_MAX: usize = 64;
+/// Most API tokens a node may list.
+pub const TOKENS_MAX: usize = 10_000;
+
+/// A configuration that cannot be used; `field` names where the problem is.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {field}: {reason}")]
+pub struct ConfigError {
+    /// The configuration file (or `<memory>`).
+    pub path: String,
+    /// The field at fault, e.g. `peers[1].public_key`.
+    pub field: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// What a local user may do, from least to most.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Reads reports, the change feed and the live stream.
+    Reader,
+    /// Also creates, versions and revokes the node's reports.
+    Analyst,
+    /// Also reads the audit log and the metrics.
+    Admin,
+}
+
+/// One API token: only its SHA-256 is stored, never the token itself.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Hex SHA-256 of the bearer token ([`token_sha256`]).
+    pub sha256: String,
+    /// The party the token's holder reads and writes as.
+    pub party: Party,
+    /// What the holder may do.
+    pub role: Role,
+    /// Who holds it (shown in audit entries as `PARTY:name`).
+    pub name: String,
+}
+
+/// A partner node of the full mesh.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The partner's party code.
+    pub party: Party,
+    /// Base URL of its node, e.g. `http://127.0.0.1:7402`.
+    pub url: String,
+    /// Its node's public key (base64 Ed25519): signs its reports and requests.
+    pub public_key: PublicKey,
+}
+
+/// A party whose reports may arrive (relayed) without it being a direct peer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyKeyConfig {
+    /// The party code.
+    pub party: Party,
+    /// Its public key (base64 Ed25519).
+    pub public_key: PublicKey,
+}
+
+/// Bounds at the edge and in federation. Every field has a default.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted (bytes).
+    pub body_bytes_max: usize,
+    /// Largest page of query results, changes or audit entries.
+    pub page_size_max: usize,
+    /// Requests served at once before the node sheds load (503).
+    pub concurrency_max: usize,
+    /// Longest a request may take (ms) before it is answered 503.
+    pub request_timeout_ms: u64,
+    /// Reports buffered per live-stream subscriber before it lags.
+    pub stream_buffer_max: usize,
+    /// Most reports in one push to a peer.
+    pub push_batch_max: usize,
+    /// Local changes queued per peer before falling back to pull.
+    pub push_queue_max: usize,
+    /// Most reports asked for in one pull from a peer.
+    pub pull_page_max: usize,
+    /// Interval of the catch-up pull from each peer (ms).
+    pub pull_interval_ms: u64,
+    /// Shortest retry delay after a failed peer request (ms).
+    pub backoff_ms_min: u64,
+    /// Longest retry delay after a failed peer request (ms).
+    pub backoff_ms_max: u64,
+    /// Largest clock difference accepted on a signed peer request (ms).
+    pub clock_skew_ms_max: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            body_bytes_max: 4 * 1024 * 1024,
+            page_size_max: 1000,
+            concurrency_max: 256,
+            request_timeout_ms: 30_000,
+            stream_buffer_max: 1024,
+            push_batch_max: 256,
+            push_queue_max: 10_000,
+            pull_page_max: 1000,
+            pull_interval_ms: 2_000,
+            backoff_ms_min: 100,
+            backoff_ms_max: 10_000,
+            clock_skew_ms_max: 300_000,
+        }
+    }
+}
+
+/// The whole node configuration (`trilat.toml`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The party this node speaks for; it owns and signs the node's reports.
+    pub party: Party,
+    /// Address of the HTTP listener (API, peer endpoints, TAXII).
+    pub listen: SocketAddr,
+    /// Directory of the SQLite database; relative to the config file.
+    pub data_dir: PathBuf,
+    /// File holding the node's base64 Ed25519 secret; relative to the config file.
+    pub key_file: PathBuf,
+    /// The sharing policy: levels, groups, agreements, accreditation.
+    pub policy: Policy,
+    /// Partner nodes of the full mesh.
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+    /// Public keys of further parties whose reports may arrive relayed.
+    #[serde(default)]
+    pub parties: Vec<PartyKeyConfig>,
+    /// API tokens (hashes only).
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+    /// Bounds.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The TAXII server's own table, read by `taxii` (kept verbatim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxii: Option<toml::Table>,
+    /// The engines' own table, read by `engines` (kept verbatim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engines: Option<toml::Table>,
+}
+
+/// Hex SHA-256 of a bearer token, as stored in [`TokenConfig::sha256`].
+pub fn token_sha256(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random bearer token (`trl_` + 64 hex digits).
+pub fn generate_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("trl_{}", hex::encode(bytes))
+}
+
+impl Config {
+    /// Reads and validates a config file; relative paths in it are resolved
+    /// against the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let err = |field: &str, reason: String| ConfigError {
+            path: shown.clone(),
+            field: field.into(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err("(file)", e.to_string()))?;
+        if bytes.len() > CONFIG_BYTES_MAX {
+            return Err(err(
+                "(file)",
+                format!("{} bytes, more than {CONFIG_BYTES_MAX}", bytes.len()),
+            ));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| err("(file)", e.to_string()))?;
+        let mut config = Config::parse(&text).map_err(|mut e| {
+            e.path = shown.clone();
+            e
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.data_dir = base.join(&config.data_dir);
+        config.key_file = base.join(&config.key_file);
+        Ok(config)
+    }
+
+    /// Parses and validates config text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError {
+            path: "<memory>".into(),
+            field: toml_error_field(&e),
+            reason: e.message().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The config as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises: no maps with non-string keys")
+    }
+
+    /// Checks what serde cannot: policy consistency, unique peers and
+    /// tokens, sane limits.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |field: String, reason: String| ConfigError {
+            path: "<memory>".into(),
+            field,
+            reason,
+        };
+        self.policy
+            .validate()
+            .map_err(|e| err("policy".into(), e.to_string()))?;
+        if self.peers.len() > PEERS_MAX {
+            return Err(err(
+                "peers".into(),
+                format!("at most {PEERS_MAX} peers, got {}", self.peers.len()),
+            ));
+        }
+        let mut seen = BTreeSet::from([self.party.clone()]);
+        for (idx, peer) in self.peers.iter().enumerate() {
+            if !seen.insert(peer.party.clone()) {
+                return Err(err(
+                    format!("peers[{idx}].party"),
+                    format!("{} is listed twice or is this node", peer.party),
+                ));
+            }
+            if !(peer.url.starts_with("http://") || peer.url.starts_with("https://")) {
+                return Err(err(
+                    format!("peers[{idx}].url"),
+                    format!("{:?} is not an http(s) URL", peer.url),
+                ));
+            }
+        }
+        for (idx, party) in self.parties.iter().enumerate() {
+            if party.party == self.party {
+                return Err(err(
+                    format!("parties[{idx}].party"),
+                    "this node's own key comes from key_file".into(),
+                ));
+            }
+        }
+        if self.tokens.len() > TOKENS_MAX {
+            return Err(err("tokens".into(), format!("at most {TOKENS_MAX} tokens")));
+        }
+        let mut hashes = BTreeSet::new();
+        for (idx, token) in self.tokens.iter().enumerate() {
+            let well_formed = token.sha256.len() == 64
+                && token
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !well_formed {
+                return Err(err(
+                    format!("tokens[{idx}].sha256"),
+                    "expected 64 lowercase hex digits (SHA-256 of the token)".into(),
+                ));
+            }
+            if !hashes.insert(&token.sha256) {
+                return Err(err(
+                    format!("tokens[{idx}].sha256"),
+                    "the same token is listed twice".into(),
+                ));
+            }
+            if token.name.is_empty() || token.name.len() > 64 {
+                return Err(err(
+                    format!("tokens[{idx}].name"),
+                    "1 to 64 characters".into(),
+                ));
+            }
+        }
+        let limits = &self.limits;
+        let positive = [
+            ("limits.body_bytes_max", limits.body_bytes_max as u64),
+            ("limits.page_size_max", limits.page_size_max as u64),
+            ("limits.concurrency_max", limits.concurrency_max as u64),
+            ("limits.request_timeout_ms", limits.request_timeout_ms),
+            ("limits.stream_buffer_max", limits.stream_buffer_max as u64),
+            ("limits.push_batch_max", limits.push_batch_max as u64),
+            ("limits.push_queue_max", limits.push_queue_max as u64),
+            ("limits.pull_page_max", limits.pull_page_max as u64),
+            ("limits.pull_interval_ms", limits.pull_interval_ms),
+            ("limits.backoff_ms_min", limits.backoff_ms_min),
+            (
+                "limits.clock_skew_ms_max",
+                limits.clock_skew_ms_max.max(0) as u64,
+            ),
+        ];
+        for (field, value) in positive {
+            if value == 0 {
+                return Err(err(field.into(), "must be positive".into()));
+            }
+        }
+        if limits.page_size_max > trilat_store::QUERY_LIMIT_MAX {
+            return Err(err(
+                "limits.page_size_max".into(),
+                format!("at most {}", trilat_store::QUERY_LIMIT_MAX),
+            ));
+        }
+        if limits.pull_page_max > trilat_store::QUERY_LIMIT_MAX {
+            return Err(err(
+                "limits.pull_page_max".into(),
+                format!("at most {}", trilat_store::QUERY_LIMIT_MAX),
+            ));
+        }
+        if limits.backoff_ms_max < limits.backoff_ms_min {
+            return Err(err(
+                "limits.backoff_ms_max".into(),
+                "must be at least backoff_ms_min".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Public keys of every other party whose reports this node may hold:
+    /// peers first, then `parties`.
+    pub fn known_keys(&self) -> BTreeMap<Party, PublicKey> {
+        let mut keys = BTreeMap::new();
+        for party in &self.parties {
+            keys.insert(party.party.clone(), party.public_key);
+        }
+        for peer in &self.peers {
+            keys.insert(peer.party.clone(), peer.public_key);
+        }
+        keys
+    }
+}
+
+/// Best effort at naming the field a TOML error is about: the key path in
+/// the message or the line.
+fn toml_error_field(e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => format!("(byte {}..{})", span.start, span.end),
+        None => "(document)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> String {
+        let key = trilat_core::NodeKey::from_seed([3; 32]).public_key();
+        format!(
+            r#"
+party = "JPN"
+listen = "127.0.0.1:7402"
+data_dir = "data"
+key_file = "node.key"
+
+[policy]
+levels = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"]
+groups = {{ TRILAT = ["USA", "JPN", "KOR"] }}
+accreditation = {{ USA = "SECRET", JPN = "SECRET", KOR = "SECRET" }}
+[[policy.agreements]]
+name = "TRILAT"
+parties = ["USA", "JPN", "KOR"]
+level_max = "SECRET"
+kinds = ["*"]
+
+[[peers]]
+party = "USA"
+url = "http://127.0.0.1:7401"
+public_key = "{key}"
+
+[[tokens]]
+sha256 = "{hash}"
+party = "JPN"
+role = "admin"
+name = "admin"
+"#,
+            hash = token_sha256("secret")
+        )
+    }
+
+    #[track_caller]
+    fn check(edit: impl Fn(String) -> String, field: &str) {
+        let text = edit(base());
+        match Config::parse(&text) {
+            Ok(_) if field.is_empty() => {}
+            Ok(_) => panic!("expected an error at {field}"),
+            Err(e) => assert!(
+                e.field.contains(field) && !field.is_empty(),
+                "expected {field}, got {e}"
+            ),
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        check(|t| t, "");
+        check(
+            |t| t.replace("http://127.0.0.1:7401", "ftp://x"),
+            "peers[0].url",
+        );
+        check(
+            |t| t.replace("party = \"USA\"", "party = \"JPN\""),
+            "peers[0].party",
+        );
+        check(
+            |t| t.replace(&token_sha256("secret"), "abc"),
+            "tokens[0].sha256",
+        );
+        check(
+            |t| t + "\n[limits]\npage_size_max = 0\n",
+            "limits.page_size_max",
+        );
+        check(
+            |t| t.replace("level_max = \"SECRET\"", "level_max = \"TOP\""),
+            "policy",
+        );
+        check(
+            |t| t.replace("role = \"admin\"", "role = \"king\""),
+            "(byte",
+        );
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let config = Config::parse(&base()).unwrap();
+        let again = Config::parse(&config.to_toml()).unwrap();
+        assert_eq!(config, again);
+        assert_eq!(config.known_keys().len(), 1);
+    }
+}

@@ -1,0 +1,60 @@
+//! Federation over HTTP: the full mesh between partner nodes.
+//!
+//! * **Peer endpoints** ([`routes`]): `POST /peer/v1/push` receives a batch
+//!   of reports; `GET /peer/v1/changes?cursor=&limit=` serves this node's
+//!   change feed, filtered by the send rule ([`trilat_sync::should_send`])
+//!   for the requesting peer. Both demand a request signed with the peer's
+//!   node key ([`auth`]): headers `x-trilat-party`, `x-trilat-time` and
+//!   `x-trilat-signature` over [`trilat_core::request_signing_bytes`];
+//!   unknown senders, stale times, bad signatures and replays are refused
+//!   and audited.
+//! * **Links** ([`start`]): one tokio task per peer drives a
+//!   [`trilat_sync::PeerLink`]: it pushes this node's own new reports in
+//!   batches as they are stored ([`Outbox::offer`]) and pulls the peer's
+//!   change feed from a persisted cursor, so a partition or a restart on
+//!   either side loses nothing.
+//! * **Receive** ([`receive`]): every report from a peer passes
+//!   [`trilat_sync::judge_incoming`] (owner's signature, release rule to this
+//!   node, the sender's right to send, validity, version order) before it is
+//!   stored idempotently; refusals are audited; newly current versions go to
+//!   the live stream.
+
+pub mod auth;
+mod link;
+mod receive;
+mod server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+use trilat_core::{Party, Report};
+
+pub use auth::ReplayGuard;
+pub use link::start;
+pub use receive::{receive, ReceiveSummary};
+pub use server::{routes, PeerChangesPage, PushBody};
+
+/// Local changes waiting to be pushed, one bounded channel per peer. Filled
+/// by [`crate::publish`]; drained by the link tasks. A full channel drops
+/// the offer: the peer's pull delivers it instead.
+#[derive(Default)]
+pub struct Outbox {
+    senders: Mutex<HashMap<Party, mpsc::Sender<(u64, Arc<Report>)>>>,
+}
+
+impl Outbox {
+    /// Offers a stored local version (store sequence `seq`) to every peer
+    /// link. Only the node's own reports are pushed; relays travel by pull.
+    pub fn offer(&self, seq: u64, report: Arc<Report>) {
+        let senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+        for sender in senders.values() {
+            let _ = sender.try_send((seq, report.clone()));
+        }
+    }
+
+    fn register(&self, peer: Party, sender: mpsc::Sender<(u64, Arc<Report>)>) {
+        let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+        senders.insert(peer, sender);
+    }
+}

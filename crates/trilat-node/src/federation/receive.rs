@@ -1,0 +1,178 @@
+//! The receive path: judge every report from a peer, store the good ones in
+//! one transaction, audit the refusals, tell the live stream.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use trilat_core::{Party, Report, ReportId};
+use trilat_store::{AuditAction, AuditEvent, PutOutcome};
+use trilat_sync::{judge_incoming, Verdict};
+
+use crate::{now, AppError, AppState, Metrics};
+
+/// What a batch from a peer came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiveSummary {
+    /// Versions stored (new reports, newer or older versions).
+    pub stored: usize,
+    /// Versions already held, or older than held (nothing changed).
+    pub duplicate: usize,
+    /// Refused reports: `(id, code)`.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Judges and stores `reports` received from `sender`. Signature checks run
+/// on every core of the machine; the store write is one transaction.
+pub async fn receive(
+    state: &AppState,
+    sender: &Party,
+    reports: Vec<Report>,
+) -> Result<ReceiveSummary, AppError> {
+    if reports.is_empty() {
+        return Ok(ReceiveSummary::default());
+    }
+    let state_bg = state.clone();
+    let sender_bg = sender.clone();
+    let (summary, fresh) =
+        tokio::task::spawn_blocking(move || receive_blocking(&state_bg, &sender_bg, reports))
+            .await
+            .map_err(AppError::internal)??;
+    for report in fresh {
+        let _ = state.live.send(report);
+    }
+    Ok(summary)
+}
+
+type Judged = (Report, Verdict);
+
+fn judge_all(
+    state: &AppState,
+    sender: &Party,
+    reports: Vec<Report>,
+) -> Result<Vec<Judged>, AppError> {
+    let ids: Vec<ReportId> = reports.iter().map(|r| r.id).collect();
+    let mut held: HashMap<ReportId, Report> = HashMap::new();
+    for id in ids {
+        if held.contains_key(&id) {
+            continue;
+        }
+        if let Some(report) = state.store.get(&id)? {
+            held.insert(id, report);
+        }
+    }
+    let owner_keys = |party: &Party| state.key_of(party);
+    let judge = |report: Report| -> Judged {
+        let verdict = judge_incoming(
+            &report,
+            sender,
+            &state.party,
+            held.get(&report.id),
+            &state.policy,
+            &state.kinds,
+            &owner_keys,
+        );
+        (report, verdict)
+    };
+    // Ed25519 verification dominates catch-up: spread it over the cores.
+    let n_threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if n_threads == 1 || reports.len() < 64 {
+        return Ok(reports.into_iter().map(judge).collect());
+    }
+    let chunk_len = reports.len().div_ceil(n_threads);
+    let mut chunks: Vec<Vec<Report>> = Vec::new();
+    let mut reports = reports.into_iter().peekable();
+    while reports.peek().is_some() {
+        chunks.push(reports.by_ref().take(chunk_len).collect());
+    }
+    let judged = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(|| chunk.into_iter().map(judge).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    Ok(judged)
+}
+
+fn receive_blocking(
+    state: &AppState,
+    sender: &Party,
+    reports: Vec<Report>,
+) -> Result<(ReceiveSummary, Vec<Arc<Report>>), AppError> {
+    let n_reports = reports.len();
+    let judged = judge_all(state, sender, reports)?;
+    assert_eq!(judged.len(), n_reports, "every report is judged once");
+    let mut summary = ReceiveSummary::default();
+    let mut batch = Vec::new();
+    let mut refusals = Vec::new();
+    for (report, verdict) in judged {
+        match verdict {
+            Verdict::Store => {
+                let audit = AuditEvent {
+                    at: now(),
+                    actor: format!("peer:{sender}"),
+                    action: AuditAction::Receive,
+                    report_id: Some(report.id),
+                    counterparty: Some(sender.clone()),
+                    detail: format!("version {} {}", report.version, report.marking.banner()),
+                };
+                batch.push((report, audit));
+            }
+            Verdict::Duplicate | Verdict::Stale => summary.duplicate += 1,
+            Verdict::Refuse(reason) => {
+                summary
+                    .refused
+                    .push((report.id.to_string(), reason.code().to_string()));
+                let mut detail = format!("received from {sender} refused: {reason}");
+                detail.truncate(2048);
+                refusals.push(AuditEvent {
+                    at: now(),
+                    actor: format!("peer:{sender}"),
+                    action: AuditAction::Refuse,
+                    report_id: Some(report.id),
+                    counterparty: Some(sender.clone()),
+                    detail,
+                });
+            }
+        }
+    }
+    let mut fresh = Vec::new();
+    for chunk in batch.chunks(trilat_store::BATCH_LEN_MAX) {
+        let outcomes = state.store.put_batch(chunk)?;
+        for ((report, audit), outcome) in chunk.iter().zip(outcomes) {
+            match outcome {
+                Ok(PutOutcome::Stored { current, .. }) => {
+                    summary.stored += 1;
+                    if current {
+                        fresh.push(Arc::new(report.clone()));
+                    }
+                }
+                Ok(PutOutcome::Duplicate) => summary.duplicate += 1,
+                Err(e) => {
+                    summary
+                        .refused
+                        .push((report.id.to_string(), "store_refused".into()));
+                    let mut detail = format!("received from {sender} refused by the store: {e}");
+                    detail.truncate(2048);
+                    refusals.push(AuditEvent {
+                        action: AuditAction::Refuse,
+                        detail,
+                        ..audit.clone()
+                    });
+                }
+            }
+        }
+    }
+    for event in refusals {
+        state.store.append_audit(event)?;
+    }
+    Metrics::bump(&state.metrics.reports_received, summary.stored as u64);
+    Metrics::bump(&state.metrics.reports_duplicate, summary.duplicate as u64);
+    Metrics::bump(&state.metrics.reports_refused, summary.refused.len() as u64);
+    Ok((summary, fresh))
+}

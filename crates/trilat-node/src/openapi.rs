@@ -1,0 +1,193 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, written by
+//! hand (no derive machinery to compile); a test checks it lists exactly the
+//! routes of [`crate::ROUTES`].
+
+use serde_json::{json, Value};
+
+fn error_responses() -> Value {
+    json!({
+        "400": { "$ref": "#/components/responses/Error" },
+        "401": { "$ref": "#/components/responses/Error" },
+        "403": { "$ref": "#/components/responses/Error" },
+        "404": { "$ref": "#/components/responses/Error" },
+        "413": { "$ref": "#/components/responses/Error" },
+        "503": { "$ref": "#/components/responses/Error" }
+    })
+}
+
+fn op(summary: &str, tag: &str, params: Value, body: Option<&str>, ok: (&str, Value)) -> Value {
+    let mut responses = error_responses();
+    responses[ok.0] =
+        json!({ "description": "success", "content": { "application/json": { "schema": ok.1 } } });
+    let mut operation = json!({
+        "summary": summary,
+        "tags": [tag],
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(schema) = body {
+        operation["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+        });
+    }
+    operation
+}
+
+fn param(name: &str, location: &str, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": location, "required": location == "path", "schema": schema, "description": description })
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn peer_headers() -> Vec<Value> {
+    vec![
+        param(
+            "x-trilat-party",
+            "header",
+            json!({"type": "string"}),
+            "Sending party (a configured peer).",
+        ),
+        param(
+            "x-trilat-time",
+            "header",
+            json!({"type": "integer"}),
+            "Request time, ms since the Unix epoch.",
+        ),
+        param(
+            "x-trilat-signature",
+            "header",
+            json!({"type": "string"}),
+            "Base64 Ed25519 signature over the request signing bytes.",
+        ),
+    ]
+}
+
+/// The document.
+pub fn document() -> Value {
+    let id = param(
+        "id",
+        "path",
+        json!({"type": "string", "format": "uuid"}),
+        "Report id (UUIDv7).",
+    );
+    let cursor = param(
+        "cursor",
+        "query",
+        json!({"type": "string"}),
+        "Opaque cursor from a previous page.",
+    );
+    let limit = param(
+        "limit",
+        "query",
+        json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        "Page size.",
+    );
+    let no_params = json!([]);
+    let mut peer_changes_params = peer_headers();
+    peer_changes_params.push(cursor.clone());
+    peer_changes_params.push(limit.clone());
+    let unauthenticated = |mut op: Value| {
+        op["security"] = json!([]);
+        op
+    };
+    let health = unauthenticated(op(
+        "Liveness; no token needed.",
+        "node",
+        no_params.clone(),
+        None,
+        ("200", json!({"type": "object"})),
+    ));
+    let openapi = unauthenticated(op(
+        "This document; no token needed.",
+        "node",
+        no_params.clone(),
+        None,
+        ("200", json!({"type": "object"})),
+    ));
+    let push = unauthenticated(op(
+        "Receive a batch of reports from a peer (signed request).",
+        "peer",
+        json!(peer_headers()),
+        Some("PushBody"),
+        ("200", schema_ref("ReceiveSummary")),
+    ));
+    let peer_changes = unauthenticated(op(
+        "Serve this node's change feed to a peer, filtered by the send rule (signed request).",
+        "peer",
+        json!(peer_changes_params),
+        None,
+        ("200", schema_ref("PeerChangesPage")),
+    ));
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Trilat node API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Signed, marked reports shared between partner nodes. Every read passes the release rule for the token's party. Errors are {\"error\": {\"code\", \"message\"}}."
+        },
+        "security": [{ "bearer": [] }],
+        "paths": {
+            "/healthz": { "get": health },
+            "/metrics": { "get": op("Prometheus metrics (admin token).", "node", no_params.clone(), None, ("200", json!({"type": "string"}))) },
+            "/api/v1/openapi.json": { "get": openapi },
+            "/api/v1/whoami": { "get": op("The token's party, role and name.", "node", no_params.clone(), None, ("200", json!({"type": "object"}))) },
+            "/api/v1/reports": {
+                "post": op("Create a report from a draft (analyst). The node fills id, owner, times and signature.", "reports", no_params.clone(), Some("DraftBody"), ("201", schema_ref("ReportBody"))),
+                "get": op("Query current versions visible to the token's party.", "reports", json!([
+                    param("kind", "query", json!({"type": "string"}), "Report kind, e.g. note."),
+                    param("owner", "query", json!({"type": "string"}), "Owner party code."),
+                    param("from", "query", json!({"type": "string", "format": "date-time"}), "Observed at or after."),
+                    param("to", "query", json!({"type": "string", "format": "date-time"}), "Observed before."),
+                    param("bbox", "query", json!({"type": "string"}), "west,south,east,north in degrees."),
+                    param("exercise", "query", json!({"type": "boolean"}), "Only exercise (true) or real-world (false) reports."),
+                    param("include_revoked", "query", json!({"type": "boolean"}), "Include revoked reports."),
+                    cursor.clone(), limit.clone()
+                ]), None, ("200", schema_ref("ReportsPage")))
+            },
+            "/api/v1/reports/{id}": {
+                "get": op("The current version (and with history=true every visible version).", "reports", json!([id.clone(), param("history", "query", json!({"type": "boolean"}), "Include every version.")]), None, ("200", schema_ref("ReportBody"))),
+                "put": op("Issue a new version of one of this node's reports (analyst).", "reports", json!([id.clone()]), Some("DraftBody"), ("200", schema_ref("ReportBody")))
+            },
+            "/api/v1/reports/{id}/revoke": {
+                "post": op("Revoke one of this node's reports (analyst); propagates like any version.", "reports", json!([id]), None, ("200", schema_ref("ReportBody")))
+            },
+            "/api/v1/changes": { "get": op("The change feed: every stored version visible to the token's party, in store order.", "reports", json!([cursor, limit]), None, ("200", schema_ref("ChangesPage"))) },
+            "/api/v1/stream": { "get": op("Server-sent events of newly visible reports (event `report`); exercise and real-world reports are never mixed.", "reports", json!([param("exercise", "query", json!({"type": "boolean"}), "Stream exercise reports (default false: real-world only).")]), None, ("200", json!({"type": "string", "contentMediaType": "text/event-stream"}))) },
+            "/api/v1/audit": { "get": op("The audit log (admin).", "audit", json!([param("after", "query", json!({"type": "integer"}), "Entries after this sequence."), limit]), None, ("200", json!({"type": "object", "properties": {"entries": {"type": "array", "items": schema_ref("AuditEntry")}}}))) },
+            "/api/v1/audit/verify": { "get": op("Recompute the audit hash chain (admin).", "audit", no_params, None, ("200", schema_ref("AuditVerification"))) },
+            "/peer/v1/push": { "post": push },
+            "/peer/v1/changes": { "get": peer_changes }
+        },
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "API token bound to a party and a role (reader, analyst, admin)." } },
+            "responses": {
+                "Error": { "description": "An error", "content": { "application/json": { "schema": schema_ref("Error") } } }
+            },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": {"type": "string"}, "message": {"type": "string"} } } } },
+                "Marking": { "type": "object", "required": ["level", "tlp", "rel_to", "further_sharing"], "properties": {
+                    "level": {"type": "string"}, "tlp": {"enum": ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]},
+                    "rel_to": {"type": "array", "items": {"type": "string"}}, "further_sharing": {"enum": ["none", "within-rel-to"]} } },
+                "DraftBody": { "type": "object", "required": ["kind", "marking", "payload"], "additionalProperties": false, "properties": {
+                    "kind": {"type": "string"}, "marking": schema_ref("Marking"), "payload": {}, "geometry": {"type": "object"},
+                    "observed_at": {"type": "string", "format": "date-time"}, "exercise": {"type": "boolean"} } },
+                "Report": { "type": "object", "properties": {
+                    "id": {"type": "string"}, "owner": {"type": "string"}, "kind": {"type": "string"}, "version": {"type": "integer"},
+                    "modified": {"type": "string"}, "created_at": {"type": "string"}, "observed_at": {"type": "string"},
+                    "geometry": {"type": "object"}, "marking": schema_ref("Marking"), "exercise": {"type": "boolean"},
+                    "payload": {}, "revoked": {"type": "boolean"}, "signature": {"type": "string"} } },
+                "ReportBody": { "type": "object", "properties": { "report": schema_ref("Report"), "history": {"type": "array", "items": schema_ref("Report")} } },
+                "ReportsPage": { "type": "object", "properties": { "reports": {"type": "array", "items": schema_ref("Report")}, "next": {"type": ["string", "null"]} } },
+                "ChangesPage": { "type": "object", "properties": { "changes": {"type": "array", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "report": schema_ref("Report")}}}, "next": {"type": "string"}, "more": {"type": "boolean"} } },
+                "PeerChangesPage": { "type": "object", "properties": { "reports": {"type": "array", "items": schema_ref("Report")}, "next": {"type": "string"}, "more": {"type": "boolean"} } },
+                "PushBody": { "type": "object", "required": ["reports"], "properties": { "reports": {"type": "array", "items": schema_ref("Report")} } },
+                "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array"} } },
+                "AuditEntry": { "type": "object", "properties": { "seq": {"type": "integer"}, "event": {"type": "object"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"} } },
+                "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
+            }
+        }
+    })
+}

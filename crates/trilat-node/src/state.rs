@@ -1,0 +1,276 @@
+//! The node's shared state ([`AppState`]), the caller extractor ([`Caller`])
+//! and the counters behind `/metrics`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tokio::sync::broadcast;
+use trilat_core::{KindRegistry, NodeKey, Party, Policy, PublicKey, Report, Timestamp};
+use trilat_store::{AuditAction, AuditEvent, ReportStore};
+
+use crate::config::{token_sha256, Config, Role, TokenConfig};
+use crate::federation::Outbox;
+use crate::AppError;
+
+/// Everything a handler, an engine or a federation task needs. Cheap to
+/// clone: every field is an `Arc` (or as cheap).
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The party this node speaks for (`config.party`).
+    pub party: Party,
+    /// The node's signing key: signs its party's reports and its peer requests.
+    pub key: Arc<NodeKey>,
+    /// The report store (SQLite in production, in-memory in some tests).
+    pub store: Arc<dyn ReportStore>,
+    /// The sharing policy (`config.policy`).
+    pub policy: Arc<Policy>,
+    /// The kinds this node accepts: core's plus the engines'.
+    pub kinds: Arc<KindRegistry>,
+    /// Public keys of every party whose reports may be held, this node's included.
+    pub keys: Arc<BTreeMap<Party, PublicKey>>,
+    /// API tokens by the SHA-256 of the bearer token.
+    pub tokens: Arc<HashMap<String, TokenConfig>>,
+    /// Newly stored current versions, for the live stream (`/api/v1/stream`).
+    pub live: broadcast::Sender<Arc<Report>>,
+    /// Local changes waiting to be pushed to each peer.
+    pub outbox: Arc<Outbox>,
+    /// Counters exported at `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Signatures of recent peer requests, to refuse replays.
+    pub replay_guard: Arc<Mutex<crate::federation::ReplayGuard>>,
+}
+
+impl AppState {
+    /// Builds the state of a node from its config, key and store. Registers
+    /// core's kinds and the engines' ([`crate::engines::register_kinds`]).
+    pub fn new(config: Config, key: NodeKey, store: Arc<dyn ReportStore>) -> AppState {
+        let mut kinds = KindRegistry::with_core_kinds();
+        crate::engines::register_kinds(&mut kinds);
+        let mut keys = config.known_keys();
+        keys.insert(config.party.clone(), key.public_key());
+        let tokens = config
+            .tokens
+            .iter()
+            .map(|token| (token.sha256.clone(), token.clone()))
+            .collect();
+        let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
+        let replay_guard = crate::federation::ReplayGuard::new(config.limits.clock_skew_ms_max);
+        AppState {
+            party: config.party.clone(),
+            policy: Arc::new(config.policy.clone()),
+            config: Arc::new(config),
+            key: Arc::new(key),
+            store,
+            kinds: Arc::new(kinds),
+            keys: Arc::new(keys),
+            tokens: Arc::new(tokens),
+            live,
+            outbox: Arc::new(Outbox::default()),
+            metrics: Arc::new(Metrics::default()),
+            replay_guard: Arc::new(Mutex::new(replay_guard)),
+        }
+    }
+
+    /// The public key of `party`'s node, if known.
+    pub fn key_of(&self, party: &Party) -> Option<PublicKey> {
+        self.keys.get(party).copied()
+    }
+
+    /// Appends an audit entry; a failure is logged, never answered to the
+    /// caller (the action it records has already happened or been refused).
+    pub async fn audit(&self, event: AuditEvent) {
+        let store = self.store.clone();
+        let res = tokio::task::spawn_blocking(move || store.append_audit(event)).await;
+        match res {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(%e, "audit append failed"),
+            Err(e) => tracing::error!(%e, "audit task failed"),
+        }
+    }
+}
+
+/// Now, as a report timestamp.
+pub fn now() -> Timestamp {
+    Timestamp::from_unix_ms(now_ms())
+}
+
+/// Now, in ms since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// An audit event at `now` with no report.
+pub fn audit_event(actor: &str, action: AuditAction, detail: impl Into<String>) -> AuditEvent {
+    AuditEvent {
+        at: now(),
+        actor: actor.to_string(),
+        action,
+        report_id: None,
+        counterparty: None,
+        detail: detail.into(),
+    }
+}
+
+/// The authenticated local user of a request (`Authorization: Bearer …`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The party the user reads and writes as.
+    pub party: Party,
+    /// What the user may do.
+    pub role: Role,
+    /// The token's name.
+    pub name: String,
+}
+
+impl Caller {
+    /// `PARTY:name`, the actor in audit entries.
+    pub fn actor(&self) -> String {
+        format!("{}:{}", self.party, self.name)
+    }
+
+    /// 403 unless the caller has at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role >= role {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!(
+                "this needs the {role:?} role; the token has {:?}",
+                self.role
+            )))
+        }
+    }
+}
+
+/// Longest bearer token accepted.
+const TOKEN_LEN_MAX: usize = 256;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| AppError::unauthorized("missing Authorization: Bearer <token>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty() && token.len() <= TOKEN_LEN_MAX)
+            .ok_or_else(|| AppError::unauthorized("expected Authorization: Bearer <token>"))?;
+        let config = state
+            .tokens
+            .get(&token_sha256(token))
+            .ok_or_else(|| AppError::unauthorized("unknown token"))?;
+        Ok(Caller {
+            party: config.party.clone(),
+            role: config.role,
+            name: config.name.clone(),
+        })
+    }
+}
+
+/// Monotonic counters, rendered in the Prometheus text format.
+#[derive(Default)]
+pub struct Metrics {
+    /// Reports created, versioned or revoked here.
+    pub reports_published: AtomicU64,
+    /// Reports received from peers and stored.
+    pub reports_received: AtomicU64,
+    /// Reports received again (duplicates, older versions).
+    pub reports_duplicate: AtomicU64,
+    /// Reports refused on receive.
+    pub reports_refused: AtomicU64,
+    /// Reports pushed to peers.
+    pub reports_pushed: AtomicU64,
+    /// Push requests that failed.
+    pub push_failures: AtomicU64,
+    /// Pull requests made to peers.
+    pub pulls: AtomicU64,
+    /// Pull requests that failed.
+    pub pull_failures: AtomicU64,
+    /// Peer requests refused (signature, clock, replay).
+    pub peer_requests_refused: AtomicU64,
+    /// Reports delivered on live streams.
+    pub stream_events: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds one to a counter.
+    pub fn bump(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let counters = [
+            (
+                "trilat_reports_published_total",
+                "Reports created, versioned or revoked here.",
+                &self.reports_published,
+            ),
+            (
+                "trilat_reports_received_total",
+                "Reports received from peers and stored.",
+                &self.reports_received,
+            ),
+            (
+                "trilat_reports_duplicate_total",
+                "Reports received again (duplicates, older versions).",
+                &self.reports_duplicate,
+            ),
+            (
+                "trilat_reports_refused_total",
+                "Reports refused on receive.",
+                &self.reports_refused,
+            ),
+            (
+                "trilat_reports_pushed_total",
+                "Reports pushed to peers.",
+                &self.reports_pushed,
+            ),
+            (
+                "trilat_push_failures_total",
+                "Push requests that failed.",
+                &self.push_failures,
+            ),
+            (
+                "trilat_pulls_total",
+                "Pull requests made to peers.",
+                &self.pulls,
+            ),
+            (
+                "trilat_pull_failures_total",
+                "Pull requests that failed.",
+                &self.pull_failures,
+            ),
+            (
+                "trilat_peer_requests_refused_total",
+                "Peer requests refused (signature, clock, replay).",
+                &self.peer_requests_refused,
+            ),
+            (
+                "trilat_stream_events_total",
+                "Reports delivered on live streams.",
+                &self.stream_events,
+            ),
+        ];
+        let mut text = String::new();
+        for (name, help, counter) in counters {
+            let _ = writeln!(text, "# HELP {name} {help}");
+            let _ = writeln!(text, "# TYPE {name} counter");
+            let _ = writeln!(text, "{name} {}", counter.load(Ordering::Relaxed));
+        }
+        text
+    }
+}
