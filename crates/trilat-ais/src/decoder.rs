@@ -141,7 +141,19 @@ impl Decoder {
             talker: s.talker,
             source: s.tag.source,
         };
-        let found = self.pending.iter().position(|p| p.in_use && p.key == key);
+        // Later fragments often carry only the `g:` tag, not the source:
+        // an empty source matches any.
+        let same_group = |p: &GroupKey| {
+            p.seq_id == key.seq_id
+                && p.channel == key.channel
+                && p.total == key.total
+                && p.talker == key.talker
+                && (p.source == key.source || key.source.is_empty() || p.source.is_empty())
+        };
+        let found = self
+            .pending
+            .iter()
+            .position(|p| p.in_use && same_group(&p.key));
         if s.number == 1 {
             let slot_idx = match found {
                 Some(i) => {

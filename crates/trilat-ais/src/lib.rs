@@ -23,13 +23,16 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod analyser;
 pub mod bits;
 pub mod decoder;
+pub mod encode;
 pub mod gpsd;
 pub mod identity;
 pub mod message;
 pub mod nmea;
 pub mod ports;
+pub mod report;
 pub mod track;
 
 pub use decoder::{DecodeStats, Decoder};
