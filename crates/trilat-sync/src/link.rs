@@ -379,6 +379,16 @@ impl PeerLink {
         }
     }
 
+    /// Forgets the cursor, so the next pull starts from the beginning of
+    /// the peer's feed. For when the peer refuses the cursor as not its own
+    /// (its store was rebuilt): without this the link would retry a dead
+    /// cursor forever. Costs one full catch-up; idempotent receive makes it
+    /// safe. Persist the absence (delete the saved cursor) too.
+    pub fn reset_cursor(&mut self) {
+        self.cursor = None;
+        self.pull_due_ms = i64::MIN;
+    }
+
     fn interval_ms(&self) -> i64 {
         i64::try_from(self.config.pull_interval_ms).unwrap_or(i64::MAX)
     }

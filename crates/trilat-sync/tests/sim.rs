@@ -75,6 +75,7 @@ fn simulation() {
     if seeds >= 50 {
         for (what, count) in [
             ("stored", total.stored),
+            ("relayed", total.relayed),
             (
                 "duplicates",
                 total.verdicts.get("duplicate").copied().unwrap_or(0),
@@ -150,6 +151,8 @@ struct Summary {
     reports: usize,
     revocations: u64,
     stored: u64,
+    /// Versions stored from a peer other than their owner.
+    relayed: u64,
     verdicts: BTreeMap<&'static str, u64>,
     injected: u64,
     lost: u64,
@@ -168,6 +171,7 @@ impl Summary {
         self.reports += other.reports;
         self.revocations += other.revocations;
         self.stored += other.stored;
+        self.relayed += other.relayed;
         for (code, count) in &other.verdicts {
             *self.verdicts.entry(code).or_default() += count;
         }
@@ -770,6 +774,9 @@ impl World {
         );
         *self.summary.verdicts.entry(verdict.code()).or_default() += 1;
         if verdict.is_store() {
+            if report.owner != *self.party(sender) {
+                self.summary.relayed += 1;
+            }
             self.store(idx, report);
         }
         verdict

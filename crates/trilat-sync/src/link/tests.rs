@@ -149,6 +149,22 @@ fn overlong_cursor_is_a_failed_pull() {
 }
 
 #[test]
+fn reset_cursor_restarts_from_the_beginning() {
+    let mut link = link(small());
+    link.restore_cursor("c1.dead".into());
+    assert!(matches!(
+        link.next_action(0),
+        Action::Pull { cursor: Some(_) }
+    ));
+    link.pull_done(0, Err("400 bad_cursor".into()));
+    link.reset_cursor();
+    let Action::Idle { until_ms } = link.next_action(0) else {
+        panic!("still backing off after the failure");
+    };
+    assert_eq!(link.next_action(until_ms), Action::Pull { cursor: None });
+}
+
+#[test]
 fn jitter_is_deterministic_per_seed() {
     let delays = |seed| {
         let mut link = PeerLink::new(Party::new("KOR").unwrap(), small(), seed);
