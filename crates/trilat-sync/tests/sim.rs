@@ -121,6 +121,17 @@ fn simulation() {
     }
 }
 
+/// An honest node's send rule never offers what the receive rule refuses:
+/// a refusal here is a disagreement between `should_send` and
+/// `judge_incoming`, not an attack.
+#[track_caller]
+fn assert_honest(verdict: &Verdict, sender: &Party, receiver: &Party) {
+    assert!(
+        !matches!(verdict, Verdict::Refuse(_)),
+        "{receiver} refused what honest {sender} sent: {verdict:?}"
+    );
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     let text = std::env::var(name).ok()?;
     Some(
@@ -954,7 +965,8 @@ impl World {
         match message.body {
             Body::Push { request, reports } => {
                 for report in reports {
-                    self.receive(to, from, report);
+                    let verdict = self.receive(to, from, report);
+                    assert_honest(&verdict, self.party(from), self.party(to));
                 }
                 self.send(to, from, Body::PushAck { request });
             }
@@ -1018,7 +1030,8 @@ impl World {
             let received = page.reports.len();
             assert!(received <= self.config.pull_page_max);
             for report in page.reports {
-                self.receive(idx, peer, report);
+                let verdict = self.receive(idx, peer, report);
+                assert_honest(&verdict, self.party(peer), self.party(idx));
             }
             PullResult {
                 next_cursor: page.next_cursor,
