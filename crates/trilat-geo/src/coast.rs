@@ -40,6 +40,8 @@ pub struct CoastKey {
 }
 
 type SegmentEntry = GeomWithData<Line<[f64; 3]>, u32>;
+/// An undirected edge between two quantised vertices (1e-7 degree units).
+type EdgeKey = ((i64, i64), (i64, i64));
 
 /// Owned coast segments with one R-tree per [`CoastKey`].
 #[derive(Clone, Debug, Default)]
@@ -141,7 +143,7 @@ impl Coastline {
                 .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()));
             rings.flat_map(|ring| ring.lines()).collect::<Vec<_>>()
         };
-        let mut edge_count: HashMap<((i64, i64), (i64, i64)), u32> = HashMap::new();
+        let mut edge_count: HashMap<EdgeKey, u32> = HashMap::new();
         for zone in land() {
             for line in edges(zone) {
                 *edge_count.entry(edge_key(&line)).or_insert(0) += 1;

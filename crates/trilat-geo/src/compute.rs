@@ -15,10 +15,11 @@
 use std::collections::BTreeMap;
 
 use geo::orient::{Direction, Orient};
-use geo::{BooleanOps, MultiPolygon, Polygon, Rect};
+use geo::{BooleanOps, MultiPolygon, Rect};
 
 use crate::coast::{Coastline, EARTH_RADIUS_MEAN_M};
 use crate::index::ZoneIndex;
+use crate::trace::trace_squares;
 use crate::zone::{Zone, ZoneKind};
 use crate::{LatLon, NM_M};
 
@@ -42,6 +43,10 @@ pub struct DisputedFeature {
     pub name: String,
     /// ISO-3 codes of the states claiming it (the administering state included).
     pub claimants: Vec<String>,
+    /// ISO-3 of the state whose land the feature is in the data (Natural Earth: de facto
+    /// administration); only that state's coast inside `bbox` is tagged, so e.g. Hokkaido's
+    /// Nemuro peninsula (JPN) next to the Habomai islets (RUS-administered) is not.
+    pub administrator: String,
     /// Area containing the feature's coast (lon/lat).
     pub bbox: Rect<f64>,
 }
@@ -74,6 +79,15 @@ pub struct MaritimeOptions {
     pub dprk_military_zone: bool,
 }
 
+/// Counts from one computation, for build reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaritimeStats {
+    /// Quadtree cells classified.
+    pub n_cells_classified: usize,
+    /// Leaves kept as sea inside 200 nm.
+    pub n_leaves: usize,
+}
+
 fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Rect<f64> {
     Rect::new((x0, y0), (x1, y1))
 }
@@ -84,6 +98,7 @@ pub fn north_east_asia_disputed_features() -> Vec<DisputedFeature> {
         id: id.to_string(),
         name: name.to_string(),
         claimants: claimants.iter().map(|c| c.to_string()).collect(),
+        administrator: claimants[0].to_string(),
         bbox,
     };
     vec![
@@ -94,6 +109,12 @@ pub fn north_east_asia_disputed_features() -> Vec<DisputedFeature> {
             "Northern Territories / Southern Kurils (Etorofu/Iturup, Kunashiri/Kunashir, Shikotan, Habomai)",
             &["RUS", "JPN"],
             rect(145.35, 43.20, 148.95, 45.60),
+        ),
+        feature(
+            "scarborough",
+            "Scarborough Shoal / Huangyan Dao (Natural Earth: Scarborough Reef)",
+            &["PHL", "CHN", "TWN"],
+            rect(117.60, 15.00, 117.90, 15.30),
         ),
     ]
 }
@@ -112,6 +133,12 @@ pub fn north_east_asia_disputed_areas() -> Vec<DisputedArea> {
             "Yellow Sea: unagreed CHN–KOR–PRK EEZ boundaries (incl. Provisional Measures Zone, Ieodo/Suyan Rock, Northern Limit Line)",
             &["CHN", "KOR", "PRK"],
             rect(122.0, 32.0, 125.8, 39.8),
+        ),
+        area(
+            "takeshima-waters",
+            "Waters around Takeshima / Dokdo (for data too coarse to hold the rocks)",
+            &["KOR", "JPN"],
+            rect(131.55, 37.00, 132.20, 37.50),
         ),
         area(
             "east-china-sea",
@@ -177,6 +204,7 @@ struct Classifier<'a> {
     options: &'a MaritimeOptions,
     leaves: BTreeMap<SeaClass, Vec<Rect<f64>>>,
     n_leaves: usize,
+    n_cells_classified: usize,
     scratch: Vec<crate::ZoneId>,
 }
 
@@ -212,6 +240,7 @@ impl Classifier<'_> {
     }
 
     fn classify(&mut self, cell: Rect<f64>) {
+        self.n_cells_classified += 1;
         let c = cell.center();
         let center = LatLon::new(c.y, c.x);
         let (min, max) = (cell.min(), cell.max());
@@ -297,6 +326,15 @@ pub fn compute_maritime_zones(
     coast: &Coastline,
     options: &MaritimeOptions,
 ) -> Result<Vec<Zone>, ComputeError> {
+    compute_maritime_zones_with_stats(land, coast, options).map(|(zones, _)| zones)
+}
+
+/// [`compute_maritime_zones`], also returning counts for build reports.
+pub fn compute_maritime_zones_with_stats(
+    land: &[Zone],
+    coast: &Coastline,
+    options: &MaritimeOptions,
+) -> Result<(Vec<Zone>, MaritimeStats), ComputeError> {
     let (min, max) = (options.bbox.min(), options.bbox.max());
     if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite())
         || options.bbox.width() <= 0.0
@@ -319,6 +357,7 @@ pub fn compute_maritime_zones(
         options,
         leaves: BTreeMap::new(),
         n_leaves: 0,
+        n_cells_classified: 0,
         scratch: Vec::new(),
     };
     // Top cells: 2^k times the smallest cell, about 1° wide.
@@ -334,14 +373,19 @@ pub fn compute_maritime_zones(
             }
         }
     }
+    let stats = MaritimeStats {
+        n_cells_classified: classifier.n_cells_classified,
+        n_leaves: classifier.n_leaves,
+    };
     let leaves = classifier.leaves;
     // geo's union picks its fill rule from the first ring's winding: orient everything alike.
     let land_oriented: Vec<MultiPolygon<f64>> = land_zones
         .iter()
         .map(|z| z.polygon.orient(Direction::Default))
         .collect();
-    let land_union = geo::unary_union(land_oriented.iter());
-    Ok(assemble_zones(&leaves, coast, options, &land_union))
+    // Countries do not overlap, so all their polygons together serve as the clip shape.
+    let land_union = MultiPolygon(land_oriented.into_iter().flat_map(|m| m.0).collect());
+    Ok((assemble_zones(&leaves, coast, options, &land_union), stats))
 }
 
 /// One output zone being gathered: which leaves belong to it.
@@ -404,18 +448,21 @@ fn assemble_zones(
                 .push(class);
         }
     }
+    let (x0, y0) = (options.bbox.min().x, options.bbox.min().y);
+    let step = options.cell_min_deg;
+    let lattice = |r: &Rect<f64>| {
+        let i0 = ((r.min().x - x0) / step).round() as i32;
+        let j0 = ((r.min().y - y0) / step).round() as i32;
+        let size = (r.width() / step).round() as i32;
+        (i0, j0, size)
+    };
     let mut zones = Vec::new();
     for plan in plans.into_values() {
-        let cells: Vec<Polygon<f64>> = plan
+        let squares = plan
             .classes
             .iter()
-            .flat_map(|class| {
-                leaves[class]
-                    .iter()
-                    .map(|r| r.to_polygon().orient(Direction::Default))
-            })
-            .collect();
-        let mut polygon = geo::unary_union(cells.iter());
+            .flat_map(|class| leaves[class].iter().map(lattice));
+        let mut polygon = trace_squares(squares, x0, y0, step);
         if matches!(plan.kind, ZoneKind::TerritorialSea | ZoneKind::Declared) {
             polygon = polygon.difference(land_union);
         }
@@ -473,7 +520,11 @@ pub fn tag_disputed_coast(segments: &mut [crate::CoastSegment], features: &[Disp
         );
         let feature = features.iter().find(|f| {
             let (min, max) = (f.bbox.min(), f.bbox.max());
-            mid.lon >= min.x && mid.lon <= max.x && mid.lat >= min.y && mid.lat <= max.y
+            f.administrator == segment.owner
+                && mid.lon >= min.x
+                && mid.lon <= max.x
+                && mid.lat >= min.y
+                && mid.lat <= max.y
         });
         if let Some(feature) = feature {
             segment.dispute = Some(feature.id.clone());

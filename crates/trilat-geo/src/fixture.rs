@@ -290,14 +290,14 @@ pub fn fixture_land() -> Vec<Zone> {
 
 /// A small hand-made zone set: [`fixture_land`] plus territorial seas, contiguous zones,
 /// EEZs (median-line clipped) and DPRK's declared military zone computed by this crate at
-/// 1/16° resolution, all `approximate: true`. Computed once per process, then cloned.
+/// 1/8° resolution, all `approximate: true`. Computed once per process, then cloned.
 pub fn fixture_zones() -> Vec<Zone> {
     static ZONES: OnceLock<Vec<Zone>> = OnceLock::new();
     ZONES
         .get_or_init(|| {
             let land = fixture_land();
             let mut options = MaritimeOptions::north_east_asia(fixture_bbox());
-            options.cell_min_deg = 1.0 / 16.0;
+            options.cell_min_deg = 1.0 / 8.0;
             let mut segments = Coastline::segments_from_land(&land);
             tag_disputed_coast(&mut segments, &options.disputed_features);
             let coast = Coastline::new(segments);

@@ -27,18 +27,33 @@
 
 mod coast;
 mod compute;
+mod error;
 mod fixture;
+mod geography;
+mod geojson;
 mod index;
+mod iso;
+mod topojson;
+mod trace;
 mod zone;
 
 pub use coast::{CoastHit, CoastKey, CoastSegment, Coastline, EARTH_RADIUS_MEAN_M};
 pub use compute::{
-    compute_maritime_zones, north_east_asia_disputed_areas, north_east_asia_disputed_features,
-    tag_disputed_coast, ComputeError, DisputedArea, DisputedFeature, MaritimeOptions,
-    CONTIGUOUS_ZONE_M, DPRK_MILITARY_ZONE_EAST_M, EEZ_M, QUADTREE_LEAVES_MAX, TERRITORIAL_SEA_M,
+    compute_maritime_zones, compute_maritime_zones_with_stats, north_east_asia_disputed_areas,
+    north_east_asia_disputed_features, tag_disputed_coast, ComputeError, DisputedArea,
+    DisputedFeature, MaritimeOptions, MaritimeStats, CONTIGUOUS_ZONE_M, DPRK_MILITARY_ZONE_EAST_M,
+    EEZ_M, QUADTREE_LEAVES_MAX, TERRITORIAL_SEA_M,
 };
+pub use error::{Error, ErrorKind};
 pub use fixture::{fixture_bbox, fixture_land, fixture_zones};
+pub use geography::{BuildReport, Geography};
+pub use geojson::{parse_geojson_zones, GEOJSON_BYTES_MAX, GEOJSON_FEATURES_MAX};
 pub use index::{ZoneIndex, GRID_CELLS_MAX, ZONES_MAX};
+pub use iso::{iso3_from_name, iso3_from_numeric, iso3_of};
+pub use topojson::{
+    parse_topojson, TopoFeature, Topology, TOPOJSON_BYTES_MAX, TOPOJSON_GEOMETRIES_MAX,
+    TOPOJSON_POSITIONS_MAX,
+};
 pub use zone::{Zone, ZoneId, ZoneKind};
 
 use geo::{Bearing, Destination, Distance, Geodesic, Point};

@@ -1,18 +1,17 @@
 //! Known points against the hand-made fixture zone set.
 use std::sync::OnceLock;
 
-use trilat_geo::{fixture_zones, LatLon, ZoneIndex, ZoneKind};
+use trilat_geo::{destination, fixture_zones, LatLon, ZoneIndex, ZoneKind};
 
-fn index() -> &'static ZoneIndex {
+pub fn index() -> &'static ZoneIndex {
     static INDEX: OnceLock<ZoneIndex> = OnceLock::new();
     INDEX.get_or_init(|| ZoneIndex::new(fixture_zones()))
 }
 
-/// Zones at a point as sorted `"OWNER kind"` strings (plus `!` when disputed).
-fn describe(lat: f64, lon: f64) -> Vec<String> {
-    let index = index();
+/// Zones at a point as sorted `"OWNER kind"` strings (`!` marks disputed).
+pub fn describe(index: &ZoneIndex, p: LatLon) -> Vec<String> {
     let mut out = Vec::new();
-    index.zones_containing(LatLon::new(lat, lon), &mut out);
+    index.zones_containing(p, &mut out);
     let mut names: Vec<String> = out
         .iter()
         .map(|&id| {
@@ -31,7 +30,11 @@ fn describe(lat: f64, lon: f64) -> Vec<String> {
 
 #[track_caller]
 fn check(lat: f64, lon: f64, expect: &[&str]) {
-    assert_eq!(describe(lat, lon), expect, "at {lat}N {lon}E");
+    assert_eq!(
+        describe(index(), LatLon::new(lat, lon)),
+        expect,
+        "at {lat}N {lon}E"
+    );
 }
 
 #[test]
@@ -41,18 +44,64 @@ fn known_points() {
     check(39.02, 125.75, &["PRK land"]); // Pyongyang
     check(37.62, 137.30, &["JPN territorial-sea"]); // ~5 nm off the Noto peninsula
     check(40.0, 137.5, &["JPN eez"]); // DPRK missile splash-down area, west of Akita
+    check(30.0, 146.0, &[]); // Pacific, > 200 nm from every fixture coast
+    check(37.243, 131.80, &["KOR territorial-sea!"]); // next to Takeshima/Dokdo
+    check(39.6, 129.0, &["PRK declared", "PRK eez"]); // 35 nm off the fixture PRK east coast
+    check(30.0, 125.0, &["CHN eez!"]); // East China Sea, disputed area
 }
 
 #[test]
-fn print_zone_summary() {
-    for zone in index().zones() {
-        eprintln!(
-            "{} {:?} disputed={} polygons={}",
-            zone.id,
-            zone.kind,
-            zone.disputed,
-            zone.polygon.0.len()
-        );
+fn tsushima_strait_follows_the_median_line() {
+    // Busan (KOR) and the north tip of Tsushima (JPN) in the fixture; their midpoint.
+    let (busan, tsushima) = (LatLon::new(35.10, 129.10), LatLon::new(34.70, 129.45));
+    let mid = LatLon::new(
+        (busan.lat + tsushima.lat) / 2.0,
+        (busan.lon + tsushima.lon) / 2.0,
+    );
+    let toward = |target: LatLon| destination(mid, trilat_geo::bearing_deg(mid, target), 8_000.0);
+    let owners = |p: LatLon| describe(index(), p);
+    assert!(
+        owners(toward(busan)).iter().any(|z| z.starts_with("KOR")),
+        "{:?}",
+        owners(toward(busan))
+    );
+    assert!(
+        owners(toward(tsushima))
+            .iter()
+            .any(|z| z.starts_with("JPN")),
+        "{:?}",
+        owners(toward(tsushima))
+    );
+}
+
+#[test]
+fn every_fixture_zone_is_approximate_with_unique_id() {
+    let zones = index().zones();
+    assert!(zones.len() >= 20, "{}", zones.len());
+    assert!(zones.iter().all(|z| z.approximate));
+    let mut ids: Vec<&str> = zones.iter().map(|z| z.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), zones.len());
+    for kind in [
+        ZoneKind::Land,
+        ZoneKind::TerritorialSea,
+        ZoneKind::ContiguousZone,
+        ZoneKind::Eez,
+        ZoneKind::Declared,
+    ] {
+        assert!(zones.iter().any(|z| z.kind == kind), "no {kind:?}");
     }
-    let _ = ZoneKind::Land;
+}
+
+#[test]
+fn distance_to_coast_in_the_fixture() {
+    let index = index();
+    // The DMZ is a border, not coast: its middle is far from the sea.
+    let dmz = index.distance_to_coast_m(LatLon::new(38.3, 127.5)).unwrap();
+    assert!(dmz > 50_000.0, "{dmz}");
+    let noto = index
+        .distance_to_coast_m(LatLon::new(37.62, 137.30))
+        .unwrap();
+    assert!((5_000.0..15_000.0).contains(&noto), "{noto}");
 }
