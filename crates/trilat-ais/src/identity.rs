@@ -68,6 +68,18 @@ pub fn imo_is_valid(imo: u32) -> bool {
     sum % 10 == digits[6]
 }
 
+/// The IMO number whose first six digits are `six_digits` (100000..=999999),
+/// with its check digit appended.
+pub fn imo_with_check_digit(six_digits: u32) -> u32 {
+    debug_assert!((100_000..=999_999).contains(&six_digits));
+    let sum: u32 = (0..6)
+        .map(|i| (six_digits / 10u32.pow(5 - i) % 10) * (7 - i))
+        .sum();
+    let imo = six_digits * 10 + sum % 10;
+    debug_assert!(imo_is_valid(imo));
+    imo
+}
+
 /// The ITU MID table: MID → country or territory.
 #[derive(Clone, Debug, Default)]
 pub struct MidTable {
@@ -163,6 +175,7 @@ mod tests {
         assert!(!imo_is_valid(8_314_881));
         assert!(!imo_is_valid(9_074_728));
         assert!(!imo_is_valid(123));
+        assert_eq!(imo_with_check_digit(907_472), 9_074_729);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod message;
 pub mod nmea;
 pub mod ports;
 pub mod report;
+pub mod synth;
 pub mod track;
 
 pub use decoder::{DecodeStats, Decoder};

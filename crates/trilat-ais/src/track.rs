@@ -571,6 +571,10 @@ impl Tracker {
             course_deg: pos.course_deg,
             line,
         };
+        let first_position = self
+            .vessels
+            .get(&mmsi)
+            .is_none_or(|v| v.segments.is_empty());
         if !self.vessels.contains_key(&mmsi) {
             self.make_room()?;
             self.vessels.insert(
@@ -582,6 +586,8 @@ impl Tracker {
                     last_seen_ms: time_unix_ms,
                 },
             );
+        }
+        if first_position {
             self.check_mmsi(mmsi, &fix, events);
         }
         let covered = self.coverage_seen(fix);

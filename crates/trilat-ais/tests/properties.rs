@@ -75,3 +75,48 @@ fn pending_groups_are_bounded() {
     );
     assert!(decoder.stats().incomplete_groups > 0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Own encoder → decoder gives the same fields (to the message's resolution).
+    #[test]
+    fn encode_decode_round_trip(
+        mmsi in 200_000_000u32..800_000_000,
+        lat in proptest::option::of(-90.0f64..90.0),
+        lon in proptest::option::of(-180.0f64..180.0),
+        speed in proptest::option::of(0.0f32..102.0),
+        course in proptest::option::of(0.0f32..359.9),
+        heading in proptest::option::of(0u16..360),
+        second in proptest::option::of(0u8..60),
+        class_b: bool,
+        name in "[A-Z0-9 ]{0,20}",
+        imo in 1_000_000u32..9_999_999,
+    ) {
+        use trilat_ais::encode::*;
+        let p = PositionFields { mmsi, lat, lon, speed_knots: speed, course_deg: course, heading_deg: heading, status: 5, second, class_b };
+        let mut d = Decoder::new();
+        let line = &sentences(&encode_position(&p), 'A', 0, None, None)[0];
+        let msg = d.decode_line(line.as_bytes()).unwrap().unwrap();
+        let got = msg.position().unwrap();
+        prop_assert_eq!(msg.mmsi(), mmsi);
+        prop_assert_eq!(msg.msg_type(), if class_b { 18 } else { 1 });
+        prop_assert_eq!(got.lat.is_some(), lat.is_some());
+        prop_assert_eq!(got.lon.is_some(), lon.is_some());
+        if let (Some(a), Some(b)) = (got.lat, lat) { prop_assert!((a - b).abs() < 1e-6); }
+        if let (Some(a), Some(b)) = (got.lon, lon) { prop_assert!((a - b).abs() < 1e-6); }
+        prop_assert_eq!(got.speed_knots.map(|s| (s * 10.0).round() as i32), speed.map(|s| (s * 10.0).round() as i32));
+        prop_assert_eq!(got.course_deg.map(|c| (c * 10.0).round() as i32), course.map(|c| (c * 10.0).round() as i32));
+        prop_assert_eq!(got.heading_deg, heading);
+        prop_assert_eq!(got.second, second);
+        let s = StaticFields { mmsi, imo, shipname: name.clone(), callsign: "AB12".into(), ..StaticFields::default() };
+        let lines = sentences(&encode_static(&s), 'B', 7, Some("RX"), Some(1_700_000_000));
+        let mut out = None;
+        for l in &lines {
+            if let Some(m) = d.decode_line(l.as_bytes()).unwrap() { out = m.static_data(); }
+        }
+        let got = out.unwrap();
+        prop_assert_eq!(got.imo, Some(imo));
+        prop_assert_eq!(got.shipname.map(|n| n.as_str().to_string()).unwrap_or_default(), name.trim_end().to_string());
+    }
+}

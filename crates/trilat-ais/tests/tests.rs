@@ -6,3 +6,4 @@ mod compare_gpsd;
 mod compare_libais;
 mod events;
 mod properties;
+mod scenario;
