@@ -1,1 +1,150 @@
-fn main() {}
+//! Store throughput: batched ingest into SQLite on a temp file, single `put`
+//! latency, and change-feed page reads. Reports are signed before the timed
+//! part (signing is the node's cost, not the store's).
+//!
+//! `cargo bench -p trilat-store --bench ingest`
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, Timestamp, Tlp};
+use trilat_store::{
+    AuditAction, AuditEvent, Durability, ReportStore, SqliteStore, QUERY_LIMIT_MAX,
+};
+
+/// Reports per ingest iteration, put in batches of [`BATCH_LEN`].
+const INGEST_REPORTS: usize = 20_000;
+const BATCH_LEN: usize = 1_000;
+
+/// `n` signed maritime-incident-like notes with a point geometry each.
+fn signed_reports(n: usize) -> Vec<(Report, AuditEvent)> {
+    let key = NodeKey::from_seed([42; 32]);
+    let owner = Party::new("JPN-JCG").unwrap();
+    let kind = Kind::new("note").unwrap();
+    let t0 = 1_795_824_000_000i64;
+    (0..n)
+        .map(|i| {
+            let now = Timestamp::from_unix_ms(t0 + i as i64);
+            let mut draft = ReportDraft::new(
+                owner.clone(),
+                kind.clone(),
+                Marking::new("CONFIDENTIAL", Tlp::Amber, ["TRILAT"]),
+                serde_json::json!({"text": format!("vessel MMSI 4450{i:05} loitering near 38.{i}N 124.{i}E, AIS dark for 6 h; ship-to-ship transfer suspected")}),
+                now,
+            );
+            draft.geometry = Some(serde_json::json!({
+                "type": "Point",
+                "coordinates": [124.0 + (i % 100) as f64 * 0.01, 37.0 + (i % 97) as f64 * 0.01]
+            }));
+            let report = draft.sign(&key).unwrap();
+            let event = AuditEvent::new(now, "peer:JPN", AuditAction::Receive)
+                .report(report.id)
+                .counterparty(owner.clone());
+            (report, event)
+        })
+        .collect()
+}
+
+fn fresh_store(dir: &tempfile::TempDir, durability: Durability) -> SqliteStore {
+    let path = dir.path().join(format!("bench-{}.db", rand_suffix()));
+    SqliteStore::open_with(path, durability).unwrap()
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn ingest(c: &mut Criterion) {
+    let reports = signed_reports(INGEST_REPORTS);
+    let dir = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("ingest_batched");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(INGEST_REPORTS as u64));
+    for (name, durability) in [
+        ("full", Durability::PowerLoss),
+        ("normal", Durability::ProcessCrash),
+    ] {
+        group.bench_function(format!("sqlite_{name}_batch{BATCH_LEN}"), |b| {
+            b.iter_batched(
+                || fresh_store(&dir, durability),
+                |store| {
+                    for batch in reports.chunks(BATCH_LEN) {
+                        let outcomes = store.put_batch(batch).unwrap();
+                        assert!(outcomes.iter().all(|o| o.is_ok()));
+                    }
+                    store
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    group.finish();
+}
+
+fn single_put(c: &mut Criterion) {
+    let reports = signed_reports(5_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut group = c.benchmark_group("put_single");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    for (name, durability) in [
+        ("full", Durability::PowerLoss),
+        ("normal", Durability::ProcessCrash),
+    ] {
+        group.bench_function(format!("sqlite_{name}"), |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                let mut store = fresh_store(&dir, durability);
+                for i in 0..iters as usize {
+                    if i > 0 && i % reports.len() == 0 {
+                        store = fresh_store(&dir, durability);
+                    }
+                    let (report, event) = &reports[i % reports.len()];
+                    let start = Instant::now();
+                    store.put(report, event.clone()).unwrap();
+                    elapsed += start.elapsed();
+                }
+                elapsed
+            });
+        });
+    }
+    group.finish();
+}
+
+fn change_feed(c: &mut Criterion) {
+    let reports = signed_reports(INGEST_REPORTS);
+    let dir = tempfile::tempdir().unwrap();
+    let store = fresh_store(&dir, Durability::ProcessCrash);
+    for batch in reports.chunks(BATCH_LEN) {
+        store.put_batch(batch).unwrap();
+    }
+    let mut group = c.benchmark_group("changes");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
+    group.throughput(Throughput::Elements(INGEST_REPORTS as u64));
+    group.bench_function(format!("sqlite_pages_of_{QUERY_LIMIT_MAX}"), |b| {
+        b.iter(|| {
+            let mut cursor = None;
+            let mut n_changes = 0;
+            loop {
+                let page = store.changes(cursor.as_ref(), QUERY_LIMIT_MAX).unwrap();
+                n_changes += page.changes.len();
+                cursor = Some(page.next);
+                if !page.more {
+                    break;
+                }
+            }
+            assert_eq!(n_changes, INGEST_REPORTS);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest, single_put, change_feed);
+criterion_main!(benches);

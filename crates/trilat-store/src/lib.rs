@@ -94,6 +94,8 @@ pub trait ReportStore: Send + Sync + 'static {
     /// The current version of a report.
     fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError>;
     /// All stored versions of a report, oldest (lowest counter) first.
+    /// A report with more than [`QUERY_LIMIT_MAX`] versions is
+    /// [`StoreError::LimitExceeded`] (follow it in [`ReportStore::changes`]).
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError>;
     /// Current versions matching the filter, in store order (the order in
     /// which each current version was stored), paged by an opaque cursor.
@@ -223,6 +225,14 @@ impl ReportQuery {
 /// Whether two `[west, south, east, north]` boxes intersect (edges count).
 pub(crate) fn bbox_intersects(a: &[f64; 4], b: &[f64; 4]) -> bool {
     a[0] <= b[2] && a[2] >= b[0] && a[1] <= b[3] && a[3] >= b[1]
+}
+
+/// A history longer than one page: `limit` says "more than the maximum".
+pub(crate) fn history_too_long() -> StoreError {
+    StoreError::LimitExceeded {
+        limit: QUERY_LIMIT_MAX + 1,
+        max: QUERY_LIMIT_MAX,
+    }
 }
 
 pub(crate) fn check_limit(limit: usize) -> Result<(), StoreError> {

@@ -9,9 +9,9 @@ use trilat_core::{Report, ReportId, Signature};
 use crate::audit::ChainCheck;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, AuditEntry, AuditEvent, AuditVerification, Change, ChangePage, Cursor, PutOutcome,
-    ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX,
-    SYNC_STATE_LEN_MAX,
+    check_limit, history_too_long, AuditEntry, AuditEvent, AuditVerification, Change, ChangePage,
+    Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS,
+    BATCH_LEN_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// A store that lives in memory and is lost with the process.
@@ -134,6 +134,13 @@ impl ReportStore for MemoryStore {
 
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
         let state = self.lock()?;
+        if state
+            .by_id
+            .get(id)
+            .is_some_and(|v| v.by_counter.len() > QUERY_LIMIT_MAX)
+        {
+            return Err(history_too_long());
+        }
         Ok(state.by_id.get(id).map_or_else(Vec::new, |versions| {
             versions
                 .by_counter

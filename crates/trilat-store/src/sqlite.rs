@@ -11,9 +11,9 @@ use crate::audit::ChainCheck;
 use crate::memory::check_sync_state;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, AuditAction, AuditEntry, AuditEvent, AuditVerification, Change, ChangePage,
-    Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS,
-    BATCH_LEN_MAX, SYNC_STATE_LEN_MAX,
+    check_limit, history_too_long, AuditAction, AuditEntry, AuditEvent, AuditVerification, Change,
+    ChangePage, Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError,
+    AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
@@ -523,17 +523,20 @@ impl ReportStore for SqliteStore {
         let conn = self.lock()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT seq, body FROM report_version WHERE report_id = ?1 ORDER BY counter",
+                "SELECT seq, body FROM report_version WHERE report_id = ?1 ORDER BY counter LIMIT ?2",
             )
             .ctx("prepare history")?;
         let rows = stmt
-            .query_map([id.to_string()], |row| {
+            .query_map(params![id.to_string(), QUERY_LIMIT_MAX as u64 + 1], |row| {
                 Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
             })
             .ctx("read history")?;
         let mut reports = Vec::new();
         for row in rows {
             let (seq, body) = row.ctx("read history")?;
+            if reports.len() == QUERY_LIMIT_MAX {
+                return Err(history_too_long());
+            }
             reports.push(decode_report(seq, &body)?);
         }
         Ok(reports)

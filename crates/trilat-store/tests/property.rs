@@ -106,3 +106,118 @@ proptest! {
         prop_assert_eq!(current_state(&memory), current_state(&reversed));
     }
 }
+
+/// Forty reports spread over owners, kinds, hours, positions (some without
+/// a geometry, some exercises, some revoked).
+fn query_pool() -> &'static Vec<Report> {
+    static POOL: OnceLock<Vec<Report>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        (0..40i64)
+            .map(|i| {
+                let owner = ["USA", "JPN", "KOR"][i as usize % 3];
+                let kind = ["note", "maritime.incident"][i as usize % 2];
+                let mut d = draft(owner, kind, (i * 7 % 24) * 3_600_000);
+                if i % 5 != 4 {
+                    d.geometry = Some(point(
+                        120.0 + (i * 3 % 20) as f64,
+                        30.0 + (i * 7 % 15) as f64,
+                    ));
+                }
+                d.exercise = i % 4 == 0;
+                let report = sign(d);
+                if i % 6 == 5 {
+                    revoke(&report)
+                } else {
+                    report
+                }
+            })
+            .collect()
+    })
+}
+
+/// The naive oracle, written independently of `ReportQuery::matches`.
+fn oracle(query: &ReportQuery, report: &Report) -> bool {
+    let kind_ok = query.kind.as_ref().is_none_or(|k| k == &report.kind);
+    let owner_ok = query.owner.as_ref().is_none_or(|o| o == &report.owner);
+    let from_ok = query.observed_from.is_none_or(|t| report.observed_at >= t);
+    let to_ok = query.observed_to.is_none_or(|t| report.observed_at < t);
+    let exercise_ok = query.exercise.is_none_or(|e| e == report.exercise);
+    let revoked_ok = query.include_revoked || !report.revoked;
+    let bbox_ok = match query.bbox {
+        None => true,
+        Some([w, s, e, n]) => report.geometry.as_ref().is_some_and(|g| {
+            let lon = g["coordinates"][0].as_f64().unwrap();
+            let lat = g["coordinates"][1].as_f64().unwrap();
+            w <= lon && lon <= e && s <= lat && lat <= n
+        }),
+    };
+    kind_ok && owner_ok && from_ok && to_ok && exercise_ok && revoked_ok && bbox_ok
+}
+
+fn query_strategy() -> impl Strategy<Value = ReportQuery> {
+    (
+        proptest::option::of(prop_oneof![
+            Just("note"),
+            Just("maritime.incident"),
+            Just("cyber.stix")
+        ]),
+        proptest::option::of(prop_oneof![
+            Just("USA"),
+            Just("JPN"),
+            Just("KOR"),
+            Just("PHL")
+        ]),
+        proptest::option::of(0i64..24),
+        proptest::option::of(0i64..24),
+        proptest::option::of((118.0f64..142.0, 28.0f64..47.0, 0.0f64..12.0, 0.0f64..10.0)),
+        proptest::option::of(any::<bool>()),
+        any::<bool>(),
+        1usize..7,
+    )
+        .prop_map(
+            |(kind, owner, from, to, bbox, exercise, include_revoked, limit)| ReportQuery {
+                kind: kind.map(|k| trilat_core::Kind::new(k).unwrap()),
+                owner: owner.map(party),
+                observed_from: from.map(|h| t(h * 3_600_000)),
+                observed_to: to.map(|h| t(h * 3_600_000)),
+                bbox: bbox.map(|(w, s, dw, dh)| [w, s, w + dw, s + dh]),
+                exercise,
+                include_revoked,
+                after: None,
+                limit,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn queries_match_a_naive_oracle(
+        mask in proptest::collection::vec(any::<bool>(), 40),
+        query in query_strategy(),
+    ) {
+        let chosen: Vec<&Report> = query_pool().iter().zip(&mask).filter(|(_, m)| **m).map(|(r, _)| r).collect();
+        let sqlite = SqliteStore::open(":memory:").unwrap();
+        let memory = MemoryStore::new();
+        for report in &chosen {
+            sqlite.put(report, event(report)).unwrap();
+            memory.put(report, event(report)).unwrap();
+        }
+        let expected: Vec<Report> = chosen.iter().filter(|r| oracle(&query, r)).map(|r| (*r).clone()).collect();
+        for store in [&sqlite as &dyn ReportStore, &memory] {
+            let mut got = Vec::new();
+            let mut query = query.clone();
+            for _ in 0..50 {
+                let page = store.query(&query).unwrap();
+                prop_assert!(page.reports.len() <= query.limit);
+                got.extend(page.reports);
+                match page.next {
+                    Some(next) => query.after = Some(next),
+                    None => break,
+                }
+            }
+            prop_assert_eq!(&got, &expected);
+        }
+    }
+}
