@@ -11,6 +11,7 @@ use trilat_core::{KindRegistry, Party, Policy, PublicKey, Refusal, Report, Repor
 
 /// What the receiver does with a report a peer pushed or served.
 #[derive(Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Verdict {
     /// A new report, or a newer version of a held one: store it (and put it
     /// on the local change feed so it is served onward where allowed).

@@ -352,3 +352,97 @@ fn send_rule_table() {
         }
     }
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const PARTIES: [&str; 3] = ["USA", "JPN", "KOR"];
+    const LEVELS: [&str; 3] = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"];
+
+    /// The fixture policy with the GSOMIA ceiling and KOR's accreditation
+    /// drawn at random.
+    fn varied_policy(gsomia_level: usize, kor_accreditation: usize) -> Policy {
+        let mut policy = policy();
+        policy.agreements[2].level_max = LEVELS[gsomia_level].into();
+        policy
+            .accreditation
+            .insert(party("KOR"), LEVELS[kor_accreditation].into());
+        policy.validate().unwrap();
+        policy
+    }
+
+    fn marking(level: usize, tlp: usize, rel_mask: u8, group: bool, relay: bool) -> Marking {
+        let mut rel_to: Vec<String> = PARTIES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| rel_mask & (1 << i) != 0)
+            .map(|(_, p)| p.to_string())
+            .collect();
+        if group {
+            rel_to.push("TRILAT".into());
+        }
+        Marking {
+            level: LEVELS[level].into(),
+            tlp: Tlp::ALL[tlp],
+            rel_to,
+            further_sharing: if relay {
+                FurtherSharing::WithinRelTo
+            } else {
+                FurtherSharing::None
+            },
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// The receive rule stores only what the release and relay rules
+        /// allow, and the send rule offers exactly what the receive rule
+        /// stores (for a sender that may hold the report).
+        #[test]
+        fn send_and_receive_rules_agree_with_the_release_rule(
+            level in 0..3usize, tlp in 0..5usize, rel_mask in 0u8..8, group: bool, relay: bool,
+            owner in 0..3usize, sender in 0..3usize, me in 0..3usize,
+            gsomia_level in 0..3usize, kor_accreditation in 0..3usize,
+        ) {
+            let policy = varied_policy(gsomia_level, kor_accreditation);
+            let report = signed(PARTIES[owner], marking(level, tlp, rel_mask, group, relay));
+            let (owner, sender, me) = (party(PARTIES[owner]), party(PARTIES[sender]), party(PARTIES[me]));
+            let verdict = judge_incoming(&report, &sender, &me, None, &policy,
+                &KindRegistry::with_core_kinds(), &owner_keys);
+            if verdict.is_store() {
+                prop_assert!(me == owner || policy.release(&report, &me).is_ok());
+                prop_assert!(policy.may_send(&report, &sender, &me).is_ok());
+            }
+            let sender_holds = sender == owner || policy.release(&report, &sender).is_ok();
+            if sender_holds && sender != me && me != owner {
+                prop_assert_eq!(should_send(&report, &sender, &me, &policy), verdict.is_store(),
+                    "send rule and receive rule disagree: {:?}", verdict);
+            }
+        }
+
+        /// Any change to a signed report is refused, whatever the field.
+        #[test]
+        fn tampered_reports_are_never_stored(field in 0..7usize, me in 1..3usize) {
+            let report = signed("USA", rel("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]));
+            let mut tampered = report.clone();
+            match field {
+                0 => tampered.payload = serde_json::json!({"text": "no launch"}),
+                1 => tampered.marking.level = "SECRET".into(),
+                2 => tampered.marking.rel_to.push("PHL".into()),
+                3 => tampered.revoked = true,
+                4 => tampered.version += 1,
+                5 => tampered.modified = tampered.modified.add_ms(1),
+                _ => tampered.exercise = true,
+            }
+            let verdict = judge_incoming(&tampered, &party("USA"), &party(PARTIES[me]), None,
+                &policy(), &KindRegistry::with_core_kinds(), &owner_keys);
+            prop_assert_eq!(verdict, Verdict::Refuse(RefuseReason::BadSignature));
+            let held = judge_incoming(&tampered, &party("USA"), &party(PARTIES[me]), Some(&report),
+                &policy(), &KindRegistry::with_core_kinds(), &owner_keys);
+            prop_assert_eq!(held, Verdict::Refuse(RefuseReason::BadSignature));
+        }
+    }
+}
