@@ -44,6 +44,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Signatures of recent peer requests, to refuse replays.
     pub replay_guard: Arc<Mutex<crate::federation::ReplayGuard>>,
+    /// The domain engines' live state (screener, AIS analyser, missile
+    /// tracker), set once by [`crate::engines::start`].
+    pub engines: Arc<crate::engines::EngineSlot>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             outbox: Arc::new(Outbox::default()),
             metrics: Arc::new(Metrics::default()),
             replay_guard: Arc::new(Mutex::new(replay_guard)),
+            engines: Arc::default(),
         }
     }
 
@@ -272,5 +276,17 @@ impl Metrics {
             let _ = writeln!(text, "{name} {}", counter.load(Ordering::Relaxed));
         }
         text
+    }
+}
+
+/// Shortens `text` to at most `len_max` bytes on a character boundary
+/// (audit details quote untrusted input).
+pub fn clip(text: &mut String, len_max: usize) {
+    if text.len() > len_max {
+        let mut end = len_max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
     }
 }

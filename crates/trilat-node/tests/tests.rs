@@ -1,1 +1,7 @@
-//! Integration tests of the node: real nodes on loopback.
+//! Integration tests of the node: in-process API checks and real nodes on
+//! loopback (tokio tasks, real HTTP, SQLite in temp dirs).
+
+mod api;
+mod common;
+mod federation;
+mod release_property;

@@ -112,7 +112,7 @@ pub async fn verify_request(
                 ),
             );
             event.counterparty = Party::new(&claimed).ok();
-            event.detail.truncate(1024);
+            crate::state::clip(&mut event.detail, 1024);
             state.audit(event).await;
             Err(e)
         }

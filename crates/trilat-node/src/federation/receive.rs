@@ -129,7 +129,7 @@ fn receive_blocking(
                     .refused
                     .push((report.id.to_string(), reason.code().to_string()));
                 let mut detail = format!("received from {sender} refused: {reason}");
-                detail.truncate(2048);
+                crate::state::clip(&mut detail, 2048);
                 refusals.push(AuditEvent {
                     at: now(),
                     actor: format!("peer:{sender}"),
@@ -139,6 +139,10 @@ fn receive_blocking(
                     detail,
                 });
             }
+            // A verdict this node does not know yet: store nothing.
+            _ => summary
+                .refused
+                .push((report.id.to_string(), "unknown_verdict".into())),
         }
     }
     let mut fresh = Vec::new();
@@ -158,7 +162,7 @@ fn receive_blocking(
                         .refused
                         .push((report.id.to_string(), "store_refused".into()));
                     let mut detail = format!("received from {sender} refused by the store: {e}");
-                    detail.truncate(2048);
+                    crate::state::clip(&mut detail, 2048);
                     refusals.push(AuditEvent {
                         action: AuditAction::Refuse,
                         detail,

@@ -1,0 +1,171 @@
+//! Helpers: a three-node cluster on loopback and a small HTTP client.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use serde_json::{json, Value};
+use trilat_core::{Party, Report};
+use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
+use trilat_node::config::Limits;
+
+pub fn party(code: &str) -> Party {
+    Party::new(code).unwrap()
+}
+
+/// USA, JPN, KOR with fast pulls, SQLite in a temp dir.
+pub async fn cluster(dir: &std::path::Path) -> Cluster {
+    let limits = Limits {
+        pull_interval_ms: 200,
+        backoff_ms_min: 50,
+        backoff_ms_max: 500,
+        ..Limits::default()
+    };
+    Cluster::start(ClusterSpec {
+        parties: vec![party("USA"), party("JPN"), party("KOR")],
+        dir: dir.to_path_buf(),
+        ports: None,
+        policy: demo_policy(),
+        limits,
+    })
+    .await
+    .unwrap()
+}
+
+/// A client of one node's API with one token.
+#[derive(Clone)]
+pub struct Api {
+    pub client: reqwest::Client,
+    pub url: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(url: &str, token: &str) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            url: url.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Posts a note; returns the stored report.
+    pub async fn post_note(&self, text: &str, level: &str, tlp: &str, rel_to: &[&str]) -> Report {
+        let (status, body) = self
+            .post(
+                "/api/v1/reports",
+                &json!({
+                    "kind": "note",
+                    "marking": {"level": level, "tlp": tlp, "rel_to": rel_to, "further_sharing": "none"},
+                    "payload": {"text": text},
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        serde_json::from_value(body["report"].clone()).unwrap()
+    }
+
+    /// The current version of a report as this token sees it, if visible.
+    pub async fn report(&self, id: &trilat_core::ReportId) -> Option<Report> {
+        let (status, body) = self.get(&format!("/api/v1/reports/{id}")).await;
+        match status {
+            200 => Some(serde_json::from_value(body["report"].clone()).unwrap()),
+            404 => None,
+            other => panic!("GET report answered {other}: {body}"),
+        }
+    }
+
+    /// Every current report visible to this token (all pages).
+    pub async fn all_reports(&self) -> Vec<Report> {
+        let mut reports = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/reports?limit=1000&include_revoked=true&cursor={c}"),
+                None => "/api/v1/reports?limit=1000&include_revoked=true".to_string(),
+            };
+            let (status, body) = self.get(&path).await;
+            assert_eq!(status, 200, "{body}");
+            let page: Vec<Report> = serde_json::from_value(body["reports"].clone()).unwrap();
+            reports.extend(page);
+            match body["next"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return reports,
+            }
+        }
+    }
+
+    /// Subscribes to the live stream; returns the `(id, version)` seen so far.
+    pub async fn subscribe(&self, exercise: bool) -> Arc<Mutex<Vec<Report>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let response = self
+            .client
+            .get(format!("{}/api/v1/stream?exercise={exercise}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let sink = seen.clone();
+        tokio::spawn(async move {
+            let mut stream = response.bytes_stream();
+            let mut buffer = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    let is_report = event.lines().any(|l| l == "event: report");
+                    let data: String = event
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data: "))
+                        .collect();
+                    if is_report {
+                        let report: Report = serde_json::from_str(&data).unwrap();
+                        sink.lock().unwrap().push(report);
+                    }
+                }
+            }
+        });
+        seen
+    }
+}
+
+/// Polls `condition` every 50 ms for up to 20 s.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..400 {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
