@@ -90,6 +90,10 @@ fn simulation() {
                 total.verdicts.get("unknown_owner").copied().unwrap_or(0),
             ),
             (
+                "hijacks refused",
+                total.verdicts.get("forged").copied().unwrap_or(0),
+            ),
+            (
                 "not releasable",
                 total
                     .verdicts
@@ -276,6 +280,11 @@ enum Injection {
     /// A genuine version, possibly old, possibly not for the target, from a
     /// sender that may not relay it: judged like any other (safety checks).
     Replayed,
+    /// A "new version" of a report the target holds, signed by the sender
+    /// under its own name: must be refused (`Forged`: a node may not take
+    /// over another party's report). Only ids the target already holds are
+    /// attacked; see "Id squatting" in docs/sync.md.
+    Hijacked,
 }
 
 #[derive(Clone, Debug)]
@@ -656,7 +665,8 @@ impl World {
             Injection::Forged,
             Injection::UnknownOwner,
             Injection::Replayed,
-        ][self.rng.gen_range(0..4)];
+            Injection::Hijacked,
+        ][self.rng.gen_range(0..5)];
         let report = match injection {
             Injection::Tampered | Injection::Replayed if genuine.is_empty() => return,
             Injection::Tampered => {
@@ -685,6 +695,24 @@ impl World {
                 draft.sign(&self.keys[&stranger]).unwrap()
             }
             Injection::Replayed => genuine[self.rng.gen_range(0..genuine.len())].clone(),
+            Injection::Hijacked => {
+                let hijacker = self.party(sender).clone();
+                let held: Vec<Report> = self.nodes[target]
+                    .store
+                    .current
+                    .values()
+                    .filter(|r| r.owner != hijacker)
+                    .cloned()
+                    .collect();
+                if held.is_empty() {
+                    return;
+                }
+                let victim = &held[self.rng.gen_range(0..held.len())];
+                let now = Timestamp::from_unix_ms(EPOCH_MS + self.now_ms);
+                let mut draft = victim.next_version(now);
+                draft.owner = hijacker.clone();
+                draft.sign(&self.keys[&hijacker]).unwrap()
+            }
         };
         self.summary.injected += 1;
         self.send(
