@@ -48,6 +48,8 @@ type EdgeKey = ((i64, i64), (i64, i64));
 pub struct Coastline {
     keys: Vec<CoastKey>,
     trees: Vec<RTree<SegmentEntry>>,
+    /// All segments in one tree, for plain nearest-coast distances.
+    all: RTree<SegmentEntry>,
     n_segments: usize,
 }
 
@@ -107,11 +109,14 @@ impl Coastline {
             entries[key_idx].push(GeomWithData::new(line, n_segments as u32));
             n_segments += 1;
         }
+        let all = RTree::bulk_load(entries.iter().flatten().cloned().collect());
         let trees: Vec<RTree<SegmentEntry>> = entries.into_iter().map(RTree::bulk_load).collect();
         assert_eq!(trees.len(), keys.len());
+        assert_eq!(all.size(), n_segments);
         Coastline {
             keys,
             trees,
+            all,
             n_segments,
         }
     }
@@ -246,15 +251,15 @@ impl Coastline {
             return None;
         }
         let q = unit_vector(p);
-        let mut best: Option<(f64, [f64; 3])> = None;
-        for tree in &self.trees {
-            if let Some((chord2, nearest)) = Self::nearest_in(tree, &q, best.map(|b| b.0)) {
-                if best.is_none_or(|b| chord2 < b.0) {
-                    best = Some((chord2, nearest));
-                }
-            }
-        }
-        best.map(|(_, nearest)| distance_m(p, unit_to_latlon(nearest)))
+        let entry = self.all.nearest_neighbor(&q)?;
+        let nearest = entry.geom().nearest_point(&q);
+        Some(distance_m(p, unit_to_latlon(nearest)))
+    }
+
+    /// Spherical distance in metres from unit vector `q` to the nearest coast of one key.
+    pub(crate) fn key_distance_m(&self, q: &[f64; 3], key_idx: usize) -> Option<f64> {
+        let entry = self.trees[key_idx].nearest_neighbor(q)?;
+        Some(chord_to_m(entry.geom().distance_2(q).sqrt()))
     }
 }
 

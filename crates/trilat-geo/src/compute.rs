@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, MultiPolygon, Rect};
 
-use crate::coast::{Coastline, EARTH_RADIUS_MEAN_M};
+use crate::coast::{unit_vector, Coastline, EARTH_RADIUS_MEAN_M};
 use crate::index::ZoneIndex;
 use crate::trace::trace_squares;
 use crate::zone::{Zone, ZoneKind};
@@ -239,7 +239,9 @@ impl Classifier<'_> {
         !self.scratch.is_empty()
     }
 
-    fn classify(&mut self, cell: Rect<f64>) {
+    /// Classifies `cell`, splitting it when needed. `candidates` are the coast keys that can
+    /// be nearest or second-nearest anywhere in the cell (proved by the parent's bounds).
+    fn classify(&mut self, cell: Rect<f64>, candidates: &[u16]) {
         self.n_cells_classified += 1;
         let c = cell.center();
         let center = LatLon::new(c.y, c.x);
@@ -253,15 +255,22 @@ impl Classifier<'_> {
         .iter()
         .map(|&(x, y)| haversine_m(center, LatLon::new(y, x)))
         .fold(0.0f64, f64::max);
-        let Some((first, second)) = self.coast.nearest_two(center) else {
+        let q = unit_vector(center);
+        let mut distances: Vec<(f64, u16)> = candidates
+            .iter()
+            .filter_map(|&k| self.coast.key_distance_m(&q, k as usize).map(|d| (d, k)))
+            .collect();
+        distances.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let Some(&(d1, key1)) = distances.first() else {
             return;
         };
-        let (d1, r) = (first.distance_m, half_diagonal_m);
+        let d2 = distances.get(1).map_or(f64::INFINITY, |s| s.0);
+        let r = half_diagonal_m;
         if d1 - r > EEZ_M {
             return; // Every point of the cell is beyond 200 nm of every coast.
         }
         let is_min = cell.width() <= self.options.cell_min_deg * 1.000_001;
-        let owner_certain = second.is_none_or(|s| s.distance_m - r > d1 + r);
+        let owner_certain = d2 - r > d1 + r;
         let limit_crossed = BAND_LIMITS_M
             .iter()
             .any(|&limit| d1 - r < limit && d1 + r > limit);
@@ -270,6 +279,13 @@ impl Classifier<'_> {
         let uniform =
             owner_certain && !limit_crossed && !coast_crossed && !self.straddles_lines(&cell);
         if !uniform && !is_min {
+            // A key farther than the second-nearest by more than the cell's reach can be
+            // neither nearest nor second-nearest anywhere inside it.
+            let child_candidates: Vec<u16> = distances
+                .iter()
+                .filter(|(d, _)| d - r <= d2 + r)
+                .map(|&(_, k)| k)
+                .collect();
             let (w, h) = (cell.width() / 2.0, cell.height() / 2.0);
             for (x0, y0) in [
                 (min.x, min.y),
@@ -277,7 +293,7 @@ impl Classifier<'_> {
                 (min.x, min.y + h),
                 (min.x + w, min.y + h),
             ] {
-                self.classify(rect(x0, y0, x0 + w, y0 + h));
+                self.classify(rect(x0, y0, x0 + w, y0 + h), &child_candidates);
             }
             return;
         }
@@ -289,7 +305,7 @@ impl Classifier<'_> {
             return;
         };
         let class = SeaClass {
-            key_idx: first.key_idx as u16,
+            key_idx: key1,
             band,
             area: self.area_at(center),
             east: center.lon >= DPRK_SPLIT_LON,
@@ -360,6 +376,7 @@ pub fn compute_maritime_zones_with_stats(
         n_cells_classified: 0,
         scratch: Vec::new(),
     };
+    let all_keys: Vec<u16> = (0..coast.keys().len() as u16).collect();
     // Top cells: 2^k times the smallest cell, about 1° wide.
     let top_deg = options.cell_min_deg * (1.0 / options.cell_min_deg).log2().ceil().max(0.0).exp2();
     let n_cols = (options.bbox.width() / top_deg).ceil() as usize;
@@ -367,7 +384,7 @@ pub fn compute_maritime_zones_with_stats(
     for row in 0..n_rows {
         for col in 0..n_cols {
             let (x0, y0) = (min.x + col as f64 * top_deg, min.y + row as f64 * top_deg);
-            classifier.classify(rect(x0, y0, x0 + top_deg, y0 + top_deg));
+            classifier.classify(rect(x0, y0, x0 + top_deg, y0 + top_deg), &all_keys);
             if classifier.n_leaves > QUADTREE_LEAVES_MAX {
                 return Err(ComputeError::TooManyLeaves);
             }

@@ -263,7 +263,6 @@ pub fn fixture_land() -> Vec<Zone> {
         kor_mainland,
         ring(JEJU.iter().copied()),
         ring(ULLEUNGDO.iter().copied()),
-        ring(TAKESHIMA.iter().copied()),
     ];
     // PRK: the DMZ west to east, the east coast north, the Chinese border west, the west coast south.
     let prk = ring(
@@ -283,6 +282,15 @@ pub fn fixture_land() -> Vec<Zone> {
     vec![
         land_zone("JPN", "Japan", japan),
         land_zone("KOR", "Republic of Korea", korea),
+        Zone {
+            id: "KOR-land-takeshima".to_string(),
+            disputed: true,
+            ..land_zone(
+                "KOR",
+                "Takeshima / Dokdo (KOR-administered, JPN claims)",
+                vec![ring(TAKESHIMA.iter().copied())],
+            )
+        },
         land_zone("PRK", "Democratic People's Republic of Korea", vec![prk]),
         land_zone("CHN", "China (coastal piece)", vec![china]),
     ]

@@ -24,7 +24,7 @@ fn exercise_topo(bytes: &[u8]) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(ProptestConfig { cases: 500, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn topojson_mutations_do_not_panic(edits in proptest::collection::vec((0usize..10_000, any::<u8>()), 0..6), cut in 0usize..8) {

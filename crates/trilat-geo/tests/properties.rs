@@ -57,7 +57,7 @@ fn fixture_eez_rule() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn distance_is_symmetric_and_triangle_ish(
