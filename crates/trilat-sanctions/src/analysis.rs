@@ -38,14 +38,20 @@ pub struct Token {
     pub korean: String,
     /// Legal form / connective (`co`, `ltd`): weighted low.
     pub legal_form: bool,
+    /// Korean surname class of the token, when it is one.
+    pub surname_class: Option<u16>,
 }
 
 impl Token {
-    fn new(text: &str) -> Token {
+    /// Builds a token from folded text.
+    pub fn new(text: &str) -> Token {
         let key = kana::fold_long_vowels(text);
+        let korean = korean_key(text);
+        let surname_class = tables().surname_class.get(&korean).copied();
         Token {
-            korean: korean_key(text),
+            korean,
             legal_form: normalize::is_legal_form(text),
+            surname_class,
             key,
             text: text.to_string(),
         }

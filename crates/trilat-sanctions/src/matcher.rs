@@ -107,8 +107,8 @@ impl Rarity {
             return 0.1;
         }
         if self.documents == 0 {
-            let common_surname = tables()
-                .surname(&token.text)
+            let common_surname = token
+                .surname_class
                 .is_some_and(|c| tables().surname_common.contains(&c));
             return if common_surname { 0.4 } else { 1.0 };
         }
@@ -260,11 +260,8 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     if a.key == b.key || a.korean == b.korean {
         return (How::Romanisation, 0.95);
     }
-    let t = tables();
-    if let (Some(x), Some(y)) = (t.surname(&a.text), t.surname(&b.text)) {
-        if x == y {
-            return (How::EquivalenceClass, 0.9);
-        }
+    if a.surname_class.is_some() && a.surname_class == b.surname_class {
+        return (How::EquivalenceClass, 0.9);
     }
     let len = a.key.len().max(b.key.len());
     if len >= 4 {
@@ -299,12 +296,7 @@ fn merge_against(tokens: &[Token], other: &[Token]) -> Vec<Token> {
                 .iter()
                 .any(|o| o.text == joined || o.korean == joined_korean)
             {
-                out.push(Token {
-                    key: crate::kana::fold_long_vowels(&joined),
-                    korean: joined_korean,
-                    legal_form: false,
-                    text: joined,
-                });
+                out.push(Token::new(&joined));
                 i += width;
                 merged = true;
                 break;
@@ -320,8 +312,14 @@ fn merge_against(tokens: &[Token], other: &[Token]) -> Vec<Token> {
 
 /// Generic token alignment, symmetric, rarity-weighted.
 pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) -> NameScore {
-    let q = merge_against(query, candidate);
-    let c = merge_against(candidate, &q);
+    // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
+    let (q, c) = if query.len() == candidate.len() {
+        (query.to_vec(), candidate.to_vec())
+    } else {
+        let q = merge_against(query, candidate);
+        let c = merge_against(candidate, &q);
+        (q, c)
+    };
     let q_weights: Vec<f64> = q.iter().map(|t| rarity.weight(t)).collect();
     let c_weights: Vec<f64> = c.iter().map(|t| rarity.weight(t)).collect();
     let total: f64 = q_weights.iter().sum::<f64>() + c_weights.iter().sum::<f64>();

@@ -172,7 +172,17 @@ fn build_tables() -> KoreanTables {
         };
         for system in hangul::SYSTEMS {
             for voiced in [false, true] {
-                inventory.insert(fold_latin(&hangul::romanize_syllable(jamo, system, voiced)));
+                // Only ŏ, ŭ and apostrophes need folding here; NFKD for 100k strings is slow.
+                let plain: String = hangul::romanize_syllable(jamo, system, voiced)
+                    .chars()
+                    .filter(|c| *c != '\'')
+                    .map(|c| match c {
+                        'ŏ' => 'o',
+                        'ŭ' => 'u',
+                        other => other,
+                    })
+                    .collect();
+                inventory.insert(plain);
             }
         }
     }

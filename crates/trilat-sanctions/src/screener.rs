@@ -17,7 +17,9 @@ use std::sync::Arc;
 /// Names scored in full per query.
 pub const CANDIDATES_MAX: usize = 120;
 /// Posting lists longer than this are too common to select candidates (trigrams like `ion`).
-pub const POSTINGS_USEFUL_MAX: usize = 4_000;
+pub const POSTINGS_USEFUL_MAX: usize = 1_500;
+/// Entries read from one exact-key posting list (common tokens like `kim`, `al`).
+pub const POSTINGS_READ_MAX: usize = 2_000;
 /// Bound on entities in one screener.
 pub const ENTITIES_MAX: usize = 2_000_000;
 /// Bound on hits returned by one query.
@@ -237,21 +239,39 @@ impl Screener {
     }
 
     fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u32> {
-        let mut weights: HashMap<u32, f32> = HashMap::new();
+        let mut weights: HashMap<u32, f32> = HashMap::with_capacity(1024);
+        let mut trigram_keys: Vec<(String, f32)> = Vec::new();
+        // Exact keys first; trigrams only when they found too few candidates (typos).
         index_keys(forms, |key, weight| {
+            if key.starts_with("t:") {
+                trigram_keys.push((key, weight));
+                return;
+            }
             if let Some(list) = self.postings.get(&key) {
-                if list.len() <= POSTINGS_USEFUL_MAX || !key.starts_with("t:") {
-                    // Rare keys select more strongly than common ones.
+                // Rare keys select more strongly than common ones.
+                let w = weight / (1.0 + (list.len() as f32).ln());
+                for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
+                    *weights.entry(name_pos).or_default() += w;
+                }
+            }
+        });
+        if weights.len() < CANDIDATES_MAX {
+            for (key, weight) in trigram_keys {
+                if let Some(list) = self
+                    .postings
+                    .get(&key)
+                    .filter(|l| l.len() <= POSTINGS_USEFUL_MAX)
+                {
                     let w = weight / (1.0 + (list.len() as f32).ln());
-                    for &name_pos in list.iter().take(POSTINGS_USEFUL_MAX * 4) {
+                    for &name_pos in list {
                         *weights.entry(name_pos).or_default() += w;
                     }
                 }
             }
-        });
+        }
         for id in identifiers {
             if let Some(list) = self.postings.get(&format!("i:{}", id.value)) {
-                for &name_pos in list {
+                for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
                     *weights.entry(name_pos).or_default() += 100.0;
                 }
             }
@@ -261,6 +281,7 @@ impl Screener {
             ranked.select_nth_unstable_by(CANDIDATES_MAX, |a, b| b.1.total_cmp(&a.1));
             ranked.truncate(CANDIDATES_MAX);
         }
+        debug_assert!(ranked.len() <= CANDIDATES_MAX);
         ranked.into_iter().map(|(name_pos, _)| name_pos).collect()
     }
 
