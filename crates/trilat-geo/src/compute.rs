@@ -276,8 +276,11 @@ impl Classifier<'_> {
             .any(|&limit| d1 - r < limit && d1 + r > limit);
         // Coast may cross the cell when it is within the cell's reach of the centre.
         let coast_crossed = d1 <= r;
+        // A cell the coast crosses can still be one leaf when all of it is within 12 nm of
+        // one owner: its land part is subtracted exactly from the territorial sea later.
+        let coast_settled = !coast_crossed || d1 + r <= TERRITORIAL_SEA_M;
         let uniform =
-            owner_certain && !limit_crossed && !coast_crossed && !self.straddles_lines(&cell);
+            owner_certain && !limit_crossed && coast_settled && !self.straddles_lines(&cell);
         if !uniform && !is_min {
             // A key farther than the second-nearest by more than the cell's reach can be
             // neither nearest nor second-nearest anywhere inside it.
