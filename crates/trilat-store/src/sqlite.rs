@@ -22,6 +22,9 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// SQLite page cache per connection, in KiB.
 const CACHE_KIB: u64 = 64 * 1024;
 
+/// WAL pages between automatic checkpoints (4 KiB pages: 32 MiB).
+const WAL_AUTOCHECKPOINT_PAGES: u64 = 8192;
+
 /// How long a writer waits for another connection's lock.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 
@@ -156,7 +159,12 @@ impl SqliteStore {
         // A larger page cache: ingest touches five indexes per report, and
         // with SQLite's 2 MB default their pages are evicted and re-read
         // once the store outgrows it.
-        conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB};"))
+        // Checkpoint every WAL_AUTOCHECKPOINT_PAGES rather than SQLite's
+        // 1,000: index pages that every batch touches are copied back to
+        // the database file less often (checkpoints were 13% of ingest).
+        conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+        ))
             .ctx("set cache size")?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate(&mut conn)?;
