@@ -237,3 +237,29 @@ fn corrupt_rows_are_typed_errors() {
         Err(StoreError::Corrupt(_))
     ));
 }
+
+#[test]
+fn two_handles_on_one_file_keep_one_chain() {
+    // The chain's tip lives in the database, not in a handle: two handles
+    // (as two processes would) append in turn and the chain stays intact.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    for i in 0..6 {
+        let store = if i % 2 == 0 { &first } else { &second };
+        let report = sign(draft("USA", "note", i));
+        store.put(&report, event(&report)).unwrap();
+        store
+            .append_audit(AuditEvent::new(t(i), "node", AuditAction::Read))
+            .unwrap();
+    }
+    for store in [&first, &second] {
+        let verification = store.verify_audit().unwrap();
+        assert_eq!(
+            (verification.entries, verification.first_broken),
+            (12, None)
+        );
+        assert_eq!(store.changes(None, 100).unwrap().changes.len(), 6);
+    }
+}

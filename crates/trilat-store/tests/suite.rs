@@ -19,6 +19,8 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     bad_cursors(&make(), &make());
     audit_log(&make());
     sync_state(&make());
+    long_history(&make());
+    threads(make());
 }
 
 #[test]
@@ -566,4 +568,50 @@ fn sync_state(store: &impl ReportStore) {
         store.set_sync_state("k", &"x".repeat(5000)),
         Err(StoreError::Invalid(_))
     ));
+}
+
+/// A history longer than one page is a typed error, not a silent truncation
+/// nor an unbounded allocation.
+fn long_history(store: &impl ReportStore) {
+    let versions = chain("JPN", QUERY_LIMIT_MAX as u64 + 1);
+    let batch: Vec<_> = versions.iter().map(|r| (r.clone(), event(r))).collect();
+    let outcomes = store.put_batch(&batch).unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(PutOutcome::Stored { current: true, .. }))));
+    let id = versions[0].id;
+    assert_eq!(store.get(&id).unwrap().as_ref(), versions.last());
+    assert!(matches!(
+        store.history(&id),
+        Err(StoreError::LimitExceeded { max, .. }) if max == QUERY_LIMIT_MAX
+    ));
+}
+
+/// Writers and readers on several threads: every put lands, the audit
+/// chain stays intact.
+fn threads<S: ReportStore>(store: S) {
+    let store = std::sync::Arc::new(store);
+    let handles: Vec<_> = ["USA", "JPN", "KOR", "PHL"]
+        .into_iter()
+        .map(|owner| {
+            let store = std::sync::Arc::clone(&store);
+            std::thread::spawn(move || {
+                let versions = chain(owner, 10);
+                for report in &versions {
+                    store.put(report, event(report)).unwrap();
+                    store.query(&ReportQuery::default()).unwrap();
+                }
+                versions.last().unwrap().clone()
+            })
+        })
+        .collect();
+    for handle in handles {
+        let last = handle.join().unwrap();
+        assert_eq!(store.get(&last.id).unwrap(), Some(last));
+    }
+    let verification = store.verify_audit().unwrap();
+    assert_eq!(
+        (verification.entries, verification.first_broken),
+        (40, None)
+    );
 }
