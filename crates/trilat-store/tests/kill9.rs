@@ -68,7 +68,7 @@ fn kill9_loses_no_acknowledged_report() {
         ])
         .env(CHILD_DB_ENV, &path)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
