@@ -1,1 +1,108 @@
-fn main(){}
+//! Benchmarks: IMM filter updates per second for one track, and the association + fusion
+//! pipeline with ten simultaneous tracks and clutter. Run:
+//! `cargo bench -p trilat-missile --bench tracker`.
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use trilat_missile::filter::{ImmPredictor, Predictor, RadarUpdater, Updater};
+use trilat_missile::frames::Geodetic;
+use trilat_missile::sensors::SensorRegistry;
+use trilat_missile::sim::{self, FlightSpec, RadarSettings, SalvoSpec};
+use trilat_missile::tracker::{Tracker, TrackerParams};
+
+fn filter_updates(c: &mut Criterion) {
+    let registry = SensorRegistry::new(sim::default_sensors()).expect("valid");
+    let spec = FlightSpec::typical(
+        Geodetic::new(sim::SITE_SUNAN.0, sim::SITE_SUNAN.1, 20.0),
+        1.7e9,
+        90.0,
+        550.0,
+        500.0,
+    );
+    let truth = sim::fly(&spec).expect("flyable");
+    let detections = sim::detect(
+        &registry,
+        std::slice::from_ref(&truth),
+        &RadarSettings {
+            false_alarms_per_scan: 0.0,
+            ..RadarSettings::default()
+        },
+        1,
+    )
+    .expect("detections");
+    // Run the tracker once to get a converged track and the detections after its start.
+    let mut tracker = Tracker::new(TrackerParams::default());
+    let mut events = Vec::new();
+    let half = detections.len() / 2;
+    for d in &detections[..half] {
+        tracker.process_scan(&registry, std::slice::from_ref(d), &mut events);
+    }
+    let start = tracker
+        .tracks()
+        .iter()
+        .max_by_key(|t| t.n_updates)
+        .expect("a track")
+        .estimate;
+    let rest = &detections[half..];
+    let predictor = ImmPredictor::default();
+    let mut group = c.benchmark_group("filter");
+    group.throughput(Throughput::Elements(rest.len() as u64));
+    group.bench_function("imm_predict_update_single_track", |b| {
+        b.iter(|| {
+            let mut est = start;
+            for d in rest {
+                let pred = predictor.predict(&est, d.time_s);
+                est = RadarUpdater.update(&pred, registry.get(d.sensor_idx), d).0;
+            }
+            est
+        })
+    });
+    group.finish();
+}
+
+fn pipeline(c: &mut Criterion) {
+    let registry = SensorRegistry::new(sim::default_sensors()).expect("valid");
+    let first = FlightSpec::typical(
+        Geodetic::new(sim::SITE_SOHAE.0, sim::SITE_SOHAE.1, 20.0),
+        1.7e9,
+        80.0,
+        150.0,
+        500.0,
+    );
+    let flights = sim::fly_salvo(&SalvoSpec {
+        first,
+        n_missiles: 10,
+        interval_s: 5.0,
+        bearing_step_deg: 1.0,
+        launcher_spacing_km: 3.0,
+    })
+    .expect("flyable");
+    let settings = RadarSettings {
+        false_alarms_per_scan: 0.5,
+        ..RadarSettings::default()
+    };
+    let detections = sim::detect(&registry, &flights, &settings, 2).expect("detections");
+    // Group into scans (one sensor, one time).
+    let mut scans: Vec<Vec<trilat_missile::sensors::Detection>> = Vec::new();
+    for d in &detections {
+        match scans.last_mut() {
+            Some(s) if s[0].sensor_idx == d.sensor_idx && s[0].time_s == d.time_s => s.push(*d),
+            _ => scans.push(vec![*d]),
+        }
+    }
+    let mut group = c.benchmark_group("pipeline");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(detections.len() as u64));
+    group.bench_function("associate_fuse_10_tracks_clutter", |b| {
+        b.iter(|| {
+            let mut tracker = Tracker::new(TrackerParams::default());
+            let mut events = Vec::new();
+            for scan in &scans {
+                tracker.process_scan(&registry, scan, &mut events);
+            }
+            tracker.tracks().len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, filter_updates, pipeline);
+criterion_main!(benches);

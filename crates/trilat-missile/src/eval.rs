@@ -2,6 +2,13 @@
 //! true missile to its assessed track, and measure launch, apogee, range, flight-time and
 //! impact errors, plus the impact-error curve over flight time.
 
+/// Appends a line to a `String` report (writing to a `String` cannot fail).
+macro_rules! line {
+    ($($arg:tt)*) => {{
+        let _ = writeln!($($arg)*);
+    }};
+}
+
 use serde::Serialize;
 
 use crate::assess::Assessment;
@@ -218,4 +225,265 @@ pub fn class_specs(seed: u64, flights_per_class: usize) -> Vec<(String, crate::s
         }
     }
     out
+}
+
+/// Markdown report of many simulated flights of each class: median errors and the impact-error
+/// curve over flight time. `make_zones` builds the zone oracle per flight; `progress` is called
+/// once per flight.
+pub fn classes_report(
+    registry: &SensorRegistry,
+    settings: &RadarSettings,
+    seed: u64,
+    flights_per_class: usize,
+    make_zones: &dyn Fn() -> Box<dyn ZoneOracle + Send + Sync>,
+    progress: &mut dyn FnMut(),
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut notes = String::new();
+    let args_seed = seed;
+
+    let specs = crate::eval::class_specs(args_seed, flights_per_class);
+
+    let mut rows: Vec<(String, crate::eval::FlightErrors)> = Vec::new();
+    let mut missed = 0;
+    let mut curve: Vec<(f64, f64)> = Vec::new();
+    for (idx, (label, spec)) in specs.iter().enumerate() {
+        progress();
+        let flight = match crate::sim::fly(spec) {
+            Ok(f) => f,
+            Err(e) => {
+                line!(
+                    notes,
+                    "skip {label} {:.0}/{:.0} km: {e}",
+                    spec.apogee_km,
+                    spec.range_km
+                );
+                continue;
+            }
+        };
+        let outcome = run_scenario(
+            registry,
+            std::slice::from_ref(&flight),
+            settings,
+            args_seed + idx as u64,
+            make_zones(),
+        )?;
+        match outcome.flights.into_iter().next().flatten() {
+            Some(e) => {
+                curve.extend(
+                    e.impact_curve
+                        .iter()
+                        .map(|(t, err)| (t / flight.flight_time_s(), *err)),
+                );
+                rows.push((label.clone(), e));
+            }
+            None => missed += 1,
+        }
+    }
+
+    line!(out, "| class | flights | median launch error km | median apogee error % | median range error % | median flight-time error s | median impact error km (final) | median impact error km (first ballistic assessment) |");
+    line!(out, "|---|---|---|---|---|---|---|---|");
+    for label in ["SRBM", "MRBM", "IRBM (lofted)", "ICBM (lofted)"] {
+        let sel: Vec<_> = rows
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, e)| e)
+            .collect();
+        let m = |f: &dyn Fn(&crate::eval::FlightErrors) -> f64| {
+            median(&sel.iter().map(|e| f(e)).collect::<Vec<_>>()).unwrap_or(f64::NAN)
+        };
+        line!(
+            out,
+            "| {label} | {} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} |",
+            sel.len(),
+            m(&|e| e.launch_km),
+            m(&|e| 100.0 * e.apogee_rel.abs()),
+            m(&|e| 100.0 * e.range_rel.abs()),
+            m(&|e| e.flight_time_s.abs()),
+            m(&|e| e.impact_km),
+            m(&|e| e.impact_first_km)
+        );
+    }
+    line!(out, "\nmissiles with no assessed track: {missed}\n");
+    line!(out, "Impact-error curve (all classes; time as a fraction of the flight):\n\n| flight fraction | assessments | median impact error km | 90th percentile km |\n|---|---|---|---|");
+    for bin in 0..10 {
+        let (lo, hi) = (bin as f64 / 10.0, (bin + 1) as f64 / 10.0);
+        let mut errs: Vec<f64> = curve
+            .iter()
+            .filter(|(f, _)| *f >= lo && *f < hi)
+            .map(|(_, e)| *e)
+            .collect();
+        errs.sort_by(f64::total_cmp);
+        if errs.is_empty() {
+            continue;
+        }
+        let p90 = errs[((errs.len() as f64 * 0.9) as usize).min(errs.len() - 1)];
+        line!(
+            out,
+            "| {lo:.1}–{hi:.1} | {} | {:.2} | {:.2} |",
+            errs.len(),
+            median(&errs).unwrap_or(f64::NAN),
+            p90
+        );
+    }
+
+    out.push_str(&notes);
+    Ok(out)
+}
+
+/// Markdown report of salvos: tracks assessed versus missiles flown.
+pub fn salvos_report(
+    registry: &SensorRegistry,
+    settings: &RadarSettings,
+    seed: u64,
+    n_salvos: usize,
+    make_zones: &dyn Fn() -> Box<dyn ZoneOracle + Send + Sync>,
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+
+    line!(
+        out,
+        "| salvo | missiles | interval s | tracks assessed | matched |\n|---|---|---|---|---|"
+    );
+    for idx in 0..n_salvos {
+        let n = 2 + idx % 4;
+        let interval = [10.0, 20.0, 30.0, 60.0][idx % 4];
+        let first = crate::sim::FlightSpec::typical(
+            crate::frames::Geodetic::new(crate::sim::SITE_SOHAE.0, crate::sim::SITE_SOHAE.1, 20.0),
+            1.7e9,
+            80.0,
+            100.0,
+            450.0 + 50.0 * idx as f64,
+        );
+        let flights = crate::sim::fly_salvo(&crate::sim::SalvoSpec {
+            first,
+            n_missiles: n,
+            interval_s: interval,
+            bearing_step_deg: 2.0,
+            launcher_spacing_km: 3.0,
+        })?;
+        let outcome = run_scenario(
+            registry,
+            &flights,
+            settings,
+            seed + idx as u64,
+            make_zones(),
+        )?;
+        let matched = outcome.flights.iter().filter(|f| f.is_some()).count();
+        line!(
+            out,
+            "| {} | {n} | {interval} | {} | {matched} |",
+            idx + 1,
+            outcome.n_assessed_tracks
+        );
+    }
+
+    Ok(out)
+}
+
+/// Markdown report of the published launches since `since`: each flown from its published
+/// site, bearing, apogee and range, assessed from simulated detections, and compared.
+pub fn published_report(
+    registry: &SensorRegistry,
+    settings: &RadarSettings,
+    seed: u64,
+    csv_text: &str,
+    since: i32,
+    make_zones: &dyn Fn() -> Box<dyn ZoneOracle + Send + Sync>,
+    progress: &mut dyn FnMut(),
+) -> Result<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+
+    let launches = crate::sim::parse_published_launches(csv_text, since)?;
+    line!(out, "| date | missile | type | site | published apogee / range km | estimated apogee / range km | apogee err % | range err % | flown flight time s | estimated flight time s | P(JPN EEZ) | class |");
+    line!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+
+    let (mut apo_errs, mut range_errs, mut n_skip) = (Vec::new(), Vec::new(), 0);
+    for (idx, l) in launches.iter().enumerate() {
+        progress();
+        let flight = match crate::sim::fly(&l.flight_spec()) {
+            Ok(f) => f,
+            Err(e) => {
+                line!(
+                    out,
+                    "| {} | {} | {} | {} | {:.0} / {:.0} | not flown: {} | | | | | | |",
+                    l.date,
+                    l.missile,
+                    l.missile_type,
+                    l.facility,
+                    l.apogee_km,
+                    l.distance_km,
+                    e
+                );
+                n_skip += 1;
+                continue;
+            }
+        };
+        let detections = crate::sim::detect(
+            registry,
+            std::slice::from_ref(&flight),
+            settings,
+            seed + idx as u64,
+        )?;
+        let timeline = crate::eval::assess_all(
+            registry,
+            make_zones(),
+            &detections,
+            crate::engine::EngineParams::default(),
+        )?;
+        // The final assessment of the track with the most detections.
+        let best = timeline.iter().rev().max_by_key(|a| a.n_detections);
+        match best {
+            Some(a) => {
+                let ae = 100.0 * (a.apogee_km / l.apogee_km - 1.0);
+                let re = 100.0 * (a.range_km / l.distance_km - 1.0);
+                apo_errs.push(ae.abs());
+                range_errs.push(re.abs());
+                line!(
+                out,
+                            "| {} | {} | {} | {} | {:.0} / {:.0} | {:.0} / {:.0} | {:+.1} | {:+.1} | {:.0} | {:.0} | {:.2} | {} |",
+                            l.date,
+                            l.missile,
+                            l.missile_type,
+                            l.facility,
+                            l.apogee_km,
+                            l.distance_km,
+                            a.apogee_km,
+                            a.range_km,
+                            ae,
+                            re,
+                            flight.flight_time_s(),
+                            a.flight_time_s,
+                            a.p_impact_in_jpn_eez,
+                            a.class.as_str()
+                        );
+            }
+            None => line!(
+                out,
+                "| {} | {} | {} | {} | {:.0} / {:.0} | no assessment | | | {:.0} | | | |",
+                l.date,
+                l.missile,
+                l.missile_type,
+                l.facility,
+                l.apogee_km,
+                l.distance_km,
+                flight.flight_time_s()
+            ),
+        }
+    }
+
+    line!(
+                out,
+                "\n{} launches; {} flown and assessed; {} not flyable by the ballistic simulator; median |apogee error| {:.2} %, median |range error| {:.2} %",
+                launches.len(),
+                apo_errs.len(),
+                n_skip,
+                median(&apo_errs).unwrap_or(f64::NAN),
+                median(&range_errs).unwrap_or(f64::NAN)
+            );
+
+    Ok(out)
 }
