@@ -111,6 +111,9 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
         Script::Kana => {
             let hepburn = kana::to_hepburn(text);
             forms.push(latin_form(&hepburn, Via::Kana, korean_allowed));
+            if korean_allowed {
+                forms.push(katakana_korean_form(&hepburn));
+            }
         }
         Script::Han => {
             forms.push(latin_form(text, Via::Written, false));
@@ -185,6 +188,60 @@ fn given_syllables(words: &[&str]) -> Option<Vec<String>> {
         out.extend(t.segment(word)?.into_iter().map(str::to_string));
     }
     (1..=4).contains(&out.len()).then_some(out)
+}
+
+/// Bound on Korean readings generated from one katakana name.
+const KANA_KOREAN_READINGS_MAX: usize = 8;
+
+/// A katakana transcription of a Korean name (`ファン・ソクハ`): syllable finals restored, and
+/// since `ン` stands for both n and ng, every n-final syllable is tried both ways.
+fn katakana_korean_form(hepburn: &str) -> Form {
+    let words: Vec<String> = hepburn
+        .split_whitespace()
+        .map(kana::korean_from_hepburn)
+        .collect();
+    let mut form = latin_form(&words.join(" "), Via::Kana, true);
+    let t = tables();
+    let mut readings = Vec::new();
+    if words.len() >= 2 {
+        let given_words: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        if let Some(given) = given_syllables(&given_words) {
+            for surname in ng_variants(&[words[0].clone()]) {
+                if t.surname(&surname[0]).is_none() {
+                    continue;
+                }
+                for given_variant in ng_variants(&given) {
+                    if readings.len() < KANA_KOREAN_READINGS_MAX {
+                        readings.push(korean_name(&surname[0], given_variant));
+                    }
+                }
+            }
+        }
+    }
+    if !readings.is_empty() {
+        form.korean = readings;
+    }
+    form
+}
+
+/// Every combination of n / ng for syllables ending in n (at most 2^4).
+fn ng_variants(syllables: &[String]) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new()];
+    for syllable in syllables.iter().take(4) {
+        let mut next = Vec::new();
+        for prefix in &out {
+            let mut plain = prefix.clone();
+            plain.push(syllable.clone());
+            next.push(plain);
+            if syllable.ends_with('n') {
+                let mut ng = prefix.clone();
+                ng.push(format!("{syllable}g"));
+                next.push(ng);
+            }
+        }
+        out = next;
+    }
+    out
 }
 
 fn latin_form(text: &str, via: Via, korean_allowed: bool) -> Form {

@@ -239,6 +239,39 @@ pub fn fold_long_vowels(word: &str) -> String {
     out
 }
 
+/// Reads a Hepburn word written from katakana as the Korean name it transcribes: Japanese
+/// cannot close a syllable with k, p, m or l, so it writes ク, プ, ム, ル (`ソク` = sok,
+/// `ホンソプ` = honsop, `チョル` = chol); ファ is hwa; グワ / クワ are gwa / kwa.
+pub fn korean_from_hepburn(word: &str) -> String {
+    let word = word
+        .replace("fa", "hwa")
+        .replace("fi", "hwi")
+        .replace("fe", "hwe")
+        .replace("fo", "hwo")
+        .replace("guwa", "gwa")
+        .replace("kuwa", "kwa");
+    let chars: Vec<char> = word.chars().collect();
+    let is_vowel = |c: char| "aeiou".contains(c);
+    let mut out = String::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let closes = matches!(c, 'k' | 'p' | 'm' | 'r' | 'g')
+            && chars.get(i + 1) == Some(&'u')
+            && i > 0
+            && is_vowel(chars[i - 1])
+            && chars.get(i + 2).is_none_or(|n| !is_vowel(*n) && *n != 'y');
+        if closes {
+            out.push(if c == 'r' { 'l' } else { c });
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +291,16 @@ mod tests {
         check("ガッコウ", "gakkou");
         check("コーポレーション", "kooporeeshon");
         check("チャングァン", "changwan");
+    }
+
+    #[test]
+    fn korean_in_katakana() {
+        assert_eq!(korean_from_hepburn(&to_hepburn("ソクハ")), "sokha");
+        assert_eq!(korean_from_hepburn(&to_hepburn("ホンソプ")), "honsop");
+        assert_eq!(korean_from_hepburn(&to_hepburn("ファン")), "hwan");
+        assert_eq!(korean_from_hepburn(&to_hepburn("チョルチェ")), "cholche");
+        assert_eq!(korean_from_hepburn(&to_hepburn("グワンイル")), "gwanil");
+        assert_eq!(korean_from_hepburn(&to_hepburn("ミョングク")), "myonguk");
     }
 
     #[test]

@@ -421,6 +421,10 @@ mod tests {
         check("Choe Ryong Hae", "Choi Ryong-hae", person, true);
         check("Ono Taro", "Ohno Taro", person, true);
         check("ユン・ホジン", "Yun Ho-jin", person, true);
+        check("ファン・ソクハ", "Hwang Sok-hwa", person, true);
+        check("ファン・ソクハ", "Hwang Sok Ha", person, true);
+        check("リ・ホンソプ", "Ri Hong-sop", person, true);
+        check("チャン・ミョンジン", "JANG MYONG-JIN", person, true);
         check(
             "Korea Ryonbong General Corporation",
             "KOREA RYONBONG GENERAL CORP",
