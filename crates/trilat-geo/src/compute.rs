@@ -183,11 +183,13 @@ const BAND_LIMITS_M: [f64; 4] = [
 /// Meridian splitting DPRK's west-coast (Yellow Sea) and east-coast (East Sea) waters.
 const DPRK_SPLIT_LON: f64 = 127.5;
 
-fn band_of(distance_m: f64) -> Option<u8> {
-    BAND_LIMITS_M
+/// Distance band at `distance_m`; the 50 nm limit only matters for DPRK's declared zone, so
+/// for other coasts bands 2 and 3 are one (fewer limits to resolve, fewer cells).
+fn band_of(distance_m: f64, with_50nm: bool) -> Option<u8> {
+    let band = BAND_LIMITS_M
         .iter()
-        .position(|&limit| distance_m <= limit)
-        .map(|b| b as u8)
+        .position(|&limit| distance_m <= limit)? as u8;
+    Some(if band == 2 && !with_50nm { 3 } else { band })
 }
 
 fn haversine_m(a: LatLon, b: LatLon) -> f64 {
@@ -205,6 +207,8 @@ struct Classifier<'a> {
     leaves: BTreeMap<SeaClass, Vec<Rect<f64>>>,
     n_leaves: usize,
     n_cells_classified: usize,
+    /// Per coast key: whether the 50 nm limit applies (DPRK's declared zone).
+    needs_50nm: Vec<bool>,
     scratch: Vec<crate::ZoneId>,
 }
 
@@ -271,8 +275,10 @@ impl Classifier<'_> {
         }
         let is_min = cell.width() <= self.options.cell_min_deg * 1.000_001;
         let owner_certain = d2 - r > d1 + r;
+        let with_50nm = self.needs_50nm[key1 as usize];
         let limit_crossed = BAND_LIMITS_M
             .iter()
+            .filter(|&&limit| with_50nm || limit != DPRK_MILITARY_ZONE_EAST_M)
             .any(|&limit| d1 - r < limit && d1 + r > limit);
         // Coast may cross the cell when it is within the cell's reach of the centre.
         let coast_crossed = d1 <= r;
@@ -304,7 +310,7 @@ impl Classifier<'_> {
         if !coast_crossed && self.on_land(center) {
             return;
         }
-        let Some(band) = band_of(d1) else {
+        let Some(band) = band_of(d1, with_50nm) else {
             return;
         };
         let class = SeaClass {
@@ -377,6 +383,11 @@ pub fn compute_maritime_zones_with_stats(
         leaves: BTreeMap::new(),
         n_leaves: 0,
         n_cells_classified: 0,
+        needs_50nm: coast
+            .keys()
+            .iter()
+            .map(|k| options.dprk_military_zone && k.owner == "PRK")
+            .collect(),
         scratch: Vec::new(),
     };
     let all_keys: Vec<u16> = (0..coast.keys().len() as u16).collect();
