@@ -216,3 +216,89 @@ pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")
 }
+
+/// The demo's scenario: a few reports at different markings from each node,
+/// an exercise report, and a revocation. Returns how many were published.
+pub async fn demo_scenario(cluster: &Cluster) -> Result<usize, crate::AppError> {
+    use trilat_core::{FurtherSharing, Kind, Marking, ReportDraft, Tlp};
+    let note = |owner: &str, level: &str, tlp: Tlp, rel_to: &[&str], text: &str| {
+        ReportDraft::new(
+            Party::new(owner).expect("static party code"),
+            Kind::new("note").expect("static kind"),
+            Marking::new(level, tlp, rel_to.iter().copied()),
+            serde_json::json!({ "text": text }),
+            crate::now(),
+        )
+    };
+    let mut n_published = 0;
+    let mut publish = |party: &str, draft: ReportDraft| {
+        n_published += 1;
+        let state = cluster.state(party).clone();
+        async move { crate::publish(&state, draft).await }
+    };
+    publish(
+        "USA",
+        note(
+            "USA",
+            "UNCLASSIFIED",
+            Tlp::Green,
+            &["TRILAT"],
+            "Trilateral coordination call at 0900Z; all partners invited.",
+        ),
+    )
+    .await?;
+    publish(
+        "USA",
+        note(
+            "USA",
+            "SECRET",
+            Tlp::Amber,
+            &["USA", "JPN"],
+            "US-Japan only: tanker loitering east of Shandong peninsula, AIS dark 14 h.",
+        ),
+    )
+    .await?;
+    let mut relayable = note(
+        "JPN",
+        "CONFIDENTIAL",
+        Tlp::Green,
+        &["TRILAT"],
+        "JCG: suspected ship-to-ship transfer in the East China Sea; relay allowed within TRILAT.",
+    );
+    relayable.marking.further_sharing = FurtherSharing::WithinRelTo;
+    publish("JPN", relayable).await?;
+    publish(
+        "JPN",
+        note(
+            "JPN",
+            "SECRET",
+            Tlp::Red,
+            &["JPN", "KOR"],
+            "GSOMIA: radar track correlation for the last launch, Japan and Korea only.",
+        ),
+    )
+    .await?;
+    let mut exercise = note(
+        "KOR",
+        "UNCLASSIFIED",
+        Tlp::Green,
+        &["TRILAT"],
+        "EXERCISE EXERCISE EXERCISE: simulated launch warning drill.",
+    );
+    exercise.exercise = true;
+    publish("KOR", exercise).await?;
+    let withdrawn = publish(
+        "KOR",
+        note(
+            "KOR",
+            "CONFIDENTIAL",
+            Tlp::Amber,
+            &["TRILAT"],
+            "Unconfirmed report, withdrawn after review.",
+        ),
+    )
+    .await?;
+    let kor = cluster.state("KOR").clone();
+    crate::publish(&kor, withdrawn.revocation(crate::now())).await?;
+    Ok(n_published + 1)
+}

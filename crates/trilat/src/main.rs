@@ -5,7 +5,13 @@ use clap::{Parser, Subcommand};
 
 /// Trilat: allied information sharing and fusion.
 #[derive(Debug, Parser)]
-#[command(name = "trilat", version, about, long_about = None)]
+#[command(
+    name = "trilat",
+    version,
+    about,
+    long_about = None,
+    after_help = "Start here:\n  trilat demo                          three partner nodes on loopback\n  trilat init --party JPN --dir ./jpn  create your own node\n  trilat serve --config ./jpn/trilat.toml\n\nEvery command has --help with examples."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,6 +31,8 @@ enum Command {
     /// Cyber-threat sharing: STIX 2.1 import and export.
     #[command(subcommand)]
     Cyber(cmd::cyber::Command),
+    #[command(flatten)]
+    Node(cmd::node::Command),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +42,6 @@ fn main() -> anyhow::Result<()> {
         Command::Ais(c) => cmd::ais::run(c),
         Command::Missile(c) => cmd::missile::run(c),
         Command::Cyber(c) => cmd::cyber::run(c),
+        Command::Node(c) => cmd::node::run(c),
     }
 }

@@ -2,4 +2,5 @@
 pub mod ais;
 pub mod cyber;
 pub mod missile;
+pub mod node;
 pub mod sanctions;

@@ -1,0 +1,94 @@
+//! A small HTTP client of a node's API, for the `trilat report …` and
+//! `trilat audit …` commands.
+
+use serde_json::Value;
+
+/// A call to a node that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The node could not be reached or answered garbage.
+    #[error("{url}: {reason}")]
+    Transport {
+        /// The URL called.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The node answered an error (`{"error": {"code", "message"}}`).
+    #[error("{url}: {status} {code}: {message}")]
+    Api {
+        /// The URL called.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The node's stable error code.
+        code: String,
+        /// The node's message.
+        message: String,
+    },
+}
+
+/// A client of one node with one bearer token.
+pub struct NodeClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl NodeClient {
+    /// A client of the node at `base` (e.g. `http://127.0.0.1:7401`).
+    pub fn new(base: &str, token: &str) -> NodeClient {
+        NodeClient {
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `GET path` (path with query); the JSON answer.
+    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        self.send(self.http.get(self.url(path)), path).await
+    }
+
+    /// `POST path` with a JSON body; the JSON answer.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        self.send(self.http.post(self.url(path)).json(body), path)
+            .await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        path: &str,
+    ) -> Result<Value, ClientError> {
+        let url = self.url(path);
+        let transport = |reason: String| ClientError::Transport {
+            url: url.clone(),
+            reason,
+        };
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| transport(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| transport(format!("answer is not JSON: {e}")))?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        Err(ClientError::Api {
+            url,
+            status,
+            code: body["error"]["code"].as_str().unwrap_or("?").to_string(),
+            message: body["error"]["message"].as_str().unwrap_or("").to_string(),
+        })
+    }
+}

@@ -1,0 +1,627 @@
+//! `trilat init | serve | demo | report … | audit … | bench federation`: run
+//! a node, run a three-node demo, and talk to a node over HTTP.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use serde_json::{json, Value};
+use trilat_core::{NodeKey, Party, Policy};
+use trilat_node::client::NodeClient;
+use trilat_node::cluster::{demo_policy, demo_scenario, write_node_files, Cluster, ClusterSpec};
+use trilat_node::config::{generate_token, token_sha256, Limits, Role, TokenConfig};
+use trilat_node::Config;
+
+/// Where `--node` defaults from.
+const NODE_URL_DEFAULT: &str = "http://127.0.0.1:7401";
+
+/// The node commands (flattened into the top level of `trilat`).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create a node: config (TOML), key pair and an admin token (printed once).
+    #[command(
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn\n  trilat serve --config ./jpn/trilat.toml\n\nThen add the partners under [[peers]] in trilat.toml (party, url, public_key);\nthe public key to give them is printed here."
+    )]
+    Init {
+        /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
+        #[arg(long)]
+        party: String,
+        /// Directory to create the node in.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7401")]
+        listen: String,
+        /// Overwrite an existing config and key.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a node until Ctrl-C.
+    #[command(
+        after_help = "Example:\n  trilat serve --config ./jpn/trilat.toml\n\nLogs go to stderr; set RUST_LOG=debug for more."
+    )]
+    Serve {
+        /// The node's config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run three nodes (USA, JPN, KOR) on loopback with a small scenario.
+    #[command(
+        after_help = "Example:\n  trilat demo\n  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:7402/api/v1/reports\n\nEach node keeps its data under --dir (a temporary directory by default).\nStop with Ctrl-C."
+    )]
+    Demo {
+        /// First port; the nodes listen on PORT, PORT+1, PORT+2.
+        #[arg(long, default_value_t = 7401)]
+        port: u16,
+        /// Where to keep the three nodes' data (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Post, get, list or revoke reports on a node.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Read or verify a node's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Benchmarks that need running nodes.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// Connection to a node.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// The node's base URL.
+    #[arg(long, env = "TRILAT_NODE", default_value = NODE_URL_DEFAULT)]
+    node: String,
+    /// API token (bearer).
+    #[arg(long, env = "TRILAT_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+/// `trilat report …`
+#[derive(Debug, clap::Subcommand)]
+pub enum ReportCommand {
+    /// Create a report (a `note` by default).
+    #[command(
+        after_help = "Example:\n  export TRILAT_TOKEN=trl_...\n  trilat report post --text 'Tanker dark for 14 h' --level CONFIDENTIAL --tlp AMBER --rel-to USA,JPN\n  trilat report post --kind note --payload '{\"text\":\"hello\"}' --rel-to TRILAT --exercise"
+    )]
+    Post {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Report kind.
+        #[arg(long, default_value = "note")]
+        kind: String,
+        /// Text of a note (sets payload {"text": ...}).
+        #[arg(long, conflicts_with = "payload")]
+        text: Option<String>,
+        /// Payload as JSON.
+        #[arg(long)]
+        payload: Option<String>,
+        /// Classification level.
+        #[arg(long, default_value = "UNCLASSIFIED")]
+        level: String,
+        /// TLP label: CLEAR, GREEN, AMBER, AMBER+STRICT, RED.
+        #[arg(long, default_value = "GREEN")]
+        tlp: String,
+        /// Releasability: party codes or groups, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        rel_to: Vec<String>,
+        /// Let recipients relay within rel_to.
+        #[arg(long)]
+        relay: bool,
+        /// Mark as an exercise report.
+        #[arg(long)]
+        exercise: bool,
+    },
+    /// Show a report (and with --history every version).
+    #[command(
+        after_help = "Example:\n  trilat report get 0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b --history"
+    )]
+    Get {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Report id.
+        id: String,
+        /// Every version you may see.
+        #[arg(long)]
+        history: bool,
+    },
+    /// List current reports you may see.
+    #[command(after_help = "Example:\n  trilat report list --kind note --owner USA --limit 20")]
+    List {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Only this kind.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this owner.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Exercise reports only (default: real-world only).
+        #[arg(long)]
+        exercise: bool,
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Continue from a previous page's cursor.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one of the node's reports (propagates to every recipient).
+    #[command(
+        after_help = "Example:\n  trilat report revoke 0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b"
+    )]
+    Revoke {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Report id.
+        id: String,
+    },
+}
+
+/// `trilat audit …`
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the node's audit hash chain (admin token); exit 1 if broken.
+    #[command(
+        after_help = "Example:\n  trilat audit verify --node http://127.0.0.1:7401 --token trl_..."
+    )]
+    Verify {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Print audit entries (admin token).
+    List {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Entries after this sequence number.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// How many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+/// `trilat bench …`
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Fan-out latency (create at USA → visible at JPN and KOR) and catch-up
+    /// rate after a partition, on three loopback nodes with SQLite.
+    #[command(
+        after_help = "Example:\n  cargo run --release -p trilat -- bench federation --samples 200 --backlog 100000"
+    )]
+    Federation {
+        /// Reports created one by one for the latency figures.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// Reports created while a node is down, for the catch-up rate.
+        #[arg(long, default_value_t = 100_000)]
+        backlog: usize,
+    },
+}
+
+/// Runs one node command.
+pub fn run(command: Command) -> anyhow::Result<()> {
+    if let Command::Init {
+        party,
+        dir,
+        listen,
+        force,
+    } = &command
+    {
+        return init(party, dir, listen, *force);
+    }
+    init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match command {
+            Command::Init { .. } => unreachable!("handled above"),
+            Command::Serve { config } => serve(&config).await,
+            Command::Demo { port, dir } => demo(port, dir).await,
+            Command::Report(c) => report(c).await,
+            Command::Audit(c) => audit(c).await,
+            Command::Bench(BenchCommand::Federation { samples, backlog }) => {
+                bench_federation(samples, backlog).await
+            }
+        }
+    })
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn init(party: &str, dir: &Path, listen: &str, force: bool) -> anyhow::Result<()> {
+    let party = Party::new(party)?;
+    let config_path = dir.join("trilat.toml");
+    if config_path.exists() && !force {
+        bail!(
+            "{} exists; pass --force to overwrite",
+            config_path.display()
+        );
+    }
+    let key = NodeKey::generate();
+    let token = generate_token();
+    let mut policy = Policy::trilateral_default();
+    if !policy.accreditation.contains_key(&party) {
+        policy
+            .accreditation
+            .insert(party.clone(), "UNCLASSIFIED".into());
+    }
+    let config = Config {
+        party: party.clone(),
+        listen: listen
+            .parse()
+            .with_context(|| format!("--listen {listen:?}"))?,
+        data_dir: "data".into(),
+        key_file: "node.key".into(),
+        policy,
+        peers: Vec::new(),
+        parties: Vec::new(),
+        tokens: vec![TokenConfig {
+            sha256: token_sha256(&token),
+            party: party.clone(),
+            role: Role::Admin,
+            name: "admin".into(),
+        }],
+        limits: Limits::default(),
+        taxii: None,
+        engines: None,
+    };
+    config.validate()?;
+    // Paths in the file stay relative to it; write_node_files needs real ones.
+    let mut on_disk = config.clone();
+    on_disk.key_file = dir.join("node.key");
+    std::fs::create_dir_all(dir)?;
+    write_node_files(dir, &on_disk, &key)?;
+    std::fs::write(&config_path, config.to_toml())?;
+    println!("Created node {party} in {}", dir.display());
+    println!("  config:     {}", config_path.display());
+    println!(
+        "  public key: {}   (give this to your partners for their [[peers]])",
+        key.public_key()
+    );
+    println!("  admin token (shown once, store it safely):\n    {token}");
+    println!(
+        "Run it with:  trilat serve --config {}",
+        config_path.display()
+    );
+    Ok(())
+}
+
+async fn serve(path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let listen = config.listen;
+    let party = config.party.clone();
+    let state = trilat_node::open(config)?;
+    let node = trilat_node::serve(state, listen).await?;
+    eprintln!("trilat node {party} listening on http://{}", node.addr);
+    tokio::signal::ctrl_c().await?;
+    eprintln!("stopping");
+    node.stop();
+    Ok(())
+}
+
+async fn demo(port: u16, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let temp;
+    let dir = match dir {
+        Some(dir) => dir,
+        None => {
+            temp = std::env::temp_dir().join(format!("trilat-demo-{}", std::process::id()));
+            temp
+        }
+    };
+    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
+    let cluster = Cluster::start(ClusterSpec {
+        parties: parties.to_vec(),
+        dir: dir.clone(),
+        ports: Some(vec![port, port + 1, port + 2]),
+        policy: demo_policy(),
+        limits: Limits::default(),
+    })
+    .await?;
+    let n_reports = demo_scenario(&cluster).await?;
+    println!(
+        "Trilat demo: three partner nodes on loopback (data in {})",
+        dir.display()
+    );
+    println!(
+        "{n_reports} reports published at different markings; exercise reports stay separate.\n"
+    );
+    for node in &cluster.nodes {
+        println!("{}  {}", node.party, node.url);
+        println!("     admin token: {}", node.admin_token());
+    }
+    let usa = cluster.node("USA");
+    println!("\nTry:");
+    println!(
+        "  curl -s -H 'Authorization: Bearer {}' {}/api/v1/reports",
+        cluster.node("JPN").admin_token(),
+        cluster.node("JPN").url
+    );
+    println!(
+        "  curl -N -H 'Authorization: Bearer {}' {}/api/v1/stream",
+        cluster.node("KOR").admin_token(),
+        cluster.node("KOR").url
+    );
+    println!(
+        "  TRILAT_NODE={} TRILAT_TOKEN={} trilat report post --text hello --rel-to TRILAT",
+        usa.url,
+        usa.admin_token()
+    );
+    println!("\nRunning until Ctrl-C.");
+    tokio::signal::ctrl_c().await?;
+    eprintln!("stopping");
+    Ok(())
+}
+
+async fn report(command: ReportCommand) -> anyhow::Result<()> {
+    match command {
+        ReportCommand::Post {
+            node,
+            kind,
+            text,
+            payload,
+            level,
+            tlp,
+            rel_to,
+            relay,
+            exercise,
+        } => {
+            let payload: Value = match (text, payload) {
+                (Some(text), _) => json!({ "text": text }),
+                (None, Some(payload)) => {
+                    serde_json::from_str(&payload).context("--payload is not JSON")?
+                }
+                (None, None) => bail!("give --text or --payload"),
+            };
+            let body = json!({
+                "kind": kind,
+                "marking": { "level": level, "tlp": tlp, "rel_to": rel_to,
+                             "further_sharing": if relay { "within-rel-to" } else { "none" } },
+                "payload": payload,
+                "exercise": exercise,
+            });
+            let created = client(&node).post("/api/v1/reports", &body).await?;
+            print_report(&created["report"]);
+        }
+        ReportCommand::Get { node, id, history } => {
+            let got = client(&node)
+                .get(&format!("/api/v1/reports/{id}?history={history}"))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&got)?);
+        }
+        ReportCommand::List {
+            node,
+            kind,
+            owner,
+            exercise,
+            limit,
+            cursor,
+            json,
+        } => {
+            let mut query = format!("/api/v1/reports?limit={limit}&exercise={exercise}");
+            for (name, value) in [("kind", kind), ("owner", owner), ("cursor", cursor)] {
+                if let Some(value) = value {
+                    query.push_str(&format!("&{name}={value}"));
+                }
+            }
+            let page = client(&node).get(&query).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&page)?);
+                return Ok(());
+            }
+            for report in page["reports"].as_array().into_iter().flatten() {
+                print_report(report);
+            }
+            if let Some(next) = page["next"].as_str() {
+                println!("next page: --cursor {next}");
+            }
+        }
+        ReportCommand::Revoke { node, id } => {
+            let revoked = client(&node)
+                .post(&format!("/api/v1/reports/{id}/revoke"), &Value::Null)
+                .await?;
+            print_report(&revoked["report"]);
+        }
+    }
+    Ok(())
+}
+
+fn client(node: &NodeArgs) -> NodeClient {
+    NodeClient::new(&node.node, &node.token)
+}
+
+fn print_report(report: &Value) {
+    let marking = &report["marking"];
+    let rel_to: Vec<&str> = marking["rel_to"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    println!(
+        "{}  v{}  {}  {}  {}//REL TO {}//TLP:{}{}{}",
+        report["id"].as_str().unwrap_or("?"),
+        report["version"],
+        report["owner"].as_str().unwrap_or("?"),
+        report["kind"].as_str().unwrap_or("?"),
+        marking["level"].as_str().unwrap_or("?"),
+        rel_to.join(", "),
+        marking["tlp"].as_str().unwrap_or("?"),
+        if report["exercise"] == true {
+            "  EXERCISE"
+        } else {
+            ""
+        },
+        if report["revoked"] == true {
+            "  REVOKED"
+        } else {
+            ""
+        },
+    );
+}
+
+async fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Verify { node } => {
+            let verification = client(&node).get("/api/v1/audit/verify").await?;
+            let entries = verification["entries"].as_u64().unwrap_or(0);
+            match verification["first_broken"].as_u64() {
+                None => println!("audit chain intact: {entries} entries verified"),
+                Some(seq) => {
+                    eprintln!("audit chain BROKEN at entry {seq} (of {entries})");
+                    std::process::exit(1);
+                }
+            }
+        }
+        AuditCommand::List { node, after, limit } => {
+            let entries = client(&node)
+                .get(&format!("/api/v1/audit?after={after}&limit={limit}"))
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&entries["entries"])?);
+        }
+    }
+    Ok(())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn bench_federation(samples: usize, backlog: usize) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("trilat-bench-{}", std::process::id()));
+    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
+    let limits = Limits {
+        pull_interval_ms: 500,
+        backoff_ms_min: 50,
+        backoff_ms_max: 1000,
+        ..Limits::default()
+    };
+    let mut cluster = Cluster::start(ClusterSpec {
+        parties: parties.to_vec(),
+        dir: dir.clone(),
+        ports: None,
+        policy: demo_policy(),
+        limits,
+    })
+    .await?;
+    // Fan-out: wait on the receivers' live channels (the same ones SSE reads).
+    let mut jpn_live = cluster.state("JPN").live.subscribe();
+    let mut kor_live = cluster.state("KOR").live.subscribe();
+    let usa_state = cluster.state("USA").clone();
+    let mut latencies = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let draft = trilat_core::ReportDraft::new(
+            parties[0].clone(),
+            trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
+            trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
+            json!({ "text": format!("fan-out sample {i}") }),
+            trilat_node::now(),
+        );
+        let started = Instant::now();
+        let report = trilat_node::publish(&usa_state, draft).await?;
+        for live in [&mut jpn_live, &mut kor_live] {
+            loop {
+                let got = tokio::time::timeout(Duration::from_secs(10), live.recv()).await??;
+                if got.id == report.id {
+                    break;
+                }
+            }
+        }
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "fan-out create@USA -> visible at JPN and KOR, {samples} samples: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
+    );
+
+    // Catch-up: KOR down while USA stores `backlog` reports, then restarted.
+    let kor_idx = cluster
+        .nodes
+        .iter()
+        .position(|n| n.party.as_str() == "KOR")
+        .expect("KOR");
+    let kor = cluster.nodes.remove(kor_idx);
+    let kor_addr = kor.node.addr;
+    drop(kor);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let key = usa_state.key.clone();
+    let store = usa_state.store.clone();
+    let usa = parties[0].clone();
+    let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+        let mut n_stored = 0;
+        let mut batch = Vec::new();
+        for i in 0..backlog {
+            let draft = trilat_core::ReportDraft::new(
+                usa.clone(),
+                trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
+                trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
+                json!({ "text": format!("backlog {i}") }),
+                trilat_node::now(),
+            );
+            let report = draft.sign(&key)?;
+            let audit = trilat_store::AuditEvent::new(
+                report.created_at,
+                "node",
+                trilat_store::AuditAction::Create,
+            )
+            .report(report.id);
+            batch.push((report, audit));
+            if batch.len() == 5000 || i + 1 == backlog {
+                n_stored += store.put_batch(&batch)?.len();
+                batch.clear();
+            }
+        }
+        Ok(n_stored)
+    })
+    .await??;
+    println!("backlog: {stored} reports stored at USA while KOR was down");
+    let config = Config::load(&dir.join("KOR/trilat.toml"))?;
+    let kor_state = trilat_node::open(config)?;
+    let before = kor_state.store.changes(None, 1)?.next;
+    let _ = before;
+    let started = Instant::now();
+    let listener = tokio::net::TcpListener::bind(kor_addr).await?;
+    let _kor = trilat_node::serve_on(kor_state.clone(), listener).await?;
+    let target = backlog as u64;
+    loop {
+        let received = kor_state
+            .metrics
+            .reports_received
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if received >= target {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("catch-up incomplete after 600 s: {received} of {target}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "catch-up: {backlog} reports pulled by KOR after restart in {:.2} s = {:.0} reports/s",
+        elapsed.as_secs_f64(),
+        backlog as f64 / elapsed.as_secs_f64()
+    );
+    drop(cluster);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
