@@ -562,3 +562,62 @@ pub fn tag_disputed_coast(segments: &mut [crate::CoastSegment], features: &[Disp
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CoastSegment;
+
+    fn segment(lat: f64, lon: f64, owner: &str) -> CoastSegment {
+        CoastSegment {
+            a: LatLon::new(lat, lon),
+            b: LatLon::new(lat + 0.01, lon + 0.01),
+            owner: owner.to_string(),
+            dispute: None,
+        }
+    }
+
+    #[test]
+    fn only_the_administering_state_coast_is_tagged() {
+        // Nemuro peninsula (JPN) and Kunashiri (RUS) both lie in the Northern Territories box.
+        let mut segments = vec![
+            segment(43.35, 145.60, "JPN"),
+            segment(44.00, 145.80, "RUS"),
+            segment(35.0, 135.0, "JPN"),
+        ];
+        tag_disputed_coast(&mut segments, &north_east_asia_disputed_features());
+        let tags: Vec<Option<&str>> = segments.iter().map(|s| s.dispute.as_deref()).collect();
+        assert_eq!(tags, [None, Some("northern-territories"), None]);
+    }
+
+    #[test]
+    fn bands() {
+        assert_eq!(band_of(5.0 * NM_M, false), Some(0));
+        assert_eq!(band_of(20.0 * NM_M, false), Some(1));
+        assert_eq!(band_of(40.0 * NM_M, true), Some(2));
+        assert_eq!(band_of(40.0 * NM_M, false), Some(3));
+        assert_eq!(band_of(150.0 * NM_M, true), Some(3));
+        assert_eq!(band_of(201.0 * NM_M, true), None);
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let coast = Coastline::default();
+        let mut options = MaritimeOptions::north_east_asia(rect(130.0, 30.0, 130.0, 31.0));
+        assert!(matches!(
+            compute_maritime_zones(&[], &coast, &options),
+            Err(ComputeError::BadBbox(_))
+        ));
+        options.bbox = rect(130.0, 30.0, 131.0, 31.0);
+        options.cell_min_deg = f64::NAN;
+        assert!(matches!(
+            compute_maritime_zones(&[], &coast, &options),
+            Err(ComputeError::BadCellSize(_))
+        ));
+        // No coast at all: nothing to assign, no error.
+        options.cell_min_deg = 0.25;
+        assert!(compute_maritime_zones(&[], &coast, &options)
+            .unwrap()
+            .is_empty());
+    }
+}
