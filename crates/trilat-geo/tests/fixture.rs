@@ -105,3 +105,53 @@ fn distance_to_coast_in_the_fixture() {
         .unwrap();
     assert!((5_000.0..15_000.0).contains(&noto), "{noto}");
 }
+
+#[test]
+fn official_eez_replaces_the_computed_one_and_areas_can_be_added() {
+    use geo::Rect;
+    use trilat_geo::{fixture_land, parse_geojson_zones, Coastline, Geography, MaritimeOptions};
+    let land = fixture_land();
+    let coast = Coastline::from_land(&land);
+    let mut options = MaritimeOptions::north_east_asia(Rect::new((128.0, 33.0), (142.0, 43.0)));
+    options.cell_min_deg = 0.25;
+    let geography = Geography::from_land(land, coast, &options).unwrap();
+    let splash = LatLon::new(40.0, 137.5);
+    assert_eq!(describe(geography.index(), splash), ["JPN eez"]);
+    let official = parse_geojson_zones(
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"JPN-eez-official",
+        "properties":{"name":"JPN EEZ (test polygon)","owner":"JPN"},
+        "geometry":{"type":"Polygon","coordinates":[[[137,39.5],[138,39.5],[138,40.5],[137,40.5],[137,39.5]]]}}]}"#,
+        ZoneKind::Eez,
+    )
+    .unwrap();
+    let geography = geography.with_official_eez("JPN", official);
+    let index = geography.index();
+    assert!(!index
+        .zones()
+        .iter()
+        .any(|z| z.kind == ZoneKind::Eez && z.owner == "JPN" && z.approximate));
+    let mut out = Vec::new();
+    index.zones_containing(splash, &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(index.zone(out[0]).id, "JPN-eez-official");
+    assert!(!index.zone(out[0]).approximate);
+    // Outside the official polygon the computed JPN EEZ is gone; KOR's is untouched.
+    assert_eq!(
+        describe(index, LatLon::new(41.0, 138.5)),
+        Vec::<String>::new()
+    );
+    assert!(describe(index, LatLon::new(36.5, 130.5))
+        .iter()
+        .any(|z| z.starts_with("KOR eez")));
+    let watch = parse_geojson_zones(
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"watch"},
+        "geometry":{"type":"Polygon","coordinates":[[[137.4,39.9],[137.6,39.9],[137.6,40.1],[137.4,39.9]]]}}]}"#,
+        ZoneKind::AreaOfInterest,
+    )
+    .unwrap();
+    let geography = geography.with_zones(watch);
+    assert_eq!(
+        describe(geography.index(), LatLon::new(39.95, 137.55)),
+        [" area-of-interest", "JPN eez"]
+    );
+}
