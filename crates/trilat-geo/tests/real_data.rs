@@ -161,3 +161,42 @@ fn osm_maritime_borders_load_as_zones() {
     index.zones_containing(LatLon::new(40.0, 137.5), &mut out);
     assert!(out.is_empty());
 }
+
+/// The 1:10m data holds Takeshima/Dokdo and the Senkaku Islands: their waters come out
+/// disputed, owned by the administering state. Small boxes keep this debug test short.
+#[test]
+fn disputed_features_on_natural_earth_10m() {
+    let Some(dir) = shared_data() else { return };
+    let bytes =
+        std::fs::read(dir.join("zones/natural_earth_world_atlas/countries-10m.json")).unwrap();
+    for (bbox, point, expect) in [
+        (
+            (131.0, 36.8, 132.8, 37.8),
+            LatLon::new(37.30, 131.80),
+            "KOR territorial-sea!",
+        ),
+        (
+            (123.0, 25.2, 124.8, 26.2),
+            LatLon::new(25.80, 123.60),
+            "JPN territorial-sea!",
+        ),
+    ] {
+        let mut options =
+            MaritimeOptions::north_east_asia(Rect::new((bbox.0, bbox.1), (bbox.2, bbox.3)));
+        options.cell_min_deg = 1.0 / 32.0;
+        let geography = Geography::from_natural_earth(&bytes, &options).unwrap();
+        let got = describe(geography.index(), point);
+        assert!(
+            got.iter().any(|z| z == expect),
+            "{expect} at {point:?}: {got:?}"
+        );
+        let disputed_ids: Vec<&str> = geography
+            .zones()
+            .iter()
+            .filter(|z| z.disputed)
+            .map(|z| z.id.as_str())
+            .collect();
+        assert!(!disputed_ids.is_empty());
+        eprintln!("{bbox:?}: disputed zones {disputed_ids:?}");
+    }
+}
