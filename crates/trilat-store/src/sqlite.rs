@@ -109,7 +109,55 @@ pub enum Durability {
 /// anyway, and batching (`put_batch`) is what makes ingest fast.
 pub struct SqliteStore {
     store_id: u64,
+    /// The one writer connection.
     conn: Mutex<Connection>,
+    /// Idle read-only connections: in WAL mode readers see the last commit
+    /// and never wait for a running write transaction.
+    readers: Mutex<Vec<Connection>>,
+    /// Where readers open; `None` for an in-memory database, whose only
+    /// connection is the writer.
+    reader_path: Option<std::path::PathBuf>,
+}
+
+/// Idle read connections kept open.
+const READERS_IDLE_MAX: usize = 4;
+
+/// A connection to read from, inside one read transaction (one snapshot),
+/// ended and returned to the pool on drop.
+enum ReadGuard<'a> {
+    Writer(MutexGuard<'a, Connection>),
+    Pooled {
+        conn: Option<Connection>,
+        pool: &'a Mutex<Vec<Connection>>,
+    },
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadGuard::Writer(conn) => conn,
+            ReadGuard::Pooled { conn, .. } => conn.as_ref().expect("present until drop"),
+        }
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        let ReadGuard::Pooled { conn, pool } = self else {
+            return;
+        };
+        let Some(conn) = conn.take() else { return };
+        // A connection whose read transaction does not end cleanly is
+        // dropped rather than reused.
+        if conn.execute_batch("COMMIT").is_ok() {
+            if let Ok(mut idle) = pool.lock() {
+                if idle.len() < READERS_IDLE_MAX {
+                    idle.push(conn);
+                }
+            }
+        }
+    }
 }
 
 /// Adds the failing operation to a rusqlite error.
@@ -171,15 +219,51 @@ impl SqliteStore {
         let store_id = meta(&conn, "store_id")?
             .and_then(|text| u64::from_str_radix(&text, 16).ok())
             .ok_or_else(|| StoreError::Corrupt("store_meta has no valid store_id".into()))?;
+        let reader_path = (journal == "wal").then(|| path.to_path_buf());
         Ok(SqliteStore {
             store_id,
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            reader_path,
+        })
+    }
+
+    /// A connection for reads: a pooled read-only one in a read transaction,
+    /// or the writer for an in-memory database.
+    fn reader(&self) -> Result<ReadGuard<'_>, StoreError> {
+        let Some(path) = &self.reader_path else {
+            return Ok(ReadGuard::Writer(self.lock()?));
+        };
+        let idle = self.readers.lock().map_err(|_| StoreError::Poisoned)?.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(path)?,
+        };
+        conn.execute_batch("BEGIN").ctx("begin read")?;
+        Ok(ReadGuard::Pooled {
+            conn: Some(conn),
+            pool: &self.readers,
         })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
     }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn =
+        Connection::open_with_flags(path, flags).ctx(&format!("open reader {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .ctx("set busy timeout")?;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{CACHE_KIB};"))
+        .ctx("set cache size")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 /// Brings the schema to [`SCHEMA_VERSION`], one step per version, each in
@@ -547,12 +631,12 @@ impl ReportStore for SqliteStore {
     }
 
     fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         current_report(&conn, id)
     }
 
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT seq, body FROM report_version WHERE report_id = ?1 ORDER BY counter LIMIT ?2",
@@ -581,7 +665,7 @@ impl ReportStore for SqliteStore {
             None => 0,
         };
         let (sql, values) = query_sql(query, after);
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn.prepare_cached(&sql).ctx("prepare query")?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values.iter()), |row| {
@@ -617,7 +701,7 @@ impl ReportStore for SqliteStore {
             Some(cursor) => cursor.seq_in(self.store_id)?,
             None => 0,
         };
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT seq, body FROM report_version WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -657,7 +741,7 @@ impl ReportStore for SqliteStore {
 
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
@@ -681,7 +765,7 @@ impl ReportStore for SqliteStore {
     }
 
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         let tip = recorded_tip(&conn)?;
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -703,7 +787,7 @@ impl ReportStore for SqliteStore {
 
     fn sync_state(&self, key: &str) -> Result<Option<String>, StoreError> {
         check_sync_state(key, "")?;
-        self.lock()?
+        self.reader()?
             .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")
             .and_then(|mut stmt| stmt.query_row([key], |row| row.get(0)).optional())
             .ctx("read sync state")

@@ -263,3 +263,52 @@ fn two_handles_on_one_file_keep_one_chain() {
         assert_eq!(store.changes(None, 100).unwrap().changes.len(), 6);
     }
 }
+
+#[test]
+fn reads_do_not_wait_for_a_running_batch() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(dir.path().join("store.db")).unwrap());
+    let early = sign(draft("KOR", "note", 0));
+    store.put(&early, event(&early)).unwrap();
+    let batch: Vec<_> = (0..3000)
+        .map(|i| {
+            let report = sign(draft("USA", "note", i));
+            let event = event(&report);
+            (report, event)
+        })
+        .collect();
+    let writer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            store.put_batch(&batch).unwrap();
+            start.elapsed()
+        })
+    };
+    // Give the writer time to take the write lock, then read.
+    let head_start = Duration::from_millis(100);
+    std::thread::sleep(head_start);
+    let start = Instant::now();
+    let seen = store.get(&early.id).unwrap();
+    let page = store.changes(None, 10).unwrap();
+    let read = start.elapsed();
+    let batch_time = writer.join().unwrap();
+    assert_eq!(seen, Some(early));
+    assert_eq!(
+        page.changes.len(),
+        1,
+        "the read sees the snapshot before the batch"
+    );
+    assert!(
+        batch_time > head_start * 3,
+        "the batch took only {batch_time:?}; make it larger for this test to mean something"
+    );
+    // Waiting for the writer would take the rest of the batch.
+    assert!(
+        read < (batch_time - head_start) / 2,
+        "reads took {read:?} while the batch took {batch_time:?}"
+    );
+    assert!(store.changes(None, 10).unwrap().more);
+}
