@@ -57,6 +57,17 @@ fn bench_lookups(c: &mut Criterion, label: &str, index: &ZoneIndex, points: &[La
                 .sum::<f64>()
         })
     });
+    group.bench_function("distance_to_coast_sphere_m", |b| {
+        b.iter(|| {
+            some.iter()
+                .map(|&p| {
+                    index
+                        .distance_to_coast_sphere_m(black_box(p))
+                        .unwrap_or(0.0)
+                })
+                .sum::<f64>()
+        })
+    });
     group.finish();
 }
 

@@ -256,6 +256,17 @@ impl Coastline {
         Some(distance_m(p, unit_to_latlon(nearest)))
     }
 
+    /// Distance in metres from `p` to the nearest coast on the mean sphere (no ellipsoid
+    /// refinement): within about 0.5 % of [`Coastline::distance_m`], several times faster.
+    pub fn distance_sphere_m(&self, p: LatLon) -> Option<f64> {
+        if !p.is_valid() {
+            return None;
+        }
+        let q = unit_vector(p);
+        let entry = self.all.nearest_neighbor(&q)?;
+        Some(chord_to_m(entry.geom().distance_2(&q).sqrt()))
+    }
+
     /// Spherical distance in metres from unit vector `q` to the nearest coast of one key.
     pub(crate) fn key_distance_m(&self, q: &[f64; 3], key_idx: usize) -> Option<f64> {
         let entry = self.trees[key_idx].nearest_neighbor(q)?;

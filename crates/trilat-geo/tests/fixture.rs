@@ -104,6 +104,10 @@ fn distance_to_coast_in_the_fixture() {
         .distance_to_coast_m(LatLon::new(37.62, 137.30))
         .unwrap();
     assert!((5_000.0..15_000.0).contains(&noto), "{noto}");
+    let noto_sphere = index
+        .distance_to_coast_sphere_m(LatLon::new(37.62, 137.30))
+        .unwrap();
+    assert!((noto_sphere / noto - 1.0).abs() < 0.005, "{noto_sphere} vs {noto}");
 }
 
 #[test]
