@@ -107,7 +107,10 @@ fn distance_to_coast_in_the_fixture() {
     let noto_sphere = index
         .distance_to_coast_sphere_m(LatLon::new(37.62, 137.30))
         .unwrap();
-    assert!((noto_sphere / noto - 1.0).abs() < 0.005, "{noto_sphere} vs {noto}");
+    assert!(
+        (noto_sphere / noto - 1.0).abs() < 0.005,
+        "{noto_sphere} vs {noto}"
+    );
 }
 
 #[test]
