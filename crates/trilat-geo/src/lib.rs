@@ -11,10 +11,22 @@
 //! - [`Zone`] (kind, owner, `disputed`, `approximate`, polygon) and [`ZoneIndex`], a grid
 //!   index over zones with exact point-in-polygon tests at boundary cells, plus a coastline
 //!   R-tree for [`ZoneIndex::distance_to_coast_m`].
+//! - [`Coastline`]: owned coast segments in `rstar` R-trees (one per owner and disputed
+//!   feature), giving nearest-coast distances and the equidistance (median-line) rule.
+//! - [`compute_maritime_zones`]: territorial sea (12 nm), contiguous zone (24 nm), EEZ
+//!   (200 nm, median line) and DPRK's declared zone from land and coast, on an adaptive
+//!   quadtree whose leaves are traced into polygons; disputes per [`DisputedFeature`] and
+//!   [`DisputedArea`]. Every computed zone is `approximate`.
+//! - Loaders: [`parse_topojson`] (Natural Earth via world-atlas; arcs used by one country are
+//!   coast) and [`parse_geojson_zones`] (official EEZs, OSM borders, user areas), with typed
+//!   [`Error`]s naming what and where; [`iso3_of`] maps ISO numeric ids and names to ISO-3.
+//! - [`Geography`]: land + zones + coast for a box, built from Natural Earth; official
+//!   polygons can replace a state's computed EEZ.
 //! - [`fixture_zones`]: a small hand-made set (coarse Japan, Korea, a piece of China) whose
 //!   maritime zones are computed by this crate, for tests and demos without real data.
 //!
-//! The crate is pure: loaders take bytes or strings, callers read files.
+//! The crate is pure: loaders take bytes or strings, callers read files. Model, limits and
+//! the disputed list: `docs/geo.md`; figures: `docs/bench/geo.md`.
 //!
 //! ```
 //! use trilat_geo::{fixture_zones, LatLon, ZoneIndex, ZoneKind};
