@@ -58,10 +58,87 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &mut || {},
             )?
         }
+        "stonesoup-input" => {
+            let dir = args.get(2).cloned().unwrap_or_else(|| "/tmp/ss".into());
+            stonesoup_input(&registry, &dir)?;
+            return Ok(());
+        }
         other => return Err(format!("unknown evaluation {other}").into()),
     };
     println!("{report}");
     eprintln!("took {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Writes SENSORS.json, DETECTIONS.jsonl, TRUTH.json (as `trilat missile simulate` does) for an
+/// MRBM (apogee 550 km, range 500 km, from Sunan), runs the engine on them, and writes its track
+/// reports to trilat.jsonl (as `trilat missile assess --json --tracks` does), timing it.
+fn stonesoup_input(registry: &SensorRegistry, dir: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    use trilat_missile::engine::{EngineEvent, EngineParams, MissileEngine};
+    use trilat_missile::frames::Geodetic;
+    std::fs::create_dir_all(dir)?;
+    let spec = sim::FlightSpec::typical(
+        Geodetic::new(sim::SITE_SUNAN.0, sim::SITE_SUNAN.1, 20.0),
+        1.7e9,
+        90.0,
+        550.0,
+        500.0,
+    );
+    let truth = sim::fly(&spec)?;
+    let detections = sim::detect(
+        registry,
+        std::slice::from_ref(&truth),
+        &RadarSettings::default(),
+        1,
+    )?;
+    std::fs::write(format!("{dir}/SENSORS.json"), registry.to_json())?;
+    let mut out =
+        std::io::BufWriter::new(std::fs::File::create(format!("{dir}/DETECTIONS.jsonl"))?);
+    for d in &detections {
+        serde_json::to_writer(&mut out, &d.to_record(registry))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    let samples: Vec<[f64; 4]> = truth
+        .samples
+        .iter()
+        .step_by(2)
+        .map(|s| {
+            let g = Geodetic::from_ecef(&s.state.fixed_rows::<3>(0).into_owned());
+            [s.time_s, g.lat_deg, g.lon_deg, g.height_m / 1000.0]
+        })
+        .collect();
+    std::fs::write(
+        format!("{dir}/TRUTH.json"),
+        serde_json::to_string(&serde_json::json!([{ "samples_unix_lat_lon_height_km": samples }]))?,
+    )?;
+    // Parse the written file (as assess would), then time the engine alone.
+    let text = std::fs::read_to_string(format!("{dir}/DETECTIONS.jsonl"))?;
+    let parsed = trilat_missile::sensors::parse_detections(&text, registry)?;
+    let started = std::time::Instant::now();
+    let mut engine =
+        MissileEngine::new(registry.clone(), Box::new(NoZones), EngineParams::default());
+    let mut events = Vec::new();
+    for d in &parsed {
+        events.extend(engine.feed(d)?);
+    }
+    events.extend(engine.finish(truth.impact_time_s + 600.0));
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(format!("{dir}/trilat.jsonl"))?);
+    for e in &events {
+        if let EngineEvent::Track(t) = e {
+            serde_json::to_writer(&mut out, &serde_json::json!({ "track": t }))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    println!(
+        "trilat engine (tracking, fusion and assessments every 5 s): {} detections in {:.3} s = {:.0} detections/s",
+        parsed.len(),
+        elapsed,
+        parsed.len() as f64 / elapsed
+    );
     Ok(())
 }
 

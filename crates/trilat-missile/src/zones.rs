@@ -77,11 +77,15 @@ impl ZoneOracle for NoZones {
     }
 }
 
-/// A polygon ring list (outer ring first, then holes) in (lon, lat) degrees with its bounding box.
+/// Latitude bin height for the edge index (degrees).
+const EDGE_BIN_DEG: f64 = 0.1;
+
+/// A polygon (outer ring first, then holes) in (lon, lat) degrees, with its bounding box and its
+/// edges binned by latitude, so a point test looks only at edges spanning the point's latitude.
 #[derive(Debug, Clone)]
 struct Polygon {
-    rings: Vec<Vec<(f64, f64)>>,
     bbox: (f64, f64, f64, f64),
+    bins: Vec<Vec<[f64; 4]>>,
 }
 
 impl Polygon {
@@ -95,25 +99,41 @@ impl Polygon {
         for &(x, y) in rings.iter().flatten() {
             bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
         }
-        Polygon { rings, bbox }
+        let n_bins = if bbox.3 >= bbox.1 {
+            (((bbox.3 - bbox.1) / EDGE_BIN_DEG).floor() as usize) + 1
+        } else {
+            0
+        };
+        let mut bins: Vec<Vec<[f64; 4]>> = vec![Vec::new(); n_bins];
+        for ring in &rings {
+            let n = ring.len();
+            for i in 0..n {
+                let (xi, yi) = ring[i];
+                let (xj, yj) = ring[(i + n - 1) % n];
+                let lo = ((yi.min(yj) - bbox.1) / EDGE_BIN_DEG).floor().max(0.0) as usize;
+                let hi = (((yi.max(yj) - bbox.1) / EDGE_BIN_DEG).floor() as usize)
+                    .min(n_bins.saturating_sub(1));
+                for bin in bins.iter_mut().take(hi + 1).skip(lo) {
+                    bin.push([xi, yi, xj, yj]);
+                }
+            }
+        }
+        Polygon { bbox, bins }
     }
 
-    /// Even-odd ray casting over all rings (holes subtract).
+    /// Even-odd ray casting over the edges spanning the latitude (holes subtract).
     fn contains(&self, lon: f64, lat: f64) -> bool {
         if lon < self.bbox.0 || lat < self.bbox.1 || lon > self.bbox.2 || lat > self.bbox.3 {
             return false;
         }
+        let bin = ((lat - self.bbox.1) / EDGE_BIN_DEG).floor() as usize;
+        let Some(edges) = self.bins.get(bin) else {
+            return false;
+        };
         let mut inside = false;
-        for ring in &self.rings {
-            let n = ring.len();
-            let mut j = n.wrapping_sub(1);
-            for i in 0..n {
-                let (xi, yi) = ring[i];
-                let (xj, yj) = ring[j];
-                if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-                    inside = !inside;
-                }
-                j = i;
+        for &[xi, yi, xj, yj] in edges {
+            if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+                inside = !inside;
             }
         }
         inside
