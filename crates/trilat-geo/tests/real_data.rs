@@ -14,9 +14,15 @@ fn shared_data() -> Option<PathBuf> {
         .unwrap_or_else(|| {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
         });
-    dir.join("zones/natural_earth_world_atlas")
-        .is_dir()
-        .then_some(dir)
+    if dir.join("zones/natural_earth_world_atlas").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP real-data geo test: {} absent (set TRILAT_SHARED_DATA)",
+            dir.display()
+        );
+        None
+    }
 }
 
 /// Japan–Korea from the 50m data at 1/32° (the full 10m North-East Asia build is
