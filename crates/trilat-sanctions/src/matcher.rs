@@ -313,12 +313,14 @@ fn merge_against(tokens: &[Token], other: &[Token]) -> Vec<Token> {
 /// Generic token alignment, symmetric, rarity-weighted.
 pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) -> NameScore {
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
-    let (q, c) = if query.len() == candidate.len() {
-        (query.to_vec(), candidate.to_vec())
+    let merged: (Vec<Token>, Vec<Token>);
+    let (q, c): (&[Token], &[Token]) = if query.len() == candidate.len() {
+        (query, candidate)
     } else {
         let q = merge_against(query, candidate);
         let c = merge_against(candidate, &q);
-        (q, c)
+        merged = (q, c);
+        (&merged.0, &merged.1)
     };
     let q_weights: Vec<f64> = q.iter().map(|t| rarity.weight(t)).collect();
     let c_weights: Vec<f64> = c.iter().map(|t| rarity.weight(t)).collect();

@@ -348,8 +348,16 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     if a.len().abs_diff(b.len()) > bound {
         return bound + 1;
     }
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
+    // Names are short: rows live on the stack (no allocation per comparison).
+    const ROW_MAX: usize = 64;
+    if b.len() >= ROW_MAX {
+        return bound + 1;
+    }
+    let mut previous = [0usize; ROW_MAX];
+    let mut current = [0usize; ROW_MAX];
+    for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
+        *slot = j;
+    }
     for (i, ca) in a.iter().enumerate() {
         current[0] = i + 1;
         let mut row_min = current[0];

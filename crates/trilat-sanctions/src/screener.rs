@@ -15,11 +15,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Names scored in full per query.
-pub const CANDIDATES_MAX: usize = 120;
+pub const CANDIDATES_MAX: usize = 48;
 /// Posting lists longer than this are too common to select candidates (trigrams like `ion`).
 pub const POSTINGS_USEFUL_MAX: usize = 1_500;
 /// Entries read from one exact-key posting list (common tokens like `kim`, `al`).
-pub const POSTINGS_READ_MAX: usize = 2_000;
+pub const POSTINGS_READ_MAX: usize = 600;
 /// Bound on entities in one screener.
 pub const ENTITIES_MAX: usize = 2_000_000;
 /// Bound on hits returned by one query.
@@ -241,20 +241,26 @@ impl Screener {
     fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u32> {
         let mut weights: HashMap<u32, f32> = HashMap::with_capacity(1024);
         let mut trigram_keys: Vec<(String, f32)> = Vec::new();
-        // Exact keys first; trigrams only when they found too few candidates (typos).
+        let mut exact: Vec<(&Vec<u32>, f32)> = Vec::new();
+        // Exact keys first, rarest first; trigrams only when they found too few candidates.
         index_keys(forms, |key, weight| {
             if key.starts_with("t:") {
                 trigram_keys.push((key, weight));
-                return;
-            }
-            if let Some(list) = self.postings.get(&key) {
-                // Rare keys select more strongly than common ones.
-                let w = weight / (1.0 + (list.len() as f32).ln());
-                for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
-                    *weights.entry(name_pos).or_default() += w;
-                }
+            } else if let Some(list) = self.postings.get(&key) {
+                exact.push((list, weight));
             }
         });
+        exact.sort_by_key(|(list, _)| list.len());
+        for (list, weight) in exact {
+            if list.len() > CANDIDATES_MAX * 4 && weights.len() >= CANDIDATES_MAX {
+                break; // common tokens (`kim`, `al`) add nothing once rarer keys have filled the pool
+            }
+            // Rare keys select more strongly than common ones.
+            let w = weight / (1.0 + (list.len() as f32).ln());
+            for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
+                *weights.entry(name_pos).or_default() += w;
+            }
+        }
         if weights.len() < CANDIDATES_MAX {
             for (key, weight) in trigram_keys {
                 if let Some(list) = self

@@ -1,10 +1,920 @@
-//! `trilat sanctions …` subcommands (being built).
+//! `trilat sanctions …`: import lists into a store, screen names, compare pairs, evaluate and
+//! benchmark the matcher. Glue only: flags → files read here → `trilat_sanctions` calls.
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use trilat_sanctions::delta::{delta, Delta};
+use trilat_sanctions::eval;
+use trilat_sanctions::format::{detect, Format};
+use trilat_sanctions::matcher::{compare, Rarity, THRESHOLD_DEFAULT};
+use trilat_sanctions::model::{
+    IdScheme, Identifier, ListSource, ListVersion, PartialDate, Problem, Schema,
+};
+use trilat_sanctions::unihan::HanReadings;
+use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
+
+/// Default store directory for imported, normalised lists.
+const STORE_DEFAULT: &str = "./trilat-sanctions";
+/// Default Unihan readings file (Debian / Ubuntu package `unicode-data`).
+const UNIHAN_DEFAULT: &str = "/usr/share/unicode/Unihan_Readings.txt.bz2";
+/// Bound on the size of one list file.
+const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
+/// Bound on rows in one batch CSV.
+const BATCH_ROWS_MAX: usize = 10_000_000;
 
 /// The `trilat sanctions` subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Import list files (UN XML, OFAC CSV + companions, Japan MOF / METI xlsx) into the store.
+    #[command(after_help = IMPORT_HELP)]
+    Import(ImportArgs),
+    /// Screen a name (or a CSV of names) against the imported lists.
+    #[command(after_help = SCREEN_HELP)]
+    Screen(ScreenArgs),
+    /// Score one pair of names (or a CSV of pairs) and explain the score.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareArgs),
+    /// Measure precision / recall / F1 on a labelled set built from the lists.
+    #[command(after_help = EVAL_HELP)]
+    Eval(EvalArgs),
+    /// Measure index build time, memory, query latency and throughput.
+    #[command(after_help = BENCH_HELP)]
+    Bench(BenchArgs),
+}
+
+const IMPORT_HELP: &str = "\
+Formats are detected from the file name and content. OFAC companions (alt.csv, add.csv,
+sdn_comments.csv) are applied to the sdn.csv given in the same command. The normalised list
+is stored as <STORE>/<list>.json (written atomically); importing a newer version of a list
+prints and stores the delta (<STORE>/<list>.delta.json): added, removed, changed entities.
+
+Examples:
+  trilat sanctions import ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml
+  trilat sanctions import sdn.csv alt.csv add.csv sdn_comments.csv --store /var/lib/trilat/sanctions
+  trilat sanctions import mof_shisantouketsu20260305.xlsx meti_foreign_user_list_20250929.xlsx";
+
+const SCREEN_HELP: &str = "\
+Names in any script: Latin, Hangul (김정은), Han characters (金正恩, through the Unihan
+readings), kana (ユン・ホジン), Cyrillic. Each hit shows its score, how each name part
+matched, and the source record (list, record id, position in the file).
+
+Batch mode (--csv IN.csv): one query per row, header row required. Columns:
+  name (required), schema, dob, country, imo, id (copied to the output)
+Output: CSV (query_id,name,rank,score,entity_id,caption,matched_name,source,record_id,position)
+or, with --json, one JSON line per query {\"query\":…, \"hits\":[…]}.
+
+Examples:
+  trilat sanctions screen \"Kim Jong-un\" --schema person --dob 1984 --country KP
+  trilat sanctions screen 김정은 --json
+  trilat sanctions screen \"CHON MA SAN\" --schema vessel --imo 8660313
+  trilat sanctions screen --csv applicants.csv --out hits.csv
+  trilat sanctions screen \"Ri Chol Ho\" --lists ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml";
+
+const COMPARE_HELP: &str = "\
+JSON output has: score (0 to 1), threshold (the default alert threshold), match
+(score >= threshold), method (korean | generic) and the explanation.
+
+Examples:
+  trilat sanctions compare 김정은 \"Kim Jong Un\" --json
+  trilat sanctions compare \"Ri Chol Ho\" \"Lee Cheol-ho\"
+  trilat sanctions compare --pairs pairs.csv      # columns name1,name2[,schema]; JSON lines out";
+
+const EVAL_HELP: &str = "\
+The labelled set is built by code from the lists (aliases of the same entity are positives,
+the most token-similar other entity of the same list is a negative, MOF katakana vs English
+rows are positives) and from synthetic Hangul names romanised by the published systems.
+See docs/sanctions.md.
+
+Example:
+  trilat sanctions eval --lists ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml \\
+      ../shared/data/sanctions/ofac/ofac_sdn_2024-05-03.csv ../shared/data/sanctions/japan/mof_shisantouketsu20260305.xlsx";
+
+const BENCH_HELP: &str = "\
+Build in release mode for meaningful figures:
+  cargo build --release -p trilat
+  target/release/trilat sanctions bench --lists UN.xml sdn.csv alt.csv mof.xlsx meti.xlsx";
+
+/// Where lists and the reading table come from.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store.
+    #[arg(long, num_args = 1.., value_name = "DIR_OR_FILES")]
+    lists: Vec<PathBuf>,
+    /// Unihan readings file (.txt or .txt.bz2) for Han-character names; env TRILAT_UNIHAN.
+    #[arg(long, env = "TRILAT_UNIHAN", default_value = UNIHAN_DEFAULT)]
+    unihan: PathBuf,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// List files to import.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Store directory.
+    #[arg(long, default_value = STORE_DEFAULT)]
+    store: PathBuf,
+    /// Print the import summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `screen`.
+#[derive(Debug, clap::Args)]
+pub struct ScreenArgs {
+    /// The name to screen.
+    #[arg(required_unless_present = "csv")]
+    name: Option<String>,
+    /// person | organization | vessel | aircraft.
+    #[arg(long)]
+    schema: Option<String>,
+    /// Date of birth: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long)]
+    dob: Option<String>,
+    /// Nationality or flag, ISO 3166-1 alpha-2 (KP, KR, JP …).
+    #[arg(long)]
+    country: Option<String>,
+    /// IMO ship or company number.
+    #[arg(long)]
+    imo: Option<String>,
+    /// Passport number.
+    #[arg(long)]
+    passport: Option<String>,
+    /// Minimum score of a hit.
+    #[arg(long, default_value_t = THRESHOLD_DEFAULT)]
+    threshold: f64,
+    /// Maximum hits per query.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    /// Batch mode: screen every row of this CSV.
+    #[arg(long, value_name = "IN.csv")]
+    csv: Option<PathBuf>,
+    /// Batch output file (default: stdout).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    lists: ListArgs,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// First name.
+    #[arg(required_unless_present = "pairs")]
+    name_a: Option<String>,
+    /// Second name.
+    #[arg(required_unless_present = "pairs")]
+    name_b: Option<String>,
+    /// person | organization | vessel | aircraft.
+    #[arg(long)]
+    schema: Option<String>,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    /// Compare every row of this CSV (columns name1,name2[,schema]); JSON lines out.
+    #[arg(long, value_name = "FILE.csv")]
+    pairs: Option<PathBuf>,
+    /// Unihan readings file (.txt or .txt.bz2); env TRILAT_UNIHAN.
+    #[arg(long, env = "TRILAT_UNIHAN", default_value = UNIHAN_DEFAULT)]
+    unihan: PathBuf,
+}
+
+/// Arguments of `eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Alert threshold to evaluate.
+    #[arg(long, default_value_t = THRESHOLD_DEFAULT)]
+    threshold: f64,
+    /// Number of synthetic Korean names.
+    #[arg(long, default_value_t = 500)]
+    synthetic: usize,
+    /// Seed of the synthetic names.
+    #[arg(long, default_value_t = 1718)]
+    seed: u64,
+    /// Write the labelled pairs (CSV: name1,name2,schema,label,category,score).
+    #[arg(long, value_name = "FILE")]
+    pairs_out: Option<PathBuf>,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    lists: ListArgs,
+}
+
+/// Arguments of `bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Number of queries.
+    #[arg(long, default_value_t = 20_000)]
+    queries: usize,
+    #[command(flatten)]
+    lists: ListArgs,
+}
 
 /// Runs one `trilat sanctions` subcommand.
-pub fn run(command: Command) -> anyhow::Result<()> {
-    match command {}
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Import(args) => import(args),
+        Command::Screen(args) => screen(args),
+        Command::Compare(args) => compare_cmd(args),
+        Command::Eval(args) => eval_cmd(args),
+        Command::Bench(args) => bench(args),
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.len() > FILE_BYTES_MAX {
+        bail!("{} is larger than {} bytes", path.display(), FILE_BYTES_MAX);
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// A list version from the file name: `2024-05-03` or `20260305` in it, else `unknown`.
+fn version_from_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let digits: Vec<(usize, char)> = name.char_indices().collect();
+    for start in 0..digits.len() {
+        let rest: String = digits[start..].iter().map(|(_, c)| c).take(10).collect();
+        let b = rest.as_bytes();
+        if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-' {
+            return rest;
+        }
+        if b.len() >= 8
+            && b[..8].iter().all(u8::is_ascii_digit)
+            && (start == 0 || !digits[start - 1].1.is_ascii_digit())
+        {
+            return format!("{}-{}-{}", &rest[..4], &rest[4..6], &rest[6..8]);
+        }
+    }
+    "unknown".to_string()
+}
+
+fn spinner(message: String) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// Parses raw list files into list versions (OFAC companions joined to their SDN file).
+fn parse_files(files: &[PathBuf], problems: &mut Vec<Problem>) -> Result<Vec<ListVersion>> {
+    let mut lists: Vec<ListVersion> = Vec::new();
+    let mut companions: Vec<(Format, PathBuf, Vec<u8>)> = Vec::new();
+    for path in files {
+        let bytes = read_file(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let format = detect(&name, &bytes[..bytes.len().min(4096)])
+            .with_context(|| format!("{}: unknown list format", path.display()))?;
+        let bar = spinner(format!(
+            "parsing {} ({format:?}, {} bytes)",
+            path.display(),
+            bytes.len()
+        ));
+        let version = version_from_name(path);
+        let parsed = match format {
+            Format::UnXml => Some(un::parse(&bytes)),
+            Format::OfacSdn => Some(ofac::parse_sdn(&bytes, &version)),
+            Format::JapanMof => Some(japan::parse_mof(&bytes, &version)),
+            Format::JapanMeti => Some(japan::parse_meti(&bytes, &version)),
+            Format::OfacAlt | Format::OfacAdd | Format::OfacComments => {
+                companions.push((format, path.clone(), bytes));
+                None
+            }
+        };
+        bar.finish_and_clear();
+        if let Some(parsed) = parsed {
+            let parsed = parsed.with_context(|| format!("parsing {}", path.display()))?;
+            problems.extend(parsed.problems.into_iter().map(|p| Problem {
+                position: format!("{}: {}", path.display(), p.position),
+                message: p.message,
+            }));
+            lists.push(parsed.list);
+        }
+    }
+    for (format, path, bytes) in companions {
+        let Some(sdn) = lists.iter_mut().find(|l| l.source == ListSource::OfacSdn) else {
+            bail!(
+                "{}: an OFAC companion file needs its sdn.csv in the same command",
+                path.display()
+            );
+        };
+        let mut found = Vec::new();
+        match format {
+            Format::OfacAlt => ofac::apply_alt(sdn, &bytes, &mut found),
+            Format::OfacAdd => ofac::apply_add(sdn, &bytes, &mut found),
+            _ => ofac::apply_comments(sdn, &bytes, &mut found),
+        };
+        problems.extend(found.into_iter().map(|p| Problem {
+            position: format!("{}: {}", path.display(), p.position),
+            message: p.message,
+        }));
+    }
+    Ok(lists)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    {
+        let mut file =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+fn import(args: ImportArgs) -> Result<()> {
+    let mut problems = Vec::new();
+    let lists = parse_files(&args.files, &mut problems)?;
+    std::fs::create_dir_all(&args.store)
+        .with_context(|| format!("creating {}", args.store.display()))?;
+    let mut summaries = Vec::new();
+    for list in &lists {
+        let path = args.store.join(format!("{}.json", list.source.slug()));
+        let previous: Option<ListVersion> = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let change: Option<Delta> = previous.as_ref().map(|old| delta(old, list));
+        write_atomic(&path, &serde_json::to_vec(list)?)?;
+        if let Some(change) = &change {
+            write_atomic(
+                &args
+                    .store
+                    .join(format!("{}.delta.json", list.source.slug())),
+                &serde_json::to_vec_pretty(change)?,
+            )?;
+        }
+        let count = |s: Schema| list.entities.iter().filter(|e| e.schema == s).count();
+        summaries.push(serde_json::json!({
+            "list": list.source.slug(),
+            "version": list.version,
+            "entities": list.entities.len(),
+            "persons": count(Schema::Person),
+            "organizations": count(Schema::Organization),
+            "vessels": count(Schema::Vessel),
+            "aircraft": count(Schema::Aircraft),
+            "stored": path.display().to_string(),
+            "delta": change.as_ref().map(|d| serde_json::json!({"from": d.from_version, "added": d.added.len(), "removed": d.removed.len(), "changed": d.changed.len()})),
+        }));
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"lists": summaries, "problems": problems.iter().map(|p| serde_json::json!({"position": p.position, "message": p.message})).collect::<Vec<_>>()})
+            )?
+        );
+        return Ok(());
+    }
+    for s in &summaries {
+        println!(
+            "{} version {}: {} entities ({} persons, {} organizations, {} vessels, {} aircraft) → {}",
+            s["list"].as_str().unwrap_or(""), s["version"].as_str().unwrap_or(""), s["entities"], s["persons"], s["organizations"], s["vessels"], s["aircraft"], s["stored"].as_str().unwrap_or("")
+        );
+        if let Some(d) = s["delta"].as_object() {
+            println!(
+                "  delta from version {}: {} added, {} removed, {} changed",
+                d["from"].as_str().unwrap_or(""),
+                d["added"],
+                d["removed"],
+                d["changed"]
+            );
+        }
+    }
+    println!("{} problems", problems.len());
+    for p in problems.iter().take(20) {
+        println!("  {}: {}", p.position, p.message);
+    }
+    if problems.len() > 20 {
+        println!("  … {} more (use --json for all)", problems.len() - 20);
+    }
+    Ok(())
+}
+
+/// Loads the Unihan table, or warns and goes on without it.
+fn load_unihan(path: &Path) -> Option<Arc<HanReadings>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("note: no Unihan readings at {} ({e}); Han-character names are not read (install the `unicode-data` package or pass --unihan)", path.display());
+            return None;
+        }
+    };
+    let text = if path.extension().is_some_and(|e| e == "bz2") {
+        let mut text = String::new();
+        if let Err(e) = bzip2::read::BzDecoder::new(&bytes[..]).read_to_string(&mut text) {
+            eprintln!("note: cannot decompress {}: {e}", path.display());
+            return None;
+        }
+        text
+    } else {
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    match HanReadings::parse(&text) {
+        Ok(table) => Some(Arc::new(table)),
+        Err(e) => {
+            eprintln!("note: cannot read {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Loads lists from store directories and raw files.
+fn load_lists(args: &ListArgs) -> Result<Vec<ListVersion>> {
+    let sources = if args.lists.is_empty() {
+        vec![PathBuf::from(STORE_DEFAULT)]
+    } else {
+        args.lists.clone()
+    };
+    let mut lists = Vec::new();
+    let mut raw = Vec::new();
+    for source in sources {
+        if source.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&source)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for path in entries {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if name.ends_with(".json") && !name.ends_with(".delta.json") {
+                    let list: ListVersion = serde_json::from_slice(&read_file(&path)?)
+                        .with_context(|| format!("reading stored list {}", path.display()))?;
+                    lists.push(list);
+                }
+            }
+        } else if source.extension().is_some_and(|e| e == "json") {
+            let list: ListVersion = serde_json::from_slice(&read_file(&source)?)
+                .with_context(|| format!("reading stored list {}", source.display()))?;
+            lists.push(list);
+        } else if source.exists() {
+            raw.push(source);
+        } else {
+            bail!("{} does not exist (import lists first: trilat sanctions import FILE…, or pass --lists)", source.display());
+        }
+    }
+    let mut problems = Vec::new();
+    lists.extend(parse_files(&raw, &mut problems)?);
+    if !problems.is_empty() {
+        eprintln!(
+            "note: {} problems while reading lists (see `trilat sanctions import`)",
+            problems.len()
+        );
+    }
+    if lists.is_empty() {
+        bail!("no lists loaded (import lists first or pass --lists)");
+    }
+    Ok(lists)
+}
+
+fn build_screener(args: &ListArgs) -> Result<Screener> {
+    let lists = load_lists(args)?;
+    let readings = load_unihan(&args.unihan);
+    let bar = spinner("indexing lists".into());
+    let screener = Screener::new(lists, readings)?;
+    bar.finish_and_clear();
+    Ok(screener)
+}
+
+fn parse_schema(text: Option<&str>) -> Result<Option<Schema>> {
+    text.filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            Schema::parse(s).with_context(|| {
+                format!("unknown schema {s:?} (person, organization, vessel, aircraft)")
+            })
+        })
+        .transpose()
+}
+
+fn parse_dob(text: Option<&str>) -> Result<Option<PartialDate>> {
+    text.filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            PartialDate::parse_iso(s)
+                .with_context(|| format!("bad date of birth {s:?} (YYYY, YYYY-MM or YYYY-MM-DD)"))
+        })
+        .transpose()
+}
+
+fn identifiers(
+    imo: Option<&str>,
+    passport: Option<&str>,
+    country: Option<&str>,
+) -> Vec<Identifier> {
+    let mut out = Vec::new();
+    if let Some(imo) = imo
+        .map(trilat_sanctions::ident::imo_digits)
+        .filter(|i| !i.is_empty())
+    {
+        let scheme = if trilat_sanctions::ident::imo_valid(&imo, IdScheme::ImoCompany)
+            && !trilat_sanctions::ident::imo_valid(&imo, IdScheme::ImoShip)
+        {
+            IdScheme::ImoCompany
+        } else {
+            IdScheme::ImoShip
+        };
+        out.push(Identifier::new(scheme, &imo, None));
+    }
+    if let Some(passport) = passport.filter(|p| !p.trim().is_empty()) {
+        out.push(Identifier::new(
+            IdScheme::Passport,
+            passport,
+            country
+                .and_then(trilat_sanctions::country::iso2)
+                .map(str::to_string),
+        ));
+    }
+    out
+}
+
+fn print_hits(query: &Query, hits: &[trilat_sanctions::Hit]) {
+    if hits.is_empty() {
+        println!(
+            "no hit at or above {:.2} for {:?}",
+            query.threshold, query.name
+        );
+        return;
+    }
+    for (rank, hit) in hits.iter().enumerate() {
+        println!(
+            "{}. {:.3}  {}  {} [{:?}]  matched {:?}  ({} {}, {})",
+            rank + 1,
+            hit.score,
+            hit.entity_id,
+            hit.caption,
+            hit.schema,
+            hit.matched_name,
+            hit.source.slug(),
+            hit.list_version,
+            hit.position
+        );
+        for c in &hit.explanation {
+            println!(
+                "     {:<18} {:<18} {:<17} sim {:.2}  {:+.3}",
+                c.query,
+                c.candidate,
+                format!("{:?}", c.how),
+                c.similarity,
+                c.contribution
+            );
+        }
+    }
+}
+
+fn screen(args: ScreenArgs) -> Result<()> {
+    let screener = build_screener(&args.lists)?;
+    if let Some(csv_path) = &args.csv {
+        return screen_batch(&screener, csv_path, &args);
+    }
+    let query = Query {
+        name: args.name.clone().unwrap_or_default(),
+        schema: parse_schema(args.schema.as_deref())?,
+        birth_date: parse_dob(args.dob.as_deref())?,
+        country: args.country.clone(),
+        identifiers: identifiers(
+            args.imo.as_deref(),
+            args.passport.as_deref(),
+            args.country.as_deref(),
+        ),
+        threshold: args.threshold,
+        limit: args.limit,
+    };
+    let hits = screener.screen(&query);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"query": query, "hits": hits}))?
+        );
+    } else {
+        print_hits(&query, &hits);
+    }
+    Ok(())
+}
+
+fn screen_batch(screener: &Screener, csv_path: &Path, args: &ScreenArgs) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(csv_path)
+        .with_context(|| format!("reading {}", csv_path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let name_col = column("name").context("the CSV needs a `name` column (see --help)")?;
+    let (schema_col, dob_col, country_col, imo_col, id_col) = (
+        column("schema"),
+        column("dob"),
+        column("country"),
+        column("imo"),
+        column("id"),
+    );
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .take(BATCH_ROWS_MAX + 1)
+        .collect::<std::result::Result<_, _>>()?;
+    if rows.len() > BATCH_ROWS_MAX {
+        bail!("more than {BATCH_ROWS_MAX} rows");
+    }
+    let out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(out);
+    let mut writer = (!args.json).then(|| csv::Writer::from_writer(Vec::new()));
+    if let Some(w) = writer.as_mut() {
+        w.write_record([
+            "query_id",
+            "name",
+            "rank",
+            "score",
+            "entity_id",
+            "caption",
+            "matched_name",
+            "source",
+            "record_id",
+            "position",
+        ])?;
+    }
+    let bar = ProgressBar::new(rows.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} queries [{elapsed}<{eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    for (row_idx, row) in rows.iter().enumerate() {
+        let get = |col: Option<usize>| {
+            col.and_then(|c| row.get(c))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let query_id = get(id_col)
+            .map(str::to_string)
+            .unwrap_or_else(|| (row_idx + 1).to_string());
+        let query = Query {
+            name: row.get(name_col).unwrap_or("").to_string(),
+            schema: parse_schema(get(schema_col))
+                .with_context(|| format!("row {}", row_idx + 2))?,
+            birth_date: parse_dob(get(dob_col)).with_context(|| format!("row {}", row_idx + 2))?,
+            country: get(country_col).map(str::to_string),
+            identifiers: identifiers(get(imo_col), None, None),
+            threshold: args.threshold,
+            limit: args.limit,
+        };
+        let hits = screener.screen(&query);
+        match writer.as_mut() {
+            Some(w) => {
+                for (rank, hit) in hits.iter().enumerate() {
+                    w.write_record([
+                        &query_id,
+                        &query.name,
+                        &(rank + 1).to_string(),
+                        &format!("{:.4}", hit.score),
+                        &hit.entity_id,
+                        &hit.caption,
+                        &hit.matched_name,
+                        hit.source.slug(),
+                        &hit.record_id,
+                        &hit.position,
+                    ])?;
+                }
+            }
+            None => writeln!(
+                out,
+                "{}",
+                serde_json::json!({"query_id": query_id, "query": query, "hits": hits})
+            )?,
+        }
+        bar.inc(1);
+    }
+    if let Some(mut w) = writer {
+        w.flush()?;
+        out.write_all(w.get_ref())?;
+    }
+    out.flush()?;
+    bar.finish_and_clear();
+    eprintln!(
+        "{} queries in {:.2} s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn compare_json(
+    a: &str,
+    b: &str,
+    schema: Option<Schema>,
+    readings: Option<&HanReadings>,
+) -> serde_json::Value {
+    let s = compare(
+        &analysis::analyze(a, schema, readings),
+        &analysis::analyze(b, schema, readings),
+        &Rarity::default(),
+    );
+    serde_json::json!({
+        "name1": a, "name2": b, "score": s.score, "threshold": THRESHOLD_DEFAULT, "match": s.score >= THRESHOLD_DEFAULT,
+        "method": s.method, "via": s.via, "explanation": s.explanation,
+    })
+}
+
+fn compare_cmd(args: CompareArgs) -> Result<()> {
+    let readings = load_unihan(&args.unihan);
+    let schema = parse_schema(args.schema.as_deref())?;
+    if let Some(path) = &args.pairs {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        for (row_idx, row) in reader.records().enumerate() {
+            let row = row.with_context(|| format!("{} row {}", path.display(), row_idx + 1))?;
+            let (a, b) = (row.get(0).unwrap_or(""), row.get(1).unwrap_or(""));
+            if row_idx == 0 && a.trim() == "name1" {
+                continue;
+            }
+            let row_schema = match parse_schema(row.get(2))? {
+                Some(s) => Some(s),
+                None => schema,
+            };
+            writeln!(
+                out,
+                "{}",
+                compare_json(a, b, row_schema, readings.as_deref())
+            )?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let (a, b) = (
+        args.name_a.unwrap_or_default(),
+        args.name_b.unwrap_or_default(),
+    );
+    let result = compare_json(&a, &b, schema, readings.as_deref());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        println!(
+            "{:.3} ({}) {} ↔ {}  [{} at threshold {THRESHOLD_DEFAULT}]",
+            result["score"].as_f64().unwrap_or(0.0),
+            result["method"].as_str().unwrap_or(""),
+            a,
+            b,
+            if result["match"].as_bool().unwrap_or(false) {
+                "match"
+            } else {
+                "no match"
+            }
+        );
+        for c in result["explanation"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<18} {:<18} {:<17} sim {:.2}  {:+.3}",
+                c["query"].as_str().unwrap_or(""),
+                c["candidate"].as_str().unwrap_or(""),
+                c["how"].as_str().unwrap_or(""),
+                c["similarity"].as_f64().unwrap_or(0.0),
+                c["contribution"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn eval_cmd(args: EvalArgs) -> Result<()> {
+    let lists = load_lists(&args.lists)?;
+    let readings = load_unihan(&args.lists.unihan);
+    let pairs = eval::build_pairs(&lists, args.synthetic, args.seed);
+    let screener = Screener::new(lists, readings)?;
+    let evaluation = eval::evaluate(
+        &pairs,
+        screener.rarity(),
+        screener.readings(),
+        args.threshold,
+    );
+    if let Some(path) = &args.pairs_out {
+        let mut w = csv::Writer::from_path(path)?;
+        w.write_record(["name1", "name2", "schema", "label", "category", "score"])?;
+        for p in &pairs {
+            let score = compare(
+                &analysis::analyze(&p.name1, Some(p.schema), screener.readings()),
+                &analysis::analyze(&p.name2, Some(p.schema), screener.readings()),
+                screener.rarity(),
+            )
+            .score;
+            w.write_record([
+                &p.name1,
+                &p.name2,
+                &format!("{:?}", p.schema).to_lowercase(),
+                &p.label.to_string(),
+                &p.category,
+                &format!("{score:.4}"),
+            ])?;
+        }
+        w.flush()?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evaluation)?);
+        return Ok(());
+    }
+    let m = &evaluation.overall;
+    println!("{} pairs at threshold {:.2}: precision {:.3} recall {:.3} F1 {:.3} (tp {} fp {} fn {} tn {})", evaluation.pairs, evaluation.threshold, m.precision, m.recall, m.f1, m.tp, m.fp, m.fn_, m.tn);
+    println!(
+        "{:<36} {:>6} {:>6} {:>6} {:>6}  {:>9} {:>7}",
+        "category", "tp", "fp", "fn", "tn", "precision", "recall"
+    );
+    for (category, m) in &evaluation.by_category {
+        println!(
+            "{:<36} {:>6} {:>6} {:>6} {:>6}  {:>9.3} {:>7.3}",
+            category, m.tp, m.fp, m.fn_, m.tn, m.precision, m.recall
+        );
+    }
+    Ok(())
+}
+
+/// CPU time of the calling thread in seconds, from `/proc/thread-self/schedstat` (Linux; ns
+/// precision; 0 elsewhere). Scheduling delays on a loaded machine are excluded.
+fn thread_cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse::<f64>().ok())
+        })
+        .map(|ns| ns * 1e-9)
+        .unwrap_or(0.0)
+}
+
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let lists = load_lists(&args.lists)?;
+    let readings = load_unihan(&args.lists.unihan);
+    let (screener, r) =
+        trilat_sanctions::bench::run(lists, readings, args.queries, &thread_cpu_seconds, &|| {
+            rss_kib().unwrap_or(0)
+        })?;
+    let mut versions: Vec<String> = screener
+        .versions()
+        .iter()
+        .map(|(s, v)| format!("{} {v}", s.slug()))
+        .collect();
+    versions.sort();
+    println!(
+        "lists: {} ({} entities, {} names)",
+        versions.join(", "),
+        r.entities,
+        r.names
+    );
+    println!(
+        "index build: {:.3} s wall, {:.3} s CPU; RSS +{} MiB",
+        r.build_wall_s,
+        r.build_cpu_s,
+        r.build_rss_kib / 1024
+    );
+    println!("queries: {} on one thread, {} hits", r.queries, r.hits);
+    println!(
+        "latency CPU:  p50 {:.0} µs, p99 {:.0} µs",
+        r.cpu_p50_us, r.cpu_p99_us
+    );
+    println!("latency wall: p50 {:.0} µs, p99 {:.0} µs (includes waiting for a core on a shared machine)", r.wall_p50_us, r.wall_p99_us);
+    println!(
+        "throughput: {:.0} queries per CPU-second (one core), {:.0} queries/s wall",
+        r.queries_per_cpu_s, r.queries_per_wall_s
+    );
+    Ok(())
 }
