@@ -15,6 +15,8 @@
 //! * [`pattern`] — a parser for the STIX patterning language.
 //! * [`marking`] — TLP 2.0 marking definitions ↔ [`trilat_core::Tlp`], and
 //!   the project's releasability marking extension.
+//! * [`taxii`] — TAXII 2.1 resources, collection configuration, object
+//!   queries and paging, free of HTTP (the node serves them).
 //! * [`mapping`] — STIX object ↔ `cyber.stix` report payload and marking;
 //!   [`REPORT_KINDS`] and [`validate_payload`] for the node's kind registry.
 //!
@@ -38,6 +40,7 @@ pub mod mapping;
 pub mod marking;
 pub mod object;
 pub mod pattern;
+pub mod taxii;
 pub mod validate;
 
 pub use bundle::{parse_bundle, write_bundle, Entry, ParsedBundle};
