@@ -1,23 +1,219 @@
 //! The hook where the domain engines (sanctions, AIS, missile warning) plug
 //! into the node: their report kinds, their HTTP routes (merged under
-//! `/api/v1`) and their background tasks. Filled in by the engines' wiring.
+//! `/api/v1`) and their background tasks.
+//!
+//! The engines themselves are pure crates; this module does their I/O
+//! (reading list stores, sockets, sensor files) and turns their findings into
+//! reports through [`crate::publish_as`], marked by the `[engines.marking]`
+//! config (or, for fused missile products, by [`trilat_core::Policy::combine`]
+//! over the contributing parties' markings).
+//!
+//! Configuration lives in the node config's `[engines]` table
+//! ([`EnginesConfig`]); every part is optional.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use axum::Router;
-use trilat_core::KindRegistry;
+use serde::Deserialize;
+use trilat_core::{FurtherSharing, Kind, KindRegistry, Marking, ReportDraft, Timestamp, Tlp};
 
-use crate::AppState;
+use crate::{AppError, AppState};
+
+mod maritime;
+mod missile;
+mod sanctions;
+
+pub use sanctions::{load_han_readings, load_list_store};
+
+/// The engines' configuration: the node config's `[engines]` table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnginesConfig {
+    /// Mark every engine report as an exercise ("EXERCISE EXERCISE
+    /// EXERCISE"). The demo sets it.
+    #[serde(default)]
+    pub exercise: bool,
+    /// Run the demo scenarios at start (an AIS encounter seen in two
+    /// partners' feeds; a simulated launch seen by all three partners).
+    #[serde(default)]
+    pub demo: bool,
+    /// Marking of the reports the engines publish. Default: CONFIDENTIAL,
+    /// TLP:AMBER, releasable to TRILAT, no further sharing.
+    #[serde(default)]
+    pub marking: Option<Marking>,
+    /// Sanctions screening.
+    #[serde(default)]
+    pub sanctions: SanctionsConfig,
+    /// AIS ingestion and maritime events.
+    #[serde(default)]
+    pub ais: maritime::AisConfig,
+    /// Missile-warning fusion.
+    #[serde(default)]
+    pub missile: missile::MissileConfig,
+}
+
+/// `[engines.sanctions]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanctionsConfig {
+    /// List stores written by `trilat sanctions import --store DIR`.
+    #[serde(default)]
+    pub lists: Vec<PathBuf>,
+    /// Unihan readings (Debian `unicode-data`:
+    /// `/usr/share/unicode/Unihan_Readings.txt.bz2`), for Han-character names.
+    #[serde(default)]
+    pub unihan: Option<PathBuf>,
+}
+
+/// The engines' live state, set once when the node starts
+/// ([`start`]); handlers answer 503 until then.
+#[derive(Default)]
+pub struct EngineSlot(OnceLock<Engines>);
+
+impl EngineSlot {
+    /// The engines, once started.
+    pub fn get(&self) -> Result<&Engines, AppError> {
+        self.0.get().ok_or_else(|| {
+            AppError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "engines_starting",
+                "the engines are still starting; retry shortly",
+            )
+        })
+    }
+}
+
+/// The engines of one node.
+pub struct Engines {
+    /// The `[engines]` config.
+    pub config: EnginesConfig,
+    /// The marking of engine reports.
+    pub marking: Marking,
+    /// Sanctions screening.
+    pub sanctions: sanctions::SanctionsEngine,
+    /// AIS analysis.
+    pub maritime: maritime::MaritimeEngine,
+    /// Missile-warning fusion.
+    pub missile: missile::MissileEngine,
+}
 
 /// Registers the engines' report kinds and payload checks.
 pub fn register_kinds(registry: &mut KindRegistry) {
-    let _ = registry;
+    registry.register(trilat_sanctions::REPORT_KINDS, |kind, payload| {
+        trilat_sanctions::validate_payload(kind, payload).map_err(|e| e.to_string())
+    });
+    registry.register(trilat_ais::report::REPORT_KINDS, |kind, payload| {
+        trilat_ais::report::validate_payload(kind, payload).map_err(|e| e.to_string())
+    });
+    missile::register_kinds(registry);
 }
 
 /// The engines' HTTP routes, merged under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(sanctions::routes())
+        .merge(maritime::routes())
+        .merge(missile::routes())
 }
 
-/// Starts the engines' background tasks (ingest, demo scenarios).
+/// Parses the `[engines]` table of the node config.
+pub fn engines_config(state: &AppState) -> Result<EnginesConfig, String> {
+    match &state.config.engines {
+        None => Ok(EnginesConfig::default()),
+        Some(table) => EnginesConfig::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| format!("[engines]: {e}")),
+    }
+}
+
+/// The default marking of engine reports.
+fn marking_default() -> Marking {
+    Marking {
+        further_sharing: FurtherSharing::None,
+        ..Marking::new("CONFIDENTIAL", Tlp::Amber, ["TRILAT"])
+    }
+}
+
+/// Starts the engines: loads the sanctions lists, builds the AIS tracker
+/// and the missile fuser, opens the configured feeds, runs the demo
+/// scenarios. A configuration error is logged and leaves the engines
+/// unstarted (their routes answer 503); the node itself keeps serving.
 pub async fn start(state: AppState) {
-    let _ = state;
+    let config = match engines_config(&state) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(%e, "engines not started");
+            return;
+        }
+    };
+    let marking = config.marking.clone().unwrap_or_else(marking_default);
+    if let Err(e) = state.policy.check_marking(&marking) {
+        tracing::error!(%e, "engines not started: [engines.marking] is invalid");
+        return;
+    }
+    let sanctions = sanctions::SanctionsEngine::load(&config.sanctions).await;
+    let maritime = maritime::MaritimeEngine::new(&config.ais, sanctions.screener());
+    let missile = match missile::MissileEngine::new(&config.missile) {
+        Ok(missile) => missile,
+        Err(e) => {
+            tracing::error!(%e, "engines not started: [engines.missile]");
+            return;
+        }
+    };
+    let engines = Engines {
+        config,
+        marking,
+        sanctions,
+        maritime,
+        missile,
+    };
+    if state.engines.0.set(engines).is_err() {
+        tracing::warn!("engines already started");
+        return;
+    }
+    let engines = state.engines.get().expect("set above");
+    maritime::start_feeds(&state, &engines.config.ais);
+    if engines.config.demo {
+        maritime::run_demo(&state).await;
+        missile::run_demo(&state).await;
+    }
+}
+
+/// Publishes one engine finding as a report of this node's party.
+pub(crate) async fn publish_finding(
+    state: &AppState,
+    finding: Finding,
+) -> Result<trilat_core::Report, AppError> {
+    let engines = state.engines.get()?;
+    let kind = Kind::new(finding.kind).map_err(AppError::internal)?;
+    let marking = finding.marking.unwrap_or_else(|| engines.marking.clone());
+    let mut draft = ReportDraft::new(
+        state.party.clone(),
+        kind,
+        marking,
+        finding.payload,
+        crate::now(),
+    );
+    draft.observed_at = finding.observed_at.min(draft.created_at);
+    draft.geometry = finding
+        .position
+        .map(|(lat, lon)| serde_json::json!({"type": "Point", "coordinates": [lon, lat]}));
+    draft.exercise = engines.config.exercise;
+    crate::publish_as(state, draft, format!("engine:{}", finding.engine)).await
+}
+
+/// An engine's finding, before it becomes a report.
+pub(crate) struct Finding {
+    /// Which engine (audit actor `engine:NAME`).
+    pub engine: &'static str,
+    /// The report kind.
+    pub kind: &'static str,
+    /// The payload, valid for the kind.
+    pub payload: serde_json::Value,
+    /// When the thing was observed.
+    pub observed_at: Timestamp,
+    /// Where, as (lat, lon).
+    pub position: Option<(f64, f64)>,
+    /// A marking other than the engines' default (fused products).
+    pub marking: Option<Marking>,
 }

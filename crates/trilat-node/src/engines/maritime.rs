@@ -1,0 +1,375 @@
+//! AIS in the node: NMEA over HTTP, UDP (receivers) and TCP (client of a
+//! feed), decoded and analysed by `trilat-ais`; every event is published as
+//! a `maritime.event` or `maritime.sanctioned-vessel` report. Vessels'
+//! static data are screened against the loaded sanctions lists.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+use trilat_ais::analyser::Analyser;
+use trilat_ais::track::{
+    Config as TrackerConfig, Event, EventDetail, SanctionedVesselEvidence, Tracker, VesselScreener,
+};
+use trilat_core::Timestamp;
+use trilat_sanctions::model::IdScheme;
+use trilat_sanctions::screener::VesselQuery;
+use trilat_sanctions::Screener;
+
+use super::{publish_finding, Finding};
+use crate::{AppError, AppState, Caller, Role};
+
+/// Longest NMEA line accepted from a socket (a sentence is at most 82
+/// characters; tag blocks and receiver prefixes add some).
+const LINE_BYTES_MAX: usize = 1024;
+/// Most lines one HTTP request may carry.
+const HTTP_LINES_MAX: usize = 100_000;
+/// Most reconnection attempts' backoff for a TCP feed, in seconds.
+const TCP_BACKOFF_S_MAX: u64 = 60;
+
+/// `[engines.ais]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AisConfig {
+    /// Listen for NMEA datagrams from AIS receivers, e.g. `0.0.0.0:10110`.
+    #[serde(default)]
+    pub udp_listen: Option<SocketAddr>,
+    /// Connect to NMEA-over-TCP feeds (`host:port`), reconnecting with backoff.
+    #[serde(default)]
+    pub tcp_feeds: Vec<String>,
+    /// ITU MID table (CSV) for flag checks.
+    #[serde(default)]
+    pub mid_table: Option<PathBuf>,
+    /// NGA World Port Index (CSV) for port calls.
+    #[serde(default)]
+    pub ports: Option<PathBuf>,
+}
+
+/// The node's AIS analyser (decoder + tracker), shared by every feed.
+pub struct MaritimeEngine {
+    analyser: Mutex<Analyser>,
+}
+
+/// Screens vessels through the sanctions engine's index.
+struct ListScreener(Arc<Screener>);
+
+impl VesselScreener for ListScreener {
+    fn screen_vessel(
+        &self,
+        imo: Option<u32>,
+        name: &str,
+        callsign: Option<&str>,
+        _flag_mid: Option<u16>,
+    ) -> Option<SanctionedVesselEvidence> {
+        let query = VesselQuery {
+            imo: imo.map(|imo| imo.to_string()),
+            name: Some(name.to_string()),
+            call_sign: callsign.map(str::to_string),
+            mmsi: None,
+            flag: None,
+        };
+        let hit = self
+            .0
+            .screen_vessel(&query, trilat_sanctions::THRESHOLD_DEFAULT)
+            .into_iter()
+            .next()?;
+        let entity = self
+            .0
+            .entities()
+            .iter()
+            .find(|entity| entity.id == hit.entity_id);
+        let listed_imo = entity.and_then(|entity| {
+            entity
+                .identifiers
+                .iter()
+                .find(|id| id.scheme == IdScheme::ImoShip)
+                .and_then(|id| id.value.trim_start_matches("IMO").parse().ok())
+        });
+        let by_identifier = hit
+            .explanation
+            .iter()
+            .any(|c| c.how == trilat_sanctions::matcher::How::Identifier);
+        Some(SanctionedVesselEvidence {
+            list_entry: format!("{} {}", hit.source.slug(), hit.record_id),
+            listed_name: hit.caption.clone(),
+            listed_imo,
+            matched_on: if by_identifier {
+                "imo".into()
+            } else {
+                "name".into()
+            },
+            score: hit.score,
+        })
+    }
+}
+
+fn read_optional(path: Option<&PathBuf>, what: &str) -> Option<String> {
+    let path = path?;
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), %e, "{what} not loaded");
+            None
+        }
+    }
+}
+
+impl MaritimeEngine {
+    /// An analyser with the fixture zones, the configured MID table and
+    /// ports, and the sanctions screener when lists are loaded.
+    pub fn new(config: &AisConfig, screener: Option<Arc<Screener>>) -> MaritimeEngine {
+        let zones = trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones());
+        let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(Arc::new(zones));
+        if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
+            match trilat_ais::identity::MidTable::parse_csv(&text) {
+                Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),
+                Err(e) => tracing::warn!(%e, "MID table not loaded"),
+            }
+        }
+        if let Some(text) = read_optional(config.ports.as_ref(), "World Port Index") {
+            match trilat_ais::ports::PortIndex::parse_wpi_csv(&text) {
+                Ok(ports) => tracker = tracker.with_ports(Arc::new(ports)),
+                Err(e) => tracing::warn!(%e, "World Port Index not loaded"),
+            }
+        }
+        if let Some(screener) = screener {
+            tracker = tracker.with_screener(Box::new(ListScreener(screener)));
+        }
+        MaritimeEngine {
+            analyser: Mutex::new(Analyser::new(tracker)),
+        }
+    }
+
+    /// Feeds lines; returns (lines, lines refused, events).
+    fn ingest<'a>(
+        &self,
+        lines: impl Iterator<Item = &'a [u8]>,
+        now_ms: i64,
+    ) -> (usize, usize, Vec<Event>) {
+        let mut events = Vec::new();
+        let (mut n_lines, mut n_refused) = (0, 0);
+        let mut analyser = self
+            .analyser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for line in lines {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            n_lines += 1;
+            if let Err(e) = analyser.feed_line(line, Some(now_ms), &mut events) {
+                n_refused += 1;
+                tracing::debug!(%e, "AIS line refused");
+            }
+        }
+        (n_lines, n_refused, events)
+    }
+}
+
+fn finding_of(event: &Event) -> Result<Finding, AppError> {
+    let kind = if matches!(event.detail, EventDetail::SanctionedVessel { .. }) {
+        "maritime.sanctioned-vessel"
+    } else {
+        "maritime.event"
+    };
+    Ok(Finding {
+        engine: "ais",
+        kind,
+        payload: serde_json::to_value(event).map_err(AppError::internal)?,
+        observed_at: Timestamp::from_unix_ms(event.start_unix_ms),
+        position: Some((event.lat, event.lon)),
+        marking: None,
+    })
+}
+
+/// Publishes events; a refusal is logged and counted, never fatal to the feed.
+async fn publish_events(state: &AppState, events: Vec<Event>) -> Vec<trilat_core::ReportId> {
+    let mut published = Vec::with_capacity(events.len());
+    for event in &events {
+        match finding_of(event) {
+            Ok(finding) => match publish_finding(state, finding).await {
+                Ok(report) => published.push(report.id),
+                Err(e) => tracing::warn!(%e, event = event.name(), "maritime event not published"),
+            },
+            Err(e) => tracing::warn!(%e, "maritime event not encoded"),
+        }
+    }
+    published
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/ais/nmea", post(ais_nmea_ingest))
+}
+
+/// What `POST /api/v1/ais/nmea` answers.
+#[derive(Debug, Serialize)]
+struct IngestResponse {
+    lines: usize,
+    lines_refused: usize,
+    events: usize,
+    reports: Vec<trilat_core::ReportId>,
+}
+
+async fn ais_nmea_ingest(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: String,
+) -> Result<Json<IngestResponse>, AppError> {
+    caller.require(Role::Analyst)?;
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node publishes for {}, not {}",
+            state.party, caller.party
+        )));
+    }
+    let n_lines = body.lines().count();
+    if n_lines > HTTP_LINES_MAX {
+        return Err(AppError::bad_request(
+            "too_many_lines",
+            format!("{n_lines} lines; at most {HTTP_LINES_MAX} per request"),
+        ));
+    }
+    if let Some((line_no, _)) = body
+        .lines()
+        .enumerate()
+        .find(|(_, line)| line.len() > LINE_BYTES_MAX)
+    {
+        return Err(AppError::bad_request(
+            "line_too_long",
+            format!("line {} is longer than {LINE_BYTES_MAX} bytes", line_no + 1),
+        ));
+    }
+    let engines = state.engines.get()?;
+    let (lines, lines_refused, events) = engines
+        .maritime
+        .ingest(body.lines().map(str::as_bytes), crate::now_ms());
+    let n_events = events.len();
+    let reports = publish_events(&state, events).await;
+    Ok(Json(IngestResponse {
+        lines,
+        lines_refused,
+        events: n_events,
+        reports,
+    }))
+}
+
+/// Opens the configured UDP listener and TCP feeds.
+pub(super) fn start_feeds(state: &AppState, config: &AisConfig) {
+    if let Some(addr) = config.udp_listen {
+        let state = state.clone();
+        tokio::spawn(async move { udp_listen(state, addr).await });
+    }
+    for feed in &config.tcp_feeds {
+        let (state, feed) = (state.clone(), feed.clone());
+        tokio::spawn(async move { tcp_feed(state, feed).await });
+    }
+}
+
+async fn udp_listen(state: AppState, addr: SocketAddr) {
+    let socket = match tokio::net::UdpSocket::bind(addr).await {
+        Ok(socket) => socket,
+        Err(e) => {
+            tracing::error!(%addr, %e, "AIS UDP listener not started");
+            return;
+        }
+    };
+    tracing::info!(%addr, "AIS UDP listener");
+    let mut datagram = vec![0u8; 64 * 1024];
+    loop {
+        let Ok((len, _from)) = socket.recv_from(&mut datagram).await else {
+            continue;
+        };
+        let Ok(engines) = state.engines.get() else {
+            continue;
+        };
+        let lines = datagram[..len]
+            .split(|b| *b == b'\n')
+            .filter(|line| line.len() <= LINE_BYTES_MAX);
+        let (_, _, events) = engines.maritime.ingest(lines, crate::now_ms());
+        publish_events(&state, events).await;
+    }
+}
+
+async fn tcp_feed(state: AppState, feed: String) {
+    let mut backoff_s = 1;
+    loop {
+        match tokio::net::TcpStream::connect(&feed).await {
+            Ok(stream) => {
+                tracing::info!(%feed, "AIS TCP feed connected");
+                backoff_s = 1;
+                let mut reader = tokio::io::BufReader::new(stream);
+                let mut line = Vec::with_capacity(LINE_BYTES_MAX);
+                loop {
+                    line.clear();
+                    // Bound the line: a feed that never sends a newline cannot grow the buffer.
+                    let read = (&mut reader)
+                        .take(LINE_BYTES_MAX as u64 + 1)
+                        .read_until(b'\n', &mut line)
+                        .await;
+                    match read {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if line.len() > LINE_BYTES_MAX => {
+                            tracing::warn!(%feed, "AIS line longer than {LINE_BYTES_MAX} bytes; skipping to the next line");
+                            let mut rest = Vec::new();
+                            if reader.read_until(b'\n', &mut rest).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(_) => {
+                            let Ok(engines) = state.engines.get() else {
+                                continue;
+                            };
+                            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                            let (_, _, events) = engines
+                                .maritime
+                                .ingest(std::iter::once(text), crate::now_ms());
+                            publish_events(&state, events).await;
+                        }
+                    }
+                }
+                tracing::warn!(%feed, "AIS TCP feed closed; reconnecting");
+            }
+            Err(e) => tracing::warn!(%feed, %e, backoff_s, "AIS TCP feed unreachable"),
+        }
+        tokio::time::sleep(Duration::from_secs(backoff_s)).await;
+        backoff_s = (backoff_s * 2).min(TCP_BACKOFF_S_MAX);
+    }
+}
+
+/// The demo's vessel scenario: the lines this node's party's receivers got
+/// (an encounter between a tanker and a DPRK-linked vessel, with a gap
+/// before it), fed as if they had just arrived.
+pub(super) async fn run_demo(state: &AppState) {
+    let Ok(engines) = state.engines.get() else {
+        return;
+    };
+    let start_unix_s = crate::now_ms() / 1000 - 24 * 3600;
+    let feeds = trilat_ais::synth::demo_scenario(start_unix_s);
+    let mut events = Vec::new();
+    for feed in feeds
+        .iter()
+        .filter(|feed| feed.partner == state.party.as_str())
+    {
+        let (_, _, found) = engines
+            .maritime
+            .ingest(feed.lines.iter().map(String::as_bytes), crate::now_ms());
+        events.extend(found);
+    }
+    let mut finish = Vec::new();
+    engines
+        .maritime
+        .analyser
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .finish(&mut finish);
+    events.extend(finish);
+    let published = publish_events(state, events).await;
+    tracing::info!(party = %state.party, reports = published.len(), "demo AIS scenario published");
+}
