@@ -8,14 +8,19 @@ use trilat_sanctions::model::Schema;
 use trilat_sanctions::unihan::HanReadings;
 
 fn unihan() -> Option<HanReadings> {
-    let path = std::env::var("TRILAT_UNIHAN").unwrap_or_else(|_| "/usr/share/unicode/Unihan_Readings.txt.bz2".into());
+    let path = std::env::var("TRILAT_UNIHAN")
+        .unwrap_or_else(|_| "/usr/share/unicode/Unihan_Readings.txt.bz2".into());
     let Ok(bytes) = std::fs::read(&path) else {
-        eprintln!("skipping: {path} not found (apt-get install unicode-data, or set TRILAT_UNIHAN)");
+        eprintln!(
+            "skipping: {path} not found (apt-get install unicode-data, or set TRILAT_UNIHAN)"
+        );
         return None;
     };
     let mut text = String::new();
     if path.ends_with(".bz2") {
-        bzip2::read::BzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+        bzip2::read::BzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
     } else {
         text = String::from_utf8(bytes).unwrap();
     }
@@ -24,7 +29,12 @@ fn unihan() -> Option<HanReadings> {
 
 #[track_caller]
 fn score(a: &str, b: &str, readings: Option<&HanReadings>) -> f64 {
-    compare(&analyze(a, Some(Schema::Person), readings), &analyze(b, Some(Schema::Person), readings), &Rarity::default()).score
+    compare(
+        &analyze(a, Some(Schema::Person), readings),
+        &analyze(b, Some(Schema::Person), readings),
+        &Rarity::default(),
+    )
+    .score
 }
 
 #[test]
