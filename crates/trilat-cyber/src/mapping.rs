@@ -194,7 +194,14 @@ pub fn draft_for(
     now: Timestamp,
 ) -> Result<ReportDraft, Error> {
     let common = entry.object.common();
-    let marking = marking_of(&entry.object, releasabilities, default)?;
+    let mut marking = marking_of(&entry.object, releasabilities, default)?;
+    // A releasability marking definition is itself released only as widely
+    // as the releasability it defines: its existence says who may see what.
+    if let Some(own) = releasability_of(&entry.object)? {
+        marking.level = own.level;
+        marking.rel_to = own.rel_to;
+        marking.further_sharing = own.further_sharing;
+    }
     let stamp = common
         .modified
         .or(common.created)
