@@ -12,8 +12,37 @@ use crate::identity::{imo_is_valid, mmsi_kind, MidTable, MmsiKind, MID_DPRK};
 use crate::message::{Position, StaticData};
 use crate::ports::PortIndex;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+
+/// Multiply-rotate hasher (the FxHash scheme) for the per-position maps:
+/// their keys are small integers, SipHash cost a third of the pipeline's time
+/// on them, and every map is bounded, so collision floods cost time, not memory.
+#[derive(Default, Clone, Copy)]
+struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_i32(&mut self, v: i32) {
+        self.write_u64(u64::from(v as u32));
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type HashMap<K, V> = StdHashMap<K, V, BuildHasherDefault<IntHasher>>;
 use trilat_geo::{LatLon, ZoneId, ZoneIndex, ZoneKind};
 
 /// Segments kept per MMSI (ships sharing one MMSI); the oldest is dropped.
@@ -472,11 +501,11 @@ impl Tracker {
             ports: None,
             mids: None,
             screener: None,
-            vessels: HashMap::new(),
-            grid: HashMap::new(),
-            pairs: HashMap::new(),
-            coverage: HashMap::new(),
-            imo_claims: HashMap::new(),
+            vessels: HashMap::default(),
+            grid: HashMap::default(),
+            pairs: HashMap::default(),
+            coverage: HashMap::default(),
+            imo_claims: HashMap::default(),
             scratch_zones: Vec::new(),
             now_ms: i64::MIN,
             last_sweep_ms: i64::MIN,
