@@ -61,27 +61,70 @@ impl Timestamp {
     }
 }
 
+/// Length of the formatted text: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+const TEXT_LEN: usize = 24;
+
+impl Timestamp {
+    /// The RFC 3339 text into a stack buffer. Hand-written (days to civil
+    /// date after Howard Hinnant's `civil_from_days`) because it runs several
+    /// times per stored report; a property test checks it against the `time`
+    /// crate.
+    fn format(self) -> [u8; TEXT_LEN] {
+        // The range is checked at construction, so ms >= 0 and the year has
+        // four digits.
+        debug_assert!((UNIX_MS_MIN..=UNIX_MS_MAX).contains(&self.0));
+        let ms = self.0 as u64;
+        let days = ms / 86_400_000;
+        let ms_of_day = ms % 86_400_000;
+        let (year, month, day) = civil_from_days(days);
+        let secs = ms_of_day / 1000;
+        let millis = ms_of_day % 1000;
+        let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let digits = |out: &mut [u8; TEXT_LEN], at: usize, width: usize, mut value: u64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        digits(&mut out, 0, 4, year);
+        digits(&mut out, 5, 2, month);
+        digits(&mut out, 8, 2, day);
+        digits(&mut out, 11, 2, hour);
+        digits(&mut out, 14, 2, minute);
+        digits(&mut out, 17, 2, second);
+        digits(&mut out, 20, 3, millis);
+        out
+    }
+}
+
+/// Proleptic Gregorian (year, month 1–12, day 1–31) of `days` since
+/// 1970-01-01 (non-negative).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    // Shift the epoch to 0000-03-01 so that leap days end each 400-year era.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-            .expect("timestamp range is checked at construction");
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        )
+        let text = self.format();
+        f.write_str(std::str::from_utf8(&text).expect("ASCII digits"))
     }
 }
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let text = self.format();
+        s.serialize_str(std::str::from_utf8(&text).expect("ASCII digits"))
     }
 }
 
@@ -126,5 +169,58 @@ mod tests {
                 .to_string(),
             "2026-11-28T01:18:31.000Z"
         );
+    }
+
+    /// The `time` crate's formatting of the same instant (the reference).
+    fn reference(ms: i64) -> String {
+        let t =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    }
+
+    #[test]
+    fn formatter_matches_time_at_edges() {
+        // Epoch, leap days, century and 400-year boundaries, the maximum.
+        for text in [
+            "1970-01-01T00:00:00.000Z",
+            "1972-02-29T23:59:59.999Z",
+            "2000-02-29T12:00:00.000Z",
+            "2000-03-01T00:00:00.000Z",
+            "2100-02-28T23:59:59.999Z",
+            "2100-03-01T00:00:00.000Z",
+            "2400-02-29T00:00:00.001Z",
+            "9999-12-31T23:59:59.999Z",
+        ] {
+            let t = Timestamp::parse(text).unwrap();
+            assert_eq!(t.to_string(), text);
+            assert_eq!(t.to_string(), reference(t.unix_ms()));
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{text}\""));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn formatter_equals_time_crate(ms in UNIX_MS_MIN..=UNIX_MS_MAX) {
+            let t = Timestamp::from_unix_ms(ms);
+            let text = t.to_string();
+            proptest::prop_assert_eq!(&text, &reference(ms));
+            proptest::prop_assert_eq!(Timestamp::parse(&text).unwrap(), t);
+            proptest::prop_assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", text));
+        }
+
+        #[test]
+        fn formatter_equals_time_crate_near_day_ends(day in 0i64..=2_932_896, ms_in_day in proptest::prop_oneof![0i64..1_000, 86_399_000i64..86_400_000]) {
+            let ms = (day * 86_400_000 + ms_in_day).min(UNIX_MS_MAX);
+            proptest::prop_assert_eq!(Timestamp::from_unix_ms(ms).to_string(), reference(ms));
+        }
     }
 }

@@ -205,11 +205,10 @@ pub(crate) fn hashed_fields_json(seq: u64, event: &AuditEvent) -> Vec<u8> {
     fn string(out: &mut Vec<u8>, text: &str) {
         serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
     }
-    fn optional(out: &mut Vec<u8>, text: Option<String>) {
-        match text {
-            Some(text) => string(out, &text),
-            None => out.extend_from_slice(b"null"),
-        }
+    // Timestamps and report ids serialise as JSON strings of ASCII
+    // characters that need no escaping: written without a String between.
+    fn plain<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) {
+        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
     }
     let mut out = Vec::with_capacity(192 + event.actor.len() + event.detail.len());
     out.extend_from_slice(b"{\"action\":");
@@ -217,18 +216,21 @@ pub(crate) fn hashed_fields_json(seq: u64, event: &AuditEvent) -> Vec<u8> {
     out.extend_from_slice(b",\"actor\":");
     string(&mut out, &event.actor);
     out.extend_from_slice(b",\"at\":");
-    string(&mut out, &event.at.to_string());
+    plain(&mut out, &event.at);
     out.extend_from_slice(b",\"counterparty\":");
-    optional(
-        &mut out,
-        event.counterparty.as_ref().map(|p| p.as_str().to_string()),
-    );
+    match &event.counterparty {
+        Some(party) => string(&mut out, party.as_str()),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"detail\":");
     string(&mut out, &event.detail);
     out.extend_from_slice(b",\"report_id\":");
-    optional(&mut out, event.report_id.map(|id| id.to_string()));
+    match &event.report_id {
+        Some(id) => plain(&mut out, id),
+        None => out.extend_from_slice(b"null"),
+    }
     out.extend_from_slice(b",\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    plain(&mut out, &seq);
     out.push(b'}');
     out
 }
@@ -248,7 +250,7 @@ pub(crate) fn hashed_fields_canonical(seq: u64, event: &AuditEvent) -> Vec<u8> {
     canonical_json(&fields).expect("audit fields encode canonically")
 }
 
-fn entry_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
+pub(crate) fn entry_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
     let canonical = hashed_fields_json(seq, event);
     debug_assert_eq!(canonical, hashed_fields_canonical(seq, event));
     let mut hasher = Sha256::new();

@@ -352,30 +352,45 @@ impl AuditTip {
         tx: &Transaction<'_>,
         event: AuditEvent,
     ) -> Result<AuditEntry, StoreError> {
-        let entry = AuditEntry::chain(self.seq, &self.hash, event);
-        debug_assert_eq!(entry.prev_hash, self.hash);
-        let event = &entry.event;
+        let prev_hash = self.hash.clone();
+        self.append_ref(tx, &event)?;
+        let entry = AuditEntry {
+            seq: self.seq,
+            event,
+            prev_hash,
+            hash: self.hash.clone(),
+        };
+        debug_assert!(entry.hash_is_valid());
+        Ok(entry)
+    }
+
+    /// Appends an entry for `event` (borrowed: the ingest path does not
+    /// need the entry back, so nothing is cloned).
+    fn append_ref(&mut self, tx: &Transaction<'_>, event: &AuditEvent) -> Result<(), StoreError> {
+        let seq = self.seq + 1;
+        let hash = crate::audit::entry_hash(seq, &self.hash, event);
+        let mut report_id = IdText::new();
         tx.prepare_cached(
             "INSERT INTO audit_log (seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
-                entry.seq,
+                seq,
                 event.at.unix_ms(),
                 event.actor,
                 event.action.as_str(),
-                event.report_id.map(|id| id.to_string()),
+                event.report_id.map(|id| report_id.text(&id)),
                 event.counterparty.as_ref().map(|p| p.as_str()),
                 event.detail,
-                entry.prev_hash,
-                entry.hash,
+                self.hash,
+                hash,
             ])
         })
         .ctx("append audit entry")?;
-        self.seq = entry.seq;
-        self.hash.clone_from(&entry.hash);
-        Ok(entry)
+        self.seq = seq;
+        self.hash = hash;
+        Ok(())
     }
 
     fn record(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
@@ -396,10 +411,10 @@ impl AuditTip {
 /// A report id as the 16 bytes of its UUID: the key of three indexes, so
 /// less than half the size of the 36-character text form.
 fn id_key(id: &ReportId) -> [u8; 16] {
-    let text = id.to_string();
+    let mut text = IdText::new();
     let mut hex_digits = [0u8; 32];
     let mut n = 0;
-    for b in text.bytes().filter(|b| *b != b'-') {
+    for b in text.text(id).bytes().filter(|b| *b != b'-') {
         hex_digits[n] = b;
         n += 1;
     }
@@ -407,6 +422,41 @@ fn id_key(id: &ReportId) -> [u8; 16] {
     let mut key = [0u8; 16];
     hex::decode_to_slice(hex_digits, &mut key).expect("a UUID's text is hex");
     key
+}
+
+/// A report id's hyphenated text on the stack (it is written several times
+/// per stored report; a `String` each time showed in the profile).
+struct IdText {
+    buf: [u8; 36],
+    len: usize,
+}
+
+impl IdText {
+    fn new() -> IdText {
+        IdText {
+            buf: [0; 36],
+            len: 0,
+        }
+    }
+
+    fn text(&mut self, id: &ReportId) -> &str {
+        use std::fmt::Write;
+        self.len = 0;
+        write!(self, "{id}").expect("a UUID's text is 36 bytes");
+        std::str::from_utf8(&self.buf[..self.len]).expect("written from a str")
+    }
+}
+
+impl std::fmt::Write for IdText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 fn decode_report(seq: u64, body: &str) -> Result<Report, StoreError> {
@@ -454,7 +504,7 @@ fn put_in(
     tx: &Transaction<'_>,
     tip: &mut AuditTip,
     report: &Report,
-    event: AuditEvent,
+    event: &AuditEvent,
 ) -> Result<PutOutcome, StoreError> {
     event.check()?;
     let current = current_report(tx, &report.id)?;
@@ -496,7 +546,7 @@ fn put_in(
         }
         insert_current(tx, seq, id_key_bytes, report)?;
     }
-    tip.append(tx, event)?;
+    tip.append_ref(tx, event)?;
     Ok(PutOutcome::Stored {
         seq,
         current: is_current,
@@ -601,7 +651,7 @@ const AUDIT_COLUMNS: &str =
 impl ReportStore for SqliteStore {
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
         let mut conn = self.lock()?;
-        write(&mut conn, |tx, tip| put_in(tx, tip, report, audit))
+        write(&mut conn, |tx, tip| put_in(tx, tip, report, &audit))
     }
 
     fn put_batch(
@@ -618,7 +668,7 @@ impl ReportStore for SqliteStore {
         write(&mut conn, |tx, tip| {
             let mut outcomes = Vec::with_capacity(batch.len());
             for (report, event) in batch {
-                match put_in(tx, tip, report, event.clone()) {
+                match put_in(tx, tip, report, event) {
                     // A database failure aborts the whole batch (rolled back);
                     // a refusal is that report's outcome only. Refusals are
                     // decided before anything of that report is written.
