@@ -227,7 +227,7 @@ pub fn open(config: Config) -> Result<AppState, StartError> {
         path: config.data_dir.display().to_string(),
         reason: format!("cannot create data dir: {e}"),
     })?;
-    let store = trilat_store::SqliteStore::open(&config.data_dir.join("trilat.sqlite3"))?;
+    let store = trilat_store::SqliteStore::open(config.data_dir.join("trilat.sqlite3"))?;
     Ok(AppState::new(config, key, Arc::new(store)))
 }
 

@@ -40,8 +40,11 @@ pub use server::{routes, PeerChangesPage, PushBody};
 /// the offer: the peer's pull delivers it instead.
 #[derive(Default)]
 pub struct Outbox {
-    senders: Mutex<HashMap<Party, mpsc::Sender<(u64, Arc<Report>)>>>,
+    senders: Mutex<HashMap<Party, OfferSender>>,
 }
+
+/// The sending half of one peer's offer channel: `(store sequence, report)`.
+type OfferSender = mpsc::Sender<(u64, Arc<Report>)>;
 
 impl Outbox {
     /// Offers a stored local version (store sequence `seq`) to every peer
@@ -53,7 +56,7 @@ impl Outbox {
         }
     }
 
-    fn register(&self, peer: Party, sender: mpsc::Sender<(u64, Arc<Report>)>) {
+    fn register(&self, peer: Party, sender: OfferSender) {
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
         senders.insert(peer, sender);
     }
