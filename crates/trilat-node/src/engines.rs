@@ -107,6 +107,7 @@ pub fn register_kinds(registry: &mut KindRegistry) {
         trilat_ais::report::validate_payload(kind, payload).map_err(|e| e.to_string())
     });
     missile::register_kinds(registry);
+    registry.register(trilat_cyber::REPORT_KINDS, trilat_cyber::payload_check);
 }
 
 /// The engines' HTTP routes, merged under `/api/v1`.

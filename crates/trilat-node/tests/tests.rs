@@ -3,5 +3,6 @@
 
 mod api;
 mod common;
+mod engines;
 mod federation;
 mod release_property;

@@ -238,7 +238,7 @@ fn load_zones(
     Ok(Box::new(zones))
 }
 
-fn geojson_rings(text: &str) -> anyhow::Result<Vec<Vec<Vec<(f64, f64)>>>> {
+fn geojson_rings(text: &str) -> anyhow::Result<Vec<trilat_missile::zones::PolygonRings>> {
     let root: serde_json::Value = serde_json::from_str(text)?;
     let mut out = Vec::new();
     let features = root

@@ -1,0 +1,269 @@
+//! The engines wired into a node: sanctions screening over a list store,
+//! AIS ingest publishing maritime events, missile detections fused into
+//! assessments whose marking combines the contributors' markings.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use trilat_core::{Marking, NodeKey, Party, Policy, Tlp};
+use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
+
+use crate::common::{eventually, Api};
+
+/// A UN consolidated-list fixture in the real format (hand-written).
+const UN_FIXTURE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CONSOLIDATED_LIST dateGenerated="2030-01-02T00:00:00Z">
+ <INDIVIDUALS>
+  <INDIVIDUAL>
+   <DATAID>1</DATAID><FIRST_NAME>PAK</FIRST_NAME><SECOND_NAME>CHO'NG-IL</SECOND_NAME>
+   <UN_LIST_TYPE>DPRK</UN_LIST_TYPE><REFERENCE_NUMBER>KPi.901</REFERENCE_NUMBER>
+   <LISTED_ON>2017-06-02</LISTED_ON>
+   <NATIONALITY><VALUE>Democratic People's Republic of Korea</VALUE></NATIONALITY>
+  </INDIVIDUAL>
+ </INDIVIDUALS>
+ <ENTITIES>
+  <ENTITY><DATAID>3</DATAID><FIRST_NAME>SAMPLE TRADING &amp; SHIPPING CO.</FIRST_NAME><UN_LIST_TYPE>DPRK</UN_LIST_TYPE>
+   <REFERENCE_NUMBER>KPe.901</REFERENCE_NUMBER>
+  </ENTITY>
+ </ENTITIES>
+</CONSOLIDATED_LIST>"#;
+
+fn party(code: &str) -> Party {
+    Party::new(code).unwrap()
+}
+
+fn marking(rel_to: &[&str]) -> Marking {
+    Marking::new("CONFIDENTIAL", Tlp::Amber, rel_to.iter().copied())
+}
+
+/// One JPN node with every engine configured; returns its analyst API.
+async fn engine_node(dir: &std::path::Path) -> (trilat_node::Node, Api) {
+    let lists = dir.join("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    let parsed = trilat_sanctions::un::parse(UN_FIXTURE.as_bytes()).unwrap();
+    std::fs::write(
+        lists.join("un.json"),
+        serde_json::to_vec(&parsed.list).unwrap(),
+    )
+    .unwrap();
+    let party_markings = json!({
+        "USA": marking(&["USA", "JPN"]),
+        "KOR": marking(&["KOR", "JPN"]),
+        "JPN": marking(&["TRILAT"]),
+    });
+    let engines = json!({
+        "marking": marking(&["TRILAT"]),
+        "sanctions": {"lists": [lists]},
+        "missile": {"party_markings": party_markings},
+    });
+    let engines: toml::Table = toml::Value::try_from(engines)
+        .unwrap()
+        .as_table()
+        .unwrap()
+        .clone();
+    let token = generate_token();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        party: party("JPN"),
+        listen: addr,
+        data_dir: dir.join("data"),
+        key_file: dir.join("node.key"),
+        policy: Policy::trilateral_default(),
+        peers: Vec::new(),
+        parties: Vec::new(),
+        tokens: vec![TokenConfig {
+            sha256: token_sha256(&token),
+            party: party("JPN"),
+            role: Role::Analyst,
+            name: "analyst".into(),
+        }],
+        limits: Limits::default(),
+        taxii: None,
+        engines: Some(engines),
+    };
+    config.validate().unwrap();
+    trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let node = trilat_node::serve_on(state, listener).await.unwrap();
+    let api = Api::new(&format!("http://{addr}"), &token);
+    let ready = api.clone();
+    eventually("engines started", move || {
+        let api = ready.clone();
+        async move { api.get("/api/v1/sanctions/status").await.0 == 200 }
+    })
+    .await;
+    (node, api)
+}
+
+async fn post_text(api: &Api, path: &str, body: String) -> (u16, Value) {
+    let response = api
+        .client
+        .post(format!("{}{path}", api.url))
+        .bearer_auth(&api.token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn sanctions_screening_through_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, api) = engine_node(dir.path()).await;
+    let (status, body) = api.get("/api/v1/sanctions/status").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["loaded"], true);
+    assert_eq!(body["entities"], 2);
+    let (status, body) = api
+        .post(
+            "/api/v1/sanctions/screen",
+            &json!({"name": "Pak Jong Il", "schema": "person"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["hits"][0]["entity_id"], "un:KPi.901", "{body}");
+    let (status, body) = api
+        .post("/api/v1/sanctions/screen", &json!({"name": "Kim Jong Un"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|hit| hit["entity_id"] != "un:KPi.901"),
+        "{body}"
+    );
+    for bad in [
+        json!({"name": ""}),
+        json!({"name": "x", "schema": "planet"}),
+        json!({"name": "x", "limit": 0}),
+        json!({"name": "x", "dob": "1960-13"}),
+        json!({"nom": "x"}),
+    ] {
+        let (status, body) = api.post("/api/v1/sanctions/screen", &bad).await;
+        assert!(matches!(status, 400 | 422), "{bad} → {status} {body}");
+    }
+    // An analyst confirms the hit; it becomes a sanctions.hit report.
+    let (_, screened) = api
+        .post("/api/v1/sanctions/screen", &json!({"name": "Pak Jong Il"}))
+        .await;
+    let confirm = json!({"query": screened["query"], "hit": screened["hits"][0], "decision": "confirmed", "note": "same DOB"});
+    let (status, report) = api.post("/api/v1/sanctions/hits", &confirm).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["kind"], "sanctions.hit");
+    assert_eq!(report["payload"]["reviewed_by"], "analyst");
+}
+
+#[tokio::test]
+async fn ais_lines_become_maritime_event_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, api) = engine_node(dir.path()).await;
+    let start_unix_s = 1_764_000_000;
+    let feeds = trilat_ais::synth::demo_scenario(start_unix_s);
+    let lines: Vec<String> = feeds
+        .iter()
+        .flat_map(|feed| feed.lines.iter().cloned())
+        .collect();
+    assert!(!lines.is_empty());
+    let (status, body) = post_text(&api, "/api/v1/ais/nmea", lines.join("\n")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["events"].as_u64().unwrap() > 0, "{body}");
+    assert_eq!(
+        body["events"],
+        body["reports"].as_array().unwrap().len(),
+        "every event is published: {body}"
+    );
+    let (status, page) = api.get("/api/v1/reports?kind=maritime.event").await;
+    assert_eq!(status, 200, "{page}");
+    let events: Vec<&str> = page["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["payload"]["event"].as_str())
+        .collect();
+    assert!(events.contains(&"encounter"), "{events:?}");
+    let (status, body) = post_text(&api, "/api/v1/ais/nmea", "x".repeat(2000)).await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn missile_products_carry_the_combined_marking() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, api) = engine_node(dir.path()).await;
+    let (registry, _truth, detections) =
+        trilat_missile::sim::demo_scenario(1_764_000_000.0, 7).unwrap();
+    let lines: Vec<String> = detections
+        .iter()
+        .map(|d| {
+            serde_json::to_string(&trilat_missile::sensors::DetectionRecord {
+                sensor: registry.sensors()[d.sensor_idx].spec.id.clone(),
+                time: trilat_missile::sensors::format_time(d.time_s),
+                range_m: d.range_m,
+                az_deg: d.az_deg,
+                el_deg: d.el_deg,
+                range_rate_mps: d.range_rate_mps,
+            })
+            .unwrap()
+        })
+        .collect();
+    let (status, body) = post_text(&api, "/api/v1/missile/detections", lines.join("\n")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
+    assert_eq!(status, 200, "{page}");
+    let assessments = page["reports"].as_array().unwrap();
+    assert!(
+        !assessments.is_empty(),
+        "no assessment from {} detections",
+        lines.len()
+    );
+    let by_party = |p: &str| -> BTreeSet<String> {
+        match p {
+            "USA" => ["USA", "JPN"].map(String::from).into(),
+            "KOR" => ["KOR", "JPN"].map(String::from).into(),
+            _ => ["USA", "JPN", "KOR"].map(String::from).into(),
+        }
+    };
+    for report in assessments {
+        let parties: Vec<&str> = report["payload"]["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert!(!parties.is_empty());
+        let expected = parties
+            .iter()
+            .map(|p| by_party(p))
+            .reduce(|a, b| a.intersection(&b).cloned().collect())
+            .unwrap();
+        let got: BTreeSet<String> = report["marking"]["rel_to"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, expected, "parties {parties:?}");
+    }
+    // Bad input names the line and changes nothing.
+    let (_, before) = api.get("/api/v1/reports?kind=missile.track").await;
+    for bad in [
+        "not json",
+        r#"{"sensor": "no-such-radar", "time": "2026-01-01T00:00:00Z", "range_m": 1, "az_deg": 1, "el_deg": 1}"#,
+    ] {
+        let (status, body) = post_text(&api, "/api/v1/missile/detections", bad.to_string()).await;
+        assert_eq!(status, 400, "{bad} → {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains('1'),
+            "{body}"
+        );
+    }
+    let (_, after) = api.get("/api/v1/reports?kind=missile.track").await;
+    assert_eq!(
+        before["reports"].as_array().map(Vec::len),
+        after["reports"].as_array().map(Vec::len)
+    );
+}
