@@ -6,3 +6,4 @@ mod common;
 mod engines;
 mod federation;
 mod release_property;
+mod taxii;
