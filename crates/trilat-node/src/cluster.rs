@@ -53,6 +53,9 @@ pub struct ClusterSpec {
     pub policy: Policy,
     /// The limits of every node.
     pub limits: Limits,
+    /// Each party's `[engines]` table (see `engines::EnginesConfig`);
+    /// a party without one runs the engines with their defaults.
+    pub engines: BTreeMap<Party, toml::Table>,
 }
 
 /// The demo's policy: levels `UNCLASSIFIED < CONFIDENTIAL < SECRET`, group
@@ -155,7 +158,7 @@ impl Cluster {
                 tokens: token_configs,
                 limits: spec.limits.clone(),
                 taxii: None,
-                engines: None,
+                engines: spec.engines.get(party).cloned(),
             };
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;

@@ -27,6 +27,7 @@ pub async fn cluster(dir: &std::path::Path) -> Cluster {
         ports: None,
         policy: demo_policy(),
         limits,
+        engines: Default::default(),
     })
     .await
     .unwrap()

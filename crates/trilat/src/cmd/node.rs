@@ -331,6 +331,10 @@ async fn demo(port: u16, dir: Option<PathBuf>) -> anyhow::Result<()> {
         ports: Some(vec![port, port + 1, port + 2]),
         policy: demo_policy(),
         limits: Limits::default(),
+        engines: parties
+            .iter()
+            .map(|party| (party.clone(), demo_engines(party)))
+            .collect(),
     })
     .await?;
     let n_reports = demo_scenario(&cluster).await?;
@@ -362,10 +366,40 @@ async fn demo(port: u16, dir: Option<PathBuf>) -> anyhow::Result<()> {
         usa.url,
         usa.admin_token()
     );
+    println!("\nEXERCISE scenarios (on the exercise stream, never mixed with real-world data):");
+    println!(
+        "  - maritime: JPN's and KOR's AIS feeds show a tanker going dark, then meeting a vessel"
+    );
+    println!("    with a DPRK identity (maritime.event reports, shared under the TRILAT marking);");
+    println!(
+        "  - missile: a simulated launch from Sunan starts in 15 s; JPN fuses the three partners'"
+    );
+    println!("    radar detections in real time and publishes tracks, assessments and warnings.");
+    println!(
+        "  curl -N -H 'Authorization: Bearer {}' '{}/api/v1/stream?exercise=true'",
+        cluster.node("KOR").admin_token(),
+        cluster.node("KOR").url
+    );
     println!("\nRunning until Ctrl-C.");
     tokio::signal::ctrl_c().await?;
     eprintln!("stopping");
     Ok(())
+}
+
+/// The demo's `[engines]` table for `party`: every engine report is an
+/// exercise; the AIS scenario runs on every node (each feeds its own
+/// receivers' lines); the missile launch is fused at JPN.
+fn demo_engines(party: &Party) -> toml::Table {
+    let mut missile = toml::Table::new();
+    missile.insert(
+        "demo_launch".into(),
+        toml::Value::Boolean(party.as_str() == "JPN"),
+    );
+    let mut engines = toml::Table::new();
+    engines.insert("demo".into(), toml::Value::Boolean(true));
+    engines.insert("exercise".into(), toml::Value::Boolean(true));
+    engines.insert("missile".into(), toml::Value::Table(missile));
+    engines
 }
 
 async fn report(command: ReportCommand) -> anyhow::Result<()> {
@@ -518,6 +552,7 @@ async fn bench_federation(samples: usize, backlog: usize) -> anyhow::Result<()> 
         ports: None,
         policy: demo_policy(),
         limits,
+        engines: Default::default(),
     })
     .await?;
     // Fan-out: wait on the receivers' live channels (the same ones SSE reads).
