@@ -1,0 +1,143 @@
+"""The node's TAXII 2.1 server against the reference client (taxii2-client).
+
+Starts a node with `trilat init` + `trilat serve` (binary at TRILAT_BIN),
+then discovers, lists collections, posts an envelope, reads it back (objects,
+one object, versions, manifest, paging) with `taxii2client.v21`.
+"""
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+
+import pytest
+import requests
+
+v21 = pytest.importorskip("taxii2client.v21")
+
+
+class BearerAuth(requests.auth.AuthBase):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture()
+def node(trilat_bin, tmp_path):
+    port = free_port()
+    init = subprocess.run(
+        [trilat_bin, "init", "--party", "USA", "--dir", str(tmp_path / "usa"), "--listen", f"127.0.0.1:{port}"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token = re.search(r"^\s+(trl_\S+)\s*$", init.stdout, re.M)
+    assert token, init.stdout
+    proc = subprocess.Popen(
+        [trilat_bin, "serve", "--config", str(tmp_path / "usa" / "trilat.toml")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/healthz", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break  # Answering, whatever the path says.
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                proc.kill()
+                pytest.fail(f"node did not start: {proc.stderr.read().decode(errors='replace')}")
+            time.sleep(0.1)
+    yield url, token.group(1)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def indicator(stix_id: str, modified: str) -> dict:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": stix_id,
+        "created": "2026-01-02T03:04:05.000Z",
+        "modified": modified,
+        "name": "bad address",
+        "pattern": "[ipv4-addr:value = '198.51.100.7']",
+        "pattern_type": "stix",
+        "valid_from": "2026-01-02T03:04:05.000Z",
+        "object_marking_refs": ["marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed"],
+    }
+
+
+def test_taxii2_client_round_trip(node):
+    url, token = node
+    auth = BearerAuth(token)
+    server = v21.Server(f"{url}/taxii2/", auth=auth)
+    assert server.title
+    assert server.default is not None
+    api_root = server.default
+    assert "application/taxii+json;version=2.1" in api_root.versions
+    collections = api_root.collections
+    assert len(collections) == 1
+    collection = collections[0]
+    assert collection.alias == "trilat-cyber"
+    assert collection.can_read and collection.can_write
+
+    first = f"indicator--{uuid.uuid4()}"
+    second = f"indicator--{uuid.uuid4()}"
+    envelope = {"objects": [indicator(first, "2026-01-02T03:04:05.000Z"), indicator(second, "2026-01-02T03:04:05.000Z")]}
+    status = collection.add_objects(envelope)
+    assert status.status == "complete"
+    assert status.success_count == 2, status.failures
+    assert status.failure_count == 0
+
+    again = api_root.get_status(status.id)
+    assert again.id == status.id and again.success_count == 2
+
+    got = collection.get_objects(type="indicator")
+    assert sorted(o["id"] for o in got["objects"]) == sorted([first, second])
+    assert got["more"] is False
+
+    one = collection.get_object(first)
+    assert one["objects"][0]["pattern"] == "[ipv4-addr:value = '198.51.100.7']"
+
+    collection.add_objects({"objects": [indicator(first, "2026-02-01T00:00:00.000Z")]})
+    versions = collection.object_versions(first)
+    assert versions["versions"] == ["2026-01-02T03:04:05.000Z", "2026-02-01T00:00:00.000Z"]
+    latest = collection.get_object(first)
+    assert latest["objects"][0]["modified"] == "2026-02-01T00:00:00.000Z"
+
+    manifest = collection.get_manifest()
+    assert {r["id"] for r in manifest["objects"]} >= {first, second}
+
+    paged = []
+    for page in v21.as_pages(collection.get_objects, per_request=1, type="indicator"):
+        paged.extend(o["id"] for o in page.get("objects", []))
+    assert sorted(paged) == sorted([first, second])
+
+
+def test_wrong_token_is_a_taxii_error(node):
+    url, _ = node
+    response = requests.get(
+        f"{url}/taxii2/",
+        headers={"Accept": "application/taxii+json;version=2.1", "Authorization": "Bearer nope"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.headers["Content-Type"].startswith("application/taxii+json")
+    assert response.json()["http_status"] == "401"
