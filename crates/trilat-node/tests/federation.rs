@@ -327,3 +327,226 @@ async fn node_down_during_creation_catches_up_without_loss_or_duplicates() {
     let changes = state.store.changes(None, 1000).unwrap();
     assert_eq!(changes.changes.len(), expected.len());
 }
+
+/// Sends a signed `GET /peer/v1/changes` to `url` as `requester`.
+async fn pull_as(
+    url: &str,
+    requester: &str,
+    key: &trilat_core::NodeKey,
+    path_and_query: &str,
+) -> (u16, usize, serde_json::Value) {
+    let headers = sign_request(key, &party(requester), "GET", path_and_query, b"", now_ms());
+    let mut request = reqwest::Client::new().get(format!("{url}{path_and_query}"));
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, bytes.len(), body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = cluster(dir.path()).await;
+    let usa = api(&cluster, "USA", "USA", Role::Admin);
+    let jpn = api(&cluster, "JPN", "JPN", Role::Admin);
+    let early = usa
+        .post_note("before", "UNCLASSIFIED", "GREEN", &["TRILAT"])
+        .await;
+    let kor_early = api(&cluster, "KOR", "KOR", Role::Reader);
+    eventually("KOR has the first report", || async {
+        kor_early.report(&early.id).await.is_some()
+    })
+    .await;
+    // A cursor minted by another store (as if USA had rebuilt its store).
+    let foreign = cluster
+        .state("JPN")
+        .store
+        .changes(None, 1)
+        .unwrap()
+        .next
+        .to_string();
+
+    let kor_idx = cluster
+        .nodes
+        .iter()
+        .position(|n| n.party.as_str() == "KOR")
+        .unwrap();
+    let kor_node = cluster.nodes.remove(kor_idx);
+    let kor_url = kor_node.url.clone();
+    let kor_token = kor_node.reader_token(&party("KOR")).to_string();
+    let kor_addr = kor_node.node.addr;
+    drop(kor_node);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    // Created while KOR is down: USA's and JPN's pushes fail and are dropped,
+    // so only a pull brings them.
+    let from_usa = usa
+        .post_note("while down, usa", "UNCLASSIFIED", "GREEN", &["TRILAT"])
+        .await;
+    let from_jpn = jpn
+        .post_note("while down, jpn", "UNCLASSIFIED", "GREEN", &["TRILAT"])
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+
+    let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let usa_key = trilat_node::federation::cursor_key(&party("USA"));
+    let jpn_key = trilat_node::federation::cursor_key(&party("JPN"));
+    assert!(
+        state.store.sync_state(&usa_key).unwrap().is_some(),
+        "no persisted cursor under {usa_key}"
+    );
+    state.store.set_sync_state(&usa_key, &foreign).unwrap();
+    state
+        .store
+        .set_sync_state(&jpn_key, "not a cursor!")
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind(kor_addr).await.unwrap();
+    let _kor = trilat_node::serve_on(state.clone(), listener)
+        .await
+        .unwrap();
+    let kor = Api::new(&kor_url, &kor_token);
+    eventually("KOR pulls what USA and JPN created meanwhile", || async {
+        kor.report(&from_usa.id).await.is_some() && kor.report(&from_jpn.id).await.is_some()
+    })
+    .await;
+    // New reports keep arriving too.
+    let later = usa
+        .post_note("after", "UNCLASSIFIED", "GREEN", &["TRILAT"])
+        .await;
+    eventually("KOR receives a new report", || async {
+        kor.report(&later.id).await.is_some()
+    })
+    .await;
+    eventually(
+        "the persisted cursors are USA's and JPN's again",
+        || async {
+            let usa_cursor = state
+                .store
+                .sync_state(&usa_key)
+                .unwrap()
+                .unwrap_or_default();
+            let jpn_cursor = state
+                .store
+                .sync_state(&jpn_key)
+                .unwrap()
+                .unwrap_or_default();
+            [("USA", usa_cursor), ("JPN", jpn_cursor)]
+                .iter()
+                .all(|(peer, cursor)| {
+                    trilat_store::Cursor::parse(cursor)
+                        .is_ok_and(|c| cluster.state(peer).store.changes(Some(&c), 1).is_ok())
+                })
+        },
+    )
+    .await;
+    // Re-pulling from the start stored nothing twice.
+    assert_eq!(state.store.history(&early.id).unwrap().len(), 1);
+    let audit = state.store.audit(0, 1000).unwrap();
+    for peer in ["USA", "JPN"] {
+        assert!(
+            audit.iter().any(|e| e.event.action == AuditAction::Other
+                && e.event.counterparty == Some(party(peer))
+                && e.event.detail.contains("pull cursor")),
+            "no audited cursor reset for {peer}"
+        );
+    }
+    assert_eq!(state.store.verify_audit().unwrap().first_broken, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_pages_are_bounded_in_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster(dir.path()).await;
+    let usa = api(&cluster, "USA", "USA", Role::Admin);
+    let body_bytes_max = cluster.state("USA").config.limits.body_bytes_max;
+    let text_len = 63 * 1024; // just under the 64 KiB note text limit
+                              // More than two body limits of notes, each just under the text limit.
+    let n_reports = 2 * body_bytes_max / text_len + 4;
+    let mut posted = std::collections::BTreeSet::new();
+    for i in 0..n_reports {
+        let text = format!("{i:04}{}", "x".repeat(text_len - 4));
+        posted.insert(
+            usa.post_note(&text, "UNCLASSIFIED", "GREEN", &["TRILAT"])
+                .await
+                .id,
+        );
+    }
+    let usa_url = &cluster.node("USA").url;
+    let jpn_key = cluster.state("JPN").key.clone();
+    let mut cursor: Option<String> = None;
+    let mut pulled = std::collections::BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/peer/v1/changes?cursor={c}&limit=1000"),
+            None => "/peer/v1/changes?limit=1000".to_string(),
+        };
+        let (status, bytes, page) = pull_as(usa_url, "JPN", &jpn_key, &path).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            bytes <= trilat_node::federation::body_budget(body_bytes_max),
+            "a page of {bytes} bytes"
+        );
+        pages += 1;
+        for report in page["reports"].as_array().unwrap() {
+            let id: trilat_core::ReportId = serde_json::from_value(report["id"].clone()).unwrap();
+            assert!(pulled.insert(id), "{id} served twice");
+        }
+        cursor = Some(page["next"].as_str().unwrap().to_string());
+        if !page["more"].as_bool().unwrap() {
+            break;
+        }
+        assert!(pages < 100, "pages never end");
+    }
+    assert!(pages >= 3, "only {pages} pages");
+    assert_eq!(pulled, posted);
+    // The peers got them all as well (pushes and pulls within the limit).
+    let jpn = api(&cluster, "JPN", "JPN", Role::Reader);
+    eventually("JPN holds every large note", || async {
+        jpn.all_reports().await.len() >= posted.len()
+    })
+    .await;
+}
+
+#[test]
+fn push_batches_are_split_under_the_byte_budget() {
+    let key = trilat_core::NodeKey::generate();
+    let now = trilat_core::Timestamp::from_unix_ms(now_ms());
+    let reports: Vec<trilat_core::Report> = (0..40)
+        .map(|i| {
+            ReportDraft::new(
+                party("USA"),
+                Kind::new("note").unwrap(),
+                Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]),
+                json!({"text": format!("{i}{}", "y".repeat(60_000))}),
+                now,
+            )
+            .sign(&key)
+            .unwrap()
+        })
+        .collect();
+    let refs: Vec<&trilat_core::Report> = reports.iter().collect();
+    let budget = trilat_node::federation::body_budget(512 * 1024);
+    let bodies = trilat_node::federation::push_bodies(&refs, budget).unwrap();
+    assert!(bodies.len() >= 5, "{} bodies", bodies.len());
+    let mut back = Vec::new();
+    for body in &bodies {
+        assert!(body.len() <= budget, "a body of {} bytes", body.len());
+        let push: trilat_node::federation::PushBody = serde_json::from_slice(body).unwrap();
+        assert!(!push.reports.is_empty());
+        back.extend(push.reports);
+    }
+    assert_eq!(back, reports);
+    // One report over the budget travels alone.
+    let one = trilat_node::federation::push_bodies(&refs[..3], 1024).unwrap();
+    assert_eq!(one.len(), 3);
+    // Nothing to push, no body.
+    assert!(trilat_node::federation::push_bodies(&[], budget)
+        .unwrap()
+        .is_empty());
+}

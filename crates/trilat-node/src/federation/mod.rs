@@ -31,9 +31,9 @@ use tokio::sync::mpsc;
 use trilat_core::{Party, Report};
 
 pub use auth::ReplayGuard;
-pub use link::start;
+pub use link::{body_budget, cursor_key, push_bodies, start, BODY_MARGIN_BYTES};
 pub use receive::{receive, ReceiveSummary};
-pub use server::{routes, PeerChangesPage, PushBody};
+pub use server::{cut_page, routes, PeerChangesPage, PushBody};
 
 /// Local changes waiting to be pushed, one bounded channel per peer. Filled
 /// by [`crate::publish`]; drained by the link tasks. A full channel drops

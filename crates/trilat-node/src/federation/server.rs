@@ -11,6 +11,7 @@ use trilat_store::{AuditAction, AuditEvent, Cursor};
 use trilat_sync::should_send;
 
 use super::auth::verify_request;
+use super::link::body_budget;
 use super::receive::{receive, ReceiveSummary};
 use crate::{now, AppError, AppState};
 
@@ -25,7 +26,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushBody {
-    /// The reports, at most `limits.push_batch_max` … up to the body limit.
+    /// The reports: at most `limits.push_batch_max`, and split so the body
+    /// stays under the body limit ([`super::push_bodies`]).
     pub reports: Vec<Report>,
 }
 
@@ -94,15 +96,32 @@ async fn peer_changes(
         .map(Cursor::parse)
         .transpose()?;
     let store = state.store.clone();
-    let page = tokio::task::spawn_blocking(move || store.changes(after.as_ref(), limit))
-        .await
-        .map_err(AppError::internal)??;
-    let reports: Vec<Report> = page
-        .changes
-        .into_iter()
-        .map(|change| change.report)
-        .filter(|report| should_send(report, &state.party, &requester, &state.policy))
-        .collect();
+    let party = state.party.clone();
+    let policy = state.policy.clone();
+    let budget = body_budget(state.config.limits.body_bytes_max);
+    let requester_bg = requester.clone();
+    let (reports, next, more) = tokio::task::spawn_blocking(move || {
+        let page = store.changes(after.as_ref(), limit)?;
+        let (reports, consumed) = cut_page(
+            page.changes.into_iter().map(|change| change.report),
+            |report| should_send(report, &party, &requester_bg, &policy),
+            budget,
+        );
+        if let Some(consumed) = consumed {
+            // Cut short by size: resume right after the last change served.
+            let cut = store.changes(after.as_ref(), consumed)?;
+            return Ok::<_, AppError>((reports, cut.next, true));
+        }
+        Ok((reports, page.next, page.more))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let page = PeerChangesPage {
+        reports,
+        next: next.to_string(),
+        more,
+    };
+    let reports = &page.reports;
     if !reports.is_empty() {
         state
             .audit(AuditEvent {
@@ -115,11 +134,34 @@ async fn peer_changes(
             })
             .await;
     }
-    Ok(Json(PeerChangesPage {
-        reports,
-        next: page.next.to_string(),
-        more: page.more,
-    }))
+    Ok(Json(page))
+}
+
+/// Takes the reports of a feed page the filter lets through until their
+/// serialized size would pass `budget` bytes (the first one always goes).
+/// Returns them and, if the page was cut short, how many feed entries were
+/// consumed (the served ones and the filtered ones before the cut).
+pub fn cut_page(
+    feed: impl IntoIterator<Item = Report>,
+    mut send: impl FnMut(&Report) -> bool,
+    budget: usize,
+) -> (Vec<Report>, Option<usize>) {
+    // `{"reports":[` … `],"next":"<cursor>","more":true}`: under 400 bytes.
+    const ENVELOPE_BYTES: usize = 400;
+    let mut reports = Vec::new();
+    let mut bytes = ENVELOPE_BYTES;
+    for (consumed, report) in feed.into_iter().enumerate() {
+        if !send(&report) {
+            continue;
+        }
+        let size = serde_json::to_vec(&report).map_or(usize::MAX, |json| json.len() + 1);
+        if !reports.is_empty() && bytes.saturating_add(size) > budget {
+            return (reports, Some(consumed));
+        }
+        bytes = bytes.saturating_add(size);
+        reports.push(report);
+    }
+    (reports, None)
 }
 
 fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, AppError> {
