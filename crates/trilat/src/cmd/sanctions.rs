@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -412,27 +412,11 @@ fn import(args: ImportArgs) -> Result<()> {
 
 /// Loads the Unihan table, or warns and goes on without it.
 fn load_unihan(path: &Path) -> Option<Arc<HanReadings>> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("note: no Unihan readings at {} ({e}); Han-character names are not read (install the `unicode-data` package or pass --unihan)", path.display());
-            return None;
-        }
-    };
-    let text = if path.extension().is_some_and(|e| e == "bz2") {
-        let mut text = String::new();
-        if let Err(e) = bzip2::read::BzDecoder::new(&bytes[..]).read_to_string(&mut text) {
-            eprintln!("note: cannot decompress {}: {e}", path.display());
-            return None;
-        }
-        text
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    match HanReadings::parse(&text) {
+    // The node reads the same table the same way (`[engines.sanctions] unihan`).
+    match trilat_node::engines::load_han_readings(path) {
         Ok(table) => Some(Arc::new(table)),
         Err(e) => {
-            eprintln!("note: cannot read {}: {e}", path.display());
+            eprintln!("note: {e}; Han-character names are not read (install the `unicode-data` package or pass --unihan)");
             None
         }
     }
