@@ -80,6 +80,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     /// Own encoder → decoder gives the same fields (to the message's resolution).
+    /// Expected tenths are rounded in f64, as the encoder does: f32 arithmetic
+    /// turns 71.35f32 × 10 into exactly 713.5 and rounds the other way.
     #[test]
     fn encode_decode_round_trip(
         mmsi in 200_000_000u32..800_000_000,
@@ -105,8 +107,8 @@ proptest! {
         prop_assert_eq!(got.lon.is_some(), lon.is_some());
         if let (Some(a), Some(b)) = (got.lat, lat) { prop_assert!((a - b).abs() < 1e-6); }
         if let (Some(a), Some(b)) = (got.lon, lon) { prop_assert!((a - b).abs() < 1e-6); }
-        prop_assert_eq!(got.speed_knots.map(|s| (s * 10.0).round() as i32), speed.map(|s| (s * 10.0).round() as i32));
-        prop_assert_eq!(got.course_deg.map(|c| (c * 10.0).round() as i32), course.map(|c| (c * 10.0).round() as i32));
+        prop_assert_eq!(got.speed_knots.map(|s| (s * 10.0).round() as i32), speed.map(|s| (f64::from(s) * 10.0).round() as i32));
+        prop_assert_eq!(got.course_deg.map(|c| (c * 10.0).round() as i32), course.map(|c| (f64::from(c) * 10.0).round() as i32));
         prop_assert_eq!(got.heading_deg, heading);
         prop_assert_eq!(got.second, second);
         let s = StaticFields { mmsi, imo, shipname: name.clone(), callsign: "AB12".into(), ..StaticFields::default() };
