@@ -257,6 +257,23 @@ impl Policy {
         parties
     }
 
+    /// The parties a marking's releasability actually reaches: under TLP:RED
+    /// only those named individually (a group does not release RED), else
+    /// `rel_to` with groups expanded. `combine` intersects these sets, so a
+    /// fused product never names a party that an input reached only through
+    /// a group it could not use.
+    fn releasable_parties(&self, marking: &Marking) -> BTreeSet<Party> {
+        if marking.tlp == Tlp::Red {
+            marking
+                .rel_to
+                .iter()
+                .filter_map(|entry| Party::new(entry).ok())
+                .collect()
+        } else {
+            self.expand_rel_to(marking)
+        }
+    }
+
     /// The release rule for a report going to (or being read by) `recipient`.
     pub fn release(&self, report: &Report, recipient: &Party) -> Result<(), Refusal> {
         self.release_marked(&report.owner, &report.kind, &report.marking, recipient)
@@ -360,7 +377,7 @@ impl Policy {
         let mut combined: Option<(usize, Tlp, BTreeSet<Party>, FurtherSharing)> = None;
         for marking in markings {
             let rank = self.level_rank(&marking.level)?;
-            let parties = self.expand_rel_to(marking);
+            let parties = self.releasable_parties(marking);
             combined = Some(match combined {
                 None => (rank, marking.tlp, parties, marking.further_sharing),
                 Some((r, t, p, f)) => (

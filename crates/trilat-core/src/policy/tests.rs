@@ -224,6 +224,21 @@ fn combine_takes_the_strictest() {
         .is_err());
 }
 
+/// Found by `combine_never_widens`: a RED report released "to a group"
+/// reaches no one but its owner, so its product must not name the group's
+/// members explicitly (which would release it to them).
+#[test]
+fn combine_does_not_turn_a_red_group_into_named_parties() {
+    let policy = Policy::trilateral_default();
+    let red_via_group = m("SECRET", Tlp::Red, &["TRILAT"]);
+    let combined = policy.combine([&red_via_group]).unwrap();
+    assert!(combined.rel_to.is_empty(), "{combined:?}");
+    let red_named = m("SECRET", Tlp::Red, &["JPN", "TRILAT"]);
+    let clear_group = m("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]);
+    let combined = policy.combine([&red_named, &clear_group]).unwrap();
+    assert_eq!(combined.rel_to, vec!["JPN".to_string()]);
+}
+
 #[test]
 fn policy_validation() {
     let mut policy = Policy::trilateral_default();
@@ -364,7 +379,10 @@ proptest! {
         let k = kind("missile.track");
         if policy.release_marked(&owner, &k, &combined, &recipient).is_ok() && recipient != owner {
             for marking in &markings {
-                let widened = Marking { level: combined.level.clone(), tlp: combined.tlp, ..marking.clone() };
+                // Each input, raised to the product's level, must itself reach the
+                // recipient. (Its own TLP is kept: under RED a group does not release,
+                // so raising an input's TLP would change whom its rel_to names.)
+                let widened = Marking { level: combined.level.clone(), ..marking.clone() };
                 prop_assert!(policy.release_marked(&owner, &k, &widened, &recipient).is_ok());
             }
         }
