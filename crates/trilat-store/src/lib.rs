@@ -16,7 +16,10 @@
 //!   exercise flag) read; every read is bounded by [`QUERY_LIMIT_MAX`].
 //! * [`ReportStore::changes`] is the change feed: every stored version in
 //!   store order, resumed from an opaque [`Cursor`] that names its store, so
-//!   a cursor from another store is refused.
+//!   a cursor from another store is refused. Each [`Change`] carries its
+//!   arrival time [`Change::stored_at`] (non-decreasing in feed order), and
+//!   [`ReportStore::changes_of_kind`] is the same feed for one kind (what a
+//!   TAXII collection pages over).
 //! * The audit log ([`ReportStore::append_audit`], [`ReportStore::audit`],
 //!   [`ReportStore::verify_audit`]): each [`AuditEntry`] commits to the
 //!   previous one by `hash = sha256(prev_hash || canonical JSON of the entry)`.
@@ -59,6 +62,28 @@ pub use memory::MemoryStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
 use trilat_core::{Kind, Party, Report, ReportId, Timestamp};
+
+/// Where a store reads arrival times ([`Change::stored_at`]) from. The
+/// default is [`system_clock`]; tests inject a clock that steps back.
+pub type Clock = std::sync::Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The system's wall clock in milliseconds (the default [`Clock`]).
+pub fn system_clock() -> Timestamp {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_ms(ms)
+}
+
+/// The arrival time of the next write: the clock's reading, clamped to the
+/// previous arrival so arrival times never decrease in store order (a
+/// TAXII client paging by "added after" would otherwise skip versions
+/// stored after an NTP step back).
+pub(crate) fn next_stored_at(clock_now: Timestamp, previous: Option<Timestamp>) -> Timestamp {
+    let stored_at = previous.map_or(clock_now, |prev| prev.max(clock_now));
+    debug_assert!(previous.is_none_or(|prev| prev <= stored_at));
+    stored_at
+}
 
 /// Most items one call returns: reports of a query, changes, audit entries.
 pub const QUERY_LIMIT_MAX: usize = 1000;
@@ -103,6 +128,17 @@ pub trait ReportStore: Send + Sync + 'static {
     /// The change feed: every stored version (incl. older versions and
     /// revocations) after `after`, in store order.
     fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError>;
+    /// The change feed of one kind: every stored version of `kind` after
+    /// `after`, in store order (which is arrival order: see
+    /// [`Change::stored_at`]). Cursors have the same form as those of
+    /// [`ReportStore::changes`] (a store sequence), so a TAXII collection
+    /// pages over its kind without reading the others.
+    fn changes_of_kind(
+        &self,
+        kind: &Kind,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError>;
     /// Appends an audit entry (hash-chained) on its own, e.g. for reads and
     /// refusals.
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
@@ -259,6 +295,11 @@ pub struct ReportPage {
 pub struct Change {
     /// Store sequence: strictly increasing in feed order.
     pub seq: u64,
+    /// When this version arrived at this store (its transaction's clock
+    /// reading). Non-decreasing in `seq` order within one store: the clock
+    /// is clamped to the previous arrival when it steps back. This is
+    /// TAXII's "date added", not the report's `modified`.
+    pub stored_at: Timestamp,
     /// The stored version.
     pub report: Report,
 }

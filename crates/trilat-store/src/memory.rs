@@ -4,19 +4,21 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use trilat_core::{Report, ReportId, Signature};
+use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 
 use crate::audit::ChainCheck;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, AuditEntry, AuditEvent, AuditVerification, Change, ChangePage,
-    Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS,
-    BATCH_LEN_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
+    check_limit, history_too_long, next_stored_at, system_clock, AuditEntry, AuditEvent,
+    AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage, ReportQuery,
+    ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
+    SYNC_STATE_LEN_MAX,
 };
 
 /// A store that lives in memory and is lost with the process.
 pub struct MemoryStore {
     store_id: u64,
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -24,6 +26,10 @@ pub struct MemoryStore {
 struct State {
     /// Every stored version by store sequence (seq = index + 1).
     versions: Vec<Report>,
+    /// Arrival time of each version, parallel to `versions`.
+    stored_at: Vec<Timestamp>,
+    /// Per kind: the seqs of its versions, ascending.
+    by_kind: HashMap<Kind, Vec<u64>>,
     /// Per id: version counter -> seq, and the seq of the current version.
     by_id: HashMap<ReportId, Versions>,
     /// Current versions by their seq: the query order.
@@ -46,10 +52,50 @@ impl Default for MemoryStore {
 impl MemoryStore {
     /// An empty store with a fresh random store id.
     pub fn new() -> MemoryStore {
+        MemoryStore::with_clock(std::sync::Arc::new(system_clock))
+    }
+
+    /// An empty store that reads arrival times from `clock`.
+    pub fn with_clock(clock: Clock) -> MemoryStore {
         MemoryStore {
             store_id: rand::random(),
+            clock,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The seq a cursor points after (0 for none), checked to be ours.
+    fn after_seq(&self, after: Option<&Cursor>) -> Result<u64, StoreError> {
+        after.map_or(Ok(0), |cursor| cursor.seq_in(self.store_id))
+    }
+
+    /// A page of changes from `seqs`: ascending store sequences, all after
+    /// `after`.
+    fn page(
+        &self,
+        state: &State,
+        seqs: impl Iterator<Item = u64>,
+        after: u64,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError> {
+        check_limit(limit)?;
+        let mut seqs = seqs.peekable();
+        debug_assert!(seqs.peek().is_none_or(|seq| *seq > after));
+        let changes: Vec<Change> = seqs
+            .by_ref()
+            .take(limit)
+            .map(|seq| Change {
+                seq,
+                stored_at: state.stored_at[(seq - 1) as usize],
+                report: state.report(seq).clone(),
+            })
+            .collect();
+        let next_seq = changes.last().map_or(after, |c| c.seq);
+        Ok(ChangePage {
+            changes,
+            next: Cursor::new(self.store_id, next_seq),
+            more: seqs.peek().is_some(),
+        })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
@@ -66,7 +112,12 @@ impl State {
         self.by_id.get(id).map(|v| self.report(v.current_seq))
     }
 
-    fn put(&mut self, report: &Report, event: AuditEvent) -> Result<PutOutcome, StoreError> {
+    fn put(
+        &mut self,
+        report: &Report,
+        event: AuditEvent,
+        stored_at: Timestamp,
+    ) -> Result<PutOutcome, StoreError> {
         event.check()?;
         let held_signature = |counter| -> Option<Signature> {
             let seq = *self.by_id.get(&report.id)?.by_counter.get(&counter)?;
@@ -78,8 +129,14 @@ impl State {
         if placement == Placement::Duplicate {
             return Ok(PutOutcome::Duplicate);
         }
+        debug_assert!(self.stored_at.last().is_none_or(|prev| *prev <= stored_at));
         self.versions.push(report.clone());
+        self.stored_at.push(stored_at);
         let seq = self.versions.len() as u64;
+        self.by_kind
+            .entry(report.kind.clone())
+            .or_default()
+            .push(seq);
         let current = placement == Placement::Current;
         let versions = self.by_id.entry(report.id).or_insert(Versions {
             by_counter: BTreeMap::new(),
@@ -108,7 +165,9 @@ impl State {
 
 impl ReportStore for MemoryStore {
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
-        self.lock()?.put(report, audit)
+        let mut state = self.lock()?;
+        let stored_at = next_stored_at((self.clock)(), state.stored_at.last().copied());
+        state.put(report, audit, stored_at)
     }
 
     fn put_batch(
@@ -122,9 +181,10 @@ impl ReportStore for MemoryStore {
             });
         }
         let mut state = self.lock()?;
+        let stored_at = next_stored_at((self.clock)(), state.stored_at.last().copied());
         Ok(batch
             .iter()
-            .map(|(report, event)| state.put(report, event.clone()))
+            .map(|(report, event)| state.put(report, event.clone(), stored_at))
             .collect())
     }
 
@@ -179,26 +239,24 @@ impl ReportStore for MemoryStore {
     }
 
     fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError> {
-        check_limit(limit)?;
-        let after = match after {
-            Some(cursor) => cursor.seq_in(self.store_id)?,
-            None => 0,
-        };
+        let after = self.after_seq(after)?;
         let state = self.lock()?;
-        let start = (after as usize).min(state.versions.len());
-        let end = (start + limit).min(state.versions.len());
-        let changes: Vec<Change> = (start..end)
-            .map(|idx| Change {
-                seq: idx as u64 + 1,
-                report: state.versions[idx].clone(),
-            })
-            .collect();
-        let next_seq = changes.last().map_or(after, |c| c.seq);
-        Ok(ChangePage {
-            changes,
-            next: Cursor::new(self.store_id, next_seq),
-            more: end < state.versions.len(),
-        })
+        let n_versions = state.versions.len() as u64;
+        self.page(&state, after + 1..=n_versions, after, limit)
+    }
+
+    fn changes_of_kind(
+        &self,
+        kind: &Kind,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError> {
+        let after = self.after_seq(after)?;
+        let state = self.lock()?;
+        let seqs = state.by_kind.get(kind).map_or(&[][..], |v| v.as_slice());
+        // Start at the first seq after the cursor without walking the kind.
+        let from = seqs.partition_point(|seq| *seq <= after);
+        self.page(&state, seqs[from..].iter().copied(), after, limit)
     }
 
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {

@@ -5,19 +5,20 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use trilat_core::{Report, ReportId, Signature, Timestamp};
+use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 
 use crate::audit::ChainCheck;
 use crate::memory::check_sync_state;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, AuditAction, AuditEntry, AuditEvent, AuditVerification, Change,
-    ChangePage, Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError,
-    AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
+    check_limit, history_too_long, next_stored_at, system_clock, AuditAction, AuditEntry,
+    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
+    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
+    SYNC_STATE_LEN_MAX,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// SQLite page cache per connection, in KiB.
 const CACHE_KIB: u64 = 64 * 1024;
@@ -91,6 +92,16 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 "#;
 
+/// Schema version 2 (after the v1 tables exist): each version records its
+/// kind and its arrival time, and the kind's change feed has an index.
+/// The defaults only serve `ALTER TABLE` on a v1 store; [`migrate_v2`]
+/// backfills the real values before the version is set.
+const SCHEMA_V2: &str = r#"
+ALTER TABLE report_version ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE report_version ADD COLUMN stored_at_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX report_version_kind ON report_version (kind, seq);
+"#;
+
 /// What an acknowledged write survives.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Durability {
@@ -109,6 +120,8 @@ pub enum Durability {
 /// anyway, and batching (`put_batch`) is what makes ingest fast.
 pub struct SqliteStore {
     store_id: u64,
+    /// Where arrival times come from.
+    clock: Clock,
     /// The one writer connection.
     conn: Mutex<Connection>,
     /// Idle read-only connections: in WAL mode readers see the last commit
@@ -222,10 +235,31 @@ impl SqliteStore {
         let reader_path = (journal == "wal").then(|| path.to_path_buf());
         Ok(SqliteStore {
             store_id,
+            clock: std::sync::Arc::new(system_clock),
             conn: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             reader_path,
         })
+    }
+
+    /// The same store, reading arrival times ([`Change::stored_at`]) from
+    /// `clock` instead of the system clock (tests step it back).
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
+    }
+
+    /// The arrival time for a write transaction that stores versions: the
+    /// clock clamped to the last stored version's arrival.
+    fn stored_at(&self, tx: &Transaction<'_>) -> Result<Timestamp, StoreError> {
+        let previous: Option<i64> = tx
+            .prepare_cached("SELECT stored_at_ms FROM report_version ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)).optional())
+            .ctx("read last arrival")?;
+        Ok(next_stored_at(
+            (self.clock)(),
+            previous.map(Timestamp::from_unix_ms),
+        ))
     }
 
     /// A connection for reads: a pooled read-only one in a read transaction,
@@ -296,6 +330,57 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .ctx("set user_version")?;
         tx.commit().ctx("commit migration")?;
     }
+    if version < 2 {
+        migrate_v2(conn)?;
+    }
+    Ok(())
+}
+
+/// v1 → v2: adds `kind` and `stored_at_ms` to `report_version` and
+/// backfills them from each version's body. A v1 store never recorded
+/// arrival, so the version's `modified` stands in for it, clamped to the
+/// previous row's so arrival stays non-decreasing in seq order. The
+/// append-only trigger is lifted for the backfill only, inside the same
+/// transaction.
+fn migrate_v2(conn: &mut Connection) -> Result<(), StoreError> {
+    #[derive(serde::Deserialize)]
+    struct VersionHead {
+        kind: Kind,
+        modified: Timestamp,
+    }
+    let tx = conn.transaction().ctx("begin migration v2")?;
+    tx.execute_batch(SCHEMA_V2).ctx("alter schema to v2")?;
+    tx.execute_batch("DROP TRIGGER report_version_no_update")
+        .ctx("lift append-only trigger")?;
+    {
+        let mut read = tx
+            .prepare("SELECT seq, body FROM report_version ORDER BY seq")
+            .ctx("prepare backfill")?;
+        let mut update = tx
+            .prepare("UPDATE report_version SET kind = ?2, stored_at_ms = ?3 WHERE seq = ?1")
+            .ctx("prepare backfill")?;
+        let mut rows = read.query([]).ctx("read versions for backfill")?;
+        let mut previous = None;
+        while let Some(row) = rows.next().ctx("read version for backfill")? {
+            let seq: u64 = row.get(0).ctx("read version for backfill")?;
+            let body: String = row.get(1).ctx("read version for backfill")?;
+            let head: VersionHead = serde_json::from_str(&body).map_err(|e| {
+                StoreError::Corrupt(format!("report_version seq {seq} does not decode: {e}"))
+            })?;
+            let stored_at = next_stored_at(head.modified, previous);
+            update
+                .execute(params![seq, head.kind.as_str(), stored_at.unix_ms()])
+                .ctx("backfill version")?;
+            previous = Some(stored_at);
+        }
+    }
+    tx.execute_batch(
+        "CREATE TRIGGER report_version_no_update BEFORE UPDATE ON report_version
+         BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+         PRAGMA user_version = 2;",
+    )
+    .ctx("restore append-only trigger")?;
+    tx.commit().ctx("commit migration v2")?;
     Ok(())
 }
 
@@ -505,6 +590,7 @@ fn put_in(
     tip: &mut AuditTip,
     report: &Report,
     event: &AuditEvent,
+    stored_at: Timestamp,
 ) -> Result<PutOutcome, StoreError> {
     event.check()?;
     let current = current_report(tx, &report.id)?;
@@ -518,14 +604,17 @@ fn put_in(
         .map_err(|e| StoreError::Invalid(format!("report {} does not encode: {e}", report.id)))?;
     let id_key_bytes = id_key(&report.id);
     tx.prepare_cached(
-        "INSERT INTO report_version (report_id, counter, signature, body) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO report_version (report_id, counter, signature, body, kind, stored_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
             id_key_bytes,
             report.version,
             report.signature.to_string(),
-            body
+            body,
+            report.kind.as_str(),
+            stored_at.unix_ms(),
         ])
     })
     .ctx("insert report version")?;
@@ -651,7 +740,10 @@ const AUDIT_COLUMNS: &str =
 impl ReportStore for SqliteStore {
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
         let mut conn = self.lock()?;
-        write(&mut conn, |tx, tip| put_in(tx, tip, report, &audit))
+        write(&mut conn, |tx, tip| {
+            let stored_at = self.stored_at(tx)?;
+            put_in(tx, tip, report, &audit, stored_at)
+        })
     }
 
     fn put_batch(
@@ -666,9 +758,11 @@ impl ReportStore for SqliteStore {
         }
         let mut conn = self.lock()?;
         write(&mut conn, |tx, tip| {
+            // One arrival time per batch: it arrived in one transaction.
+            let stored_at = self.stored_at(tx)?;
             let mut outcomes = Vec::with_capacity(batch.len());
             for (report, event) in batch {
-                match put_in(tx, tip, report, event) {
+                match put_in(tx, tip, report, event, stored_at) {
                     // A database failure aborts the whole batch (rolled back);
                     // a refusal is that report's outcome only. Refusals are
                     // decided before anything of that report is written.
@@ -746,41 +840,16 @@ impl ReportStore for SqliteStore {
     }
 
     fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError> {
-        check_limit(limit)?;
-        let after = match after {
-            Some(cursor) => cursor.seq_in(self.store_id)?,
-            None => 0,
-        };
-        let conn = self.reader()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT seq, body FROM report_version WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .ctx("prepare changes")?;
-        let rows = stmt
-            .query_map(params![after, limit as u64 + 1], |row| {
-                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
-            })
-            .ctx("read changes")?;
-        let mut changes = Vec::with_capacity(limit.min(64));
-        let mut more = false;
-        for row in rows {
-            let (seq, body) = row.ctx("read change")?;
-            if changes.len() == limit {
-                more = true;
-                break;
-            }
-            changes.push(Change {
-                seq,
-                report: decode_report(seq, &body)?,
-            });
-        }
-        let next_seq = changes.last().map_or(after, |c| c.seq);
-        Ok(ChangePage {
-            changes,
-            next: Cursor::new(self.store_id, next_seq),
-            more,
-        })
+        self.change_page(None, after, limit)
+    }
+
+    fn changes_of_kind(
+        &self,
+        kind: &Kind,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError> {
+        self.change_page(Some(kind), after, limit)
     }
 
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
@@ -854,6 +923,75 @@ impl ReportStore for SqliteStore {
             .and_then(|mut stmt| stmt.execute([key, value]))
             .ctx("write sync state")?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// A page of the change feed, of one kind or of all.
+    fn change_page(
+        &self,
+        kind: Option<&Kind>,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError> {
+        check_limit(limit)?;
+        let after = match after {
+            Some(cursor) => cursor.seq_in(self.store_id)?,
+            None => 0,
+        };
+        let conn = self.reader()?;
+        let row_to_change = |row: &rusqlite::Row<'_>| {
+            Ok((
+                row.get::<_, u64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        };
+        let after_value = SqlValue::Int(after as i64);
+        let limit_value = SqlValue::Int(limit as i64 + 1);
+        let (sql, values) = match kind {
+            None => (
+                "SELECT seq, stored_at_ms, body FROM report_version
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                vec![after_value, limit_value],
+            ),
+            Some(kind) => (
+                "SELECT seq, stored_at_ms, body FROM report_version
+                 WHERE kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                vec![
+                    SqlValue::Text(kind.as_str().to_string()),
+                    after_value,
+                    limit_value,
+                ],
+            ),
+        };
+        let mut stmt = conn.prepare_cached(sql).ctx("prepare changes")?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values.iter()), row_to_change)
+            .ctx("read changes")?;
+        let mut changes = Vec::with_capacity(limit.min(64));
+        let mut more = false;
+        for row in rows {
+            let (seq, stored_at_ms, body) = row.ctx("read change")?;
+            if changes.len() == limit {
+                more = true;
+                break;
+            }
+            let report = decode_report(seq, &body)?;
+            debug_assert!(kind.is_none_or(|kind| *kind == report.kind));
+            changes.push(Change {
+                seq,
+                stored_at: Timestamp::from_unix_ms(stored_at_ms),
+                report,
+            });
+        }
+        debug_assert!(changes.windows(2).all(|w| w[0].stored_at <= w[1].stored_at));
+        let next_seq = changes.last().map_or(after, |c| c.seq);
+        Ok(ChangePage {
+            changes,
+            next: Cursor::new(self.store_id, next_seq),
+            more,
+        })
     }
 }
 

@@ -325,3 +325,174 @@ fn reads_during_a_batch(n_reports: u32) -> bool {
     assert!(store.changes(None, 10).unwrap().more);
     true
 }
+
+/// Schema version 1 as shipped (commit a3d11c8), for the migration test.
+const SCHEMA_V1_AS_SHIPPED: &str = r#"
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE report_version (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    report_id BLOB    NOT NULL,
+    counter   INTEGER NOT NULL,
+    signature TEXT    NOT NULL,
+    body      TEXT    NOT NULL,
+    UNIQUE (report_id, counter)
+);
+CREATE TABLE report_current (
+    report_id   BLOB    PRIMARY KEY,
+    seq         INTEGER NOT NULL UNIQUE,
+    kind        TEXT    NOT NULL,
+    owner       TEXT    NOT NULL,
+    observed_ms INTEGER NOT NULL,
+    exercise    INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL,
+    west  REAL, south REAL, east REAL, north REAL
+) WITHOUT ROWID;
+CREATE INDEX report_current_kind     ON report_current (kind, seq);
+CREATE INDEX report_current_owner    ON report_current (owner, seq);
+CREATE INDEX report_current_observed ON report_current (observed_ms);
+CREATE VIRTUAL TABLE report_current_bbox USING rtree (seq, west, east, south, north);
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, report_id TEXT, counterparty TEXT, detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+);
+CREATE TABLE sync_state (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER report_version_no_update BEFORE UPDATE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+CREATE TRIGGER report_version_no_delete BEFORE DELETE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+INSERT INTO store_meta VALUES ('store_id', '00000000000000ab'), ('audit_tip_seq', '0'),
+    ('audit_tip_hash', '0000000000000000000000000000000000000000000000000000000000000000');
+PRAGMA user_version = 1;
+"#;
+
+/// A v1 store holding `reports` (all current: one version each), written
+/// row by row as the v1 code wrote them.
+fn v1_store(path: &std::path::Path, reports: &[trilat_core::Report]) {
+    let conn = raw(path);
+    conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    conn.execute_batch(SCHEMA_V1_AS_SHIPPED).unwrap();
+    for report in reports {
+        let mut key = [0u8; 16];
+        hex::decode_to_slice(report.id.to_string().replace('-', ""), &mut key).unwrap();
+        conn.execute(
+            "INSERT INTO report_version (report_id, counter, signature, body) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![key, report.version, report.signature.to_string(), serde_json::to_string(report).unwrap()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked)
+             VALUES (?1, last_insert_rowid(), ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![key, report.kind.as_str(), report.owner.as_str(), report.observed_at.unix_ms(), report.exercise, report.revoked],
+        )
+        .unwrap();
+    }
+}
+
+/// Every schema object's SQL, whitespace collapsed (the test's v1 copy is
+/// laid out more compactly than the crate's).
+fn table_sql(path: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let conn = raw(path);
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_master ORDER BY name")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |row| {
+            let sql: Option<String> = row.get(1)?;
+            let sql = sql.map(|sql| sql.split_whitespace().collect::<Vec<_>>().join(" "));
+            Ok((row.get(0)?, sql))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+#[test]
+fn migrates_a_v1_store_and_backfills_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    // Modified times out of seq order: 5 s, 1 s (arrived later), 9 s.
+    let reports = [
+        sign(draft("USA", "note", 5_000)),
+        sign(draft("KOR", "track", 1_000)),
+        sign(draft("JPN", "note", 9_000)),
+    ];
+    v1_store(&path, &reports);
+    let store = SqliteStore::open(&path).unwrap();
+    let version: i64 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+
+    // Arrival is backfilled from `modified`, clamped to stay non-decreasing.
+    let page = store.changes(None, 10).unwrap();
+    let backfilled: Vec<_> = page.changes.iter().map(|c| (c.seq, c.stored_at)).collect();
+    assert_eq!(backfilled, [(1, t(5_000)), (2, t(5_000)), (3, t(9_000))]);
+    let reports_read: Vec<_> = page.changes.iter().map(|c| c.report.clone()).collect();
+    assert_eq!(reports_read, reports);
+    // Kinds are backfilled: the kind feed works on migrated rows.
+    let notes = store
+        .changes_of_kind(&Kind::new("note").unwrap(), None, 10)
+        .unwrap();
+    assert_eq!(
+        notes.changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
+        [1, 3]
+    );
+    assert_eq!(
+        store.get(&reports[1].id).unwrap().as_ref(),
+        Some(&reports[1])
+    );
+
+    // New writes arrive after the backfilled ones, and the table is still
+    // append-only (the trigger lifted for the backfill is back).
+    let fresh = sign(draft("USA", "note", 0));
+    store.put(&fresh, event(&fresh)).unwrap();
+    let last = store.changes(Some(&page.next), 10).unwrap().changes;
+    assert!(last[0].stored_at >= t(9_000));
+    let err = raw(&path)
+        .execute("UPDATE report_version SET stored_at_ms = 0", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+
+    // The migrated schema is the one a fresh store gets.
+    let fresh_path = dir.path().join("fresh.db");
+    drop(SqliteStore::open(&fresh_path).unwrap());
+    drop(store);
+    assert_eq!(table_sql(&path), table_sql(&fresh_path));
+
+    // Reopening a migrated store changes nothing.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.changes(None, 10).unwrap().changes[..3],
+        page.changes[..]
+    );
+}
+
+#[test]
+fn migration_refuses_an_undecodable_v1_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    v1_store(&path, &[sign(draft("USA", "note", 0))]);
+    raw(&path)
+        .execute_batch(
+            "INSERT INTO report_version (report_id, counter, signature, body) VALUES (x'00', 1, 's', '{oops')",
+        )
+        .unwrap();
+    let err = SqliteStore::open(&path).err().expect("corrupt row refused");
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+    assert!(err.to_string().contains("seq 2"), "{err}");
+    // Nothing was half-migrated: still version 1.
+    let version: i64 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+}

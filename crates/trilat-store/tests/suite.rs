@@ -1,8 +1,8 @@
 //! The behavioural suite, run against every store implementation.
 
-use trilat_core::{Kind, ReportError};
+use trilat_core::{Kind, ReportError, Timestamp};
 use trilat_store::{
-    AuditAction, AuditEvent, Cursor, MemoryStore, PutOutcome, ReportQuery, ReportStore,
+    AuditAction, AuditEvent, Clock, Cursor, MemoryStore, PutOutcome, ReportQuery, ReportStore,
     SqliteStore, StoreError, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
 };
 
@@ -614,4 +614,187 @@ fn threads<S: ReportStore>(store: S) {
         (verification.entries, verification.first_broken),
         (40, None)
     );
+}
+
+/// A clock the test sets by hand, shared with the store.
+#[derive(Clone, Default)]
+pub struct HandClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl HandClock {
+    pub fn set(&self, offset_ms: i64) {
+        self.0
+            .store(T0_MS + offset_ms, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn clock(&self) -> Clock {
+        let reading = self.0.clone();
+        std::sync::Arc::new(move || {
+            Timestamp::from_unix_ms(reading.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    }
+}
+
+/// Arrival times and the per-kind feed, against every store from `make`.
+pub fn arrival_suite<S: ReportStore>(make: impl Fn(Clock) -> S) {
+    arrival_times(&make);
+    let hand = HandClock::default();
+    hand.set(0);
+    kind_feed(&make(hand.clock()), &make(hand.clock()));
+}
+
+#[test]
+fn memory_store_arrival() {
+    arrival_suite(MemoryStore::with_clock);
+}
+
+#[test]
+fn sqlite_store_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let counter = std::cell::Cell::new(0);
+    arrival_suite(|clock| {
+        counter.set(counter.get() + 1);
+        SqliteStore::open(dir.path().join(format!("arrival-{}.db", counter.get())))
+            .unwrap()
+            .with_clock(clock)
+    });
+}
+
+fn arrivals(store: &impl ReportStore) -> Vec<(u64, Timestamp)> {
+    let page = store.changes(None, QUERY_LIMIT_MAX).unwrap();
+    assert!(!page.more);
+    page.changes.iter().map(|c| (c.seq, c.stored_at)).collect()
+}
+
+fn arrival_times<S: ReportStore>(make: &impl Fn(Clock) -> S) {
+    let hand = HandClock::default();
+    let store = make(hand.clock());
+    // A report modified long before it arrives: stored_at is the arrival.
+    hand.set(3_600_000);
+    let old = sign(draft("JPN", "note", -86_400_000));
+    store.put(&old, event(&old)).unwrap();
+    assert_eq!(arrivals(&store).last().unwrap().1, t(3_600_000));
+    assert_ne!(old.modified, t(3_600_000));
+
+    // A batch arrives at one instant.
+    hand.set(3_700_000);
+    let batch: Vec<_> = ["USA", "KOR", "JPN"]
+        .iter()
+        .map(|owner| {
+            let report = sign(draft(owner, "track", 10));
+            let event = event(&report);
+            (report, event)
+        })
+        .collect();
+    store.put_batch(&batch).unwrap();
+    let times: Vec<_> = arrivals(&store).iter().map(|(_, at)| *at).collect();
+    assert_eq!(
+        times,
+        [t(3_600_000), t(3_700_000), t(3_700_000), t(3_700_000)]
+    );
+
+    // The clock steps back (an NTP correction): arrival is clamped to the
+    // previous one, so the feed stays ordered by arrival.
+    hand.set(1_000);
+    let late = sign(draft("KOR", "note", 20));
+    store.put(&late, event(&late)).unwrap();
+    let (_, clamped) = *arrivals(&store).last().unwrap();
+    assert_eq!(clamped, t(3_700_000));
+    // ... and moves on once the clock passes it again.
+    hand.set(3_800_000);
+    let later = sign(draft("USA", "note", 30));
+    store.put(&later, event(&later)).unwrap();
+    let all = arrivals(&store);
+    assert_eq!(all.last().unwrap().1, t(3_800_000));
+    assert!(all.windows(2).all(|w| w[0].1 <= w[1].1), "{all:?}");
+
+    // A duplicate stores nothing, so records no arrival.
+    hand.set(4_000_000);
+    assert_eq!(
+        store.put(&later, event(&later)).unwrap(),
+        PutOutcome::Duplicate
+    );
+    assert_eq!(arrivals(&store), all);
+    // The kind feed carries the same arrival times as the full feed.
+    let notes = store
+        .changes_of_kind(&Kind::new("note").unwrap(), None, 10)
+        .unwrap();
+    for change in &notes.changes {
+        assert!(all.contains(&(change.seq, change.stored_at)));
+    }
+}
+
+fn kind_feed(store: &impl ReportStore, other: &impl ReportStore) {
+    let note = Kind::new("note").unwrap();
+    let track = Kind::new("track").unwrap();
+    let empty = store.changes_of_kind(&note, None, 10).unwrap();
+    assert!(empty.changes.is_empty() && !empty.more);
+
+    let mut written = Vec::new();
+    for i in 0..7 {
+        let kind = if i % 3 == 0 { "track" } else { "note" };
+        let mut versions = vec![sign(draft(["USA", "JPN", "KOR"][i % 3], kind, i as i64))];
+        let next = sign(versions[0].next_version(t(i as i64 + 100)));
+        versions.push(next);
+        for report in &versions {
+            store.put(report, event(report)).unwrap();
+        }
+        written.extend(versions);
+    }
+    let revocation = revoke(&written[3]);
+    store.put(&revocation, event(&revocation)).unwrap();
+
+    // Oracle: the full feed filtered by kind.
+    let all = store.changes(None, QUERY_LIMIT_MAX).unwrap().changes;
+    for kind in [&note, &track] {
+        let expect: Vec<_> = all
+            .iter()
+            .filter(|c| c.report.kind == *kind)
+            .cloned()
+            .collect();
+        assert!(!expect.is_empty());
+        for page_len in [1, 2, 5, QUERY_LIMIT_MAX] {
+            let mut seen = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = store
+                    .changes_of_kind(kind, cursor.as_ref(), page_len)
+                    .unwrap();
+                assert!(page.changes.len() <= page_len);
+                seen.extend(page.changes);
+                cursor = Some(page.next);
+                if !page.more {
+                    break;
+                }
+            }
+            assert_eq!(seen, expect, "{kind} in pages of {page_len}");
+            // The end resumes where it was.
+            let end = store
+                .changes_of_kind(kind, cursor.as_ref(), page_len)
+                .unwrap();
+            assert!(end.changes.is_empty() && !end.more);
+            assert_eq!(Some(end.next), cursor);
+        }
+        // A cursor from the full feed (same form) resumes the kind's feed.
+        let mid = store.changes(None, 5).unwrap().next;
+        let rest = store
+            .changes_of_kind(kind, Some(&mid), QUERY_LIMIT_MAX)
+            .unwrap();
+        let expect_rest: Vec<_> = expect.iter().filter(|c| c.seq > 5).cloned().collect();
+        assert_eq!(rest.changes, expect_rest);
+    }
+    // A kind never stored: empty.
+    let none = store
+        .changes_of_kind(&Kind::new("missile.track").unwrap(), None, 10)
+        .unwrap();
+    assert!(none.changes.is_empty() && !none.more);
+    // Bounds and foreign cursors.
+    assert!(matches!(
+        store.changes_of_kind(&note, None, QUERY_LIMIT_MAX + 1),
+        Err(StoreError::LimitExceeded { .. })
+    ));
+    let foreign = other.changes(None, 1).unwrap().next;
+    assert!(matches!(
+        store.changes_of_kind(&note, Some(&foreign), 10),
+        Err(StoreError::BadCursor(_))
+    ));
 }
