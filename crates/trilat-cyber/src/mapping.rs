@@ -67,6 +67,21 @@ impl StixPayload {
         serde_json::to_value(self).expect("plain struct serialises")
     }
 
+    /// The report payload of one accepted object, built directly (the same
+    /// value as `StixPayload::of(entry).to_value()`, with one copy of the
+    /// object's text instead of two).
+    pub fn value_of(entry: &Entry) -> serde_json::Value {
+        let common = entry.object.common();
+        let mut payload = serde_json::Map::new();
+        payload.insert("stix_id".into(), common.id.into());
+        payload.insert("stix_type".into(), common.type_name.into());
+        if let Some(modified) = common.modified {
+            payload.insert("stix_modified".into(), modified.into());
+        }
+        payload.insert("object".into(), entry.text.as_str().into());
+        serde_json::Value::Object(payload)
+    }
+
     /// Reads and checks a report payload: the object must parse, validate and
     /// agree with the payload's id, type and modified.
     pub fn from_value(payload: &serde_json::Value) -> Result<(StixPayload, Entry), Error> {
@@ -107,7 +122,11 @@ pub fn payload_check(kind: &str, payload: &serde_json::Value) -> Result<(), Stri
 /// the object's creation and whose other bits hash the owner and STIX id,
 /// so re-importing finds the same report.
 pub fn report_id_for(owner: &Party, stix_id: &str, created: Timestamp) -> ReportId {
-    let digest = sha2::Sha256::digest(format!("trilat-cyber\n{}\n{stix_id}", owner.as_str()));
+    let mut hasher = sha2::Sha256::new();
+    for part in ["trilat-cyber\n", owner.as_str(), "\n", stix_id] {
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
     let mut random = [0u8; 10];
     random.copy_from_slice(&digest[..10]);
     let uuid =
@@ -156,25 +175,30 @@ pub fn import_bundle(
             Err(err) => outcome.rejected.push(err),
         }
     }
+    outcome.drafts.reserve(bundle.entries.len());
     for versions in versions_by_id(&bundle.entries) {
-        let mut previous: Option<(&Entry, ReportDraft)> = None;
+        // The preceding accepted version: its entry and its draft's index.
+        let mut previous: Option<(&Entry, usize)> = None;
         for entry in versions {
             let res = draft_for(
                 entry,
                 owner,
                 &releasabilities,
                 default,
-                previous.as_ref().map(|(e, d)| (&e.object, d)),
+                previous.map(|(e, draft_idx)| (&e.object, &outcome.drafts[draft_idx])),
                 now,
             );
             match res {
                 Ok(draft) => {
-                    *outcome
-                        .counts_by_type
-                        .entry(entry.object.common().type_name.to_string())
-                        .or_default() += 1;
-                    outcome.drafts.push(draft.clone());
-                    previous = Some((entry, draft));
+                    let type_name = entry.object.common().type_name;
+                    match outcome.counts_by_type.get_mut(type_name) {
+                        Some(count) => *count += 1,
+                        None => {
+                            outcome.counts_by_type.insert(type_name.to_string(), 1);
+                        }
+                    }
+                    outcome.drafts.push(draft);
+                    previous = Some((entry, outcome.drafts.len() - 1));
                 }
                 Err(err) => outcome.rejected.push(err),
             }
@@ -208,7 +232,7 @@ pub fn draft_for(
         .and_then(report_time)
         .unwrap_or(now);
     let kind = Kind::new(REPORT_KIND).expect("constant kind");
-    let payload = StixPayload::of(entry).to_value();
+    let payload = StixPayload::value_of(entry);
     let draft = match previous {
         None => {
             let created = common.created.and_then(report_time).unwrap_or(stamp);
@@ -218,14 +242,22 @@ pub fn draft_for(
         }
         Some((prev_object, prev_draft)) => {
             check_successor(prev_object, &entry.object)?;
+            // Field by field: `..prev_draft.clone()` would copy the
+            // previous payload only to drop it.
             ReportDraft {
+                id: prev_draft.id,
+                owner: prev_draft.owner.clone(),
+                kind: prev_draft.kind.clone(),
                 version: prev_draft.version + 1,
                 // Distinct STIX times may round to one millisecond.
                 modified: stamp.max(prev_draft.modified.add_ms(1)),
+                created_at: prev_draft.created_at,
+                observed_at: prev_draft.observed_at,
+                geometry: prev_draft.geometry.clone(),
                 marking,
+                exercise: prev_draft.exercise,
                 payload,
                 revoked: common.revoked,
-                ..prev_draft.clone()
             }
         }
     };
@@ -355,6 +387,12 @@ mod tests {
     fn payload_checks() {
         let parsed = parse_bundle(BUNDLE, |_, _| {}).unwrap();
         let good = StixPayload::of(&parsed.entries[0]).to_value();
+        for entry in &parsed.entries {
+            assert_eq!(
+                StixPayload::value_of(entry),
+                StixPayload::of(entry).to_value()
+            );
+        }
         assert!(validate_payload("cyber.stix", &good).is_ok());
         assert!(validate_payload("note", &good).is_err());
         let mut lying = good.clone();

@@ -6,6 +6,9 @@
 //! Types the project does not model field by field (other observables,
 //! `x-…` custom objects, `language-content`) parse as [`GenericObject`].
 
+use std::borrow::Cow;
+
+use serde::de::{Error as _, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -27,7 +30,10 @@ pub enum Category {
 }
 
 /// An external reference (`source_name` plus optional description, URL, hashes, id).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// `Deserialize` is written by hand (below): serde's derive buffers every
+/// property of a struct with a `flatten` field, which was the import's
+/// largest cost.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExternalReference {
     /// The source (`mitre-attack`, `capec`, `cve` …).
     pub source_name: String,
@@ -46,6 +52,168 @@ pub struct ExternalReference {
     /// Unknown properties, kept as given.
     #[serde(flatten)]
     pub custom: Map<String, Value>,
+}
+
+/// A property name as read: borrowed from the text unless it has escapes.
+struct PropertyName<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for PropertyName<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PropertyName<'de>, D::Error> {
+        struct NameVisitor;
+        impl<'de> Visitor<'de> for NameVisitor {
+            type Value = PropertyName<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<PropertyName<'de>, E> {
+                Ok(PropertyName(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<PropertyName<'de>, E> {
+                Ok(PropertyName(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<PropertyName<'de>, E> {
+                Ok(PropertyName(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+/// A Rust field name as its JSON property name (`r#abstract` → `abstract`).
+fn field_name(rust_name: &'static str) -> &'static str {
+    rust_name.strip_prefix("r#").unwrap_or(rust_name)
+}
+
+/// Reads a required property's value; a second occurrence is an error.
+fn read_required<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(A::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// Reads an optional property's value (`null` reads as absent, as serde's
+/// derive does for `Option`); a second occurrence is an error.
+fn read_optional<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(A::Error::duplicate_field(name));
+    }
+    *slot = map.next_value::<Option<T>>()?;
+    Ok(())
+}
+
+/// The common properties while an object is being read.
+#[derive(Default)]
+struct CommonSlots {
+    type_name: Option<String>,
+    id: Option<String>,
+    spec_version: Option<String>,
+    created_by_ref: Option<String>,
+    created: Option<String>,
+    modified: Option<String>,
+    revoked: Option<bool>,
+    labels: Option<Vec<String>>,
+    confidence: Option<i64>,
+    lang: Option<String>,
+    external_references: Option<Vec<ExternalReference>>,
+    object_marking_refs: Option<Vec<String>>,
+    granular_markings: Option<Vec<GranularMarking>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+impl CommonSlots {
+    /// Reads the value of `key` when it is a common property; says whether it was.
+    fn read<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "type" => read_required(&mut self.type_name, "type", map)?,
+            "id" => read_required(&mut self.id, "id", map)?,
+            "spec_version" => read_optional(&mut self.spec_version, "spec_version", map)?,
+            "created_by_ref" => read_optional(&mut self.created_by_ref, "created_by_ref", map)?,
+            "created" => read_optional(&mut self.created, "created", map)?,
+            "modified" => read_optional(&mut self.modified, "modified", map)?,
+            "revoked" => read_optional(&mut self.revoked, "revoked", map)?,
+            "labels" => read_optional(&mut self.labels, "labels", map)?,
+            "confidence" => read_optional(&mut self.confidence, "confidence", map)?,
+            "lang" => read_optional(&mut self.lang, "lang", map)?,
+            "external_references" => {
+                read_optional(&mut self.external_references, "external_references", map)?
+            }
+            "object_marking_refs" => {
+                read_optional(&mut self.object_marking_refs, "object_marking_refs", map)?
+            }
+            "granular_markings" => {
+                read_optional(&mut self.granular_markings, "granular_markings", map)?
+            }
+            "extensions" => read_optional(&mut self.extensions, "extensions", map)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `type` and `id`, which every object must have.
+    fn required<E: serde::de::Error>(&mut self) -> Result<(String, String), E> {
+        let type_name = self
+            .type_name
+            .take()
+            .ok_or_else(|| E::missing_field("type"))?;
+        let id = self.id.take().ok_or_else(|| E::missing_field("id"))?;
+        Ok((type_name, id))
+    }
+}
+
+impl<'de> Deserialize<'de> for ExternalReference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ExternalReference, D::Error> {
+        struct ReferenceVisitor;
+        impl<'de> Visitor<'de> for ReferenceVisitor {
+            type Value = ExternalReference;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an external reference")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ExternalReference, A::Error> {
+                let mut source_name = None;
+                let mut description = None;
+                let mut url = None;
+                let mut hashes = None;
+                let mut external_id = None;
+                let mut custom = Map::new();
+                while let Some(PropertyName(key)) = map.next_key::<PropertyName<'de>>()? {
+                    match &*key {
+                        "source_name" => read_required(&mut source_name, "source_name", &mut map)?,
+                        "description" => read_optional(&mut description, "description", &mut map)?,
+                        "url" => read_optional(&mut url, "url", &mut map)?,
+                        "hashes" => read_optional(&mut hashes, "hashes", &mut map)?,
+                        "external_id" => read_optional(&mut external_id, "external_id", &mut map)?,
+                        _ => {
+                            let value: Value = map.next_value()?;
+                            custom.insert(key.into_owned(), value);
+                        }
+                    }
+                }
+                Ok(ExternalReference {
+                    source_name: source_name
+                        .ok_or_else(|| A::Error::missing_field("source_name"))?,
+                    description,
+                    url,
+                    hashes,
+                    external_id,
+                    custom,
+                })
+            }
+        }
+        d.deserialize_map(ReferenceVisitor)
+    }
 }
 
 /// A granular marking: a marking (or language) applied to selected properties.
@@ -110,7 +278,10 @@ macro_rules! stix_type {
         optional { $( $(#[$ometa:meta])* $ofield:ident : $oty:ty ),* $(,)? }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        ///
+        /// `Deserialize` reads each property once, straight into its field;
+        /// unknown ones go to `custom`.
+        #[derive(Clone, Debug, PartialEq, Serialize)]
         pub struct $name {
             #[doc = concat!("`type`: `", $type_name, "`.")]
             #[serde(rename = "type")]
@@ -158,6 +329,63 @@ macro_rules! stix_type {
             /// Every other property (`x_mitre_*` …), kept as given.
             #[serde(flatten)]
             pub custom: Map<String, Value>,
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$name, D::Error> {
+                struct ObjectVisitor;
+                impl<'de> Visitor<'de> for ObjectVisitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a STIX object (", stringify!($name), ")"))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        let mut common = CommonSlots::default();
+                        $( let mut $rfield: Option<$rty> = None; )*
+                        $( let mut $ofield: Option<$oty> = None; )*
+                        let mut custom = Map::new();
+                        while let Some(PropertyName(key)) = map.next_key::<PropertyName<'de>>()? {
+                            if common.read(&key, &mut map)? {
+                                continue;
+                            }
+                            let own = $( if key == field_name(stringify!($rfield)) {
+                                read_required(&mut $rfield, field_name(stringify!($rfield)), &mut map)?;
+                                true
+                            } else )* $( if key == field_name(stringify!($ofield)) {
+                                read_optional(&mut $ofield, field_name(stringify!($ofield)), &mut map)?;
+                                true
+                            } else )* { false };
+                            if !own {
+                                let value: Value = map.next_value()?;
+                                custom.insert(key.into_owned(), value);
+                            }
+                        }
+                        let (type_name, id) = common.required::<A::Error>()?;
+                        Ok($name {
+                            type_name,
+                            id,
+                            spec_version: common.spec_version,
+                            created_by_ref: common.created_by_ref,
+                            created: common.created,
+                            modified: common.modified,
+                            revoked: common.revoked,
+                            labels: common.labels,
+                            confidence: common.confidence,
+                            lang: common.lang,
+                            external_references: common.external_references,
+                            object_marking_refs: common.object_marking_refs,
+                            granular_markings: common.granular_markings,
+                            extensions: common.extensions,
+                            $( $rfield: $rfield.ok_or_else(|| {
+                                A::Error::missing_field(field_name(stringify!($rfield)))
+                            })?, )*
+                            $( $ofield, )*
+                            custom,
+                        })
+                    }
+                }
+                d.deserialize_map(ObjectVisitor)
+            }
         }
 
         impl $name {
@@ -597,17 +825,31 @@ macro_rules! stix_object_enum {
 
             /// Parses one object from its JSON text, dispatching on `type`.
             pub fn from_json(text: &str) -> Result<StixObject, Error> {
+                // Fast path: `type` found by a scan that usually stops at the
+                // first property, then one typed parse. The parsed `type`
+                // must agree with the scan, else the slow path decides.
+                if let Some(type_name) = scan_type(text) {
+                    if let Ok(object) = StixObject::from_json_as(text, type_name) {
+                        if object.common().type_name == type_name {
+                            return Ok(object);
+                        }
+                    }
+                }
                 let probe: TypeProbe<'_> = serde_json::from_str(text)
                     .map_err(|e| Error::bare(ErrorKind::Json(e.to_string())))?;
                 let type_name = probe.type_name.as_deref().ok_or_else(|| {
                     Error::bare(ErrorKind::MissingProperty("type".into()))
                 })?;
-                let object = match type_name {
+                StixObject::from_json_as(text, type_name).map_err(|e| {
+                    Error::bare(ErrorKind::Json(e.to_string())).at_object(None, probe.id.as_deref())
+                })
+            }
+
+            fn from_json_as(text: &str, type_name: &str) -> serde_json::Result<StixObject> {
+                match type_name {
                     $( $variant::TYPE => serde_json::from_str(text).map(StixObject::$variant), )*
                     _ => serde_json::from_str(text).map(StixObject::Generic),
-                };
-                object.map_err(|e| Error::bare(ErrorKind::Json(e.to_string()))
-                    .at_object(None, probe.id.as_deref()))
+                }
             }
         }
     };
@@ -672,6 +914,95 @@ fn generic_category(type_name: &str) -> Category {
     }
 }
 
+/// The value of the top-level `type` property, found by a byte scan that
+/// stops there (it is usually the first property). `None` when the scan
+/// cannot tell cheaply (escapes, no `type`, malformed text): the caller then
+/// asks serde. A wrong answer is harmless: the caller checks the parse.
+fn scan_type(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut idx = skip_space(bytes, 0);
+    if bytes.get(idx) != Some(&b'{') {
+        return None;
+    }
+    idx += 1;
+    // Bounded: every round consumes at least one byte.
+    for _ in 0..bytes.len() {
+        idx = skip_space(bytes, idx);
+        let (key, after_key) = scan_plain_string(bytes, idx)?;
+        idx = skip_space(bytes, after_key);
+        if bytes.get(idx) != Some(&b':') {
+            return None;
+        }
+        idx = skip_space(bytes, idx + 1);
+        if key == b"type" {
+            let (value, _) = scan_plain_string(bytes, idx)?;
+            return std::str::from_utf8(value).ok();
+        }
+        idx = skip_space(bytes, skip_value(bytes, idx)?);
+        if bytes.get(idx) != Some(&b',') {
+            return None;
+        }
+        idx += 1;
+    }
+    None
+}
+
+fn skip_space(bytes: &[u8], mut idx: usize) -> usize {
+    while matches!(bytes.get(idx), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        idx += 1;
+    }
+    idx
+}
+
+/// A string without escapes starting at `idx` (its opening quote): its
+/// content and the index after its closing quote.
+fn scan_plain_string(bytes: &[u8], idx: usize) -> Option<(&[u8], usize)> {
+    if bytes.get(idx) != Some(&b'"') {
+        return None;
+    }
+    let rest = bytes.get(idx + 1..)?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if rest[end] == b'\\' {
+        return None;
+    }
+    Some((&rest[..end], idx + 1 + end + 1))
+}
+
+/// The index after the JSON value starting at `idx`.
+fn skip_value(bytes: &[u8], idx: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut pos = idx;
+    while let Some(&b) = bytes.get(pos) {
+        match b {
+            b'"' => {
+                pos += 1;
+                // Skip the string, escapes included.
+                loop {
+                    match bytes.get(pos)? {
+                        b'\\' => pos += 2,
+                        b'"' => break,
+                        _ => pos += 1,
+                    }
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Some(pos);
+                }
+                depth -= 1;
+            }
+            b',' if depth == 0 => return Some(pos),
+            _ => {}
+        }
+        pos += 1;
+        if depth == 0 && matches!(bytes.get(pos - 1), Some(b'"' | b'}' | b']')) {
+            return Some(pos);
+        }
+    }
+    None
+}
+
 /// Reads only `type` and `id`; serde skips the rest without building values.
 #[derive(Deserialize)]
 struct TypeProbe<'a> {
@@ -704,6 +1035,61 @@ mod tests {
         let err = StixObject::from_json(text).unwrap_err();
         assert!(err.to_string().contains("pattern"), "{err}");
         assert!(err.to_string().contains("indicator--c93f"), "{err}");
+    }
+
+    #[test]
+    fn type_scan_finds_the_top_level_type_or_gives_up() {
+        #[track_caller]
+        fn check(text: &str, expect: Option<&str>) {
+            assert_eq!(scan_type(text), expect, "{text}");
+        }
+        check(r#"{"type":"tool","id":"x"}"#, Some("tool"));
+        check(r#" { "id" : "x" , "type" : "tool" }"#, Some("tool"));
+        check(
+            r#"{"a":{"type":"no"},"b":["type",{"type":"no"}],"type":"yes"}"#,
+            Some("yes"),
+        );
+        check(
+            r#"{"a":"q\"type\":\"no","n":-1.5e3,"t":true,"type":"yes"}"#,
+            Some("yes"),
+        );
+        check(r#"{"a":{"b":[1,2,{"c":"}"}]},"type":"yes"}"#, Some("yes"));
+        check(r#"{"\u0074ype":"tool"}"#, None);
+        check(r#"{"type":"to\u006fl"}"#, None);
+        check(r#"{"type":3}"#, None);
+        check(r#"{"id":"x"}"#, None);
+        check(r#"{"id":"x""#, None);
+        check(r#"[{"type":"tool"}]"#, None);
+        check("", None);
+        // The escaped forms still parse, through serde.
+        let text =
+            r#"{"\u0074ype":"tool","id":"tool--c93fccb1-e8e8-42cf-ae33-2ad1d183913a","name":"x"}"#;
+        assert!(matches!(
+            StixObject::from_json(text),
+            Ok(StixObject::Tool(_))
+        ));
+    }
+
+    #[test]
+    fn hand_written_deserialize_agrees_with_the_properties() {
+        let text = r#"{"type":"note","id":"note--c93fccb1-e8e8-42cf-ae33-2ad1d183913a","abstract":"a","content":"c","object_refs":[],"labels":null,"external_references":[{"source_name":"s","x":1}],"x_y":[1]}"#;
+        let StixObject::Note(note) = StixObject::from_json(text).unwrap() else {
+            panic!("not a note")
+        };
+        assert_eq!(note.r#abstract.as_deref(), Some("a"));
+        assert_eq!(note.labels, None);
+        assert_eq!(note.external_references.as_ref().unwrap()[0].custom["x"], 1);
+        assert_eq!(note.custom["x_y"], serde_json::json!([1]));
+        let twice = r#"{"type":"tool","id":"tool--c93fccb1-e8e8-42cf-ae33-2ad1d183913a","name":"a","name":"b"}"#;
+        assert!(StixObject::from_json(twice)
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate"));
+        let no_id = r#"{"type":"tool","name":"a"}"#;
+        assert!(StixObject::from_json(no_id)
+            .unwrap_err()
+            .to_string()
+            .contains("id"));
     }
 
     #[test]
