@@ -6,6 +6,13 @@
 //! valgrind --tool=callgrind --collect-atstart=no \
 //!   --toggle-collect='*put_batch*' target/release/examples/ingest_profile 5000 normal
 //! ```
+//!
+//! or natively, attaching once the reports are signed:
+//!
+//! ```text
+//! INGEST_PROFILE_PAUSE_MS=1000 target/release/examples/ingest_profile 40000 full &
+//! # when it prints "signed …":  perf record -g -p $! -o perf.data
+//! ```
 
 use trilat_core::{Kind, Marking, NodeKey, Party, ReportDraft, Timestamp, Tlp};
 use trilat_store::{AuditAction, AuditEvent, Durability, ReportStore, SqliteStore};
@@ -48,6 +55,14 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("trilat-ingest-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let store = SqliteStore::open_with(dir.join("store.db"), durability).unwrap();
+    // For `perf record -p`: attach once this line appears.
+    eprintln!("signed {n} reports; ingesting");
+    if let Ok(pause_ms) = std::env::var("INGEST_PROFILE_PAUSE_MS") {
+        let pause_ms: u64 = pause_ms
+            .parse()
+            .expect("INGEST_PROFILE_PAUSE_MS is milliseconds");
+        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+    }
     let start = std::time::Instant::now();
     for batch in reports.chunks(1_000) {
         let outcomes = store.put_batch(batch).unwrap();
@@ -59,5 +74,10 @@ fn main() {
         n as f64 / wall
     );
     drop(store);
-    std::fs::remove_dir_all(&dir).unwrap();
+    // INGEST_PROFILE_KEEP=1 keeps the database for a look at its tables.
+    if std::env::var_os("INGEST_PROFILE_KEEP").is_some() {
+        eprintln!("kept {}", dir.join("store.db").display());
+    } else {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

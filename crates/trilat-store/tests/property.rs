@@ -221,3 +221,110 @@ proptest! {
         }
     }
 }
+
+/// Sixty reports whose geometries are boxes (two-point line strings) of
+/// 0 to 3 degrees a side near Korea and Japan, straddling the store's grid
+/// cells and its small/large box threshold, some at the grid's edges.
+fn box_pool() -> &'static Vec<Report> {
+    static POOL: OnceLock<Vec<Report>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        (0..60i64)
+            .map(|i| {
+                let mut d = draft(["USA", "JPN", "KOR"][i as usize % 3], "note", i);
+                let (w, s) = match i {
+                    0 => (-180.0, -90.0),
+                    1 => (179.5, 89.9),
+                    _ => (
+                        124.0 + (i * 37 % 100) as f64 * 0.07,
+                        33.0 + (i * 53 % 100) as f64 * 0.05,
+                    ),
+                };
+                let side = [0.0, 0.1, 0.24, 0.26, 0.49, 0.5, 0.51, 1.3, 3.0][i as usize % 9];
+                let (e, n) = ((w + side).min(180.0), (s + side * 0.7).min(90.0));
+                d.geometry = Some(if side == 0.0 {
+                    point(w, s)
+                } else {
+                    serde_json::json!({"type": "LineString", "coordinates": [[w, s], [e, n]]})
+                });
+                sign(d)
+            })
+            .collect()
+    })
+}
+
+/// The box oracle: min/max over the geometry's positions.
+fn box_oracle([w, s, e, n]: [f64; 4], report: &Report) -> bool {
+    let g = report.geometry.as_ref().unwrap();
+    let positions: Vec<(f64, f64)> = match g["type"].as_str().unwrap() {
+        "Point" => vec![(
+            g["coordinates"][0].as_f64().unwrap(),
+            g["coordinates"][1].as_f64().unwrap(),
+        )],
+        _ => g["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect(),
+    };
+    let lon_min = positions.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let lon_max = positions
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let lat_min = positions.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let lat_max = positions
+        .iter()
+        .map(|p| p.1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    lon_min <= e && lon_max >= w && lat_min <= n && lat_max >= s
+}
+
+/// One SQLite store with the box pool, filled once.
+fn box_store() -> &'static SqliteStore {
+    static STORE: OnceLock<SqliteStore> = OnceLock::new();
+    STORE.get_or_init(|| {
+        let store = SqliteStore::open(":memory:").unwrap();
+        let batch: Vec<_> = box_pool().iter().map(|r| (r.clone(), event(r))).collect();
+        assert!(store.put_batch(&batch).unwrap().iter().all(|o| o.is_ok()));
+        store
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Bounding-box queries (served by the grid cells in SQLite) find
+    /// exactly the boxes that intersect, small or large, whatever the
+    /// query's size (up to the whole world, past the cell-list limit).
+    #[test]
+    fn bbox_queries_match_a_box_oracle(
+        w in -180.0f64..180.0,
+        s in -90.0f64..90.0,
+        dw in prop_oneof![0.0f64..1.0, 0.0f64..8.0, 0.0f64..360.0],
+        dh in prop_oneof![0.0f64..1.0, 0.0f64..8.0, 0.0f64..180.0],
+        placement in 0usize..3,
+        anchor in 0usize..60,
+    ) {
+        let (w, s) = match placement {
+            // Near the pool, or queries rarely match.
+            0 => (123.0 + (w + 180.0) / 40.0, 32.0 + (s + 90.0) / 30.0),
+            // The query's south-west corner inside or just beyond a pool
+            // box: probes the edges of the candidate cells.
+            1 => {
+                let g = &box_pool()[anchor].geometry.as_ref().unwrap()["coordinates"];
+                let corner = if g[0].is_array() { &g[0] } else { g };
+                let (bw, bs) = (corner[0].as_f64().unwrap(), corner[1].as_f64().unwrap());
+                (bw + (w + 180.0) / 600.0, bs + (s + 90.0) / 300.0)
+            }
+            _ => (w, s),
+        };
+        let (w, s) = (w.min(180.0), s.min(90.0));
+        let bbox = [w, s, (w + dw).min(180.0), (s + dh).min(90.0)];
+        let expected: Vec<&Report> = box_pool().iter().filter(|r| box_oracle(bbox, r)).collect();
+        let page = box_store()
+            .query(&ReportQuery { bbox: Some(bbox), limit: 1000, ..ReportQuery::default() })
+            .unwrap();
+        prop_assert_eq!(page.reports.iter().collect::<Vec<_>>(), expected, "{:?}", bbox);
+    }
+}
