@@ -109,43 +109,49 @@ ALTER TABLE report_version ADD COLUMN stored_at_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX report_version_kind ON report_version (kind, seq);
 "#;
 
-/// Schema version 3 (after v2), for ingest speed:
+/// Schema version 3 (after v2), for ingest speed: a new report writes one
+/// row (plus its indexes) instead of three.
 ///
-/// * `report_current` becomes a rowid table keyed by `seq` (its secondary
-///   indexes then end in `seq` implicitly, so a filter plus "order by seq"
-///   is one index range), with `report_id` UNIQUE;
-/// * the R*Tree (a fifth of the ingest CPU) gives way to a `cell` column:
+/// * The columns queries filter on move into `report_version` itself, so
+///   `report_current` goes. The current version of a report is its highest
+///   counter (the version rules only ever make a higher counter current),
+///   read through the `UNIQUE (report_id, counter)` index.
+/// * `report_superseded` lists the versions that are not current (an older
+///   version stored to history only, or a current one a newer version
+///   replaced); queries skip them. Ingest of new reports writes nothing
+///   there. Append-only like the rest: a version never becomes current
+///   again.
+/// * The R*Tree (a fifth of the ingest CPU) gives way to a `cell` column:
 ///   a [`CELL_DEG`] grid cell of the box's south-west corner, or
-///   [`CELL_BIG`] for boxes wider or taller than half a cell, in one
-///   B-tree index (see [`bbox_cell`] and [`query_cells`]);
+///   [`CELL_BIG`] for boxes wider or taller than half a cell, in one B-tree
+///   index (see [`bbox_cell`] and [`query_cells`]).
 /// * `report_version.signature` goes: the body holds the signature, and
 ///   only the rare equivocation check reads it.
 ///
-/// [`migrate_v3`] fills `cell` for existing rows.
+/// [`migrate_v3`] fills the new columns from each body.
 const SCHEMA_V3: &str = r#"
-CREATE TABLE report_current_v3 (
-    seq         INTEGER PRIMARY KEY,
-    report_id   BLOB    NOT NULL UNIQUE,
-    kind        TEXT    NOT NULL,
-    owner       TEXT    NOT NULL,
-    observed_ms INTEGER NOT NULL,
-    exercise    INTEGER NOT NULL,
-    revoked     INTEGER NOT NULL,
-    west  REAL, south REAL, east REAL, north REAL,
-    cell        INTEGER
-);
-INSERT INTO report_current_v3
-    (seq, report_id, kind, owner, observed_ms, exercise, revoked, west, south, east, north)
-    SELECT seq, report_id, kind, owner, observed_ms, exercise, revoked, west, south, east, north
-    FROM report_current;
+ALTER TABLE report_version DROP COLUMN signature;
+ALTER TABLE report_version ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE report_version ADD COLUMN observed_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE report_version ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE report_version ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE report_version ADD COLUMN west REAL;
+ALTER TABLE report_version ADD COLUMN south REAL;
+ALTER TABLE report_version ADD COLUMN east REAL;
+ALTER TABLE report_version ADD COLUMN north REAL;
+ALTER TABLE report_version ADD COLUMN cell INTEGER;
+CREATE TABLE report_superseded (seq INTEGER PRIMARY KEY);
+INSERT INTO report_superseded (seq)
+    SELECT seq FROM report_version WHERE seq NOT IN (SELECT seq FROM report_current);
 DROP TABLE report_current;
 DROP TABLE report_current_bbox;
-ALTER TABLE report_current_v3 RENAME TO report_current;
-CREATE INDEX report_current_kind     ON report_current (kind);
-CREATE INDEX report_current_owner    ON report_current (owner);
-CREATE INDEX report_current_observed ON report_current (observed_ms);
-CREATE INDEX report_current_cell     ON report_current (cell);
-ALTER TABLE report_version DROP COLUMN signature;
+CREATE INDEX report_version_owner    ON report_version (owner);
+CREATE INDEX report_version_observed ON report_version (observed_ms);
+CREATE INDEX report_version_cell     ON report_version (cell);
+CREATE TRIGGER report_superseded_no_update BEFORE UPDATE ON report_superseded
+BEGIN SELECT RAISE(ABORT, 'report_superseded is append-only'); END;
+CREATE TRIGGER report_superseded_no_delete BEFORE DELETE ON report_superseded
+BEGIN SELECT RAISE(ABORT, 'report_superseded is append-only'); END;
 "#;
 
 /// Side of a spatial grid cell, degrees. Maritime and missile reports are
@@ -449,38 +455,71 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// v2 → v3 ([`SCHEMA_V3`]): rebuilds `report_current` without the R*Tree
-/// and fills each geometry's `cell`.
+/// v2 → v3 ([`SCHEMA_V3`]): moves the query columns into
+/// `report_version`, filled from each version's body (the append-only
+/// trigger is lifted for the backfill only, inside the same transaction).
 fn migrate_v3(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction().ctx("begin migration v3")?;
     tx.execute_batch(SCHEMA_V3).ctx("alter schema to v3")?;
+    tx.execute_batch("DROP TRIGGER report_version_no_update")
+        .ctx("lift append-only trigger")?;
     {
         let mut read = tx
-            .prepare(
-                "SELECT seq, west, south, east, north FROM report_current WHERE west IS NOT NULL",
-            )
-            .ctx("prepare cell backfill")?;
+            .prepare("SELECT seq, body FROM report_version ORDER BY seq")
+            .ctx("prepare backfill")?;
         let mut update = tx
-            .prepare("UPDATE report_current SET cell = ?2 WHERE seq = ?1")
-            .ctx("prepare cell backfill")?;
-        let mut rows = read.query([]).ctx("read boxes for backfill")?;
-        while let Some(row) = rows.next().ctx("read box for backfill")? {
-            let seq: u64 = row.get(0).ctx("read box for backfill")?;
-            let bbox: [f64; 4] = [
-                row.get(1).ctx("read box")?,
-                row.get(2).ctx("read box")?,
-                row.get(3).ctx("read box")?,
-                row.get(4).ctx("read box")?,
-            ];
+            .prepare(
+                "UPDATE report_version SET owner = ?2, observed_ms = ?3, exercise = ?4,
+                 revoked = ?5, west = ?6, south = ?7, east = ?8, north = ?9, cell = ?10
+                 WHERE seq = ?1",
+            )
+            .ctx("prepare backfill")?;
+        let mut rows = read.query([]).ctx("read versions for backfill")?;
+        while let Some(row) = rows.next().ctx("read version for backfill")? {
+            let seq: u64 = row.get(0).ctx("read version for backfill")?;
+            let body: String = row.get(1).ctx("read version for backfill")?;
+            let report = decode_report(seq, &body)?;
+            let columns = QueryColumns::of(&report);
             update
-                .execute(params![seq, bbox_cell(bbox)])
-                .ctx("backfill cell")?;
+                .execute(params![
+                    seq,
+                    report.owner.as_str(),
+                    report.observed_at.unix_ms(),
+                    report.exercise,
+                    report.revoked,
+                    columns.bbox[0],
+                    columns.bbox[1],
+                    columns.bbox[2],
+                    columns.bbox[3],
+                    columns.cell,
+                ])
+                .ctx("backfill version")?;
         }
     }
-    tx.execute_batch("PRAGMA user_version = 3")
-        .ctx("set user_version")?;
+    tx.execute_batch(
+        "CREATE TRIGGER report_version_no_update BEFORE UPDATE ON report_version
+         BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+         PRAGMA user_version = 3;",
+    )
+    .ctx("restore append-only trigger")?;
     tx.commit().ctx("commit migration v3")?;
     Ok(())
+}
+
+/// The spatial columns of a version: its bounding box and grid cell.
+struct QueryColumns {
+    bbox: [Option<f64>; 4],
+    cell: Option<i64>,
+}
+
+impl QueryColumns {
+    fn of(report: &Report) -> QueryColumns {
+        let bbox = report.bbox();
+        QueryColumns {
+            bbox: bbox.map_or([None; 4], |b| b.map(Some)),
+            cell: bbox.map(bbox_cell),
+        }
+    }
 }
 
 /// v1 → v2: adds `kind` and `stored_at_ms` to `report_version` and
@@ -696,18 +735,24 @@ fn decode_report(seq: u64, body: &str) -> Result<Report, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("report_version seq {seq} does not decode: {e}")))
 }
 
-fn current_report(tx: &Connection, id: &ReportId) -> Result<Option<Report>, StoreError> {
+/// The current version of a report and its seq: its highest counter.
+fn current_version(tx: &Connection, id: &ReportId) -> Result<Option<(u64, Report)>, StoreError> {
     let row: Option<(u64, String)> = tx
         .prepare_cached(
-            "SELECT v.seq, v.body FROM report_current c JOIN report_version v ON v.seq = c.seq
-             WHERE c.report_id = ?1",
+            "SELECT seq, body FROM report_version WHERE report_id = ?1
+             ORDER BY counter DESC LIMIT 1",
         )
         .and_then(|mut stmt| {
             stmt.query_row([id_key(id)], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()
         })
         .ctx("read current version")?;
-    row.map(|(seq, body)| decode_report(seq, &body)).transpose()
+    row.map(|(seq, body)| Ok((seq, decode_report(seq, &body)?)))
+        .transpose()
+}
+
+fn current_report(tx: &Connection, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    Ok(current_version(tx, id)?.map(|(_, report)| report))
 }
 
 fn held_signature(
@@ -741,41 +786,26 @@ fn put_in(
     stored_at: Timestamp,
 ) -> Result<PutOutcome, StoreError> {
     event.check()?;
-    let current = current_report(tx, &report.id)?;
-    let placement = place(report, current.as_ref(), || {
+    let current = current_version(tx, &report.id)?;
+    let placement = place(report, current.as_ref().map(|(_, held)| held), || {
         held_signature(tx, &report.id, report.version)
     })?;
     if placement == Placement::Duplicate {
         return Ok(PutOutcome::Duplicate);
     }
-    let body = serde_json::to_string(report)
-        .map_err(|e| StoreError::Invalid(format!("report {} does not encode: {e}", report.id)))?;
-    let id_key_bytes = id_key(&report.id);
-    tx.prepare_cached(
-        "INSERT INTO report_version (report_id, counter, body, kind, stored_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )
-    .and_then(|mut stmt| {
-        stmt.execute(params![
-            id_key_bytes,
-            report.version,
-            body,
-            report.kind.as_str(),
-            stored_at.unix_ms(),
-        ])
-    })
-    .ctx("insert report version")?;
-    let seq = tx.last_insert_rowid() as u64;
+    let seq = insert_version(tx, report, stored_at)?;
     let is_current = placement == Placement::Current;
-    if is_current {
-        if current.is_some() {
-            let old_seq: u64 = tx
-                .prepare_cached("DELETE FROM report_current WHERE report_id = ?1 RETURNING seq")
-                .and_then(|mut stmt| stmt.query_row([id_key_bytes], |row| row.get(0)))
-                .ctx("replace current version")?;
-            debug_assert!(old_seq < seq);
-        }
-        insert_current(tx, seq, id_key_bytes, report)?;
+    // The version that stops (or never starts) being current.
+    let superseded_seq = match (&current, is_current) {
+        (Some((old_seq, _)), true) => Some(*old_seq),
+        (None, true) => None,
+        (_, false) => Some(seq),
+    };
+    if let Some(superseded_seq) = superseded_seq {
+        debug_assert!(superseded_seq <= seq);
+        tx.prepare_cached("INSERT INTO report_superseded (seq) VALUES (?1)")
+            .and_then(|mut stmt| stmt.execute([superseded_seq]))
+            .ctx("record superseded version")?;
     }
     tip.append_ref(tx, event)?;
     Ok(PutOutcome::Stored {
@@ -784,24 +814,28 @@ fn put_in(
     })
 }
 
-fn insert_current(
+/// Appends a version with the columns queries filter on; returns its seq.
+fn insert_version(
     tx: &Transaction<'_>,
-    seq: u64,
-    id_key_bytes: [u8; 16],
     report: &Report,
-) -> Result<(), StoreError> {
-    let bbox = report.bbox();
-    let [west, south, east, north] = bbox.map_or([None; 4], |b| b.map(Some));
-    let cell = bbox.map(bbox_cell);
+    stored_at: Timestamp,
+) -> Result<u64, StoreError> {
+    let body = serde_json::to_string(report)
+        .map_err(|e| StoreError::Invalid(format!("report {} does not encode: {e}", report.id)))?;
+    let columns = QueryColumns::of(report);
+    let [west, south, east, north] = columns.bbox;
     tx.prepare_cached(
-        "INSERT INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked, west, south, east, north, cell)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO report_version (report_id, counter, body, kind, stored_at_ms, owner,
+         observed_ms, exercise, revoked, west, south, east, north, cell)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
-            id_key_bytes,
-            seq,
+            id_key(&report.id),
+            report.version,
+            body,
             report.kind.as_str(),
+            stored_at.unix_ms(),
             report.owner.as_str(),
             report.observed_at.unix_ms(),
             report.exercise,
@@ -810,11 +844,11 @@ fn insert_current(
             south,
             east,
             north,
-            cell,
+            columns.cell,
         ])
     })
-    .ctx("insert current version")?;
-    Ok(())
+    .ctx("insert report version")?;
+    Ok(tx.last_insert_rowid() as u64)
 }
 
 /// Runs `work` in one write transaction with the audit tip loaded, checked
@@ -1153,7 +1187,8 @@ impl rusqlite::ToSql for SqlValue {
 /// filters are set, so the prepared-statement cache holds few variants.
 fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValue>) {
     let mut sql = String::from(
-        "SELECT c.seq, v.body FROM report_current c JOIN report_version v ON v.seq = c.seq WHERE c.seq > ?",
+        "SELECT c.seq, c.body FROM report_version c WHERE c.seq > ? \
+         AND NOT EXISTS (SELECT 1 FROM report_superseded s WHERE s.seq = c.seq)",
     );
     let mut values = vec![SqlValue::Int(after as i64)];
     let mut clause = |sql_text: &str, value: SqlValue| {

@@ -376,8 +376,8 @@ INSERT INTO store_meta VALUES ('store_id', '00000000000000ab'), ('audit_tip_seq'
 PRAGMA user_version = 1;
 "#;
 
-/// A v1 store holding `reports` (all current: one version each), written
-/// row by row as the v1 code wrote them.
+/// A v1 store holding `reports` in this order, written row by row as the
+/// v1 code wrote them; the last one stored of each id is its current one.
 fn v1_store(path: &std::path::Path, reports: &[trilat_core::Report]) {
     let conn = raw(path);
     conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
@@ -391,7 +391,7 @@ fn v1_store(path: &std::path::Path, reports: &[trilat_core::Report]) {
         )
         .unwrap();
         conn.execute(
-            "INSERT INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked)
+            "INSERT OR REPLACE INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked)
              VALUES (?1, last_insert_rowid(), ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![key, report.kind.as_str(), report.owner.as_str(), report.observed_at.unix_ms(), report.exercise, report.revoked],
         )
@@ -421,10 +421,12 @@ fn migrates_a_v1_store_and_backfills_arrival() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     // Modified times out of seq order: 5 s, 1 s (arrived later), 9 s.
+    let mut located = draft("JPN", "note", 9_000);
+    located.geometry = Some(point(129.0, 35.1));
     let reports = [
         sign(draft("USA", "note", 5_000)),
         sign(draft("KOR", "track", 1_000)),
-        sign(draft("JPN", "note", 9_000)),
+        sign(located),
     ];
     v1_store(&path, &reports);
     let store = SqliteStore::open(&path).unwrap();
@@ -463,6 +465,15 @@ fn migrates_a_v1_store_and_backfills_arrival() {
         .unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
 
+    // The query columns are backfilled: a bbox query finds the located one.
+    let near_busan = store
+        .query(&ReportQuery {
+            bbox: Some([128.5, 34.5, 129.5, 35.5]),
+            ..ReportQuery::default()
+        })
+        .unwrap();
+    assert_eq!(near_busan.reports, [reports[2].clone()]);
+
     // The migrated schema is the one a fresh store gets.
     let fresh_path = dir.path().join("fresh.db");
     drop(SqliteStore::open(&fresh_path).unwrap());
@@ -495,4 +506,41 @@ fn migration_refuses_an_undecodable_v1_row() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, 1);
+}
+
+#[test]
+fn migration_keeps_current_versions_and_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let versions = chain("JPN", 3);
+    let other = sign(draft("USA", "note", 0));
+    v1_store(
+        &path,
+        &[
+            versions[0].clone(),
+            other.clone(),
+            versions[1].clone(),
+            versions[2].clone(),
+        ],
+    );
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        store.get(&versions[0].id).unwrap().as_ref(),
+        Some(&versions[2])
+    );
+    assert_eq!(store.history(&versions[0].id).unwrap(), versions);
+    // Queries see current versions only, in the order they became current.
+    let current = store.query(&ReportQuery::default()).unwrap().reports;
+    assert_eq!(current, [other, versions[2].clone()]);
+    // A revocation after migration supersedes the migrated current one.
+    let revocation = revoke(&versions[2]);
+    store.put(&revocation, event(&revocation)).unwrap();
+    let page = store
+        .query(&ReportQuery {
+            include_revoked: true,
+            ..ReportQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.reports.last(), Some(&revocation));
+    assert_eq!(page.reports.len(), 2);
 }
