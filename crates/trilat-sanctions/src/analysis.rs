@@ -73,6 +73,48 @@ pub struct KoreanName {
     pub given_classes: Vec<String>,
     /// Given name: concatenated Korean keys of the syllables.
     pub given_key: String,
+    /// Korean phonetic key of the surname (computed once here, compared per candidate).
+    pub surname_key: String,
+    /// Given name syllables as written, concatenated.
+    pub given_joined: String,
+}
+
+/// Two or three adjacent tokens joined, precomputed once per name so that comparing
+/// `Jong Un` with `Jongun` costs string comparisons per candidate, not keying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Join {
+    /// Index of the first token joined.
+    pub start: usize,
+    /// Tokens joined: 3 or 2.
+    pub width: usize,
+    /// Their texts concatenated.
+    pub text: String,
+    /// Korean phonetic key of `text` (not the concatenation of the tokens' keys).
+    pub korean: String,
+}
+
+/// Every join of `tokens`, by start, the wider first (the order the matcher tries them).
+pub fn joins_of(tokens: &[Token]) -> Vec<Join> {
+    let mut joins = Vec::new();
+    for start in 0..tokens.len() {
+        for width in [3usize, 2] {
+            if start + width > tokens.len() {
+                continue;
+            }
+            let text: String = tokens[start..start + width]
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect();
+            joins.push(Join {
+                start,
+                width,
+                korean: korean_key(&text),
+                text,
+            });
+        }
+    }
+    debug_assert!(joins.len() <= 2 * tokens.len());
+    joins
 }
 
 /// A comparable form of a name.
@@ -82,6 +124,8 @@ pub struct Form {
     pub via: Via,
     /// Tokens in written order.
     pub tokens: Vec<Token>,
+    /// Adjacent tokens joined ([`joins_of`] the tokens).
+    pub joins: Vec<Join>,
     /// Korean readings (both orders for Latin names without a comma).
     pub korean: Vec<KoreanName>,
 }
@@ -160,6 +204,7 @@ fn hangul_form(surname: &str, given: &str, via: Via, korean_allowed: bool) -> Fo
     }
     Form {
         via,
+        joins: joins_of(&tokens),
         tokens,
         korean,
     }
@@ -171,6 +216,8 @@ fn korean_name(surname: &str, given: Vec<String>) -> KoreanName {
     let given_classes: Vec<String> = given.iter().map(|s| t.syllable(s)).collect();
     let given_key = given.iter().map(|s| korean_key(s)).collect();
     KoreanName {
+        surname_key: korean_key(surname),
+        given_joined: given.concat(),
         surname: surname.to_string(),
         surname_class,
         surname_common: surname_class.is_some_and(|c| t.surname_common.contains(&c)),
@@ -272,6 +319,7 @@ fn latin_form(text: &str, via: Via, korean_allowed: bool) -> Form {
     }
     Form {
         via,
+        joins: joins_of(&tokens),
         tokens,
         korean,
     }

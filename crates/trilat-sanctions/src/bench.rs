@@ -1,12 +1,20 @@
 //! The screening benchmark: index build time and memory, single-query latency and batch
 //! throughput. Clocks are passed in so the crate stays free of OS calls; the CLI and the
-//! `bench` example pass a thread CPU clock (scheduling delays on a shared machine excluded)
-//! and a resident-memory probe.
+//! `bench` example pass a thread CPU clock (`CLOCK_THREAD_CPUTIME_ID`: scheduling delays on a
+//! shared machine excluded) and a resident-memory probe.
+//!
+//! Query mix: both names of every pair of the evaluation set ([`crate::eval::build_pairs`],
+//! default seed and size), deduplicated, sampled evenly down to the requested count, each with
+//! its pair's schema. That is list primary names and aliases in Latin, katakana, Arabic and
+//! other scripts (hits), and synthetic Korean names in Hangul, RR, McCune–Reischauer and DPRK
+//! spelling that are not listed (mostly misses). The report counts queries per script and the
+//! queries that returned at least one hit.
 
 use crate::model::ListVersion;
 use crate::screener::{Query, Screener};
 use crate::unihan::HanReadings;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,8 +35,14 @@ pub struct BenchReport {
     pub queries: usize,
     /// Hits returned in total.
     pub hits: usize,
+    /// Queries that returned at least one hit.
+    pub queries_with_hits: usize,
+    /// Queries per written script (`latin`, `hangul`, `kana` …).
+    pub queries_by_script: BTreeMap<String, usize>,
     /// Query CPU latency percentiles, µs.
     pub cpu_p50_us: f64,
+    /// Slowest query, CPU µs.
+    pub cpu_max_us: f64,
     /// 99th percentile CPU latency, µs.
     pub cpu_p99_us: f64,
     /// Wall latency percentiles, µs (include waiting for a core).
@@ -48,8 +62,34 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Builds the screener over `lists` and screens `queries_n` queries taken from the listed
-/// names, perturbed the way real inputs differ (lower case, hyphens removed, words reversed).
+/// Seed of the synthetic names in the query mix (the `eval` command's default).
+pub const QUERY_SEED: u64 = 1718;
+/// Synthetic Korean names in the query mix (the `eval` command's default).
+pub const QUERY_SYNTHETIC_N: usize = 500;
+
+/// The benchmark's queries: both names of every evaluation pair, deduplicated, sampled
+/// evenly down to `queries_n`, with the pair's schema and the default threshold.
+pub fn queries(lists: &[ListVersion], queries_n: usize) -> Vec<Query> {
+    let pairs = crate::eval::build_pairs(lists, QUERY_SYNTHETIC_N, QUERY_SEED);
+    let mut seen = HashSet::new();
+    let mut all = Vec::new();
+    for pair in &pairs {
+        for name in [&pair.name1, &pair.name2] {
+            if seen.insert((name.clone(), pair.schema)) {
+                let mut query = Query::name(name);
+                query.schema = Some(pair.schema);
+                all.push(query);
+            }
+        }
+    }
+    let step = (all.len() / queries_n.max(1)).max(1);
+    let sampled: Vec<Query> = all.into_iter().step_by(step).take(queries_n).collect();
+    debug_assert!(sampled.len() <= queries_n);
+    sampled
+}
+
+/// Builds the screener over `lists` and screens `queries_n` queries of the evaluation mix
+/// (see the module documentation) one at a time on the calling thread.
 pub fn run(
     lists: Vec<ListVersion>,
     readings: Option<Arc<HanReadings>>,
@@ -57,6 +97,7 @@ pub fn run(
     cpu_seconds: &dyn Fn() -> f64,
     rss_kib: &dyn Fn() -> u64,
 ) -> crate::error::Result<(Screener, BenchReport)> {
+    let queries = queries(&lists, queries_n);
     let rss_before = rss_kib();
     let wall = Instant::now();
     let cpu = cpu_seconds();
@@ -69,26 +110,10 @@ pub fn run(
         names: screener.names_len(),
         ..BenchReport::default()
     };
-    let names: Vec<&str> = screener
-        .entities()
-        .iter()
-        .flat_map(|e| e.names.iter().map(|n| n.text.as_str()))
-        .collect();
-    let step = (names.len() / queries_n.max(1)).max(1);
-    let queries: Vec<Query> = names
-        .iter()
-        .step_by(step)
-        .take(queries_n)
-        .enumerate()
-        .map(|(i, name)| {
-            let text = match i % 3 {
-                0 => name.to_lowercase(),
-                1 => name.replace('-', " "),
-                _ => name.split_whitespace().rev().collect::<Vec<_>>().join(" "),
-            };
-            Query::name(&text)
-        })
-        .collect();
+    for query in &queries {
+        let script = format!("{:?}", crate::script::detect(&query.name)).to_lowercase();
+        *report.queries_by_script.entry(script).or_default() += 1;
+    }
     let mut wall_us = Vec::with_capacity(queries.len());
     let mut cpu_us = Vec::with_capacity(queries.len());
     let batch_wall = Instant::now();
@@ -96,9 +121,11 @@ pub fn run(
     for query in &queries {
         let w = Instant::now();
         let c = cpu_seconds();
-        report.hits += screener.screen(query).len();
+        let hits_n = screener.screen(query).len();
         cpu_us.push((cpu_seconds() - c) * 1e6);
         wall_us.push(w.elapsed().as_secs_f64() * 1e6);
+        report.hits += hits_n;
+        report.queries_with_hits += usize::from(hits_n > 0);
     }
     let batch_cpu = cpu_seconds() - batch_cpu;
     let batch_wall = batch_wall.elapsed().as_secs_f64();
@@ -107,6 +134,7 @@ pub fn run(
     report.queries = queries.len();
     report.cpu_p50_us = percentile(&cpu_us, 0.5);
     report.cpu_p99_us = percentile(&cpu_us, 0.99);
+    report.cpu_max_us = cpu_us.last().copied().unwrap_or(0.0);
     report.wall_p50_us = percentile(&wall_us, 0.5);
     report.wall_p99_us = percentile(&wall_us, 0.99);
     report.queries_per_cpu_s = queries.len() as f64 / batch_cpu.max(1e-9);

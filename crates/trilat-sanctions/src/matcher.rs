@@ -10,7 +10,7 @@
 //!   equivalence class / edit distance, weighted by rarity (inverse document frequency from
 //!   the loaded lists) so that `Kim`, `Trading` or `Co.` count little.
 
-use crate::analysis::{Form, KoreanName, NameForms, Token, Via};
+use crate::analysis::{joins_of, Form, Join, KoreanName, NameForms, Token, Via, TOKENS_MAX};
 use crate::normalize::{edit_distance, tables};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -74,7 +74,7 @@ pub struct NameScore {
 /// except legal forms and frequent Korean surnames.
 #[derive(Debug, Clone, Default)]
 pub struct Rarity {
-    document_frequency: HashMap<String, u32>,
+    document_frequency: HashMap<String, u32, foldhash::fast::RandomState>,
     documents: u32,
 }
 
@@ -122,58 +122,122 @@ impl Rarity {
     }
 }
 
-/// Scores two analysed names: the best over their forms.
-pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> NameScore {
-    let mut best: Option<NameScore> = None;
-    for qf in &query.forms {
-        for cf in &candidate.forms {
-            let factor = if qf.via == Via::HanReading || cf.via == Via::HanReading {
-                HAN_READING_FACTOR
-            } else {
-                1.0
-            };
-            let mut score = compare_forms(qf, cf, rarity);
-            score.score *= factor;
-            if factor < 1.0 {
-                for c in &mut score.explanation {
-                    c.contribution *= factor;
-                }
-            }
-            if best.as_ref().is_none_or(|b| score.score > b.score) {
-                best = Some(score);
+/// The pair of forms (and of Korean readings) that gave the best score of two names.
+#[derive(Debug, Clone, Copy)]
+struct BestForms {
+    score: f64,
+    query_form: usize,
+    candidate_form: usize,
+    /// Indices of the Korean readings when the pair was compared as Korean names.
+    korean: Option<(usize, usize)>,
+}
+
+fn reading_factor(query: &Form, candidate: &Form) -> f64 {
+    if query.via == Via::HanReading || candidate.via == Via::HanReading {
+        HAN_READING_FACTOR
+    } else {
+        1.0
+    }
+}
+
+/// Scores every pair of forms without explanations; the first best pair wins ties.
+fn best_forms(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Option<BestForms> {
+    let mut best: Option<BestForms> = None;
+    for (query_form, qf) in query.forms.iter().enumerate() {
+        for (candidate_form, cf) in candidate.forms.iter().enumerate() {
+            let (raw, korean) = form_score(qf, cf, rarity);
+            let score = raw * reading_factor(qf, cf);
+            if best.is_none_or(|b| score > b.score) {
+                best = Some(BestForms {
+                    score,
+                    query_form,
+                    candidate_form,
+                    korean,
+                });
             }
         }
     }
-    let best = best.unwrap_or(NameScore {
-        score: 0.0,
-        method: "generic".into(),
-        via: (Via::Written, Via::Written),
-        explanation: Vec::new(),
-    });
-    debug_assert!((0.0..=1.0 + 1e-9).contains(&best.score));
     best
 }
 
-fn compare_forms(query: &Form, candidate: &Form, rarity: &Rarity) -> NameScore {
-    // Korean names are compared structurally whenever both sides read as Korean.
-    if !query.korean.is_empty() && !candidate.korean.is_empty() {
-        let mut best: Option<NameScore> = None;
-        for qk in &query.korean {
-            for ck in &candidate.korean {
-                let s = compare_korean(qk, ck);
-                if best.as_ref().is_none_or(|b| s.score > b.score) {
-                    best = Some(s);
-                }
+/// Score of two analysed names, without an explanation: the screening fast path. Always
+/// equal to `compare(query, candidate, rarity).score` (same arithmetic; tested on the
+/// evaluation pairs), and allocates nothing unless tokens must be merged.
+pub fn score(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> f64 {
+    let score = best_forms(query, candidate, rarity).map_or(0.0, |b| b.score);
+    debug_assert!((0.0..=1.0 + 1e-9).contains(&score));
+    score
+}
+
+/// Scores two analysed names: the best over their forms, with the explanation of that pair.
+pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> NameScore {
+    let Some(best) = best_forms(query, candidate, rarity) else {
+        return NameScore {
+            score: 0.0,
+            method: "generic".into(),
+            via: (Via::Written, Via::Written),
+            explanation: Vec::new(),
+        };
+    };
+    // Explain only the winning pair: the other pairs' explanations would be thrown away.
+    let qf = &query.forms[best.query_form];
+    let cf = &candidate.forms[best.candidate_form];
+    let mut explained = match best.korean {
+        Some((qk, ck)) => compare_korean(&qf.korean[qk], &cf.korean[ck]),
+        None => {
+            let mut explanation = Vec::new();
+            let score = generic(
+                (&qf.tokens, &qf.joins),
+                (&cf.tokens, &cf.joins),
+                rarity,
+                Some(&mut explanation),
+            );
+            NameScore {
+                score,
+                method: "generic".into(),
+                via: (Via::Written, Via::Written),
+                explanation,
             }
         }
-        if let Some(mut best) = best {
-            best.via = (query.via, candidate.via);
-            return best;
+    };
+    explained.via = (qf.via, cf.via);
+    let factor = reading_factor(qf, cf);
+    explained.score *= factor;
+    if factor < 1.0 {
+        for c in &mut explained.explanation {
+            c.contribution *= factor;
         }
     }
-    let mut s = compare_generic(&query.tokens, &candidate.tokens, rarity);
-    s.via = (query.via, candidate.via);
-    s
+    // Pair assertion: the explained path reproduces the fast path's score exactly.
+    assert_eq!(explained.score.to_bits(), best.score.to_bits());
+    debug_assert!((0.0..=1.0 + 1e-9).contains(&explained.score));
+    explained
+}
+
+/// Score of one pair of forms; Korean names are compared structurally whenever both sides
+/// read as Korean (then the indices of the best readings are returned).
+fn form_score(query: &Form, candidate: &Form, rarity: &Rarity) -> (f64, Option<(usize, usize)>) {
+    let mut best: Option<(f64, (usize, usize))> = None;
+    for (qk, q) in query.korean.iter().enumerate() {
+        for (ck, c) in candidate.korean.iter().enumerate() {
+            let score = korean_parts(q, c).score;
+            if best.is_none_or(|b| score > b.0) {
+                best = Some((score, (qk, ck)));
+            }
+        }
+    }
+    match best {
+        Some((score, pair)) => (score, Some(pair)),
+        None => {
+            let score = generic(
+                (&query.tokens, &query.joins),
+                (&candidate.tokens, &candidate.joins),
+                rarity,
+                None,
+            );
+            (score, None)
+        }
+    }
 }
 
 fn part_how(a: &str, b: &str, same_key: bool, same_class: bool) -> (How, f64) {
@@ -188,15 +252,22 @@ fn part_how(a: &str, b: &str, same_key: bool, same_class: bool) -> (How, f64) {
     }
 }
 
-/// Korean structural comparison: surname through classes, given name as a unit.
-pub fn compare_korean(q: &KoreanName, c: &KoreanName) -> NameScore {
-    let surname_key_equal =
-        crate::normalize::korean_key(&q.surname) == crate::normalize::korean_key(&c.surname);
+/// The parts of a Korean comparison, before any explanation text is built.
+struct KoreanParts {
+    surname_how: How,
+    surname_sim: f64,
+    given_how: How,
+    given_sim: f64,
+    surname_weight: f64,
+    score: f64,
+}
+
+fn korean_parts(q: &KoreanName, c: &KoreanName) -> KoreanParts {
     let surname_class_equal = q.surname_class.is_some() && q.surname_class == c.surname_class;
     let (mut surname_how, mut surname_sim) = part_how(
         &q.surname,
         &c.surname,
-        surname_key_equal,
+        q.surname_key == c.surname_key,
         surname_class_equal,
     );
     if surname_how == How::Mismatch
@@ -205,11 +276,9 @@ pub fn compare_korean(q: &KoreanName, c: &KoreanName) -> NameScore {
     {
         (surname_how, surname_sim) = (How::EditDistance, 0.6);
     }
-    let given_q = q.given.concat();
-    let given_c = c.given.concat();
     let (mut given_how, mut given_sim) = part_how(
-        &given_q,
-        &given_c,
+        &q.given_joined,
+        &c.given_joined,
         q.given_key == c.given_key,
         q.given_classes == c.given_classes,
     );
@@ -229,24 +298,38 @@ pub fn compare_korean(q: &KoreanName, c: &KoreanName) -> NameScore {
         // A matching given name under another surname is another person far more often than not.
         score = score.min(0.6);
     }
+    KoreanParts {
+        surname_how,
+        surname_sim,
+        given_how,
+        given_sim,
+        surname_weight,
+        score: score.clamp(0.0, 1.0),
+    }
+}
+
+/// Korean structural comparison: surname through classes, given name as a unit.
+pub fn compare_korean(q: &KoreanName, c: &KoreanName) -> NameScore {
+    let parts = korean_parts(q, c);
+    let given_weight = 1.0 - parts.surname_weight;
     let explanation = vec![
         Contribution {
             query: q.surname.clone(),
             candidate: c.surname.clone(),
-            how: surname_how,
-            similarity: surname_sim,
-            contribution: surname_weight * surname_sim,
+            how: parts.surname_how,
+            similarity: parts.surname_sim,
+            contribution: parts.surname_weight * parts.surname_sim,
         },
         Contribution {
             query: q.given.join("-"),
             candidate: c.given.join("-"),
-            how: given_how,
-            similarity: given_sim,
-            contribution: given_weight * given_sim,
+            how: parts.given_how,
+            similarity: parts.given_sim,
+            contribution: given_weight * parts.given_sim,
         },
     ];
     NameScore {
-        score: score.clamp(0.0, 1.0),
+        score: parts.score,
         method: "korean".into(),
         via: (Via::Written, Via::Written),
         explanation,
@@ -277,69 +360,112 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     (How::Mismatch, 0.0)
 }
 
-/// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`.
-fn merge_against(tokens: &[Token], other: &[Token]) -> Vec<Token> {
-    let mut out: Vec<Token> = Vec::with_capacity(tokens.len());
-    let mut i = 0;
-    while i < tokens.len() {
-        let mut merged = false;
-        for width in [3usize, 2] {
-            if i + width > tokens.len() {
-                continue;
-            }
-            let joined: String = tokens[i..i + width]
+/// Width (3 or 2) of the run of adjacent tokens starting at `start` whose concatenation
+/// equals a token of `other` (text or Korean key), if any.
+fn merge_width(joins: &[Join], start: usize, other: &[Token]) -> Option<usize> {
+    joins
+        .iter()
+        .filter(|join| join.start == start)
+        .find(|join| {
+            other
                 .iter()
-                .map(|t| t.text.as_str())
-                .collect();
-            let joined_korean = crate::normalize::korean_key(&joined);
-            if other
-                .iter()
-                .any(|o| o.text == joined || o.korean == joined_korean)
-            {
-                out.push(Token::new(&joined));
-                i += width;
-                merged = true;
-                break;
-            }
-        }
-        if !merged {
-            out.push(tokens[i].clone());
-            i += 1;
-        }
-    }
-    out
+                .any(|o| o.text == join.text || o.korean == join.korean)
+        })
+        .map(|join| join.width)
 }
 
-/// Generic token alignment, symmetric, rarity-weighted.
-pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) -> NameScore {
+/// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`; `None`
+/// when nothing merges (the common case: no token is copied). `joins` are `tokens`' joins.
+fn merge_against(tokens: &[Token], joins: &[Join], other: &[Token]) -> Option<Vec<Token>> {
+    debug_assert!(joins.iter().all(|j| j.start + j.width <= tokens.len()));
+    let first = joins
+        .iter()
+        .find(|join| {
+            other
+                .iter()
+                .any(|o| o.text == join.text || o.korean == join.korean)
+        })?
+        .start;
+    let mut out: Vec<Token> = tokens[..first].to_vec();
+    let mut i = first;
+    while i < tokens.len() {
+        match merge_width(joins, i, other) {
+            Some(width) => {
+                let text: String = tokens[i..i + width]
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect();
+                out.push(Token::new(&text));
+                i += width;
+            }
+            None => {
+                out.push(tokens[i].clone());
+                i += 1;
+            }
+        }
+    }
+    debug_assert!(out.len() < tokens.len());
+    Some(out)
+}
+
+/// Bound on token pairs aligned in one comparison (both sides hold at most `TOKENS_MAX`).
+const TOKEN_PAIRS_MAX: usize = TOKENS_MAX * TOKENS_MAX;
+
+/// Generic token alignment, symmetric, rarity-weighted: the score, and the explanation when
+/// asked for. Fixed-size stack arrays, no allocation unless tokens merge.
+fn generic(
+    (query, query_joins): (&[Token], &[Join]),
+    (candidate, candidate_joins): (&[Token], &[Join]),
+    rarity: &Rarity,
+    explanation: Option<&mut Vec<Contribution>>,
+) -> f64 {
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
-    let merged: (Vec<Token>, Vec<Token>);
+    let merged_q;
+    let merged_c;
     let (q, c): (&[Token], &[Token]) = if query.len() == candidate.len() {
         (query, candidate)
     } else {
-        let q = merge_against(query, candidate);
-        let c = merge_against(candidate, &q);
-        merged = (q, c);
-        (&merged.0, &merged.1)
+        merged_q = merge_against(query, query_joins, candidate);
+        let q = merged_q.as_deref().unwrap_or(query);
+        merged_c = merge_against(candidate, candidate_joins, q);
+        (q, merged_c.as_deref().unwrap_or(candidate))
     };
-    let q_weights: Vec<f64> = q.iter().map(|t| rarity.weight(t)).collect();
-    let c_weights: Vec<f64> = c.iter().map(|t| rarity.weight(t)).collect();
-    let total: f64 = q_weights.iter().sum::<f64>() + c_weights.iter().sum::<f64>();
-    let mut pairs: Vec<(f64, usize, usize, How)> = Vec::new();
+    assert!(q.len() <= TOKENS_MAX && c.len() <= TOKENS_MAX);
+    let mut q_weights = [0.0f64; TOKENS_MAX];
+    let mut c_weights = [0.0f64; TOKENS_MAX];
+    for (w, t) in q_weights.iter_mut().zip(q) {
+        *w = rarity.weight(t);
+    }
+    for (w, t) in c_weights.iter_mut().zip(c) {
+        *w = rarity.weight(t);
+    }
+    let total: f64 =
+        q_weights[..q.len()].iter().sum::<f64>() + c_weights[..c.len()].iter().sum::<f64>();
+    // Candidate pairs by similarity, descending; equal similarities keep query-major order
+    // (a stable insertion: the alignment, and so the score, is deterministic).
+    let mut pairs = [(0.0f64, 0u8, 0u8, How::Mismatch); TOKEN_PAIRS_MAX];
+    let mut pairs_n = 0;
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
             let (how, sim) = token_similarity(qt, ct);
             if sim > 0.0 {
-                pairs.push((sim, i, j, how));
+                let mut at = pairs_n;
+                while at > 0 && pairs[at - 1].0 < sim {
+                    pairs[at] = pairs[at - 1];
+                    at -= 1;
+                }
+                pairs[at] = (sim, i as u8, j as u8, how);
+                pairs_n += 1;
             }
         }
     }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut q_used = vec![false; q.len()];
-    let mut c_used = vec![false; c.len()];
-    let mut explanation = Vec::new();
+    debug_assert!(pairs[..pairs_n].windows(2).all(|w| w[0].0 >= w[1].0));
+    let mut q_used = [false; TOKENS_MAX];
+    let mut c_used = [false; TOKENS_MAX];
     let mut matched = 0.0;
-    for (sim, i, j, how) in pairs {
+    let mut explanation = explanation;
+    for &(sim, i, j, how) in &pairs[..pairs_n] {
+        let (i, j) = (usize::from(i), usize::from(j));
         if q_used[i] || c_used[j] {
             continue;
         }
@@ -351,38 +477,56 @@ pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) ->
             0.0
         };
         matched += share;
-        explanation.push(Contribution {
-            query: q[i].text.clone(),
-            candidate: c[j].text.clone(),
-            how,
-            similarity: sim,
-            contribution: share,
-        });
-    }
-    for (i, used) in q_used.iter().enumerate() {
-        if !used {
+        if let Some(explanation) = explanation.as_deref_mut() {
             explanation.push(Contribution {
                 query: q[i].text.clone(),
-                candidate: String::new(),
-                how: How::Mismatch,
-                similarity: 0.0,
-                contribution: 0.0,
-            });
-        }
-    }
-    for (j, used) in c_used.iter().enumerate() {
-        if !used {
-            explanation.push(Contribution {
-                query: String::new(),
                 candidate: c[j].text.clone(),
-                how: How::Mismatch,
-                similarity: 0.0,
-                contribution: 0.0,
+                how,
+                similarity: sim,
+                contribution: share,
             });
         }
     }
+    if let Some(explanation) = explanation {
+        explain_unmatched(q, &q_used, c, &c_used, explanation);
+    }
+    matched.clamp(0.0, 1.0)
+}
+
+fn explain_unmatched(
+    q: &[Token],
+    q_used: &[bool],
+    c: &[Token],
+    c_used: &[bool],
+    explanation: &mut Vec<Contribution>,
+) {
+    let unmatched = |query: &str, candidate: &str| Contribution {
+        query: query.to_string(),
+        candidate: candidate.to_string(),
+        how: How::Mismatch,
+        similarity: 0.0,
+        contribution: 0.0,
+    };
+    for (t, _) in q.iter().zip(q_used).filter(|(_, used)| !**used) {
+        explanation.push(unmatched(&t.text, ""));
+    }
+    for (t, _) in c.iter().zip(c_used).filter(|(_, used)| !**used) {
+        explanation.push(unmatched("", &t.text));
+    }
+}
+
+/// Generic token alignment, symmetric, rarity-weighted, with its explanation.
+pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) -> NameScore {
+    let (query_joins, candidate_joins) = (joins_of(query), joins_of(candidate));
+    let mut explanation = Vec::new();
+    let score = generic(
+        (query, &query_joins),
+        (candidate, &candidate_joins),
+        rarity,
+        Some(&mut explanation),
+    );
     NameScore {
-        score: matched.clamp(0.0, 1.0),
+        score,
         method: "generic".into(),
         via: (Via::Written, Via::Written),
         explanation,

@@ -91,8 +91,17 @@ pub fn fold_latin(text: &str) -> String {
 /// ee/i, ou/o, ae/e, ch/j/tch/jj, k/g/kh/kk, t/d/th/tt, p/b/ph/pp/f, r/l/rh, s/sh/ss —
 /// then collapses doubled letters. `ng` is kept (g after n is not folded).
 pub fn korean_key(word: &str) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(word.len());
+    korean_key_into(word, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`korean_key`] written into a caller-owned buffer, cleared first (no allocation once the
+/// buffer has grown): the matcher keys joined tokens per candidate with it. Non-ASCII bytes
+/// are copied unchanged, so the output is UTF-8 whenever `word` is.
+pub fn korean_key_into(word: &str, out: &mut Vec<u8>) {
+    out.clear();
     let b = word.as_bytes();
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         let rest = &b[i..];
@@ -139,7 +148,6 @@ pub fn korean_key(word: &str) -> String {
         }
         i += step;
     }
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Curated equivalence classes, the common-surname set and the syllable inventory.
@@ -350,30 +358,33 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     }
     // Names are short: rows live on the stack (no allocation per comparison).
     const ROW_MAX: usize = 64;
-    if b.len() >= ROW_MAX {
+    // Cells never exceed `a.len() + 1`: a byte per cell keeps the rows cheap to set up.
+    // (With `b` under 64 bytes, `a` exceeds 250 bytes only for bounds above 186.)
+    if b.len() >= ROW_MAX || a.len() > 250 {
         return bound + 1;
     }
-    let mut previous = [0usize; ROW_MAX];
-    let mut current = [0usize; ROW_MAX];
+    let mut previous = [0u8; ROW_MAX];
+    let mut current = [0u8; ROW_MAX];
     for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
-        *slot = j;
+        *slot = j as u8;
     }
+    let bound_u8 = bound.min(255) as u8;
     for (i, ca) in a.iter().enumerate() {
-        current[0] = i + 1;
+        current[0] = (i + 1) as u8;
         let mut row_min = current[0];
         for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
+            let cost = u8::from(ca != cb);
             current[j + 1] = (previous[j] + cost)
                 .min(previous[j + 1] + 1)
                 .min(current[j] + 1);
             row_min = row_min.min(current[j + 1]);
         }
-        if row_min > bound {
+        if row_min > bound_u8 {
             return bound + 1;
         }
         std::mem::swap(&mut previous, &mut current);
     }
-    previous[b.len()]
+    usize::from(previous[b.len()])
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! [`CANDIDATES_MAX`] names from posting lists; only those are scored in full.
 
 use crate::analysis::{analyze, NameForms};
-use crate::matcher::{compare, Contribution, How, NameScore, Rarity, THRESHOLD_DEFAULT};
+use crate::matcher::{compare, Contribution, How, Rarity, THRESHOLD_DEFAULT};
 use crate::model::{
     Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, PartialDate, Schema,
 };
@@ -121,35 +121,118 @@ pub struct Screener {
     entities: Vec<Entity>,
     versions: HashMap<ListSource, String>,
     names: Vec<IndexedName>,
-    postings: HashMap<String, Vec<u32>>,
+    postings: HashMap<String, Vec<u32>, foldhash::fast::RandomState>,
     rarity: Rarity,
     readings: Option<Arc<HanReadings>>,
 }
 
-fn index_keys(forms: &NameForms, mut push: impl FnMut(String, f32)) {
-    for form in &forms.forms {
-        for token in &form.tokens {
-            if token.legal_form {
-                continue;
+/// Per-thread candidate accumulator, reused across queries: a dense weight per indexed name
+/// plus the list of names touched, so a query costs what it touches, not the index size.
+#[derive(Debug, Default)]
+struct Scratch {
+    weights: Vec<f32>,
+    touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, names_n: usize) {
+        // Normally already clean; a query that panicked half-way would have left weights set.
+        self.reset();
+        if self.weights.len() < names_n {
+            self.weights.resize(names_n, 0.0);
+        }
+    }
+
+    fn add<'a>(&mut self, name_positions: impl Iterator<Item = &'a u32>, w: f32) {
+        assert!(
+            w > 0.0,
+            "a key adds a positive weight (zero marks an untouched name)"
+        );
+        for &name_pos in name_positions {
+            let slot = &mut self.weights[name_pos as usize];
+            if *slot == 0.0 {
+                self.touched.push(name_pos);
             }
-            push(format!("k:{}", token.key), 3.0);
-            push(format!("r:{}", token.korean), 2.0);
-            let padded: Vec<char> = format!(" {} ", token.key).chars().collect();
-            if padded.len() >= 5 {
-                for window in padded.windows(3) {
-                    push(format!("t:{}", window.iter().collect::<String>()), 0.5);
+            *slot += w;
+        }
+    }
+
+    /// The `n` heaviest names, ties to the lower index, in name order.
+    fn ranked(&self, n: usize) -> Vec<u32> {
+        let mut ranked: Vec<(u32, f32)> = self
+            .touched
+            .iter()
+            .map(|&name_pos| (name_pos, self.weights[name_pos as usize]))
+            .collect();
+        let heavier_first =
+            |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > n {
+            ranked.select_nth_unstable_by(n, heavier_first);
+            ranked.truncate(n);
+        }
+        let mut out: Vec<u32> = ranked.into_iter().map(|(name_pos, _)| name_pos).collect();
+        out.sort_unstable();
+        debug_assert!(out.len() <= n);
+        out
+    }
+
+    fn reset(&mut self) {
+        for &name_pos in &self.touched {
+            self.weights[name_pos as usize] = 0.0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Calls `push(key, weight)` for every retrieval key of a name: token keys (`k:`), Korean
+/// keys (`r:`), token trigrams (`t:`), joined Korean keys (`j:`) and given-name class keys
+/// (`g:`). Keys are built in one reused buffer (no allocation per key).
+fn index_keys(forms: &NameForms, mut push: impl FnMut(&str, f32)) {
+    let mut key = String::with_capacity(64);
+    let mut with_tag = |tag: &str, parts: &mut dyn Iterator<Item = &str>, weight: f32| {
+        key.clear();
+        key.push_str(tag);
+        parts.for_each(|p| key.push_str(p));
+        push(&key, weight);
+    };
+    for form in &forms.forms {
+        for token in form.tokens.iter().filter(|t| !t.legal_form) {
+            with_tag("k:", &mut std::iter::once(token.key.as_str()), 3.0);
+            with_tag("r:", &mut std::iter::once(token.korean.as_str()), 2.0);
+            // Trigrams of ` key ` (padded), only for keys of 3 characters or more.
+            let padded_len = token.key.chars().count() + 2;
+            if padded_len >= 5 {
+                // Byte offsets of the padded characters, then the end.
+                let bounds: Vec<usize> = std::iter::once(0)
+                    .chain(token.key.char_indices().map(|(i, _)| i + 1))
+                    .chain([token.key.len() + 1, token.key.len() + 2])
+                    .collect();
+                let padded = format!(" {} ", token.key);
+                for window in bounds.windows(4) {
+                    with_tag(
+                        "t:",
+                        &mut std::iter::once(&padded[window[0]..window[3]]),
+                        0.5,
+                    );
                 }
             }
         }
-        let joined: String = form
+        let mut joined = form
             .tokens
             .iter()
             .filter(|t| !t.legal_form)
-            .map(|t| t.korean.as_str())
-            .collect();
-        push(format!("j:{joined}"), 4.0);
+            .map(|t| t.korean.as_str());
+        with_tag("j:", &mut joined, 4.0);
         for korean in &form.korean {
-            push(format!("g:{}", korean.given_classes.concat()), 4.0);
+            with_tag(
+                "g:",
+                &mut korean.given_classes.iter().map(String::as_str),
+                4.0,
+            );
         }
     }
 }
@@ -184,12 +267,17 @@ impl Screener {
                 });
             }
         }
-        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut postings: HashMap<String, Vec<u32>, foldhash::fast::RandomState> =
+            HashMap::default();
         for (name_pos, indexed) in names.iter().enumerate() {
-            index_keys(&indexed.forms, |key, _| {
-                let list = postings.entry(key).or_default();
-                if list.last() != Some(&(name_pos as u32)) {
-                    list.push(name_pos as u32);
+            index_keys(&indexed.forms, |key, _| match postings.get_mut(key) {
+                Some(list) => {
+                    if list.last() != Some(&(name_pos as u32)) {
+                        list.push(name_pos as u32);
+                    }
+                }
+                None => {
+                    postings.insert(key.to_string(), vec![name_pos as u32]);
                 }
             });
         }
@@ -238,99 +326,147 @@ impl Screener {
         self.readings.as_deref()
     }
 
+    /// Selects at most [`CANDIDATES_MAX`] names for `forms`: exact keys rarest first, token
+    /// trigrams only when those found too few, identifiers always. Ranked by accumulated
+    /// key weight, ties to the lower name index (deterministic); returned in name order.
     fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u32> {
-        let mut weights: HashMap<u32, f32> = HashMap::with_capacity(1024);
-        let mut trigram_keys: Vec<(String, f32)> = Vec::new();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            scratch.prepare(self.names.len());
+            self.collect_candidates(forms, identifiers, &mut scratch);
+            let ranked = scratch.ranked(CANDIDATES_MAX);
+            scratch.reset();
+            ranked
+        })
+    }
+
+    fn collect_candidates(
+        &self,
+        forms: &NameForms,
+        identifiers: &[Identifier],
+        scratch: &mut Scratch,
+    ) {
+        let mut trigram: Vec<(&Vec<u32>, f32)> = Vec::new();
         let mut exact: Vec<(&Vec<u32>, f32)> = Vec::new();
-        // Exact keys first, rarest first; trigrams only when they found too few candidates.
         index_keys(forms, |key, weight| {
-            if key.starts_with("t:") {
-                trigram_keys.push((key, weight));
-            } else if let Some(list) = self.postings.get(&key) {
-                exact.push((list, weight));
+            if let Some(list) = self.postings.get(key) {
+                if key.starts_with("t:") {
+                    trigram.push((list, weight));
+                } else {
+                    exact.push((list, weight));
+                }
             }
         });
+        // Stable: equal lengths keep key order, so the accumulated weights are reproducible.
         exact.sort_by_key(|(list, _)| list.len());
         for (list, weight) in exact {
-            if list.len() > CANDIDATES_MAX * 4 && weights.len() >= CANDIDATES_MAX {
+            if list.len() > CANDIDATES_MAX * 4 && scratch.touched.len() >= CANDIDATES_MAX {
                 break; // common tokens (`kim`, `al`) add nothing once rarer keys have filled the pool
             }
             // Rare keys select more strongly than common ones.
             let w = weight / (1.0 + (list.len() as f32).ln());
-            for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
-                *weights.entry(name_pos).or_default() += w;
-            }
+            scratch.add(list.iter().take(POSTINGS_READ_MAX), w);
         }
-        if weights.len() < CANDIDATES_MAX {
-            for (key, weight) in trigram_keys {
-                if let Some(list) = self
-                    .postings
-                    .get(&key)
-                    .filter(|l| l.len() <= POSTINGS_USEFUL_MAX)
-                {
+        if scratch.touched.len() < CANDIDATES_MAX {
+            for (list, weight) in trigram {
+                if list.len() <= POSTINGS_USEFUL_MAX {
                     let w = weight / (1.0 + (list.len() as f32).ln());
-                    for &name_pos in list {
-                        *weights.entry(name_pos).or_default() += w;
-                    }
+                    scratch.add(list.iter(), w);
                 }
             }
         }
+        let mut id_key = String::with_capacity(32);
         for id in identifiers {
-            if let Some(list) = self.postings.get(&format!("i:{}", id.value)) {
-                for &name_pos in list.iter().take(POSTINGS_READ_MAX) {
-                    *weights.entry(name_pos).or_default() += 100.0;
-                }
+            id_key.clear();
+            id_key.push_str("i:");
+            id_key.push_str(&id.value);
+            if let Some(list) = self.postings.get(id_key.as_str()) {
+                scratch.add(list.iter().take(POSTINGS_READ_MAX), 100.0);
             }
         }
-        let mut ranked: Vec<(u32, f32)> = weights.into_iter().collect();
-        if ranked.len() > CANDIDATES_MAX {
-            ranked.select_nth_unstable_by(CANDIDATES_MAX, |a, b| b.1.total_cmp(&a.1));
-            ranked.truncate(CANDIDATES_MAX);
-        }
-        debug_assert!(ranked.len() <= CANDIDATES_MAX);
-        ranked.into_iter().map(|(name_pos, _)| name_pos).collect()
     }
 
     /// Screens one query: ranked hits at or above `query.threshold`, at most `query.limit`.
+    ///
+    /// Candidates are scored without explanations ([`crate::matcher::score`]); only the hits that
+    /// are returned are compared again with explanations, and the explained score is asserted
+    /// equal to the fast one.
     pub fn screen(&self, query: &Query) -> Vec<Hit> {
         let forms = analyze(&query.name, query.schema, self.readings.as_deref());
         let candidates = self.candidates(&forms, &query.identifiers);
-        let mut best: HashMap<u32, (NameScore, u16)> = HashMap::new();
+        self.screen_candidates(query, &forms, candidates)
+    }
+
+    /// Screens one query against *every* indexed name, without candidate retrieval: the
+    /// oracle that tests and the benchmark hold [`Screener::screen`]'s bounded retrieval
+    /// against. Linear in the index size (tens of milliseconds on the full lists).
+    pub fn screen_exhaustive(&self, query: &Query) -> Vec<Hit> {
+        let forms = analyze(&query.name, query.schema, self.readings.as_deref());
+        let all = (0..self.names.len() as u32).collect();
+        self.screen_candidates(query, &forms, all)
+    }
+
+    fn screen_candidates(
+        &self,
+        query: &Query,
+        forms: &NameForms,
+        candidates: Vec<u32>,
+    ) -> Vec<Hit> {
+        debug_assert!(candidates.windows(2).all(|w| w[0] < w[1]));
+        // Best name per entity. Names are indexed entity by entity and candidates come in name
+        // order, so one entity's names are adjacent; ties keep the lower name index.
+        let mut best: Vec<(u32, u16, f64)> = Vec::with_capacity(candidates.len());
         for name_pos in candidates {
             let indexed = &self.names[name_pos as usize];
-            let mut score = compare(&forms, &indexed.forms, &self.rarity);
-            let entity = &self.entities[indexed.entity_idx as usize];
-            if entity.names[indexed.name_idx as usize].quality == NameQuality::Weak {
-                // Low-quality aliases (nicknames, partial names) are weaker evidence.
-                score.score *= 0.9;
-            }
-            match best.get(&indexed.entity_idx) {
-                Some((b, _)) if b.score >= score.score => {}
-                _ => {
-                    best.insert(indexed.entity_idx, (score, indexed.name_idx));
+            let score = self.name_score(forms, indexed);
+            match best.last_mut() {
+                Some(last) if last.0 == indexed.entity_idx => {
+                    if score > last.2 {
+                        *last = (indexed.entity_idx, indexed.name_idx, score);
+                    }
                 }
+                _ => best.push((indexed.entity_idx, indexed.name_idx, score)),
             }
         }
-        let mut hits: Vec<Hit> = best
+        let mut passing: Vec<(u32, u16, f64, f64)> = best
             .into_iter()
-            .map(|(entity_idx, (name_score, name_idx))| {
-                self.hit(
-                    query,
-                    &self.entities[entity_idx as usize],
-                    name_score,
-                    name_idx,
-                )
+            .filter_map(|(entity_idx, name_idx, name_score)| {
+                let entity = &self.entities[entity_idx as usize];
+                let score = adjust(query, entity, name_score, None);
+                (score >= query.threshold).then_some((entity_idx, name_idx, name_score, score))
             })
-            .filter(|hit| hit.score >= query.threshold)
             .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.entity_id.cmp(&b.entity_id))
+        passing.sort_by(|a, b| {
+            b.3.total_cmp(&a.3).then_with(|| {
+                let (ea, eb) = (&self.entities[a.0 as usize], &self.entities[b.0 as usize]);
+                ea.id.cmp(&eb.id)
+            })
         });
-        hits.truncate(query.limit.min(HITS_MAX));
+        passing.truncate(query.limit.min(HITS_MAX));
+        let hits: Vec<Hit> = passing
+            .into_iter()
+            .map(|(entity_idx, name_idx, name_score, score)| {
+                let hit = self.hit(query, forms, entity_idx, name_idx);
+                // Pair assertion: the explained path agrees with the fast path.
+                assert_eq!(hit.name_score.to_bits(), name_score.to_bits());
+                assert_eq!(hit.score.to_bits(), score.to_bits());
+                hit
+            })
+            .collect();
         debug_assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
         hits
+    }
+
+    /// Fast score of the query against one indexed name (weak aliases discounted).
+    fn name_score(&self, forms: &NameForms, indexed: &IndexedName) -> f64 {
+        let score = crate::matcher::score(forms, &indexed.forms, &self.rarity);
+        let entity = &self.entities[indexed.entity_idx as usize];
+        if entity.names[indexed.name_idx as usize].quality == NameQuality::Weak {
+            // Low-quality aliases (nicknames, partial names) are weaker evidence.
+            score * 0.9
+        } else {
+            score
+        }
     }
 
     /// Screens a vessel by IMO, name, call sign, MMSI and flag.
@@ -366,17 +502,25 @@ impl Screener {
         self.screen(&query)
     }
 
-    fn hit(&self, query: &Query, entity: &Entity, name_score: NameScore, name_idx: u16) -> Hit {
-        let mut explanation = name_score.explanation;
+    /// A hit with its explanation: the name compared again with [`compare`], then the
+    /// attribute adjustments.
+    fn hit(&self, query: &Query, forms: &NameForms, entity_idx: u32, name_idx: u16) -> Hit {
+        let entity = &self.entities[entity_idx as usize];
+        let name_pos = self
+            .names
+            .partition_point(|n| (n.entity_idx, n.name_idx) < (entity_idx, name_idx));
+        let indexed = &self.names[name_pos];
+        assert!(indexed.entity_idx == entity_idx && indexed.name_idx == name_idx);
+        let name_score = compare(forms, &indexed.forms, &self.rarity);
         let mut score = name_score.score;
-        let adjustments = adjust(query, entity, score);
-        for (contribution, new_score) in adjustments {
-            score = new_score;
-            explanation.push(contribution);
+        if entity.names[name_idx as usize].quality == NameQuality::Weak {
+            score *= 0.9; // as in `name_score`
         }
+        let mut explanation = name_score.explanation;
+        let adjusted = adjust(query, entity, score, Some(&mut explanation));
         Hit {
-            score: score.clamp(0.0, 1.0),
-            name_score: name_score.score,
+            score: adjusted,
+            name_score: score,
             entity_id: entity.id.clone(),
             source: entity.source,
             list_version: self
@@ -409,14 +553,23 @@ fn attribute(query: &str, candidate: &str, how: How, delta: f64) -> Contribution
     }
 }
 
-/// Identifier, date-of-birth, country/flag and schema adjustments, in order, each with the
-/// score after it.
-fn adjust(query: &Query, entity: &Entity, name_score: f64) -> Vec<(Contribution, f64)> {
-    let mut out = Vec::new();
+/// Pushes a contribution when an explanation is being built (the text is built only then).
+fn explain(explanation: &mut Option<&mut Vec<Contribution>>, make: impl FnOnce() -> Contribution) {
+    if let Some(explanation) = explanation.as_deref_mut() {
+        explanation.push(make());
+    }
+}
+
+/// Identifier, date-of-birth, country/flag and schema adjustments of `name_score`, in order:
+/// the final score (clamped to 0..=1), and each adjustment appended to `explanation` when one
+/// is asked for. The arithmetic does not depend on whether it is.
+fn adjust(
+    query: &Query,
+    entity: &Entity,
+    name_score: f64,
+    mut explanation: Option<&mut Vec<Contribution>>,
+) -> f64 {
     let mut score = name_score;
-    let push = |c: Contribution, s: f64, out: &mut Vec<(Contribution, f64)>| {
-        out.push((c, s.clamp(0.0, 1.0)))
-    };
     for id in &query.identifiers {
         let same_scheme = entity.identifiers.iter().filter(|e| {
             e.scheme == id.scheme
@@ -442,22 +595,18 @@ fn adjust(query: &Query, entity: &Entity, name_score: f64) -> Vec<(Contribution,
         if let Some(candidate) = matched {
             // Strong, never a blind 1.0: names still move the score within 0.85..0.99.
             let new = 0.85 + 0.14 * name_score;
-            push(
-                attribute(&id.value, &candidate.value, How::Identifier, new - score),
-                new,
-                &mut out,
-            );
+            explain(&mut explanation, || {
+                attribute(&id.value, &candidate.value, How::Identifier, new - score)
+            });
             score = new;
         } else if let Some(candidate) = conflict {
             if matches!(
                 id.scheme,
                 IdScheme::ImoShip | IdScheme::ImoCompany | IdScheme::Mmsi
             ) {
-                push(
-                    attribute(&id.value, &candidate.value, How::Identifier, -0.2),
-                    score - 0.2,
-                    &mut out,
-                );
+                explain(&mut explanation, || {
+                    attribute(&id.value, &candidate.value, How::Identifier, -0.2)
+                });
                 score -= 0.2;
             }
         }
@@ -476,45 +625,42 @@ fn adjust(query: &Query, entity: &Entity, name_score: f64) -> Vec<(Contribution,
             })
             .min()
             .unwrap_or(0);
-        let listed: Vec<String> = entity.birth_dates.iter().map(|b| b.date.to_iso()).collect();
         let delta = match distance {
             0 => 0.05,
             1 => 0.0,
             _ => -0.15,
         };
         if delta != 0.0 {
-            push(
-                attribute(&dob.to_iso(), &listed.join(" / "), How::Attribute, delta),
-                score + delta,
-                &mut out,
-            );
+            explain(&mut explanation, || {
+                let listed: Vec<String> =
+                    entity.birth_dates.iter().map(|b| b.date.to_iso()).collect();
+                attribute(&dob.to_iso(), &listed.join(" / "), How::Attribute, delta)
+            });
             score += delta;
         }
     }
     if let Some(country) = &query.country {
-        let country = crate::country::iso2(country).unwrap_or(country).to_string();
-        let candidate_countries: Vec<&str> = entity
+        let country = crate::country::iso2(country).unwrap_or(country);
+        let mut candidate_countries = entity
             .countries
             .iter()
             .map(String::as_str)
-            .chain(entity.flag.as_deref())
-            .collect();
-        if !candidate_countries.is_empty() {
-            let delta = if candidate_countries.contains(&country.as_str()) {
+            .chain(entity.flag.as_deref());
+        if !entity.countries.is_empty() || entity.flag.is_some() {
+            let delta = if candidate_countries.any(|c| c == country) {
                 0.03
             } else {
                 -0.05
             };
-            push(
-                attribute(
-                    &country,
-                    &candidate_countries.join(" / "),
-                    How::Attribute,
-                    delta,
-                ),
-                score + delta,
-                &mut out,
-            );
+            explain(&mut explanation, || {
+                let listed: Vec<&str> = entity
+                    .countries
+                    .iter()
+                    .map(String::as_str)
+                    .chain(entity.flag.as_deref())
+                    .collect();
+                attribute(country, &listed.join(" / "), How::Attribute, delta)
+            });
             score += delta;
         }
     }
@@ -525,19 +671,18 @@ fn adjust(query: &Query, entity: &Entity, name_score: f64) -> Vec<(Contribution,
             } else {
                 -0.1
             };
-            push(
+            explain(&mut explanation, || {
                 attribute(
                     &format!("{schema:?}"),
                     &format!("{:?}", entity.schema),
                     How::Attribute,
                     delta,
-                ),
-                score + delta,
-                &mut out,
-            );
+                )
+            });
+            score += delta;
         }
     }
-    out
+    score.clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use trilat_sanctions::model::{IdScheme, ListSource, Schema};
 use trilat_sanctions::{japan, ofac, un};
 
-fn shared(relative: &str) -> Option<Vec<u8>> {
+pub(crate) fn shared(relative: &str) -> Option<Vec<u8>> {
     let root = std::env::var("TRILAT_SHARED_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
