@@ -73,6 +73,11 @@ impl Analyser {
         self.decoder.stats()
     }
 
+    /// Multi-sentence groups awaiting fragments (see [`Decoder::pending_groups`]).
+    pub fn pending_groups(&self) -> usize {
+        self.decoder.pending_groups()
+    }
+
     /// The tracker (summaries, stats).
     pub fn tracker(&self) -> &Tracker {
         &self.tracker

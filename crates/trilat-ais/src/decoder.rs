@@ -82,6 +82,14 @@ impl Decoder {
         &self.stats
     }
 
+    /// Multi-sentence groups awaiting fragments now (at most
+    /// [`PENDING_GROUPS_MAX`]); the fuzz targets check the bound.
+    pub fn pending_groups(&self) -> usize {
+        let n = self.pending.iter().filter(|p| p.in_use).count();
+        debug_assert!(self.pending.len() <= PENDING_GROUPS_MAX);
+        n
+    }
+
     /// Decodes one line. `Ok(None)`: nothing complete yet (a fragment, a
     /// comment, another NMEA sentence). Errors carry the line number (1-based
     /// count of lines given) and byte offset, and are never fatal: keep

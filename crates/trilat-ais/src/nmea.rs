@@ -19,13 +19,14 @@ impl StationName {
     /// Builds from bytes, keeping the first [`SOURCE_LEN_MAX`] printable ones.
     pub fn new(raw: &[u8]) -> Self {
         let mut name = StationName::default();
-        for &b in raw
-            .iter()
-            .filter(|b| b.is_ascii_graphic())
-            .take(SOURCE_LEN_MAX)
-        {
-            name.bytes[usize::from(name.len)] = b;
-            name.len += 1;
+        for &b in raw {
+            if usize::from(name.len) == SOURCE_LEN_MAX {
+                break;
+            }
+            if b.is_ascii_graphic() {
+                name.bytes[usize::from(name.len)] = b;
+                name.len += 1;
+            }
         }
         name
     }
@@ -123,12 +124,9 @@ pub fn parse_line(line: &[u8]) -> Result<Line<'_>, (usize, ErrorKind)> {
     let mut at = start;
     let mut tag = TagBlock::default();
     if line[at] == b'\\' {
-        let close = match line[at + 1..].iter().position(|&b| b == b'\\') {
-            Some(i) => at + 1 + i,
-            None => return Err((at, ErrorKind::TagBlock("no closing backslash"))),
-        };
-        tag = parse_tag_block(&line[at + 1..close]).map_err(|k| (at, k))?;
-        at = close + 1;
+        let (block, close) = parse_tag_block(&line[at + 1..]).map_err(|k| (at, k))?;
+        tag = block;
+        at += 1 + close + 1;
         if at >= line.len() {
             return Err((at, ErrorKind::Truncated));
         }
@@ -245,50 +243,80 @@ fn parse_vdm(fields: &[u8]) -> Result<Sentence<'_>, (usize, ErrorKind)> {
     })
 }
 
-fn parse_tag_block(inner: &[u8]) -> Result<TagBlock, ErrorKind> {
-    let star = inner
-        .iter()
-        .rposition(|&b| b == b'*')
-        .ok_or(ErrorKind::TagBlock("no checksum"))?;
+/// Parses the tag block at the start of `rest` (just after its opening
+/// backslash); returns it and the offset of its closing backslash.
+///
+/// Hot path (most feeds tag every line): one pass finds the closing
+/// backslash, the last `*` and the XOR of the bytes before it; a second
+/// splits the fields before that `*`. The iterator version took about 850
+/// instructions a line, a quarter of the whole pipeline.
+fn parse_tag_block(rest: &[u8]) -> Result<(TagBlock, usize), ErrorKind> {
+    let mut running = 0u8;
+    let mut star: Option<(usize, u8)> = None;
+    let mut close = None;
+    for (i, &b) in rest.iter().enumerate() {
+        if b == b'\\' {
+            close = Some(i);
+            break;
+        }
+        if b == b'*' {
+            star = Some((i, running));
+        }
+        running ^= b;
+    }
+    let close = close.ok_or(ErrorKind::TagBlock("no closing backslash"))?;
+    let inner = &rest[..close];
+    let (star, found) = star.ok_or(ErrorKind::TagBlock("no checksum"))?;
     let expected = inner
         .get(star + 1..star + 3)
         .and_then(parse_hex2)
         .ok_or(ErrorKind::TagBlock("bad checksum digits"))?;
-    let found = xor(&inner[..star]);
     if found != expected {
         return Err(ErrorKind::Checksum { expected, found });
     }
     let mut tag = TagBlock::default();
-    for field in inner[..star].split(|&b| b == b',') {
-        if field.len() < 2 || field[1] != b':' {
+    let fields = &inner[..star];
+    let mut field_start = 0;
+    for i in 0..=fields.len() {
+        if i < fields.len() && fields[i] != b',' {
             continue;
         }
-        let value = &field[2..];
-        match field[0] {
-            b's' => tag.source = StationName::new(value),
-            b'c' => {
-                let v = parse_int(value).ok_or(ErrorKind::TagBlock("c: time is not a number"))?;
-                // Receivers send seconds; some send milliseconds.
-                tag.time_unix_ms = Some(if v > 100_000_000_000 { v } else { v * 1000 });
-            }
-            b'g' => {
-                let mut it = value.split(|&b| b == b'-');
-                let parsed = (|| {
-                    let a = parse_int(it.next()?)?;
-                    let b = parse_int(it.next()?)?;
-                    let c = parse_int(it.next()?)?;
-                    Some((
-                        u8::try_from(a).ok()?,
-                        u8::try_from(b).ok()?,
-                        u32::try_from(c).ok()?,
-                    ))
-                })();
-                tag.group = parsed;
-            }
-            _ => {}
-        }
+        tag_field(&fields[field_start..i], &mut tag)?;
+        field_start = i + 1;
     }
-    Ok(tag)
+    Ok((tag, close))
+}
+
+/// One `k:value` field of a tag block; unknown keys are ignored.
+fn tag_field(field: &[u8], tag: &mut TagBlock) -> Result<(), ErrorKind> {
+    if field.len() < 2 || field[1] != b':' {
+        return Ok(());
+    }
+    let value = &field[2..];
+    match field[0] {
+        b's' => tag.source = StationName::new(value),
+        b'c' => {
+            let v = parse_int(value).ok_or(ErrorKind::TagBlock("c: time is not a number"))?;
+            // Receivers send seconds; some send milliseconds.
+            tag.time_unix_ms = Some(if v > 100_000_000_000 { v } else { v * 1000 });
+        }
+        b'g' => {
+            let mut it = value.split(|&b| b == b'-');
+            let parsed = (|| {
+                let a = parse_int(it.next()?)?;
+                let b = parse_int(it.next()?)?;
+                let c = parse_int(it.next()?)?;
+                Some((
+                    u8::try_from(a).ok()?,
+                    u8::try_from(b).ok()?,
+                    u32::try_from(c).ok()?,
+                ))
+            })();
+            tag.group = parsed;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A receiver prefix such as `1325394060.123 ` or `1325394060;` before the
@@ -418,6 +446,56 @@ mod tests {
         match parse_line(line.as_bytes()) {
             Err((_, kind)) => assert_eq!(kind, want, "{line}"),
             Ok(other) => panic!("{line}: expected {want:?}, got {other:?}"),
+        }
+    }
+
+    /// The straightforward tag-block parser the one-pass one replaced:
+    /// find the closing backslash, the last `*`, check, split at commas.
+    fn tag_block_reference(rest: &[u8]) -> Result<(TagBlock, usize), ErrorKind> {
+        let close = rest
+            .iter()
+            .position(|&b| b == b'\\')
+            .ok_or(ErrorKind::TagBlock("no closing backslash"))?;
+        let inner = &rest[..close];
+        let star = inner
+            .iter()
+            .rposition(|&b| b == b'*')
+            .ok_or(ErrorKind::TagBlock("no checksum"))?;
+        let expected = inner
+            .get(star + 1..star + 3)
+            .and_then(parse_hex2)
+            .ok_or(ErrorKind::TagBlock("bad checksum digits"))?;
+        let found = xor(&inner[..star]);
+        if found != expected {
+            return Err(ErrorKind::Checksum { expected, found });
+        }
+        let mut tag = TagBlock::default();
+        for field in inner[..star].split(|&b| b == b',') {
+            tag_field(field, &mut tag)?;
+        }
+        Ok((tag, close))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// One-pass and reference tag-block parsers agree on any input,
+        /// with a right checksum or not.
+        #[test]
+        fn tag_block_matches_reference(
+            fields in "[sgcnx:,*0-9A-F\\-]{0,40}",
+            tail in "[0-9A-F*\\!]{0,6}",
+            fix_checksum: bool,
+        ) {
+            let text = if fix_checksum {
+                format!("{fields}*{:02X}{tail}", xor(fields.as_bytes()))
+            } else {
+                format!("{fields}{tail}")
+            };
+            proptest::prop_assert_eq!(
+                parse_tag_block(text.as_bytes()),
+                tag_block_reference(text.as_bytes())
+            );
         }
     }
 

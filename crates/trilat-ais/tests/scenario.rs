@@ -129,3 +129,35 @@ fn synthetic_day_finds_the_demo_and_nothing_spurious() {
     assert!(spurious.is_empty(), "{spurious:#?}");
     assert!(analyser.tracker().vessel_count() >= 30);
 }
+
+/// Pins the events of a fixed-seed synthetic day with the fixture zones:
+/// counts per kind and a digest of every event's JSON. The tracker's fast
+/// paths (cheap reachability bound, integer cells, cached lookups) must not
+/// change a single event; a deliberate detector change updates the pins.
+#[test]
+fn synthetic_day_events_are_pinned() {
+    let lines = synthetic_day(1, 30, 60, START);
+    let zones = std::sync::Arc::new(trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones()));
+    let mut analyser = Analyser::new(Tracker::new(Config::default()).with_zones(zones));
+    let mut events = Vec::new();
+    for line in &lines {
+        let _ = analyser.feed_line(line.as_bytes(), None, &mut events);
+    }
+    analyser.finish(&mut events);
+    let mut counts = std::collections::BTreeMap::new();
+    // FNV-1a over the JSON lines: any changed field, order or event shows.
+    let mut digest: u64 = 0xcbf2_9ce4_8422_2325;
+    for e in &events {
+        *counts.entry(e.name()).or_insert(0usize) += 1;
+        for b in serde_json::to_vec(e).expect("events serialize") {
+            digest = (digest ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let got = format!("{counts:?} digest {digest:016x}");
+    assert_eq!(
+        got,
+        r#"{"encounter": 1, "gap": 1, "identity-anomaly": 2, "loitering": 1, "zone-entry": 174, "zone-exit": 147} digest 06080041dc125568"#,
+        "positions {}",
+        analyser.tracker().stats().positions
+    );
+}
