@@ -470,14 +470,21 @@ pub struct Cursor {
     pub id: String,
     /// Its version.
     pub version: String,
+    /// Its position in the node's change feed (0 when paging records held
+    /// in memory by [`select`]): a node resumes after it.
+    pub seq: u64,
 }
 
 impl Cursor {
-    /// The opaque text form: `<ms>.<hex of id|version>`.
+    /// The opaque text form: `<ms>.<hex of id|version>[.<hex seq>]`.
     pub fn encode(&self) -> String {
         let key = format!("{}|{}", self.id, self.version);
         let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("{}.{hex}", self.date_added_ms)
+        if self.seq == 0 {
+            format!("{}.{hex}", self.date_added_ms)
+        } else {
+            format!("{}.{hex}.{:x}", self.date_added_ms, self.seq)
+        }
     }
 
     /// Reads [`Cursor::encode`]'s form.
@@ -486,7 +493,14 @@ impl Cursor {
         if text.len() > NEXT_LEN_MAX {
             return Err(bad());
         }
-        let (ms, hex) = text.split_once('.').ok_or_else(bad)?;
+        let (ms, rest) = text.split_once('.').ok_or_else(bad)?;
+        let (hex, seq) = match rest.split_once('.') {
+            Some((hex, seq)) => {
+                let seq = u64::from_str_radix(seq, 16).map_err(|_| bad())?;
+                (hex, seq)
+            }
+            None => (rest, 0),
+        };
         let date_added_ms = ms.parse().map_err(|_| bad())?;
         if hex.len() % 2 != 0 {
             return Err(bad());
@@ -501,6 +515,7 @@ impl Cursor {
             date_added_ms,
             id: id.to_string(),
             version: version.to_string(),
+            seq,
         })
     }
 }
@@ -724,6 +739,7 @@ pub fn select<'a>(records: &[Record<'a>], query: &ObjectQuery) -> Page<'a> {
                 date_added_ms: r.date_added_ms,
                 id: r.id.to_string(),
                 version: r.version.to_string(),
+                seq: 0,
             }
             .encode()
         })

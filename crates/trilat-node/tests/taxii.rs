@@ -23,6 +23,17 @@ struct Tokens {
 /// One USA node with no `[taxii]` table (the default collection); tokens:
 /// a USA analyst, a USA reader and a JPN reader.
 async fn taxii_node(dir: &std::path::Path) -> (trilat_node::Node, String, Tokens) {
+    let (node, url, tokens, _) = taxii_node_with(dir, None, |_| {}).await;
+    (node, url, tokens)
+}
+
+/// [`taxii_node`] with a `[taxii]` table, and `seed` run on the state
+/// before serving; also returns the state.
+async fn taxii_node_with(
+    dir: &std::path::Path,
+    taxii: Option<toml::Table>,
+    seed: impl FnOnce(&trilat_node::AppState),
+) -> (trilat_node::Node, String, Tokens, trilat_node::AppState) {
     let tokens = Tokens {
         analyst: generate_token(),
         reader: generate_token(),
@@ -50,14 +61,17 @@ async fn taxii_node(dir: &std::path::Path) -> (trilat_node::Node, String, Tokens
             token(&tokens.jpn, "JPN", Role::Reader, "jpn-reader"),
         ],
         limits: Limits::default(),
-        taxii: None,
+        taxii,
         engines: None,
     };
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
     let state = trilat_node::open(config).unwrap();
-    let node = trilat_node::serve_on(state, listener).await.unwrap();
-    (node, format!("http://{addr}"), tokens)
+    seed(&state);
+    let node = trilat_node::serve_on(state.clone(), listener)
+        .await
+        .unwrap();
+    (node, format!("http://{addr}"), tokens, state)
 }
 
 struct Answer {
@@ -403,4 +417,227 @@ async fn writes_need_the_media_type_a_good_body_and_an_analyst() {
     )
     .await;
     assert_eq!(answer.status, 404, "{}", answer.body);
+}
+
+async fn delete(url: &str, path: &str, token: &str) -> Answer {
+    send(
+        reqwest::Client::new()
+            .delete(format!("{url}{path}"))
+            .bearer_auth(token)
+            .header("accept", TAXII),
+    )
+    .await
+}
+
+const DELETABLE: &str = "/taxii2/trilat/collections/6a1c9e52-3b7d-4f08-8e2a-5c4d3b2a1f09";
+const KEPT: &str = "/taxii2/trilat/collections/7b2d0f63-4c8e-4a19-9f3b-6d5e4c3b2a10";
+const JPN_OWNED: &str = "indicator--2c6d9e4a-3f5b-4a7c-8d8e-9f0a1b2c3d4e";
+
+/// Two collections over the same reports, one that allows deleting.
+fn deleting_config() -> toml::Table {
+    toml::from_str(
+        r#"
+[[api_roots]]
+name = "trilat"
+title = "Trilat"
+
+[[collections]]
+id = "6a1c9e52-3b7d-4f08-8e2a-5c4d3b2a1f09"
+api_root = "trilat"
+title = "Deletable"
+tlp_max = "RED"
+can_write = true
+allow_delete = true
+
+[[collections]]
+id = "7b2d0f63-4c8e-4a19-9f3b-6d5e4c3b2a10"
+api_root = "trilat"
+title = "Kept"
+tlp_max = "RED"
+can_write = true
+"#,
+    )
+    .unwrap()
+}
+
+/// Stores an indicator owned by JPN (as if federated in) in a USA node.
+fn seed_jpn_indicator(state: &trilat_node::AppState) {
+    let text = indicator(JPN_OWNED, "2026-01-02T03:04:05.000Z", &[]).to_string();
+    let bundle = format!(
+        r#"{{"type":"bundle","id":"bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b","objects":[{text}]}}"#
+    );
+    let parsed = trilat_cyber::parse_bundle(&bundle, |_, _| {}).unwrap();
+    let marking = Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]);
+    let now = trilat_core::Timestamp::from_unix_ms(1_767_000_000_000);
+    let outcome = trilat_cyber::import_bundle(&parsed, &party("JPN"), &marking, now);
+    let report = outcome.drafts[0]
+        .clone()
+        .sign(&NodeKey::generate())
+        .unwrap();
+    let event = trilat_store::AuditEvent::new(now, "test", trilat_store::AuditAction::Receive)
+        .report(report.id);
+    state.store.put(&report, event).unwrap();
+}
+
+#[tokio::test]
+async fn delete_revokes_own_objects_where_the_collection_allows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, url, tokens, state) =
+        taxii_node_with(dir.path(), Some(deleting_config()), seed_jpn_indicator).await;
+    let answer = post(
+        &url,
+        &format!("{DELETABLE}/objects/"),
+        &tokens.analyst,
+        TAXII,
+        envelope(),
+    )
+    .await;
+    assert_eq!(answer.body["failure_count"], 0, "{}", answer.body);
+    let shared = format!("{DELETABLE}/objects/{SHARED}/");
+
+    // Who may not delete, and where.
+    let answer = delete(&url, &format!("{KEPT}/objects/{SHARED}/"), &tokens.analyst).await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(answer.content_type, TAXII);
+    assert!(answer.body["description"]
+        .as_str()
+        .unwrap()
+        .contains("does not allow"));
+    for token in [&tokens.reader, &tokens.jpn] {
+        let answer = delete(&url, &shared, token).await;
+        assert_eq!(answer.status, 403, "{}", answer.body);
+    }
+    let answer = delete(
+        &url,
+        &format!("{DELETABLE}/objects/{JPN_OWNED}/"),
+        &tokens.analyst,
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(
+        answer.body["description"]
+            .as_str()
+            .unwrap()
+            .contains("owner"),
+        "{}",
+        answer.body
+    );
+    let answer = delete(
+        &url,
+        &format!("{DELETABLE}/objects/indicator--3d7e0f5b-4a6c-4b8d-9e9f-0a1b2c3d4e5f/"),
+        &tokens.analyst,
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    let answer = delete(&url, &format!("{shared}?limit=3"), &tokens.analyst).await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let answer = delete(
+        &url,
+        &format!("{shared}?match[version]=2020-01-01T00:00:00.000Z"),
+        &tokens.analyst,
+    )
+    .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+
+    // The owner's analyst deletes: the report is revoked (a signed version).
+    let answer = delete(
+        &url,
+        &format!("{shared}?match[version]=last"),
+        &tokens.analyst,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let history = state
+        .store
+        .query(&trilat_store::ReportQuery {
+            kind: Some(trilat_core::Kind::new("cyber.stix").unwrap()),
+            include_revoked: true,
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    let revoked: Vec<_> = history.reports.iter().filter(|r| r.revoked).collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].payload["stix_id"], SHARED);
+    assert!(revoked[0].verify(&state.key.public_key()).is_ok());
+
+    // Gone everywhere, for everyone; the other objects stay.
+    for token in [&tokens.reader, &tokens.jpn] {
+        let answer = get(&url, &format!("{DELETABLE}/objects/"), token).await;
+        assert!(
+            !ids(&answer.body).contains(&SHARED.to_string()),
+            "{}",
+            answer.body
+        );
+        let answer = get(
+            &url,
+            &format!("{DELETABLE}/manifest/?match[version]=all"),
+            token,
+        )
+        .await;
+        assert!(!answer.body.to_string().contains(SHARED), "{}", answer.body);
+        for path in [shared.clone(), format!("{shared}versions/")] {
+            let answer = get(&url, &path, token).await;
+            assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+        }
+    }
+    let answer = get(
+        &url,
+        &format!("{KEPT}/objects/?match[type]=indicator"),
+        &tokens.reader,
+    )
+    .await;
+    let mut seen = ids(&answer.body);
+    seen.sort();
+    assert_eq!(seen, vec![USA_ONLY.to_string(), JPN_OWNED.to_string()]);
+    let answer = delete(&url, &shared, &tokens.analyst).await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+}
+
+#[tokio::test]
+async fn date_added_is_arrival_so_late_objects_with_old_versions_are_not_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, url, tokens) = taxii_node(dir.path()).await;
+    let objects = format!("{COLLECTION}/objects/");
+    let answer = post(&url, &objects, &tokens.analyst, TAXII, envelope()).await;
+    assert_eq!(answer.body["failure_count"], 0, "{}", answer.body);
+    let answer = get(&url, &objects, &tokens.reader).await;
+    let polled = answer.headers["x-taxii-date-added-last"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    // Date added is now-ish, not the objects' 2026-01-02 `modified`.
+    assert!(polled.as_str() > "2026-01-03", "{polled}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+
+    // An object arrives late, with a `modified` years before the last poll.
+    let late = "indicator--4e8f1a6c-5b7d-4c9e-8f0a-1b2c3d4e5f60";
+    let mut object = indicator(late, "2019-06-01T00:00:00.000Z", &[]);
+    object["created"] = "2019-06-01T00:00:00.000Z".into();
+    object["valid_from"] = "2019-06-01T00:00:00.000Z".into();
+    let body = json!({ "objects": [object] }).to_string();
+    let answer = post(&url, &objects, &tokens.analyst, TAXII, body).await;
+    assert_eq!(answer.body["success_count"], 1, "{}", answer.body);
+    let answer = get(
+        &url,
+        &format!("{objects}?added_after={polled}"),
+        &tokens.reader,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(ids(&answer.body), vec![late.to_string()]);
+    let first = answer.headers["x-taxii-date-added-first"].to_str().unwrap();
+    assert!(first > polled.as_str(), "{first} after {polled}");
+    let answer = get(
+        &url,
+        &format!("{COLLECTION}/manifest/?added_after={polled}"),
+        &tokens.reader,
+    )
+    .await;
+    assert_eq!(answer.body["objects"][0]["id"], late);
+    assert_eq!(
+        answer.body["objects"][0]["version"],
+        "2019-06-01T00:00:00.000Z"
+    );
+    assert!(answer.body["objects"][0]["date_added"].as_str().unwrap() > polled.as_str());
 }

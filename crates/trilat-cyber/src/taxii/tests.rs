@@ -186,8 +186,15 @@ fn bad_queries_are_400() {
         date_added_ms: 7,
         id: "indicator--a".into(),
         version: V1.into(),
+        seq: 0,
     };
     assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+    let in_feed = Cursor {
+        seq: 0x1f2e,
+        ..cursor
+    };
+    assert_eq!(Cursor::decode(&in_feed.encode()).unwrap(), in_feed);
+    assert!(Cursor::decode(&format!("{}.zz", in_feed.encode())).is_err());
 }
 
 #[test]

@@ -23,14 +23,18 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use trilat_core::{Marking, Report, ReportId, Tlp};
+use trilat_core::{Marking, Party, ReportId, Tlp};
 use trilat_cyber::mapping::{draft_for, report_id_for, report_time, StixPayload, REPORT_KIND};
 use trilat_cyber::marking::{releasability_of, Releasability};
 use trilat_cyber::taxii::{
     self as tx, ApiRoot, ApiRootConfig, CollectionConfig, Collections, Discovery, ObjectQuery,
-    Record, Status, TaxiiConfig, TaxiiError, Versions, MEDIA_TYPE_TAXII,
+    Status, TaxiiConfig, TaxiiError, Versions, MEDIA_TYPE_TAXII,
 };
-use trilat_store::{AuditAction, ReportQuery, QUERY_LIMIT_MAX};
+use trilat_store::AuditAction;
+
+mod feed;
+
+use feed::FeedPage;
 
 use crate::config::Role;
 use crate::{AppError, AppState, Caller};
@@ -43,8 +47,6 @@ pub const DEFAULT_COLLECTION_ALIAS: &str = "trilat-cyber";
 pub const DEFAULT_API_ROOT: &str = "trilat";
 /// Status resources kept for `GET …/status/{id}/` (oldest dropped first).
 const STATUSES_KEPT: usize = 1024;
-/// Most reports a collection read gathers from the store.
-const RECORDS_MAX: usize = 100_000;
 
 /// The TAXII routes, merged at the router's root.
 pub fn routes() -> Router<AppState> {
@@ -59,7 +61,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/taxii2/{root}/collections/{id}/objects/{object_id}/",
-            get(object),
+            get(object).delete(delete_object),
         )
         .route(
             "/taxii2/{root}/collections/{id}/objects/{object_id}/versions/",
@@ -266,108 +268,69 @@ async fn collection(
     json_ok(&collection.resource(may_write(&state, &caller)))
 }
 
-/// One object version as held here.
-struct Held {
-    id: String,
-    type_name: String,
-    version: String,
-    date_added_ms: i64,
-    object: String,
-}
-
-impl Held {
-    fn record(&self) -> Record<'_> {
-        Record {
-            id: &self.id,
-            type_name: &self.type_name,
-            version: &self.version,
-            date_added_ms: self.date_added_ms,
-            object: &self.object,
-        }
-    }
-}
-
-fn held(report: &Report) -> Option<Held> {
-    let payload: StixPayload = serde_json::from_value(report.payload.clone()).ok()?;
-    let version = payload
-        .stix_modified
-        .clone()
-        .unwrap_or_else(|| tx::taxii_timestamp(report.created_at.unix_ms()));
-    Some(Held {
-        id: payload.stix_id,
-        type_name: payload.stix_type,
-        version,
-        date_added_ms: report.modified.unix_ms(),
-        object: payload.object,
-    })
-}
-
-/// The object versions of `collection` the caller may see; all versions
-/// when `history`, else the current ones.
-async fn visible(
+/// One page of `collection` for the caller (see [`feed::read_page`]); the
+/// read is audited when it returns anything.
+async fn read(
     state: &AppState,
     caller: &Caller,
     collection: &CollectionConfig,
-    history: bool,
-) -> Result<Vec<Held>, Failure> {
+    query: ObjectQuery,
+) -> Result<FeedPage, Failure> {
     if !collection.can_read {
         return Err(fail(403, "Forbidden", "this collection cannot be read"));
     }
-    let store = state.store.clone();
-    let kinds = collection.kinds.clone();
-    let reports = tokio::task::spawn_blocking(move || -> Result<Vec<Report>, AppError> {
-        let mut out = Vec::new();
-        for kind in kinds {
-            let Ok(kind) = trilat_core::Kind::new(&kind) else {
-                continue;
-            };
-            let mut after = None;
-            loop {
-                let page = store.query(&ReportQuery {
-                    kind: Some(kind.clone()),
-                    include_revoked: true,
-                    after,
-                    limit: QUERY_LIMIT_MAX,
-                    ..ReportQuery::default()
-                })?;
-                for report in page.reports {
-                    if history && report.version > 1 {
-                        out.extend(store.history(&report.id)?);
-                    } else {
-                        out.push(report);
-                    }
-                }
-                after = page.next;
-                if after.is_none() || out.len() >= RECORDS_MAX {
-                    break;
-                }
-            }
-        }
-        Ok(out)
-    })
-    .await
-    .map_err(AppError::internal)??;
-    let mut seen = 0usize;
-    let out: Vec<Held> = reports
-        .iter()
-        .filter(|r| {
-            collection.visible_to(&state.policy, &caller.party, &r.owner, &r.kind, &r.marking)
-                && state.policy.release(r, &caller.party).is_ok()
-        })
-        .filter_map(|r| {
-            seen += 1;
-            held(r)
-        })
-        .collect();
-    if seen > 0 {
+    let page = read_as(state, caller.party.clone(), collection, query).await?;
+    if !page.held.is_empty() {
         let event = crate::audit_event(
             &caller.actor(),
             AuditAction::Read,
-            format!("taxii collection {}: {seen} versions", collection.id),
+            format!(
+                "taxii collection {}: {} versions",
+                collection.id,
+                page.held.len()
+            ),
         );
         state.audit(event).await;
     }
-    Ok(out)
+    Ok(page)
+}
+
+/// [`feed::read_page`] off the async runtime, as `party` would see it.
+async fn read_as(
+    state: &AppState,
+    party: Party,
+    collection: &CollectionConfig,
+    query: ObjectQuery,
+) -> Result<FeedPage, Failure> {
+    let store = state.store.clone();
+    let policy = state.policy.clone();
+    let collection = collection.clone();
+    let page = tokio::task::spawn_blocking(move || {
+        let reader = feed::Reader {
+            policy: &policy,
+            party: &party,
+            collection: &collection,
+        };
+        feed::read_page(&store, &reader, &query)
+    })
+    .await
+    .map_err(AppError::internal)??;
+    Ok(page)
+}
+
+/// Whether any version of `object_id` is in the collection for `party`.
+async fn exists_for(
+    state: &AppState,
+    party: Party,
+    collection: &CollectionConfig,
+    object_id: &str,
+) -> Result<bool, Failure> {
+    let mut query = ObjectQuery::parse([("limit", "1"), ("match[version]", "all")])?;
+    query.ids.push(object_id.to_string());
+    Ok(!read_as(state, party, collection, query)
+        .await?
+        .held
+        .is_empty())
 }
 
 type Params = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
@@ -378,12 +341,7 @@ fn query_of(params: Params) -> Result<(ObjectQuery, Vec<(String, String)>), Fail
     Ok((query, pairs))
 }
 
-fn needs_history(query: &ObjectQuery) -> bool {
-    let v = &query.versions;
-    v.all || v.first || !v.exact.is_empty()
-}
-
-fn page_headers(page: &tx::Page<'_>) -> HeaderMap {
+fn page_headers(page: &FeedPage) -> HeaderMap {
     let mut headers = HeaderMap::new();
     let pairs = [
         ("x-taxii-date-added-first", page.date_added_first()),
@@ -408,9 +366,7 @@ async fn objects(
     let config = config(&state)?;
     let collection = collection_of(&config, &root, &id)?;
     let (query, _) = query_of(params)?;
-    let held = visible(&state, &caller, &collection, needs_history(&query)).await?;
-    let records: Vec<Record<'_>> = held.iter().map(Held::record).collect();
-    let page = tx::select(&records, &query);
+    let page = read(&state, &caller, &collection, query).await?;
     Ok(taxii_response(
         StatusCode::OK,
         page.envelope(),
@@ -433,10 +389,10 @@ async fn object(
         return Err(fail(400, "Bad Request", "match[id] is not allowed here"));
     }
     query.ids.push(object_id.clone());
-    let held = visible(&state, &caller, &collection, needs_history(&query)).await?;
-    let records: Vec<Record<'_>> = held.iter().map(Held::record).collect();
-    let page = tx::select(&records, &query);
-    if page.records.is_empty() && !held.iter().any(|h| h.id == object_id) {
+    let page = read(&state, &caller, &collection, query).await?;
+    if page.held.is_empty()
+        && !exists_for(&state, caller.party.clone(), &collection, &object_id).await?
+    {
         return Err(not_found(format!(
             "no object {object_id:?} in this collection"
         )));
@@ -463,10 +419,10 @@ async fn versions(
     if !pairs.iter().any(|(k, _)| k == "match[version]") {
         query.versions.all = true;
     }
-    let held = visible(&state, &caller, &collection, true).await?;
-    let records: Vec<Record<'_>> = held.iter().map(Held::record).collect();
-    let page = tx::select(&records, &query);
-    if page.records.is_empty() && !held.iter().any(|h| h.id == object_id) {
+    let page = read(&state, &caller, &collection, query).await?;
+    if page.held.is_empty()
+        && !exists_for(&state, caller.party.clone(), &collection, &object_id).await?
+    {
         return Err(not_found(format!(
             "no object {object_id:?} in this collection"
         )));
@@ -475,7 +431,7 @@ async fn versions(
     let body = serde_json::to_string(&Versions {
         more: page.more,
         next: page.next.clone(),
-        versions: page.records.iter().map(|r| r.version.to_string()).collect(),
+        versions: page.held.iter().map(|h| h.version.clone()).collect(),
     })
     .map_err(|e| Failure::from(AppError::internal(e)))?;
     Ok(taxii_response(StatusCode::OK, body, headers))
@@ -492,12 +448,95 @@ async fn manifest(
     let config = config(&state)?;
     let collection = collection_of(&config, &root, &id)?;
     let (query, _) = query_of(params)?;
-    let held = visible(&state, &caller, &collection, needs_history(&query)).await?;
-    let records: Vec<Record<'_>> = held.iter().map(Held::record).collect();
-    let page = tx::select(&records, &query);
+    let page = read(&state, &caller, &collection, query).await?;
     let body = serde_json::to_string(&page.manifest())
         .map_err(|e| Failure::from(AppError::internal(e)))?;
     Ok(taxii_response(StatusCode::OK, body, page_headers(&page)))
+}
+
+/// `DELETE …/objects/{object_id}/`: where the collection allows it, an
+/// analyst of this node deletes an object this node owns. Deleting is
+/// revoking the report (a new signed version, federated like any other
+/// revocation); every version of the object then leaves the collection.
+/// Trilat deletes whole objects: `match[version]` and `match[spec_version]`
+/// only have to select a version that exists.
+async fn delete_object(
+    State(state): State<AppState>,
+    caller: Result<Caller, AppError>,
+    headers: HeaderMap,
+    Path((root, id, object_id)): Path<(String, String, String)>,
+    params: Params,
+) -> Answer {
+    let caller = admit(caller, &headers)?;
+    let config = config(&state)?;
+    let collection = collection_of(&config, &root, &id)?;
+    if !collection.allow_delete {
+        return Err(fail(
+            403,
+            "Forbidden",
+            "this collection does not allow deleting objects",
+        ));
+    }
+    if !(collection.can_write && may_write(&state, &caller)) {
+        return Err(fail(
+            403,
+            "Forbidden",
+            format!(
+                "deleting needs write access: an analyst token of {}",
+                state.party
+            ),
+        ));
+    }
+    let (mut query, pairs) = query_of(params)?;
+    let allowed = ["match[version]", "match[spec_version]"];
+    if let Some((name, _)) = pairs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        return Err(fail(
+            400,
+            "Bad Request",
+            format!("{name:?} is not allowed when deleting"),
+        ));
+    }
+    query.ids = vec![object_id.clone()];
+    query.limit = tx::PAGE_LIMIT_MAX;
+    let page = read_as(&state, state.party.clone(), &collection, query).await?;
+    let Some(held) = page.held.iter().find(|h| h.owner == state.party) else {
+        let seen = exists_for(&state, caller.party.clone(), &collection, &object_id).await?;
+        return Err(if seen && page.held.is_empty() {
+            not_found(format!("no such version of {object_id:?}"))
+        } else if seen {
+            fail(
+                403,
+                "Forbidden",
+                format!("{object_id} belongs to another party; only its owner can delete it"),
+            )
+        } else {
+            not_found(format!("no object {object_id:?} in this collection"))
+        });
+    };
+    revoke(&state, &caller, held.report_id).await?;
+    Ok(taxii_response(
+        StatusCode::OK,
+        String::new(),
+        HeaderMap::new(),
+    ))
+}
+
+/// Publishes the revocation of one of this node's reports.
+async fn revoke(state: &AppState, caller: &Caller, report_id: ReportId) -> Result<(), Failure> {
+    let store = state.store.clone();
+    let current = tokio::task::spawn_blocking(move || store.get(&report_id))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::internal(format!("report {report_id} vanished")))?;
+    debug_assert_eq!(current.owner, state.party);
+    if current.revoked {
+        return Ok(());
+    }
+    let mut draft = current.next_version(crate::now());
+    draft.revoked = true;
+    crate::publish_as(state, draft, format!("{} (taxii delete)", caller.actor())).await?;
+    Ok(())
 }
 
 /// Status resources by (node party, status id): process-wide, bounded.

@@ -1,0 +1,424 @@
+//! Collection pages read straight from the store's change feed.
+//!
+//! TAXII's "date added" is when this node stored a version: the store's
+//! arrival time ([`Change::stored_at`]), never the report's `modified`, so a
+//! client polling with `added_after` also gets a version that arrived late
+//! with an old `modified`. The feed is in arrival order, which is TAXII's
+//! order, so a page is read in order and stops once full: its cost grows with
+//! the page, not with the collection.
+//!
+//! Which versions a page shows (`match[version]`) and whether an object was
+//! deleted depend on the other versions of its report; [`KindIndex`] keeps,
+//! per report, its first and current version counters and whether it is
+//! deleted, caught up from the feed before each read. The index also keeps a
+//! mark (arrival time, cursor) every [`MARK_EVERY`] changes, so `added_after`
+//! and `next` start near their position instead of at the feed's start.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use trilat_core::{Kind, Party, Policy, Report, ReportId};
+use trilat_cyber::taxii::{self as tx, CollectionConfig, ObjectQuery};
+use trilat_cyber::Entry;
+use trilat_store::{Change, Cursor, ReportStore, StoreError, QUERY_LIMIT_MAX};
+
+use crate::AppError;
+
+/// Changes between two marks of [`KindIndex::marks`] (and the page size of
+/// the catch-up reads).
+const MARK_EVERY: usize = 100;
+/// Most reports one index holds; past it, reads fail with a 500 naming it.
+const INDEXED_REPORTS_MAX: usize = 2_000_000;
+/// Most changes one request reads from the feed (a page that has not filled
+/// by then ends early with `more` and a `next` cursor).
+const SCAN_CHANGES_MAX: usize = 200_000;
+
+/// What the index knows of one report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ReportState {
+    /// Lowest version counter stored.
+    first: u64,
+    /// Highest version counter stored (the current version).
+    current: u64,
+    /// Deleted through TAXII: the current version is a Trilat revocation of
+    /// an object that STIX itself does not say is revoked.
+    deleted: bool,
+}
+
+/// One kind's reports in one store, as the feed has shown them so far.
+#[derive(Default)]
+struct KindIndex {
+    /// Where the next catch-up starts.
+    after: Option<Cursor>,
+    /// Shared with the reads in flight (copied on write only then).
+    reports: Arc<HashMap<ReportId, ReportState>>,
+    /// (arrival time of the last change before `cursor`, ms; `cursor`),
+    /// non-decreasing in time.
+    marks: Vec<(i64, Cursor)>,
+}
+
+impl KindIndex {
+    fn note(&mut self, report: &Report) -> Result<(), AppError> {
+        if !self.reports.contains_key(&report.id) && self.reports.len() >= INDEXED_REPORTS_MAX {
+            return Err(AppError::internal(format!(
+                "TAXII index: more than {INDEXED_REPORTS_MAX} reports of kind {}",
+                report.kind
+            )));
+        }
+        let deleted = report.revoked && !stix_revoked(report);
+        let state = Arc::make_mut(&mut self.reports)
+            .entry(report.id)
+            .or_insert(ReportState {
+                first: report.version,
+                current: report.version,
+                deleted,
+            });
+        state.first = state.first.min(report.version);
+        if report.version >= state.current {
+            state.current = report.version;
+            state.deleted = deleted;
+        }
+        debug_assert!(state.first <= state.current);
+        Ok(())
+    }
+
+    /// Reads the feed from `after` to its end.
+    fn catch_up(&mut self, store: &dyn ReportStore, kind: &Kind) -> Result<(), AppError> {
+        loop {
+            let page = match store.changes_of_kind(kind, self.after.as_ref(), MARK_EVERY) {
+                Ok(page) => page,
+                // Another store now lives at this index's address: restart.
+                Err(StoreError::BadCursor(_)) if self.after.is_some() => {
+                    *self = KindIndex::default();
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for change in &page.changes {
+                self.note(&change.report)?;
+            }
+            if let Some(last) = page.changes.last() {
+                self.marks.push((last.stored_at.unix_ms(), page.next));
+            }
+            self.after = Some(page.next);
+            if !page.more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A cursor after which every change arrived at or after `at_ms`.
+    fn start_for(&self, at_ms: i64) -> Option<Cursor> {
+        let idx = self.marks.partition_point(|(ms, _)| *ms < at_ms);
+        idx.checked_sub(1).map(|idx| self.marks[idx].1)
+    }
+}
+
+/// Whether a revoked report's STIX object says `revoked` itself (a STIX
+/// revocation, still served) rather than being deleted through TAXII.
+fn stix_revoked(report: &Report) -> bool {
+    let Some(text) = report.payload.get("object").and_then(|o| o.as_str()) else {
+        return false;
+    };
+    Entry::parse(text).is_ok_and(|entry| entry.object.common().revoked)
+}
+
+/// Indexes by (store identity, kind), process-wide.
+type Indexes = Mutex<HashMap<(usize, String), KindIndex>>;
+
+fn indexes() -> &'static Indexes {
+    static INDEXES: OnceLock<Indexes> = OnceLock::new();
+    INDEXES.get_or_init(Mutex::default)
+}
+
+/// The store's identity for the index table: the address of its shared
+/// value (a store dropped and replaced at the same address is caught by its
+/// cursors, which name their store).
+fn store_key(store: &std::sync::Arc<dyn ReportStore>) -> usize {
+    std::sync::Arc::as_ptr(store) as *const () as usize
+}
+
+/// Runs `f` on the caught-up indexes of `kinds`.
+fn with_indexes<T>(
+    store: &std::sync::Arc<dyn ReportStore>,
+    kinds: &[Kind],
+    f: impl FnOnce(&HashMap<(usize, String), KindIndex>) -> T,
+) -> Result<T, AppError> {
+    let key = store_key(store);
+    let mut guard = indexes().lock().unwrap_or_else(|p| p.into_inner());
+    for kind in kinds {
+        let index = guard.entry((key, kind.as_str().to_string())).or_default();
+        index.catch_up(store.as_ref(), kind)?;
+    }
+    Ok(f(&guard))
+}
+
+/// One object version on a page.
+pub(super) struct Held {
+    pub id: String,
+    pub type_name: String,
+    pub version: String,
+    pub date_added_ms: i64,
+    pub object: String,
+    /// Its place in the feed.
+    pub seq: u64,
+    /// The report holding it.
+    pub report_id: ReportId,
+    /// The report's owner.
+    pub owner: Party,
+}
+
+impl Held {
+    fn cursor(&self) -> String {
+        tx::Cursor {
+            date_added_ms: self.date_added_ms,
+            id: self.id.clone(),
+            version: self.version.clone(),
+            seq: self.seq,
+        }
+        .encode()
+    }
+}
+
+/// One page: versions in arrival order, and the `next` cursor when more
+/// may follow.
+pub(super) struct FeedPage {
+    pub held: Vec<Held>,
+    pub more: bool,
+    pub next: Option<String>,
+}
+
+impl FeedPage {
+    pub fn date_added_first(&self) -> Option<String> {
+        self.held
+            .first()
+            .map(|h| tx::taxii_timestamp(h.date_added_ms))
+    }
+
+    pub fn date_added_last(&self) -> Option<String> {
+        self.held
+            .last()
+            .map(|h| tx::taxii_timestamp(h.date_added_ms))
+    }
+
+    pub fn envelope(&self) -> String {
+        tx::write_envelope(
+            self.more,
+            self.next.as_deref(),
+            self.held.iter().map(|h| h.object.as_str()),
+        )
+    }
+
+    pub fn manifest(&self) -> tx::Manifest {
+        tx::Manifest {
+            more: self.more,
+            next: self.next.clone(),
+            objects: self
+                .held
+                .iter()
+                .map(|h| tx::ManifestRecord {
+                    id: h.id.clone(),
+                    date_added: tx::taxii_timestamp(h.date_added_ms),
+                    version: h.version.clone(),
+                    media_type: tx::MEDIA_TYPE_STIX.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Who reads which collection.
+pub(super) struct Reader<'a> {
+    pub policy: &'a Policy,
+    pub party: &'a Party,
+    pub collection: &'a CollectionConfig,
+}
+
+/// Reads one page of `collection` for `reader`: the versions `query`
+/// selects, that the collection admits and the release rule lets the reader
+/// have, oldest arrival first. Blocking (call it off the async runtime).
+pub(super) fn read_page(
+    store: &std::sync::Arc<dyn ReportStore>,
+    reader: &Reader<'_>,
+    query: &ObjectQuery,
+) -> Result<FeedPage, AppError> {
+    let kinds: Vec<Kind> = reader
+        .collection
+        .kinds
+        .iter()
+        .filter_map(|k| Kind::new(k).ok())
+        .collect();
+    let key = store_key(store);
+    let (states, start) = with_indexes(store, &kinds, |indexes| {
+        // The start position comes from the marks of a single-kind
+        // collection (marks of one kind do not bound the others' times).
+        let start_ms = match (&query.next, query.added_after_ms) {
+            (Some(next), _) => Some(next.date_added_ms),
+            (None, Some(after)) => Some(after.saturating_add(1)),
+            (None, None) => None,
+        };
+        let start = match (kinds.as_slice(), start_ms) {
+            ([kind], Some(ms)) => indexes
+                .get(&(key, kind.as_str().to_string()))
+                .and_then(|index| index.start_for(ms)),
+            _ => None,
+        };
+        let states: Vec<Arc<HashMap<ReportId, ReportState>>> = kinds
+            .iter()
+            .filter_map(|kind| indexes.get(&(key, kind.as_str().to_string())))
+            .map(|index| Arc::clone(&index.reports))
+            .collect();
+        (states, start)
+    })?;
+    scan(store.as_ref(), &kinds, reader, query, &states, start)
+}
+
+fn scan(
+    store: &dyn ReportStore,
+    kinds: &[Kind],
+    reader: &Reader<'_>,
+    query: &ObjectQuery,
+    states: &[Arc<HashMap<ReportId, ReportState>>],
+    start: Option<Cursor>,
+) -> Result<FeedPage, AppError> {
+    let mut after = start;
+    let mut held: Vec<Held> = Vec::with_capacity(query.limit.min(QUERY_LIMIT_MAX) + 1);
+    let mut n_scanned = 0usize;
+    let skip_through = query.next.as_ref().map_or(0, |c| c.seq);
+    let mut scanned_to = (0i64, 0u64);
+    loop {
+        let page = match kinds {
+            [kind] => store.changes_of_kind(kind, after.as_ref(), QUERY_LIMIT_MAX)?,
+            _ => store.changes(after.as_ref(), QUERY_LIMIT_MAX)?,
+        };
+        n_scanned += page.changes.len();
+        for change in page.changes {
+            scanned_to = (change.stored_at.unix_ms(), change.seq);
+            if change.seq <= skip_through || !kinds.contains(&change.report.kind) {
+                continue;
+            }
+            if let Some(h) = admit(change, reader, query, states) {
+                held.push(h);
+                if held.len() > query.limit {
+                    // One past the page says that more follow.
+                    held.pop();
+                    return Ok(finish(held, true));
+                }
+            }
+        }
+        after = Some(page.next);
+        if !page.more {
+            return Ok(finish(held, false));
+        }
+        if n_scanned >= SCAN_CHANGES_MAX {
+            // Give the client what we have; `next` resumes after the scan.
+            return Ok(finish_early(held, scanned_to));
+        }
+    }
+}
+
+fn finish(held: Vec<Held>, more: bool) -> FeedPage {
+    let next = if more {
+        held.last().map(Held::cursor)
+    } else {
+        None
+    };
+    debug_assert!(!more || next.is_some());
+    FeedPage { held, more, next }
+}
+
+/// A page cut short by [`SCAN_CHANGES_MAX`]: `next` resumes after the last
+/// change read, returned or not (TAXII allows short pages).
+fn finish_early(held: Vec<Held>, (stored_at_ms, seq): (i64, u64)) -> FeedPage {
+    debug_assert!(seq > 0);
+    let next = tx::Cursor {
+        date_added_ms: stored_at_ms,
+        id: String::new(),
+        version: String::new(),
+        seq,
+    }
+    .encode();
+    FeedPage {
+        held,
+        more: true,
+        next: Some(next),
+    }
+}
+
+/// The version a change holds, when `query` selects it for this reader.
+fn admit(
+    change: Change,
+    reader: &Reader<'_>,
+    query: &ObjectQuery,
+    states: &[Arc<HashMap<ReportId, ReportState>>],
+) -> Option<Held> {
+    let report = &change.report;
+    let date_added_ms = change.stored_at.unix_ms();
+    if query
+        .added_after_ms
+        .is_some_and(|after| date_added_ms <= after)
+    {
+        return None;
+    }
+    // A change newer than the index (stored since the catch-up) counts as
+    // current; it shows on the next read at the latest.
+    let known = states.iter().find_map(|s| s.get(&report.id)).copied();
+    let state = known.unwrap_or(ReportState {
+        first: report.version,
+        current: report.version,
+        deleted: report.revoked && !stix_revoked(report),
+    });
+    if state.deleted {
+        return None;
+    }
+    let versions = &query.versions;
+    let by_counter = versions.all
+        || (versions.first && report.version == state.first)
+        || (versions.last && report.version >= state.current);
+    if !by_counter && versions.exact.is_empty() {
+        return None;
+    }
+    let visible = reader.collection.visible_to(
+        reader.policy,
+        reader.party,
+        &report.owner,
+        &report.kind,
+        &report.marking,
+    ) && reader.policy.release(report, reader.party).is_ok();
+    if !visible {
+        return None;
+    }
+    let held = held(change.seq, date_added_ms, change.report)?;
+    let wanted = (query.ids.is_empty() || query.ids.contains(&held.id))
+        && (query.types.is_empty() || query.types.contains(&held.type_name))
+        && (query.spec_versions.is_empty() || query.spec_versions.iter().any(|v| v == "2.1"))
+        && (by_counter || versions.exact.contains(&held.version));
+    wanted.then_some(held)
+}
+
+/// The STIX object of a `cyber.stix` report version, taking its payload
+/// apart without copying the object's text.
+fn held(seq: u64, date_added_ms: i64, report: Report) -> Option<Held> {
+    let serde_json::Value::Object(mut payload) = report.payload else {
+        return None;
+    };
+    let mut take = |name: &str| match payload.remove(name) {
+        Some(serde_json::Value::String(text)) => Some(text),
+        _ => None,
+    };
+    let id = take("stix_id")?;
+    let type_name = take("stix_type")?;
+    let object = take("object")?;
+    let version =
+        take("stix_modified").unwrap_or_else(|| tx::taxii_timestamp(report.created_at.unix_ms()));
+    Some(Held {
+        id,
+        type_name,
+        version,
+        date_added_ms,
+        object,
+        seq,
+        report_id: report.id,
+        owner: report.owner,
+    })
+}
