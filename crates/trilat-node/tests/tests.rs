@@ -1,6 +1,7 @@
 //! Integration tests of the node: in-process API checks and real nodes on
 //! loopback (tokio tasks, real HTTP, SQLite in temp dirs).
 
+mod ais_feeds;
 mod api;
 mod common;
 mod engines;

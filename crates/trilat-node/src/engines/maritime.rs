@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
@@ -205,7 +205,51 @@ async fn publish_events(state: &AppState, events: Vec<Event>) -> Vec<trilat_core
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/ais/nmea", post(ais_nmea_ingest))
+    Router::new()
+        .route("/ais/nmea", post(ais_nmea_ingest))
+        .route("/ais/status", get(ais_status))
+}
+
+/// Vessels listed by `GET /api/v1/ais/status` (the most recently heard).
+const STATUS_VESSELS_MAX: usize = 1_000;
+
+/// What `GET /api/v1/ais/status` answers: counts over every feed (HTTP,
+/// UDP, TCP) since the node started, and the most recently heard vessels.
+#[derive(Debug, Serialize)]
+struct AisStatus {
+    decode: trilat_ais::DecodeStats,
+    track: trilat_ais::track::TrackStats,
+    vessels_tracked: usize,
+    vessels: Vec<trilat_ais::track::VesselSummary>,
+}
+
+async fn ais_status(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<AisStatus>, AppError> {
+    caller.require(Role::Analyst)?;
+    // The tracker holds this node's own, unreleased feed data.
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "AIS status is {}'s own feed data",
+            state.party
+        )));
+    }
+    let engines = state.engines.get()?;
+    let analyser = engines
+        .maritime
+        .analyser
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut vessels = analyser.tracker().summaries();
+    vessels.sort_by_key(|v| std::cmp::Reverse(v.last_seen_unix_ms));
+    vessels.truncate(STATUS_VESSELS_MAX);
+    Ok(Json(AisStatus {
+        decode: analyser.decode_stats().clone(),
+        track: analyser.tracker().stats().clone(),
+        vessels_tracked: analyser.tracker().vessel_count(),
+        vessels,
+    }))
 }
 
 /// What `POST /api/v1/ais/nmea` answers.
@@ -315,10 +359,9 @@ async fn tcp_feed(state: AppState, feed: String) {
                         .await;
                     match read {
                         Ok(0) | Err(_) => break,
-                        Ok(_) if line.len() > LINE_BYTES_MAX => {
+                        Ok(_) if line.len() > LINE_BYTES_MAX && line.last() != Some(&b'\n') => {
                             tracing::warn!(%feed, "AIS line longer than {LINE_BYTES_MAX} bytes; skipping to the next line");
-                            let mut rest = Vec::new();
-                            if reader.read_until(b'\n', &mut rest).await.is_err() {
+                            if !skip_line(&mut reader, &mut line).await {
                                 break;
                             }
                         }
@@ -340,6 +383,26 @@ async fn tcp_feed(state: AppState, feed: String) {
         }
         tokio::time::sleep(Duration::from_secs(backoff_s)).await;
         backoff_s = (backoff_s * 2).min(TCP_BACKOFF_S_MAX);
+    }
+}
+
+/// Discards the rest of an over-long line, a bounded chunk at a time (a feed
+/// that never sends a newline cannot grow memory). False when the feed ended.
+async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    chunk: &mut Vec<u8>,
+) -> bool {
+    loop {
+        chunk.clear();
+        match (&mut *reader)
+            .take(LINE_BYTES_MAX as u64)
+            .read_until(b'\n', chunk)
+            .await
+        {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if chunk.last() == Some(&b'\n') => return true,
+            Ok(_) => continue,
+        }
     }
 }
 
