@@ -407,6 +407,79 @@ struct Vessel {
     last_seen_ms: i64,
 }
 
+/// The tracked vessels: a dense table plus an MMSI index, so a position
+/// hashes its MMSI once and every detector reaches the vessel by slot
+/// (ten hash lookups a position cost a quarter of the tracker's time).
+#[derive(Default)]
+struct VesselTable {
+    slots: Vec<Vessel>,
+    mmsis: Vec<u32>,
+    by_mmsi: HashMap<u32, usize>,
+}
+
+impl VesselTable {
+    fn len(&self) -> usize {
+        debug_assert_eq!(self.slots.len(), self.by_mmsi.len());
+        self.slots.len()
+    }
+
+    fn slot(&self, mmsi: u32) -> Option<usize> {
+        self.by_mmsi.get(&mmsi).copied()
+    }
+
+    fn get(&self, mmsi: &u32) -> Option<&Vessel> {
+        self.slot(*mmsi).map(|i| &self.slots[i])
+    }
+
+    fn get_mut(&mut self, mmsi: &u32) -> Option<&mut Vessel> {
+        self.slot(*mmsi).map(|i| &mut self.slots[i])
+    }
+
+    /// Adds a vessel not yet held; returns its slot.
+    fn insert(&mut self, mmsi: u32, vessel: Vessel) -> usize {
+        assert!(
+            !self.by_mmsi.contains_key(&mmsi),
+            "MMSI {mmsi} already held"
+        );
+        self.slots.push(vessel);
+        self.mmsis.push(mmsi);
+        self.by_mmsi.insert(mmsi, self.slots.len() - 1);
+        self.slots.len() - 1
+    }
+
+    /// Removes a vessel; the last slot moves into its place.
+    fn remove(&mut self, mmsi: &u32) -> Option<Vessel> {
+        let idx = self.by_mmsi.remove(mmsi)?;
+        let vessel = self.slots.swap_remove(idx);
+        self.mmsis.swap_remove(idx);
+        if let Some(&moved) = self.mmsis.get(idx) {
+            self.by_mmsi.insert(moved, idx);
+        }
+        Some(vessel)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&u32, &Vessel)> {
+        self.mmsis.iter().zip(self.slots.iter())
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&u32, &mut Vessel)> {
+        self.mmsis.iter().zip(self.slots.iter_mut())
+    }
+}
+
+impl std::ops::Index<usize> for VesselTable {
+    type Output = Vessel;
+    fn index(&self, idx: usize) -> &Vessel {
+        &self.slots[idx]
+    }
+}
+
+impl std::ops::IndexMut<usize> for VesselTable {
+    fn index_mut(&mut self, idx: usize) -> &mut Vessel {
+        &mut self.slots[idx]
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Pair {
     segments: (u32, u32),
@@ -473,7 +546,7 @@ pub struct Tracker {
     ports: Option<Arc<PortIndex>>,
     mids: Option<Arc<MidTable>>,
     screener: Option<Box<dyn VesselScreener + Send + Sync>>,
-    vessels: HashMap<u32, Vessel>,
+    vessels: VesselTable,
     grid: HashMap<(i32, i32), Vec<(u32, u32)>>,
     pairs: HashMap<(u32, u32), Pair>,
     coverage: HashMap<(i32, i32), [(u32, i64); 4]>,
@@ -525,7 +598,7 @@ impl Tracker {
             ports: None,
             mids: None,
             screener: None,
-            vessels: HashMap::default(),
+            vessels: VesselTable::default(),
             grid: HashMap::default(),
             pairs: HashMap::default(),
             coverage: HashMap::default(),
@@ -624,36 +697,35 @@ impl Tracker {
             course_deg: pos.course_deg,
             line,
         };
-        let first_position = self
-            .vessels
-            .get(&mmsi)
-            .is_none_or(|v| v.segments.is_empty());
-        if !self.vessels.contains_key(&mmsi) {
-            self.make_room()?;
-            self.vessels.insert(
-                mmsi,
-                Vessel {
-                    segments: Vec::new(),
-                    next_segment: 0,
-                    identity: Identity::default(),
-                    last_seen_ms: time_unix_ms,
-                },
-            );
-        }
-        if first_position {
+        let vidx = match self.vessels.slot(mmsi) {
+            Some(vidx) => vidx,
+            None => {
+                self.make_room()?;
+                self.vessels.insert(
+                    mmsi,
+                    Vessel {
+                        segments: Vec::new(),
+                        next_segment: 0,
+                        identity: Identity::default(),
+                        last_seen_ms: time_unix_ms,
+                    },
+                )
+            }
+        };
+        if self.vessels[vidx].segments.is_empty() {
             self.check_mmsi(mmsi, &fix, events);
         }
-        let covered = self.coverage_seen(fix);
-        let seg_idx = self.assign_segment(mmsi, fix, events);
-        self.detect_gap(mmsi, seg_idx, fix, covered, events);
-        let vessel = self.vessels.get_mut(&mmsi).expect("inserted above");
+        let covered = self.coverage_seen(vidx, fix);
+        let seg_idx = self.assign_segment(vidx, fix, events);
+        self.detect_gap(vidx, seg_idx, fix, covered, events);
+        let vessel = &mut self.vessels[vidx];
         vessel.last_seen_ms = vessel.last_seen_ms.max(time_unix_ms);
         vessel.segments[seg_idx].push(fix);
         let segment_id = vessel.segments[seg_idx].id;
-        self.detect_loitering(mmsi, seg_idx, fix, events);
-        self.detect_port_call(mmsi, seg_idx, fix, events);
-        self.detect_zones(mmsi, seg_idx, fix, events);
-        self.watch_encounters(mmsi, segment_id, seg_idx, fix);
+        self.detect_loitering(vidx, seg_idx, fix, events);
+        self.detect_port_call(vidx, seg_idx, fix, events);
+        self.detect_zones(vidx, seg_idx, fix, events);
+        self.watch_encounters(vidx, segment_id, seg_idx, fix);
         if self.now_ms.saturating_sub(self.last_sweep_ms) > 10 * 60_000 {
             self.last_sweep_ms = self.now_ms;
             self.close_pairs(false, events);
@@ -734,17 +806,13 @@ impl Tracker {
     /// Records the reception in its coverage cell; returns whether another
     /// vessel was heard in this cell since this vessel's last fix (so a gap
     /// ending here happened where reception worked).
-    fn coverage_seen(&mut self, fix: Fix) -> bool {
+    fn coverage_seen(&mut self, vidx: usize, fix: Fix) -> bool {
         let cell = coverage_cell(fix.lat, fix.lon);
-        let since = self
-            .vessels
-            .get(&fix.mmsi)
-            .and_then(|v| {
-                v.segments
-                    .iter()
-                    .map(|s| s.last)
-                    .max_by_key(|f| f.time_unix_ms)
-            })
+        let since = self.vessels[vidx]
+            .segments
+            .iter()
+            .map(|s| s.last)
+            .max_by_key(|f| f.time_unix_ms)
             .map(|f| (f.time_unix_ms, coverage_cell(f.lat, f.lon)));
         let heard_in = |slots: &[(u32, i64); 4], after: i64| {
             slots
@@ -781,9 +849,10 @@ impl Tracker {
     /// The segment this fix belongs to: the most recent one it is reachable
     /// from at `jump_speed_knots_max`; else a new segment and an
     /// impossible-jump anomaly.
-    fn assign_segment(&mut self, mmsi: u32, fix: Fix, events: &mut Vec<Event>) -> usize {
+    fn assign_segment(&mut self, vidx: usize, fix: Fix, events: &mut Vec<Event>) -> usize {
+        let mmsi = fix.mmsi;
         let speed_max_ms = self.config.jump_speed_knots_max * KNOT_MS;
-        let vessel = self.vessels.get_mut(&mmsi).expect("caller inserted");
+        let vessel = &mut self.vessels[vidx];
         let mut best: Option<(usize, i64)> = None;
         for (i, s) in vessel.segments.iter().enumerate() {
             if best.is_some_and(|(_, t)| s.last.time_unix_ms <= t) {
@@ -855,13 +924,14 @@ impl Tracker {
 
     fn detect_gap(
         &mut self,
-        mmsi: u32,
+        vidx: usize,
         seg_idx: usize,
         fix: Fix,
         covered: bool,
         events: &mut Vec<Event>,
     ) {
-        let seg = &self.vessels[&mmsi].segments[seg_idx];
+        let mmsi = fix.mmsi;
+        let seg = &self.vessels[vidx].segments[seg_idx];
         if seg.n_fixes == 0 {
             return;
         }
@@ -897,10 +967,11 @@ impl Tracker {
         self.emit(events, e);
     }
 
-    fn detect_loitering(&mut self, mmsi: u32, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
+    fn detect_loitering(&mut self, vidx: usize, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
+        let mmsi = fix.mmsi;
         let Some(speed) = fix.speed_knots else { return };
         let slow = f64::from(speed) < self.config.loitering_speed_knots_max;
-        let seg = &mut self.vessels.get_mut(&mmsi).expect("tracked").segments[seg_idx];
+        let seg = &mut self.vessels[vidx].segments[seg_idx];
         let seg_id = seg.id;
         if slow {
             let l = seg.loiter.get_or_insert(Loiter {
@@ -957,11 +1028,12 @@ impl Tracker {
             .map(|(_, d)| d)
     }
 
-    fn detect_port_call(&mut self, mmsi: u32, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
+    fn detect_port_call(&mut self, vidx: usize, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
+        let mmsi = fix.mmsi;
         let Some(ports) = self.ports.clone() else {
             return;
         };
-        let seg = &self.vessels[&mmsi].segments[seg_idx];
+        let seg = &self.vessels[vidx].segments[seg_idx];
         // Only slow vessels or ones already in port need the lookup.
         if seg.port.is_none() && fix.speed_knots.is_some_and(|s| s > 3.0) {
             return;
@@ -978,7 +1050,7 @@ impl Tracker {
                     p,
                 )
             });
-        let seg = &mut self.vessels.get_mut(&mmsi).expect("tracked").segments[seg_idx];
+        let seg = &mut self.vessels[vidx].segments[seg_idx];
         let seg_id = seg.id;
         match (&mut seg.port, near) {
             (Some(stay), Some((idx, _))) if stay.port_idx == idx => stay.last_in = fix,
@@ -994,7 +1066,7 @@ impl Tracker {
                     self.close_port_stay(mmsi, seg_id, s, events);
                 }
                 if let Some((idx, _)) = near {
-                    let seg = &mut self.vessels.get_mut(&mmsi).expect("tracked").segments[seg_idx];
+                    let seg = &mut self.vessels[vidx].segments[seg_idx];
                     seg.port = Some(PortStay {
                         port_idx: idx,
                         arrived: fix,
@@ -1031,12 +1103,12 @@ impl Tracker {
         self.emit(events, e);
     }
 
-    fn detect_zones(&mut self, mmsi: u32, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
+    fn detect_zones(&mut self, vidx: usize, seg_idx: usize, fix: Fix, events: &mut Vec<Event>) {
         let Some(zones) = self.zones.clone() else {
             return;
         };
         let hysteresis = self.config.zone_hysteresis_fixes.max(1);
-        let seg = &mut self.vessels.get_mut(&mmsi).expect("tracked").segments[seg_idx];
+        let seg = &mut self.vessels[vidx].segments[seg_idx];
         // Re-check only after moving about 500 m: zones are kilometres wide.
         if let Some((la, lo)) = seg.zone_checked_at {
             if (la - fix.lat).abs() < 0.005 && (lo - fix.lon).abs() < 0.005 {
@@ -1113,10 +1185,11 @@ impl Tracker {
         }
     }
 
-    fn watch_encounters(&mut self, mmsi: u32, segment_id: u32, seg_idx: usize, fix: Fix) {
+    fn watch_encounters(&mut self, vidx: usize, segment_id: u32, seg_idx: usize, fix: Fix) {
+        let mmsi = fix.mmsi;
         let cell = encounter_cell(fix.lat, fix.lon);
         let key = (mmsi, segment_id);
-        let seg = &mut self.vessels.get_mut(&mmsi).expect("tracked").segments[seg_idx];
+        let seg = &mut self.vessels[vidx].segments[seg_idx];
         let old_cell = seg.cell;
         seg.cell = cell;
         if old_cell != cell || seg.n_fixes == 1 {
@@ -1475,6 +1548,30 @@ mod tests {
             let d = haversine_m(lat1, lon1, lat2, lon2);
             prop_assert!(distance_m_bound(lat1, lon1, lat2, lon2) >= d);
         }
+    }
+
+    #[test]
+    fn vessel_table_keeps_slots_after_removal() {
+        let vessel = |t| Vessel {
+            segments: Vec::new(),
+            next_segment: 0,
+            identity: Identity::default(),
+            last_seen_ms: t,
+        };
+        let mut table = VesselTable::default();
+        for (mmsi, t) in [(11, 1), (22, 2), (33, 3)] {
+            table.insert(mmsi, vessel(t));
+        }
+        assert_eq!(table.remove(&11).map(|v| v.last_seen_ms), Some(1));
+        assert!(table.remove(&11).is_none());
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.get(&33).map(|v| v.last_seen_ms), Some(3));
+        assert_eq!(table.get(&22).map(|v| v.last_seen_ms), Some(2));
+        let slot = table.slot(33).unwrap();
+        assert_eq!(table[slot].last_seen_ms, 3);
+        assert_eq!(table.remove(&33).map(|v| v.last_seen_ms), Some(3));
+        let held: Vec<u32> = table.iter().map(|(&m, _)| m).collect();
+        assert_eq!(held, vec![22]);
     }
 
     #[test]
