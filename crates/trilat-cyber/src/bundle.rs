@@ -89,13 +89,32 @@ struct RawBundle<'a> {
     objects: Vec<&'a RawValue>,
 }
 
-/// Reads a bundle. A malformed envelope is an error; a bad object is listed
-/// in [`ParsedBundle::rejected`] and the rest are kept. `on_object` is called
-/// after each object (for progress bars) with the count done and the total.
+/// Most threads one bundle is parsed on.
+pub const PARSE_THREADS_MAX: usize = 8;
+/// Objects parsed between two progress reports (each block is split
+/// between the threads).
+const PARSE_BLOCK_LEN: usize = 8192;
+
+/// Reads a bundle on every core (at most [`PARSE_THREADS_MAX`]). A
+/// malformed envelope is an error; a bad object is listed in
+/// [`ParsedBundle::rejected`] and the rest are kept. `on_object` is called
+/// (for progress bars) with the count done and the total.
 pub fn parse_bundle(
     text: &str,
+    on_object: impl FnMut(usize, usize),
+) -> Result<ParsedBundle, Error> {
+    let n_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    parse_bundle_on(text, n_threads, on_object)
+}
+
+/// [`parse_bundle`] on at most `n_threads` threads (1: the calling thread
+/// only). The result does not depend on `n_threads`.
+pub fn parse_bundle_on(
+    text: &str,
+    n_threads: usize,
     mut on_object: impl FnMut(usize, usize),
 ) -> Result<ParsedBundle, Error> {
+    let n_threads = n_threads.clamp(1, PARSE_THREADS_MAX);
     if text.len() > BUNDLE_BYTES_MAX {
         return Err(Error::bare(ErrorKind::TooLarge(format!(
             "bundle is {} bytes, more than {BUNDLE_BYTES_MAX}",
@@ -123,15 +142,53 @@ pub fn parse_bundle(
         entries: Vec::with_capacity(n_objects),
         rejected: Vec::new(),
     };
-    for (object_idx, object) in raw.objects.into_iter().enumerate() {
-        match Entry::parse_upgrading(object.get()) {
-            Ok(entry) => parsed.entries.push(entry),
-            Err(err) => parsed.rejected.push(err.at_object(Some(object_idx), None)),
+    for (block_idx, block) in raw.objects.chunks(PARSE_BLOCK_LEN).enumerate() {
+        let first_idx = block_idx * PARSE_BLOCK_LEN;
+        for (offset, res) in parse_objects(block, n_threads).into_iter().enumerate() {
+            let object_idx = first_idx + offset;
+            match res {
+                Ok(entry) => parsed.entries.push(entry),
+                Err(err) => parsed.rejected.push(err.at_object(Some(object_idx), None)),
+            }
+            on_object(object_idx + 1, n_objects);
         }
-        on_object(object_idx + 1, n_objects);
     }
     debug_assert_eq!(parsed.entries.len() + parsed.rejected.len(), n_objects);
     Ok(parsed)
+}
+
+/// Parses objects in order, split between up to `n_threads` threads (the
+/// objects are independent; only the import's versioning looks across them).
+fn parse_objects(objects: &[&RawValue], n_threads: usize) -> Vec<Result<Entry, Error>> {
+    let parse_part = |part: &[&RawValue]| -> Vec<Result<Entry, Error>> {
+        part.iter()
+            .map(|o| Entry::parse_upgrading(o.get()))
+            .collect()
+    };
+    // Below this a thread costs more than it saves.
+    const PART_LEN_MIN: usize = 64;
+    let n_parts = n_threads.min(objects.len() / PART_LEN_MIN).max(1);
+    if n_parts == 1 {
+        return parse_part(objects);
+    }
+    let part_len = objects.len().div_ceil(n_parts);
+    let res: Vec<Result<Entry, Error>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = objects
+            .chunks(part_len)
+            .map(|part| scope.spawn(move || parse_part(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                // A panic here is a bug in the parser: pass it on unchanged.
+                handle
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            })
+            .collect()
+    });
+    debug_assert_eq!(res.len(), objects.len());
+    res
 }
 
 /// Writes a bundle from object texts (each one JSON object, written as is).
@@ -287,6 +344,41 @@ mod tests {
         assert!(written.contains(OBJECT));
         let again = parse_bundle(&written, |_, _| {}).unwrap();
         assert_eq!(again.entries[0].text, OBJECT);
+    }
+
+    #[test]
+    fn threads_do_not_change_the_result() {
+        let mut objects = Vec::new();
+        for idx in 0..300 {
+            objects.push(format!(
+                r#"{{"type":"ipv4-addr","id":"ipv4-addr--5e2a3f1c-8a0d-4f5a-9c1e-{idx:012x}","value":"10.0.0.{}"}}"#,
+                idx % 256
+            ));
+            if idx % 7 == 0 {
+                objects.push(r#"{"type":"ipv4-addr","id":"bad"}"#.to_string());
+            }
+        }
+        let text = write_bundle(
+            "bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b",
+            objects.iter().map(String::as_str),
+        );
+        let one = parse_bundle_on(&text, 1, |_, _| {}).unwrap();
+        for n_threads in [2, 3, 8] {
+            let mut last_done = 0;
+            let many = parse_bundle_on(&text, n_threads, |done, _| {
+                assert_eq!(done, last_done + 1);
+                last_done = done;
+            })
+            .unwrap();
+            assert_eq!(last_done, objects.len());
+            let texts =
+                |p: &ParsedBundle| p.entries.iter().map(|e| e.text.clone()).collect::<Vec<_>>();
+            assert_eq!(texts(&many), texts(&one));
+            let errors =
+                |p: &ParsedBundle| p.rejected.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            assert_eq!(errors(&many), errors(&one));
+            assert_eq!(many.rejected.len(), 43);
+        }
     }
 
     #[test]
