@@ -51,7 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ofac::apply_alt(sdn, bytes, &mut problems);
         }
     }
-    let (_, report) = trilat_sanctions::bench::run(lists, None, 20_000, &cpu_seconds, &rss_kib)?;
+    // TRILAT_BENCH_ORACLE=N also checks N queries against the exhaustive scan (slow: ~20 ms each).
+    let oracle_n = std::env::var("TRILAT_BENCH_ORACLE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let (_, report) =
+        trilat_sanctions::bench::run(lists, None, (20_000, oracle_n), &cpu_seconds, &rss_kib)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

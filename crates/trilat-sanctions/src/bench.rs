@@ -49,6 +49,12 @@ pub struct BenchReport {
     pub wall_p50_us: f64,
     /// 99th percentile wall latency, µs.
     pub wall_p99_us: f64,
+    /// Queries checked against the exhaustive scan ([`Screener::screen_exhaustive`]).
+    pub oracle_queries: usize,
+    /// Hits the exhaustive scan found for those queries (limit 1,000 each).
+    pub oracle_hits: usize,
+    /// Of those, hits the bounded retrieval did not return (the cost of the candidate cap).
+    pub oracle_missed: usize,
     /// Queries per CPU-second on one thread.
     pub queries_per_cpu_s: f64,
     /// Queries per wall second on one thread.
@@ -89,11 +95,12 @@ pub fn queries(lists: &[ListVersion], queries_n: usize) -> Vec<Query> {
 }
 
 /// Builds the screener over `lists` and screens `queries_n` queries of the evaluation mix
-/// (see the module documentation) one at a time on the calling thread.
+/// (see the module documentation) one at a time on the calling thread; then checks
+/// `oracle_n` of them (evenly spread) against the exhaustive scan.
 pub fn run(
     lists: Vec<ListVersion>,
     readings: Option<Arc<HanReadings>>,
-    queries_n: usize,
+    (queries_n, oracle_n): (usize, usize),
     cpu_seconds: &dyn Fn() -> f64,
     rss_kib: &dyn Fn() -> u64,
 ) -> crate::error::Result<(Screener, BenchReport)> {
@@ -139,5 +146,31 @@ pub fn run(
     report.wall_p99_us = percentile(&wall_us, 0.99);
     report.queries_per_cpu_s = queries.len() as f64 / batch_cpu.max(1e-9);
     report.queries_per_wall_s = queries.len() as f64 / batch_wall.max(1e-9);
+    let step = (queries.len() / oracle_n.max(1)).max(1);
+    for query in queries.iter().step_by(step).take(oracle_n) {
+        let missed = oracle_missed(&screener, query);
+        report.oracle_queries += 1;
+        report.oracle_hits += missed.1;
+        report.oracle_missed += missed.0.len();
+    }
     Ok((screener, report))
+}
+
+/// The hits of the exhaustive scan for `query` (limit 1,000) that bounded retrieval did not
+/// return with the same score, and the number of exhaustive hits.
+pub fn oracle_missed(screener: &Screener, query: &Query) -> (Vec<crate::screener::Hit>, usize) {
+    let mut query = query.clone();
+    query.limit = 1_000;
+    let bounded = screener.screen(&query);
+    let exhaustive = screener.screen_exhaustive(&query);
+    let exhaustive_n = exhaustive.len();
+    let missed = exhaustive
+        .into_iter()
+        .filter(|hit| {
+            !bounded
+                .iter()
+                .any(|b| b.entity_id == hit.entity_id && b.score == hit.score)
+        })
+        .collect();
+    (missed, exhaustive_n)
 }

@@ -13,6 +13,7 @@
 use crate::analysis::{joins_of, Form, Join, KoreanName, NameForms, Token, Via, TOKENS_MAX};
 use crate::normalize::{edit_distance, tables};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 
 /// Default alert threshold: a pair scoring at least this is a match.
@@ -443,23 +444,20 @@ fn generic(
         q_weights[..q.len()].iter().sum::<f64>() + c_weights[..c.len()].iter().sum::<f64>();
     // Candidate pairs by similarity, descending; equal similarities keep query-major order
     // (a stable insertion: the alignment, and so the score, is deterministic).
-    let mut pairs = [(0.0f64, 0u8, 0u8, How::Mismatch); TOKEN_PAIRS_MAX];
-    let mut pairs_n = 0;
+    // Inline (uninitialised) storage for the usual few pairs; spills to the heap past 32.
+    let mut pairs: SmallVec<[(f64, u8, u8, How); 32]> = SmallVec::new();
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
             let (how, sim) = token_similarity(qt, ct);
             if sim > 0.0 {
-                let mut at = pairs_n;
-                while at > 0 && pairs[at - 1].0 < sim {
-                    pairs[at] = pairs[at - 1];
-                    at -= 1;
-                }
-                pairs[at] = (sim, i as u8, j as u8, how);
-                pairs_n += 1;
+                let at = pairs.partition_point(|p| p.0 >= sim);
+                pairs.insert(at, (sim, i as u8, j as u8, how));
             }
         }
     }
-    debug_assert!(pairs[..pairs_n].windows(2).all(|w| w[0].0 >= w[1].0));
+    assert!(pairs.len() <= TOKEN_PAIRS_MAX);
+    debug_assert!(pairs.windows(2).all(|w| w[0].0 >= w[1].0));
+    let pairs_n = pairs.len();
     let mut q_used = [false; TOKENS_MAX];
     let mut c_used = [false; TOKENS_MAX];
     let mut matched = 0.0;

@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Names scored in full per query.
+/// Names scored per batch: a query scores the best-ranked batch, and the next one only while
+/// the second half of the last still produced a name scoring at or above the threshold.
 pub const CANDIDATES_MAX: usize = 48;
+/// Names scored per query at most (whole batches of [`CANDIDATES_MAX`]).
+pub const CANDIDATES_EXTENDED_MAX: usize = 8 * CANDIDATES_MAX;
 /// Posting lists longer than this are too common to select candidates (trigrams like `ion`).
 pub const POSTINGS_USEFUL_MAX: usize = 1_500;
 /// Entries read from one exact-key posting list (common tokens like `kim`, `al`).
@@ -157,7 +160,7 @@ impl Scratch {
         }
     }
 
-    /// The `n` heaviest names, ties to the lower index, in name order.
+    /// The `n` heaviest names, heaviest first, ties to the lower index.
     fn ranked(&self, n: usize) -> Vec<u32> {
         let mut ranked: Vec<(u32, f32)> = self
             .touched
@@ -170,10 +173,9 @@ impl Scratch {
             ranked.select_nth_unstable_by(n, heavier_first);
             ranked.truncate(n);
         }
-        let mut out: Vec<u32> = ranked.into_iter().map(|(name_pos, _)| name_pos).collect();
-        out.sort_unstable();
-        debug_assert!(out.len() <= n);
-        out
+        ranked.sort_unstable_by(heavier_first);
+        debug_assert!(ranked.len() <= n);
+        ranked.into_iter().map(|(name_pos, _)| name_pos).collect()
     }
 
     fn reset(&mut self) {
@@ -326,15 +328,16 @@ impl Screener {
         self.readings.as_deref()
     }
 
-    /// Selects at most [`CANDIDATES_MAX`] names for `forms`: exact keys rarest first, token
-    /// trigrams only when those found too few, identifiers always. Ranked by accumulated
-    /// key weight, ties to the lower name index (deterministic); returned in name order.
+    /// Ranks at most [`CANDIDATES_EXTENDED_MAX`] names for `forms`, best first: exact keys
+    /// rarest first; token trigrams when those found too few, and always for a token with no
+    /// or a short exact-key list (a variant spelling: `Rashedi` for `Rashidi`); identifiers
+    /// always. Ranked by accumulated key weight, ties to the lower name index.
     fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u32> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.prepare(self.names.len());
             self.collect_candidates(forms, identifiers, &mut scratch);
-            let ranked = scratch.ranked(CANDIDATES_MAX);
+            let ranked = scratch.ranked(CANDIDATES_EXTENDED_MAX);
             scratch.reset();
             ranked
         })
@@ -346,15 +349,21 @@ impl Screener {
         identifiers: &[Identifier],
         scratch: &mut Scratch,
     ) {
-        let mut trigram: Vec<(&Vec<u32>, f32)> = Vec::new();
+        // (list, weight, the token's exact key is rare or absent)
+        let mut trigram: Vec<(&Vec<u32>, f32, bool)> = Vec::new();
         let mut exact: Vec<(&Vec<u32>, f32)> = Vec::new();
+        // `index_keys` emits a token's `k:` key before its trigrams.
+        let mut token_rare = true;
         index_keys(forms, |key, weight| {
-            if let Some(list) = self.postings.get(key) {
-                if key.starts_with("t:") {
-                    trigram.push((list, weight));
-                } else {
-                    exact.push((list, weight));
-                }
+            let list = self.postings.get(key);
+            if key.starts_with("k:") {
+                token_rare = list.is_none_or(|l| l.len() < CANDIDATES_MAX);
+            }
+            let Some(list) = list else { return };
+            if key.starts_with("t:") {
+                trigram.push((list, weight, token_rare));
+            } else {
+                exact.push((list, weight));
             }
         });
         // Stable: equal lengths keep key order, so the accumulated weights are reproducible.
@@ -367,12 +376,11 @@ impl Screener {
             let w = weight / (1.0 + (list.len() as f32).ln());
             scratch.add(list.iter().take(POSTINGS_READ_MAX), w);
         }
-        if scratch.touched.len() < CANDIDATES_MAX {
-            for (list, weight) in trigram {
-                if list.len() <= POSTINGS_USEFUL_MAX {
-                    let w = weight / (1.0 + (list.len() as f32).ln());
-                    scratch.add(list.iter(), w);
-                }
+        let all_trigrams = scratch.touched.len() < CANDIDATES_MAX;
+        for (list, weight, token_rare) in trigram {
+            if (all_trigrams || token_rare) && list.len() <= POSTINGS_USEFUL_MAX {
+                let w = weight / (1.0 + (list.len() as f32).ln());
+                scratch.add(list.iter(), w);
             }
         }
         let mut id_key = String::with_capacity(32);
@@ -394,7 +402,7 @@ impl Screener {
     pub fn screen(&self, query: &Query) -> Vec<Hit> {
         let forms = analyze(&query.name, query.schema, self.readings.as_deref());
         let candidates = self.candidates(&forms, &query.identifiers);
-        self.screen_candidates(query, &forms, candidates)
+        self.screen_candidates(query, &forms, &candidates, CANDIDATES_MAX)
     }
 
     /// Screens one query against *every* indexed name, without candidate retrieval: the
@@ -402,32 +410,39 @@ impl Screener {
     /// against. Linear in the index size (tens of milliseconds on the full lists).
     pub fn screen_exhaustive(&self, query: &Query) -> Vec<Hit> {
         let forms = analyze(&query.name, query.schema, self.readings.as_deref());
-        let all = (0..self.names.len() as u32).collect();
-        self.screen_candidates(query, &forms, all)
+        let all: Vec<u32> = (0..self.names.len() as u32).collect();
+        self.screen_candidates(query, &forms, &all, all.len().max(1))
     }
 
+    /// Scores `candidates` (best-ranked first) in batches of `batch`, going on to the next
+    /// batch only while the second half of the last one still produced a name at or above the
+    /// threshold: a cluster of similar listed names (one family's members) is followed to its
+    /// end; a query whose hits rank first, or that has none, stops after one batch.
     fn screen_candidates(
         &self,
         query: &Query,
         forms: &NameForms,
-        candidates: Vec<u32>,
+        candidates: &[u32],
+        batch: usize,
     ) -> Vec<Hit> {
-        debug_assert!(candidates.windows(2).all(|w| w[0] < w[1]));
-        // Best name per entity. Names are indexed entity by entity and candidates come in name
-        // order, so one entity's names are adjacent; ties keep the lower name index.
-        let mut best: Vec<(u32, u16, f64)> = Vec::with_capacity(candidates.len());
-        for name_pos in candidates {
-            let indexed = &self.names[name_pos as usize];
-            let score = self.name_score(forms, indexed);
-            match best.last_mut() {
-                Some(last) if last.0 == indexed.entity_idx => {
-                    if score > last.2 {
-                        *last = (indexed.entity_idx, indexed.name_idx, score);
-                    }
-                }
-                _ => best.push((indexed.entity_idx, indexed.name_idx, score)),
+        assert!(batch > 0);
+        let mut scored: Vec<(u32, u16, f64)> = Vec::with_capacity(batch);
+        for chunk in candidates.chunks(batch) {
+            let mut tail_hit = false;
+            for (rank, &name_pos) in chunk.iter().enumerate() {
+                let indexed = &self.names[name_pos as usize];
+                let score = self.name_score(forms, indexed);
+                tail_hit |= score >= query.threshold && rank >= batch / 2;
+                scored.push((indexed.entity_idx, indexed.name_idx, score));
+            }
+            if !tail_hit {
+                break;
             }
         }
+        // Best name per entity; ties keep the lower name index.
+        scored.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.2.total_cmp(&a.2)).then(a.1.cmp(&b.1)));
+        scored.dedup_by_key(|(entity_idx, _, _)| *entity_idx);
+        let best = scored;
         let mut passing: Vec<(u32, u16, f64, f64)> = best
             .into_iter()
             .filter_map(|(entity_idx, name_idx, name_score)| {
