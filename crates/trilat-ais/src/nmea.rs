@@ -19,6 +19,13 @@ impl StationName {
     /// Builds from bytes, keeping the first [`SOURCE_LEN_MAX`] printable ones.
     pub fn new(raw: &[u8]) -> Self {
         let mut name = StationName::default();
+        // Common case: a short printable name, copied whole.
+        let head = &raw[..raw.len().min(SOURCE_LEN_MAX)];
+        if head.iter().all(u8::is_ascii_graphic) {
+            name.bytes[..head.len()].copy_from_slice(head);
+            name.len = head.len() as u8;
+            return name;
+        }
         for &b in raw {
             if usize::from(name.len) == SOURCE_LEN_MAX {
                 break;
@@ -432,6 +439,30 @@ mod tests {
             Err((_, kind)) => assert_eq!(kind, want, "{line}"),
             Ok(other) => panic!("{line}: expected {want:?}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn station_name_keeps_the_first_printable_bytes() {
+        let check = |raw: &[u8]| {
+            let want: Vec<u8> = raw
+                .iter()
+                .copied()
+                .filter(u8::is_ascii_graphic)
+                .take(SOURCE_LEN_MAX)
+                .collect();
+            assert_eq!(
+                StationName::new(raw).as_str().as_bytes(),
+                &want[..],
+                "{raw:?}"
+            );
+        };
+        check(b"");
+        check(b"SYNTH-RX");
+        check(b"a b\tc");
+        check(&[b'x'; 40]);
+        check(b"0123456789012345678901234 56789");
+        check(b" 0123456789012345678901234");
+        check(&[0xff, b'A', 0x80]);
     }
 
     #[test]
