@@ -1127,6 +1127,14 @@ impl Tracker {
         );
         here.retain(|&id| zones.zone(id).kind != ZoneKind::Land);
         here.truncate(ZONES_INSIDE_MAX);
+        // Usually nothing changed: skip the bookkeeping and its allocations.
+        if here.iter().all(|id| seg.zones_inside.contains(id))
+            && seg.zones_inside.iter().all(|id| here.contains(id))
+        {
+            seg.zone_streaks.clear();
+            self.scratch_zones = here;
+            return;
+        }
         let seg_id = seg.id;
         let mut changes: Vec<(ZoneId, bool)> = Vec::new();
         // A zone whose membership differs from the confirmed state gains a
