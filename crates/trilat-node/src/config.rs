@@ -106,6 +106,10 @@ pub struct Limits {
     pub backoff_ms_min: u64,
     /// Longest retry delay after a failed peer request (ms).
     pub backoff_ms_max: u64,
+    /// Most attempts at one push batch to a peer (the first included);
+    /// after that the batch and the peer's push queue are dropped and the
+    /// peer's pull delivers them.
+    pub push_attempts_max: u32,
     /// Largest clock difference accepted on a signed peer request (ms).
     pub clock_skew_ms_max: i64,
 }
@@ -124,6 +128,7 @@ impl Default for Limits {
             pull_interval_ms: 2_000,
             backoff_ms_min: 100,
             backoff_ms_max: 10_000,
+            push_attempts_max: 5,
             clock_skew_ms_max: 300_000,
         }
     }
@@ -300,6 +305,10 @@ impl Config {
             ("limits.pull_interval_ms", limits.pull_interval_ms),
             ("limits.backoff_ms_min", limits.backoff_ms_min),
             (
+                "limits.push_attempts_max",
+                u64::from(limits.push_attempts_max),
+            ),
+            (
                 "limits.clock_skew_ms_max",
                 limits.clock_skew_ms_max.max(0) as u64,
             ),
@@ -424,6 +433,11 @@ name = "admin"
             "limits.page_size_max",
         );
         check(
+            |t| t + "\n[limits]\npush_attempts_max = 0\n",
+            "limits.push_attempts_max",
+        );
+        check(|t| t + "\n[limits]\npush_attempts_max = 12\n", "");
+        check(
             |t| t.replace("level_max = \"SECRET\"", "level_max = \"TOP\""),
             "policy",
         );
@@ -439,5 +453,13 @@ name = "admin"
         let again = Config::parse(&config.to_toml()).unwrap();
         assert_eq!(config, again);
         assert_eq!(config.known_keys().len(), 1);
+    }
+
+    #[test]
+    fn push_attempts_max_is_read_and_defaults_to_five() {
+        let config = Config::parse(&base()).unwrap();
+        assert_eq!(config.limits.push_attempts_max, 5);
+        let text = base() + "\n[limits]\npush_attempts_max = 12\n";
+        assert_eq!(Config::parse(&text).unwrap().limits.push_attempts_max, 12);
     }
 }

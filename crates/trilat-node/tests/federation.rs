@@ -550,3 +550,91 @@ fn push_batches_are_split_under_the_byte_budget() {
         .unwrap()
         .is_empty());
 }
+
+/// Push and pull of a link run as separate tasks: a report published at USA
+/// reaches JPN at once even while USA is busy pulling a long backlog from
+/// JPN (with one task per link, the push waited for the whole catch-up).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_is_not_held_up_by_a_catch_up_pull() {
+    const BACKLOG: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let limits = trilat_node::config::Limits {
+        // Small pages: USA's catch-up from JPN takes many round trips.
+        pull_page_max: 50,
+        pull_interval_ms: 200,
+        backoff_ms_min: 50,
+        backoff_ms_max: 500,
+        ..trilat_node::config::Limits::default()
+    };
+    let cluster = trilat_node::cluster::Cluster::start(trilat_node::cluster::ClusterSpec {
+        parties: vec![party("USA"), party("JPN"), party("KOR")],
+        dir: dir.path().to_path_buf(),
+        ports: None,
+        policy: trilat_node::cluster::demo_policy(),
+        limits,
+        engines: Default::default(),
+    })
+    .await
+    .unwrap();
+    let usa_state = cluster.state("USA").clone();
+    let jpn_state = cluster.state("JPN").clone();
+    // JPN's backlog goes straight into its store: no push, USA must pull.
+    let mut batch = Vec::new();
+    for i in 0..BACKLOG {
+        let report = ReportDraft::new(
+            party("JPN"),
+            Kind::new("note").unwrap(),
+            Marking::new("UNCLASSIFIED", Tlp::Green, ["USA", "JPN"]),
+            json!({ "text": format!("jpn backlog {i}") }),
+            trilat_node::now(),
+        )
+        .sign(&jpn_state.key)
+        .unwrap();
+        let audit = trilat_store::AuditEvent::new(report.created_at, "node", AuditAction::Create)
+            .report(report.id);
+        batch.push((report, audit));
+    }
+    jpn_state.store.put_batch(&batch).unwrap();
+    let received = |state: &trilat_node::AppState| {
+        state
+            .metrics
+            .reports_received
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    eventually("USA starts pulling JPN's backlog", || async {
+        received(&usa_state) > 0
+    })
+    .await;
+    let mut jpn_live = jpn_state.live.subscribe();
+    let report = trilat_node::publish(
+        &usa_state,
+        ReportDraft::new(
+            party("USA"),
+            Kind::new("note").unwrap(),
+            Marking::new("UNCLASSIFIED", Tlp::Green, ["USA", "JPN"]),
+            json!({ "text": "pushed during a catch-up" }),
+            trilat_node::now(),
+        ),
+    )
+    .await
+    .unwrap();
+    loop {
+        let got = tokio::time::timeout(std::time::Duration::from_secs(20), jpn_live.recv())
+            .await
+            .expect("the push reaches JPN")
+            .unwrap();
+        if got.id == report.id {
+            break;
+        }
+    }
+    let usa_received = received(&usa_state);
+    assert!(
+        usa_received < BACKLOG as u64,
+        "pushed only after USA's catch-up ({usa_received} of {BACKLOG} pulled)"
+    );
+    // The catch-up itself completes.
+    eventually("USA has JPN's backlog", || async {
+        received(&usa_state) >= BACKLOG as u64
+    })
+    .await;
+}

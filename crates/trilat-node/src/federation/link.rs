@@ -1,25 +1,33 @@
-//! One task per peer drives a [`PeerLink`]: push local reports as they are
-//! stored, pull the peer's change feed from a persisted cursor.
+//! The link tasks. Each peer gets two tasks, so neither direction waits on
+//! the other:
+//!
+//! * a **push** task ([`super::push`]) asleep on the peer's offer channel,
+//!   woken by every local report [`super::Outbox::offer`]s, which sends what
+//!   has queued up in one batch at once;
+//! * a **pull** task ([`super::pull`]) that fetches the peer's change feed
+//!   from a persisted cursor on its own schedule, and while the peer says
+//!   there is `more`, fetches the next page while the current one is being
+//!   judged and stored.
+//!
+//! Each drives its own [`trilat_sync::PeerLink`] (queue, cursor, backoff):
+//! the push task only ever offers, the pull task never does.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use trilat_core::{Party, Report};
-use trilat_store::AuditAction;
-use trilat_sync::{should_send, Action, PeerLink, PullResult, SyncConfig};
+use trilat_sync::SyncConfig;
 
 use super::auth::sign_request;
-use super::receive::receive;
-use super::server::PeerChangesPage;
 use crate::config::PeerConfig;
-use crate::{audit_event, now_ms, AppState, Metrics};
+use crate::{now_ms, AppState};
 
 /// Longest a peer request may take before it counts as failed.
 const PEER_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Starts one link task per configured peer; returns their handles.
+/// Starts a push task and a pull task per configured peer; returns their
+/// handles.
 pub fn start(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let client = reqwest::Client::builder()
         .timeout(PEER_REQUEST_TIMEOUT)
@@ -29,25 +37,87 @@ pub fn start(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
     for (idx, peer) in state.config.peers.iter().enumerate() {
         let (sender, receiver) = mpsc::channel(state.config.limits.push_queue_max);
         state.outbox.register(peer.party.clone(), sender);
-        let link = Link {
+        let peer_client = Arc::new(PeerClient {
             state: state.clone(),
             peer: peer.clone(),
             client: client.clone(),
-            pending: HashMap::new(),
-        };
+        });
         let seed = rand::random::<u64>() ^ idx as u64;
-        tasks.push(tokio::spawn(link.run(receiver, seed)));
+        tasks.push(tokio::spawn(super::push::run(
+            peer_client.clone(),
+            receiver,
+            seed,
+        )));
+        tasks.push(tokio::spawn(super::pull::run(
+            peer_client,
+            seed.rotate_left(32),
+        )));
     }
     tasks
 }
 
-struct Link {
-    state: AppState,
-    peer: PeerConfig,
-    client: reqwest::Client,
-    /// Reports offered for push by sequence, until pushed or dropped.
-    pending: HashMap<u64, Arc<Report>>,
+/// What both tasks of one peer share: the node, the peer and the HTTP
+/// client (one connection pool for the whole node).
+pub(super) struct PeerClient {
+    pub(super) state: AppState,
+    pub(super) peer: PeerConfig,
+    pub(super) client: reqwest::Client,
 }
+
+impl PeerClient {
+    /// The link config from the node's limits.
+    pub(super) fn sync_config(&self) -> SyncConfig {
+        let limits = &self.state.config.limits;
+        SyncConfig {
+            push_batch_max: limits.push_batch_max,
+            push_queue_max: limits.push_queue_max,
+            pull_page_max: limits.pull_page_max,
+            backoff_ms_min: limits.backoff_ms_min,
+            backoff_ms_max: limits.backoff_ms_max,
+            pull_interval_ms: limits.pull_interval_ms,
+            push_attempts_max: limits.push_attempts_max,
+        }
+    }
+
+    /// The peer's party.
+    pub(super) fn party(&self) -> &Party {
+        &self.peer.party
+    }
+
+    fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.peer.url.trim_end_matches('/'))
+    }
+
+    /// A request to the peer signed with this node's key.
+    pub(super) fn signed(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Vec<u8>,
+    ) -> reqwest::RequestBuilder {
+        let headers = sign_request(
+            &self.state.key,
+            &self.state.party,
+            method.as_str(),
+            path_and_query,
+            &body,
+            now_ms(),
+        );
+        let mut request = self.client.request(method, self.url(path_and_query));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        if !body.is_empty() {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        request
+    }
+}
+
+/// Sequence number and report of one local change offered for push.
+pub(super) type Offer = (u64, Arc<Report>);
 
 /// The `sync_state` key of the persisted pull cursor for `peer`. An empty
 /// value means "no cursor": pull from the start of the peer's feed.
@@ -96,285 +166,4 @@ pub fn push_bodies(reports: &[&Report], budget: usize) -> Result<Vec<Vec<u8>>, S
         bodies.push(body);
     }
     Ok(bodies)
-}
-
-/// Why a pull failed.
-enum PullError {
-    /// The peer refused the cursor (`400 bad_cursor`, e.g. its store was
-    /// rebuilt), or the persisted cursor cannot be sent: start over.
-    BadCursor(String),
-    /// Anything else: back off and retry from the same cursor.
-    Other(String),
-}
-
-impl PullError {
-    fn message(&self) -> &str {
-        match self {
-            PullError::BadCursor(m) | PullError::Other(m) => m,
-        }
-    }
-}
-
-impl Link {
-    fn sync_config(&self) -> SyncConfig {
-        let limits = &self.state.config.limits;
-        SyncConfig {
-            push_batch_max: limits.push_batch_max,
-            push_queue_max: limits.push_queue_max,
-            pull_page_max: limits.pull_page_max,
-            backoff_ms_min: limits.backoff_ms_min,
-            backoff_ms_max: limits.backoff_ms_max,
-            pull_interval_ms: limits.pull_interval_ms,
-            ..SyncConfig::default()
-        }
-    }
-
-    async fn run(mut self, mut offers: mpsc::Receiver<(u64, Arc<Report>)>, seed: u64) {
-        let mut link = PeerLink::new(self.peer.party.clone(), self.sync_config(), seed);
-        let store = self.state.store.clone();
-        let key = cursor_key(&self.peer.party);
-        if let Ok(Ok(Some(cursor))) =
-            tokio::task::spawn_blocking(move || store.sync_state(&key)).await
-        {
-            if cursor.is_empty() {
-                // Reset earlier: pull from the start.
-            } else if let Err(e) = trilat_store::Cursor::parse(&cursor) {
-                self.reset_cursor(&mut link, &format!("persisted cursor is not usable: {e}"))
-                    .await;
-            } else {
-                link.restore_cursor(cursor);
-            }
-        }
-        let pending_max =
-            self.state.config.limits.push_queue_max + self.state.config.limits.push_batch_max;
-        loop {
-            match link.next_action(now_ms()) {
-                Action::Push(seqs) => {
-                    let res = self.push(&seqs).await;
-                    if res.is_ok() {
-                        for seq in &seqs {
-                            self.pending.remove(seq);
-                        }
-                    }
-                    link.push_done(now_ms(), res);
-                }
-                Action::Pull { cursor } => {
-                    let res = self.pull(cursor, link.config().pull_page_max).await;
-                    match res {
-                        Ok(page) => link.pull_done(now_ms(), Ok(page)),
-                        Err(PullError::Other(e)) => link.pull_done(now_ms(), Err(e)),
-                        Err(PullError::BadCursor(e)) => {
-                            link.pull_done(now_ms(), Err(e.clone()));
-                            self.reset_cursor(&mut link, &e).await;
-                            continue;
-                        }
-                    }
-                    if let Some(cursor) = link.cursor() {
-                        let store = self.state.store.clone();
-                        let key = cursor_key(&self.peer.party);
-                        let cursor = cursor.to_string();
-                        let _ = tokio::task::spawn_blocking(move || {
-                            store.set_sync_state(&key, &cursor)
-                        })
-                        .await;
-                    }
-                }
-                Action::Idle { until_ms } => {
-                    let wait = Duration::from_millis(
-                        until_ms.saturating_sub(now_ms()).clamp(0, 60_000) as u64,
-                    );
-                    tokio::select! {
-                        offer = offers.recv() => {
-                            let Some((seq, report)) = offer else { return };
-                            self.accept(&mut link, seq, report, pending_max);
-                            while let Ok((seq, report)) = offers.try_recv() {
-                                self.accept(&mut link, seq, report, pending_max);
-                            }
-                        }
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// Forgets the pull cursor, in the link and persisted, so the next pull
-    /// starts from the beginning of the peer's feed (idempotent receive
-    /// makes the re-pull safe). Logged and audited.
-    async fn reset_cursor(&self, link: &mut PeerLink, reason: &str) {
-        link.reset_cursor();
-        let peer = &self.peer.party;
-        tracing::warn!(peer = %peer, reason, "pull cursor reset: pulling from the start");
-        let store = self.state.store.clone();
-        let key = cursor_key(peer);
-        match tokio::task::spawn_blocking(move || store.set_sync_state(&key, "")).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(peer = %peer, %e, "clearing the pull cursor failed"),
-            Err(e) => tracing::error!(peer = %peer, %e, "clearing the pull cursor failed"),
-        }
-        let mut detail = format!("pull cursor for {peer} reset, pulling from the start: {reason}");
-        crate::state::clip(&mut detail, 1024);
-        let mut event = audit_event("federation", AuditAction::Other, detail);
-        event.counterparty = Some(peer.clone());
-        self.state.audit(event).await;
-    }
-
-    fn accept(&mut self, link: &mut PeerLink, seq: u64, report: Arc<Report>, pending_max: usize) {
-        if report.owner != self.state.party {
-            return;
-        }
-        if !should_send(
-            &report,
-            &self.state.party,
-            &self.peer.party,
-            &self.state.policy,
-        ) {
-            return;
-        }
-        if self.pending.len() >= pending_max {
-            // The link drops its queue on overflow too; the peer pulls instead.
-            self.pending.clear();
-        }
-        self.pending.insert(seq, report);
-        link.offer(seq);
-    }
-
-    fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.peer.url.trim_end_matches('/'))
-    }
-
-    fn signed(
-        &self,
-        method: reqwest::Method,
-        path_and_query: &str,
-        body: Vec<u8>,
-    ) -> reqwest::RequestBuilder {
-        let headers = sign_request(
-            &self.state.key,
-            &self.state.party,
-            method.as_str(),
-            path_and_query,
-            &body,
-            now_ms(),
-        );
-        let mut request = self.client.request(method, self.url(path_and_query));
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        if !body.is_empty() {
-            request = request
-                .header("content-type", "application/json")
-                .body(body);
-        }
-        request
-    }
-
-    async fn push(&self, seqs: &[u64]) -> Result<(), String> {
-        let reports: Vec<&Report> = seqs
-            .iter()
-            .filter_map(|seq| self.pending.get(seq))
-            .map(|report| report.as_ref())
-            .collect();
-        if reports.is_empty() {
-            return Ok(());
-        }
-        let budget = body_budget(self.state.config.limits.body_bytes_max);
-        let bodies = push_bodies(&reports, budget)?;
-        let mut res = Ok(());
-        for body in bodies {
-            res = self.push_body(body).await;
-            if res.is_err() {
-                // The whole batch is retried; the peer absorbs what it has.
-                break;
-            }
-        }
-        match &res {
-            Ok(()) => Metrics::bump(&self.state.metrics.reports_pushed, reports.len() as u64),
-            Err(e) => {
-                tracing::debug!(peer = %self.peer.party, error = %e, "push failed");
-                Metrics::bump(&self.state.metrics.push_failures, 1);
-            }
-        }
-        res
-    }
-
-    async fn push_body(&self, body: Vec<u8>) -> Result<(), String> {
-        let response = self
-            .signed(reqwest::Method::POST, "/peer/v1/push", body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("push answered {}", response.status()))
-        }
-    }
-
-    async fn pull(&self, cursor: Option<String>, limit: usize) -> Result<PullResult, PullError> {
-        Metrics::bump(&self.state.metrics.pulls, 1);
-        let res = self.pull_page(cursor, limit).await;
-        if let Err(e) = &res {
-            tracing::debug!(peer = %self.peer.party, error = %e.message(), "pull failed");
-            Metrics::bump(&self.state.metrics.pull_failures, 1);
-        }
-        res
-    }
-
-    async fn pull_page(
-        &self,
-        cursor: Option<String>,
-        limit: usize,
-    ) -> Result<PullResult, PullError> {
-        let path_and_query = match &cursor {
-            // Cursors are `c1.<hex>.<hex>`: URL-safe as they are.
-            Some(cursor)
-                if cursor
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.') =>
-            {
-                format!("/peer/v1/changes?cursor={cursor}&limit={limit}")
-            }
-            Some(_) => {
-                return Err(PullError::BadCursor(
-                    "persisted cursor is not URL-safe".into(),
-                ))
-            }
-            None => format!("/peer/v1/changes?limit={limit}"),
-        };
-        let response = self
-            .signed(reqwest::Method::GET, &path_and_query, Vec::new())
-            .send()
-            .await
-            .map_err(|e| PullError::Other(e.to_string()))?;
-        let status = response.status();
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            let code = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|body| body["error"]["code"].as_str().map(str::to_string));
-            let mut message = format!("pull answered {status}: {text}");
-            crate::state::clip(&mut message, 512);
-            return Err(
-                if status.is_client_error() && code.as_deref() == Some("bad_cursor") {
-                    PullError::BadCursor(message)
-                } else {
-                    PullError::Other(message)
-                },
-            );
-        }
-        let page: PeerChangesPage = response
-            .json()
-            .await
-            .map_err(|e| PullError::Other(e.to_string()))?;
-        let received = page.reports.len();
-        receive(&self.state, &self.peer.party, page.reports)
-            .await
-            .map_err(|e| PullError::Other(e.to_string()))?;
-        Ok(PullResult {
-            next_cursor: page.next,
-            received,
-            more: page.more,
-        })
-    }
 }

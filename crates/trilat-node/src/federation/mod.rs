@@ -8,11 +8,13 @@
 //!   `x-trilat-signature` over [`trilat_core::request_signing_bytes`];
 //!   unknown senders, stale times, bad signatures and replays are refused
 //!   and audited.
-//! * **Links** ([`start`]): one tokio task per peer drives a
-//!   [`trilat_sync::PeerLink`]: it pushes this node's own new reports in
-//!   batches as they are stored ([`Outbox::offer`]) and pulls the peer's
-//!   change feed from a persisted cursor, so a partition or a restart on
-//!   either side loses nothing.
+//! * **Links** ([`start`]): two tokio tasks per peer, each driving its own
+//!   [`trilat_sync::PeerLink`]. The push task sleeps until this node stores
+//!   one of its own reports ([`Outbox::offer`]) and pushes at once, in
+//!   batches; the pull task fetches the peer's change feed from a persisted
+//!   cursor on its own schedule, a page ahead while catching up, so a
+//!   partition or a restart on either side loses nothing and a long
+//!   catch-up never delays a push.
 //! * **Receive** ([`receive`]): every report from a peer passes
 //!   [`trilat_sync::judge_incoming`] (owner's signature, release rule to this
 //!   node, the sender's right to send, validity, version order) before it is
@@ -21,6 +23,8 @@
 
 pub mod auth;
 mod link;
+mod pull;
+mod push;
 mod receive;
 mod server;
 
@@ -33,7 +37,7 @@ use trilat_core::{Party, Report};
 pub use auth::ReplayGuard;
 pub use link::{body_budget, cursor_key, push_bodies, start, BODY_MARGIN_BYTES};
 pub use receive::{receive, ReceiveSummary};
-pub use server::{cut_page, routes, PeerChangesPage, PushBody};
+pub use server::{cut_page, routes, CutPage, PeerChangesPage, PushBody, ServedPage};
 
 /// Local changes waiting to be pushed, one bounded channel per peer. Filled
 /// by [`crate::publish`]; drained by the link tasks. A full channel drops
@@ -44,7 +48,7 @@ pub struct Outbox {
 }
 
 /// The sending half of one peer's offer channel: `(store sequence, report)`.
-type OfferSender = mpsc::Sender<(u64, Arc<Report>)>;
+type OfferSender = mpsc::Sender<link::Offer>;
 
 impl Outbox {
     /// Offers a stored local version (store sequence `seq`) to every peer

@@ -145,17 +145,18 @@ fn receive_blocking(
                 .push((report.id.to_string(), "unknown_verdict".into())),
         }
     }
-    let mut fresh = Vec::new();
+    // Whether each version of `batch` was stored as its report's current one.
+    let mut current_flags = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(trilat_store::BATCH_LEN_MAX) {
         let outcomes = state.store.put_batch(chunk)?;
+        assert_eq!(outcomes.len(), chunk.len(), "one outcome per version");
         for ((report, audit), outcome) in chunk.iter().zip(outcomes) {
+            current_flags.push(matches!(
+                outcome,
+                Ok(PutOutcome::Stored { current: true, .. })
+            ));
             match outcome {
-                Ok(PutOutcome::Stored { current, .. }) => {
-                    summary.stored += 1;
-                    if current {
-                        fresh.push(Arc::new(report.clone()));
-                    }
-                }
+                Ok(PutOutcome::Stored { .. }) => summary.stored += 1,
                 Ok(PutOutcome::Duplicate) => summary.duplicate += 1,
                 Err(e) => {
                     summary
@@ -172,6 +173,14 @@ fn receive_blocking(
             }
         }
     }
+    assert_eq!(current_flags.len(), batch.len());
+    // Moved, not cloned: the stream gets the very reports just stored.
+    let fresh: Vec<Arc<Report>> = batch
+        .into_iter()
+        .zip(current_flags)
+        .filter(|(_, current)| *current)
+        .map(|((report, _), _)| Arc::new(report))
+        .collect();
     for event in refusals {
         state.store.append_audit(event)?;
     }

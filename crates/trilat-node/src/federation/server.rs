@@ -2,11 +2,12 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{header, HeaderMap, Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use trilat_core::Report;
+use trilat_core::{Report, ReportId};
 use trilat_store::{AuditAction, AuditEvent, Cursor};
 use trilat_sync::should_send;
 
@@ -79,7 +80,7 @@ async fn peer_changes(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-) -> Result<Json<PeerChangesPage>, AppError> {
+) -> Result<Response, AppError> {
     let requester = verify_request(&state, &method, path_and_query(&uri), &headers, b"").await?;
     let params: ChangesParams = serde_urlencoded_query(&uri)?;
     let limit = params.limit.unwrap_or(state.config.limits.pull_page_max);
@@ -100,72 +101,196 @@ async fn peer_changes(
     let policy = state.policy.clone();
     let budget = body_budget(state.config.limits.body_bytes_max);
     let requester_bg = requester.clone();
-    let (reports, next, more) = tokio::task::spawn_blocking(move || {
+    let page = tokio::task::spawn_blocking(move || {
         let page = store.changes(after.as_ref(), limit)?;
-        let (reports, consumed) = cut_page(
+        let cut = cut_page(
             page.changes.into_iter().map(|change| change.report),
             |report| should_send(report, &party, &requester_bg, &policy),
             budget,
-        );
-        if let Some(consumed) = consumed {
+        )
+        .map_err(AppError::internal)?;
+        if let Some(consumed) = cut.consumed {
             // Cut short by size: resume right after the last change served.
-            let cut = store.changes(after.as_ref(), consumed)?;
-            return Ok::<_, AppError>((reports, cut.next, true));
+            let resume = store.changes(after.as_ref(), consumed)?;
+            return Ok::<_, AppError>(cut.finish(&resume.next.to_string(), true));
         }
-        Ok((reports, page.next, page.more))
+        Ok(cut.finish(&page.next.to_string(), page.more))
     })
     .await
     .map_err(AppError::internal)??;
-    let page = PeerChangesPage {
-        reports,
-        next: next.to_string(),
-        more,
-    };
-    let reports = &page.reports;
-    if !reports.is_empty() {
+    if page.n_reports > 0 {
         state
             .audit(AuditEvent {
                 at: now(),
                 actor: format!("peer:{requester}"),
                 action: AuditAction::Release,
-                report_id: (reports.len() == 1).then(|| reports[0].id),
+                report_id: page.only_id,
                 counterparty: Some(requester.clone()),
-                detail: format!("pull: {} versions up to {}", reports.len(), page.next),
+                detail: format!("pull: {} versions up to {}", page.n_reports, page.next),
             })
             .await;
     }
-    Ok(Json(page))
+    Ok(([(header::CONTENT_TYPE, "application/json")], page.body).into_response())
 }
 
-/// Takes the reports of a feed page the filter lets through until their
-/// serialized size would pass `budget` bytes (the first one always goes).
-/// Returns them and, if the page was cut short, how many feed entries were
-/// consumed (the served ones and the filtered ones before the cut).
+/// A page of the change feed cut for one peer, its reports already
+/// serialized (each once: the size check and the body share the bytes).
+pub struct CutPage {
+    /// `{"reports":[` and the reports, comma-separated; no closing yet.
+    body: Vec<u8>,
+    /// Reports in `body`.
+    pub n_reports: usize,
+    /// The id of the report when there is exactly one.
+    pub only_id: Option<ReportId>,
+    /// If the page was cut short by size: how many feed entries were
+    /// consumed (the served ones and the filtered ones before the cut).
+    pub consumed: Option<usize>,
+}
+
+/// A [`CutPage`] closed into a [`PeerChangesPage`] body.
+pub struct ServedPage {
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// Reports in it.
+    pub n_reports: usize,
+    /// The id of the report when there is exactly one.
+    pub only_id: Option<ReportId>,
+    /// The cursor the page ends at.
+    pub next: String,
+}
+
+impl CutPage {
+    /// Closes the body: `],"next":<next>,"more":<more>}`.
+    pub fn finish(mut self, next: &str, more: bool) -> ServedPage {
+        self.body.extend_from_slice(b"],\"next\":");
+        serde_json::to_writer(&mut self.body, next).expect("a string serializes");
+        self.body.extend_from_slice(if more {
+            b",\"more\":true}"
+        } else {
+            b",\"more\":false}"
+        });
+        ServedPage {
+            body: self.body,
+            n_reports: self.n_reports,
+            only_id: self.only_id,
+            next: next.to_string(),
+        }
+    }
+}
+
+/// Serializes the reports of a feed page the filter lets through until the
+/// body would pass `budget` bytes (the first one always goes).
 pub fn cut_page(
     feed: impl IntoIterator<Item = Report>,
     mut send: impl FnMut(&Report) -> bool,
     budget: usize,
-) -> (Vec<Report>, Option<usize>) {
-    // `{"reports":[` … `],"next":"<cursor>","more":true}`: under 400 bytes.
-    const ENVELOPE_BYTES: usize = 400;
-    let mut reports = Vec::new();
-    let mut bytes = ENVELOPE_BYTES;
+) -> Result<CutPage, serde_json::Error> {
+    // `],"next":"<cursor>","more":false}`: under 300 bytes (cursors are
+    // at most `CURSOR_LEN_MAX` = 256).
+    const TAIL_BYTES: usize = 300;
+    let mut page = CutPage {
+        body: b"{\"reports\":[".to_vec(),
+        n_reports: 0,
+        only_id: None,
+        consumed: None,
+    };
     for (consumed, report) in feed.into_iter().enumerate() {
         if !send(&report) {
             continue;
         }
-        let size = serde_json::to_vec(&report).map_or(usize::MAX, |json| json.len() + 1);
-        if !reports.is_empty() && bytes.saturating_add(size) > budget {
-            return (reports, Some(consumed));
+        let mark = page.body.len();
+        if page.n_reports > 0 {
+            page.body.push(b',');
         }
-        bytes = bytes.saturating_add(size);
-        reports.push(report);
+        serde_json::to_writer(&mut page.body, &report)?;
+        if page.n_reports > 0 && page.body.len() + TAIL_BYTES > budget {
+            page.body.truncate(mark);
+            page.consumed = Some(consumed);
+            break;
+        }
+        page.n_reports += 1;
+        page.only_id = (page.n_reports == 1).then_some(report.id);
     }
-    (reports, None)
+    Ok(page)
 }
 
 fn serde_urlencoded_query<T: serde::de::DeserializeOwned>(uri: &Uri) -> Result<T, AppError> {
     axum::extract::Query::<T>::try_from_uri(uri)
         .map(|q| q.0)
         .map_err(AppError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trilat_core::{Kind, Marking, NodeKey, Party, ReportDraft, Timestamp, Tlp};
+
+    fn notes(n: usize) -> Vec<Report> {
+        let key = NodeKey::from_seed([7; 32]);
+        (0..n)
+            .map(|idx| {
+                ReportDraft::new(
+                    Party::new("USA").unwrap(),
+                    Kind::new("note").unwrap(),
+                    Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]),
+                    serde_json::json!({ "text": format!("note {idx}") }),
+                    Timestamp::parse("2026-11-28T00:00:00Z").unwrap(),
+                )
+                .sign(&key)
+                .unwrap()
+            })
+            .collect()
+    }
+
+    /// Cuts `n` notes, every `skip`-th filtered out, under `budget`; checks
+    /// the body parses back to exactly the served reports, in order.
+    #[track_caller]
+    fn check(n: usize, skip: usize, budget: usize, served: usize, consumed: Option<usize>) {
+        let feed = notes(n);
+        let mut idx = 0;
+        let cut = cut_page(
+            feed.clone(),
+            |_| {
+                idx += 1;
+                idx % skip != 0
+            },
+            budget,
+        )
+        .unwrap();
+        assert_eq!(cut.n_reports, served);
+        assert_eq!(cut.consumed, consumed);
+        let only_id = cut.only_id;
+        let page = cut.finish("c1.00.00", consumed.is_some());
+        let parsed: PeerChangesPage = serde_json::from_slice(&page.body).unwrap();
+        assert_eq!(parsed.reports.len(), served);
+        assert_eq!(parsed.next, "c1.00.00");
+        assert_eq!(parsed.more, consumed.is_some());
+        let expected: Vec<&Report> = feed
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (i + 1) % skip != 0)
+            .map(|(_, r)| r)
+            .take(served)
+            .collect();
+        assert_eq!(parsed.reports.iter().collect::<Vec<_>>(), expected);
+        assert_eq!(only_id, (served == 1).then(|| expected[0].id));
+        if served > 1 {
+            assert!(page.body.len() <= budget, "{} > {budget}", page.body.len());
+        }
+    }
+
+    #[test]
+    fn pages_hold_what_the_filter_passes_under_the_budget() {
+        let one = serde_json::to_vec(&notes(1)[0]).unwrap().len();
+        check(0, 2, 1 << 20, 0, None);
+        check(10, usize::MAX, 1 << 20, 10, None);
+        check(10, 2, 1 << 20, 5, None);
+        check(1, usize::MAX, 1 << 20, 1, None);
+        // The first report goes even when it alone passes the budget.
+        check(3, usize::MAX, 10, 1, Some(1));
+        // Room for three: the fourth is the cut.
+        check(10, usize::MAX, 13 + 3 * (one + 1) + 300, 3, Some(3));
+        // Filtered entries before the cut count as consumed.
+        check(10, 2, 13 + 3 * (one + 1) + 300, 3, Some(6));
+    }
 }

@@ -2,7 +2,6 @@
 //! a node, run a three-node demo, and talk to a node over HTTP.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
@@ -11,6 +10,8 @@ use trilat_node::client::NodeClient;
 use trilat_node::cluster::{demo_policy, demo_scenario, write_node_files, Cluster, ClusterSpec};
 use trilat_node::config::{generate_token, token_sha256, Limits, Role, TokenConfig};
 use trilat_node::Config;
+
+mod bench;
 
 /// Where `--node` defaults from.
 const NODE_URL_DEFAULT: &str = "http://127.0.0.1:7401";
@@ -190,18 +191,45 @@ pub enum AuditCommand {
 /// `trilat bench …`
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
-    /// Fan-out latency (create at USA → visible at JPN and KOR) and catch-up
+    /// Fan-out latency (create at USA → stored at JPN and KOR) and catch-up
     /// rate after a partition, on three loopback nodes with SQLite.
-    #[command(
-        after_help = "Example:\n  cargo run --release -p trilat -- bench federation --samples 200 --backlog 100000"
-    )]
+    #[command(after_help = "\
+Three nodes (USA, JPN, KOR) run in this process with real HTTP and a SQLite
+store each. Prints the build profile and load average, then:
+  fan-out   p50/p99 from publish at USA until JPN and KOR have both stored it;
+  catch-up  KOR is stopped, --backlog reports are stored at USA, JPN takes
+            them, then KOR restarts and pulls them all: reports/s, wall
+            clock and per process CPU-second.
+Build with --release for figures worth quoting.
+
+Example:
+  cargo run --release -p trilat -- bench federation --samples 200 --backlog 100000")]
     Federation {
         /// Reports created one by one for the latency figures.
         #[arg(long, default_value_t = 200)]
         samples: usize,
-        /// Reports created while a node is down, for the catch-up rate.
+        /// Reports created while a node is down, for the catch-up rate (0: skip).
         #[arg(long, default_value_t = 100_000)]
         backlog: usize,
+    },
+    /// Time from the detection that makes a first missile assessment
+    /// possible to that assessment being stored at the other partners.
+    #[command(after_help = "\
+Three nodes (USA, JPN, KOR) run in this process; KOR runs the missile
+engine. For each simulated launch (a lofted ICBM from Sunan, seen by the
+partners' approximate radars) the radar scans are POSTed in time order to
+KOR's /api/v1/missile/detections. The clock starts when the POST that
+yields the launch's first missile.assessment is sent and stops when the
+assessment is stored at both USA and JPN. Included: HTTP request, engine
+(association, tracking, assessment), marking, signing, SQLite commit,
+push, the receive rule and the SQLite commit at each partner.
+
+Example:
+  cargo run --release -p trilat -- bench missile --launches 50")]
+    Missile {
+        /// Simulated launches, one after another (one sample each).
+        #[arg(long, default_value_t = 50)]
+        launches: usize,
     },
 }
 
@@ -229,8 +257,9 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             Command::Report(c) => report(c).await,
             Command::Audit(c) => audit(c).await,
             Command::Bench(BenchCommand::Federation { samples, backlog }) => {
-                bench_federation(samples, backlog).await
+                bench::federation(samples, backlog).await
             }
+            Command::Bench(BenchCommand::Missile { launches }) => bench::missile(launches).await,
         }
     })
 }
@@ -529,134 +558,5 @@ async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&entries["entries"])?);
         }
     }
-    Ok(())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-async fn bench_federation(samples: usize, backlog: usize) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("trilat-bench-{}", std::process::id()));
-    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
-    let limits = Limits {
-        pull_interval_ms: 500,
-        backoff_ms_min: 50,
-        backoff_ms_max: 1000,
-        ..Limits::default()
-    };
-    let mut cluster = Cluster::start(ClusterSpec {
-        parties: parties.to_vec(),
-        dir: dir.clone(),
-        ports: None,
-        policy: demo_policy(),
-        limits,
-        engines: Default::default(),
-    })
-    .await?;
-    // Fan-out: wait on the receivers' live channels (the same ones SSE reads).
-    let mut jpn_live = cluster.state("JPN").live.subscribe();
-    let mut kor_live = cluster.state("KOR").live.subscribe();
-    let usa_state = cluster.state("USA").clone();
-    let mut latencies = Vec::with_capacity(samples);
-    for i in 0..samples {
-        let draft = trilat_core::ReportDraft::new(
-            parties[0].clone(),
-            trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
-            trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
-            json!({ "text": format!("fan-out sample {i}") }),
-            trilat_node::now(),
-        );
-        let started = Instant::now();
-        let report = trilat_node::publish(&usa_state, draft).await?;
-        for live in [&mut jpn_live, &mut kor_live] {
-            loop {
-                let got = tokio::time::timeout(Duration::from_secs(10), live.recv()).await??;
-                if got.id == report.id {
-                    break;
-                }
-            }
-        }
-        latencies.push(started.elapsed());
-    }
-    latencies.sort();
-    println!(
-        "fan-out create@USA -> visible at JPN and KOR, {samples} samples: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
-    );
-
-    // Catch-up: KOR down while USA stores `backlog` reports, then restarted.
-    let kor_idx = cluster
-        .nodes
-        .iter()
-        .position(|n| n.party.as_str() == "KOR")
-        .expect("KOR");
-    let kor = cluster.nodes.remove(kor_idx);
-    let kor_addr = kor.node.addr;
-    drop(kor);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let key = usa_state.key.clone();
-    let store = usa_state.store.clone();
-    let usa = parties[0].clone();
-    let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-        let mut n_stored = 0;
-        let mut batch = Vec::new();
-        for i in 0..backlog {
-            let draft = trilat_core::ReportDraft::new(
-                usa.clone(),
-                trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
-                trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
-                json!({ "text": format!("backlog {i}") }),
-                trilat_node::now(),
-            );
-            let report = draft.sign(&key)?;
-            let audit = trilat_store::AuditEvent::new(
-                report.created_at,
-                "node",
-                trilat_store::AuditAction::Create,
-            )
-            .report(report.id);
-            batch.push((report, audit));
-            if batch.len() == 5000 || i + 1 == backlog {
-                n_stored += store.put_batch(&batch)?.len();
-                batch.clear();
-            }
-        }
-        Ok(n_stored)
-    })
-    .await??;
-    println!("backlog: {stored} reports stored at USA while KOR was down");
-    let config = Config::load(&dir.join("KOR/trilat.toml"))?;
-    let kor_state = trilat_node::open(config)?;
-    let before = kor_state.store.changes(None, 1)?.next;
-    let _ = before;
-    let started = Instant::now();
-    let listener = tokio::net::TcpListener::bind(kor_addr).await?;
-    let _kor = trilat_node::serve_on(kor_state.clone(), listener).await?;
-    let target = backlog as u64;
-    loop {
-        let received = kor_state
-            .metrics
-            .reports_received
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if received >= target {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            bail!("catch-up incomplete after 600 s: {received} of {target}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let elapsed = started.elapsed();
-    println!(
-        "catch-up: {backlog} reports pulled by KOR after restart in {:.2} s = {:.0} reports/s",
-        elapsed.as_secs_f64(),
-        backlog as f64 / elapsed.as_secs_f64()
-    );
-    drop(cluster);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -1,0 +1,150 @@
+//! The push task of one peer: asleep on the peer's offer channel until a
+//! local report is stored, then sends everything queued in batches at once.
+//! A failed batch is retried with backoff up to `limits.push_attempts_max`
+//! times, then dropped: the peer's pull from its own cursor delivers it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use trilat_core::Report;
+use trilat_sync::{should_send, Action, PeerLink};
+
+use super::link::{body_budget, push_bodies, Offer, PeerClient};
+use crate::{now_ms, Metrics};
+
+/// Runs until the offer channel closes (the node stops).
+pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>, seed: u64) {
+    let mut link = PeerLink::new(peer.party().clone(), peer.sync_config(), seed);
+    let mut queue = PushQueue::default();
+    loop {
+        if link.push_queue_len() == 0 {
+            // Nothing queued (or the link dropped its queue): the reports
+            // kept for it are no longer needed.
+            queue.pending.clear();
+            let Some(offer) = offers.recv().await else {
+                return;
+            };
+            queue.accept(&peer, &mut link, offer);
+            drain(&peer, &mut link, &mut queue, &mut offers);
+            continue;
+        }
+        match link.next_action(now_ms()) {
+            Action::Push(seqs) => {
+                let res = push(&peer, &queue.pending, &seqs).await;
+                if res.is_ok() {
+                    for seq in &seqs {
+                        queue.pending.remove(seq);
+                    }
+                }
+                link.push_done(now_ms(), res);
+            }
+            Action::Idle { until_ms } => {
+                // Backing off after a failure; keep taking offers meanwhile.
+                let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
+                tokio::select! {
+                    offer = offers.recv() => {
+                        let Some(offer) = offer else { return };
+                        queue.accept(&peer, &mut link, offer);
+                        drain(&peer, &mut link, &mut queue, &mut offers);
+                    }
+                    _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+                }
+            }
+            Action::Pull { .. } => {
+                // A link with a queued push and nothing in flight pushes or
+                // idles; a pull here is a bug in this loop, not the peer's.
+                tracing::error!(peer = %peer.party(), "push link asked for a pull");
+                debug_assert!(false, "push link asked for a pull");
+                return;
+            }
+        }
+    }
+}
+
+/// Takes every offer already waiting, so they leave in one batch.
+fn drain(
+    peer: &PeerClient,
+    link: &mut PeerLink,
+    queue: &mut PushQueue,
+    offers: &mut mpsc::Receiver<Offer>,
+) {
+    while let Ok(offer) = offers.try_recv() {
+        queue.accept(peer, link, offer);
+    }
+}
+
+/// The reports behind the link's queued sequence numbers.
+#[derive(Default)]
+struct PushQueue {
+    /// Reports offered for push by sequence, until pushed or dropped.
+    pending: HashMap<u64, Arc<Report>>,
+}
+
+impl PushQueue {
+    fn accept(&mut self, peer: &PeerClient, link: &mut PeerLink, (seq, report): Offer) {
+        let state = &peer.state;
+        if report.owner != state.party {
+            return;
+        }
+        if !should_send(&report, &state.party, peer.party(), &state.policy) {
+            return;
+        }
+        let pending_max = state.config.limits.push_queue_max + state.config.limits.push_batch_max;
+        if self.pending.len() >= pending_max {
+            // The link drops its queue on overflow too; the peer pulls instead.
+            self.pending.clear();
+        }
+        self.pending.insert(seq, report);
+        link.offer(seq);
+        assert!(self.pending.len() <= pending_max);
+    }
+}
+
+async fn push(
+    peer: &PeerClient,
+    pending: &HashMap<u64, Arc<Report>>,
+    seqs: &[u64],
+) -> Result<(), String> {
+    let reports: Vec<&Report> = seqs
+        .iter()
+        .filter_map(|seq| pending.get(seq))
+        .map(|report| report.as_ref())
+        .collect();
+    if reports.is_empty() {
+        return Ok(());
+    }
+    let state = &peer.state;
+    let budget = body_budget(state.config.limits.body_bytes_max);
+    let bodies = push_bodies(&reports, budget)?;
+    let mut res = Ok(());
+    for body in bodies {
+        res = push_body(peer, body).await;
+        if res.is_err() {
+            // The whole batch is retried; the peer absorbs what it has.
+            break;
+        }
+    }
+    match &res {
+        Ok(()) => Metrics::bump(&state.metrics.reports_pushed, reports.len() as u64),
+        Err(e) => {
+            tracing::debug!(peer = %peer.party(), error = %e, "push failed");
+            Metrics::bump(&state.metrics.push_failures, 1);
+        }
+    }
+    res
+}
+
+async fn push_body(peer: &PeerClient, body: Vec<u8>) -> Result<(), String> {
+    let response = peer
+        .signed(reqwest::Method::POST, "/peer/v1/push", body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("push answered {}", response.status()))
+    }
+}
