@@ -4,28 +4,28 @@
 //! (default `../shared/data`).
 use trilat_missile::sensors::SensorRegistry;
 use trilat_missile::sim::{self, RadarSettings};
-use trilat_missile::zones::{CoastZones, NoZones, ZoneOracle};
+use trilat_missile::zones::{GeoZones, NoZones, ZoneOracle};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let what = args.get(1).map(String::as_str).unwrap_or("classes");
     let n: i64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
     let shared = std::env::var("TRILAT_SHARED_DATA").unwrap_or_else(|_| "../shared/data".into());
-    let zones_text = std::fs::read_to_string(format!(
-        "{shared}/zones/natural_earth_world_atlas/ne_10m_countries_NE-Asia.geojson"
+    let topojson = std::fs::read(format!(
+        "{shared}/zones/natural_earth_world_atlas/countries-10m.json"
     ))
     .ok();
-    if zones_text.is_none() {
+    if topojson.is_none() {
         eprintln!("note: no zone file under {shared}; zone probabilities will be 0");
     }
-    let zones = zones_text
+    // Built once (seconds), shared by every run through its Arc.
+    let zones = topojson
         .as_deref()
-        .map(CoastZones::from_countries_geojson)
+        .map(|bytes| GeoZones::from_natural_earth(bytes, None))
         .transpose()?;
-    let zones = zones.map(std::sync::Arc::new);
     let make_zones = || -> Box<dyn ZoneOracle + Send + Sync> {
         match &zones {
-            Some(z) => Box::new(SharedZones(z.clone())),
+            Some(z) => Box::new(z.clone()),
             None => Box::new(NoZones),
         }
     };
@@ -140,16 +140,4 @@ fn stonesoup_input(registry: &SensorRegistry, dir: &str) -> Result<(), Box<dyn s
         parsed.len() as f64 / elapsed
     );
     Ok(())
-}
-
-/// Zones shared between runs (building the coast index once).
-struct SharedZones(std::sync::Arc<CoastZones>);
-
-impl ZoneOracle for SharedZones {
-    fn classify(&self, lat: f64, lon: f64) -> trilat_missile::zones::ZoneCall {
-        self.0.classify(lat, lon)
-    }
-    fn approximate(&self) -> bool {
-        self.0.approximate()
-    }
 }

@@ -21,7 +21,7 @@ pub const DRAG_CEILING_M: f64 = 130_000.0;
 
 /// Approximate height above the ellipsoid, cheap enough for the integrator's inner loop
 /// (within a few tens of metres of the geodetic height below 2,000 km).
-#[inline]
+#[inline(always)]
 pub fn height_approx_m(r: &Vector3<f64>) -> f64 {
     let rn = r.norm();
     let s2 = if rn > 0.0 { (r.z / rn).powi(2) } else { 0.0 };
@@ -29,7 +29,7 @@ pub fn height_approx_m(r: &Vector3<f64>) -> f64 {
 }
 
 /// Air density of the exponential atmosphere at a height (kg/m³).
-#[inline]
+#[inline(always)]
 pub fn air_density(height_m: f64) -> f64 {
     if height_m > DRAG_CEILING_M {
         0.0
@@ -39,7 +39,7 @@ pub fn air_density(height_m: f64) -> f64 {
 }
 
 /// Gravitational acceleration with J2 in ECEF (m/s²), without the rotation terms.
-#[inline]
+#[inline(always)]
 pub fn gravity_j2(r: &Vector3<f64>) -> Vector3<f64> {
     let r2 = r.norm_squared();
     let rn = r2.sqrt();
@@ -56,7 +56,7 @@ pub fn gravity_j2(r: &Vector3<f64>) -> Vector3<f64> {
 /// Total acceleration of an unpowered body in the rotating frame (m/s²): gravity with J2,
 /// Coriolis, centrifugal and drag. `beta_kg_m2` is the ballistic coefficient m/(Cd·A);
 /// `f64::INFINITY` turns drag off.
-#[inline]
+#[inline(always)]
 pub fn ballistic_accel(r: &Vector3<f64>, v: &Vector3<f64>, beta_kg_m2: f64) -> Vector3<f64> {
     let w = OMEGA_EARTH;
     // -2 ω×v and -ω×(ω×r) with ω = (0, 0, w).
@@ -75,6 +75,7 @@ pub fn ballistic_accel(r: &Vector3<f64>, v: &Vector3<f64>, beta_kg_m2: f64) -> V
 /// Jacobian blocks of the ballistic acceleration: ∂a/∂r (gravity gradient of the point mass
 /// plus the centrifugal term; J2 and drag are below the filter's process noise) and ∂a/∂v
 /// (Coriolis).
+#[inline(always)]
 pub fn ballistic_jacobian(r: &Vector3<f64>) -> (Matrix3<f64>, Matrix3<f64>) {
     let rn = r.norm();
     let u = r / rn;
@@ -90,7 +91,7 @@ pub fn ballistic_jacobian(r: &Vector3<f64>) -> (Matrix3<f64>, Matrix3<f64>) {
 
 /// One RK4 step of `[r, v]` over `dt` seconds (negative `dt` integrates backwards) under the
 /// ballistic acceleration plus a constant extra acceleration `a_extra` (thrust).
-#[inline]
+#[inline(always)]
 pub fn rk4_step(state: &Vector6<f64>, a_extra: &Vector3<f64>, beta: f64, dt: f64) -> Vector6<f64> {
     let f = |s: &Vector6<f64>| -> Vector6<f64> {
         let r = s.fixed_rows::<3>(0).into_owned();

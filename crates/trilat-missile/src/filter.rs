@@ -8,6 +8,9 @@
 //!
 //! [`ImmPredictor`] and [`RadarUpdater`] are the Stone Soup predictor and updater.
 
+// Small dense matrix code reads best with explicit indices.
+#![allow(clippy::needless_range_loop)]
+
 use nalgebra::{SMatrix, SVector, Vector3, Vector6};
 
 use crate::dynamics::{ballistic_accel, ballistic_jacobian, rk4_step};
@@ -50,19 +53,52 @@ pub struct ImmEstimate {
 impl ImmEstimate {
     /// The moment-matched combination of the modes.
     pub fn combined(&self) -> Gaussian {
-        let x = self.modes[0].x * self.mu[0] + self.modes[1].x * self.mu[1];
-        let mut p = Covariance::zeros();
-        for (m, mu) in self.modes.iter().zip(self.mu) {
-            let d = m.x - x;
-            p += (m.p + d * d.transpose()) * mu;
-        }
-        Gaussian { x, p }
+        mix(&self.modes, self.mu)
     }
 
-    /// Position and velocity of the combined estimate.
+    /// Position and velocity of the combined estimate (the mean only, no covariance).
     pub fn position_velocity(&self) -> Vector6<f64> {
-        self.combined().x.fixed_rows::<6>(0).into_owned()
+        self.combined_mean().fixed_rows::<6>(0).into_owned()
     }
+
+    /// The mean of the combined estimate.
+    pub fn combined_mean(&self) -> StateVector {
+        self.modes[0].x * self.mu[0] + self.modes[1].x * self.mu[1]
+    }
+
+    /// The diagonal of the combined covariance (variances of `[r, v, a]`), without the
+    /// off-diagonal terms: what a coarse gate needs.
+    pub fn combined_variances(&self) -> StateVector {
+        let delta = self.modes[0].x - self.modes[1].x;
+        let k = self.mu[0] * self.mu[1];
+        StateVector::from_fn(|i, _| {
+            self.mu[0] * self.modes[0].p[(i, i)]
+                + self.mu[1] * self.modes[1].p[(i, i)]
+                + k * delta[i] * delta[i]
+        })
+    }
+}
+
+/// The moment-matched mixture of two Gaussians with weights `w` (summing to 1):
+/// `Σ wᵢ (Pᵢ + dᵢdᵢᵀ)` with `dᵢ = xᵢ - x̄` is `w₀P₀ + w₁P₁ + w₀w₁ ΔΔᵀ` with `Δ = x₀ - x₁`,
+/// one outer product instead of two.
+#[inline(always)]
+fn mix(modes: &[Gaussian; 2], w: [f64; 2]) -> Gaussian {
+    // Weights sum to 1, or to 0 when both mode predictions underflowed (then x = 0, P = 0).
+    debug_assert!(w[0] >= 0.0 && w[1] >= 0.0, "weights {w:?}");
+    debug_assert!(w[0] + w[1] <= 1.0 + 1e-9, "weights {w:?}");
+    let x = modes[0].x * w[0] + modes[1].x * w[1];
+    let delta = modes[0].x - modes[1].x;
+    let k = w[0] * w[1];
+    let mut p = Covariance::zeros();
+    let (a, b) = (modes[0].p.as_slice(), modes[1].p.as_slice());
+    for (j, column) in p.as_mut_slice().chunks_exact_mut(9).enumerate() {
+        let kd = k * delta[j];
+        for i in 0..9 {
+            column[i] = w[0] * a[9 * j + i] + w[1] * b[9 * j + i] + kd * delta[i];
+        }
+    }
+    Gaussian { x, p }
 }
 
 /// Filter tuning.
@@ -157,40 +193,135 @@ pub struct ImmPredictor {
     pub params: FilterParams,
 }
 
-/// Discrete process noise of a random-walk acceleration with jerk density `q` (3 axes).
-fn q_jerk(dt: f64, q: f64) -> Covariance {
-    let mut out = Covariance::zeros();
+/// The transition Jacobian of one prediction step, Φ ≈ I + A dt + A² dt²/2 with
+/// A = [[0 I 0] [G C I] [0 0 -1/τ]], kept as its 3×3 blocks:
+///
+/// ```text
+/// Φ = [ I + h·G   dt·I + h·C   h·I  ]     h = dt²/2
+///     [ dt·G      I + dt·C     dt·I ]     G = ∂a/∂r (symmetric), C = ∂a/∂v (Coriolis)
+///     [ 0         0            d·I  ]     d = residual decay over dt
+/// ```
+///
+/// Multiplying by Φ block-wise costs about a fifth of a dense 9×9 product, and `Φ P Φᵀ` is
+/// the single most expensive step of the filter (see `docs/bench/missile.md`).
+struct Transition {
+    g: [[f64; 3]; 3],
+    /// 2ω: C = [[0, 2ω, 0], [-2ω, 0, 0], [0, 0, 0]].
+    two_omega: f64,
+    dt: f64,
+    h: f64,
+    decay: f64,
+}
+
+/// A 9×9 matrix as rows (row-major), for the hand-written structured products.
+type Rows = [[f64; 9]; 9];
+
+impl Transition {
+    #[inline(always)]
+    fn new(r: &Vector3<f64>, dt: f64, decay: f64) -> Transition {
+        let (g_r, _) = ballistic_jacobian(r);
+        let mut g = [[0.0; 3]; 3];
+        for (i, row) in g.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = g_r[(i, j)];
+            }
+        }
+        Transition {
+            g,
+            two_omega: 2.0 * crate::dynamics::OMEGA_EARTH,
+            dt,
+            h: 0.5 * dt * dt,
+            decay,
+        }
+    }
+
+    /// `Φ · src`, with `src` and the result as rows. Written as whole-row operations (nine
+    /// contiguous elements) so the compiler vectorises them.
+    #[inline(always)]
+    fn apply(&self, src: &Rows) -> Rows {
+        let (g, dt, h, d, w2) = (&self.g, self.dt, self.h, self.decay, self.two_omega);
+        let mut out = [[0.0; 9]; 9];
+        // C · (velocity rows): row 0 gets 2ω·row 4, row 1 gets -2ω·row 3, row 2 nothing.
+        let c_scale = [w2, -w2, 0.0];
+        let c_src = [4, 3, 3];
+        for axis in 0..3 {
+            let (r0, r1, r2) = (&src[0], &src[1], &src[2]);
+            let (vel, acc, cv) = (&src[3 + axis], &src[6 + axis], &src[c_src[axis]]);
+            let (g0, g1, g2, c) = (g[axis][0], g[axis][1], g[axis][2], c_scale[axis]);
+            let mut top = [0.0; 9];
+            let mut mid = [0.0; 9];
+            let mut low = [0.0; 9];
+            for col in 0..9 {
+                let gp = g0 * r0[col] + g1 * r1[col] + g2 * r2[col];
+                let cp = c * cv[col];
+                top[col] = src[axis][col] + h * (gp + cp + acc[col]) + dt * vel[col];
+                mid[col] = vel[col] + dt * (gp + cp + acc[col]);
+                low[col] = d * acc[col];
+            }
+            out[axis] = top;
+            out[3 + axis] = mid;
+            out[6 + axis] = low;
+        }
+        out
+    }
+
+    /// `Φ P Φᵀ` for a symmetric `P`, symmetrised.
+    #[inline(always)]
+    fn propagate_covariance(&self, p: &Covariance) -> Covariance {
+        // P is symmetric, so its column-major storage is also its rows.
+        let phi_p = self.apply(&p.data.0);
+        let mut phi_p_t = [[0.0; 9]; 9];
+        for (i, row) in phi_p.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                phi_p_t[j][i] = *v;
+            }
+        }
+        // Φ (Φ P)ᵀ = Φ P Φᵀ.
+        let rows = self.apply(&phi_p_t);
+        let mut out = Covariance::zeros();
+        for i in 0..9 {
+            out[(i, i)] = rows[i][i];
+            for j in (i + 1)..9 {
+                let v = 0.5 * (rows[i][j] + rows[j][i]);
+                out[(i, j)] = v;
+                out[(j, i)] = v;
+            }
+        }
+        out
+    }
+}
+
+/// Adds the discrete process noise of a random-walk acceleration with jerk density `q_a` on
+/// `[r, v, a]` plus white acceleration with density `q_v` on `[r, v]`, per axis.
+#[inline(always)]
+fn add_process_noise(p: &mut Covariance, dt: f64, q_a: f64, q_v: f64) {
     let (d2, d3, d4, d5) = (dt * dt, dt * dt * dt, dt.powi(4), dt.powi(5));
     let blocks = [
-        [d5 / 20.0, d4 / 8.0, d3 / 6.0],
-        [d4 / 8.0, d3 / 3.0, d2 / 2.0],
-        [d3 / 6.0, d2 / 2.0, dt],
+        [
+            q_a * d5 / 20.0 + q_v * d3 / 3.0,
+            q_a * d4 / 8.0 + q_v * d2 / 2.0,
+            q_a * d3 / 6.0,
+        ],
+        [
+            q_a * d4 / 8.0 + q_v * d2 / 2.0,
+            q_a * d3 / 3.0 + q_v * dt,
+            q_a * d2 / 2.0,
+        ],
+        [q_a * d3 / 6.0, q_a * d2 / 2.0, q_a * dt],
     ];
     for (i, row) in blocks.iter().enumerate() {
         for (j, b) in row.iter().enumerate() {
             for axis in 0..3 {
-                out[(3 * i + axis, 3 * j + axis)] = q * b;
+                p[(3 * i + axis, 3 * j + axis)] += b;
             }
         }
     }
-    out
-}
-
-/// Discrete process noise of white acceleration with density `q` on `[r, v]`.
-fn q_velocity(dt: f64, q: f64) -> Covariance {
-    let mut out = Covariance::zeros();
-    for axis in 0..3 {
-        out[(axis, axis)] = q * dt.powi(3) / 3.0;
-        out[(axis, axis + 3)] = q * dt * dt / 2.0;
-        out[(axis + 3, axis)] = q * dt * dt / 2.0;
-        out[(axis + 3, axis + 3)] = q * dt;
-    }
-    out
 }
 
 impl ImmPredictor {
     /// Predicts one mode over `dt` (one step; the caller splits long intervals).
-    fn predict_mode(&self, g: &Gaussian, mode: usize, dt: f64) -> Gaussian {
+    #[inline(always)]
+    fn predict_mode(&self, g: &mut Gaussian, mode: usize, dt: f64) {
         let prm = &self.params;
         let rv = g.x.fixed_rows::<6>(0).into_owned();
         let a = g.x.fixed_rows::<3>(6).into_owned();
@@ -201,47 +332,33 @@ impl ImmPredictor {
         };
         // The residual acceleration is integrated as constant over the step.
         let rv_next = rk4_step(&rv, &a, beta, dt);
-        let mut x = StateVector::zeros();
-        x.fixed_rows_mut::<6>(0).copy_from(&rv_next);
-        x.fixed_rows_mut::<3>(6).copy_from(&(a * decay));
-        // Transition Jacobian Φ ≈ I + A dt + A² dt²/2 with A = [[0 I 0] [G C I] [0 0 -1/τ]].
         let r = rv.fixed_rows::<3>(0).into_owned();
-        let (g_r, c_v) = ballistic_jacobian(&r);
-        let mut phi = Covariance::identity();
-        for i in 0..3 {
-            phi[(i, 3 + i)] = dt;
-            phi[(i, 6 + i)] = 0.5 * dt * dt;
-            phi[(3 + i, 6 + i)] = dt;
-            phi[(6 + i, 6 + i)] = decay;
-        }
-        let g_dt = g_r * dt;
-        let c_dt = c_v * dt;
-        for i in 0..3 {
-            for j in 0..3 {
-                phi[(3 + i, j)] += g_dt[(i, j)];
-                phi[(3 + i, 3 + j)] += c_dt[(i, j)];
-                phi[(i, j)] += 0.5 * g_dt[(i, j)] * dt;
-                phi[(i, 3 + j)] += 0.5 * c_dt[(i, j)] * dt;
-            }
-        }
-        let q = if mode == POWERED {
-            q_jerk(dt, prm.q_powered_jerk) + q_velocity(dt, prm.q_velocity)
+        let (q_a, q_v) = if mode == POWERED {
+            (prm.q_powered_jerk, prm.q_velocity)
         } else if crate::dynamics::height_approx_m(&r) > VACUUM_HEIGHT_M {
             // Above the atmosphere the ballistic model is near-exact: tiny noise keeps the
             // prediction tight across long coverage gaps, so clutter cannot enter the gate.
-            let q_a =
-                2.0 * (0.05 * prm.ballistic_residual_sigma).powi(2) / prm.ballistic_residual_tau_s;
-            q_jerk(dt, q_a) + q_velocity(dt, 1e-4 * prm.q_velocity)
+            (
+                2.0 * (0.05 * prm.ballistic_residual_sigma).powi(2) / prm.ballistic_residual_tau_s,
+                1e-4 * prm.q_velocity,
+            )
         } else {
-            let q_a = 2.0 * prm.ballistic_residual_sigma.powi(2) / prm.ballistic_residual_tau_s;
-            q_jerk(dt, q_a) + q_velocity(dt, prm.q_velocity)
+            (
+                2.0 * prm.ballistic_residual_sigma.powi(2) / prm.ballistic_residual_tau_s,
+                prm.q_velocity,
+            )
         };
-        let mut p = phi * g.p * phi.transpose() + q;
-        p = (p + p.transpose()) * 0.5;
-        Gaussian { x, p }
+        let transition = Transition::new(&r, dt, decay);
+        g.p = transition.propagate_covariance(&g.p);
+        add_process_noise(&mut g.p, dt, q_a, q_v);
+        g.x.fixed_rows_mut::<6>(0).copy_from(&rv_next);
+        g.x.fixed_rows_mut::<3>(6).copy_from(&(a * decay));
+        debug_assert!(g.p[(0, 0)] >= 0.0, "position variance {}", g.p[(0, 0)]);
+        debug_assert!(g.p[(8, 8)] >= 0.0, "acceleration variance {}", g.p[(8, 8)]);
     }
 
     /// The mode transition matrix over `dt`.
+    #[inline(always)]
     fn transition(&self, dt: f64) -> [[f64; 2]; 2] {
         let p_pb = 1.0 - (-self.params.rate_powered_to_ballistic * dt).exp();
         let p_bp = 1.0 - (-self.params.rate_ballistic_to_powered * dt).exp();
@@ -251,6 +368,26 @@ impl ImmPredictor {
 
 impl Predictor for ImmPredictor {
     fn predict(&self, estimate: &ImmEstimate, time_s: f64) -> ImmPrediction {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features `predict_avx2` is compiled for.
+            return unsafe { self.predict_avx2(estimate, time_s) };
+        }
+        self.predict_any_cpu(estimate, time_s)
+    }
+}
+
+impl ImmPredictor {
+    /// [`Self::predict_any_cpu`] compiled for AVX2: the same arithmetic in the same order (no
+    /// fused multiply-adds are introduced, Rust never contracts), four lanes wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn predict_avx2(&self, estimate: &ImmEstimate, time_s: f64) -> ImmPrediction {
+        self.predict_any_cpu(estimate, time_s)
+    }
+
+    #[inline(always)]
+    fn predict_any_cpu(&self, estimate: &ImmEstimate, time_s: f64) -> ImmPrediction {
         let dt = (time_s - estimate.time_s).max(0.0);
         let pi = self.transition(dt);
         // Mixing.
@@ -261,26 +398,30 @@ impl Predictor for ImmPredictor {
                 .sum::<f64>()
                 .max(1e-300);
         }
-        let mut modes = estimate.modes;
-        for (j, mode) in modes.iter_mut().enumerate() {
+        let mut modes = [0, 1].map(|j| {
             let w = [
                 pi[0][j] * estimate.mu[0] / c[j],
                 pi[1][j] * estimate.mu[1] / c[j],
             ];
-            let x0 = estimate.modes[0].x * w[0] + estimate.modes[1].x * w[1];
-            let mut p0 = Covariance::zeros();
-            for (m, w_i) in estimate.modes.iter().zip(w) {
-                let d = m.x - x0;
-                p0 += (m.p + d * d.transpose()) * w_i;
+            // No switching into this mode (a ballistic missile does not relight): the mixed
+            // Gaussian is the mode's own, and mixing would only add rounding.
+            if w[1] == 0.0 {
+                estimate.modes[0]
+            } else if w[0] == 0.0 {
+                estimate.modes[1]
+            } else {
+                mix(&estimate.modes, w)
             }
-            *mode = Gaussian { x: x0, p: p0 };
-        }
-        // Prediction, split into sub-steps no longer than `step_max_s`.
-        let n_steps = ((dt / self.params.step_max_s).ceil() as usize).max(1);
-        let h = dt / n_steps as f64;
-        for (j, mode) in modes.iter_mut().enumerate() {
-            for _ in 0..n_steps {
-                *mode = self.predict_mode(mode, j, h);
+        });
+        // Prediction, split into sub-steps no longer than `step_max_s`. Detections of several
+        // sensors at one time give dt = 0, where Φ = I and Q = 0: nothing to do.
+        if dt > 0.0 {
+            let n_steps = ((dt / self.params.step_max_s).ceil() as usize).max(1);
+            let h = dt / n_steps as f64;
+            for (j, mode) in modes.iter_mut().enumerate() {
+                for _ in 0..n_steps {
+                    self.predict_mode(mode, j, h);
+                }
             }
         }
         let total = c[0] + c[1];
@@ -303,6 +444,7 @@ struct Linearised<const M: usize> {
     r: SMatrix<f64, M, M>,
 }
 
+#[inline(always)]
 fn linearise<const M: usize>(x: &StateVector, sensor: &Sensor, det: &Detection) -> Linearised<M> {
     debug_assert!(M == 3 || M == 4);
     let r_t = x.fixed_rows::<3>(0).into_owned();
@@ -359,46 +501,175 @@ const ITERATE_POSITION_VAR_M2: f64 = 1.0e6;
 /// Most iterations of the iterated EKF.
 const ITERATIONS_MAX: usize = 5;
 
-fn ekf_update<const M: usize>(
-    g: &Gaussian,
-    sensor: &Sensor,
-    det: &Detection,
-) -> (Gaussian, f64, f64) {
+/// `P Hᵀ` for a measurement Jacobian whose columns beyond the velocity are zero.
+#[inline(always)]
+fn p_ht<const M: usize>(p: &Covariance, h: &SMatrix<f64, M, 9>) -> SMatrix<f64, 9, M> {
+    let mut out = SMatrix::<f64, 9, M>::zeros();
+    for m in 0..M {
+        for k in 0..6 {
+            let h_mk = h[(m, k)];
+            if h_mk == 0.0 {
+                continue;
+            }
+            for i in 0..9 {
+                out[(i, m)] += p[(i, k)] * h_mk;
+            }
+        }
+    }
+    out
+}
+
+/// Innovation covariance `H P Hᵀ + R` from `P Hᵀ`.
+#[inline(always)]
+fn innovation_covariance<const M: usize>(
+    lin: &Linearised<M>,
+    ph_t: &SMatrix<f64, 9, M>,
+) -> SMatrix<f64, M, M> {
+    let mut s = lin.r;
+    for a in 0..M {
+        for b in 0..M {
+            let mut v = 0.0;
+            for k in 0..6 {
+                v += lin.h[(a, k)] * ph_t[(k, b)];
+            }
+            s[(a, b)] += v;
+        }
+    }
+    s
+}
+
+/// The inverse of a small symmetric positive-definite matrix by its Cholesky factor, with
+/// `ln det`; `None` when it is not positive definite. Hand-written for M ≤ 4: nalgebra's
+/// generic solve was a tenth of the filter's instructions.
+#[inline(always)]
+fn spd_inverse<const M: usize>(s: &SMatrix<f64, M, M>) -> Option<(SMatrix<f64, M, M>, f64)> {
+    let mut l = [[0.0; M]; M];
+    let mut log_det = 0.0;
+    for j in 0..M {
+        let mut d = s[(j, j)];
+        for k in 0..j {
+            d -= l[j][k] * l[j][k];
+        }
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let l_jj = d.sqrt();
+        l[j][j] = l_jj;
+        log_det += 2.0 * l_jj.ln();
+        for i in (j + 1)..M {
+            let mut v = s[(i, j)];
+            for k in 0..j {
+                v -= l[i][k] * l[j][k];
+            }
+            l[i][j] = v / l_jj;
+        }
+    }
+    // L⁻¹ (lower), then S⁻¹ = L⁻ᵀ L⁻¹.
+    let mut l_inv = [[0.0; M]; M];
+    for j in 0..M {
+        l_inv[j][j] = 1.0 / l[j][j];
+        for i in (j + 1)..M {
+            let mut v = 0.0;
+            for k in j..i {
+                v -= l[i][k] * l_inv[k][j];
+            }
+            l_inv[i][j] = v / l[i][i];
+        }
+    }
+    let mut inv = SMatrix::<f64, M, M>::zeros();
+    for i in 0..M {
+        for j in 0..=i {
+            let mut v = 0.0;
+            for k in i..M {
+                v += l_inv[k][i] * l_inv[k][j];
+            }
+            inv[(i, j)] = v;
+            inv[(j, i)] = v;
+        }
+    }
+    Some((inv, log_det))
+}
+
+/// EKF update of one Gaussian in place; returns the log-likelihood and the Mahalanobis²
+/// (`-∞` and `∞`, the Gaussian untouched, when the innovation covariance is singular).
+#[inline(always)]
+fn ekf_update<const M: usize>(g: &mut Gaussian, sensor: &Sensor, det: &Detection) -> (f64, f64) {
     let lin = linearise::<M>(&g.x, sensor, det);
-    let ph_t = g.p * lin.h.transpose();
-    let s = lin.h * ph_t + lin.r;
-    let Some(chol) = s.cholesky() else {
-        return (*g, f64::NEG_INFINITY, f64::INFINITY);
+    let mut ph_t = p_ht(&g.p, &lin.h);
+    let s = innovation_covariance(&lin, &ph_t);
+    let Some((s_inv, log_det)) = spd_inverse(&s) else {
+        return (f64::NEG_INFINITY, f64::INFINITY);
     };
-    let s_inv_y = chol.solve(&lin.innovation);
-    let d2 = lin.innovation.dot(&s_inv_y);
-    let log_det: f64 = (0..M).map(|i| chol.l()[(i, i)].ln()).sum::<f64>() * 2.0;
+    let d2 = lin.innovation.dot(&(s_inv * lin.innovation));
     let log_like = -0.5 * (d2 + log_det + M as f64 * (2.0 * std::f64::consts::PI).ln());
-    let mut k = ph_t * chol.inverse();
+    let mut k = ph_t * s_inv;
     let mut x = g.x + k * lin.innovation;
-    let mut s = s;
     let position_var = g.p[(0, 0)] + g.p[(1, 1)] + g.p[(2, 2)];
     if position_var > ITERATE_POSITION_VAR_M2 {
         // Iterated EKF: relinearise about the latest estimate.
         for _ in 0..ITERATIONS_MAX {
             let lin_i = linearise::<M>(&x, sensor, det);
-            let ph_t_i = g.p * lin_i.h.transpose();
-            let s_i = lin_i.h * ph_t_i + lin_i.r;
-            let Some(chol_i) = s_i.cholesky() else { break };
-            let k_i = ph_t_i * chol_i.inverse();
+            let ph_t_i = p_ht(&g.p, &lin_i.h);
+            let s_i = innovation_covariance(&lin_i, &ph_t_i);
+            let Some((s_inv_i, _)) = spd_inverse(&s_i) else {
+                break;
+            };
+            let k_i = ph_t_i * s_inv_i;
             let x_next = g.x + k_i * (lin_i.innovation - lin_i.h * (g.x - x));
             let step = (x_next - x).fixed_rows::<3>(0).norm();
             x = x_next;
             k = k_i;
-            s = s_i;
+            ph_t = ph_t_i;
             if step < 1.0 {
                 break;
             }
         }
     }
-    let mut p = g.p - k * s * k.transpose();
-    p = (p + p.transpose()) * 0.5;
-    (Gaussian { x, p }, log_like, d2)
+    g.x = x;
+    // P - K S Kᵀ = P - K (P Hᵀ)ᵀ, column by column (K and P Hᵀ no longer read P).
+    let p = g.p.as_mut_slice();
+    for j in 0..9 {
+        let column = &mut p[9 * j..9 * j + 9];
+        for m in 0..M {
+            let ph_jm = ph_t[(j, m)];
+            let k_col = k.column(m);
+            for i in 0..9 {
+                column[i] -= k_col[i] * ph_jm;
+            }
+        }
+    }
+    symmetrise(&mut g.p);
+    (log_like, d2)
+}
+
+/// Replaces `P` by `(P + Pᵀ)/2`, so rounding cannot make it drift from symmetric.
+#[inline(always)]
+fn symmetrise(p: &mut Covariance) {
+    for j in 0..9 {
+        for i in (j + 1)..9 {
+            let v = 0.5 * (p[(i, j)] + p[(j, i)]);
+            p[(i, j)] = v;
+            p[(j, i)] = v;
+        }
+    }
+}
+
+/// Squared Mahalanobis distance of a detection from a mean and covariance, without the update
+/// (the hypothesiser's gate; only the `[r, v]` block of `p` is read).
+#[inline(always)]
+fn innovation_distance2<const M: usize>(
+    x: &StateVector,
+    p: &Covariance,
+    sensor: &Sensor,
+    det: &Detection,
+) -> f64 {
+    let lin = linearise::<M>(x, sensor, det);
+    let ph_t = p_ht(p, &lin.h);
+    let s = innovation_covariance(&lin, &ph_t);
+    match spd_inverse(&s) {
+        Some((s_inv, _)) => lin.innovation.dot(&(s_inv * lin.innovation)),
+        None => f64::INFINITY,
+    }
 }
 
 fn has_range_rate(sensor: &Sensor, det: &Detection) -> bool {
@@ -412,40 +683,12 @@ impl Updater for RadarUpdater {
         sensor: &Sensor,
         det: &Detection,
     ) -> (ImmEstimate, f64) {
-        let mut modes = prediction.modes;
-        let mut log_like = [0.0; 2];
-        for (j, mode) in modes.iter_mut().enumerate() {
-            let (post, ll, _) = if has_range_rate(sensor, det) {
-                ekf_update::<4>(mode, sensor, det)
-            } else {
-                ekf_update::<3>(mode, sensor, det)
-            };
-            *mode = post;
-            log_like[j] = ll;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features `update_avx2` is compiled for.
+            return unsafe { update_avx2(prediction, sensor, det) };
         }
-        let ll_max = log_like[0].max(log_like[1]);
-        let w = [
-            prediction.c[0] * (log_like[0] - ll_max).exp(),
-            prediction.c[1] * (log_like[1] - ll_max).exp(),
-        ];
-        let total = w[0] + w[1];
-        // Keep both modes alive: a floor stops the IMM locking in.
-        let mu = if total > 0.0 && total.is_finite() {
-            let m0 = (w[0] / total).clamp(1e-6, 1.0 - 1e-6);
-            [m0, 1.0 - m0]
-        } else {
-            prediction.c
-        };
-        let likelihood =
-            (prediction.c[0] * log_like[0].exp() + prediction.c[1] * log_like[1].exp()).max(0.0);
-        (
-            ImmEstimate {
-                time_s: prediction.time_s,
-                modes,
-                mu,
-            },
-            likelihood,
-        )
+        update_any_cpu(prediction, sensor, det)
     }
 
     fn distance2(
@@ -454,15 +697,94 @@ impl Updater for RadarUpdater {
         sensor: &Sensor,
         det: &Detection,
     ) -> (f64, usize) {
-        let combined = prediction.combined();
-        let m = if has_range_rate(sensor, det) { 4 } else { 3 };
-        let (_, _, d2) = if m == 4 {
-            ekf_update::<4>(&combined, sensor, det)
-        } else {
-            ekf_update::<3>(&combined, sensor, det)
-        };
-        (d2, m)
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU has the features `distance2_avx2` is compiled for.
+            return unsafe { distance2_avx2(prediction, sensor, det) };
+        }
+        distance2_any_cpu(prediction, sensor, det)
     }
+}
+
+/// [`distance2_any_cpu`] compiled for AVX2 (same arithmetic, same order, wider lanes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn distance2_avx2(
+    prediction: &ImmPrediction,
+    sensor: &Sensor,
+    det: &Detection,
+) -> (f64, usize) {
+    distance2_any_cpu(prediction, sensor, det)
+}
+
+/// Squared Mahalanobis distance of a detection from the combined prediction.
+#[inline(always)]
+fn distance2_any_cpu(prediction: &ImmPrediction, sensor: &Sensor, det: &Detection) -> (f64, usize) {
+    let combined = mix(&prediction.modes, prediction.c);
+    if has_range_rate(sensor, det) {
+        (
+            innovation_distance2::<4>(&combined.x, &combined.p, sensor, det),
+            4,
+        )
+    } else {
+        (
+            innovation_distance2::<3>(&combined.x, &combined.p, sensor, det),
+            3,
+        )
+    }
+}
+
+/// [`update_any_cpu`] compiled for AVX2 (same arithmetic, same order, wider lanes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn update_avx2(
+    prediction: &ImmPrediction,
+    sensor: &Sensor,
+    det: &Detection,
+) -> (ImmEstimate, f64) {
+    update_any_cpu(prediction, sensor, det)
+}
+
+/// The IMM update: one EKF update per mode, then the mode probabilities.
+#[inline(always)]
+fn update_any_cpu(
+    prediction: &ImmPrediction,
+    sensor: &Sensor,
+    det: &Detection,
+) -> (ImmEstimate, f64) {
+    let mut modes = prediction.modes;
+    let mut log_like = [0.0; 2];
+    for (j, mode) in modes.iter_mut().enumerate() {
+        let (ll, _) = if has_range_rate(sensor, det) {
+            ekf_update::<4>(mode, sensor, det)
+        } else {
+            ekf_update::<3>(mode, sensor, det)
+        };
+        log_like[j] = ll;
+    }
+    let ll_max = log_like[0].max(log_like[1]);
+    let w = [
+        prediction.c[0] * (log_like[0] - ll_max).exp(),
+        prediction.c[1] * (log_like[1] - ll_max).exp(),
+    ];
+    let total = w[0] + w[1];
+    // Keep both modes alive: a floor stops the IMM locking in.
+    let mu = if total > 0.0 && total.is_finite() {
+        let m0 = (w[0] / total).clamp(1e-6, 1.0 - 1e-6);
+        [m0, 1.0 - m0]
+    } else {
+        prediction.c
+    };
+    let likelihood =
+        (prediction.c[0] * log_like[0].exp() + prediction.c[1] * log_like[1].exp()).max(0.0);
+    (
+        ImmEstimate {
+            time_s: prediction.time_s,
+            modes,
+            mu,
+        },
+        likelihood,
+    )
 }
 
 /// The ECEF position of a detection (for initiation and coarse gating).
@@ -501,4 +823,98 @@ pub fn accel_at(rv: &Vector6<f64>, beta: f64) -> Vector3<f64> {
         &rv.fixed_rows::<3>(3).into_owned(),
         beta,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The dense transition matrix the structured product stands for (the code before the
+    /// block-wise rewrite).
+    fn phi_dense(r: &Vector3<f64>, dt: f64, decay: f64) -> Covariance {
+        let (g_r, c_v) = ballistic_jacobian(r);
+        let mut phi = Covariance::identity();
+        for i in 0..3 {
+            phi[(i, 3 + i)] = dt;
+            phi[(i, 6 + i)] = 0.5 * dt * dt;
+            phi[(3 + i, 6 + i)] = dt;
+            phi[(6 + i, 6 + i)] = decay;
+        }
+        for i in 0..3 {
+            for j in 0..3 {
+                phi[(3 + i, j)] += g_r[(i, j)] * dt;
+                phi[(3 + i, 3 + j)] += c_v[(i, j)] * dt;
+                phi[(i, j)] += 0.5 * g_r[(i, j)] * dt * dt;
+                phi[(i, 3 + j)] += 0.5 * c_v[(i, j)] * dt * dt;
+            }
+        }
+        phi
+    }
+
+    fn covariance_from(seed: &[f64]) -> Covariance {
+        let a = Covariance::from_fn(|i, j| seed[(i * 9 + j) % seed.len()]);
+        a * a.transpose() + Covariance::identity()
+    }
+
+    proptest! {
+        #[test]
+        fn structured_phi_p_phi_t_matches_the_dense_product(
+            seed in proptest::collection::vec(-100.0..100.0f64, 81),
+            lat in -80.0..80.0f64,
+            height_km in 0.0..3_000.0f64,
+            dt in 0.0..4.0f64,
+            decay in 0.0..=1.0f64,
+        ) {
+            let r = crate::frames::Geodetic::new(lat, 125.0, height_km * 1e3).to_ecef();
+            let p = covariance_from(&seed);
+            let phi = phi_dense(&r, dt, decay);
+            let dense = phi * p * phi.transpose();
+            let structured = Transition::new(&r, dt, decay).propagate_covariance(&p);
+            let scale = dense.abs().max();
+            prop_assert!((dense - structured).abs().max() <= 1e-12 * scale,
+                "max difference {} at scale {scale}", (dense - structured).abs().max());
+            prop_assert_eq!(structured, structured.transpose());
+        }
+
+        #[test]
+        fn spd_inverse_matches_nalgebra(seed in proptest::collection::vec(-10.0..10.0f64, 16)) {
+            let a = SMatrix::<f64, 4, 4>::from_fn(|i, j| seed[i * 4 + j]);
+            let s = a * a.transpose() + SMatrix::<f64, 4, 4>::identity();
+            let (inv, log_det) = spd_inverse(&s).expect("positive definite");
+            let expect = s.try_inverse().expect("invertible");
+            prop_assert!((inv - expect).abs().max() <= 1e-9 * expect.abs().max());
+            prop_assert!((log_det - s.determinant().ln()).abs() <= 1e-9 * log_det.abs().max(1.0));
+        }
+
+        #[test]
+        fn mixing_matches_the_moment_matching_definition(
+            seed0 in proptest::collection::vec(-10.0..10.0f64, 81),
+            seed1 in proptest::collection::vec(-10.0..10.0f64, 81),
+            w0 in 0.0..=1.0f64,
+        ) {
+            let modes = [
+                Gaussian { x: StateVector::from_fn(|i, _| seed0[i] * 100.0), p: covariance_from(&seed0) },
+                Gaussian { x: StateVector::from_fn(|i, _| seed1[i] * 100.0), p: covariance_from(&seed1) },
+            ];
+            let w = [w0, 1.0 - w0];
+            let mixed = mix(&modes, w);
+            let x = modes[0].x * w[0] + modes[1].x * w[1];
+            let mut p = Covariance::zeros();
+            for (m, w_i) in modes.iter().zip(w) {
+                let d = m.x - x;
+                p += (m.p + d * d.transpose()) * w_i;
+            }
+            prop_assert!((mixed.x - x).abs().max() <= 1e-9 * x.abs().max().max(1.0));
+            prop_assert!((mixed.p - p).abs().max() <= 1e-9 * p.abs().max());
+        }
+    }
+
+    #[test]
+    fn singular_innovation_covariance_is_refused() {
+        let s = SMatrix::<f64, 3, 3>::zeros();
+        assert!(spd_inverse(&s).is_none());
+        let nan = SMatrix::<f64, 3, 3>::from_element(f64::NAN);
+        assert!(spd_inverse(&nan).is_none());
+    }
 }

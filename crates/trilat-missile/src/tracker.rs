@@ -158,6 +158,8 @@ pub struct Hypothesis {
     pub distance2: f64,
     /// Inside the association gate (otherwise only near enough to block initiation).
     pub in_gate: bool,
+    /// The χ² gate the distance was tested against (3 or 4 measured components).
+    pub gate: f64,
     /// The prediction the update will use.
     pub prediction: ImmPrediction,
 }
@@ -166,7 +168,7 @@ pub struct Hypothesis {
 pub trait Hypothesiser {
     /// Appends a hypothesis for every track/detection pair inside the gate.
     fn hypothesise(
-        &self,
+        &mut self,
         tracks: &[Track],
         registry: &SensorRegistry,
         scan: &[Detection],
@@ -177,7 +179,7 @@ pub trait Hypothesiser {
 /// Stone Soup's data associator: choose at most one detection per track and vice versa.
 pub trait DataAssociator {
     /// Reorders/filters `hypotheses` into the chosen assignment.
-    fn associate(&self, hypotheses: &mut Vec<Hypothesis>);
+    fn associate(&mut self, hypotheses: &mut Vec<Hypothesis>);
 }
 
 /// Stone Soup's initiator: new tracks from unassociated detections.
@@ -206,17 +208,34 @@ pub enum DeleteReason {
 }
 
 /// Gating hypothesiser: a cheap Euclidean pre-gate, then the IMM prediction and a χ² gate.
-#[derive(Debug, Clone, Copy, Default)]
+///
+/// The pre-gate compares squared distances between each detection's ECEF position (computed
+/// once per scan into a reused buffer) and the track's constant-acceleration extrapolation,
+/// against a radius from the track's variances (the diagonal only: no covariance is mixed);
+/// only pairs inside it pay for the IMM prediction and the Mahalanobis test.
+#[derive(Debug, Clone, Default)]
 pub struct GatingHypothesiser {
     /// Predictor.
     pub predictor: ImmPredictor,
     /// Tuning.
     pub params: TrackerParams,
+    positions: Vec<Vector3<f64>>,
+}
+
+impl GatingHypothesiser {
+    /// A hypothesiser with the given predictor and tuning.
+    pub fn new(predictor: ImmPredictor, params: TrackerParams) -> GatingHypothesiser {
+        GatingHypothesiser {
+            predictor,
+            params,
+            positions: Vec::new(),
+        }
+    }
 }
 
 impl Hypothesiser for GatingHypothesiser {
     fn hypothesise(
-        &self,
+        &mut self,
         tracks: &[Track],
         registry: &SensorRegistry,
         scan: &[Detection],
@@ -224,34 +243,34 @@ impl Hypothesiser for GatingHypothesiser {
     ) {
         let Some(first) = scan.first() else { return };
         let sensor = registry.get(first.sensor_idx);
-        let positions: Vec<Vector3<f64>> =
-            scan.iter().map(|d| detection_position(sensor, d)).collect();
+        self.positions.clear();
+        self.positions
+            .extend(scan.iter().map(|d| detection_position(sensor, d)));
+        let angle_sigma_rad = sensor
+            .spec
+            .sigma_az_deg
+            .max(sensor.spec.sigma_el_deg)
+            .to_radians();
         for (track_idx, track) in tracks.iter().enumerate() {
             let dt = first.time_s - track.last_time_s();
             if dt < 0.0 {
                 continue; // Older than the track: out-of-sequence, not associated.
             }
-            let g = track.estimate.combined();
-            let p = g.x.fixed_rows::<3>(0).into_owned();
-            let v = g.x.fixed_rows::<3>(3).into_owned();
-            let a = g.x.fixed_rows::<3>(6).into_owned();
+            let x = track.estimate.combined_mean();
+            let var = track.estimate.combined_variances();
+            let p = x.fixed_rows::<3>(0).into_owned();
+            let v = x.fixed_rows::<3>(3).into_owned();
+            let a = x.fixed_rows::<3>(6).into_owned();
             let extrapolated = p + v * dt + a * (0.5 * dt * dt);
-            let sigma_p = (g.p[(0, 0)] + g.p[(1, 1)] + g.p[(2, 2)]).sqrt();
-            let sigma_v = (g.p[(3, 3)] + g.p[(4, 4)] + g.p[(5, 5)]).sqrt();
-            let sigma_a = (g.p[(6, 6)] + g.p[(7, 7)] + g.p[(8, 8)]).sqrt();
+            let sigma_p = (var[0] + var[1] + var[2]).sqrt();
+            let sigma_v = (var[3] + var[4] + var[5]).sqrt();
+            let sigma_a = (var[6] + var[7] + var[8]).sqrt();
             // Gravity over dt is not in the extrapolation: allow 10 m/s² of it.
             let slack = 5.0 * (sigma_p + sigma_v * dt + (sigma_a + 10.0) * 0.5 * dt * dt) + 5_000.0;
             let mut prediction: Option<ImmPrediction> = None;
-            for (detection_idx, (det, pos)) in scan.iter().zip(&positions).enumerate() {
-                let radius = slack
-                    + 5.0
-                        * det.range_m
-                        * sensor
-                            .spec
-                            .sigma_az_deg
-                            .max(sensor.spec.sigma_el_deg)
-                            .to_radians();
-                if (pos - extrapolated).norm() > radius {
+            for (detection_idx, (det, pos)) in scan.iter().zip(&self.positions).enumerate() {
+                let radius = slack + 5.0 * det.range_m * angle_sigma_rad;
+                if (pos - extrapolated).norm_squared() > radius * radius {
                     continue;
                 }
                 let pred = *prediction
@@ -270,6 +289,7 @@ impl Hypothesiser for GatingHypothesiser {
                         detection_idx,
                         distance2: d2,
                         in_gate: d2 <= gate,
+                        gate,
                         prediction: pred,
                     });
                 }
@@ -278,27 +298,167 @@ impl Hypothesiser for GatingHypothesiser {
     }
 }
 
-/// Global nearest neighbour by a greedy pass over hypotheses sorted by distance (exact when
-/// gates do not overlap, which is the usual case; a conflict goes to the closer pair).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GnnAssociator;
+/// Global nearest neighbour as an optimal assignment: per scan, the gated sub-problem (tracks
+/// and detections that appear in some in-gate hypothesis) is solved exactly for the least total
+/// squared Mahalanobis distance, a track left without a detection costing its gate (the
+/// standard "missed detection" column). Solved by the Hungarian method (Kuhn–Munkres, shortest
+/// augmenting paths, O(n²m)) in buffers reused across scans.
+#[derive(Debug, Clone, Default)]
+pub struct GnnAssociator {
+    scratch: AssignmentScratch,
+}
+
+/// Reused buffers of [`GnnAssociator`].
+#[derive(Debug, Clone, Default)]
+struct AssignmentScratch {
+    tracks: Vec<usize>,
+    detections: Vec<usize>,
+    cost: Vec<f64>,
+    row_to_col: Vec<usize>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    col_row: Vec<usize>,
+    way: Vec<usize>,
+    min_slack: Vec<f64>,
+    used: Vec<bool>,
+}
+
+/// Cost of a pairing outside every gate: larger than any sum of gated costs, finite so that the
+/// potentials stay finite.
+const COST_FORBIDDEN: f64 = 1.0e12;
 
 impl DataAssociator for GnnAssociator {
-    fn associate(&self, hypotheses: &mut Vec<Hypothesis>) {
-        // Confirmed-first ordering is the caller's (tracks are ordered); here: closest first.
+    fn associate(&mut self, hypotheses: &mut Vec<Hypothesis>) {
         hypotheses.retain(|h| h.in_gate);
-        hypotheses.sort_by(|a, b| a.distance2.total_cmp(&b.distance2));
-        let mut used_tracks = BTreeSet::new();
-        let mut used_dets = BTreeSet::new();
-        hypotheses.retain(|h| {
-            if used_tracks.contains(&h.track_idx) || used_dets.contains(&h.detection_idx) {
-                return false;
+        if hypotheses.len() <= 1 {
+            return;
+        }
+        let sc = &mut self.scratch;
+        sc.tracks.clear();
+        sc.detections.clear();
+        for h in hypotheses.iter() {
+            if !sc.tracks.contains(&h.track_idx) {
+                sc.tracks.push(h.track_idx);
             }
-            used_tracks.insert(h.track_idx);
-            used_dets.insert(h.detection_idx);
-            true
+            if !sc.detections.contains(&h.detection_idx) {
+                sc.detections.push(h.detection_idx);
+            }
+        }
+        let (n_rows, n_dets) = (sc.tracks.len(), sc.detections.len());
+        if n_rows == hypotheses.len() && n_dets == hypotheses.len() {
+            return; // No two hypotheses share a track or a detection: nothing to resolve.
+        }
+        // Columns: the detections, then one "missed" column per track.
+        let n_cols = n_dets + n_rows;
+        sc.cost.clear();
+        sc.cost.resize(n_rows * n_cols, COST_FORBIDDEN);
+        for h in hypotheses.iter() {
+            let row = sc.tracks.iter().position(|&t| t == h.track_idx);
+            let col = sc.detections.iter().position(|&d| d == h.detection_idx);
+            let (Some(row), Some(col)) = (row, col) else {
+                continue; // Not reached: every track and detection was collected above.
+            };
+            sc.cost[row * n_cols + col] = h.distance2;
+            // A missed detection costs the track's gate (the largest if its detections differ in
+            // measurement size, with and without range rate).
+            let missed = &mut sc.cost[row * n_cols + n_dets + row];
+            *missed = if *missed == COST_FORBIDDEN {
+                h.gate
+            } else {
+                missed.max(h.gate)
+            };
+        }
+        hungarian(sc, n_rows, n_cols);
+        let AssignmentScratch {
+            tracks,
+            detections,
+            row_to_col,
+            ..
+        } = &*sc;
+        hypotheses.retain(|h| {
+            let row = tracks.iter().position(|&t| t == h.track_idx);
+            row.is_some_and(|row| {
+                let col = row_to_col[row];
+                col < n_dets && detections[col] == h.detection_idx
+            })
         });
+        debug_assert!(hypotheses.len() <= n_rows.min(n_dets));
     }
+}
+
+/// Minimum-cost assignment of every row to a distinct column (rows ≤ columns) of
+/// `scratch.cost` (row-major, `n_cols` wide) into `scratch.row_to_col`: the Hungarian method
+/// with potentials and shortest augmenting paths (Kuhn–Munkres; e-maxx formulation), O(n²m).
+fn hungarian(sc: &mut AssignmentScratch, n_rows: usize, n_cols: usize) {
+    assert!(n_rows <= n_cols, "{n_rows} rows > {n_cols} columns");
+    assert_eq!(sc.cost.len(), n_rows * n_cols);
+    // 1-based rows and columns; row 0 / column 0 are the virtual start.
+    sc.u.clear();
+    sc.u.resize(n_rows + 1, 0.0);
+    sc.v.clear();
+    sc.v.resize(n_cols + 1, 0.0);
+    sc.col_row.clear();
+    sc.col_row.resize(n_cols + 1, 0);
+    sc.way.clear();
+    sc.way.resize(n_cols + 1, 0);
+    for row in 1..=n_rows {
+        sc.col_row[0] = row;
+        let mut col0 = 0;
+        sc.min_slack.clear();
+        sc.min_slack.resize(n_cols + 1, f64::INFINITY);
+        sc.used.clear();
+        sc.used.resize(n_cols + 1, false);
+        loop {
+            sc.used[col0] = true;
+            let row0 = sc.col_row[col0];
+            let mut delta = f64::INFINITY;
+            let mut col1 = 0;
+            for col in 1..=n_cols {
+                if sc.used[col] {
+                    continue;
+                }
+                let reduced = sc.cost[(row0 - 1) * n_cols + (col - 1)] - sc.u[row0] - sc.v[col];
+                if reduced < sc.min_slack[col] {
+                    sc.min_slack[col] = reduced;
+                    sc.way[col] = col0;
+                }
+                if sc.min_slack[col] < delta {
+                    delta = sc.min_slack[col];
+                    col1 = col;
+                }
+            }
+            assert!(col1 != 0, "a free column always exists (rows ≤ columns)");
+            for col in 0..=n_cols {
+                if sc.used[col] {
+                    sc.u[sc.col_row[col]] += delta;
+                    sc.v[col] -= delta;
+                } else {
+                    sc.min_slack[col] -= delta;
+                }
+            }
+            col0 = col1;
+            if sc.col_row[col0] == 0 {
+                break;
+            }
+        }
+        loop {
+            let col1 = sc.way[col0];
+            sc.col_row[col0] = sc.col_row[col1];
+            col0 = col1;
+            if col0 == 0 {
+                break;
+            }
+        }
+    }
+    sc.row_to_col.clear();
+    sc.row_to_col.resize(n_rows, usize::MAX);
+    for col in 1..=n_cols {
+        let row = sc.col_row[col];
+        if row != 0 {
+            sc.row_to_col[row - 1] = col - 1;
+        }
+    }
+    debug_assert!(sc.row_to_col.iter().all(|&c| c < n_cols));
 }
 
 /// Two-point initiator: pairs an unassociated detection with an earlier one from the same
@@ -462,6 +622,7 @@ pub struct Tracker {
     /// Initiations refused because [`TRACKS_MAX`] tracks were held.
     pub initiations_refused: u64,
     scratch: Vec<Hypothesis>,
+    associated_scratch: Vec<bool>,
 }
 
 impl Tracker {
@@ -469,17 +630,15 @@ impl Tracker {
     pub fn new(params: TrackerParams) -> Tracker {
         Tracker {
             params,
-            hypothesiser: GatingHypothesiser {
-                predictor: ImmPredictor::default(),
-                params,
-            },
-            associator: GnnAssociator,
+            hypothesiser: GatingHypothesiser::new(ImmPredictor::default(), params),
+            associator: GnnAssociator::default(),
             initiator: TwoPointInitiator::new(params),
             deleter: StandardDeleter { params },
             tracks: Vec::new(),
             next_id: 1,
             initiations_refused: 0,
             scratch: Vec::new(),
+            associated_scratch: Vec::new(),
         }
     }
 
@@ -509,7 +668,9 @@ impl Tracker {
         hypotheses.clear();
         self.hypothesiser
             .hypothesise(&self.tracks, registry, scan, &mut hypotheses);
-        let mut associated = vec![false; scan.len()];
+        let mut associated = std::mem::take(&mut self.associated_scratch);
+        associated.clear();
+        associated.resize(scan.len(), false);
         for h in &hypotheses {
             associated[h.detection_idx] = true; // In or near a gate: never initiates.
         }
@@ -577,6 +738,7 @@ impl Tracker {
             });
             self.next_id += 1;
         }
+        self.associated_scratch = associated;
         self.delete(now, events);
         updated
     }
@@ -608,5 +770,109 @@ impl Tracker {
     /// A track by id.
     pub fn track(&self, id: u64) -> Option<&Track> {
         self.tracks.iter().find(|t| t.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Least total cost over every injective row → column map, by enumeration (the oracle).
+    fn brute_force(cost: &[f64], n_rows: usize, n_cols: usize) -> f64 {
+        fn go(row: usize, used: &mut Vec<bool>, cost: &[f64], n_rows: usize, n_cols: usize) -> f64 {
+            if row == n_rows {
+                return 0.0;
+            }
+            let mut best = f64::INFINITY;
+            for col in 0..n_cols {
+                if !used[col] {
+                    used[col] = true;
+                    let rest = go(row + 1, used, cost, n_rows, n_cols);
+                    best = best.min(cost[row * n_cols + col] + rest);
+                    used[col] = false;
+                }
+            }
+            best
+        }
+        go(0, &mut vec![false; n_cols], cost, n_rows, n_cols)
+    }
+
+    proptest! {
+        #[test]
+        fn hungarian_finds_the_least_total_cost(
+            n_rows in 1usize..5,
+            extra_cols in 0usize..3,
+            values in proptest::collection::vec(0.0..50.0f64, 40),
+        ) {
+            let n_cols = n_rows + extra_cols;
+            let mut sc = AssignmentScratch {
+                cost: (0..n_rows * n_cols).map(|i| values[i % values.len()]).collect(),
+                ..AssignmentScratch::default()
+            };
+            hungarian(&mut sc, n_rows, n_cols);
+            let mut seen = vec![false; n_cols];
+            let mut total = 0.0;
+            for (row, &col) in sc.row_to_col.iter().enumerate() {
+                prop_assert!(col < n_cols);
+                prop_assert!(!seen[col], "column {col} used twice");
+                seen[col] = true;
+                total += sc.cost[row * n_cols + col];
+            }
+            let best = brute_force(&sc.cost, n_rows, n_cols);
+            prop_assert!((total - best).abs() <= 1e-9 * best.max(1.0), "{total} vs {best}");
+        }
+    }
+
+    fn hypothesis(track_idx: usize, detection_idx: usize, distance2: f64) -> Hypothesis {
+        let g = Gaussian {
+            x: StateVector::zeros(),
+            p: Covariance::identity(),
+        };
+        Hypothesis {
+            track_idx,
+            detection_idx,
+            distance2,
+            in_gate: distance2 <= 16.27,
+            gate: 16.27,
+            prediction: ImmPrediction {
+                time_s: 0.0,
+                modes: [g, g],
+                c: [0.5, 0.5],
+            },
+        }
+    }
+
+    #[track_caller]
+    fn check(pairs: &[(usize, usize, f64)], expect: &[(usize, usize)]) {
+        let mut hypotheses: Vec<Hypothesis> = pairs
+            .iter()
+            .map(|&(t, d, d2)| hypothesis(t, d, d2))
+            .collect();
+        GnnAssociator::default().associate(&mut hypotheses);
+        let mut got: Vec<(usize, usize)> = hypotheses
+            .iter()
+            .map(|h| (h.track_idx, h.detection_idx))
+            .collect();
+        got.sort();
+        assert_eq!(got, expect);
+    }
+
+    #[test]
+    fn association_is_globally_optimal_not_greedy() {
+        // Greedy would give track 0 detection 0 (1.0) and leave track 1 with nothing in its gate
+        // (total 1 + 16.27 missed); the optimum pairs 0-1 and 1-0 (2 + 2).
+        check(&[(0, 0, 1.0), (0, 1, 2.0), (1, 0, 2.0)], &[(0, 1), (1, 0)]);
+        // Independent pairs are kept as they are.
+        check(&[(0, 0, 3.0), (1, 1, 4.0)], &[(0, 0), (1, 1)]);
+        // Outside the gate: never associated.
+        check(&[(0, 0, 40.0)], &[]);
+        // Two tracks, one detection: the closer track takes it.
+        check(&[(0, 0, 5.0), (1, 0, 1.0)], &[(1, 0)]);
+        // A track leaves a detection rather than pay more than its gate for it.
+        check(
+            &[(0, 0, 1.0), (1, 0, 1.5), (1, 1, 16.0), (0, 1, 0.5)],
+            &[(0, 1), (1, 0)],
+        );
     }
 }

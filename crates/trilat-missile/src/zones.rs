@@ -1,27 +1,21 @@
 //! Maritime and land zones as the assessment needs them: is a point on land, inside a party's
 //! territory (land + 12 nm territorial sea), inside its exclusive economic zone?
 //!
-//! The assessment asks a [`ZoneOracle`]; [`CoastZones`] answers from coastline polygons
-//! (Natural Earth countries as GeoJSON) with the **approximate** rules: territorial sea = within
-//! 12 nm of the coast, EEZ = within 200 nm and nearer this party's coast than any other's
-//! (equidistance). Official EEZ polygons, when a user has them, replace the computed ones for
-//! their owner. The shared geography crate (`trilat-geo`) can implement [`ZoneOracle`] too.
+//! The assessment asks a [`ZoneOracle`]. The zones themselves come from the shared geography
+//! crate, `trilat-geo`, so the missile engine, the AIS engine, the CLI and the node answer
+//! "whose water is this?" the same way: [`GeoZones`] adapts a [`trilat_geo::ZoneIndex`]
+//! (land, territorial sea, contiguous zone, EEZ with median lines and the known disputes, all
+//! computed by trilat-geo and flagged approximate; official EEZ polygons can replace a state's
+//! computed one, see `docs/geo.md`). As in trilat-geo, the EEZ is the water from 12 nm to
+//! 200 nm: an impact in Japan's territorial sea counts as Japanese territory, not as its EEZ.
+//!
+//! Architecture invariant: this crate holds no coastline or polygon code of its own.
 
-use rstar::{primitives::GeomWithData, RTree};
+use std::sync::Arc;
+
+use trilat_geo::{Geography, LatLon, MaritimeOptions, ZoneIndex, ZoneKind};
 
 use crate::error::{Error, ErrorKind, Result};
-
-/// Territorial sea breadth: 12 nautical miles (m).
-pub const TERRITORIAL_SEA_M: f64 = 12.0 * 1852.0;
-/// EEZ breadth: 200 nautical miles (m).
-pub const EEZ_M: f64 = 200.0 * 1852.0;
-/// Most polygon vertices accepted from one zone file.
-pub const ZONE_VERTICES_MAX: usize = 5_000_000;
-
-/// A ring of (lon, lat) positions in degrees.
-pub type Ring = Vec<(f64, f64)>;
-/// A polygon: outer ring first, then holes.
-pub type PolygonRings = Vec<Ring>;
 
 /// A party code (ISO 3166 alpha-3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,285 +71,109 @@ impl ZoneOracle for NoZones {
     }
 }
 
-/// Latitude bin height for the edge index (degrees).
-const EDGE_BIN_DEG: f64 = 0.1;
+/// Box the CLI builds zones for from Natural Earth (degrees: lon 115–150°E, lat 15–50°N):
+/// launches from the DPRK, the Korean peninsula, Japan and the seas an impact can reach
+/// inside the ranges the assessment handles.
+pub const NORTH_EAST_ASIA_BOX: [f64; 4] = [115.0, 15.0, 150.0, 50.0];
 
-/// A polygon (outer ring first, then holes) in (lon, lat) degrees, with its bounding box and its
-/// edges binned by latitude, so a point test looks only at edges spanning the point's latitude.
-#[derive(Debug, Clone)]
-struct Polygon {
-    bbox: (f64, f64, f64, f64),
-    bins: Vec<Vec<[f64; 4]>>,
+/// Zones from the shared geography crate, as the assessment asks them. Cheap to clone (the
+/// index is shared), so evaluation runs and engines can each hold one.
+#[derive(Clone)]
+pub struct GeoZones {
+    index: Arc<ZoneIndex>,
+    approximate: bool,
 }
 
-impl Polygon {
-    fn new(rings: Vec<Vec<(f64, f64)>>) -> Polygon {
-        let mut bbox = (
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        );
-        for &(x, y) in rings.iter().flatten() {
-            bbox = (bbox.0.min(x), bbox.1.min(y), bbox.2.max(x), bbox.3.max(y));
-        }
-        let n_bins = if bbox.3 >= bbox.1 {
-            (((bbox.3 - bbox.1) / EDGE_BIN_DEG).floor() as usize) + 1
-        } else {
-            0
-        };
-        let mut bins: Vec<Vec<[f64; 4]>> = vec![Vec::new(); n_bins];
-        for ring in &rings {
-            let n = ring.len();
-            for i in 0..n {
-                let (xi, yi) = ring[i];
-                let (xj, yj) = ring[(i + n - 1) % n];
-                let lo = ((yi.min(yj) - bbox.1) / EDGE_BIN_DEG).floor().max(0.0) as usize;
-                let hi = (((yi.max(yj) - bbox.1) / EDGE_BIN_DEG).floor() as usize)
-                    .min(n_bins.saturating_sub(1));
-                for bin in bins.iter_mut().take(hi + 1).skip(lo) {
-                    bin.push([xi, yi, xj, yj]);
-                }
-            }
-        }
-        Polygon { bbox, bins }
-    }
-
-    /// Even-odd ray casting over the edges spanning the latitude (holes subtract).
-    fn contains(&self, lon: f64, lat: f64) -> bool {
-        if lon < self.bbox.0 || lat < self.bbox.1 || lon > self.bbox.2 || lat > self.bbox.3 {
-            return false;
-        }
-        let bin = ((lat - self.bbox.1) / EDGE_BIN_DEG).floor() as usize;
-        let Some(edges) = self.bins.get(bin) else {
-            return false;
-        };
-        let mut inside = false;
-        for &[xi, yi, xj, yj] in edges {
-            if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
-                inside = !inside;
-            }
-        }
-        inside
-    }
-}
-
-type CoastPoint = GeomWithData<[f64; 3], u16>;
-
-/// Zones computed from coastline polygons, optionally with official EEZ polygons.
-pub struct CoastZones {
-    owners: Vec<PartyCode>,
-    land: Vec<(u16, Polygon)>,
-    coast: RTree<CoastPoint>,
-    official_eez: Vec<(PartyCode, Polygon)>,
-}
-
-impl std::fmt::Debug for CoastZones {
+impl std::fmt::Debug for GeoZones {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CoastZones")
-            .field("owners", &self.owners)
-            .field("land_polygons", &self.land.len())
-            .field("coast_vertices", &self.coast.size())
+        f.debug_struct("GeoZones")
+            .field("zones", &self.index.zones().len())
+            .field("approximate", &self.approximate)
             .finish()
     }
 }
 
-fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
-    let (sp, cp) = lat.to_radians().sin_cos();
-    let (sl, cl) = lon.to_radians().sin_cos();
-    [cp * cl, cp * sl, sp]
-}
-
-/// Great-circle distance (m) from a chord length on the unit sphere.
-fn chord_to_m(chord: f64) -> f64 {
-    2.0 * crate::frames::EARTH_RADIUS_MEAN_M * (chord / 2.0).min(1.0).asin()
-}
-
-/// ISO 3166 alpha-3 codes for the country names used by Natural Earth in North-East Asia.
-pub fn iso3_for_country_name(name: &str) -> Option<PartyCode> {
-    let code = match name {
-        "Japan" => "JPN",
-        "South Korea" | "Korea" | "Republic of Korea" => "KOR",
-        "North Korea" | "Dem. Rep. Korea" => "PRK",
-        "China" => "CHN",
-        "Russia" => "RUS",
-        "Taiwan" => "TWN",
-        "Philippines" => "PHL",
-        "United States" | "United States of America" => "USA",
-        "Mongolia" => "MNG",
-        _ => return None,
-    };
-    PartyCode::new(code)
-}
-
-fn rings_of(geometry: &serde_json::Value) -> std::result::Result<Vec<PolygonRings>, String> {
-    let kind = geometry
-        .get("type")
-        .and_then(|t| t.as_str())
-        .ok_or("geometry without type")?;
-    let coords = geometry
-        .get("coordinates")
-        .ok_or("geometry without coordinates")?;
-    let ring = |r: &serde_json::Value| -> std::result::Result<Vec<(f64, f64)>, String> {
-        r.as_array()
-            .ok_or("ring is not an array")?
-            .iter()
-            .map(|p| {
-                let lon = p.get(0).and_then(|v| v.as_f64()).ok_or("bad position")?;
-                let lat = p.get(1).and_then(|v| v.as_f64()).ok_or("bad position")?;
-                if !lon.is_finite() || !lat.is_finite() || lat.abs() > 90.0 {
-                    return Err("position out of range".to_string());
-                }
-                Ok((lon, lat))
-            })
-            .collect()
-    };
-    let polygon = |p: &serde_json::Value| -> std::result::Result<Vec<Vec<(f64, f64)>>, String> {
-        p.as_array()
-            .ok_or("polygon is not an array")?
-            .iter()
-            .map(ring)
-            .collect()
-    };
-    match kind {
-        "Polygon" => Ok(vec![polygon(coords)?]),
-        "MultiPolygon" => coords
-            .as_array()
-            .ok_or("multipolygon is not an array")?
-            .iter()
-            .map(polygon)
-            .collect(),
-        other => Err(format!("unsupported geometry {other}")),
-    }
-}
-
-impl CoastZones {
-    /// Builds zones from a GeoJSON FeatureCollection of countries whose `properties.name` (or
-    /// `properties.iso3`) names the owner. Features of unknown owners are skipped. Errors name
-    /// the feature number.
-    pub fn from_countries_geojson(text: &str) -> Result<CoastZones> {
-        let root: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| Error::at(e.line(), ErrorKind::Malformed(e.to_string())))?;
-        let features = root
-            .get("features")
-            .and_then(|f| f.as_array())
-            .ok_or_else(|| Error::new(ErrorKind::Malformed("no features array".into())))?;
-        let mut countries = Vec::new();
-        for (idx, feature) in features.iter().enumerate() {
-            let props = feature.get("properties");
-            let owner = props
-                .and_then(|p| p.get("iso3"))
-                .and_then(|v| v.as_str())
-                .and_then(PartyCode::new)
-                .or_else(|| {
-                    props
-                        .and_then(|p| p.get("name"))
-                        .and_then(|v| v.as_str())
-                        .and_then(iso3_for_country_name)
-                });
-            let Some(owner) = owner else { continue };
-            let geometry = feature.get("geometry").ok_or_else(|| {
-                Error::at(
-                    idx + 1,
-                    ErrorKind::Malformed("feature without geometry".into()),
-                )
-            })?;
-            let polygons = rings_of(geometry).map_err(|e| {
-                Error::at(
-                    idx + 1,
-                    ErrorKind::Malformed(format!("feature {}: {e}", idx + 1)),
-                )
-            })?;
-            countries.push((owner, polygons));
+impl GeoZones {
+    /// Zones from an index built by trilat-geo.
+    pub fn new(index: ZoneIndex) -> GeoZones {
+        let approximate = index.zones().iter().any(|zone| zone.approximate);
+        GeoZones {
+            index: Arc::new(index),
+            approximate,
         }
-        CoastZones::new(countries)
     }
 
-    /// Builds zones from owners and their land polygons (rings of (lon, lat)).
-    pub fn new(countries: Vec<(PartyCode, Vec<PolygonRings>)>) -> Result<CoastZones> {
-        let mut owners: Vec<PartyCode> = Vec::new();
-        let mut land = Vec::new();
-        let mut coast_points = Vec::new();
-        for (owner, polygons) in countries {
-            let owner_idx = match owners.iter().position(|o| *o == owner) {
-                Some(i) => i,
-                None => {
-                    owners.push(owner);
-                    owners.len() - 1
+    /// trilat-geo's small hand-made fixture (coarse Japan, Korea, a piece of China): for tests
+    /// and demos without real data.
+    pub fn fixture() -> GeoZones {
+        GeoZones::new(ZoneIndex::new(trilat_geo::fixture_zones()))
+    }
+
+    /// Builds land and maritime zones for [`NORTH_EAST_ASIA_BOX`] from Natural Earth TopoJSON
+    /// (world-atlas `countries-10m.json` or `-50m`), optionally replacing Japan's computed EEZ
+    /// with official polygons (GeoJSON, e.g. Marine Regions). Takes seconds (see
+    /// `docs/bench/geo.md`).
+    pub fn from_natural_earth(topojson: &[u8], official_jpn_eez: Option<&str>) -> Result<GeoZones> {
+        let [lon_min, lat_min, lon_max, lat_max] = NORTH_EAST_ASIA_BOX;
+        let options =
+            MaritimeOptions::north_east_asia(geo_rect(lon_min, lat_min, lon_max, lat_max));
+        let mut geography = Geography::from_natural_earth(topojson, &options)
+            .map_err(|e| Error::new(ErrorKind::Malformed(format!("zones: {e}"))))?;
+        if let Some(text) = official_jpn_eez {
+            let official = trilat_geo::parse_geojson_zones(text, ZoneKind::Eez)
+                .map_err(|e| Error::new(ErrorKind::Malformed(format!("official EEZ: {e}"))))?
+                .into_iter()
+                .map(|mut zone| {
+                    zone.owner = "JPN".to_string();
+                    zone.approximate = false;
+                    zone
+                })
+                .collect();
+            geography = geography.with_official_eez("JPN", official);
+        }
+        Ok(GeoZones::new(geography.index().clone()))
+    }
+
+    /// The underlying index.
+    pub fn index(&self) -> &ZoneIndex {
+        &self.index
+    }
+}
+
+fn geo_rect(lon_min: f64, lat_min: f64, lon_max: f64, lat_max: f64) -> geo::Rect<f64> {
+    geo::Rect::new((lon_min, lat_min), (lon_max, lat_max))
+}
+
+impl ZoneOracle for GeoZones {
+    fn classify(&self, lat_deg: f64, lon_deg: f64) -> ZoneCall {
+        let mut ids = Vec::new();
+        self.index.zones_containing(
+            LatLon {
+                lat: lat_deg,
+                lon: lon_deg,
+            },
+            &mut ids,
+        );
+        let mut call = ZoneCall::default();
+        for id in ids {
+            let zone = self.index.zone(id);
+            let owner = PartyCode::new(&zone.owner);
+            match zone.kind {
+                ZoneKind::Land => {
+                    call.on_land = true;
+                    call.territory = call.territory.or(owner);
                 }
-            } as u16;
-            for rings in polygons {
-                for &(lon, lat) in rings.iter().flatten() {
-                    coast_points.push(CoastPoint::new(unit_vector(lat, lon), owner_idx));
-                }
-                if coast_points.len() > ZONE_VERTICES_MAX {
-                    return Err(Error::new(ErrorKind::Limit {
-                        what: "zone vertices",
-                        max: ZONE_VERTICES_MAX,
-                    }));
-                }
-                land.push((owner_idx, Polygon::new(rings)));
+                ZoneKind::TerritorialSea => call.territory = call.territory.or(owner),
+                ZoneKind::Eez => call.eez = call.eez.or(owner),
+                _ => {}
             }
         }
-        Ok(CoastZones {
-            owners,
-            land,
-            coast: RTree::bulk_load(coast_points),
-            official_eez: Vec::new(),
-        })
-    }
-
-    /// Replaces the computed EEZ of `owner` by official polygons (rings of (lon, lat)).
-    pub fn set_official_eez(&mut self, owner: PartyCode, polygons: Vec<PolygonRings>) {
-        self.official_eez.retain(|(o, _)| *o != owner);
-        self.official_eez.extend(
-            polygons
-                .into_iter()
-                .map(|rings| (owner, Polygon::new(rings))),
-        );
-    }
-
-    /// The owner of the nearest coast vertex and its distance (m).
-    pub fn nearest_coast(&self, lat: f64, lon: f64) -> Option<(PartyCode, f64)> {
-        let q = unit_vector(lat, lon);
-        let p = self.coast.nearest_neighbor(&q)?;
-        let g = p.geom();
-        let chord = ((g[0] - q[0]).powi(2) + (g[1] - q[1]).powi(2) + (g[2] - q[2]).powi(2)).sqrt();
-        Some((self.owners[p.data as usize], chord_to_m(chord)))
-    }
-}
-
-impl ZoneOracle for CoastZones {
-    fn classify(&self, lat: f64, lon: f64) -> ZoneCall {
-        if let Some((owner_idx, _)) = self.land.iter().find(|(_, p)| p.contains(lon, lat)) {
-            let owner = self.owners[*owner_idx as usize];
-            return ZoneCall {
-                on_land: true,
-                territory: Some(owner),
-                eez: None,
-            };
-        }
-        let nearest = self.nearest_coast(lat, lon);
-        let territory = nearest
-            .filter(|(_, d)| *d <= TERRITORIAL_SEA_M)
-            .map(|(o, _)| o);
-        let official = self
-            .official_eez
-            .iter()
-            .find(|(_, p)| p.contains(lon, lat))
-            .map(|(o, _)| *o);
-        let computed = nearest
-            .filter(|(o, d)| *d <= EEZ_M && !self.official_eez.iter().any(|(x, _)| x == o))
-            .map(|(o, _)| o);
-        ZoneCall {
-            on_land: false,
-            territory,
-            eez: official.or(computed),
-        }
+        debug_assert!(!(call.on_land && call.eez.is_some()) || call.territory.is_some());
+        call
     }
 
     fn approximate(&self) -> bool {
-        true
+        self.approximate
     }
 }
 
@@ -363,35 +181,9 @@ impl ZoneOracle for CoastZones {
 pub(crate) mod tests {
     use super::*;
 
-    /// A toy archipelago: "JPN" is a 2°×2° square island at 36–38°N, 136–138°E; "KOR" a square
-    /// at 36–38°N, 127–129°E. Vertices every 0.1° so distances to the coast are close to exact.
-    pub fn toy_zones() -> CoastZones {
-        let square = |lon0: f64, lat0: f64| {
-            let mut ring = Vec::new();
-            for i in 0..20 {
-                ring.push((lon0 + 0.1 * f64::from(i), lat0));
-            }
-            for i in 0..20 {
-                ring.push((lon0 + 2.0, lat0 + 0.1 * f64::from(i)));
-            }
-            for i in 0..20 {
-                ring.push((lon0 + 2.0 - 0.1 * f64::from(i), lat0 + 2.0));
-            }
-            for i in 0..20 {
-                ring.push((lon0, lat0 + 2.0 - 0.1 * f64::from(i)));
-            }
-            vec![vec![ring]]
-        };
-        CoastZones::new(vec![
-            (JPN, square(136.0, 36.0)),
-            (PartyCode::new("KOR").expect("code"), square(127.0, 36.0)),
-        ])
-        .expect("toy zones")
-    }
-
     #[track_caller]
     fn check(lat: f64, lon: f64, on_land: bool, territory: Option<&str>, eez: Option<&str>) {
-        let call = toy_zones().classify(lat, lon);
+        let call = GeoZones::fixture().classify(lat, lon);
         assert_eq!(call.on_land, on_land, "{lat},{lon}");
         assert_eq!(
             call.territory.map(|p| p.as_str().to_string()).as_deref(),
@@ -407,54 +199,23 @@ pub(crate) mod tests {
 
     #[test]
     fn classifies_land_territorial_sea_eez_and_high_seas() {
-        check(37.0, 137.0, true, Some("JPN"), None);
-        check(37.0, 138.2, false, Some("JPN"), Some("JPN")); // ≈17.6 km off the coast
-        check(37.0, 139.0, false, None, Some("JPN")); // ≈89 km
-        check(37.0, 142.5, false, None, None); // ≈400 km: beyond 200 nm
-        check(37.0, 132.6, false, None, Some("JPN")); // past the equidistance line at 132.5°E
+        check(35.68, 139.77, true, Some("JPN"), None); // Tokyo
+        check(37.57, 126.98, true, Some("KOR"), None); // Seoul
+        check(39.03, 125.75, true, Some("PRK"), None); // Pyongyang
+        check(38.0, 137.0, false, None, Some("JPN")); // Sea of Japan, ≈ 100 nm off Honshu
+        check(30.0, 147.0, false, None, None); // Pacific, beyond 200 nm
     }
 
     #[test]
-    fn equidistance_splits_between_neighbours() {
-        let z = toy_zones();
-        // Midway between the coasts at 129°E and 136°E is 132.5°E.
-        assert_eq!(
-            z.classify(37.0, 132.3)
-                .eez
-                .map(|p| p.as_str().to_string())
-                .as_deref(),
-            Some("KOR")
-        );
-        assert_eq!(
-            z.classify(37.0, 132.7)
-                .eez
-                .map(|p| p.as_str().to_string())
-                .as_deref(),
-            Some("JPN")
-        );
+    fn zones_are_flagged_approximate() {
+        assert!(GeoZones::fixture().approximate());
+        assert!(NoZones.approximate());
+        assert_eq!(NoZones.classify(35.68, 139.77), ZoneCall::default());
     }
 
     #[test]
-    fn official_polygons_replace_the_computed_eez() {
-        let mut z = toy_zones();
-        z.set_official_eez(
-            JPN,
-            vec![vec![vec![
-                (138.0, 35.0),
-                (140.0, 35.0),
-                (140.0, 39.0),
-                (138.0, 39.0),
-            ]]],
-        );
-        assert_eq!(z.classify(37.0, 139.0).eez, Some(JPN));
-        assert_eq!(z.classify(37.0, 141.0).eez, None);
-    }
-
-    #[test]
-    fn geojson_errors_name_the_feature() {
-        let bad = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Japan"},"geometry":{"type":"Polygon","coordinates":[[[1,"x"]]]}}]}"#;
-        let err = CoastZones::from_countries_geojson(bad).unwrap_err();
-        assert_eq!(err.line, Some(1));
-        assert!(CoastZones::from_countries_geojson("{").is_err());
+    fn natural_earth_errors_are_typed() {
+        let err = GeoZones::from_natural_earth(b"{", None).unwrap_err();
+        assert!(matches!(err.kind, ErrorKind::Malformed(_)), "{err:?}");
     }
 }

@@ -16,10 +16,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use trilat_core::{KindRegistry, Marking, Timestamp};
-use trilat_geo::{LatLon, ZoneIndex, ZoneKind};
 use trilat_missile::engine::{EngineEvent, EngineParams};
 use trilat_missile::sensors::{DetectionRecord, SensorRegistry};
-use trilat_missile::zones::{PartyCode, ZoneCall, ZoneOracle};
+use trilat_missile::zones::GeoZones;
 use trilat_missile::MissileEngine as Fuser;
 
 use super::{publish_finding, Finding};
@@ -51,41 +50,6 @@ pub struct MissileEngine {
     party_markings: BTreeMap<String, Marking>,
 }
 
-/// Zones from the shared geography crate, as the missile assessment asks.
-struct GeoZones(ZoneIndex);
-
-impl ZoneOracle for GeoZones {
-    fn classify(&self, lat_deg: f64, lon_deg: f64) -> ZoneCall {
-        let mut ids = Vec::new();
-        self.0.zones_containing(
-            LatLon {
-                lat: lat_deg,
-                lon: lon_deg,
-            },
-            &mut ids,
-        );
-        let mut call = ZoneCall::default();
-        for id in ids {
-            let zone = self.0.zone(id);
-            let owner = PartyCode::new(&zone.owner);
-            match zone.kind {
-                ZoneKind::Land => {
-                    call.on_land = true;
-                    call.territory = call.territory.or(owner);
-                }
-                ZoneKind::TerritorialSea => call.territory = call.territory.or(owner),
-                ZoneKind::Eez => call.eez = call.eez.or(owner),
-                _ => {}
-            }
-        }
-        call
-    }
-
-    fn approximate(&self) -> bool {
-        self.0.zones().iter().any(|zone| zone.approximate)
-    }
-}
-
 pub(super) fn register_kinds(registry: &mut KindRegistry) {
     registry.register(trilat_missile::REPORT_KINDS, |kind, payload| {
         trilat_missile::validate_payload(kind, payload).map_err(|e| e.to_string())
@@ -105,7 +69,7 @@ impl MissileEngine {
             None => SensorRegistry::new(trilat_missile::sim::default_sensors())
                 .map_err(|e| e.to_string())?,
         };
-        let zones = GeoZones(ZoneIndex::new(trilat_geo::fixture_zones()));
+        let zones = GeoZones::fixture();
         Ok(MissileEngine {
             fuser: Mutex::new(Fuser::new(
                 registry,

@@ -11,7 +11,7 @@ use trilat_missile::engine::{EngineEvent, EngineParams, MissileEngine};
 use trilat_missile::frames::Geodetic;
 use trilat_missile::sensors::{format_time, parse_detections, SensorRegistry};
 use trilat_missile::sim::{self, FlightSpec, Profile, RadarSettings, SalvoSpec, Trajectory};
-use trilat_missile::zones::{CoastZones, NoZones, ZoneOracle};
+use trilat_missile::zones::{GeoZones, NoZones, ZoneOracle};
 
 /// The `trilat missile` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -43,11 +43,14 @@ official positions or performance figures.";
 const ASSESS_HELP: &str = "Examples:
   trilat missile assess --sensors /tmp/demo/SENSORS.json /tmp/demo/DETECTIONS.jsonl
   trilat missile assess --sensors S.json D.jsonl --json --timeline > timeline.jsonl
-  trilat missile assess --sensors S.json D.jsonl --zones ne_10m_countries_NE-Asia.geojson
+  trilat missile assess --sensors S.json D.jsonl --zones countries-10m.json
 
-Zones: land and 12-nm territorial sea from coastlines, EEZ by the 200-nm and equidistance rules
-(approximate). By default the Natural Earth file under $TRILAT_SHARED_DATA (or ../shared/data)
-is used when present; --official-eez replaces Japan's computed EEZ with your polygons.
+Zones come from the shared geography (trilat-geo, the same zones the AIS engine and the node
+use): land from Natural Earth (world-atlas TopoJSON), territorial sea (12 nm), EEZ (12-200 nm,
+median lines, known disputes) computed from its coast for 115-150E 15-50N, all approximate;
+building them takes a few seconds. By default countries-10m.json under $TRILAT_SHARED_DATA (or
+../shared/data) is used when present; --official-eez replaces Japan's computed EEZ with your
+polygons (GeoJSON).
 Exit status: 0 on success, 1 on bad input (the message names the line).";
 
 const EVAL_HELP: &str = "Examples:
@@ -127,7 +130,8 @@ pub struct AssessArgs {
     /// Print every assessment in data order, not only the final one per missile.
     #[arg(long)]
     pub timeline: bool,
-    /// Country polygons as GeoJSON (Natural Earth); default: the shared data file if present.
+    /// Countries as Natural Earth TopoJSON (world-atlas countries-10m.json); default: the
+    /// shared data file if present.
     #[arg(long)]
     pub zones: Option<PathBuf>,
     /// Official EEZ polygons for Japan (GeoJSON), replacing the computed EEZ.
@@ -159,7 +163,8 @@ pub struct EvalArgs {
     /// Published-launch CSV; default: the shared data file.
     #[arg(long)]
     pub launches: Option<PathBuf>,
-    /// Country polygons as GeoJSON; default: the shared data file if present.
+    /// Countries as Natural Earth TopoJSON (world-atlas countries-10m.json); default: the
+    /// shared data file if present.
     #[arg(long)]
     pub zones: Option<PathBuf>,
     /// Random seed.
@@ -200,7 +205,7 @@ fn shared_data() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("../shared/data"))
 }
 
-const ZONES_FILE: &str = "zones/natural_earth_world_atlas/ne_10m_countries_NE-Asia.geojson";
+const ZONES_FILE: &str = "zones/natural_earth_world_atlas/countries-10m.json";
 const LAUNCHES_FILE: &str = "missiles/nk_missile_tests_1984_2026.csv";
 
 fn load_zones(
@@ -221,61 +226,15 @@ fn load_zones(
             p
         }
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut zones = CoastZones::from_countries_geojson(&text)
-        .with_context(|| format!("zones in {}", path.display()))?;
-    if let Some(eez) = official_eez {
-        let text =
-            std::fs::read_to_string(eez).with_context(|| format!("reading {}", eez.display()))?;
-        let official = CoastZones::from_countries_geojson(&text)
-            .with_context(|| format!("official EEZ in {}", eez.display()))?;
-        let _ = official; // Parsed for validation; the polygons are re-read as rings below.
-        let rings =
-            geojson_rings(&text).with_context(|| format!("official EEZ in {}", eez.display()))?;
-        zones.set_official_eez(trilat_missile::zones::JPN, rings);
-    }
+    let topojson = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let official = official_eez
+        .map(|eez| {
+            std::fs::read_to_string(eez).with_context(|| format!("reading {}", eez.display()))
+        })
+        .transpose()?;
+    let zones = GeoZones::from_natural_earth(&topojson, official.as_deref())
+        .with_context(|| format!("zones from {}", path.display()))?;
     Ok(Box::new(zones))
-}
-
-fn geojson_rings(text: &str) -> anyhow::Result<Vec<trilat_missile::zones::PolygonRings>> {
-    let root: serde_json::Value = serde_json::from_str(text)?;
-    let mut out = Vec::new();
-    let features = root
-        .get("features")
-        .and_then(|f| f.as_array())
-        .cloned()
-        .unwrap_or_default();
-    for f in features {
-        let g = f.get("geometry").cloned().unwrap_or_default();
-        let polys = match g.get("type").and_then(|t| t.as_str()) {
-            Some("Polygon") => vec![g["coordinates"].clone()],
-            Some("MultiPolygon") => g["coordinates"].as_array().cloned().unwrap_or_default(),
-            _ => continue,
-        };
-        for p in polys {
-            let rings = p
-                .as_array()
-                .map(|rs| {
-                    rs.iter()
-                        .map(|r| {
-                            r.as_array()
-                                .map(|pts| {
-                                    pts.iter()
-                                        .filter_map(|q| {
-                                            Some((q.get(0)?.as_f64()?, q.get(1)?.as_f64()?))
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default()
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            out.push(rings);
-        }
-    }
-    Ok(out)
 }
 
 /// Runs one `trilat missile` subcommand.
@@ -523,12 +482,11 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
         .or_else(|| Some(shared_data().join(ZONES_FILE)).filter(|p| p.exists()));
     let zones = match &zones_path {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(std::sync::Arc::new(
-                CoastZones::from_countries_geojson(&text)
-                    .with_context(|| format!("zones in {}", p.display()))?,
-            ))
+            let topojson = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            Some(
+                GeoZones::from_natural_earth(&topojson, None)
+                    .with_context(|| format!("zones from {}", p.display()))?,
+            )
         }
         None => {
             eprintln!("note: no zone file; zone probabilities will be 0");
@@ -537,7 +495,7 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     };
     let make_zones = || -> Box<dyn ZoneOracle + Send + Sync> {
         match &zones {
-            Some(z) => Box::new(SharedZones(z.clone())),
+            Some(z) => Box::new(z.clone()),
             None => Box::new(NoZones),
         }
     };
@@ -590,16 +548,4 @@ fn eval(args: EvalArgs) -> anyhow::Result<()> {
     };
     println!("{report}");
     Ok(())
-}
-
-/// Zones shared between evaluation runs (the coast index is built once).
-struct SharedZones(std::sync::Arc<CoastZones>);
-
-impl ZoneOracle for SharedZones {
-    fn classify(&self, lat: f64, lon: f64) -> trilat_missile::zones::ZoneCall {
-        self.0.classify(lat, lon)
-    }
-    fn approximate(&self) -> bool {
-        self.0.approximate()
-    }
 }
