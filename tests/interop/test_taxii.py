@@ -32,8 +32,33 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+DELETABLE_TAXII = """
+[taxii]
+[[taxii.api_roots]]
+name = "trilat"
+title = "Trilat"
+[[taxii.collections]]
+id = "6a1c9e52-3b7d-4f08-8e2a-5c4d3b2a1f09"
+api_root = "trilat"
+title = "Deletable"
+alias = "deletable"
+tlp_max = "RED"
+can_write = true
+allow_delete = true
+"""
+
+
 @pytest.fixture()
 def node(trilat_bin, tmp_path):
+    yield from start_node(trilat_bin, tmp_path, "")
+
+
+@pytest.fixture()
+def deleting_node(trilat_bin, tmp_path):
+    yield from start_node(trilat_bin, tmp_path, DELETABLE_TAXII)
+
+
+def start_node(trilat_bin, tmp_path, extra_config):
     port = free_port()
     init = subprocess.run(
         [trilat_bin, "init", "--party", "USA", "--dir", str(tmp_path / "usa"), "--listen", f"127.0.0.1:{port}"],
@@ -43,6 +68,9 @@ def node(trilat_bin, tmp_path):
     )
     token = re.search(r"^\s+(trl_\S+)\s*$", init.stdout, re.M)
     assert token, init.stdout
+    if extra_config:
+        with open(tmp_path / "usa" / "trilat.toml", "a", encoding="utf-8") as config:
+            config.write(extra_config)
     proc = subprocess.Popen(
         [trilat_bin, "serve", "--config", str(tmp_path / "usa" / "trilat.toml")],
         stdout=subprocess.DEVNULL,
@@ -141,3 +169,22 @@ def test_wrong_token_is_a_taxii_error(node):
     assert response.status_code == 401
     assert response.headers["Content-Type"].startswith("application/taxii+json")
     assert response.json()["http_status"] == "401"
+
+
+def test_taxii2_client_delete_object(deleting_node):
+    url, token = deleting_node
+    auth = BearerAuth(token)
+    collection = v21.Server(f"{url}/taxii2/", auth=auth).api_roots[0].collections[0]
+    assert collection.alias == "deletable"
+    kept = f"indicator--{uuid.uuid4()}"
+    gone = f"indicator--{uuid.uuid4()}"
+    envelope = {"objects": [indicator(kept, "2026-01-02T03:04:05.000Z"), indicator(gone, "2026-01-02T03:04:05.000Z")]}
+    assert collection.add_objects(envelope).success_count == 2
+    collection.delete_object(gone)
+    assert [o["id"] for o in collection.get_objects(type="indicator")["objects"]] == [kept]
+    with pytest.raises(requests.HTTPError) as missing:
+        collection.get_object(gone)
+    assert missing.value.response.status_code == 404
+    with pytest.raises(requests.HTTPError) as twice:
+        collection.delete_object(gone)
+    assert twice.value.response.status_code == 404
