@@ -40,6 +40,17 @@ pub struct Token {
     pub legal_form: bool,
     /// Korean surname class of the token, when it is one.
     pub surname_class: Option<u16>,
+    /// Rarity weight of this token under one rarity table, set once by
+    /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
+    pub(crate) weight_cached: Option<WeightCached>,
+}
+
+/// A token's rarity weight as computed by the rarity table `rarity_id` (bits of the `f64`,
+/// so tokens stay `Eq`). A weight cached by another table is ignored, never used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WeightCached {
+    pub(crate) rarity_id: u64,
+    pub(crate) weight_bits: u64,
 }
 
 impl Token {
@@ -54,6 +65,7 @@ impl Token {
             surname_class,
             key,
             text: text.to_string(),
+            weight_cached: None,
         }
     }
 }

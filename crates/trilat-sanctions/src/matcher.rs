@@ -77,12 +77,22 @@ pub struct NameScore {
 pub struct Rarity {
     document_frequency: HashMap<String, u32, foldhash::fast::RandomState>,
     documents: u32,
+    /// Identity of this table's contents (0 for the empty default table, which all defaults
+    /// share): a weight cached in a token is used only by the table that computed it.
+    id: u64,
 }
+
+/// Next [`Rarity`] identity; 0 is the empty table's.
+static RARITY_ID_NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Rarity {
     /// Counts, for each token key, the number of names containing it.
     pub fn from_names<'a>(names: impl Iterator<Item = &'a NameForms>) -> Rarity {
-        let mut rarity = Rarity::default();
+        let mut rarity = Rarity {
+            id: RARITY_ID_NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ..Rarity::default()
+        };
+        assert!(rarity.id != 0, "identity 0 is the empty table's");
         for forms in names {
             rarity.documents += 1;
             let Some(form) = forms.forms.first() else {
@@ -102,8 +112,33 @@ impl Rarity {
         rarity
     }
 
-    /// Weight of a token: log inverse document frequency, clamped to 0.2..=3.
+    /// Weight of a token: log inverse document frequency, clamped to 0.2..=3. Reads the
+    /// weight cached by [`Rarity::annotate`] when this table cached it.
     pub fn weight(&self, token: &Token) -> f64 {
+        match token.weight_cached {
+            Some(cached) if cached.rarity_id == self.id => {
+                let weight = f64::from_bits(cached.weight_bits);
+                debug_assert_eq!(weight.to_bits(), self.weight_uncached(token).to_bits());
+                weight
+            }
+            _ => self.weight_uncached(token),
+        }
+    }
+
+    /// Caches every token's weight in `forms` (the screener does this once per indexed name
+    /// and once per query, so scoring a pair looks nothing up).
+    pub fn annotate(&self, forms: &mut NameForms) {
+        for token in forms.forms.iter_mut().flat_map(|f| f.tokens.iter_mut()) {
+            let weight = self.weight_uncached(token);
+            assert!((0.1..=3.0).contains(&weight));
+            token.weight_cached = Some(crate::analysis::WeightCached {
+                rarity_id: self.id,
+                weight_bits: weight.to_bits(),
+            });
+        }
+    }
+
+    fn weight_uncached(&self, token: &Token) -> f64 {
         if token.legal_form {
             return 0.1;
         }

@@ -293,6 +293,9 @@ impl Screener {
             }
         }
         let rarity = Rarity::from_names(names.iter().map(|n| &n.forms));
+        for indexed in &mut names {
+            rarity.annotate(&mut indexed.forms);
+        }
         Ok(Screener {
             entities,
             versions,
@@ -400,7 +403,8 @@ impl Screener {
     /// are returned are compared again with explanations, and the explained score is asserted
     /// equal to the fast one.
     pub fn screen(&self, query: &Query) -> Vec<Hit> {
-        let forms = analyze(&query.name, query.schema, self.readings.as_deref());
+        let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
+        self.rarity.annotate(&mut forms);
         let candidates = self.candidates(&forms, &query.identifiers);
         self.screen_candidates(query, &forms, &candidates, CANDIDATES_MAX)
     }
@@ -409,7 +413,8 @@ impl Screener {
     /// oracle that tests and the benchmark hold [`Screener::screen`]'s bounded retrieval
     /// against. Linear in the index size (tens of milliseconds on the full lists).
     pub fn screen_exhaustive(&self, query: &Query) -> Vec<Hit> {
-        let forms = analyze(&query.name, query.schema, self.readings.as_deref());
+        let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
+        self.rarity.annotate(&mut forms);
         let all: Vec<u32> = (0..self.names.len() as u32).collect();
         self.screen_candidates(query, &forms, &all, all.len().max(1))
     }
