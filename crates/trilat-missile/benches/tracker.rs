@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use trilat_missile::filter::{ImmPredictor, Predictor, RadarUpdater, Updater};
+use trilat_missile::filter::{
+    FilterParams, ImmPredictor, Predictor, RadarUpdater, Updater, BALLISTIC, POWERED,
+};
 use trilat_missile::frames::Geodetic;
 use trilat_missile::sensors::SensorRegistry;
 use trilat_missile::sim::{self, FlightSpec, RadarSettings, SalvoSpec};
@@ -91,19 +93,47 @@ fn filter_updates(c: &mut Criterion<ThreadCpuTime>) {
         .expect("a track")
         .estimate;
     let rest = &detections[half..];
-    let predictor = ImmPredictor::default();
+    // The second half of the flight is after burnout: the tracker has pruned the powered mode.
+    assert!(start.ballistic_only, "the start estimate is pruned");
+    // The same estimate with both modes (the powered one at the floor probability) and a
+    // predictor that never prunes: the two-mode IMM of before pruning, in the same run.
+    let mut start_two_modes = start;
+    start_two_modes.ballistic_only = false;
+    start_two_modes.ballistic_streak = 0;
+    start_two_modes.modes[POWERED] = start_two_modes.modes[BALLISTIC];
+    start_two_modes.mu = [1e-6, 1.0 - 1e-6];
+    let never_prunes = ImmPredictor {
+        params: FilterParams {
+            prune_after_updates: None,
+            ..FilterParams::default()
+        },
+    };
+    let runs = [
+        (
+            "imm_updates_per_cpu_second_single_track",
+            start,
+            ImmPredictor::default(),
+        ),
+        (
+            "imm_updates_per_cpu_second_single_track_two_modes",
+            start_two_modes,
+            never_prunes,
+        ),
+    ];
     let mut group = c.benchmark_group("filter");
     group.throughput(Throughput::Elements(rest.len() as u64));
-    group.bench_function("imm_updates_per_cpu_second_single_track", |b| {
-        b.iter(|| {
-            let mut est = start;
-            for d in rest {
-                let pred = predictor.predict(&est, d.time_s);
-                est = RadarUpdater.update(&pred, registry.get(d.sensor_idx), d).0;
-            }
-            est
-        })
-    });
+    for (id, start, predictor) in runs {
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                let mut est = start;
+                for d in rest {
+                    let pred = predictor.predict(&est, d.time_s);
+                    est = RadarUpdater.update(&pred, registry.get(d.sensor_idx), d).0;
+                }
+                est
+            })
+        });
+    }
     group.finish();
 }
 

@@ -58,7 +58,7 @@ fn filter(registry: &SensorRegistry, passes: usize) {
             let pred = predictor.predict(&est, d.time_s);
             est = RadarUpdater.update(&pred, registry.get(d.sensor_idx), d).0;
         }
-        checksum += est.modes[0].x[0];
+        checksum += est.combined_mean()[0];
     }
     println!(
         "filter: {} updates per pass, {passes} passes, checksum {checksum}",

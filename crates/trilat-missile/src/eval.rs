@@ -305,6 +305,7 @@ pub fn classes_report(
             m(&|e| e.impact_first_km)
         );
     }
+    tail_table(&mut out, &rows);
     line!(out, "\nmissiles with no assessed track: {missed}\n");
     line!(out, "Impact-error curve (all classes; time as a fraction of the flight):\n\n| flight fraction | assessments | median impact error km | 90th percentile km |\n|---|---|---|---|");
     for bin in 0..10 {
@@ -330,6 +331,50 @@ pub fn classes_report(
 
     out.push_str(&notes);
     Ok(out)
+}
+
+/// The `q`-quantile (0 ≤ q ≤ 1) of finite values by the nearest-rank rule, `None` when empty.
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    debug_assert!((0.0..=1.0).contains(&q), "quantile {q}");
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = (q * v.len() as f64).ceil() as usize;
+    Some(v[rank.clamp(1, v.len()) - 1])
+}
+
+/// Launch-point error above which a flight is listed in the tail (the target's median bound).
+const TAIL_LAUNCH_KM_MIN: f64 = 5.0;
+
+/// The per-class spread of the launch and range errors (median, 90th percentile, worst) and
+/// the flights whose launch error exceeds [`TAIL_LAUNCH_KM_MIN`].
+fn tail_table(out: &mut String, rows: &[(String, FlightErrors)]) {
+    use std::fmt::Write as _;
+    line!(out, "\nSpread per class (median as above; 90th percentile and max by nearest rank):\n\n| class | flights | launch error km median / p90 / max | range error % median / p90 / max | flights with launch error > {TAIL_LAUNCH_KM_MIN} km |\n|---|---|---|---|---|");
+    for label in ["SRBM", "MRBM", "IRBM (lofted)", "ICBM (lofted)"] {
+        let sel: Vec<&FlightErrors> = rows
+            .iter()
+            .filter(|(l, _)| l == label)
+            .map(|(_, e)| e)
+            .collect();
+        let launch: Vec<f64> = sel.iter().map(|e| e.launch_km).collect();
+        let range: Vec<f64> = sel.iter().map(|e| 100.0 * e.range_rel.abs()).collect();
+        let q = |v: &[f64], q: f64| quantile(v, q).unwrap_or(f64::NAN);
+        line!(
+            out,
+            "| {label} | {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {} |",
+            sel.len(),
+            median(&launch).unwrap_or(f64::NAN),
+            q(&launch, 0.9),
+            q(&launch, 1.0),
+            median(&range).unwrap_or(f64::NAN),
+            q(&range, 0.9),
+            q(&range, 1.0),
+            launch.iter().filter(|&&km| km > TAIL_LAUNCH_KM_MIN).count()
+        );
+    }
 }
 
 /// Markdown report of salvos: tracks assessed versus missiles flown.
@@ -486,4 +531,27 @@ pub fn published_report(
             );
 
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{median, quantile};
+
+    #[track_caller]
+    fn check(values: &[f64], q: f64, expect: Option<f64>) {
+        assert_eq!(quantile(values, q), expect, "{values:?} q={q}");
+    }
+
+    #[test]
+    fn quantile_is_nearest_rank() {
+        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
+        check(&ten, 0.9, Some(9.0));
+        check(&ten, 1.0, Some(10.0));
+        check(&ten, 0.0, Some(1.0));
+        check(&ten, 0.5, Some(5.0));
+        check(&[3.0, f64::NAN, 1.0], 1.0, Some(3.0));
+        check(&[], 0.9, None);
+        // The median averages the two middle values; the nearest rank takes the lower.
+        assert_eq!(median(&ten), Some(5.5));
+    }
 }

@@ -7,6 +7,14 @@
 //!   J2, Coriolis, centrifugal and nominal drag carry the motion.
 //!
 //! [`ImmPredictor`] and [`RadarUpdater`] are the Stone Soup predictor and updater.
+//!
+//! **Model pruning.** A missile does not relight after burnout, so once the ballistic mode
+//! probability has stayed at or above [`PRUNE_BALLISTIC_MU_MIN`] for
+//! [`FilterParams::prune_after_updates`] consecutive updates, the powered mode is pruned: the
+//! estimate becomes [`ImmEstimate::ballistic_only`] and from then on is predicted and updated
+//! by the ballistic filter alone (one RK4 propagation and one EKF update per detection instead
+//! of two, and no mixing). The track stays ballistic for the rest of its life; the powered
+//! Gaussian is kept as it was at pruning time and is no longer read by the combination.
 
 // Small dense matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
@@ -30,6 +38,10 @@ pub const BALLISTIC: usize = 1;
 /// Height above which the ballistic mode assumes no drag mismatch (m).
 pub const VACUUM_HEIGHT_M: f64 = 120_000.0;
 
+/// Ballistic mode probability at or above which an update counts towards pruning the powered
+/// mode (the posterior is clamped to `1 - 1e-6`, so this is reachable).
+pub const PRUNE_BALLISTIC_MU_MIN: f64 = 0.999;
+
 /// A Gaussian state estimate of one mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Gaussian {
@@ -46,13 +58,36 @@ pub struct ImmEstimate {
     pub time_s: f64,
     /// Per-mode estimates, indexed by [`POWERED`] and [`BALLISTIC`].
     pub modes: [Gaussian; 2],
-    /// Mode probabilities (sum to 1).
+    /// Mode probabilities (sum to 1; `[0, 1]` once [`Self::ballistic_only`]).
     pub mu: [f64; 2],
+    /// Consecutive updates with `mu[BALLISTIC] ≥` [`PRUNE_BALLISTIC_MU_MIN`].
+    pub ballistic_streak: u32,
+    /// The powered mode has been pruned: only [`BALLISTIC`] is predicted and updated, and it
+    /// alone is the estimate.
+    pub ballistic_only: bool,
 }
 
 impl ImmEstimate {
-    /// The moment-matched combination of the modes.
+    /// A new two-mode estimate (not pruned).
+    pub fn new(time_s: f64, modes: [Gaussian; 2], mu: [f64; 2]) -> ImmEstimate {
+        debug_assert!(
+            (mu[0] + mu[1] - 1.0).abs() < 1e-9,
+            "mode probabilities {mu:?}"
+        );
+        ImmEstimate {
+            time_s,
+            modes,
+            mu,
+            ballistic_streak: 0,
+            ballistic_only: false,
+        }
+    }
+
+    /// The moment-matched combination of the modes (the ballistic mode once pruned).
     pub fn combined(&self) -> Gaussian {
+        if self.ballistic_only {
+            return self.modes[BALLISTIC];
+        }
         mix(&self.modes, self.mu)
     }
 
@@ -63,12 +98,18 @@ impl ImmEstimate {
 
     /// The mean of the combined estimate.
     pub fn combined_mean(&self) -> StateVector {
+        if self.ballistic_only {
+            return self.modes[BALLISTIC].x;
+        }
         self.modes[0].x * self.mu[0] + self.modes[1].x * self.mu[1]
     }
 
     /// The diagonal of the combined covariance (variances of `[r, v, a]`), without the
     /// off-diagonal terms: what a coarse gate needs.
     pub fn combined_variances(&self) -> StateVector {
+        if self.ballistic_only {
+            return self.modes[BALLISTIC].p.diagonal();
+        }
         let delta = self.modes[0].x - self.modes[1].x;
         let k = self.mu[0] * self.mu[1];
         StateVector::from_fn(|i, _| {
@@ -120,6 +161,10 @@ pub struct FilterParams {
     pub rate_ballistic_to_powered: f64,
     /// Longest RK4 sub-step in prediction (s).
     pub step_max_s: f64,
+    /// Prune the powered mode after this many consecutive updates with the ballistic mode
+    /// probability ≥ [`PRUNE_BALLISTIC_MU_MIN`]; `None` keeps both modes for ever. Pruning
+    /// only happens when `rate_ballistic_to_powered` is 0 (no relight hypothesis to lose).
+    pub prune_after_updates: Option<u32>,
 }
 
 impl Default for FilterParams {
@@ -134,6 +179,7 @@ impl Default for FilterParams {
             // A missile does not relight after burnout (manoeuvring warheads are out of scope).
             rate_ballistic_to_powered: 0.0,
             step_max_s: 2.0,
+            prune_after_updates: Some(10),
         }
     }
 }
@@ -147,17 +193,19 @@ pub struct ImmPrediction {
     pub modes: [Gaussian; 2],
     /// Predicted mode probabilities (before the measurement).
     pub c: [f64; 2],
+    /// The prior's [`ImmEstimate::ballistic_streak`].
+    pub ballistic_streak: u32,
+    /// Only the ballistic mode was predicted (see [`ImmEstimate::ballistic_only`]).
+    pub ballistic_only: bool,
 }
 
 impl ImmPrediction {
-    /// The moment-matched combination of the predicted modes.
+    /// The moment-matched combination of the predicted modes (the ballistic mode once pruned).
     pub fn combined(&self) -> Gaussian {
-        ImmEstimate {
-            time_s: self.time_s,
-            modes: self.modes,
-            mu: self.c,
+        if self.ballistic_only {
+            return self.modes[BALLISTIC];
         }
-        .combined()
+        mix(&self.modes, self.c)
     }
 }
 
@@ -389,6 +437,9 @@ impl ImmPredictor {
     #[inline(always)]
     fn predict_any_cpu(&self, estimate: &ImmEstimate, time_s: f64) -> ImmPrediction {
         let dt = (time_s - estimate.time_s).max(0.0);
+        if self.prunes(estimate) {
+            return self.predict_ballistic_only(estimate, time_s, dt);
+        }
         let pi = self.transition(dt);
         // Mixing.
         let mut c = [0.0; 2];
@@ -429,6 +480,46 @@ impl ImmPredictor {
             time_s,
             modes,
             c: [c[0] / total, c[1] / total],
+            ballistic_streak: estimate.ballistic_streak,
+            ballistic_only: false,
+        }
+    }
+
+    /// Whether `estimate` is (or now becomes) pruned to the ballistic mode.
+    #[inline(always)]
+    fn prunes(&self, estimate: &ImmEstimate) -> bool {
+        if estimate.ballistic_only {
+            return true;
+        }
+        let Some(n_updates) = self.params.prune_after_updates else {
+            return false;
+        };
+        self.params.rate_ballistic_to_powered == 0.0 && estimate.ballistic_streak >= n_updates
+    }
+
+    /// The prediction of a pruned estimate: the ballistic mode alone, no mixing.
+    #[inline(always)]
+    fn predict_ballistic_only(
+        &self,
+        estimate: &ImmEstimate,
+        time_s: f64,
+        dt: f64,
+    ) -> ImmPrediction {
+        let mut modes = estimate.modes;
+        if dt > 0.0 {
+            let n_steps = ((dt / self.params.step_max_s).ceil() as usize).max(1);
+            let h = dt / n_steps as f64;
+            for _ in 0..n_steps {
+                self.predict_mode(&mut modes[BALLISTIC], BALLISTIC, h);
+            }
+        }
+        debug_assert!(modes[BALLISTIC].p[(0, 0)] >= 0.0);
+        ImmPrediction {
+            time_s,
+            modes,
+            c: [0.0, 1.0],
+            ballistic_streak: estimate.ballistic_streak,
+            ballistic_only: true,
         }
     }
 }
@@ -720,7 +811,13 @@ unsafe fn distance2_avx2(
 /// Squared Mahalanobis distance of a detection from the combined prediction.
 #[inline(always)]
 fn distance2_any_cpu(prediction: &ImmPrediction, sensor: &Sensor, det: &Detection) -> (f64, usize) {
-    let combined = mix(&prediction.modes, prediction.c);
+    let mixed;
+    let combined = if prediction.ballistic_only {
+        &prediction.modes[BALLISTIC]
+    } else {
+        mixed = mix(&prediction.modes, prediction.c);
+        &mixed
+    };
     if has_range_rate(sensor, det) {
         (
             innovation_distance2::<4>(&combined.x, &combined.p, sensor, det),
@@ -752,6 +849,9 @@ fn update_any_cpu(
     sensor: &Sensor,
     det: &Detection,
 ) -> (ImmEstimate, f64) {
+    if prediction.ballistic_only {
+        return update_ballistic_only(prediction, sensor, det);
+    }
     let mut modes = prediction.modes;
     let mut log_like = [0.0; 2];
     for (j, mode) in modes.iter_mut().enumerate() {
@@ -777,13 +877,47 @@ fn update_any_cpu(
     };
     let likelihood =
         (prediction.c[0] * log_like[0].exp() + prediction.c[1] * log_like[1].exp()).max(0.0);
+    let ballistic_streak = if mu[BALLISTIC] >= PRUNE_BALLISTIC_MU_MIN {
+        prediction.ballistic_streak.saturating_add(1)
+    } else {
+        0
+    };
     (
         ImmEstimate {
             time_s: prediction.time_s,
             modes,
             mu,
+            ballistic_streak,
+            ballistic_only: false,
         },
         likelihood,
+    )
+}
+
+/// The update of a pruned prediction: one EKF update of the ballistic mode.
+#[inline(always)]
+fn update_ballistic_only(
+    prediction: &ImmPrediction,
+    sensor: &Sensor,
+    det: &Detection,
+) -> (ImmEstimate, f64) {
+    debug_assert!(prediction.ballistic_only);
+    debug_assert!(prediction.c[POWERED] == 0.0, "pruned c {:?}", prediction.c);
+    let mut modes = prediction.modes;
+    let (log_like, _) = if has_range_rate(sensor, det) {
+        ekf_update::<4>(&mut modes[BALLISTIC], sensor, det)
+    } else {
+        ekf_update::<3>(&mut modes[BALLISTIC], sensor, det)
+    };
+    (
+        ImmEstimate {
+            time_s: prediction.time_s,
+            modes,
+            mu: [0.0, 1.0],
+            ballistic_streak: prediction.ballistic_streak.saturating_add(1),
+            ballistic_only: true,
+        },
+        log_like.exp().max(0.0),
     )
 }
 

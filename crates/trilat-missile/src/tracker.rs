@@ -533,11 +533,11 @@ impl Initiator for TwoPointInitiator {
         p_ballistic
             .fixed_view_mut::<3, 3>(6, 6)
             .copy_from(&(Matrix3::identity() * 1.0));
-        Some(ImmEstimate {
-            time_s: det.time_s,
-            modes: [Gaussian { x, p }, Gaussian { x, p: p_ballistic }],
-            mu: [0.5, 0.5],
-        })
+        Some(ImmEstimate::new(
+            det.time_s,
+            [Gaussian { x, p }, Gaussian { x, p: p_ballistic }],
+            [0.5, 0.5],
+        ))
     }
 }
 
@@ -699,7 +699,9 @@ impl Tracker {
                 let thrust = powered.x.fixed_rows::<3>(6).norm();
                 let thrust_sigma =
                     (powered.p[(6, 6)] + powered.p[(7, 7)] + powered.p[(8, 8)]).sqrt();
-                let coasting = thrust < (3.0 * thrust_sigma).max(5.0) && thrust_sigma < 20.0;
+                // A pruned estimate's powered mode is frozen at pruning time: it is coasting.
+                let coasting = posterior.ballistic_only
+                    || (thrust < (3.0 * thrust_sigma).max(5.0) && thrust_sigma < 20.0);
                 let established = track
                     .ballistic_since_s
                     .is_some_and(|t| now - t >= BALLISTIC_ESTABLISHED_S);
@@ -839,6 +841,8 @@ mod tests {
                 time_s: 0.0,
                 modes: [g, g],
                 c: [0.5, 0.5],
+                ballistic_streak: 0,
+                ballistic_only: false,
             },
         }
     }

@@ -245,3 +245,71 @@ fn events_carry_parties_and_validate() {
         Err(trilat_missile::PayloadError::Malformed { .. })
     ));
 }
+
+/// IMM model pruning: after burnout the track drops the powered mode, and running the
+/// ballistic filter alone gives the same estimate as the two-mode IMM (within metres).
+#[test]
+fn a_coasting_track_is_pruned_to_the_ballistic_mode_without_losing_accuracy() {
+    use trilat_missile::filter::{
+        FilterParams, ImmPredictor, Predictor, RadarUpdater, Updater, BALLISTIC, POWERED,
+    };
+    use trilat_missile::tracker::{Tracker, TrackerParams};
+    let registry = registry();
+    let truth = sim::fly(&spec(sim::SITE_SUNAN, 90.0, 550.0, 500.0)).expect("flyable");
+    let settings = RadarSettings {
+        false_alarms_per_scan: 0.0,
+        ..RadarSettings::default()
+    };
+    let detections =
+        sim::detect(&registry, std::slice::from_ref(&truth), &settings, 3).expect("detections");
+    let mut tracker = Tracker::new(TrackerParams::default());
+    let mut events = Vec::new();
+    let half = detections.len() / 2;
+    for d in &detections[..half] {
+        tracker.process_scan(&registry, std::slice::from_ref(d), &mut events);
+    }
+    let track = tracker
+        .tracks()
+        .iter()
+        .max_by_key(|t| t.n_updates)
+        .expect("a track");
+    assert!(
+        track.estimate.ballistic_only,
+        "half-way through the flight the powered mode is pruned"
+    );
+    assert_eq!(track.estimate.mu, [0.0, 1.0]);
+    // The same estimate, unpruned: both modes, the powered one at the floor probability.
+    let mut unpruned = track.estimate;
+    unpruned.ballistic_only = false;
+    unpruned.ballistic_streak = 0;
+    unpruned.modes[POWERED] = unpruned.modes[BALLISTIC];
+    unpruned.mu = [1e-6, 1.0 - 1e-6];
+    let pruning = ImmPredictor::default();
+    let never = ImmPredictor {
+        params: FilterParams {
+            prune_after_updates: None,
+            ..FilterParams::default()
+        },
+    };
+    let (mut pruned, mut kept) = (track.estimate, unpruned);
+    let mut gap_m_max: f64 = 0.0;
+    for d in &detections[half..] {
+        let sensor = registry.get(d.sensor_idx);
+        pruned = RadarUpdater
+            .update(&pruning.predict(&pruned, d.time_s), sensor, d)
+            .0;
+        kept = RadarUpdater
+            .update(&never.predict(&kept, d.time_s), sensor, d)
+            .0;
+        let gap = (pruned.combined_mean() - kept.combined_mean())
+            .fixed_rows::<3>(0)
+            .norm();
+        gap_m_max = gap_m_max.max(gap);
+    }
+    assert!(pruned.ballistic_only);
+    assert!(!kept.ballistic_only, "pruning disabled keeps both modes");
+    assert!(
+        gap_m_max < 10.0,
+        "pruned and two-mode estimates differ by up to {gap_m_max:.2} m"
+    );
+}
