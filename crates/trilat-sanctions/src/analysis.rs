@@ -43,6 +43,17 @@ pub struct Token {
     /// Rarity weight of this token under one rarity table, set once by
     /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
     pub(crate) weight_cached: Option<WeightCached>,
+    /// The set of bytes of `key`, each byte as bit `byte % 64` ([`letter_mask`]).
+    pub(crate) key_letters: u64,
+}
+
+/// The set of bytes of `key` as a 64-bit mask (bit `byte % 64`). One edit (insertion,
+/// deletion or substitution) flips at most two bits of it, so half the Hamming distance of
+/// two masks, rounded up, is a lower bound on the edit distance of the keys: a cheap test
+/// that skips most edit-distance computations between unrelated tokens.
+pub(crate) fn letter_mask(key: &str) -> u64 {
+    key.bytes()
+        .fold(0u64, |mask, byte| mask | 1u64 << (byte % 64))
 }
 
 /// A token's rarity weight as computed by the rarity table `rarity_id` (bits of the `f64`,
@@ -59,6 +70,7 @@ impl Token {
         let key = kana::fold_long_vowels(text);
         let korean = korean_key(text);
         let surname_class = tables().surname_class.get(&korean).copied();
+        let key_letters = letter_mask(&key);
         Token {
             korean,
             legal_form: normalize::is_legal_form(text),
@@ -66,6 +78,7 @@ impl Token {
             key,
             text: text.to_string(),
             weight_cached: None,
+            key_letters,
         }
     }
 }

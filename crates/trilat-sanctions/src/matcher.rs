@@ -385,7 +385,14 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     let len = a.key.len().max(b.key.len());
     if len >= 4 {
         let bound = if len >= 8 { 2 } else { 1 };
-        let d = edit_distance(&a.key, &b.key, bound);
+        // Lower bound on the distance from the keys' letter sets (see `letter_mask`): most
+        // unrelated tokens are rejected here without filling a distance table.
+        let letters_apart = (a.key_letters ^ b.key_letters).count_ones() as usize;
+        let d = if letters_apart.div_ceil(2) > bound {
+            bound + 1
+        } else {
+            edit_distance(&a.key, &b.key, bound)
+        };
         if d <= bound {
             return (
                 How::EditDistance,
@@ -569,8 +576,19 @@ pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::analyze;
+    use crate::analysis::{analyze, letter_mask};
     use crate::model::Schema;
+
+    proptest::proptest! {
+        /// The letter-set test in `token_similarity` never rejects a pair the edit distance
+        /// would accept: half the masks' Hamming distance is a lower bound on the distance.
+        #[test]
+        fn letter_masks_bound_the_edit_distance(a in "[a-dp-sé0-2]{0,12}", b in "[a-dp-sé0-2]{0,12}") {
+            let apart = (letter_mask(&a) ^ letter_mask(&b)).count_ones() as usize;
+            let distance = edit_distance(&a, &b, 64);
+            proptest::prop_assert!(apart.div_ceil(2) <= distance, "{a:?} {b:?}: {apart} bits apart, distance {distance}");
+        }
+    }
 
     #[track_caller]
     fn check(a: &str, b: &str, schema: Option<Schema>, expect_match: bool) {
