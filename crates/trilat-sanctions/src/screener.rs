@@ -135,6 +135,17 @@ pub struct Screener {
 struct Scratch {
     weights: Vec<f32>,
     touched: Vec<u32>,
+    /// Ranking keys of the touched names ([`rank_key`]), reused across queries.
+    ranking: Vec<u64>,
+}
+
+/// A name's ranking key: ascending keys are heavier weights first, ties to the lower name
+/// index. Positive finite `f32`s order like their bit patterns, so the key is the inverted
+/// weight bits above the name index.
+fn rank_key(weight: f32, name_pos: u32) -> u64 {
+    assert!(weight > 0.0, "only touched names are ranked");
+    debug_assert!(weight.is_finite());
+    (u64::from(!weight.to_bits()) << 32) | u64::from(name_pos)
 }
 
 impl Scratch {
@@ -161,21 +172,28 @@ impl Scratch {
     }
 
     /// The `n` heaviest names, heaviest first, ties to the lower index.
-    fn ranked(&self, n: usize) -> Vec<u32> {
-        let mut ranked: Vec<(u32, f32)> = self
-            .touched
-            .iter()
-            .map(|&name_pos| (name_pos, self.weights[name_pos as usize]))
-            .collect();
-        let heavier_first =
-            |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if ranked.len() > n {
-            ranked.select_nth_unstable_by(n, heavier_first);
-            ranked.truncate(n);
+    ///
+    /// Ranks packed integer keys (see [`rank_key`]) in a buffer reused across queries: the
+    /// ranking over every touched name (thousands for common tokens) compares plain `u64`s.
+    fn ranked(&mut self, n: usize) -> Vec<u32> {
+        let Scratch {
+            weights,
+            touched,
+            ranking,
+        } = self;
+        ranking.clear();
+        ranking.extend(
+            touched
+                .iter()
+                .map(|&name_pos| rank_key(weights[name_pos as usize], name_pos)),
+        );
+        if ranking.len() > n {
+            ranking.select_nth_unstable(n);
+            ranking.truncate(n);
         }
-        ranked.sort_unstable_by(heavier_first);
-        debug_assert!(ranked.len() <= n);
-        ranked.into_iter().map(|(name_pos, _)| name_pos).collect()
+        ranking.sort_unstable();
+        debug_assert!(ranking.len() <= n);
+        ranking.iter().map(|&key| key as u32).collect()
     }
 
     fn reset(&mut self) {
@@ -786,6 +804,21 @@ mod tests {
             "{}",
             hits[0].score
         );
+    }
+
+    #[test]
+    fn rank_keys_order_heavier_first_then_lower_index() {
+        let mut keys = [
+            rank_key(1.0, 7),
+            rank_key(2.5, 9),
+            rank_key(1.0, 3),
+            rank_key(0.01, 0),
+            rank_key(f32::MIN_POSITIVE, 1),
+            rank_key(1.0e30, u32::MAX),
+        ];
+        keys.sort_unstable();
+        let order: Vec<u32> = keys.iter().map(|&key| key as u32).collect();
+        assert_eq!(order, [u32::MAX, 9, 3, 7, 0, 1]);
     }
 
     #[test]
