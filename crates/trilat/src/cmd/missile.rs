@@ -54,7 +54,8 @@ polygons (GeoJSON).
 Exit status: 0 on success, 1 on bad input (the message names the line).";
 
 const EVAL_HELP: &str = "Examples:
-  # Many simulated flights of each class: median errors and the impact-error curve
+  # Many simulated flights of each class: median errors, the launch/range spread
+  # (90th percentile, worst) and the impact-error curve
   trilat missile eval classes --flights-per-class 10
   # Every launch since 2017 with known apogee, distance and bearing
   trilat missile eval published --since 2017
