@@ -1,5 +1,5 @@
 //! A small HTTP client of a node's API, for the `trilat report …` and
-//! `trilat audit …` commands.
+//! `trilat audit …` and `trilat ais send` commands.
 
 use serde_json::Value;
 
@@ -55,6 +55,16 @@ impl NodeClient {
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         self.send(self.http.post(self.url(path)).json(body), path)
             .await
+    }
+
+    /// `POST path` with a `text/plain` body (NMEA lines, for example); the JSON answer.
+    pub async fn post_text(&self, path: &str, body: String) -> Result<Value, ClientError> {
+        let request = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(body);
+        self.send(request, path).await
     }
 
     fn url(&self, path: &str) -> String {

@@ -69,11 +69,14 @@ impl std::error::Error for AppError {}
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let message = if self.status.is_server_error() {
-            "internal error; see the node's log".to_string()
-        } else {
-            self.message
-        };
+        // Internal errors may carry store or engine details: those stay in the
+        // log. "Unavailable" (engines starting) says what to do, so it is shown.
+        let message =
+            if self.status.is_server_error() && self.status != StatusCode::SERVICE_UNAVAILABLE {
+                "internal error; see the node's log".to_string()
+            } else {
+                self.message
+            };
         let body = serde_json::json!({ "error": { "code": self.code, "message": message } });
         (self.status, axum::Json(body)).into_response()
     }

@@ -32,6 +32,9 @@ pub enum Command {
     /// Write synthetic AIS: the demo vessel scenario or a day of traffic.
     #[command(after_help = SYNTH_HELP)]
     Synth(SynthArgs),
+    /// Send NMEA files to a node's AIS engine (`POST /api/v1/ais/nmea`), in chunks.
+    #[command(after_help = SEND_HELP)]
+    Send(SendArgs),
 }
 
 const DECODE_HELP: &str = "Examples:
@@ -76,6 +79,39 @@ const SYNTH_HELP: &str = "Examples:
 The demo: a tanker ('A LI', broadcasting an IMO number that fails its check digit) meets a
 vessel with a DPRK MMSI in the East China Sea for about 3.5 hours, after the latter was dark
 for 13 hours. All names and numbers are made up for the demo.";
+
+const SEND_HELP: &str = "Examples:
+  export TRILAT_TOKEN=trl_...                     # an analyst token of the node's own party
+  trilat ais send jcg.nmea --node http://127.0.0.1:7402
+  trilat ais synth --demo kor | trilat ais send - --node http://127.0.0.1:7403
+
+The node decodes the lines, tracks vessels and publishes events (gap, encounter, identity
+anomalies ...) as maritime.event reports, shared under the node's marking rules. Files are sent
+in order, --chunk-lines lines per request (the node accepts at most 100,000). Lines longer than
+1,024 bytes or not UTF-8 are skipped here and counted. Lines without a tag-block time are
+timed by the node's clock. A progress bar shows on stderr for large files.";
+
+/// Longest line the node accepts (`POST /api/v1/ais/nmea`).
+const SEND_LINE_BYTES_MAX: usize = 1024;
+/// Most lines the node accepts in one request.
+const SEND_CHUNK_LINES_MAX: usize = 100_000;
+
+/// `trilat ais send` arguments.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// NMEA files (or `-`), sent in order.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The node's base URL.
+    #[arg(long, env = "TRILAT_NODE", default_value = "http://127.0.0.1:7401")]
+    pub node: String,
+    /// API token (bearer) of an analyst of the node's party.
+    #[arg(long, env = "TRILAT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Lines per request (1 to 100,000).
+    #[arg(long, default_value_t = 10_000)]
+    pub chunk_lines: usize,
+}
 
 /// `trilat ais decode` arguments.
 #[derive(Debug, clap::Args)]
@@ -139,7 +175,107 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Decode(args) => decode(args),
         Command::Analyze(args) => analyze(args),
         Command::Synth(args) => synth(args),
+        Command::Send(args) => send(args),
     }
+}
+
+/// What `trilat ais send` counted.
+#[derive(Debug, Default)]
+struct SendTally {
+    lines_sent: u64,
+    lines_skipped: u64,
+    lines_refused: u64,
+    events: u64,
+    requests: u64,
+}
+
+fn send(args: SendArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=SEND_CHUNK_LINES_MAX).contains(&args.chunk_lines),
+        "--chunk-lines must be between 1 and {SEND_CHUNK_LINES_MAX}"
+    );
+    let client = trilat_node::client::NodeClient::new(&args.node, &args.token);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut tally = SendTally::default();
+    for input in &args.inputs {
+        let (reader, len) = open(input)?;
+        let bar = progress(len);
+        let mut chunk = String::new();
+        let mut chunk_lines = 0usize;
+        let mut failure: Option<anyhow::Error> = None;
+        for_each_line(reader, |line, n_read| {
+            bar.inc(n_read as u64);
+            if failure.is_some() {
+                return;
+            }
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            match std::str::from_utf8(line) {
+                Ok(text) if line.len() <= SEND_LINE_BYTES_MAX => {
+                    chunk.push_str(text);
+                    chunk.push('\n');
+                    chunk_lines += 1;
+                }
+                _ => tally.lines_skipped += 1,
+            }
+            if chunk_lines == args.chunk_lines {
+                let body = std::mem::take(&mut chunk);
+                chunk_lines = 0;
+                if let Err(e) = runtime.block_on(send_chunk(&client, body, &mut tally)) {
+                    failure = Some(e);
+                }
+            }
+        })?;
+        bar.finish_and_clear();
+        if let Some(e) = failure {
+            return Err(e.context(format!("sending {}", input.display())));
+        }
+        if chunk_lines > 0 {
+            runtime
+                .block_on(send_chunk(&client, chunk, &mut tally))
+                .with_context(|| format!("sending {}", input.display()))?;
+        }
+    }
+    eprintln!(
+        "sent {} lines in {} requests; skipped {} (too long or not UTF-8); the node refused {}; {} events",
+        tally.lines_sent, tally.requests, tally.lines_skipped, tally.lines_refused, tally.events
+    );
+    Ok(())
+}
+
+/// How long `trilat ais send` waits for a node whose engines are starting.
+const SEND_UNAVAILABLE_WAIT_S_MAX: u32 = 60;
+
+async fn send_chunk(
+    client: &trilat_node::client::NodeClient,
+    body: String,
+    tally: &mut SendTally,
+) -> anyhow::Result<()> {
+    let mut waited_s = 0;
+    let answer = loop {
+        match client.post_text("/api/v1/ais/nmea", body.clone()).await {
+            // A node that has just started loads its engines (zones, lists) in
+            // the background and answers 503 meanwhile: wait, bounded.
+            Err(trilat_node::client::ClientError::Api { status: 503, .. })
+                if waited_s < SEND_UNAVAILABLE_WAIT_S_MAX =>
+            {
+                if waited_s == 0 {
+                    eprintln!("the node's engines are starting; waiting up to {SEND_UNAVAILABLE_WAIT_S_MAX} s");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                waited_s += 1;
+            }
+            res => break res?,
+        }
+    };
+    tally.requests += 1;
+    tally.lines_sent += answer["lines"].as_u64().unwrap_or(0);
+    tally.lines_refused += answer["lines_refused"].as_u64().unwrap_or(0);
+    tally.events += answer["events"].as_u64().unwrap_or(0);
+    Ok(())
 }
 
 fn open(path: &PathBuf) -> anyhow::Result<(Box<dyn BufRead>, Option<u64>)> {
@@ -169,9 +305,9 @@ fn for_each_line(
             return Ok(());
         }
         if buf.last() != Some(&b'\n') && n == LINE_LEN_MAX {
-            // Skip the rest of an overlong line.
-            let mut sink = Vec::new();
-            reader.read_until(b'\n', &mut sink).context("read error")?;
+            // Skip the rest of an overlong line without holding it: a file
+            // without newlines must not grow memory.
+            reader.skip_until(b'\n').context("read error")?;
         }
         each(&buf, n);
     }
