@@ -139,6 +139,20 @@ struct Scratch {
     ranking: Vec<u64>,
 }
 
+/// Moves the `batch` smallest keys of `keys` (heaviest names) to its front, in ascending order,
+/// and returns them: repeated on the rest, it yields the same sequence as a full sort, but
+/// sorts only the batches that are scored (most queries stop after the first).
+fn next_batch(keys: &mut [u64], batch: usize) -> &[u64] {
+    assert!(batch > 0);
+    let batch = batch.min(keys.len());
+    if keys.len() > batch {
+        keys.select_nth_unstable(batch);
+    }
+    let front = &mut keys[..batch];
+    front.sort_unstable();
+    front
+}
+
 /// A name's ranking key: ascending keys are heavier weights first, ties to the lower name
 /// index. Positive finite `f32`s order like their bit patterns, so the key is the inverted
 /// weight bits above the name index.
@@ -171,11 +185,12 @@ impl Scratch {
         }
     }
 
-    /// The `n` heaviest names, heaviest first, ties to the lower index.
+    /// The ranking keys ([`rank_key`]) of the `n` heaviest names, in no particular order:
+    /// [`next_batch`] orders them a batch at a time, as far as scoring goes.
     ///
-    /// Ranks packed integer keys (see [`rank_key`]) in a buffer reused across queries: the
-    /// ranking over every touched name (thousands for common tokens) compares plain `u64`s.
-    fn ranked(&mut self, n: usize) -> Vec<u32> {
+    /// Selects among packed integer keys in a buffer reused across queries: the selection
+    /// over every touched name (thousands for common tokens) compares plain `u64`s.
+    fn ranked(&mut self, n: usize) -> Vec<u64> {
         let Scratch {
             weights,
             touched,
@@ -191,9 +206,8 @@ impl Scratch {
             ranking.select_nth_unstable(n);
             ranking.truncate(n);
         }
-        ranking.sort_unstable();
         debug_assert!(ranking.len() <= n);
-        ranking.iter().map(|&key| key as u32).collect()
+        ranking.clone()
     }
 
     fn reset(&mut self) {
@@ -353,7 +367,7 @@ impl Screener {
     /// rarest first; token trigrams when those found too few, and always for a token with no
     /// or a short exact-key list (a variant spelling: `Rashedi` for `Rashidi`); identifiers
     /// always. Ranked by accumulated key weight, ties to the lower name index.
-    fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u32> {
+    fn candidates(&self, forms: &NameForms, identifiers: &[Identifier]) -> Vec<u64> {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             scratch.prepare(self.names.len());
@@ -423,8 +437,8 @@ impl Screener {
     pub fn screen(&self, query: &Query) -> Vec<Hit> {
         let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
         self.rarity.annotate(&mut forms);
-        let candidates = self.candidates(&forms, &query.identifiers);
-        self.screen_candidates(query, &forms, &candidates, CANDIDATES_MAX)
+        let mut candidates = self.candidates(&forms, &query.identifiers);
+        self.screen_candidates(query, &forms, &mut candidates, CANDIDATES_MAX)
     }
 
     /// Screens one query against *every* indexed name, without candidate retrieval: the
@@ -433,11 +447,16 @@ impl Screener {
     pub fn screen_exhaustive(&self, query: &Query) -> Vec<Hit> {
         let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
         self.rarity.annotate(&mut forms);
-        let all: Vec<u32> = (0..self.names.len() as u32).collect();
-        self.screen_candidates(query, &forms, &all, all.len().max(1))
+        // Equal weights: ranked by name index alone.
+        let mut all: Vec<u64> = (0..self.names.len() as u32)
+            .map(|name_pos| rank_key(1.0, name_pos))
+            .collect();
+        let batch = all.len().max(1);
+        self.screen_candidates(query, &forms, &mut all, batch)
     }
 
-    /// Scores `candidates` (best-ranked first) in batches of `batch`, going on to the next
+    /// Scores `candidates` (ranking keys, [`rank_key`], in any order) best-ranked first in
+    /// batches of `batch` (each ordered only when it is reached), going on to the next
     /// batch only while the second half of the last one still produced a name at or above the
     /// threshold: a cluster of similar listed names (one family's members) is followed to its
     /// end; a query whose hits rank first, or that has none, stops after one batch.
@@ -445,14 +464,19 @@ impl Screener {
         &self,
         query: &Query,
         forms: &NameForms,
-        candidates: &[u32],
+        candidates: &mut [u64],
         batch: usize,
     ) -> Vec<Hit> {
         assert!(batch > 0);
         let mut scored: Vec<(u32, u16, f64)> = Vec::with_capacity(batch);
-        for chunk in candidates.chunks(batch) {
+        let mut rest = candidates;
+        while !rest.is_empty() {
+            let chunk_len = next_batch(rest, batch).len();
+            let (chunk, after) = rest.split_at_mut(chunk_len);
+            rest = after;
             let mut tail_hit = false;
-            for (rank, &name_pos) in chunk.iter().enumerate() {
+            for (rank, &key) in chunk.iter().enumerate() {
+                let name_pos = key as u32; // the low half of a ranking key
                 let indexed = &self.names[name_pos as usize];
                 let score = self.name_score(forms, indexed);
                 tail_hit |= score >= query.threshold && rank >= batch / 2;
@@ -819,6 +843,26 @@ mod tests {
         keys.sort_unstable();
         let order: Vec<u32> = keys.iter().map(|&key| key as u32).collect();
         assert_eq!(order, [u32::MAX, 9, 3, 7, 0, 1]);
+    }
+
+    #[test]
+    fn batches_follow_the_full_ranking() {
+        for (n, batch) in [(0, 3), (1, 3), (7, 3), (48, 48), (100, 7), (384, 48)] {
+            // A deterministic scramble of distinct keys.
+            let keys: Vec<u64> = (0..n as u64).map(|i| (i * 7919 + 13) % 100_003).collect();
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            let mut rest = keys;
+            let mut batched = Vec::new();
+            let mut slice = rest.as_mut_slice();
+            while !slice.is_empty() {
+                let len = next_batch(slice, batch).len();
+                assert!(len == batch.min(slice.len()));
+                batched.extend_from_slice(&slice[..len]);
+                slice = &mut slice[len..];
+            }
+            assert_eq!(batched, sorted, "n {n}, batch {batch}");
+        }
     }
 
     #[test]
