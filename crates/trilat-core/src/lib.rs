@@ -47,5 +47,8 @@ pub use marking::{FurtherSharing, Marking, Tlp};
 pub use party::{Party, PartyError};
 pub use policy::{Agreement, Policy, PolicyError, Refusal};
 pub use report::{Report, ReportDraft, ReportError, ReportId, Version};
-pub use signing::{request_signing_bytes, KeyError, NodeKey, PublicKey, Signature};
+pub use signing::{
+    request_signing_bytes, verify_batch, KeyError, NodeKey, PublicKey, Signature, SignedMessage,
+    VERIFY_BATCH_LEN_MAX,
+};
 pub use timestamp::{Timestamp, TimestampError};

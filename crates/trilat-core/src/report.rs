@@ -292,6 +292,52 @@ impl Report {
             })
     }
 
+    /// Verifies the owner's signature of each report, like [`Report::verify`]
+    /// per report but with one batch verification for the lot (see
+    /// [`crate::signing::verify_batch`] for how strictness is kept and its
+    /// one documented difference). One verdict per item, in order.
+    pub fn verify_each(items: &[(&Report, &PublicKey)]) -> Vec<Result<(), ReportError>> {
+        let signing_bytes: Vec<Result<Vec<u8>, ReportError>> = items
+            .iter()
+            .map(|(report, _)| report.signing_bytes())
+            .collect();
+        let signed: Vec<crate::signing::SignedMessage<'_>> = items
+            .iter()
+            .zip(&signing_bytes)
+            .filter_map(|((report, key), bytes)| {
+                let message = bytes.as_ref().ok()?;
+                Some(crate::signing::SignedMessage {
+                    message,
+                    signature: &report.signature,
+                    key,
+                })
+            })
+            .collect();
+        let key_verdicts = crate::signing::verify_batch(&signed);
+        drop(signed);
+        let mut key_verdicts = key_verdicts.into_iter();
+        let verdicts: Vec<Result<(), ReportError>> = items
+            .iter()
+            .zip(signing_bytes)
+            .map(|((report, _), bytes)| match bytes {
+                Err(error) => Err(error),
+                Ok(_) => match key_verdicts.next() {
+                    Some(Ok(())) => Ok(()),
+                    _ => Err(ReportError::BadSignature {
+                        id: report.id,
+                        owner: report.owner.clone(),
+                    }),
+                },
+            })
+            .collect();
+        assert!(
+            key_verdicts.next().is_none(),
+            "one key verdict per signed item"
+        );
+        assert_eq!(verdicts.len(), items.len());
+        verdicts
+    }
+
     /// Checks everything but the signature against a node's policy and
     /// kinds: structure, marking, payload (by the kind's engine), geometry
     /// and size.

@@ -96,6 +96,110 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Whether the key is a small-order point, which the strict check
+    /// refuses for every signature (a peer key can be checked once).
+    pub fn is_weak(&self) -> bool {
+        self.0.is_weak()
+    }
+}
+
+/// Most signatures [`verify_batch`] folds into one multiscalar
+/// multiplication; longer inputs are checked in runs of this length.
+pub const VERIFY_BATCH_LEN_MAX: usize = 1024;
+
+/// One message, its signature and the key it must verify under.
+#[derive(Clone, Copy, Debug)]
+pub struct SignedMessage<'a> {
+    /// The signed bytes.
+    pub message: &'a [u8],
+    /// The signature to check.
+    pub signature: &'a Signature,
+    /// The signer's key.
+    pub key: &'a PublicKey,
+}
+
+/// Verifies many signatures at once, with the same verdict per item as
+/// [`PublicKey::verify`] (strict) except for one documented corner.
+///
+/// Why: on a catch-up page, Ed25519 batch verification (one multiscalar
+/// multiplication for the whole run) costs about half of checking each
+/// signature alone. How strictness is kept:
+/// * before the batch, each signature whose R does not decompress, is not
+///   canonically encoded or is a small-order point, whose key is small-order,
+///   or whose S is not canonical is refused on its own, as the strict check
+///   refuses it;
+/// * if the batch equation fails, every signature of the run is checked
+///   alone with the strict check, so a forged or tampered one is identified
+///   and the good ones still pass.
+///
+/// The remaining difference: R or the key of *mixed* order (a prime-order
+/// point plus a small torsion component) is not excluded before the batch;
+/// only the signer itself can make such a signature (it still needs the
+/// secret key), and the strict check may refuse what the batch accepts.
+pub fn verify_batch(items: &[SignedMessage<'_>]) -> Vec<Result<(), KeyError>> {
+    let mut verdicts: Vec<Result<(), KeyError>> = Vec::with_capacity(items.len());
+    for run in items.chunks(VERIFY_BATCH_LEN_MAX) {
+        verify_run(run, &mut verdicts);
+    }
+    // Pair assertion for the caller: one verdict per item, in order.
+    assert_eq!(verdicts.len(), items.len());
+    verdicts
+}
+
+fn verify_run(run: &[SignedMessage<'_>], verdicts: &mut Vec<Result<(), KeyError>>) {
+    assert!(run.len() <= VERIFY_BATCH_LEN_MAX);
+    let start = verdicts.len();
+    let mut messages: Vec<&[u8]> = Vec::with_capacity(run.len());
+    let mut signatures: Vec<ed25519_dalek::Signature> = Vec::with_capacity(run.len());
+    let mut keys: Vec<ed25519_dalek::VerifyingKey> = Vec::with_capacity(run.len());
+    let mut batched: Vec<usize> = Vec::with_capacity(run.len());
+    for (item_idx, item) in run.iter().enumerate() {
+        if passes_strict_prechecks(item) {
+            messages.push(item.message);
+            signatures.push(ed25519_dalek::Signature::from_bytes(&item.signature.0));
+            keys.push(item.key.0);
+            batched.push(item_idx);
+            verdicts.push(Ok(()));
+        } else {
+            verdicts.push(Err(KeyError::BadSignature));
+        }
+    }
+    let batch_ok =
+        batched.is_empty() || ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+    if batch_ok {
+        return;
+    }
+    // Some signature is bad: find which, one by one, with the strict check.
+    for item_idx in batched {
+        let item = &run[item_idx];
+        verdicts[start + item_idx] = item.key.verify(item.message, item.signature);
+    }
+}
+
+/// The checks `verify_strict` makes that batch verification does not: R
+/// decodes canonically and is not small-order, the key is not small-order,
+/// S is canonical (reduced mod the group order).
+fn passes_strict_prechecks(item: &SignedMessage<'_>) -> bool {
+    let bytes = &item.signature.0;
+    let r_bytes: [u8; 32] = bytes[..32].try_into().expect("64-byte signature");
+    let s_bytes: [u8; 32] = bytes[32..].try_into().expect("64-byte signature");
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(r_bytes);
+    let Some(r_point) = compressed.decompress() else {
+        return false;
+    };
+    if r_point.compress() != compressed {
+        return false;
+    }
+    if r_point.is_small_order() {
+        return false;
+    }
+    if item.key.0.is_weak() {
+        return false;
+    }
+    bool::from(curve25519_dalek::Scalar::from_canonical_bytes(s_bytes).is_some())
+}
+
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&BASE64.encode(self.0.as_bytes()))
@@ -221,6 +325,121 @@ mod tests {
             other.verify(b"apogee 970 km", &signature),
             Err(KeyError::BadSignature)
         );
+    }
+
+    /// `n` messages signed by two keys, alternately.
+    fn signed_page(n: usize) -> (Vec<Vec<u8>>, Vec<Signature>, Vec<PublicKey>) {
+        let keys = [NodeKey::from_seed([3; 32]), NodeKey::from_seed([4; 32])];
+        let messages: Vec<Vec<u8>> = (0..n)
+            .map(|i| format!("track {i} apogee {} km", 900 + i).into_bytes())
+            .collect();
+        let signatures = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| keys[i % 2].sign(m))
+            .collect();
+        let publics = (0..n).map(|i| keys[i % 2].public_key()).collect();
+        (messages, signatures, publics)
+    }
+
+    type Verdicts = Vec<Result<(), KeyError>>;
+
+    fn batch_and_single(
+        messages: &[Vec<u8>],
+        signatures: &[Signature],
+        publics: &[PublicKey],
+    ) -> (Verdicts, Verdicts) {
+        let items: Vec<SignedMessage<'_>> = (0..messages.len())
+            .map(|i| SignedMessage {
+                message: &messages[i],
+                signature: &signatures[i],
+                key: &publics[i],
+            })
+            .collect();
+        let single = items
+            .iter()
+            .map(|item| item.key.verify(item.message, item.signature))
+            .collect();
+        (verify_batch(&items), single)
+    }
+
+    #[test]
+    fn batch_refuses_exactly_the_tampered_one() {
+        let (mut messages, mut signatures, publics) = signed_page(40);
+        let (batch, _) = batch_and_single(&messages, &signatures, &publics);
+        assert!(batch.iter().all(Result::is_ok));
+        messages[7][0] ^= 1; // tampered content
+        signatures[21] = NodeKey::from_seed([9; 32]).sign(&messages[21]); // forged
+        let (batch, single) = batch_and_single(&messages, &signatures, &publics);
+        assert_eq!(batch, single);
+        let refused: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].is_err()).collect();
+        assert_eq!(refused, vec![7, 21]);
+        assert!(verify_batch(&[]).is_empty());
+    }
+
+    #[test]
+    fn batch_keeps_the_strict_refusals() {
+        let (messages, signatures, publics) = signed_page(6);
+        let mut bad = signatures.clone();
+        // R = identity (small order): S*B == R + k*A fails only by luck; refused up front.
+        let mut identity_r = bad[1].0;
+        identity_r[..32].copy_from_slice(&[
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ]);
+        bad[1] = Signature(identity_r);
+        // S + l (non-canonical S): verifies under the lax equation, refused by strict.
+        let mut s_plus_l = bad[2].0;
+        // The group order l, little-endian.
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(s_plus_l[32 + i]) + u16::from(l[i]) + carry;
+            s_plus_l[32 + i] = sum as u8;
+            carry = sum >> 8;
+        }
+        bad[2] = Signature(s_plus_l);
+        bad[3] = Signature::EMPTY;
+        let (batch, single) = batch_and_single(&messages, &bad, &publics);
+        assert_eq!(batch, single);
+        let refused: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].is_err()).collect();
+        assert_eq!(refused, vec![1, 2, 3]);
+        // A small-order key is refused for every signature.
+        let weak = PublicKey::from_base64(&BASE64.encode(&identity_r[..32])).unwrap();
+        assert!(weak.is_weak());
+        assert!(!publics[0].is_weak());
+        let weak_keys = vec![weak; 6];
+        let (batch, single) = batch_and_single(&messages, &signatures, &weak_keys);
+        assert_eq!(batch, single);
+        assert!(batch.iter().all(Result::is_err));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        #[test]
+        fn batch_verdicts_equal_single_verdicts(
+            n in 1usize..24,
+            corruptions in proptest::collection::vec((0usize..24, 0u8..4, 0usize..64, 1u8..=255), 0..6),
+        ) {
+            let (mut messages, mut signatures, mut publics) = signed_page(n);
+            for (idx, how, byte_idx, mask) in corruptions {
+                let idx = idx % n;
+                match how {
+                    0 => {
+                        let len = messages[idx].len();
+                        messages[idx][byte_idx % len] ^= mask;
+                    }
+                    1 => signatures[idx].0[byte_idx] ^= mask,
+                    2 => publics[idx] = publics[(idx + 1) % n],
+                    _ => signatures[idx] = signatures[(idx + 1) % n],
+                }
+            }
+            let (batch, single) = batch_and_single(&messages, &signatures, &publics);
+            proptest::prop_assert_eq!(batch, single);
+        }
     }
 
     #[test]

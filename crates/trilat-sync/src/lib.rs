@@ -48,4 +48,7 @@ pub use link::{
     Action, ConfigError, LinkStats, PeerLink, PullResult, SyncConfig, BACKOFF_MS_CEILING,
     CURSOR_LEN_MAX,
 };
-pub use receive::{judge_incoming, should_send, RefuseReason, Verdict};
+pub use receive::{
+    judge_incoming, judge_incoming_checked, should_send, verify_page, OwnerSignature, RefuseReason,
+    Verdict,
+};

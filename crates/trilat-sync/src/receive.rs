@@ -7,7 +7,7 @@
 //! ([`Report::validate`]) and version ordering ([`Report::supersedes`]).
 //! Nothing else in the federation decides whether a report crosses a link.
 
-use trilat_core::{KindRegistry, Party, Policy, PublicKey, Refusal, Report, ReportError};
+use trilat_core::{KindRegistry, Party, Policy, PublicKey, Refusal, Report, ReportError, ReportId};
 
 /// What the receiver does with a report a peer pushed or served.
 #[derive(Debug, PartialEq, Eq)]
@@ -117,17 +117,107 @@ pub fn judge_incoming(
     kinds: &KindRegistry,
     owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
 ) -> Verdict {
+    judge_with(report, sender, me, held, policy, kinds, || {
+        let Some(owner_key) = owner_keys(&report.owner) else {
+            return Err(RefuseReason::UnknownOwner);
+        };
+        report
+            .verify(&owner_key)
+            .map_err(|_| RefuseReason::BadSignature)
+    })
+}
+
+/// The owner-signature check of one report of a page, done ahead of
+/// judgement by [`verify_page`]; only [`verify_page`] makes one.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OwnerSignature {
+    id: ReportId,
+    /// `None`: not checked, because the report is the held version.
+    checked: Option<Result<(), RefuseReason>>,
+}
+
+/// Checks the owner's signature of every report of a page at once (batch
+/// Ed25519 verification, see `trilat_core::verify_batch`), for
+/// [`judge_incoming_checked`]. `held` gives the version this node holds of
+/// an id: a report identical to it is not checked (a replay costs nothing,
+/// as in [`judge_incoming`]). Pure; the caller may split a page over threads.
+pub fn verify_page<'a>(
+    reports: &[Report],
+    held: impl Fn(&ReportId) -> Option<&'a Report>,
+    owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
+) -> Vec<OwnerSignature> {
+    let mut checks: Vec<OwnerSignature> = reports
+        .iter()
+        .map(|report| OwnerSignature {
+            id: report.id,
+            checked: None,
+        })
+        .collect();
+    let mut keyed: Vec<(usize, PublicKey)> = Vec::with_capacity(reports.len());
+    for (report_idx, report) in reports.iter().enumerate() {
+        if held(&report.id) == Some(report) {
+            continue;
+        }
+        match owner_keys(&report.owner) {
+            Some(key) => keyed.push((report_idx, key)),
+            None => checks[report_idx].checked = Some(Err(RefuseReason::UnknownOwner)),
+        }
+    }
+    let items: Vec<(&Report, &PublicKey)> = keyed
+        .iter()
+        .map(|(idx, key)| (&reports[*idx], key))
+        .collect();
+    let verdicts = Report::verify_each(&items);
+    assert_eq!(verdicts.len(), keyed.len());
+    for ((report_idx, _), verdict) in keyed.iter().zip(verdicts) {
+        checks[*report_idx].checked = Some(verdict.map_err(|_| RefuseReason::BadSignature));
+    }
+    checks
+}
+
+/// [`judge_incoming`] with the owner's signature already checked by
+/// [`verify_page`]: the same rule, step for step. A check that was skipped
+/// (the report was the held version) but is needed is done here.
+///
+/// # Panics
+/// If `signature` is for another report, or `held` is (caller bugs).
+#[allow(clippy::too_many_arguments)]
+pub fn judge_incoming_checked(
+    report: &Report,
+    sender: &Party,
+    me: &Party,
+    held: Option<&Report>,
+    policy: &Policy,
+    kinds: &KindRegistry,
+    owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
+    signature: OwnerSignature,
+) -> Verdict {
+    assert_eq!(signature.id, report.id, "signature check of another report");
+    match signature.checked {
+        Some(checked) => judge_with(report, sender, me, held, policy, kinds, || checked),
+        None => judge_incoming(report, sender, me, held, policy, kinds, owner_keys),
+    }
+}
+
+/// The receive rule with the owner-signature step supplied by the caller
+/// (called only if the report is not the held version).
+fn judge_with(
+    report: &Report,
+    sender: &Party,
+    me: &Party,
+    held: Option<&Report>,
+    policy: &Policy,
+    kinds: &KindRegistry,
+    owner_signature: impl FnOnce() -> Result<(), RefuseReason>,
+) -> Verdict {
     if let Some(held) = held {
         assert_eq!(held.id, report.id, "held must be the same report");
         if held == report {
             return Verdict::Duplicate;
         }
     }
-    let Some(owner_key) = owner_keys(&report.owner) else {
-        return Verdict::Refuse(RefuseReason::UnknownOwner);
-    };
-    if report.verify(&owner_key).is_err() {
-        return Verdict::Refuse(RefuseReason::BadSignature);
+    if let Err(reason) = owner_signature() {
+        return Verdict::Refuse(reason);
     }
     if let Err(refusal) = policy.release(report, me) {
         return Verdict::Refuse(RefuseReason::NotReleasableToMe(refusal));

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use trilat_core::{Party, Report, ReportId};
 use trilat_store::{AuditAction, AuditEvent, PutOutcome};
-use trilat_sync::{judge_incoming, Verdict};
+use trilat_sync::{judge_incoming, judge_incoming_checked, verify_page, Verdict};
 
 use crate::{now, AppError, AppState, Metrics};
 
@@ -61,24 +61,52 @@ fn judge_all(
         }
     }
     let owner_keys = |party: &Party| state.key_of(party);
-    let judge = |report: Report| -> Judged {
-        let verdict = judge_incoming(
-            &report,
-            sender,
-            &state.party,
-            held.get(&report.id),
-            &state.policy,
-            &state.kinds,
-            &owner_keys,
-        );
-        (report, verdict)
+    let batch = batch_verification();
+    // Judges a run of the page: owner signatures first, in one batch
+    // verification, then the receive rule report by report.
+    let judge_run = |run: Vec<Report>| -> Vec<Judged> {
+        if !batch {
+            return run
+                .into_iter()
+                .map(|report| {
+                    let verdict = judge_incoming(
+                        &report,
+                        sender,
+                        &state.party,
+                        held.get(&report.id),
+                        &state.policy,
+                        &state.kinds,
+                        &owner_keys,
+                    );
+                    (report, verdict)
+                })
+                .collect();
+        }
+        let checks = verify_page(&run, |id| held.get(id), &owner_keys);
+        assert_eq!(checks.len(), run.len(), "one signature check per report");
+        run.into_iter()
+            .zip(checks)
+            .map(|(report, signature)| {
+                let verdict = judge_incoming_checked(
+                    &report,
+                    sender,
+                    &state.party,
+                    held.get(&report.id),
+                    &state.policy,
+                    &state.kinds,
+                    &owner_keys,
+                    signature,
+                );
+                (report, verdict)
+            })
+            .collect()
     };
     // Ed25519 verification dominates catch-up: spread it over the cores.
     let n_threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if n_threads == 1 || reports.len() < 64 {
-        return Ok(reports.into_iter().map(judge).collect());
+        return Ok(judge_run(reports));
     }
     let chunk_len = reports.len().div_ceil(n_threads);
     let mut chunks: Vec<Vec<Report>> = Vec::new();
@@ -89,7 +117,7 @@ fn judge_all(
     let judged = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|chunk| scope.spawn(|| chunk.into_iter().map(judge).collect::<Vec<_>>()))
+            .map(|chunk| scope.spawn(|| judge_run(chunk)))
             .collect();
         handles
             .into_iter()
@@ -97,6 +125,14 @@ fn judge_all(
             .collect()
     });
     Ok(judged)
+}
+
+/// Whether owner signatures of a page are checked in one batch (the
+/// default) or one by one (`TRILAT_FED_VERIFY=single`, kept to compare the
+/// two in `trilat bench federation`; both give the same verdicts).
+fn batch_verification() -> bool {
+    static BATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *BATCH.get_or_init(|| std::env::var("TRILAT_FED_VERIFY").as_deref() != Ok("single"))
 }
 
 fn receive_blocking(

@@ -1,6 +1,6 @@
 use trilat_core::{
     Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
-    Report, ReportDraft, Timestamp, Tlp,
+    Report, ReportDraft, ReportId, Timestamp, Tlp,
 };
 
 use super::*;
@@ -97,11 +97,84 @@ fn check(report: &Report, sender: &str, me: &str, held: Option<&Report>, expect:
         &KindRegistry::with_core_kinds(),
         &owner_keys,
     );
+    // The page path (signatures checked ahead, in a batch) must agree.
+    let page = [report.clone()];
+    let checks = verify_page(&page, |_| held, &owner_keys);
+    let checked = checks
+        .into_iter()
+        .map(|signature| {
+            judge_incoming_checked(
+                report,
+                &party(sender),
+                &party(me),
+                held,
+                &policy(),
+                &KindRegistry::with_core_kinds(),
+                &owner_keys,
+                signature,
+            )
+        })
+        .next();
+    assert_eq!(checked.as_ref(), Some(&verdict), "page path disagrees");
     let got = match &verdict {
         Verdict::Refuse(reason) => format!("{}: {reason}", verdict.code()),
         _ => verdict.code().to_string(),
     };
     assert_eq!(got, expect);
+}
+
+/// Judges a page at KOR from USA both ways: one report at a time and with
+/// the signatures checked ahead in a batch. Returns the verdict codes.
+fn judge_page_both_ways(page: &[Report], held: &[Report]) -> Vec<String> {
+    let held_of = |id: &ReportId| held.iter().find(|h| &h.id == id);
+    let kinds = KindRegistry::with_core_kinds();
+    let policy = policy();
+    let (usa, kor) = (party("USA"), party("KOR"));
+    let single: Vec<Verdict> = page
+        .iter()
+        .map(|r| judge_incoming(r, &usa, &kor, held_of(&r.id), &policy, &kinds, &owner_keys))
+        .collect();
+    let checks = verify_page(page, held_of, &owner_keys);
+    assert_eq!(checks.len(), page.len());
+    let checked: Vec<Verdict> = page
+        .iter()
+        .zip(checks)
+        .map(|(r, signature)| {
+            let held = held_of(&r.id);
+            judge_incoming_checked(r, &usa, &kor, held, &policy, &kinds, &owner_keys, signature)
+        })
+        .collect();
+    assert_eq!(single, checked, "page path disagrees with the single path");
+    single.iter().map(|v| v.code().to_string()).collect()
+}
+
+#[test]
+fn one_forged_report_in_a_page_is_the_only_one_refused() {
+    let marking = rel("SECRET", Tlp::Amber, &["USA", "KOR"]);
+    let mut page: Vec<Report> = (0..50)
+        .map(|i| {
+            let mut d = draft("USA", marking.clone());
+            d.payload = serde_json::json!({"text": format!("launch {i}")});
+            d.sign(&key("USA")).unwrap()
+        })
+        .collect();
+    assert!(judge_page_both_ways(&page, &[])
+        .iter()
+        .all(|c| c == "store"));
+    let held = vec![page[3].clone()];
+    page[17].payload = serde_json::json!({"text": "no launch"}); // tampered
+    page[30] = draft("USA", marking.clone()).sign(&key("JPN")).unwrap(); // forged
+    page[40].owner = party("PHL"); // unknown owner (and tampered)
+    let codes = judge_page_both_ways(&page, &held);
+    for (i, code) in codes.iter().enumerate() {
+        let expect = match i {
+            3 => "duplicate",
+            17 | 30 => "bad_signature",
+            40 => "unknown_owner",
+            _ => "store",
+        };
+        assert_eq!(code, expect, "report {i}");
+    }
 }
 
 #[test]
@@ -443,6 +516,33 @@ mod properties {
             let held = judge_incoming(&tampered, &party("USA"), &party(PARTIES[me]), Some(&report),
                 &policy(), &KindRegistry::with_core_kinds(), &owner_keys);
             prop_assert_eq!(held, Verdict::Refuse(RefuseReason::BadSignature));
+        }
+
+        /// Batch and single verdicts agree on pages with random corruptions.
+        #[test]
+        fn page_verdicts_equal_single_verdicts(
+            n in 1usize..12,
+            corruptions in proptest::collection::vec((0usize..12, 0usize..4), 0..5),
+        ) {
+            let page: Vec<Report> = (0..n)
+                .map(|i| {
+                    let mut d = draft("USA", rel("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]));
+                    d.payload = serde_json::json!({"text": format!("track {i}")});
+                    d.sign(&key("USA")).unwrap()
+                })
+                .collect();
+            let held = vec![page[0].clone()];
+            let mut page = page;
+            for (idx, how) in corruptions {
+                let idx = idx % n;
+                match how {
+                    0 => page[idx].payload = serde_json::json!({"text": "no launch"}),
+                    1 => page[idx].signature = page[(idx + 1) % n].signature,
+                    2 => page[idx].owner = party("JPN"),
+                    _ => page[idx].signature = trilat_core::Signature::EMPTY,
+                }
+            }
+            judge_page_both_ways(&page, &held);
         }
     }
 }
