@@ -385,8 +385,9 @@ impl Screener {
         scratch: &mut Scratch,
     ) {
         // (list, weight, the token's exact key is rare or absent)
-        let mut trigram: Vec<(&Vec<u32>, f32, bool)> = Vec::new();
-        let mut exact: Vec<(&Vec<u32>, f32)> = Vec::new();
+        // Sized for a usual query (a few tokens, a few forms) so they do not regrow per key.
+        let mut trigram: Vec<(&Vec<u32>, f32, bool)> = Vec::with_capacity(64);
+        let mut exact: Vec<(&Vec<u32>, f32)> = Vec::with_capacity(32);
         // `index_keys` emits a token's `k:` key before its trigrams.
         let mut token_rare = true;
         index_keys(forms, |key, weight| {
