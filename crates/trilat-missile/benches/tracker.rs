@@ -79,6 +79,46 @@ fn filter_updates(c: &mut Criterion<ThreadCpuTime>) {
         1,
     )
     .expect("detections");
+    // The whole flight from the first confirmed track: boost (both modes), burnout, then
+    // the pruned ballistic filter, in the proportions a real track sees them.
+    let mut early = Tracker::new(TrackerParams::default());
+    let mut early_events = Vec::new();
+    let mut early_idx = 0;
+    let early_start = loop {
+        assert!(early_idx < detections.len(), "no track formed");
+        early.process_scan(
+            &registry,
+            std::slice::from_ref(&detections[early_idx]),
+            &mut early_events,
+        );
+        early_idx += 1;
+        if let Some(track) = early.tracks().iter().find(|t| t.n_updates >= 5) {
+            break track.estimate;
+        }
+    };
+    assert!(
+        !early_start.ballistic_only,
+        "the early estimate still has both modes"
+    );
+    let whole_flight = &detections[early_idx..];
+    let mut group = c.benchmark_group("filter_whole_flight");
+    group.throughput(Throughput::Elements(whole_flight.len() as u64));
+    group.bench_function(
+        "imm_updates_per_cpu_second_single_track_whole_flight",
+        |b| {
+            let predictor = ImmPredictor::default();
+            b.iter(|| {
+                let mut est = early_start;
+                for d in whole_flight {
+                    let pred = predictor.predict(&est, d.time_s);
+                    est = RadarUpdater.update(&pred, registry.get(d.sensor_idx), d).0;
+                }
+                est
+            })
+        },
+    );
+    group.finish();
+
     // Run the tracker once to get a converged track and the detections after its start.
     let mut tracker = Tracker::new(TrackerParams::default());
     let mut events = Vec::new();
