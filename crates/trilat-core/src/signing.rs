@@ -177,6 +177,14 @@ fn verify_run(run: &[SignedMessage<'_>], verdicts: &mut Vec<Result<(), KeyError>
     }
 }
 
+/// Whether the y coordinate of an encoded point (sign bit ignored) is below
+/// p = 2^255 - 19, i.e. canonically encoded.
+fn is_below_field_prime(encoded: &[u8; 32]) -> bool {
+    let top = encoded[31] & 0x7f;
+    let all_ones_between = encoded[1..31].iter().all(|&b| b == 0xff);
+    !(top == 0x7f && all_ones_between && encoded[0] >= 0xed)
+}
+
 /// The checks `verify_strict` makes that batch verification does not: R
 /// decodes canonically and is not small-order, the key is not small-order,
 /// S is canonical (reduced mod the group order).
@@ -184,16 +192,20 @@ fn passes_strict_prechecks(item: &SignedMessage<'_>) -> bool {
     let bytes = &item.signature.0;
     let r_bytes: [u8; 32] = bytes[..32].try_into().expect("64-byte signature");
     let s_bytes: [u8; 32] = bytes[32..].try_into().expect("64-byte signature");
+    // Canonical encoding without re-compressing (an inversion): y < p; the
+    // other non-canonical form (x = 0 with the sign bit set) is y = ±1, of
+    // small order, refused below.
+    if !is_below_field_prime(&r_bytes) {
+        return false;
+    }
     let compressed = curve25519_dalek::edwards::CompressedEdwardsY(r_bytes);
     let Some(r_point) = compressed.decompress() else {
         return false;
     };
-    if r_point.compress() != compressed {
-        return false;
-    }
     if r_point.is_small_order() {
         return false;
     }
+    debug_assert_eq!(r_point.compress(), compressed, "canonical R");
     if item.key.0.is_weak() {
         return false;
     }
@@ -340,6 +352,33 @@ mod tests {
             .collect();
         let publics = (0..n).map(|i| keys[i % 2].public_key()).collect();
         (messages, signatures, publics)
+    }
+
+    #[test]
+    fn field_prime_bound() {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(!is_below_field_prime(&p));
+        let mut p_minus_1 = p;
+        p_minus_1[0] = 0xec;
+        assert!(is_below_field_prime(&p_minus_1));
+        let mut p_with_sign = p;
+        p_with_sign[31] = 0xff;
+        assert!(!is_below_field_prime(&p_with_sign));
+        assert!(is_below_field_prime(&[0; 32]));
+        // Every encoding p + y0 of a point that decodes is refused by both checks.
+        let (messages, signatures, publics) = signed_page(1);
+        for y0 in 0u8..19 {
+            let mut r = p;
+            r[0] = 0xed + y0;
+            let mut bytes = signatures[0].0;
+            bytes[..32].copy_from_slice(&r);
+            let forged = Signature(bytes);
+            let (batch, single) = batch_and_single(&messages, &[forged], &publics);
+            assert_eq!(batch, single);
+            assert!(batch[0].is_err());
+        }
     }
 
     type Verdicts = Vec<Result<(), KeyError>>;
