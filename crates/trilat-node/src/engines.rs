@@ -118,6 +118,12 @@ pub fn routes() -> Router<AppState> {
         .merge(missile::routes())
 }
 
+/// The engines' long-lived streaming routes (under `/api/v1`), mounted outside
+/// the request timeout.
+pub fn stream_routes() -> Router<AppState> {
+    missile::stream_routes()
+}
+
 /// Parses the `[engines]` table of the node config.
 pub fn engines_config(state: &AppState) -> Result<EnginesConfig, String> {
     match &state.config.engines {

@@ -71,6 +71,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(bounded)
         .merge(api::stream_router())
+        .nest("/api/v1", engines::stream_routes())
         .fallback(api::fallback)
         .layer(DefaultBodyLimit::max(limits.body_bytes_max))
         .layer(TraceLayer::new_for_http())

@@ -267,3 +267,96 @@ async fn missile_products_carry_the_combined_marking() {
         after["reports"].as_array().map(Vec::len)
     );
 }
+
+#[tokio::test]
+async fn missile_detections_stream_publishes_while_the_feed_lasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_node, api) = engine_node(dir.path()).await;
+    let (registry, _truth, detections) =
+        trilat_missile::sim::demo_scenario(1_764_000_000.0, 11).unwrap();
+    let lines: Vec<String> = detections
+        .iter()
+        .map(|d| {
+            serde_json::to_string(&trilat_missile::sensors::DetectionRecord {
+                sensor: registry.sensors()[d.sensor_idx].spec.id.clone(),
+                time: trilat_missile::sensors::format_time(d.time_s),
+                range_m: d.range_m,
+                az_deg: d.az_deg,
+                el_deg: d.el_deg,
+                range_rate_mps: d.range_rate_mps,
+            })
+            .unwrap()
+        })
+        .collect();
+    // The feed arrives in chunks that split lines anywhere; the first half is
+    // sent, then the test waits for an assessment before sending the rest, so
+    // products must be published while the request is still open.
+    let text = lines.join("\n");
+    let half = text.len() / 2;
+    let (first, rest) = text.split_at(half);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_of(rx));
+    let request = api
+        .client
+        .post(format!("{}/api/v1/missile/detections/stream", api.url))
+        .bearer_auth(&api.token)
+        .body(body)
+        .send();
+    let sender = {
+        let api = api.clone();
+        let first = first.as_bytes().to_vec();
+        let rest = rest.as_bytes().to_vec();
+        tokio::spawn(async move {
+            for piece in first.chunks(997) {
+                tx.send(Ok(piece.to_vec())).await.unwrap();
+            }
+            eventually("an assessment published mid-stream", move || {
+                let api = api.clone();
+                async move {
+                    let (_, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
+                    page["reports"].as_array().is_some_and(|r| !r.is_empty())
+                }
+            })
+            .await;
+            for piece in rest.chunks(1009) {
+                tx.send(Ok(piece.to_vec())).await.unwrap();
+            }
+        })
+    };
+    let response = request.await.unwrap();
+    sender.await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(
+        answer["detections"].as_u64(),
+        Some(lines.len() as u64),
+        "{answer}"
+    );
+    assert!(answer["reports"].as_u64().unwrap() > 0, "{answer}");
+
+    // A bad line ends the stream with its line number (blank lines count).
+    let bad = "\n\nnot json\n".to_string();
+    let (status, body) = post_text(&api, "/api/v1/missile/detections/stream", bad).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 3"),
+        "{body}"
+    );
+    // A line without an end that outgrows the bound is refused.
+    let endless = "x".repeat(10_000);
+    let (status, body) = post_text(&api, "/api/v1/missile/detections/stream", endless).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "line_too_long", "{body}");
+}
+
+/// The receiving half of a channel as a stream of body chunks.
+fn tokio_stream_of(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}

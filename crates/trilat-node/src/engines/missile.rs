@@ -80,6 +80,21 @@ impl MissileEngine {
         })
     }
 
+    /// Feeds one detection of a stream; errors name the stream's line.
+    fn feed_line(
+        &self,
+        record: &DetectionRecord,
+        line_no: usize,
+    ) -> Result<Vec<EngineEvent>, AppError> {
+        let mut fuser = self
+            .fuser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        fuser
+            .feed_record(record)
+            .map_err(|e| AppError::bad_request("invalid_detection", format!("line {line_no}: {e}")))
+    }
+
     /// Feeds detections; with `flush`, also processes the last scan (the end
     /// of a batch) instead of waiting for the next scan to start.
     fn feed(&self, records: &[DetectionRecord], flush: bool) -> Result<Vec<EngineEvent>, AppError> {
@@ -158,6 +173,141 @@ async fn publish_events(
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/missile/detections", post(missile_detections_ingest))
+}
+
+/// Routes that stay open as long as the sensor feed lasts (outside the
+/// request timeout, like the live stream).
+pub(super) fn stream_routes() -> Router<AppState> {
+    Router::new().route(
+        "/missile/detections/stream",
+        post(missile_detections_stream),
+    )
+}
+
+/// Longest line of a detection stream: a detection is about 150 bytes, so a
+/// longer line is an error, and a stream without newlines cannot grow memory.
+const STREAM_LINE_BYTES_MAX: usize = 4096;
+
+/// What `POST /api/v1/missile/detections/stream` answers when the stream ends.
+#[derive(Debug, Serialize)]
+struct StreamResponse {
+    detections: usize,
+    reports: usize,
+}
+
+/// A sensor's live feed: one detection per line (the DETECTIONS.jsonl form),
+/// in a chunked request body that lasts as long as the feed. Each detection
+/// is fused as it arrives and products are published at once, so partners
+/// see assessments while the missile flies. A bad line ends the stream with a
+/// 400 naming the line; what was published before it stands.
+async fn missile_detections_stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Body,
+) -> Result<Json<StreamResponse>, AppError> {
+    use futures::StreamExt as _;
+    caller.require(Role::Analyst)?;
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node publishes for {}, not {}",
+            state.party, caller.party
+        )));
+    }
+    let engines = state.engines.get()?;
+    let _slot = StreamSlot::take()?;
+    let mut chunks = body.into_data_stream();
+    let mut pending: Vec<u8> = Vec::with_capacity(STREAM_LINE_BYTES_MAX);
+    let mut line_no = 0usize;
+    let mut answer = StreamResponse {
+        detections: 0,
+        reports: 0,
+    };
+    let mut ended = false;
+    while !ended {
+        match chunks.next().await {
+            Some(Ok(chunk)) => pending.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                return Err(AppError::bad_request(
+                    "stream_error",
+                    format!("after line {line_no}: {e}"),
+                ))
+            }
+            None => {
+                ended = true;
+                if !pending.is_empty() && pending.last() != Some(&b'\n') {
+                    pending.push(b'\n');
+                }
+            }
+        }
+        let mut events = Vec::new();
+        let mut consumed = 0;
+        while let Some(len) = pending[consumed..].iter().position(|&b| b == b'\n') {
+            line_no += 1;
+            let line = &pending[consumed..consumed + len];
+            consumed += len + 1;
+            if let Some(record) = stream_record(line, line_no)? {
+                events.extend(engines.missile.feed_line(&record, line_no)?);
+                answer.detections += 1;
+            }
+        }
+        pending.drain(..consumed);
+        if pending.len() > STREAM_LINE_BYTES_MAX {
+            return Err(AppError::bad_request(
+                "line_too_long",
+                format!(
+                    "line {} is longer than {STREAM_LINE_BYTES_MAX} bytes",
+                    line_no + 1
+                ),
+            ));
+        }
+        if ended {
+            events.extend(engines.missile.feed(&[], true)?);
+        }
+        answer.reports += publish_events(&state, events).await?.len();
+    }
+    Ok(Json(answer))
+}
+
+/// Most detection streams open at once (one per sensor feed is typical).
+const STREAMS_OPEN_MAX: usize = 32;
+
+/// Streams open now, across the process.
+static STREAMS_OPEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One of the `STREAMS_OPEN_MAX` slots, released on drop.
+struct StreamSlot;
+
+impl StreamSlot {
+    fn take() -> Result<StreamSlot, AppError> {
+        use std::sync::atomic::Ordering;
+        let taken = STREAMS_OPEN.fetch_add(1, Ordering::AcqRel);
+        if taken >= STREAMS_OPEN_MAX {
+            STREAMS_OPEN.fetch_sub(1, Ordering::AcqRel);
+            return Err(AppError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_streams",
+                format!("{STREAMS_OPEN_MAX} detection streams are open; retry later"),
+            ));
+        }
+        Ok(StreamSlot)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        STREAMS_OPEN.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// One line of a detection stream; `None` for a blank line.
+fn stream_record(line: &[u8], line_no: usize) -> Result<Option<DetectionRecord>, AppError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(line)
+        .map(Some)
+        .map_err(|e| AppError::bad_request("invalid_detection", format!("line {line_no}: {e}")))
 }
 
 /// What `POST /api/v1/missile/detections` answers.
