@@ -42,6 +42,35 @@ pub struct MissileConfig {
     /// real time (one node of the demo does; the others receive its reports).
     #[serde(default)]
     pub demo_launch: bool,
+    /// Natural Earth TopoJSON (world-atlas `countries-10m.json` or `-50m`) from
+    /// which land, territorial seas and EEZs are computed (approximate);
+    /// default: trilat-geo's small built-in fixture.
+    #[serde(default)]
+    pub zones: Option<PathBuf>,
+    /// Official EEZ polygons of Japan (GeoJSON, e.g. Marine Regions) that
+    /// replace the computed one; needs `zones`.
+    #[serde(default)]
+    pub official_jpn_eez: Option<PathBuf>,
+}
+
+/// The zones the engine's assessments use (EEZ, territory, land, overflight).
+fn missile_zones(config: &MissileConfig) -> Result<GeoZones, String> {
+    let Some(path) = &config.zones else {
+        if config.official_jpn_eez.is_some() {
+            return Err("official_jpn_eez needs zones (the Natural Earth file)".to_string());
+        }
+        return Ok(GeoZones::fixture());
+    };
+    let topojson = std::fs::read(path).map_err(|e| format!("zones {}: {e}", path.display()))?;
+    let official = match &config.official_jpn_eez {
+        Some(eez) => Some(
+            std::fs::read_to_string(eez)
+                .map_err(|e| format!("official_jpn_eez {}: {e}", eez.display()))?,
+        ),
+        None => None,
+    };
+    GeoZones::from_natural_earth(&topojson, official.as_deref())
+        .map_err(|e| format!("zones {}: {e}", path.display()))
 }
 
 /// The node's missile fuser and its marking rules.
@@ -57,7 +86,7 @@ pub(super) fn register_kinds(registry: &mut KindRegistry) {
 }
 
 impl MissileEngine {
-    /// A fuser over the configured (or default) sensors and the fixture zones.
+    /// A fuser over the configured (or default) sensors and zones.
     pub fn new(config: &MissileConfig) -> Result<MissileEngine, String> {
         let registry = match &config.sensors {
             Some(path) => {
@@ -69,7 +98,7 @@ impl MissileEngine {
             None => SensorRegistry::new(trilat_missile::sim::default_sensors())
                 .map_err(|e| e.to_string())?,
         };
-        let zones = GeoZones::fixture();
+        let zones = missile_zones(config)?;
         Ok(MissileEngine {
             fuser: Mutex::new(Fuser::new(
                 registry,
@@ -395,5 +424,65 @@ pub(super) async fn run_demo(state: &AppState) {
             }
             Err(e) => tracing::warn!(%e, "demo detection refused"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trilat_missile::zones::ZoneOracle;
+
+    fn config(zones: Option<&str>, official: Option<&str>) -> MissileConfig {
+        MissileConfig {
+            zones: zones.map(PathBuf::from),
+            official_jpn_eez: official.map(PathBuf::from),
+            ..MissileConfig::default()
+        }
+    }
+
+    #[test]
+    fn zones_errors_name_the_file() {
+        let err = missile_zones(&config(Some("/no/such/countries-10m.json"), None)).unwrap_err();
+        assert!(err.contains("/no/such/countries-10m.json"), "{err}");
+        let err = missile_zones(&config(None, Some("/x/eez.geojson"))).unwrap_err();
+        assert!(err.contains("needs zones"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(&bad, b"{\"type\": \"Topology\"").unwrap();
+        let err = missile_zones(&config(bad.to_str(), None)).unwrap_err();
+        assert!(err.contains("bad.json"), "{err}");
+        assert!(ZoneOracle::approximate(
+            &missile_zones(&config(None, None)).unwrap()
+        ));
+    }
+
+    #[test]
+    fn zones_from_natural_earth_when_the_data_is_there() {
+        let data = std::env::var("TRILAT_SHARED_DATA").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
+        });
+        let path =
+            std::path::Path::new(&data).join("zones/natural_earth_world_atlas/countries-50m.json");
+        if !path.exists() {
+            eprintln!("skipping: {} is absent", path.display());
+            return;
+        }
+        let zones = missile_zones(&config(path.to_str(), None)).unwrap();
+        assert!(ZoneOracle::approximate(&zones));
+        let jpn = trilat_missile::zones::JPN;
+        // Tokyo is Japanese land; 300 km west of Akita is in Japan's
+        // (approximate) EEZ, not its territory; Pyongyang is land, not Japan's.
+        let tokyo = zones.classify(35.68, 139.76);
+        assert!(tokyo.on_land && tokyo.territory == Some(jpn), "{tokyo:?}");
+        let sea = zones.classify(40.0, 136.5);
+        assert!(
+            !sea.on_land && sea.eez == Some(jpn) && sea.territory.is_none(),
+            "{sea:?}"
+        );
+        let pyongyang = zones.classify(39.03, 125.75);
+        assert!(
+            pyongyang.on_land && pyongyang.territory != Some(jpn),
+            "{pyongyang:?}"
+        );
     }
 }
