@@ -10,10 +10,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt as _;
-use trilat_core::{NodeKey, Policy};
-use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
 
-use crate::common::{eventually, party, Api};
+use crate::common::{engine_node_with, eventually, Api};
 
 /// Type 1 position of MMSI 445000001 (DPRK MID) at 36.5 N 124.5 E.
 const POSITION_445000001: &str = "!AIVDM,1,1,,A,16`Ha@@00l`qrW0Dpbp4lSnt0000,0*37";
@@ -37,44 +35,7 @@ async fn feed_node(
     tcp: std::net::SocketAddr,
 ) -> (trilat_node::Node, Api) {
     let engines = json!({"ais": {"udp_listen": udp.to_string(), "tcp_feeds": [tcp.to_string()]}});
-    let engines: toml::Table = toml::Value::try_from(engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
-    let token = generate_token();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config {
-        party: party("JPN"),
-        listen: addr,
-        data_dir: dir.join("data"),
-        key_file: dir.join("node.key"),
-        policy: Policy::trilateral_default(),
-        peers: Vec::new(),
-        parties: Vec::new(),
-        tokens: vec![TokenConfig {
-            sha256: token_sha256(&token),
-            party: party("JPN"),
-            role: Role::Analyst,
-            name: "analyst".into(),
-        }],
-        limits: Limits::default(),
-        taxii: None,
-        engines: Some(engines),
-    };
-    config.validate().unwrap();
-    trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
-    let state = trilat_node::open(config).unwrap();
-    let node = trilat_node::serve_on(state, listener).await.unwrap();
-    let api = Api::new(&format!("http://{addr}"), &token);
-    let ready = api.clone();
-    eventually("AIS engine started", move || {
-        let api = ready.clone();
-        async move { api.get("/api/v1/ais/status").await.0 == 200 }
-    })
-    .await;
-    (node, api)
+    engine_node_with(dir, engines, "/api/v1/ais/status").await
 }
 
 /// The `identity-anomaly` kinds published for `mmsi`, with each event's start.

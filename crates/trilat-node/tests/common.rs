@@ -170,3 +170,53 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// One JPN node with an analyst token and the given `[engines]` table (JSON
+/// for brevity); returns once `ready_path` answers 200 (the engines load in
+/// the background).
+pub async fn engine_node_with(
+    dir: &std::path::Path,
+    engines: Value,
+    ready_path: &'static str,
+) -> (trilat_node::Node, Api) {
+    use trilat_node::config::{generate_token, token_sha256, Config, Role, TokenConfig};
+    let engines: toml::Table = toml::Value::try_from(engines)
+        .unwrap()
+        .as_table()
+        .unwrap()
+        .clone();
+    let token = generate_token();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        party: party("JPN"),
+        listen: addr,
+        data_dir: dir.join("data"),
+        key_file: dir.join("node.key"),
+        policy: trilat_core::Policy::trilateral_default(),
+        peers: Vec::new(),
+        parties: Vec::new(),
+        tokens: vec![TokenConfig {
+            sha256: token_sha256(&token),
+            party: party("JPN"),
+            role: Role::Analyst,
+            name: "analyst".into(),
+        }],
+        limits: Limits::default(),
+        taxii: None,
+        engines: Some(engines),
+    };
+    config.validate().unwrap();
+    trilat_node::cluster::write_node_files(dir, &config, &trilat_core::NodeKey::generate())
+        .unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let node = trilat_node::serve_on(state, listener).await.unwrap();
+    let api = Api::new(&format!("http://{addr}"), &token);
+    let ready = api.clone();
+    eventually(&format!("engines ready ({ready_path})"), move || {
+        let api = ready.clone();
+        async move { api.get(ready_path).await.0 == 200 }
+    })
+    .await;
+    (node, api)
+}

@@ -5,10 +5,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use trilat_core::{Marking, NodeKey, Party, Policy, Tlp};
-use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
+use trilat_core::{Marking, Tlp};
 
-use crate::common::{eventually, Api};
+use crate::common::{engine_node_with, eventually, Api};
 
 /// A UN consolidated-list fixture in the real format (hand-written).
 const UN_FIXTURE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -27,10 +26,6 @@ const UN_FIXTURE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </ENTITY>
  </ENTITIES>
 </CONSOLIDATED_LIST>"#;
-
-fn party(code: &str) -> Party {
-    Party::new(code).unwrap()
-}
 
 fn marking(rel_to: &[&str]) -> Marking {
     Marking::new("CONFIDENTIAL", Tlp::Amber, rel_to.iter().copied())
@@ -56,44 +51,7 @@ async fn engine_node(dir: &std::path::Path) -> (trilat_node::Node, Api) {
         "sanctions": {"lists": [lists]},
         "missile": {"party_markings": party_markings},
     });
-    let engines: toml::Table = toml::Value::try_from(engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
-    let token = generate_token();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config {
-        party: party("JPN"),
-        listen: addr,
-        data_dir: dir.join("data"),
-        key_file: dir.join("node.key"),
-        policy: Policy::trilateral_default(),
-        peers: Vec::new(),
-        parties: Vec::new(),
-        tokens: vec![TokenConfig {
-            sha256: token_sha256(&token),
-            party: party("JPN"),
-            role: Role::Analyst,
-            name: "analyst".into(),
-        }],
-        limits: Limits::default(),
-        taxii: None,
-        engines: Some(engines),
-    };
-    config.validate().unwrap();
-    trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
-    let state = trilat_node::open(config).unwrap();
-    let node = trilat_node::serve_on(state, listener).await.unwrap();
-    let api = Api::new(&format!("http://{addr}"), &token);
-    let ready = api.clone();
-    eventually("engines started", move || {
-        let api = ready.clone();
-        async move { api.get("/api/v1/sanctions/status").await.0 == 200 }
-    })
-    .await;
-    (node, api)
+    engine_node_with(dir, engines, "/api/v1/sanctions/status").await
 }
 
 async fn post_text(api: &Api, path: &str, body: String) -> (u16, Value) {
@@ -194,22 +152,7 @@ async fn ais_lines_become_maritime_event_reports() {
 async fn missile_products_carry_the_combined_marking() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, api) = engine_node(dir.path()).await;
-    let (registry, _truth, detections) =
-        trilat_missile::sim::demo_scenario(1_764_000_000.0, 7).unwrap();
-    let lines: Vec<String> = detections
-        .iter()
-        .map(|d| {
-            serde_json::to_string(&trilat_missile::sensors::DetectionRecord {
-                sensor: registry.sensors()[d.sensor_idx].spec.id.clone(),
-                time: trilat_missile::sensors::format_time(d.time_s),
-                range_m: d.range_m,
-                az_deg: d.az_deg,
-                el_deg: d.el_deg,
-                range_rate_mps: d.range_rate_mps,
-            })
-            .unwrap()
-        })
-        .collect();
+    let lines = demo_detection_lines(7);
     let (status, body) = post_text(&api, "/api/v1/missile/detections", lines.join("\n")).await;
     assert_eq!(status, 200, "{body}");
     let (status, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
@@ -272,22 +215,7 @@ async fn missile_products_carry_the_combined_marking() {
 async fn missile_detections_stream_publishes_while_the_feed_lasts() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, api) = engine_node(dir.path()).await;
-    let (registry, _truth, detections) =
-        trilat_missile::sim::demo_scenario(1_764_000_000.0, 11).unwrap();
-    let lines: Vec<String> = detections
-        .iter()
-        .map(|d| {
-            serde_json::to_string(&trilat_missile::sensors::DetectionRecord {
-                sensor: registry.sensors()[d.sensor_idx].spec.id.clone(),
-                time: trilat_missile::sensors::format_time(d.time_s),
-                range_m: d.range_m,
-                az_deg: d.az_deg,
-                el_deg: d.el_deg,
-                range_rate_mps: d.range_rate_mps,
-            })
-            .unwrap()
-        })
-        .collect();
+    let lines = demo_detection_lines(11);
     // The feed arrives in chunks that split lines anywhere; the first half is
     // sent, then the test waits for an assessment before sending the rest, so
     // products must be published while the request is still open.
@@ -359,4 +287,24 @@ fn tokio_stream_of(
     futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     })
+}
+
+/// The demo launch's detections as DETECTIONS.jsonl lines.
+fn demo_detection_lines(seed: u64) -> Vec<String> {
+    let (registry, _truth, detections) =
+        trilat_missile::sim::demo_scenario(1_764_000_000.0, seed).unwrap();
+    detections
+        .iter()
+        .map(|d| {
+            serde_json::to_string(&trilat_missile::sensors::DetectionRecord {
+                sensor: registry.sensors()[d.sensor_idx].spec.id.clone(),
+                time: trilat_missile::sensors::format_time(d.time_s),
+                range_m: d.range_m,
+                az_deg: d.az_deg,
+                el_deg: d.el_deg,
+                range_rate_mps: d.range_rate_mps,
+            })
+            .unwrap()
+        })
+        .collect()
 }
