@@ -37,7 +37,13 @@ fn bench_import(c: &mut Criterion) {
         group.bench_function(format!("parse_validate_map/{name}"), |b| {
             b.iter(|| {
                 let parsed = trilat_cyber::parse_bundle(&text, |_, _| {}).unwrap();
-                trilat_cyber::import_bundle(&parsed, &owner, &default, Timestamp::from_unix_ms(0))
+                trilat_cyber::import_bundle_on(
+                    &parsed,
+                    &owner,
+                    &default,
+                    Timestamp::from_unix_ms(0),
+                    1,
+                )
             })
         });
         // The same on one thread: the per-core figure.

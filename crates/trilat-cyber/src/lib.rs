@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod bundle;
+mod envelope;
 mod error;
 pub mod mapping;
 pub mod marking;
@@ -46,8 +47,8 @@ pub mod validate;
 pub use bundle::{parse_bundle, write_bundle, Entry, ParsedBundle};
 pub use error::{Error, ErrorKind, Location};
 pub use mapping::{
-    export_bundle, import_bundle, payload_check, validate_payload, ExportItem, ImportOutcome,
-    PayloadError, StixPayload, REPORT_KIND, REPORT_KINDS,
+    export_bundle, import_bundle, import_bundle_on, payload_check, validate_payload, ExportItem,
+    ImportOutcome, PayloadError, StixPayload, REPORT_KIND, REPORT_KINDS,
 };
 pub use object::{Category, StixObject};
 pub use pattern::{parse_pattern, Pattern};

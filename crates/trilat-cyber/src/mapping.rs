@@ -155,14 +155,30 @@ pub struct ImportOutcome {
     pub counts_by_type: BTreeMap<String, usize>,
 }
 
-/// Maps a parsed bundle to report drafts owned by `owner`. Objects without
-/// markings take `default`; releasability markings defined in the bundle are
+/// Maps a parsed bundle to report drafts owned by `owner`, on every core
+/// (at most [`crate::bundle::PARSE_THREADS_MAX`]). Objects without markings
+/// take `default`; releasability markings defined in the bundle are
 /// honoured. `now` stamps objects that carry no time (observables).
 pub fn import_bundle(
     bundle: &ParsedBundle,
     owner: &Party,
     default: &Marking,
     now: Timestamp,
+) -> ImportOutcome {
+    let n_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    import_bundle_on(bundle, owner, default, now, n_threads)
+}
+
+/// [`import_bundle`] on at most `n_threads` threads (1: the calling thread
+/// only). The outcome does not depend on `n_threads`: objects are mapped
+/// independently of each other (only an object's own versions are chained),
+/// so each thread maps a run of objects and the runs are joined in order.
+pub fn import_bundle_on(
+    bundle: &ParsedBundle,
+    owner: &Party,
+    default: &Marking,
+    now: Timestamp,
+    n_threads: usize,
 ) -> ImportOutcome {
     let mut outcome = ImportOutcome::default();
     let mut releasabilities = HashMap::new();
@@ -175,36 +191,89 @@ pub fn import_bundle(
             Err(err) => outcome.rejected.push(err),
         }
     }
+    let objects = versions_by_id(&bundle.entries);
+    let map_run = |run: &[Vec<&Entry>]| -> ImportOutcome {
+        let mut part = ImportOutcome::default();
+        part.drafts.reserve(run.iter().map(Vec::len).sum());
+        for versions in run {
+            map_versions(versions, owner, &releasabilities, default, now, &mut part);
+        }
+        part
+    };
+    // Below this a thread costs more than it saves.
+    const RUN_LEN_MIN: usize = 64;
+    let n_runs = n_threads
+        .clamp(1, crate::bundle::PARSE_THREADS_MAX)
+        .min(objects.len() / RUN_LEN_MIN)
+        .max(1);
+    let parts = if n_runs == 1 {
+        vec![map_run(&objects)]
+    } else {
+        let run_len = objects.len().div_ceil(n_runs);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = objects
+                .chunks(run_len)
+                .map(|run| scope.spawn(move || map_run(run)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    // A panic here is a bug in the mapping: pass it on unchanged.
+                    handle
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })
+                .collect()
+        })
+    };
     outcome.drafts.reserve(bundle.entries.len());
-    for versions in versions_by_id(&bundle.entries) {
-        // The preceding accepted version: its entry and its draft's index.
-        let mut previous: Option<(&Entry, usize)> = None;
-        for entry in versions {
-            let res = draft_for(
-                entry,
-                owner,
-                &releasabilities,
-                default,
-                previous.map(|(e, draft_idx)| (&e.object, &outcome.drafts[draft_idx])),
-                now,
-            );
-            match res {
-                Ok(draft) => {
-                    let type_name = entry.object.common().type_name;
-                    match outcome.counts_by_type.get_mut(type_name) {
-                        Some(count) => *count += 1,
-                        None => {
-                            outcome.counts_by_type.insert(type_name.to_string(), 1);
-                        }
-                    }
-                    outcome.drafts.push(draft);
-                    previous = Some((entry, outcome.drafts.len() - 1));
-                }
-                Err(err) => outcome.rejected.push(err),
-            }
+    for part in parts {
+        outcome.drafts.extend(part.drafts);
+        outcome.rejected.extend(part.rejected);
+        for (type_name, count) in part.counts_by_type {
+            *outcome.counts_by_type.entry(type_name).or_insert(0) += count;
         }
     }
+    debug_assert!(outcome.drafts.len() <= bundle.entries.len());
     outcome
+}
+
+/// Maps one object's versions (oldest first) into `out`: each accepted
+/// version becomes the next report version of the previous accepted one.
+fn map_versions(
+    versions: &[&Entry],
+    owner: &Party,
+    releasabilities: &HashMap<String, Releasability>,
+    default: &Marking,
+    now: Timestamp,
+    out: &mut ImportOutcome,
+) {
+    // The preceding accepted version: its entry and its draft's index.
+    let mut previous: Option<(&Entry, usize)> = None;
+    for entry in versions {
+        let res = draft_for(
+            entry,
+            owner,
+            releasabilities,
+            default,
+            previous.map(|(e, draft_idx)| (&e.object, &out.drafts[draft_idx])),
+            now,
+        );
+        match res {
+            Ok(draft) => {
+                let type_name = entry.object.common().type_name;
+                match out.counts_by_type.get_mut(type_name) {
+                    Some(count) => *count += 1,
+                    None => {
+                        out.counts_by_type.insert(type_name.to_string(), 1);
+                    }
+                }
+                out.drafts.push(draft);
+                previous = Some((entry, out.drafts.len() - 1));
+            }
+            Err(err) => out.rejected.push(err),
+        }
+    }
 }
 
 /// The draft for one object version; `previous` is the object's preceding
@@ -380,6 +449,47 @@ mod tests {
         assert_ne!(korea.drafts[0].id, v1.id);
         for draft in &outcome.drafts {
             validate_payload(REPORT_KIND, &draft.payload).unwrap();
+        }
+    }
+
+    #[test]
+    fn threads_do_not_change_the_import() {
+        // 300 objects with 1 to 3 versions, every fifth third version forged
+        // by another creator, in an order that interleaves objects.
+        let mut objects = Vec::new();
+        for version in 0..3 {
+            for idx in 0..300 {
+                if version > idx % 3 {
+                    continue;
+                }
+                let creator = if version == 2 && idx % 5 == 0 { 3 } else { 2 };
+                objects.push(format!(
+                    r#"{{"type":"tool","spec_version":"2.1","id":"tool--11111111-1111-4111-8111-{idx:012x}","created_by_ref":"identity--{c}{c}{c}{c}{c}{c}{c}{c}-{c}{c}{c}{c}-4{c}{c}{c}-8{c}{c}{c}-{c}{c}{c}{c}{c}{c}{c}{c}{c}{c}{c}{c}","created":"2024-01-01T00:00:00.000Z","modified":"2024-0{m}-01T00:00:00.000Z","name":"tool {idx}"}}"#,
+                    c = creator,
+                    m = version + 1,
+                ));
+            }
+        }
+        let text = crate::bundle::write_bundle(
+            "bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b",
+            objects.iter().map(String::as_str),
+        );
+        let parsed = parse_bundle(&text, |_, _| {}).unwrap();
+        assert_eq!(parsed.entries.len(), objects.len());
+        let owner = Party::new("KOR").unwrap();
+        let default = Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]);
+        let now = Timestamp::from_unix_ms(0);
+        let one = import_bundle_on(&parsed, &owner, &default, now, 1);
+        assert_eq!(one.rejected.len(), 20);
+        assert_eq!(one.drafts.len(), objects.len() - 20);
+        assert_eq!(one.counts_by_type["tool"], objects.len() - 20);
+        for n_threads in [2, 3, 8] {
+            let many = import_bundle_on(&parsed, &owner, &default, now, n_threads);
+            assert_eq!(many.drafts, one.drafts);
+            let errors =
+                |o: &ImportOutcome| o.rejected.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+            assert_eq!(errors(&many), errors(&one));
+            assert_eq!(many.counts_by_type, one.counts_by_type);
         }
     }
 
