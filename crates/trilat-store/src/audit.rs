@@ -1,10 +1,19 @@
 //! The audit log: append-only entries, each committing to the one before.
 //!
-//! `hash = sha256(prev_hash || canonical JSON of {seq, at, actor, action,
-//! report_id, counterparty, detail})`, hex-encoded; the first entry's
-//! `prev_hash` is [`AUDIT_HASH_GENESIS`]. Changing, deleting or reordering
-//! an entry breaks the link of the next one (or, for the last entry, the tip
-//! the store keeps beside the log).
+//! Each entry's `hash` covers the previous entry's hash, its own `seq` and
+//! its event, so changing, deleting or reordering an entry breaks the link
+//! of the next one (or, for the last entry, the tip the store keeps beside
+//! the log). The first entry's `prev_hash` is [`AUDIT_HASH_GENESIS`]. Two
+//! encodings of the hashed fields exist ([`HashFormat`]):
+//!
+//! * **binary** (every entry written since schema v4, and every entry of
+//!   [`crate::MemoryStore`]): `hash = sha256("trilat-audit-entry-v2\0" ||
+//!   prev_hash as 32 bytes || seq as u64 big-endian || fields)`, where
+//!   `fields` is the entry's binary encoding ([`encode_fields`]), which is
+//!   also how the SQLite store keeps it;
+//! * **JSON** (entries a store wrote before schema v4): `hash =
+//!   sha256(prev_hash as 64 hex characters || RFC 8785 JSON of {seq, at,
+//!   actor, action, report_id, counterparty, detail})`.
 
 use sha2::{Digest, Sha256};
 use trilat_core::{canonical_json, Party, ReportId, Timestamp};
@@ -67,6 +76,26 @@ impl AuditAction {
             AuditAction::Refuse => "refuse",
             AuditAction::Other => "other",
         }
+    }
+
+    /// The action's byte in the binary entry encoding. Fixed forever: a new
+    /// action takes a new code.
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            AuditAction::Create => 1,
+            AuditAction::Version => 2,
+            AuditAction::Revoke => 3,
+            AuditAction::Receive => 4,
+            AuditAction::Release => 5,
+            AuditAction::Read => 6,
+            AuditAction::Refuse => 7,
+            AuditAction::Other => 8,
+        }
+    }
+
+    /// The action of [`AuditAction::code`].
+    pub(crate) fn from_code(code: u8) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.code() == code)
     }
 
     /// Parses [`AuditAction::as_str`].
@@ -155,11 +184,13 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// Chains `event` after an entry whose sequence and hash are given.
+    /// Chains `event` after an entry whose sequence and hash are given, in
+    /// the binary format.
     pub(crate) fn chain(prev_seq: u64, prev_hash: &str, event: AuditEvent) -> AuditEntry {
         debug_assert_eq!(prev_hash.len(), 64);
         let seq = prev_seq + 1;
-        let hash = entry_hash(seq, prev_hash, &event);
+        let hash = entry_hash(HashFormat::Binary, seq, prev_hash, &event)
+            .expect("the previous hash is 64 hex digits");
         AuditEntry {
             seq,
             event,
@@ -168,10 +199,208 @@ impl AuditEntry {
         }
     }
 
-    /// Whether `hash` is right for the rest of the entry.
+    /// Whether `hash` is right for the rest of the entry, in either
+    /// encoding (an entry does not say which one its store used; the
+    /// store's own verification knows and accepts only that one).
     pub fn hash_is_valid(&self) -> bool {
-        entry_hash(self.seq, &self.prev_hash, &self.event) == self.hash
+        [HashFormat::Binary, HashFormat::Json]
+            .into_iter()
+            .any(|format| self.hash_is_valid_as(format))
     }
+
+    /// Whether `hash` is right for the rest of the entry in `format`.
+    pub(crate) fn hash_is_valid_as(&self, format: HashFormat) -> bool {
+        entry_hash(format, self.seq, &self.prev_hash, &self.event).as_deref()
+            == Some(self.hash.as_str())
+    }
+}
+
+/// How an entry's hashed fields are encoded (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HashFormat {
+    /// RFC 8785 JSON after the hex previous hash (before schema v4).
+    Json,
+    /// [`encode_fields`] after a domain tag, the raw previous hash and the
+    /// seq (schema v4 on).
+    Binary,
+}
+
+/// Domain separation of the binary entry hash from any other SHA-256 use.
+const ENTRY_HASH_TAG: &[u8] = b"trilat-audit-entry-v2\0";
+
+/// Appends `event`'s binary encoding to `out`: `at` (milliseconds, i64
+/// big-endian), the action's code (u8), the actor (u8 length, UTF-8), the
+/// report id (u8 0, or 1 and its 16 UUID bytes), the counterparty (u8 0,
+/// or its length and its code) and the detail (u16 big-endian length,
+/// UTF-8). Every length fits: [`AuditEvent::check`] bounds actor and
+/// detail, and party codes are at most 16 bytes.
+pub(crate) fn encode_fields(out: &mut Vec<u8>, event: &AuditEvent) {
+    assert!(event.actor.len() <= AUDIT_ACTOR_LEN_MAX);
+    assert!(event.detail.len() <= AUDIT_DETAIL_LEN_MAX);
+    out.extend_from_slice(&event.at.unix_ms().to_be_bytes());
+    out.push(event.action.code());
+    out.push(event.actor.len() as u8);
+    out.extend_from_slice(event.actor.as_bytes());
+    match &event.report_id {
+        Some(id) => {
+            out.push(1);
+            out.extend_from_slice(&report_id_bytes(id));
+        }
+        None => out.push(0),
+    }
+    match &event.counterparty {
+        Some(party) => {
+            let code = party.as_str().as_bytes();
+            assert!(!code.is_empty() && code.len() <= usize::from(u8::MAX));
+            out.push(code.len() as u8);
+            out.extend_from_slice(code);
+        }
+        None => out.push(0),
+    }
+    out.extend_from_slice(&(event.detail.len() as u16).to_be_bytes());
+    out.extend_from_slice(event.detail.as_bytes());
+}
+
+/// Reads one [`encode_fields`] encoding from the front of `bytes`; returns
+/// the event and the bytes after it. Errors say what is wrong (the caller
+/// adds where).
+pub(crate) fn decode_fields(bytes: &[u8]) -> Result<(AuditEvent, &[u8]), String> {
+    let mut rest = bytes;
+    let mut take = |n: usize, what: &str| -> Result<&[u8], String> {
+        if rest.len() < n {
+            return Err(format!("{what} cut short ({} of {n} bytes)", rest.len()));
+        }
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Ok(head)
+    };
+    let at_ms = i64::from_be_bytes(take(8, "time")?.try_into().expect("8 bytes"));
+    let action_code = take(1, "action")?[0];
+    let action = AuditAction::from_code(action_code)
+        .ok_or_else(|| format!("unknown action code {action_code}"))?;
+    let actor_len = usize::from(take(1, "actor length")?[0]);
+    let actor = utf8(take(actor_len, "actor")?, "actor")?;
+    let report_id = match take(1, "report id flag")?[0] {
+        0 => None,
+        1 => Some(report_id_from_bytes(take(16, "report id")?)?),
+        flag => return Err(format!("report id flag {flag} is neither 0 nor 1")),
+    };
+    let party_len = usize::from(take(1, "counterparty length")?[0]);
+    let counterparty = match party_len {
+        0 => None,
+        n => {
+            let code = utf8(take(n, "counterparty")?, "counterparty")?;
+            Some(Party::new(&code).map_err(|e| format!("counterparty: {e}"))?)
+        }
+    };
+    let detail_len = usize::from(u16::from_be_bytes(
+        take(2, "detail length")?.try_into().expect("2 bytes"),
+    ));
+    let detail = utf8(take(detail_len, "detail")?, "detail")?;
+    let event = AuditEvent {
+        at: Timestamp::from_unix_ms(at_ms),
+        actor,
+        action,
+        report_id,
+        counterparty,
+        detail,
+    };
+    event.check().map_err(|e| e.to_string())?;
+    Ok((event, rest))
+}
+
+fn utf8(bytes: &[u8], what: &str) -> Result<String, String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| format!("{what} is not UTF-8"))
+}
+
+/// A report id's 16 UUID bytes, from its fixed-layout text (8-4-4-4-12 hex
+/// digits; core exposes the text, not the bytes).
+pub(crate) fn report_id_bytes(id: &ReportId) -> [u8; 16] {
+    /// Where each byte's two hex digits start in the text.
+    const BYTE_STARTS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    fn nibble(digit: u8) -> u8 {
+        match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'a'..=b'f' => digit - b'a' + 10,
+            b'A'..=b'F' => digit - b'A' + 10,
+            _ => unreachable!("a UUID's text is hex digits and hyphens"),
+        }
+    }
+    let mut text = IdText::new();
+    let text = text.text(id).as_bytes();
+    assert_eq!(text.len(), 36, "a hyphenated UUID has 36 characters");
+    let mut bytes = [0u8; 16];
+    for (byte, start) in bytes.iter_mut().zip(BYTE_STARTS) {
+        *byte = (nibble(text[start]) << 4) | nibble(text[start + 1]);
+    }
+    bytes
+}
+
+/// The report id of [`report_id_bytes`].
+fn report_id_from_bytes(bytes: &[u8]) -> Result<ReportId, String> {
+    debug_assert_eq!(bytes.len(), 16);
+    let hex = hex::encode(bytes);
+    let text = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    ReportId::parse(&text).map_err(|e| e.to_string())
+}
+
+/// A report id's hyphenated text on the stack (it is written several times
+/// per stored report; a `String` each time showed in the profile).
+pub(crate) struct IdText {
+    buf: [u8; 36],
+    len: usize,
+}
+
+impl IdText {
+    pub(crate) fn new() -> IdText {
+        IdText {
+            buf: [0; 36],
+            len: 0,
+        }
+    }
+
+    pub(crate) fn text(&mut self, id: &ReportId) -> &str {
+        use std::fmt::Write;
+        self.len = 0;
+        write!(self, "{id}").expect("a UUID's text is 36 bytes");
+        std::str::from_utf8(&self.buf[..self.len]).expect("written from a str")
+    }
+}
+
+impl std::fmt::Write for IdText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The binary hash of an entry whose [`encode_fields`] bytes are `fields`.
+pub(crate) fn binary_hash(prev_hash: &[u8; 32], seq: u64, fields: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(ENTRY_HASH_TAG);
+    hasher.update(prev_hash);
+    hasher.update(seq.to_be_bytes());
+    hasher.update(fields);
+    hasher.finalize().into()
+}
+
+/// 64 hex digits as 32 bytes.
+pub(crate) fn hash_from_hex(text: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(text, &mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// The fields an entry's hash covers, in canonical JSON (the reference
@@ -250,13 +479,30 @@ pub(crate) fn hashed_fields_canonical(seq: u64, event: &AuditEvent) -> Vec<u8> {
     canonical_json(&fields).expect("audit fields encode canonically")
 }
 
-pub(crate) fn entry_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
-    let canonical = hashed_fields_json(seq, event);
-    debug_assert_eq!(canonical, hashed_fields_canonical(seq, event));
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(&canonical);
-    hex::encode(hasher.finalize())
+/// An entry's hash in `format`, hex; `None` when `prev_hash` is not 64
+/// hex digits (the binary format hashes its bytes).
+pub(crate) fn entry_hash(
+    format: HashFormat,
+    seq: u64,
+    prev_hash: &str,
+    event: &AuditEvent,
+) -> Option<String> {
+    match format {
+        HashFormat::Json => {
+            let canonical = hashed_fields_json(seq, event);
+            debug_assert_eq!(canonical, hashed_fields_canonical(seq, event));
+            let mut hasher = Sha256::new();
+            hasher.update(prev_hash.as_bytes());
+            hasher.update(&canonical);
+            Some(hex::encode(hasher.finalize()))
+        }
+        HashFormat::Binary => {
+            let prev = hash_from_hex(prev_hash)?;
+            let mut fields = Vec::with_capacity(64 + event.actor.len() + event.detail.len());
+            encode_fields(&mut fields, event);
+            Some(hex::encode(binary_hash(&prev, seq, &fields)))
+        }
+    }
 }
 
 /// The result of [`crate::ReportStore::verify_audit`].
@@ -288,16 +534,29 @@ impl ChainCheck {
         }
     }
 
-    pub(crate) fn push(&mut self, entry: &AuditEntry) {
+    /// Checks the next entry, whose store wrote it in `format`.
+    pub(crate) fn push(&mut self, entry: &AuditEntry, format: HashFormat) {
         self.entries += 1;
         let intact = entry.seq == self.expected_seq
             && entry.prev_hash == self.expected_prev
-            && entry.hash_is_valid();
+            && entry.hash_is_valid_as(format);
         if !intact && self.first_broken.is_none() {
             self.first_broken = Some(entry.seq.min(self.expected_seq));
         }
         self.expected_seq = entry.seq + 1;
         self.expected_prev.clone_from(&entry.hash);
+    }
+
+    /// Records entries `first_seq..first_seq + n_entries` as broken
+    /// without their contents (a block that does not decode), continuing
+    /// the chain after them from `last_hash`.
+    pub(crate) fn push_undecodable(&mut self, first_seq: u64, n_entries: u64, last_hash: &str) {
+        self.entries += n_entries;
+        if self.first_broken.is_none() {
+            self.first_broken = Some(first_seq.min(self.expected_seq));
+        }
+        self.expected_seq = first_seq + n_entries;
+        self.expected_prev = last_hash.to_string();
     }
 
     /// Finishes with the recorded tip: a log shorter than its tip lost its
@@ -340,7 +599,9 @@ mod tests {
     #[track_caller]
     fn check(entries: &[AuditEntry], tip: (u64, &str), expect: Option<u64>) {
         let mut walk = ChainCheck::new();
-        entries.iter().for_each(|e| walk.push(e));
+        entries
+            .iter()
+            .for_each(|e| walk.push(e, HashFormat::Binary));
         assert_eq!(walk.finish(tip).first_broken, expect);
     }
 
@@ -390,6 +651,77 @@ mod tests {
                 String::from_utf8(hashed_fields_canonical(seq, &event)).unwrap()
             );
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn binary_fields_round_trip(
+            ms in -62_135_596_800_000i64..253_402_300_799_999,
+            actor in "\\PC{1,40}",
+            detail in "\\PC{0,200}",
+            action in 0usize..8,
+            with_report in proptest::prelude::any::<bool>(),
+            with_party in proptest::prelude::any::<bool>(),
+        ) {
+            let mut event = AuditEvent::new(Timestamp::from_unix_ms(ms), actor, AuditAction::ALL[action])
+                .detail(detail);
+            if with_report {
+                event = event.report(ReportId::new_v7(Timestamp::from_unix_ms(ms.max(0))));
+            }
+            if with_party {
+                event = event.counterparty(Party::new("JPN-JCG").unwrap());
+            }
+            proptest::prop_assume!(event.check().is_ok());
+            let mut bytes = Vec::new();
+            encode_fields(&mut bytes, &event);
+            bytes.extend_from_slice(b"next");
+            let (decoded, rest) = decode_fields(&bytes).unwrap();
+            proptest::prop_assert_eq!(&decoded, &event);
+            proptest::prop_assert_eq!(rest, b"next");
+            // Every truncation is an error, not a panic or a wrong event.
+            for len in 0..bytes.len() - 4 {
+                proptest::prop_assert!(decode_fields(&bytes[..len]).is_err());
+            }
+        }
+
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = decode_fields(&bytes);
+        }
+    }
+
+    #[test]
+    fn binary_hash_is_chained_and_covers_every_field() {
+        let entries = chain(3);
+        assert_eq!(entries[1].prev_hash, entries[0].hash);
+        assert!(entries
+            .iter()
+            .all(|e| e.hash_is_valid_as(HashFormat::Binary)));
+        assert!(!entries.iter().any(|e| e.hash_is_valid_as(HashFormat::Json)));
+        let base = entries[2].clone();
+        let mut changed = vec![base.clone(); 7];
+        changed[0].seq += 1;
+        changed[1].prev_hash = entries[0].hash.clone();
+        changed[2].event.at = Timestamp::from_unix_ms(99);
+        changed[3].event.actor.push('x');
+        changed[4].event.action = AuditAction::Read;
+        changed[5].event.report_id = Some(ReportId::new_v7(Timestamp::from_unix_ms(1)));
+        changed[6].event.counterparty = Some(Party::new("KOR").unwrap());
+        for (field_idx, entry) in changed.iter().enumerate() {
+            assert!(!entry.hash_is_valid(), "change {field_idx} went unnoticed");
+        }
+        let mut bad_prev = base;
+        bad_prev.prev_hash = "not hex".into();
+        assert!(!bad_prev.hash_is_valid());
+    }
+
+    #[test]
+    fn action_codes_are_distinct() {
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::from_code(action.code()), Some(action));
+        }
+        assert_eq!(AuditAction::from_code(0), None);
+        assert_eq!(AuditAction::from_code(9), None);
     }
 
     #[test]

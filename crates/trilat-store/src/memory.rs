@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 
-use crate::audit::ChainCheck;
+use crate::audit::{ChainCheck, HashFormat};
 use crate::rules::{place, Placement};
 use crate::{
     check_limit, history_too_long, next_stored_at, system_clock, AuditEntry, AuditEvent,
@@ -274,7 +274,10 @@ impl ReportStore for MemoryStore {
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let state = self.lock()?;
         let mut walk = ChainCheck::new();
-        state.audit.iter().for_each(|entry| walk.push(entry));
+        state
+            .audit
+            .iter()
+            .for_each(|entry| walk.push(entry, HashFormat::Binary));
         let tip = state
             .audit
             .last()

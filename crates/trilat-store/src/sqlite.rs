@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Statement, Transaction};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Transaction};
 use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 
-use crate::audit::ChainCheck;
+use crate::audit::{self, ChainCheck, HashFormat};
 use crate::memory::check_sync_state;
 use crate::rules::{place, Placement};
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Page size of a new database. 16 KiB rather than SQLite's 4 KiB: a
 /// committed batch writes a quarter as many WAL frames (one `pwrite` each)
@@ -153,6 +153,28 @@ CREATE TRIGGER report_superseded_no_update BEFORE UPDATE ON report_superseded
 BEGIN SELECT RAISE(ABORT, 'report_superseded is append-only'); END;
 CREATE TRIGGER report_superseded_no_delete BEFORE DELETE ON report_superseded
 BEGIN SELECT RAISE(ABORT, 'report_superseded is append-only'); END;
+"#;
+
+/// Schema version 4 (after v3), for ingest speed: audit entries are
+/// written one block per write transaction instead of one row each. A
+/// block holds its entries back to back, each as its hash (32 bytes) and
+/// its binary encoding (`audit::encode_fields`); `last_hash` repeats the
+/// last entry's hash so the chain's tip is read without decoding. Every
+/// entry is still hash-chained on its own (binary format, see `audit`).
+/// Entries of older stores stay in `audit_log` (JSON-hashed) and the chain
+/// continues from its last one.
+const SCHEMA_V4: &str = r#"
+CREATE TABLE audit_block (
+    first_seq INTEGER PRIMARY KEY,
+    n_entries INTEGER NOT NULL,
+    last_hash BLOB    NOT NULL,
+    entries   BLOB    NOT NULL
+);
+CREATE TRIGGER audit_block_no_update BEFORE UPDATE ON audit_block
+BEGIN SELECT RAISE(ABORT, 'audit_block is append-only'); END;
+CREATE TRIGGER audit_block_no_delete BEFORE DELETE ON audit_block
+BEGIN SELECT RAISE(ABORT, 'audit_block is append-only'); END;
+PRAGMA user_version = 4;
 "#;
 
 /// Side of a spatial grid cell, degrees. Maritime and missile reports are
@@ -453,6 +475,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     if version < 3 {
         migrate_v3(conn)?;
     }
+    if version < 4 {
+        let tx = conn.transaction().ctx("begin migration v4")?;
+        tx.execute_batch(SCHEMA_V4).ctx("create schema v4")?;
+        tx.commit().ctx("commit migration v4")?;
+    }
     Ok(())
 }
 
@@ -588,158 +615,214 @@ fn recorded_tip(conn: &Connection) -> Result<(u64, String), StoreError> {
 }
 
 /// The audit chain's tip inside a write transaction: checked once against
-/// the log's last row when the transaction starts (the chain link), moved
-/// by each append, and recorded beside the log when it commits.
+/// the log's last entry when the transaction starts (the chain link), moved
+/// by each append, and recorded beside the log when it commits, together
+/// with the transaction's entries as one `audit_block` row.
 struct AuditTip {
     seq: u64,
-    hash: String,
+    hash: [u8; 32],
     start_seq: u64,
+    /// This transaction's entries as stored: per entry its hash (32 bytes)
+    /// and its [`audit::encode_fields`] encoding.
+    block: Vec<u8>,
 }
 
 impl AuditTip {
     fn load(tx: &Transaction<'_>) -> Result<AuditTip, StoreError> {
         let (seq, hash) = recorded_tip(tx)?;
-        let last: Option<(u64, String)> = tx
-            .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .and_then(|mut stmt| {
-                stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .optional()
-            })
-            .ctx("read audit tip")?;
-        let (last_seq, last_hash) = last.unwrap_or((0, AUDIT_HASH_GENESIS.to_string()));
+        let (last_seq, last_hash) = last_audit_entry(tx)?;
         if last_seq != seq || last_hash != hash {
             return Err(StoreError::Corrupt(format!(
                 "audit log ends at entry {last_seq} but its recorded tip is entry {seq}; refusing to extend a broken chain (run audit verify)"
             )));
         }
+        let hash = audit::hash_from_hex(&hash).ok_or_else(|| {
+            StoreError::Corrupt(format!("audit tip hash {hash:?} is not 64 hex digits"))
+        })?;
         Ok(AuditTip {
             seq,
             hash,
             start_seq: seq,
+            block: Vec::new(),
         })
     }
 
-    fn append(
-        &mut self,
-        tx: &Transaction<'_>,
-        event: AuditEvent,
-    ) -> Result<AuditEntry, StoreError> {
-        let prev_hash = self.hash.clone();
-        let mut insert = tx
-            .prepare_cached(AUDIT_INSERT_SQL)
-            .ctx("prepare audit append")?;
-        self.append_with(&mut insert, &event)?;
+    /// Appends `event` and returns its entry.
+    fn append(&mut self, event: AuditEvent) -> AuditEntry {
+        let prev_hash = hex::encode(self.hash);
+        self.append_event(&event);
         let entry = AuditEntry {
             seq: self.seq,
             event,
             prev_hash,
-            hash: self.hash.clone(),
+            hash: hex::encode(self.hash),
         };
-        debug_assert!(entry.hash_is_valid());
-        Ok(entry)
+        debug_assert!(entry.hash_is_valid_as(HashFormat::Binary));
+        entry
     }
 
-    /// Appends an entry for `event` with `insert` (the prepared
-    /// [`AUDIT_INSERT_SQL`]; borrowed event: the ingest path does not need
-    /// the entry back, so nothing is cloned).
-    fn append_with(
-        &mut self,
-        insert: &mut Statement<'_>,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
+    /// Appends an entry for `event` to this transaction's block (borrowed:
+    /// the ingest path does not need the entry back, so nothing is cloned;
+    /// the row is written once, by [`AuditTip::record`]).
+    fn append_event(&mut self, event: &AuditEvent) {
         let seq = self.seq + 1;
-        let hash = crate::audit::entry_hash(seq, &self.hash, event);
-        let mut report_id = IdText::new();
-        insert
-            .execute(params![
-                seq,
-                event.at.unix_ms(),
-                event.actor,
-                event.action.as_str(),
-                event.report_id.map(|id| report_id.text(&id)),
-                event.counterparty.as_ref().map(|p| p.as_str()),
-                event.detail,
-                self.hash,
-                hash,
-            ])
-            .ctx("append audit entry")?;
+        let entry_start = self.block.len();
+        self.block.extend_from_slice(&[0; 32]);
+        audit::encode_fields(&mut self.block, event);
+        let hash = audit::binary_hash(&self.hash, seq, &self.block[entry_start + 32..]);
+        self.block[entry_start..entry_start + 32].copy_from_slice(&hash);
         self.seq = seq;
         self.hash = hash;
-        Ok(())
     }
 
     fn record(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
         if self.seq == self.start_seq {
+            debug_assert!(self.block.is_empty());
             return Ok(());
         }
+        debug_assert!(self.seq > self.start_seq);
+        tx.prepare_cached(
+            "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                self.start_seq + 1,
+                self.seq - self.start_seq,
+                self.hash,
+                self.block
+            ])
+        })
+        .ctx("append audit block")?;
         let mut stmt = tx
             .prepare_cached("UPDATE store_meta SET value = ?2 WHERE key = ?1")
             .ctx("prepare tip update")?;
         stmt.execute(params!["audit_tip_seq", self.seq.to_string()])
             .ctx("record audit tip")?;
-        stmt.execute(params!["audit_tip_hash", self.hash])
+        stmt.execute(params!["audit_tip_hash", hex::encode(self.hash)])
             .ctx("record audit tip")?;
         Ok(())
     }
 }
 
+/// The last audit entry's seq and hash (hex): the last block's, else the
+/// last entry of the pre-v4 `audit_log`, else (0, genesis).
+fn last_audit_entry(conn: &Connection) -> Result<(u64, String), StoreError> {
+    let last_block: Option<(u64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT first_seq + n_entries - 1, last_hash FROM audit_block
+             ORDER BY first_seq DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .ctx("read audit tip")?;
+    if let Some((seq, hash)) = last_block {
+        return Ok((seq, hex::encode(hash)));
+    }
+    let last_row: Option<(u64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| {
+            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .ctx("read audit tip")?;
+    Ok(last_row.unwrap_or((0, AUDIT_HASH_GENESIS.to_string())))
+}
+
+/// The hash (hex) of the last entry written before schema v4, or genesis.
+fn last_legacy_hash(conn: &Connection) -> Result<String, StoreError> {
+    let last_row: Option<String> = conn
+        .prepare_cached("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)).optional())
+        .ctx("read audit log")?;
+    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+}
+
+/// The hash (hex) of the entry before the block starting at `first_seq`.
+fn audit_hash_before(conn: &Connection, first_seq: u64) -> Result<String, StoreError> {
+    let previous_block: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT last_hash FROM audit_block WHERE first_seq < ?1
+             ORDER BY first_seq DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
+        .ctx("read audit block")?;
+    if let Some(hash) = previous_block {
+        return Ok(hex::encode(hash));
+    }
+    let last_row: Option<String> = conn
+        .prepare_cached("SELECT hash FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
+        .ctx("read audit tip")?;
+    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+}
+
+/// One `audit_block` row as read.
+struct AuditBlockRow {
+    first_seq: u64,
+    n_entries: u64,
+    last_hash: Vec<u8>,
+    entries: Vec<u8>,
+}
+
+impl AuditBlockRow {
+    fn of(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditBlockRow> {
+        Ok(AuditBlockRow {
+            first_seq: row.get(0)?,
+            n_entries: row.get(1)?,
+            last_hash: row.get(2)?,
+            entries: row.get(3)?,
+        })
+    }
+
+    /// The block's entries, the first one chained after `prev_hash` (hex).
+    /// An error says what does not decode (the caller adds the block).
+    fn decode(&self, prev_hash: &str) -> Result<Vec<AuditEntry>, String> {
+        if self.n_entries == 0 || self.n_entries > BLOCK_ENTRIES_MAX {
+            return Err(format!("{} entries", self.n_entries));
+        }
+        let mut entries = Vec::with_capacity(self.n_entries as usize);
+        let mut prev_hash = prev_hash.to_string();
+        let mut rest = self.entries.as_slice();
+        while !rest.is_empty() {
+            if entries.len() as u64 == self.n_entries {
+                return Err(format!("more than its {} entries", self.n_entries));
+            }
+            let seq = self.first_seq + entries.len() as u64;
+            if rest.len() < 32 {
+                return Err(format!("entry {seq}: hash cut short"));
+            }
+            let (hash, fields) = rest.split_at(32);
+            let (event, tail) =
+                audit::decode_fields(fields).map_err(|e| format!("entry {seq}: {e}"))?;
+            rest = tail;
+            let hash = hex::encode(hash);
+            entries.push(AuditEntry {
+                seq,
+                event,
+                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            });
+        }
+        if entries.len() as u64 != self.n_entries {
+            return Err(format!("{} entries, not {}", entries.len(), self.n_entries));
+        }
+        if prev_hash != hex::encode(&self.last_hash) {
+            return Err("last_hash is not its last entry's hash".into());
+        }
+        Ok(entries)
+    }
+}
+
+/// Most entries one audit block holds: a batch's reports, or one append.
+const BLOCK_ENTRIES_MAX: u64 = BATCH_LEN_MAX as u64;
+
 /// A report id as the 16 bytes of its UUID: the key of three indexes, so
-/// less than half the size of the 36-character text form. Decoded from the
-/// id's fixed-layout text (8-4-4-4-12 hex digits) without searching it.
+/// less than half the size of the 36-character text form.
 fn id_key(id: &ReportId) -> [u8; 16] {
-    /// Where each of the 16 bytes' two hex digits start in the text.
-    const BYTE_STARTS: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    fn nibble(digit: u8) -> u8 {
-        match digit {
-            b'0'..=b'9' => digit - b'0',
-            b'a'..=b'f' => digit - b'a' + 10,
-            b'A'..=b'F' => digit - b'A' + 10,
-            _ => unreachable!("a UUID's text is hex and hyphens"),
-        }
-    }
-    let mut text = IdText::new();
-    let text = text.text(id).as_bytes();
-    assert_eq!(text.len(), 36, "a hyphenated UUID has 36 characters");
-    let mut key = [0u8; 16];
-    for (byte, start) in key.iter_mut().zip(BYTE_STARTS) {
-        *byte = nibble(text[start]) << 4 | nibble(text[start + 1]);
-    }
-    key
-}
-
-/// A report id's hyphenated text on the stack (it is written several times
-/// per stored report; a `String` each time showed in the profile).
-struct IdText {
-    buf: [u8; 36],
-    len: usize,
-}
-
-impl IdText {
-    fn new() -> IdText {
-        IdText {
-            buf: [0; 36],
-            len: 0,
-        }
-    }
-
-    fn text(&mut self, id: &ReportId) -> &str {
-        use std::fmt::Write;
-        self.len = 0;
-        write!(self, "{id}").expect("a UUID's text is 36 bytes");
-        std::str::from_utf8(&self.buf[..self.len]).expect("written from a str")
-    }
-}
-
-impl std::fmt::Write for IdText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
+    audit::report_id_bytes(id)
 }
 
 fn decode_report(seq: u64, body: &str) -> Result<Report, StoreError> {
@@ -802,7 +885,6 @@ struct Ingest<'tx> {
     current: CachedStatement<'tx>,
     insert: CachedStatement<'tx>,
     superseded: CachedStatement<'tx>,
-    audit: CachedStatement<'tx>,
     /// Ids of the batch the store held before it: `None` when not asked
     /// (every id is then looked up).
     held: Option<HashSet<[u8; 16]>>,
@@ -838,7 +920,6 @@ impl<'tx> Ingest<'tx> {
             superseded: tx
                 .prepare_cached("INSERT INTO report_superseded (seq) VALUES (?1)")
                 .ctx("prepare superseded")?,
-            audit: tx.prepare_cached(AUDIT_INSERT_SQL).ctx("prepare audit append")?,
             held,
             seen: HashSet::with_capacity(batch.len()),
         })
@@ -886,7 +967,7 @@ impl<'tx> Ingest<'tx> {
                 .execute([superseded_seq])
                 .ctx("record superseded version")?;
         }
-        tip.append_with(&mut self.audit, event)?;
+        tip.append_event(event);
         Ok(PutOutcome::Stored {
             seq,
             current: is_current,
@@ -1043,10 +1124,6 @@ fn row_to_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<(AuditEntry, Option
     Ok((entry, problem))
 }
 
-const AUDIT_INSERT_SQL: &str =
-    "INSERT INTO audit_log (seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-
 const AUDIT_COLUMNS: &str =
     "seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash";
 
@@ -1170,12 +1247,14 @@ impl ReportStore for SqliteStore {
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         event.check()?;
         let mut conn = self.lock()?;
-        write(&mut conn, |tx, tip| tip.append(tx, event))
+        write(&mut conn, |_tx, tip| Ok(tip.append(event)))
     }
 
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
         let conn = self.reader()?;
+        // Entries written before schema v4 first (all of them precede the
+        // blocks), then the blocks from the one holding `after_seq + 1`.
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
@@ -1195,26 +1274,83 @@ impl ReportStore for SqliteStore {
             }
             entries.push(entry);
         }
+        if entries.len() == limit {
+            return Ok(entries);
+        }
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
+                 WHERE first_seq >= coalesce(
+                     (SELECT max(first_seq) FROM audit_block WHERE first_seq <= ?1 + 1), 0)
+                 ORDER BY first_seq",
+            )
+            .ctx("prepare audit read")?;
+        let mut rows = stmt.query([after_seq]).ctx("read audit")?;
+        let mut prev_hash = None;
+        while let Some(row) = rows.next().ctx("read audit block")? {
+            let block = AuditBlockRow::of(row).ctx("read audit block")?;
+            let prev = match prev_hash.take() {
+                Some(hash) => hash,
+                None => audit_hash_before(&conn, block.first_seq)?,
+            };
+            let decoded = block.decode(&prev).map_err(|problem| {
+                StoreError::Corrupt(format!("audit block {}: {problem}", block.first_seq))
+            })?;
+            prev_hash = Some(hex::encode(&block.last_hash));
+            for entry in decoded.into_iter().filter(|e| e.seq > after_seq) {
+                if entries.len() == limit {
+                    return Ok(entries);
+                }
+                entries.push(entry);
+            }
+        }
+        debug_assert!(entries.len() <= limit);
+        debug_assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
         Ok(entries)
     }
 
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let conn = self.reader()?;
         let tip = recorded_tip(&conn)?;
+        let mut walk = ChainCheck::new();
+        // Entries written before schema v4: one row each, JSON-hashed.
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
             ))
             .ctx("prepare audit verify")?;
         let rows = stmt.query_map([], row_to_entry).ctx("read audit")?;
-        let mut walk = ChainCheck::new();
         for row in rows {
             let (mut entry, problem) = row.ctx("read audit entry")?;
             if problem.is_some() {
                 // An undecodable field cannot have been hashed as stored.
                 entry.hash.clear();
             }
-            walk.push(&entry);
+            walk.push(&entry, HashFormat::Json);
+        }
+        // Then the blocks, binary-hashed. Each entry's `prev_hash` is the
+        // hash stored before it, so a link is checked by its hash.
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
+                 ORDER BY first_seq",
+            )
+            .ctx("prepare audit verify")?;
+        let mut rows = stmt.query([]).ctx("read audit")?;
+        let mut prev_hash = last_legacy_hash(&conn)?;
+        while let Some(row) = rows.next().ctx("read audit block")? {
+            let block = AuditBlockRow::of(row).ctx("read audit block")?;
+            match block.decode(&prev_hash) {
+                Ok(entries) => entries
+                    .iter()
+                    .for_each(|entry| walk.push(entry, HashFormat::Binary)),
+                Err(_) => walk.push_undecodable(
+                    block.first_seq,
+                    block.n_entries.min(BLOCK_ENTRIES_MAX),
+                    &hex::encode(&block.last_hash),
+                ),
+            }
+            prev_hash = hex::encode(&block.last_hash);
         }
         Ok(walk.finish((tip.0, &tip.1)))
     }

@@ -79,8 +79,8 @@ fn history_and_audit_are_append_only() {
     drop(populated(&path));
     let conn = raw(&path);
     for sql in [
-        "UPDATE audit_log SET detail = 'x' WHERE seq = 1",
-        "DELETE FROM audit_log WHERE seq = 1",
+        "UPDATE audit_block SET entries = x'00' WHERE first_seq = 1",
+        "DELETE FROM audit_block WHERE first_seq = 1",
         "UPDATE report_version SET body = '{}' WHERE seq = 1",
         "DELETE FROM report_version",
     ] {
@@ -89,104 +89,328 @@ fn history_and_audit_are_append_only() {
     }
 }
 
-/// Tampering as someone with write access to the file would: drop the
-/// guard triggers, then edit.
-fn tamper(path: &std::path::Path, sql: &str) {
-    raw(path)
-        .execute_batch(&format!(
-            "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; {sql}"
-        ))
-        .unwrap();
+// ---- The audit block format, re-implemented from docs/store.md ----
+
+/// One entry as a block stores it: its hash and its binary fields.
+#[derive(Clone, Debug)]
+struct StoredEntry {
+    hash: [u8; 32],
+    fields: Vec<u8>,
 }
 
+/// A block row: its first seq and its entries.
+type Block = (u64, Vec<StoredEntry>);
+
+/// The binary fields of an event, as docs/store.md describes them.
+fn encode_fields(event: &AuditEvent) -> Vec<u8> {
+    let mut out = event.at.unix_ms().to_be_bytes().to_vec();
+    let code = AuditAction::ALL
+        .iter()
+        .position(|a| *a == event.action)
+        .unwrap() as u8
+        + 1;
+    out.push(code);
+    out.push(event.actor.len() as u8);
+    out.extend_from_slice(event.actor.as_bytes());
+    match event.report_id {
+        Some(id) => {
+            out.push(1);
+            let mut bytes = [0u8; 16];
+            hex::decode_to_slice(id.to_string().replace('-', ""), &mut bytes).unwrap();
+            out.extend_from_slice(&bytes);
+        }
+        None => out.push(0),
+    }
+    match &event.counterparty {
+        Some(party) => {
+            out.push(party.as_str().len() as u8);
+            out.extend_from_slice(party.as_str().as_bytes());
+        }
+        None => out.push(0),
+    }
+    out.extend_from_slice(&(event.detail.len() as u16).to_be_bytes());
+    out.extend_from_slice(event.detail.as_bytes());
+    out
+}
+
+/// The length of the binary fields at the front of `bytes`.
+fn fields_len(bytes: &[u8]) -> usize {
+    let mut at = 9;
+    at += 1 + bytes[at] as usize; // actor
+    at += 1 + if bytes[at] == 1 { 16 } else { 0 }; // report id
+    at += 1 + bytes[at] as usize; // counterparty
+    at + 2 + u16::from_be_bytes([bytes[at], bytes[at + 1]]) as usize // detail
+}
+
+fn read_blocks(path: &std::path::Path) -> Vec<Block> {
+    let conn = raw(path);
+    let mut stmt = conn
+        .prepare("SELECT first_seq, n_entries, entries FROM audit_block ORDER BY first_seq")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, u64>(0)?,
+                row.get::<_, u64>(1)?,
+                row.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .unwrap();
+    rows.map(|row| {
+        let (first_seq, n_entries, blob) = row.unwrap();
+        let mut entries = Vec::new();
+        let mut rest = blob.as_slice();
+        while !rest.is_empty() {
+            let len = fields_len(&rest[32..]);
+            entries.push(StoredEntry {
+                hash: rest[..32].try_into().unwrap(),
+                fields: rest[32..32 + len].to_vec(),
+            });
+            rest = &rest[32 + len..];
+        }
+        assert_eq!(entries.len() as u64, n_entries);
+        (first_seq, entries)
+    })
+    .collect()
+}
+
+/// Rewrites every block as someone with write access to the file would:
+/// guard triggers dropped, `n_entries` and `last_hash` kept consistent with
+/// the entries (so only the hash chain can tell).
+fn write_blocks(path: &std::path::Path, blocks: &[Block]) {
+    let conn = raw(path);
+    conn.execute_batch(
+        "DROP TRIGGER audit_block_no_update; DROP TRIGGER audit_block_no_delete;
+         DELETE FROM audit_block;",
+    )
+    .unwrap();
+    for (first_seq, entries) in blocks.iter().filter(|(_, e)| !e.is_empty()) {
+        let blob: Vec<u8> = entries
+            .iter()
+            .flat_map(|e| e.hash.iter().chain(&e.fields).copied())
+            .collect();
+        conn.execute(
+            "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![first_seq, entries.len() as u64, entries.last().unwrap().hash, blob],
+        )
+        .unwrap();
+    }
+}
+
+/// sha256("trilat-audit-entry-v2\0" || prev hash bytes || seq u64 BE ||
+/// fields), as docs/store.md says.
+fn binary_hash(prev_hash: &str, seq: u64, fields: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"trilat-audit-entry-v2\0");
+    hasher.update(hex::decode(prev_hash).unwrap());
+    hasher.update(seq.to_be_bytes());
+    hasher.update(fields);
+    hasher.finalize().into()
+}
+
+/// The entry for `seq` (`store.audit` lists every one).
+fn entry_at(path: &std::path::Path, seq: u64) -> trilat_store::AuditEntry {
+    let store = SqliteStore::open(path).unwrap();
+    store.audit(seq - 1, 1).unwrap().remove(0)
+}
+
+/// The store of `make` with its blocks edited by `edit`; the first broken
+/// entry verification reports.
 #[track_caller]
-fn check_tamper(sql: &str, expect_first_broken: u64) {
+fn check_tamper(
+    make: fn(&std::path::Path) -> SqliteStore,
+    edit: impl FnOnce(&std::path::Path, &mut Vec<Block>),
+    expect_first_broken: u64,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
-    drop(populated(&path));
-    tamper(&path, sql);
+    drop(make(&path));
+    let mut blocks = read_blocks(&path);
+    edit(&path, &mut blocks);
+    write_blocks(&path, &blocks);
     let store = SqliteStore::open(&path).unwrap();
-    let verification = store.verify_audit().unwrap();
     assert_eq!(
-        verification.first_broken,
-        Some(expect_first_broken),
-        "{sql}"
+        store.verify_audit().unwrap().first_broken,
+        Some(expect_first_broken)
     );
+}
+
+/// Replaces the fields of entry `seq` (in any block) with `event`'s.
+fn rewrite(blocks: &mut [Block], seq: u64, event: &AuditEvent) {
+    let (first_seq, entries) = blocks.iter_mut().rfind(|(first, _)| *first <= seq).unwrap();
+    entries[(seq - *first_seq) as usize].fields = encode_fields(event);
+}
+
+/// A store with one batch of 5 reports (one block of entries 1–5) and 2
+/// single appends (blocks 6 and 7).
+fn batched(path: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(path).unwrap();
+    let batch: Vec<_> = (0..5)
+        .map(|i| {
+            let report = sign(draft("USA", "note", i));
+            let event = event(&report);
+            (report, event)
+        })
+        .collect();
+    assert!(store.put_batch(&batch).unwrap().iter().all(|o| o.is_ok()));
+    for i in 0..2 {
+        store
+            .append_audit(AuditEvent::new(t(i), "node", AuditAction::Other).detail("tick"))
+            .unwrap();
+    }
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
+    store
 }
 
 #[test]
 fn verify_detects_tampering() {
-    check_tamper(
-        "UPDATE audit_log SET detail = 'nothing to see' WHERE seq = 2",
-        2,
-    );
-    check_tamper(
-        "UPDATE audit_log SET actor = 'JPN:someone-else' WHERE seq = 5",
-        5,
-    );
-    check_tamper("UPDATE audit_log SET at_ms = at_ms + 1 WHERE seq = 1", 1);
-    check_tamper("UPDATE audit_log SET action = 'read' WHERE seq = 3", 3);
-    check_tamper(
-        "UPDATE audit_log SET action = 'unheard-of' WHERE seq = 3",
-        3,
-    );
-    check_tamper("DELETE FROM audit_log WHERE seq = 3", 3);
-    check_tamper("DELETE FROM audit_log WHERE seq = 5", 5);
-    check_tamper("DELETE FROM audit_log", 1);
-    // Swap the contents of entries 2 and 4 (a reordering).
-    check_tamper(
-        "UPDATE audit_log SET seq = 100 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 4;
-         UPDATE audit_log SET seq = 4 WHERE seq = 100;",
-        2,
-    );
-    // Recomputing an edited entry's own hash still breaks the next link.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let store = populated(&path);
-    let mut entry = store.audit(1, 1).unwrap().remove(0);
-    drop(store);
-    entry.event.detail = "rewritten".into();
-    // The attacker can compute a valid hash for the edited entry itself.
-    let rehashed = recompute_hash(&entry);
-    tamper(
-        &path,
-        &format!(
-            "UPDATE audit_log SET detail = 'rewritten', hash = '{rehashed}' WHERE seq = {}",
-            entry.seq
-        ),
-    );
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(
-        store.verify_audit().unwrap().first_broken,
-        Some(entry.seq + 1)
-    );
+    let edit_event = |seq: u64, change: fn(&mut AuditEvent)| {
+        move |path: &std::path::Path, blocks: &mut Vec<Block>| {
+            let mut event = entry_at(path, seq).event;
+            change(&mut event);
+            rewrite(blocks, seq, &event);
+        }
+    };
+    // An undecodable entry breaks its whole block: entry 3 is a block of
+    // its own in `populated`, in the block of entries 1–5 in `batched`.
+    for (make, undecodable_at) in [
+        (populated as fn(&std::path::Path) -> SqliteStore, 3),
+        (batched, 1),
+    ] {
+        check_tamper(
+            make,
+            edit_event(2, |e| e.detail = "nothing to see".into()),
+            2,
+        );
+        check_tamper(
+            make,
+            edit_event(5, |e| e.actor = "JPN:someone-else".into()),
+            5,
+        );
+        check_tamper(make, edit_event(1, |e| e.at = t(1)), 1);
+        check_tamper(make, edit_event(3, |e| e.action = AuditAction::Read), 3);
+        check_tamper(make, edit_event(2, |e| e.report_id = None), 2);
+        // An action code no program wrote: the block does not decode.
+        check_tamper(
+            make,
+            |_, blocks| {
+                let (first_seq, entries) = blocks.iter_mut().rfind(|(f, _)| *f <= 3).unwrap();
+                entries[(3 - *first_seq) as usize].fields[8] = 200;
+            },
+            undecodable_at,
+        );
+        // Reordering: entries 2 and 4 swap places (keeping their seqs' slots).
+        check_tamper(
+            make,
+            |_, blocks| {
+                let mut flat: Vec<StoredEntry> =
+                    blocks.iter().flat_map(|(_, e)| e.clone()).collect();
+                flat.swap(1, 3);
+                let mut flat = flat.into_iter();
+                for (_, entries) in blocks.iter_mut() {
+                    for entry in entries.iter_mut() {
+                        *entry = flat.next().unwrap();
+                    }
+                }
+            },
+            2,
+        );
+    }
+    // Deletions in single-entry blocks.
+    let delete_block = |seq: u64| {
+        move |_: &std::path::Path, blocks: &mut Vec<Block>| {
+            blocks.retain(|(first, _)| *first != seq)
+        }
+    };
+    check_tamper(populated, delete_block(3), 3);
+    check_tamper(populated, delete_block(5), 5);
+    check_tamper(populated, |_, blocks| blocks.clear(), 1);
+    // Deletions inside a block of a batch: the later entries shift down.
+    let delete_entry = |seq: u64| {
+        move |_: &std::path::Path, blocks: &mut Vec<Block>| {
+            blocks[0].1.remove(seq as usize - 1);
+        }
+    };
+    check_tamper(batched, delete_entry(2), 2);
+    check_tamper(batched, delete_entry(5), 5);
+    check_tamper(batched, |_, blocks| blocks.truncate(1), 6);
 }
 
-/// sha256(prev_hash || canonical JSON), as the store computes it.
-fn recompute_hash(entry: &trilat_store::AuditEntry) -> String {
-    use sha2::{Digest, Sha256};
-    let fields = serde_json::json!({
-        "seq": entry.seq,
-        "at": entry.event.at,
-        "actor": entry.event.actor,
-        "action": entry.event.action,
-        "report_id": entry.event.report_id,
-        "counterparty": entry.event.counterparty,
-        "detail": entry.event.detail,
-    });
-    let canonical = trilat_core::canonical_json(&fields).unwrap();
-    let mut hasher = Sha256::new();
-    hasher.update(entry.prev_hash.as_bytes());
-    hasher.update(&canonical);
-    hex::encode(hasher.finalize())
+#[test]
+fn verify_detects_a_rehashed_edit_and_a_forged_tip_column() {
+    // Recomputing an edited entry's own hash still breaks the next link.
+    for (make, seq) in [
+        (populated as fn(&std::path::Path) -> SqliteStore, 2),
+        (batched, 2),
+        (batched, 5),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        drop(make(&path));
+        let mut entry = entry_at(&path, seq);
+        entry.event.detail = "rewritten".into();
+        let fields = encode_fields(&entry.event);
+        let rehashed = binary_hash(&entry.prev_hash, entry.seq, &fields);
+        let mut blocks = read_blocks(&path);
+        let (first_seq, entries) = blocks.iter_mut().rfind(|(f, _)| *f <= seq).unwrap();
+        entries[(seq - *first_seq) as usize] = StoredEntry {
+            hash: rehashed,
+            fields,
+        };
+        write_blocks(&path, &blocks);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.verify_audit().unwrap().first_broken, Some(seq + 1));
+    }
+    // A block's last_hash column that is not its last entry's hash.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    drop(batched(&path));
+    raw(&path)
+        .execute_batch(
+            "DROP TRIGGER audit_block_no_update;
+             UPDATE audit_block SET last_hash = zeroblob(32) WHERE first_seq = 1",
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.verify_audit().unwrap().first_broken, Some(1));
+    assert!(matches!(store.audit(0, 10), Err(StoreError::Corrupt(_))));
 }
 
 #[test]
 fn hash_formula_is_the_documented_one() {
     let dir = tempfile::tempdir().unwrap();
-    let store = populated(&dir.path().join("store.db"));
-    for entry in store.audit(0, 100).unwrap() {
-        assert_eq!(recompute_hash(&entry), entry.hash, "entry {}", entry.seq);
+    let path = dir.path().join("store.db");
+    drop(batched(&path));
+    let store = SqliteStore::open(&path).unwrap();
+    let entries = store.audit(0, 100).unwrap();
+    assert_eq!(entries.len(), 7, "every event is listed");
+    let stored: Vec<StoredEntry> = read_blocks(&path)
+        .into_iter()
+        .flat_map(|(_, e)| e)
+        .collect();
+    for (entry, stored) in entries.iter().zip(&stored) {
+        assert_eq!(
+            stored.fields,
+            encode_fields(&entry.event),
+            "entry {}",
+            entry.seq
+        );
+        let hash = binary_hash(&entry.prev_hash, entry.seq, &stored.fields);
+        assert_eq!(hex::encode(hash), entry.hash, "entry {}", entry.seq);
+        assert!(entry.hash_is_valid());
+    }
+    // Paging: every window of the listing is the same entries.
+    for after in 0..7 {
+        for limit in 1..4 {
+            let page = store.audit(after, limit).unwrap();
+            let end = (after as usize + limit).min(7);
+            assert_eq!(
+                page,
+                entries[after as usize..end],
+                "after {after} limit {limit}"
+            );
+        }
     }
 }
 
@@ -195,7 +419,9 @@ fn refuses_to_extend_a_truncated_chain() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
     drop(populated(&path));
-    tamper(&path, "DELETE FROM audit_log WHERE seq = 5");
+    let mut blocks = read_blocks(&path);
+    blocks.pop();
+    write_blocks(&path, &blocks);
     let store = SqliteStore::open(&path).unwrap();
     let report = sign(draft("USA", "note", 0));
     let err = store.put(&report, event(&report)).unwrap_err();
@@ -543,4 +769,100 @@ fn migration_keeps_current_versions_and_history() {
         .unwrap();
     assert_eq!(page.reports.last(), Some(&revocation));
     assert_eq!(page.reports.len(), 2);
+}
+
+/// sha256(prev_hash hex || RFC 8785 JSON of the entry), as stores before
+/// schema v4 hashed their `audit_log` rows.
+fn json_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
+    use sha2::{Digest, Sha256};
+    let fields = serde_json::json!({
+        "seq": seq,
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "report_id": event.report_id,
+        "counterparty": event.counterparty,
+        "detail": event.detail,
+    });
+    let canonical = trilat_core::canonical_json(&fields).unwrap();
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(&canonical);
+    hex::encode(hasher.finalize())
+}
+
+#[test]
+fn migrated_audit_log_continues_in_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let old = sign(draft("USA", "note", 0));
+    v1_store(&path, std::slice::from_ref(&old));
+    // Three entries as the v1–v3 code wrote them: a row each, JSON-hashed.
+    let mut prev_hash = "0".repeat(64);
+    {
+        let conn = raw(&path);
+        for seq in 1..=3u64 {
+            let event = AuditEvent::new(t(seq as i64), "JPN:analyst-1", AuditAction::Read)
+                .report(old.id)
+                .counterparty(party("KOR"))
+                .detail(format!("read {seq}"));
+            let hash = json_hash(seq, &prev_hash, &event);
+            conn.execute(
+                "INSERT INTO audit_log VALUES (?1, ?2, ?3, 'read', ?4, 'KOR', ?5, ?6, ?7)",
+                rusqlite::params![
+                    seq,
+                    event.at.unix_ms(),
+                    event.actor,
+                    old.id.to_string(),
+                    event.detail,
+                    prev_hash,
+                    hash
+                ],
+            )
+            .unwrap();
+            prev_hash = hash;
+        }
+        conn.execute_batch(&format!(
+            "UPDATE store_meta SET value = '3' WHERE key = 'audit_tip_seq';
+             UPDATE store_meta SET value = '{prev_hash}' WHERE key = 'audit_tip_hash';"
+        ))
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let batch: Vec<_> = (0..3)
+        .map(|i| {
+            let report = sign(draft("JPN", "note", i));
+            let event = event(&report);
+            (report, event)
+        })
+        .collect();
+    assert!(store.put_batch(&batch).unwrap().iter().all(|o| o.is_ok()));
+    store
+        .append_audit(AuditEvent::new(t(9), "node", AuditAction::Other))
+        .unwrap();
+    let entries = store.audit(0, 100).unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6, 7]
+    );
+    assert_eq!(entries[0].event.detail, "read 1");
+    assert_eq!(entries[3].prev_hash, entries[2].hash, "the chain continues");
+    assert!(entries.iter().all(|e| e.hash_is_valid()));
+    assert_eq!(store.audit(2, 2).unwrap(), entries[2..4]);
+    let verification = store.verify_audit().unwrap();
+    assert_eq!((verification.entries, verification.first_broken), (7, None));
+    drop(store);
+
+    // The old rows stay append-only and tamper-evident.
+    let err = raw(&path)
+        .execute_batch("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    raw(&path)
+        .execute_batch(
+            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'x' WHERE seq = 2",
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.verify_audit().unwrap().first_broken, Some(2));
 }
