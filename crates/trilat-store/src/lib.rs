@@ -118,6 +118,16 @@ pub trait ReportStore: Send + Sync + 'static {
     ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError>;
     /// The current version of a report.
     fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError>;
+    /// The current versions of many reports, in the order of `ids` (`None`
+    /// for an id not held); at most [`BATCH_LEN_MAX`] ids. What a receiver
+    /// judging a page of incoming reports needs: the SQLite store reads
+    /// them in one read transaction and skips the lookup of ids it does not
+    /// hold (one range scan of the id index, as `put_batch` does). The
+    /// default asks [`ReportStore::get`] for each.
+    fn get_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
+        check_batch_len(ids.len())?;
+        ids.iter().map(|id| self.get(id)).collect()
+    }
     /// All stored versions of a report, oldest (lowest counter) first.
     /// A report with more than [`QUERY_LIMIT_MAX`] versions is
     /// [`StoreError::LimitExceeded`] (follow it in [`ReportStore::changes`]).
@@ -269,6 +279,17 @@ pub(crate) fn history_too_long() -> StoreError {
         limit: QUERY_LIMIT_MAX + 1,
         max: QUERY_LIMIT_MAX,
     }
+}
+
+/// Refuses more than [`BATCH_LEN_MAX`] items in one call.
+pub(crate) fn check_batch_len(len: usize) -> Result<(), StoreError> {
+    if len > BATCH_LEN_MAX {
+        return Err(StoreError::LimitExceeded {
+            limit: len,
+            max: BATCH_LEN_MAX,
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn check_limit(limit: usize) -> Result<(), StoreError> {

@@ -872,6 +872,10 @@ fn held_signature(
     .transpose()
 }
 
+/// The current version of a report (by its id key): its highest counter.
+const CURRENT_VERSION_SQL: &str = "SELECT seq, body FROM report_version WHERE report_id = ?1
+     ORDER BY counter DESC LIMIT 1";
+
 /// Below this many reports a batch looks each id up on its own rather than
 /// asking once which ids are held.
 const HELD_IDS_BATCH_LEN_MIN: usize = 8;
@@ -905,10 +909,7 @@ impl<'tx> Ingest<'tx> {
         };
         Ok(Ingest {
             current: tx
-                .prepare_cached(
-                    "SELECT seq, body FROM report_version WHERE report_id = ?1
-                     ORDER BY counter DESC LIMIT 1",
-                )
+                .prepare_cached(CURRENT_VERSION_SQL)
                 .ctx("prepare current version")?,
             insert: tx
                 .prepare_cached(
@@ -1038,14 +1039,24 @@ fn held_ids(
     batch: &[(Report, AuditEvent)],
 ) -> Result<Option<HashSet<[u8; 16]>>, StoreError> {
     debug_assert!(batch.len() <= BATCH_LEN_MAX);
-    let mut keys = batch.iter().map(|(report, _)| id_key(&report.id));
-    let Some(first) = keys.next() else {
+    let keys: Vec<[u8; 16]> = batch.iter().map(|(report, _)| id_key(&report.id)).collect();
+    held_keys(tx, &keys)
+}
+
+/// [`held_ids`] for report ids given as keys.
+fn held_keys(
+    conn: &Connection,
+    keys: &[[u8; 16]],
+) -> Result<Option<HashSet<[u8; 16]>>, StoreError> {
+    let Some(first) = keys.first() else {
         return Ok(Some(HashSet::new()));
     };
-    let (key_min, key_max) = keys.fold((first, first), |(lo, hi), key| (lo.min(key), hi.max(key)));
+    let (key_min, key_max) = keys.iter().fold((*first, *first), |(lo, hi), key| {
+        (lo.min(*key), hi.max(*key))
+    });
     debug_assert!(key_min <= key_max);
-    let rows_max = HELD_IDS_PER_REPORT_MAX * batch.len();
-    let mut stmt = tx
+    let rows_max = HELD_IDS_PER_REPORT_MAX * keys.len();
+    let mut stmt = conn
         .prepare_cached(
             "SELECT report_id FROM report_version
              WHERE report_id BETWEEN ?1 AND ?2 LIMIT ?3",
@@ -1053,14 +1064,18 @@ fn held_ids(
         .ctx("prepare held ids")?;
     let rows = stmt
         .query_map(params![key_min, key_max, rows_max as u64 + 1], |row| {
-            row.get::<_, [u8; 16]>(0)
+            row.get::<_, Vec<u8>>(0)
         })
         .ctx("read held ids")?;
     let mut held = HashSet::new();
     let mut n_rows = 0;
     for row in rows {
-        let key = row.ctx("read held id")?;
         n_rows += 1;
+        // A key that is not 16 bytes is a corrupt row: let the lookups
+        // (which report it) decide rather than guess here.
+        let Ok(key) = <[u8; 16]>::try_from(row.ctx("read held id")?) else {
+            return Ok(None);
+        };
         if n_rows > rows_max {
             return Ok(None);
         }
@@ -1169,6 +1184,37 @@ impl ReportStore for SqliteStore {
     fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
         let conn = self.reader()?;
         current_report(&conn, id)
+    }
+
+    fn get_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
+        crate::check_batch_len(ids.len())?;
+        let conn = self.reader()?;
+        let keys: Vec<[u8; 16]> = ids.iter().map(id_key).collect();
+        let held = if ids.len() >= HELD_IDS_BATCH_LEN_MIN {
+            held_keys(&conn, &keys)?
+        } else {
+            None
+        };
+        let mut stmt = conn
+            .prepare_cached(CURRENT_VERSION_SQL)
+            .ctx("prepare current version")?;
+        let mut reports = Vec::with_capacity(ids.len());
+        for key in &keys {
+            if held.as_ref().is_some_and(|held| !held.contains(key)) {
+                reports.push(None);
+                continue;
+            }
+            let row: Option<(u64, String)> = stmt
+                .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+                .ctx("read current version")?;
+            reports.push(
+                row.map(|(seq, body)| decode_report(seq, &body))
+                    .transpose()?,
+            );
+        }
+        debug_assert_eq!(reports.len(), ids.len());
+        Ok(reports)
     }
 
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {

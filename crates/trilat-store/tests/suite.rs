@@ -20,7 +20,47 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     audit_log(&make());
     sync_state(&make());
     long_history(&make());
+    get_many(&make());
     threads(make());
+}
+
+/// `get_many` answers what `get` answers for each id, in order, for batches
+/// below and above the size from which SQLite scans for held ids first.
+fn get_many(store: &impl ReportStore) {
+    let versions = chain("JPN", 3);
+    for report in &versions[..2] {
+        store.put(report, event(report)).unwrap();
+    }
+    let held: Vec<_> = (0..12)
+        .map(|i| sign(draft(["USA", "KOR"][i % 2], "note", i as i64)))
+        .collect();
+    let batch: Vec<_> = held.iter().map(|r| (r.clone(), event(r))).collect();
+    store.put_batch(&batch).unwrap();
+    let unheld: Vec<_> = (0..12)
+        .map(|i| sign(draft("USA", "note", 100 + i as i64)).id)
+        .collect();
+    let mut ids = vec![versions[0].id];
+    for i in 0..12 {
+        ids.push(held[i].id);
+        ids.push(unheld[i]);
+    }
+    ids.push(versions[0].id);
+    for len in [0, 1, 3, 7, 8, 9, ids.len()] {
+        let expected: Vec<_> = ids[..len].iter().map(|id| store.get(id).unwrap()).collect();
+        assert_eq!(store.get_many(&ids[..len]).unwrap(), expected, "{len} ids");
+    }
+    let answer = store.get_many(&ids).unwrap();
+    assert_eq!(
+        answer[0].as_ref(),
+        Some(&versions[1]),
+        "the current version"
+    );
+    assert_eq!(answer[1].as_ref(), Some(&held[0]));
+    assert_eq!(answer[2], None);
+    assert!(matches!(
+        store.get_many(&vec![unheld[0]; BATCH_LEN_MAX + 1]),
+        Err(StoreError::LimitExceeded { .. })
+    ));
 }
 
 #[test]
