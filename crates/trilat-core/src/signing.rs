@@ -124,7 +124,13 @@ pub struct SignedMessage<'a> {
 ///
 /// Why: on a catch-up page, Ed25519 batch verification (one multiscalar
 /// multiplication for the whole run) costs about half of checking each
-/// signature alone. How strictness is kept:
+/// signature alone. The run is checked with the batch equation
+/// `[-Σ z·s]B + Σ z·R + Σ_keys (Σ z·k) A = 0` for random 128-bit `z` and
+/// `k = SHA-512(R ‖ A ‖ M)`: terms under the same key are summed into one
+/// coefficient (a catch-up page has a handful of owners), so the
+/// multiscalar multiplication has about one point per signature rather
+/// than two, and each R is decompressed once, by the strict pre-check.
+/// How strictness is kept:
 /// * before the batch, each signature whose R does not decompress, is not
 ///   canonically encoded or is a small-order point, whose key is small-order,
 ///   or whose S is not canonical is refused on its own, as the strict check
@@ -139,35 +145,113 @@ pub struct SignedMessage<'a> {
 /// secret key), and the strict check may refuse what the batch accepts.
 pub fn verify_batch(items: &[SignedMessage<'_>]) -> Vec<Result<(), KeyError>> {
     let mut verdicts: Vec<Result<(), KeyError>> = Vec::with_capacity(items.len());
+    let mut batch = BatchEquation::with_capacity(items.len().min(VERIFY_BATCH_LEN_MAX));
     for run in items.chunks(VERIFY_BATCH_LEN_MAX) {
-        verify_run(run, &mut verdicts);
+        verify_run(run, &mut batch, &mut verdicts);
     }
     // Pair assertion for the caller: one verdict per item, in order.
     assert_eq!(verdicts.len(), items.len());
     verdicts
 }
 
-fn verify_run(run: &[SignedMessage<'_>], verdicts: &mut Vec<Result<(), KeyError>>) {
+/// The terms of one run's batch equation, reused from run to run.
+struct BatchEquation {
+    /// Coefficient of the base point, then one per R, then one per key.
+    scalars: Vec<curve25519_dalek::Scalar>,
+    /// The base point, then the R points, then the keys.
+    points: Vec<curve25519_dalek::EdwardsPoint>,
+    /// Per distinct key of the run (by its encoding): Σ z·k, and the key.
+    key_terms: std::collections::HashMap<
+        [u8; 32],
+        (curve25519_dalek::Scalar, curve25519_dalek::EdwardsPoint),
+    >,
+}
+
+impl BatchEquation {
+    fn with_capacity(n_items: usize) -> BatchEquation {
+        BatchEquation {
+            scalars: Vec::with_capacity(n_items + 9),
+            points: Vec::with_capacity(n_items + 9),
+            key_terms: std::collections::HashMap::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.scalars.clear();
+        self.points.clear();
+        self.key_terms.clear();
+        self.scalars.push(curve25519_dalek::Scalar::ZERO);
+        self.points
+            .push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
+    }
+
+    /// Adds one signature (R already decompressed, S canonical) with the
+    /// random weight `z`.
+    fn add(
+        &mut self,
+        item: &SignedMessage<'_>,
+        r_point: curve25519_dalek::EdwardsPoint,
+        s: curve25519_dalek::Scalar,
+        z: curve25519_dalek::Scalar,
+    ) {
+        use sha2::Sha512;
+        let key_bytes = item.key.0.as_bytes();
+        let mut hasher = Sha512::new();
+        hasher.update(&item.signature.0[..32]);
+        hasher.update(key_bytes);
+        hasher.update(item.message);
+        let challenge =
+            curve25519_dalek::Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
+        self.scalars[0] -= z * s;
+        self.scalars.push(z);
+        self.points.push(r_point);
+        let key_term = self
+            .key_terms
+            .entry(*key_bytes)
+            .or_insert_with(|| (curve25519_dalek::Scalar::ZERO, item.key.0.to_edwards()));
+        key_term.0 += z * challenge;
+    }
+
+    /// Whether the equation holds (true for an empty run).
+    fn holds(&mut self) -> bool {
+        use curve25519_dalek::traits::{IsIdentity as _, VartimeMultiscalarMul as _};
+        let n_signatures = self.points.len() - 1;
+        if n_signatures == 0 {
+            return true;
+        }
+        for (coefficient, key_point) in self.key_terms.values() {
+            self.scalars.push(*coefficient);
+            self.points.push(*key_point);
+        }
+        assert_eq!(self.scalars.len(), self.points.len());
+        assert_eq!(self.points.len(), 1 + n_signatures + self.key_terms.len());
+        curve25519_dalek::EdwardsPoint::vartime_multiscalar_mul(&self.scalars, &self.points)
+            .is_identity()
+    }
+}
+
+fn verify_run(
+    run: &[SignedMessage<'_>],
+    batch: &mut BatchEquation,
+    verdicts: &mut Vec<Result<(), KeyError>>,
+) {
+    use rand::Rng as _;
     assert!(run.len() <= VERIFY_BATCH_LEN_MAX);
     let start = verdicts.len();
-    let mut messages: Vec<&[u8]> = Vec::with_capacity(run.len());
-    let mut signatures: Vec<ed25519_dalek::Signature> = Vec::with_capacity(run.len());
-    let mut keys: Vec<ed25519_dalek::VerifyingKey> = Vec::with_capacity(run.len());
+    let mut rng = rand::thread_rng();
+    batch.clear();
     let mut batched: Vec<usize> = Vec::with_capacity(run.len());
     for (item_idx, item) in run.iter().enumerate() {
-        if passes_strict_prechecks(item) {
-            messages.push(item.message);
-            signatures.push(ed25519_dalek::Signature::from_bytes(&item.signature.0));
-            keys.push(item.key.0);
+        if let Some((r_point, s)) = strict_parts(item) {
+            let z = curve25519_dalek::Scalar::from(rng.gen::<u128>());
+            batch.add(item, r_point, s, z);
             batched.push(item_idx);
             verdicts.push(Ok(()));
         } else {
             verdicts.push(Err(KeyError::BadSignature));
         }
     }
-    let batch_ok =
-        batched.is_empty() || ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
-    if batch_ok {
+    if batch.holds() {
         return;
     }
     // Some signature is bad: find which, one by one, with the strict check.
@@ -187,8 +271,11 @@ fn is_below_field_prime(encoded: &[u8; 32]) -> bool {
 
 /// The checks `verify_strict` makes that batch verification does not: R
 /// decodes canonically and is not small-order, the key is not small-order,
-/// S is canonical (reduced mod the group order).
-fn passes_strict_prechecks(item: &SignedMessage<'_>) -> bool {
+/// S is canonical (reduced mod the group order). Returns the decompressed R
+/// and S for the batch equation, or `None` if the strict check refuses.
+fn strict_parts(
+    item: &SignedMessage<'_>,
+) -> Option<(curve25519_dalek::EdwardsPoint, curve25519_dalek::Scalar)> {
     let bytes = &item.signature.0;
     let r_bytes: [u8; 32] = bytes[..32].try_into().expect("64-byte signature");
     let s_bytes: [u8; 32] = bytes[32..].try_into().expect("64-byte signature");
@@ -196,20 +283,21 @@ fn passes_strict_prechecks(item: &SignedMessage<'_>) -> bool {
     // other non-canonical form (x = 0 with the sign bit set) is y = ±1, of
     // small order, refused below.
     if !is_below_field_prime(&r_bytes) {
-        return false;
+        return None;
     }
     let compressed = curve25519_dalek::edwards::CompressedEdwardsY(r_bytes);
-    let Some(r_point) = compressed.decompress() else {
-        return false;
-    };
+    let r_point = compressed.decompress()?;
     if r_point.is_small_order() {
-        return false;
+        return None;
     }
     debug_assert_eq!(r_point.compress(), compressed, "canonical R");
     if item.key.0.is_weak() {
-        return false;
+        return None;
     }
-    bool::from(curve25519_dalek::Scalar::from_canonical_bytes(s_bytes).is_some())
+    let s = Option::<curve25519_dalek::Scalar>::from(
+        curve25519_dalek::Scalar::from_canonical_bytes(s_bytes),
+    )?;
+    Some((r_point, s))
 }
 
 impl fmt::Display for PublicKey {
@@ -414,6 +502,40 @@ mod tests {
         let refused: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].is_err()).collect();
         assert_eq!(refused, vec![7, 21]);
         assert!(verify_batch(&[]).is_empty());
+    }
+
+    /// The batch equation itself (no per-signature fallback) holds for a
+    /// good run under several keys and fails when any one signature is bad;
+    /// otherwise the fallback would hide a broken equation.
+    #[test]
+    fn batch_equation_alone_decides() {
+        let (messages, signatures, publics) = signed_page(12);
+        let equation_holds = |messages: &[Vec<u8>], signatures: &[Signature]| {
+            let mut batch = BatchEquation::with_capacity(messages.len());
+            batch.clear();
+            for i in 0..messages.len() {
+                let item = SignedMessage {
+                    message: &messages[i],
+                    signature: &signatures[i],
+                    key: &publics[i],
+                };
+                let (r_point, s) = strict_parts(&item).expect("well-formed signature");
+                let z = curve25519_dalek::Scalar::from(1000 + i as u128);
+                batch.add(&item, r_point, s, z);
+            }
+            assert_eq!(batch.key_terms.len(), 2, "terms grouped per key");
+            batch.holds()
+        };
+        assert!(equation_holds(&messages, &signatures));
+        let mut tampered = messages.clone();
+        tampered[5][3] ^= 4;
+        assert!(!equation_holds(&tampered, &signatures));
+        let mut swapped = signatures.clone();
+        swapped.swap(2, 4); // both signed by the same key, other messages
+        assert!(!equation_holds(&messages, &swapped));
+        let mut empty = BatchEquation::with_capacity(0);
+        empty.clear();
+        assert!(empty.holds());
     }
 
     #[test]

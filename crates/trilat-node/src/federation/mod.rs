@@ -27,6 +27,8 @@ mod pull;
 mod push;
 mod receive;
 mod server;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

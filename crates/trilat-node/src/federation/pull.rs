@@ -1,10 +1,19 @@
 //! The pull task of one peer: fetch the peer's change feed after the
 //! persisted cursor, judge and store each page, then move and persist the
-//! cursor. While the peer says there is `more`, the next page is fetched
-//! while the current one is judged and stored (signature checks and the
-//! SQLite write overlap the peer's read, the transfer and JSON parsing);
-//! the cursor still moves only after a page is stored, so a crash re-pulls
-//! at most the pages in flight and idempotent receive absorbs them.
+//! cursor. While the peer says there is `more`, the pages go through a
+//! pipeline of three stages that overlap:
+//!
+//! 1. page N+2 is fetched (the peer's read, the transfer, JSON parsing);
+//! 2. page N+1 is judged (owner signatures in batches on every core, the
+//!    receive rule), see [`super::receive::JudgedPage`] for why judging
+//!    ahead of page N's commit is safe;
+//! 3. page N is stored (one SQLite transaction) on its own blocking thread.
+//!
+//! Pages are stored in order, one at a time. The persisted cursor moves
+//! only after a page is stored, so a crash re-pulls at most the pages in
+//! flight and idempotent receive absorbs them. If storing page N fails,
+//! page N+1 (judged, not stored) is dropped and the link goes back to the
+//! cursor before page N: nothing is lost, nothing stored twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +23,7 @@ use trilat_store::AuditAction;
 use trilat_sync::{Action, PeerLink, PullResult};
 
 use super::link::{cursor_key, PeerClient};
-use super::receive::receive;
+use super::receive::{judge, store, JudgedPage};
 use super::server::PeerChangesPage;
 use crate::{audit_event, now_ms, Metrics};
 
@@ -41,6 +50,15 @@ struct Prefetch {
     fetch: JoinHandle<Result<PeerChangesPage, PullError>>,
 }
 
+/// A page being stored while the next one is judged: the cursor it was
+/// pulled after (where the link goes back to if storing fails), the cursor
+/// it ends at (persisted once it is stored), and the store task.
+struct Storing {
+    cursor_before: Option<String>,
+    next: String,
+    task: JoinHandle<Result<(), PullError>>,
+}
+
 impl Drop for Prefetch {
     fn drop(&mut self) {
         // A prefetch nobody awaits any more (failure, cursor reset) stops.
@@ -53,6 +71,7 @@ pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
     let mut link = PeerLink::new(peer.party().clone(), peer.sync_config(), seed);
     restore_cursor(&peer, &mut link).await;
     let mut prefetch: Option<Prefetch> = None;
+    let mut storing: Option<Storing> = None;
     loop {
         match link.next_action(now_ms()) {
             Action::Pull { cursor } => {
@@ -61,32 +80,39 @@ pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
                     Some(mut ahead) if ahead.cursor == cursor => (&mut ahead.fetch)
                         .await
                         .unwrap_or_else(|e| Err(PullError::Other(e.to_string()))),
-                    _ => fetch(&peer, cursor).await,
+                    _ => fetch(&peer, cursor.clone()).await,
                 };
-                let res = match fetched {
-                    Ok(page) => {
-                        if page.more {
-                            prefetch = Some(fetch_ahead(&peer, &page.next));
-                        }
-                        store_page(&peer, page).await
-                    }
-                    Err(e) => Err(e),
-                };
+                let res = pull_page(&peer, fetched, cursor, &mut prefetch, &mut storing).await;
                 if let Err(e) = &res {
-                    tracing::debug!(peer = %peer.party(), error = %e.message(), "pull failed");
+                    tracing::debug!(peer = %peer.party(), error = %e.error.message(), "pull failed");
                     Metrics::bump(&peer.state.metrics.pull_failures, 1);
                     prefetch = None;
                 }
-                match res {
-                    Ok(page) => link.pull_done(now_ms(), Ok(page)),
-                    Err(PullError::Other(e)) => link.pull_done(now_ms(), Err(e)),
-                    Err(PullError::BadCursor(e)) => {
-                        link.pull_done(now_ms(), Err(e.clone()));
-                        reset_cursor(&peer, &mut link, &e).await;
-                        continue;
+                let stored_now = match res {
+                    Ok((page, stored_now)) => {
+                        link.pull_done(now_ms(), Ok(page));
+                        stored_now
+                    }
+                    Err(PullFailure { error, rewind_to }) => {
+                        if let Some(cursor_before) = rewind_to {
+                            rewind(&mut link, cursor_before);
+                        }
+                        match error {
+                            PullError::Other(e) => link.pull_done(now_ms(), Err(e)),
+                            PullError::BadCursor(e) => {
+                                link.pull_done(now_ms(), Err(e.clone()));
+                                reset_cursor(&peer, &mut link, &e).await;
+                                continue;
+                            }
+                        }
+                        false
+                    }
+                };
+                if stored_now {
+                    if let Some(cursor) = link.cursor() {
+                        persist_cursor(&peer, cursor.to_string()).await;
                     }
                 }
-                persist_cursor(&peer, &link).await;
             }
             Action::Idle { until_ms } => {
                 let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
@@ -129,13 +155,123 @@ async fn restore_cursor(peer: &PeerClient, link: &mut PeerLink) {
     }
 }
 
-async fn persist_cursor(peer: &PeerClient, link: &PeerLink) {
-    let Some(cursor) = link.cursor() else {
-        return;
+/// A failed pull, and where the link's cursor must go back to: set when a
+/// page whose cursor the link had already passed failed to store.
+struct PullFailure {
+    error: PullError,
+    rewind_to: Option<Option<String>>,
+}
+
+impl From<PullError> for PullFailure {
+    fn from(error: PullError) -> PullFailure {
+        PullFailure {
+            error,
+            rewind_to: None,
+        }
+    }
+}
+
+/// Puts the link's cursor back to where a page that failed to store was
+/// pulled from, so the next pull fetches it again.
+fn rewind(link: &mut PeerLink, cursor_before: Option<String>) {
+    match &cursor_before {
+        Some(cursor) => link.restore_cursor(cursor.clone()),
+        None => link.reset_cursor(),
+    }
+    // Pair assertion with the pull that fetched the page: same cursor again.
+    debug_assert_eq!(link.cursor(), cursor_before.as_deref());
+}
+
+/// One step of the pipeline for a fetched page (see the module docs):
+/// judge it while the previous page is being stored, wait for that store
+/// (persisting its cursor), then store this page, in the background if
+/// more pages follow, or at once if it is the last. Returns the page's
+/// outcome for the link and whether it is already stored.
+async fn pull_page(
+    peer: &Arc<PeerClient>,
+    fetched: Result<PeerChangesPage, PullError>,
+    cursor_before: Option<String>,
+    prefetch: &mut Option<Prefetch>,
+    storing: &mut Option<Storing>,
+) -> Result<(PullResult, bool), PullFailure> {
+    let judged = match fetched {
+        Ok(page) => {
+            if page.more {
+                *prefetch = Some(fetch_ahead(peer, &page.next));
+            }
+            let received = page.reports.len();
+            let judged = judge(&peer.state, peer.party(), page.reports)
+                .await
+                .map_err(|e| PullError::Other(e.to_string()));
+            judged.map(|judged| (judged, page.next, page.more, received))
+        }
+        Err(e) => Err(e),
     };
+    // Pages are stored in order: the previous one first, whatever happened
+    // to this one.
+    finish_storing(peer, storing).await?;
+    let (judged, next, more, received) = judged?;
+    let page = PullResult {
+        next_cursor: next.clone(),
+        received,
+        more,
+    };
+    if !more || !pipelined() {
+        store_judged(peer, judged).await?;
+        return Ok((page, true));
+    }
+    let peer_bg = peer.clone();
+    *storing = Some(Storing {
+        cursor_before,
+        next,
+        task: tokio::spawn(async move { store_judged(&peer_bg, judged).await }),
+    });
+    Ok((page, false))
+}
+
+/// Whether pages are stored in the background while the next is judged
+/// (the default) or each at once (`TRILAT_FED_PIPELINE=off`, kept to
+/// compare the two in `trilat bench federation`; both store the same).
+fn pipelined() -> bool {
+    static PIPELINED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PIPELINED.get_or_init(|| std::env::var("TRILAT_FED_PIPELINE").as_deref() != Ok("off"))
+}
+
+/// Waits for the page being stored, if any, and persists its cursor. On
+/// failure the link must go back to where that page was pulled from.
+async fn finish_storing(
+    peer: &PeerClient,
+    storing: &mut Option<Storing>,
+) -> Result<(), PullFailure> {
+    let Some(mut in_flight) = storing.take() else {
+        return Ok(());
+    };
+    let stored = (&mut in_flight.task)
+        .await
+        .unwrap_or_else(|e| Err(PullError::Other(format!("storing a page: {e}"))));
+    match stored {
+        Ok(()) => {
+            persist_cursor(peer, std::mem::take(&mut in_flight.next)).await;
+            Ok(())
+        }
+        Err(error) => Err(PullFailure {
+            error,
+            rewind_to: Some(in_flight.cursor_before.take()),
+        }),
+    }
+}
+
+/// Stores a judged page (the receive rule's verdicts).
+async fn store_judged(peer: &PeerClient, judged: JudgedPage) -> Result<(), PullError> {
+    store(&peer.state, judged)
+        .await
+        .map(|_| ())
+        .map_err(|e| PullError::Other(e.to_string()))
+}
+
+async fn persist_cursor(peer: &PeerClient, cursor: String) {
     let store = peer.state.store.clone();
     let key = cursor_key(peer.party());
-    let cursor = cursor.to_string();
     match tokio::task::spawn_blocking(move || store.set_sync_state(&key, &cursor)).await {
         Ok(Ok(())) => {}
         // The page is stored; a stale persisted cursor costs a re-pull only.
@@ -163,19 +299,6 @@ async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
     let mut event = audit_event("federation", AuditAction::Other, detail);
     event.counterparty = Some(party.clone());
     peer.state.audit(event).await;
-}
-
-/// Judges and stores a fetched page (every report through the receive rule).
-async fn store_page(peer: &PeerClient, page: PeerChangesPage) -> Result<PullResult, PullError> {
-    let received = page.reports.len();
-    receive(&peer.state, peer.party(), page.reports)
-        .await
-        .map_err(|e| PullError::Other(e.to_string()))?;
-    Ok(PullResult {
-        next_cursor: page.next,
-        received,
-        more: page.more,
-    })
 }
 
 /// Fetches one page of the peer's change feed after `cursor`.

@@ -28,13 +28,63 @@ pub async fn receive(
     sender: &Party,
     reports: Vec<Report>,
 ) -> Result<ReceiveSummary, AppError> {
+    let page = judge(state, sender, reports).await?;
+    store(state, page).await
+}
+
+/// A page from a peer with every report judged, not yet stored. The pull
+/// task judges page N+1 while page N is being stored ([`store`]), so the
+/// signature checks (both cores) overlap SQLite's single-threaded commit.
+///
+/// Judging ahead of the previous page's commit is safe: the verdict
+/// depends on the held version only for version order (and the replay
+/// shortcut), and the store applies the version rules again inside its
+/// transaction (`Report::supersedes`), so a version judged against an older
+/// held one is still refused there (audited as `store_refused`); the
+/// signature, release and sender rules do not depend on what is held.
+#[derive(Debug)]
+pub struct JudgedPage {
+    sender: Party,
+    judged: Vec<Judged>,
+}
+
+/// Judges every report of a page from `sender` (owner signatures in
+/// batches on every core, then the receive rule), on a blocking thread.
+pub async fn judge(
+    state: &AppState,
+    sender: &Party,
+    reports: Vec<Report>,
+) -> Result<JudgedPage, AppError> {
     if reports.is_empty() {
-        return Ok(ReceiveSummary::default());
+        return Ok(JudgedPage {
+            sender: sender.clone(),
+            judged: Vec::new(),
+        });
     }
     let state_bg = state.clone();
     let sender_bg = sender.clone();
+    let n_reports = reports.len();
+    let judged = tokio::task::spawn_blocking(move || judge_all(&state_bg, &sender_bg, reports))
+        .await
+        .map_err(AppError::internal)??;
+    // Pair assertion with `judge_all`: nothing dropped, nothing added.
+    assert_eq!(judged.len(), n_reports, "every report is judged once");
+    Ok(JudgedPage {
+        sender: sender.clone(),
+        judged,
+    })
+}
+
+/// Stores the reports of a judged page the verdicts allow, in one
+/// transaction per `BATCH_LEN_MAX`, audits the refusals and tells the live
+/// stream about the newly current versions.
+pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary, AppError> {
+    if page.judged.is_empty() {
+        return Ok(ReceiveSummary::default());
+    }
+    let state_bg = state.clone();
     let (summary, fresh) =
-        tokio::task::spawn_blocking(move || receive_blocking(&state_bg, &sender_bg, reports))
+        tokio::task::spawn_blocking(move || store_blocking(&state_bg, &page.sender, page.judged))
             .await
             .map_err(AppError::internal)??;
     for report in fresh {
@@ -108,7 +158,8 @@ fn judge_all(
     if n_threads == 1 || reports.len() < 64 {
         return Ok(judge_run(reports));
     }
-    let chunk_len = reports.len().div_ceil(n_threads);
+    let n_reports = reports.len();
+    let chunk_len = n_reports.div_ceil(n_threads);
     let mut chunks: Vec<Vec<Report>> = Vec::new();
     let mut reports = reports.into_iter().peekable();
     while reports.peek().is_some() {
@@ -119,11 +170,47 @@ fn judge_all(
             .into_iter()
             .map(|chunk| scope.spawn(|| judge_run(chunk)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
+        // Join every thread before looking at the results, so no panic is
+        // left for the scope to re-raise.
+        let shares: Vec<std::thread::Result<Vec<Judged>>> =
+            handles.into_iter().map(|handle| handle.join()).collect();
+        join_shares(shares, n_reports, sender)
+    })?;
+    assert_eq!(judged.len(), n_reports, "every report is judged once");
+    Ok(judged)
+}
+
+/// The judged shares of a page from its verification threads, in order. A
+/// thread that panicked would take its share of the page with it: the
+/// whole page is refused with a clear error instead (nothing is stored, the
+/// pull cursor stays, the page is pulled again).
+fn join_shares<T>(
+    shares: Vec<std::thread::Result<Vec<T>>>,
+    n_reports: usize,
+    sender: &Party,
+) -> Result<Vec<T>, AppError> {
+    let n_threads = shares.len();
+    let mut judged: Vec<T> = Vec::with_capacity(n_reports);
+    let mut n_panicked = 0;
+    for share in shares {
+        match share {
+            Ok(share) => judged.extend(share),
+            Err(_) => n_panicked += 1,
+        }
+    }
+    if n_panicked > 0 {
+        return Err(AppError::internal(format!(
+            "{n_panicked} of {n_threads} signature verification threads panicked while \
+             judging a page of {n_reports} reports from {sender}; the page is not stored"
+        )));
+    }
+    if judged.len() != n_reports {
+        return Err(AppError::internal(format!(
+            "judging a page of {n_reports} reports from {sender} gave {} verdicts; \
+             the page is not stored",
+            judged.len()
+        )));
+    }
     Ok(judged)
 }
 
@@ -135,14 +222,11 @@ fn batch_verification() -> bool {
     *BATCH.get_or_init(|| std::env::var("TRILAT_FED_VERIFY").as_deref() != Ok("single"))
 }
 
-fn receive_blocking(
+fn store_blocking(
     state: &AppState,
     sender: &Party,
-    reports: Vec<Report>,
+    judged: Vec<Judged>,
 ) -> Result<(ReceiveSummary, Vec<Arc<Report>>), AppError> {
-    let n_reports = reports.len();
-    let judged = judge_all(state, sender, reports)?;
-    assert_eq!(judged.len(), n_reports, "every report is judged once");
     let mut summary = ReceiveSummary::default();
     let mut batch = Vec::new();
     let mut refusals = Vec::new();
@@ -224,4 +308,32 @@ fn receive_blocking(
     Metrics::bump(&state.metrics.reports_duplicate, summary.duplicate as u64);
     Metrics::bump(&state.metrics.reports_refused, summary.refused.len() as u64);
     Ok((summary, fresh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicked_verification_thread_refuses_the_page_clearly() {
+        let sender = Party::new("USA").unwrap();
+        let shares = std::thread::scope(|scope| {
+            let handles = vec![
+                scope.spawn(|| vec![1, 2, 3]),
+                scope.spawn(|| -> Vec<i32> { panic!("verification thread fault (test)") }),
+            ];
+            handles.into_iter().map(|h| h.join()).collect::<Vec<_>>()
+        });
+        let error = join_shares(shares, 6, &sender).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("1 of 2 signature verification threads panicked"),
+            "{error}"
+        );
+        let ok = join_shares(vec![Ok(vec![1, 2]), Ok(vec![3])], 3, &sender).unwrap();
+        assert_eq!(ok, vec![1, 2, 3]);
+        let short = join_shares(vec![Ok(vec![1, 2])], 3, &sender).unwrap_err();
+        assert!(short.to_string().contains("gave 2 verdicts"), "{short}");
+    }
 }
