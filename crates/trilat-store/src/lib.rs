@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod body;
 mod cursor;
 mod error;
 mod memory;

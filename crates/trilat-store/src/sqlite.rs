@@ -892,6 +892,8 @@ struct Ingest<'tx> {
     /// Ids of the batch the store held before it: `None` when not asked
     /// (every id is then looked up).
     held: Option<HashSet<[u8; 16]>>,
+    /// The body of the report being put (reused: one allocation per batch).
+    body: Vec<u8>,
     /// Ids already put in this transaction (a batch may hold several
     /// versions of one report).
     seen: HashSet<[u8; 16]>,
@@ -922,6 +924,7 @@ impl<'tx> Ingest<'tx> {
                 .prepare_cached("INSERT INTO report_superseded (seq) VALUES (?1)")
                 .ctx("prepare superseded")?,
             held,
+            body: Vec::with_capacity(1024),
             seen: HashSet::with_capacity(batch.len()),
         })
     }
@@ -994,9 +997,13 @@ impl<'tx> Ingest<'tx> {
         report: &Report,
         stored_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        let body = serde_json::to_string(report).map_err(|e| {
+        self.body.clear();
+        crate::body::write_body(&mut self.body, report).map_err(|e| {
             StoreError::Invalid(format!("report {} does not encode: {e}", report.id))
         })?;
+        // serde_json writes UTF-8: bound as TEXT without a copy or a check.
+        let body =
+            rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(&self.body));
         let columns = QueryColumns::of(report);
         let [west, south, east, north] = columns.bbox;
         self.insert
