@@ -56,8 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
+    // TRILAT_BENCH_QUERIES=N screens fewer queries (for a profiler; the default is the mix).
+    let queries_n = std::env::var("TRILAT_BENCH_QUERIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
     let (_, report) =
-        trilat_sanctions::bench::run(lists, None, (20_000, oracle_n), &cpu_seconds, &rss_kib)?;
+        trilat_sanctions::bench::run(lists, None, (queries_n, oracle_n), &cpu_seconds, &rss_kib)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -55,6 +55,14 @@ pub struct BenchReport {
     pub oracle_hits: usize,
     /// Of those, hits the bounded retrieval did not return (the cost of the candidate cap).
     pub oracle_missed: usize,
+    /// Names scored in full per query (kept by the retrieval bound), mean.
+    pub names_scored_mean: f64,
+    /// Names scored in full by one query, most.
+    pub names_scored_max: usize,
+    /// Queries outside what the bound covers, screened by the exhaustive scan.
+    pub queries_exhaustive: usize,
+    /// Posting entries in the retrieval index.
+    pub postings: usize,
     /// Queries per CPU-second on one thread.
     pub queries_per_cpu_s: f64,
     /// Queries per wall second on one thread.
@@ -146,6 +154,18 @@ pub fn run(
     report.wall_p99_us = percentile(&wall_us, 0.99);
     report.queries_per_cpu_s = queries.len() as f64 / batch_cpu.max(1e-9);
     report.queries_per_wall_s = queries.len() as f64 / batch_wall.max(1e-9);
+    report.postings = screener.postings_len();
+    let mut scored_total = 0usize;
+    for query in &queries {
+        match screener.candidates_len(query) {
+            Some(n) => {
+                scored_total += n;
+                report.names_scored_max = report.names_scored_max.max(n);
+            }
+            None => report.queries_exhaustive += 1,
+        }
+    }
+    report.names_scored_mean = scored_total as f64 / queries.len().max(1) as f64;
     let step = (queries.len() / oracle_n.max(1)).max(1);
     for query in queries.iter().step_by(step).take(oracle_n) {
         let missed = oracle_missed(&screener, query);

@@ -40,6 +40,7 @@ pub mod model;
 pub mod normalize;
 pub mod ofac;
 pub mod report;
+pub mod retrieval;
 pub mod screener;
 pub mod script;
 pub mod un;

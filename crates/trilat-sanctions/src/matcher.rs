@@ -177,11 +177,18 @@ fn reading_factor(query: &Form, candidate: &Form) -> f64 {
 }
 
 /// Scores every pair of forms without explanations; the first best pair wins ties.
-fn best_forms(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Option<BestForms> {
+/// `merges` false skips looking for adjacent tokens to merge: only for a pair the caller knows
+/// has none (the retrieval index's merge keys say so), where the score is the same.
+fn best_forms(
+    query: &NameForms,
+    candidate: &NameForms,
+    rarity: &Rarity,
+    merges: bool,
+) -> Option<BestForms> {
     let mut best: Option<BestForms> = None;
     for (query_form, qf) in query.forms.iter().enumerate() {
         for (candidate_form, cf) in candidate.forms.iter().enumerate() {
-            let (raw, korean) = form_score(qf, cf, rarity);
+            let (raw, korean) = form_score(qf, cf, rarity, merges);
             let score = raw * reading_factor(qf, cf);
             if best.is_none_or(|b| score > b.score) {
                 best = Some(BestForms {
@@ -200,14 +207,23 @@ fn best_forms(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Opti
 /// equal to `compare(query, candidate, rarity).score` (same arithmetic; tested on the
 /// evaluation pairs), and allocates nothing unless tokens must be merged.
 pub fn score(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> f64 {
-    let score = best_forms(query, candidate, rarity).map_or(0.0, |b| b.score);
+    let score = best_forms(query, candidate, rarity, true).map_or(0.0, |b| b.score);
+    debug_assert!((0.0..=1.0 + 1e-9).contains(&score));
+    score
+}
+
+/// [`score`] for a pair in which no adjacent tokens of either side can merge (no join of one
+/// side has the Korean key of a token of the other): the same score without looking for
+/// merges. The screener knows this from its retrieval index.
+pub(crate) fn score_unmerged(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> f64 {
+    let score = best_forms(query, candidate, rarity, false).map_or(0.0, |b| b.score);
     debug_assert!((0.0..=1.0 + 1e-9).contains(&score));
     score
 }
 
 /// Scores two analysed names: the best over their forms, with the explanation of that pair.
 pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> NameScore {
-    let Some(best) = best_forms(query, candidate, rarity) else {
+    let Some(best) = best_forms(query, candidate, rarity, true) else {
         return NameScore {
             score: 0.0,
             method: "generic".into(),
@@ -227,6 +243,7 @@ pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Nam
                 (&cf.tokens, &cf.joins),
                 rarity,
                 Some(&mut explanation),
+                true,
             );
             NameScore {
                 score,
@@ -252,7 +269,12 @@ pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Nam
 
 /// Score of one pair of forms; Korean names are compared structurally whenever both sides
 /// read as Korean (then the indices of the best readings are returned).
-fn form_score(query: &Form, candidate: &Form, rarity: &Rarity) -> (f64, Option<(usize, usize)>) {
+fn form_score(
+    query: &Form,
+    candidate: &Form,
+    rarity: &Rarity,
+    merges: bool,
+) -> (f64, Option<(usize, usize)>) {
     let mut best: Option<(f64, (usize, usize))> = None;
     for (qk, q) in query.korean.iter().enumerate() {
         for (ck, c) in candidate.korean.iter().enumerate() {
@@ -270,6 +292,7 @@ fn form_score(query: &Form, candidate: &Form, rarity: &Rarity) -> (f64, Option<(
                 (&candidate.tokens, &candidate.joins),
                 rarity,
                 None,
+                merges,
             );
             (score, None)
         }
@@ -461,11 +484,12 @@ fn generic(
     (candidate, candidate_joins): (&[Token], &[Join]),
     rarity: &Rarity,
     explanation: Option<&mut Vec<Contribution>>,
+    merges: bool,
 ) -> f64 {
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
     let merged_q;
     let merged_c;
-    let (q, c): (&[Token], &[Token]) = if query.len() == candidate.len() {
+    let (q, c): (&[Token], &[Token]) = if query.len() == candidate.len() || !merges {
         (query, candidate)
     } else {
         merged_q = merge_against(query, query_joins, candidate);
@@ -564,6 +588,7 @@ pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) ->
         (candidate, &candidate_joins),
         rarity,
         Some(&mut explanation),
+        true,
     );
     NameScore {
         score,

@@ -5,3 +5,4 @@ mod fast_path;
 mod fuzz;
 mod named;
 mod real_data;
+mod retrieval;

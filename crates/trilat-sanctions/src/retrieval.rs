@@ -1,0 +1,850 @@
+//! Score-aware candidate retrieval: which indexed names can reach a query's threshold.
+//!
+//! The index holds, for every way two names can score above zero, a key both names share:
+//!
+//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key,
+//!   the surname class, and for edit distance the *deletion neighbourhood* of the key (every
+//!   key with up to one byte deleted, two for keys of 6 bytes or more): two keys within edit
+//!   distance 1 (2) share a key with up to 1 (2) deletions, so no typo escapes the index the
+//!   way it escapes trigram lists cut for length;
+//! - the Korean given name compared as a unit: its syllable classes, its written form and the
+//!   one-deletion neighbourhood of its phonetic key;
+//! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides;
+//! - identifiers.
+//!
+//! Keys are 64-bit hashes (a collision only adds a candidate, it never loses one).
+//!
+//! A query is split into *units*, one per token of each of its forms. Every key records the
+//! heaviest rarity weight of the indexed tokens that have it (WAND's per-term upper bound).
+//! Through the generic token alignment a name scores at most `(A + s X) / (Q + C)`: `Q` the
+//! query form's token weight; `A` the weight of the query tokens that share a key with the name,
+//! each times the most similarity its key level allows (same key 1; same Korean key, surname
+//! class or one deletion apart 0.95; two deletions apart 0.71), `s` the largest of those; `C`
+//! the name form's weight; `X` what the name's matched tokens can weigh: no more than its `k`
+//! heaviest tokens (`k` units matched) nor the sum of the matched units' heaviest partners. A
+//! name that shares a Korean given-name key, a merge key or an identifier is scored whatever
+//! its bound; one that does not scores at most 0.4 through the Korean comparison (the surname
+//! alone), so thresholds at or below [`EXHAUSTIVE_THRESHOLD_MAX`] fall back to the exhaustive
+//! scan.
+//!
+//! Max-score: the (unit, near keys / far keys) groups with the longest posting lists (`kim`,
+//! `mohammed`) are skipped while a name matching *only* skipped keys could not reach the
+//! threshold even with their heaviest partners. Every other key is read in full; each touched
+//! name is bounded as if it matched every skipped key; only for the names that then reach the
+//! threshold are the skipped lists consulted (galloping, or a scan when the list is short),
+//! and they are bounded again on what they really match. Only names whose bound reaches the
+//! threshold are scored. There is no cap on candidates: the bound, not a count, decides, so
+//! the bounded screen returns what the exhaustive scan returns.
+
+use crate::analysis::{KoreanName, NameForms, Token};
+use crate::matcher::Rarity;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+
+/// Bound on query units (tokens over all forms: at most 9 forms of 12 tokens).
+pub const UNITS_MAX: usize = 128;
+/// At or below this name threshold the exhaustive scan is used: a Korean reading that shares
+/// only a surname scores up to 0.4, and surnames are not indexed as units in every reading.
+pub const EXHAUSTIVE_THRESHOLD_MAX: f64 = 0.45;
+/// Upper bound of a Korean comparison whose given names share no key.
+const KOREAN_SURNAME_ONLY_MAX: f64 = 0.4;
+/// Rounding allowance: bounds are summed in another order than scores.
+const BOUND_SLACK: f64 = 1e-9;
+/// Keys longer than this have no edit-distance neighbours: `edit_distance` gives up when the
+/// candidate key has 64 bytes or more, and the lengths differ by at most 2.
+const DELETION_KEY_LEN_MAX: usize = 66;
+/// Bound on posting entries (names × keys) of one index.
+pub const POSTINGS_MAX: usize = 200_000_000;
+
+const TAG_KEY: u8 = b'k';
+const TAG_KOREAN: u8 = b'r';
+const TAG_CLASS: u8 = b'c';
+const TAG_DELETION: u8 = b'd';
+const TAG_DELETION_TWO: u8 = b'D';
+const TAG_GIVEN_CLASSES: u8 = b'g';
+const TAG_GIVEN_JOINED: u8 = b'n';
+const TAG_GIVEN_KEY: u8 = b'e';
+const TAG_JOIN: u8 = b'm';
+const TAG_IDENTIFIER: u8 = b'i';
+
+/// A name shares a Korean given-name key with the query.
+const FLAG_KOREAN: u8 = 1;
+/// Tokens of the name or the query may merge (`Jong Un` / `Jongun`).
+const FLAG_MERGE: u8 = 2;
+/// The name's entity carries one of the query's identifiers.
+const FLAG_IDENTIFIER: u8 = 4;
+/// The name was touched by a key read for the query.
+const FLAG_TOUCHED: u8 = 128;
+/// The name's bound reaches the threshold if it matches the skipped keys.
+const FLAG_PROVISIONAL: u8 = 64;
+
+/// How closely a token key says two tokens can match, and the similarity it caps them at:
+/// the same key (`k`) up to 1; the same Korean key, surname class or a key one deletion apart
+/// up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9, 0.88); only two deletions apart
+/// (edit distance 2) up to 0.71.
+const LEVEL_SIMILARITY_MAX: [f64; 3] = [1.0, 0.95, 0.71];
+const LEVEL_EXACT: u8 = 0;
+const LEVEL_NEAR: u8 = 1;
+const LEVEL_FAR: u8 = 2;
+/// Set in a candidate position ([`Index::candidates`]) when the name may merge tokens with
+/// the query; clear when it cannot ([`crate::matcher::score_unmerged`] applies).
+pub const MERGE_BIT: u32 = 1 << 31;
+
+fn key_hash(tag: u8, bytes: &[u8]) -> u64 {
+    let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+    hasher.write_u8(tag);
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+/// Calls `visit(variant, deletions)` for `key` itself (0), every key with one byte deleted
+/// (1), and with `two` every key with two bytes deleted (2; repeats possible).
+fn deletions(key: &[u8], two: bool, visit: &mut dyn FnMut(&[u8], u8)) {
+    visit(key, 0);
+    let mut one = Vec::with_capacity(key.len());
+    let mut two_deleted = Vec::with_capacity(key.len());
+    for i in 0..key.len() {
+        one.clear();
+        one.extend_from_slice(&key[..i]);
+        one.extend_from_slice(&key[i + 1..]);
+        visit(&one, 1);
+        if two {
+            for j in i..one.len() {
+                two_deleted.clear();
+                two_deleted.extend_from_slice(&one[..j]);
+                two_deleted.extend_from_slice(&one[j + 1..]);
+                visit(&two_deleted, 2);
+            }
+        }
+    }
+}
+
+/// Which side of the index keys are made for: the index files a name's deletion variants by
+/// depth (`d` up to one, `D` two); the query looks its variants up in both, so that two keys
+/// within edit distance 1 meet in a `d` list (near level) and within 2 in some list (far).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Index,
+    Query,
+}
+
+/// Every key through which `token` can be similar to another token (see the module docs),
+/// with its level (`LEVEL_SIMILARITY_MAX`; the index ignores levels).
+fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
+    push(key_hash(TAG_KEY, token.key.as_bytes()), LEVEL_EXACT);
+    push(key_hash(TAG_KOREAN, token.korean.as_bytes()), LEVEL_NEAR);
+    if let Some(class) = token.surname_class {
+        push(key_hash(TAG_CLASS, &class.to_le_bytes()), LEVEL_NEAR);
+    }
+    let len = token.key.len();
+    // `token_similarity` tries edit distance when the longer key has 4 bytes or more, allowing
+    // 2 edits from 8 bytes: a pair within reach has both keys of 3 bytes or more (of 6 or more
+    // when 2 edits are allowed).
+    if !(3..=DELETION_KEY_LEN_MAX).contains(&len) {
+        return;
+    }
+    let two = len >= 6;
+    deletions(
+        token.key.as_bytes(),
+        two,
+        &mut |variant, depth| match (side, depth) {
+            (Side::Index, 0 | 1) => push(key_hash(TAG_DELETION, variant), LEVEL_NEAR),
+            (Side::Index, _) => push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR),
+            (Side::Query, 0 | 1) => {
+                push(key_hash(TAG_DELETION, variant), LEVEL_NEAR);
+                if two {
+                    push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR);
+                }
+            }
+            (Side::Query, _) => {
+                push(key_hash(TAG_DELETION, variant), LEVEL_FAR);
+                push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR);
+            }
+        },
+    );
+}
+
+/// Every key through which two Korean readings' given names can match (`matcher::korean_parts`:
+/// written form, phonetic key, syllable classes, one edit on the phonetic key).
+fn given_keys(korean: &KoreanName, push: &mut dyn FnMut(u64)) {
+    let mut classes = Vec::with_capacity(32);
+    for (i, class) in korean.given_classes.iter().enumerate() {
+        if i > 0 {
+            classes.push(0);
+        }
+        classes.extend_from_slice(class.as_bytes());
+    }
+    push(key_hash(TAG_GIVEN_CLASSES, &classes));
+    push(key_hash(TAG_GIVEN_JOINED, korean.given_joined.as_bytes()));
+    let key = korean.given_key.as_bytes();
+    if (4..=DELETION_KEY_LEN_MAX).contains(&key.len()) {
+        deletions(key, false, &mut |variant, _| {
+            push(key_hash(TAG_GIVEN_KEY, variant))
+        });
+    } else {
+        push(key_hash(TAG_GIVEN_KEY, key));
+    }
+}
+
+/// Calls `found` for every element of `small` (sorted) that is in `list` (sorted), galloping
+/// through `list`: cost grows with `small.len() * log(list.len())`, not with the list.
+fn intersect(list: &[u32], small: &[u32], mut found: impl FnMut(u32)) {
+    debug_assert!(small.windows(2).all(|w| w[0] <= w[1]));
+    let mut rest = list;
+    for &name_pos in small {
+        // Gallop: find a step past `name_pos`, then binary search within it.
+        let mut step = 1;
+        while step < rest.len() && rest[step - 1] < name_pos {
+            step *= 2;
+        }
+        let window = &rest[..step.min(rest.len())];
+        let at = window.partition_point(|&p| p < name_pos);
+        rest = &rest[at..];
+        match rest.first() {
+            Some(&p) if p == name_pos => found(name_pos),
+            Some(_) => {}
+            None => return,
+        }
+    }
+}
+
+/// Where a key's posting list is, and what a match through it can add at most.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyRange {
+    start: u32,
+    len: u32,
+    weight_max: f64,
+}
+
+/// One query key: its units (tokens), their level, flags, and its posting list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueryKey {
+    hash: u64,
+    units: u128,
+    level: u8,
+    flags: u8,
+    range: KeyRange,
+}
+
+/// One candidate form's weights: its total and the prefix sums of its token weights,
+/// heaviest first (`prefix[k]` = weight of the `k` heaviest tokens).
+#[derive(Debug, Clone, Copy)]
+struct FormWeights {
+    total: f64,
+    prefix_start: u32,
+    tokens_n: u8,
+}
+
+/// The retrieval index: posting lists keyed by hashed keys, and per name the form weights
+/// the bound needs.
+#[derive(Debug)]
+pub struct Index {
+    /// Key → its posting list (start, length in `postings`) and the heaviest rarity weight of
+    /// a token that has the key (the most a match through it adds on the name's side).
+    ranges: HashMap<u64, KeyRange, foldhash::fast::RandomState>,
+    postings: Vec<u32>,
+    /// Per name, its forms in `forms` (`names_n + 1` offsets).
+    form_start: Vec<u32>,
+    forms: Vec<FormWeights>,
+    prefix: Vec<f64>,
+}
+
+/// Per-thread accumulator, reused across queries: per name the query units and flags its
+/// keys matched, and the names touched (so a query costs what it touches).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Per name, the query units its keys matched at each level.
+    units: Vec<[u128; 3]>,
+    flags: Vec<u8>,
+    touched: Vec<u32>,
+    /// (key hash, units, level, flags) of the query.
+    keys: Vec<QueryKey>,
+    /// Touched names whose bound reaches the threshold if they match the skipped units.
+    provisional: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, names_n: usize) {
+        self.reset();
+        if self.units.len() < names_n {
+            self.units.resize(names_n, [0; 3]);
+            self.flags.resize(names_n, 0);
+        }
+        self.keys.clear();
+    }
+
+    fn reset(&mut self) {
+        for &name_pos in &self.touched {
+            self.units[name_pos as usize] = [0; 3];
+            self.flags[name_pos as usize] = 0;
+        }
+        self.touched.clear();
+    }
+}
+
+/// The query's units: per form its token bits, weights and total, and per unit the heaviest
+/// name-side token its keys can match (per level group: near keys, far keys).
+struct Units {
+    weights: [f64; UNITS_MAX],
+    /// Heaviest partner through the unit's near keys (exact, Korean, class, one deletion).
+    partner_near: [f64; UNITS_MAX],
+    /// Heaviest partner through the unit's far keys (two deletions).
+    partner_far: [f64; UNITS_MAX],
+    /// (bits of the form's tokens, the form's total weight)
+    forms: Vec<(u128, f64)>,
+}
+
+impl Units {
+    /// `None` when the query has more than [`UNITS_MAX`] tokens over its forms.
+    fn of(forms: &NameForms, rarity: &Rarity) -> Option<Units> {
+        let mut units = Units {
+            weights: [0.0; UNITS_MAX],
+            partner_near: [0.0; UNITS_MAX],
+            partner_far: [0.0; UNITS_MAX],
+            forms: Vec::with_capacity(forms.forms.len()),
+        };
+        let mut next = 0;
+        for form in &forms.forms {
+            let mut bits = 0u128;
+            let mut total = 0.0;
+            for token in &form.tokens {
+                if next >= UNITS_MAX {
+                    return None;
+                }
+                let weight = rarity.weight(token);
+                units.weights[next] = weight;
+                total += weight;
+                bits |= 1u128 << next;
+                next += 1;
+            }
+            units.forms.push((bits, total));
+        }
+        Some(units)
+    }
+
+    /// Records the heaviest partner of every unit of `key`.
+    fn add_partners(&mut self, key: &QueryKey) {
+        let partners = if key.level == LEVEL_FAR {
+            &mut self.partner_far
+        } else {
+            &mut self.partner_near
+        };
+        let mut bits = key.units;
+        while bits != 0 {
+            let unit = bits.trailing_zeros() as usize;
+            partners[unit] = partners[unit].max(key.range.weight_max);
+            bits &= bits - 1;
+        }
+    }
+
+    fn weight_of(&self, mut bits: u128) -> f64 {
+        let mut sum = 0.0;
+        while bits != 0 {
+            sum += self.weights[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        sum
+    }
+
+    /// The most the name side adds for the units `near` (through any key) and `far` (through
+    /// far keys only).
+    fn partners_of(&self, mut near: u128, mut far: u128) -> f64 {
+        let mut sum = 0.0;
+        while near != 0 {
+            let unit = near.trailing_zeros() as usize;
+            sum += self.partner_near[unit].max(self.partner_far[unit]);
+            near &= near - 1;
+        }
+        while far != 0 {
+            sum += self.partner_far[far.trailing_zeros() as usize];
+            far &= far - 1;
+        }
+        sum
+    }
+
+    /// Best generic score a name *not touched* by any read key could reach when the skipped
+    /// keys all match it: a unit whose near keys are skipped at similarity up to 1, one whose
+    /// far keys only up to 0.71; each matched unit pairs with one name token no heavier than
+    /// the heaviest token with one of those keys.
+    fn untouched_bound(&self, skipped: Skipped) -> f64 {
+        let mut best: f64 = 0.0;
+        for &(bits, total) in &self.forms {
+            let near = skipped.near & bits;
+            let far = skipped.far & bits & !near;
+            if near | far == 0 {
+                continue;
+            }
+            let similarity_max = if near != 0 {
+                LEVEL_SIMILARITY_MAX[0]
+            } else {
+                LEVEL_SIMILARITY_MAX[2]
+            };
+            // A near-skipped unit whose far keys are read matches untouched names through
+            // near keys only; both skipped, through either.
+            let mut other = 0.0;
+            let mut bits_left = near;
+            while bits_left != 0 {
+                let unit = bits_left.trailing_zeros() as usize;
+                other += if skipped.far & (1u128 << unit) != 0 {
+                    self.partner_near[unit].max(self.partner_far[unit])
+                } else {
+                    self.partner_near[unit]
+                };
+                bits_left &= bits_left - 1;
+            }
+            other += self.partners_of(0, far);
+            let query_matched = self.weight_of(near) * LEVEL_SIMILARITY_MAX[0]
+                + self.weight_of(far) * LEVEL_SIMILARITY_MAX[2];
+            // (a + s x) / (b + x) grows with x while a <= s b, which holds: take x at its most.
+            best = best.max((query_matched + similarity_max * other) / (total + other));
+        }
+        best
+    }
+}
+
+/// Units whose keys are not read: `near`, their exact and near keys (and so assumed to match
+/// exactly); `far`, their far keys (assumed to match at the far level).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Skipped {
+    near: u128,
+    far: u128,
+}
+
+impl Skipped {
+    /// True when `key` is not read.
+    fn covers(self, key: &QueryKey) -> bool {
+        let bits = if key.level == LEVEL_FAR {
+            self.far
+        } else {
+            self.near
+        };
+        key.flags == 0 && key.units & !bits == 0
+    }
+
+    /// `matched` with the skipped units assumed matched.
+    fn assumed(self, mut matched: [u128; 3]) -> [u128; 3] {
+        matched[usize::from(LEVEL_EXACT)] |= self.near;
+        matched[usize::from(LEVEL_FAR)] |= self.far;
+        matched
+    }
+}
+
+impl Index {
+    /// Builds the index over analysed names (annotated with `rarity`'s weights, which the
+    /// bounds use) and their entities' identifiers (`(value, name position)`).
+    pub fn new<'a>(
+        names: &[&'a NameForms],
+        identifiers: impl Iterator<Item = (&'a str, u32)>,
+        rarity: &Rarity,
+    ) -> crate::error::Result<Index> {
+        // (key, name, weight of the token that has the key; 0 for other keys)
+        let mut entries: Vec<(u64, u32, f64)> = Vec::new();
+        let mut form_start = Vec::with_capacity(names.len() + 1);
+        let mut forms = Vec::with_capacity(names.len());
+        let mut prefix = Vec::new();
+        for (name_pos, name) in names.iter().enumerate() {
+            let name_pos = name_pos as u32;
+            if name_pos >= MERGE_BIT {
+                return Err(crate::error::Error::new(
+                    crate::error::ErrorKind::LimitExceeded,
+                    "lists",
+                    format!("more than {MERGE_BIT} names"),
+                ));
+            }
+            form_start.push(forms.len() as u32);
+            for form in &name.forms {
+                for token in &form.tokens {
+                    let weight = rarity.weight(token);
+                    token_keys(token, Side::Index, &mut |hash, _| {
+                        entries.push((hash, name_pos, weight))
+                    });
+                }
+                for join in &form.joins {
+                    entries.push((key_hash(TAG_JOIN, join.korean.as_bytes()), name_pos, 0.0));
+                }
+                for korean in &form.korean {
+                    given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
+                }
+                let mut weights: Vec<f64> = form.tokens.iter().map(|t| rarity.weight(t)).collect();
+                weights.sort_unstable_by(|a, b| b.total_cmp(a));
+                let prefix_start = prefix.len() as u32;
+                let mut sum = 0.0;
+                for weight in &weights {
+                    sum += weight;
+                    prefix.push(sum);
+                }
+                forms.push(FormWeights {
+                    total: sum,
+                    prefix_start,
+                    tokens_n: weights.len() as u8,
+                });
+            }
+            if entries.len() > POSTINGS_MAX {
+                return Err(crate::error::Error::new(
+                    crate::error::ErrorKind::LimitExceeded,
+                    "lists",
+                    format!("more than {POSTINGS_MAX} retrieval keys"),
+                ));
+            }
+        }
+        form_start.push(forms.len() as u32);
+        for (value, name_pos) in identifiers {
+            entries.push((key_hash(TAG_IDENTIFIER, value.as_bytes()), name_pos, 0.0));
+        }
+        entries.sort_unstable_by_key(|&(hash, name_pos, _)| (hash, name_pos));
+        let mut ranges: HashMap<u64, KeyRange, foldhash::fast::RandomState> = HashMap::default();
+        let mut postings = Vec::with_capacity(entries.len());
+        for group in entries.chunk_by(|a, b| a.0 == b.0) {
+            let start = postings.len() as u32;
+            let mut weight_max: f64 = 0.0;
+            for &(_, name_pos, weight) in group {
+                weight_max = weight_max.max(weight);
+                if postings.len() == start as usize || postings.last() != Some(&name_pos) {
+                    postings.push(name_pos);
+                }
+            }
+            let len = postings.len() as u32 - start;
+            ranges.insert(
+                group[0].0,
+                KeyRange {
+                    start,
+                    len,
+                    weight_max,
+                },
+            );
+        }
+        assert!(ranges.len() <= postings.len());
+        Ok(Index {
+            ranges,
+            postings,
+            form_start,
+            forms,
+            prefix,
+        })
+    }
+
+    /// Posting entries held (memory: 4 bytes each, plus the key table).
+    pub fn postings_len(&self) -> usize {
+        self.postings.len()
+    }
+
+    fn range(&self, hash: u64) -> KeyRange {
+        self.ranges.get(&hash).copied().unwrap_or_default()
+    }
+
+    fn list(&self, range: KeyRange) -> &[u32] {
+        &self.postings[range.start as usize..(range.start + range.len) as usize]
+    }
+
+    /// Pushes onto `out` every indexed name that can score `threshold_name` or more against
+    /// `forms` (before attribute adjustments, which the caller has subtracted), in no
+    /// particular order, with [`MERGE_BIT`] set when the name may merge tokens with the query.
+    /// Returns `false`, pushing nothing, when the query is outside what the bound covers (a
+    /// threshold at or below [`EXHAUSTIVE_THRESHOLD_MAX`], more than [`UNITS_MAX`] tokens):
+    /// the caller scans every name.
+    pub fn candidates(
+        &self,
+        (forms, identifiers): (&NameForms, &[&str]),
+        rarity: &Rarity,
+        threshold_name: f64,
+        scratch: &mut Scratch,
+        out: &mut Vec<u32>,
+    ) -> bool {
+        if threshold_name <= EXHAUSTIVE_THRESHOLD_MAX {
+            return false;
+        }
+        let Some(mut units) = Units::of(forms, rarity) else {
+            return false;
+        };
+        scratch.prepare(self.form_start.len() - 1);
+        query_keys(forms, identifiers, &mut scratch.keys);
+        for key in scratch.keys.iter_mut() {
+            key.range = self.range(key.hash);
+            units.add_partners(key);
+        }
+        let skipped = skipped_units(&units, &scratch.keys, threshold_name);
+        debug_assert!(units.untouched_bound(skipped) < threshold_name);
+        let Scratch {
+            units: name_units,
+            flags,
+            touched,
+            keys,
+            provisional,
+        } = scratch;
+        for key in keys.iter().filter(|key| !skipped.covers(key)) {
+            for &name_pos in self.list(key.range) {
+                let slot = name_pos as usize;
+                if flags[slot] == 0 {
+                    touched.push(name_pos);
+                }
+                name_units[slot][usize::from(key.level)] |= key.units;
+                flags[slot] |= key.flags | FLAG_TOUCHED;
+            }
+        }
+        let from = out.len();
+        // Names that could reach the threshold if they matched every skipped key.
+        provisional.clear();
+        for &name_pos in touched.iter() {
+            let slot = name_pos as usize;
+            if flags[slot] != FLAG_TOUCHED {
+                let merge = if flags[slot] & FLAG_MERGE != 0 {
+                    MERGE_BIT
+                } else {
+                    0
+                };
+                out.push(name_pos | merge);
+                continue;
+            }
+            let matched = skipped.assumed(name_units[slot]);
+            if self.bound(&units, matched, name_pos) + BOUND_SLACK >= threshold_name {
+                provisional.push(name_pos);
+            }
+        }
+        // Only for those, look the skipped keys' lists up (galloping through each list), then
+        // bound them on what they really match.
+        if skipped != Skipped::default() && !provisional.is_empty() {
+            provisional.sort_unstable();
+            // Galloping costs about `log2(list)` steps per provisional name; a short list is
+            // cheaper read in full, marking only provisional names.
+            let gallop_steps = 2 * (usize::BITS - self.postings.len().leading_zeros()) as usize;
+            for &name_pos in provisional.iter() {
+                flags[name_pos as usize] |= FLAG_PROVISIONAL;
+            }
+            for key in keys.iter().filter(|key| skipped.covers(key)) {
+                let list = self.list(key.range);
+                if list.len() <= provisional.len() * gallop_steps {
+                    for &name_pos in list {
+                        if flags[name_pos as usize] & FLAG_PROVISIONAL != 0 {
+                            name_units[name_pos as usize][usize::from(key.level)] |= key.units;
+                        }
+                    }
+                } else {
+                    intersect(list, provisional, |name_pos| {
+                        name_units[name_pos as usize][usize::from(key.level)] |= key.units;
+                    });
+                }
+            }
+        }
+        for &name_pos in provisional.iter() {
+            let matched = name_units[name_pos as usize];
+            if self.bound(&units, matched, name_pos) + BOUND_SLACK >= threshold_name {
+                out.push(name_pos);
+            }
+        }
+        debug_assert!(out.len() - from <= touched.len());
+        scratch.reset();
+        true
+    }
+
+    /// Upper bound of the generic score of name `name_pos` when the query units `matched[l]`
+    /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
+    /// at least the Korean surname-only bound.
+    fn bound(&self, units: &Units, matched: [u128; 3], name_pos: u32) -> f64 {
+        let name_forms = &self.forms[self.form_start[name_pos as usize] as usize
+            ..self.form_start[name_pos as usize + 1] as usize];
+        let mut best = KOREAN_SURNAME_ONLY_MAX;
+        for &(bits, total) in &units.forms {
+            // Each unit at its best level only.
+            let exact = matched[0] & bits;
+            let near = matched[1] & bits & !exact;
+            let far = matched[2] & bits & !exact & !near;
+            let any = exact | near | far;
+            if any == 0 {
+                continue;
+            }
+            let similarity_max = LEVEL_SIMILARITY_MAX[if exact != 0 {
+                0
+            } else if near != 0 {
+                1
+            } else {
+                2
+            }];
+            let k = any.count_ones() as usize;
+            let query_matched = units.weight_of(exact) * LEVEL_SIMILARITY_MAX[0]
+                + units.weight_of(near) * LEVEL_SIMILARITY_MAX[1]
+                + units.weight_of(far) * LEVEL_SIMILARITY_MAX[2];
+            // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
+            let partners = units.partners_of(any, 0);
+            for form in name_forms {
+                let taken = k.min(usize::from(form.tokens_n));
+                let name_matched = if taken == 0 {
+                    0.0
+                } else {
+                    self.prefix[form.prefix_start as usize + taken - 1].min(partners)
+                };
+                let bound = (query_matched + similarity_max * name_matched) / (total + form.total);
+                best = best.max(bound);
+            }
+        }
+        best.min(1.0)
+    }
+}
+
+/// Max-score: the (unit, level group) keys that cost most to read are skipped while a name
+/// matching only skipped keys stays below `threshold_name`.
+fn skipped_units(units: &Units, keys: &[QueryKey], threshold_name: f64) -> Skipped {
+    // Cost of each unit's near keys (index u) and far keys (index UNITS_MAX + u).
+    let mut cost = [0usize; 2 * UNITS_MAX];
+    for key in keys {
+        let offset = if key.level == LEVEL_FAR { UNITS_MAX } else { 0 };
+        let mut bits = key.units;
+        while bits != 0 {
+            cost[offset + bits.trailing_zeros() as usize] += key.range.len as usize;
+            bits &= bits - 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..2 * UNITS_MAX).filter(|&u| cost[u] > 0).collect();
+    order.sort_unstable_by(|a, b| cost[*b].cmp(&cost[*a]).then(a.cmp(b)));
+    let mut skipped = Skipped::default();
+    for slot in order {
+        let mut with = skipped;
+        if slot >= UNITS_MAX {
+            with.far |= 1u128 << (slot - UNITS_MAX);
+        } else {
+            with.near |= 1u128 << slot;
+        }
+        if units.untouched_bound(with) + BOUND_SLACK < threshold_name {
+            skipped = with;
+        }
+    }
+    skipped
+}
+
+/// The query's keys, sorted by hash, equal hashes merged: units with their level for token
+/// keys, flags for Korean given names, merges and identifiers (ranges not yet looked up).
+fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>) {
+    let key = |hash, units, level, flags| QueryKey {
+        hash,
+        units,
+        level,
+        flags,
+        range: KeyRange::default(),
+    };
+    let mut unit = 0usize;
+    for form in &forms.forms {
+        for token in &form.tokens {
+            let bit = 1u128 << unit;
+            token_keys(token, Side::Query, &mut |hash, level| {
+                keys.push(key(hash, bit, level, 0))
+            });
+            let join = key_hash(TAG_JOIN, token.korean.as_bytes());
+            keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE));
+            unit += 1;
+        }
+        for join in &form.joins {
+            let hash = key_hash(TAG_KOREAN, join.korean.as_bytes());
+            keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE));
+        }
+        for korean in &form.korean {
+            given_keys(korean, &mut |hash| {
+                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_KOREAN))
+            });
+        }
+    }
+    for value in identifiers {
+        let hash = key_hash(TAG_IDENTIFIER, value.as_bytes());
+        keys.push(key(hash, 0, LEVEL_EXACT, FLAG_IDENTIFIER));
+    }
+    keys.sort_unstable_by_key(|k| k.hash);
+    keys.dedup_by(|next, kept| {
+        if next.hash == kept.hash {
+            // The same key from two units; or two tags colliding, when the more permissive
+            // level is kept.
+            kept.units |= next.units;
+            kept.level = kept.level.min(next.level);
+            kept.flags |= next.flags;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::edit_distance;
+
+    /// The token keys of `text` on one side, with their levels.
+    fn keys(text: &str, side: Side) -> Vec<(u64, u8)> {
+        let mut out = Vec::new();
+        token_keys(&Token::new(text), side, &mut |hash, level| {
+            out.push((hash, level))
+        });
+        out
+    }
+
+    /// The best level at which a query token meets an indexed token, if they meet.
+    fn meeting_level(query: &str, indexed: &str) -> Option<u8> {
+        let indexed: Vec<u64> = keys(indexed, Side::Index)
+            .into_iter()
+            .map(|k| k.0)
+            .collect();
+        keys(query, Side::Query)
+            .into_iter()
+            .filter(|(hash, _)| indexed.contains(hash))
+            .map(|(_, level)| level)
+            .min()
+    }
+
+    proptest::proptest! {
+        /// Keys within the edit distance the matcher allows meet in the index, within one edit
+        /// at the near level: the levels cap similarity soundly.
+        #[test]
+        fn deletion_keys_cover_edit_distance(a in "[a-eé]{1,10}", b in "[a-eé]{1,10}") {
+            let (ta, tb) = (Token::new(&a), Token::new(&b));
+            let longer = ta.key.len().max(tb.key.len());
+            if longer >= 4 {
+                let allowed = if longer >= 8 { 2 } else { 1 };
+                let distance = edit_distance(&ta.key, &tb.key, allowed);
+                let level = meeting_level(&a, &b);
+                if distance <= 1 {
+                    proptest::prop_assert!(level.is_some_and(|l| l <= LEVEL_NEAR), "{a:?} {b:?}: {level:?}");
+                } else if distance <= allowed {
+                    proptest::prop_assert!(level.is_some(), "{a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn galloping_intersection() {
+        let list: Vec<u32> = (0..1000).map(|i| i * 3).collect();
+        for small in [
+            vec![],
+            vec![0],
+            vec![1, 2, 3],
+            vec![3, 6, 7, 2997, 2998, 5000],
+            vec![2997],
+        ] {
+            let mut found = Vec::new();
+            intersect(&list, &small, |p| found.push(p));
+            let expect: Vec<u32> = small.iter().copied().filter(|p| list.contains(p)).collect();
+            assert_eq!(found, expect, "{small:?}");
+        }
+        let mut found = Vec::new();
+        intersect(&[], &[1, 2], |p| found.push(p));
+        assert!(found.is_empty());
+    }
+
+    #[test]
+    fn deletion_variants_of_a_short_key() {
+        let mut seen = Vec::new();
+        deletions(b"abc", true, &mut |variant, depth| {
+            seen.push((variant.to_vec(), depth))
+        });
+        // Itself, 3 one-deletions, 3 two-deletions.
+        assert_eq!(seen.len(), 1 + 3 + 3);
+        assert_eq!(seen.iter().filter(|(_, d)| *d == 2).count(), 3);
+        assert!(seen.contains(&(b"ac".to_vec(), 1)));
+        assert!(seen.contains(&(b"a".to_vec(), 2)));
+    }
+
+    #[test]
+    fn similar_tokens_meet_at_their_level() {
+        assert_eq!(meeting_level("rashidi", "rashidi"), Some(LEVEL_EXACT));
+        assert_eq!(meeting_level("rashedi", "rashidi"), Some(LEVEL_NEAR));
+        assert_eq!(meeting_level("muhammad", "mohammed"), Some(LEVEL_FAR));
+        assert_eq!(meeting_level("kim", "pak"), None);
+    }
+}
