@@ -235,6 +235,16 @@ const ENTRY_HASH_TAG: &[u8] = b"trilat-audit-entry-v2\0";
 /// UTF-8). Every length fits: [`AuditEvent::check`] bounds actor and
 /// detail, and party codes are at most 16 bytes.
 pub(crate) fn encode_fields(out: &mut Vec<u8>, event: &AuditEvent) {
+    encode_fields_keyed(out, event, None);
+}
+
+/// [`encode_fields`], taking the 16 bytes of `known_key`'s report id from
+/// it instead of formatting the id again.
+pub(crate) fn encode_fields_keyed(
+    out: &mut Vec<u8>,
+    event: &AuditEvent,
+    known_key: Option<(&ReportId, [u8; 16])>,
+) {
     assert!(event.actor.len() <= AUDIT_ACTOR_LEN_MAX);
     assert!(event.detail.len() <= AUDIT_DETAIL_LEN_MAX);
     out.extend_from_slice(&event.at.unix_ms().to_be_bytes());
@@ -244,7 +254,13 @@ pub(crate) fn encode_fields(out: &mut Vec<u8>, event: &AuditEvent) {
     match &event.report_id {
         Some(id) => {
             out.push(1);
-            out.extend_from_slice(&report_id_bytes(id));
+            match known_key {
+                Some((known_id, key)) if known_id == id => {
+                    debug_assert_eq!(key, report_id_bytes(id));
+                    out.extend_from_slice(&key);
+                }
+                _ => out.extend_from_slice(&report_id_bytes(id)),
+            }
         }
         None => out.push(0),
     }
