@@ -292,6 +292,25 @@ struct Units {
     partner_far: [f64; UNITS_MAX],
     /// (bits of the form's tokens, the form's total weight)
     forms: Vec<(u128, f64)>,
+    /// Query-side terms of the bound per matched-units triple (few distinct ones per query,
+    /// hundreds of names): direct-mapped, `TERMS_MEMO_SLOTS` slots of one entry per form.
+    memo_keys: Vec<Option<[u128; 3]>>,
+    memo_terms: Vec<Option<FormTerms>>,
+}
+
+/// Slots of the per-query memo of bound terms.
+const TERMS_MEMO_SLOTS: usize = 64;
+
+/// The query side of a name's bound for one query form: matched units `k`, their weight
+/// times their level's similarity cap, the largest cap, and their heaviest partners' sum.
+#[derive(Debug, Clone, Copy)]
+struct FormTerms {
+    /// The query form's total weight.
+    total: f64,
+    k: u8,
+    query_matched: f64,
+    similarity_max: f64,
+    partners: f64,
 }
 
 impl Units {
@@ -302,6 +321,8 @@ impl Units {
             partner_near: [0.0; UNITS_MAX],
             partner_far: [0.0; UNITS_MAX],
             forms: Vec::with_capacity(forms.forms.len()),
+            memo_keys: vec![None; TERMS_MEMO_SLOTS],
+            memo_terms: vec![None; TERMS_MEMO_SLOTS * forms.forms.len()],
         };
         let mut next = 0;
         for form in &forms.forms {
@@ -320,6 +341,51 @@ impl Units {
             units.forms.push((bits, total));
         }
         Some(units)
+    }
+
+    /// The bound's query-side terms per query form for `matched` (`None` for a form none of
+    /// whose units matched), memoised.
+    fn terms(&mut self, matched: [u128; 3]) -> &[Option<FormTerms>] {
+        let forms_n = self.forms.len();
+        let folded = matched.iter().fold(0u64, |h, m| {
+            (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        let slot = (folded >> 58) as usize % TERMS_MEMO_SLOTS;
+        if self.memo_keys[slot] != Some(matched) {
+            for (form_idx, &(bits, total)) in self.forms.iter().enumerate() {
+                self.memo_terms[slot * forms_n + form_idx] = self.form_terms(matched, bits, total);
+            }
+            self.memo_keys[slot] = Some(matched);
+        }
+        &self.memo_terms[slot * forms_n..(slot + 1) * forms_n]
+    }
+
+    fn form_terms(&self, matched: [u128; 3], bits: u128, total: f64) -> Option<FormTerms> {
+        // Each unit at its best level only.
+        let exact = matched[0] & bits;
+        let near = matched[1] & bits & !exact;
+        let far = matched[2] & bits & !exact & !near;
+        let any = exact | near | far;
+        if any == 0 {
+            return None;
+        }
+        let level = if exact != 0 {
+            0
+        } else if near != 0 {
+            1
+        } else {
+            2
+        };
+        Some(FormTerms {
+            total,
+            k: any.count_ones() as u8,
+            query_matched: self.weight_of(exact) * LEVEL_SIMILARITY_MAX[0]
+                + self.weight_of(near) * LEVEL_SIMILARITY_MAX[1]
+                + self.weight_of(far) * LEVEL_SIMILARITY_MAX[2],
+            similarity_max: LEVEL_SIMILARITY_MAX[level],
+            // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
+            partners: self.partners_of(any, 0),
+        })
     }
 
     /// Records the heaviest partner of every unit of `key`.
@@ -596,7 +662,7 @@ impl Index {
                 continue;
             }
             let matched = skipped.assumed(name_units[slot]);
-            if self.bound(&units, matched, name_pos) + BOUND_SLACK >= threshold_name {
+            if self.bound(&mut units, matched, name_pos) + BOUND_SLACK >= threshold_name {
                 provisional.push(name_pos);
             }
         }
@@ -604,9 +670,9 @@ impl Index {
         // bound them on what they really match.
         if skipped != Skipped::default() && !provisional.is_empty() {
             provisional.sort_unstable();
-            // Galloping costs about `log2(list)` steps per provisional name; a short list is
-            // cheaper read in full, marking only provisional names.
-            let gallop_steps = 2 * (usize::BITS - self.postings.len().leading_zeros()) as usize;
+            // Galloping costs a few steps per provisional name; a list shorter than a few
+            // entries per provisional name is cheaper read in full, marking only those names.
+            let gallop_steps = 4;
             for &name_pos in provisional.iter() {
                 flags[name_pos as usize] |= FLAG_PROVISIONAL;
             }
@@ -627,7 +693,7 @@ impl Index {
         }
         for &name_pos in provisional.iter() {
             let matched = name_units[name_pos as usize];
-            if self.bound(&units, matched, name_pos) + BOUND_SLACK >= threshold_name {
+            if self.bound(&mut units, matched, name_pos) + BOUND_SLACK >= threshold_name {
                 out.push(name_pos);
             }
         }
@@ -639,40 +705,23 @@ impl Index {
     /// Upper bound of the generic score of name `name_pos` when the query units `matched[l]`
     /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
     /// at least the Korean surname-only bound.
-    fn bound(&self, units: &Units, matched: [u128; 3], name_pos: u32) -> f64 {
+    fn bound(&self, units: &mut Units, matched: [u128; 3], name_pos: u32) -> f64 {
         let name_forms = &self.forms[self.form_start[name_pos as usize] as usize
             ..self.form_start[name_pos as usize + 1] as usize];
         let mut best = KOREAN_SURNAME_ONLY_MAX;
-        for &(bits, total) in &units.forms {
-            // Each unit at its best level only.
-            let exact = matched[0] & bits;
-            let near = matched[1] & bits & !exact;
-            let far = matched[2] & bits & !exact & !near;
-            let any = exact | near | far;
-            if any == 0 {
-                continue;
-            }
-            let similarity_max = LEVEL_SIMILARITY_MAX[if exact != 0 {
-                0
-            } else if near != 0 {
-                1
-            } else {
-                2
-            }];
-            let k = any.count_ones() as usize;
-            let query_matched = units.weight_of(exact) * LEVEL_SIMILARITY_MAX[0]
-                + units.weight_of(near) * LEVEL_SIMILARITY_MAX[1]
-                + units.weight_of(far) * LEVEL_SIMILARITY_MAX[2];
-            // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
-            let partners = units.partners_of(any, 0);
+        let terms = units.terms(matched);
+        for form_terms in terms.iter().flatten() {
+            let total = form_terms.total;
             for form in name_forms {
-                let taken = k.min(usize::from(form.tokens_n));
+                let taken = form_terms.k.min(form.tokens_n);
                 let name_matched = if taken == 0 {
                     0.0
                 } else {
-                    self.prefix[form.prefix_start as usize + taken - 1].min(partners)
+                    let heaviest = self.prefix[form.prefix_start as usize + usize::from(taken) - 1];
+                    heaviest.min(form_terms.partners)
                 };
-                let bound = (query_matched + similarity_max * name_matched) / (total + form.total);
+                let bound = (form_terms.query_matched + form_terms.similarity_max * name_matched)
+                    / (total + form.total);
                 best = best.max(bound);
             }
         }
