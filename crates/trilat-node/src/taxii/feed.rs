@@ -13,6 +13,12 @@
 //! deleted, caught up from the feed before each read. The index also keeps a
 //! mark (arrival time, cursor) every [`MARK_EVERY`] changes, so `added_after`
 //! and `next` start near their position instead of at the feed's start.
+//!
+//! Reads of named objects (`objects/{id}`, `versions`, `match[id]`) do not
+//! scan the feed: the index also maps each STIX id to the reports holding
+//! it and each report version to its place in the feed (sequence, arrival
+//! time), so such a read fetches those reports' histories and pages over
+//! them exactly as a scan would (a test compares the two).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,6 +35,12 @@ use crate::AppError;
 const MARK_EVERY: usize = 100;
 /// Most reports one index holds; past it, reads fail with a 500 naming it.
 const INDEXED_REPORTS_MAX: usize = 2_000_000;
+/// Most versions one index places in the feed (beside
+/// [`INDEXED_REPORTS_MAX`]); past it, reads fail with a 500 naming it.
+const INDEXED_VERSIONS_MAX: usize = 8_000_000;
+/// Most `match[id]` values a read answers from the index; a query naming
+/// more scans the feed.
+const DIRECT_IDS_MAX: usize = 64;
 /// Most changes one request reads from the feed (a page that has not filled
 /// by then ends early with `more` and a `next` cursor).
 const SCAN_CHANGES_MAX: usize = 200_000;
@@ -55,13 +67,37 @@ struct KindIndex {
     /// (arrival time of the last change before `cursor`, ms; `cursor`),
     /// non-decreasing in time.
     marks: Vec<(i64, Cursor)>,
+    /// STIX id → the reports holding that object (one per owner).
+    reports_of_object: HashMap<String, Vec<ReportId>>,
+    /// Each report's versions, where they sit in the feed.
+    places: HashMap<ReportId, Vec<FeedPlace>>,
+    /// Entries in all of `places`.
+    n_places: usize,
+}
+
+/// Where one stored version sits in the feed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FeedPlace {
+    /// The report's version counter.
+    counter: u64,
+    /// Store sequence.
+    seq: u64,
+    /// Arrival time, ms.
+    stored_at_ms: i64,
 }
 
 impl KindIndex {
-    fn note(&mut self, report: &Report) -> Result<(), AppError> {
+    fn note(&mut self, change: &Change) -> Result<(), AppError> {
+        let report = &change.report;
         if !self.reports.contains_key(&report.id) && self.reports.len() >= INDEXED_REPORTS_MAX {
             return Err(AppError::internal(format!(
                 "TAXII index: more than {INDEXED_REPORTS_MAX} reports of kind {}",
+                report.kind
+            )));
+        }
+        if self.n_places >= INDEXED_VERSIONS_MAX {
+            return Err(AppError::internal(format!(
+                "TAXII index: more than {INDEXED_VERSIONS_MAX} versions of kind {}",
                 report.kind
             )));
         }
@@ -79,6 +115,24 @@ impl KindIndex {
             state.deleted = deleted;
         }
         debug_assert!(state.first <= state.current);
+        let places = self.places.entry(report.id).or_default();
+        if places.is_empty() {
+            if let Some(stix_id) = report.payload.get("stix_id").and_then(|v| v.as_str()) {
+                let holders = self
+                    .reports_of_object
+                    .entry(stix_id.to_string())
+                    .or_default();
+                if !holders.contains(&report.id) {
+                    holders.push(report.id);
+                }
+            }
+        }
+        places.push(FeedPlace {
+            counter: report.version,
+            seq: change.seq,
+            stored_at_ms: change.stored_at.unix_ms(),
+        });
+        self.n_places += 1;
         Ok(())
     }
 
@@ -95,7 +149,7 @@ impl KindIndex {
                 Err(e) => return Err(e.into()),
             };
             for change in &page.changes {
-                self.note(&change.report)?;
+                self.note(change)?;
             }
             if let Some(last) = page.changes.last() {
                 self.marks.push((last.stored_at.unix_ms(), page.next));
@@ -248,8 +302,23 @@ pub(super) fn read_page(
         .iter()
         .filter_map(|k| Kind::new(k).ok())
         .collect();
+    if !query.ids.is_empty() && query.ids.len() <= DIRECT_IDS_MAX {
+        if let Some(page) = read_named(store, &kinds, reader, query)? {
+            return Ok(page);
+        }
+    }
+    read_scanning(store, &kinds, reader, query)
+}
+
+/// [`read_page`] by reading the feed from the query's start.
+fn read_scanning(
+    store: &std::sync::Arc<dyn ReportStore>,
+    kinds: &[Kind],
+    reader: &Reader<'_>,
+    query: &ObjectQuery,
+) -> Result<FeedPage, AppError> {
     let key = store_key(store);
-    let (states, start) = with_indexes(store, &kinds, |indexes| {
+    let (states, start) = with_indexes(store, kinds, |indexes| {
         // The start position comes from the marks of a single-kind
         // collection (marks of one kind do not bound the others' times).
         let start_ms = match (&query.next, query.added_after_ms) {
@@ -257,7 +326,7 @@ pub(super) fn read_page(
             (None, Some(after)) => Some(after.saturating_add(1)),
             (None, None) => None,
         };
-        let start = match (kinds.as_slice(), start_ms) {
+        let start = match (kinds, start_ms) {
             ([kind], Some(ms)) => indexes
                 .get(&(key, kind.as_str().to_string()))
                 .and_then(|index| index.start_for(ms)),
@@ -270,7 +339,73 @@ pub(super) fn read_page(
             .collect();
         (states, start)
     })?;
-    scan(store.as_ref(), &kinds, reader, query, &states, start)
+    scan(store.as_ref(), kinds, reader, query, &states, start)
+}
+
+/// [`read_page`] for a query naming its objects: the named objects' reports
+/// and their versions' places from the index, the versions from the
+/// reports' histories, then the same selection and paging as [`scan`].
+/// `None` when a report's history is too long to read at once (the caller
+/// scans instead).
+fn read_named(
+    store: &std::sync::Arc<dyn ReportStore>,
+    kinds: &[Kind],
+    reader: &Reader<'_>,
+    query: &ObjectQuery,
+) -> Result<Option<FeedPage>, AppError> {
+    let key = store_key(store);
+    let (states, named) = with_indexes(store, kinds, |indexes| {
+        let mut states = Vec::new();
+        let mut named: Vec<(ReportId, Vec<FeedPlace>)> = Vec::new();
+        for kind in kinds {
+            let Some(index) = indexes.get(&(key, kind.as_str().to_string())) else {
+                continue;
+            };
+            states.push(Arc::clone(&index.reports));
+            for stix_id in &query.ids {
+                for report_id in index.reports_of_object.get(stix_id).into_iter().flatten() {
+                    let places = index.places.get(report_id).cloned().unwrap_or_default();
+                    named.push((*report_id, places));
+                }
+            }
+        }
+        (states, named)
+    })?;
+    let mut changes = Vec::new();
+    for (report_id, places) in named {
+        let history = match store.history(&report_id) {
+            Ok(history) => history,
+            Err(StoreError::LimitExceeded { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        for report in history {
+            // A version stored since the catch-up has no place yet: it
+            // shows on the next read, as with a scan.
+            if let Some(place) = places.iter().find(|p| p.counter == report.version) {
+                changes.push(Change {
+                    seq: place.seq,
+                    stored_at: trilat_core::Timestamp::from_unix_ms(place.stored_at_ms),
+                    report,
+                });
+            }
+        }
+    }
+    changes.sort_by_key(|change| change.seq);
+    let skip_through = query.next.as_ref().map_or(0, |c| c.seq);
+    let mut held: Vec<Held> = Vec::new();
+    for change in changes {
+        if change.seq <= skip_through {
+            continue;
+        }
+        if let Some(h) = admit(change, reader, query, &states) {
+            held.push(h);
+            if held.len() > query.limit {
+                held.pop();
+                return Ok(Some(finish(held, true)));
+            }
+        }
+    }
+    Ok(Some(finish(held, false)))
 }
 
 fn scan(
@@ -421,4 +556,123 @@ fn held(seq: u64, date_added_ms: i64, report: Report) -> Option<Held> {
         report_id: report.id,
         owner: report.owner,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trilat_core::{Marking, NodeKey, Timestamp, Tlp};
+    use trilat_store::{AuditAction, AuditEvent, MemoryStore};
+
+    fn tool(idx: usize, version: usize) -> String {
+        format!(
+            r#"{{"type":"tool","spec_version":"2.1","id":"tool--11111111-1111-4111-8111-{idx:012x}","created":"2024-01-01T00:00:00.000Z","modified":"2024-0{}-01T00:00:00.000Z","name":"tool {idx}"}}"#,
+            version + 1
+        )
+    }
+
+    /// Drafts of 12 objects with 1 to 3 versions, as `owner` imports them.
+    fn drafts(owner: &str, marking: &Marking) -> Vec<trilat_core::ReportDraft> {
+        let objects: Vec<String> = (0..12)
+            .flat_map(|idx| (0..=idx % 3).map(move |version| tool(idx, version)))
+            .collect();
+        let bundle = trilat_cyber::write_bundle(
+            "bundle--5e2a3f1c-8a0d-4f5a-9c1e-2b7d8e9f0a1b",
+            objects.iter().map(String::as_str),
+        );
+        let parsed = trilat_cyber::parse_bundle(&bundle, |_, _| {}).unwrap();
+        let outcome = trilat_cyber::import_bundle(
+            &parsed,
+            &Party::new(owner).unwrap(),
+            marking,
+            Timestamp::from_unix_ms(0),
+        );
+        assert!(outcome.rejected.is_empty());
+        outcome.drafts
+    }
+
+    #[test]
+    fn reads_by_id_equal_a_scan_of_the_feed() {
+        let store: Arc<dyn ReportStore> = Arc::new(MemoryStore::new());
+        let trilat = Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]);
+        let usa_jpn = Marking::new("UNCLASSIFIED", Tlp::Green, ["USA", "JPN"]);
+        // USA's and JPN's copies of the same objects (JPN's for USA and JPN
+        // only), stored in an interleaved order, a few at a time.
+        let (usa_key, jpn_key) = (NodeKey::generate(), NodeKey::generate());
+        let mut reports: Vec<Report> = Vec::new();
+        for (usa, jpn) in drafts("USA", &trilat)
+            .into_iter()
+            .zip(drafts("JPN", &usa_jpn))
+        {
+            reports.push(usa.sign(&usa_key).unwrap());
+            reports.push(jpn.sign(&jpn_key).unwrap());
+        }
+        reports.sort_by_key(|r| (r.version, r.id));
+        for report in &reports {
+            let event = AuditEvent::new(Timestamp::from_unix_ms(0), "test", AuditAction::Receive)
+                .report(report.id);
+            store.put(report, event).unwrap();
+        }
+        let policy = Policy::trilateral_default();
+        let collection: CollectionConfig = serde_json::from_value(serde_json::json!({
+            "id": "91a7b528-80eb-42ed-a74d-c6fbd5a26116", "api_root": "trilat", "title": "t"
+        }))
+        .unwrap();
+        let id = |idx: usize| format!("tool--11111111-1111-4111-8111-{idx:012x}");
+        let mut n_compared = 0;
+        for party in ["KOR", "JPN"] {
+            let party = Party::new(party).unwrap();
+            let reader = Reader {
+                policy: &policy,
+                party: &party,
+                collection: &collection,
+            };
+            let kinds = vec![Kind::new("cyber.stix").unwrap()];
+            for ids in [vec![id(2)], vec![id(4), id(5)], vec![id(99)], vec![id(0)]] {
+                for (versions, limit) in [("all", 1), ("all", 100), ("first", 100), ("last", 2)] {
+                    let mut query = ObjectQuery::parse([
+                        ("match[version]", versions),
+                        ("limit", &limit.to_string()),
+                    ])
+                    .unwrap();
+                    query.ids = ids.clone();
+                    // Follow `next` to the end on both paths.
+                    loop {
+                        let named = read_named(&store, &kinds, &reader, &query)
+                            .unwrap()
+                            .unwrap();
+                        let scanned = read_scanning(&store, &kinds, &reader, &query).unwrap();
+                        let seen = |page: &FeedPage| {
+                            let held: Vec<_> = page
+                                .held
+                                .iter()
+                                .map(|h| (h.id.clone(), h.version.clone(), h.seq, h.date_added_ms))
+                                .collect();
+                            (held, page.more, page.next.clone())
+                        };
+                        assert_eq!(seen(&named), seen(&scanned), "{party} {ids:?} {versions}");
+                        n_compared += 1;
+                        let Some(next) = &named.next else { break };
+                        query.next = Some(tx::Cursor::decode(next).unwrap());
+                    }
+                }
+            }
+        }
+        // Paging really happened, and JPN sees both copies of an object
+        // while KOR sees only USA's.
+        assert!(n_compared > 40, "{n_compared}");
+        let jpn = Party::new("JPN").unwrap();
+        let kor = Party::new("KOR").unwrap();
+        let count = |party: &Party| {
+            let reader = Reader {
+                policy: &policy,
+                party,
+                collection: &collection,
+            };
+            let mut query = ObjectQuery::parse([("match[version]", "all")]).unwrap();
+            query.ids = vec![id(2)];
+            read_page(&store, &reader, &query).unwrap().held.len()
+        };
+        assert_eq!((count(&jpn), count(&kor)), (6, 3));
+    }
 }

@@ -37,7 +37,8 @@ on every record), walks the default collection in pages of --limit objects follo
 `next`, --rounds times, and once more per round from an `added_after` halfway through.
 Prints the wall-clock latency of each GET (request sent to body read) as p50/p99/max, and
 the process CPU time per page (server and client together; the machine's load does not
-inflate it).
+inflate it). Then GETs 200 objects by id (`objects/{id}/?match[version]=all`, spread over
+the collection; those not released to JPN answer 404) and prints their p50/p99.
 
 Build with --release for meaningful figures.
 
@@ -620,6 +621,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// `objects/{id}/` GETs timed by `bench-taxii`.
+const OBJECT_GETS: usize = 200;
+
 fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
     use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
     if args.limit == 0 || args.rounds == 0 {
@@ -693,10 +697,47 @@ fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
         bar.finish_and_clear();
         let cpu_s = process_cpu_seconds() - cpu_started;
         let wall_s = wall_started.elapsed().as_secs_f64();
-        Ok::<_, anyhow::Error>((n_loaded, n_visible, pages, after_pages, cpu_s, wall_s))
+        // Object by id (`objects/{id}/`, all versions): objects spread over
+        // the collection, some not visible to JPN (a 404 is an answer too).
+        let mut by_id_ms = Vec::new();
+        let step = (texts.len() / OBJECT_GETS).max(1);
+        for text in texts.iter().step_by(step).take(OBJECT_GETS) {
+            let id = trilat_cyber::Entry::parse(text)?
+                .object
+                .common()
+                .id
+                .to_string();
+            let url = format!(
+                "http://{addr}/taxii2/trilat/collections/{}/objects/{id}/?match[version]=all",
+                trilat_node::taxii::DEFAULT_COLLECTION_ALIAS
+            );
+            let started = std::time::Instant::now();
+            let response = http
+                .get(&url)
+                .bearer_auth(&jpn_token)
+                .header("accept", trilat_cyber::taxii::MEDIA_TYPE_TAXII)
+                .send()
+                .await?;
+            let status = response.status();
+            response.bytes().await?;
+            by_id_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            if !(status.is_success() || status == reqwest::StatusCode::NOT_FOUND) {
+                bail!("GET {url}: {status}");
+            }
+        }
+        Ok::<_, anyhow::Error>((
+            n_loaded,
+            n_visible,
+            pages,
+            after_pages,
+            cpu_s,
+            wall_s,
+            by_id_ms,
+        ))
     });
     let _ = std::fs::remove_dir_all(&dir);
-    let (n_loaded, n_visible, pages, after_pages, cpu_s, wall_s) = res?;
+    let (n_loaded, n_visible, pages, after_pages, cpu_s, wall_s, mut by_id_ms) = res?;
+    by_id_ms.sort_by(f64::total_cmp);
     let n_pages = pages.len() + after_pages.len();
     let full: Vec<&TimedPage> = pages.iter().filter(|p| p.n_objects == args.limit).collect();
     let mut all_ms: Vec<f64> = pages
@@ -716,6 +757,7 @@ fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
         "full_page_wall_ms": {"p50": percentile(&full_ms, 0.5), "p99": percentile(&full_ms, 0.99), "max": full_ms.last()},
         "any_page_wall_ms": {"p50": percentile(&all_ms, 0.5), "p99": percentile(&all_ms, 0.99), "max": all_ms.last()},
         "cpu_ms_per_page": cpu_s * 1e3 / n_pages as f64,
+        "object_by_id_wall_ms": {"gets": by_id_ms.len(), "p50": percentile(&by_id_ms, 0.5), "p99": percentile(&by_id_ms, 0.99)},
         "wall_s": wall_s,
     });
     if args.json {
@@ -741,6 +783,12 @@ fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
         println!(
             "process CPU per page (server + client): {:.1} ms",
             cpu_s * 1e3 / n_pages as f64
+        );
+        println!(
+            "object by id (objects/{{id}}/, {} GETs) wall: p50 {:.2} ms, p99 {:.2} ms",
+            by_id_ms.len(),
+            percentile(&by_id_ms, 0.5),
+            percentile(&by_id_ms, 0.99)
         );
     }
     Ok(())
