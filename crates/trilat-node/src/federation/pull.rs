@@ -362,7 +362,13 @@ async fn read_bounded(
     {
         return Err(too_large());
     }
-    let mut body = Vec::new();
+    // Sized up front when the peer says how long the body is (it does for
+    // a page): no regrowing and copying of a megabyte page.
+    let mut body = Vec::with_capacity(
+        response
+            .content_length()
+            .map_or(0, |len| (len as usize).min(bytes_max)),
+    );
     while let Some(chunk) = response
         .chunk()
         .await
