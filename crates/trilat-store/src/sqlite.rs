@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Page size of a new database. 16 KiB rather than SQLite's 4 KiB: a
 /// committed batch writes a quarter as many WAL frames (one `pwrite` each)
@@ -175,6 +175,49 @@ BEGIN SELECT RAISE(ABORT, 'audit_block is append-only'); END;
 CREATE TRIGGER audit_block_no_delete BEFORE DELETE ON audit_block
 BEGIN SELECT RAISE(ABORT, 'audit_block is append-only'); END;
 PRAGMA user_version = 4;
+"#;
+
+/// Schema version 5 (after v4), for ingest speed: `report_version` without
+/// `AUTOINCREMENT`. With it, every insert also reads and rewrites the
+/// table's row in `sqlite_sequence` (measured: 2.9 k instructions per
+/// insert, ≈ 6% of ingest). Without it a new `seq` is the largest one plus
+/// one, which never goes back either: rows are never deleted (the
+/// append-only trigger), and a rolled-back insert leaves no row behind in
+/// either scheme. SQLite cannot drop `AUTOINCREMENT` in place, so the table
+/// is rebuilt (rows copied in `seq` order, indexes and triggers recreated).
+const SCHEMA_V5: &str = r#"
+CREATE TABLE report_version_v5 (
+    seq          INTEGER PRIMARY KEY,
+    report_id    BLOB    NOT NULL,
+    counter      INTEGER NOT NULL,
+    body         TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    stored_at_ms INTEGER NOT NULL,
+    owner        TEXT    NOT NULL,
+    observed_ms  INTEGER NOT NULL,
+    exercise     INTEGER NOT NULL,
+    revoked      INTEGER NOT NULL,
+    west REAL, south REAL, east REAL, north REAL,
+    cell INTEGER,
+    UNIQUE (report_id, counter)
+);
+INSERT INTO report_version_v5 (seq, report_id, counter, body, kind, stored_at_ms, owner,
+    observed_ms, exercise, revoked, west, south, east, north, cell)
+    SELECT seq, report_id, counter, body, kind, stored_at_ms, owner,
+    observed_ms, exercise, revoked, west, south, east, north, cell
+    FROM report_version ORDER BY seq;
+DROP TABLE report_version;
+ALTER TABLE report_version_v5 RENAME TO report_version;
+DELETE FROM sqlite_sequence WHERE name IN ('report_version', 'report_version_v5');
+CREATE INDEX report_version_kind     ON report_version (kind, seq);
+CREATE INDEX report_version_owner    ON report_version (owner);
+CREATE INDEX report_version_observed ON report_version (observed_ms);
+CREATE INDEX report_version_cell     ON report_version (cell);
+CREATE TRIGGER report_version_no_update BEFORE UPDATE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+CREATE TRIGGER report_version_no_delete BEFORE DELETE ON report_version
+BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
+PRAGMA user_version = 5;
 "#;
 
 /// Side of a spatial grid cell, degrees. Maritime and missile reports are
@@ -480,7 +523,27 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(SCHEMA_V4).ctx("create schema v4")?;
         tx.commit().ctx("commit migration v4")?;
     }
+    if version < 5 {
+        let n_before = count_versions(conn)?;
+        let tx = conn.transaction().ctx("begin migration v5")?;
+        tx.execute_batch(SCHEMA_V5)
+            .ctx("rebuild report_version (schema v5)")?;
+        let n_after: u64 = tx
+            .query_row("SELECT count(*) FROM report_version", [], |row| row.get(0))
+            .ctx("count versions")?;
+        if n_after != n_before {
+            return Err(StoreError::Corrupt(format!(
+                "schema v5 rebuild copied {n_after} of {n_before} versions; left at v4"
+            )));
+        }
+        tx.commit().ctx("commit migration v5")?;
+    }
     Ok(())
+}
+
+fn count_versions(conn: &Connection) -> Result<u64, StoreError> {
+    conn.query_row("SELECT count(*) FROM report_version", [], |row| row.get(0))
+        .ctx("count versions")
 }
 
 /// v2 → v3 ([`SCHEMA_V3`]): moves the query columns into

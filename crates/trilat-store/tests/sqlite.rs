@@ -686,6 +686,21 @@ fn migrates_a_v1_store_and_backfills_arrival() {
     store.put(&fresh, event(&fresh)).unwrap();
     let last = store.changes(Some(&page.next), 10).unwrap().changes;
     assert!(last[0].stored_at >= t(9_000));
+    // Schema v5 rebuilt the table without AUTOINCREMENT: the next seq
+    // follows the migrated ones, and nothing is left in sqlite_sequence.
+    assert_eq!(last[0].seq, 4);
+    let table: String = raw(&path)
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'report_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(!table.contains("AUTOINCREMENT"), "{table}");
+    let n_sequences: i64 = raw(&path)
+        .query_row("SELECT count(*) FROM sqlite_sequence", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n_sequences, 0);
     let err = raw(&path)
         .execute("UPDATE report_version SET stored_at_ms = 0", [])
         .unwrap_err();
