@@ -53,7 +53,7 @@ pub struct BenchReport {
     pub oracle_queries: usize,
     /// Hits the exhaustive scan found for those queries (limit 1,000 each).
     pub oracle_hits: usize,
-    /// Of those, hits the bounded retrieval did not return (the cost of the candidate cap).
+    /// Of those, hits the bounded retrieval did not return (0 unless the retrieval bound is wrong).
     pub oracle_missed: usize,
     /// Names scored in full per query (kept by the retrieval bound), mean.
     pub names_scored_mean: f64,

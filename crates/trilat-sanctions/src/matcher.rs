@@ -426,46 +426,63 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     (How::Mismatch, 0.0)
 }
 
-/// Width (3 or 2) of the run of adjacent tokens starting at `start` whose concatenation
-/// equals a token of `other` (text or Korean key), if any.
-fn merge_width(joins: &[Join], start: usize, other: &[Token]) -> Option<usize> {
-    joins
-        .iter()
-        .filter(|join| join.start == start)
-        .find(|join| {
-            other
-                .iter()
-                .any(|o| o.text == join.text || o.korean == join.korean)
-        })
-        .map(|join| join.width)
+/// True when the concatenation `join` equals a token of `other`. Comparing Korean keys
+/// suffices: equal texts have equal keys (a token's and a join's key are both `korean_key`
+/// of the text).
+fn join_matches(join: &Join, other: &[&Token]) -> bool {
+    other.iter().any(|o| o.korean == join.korean)
 }
 
 /// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`; `None`
-/// when nothing merges (the common case: no token is copied). `joins` are `tokens`' joins.
-fn merge_against(tokens: &[Token], joins: &[Join], other: &[Token]) -> Option<Vec<Token>> {
+/// when nothing merges (the common case). The merged tokens are built into `owned`; the
+/// others are borrowed, not copied. `joins` are `tokens`' joins.
+fn merge_against<'t>(
+    tokens: &'t [Token],
+    joins: &[Join],
+    other: &[&Token],
+    owned: &'t mut Vec<Token>,
+) -> Option<SmallVec<[&'t Token; TOKENS_MAX]>> {
     debug_assert!(joins.iter().all(|j| j.start + j.width <= tokens.len()));
-    let first = joins
-        .iter()
-        .find(|join| {
-            other
-                .iter()
-                .any(|o| o.text == join.text || o.korean == join.korean)
-        })?
-        .start;
-    let mut out: Vec<Token> = tokens[..first].to_vec();
+    let first = joins.iter().find(|join| join_matches(join, other))?.start;
+    // (start, width) of each run merged, left to right, the wider join first at each start.
+    let mut runs: SmallVec<[(usize, usize); TOKENS_MAX]> = SmallVec::new();
     let mut i = first;
     while i < tokens.len() {
-        match merge_width(joins, i, other) {
+        let width = joins
+            .iter()
+            .filter(|join| join.start == i)
+            .find(|join| join_matches(join, other))
+            .map(|join| join.width);
+        match width {
             Some(width) => {
-                let text: String = tokens[i..i + width]
-                    .iter()
-                    .map(|t| t.text.as_str())
-                    .collect();
-                out.push(Token::new(&text));
+                runs.push((i, width));
                 i += width;
             }
-            None => {
-                out.push(tokens[i].clone());
+            None => i += 1,
+        }
+    }
+    assert!(!runs.is_empty());
+    owned.clear();
+    for &(start, width) in &runs {
+        let text: String = tokens[start..start + width]
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect();
+        owned.push(Token::new(&text));
+    }
+    let owned: &'t Vec<Token> = owned;
+    let mut out: SmallVec<[&'t Token; TOKENS_MAX]> = SmallVec::new();
+    let mut i = 0;
+    let mut runs_iter = runs.iter().zip(owned.iter()).peekable();
+    while i < tokens.len() {
+        match runs_iter.peek() {
+            Some(&(&(start, width), merged)) if start == i => {
+                out.push(merged);
+                i += width;
+                runs_iter.next();
+            }
+            _ => {
+                out.push(&tokens[i]);
                 i += 1;
             }
         }
@@ -487,15 +504,18 @@ fn generic(
     merges: bool,
 ) -> f64 {
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
+    let query_refs: SmallVec<[&Token; TOKENS_MAX]> = query.iter().collect();
+    let candidate_refs: SmallVec<[&Token; TOKENS_MAX]> = candidate.iter().collect();
+    let (mut q_owned, mut c_owned) = (Vec::new(), Vec::new());
     let merged_q;
     let merged_c;
-    let (q, c): (&[Token], &[Token]) = if query.len() == candidate.len() || !merges {
-        (query, candidate)
+    let (q, c): (&[&Token], &[&Token]) = if query.len() == candidate.len() || !merges {
+        (&query_refs, &candidate_refs)
     } else {
-        merged_q = merge_against(query, query_joins, candidate);
-        let q = merged_q.as_deref().unwrap_or(query);
-        merged_c = merge_against(candidate, candidate_joins, q);
-        (q, merged_c.as_deref().unwrap_or(candidate))
+        merged_q = merge_against(query, query_joins, &candidate_refs, &mut q_owned);
+        let q = merged_q.as_deref().unwrap_or(&query_refs);
+        merged_c = merge_against(candidate, candidate_joins, q, &mut c_owned);
+        (q, merged_c.as_deref().unwrap_or(&candidate_refs))
     };
     assert!(q.len() <= TOKENS_MAX && c.len() <= TOKENS_MAX);
     let mut q_weights = [0.0f64; TOKENS_MAX];
@@ -558,9 +578,9 @@ fn generic(
 }
 
 fn explain_unmatched(
-    q: &[Token],
+    q: &[&Token],
     q_used: &[bool],
-    c: &[Token],
+    c: &[&Token],
     c_used: &[bool],
     explanation: &mut Vec<Contribution>,
 ) {
