@@ -143,25 +143,36 @@ fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
     if !(3..=DELETION_KEY_LEN_MAX).contains(&len) {
         return;
     }
-    let two = len >= 6;
-    deletions(
-        token.key.as_bytes(),
-        two,
-        &mut |variant, depth| match (side, depth) {
-            (Side::Index, 0 | 1) => push(key_hash(TAG_DELETION, variant), LEVEL_NEAR),
-            (Side::Index, _) => push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR),
-            (Side::Query, 0 | 1) => {
-                push(key_hash(TAG_DELETION, variant), LEVEL_NEAR);
-                if two {
+    match side {
+        Side::Index => deletions(token.key.as_bytes(), len >= 6, &mut |variant, depth| {
+            let tag = if depth <= 1 {
+                TAG_DELETION
+            } else {
+                TAG_DELETION_TWO
+            };
+            push(key_hash(tag, variant), LEVEL_NEAR)
+        }),
+        Side::Query => {
+            // Two edits need a key of 8 bytes or more on one side and 6 or more on the other.
+            // A query key of length m meets an indexed key of length n (|m - n| <= 2) with i
+            // bytes deleted from it and j from the other, j - i = n - m: a 6-byte query key
+            // meets the two-deletion lists undeleted, a 7-byte one with up to one deletion,
+            // and only from 8 bytes does the query need two-deletion variants of its own.
+            let query_deleted_max = match len {
+                6 => Some(0),
+                7 => Some(1),
+                8.. => Some(2),
+                _ => None,
+            };
+            deletions(token.key.as_bytes(), len >= 8, &mut |variant, depth| {
+                let level = if depth <= 1 { LEVEL_NEAR } else { LEVEL_FAR };
+                push(key_hash(TAG_DELETION, variant), level);
+                if query_deleted_max.is_some_and(|max| depth <= max) {
                     push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR);
                 }
-            }
-            (Side::Query, _) => {
-                push(key_hash(TAG_DELETION, variant), LEVEL_FAR);
-                push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR);
-            }
-        },
-    );
+            });
+        }
+    }
 }
 
 /// Every key through which two Korean readings' given names can match (`matcher::korean_parts`:
@@ -837,10 +848,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
         /// Keys within the edit distance the matcher allows meet in the index, within one edit
         /// at the near level: the levels cap similarity soundly.
         #[test]
-        fn deletion_keys_cover_edit_distance(a in "[a-eé]{1,10}", b in "[a-eé]{1,10}") {
+        fn deletion_keys_cover_edit_distance(a in "[a-dé]{1,10}", b in "[a-dé]{1,10}") {
             let (ta, tb) = (Token::new(&a), Token::new(&b));
             let longer = ta.key.len().max(tb.key.len());
             if longer >= 4 {
@@ -851,6 +863,43 @@ mod tests {
                     proptest::prop_assert!(level.is_some_and(|l| l <= LEVEL_NEAR), "{a:?} {b:?}: {level:?}");
                 } else if distance <= allowed {
                     proptest::prop_assert!(level.is_some(), "{a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+        /// The same on pairs one or two edits apart (random pairs rarely are).
+        #[test]
+        fn deletion_keys_cover_nearby_keys(
+            a in "[a-dé]{3,11}",
+            edits in proptest::collection::vec((0u8..3, 0usize..12, "[a-dé]"), 1..3),
+        ) {
+            let mut b: Vec<char> = a.chars().collect();
+            for (op, at, c) in edits {
+                let c = c.chars().next().unwrap();
+                let at = at % (b.len() + 1);
+                match op {
+                    0 => b.insert(at, c),
+                    1 if at < b.len() => { b.remove(at); }
+                    _ if at < b.len() => b[at] = c,
+                    _ => b.push(c),
+                }
+            }
+            let b: String = b.into_iter().collect();
+            let (ta, tb) = (Token::new(&a), Token::new(&b));
+            let longer = ta.key.len().max(tb.key.len());
+            if longer >= 4 && !b.is_empty() {
+                let allowed = if longer >= 8 { 2 } else { 1 };
+                let distance = edit_distance(&ta.key, &tb.key, allowed);
+                for (q, i) in [(&a, &b), (&b, &a)] {
+                    let level = meeting_level(q, i);
+                    if distance <= 1 {
+                        proptest::prop_assert!(level.is_some_and(|l| l <= LEVEL_NEAR), "{q:?} {i:?}: {level:?}");
+                    } else if distance <= allowed {
+                        proptest::prop_assert!(level.is_some(), "{q:?} {i:?}");
+                    }
                 }
             }
         }
