@@ -179,7 +179,8 @@ pub struct AuditEntry {
     pub event: AuditEvent,
     /// The previous entry's `hash` ([`AUDIT_HASH_GENESIS`] for the first).
     pub prev_hash: String,
-    /// `sha256(prev_hash || canonical JSON of seq and event)`, hex.
+    /// SHA-256 over `prev_hash`, `seq` and the event, hex (the formulas
+    /// are in this module's docs and `docs/store.md`).
     pub hash: String,
 }
 

@@ -22,7 +22,13 @@
 //!   TAXII collection pages over).
 //! * The audit log ([`ReportStore::append_audit`], [`ReportStore::audit`],
 //!   [`ReportStore::verify_audit`]): each [`AuditEntry`] commits to the
-//!   previous one by `hash = sha256(prev_hash || canonical JSON of the entry)`.
+//!   previous one: its `hash` is SHA-256 over the previous hash, its `seq`
+//!   and its event (a binary encoding since schema v4; RFC 8785 JSON in
+//!   older stores' entries). The SQLite store writes the entries of one
+//!   transaction as one row, so a batch's audit costs one insert; every
+//!   entry is still listed and verified on its own.
+//! * [`ReportStore::get_many`] reads the current versions of a page of ids
+//!   at once (what a receiver judging incoming reports needs).
 //!
 //! Two implementations behave identically (one test suite runs against
 //! both): [`SqliteStore`] (WAL mode; an acknowledged write survives
