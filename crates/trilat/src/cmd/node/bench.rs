@@ -19,12 +19,21 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// The limits of the bench clusters: the defaults, with a short pull
 /// interval and backoff so a restarted node starts pulling at once.
+/// `TRILAT_BENCH_PULL_PAGE` (1..=1000, the store's query limit) sets the
+/// pull page size, to measure its effect on catch-up.
 fn bench_limits() -> Limits {
+    let defaults = Limits::default();
+    let pull_page_max = std::env::var("TRILAT_BENCH_PULL_PAGE")
+        .ok()
+        .and_then(|text| text.parse::<usize>().ok())
+        .filter(|n| (1..=trilat_store::QUERY_LIMIT_MAX).contains(n))
+        .unwrap_or(defaults.pull_page_max);
     Limits {
         pull_interval_ms: 500,
         backoff_ms_min: 50,
         backoff_ms_max: 1000,
-        ..Limits::default()
+        pull_page_max,
+        ..defaults
     }
 }
 
@@ -176,11 +185,14 @@ async fn federation_in(
     let cpu = process_cpu().saturating_sub(cpu_before);
     println!(
         "catch-up: {backlog} reports pulled by KOR after restart in {:.2} s = {:.0} reports/s \
-         (process CPU {:.2} s = {:.0} reports per CPU-second, serving USA and receiving KOR)",
+         (process CPU {:.2} s = {:.0} reports per CPU-second, serving USA and receiving KOR; \
+         {:.2} cores busy on average; pages of {})",
         elapsed.as_secs_f64(),
         backlog as f64 / elapsed.as_secs_f64(),
         cpu.as_secs_f64(),
         backlog as f64 / cpu.as_secs_f64().max(1e-3),
+        cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-3),
+        kor_state.config.limits.pull_page_max,
     );
     kor.stop();
     Ok(())
