@@ -7,13 +7,14 @@
 //! `serde_json::to_vec(report)` (a property test checks equality, so every
 //! body still decodes with serde) into a buffer the batch reuses: keys and
 //! the fixed-alphabet fields (id, timestamps, signature, booleans, counter)
-//! are written as they are, strings that may need escaping go through a
-//! scan that copies clean strings whole, and the JSON values (geometry,
-//! payload) and the marking still go through serde.
+//! are written as they are, strings that may need escaping (the marking's,
+//! party codes, kinds) go through a scan that copies clean strings whole,
+//! and the JSON values (geometry, payload) and the marking's two enums
+//! still go through serde.
 
 use std::fmt::Write as _;
 
-use trilat_core::Report;
+use trilat_core::{Marking, Report};
 
 /// Appends the JSON of `report` to `out`, byte for byte what
 /// `serde_json::to_vec(report)` writes.
@@ -39,7 +40,7 @@ pub(crate) fn write_body(out: &mut Vec<u8>, report: &Report) -> Result<(), serde
         serde_json::to_writer(&mut *out, geometry)?;
     }
     out.extend_from_slice(b",\"marking\":");
-    serde_json::to_writer(&mut *out, &report.marking)?;
+    marking(out, &report.marking)?;
     out.extend_from_slice(b",\"exercise\":");
     boolean(out, report.exercise);
     out.extend_from_slice(b",\"payload\":");
@@ -47,7 +48,7 @@ pub(crate) fn write_body(out: &mut Vec<u8>, report: &Report) -> Result<(), serde
     out.extend_from_slice(b",\"revoked\":");
     boolean(out, report.revoked);
     out.extend_from_slice(b",\"signature\":\"");
-    let mut signature = SignatureText::new();
+    let mut signature = StackText::<88>::new();
     write!(signature, "{}", report.signature).expect("base64 of 64 bytes is 88 characters");
     out.extend_from_slice(signature.as_bytes());
     out.extend_from_slice(b"\"}");
@@ -55,6 +56,26 @@ pub(crate) fn write_body(out: &mut Vec<u8>, report: &Report) -> Result<(), serde
         out[start..],
         serde_json::to_vec(report).expect("a report encodes")[..]
     );
+    Ok(())
+}
+
+/// A marking as serde writes it: fields in declaration order, the two
+/// enums through serde (their names are core's), the strings directly.
+fn marking(out: &mut Vec<u8>, marking: &Marking) -> Result<(), serde_json::Error> {
+    out.extend_from_slice(b"{\"level\":");
+    string(out, &marking.level);
+    out.extend_from_slice(b",\"tlp\":");
+    serde_json::to_writer(&mut *out, &marking.tlp)?;
+    out.extend_from_slice(b",\"rel_to\":[");
+    for (party_idx, party) in marking.rel_to.iter().enumerate() {
+        if party_idx > 0 {
+            out.push(b',');
+        }
+        string(out, party);
+    }
+    out.extend_from_slice(b"],\"further_sharing\":");
+    serde_json::to_writer(&mut *out, &marking.further_sharing)?;
+    out.push(b'}');
     Ok(())
 }
 
@@ -92,16 +113,17 @@ fn decimal(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(&digits[digits.len() - n_digits..]);
 }
 
-/// A signature's base64 text on the stack (88 characters).
-struct SignatureText {
-    buf: [u8; 88],
+/// Short text on the stack, up to `N` bytes (a signature's 88 base64
+/// characters); writing more is a `fmt::Error`.
+struct StackText<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl SignatureText {
-    fn new() -> SignatureText {
-        SignatureText {
-            buf: [0; 88],
+impl<const N: usize> StackText<N> {
+    fn new() -> StackText<N> {
+        StackText {
+            buf: [0; N],
             len: 0,
         }
     }
@@ -111,7 +133,7 @@ impl SignatureText {
     }
 }
 
-impl std::fmt::Write for SignatureText {
+impl<const N: usize> std::fmt::Write for StackText<N> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let end = self.len + s.len();
         self.buf
@@ -127,7 +149,7 @@ impl std::fmt::Write for SignatureText {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use trilat_core::{Kind, Marking, NodeKey, Party, ReportDraft, Timestamp, Tlp};
+    use trilat_core::{Kind, NodeKey, Party, ReportDraft, Timestamp, Tlp};
 
     fn report(
         text: &str,
@@ -164,8 +186,13 @@ mod tests {
             geometry in any::<bool>(),
             version in any::<u64>(),
             flags in any::<(bool, bool)>(),
+            times_ms in any::<(i64, i64)>(),
         ) {
-            let report = report(&text, &level, &rel_to, geometry, version, flags);
+            let mut report = report(&text, &level, &rel_to, geometry, version, flags);
+            // Any instant core can hold (it clamps to years 0000–9999).
+            report.modified = Timestamp::from_unix_ms(times_ms.0);
+            report.created_at = Timestamp::from_unix_ms(times_ms.1);
+            report.observed_at = Timestamp::from_unix_ms(times_ms.0 / 7);
             let mut out = b"prefix".to_vec();
             write_body(&mut out, &report).unwrap();
             prop_assert_eq!(
