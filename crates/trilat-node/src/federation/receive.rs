@@ -1,7 +1,7 @@
 //! The receive path: judge every report from a peer, store the good ones in
 //! one transaction, audit the refusals, tell the live stream.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use trilat_core::{Party, Report, ReportId};
@@ -100,14 +100,24 @@ fn judge_all(
     sender: &Party,
     reports: Vec<Report>,
 ) -> Result<Vec<Judged>, AppError> {
-    let ids: Vec<ReportId> = reports.iter().map(|r| r.id).collect();
-    let mut held: HashMap<ReportId, Report> = HashMap::new();
-    for id in ids {
-        if held.contains_key(&id) {
-            continue;
+    // The held version of each id, read in one go (the store skips ids it
+    // does not hold, which in a catch-up is nearly all of them).
+    let mut unique_ids: Vec<ReportId> = Vec::with_capacity(reports.len());
+    let mut seen: HashSet<ReportId> = HashSet::with_capacity(reports.len());
+    for report in &reports {
+        if seen.insert(report.id) {
+            unique_ids.push(report.id);
         }
-        if let Some(report) = state.store.get(&id)? {
-            held.insert(id, report);
+    }
+    let mut held: HashMap<ReportId, Report> = HashMap::new();
+    for ids in unique_ids.chunks(trilat_store::BATCH_LEN_MAX) {
+        let found = state.store.get_many(ids)?;
+        assert_eq!(found.len(), ids.len(), "one answer per id");
+        for (id, report) in ids.iter().zip(found) {
+            if let Some(report) = report {
+                assert_eq!(report.id, *id, "the held version of the asked id");
+                held.insert(*id, report);
+            }
         }
     }
     let owner_keys = |party: &Party| state.key_of(party);
