@@ -73,8 +73,6 @@ const FLAG_KOREAN: u8 = 1;
 const FLAG_MERGE: u8 = 2;
 /// The name's entity carries one of the query's identifiers.
 const FLAG_IDENTIFIER: u8 = 4;
-/// The name was touched by a key read for the query.
-const FLAG_TOUCHED: u8 = 128;
 /// The name's bound reaches the threshold if it matches the skipped keys.
 const FLAG_PROVISIONAL: u8 = 64;
 
@@ -264,30 +262,39 @@ pub struct Index {
 /// keys matched, and the names touched (so a query costs what it touches).
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// Per name, the query units its keys matched at each level.
-    units: Vec<[u128; 3]>,
-    flags: Vec<u8>,
-    touched: Vec<u32>,
+    /// Per name, its entry in `touched` (`SLOT_NONE` when untouched): 4 bytes per name
+    /// touched at random, the rest kept together in the order names are touched.
+    slot_of: Vec<u32>,
+    touched: Vec<Touched>,
     /// (key hash, units, level, flags) of the query.
     keys: Vec<QueryKey>,
     /// Touched names whose bound reaches the threshold if they match the skipped units.
     provisional: Vec<u32>,
 }
 
+/// An untouched name's slot.
+const SLOT_NONE: u32 = u32::MAX;
+
+/// A name touched by the query: the units its keys matched at each level, and flags.
+#[derive(Debug, Clone, Copy)]
+struct Touched {
+    name_pos: u32,
+    flags: u8,
+    units: [u128; 3],
+}
+
 impl Scratch {
     fn prepare(&mut self, names_n: usize) {
         self.reset();
-        if self.units.len() < names_n {
-            self.units.resize(names_n, [0; 3]);
-            self.flags.resize(names_n, 0);
+        if self.slot_of.len() < names_n {
+            self.slot_of.resize(names_n, SLOT_NONE);
         }
         self.keys.clear();
     }
 
     fn reset(&mut self) {
-        for &name_pos in &self.touched {
-            self.units[name_pos as usize] = [0; 3];
-            self.flags[name_pos as usize] = 0;
+        for entry in &self.touched {
+            self.slot_of[entry.name_pos as usize] = SLOT_NONE;
         }
         self.touched.clear();
     }
@@ -642,39 +649,43 @@ impl Index {
         let skipped = skipped_units(&units, &scratch.keys, threshold_name);
         debug_assert!(units.untouched_bound(skipped) < threshold_name);
         let Scratch {
-            units: name_units,
-            flags,
+            slot_of,
             touched,
             keys,
             provisional,
         } = scratch;
         for key in keys.iter().filter(|key| !skipped.covers(key)) {
             for &name_pos in self.list(key.range) {
-                let slot = name_pos as usize;
-                if flags[slot] == 0 {
-                    touched.push(name_pos);
+                let slot = &mut slot_of[name_pos as usize];
+                if *slot == SLOT_NONE {
+                    *slot = touched.len() as u32;
+                    touched.push(Touched {
+                        name_pos,
+                        flags: 0,
+                        units: [0; 3],
+                    });
                 }
-                name_units[slot][usize::from(key.level)] |= key.units;
-                flags[slot] |= key.flags | FLAG_TOUCHED;
+                let entry = &mut touched[*slot as usize];
+                entry.units[usize::from(key.level)] |= key.units;
+                entry.flags |= key.flags;
             }
         }
         let from = out.len();
         // Names that could reach the threshold if they matched every skipped key.
         provisional.clear();
-        for &name_pos in touched.iter() {
-            let slot = name_pos as usize;
-            if flags[slot] != FLAG_TOUCHED {
-                let merge = if flags[slot] & FLAG_MERGE != 0 {
+        for entry in touched.iter() {
+            if entry.flags != 0 {
+                let merge = if entry.flags & FLAG_MERGE != 0 {
                     MERGE_BIT
                 } else {
                     0
                 };
-                out.push(name_pos | merge);
+                out.push(entry.name_pos | merge);
                 continue;
             }
-            let matched = skipped.assumed(name_units[slot]);
-            if self.bound(&mut units, matched, name_pos) + BOUND_SLACK >= threshold_name {
-                provisional.push(name_pos);
+            let matched = skipped.assumed(entry.units);
+            if self.bound(&mut units, matched, entry.name_pos) + BOUND_SLACK >= threshold_name {
+                provisional.push(entry.name_pos);
             }
         }
         // Only for those, look the skipped keys' lists up (galloping through each list), then
@@ -685,25 +696,28 @@ impl Index {
             // entries per provisional name is cheaper read in full, marking only those names.
             let gallop_steps = 4;
             for &name_pos in provisional.iter() {
-                flags[name_pos as usize] |= FLAG_PROVISIONAL;
+                touched[slot_of[name_pos as usize] as usize].flags |= FLAG_PROVISIONAL;
             }
             for key in keys.iter().filter(|key| skipped.covers(key)) {
                 let list = self.list(key.range);
                 if list.len() <= provisional.len() * gallop_steps {
                     for &name_pos in list {
-                        if flags[name_pos as usize] & FLAG_PROVISIONAL != 0 {
-                            name_units[name_pos as usize][usize::from(key.level)] |= key.units;
+                        let slot = slot_of[name_pos as usize];
+                        if slot != SLOT_NONE && touched[slot as usize].flags & FLAG_PROVISIONAL != 0
+                        {
+                            touched[slot as usize].units[usize::from(key.level)] |= key.units;
                         }
                     }
                 } else {
                     intersect(list, provisional, |name_pos| {
-                        name_units[name_pos as usize][usize::from(key.level)] |= key.units;
+                        let slot = slot_of[name_pos as usize] as usize;
+                        touched[slot].units[usize::from(key.level)] |= key.units;
                     });
                 }
             }
         }
         for &name_pos in provisional.iter() {
-            let matched = name_units[name_pos as usize];
+            let matched = touched[slot_of[name_pos as usize] as usize].units;
             if self.bound(&mut units, matched, name_pos) + BOUND_SLACK >= threshold_name {
                 out.push(name_pos);
             }
@@ -770,8 +784,8 @@ fn skipped_units(units: &Units, keys: &[QueryKey], threshold_name: f64) -> Skipp
     skipped
 }
 
-/// The query's keys, sorted by hash, equal hashes merged: units with their level for token
-/// keys, flags for Korean given names, merges and identifiers (ranges not yet looked up).
+/// The query's keys: units with their level for token keys, flags for Korean given names,
+/// merges and identifiers (ranges not yet looked up).
 fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>) {
     let key = |hash, units, level, flags| QueryKey {
         hash,
@@ -805,19 +819,12 @@ fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>)
         let hash = key_hash(TAG_IDENTIFIER, value.as_bytes());
         keys.push(key(hash, 0, LEVEL_EXACT, FLAG_IDENTIFIER));
     }
-    keys.sort_unstable_by_key(|k| k.hash);
-    keys.dedup_by(|next, kept| {
-        if next.hash == kept.hash {
-            // The same key from two units; or two tags colliding, when the more permissive
-            // level is kept.
-            kept.units |= next.units;
-            kept.level = kept.level.min(next.level);
-            kept.flags |= next.flags;
-            true
-        } else {
-            false
-        }
-    });
+    // Not sorted nor merged: equal keys are rare (two units with one variant in common) and
+    // reading a list twice only repeats the same marks; sorting cost more than it saved.
+    debug_assert!(
+        keys.len() <= UNITS_MAX * 5_000,
+        "a token has at most ~4,600 keys"
+    );
 }
 
 #[cfg(test)]
