@@ -11,7 +11,10 @@
 //!   ([`normalize`]), which also holds the Korean phonetic key and the curated equivalence
 //!   classes (`data/*.txt`).
 //! - [`matcher::compare`] scores two names with an explanation; [`screener::Screener`] indexes
-//!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s.
+//!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s. Its
+//!   candidates come from [`retrieval`]: keys for every way two names can match and a score
+//!   bound per name, so that screening scores few names yet returns what scoring every
+//!   name would.
 //! - [`report`] defines the `sanctions.designation` / `sanctions.hit` payloads the node
 //!   publishes; [`eval`] builds a labelled set from the data and measures precision / recall.
 //!

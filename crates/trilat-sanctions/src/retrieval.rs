@@ -85,7 +85,7 @@ const LEVEL_EXACT: u8 = 0;
 const LEVEL_NEAR: u8 = 1;
 const LEVEL_FAR: u8 = 2;
 /// Set in a candidate position ([`Index::candidates`]) when the name may merge tokens with
-/// the query; clear when it cannot ([`crate::matcher::score_unmerged`] applies).
+/// the query; clear when it cannot (the screener then scores it without looking for merges).
 pub const MERGE_BIT: u32 = 1 << 31;
 
 fn key_hash(tag: u8, bytes: &[u8]) -> u64 {
