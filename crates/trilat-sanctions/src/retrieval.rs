@@ -36,7 +36,7 @@
 //! threshold are scored. There is no cap on candidates: the bound, not a count, decides, so
 //! the bounded screen returns what the exhaustive scan returns.
 
-use crate::analysis::{KoreanName, NameForms, Token};
+use crate::analysis::{KoreanName, NameForms, Token, TOKENS_MAX};
 use crate::matcher::Rarity;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -235,13 +235,51 @@ pub(crate) struct QueryKey {
     range: KeyRange,
 }
 
-/// One candidate form's weights: its total and the prefix sums of its token weights,
-/// heaviest first (`prefix[k]` = weight of the `k` heaviest tokens).
+/// One candidate form's weights in one cache line: its total and the prefix sums of its
+/// token weights, heaviest first (`prefix[k - 1]` = weight of the `k` heaviest tokens,
+/// rounded *up* to `f32`, so the bound stays an upper bound); on a name's first form, where
+/// its other forms are in `Index::forms_more`.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 struct FormWeights {
     total: f64,
-    prefix_start: u32,
+    prefix: [f32; TOKENS_MAX],
+    more_start: u32,
+    more_n: u8,
     tokens_n: u8,
+}
+
+/// `x` as the smallest `f32` not below it (`x` finite, non-negative).
+fn f32_up(x: f64) -> f32 {
+    debug_assert!(x.is_finite() && x >= 0.0);
+    let rounded = x as f32;
+    let up = if f64::from(rounded) < x {
+        f32::from_bits(rounded.to_bits() + 1)
+    } else {
+        rounded
+    };
+    debug_assert!(f64::from(up) >= x);
+    up
+}
+
+impl FormWeights {
+    fn of(weights: &mut [f64]) -> FormWeights {
+        assert!(weights.len() <= TOKENS_MAX);
+        weights.sort_unstable_by(|a, b| b.total_cmp(a));
+        let mut prefix = [0.0f32; TOKENS_MAX];
+        let mut sum = 0.0;
+        for (slot, weight) in prefix.iter_mut().zip(weights.iter()) {
+            sum += weight;
+            *slot = f32_up(sum);
+        }
+        FormWeights {
+            total: sum,
+            prefix,
+            more_start: 0,
+            more_n: 0,
+            tokens_n: weights.len() as u8,
+        }
+    }
 }
 
 /// The retrieval index: posting lists keyed by hashed keys, and per name the form weights
@@ -252,10 +290,10 @@ pub struct Index {
     /// a token that has the key (the most a match through it adds on the name's side).
     ranges: HashMap<u64, KeyRange, foldhash::fast::RandomState>,
     postings: Vec<u32>,
-    /// Per name, its forms in `forms` (`names_n + 1` offsets).
-    form_start: Vec<u32>,
-    forms: Vec<FormWeights>,
-    prefix: Vec<f64>,
+    /// Per name, its first form (one cache line per name bounded).
+    forms_first: Vec<FormWeights>,
+    /// Names' other forms (Hangul, kana and Han names have several).
+    forms_more: Vec<FormWeights>,
 }
 
 /// Per-thread accumulator, reused across queries: per name the query units and flags its
@@ -523,9 +561,8 @@ impl Index {
     ) -> crate::error::Result<Index> {
         // (key, name, weight of the token that has the key; 0 for other keys)
         let mut entries: Vec<(u64, u32, f64)> = Vec::new();
-        let mut form_start = Vec::with_capacity(names.len() + 1);
-        let mut forms = Vec::with_capacity(names.len());
-        let mut prefix = Vec::new();
+        let mut forms_first = Vec::with_capacity(names.len());
+        let mut forms_more = Vec::new();
         for (name_pos, name) in names.iter().enumerate() {
             let name_pos = name_pos as u32;
             if name_pos >= MERGE_BIT {
@@ -535,8 +572,8 @@ impl Index {
                     format!("more than {MERGE_BIT} names"),
                 ));
             }
-            form_start.push(forms.len() as u32);
-            for form in &name.forms {
+            let more_start = forms_more.len();
+            for (form_idx, form) in name.forms.iter().enumerate() {
                 for token in &form.tokens {
                     let weight = rarity.weight(token);
                     token_keys(token, Side::Index, &mut |hash, _| {
@@ -550,19 +587,20 @@ impl Index {
                     given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
                 }
                 let mut weights: Vec<f64> = form.tokens.iter().map(|t| rarity.weight(t)).collect();
-                weights.sort_unstable_by(|a, b| b.total_cmp(a));
-                let prefix_start = prefix.len() as u32;
-                let mut sum = 0.0;
-                for weight in &weights {
-                    sum += weight;
-                    prefix.push(sum);
+                let weights = FormWeights::of(&mut weights);
+                if form_idx == 0 {
+                    forms_first.push(weights);
+                } else {
+                    forms_more.push(weights);
                 }
-                forms.push(FormWeights {
-                    total: sum,
-                    prefix_start,
-                    tokens_n: weights.len() as u8,
-                });
             }
+            if name.forms.is_empty() {
+                forms_first.push(FormWeights::of(&mut []));
+            }
+            let first = forms_first.last_mut().expect("pushed above");
+            first.more_start = more_start as u32;
+            first.more_n = (forms_more.len() - more_start) as u8;
+            assert_eq!(forms_first.len(), name_pos as usize + 1);
             if entries.len() > POSTINGS_MAX {
                 return Err(crate::error::Error::new(
                     crate::error::ErrorKind::LimitExceeded,
@@ -571,7 +609,6 @@ impl Index {
                 ));
             }
         }
-        form_start.push(forms.len() as u32);
         for (value, name_pos) in identifiers {
             entries.push((key_hash(TAG_IDENTIFIER, value.as_bytes()), name_pos, 0.0));
         }
@@ -601,9 +638,8 @@ impl Index {
         Ok(Index {
             ranges,
             postings,
-            form_start,
-            forms,
-            prefix,
+            forms_first,
+            forms_more,
         })
     }
 
@@ -640,7 +676,7 @@ impl Index {
         let Some(mut units) = Units::of(forms, rarity) else {
             return false;
         };
-        scratch.prepare(self.form_start.len() - 1);
+        scratch.prepare(self.forms_first.len());
         query_keys(forms, identifiers, &mut scratch.keys);
         for key in scratch.keys.iter_mut() {
             key.range = self.range(key.hash);
@@ -731,18 +767,18 @@ impl Index {
     /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
     /// at least the Korean surname-only bound.
     fn bound(&self, units: &mut Units, matched: [u128; 3], name_pos: u32) -> f64 {
-        let name_forms = &self.forms[self.form_start[name_pos as usize] as usize
-            ..self.form_start[name_pos as usize + 1] as usize];
+        let first = &self.forms_first[name_pos as usize];
+        let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
         let mut best = KOREAN_SURNAME_ONLY_MAX;
         let terms = units.terms(matched);
         for form_terms in terms.iter().flatten() {
             let total = form_terms.total;
-            for form in name_forms {
+            for form in std::iter::once(first).chain(more) {
                 let taken = form_terms.k.min(form.tokens_n);
                 let name_matched = if taken == 0 {
                     0.0
                 } else {
-                    let heaviest = self.prefix[form.prefix_start as usize + usize::from(taken) - 1];
+                    let heaviest = f64::from(form.prefix[usize::from(taken) - 1]);
                     heaviest.min(form_terms.partners)
                 };
                 let bound = (form_terms.query_matched + form_terms.similarity_max * name_matched)
