@@ -200,11 +200,9 @@ pub fn import_bundle_on(
         }
         part
     };
-    // Below this a thread costs more than it saves.
-    const RUN_LEN_MIN: usize = 64;
     let n_runs = n_threads
         .clamp(1, crate::bundle::PARSE_THREADS_MAX)
-        .min(objects.len() / RUN_LEN_MIN)
+        .min(objects.len() / crate::bundle::THREAD_OBJECTS_MIN)
         .max(1);
     let parts = if n_runs == 1 {
         vec![map_run(&objects)]
@@ -454,11 +452,12 @@ mod tests {
 
     #[test]
     fn threads_do_not_change_the_import() {
-        // 300 objects with 1 to 3 versions, every fifth third version forged
-        // by another creator, in an order that interleaves objects.
+        // 1,500 objects (enough for 2 threads) with 1 to 3 versions, every
+        // fifth third version forged by another creator, in an order that
+        // interleaves objects.
         let mut objects = Vec::new();
         for version in 0..3 {
-            for idx in 0..300 {
+            for idx in 0..1500 {
                 if version > idx % 3 {
                     continue;
                 }
@@ -480,9 +479,9 @@ mod tests {
         let default = Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]);
         let now = Timestamp::from_unix_ms(0);
         let one = import_bundle_on(&parsed, &owner, &default, now, 1);
-        assert_eq!(one.rejected.len(), 20);
-        assert_eq!(one.drafts.len(), objects.len() - 20);
-        assert_eq!(one.counts_by_type["tool"], objects.len() - 20);
+        assert_eq!(one.rejected.len(), 100);
+        assert_eq!(one.drafts.len(), objects.len() - 100);
+        assert_eq!(one.counts_by_type["tool"], objects.len() - 100);
         for n_threads in [2, 3, 8] {
             let many = import_bundle_on(&parsed, &owner, &default, now, n_threads);
             assert_eq!(many.drafts, one.drafts);
