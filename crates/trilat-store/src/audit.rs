@@ -343,8 +343,8 @@ pub(crate) fn report_id_bytes(id: &ReportId) -> [u8; 16] {
             _ => unreachable!("a UUID's text is hex digits and hyphens"),
         }
     }
-    let mut text = IdText::new();
-    let text = text.text(id).as_bytes();
+    let text = crate::body::id_text(id);
+    let text = text.as_bytes();
     assert_eq!(text.len(), 36, "a hyphenated UUID has 36 characters");
     let mut bytes = [0u8; 16];
     for (byte, start) in bytes.iter_mut().zip(BYTE_STARTS) {
@@ -366,41 +366,6 @@ fn report_id_from_bytes(bytes: &[u8]) -> Result<ReportId, String> {
         &hex[20..]
     );
     ReportId::parse(&text).map_err(|e| e.to_string())
-}
-
-/// A report id's hyphenated text on the stack (it is written several times
-/// per stored report; a `String` each time showed in the profile).
-pub(crate) struct IdText {
-    buf: [u8; 36],
-    len: usize,
-}
-
-impl IdText {
-    pub(crate) fn new() -> IdText {
-        IdText {
-            buf: [0; 36],
-            len: 0,
-        }
-    }
-
-    pub(crate) fn text(&mut self, id: &ReportId) -> &str {
-        use std::fmt::Write;
-        self.len = 0;
-        write!(self, "{id}").expect("a UUID's text is 36 bytes");
-        std::str::from_utf8(&self.buf[..self.len]).expect("written from a str")
-    }
-}
-
-impl std::fmt::Write for IdText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
 }
 
 /// The binary hash of an entry whose [`encode_fields`] bytes are `fields`.

@@ -21,8 +21,7 @@ use trilat_core::{Marking, Report};
 pub(crate) fn write_body(out: &mut Vec<u8>, report: &Report) -> Result<(), serde_json::Error> {
     let start = out.len();
     out.extend_from_slice(b"{\"id\":\"");
-    let mut id = crate::audit::IdText::new();
-    out.extend_from_slice(id.text(&report.id).as_bytes());
+    out.extend_from_slice(id_text(&report.id).as_bytes());
     out.extend_from_slice(b"\",\"owner\":");
     string(out, report.owner.as_str());
     out.extend_from_slice(b",\"kind\":");
@@ -113,9 +112,17 @@ fn decimal(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(&digits[digits.len() - n_digits..]);
 }
 
-/// Short text on the stack, up to `N` bytes (a signature's 88 base64
-/// characters); writing more is a `fmt::Error`.
-struct StackText<const N: usize> {
+/// A report id's hyphenated text on the stack (it is written several times
+/// per stored report; a `String` each time showed in the profile).
+pub(crate) fn id_text(id: &trilat_core::ReportId) -> StackText<36> {
+    let mut text = StackText::new();
+    write!(text, "{id}").expect("a UUID's text is 36 bytes");
+    text
+}
+
+/// Short text on the stack, up to `N` bytes (a report id's 36 characters,
+/// a signature's 88 base64 characters); writing more is a `fmt::Error`.
+pub(crate) struct StackText<const N: usize> {
     buf: [u8; N],
     len: usize,
 }
@@ -128,7 +135,7 @@ impl<const N: usize> StackText<N> {
         }
     }
 
-    fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }
