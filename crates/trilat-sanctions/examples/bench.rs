@@ -2,8 +2,7 @@
 //! `trilat sanctions bench`, without building the whole CLI. Files: UN XML, OFAC sdn.csv (+
 //! alt.csv), MOF and METI xlsx; formats are detected.
 
-use trilat_sanctions::format::{detect, Format};
-use trilat_sanctions::{japan, ofac, un};
+mod common;
 
 /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`, ns resolution).
 fn cpu_seconds() -> f64 {
@@ -29,28 +28,7 @@ fn rss_kib() -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut lists = Vec::new();
-    let mut alt = Vec::new();
-    for path in std::env::args().skip(1) {
-        let bytes = std::fs::read(&path)?;
-        match detect(&path, &bytes[..bytes.len().min(4096)]) {
-            Some(Format::UnXml) => lists.push(un::parse(&bytes)?.list),
-            Some(Format::OfacSdn) => lists.push(ofac::parse_sdn(&bytes, "file")?.list),
-            Some(Format::OfacAlt) => alt.push(bytes),
-            Some(Format::JapanMof) => lists.push(japan::parse_mof(&bytes, "file")?.list),
-            Some(Format::JapanMeti) => lists.push(japan::parse_meti(&bytes, "file")?.list),
-            other => eprintln!("skipping {path}: {other:?}"),
-        }
-    }
-    let mut problems = Vec::new();
-    if let Some(sdn) = lists
-        .iter_mut()
-        .find(|l| l.source == trilat_sanctions::model::ListSource::OfacSdn)
-    {
-        for bytes in &alt {
-            ofac::apply_alt(sdn, bytes, &mut problems);
-        }
-    }
+    let lists = common::load_lists(std::env::args().skip(1))?;
     // TRILAT_BENCH_ORACLE=N also checks N queries against the exhaustive scan (slow: ~20 ms each).
     let oracle_n = std::env::var("TRILAT_BENCH_ORACLE")
         .ok()

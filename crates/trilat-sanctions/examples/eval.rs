@@ -3,11 +3,12 @@
 //! recall / F1 at the default threshold), without building the whole CLI. Files as for the
 //! `bench` example.
 
+mod common;
+
 use std::io::Read;
 use std::sync::Arc;
-use trilat_sanctions::format::{detect, Format};
 use trilat_sanctions::unihan::HanReadings;
-use trilat_sanctions::{eval, japan, ofac, un, Screener, THRESHOLD_DEFAULT};
+use trilat_sanctions::{eval, Screener, THRESHOLD_DEFAULT};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,28 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         readings = Some(Arc::new(HanReadings::parse(&text)?));
     }
-    let mut lists = Vec::new();
-    let mut alt = Vec::new();
-    for path in &args {
-        let bytes = std::fs::read(path)?;
-        match detect(path, &bytes[..bytes.len().min(4096)]) {
-            Some(Format::UnXml) => lists.push(un::parse(&bytes)?.list),
-            Some(Format::OfacSdn) => lists.push(ofac::parse_sdn(&bytes, "file")?.list),
-            Some(Format::OfacAlt) => alt.push(bytes),
-            Some(Format::JapanMof) => lists.push(japan::parse_mof(&bytes, "file")?.list),
-            Some(Format::JapanMeti) => lists.push(japan::parse_meti(&bytes, "file")?.list),
-            other => eprintln!("skipping {path}: {other:?}"),
-        }
-    }
-    let mut problems = Vec::new();
-    if let Some(sdn) = lists
-        .iter_mut()
-        .find(|l| l.source == trilat_sanctions::model::ListSource::OfacSdn)
-    {
-        for bytes in &alt {
-            ofac::apply_alt(sdn, bytes, &mut problems);
-        }
-    }
+    let lists = common::load_lists(args)?;
     let pairs = eval::build_pairs(&lists, 500, 1718);
     let screener = Screener::new(lists, readings)?;
     let evaluation = eval::evaluate(
