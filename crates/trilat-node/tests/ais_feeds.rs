@@ -133,10 +133,17 @@ async fn udp_listener_and_tcp_feed_with_reconnect() {
     assert_eq!(v["shipname"], "FEED TEST", "{v}");
     assert_eq!(v["callsign"], "P5FX", "{v}");
     assert!((v["lat"].as_f64().unwrap() - 36.5).abs() < 1e-4, "{v}");
-    let found = anomalies(&api, 445000001).await;
-    let kinds: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
-    assert!(kinds.contains(&"dprk-mid"), "{found:?}");
-    assert!(kinds.contains(&"invalid-imo"), "{found:?}");
+    // The anomaly reports are published after the status shows the vessel.
+    let probe = api.clone();
+    eventually("UDP vessel 445000001's anomaly reports", || {
+        let api = probe.clone();
+        async move {
+            let found = anomalies(&api, 445000001).await;
+            let kinds: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+            kinds.contains(&"dprk-mid") && kinds.contains(&"invalid-imo")
+        }
+    })
+    .await;
 
     // TCP: the tagged line's time is the event's time; after the hang-up the
     // client reconnects (backoff 1 s) and the second connection's line lands.
@@ -150,14 +157,21 @@ async fn udp_listener_and_tcp_feed_with_reconnect() {
         anomalies(&api, 445000002).await,
         vec![("dprk-mid".to_string(), 1_767_225_600_000)]
     );
+    // The vessel shows in the status as soon as it is tracked; its anomaly
+    // report is published after that, so wait for the report itself.
     let probe = api.clone();
-    eventually("TCP vessel 445000003 after the reconnect", || {
-        let api = probe.clone();
-        async move { vessel(&status(&api).await, 445000003).is_some() }
-    })
+    eventually(
+        "TCP vessel 445000003 and its anomaly after the reconnect",
+        || {
+            let api = probe.clone();
+            async move {
+                vessel(&status(&api).await, 445000003).is_some()
+                    && !anomalies(&api, 445000003).await.is_empty()
+            }
+        },
+    )
     .await;
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
-    assert!(!anomalies(&api, 445000003).await.is_empty());
 
     // Garbage is counted, not fatal: one line from UDP (each resend counts
     // again), one from TCP; the over-long line never reaches the decoder.
