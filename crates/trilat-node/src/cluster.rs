@@ -189,6 +189,14 @@ impl Cluster {
     pub fn state(&self, party: &str) -> &AppState {
         &self.node(party).node.state
     }
+
+    /// Takes the node of `party` out of the cluster (to stop it, as in a
+    /// partition, and start it again from its files); `None` if it is not
+    /// in the cluster.
+    pub fn take(&mut self, party: &str) -> Option<ClusterNode> {
+        let idx = self.nodes.iter().position(|n| n.party.as_str() == party)?;
+        Some(self.nodes.remove(idx))
+    }
 }
 
 /// Writes `node.key` (mode 0600 on Unix) and `trilat.toml` into `dir`.

@@ -274,12 +274,7 @@ async fn node_down_during_creation_catches_up_without_loss_or_duplicates() {
     let mut cluster = cluster(dir.path()).await;
     let usa = api(&cluster, "USA", "USA", Role::Admin);
     let jpn = api(&cluster, "JPN", "JPN", Role::Admin);
-    let kor_idx = cluster
-        .nodes
-        .iter()
-        .position(|n| n.party.as_str() == "KOR")
-        .unwrap();
-    let kor_node = cluster.nodes.remove(kor_idx);
+    let kor_node = cluster.take("KOR").unwrap();
     let kor_url = kor_node.url.clone();
     let kor_token = kor_node.reader_token(&party("KOR")).to_string();
     let kor_addr = kor_node.node.addr;
@@ -370,12 +365,7 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
         .next
         .to_string();
 
-    let kor_idx = cluster
-        .nodes
-        .iter()
-        .position(|n| n.party.as_str() == "KOR")
-        .unwrap();
-    let kor_node = cluster.nodes.remove(kor_idx);
+    let kor_node = cluster.take("KOR").unwrap();
     let kor_url = kor_node.url.clone();
     let kor_token = kor_node.reader_token(&party("KOR")).to_string();
     let kor_addr = kor_node.node.addr;

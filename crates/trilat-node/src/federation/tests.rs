@@ -152,12 +152,7 @@ async fn check_pipelined_catch_up(fail_call: usize) {
     })
     .await
     .unwrap();
-    let kor_idx = cluster
-        .nodes
-        .iter()
-        .position(|n| n.party.as_str() == "KOR")
-        .unwrap();
-    let kor_node = cluster.nodes.remove(kor_idx);
+    let kor_node = cluster.take("KOR").unwrap();
     let kor_addr = kor_node.node.addr;
     kor_node.node.stop();
     drop(kor_node);

@@ -155,12 +155,7 @@ async fn federation_in(
         return Ok(());
     }
     // Catch-up: KOR down while USA stores `backlog` reports, then restarted.
-    let kor_idx = cluster
-        .nodes
-        .iter()
-        .position(|n| n.party.as_str() == "KOR")
-        .context("KOR is in the cluster")?;
-    let kor = cluster.nodes.remove(kor_idx);
+    let kor = cluster.take("KOR").context("KOR is in the cluster")?;
     let kor_addr = kor.node.addr;
     kor.node.stop();
     drop(kor);
