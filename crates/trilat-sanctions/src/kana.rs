@@ -209,31 +209,21 @@ pub fn to_hepburn(text: &str) -> String {
 /// Folds Japanese long-vowel spellings: `ō`/`ou`/`oo`/`oh`(+consonant) → `o`, `ū`/`uu` → `u`.
 /// Input is lower-case ASCII (diacritics already folded except ō/ū, which are handled here).
 pub fn fold_long_vowels(word: &str) -> String {
-    let chars: Vec<char> = word
-        .chars()
-        .map(|c| match c {
-            'ō' | 'ô' => 'o',
-            'ū' | 'û' => 'u',
-            other => other,
-        })
-        .collect();
-    let mut out = String::with_capacity(chars.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let after = chars.get(i + 2).copied();
+    let mut chars = word.chars().map(|c| match c {
+        'ō' | 'ô' => 'o',
+        'ū' | 'û' => 'u',
+        other => other,
+    });
+    // A window of three characters over the word (every token is keyed: no buffer).
+    let (mut c, mut next, mut after) = (chars.next(), chars.next(), chars.next());
+    let mut out = String::with_capacity(word.len());
+    while let Some(current) = c {
         let long_o = next == Some('u') || next == Some('o');
         let oh = next == Some('h') && after.is_none_or(|a| !"aeiouy".contains(a));
-        if c == 'o' && (long_o || oh) {
-            out.push('o');
-            i += 2;
-        } else if c == 'u' && next == Some('u') {
-            out.push('u');
-            i += 2;
-        } else {
-            out.push(c);
-            i += 1;
+        let long = (current == 'o' && (long_o || oh)) || (current == 'u' && next == Some('u'));
+        out.push(current);
+        for _ in 0..if long { 2 } else { 1 } {
+            (c, next, after) = (next, after, chars.next());
         }
     }
     out
@@ -310,5 +300,47 @@ mod tests {
         }
         assert_eq!(fold_long_vowels("yuuki"), "yuki");
         assert_eq!(fold_long_vowels("ohara"), "ohara");
+        assert_eq!(fold_long_vowels("oooh"), "oo");
+        assert_eq!(fold_long_vowels("ōu"), "o");
+        assert_eq!(fold_long_vowels(""), "");
+    }
+
+    /// The first version (characters collected, then indexed): the streaming one above must
+    /// fold every word the same way.
+    fn fold_long_vowels_indexed(word: &str) -> String {
+        let chars: Vec<char> = word
+            .chars()
+            .map(|c| match c {
+                'ō' | 'ô' => 'o',
+                'ū' | 'û' => 'u',
+                other => other,
+            })
+            .collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let (c, next, after) = (
+                chars[i],
+                chars.get(i + 1).copied(),
+                chars.get(i + 2).copied(),
+            );
+            let long_o = next == Some('u') || next == Some('o');
+            let oh = next == Some('h') && after.is_none_or(|a| !"aeiouy".contains(a));
+            out.push(c);
+            i += if (c == 'o' && (long_o || oh)) || (c == 'u' && next == Some('u')) {
+                2
+            } else {
+                1
+            };
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, ..Default::default() })]
+        #[test]
+        fn long_vowels_fold_as_indexed(word in "[ouhōôūûaey k]{0,12}") {
+            proptest::prop_assert_eq!(fold_long_vowels(&word), fold_long_vowels_indexed(&word));
+        }
     }
 }

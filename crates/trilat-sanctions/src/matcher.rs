@@ -10,7 +10,9 @@
 //!   equivalence class / edit distance, weighted by rarity (inverse document frequency from
 //!   the loaded lists) so that `Kim`, `Trading` or `Co.` count little.
 
-use crate::analysis::{joins_of, Form, Join, KoreanName, NameForms, Token, Via, TOKENS_MAX};
+use crate::analysis::{
+    joins_of, Form, Join, KoreanName, NameForms, Token, TokenHashes, Via, TOKENS_MAX,
+};
 use crate::normalize::{edit_distance, tables};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -128,7 +130,12 @@ impl Rarity {
     /// Caches every token's weight in `forms` (the screener does this once per indexed name
     /// and once per query, so scoring a pair looks nothing up).
     pub fn annotate(&self, forms: &mut NameForms) {
-        for token in forms.forms.iter_mut().flat_map(|f| f.tokens.iter_mut()) {
+        // Joins too: a merged run is scored as its join's token.
+        let tokens = forms.forms.iter_mut().flat_map(|f| {
+            let joined = f.joins.iter_mut().map(|join| &mut join.token);
+            f.tokens.iter_mut().chain(joined)
+        });
+        for token in tokens {
             let weight = self.weight_uncached(token);
             assert!((0.1..=3.0).contains(&weight));
             token.weight_cached = Some(crate::analysis::WeightCached {
@@ -396,10 +403,13 @@ pub fn compare_korean(q: &KoreanName, c: &KoreanName) -> NameScore {
 }
 
 fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
-    if a.text == b.text {
+    let (ha, hb) = (&a.hashes, &b.hashes);
+    if TokenHashes::same(ha.text, &a.text, hb.text, &b.text) {
         return (How::Exact, 1.0);
     }
-    if a.key == b.key || a.korean == b.korean {
+    if TokenHashes::same(ha.key, &a.key, hb.key, &b.key)
+        || TokenHashes::same(ha.korean, &a.korean, hb.korean, &b.korean)
+    {
         return (How::Romanisation, 0.95);
     }
     if a.surname_class.is_some() && a.surname_class == b.surname_class {
@@ -430,58 +440,42 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
 /// suffices: equal texts have equal keys (a token's and a join's key are both `korean_key`
 /// of the text).
 fn join_matches(join: &Join, other: &[&Token]) -> bool {
-    other.iter().any(|o| o.korean == join.korean)
+    let (hash, korean) = (join.token.hashes.korean, &join.token.korean);
+    other
+        .iter()
+        .any(|o| TokenHashes::same(o.hashes.korean, &o.korean, hash, korean))
 }
 
 /// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`; `None`
-/// when nothing merges (the common case). The merged tokens are built into `owned`; the
-/// others are borrowed, not copied. `joins` are `tokens`' joins.
+/// when nothing merges (the common case). A merged run is its join's token (built once per
+/// name by the analysis); nothing is copied. `joins` are `tokens`' joins.
 fn merge_against<'t>(
     tokens: &'t [Token],
-    joins: &[Join],
+    joins: &'t [Join],
     other: &[&Token],
-    owned: &'t mut Vec<Token>,
 ) -> Option<SmallVec<[&'t Token; TOKENS_MAX]>> {
     debug_assert!(joins.iter().all(|j| j.start + j.width <= tokens.len()));
-    let first = joins.iter().find(|join| join_matches(join, other))?.start;
-    // (start, width) of each run merged, left to right, the wider join first at each start.
-    let mut runs: SmallVec<[(usize, usize); TOKENS_MAX]> = SmallVec::new();
-    let mut i = first;
-    while i < tokens.len() {
-        let width = joins
-            .iter()
-            .filter(|join| join.start == i)
-            .find(|join| join_matches(join, other))
-            .map(|join| join.width);
-        match width {
-            Some(width) => {
-                runs.push((i, width));
-                i += width;
-            }
-            None => i += 1,
-        }
-    }
-    assert!(!runs.is_empty());
-    owned.clear();
-    for &(start, width) in &runs {
-        let text: String = tokens[start..start + width]
-            .iter()
-            .map(|t| t.text.as_str())
-            .collect();
-        owned.push(Token::new(&text));
-    }
-    let owned: &'t Vec<Token> = owned;
+    let first = joins.iter().position(|join| join_matches(join, other))?;
     let mut out: SmallVec<[&'t Token; TOKENS_MAX]> = SmallVec::new();
-    let mut i = 0;
-    let mut runs_iter = runs.iter().zip(owned.iter()).peekable();
+    out.extend(&tokens[..joins[first].start]);
+    // Left to right, the wider join first at each start (`joins` is in that order).
+    let mut i = joins[first].start;
+    let mut next_join = first;
     while i < tokens.len() {
-        match runs_iter.peek() {
-            Some(&(&(start, width), merged)) if start == i => {
-                out.push(merged);
-                i += width;
-                runs_iter.next();
+        // Joins are by start, so the ones starting at `i` follow those before it.
+        while joins.get(next_join).is_some_and(|join| join.start < i) {
+            next_join += 1;
+        }
+        let merged = joins[next_join..]
+            .iter()
+            .take_while(|join| join.start == i)
+            .find(|join| join_matches(join, other));
+        match merged {
+            Some(join) => {
+                out.push(&join.token);
+                i += join.width;
             }
-            _ => {
+            None => {
                 out.push(&tokens[i]);
                 i += 1;
             }
@@ -506,15 +500,14 @@ fn generic(
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
     let query_refs: SmallVec<[&Token; TOKENS_MAX]> = query.iter().collect();
     let candidate_refs: SmallVec<[&Token; TOKENS_MAX]> = candidate.iter().collect();
-    let (mut q_owned, mut c_owned) = (Vec::new(), Vec::new());
     let merged_q;
     let merged_c;
     let (q, c): (&[&Token], &[&Token]) = if query.len() == candidate.len() || !merges {
         (&query_refs, &candidate_refs)
     } else {
-        merged_q = merge_against(query, query_joins, &candidate_refs, &mut q_owned);
+        merged_q = merge_against(query, query_joins, &candidate_refs);
         let q = merged_q.as_deref().unwrap_or(&query_refs);
-        merged_c = merge_against(candidate, candidate_joins, q, &mut c_owned);
+        merged_c = merge_against(candidate, candidate_joins, q);
         (q, merged_c.as_deref().unwrap_or(&candidate_refs))
     };
     assert!(q.len() <= TOKENS_MAX && c.len() <= TOKENS_MAX);

@@ -3,6 +3,10 @@
 
 use crate::hangul::{self, System};
 use std::collections::{HashMap, HashSet};
+
+/// The tables are read for every token analysed (surname class, syllable segmentation): a
+/// fast hasher, as for the rarity table (SipHash showed in the screening profile).
+type FastHash = foldhash::fast::RandomState;
 use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
@@ -154,13 +158,13 @@ pub fn korean_key_into(word: &str, out: &mut Vec<u8>) {
 #[derive(Debug)]
 pub struct KoreanTables {
     /// Korean key of a surname spelling → class id.
-    pub surname_class: HashMap<String, u16>,
+    pub surname_class: HashMap<String, u16, FastHash>,
     /// Class ids of the most frequent surnames.
-    pub surname_common: HashSet<u16>,
+    pub surname_common: HashSet<u16, FastHash>,
     /// Korean key of a given-name syllable → class representative key.
-    pub syllable_class: HashMap<String, String>,
+    pub syllable_class: HashMap<String, String, FastHash>,
     /// Folded romanised syllables (all systems and listed spellings), for segmentation.
-    pub inventory: HashSet<String>,
+    pub inventory: HashSet<String, FastHash>,
 }
 
 static TABLES: OnceLock<KoreanTables> = OnceLock::new();
@@ -171,9 +175,9 @@ pub fn tables() -> &'static KoreanTables {
 }
 
 fn build_tables() -> KoreanTables {
-    let mut surname_class = HashMap::new();
-    let mut surname_common = HashSet::new();
-    let mut inventory = HashSet::new();
+    let mut surname_class = HashMap::default();
+    let mut surname_common = HashSet::default();
+    let mut inventory = HashSet::default();
     for code in 0xAC00u32..=0xD7A3 {
         let Some(jamo) = char::from_u32(code).and_then(hangul::decompose) else {
             continue;
@@ -221,7 +225,7 @@ fn build_tables() -> KoreanTables {
             }
         }
     }
-    let mut syllable_class = HashMap::new();
+    let mut syllable_class = HashMap::default();
     for line in include_str!("../data/syllables.txt")
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())

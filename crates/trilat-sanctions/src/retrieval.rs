@@ -581,7 +581,7 @@ impl Index {
                     });
                 }
                 for join in &form.joins {
-                    entries.push((key_hash(TAG_JOIN, join.korean.as_bytes()), name_pos, 0.0));
+                    entries.push((key_hash(TAG_JOIN, join.token.korean.as_bytes()), name_pos, 0.0));
                 }
                 for korean in &form.korean {
                     given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
@@ -842,7 +842,7 @@ fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>)
             unit += 1;
         }
         for join in &form.joins {
-            let hash = key_hash(TAG_KOREAN, join.korean.as_bytes());
+            let hash = key_hash(TAG_KOREAN, join.token.korean.as_bytes());
             keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE));
         }
         for korean in &form.korean {
