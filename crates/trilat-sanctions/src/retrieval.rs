@@ -2,11 +2,16 @@
 //!
 //! The index holds, for every way two names can score above zero, a key both names share:
 //!
-//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key,
-//!   the surname class, and for edit distance the *deletion neighbourhood* of the key (every
-//!   key with up to one byte deleted, two for keys of 6 bytes or more): two keys within edit
-//!   distance 1 (2) share a key with up to 1 (2) deletions, so no typo escapes the index the
-//!   way it escapes trigram lists cut for length;
+//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key
+//!   and the surname class; and for edit distance, the *vocabulary* (every distinct token key
+//!   of the names) filed under its *deletion neighbourhood* (every key with up to one byte
+//!   deleted, two for keys of 6 bytes or more): two keys within edit distance 1 (2) share a
+//!   variant with up to 1 (2) deletions, so no typo escapes the index the way it escapes
+//!   trigram lists cut for length. A query token looks its variants up, checks each
+//!   vocabulary key found with the matcher's own edit rule (linear for 1 or 2 edits), and
+//!   reads the names list of only the keys within reach, at the level their distance allows:
+//!   filing names under every variant read each name once per shared variant and touched a
+//!   third more names than were similar at all;
 //! - the Korean given name compared as a unit: its syllable classes, its written form and the
 //!   one-deletion neighbourhood of its phonetic key;
 //! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides;
@@ -126,15 +131,22 @@ enum Side {
     Query,
 }
 
-/// Every key through which `token` can be similar to another token (see the module docs),
-/// with its level (`LEVEL_SIMILARITY_MAX`; the index ignores levels).
-fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
+/// The keys through which `token` equals another token up to romanisation: its key (exact
+/// level), its Korean key and its surname class (near level). Edit distance goes through the
+/// vocabulary ([`deletion_keys`]).
+fn token_keys(token: &Token, push: &mut dyn FnMut(u64, u8)) {
     push(key_hash(TAG_KEY, token.key.as_bytes()), LEVEL_EXACT);
     push(key_hash(TAG_KOREAN, token.korean.as_bytes()), LEVEL_NEAR);
     if let Some(class) = token.surname_class {
         push(key_hash(TAG_CLASS, &class.to_le_bytes()), LEVEL_NEAR);
     }
-    let len = token.key.len();
+}
+
+/// Every deletion variant through which a token key can be within the edit distance
+/// `matcher::token_similarity` allows of another (see the module docs): on the index side the
+/// vocabulary's keys are filed under them, on the query side they are looked up.
+fn deletion_keys(key: &str, side: Side, push: &mut dyn FnMut(u64)) {
+    let len = key.len();
     // `token_similarity` tries edit distance when the longer key has 4 bytes or more, allowing
     // 2 edits from 8 bytes: a pair within reach has both keys of 3 bytes or more (of 6 or more
     // when 2 edits are allowed).
@@ -142,13 +154,13 @@ fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
         return;
     }
     match side {
-        Side::Index => deletions(token.key.as_bytes(), len >= 6, &mut |variant, depth| {
+        Side::Index => deletions(key.as_bytes(), len >= 6, &mut |variant, depth| {
             let tag = if depth <= 1 {
                 TAG_DELETION
             } else {
                 TAG_DELETION_TWO
             };
-            push(key_hash(tag, variant), LEVEL_NEAR)
+            push(key_hash(tag, variant))
         }),
         Side::Query => {
             // Two edits need a key of 8 bytes or more on one side and 6 or more on the other.
@@ -162,15 +174,64 @@ fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
                 8.. => Some(2),
                 _ => None,
             };
-            deletions(token.key.as_bytes(), len >= 8, &mut |variant, depth| {
-                let level = if depth <= 1 { LEVEL_NEAR } else { LEVEL_FAR };
-                push(key_hash(TAG_DELETION, variant), level);
+            deletions(key.as_bytes(), len >= 8, &mut |variant, depth| {
+                push(key_hash(TAG_DELETION, variant));
                 if query_deleted_max.is_some_and(|max| depth <= max) {
-                    push(key_hash(TAG_DELETION_TWO, variant), LEVEL_FAR);
+                    push(key_hash(TAG_DELETION_TWO, variant));
                 }
             });
         }
     }
+}
+
+/// The similarity level at which token keys `query` and `indexed` (different) can match
+/// through edit distance, as `matcher::token_similarity` decides it (`letters`: their
+/// [`crate::analysis::letter_mask`]s); `None` when they cannot.
+fn edit_level(query: &[u8], indexed: &[u8], letters: (u64, u64)) -> Option<u8> {
+    let len = query.len().max(indexed.len());
+    if len < 4 {
+        return None;
+    }
+    let allowed = if len >= 8 { 2 } else { 1 };
+    // Half the letter sets' difference is a lower bound on the distance (as in the matcher).
+    if ((letters.0 ^ letters.1).count_ones() as usize).div_ceil(2) > allowed {
+        return None;
+    }
+    if within_edits(query, indexed, 1) {
+        Some(LEVEL_NEAR)
+    } else if allowed == 2 && within_edits(query, indexed, 2) {
+        Some(LEVEL_FAR)
+    } else {
+        None
+    }
+}
+
+/// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Equal to
+/// `edit_distance(a, b, edits) <= edits` except that it never gives up on long keys (so it
+/// lets through a pair the matcher would not: a candidate too many, never one too few);
+/// linear for the few edits the matcher allows, where the table costs `len²` (it was a
+/// quarter of all screening instructions here).
+fn within_edits(a: &[u8], b: &[u8], edits: u8) -> bool {
+    // A common prefix or suffix is matched in some optimal alignment.
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    if a.is_empty() || b.is_empty() {
+        return a.len().max(b.len()) <= usize::from(edits);
+    }
+    if edits == 0 || a.len().abs_diff(b.len()) > usize::from(edits) {
+        return false;
+    }
+    // The first bytes differ: substitute, delete from `a`, or delete from `b`.
+    within_edits(&a[1..], &b[1..], edits - 1)
+        || within_edits(&a[1..], b, edits - 1)
+        || within_edits(a, &b[1..], edits - 1)
 }
 
 /// Every key through which two Korean readings' given names can match (`matcher::korean_parts`:
@@ -294,6 +355,76 @@ pub struct Index {
     forms_first: Vec<FormWeights>,
     /// Names' other forms (Hangul, kana and Han names have several).
     forms_more: Vec<FormWeights>,
+    /// The edit-distance vocabulary: every distinct token key of the names.
+    vocabulary: Vocabulary,
+}
+
+/// The distinct token keys of the indexed names, and their deletion variants. A query token
+/// finds the keys within edit distance here, checks each with the matcher's own rule, and
+/// reads the names of only those that pass (one list per similar key): filing every name
+/// under every variant of its tokens read each name once per shared variant, and touched
+/// a third more names than were similar at all.
+#[derive(Debug, Default)]
+struct Vocabulary {
+    /// Per key, what checking it needs, in one cache line.
+    entries: Vec<VocabularyEntry>,
+    /// Keys longer than [`KEY_INLINE_MAX`], concatenated.
+    long_keys: String,
+    /// Deletion variant → vocabulary ids having it (start, length in `ids`).
+    variants: HashMap<u64, (u32, u32), foldhash::fast::RandomState>,
+    ids: Vec<u32>,
+}
+
+/// Key bytes held in a [`VocabularyEntry`] itself (most keys: one memory read per key checked).
+const KEY_INLINE_MAX: usize = 24;
+
+/// One vocabulary key: its names list, letter set and bytes.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct VocabularyEntry {
+    /// The names list of the key (its exact-key list in `Index::ranges`).
+    names: KeyRange,
+    letters: u64,
+    len: u32,
+    /// Where the key is in `long_keys` when longer than [`KEY_INLINE_MAX`].
+    long_start: u32,
+    inline: [u8; KEY_INLINE_MAX],
+}
+
+impl Vocabulary {
+    fn push(&mut self, key: &str, letters: u64) {
+        let mut entry = VocabularyEntry {
+            names: KeyRange::default(),
+            letters,
+            len: key.len() as u32,
+            long_start: 0,
+            inline: [0; KEY_INLINE_MAX],
+        };
+        if key.len() <= KEY_INLINE_MAX {
+            entry.inline[..key.len()].copy_from_slice(key.as_bytes());
+        } else {
+            entry.long_start = self.long_keys.len() as u32;
+            self.long_keys.push_str(key);
+        }
+        self.entries.push(entry);
+    }
+
+    fn key<'s>(&'s self, entry: &'s VocabularyEntry) -> &'s [u8] {
+        let len = entry.len as usize;
+        if len <= KEY_INLINE_MAX {
+            &entry.inline[..len]
+        } else {
+            &self.long_keys.as_bytes()[entry.long_start as usize..][..len]
+        }
+    }
+
+    /// The vocabulary ids filed under `hash`.
+    fn ids_of(&self, hash: u64) -> &[u32] {
+        match self.variants.get(&hash) {
+            Some(&(start, len)) => &self.ids[start as usize..][..len as usize],
+            None => &[],
+        }
+    }
 }
 
 /// Per-thread accumulator, reused across queries: per name the query units and flags its
@@ -308,6 +439,8 @@ pub struct Scratch {
     keys: Vec<QueryKey>,
     /// Touched names whose bound reaches the threshold if they match the skipped units.
     provisional: Vec<u32>,
+    /// Vocabulary ids found for one query unit.
+    vocabulary_found: Vec<u32>,
 }
 
 /// An untouched name's slot.
@@ -561,6 +694,9 @@ impl Index {
     ) -> crate::error::Result<Index> {
         // (key, name, weight of the token that has the key; 0 for other keys)
         let mut entries: Vec<(u64, u32, f64)> = Vec::new();
+        let mut vocabulary = Vocabulary::default();
+        let mut vocabulary_ids: HashMap<&str, u32, foldhash::fast::RandomState> =
+            HashMap::default();
         let mut forms_first = Vec::with_capacity(names.len());
         let mut forms_more = Vec::new();
         for (name_pos, name) in names.iter().enumerate() {
@@ -576,12 +712,18 @@ impl Index {
             for (form_idx, form) in name.forms.iter().enumerate() {
                 for token in &form.tokens {
                     let weight = rarity.weight(token);
-                    token_keys(token, Side::Index, &mut |hash, _| {
-                        entries.push((hash, name_pos, weight))
-                    });
+                    token_keys(token, &mut |hash, _| entries.push((hash, name_pos, weight)));
+                    if !vocabulary_ids.contains_key(token.key.as_str()) {
+                        vocabulary_ids.insert(&token.key, vocabulary.entries.len() as u32);
+                        vocabulary.push(&token.key, token.key_letters);
+                    }
                 }
                 for join in &form.joins {
-                    entries.push((key_hash(TAG_JOIN, join.token.korean.as_bytes()), name_pos, 0.0));
+                    entries.push((
+                        key_hash(TAG_JOIN, join.token.korean.as_bytes()),
+                        name_pos,
+                        0.0,
+                    ));
                 }
                 for korean in &form.korean {
                     given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
@@ -635,17 +777,42 @@ impl Index {
             );
         }
         assert!(ranges.len() <= postings.len());
+        let mut variants: Vec<(u64, u32)> = Vec::new();
+        for (key, &v) in &vocabulary_ids {
+            let names = ranges.get(&key_hash(TAG_KEY, key.as_bytes())).copied();
+            vocabulary.entries[v as usize].names =
+                names.expect("every vocabulary key is a name token's key");
+            deletion_keys(key, Side::Index, &mut |hash| variants.push((hash, v)));
+            if variants.len() > POSTINGS_MAX {
+                return Err(crate::error::Error::new(
+                    crate::error::ErrorKind::LimitExceeded,
+                    "lists",
+                    format!("more than {POSTINGS_MAX} vocabulary variants"),
+                ));
+            }
+        }
+        variants.sort_unstable();
+        variants.dedup();
+        vocabulary.ids = Vec::with_capacity(variants.len());
+        for group in variants.chunk_by(|a, b| a.0 == b.0) {
+            let start = vocabulary.ids.len() as u32;
+            vocabulary.ids.extend(group.iter().map(|&(_, v)| v));
+            vocabulary
+                .variants
+                .insert(group[0].0, (start, group.len() as u32));
+        }
         Ok(Index {
             ranges,
             postings,
             forms_first,
             forms_more,
+            vocabulary,
         })
     }
 
     /// Posting entries held (memory: 4 bytes each, plus the key table).
     pub fn postings_len(&self) -> usize {
-        self.postings.len()
+        self.postings.len() + self.vocabulary.ids.len()
     }
 
     fn range(&self, hash: u64) -> KeyRange {
@@ -680,6 +847,9 @@ impl Index {
         query_keys(forms, identifiers, &mut scratch.keys);
         for key in scratch.keys.iter_mut() {
             key.range = self.range(key.hash);
+        }
+        self.similar_keys(forms, scratch);
+        for key in &scratch.keys {
             units.add_partners(key);
         }
         let skipped = skipped_units(&units, &scratch.keys, threshold_name);
@@ -689,6 +859,7 @@ impl Index {
             touched,
             keys,
             provisional,
+            ..
         } = scratch;
         for key in keys.iter().filter(|key| !skipped.covers(key)) {
             for &name_pos in self.list(key.range) {
@@ -763,6 +934,47 @@ impl Index {
         true
     }
 
+    /// Appends to `scratch.keys`, per query unit, the names lists of the vocabulary keys within
+    /// the matcher's edit distance of the unit's key (not the key itself: its list is read
+    /// at the exact level), at the level the distance allows.
+    fn similar_keys(&self, forms: &NameForms, scratch: &mut Scratch) {
+        let Scratch {
+            keys,
+            vocabulary_found: found,
+            ..
+        } = scratch;
+        let vocabulary = &self.vocabulary;
+        let mut unit = 0usize;
+        for token in forms.forms.iter().flat_map(|form| &form.tokens) {
+            let bit = 1u128 << unit;
+            unit += 1;
+            found.clear();
+            deletion_keys(&token.key, Side::Query, &mut |hash| {
+                found.extend_from_slice(vocabulary.ids_of(hash))
+            });
+            found.sort_unstable();
+            found.dedup();
+            for &v in found.iter() {
+                let entry = &vocabulary.entries[v as usize];
+                let indexed = vocabulary.key(entry);
+                if indexed == token.key.as_bytes() {
+                    continue;
+                }
+                let letters = (token.key_letters, entry.letters);
+                if let Some(level) = edit_level(token.key.as_bytes(), indexed, letters) {
+                    keys.push(QueryKey {
+                        hash: 0,
+                        units: bit,
+                        level,
+                        flags: 0,
+                        range: entry.names,
+                    });
+                }
+            }
+        }
+        debug_assert!(unit <= UNITS_MAX);
+    }
+
     /// Upper bound of the generic score of name `name_pos` when the query units `matched[l]`
     /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
     /// at least the Korean surname-only bound.
@@ -834,7 +1046,7 @@ fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>)
     for form in &forms.forms {
         for token in &form.tokens {
             let bit = 1u128 << unit;
-            token_keys(token, Side::Query, &mut |hash, level| {
+            token_keys(token, &mut |hash, level| {
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
@@ -868,26 +1080,37 @@ mod tests {
     use super::*;
     use crate::normalize::edit_distance;
 
-    /// The token keys of `text` on one side, with their levels.
-    fn keys(text: &str, side: Side) -> Vec<(u64, u8)> {
+    /// The deletion variants of `text`'s key on one side.
+    fn variants(text: &str, side: Side) -> Vec<u64> {
         let mut out = Vec::new();
-        token_keys(&Token::new(text), side, &mut |hash, level| {
-            out.push((hash, level))
-        });
+        deletion_keys(&Token::new(text).key, side, &mut |hash| out.push(hash));
         out
     }
 
-    /// The best level at which a query token meets an indexed token, if they meet.
+    /// The best level at which retrieval finds an indexed token for a query token, if it
+    /// does: through a shared exact key, or through a shared deletion variant that the
+    /// vocabulary's edit check lets through.
     fn meeting_level(query: &str, indexed: &str) -> Option<u8> {
-        let indexed: Vec<u64> = keys(indexed, Side::Index)
-            .into_iter()
-            .map(|k| k.0)
-            .collect();
-        keys(query, Side::Query)
-            .into_iter()
-            .filter(|(hash, _)| indexed.contains(hash))
-            .map(|(_, level)| level)
-            .min()
+        let (q, i) = (Token::new(query), Token::new(indexed));
+        let mut indexed_keys = Vec::new();
+        token_keys(&i, &mut |hash, _| indexed_keys.push(hash));
+        let mut best = None;
+        token_keys(&q, &mut |hash, level| {
+            if indexed_keys.contains(&hash) {
+                best = Some(best.map_or(level, |b: u8| b.min(level)));
+            }
+        });
+        let indexed_variants = variants(indexed, Side::Index);
+        let meet = variants(query, Side::Query)
+            .iter()
+            .any(|hash| indexed_variants.contains(hash));
+        if meet && q.key != i.key {
+            let letters = (q.key_letters, i.key_letters);
+            if let Some(level) = edit_level(q.key.as_bytes(), i.key.as_bytes(), letters) {
+                best = Some(best.map_or(level, |b: u8| b.min(level)));
+            }
+        }
+        best
     }
 
     proptest::proptest! {
@@ -945,6 +1168,16 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+        /// The vocabulary's edit test agrees with the matcher's table.
+        #[test]
+        fn within_edits_is_edit_distance(a in "[a-dé]{0,10}", b in "[a-dé]{0,10}", edits in 0u8..3) {
+            let expect = edit_distance(&a, &b, usize::from(edits)) <= usize::from(edits);
+            proptest::prop_assert_eq!(within_edits(a.as_bytes(), b.as_bytes(), edits), expect);
         }
     }
 
