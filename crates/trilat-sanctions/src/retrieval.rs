@@ -101,22 +101,39 @@ fn key_hash(tag: u8, bytes: &[u8]) -> u64 {
 }
 
 /// Calls `visit(variant, deletions)` for `key` itself (0), every key with one byte deleted
-/// (1), and with `two` every key with two bytes deleted (2; repeats possible).
+/// (1), and with `two` every key with two bytes deleted (2; repeats possible). `key` has at
+/// most [`DELETION_KEY_LEN_MAX`] bytes.
+///
+/// Each variant is made from the previous one by restoring one byte in a stack buffer: a
+/// query makes ~90 variants, and copying prefix and suffix for each showed as 8 % of
+/// screening time (`memmove` of a few bytes).
 fn deletions(key: &[u8], two: bool, visit: &mut dyn FnMut(&[u8], u8)) {
+    assert!(key.len() <= DELETION_KEY_LEN_MAX);
     visit(key, 0);
-    let mut one = Vec::with_capacity(key.len());
-    let mut two_deleted = Vec::with_capacity(key.len());
-    for i in 0..key.len() {
-        one.clear();
-        one.extend_from_slice(&key[..i]);
-        one.extend_from_slice(&key[i + 1..]);
-        visit(&one, 1);
-        if two {
-            for j in i..one.len() {
-                two_deleted.clear();
-                two_deleted.extend_from_slice(&one[..j]);
-                two_deleted.extend_from_slice(&one[j + 1..]);
-                visit(&two_deleted, 2);
+    let n = key.len();
+    if n == 0 {
+        return;
+    }
+    // `one` = `key` without byte `i`: start without byte 0, then put byte i - 1 back at i - 1.
+    let mut one = [0u8; DELETION_KEY_LEN_MAX];
+    one[..n - 1].copy_from_slice(&key[1..]);
+    let mut two_deleted = [0u8; DELETION_KEY_LEN_MAX];
+    for i in 0..n {
+        if i > 0 {
+            one[i - 1] = key[i - 1];
+        }
+        let one = &one[..n - 1];
+        visit(one, 1);
+        if two && i < one.len() {
+            // `two_deleted` = `one` without byte `j`, for j from i: the same trick.
+            let m = one.len();
+            two_deleted[..i].copy_from_slice(&one[..i]);
+            two_deleted[i..m - 1].copy_from_slice(&one[i + 1..]);
+            for j in i..m {
+                if j > i {
+                    two_deleted[j - 1] = one[j - 1];
+                }
+                visit(&two_deleted[..m - 1], 2);
             }
         }
     }
@@ -1199,6 +1216,30 @@ mod tests {
         let mut found = Vec::new();
         intersect(&[], &[1, 2], |p| found.push(p));
         assert!(found.is_empty());
+    }
+
+    /// The first version: each variant copied from prefix and suffix.
+    fn deletions_copied(key: &[u8], two: bool) -> Vec<(Vec<u8>, u8)> {
+        let mut out = vec![(key.to_vec(), 0)];
+        for i in 0..key.len() {
+            let one: Vec<u8> = [&key[..i], &key[i + 1..]].concat();
+            out.push((one.clone(), 1));
+            if two {
+                for j in i..one.len() {
+                    out.push(([&one[..j], &one[j + 1..]].concat(), 2));
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn deletions_in_place_equal_copied(key in "[a-e]{0,12}", two: bool) {
+            let mut seen = Vec::new();
+            deletions(key.as_bytes(), two, &mut |variant, depth| seen.push((variant.to_vec(), depth)));
+            proptest::prop_assert_eq!(seen, deletions_copied(key.as_bytes(), two));
+        }
     }
 
     #[test]
