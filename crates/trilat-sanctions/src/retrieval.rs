@@ -97,7 +97,9 @@ fn key_hash(tag: u8, bytes: &[u8]) -> u64 {
     let mut hasher = foldhash::fast::FixedState::default().build_hasher();
     hasher.write_u8(tag);
     hasher.write(bytes);
-    hasher.finish()
+    // `u64::MAX` marks an empty slot of the key table: the one key hashing to it shares the
+    // hash below it (a collision, which only adds candidates).
+    hasher.finish().min(KEY_HASH_MAX)
 }
 
 /// Calls `visit(variant, deletions)` for `key` itself (0), every key with one byte deleted
@@ -296,11 +298,160 @@ fn intersect(list: &[u32], small: &[u32], mut found: impl FnMut(u32)) {
 }
 
 /// Where a key's posting list is, and what a match through it can add at most.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct KeyRange {
     start: u32,
     len: u32,
-    weight_max: f64,
+    /// The heaviest rarity weight of a token that has the key, rounded up to `f32`.
+    weight_max: f32,
+}
+
+/// The largest key hash; `u64::MAX` marks an empty [`KeyTable`] slot.
+const KEY_HASH_MAX: u64 = u64::MAX - 1;
+const SLOT_EMPTY_HASH: u64 = u64::MAX;
+/// Bound on keys of one index (the table's slots are `u32`-addressed, like the postings).
+const KEYS_MAX: usize = POSTINGS_MAX;
+
+/// One slot of the [`KeyTable`]: a key hash (or [`SLOT_EMPTY_HASH`]), where its list starts
+/// (an empty slot: where the next list starts) and its `weight_max`. 16 bytes: 4 per line.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(16))]
+struct KeySlot {
+    hash: u64,
+    start: u32,
+    weight_max: f32,
+}
+
+/// Key hash → posting list, as flat open addressing built once and read per query key.
+///
+/// The hashes are already uniform, so a key's *home* slot is the hash scaled to the slot count
+/// (`hash × homes / 2⁶⁴`, one multiplication, no rehash; it keeps hash order, which a shift
+/// by a power of two would too, at up to twice the memory), with home slots ¾ full. Keys are
+/// inserted in ascending hash order, each at its home or just after the previous key, so the
+/// slots hold keys in ascending hash order (no wrap-around: the last homes overflow past the
+/// home slots, into a tail) and
+/// postings are laid out in slot order: a list ends where the next slot's starts, so a slot
+/// needs no length. A lookup probes from the home slot while the slot's hash is below the
+/// key's (empty slots hold `u64::MAX`, which stops it), and finds the key there or nowhere:
+/// one comparison per probe, absent keys stop as early as present ones, and the home slot's
+/// address is known from the hash alone, so a query's lookups can be prefetched together.
+#[derive(Debug)]
+struct KeyTable {
+    /// Home slots, the overflow tail, then one empty sentinel slot whose `start` is the
+    /// postings' end.
+    slots: Vec<KeySlot>,
+    /// Home slots: a hash's home is `hash × homes / 2⁶⁴`.
+    homes: u64,
+}
+
+impl KeyTable {
+    /// Smallest table.
+    const HOMES_MIN: usize = 16;
+
+    /// Home slots for `keys_n` keys: keys fill ¾ of them.
+    fn homes_for(keys_n: usize) -> usize {
+        (keys_n.saturating_mul(4) / 3 + 1).max(Self::HOMES_MIN)
+    }
+
+    /// An empty table for `keys_n` keys, to be filled with [`KeyTable::push`] in ascending
+    /// hash order and closed with [`KeyTable::finish`].
+    fn with_keys(keys_n: usize) -> KeyTable {
+        assert!(keys_n <= KEYS_MAX);
+        Self::with_homes(Self::homes_for(keys_n))
+    }
+
+    /// An empty table of `homes` home slots (tests fill some completely).
+    fn with_homes(homes: usize) -> KeyTable {
+        assert!(homes >= Self::HOMES_MIN);
+        assert!(homes <= KEYS_MAX * 2);
+        KeyTable {
+            // The overflow tail is short (a few slots): room for it without regrowing.
+            slots: Vec::with_capacity(homes + homes / 64 + 16),
+            homes: homes as u64,
+        }
+    }
+
+    /// Adds the key `hash` (above every key pushed so far, at most [`KEY_HASH_MAX`]), whose
+    /// list starts at `start` (not before the previous key's) and ends where the next key's
+    /// starts.
+    fn push(&mut self, hash: u64, start: u32, weight_max: f32) {
+        assert!(hash <= KEY_HASH_MAX);
+        if let Some(last) = self.slots.last() {
+            assert!(last.hash < hash, "keys pushed in ascending hash order");
+            assert!(last.start <= start);
+        }
+        let home = self.home(hash);
+        while self.slots.len() < home {
+            self.slots.push(KeySlot {
+                hash: SLOT_EMPTY_HASH,
+                start,
+                weight_max: 0.0,
+            });
+        }
+        self.slots.push(KeySlot {
+            hash,
+            start,
+            weight_max,
+        });
+    }
+
+    /// Closes the table over postings of `postings_len` entries: empty home slots up to the
+    /// power of two, then the sentinel.
+    fn finish(&mut self, postings_len: u32) {
+        let homes = self.homes as usize;
+        if let Some(last) = self.slots.last() {
+            assert!(last.start <= postings_len);
+        }
+        while self.slots.len() < homes {
+            self.slots.push(KeySlot {
+                hash: SLOT_EMPTY_HASH,
+                start: postings_len,
+                weight_max: 0.0,
+            });
+        }
+        self.slots.push(KeySlot {
+            hash: SLOT_EMPTY_HASH,
+            start: postings_len,
+            weight_max: 0.0,
+        });
+        self.slots.shrink_to_fit();
+        debug_assert!(self.slots.windows(2).all(|w| w[0].start <= w[1].start));
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        let home = ((u128::from(hash) * u128::from(self.homes)) >> 64) as usize;
+        debug_assert!(home < self.homes as usize);
+        home
+    }
+
+    /// The list of the key `hash` (empty when absent).
+    fn get(&self, hash: u64) -> KeyRange {
+        let mut at = self.home(hash);
+        // The sentinel (empty, `u64::MAX`) stops every probe before the end.
+        while self.slots[at].hash < hash {
+            at += 1;
+        }
+        let slot = &self.slots[at];
+        if slot.hash != hash {
+            return KeyRange::default();
+        }
+        let end = self.slots[at + 1].start;
+        debug_assert!(slot.start <= end);
+        KeyRange {
+            start: slot.start,
+            len: end - slot.start,
+            weight_max: slot.weight_max,
+        }
+    }
+
+    /// Keys held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|slot| slot.hash != SLOT_EMPTY_HASH)
+            .count()
+    }
 }
 
 /// One query key: its units (tokens), their level, flags, and its posting list.
@@ -366,7 +517,7 @@ impl FormWeights {
 pub struct Index {
     /// Key → its posting list (start, length in `postings`) and the heaviest rarity weight of
     /// a token that has the key (the most a match through it adds on the name's side).
-    ranges: HashMap<u64, KeyRange, foldhash::fast::RandomState>,
+    keys: KeyTable,
     postings: Vec<u32>,
     /// Per name, its first form (one cache line per name bounded).
     forms_first: Vec<FormWeights>,
@@ -381,14 +532,14 @@ pub struct Index {
 /// reads the names of only those that pass (one list per similar key): filing every name
 /// under every variant of its tokens read each name once per shared variant, and touched
 /// a third more names than were similar at all.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Vocabulary {
     /// Per key, what checking it needs, in one cache line.
     entries: Vec<VocabularyEntry>,
     /// Keys longer than [`KEY_INLINE_MAX`], concatenated.
     long_keys: String,
-    /// Deletion variant → vocabulary ids having it (start, length in `ids`).
-    variants: HashMap<u64, (u32, u32), foldhash::fast::RandomState>,
+    /// Deletion variant → the vocabulary ids having it, in `ids`.
+    variants: KeyTable,
     ids: Vec<u32>,
 }
 
@@ -437,10 +588,8 @@ impl Vocabulary {
 
     /// The vocabulary ids filed under `hash`.
     fn ids_of(&self, hash: u64) -> &[u32] {
-        match self.variants.get(&hash) {
-            Some(&(start, len)) => &self.ids[start as usize..][..len as usize],
-            None => &[],
-        }
+        let range = self.variants.get(hash);
+        &self.ids[range.start as usize..][..range.len as usize]
     }
 }
 
@@ -604,7 +753,7 @@ impl Units {
         let mut bits = key.units;
         while bits != 0 {
             let unit = bits.trailing_zeros() as usize;
-            partners[unit] = partners[unit].max(key.range.weight_max);
+            partners[unit] = partners[unit].max(f64::from(key.range.weight_max));
             bits &= bits - 1;
         }
     }
@@ -711,7 +860,12 @@ impl Index {
     ) -> crate::error::Result<Index> {
         // (key, name, weight of the token that has the key; 0 for other keys)
         let mut entries: Vec<(u64, u32, f64)> = Vec::new();
-        let mut vocabulary = Vocabulary::default();
+        let mut vocabulary = Vocabulary {
+            entries: Vec::new(),
+            long_keys: String::new(),
+            variants: KeyTable::with_keys(0),
+            ids: Vec::new(),
+        };
         let mut vocabulary_ids: HashMap<&str, u32, foldhash::fast::RandomState> =
             HashMap::default();
         let mut forms_first = Vec::with_capacity(names.len());
@@ -772,7 +926,15 @@ impl Index {
             entries.push((key_hash(TAG_IDENTIFIER, value.as_bytes()), name_pos, 0.0));
         }
         entries.sort_unstable_by_key(|&(hash, name_pos, _)| (hash, name_pos));
-        let mut ranges: HashMap<u64, KeyRange, foldhash::fast::RandomState> = HashMap::default();
+        let keys_n = entries.chunk_by(|a, b| a.0 == b.0).count();
+        if keys_n > KEYS_MAX {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::LimitExceeded,
+                "lists",
+                format!("more than {KEYS_MAX} retrieval keys"),
+            ));
+        }
+        let mut keys = KeyTable::with_keys(keys_n);
         let mut postings = Vec::with_capacity(entries.len());
         for group in entries.chunk_by(|a, b| a.0 == b.0) {
             let start = postings.len() as u32;
@@ -783,22 +945,15 @@ impl Index {
                     postings.push(name_pos);
                 }
             }
-            let len = postings.len() as u32 - start;
-            ranges.insert(
-                group[0].0,
-                KeyRange {
-                    start,
-                    len,
-                    weight_max,
-                },
-            );
+            keys.push(group[0].0, start, f32_up(weight_max));
         }
-        assert!(ranges.len() <= postings.len());
+        keys.finish(postings.len() as u32);
+        assert!(keys_n <= postings.len());
         let mut variants: Vec<(u64, u32)> = Vec::new();
         for (key, &v) in &vocabulary_ids {
-            let names = ranges.get(&key_hash(TAG_KEY, key.as_bytes())).copied();
-            vocabulary.entries[v as usize].names =
-                names.expect("every vocabulary key is a name token's key");
+            let names = keys.get(key_hash(TAG_KEY, key.as_bytes()));
+            assert!(names.len > 0, "every vocabulary key is a name token's key");
+            vocabulary.entries[v as usize].names = names;
             deletion_keys(key, Side::Index, &mut |hash| variants.push((hash, v)));
             if variants.len() > POSTINGS_MAX {
                 return Err(crate::error::Error::new(
@@ -810,16 +965,17 @@ impl Index {
         }
         variants.sort_unstable();
         variants.dedup();
+        let variants_n = variants.chunk_by(|a, b| a.0 == b.0).count();
+        vocabulary.variants = KeyTable::with_keys(variants_n);
         vocabulary.ids = Vec::with_capacity(variants.len());
         for group in variants.chunk_by(|a, b| a.0 == b.0) {
             let start = vocabulary.ids.len() as u32;
             vocabulary.ids.extend(group.iter().map(|&(_, v)| v));
-            vocabulary
-                .variants
-                .insert(group[0].0, (start, group.len() as u32));
+            vocabulary.variants.push(group[0].0, start, 0.0);
         }
+        vocabulary.variants.finish(vocabulary.ids.len() as u32);
         Ok(Index {
-            ranges,
+            keys,
             postings,
             forms_first,
             forms_more,
@@ -833,7 +989,7 @@ impl Index {
     }
 
     fn range(&self, hash: u64) -> KeyRange {
-        self.ranges.get(&hash).copied().unwrap_or_default()
+        self.keys.get(hash)
     }
 
     fn list(&self, range: KeyRange) -> &[u32] {
@@ -1096,6 +1252,7 @@ fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>)
 mod tests {
     use super::*;
     use crate::normalize::edit_distance;
+    use std::collections::HashMap;
 
     /// The deletion variants of `text`'s key on one side.
     fn variants(text: &str, side: Side) -> Vec<u64> {
@@ -1196,6 +1353,104 @@ mod tests {
             let expect = edit_distance(&a, &b, usize::from(edits)) <= usize::from(edits);
             proptest::prop_assert_eq!(within_edits(a.as_bytes(), b.as_bytes(), edits), expect);
         }
+    }
+
+    /// Builds a table of `homes` home slots over `hashes` (any order, repeats dropped), list
+    /// lengths and weights drawn from `seed`, and checks every lookup of them and of `absent`
+    /// (minus any that are present) against a `HashMap`.
+    #[track_caller]
+    fn check_key_table(homes: Option<usize>, mut hashes: Vec<u64>, absent: &[u64], seed: u64) {
+        hashes.sort_unstable();
+        hashes.dedup();
+        let mut table = match homes {
+            Some(homes) => KeyTable::with_homes(homes),
+            None => KeyTable::with_keys(hashes.len()),
+        };
+        let mut expect = HashMap::new();
+        let mut start = 0u32;
+        let mut state = seed;
+        for &hash in &hashes {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = 1 + (state >> 60) as u32;
+            let weight_max = (state >> 40) as f32 / 1e3;
+            table.push(hash, start, weight_max);
+            let range = KeyRange {
+                start,
+                len,
+                weight_max,
+            };
+            expect.insert(hash, range);
+            start += len;
+        }
+        table.finish(start);
+        assert_eq!(table.len(), hashes.len());
+        assert_eq!(table.slots.last().map(|s| s.start), Some(start));
+        for hash in hashes.iter().chain(absent) {
+            let found = table.get(*hash);
+            let expected = expect.get(hash).copied().unwrap_or_default();
+            assert_eq!(found, expected, "{hash:#x}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Lookups agree with a `HashMap` on random keys, present and absent, including the
+        /// extreme hashes.
+        #[test]
+        fn key_table_matches_hash_map(
+            present in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..600),
+            absent in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..600),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let present: Vec<u64> = present.into_iter().map(|h| h.min(KEY_HASH_MAX)).collect();
+            let mut absent = absent;
+            absent.extend([0, 1, KEY_HASH_MAX, u64::MAX / 2]);
+            check_key_table(None, present, &absent, seed);
+        }
+    }
+
+    #[test]
+    fn key_table_full_and_colliding() {
+        let spread = |n: u64| -> Vec<u64> {
+            (0..n)
+                .map(|i| {
+                    (i + 1)
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .min(KEY_HASH_MAX)
+                })
+                .collect()
+        };
+        let absent: Vec<u64> = (0..2000u64)
+            .map(|i| (i ^ 0x5555).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+            .collect();
+        // Every home slot taken, or more keys than homes (the tail grows).
+        check_key_table(Some(1000), spread(1000), &absent, 1);
+        check_key_table(Some(16), spread(300), &absent, 2);
+        // Many keys with one home slot (the first, the middle, the last), and runs that meet.
+        let mut colliding = Vec::new();
+        for base in [0, u64::MAX / 2, KEY_HASH_MAX - 500] {
+            colliding.extend((0..200).map(|i| base + i * 2));
+        }
+        let near: Vec<u64> = colliding.iter().map(|h| h + 1).collect();
+        check_key_table(Some(64), colliding.clone(), &near, 3);
+        check_key_table(None, colliding, &near, 4);
+        // Empty and one-key tables.
+        check_key_table(None, vec![], &absent, 5);
+        check_key_table(None, vec![KEY_HASH_MAX], &[0, SLOT_EMPTY_HASH - 2], 6);
+        check_key_table(None, vec![0], &[1, KEY_HASH_MAX], 7);
+    }
+
+    #[test]
+    fn key_table_sizes() {
+        // Home slots ¾ full, beyond the smallest table.
+        for keys_n in [0, 1, 12, 13, 1000, 1_756_474] {
+            let homes = KeyTable::homes_for(keys_n);
+            assert!(homes >= KeyTable::HOMES_MIN);
+            assert!(keys_n * 4 <= homes * 3 + 3, "{keys_n} keys, {homes} homes");
+            assert!(homes <= (keys_n * 4 / 3 + 1).max(KeyTable::HOMES_MIN));
+        }
+        assert_eq!(std::mem::size_of::<KeySlot>(), 16);
     }
 
     #[test]
