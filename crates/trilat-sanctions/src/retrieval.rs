@@ -27,10 +27,14 @@
 //! class or one deletion apart 0.95; two deletions apart 0.71), `s` the largest of those; `C`
 //! the name form's weight; `X` what the name's matched tokens can weigh: no more than its `k`
 //! heaviest tokens (`k` units matched) nor the sum of the matched units' heaviest partners. A
-//! name that shares a Korean given-name key, a merge key or an identifier is scored whatever
-//! its bound; one that does not scores at most 0.4 through the Korean comparison (the surname
-//! alone), so thresholds at or below [`EXHAUSTIVE_THRESHOLD_MAX`] fall back to the exhaustive
-//! scan.
+//! name that shares a Korean given-name key or an identifier is scored whatever its bound, and
+//! so is one whose own adjacent tokens may merge (a join of the name equals a query token, or
+//! a query join when the query's tokens merge too). When only the query's tokens may merge
+//! (a query join equals a name token), the name is scored if its bound with merges reaches
+//! the threshold (`Index::merged_bound`: units that neither match nor merge stay unmatched).
+//! A name scores at most 0.4 through the Korean comparison without a given-name key (the
+//! surname alone), so thresholds at or below [`EXHAUSTIVE_THRESHOLD_MAX`] fall back to the
+//! exhaustive scan.
 //!
 //! Max-score: the (unit, near keys / far keys) groups with the longest posting lists (`kim`,
 //! `mohammed`) are skipped while a name matching *only* skipped keys could not reach the
@@ -74,8 +78,15 @@ const TAG_IDENTIFIER: u8 = b'i';
 
 /// A name shares a Korean given-name key with the query.
 const FLAG_KOREAN: u8 = 1;
-/// Tokens of the name or the query may merge (`Jong Un` / `Jongun`).
-const FLAG_MERGE: u8 = 2;
+/// Adjacent tokens of the name may merge into one equal to a token or join of the query
+/// (`Jong Un` / `Jongun`).
+const FLAG_MERGE_NAME: u8 = 2;
+/// Adjacent tokens of the query may merge into one equal to a token of the name (its units:
+/// the tokens joined); the name's own tokens cannot merge (no [`FLAG_MERGE_NAME`]).
+const FLAG_MERGE_QUERY: u8 = 8;
+/// A join of the name equals a join of the query: after the query's tokens merge, the name's
+/// may too. Matters only with [`FLAG_MERGE_QUERY`] (no query merge, no merged query token).
+const FLAG_JOINS_MEET: u8 = 16;
 /// The name's entity carries one of the query's identifiers.
 const FLAG_IDENTIFIER: u8 = 4;
 
@@ -646,6 +657,8 @@ struct Touched {
     name_pos: u32,
     flags: u8,
     units: [u128; 3],
+    /// Query units that may merge into a token equal to one of the name's.
+    merge_units: u128,
 }
 
 impl Scratch {
@@ -679,6 +692,8 @@ struct Units {
     partner_far: [f64; UNITS_MAX],
     /// (bits of the form's tokens, the form's total weight)
     forms: Vec<(u128, f64)>,
+    /// Per form, its joins: (bits of the tokens joined, the joined token's weight).
+    joins: Vec<Vec<(u128, f64)>>,
     /// Query-side terms of the bound per matched-units triple (few distinct ones per query,
     /// hundreds of names): direct-mapped, `TERMS_MEMO_SLOTS` slots of one entry per form.
     memo_keys: Vec<Option<[u128; 3]>>,
@@ -708,6 +723,7 @@ impl Units {
             partner_near: [0.0; UNITS_MAX],
             partner_far: [0.0; UNITS_MAX],
             forms: Vec::with_capacity(forms.forms.len()),
+            joins: Vec::with_capacity(forms.forms.len()),
             memo_keys: vec![None; TERMS_MEMO_SLOTS],
             memo_terms: vec![None; TERMS_MEMO_SLOTS * forms.forms.len()],
         };
@@ -715,6 +731,7 @@ impl Units {
         for form in &forms.forms {
             let mut bits = 0u128;
             let mut total = 0.0;
+            let form_start = next;
             for token in &form.tokens {
                 if next >= UNITS_MAX {
                     return None;
@@ -726,6 +743,12 @@ impl Units {
                 next += 1;
             }
             units.forms.push((bits, total));
+            let joins = form.joins.iter().map(|join| {
+                let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
+                debug_assert_eq!(joined & !bits, 0);
+                (joined, rarity.weight(&join.token))
+            });
+            units.joins.push(joins.collect());
         }
         Some(units)
     }
@@ -1066,7 +1089,7 @@ impl Index {
             key.range = self.range(key.hash);
         }
         self.similar_keys(forms, scratch);
-        for key in &scratch.keys {
+        for key in scratch.keys.iter().filter(|key| key.flags == 0) {
             units.add_partners(key);
         }
         let skipped = skipped_units(&units, &scratch.keys, threshold_name);
@@ -1085,6 +1108,12 @@ impl Index {
             self.prefetch_list(key.range);
         }
         for key in keys.iter().filter(|key| !skipped.covers(key)) {
+            // A flag key's units are the ones that may merge, not matched ones.
+            let (matched, merging) = if key.flags == 0 {
+                (key.units, 0)
+            } else {
+                (0, key.units)
+            };
             for &name_pos in self.list(key.range) {
                 let slot = &mut slot_of[name_pos as usize];
                 if *slot == SLOT_NONE {
@@ -1093,10 +1122,12 @@ impl Index {
                         name_pos,
                         flags: 0,
                         units: [0; 3],
+                        merge_units: 0,
                     });
                 }
                 let entry = &mut touched[*slot as usize];
-                entry.units[usize::from(key.level)] |= key.units;
+                entry.units[usize::from(key.level)] |= matched;
+                entry.merge_units |= merging;
                 entry.flags |= key.flags;
             }
         }
@@ -1104,16 +1135,28 @@ impl Index {
         // Names that could reach the threshold if they matched every skipped key.
         provisional.clear();
         for entry in touched.iter() {
-            if entry.flags != 0 {
-                let merge = if entry.flags & FLAG_MERGE != 0 {
-                    MERGE_BIT
-                } else {
-                    0
-                };
-                out.push(entry.name_pos | merge);
+            let matched = skipped.assumed(entry.units);
+            let flags = entry.flags;
+            let merges = flags & (FLAG_MERGE_NAME | FLAG_MERGE_QUERY) != 0;
+            let both = FLAG_MERGE_QUERY | FLAG_JOINS_MEET;
+            let name_merges = flags & FLAG_MERGE_NAME != 0 || flags & both == both;
+            if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || name_merges {
+                out.push(entry.name_pos | if merges { MERGE_BIT } else { 0 });
                 continue;
             }
-            let matched = skipped.assumed(entry.units);
+            if merges {
+                // Only the query's tokens can merge (into tokens equal to the name's): scored
+                // when the bound with or without merges reaches the threshold.
+                debug_assert_eq!(flags & FLAG_MERGE_QUERY, FLAG_MERGE_QUERY);
+                let bound = self
+                    .bound(&mut units, matched, entry.name_pos)
+                    .max(self.merged_bound(&units, matched, entry.merge_units, entry.name_pos));
+                if bound + BOUND_SLACK >= threshold_name {
+                    out.push(entry.name_pos | MERGE_BIT);
+                }
+                continue;
+            }
+            // No merge: a name sharing only joins with the query is bounded like any other.
             if self.bound(&mut units, matched, entry.name_pos) + BOUND_SLACK >= threshold_name {
                 provisional.push(entry.name_pos);
             }
@@ -1256,12 +1299,63 @@ impl Index {
     }
 }
 
+impl Index {
+    /// Upper bound of the generic score of name `name_pos` when adjacent query tokens may
+    /// merge into tokens equal to the name's (and the name's tokens do not merge): `matched`
+    /// as for [`Index::bound`], `merge_units` the query units of the joins that may merge.
+    ///
+    /// Per pair of forms the score is `N / (Q' + C)`: `Q'` the merged query form's weight,
+    /// `C` the name form's, `N` what matched pairs add (similarity at most 1). Units outside
+    /// `P` (matched or merging units) stay unmatched whatever merges (their weight `R`); the
+    /// rest weighs `W'` after merging, at most their weight plus every join within `P`; the
+    /// name side adds at most its `|P|` heaviest tokens (`M`, one per matched query token).
+    /// So the score is at most `(W' + M) / (R + W' + C)`, which grows with `W'` (`M <= C`).
+    fn merged_bound(
+        &self,
+        units: &Units,
+        matched: [u128; 3],
+        merge_units: u128,
+        name_pos: u32,
+    ) -> f64 {
+        let first = &self.forms_first[name_pos as usize];
+        let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
+        let possible = matched[0] | matched[1] | matched[2] | merge_units;
+        let mut best = KOREAN_SURNAME_ONLY_MAX;
+        for (&(bits, _), joins) in units.forms.iter().zip(&units.joins) {
+            let possible = possible & bits;
+            if possible == 0 {
+                continue;
+            }
+            let unmatched = units.weight_of(bits & !possible);
+            let merged: f64 = joins
+                .iter()
+                .filter(|(joined, _)| joined & !possible == 0)
+                .map(|(_, weight)| weight)
+                .sum();
+            let possible_weight = units.weight_of(possible) + merged;
+            let k = possible.count_ones() as u8;
+            for form in std::iter::once(first).chain(more) {
+                let taken = k.min(form.tokens_n);
+                let name_matched = if taken == 0 {
+                    0.0
+                } else {
+                    f64::from(form.prefix[usize::from(taken) - 1])
+                };
+                let bound =
+                    (possible_weight + name_matched) / (unmatched + possible_weight + form.total);
+                best = best.max(bound);
+            }
+        }
+        best.min(1.0)
+    }
+}
+
 /// Max-score: the (unit, level group) keys that cost most to read are skipped while a name
 /// matching only skipped keys stays below `threshold_name`.
 fn skipped_units(units: &Units, keys: &[QueryKey], threshold_name: f64) -> Skipped {
     // Cost of each unit's near keys (index u) and far keys (index UNITS_MAX + u).
     let mut cost = [0usize; 2 * UNITS_MAX];
-    for key in keys {
+    for key in keys.iter().filter(|key| key.flags == 0) {
         let offset = if key.level == LEVEL_FAR { UNITS_MAX } else { 0 };
         let mut bits = key.units;
         while bits != 0 {
@@ -1304,12 +1398,18 @@ fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>)
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
-            keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE));
+            keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE_NAME));
             unit += 1;
         }
+        let form_start = unit - form.tokens.len();
         for join in &form.joins {
+            // The query's tokens merge into a join equal to a name token; the name's into a
+            // join equal to this (merged) query token.
+            let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
             let hash = key_hash(TAG_KOREAN, join.token.korean.as_bytes());
-            keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE));
+            keys.push(key(hash, joined, LEVEL_EXACT, FLAG_MERGE_QUERY));
+            let hash = key_hash(TAG_JOIN, join.token.korean.as_bytes());
+            keys.push(key(hash, 0, LEVEL_EXACT, FLAG_JOINS_MEET));
         }
         for korean in &form.korean {
             given_keys(korean, &mut |hash| {
