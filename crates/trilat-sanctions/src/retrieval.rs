@@ -1117,6 +1117,8 @@ impl Index {
             for &name_pos in self.list(key.range) {
                 let slot = &mut slot_of[name_pos as usize];
                 if *slot == SLOT_NONE {
+                    // Bounded below, at random in 3 MB: start loading its weights now.
+                    prefetch_read(&self.forms_first[name_pos as usize]);
                     *slot = touched.len() as u32;
                     touched.push(Touched {
                         name_pos,
