@@ -1154,7 +1154,8 @@ impl Index {
                     .bound(&mut units, matched, entry.name_pos)
                     .max(self.merged_bound(&units, matched, entry.merge_units, entry.name_pos));
                 if bound + BOUND_SLACK >= threshold_name {
-                    out.push(entry.name_pos | MERGE_BIT);
+                    // Refined below on the skipped lists, like any other name.
+                    provisional.push(entry.name_pos);
                 }
                 continue;
             }
@@ -1201,9 +1202,16 @@ impl Index {
             }
         }
         for &name_pos in provisional.iter() {
-            let matched = touched[slot_of[name_pos as usize] as usize].units;
-            if self.bound(&mut units, matched, name_pos) + BOUND_SLACK >= threshold_name {
-                out.push(name_pos);
+            let entry = &touched[slot_of[name_pos as usize] as usize];
+            let mut bound = self.bound(&mut units, entry.units, name_pos);
+            let merges = entry.flags & FLAG_MERGE_QUERY != 0;
+            if merges {
+                let merge_units = entry.merge_units;
+                let merged = self.merged_bound(&units, entry.units, merge_units, name_pos);
+                bound = bound.max(merged);
+            }
+            if bound + BOUND_SLACK >= threshold_name {
+                out.push(name_pos | if merges { MERGE_BIT } else { 0 });
             }
         }
         debug_assert!(out.len() - from <= touched.len());
