@@ -17,7 +17,9 @@
 //! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides;
 //! - identifiers.
 //!
-//! Keys are 64-bit hashes (a collision only adds a candidate, it never loses one).
+//! Keys are 64-bit hashes (a collision only adds a candidate, it never loses one), held in a
+//! flat table (`KeyTable`: 16-byte slots in hash order, home slot = the hash scaled to the
+//! slot count, ordered linear probing) that also says where each key's posting list is.
 //!
 //! A query is split into *units*, one per token of each of its forms. Every key records the
 //! heaviest rarity weight of the indexed tokens that have it (WAND's per-term upper bound).
@@ -44,6 +46,16 @@
 //! and they are bounded again on what they really match. Only names whose bound reaches the
 //! threshold are scored. There is no cap on candidates: the bound, not a count, decides, so
 //! the bounded screen returns what the exhaustive scan returns.
+//!
+//! Memory, not instructions, is what a query waits for: on the full lists (1.76 M keys, a
+//! 37 MB key table, 5.5 M postings in 22 MB, 52,000 names' weights in 3.4 MB) a query looks up
+//! ~105 keys, reads ~41 lists and bounds ~200 names, and most first reads miss the cache. So
+//! [`Index::candidates`] asks for them in waves: every key's hash is computed first and every
+//! home slot prefetched before any is probed; every list to be read is prefetched before the
+//! first is read; a name's weights are prefetched when it is first touched, long before it is
+//! bounded. The misses of a wave overlap instead of following one another. The skipped lists
+//! are scanned against a bitmap of the provisional names (6.5 KB, in L1) unless they are much
+//! longer than there are provisional names, when galloping through them is cheaper.
 
 use crate::analysis::{KoreanName, NameForms, Token, TOKENS_MAX};
 use crate::matcher::Rarity;
