@@ -648,6 +648,10 @@ pub struct Scratch {
     provisional: Vec<u32>,
     /// The query's deletion variants (hash, unit).
     variants: Vec<(u64, u8)>,
+    /// Their vocabulary id lists (non-empty ones).
+    variant_ranges: Vec<(KeyRange, u8)>,
+    /// The bound's per-query buffers.
+    units: UnitsBuffers,
     /// Vocabulary ids found for the query's units (unit, id).
     vocabulary_found: Vec<(u8, u32)>,
     /// One bit per name, set for the provisional names while the skipped lists are read
@@ -729,17 +733,44 @@ struct FormTerms {
     partners: f64,
 }
 
+/// The heap buffers of [`Units`], kept in [`Scratch`] from one query to the next (allocation
+/// showed in the screening profile).
+#[derive(Debug, Default)]
+struct UnitsBuffers {
+    forms: Vec<(u128, f64)>,
+    joins: Vec<Vec<(u128, f64)>>,
+    memo_keys: Vec<Option<[u128; 3]>>,
+    memo_terms: Vec<Option<FormTerms>>,
+}
+
 impl Units {
-    /// `None` when the query has more than [`UNITS_MAX`] tokens over its forms.
-    fn of(forms: &NameForms, rarity: &Rarity) -> Option<Units> {
+    /// `None` when the query has more than [`UNITS_MAX`] tokens over its forms. `buffers` are
+    /// a previous query's ([`Units::into_buffers`]), emptied here.
+    fn of(forms: &NameForms, rarity: &Rarity, buffers: UnitsBuffers) -> Option<Units> {
+        let UnitsBuffers {
+            forms: mut unit_forms,
+            mut joins,
+            mut memo_keys,
+            mut memo_terms,
+        } = buffers;
+        unit_forms.clear();
+        // Inner vectors kept (cleared below, per form) so that their capacity is reused.
+        joins.truncate(forms.forms.len());
+        memo_keys.clear();
+        memo_keys.resize(TERMS_MEMO_SLOTS, None);
+        // A slot's terms are read only after being written for the key `memo_keys` holds.
+        let terms_n = TERMS_MEMO_SLOTS * forms.forms.len();
+        if memo_terms.len() < terms_n {
+            memo_terms.resize(terms_n, None);
+        }
         let mut units = Units {
             weights: [0.0; UNITS_MAX],
             partner_near: [0.0; UNITS_MAX],
             partner_far: [0.0; UNITS_MAX],
-            forms: Vec::with_capacity(forms.forms.len()),
-            joins: Vec::with_capacity(forms.forms.len()),
-            memo_keys: vec![None; TERMS_MEMO_SLOTS],
-            memo_terms: vec![None; TERMS_MEMO_SLOTS * forms.forms.len()],
+            forms: unit_forms,
+            joins,
+            memo_keys,
+            memo_terms,
         };
         let mut next = 0;
         for form in &forms.forms {
@@ -757,14 +788,30 @@ impl Units {
                 next += 1;
             }
             units.forms.push((bits, total));
-            let joins = form.joins.iter().map(|join| {
+            let form_idx = units.forms.len() - 1;
+            if units.joins.len() == form_idx {
+                units.joins.push(Vec::new());
+            }
+            let form_joins = &mut units.joins[form_idx];
+            form_joins.clear();
+            form_joins.extend(form.joins.iter().map(|join| {
                 let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
                 debug_assert_eq!(joined & !bits, 0);
                 (joined, rarity.weight(&join.token))
-            });
-            units.joins.push(joins.collect());
+            }));
         }
+        debug_assert_eq!(units.joins.len(), units.forms.len());
         Some(units)
+    }
+
+    /// The heap buffers, for the next query.
+    fn into_buffers(self) -> UnitsBuffers {
+        UnitsBuffers {
+            forms: self.forms,
+            joins: self.joins,
+            memo_keys: self.memo_keys,
+            memo_terms: self.memo_terms,
+        }
     }
 
     /// The bound's query-side terms per query form for `matched` (`None` for a form none of
@@ -1089,7 +1136,8 @@ impl Index {
         if threshold_name <= EXHAUSTIVE_THRESHOLD_MAX {
             return false;
         }
-        let Some(mut units) = Units::of(forms, rarity) else {
+        let buffers = std::mem::take(&mut scratch.units);
+        let Some(mut units) = Units::of(forms, rarity, buffers) else {
             return false;
         };
         scratch.prepare(self.forms_first.len());
@@ -1230,6 +1278,7 @@ impl Index {
         }
         debug_assert!(out.len() - from <= touched.len());
         scratch.reset();
+        scratch.units = units.into_buffers();
         true
     }
 
@@ -1244,10 +1293,12 @@ impl Index {
             keys,
             vocabulary_found: found,
             variants,
+            variant_ranges: ranges,
             ..
         } = scratch;
         let vocabulary = &self.vocabulary;
-        let tokens: Vec<&Token> = forms.forms.iter().flat_map(|form| &form.tokens).collect();
+        let tokens: smallvec::SmallVec<[&Token; 32]> =
+            forms.forms.iter().flat_map(|form| &form.tokens).collect();
         assert!(tokens.len() <= UNITS_MAX);
         variants.clear();
         for (unit, token) in tokens.iter().enumerate() {
@@ -1258,16 +1309,17 @@ impl Index {
         for &(hash, _) in variants.iter() {
             vocabulary.variants.prefetch(hash);
         }
-        let ranges: Vec<(KeyRange, u8)> = variants
+        ranges.clear();
+        let found_ranges = variants
             .iter()
             .map(|&(hash, unit)| (vocabulary.variants.get(hash), unit))
-            .filter(|(range, _)| range.len > 0)
-            .collect();
-        for (range, _) in &ranges {
+            .filter(|(range, _)| range.len > 0);
+        ranges.extend(found_ranges);
+        for (range, _) in ranges.iter() {
             prefetch_read(&vocabulary.ids[range.start as usize]);
         }
         found.clear();
-        for &(range, unit) in &ranges {
+        for &(range, unit) in ranges.iter() {
             let ids = &vocabulary.ids[range.start as usize..][..range.len as usize];
             found.extend(ids.iter().map(|&v| (unit, v)));
         }
