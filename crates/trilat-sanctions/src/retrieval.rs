@@ -822,7 +822,11 @@ impl Units {
             (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
         });
         let slot = (folded >> 58) as usize % TERMS_MEMO_SLOTS;
-        if self.memo_keys[slot] != Some(matched) {
+        // Compared field by field: `!=` on the arrays is a `memcmp` call (seen in the profile).
+        let hit = self.memo_keys[slot].is_some_and(|held| {
+            held[0] == matched[0] && held[1] == matched[1] && held[2] == matched[2]
+        });
+        if !hit {
             for (form_idx, &(bits, total)) in self.forms.iter().enumerate() {
                 self.memo_terms[slot * forms_n + form_idx] = self.form_terms(matched, bits, total);
             }
