@@ -354,6 +354,34 @@ pub fn is_legal_form(token: &str) -> bool {
     LEGAL_FORMS.contains(&token)
 }
 
+/// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Linear for
+/// the few edits the matcher allows, where the table costs `len²` (the table was a quarter of
+/// all screening instructions when retrieval checked its vocabulary with it); unlike
+/// [`edit_distance`] it never gives up on long keys.
+pub(crate) fn within_edits(a: &[u8], b: &[u8], edits: u8) -> bool {
+    debug_assert!(edits <= 2, "recursion depth is the number of edits");
+    // A common prefix or suffix is matched in some optimal alignment.
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    if a.is_empty() || b.is_empty() {
+        return a.len().max(b.len()) <= usize::from(edits);
+    }
+    if edits == 0 || a.len().abs_diff(b.len()) > usize::from(edits) {
+        return false;
+    }
+    // The first bytes differ: substitute, delete from `a`, or delete from `b`.
+    within_edits(&a[1..], &b[1..], edits - 1)
+        || within_edits(&a[1..], b, edits - 1)
+        || within_edits(a, &b[1..], edits - 1)
+}
+
 /// Levenshtein distance on bytes, stopping early above `bound`.
 pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -367,6 +395,20 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     if b.len() >= ROW_MAX || a.len() > 250 {
         return bound + 1;
     }
+    // The matcher allows 1 or 2 edits: the linear test answers without the table.
+    if bound <= 2 {
+        let bound_u8 = bound as u8;
+        return (0..=bound_u8)
+            .find(|&k| within_edits(a, b, k))
+            .map_or(bound + 1, usize::from);
+    }
+    edit_distance_table(a, b, bound)
+}
+
+/// [`edit_distance`] by the dynamic-programming table (`b` under 64 bytes, `a` at most 250).
+fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
+    const ROW_MAX: usize = 64;
+    debug_assert!(b.len() < ROW_MAX && a.len() <= 250);
     let mut previous = [0u8; ROW_MAX];
     let mut current = [0u8; ROW_MAX];
     for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
@@ -394,6 +436,34 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
+        /// The linear edit test agrees with the table.
+        #[test]
+        fn within_edits_is_the_table(a in "[a-dé]{0,10}", b in "[a-dé]{0,10}", edits in 0u8..3) {
+            let table = edit_distance_table(a.as_bytes(), b.as_bytes(), usize::from(edits));
+            let expect = table <= usize::from(edits);
+            proptest::prop_assert_eq!(within_edits(a.as_bytes(), b.as_bytes(), edits), expect);
+        }
+
+        /// `edit_distance` with the bounds the matcher uses (its linear path) equals the table,
+        /// the early answers for long keys included.
+        #[test]
+        fn edit_distance_fast_path_is_the_table(
+            a in "[a-c]{0,70}",
+            b in "[a-c]{0,70}",
+            bound in 0usize..3,
+        ) {
+            let (x, y) = (a.as_bytes(), b.as_bytes());
+            let expect = if x.len().abs_diff(y.len()) > bound || y.len() >= 64 || x.len() > 250 {
+                bound + 1
+            } else {
+                edit_distance_table(x, y, bound).min(bound + 1)
+            };
+            proptest::prop_assert_eq!(edit_distance(&a, &b, bound), expect);
+        }
+    }
 
     #[test]
     fn folding() {
@@ -451,5 +521,8 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting", 5), 3);
         assert_eq!(edit_distance("abc", "abc", 0), 0);
         assert_eq!(edit_distance("abcdef", "a", 2), 3);
+        assert_eq!(edit_distance("abcdef", "abxdef", 1), 1);
+        assert_eq!(edit_distance("abcdef", "abxdxf", 1), 2);
+        assert_eq!(edit_distance("abcdef", "abxdxf", 2), 2);
     }
 }

@@ -64,6 +64,7 @@
 
 use crate::analysis::{KoreanName, NameForms, Token, TOKENS_MAX};
 use crate::matcher::Rarity;
+use crate::normalize::within_edits;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
@@ -249,34 +250,6 @@ fn edit_level(query: &[u8], indexed: &[u8], letters: (u64, u64)) -> Option<u8> {
     } else {
         None
     }
-}
-
-/// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Equal to
-/// `edit_distance(a, b, edits) <= edits` except that it never gives up on long keys (so it
-/// lets through a pair the matcher would not: a candidate too many, never one too few);
-/// linear for the few edits the matcher allows, where the table costs `len²` (it was a
-/// quarter of all screening instructions here).
-fn within_edits(a: &[u8], b: &[u8], edits: u8) -> bool {
-    // A common prefix or suffix is matched in some optimal alignment.
-    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
-    if a.is_empty() || b.is_empty() {
-        return a.len().max(b.len()) <= usize::from(edits);
-    }
-    if edits == 0 || a.len().abs_diff(b.len()) > usize::from(edits) {
-        return false;
-    }
-    // The first bytes differ: substitute, delete from `a`, or delete from `b`.
-    within_edits(&a[1..], &b[1..], edits - 1)
-        || within_edits(&a[1..], b, edits - 1)
-        || within_edits(a, &b[1..], edits - 1)
 }
 
 /// Every key through which two Korean readings' given names can match (`matcher::korean_parts`:
@@ -1608,16 +1581,6 @@ mod tests {
                     }
                 }
             }
-        }
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]
-        /// The vocabulary's edit test agrees with the matcher's table.
-        #[test]
-        fn within_edits_is_edit_distance(a in "[a-dé]{0,10}", b in "[a-dé]{0,10}", edits in 0u8..3) {
-            let expect = edit_distance(&a, &b, usize::from(edits)) <= usize::from(edits);
-            proptest::prop_assert_eq!(within_edits(a.as_bytes(), b.as_bytes(), edits), expect);
         }
     }
 
