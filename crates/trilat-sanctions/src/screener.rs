@@ -233,24 +233,13 @@ impl Screener {
     /// are compared again with explanations, and the explained score is asserted equal to the
     /// fast one.
     pub fn screen(&self, query: &Query) -> Vec<Hit> {
-        let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
-        self.rarity.annotate(&mut forms);
-        let identifiers: Vec<&str> = query.identifiers.iter().map(|i| i.value.as_str()).collect();
-        // Names scored per query: ~16 on average, so one allocation (no regrowing).
-        let mut positions = Vec::with_capacity(64);
-        let bounded = SCRATCH.with(|scratch| {
-            self.index.candidates(
-                (&forms, &identifiers),
-                &self.rarity,
-                name_threshold(query),
-                &mut scratch.borrow_mut(),
-                &mut positions,
-            )
-        });
-        if !bounded {
+        let forms = self.analyzed(query);
+        let positions = self.retrieved(query, &forms).unwrap_or_else(|| {
             // Every name, each may merge tokens with the query.
-            positions.extend((0..self.names.len() as u32).map(|p| p | retrieval::MERGE_BIT));
-        }
+            (0..self.names.len() as u32)
+                .map(|p| p | retrieval::MERGE_BIT)
+                .collect()
+        });
         self.screen_positions(query, &forms, &positions)
     }
 
@@ -258,8 +247,7 @@ impl Screener {
     /// oracle that tests and the benchmark hold [`Screener::screen`]'s retrieval against.
     /// Linear in the index size (tens of milliseconds on the full lists).
     pub fn screen_exhaustive(&self, query: &Query) -> Vec<Hit> {
-        let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
-        self.rarity.annotate(&mut forms);
+        let forms = self.analyzed(query);
         let all: Vec<u32> = (0..self.names.len() as u32)
             .map(|name_pos| name_pos | retrieval::MERGE_BIT)
             .collect();
@@ -269,21 +257,34 @@ impl Screener {
     /// Number of names retrieval keeps for `query` (scored in full by [`Screener::screen`]);
     /// `None` when the query falls back to the exhaustive scan.
     pub fn candidates_len(&self, query: &Query) -> Option<usize> {
+        self.retrieved(query, &self.analyzed(query))
+            .map(|positions| positions.len())
+    }
+
+    /// The query's name analysed, its tokens' rarity weights cached.
+    fn analyzed(&self, query: &Query) -> NameForms {
         let mut forms = analyze(&query.name, query.schema, self.readings.as_deref());
         self.rarity.annotate(&mut forms);
+        forms
+    }
+
+    /// The positions (with [`retrieval::MERGE_BIT`]) of the names whose bound reaches the
+    /// query's name threshold; `None` when the query is outside what the bound covers.
+    fn retrieved(&self, query: &Query, forms: &NameForms) -> Option<Vec<u32>> {
         let identifiers: Vec<&str> = query.identifiers.iter().map(|i| i.value.as_str()).collect();
-        let mut positions = Vec::new();
+        // Names scored per query: ~16 on average, so one allocation (no regrowing).
+        let mut positions = Vec::with_capacity(64);
         SCRATCH
             .with(|scratch| {
                 self.index.candidates(
-                    (&forms, &identifiers),
+                    (forms, &identifiers),
                     &self.rarity,
                     name_threshold(query),
                     &mut scratch.borrow_mut(),
                     &mut positions,
                 )
             })
-            .then_some(positions.len())
+            .then_some(positions)
     }
 
     /// Posting entries in the retrieval index.
