@@ -108,10 +108,10 @@ const FLAG_JOINS_MEET: u8 = 16;
 /// The name's entity carries one of the query's identifiers.
 const FLAG_IDENTIFIER: u8 = 4;
 
-/// How closely a token key says two tokens can match, and the similarity it caps them at:
-/// the same key (`k`) up to 1; the same Korean key, surname class or a key one deletion apart
-/// up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9, 0.88); only two deletions apart
-/// (edit distance 2) up to 0.71.
+/// How closely a key says two tokens can match, and the similarity it caps them at: the
+/// same key (`k`) up to 1; the same Korean key, surname class or a vocabulary key one edit
+/// apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9, 0.88); two edits apart up
+/// to 0.71.
 const LEVEL_SIMILARITY_MAX: [f64; 3] = [1.0, 0.95, 0.71];
 const LEVEL_EXACT: u8 = 0;
 const LEVEL_NEAR: u8 = 1;
