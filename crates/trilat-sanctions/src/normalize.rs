@@ -382,17 +382,19 @@ pub(crate) fn within_edits(a: &[u8], b: &[u8], edits: u8) -> bool {
         || within_edits(a, &b[1..], edits - 1)
 }
 
+/// Cells of one row of the edit-distance table: names are short, so rows live on the stack
+/// (no allocation per comparison); a longer second key is answered "too far".
+const EDIT_ROW_MAX: usize = 64;
+
 /// Levenshtein distance on bytes, stopping early above `bound`.
 pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len().abs_diff(b.len()) > bound {
         return bound + 1;
     }
-    // Names are short: rows live on the stack (no allocation per comparison).
-    const ROW_MAX: usize = 64;
     // Cells never exceed `a.len() + 1`: a byte per cell keeps the rows cheap to set up.
     // (With `b` under 64 bytes, `a` exceeds 250 bytes only for bounds above 186.)
-    if b.len() >= ROW_MAX || a.len() > 250 {
+    if b.len() >= EDIT_ROW_MAX || a.len() > 250 {
         return bound + 1;
     }
     // The matcher allows 1 or 2 edits: the linear test answers without the table.
@@ -407,10 +409,9 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
 
 /// [`edit_distance`] by the dynamic-programming table (`b` under 64 bytes, `a` at most 250).
 fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
-    const ROW_MAX: usize = 64;
-    debug_assert!(b.len() < ROW_MAX && a.len() <= 250);
-    let mut previous = [0u8; ROW_MAX];
-    let mut current = [0u8; ROW_MAX];
+    debug_assert!(b.len() < EDIT_ROW_MAX && a.len() <= 250);
+    let mut previous = [0u8; EDIT_ROW_MAX];
+    let mut current = [0u8; EDIT_ROW_MAX];
     for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
         *slot = j as u8;
     }
