@@ -247,7 +247,10 @@ fn public_id(start: &BytesStart<'_>) -> Option<String> {
         .attributes()
         .flatten()
         .find(|a| a.key.as_ref() == b"publicID")
-        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+        .map(|a| match a.unescape_value() {
+            Ok(v) => v.into_owned(),
+            Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+        })
 }
 
 fn fault(text: &str, byte: usize, kind: ErrorKind, what: impl ToString) -> ParseError {
@@ -319,7 +322,8 @@ fn event(e: &Element, line: usize, diags: &mut Vec<Diagnostic>) -> Result<Event,
         agency,
         origin,
         magnitudes,
-        event_type: e.text_at(&["type"]).map(str::to_owned),
+        // ComCat writes `quarry_blast` for QuakeML's `quarry blast`.
+        event_type: e.text_at(&["type"]).map(|t| t.replace('_', " ")),
         event_type_certainty: e.text_at(&["typeCertainty"]).map(str::to_owned),
         region,
     })

@@ -28,6 +28,9 @@ enum Command {
     /// Missile warning: simulate flights and assess detections.
     #[command(subcommand)]
     Missile(cmd::missile::Command),
+    /// Seismic events: read QuakeML, IMS1.0, GeoJSON; assess possible nuclear tests.
+    #[command(subcommand)]
+    Seismic(cmd::seismic::Command),
     /// Cyber-threat sharing: STIX 2.1 import and export.
     #[command(subcommand)]
     Cyber(cmd::cyber::Command),
@@ -41,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::Sanctions(c) => cmd::sanctions::run(c),
         Command::Ais(c) => cmd::ais::run(c),
         Command::Missile(c) => cmd::missile::run(c),
+        Command::Seismic(c) => cmd::seismic::run(c),
         Command::Cyber(c) => cmd::cyber::run(c),
         Command::Node(c) => cmd::node::run(c),
     }

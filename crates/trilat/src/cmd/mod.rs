@@ -4,3 +4,4 @@ pub mod cyber;
 pub mod missile;
 pub mod node;
 pub mod sanctions;
+pub mod seismic;
