@@ -7,15 +7,15 @@ use crate::common::{close, seismic_data};
 use trilat_seismic::sites::{distance_km, DECLARED_TESTS, PUNGGYE_RI};
 use trilat_seismic::{assess_all, format_utc, read, Event, Likelihood, MagnitudeScale, Params};
 
-/// One row of the shared table.
-struct Row {
-    date: String,
-    time: time::OffsetDateTime,
-    lat: f64,
-    lon: f64,
-    mb: f64,
-    ms: Option<f64>,
-    yields: String,
+/// One row of the shared table (also the round-trip property's event).
+pub struct Row {
+    pub date: String,
+    pub time: time::OffsetDateTime,
+    pub lat: f64,
+    pub lon: f64,
+    pub mb: f64,
+    pub ms: Option<f64>,
+    pub yields: String,
 }
 
 fn rows() -> Option<Vec<Row>> {
@@ -53,7 +53,8 @@ fn surface_wave_magnitude(text: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-fn quakeml(r: &Row) -> String {
+/// The row as a QuakeML 1.2 document (depth fixed at 0, as USGS gives it).
+pub fn quakeml(r: &Row) -> String {
     let ms = r.ms.map_or(String::new(), |ms| {
         format!("<magnitude publicID=\"smi:test/ms\"><mag><value>{ms}</value></mag><type>Ms</type></magnitude>")
     });
@@ -77,7 +78,8 @@ fn quakeml(r: &Row) -> String {
     )
 }
 
-fn ims1(r: &Row) -> String {
+/// The row as an IMS1.0 short bulletin.
+pub fn ims1(r: &Row) -> String {
     let t = r.time;
     let seconds = f64::from(t.second()) + f64::from(t.millisecond()) / 1000.0;
     let origin = format!(
@@ -104,7 +106,8 @@ fn ims1(r: &Row) -> String {
     )
 }
 
-fn geojson(r: &Row) -> String {
+/// The row as a USGS GeoJSON feed (mb only).
+pub fn geojson(r: &Row) -> String {
     let millis = r.time.unix_timestamp_nanos() / 1_000_000;
     format!(
         r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"t{date}","properties":{{"mag":{mb},"magType":"mb","time":{millis},"net":"us","type":"nuclear explosion"}},"geometry":{{"type":"Point","coordinates":[{lon},{lat},0]}}}}]}}"#,

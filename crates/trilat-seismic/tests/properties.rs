@@ -2,6 +2,7 @@
 //! files cut short or with bytes changed.
 
 use crate::common::seismic_data;
+use crate::declared::{geojson, ims1, quakeml, Row};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use trilat_seismic::{assess_all, parse_ims1, parse_quakeml, parse_usgs_geojson, read, Params};
@@ -65,6 +66,40 @@ proptest! {
     fn arbitrary_ims_like_lines_never_panic(lines in proptest::collection::vec("[ 0-9./:a-zA-Z()#-]{0,140}", 0..12)) {
         let text = format!("DATA_TYPE BULLETIN IMS1.0:short\nT\nEVENT 1 X\n   Date       Time        Err   RMS Latitude\n{}\nMagnitude  Err Nsta Author\n{}\n", lines.join("\n"), lines.join("\n"));
         all_readers(&text);
+    }
+
+    /// Any event written in the three formats reads back with the same
+    /// figures (at each format's printed precision).
+    #[test]
+    fn written_events_read_back_the_same(
+        lat_e4 in -899_999i64..=899_999,
+        lon_e4 in -1_799_999i64..=1_799_999,
+        unix_cs in -2_208_988_800_00i64..4_102_444_800_00,
+        mb_e1 in 20u32..90,
+        ms_e1 in proptest::option::of(10u32..90),
+    ) {
+        let row = Row {
+            date: "rt".into(),
+            time: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_cs) * 10_000_000).unwrap(),
+            lat: lat_e4 as f64 / 1e4,
+            lon: lon_e4 as f64 / 1e4,
+            mb: f64::from(mb_e1) / 10.0,
+            ms: ms_e1.map(|m| f64::from(m) / 10.0),
+            yields: String::new(),
+        };
+        for (name, text) in [("QuakeML", quakeml(&row)), ("IMS1.0", ims1(&row)), ("GeoJSON", geojson(&row))] {
+            let parsed = read(&text).unwrap_or_else(|e| panic!("{name}: {e}\n{text}"));
+            prop_assert!(parsed.diagnostics.is_empty(), "{}: {:?}", name, parsed.diagnostics);
+            prop_assert_eq!(parsed.events.len(), 1);
+            let e = &parsed.events[0];
+            prop_assert_eq!((e.origin.lat, e.origin.lon), (Some(row.lat), Some(row.lon)), "{}", name);
+            let dt = (e.origin.time - row.time).as_seconds_f64().abs();
+            prop_assert!(dt < 1e-6, "{}: time off by {} s", name, dt);
+            prop_assert_eq!(e.magnitude(trilat_seismic::MagnitudeScale::Mb).map(|m| m.value), Some(row.mb));
+            if name != "GeoJSON" {
+                prop_assert_eq!(e.magnitude(trilat_seismic::MagnitudeScale::Ms).map(|m| m.value), row.ms);
+            }
+        }
     }
 
     #[test]
