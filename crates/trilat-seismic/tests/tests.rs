@@ -3,6 +3,7 @@
 //! published table of the six declared DPRK tests, the report payloads,
 //! and no-panic properties of every reader.
 
+mod bad_input;
 mod common;
 mod declared;
 mod properties;
