@@ -11,7 +11,7 @@
 //! | agency classes it a nuclear explosion (known / suspected) | +4 / +3 |
 //! | agency classes it another explosion (quarry, mining, chemical …) | +2 |
 //! | agency classes it an earthquake or other natural event | −1 |
-//! | epicentre within [`Params::site_radius_km`] of the test site (less its uncertainty) | +3 |
+//! | epicentre within [`Params::site_radius_km`] of the test site (less its uncertainty, at most that radius again) | +3 |
 //! | elsewhere inside the approximate DPRK box | +1 |
 //! | mb–Ms explosion-like / earthquake-like | +3 / −3 |
 //! | measured depth shallow (≤ [`Params::shallow_km`], error ≤ 5 km) | +1 |
@@ -236,6 +236,10 @@ fn assess_against(event: &Event, params: &Params, anchors: &[Anchor]) -> Assessm
     if let Some(d) = &discriminant {
         reasons.push(discriminant_reason(d));
     }
+    assert!(
+        reasons.len() <= 16,
+        "each factor adds at most a few reasons"
+    );
     let score: i32 = reasons.iter().map(|r| r.weight).sum();
     let explosion = match score {
         s if s >= 3 => Likelihood::Likely,
@@ -251,6 +255,7 @@ fn assess_against(event: &Event, params: &Params, anchors: &[Anchor]) -> Assessm
                     "test-site" | "dprk-region" | "event-type"
                 )
         });
+    assert!(!likely_nuclear_test || explosion == Likelihood::Likely);
     Assessment {
         event_id: event.id.clone(),
         origin_time: origin.time,
@@ -330,7 +335,14 @@ fn place_evidence(
     params: &Params,
     reasons: &mut Vec<Reason>,
 ) {
-    let slack = uncertainty_km.unwrap_or(0.0);
+    // A poorly located event may lie at the site, but an uncertainty of
+    // hundreds of km must not put half the region "at the site": the slack
+    // is capped at the site radius itself.
+    let slack = uncertainty_km.unwrap_or(0.0).min(params.site_radius_km);
+    assert!(
+        d.is_finite() && d >= 0.0,
+        "a distance is a non-negative number"
+    );
     if d - slack <= params.site_radius_km {
         reasons.push(reason(
             "test-site",

@@ -392,3 +392,22 @@ fn no_mb_no_yield() {
         .yield_estimate
         .is_none());
 }
+
+/// A badly located event 200 km away is not "at the site" because its
+/// uncertainty is 300 km: the slack is capped at the site radius.
+#[test]
+fn a_huge_uncertainty_does_not_bring_a_far_event_to_the_site() {
+    let xml = r#"<q:quakeml xmlns="http://quakeml.org/xmlns/bed/1.2" xmlns:q="http://quakeml.org/xmlns/quakeml/1.2"><eventParameters>
+<event publicID="far"><origin><time><value>2026-01-01T00:00:00Z</value></time><latitude><value>43.0</value></latitude>
+<longitude><value>127.2</value></longitude><originUncertainty><horizontalUncertainty>300000</horizontalUncertainty></originUncertainty>
+</origin></event></eventParameters></q:quakeml>"#;
+    let events = read(xml).unwrap().events;
+    let a = &assess_all(&events, &Params::default())[0];
+    assert_eq!(a.uncertainty_km, Some(300.0));
+    assert!(a.site_distance_km.unwrap() > 200.0);
+    assert!(
+        a.reasons.iter().all(|r| r.factor != "test-site"),
+        "{:?}",
+        a.reasons
+    );
+}
