@@ -411,3 +411,34 @@ fn a_huge_uncertainty_does_not_bring_a_far_event_to_the_site() {
         a.reasons
     );
 }
+
+/// Two agencies' reports of one new event (an IDC-style bulletin and a
+/// USGS-style feed, seconds and km apart): both are likely tests, and the
+/// later-timed one is tied to the earlier as the same event.
+#[test]
+fn two_agencies_reports_of_one_event_coincide() {
+    let idc = event_at(
+        "idc",
+        "2026-03-01T02:00:00.5Z",
+        41.30,
+        129.07,
+        None,
+        &[("mb", 4.9)],
+    );
+    let usgs = event_at(
+        "usgs",
+        "2026-03-01T02:00:01.2Z",
+        41.31,
+        129.05,
+        None,
+        &[("mb", 5.1)],
+    );
+    let out = assess_all(&[usgs, idc], &Params::default());
+    assert!(out.iter().all(|a| a.likely_nuclear_test));
+    let tie = &out[0].relations;
+    assert!(
+        tie.iter()
+            .any(|r| r.kind == "coincides" && r.to == "event idc" && r.distance_km < 3.0),
+        "{tie:?}"
+    );
+}
