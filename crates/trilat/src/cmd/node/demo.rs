@@ -293,7 +293,7 @@ impl Banner<'_> {
             );
             println!("      a few minutes: fishing boats at work, a DPRK-linked vessel (RYONGGANG 7) that went");
             println!("      dark for 13 h reappears alongside a tanker broadcasting a bad IMO number, and they");
-            println!("      drift together for hours (maritime.event: gap, encounter, identity).");
+            println!("      drift together for hours (maritime.event: identity, gap, loitering, encounter).");
         }
         if let Some(launch) = self.launch() {
             println!(
