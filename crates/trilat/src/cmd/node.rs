@@ -71,7 +71,8 @@ Example:
         /// Keep the temporary folder when the demo stops.
         #[arg(long)]
         keep: bool,
-        /// Start the exercise story again every MINUTES (1 to 1440).
+        /// Start the exercise story again every MINUTES (10 to 1440; the story
+        /// lasts about ten).
         #[arg(long, value_name = "MINUTES")]
         replay_every: Option<u64>,
         /// Print the banner as one line of JSON (for scripts and tests).

@@ -33,6 +33,10 @@ pub struct DemoArgs {
 const LAUNCH_PARTY: &str = "JPN";
 /// How long the nodes' engines may take to start their story.
 const ENGINES_WAIT_S_MAX: u64 = 60;
+/// Shortest replay period accepted: the story lasts about ten minutes (the
+/// launch at 2:00 falls at 9:40), and a shorter period would cut it before
+/// the missile lands.
+const REPLAY_EVERY_MIN_MIN: u64 = 10;
 /// Longest replay period accepted (a day).
 const REPLAY_EVERY_MIN_MAX: u64 = 24 * 60;
 
@@ -40,8 +44,10 @@ const REPLAY_EVERY_MIN_MAX: u64 = 24 * 60;
 /// folder unless asked to keep it.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(minutes) = args.replay_every_min {
-        if !(1..=REPLAY_EVERY_MIN_MAX).contains(&minutes) {
-            bail!("--replay-every {minutes}: expected 1 to {REPLAY_EVERY_MIN_MAX} minutes");
+        if !(REPLAY_EVERY_MIN_MIN..=REPLAY_EVERY_MIN_MAX).contains(&minutes) {
+            bail!(
+                "--replay-every {minutes}: expected {REPLAY_EVERY_MIN_MIN} to {REPLAY_EVERY_MIN_MAX} minutes (the story lasts about ten)"
+            );
         }
     }
     let (dir, temporary) = match &args.dir {
