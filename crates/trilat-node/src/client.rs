@@ -7,7 +7,15 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The node could not be reached or answered garbage.
+    /// Nothing answers at the node's address (not started, wrong port).
+    #[error("cannot connect to {base} — is the node running?")]
+    Unreachable {
+        /// The node's base URL.
+        base: String,
+        /// The URL called.
+        url: String,
+    },
+    /// The node answered garbage, or the connection failed midway.
     #[error("{url}: {reason}")]
     Transport {
         /// The URL called.
@@ -81,11 +89,16 @@ impl NodeClient {
             url: url.clone(),
             reason,
         };
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| transport(e.to_string()))?;
+        let response = request.bearer_auth(&self.token).send().await.map_err(|e| {
+            if e.is_connect() {
+                ClientError::Unreachable {
+                    base: self.base.clone(),
+                    url: url.clone(),
+                }
+            } else {
+                transport(e.to_string())
+            }
+        })?;
         let status = response.status().as_u16();
         let body: Value = response
             .json()
@@ -100,5 +113,27 @@ impl NodeClient {
             code: body["error"]["code"].as_str().unwrap_or("?").to_string(),
             message: body["error"]["message"].as_str().unwrap_or("").to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_node_that_is_not_running_is_named() {
+        // A port that was free a moment ago: nothing listens there now.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let err = NodeClient::new(&base, "trl_x")
+            .get("/api/v1/whoami")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::Unreachable { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot connect to {base} — is the node running?")
+        );
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use trilat_core::{Agreement, NodeKey, Party, Policy};
+use trilat_core::{Agreement, Kind, Marking, NodeKey, Party, Policy, ReportDraft, Tlp};
 
 use crate::config::{generate_token, token_sha256, Limits, PeerConfig, Role, TokenConfig};
 use crate::{AppState, Config, Node, StartError};
@@ -228,19 +228,77 @@ pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(b"\n")
 }
 
+/// A real-world note of the demo, created now.
+fn demo_note(owner: &str, level: &str, tlp: Tlp, rel_to: &[&str], text: &str) -> ReportDraft {
+    ReportDraft::new(
+        Party::new(owner).expect("static party code"),
+        Kind::new("note").expect("static kind"),
+        Marking::new(level, tlp, rel_to.iter().copied()),
+        serde_json::json!({ "text": text }),
+        crate::now(),
+    )
+}
+
+/// A real-world note the demo publishes while its exercise story plays.
+pub struct DemoNote {
+    /// Seconds after the demo's start.
+    pub after_s: u64,
+    /// Owner party (the node that publishes it).
+    pub owner: &'static str,
+    /// Classification level.
+    pub level: &'static str,
+    /// TLP.
+    pub tlp: Tlp,
+    /// Releasability.
+    pub rel_to: &'static [&'static str],
+    /// The note.
+    pub text: &'static str,
+}
+
+/// The notes published during the story, so the real-world view changes too.
+pub const DEMO_LIVE_NOTES: [DemoNote; 2] = [
+    DemoNote {
+        after_s: 45,
+        owner: "USA",
+        level: "UNCLASSIFIED",
+        tlp: Tlp::Green,
+        rel_to: &["TRILAT"],
+        text: "INDOPACOM: trilateral maritime coordination cell manned; partners report in on the usual channels.",
+    },
+    DemoNote {
+        after_s: 180,
+        owner: "JPN",
+        level: "CONFIDENTIAL",
+        tlp: Tlp::Amber,
+        rel_to: &["TRILAT"],
+        text: "JCG: patrol vessel on station south-west of Jeju; ready to verify reported ship-to-ship activity.",
+    },
+];
+
+/// Publishes [`DEMO_LIVE_NOTES`] at their times after `start_ms` (each at
+/// the node of its owner among `states`); failures are logged.
+pub async fn demo_live_notes(states: Vec<AppState>, start_ms: i64) {
+    for note in &DEMO_LIVE_NOTES {
+        let at_ms = start_ms + i64::try_from(note.after_s * 1000).unwrap_or(i64::MAX);
+        let wait_ms = at_ms - crate::now_ms();
+        if wait_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(wait_ms as u64)).await;
+        }
+        let Some(state) = states.iter().find(|s| s.party.as_str() == note.owner) else {
+            continue;
+        };
+        let draft = demo_note(note.owner, note.level, note.tlp, note.rel_to, note.text);
+        if let Err(e) = crate::publish(state, draft).await {
+            tracing::warn!(%e, "demo note not published");
+        }
+    }
+}
+
 /// The demo's scenario: a few reports at different markings from each node,
 /// an exercise report, and a revocation. Returns how many were published.
 pub async fn demo_scenario(cluster: &Cluster) -> Result<usize, crate::AppError> {
-    use trilat_core::{FurtherSharing, Kind, Marking, ReportDraft, Tlp};
-    let note = |owner: &str, level: &str, tlp: Tlp, rel_to: &[&str], text: &str| {
-        ReportDraft::new(
-            Party::new(owner).expect("static party code"),
-            Kind::new("note").expect("static kind"),
-            Marking::new(level, tlp, rel_to.iter().copied()),
-            serde_json::json!({ "text": text }),
-            crate::now(),
-        )
-    };
+    use trilat_core::FurtherSharing;
+    let note = demo_note;
     let mut n_published = 0;
     let mut publish = |party: &str, draft: ReportDraft| {
         n_published += 1;

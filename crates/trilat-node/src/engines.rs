@@ -20,10 +20,12 @@ use trilat_core::{FurtherSharing, Kind, KindRegistry, Marking, ReportDraft, Time
 
 use crate::{AppError, AppState};
 
+pub mod demo;
 mod maritime;
 mod missile;
 mod sanctions;
 
+pub use demo::{DemoPacing, DemoRunner, DemoSchedule};
 pub use sanctions::{load_han_readings, load_list_store};
 
 /// The engines' configuration: the node config's `[engines]` table.
@@ -35,9 +37,13 @@ pub struct EnginesConfig {
     #[serde(default)]
     pub exercise: bool,
     /// Run the demo scenarios at start (an AIS encounter seen in two
-    /// partners' feeds; a simulated launch seen by all three partners).
+    /// partners' feeds; a simulated launch seen by all three partners),
+    /// paced for someone watching, and again on `POST /api/v1/demo/replay`.
     #[serde(default)]
     pub demo: bool,
+    /// When the demo's story happens (`[engines.demo_pacing]`).
+    #[serde(default)]
+    pub demo_pacing: DemoPacing,
     /// Marking of the reports the engines publish. Default: CONFIDENTIAL,
     /// TLP:AMBER, releasable to TRILAT, no further sharing.
     #[serde(default)]
@@ -96,6 +102,8 @@ pub struct Engines {
     pub maritime: maritime::MaritimeEngine,
     /// Missile-warning fusion.
     pub missile: missile::MissileEngine,
+    /// The demo's story (idle unless `config.demo`).
+    pub demo: DemoRunner,
 }
 
 /// Registers the engines' report kinds and payload checks.
@@ -116,6 +124,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sanctions::routes())
         .merge(maritime::routes())
         .merge(missile::routes())
+        .merge(demo::routes())
 }
 
 /// The engines' long-lived streaming routes (under `/api/v1`), mounted outside
@@ -158,6 +167,10 @@ pub async fn start(state: AppState) {
         tracing::error!(%e, "engines not started: [engines.marking] is invalid");
         return;
     }
+    if let Err(e) = config.demo_pacing.check() {
+        tracing::error!(%e, "engines not started");
+        return;
+    }
     let sanctions = sanctions::SanctionsEngine::load(&config.sanctions).await;
     let maritime = maritime::MaritimeEngine::new(&config.ais, sanctions.screener());
     let missile = match missile::MissileEngine::new(&config.missile) {
@@ -167,12 +180,14 @@ pub async fn start(state: AppState) {
             return;
         }
     };
+    let demo = DemoRunner::new(config.demo_pacing);
     let engines = Engines {
         config,
         marking,
         sanctions,
         maritime,
         missile,
+        demo,
     };
     if state.engines.0.set(engines).is_err() {
         tracing::warn!("engines already started");
@@ -181,8 +196,7 @@ pub async fn start(state: AppState) {
     let engines = state.engines.get().expect("set above");
     maritime::start_feeds(&state, &engines.config.ais);
     if engines.config.demo {
-        maritime::run_demo(&state).await;
-        missile::run_demo(&state).await;
+        demo::run(&state).await;
     }
 }
 

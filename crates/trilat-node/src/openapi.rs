@@ -158,6 +158,7 @@ pub fn document() -> Value {
             "/api/v1/stream": { "get": op("Server-sent events of newly visible reports (event `report`); exercise and real-world reports are never mixed.", "reports", json!([param("exercise", "query", json!({"type": "boolean"}), "Stream exercise reports (default false: real-world only).")]), None, ("200", json!({"type": "string", "contentMediaType": "text/event-stream"}))) },
             "/api/v1/audit": { "get": op("The audit log (admin).", "audit", json!([param("after", "query", json!({"type": "integer"}), "Entries after this sequence."), limit]), None, ("200", json!({"type": "object", "properties": {"entries": {"type": "array", "items": schema_ref("AuditEntry")}}}))) },
             "/api/v1/audit/verify": { "get": op("Recompute the audit hash chain (admin).", "audit", no_params, None, ("200", schema_ref("AuditVerification"))) },
+            "/api/v1/demo/replay": { "post": op("Start the node's exercise story again (admin; demo nodes only, else 404 no_route). Answers 202 with the new run's schedule.", "node", json!([]), None, ("202", schema_ref("DemoSchedule"))) },
             "/peer/v1/push": { "post": push },
             "/peer/v1/changes": { "get": peer_changes }
         },
@@ -186,6 +187,7 @@ pub fn document() -> Value {
                 "PushBody": { "type": "object", "required": ["reports"], "properties": { "reports": {"type": "array", "items": schema_ref("Report")} } },
                 "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array"} } },
                 "AuditEntry": { "type": "object", "properties": { "seq": {"type": "integer"}, "event": {"type": "object"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"} } },
+                "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"} } },
                 "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
             }
         }

@@ -4,6 +4,7 @@
 mod ais_feeds;
 mod api;
 mod common;
+mod demo;
 mod engines;
 mod federation;
 mod release_property;

@@ -54,6 +54,9 @@ pub struct AisConfig {
 /// The node's AIS analyser (decoder + tracker), shared by every feed.
 pub struct MaritimeEngine {
     analyser: Mutex<Analyser>,
+    /// What the analyser was built from, to build it again ([`Self::reset`]).
+    config: AisConfig,
+    screener: Option<Arc<Screener>>,
 }
 
 /// Screens vessels through the sanctions engine's index.
@@ -121,31 +124,50 @@ fn read_optional(path: Option<&PathBuf>, what: &str) -> Option<String> {
 }
 
 impl MaritimeEngine {
-    /// An analyser with the fixture zones, the configured MID table and
-    /// ports, and the sanctions screener when lists are loaded.
+    /// The engine around a fresh [`analyser`].
     pub fn new(config: &AisConfig, screener: Option<Arc<Screener>>) -> MaritimeEngine {
-        let zones = trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones());
-        let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(Arc::new(zones));
-        if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
-            match trilat_ais::identity::MidTable::parse_csv(&text) {
-                Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),
-                Err(e) => tracing::warn!(%e, "MID table not loaded"),
-            }
-        }
-        if let Some(text) = read_optional(config.ports.as_ref(), "World Port Index") {
-            match trilat_ais::ports::PortIndex::parse_wpi_csv(&text) {
-                Ok(ports) => tracker = tracker.with_ports(Arc::new(ports)),
-                Err(e) => tracing::warn!(%e, "World Port Index not loaded"),
-            }
-        }
-        if let Some(screener) = screener {
-            tracker = tracker.with_screener(Box::new(ListScreener(screener)));
-        }
         MaritimeEngine {
-            analyser: Mutex::new(Analyser::new(tracker)),
+            analyser: Mutex::new(analyser(config, screener.clone())),
+            config: config.clone(),
+            screener,
         }
     }
 
+    /// Forgets every vessel and open event: the demo's replay starts its
+    /// day of traffic again, with earlier tag-block times than the last run.
+    pub fn reset(&self) {
+        let fresh = analyser(&self.config, self.screener.clone());
+        *self
+            .analyser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+    }
+}
+
+/// An analyser with the fixture zones, the configured MID table and ports,
+/// and the sanctions screener when lists are loaded.
+pub(super) fn analyser(config: &AisConfig, screener: Option<Arc<Screener>>) -> Analyser {
+    let zones = trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones());
+    let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(Arc::new(zones));
+    if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
+        match trilat_ais::identity::MidTable::parse_csv(&text) {
+            Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),
+            Err(e) => tracing::warn!(%e, "MID table not loaded"),
+        }
+    }
+    if let Some(text) = read_optional(config.ports.as_ref(), "World Port Index") {
+        match trilat_ais::ports::PortIndex::parse_wpi_csv(&text) {
+            Ok(ports) => tracker = tracker.with_ports(Arc::new(ports)),
+            Err(e) => tracing::warn!(%e, "World Port Index not loaded"),
+        }
+    }
+    if let Some(screener) = screener {
+        tracker = tracker.with_screener(Box::new(ListScreener(screener)));
+    }
+    Analyser::new(tracker)
+}
+
+impl MaritimeEngine {
     /// Feeds lines; returns (lines, lines refused, events).
     fn ingest<'a>(
         &self,
@@ -406,33 +428,30 @@ async fn skip_line<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-/// The demo's vessel scenario: the lines this node's party's receivers got
-/// (an encounter between a tanker and a DPRK-linked vessel, with a gap
-/// before it), fed as if they had just arrived.
-pub(super) async fn run_demo(state: &AppState) {
+/// Feeds a batch of the demo's AIS lines, as if just received, and
+/// publishes the events they complete.
+pub(super) async fn demo_feed(state: &AppState, lines: &[String]) {
     let Ok(engines) = state.engines.get() else {
         return;
     };
-    let start_unix_s = crate::now_ms() / 1000 - 24 * 3600;
-    let feeds = trilat_ais::synth::demo_scenario(start_unix_s);
+    let (_, _, events) = engines
+        .maritime
+        .ingest(lines.iter().map(String::as_bytes), crate::now_ms());
+    publish_events(state, events).await;
+}
+
+/// Ends the demo's AIS scenario: closes what is still open (a gap, a stay)
+/// and publishes it.
+pub(super) async fn demo_finish(state: &AppState) {
+    let Ok(engines) = state.engines.get() else {
+        return;
+    };
     let mut events = Vec::new();
-    for feed in feeds
-        .iter()
-        .filter(|feed| feed.partner == state.party.as_str())
-    {
-        let (_, _, found) = engines
-            .maritime
-            .ingest(feed.lines.iter().map(String::as_bytes), crate::now_ms());
-        events.extend(found);
-    }
-    let mut finish = Vec::new();
     engines
         .maritime
         .analyser
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .finish(&mut finish);
-    events.extend(finish);
-    let published = publish_events(state, events).await;
-    tracing::info!(party = %state.party, reports = published.len(), "demo AIS scenario published");
+        .finish(&mut events);
+    publish_events(state, events).await;
 }

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::post;
@@ -383,47 +382,24 @@ async fn missile_detections_ingest(
     }))
 }
 
-/// The demo launch: a simulated flight from a real DPRK site seen by the
-/// three partners' (approximate) radars, fed in real time, so assessments
-/// firm up and warnings appear on the live stream as the missile flies.
-pub(super) async fn run_demo(state: &AppState) {
+/// Feeds one detection of the demo's flight (`None`: the flight is over,
+/// process the last scan) and publishes what the fuser makes of it. Errors
+/// are logged: the story goes on.
+pub(super) async fn demo_feed(state: &AppState, record: Option<&DetectionRecord>) {
     let Ok(engines) = state.engines.get() else {
         return;
     };
-    if !engines.config.missile.demo_launch {
-        return;
-    }
-    let launch_s = crate::now_ms() as f64 / 1000.0 + 15.0;
-    let (registry, _truth, detections) = match trilat_missile::sim::demo_scenario(launch_s, 1) {
-        Ok(scenario) => scenario,
-        Err(e) => {
-            tracing::error!(%e, "demo launch not simulated");
-            return;
-        }
+    let fed = match record {
+        Some(record) => engines.missile.feed(std::slice::from_ref(record), false),
+        None => engines.missile.feed(&[], true),
     };
-    tracing::info!(party = %state.party, detections = detections.len(), "demo launch in 15 s (EXERCISE)");
-    for detection in detections {
-        let wait_s = detection.time_s - crate::now_ms() as f64 / 1000.0;
-        if wait_s > 0.0 {
-            tokio::time::sleep(Duration::from_secs_f64(wait_s)).await;
-        }
-        let sensor = registry.sensors()[detection.sensor_idx].spec.id.clone();
-        let record = DetectionRecord {
-            sensor,
-            time: trilat_missile::sensors::format_time(detection.time_s),
-            range_m: detection.range_m,
-            az_deg: detection.az_deg,
-            el_deg: detection.el_deg,
-            range_rate_mps: detection.range_rate_mps,
-        };
-        match engines.missile.feed(std::slice::from_ref(&record), false) {
-            Ok(events) => {
-                if let Err(e) = publish_events(state, events).await {
-                    tracing::warn!(%e, "demo launch report not published");
-                }
+    match fed {
+        Ok(events) => {
+            if let Err(e) = publish_events(state, events).await {
+                tracing::warn!(%e, "demo launch report not published");
             }
-            Err(e) => tracing::warn!(%e, "demo detection refused"),
         }
+        Err(e) => tracing::warn!(%e, "demo detection refused"),
     }
 }
 

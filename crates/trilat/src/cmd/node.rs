@@ -7,11 +7,12 @@ use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 use trilat_core::{NodeKey, Party, Policy};
 use trilat_node::client::NodeClient;
-use trilat_node::cluster::{demo_policy, demo_scenario, write_node_files, Cluster, ClusterSpec};
+use trilat_node::cluster::write_node_files;
 use trilat_node::config::{generate_token, token_sha256, Limits, Role, TokenConfig};
 use trilat_node::Config;
 
 mod bench;
+mod demo;
 
 /// Where `--node` defaults from.
 const NODE_URL_DEFAULT: &str = "http://127.0.0.1:7401";
@@ -46,17 +47,37 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run three nodes (USA, JPN, KOR) on loopback with a small scenario.
-    #[command(
-        after_help = "Example:\n  trilat demo\n  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:7402/api/v1/reports\n\nEach node keeps its data under --dir (a temporary directory by default).\nStop with Ctrl-C."
-    )]
+    /// Run three nodes (USA, JPN, KOR) on loopback with an exercise story
+    /// to watch in their consoles.
+    #[command(after_help = "\
+Prints each node's console link (open it in a browser: it signs you in),
+its tokens, and when the exercise story happens: a day of AIS traffic
+replayed over four minutes from 20 s after the start, and a missile launch
+2 minutes after the start whose first assessment comes within a minute.
+
+Each node keeps its data under --dir; without it, in a temporary folder that
+is removed when the demo stops (unless --keep). Stop with Ctrl-C.
+
+Example:
+  cargo run -p trilat -- demo --replay-every 15")]
     Demo {
         /// First port; the nodes listen on PORT, PORT+1, PORT+2.
         #[arg(long, default_value_t = 7401)]
         port: u16,
-        /// Where to keep the three nodes' data (default: a temporary directory).
+        /// Where to keep the three nodes' data, kept on exit (default: a
+        /// temporary folder, removed on exit).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Keep the temporary folder when the demo stops.
+        #[arg(long)]
+        keep: bool,
+        /// Start the exercise story again every MINUTES (10 to 1440; the story
+        /// lasts about ten).
+        #[arg(long, value_name = "MINUTES")]
+        replay_every: Option<u64>,
+        /// Print the banner as one line of JSON (for scripts and tests).
+        #[arg(long)]
+        json_banner: bool,
     },
     /// Post, get, list or revoke reports on a node.
     #[command(subcommand)]
@@ -253,7 +274,22 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         match command {
             Command::Init { .. } => unreachable!("handled above"),
             Command::Serve { config } => serve(&config).await,
-            Command::Demo { port, dir } => demo(port, dir).await,
+            Command::Demo {
+                port,
+                dir,
+                keep,
+                replay_every,
+                json_banner,
+            } => {
+                demo::run(demo::DemoArgs {
+                    port,
+                    dir,
+                    keep,
+                    replay_every_min: replay_every,
+                    json_banner,
+                })
+                .await
+            }
             Command::Report(c) => report(c).await,
             Command::Audit(c) => audit(c).await,
             Command::Bench(BenchCommand::Federation { samples, backlog }) => {
@@ -270,6 +306,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
@@ -342,93 +379,6 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
     eprintln!("stopping");
     node.stop();
     Ok(())
-}
-
-async fn demo(port: u16, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp;
-    let dir = match dir {
-        Some(dir) => dir,
-        None => {
-            temp = std::env::temp_dir().join(format!("trilat-demo-{}", std::process::id()));
-            temp
-        }
-    };
-    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
-    let cluster = Cluster::start(ClusterSpec {
-        parties: parties.to_vec(),
-        dir: dir.clone(),
-        ports: Some(vec![port, port + 1, port + 2]),
-        policy: demo_policy(),
-        limits: Limits::default(),
-        engines: parties
-            .iter()
-            .map(|party| (party.clone(), demo_engines(party)))
-            .collect(),
-    })
-    .await?;
-    let n_reports = demo_scenario(&cluster).await?;
-    println!(
-        "Trilat demo: three partner nodes on loopback (data in {})",
-        dir.display()
-    );
-    println!(
-        "{n_reports} reports published at different markings; exercise reports stay separate.\n"
-    );
-    for node in &cluster.nodes {
-        println!("{}  {}", node.party, node.url);
-        println!("     admin token: {}", node.admin_token());
-    }
-    let usa = cluster.node("USA");
-    println!("\nTry:");
-    println!(
-        "  curl -s -H 'Authorization: Bearer {}' {}/api/v1/reports",
-        cluster.node("JPN").admin_token(),
-        cluster.node("JPN").url
-    );
-    println!(
-        "  curl -N -H 'Authorization: Bearer {}' {}/api/v1/stream",
-        cluster.node("KOR").admin_token(),
-        cluster.node("KOR").url
-    );
-    println!(
-        "  TRILAT_NODE={} TRILAT_TOKEN={} trilat report post --text hello --rel-to TRILAT",
-        usa.url,
-        usa.admin_token()
-    );
-    println!("\nEXERCISE scenarios (on the exercise stream, never mixed with real-world data):");
-    println!(
-        "  - maritime: JPN's and KOR's AIS feeds show a tanker going dark, then meeting a vessel"
-    );
-    println!("    with a DPRK identity (maritime.event reports, shared under the TRILAT marking);");
-    println!(
-        "  - missile: a simulated launch from Sunan starts in 15 s; JPN fuses the three partners'"
-    );
-    println!("    radar detections in real time and publishes tracks, assessments and warnings.");
-    println!(
-        "  curl -N -H 'Authorization: Bearer {}' '{}/api/v1/stream?exercise=true'",
-        cluster.node("KOR").admin_token(),
-        cluster.node("KOR").url
-    );
-    println!("\nRunning until Ctrl-C.");
-    tokio::signal::ctrl_c().await?;
-    eprintln!("stopping");
-    Ok(())
-}
-
-/// The demo's `[engines]` table for `party`: every engine report is an
-/// exercise; the AIS scenario runs on every node (each feeds its own
-/// receivers' lines); the missile launch is fused at JPN.
-fn demo_engines(party: &Party) -> toml::Table {
-    let mut missile = toml::Table::new();
-    missile.insert(
-        "demo_launch".into(),
-        toml::Value::Boolean(party.as_str() == "JPN"),
-    );
-    let mut engines = toml::Table::new();
-    engines.insert("demo".into(), toml::Value::Boolean(true));
-    engines.insert("exercise".into(), toml::Value::Boolean(true));
-    engines.insert("missile".into(), toml::Value::Table(missile));
-    engines
 }
 
 async fn report(command: ReportCommand) -> anyhow::Result<()> {

@@ -1,0 +1,388 @@
+//! `trilat demo`: three partner nodes on loopback, an exercise story paced
+//! for someone watching the consoles, and a banner that says where to look
+//! and when.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use serde_json::json;
+use trilat_core::{Party, Timestamp};
+use trilat_node::cluster::{
+    demo_live_notes, demo_policy, demo_scenario, Cluster, ClusterNode, ClusterSpec, DEMO_LIVE_NOTES,
+};
+use trilat_node::config::Limits;
+use trilat_node::engines::demo::{replay, schedule};
+use trilat_node::engines::DemoSchedule;
+
+/// What `trilat demo` was asked for.
+pub struct DemoArgs {
+    /// First port; the nodes listen on PORT, PORT+1, PORT+2.
+    pub port: u16,
+    /// Where to keep the nodes' data; `None`: a temporary folder.
+    pub dir: Option<PathBuf>,
+    /// Keep the temporary folder on exit.
+    pub keep: bool,
+    /// Start the exercise story again every so many minutes.
+    pub replay_every_min: Option<u64>,
+    /// Print the banner as one JSON line instead of text.
+    pub json_banner: bool,
+}
+
+/// The node that flies the demo launch (it fuses the three partners' radars).
+const LAUNCH_PARTY: &str = "JPN";
+/// How long the nodes' engines may take to start their story.
+const ENGINES_WAIT_S_MAX: u64 = 60;
+/// Shortest replay period accepted: the story lasts about ten minutes (the
+/// launch at 2:00 falls at 9:40), and a shorter period would cut it before
+/// the missile lands.
+const REPLAY_EVERY_MIN_MIN: u64 = 10;
+/// Longest replay period accepted (a day).
+const REPLAY_EVERY_MIN_MAX: u64 = 24 * 60;
+
+/// Runs the demo until Ctrl-C (or SIGTERM), then removes its temporary
+/// folder unless asked to keep it.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if let Some(minutes) = args.replay_every_min {
+        if !(REPLAY_EVERY_MIN_MIN..=REPLAY_EVERY_MIN_MAX).contains(&minutes) {
+            bail!(
+                "--replay-every {minutes}: expected {REPLAY_EVERY_MIN_MIN} to {REPLAY_EVERY_MIN_MAX} minutes (the story lasts about ten)"
+            );
+        }
+    }
+    let (dir, temporary) = match &args.dir {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!("trilat-demo-{}", std::process::id())),
+            true,
+        ),
+    };
+    let outcome = serve(&args, &dir, temporary).await;
+    if temporary && !args.keep {
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => eprintln!("removed {}", dir.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => eprintln!("could not remove {}: {e}", dir.display()),
+        }
+    } else {
+        eprintln!("the nodes' data stays in {}", dir.display());
+    }
+    outcome
+}
+
+async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<()> {
+    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
+    let port_last = args.port.checked_add(2).context("--port is too high")?;
+    let cluster = Cluster::start(ClusterSpec {
+        parties: parties.to_vec(),
+        dir: dir.to_path_buf(),
+        ports: Some(vec![args.port, args.port + 1, port_last]),
+        policy: demo_policy(),
+        limits: Limits::default(),
+        engines: parties
+            .iter()
+            .map(|party| (party.clone(), demo_engines(party)))
+            .collect(),
+    })
+    .await?;
+    let start_ms = trilat_node::now_ms();
+    let n_reports = demo_scenario(&cluster).await?;
+    let states = cluster.nodes.iter().map(|n| n.node.state.clone()).collect();
+    tokio::spawn(demo_live_notes(states, start_ms));
+    let schedules = wait_for_schedules(&cluster).await?;
+    let banner = Banner {
+        cluster: &cluster,
+        dir,
+        temporary: temporary && !args.keep,
+        n_reports,
+        start_ms,
+        schedules: &schedules,
+        replay_every_min: args.replay_every_min,
+    };
+    if args.json_banner {
+        println!("{}", banner.json());
+    } else {
+        banner.print();
+    }
+    until_stopped(&cluster, args.replay_every_min).await
+}
+
+/// The demo's `[engines]` table for `party`: every engine report is an
+/// exercise; the AIS scenario plays on every node that has a feed in it;
+/// the missile launch is fused at [`LAUNCH_PARTY`].
+fn demo_engines(party: &Party) -> toml::Table {
+    let mut missile = toml::Table::new();
+    missile.insert(
+        "demo_launch".into(),
+        toml::Value::Boolean(party.as_str() == LAUNCH_PARTY),
+    );
+    let mut engines = toml::Table::new();
+    engines.insert("demo".into(), toml::Value::Boolean(true));
+    engines.insert("exercise".into(), toml::Value::Boolean(true));
+    engines.insert("missile".into(), toml::Value::Table(missile));
+    engines
+}
+
+/// Each node's story schedule, once its engines have started.
+async fn wait_for_schedules(cluster: &Cluster) -> anyhow::Result<Vec<DemoSchedule>> {
+    for _ in 0..ENGINES_WAIT_S_MAX * 10 {
+        let found: Option<Vec<DemoSchedule>> = cluster
+            .nodes
+            .iter()
+            .map(|node| schedule(&node.node.state))
+            .collect();
+        if let Some(found) = found {
+            return Ok(found);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the nodes' engines did not start within {ENGINES_WAIT_S_MAX} s (run with RUST_LOG=info to see why)")
+}
+
+/// Waits for Ctrl-C or SIGTERM, replaying the story every `replay_every_min`.
+async fn until_stopped(cluster: &Cluster, replay_every_min: Option<u64>) -> anyhow::Result<()> {
+    let period = Duration::from_secs(replay_every_min.unwrap_or(0) * 60);
+    loop {
+        let tick = async {
+            if period.is_zero() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(period).await;
+        };
+        tokio::select! {
+            stopped = stop_signal() => {
+                eprintln!("stopping");
+                return stopped;
+            }
+            () = tick => {
+                for node in &cluster.nodes {
+                    match replay(&node.node.state) {
+                        Ok(schedule) => {
+                            if let Some(launch) = schedule.launch_at {
+                                eprintln!("replaying the exercise story; launch at {} UTC", clock(&launch));
+                            }
+                        }
+                        Err(e) => eprintln!("{}: replay not started: {e}", node.party),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix (how test harnesses stop the demo).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            res = tokio::signal::ctrl_c() => res.context("listening for Ctrl-C"),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("listening for Ctrl-C")
+    }
+}
+
+/// `HH:MM:SS` of a time (UTC).
+fn clock(at: &Timestamp) -> String {
+    let text = at.to_string();
+    text.get(11..19).unwrap_or(&text).to_string()
+}
+
+/// This program as a command that works when pasted into a shell: the
+/// absolute path of the running executable (`cargo run` builds it under
+/// `target/`), quoted when it needs to be.
+fn this_program() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "cargo run -q -p trilat --".to_string();
+    };
+    let path = exe.display().to_string();
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+    if plain {
+        path
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+/// What the demo prints once its nodes run.
+struct Banner<'a> {
+    cluster: &'a Cluster,
+    dir: &'a Path,
+    /// The folder is removed on exit.
+    temporary: bool,
+    n_reports: usize,
+    start_ms: i64,
+    schedules: &'a [DemoSchedule],
+    replay_every_min: Option<u64>,
+}
+
+/// The sign-in link of a node's console: the token travels in the URL
+/// fragment, which the browser never sends to the server.
+fn console_link(node: &ClusterNode, token: &str) -> String {
+    format!("{}/#token={token}", node.url)
+}
+
+impl Banner<'_> {
+    fn launch(&self) -> Option<&Timestamp> {
+        self.schedules.iter().find_map(|s| s.launch_at.as_ref())
+    }
+
+    /// The maritime story's window over every node that plays it.
+    fn maritime(&self) -> Option<(&Timestamp, &Timestamp)> {
+        let from = self
+            .schedules
+            .iter()
+            .filter_map(|s| s.maritime_from.as_ref())
+            .min()?;
+        let to = self
+            .schedules
+            .iter()
+            .filter_map(|s| s.maritime_to.as_ref())
+            .max()?;
+        Some((from, to))
+    }
+
+    fn live_note_times(&self) -> Vec<Timestamp> {
+        DEMO_LIVE_NOTES
+            .iter()
+            .map(|note| Timestamp::from_unix_ms(self.start_ms + note.after_s as i64 * 1000))
+            .collect()
+    }
+
+    fn print(&self) {
+        let folder = if self.temporary {
+            "removed on Ctrl-C; --keep keeps it"
+        } else {
+            "kept on exit"
+        };
+        println!(
+            "Trilat demo: three partner nodes on loopback (data in {}, {folder})",
+            self.dir.display()
+        );
+        println!(
+            "{} reports published at different markings; exercise reports stay separate.\n",
+            self.n_reports
+        );
+        println!("Open a console (the link signs you in; the token stays in your browser):");
+        for node in &self.cluster.nodes {
+            let reader = node.reader_token(&node.party);
+            println!("{}  {}", node.party, node.url);
+            println!("     admin token: {}", node.admin_token());
+            println!("     reader token: {reader}");
+            println!(
+                "     console (admin):  {}",
+                console_link(node, node.admin_token())
+            );
+            println!("     console (reader): {}", console_link(node, reader));
+        }
+        self.print_story();
+        self.print_commands();
+        println!("\nRunning until Ctrl-C.");
+    }
+
+    fn print_story(&self) {
+        println!("\nEXERCISE story (the consoles' EXERCISE mode; never mixed with real-world data), UTC:");
+        if let Some((from, to)) = self.maritime() {
+            println!(
+                "  {}–{}  maritime: JPN's and KOR's AIS feeds replay a day in the East China Sea in",
+                clock(from),
+                clock(to)
+            );
+            println!("      a few minutes: fishing boats at work, a DPRK-linked vessel (RYONGGANG 7) that went");
+            println!("      dark for 13 h reappears alongside a tanker broadcasting a bad IMO number, and they");
+            println!("      drift together for hours (maritime.event: identity, gap, loitering, encounter).");
+        }
+        if let Some(launch) = self.launch() {
+            println!(
+                "  {}           missile: a simulated launch from Sunan toward the Sea of Japan; {LAUNCH_PARTY} fuses",
+                clock(launch)
+            );
+            println!("      the three partners' radar detections: launch warning within about 30 s, first impact");
+            println!("      assessment and warning level within a minute, then tracks and updates as it flies.");
+        }
+        let notes: Vec<String> = self.live_note_times().iter().map(clock).collect();
+        println!(
+            "Real world: more notes arrive at {} (the consoles' normal mode).",
+            notes.join(" and ")
+        );
+        match self.replay_every_min {
+            Some(minutes) => println!("The exercise story starts again every {minutes} min."),
+            None => println!(
+                "Replay the exercise story: --replay-every MINUTES, or the replay command below."
+            ),
+        }
+    }
+
+    fn print_commands(&self) {
+        let usa = self.cluster.node("USA");
+        let jpn = self.cluster.node("JPN");
+        let kor = self.cluster.node("KOR");
+        let trilat = this_program();
+        println!("\nTry (these work as printed):");
+        println!(
+            "  curl -s -H 'Authorization: Bearer {}' {}/api/v1/reports",
+            jpn.admin_token(),
+            jpn.url
+        );
+        println!(
+            "  curl -N -H 'Authorization: Bearer {}' '{}/api/v1/stream?exercise=true'",
+            kor.admin_token(),
+            kor.url
+        );
+        println!(
+            "  {trilat} report post --node {} --token {} --text hello --rel-to TRILAT",
+            usa.url,
+            usa.admin_token()
+        );
+        println!(
+            "  curl -s -X POST -H 'Authorization: Bearer {}' {}/api/v1/demo/replay",
+            jpn.admin_token(),
+            jpn.url
+        );
+        println!("  (`cargo install --path crates/trilat` puts `trilat` on your PATH.)");
+    }
+
+    /// The banner as one JSON object (`--json-banner`).
+    fn json(&self) -> serde_json::Value {
+        let nodes: Vec<serde_json::Value> = self
+            .cluster
+            .nodes
+            .iter()
+            .zip(self.schedules)
+            .map(|(node, schedule)| {
+                let reader = node.reader_token(&node.party);
+                json!({
+                    "party": node.party,
+                    "url": node.url,
+                    "admin_token": node.admin_token(),
+                    "reader_token": reader,
+                    "console_admin": console_link(node, node.admin_token()),
+                    "console_reader": console_link(node, reader),
+                    "schedule": schedule,
+                })
+            })
+            .collect();
+        json!({
+            "data_dir": self.dir,
+            "data_dir_removed_on_exit": self.temporary,
+            "reports_published": self.n_reports,
+            "launch_party": LAUNCH_PARTY,
+            "launch_at": self.launch(),
+            "maritime_from": self.maritime().map(|m| m.0),
+            "maritime_to": self.maritime().map(|m| m.1),
+            "live_notes_at": self.live_note_times(),
+            "replay_every_min": self.replay_every_min,
+            "trilat": this_program(),
+            "nodes": nodes,
+        })
+    }
+}
