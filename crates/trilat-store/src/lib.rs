@@ -159,6 +159,18 @@ pub trait ReportStore: Send + Sync + 'static {
     /// Appends an audit entry (hash-chained) on its own, e.g. for reads and
     /// refusals.
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    /// Appends several audit entries, in order, in ONE transaction: all are
+    /// written or none (a read released in parts is recorded whole or not
+    /// at all). At most [`BATCH_LEN_MAX`] events, each checked as by
+    /// [`ReportStore::append_audit`]. The default appends them one by one
+    /// (not atomic); both stores override it.
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        for event in events {
+            self.append_audit(event)?;
+        }
+        Ok(())
+    }
     /// Audit entries with `seq > after_seq`, oldest first, at most `limit`.
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
     /// Recomputes the whole chain; reports the first broken entry.

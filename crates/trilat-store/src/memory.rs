@@ -9,9 +9,9 @@ use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 use crate::audit::{ChainCheck, HashFormat};
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, next_stored_at, system_clock, AuditEntry, AuditEvent,
-    AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage, ReportQuery,
-    ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
+    check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditEntry,
+    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
+    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
     SYNC_STATE_LEN_MAX,
 };
 
@@ -262,6 +262,16 @@ impl ReportStore for MemoryStore {
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         event.check()?;
         Ok(self.lock()?.append_audit(event))
+    }
+
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        events.iter().try_for_each(AuditEvent::check)?;
+        let mut state = self.lock()?;
+        for event in events {
+            state.append_audit(event);
+        }
+        Ok(())
     }
 
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

@@ -12,10 +12,10 @@ use crate::audit::{self, ChainCheck, HashFormat};
 use crate::memory::check_sync_state;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, next_stored_at, system_clock, AuditAction, AuditEntry,
-    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
-    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
-    SYNC_STATE_LEN_MAX,
+    check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditAction,
+    AuditEntry, AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome,
+    ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX,
+    QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
@@ -1367,6 +1367,21 @@ impl ReportStore for SqliteStore {
         event.check()?;
         let mut conn = self.lock()?;
         write(&mut conn, |_tx, tip| Ok(tip.append(event)))
+    }
+
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        events.iter().try_for_each(AuditEvent::check)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock()?;
+        write(&mut conn, |_tx, tip| {
+            for event in &events {
+                tip.append_event(event, None);
+            }
+            Ok(())
+        })
     }
 
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

@@ -582,6 +582,25 @@ fn audit_log(store: &impl ReportStore) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.audit(0, 100).unwrap().len(), 6);
+    // A batch is written whole, in order, chained like single entries…
+    let batch: Vec<AuditEvent> = (0..3)
+        .map(|i| AuditEvent::new(t(i), "node", AuditAction::Read).detail(format!("part {i}")))
+        .collect();
+    store.append_audit_batch(batch.clone()).unwrap();
+    let after = store.audit(6, 100).unwrap();
+    let events: Vec<AuditEvent> = after.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(events, batch);
+    assert_eq!(after[0].prev_hash, store.audit(5, 1).unwrap()[0].hash);
+    // …or not at all: one bad event refuses the whole batch.
+    let mut bad = batch.clone();
+    bad[1].detail = "x".repeat(5000);
+    assert!(matches!(
+        store.append_audit_batch(bad),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.audit(0, 100).unwrap().len(), 9);
+    let verification = store.verify_audit().unwrap();
+    assert_eq!((verification.entries, verification.first_broken), (9, None));
     // Serde shape the node returns.
     let json = serde_json::to_value(&entries[0]).unwrap();
     assert_eq!(json["event"]["action"], "read");

@@ -112,8 +112,8 @@ pub async fn verify_request(
                 ),
             );
             event.counterparty = Party::new(&claimed).ok();
-            crate::state::clip(&mut event.detail, 1024);
-            state.audit(event).await;
+            // A refusal that cannot be recorded is answered as a fault.
+            state.audit(event).await?;
             Err(e)
         }
     }

@@ -218,6 +218,8 @@ pub(super) struct Held {
     pub seq: u64,
     /// The report holding it.
     pub report_id: ReportId,
+    /// The report version holding it (its counter).
+    pub report_version: u64,
     /// The report's owner.
     pub owner: Party,
 }
@@ -554,6 +556,7 @@ fn held(seq: u64, date_added_ms: i64, report: Report) -> Option<Held> {
         object,
         seq,
         report_id: report.id,
+        report_version: report.version,
         owner: report.owner,
     })
 }

@@ -36,6 +36,7 @@ mod feed;
 
 use feed::FeedPage;
 
+use crate::audit::{release_events, Released};
 use crate::config::Role;
 use crate::{AppError, AppState, Caller};
 
@@ -280,18 +281,18 @@ async fn read(
         return Err(fail(403, "Forbidden", "this collection cannot be read"));
     }
     let page = read_as(state, caller.party.clone(), collection, query).await?;
-    if !page.held.is_empty() {
-        let event = crate::audit_event(
-            &caller.actor(),
-            AuditAction::Read,
-            format!(
-                "taxii collection {}: {} versions",
-                collection.id,
-                page.held.len()
-            ),
-        );
-        state.audit(event).await;
-    }
+    // Every version on the page, recorded before the page is answered.
+    let template = crate::audit_event(&caller.actor(), AuditAction::Read, "")
+        .counterparty(caller.party.clone());
+    let released: Vec<Released> = page
+        .held
+        .iter()
+        .map(|h| (h.report_id, h.report_version))
+        .collect();
+    let what = format!("taxii collection {}", collection.id);
+    state
+        .audit_all(release_events(template, &what, &released))
+        .await?;
     Ok(page)
 }
 
