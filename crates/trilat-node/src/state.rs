@@ -49,6 +49,8 @@ pub struct AppState {
     /// The domain engines' live state (screener, AIS analyser, missile
     /// tracker), set once by [`crate::engines::start`].
     pub engines: Arc<crate::engines::EngineSlot>,
+    /// The TAXII server's config, collection index and status resources.
+    pub taxii: Arc<crate::taxii::TaxiiState>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let replay_guard = crate::federation::ReplayGuard::new(config.limits.clock_skew_ms_max);
+        let config_taxii = config.taxii.clone();
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -80,6 +83,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             replay_guard: Arc::new(Mutex::new(replay_guard)),
             engines: Arc::default(),
+            taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
         }
     }
 
