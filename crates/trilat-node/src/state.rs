@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,8 +44,6 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// Counters exported at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Signatures of recent peer requests, to refuse replays.
-    pub replay_guard: Arc<Mutex<crate::federation::ReplayGuard>>,
     /// The domain engines' live state (screener, AIS analyser, missile
     /// tracker), set once by [`crate::engines::start`].
     pub engines: Arc<crate::engines::EngineSlot>,
@@ -67,7 +65,6 @@ impl AppState {
             .map(|token| (token.sha256.clone(), token.clone()))
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
-        let replay_guard = crate::federation::ReplayGuard::new(config.limits.clock_skew_ms_max);
         let config_taxii = config.taxii.clone();
         AppState {
             party: config.party.clone(),
@@ -81,7 +78,6 @@ impl AppState {
             live,
             outbox: Arc::new(Outbox::default()),
             metrics: Arc::new(Metrics::default()),
-            replay_guard: Arc::new(Mutex::new(replay_guard)),
             engines: Arc::default(),
             taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
         }

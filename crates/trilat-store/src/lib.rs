@@ -180,7 +180,25 @@ pub trait ReportStore: Send + Sync + 'static {
     /// Sets a key of [`ReportStore::sync_state`] (at most
     /// [`SYNC_STATE_LEN_MAX`] bytes each for key and value).
     fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Records the signature of a peer request received at `seen_ms` and
+    /// forgets those received before `forget_before_ms` (the node keeps
+    /// them for its request-age window: an older request is refused as
+    /// stale anyway). `Ok(false)` if `signature` was already recorded and
+    /// not yet forgotten: the request is a replay. Durable when it returns,
+    /// so a replay after a restart is still recognised. Bounded by the
+    /// window; past [`PEER_REQUESTS_MAX`] remembered signatures the oldest
+    /// are forgotten early (a replayed push still changes nothing: receive
+    /// is idempotent).
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError>;
 }
+
+/// Most peer request signatures [`ReportStore::note_peer_request`] keeps.
+pub const PEER_REQUESTS_MAX: usize = 1_000_000;
 
 /// What [`ReportStore::put`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -19,6 +19,7 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     bad_cursors(&make(), &make());
     audit_log(&make());
     sync_state(&make());
+    peer_requests(&make());
     long_history(&make());
     get_many(&make());
     threads(make());
@@ -540,6 +541,19 @@ fn bad_cursors(store: &impl ReportStore, other: &impl ReportStore) {
         ..ReportQuery::default()
     };
     assert!(matches!(store.query(&query), Err(StoreError::BadCursor(_))));
+}
+
+/// A peer request signature is fresh once, a replay while remembered,
+/// and forgotten once older than the window the caller names.
+fn peer_requests(store: &impl ReportStore) {
+    let (a, b) = ([1u8; 64], [2u8; 64]);
+    assert!(store.note_peer_request(&a, 1_000, 0).unwrap());
+    assert!(!store.note_peer_request(&a, 1_500, 0).unwrap(), "a replay");
+    assert!(store.note_peer_request(&b, 2_000, 0).unwrap());
+    // Forgetting what was seen before 1,800 forgets `a`, keeps `b`.
+    assert!(store.note_peer_request(&a, 3_000, 1_800).unwrap());
+    assert!(!store.note_peer_request(&b, 3_000, 1_800).unwrap());
+    assert!(!store.note_peer_request(&a, 3_100, 1_800).unwrap());
 }
 
 fn audit_log(store: &impl ReportStore) {
