@@ -193,7 +193,7 @@ async fn visible_current(
                 counterparty: Some(caller.party.clone()),
                 detail: format!("read refused: {refusal}"),
             })
-            .await;
+            .await?;
         return Err(AppError::not_found(format!("no report {id}")));
     }
     Ok(current)
@@ -308,7 +308,7 @@ async fn reports_get(
             counterparty: Some(caller.party.clone()),
             detail: format!("version {}", report.version),
         })
-        .await;
+        .await?;
     Ok(Json(ReportBody { report, history }))
 }
 
@@ -426,35 +426,27 @@ async fn reports_query(
         .into_iter()
         .filter(|report| state.policy.release(report, &caller.party).is_ok())
         .collect();
-    audit_read_many(&state, &caller, reports.iter(), "query").await;
+    audit_read_many(&state, &caller, reports.iter(), "query").await?;
     Ok(Json(ReportsPage {
         reports,
         next: page.next.map(|c| c.to_string()),
     }))
 }
 
-/// One audit entry for a page of reads: the count and the ids.
+/// The audit entries of a page of reads (every released version, see
+/// [`crate::audit`]), written before the page is answered.
 async fn audit_read_many<'a>(
     state: &AppState,
     caller: &Caller,
-    reports: impl ExactSizeIterator<Item = &'a Report>,
+    reports: impl Iterator<Item = &'a Report>,
     what: &str,
-) {
-    if reports.len() == 0 {
-        return;
-    }
-    let n_reports = reports.len();
-    let ids: Vec<String> = reports.map(|r| format!("{}@{}", r.id, r.version)).collect();
+) -> Result<(), AppError> {
+    let template = AuditEvent::new(now(), caller.actor(), AuditAction::Read)
+        .counterparty(caller.party.clone());
+    let released = crate::audit::released(reports);
     state
-        .audit(AuditEvent {
-            at: now(),
-            actor: caller.actor(),
-            action: AuditAction::Read,
-            report_id: None,
-            counterparty: Some(caller.party.clone()),
-            detail: format!("{what}: {n_reports} reports: {}", ids.join(" ")),
-        })
-        .await;
+        .audit_all(crate::audit::release_events(template, what, &released))
+        .await
 }
 
 /// Query string of the change feed.
@@ -512,7 +504,7 @@ async fn changes_get(
         changes.iter().map(|c| &c.report),
         "changes",
     )
-    .await;
+    .await?;
     Ok(Json(ChangesPage {
         changes,
         next: page.next.to_string(),
@@ -537,22 +529,33 @@ async fn stream_get(
     caller.require(Role::Reader)?;
     let receiver = state.live.subscribe();
     let exercise = params.exercise;
+    // `open` turns false once the audit log fails: the stream then says so
+    // and ends, never sending a report whose release was not recorded.
     let stream = futures::stream::unfold(
-        (receiver, state, caller),
-        move |(mut receiver, state, caller)| async move {
+        (receiver, state, caller, true),
+        move |(mut receiver, state, caller, open)| async move {
+            if !open {
+                return None;
+            }
             loop {
                 match receiver.recv().await {
-                    Ok(report) => {
-                        if let Some(event) = stream_event(&state, &caller, &report, exercise).await
-                        {
-                            return Some((Ok(event), (receiver, state, caller)));
+                    Ok(report) => match stream_event(&state, &caller, &report, exercise).await {
+                        Ok(Some(event)) => {
+                            return Some((Ok(event), (receiver, state, caller, true)))
                         }
-                    }
+                        Ok(None) => {}
+                        Err(_) => {
+                            let event = Event::default()
+                                .event("error")
+                                .data("the audit log cannot be written; stream closed");
+                            return Some((Ok(event), (receiver, state, caller, false)));
+                        }
+                    },
                     Err(broadcast::error::RecvError::Lagged(n_missed)) => {
                         let event = Event::default().event("lagged").data(format!(
                             "{n_missed} reports skipped; catch up with /api/v1/changes"
                         ));
-                        return Some((Ok(event), (receiver, state, caller)));
+                        return Some((Ok(event), (receiver, state, caller, true)));
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
@@ -563,25 +566,25 @@ async fn stream_get(
 }
 
 /// The SSE event for `report` if this subscriber may see it (release rule,
-/// exercise flag); the release is audited.
+/// exercise flag). The release is audited first; if that fails, the error
+/// comes back and nothing is sent.
 async fn stream_event(
     state: &AppState,
     caller: &Caller,
     report: &Arc<Report>,
     exercise: bool,
-) -> Option<Event> {
+) -> Result<Option<Event>, AppError> {
     if report.exercise != exercise {
-        return None;
+        return Ok(None);
     }
     if state.policy.release(report, &caller.party).is_err() {
-        return None;
+        return Ok(None);
     }
     let event = Event::default()
         .event("report")
         .id(format!("{}@{}", report.id, report.version))
         .json_data(report.as_ref())
-        .ok()?;
-    crate::Metrics::bump(&state.metrics.stream_events, 1);
+        .map_err(AppError::internal)?;
     state
         .audit(AuditEvent {
             at: now(),
@@ -591,8 +594,9 @@ async fn stream_event(
             counterparty: Some(caller.party.clone()),
             detail: format!("live stream, version {}", report.version),
         })
-        .await;
-    Some(event)
+        .await?;
+    crate::Metrics::bump(&state.metrics.stream_events, 1);
+    Ok(Some(event))
 }
 
 /// Query string of the audit log.

@@ -336,6 +336,12 @@ impl Config {
                 "must be at least backoff_ms_min".into(),
             ));
         }
+        // The TAXII server's and the engines' own tables: a bad one stops
+        // the node here rather than failing each request or leaving the
+        // engines unstarted.
+        crate::taxii::parse_config(self.taxii.as_ref()).map_err(|e| err("taxii".into(), e))?;
+        crate::engines::parse_config(self.engines.as_ref(), &self.policy)
+            .map_err(|e| err("engines".into(), e))?;
         Ok(())
     }
 
@@ -444,6 +450,33 @@ name = "admin"
         check(
             |t| t.replace("role = \"admin\"", "role = \"king\""),
             "(byte",
+        );
+        // The TAXII server's and the engines' tables are checked on load.
+        check(|t| t + "\n[taxii]\ntitle = \"Trilat\"\n", "");
+        check(|t| t + "\n[taxii]\ntitel = \"typo\"\n", "taxii");
+        check(
+            |t| {
+                t + "\n[[taxii.collections]]\nid = \"not-a-uuid\"\napi_root = \"nowhere\"\ntitle = \"x\"\n"
+            },
+            "taxii",
+        );
+        check(|t| t + "\n[engines]\nexercise = true\n", "");
+        check(
+            |t| {
+                t + "\n[engines.marking]\nlevel = \"SECRET\"\ntlp = \"AMBER\"\nrel_to = [\"TRILAT\"]\nfurther_sharing = \"none\"\n"
+            },
+            "",
+        );
+        check(|t| t + "\n[engines]\nexcercise = true\n", "engines");
+        check(
+            |t| {
+                t + "\n[engines.marking]\nlevel = \"TOP\"\ntlp = \"AMBER\"\nrel_to = [\"TRILAT\"]\nfurther_sharing = \"none\"\n"
+            },
+            "engines",
+        );
+        check(
+            |t| t + "\n[engines.missile]\nofficial_jpn_eez = \"eez.geojson\"\n",
+            "engines",
         );
     }
 

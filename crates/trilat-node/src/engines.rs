@@ -135,11 +135,36 @@ pub fn stream_routes() -> Router<AppState> {
 
 /// Parses the `[engines]` table of the node config.
 pub fn engines_config(state: &AppState) -> Result<EnginesConfig, String> {
-    match &state.config.engines {
-        None => Ok(EnginesConfig::default()),
-        Some(table) => EnginesConfig::deserialize(toml::Value::Table(table.clone()))
-            .map_err(|e| format!("[engines]: {e}")),
+    parse_config(state.config.engines.as_ref(), &state.policy)
+}
+
+/// Parses and checks an `[engines]` table without reading any file: the
+/// fields, the markings against `policy`, the zone options. The node
+/// checks it when its config loads ([`crate::Config::validate`]); the
+/// files it names are read when the engines start.
+pub fn parse_config(
+    table: Option<&toml::Table>,
+    policy: &trilat_core::Policy,
+) -> Result<EnginesConfig, String> {
+    let Some(table) = table else {
+        return Ok(EnginesConfig::default());
+    };
+    let config = EnginesConfig::deserialize(toml::Value::Table(table.clone()))
+        .map_err(|e| e.message().to_string())?;
+    if let Some(marking) = &config.marking {
+        policy
+            .check_marking(marking)
+            .map_err(|e| format!("marking: {e}"))?;
     }
+    for (party, marking) in &config.missile.party_markings {
+        policy
+            .check_marking(marking)
+            .map_err(|e| format!("missile.party_markings.{party}: {e}"))?;
+    }
+    if config.missile.official_jpn_eez.is_some() && config.missile.zones.is_none() {
+        return Err("missile.official_jpn_eez needs missile.zones (the Natural Earth file)".into());
+    }
+    Ok(config)
 }
 
 /// The default marking of engine reports.

@@ -34,6 +34,7 @@ use trilat_core::{NodeKey, Report, ReportDraft};
 use trilat_store::{AuditAction, AuditEvent, PutOutcome};
 
 mod api;
+pub mod audit;
 pub mod client;
 pub mod cluster;
 pub mod config;

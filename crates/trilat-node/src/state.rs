@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tokio::sync::broadcast;
 use trilat_core::{KindRegistry, NodeKey, Party, Policy, PublicKey, Report, Timestamp};
-use trilat_store::{AuditAction, AuditEvent, ReportStore};
+use trilat_store::{
+    AuditAction, AuditEvent, ReportStore, AUDIT_ACTOR_LEN_MAX, AUDIT_DETAIL_LEN_MAX,
+};
 
 use crate::config::{token_sha256, Config, Role, TokenConfig};
 use crate::federation::Outbox;
@@ -42,11 +44,11 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// Counters exported at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Signatures of recent peer requests, to refuse replays.
-    pub replay_guard: Arc<Mutex<crate::federation::ReplayGuard>>,
     /// The domain engines' live state (screener, AIS analyser, missile
     /// tracker), set once by [`crate::engines::start`].
     pub engines: Arc<crate::engines::EngineSlot>,
+    /// The TAXII server's config, collection index and status resources.
+    pub taxii: Arc<crate::taxii::TaxiiState>,
 }
 
 impl AppState {
@@ -63,7 +65,7 @@ impl AppState {
             .map(|token| (token.sha256.clone(), token.clone()))
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
-        let replay_guard = crate::federation::ReplayGuard::new(config.limits.clock_skew_ms_max);
+        let config_taxii = config.taxii.clone();
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -76,8 +78,8 @@ impl AppState {
             live,
             outbox: Arc::new(Outbox::default()),
             metrics: Arc::new(Metrics::default()),
-            replay_guard: Arc::new(Mutex::new(replay_guard)),
             engines: Arc::default(),
+            taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
         }
     }
 
@@ -86,16 +88,31 @@ impl AppState {
         self.keys.get(party).copied()
     }
 
-    /// Appends an audit entry; a failure is logged, never answered to the
-    /// caller (the action it records has already happened or been refused).
-    pub async fn audit(&self, event: AuditEvent) {
-        let store = self.store.clone();
-        let res = tokio::task::spawn_blocking(move || store.append_audit(event)).await;
-        match res {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(%e, "audit append failed"),
-            Err(e) => tracing::error!(%e, "audit task failed"),
+    /// Appends an audit entry. Fails closed: an entry that cannot be
+    /// written is a 500 `internal` for the caller, who must then release
+    /// nothing (the entry is written before the answer that it records).
+    /// Actor and detail are clipped to the store's bounds (they may quote
+    /// untrusted input), so only a store fault makes this fail.
+    pub async fn audit(&self, event: AuditEvent) -> Result<(), AppError> {
+        self.audit_all(vec![event]).await
+    }
+
+    /// Appends several audit entries in one transaction, all or none (the
+    /// parts of one release: [`crate::audit::release_events`]); fails
+    /// closed as [`AppState::audit`] does.
+    pub async fn audit_all(&self, mut events: Vec<AuditEvent>) -> Result<(), AppError> {
+        if events.is_empty() {
+            return Ok(());
         }
+        for event in &mut events {
+            clip(&mut event.actor, AUDIT_ACTOR_LEN_MAX);
+            clip(&mut event.detail, AUDIT_DETAIL_LEN_MAX);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.append_audit_batch(events))
+            .await
+            .map_err(|e| AppError::internal(format!("audit task failed: {e}")))?
+            .map_err(|e| AppError::internal(format!("audit append failed: {e}")))
     }
 }
 

@@ -116,6 +116,52 @@ async fn send_signed(
     )
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_replayed_after_a_restart_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = cluster(dir.path()).await;
+    let usa_key = cluster.state("USA").key.clone();
+    let report = ReportDraft::new(
+        party("USA"),
+        Kind::new("note").unwrap(),
+        Marking::new("CONFIDENTIAL", Tlp::Amber, ["TRILAT"]),
+        json!({"text": "pushed once"}),
+        trilat_core::Timestamp::from_unix_ms(now_ms()),
+    )
+    .sign(&usa_key)
+    .unwrap();
+    let body = serde_json::to_vec(&json!({"reports": [report]})).unwrap();
+    let headers = sign_request(
+        &usa_key,
+        &party("USA"),
+        "POST",
+        "/peer/v1/push",
+        &body,
+        now_ms(),
+    );
+    let kor = cluster.take("KOR").unwrap();
+    let (url, addr) = (kor.url.clone(), kor.node.addr);
+    let (status, summary) = send_signed(&url, &headers, &body).await;
+    assert_eq!(status, 200, "{summary}");
+    // KOR restarts from its files, well within the request-age window…
+    kor.node.stop();
+    drop(kor);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let _kor = trilat_node::serve_on(state.clone(), listener)
+        .await
+        .unwrap();
+    // …and still knows the request.
+    let (status, error) = send_signed(&url, &headers, &body).await;
+    assert_eq!(status, 409, "{error}");
+    assert_eq!(error["error"]["code"], "replay");
+    assert!(refusals(state.store.as_ref())
+        .iter()
+        .any(|d| d.contains("already received")));
+}
+
 fn refusals(store: &dyn ReportStore) -> Vec<String> {
     store
         .audit(0, 1000)

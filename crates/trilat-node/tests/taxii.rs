@@ -641,3 +641,55 @@ async fn date_added_is_arrival_so_late_objects_with_old_versions_are_not_missed(
     );
     assert!(answer.body["objects"][0]["date_added"].as_str().unwrap() > polled.as_str());
 }
+
+#[tokio::test]
+async fn nodes_of_one_process_keep_their_own_taxii_state() {
+    // Two USA nodes whose configs are alike but for their data: before
+    // TAXII state moved into each node's state, a status resource of one
+    // was served by the other (keyed by party and configured address).
+    let dir = tempfile::tempdir().unwrap();
+    let analyst = generate_token();
+    let mut urls = Vec::new();
+    let mut nodes = Vec::new();
+    for name in ["a", "b"] {
+        let node_dir = dir.path().join(name);
+        let config = Config {
+            party: party("USA"),
+            listen: "127.0.0.1:7999".parse().unwrap(),
+            data_dir: node_dir.join("data"),
+            key_file: node_dir.join("node.key"),
+            policy: Policy::trilateral_default(),
+            peers: Vec::new(),
+            parties: Vec::new(),
+            tokens: vec![TokenConfig {
+                sha256: token_sha256(&analyst),
+                party: party("USA"),
+                role: Role::Analyst,
+                name: "analyst".into(),
+            }],
+            limits: Limits::default(),
+            taxii: None,
+            engines: None,
+        };
+        config.validate().unwrap();
+        trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}", listener.local_addr().unwrap()));
+        let state = trilat_node::open(config).unwrap();
+        nodes.push(trilat_node::serve_on(state, listener).await.unwrap());
+    }
+    let objects = format!("{COLLECTION}/objects/");
+    let answer = post(&urls[0], &objects, &analyst, TAXII, envelope()).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let status = format!(
+        "/taxii2/trilat/status/{}/",
+        answer.body["id"].as_str().unwrap()
+    );
+    assert_eq!(get(&urls[0], &status, &analyst).await.status, 200);
+    assert_eq!(get(&urls[1], &status, &analyst).await.status, 404);
+    let answer = get(&urls[1], &objects, &analyst).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(ids(&answer.body).is_empty(), "{}", answer.body);
+    let held = ids(&get(&urls[0], &objects, &analyst).await.body);
+    assert!(held.contains(&SHARED.to_string()), "{held:?}");
+}

@@ -3,6 +3,7 @@
 
 mod ais_feeds;
 mod api;
+mod audit;
 mod common;
 mod demo;
 mod engines;

@@ -159,6 +159,18 @@ pub trait ReportStore: Send + Sync + 'static {
     /// Appends an audit entry (hash-chained) on its own, e.g. for reads and
     /// refusals.
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;
+    /// Appends several audit entries, in order, in ONE transaction: all are
+    /// written or none (a read released in parts is recorded whole or not
+    /// at all). At most [`BATCH_LEN_MAX`] events, each checked as by
+    /// [`ReportStore::append_audit`]. The default appends them one by one
+    /// (not atomic); both stores override it.
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        for event in events {
+            self.append_audit(event)?;
+        }
+        Ok(())
+    }
     /// Audit entries with `seq > after_seq`, oldest first, at most `limit`.
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
     /// Recomputes the whole chain; reports the first broken entry.
@@ -168,7 +180,25 @@ pub trait ReportStore: Send + Sync + 'static {
     /// Sets a key of [`ReportStore::sync_state`] (at most
     /// [`SYNC_STATE_LEN_MAX`] bytes each for key and value).
     fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Records the signature of a peer request received at `seen_ms` and
+    /// forgets those received before `forget_before_ms` (the node keeps
+    /// them for its request-age window: an older request is refused as
+    /// stale anyway). `Ok(false)` if `signature` was already recorded and
+    /// not yet forgotten: the request is a replay. Durable when it returns,
+    /// so a replay after a restart is still recognised. Bounded by the
+    /// window; past [`PEER_REQUESTS_MAX`] remembered signatures the oldest
+    /// are forgotten early (a replayed push still changes nothing: receive
+    /// is idempotent).
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError>;
 }
+
+/// Most peer request signatures [`ReportStore::note_peer_request`] keeps.
+pub const PEER_REQUESTS_MAX: usize = 1_000_000;
 
 /// What [`ReportStore::put`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -1,7 +1,7 @@
 //! [`MemoryStore`]: the same behaviour as [`crate::SqliteStore`], in memory,
 //! for tests of the crates above.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
@@ -9,10 +9,10 @@ use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
 use crate::audit::{ChainCheck, HashFormat};
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, next_stored_at, system_clock, AuditEntry, AuditEvent,
-    AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage, ReportQuery,
-    ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
-    SYNC_STATE_LEN_MAX,
+    check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditEntry,
+    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
+    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, PEER_REQUESTS_MAX,
+    QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// A store that lives in memory and is lost with the process.
@@ -36,6 +36,9 @@ struct State {
     current: BTreeMap<u64, ReportId>,
     audit: Vec<AuditEntry>,
     sync: HashMap<String, String>,
+    /// Peer request signatures by when they were seen, and the set of them.
+    seen_order: VecDeque<(i64, [u8; 64])>,
+    seen: HashSet<[u8; 64]>,
 }
 
 struct Versions {
@@ -264,6 +267,16 @@ impl ReportStore for MemoryStore {
         Ok(self.lock()?.append_audit(event))
     }
 
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        events.iter().try_for_each(AuditEvent::check)?;
+        let mut state = self.lock()?;
+        for event in events {
+            state.append_audit(event);
+        }
+        Ok(())
+    }
+
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
         let state = self.lock()?;
@@ -294,6 +307,29 @@ impl ReportStore for MemoryStore {
         check_sync_state(key, value)?;
         self.lock()?.sync.insert(key.to_string(), value.to_string());
         Ok(())
+    }
+
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let state = &mut *state;
+        while let Some((at, old)) = state.seen_order.front() {
+            if *at >= forget_before_ms && state.seen_order.len() < PEER_REQUESTS_MAX {
+                break;
+            }
+            state.seen.remove(old);
+            state.seen_order.pop_front();
+        }
+        if !state.seen.insert(*signature) {
+            return Ok(false);
+        }
+        state.seen_order.push_back((seen_ms, *signature));
+        debug_assert_eq!(state.seen.len(), state.seen_order.len());
+        Ok(true)
     }
 }
 

@@ -12,14 +12,14 @@ use crate::audit::{self, ChainCheck, HashFormat};
 use crate::memory::check_sync_state;
 use crate::rules::{place, Placement};
 use crate::{
-    check_limit, history_too_long, next_stored_at, system_clock, AuditAction, AuditEntry,
-    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
-    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, QUERY_LIMIT_MAX,
-    SYNC_STATE_LEN_MAX,
+    check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditAction,
+    AuditEntry, AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome,
+    ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX,
+    PEER_REQUESTS_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Page size of a new database. 16 KiB rather than SQLite's 4 KiB: a
 /// committed batch writes a quarter as many WAL frames (one `pwrite` each)
@@ -218,6 +218,19 @@ BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
 CREATE TRIGGER report_version_no_delete BEFORE DELETE ON report_version
 BEGIN SELECT RAISE(ABORT, 'report_version is append-only'); END;
 PRAGMA user_version = 5;
+"#;
+
+/// Schema version 6 (after v5): the signatures of recent peer requests
+/// ([`ReportStore::note_peer_request`]), so a replay is refused after a
+/// restart too. Rows are deleted once older than the node's request-age
+/// window; nothing else in the store refers to them.
+const SCHEMA_V6: &str = r#"
+CREATE TABLE peer_request_seen (
+    signature BLOB    PRIMARY KEY,
+    seen_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX peer_request_seen_ms ON peer_request_seen (seen_ms);
+PRAGMA user_version = 6;
 "#;
 
 /// Side of a spatial grid cell, degrees. Maritime and missile reports are
@@ -537,6 +550,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             )));
         }
         tx.commit().ctx("commit migration v5")?;
+    }
+    if version < 6 {
+        let tx = conn.transaction().ctx("begin migration v6")?;
+        tx.execute_batch(SCHEMA_V6).ctx("create schema v6")?;
+        tx.commit().ctx("commit migration v6")?;
     }
     Ok(())
 }
@@ -1369,6 +1387,21 @@ impl ReportStore for SqliteStore {
         write(&mut conn, |_tx, tip| Ok(tip.append(event)))
     }
 
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        events.iter().try_for_each(AuditEvent::check)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock()?;
+        write(&mut conn, |_tx, tip| {
+            for event in &events {
+                tip.append_event(event, None);
+            }
+            Ok(())
+        })
+    }
+
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
         let conn = self.reader()?;
@@ -1493,6 +1526,42 @@ impl ReportStore for SqliteStore {
             .and_then(|mut stmt| stmt.execute([key, value]))
             .ctx("write sync state")?;
         Ok(())
+    }
+
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("begin peer request")?;
+        tx.prepare_cached("DELETE FROM peer_request_seen WHERE seen_ms < ?1")
+            .and_then(|mut stmt| stmt.execute([forget_before_ms]))
+            .ctx("forget old peer requests")?;
+        let fresh = tx
+            .prepare_cached(
+                "INSERT INTO peer_request_seen (signature, seen_ms) VALUES (?1, ?2)
+                 ON CONFLICT (signature) DO NOTHING",
+            )
+            .and_then(|mut stmt| stmt.execute(params![&signature[..], seen_ms]))
+            .ctx("record peer request")?
+            == 1;
+        if fresh {
+            // The bound: past it, the oldest go early (rare: a million
+            // requests within the window).
+            tx.prepare_cached(
+                "DELETE FROM peer_request_seen WHERE signature IN (
+                     SELECT signature FROM peer_request_seen ORDER BY seen_ms
+                     LIMIT max(0, (SELECT count(*) FROM peer_request_seen) - ?1))",
+            )
+            .and_then(|mut stmt| stmt.execute([PEER_REQUESTS_MAX as i64]))
+            .ctx("bound peer requests")?;
+        }
+        tx.commit().ctx("commit peer request")?;
+        Ok(fresh)
     }
 }
 

@@ -29,6 +29,19 @@ fn populated(path: &std::path::Path) -> SqliteStore {
 }
 
 #[test]
+fn peer_request_signatures_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert!(store.note_peer_request(&[7; 64], 1_000, 0).unwrap());
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(!store.note_peer_request(&[7; 64], 1_100, 0).unwrap());
+    assert!(store.note_peer_request(&[8; 64], 1_100, 0).unwrap());
+}
+
+#[test]
 fn reopen_keeps_everything_and_cursors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");

@@ -19,6 +19,7 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     bad_cursors(&make(), &make());
     audit_log(&make());
     sync_state(&make());
+    peer_requests(&make());
     long_history(&make());
     get_many(&make());
     threads(make());
@@ -542,6 +543,19 @@ fn bad_cursors(store: &impl ReportStore, other: &impl ReportStore) {
     assert!(matches!(store.query(&query), Err(StoreError::BadCursor(_))));
 }
 
+/// A peer request signature is fresh once, a replay while remembered,
+/// and forgotten once older than the window the caller names.
+fn peer_requests(store: &impl ReportStore) {
+    let (a, b) = ([1u8; 64], [2u8; 64]);
+    assert!(store.note_peer_request(&a, 1_000, 0).unwrap());
+    assert!(!store.note_peer_request(&a, 1_500, 0).unwrap(), "a replay");
+    assert!(store.note_peer_request(&b, 2_000, 0).unwrap());
+    // Forgetting what was seen before 1,800 forgets `a`, keeps `b`.
+    assert!(store.note_peer_request(&a, 3_000, 1_800).unwrap());
+    assert!(!store.note_peer_request(&b, 3_000, 1_800).unwrap());
+    assert!(!store.note_peer_request(&a, 3_100, 1_800).unwrap());
+}
+
 fn audit_log(store: &impl ReportStore) {
     let verification = store.verify_audit().unwrap();
     assert_eq!((verification.entries, verification.first_broken), (0, None));
@@ -582,6 +596,25 @@ fn audit_log(store: &impl ReportStore) {
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(store.audit(0, 100).unwrap().len(), 6);
+    // A batch is written whole, in order, chained like single entries…
+    let batch: Vec<AuditEvent> = (0..3)
+        .map(|i| AuditEvent::new(t(i), "node", AuditAction::Read).detail(format!("part {i}")))
+        .collect();
+    store.append_audit_batch(batch.clone()).unwrap();
+    let after = store.audit(6, 100).unwrap();
+    let events: Vec<AuditEvent> = after.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(events, batch);
+    assert_eq!(after[0].prev_hash, store.audit(5, 1).unwrap()[0].hash);
+    // …or not at all: one bad event refuses the whole batch.
+    let mut bad = batch.clone();
+    bad[1].detail = "x".repeat(5000);
+    assert!(matches!(
+        store.append_audit_batch(bad),
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.audit(0, 100).unwrap().len(), 9);
+    let verification = store.verify_audit().unwrap();
+    assert_eq!((verification.entries, verification.first_broken), (9, None));
     // Serde shape the node returns.
     let json = serde_json::to_value(&entries[0]).unwrap();
     assert_eq!(json["event"]["action"], "read");

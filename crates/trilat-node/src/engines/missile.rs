@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::routing::post;
@@ -76,6 +77,8 @@ fn missile_zones(config: &MissileConfig) -> Result<GeoZones, String> {
 pub struct MissileEngine {
     fuser: Mutex<Fuser>,
     party_markings: BTreeMap<String, Marking>,
+    /// Detection streams open now on this node.
+    streams_open: Arc<AtomicUsize>,
 }
 
 pub(super) fn register_kinds(registry: &mut KindRegistry) {
@@ -105,6 +108,7 @@ impl MissileEngine {
                 EngineParams::default(),
             )),
             party_markings: config.party_markings.clone(),
+            streams_open: Arc::default(),
         })
     }
 
@@ -242,7 +246,7 @@ async fn missile_detections_stream(
         )));
     }
     let engines = state.engines.get()?;
-    let _slot = StreamSlot::take()?;
+    let _slot = StreamSlot::take(&engines.missile.streams_open)?;
     let mut chunks = body.into_data_stream();
     let mut pending: Vec<u8> = Vec::with_capacity(STREAM_LINE_BYTES_MAX);
     let mut line_no = 0usize;
@@ -299,31 +303,27 @@ async fn missile_detections_stream(
 /// Most detection streams open at once (one per sensor feed is typical).
 const STREAMS_OPEN_MAX: usize = 32;
 
-/// Streams open now, across the process.
-static STREAMS_OPEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// One of the `STREAMS_OPEN_MAX` slots, released on drop.
-struct StreamSlot;
+/// One of the node's `STREAMS_OPEN_MAX` slots, released on drop.
+struct StreamSlot(Arc<AtomicUsize>);
 
 impl StreamSlot {
-    fn take() -> Result<StreamSlot, AppError> {
-        use std::sync::atomic::Ordering;
-        let taken = STREAMS_OPEN.fetch_add(1, Ordering::AcqRel);
+    fn take(open: &Arc<AtomicUsize>) -> Result<StreamSlot, AppError> {
+        let taken = open.fetch_add(1, Ordering::AcqRel);
         if taken >= STREAMS_OPEN_MAX {
-            STREAMS_OPEN.fetch_sub(1, Ordering::AcqRel);
+            open.fetch_sub(1, Ordering::AcqRel);
             return Err(AppError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 "too_many_streams",
                 format!("{STREAMS_OPEN_MAX} detection streams are open; retry later"),
             ));
         }
-        Ok(StreamSlot)
+        Ok(StreamSlot(open.clone()))
     }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        STREAMS_OPEN.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -414,6 +414,25 @@ mod tests {
             official_jpn_eez: official.map(PathBuf::from),
             ..MissileConfig::default()
         }
+    }
+
+    #[test]
+    fn each_node_has_its_own_detection_stream_slots() {
+        let (a, b) = (
+            MissileEngine::new(&MissileConfig::default()).unwrap(),
+            MissileEngine::new(&MissileConfig::default()).unwrap(),
+        );
+        let held: Vec<StreamSlot> = (0..STREAMS_OPEN_MAX)
+            .map(|_| StreamSlot::take(&a.streams_open).unwrap())
+            .collect();
+        let full = StreamSlot::take(&a.streams_open).err().unwrap();
+        assert_eq!(full.code, "too_many_streams");
+        // Another node of the same process is not affected…
+        drop(StreamSlot::take(&b.streams_open).unwrap());
+        // …and a slot given back is free again.
+        drop(held);
+        assert_eq!(a.streams_open.load(Ordering::SeqCst), 0);
+        drop(StreamSlot::take(&a.streams_open).unwrap());
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! the time and the body's SHA-256 ([`trilat_core::request_signing_bytes`])
 //! with its node key; the receiver checks the party is a configured peer,
 //! the time is within the allowed clock skew, the signature, and that the
-//! same signature was not seen before (replay).
-
-use std::collections::{HashSet, VecDeque};
+//! same signature was not seen before (replay): seen signatures are kept in
+//! the store ([`trilat_store::ReportStore::note_peer_request`]) for twice
+//! the skew window, so a restart does not forget them.
 
 use axum::http::{HeaderMap, HeaderValue, Method};
 use trilat_core::{request_signing_bytes, NodeKey, Party, Signature};
@@ -18,11 +18,6 @@ pub const HEADER_PARTY: &str = "x-trilat-party";
 pub const HEADER_TIME: &str = "x-trilat-time";
 /// Header with the base64 Ed25519 signature.
 pub const HEADER_SIGNATURE: &str = "x-trilat-signature";
-/// Most request signatures remembered for replay detection. When full, the
-/// oldest are forgotten early; report-level idempotency still makes a
-/// replayed push change nothing.
-pub const REPLAY_ENTRIES_MAX: usize = 1_000_000;
-
 /// The three authentication headers of a request signed by `party`.
 pub fn sign_request(
     key: &NodeKey,
@@ -38,42 +33,6 @@ pub fn sign_request(
         (HEADER_TIME, unix_ms.to_string()),
         (HEADER_SIGNATURE, key.sign(&bytes).to_string()),
     ]
-}
-
-/// Signatures of recent requests, forgotten once older than the clock skew
-/// window (older requests are refused as stale anyway).
-pub struct ReplayGuard {
-    window_ms: i64,
-    seen: HashSet<[u8; 64]>,
-    order: VecDeque<(i64, [u8; 64])>,
-}
-
-impl ReplayGuard {
-    /// A guard remembering signatures for `window_ms`.
-    pub fn new(window_ms: i64) -> ReplayGuard {
-        ReplayGuard {
-            window_ms,
-            seen: HashSet::new(),
-            order: VecDeque::new(),
-        }
-    }
-
-    /// Records a signature; false if it was seen within the window.
-    pub fn first_use(&mut self, signature: [u8; 64], now_ms: i64) -> bool {
-        while let Some((at, old)) = self.order.front() {
-            if *at >= now_ms - 2 * self.window_ms && self.order.len() < REPLAY_ENTRIES_MAX {
-                break;
-            }
-            self.seen.remove(old);
-            self.order.pop_front();
-        }
-        if !self.seen.insert(signature) {
-            return false;
-        }
-        self.order.push_back((now_ms, signature));
-        debug_assert_eq!(self.seen.len(), self.order.len());
-        true
-    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
@@ -92,8 +51,13 @@ pub async fn verify_request(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Party, AppError> {
-    match check(state, method, path_and_query, headers, body) {
+    let checked = match check(state, method, path_and_query, headers, body) {
+        Ok((party, signature)) => first_use(state, signature).await.map(|()| party),
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(party) => Ok(party),
+        Err(e) if e.status.is_server_error() => Err(e),
         Err(e) => {
             Metrics::bump(&state.metrics.peer_requests_refused, 1);
             let claimed = headers
@@ -112,20 +76,22 @@ pub async fn verify_request(
                 ),
             );
             event.counterparty = Party::new(&claimed).ok();
-            crate::state::clip(&mut event.detail, 1024);
-            state.audit(event).await;
+            // A refusal that cannot be recorded is answered as a fault.
+            state.audit(event).await?;
             Err(e)
         }
     }
 }
 
+/// Checks a request's party, time and signature; returns the party and
+/// the signature's bytes.
 fn check(
     state: &AppState,
     method: &Method,
     path_and_query: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Party, AppError> {
+) -> Result<(Party, [u8; 64]), AppError> {
     let party = Party::new(header(headers, HEADER_PARTY)?)
         .map_err(|e| AppError::unauthorized(e.to_string()))?;
     let peer = state
@@ -158,28 +124,29 @@ fn check(
             "request signature does not verify under {party}'s key"
         ))
     })?;
-    let mut guard = state.replay_guard.lock().unwrap_or_else(|e| e.into_inner());
-    if !guard.first_use(signature.to_bytes(), now) {
+    Ok((party, signature.to_bytes()))
+}
+
+/// Records the signature of an authentic request in the store (durably,
+/// so a restart does not forget it) for twice the clock-skew window, the
+/// longest a request stays acceptable after it was first seen; 409 if it
+/// was seen before: a replay.
+async fn first_use(state: &AppState, signature: [u8; 64]) -> Result<(), AppError> {
+    let now = now_ms();
+    let forget_before = now.saturating_sub(2 * state.config.limits.clock_skew_ms_max);
+    let store = state.store.clone();
+    let fresh = tokio::task::spawn_blocking(move || {
+        store.note_peer_request(&signature, now, forget_before)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    if !fresh {
         return Err(AppError::new(
             axum::http::StatusCode::CONFLICT,
             "replay",
             "this signed request was already received",
         ));
     }
-    Ok(party)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replay_guard_remembers_within_window() {
-        let mut guard = ReplayGuard::new(1000);
-        assert!(guard.first_use([1; 64], 0));
-        assert!(!guard.first_use([1; 64], 10));
-        assert!(guard.first_use([2; 64], 10));
-        // Long after the window the entry is forgotten (the request would be stale).
-        assert!(guard.first_use([1; 64], 10_000));
-    }
+    Ok(())
 }

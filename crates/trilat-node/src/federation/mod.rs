@@ -36,7 +36,6 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use trilat_core::{Party, Report};
 
-pub use auth::ReplayGuard;
 pub use link::{body_budget, cursor_key, push_bodies, start, BODY_MARGIN_BYTES};
 pub use receive::{receive, ReceiveSummary};
 pub use server::{cut_page, routes, CutPage, PeerChangesPage, PushBody, ServedPage};

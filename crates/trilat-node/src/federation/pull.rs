@@ -282,10 +282,18 @@ async fn persist_cursor(peer: &PeerClient, cursor: String) {
 
 /// Forgets the pull cursor, in the link and persisted, so the next pull
 /// starts from the beginning of the peer's feed (idempotent receive makes
-/// the re-pull safe). Logged and audited.
+/// the re-pull safe). Audited first: if the entry cannot be written, the
+/// cursor stays and the next pull (refused again) retries the reset.
 async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
-    link.reset_cursor();
     let party = peer.party();
+    let detail = format!("pull cursor for {party} reset, pulling from the start: {reason}");
+    let mut event = audit_event("federation", AuditAction::Other, detail);
+    event.counterparty = Some(party.clone());
+    if let Err(e) = peer.state.audit(event).await {
+        tracing::error!(peer = %party, %e, "pull cursor not reset: the audit log failed");
+        return;
+    }
+    link.reset_cursor();
     tracing::warn!(peer = %party, reason, "pull cursor reset: pulling from the start");
     let store = peer.state.store.clone();
     let key = cursor_key(party);
@@ -294,11 +302,6 @@ async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
         Ok(Err(e)) => tracing::error!(peer = %party, %e, "clearing the pull cursor failed"),
         Err(e) => tracing::error!(peer = %party, %e, "clearing the pull cursor failed"),
     }
-    let mut detail = format!("pull cursor for {party} reset, pulling from the start: {reason}");
-    crate::state::clip(&mut detail, 1024);
-    let mut event = audit_event("federation", AuditAction::Other, detail);
-    event.counterparty = Some(party.clone());
-    peer.state.audit(event).await;
 }
 
 /// Fetches one page of the peer's change feed after `cursor`.

@@ -2,6 +2,7 @@
 //! local report is stored, then sends everything queued in batches at once.
 //! A failed batch is retried with backoff up to `limits.push_attempts_max`
 //! times, then dropped: the peer's pull from its own cursor delivers it.
+//! Each attempt is audited (a release to the peer) before it is sent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +13,9 @@ use trilat_core::Report;
 use trilat_sync::{should_send, Action, PeerLink};
 
 use super::link::{body_budget, push_bodies, Offer, PeerClient};
-use crate::{now_ms, Metrics};
+use crate::audit::{release_events, released};
+use crate::{audit_event, now_ms, Metrics};
+use trilat_store::AuditAction;
 
 /// Runs until the offer channel closes (the node stops).
 pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>, seed: u64) {
@@ -118,6 +121,18 @@ async fn push(
     let state = &peer.state;
     let budget = body_budget(state.config.limits.body_bytes_max);
     let bodies = push_bodies(&reports, budget)?;
+    // Recorded before anything is sent: no audit entry, no push (the batch
+    // is retried, or the peer's pull brings it, audited there).
+    let template =
+        audit_event("federation", AuditAction::Release, "").counterparty(peer.party().clone());
+    let versions = released(reports.iter().copied());
+    if let Err(e) = state
+        .audit_all(release_events(template, "push", &versions))
+        .await
+    {
+        Metrics::bump(&state.metrics.push_failures, 1);
+        return Err(format!("push not sent: {e}"));
+    }
     let mut res = Ok(());
     for body in bodies {
         res = push_body(peer, body).await;

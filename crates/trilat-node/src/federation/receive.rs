@@ -76,20 +76,24 @@ pub async fn judge(
 }
 
 /// Stores the reports of a judged page the verdicts allow, in one
-/// transaction per `BATCH_LEN_MAX`, audits the refusals and tells the live
-/// stream about the newly current versions.
+/// transaction per `BATCH_LEN_MAX` (each version with its receive entry),
+/// tells the live stream about the newly current versions and audits the
+/// refusals.
 pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary, AppError> {
     if page.judged.is_empty() {
         return Ok(ReceiveSummary::default());
     }
     let state_bg = state.clone();
-    let (summary, fresh) =
+    let (summary, fresh, refusals) =
         tokio::task::spawn_blocking(move || store_blocking(&state_bg, &page.sender, page.judged))
             .await
             .map_err(AppError::internal)??;
     for report in fresh {
         let _ = state.live.send(report);
     }
+    // The refusals in one transaction; if they cannot be recorded the batch
+    // is answered as a fault (the sender retries, receive is idempotent).
+    state.audit_all(refusals).await?;
     Ok(summary)
 }
 
@@ -232,11 +236,15 @@ fn batch_verification() -> bool {
     *BATCH.get_or_init(|| std::env::var("TRILAT_FED_VERIFY").as_deref() != Ok("single"))
 }
 
+/// What storing a judged page came to: the summary, the newly current
+/// versions (for the live stream) and the refusals to audit.
+type Stored = (ReceiveSummary, Vec<Arc<Report>>, Vec<AuditEvent>);
+
 fn store_blocking(
     state: &AppState,
     sender: &Party,
     judged: Vec<Judged>,
-) -> Result<(ReceiveSummary, Vec<Arc<Report>>), AppError> {
+) -> Result<Stored, AppError> {
     let mut summary = ReceiveSummary::default();
     let mut batch = Vec::new();
     let mut refusals = Vec::new();
@@ -258,8 +266,8 @@ fn store_blocking(
                 summary
                     .refused
                     .push((report.id.to_string(), reason.code().to_string()));
-                let mut detail = format!("received from {sender} refused: {reason}");
-                crate::state::clip(&mut detail, 2048);
+                // Clipped to the store's bound by `AppState::audit_all`.
+                let detail = format!("received from {sender} refused: {reason}");
                 refusals.push(AuditEvent {
                     at: now(),
                     actor: format!("peer:{sender}"),
@@ -292,8 +300,7 @@ fn store_blocking(
                     summary
                         .refused
                         .push((report.id.to_string(), "store_refused".into()));
-                    let mut detail = format!("received from {sender} refused by the store: {e}");
-                    crate::state::clip(&mut detail, 2048);
+                    let detail = format!("received from {sender} refused by the store: {e}");
                     refusals.push(AuditEvent {
                         action: AuditAction::Refuse,
                         detail,
@@ -311,13 +318,10 @@ fn store_blocking(
         .filter(|(_, current)| *current)
         .map(|((report, _), _)| Arc::new(report))
         .collect();
-    for event in refusals {
-        state.store.append_audit(event)?;
-    }
     Metrics::bump(&state.metrics.reports_received, summary.stored as u64);
     Metrics::bump(&state.metrics.reports_duplicate, summary.duplicate as u64);
     Metrics::bump(&state.metrics.reports_refused, summary.refused.len() as u64);
-    Ok((summary, fresh))
+    Ok((summary, fresh, refusals))
 }
 
 #[cfg(test)]

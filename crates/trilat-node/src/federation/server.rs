@@ -7,13 +7,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use trilat_core::{Report, ReportId};
+use trilat_core::Report;
 use trilat_store::{AuditAction, AuditEvent, Cursor};
 use trilat_sync::should_send;
 
 use super::auth::verify_request;
 use super::link::body_budget;
 use super::receive::{receive, ReceiveSummary};
+use crate::audit::{release_events, Released};
 use crate::{now, AppError, AppState};
 
 /// The peer routes (signed requests only).
@@ -118,18 +119,13 @@ async fn peer_changes(
     })
     .await
     .map_err(AppError::internal)??;
-    if page.n_reports > 0 {
-        state
-            .audit(AuditEvent {
-                at: now(),
-                actor: format!("peer:{requester}"),
-                action: AuditAction::Release,
-                report_id: page.only_id,
-                counterparty: Some(requester.clone()),
-                detail: format!("pull: {} versions up to {}", page.n_reports, page.next),
-            })
-            .await;
-    }
+    // Recorded before the page leaves: no audit entry, no page.
+    let template = AuditEvent::new(now(), format!("peer:{requester}"), AuditAction::Release)
+        .counterparty(requester.clone());
+    let what = format!("pull up to {}", page.next);
+    state
+        .audit_all(release_events(template, &what, &page.released))
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], page.body).into_response())
 }
 
@@ -138,10 +134,8 @@ async fn peer_changes(
 pub struct CutPage {
     /// `{"reports":[` and the reports, comma-separated; no closing yet.
     body: Vec<u8>,
-    /// Reports in `body`.
-    pub n_reports: usize,
-    /// The id of the report when there is exactly one.
-    pub only_id: Option<ReportId>,
+    /// The versions in `body`, in order.
+    pub released: Vec<Released>,
     /// If the page was cut short by size: how many feed entries were
     /// consumed (the served ones and the filtered ones before the cut).
     pub consumed: Option<usize>,
@@ -151,10 +145,8 @@ pub struct CutPage {
 pub struct ServedPage {
     /// The JSON body.
     pub body: Vec<u8>,
-    /// Reports in it.
-    pub n_reports: usize,
-    /// The id of the report when there is exactly one.
-    pub only_id: Option<ReportId>,
+    /// The versions in it, in order.
+    pub released: Vec<Released>,
     /// The cursor the page ends at.
     pub next: String,
 }
@@ -171,8 +163,7 @@ impl CutPage {
         });
         ServedPage {
             body: self.body,
-            n_reports: self.n_reports,
-            only_id: self.only_id,
+            released: self.released,
             next: next.to_string(),
         }
     }
@@ -190,8 +181,7 @@ pub fn cut_page(
     const TAIL_BYTES: usize = 300;
     let mut page = CutPage {
         body: b"{\"reports\":[".to_vec(),
-        n_reports: 0,
-        only_id: None,
+        released: Vec::new(),
         consumed: None,
     };
     for (consumed, report) in feed.into_iter().enumerate() {
@@ -199,17 +189,16 @@ pub fn cut_page(
             continue;
         }
         let mark = page.body.len();
-        if page.n_reports > 0 {
+        if !page.released.is_empty() {
             page.body.push(b',');
         }
         serde_json::to_writer(&mut page.body, &report)?;
-        if page.n_reports > 0 && page.body.len() + TAIL_BYTES > budget {
+        if !page.released.is_empty() && page.body.len() + TAIL_BYTES > budget {
             page.body.truncate(mark);
             page.consumed = Some(consumed);
             break;
         }
-        page.n_reports += 1;
-        page.only_id = (page.n_reports == 1).then_some(report.id);
+        page.released.push((report.id, report.version));
     }
     Ok(page)
 }
@@ -257,9 +246,9 @@ mod tests {
             budget,
         )
         .unwrap();
-        assert_eq!(cut.n_reports, served);
+        assert_eq!(cut.released.len(), served);
         assert_eq!(cut.consumed, consumed);
-        let only_id = cut.only_id;
+        let released = cut.released.clone();
         let page = cut.finish("c1.00.00", consumed.is_some());
         let parsed: PeerChangesPage = serde_json::from_slice(&page.body).unwrap();
         assert_eq!(parsed.reports.len(), served);
@@ -273,7 +262,8 @@ mod tests {
             .take(served)
             .collect();
         assert_eq!(parsed.reports.iter().collect::<Vec<_>>(), expected);
-        assert_eq!(only_id, (served == 1).then(|| expected[0].id));
+        let expected_released: Vec<Released> = expected.iter().map(|r| (r.id, r.version)).collect();
+        assert_eq!(released, expected_released);
         if served > 1 {
             assert!(page.body.len() <= budget, "{} > {budget}", page.body.len());
         }

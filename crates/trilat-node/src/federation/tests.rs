@@ -77,6 +77,15 @@ impl ReportStore for FailingStore {
     fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
         self.inner.set_sync_state(key, value)
     }
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .note_peer_request(signature, seen_ms, forget_before_ms)
+    }
 }
 
 fn note(usa: &Party, text: &str, key: &NodeKey) -> Report {

@@ -21,7 +21,7 @@
 //! them exactly as a scan would (a test compares the two).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use trilat_core::{Kind, Party, Policy, Report, ReportId};
 use trilat_cyber::taxii::{self as tx, CollectionConfig, ObjectQuery};
@@ -59,7 +59,7 @@ struct ReportState {
 
 /// One kind's reports in one store, as the feed has shown them so far.
 #[derive(Default)]
-struct KindIndex {
+pub(super) struct KindIndex {
     /// Where the next catch-up starts.
     after: Option<Cursor>,
     /// Shared with the reads in flight (copied on write only then).
@@ -141,7 +141,8 @@ impl KindIndex {
         loop {
             let page = match store.changes_of_kind(kind, self.after.as_ref(), MARK_EVERY) {
                 Ok(page) => page,
-                // Another store now lives at this index's address: restart.
+                // The cursor names another store (the node's store was
+                // replaced under it): index that one from the start.
                 Err(StoreError::BadCursor(_)) if self.after.is_some() => {
                     *self = KindIndex::default();
                     continue;
@@ -177,32 +178,20 @@ fn stix_revoked(report: &Report) -> bool {
     Entry::parse(text).is_ok_and(|entry| entry.object.common().revoked)
 }
 
-/// Indexes by (store identity, kind), process-wide.
-type Indexes = Mutex<HashMap<(usize, String), KindIndex>>;
-
-fn indexes() -> &'static Indexes {
-    static INDEXES: OnceLock<Indexes> = OnceLock::new();
-    INDEXES.get_or_init(Mutex::default)
-}
-
-/// The store's identity for the index table: the address of its shared
-/// value (a store dropped and replaced at the same address is caught by its
-/// cursors, which name their store).
-fn store_key(store: &std::sync::Arc<dyn ReportStore>) -> usize {
-    std::sync::Arc::as_ptr(store) as *const () as usize
-}
+/// One node's indexes by kind (in its [`super::TaxiiState`]).
+pub(super) type Indexes = Mutex<HashMap<String, KindIndex>>;
 
 /// Runs `f` on the caught-up indexes of `kinds`.
 fn with_indexes<T>(
-    store: &std::sync::Arc<dyn ReportStore>,
+    store: &dyn ReportStore,
+    indexes: &Indexes,
     kinds: &[Kind],
-    f: impl FnOnce(&HashMap<(usize, String), KindIndex>) -> T,
+    f: impl FnOnce(&HashMap<String, KindIndex>) -> T,
 ) -> Result<T, AppError> {
-    let key = store_key(store);
-    let mut guard = indexes().lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = indexes.lock().unwrap_or_else(|p| p.into_inner());
     for kind in kinds {
-        let index = guard.entry((key, kind.as_str().to_string())).or_default();
-        index.catch_up(store.as_ref(), kind)?;
+        let index = guard.entry(kind.as_str().to_string()).or_default();
+        index.catch_up(store, kind)?;
     }
     Ok(f(&guard))
 }
@@ -218,6 +207,8 @@ pub(super) struct Held {
     pub seq: u64,
     /// The report holding it.
     pub report_id: ReportId,
+    /// The report version holding it (its counter).
+    pub report_version: u64,
     /// The report's owner.
     pub owner: Party,
 }
@@ -292,7 +283,8 @@ pub(super) struct Reader<'a> {
 /// selects, that the collection admits and the release rule lets the reader
 /// have, oldest arrival first. Blocking (call it off the async runtime).
 pub(super) fn read_page(
-    store: &std::sync::Arc<dyn ReportStore>,
+    store: &dyn ReportStore,
+    indexes: &Indexes,
     reader: &Reader<'_>,
     query: &ObjectQuery,
 ) -> Result<FeedPage, AppError> {
@@ -303,22 +295,22 @@ pub(super) fn read_page(
         .filter_map(|k| Kind::new(k).ok())
         .collect();
     if !query.ids.is_empty() && query.ids.len() <= DIRECT_IDS_MAX {
-        if let Some(page) = read_named(store, &kinds, reader, query)? {
+        if let Some(page) = read_named(store, indexes, &kinds, reader, query)? {
             return Ok(page);
         }
     }
-    read_scanning(store, &kinds, reader, query)
+    read_scanning(store, indexes, &kinds, reader, query)
 }
 
 /// [`read_page`] by reading the feed from the query's start.
 fn read_scanning(
-    store: &std::sync::Arc<dyn ReportStore>,
+    store: &dyn ReportStore,
+    indexes: &Indexes,
     kinds: &[Kind],
     reader: &Reader<'_>,
     query: &ObjectQuery,
 ) -> Result<FeedPage, AppError> {
-    let key = store_key(store);
-    let (states, start) = with_indexes(store, kinds, |indexes| {
+    let (states, start) = with_indexes(store, indexes, kinds, |indexes| {
         // The start position comes from the marks of a single-kind
         // collection (marks of one kind do not bound the others' times).
         let start_ms = match (&query.next, query.added_after_ms) {
@@ -328,18 +320,18 @@ fn read_scanning(
         };
         let start = match (kinds, start_ms) {
             ([kind], Some(ms)) => indexes
-                .get(&(key, kind.as_str().to_string()))
+                .get(kind.as_str())
                 .and_then(|index| index.start_for(ms)),
             _ => None,
         };
         let states: Vec<Arc<HashMap<ReportId, ReportState>>> = kinds
             .iter()
-            .filter_map(|kind| indexes.get(&(key, kind.as_str().to_string())))
+            .filter_map(|kind| indexes.get(kind.as_str()))
             .map(|index| Arc::clone(&index.reports))
             .collect();
         (states, start)
     })?;
-    scan(store.as_ref(), kinds, reader, query, &states, start)
+    scan(store, kinds, reader, query, &states, start)
 }
 
 /// [`read_page`] for a query naming its objects: the named objects' reports
@@ -348,17 +340,17 @@ fn read_scanning(
 /// `None` when a report's history is too long to read at once (the caller
 /// scans instead).
 fn read_named(
-    store: &std::sync::Arc<dyn ReportStore>,
+    store: &dyn ReportStore,
+    indexes: &Indexes,
     kinds: &[Kind],
     reader: &Reader<'_>,
     query: &ObjectQuery,
 ) -> Result<Option<FeedPage>, AppError> {
-    let key = store_key(store);
-    let (states, named) = with_indexes(store, kinds, |indexes| {
+    let (states, named) = with_indexes(store, indexes, kinds, |indexes| {
         let mut states = Vec::new();
         let mut named: Vec<(ReportId, Vec<FeedPlace>)> = Vec::new();
         for kind in kinds {
-            let Some(index) = indexes.get(&(key, kind.as_str().to_string())) else {
+            let Some(index) = indexes.get(kind.as_str()) else {
                 continue;
             };
             states.push(Arc::clone(&index.reports));
@@ -554,6 +546,7 @@ fn held(seq: u64, date_added_ms: i64, report: Report) -> Option<Held> {
         object,
         seq,
         report_id: report.id,
+        report_version: report.version,
         owner: report.owner,
     })
 }
@@ -614,6 +607,7 @@ mod tests {
             store.put(report, event).unwrap();
         }
         let policy = Policy::trilateral_default();
+        let indexes = Indexes::default();
         let collection: CollectionConfig = serde_json::from_value(serde_json::json!({
             "id": "91a7b528-80eb-42ed-a74d-c6fbd5a26116", "api_root": "trilat", "title": "t"
         }))
@@ -638,10 +632,12 @@ mod tests {
                     query.ids = ids.clone();
                     // Follow `next` to the end on both paths.
                     loop {
-                        let named = read_named(&store, &kinds, &reader, &query)
+                        let named = read_named(store.as_ref(), &indexes, &kinds, &reader, &query)
                             .unwrap()
                             .unwrap();
-                        let scanned = read_scanning(&store, &kinds, &reader, &query).unwrap();
+                        let scanned =
+                            read_scanning(store.as_ref(), &indexes, &kinds, &reader, &query)
+                                .unwrap();
                         let seen = |page: &FeedPage| {
                             let held: Vec<_> = page
                                 .held
@@ -671,7 +667,10 @@ mod tests {
             };
             let mut query = ObjectQuery::parse([("match[version]", "all")]).unwrap();
             query.ids = vec![id(2)];
-            read_page(&store, &reader, &query).unwrap().held.len()
+            read_page(store.as_ref(), &indexes, &reader, &query)
+                .unwrap()
+                .held
+                .len()
         };
         assert_eq!((count(&jpn), count(&kor)), (6, 3));
     }

@@ -15,7 +15,7 @@
 //! errors are TAXII error messages.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -36,6 +36,7 @@ mod feed;
 
 use feed::FeedPage;
 
+use crate::audit::{release_events, Released};
 use crate::config::Role;
 use crate::{AppError, AppState, Caller};
 
@@ -140,16 +141,37 @@ fn admit(caller: Result<Caller, AppError>, headers: &HeaderMap) -> Result<Caller
     Ok(caller)
 }
 
-/// The `[taxii]` configuration, or the default one.
-fn config(state: &AppState) -> Result<TaxiiConfig, Failure> {
-    let mut config: TaxiiConfig = match &state.config.taxii {
-        Some(table) => toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e| AppError::internal(format!("[taxii]: {e}")))?,
-        None => toml::Value::Table(toml::Table::new())
-            .try_into()
-            .map_err(|e| AppError::internal(format!("[taxii]: {e}")))?,
-    };
+/// The TAXII server's state of one node (in [`AppState::taxii`]): its
+/// `[taxii]` configuration, parsed once, the collections' index and the
+/// status resources of its POSTs. Nothing of it is shared between nodes
+/// of one process.
+pub struct TaxiiState {
+    config: Result<TaxiiConfig, String>,
+    indexes: feed::Indexes,
+    statuses: StatusBook,
+}
+
+impl TaxiiState {
+    /// The state for a `[taxii]` table (see [`parse_config`]). A table
+    /// that does not parse leaves every TAXII route answering 500 naming
+    /// it; [`crate::Config::validate`] refuses such a config first.
+    pub fn new(table: Option<&toml::Table>) -> TaxiiState {
+        TaxiiState {
+            config: parse_config(table),
+            indexes: feed::Indexes::default(),
+            statuses: StatusBook::default(),
+        }
+    }
+}
+
+/// The `[taxii]` table as a validated [`TaxiiConfig`]; without API roots
+/// or collections, the default ones ([`DEFAULT_API_ROOT`],
+/// [`DEFAULT_COLLECTION_ID`]).
+pub fn parse_config(table: Option<&toml::Table>) -> Result<TaxiiConfig, String> {
+    let table = table.cloned().unwrap_or_default();
+    let mut config: TaxiiConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())?;
     if config.api_roots.is_empty() {
         config.api_roots.push(ApiRootConfig {
             name: DEFAULT_API_ROOT.into(),
@@ -173,10 +195,17 @@ fn config(state: &AppState) -> Result<TaxiiConfig, Failure> {
             allow_delete: false,
         });
     }
-    config
-        .validate()
-        .map_err(|e| AppError::internal(format!("[taxii]: {e}")))?;
+    config.validate().map_err(|e| e.to_string())?;
     Ok(config)
+}
+
+/// The node's `[taxii]` configuration.
+fn config(state: &AppState) -> Result<&TaxiiConfig, Failure> {
+    state
+        .taxii
+        .config
+        .as_ref()
+        .map_err(|e| AppError::internal(format!("[taxii]: {e}")).into())
 }
 
 fn root_of<'a>(config: &'a TaxiiConfig, root: &str) -> Result<&'a ApiRootConfig, Failure> {
@@ -229,7 +258,7 @@ async fn api_root(
 ) -> Answer {
     admit(caller, &headers)?;
     let config = config(&state)?;
-    let root = root_of(&config, &root)?;
+    let root = root_of(config, &root)?;
     json_ok(&ApiRoot {
         title: root.title.clone(),
         description: root.description.clone(),
@@ -246,7 +275,7 @@ async fn collections(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    root_of(&config, &root)?;
+    root_of(config, &root)?;
     let write = may_write(&state, &caller);
     json_ok(&Collections {
         collections: config
@@ -264,7 +293,7 @@ async fn collection(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     json_ok(&collection.resource(may_write(&state, &caller)))
 }
 
@@ -280,18 +309,18 @@ async fn read(
         return Err(fail(403, "Forbidden", "this collection cannot be read"));
     }
     let page = read_as(state, caller.party.clone(), collection, query).await?;
-    if !page.held.is_empty() {
-        let event = crate::audit_event(
-            &caller.actor(),
-            AuditAction::Read,
-            format!(
-                "taxii collection {}: {} versions",
-                collection.id,
-                page.held.len()
-            ),
-        );
-        state.audit(event).await;
-    }
+    // Every version on the page, recorded before the page is answered.
+    let template = crate::audit_event(&caller.actor(), AuditAction::Read, "")
+        .counterparty(caller.party.clone());
+    let released: Vec<Released> = page
+        .held
+        .iter()
+        .map(|h| (h.report_id, h.report_version))
+        .collect();
+    let what = format!("taxii collection {}", collection.id);
+    state
+        .audit_all(release_events(template, &what, &released))
+        .await?;
     Ok(page)
 }
 
@@ -304,6 +333,7 @@ async fn read_as(
 ) -> Result<FeedPage, Failure> {
     let store = state.store.clone();
     let policy = state.policy.clone();
+    let taxii = state.taxii.clone();
     let collection = collection.clone();
     let page = tokio::task::spawn_blocking(move || {
         let reader = feed::Reader {
@@ -311,7 +341,7 @@ async fn read_as(
             party: &party,
             collection: &collection,
         };
-        feed::read_page(&store, &reader, &query)
+        feed::read_page(store.as_ref(), &taxii.indexes, &reader, &query)
     })
     .await
     .map_err(AppError::internal)??;
@@ -364,7 +394,7 @@ async fn objects(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     let (query, _) = query_of(params)?;
     let page = read(&state, &caller, &collection, query).await?;
     Ok(taxii_response(
@@ -383,7 +413,7 @@ async fn object(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     let (mut query, _) = query_of(params)?;
     if !query.ids.is_empty() {
         return Err(fail(400, "Bad Request", "match[id] is not allowed here"));
@@ -413,7 +443,7 @@ async fn versions(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     let (mut query, pairs) = query_of(params)?;
     query.ids = vec![object_id.clone()];
     if !pairs.iter().any(|(k, _)| k == "match[version]") {
@@ -446,7 +476,7 @@ async fn manifest(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     let (query, _) = query_of(params)?;
     let page = read(&state, &caller, &collection, query).await?;
     let body = serde_json::to_string(&page.manifest())
@@ -469,7 +499,7 @@ async fn delete_object(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     if !collection.allow_delete {
         return Err(fail(
             403,
@@ -539,24 +569,19 @@ async fn revoke(state: &AppState, caller: &Caller, report_id: ReportId) -> Resul
     Ok(())
 }
 
-/// Status resources by (node party, status id): process-wide, bounded.
+/// Status resources by id, oldest first in the queue: bounded by
+/// [`STATUSES_KEPT`].
 type StatusBook = Mutex<(HashMap<String, Status>, VecDeque<String>)>;
 
-fn statuses() -> &'static StatusBook {
-    static STATUSES: OnceLock<StatusBook> = OnceLock::new();
-    STATUSES.get_or_init(Mutex::default)
-}
-
-fn status_key(state: &AppState, id: &str) -> String {
-    format!("{}|{}|{id}", state.party, state.config.listen)
-}
-
 fn keep_status(state: &AppState, status: &Status) {
-    let key = status_key(state, &status.id);
-    let mut guard = statuses().lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = state
+        .taxii
+        .statuses
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let (map, order) = &mut *guard;
-    map.insert(key.clone(), status.clone());
-    order.push_back(key);
+    map.insert(status.id.clone(), status.clone());
+    order.push_back(status.id.clone());
     while order.len() > STATUSES_KEPT {
         if let Some(old) = order.pop_front() {
             map.remove(&old);
@@ -572,13 +597,17 @@ async fn status(
 ) -> Answer {
     let caller = admit(caller, &headers)?;
     let config = config(&state)?;
-    root_of(&config, &root)?;
+    root_of(config, &root)?;
     if !may_write(&state, &caller) {
         return Err(not_found(format!("no status {id:?}")));
     }
     let found = {
-        let guard = statuses().lock().unwrap_or_else(|p| p.into_inner());
-        guard.0.get(&status_key(&state, &id)).cloned()
+        let guard = state
+            .taxii
+            .statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        guard.0.get(&id).cloned()
     };
     match found {
         Some(status) => json_ok(&status),
@@ -633,7 +662,7 @@ async fn add_objects(
         ));
     }
     let config = config(&state)?;
-    let collection = collection_of(&config, &root, &id)?;
+    let collection = collection_of(config, &root, &id)?;
     if !collection.can_write {
         return Err(fail(403, "Forbidden", "this collection is read-only"));
     }
