@@ -47,6 +47,8 @@ pub struct AppState {
     /// The domain engines' live state (screener, AIS analyser, missile
     /// tracker), set once by [`crate::engines::start`].
     pub engines: Arc<crate::engines::EngineSlot>,
+    /// What the federation tasks last saw of each peer.
+    pub peer_status: Arc<crate::peer_status::PeerStatusBoard>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let replay_guard = crate::federation::ReplayGuard::new(config.limits.clock_skew_ms_max);
+        let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -78,6 +81,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             replay_guard: Arc::new(Mutex::new(replay_guard)),
             engines: Arc::default(),
+            peer_status,
         }
     }
 

@@ -545,6 +545,7 @@ fn bad_cursors(store: &impl ReportStore, other: &impl ReportStore) {
 fn audit_log(store: &impl ReportStore) {
     let verification = store.verify_audit().unwrap();
     assert_eq!((verification.entries, verification.first_broken), (0, None));
+    assert_eq!(store.audit_last_seq().unwrap(), 0);
     let mut entries = Vec::new();
     for i in 0..5 {
         let event = AuditEvent::new(t(i), "JPN:analyst-1", AuditAction::Read)
@@ -575,13 +576,23 @@ fn audit_log(store: &impl ReportStore) {
     ));
     let verification = store.verify_audit().unwrap();
     assert_eq!((verification.entries, verification.first_broken), (6, None));
+    assert_eq!(store.audit_last_seq().unwrap(), 6);
+    // An acknowledgement is an entry like any other, read back as written.
+    let ack = AuditEvent::new(t(9), "JPN:watch", AuditAction::Acknowledge)
+        .report(report.id)
+        .detail("version 1");
+    let ack_entry = store.append_audit(ack.clone()).unwrap();
+    assert_eq!(ack_entry.seq, 7);
+    assert_eq!(store.audit_last_seq().unwrap(), 7);
+    assert_eq!(store.audit(6, 10).unwrap(), vec![ack_entry]);
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
 
     let too_long = AuditEvent::new(t(0), "node", AuditAction::Other).detail("x".repeat(5000));
     assert!(matches!(
         store.append_audit(too_long),
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(store.audit(0, 100).unwrap().len(), 6);
+    assert_eq!(store.audit(0, 100).unwrap().len(), 7);
     // Serde shape the node returns.
     let json = serde_json::to_value(&entries[0]).unwrap();
     assert_eq!(json["event"]["action"], "read");

@@ -54,6 +54,8 @@ pub struct AisConfig {
 /// The node's AIS analyser (decoder + tracker), shared by every feed.
 pub struct MaritimeEngine {
     analyser: Mutex<Analyser>,
+    /// The zones the tracker's zone events use.
+    zones: Arc<trilat_geo::ZoneIndex>,
 }
 
 /// Screens vessels through the sanctions engine's index.
@@ -124,8 +126,8 @@ impl MaritimeEngine {
     /// An analyser with the fixture zones, the configured MID table and
     /// ports, and the sanctions screener when lists are loaded.
     pub fn new(config: &AisConfig, screener: Option<Arc<Screener>>) -> MaritimeEngine {
-        let zones = trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones());
-        let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(Arc::new(zones));
+        let zones = Arc::new(trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones()));
+        let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(zones.clone());
         if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
             match trilat_ais::identity::MidTable::parse_csv(&text) {
                 Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),
@@ -143,7 +145,22 @@ impl MaritimeEngine {
         }
         MaritimeEngine {
             analyser: Mutex::new(Analyser::new(tracker)),
+            zones,
         }
+    }
+
+    /// The zones the tracker uses, and their source.
+    pub(crate) fn zones(&self) -> (&trilat_geo::ZoneIndex, &str) {
+        (&self.zones, "trilat-geo fixture (coarse hand-made coast)")
+    }
+
+    /// Runs `read` on the tracker (its lock held: keep `read` short).
+    pub(crate) fn with_tracker<R>(&self, read: impl FnOnce(&Tracker) -> R) -> R {
+        let analyser = self
+            .analyser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(analyser.tracker())
     }
 
     /// Feeds lines; returns (lines, lines refused, events).
