@@ -743,9 +743,16 @@ async fn zones_are_the_engines_zones_honestly_labelled() {
 #[tokio::test]
 async fn vessels_are_the_own_feed_with_trails() {
     let dir = tempfile::tempdir().unwrap();
+    // MID table rows as the ITU publishes them (ITU-R M.585).
+    let mids = dir.path().join("mids.csv");
+    std::fs::write(
+        &mids,
+        "MID,Allocated_to\n352,Panama (Republic of)\n445,Democratic People's Republic of Korea\n",
+    )
+    .unwrap();
     let (_node, url, tokens) = engine_node(
         dir.path(),
-        json!({"exercise": true}),
+        json!({"exercise": true, "ais": {"mid_table": mids}}),
         &[
             ("JPN", Role::Reader),
             ("JPN", Role::Analyst),
@@ -790,6 +797,13 @@ async fn vessels_are_the_own_feed_with_trails() {
     assert_eq!(tanker["name"], "A LI");
     assert_eq!(tanker["callsign"], "3EXY9");
     assert_eq!(tanker["ship_type"], "tanker");
+    // A flag is an ISO code or nothing: Panama is not in the node's ISO table.
+    assert_eq!(tanker["flag"], Value::Null);
+    let dprk = vessels
+        .iter()
+        .find(|v| v["mmsi"] == trilat_ais::synth::DEMO_DPRK_MMSI)
+        .expect("the demo DPRK-linked vessel");
+    assert_eq!(dprk["flag"], "PRK");
     assert!(tanker["last_seen"].as_str().unwrap().ends_with('Z'));
     let trail = tanker["trail"].as_array().unwrap();
     assert!(
