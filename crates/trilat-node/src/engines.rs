@@ -96,6 +96,9 @@ pub struct Engines {
     pub maritime: maritime::MaritimeEngine,
     /// Missile-warning fusion.
     pub missile: missile::MissileEngine,
+    /// The engines' zones as served at `GET /api/v1/geo/zones`, written
+    /// on the first request (they do not change once the engines start).
+    pub zones_geojson: OnceLock<axum::body::Bytes>,
 }
 
 /// Registers the engines' report kinds and payload checks.
@@ -173,6 +176,7 @@ pub async fn start(state: AppState) {
         sanctions,
         maritime,
         missile,
+        zones_geojson: OnceLock::new(),
     };
     if state.engines.0.set(engines).is_err() {
         tracing::warn!("engines already started");

@@ -693,8 +693,12 @@ async fn zones_are_the_engines_zones_honestly_labelled() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
     let bytes = response.bytes().await.unwrap();
     let collection: Value = serde_json::from_slice(&bytes).unwrap();
+    // Written once, served the same after.
+    let (_, again) = api.get("/api/v1/geo/zones").await;
+    assert_eq!(again, collection);
     assert_eq!(collection["type"], "FeatureCollection");
     let features = collection["features"].as_array().unwrap();
     let kinds = [

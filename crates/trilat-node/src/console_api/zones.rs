@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::Json;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use trilat_geo::{Zone, ZoneIndex, ZoneKind};
 
@@ -21,16 +23,34 @@ pub const ZONE_TOLERANCE_DEG: f64 = 0.01;
 pub(super) async fn zones_get(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     caller.require(Role::Reader)?;
     let engines = state.engines.get()?;
-    let (maritime, maritime_source) = engines.maritime.zones();
-    let (missile, missile_source) = engines.missile.zones();
-    let sets = [
-        ("maritime", maritime, maritime_source),
-        ("missile", missile, missile_source),
-    ];
-    Ok(Json(feature_collection(&sets)))
+    // The engines' zones are fixed once they start: written once (Natural
+    // Earth zones take a fraction of a second to simplify), then served.
+    let body = match engines.zones_geojson.get() {
+        Some(body) => body.clone(),
+        None => {
+            let engines_bg = state.clone();
+            let body = tokio::task::spawn_blocking(move || {
+                let engines = engines_bg.engines.get()?;
+                let (maritime, maritime_source) = engines.maritime.zones();
+                let (missile, missile_source) = engines.missile.zones();
+                let sets = [
+                    ("maritime", maritime, maritime_source),
+                    ("missile", missile, missile_source),
+                ];
+                serde_json::to_vec(&feature_collection(&sets)).map_err(AppError::internal)
+            })
+            .await
+            .map_err(AppError::internal)??;
+            engines
+                .zones_geojson
+                .get_or_init(|| Bytes::from(body))
+                .clone()
+        }
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// The zones of every set, each zone once: a zone two engines share (same
