@@ -394,6 +394,7 @@ impl Segment {
 #[derive(Clone, Debug, Default)]
 struct Identity {
     imo: Option<u32>,
+    shiptype: Option<u8>,
     shipname: Option<String>,
     callsign: Option<String>,
     screened: Option<(Option<u32>, String, Option<String>)>,
@@ -405,6 +406,8 @@ struct Vessel {
     next_segment: u32,
     identity: Identity,
     last_seen_ms: i64,
+    /// True heading of the latest position that carried one.
+    heading_deg: Option<u16>,
 }
 
 /// The tracked vessels: a dense table plus an MMSI index, so a position
@@ -587,6 +590,16 @@ pub struct VesselSummary {
     pub lat: f64,
     /// Last position.
     pub lon: f64,
+    /// Speed over ground at the last position, knots.
+    pub speed_knots: Option<f32>,
+    /// Course over ground at the last position, degrees.
+    pub course_deg: Option<f32>,
+    /// Latest true heading reported, degrees.
+    pub heading_deg: Option<u16>,
+    /// Latest AIS ship type code (ITU-R M.1371, e.g. 80–89 tanker).
+    pub shiptype: Option<u8>,
+    /// Country of the MMSI's MID, from the MID table (when one is loaded).
+    pub flag_country: Option<String>,
 }
 
 impl Tracker {
@@ -661,11 +674,44 @@ impl Tracker {
                     last_seen_unix_ms: latest.last.time_unix_ms,
                     lat: latest.last.lat,
                     lon: latest.last.lon,
+                    speed_knots: latest.last.speed_knots,
+                    course_deg: latest.last.course_deg,
+                    heading_deg: v.heading_deg,
+                    shiptype: v.identity.shiptype,
+                    flag_country: self.flag_country(mmsi),
                 })
             })
             .collect();
         out.sort_by_key(|s| s.mmsi);
         out
+    }
+
+    /// The recent fixes of `mmsi`'s latest segment (the ship last heard on
+    /// it), oldest first: at most [`RECENT_FIXES`], the ring the detectors
+    /// keep as evidence. Empty for an MMSI not held or never positioned.
+    pub fn trail(&self, mmsi: u32) -> Vec<Fix> {
+        let Some(latest) = self
+            .vessels
+            .get(&mmsi)
+            .and_then(|v| v.segments.iter().max_by_key(|s| s.last.time_unix_ms))
+        else {
+            return Vec::new();
+        };
+        let n_held = latest.n_fixes.min(RECENT_FIXES as u64) as usize;
+        let next = (latest.n_fixes % RECENT_FIXES as u64) as usize;
+        // The ring's slot `next` holds the oldest fix once it is full.
+        let start = if n_held == RECENT_FIXES { next } else { 0 };
+        let trail: Vec<Fix> = (0..n_held)
+            .map(|i| latest.recent[(start + i) % RECENT_FIXES])
+            .collect();
+        debug_assert!(trail.len() <= RECENT_FIXES);
+        debug_assert!(trail.last().is_none_or(|fix| *fix == latest.last));
+        trail
+    }
+
+    fn flag_country(&self, mmsi: u32) -> Option<String> {
+        let (_, mid) = mmsi_kind(mmsi);
+        Some(self.mids.as_ref()?.country(mid?)?.to_string())
     }
 
     fn emit(&mut self, events: &mut Vec<Event>, event: Event) {
@@ -708,6 +754,7 @@ impl Tracker {
                         next_segment: 0,
                         identity: Identity::default(),
                         last_seen_ms: time_unix_ms,
+                        heading_deg: None,
                     },
                 )
             }
@@ -720,6 +767,9 @@ impl Tracker {
         self.detect_gap(vidx, seg_idx, fix, covered, events);
         let vessel = &mut self.vessels[vidx];
         vessel.last_seen_ms = vessel.last_seen_ms.max(time_unix_ms);
+        if pos.heading_deg.is_some() {
+            vessel.heading_deg = pos.heading_deg;
+        }
         vessel.segments[seg_idx].push(fix);
         let segment_id = vessel.segments[seg_idx].id;
         self.detect_loitering(vidx, seg_idx, fix, events);
@@ -1346,6 +1396,7 @@ impl Tracker {
                     next_segment: 0,
                     identity: Identity::default(),
                     last_seen_ms: time_unix_ms,
+                    heading_deg: None,
                 },
             );
             return self.static_data(mmsi, data, time_unix_ms, line, events);
@@ -1409,6 +1460,9 @@ impl Tracker {
                 ));
             }
             id.callsign = Some(cs);
+        }
+        if data.shiptype.is_some() {
+            id.shiptype = data.shiptype;
         }
         let identity = (
             id.imo,
@@ -1565,6 +1619,7 @@ mod tests {
             next_segment: 0,
             identity: Identity::default(),
             last_seen_ms: t,
+            heading_deg: None,
         };
         let mut table = VesselTable::default();
         for (mmsi, t) in [(11, 1), (22, 2), (33, 3)] {

@@ -560,3 +560,69 @@ fn sanctioned_vessel_screening() {
     );
     assert_eq!(count(&events, "sanctioned-vessel"), 1);
 }
+
+#[test]
+fn trail_is_the_latest_ships_recent_fixes_bounded() {
+    use trilat_ais::track::RECENT_FIXES;
+    let times = |tracker: &Tracker, mmsi| -> Vec<i64> {
+        tracker.trail(mmsi).iter().map(|f| f.time_unix_ms).collect()
+    };
+    let mut tracker = Tracker::new(Config::default());
+    let mut fixes = drift(TANKER, T0, T0 + 20 * MIN, 10 * MIN, 35.0, 125.0, 8.0);
+    run(&mut tracker, &mut fixes);
+    assert_eq!(times(&tracker, TANKER), [T0, T0 + 10 * MIN, T0 + 20 * MIN]);
+    assert!(tracker.trail(OTHER).is_empty());
+
+    // Past the ring's size the oldest fixes fall out, order kept.
+    let mut tracker = Tracker::new(Config::default());
+    let mut fixes = drift(TANKER, T0, T0 + 19 * 10 * MIN, 10 * MIN, 35.0, 125.0, 8.0);
+    run(&mut tracker, &mut fixes);
+    let expect: Vec<i64> = (20 - RECENT_FIXES as i64..20)
+        .map(|k| T0 + k * 10 * MIN)
+        .collect();
+    assert_eq!(times(&tracker, TANKER), expect);
+
+    // Two ships on one MMSI: the trail is the one heard last, never a zigzag.
+    let mut fixes: Vec<_> = (0..12)
+        .map(|k| {
+            let (lat, lon) = if k % 2 == 0 {
+                (35.0, 125.0)
+            } else {
+                (37.5, 126.5)
+            };
+            (TANKER, T0 + k * 10 * MIN, lat, lon, 0.5)
+        })
+        .collect();
+    let mut tracker = Tracker::new(Config::default());
+    run(&mut tracker, &mut fixes);
+    let trail = tracker.trail(TANKER);
+    assert_eq!(trail.len(), 6);
+    assert!(trail.iter().all(|f| f.lat == 37.5), "{trail:?}");
+}
+
+#[test]
+fn summary_carries_motion_and_type() {
+    let mut tracker = Tracker::new(Config::default());
+    let mut events = Vec::new();
+    let mut with_heading = pos(35.0, 125.0, 12.5);
+    with_heading.heading_deg = Some(271);
+    tracker
+        .position(TANKER, &with_heading, T0, 1, &mut events)
+        .unwrap();
+    // A later position without a heading keeps the last one reported.
+    tracker
+        .position(TANKER, &pos(35.0, 125.01, 11.0), T0 + MIN, 2, &mut events)
+        .unwrap();
+    let data = StaticData {
+        shiptype: Some(80),
+        ..StaticData::default()
+    };
+    tracker.static_data(TANKER, &data, T0 + 2 * MIN, 3, &mut events);
+    let summary = &tracker.summaries()[0];
+    assert_eq!(summary.speed_knots, Some(11.0));
+    assert_eq!(summary.course_deg, Some(90.0));
+    assert_eq!(summary.heading_deg, Some(271));
+    assert_eq!(summary.shiptype, Some(80));
+    // No MID table loaded: the flag is unknown, not guessed.
+    assert_eq!(summary.flag_country, None);
+}

@@ -45,7 +45,7 @@ pub use canonical::{canonical_json, CanonicalError};
 pub use kind::{Kind, KindRegistry, PayloadCheck};
 pub use marking::{FurtherSharing, Marking, Tlp};
 pub use party::{Party, PartyError};
-pub use policy::{Agreement, Policy, PolicyError, Refusal};
+pub use policy::{Agreement, Policy, PolicyError, Refusal, ReleaseDecision};
 pub use report::{Report, ReportDraft, ReportError, ReportId, Version};
 pub use signing::{
     request_signing_bytes, verify_batch, KeyError, NodeKey, PublicKey, Signature, SignedMessage,

@@ -110,6 +110,9 @@ pub enum Refusal {
     },
 }
 
+/// A recipient and what the release rule decides for it.
+pub type ReleaseDecision = (Party, Result<(), Refusal>);
+
 /// A policy or marking that does not fit together.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -277,6 +280,42 @@ impl Policy {
     /// The release rule for a report going to (or being read by) `recipient`.
     pub fn release(&self, report: &Report, recipient: &Party) -> Result<(), Refusal> {
         self.release_marked(&report.owner, &report.kind, &report.marking, recipient)
+    }
+
+    /// What the release rule would decide for each of `recipients` if
+    /// `owner` published a report of `kind` with `marking`: the author's
+    /// preview before sending. The decision is [`Policy::release_marked`],
+    /// the same call [`Policy::release`] makes, so the preview cannot
+    /// disagree with what happens on publish. A marking that publish would
+    /// refuse ([`Policy::check_marking`]) is an error here too. The exercise
+    /// flag is not a parameter: it changes where a report is shown, not who
+    /// receives it.
+    pub fn preview<'a>(
+        &self,
+        owner: &Party,
+        kind: &Kind,
+        marking: &Marking,
+        recipients: impl IntoIterator<Item = &'a Party>,
+    ) -> Result<Vec<ReleaseDecision>, PolicyError> {
+        self.check_marking(marking)?;
+        Ok(recipients
+            .into_iter()
+            .map(|recipient| {
+                let decision = self.release_marked(owner, kind, marking, recipient);
+                (recipient.clone(), decision)
+            })
+            .collect())
+    }
+
+    /// Every party the policy names: group members, agreement parties and
+    /// accredited parties.
+    pub fn parties(&self) -> BTreeSet<Party> {
+        let mut parties: BTreeSet<Party> = self.groups.values().flatten().cloned().collect();
+        for agreement in &self.agreements {
+            parties.extend(agreement.parties.iter().cloned());
+        }
+        parties.extend(self.accreditation.keys().cloned());
+        parties
     }
 
     /// The release rule on its parts, for callers that hold no whole report.

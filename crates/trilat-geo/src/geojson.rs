@@ -336,3 +336,61 @@ mod tests {
         );
     }
 }
+
+/// A zone's area as a GeoJSON `MultiPolygon` geometry for display, and what
+/// writing it did. Rings are simplified (Ramer–Douglas–Peucker) within
+/// `tolerance_deg` and positions rounded to 1e-4° (about 11 m); a ring the
+/// simplification reduces below a triangle is left out. The output is for
+/// drawing, not for point-in-zone tests: use the [`crate::ZoneIndex`] for
+/// those.
+pub fn zone_geometry_geojson(area: &MultiPolygon<f64>, tolerance_deg: f64) -> ZoneGeometry {
+    use geo::{CoordsIter, Simplify};
+    assert!(tolerance_deg >= 0.0, "tolerance_deg must not be negative");
+    let simplified = area.simplify(&tolerance_deg);
+    let mut n_positions = 0;
+    let ring = |line: &LineString<f64>, n_positions: &mut usize| -> Option<Value> {
+        // A closed ring needs four positions (a triangle plus the closing one).
+        if line.0.len() < 4 {
+            return None;
+        }
+        *n_positions += line.0.len();
+        let round = |v: f64| (v * 1e4).round() / 1e4;
+        Some(Value::Array(
+            line.0
+                .iter()
+                .map(|c| serde_json::json!([round(c.x), round(c.y)]))
+                .collect(),
+        ))
+    };
+    let mut polygons = Vec::new();
+    for poly in &simplified {
+        let Some(exterior) = ring(poly.exterior(), &mut n_positions) else {
+            continue;
+        };
+        let mut rings = vec![exterior];
+        rings.extend(
+            poly.interiors()
+                .iter()
+                .filter_map(|inner| ring(inner, &mut n_positions)),
+        );
+        polygons.push(Value::Array(rings));
+    }
+    let n_positions_in = area.coords_count();
+    debug_assert!(n_positions <= n_positions_in);
+    ZoneGeometry {
+        geometry: serde_json::json!({"type": "MultiPolygon", "coordinates": polygons}),
+        n_positions,
+        simplified: n_positions < n_positions_in,
+    }
+}
+
+/// What [`zone_geometry_geojson`] wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneGeometry {
+    /// The GeoJSON geometry (`MultiPolygon`).
+    pub geometry: Value,
+    /// Positions written.
+    pub n_positions: usize,
+    /// Whether positions were dropped: the shape is then approximate.
+    pub simplified: bool,
+}

@@ -35,8 +35,12 @@ const ISO_TABLE: &[(&str, &str, &str)] = &[
     ("250", "FRA", "France"),
 ];
 
-/// Names Natural Earth uses that are not in the table, with the state we attribute them to.
+/// Names Natural Earth and the ITU's MID table (ITU-R M.585) use that are not in the table,
+/// with the state we attribute them to.
 const NAME_ALIASES: &[(&str, &str)] = &[
+    ("Korea (Republic of)", "KOR"),
+    ("Democratic People's Republic of Korea", "PRK"),
+    ("China (People's Republic of)", "CHN"),
     ("Korea", "KOR"),
     ("Republic of Korea", "KOR"),
     ("S. Korea", "KOR"),
@@ -96,6 +100,12 @@ mod tests {
         check(Some("392"), Some("Japan"), Some("JPN"));
         check(Some("410"), None, Some("KOR"));
         check(Some("408"), None, Some("PRK"));
+        check(None, Some("Korea (Republic of)"), Some("KOR"));
+        check(
+            None,
+            Some("Democratic People's Republic of Korea"),
+            Some("PRK"),
+        );
         check(Some("156"), None, Some("CHN"));
         check(Some("643"), None, Some("RUS"));
         check(Some("158"), None, Some("TWN"));

@@ -59,7 +59,10 @@ pub use compute::{
 pub use error::{Error, ErrorKind};
 pub use fixture::{fixture_bbox, fixture_land, fixture_zones};
 pub use geography::{BuildReport, Geography};
-pub use geojson::{parse_geojson_zones, GEOJSON_BYTES_MAX, GEOJSON_FEATURES_MAX};
+pub use geojson::{
+    parse_geojson_zones, zone_geometry_geojson, ZoneGeometry, GEOJSON_BYTES_MAX,
+    GEOJSON_FEATURES_MAX,
+};
 pub use index::{ZoneIndex, GRID_CELLS_MAX, ZONES_MAX};
 pub use iso::{iso3_from_name, iso3_from_numeric, iso3_of};
 pub use topojson::{

@@ -162,3 +162,50 @@ fn official_eez_replaces_the_computed_one_and_areas_can_be_added() {
         [" area-of-interest", "JPN eez"]
     );
 }
+
+/// The zones written as GeoJSON for display and read back classify the
+/// same known points (away from the boundaries the simplification moves).
+#[test]
+fn zones_written_as_geojson_read_back_the_same() {
+    let zones = fixture_zones();
+    let mut features = Vec::new();
+    let (mut n_in, mut n_out) = (0, 0);
+    for zone in &zones {
+        let written = trilat_geo::zone_geometry_geojson(&zone.polygon, 0.005);
+        n_in += geo::CoordsIter::coords_count(&zone.polygon);
+        n_out += written.n_positions;
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "geometry": written.geometry,
+            "properties": {
+                "owner": zone.owner, "name": zone.name, "kind": zone.kind.label(),
+                "disputed": zone.disputed, "approximate": zone.approximate,
+            },
+        }));
+    }
+    assert!(n_out <= n_in, "{n_out} > {n_in}");
+    let text = serde_json::json!({"type": "FeatureCollection", "features": features}).to_string();
+    let read = trilat_geo::parse_geojson_zones(&text, ZoneKind::AreaOfInterest).unwrap();
+    assert_eq!(read.len(), zones.len());
+    let read_back = ZoneIndex::new(read);
+    for (lat, lon) in [
+        (35.68, 139.77),
+        (37.57, 126.98),
+        (37.62, 137.30),
+        (40.0, 137.5),
+        (30.0, 146.0),
+        (39.6, 129.0),
+        (30.0, 125.0),
+    ] {
+        let p = LatLon::new(lat, lon);
+        assert_eq!(
+            describe(&read_back, p),
+            describe(index(), p),
+            "at {lat}N {lon}E"
+        );
+    }
+    // Tolerance zero keeps every position.
+    let jpn_eez = zones.iter().find(|z| z.id == "JPN-eez").unwrap();
+    let exact = trilat_geo::zone_geometry_geojson(&jpn_eez.polygon, 0.0);
+    assert!(!exact.simplified);
+}

@@ -40,6 +40,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/whoami"),
     ("POST", "/api/v1/demo/replay"),
+    ("POST", "/api/v1/release/preview"),
+    ("POST", "/api/v1/reports/{id}/acknowledge"),
+    ("GET", "/api/v1/acknowledgements"),
+    ("GET", "/api/v1/federation/peers"),
+    ("GET", "/api/v1/geo/zones"),
+    ("GET", "/api/v1/ais/vessels"),
     ("POST", "/peer/v1/push"),
     ("GET", "/peer/v1/changes"),
 ];
@@ -165,13 +171,13 @@ async fn reports_create(
     ))
 }
 
-fn parse_id(text: &str) -> Result<ReportId, AppError> {
+pub(crate) fn parse_id(text: &str) -> Result<ReportId, AppError> {
     ReportId::parse(text).map_err(|e| AppError::bad_request("invalid_id", e.to_string()))
 }
 
 /// The current version of `id` if the caller's party may see it; a refusal
 /// is audited and answered as 404 (existence is not disclosed).
-async fn visible_current(
+pub(crate) async fn visible_current(
     state: &AppState,
     caller: &Caller,
     id: ReportId,
@@ -337,7 +343,7 @@ pub struct ReportsPage {
     pub next: Option<String>,
 }
 
-fn page_limit(state: &AppState, limit: Option<usize>) -> Result<usize, AppError> {
+pub(crate) fn page_limit(state: &AppState, limit: Option<usize>) -> Result<usize, AppError> {
     let max = state.config.limits.page_size_max;
     match limit {
         None => Ok(max.min(100)),
@@ -367,7 +373,7 @@ fn parse_time(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, AppEr
     .transpose()
 }
 
-fn parse_bbox(text: &str) -> Result<[f64; 4], AppError> {
+pub(crate) fn parse_bbox(text: &str) -> Result<[f64; 4], AppError> {
     let err = || {
         AppError::bad_request(
             "invalid_query",

@@ -104,6 +104,9 @@ pub struct Engines {
     pub missile: missile::MissileEngine,
     /// The demo's story (idle unless `config.demo`).
     pub demo: DemoRunner,
+    /// The engines' zones as served at `GET /api/v1/geo/zones`, written
+    /// on the first request (they do not change once the engines start).
+    pub zones_geojson: OnceLock<axum::body::Bytes>,
 }
 
 /// Registers the engines' report kinds and payload checks.
@@ -213,6 +216,7 @@ pub async fn start(state: AppState) {
         maritime,
         missile,
         demo,
+        zones_geojson: OnceLock::new(),
     };
     if state.engines.0.set(engines).is_err() {
         tracing::warn!("engines already started");

@@ -38,10 +38,12 @@ pub mod audit;
 pub mod client;
 pub mod cluster;
 pub mod config;
+mod console_api;
 pub mod engines;
 mod error;
 pub mod federation;
 mod openapi;
+pub mod peer_status;
 mod state;
 pub mod taxii;
 
@@ -65,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .concurrency_limit(limits.concurrency_max)
         .timeout(Duration::from_millis(limits.request_timeout_ms));
     let bounded = api::router()
+        .merge(console_api::routes())
         .merge(federation::routes())
         .nest("/api/v1", engines::routes())
         .merge(taxii::routes())

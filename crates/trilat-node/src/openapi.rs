@@ -86,6 +86,7 @@ pub fn document() -> Value {
         "Page size.",
     );
     let no_params = json!([]);
+    let console = console_paths(&id, &limit);
     let mut peer_changes_params = peer_headers();
     peer_changes_params.push(cursor.clone());
     peer_changes_params.push(limit.clone());
@@ -121,7 +122,7 @@ pub fn document() -> Value {
         None,
         ("200", schema_ref("PeerChangesPage")),
     ));
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Trilat node API",
@@ -191,5 +192,53 @@ pub fn document() -> Value {
                 "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
             }
         }
-    })
+    });
+    for (path, operations) in console["paths"].as_object().expect("an object") {
+        document["paths"][path] = operations.clone();
+    }
+    for (name, schema) in console["schemas"].as_object().expect("an object") {
+        document["components"]["schemas"][name] = schema.clone();
+    }
+    document
+}
+
+/// The console's routes (`console_api`) and their schemas, kept apart from
+/// [`document`]'s literal (one `json!` of everything passes the macro's
+/// recursion limit).
+fn console_paths(id: &Value, limit: &Value) -> Value {
+    let no_params = json!([]);
+    let paths = json!({
+            "/api/v1/release/preview": { "post": op("Preview the release rule for a marking: which partners a report of this node's party would reach, and why not (reader).", "console", no_params.clone(), Some("PreviewBody"), ("200", schema_ref("ReleasePreview"))) },
+            "/api/v1/reports/{id}/acknowledge": { "post": op("Acknowledge a report the token's party may see (reader); recorded in the audit log (action acknowledge). Body {} or {\"note\": \"...\"}.", "console", json!([id]), None, ("200", schema_ref("Acknowledgement"))) },
+            "/api/v1/acknowledgements": { "get": op("Acknowledgements of reports the token's party may see, newest first, from the recent audit log (reader).", "console", json!([limit]), None, ("200", json!({"type": "object", "properties": {"acknowledgements": {"type": "array", "items": schema_ref("Acknowledgement")}}}))) },
+            "/api/v1/federation/peers": { "get": op("Each peer's link: state, last contact, push queue and pull lag (reader).", "console", no_params.clone(), None, ("200", schema_ref("FederationPeers"))) },
+            "/api/v1/geo/zones": { "get": op("The maritime zones the engines use, as a GeoJSON FeatureCollection (reader).", "console", no_params.clone(), None, ("200", json!({"type": "object", "description": "GeoJSON FeatureCollection; properties id, name, kind, party, approximate, disputed, source, engines."}))) },
+            "/api/v1/ais/vessels": { "get": op("The node's own AIS picture: vessels most recently heard first, with trails (reader of the node's party).", "console", json!([
+                param("bbox", "query", json!({"type": "string"}), "west,south,east,north in degrees."),
+                param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 10000}), "Vessels at most (default 1000).")
+            ]), None, ("200", schema_ref("AisVessels"))) }
+    });
+    let schemas = json!({
+                "PreviewBody": { "type": "object", "required": ["marking"], "additionalProperties": false, "properties": {
+                    "marking": schema_ref("Marking"), "exercise": {"type": "boolean"}, "kind": {"type": "string", "description": "Default note."} } },
+                "ReleasePreview": { "type": "object", "properties": {
+                    "owner": {"type": "string"}, "kind": {"type": "string"}, "banner": {"type": "string"},
+                    "recipients": {"type": "array", "items": {"type": "object", "required": ["party", "released"], "properties": {
+                        "party": {"type": "string"}, "released": {"type": "boolean"}, "reason": {"type": "string"} } } } } },
+                "Acknowledgement": { "type": "object", "required": ["report_id", "version", "by", "at"], "properties": {
+                    "report_id": {"type": "string"}, "version": {"type": "integer"}, "by": {"type": "string"},
+                    "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"} } },
+                "FederationPeers": { "type": "object", "properties": { "party": {"type": "string"}, "peers": {"type": "array", "items": {"type": "object", "properties": {
+                    "party": {"type": "string"}, "url": {"type": "string"}, "state": {"enum": ["up", "degraded", "down", "unknown"]},
+                    "last_contact": {"type": ["string", "null"]},
+                    "push": {"type": "object", "properties": {"queued": {"type": "integer"}, "last_ok": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]}}},
+                    "pull": {"type": "object", "properties": {"last_ok": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]}, "behind": {"type": ["integer", "null"]}}} } } } } },
+                "AisVessels": { "type": "object", "properties": { "exercise": {"type": "boolean"}, "total": {"type": "integer"}, "vessels": {"type": "array", "items": {"type": "object", "properties": {
+                    "mmsi": {"type": "integer"}, "name": {"type": ["string", "null"]}, "callsign": {"type": ["string", "null"]}, "imo": {"type": ["integer", "null"]},
+                    "flag": {"type": ["string", "null"]}, "ship_type": {"type": ["string", "null"]}, "lat": {"type": "number"}, "lon": {"type": "number"},
+                    "sog_kn": {"type": ["number", "null"]}, "cog_deg": {"type": ["number", "null"]}, "heading_deg": {"type": ["integer", "null"]},
+                    "last_seen": {"type": "string", "format": "date-time"},
+                    "trail": {"type": "array", "items": {"type": "array", "description": "[lon, lat, unix_ms]"}} } } } } }
+    });
+    json!({"paths": paths, "schemas": schemas})
 }

@@ -49,6 +49,8 @@ pub struct AppState {
     pub engines: Arc<crate::engines::EngineSlot>,
     /// The TAXII server's config, collection index and status resources.
     pub taxii: Arc<crate::taxii::TaxiiState>,
+    /// What the federation tasks last saw of each peer.
+    pub peer_status: Arc<crate::peer_status::PeerStatusBoard>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
+        let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -80,6 +83,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             engines: Arc::default(),
             taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
+            peer_status,
         }
     }
 

@@ -5,6 +5,7 @@ mod ais_feeds;
 mod api;
 mod audit;
 mod common;
+mod console;
 mod demo;
 mod engines;
 mod federation;

@@ -49,11 +49,14 @@ pub enum AuditAction {
     Refuse,
     /// Anything else (start-up, configuration …); say what in `detail`.
     Other,
+    /// A local user acknowledged a report (a warning seen on the console);
+    /// `detail` names the version acknowledged.
+    Acknowledge,
 }
 
 impl AuditAction {
     /// Every action, for parsing and tests.
-    pub const ALL: [AuditAction; 8] = [
+    pub const ALL: [AuditAction; 9] = [
         AuditAction::Create,
         AuditAction::Version,
         AuditAction::Revoke,
@@ -62,6 +65,7 @@ impl AuditAction {
         AuditAction::Read,
         AuditAction::Refuse,
         AuditAction::Other,
+        AuditAction::Acknowledge,
     ];
 
     /// The kebab-case name, as serde writes it.
@@ -75,6 +79,7 @@ impl AuditAction {
             AuditAction::Read => "read",
             AuditAction::Refuse => "refuse",
             AuditAction::Other => "other",
+            AuditAction::Acknowledge => "acknowledge",
         }
     }
 
@@ -90,6 +95,7 @@ impl AuditAction {
             AuditAction::Read => 6,
             AuditAction::Refuse => 7,
             AuditAction::Other => 8,
+            AuditAction::Acknowledge => 9,
         }
     }
 
@@ -618,7 +624,7 @@ mod tests {
             ms in 0i64..253_402_300_799_999,
             actor in "\\PC{0,40}|[\\x00-\\x7f]{0,20}",
             detail in proptest::prelude::any::<String>(),
-            action in 0usize..8,
+            action in 0..AuditAction::ALL.len(),
             with_party in proptest::prelude::any::<bool>(),
         ) {
             let mut event = AuditEvent::new(Timestamp::from_unix_ms(ms), actor, AuditAction::ALL[action])
@@ -641,7 +647,7 @@ mod tests {
             ms in -62_135_596_800_000i64..253_402_300_799_999,
             actor in "\\PC{1,40}",
             detail in "\\PC{0,200}",
-            action in 0usize..8,
+            action in 0..AuditAction::ALL.len(),
             with_report in proptest::prelude::any::<bool>(),
             with_party in proptest::prelude::any::<bool>(),
         ) {
@@ -703,7 +709,11 @@ mod tests {
             assert_eq!(AuditAction::from_code(action.code()), Some(action));
         }
         assert_eq!(AuditAction::from_code(0), None);
-        assert_eq!(AuditAction::from_code(9), None);
+        assert_eq!(AuditAction::from_code(10), None);
+        // Codes are fixed forever: entries written before a new action
+        // existed decode to the same actions.
+        let codes: Vec<u8> = AuditAction::ALL.iter().map(|a| a.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
 
     #[test]

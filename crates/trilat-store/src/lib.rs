@@ -173,6 +173,12 @@ pub trait ReportStore: Send + Sync + 'static {
     }
     /// Audit entries with `seq > after_seq`, oldest first, at most `limit`.
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The `seq` of the last audit entry (0 while the log is empty): where
+    /// a reader of the newest entries starts counting back. The default
+    /// walks the whole chain; both stores here answer from the tip.
+    fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.verify_audit()?.entries)
+    }
     /// Recomputes the whole chain; reports the first broken entry.
     fn verify_audit(&self) -> Result<AuditVerification, StoreError>;
     /// Small key/value state for federation (per-peer cursors etc.).

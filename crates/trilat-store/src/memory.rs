@@ -284,6 +284,10 @@ impl ReportStore for MemoryStore {
         Ok(state.audit[start..].iter().take(limit).cloned().collect())
     }
 
+    fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.audit.last().map_or(0, |entry| entry.seq))
+    }
+
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let state = self.lock()?;
         let mut walk = ChainCheck::new();

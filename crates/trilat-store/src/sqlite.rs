@@ -1461,6 +1461,11 @@ impl ReportStore for SqliteStore {
         Ok(entries)
     }
 
+    fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        Ok(last_audit_entry(&conn)?.0)
+    }
+
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let conn = self.reader()?;
         let tip = recorded_tip(&conn)?;

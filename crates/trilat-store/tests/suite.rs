@@ -559,6 +559,7 @@ fn peer_requests(store: &impl ReportStore) {
 fn audit_log(store: &impl ReportStore) {
     let verification = store.verify_audit().unwrap();
     assert_eq!((verification.entries, verification.first_broken), (0, None));
+    assert_eq!(store.audit_last_seq().unwrap(), 0);
     let mut entries = Vec::new();
     for i in 0..5 {
         let event = AuditEvent::new(t(i), "JPN:analyst-1", AuditAction::Read)
@@ -589,22 +590,32 @@ fn audit_log(store: &impl ReportStore) {
     ));
     let verification = store.verify_audit().unwrap();
     assert_eq!((verification.entries, verification.first_broken), (6, None));
+    assert_eq!(store.audit_last_seq().unwrap(), 6);
+    // An acknowledgement is an entry like any other, read back as written.
+    let ack = AuditEvent::new(t(9), "JPN:watch", AuditAction::Acknowledge)
+        .report(report.id)
+        .detail("version 1");
+    let ack_entry = store.append_audit(ack.clone()).unwrap();
+    assert_eq!(ack_entry.seq, 7);
+    assert_eq!(store.audit_last_seq().unwrap(), 7);
+    assert_eq!(store.audit(6, 10).unwrap(), vec![ack_entry]);
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
 
     let too_long = AuditEvent::new(t(0), "node", AuditAction::Other).detail("x".repeat(5000));
     assert!(matches!(
         store.append_audit(too_long),
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(store.audit(0, 100).unwrap().len(), 6);
+    assert_eq!(store.audit(0, 100).unwrap().len(), 7);
     // A batch is written whole, in order, chained like single entries…
     let batch: Vec<AuditEvent> = (0..3)
         .map(|i| AuditEvent::new(t(i), "node", AuditAction::Read).detail(format!("part {i}")))
         .collect();
     store.append_audit_batch(batch.clone()).unwrap();
-    let after = store.audit(6, 100).unwrap();
+    let after = store.audit(7, 100).unwrap();
     let events: Vec<AuditEvent> = after.iter().map(|e| e.event.clone()).collect();
     assert_eq!(events, batch);
-    assert_eq!(after[0].prev_hash, store.audit(5, 1).unwrap()[0].hash);
+    assert_eq!(after[0].prev_hash, store.audit(6, 1).unwrap()[0].hash);
     // …or not at all: one bad event refuses the whole batch.
     let mut bad = batch.clone();
     bad[1].detail = "x".repeat(5000);
@@ -612,9 +623,12 @@ fn audit_log(store: &impl ReportStore) {
         store.append_audit_batch(bad),
         Err(StoreError::Invalid(_))
     ));
-    assert_eq!(store.audit(0, 100).unwrap().len(), 9);
+    assert_eq!(store.audit(0, 100).unwrap().len(), 10);
     let verification = store.verify_audit().unwrap();
-    assert_eq!((verification.entries, verification.first_broken), (9, None));
+    assert_eq!(
+        (verification.entries, verification.first_broken),
+        (10, None)
+    );
     // Serde shape the node returns.
     let json = serde_json::to_value(&entries[0]).unwrap();
     assert_eq!(json["event"]["action"], "read");

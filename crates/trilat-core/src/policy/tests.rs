@@ -160,6 +160,94 @@ fn release_rule_table() {
     );
 }
 
+/// The author's preview: one line per recipient, with the refusal's reason.
+#[track_caller]
+fn check_preview(owner: &str, k: &str, marking: Marking, expect: &[&str]) {
+    let policy = gsomia_policy();
+    let recipients: Vec<Party> = ["USA", "JPN", "KOR", "PHL"].map(party).into();
+    let got: Vec<String> = match policy.preview(&party(owner), &kind(k), &marking, &recipients) {
+        Ok(decisions) => decisions
+            .into_iter()
+            .map(|(recipient, decision)| match decision {
+                Ok(()) => format!("{recipient}: released"),
+                Err(refusal) => format!("{recipient}: {refusal}"),
+            })
+            .collect(),
+        Err(e) => vec![format!("invalid: {e}")],
+    };
+    assert_eq!(got, expect);
+}
+
+#[test]
+fn preview_table() {
+    check_preview(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Amber, &["USA", "JPN"]),
+        &[
+            "USA: released",
+            "JPN: released",
+            "KOR: KOR is not in the releasability list",
+            "PHL: PHL is not in the releasability list",
+        ],
+    );
+    check_preview(
+        "JPN",
+        "note",
+        m("CONFIDENTIAL", Tlp::Red, &["TRILAT", "USA"]),
+        &[
+            "USA: released",
+            "JPN: released",
+            "KOR: TLP:RED requires KOR to be named individually in rel_to",
+            "PHL: PHL is not in the releasability list",
+        ],
+    );
+    check_preview(
+        "JPN",
+        "note",
+        m("CONFIDENTIAL", Tlp::Amber, &["TRILAT"]),
+        &[
+            "USA: released",
+            "JPN: released",
+            "KOR: no sharing agreement covers JPN→KOR for note at CONFIDENTIAL",
+            "PHL: PHL is not in the releasability list",
+        ],
+    );
+    check_preview(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Green, &["TRILAT"]),
+        &[
+            "USA: released",
+            "JPN: released",
+            "KOR: KOR is accredited below SECRET",
+            "PHL: PHL is not in the releasability list",
+        ],
+    );
+    check_preview(
+        "USA",
+        "note",
+        m("TOP SECRET", Tlp::Green, &["TRILAT"]),
+        &["invalid: unknown classification level \"TOP SECRET\" (known: UNCLASSIFIED < CONFIDENTIAL < SECRET)"],
+    );
+    check_preview(
+        "USA",
+        "note",
+        m("SECRET", Tlp::Green, &["NATO"]),
+        &["invalid: rel_to entry \"NATO\" is neither a party code nor a group defined in the policy"],
+    );
+}
+
+#[test]
+fn policy_parties_are_every_named_party() {
+    let mut policy = gsomia_policy();
+    policy
+        .groups
+        .insert("QUAD".into(), [party("AUS"), party("IND")].into());
+    let parties: Vec<String> = policy.parties().iter().map(|p| p.to_string()).collect();
+    assert_eq!(parties, ["AUS", "IND", "JPN", "KOR", "USA"]);
+}
+
 #[test]
 fn relay_needs_within_rel_to_and_a_relayable_tlp() {
     let policy = Policy::trilateral_default();
@@ -356,6 +444,20 @@ proptest! {
     fn release_matches_oracle(policy in arb_policy(), marking in arb_marking(), owner in arb_party(), recipient in arb_party(), k in prop::sample::select(KINDS.to_vec())) {
         let got = policy.release_marked(&party(owner), &kind(k), &marking, &party(recipient)).is_ok();
         prop_assert_eq!(got, oracle(&policy, owner, k, &marking, recipient));
+    }
+
+    /// The author's preview says exactly what the release rule then does
+    /// with the signed report, for every recipient.
+    #[test]
+    fn preview_agrees_with_release(policy in arb_policy(), marking in arb_marking(), owner in arb_party(), k in prop::sample::select(KINDS.to_vec())) {
+        let recipients: Vec<Party> = PARTIES.map(party).into();
+        let decisions = policy.preview(&party(owner), &kind(k), &marking, &recipients).unwrap();
+        let draft = ReportDraft::new(party(owner), kind(k), marking, serde_json::json!({"text": "x"}), crate::Timestamp::from_unix_ms(0));
+        let report = draft.sign(&NodeKey::from_seed([5; 32])).unwrap();
+        prop_assert_eq!(decisions.len(), recipients.len());
+        for (recipient, decision) in decisions {
+            prop_assert_eq!(decision, policy.release(&report, &recipient));
+        }
     }
 
     /// A fused product never reaches a party that any of its inputs could

@@ -623,8 +623,11 @@ mod tests {
             .unwrap();
         assert!((to - last_data_ms).abs() <= 1000, "{}", to - last_data_ms);
         // Fed batch by batch, events come while the story plays, not at its start.
-        let mut analyser =
-            super::super::maritime::analyser(&super::super::maritime::AisConfig::default(), None);
+        let mut analyser = super::super::maritime::analyser(
+            &super::super::maritime::AisConfig::default(),
+            None,
+            std::sync::Arc::new(trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones())),
+        );
         let mut seen: Vec<(i64, String)> = Vec::new();
         for batch in &plan {
             let mut events = Vec::new();

@@ -57,6 +57,8 @@ pub struct MaritimeEngine {
     /// What the analyser was built from, to build it again ([`Self::reset`]).
     config: AisConfig,
     screener: Option<Arc<Screener>>,
+    /// The zones the tracker's zone events use.
+    zones: Arc<trilat_geo::ZoneIndex>,
 }
 
 /// Screens vessels through the sanctions engine's index.
@@ -126,29 +128,48 @@ fn read_optional(path: Option<&PathBuf>, what: &str) -> Option<String> {
 impl MaritimeEngine {
     /// The engine around a fresh [`analyser`].
     pub fn new(config: &AisConfig, screener: Option<Arc<Screener>>) -> MaritimeEngine {
+        let zones = Arc::new(trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones()));
         MaritimeEngine {
-            analyser: Mutex::new(analyser(config, screener.clone())),
+            analyser: Mutex::new(analyser(config, screener.clone(), zones.clone())),
             config: config.clone(),
             screener,
+            zones,
         }
     }
 
     /// Forgets every vessel and open event: the demo's replay starts its
     /// day of traffic again, with earlier tag-block times than the last run.
     pub fn reset(&self) {
-        let fresh = analyser(&self.config, self.screener.clone());
+        let fresh = analyser(&self.config, self.screener.clone(), self.zones.clone());
         *self
             .analyser
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
     }
+
+    /// The zones the tracker uses, and their source.
+    pub(crate) fn zones(&self) -> (&trilat_geo::ZoneIndex, &str) {
+        (&self.zones, "trilat-geo fixture (coarse hand-made coast)")
+    }
+
+    /// Runs `read` on the tracker (its lock held: keep `read` short).
+    pub(crate) fn with_tracker<R>(&self, read: impl FnOnce(&Tracker) -> R) -> R {
+        let analyser = self
+            .analyser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(analyser.tracker())
+    }
 }
 
-/// An analyser with the fixture zones, the configured MID table and ports,
-/// and the sanctions screener when lists are loaded.
-pub(super) fn analyser(config: &AisConfig, screener: Option<Arc<Screener>>) -> Analyser {
-    let zones = trilat_geo::ZoneIndex::new(trilat_geo::fixture_zones());
-    let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(Arc::new(zones));
+/// An analyser over `zones` with the configured MID table and ports, and
+/// the sanctions screener when lists are loaded.
+pub(super) fn analyser(
+    config: &AisConfig,
+    screener: Option<Arc<Screener>>,
+    zones: Arc<trilat_geo::ZoneIndex>,
+) -> Analyser {
+    let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(zones);
     if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
         match trilat_ais::identity::MidTable::parse_csv(&text) {
             Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),

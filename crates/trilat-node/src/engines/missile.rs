@@ -73,12 +73,23 @@ fn missile_zones(config: &MissileConfig) -> Result<GeoZones, String> {
         .map_err(|e| format!("zones {}: {e}", path.display()))
 }
 
+/// A file's name without its directory (sources are named, paths are not shown).
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
 /// The node's missile fuser and its marking rules.
 pub struct MissileEngine {
     fuser: Mutex<Fuser>,
     party_markings: BTreeMap<String, Marking>,
     /// Detection streams open now on this node.
     streams_open: Arc<AtomicUsize>,
+    /// The zones the assessments use, and where they came from (for
+    /// `GET /api/v1/geo/zones`).
+    zones: (GeoZones, String),
 }
 
 pub(super) fn register_kinds(registry: &mut KindRegistry) {
@@ -101,15 +112,25 @@ impl MissileEngine {
                 .map_err(|e| e.to_string())?,
         };
         let zones = missile_zones(config)?;
+        let source = match &config.zones {
+            Some(path) => format!("Natural Earth {}", file_name(path)),
+            None => "trilat-geo fixture (coarse hand-made coast)".to_string(),
+        };
         Ok(MissileEngine {
             fuser: Mutex::new(Fuser::new(
                 registry,
-                Box::new(zones),
+                Box::new(zones.clone()),
                 EngineParams::default(),
             )),
             party_markings: config.party_markings.clone(),
             streams_open: Arc::default(),
+            zones: (zones, source),
         })
+    }
+
+    /// The zones the assessments use, and their source.
+    pub(crate) fn zones(&self) -> (&trilat_geo::ZoneIndex, &str) {
+        (self.zones.0.index(), &self.zones.1)
     }
 
     /// Feeds one detection of a stream; errors name the stream's line.

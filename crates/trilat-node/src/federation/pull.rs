@@ -83,6 +83,13 @@ pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
                     _ => fetch(&peer, cursor.clone()).await,
                 };
                 let res = pull_page(&peer, fetched, cursor, &mut prefetch, &mut storing).await;
+                let outcome = match &res {
+                    Ok((page, _)) => Ok(page.more),
+                    Err(failure) => Err(failure.error.message()),
+                };
+                peer.state
+                    .peer_status
+                    .pull_done(peer.party(), now_ms(), outcome);
                 if let Err(e) = &res {
                     tracing::debug!(peer = %peer.party(), error = %e.error.message(), "pull failed");
                     Metrics::bump(&peer.state.metrics.pull_failures, 1);

@@ -41,7 +41,15 @@ pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>
                         queue.pending.remove(seq);
                     }
                 }
+                let outcome = res.clone();
                 link.push_done(now_ms(), res);
+                let (board, queued) = (&peer.state.peer_status, link.push_queue_len());
+                board.push_done(
+                    peer.party(),
+                    now_ms(),
+                    outcome.as_ref().map(|_| ()).map_err(String::as_str),
+                    queued,
+                );
             }
             Action::Idle { until_ms } => {
                 // Backing off after a failure; keep taking offers meanwhile.
@@ -101,6 +109,9 @@ impl PushQueue {
         }
         self.pending.insert(seq, report);
         link.offer(seq);
+        state
+            .peer_status
+            .push_queued(peer.party(), link.push_queue_len());
         assert!(self.pending.len() <= pending_max);
     }
 }

@@ -1,0 +1,101 @@
+//! `POST /api/v1/release/preview`: before an author publishes, which
+//! partners the marking would reach and, for each it would not, why. The
+//! answer is the node's own release rule ([`trilat_core::Policy::preview`]),
+//! the call the publish path makes, never a copy of it.
+
+use std::collections::BTreeSet;
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use trilat_core::{Kind, Marking, Party};
+
+use crate::config::Role;
+use crate::{AppError, AppState, Caller, JsonBody};
+
+/// The kind previewed when the body names none (the console writes notes).
+const KIND_DEFAULT: &str = "note";
+
+/// What the author has chosen so far.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewBody {
+    marking: Marking,
+    /// Exercise report; accepted for the draft's shape, it does not change
+    /// who receives the report (only where it is shown).
+    #[serde(default, rename = "exercise")]
+    _exercise: bool,
+    /// The report's kind (agreements may cover only some kinds).
+    #[serde(default)]
+    kind: Option<Kind>,
+}
+
+/// The preview.
+#[derive(Debug, Serialize)]
+pub(super) struct PreviewAnswer {
+    owner: Party,
+    kind: Kind,
+    banner: String,
+    recipients: Vec<RecipientDecision>,
+}
+
+/// One partner's decision.
+#[derive(Debug, Serialize)]
+struct RecipientDecision {
+    party: Party,
+    released: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+pub(super) async fn preview_post(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<Json<PreviewAnswer>, AppError> {
+    caller.require(Role::Reader)?;
+    // Parsed here, not by the extractor, so a bad marking is a 400 with
+    // the field named, like a bad marking on publish.
+    let body: PreviewBody = serde_json::from_value(body)
+        .map_err(|e| AppError::bad_request("invalid_report", format!("preview body: {e}")))?;
+    let kind = match body.kind {
+        Some(kind) => kind,
+        None => Kind::new(KIND_DEFAULT).map_err(AppError::internal)?,
+    };
+    if !state.kinds.knows(&kind) {
+        return Err(AppError::bad_request(
+            "invalid_report",
+            format!("this node does not accept reports of kind {kind}"),
+        ));
+    }
+    let recipients = recipients(&state);
+    let decisions = state
+        .policy
+        .preview(&state.party, &kind, &body.marking, &recipients)
+        .map_err(|e| AppError::bad_request("invalid_report", e.to_string()))?;
+    assert_eq!(decisions.len(), recipients.len());
+    let recipients = decisions
+        .into_iter()
+        .map(|(party, decision)| RecipientDecision {
+            party,
+            released: decision.is_ok(),
+            reason: decision.err().map(|refusal| refusal.to_string()),
+        })
+        .collect();
+    Ok(Json(PreviewAnswer {
+        owner: state.party.clone(),
+        kind,
+        banner: body.marking.banner(),
+        recipients,
+    }))
+}
+
+/// Every party this node knows, its own excepted: its peers and the
+/// parties its policy names.
+fn recipients(state: &AppState) -> BTreeSet<Party> {
+    let mut parties = state.policy.parties();
+    parties.extend(state.config.peers.iter().map(|peer| peer.party.clone()));
+    parties.remove(&state.party);
+    debug_assert!(!parties.contains(&state.party));
+    parties
+}
