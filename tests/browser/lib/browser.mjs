@@ -1,8 +1,7 @@
 // Debian's Chromium driven by playwright-core (which downloads no browser),
 // with the launch flags that work on these machines, a fresh profile per
 // launch, and helpers the stories share.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -25,26 +24,30 @@ const FLAGS = [
   '--enable-unsafe-swiftshader',
 ];
 
-/** Launches Chromium with a fresh user-data-dir; `close()` removes it. */
+/**
+ * Launches Chromium. playwright-core gives it a fresh temporary
+ * --user-data-dir (removed on close); each `newPage()` opens in its own
+ * context, so pages share no storage (language, token, mode).
+ */
 export async function launch() {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'trilat-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-    viewport: { width: 1440, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   return {
-    context,
-    async newPage() {
-      return context.newPage();
+    browser,
+    /** A page in a new context; `options` are playwright's context options. */
+    async newPage(options = {}) {
+      const context = await browser.newContext({
+        viewport: { width: 1440, height: 900 },
+        locale: 'en-US',
+        timezoneId: 'UTC',
+        ...options,
+      });
+      const page = await context.newPage();
+      page.on('close', () => context.close().catch(() => {}));
+      return page;
     },
     async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }
