@@ -4,6 +4,7 @@
 mod ais_feeds;
 mod api;
 mod common;
+mod console;
 mod engines;
 mod federation;
 mod release_property;
