@@ -37,7 +37,7 @@ export async function launch() {
     /** A page in a new context; `options` are playwright's context options. */
     async newPage(options = {}) {
       const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
+        viewport: { width: 1280, height: 800 },
         locale: 'en-US',
         timezoneId: 'UTC',
         ...options,

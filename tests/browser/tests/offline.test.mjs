@@ -1,28 +1,19 @@
 // The console needs nothing but its own node: every request stays on the
 // node's origin, and the console renders with every other origin blocked.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launch, recordRequests, screenshot, signIn } from '../lib/browser.mjs';
-import { startCluster } from '../lib/cluster.mjs';
+import { test } from 'node:test';
+import { recordRequests, screenshot, signIn } from '../lib/browser.mjs';
+import { useCluster } from '../lib/fixture.mjs';
 import { consoleReady } from '../lib/page.mjs';
 
-let cluster;
-let browser;
-before(async () => {
-  cluster = await startCluster();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await cluster?.stop();
-});
+const fixture = useCluster();
 
 // Data URLs carry bytes already in the page; they make no request to anyone.
 const LOCAL_SCHEMES = new Set(['data:']);
 
 test('no request leaves the node\'s origin', async () => {
-  const jpn = cluster.nodes.JPN;
-  const page = await browser.newPage();
+  const jpn = fixture.cluster.nodes.JPN;
+  const page = await fixture.browser.newPage();
   const requests = recordRequests(page);
   await signIn(page, jpn, 'admin');
   await consoleReady(page);
@@ -38,9 +29,9 @@ test('no request leaves the node\'s origin', async () => {
 });
 
 test('the console renders with the network to anything but the node blocked', async () => {
-  const kor = cluster.nodes.KOR;
+  const kor = fixture.cluster.nodes.KOR;
   const origin = new URL(kor.url).origin;
-  const page = await browser.newPage();
+  const page = await fixture.browser.newPage();
   const aborted = [];
   await page.context().route('**/*', (route) => {
     const url = new URL(route.request().url());

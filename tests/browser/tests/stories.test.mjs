@@ -2,29 +2,14 @@
 // three-node cluster (USA, JPN, KOR of the demo); a screenshot at each end.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { launch, screenshot, signIn } from '../lib/browser.mjs';
-import { api, startCluster } from '../lib/cluster.mjs';
-import { consoleReady, fetchBodies, recordFetchBodies, timelineItem, visible } from '../lib/page.mjs';
+import { test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { api } from '../lib/cluster.mjs';
+import { useCluster } from '../lib/fixture.mjs';
+import { timelineItem, visible } from '../lib/page.mjs';
 
-let cluster;
-let browser;
-before(async () => {
-  cluster = await startCluster();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await cluster?.stop();
-});
-
-async function openConsole(party, role, { record = false } = {}) {
-  const page = await browser.newPage();
-  if (record) await recordFetchBodies(page);
-  await signIn(page, cluster.nodes[party], role);
-  await consoleReady(page);
-  return page;
-}
+const fixture = useCluster();
+const openConsole = (...args) => fixture.openConsole(...args);
 
 test('a watch officer signs in at JPN with the #token= link', async () => {
   const page = await openConsole('JPN', 'reader');
@@ -47,32 +32,49 @@ test('a reader has no create button; an analyst has one', async () => {
   await analyst.close();
 });
 
-test('a note written at USA for USA and JPN shows at JPN within a second, never at KOR', async () => {
-  const text = `Tanker loitering off Tsushima, AIS dark 14 h — ${randomUUID()}`;
+test('a revoke at USA shows as revoked at JPN', async () => {
+  const text = `Suspected transfer, revoke me — ${randomUUID()}`;
+  const { report } = await api(fixture.cluster.nodes.USA, 'analyst', 'POST', '/api/v1/reports', {
+    kind: 'note',
+    marking: { level: 'CONFIDENTIAL', tlp: 'AMBER', rel_to: ['USA', 'JPN'], further_sharing: 'none' },
+    payload: { text },
+  });
   const usa = await openConsole('USA', 'analyst');
   const jpn = await openConsole('JPN', 'reader');
-  const kor = await openConsole('KOR', 'reader', { record: true });
+  await visible(timelineItem(jpn, text));
 
-  await usa.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Write' }).click();
-  await usa.getByLabel('Text').fill(text);
-  await usa.getByLabel('Classification').selectOption('CONFIDENTIAL');
-  await usa.getByRole('checkbox', { name: 'JPN' }).check();
-  const published = Date.now();
-  await usa.getByRole('button', { name: 'Publish' }).click();
-  await visible(timelineItem(jpn, text), 5_000);
-  const shownAfterMs = Date.now() - published;
-  assert.ok(shownAfterMs <= 1_000, `the note reached JPN's console ${shownAfterMs} ms after Publish (at most 1,000)`);
-  await screenshot(jpn, 'note-at-jpn');
+  usa.on('dialog', (dialog) => dialog.accept());
+  await (await visible(timelineItem(usa, text))).click();
+  const panel = usa.getByRole('complementary', { name: 'Report detail' });
+  await (await visible(panel.getByRole('button', { name: 'Revoke' }))).click();
+  await visible(panel.getByText('REVOKED', { exact: true }));
 
-  // KOR is not in REL TO: wait past a pull interval (2 s) and look again,
-  // in KOR's page and in every byte KOR's page read from its node.
-  await kor.waitForTimeout(3_000);
-  assert.equal(await kor.getByText(text).count(), 0, 'the note is on KOR\'s page');
-  const bodies = await fetchBodies(kor);
-  assert.ok(bodies.some((b) => b.url.includes('/api/v1/stream')), 'KOR\'s page never opened the live stream');
-  const leaked = bodies.filter((b) => b.body.includes(text));
-  assert.deepEqual(leaked.map((b) => b.url), [], 'the note reached KOR\'s page over the network');
-  const korReports = await api(cluster.nodes.KOR, 'admin', 'GET', '/api/v1/reports?kind=note&limit=1000');
-  assert.ok(!JSON.stringify(korReports).includes(text), 'KOR\'s node holds the note');
-  await Promise.all([usa.close(), jpn.close(), kor.close()]);
+  // JPN's timeline hides revoked reports until asked to show them.
+  await jpn.getByRole('checkbox', { name: 'Show revoked' }).check();
+  await visible(timelineItem(jpn, text).filter({ hasText: 'REVOKED' }), 5_000);
+  await (await visible(timelineItem(jpn, text))).click();
+  const jpnPanel = jpn.getByRole('complementary', { name: 'Report detail' });
+  await visible(jpnPanel.getByText('REVOKED', { exact: true }));
+  await visible(jpnPanel.getByText(report.id));
+  await screenshot(jpn, 'revoked-at-jpn');
+  await Promise.all([usa.close(), jpn.close()]);
+});
+
+test('the exercise missile appears at JPN and opens in the detail panel', async () => {
+  const page = await openConsole('JPN', 'reader');
+  await page.getByRole('radio', { name: 'Exercise' }).check();
+  await visible(page.getByText('EXERCISE · EXERCISE · EXERCISE — exercise data only'));
+  // The demo launches 15 s after the node starts; JPN fuses the partners'
+  // detections and publishes the first track about a minute later (a debug
+  // build on two busy cores). The demo's first assessment comes later still.
+  const track = timelineItem(page, 'Missile track');
+  await (await visible(track, 150_000)).click();
+  const panel = page.getByRole('complementary', { name: 'Report detail' });
+  await visible(panel.getByRole('heading', { name: 'Missile track' }));
+  for (const row of ['Track', 'Height', 'Speed', 'Phase', 'P(ballistic)']) {
+    await visible(panel.getByRole('rowheader', { name: row, exact: true }));
+  }
+  await visible(panel.getByText('EXERCISE', { exact: true }));
+  await screenshot(page, 'missile-jpn');
+  await page.close();
 });
