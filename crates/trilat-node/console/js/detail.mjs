@@ -222,7 +222,7 @@ async function render(id) {
   if (store.get().selected !== id) return;
   body.dataset.id = id;
   body.dataset.version = String(report.version);
-  body.replaceChildren(
+  body.replaceChildren(...[
     markingBlock(report.marking, { exercise: report.exercise }),
     h('h3', { class: 'detail-kind' }, kindName(report.kind)),
     report.revoked ? h('p', { class: 'revoked-tag' }, t('report.revoked')) : null,
@@ -232,7 +232,7 @@ async function render(id) {
     actions(report),
     h('details', {}, h('summary', {}, t('detail.raw')), h('pre', { class: 'raw' }, JSON.stringify(report, null, 2))),
     markingBlock(report.marking, { exercise: report.exercise }),
-  );
+  ].filter(Boolean));
   document.getElementById('detail-title').focus();
 }
 

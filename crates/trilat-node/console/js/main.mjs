@@ -99,8 +99,8 @@ async function startApp() {
   warnings.init();
   for (const view of Object.values(VIEWS)) view?.init?.();
   showView('picture');
-  await startMap();
   live.start();
+  await startMap();
 }
 
 async function boot() {

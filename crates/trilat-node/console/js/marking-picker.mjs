@@ -65,6 +65,13 @@ export function markingPicker(initial) {
   for (const p of initial?.rel_to ?? []) {
     if (/^[A-Z]{3}$/.test(p)) { parties.add(p); partyCheckbox(p, true); } else groups.value = groups.value ? `${groups.value}, ${p}` : p;
   }
+  // Partners named on reports already seen: offered even when the node has
+  // no preview route (the preview adds every party the node knows).
+  for (const r of s.reports.values()) {
+    for (const p of [r.owner, ...r.marking.rel_to]) {
+      if (/^[A-Z]{3}$/.test(p) && !parties.has(p)) { parties.add(p); partyCheckbox(p, false); }
+    }
+  }
   const el = h('fieldset', { class: 'marking-picker' },
     h('legend', {}, t('marking.legend')),
     h('label', { for: level.id }, t('marking.level')), level,

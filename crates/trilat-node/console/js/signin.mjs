@@ -11,6 +11,9 @@ const KEY = 'trilat.token';
 function tokenFromFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
   const token = params.get('token');
+  // `&mode=exercise` opens the exercise picture (for sign-in links and tests).
+  const mode = params.get('mode');
+  if (mode === 'exercise' || mode === 'real') sessionStorage.setItem('trilat.mode', mode);
   if (token !== null) {
     // The fragment never reaches the server; keep it out of history too.
     history.replaceState(null, '', location.pathname + location.search);

@@ -93,10 +93,10 @@ function render() {
       error.textContent = t('write.failed', { reason: e.message });
     }
   });
-  section.replaceChildren(
+  section.replaceChildren(...[
     h('h2', { id: 'write-title' }, t(editing ? 'write.title_version' : 'write.title')),
     editing ? h('p', {}, t('write.versioning', { id: editing.id, version: editing.version })) : null,
-    form);
+    form].filter(Boolean));
 }
 
 /** Opens the write view on a new version of `report` (from the detail panel). */
