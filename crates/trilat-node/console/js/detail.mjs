@@ -226,7 +226,7 @@ async function render(id) {
     markingBlock(report.marking, { exercise: report.exercise }),
     h('h3', { class: 'detail-kind' }, kindName(report.kind)),
     report.revoked ? h('p', { class: 'revoked-tag' }, t('report.revoked')) : null,
-    h('p', { class: 'detail-summary' }, summary(report)),
+    report.kind === 'note' ? null : h('p', { class: 'detail-summary' }, summary(report)),
     payloadView(report),
     provenance(report, history),
     actions(report),

@@ -32,8 +32,22 @@ export function t(key, values = {}) {
  * `data-i18n-placeholder`.
  */
 export function apply(root = document) {
-  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n]')) {
+    el.textContent = t(el.dataset.i18n, el.dataset.i18nValues ? JSON.parse(el.dataset.i18nValues) : {});
+  }
   for (const el of root.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
   for (const el of root.querySelectorAll('[data-i18n-title]')) el.title = t(el.dataset.i18nTitle);
   for (const el of root.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+/** Sets `el`'s text to message `key` and keeps it translated on a language switch. */
+export function setText(el, key, values = {}) {
+  if (!key) {
+    delete el.dataset.i18n;
+    el.textContent = '';
+    return;
+  }
+  el.dataset.i18n = key;
+  el.dataset.i18nValues = JSON.stringify(values);
+  el.textContent = t(key, values);
 }

@@ -5,14 +5,14 @@
 
 import * as store from './store.mjs';
 import { api, query, readStream, ApiError } from './api.mjs';
-import { t } from './i18n.mjs';
+import { t, setText } from './i18n.mjs';
 import { announce } from './dom.mjs';
 
 const PAGE = 500;
 let controller = null;
 
 function streamState(key, values) {
-  document.getElementById('stream-state').textContent = t(key, values);
+  setText(document.getElementById('stream-state'), key, values);
 }
 
 /** Loads every visible report of the mode, up to the store's bound. */

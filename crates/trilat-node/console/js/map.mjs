@@ -10,7 +10,7 @@ import * as maplibregl from '../vendor/maplibre-gl.mjs';
 import * as store from './store.mjs';
 import { api } from './api.mjs';
 import { h, num, duration, timeEl } from './dom.mjs';
-import { t } from './i18n.mjs';
+import { t, setText } from './i18n.mjs';
 import { visibleReports } from './filters.mjs';
 import { markingBlock } from './markings.mjs';
 import { kindName, summary } from './summary.mjs';
@@ -87,9 +87,10 @@ async function addZones() {
     const zones = await api('/api/v1/geo/zones');
     map.getSource('zones').setData(zones);
     const approx = zones.features.filter((f) => f.properties?.approximate).length;
-    note.textContent = t('zone.count', { count: zones.features.length, approximate: approx });
+    setText(note, 'zone.count', { count: zones.features.length, approximate: approx });
   } catch (e) {
-    note.textContent = t('zone.unavailable', { reason: e.message });
+    if (e.notAvailable) setText(note, 'zone.not_available');
+    else setText(note, 'zone.unavailable', { reason: e.message });
   }
 }
 
@@ -185,11 +186,11 @@ function measureClick(event) {
   if (!measureFrom) {
     measureFrom = at;
     map.getSource('measure').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: {} }] });
-    out.textContent = t('measure.second_point');
+    setText(out, 'measure.second_point');
     return;
   }
   const km = distanceKm(measureFrom, at);
-  out.textContent = t('measure.result', { km: num(km, 1), nm: num(km / 1.852, 1), bearing: num(bearingDeg(measureFrom, at), 1) });
+  setText(out, 'measure.result', { km: num(km, 1), nm: num(km / 1.852, 1), bearing: num(bearingDeg(measureFrom, at), 1) });
   map.getSource('measure').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'LineString', coordinates: [measureFrom, at] }, properties: {} }] });
   measureFrom = null;
 }
@@ -204,7 +205,7 @@ function initMeasure() {
     measureFrom = null;
     button.setAttribute('aria-pressed', String(measuring));
     map.getCanvas().style.cursor = measuring ? 'crosshair' : '';
-    document.getElementById('measure-out').textContent = measuring ? t('measure.first_point') : '';
+    setText(document.getElementById('measure-out'), measuring ? 'measure.first_point' : '');
     if (!measuring) map.getSource('measure').setData(features.empty);
   });
 }

@@ -6,7 +6,7 @@
 import * as store from './store.mjs';
 import { api, query } from './api.mjs';
 import { h, num, timeEl } from './dom.mjs';
-import { t } from './i18n.mjs';
+import { t, setText } from './i18n.mjs';
 
 const POLL_MS = 1000;
 const UNAVAILABLE_POLL_MS = 30000;
@@ -20,7 +20,7 @@ let timer = null;
 let inFlight = false;
 
 function status(key, values) {
-  document.getElementById('vessels-status').textContent = key ? t(key, values) : '';
+  setText(document.getElementById('vessels-status'), key, values);
 }
 
 function bbox() {
@@ -77,7 +77,8 @@ async function poll() {
     }
   } catch (e) {
     clear();
-    status('vessel.unavailable', { reason: e.message });
+    if (e.notAvailable) status('vessel.not_available');
+    else status('vessel.unavailable', { reason: e.message });
     next = UNAVAILABLE_POLL_MS;
   } finally {
     inFlight = false;
