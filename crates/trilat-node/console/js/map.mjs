@@ -242,6 +242,8 @@ export async function init() {
     center: [133, 36],
     zoom: 3.6,
     attributionControl: { compact: true, customAttribution: 'Natural Earth' },
+    // The canvas is the map's landmark ("Map" region); its name follows the language.
+    locale: { 'Map.Title': t('map.label') },
   });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'nautical' }), 'bottom-left');

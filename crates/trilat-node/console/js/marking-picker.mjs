@@ -45,14 +45,14 @@ export function markingPicker(initial) {
       if (mine !== seq) return;
       for (const r of answer.recipients) if (!parties.has(r.party)) { parties.add(r.party); partyCheckbox(r.party, false); }
       preview.replaceChildren(
-        h('h4', {}, t('preview.title')),
+        h('h3', {}, t('preview.title')),
         markingBlock(m),
         h('p', {}, t('preview.banner', { banner: answer.banner })),
         h('ul', { class: 'recipients' }, answer.recipients.map((r) => h('li', { class: r.released ? 'released' : 'withheld' },
           r.released ? t('preview.released', { party: r.party }) : t('preview.withheld', { party: r.party, reason: r.reason ?? '' })))));
     } catch (e) {
       if (mine !== seq) return;
-      preview.replaceChildren(h('h4', {}, t('preview.title')), h('p', { class: 'error' }, t('preview.failed', { reason: e.message })));
+      preview.replaceChildren(h('h3', {}, t('preview.title')), h('p', { class: 'error' }, t('preview.failed', { reason: e.message })));
     }
   }
 

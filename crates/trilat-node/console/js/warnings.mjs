@@ -53,7 +53,7 @@ function render(s) {
   region.hidden = pending.length === 0;
   document.getElementById('warnings-list').replaceChildren(...pending.map((r) => {
     const p = r.payload;
-    return h('li', { class: `warning level-${String(p.level).toLowerCase()}`, role: 'alert' },
+    return h('div', { class: `warning level-${String(p.level).toLowerCase()}`, role: 'alert' },
       markingBlock(r.marking, { exercise: r.exercise }),
       h('p', { class: 'warning-text' },
         h('strong', {}, t('warning.banner', { level: p.level, status: p.status })), ' ',
