@@ -199,8 +199,11 @@ async function render(id) {
   const panel = document.getElementById('detail');
   const body = document.getElementById('detail-body');
   if (!id) {
+    if (panel.hidden) return;
     panel.hidden = true;
-    opener?.focus?.();
+    // The timeline redraws its items: return focus to the same report's item.
+    const item = opener?.dataset?.id && document.querySelector(`#timeline-list .item[data-id="${CSS.escape(opener.dataset.id)}"]`);
+    (item && item.isConnected ? item : opener)?.focus?.();
     return;
   }
   const cached = store.get().reports.get(id);
