@@ -30,9 +30,6 @@ use crate::{AppError, AppState};
 #[folder = "console/"]
 struct Files;
 
-/// Where the console's files are served; `/` serves `index.html`.
-pub const PREFIX: &str = "/console/";
-
 /// The page may talk to its own origin only. `worker-src blob:`: MapLibre
 /// starts its module worker from a `blob:` script that imports the worker
 /// file from here; `img-src data: blob:`: milsymbol's symbols become `data:`
@@ -154,7 +151,15 @@ mod tests {
         let mut used = 0;
         for path in Files::iter().filter(|p| p.starts_with("js/") || p.as_ref() == "index.html") {
             let text = String::from_utf8(Files::get(&path).unwrap().data.into_owned()).unwrap();
-            for open in ["t('", "data-i18n=\"", "data-i18n-label=\""] {
+            // Calls whose first quoted argument is a message key.
+            let calls = [
+                "t('",
+                "status('",
+                "streamState('",
+                "data-i18n=\"",
+                "data-i18n-label=\"",
+            ];
+            for open in calls {
                 for (at, _) in text.match_indices(open) {
                     // `import('./x.mjs')` also ends in `t('`: not a message.
                     let before = text[..at].chars().next_back();
@@ -163,6 +168,26 @@ mod tests {
                     }
                     let rest = &text[at + open.len()..];
                     let key = &rest[..rest.find(['\'', '"']).unwrap()];
+                    // `status('')` clears a line: no message.
+                    assert!(
+                        key.is_empty() || en.contains_key(key),
+                        "{path}: no message {key:?}"
+                    );
+                    used += 1;
+                }
+            }
+        }
+        // setText(el, 'key', …): the key is the call's first quoted string.
+        for path in Files::iter().filter(|p| p.starts_with("js/")) {
+            let text = String::from_utf8(Files::get(&path).unwrap().data.into_owned()).unwrap();
+            for (at, _) in text.match_indices("setText(") {
+                let line = text[at..].lines().next().unwrap();
+                // An element argument is looked up by its quoted id: skip it.
+                let line = match line.find("getElementById(") {
+                    Some(i) => &line[line[i..].find(')').map_or(line.len(), |j| i + j)..],
+                    None => line,
+                };
+                if let Some(key) = line.split('\'').nth(1) {
                     assert!(en.contains_key(key), "{path}: no message {key:?}");
                     used += 1;
                 }
