@@ -129,14 +129,23 @@ function scheduleReports() {
 function renderCountdowns(reports = visibleReports()) {
   const box = document.getElementById('countdowns');
   const now = store.get().replayAt ?? Date.now();
-  const rows = features.latestAssessments(reports).map((r) => {
-    const p = r.payload;
+  const latest = features.latestAssessments(reports);
+  const line = (p) => {
     const left = (Date.parse(p.impact_time) - now) / 1000;
-    return h('li', {},
-      h('button', { type: 'button', class: 'countdown', onclick: () => store.set({ selected: r.id }) },
-        h('strong', {}, t('missile.countdown_line', { id: p.track_id, class: p.class, time: left > 0 ? duration(left) : t('missile.impacted') })),
-        h('span', {}, t('missile.figures', { apogee: num(p.apogee_km, 0), range: num(p.range_km, 0) }))));
-  });
+    const values = { id: p.track_id, class: p.class, time: duration(left) };
+    return t(left > 0 ? 'missile.countdown_line' : 'missile.countdown_passed', values);
+  };
+  // Same assessments as drawn: update the times in place (keeps keyboard focus).
+  const key = store.get().lang + latest.map((r) => `${r.id}@${r.version}`).join();
+  if (box.dataset.key === key) {
+    latest.forEach((r, i) => { box.querySelectorAll('.countdown strong')[i].textContent = line(r.payload); });
+    return;
+  }
+  box.dataset.key = key;
+  const rows = latest.map((r) => h('li', {},
+    h('button', { type: 'button', class: 'countdown', onclick: () => store.set({ selected: r.id }) },
+      h('strong', {}, line(r.payload)),
+      h('span', {}, t('missile.figures', { apogee: num(r.payload.apogee_km, 0), range: num(r.payload.range_km, 0) })))));
   box.hidden = rows.length === 0;
   box.replaceChildren(h('h3', {}, t('missile.countdowns')), h('ul', {}, rows));
 }
