@@ -7,7 +7,8 @@
 //!   stream's channel and the federation outbox, all behind `Arc`s.
 //! * [`app`] — the router: the local API under `/api/v1` (tokens bound to a
 //!   party and a role), the peer endpoints under `/peer/v1` (Ed25519-signed
-//!   requests), `/taxii2/` and the engines' routes.
+//!   requests), `/taxii2/`, the engines' routes and the [`console`] (the
+//!   web page at `/`).
 //! * [`publish`] — the one way a report is born here: sign as the node's
 //!   party, validate, store with its audit entry, notify the live stream and
 //!   the peers. The API and the engines both call it.
@@ -38,6 +39,7 @@ pub mod audit;
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod console;
 mod console_api;
 pub mod engines;
 mod error;
@@ -71,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(federation::routes())
         .nest("/api/v1", engines::routes())
         .merge(taxii::routes())
+        .merge(console::routes())
         .layer(edge);
     Router::new()
         .merge(bounded)

@@ -88,6 +88,9 @@ impl ReportStore for AuditSwitch {
     fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.inner.audit(after_seq, limit)
     }
+    fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        self.inner.audit_last_seq()
+    }
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         self.inner.verify_audit()
     }

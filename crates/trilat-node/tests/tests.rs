@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod common;
 mod console;
+mod console_api;
 mod demo;
 mod engines;
 mod federation;

@@ -10,9 +10,8 @@
 
 use axum::routing::{get, post};
 use axum::Router;
-use trilat_store::AuditEvent;
 
-use crate::{AppError, AppState};
+use crate::AppState;
 
 mod acks;
 mod peers;

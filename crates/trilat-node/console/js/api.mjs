@@ -1,0 +1,108 @@
+// The one fetch wrapper: adds the token, turns the API's JSON errors
+// (`{"error":{"code","message"}}`) into ApiError with a readable message,
+// and reads the live stream (SSE over fetch: EventSource cannot send the
+// Authorization header).
+
+import { get } from './store.mjs';
+import { t } from './i18n.mjs';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  /** The route does not exist on this node (older node, engine off). */
+  get notAvailable() {
+    return this.status === 404 && this.code === 'no_route';
+  }
+}
+
+function headers(body) {
+  const h = { Accept: 'application/json' };
+  const token = get().token;
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  return h;
+}
+
+async function errorOf(response) {
+  let code = 'http_' + response.status;
+  let message = t('error.http', { status: response.status });
+  try {
+    const body = await response.json();
+    if (body?.error) {
+      code = body.error.code ?? code;
+      message = body.error.message ?? message;
+    }
+  } catch {
+    // Not JSON (a proxy's page): keep the status message.
+  }
+  if (response.status === 404 && code === 'no_route') message = t('error.not_available');
+  return new ApiError(response.status, code, message);
+}
+
+/** Calls the API; resolves to the JSON answer or throws ApiError. */
+export async function api(path, { method = 'GET', body, signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: headers(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', t('error.network'));
+  }
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+/** Builds a query string from the defined values of `params`. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Reads a server-sent-event stream at `path`, calling `onEvent(name, data)`
+ * for each event, until `signal` aborts or the server closes (resolves) or
+ * fails (throws ApiError).
+ */
+export async function readStream(path, onEvent, signal) {
+  const response = await fetch(path, { headers: headers(), signal, cache: 'no-store' });
+  if (!response.ok) throw await errorOf(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let name = 'message';
+  let data = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline).replace(/\r$/, '');
+      buffer = buffer.slice(newline + 1);
+      if (line === '') {
+        if (data.length) onEvent(name, data.join('\n'));
+        name = 'message';
+        data = [];
+      } else if (line.startsWith('event:')) {
+        name = line.slice(6).trim();
+      } else if (line.startsWith('data:')) {
+        data.push(line.slice(5).replace(/^ /, ''));
+      }
+    }
+    // An event is small (one report); a line this long is not SSE.
+    if (buffer.length > 4_000_000) throw new ApiError(0, 'stream', t('error.stream_line'));
+  }
+}

@@ -1,0 +1,83 @@
+// The map's report layers as GeoJSON, derived from the visible reports:
+// missile tracks, assessments (launch point, predicted trajectory, impact
+// point and its 95 % ellipse), maritime events, and any other report with a
+// position. The map view feeds these to sources with setData.
+
+import { greatCircle, ellipseRing, reportPoint } from './geo.mjs';
+
+const collection = (features) => ({ type: 'FeatureCollection', features });
+const point = (coordinates, properties) => ({ type: 'Feature', geometry: { type: 'Point', coordinates }, properties });
+const line = (coordinates, properties) => ({ type: 'Feature', geometry: { type: 'LineString', coordinates }, properties });
+
+const MARITIME = new Set(['maritime.event', 'maritime.sanctioned-vessel', 'maritime.incident']);
+const MISSILE = new Set(['missile.track', 'missile.assessment', 'missile.warning']);
+
+/** The newest report per track id among `reports` of one kind. */
+function newestPerTrack(reports) {
+  const best = new Map();
+  for (const r of reports) {
+    const key = r.payload?.track_id;
+    const old = best.get(key);
+    if (!old || r.observed_at > old.observed_at || (r.observed_at === old.observed_at && r.modified > old.modified)) best.set(key, r);
+  }
+  return [...best.values()];
+}
+
+/** Latest assessment per track: what the countdowns and the map draw. */
+export function latestAssessments(reports) {
+  return newestPerTrack(reports.filter((r) => r.kind === 'missile.assessment'));
+}
+
+export function missileFeatures(reports) {
+  const tracks = reports.filter((r) => r.kind === 'missile.track');
+  const paths = new Map();
+  for (const r of [...tracks].sort((a, b) => a.observed_at.localeCompare(b.observed_at))) {
+    const id = r.payload.track_id;
+    if (!paths.has(id)) paths.set(id, []);
+    paths.get(id).push([r.payload.lon, r.payload.lat]);
+  }
+  const features = [];
+  for (const [id, coords] of paths) if (coords.length > 1) features.push(line(coords, { role: 'track-path', track_id: id }));
+  for (const r of newestPerTrack(tracks)) {
+    features.push(point([r.payload.lon, r.payload.lat], { role: 'track', id: r.id, track_id: r.payload.track_id }));
+  }
+  for (const r of latestAssessments(reports)) {
+    const p = r.payload;
+    const launch = [p.launch_lon, p.launch_lat];
+    const impact = [p.impact_lon, p.impact_lat];
+    const e = p.impact_ellipse ?? {};
+    features.push(line(greatCircle(launch, impact), { role: 'trajectory', id: r.id }));
+    if (e.semi_major_km > 0) {
+      features.push({
+        type: 'Feature',
+        geometry: { type: 'Polygon', coordinates: [ellipseRing(impact, e.semi_major_km, e.semi_minor_km, e.bearing_deg)] },
+        properties: { role: 'ellipse', id: r.id },
+      });
+    }
+    features.push(point(launch, { role: 'launch', id: r.id }));
+    features.push(point(impact, { role: 'impact', id: r.id }));
+  }
+  return collection(features);
+}
+
+export function maritimeFeatures(reports) {
+  const features = [];
+  for (const r of reports) {
+    if (!MARITIME.has(r.kind)) continue;
+    const at = reportPoint(r);
+    if (at) features.push(point(at, { id: r.id, kind: r.kind, event: r.payload?.event ?? r.payload?.category ?? '' }));
+  }
+  return collection(features);
+}
+
+export function otherFeatures(reports) {
+  const features = [];
+  for (const r of reports) {
+    if (MARITIME.has(r.kind) || MISSILE.has(r.kind)) continue;
+    const at = reportPoint(r);
+    if (at) features.push(point(at, { id: r.id, kind: r.kind }));
+  }
+  return collection(features);
+}
+
+export const empty = collection([]);

@@ -1,0 +1,68 @@
+// The console's one state store: plain values, set by patch, watched by key.
+// Views read with `get()` and re-render from `watch` callbacks; nothing else
+// holds shared state.
+
+const state = {
+  token: null, // the API token (also in sessionStorage)
+  whoami: null, // {party, role, name, node}
+  lang: 'en',
+  mode: 'real', // 'real' | 'exercise': never both on one screen
+  reports: new Map(), // id -> current Report (JSON as the API sends it)
+  filters: { kind: '', owner: '', window: '', level: '', revoked: false },
+  replayAt: null, // null = live; else ms since epoch (the time slider)
+  selected: null, // id of the report in the detail panel
+  acks: new Map(), // report id -> highest version acknowledged by this user
+  view: 'picture',
+};
+
+const watchers = new Map(); // key -> Set of callbacks
+
+export function get() {
+  return state;
+}
+
+/** Sets the given keys and calls their watchers once each. */
+export function set(patch) {
+  for (const [key, value] of Object.entries(patch)) state[key] = value;
+  notify(Object.keys(patch));
+}
+
+/** Calls the watchers of `keys` (after an in-place change of a Map). */
+export function notify(keys) {
+  const called = new Set();
+  for (const key of keys) {
+    for (const fn of watchers.get(key) ?? []) {
+      if (!called.has(fn)) {
+        called.add(fn);
+        fn(state);
+      }
+    }
+  }
+}
+
+/** Calls `fn(state)` whenever one of `keys` changes. */
+export function watch(keys, fn) {
+  for (const key of keys) {
+    if (!watchers.has(key)) watchers.set(key, new Set());
+    watchers.get(key).add(fn);
+  }
+}
+
+/** At most this many reports are kept in the page (oldest dropped first). */
+export const REPORTS_MAX = 5000;
+
+/** Adds or replaces reports (a newer version replaces an older one). */
+export function putReports(list) {
+  for (const report of list) {
+    const old = state.reports.get(report.id);
+    if (old && old.version > report.version) continue;
+    state.reports.set(report.id, report);
+  }
+  if (state.reports.size > REPORTS_MAX) {
+    const oldest = [...state.reports.values()]
+      .sort((a, b) => a.modified.localeCompare(b.modified))
+      .slice(0, state.reports.size - REPORTS_MAX);
+    for (const report of oldest) state.reports.delete(report.id);
+  }
+  notify(['reports']);
+}

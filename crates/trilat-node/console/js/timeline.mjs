@@ -1,0 +1,103 @@
+// Timeline and alerts: every report the party may see in this mode, newest
+// first, filtered like the map; the replay slider; keyboard navigation
+// (arrows move, Enter opens the detail panel, Escape closes it).
+
+import * as store from './store.mjs';
+import { h, timeEl, utc } from './dom.mjs';
+import { t } from './i18n.mjs';
+import { visibleReports, when } from './filters.mjs';
+import { markingBlock, levelClass } from './markings.mjs';
+import { kindName, summary } from './summary.mjs';
+
+/** Items drawn at most (the count line says how many match). */
+const SHOWN_MAX = 300;
+let pending = false;
+
+function item(report) {
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: `item ${levelClass(report.marking.level)}${report.revoked ? ' revoked' : ''}`,
+      dataset: { id: report.id },
+      onclick: () => store.set({ selected: report.id }),
+    },
+    h('span', { class: 'item-head' },
+      h('strong', { class: 'kind' }, kindName(report.kind)),
+      h('span', { class: 'owner' }, report.owner),
+      timeEl(report.observed_at),
+      report.revoked ? h('span', { class: 'revoked-tag' }, t('report.revoked')) : null,
+      report.version > 1 ? h('span', { class: 'version' }, t('report.version', { version: report.version })) : null),
+    h('span', { class: 'item-summary' }, summary(report)),
+    markingBlock(report.marking, { exercise: report.exercise }),
+  );
+  return h('li', {}, button);
+}
+
+function render() {
+  pending = false;
+  const s = store.get();
+  const list = document.getElementById('timeline-list');
+  const reports = visibleReports(s);
+  const focused = document.activeElement?.closest?.('#timeline-list .item')?.dataset.id;
+  list.replaceChildren(...reports.slice(0, SHOWN_MAX).map(item));
+  if (focused) list.querySelector(`.item[data-id="${CSS.escape(focused)}"]`)?.focus();
+  document.getElementById('timeline-count').textContent =
+    reports.length > SHOWN_MAX
+      ? t('timeline.count_capped', { shown: SHOWN_MAX, count: reports.length })
+      : t('timeline.count', { count: reports.length });
+  for (const el of list.querySelectorAll('.item')) {
+    el.setAttribute('aria-current', el.dataset.id === s.selected ? 'true' : 'false');
+  }
+}
+
+function schedule() {
+  if (!pending) {
+    pending = true;
+    requestAnimationFrame(render);
+  }
+}
+
+function keyboard(event) {
+  const items = [...document.querySelectorAll('#timeline-list .item')];
+  const i = items.indexOf(document.activeElement);
+  if (i < 0) return;
+  const next = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[event.key];
+  if (next !== undefined) {
+    event.preventDefault();
+    items[Math.max(0, Math.min(items.length - 1, next))].focus();
+  }
+}
+
+/** The replay slider spans the oldest loaded report to now; at the right end it is live. */
+function initReplay() {
+  const slider = document.getElementById('replay');
+  const out = document.getElementById('replay-at');
+  const span = () => {
+    const times = [...store.get().reports.values()].map(when).filter((x) => x > 0);
+    const start = times.length ? Math.min(...times) : Date.now() - 3600e3;
+    return [start, Date.now()];
+  };
+  const show = (s) => {
+    out.textContent = s.replayAt === null ? t('replay.is_live') : t('replay.at', { time: utc(new Date(s.replayAt).toISOString()) });
+    if (s.replayAt === null) slider.value = slider.max;
+    slider.setAttribute('aria-valuetext', out.textContent);
+  };
+  slider.addEventListener('input', () => {
+    const [start, end] = span();
+    const v = Number(slider.value);
+    store.set({ replayAt: v >= Number(slider.max) ? null : start + ((end - start) * v) / Number(slider.max) });
+  });
+  document.getElementById('replay-live').addEventListener('click', () => store.set({ replayAt: null }));
+  store.watch(['replayAt', 'lang'], show);
+  show(store.get());
+}
+
+export function init() {
+  store.watch(['reports', 'filters', 'replayAt', 'lang', 'selected'], schedule);
+  document.getElementById('timeline-list').addEventListener('keydown', keyboard);
+  initReplay();
+  // In a live window the cut-off moves: redraw once a minute.
+  setInterval(schedule, 60e3);
+  schedule();
+}

@@ -1,0 +1,70 @@
+// Missile warnings as a banner that stays until this user acknowledges it
+// (POST /api/v1/reports/{id}/acknowledge: recorded and audited by the node).
+// A newer version of a warning needs a new acknowledgement.
+
+import * as store from './store.mjs';
+import { api, query } from './api.mjs';
+import { h, timeEl, announce } from './dom.mjs';
+import { t } from './i18n.mjs';
+import { markingBlock } from './markings.mjs';
+
+function me() {
+  const w = store.get().whoami;
+  return `${w.party}:${w.name}`;
+}
+
+export function isAcknowledged(report) {
+  return (store.get().acks.get(report.id) ?? 0) >= report.version;
+}
+
+export async function acknowledge(report) {
+  try {
+    const answer = await api(`/api/v1/reports/${report.id}/acknowledge`, { method: 'POST', body: {} });
+    store.get().acks.set(report.id, answer.version ?? report.version);
+    store.notify(['acks']);
+    announce(t('warning.acknowledged', { by: answer.by ?? me() }));
+  } catch (e) {
+    announce(t('warning.ack_failed', { reason: e.message }), 'error');
+  }
+}
+
+async function loadAcks() {
+  try {
+    const answer = await api('/api/v1/acknowledgements' + query({ limit: 1000 }));
+    const acks = store.get().acks;
+    for (const a of answer.acknowledgements ?? []) {
+      if (a.by === me()) acks.set(a.report_id, Math.max(acks.get(a.report_id) ?? 0, a.version));
+    }
+    store.notify(['acks']);
+  } catch {
+    // Older node without the route: every warning waits for acknowledgement.
+  }
+}
+
+function render(s) {
+  const pending = [...s.reports.values()]
+    .filter((r) => r.kind === 'missile.warning' && !r.revoked && !isAcknowledged(r))
+    .sort((a, b) => b.modified.localeCompare(a.modified));
+  const region = document.getElementById('warnings');
+  // Redrawn only when the set changes: each redraw is announced as an alert.
+  const key = s.lang + pending.map((r) => `${r.id}@${r.version}`).join();
+  if (region.dataset.key === key) return;
+  region.dataset.key = key;
+  region.hidden = pending.length === 0;
+  document.getElementById('warnings-list').replaceChildren(...pending.map((r) => {
+    const p = r.payload;
+    return h('div', { class: `warning level-${String(p.level).toLowerCase()}`, role: 'alert' },
+      markingBlock(r.marking, { exercise: r.exercise }),
+      h('p', { class: 'warning-text' },
+        h('strong', {}, t('warning.banner', { level: p.level, status: p.status })), ' ',
+        p.reason, ' ', timeEl(p.issued_at)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => store.set({ selected: r.id }) }, t('warning.details')),
+        h('button', { type: 'button', class: 'primary', onclick: () => acknowledge(r) }, t('warning.acknowledge'))));
+  }));
+}
+
+export function init() {
+  store.watch(['reports', 'acks', 'lang'], render);
+  loadAcks();
+}
