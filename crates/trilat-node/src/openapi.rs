@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, written by
 //! hand (no derive machinery to compile); a test checks it lists exactly the
-//! routes of [`crate::ROUTES`].
+//! routes of [`crate::served_routes`] (the engines' and TAXII's entries are
+//! in [`crate::openapi_domain`]).
 
 use serde_json::{json, Value};
 
@@ -121,7 +122,7 @@ pub fn document() -> Value {
         None,
         ("200", schema_ref("PeerChangesPage")),
     ));
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Trilat node API",
@@ -189,5 +190,9 @@ pub fn document() -> Value {
                 "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
             }
         }
-    })
+    });
+    if let Some(paths) = document["paths"].as_object_mut() {
+        crate::openapi_domain::extend(paths);
+    }
+    document
 }
