@@ -121,6 +121,18 @@ pub fn register_kinds(registry: &mut KindRegistry) {
     registry.register(trilat_cyber::REPORT_KINDS, trilat_cyber::payload_check);
 }
 
+/// The engines' routes as served (`/api/v1` included), for the OpenAPI
+/// document; kept beside [`routes`] and [`stream_routes`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/sanctions/status"),
+    ("POST", "/api/v1/sanctions/screen"),
+    ("POST", "/api/v1/sanctions/hits"),
+    ("POST", "/api/v1/ais/nmea"),
+    ("GET", "/api/v1/ais/status"),
+    ("POST", "/api/v1/missile/detections"),
+    ("POST", "/api/v1/missile/detections/stream"),
+];
+
 /// The engines' HTTP routes, merged under `/api/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -45,6 +45,7 @@ pub mod engines;
 mod error;
 pub mod federation;
 mod openapi;
+mod openapi_domain;
 pub mod peer_status;
 mod state;
 pub mod taxii;
@@ -53,6 +54,14 @@ pub use api::ROUTES;
 pub use config::{Config, ConfigError, Role};
 pub use error::{AppError, JsonBody, QueryParams};
 pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
+
+/// Every route the node serves, `(method, path)`: the API's and the peer
+/// endpoints' ([`ROUTES`]), the engines' ([`engines::ROUTES`]) and the
+/// TAXII server's ([`taxii::ROUTES`]). The OpenAPI document lists exactly
+/// these (a test checks both ways, and that each is routed).
+pub fn served_routes() -> Vec<(&'static str, &'static str)> {
+    [ROUTES, engines::ROUTES, taxii::ROUTES].concat()
+}
 
 /// The node's router: route table in [`api::router`], edge limits here.
 ///

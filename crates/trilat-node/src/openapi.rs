@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, written by
 //! hand (no derive machinery to compile); a test checks it lists exactly the
-//! routes of [`crate::ROUTES`].
+//! routes of [`crate::served_routes`] (the engines' and TAXII's entries are
+//! in [`crate::openapi_domain`]).
 
 use serde_json::{json, Value};
 
@@ -198,6 +199,9 @@ pub fn document() -> Value {
     }
     for (name, schema) in console["schemas"].as_object().expect("an object") {
         document["components"]["schemas"][name] = schema.clone();
+    }
+    if let Some(paths) = document["paths"].as_object_mut() {
+        crate::openapi_domain::extend(paths);
     }
     document
 }

@@ -248,15 +248,33 @@ async fn openapi_lists_every_route_and_every_route_exists() {
             listed.push((method.to_uppercase(), path.clone()));
         }
     }
-    let mut routes: Vec<(String, String)> = trilat_node::ROUTES
+    let mut routes: Vec<(String, String)> = trilat_node::served_routes()
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
+    // The engines', the missile stream's and the TAXII server's are in.
+    for (method, path) in [
+        ("POST", "/api/v1/sanctions/screen"),
+        ("POST", "/api/v1/missile/detections/stream"),
+        ("GET", "/api/v1/ais/status"),
+        ("GET", "/taxii2/{root}/collections/{id}/objects/"),
+    ] {
+        assert!(
+            routes.contains(&(method.into(), path.into())),
+            "{method} {path}"
+        );
+    }
     listed.sort();
     routes.sort();
     assert_eq!(listed, routes);
     for (method, path) in routes {
-        let uri = path.replace("{id}", "0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b");
+        let uri = path
+            .replace("{id}", "0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b")
+            .replace("{root}", "trilat")
+            .replace(
+                "{object_id}",
+                "indicator--0a4b7c2e-1d3f-4e5a-8b6c-7d8e9f0a1b2c",
+            );
         let (status, error) = call(&state, &method, &uri, None, None).await;
         assert_ne!(
             error["error"]["code"], "no_route",

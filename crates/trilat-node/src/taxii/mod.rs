@@ -49,6 +49,31 @@ pub const DEFAULT_API_ROOT: &str = "trilat";
 /// Status resources kept for `GET …/status/{id}/` (oldest dropped first).
 const STATUSES_KEPT: usize = 1024;
 
+/// The TAXII routes as served, for the OpenAPI document; kept beside
+/// [`routes`].
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/taxii2/"),
+    ("GET", "/taxii2/{root}/"),
+    ("GET", "/taxii2/{root}/collections/"),
+    ("GET", "/taxii2/{root}/collections/{id}/"),
+    ("GET", "/taxii2/{root}/collections/{id}/objects/"),
+    ("POST", "/taxii2/{root}/collections/{id}/objects/"),
+    (
+        "GET",
+        "/taxii2/{root}/collections/{id}/objects/{object_id}/",
+    ),
+    (
+        "DELETE",
+        "/taxii2/{root}/collections/{id}/objects/{object_id}/",
+    ),
+    (
+        "GET",
+        "/taxii2/{root}/collections/{id}/objects/{object_id}/versions/",
+    ),
+    ("GET", "/taxii2/{root}/collections/{id}/manifest/"),
+    ("GET", "/taxii2/{root}/status/{id}/"),
+];
+
 /// The TAXII routes, merged at the router's root.
 pub fn routes() -> Router<AppState> {
     Router::new()

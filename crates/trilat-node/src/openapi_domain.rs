@@ -1,0 +1,105 @@
+//! The OpenAPI entries of the engines' routes (sanctions, AIS, missile;
+//! [`crate::engines::ROUTES`]) and the TAXII server's
+//! ([`crate::taxii::ROUTES`]), added to the document of [`crate::openapi`].
+
+use serde_json::{json, Map, Value};
+
+/// A JSON operation: summary, tag, parameters, optional request body
+/// (media type, schema), the success status and its schema.
+fn operation(
+    summary: &str,
+    tag: &str,
+    params: Value,
+    body: Option<(&str, Value)>,
+    ok: &str,
+    media: &str,
+    schema: Value,
+) -> Value {
+    let error = json!({ "$ref": "#/components/responses/Error" });
+    let mut responses = json!({
+        "400": error, "401": error, "403": error, "404": error, "503": error,
+    });
+    responses[ok] = json!({ "description": "success", "content": { media: { "schema": schema } } });
+    let mut op =
+        json!({ "summary": summary, "tags": [tag], "parameters": params, "responses": responses });
+    if let Some((media, schema)) = body {
+        op["requestBody"] = json!({ "required": true, "content": { media: { "schema": schema } } });
+    }
+    op
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description })
+}
+
+fn object() -> Value {
+    json!({"type": "object"})
+}
+
+const JSON: &str = "application/json";
+const TAXII: &str = "application/taxii+json;version=2.1";
+const LINES: &str = "text/plain";
+
+/// The engines' paths (under `/api/v1`).
+fn engine_paths() -> Value {
+    let no = json!([]);
+    json!({
+        "/api/v1/sanctions/status": { "get": operation("Loaded sanctions lists and their versions.", "sanctions", no.clone(), None, "200", JSON, object()) },
+        "/api/v1/sanctions/screen": { "post": operation("Screen a name (any script) with optional schema, birth date, country and identifiers; ranked, explained hits.", "sanctions", no.clone(), Some((JSON, json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "schema": {"type": "string"}, "dob": {"type": "string"}, "country": {"type": "string"}, "identifiers": {"type": "array"}, "threshold": {"type": "number"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}))), "200", JSON, object()) },
+        "/api/v1/sanctions/hits": { "post": operation("Publish an analyst's decision on a screening hit as a `sanctions.hit` report (analyst of this node's party).", "sanctions", no.clone(), Some((JSON, json!({"type": "object", "required": ["query", "hit", "decision"]}))), "200", JSON, json!({"$ref": "#/components/schemas/Report"})) },
+        "/api/v1/ais/nmea": { "post": operation("Ingest NMEA 0183 AIS sentences, one per line (analyst of this node's party); maritime events become reports.", "ais", no.clone(), Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
+        "/api/v1/ais/status": { "get": operation("Decoder and tracker counts and the most recently heard vessels (analyst of this node's party: its own feed data).", "ais", no.clone(), None, "200", JSON, object()) },
+        "/api/v1/missile/detections": { "post": operation("Fuse sensor detections (DETECTIONS.jsonl lines; analyst of this node's party); products become reports.", "missile", no.clone(), Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
+        "/api/v1/missile/detections/stream": { "post": operation("A sensor's live feed: detections as a chunked body, fused and published while it lasts (outside the request timeout).", "missile", no, Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
+    })
+}
+
+/// The TAXII 2.1 paths.
+fn taxii_paths() -> Value {
+    let root = path_param("root", "API root name, e.g. trilat.");
+    let id = path_param("id", "Collection id or alias.");
+    let object_id = path_param("object_id", "STIX object id.");
+    let filters = [
+        "added_after",
+        "limit",
+        "next",
+        "match[id]",
+        "match[type]",
+        "match[version]",
+        "match[spec_version]",
+    ]
+    .map(|name| json!({ "name": name, "in": "query", "required": false, "schema": {"type": "string"} }));
+    let with = |mut params: Vec<Value>, more: &[Value]| {
+        params.extend_from_slice(more);
+        Value::Array(params)
+    };
+    let read = |summary: &str, params: Value| {
+        operation(summary, "taxii", params, None, "200", TAXII, object())
+    };
+    json!({
+        "/taxii2/": { "get": read("TAXII discovery.", json!([])) },
+        "/taxii2/{root}/": { "get": read("An API root.", json!([root])) },
+        "/taxii2/{root}/collections/": { "get": read("The API root's collections.", json!([root])) },
+        "/taxii2/{root}/collections/{id}/": { "get": read("One collection.", json!([root, id])) },
+        "/taxii2/{root}/collections/{id}/objects/": {
+            "get": read("Objects the collection admits and the release rule lets the caller see; every page is audited.", with(vec![root.clone(), id.clone()], &filters)),
+            "post": operation("Add objects (an envelope); each becomes a `cyber.stix` report of this node's party (analyst).", "taxii", json!([root, id]), Some((TAXII, object())), "202", TAXII, object()),
+        },
+        "/taxii2/{root}/collections/{id}/objects/{object_id}/": {
+            "get": read("One object's versions the caller may see.", with(vec![root.clone(), id.clone(), object_id.clone()], &filters)),
+            "delete": operation("Delete (revoke) one of this node's objects where the collection allows it (analyst).", "taxii", with(vec![root.clone(), id.clone(), object_id.clone()], &filters[5..]), None, "200", TAXII, object()),
+        },
+        "/taxii2/{root}/collections/{id}/objects/{object_id}/versions/": { "get": read("One object's version list.", with(vec![root.clone(), id.clone(), object_id], &filters)) },
+        "/taxii2/{root}/collections/{id}/manifest/": { "get": read("The manifest of the objects the caller may see.", with(vec![root.clone(), id], &filters)) },
+        "/taxii2/{root}/status/{id}/": { "get": read("The status of an earlier POST (analyst of this node's party).", json!([root, path_param("id", "Status id.")])) },
+    })
+}
+
+/// Adds the engines' and the TAXII server's paths to `paths`.
+pub(crate) fn extend(paths: &mut Map<String, Value>) {
+    for more in [engine_paths(), taxii_paths()] {
+        if let Value::Object(more) = more {
+            paths.extend(more);
+        }
+    }
+}
