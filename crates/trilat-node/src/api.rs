@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit/verify"),
     ("GET", "/api/v1/whoami"),
     ("POST", "/api/v1/demo/replay"),
+    ("POST", "/api/v1/seismic/events"),
     ("POST", "/peer/v1/push"),
     ("GET", "/peer/v1/changes"),
 ];
