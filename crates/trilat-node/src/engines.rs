@@ -26,7 +26,7 @@ mod missile;
 mod sanctions;
 mod seismic;
 
-pub use demo::{DemoPacing, DemoRunner, DemoSchedule};
+pub use demo::{DemoPacing, DemoParts, DemoRunner, DemoSchedule};
 pub use sanctions::{load_han_readings, load_list_store};
 
 /// The engines' configuration: the node config's `[engines]` table.

@@ -200,7 +200,7 @@ pub fn document() -> Value {
                 "PushBody": { "type": "object", "required": ["reports"], "properties": { "reports": {"type": "array", "items": schema_ref("Report")} } },
                 "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array"} } },
                 "AuditEntry": { "type": "object", "properties": { "seq": {"type": "integer"}, "event": {"type": "object"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"} } },
-                "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"} } },
+                "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"}, "seismic_at": {"type": ["string", "null"], "format": "date-time"} } },
                 "SeismicIngest": seismic_ingest,
                 "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
             }
