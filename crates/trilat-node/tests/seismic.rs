@@ -122,6 +122,19 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("QuakeML, line 4:"), "{message}");
 
+    let response = admin
+        .client
+        .post(format!("{}/api/v1/seismic/events", admin.url))
+        .bearer_auth(&admin.token)
+        .body(b"DATA_TYPE BULLETIN IMS1.0:short\nEvent 1 caf\xe9\n".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("input, line 2: not UTF-8"), "{message}");
+
     // The real bulletin: every event and its assessment published.
     let (status, answer) = post_text(&admin, &bulletin).await;
     assert_eq!(status, 200, "{answer}");

@@ -80,7 +80,7 @@ pub struct IngestResponse {
 async fn seismic_events_ingest(
     State(state): State<AppState>,
     caller: Caller,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<Json<IngestResponse>, AppError> {
     caller.require(Role::Analyst)?;
     if caller.party != state.party {
@@ -90,7 +90,8 @@ async fn seismic_events_ingest(
         )));
     }
     state.engines.get()?;
-    let answer = ingest(&state, &body, &caller.name).await?;
+    let text = utf8(&body)?;
+    let answer = ingest(&state, text, &caller.name).await?;
     tracing::info!(
         by = %caller.name,
         events = answer.events.len(),
@@ -98,6 +99,23 @@ async fn seismic_events_ingest(
         "seismic events ingested"
     );
     Ok(Json(answer))
+}
+
+/// The body as text, or a 400 naming the line of the first byte that is
+/// not UTF-8 (the three formats are text; a Latin-1 bulletin must be
+/// converted first).
+fn utf8(body: &[u8]) -> Result<&str, AppError> {
+    std::str::from_utf8(body).map_err(|e| {
+        let valid = &body[..e.valid_up_to()];
+        let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+        AppError::bad_request(
+            "invalid_seismic_input",
+            format!(
+                "input, line {line}: not UTF-8 text (byte {})",
+                e.valid_up_to()
+            ),
+        )
+    })
 }
 
 /// Reads, assesses and publishes the events of `text` (the route and the
