@@ -135,6 +135,18 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("input, line 2: not UTF-8"), "{message}");
 
+    // More events than one request may carry: refused before any is published.
+    let feature = r#"{"type":"Feature","id":"x","properties":{"mag":3.0,"magType":"ml","time":1504409401940},"geometry":{"type":"Point","coordinates":[129.0,41.3,10]}}"#;
+    let features = vec![feature; 1001].join(",");
+    let feed = format!(r#"{{"type":"FeatureCollection","features":[{features}]}}"#);
+    let (status, body) = post_text(&admin, &feed).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (400, &json!("too_many_events")),
+        "{body}"
+    );
+    assert!(ids_of(&admin, "seismic.event").await.is_empty());
+
     // The real bulletin: every event and its assessment published.
     let (status, answer) = post_text(&admin, &bulletin).await;
     assert_eq!(status, 200, "{answer}");
