@@ -1,6 +1,6 @@
-//! The hook where the domain engines (sanctions, AIS, missile warning) plug
-//! into the node: their report kinds, their HTTP routes (merged under
-//! `/api/v1`) and their background tasks.
+//! The hook where the domain engines (sanctions, AIS, missile warning,
+//! seismic events) plug into the node: their report kinds, their HTTP
+//! routes (merged under `/api/v1`) and their background tasks.
 //!
 //! The engines themselves are pure crates; this module does their I/O
 //! (reading list stores, sockets, sensor files) and turns their findings into
@@ -24,8 +24,9 @@ pub mod demo;
 mod maritime;
 mod missile;
 mod sanctions;
+mod seismic;
 
-pub use demo::{DemoPacing, DemoRunner, DemoSchedule};
+pub use demo::{DemoPacing, DemoParts, DemoRunner, DemoSchedule};
 pub use sanctions::{load_han_readings, load_list_store};
 
 /// The engines' configuration: the node config's `[engines]` table.
@@ -57,6 +58,9 @@ pub struct EnginesConfig {
     /// Missile-warning fusion.
     #[serde(default)]
     pub missile: missile::MissileConfig,
+    /// Seismic events and nuclear-test assessment.
+    #[serde(default)]
+    pub seismic: seismic::SeismicConfig,
 }
 
 /// `[engines.sanctions]`.
@@ -118,6 +122,9 @@ pub fn register_kinds(registry: &mut KindRegistry) {
         trilat_ais::report::validate_payload(kind, payload).map_err(|e| e.to_string())
     });
     missile::register_kinds(registry);
+    registry.register(trilat_seismic::report::REPORT_KINDS, |kind, payload| {
+        trilat_seismic::report::validate_payload(kind, payload).map_err(|e| e.to_string())
+    });
     registry.register(trilat_cyber::REPORT_KINDS, trilat_cyber::payload_check);
 }
 
@@ -131,6 +138,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/ais/status"),
     ("POST", "/api/v1/missile/detections"),
     ("POST", "/api/v1/missile/detections/stream"),
+    ("POST", "/api/v1/seismic/events"),
 ];
 
 /// The engines' HTTP routes, merged under `/api/v1`.
@@ -139,6 +147,7 @@ pub fn routes() -> Router<AppState> {
         .merge(sanctions::routes())
         .merge(maritime::routes())
         .merge(missile::routes())
+        .merge(seismic::routes())
         .merge(demo::routes())
 }
 

@@ -123,6 +123,18 @@ pub fn document() -> Value {
         None,
         ("200", schema_ref("PeerChangesPage")),
     ));
+    let mut seismic_events = op(
+        "Read seismic events (QuakeML 1.2, IMS1.0 or USGS GeoJSON text; the format is detected), assess each as a possible nuclear test, and publish one seismic.event and one nuclear.assessment report per event (analyst of the node's party). 400 invalid_seismic_input names the line.",
+        "engines",
+        no_params.clone(),
+        None,
+        ("200", schema_ref("SeismicIngest")),
+    );
+    let seismic_ingest = json!({ "type": "object", "properties": { "format": {"enum": ["quakeml", "ims1", "usgs-geojson", null]}, "reports": {"type": "array", "items": {"type": "string"}}, "events": {"type": "array", "items": {"type": "object", "properties": { "event_id": {"type": "string"}, "origin_time": {"type": "string", "format": "date-time"}, "event_report": {"type": ["string", "null"]}, "assessment_report": {"type": ["string", "null"]}, "explosion": {"enum": ["unlikely", "possible", "likely"]}, "likely_nuclear_test": {"type": "boolean"}, "site_distance_km": {"type": ["number", "null"]}, "errors": {"type": "array", "items": {"type": "string"}} } }}, "diagnostics": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "integer"}, "what": {"type": "string"}}}}, "diagnostics_total": {"type": "integer"} } });
+    seismic_events["requestBody"] = json!({
+        "required": true,
+        "content": { "text/plain": { "schema": {"type": "string"} }, "application/xml": { "schema": {"type": "string"} }, "application/json": { "schema": {"type": "object"} } }
+    });
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {
@@ -161,6 +173,7 @@ pub fn document() -> Value {
             "/api/v1/audit": { "get": op("The audit log (admin).", "audit", json!([param("after", "query", json!({"type": "integer"}), "Entries after this sequence."), limit]), None, ("200", json!({"type": "object", "properties": {"entries": {"type": "array", "items": schema_ref("AuditEntry")}}}))) },
             "/api/v1/audit/verify": { "get": op("Recompute the audit hash chain (admin).", "audit", no_params, None, ("200", schema_ref("AuditVerification"))) },
             "/api/v1/demo/replay": { "post": op("Start the node's exercise story again (admin; demo nodes only, else 404 no_route). Answers 202 with the new run's schedule.", "node", json!([]), None, ("202", schema_ref("DemoSchedule"))) },
+            "/api/v1/seismic/events": { "post": seismic_events },
             "/peer/v1/push": { "post": push },
             "/peer/v1/changes": { "get": peer_changes }
         },
@@ -189,7 +202,8 @@ pub fn document() -> Value {
                 "PushBody": { "type": "object", "required": ["reports"], "properties": { "reports": {"type": "array", "items": schema_ref("Report")} } },
                 "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array"} } },
                 "AuditEntry": { "type": "object", "properties": { "seq": {"type": "integer"}, "event": {"type": "object"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"} } },
-                "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"} } },
+                "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"}, "seismic_at": {"type": ["string", "null"], "format": "date-time"} } },
+                "SeismicIngest": seismic_ingest,
                 "AuditVerification": { "type": "object", "properties": { "entries": {"type": "integer"}, "first_broken": {"type": ["integer", "null"]} } }
             }
         }

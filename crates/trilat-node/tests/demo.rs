@@ -1,6 +1,7 @@
 //! The demo's exercise story at a node, fast-forwarded: the launch is
-//! assessed, `POST /api/v1/demo/replay` (admin only) flies it again under
-//! a new track, and a node that runs no demo has no such route.
+//! assessed, the seismic event at Punggye-ri is assessed a likely test,
+//! `POST /api/v1/demo/replay` (admin only) flies it again under a new
+//! track, and a node that runs no demo has no such route.
 
 use std::collections::BTreeSet;
 
@@ -79,7 +80,8 @@ async fn the_demo_story_plays_and_replays_under_a_new_track() {
         "demo": true,
         "exercise": true,
         "missile": {"demo_launch": true},
-        "demo_pacing": {"speed": 100.0, "launch_after_s": 5.0, "maritime_after_s": 0.0, "maritime_play_s": 100.0},
+        "seismic": {"demo_event": true},
+        "demo_pacing": {"speed": 100.0, "launch_after_s": 5.0, "maritime_after_s": 0.0, "maritime_play_s": 100.0, "seismic_after_s": 10.0},
     });
     let (_node, [admin, analyst, reader]) = node_with(dir.path(), engines).await;
     let api = admin.clone();
@@ -103,6 +105,21 @@ async fn the_demo_story_plays_and_replays_under_a_new_track() {
         }
     })
     .await;
+    let api = admin.clone();
+    eventually("the seismic event assessed a likely test", move || {
+        let api = api.clone();
+        async move {
+            exercise_reports(&api, "nuclear.assessment")
+                .await
+                .iter()
+                .any(|r| r["payload"]["likely_nuclear_test"] == true)
+        }
+    })
+    .await;
+    let events = exercise_reports(&admin, "seismic.event").await;
+    assert_eq!(events.len(), 1, "one event per run");
+    let region = events[0]["payload"]["region"].as_str().unwrap();
+    assert!(region.starts_with("EXERCISE EXERCISE EXERCISE"), "{region}");
     let first = exercise_reports(&admin, "missile.assessment").await;
     let first_tracks = track_ids(&first);
     assert!(!first_tracks.is_empty());
@@ -120,6 +137,7 @@ async fn the_demo_story_plays_and_replays_under_a_new_track() {
     assert_eq!(status, 202, "{schedule}");
     assert!(schedule["launch_at"].is_string(), "{schedule}");
     assert!(schedule["maritime_from"].is_string(), "{schedule}");
+    assert!(schedule["seismic_at"].is_string(), "{schedule}");
 
     let api = admin.clone();
     let before = first_tracks.clone();

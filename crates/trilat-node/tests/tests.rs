@@ -11,4 +11,5 @@ mod demo;
 mod engines;
 mod federation;
 mod release_property;
+mod seismic;
 mod taxii;

@@ -1,12 +1,13 @@
 //! The demo's exercise story, paced for someone watching a console: a day
-//! of AIS traffic in the East China Sea replayed over a few minutes, and a
-//! missile launch at an announced time, flown in real time. Every step is
-//! fed through the node's own ingest paths (the AIS analyser, the missile
-//! fuser) at the moment it is "received", so the reports appear live.
+//! of AIS traffic in the East China Sea replayed over a few minutes, a
+//! missile launch at an announced time, flown in real time, and a synthetic
+//! seismic event at the Punggye-ri test site. Every step is fed through the
+//! node's own ingest paths (the AIS analyser, the missile fuser, the seismic
+//! ingest) at the moment it is "received", so the reports appear live.
 //!
 //! The timing is pure: [`DemoSchedule`] says when each part runs,
-//! [`maritime_plan`] and [`missile_plan`] turn a scenario into timed steps,
-//! and only [`run`] sleeps. A replay (`POST /api/v1/demo/replay`) starts the
+//! [`maritime_plan`], [`missile_plan`] and [`seismic_event_quakeml`] turn a
+//! scenario into timed steps or text, and only [`run`] sleeps. A replay (`POST /api/v1/demo/replay`) starts the
 //! story again from the beginning with a fresh schedule.
 
 use std::sync::Mutex;
@@ -31,6 +32,9 @@ pub struct DemoPacing {
     pub maritime_play_s: f64,
     /// Seconds from the story's start to the launch.
     pub launch_after_s: f64,
+    /// Seconds from the story's start to the synthetic seismic event (its
+    /// origin time; it is posted then).
+    pub seismic_after_s: f64,
     /// Fast-forward factor: every wait is divided by it (tests set it high;
     /// the missile's data clock then runs ahead of the wall clock).
     pub speed: f64,
@@ -42,6 +46,7 @@ impl Default for DemoPacing {
             maritime_after_s: 20.0,
             maritime_play_s: 240.0,
             launch_after_s: 120.0,
+            seismic_after_s: 300.0,
             speed: 1.0,
         }
     }
@@ -59,6 +64,7 @@ impl DemoPacing {
             ("maritime_after_s", self.maritime_after_s),
             ("maritime_play_s", self.maritime_play_s),
             ("launch_after_s", self.launch_after_s),
+            ("seismic_after_s", self.seismic_after_s),
         ] {
             if !(0.0..=PACING_S_MAX).contains(&value) {
                 return Err(format!(
@@ -90,21 +96,36 @@ pub struct DemoSchedule {
     pub maritime_from: Option<Timestamp>,
     /// See `maritime_from`.
     pub maritime_to: Option<Timestamp>,
+    /// When the synthetic seismic event happens (its origin time) and is
+    /// posted, if this node posts it.
+    pub seismic_at: Option<Timestamp>,
     #[serde(skip)]
     speed: f64,
 }
 
+/// Which parts of the story play at one node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoParts {
+    /// The node flies the launch (`[engines.missile] demo_launch`).
+    pub launch: bool,
+    /// The node's party has an AIS feed in the scenario.
+    pub maritime: bool,
+    /// The node posts the seismic event (`[engines.seismic] demo_event`).
+    pub seismic: bool,
+}
+
 impl DemoSchedule {
-    /// The schedule of a run starting at `start_ms` at a node that flies
-    /// the launch (`launch`) and has an AIS feed in the scenario (`maritime`).
-    pub fn new(start_ms: i64, pacing: &DemoPacing, launch: bool, maritime: bool) -> DemoSchedule {
+    /// The schedule of a run starting at `start_ms` at a node that plays
+    /// `parts`.
+    pub fn new(start_ms: i64, pacing: &DemoPacing, parts: DemoParts) -> DemoSchedule {
         let at = |story_s: f64| Timestamp::from_unix_ms(start_ms + real_ms(story_s, pacing.speed));
         let maritime_end_s = pacing.maritime_after_s + pacing.maritime_play_s;
         DemoSchedule {
             started_at: Timestamp::from_unix_ms(start_ms),
-            launch_at: launch.then(|| at(pacing.launch_after_s)),
-            maritime_from: maritime.then(|| at(pacing.maritime_after_s)),
-            maritime_to: maritime.then(|| at(maritime_end_s)),
+            launch_at: parts.launch.then(|| at(pacing.launch_after_s)),
+            maritime_from: parts.maritime.then(|| at(pacing.maritime_after_s)),
+            maritime_to: parts.maritime.then(|| at(maritime_end_s)),
+            seismic_at: parts.seismic.then(|| at(pacing.seismic_after_s)),
             speed: pacing.speed,
         }
     }
@@ -266,6 +287,46 @@ pub fn missile_plan(
         .collect())
 }
 
+/// The demo's synthetic seismic event at Punggye-ri, 2.5 km from the site's
+/// published point (the declared tests lie within 9 km of it), as the
+/// QuakeML 1.2 an agency's event service would send. Its figures are chosen
+/// to look like the declared tests: 0.7 km deep (±0.5 km: a measured
+/// shallow depth), mb 5.6 and Ms 4.2 (Ms − 1.25 mb = −2.8, explosion-like),
+/// a 6 km × 4 km 90 % ellipse. No event type: the verdict comes from the
+/// evidence. Its id, agency and region text say EXERCISE; the event id is
+/// unique per run (`started_at`).
+pub fn seismic_event_quakeml(schedule: &DemoSchedule) -> Option<String> {
+    let at = schedule.seismic_at.as_ref()?;
+    let run = schedule.started_at.unix_ms();
+    Some(format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<q:quakeml xmlns="http://quakeml.org/xmlns/bed/1.2" xmlns:q="http://quakeml.org/xmlns/quakeml/1.2">
+<eventParameters publicID="smi:trilat.demo/exercise/{run}">
+<event publicID="smi:trilat.demo/exercise/{run}/punggye-ri">
+<description><text>EXERCISE EXERCISE EXERCISE: synthetic event at the Punggye-ri test site, North Korea (Trilat demo; not a real event)</text><type>region name</type></description>
+<origin publicID="smi:trilat.demo/exercise/{run}/origin">
+<time><value>{at}</value><uncertainty>0.5</uncertainty></time>
+<latitude><value>{lat}</value></latitude><longitude><value>{lon}</value></longitude>
+<depth><value>700</value><uncertainty>500</uncertainty></depth>
+<originUncertainty><maxHorizontalUncertainty>6000</maxHorizontalUncertainty><minHorizontalUncertainty>4000</minHorizontalUncertainty><azimuthMaxHorizontalUncertainty>45</azimuthMaxHorizontalUncertainty><confidenceLevel>90</confidenceLevel></originUncertainty>
+<creationInfo><agencyID>EXERCISE</agencyID></creationInfo>
+</origin>
+<magnitude publicID="smi:trilat.demo/exercise/{run}/mb"><mag><value>5.6</value><uncertainty>0.1</uncertainty></mag><type>mb</type><creationInfo><agencyID>EXERCISE</agencyID></creationInfo></magnitude>
+<magnitude publicID="smi:trilat.demo/exercise/{run}/ms"><mag><value>4.2</value><uncertainty>0.1</uncertainty></mag><type>Ms</type><creationInfo><agencyID>EXERCISE</agencyID></creationInfo></magnitude>
+</event>
+</eventParameters>
+</q:quakeml>
+"#,
+        lat = DEMO_SEISMIC_LAT,
+        lon = DEMO_SEISMIC_LON,
+    ))
+}
+
+/// The demo event's epicentre (see [`seismic_event_quakeml`]).
+const DEMO_SEISMIC_LAT: f64 = 41.300;
+/// See [`DEMO_SEISMIC_LAT`].
+const DEMO_SEISMIC_LON: f64 = 129.080;
+
 /// The story's state at one node: its pacing, the schedule of the current
 /// run, and the replay signal.
 pub struct DemoRunner {
@@ -300,8 +361,8 @@ impl DemoRunner {
 
     /// Asks the running story to start again from the beginning, now;
     /// returns the new run's schedule.
-    pub fn request_replay(&self, launch: bool, maritime: bool) -> DemoSchedule {
-        let schedule = DemoSchedule::new(crate::now_ms(), &self.pacing, launch, maritime);
+    pub fn request_replay(&self, parts: DemoParts) -> DemoSchedule {
+        let schedule = DemoSchedule::new(crate::now_ms(), &self.pacing, parts);
         *lock(&self.next) = Some(schedule.clone());
         self.replay.notify_one();
         schedule
@@ -321,11 +382,11 @@ pub(super) async fn run(state: &AppState) {
         return;
     };
     let demo = &engines.demo;
-    let (launch, maritime) = parts_here(state);
+    let parts = parts_here(state);
     loop {
         let schedule = lock(&demo.next)
             .take()
-            .unwrap_or_else(|| DemoSchedule::new(crate::now_ms(), &demo.pacing, launch, maritime));
+            .unwrap_or_else(|| DemoSchedule::new(crate::now_ms(), &demo.pacing, parts));
         *lock(&demo.current) = Some(schedule.clone());
         let seed = {
             let mut n_runs = lock(&demo.n_runs);
@@ -337,7 +398,8 @@ pub(super) async fn run(state: &AppState) {
         let story = async {
             tokio::join!(
                 play_maritime(state, &schedule),
-                play_missile(state, &schedule, seed)
+                play_missile(state, &schedule, seed),
+                play_seismic(state, &schedule)
             );
             // Finished: wait for a replay.
             std::future::pending::<()>().await;
@@ -350,17 +412,16 @@ pub(super) async fn run(state: &AppState) {
     }
 }
 
-/// Which parts of the story play at this node: (the launch is flown here,
-/// this party's receivers have an AIS feed in the scenario).
-fn parts_here(state: &AppState) -> (bool, bool) {
-    let launch = state
-        .engines
-        .get()
-        .is_ok_and(|engines| engines.config.missile.demo_launch);
-    let maritime = trilat_ais::synth::demo_scenario(0)
-        .iter()
-        .any(|feed| feed.partner == state.party.as_str());
-    (launch, maritime)
+/// Which parts of the story play at this node.
+fn parts_here(state: &AppState) -> DemoParts {
+    let config = state.engines.get().ok().map(|engines| &engines.config);
+    DemoParts {
+        launch: config.is_some_and(|config| config.missile.demo_launch),
+        maritime: trilat_ais::synth::demo_scenario(0)
+            .iter()
+            .any(|feed| feed.partner == state.party.as_str()),
+        seismic: config.is_some_and(|config| config.seismic.demo_event),
+    }
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {
@@ -397,8 +458,7 @@ pub fn replay(state: &AppState) -> Result<DemoSchedule, AppError> {
             "no such endpoint: this node runs no demo (see /api/v1/openapi.json)",
         ));
     }
-    let (launch, maritime) = parts_here(state);
-    Ok(engines.demo.request_replay(launch, maritime))
+    Ok(engines.demo.request_replay(parts_here(state)))
 }
 
 /// The schedule of the node's current run: `None` while the engines start
@@ -427,6 +487,24 @@ async fn play_maritime(state: &AppState, schedule: &DemoSchedule) {
     if n_batches > 0 {
         super::maritime::demo_finish(state).await;
         tracing::info!(party = %state.party, "demo AIS scenario played");
+    }
+}
+
+/// Posts the synthetic seismic event through the node's seismic ingest at
+/// its origin time.
+async fn play_seismic(state: &AppState, schedule: &DemoSchedule) {
+    let (Some(at), Some(text)) = (&schedule.seismic_at, seismic_event_quakeml(schedule)) else {
+        return;
+    };
+    sleep_until_ms(at.unix_ms()).await;
+    match super::seismic::ingest(state, &text, "demo").await {
+        Ok(answer) => tracing::info!(
+            party = %state.party,
+            reports = answer.reports.len(),
+            likely_nuclear_test = answer.events.iter().any(|e| e.likely_nuclear_test),
+            "demo seismic event (EXERCISE) posted"
+        ),
+        Err(e) => tracing::error!(%e, "demo seismic event not posted"),
     }
 }
 
@@ -463,6 +541,17 @@ mod tests {
     /// 2025-11-24T16:00:00Z, a fixed start so the tests do not read the clock.
     const START_MS: i64 = 1_764_000_000_000;
 
+    const LAUNCH: DemoParts = DemoParts {
+        launch: true,
+        maritime: false,
+        seismic: false,
+    };
+    const MARITIME: DemoParts = DemoParts {
+        launch: false,
+        maritime: true,
+        seismic: false,
+    };
+
     fn pacing(speed: f64) -> DemoPacing {
         DemoPacing {
             speed,
@@ -494,6 +583,10 @@ mod tests {
                 maritime_after_s: f64::INFINITY,
                 ..DemoPacing::default()
             },
+            DemoPacing {
+                seismic_after_s: -5.0,
+                ..DemoPacing::default()
+            },
         ];
         for pacing in bad {
             let err = pacing.check().unwrap_err();
@@ -503,14 +596,15 @@ mod tests {
 
     #[test]
     fn schedule_says_what_plays_here_and_when() {
-        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), true, false);
+        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), LAUNCH);
         assert_eq!(
             schedule.launch_at,
             Some(Timestamp::from_unix_ms(START_MS + 120_000))
         );
         assert_eq!(schedule.maritime_from, None);
-        let fast = DemoSchedule::new(START_MS, &pacing(10.0), false, true);
+        let fast = DemoSchedule::new(START_MS, &pacing(10.0), MARITIME);
         assert_eq!(fast.launch_at, None);
+        assert_eq!(fast.seismic_at, None);
         assert_eq!(
             fast.maritime_from,
             Some(Timestamp::from_unix_ms(START_MS + 2_000))
@@ -553,7 +647,7 @@ mod tests {
 
     #[test]
     fn the_launch_is_assessed_within_a_minute_of_the_announced_time() {
-        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), true, false);
+        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), LAUNCH);
         let launch_ms = schedule.launch_at.unwrap().unix_ms();
         let plan = missile_plan(&schedule, f64::NEG_INFINITY, 1).unwrap();
         assert!(plan.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
@@ -582,7 +676,7 @@ mod tests {
 
     #[test]
     fn a_fast_forwarded_replay_keeps_the_data_clock_moving_forward() {
-        let schedule = DemoSchedule::new(START_MS, &pacing(100.0), true, false);
+        let schedule = DemoSchedule::new(START_MS, &pacing(100.0), LAUNCH);
         let launch_ms = schedule.launch_at.unwrap().unix_ms();
         // A previous run fed detections up to 10 minutes after this launch.
         let data_after_s = launch_ms as f64 / 1000.0 + 600.0;
@@ -599,7 +693,7 @@ mod tests {
 
     #[test]
     fn the_maritime_day_plays_over_its_window_and_ends_now() {
-        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), false, true);
+        let schedule = DemoSchedule::new(START_MS, &pacing(1.0), MARITIME);
         let (from, to) = (
             schedule.maritime_from.unwrap().unix_ms(),
             schedule.maritime_to.unwrap().unix_ms(),
@@ -648,6 +742,60 @@ mod tests {
             if name == "gap" || name == "encounter" {
                 assert!(*at >= from + play_ms / 2, "{name} at {}", at - from);
             }
+        }
+    }
+
+    #[test]
+    fn the_seismic_event_is_posted_at_its_time_and_assessed_a_likely_test() {
+        let parts = DemoParts {
+            seismic: true,
+            ..DemoParts::default()
+        };
+        assert_eq!(
+            seismic_event_quakeml(&DemoSchedule::new(START_MS, &pacing(1.0), MARITIME)),
+            None
+        );
+        for (speed, after_ms) in [(1.0, 300_000), (100.0, 3_000)] {
+            let schedule = DemoSchedule::new(START_MS, &pacing(speed), parts);
+            let at = schedule.seismic_at.expect("this node posts the event");
+            assert_eq!(at.unix_ms(), START_MS + after_ms);
+            // After the launch (2:00) and the AIS day (0:20-4:20) at speed 1.
+            let launch_at = DemoSchedule::new(START_MS, &pacing(speed), LAUNCH).launch_at;
+            assert!(launch_at.unwrap() < at);
+            // Read and assessed as the node's ingest does.
+            let text = seismic_event_quakeml(&schedule).unwrap();
+            let parsed = trilat_seismic::read(&text).unwrap();
+            assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+            let [event] = parsed.events.as_slice() else {
+                panic!("one event: {:?}", parsed.events);
+            };
+            assert_eq!(
+                event.origin.time.unix_timestamp_nanos() / 1_000_000,
+                i128::from(at.unix_ms()),
+                "the origin time is the posting time"
+            );
+            assert!(event.id.contains("exercise"), "{}", event.id);
+            assert!(event
+                .region
+                .as_deref()
+                .unwrap()
+                .starts_with("EXERCISE EXERCISE EXERCISE"));
+            let assessment =
+                &trilat_seismic::assess_all(&parsed.events, &trilat_seismic::Params::default())[0];
+            assert!(assessment.likely_nuclear_test, "{:?}", assessment.reasons);
+            assert!(assessment.site_distance_km.unwrap() < 5.0);
+            let factors: Vec<&str> = assessment
+                .reasons
+                .iter()
+                .filter(|r| r.weight > 0)
+                .map(|r| r.factor.as_str())
+                .collect();
+            assert_eq!(
+                factors,
+                ["test-site", "depth", "mb-ms"],
+                "{:?}",
+                assessment.reasons
+            );
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct DemoArgs {
 
 /// The node that flies the demo launch (it fuses the three partners' radars).
 const LAUNCH_PARTY: &str = "JPN";
+/// The node that posts the demo's seismic event (the Korea Meteorological
+/// Administration runs the peninsula's seismic network).
+const SEISMIC_PARTY: &str = "KOR";
 /// How long the nodes' engines may take to start their story.
 const ENGINES_WAIT_S_MAX: u64 = 60;
 /// Shortest replay period accepted: the story lasts about ten minutes (the
@@ -109,17 +112,24 @@ async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<(
 
 /// The demo's `[engines]` table for `party`: every engine report is an
 /// exercise; the AIS scenario plays on every node that has a feed in it;
-/// the missile launch is fused at [`LAUNCH_PARTY`].
+/// the missile launch is fused at [`LAUNCH_PARTY`]; the seismic event is
+/// posted at [`SEISMIC_PARTY`].
 fn demo_engines(party: &Party) -> toml::Table {
     let mut missile = toml::Table::new();
     missile.insert(
         "demo_launch".into(),
         toml::Value::Boolean(party.as_str() == LAUNCH_PARTY),
     );
+    let mut seismic = toml::Table::new();
+    seismic.insert(
+        "demo_event".into(),
+        toml::Value::Boolean(party.as_str() == SEISMIC_PARTY),
+    );
     let mut engines = toml::Table::new();
     engines.insert("demo".into(), toml::Value::Boolean(true));
     engines.insert("exercise".into(), toml::Value::Boolean(true));
     engines.insert("missile".into(), toml::Value::Table(missile));
+    engines.insert("seismic".into(), toml::Value::Table(seismic));
     engines
 }
 
@@ -236,6 +246,10 @@ impl Banner<'_> {
         self.schedules.iter().find_map(|s| s.launch_at.as_ref())
     }
 
+    fn seismic(&self) -> Option<&Timestamp> {
+        self.schedules.iter().find_map(|s| s.seismic_at.as_ref())
+    }
+
     /// The maritime story's window over every node that plays it.
     fn maritime(&self) -> Option<(&Timestamp, &Timestamp)> {
         let from = self
@@ -309,6 +323,14 @@ impl Banner<'_> {
             println!("      the three partners' radar detections: launch warning within about 30 s, first impact");
             println!("      assessment and warning level within a minute, then tracks and updates as it flies.");
         }
+        if let Some(seismic) = self.seismic() {
+            println!(
+                "  {}           seismic: a synthetic event at the Punggye-ri test site (mb 5.6, 0.7 km deep);",
+                clock(seismic)
+            );
+            println!("      {SEISMIC_PARTY} posts it through its seismic ingest: a seismic.event and a nuclear.assessment");
+            println!("      (likely nuclear test: at the site, shallow, explosion-like mb-Ms), shared with USA and JPN.");
+        }
         let notes: Vec<String> = self.live_note_times().iter().map(clock).collect();
         println!(
             "Real world: more notes arrive at {} (the consoles' normal mode).",
@@ -377,6 +399,8 @@ impl Banner<'_> {
             "reports_published": self.n_reports,
             "launch_party": LAUNCH_PARTY,
             "launch_at": self.launch(),
+            "seismic_party": SEISMIC_PARTY,
+            "seismic_at": self.seismic(),
             "maritime_from": self.maritime().map(|m| m.0),
             "maritime_to": self.maritime().map(|m| m.1),
             "live_notes_at": self.live_note_times(),
