@@ -64,11 +64,11 @@ test('the exercise missile appears at JPN and opens in the detail panel', async 
   const page = await openConsole('JPN', 'reader');
   await page.getByRole('radio', { name: 'Exercise' }).check();
   await visible(page.getByText('EXERCISE · EXERCISE · EXERCISE — exercise data only'));
-  // The demo launches 15 s after the node starts; JPN fuses the partners'
-  // detections and publishes the first track about a minute later (a debug
-  // build on two busy cores). The demo's first assessment comes later still.
-  const track = timelineItem(page, 'Missile track');
-  await (await visible(track, 150_000)).click();
+  // The demo's engines launch a while after the node starts (15 s in the
+  // first demo, 120 s in the paced one); JPN fuses the partners' detections
+  // and publishes the first track soon after. The first assessment comes
+  // later still, so the story opens the track.
+  await (await visible(track, 240_000)).click();
   const panel = page.getByRole('complementary', { name: 'Report detail' });
   await visible(panel.getByRole('heading', { name: 'Missile track' }));
   for (const row of ['Track', 'Height', 'Speed', 'Phase', 'P(ballistic)']) {
