@@ -68,6 +68,7 @@ test('the exercise missile appears at JPN and opens in the detail panel', async 
   // first demo, 120 s in the paced one); JPN fuses the partners' detections
   // and publishes the first track soon after. The first assessment comes
   // later still, so the story opens the track.
+  const track = timelineItem(page, 'Missile track');
   await (await visible(track, 240_000)).click();
   const panel = page.getByRole('complementary', { name: 'Report detail' });
   await visible(panel.getByRole('heading', { name: 'Missile track' }));
