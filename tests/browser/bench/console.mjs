@@ -15,10 +15,13 @@
 //            element and the next requestAnimationFrame callback (the frame
 //            that paints it) reads Date.now(); minus Date.now() just before
 //            the POST. One clock (same machine). SAMPLES notes, one at a time.
+//  vessels   see vessels.mjs: 10,000 vessels updating once a second, frame
+//            times from requestAnimationFrame deltas.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { launch, signIn } from '../lib/browser.mjs';
 import { api, startCluster, TRILAT_BIN } from '../lib/cluster.mjs';
+import { benchVessels } from './vessels.mjs';
 
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -132,12 +135,14 @@ try {
   loads.sort((a, b) => a - b);
   const size = sizes(last.resources);
   const lat = await latency(browser, usa, jpn);
+  const v = await benchVessels(cluster);
 
   console.log(`trilat binary: ${TRILAT_BIN}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`);
   console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
   console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
   console.log(`  largest: ${size.largest.join('; ')}`);
   console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}`);
+  console.log(`${v.vessels} vessels in JPN's feed, each updated once a second (exercise mode; ${v.frames} frames in ${v.seconds} s): frame median ${v.median.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms, max ${v.max.toFixed(0)} ms; ${v.longTasks} long tasks (${v.longTaskMs.toFixed(0)} ms in all, longest ${v.longestTask.toFixed(0)} ms); the console's vessel line: "${v.status}"`);
   console.log(`bench wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   await browser.close();

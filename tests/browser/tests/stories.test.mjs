@@ -60,18 +60,17 @@ test('a revoke at USA shows as revoked at JPN', async () => {
   await Promise.all([usa.close(), jpn.close()]);
 });
 
-test('the exercise missile appears at JPN and opens in the detail panel', async () => {
+test('the exercise missile appears at JPN and its assessment opens in the detail panel', async () => {
   const page = await openConsole('JPN', 'reader');
   await page.getByRole('radio', { name: 'Exercise' }).check();
   await visible(page.getByText('EXERCISE · EXERCISE · EXERCISE — exercise data only'));
-  // The demo launches 15 s after the node starts; JPN fuses the partners'
-  // detections and publishes the first track about a minute later (a debug
-  // build on two busy cores). The demo's first assessment comes later still.
-  const track = timelineItem(page, 'Missile track');
-  await (await visible(track, 150_000)).click();
+  // The paced demo launches 120 s after the node starts; JPN fuses the
+  // partners' detections and publishes its first assessment within a minute.
+  const assessment = timelineItem(page, 'Missile assessment');
+  await (await visible(assessment, 240_000)).click();
   const panel = page.getByRole('complementary', { name: 'Report detail' });
-  await visible(panel.getByRole('heading', { name: 'Missile track' }));
-  for (const row of ['Track', 'Height', 'Speed', 'Phase', 'P(ballistic)']) {
+  await visible(panel.getByRole('heading', { name: 'Missile assessment' }));
+  for (const row of ['Class', 'Apogee', 'Range', 'Launch point', 'Impact point', 'Impact ellipse', 'Time to impact']) {
     await visible(panel.getByRole('rowheader', { name: row, exact: true }));
   }
   await visible(panel.getByText('EXERCISE', { exact: true }));
