@@ -74,6 +74,11 @@ fn a_lofted_icbm_like_hwasong_19_stays_one_track_through_a_long_gap() {
     .expect("runs");
     assert!(outcome.one_track_per_missile, "{outcome:?}");
     assert_eq!(outcome.n_tracks, 1);
+    assert_eq!(
+        outcome.reacquired,
+        [true],
+        "coasted through the gap and re-acquired"
+    );
     assert_eq!(issued(&events), 1, "one warning for one missile");
     // The re-acquired track kept the launch estimate made from the boost-phase data.
     assert!(
