@@ -1075,6 +1075,71 @@ mod tests {
         assert_eq!(got, expect);
     }
 
+    fn track_at(id: u64, first_time_s: f64, n_updates: usize, x: StateVector) -> Track {
+        let g = Gaussian {
+            x,
+            p: Covariance::identity() * 100.0,
+        };
+        Track {
+            id,
+            status: TrackStatus::Confirmed,
+            estimate: ImmEstimate::new(100.0, [g, g], [0.0, 1.0]),
+            first_time_s,
+            n_updates,
+            sensors: BTreeSet::new(),
+            parties: BTreeSet::new(),
+            history: Vec::new(),
+            ballistic_since_s: Some(50.0),
+            predicted_impact_s: None,
+            coast: None,
+        }
+    }
+
+    #[test]
+    fn a_duplicate_is_the_younger_track_and_names_the_one_that_stands() {
+        let mut x = StateVector::zeros();
+        x[0] = 6.4e6;
+        x[3] = 3_000.0;
+        let mut y = x;
+        y[1] = 500.0; // 500 m apart, same velocity: one missile.
+                      // The younger track has more updates: the older one still keeps its id.
+        let tracks = [track_at(7, 10.0, 50, x), track_at(9, 40.0, 80, y)];
+        let mut out = Vec::new();
+        StandardDeleter::default().delete(&tracks, 100.0, &mut out);
+        assert_eq!(out, [(1, DeleteReason::Duplicate(7))]);
+        // Far apart: two missiles.
+        y[1] = 50_000.0;
+        let tracks = [track_at(7, 10.0, 50, x), track_at(9, 40.0, 80, y)];
+        out.clear();
+        StandardDeleter::default().delete(&tracks, 100.0, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn track_to_track_fusion_pulls_towards_the_sharper_estimate() {
+        let mut x = StateVector::zeros();
+        x[0] = 6.4e6;
+        let g = Gaussian {
+            x,
+            p: Covariance::identity() * 1.0e6, // 1 km sigma: a long coast.
+        };
+        let prior = ImmEstimate::new(0.0, [g, g], [0.0, 1.0]);
+        let mut z = nalgebra::Vector6::zeros();
+        z[0] = 6.4e6 + 1_000.0;
+        let r = nalgebra::Matrix6::identity() * 1.0e4; // 100 m sigma: fresh detections.
+        let fused = fuse_position_velocity(&prior, &z, &r);
+        let b = fused.modes[BALLISTIC];
+        // Weights 1e6 / (1e6 + 1e4): 990 m of the 1,000 m innovation.
+        assert!((b.x[0] - (6.4e6 + 990.1)).abs() < 0.5, "{}", b.x[0] - 6.4e6);
+        assert!(
+            (b.p[(0, 0)] - 1.0e10 / 1.01e6).abs() < 1.0,
+            "{}",
+            b.p[(0, 0)]
+        );
+        // Unobserved components (acceleration) keep their variance.
+        assert_eq!(b.p[(6, 6)], 1.0e6);
+    }
+
     #[test]
     fn association_is_globally_optimal_not_greedy() {
         // Greedy would give track 0 detection 0 (1.0) and leave track 1 with nothing in its gate
