@@ -884,14 +884,7 @@ impl Tracker {
             {
                 continue;
             }
-            let p = predictor.predict(track.prior(), to_s);
-            track.coast = Some(ImmEstimate {
-                time_s: p.time_s,
-                modes: p.modes,
-                mu: p.c,
-                ballistic_streak: p.ballistic_streak,
-                ballistic_only: p.ballistic_only,
-            });
+            track.coast = Some(predictor.predict(track.prior(), to_s).as_estimate());
         }
     }
 
@@ -918,14 +911,7 @@ impl Tracker {
             {
                 continue;
             }
-            let p = predictor.predict(track.prior(), fresh.time_s);
-            let prior = ImmEstimate {
-                time_s: p.time_s,
-                modes: p.modes,
-                mu: p.c,
-                ballistic_streak: p.ballistic_streak,
-                ballistic_only: p.ballistic_only,
-            };
+            let prior = predictor.predict(track.prior(), fresh.time_s).as_estimate();
             let mut s = prior.combined().p.fixed_view::<6, 6>(0, 0) + r;
             // A track that lost lock while the new one was forming (around burnout) is biased
             // beyond its covariance: allow for the unmodelled motion.
