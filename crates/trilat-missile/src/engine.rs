@@ -671,3 +671,87 @@ pub fn validate_payload(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{Covariance, Gaussian, ImmEstimate, StateVector};
+    use crate::sensors::SensorRegistry;
+    use crate::tracker::Track;
+    use crate::zones::NoZones;
+
+    fn track(id: u64) -> Track {
+        let mut x = StateVector::zeros();
+        x[0] = 6.4e6;
+        let g = Gaussian {
+            x,
+            p: Covariance::identity(),
+        };
+        Track {
+            id,
+            status: TrackStatus::Confirmed,
+            estimate: ImmEstimate::new(1.7e9, [g, g], [0.0, 1.0]),
+            first_time_s: 1.7e9 - 60.0,
+            n_updates: 40,
+            sensors: Default::default(),
+            parties: ["JPN".to_string()].into_iter().collect(),
+            history: Vec::new(),
+            ballistic_since_s: None,
+            predicted_impact_s: None,
+            coast: None,
+        }
+    }
+
+    #[test]
+    fn a_duplicate_track_withdraws_its_warning_naming_the_track_that_stands() {
+        let registry = SensorRegistry::new(crate::sim::default_sensors()).expect("valid");
+        let mut engine = MissileEngine::new(registry, Box::new(NoZones), EngineParams::default());
+        engine.last_time_s = 1.7e9;
+        for id in [3, 5] {
+            engine.books.insert(
+                id,
+                TrackBook {
+                    parties: vec!["JPN".into()],
+                    last_assessed_s: None,
+                    last_reported_s: None,
+                    assessment: None,
+                    warning: Some(WarningLevel::Advisory),
+                },
+            );
+        }
+        let before: BTreeMap<u64, Track> = [(5, track(5))].into_iter().collect();
+        let mut events = Vec::new();
+        engine.handle_lost(
+            &[TrackEvent::Deleted(5, DeleteReason::Duplicate(3))],
+            &before,
+            &mut events,
+        );
+        let warnings: Vec<&Warning> = events
+            .iter()
+            .filter_map(|e| match e {
+                EngineEvent::Warning(w) => Some(w),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(warnings.len(), 1, "{events:?}");
+        let w = warnings[0];
+        assert_eq!(
+            (w.track_id, w.status, w.merged_into),
+            (5, WarningStatus::Cancelled, Some(3))
+        );
+        assert!(w.reason.contains("track 3"), "{}", w.reason);
+        let json = serde_json::to_value(w).expect("serialises");
+        assert_eq!(json["merged_into"], 3);
+        validate_payload("missile.warning", &json).expect("valid payload");
+        let report = events.iter().find_map(|e| match e {
+            EngineEvent::Track(t) => Some(t),
+            _ => None,
+        });
+        assert_eq!(
+            report.map(|t| (t.track_id, t.merged_into)),
+            Some((5, Some(3)))
+        );
+        // The track that stands keeps its warning: nothing was said about it.
+        assert!(warnings.iter().all(|w| w.track_id != 3));
+    }
+}
