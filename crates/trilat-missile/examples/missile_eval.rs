@@ -1,6 +1,7 @@
 //! Runs the evaluations behind docs/bench/missile.md without building the whole `trilat`
 //! binary: `cargo run --release -p trilat-missile --example missile_eval -- classes 10`.
-//! Arguments: `classes N`, `salvos N`, or `published YEAR`; reads `$TRILAT_SHARED_DATA`
+//! Arguments: `classes N`, `salvos N`, `gaps N` (N scenarios of each kind through coverage
+//! gaps), or `published YEAR`; reads `$TRILAT_SHARED_DATA`
 //! (default `../shared/data`).
 use trilat_missile::sensors::SensorRegistry;
 use trilat_missile::sim::{self, RadarSettings};
@@ -43,6 +44,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?,
         "salvos" => {
             trilat_missile::eval::salvos_report(&registry, &settings, 1, n as usize, &make_zones)?
+        }
+        "gaps" => {
+            trilat_missile::gaps::gaps_report(&registry, &settings, 1, n as usize, &make_zones)?
         }
         "published" => {
             let csv = std::fs::read_to_string(format!(

@@ -180,6 +180,27 @@ pub struct Assessment {
     pub impact_time_s: f64,
     /// Launch time as Unix seconds.
     pub launch_time_s: f64,
+    /// Whether radars still see the missile: `tracked`, `coasting` (no detection for a while:
+    /// the estimate is the track's prediction, its ellipse grown with the predicted
+    /// covariance) or `lost` (left every radar's coverage for good).
+    #[serde(default)]
+    pub coverage: Coverage,
+    /// Data time of the last detection of a coasting or lost track (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coasting_since: Option<String>,
+}
+
+/// Whether the partners' radars still see a missile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Coverage {
+    /// Detections are being folded in.
+    #[default]
+    Tracked,
+    /// Silent for a while (a coverage gap): the estimate is predicted.
+    Coasting,
+    /// Silent until its prediction became too uncertain or its predicted impact passed.
+    Lost,
 }
 
 impl Assessment {
@@ -478,6 +499,8 @@ pub fn assess(
         parties: track.parties.iter().cloned().collect(),
         n_detections: track.n_updates,
         track_live: true,
+        coverage: Coverage::Tracked,
+        coasting_since: None,
         impact_time_s,
         launch_time_s,
     })

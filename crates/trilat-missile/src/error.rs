@@ -26,6 +26,18 @@ pub enum ErrorKind {
         /// This detection's time (RFC 3339).
         this: String,
     },
+    /// A detection arrived later than the engine's reordering window allows: scans after it
+    /// have already been fused (see `EngineParams::late_window_s`).
+    #[error("late detection at {this}: only detections from {oldest} on are still fused in order (late window {window_s} s)")]
+    LateDetection {
+        /// This detection's time (RFC 3339).
+        this: String,
+        /// The oldest time still accepted: the window behind the newest detection, or the
+        /// latest detection already fused if later (RFC 3339).
+        oldest: String,
+        /// The reordering window (s).
+        window_s: f64,
+    },
     /// A number is NaN or infinite.
     #[error("field {0} is not a finite number")]
     NotFinite(&'static str),

@@ -200,6 +200,17 @@ pub struct ImmPrediction {
 }
 
 impl ImmPrediction {
+    /// The prediction as an estimate at its time, no detection folded in (a coasting track's).
+    pub fn as_estimate(&self) -> ImmEstimate {
+        ImmEstimate {
+            time_s: self.time_s,
+            modes: self.modes,
+            mu: self.c,
+            ballistic_streak: self.ballistic_streak,
+            ballistic_only: self.ballistic_only,
+        }
+    }
+
     /// The moment-matched combination of the predicted modes (the ballistic mode once pruned).
     pub fn combined(&self) -> Gaussian {
         if self.ballistic_only {

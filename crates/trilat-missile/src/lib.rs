@@ -16,6 +16,8 @@
 //! - [`warning`]: rules from assessment to warning level.
 //! - [`engine`]: [`engine::MissileEngine`], the incremental, bounded engine the node feeds,
 //!   its report payloads and [`engine::validate_payload`].
+//! - [`eval`] and [`gaps`]: evaluations against simulated truth; [`gaps`] through deliberate
+//!   coverage gaps, salvos and late reports.
 //!
 //! ```no_run
 //! use trilat_missile::{engine::MissileEngine, sim, zones::NoZones};
@@ -34,6 +36,7 @@ pub mod error;
 pub mod eval;
 pub mod filter;
 pub mod frames;
+pub mod gaps;
 pub mod sensors;
 pub mod sim;
 pub mod tracker;

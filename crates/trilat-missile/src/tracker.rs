@@ -27,6 +27,28 @@ pub const NEAR_GATE_FACTOR: f64 = 6.0;
 pub const BALLISTIC_ESTABLISHED_S: f64 = 10.0;
 /// Most history points per track.
 pub const HISTORY_MAX: usize = 4_096;
+/// Data time between two advances of a silent ballistic track's prediction (s). Ten seconds
+/// keeps the cost of a coverage gap to one propagation step per track every ten seconds (a
+/// lofted missile's gap lasts up to an hour) while the pre-gate's extrapolation from the coasted
+/// state stays short.
+pub const COAST_STEP_S: f64 = 10.0;
+/// Predicted one-sigma position uncertainty (m, root of the trace of the position covariance)
+/// beyond which a coasting track is lost for good: its 95 % impact ellipse would then span
+/// some 600 km (2.45 σ each way), wider than Honshu or the Sea of Japan between Korea and
+/// Japan, so the prediction no longer says whose territory is threatened. (The filter's
+/// vacuum noise is conservative: on simulated lofted ICBMs the predicted σ reaches 50 km some
+/// 40 minutes into a gap while the actual error stays a few km; the 86-minute Hwasong-19's
+/// gap of about 75 minutes stays below this bound.)
+pub const COAST_POSITION_SIGMA_MAX_M: f64 = 250_000.0;
+/// Unmodelled position error (m, one sigma per axis) of a track that lost lock while a new
+/// track of the same missile formed: a thrust cut-off the powered model sees late, 30–60 m/s²
+/// for a few seconds, moves the prediction by hundreds of metres (½ · 40 m/s² · 5² s² = 500 m).
+pub const LOST_LOCK_POSITION_SIGMA_M: f64 = 1_000.0;
+/// The same in velocity (m/s): 40 m/s² of thrust over the 8 s or so the IMM needs to switch.
+pub const LOST_LOCK_VELOCITY_SIGMA_MPS: f64 = 300.0;
+/// χ² gate on 6 degrees of freedom at 99.9 % (22.46): track-to-track association of a newly
+/// confirmed track's position and velocity with a coasting track's prediction.
+pub const TRACK_TO_TRACK_GATE6: f64 = 22.46;
 
 /// Tracker tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,7 +84,10 @@ impl Default for TrackerParams {
             confirm_hits: 6,
             confirm_window_s: 12.0,
             coast_max_s: 20.0,
-            ballistic_coast_max_s: 3_600.0,
+            // A backstop only (coasting tracks end by predicted covariance and impact time):
+            // longer than any ballistic flight; the lofted Hwasong-19 of 31 October 2024 flew
+            // 86 minutes, so the former one hour dropped it in midcourse.
+            ballistic_coast_max_s: 2.0 * 3_600.0,
             history_interval_s: 1.0,
         }
     }
@@ -114,6 +139,10 @@ pub struct Track {
     pub ballistic_since_s: Option<f64>,
     /// Predicted impact time, set by the engine from the latest assessment.
     pub predicted_impact_s: Option<f64>,
+    /// While a ballistic track is silent for longer than `coast_max_s`: its prediction,
+    /// advanced every [`COAST_STEP_S`] of data time (its covariance grows honestly); `None`
+    /// while the track is being updated.
+    pub coast: Option<ImmEstimate>,
 }
 
 impl Track {
@@ -125,6 +154,17 @@ impl Track {
     /// Time of the last update.
     pub fn last_time_s(&self) -> f64 {
         self.estimate.time_s
+    }
+
+    /// The estimate predictions start from: the coasted prediction of a silent ballistic
+    /// track, else the last update.
+    pub fn prior(&self) -> &ImmEstimate {
+        self.coast.as_ref().unwrap_or(&self.estimate)
+    }
+
+    /// Since when the track has been coasting without data (its last update), if it is.
+    pub fn coasting_since_s(&self) -> Option<f64> {
+        self.coast.as_ref().map(|_| self.last_time_s())
     }
 
     fn record(&mut self, params: &TrackerParams) {
@@ -203,8 +243,8 @@ pub enum DeleteReason {
     Lost,
     /// Tentative track not confirmed in its window.
     Unconfirmed,
-    /// Duplicate of another track.
-    Duplicate,
+    /// Duplicate of another track (its id): the other track lives on.
+    Duplicate(u64),
 }
 
 /// Gating hypothesiser: a cheap Euclidean pre-gate, then the IMM prediction and a χ² gate.
@@ -252,12 +292,13 @@ impl Hypothesiser for GatingHypothesiser {
             .max(sensor.spec.sigma_el_deg)
             .to_radians();
         for (track_idx, track) in tracks.iter().enumerate() {
-            let dt = first.time_s - track.last_time_s();
+            let prior = track.prior();
+            let dt = first.time_s - prior.time_s;
             if dt < 0.0 {
                 continue; // Older than the track: out-of-sequence, not associated.
             }
-            let x = track.estimate.combined_mean();
-            let var = track.estimate.combined_variances();
+            let x = prior.combined_mean();
+            let var = prior.combined_variances();
             let p = x.fixed_rows::<3>(0).into_owned();
             let v = x.fixed_rows::<3>(3).into_owned();
             let a = x.fixed_rows::<3>(6).into_owned();
@@ -273,8 +314,8 @@ impl Hypothesiser for GatingHypothesiser {
                 if (pos - extrapolated).norm_squared() > radius * radius {
                     continue;
                 }
-                let pred = *prediction
-                    .get_or_insert_with(|| self.predictor.predict(&track.estimate, first.time_s));
+                let pred =
+                    *prediction.get_or_insert_with(|| self.predictor.predict(prior, first.time_s));
                 let (d2, m) = RadarUpdater.distance2(&pred, sensor, det);
                 let gate = if m == 4 {
                     self.params.gate4
@@ -541,6 +582,30 @@ impl Initiator for TwoPointInitiator {
     }
 }
 
+/// Kalman update of every mode of `prior` with a position–velocity "measurement" `z` of
+/// covariance `r` (another track's independent estimate): track-to-track fusion.
+fn fuse_position_velocity(
+    prior: &ImmEstimate,
+    z: &nalgebra::Vector6<f64>,
+    r: &nalgebra::Matrix6<f64>,
+) -> ImmEstimate {
+    let mut out = *prior;
+    for mode in &mut out.modes {
+        let s = mode.p.fixed_view::<6, 6>(0, 0) + r;
+        let Some(s_inv) = s.try_inverse() else {
+            continue; // Singular: keep the prediction for this mode.
+        };
+        // K = P Hᵀ S⁻¹ with H = [I₆ 0]: the first six columns of P.
+        let k = mode.p.fixed_view::<9, 6>(0, 0) * s_inv;
+        let innovation = z - mode.x.fixed_rows::<6>(0);
+        mode.x += k * innovation;
+        let kh_p = k * mode.p.fixed_view::<6, 9>(0, 0);
+        mode.p -= kh_p;
+        mode.p = (mode.p + mode.p.transpose()) * 0.5;
+    }
+    out
+}
+
 /// Deletes lost, unconfirmed and duplicate tracks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StandardDeleter {
@@ -567,7 +632,13 @@ impl Deleter for StandardDeleter {
                     let impacted = track
                         .predicted_impact_s
                         .is_some_and(|t| now_s > t + self.params.coast_max_s);
-                    if silent > limit || (impacted && silent > self.params.coast_max_s) {
+                    // A coasting track is kept while its prediction can still be told from
+                    // another missile's: deletion by predicted covariance, not by missed scans.
+                    let diverged = track
+                        .coast
+                        .is_some_and(|c| position_sigma_m(&c) > COAST_POSITION_SIGMA_MAX_M);
+                    if silent > limit || diverged || (impacted && silent > self.params.coast_max_s)
+                    {
                         out.push((idx, DeleteReason::Lost));
                     }
                 }
@@ -589,9 +660,14 @@ impl Deleter for StandardDeleter {
                 let dp = (xa.fixed_rows::<3>(0) - xb.fixed_rows::<3>(0)).norm();
                 let dv = (xa.fixed_rows::<3>(3) - xb.fixed_rows::<3>(3)).norm();
                 if dp < 2_000.0 && dv < 150.0 {
-                    let loser = if a.n_updates >= b.n_updates { j } else { i };
+                    // The first track of a missile keeps its id, launch estimate and history.
+                    let (loser, winner) = if (a.first_time_s, a.id) <= (b.first_time_s, b.id) {
+                        (j, a.id)
+                    } else {
+                        (i, b.id)
+                    };
                     if !out.iter().any(|(k, _)| *k == loser) {
-                        out.push((loser, DeleteReason::Duplicate));
+                        out.push((loser, DeleteReason::Duplicate(winner)));
                     }
                 }
             }
@@ -606,6 +682,20 @@ pub enum TrackEvent {
     Confirmed(u64),
     /// A track was deleted.
     Deleted(u64, DeleteReason),
+    /// A newly confirmed track (`from`) was found, by track-to-track association, to be a
+    /// coasting track (`into`) re-acquired: it was folded into it and removed.
+    Merged {
+        /// The new track's id (never published: it was tentative until now).
+        from: u64,
+        /// The coasting track that lives on, with its id, launch estimate and history.
+        into: u64,
+    },
+}
+
+/// Root of the trace of a combined estimate's position covariance (m).
+pub fn position_sigma_m(estimate: &ImmEstimate) -> f64 {
+    let p = estimate.combined().p;
+    (p[(0, 0)] + p[(1, 1)] + p[(2, 2)]).max(0.0).sqrt()
 }
 
 /// The tracker: tracks plus the Stone Soup components.
@@ -664,6 +754,7 @@ impl Tracker {
             "a scan is one sensor at one time"
         );
         let now = first.time_s;
+        self.advance_coasts(now);
         let mut hypotheses = std::mem::take(&mut self.scratch);
         hypotheses.clear();
         self.hypothesiser
@@ -677,6 +768,7 @@ impl Tracker {
         self.associator.associate(&mut hypotheses);
         let sensor = registry.get(first.sensor_idx);
         let mut updated = Vec::with_capacity(hypotheses.len());
+        let mut confirmed = Vec::new();
         for h in &hypotheses {
             associated[h.detection_idx] = true;
             let det = &scan[h.detection_idx];
@@ -684,6 +776,7 @@ impl Tracker {
             let params = self.params;
             let track = &mut self.tracks[h.track_idx];
             track.estimate = posterior;
+            track.coast = None;
             track.n_updates += 1;
             track.sensors.insert(det.sensor_idx);
             if !track.parties.contains(&sensor.spec.party) {
@@ -691,7 +784,7 @@ impl Tracker {
             }
             if track.status == TrackStatus::Tentative && track.n_updates >= params.confirm_hits {
                 track.status = TrackStatus::Confirmed;
-                events.push(TrackEvent::Confirmed(track.id));
+                confirmed.push(track.id);
             }
             if track.status == TrackStatus::Confirmed {
                 // Ballistic when the IMM says so and the powered mode sees no thrust either.
@@ -716,6 +809,18 @@ impl Tracker {
             updated.push(track.id);
         }
         self.scratch = hypotheses;
+        for id in confirmed {
+            match self.associate_with_coasting(id) {
+                Some(into) => {
+                    events.push(TrackEvent::Merged { from: id, into });
+                    for u in updated.iter_mut().filter(|u| **u == id) {
+                        *u = into;
+                    }
+                }
+                None => events.push(TrackEvent::Confirmed(id)),
+            }
+        }
+        updated.dedup();
         for (det, _) in scan.iter().zip(&associated).filter(|(_, a)| !**a) {
             let Some(estimate) = self.initiator.initiate(registry, det) else {
                 continue;
@@ -737,6 +842,7 @@ impl Tracker {
                 history: Vec::new(),
                 ballistic_since_s: None,
                 predicted_impact_s: None,
+                coast: None,
             });
             self.next_id += 1;
         }
@@ -760,6 +866,99 @@ impl Tracker {
                 events.push(TrackEvent::Deleted(track.id, reason));
             }
         }
+    }
+
+    /// Advances the prediction of every confirmed ballistic track silent for longer than
+    /// `coast_max_s` to `now_s` (at most to `coast_max_s` before its predicted impact), at most
+    /// once per [`COAST_STEP_S`]. `process_scan` calls it; call it at the end of data.
+    pub fn advance_coasts(&mut self, now_s: f64) {
+        let predictor = self.hypothesiser.predictor;
+        for track in &mut self.tracks {
+            let to_s = track
+                .predicted_impact_s
+                .map_or(now_s, |t| now_s.min(t - self.params.coast_max_s));
+            if track.status != TrackStatus::Confirmed
+                || track.ballistic_since_s.is_none()
+                || to_s - track.last_time_s() <= self.params.coast_max_s
+                || to_s - track.prior().time_s < COAST_STEP_S
+            {
+                continue;
+            }
+            track.coast = Some(predictor.predict(track.prior(), to_s).as_estimate());
+        }
+    }
+
+    /// Track-to-track association of a newly confirmed track with the confirmed tracks not
+    /// updated by this scan: the one whose prediction is nearest in position and velocity (squared
+    /// Mahalanobis distance on both covariances summed, within [`TRACK_TO_TRACK_GATE6`])
+    /// absorbs it — a fused estimate (the two are independent: disjoint detections), the
+    /// detections, sensors and parties — and keeps its id, launch estimate and history.
+    /// Returns the surviving track's id.
+    fn associate_with_coasting(&mut self, id: u64) -> Option<u64> {
+        let new_idx = self.tracks.iter().position(|t| t.id == id)?;
+        let fresh = self.tracks[new_idx].estimate;
+        let g_new = fresh.combined();
+        let z = g_new.x.fixed_rows::<6>(0).into_owned();
+        let r = g_new.p.fixed_view::<6, 6>(0, 0).into_owned();
+        let predictor = self.hypothesiser.predictor;
+        let mut best: Option<(f64, usize, ImmEstimate, bool)> = None;
+        for (idx, track) in self.tracks.iter().enumerate() {
+            // Candidates: confirmed tracks this scan did not update (coasting through a gap,
+            // or dropped by their gate around burnout).
+            if track.status != TrackStatus::Confirmed
+                || idx == new_idx
+                || track.last_time_s() >= fresh.time_s
+            {
+                continue;
+            }
+            let prior = predictor.predict(track.prior(), fresh.time_s).as_estimate();
+            let mut s = prior.combined().p.fixed_view::<6, 6>(0, 0) + r;
+            // A track that lost lock while the new one was forming (around burnout) is biased
+            // beyond its covariance: allow for the unmodelled motion.
+            let lost_lock = fresh.time_s - track.last_time_s() < self.params.confirm_window_s;
+            if lost_lock {
+                for k in 0..3 {
+                    s[(k, k)] += LOST_LOCK_POSITION_SIGMA_M.powi(2);
+                    s[(k + 3, k + 3)] += LOST_LOCK_VELOCITY_SIGMA_MPS.powi(2);
+                }
+            }
+            let d = z - prior.combined().x.fixed_rows::<6>(0);
+            let Some(s_inv) = s.try_inverse() else {
+                continue;
+            };
+            let d2 = (d.transpose() * s_inv * d)[(0, 0)];
+            if d2 <= TRACK_TO_TRACK_GATE6 && best.as_ref().is_none_or(|b| d2 < b.0) {
+                best = Some((d2, idx, prior, lost_lock));
+            }
+        }
+        let (_, old_idx, prior, lost_lock) = best?;
+        let new = self.tracks.remove(new_idx);
+        let old_idx = if old_idx > new_idx {
+            old_idx - 1
+        } else {
+            old_idx
+        };
+        let params = self.params;
+        let old = &mut self.tracks[old_idx];
+        if lost_lock {
+            // The old estimate is the biased one: the new track's carries on.
+            old.estimate = new.estimate;
+            old.ballistic_since_s = new.ballistic_since_s;
+        } else {
+            old.estimate = fuse_position_velocity(&prior, &z, &r);
+        }
+        old.coast = None;
+        old.n_updates += new.n_updates;
+        old.sensors.extend(new.sensors);
+        old.parties.extend(new.parties);
+        let last = old.history.last().map_or(f64::NEG_INFINITY, |h| h.time_s);
+        for h in new.history.into_iter().filter(|h| h.time_s > last) {
+            if old.history.len() < HISTORY_MAX {
+                old.history.push(h);
+            }
+        }
+        old.record(&params);
+        Some(old.id)
     }
 
     /// Records a track's predicted impact time (the deleter ends it after that).
@@ -860,6 +1059,71 @@ mod tests {
             .collect();
         got.sort();
         assert_eq!(got, expect);
+    }
+
+    fn track_at(id: u64, first_time_s: f64, n_updates: usize, x: StateVector) -> Track {
+        let g = Gaussian {
+            x,
+            p: Covariance::identity() * 100.0,
+        };
+        Track {
+            id,
+            status: TrackStatus::Confirmed,
+            estimate: ImmEstimate::new(100.0, [g, g], [0.0, 1.0]),
+            first_time_s,
+            n_updates,
+            sensors: BTreeSet::new(),
+            parties: BTreeSet::new(),
+            history: Vec::new(),
+            ballistic_since_s: Some(50.0),
+            predicted_impact_s: None,
+            coast: None,
+        }
+    }
+
+    #[test]
+    fn a_duplicate_is_the_younger_track_and_names_the_one_that_stands() {
+        let mut x = StateVector::zeros();
+        x[0] = 6.4e6;
+        x[3] = 3_000.0;
+        let mut y = x;
+        y[1] = 500.0; // 500 m apart, same velocity: one missile.
+                      // The younger track has more updates: the older one still keeps its id.
+        let tracks = [track_at(7, 10.0, 50, x), track_at(9, 40.0, 80, y)];
+        let mut out = Vec::new();
+        StandardDeleter::default().delete(&tracks, 100.0, &mut out);
+        assert_eq!(out, [(1, DeleteReason::Duplicate(7))]);
+        // Far apart: two missiles.
+        y[1] = 50_000.0;
+        let tracks = [track_at(7, 10.0, 50, x), track_at(9, 40.0, 80, y)];
+        out.clear();
+        StandardDeleter::default().delete(&tracks, 100.0, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    #[test]
+    fn track_to_track_fusion_pulls_towards_the_sharper_estimate() {
+        let mut x = StateVector::zeros();
+        x[0] = 6.4e6;
+        let g = Gaussian {
+            x,
+            p: Covariance::identity() * 1.0e6, // 1 km sigma: a long coast.
+        };
+        let prior = ImmEstimate::new(0.0, [g, g], [0.0, 1.0]);
+        let mut z = nalgebra::Vector6::zeros();
+        z[0] = 6.4e6 + 1_000.0;
+        let r = nalgebra::Matrix6::identity() * 1.0e4; // 100 m sigma: fresh detections.
+        let fused = fuse_position_velocity(&prior, &z, &r);
+        let b = fused.modes[BALLISTIC];
+        // Weights 1e6 / (1e6 + 1e4): 990 m of the 1,000 m innovation.
+        assert!((b.x[0] - (6.4e6 + 990.1)).abs() < 0.5, "{}", b.x[0] - 6.4e6);
+        assert!(
+            (b.p[(0, 0)] - 1.0e10 / 1.01e6).abs() < 1.0,
+            "{}",
+            b.p[(0, 0)]
+        );
+        // Unobserved components (acceleration) keep their variance.
+        assert_eq!(b.p[(6, 6)], 1.0e6);
     }
 
     #[test]

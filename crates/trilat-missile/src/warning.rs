@@ -47,6 +47,10 @@ pub struct Warning {
     pub reason: String,
     /// Parties whose sensors contributed.
     pub parties: Vec<String>,
+    /// When a warning is withdrawn because its track was a duplicate: the track it was merged
+    /// into, whose warning stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<u64>,
 }
 
 /// Thresholds of the rules.

@@ -102,13 +102,20 @@ fn the_engine_refuses_time_going_backwards_and_non_finite_values() {
         range_rate_mps: None,
     };
     engine.feed(&d).expect("valid");
+    // A second late is inside the 2 s reordering window: used. Ten seconds late is refused,
+    // typed and counted.
+    engine
+        .feed(&Detection { time_s: 999.0, ..d })
+        .expect("a detection inside the late window is used");
     assert!(matches!(
         engine
-            .feed(&Detection { time_s: 999.0, ..d })
+            .feed(&Detection { time_s: 990.0, ..d })
             .unwrap_err()
             .kind,
-        ErrorKind::NonMonotonicTime { .. }
+        ErrorKind::LateDetection { .. }
     ));
+    assert_eq!(engine.diagnostics().late_fused, 1);
+    assert_eq!(engine.diagnostics().late_refused, 1);
     assert!(matches!(
         engine
             .feed(&Detection {
