@@ -9,6 +9,7 @@ import { t } from './i18n.mjs';
 import { markingBlock } from './markings.mjs';
 import { kindName, summary } from './summary.mjs';
 import { acknowledge, isAcknowledged } from './warnings.mjs';
+import * as seismic from './seismic.mjs';
 
 let opener = null; // element focused before the panel opened (focus returns there)
 
@@ -147,6 +148,9 @@ function payloadView(report) {
       return stix(p);
     case 'sanctions.hit':
       return sanctionsHit(p);
+    case 'seismic.event':
+    case 'nuclear.assessment':
+      return seismic.detailView(report);
     default:
       return h('p', { class: 'muted' }, t('detail.no_renderer'));
   }
@@ -174,7 +178,7 @@ function actions(report) {
   const who = s.whoami;
   const writer = (who.role === 'analyst' || who.role === 'admin') && who.party === who.node && report.owner === who.party;
   const buttons = [];
-  if (report.kind === 'missile.warning' && !isAcknowledged(report)) {
+  if ((report.kind === 'missile.warning' && !isAcknowledged(report)) || seismic.needsAck(report)) {
     buttons.push(h('button', { type: 'button', onclick: () => acknowledge(report) }, t('warning.acknowledge')));
   }
   if (writer && !report.revoked) {

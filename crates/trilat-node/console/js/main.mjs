@@ -9,6 +9,7 @@ import * as filters from './filters.mjs';
 import * as timeline from './timeline.mjs';
 import * as detail from './detail.mjs';
 import * as warnings from './warnings.mjs';
+import * as seismic from './seismic.mjs';
 import * as write from './write.mjs';
 import * as screening from './screening.mjs';
 import * as health from './health.mjs';
@@ -97,6 +98,7 @@ async function startApp() {
   timeline.init();
   detail.init();
   warnings.init();
+  seismic.initBanner();
   for (const view of Object.values(VIEWS)) view?.init?.();
   showView('picture');
   live.start();

@@ -11,6 +11,7 @@ const line = (coordinates, properties) => ({ type: 'Feature', geometry: { type: 
 
 const MARITIME = new Set(['maritime.event', 'maritime.sanctioned-vessel', 'maritime.incident']);
 const MISSILE = new Set(['missile.track', 'missile.assessment', 'missile.warning']);
+const SEISMIC = new Set(['seismic.event', 'nuclear.assessment']); // drawn by seismic.mjs
 
 /** The newest report per track id among `reports` of one kind. */
 function newestPerTrack(reports) {
@@ -73,7 +74,7 @@ export function maritimeFeatures(reports) {
 export function otherFeatures(reports) {
   const features = [];
   for (const r of reports) {
-    if (MARITIME.has(r.kind) || MISSILE.has(r.kind)) continue;
+    if (MARITIME.has(r.kind) || MISSILE.has(r.kind) || SEISMIC.has(r.kind)) continue;
     const at = reportPoint(r);
     if (at) features.push(point(at, { id: r.id, kind: r.kind }));
   }

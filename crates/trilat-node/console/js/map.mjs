@@ -17,6 +17,7 @@ import { kindName, summary } from './summary.mjs';
 import { distanceKm, bearingDeg } from './geo.mjs';
 import * as features from './map-features.mjs';
 import * as vessels from './vessels.mjs';
+import * as seismic from './seismic.mjs';
 
 let map = null;
 let popup = null;
@@ -34,6 +35,7 @@ const GROUPS = {
   missile: ['missile-ellipse', 'missile-trajectory', 'missile-path', 'missile-impact', 'missile-launch', 'missile-track'],
   vessels: ['vessel-trails', 'vessels', 'vessel-heading'],
   maritime: ['maritime'],
+  seismic: seismic.LAYERS,
   other: ['other'],
 };
 
@@ -106,6 +108,7 @@ function addReportLayers() {
   map.addLayer({ id: 'maritime', type: 'circle', source: 'maritime', paint: {
     'circle-radius': 7, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5,
     'circle-color': ['match', ['get', 'kind'], 'maritime.sanctioned-vessel', '#ff2d55', 'maritime.incident', '#ff9f1c', '#bf5af2'] } });
+  seismic.addLayers(map);
   map.addLayer({ id: 'other', type: 'circle', source: 'other', paint: { 'circle-radius': 6, 'circle-color': '#64d2ff', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
 }
 
@@ -115,6 +118,7 @@ function updateReports() {
   const reports = visibleReports();
   map.getSource('missile')?.setData(features.missileFeatures(reports));
   map.getSource('maritime')?.setData(features.maritimeFeatures(reports));
+  map.getSource('seismic')?.setData(seismic.features(reports));
   map.getSource('other')?.setData(features.otherFeatures(reports));
   renderCountdowns(reports);
 }
@@ -170,7 +174,7 @@ function zonePopup(p) {
     p.source ? h('p', { class: 'muted' }, t('zone.source', { source: p.source })) : null);
 }
 
-const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'maritime', 'other', 'vessels', 'zones-fill'];
+const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'maritime', ...seismic.LAYERS, 'other', 'vessels', 'zones-fill'];
 
 function onClick(event) {
   if (measuring) return measureClick(event);

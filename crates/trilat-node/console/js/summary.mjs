@@ -3,6 +3,7 @@
 
 import { t } from './i18n.mjs';
 import { num } from './dom.mjs';
+import * as seismic from './seismic.mjs';
 
 export function kindName(kind) {
   const key = `kind.${kind}`;
@@ -30,6 +31,9 @@ export function summary(report) {
       return t('summary.hit', { name: p.query?.name ?? '', caption: p.hit?.caption ?? '', score: num(p.hit?.score, 2) });
     case 'cyber.stix':
       return t('summary.stix', { type: p.stix_type ?? '', id: p.stix_id ?? '' });
+    case 'seismic.event':
+    case 'nuclear.assessment':
+      return seismic.summary(report);
     default:
       return '';
   }
