@@ -71,7 +71,7 @@ const MAP_ZOOM = 3.6;
 
 const fixture = useCluster();
 
-test('a likely nuclear test posted at USA shows at JPN: banner, map with uncertainty, assessment detail, acknowledge', { skip: missing.length ? `seismic data absent: ${missing.join(', ')}` : false }, async () => {
+test('a likely nuclear test posted at USA shows at JPN: banner, map feature and popup, assessment detail, acknowledge', { skip: missing.length ? `seismic data absent: ${missing.join(', ')}` : false }, async () => {
   const usa = fixture.cluster.nodes.USA;
   const quakes = await postSeismic(usa, readFileSync(BULLETIN, 'utf8'));
   assert.ok(quakes.events.length > 0 && quakes.events.every((e) => !e.likely_nuclear_test), JSON.stringify(quakes.events));

@@ -130,7 +130,7 @@ function discriminantText(d) {
   if (!d) return t('seismic.no_discriminant');
   return t('seismic.discriminant_value', {
     ms: num(d.ms, 2), mb: num(d.mb, 2), value: num(d.value, 2), verdict: t(`seismic.verdict_${d.verdict}`),
-    agencies: [d.mb_agency, d.ms_agency].filter(Boolean).join(', ') || '—' });
+    agencies: [...new Set([d.mb_agency, d.ms_agency].filter(Boolean))].join(', ') || '—' });
 }
 
 function yieldView(y) {
@@ -151,7 +151,7 @@ function assessmentView(p) {
       [t('seismic.score'), String(p.score)],
       [t('seismic.origin_time'), timeEl(p.origin_time)],
       [t('seismic.epicentre'), position(p.lat, p.lon)],
-      [t('seismic.uncertainty'), typeof p.uncertainty_km === 'number' ? km(p.uncertainty_km) : t('seismic.not_given')],
+      [t('seismic.uncertainty'), typeof p.uncertainty_km === 'number' ? t('seismic.largest_extent', { value: num(p.uncertainty_km) }) : t('seismic.not_given')],
       [t('seismic.depth'), km(p.depth_km)],
       [t('seismic.site_distance'), km(p.site_distance_km)],
       [t('seismic.discriminant'), discriminantText(p.discriminant)],
