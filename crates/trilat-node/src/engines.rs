@@ -27,7 +27,7 @@ mod sanctions;
 mod seismic;
 
 pub use demo::{DemoPacing, DemoParts, DemoRunner, DemoSchedule};
-pub use sanctions::{load_han_readings, load_list_store};
+pub use sanctions::{load_han_readings, load_list_store, ListStatus, SanctionsStatus};
 
 /// The engines' configuration: the node config's `[engines]` table.
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -115,15 +115,16 @@ function tomlString(text) {
 }
 
 /**
- * Starts the cluster. Returns `{ nodes, stop }` where `nodes.JPN` is
+ * Starts the cluster; `demoArgs` are more `trilat demo` flags (for example
+ * `['--sanctions-store', DIR]`: they shape the configs the nodes keep). Returns `{ nodes, stop }` where `nodes.JPN` is
  * `{ party, url, tokens: { admin, analyst, reader } }` (tokens of JPN's own
  * party on JPN's node).
  */
-export async function startCluster() {
+export async function startCluster({ demoArgs = [] } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trilat-browser-'));
   const port = await freePortTriple();
   const demo = spawnUntil(
-    ['demo', '--port', String(port), '--dir', dir],
+    ['demo', '--port', String(port), '--dir', dir, ...demoArgs],
     (out) => out.includes('Running until Ctrl-C'),
     'trilat demo',
   );

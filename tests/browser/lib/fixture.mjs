@@ -5,11 +5,15 @@ import { launch, signIn } from './browser.mjs';
 import { startCluster } from './cluster.mjs';
 import { consoleReady, recordFetchBodies } from './page.mjs';
 
-/** Registers the hooks; the returned object's fields are set once `before` ran. */
-export function useCluster() {
+/**
+ * Registers the hooks; the returned object's fields are set once `before` ran.
+ * `options` go to `startCluster`; a function is called in `before` first (for
+ * setup the options depend on).
+ */
+export function useCluster(options = {}) {
   const fixture = { cluster: null, browser: null };
   before(async () => {
-    fixture.cluster = await startCluster();
+    fixture.cluster = await startCluster(typeof options === 'function' ? await options() : options);
     fixture.browser = await launch();
   });
   after(async () => {

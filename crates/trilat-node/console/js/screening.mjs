@@ -51,6 +51,14 @@ function hitItem(query, hit) {
     slot);
 }
 
+/** The loaded lists and their versions as people read them
+ * ("un_consolidated 2026-02-27T00:00:09.554Z"), not the status JSON; or, when
+ * none are, the node's own reason. */
+function listsLine(status) {
+  if (!status.loaded) return `— (${status.note ?? '503'})`;
+  return (status.lists ?? []).map((l) => `${l.list} ${l.version}`).join(', ');
+}
+
 function render() {
   const section = document.getElementById('view-screening');
   const name = h('input', { id: 'screen-name', type: 'search', required: true, autocomplete: 'off' });
@@ -76,7 +84,7 @@ function render() {
   });
   const listStatus = h('p', { class: 'muted' });
   api('/api/v1/sanctions/status').then((s) => {
-    listStatus.textContent = t('screen.lists', { lists: JSON.stringify(s.lists ?? s) });
+    listStatus.textContent = t('screen.lists', { lists: listsLine(s) });
   }).catch((e) => { listStatus.textContent = e.message; });
   section.replaceChildren(h('h2', { id: 'screening-title' }, t('screen.title')), h('p', {}, t('screen.help')), listStatus, form, results);
   rendered = true;

@@ -94,6 +94,12 @@ impl SanctionsEngine {
     pub fn screener(&self) -> Option<Arc<Screener>> {
         self.screener.clone()
     }
+
+    /// What is loaded, or why nothing is (what `/api/v1/sanctions/status`
+    /// answers; `trilat demo`'s banner prints it).
+    pub fn status(&self) -> &SanctionsStatus {
+        &self.status
+    }
 }
 
 fn build(config: &SanctionsConfig) -> Result<SanctionsEngine, String> {

@@ -58,8 +58,14 @@ replayed over four minutes from 20 s after the start, and a missile launch
 Each node keeps its data under --dir; without it, in a temporary folder that
 is removed when the demo stops (unless --keep). Stop with Ctrl-C.
 
-Example:
-  cargo run -p trilat -- demo --replay-every 15")]
+Sanctions screening needs lists, which the demo cannot ship: download them
+(docs/sanctions.md), import them with `trilat sanctions import --store DIR
+FILE…` and pass --sanctions-store DIR.
+
+Examples:
+  cargo run -p trilat -- demo --replay-every 15
+  cargo run -p trilat -- sanctions import --store ./lists consolidated.xml
+  cargo run -p trilat -- demo --sanctions-store ./lists")]
     Demo {
         /// First port; the nodes listen on PORT, PORT+1, PORT+2.
         #[arg(long, default_value_t = 7401)]
@@ -78,6 +84,10 @@ Example:
         /// Print the banner as one line of JSON (for scripts and tests).
         #[arg(long)]
         json_banner: bool,
+        /// A sanctions list store written by `trilat sanctions import --store
+        /// DIR` for every node to screen against (repeatable).
+        #[arg(long, value_name = "DIR")]
+        sanctions_store: Vec<PathBuf>,
     },
     /// Post, get, list or revoke reports on a node.
     #[command(subcommand)]
@@ -280,6 +290,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 keep,
                 replay_every,
                 json_banner,
+                sanctions_store,
             } => {
                 demo::run(demo::DemoArgs {
                     port,
@@ -287,6 +298,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     keep,
                     replay_every_min: replay_every,
                     json_banner,
+                    sanctions_stores: sanctions_store,
                 })
                 .await
             }

@@ -20,7 +20,7 @@ use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
 /// Default store directory for imported, normalised lists.
 const STORE_DEFAULT: &str = "./trilat-sanctions";
 /// Default Unihan readings file (Debian / Ubuntu package `unicode-data`).
-const UNIHAN_DEFAULT: &str = "/usr/share/unicode/Unihan_Readings.txt.bz2";
+pub(crate) const UNIHAN_DEFAULT: &str = "/usr/share/unicode/Unihan_Readings.txt.bz2";
 /// Bound on the size of one list file.
 const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
 /// Bound on rows in one batch CSV.

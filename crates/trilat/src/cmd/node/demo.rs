@@ -14,6 +14,9 @@ use trilat_node::cluster::{
 use trilat_node::config::Limits;
 use trilat_node::engines::demo::{replay, schedule};
 use trilat_node::engines::DemoSchedule;
+use trilat_node::engines::{load_list_store, SanctionsStatus};
+
+use crate::cmd::sanctions::UNIHAN_DEFAULT;
 
 /// What `trilat demo` was asked for.
 pub struct DemoArgs {
@@ -27,6 +30,9 @@ pub struct DemoArgs {
     pub replay_every_min: Option<u64>,
     /// Print the banner as one JSON line instead of text.
     pub json_banner: bool,
+    /// Sanctions list stores (`trilat sanctions import --store DIR`) every
+    /// node screens against.
+    pub sanctions_stores: Vec<PathBuf>,
 }
 
 /// The node that flies the demo launch (it fuses the three partners' radars).
@@ -42,6 +48,9 @@ const ENGINES_WAIT_S_MAX: u64 = 60;
 const REPLAY_EVERY_MIN_MIN: u64 = 10;
 /// Longest replay period accepted (a day).
 const REPLAY_EVERY_MIN_MAX: u64 = 24 * 60;
+/// Where the UN Security Council publishes its consolidated list (it holds
+/// the DPRK designations; see docs/sanctions.md for the others).
+const UN_LIST_URL: &str = "https://scsanctions.un.org/resources/xml/en/consolidated.xml";
 
 /// Runs the demo until Ctrl-C (or SIGTERM), then removes its temporary
 /// folder unless asked to keep it.
@@ -53,6 +62,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let sanctions = demo_sanctions(&args.sanctions_stores)?;
     let (dir, temporary) = match &args.dir {
         Some(dir) => (dir.clone(), false),
         None => (
@@ -60,7 +70,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             true,
         ),
     };
-    let outcome = serve(&args, &dir, temporary).await;
+    let outcome = serve(&args, &dir, temporary, &sanctions).await;
     if temporary && !args.keep {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => eprintln!("removed {}", dir.display()),
@@ -73,7 +83,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     outcome
 }
 
-async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<()> {
+async fn serve(
+    args: &DemoArgs,
+    dir: &Path,
+    temporary: bool,
+    sanctions: &toml::Table,
+) -> anyhow::Result<()> {
     let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
     let port_last = args.port.checked_add(2).context("--port is too high")?;
     let cluster = Cluster::start(ClusterSpec {
@@ -84,7 +99,7 @@ async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<(
         limits: Limits::default(),
         engines: parties
             .iter()
-            .map(|party| (party.clone(), demo_engines(party)))
+            .map(|party| (party.clone(), demo_engines(party, sanctions)))
             .collect(),
     })
     .await?;
@@ -93,6 +108,7 @@ async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<(
     let states = cluster.nodes.iter().map(|n| n.node.state.clone()).collect();
     tokio::spawn(demo_live_notes(states, start_ms));
     let schedules = wait_for_schedules(&cluster).await?;
+    let sanctions = sanctions_status(&cluster);
     let banner = Banner {
         cluster: &cluster,
         dir,
@@ -101,6 +117,7 @@ async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<(
         start_ms,
         schedules: &schedules,
         replay_every_min: args.replay_every_min,
+        sanctions: &sanctions,
     };
     if args.json_banner {
         println!("{}", banner.json());
@@ -113,8 +130,9 @@ async fn serve(args: &DemoArgs, dir: &Path, temporary: bool) -> anyhow::Result<(
 /// The demo's `[engines]` table for `party`: every engine report is an
 /// exercise; the AIS scenario plays on every node that has a feed in it;
 /// the missile launch is fused at [`LAUNCH_PARTY`]; the seismic event is
-/// posted at [`SEISMIC_PARTY`].
-fn demo_engines(party: &Party) -> toml::Table {
+/// posted at [`SEISMIC_PARTY`]; `sanctions` is every node's
+/// `[engines.sanctions]` ([`demo_sanctions`]).
+fn demo_engines(party: &Party, sanctions: &toml::Table) -> toml::Table {
     let mut missile = toml::Table::new();
     missile.insert(
         "demo_launch".into(),
@@ -130,7 +148,41 @@ fn demo_engines(party: &Party) -> toml::Table {
     engines.insert("exercise".into(), toml::Value::Boolean(true));
     engines.insert("missile".into(), toml::Value::Table(missile));
     engines.insert("seismic".into(), toml::Value::Table(seismic));
+    engines.insert("sanctions".into(), toml::Value::Table(sanctions.clone()));
     engines
+}
+
+/// The nodes' `[engines.sanctions]`: the list stores given (checked here,
+/// so a wrong folder stops the demo with the reason instead of a node
+/// quietly screening nothing), by absolute path since the nodes' configs
+/// live elsewhere, and Debian's Unihan readings when installed.
+fn demo_sanctions(stores: &[PathBuf]) -> anyhow::Result<toml::Table> {
+    let mut lists = Vec::new();
+    for store in stores {
+        let absolute = std::fs::canonicalize(store)
+            .with_context(|| format!("--sanctions-store {}", store.display()))?;
+        load_list_store(&absolute)
+            .map_err(|e| anyhow::anyhow!("--sanctions-store {}: {e}", store.display()))?;
+        lists.push(toml::Value::String(absolute.display().to_string()));
+    }
+    let mut sanctions = toml::Table::new();
+    sanctions.insert("lists".into(), toml::Value::Array(lists));
+    if !stores.is_empty() && Path::new(UNIHAN_DEFAULT).exists() {
+        sanctions.insert("unihan".into(), toml::Value::String(UNIHAN_DEFAULT.into()));
+    }
+    Ok(sanctions)
+}
+
+/// Each node's sanctions status, once its engines have started.
+fn sanctions_status(cluster: &Cluster) -> Vec<Option<SanctionsStatus>> {
+    cluster
+        .nodes
+        .iter()
+        .map(|node| {
+            let engines = node.node.state.engines.get().ok()?;
+            Some(engines.sanctions.status().clone())
+        })
+        .collect()
 }
 
 /// Each node's story schedule, once its engines have started.
@@ -233,6 +285,8 @@ struct Banner<'a> {
     start_ms: i64,
     schedules: &'a [DemoSchedule],
     replay_every_min: Option<u64>,
+    /// Each node's sanctions status, in the order of the cluster's nodes.
+    sanctions: &'a [Option<SanctionsStatus>],
 }
 
 /// The sign-in link of a node's console: the token travels in the URL
@@ -299,6 +353,7 @@ impl Banner<'_> {
             println!("     console (reader): {}", console_link(node, reader));
         }
         self.print_story();
+        self.print_sanctions();
         self.print_commands();
         println!("\nRunning until Ctrl-C.");
     }
@@ -344,6 +399,47 @@ impl Banner<'_> {
         }
     }
 
+    /// Whether the Screening view has lists, and if not, how to get them.
+    fn print_sanctions(&self) {
+        let loaded: Vec<&SanctionsStatus> = self
+            .sanctions
+            .iter()
+            .flatten()
+            .filter(|s| s.loaded)
+            .collect();
+        if let Some(status) = loaded.first() {
+            let lists: Vec<String> = status
+                .lists
+                .iter()
+                .map(|l| format!("{} {}", l.list, l.version))
+                .collect();
+            let han = if status.han_readings {
+                "Han-character names are read through Unihan"
+            } else {
+                "Han-character names match only Han names (install Debian's unicode-data to read them)"
+            };
+            println!(
+                "\nSanctions screening (the consoles' Screening view): {} entities on {} of {} nodes, from {}; {han}.",
+                status.entities,
+                loaded.len(),
+                self.cluster.nodes.len(),
+                lists.join(", ")
+            );
+            for (node, status) in self.cluster.nodes.iter().zip(self.sanctions) {
+                if let Some(note) = status.as_ref().and_then(|s| s.note.as_ref()) {
+                    println!("  {}: not loaded: {note}", node.party);
+                }
+            }
+            return;
+        }
+        let trilat = this_program();
+        println!("\nSanctions screening: no lists loaded (the lists are not shipped; you download them). To screen names:");
+        println!("  curl -fLo consolidated.xml {UN_LIST_URL}");
+        println!("  {trilat} sanctions import --store ./trilat-sanctions consolidated.xml");
+        println!("  {trilat} demo --sanctions-store ./trilat-sanctions");
+        println!("  (OFAC's and Japan's lists too: docs/sanctions.md, \"Getting the lists\".)");
+    }
+
     fn print_commands(&self) {
         let usa = self.cluster.node("USA");
         let jpn = self.cluster.node("JPN");
@@ -380,7 +476,8 @@ impl Banner<'_> {
             .nodes
             .iter()
             .zip(self.schedules)
-            .map(|(node, schedule)| {
+            .zip(self.sanctions)
+            .map(|((node, schedule), sanctions)| {
                 let reader = node.reader_token(&node.party);
                 json!({
                     "party": node.party,
@@ -390,6 +487,7 @@ impl Banner<'_> {
                     "console_admin": console_link(node, node.admin_token()),
                     "console_reader": console_link(node, reader),
                     "schedule": schedule,
+                    "sanctions": sanctions,
                 })
             })
             .collect();

@@ -1,0 +1,212 @@
+//! `trilat demo --sanctions-store DIR`: a list imported with `trilat
+//! sanctions import --store DIR` (a one-person list in the UN XML format,
+//! written here) is loaded by every demo node, whose screening route then
+//! finds the person from a Hangul spelling of the name; without the flag the
+//! banner says how to get lists.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
+
+/// A one-person UN consolidated list (the element names of the published
+/// XML): PAK CHO'NG-IL, McCune–Reischauer, as the UN writes DPRK names.
+const UN_LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CONSOLIDATED_LIST dateGenerated="2030-01-02T00:00:00Z">
+ <INDIVIDUALS>
+  <INDIVIDUAL>
+   <DATAID>1</DATAID><FIRST_NAME>PAK</FIRST_NAME><SECOND_NAME>CHO'NG-IL</SECOND_NAME>
+   <UN_LIST_TYPE>DPRK</UN_LIST_TYPE><REFERENCE_NUMBER>KPi.901</REFERENCE_NUMBER>
+   <LISTED_ON>2017-06-02</LISTED_ON>
+  </INDIVIDUAL>
+ </INDIVIDUALS>
+ <ENTITIES/>
+</CONSOLIDATED_LIST>
+"#;
+
+/// A folder under the system's temporary one, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir =
+            std::env::temp_dir().join(format!("trilat-test-{what}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A first port P with P, P+1 and P+2 free on loopback (the demo's layout).
+fn free_port_triple() -> u16 {
+    for _ in 0..50 {
+        let Ok(first) = TcpListener::bind("127.0.0.1:0") else {
+            continue;
+        };
+        let port = first.local_addr().unwrap().port();
+        drop(first);
+        let Some(last) = port.checked_add(2) else {
+            continue;
+        };
+        if (port..=last).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
+            return port;
+        }
+    }
+    panic!("no three consecutive free loopback ports in 50 tries");
+}
+
+/// A running `trilat demo`, stopped (SIGTERM, as Ctrl-C) on drop.
+struct Demo(Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the id of a child this test started and has not waited for.
+        unsafe {
+            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `trilat demo --json-banner ARGS` and returns it with its banner.
+fn demo(data: &Path, args: &[&str]) -> (Demo, Value) {
+    let port = free_port_triple().to_string();
+    let mut child = Command::new(TRILAT)
+        .args(["demo", "--json-banner", "--port", &port, "--dir"])
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running trilat demo");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.trim().is_empty() {
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        panic!("trilat demo printed no banner; stderr:\n{stderr}");
+    }
+    let banner = serde_json::from_str(&line).expect("the banner is JSON");
+    (Demo(child), banner)
+}
+
+fn node<'a>(banner: &'a Value, party: &str) -> &'a Value {
+    banner["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["party"] == party)
+        .unwrap_or_else(|| panic!("no {party} in the banner: {banner}"))
+}
+
+fn screen(node: &Value, name: &str) -> (u16, Value) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/sanctions/screen",
+                node["url"].as_str().unwrap()
+            ))
+            .bearer_auth(node["admin_token"].as_str().unwrap())
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap())
+    })
+}
+
+#[test]
+fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
+    let work = TempDir::new("demo-sanctions");
+    let list = work.0.join("consolidated.xml");
+    std::fs::write(&list, UN_LIST).unwrap();
+    let store = work.0.join("lists");
+    let import = Command::new(TRILAT)
+        .args(["sanctions", "import", "--store"])
+        .arg(&store)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+
+    let (_demo, banner) = demo(
+        &work.0.join("nodes"),
+        &["--sanctions-store", store.to_str().unwrap()],
+    );
+    let jpn = node(&banner, "JPN");
+    assert_eq!(jpn["sanctions"]["loaded"], true, "{banner}");
+    assert_eq!(jpn["sanctions"]["entities"], 1, "{banner}");
+
+    let (status, answer) = screen(jpn, "박정일");
+    assert_eq!(status, 200, "{answer}");
+    let hits = answer["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{answer}");
+    assert_eq!(hits[0]["entity_id"], "un:KPi.901", "{answer}");
+    assert!(hits[0]["score"].as_f64().unwrap() >= 0.8, "{answer}");
+    assert!(
+        !hits[0]["explanation"].as_array().unwrap().is_empty(),
+        "a hit without its explanation: {answer}"
+    );
+    // Every node was given the store, not only the one asked.
+    for party in ["USA", "KOR"] {
+        assert_eq!(
+            node(&banner, party)["sanctions"]["loaded"],
+            true,
+            "{banner}"
+        );
+    }
+}
+
+#[test]
+fn a_demo_without_lists_says_so_and_answers_no_lists() {
+    let work = TempDir::new("demo-no-sanctions");
+    let (_demo, banner) = demo(&work.0.join("nodes"), &[]);
+    let jpn = node(&banner, "JPN");
+    assert_eq!(jpn["sanctions"]["loaded"], false, "{banner}");
+    let (status, answer) = screen(jpn, "박정일");
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "no_lists", "{answer}");
+}
+
+#[test]
+fn a_demo_given_an_empty_store_stops_with_the_reason() {
+    let work = TempDir::new("demo-empty-store");
+    let output = Command::new(TRILAT)
+        .args(["demo", "--sanctions-store"])
+        .arg(&work.0)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("holds no lists") && stderr.contains("trilat sanctions import --store"),
+        "{stderr}"
+    );
+}
