@@ -90,6 +90,8 @@ function sizes(resources) {
 
 async function latency(browser, usa, jpn) {
   const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`JPN's page: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && console.error(`JPN's page console: ${m.text()}`));
   await signIn(page, jpn, 'reader');
   await page.waitForFunction(() => document.querySelector('#map')?.dataset.ready === 'true', null, { timeout: 60_000 });
   await page.evaluate(() => {
