@@ -14,15 +14,18 @@
 //! images, which MapLibre creates in the page itself).
 
 use axum::extract::Path;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, IF_NONE_MATCH, REFERRER_POLICY,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, REFERRER_POLICY, VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tower_http::compression::CompressionLayer;
 
 use crate::{AppError, AppState};
 
@@ -45,7 +48,48 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index_get))
         .route("/console/{*path}", get(file_get))
-        .layer(CompressionLayer::new().gzip(true))
+}
+
+/// Each file's gzip body, compressed on its first request and kept: the
+/// files change only with the binary, and compressing the ~3.4 MB of them
+/// (MapLibre alone is 1 MB) on every load cost the node more than sending
+/// them. Bounded by the embedded files.
+fn gzipped(path: &str, data: &[u8]) -> Arc<[u8]> {
+    static CACHE: Mutex<Option<HashMap<String, Arc<[u8]>>>> = Mutex::new(None);
+    if let Some(body) = CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .get(path)
+    {
+        return body.clone();
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let body: Arc<[u8]> = match encoder.write_all(data).and_then(|()| encoder.finish()) {
+        Ok(bytes) => bytes.into(),
+        // Writing to a Vec cannot fail; were it to, the caller sends plain bytes.
+        Err(_) => return Arc::from(&[][..]),
+    };
+    CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashMap::new)
+        .insert(path.to_string(), body.clone());
+    body
+}
+
+/// Whether the request's `Accept-Encoding` lists gzip (not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+                && !parts.any(|p| p.replace(' ', "") == "q=0")
+        })
 }
 
 async fn index_get(headers: HeaderMap) -> Response {
@@ -88,13 +132,24 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut response = file.data.into_owned().into_response();
+        let gzip = accepts_gzip(headers).then(|| gzipped(path, &file.data));
+        let mut response = match gzip {
+            Some(body) if !body.is_empty() => {
+                let mut response = body.to_vec().into_response();
+                response
+                    .headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                response
+            }
+            _ => file.data.into_owned().into_response(),
+        };
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static(kind));
         response
     };
     let out = response.headers_mut();
+    out.insert(VARY, HeaderValue::from_static("accept-encoding"));
     out.insert(ETAG, etag);
     out.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     out.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
@@ -117,6 +172,35 @@ mod tests {
         for path in page {
             assert!(content_type(&path).is_some(), "{path} would not be served");
         }
+    }
+
+    #[test]
+    fn gzip_bodies_are_kept_and_decode_to_the_file() {
+        use std::io::Read;
+        let file = Files::get("vendor/maplibre-gl.mjs").unwrap();
+        let first = gzipped("vendor/maplibre-gl.mjs", &file.data);
+        let again = gzipped("vendor/maplibre-gl.mjs", &file.data);
+        assert!(Arc::ptr_eq(&first, &again), "compressed once");
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&first[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        assert_eq!(plain, file.data.as_ref());
+        assert!(first.len() < file.data.len() / 2);
+    }
+
+    #[test]
+    fn accept_encoding() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(value));
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(!with("br, deflate"));
+        assert!(!with("gzip;q=0"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]

@@ -233,7 +233,9 @@ fn console_paths(id: &Value, limit: &Value) -> Value {
             "/api/v1/geo/zones": { "get": op("The maritime zones the engines use, as a GeoJSON FeatureCollection (reader).", "console", no_params.clone(), None, ("200", json!({"type": "object", "description": "GeoJSON FeatureCollection; properties id, name, kind, party, approximate, disputed, source, engines."}))) },
             "/api/v1/ais/vessels": { "get": op("The node's own AIS picture: vessels most recently heard first, with trails (reader of the node's party).", "console", json!([
                 param("bbox", "query", json!({"type": "string"}), "west,south,east,north in degrees."),
-                param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 10000}), "Vessels at most (default 1000).")
+                param("limit", "query", json!({"type": "integer", "minimum": 1, "maximum": 10000}), "Vessels at most (default 1000)."),
+                param("since", "query", json!({"type": "integer"}), "Only vessels last heard at or after this time (unix milliseconds); total still counts all in bbox."),
+                param("trail", "query", json!({"type": "boolean"}), "Whether each vessel carries its trail (default true).")
             ]), None, ("200", schema_ref("AisVessels"))) }
     });
     let schemas = json!({
@@ -256,7 +258,7 @@ fn console_paths(id: &Value, limit: &Value) -> Value {
                     "flag": {"type": ["string", "null"]}, "ship_type": {"type": ["string", "null"]}, "lat": {"type": "number"}, "lon": {"type": "number"},
                     "sog_kn": {"type": ["number", "null"]}, "cog_deg": {"type": ["number", "null"]}, "heading_deg": {"type": ["integer", "null"]},
                     "last_seen": {"type": "string", "format": "date-time"},
-                    "trail": {"type": "array", "items": {"type": "array", "description": "[lon, lat, unix_ms]"}} } } } } }
+                    "trail": {"type": "array", "description": "Absent with trail=false.", "items": {"type": "array", "description": "[lon, lat, unix_ms]"}} } } } } }
     });
     json!({"paths": paths, "schemas": schemas})
 }

@@ -784,6 +784,40 @@ async fn vessels_are_the_own_feed_with_trails() {
     assert_eq!(one["vessels"].as_array().unwrap().len(), 1);
     assert_eq!(one["total"], total);
 
+    // since: only the vessels heard at or after a time; trail=false drops trails.
+    let newest = &vessels[0];
+    let newest_ms = newest["trail"].as_array().unwrap().last().unwrap()[2]
+        .as_i64()
+        .unwrap();
+    let (status, recent) = reader
+        .get(&format!(
+            "/api/v1/ais/vessels?since={newest_ms}&trail=false"
+        ))
+        .await;
+    assert_eq!(status, 200, "{recent}");
+    assert_eq!(recent["total"], total);
+    let recent = recent["vessels"].as_array().unwrap();
+    assert!(
+        recent.iter().any(|v| v["mmsi"] == newest["mmsi"]),
+        "{recent:?}"
+    );
+    assert!(
+        recent.iter().all(|v| v.get("trail").is_none()),
+        "{recent:?}"
+    );
+    let older = vessels
+        .iter()
+        .filter(|v| v["last_seen"].as_str() < newest["last_seen"].as_str())
+        .count();
+    assert_eq!(recent.len(), vessels.len() - older);
+    let (_, none) = reader
+        .get(&format!("/api/v1/ais/vessels?since={}", newest_ms + 1))
+        .await;
+    assert_eq!(
+        (none["total"].clone(), none["vessels"].clone()),
+        (json!(total), json!([]))
+    );
+
     // Another party's token, even an admin's, does not read JPN's feed.
     let (status, error) = Api::new(&url, &token("KOR", Role::Admin))
         .get("/api/v1/ais/vessels")
@@ -796,6 +830,8 @@ async fn vessels_are_the_own_feed_with_trails() {
         "bbox=0,10,1,5",
         "bbox=a,b,c,d",
         "colour=1",
+        "since=yesterday",
+        "trail=maybe",
     ] {
         let (status, error) = reader.get(&format!("/api/v1/ais/vessels?{query}")).await;
         assert_eq!(status, 400, "{query}: {error}");

@@ -26,6 +26,8 @@ import { benchVessels } from './vessels.mjs';
 const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+/** Comma-separated subset of load,latency,vessels (all when unset). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'load,latency,vessels').split(','));
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 const fmt = (ms) => `${ms.toFixed(0)} ms`;
@@ -88,6 +90,8 @@ function sizes(resources) {
 
 async function latency(browser, usa, jpn) {
   const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`JPN's page: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && console.error(`JPN's page console: ${m.text()}`));
   await signIn(page, jpn, 'reader');
   await page.waitForFunction(() => document.querySelector('#map')?.dataset.ready === 'true', null, { timeout: 60_000 });
   await page.evaluate(() => {
@@ -124,25 +128,32 @@ const cluster = await startCluster();
 const browser = await launch();
 try {
   const { USA: usa, JPN: jpn } = cluster.nodes;
-  await seed(jpn);
-  const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
-  const loads = [];
-  let last;
-  for (let run = 0; run < RUNS; run++) {
-    last = await loadOnce(browser, jpn, total);
-    loads.push(last.ms);
+  console.log(`trilat binary: ${TRILAT_BIN}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the start`);
+  if (ONLY.has('load')) {
+    await seed(jpn);
+    const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
+    const loads = [];
+    let last;
+    for (let run = 0; run < RUNS; run++) {
+      last = await loadOnce(browser, jpn, total);
+      loads.push(last.ms);
+    }
+    loads.sort((a, b) => a - b);
+    const size = sizes(last.resources);
+    console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
+    console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
+    console.log(`  largest: ${size.largest.join('; ')}`);
   }
-  loads.sort((a, b) => a - b);
-  const size = sizes(last.resources);
-  const lat = await latency(browser, usa, jpn);
-  const v = await benchVessels(cluster);
-
-  console.log(`trilat binary: ${TRILAT_BIN}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`);
-  console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
-  console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
-  console.log(`  largest: ${size.largest.join('; ')}`);
-  console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}`);
-  console.log(`${v.vessels} vessels in JPN's feed, each updated once a second (exercise mode; ${v.frames} frames in ${v.seconds} s): frame median ${v.median.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms, max ${v.max.toFixed(0)} ms; ${v.longTasks} long tasks (${v.longTaskMs.toFixed(0)} ms in all, longest ${v.longestTask.toFixed(0)} ms); the console's vessel line: "${v.status}"`);
+  if (ONLY.has('latency')) {
+    const lat = await latency(browser, usa, jpn);
+    console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}`);
+  }
+  if (ONLY.has('vessels')) {
+    const v = await benchVessels(cluster);
+    console.log(`${v.vessels} vessels in JPN's feed, each updated once a second (exercise mode; ${v.frames} frames in ${v.seconds} s): frame median ${v.median.toFixed(1)} ms, p95 ${v.p95.toFixed(1)} ms, max ${v.max.toFixed(0)} ms; ${v.longTasks} long tasks (${v.longTaskMs.toFixed(0)} ms in all, longest ${v.longestTask.toFixed(0)} ms); the console's vessel line: "${v.status}"`);
+    if (v.profile) console.log(`main-thread self time by function during the measurement (BENCH_PROFILE): ${v.profile}`);
+  }
+  console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`);
   console.log(`bench wall time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 } finally {
   await browser.close();

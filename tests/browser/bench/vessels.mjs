@@ -61,6 +61,7 @@ export async function benchVessels(cluster) {
       await new Promise((r) => setTimeout(r, 500));
     }
     await page.waitForTimeout(3_000); // the console's next polls draw them
+    const profiler = process.env.BENCH_PROFILE ? await startProfile(page) : null;
     const stats = await page.evaluate(async (seconds) => {
       const deltas = [];
       const tasks = [];
@@ -80,6 +81,7 @@ export async function benchVessels(cluster) {
       observer.disconnect();
       return { deltas, tasks, status: document.getElementById('vessels-status')?.textContent ?? '' };
     }, MEASURE_S);
+    const profile = profiler ? await profiler() : null;
     const deltas = stats.deltas.sort((a, b) => a - b);
     const tasks = stats.tasks.sort((a, b) => a - b);
     await page.close();
@@ -94,10 +96,29 @@ export async function benchVessels(cluster) {
       longTaskMs: tasks.reduce((a, b) => a + b, 0),
       status: stats.status,
       seconds: MEASURE_S,
+      profile,
     };
   } finally {
     feeding = false;
     await feeder.catch(() => {});
     await browser.close();
   }
+}
+
+/** Chrome's sampling profiler (CDP) on the page; the returned function stops it and sums self time per function, top 12. */
+async function startProfile(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const self = new Map();
+    for (let i = 0; i < profile.samples.length; i++) {
+      const f = byId.get(profile.samples[i]).callFrame;
+      const key = `${f.functionName || '(anon)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+      self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    }
+    return [...self].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join('; ');
+  };
 }

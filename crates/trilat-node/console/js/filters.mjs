@@ -7,9 +7,16 @@ import { LEVELS } from './markings.mjs';
 
 const WINDOWS = { '': 0, '1h': 3600e3, '6h': 6 * 3600e3, '24h': 24 * 3600e3, '7d': 7 * 24 * 3600e3 };
 
+const whens = new WeakMap(); // report object -> its time (reports are replaced, never changed)
+
 /** When a report happened, for filtering and ordering (ms). */
 export function when(report) {
-  return Date.parse(report.observed_at) || Date.parse(report.modified) || 0;
+  let at = whens.get(report);
+  if (at === undefined) {
+    at = Date.parse(report.observed_at) || Date.parse(report.modified) || 0;
+    whens.set(report, at);
+  }
+  return at;
 }
 
 /** Whether `report` passes the filters and the replay time. */
@@ -27,9 +34,19 @@ export function visible(report, s = store.get()) {
   return true;
 }
 
-/** The visible reports, newest first. */
+let cached = { key: null, list: [] };
+
+/**
+ * The visible reports, newest first. The map, the timeline and the page
+ * banner all ask after each change: one filter and sort serves them (the
+ * key holds the second, as a time window's edge moves with the clock).
+ */
 export function visibleReports(s = store.get()) {
-  return [...s.reports.values()].filter((r) => visible(r, s)).sort((a, b) => when(b) - when(a));
+  const key = [store.reportsStamp(), s.reports.size, s.filters, s.replayAt, Math.floor(Date.now() / 1000)];
+  if (cached.key && key.every((k, i) => k === cached.key[i])) return cached.list;
+  const list = [...s.reports.values()].filter((r) => visible(r, s)).sort((a, b) => when(b) - when(a));
+  cached = { key, list };
+  return list;
 }
 
 function options(select, values, allKey) {

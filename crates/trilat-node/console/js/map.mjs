@@ -33,7 +33,7 @@ const SYMBOLS = {
 const GROUPS = {
   zones: ['zones-fill', 'zones-line', 'zones-approx'],
   missile: ['missile-ellipse', 'missile-trajectory', 'missile-path', 'missile-impact', 'missile-launch', 'missile-track'],
-  vessels: ['vessel-trails', 'vessels', 'vessel-heading'],
+  vessels: ['vessel-trails', 'vessel-dots', 'vessels', 'vessel-heading'],
   maritime: ['maritime'],
   seismic: seismic.LAYERS,
   other: ['other'],
@@ -174,7 +174,7 @@ function zonePopup(p) {
     p.source ? h('p', { class: 'muted' }, t('zone.source', { source: p.source })) : null);
 }
 
-const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'maritime', ...seismic.LAYERS, 'other', 'vessels', 'zones-fill'];
+const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'maritime', ...seismic.LAYERS, 'other', 'vessels', 'vessel-dots', 'zones-fill'];
 
 function onClick(event) {
   if (measuring) return measureClick(event);
@@ -182,7 +182,7 @@ function onClick(event) {
   const [hit] = map.queryRenderedFeatures(event.point, { layers });
   if (!hit) return;
   let content = null;
-  if (hit.layer.id === 'vessels') content = vessels.popup(hit.properties);
+  if (hit.layer.id === 'vessels' || hit.layer.id === 'vessel-dots') content = vessels.popup(hit.properties);
   else if (hit.layer.id === 'zones-fill') content = zonePopup(hit.properties);
   else content = reportPopup(hit.properties.id);
   if (!content) return;
@@ -254,6 +254,9 @@ export async function init() {
     style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#0e2536' } }] },
     center: [133, 36],
     zoom: 3.6,
+    // No symbol fade-in: with thousands of vessels each fade frame is a full
+    // software-rendered redraw (BENCHMARKS.md, "Console").
+    fadeDuration: 0,
     attributionControl: { compact: true, customAttribution: 'Natural Earth' },
     // The canvas is the map's landmark ("Map" region); its name follows the language.
     locale: { 'Map.Title': t('map.label') },

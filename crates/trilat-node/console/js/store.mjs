@@ -16,6 +16,8 @@ const state = {
 };
 
 const watchers = new Map(); // key -> Set of callbacks
+let reportsVersion = 0; // bumped whenever `reports` is notified (caches key on it)
+let reportsQueued = false;
 
 export function get() {
   return state;
@@ -29,6 +31,7 @@ export function set(patch) {
 
 /** Calls the watchers of `keys` (after an in-place change of a Map). */
 export function notify(keys) {
+  if (keys.includes('reports')) reportsVersion++;
   const called = new Set();
   for (const key of keys) {
     for (const fn of watchers.get(key) ?? []) {
@@ -38,6 +41,11 @@ export function notify(keys) {
       }
     }
   }
+}
+
+/** A number that changes whenever the reports do. */
+export function reportsStamp() {
+  return reportsVersion;
 }
 
 /** Calls `fn(state)` whenever one of `keys` changes. */
@@ -51,7 +59,11 @@ export function watch(keys, fn) {
 /** At most this many reports are kept in the page (oldest dropped first). */
 export const REPORTS_MAX = 5000;
 
-/** Adds or replaces reports (a newer version replaces an older one). */
+/**
+ * Adds or replaces reports (a newer version replaces an older one). The
+ * watchers run once in a microtask, so a burst of events read from one
+ * stream chunk redraws once.
+ */
 export function putReports(list) {
   for (const report of list) {
     const old = state.reports.get(report.id);
@@ -64,5 +76,12 @@ export function putReports(list) {
       .slice(0, state.reports.size - REPORTS_MAX);
     for (const report of oldest) state.reports.delete(report.id);
   }
-  notify(['reports']);
+  reportsVersion++;
+  if (!reportsQueued) {
+    reportsQueued = true;
+    queueMicrotask(() => {
+      reportsQueued = false;
+      notify(['reports']);
+    });
+  }
 }

@@ -12,6 +12,8 @@ import { kindName, summary } from './summary.mjs';
 /** Items drawn at most (the count line says how many match). */
 const SHOWN_MAX = 300;
 let pending = false;
+/** Drawn items by report id, reused while the report and language are the same. */
+let drawn = new Map();
 
 function item(report) {
   const button = h(
@@ -40,7 +42,17 @@ function render() {
   const list = document.getElementById('timeline-list');
   const reports = visibleReports(s);
   const focused = document.activeElement?.closest?.('#timeline-list .item')?.dataset.id;
-  list.replaceChildren(...reports.slice(0, SHOWN_MAX).map(item));
+  // Only new or changed reports are built; the rest keep their elements.
+  const next = new Map();
+  const items = reports.slice(0, SHOWN_MAX).map((report) => {
+    const old = drawn.get(report.id);
+    const li = old && old.report === report && old.lang === s.lang ? old.li : item(report);
+    next.set(report.id, { report, lang: s.lang, li });
+    return li;
+  });
+  drawn = next;
+  const current = list.children;
+  if (current.length !== items.length || items.some((li, i) => current[i] !== li)) list.replaceChildren(...items);
   if (focused) list.querySelector(`.item[data-id="${CSS.escape(focused)}"]`)?.focus();
   document.getElementById('timeline-count').textContent =
     reports.length > SHOWN_MAX

@@ -1,6 +1,8 @@
 //! `GET /api/v1/ais/vessels`: the AIS picture of this node's own feeds, the
 //! most recently heard vessels first, each with its short trail (the
-//! tracker's ring of recent fixes). Feed data is the node's own, not a
+//! tracker's ring of recent fixes, unless `trail=false`). `since` answers
+//! only the vessels heard since a time, so a client polling every second
+//! receives the changes, not the whole picture again. Feed data is the node's own, not a
 //! report: only its own party's tokens read it, readers included.
 
 use axum::extract::State;
@@ -23,6 +25,10 @@ const VESSELS_DEFAULT: usize = 1_000;
 pub(super) struct VesselsParams {
     bbox: Option<String>,
     limit: Option<usize>,
+    /// Only vessels last heard at or after this time (unix milliseconds).
+    since: Option<i64>,
+    /// Whether each vessel carries its trail (default true).
+    trail: Option<bool>,
 }
 
 /// The answer.
@@ -30,7 +36,7 @@ pub(super) struct VesselsParams {
 pub(super) struct VesselsAnswer {
     /// Whether this feed is exercise data (`[engines] exercise`).
     exercise: bool,
-    /// Vessels in the box (or held), before `limit`.
+    /// Vessels in the box (or held), before `since` and `limit`.
     total: usize,
     vessels: Vec<VesselView>,
 }
@@ -50,8 +56,9 @@ struct VesselView {
     cog_deg: Option<f32>,
     heading_deg: Option<u16>,
     last_seen: Timestamp,
-    /// `[lon, lat, unix_ms]`, oldest first.
-    trail: Vec<(f64, f64, i64)>,
+    /// `[lon, lat, unix_ms]`, oldest first; absent with `trail=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trail: Option<Vec<(f64, f64, i64)>>,
 }
 
 pub(super) async fn vessels_get(
@@ -78,10 +85,16 @@ pub(super) async fn vessels_get(
             ))
         }
     };
+    let select = Select {
+        bbox,
+        limit,
+        since_unix_ms: params.since.unwrap_or(i64::MIN),
+        trails: params.trail.unwrap_or(true),
+    };
     let engines = state.engines.get()?;
     let (total, vessels) = engines
         .maritime
-        .with_tracker(|tracker| snapshot(tracker, bbox, limit));
+        .with_tracker(|tracker| snapshot(tracker, &select));
     Ok(Json(VesselsAnswer {
         exercise: engines.config.exercise,
         total,
@@ -89,29 +102,40 @@ pub(super) async fn vessels_get(
     }))
 }
 
-/// The vessels in `bbox`, counted, then the `limit` most recently heard
-/// with their trails.
-fn snapshot(tracker: &Tracker, bbox: Option<[f64; 4]>, limit: usize) -> (usize, Vec<VesselView>) {
+/// What one request asks for.
+struct Select {
+    bbox: Option<[f64; 4]>,
+    limit: usize,
+    since_unix_ms: i64,
+    trails: bool,
+}
+
+/// The vessels in the box, counted, then the `limit` most recently heard of
+/// those heard since `since_unix_ms`, with their trails when asked.
+fn snapshot(tracker: &Tracker, select: &Select) -> (usize, Vec<VesselView>) {
     let mut summaries: Vec<VesselSummary> = tracker
         .summaries()
         .into_iter()
-        .filter(|v| bbox.is_none_or(|bbox| in_bbox(bbox, v.lat, v.lon)))
+        .filter(|v| select.bbox.is_none_or(|bbox| in_bbox(bbox, v.lat, v.lon)))
         .collect();
     let total = summaries.len();
+    summaries.retain(|v| v.last_seen_unix_ms >= select.since_unix_ms);
     summaries.sort_by_key(|v| std::cmp::Reverse(v.last_seen_unix_ms));
-    summaries.truncate(limit);
+    summaries.truncate(select.limit);
     let vessels: Vec<VesselView> = summaries
         .into_iter()
         .map(|v| {
-            let trail = tracker
-                .trail(v.mmsi)
-                .iter()
-                .map(|fix| (fix.lon, fix.lat, fix.time_unix_ms))
-                .collect();
+            let trail = select.trails.then(|| {
+                tracker
+                    .trail(v.mmsi)
+                    .iter()
+                    .map(|fix| (fix.lon, fix.lat, fix.time_unix_ms))
+                    .collect()
+            });
             view(v, trail)
         })
         .collect();
-    assert!(vessels.len() <= limit);
+    assert!(vessels.len() <= select.limit);
     (total, vessels)
 }
 
@@ -125,7 +149,7 @@ fn in_bbox([west, south, east, north]: [f64; 4], lat: f64, lon: f64) -> bool {
     lon_in && (south..=north).contains(&lat)
 }
 
-fn view(v: VesselSummary, trail: Vec<(f64, f64, i64)>) -> VesselView {
+fn view(v: VesselSummary, trail: Option<Vec<(f64, f64, i64)>>) -> VesselView {
     VesselView {
         mmsi: v.mmsi,
         name: v.shipname,
