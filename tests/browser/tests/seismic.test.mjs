@@ -97,9 +97,16 @@ test('a likely nuclear test posted at USA shows at JPN: banner, map feature and 
   // The map: the assessment drawn at its epicentre, clickable to its popup.
   const report = await api(fixture.cluster.nodes.JPN, 'reader', 'GET', `/api/v1/reports/${event.assessment_report}`);
   const at = await pagePoint(page, report.report.geometry.coordinates);
-  await page.mouse.click(at.x, at.y);
+  // The map draws its sources asynchronously (a worker tiles them): click
+  // until the feature is there, for at most 15 s.
   const popup = page.locator('.maplibregl-popup');
-  await visible(popup.getByText('Nuclear-test assessment', { exact: true }), 5_000);
+  const title = popup.getByText('Nuclear-test assessment', { exact: true });
+  for (let attempt = 0; attempt < 15; attempt += 1) {
+    await page.mouse.click(at.x, at.y);
+    if (await title.first().isVisible()) break;
+    await page.waitForTimeout(1_000);
+  }
+  await visible(title, 5_000);
   await visible(popup.getByText(/Likely nuclear test, \d+\.\d km from Punggye-ri/));
   await screenshot(page, 'seismic-jpn');
 
