@@ -179,34 +179,17 @@ pub async fn engine_node_with(
     engines: Value,
     ready_path: &'static str,
 ) -> (trilat_node::Node, Api) {
-    use trilat_node::config::{generate_token, token_sha256, Config, Role, TokenConfig};
-    let engines: toml::Table = toml::Value::try_from(engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
+    use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
     let token = generate_token();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = Config {
+    let tokens = vec![TokenConfig {
+        sha256: token_sha256(&token),
         party: party("JPN"),
-        listen: addr,
-        data_dir: dir.join("data"),
-        key_file: dir.join("node.key"),
-        policy: trilat_core::Policy::trilateral_default(),
-        peers: Vec::new(),
-        parties: Vec::new(),
-        tokens: vec![TokenConfig {
-            sha256: token_sha256(&token),
-            party: party("JPN"),
-            role: Role::Analyst,
-            name: "analyst".into(),
-        }],
-        limits: Limits::default(),
-        taxii: None,
-        engines: Some(engines),
-    };
-    config.validate().unwrap();
+        role: Role::Analyst,
+        name: "analyst".into(),
+    }];
+    let config = jpn_config(dir, addr, tokens, Some(engines));
     trilat_node::cluster::write_node_files(dir, &config, &trilat_core::NodeKey::generate())
         .unwrap();
     let state = trilat_node::open(config).unwrap();
@@ -219,4 +202,36 @@ pub async fn engine_node_with(
     })
     .await;
     (node, api)
+}
+
+/// A validated config of one JPN node on `addr` with `tokens` and the given
+/// `[engines]` table (JSON for brevity), its files under `dir`.
+pub fn jpn_config(
+    dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+    tokens: Vec<trilat_node::config::TokenConfig>,
+    engines: Option<Value>,
+) -> trilat_node::Config {
+    let engines = engines.map(|engines| {
+        toml::Value::try_from(engines)
+            .unwrap()
+            .as_table()
+            .unwrap()
+            .clone()
+    });
+    let config = trilat_node::Config {
+        party: party("JPN"),
+        listen: addr,
+        data_dir: dir.join("data"),
+        key_file: dir.join("node.key"),
+        policy: trilat_core::Policy::trilateral_default(),
+        peers: Vec::new(),
+        parties: Vec::new(),
+        tokens,
+        limits: Limits::default(),
+        taxii: None,
+        engines,
+    };
+    config.validate().unwrap();
+    config
 }

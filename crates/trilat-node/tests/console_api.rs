@@ -10,11 +10,11 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use trilat_core::Report;
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
-use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
+use trilat_node::config::{generate_token, token_sha256, Limits, Role, TokenConfig};
 use trilat_store::MemoryStore;
 
 use crate::audit::AuditSwitch;
-use crate::common::{eventually, party, Api};
+use crate::common::{eventually, jpn_config, party, Api};
 
 /// The demo policy with GSOMIA narrowed to missile kinds and KOR's node
 /// accredited only to CONFIDENTIAL, so every refusal reason can happen.
@@ -462,36 +462,6 @@ fn tokens(roles: &[(&str, Role)]) -> (Vec<TokenConfig>, BTreeMap<(String, Role),
     (configs, by_role)
 }
 
-fn single_config(
-    dir: &std::path::Path,
-    addr: std::net::SocketAddr,
-    tokens: Vec<TokenConfig>,
-    engines: Option<Value>,
-) -> Config {
-    let engines = engines.map(|engines| {
-        toml::Value::try_from(engines)
-            .unwrap()
-            .as_table()
-            .unwrap()
-            .clone()
-    });
-    let config = Config {
-        party: party("JPN"),
-        listen: addr,
-        data_dir: dir.join("data"),
-        key_file: dir.join("node.key"),
-        policy: trilat_core::Policy::trilateral_default(),
-        peers: Vec::new(),
-        parties: Vec::new(),
-        tokens,
-        limits: Limits::default(),
-        taxii: None,
-        engines,
-    };
-    config.validate().unwrap();
-    config
-}
-
 /// If the audit entry cannot be written, the acknowledgement is not
 /// answered as done, and the listing is not answered at all.
 #[tokio::test]
@@ -500,7 +470,7 @@ async fn acknowledgement_fails_closed_when_the_audit_fails() {
     let (configs, tokens) = tokens(&[("JPN", Role::Reader), ("JPN", Role::Analyst)]);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = single_config(dir.path(), addr, configs, None);
+    let config = jpn_config(dir.path(), addr, configs, None);
     let store = AuditSwitch::new(Arc::new(MemoryStore::new()));
     let state = trilat_node::AppState::new(config, trilat_core::NodeKey::generate(), store.clone());
     let _node = trilat_node::serve_on(state, listener).await.unwrap();
@@ -598,7 +568,7 @@ async fn engine_node(
     let (configs, tokens) = tokens(roles);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = single_config(dir, addr, configs, Some(engines));
+    let config = jpn_config(dir, addr, configs, Some(engines));
     trilat_node::cluster::write_node_files(dir, &config, &trilat_core::NodeKey::generate())
         .unwrap();
     let state = trilat_node::open(config).unwrap();

@@ -8,44 +8,27 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use trilat_node::config::Role;
 
-use crate::common::{eventually, party, Api};
+use crate::common::{eventually, jpn_config, party, Api};
 
 /// A JPN node with the given `[engines]` table and an admin, an analyst
 /// and a reader token.
 async fn node_with(dir: &std::path::Path, engines: Value) -> (trilat_node::Node, [Api; 3]) {
-    use trilat_node::config::{generate_token, token_sha256, Config, Limits, TokenConfig};
-    let engines: toml::Table = toml::Value::try_from(engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
+    use trilat_node::config::{generate_token, token_sha256, TokenConfig};
     let roles = [Role::Admin, Role::Analyst, Role::Reader];
     let tokens = roles.map(|_| generate_token());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = Config {
-        party: party("JPN"),
-        listen: addr,
-        data_dir: dir.join("data"),
-        key_file: dir.join("node.key"),
-        policy: trilat_core::Policy::trilateral_default(),
-        peers: Vec::new(),
-        parties: Vec::new(),
-        tokens: roles
-            .iter()
-            .zip(&tokens)
-            .map(|(role, token)| TokenConfig {
-                sha256: token_sha256(token),
-                party: party("JPN"),
-                role: *role,
-                name: format!("{role:?}").to_lowercase(),
-            })
-            .collect(),
-        limits: Limits::default(),
-        taxii: None,
-        engines: Some(engines),
-    };
-    config.validate().unwrap();
+    let configs = roles
+        .iter()
+        .zip(&tokens)
+        .map(|(role, token)| TokenConfig {
+            sha256: token_sha256(token),
+            party: party("JPN"),
+            role: *role,
+            name: format!("{role:?}").to_lowercase(),
+        })
+        .collect();
+    let config = jpn_config(dir, addr, configs, Some(engines));
     trilat_node::cluster::write_node_files(dir, &config, &trilat_core::NodeKey::generate())
         .unwrap();
     let state = trilat_node::open(config).unwrap();
