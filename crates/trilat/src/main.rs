@@ -17,22 +17,61 @@ struct Cli {
     command: Command,
 }
 
+/// Examples shown by `trilat sanctions --help`.
+const SANCTIONS_EXAMPLES: &str = "Examples:
+  trilat sanctions import UN_consolidated.xml sdn.csv alt.csv add.csv
+  trilat sanctions screen \"Kim Jong-un\" --schema person --dob 1984
+  trilat sanctions compare \"김정은\" \"Kim Jong Un\"
+
+Each command has --help with more examples.";
+
+/// Examples shown by `trilat ais --help`.
+const AIS_EXAMPLES: &str = "Examples:
+  trilat ais decode capture.nmea --json
+  trilat ais analyze day.nmea --zones fixture --json > events.jsonl
+  trilat ais send day.nmea --token trl_...
+
+Each command has --help with more examples.";
+
+/// Examples shown by `trilat missile --help`.
+const MISSILE_EXAMPLES: &str = "Examples:
+  trilat missile simulate --out-dir /tmp/flight
+  trilat missile assess --sensors /tmp/flight/SENSORS.json /tmp/flight/DETECTIONS.jsonl
+  trilat missile eval classes --flights-per-class 10
+
+Each command has --help with more examples.";
+
+/// Examples shown by `trilat seismic --help`.
+const SEISMIC_EXAMPLES: &str = "Examples:
+  trilat seismic assess bulletin.txt
+  trilat seismic assess events.xml feed.geojson --json > assessments.json
+
+Each command has --help with more examples.";
+
+/// Examples shown by `trilat cyber --help`.
+const CYBER_EXAMPLES: &str = "Examples:
+  trilat cyber import bundle.json --owner KOR --tlp AMBER --rel-to USA,KOR --out reports.jsonl
+  trilat cyber export reports.jsonl --for JPN --out for-japan.json
+  trilat cyber pattern \"[ipv4-addr:value = '203.0.113.7']\"
+
+Each command has --help with more examples.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Sanctions lists: import, screen, compare.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SANCTIONS_EXAMPLES)]
     Sanctions(cmd::sanctions::Command),
     /// AIS: decode and analyse vessel traffic.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AIS_EXAMPLES)]
     Ais(cmd::ais::Command),
     /// Missile warning: simulate flights and assess detections.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = MISSILE_EXAMPLES)]
     Missile(cmd::missile::Command),
     /// Seismic events: read QuakeML, IMS1.0, GeoJSON; assess possible nuclear tests.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SEISMIC_EXAMPLES)]
     Seismic(cmd::seismic::Command),
     /// Cyber-threat sharing: STIX 2.1 import and export.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CYBER_EXAMPLES)]
     Cyber(cmd::cyber::Command),
     #[command(flatten)]
     Node(cmd::node::Command),

@@ -59,7 +59,8 @@ Trilat releasability marking (docs/cyber.md); what the object does not say comes
 Exit status: 0 when every object was accepted, 2 when some were rejected, 1 on error.
 
 Examples:
-  trilat cyber import ../shared/data/cyber/mitre_attack/enterprise-attack-v18_dprk-groups_subset.stix21.json
+  trilat cyber import \\
+    ../shared/data/cyber/mitre_attack/enterprise-attack-v18_dprk-groups_subset.stix21.json
   trilat cyber import apt1.json --owner KOR --tlp AMBER --rel-to USA,KOR --out reports.jsonl
   trilat cyber import bundle.json --json";
 

@@ -18,6 +18,23 @@ mod demo;
 const NODE_URL_DEFAULT: &str = "http://127.0.0.1:7401";
 
 /// The node commands (flattened into the top level of `trilat`).
+/// Examples shown by `trilat report --help`.
+const REPORT_EXAMPLES: &str = "Examples:
+  export TRILAT_TOKEN=trl_...   # a token the node printed at init or demo
+  trilat report post --text 'Tanker dark for 14 h' --level CONFIDENTIAL --tlp AMBER --rel-to USA,JPN
+  trilat report list --kind note --limit 20
+  trilat report get ID --history
+  trilat report revoke ID
+
+Each command has --help with more examples.";
+
+/// Examples shown by `trilat audit --help`.
+const AUDIT_EXAMPLES: &str = "Examples:
+  trilat audit verify --token trl_...   # admin token; exit 1 if the chain is broken
+  trilat audit list --token trl_... --after 100 --limit 50
+
+Each command has --help with more examples.";
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Create a node: config (TOML), key pair and an admin token (printed once).
@@ -90,10 +107,10 @@ Examples:
         sanctions_store: Vec<PathBuf>,
     },
     /// Post, get, list or revoke reports on a node.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = REPORT_EXAMPLES)]
     Report(ReportCommand),
     /// Read or verify a node's audit log.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AUDIT_EXAMPLES)]
     Audit(AuditCommand),
     /// Benchmarks that need running nodes.
     #[command(subcommand)]
