@@ -74,7 +74,7 @@ async fn push(
 
 fn refusals(store: &dyn ReportStore) -> Vec<(String, String)> {
     store
-        .audit(0, 10_000)
+        .audit(0, 1000)
         .unwrap()
         .into_iter()
         .filter(|e| e.event.action == AuditAction::Refuse)
