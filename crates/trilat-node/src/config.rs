@@ -188,11 +188,12 @@ pub struct Config {
     /// Mutual TLS between peers.
     #[serde(default)]
     pub tls: TlsConfig,
-    /// Partner nodes of the full mesh.
-    #[serde(default)]
+    /// Partner nodes of the full mesh. (Not written when empty, so that
+    /// `[[peers]]` tables can be appended to a fresh `trilat init` file.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<PeerConfig>,
     /// Public keys of further parties whose reports may arrive relayed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<PartyKeyConfig>,
     /// API tokens (hashes only).
     #[serde(default)]

@@ -516,8 +516,9 @@ async fn handshake_refused(state: &AppState, addr: SocketAddr, error: &std::io::
 }
 
 /// Middleware of the peer listener: a request must be signed by the party
-/// whose certificate the connection presented (the signature itself is
-/// checked by the handler, [`super::auth::verify_request`]).
+/// whose certificate the connection presented (the signature itself, and a
+/// missing party header, are the handler's to check:
+/// [`super::auth::verify_request`]).
 pub async fn bind_party(
     State(state): State<AppState>,
     ConnectInfo(conn): ConnectInfo<PeerConn>,
@@ -529,13 +530,11 @@ pub async fn bind_party(
         .get(HEADER_PARTY)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if claimed == conn.party.as_str() {
+    // A request naming no party is the signature check's to refuse (401).
+    if claimed.is_empty() || claimed == conn.party.as_str() {
         return next.run(request).await;
     }
-    let mut shown: String = claimed.chars().take(16).collect();
-    if shown.is_empty() {
-        shown = "?".into();
-    }
+    let shown: String = claimed.chars().take(16).collect();
     let message = format!(
         "request claims {shown} on a connection authenticated as {} ({})",
         conn.party, conn.addr
