@@ -6,9 +6,10 @@
 //! * [`AppState`] — config, key, store, policy, kinds, tokens, the live
 //!   stream's channel and the federation outbox, all behind `Arc`s.
 //! * [`app`] — the router: the local API under `/api/v1` (tokens bound to a
-//!   party and a role), the peer endpoints under `/peer/v1` (Ed25519-signed
-//!   requests), `/taxii2/`, the engines' routes and the [`console`] (the
-//!   web page at `/`).
+//!   party and a role), `/taxii2/`, the engines' routes and the [`console`]
+//!   (the web page at `/`). [`peer_app`] — the peer listener's: the peer
+//!   endpoints under `/peer/v1` (mutual TLS with pinned certificates, and
+//!   Ed25519-signed requests).
 //! * [`publish`] — the one way a report is born here: sign as the node's
 //!   party, validate, store with its audit entry, notify the live stream and
 //!   the peers. The API and the engines both call it.

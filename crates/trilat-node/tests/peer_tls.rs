@@ -255,3 +255,22 @@ async fn a_connection_speaks_for_the_party_of_its_certificate_only() {
         "{refused:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_its_certificate_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = two_nodes(dir.path()).await;
+    let kor = cluster.take("KOR").unwrap();
+    kor.node.stop();
+    drop(kor);
+    let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    std::fs::remove_file(&config.tls.cert_file).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let error = trilat_node::serve_on(state, listener)
+        .await
+        .err()
+        .expect("started without a certificate");
+    let text = error.to_string();
+    assert!(text.contains("node-tls.crt"), "{text}");
+}
