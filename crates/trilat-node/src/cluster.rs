@@ -1,13 +1,18 @@
 //! Several nodes in one process on loopback: `trilat demo`, the integration
 //! tests and the federation benchmark all start their nodes through here,
-//! with real HTTP between them and a SQLite store each.
+//! with real HTTP between them and a SQLite store each. Peers talk over
+//! mutual TLS, as between partners: each node gets a certificate at start,
+//! pinned in the others' `[[peers]]`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use trilat_core::{Agreement, Kind, Marking, NodeKey, Party, Policy, ReportDraft, Tlp};
 
-use crate::config::{generate_token, token_sha256, Limits, PeerConfig, Role, TokenConfig};
+use crate::config::{
+    generate_token, token_sha256, Limits, PeerConfig, Role, TlsConfig, TokenConfig,
+};
+use crate::federation::tls;
 use crate::{AppState, Config, Node, StartError};
 
 /// One node of a [`Cluster`].
@@ -16,6 +21,11 @@ pub struct ClusterNode {
     pub party: Party,
     /// Its base URL, e.g. `http://127.0.0.1:7401`.
     pub url: String,
+    /// The base URL of its peer listener (mutual TLS), e.g.
+    /// `https://127.0.0.1:40123`.
+    pub peer_url: String,
+    /// The SHA-256 of its TLS certificate (what its peers pin).
+    pub cert_sha256: String,
     /// Bearer tokens on this node by `(party, role)`: an admin of the node's
     /// own party, and a reader of every cluster party (to show the read rule).
     pub tokens: BTreeMap<(Party, Role), String>,
@@ -32,6 +42,18 @@ impl ClusterNode {
     /// A reader token for `party` on this node.
     pub fn reader_token(&self, party: &Party) -> &str {
         &self.tokens[&(party.clone(), Role::Reader)]
+    }
+
+    /// An HTTP client that talks to `to`'s peer listener as this node does:
+    /// presenting this node's certificate, accepting only `to`'s.
+    pub fn peer_client_to(&self, to: &ClusterNode) -> Result<reqwest::Client, StartError> {
+        let identity = tls::Identity::of_config(&self.node.state.config)?;
+        let pin = tls::parse_pin(&to.cert_sha256).map_err(|reason| tls::TlsError {
+            what: format!("{}'s cert_sha256", to.party),
+            reason,
+        })?;
+        let timeout = std::time::Duration::from_secs(30);
+        Ok(tls::peer_client(&identity, &to.party, pin, timeout)?)
     }
 }
 
@@ -108,17 +130,58 @@ impl Cluster {
                 .map_err(|source| StartError::Bind { addr, source })?;
             listeners.push(listener);
         }
+        // Peer listeners on ephemeral ports: the peers' URLs are in each
+        // node's config.
+        let mut peer_listeners = Vec::new();
+        for _ in &spec.parties {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?;
+            peer_listeners.push(listener);
+        }
         let keys: Vec<NodeKey> = spec.parties.iter().map(|_| NodeKey::generate()).collect();
-        let mut addrs = Vec::new();
-        for listener in &listeners {
-            addrs.push(listener.local_addr().map_err(|source| StartError::Bind {
+        let local_addr = |listener: &tokio::net::TcpListener| {
+            listener.local_addr().map_err(|source| StartError::Bind {
                 addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                 source,
-            })?);
+            })
+        };
+        let mut addrs = Vec::new();
+        for listener in &listeners {
+            addrs.push(local_addr(listener)?);
+        }
+        let mut peer_addrs = Vec::new();
+        for listener in &peer_listeners {
+            peer_addrs.push(local_addr(listener)?);
         }
         let urls: Vec<String> = addrs.iter().map(|a| format!("http://{a}")).collect();
+        let peer_urls: Vec<String> = peer_addrs.iter().map(|a| format!("https://{a}")).collect();
+        let mut tls_configs = Vec::new();
+        let mut pins = Vec::new();
+        for party in &spec.parties {
+            let node_dir = spec.dir.join(party.as_str());
+            std::fs::create_dir_all(&node_dir).map_err(|e| StartError::Key {
+                path: node_dir.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            let files = TlsConfig {
+                cert_file: node_dir.join("node-tls.crt"),
+                key_file: node_dir.join("node-tls.key"),
+                ..TlsConfig::default()
+            };
+            pins.push(tls::write_identity(
+                party,
+                &files.cert_file,
+                &files.key_file,
+            )?);
+            tls_configs.push(files);
+        }
         let mut nodes = Vec::new();
-        for ((idx, party), listener) in spec.parties.iter().enumerate().zip(listeners) {
+        let listeners = listeners.into_iter().zip(peer_listeners);
+        for ((idx, party), (listener, peer_listener)) in
+            spec.parties.iter().enumerate().zip(listeners)
+        {
             let peers = spec
                 .parties
                 .iter()
@@ -126,8 +189,9 @@ impl Cluster {
                 .filter(|(other, _)| *other != idx)
                 .map(|(other, peer)| PeerConfig {
                     party: peer.clone(),
-                    url: urls[other].clone(),
+                    url: peer_urls[other].clone(),
                     public_key: keys[other].public_key(),
+                    cert_sha256: Some(pins[other].clone()),
                 })
                 .collect();
             let mut tokens = BTreeMap::new();
@@ -153,6 +217,10 @@ impl Cluster {
                 data_dir: node_dir.join("data"),
                 key_file: node_dir.join("node.key"),
                 policy: spec.policy.clone(),
+                tls: TlsConfig {
+                    listen: Some(peer_addrs[idx]),
+                    ..tls_configs[idx].clone()
+                },
                 peers,
                 parties: Vec::new(),
                 tokens: token_configs,
@@ -163,10 +231,12 @@ impl Cluster {
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;
             let state = crate::open(config)?;
-            let node = crate::serve_on(state, listener).await?;
+            let node = crate::serve_with(state, listener, Some(peer_listener)).await?;
             nodes.push(ClusterNode {
                 party: party.clone(),
                 url: urls[idx].clone(),
+                peer_url: peer_urls[idx].clone(),
+                cert_sha256: pins[idx].clone(),
                 tokens,
                 node,
             });

@@ -64,10 +64,47 @@ pub struct TokenConfig {
 pub struct PeerConfig {
     /// The partner's party code.
     pub party: Party,
-    /// Base URL of its node, e.g. `http://127.0.0.1:7402`.
+    /// Base URL of its node's peer listener, e.g. `https://jpn.example:7441`
+    /// (plain `http://` only on loopback with `tls.allow_plain_http_loopback`).
     pub url: String,
     /// Its node's public key (base64 Ed25519): signs its reports and requests.
     pub public_key: PublicKey,
+    /// SHA-256 (hex) of its node's TLS certificate (DER), as `trilat init`
+    /// prints it: the only certificate accepted from it, as client or
+    /// server. Required for an `https://` peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_sha256: Option<String>,
+}
+
+/// Mutual TLS between peers (`[tls]`): peers reach this node on a listener
+/// of its own, which serves only the peer endpoints, demands a client
+/// certificate and accepts only those pinned in `[[peers]]`
+/// (`federation::tls`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Address of the peer listener; required when a peer is `https://`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// This node's certificate (PEM); relative to the config file.
+    pub cert_file: PathBuf,
+    /// Its private key (PEM, PKCS#8); relative to the config file.
+    pub key_file: PathBuf,
+    /// Allows `http://` peers on loopback addresses and serves the peer
+    /// endpoints on the (then loopback-only) main listener too: for tests
+    /// on one machine, never between partners.
+    pub allow_plain_http_loopback: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> TlsConfig {
+        TlsConfig {
+            listen: None,
+            cert_file: "node-tls.crt".into(),
+            key_file: "node-tls.key".into(),
+            allow_plain_http_loopback: false,
+        }
+    }
 }
 
 /// A party whose reports may arrive (relayed) without it being a direct peer.
@@ -148,11 +185,15 @@ pub struct Config {
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
     pub policy: Policy,
-    /// Partner nodes of the full mesh.
+    /// Mutual TLS between peers.
     #[serde(default)]
+    pub tls: TlsConfig,
+    /// Partner nodes of the full mesh. (Not written when empty, so that
+    /// `[[peers]]` tables can be appended to a fresh `trilat init` file.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<PeerConfig>,
     /// Public keys of further parties whose reports may arrive relayed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<PartyKeyConfig>,
     /// API tokens (hashes only).
     #[serde(default)]
@@ -204,6 +245,8 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         config.data_dir = base.join(&config.data_dir);
         config.key_file = base.join(&config.key_file);
+        config.tls.cert_file = base.join(&config.tls.cert_file);
+        config.tls.key_file = base.join(&config.tls.key_file);
         Ok(config)
     }
 
@@ -248,12 +291,16 @@ impl Config {
                     format!("{} is listed twice or is this node", peer.party),
                 ));
             }
-            if !(peer.url.starts_with("http://") || peer.url.starts_with("https://")) {
-                return Err(err(
-                    format!("peers[{idx}].url"),
-                    format!("{:?} is not an http(s) URL", peer.url),
-                ));
-            }
+            self.validate_peer_transport(idx, peer)?;
+        }
+        if self.tls.allow_plain_http_loopback && !self.listen.ip().is_loopback() {
+            return Err(err(
+                "tls.allow_plain_http_loopback".into(),
+                format!(
+                    "the peer endpoints would be served without TLS on {}, which is not a loopback address",
+                    self.listen
+                ),
+            ));
         }
         for (idx, party) in self.parties.iter().enumerate() {
             if party.party == self.party {
@@ -345,6 +392,64 @@ impl Config {
         Ok(())
     }
 
+    /// A peer's URL and certificate pin: `https://` with a well-formed
+    /// `cert_sha256` and this node's peer listener set, or `http://` to a
+    /// loopback host where `tls.allow_plain_http_loopback` allows it.
+    fn validate_peer_transport(&self, idx: usize, peer: &PeerConfig) -> Result<(), ConfigError> {
+        let err = |field: &str, reason: String| ConfigError {
+            path: "<memory>".into(),
+            field: format!("peers[{idx}].{field}"),
+            reason,
+        };
+        if let Some(pin) = &peer.cert_sha256 {
+            crate::federation::tls::parse_pin(pin).map_err(|e| err("cert_sha256", e))?;
+        }
+        if let Some(rest) = peer.url.strip_prefix("https://") {
+            if rest.is_empty() {
+                return Err(err("url", format!("{:?} names no host", peer.url)));
+            }
+            if peer.cert_sha256.is_none() {
+                return Err(err(
+                    "cert_sha256",
+                    "required for an https:// peer: the SHA-256 of its TLS certificate".into(),
+                ));
+            }
+            if self.tls.listen.is_none() {
+                return Err(ConfigError {
+                    path: "<memory>".into(),
+                    field: "tls.listen".into(),
+                    reason: format!(
+                        "required: peers such as {} reach this node over mutual TLS",
+                        peer.party
+                    ),
+                });
+            }
+            return Ok(());
+        }
+        let Some(rest) = peer.url.strip_prefix("http://") else {
+            return Err(err("url", format!("{:?} is not an https URL", peer.url)));
+        };
+        if !self.tls.allow_plain_http_loopback {
+            return Err(err(
+                "url",
+                format!(
+                    "{:?}: plain HTTP between peers is refused; use https:// with the peer's cert_sha256 (tls.allow_plain_http_loopback = true allows http:// on loopback, for tests)",
+                    peer.url
+                ),
+            ));
+        }
+        if !is_loopback_authority(rest) {
+            return Err(err(
+                "url",
+                format!(
+                    "{:?}: plain HTTP is allowed on loopback addresses only",
+                    peer.url
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Public keys of every other party whose reports this node may hold:
     /// peers first, then `parties`.
     pub fn known_keys(&self) -> BTreeMap<Party, PublicKey> {
@@ -357,6 +462,25 @@ impl Config {
         }
         keys
     }
+}
+
+/// Whether the host of a URL's `authority[/path]` is a loopback address
+/// (`localhost`, `127.0.0.0/8`, `[::1]`).
+fn is_loopback_authority(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Best effort at naming the field a TOML error is about: the key path in
@@ -391,10 +515,14 @@ parties = ["USA", "JPN", "KOR"]
 level_max = "SECRET"
 kinds = ["*"]
 
+[tls]
+listen = "127.0.0.1:7442"
+
 [[peers]]
 party = "USA"
-url = "http://127.0.0.1:7401"
+url = "https://127.0.0.1:7441"
 public_key = "{key}"
+cert_sha256 = "{pin}"
 
 [[tokens]]
 sha256 = "{hash}"
@@ -402,7 +530,8 @@ party = "JPN"
 role = "admin"
 name = "admin"
 "#,
-            hash = token_sha256("secret")
+            hash = token_sha256("secret"),
+            pin = "ab".repeat(32),
         )
     }
 
@@ -423,7 +552,7 @@ name = "admin"
     fn validation_names_the_field() {
         check(|t| t, "");
         check(
-            |t| t.replace("http://127.0.0.1:7401", "ftp://x"),
+            |t| t.replace("https://127.0.0.1:7441", "ftp://x"),
             "peers[0].url",
         );
         check(
@@ -477,6 +606,59 @@ name = "admin"
         check(
             |t| t + "\n[engines.missile]\nofficial_jpn_eez = \"eez.geojson\"\n",
             "engines",
+        );
+    }
+
+    #[test]
+    fn plain_http_between_peers_is_refused_unless_allowed_on_loopback() {
+        let plain = |t: String| t.replace("https://127.0.0.1:7441", "http://127.0.0.1:7441");
+        check(plain, "peers[0].url");
+        let allowed = |t: String| t.replace("[tls]\n", "[tls]\nallow_plain_http_loopback = true\n");
+        check(|t| allowed(plain(t)), "");
+        check(
+            |t| allowed(t.replace("https://127.0.0.1:7441", "http://[::1]:7441")),
+            "",
+        );
+        check(
+            |t| allowed(t.replace("https://127.0.0.1:7441", "http://localhost:7441/")),
+            "",
+        );
+        // Only loopback, however allowed.
+        check(
+            |t| allowed(t.replace("https://127.0.0.1:7441", "http://192.0.2.7:7441")),
+            "peers[0].url",
+        );
+        check(
+            |t| allowed(t.replace("https://127.0.0.1:7441", "http://127.0.0.1@evil:7441")),
+            "peers[0].url",
+        );
+        // The peer endpoints on the main listener, then: loopback only.
+        check(
+            |t| {
+                allowed(plain(t))
+                    .replace("listen = \"127.0.0.1:7402\"", "listen = \"0.0.0.0:7402\"")
+            },
+            "tls.allow_plain_http_loopback",
+        );
+    }
+
+    #[test]
+    fn an_https_peer_needs_its_pin_and_a_peer_listener() {
+        check(
+            |t| t.replace(&format!("cert_sha256 = \"{}\"\n", "ab".repeat(32)), ""),
+            "peers[0].cert_sha256",
+        );
+        check(
+            |t| t.replace(&"ab".repeat(32), "not-hex"),
+            "peers[0].cert_sha256",
+        );
+        check(
+            |t| t.replace(&"ab".repeat(32), &"ab".repeat(31)),
+            "peers[0].cert_sha256",
+        );
+        check(
+            |t| t.replace("[tls]\nlisten = \"127.0.0.1:7442\"\n", ""),
+            "tls.listen",
         );
     }
 

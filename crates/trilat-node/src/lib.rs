@@ -6,9 +6,10 @@
 //! * [`AppState`] — config, key, store, policy, kinds, tokens, the live
 //!   stream's channel and the federation outbox, all behind `Arc`s.
 //! * [`app`] — the router: the local API under `/api/v1` (tokens bound to a
-//!   party and a role), the peer endpoints under `/peer/v1` (Ed25519-signed
-//!   requests), `/taxii2/`, the engines' routes and the [`console`] (the
-//!   web page at `/`).
+//!   party and a role), `/taxii2/`, the engines' routes and the [`console`]
+//!   (the web page at `/`). [`peer_app`] — the peer listener's: the peer
+//!   endpoints under `/peer/v1` (mutual TLS with pinned certificates, and
+//!   Ed25519-signed requests).
 //! * [`publish`] — the one way a report is born here: sign as the node's
 //!   party, validate, store with its audit entry, notify the live stream and
 //!   the peers. The API and the engines both call it.
@@ -72,26 +73,55 @@ pub fn served_routes() -> Vec<(&'static str, &'static str)> {
 /// design; each subscriber's buffer is bounded instead).
 pub fn app(state: AppState) -> Router {
     let limits = &state.config.limits;
-    let edge = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(edge_error))
-        .load_shed()
-        .concurrency_limit(limits.concurrency_max)
-        .timeout(Duration::from_millis(limits.request_timeout_ms));
+    // Peers come in on the peer listener ([`peer_app`]); here only where
+    // plain HTTP on loopback is allowed (tests), else a clear refusal.
+    let peer_routes = if state.config.tls.allow_plain_http_loopback {
+        federation::routes()
+    } else {
+        federation::tls::plain_http_refused_routes()
+    };
     let bounded = api::router()
         .merge(console_api::routes())
-        .merge(federation::routes())
+        .merge(peer_routes)
         .nest("/api/v1", engines::routes())
         .merge(taxii::routes())
-        .merge(console::routes())
-        .layer(edge);
+        .merge(console::routes());
     Router::new()
-        .merge(bounded)
+        .merge(with_edge_limits(bounded, limits))
         .merge(api::stream_router())
         .nest("/api/v1", engines::stream_routes())
         .fallback(api::fallback)
         .layer(DefaultBodyLimit::max(limits.body_bytes_max))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The router of the peer listener (mutual TLS): the peer endpoints only,
+/// with the edge limits of [`app`], and each request bound to the party
+/// whose certificate its connection presented
+/// ([`federation::tls::bind_party`]).
+pub fn peer_app(state: AppState) -> Router {
+    let limits = &state.config.limits;
+    let peer_routes = federation::routes().route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        federation::tls::bind_party,
+    ));
+    with_edge_limits(peer_routes, limits)
+        .fallback(api::fallback)
+        .layer(DefaultBodyLimit::max(limits.body_bytes_max))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Load shedding, the concurrency limit and the request timeout of
+/// `limits` around `router`.
+fn with_edge_limits(router: Router<AppState>, limits: &config::Limits) -> Router<AppState> {
+    let edge = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(edge_error))
+        .load_shed()
+        .concurrency_limit(limits.concurrency_max)
+        .timeout(Duration::from_millis(limits.request_timeout_ms));
+    router.layer(edge)
 }
 
 async fn edge_error(error: tower::BoxError) -> AppError {
@@ -175,6 +205,8 @@ pub async fn publish_as(
 pub struct Node {
     /// The address it listens on (useful with port 0).
     pub addr: SocketAddr,
+    /// The address of its peer listener (mutual TLS), if it has one.
+    pub peer_addr: Option<SocketAddr>,
     /// The node's state (tests inspect the store through it).
     pub state: AppState,
     /// The server task; abort it to stop the node.
@@ -217,6 +249,9 @@ pub enum StartError {
     /// The store cannot be opened.
     #[error("store: {0}")]
     Store(#[from] trilat_store::StoreError),
+    /// The TLS identity or a peer's pin is unusable.
+    #[error("tls: {0}")]
+    Tls(#[from] federation::tls::TlsError),
     /// The listen address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -256,28 +291,82 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<Node, StartError
     serve_on(state, listener).await
 }
 
-/// Serves the node on a bound listener: the router, federation and engines.
+/// Serves the node on a bound listener: the router, federation and engines;
+/// binds the peer listener at `tls.listen` if the config has one.
 pub async fn serve_on(
     state: AppState,
     listener: tokio::net::TcpListener,
 ) -> Result<Node, StartError> {
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+    let peer_listener = match state.config.tls.listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })?,
+        ),
+        None => None,
+    };
+    serve_with(state, listener, peer_listener).await
+}
+
+/// Serves the node on bound listeners: the API's and, if given, the peer
+/// listener (mutual TLS with the pinned peers), federation and engines.
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    peer_listener: Option<tokio::net::TcpListener>,
+) -> Result<Node, StartError> {
+    let bind_error = |source| StartError::Bind {
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
         source,
-    })?;
+    };
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let config = &state.config;
+    let needs_identity = peer_listener.is_some()
+        || config
+            .peers
+            .iter()
+            .any(|peer| peer.url.starts_with("https://"));
+    let identity = if needs_identity {
+        Some(federation::tls::Identity::of_config(config)?)
+    } else {
+        None
+    };
+    let peer_server = match (peer_listener, &identity) {
+        (Some(tcp), Some(identity)) => {
+            let peer_addr = tcp.local_addr().map_err(bind_error)?;
+            let pins = Arc::new(federation::tls::PinnedPeers::of_config(config));
+            let tls = federation::tls::server_config(identity, pins.clone())?;
+            let listener = federation::tls::PeerListener::new(tcp, tls, pins, state.clone())
+                .map_err(bind_error)?;
+            Some((peer_addr, listener))
+        }
+        _ => None,
+    };
+    let mut tasks = federation::start(state.clone(), identity.as_ref())?;
     let router = app(state.clone());
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
             tracing::error!(%e, "server stopped");
         }
     });
-    let mut tasks = federation::start(state.clone());
+    let mut peer_addr = None;
+    if let Some((addr, listener)) = peer_server {
+        peer_addr = Some(addr);
+        let router = peer_app(state.clone())
+            .into_make_service_with_connect_info::<federation::tls::PeerConn>();
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(%e, "peer listener stopped");
+            }
+        }));
+    }
     let engines_state = state.clone();
     tasks.push(tokio::spawn(
         async move { engines::start(engines_state).await },
     ));
     Ok(Node {
         addr,
+        peer_addr,
         state,
         server,
         tasks,

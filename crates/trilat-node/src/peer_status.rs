@@ -205,6 +205,7 @@ mod tests {
                 party: Party::new(code).unwrap(),
                 url: format!("http://{code}"),
                 public_key: trilat_core::NodeKey::from_seed([1; 32]).public_key(),
+                cert_sha256: None,
             })
             .collect()
     }

@@ -29,6 +29,7 @@ fn state() -> AppState {
         data_dir: "unused".into(),
         key_file: "unused".into(),
         policy: trilat_core::Policy::trilateral_default(),
+        tls: Default::default(),
         peers: Vec::new(),
         parties: Vec::new(),
         tokens: vec![token(ANALYST, Role::Analyst), token(READER, Role::Reader)],

@@ -200,10 +200,16 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         data_dir: "unused".into(),
         key_file: "unused".into(),
         policy: trilat_core::Policy::trilateral_default(),
+        // USA's signed requests come over plain HTTP on loopback.
+        tls: trilat_node::config::TlsConfig {
+            allow_plain_http_loopback: true,
+            ..Default::default()
+        },
         peers: vec![PeerConfig {
             party: party("USA"),
             url: "http://127.0.0.1:9".into(),
             public_key: NodeKey::from_seed(USA_SEED).public_key(),
+            cert_sha256: None,
         }],
         parties: Vec::new(),
         tokens: vec![

@@ -225,6 +225,7 @@ pub fn jpn_config(
         data_dir: dir.join("data"),
         key_file: dir.join("node.key"),
         policy: trilat_core::Policy::trilateral_default(),
+        tls: Default::default(),
         peers: Vec::new(),
         parties: Vec::new(),
         tokens,

@@ -530,7 +530,7 @@ async fn peer_status_follows_the_links() {
         .map(|p| p["party"].as_str().unwrap())
         .collect();
     assert_eq!(parties, ["USA", "KOR"]);
-    assert_eq!(body["peers"][1]["url"], cluster.node("KOR").url);
+    assert_eq!(body["peers"][1]["url"], cluster.node("KOR").peer_url);
 
     let kor = cluster.take("KOR").unwrap();
     kor.node.stop();

@@ -85,23 +85,27 @@ async fn rel_to_usa_jpn_reaches_jpn_never_kor() {
     );
 }
 
-/// Pushes `reports` to `to` as `sender`, signed with `key`; returns the response.
+/// Pushes `reports` to the peer listener at `url` as `sender`, signed with
+/// `key`, over `client` (mutual TLS as one of the nodes); returns the
+/// response.
 async fn push_as(
+    client: &reqwest::Client,
     url: &str,
     sender: &str,
     key: &trilat_core::NodeKey,
     body: &[u8],
 ) -> (u16, serde_json::Value) {
     let headers = sign_request(key, &party(sender), "POST", "/peer/v1/push", body, now_ms());
-    send_signed(url, &headers, body).await
+    send_signed(client, url, &headers, body).await
 }
 
 async fn send_signed(
+    client: &reqwest::Client,
     url: &str,
     headers: &[(&str, String)],
     body: &[u8],
 ) -> (u16, serde_json::Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = client
         .post(format!("{url}/peer/v1/push"))
         .header("content-type", "application/json")
         .body(body.to_vec());
@@ -140,8 +144,13 @@ async fn a_request_replayed_after_a_restart_is_refused() {
         now_ms(),
     );
     let kor = cluster.take("KOR").unwrap();
-    let (url, addr) = (kor.url.clone(), kor.node.addr);
-    let (status, summary) = send_signed(&url, &headers, &body).await;
+    let (url, addr) = (kor.peer_url.clone(), kor.node.addr);
+    let usa = cluster.node("USA");
+    let (before, after) = (
+        usa.peer_client_to(&kor).unwrap(),
+        usa.peer_client_to(&kor).unwrap(),
+    );
+    let (status, summary) = send_signed(&before, &url, &headers, &body).await;
     assert_eq!(status, 200, "{summary}");
     // KOR restarts from its files, well within the request-age window…
     kor.node.stop();
@@ -154,7 +163,7 @@ async fn a_request_replayed_after_a_restart_is_refused() {
         .await
         .unwrap();
     // …and still knows the request.
-    let (status, error) = send_signed(&url, &headers, &body).await;
+    let (status, error) = send_signed(&after, &url, &headers, &body).await;
     assert_eq!(status, 409, "{error}");
     assert_eq!(error["error"]["code"], "replay");
     assert!(refusals(state.store.as_ref())
@@ -180,6 +189,8 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
     let jpn_key = cluster.state("JPN").key.clone();
     let kor = cluster.node("KOR");
     let kor_store = cluster.state("KOR").store.clone();
+    let usa_to_kor = cluster.node("USA").peer_client_to(kor).unwrap();
+    let jpn_to_kor = cluster.node("JPN").peer_client_to(kor).unwrap();
     let now = trilat_core::Timestamp::from_unix_ms(now_ms());
     let note = |owner: &str, rel_to: &[&str], text: &str| {
         ReportDraft::new(
@@ -196,7 +207,7 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
         .sign(&usa_key)
         .unwrap();
     let body = serde_json::to_vec(&json!({"reports": [unreleasable]})).unwrap();
-    let (status, summary) = push_as(&kor.url, "USA", &usa_key, &body).await;
+    let (status, summary) = push_as(&usa_to_kor, &kor.peer_url, "USA", &usa_key, &body).await;
     assert_eq!(status, 200);
     assert_eq!(
         summary["refused"][0][1], "not_releasable_to_me",
@@ -208,14 +219,14 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
     let mut tampered = note("USA", &["TRILAT"], "original").sign(&usa_key).unwrap();
     tampered.payload = json!({"text": "changed"});
     let body = serde_json::to_vec(&json!({"reports": [tampered]})).unwrap();
-    let (_, summary) = push_as(&kor.url, "USA", &usa_key, &body).await;
+    let (_, summary) = push_as(&usa_to_kor, &kor.peer_url, "USA", &usa_key, &body).await;
     assert_eq!(summary["refused"][0][1], "bad_signature", "{summary}");
     assert!(kor_store.get(&tampered.id).unwrap().is_none());
 
     // 3. JPN forges a report claiming USA as owner, signed with JPN's key.
     let forged = note("USA", &["TRILAT"], "forged").sign(&jpn_key).unwrap();
     let body = serde_json::to_vec(&json!({"reports": [forged]})).unwrap();
-    let (_, summary) = push_as(&kor.url, "JPN", &jpn_key, &body).await;
+    let (_, summary) = push_as(&jpn_to_kor, &kor.peer_url, "JPN", &jpn_key, &body).await;
     assert_eq!(summary["refused"][0][1], "bad_signature", "{summary}");
     assert!(kor_store.get(&forged.id).unwrap().is_none());
 
@@ -230,22 +241,22 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
         &body,
         now_ms(),
     );
-    let (status, summary) = send_signed(&kor.url, &headers, &body).await;
+    let (status, summary) = send_signed(&usa_to_kor, &kor.peer_url, &headers, &body).await;
     assert_eq!(
         (status, summary["stored"].as_u64()),
         (200, Some(1)),
         "{summary}"
     );
-    let (status, error) = send_signed(&kor.url, &headers, &body).await;
+    let (status, error) = send_signed(&usa_to_kor, &kor.peer_url, &headers, &body).await;
     assert_eq!(status, 409, "{error}");
     assert_eq!(error["error"]["code"], "replay");
     // A fresh request with the same report is idempotent: nothing changes.
-    let (_, summary) = push_as(&kor.url, "USA", &usa_key, &body).await;
+    let (_, summary) = push_as(&usa_to_kor, &kor.peer_url, "USA", &usa_key, &body).await;
     assert_eq!(summary["duplicate"], 1, "{summary}");
     assert_eq!(kor_store.history(&good.id).unwrap().len(), 1);
 
     // 5. A request signed by a key that is not the claimed peer's.
-    let (status, _) = push_as(&kor.url, "USA", &jpn_key, &body).await;
+    let (status, _) = push_as(&usa_to_kor, &kor.peer_url, "USA", &jpn_key, &body).await;
     assert_eq!(status, 401);
 
     let refused = refusals(kor_store.as_ref());
@@ -369,15 +380,17 @@ async fn node_down_during_creation_catches_up_without_loss_or_duplicates() {
     assert_eq!(changes.changes.len(), expected.len());
 }
 
-/// Sends a signed `GET /peer/v1/changes` to `url` as `requester`.
+/// Sends a signed `GET /peer/v1/changes` to the peer listener at `url` as
+/// `requester`, over `client`.
 async fn pull_as(
+    client: &reqwest::Client,
     url: &str,
     requester: &str,
     key: &trilat_core::NodeKey,
     path_and_query: &str,
 ) -> (u16, usize, serde_json::Value) {
     let headers = sign_request(key, &party(requester), "GET", path_and_query, b"", now_ms());
-    let mut request = reqwest::Client::new().get(format!("{url}{path_and_query}"));
+    let mut request = client.get(format!("{url}{path_and_query}"));
     for (name, value) in headers {
         request = request.header(name, value);
     }
@@ -512,7 +525,11 @@ async fn pull_pages_are_bounded_in_bytes() {
                 .id,
         );
     }
-    let usa_url = &cluster.node("USA").url;
+    let usa_url = &cluster.node("USA").peer_url;
+    let jpn_to_usa = cluster
+        .node("JPN")
+        .peer_client_to(cluster.node("USA"))
+        .unwrap();
     let jpn_key = cluster.state("JPN").key.clone();
     let mut cursor: Option<String> = None;
     let mut pulled = std::collections::BTreeSet::new();
@@ -522,7 +539,7 @@ async fn pull_pages_are_bounded_in_bytes() {
             Some(c) => format!("/peer/v1/changes?cursor={c}&limit=1000"),
             None => "/peer/v1/changes?limit=1000".to_string(),
         };
-        let (status, bytes, page) = pull_as(usa_url, "JPN", &jpn_key, &path).await;
+        let (status, bytes, page) = pull_as(&jpn_to_usa, usa_url, "JPN", &jpn_key, &path).await;
         assert_eq!(status, 200, "{page}");
         assert!(
             bytes <= trilat_node::federation::body_budget(body_bytes_max),

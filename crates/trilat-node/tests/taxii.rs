@@ -53,6 +53,7 @@ async fn taxii_node_with(
         data_dir: dir.join("data"),
         key_file: dir.join("node.key"),
         policy: Policy::trilateral_default(),
+        tls: Default::default(),
         peers: Vec::new(),
         parties: Vec::new(),
         tokens: vec![
@@ -659,6 +660,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             data_dir: node_dir.join("data"),
             key_file: node_dir.join("node.key"),
             policy: Policy::trilateral_default(),
+            tls: Default::default(),
             peers: Vec::new(),
             parties: Vec::new(),
             tokens: vec![TokenConfig {

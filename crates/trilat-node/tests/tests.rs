@@ -10,6 +10,7 @@ mod console_api;
 mod demo;
 mod engines;
 mod federation;
+mod peer_tls;
 mod release_property;
 mod seismic;
 mod taxii;

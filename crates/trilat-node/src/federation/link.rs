@@ -20,6 +20,7 @@ use trilat_core::{Party, Report};
 use trilat_sync::SyncConfig;
 
 use super::auth::sign_request;
+use super::tls::{Identity, TlsError};
 use crate::config::PeerConfig;
 use crate::{now_ms, AppState};
 
@@ -27,20 +28,22 @@ use crate::{now_ms, AppState};
 const PEER_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Starts a push task and a pull task per configured peer; returns their
-/// handles.
-pub fn start(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    let client = reqwest::Client::builder()
-        .timeout(PEER_REQUEST_TIMEOUT)
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new());
+/// handles. `identity` is this node's TLS identity, which every `https://`
+/// peer needs (config validation allows `http://` peers only on loopback,
+/// for tests).
+pub fn start(
+    state: AppState,
+    identity: Option<&Identity>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, TlsError> {
     let mut tasks = Vec::new();
     for (idx, peer) in state.config.peers.iter().enumerate() {
+        let client = client_for(peer, identity)?;
         let (sender, receiver) = mpsc::channel(state.config.limits.push_queue_max);
         state.outbox.register(peer.party.clone(), sender);
         let peer_client = Arc::new(PeerClient {
             state: state.clone(),
             peer: peer.clone(),
-            client: client.clone(),
+            client,
         });
         let seed = rand::random::<u64>() ^ idx as u64;
         tasks.push(tokio::spawn(super::push::run(
@@ -53,11 +56,41 @@ pub fn start(state: AppState) -> Vec<tokio::task::JoinHandle<()>> {
             seed.rotate_left(32),
         )));
     }
-    tasks
+    Ok(tasks)
 }
 
-/// What both tasks of one peer share: the node, the peer and the HTTP
-/// client (one connection pool for the whole node).
+/// The HTTP client of one peer: mutual TLS with its pinned certificate, or
+/// plain HTTP where the config allows it (loopback tests).
+fn client_for(peer: &PeerConfig, identity: Option<&Identity>) -> Result<reqwest::Client, TlsError> {
+    let what = || format!("peer {} ({})", peer.party, peer.url);
+    if !peer.url.starts_with("https://") {
+        return reqwest::Client::builder()
+            .timeout(PEER_REQUEST_TIMEOUT)
+            .build()
+            .map_err(|e| TlsError {
+                what: what(),
+                reason: e.to_string(),
+            });
+    }
+    let pin = peer
+        .cert_sha256
+        .as_deref()
+        .ok_or_else(|| "no cert_sha256".to_string())
+        .and_then(super::tls::parse_pin)
+        .map_err(|reason| TlsError {
+            what: what(),
+            reason,
+        })?;
+    let identity = identity.ok_or_else(|| TlsError {
+        what: what(),
+        reason: "this node has no TLS identity ([tls] cert_file, key_file)".into(),
+    })?;
+    super::tls::peer_client(identity, &peer.party, pin, PEER_REQUEST_TIMEOUT)
+}
+
+/// What both tasks of one peer share: the node, the peer and the peer's
+/// HTTP client (its own connection pool: each peer has its own pinned
+/// certificate).
 pub(super) struct PeerClient {
     pub(super) state: AppState,
     pub(super) peer: PeerConfig,

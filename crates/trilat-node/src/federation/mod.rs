@@ -8,6 +8,10 @@
 //!   `x-trilat-signature` over [`trilat_core::request_signing_bytes`];
 //!   unknown senders, stale times, bad signatures and replays are refused
 //!   and audited.
+//! * **Transport** ([`tls`]): peers talk over mutual TLS on a listener of
+//!   their own (`[tls] listen`), each certificate pinned by its SHA-256 in
+//!   `[[peers]] cert_sha256`; plain HTTP only on loopback where
+//!   `tls.allow_plain_http_loopback` says so (tests).
 //! * **Links** ([`start`]): two tokio tasks per peer, each driving its own
 //!   [`trilat_sync::PeerLink`]. The push task sleeps until this node stores
 //!   one of its own reports ([`Outbox::offer`]) and pushes at once, in
@@ -29,6 +33,7 @@ mod receive;
 mod server;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -334,7 +334,7 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
         .signed(reqwest::Method::GET, &path_and_query, Vec::new())
         .send()
         .await
-        .map_err(|e| PullError::Other(e.to_string()))?;
+        .map_err(|e| PullError::Other(super::tls::error_chain(&e)))?;
     let status = response.status();
     if !status.is_success() {
         let text = response.text().await.unwrap_or_default();

@@ -167,7 +167,7 @@ async fn push_body(peer: &PeerClient, body: Vec<u8>) -> Result<(), String> {
         .signed(reqwest::Method::POST, "/peer/v1/push", body)
         .send()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| super::tls::error_chain(&e))?;
     if response.status().is_success() {
         Ok(())
     } else {

@@ -645,6 +645,7 @@ fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
             data_dir: dir.join("data"),
             key_file: dir.join("node.key"),
             policy: Policy::trilateral_default(),
+            tls: Default::default(),
             peers: Vec::new(),
             parties: Vec::new(),
             tokens: vec![TokenConfig {

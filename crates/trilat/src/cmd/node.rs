@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use trilat_core::{NodeKey, Party, Policy};
 use trilat_node::client::NodeClient;
 use trilat_node::cluster::write_node_files;
-use trilat_node::config::{generate_token, token_sha256, Limits, Role, TokenConfig};
+use trilat_node::config::{generate_token, token_sha256, Limits, Role, TlsConfig, TokenConfig};
 use trilat_node::Config;
 
 mod bench;
@@ -37,9 +37,10 @@ Each command has --help with more examples.";
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Create a node: config (TOML), key pair and an admin token (printed once).
+    /// Create a node: config (TOML), signing key, TLS certificate and key for
+    /// the peers, and an admin token (printed once).
     #[command(
-        after_help = "Example:\n  trilat init --party JPN --dir ./jpn\n  trilat serve --config ./jpn/trilat.toml\n\nThen add the partners under [[peers]] in trilat.toml (party, url, public_key);\nthe public key to give them is printed here."
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
     )]
     Init {
         /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
@@ -48,9 +49,13 @@ pub enum Command {
         /// Directory to create the node in.
         #[arg(long)]
         dir: PathBuf,
-        /// Address to listen on.
+        /// Address to listen on (API, console, TAXII: plain HTTP; put a
+        /// TLS reverse proxy in front for remote users).
         #[arg(long, default_value = "127.0.0.1:7401")]
         listen: String,
+        /// Address of the peer listener (mutual TLS, peers only).
+        #[arg(long, default_value = "127.0.0.1:7441")]
+        peer_listen: String,
         /// Overwrite an existing config and key.
         #[arg(long)]
         force: bool,
@@ -287,10 +292,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         party,
         dir,
         listen,
+        peer_listen,
         force,
     } = &command
     {
-        return init(party, dir, listen, *force);
+        return init(party, dir, listen, peer_listen, *force);
     }
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -339,7 +345,13 @@ fn init_logging() {
         .try_init();
 }
 
-fn init(party: &str, dir: &Path, listen: &str, force: bool) -> anyhow::Result<()> {
+fn init(
+    party: &str,
+    dir: &Path,
+    listen: &str,
+    peer_listen: &str,
+    force: bool,
+) -> anyhow::Result<()> {
     let party = Party::new(party)?;
     let config_path = dir.join("trilat.toml");
     if config_path.exists() && !force {
@@ -364,6 +376,14 @@ fn init(party: &str, dir: &Path, listen: &str, force: bool) -> anyhow::Result<()
         data_dir: "data".into(),
         key_file: "node.key".into(),
         policy,
+        tls: TlsConfig {
+            listen: Some(
+                peer_listen
+                    .parse()
+                    .with_context(|| format!("--peer-listen {peer_listen:?}"))?,
+            ),
+            ..TlsConfig::default()
+        },
         peers: Vec::new(),
         parties: Vec::new(),
         tokens: vec![TokenConfig {
@@ -382,19 +402,33 @@ fn init(party: &str, dir: &Path, listen: &str, force: bool) -> anyhow::Result<()
     on_disk.key_file = dir.join("node.key");
     std::fs::create_dir_all(dir)?;
     write_node_files(dir, &on_disk, &key)?;
+    let cert_sha256 = trilat_node::federation::tls::write_identity(
+        &party,
+        &dir.join(&config.tls.cert_file),
+        &dir.join(&config.tls.key_file),
+    )?;
     std::fs::write(&config_path, config.to_toml())?;
     println!("Created node {party} in {}", dir.display());
-    println!("  config:     {}", config_path.display());
+    println!("  config:      {}", config_path.display());
+    println!("  Give your partners, for their [[peers]] entry of {party}:");
+    println!("    party = \"{party}\"");
     println!(
-        "  public key: {}   (give this to your partners for their [[peers]])",
-        key.public_key()
+        "    url = \"https://HOST:{}\"   (this node's peer listener, tls.listen)",
+        peer_port(peer_listen)
     );
+    println!("    public_key = \"{}\"", key.public_key());
+    println!("    cert_sha256 = \"{cert_sha256}\"");
     println!("  admin token (shown once, store it safely):\n    {token}");
     println!(
         "Run it with:  trilat serve --config {}",
         config_path.display()
     );
     Ok(())
+}
+
+/// The port of a `HOST:PORT` listen address, for the URL partners use.
+fn peer_port(listen: &str) -> &str {
+    listen.rsplit_once(':').map_or(listen, |(_, port)| port)
 }
 
 async fn serve(path: &Path) -> anyhow::Result<()> {
@@ -404,6 +438,9 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
     let state = trilat_node::open(config)?;
     let node = trilat_node::serve(state, listen).await?;
     eprintln!("trilat node {party} listening on http://{}", node.addr);
+    if let Some(peer_addr) = node.peer_addr {
+        eprintln!("  peers (mutual TLS) on https://{peer_addr}");
+    }
     tokio::signal::ctrl_c().await?;
     eprintln!("stopping");
     node.stop();
