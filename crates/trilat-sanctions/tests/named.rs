@@ -1,5 +1,5 @@
-//! The named examples, and Han-character names through the Unihan readings (skipped,
-//! saying so, when the `unicode-data` package is not installed).
+//! The named examples, and Han-character names through the Unihan readings Trilat
+//! ships (and, when Debian's `unicode-data` is installed, the same through its full file).
 
 use std::io::Read;
 use trilat_sanctions::analysis::analyze;
@@ -7,6 +7,7 @@ use trilat_sanctions::matcher::{compare, Rarity, THRESHOLD_DEFAULT};
 use trilat_sanctions::model::Schema;
 use trilat_sanctions::unihan::HanReadings;
 
+/// Debian's full Unihan file, to hold the shipped table against (skipped, saying so, when absent).
 fn unihan() -> Option<HanReadings> {
     let path = std::env::var("TRILAT_UNIHAN")
         .unwrap_or_else(|_| "/usr/share/unicode/Unihan_Readings.txt.bz2".into());
@@ -63,12 +64,44 @@ fn ri_matches_lee() {
 }
 
 #[test]
-fn han_kim_jong_un_matches() {
-    let Some(readings) = unihan() else { return };
-    assert!(readings.len() > 20_000);
-    let s = score("金正恩", "Kim Jong Un", Some(&readings));
+fn han_kim_jong_un_matches_with_the_shipped_table() {
+    // No table passed: the one shipped in the crate, no system file.
+    let s = score("金正恩", "Kim Jong Un", None);
     assert!(s >= THRESHOLD_DEFAULT, "{s}");
     // Through a reading table the evidence is weaker than a phonetic script.
-    assert!(s < score("김정은", "Kim Jong Un", Some(&readings)));
-    assert!(score("金正恩", "Kim Jong Man", Some(&readings)) < THRESHOLD_DEFAULT);
+    assert!(s < score("김정은", "Kim Jong Un", None));
+    assert!(score("金正恩", "Kim Jong Man", None) < THRESHOLD_DEFAULT);
+    assert!(score("李炳哲", "Ri Pyong Chol", None) >= THRESHOLD_DEFAULT);
+}
+
+#[test]
+fn shipped_table_scores_as_the_full_unihan_file() {
+    let Some(readings) = unihan() else { return };
+    assert!(readings.len() > 20_000);
+    for (a, b) in [
+        ("金正恩", "Kim Jong Un"),
+        ("李炳哲", "Ri Pyong Chol"),
+        ("金正恩", "Kim Jong Man"),
+        ("習近平", "Xi Jinping"),
+        ("山田太郎", "Yamada Taro"),
+    ] {
+        assert_eq!(score(a, b, None), score(a, b, Some(&readings)), "{a} / {b}");
+    }
+}
+
+#[test]
+fn han_name_finds_its_un_entry_with_the_shipped_table() {
+    let Some(bytes) =
+        crate::real_data::shared("sanctions/un/UN_consolidated_2026-02-27_DPRK_only.xml")
+    else {
+        return;
+    };
+    let list = trilat_sanctions::un::parse(&bytes).unwrap().list;
+    let screener = trilat_sanctions::Screener::new(vec![list], None).unwrap();
+    let hits = screener.screen(&trilat_sanctions::Query::name("李炳哲"));
+    assert!(
+        hits.iter().any(|h| h.record_id == "KPi.076"),
+        "{:?}",
+        hits.iter().map(|h| &h.record_id).collect::<Vec<_>>()
+    );
 }
