@@ -3,6 +3,7 @@
 
 use crate::hangul::{self, System};
 use crate::kana;
+use crate::loanword;
 use crate::model::{Schema, Script};
 use crate::normalize::{self, fold_latin, korean_key, tables};
 use crate::unihan::HanReadings;
@@ -197,7 +198,8 @@ pub struct NameForms {
     pub forms: Vec<Form>,
 }
 
-/// Analyses a name for comparison. `readings` is the optional Unihan table.
+/// Analyses a name for comparison. `readings` replaces the shipped Han reading table
+/// ([`HanReadings::builtin`]) when given.
 pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings>) -> NameForms {
     let script = crate::script::detect(text);
     let korean_allowed = !matches!(
@@ -216,23 +218,30 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             if korean_allowed {
                 forms.push(katakana_korean_form(&hepburn));
             }
+            // Katakana loanwords read as the words they spell (`バンク` bank), the rest of the
+            // name as written and as a Korean name in katakana.
+            let hepburn = loanword::english_reading(text, loanword::Rest::Hepburn);
+            let korean = loanword::english_reading(text, loanword::Rest::Korean)
+                .filter(|k| Some(k) != hepburn.as_ref());
+            for english in hepburn.into_iter().chain(korean) {
+                forms.push(latin_form(&english, Via::Kana, false));
+            }
         }
         Script::Han => {
             forms.push(latin_form(text, Via::Written, false));
-            if let Some(readings) = readings {
-                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-                for hangul_name in readings.hangul_readings(&compact, HAN_COMBINATIONS_MAX) {
-                    let (surname, given) = hangul::split_name(&hangul_name);
-                    forms.push(hangul_form(
-                        &surname,
-                        &given,
-                        Via::HanReading,
-                        korean_allowed,
-                    ));
-                }
-                for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
-                    forms.push(latin_form(&reading, Via::HanReading, false));
-                }
+            let readings: &HanReadings = readings.unwrap_or(HanReadings::builtin());
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            for hangul_name in readings.hangul_readings(&compact, HAN_COMBINATIONS_MAX) {
+                let (surname, given) = hangul::split_name(&hangul_name);
+                forms.push(hangul_form(
+                    &surname,
+                    &given,
+                    Via::HanReading,
+                    korean_allowed,
+                ));
+            }
+            for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
+                forms.push(latin_form(&reading, Via::HanReading, false));
             }
         }
         _ => forms.push(latin_form(text, Via::Written, korean_allowed)),

@@ -38,6 +38,7 @@ pub mod hangul;
 pub mod ident;
 pub mod japan;
 pub mod kana;
+pub mod loanword;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
