@@ -218,6 +218,15 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             if korean_allowed {
                 forms.push(katakana_korean_form(&hepburn));
             }
+            // A Russian or European name in katakana, its added vowels dropped.
+            let foreign: Vec<String> = hepburn
+                .split_whitespace()
+                .map(kana::foreign_from_hepburn)
+                .collect();
+            let foreign = foreign.join(" ");
+            if foreign != hepburn {
+                forms.push(latin_form(&foreign, Via::Kana, false));
+            }
             // Katakana loanwords read as the words they spell (`バンク` bank), the rest of the
             // name as written and as a Korean name in katakana.
             let hepburn = loanword::english_reading(text, loanword::Rest::Hepburn);
