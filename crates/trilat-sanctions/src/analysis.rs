@@ -227,6 +227,10 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             if foreign != hepburn {
                 forms.push(latin_form(&foreign, Via::Kana, false));
             }
+            // A Chinese name in katakana, read back as pinyin.
+            if let Some(pinyin) = crate::kana_pinyin::pinyin_reading(text) {
+                forms.push(latin_form(&pinyin, Via::Kana, false));
+            }
             // Katakana loanwords read as the words they spell (`バンク` bank), the rest of the
             // name as written and as a Korean name in katakana.
             let hepburn = loanword::english_reading(text, loanword::Rest::Hepburn);
@@ -251,6 +255,12 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             }
             for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
                 forms.push(latin_form(&reading, Via::HanReading, false));
+            }
+            // An organisation name: its common words read as English (`銀行` bank).
+            if schema != Some(Schema::Person) {
+                for english in crate::han_words::english_readings(text, readings) {
+                    forms.push(latin_form(&english, Via::HanReading, false));
+                }
             }
         }
         _ => forms.push(latin_form(text, Via::Written, korean_allowed)),

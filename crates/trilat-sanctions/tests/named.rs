@@ -105,3 +105,63 @@ fn han_name_finds_its_un_entry_with_the_shipped_table() {
         hits.iter().map(|h| &h.record_id).collect::<Vec<_>>()
     );
 }
+
+#[track_caller]
+fn score_as(a: &str, b: &str, schema: Schema) -> f64 {
+    compare(
+        &analyze(a, Some(schema), None),
+        &analyze(b, Some(schema), None),
+        &Rarity::default(),
+    )
+    .score
+}
+
+#[test]
+fn katakana_names_of_the_issue_match() {
+    for (kana, latin) in [
+        ("ユ・チョルウ", "YU CHOL U"),
+        ("ルオ・チュワンシュー", "Luo Chuanxu"),
+        (
+            "セルゲイ・ミハイロヴィチ・コズロフ",
+            "Sergey Mikhaylovich Kozlov",
+        ),
+    ] {
+        let s = score_as(kana, latin, Schema::Person);
+        assert!(s >= THRESHOLD_DEFAULT, "{kana} / {latin}: {s}");
+    }
+    let s = score_as("ユ・チョルウ", "YU CHOL HO", Schema::Person);
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
+}
+
+#[test]
+fn katakana_loanwords_match_their_english() {
+    let s = score_as(
+        "タンチョン・コマーシャル・バンク",
+        "Tanchon Commercial Bank",
+        Schema::Organization,
+    );
+    assert!(s >= THRESHOLD_DEFAULT, "{s}");
+    // The distinctive word still has to match.
+    let s = score_as(
+        "タンチョン・コマーシャル・バンク",
+        "Koryo Commercial Bank",
+        Schema::Organization,
+    );
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
+}
+
+#[test]
+fn han_organisation_names_match_their_english() {
+    for (han, english) in [
+        ("朝鮮光線銀行", "Korea Kwangson Banking Corporation"),
+        (
+            "朝鮮民主主義人民共和国",
+            "Democratic People's Republic of Korea",
+        ),
+    ] {
+        let s = score_as(han, english, Schema::Organization);
+        assert!(s >= THRESHOLD_DEFAULT, "{han} / {english}: {s}");
+    }
+    let s = score_as("朝鮮光線銀行", "Korea Daesong Bank", Schema::Organization);
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
+}
