@@ -212,34 +212,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             let (surname, given) = hangul::split_name(text);
             forms.push(hangul_form(&surname, &given, Via::Hangul, korean_allowed));
         }
-        Script::Kana => {
-            let hepburn = kana::to_hepburn(text);
-            forms.push(latin_form(&hepburn, Via::Kana, korean_allowed));
-            if korean_allowed {
-                forms.push(katakana_korean_form(&hepburn));
-            }
-            // A Russian or European name in katakana, its added vowels dropped.
-            let foreign: Vec<String> = hepburn
-                .split_whitespace()
-                .map(kana::foreign_from_hepburn)
-                .collect();
-            let foreign = foreign.join(" ");
-            if foreign != hepburn {
-                forms.push(latin_form(&foreign, Via::Kana, false));
-            }
-            // A Chinese name in katakana, read back as pinyin.
-            if let Some(pinyin) = crate::kana_pinyin::pinyin_reading(text) {
-                forms.push(latin_form(&pinyin, Via::Kana, false));
-            }
-            // Katakana loanwords read as the words they spell (`バンク` bank), the rest of the
-            // name as written and as a Korean name in katakana.
-            let hepburn = loanword::english_reading(text, loanword::Rest::Hepburn);
-            let korean = loanword::english_reading(text, loanword::Rest::Korean)
-                .filter(|k| Some(k) != hepburn.as_ref());
-            for english in hepburn.into_iter().chain(korean) {
-                forms.push(latin_form(&english, Via::Kana, false));
-            }
-        }
+        Script::Kana => forms.extend(kana_forms(text, schema, korean_allowed)),
         Script::Han => {
             forms.push(latin_form(text, Via::Written, false));
             let readings: &HanReadings = readings.unwrap_or(HanReadings::builtin());
@@ -267,6 +240,42 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
     }
     debug_assert!(!forms.is_empty());
     NameForms { script, forms }
+}
+
+/// The forms of a kana name: Hepburn; for persons also as a Korean name, else as a Russian or
+/// European name (added vowels dropped), and as a Chinese one (pinyin); for organisations with
+/// katakana loanwords read as the words they spell (`バンク` bank). Each reading is kept to the
+/// schema that needs it: every form is indexed and costs retrieval time.
+fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<Form> {
+    let hepburn = kana::to_hepburn(text);
+    let mut forms = vec![latin_form(&hepburn, Via::Kana, korean_allowed)];
+    if korean_allowed {
+        let korean = katakana_korean_form(&hepburn);
+        let read_as_korean = !korean.korean.is_empty();
+        forms.push(korean);
+        let foreign: Vec<String> = hepburn
+            .split_whitespace()
+            .map(kana::foreign_from_hepburn)
+            .collect();
+        let foreign = foreign.join(" ");
+        if !read_as_korean && foreign != hepburn {
+            forms.push(latin_form(&foreign, Via::Kana, false));
+        }
+        if let Some(pinyin) = crate::kana_pinyin::pinyin_reading(text) {
+            forms.push(latin_form(&pinyin, Via::Kana, false));
+        }
+    }
+    if schema != Some(Schema::Person) {
+        // The words outside the table as written and as a Korean name in katakana (`デドン`
+        // dedong, as Daedong).
+        let as_written = loanword::english_reading(text, loanword::Rest::Hepburn);
+        let as_korean = loanword::english_reading(text, loanword::Rest::Korean)
+            .filter(|k| Some(k) != as_written.as_ref());
+        for english in as_written.into_iter().chain(as_korean) {
+            forms.push(latin_form(&english, Via::Kana, false));
+        }
+    }
+    forms
 }
 
 fn tokens_of(folded: &str) -> Vec<Token> {
