@@ -70,8 +70,8 @@ pub struct SanctionsConfig {
     /// List stores written by `trilat sanctions import --store DIR`.
     #[serde(default)]
     pub lists: Vec<PathBuf>,
-    /// Unihan readings (Debian `unicode-data`:
-    /// `/usr/share/unicode/Unihan_Readings.txt.bz2`), for Han-character names.
+    /// A full Unihan readings file (e.g. Debian `unicode-data`:
+    /// `/usr/share/unicode/Unihan_Readings.txt.bz2`) in place of the table Trilat ships.
     #[serde(default)]
     pub unihan: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 
 use crate::hangul::{self, System};
 use crate::kana;
+use crate::loanword;
 use crate::model::{Schema, Script};
 use crate::normalize::{self, fold_latin, korean_key, tables};
 use crate::unihan::HanReadings;
@@ -197,7 +198,8 @@ pub struct NameForms {
     pub forms: Vec<Form>,
 }
 
-/// Analyses a name for comparison. `readings` is the optional Unihan table.
+/// Analyses a name for comparison. `readings` replaces the shipped Han reading table
+/// ([`HanReadings::builtin`]) when given.
 pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings>) -> NameForms {
     let script = crate::script::detect(text);
     let korean_allowed = !matches!(
@@ -210,28 +212,27 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             let (surname, given) = hangul::split_name(text);
             forms.push(hangul_form(&surname, &given, Via::Hangul, korean_allowed));
         }
-        Script::Kana => {
-            let hepburn = kana::to_hepburn(text);
-            forms.push(latin_form(&hepburn, Via::Kana, korean_allowed));
-            if korean_allowed {
-                forms.push(katakana_korean_form(&hepburn));
-            }
-        }
+        Script::Kana => forms.extend(kana_forms(text, schema, korean_allowed)),
         Script::Han => {
             forms.push(latin_form(text, Via::Written, false));
-            if let Some(readings) = readings {
-                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-                for hangul_name in readings.hangul_readings(&compact, HAN_COMBINATIONS_MAX) {
-                    let (surname, given) = hangul::split_name(&hangul_name);
-                    forms.push(hangul_form(
-                        &surname,
-                        &given,
-                        Via::HanReading,
-                        korean_allowed,
-                    ));
-                }
-                for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
-                    forms.push(latin_form(&reading, Via::HanReading, false));
+            let readings: &HanReadings = readings.unwrap_or(HanReadings::builtin());
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            for hangul_name in readings.hangul_readings(&compact, HAN_COMBINATIONS_MAX) {
+                let (surname, given) = hangul::split_name(&hangul_name);
+                forms.push(hangul_form(
+                    &surname,
+                    &given,
+                    Via::HanReading,
+                    korean_allowed,
+                ));
+            }
+            for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
+                forms.push(latin_form(&reading, Via::HanReading, false));
+            }
+            // An organisation name: its common words read as English (`銀行` bank).
+            if schema != Some(Schema::Person) {
+                for english in crate::han_words::english_readings(text, readings) {
+                    forms.push(latin_form(&english, Via::HanReading, false));
                 }
             }
         }
@@ -239,6 +240,42 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
     }
     debug_assert!(!forms.is_empty());
     NameForms { script, forms }
+}
+
+/// The forms of a kana name: Hepburn; for persons also as a Korean name, else as a Russian or
+/// European name (added vowels dropped), and as a Chinese one (pinyin); for organisations with
+/// katakana loanwords read as the words they spell (`バンク` bank). Each reading is kept to the
+/// schema that needs it: every form is indexed and costs retrieval time.
+fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<Form> {
+    let hepburn = kana::to_hepburn(text);
+    let mut forms = vec![latin_form(&hepburn, Via::Kana, korean_allowed)];
+    if korean_allowed {
+        let korean = katakana_korean_form(&hepburn);
+        let read_as_korean = !korean.korean.is_empty();
+        forms.push(korean);
+        let foreign: Vec<String> = hepburn
+            .split_whitespace()
+            .map(kana::foreign_from_hepburn)
+            .collect();
+        let foreign = foreign.join(" ");
+        if !read_as_korean && foreign != hepburn {
+            forms.push(latin_form(&foreign, Via::Kana, false));
+        }
+        if let Some(pinyin) = crate::kana_pinyin::pinyin_reading(text) {
+            forms.push(latin_form(&pinyin, Via::Kana, false));
+        }
+    }
+    if schema != Some(Schema::Person) {
+        // The words outside the table as written and as a Korean name in katakana (`デドン`
+        // dedong, as Daedong).
+        let as_written = loanword::english_reading(text, loanword::Rest::Hepburn);
+        let as_korean = loanword::english_reading(text, loanword::Rest::Korean)
+            .filter(|k| Some(k) != as_written.as_ref());
+        for english in as_written.into_iter().chain(as_korean) {
+            forms.push(latin_form(&english, Via::Kana, false));
+        }
+    }
+    forms
 }
 
 fn tokens_of(folded: &str) -> Vec<Token> {

@@ -238,6 +238,8 @@ pub fn korean_from_hepburn(word: &str) -> String {
         .replace("fi", "hwi")
         .replace("fe", "hwe")
         .replace("fo", "hwo")
+        // フ writes the Korean hu (`テフン` = tae hun).
+        .replace("fu", "hu")
         .replace("guwa", "gwa")
         .replace("kuwa", "kwa");
     let chars: Vec<char> = word.chars().collect();
@@ -246,11 +248,15 @@ pub fn korean_from_hepburn(word: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // Before a consonant, at the end, or before ウ (the Korean syllable u: `チョルウ` =
+        // chol u, `ナムウン` = nam ung).
         let closes = matches!(c, 'k' | 'p' | 'm' | 'r' | 'g')
             && chars.get(i + 1) == Some(&'u')
             && i > 0
             && is_vowel(chars[i - 1])
-            && chars.get(i + 2).is_none_or(|n| !is_vowel(*n) && *n != 'y');
+            && chars
+                .get(i + 2)
+                .is_none_or(|n| (!is_vowel(*n) && *n != 'y') || *n == 'u');
         if closes {
             out.push(if c == 'r' { 'l' } else { c });
             i += 2;
@@ -260,6 +266,48 @@ pub fn korean_from_hepburn(word: &str) -> String {
         }
     }
     out
+}
+
+/// Reads a Hepburn word written from katakana as the foreign (Russian, European) name it
+/// transcribes: Japanese adds a vowel after every consonant but n, so the vowel added after a
+/// closing consonant is dropped (`serugei` → sergei, `arekusandoru` → areksandr; o after t
+/// only at the end), `ヴィチ` is
+/// -vich, `フ` closing a name after o or e is -v (`kozurofu` → kozrov, as Kozlov), and `h`
+/// after a vowel is Russian kh (`mihairu` → mikhair).
+pub fn foreign_from_hepburn(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let is_vowel = |c: char| "aeiou".contains(c);
+    let consonant_after = |i: usize| chars.get(i).is_none_or(|c| !is_vowel(*c) && *c != 'y');
+    let mut out = String::with_capacity(chars.len() + 2);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = out.chars().last();
+        let after_consonant = prev.is_some_and(|p| !is_vowel(p) && p != 'n');
+        // The vowel Japanese adds: u after most consonants, o after t and d, i after ch / sh / j.
+        let added = match c {
+            'u' => after_consonant && !matches!(prev, Some('y')),
+            // ト before a consonant is often a real to (`アナトリー` Anatoly), ド rarely (dr).
+            'o' => prev == Some('d') || (prev == Some('t') && i + 1 == chars.len()),
+            'i' => out.ends_with("ch") || out.ends_with("sh") || prev == Some('j'),
+            _ => false,
+        };
+        if added && i > 0 && consonant_after(i + 1) {
+            i += 1;
+            continue;
+        }
+        if c == 'h' && prev.is_some_and(is_vowel) && chars.get(i + 1).is_some_and(|n| is_vowel(*n))
+        {
+            out.push('k');
+        }
+        out.push(c);
+        i += 1;
+    }
+    let out = out.replace("tch", "ch");
+    match out.strip_suffix('f') {
+        Some(stem) if stem.ends_with(['o', 'e']) => format!("{stem}v"),
+        _ => out,
+    }
 }
 
 #[cfg(test)]
@@ -291,6 +339,21 @@ mod tests {
         assert_eq!(korean_from_hepburn(&to_hepburn("チョルチェ")), "cholche");
         assert_eq!(korean_from_hepburn(&to_hepburn("グワンイル")), "gwanil");
         assert_eq!(korean_from_hepburn(&to_hepburn("ミョングク")), "myonguk");
+        assert_eq!(korean_from_hepburn(&to_hepburn("チョルウ")), "cholu");
+        assert_eq!(korean_from_hepburn(&to_hepburn("ナムウン")), "namun");
+        assert_eq!(korean_from_hepburn(&to_hepburn("テフン")), "tehun");
+    }
+
+    #[test]
+    fn foreign_in_katakana() {
+        let read = |kana: &str| foreign_from_hepburn(&to_hepburn(kana));
+        assert_eq!(read("セルゲイ"), "sergei");
+        assert_eq!(read("ミハイロヴィチ"), "mikhairovich");
+        assert_eq!(read("コズロフ"), "kozrov");
+        assert_eq!(read("アレクサンドル"), "areksandr");
+        assert_eq!(read("アレクサンドロヴィッチ"), "areksandrovich");
+        assert_eq!(read("チャソヴニコフ"), "chasovnikov");
+        assert_eq!(read("アナトリエヴィッチ"), "anatorievich");
     }
 
     #[test]

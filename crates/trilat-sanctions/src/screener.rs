@@ -146,7 +146,7 @@ fn name_threshold(query: &Query) -> f64 {
 }
 
 impl Screener {
-    /// Builds the index over `lists`. `readings` enables Han-character names.
+    /// Builds the index over `lists`. `readings` replaces the shipped Han reading table.
     pub fn new(
         lists: Vec<ListVersion>,
         readings: Option<Arc<HanReadings>>,
@@ -220,7 +220,7 @@ impl Screener {
         &self.rarity
     }
 
-    /// The Han reading table, if loaded.
+    /// The Han reading table given in place of the shipped one, if any.
     pub fn readings(&self) -> Option<&HanReadings> {
         self.readings.as_deref()
     }

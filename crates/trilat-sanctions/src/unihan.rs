@@ -1,11 +1,17 @@
 //! Readings of Han characters (hanja, kanji) from the Unicode Unihan database
 //! (`Unihan_Readings.txt`: kHangul, kJapaneseOn, kJapaneseKun, kMandarin).
 //!
-//! The table is read from text the caller supplies (the CLI opens the Debian `unicode-data`
-//! file); matching through it is weaker evidence than a name written in a phonetic script.
+//! Trilat ships its own table ([`HanReadings::builtin`]): `data/han_readings.tsv`, generated
+//! from Unihan by `scripts/gen-han-readings` (its header carries the Unicode version and licence
+//! notice). A full `Unihan_Readings.txt` can still be supplied instead ([`HanReadings::parse`]).
+//! Matching through a reading table is weaker evidence than a name written in a phonetic script.
 
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The shipped table (compact form, see `scripts/gen-han-readings`).
+const BUILTIN_TSV: &str = include_str!("../data/han_readings.tsv");
 
 /// Bound on lines read from the readings file (Unihan 15 has about 250,000).
 pub const LINES_MAX: usize = 2_000_000;
@@ -73,28 +79,53 @@ impl HanReadings {
                         format!("bad code point {code:?}"),
                     )
                 })?;
-            let entry = table.entry(c).or_default();
-            let words = value.split_whitespace().take(READINGS_PER_FIELD_MAX);
-            match field {
-                // kHangul values look like `김:0N`; the syllable is before the colon.
-                "kHangul" => entry.hangul.extend(words.filter_map(|w| w.chars().next())),
-                "kJapaneseOn" => entry.japanese_on.extend(words.map(str::to_lowercase)),
-                "kJapaneseKun" => entry
-                    .japanese_kun
-                    .extend(words.map(|w| w.to_lowercase().replace('-', ""))),
-                _ => entry
-                    .mandarin
-                    .extend(words.map(crate::normalize::fold_latin)),
+            add_field(table.entry(c).or_default(), field, value);
+        }
+        non_empty(table)
+    }
+
+    /// Parses the compact table `scripts/gen-han-readings` writes: one line per character,
+    /// `CHAR<TAB>HANGUL SYLLABLES<TAB>ON<TAB>KUN<TAB>MANDARIN`, `#` lines are comments.
+    pub fn parse_compact(text: &str) -> Result<HanReadings> {
+        let mut table: HashMap<char, HanReading> = HashMap::new();
+        for (line_idx, line) in text.lines().enumerate() {
+            if line_idx >= LINES_MAX {
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    format!("line {}", line_idx + 1),
+                    format!("more than {LINES_MAX} lines"),
+                ));
             }
+            if line.starts_with('#') || line.is_empty() {
+                continue;
+            }
+            let columns: Vec<&str> = line.split('\t').collect();
+            let mut chars = columns[0].chars();
+            let (Some(c), None, [_, hangul, on, kun, mandarin]) =
+                (chars.next(), chars.next(), columns.as_slice())
+            else {
+                return Err(Error::new(
+                    ErrorKind::InvalidTable,
+                    format!("line {}", line_idx + 1),
+                    "expected one character and four tab-separated reading fields",
+                ));
+            };
+            let entry = table.entry(c).or_default();
+            entry.hangul = hangul.chars().take(READINGS_PER_FIELD_MAX).collect();
+            add_field(entry, "kJapaneseOn", on);
+            add_field(entry, "kJapaneseKun", kun);
+            add_field(entry, "kMandarin", mandarin);
         }
-        if table.is_empty() {
-            return Err(Error::new(
-                ErrorKind::InvalidTable,
-                "line 1",
-                "no kHangul / kJapanese* / kMandarin readings",
-            ));
-        }
-        Ok(HanReadings { table })
+        non_empty(table)
+    }
+
+    /// The table shipped with Trilat (parsed once, on first use).
+    pub fn builtin() -> &'static HanReadings {
+        static TABLE: OnceLock<HanReadings> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            // The shipped file is checked by the crate's tests; failing here is a build defect.
+            HanReadings::parse_compact(BUILTIN_TSV).expect("data/han_readings.tsv parses")
+        })
     }
 
     /// The readings of one character.
@@ -176,6 +207,33 @@ impl HanReadings {
     }
 }
 
+/// Adds one Unihan field's readings (at most [`READINGS_PER_FIELD_MAX`]) to a character.
+fn add_field(entry: &mut HanReading, field: &str, value: &str) {
+    let words = value.split_whitespace().take(READINGS_PER_FIELD_MAX);
+    match field {
+        // kHangul values look like `김:0N`; the syllable is before the colon.
+        "kHangul" => entry.hangul.extend(words.filter_map(|w| w.chars().next())),
+        "kJapaneseOn" => entry.japanese_on.extend(words.map(str::to_lowercase)),
+        "kJapaneseKun" => entry
+            .japanese_kun
+            .extend(words.map(|w| w.to_lowercase().replace('-', ""))),
+        _ => entry
+            .mandarin
+            .extend(words.map(crate::normalize::fold_latin)),
+    }
+}
+
+fn non_empty(table: HashMap<char, HanReading>) -> Result<HanReadings> {
+    if table.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidTable,
+            "line 1",
+            "no kHangul / kJapanese* / kMandarin readings",
+        ));
+    }
+    Ok(HanReadings { table })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +249,24 @@ mod tests {
         assert_eq!(table.hangul_readings("金正恩", 8), ["금정은", "김정은"]);
         assert!(table.hangul_readings("金X", 8).is_empty());
         assert!(HanReadings::parse("garbage").is_err());
+    }
+
+    #[test]
+    fn builtin_table() {
+        let table = HanReadings::builtin();
+        assert!(table.len() > 15_000, "{}", table.len());
+        assert_eq!(table.get('金').unwrap().hangul, ['금', '김']);
+        assert_eq!(table.get('金').unwrap().japanese_on, ["kin", "kon"]);
+        assert_eq!(table.get('銀').unwrap().mandarin, ["yin"]);
+        assert!(table
+            .hangul_readings("李炳哲", 8)
+            .contains(&"리병철".to_string()));
+    }
+
+    #[test]
+    fn compact_errors_name_the_line() {
+        let e = HanReadings::parse_compact("# c\n金\t금\n").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+        assert!(HanReadings::parse_compact("# only comments\n").is_err());
     }
 }

@@ -1,5 +1,5 @@
-//! The issue's named examples, and Han-character names through the Unihan readings (skipped,
-//! saying so, when the `unicode-data` package is not installed).
+//! The issue's named examples, and Han-character names through the Unihan readings Trilat
+//! ships (and, when Debian's `unicode-data` is installed, the same through its full file).
 
 use std::io::Read;
 use trilat_sanctions::analysis::analyze;
@@ -7,6 +7,7 @@ use trilat_sanctions::matcher::{compare, Rarity, THRESHOLD_DEFAULT};
 use trilat_sanctions::model::Schema;
 use trilat_sanctions::unihan::HanReadings;
 
+/// Debian's full Unihan file, to hold the shipped table against (skipped, saying so, when absent).
 fn unihan() -> Option<HanReadings> {
     let path = std::env::var("TRILAT_UNIHAN")
         .unwrap_or_else(|_| "/usr/share/unicode/Unihan_Readings.txt.bz2".into());
@@ -63,12 +64,104 @@ fn ri_matches_lee() {
 }
 
 #[test]
-fn han_kim_jong_un_matches() {
-    let Some(readings) = unihan() else { return };
-    assert!(readings.len() > 20_000);
-    let s = score("金正恩", "Kim Jong Un", Some(&readings));
+fn han_kim_jong_un_matches_with_the_shipped_table() {
+    // No table passed: the one shipped in the crate, no system file.
+    let s = score("金正恩", "Kim Jong Un", None);
     assert!(s >= THRESHOLD_DEFAULT, "{s}");
     // Through a reading table the evidence is weaker than a phonetic script.
-    assert!(s < score("김정은", "Kim Jong Un", Some(&readings)));
-    assert!(score("金正恩", "Kim Jong Man", Some(&readings)) < THRESHOLD_DEFAULT);
+    assert!(s < score("김정은", "Kim Jong Un", None));
+    assert!(score("金正恩", "Kim Jong Man", None) < THRESHOLD_DEFAULT);
+    assert!(score("李炳哲", "Ri Pyong Chol", None) >= THRESHOLD_DEFAULT);
+}
+
+#[test]
+fn shipped_table_scores_as_the_full_unihan_file() {
+    let Some(readings) = unihan() else { return };
+    assert!(readings.len() > 20_000);
+    for (a, b) in [
+        ("金正恩", "Kim Jong Un"),
+        ("李炳哲", "Ri Pyong Chol"),
+        ("金正恩", "Kim Jong Man"),
+        ("習近平", "Xi Jinping"),
+        ("山田太郎", "Yamada Taro"),
+    ] {
+        assert_eq!(score(a, b, None), score(a, b, Some(&readings)), "{a} / {b}");
+    }
+}
+
+#[test]
+fn han_name_finds_its_un_entry_with_the_shipped_table() {
+    let Some(bytes) =
+        crate::real_data::shared("sanctions/un/UN_consolidated_2026-02-27_DPRK_only.xml")
+    else {
+        return;
+    };
+    let list = trilat_sanctions::un::parse(&bytes).unwrap().list;
+    let screener = trilat_sanctions::Screener::new(vec![list], None).unwrap();
+    let hits = screener.screen(&trilat_sanctions::Query::name("李炳哲"));
+    assert!(
+        hits.iter().any(|h| h.record_id == "KPi.076"),
+        "{:?}",
+        hits.iter().map(|h| &h.record_id).collect::<Vec<_>>()
+    );
+}
+
+#[track_caller]
+fn score_as(a: &str, b: &str, schema: Schema) -> f64 {
+    compare(
+        &analyze(a, Some(schema), None),
+        &analyze(b, Some(schema), None),
+        &Rarity::default(),
+    )
+    .score
+}
+
+#[test]
+fn katakana_names_of_the_issue_match() {
+    for (kana, latin) in [
+        ("ユ・チョルウ", "YU CHOL U"),
+        ("ルオ・チュワンシュー", "Luo Chuanxu"),
+        (
+            "セルゲイ・ミハイロヴィチ・コズロフ",
+            "Sergey Mikhaylovich Kozlov",
+        ),
+    ] {
+        let s = score_as(kana, latin, Schema::Person);
+        assert!(s >= THRESHOLD_DEFAULT, "{kana} / {latin}: {s}");
+    }
+    let s = score_as("ユ・チョルウ", "YU CHOL HO", Schema::Person);
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
+}
+
+#[test]
+fn katakana_loanwords_match_their_english() {
+    let s = score_as(
+        "タンチョン・コマーシャル・バンク",
+        "Tanchon Commercial Bank",
+        Schema::Organization,
+    );
+    assert!(s >= THRESHOLD_DEFAULT, "{s}");
+    // The distinctive word still has to match.
+    let s = score_as(
+        "タンチョン・コマーシャル・バンク",
+        "Koryo Commercial Bank",
+        Schema::Organization,
+    );
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
+}
+
+#[test]
+fn han_organisation_names_match_their_english() {
+    for (han, english) in [
+        ("朝鮮光線銀行", "Korea Kwangson Banking Corporation"),
+        (
+            "朝鮮民主主義人民共和国",
+            "Democratic People's Republic of Korea",
+        ),
+    ] {
+        let s = score_as(han, english, Schema::Organization);
+        assert!(s >= THRESHOLD_DEFAULT, "{han} / {english}: {s}");
+    }
+    let s = score_as("朝鮮光線銀行", "Korea Daesong Bank", Schema::Organization);
+    assert!(s < THRESHOLD_DEFAULT, "{s}");
 }

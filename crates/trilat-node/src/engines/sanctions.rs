@@ -45,7 +45,7 @@ pub struct SanctionsStatus {
     pub names: usize,
     /// Version of each loaded list.
     pub lists: Vec<ListStatus>,
-    /// Whether Han-character names are read (Unihan loaded).
+    /// Whether Han-character names are read (always: Trilat ships a Unihan reading table).
     pub han_readings: bool,
     /// Why lists are missing, if they are.
     pub note: Option<String>,
@@ -116,7 +116,7 @@ fn build(config: &SanctionsConfig) -> Result<SanctionsEngine, String> {
         .and_then(|path| match load_han_readings(path) {
             Ok(readings) => Some(Arc::new(readings)),
             Err(e) => {
-                tracing::warn!(%e, "Han-character names will not be read");
+                tracing::warn!(%e, "Han-character names are read through the shipped table");
                 None
             }
         });
@@ -127,7 +127,8 @@ fn build(config: &SanctionsConfig) -> Result<SanctionsEngine, String> {
             version: l.version.clone(),
         })
         .collect();
-    let han_readings = readings.is_some();
+    // Trilat ships a Han reading table; a configured Unihan file only replaces it.
+    let han_readings = true;
     let screener = Screener::new(lists, readings).map_err(|e| e.to_string())?;
     let status = SanctionsStatus {
         loaded: true,

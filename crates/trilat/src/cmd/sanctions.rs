@@ -19,8 +19,6 @@ use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
 
 /// Default store directory for imported, normalised lists.
 const STORE_DEFAULT: &str = "./trilat-sanctions";
-/// Default Unihan readings file (Debian / Ubuntu package `unicode-data`).
-pub(crate) const UNIHAN_DEFAULT: &str = "/usr/share/unicode/Unihan_Readings.txt.bz2";
 /// Bound on the size of one list file.
 const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
 /// Bound on rows in one batch CSV.
@@ -59,7 +57,7 @@ Examples:
 
 const SCREEN_HELP: &str = "\
 Names in any script: Latin, Hangul (김정은), Han characters (金正恩, through the Unihan
-readings), kana (ユン・ホジン), Cyrillic. Each hit shows its score, how each name part
+readings Trilat ships), kana (ユン・ホジン), Cyrillic. Each hit shows its score, how each name part
 matched, and the source record (list, record id, position in the file).
 
 Batch mode (--csv IN.csv): one query per row, header row required. Columns:
@@ -108,9 +106,10 @@ pub struct ListArgs {
     /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store.
     #[arg(long, num_args = 1.., value_name = "DIR_OR_FILES")]
     lists: Vec<PathBuf>,
-    /// Unihan readings file (.txt or .txt.bz2) for Han-character names; env TRILAT_UNIHAN.
-    #[arg(long, env = "TRILAT_UNIHAN", default_value = UNIHAN_DEFAULT)]
-    unihan: PathBuf,
+    /// A full Unihan_Readings.txt (.txt or .txt.bz2) to read Han-character names with, in place
+    /// of the table Trilat ships; env TRILAT_UNIHAN.
+    #[arg(long, env = "TRILAT_UNIHAN")]
+    unihan: Option<PathBuf>,
 }
 
 /// Arguments of `import`.
@@ -185,9 +184,10 @@ pub struct CompareArgs {
     /// Compare every row of this CSV (columns name1,name2[,schema]); JSON lines out.
     #[arg(long, value_name = "FILE.csv")]
     pairs: Option<PathBuf>,
-    /// Unihan readings file (.txt or .txt.bz2); env TRILAT_UNIHAN.
-    #[arg(long, env = "TRILAT_UNIHAN", default_value = UNIHAN_DEFAULT)]
-    unihan: PathBuf,
+    /// A full Unihan_Readings.txt (.txt or .txt.bz2) to read Han-character names with, in place
+    /// of the table Trilat ships; env TRILAT_UNIHAN.
+    #[arg(long, env = "TRILAT_UNIHAN")]
+    unihan: Option<PathBuf>,
 }
 
 /// Arguments of `eval`.
@@ -418,13 +418,14 @@ fn import(args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Loads the Unihan table, or warns and goes on without it.
-fn load_unihan(path: &Path) -> Option<Arc<HanReadings>> {
+/// Loads the Unihan file given in place of the shipped table (None: the shipped table). A file
+/// that cannot be read is named on stderr and the shipped table is used.
+fn load_unihan(path: &Option<PathBuf>) -> Option<Arc<HanReadings>> {
     // The node reads the same table the same way (`[engines.sanctions] unihan`).
-    match trilat_node::engines::load_han_readings(path) {
+    match trilat_node::engines::load_han_readings(path.as_deref()?) {
         Ok(table) => Some(Arc::new(table)),
         Err(e) => {
-            eprintln!("note: {e}; Han-character names are not read (install the `unicode-data` package or pass --unihan)");
+            eprintln!("note: {e}; Han-character names are read through the table Trilat ships");
             None
         }
     }

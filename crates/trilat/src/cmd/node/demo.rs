@@ -16,8 +16,6 @@ use trilat_node::engines::demo::{replay, schedule};
 use trilat_node::engines::DemoSchedule;
 use trilat_node::engines::{load_list_store, SanctionsStatus};
 
-use crate::cmd::sanctions::UNIHAN_DEFAULT;
-
 /// What `trilat demo` was asked for.
 pub struct DemoArgs {
     /// First port; the nodes listen on PORT, PORT+1, PORT+2.
@@ -155,7 +153,7 @@ fn demo_engines(party: &Party, sanctions: &toml::Table) -> toml::Table {
 /// The nodes' `[engines.sanctions]`: the list stores given (checked here,
 /// so a wrong folder stops the demo with the reason instead of a node
 /// quietly screening nothing), by absolute path since the nodes' configs
-/// live elsewhere, and Debian's Unihan readings when installed.
+/// live elsewhere (Han readings ship with Trilat).
 fn demo_sanctions(stores: &[PathBuf]) -> anyhow::Result<toml::Table> {
     let mut lists = Vec::new();
     for store in stores {
@@ -167,9 +165,6 @@ fn demo_sanctions(stores: &[PathBuf]) -> anyhow::Result<toml::Table> {
     }
     let mut sanctions = toml::Table::new();
     sanctions.insert("lists".into(), toml::Value::Array(lists));
-    if !stores.is_empty() && Path::new(UNIHAN_DEFAULT).exists() {
-        sanctions.insert("unihan".into(), toml::Value::String(UNIHAN_DEFAULT.into()));
-    }
     Ok(sanctions)
 }
 
@@ -414,9 +409,9 @@ impl Banner<'_> {
                 .map(|l| format!("{} {}", l.list, l.version))
                 .collect();
             let han = if status.han_readings {
-                "Han-character names are read through Unihan"
+                "Han-character names are read through the shipped Unihan table"
             } else {
-                "Han-character names match only Han names (install Debian's unicode-data to read them)"
+                "Han-character names match only Han names"
             };
             println!(
                 "\nSanctions screening (the consoles' Screening view): {} entities on {} of {} nodes, from {}; {han}.",

@@ -1,0 +1,193 @@
+//! Katakana loanwords read as the words they spell: `タンチョン・コマーシャル・バンク` is also
+//! read `tanchon commercial bank`, not only `tanchon komaasharu banku`. The table
+//! (`data/katakana_loanwords.txt`) holds the words of organisation names on the lists; a word
+//! not in it keeps its Hepburn reading.
+
+use crate::script::is_kana;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Katakana word → the word it spells, built once from the data file compiled into the crate.
+fn table() -> &'static HashMap<&'static str, &'static str> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        include_str!("../data/katakana_loanwords.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| l.split_once('\t'))
+            .collect()
+    })
+}
+
+/// Katakana names of Latin letters (`ディー・シー・ビー` is `DCB`, `オー・オー・オー` is `OOO`).
+const LETTERS: &[(&str, char)] = &[
+    ("エー", 'a'),
+    ("ビー", 'b'),
+    ("シー", 'c'),
+    ("ディー", 'd'),
+    ("イー", 'e'),
+    ("エフ", 'f'),
+    ("ジー", 'g'),
+    ("エイチ", 'h'),
+    ("アイ", 'i'),
+    ("ジェー", 'j'),
+    ("ケー", 'k'),
+    ("エル", 'l'),
+    ("エム", 'm'),
+    ("エヌ", 'n'),
+    ("オー", 'o'),
+    ("ピー", 'p'),
+    ("キュー", 'q'),
+    ("アール", 'r'),
+    ("エス", 's'),
+    ("ティー", 't'),
+    ("ユー", 'u'),
+    ("ブイ", 'v'),
+    ("ヴイ", 'v'),
+    ("ダブリュー", 'w'),
+    ("エックス", 'x'),
+    ("ワイ", 'y'),
+    ("ゼット", 'z'),
+];
+
+/// True for the characters that separate words in a katakana name (brackets too: `リーダー
+/// （ホン・コン）インターナショナル`).
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '・' | '･' | '＝' | '=' | ' ' | '\u{3000}' | '、' | '，' | '（' | '）' | '(' | ')'
+    )
+}
+
+fn letter(word: &str) -> Option<char> {
+    LETTERS
+        .iter()
+        .find(|(kana, _)| *kana == word)
+        .map(|(_, c)| *c)
+}
+
+/// How the words outside the table are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    /// Hepburn as written (`タンチョン` → `tanchon`).
+    Hepburn,
+    /// As a Korean name in katakana: syllable finals restored and `ン` before a consonant or
+    /// at the end read `ng` (`デドン` → `dedong`, `ペクソル` → `peksol`), as in `Daedong`.
+    Korean,
+}
+
+/// The name with every katakana word of the table replaced by the word it spells, runs of two
+/// or more letter names written as one Latin word (`ディー・シー・ビー` → `dcb`), and the other
+/// words read as `rest` says; `None` when nothing was read so (the Hepburn form says it all).
+pub fn english_reading(name: &str, rest: Rest) -> Option<String> {
+    let table = table();
+    let words: Vec<&str> = name.split(is_separator).filter(|w| !w.is_empty()).collect();
+    let mut known = false;
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let run = words[i..]
+            .iter()
+            .take_while(|w| letter(w).is_some())
+            .count();
+        if run >= 2 {
+            out.push(words[i..i + run].iter().filter_map(|w| letter(w)).collect());
+            known = true;
+            i += run;
+            continue;
+        }
+        let word = words[i];
+        out.push(match table.get(word) {
+            Some(english) => {
+                known = true;
+                (*english).to_string()
+            }
+            None if word.chars().all(is_kana) => {
+                let hepburn = crate::kana::to_hepburn(word);
+                match rest {
+                    Rest::Hepburn => hepburn,
+                    Rest::Korean => final_ng(&crate::kana::korean_from_hepburn(&hepburn)),
+                }
+            }
+            None => word.to_string(),
+        });
+        i += 1;
+    }
+    known.then(|| out.join(" "))
+}
+
+/// `n` before a consonant (not `y`, not `g`) or at the end of the word read `ng`.
+fn final_ng(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let mut out = String::with_capacity(word.len() + 2);
+    for (i, c) in word.char_indices() {
+        out.push(c);
+        let next = bytes.get(i + 1).copied();
+        if c == 'n' && next.is_none_or(|n| !b"aeiouyg'".contains(&n)) {
+            out.push('g');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loanwords_read_as_english() {
+        assert_eq!(
+            english_reading("タンチョン・コマーシャル・バンク", Rest::Hepburn).as_deref(),
+            Some("tanchon commercial bank")
+        );
+        assert_eq!(
+            english_reading(
+                "コリア・マイニング・デベロップメント・トレーディング・コーポレーション",
+                Rest::Hepburn
+            )
+            .as_deref(),
+            Some("korea mining development trading corporation")
+        );
+        assert_eq!(english_reading("ユン・ホジン", Rest::Hepburn), None);
+        assert_eq!(
+            english_reading(
+                "ディー・シー・ビー・ファイナンス・リミテッド",
+                Rest::Hepburn
+            )
+            .as_deref(),
+            Some("dcb finance limited")
+        );
+        assert_eq!(
+            english_reading("アポロン・オー・オー・オー", Rest::Hepburn).as_deref(),
+            Some("aporon ooo")
+        );
+        assert_eq!(
+            english_reading("デドン・クレジット・バンク", Rest::Korean).as_deref(),
+            Some("dedong credit bank")
+        );
+        assert_eq!(
+            english_reading("ペクソル・トレーディング・コーポレーション", Rest::Korean).as_deref(),
+            Some("peksol trading corporation")
+        );
+        // One letter name alone is a word, not a letter (`アイ` may be a name).
+        assert_eq!(
+            english_reading("アイ・バンク", Rest::Hepburn).as_deref(),
+            Some("ai bank")
+        );
+    }
+
+    #[test]
+    fn table_lines_are_katakana_and_a_word() {
+        for line in include_str!("../data/katakana_loanwords.txt").lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let (kana, word) = line.split_once('\t').expect(line);
+            assert!(kana.chars().all(is_kana), "{line}");
+            assert!(
+                word.chars().all(|c| c.is_ascii_lowercase() || c == ' '),
+                "{line}"
+            );
+        }
+    }
+}
