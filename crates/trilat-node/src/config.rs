@@ -474,10 +474,6 @@ name = "admin"
             },
             "engines",
         );
-        check(
-            |t| t + "\n[engines.missile]\nofficial_jpn_eez = \"eez.geojson\"\n",
-            "engines",
-        );
     }
 
     #[test]
