@@ -28,8 +28,10 @@ pub enum Command {
 }
 
 const SIMULATE_HELP: &str = "Examples:
-  # The demo: a lofted ICBM from Sunan seen by US, Japanese and Korean radars
+  # A lofted MRBM-class shot from Sunan (950 km) seen by US, Japanese and Korean radars
   trilat missile simulate --out-dir /tmp/demo
+  # The lofted ICBM of the engine's demo scenario (apogee 4,500 km)
+  trilat missile simulate --apogee-km 4500 --out-dir /tmp/icbm
   # A salvo of four SRBMs from Sohae, 30 s apart, bearing 70°, apogee 60 km, range 400 km
   trilat missile simulate --site 39.66,124.71 --bearing 70 --apogee-km 60 --range-km 400 \\
       --n-missiles 4 --interval-s 30 --out-dir /tmp/salvo
