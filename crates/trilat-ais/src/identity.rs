@@ -128,6 +128,12 @@ impl MidTable {
         Ok(MidTable { names })
     }
 
+    /// The ITU table shipped with Trilat (`data/mid.csv`, 292 MIDs; source and licence in
+    /// `data/PROVENANCE.md`): what the CLI and the node use when no table is configured.
+    pub fn shipped() -> Result<MidTable, MidTableError> {
+        MidTable::parse_csv(include_str!("../data/mid.csv"))
+    }
+
     /// Country for a MID.
     pub fn country(&self, mid: u16) -> Option<&str> {
         self.names.get(&mid).map(String::as_str)
@@ -146,6 +152,30 @@ mod tests {
     #[track_caller]
     fn check_mmsi(mmsi: u32, kind: MmsiKind, mid: Option<u16>) {
         assert_eq!(mmsi_kind(mmsi), (kind, mid), "{mmsi}");
+    }
+
+    #[test]
+    fn the_shipped_mid_table_is_itus() {
+        let mids = MidTable::shipped().unwrap();
+        assert_eq!(mids.names.len(), 292);
+        assert_eq!(
+            mids.country(445),
+            Some("Democratic People's Republic of Korea")
+        );
+        assert_eq!(mids.country(440), Some("Korea (Republic of)"));
+        assert_eq!(mids.country(431), Some("Japan"));
+        assert_eq!(mids.country(471), Some("United Arab Emirates"));
+        assert_eq!(mids.country(335), None);
+        // Row for row the ITU table of the project's test data, when present.
+        let data = std::env::var("TRILAT_SHARED_DATA").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data").to_string()
+        });
+        let reference = std::path::Path::new(&data)
+            .join("ais/reference/itu_maritime_identification_digits.csv");
+        match std::fs::read_to_string(&reference) {
+            Ok(text) => assert_eq!(MidTable::parse_csv(&text).unwrap().names, mids.names),
+            Err(e) => eprintln!("skipping the comparison with {}: {e}", reference.display()),
+        }
     }
 
     #[test]

@@ -123,6 +123,13 @@ impl PortIndex {
         Ok(PortIndex::new(ports))
     }
 
+    /// The NGA World Port Index ports shipped with Trilat (`data/ports.csv`, 2,951 ports;
+    /// source, licence and what is missing in `data/PROVENANCE.md`): what the CLI and the node
+    /// use when no index is configured.
+    pub fn shipped() -> Result<PortIndex, PortsError> {
+        PortIndex::parse_wpi_csv(include_str!("../data/ports.csv"))
+    }
+
     /// Indexes ports (at most [`PORTS_MAX`]; more are dropped, asserted in debug).
     pub fn new(mut ports: Vec<Port>) -> PortIndex {
         debug_assert!(ports.len() <= PORTS_MAX);
@@ -176,6 +183,21 @@ mod tests {
         assert_eq!(port.name, "Nampo");
         assert!(d < 2_500.0, "{d}");
         assert!(index.nearest_within(36.0, 124.0, 5_000.0).is_none());
+    }
+
+    #[test]
+    fn the_shipped_index_has_the_ports_of_the_region() {
+        let index = PortIndex::shipped().unwrap();
+        assert_eq!(index.ports().len(), 2_951);
+        for (lat, lon, name) in [
+            (38.72, 125.38, "Nampo"),
+            (37.47, 126.62, "Inchon"),
+            (35.10, 129.03, "Busan"),
+            (41.77, 129.82, "Ch'ongjin"),
+        ] {
+            let (port, _) = index.nearest_within(lat, lon, 5_000.0).unwrap();
+            assert_eq!(port.name, name);
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //!   [`Error`]s naming what and where; [`iso3_of`] maps ISO numeric ids and names to ISO-3.
 //! - [`Geography`]: land + zones + coast for a box, built from Natural Earth; official
 //!   polygons can replace a state's computed EEZ.
+//! - [`shipped_countries_topojson`]: Natural Earth 1:10m countries embedded in the binary
+//!   (`data/PROVENANCE.md`), so land and zones need no file on disk.
 //! - [`fixture_zones`]: a small hand-made set (coarse Japan, Korea, a piece of China) whose
 //!   maritime zones are computed by this crate, for tests and demos without real data.
 //!
@@ -45,6 +47,7 @@ mod geography;
 mod geojson;
 mod index;
 mod iso;
+mod shipped;
 mod topojson;
 mod trace;
 mod zone;
@@ -65,6 +68,7 @@ pub use geojson::{
 };
 pub use index::{ZoneIndex, GRID_CELLS_MAX, ZONES_MAX};
 pub use iso::{iso3_from_name, iso3_from_numeric, iso3_of};
+pub use shipped::{shipped_countries_topojson, SHIPPED_COUNTRIES_SOURCE};
 pub use topojson::{
     parse_topojson, TopoFeature, Topology, TOPOJSON_BYTES_MAX, TOPOJSON_GEOMETRIES_MAX,
     TOPOJSON_POSITIONS_MAX,

@@ -11,7 +11,7 @@
 //!
 //! Architecture invariant: this crate holds no coastline or polygon code of its own.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use trilat_geo::{Geography, LatLon, MaritimeOptions, ZoneIndex, ZoneKind};
 
@@ -58,7 +58,8 @@ pub trait ZoneOracle {
 }
 
 /// No zones known: everything is open sea. Assessments then report zero probabilities and say
-/// zones were unavailable.
+/// zones were unavailable. Only for tests and evaluations that are about tracking, not zones:
+/// the CLI and the node use [`GeoZones::shipped`] when no zones file is given.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoZones;
 
@@ -107,6 +108,30 @@ impl GeoZones {
     /// and demos without real data.
     pub fn fixture() -> GeoZones {
         GeoZones::new(ZoneIndex::new(trilat_geo::fixture_zones()))
+    }
+
+    /// Zones computed from the Natural Earth countries shipped with Trilat
+    /// ([`trilat_geo::shipped_countries_topojson`], 1:10m) for [`NORTH_EAST_ASIA_BOX`]: what the
+    /// CLI and the node use when no zones file is configured. Built once per process (a few
+    /// seconds, see `docs/bench/geo.md`) and shared: later calls clone the shared index.
+    pub fn shipped() -> Result<GeoZones> {
+        static SHIPPED: OnceLock<std::result::Result<GeoZones, String>> = OnceLock::new();
+        SHIPPED
+            .get_or_init(|| GeoZones::from_shipped(None).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| Error::new(ErrorKind::Malformed(e)))
+    }
+
+    /// [`GeoZones::shipped`] with Japan's computed EEZ replaced by official polygons (GeoJSON);
+    /// built afresh on each call.
+    pub fn shipped_with_official_jpn_eez(official_jpn_eez: &str) -> Result<GeoZones> {
+        GeoZones::from_shipped(Some(official_jpn_eez))
+    }
+
+    fn from_shipped(official_jpn_eez: Option<&str>) -> Result<GeoZones> {
+        let topojson = trilat_geo::shipped_countries_topojson()
+            .map_err(|e| Error::new(ErrorKind::Malformed(format!("shipped zones: {e}"))))?;
+        GeoZones::from_natural_earth(&topojson, official_jpn_eez)
     }
 
     /// Builds land and maritime zones for [`NORTH_EAST_ASIA_BOX`] from Natural Earth TopoJSON
@@ -211,6 +236,24 @@ pub(crate) mod tests {
         assert!(GeoZones::fixture().approximate());
         assert!(NoZones.approximate());
         assert_eq!(NoZones.classify(35.68, 139.77), ZoneCall::default());
+    }
+
+    #[test]
+    fn shipped_zones_know_japan_korea_and_the_sea_between() {
+        let zones = GeoZones::shipped().unwrap();
+        assert!(zones.approximate());
+        let call = |lat, lon| zones.classify(lat, lon);
+        let (jpn, kor) = (Some(JPN), PartyCode::new("KOR"));
+        assert_eq!(call(35.68, 139.77).territory, jpn); // Tokyo
+        assert!(call(35.68, 139.77).on_land);
+        assert_eq!(call(37.57, 126.98).territory, kor); // Seoul
+        assert_eq!(call(40.0, 136.5).eez, jpn); // Sea of Japan west of Akita
+        assert_eq!(call(30.0, 147.0), ZoneCall::default()); // Pacific beyond 200 nm
+                                                            // The second call shares the first one's index.
+        assert!(Arc::ptr_eq(
+            &zones.index,
+            &GeoZones::shipped().unwrap().index
+        ));
     }
 
     #[test]

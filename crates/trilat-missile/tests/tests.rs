@@ -4,3 +4,4 @@ mod accuracy;
 mod gaps;
 mod input;
 mod published;
+mod shipped_zones;

@@ -603,10 +603,6 @@ name = "admin"
             },
             "engines",
         );
-        check(
-            |t| t + "\n[engines.missile]\nofficial_jpn_eez = \"eez.geojson\"\n",
-            "engines",
-        );
     }
 
     #[test]

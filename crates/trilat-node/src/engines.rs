@@ -185,9 +185,6 @@ pub fn parse_config(
             .check_marking(marking)
             .map_err(|e| format!("missile.party_markings.{party}: {e}"))?;
     }
-    if config.missile.official_jpn_eez.is_some() && config.missile.zones.is_none() {
-        return Err("missile.official_jpn_eez needs missile.zones (the Natural Earth file)".into());
-    }
     Ok(config)
 }
 
@@ -222,10 +219,17 @@ pub async fn start(state: AppState) {
     }
     let sanctions = sanctions::SanctionsEngine::load(&config.sanctions).await;
     let maritime = maritime::MaritimeEngine::new(&config.ais, sanctions.screener());
-    let missile = match missile::MissileEngine::new(&config.missile) {
-        Ok(missile) => missile,
-        Err(e) => {
+    // Computing the zones takes seconds (once per process for the shipped data).
+    let missile_config = config.missile.clone();
+    let missile = tokio::task::spawn_blocking(move || missile::MissileEngine::new(&missile_config));
+    let missile = match missile.await {
+        Ok(Ok(missile)) => missile,
+        Ok(Err(e)) => {
             tracing::error!(%e, "engines not started: [engines.missile]");
+            return;
+        }
+        Err(e) => {
+            tracing::error!(%e, "engines not started: [engines.missile] failed to build");
             return;
         }
     };

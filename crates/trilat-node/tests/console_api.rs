@@ -634,11 +634,22 @@ async fn zones_are_the_engines_zones_honestly_labelled() {
     assert!(features
         .iter()
         .any(|f| f["properties"]["kind"] == "declared_area"));
-    // Both engines use the fixture: each zone is listed once, for both.
+    // The AIS tracker uses the fixture, the missile engine the Natural Earth
+    // data shipped with Trilat: two different JPN EEZs, each named by source.
     let jpn_eez = features.iter().find(|f| f["id"] == "JPN-eez").unwrap();
-    assert_eq!(
-        jpn_eez["properties"]["engines"],
-        json!(["maritime", "missile"])
+    assert_eq!(jpn_eez["properties"]["engines"], json!(["maritime"]));
+    let missile_eez = features
+        .iter()
+        .find(|f| f["id"] == "missile/JPN-eez")
+        .unwrap();
+    assert_eq!(missile_eez["properties"]["engines"], json!(["missile"]));
+    assert!(
+        missile_eez["properties"]["source"]
+            .as_str()
+            .unwrap()
+            .contains("shipped"),
+        "{}",
+        missile_eez["properties"]
     );
     eprintln!(
         "geo/zones: {} features, {} bytes",

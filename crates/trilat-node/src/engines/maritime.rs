@@ -43,10 +43,12 @@ pub struct AisConfig {
     /// Connect to NMEA-over-TCP feeds (`host:port`), reconnecting with backoff.
     #[serde(default)]
     pub tcp_feeds: Vec<String>,
-    /// ITU MID table (CSV) for flag checks.
+    /// ITU MID table (`MID,Allocated_to` CSV) for flag checks; default: the
+    /// table shipped with Trilat (`trilat-ais/data/PROVENANCE.md`).
     #[serde(default)]
     pub mid_table: Option<PathBuf>,
-    /// NGA World Port Index (CSV) for port calls.
+    /// NGA World Port Index (Pub. 150 CSV) for port calls; default: the
+    /// 2,951 WPI ports shipped with Trilat.
     #[serde(default)]
     pub ports: Option<PathBuf>,
 }
@@ -114,12 +116,32 @@ impl VesselScreener for ListScreener {
     }
 }
 
-fn read_optional(path: Option<&PathBuf>, what: &str) -> Option<String> {
-    let path = path?;
-    match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
+/// A configured reference file parsed by `parse`, or the data shipped with
+/// Trilat when none is configured. A configured file that cannot be read or
+/// parsed is logged as an error naming it, and the shipped data is used.
+fn configured_or_shipped<T, E: std::fmt::Display>(
+    path: Option<&PathBuf>,
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+    shipped: impl Fn() -> Result<T, E>,
+) -> Option<T> {
+    if let Some(path) = path {
+        let parsed = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| parse(&text).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(table) => return Some(table),
+            Err(e) => tracing::error!(
+                path = %path.display(),
+                %e,
+                "{what} not loaded; using the one shipped with Trilat"
+            ),
+        }
+    }
+    match shipped() {
+        Ok(table) => Some(table),
         Err(e) => {
-            tracing::warn!(path = %path.display(), %e, "{what} not loaded");
+            tracing::error!(%e, "shipped {what} not loaded; its detectors are off");
             None
         }
     }
@@ -170,17 +192,24 @@ pub(super) fn analyser(
     zones: Arc<trilat_geo::ZoneIndex>,
 ) -> Analyser {
     let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(zones);
-    if let Some(text) = read_optional(config.mid_table.as_ref(), "MID table") {
-        match trilat_ais::identity::MidTable::parse_csv(&text) {
-            Ok(mids) => tracker = tracker.with_mids(Arc::new(mids)),
-            Err(e) => tracing::warn!(%e, "MID table not loaded"),
-        }
+    use trilat_ais::{identity::MidTable, ports::PortIndex};
+    let mids = configured_or_shipped(
+        config.mid_table.as_ref(),
+        "MID table",
+        MidTable::parse_csv,
+        MidTable::shipped,
+    );
+    if let Some(mids) = mids {
+        tracker = tracker.with_mids(Arc::new(mids));
     }
-    if let Some(text) = read_optional(config.ports.as_ref(), "World Port Index") {
-        match trilat_ais::ports::PortIndex::parse_wpi_csv(&text) {
-            Ok(ports) => tracker = tracker.with_ports(Arc::new(ports)),
-            Err(e) => tracing::warn!(%e, "World Port Index not loaded"),
-        }
+    let ports = configured_or_shipped(
+        config.ports.as_ref(),
+        "World Port Index",
+        PortIndex::parse_wpi_csv,
+        PortIndex::shipped,
+    );
+    if let Some(ports) = ports {
+        tracker = tracker.with_ports(Arc::new(ports));
     }
     if let Some(screener) = screener {
         tracker = tracker.with_screener(Box::new(ListScreener(screener)));

@@ -44,24 +44,19 @@ pub struct MissileConfig {
     pub demo_launch: bool,
     /// Natural Earth TopoJSON (world-atlas `countries-10m.json` or `-50m`) from
     /// which land, territorial seas and EEZs are computed (approximate);
-    /// default: trilat-geo's small built-in fixture.
+    /// default: the Natural Earth 1:10m countries shipped with Trilat. A
+    /// named file that cannot be read stops the engine, naming the file.
     #[serde(default)]
     pub zones: Option<PathBuf>,
     /// Official EEZ polygons of Japan (GeoJSON, e.g. Marine Regions) that
-    /// replace the computed one; needs `zones`.
+    /// replace the computed one.
     #[serde(default)]
     pub official_jpn_eez: Option<PathBuf>,
 }
 
-/// The zones the engine's assessments use (EEZ, territory, land, overflight).
-fn missile_zones(config: &MissileConfig) -> Result<GeoZones, String> {
-    let Some(path) = &config.zones else {
-        if config.official_jpn_eez.is_some() {
-            return Err("official_jpn_eez needs zones (the Natural Earth file)".to_string());
-        }
-        return Ok(GeoZones::fixture());
-    };
-    let topojson = std::fs::read(path).map_err(|e| format!("zones {}: {e}", path.display()))?;
+/// The zones the engine's assessments use (EEZ, territory, land, overflight)
+/// and their source: the configured file, or the shipped Natural Earth data.
+fn missile_zones(config: &MissileConfig) -> Result<(GeoZones, String), String> {
     let official = match &config.official_jpn_eez {
         Some(eez) => Some(
             std::fs::read_to_string(eez)
@@ -69,8 +64,18 @@ fn missile_zones(config: &MissileConfig) -> Result<GeoZones, String> {
         ),
         None => None,
     };
-    GeoZones::from_natural_earth(&topojson, official.as_deref())
-        .map_err(|e| format!("zones {}: {e}", path.display()))
+    let Some(path) = &config.zones else {
+        let zones = match &official {
+            Some(text) => GeoZones::shipped_with_official_jpn_eez(text),
+            None => GeoZones::shipped(),
+        };
+        let zones = zones.map_err(|e| format!("shipped zones: {e}"))?;
+        return Ok((zones, trilat_geo::SHIPPED_COUNTRIES_SOURCE.to_string()));
+    };
+    let topojson = std::fs::read(path).map_err(|e| format!("zones {}: {e}", path.display()))?;
+    let zones = GeoZones::from_natural_earth(&topojson, official.as_deref())
+        .map_err(|e| format!("zones {}: {e}", path.display()))?;
+    Ok((zones, format!("Natural Earth {}", file_name(path))))
 }
 
 /// A file's name without its directory (sources are named, paths are not shown).
@@ -111,11 +116,7 @@ impl MissileEngine {
             None => SensorRegistry::new(trilat_missile::sim::default_sensors())
                 .map_err(|e| e.to_string())?,
         };
-        let zones = missile_zones(config)?;
-        let source = match &config.zones {
-            Some(path) => format!("Natural Earth {}", file_name(path)),
-            None => "trilat-geo fixture (coarse hand-made coast)".to_string(),
-        };
+        let (zones, source) = missile_zones(config)?;
         Ok(MissileEngine {
             fuser: Mutex::new(Fuser::new(
                 registry,
@@ -461,15 +462,20 @@ mod tests {
         let err = missile_zones(&config(Some("/no/such/countries-10m.json"), None)).unwrap_err();
         assert!(err.contains("/no/such/countries-10m.json"), "{err}");
         let err = missile_zones(&config(None, Some("/x/eez.geojson"))).unwrap_err();
-        assert!(err.contains("needs zones"), "{err}");
+        assert!(err.contains("/x/eez.geojson"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.json");
         std::fs::write(&bad, b"{\"type\": \"Topology\"").unwrap();
         let err = missile_zones(&config(bad.to_str(), None)).unwrap_err();
         assert!(err.contains("bad.json"), "{err}");
-        assert!(ZoneOracle::approximate(
-            &missile_zones(&config(None, None)).unwrap()
-        ));
+        // Nothing configured: the shipped zones, which know Japan's EEZ.
+        let (zones, source) = missile_zones(&config(None, None)).unwrap();
+        assert!(ZoneOracle::approximate(&zones));
+        assert_eq!(source, trilat_geo::SHIPPED_COUNTRIES_SOURCE);
+        assert_eq!(
+            zones.classify(40.0, 136.5).eez,
+            Some(trilat_missile::zones::JPN)
+        );
     }
 
     #[test]
@@ -483,7 +489,7 @@ mod tests {
             eprintln!("skipping: {} is absent", path.display());
             return;
         }
-        let zones = missile_zones(&config(path.to_str(), None)).unwrap();
+        let (zones, _) = missile_zones(&config(path.to_str(), None)).unwrap();
         assert!(ZoneOracle::approximate(&zones));
         let jpn = trilat_missile::zones::JPN;
         // Tokyo is Japanese land; 300 km west of Akita is in Japan's

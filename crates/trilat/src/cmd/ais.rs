@@ -54,9 +54,7 @@ Exit status: 0 on success (even with bad lines), 1 when the input cannot be read
 const ANALYZE_HELP: &str = "Examples:
   trilat ais analyze day.nmea
   trilat ais analyze jcg.nmea kcg.nmea --zones fixture --json > events.jsonl
-  trilat ais analyze day.nmea --ports ../shared/data/ais/reference/nga_world_port_index_pub150.csv \\
-      --mids ../shared/data/ais/reference/itu_maritime_identification_digits.csv \\
-      --zones my_areas.geojson --gap-hours 6
+  trilat ais analyze day.nmea --ports UpdatedPub150.csv --zones my_areas.geojson --gap-hours 6
 
 Files are read one after another as one stream (give them in time order). Message times
 come from tag blocks (c:) or receiver time stamps; lines without any keep the last time seen.
@@ -64,7 +62,9 @@ Events: gap (no transmission >= --gap-hours where other vessels were heard, far 
 encounter (two vessels within 500 m for >= 2 h at median speed < 2 knots, >= 10 km from a
 port: a possible ship-to-ship transfer), loitering, identity-anomaly (invalid MMSI, DPRK MID
 445, name/IMO/call-sign changes, IMO check digit, one IMO on two MMSIs, impossible jumps),
-zone-entry / zone-exit (with --zones), port-call (with --ports).
+zone-entry / zone-exit (with --zones), port-call.
+Ports and MIDs: by default the NGA World Port Index ports (2,951) and the ITU MID table shipped
+with trilat; --ports / --mids name other files (a file that cannot be read is an error).
 --zones: 'fixture' (a small built-in North-East Asia set, approximate) or a GeoJSON
 FeatureCollection of polygons (areas of interest unless a feature's 'kind' says otherwise).
 --json prints one event per line (the maritime.event payload); otherwise a table and a
@@ -135,10 +135,12 @@ pub struct AnalyzeArgs {
     /// Zones: `fixture` or a GeoJSON file; repeatable.
     #[arg(long)]
     pub zones: Vec<String>,
-    /// World Port Index CSV (NGA Pub. 150) for port calls and anchorages.
+    /// World Port Index CSV (NGA Pub. 150) for port calls and anchorages; default: the WPI
+    /// ports shipped with trilat.
     #[arg(long)]
     pub ports: Option<PathBuf>,
-    /// ITU MID table CSV (MID,Allocated_to) to flag unallocated MIDs.
+    /// ITU MID table CSV (MID,Allocated_to) to flag unallocated MIDs; default: the table
+    /// shipped with trilat.
     #[arg(long)]
     pub mids: Option<PathBuf>,
     /// Gap threshold in hours.
@@ -446,18 +448,24 @@ fn build_tracker(args: &AnalyzeArgs) -> anyhow::Result<Tracker> {
         }
         tracker = tracker.with_zones(Arc::new(trilat_geo::ZoneIndex::new(zones)));
     }
-    if let Some(path) = &args.ports {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let ports = PortIndex::parse_wpi_csv(&text).with_context(|| path.display().to_string())?;
-        tracker = tracker.with_ports(Arc::new(ports));
-    }
-    if let Some(path) = &args.mids {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let mids = MidTable::parse_csv(&text).with_context(|| path.display().to_string())?;
-        tracker = tracker.with_mids(Arc::new(mids));
-    }
+    let ports = match &args.ports {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            PortIndex::parse_wpi_csv(&text).with_context(|| path.display().to_string())?
+        }
+        None => PortIndex::shipped().context("the shipped World Port Index")?,
+    };
+    tracker = tracker.with_ports(Arc::new(ports));
+    let mids = match &args.mids {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            MidTable::parse_csv(&text).with_context(|| path.display().to_string())?
+        }
+        None => MidTable::shipped().context("the shipped MID table")?,
+    };
+    tracker = tracker.with_mids(Arc::new(mids));
     Ok(tracker)
 }
 

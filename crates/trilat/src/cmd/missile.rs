@@ -11,7 +11,7 @@ use trilat_missile::engine::{EngineEvent, EngineParams, MissileEngine};
 use trilat_missile::frames::Geodetic;
 use trilat_missile::sensors::{format_time, parse_detections, SensorRegistry};
 use trilat_missile::sim::{self, FlightSpec, Profile, RadarSettings, SalvoSpec, Trajectory};
-use trilat_missile::zones::{GeoZones, NoZones, ZoneOracle};
+use trilat_missile::zones::{GeoZones, ZoneOracle};
 
 /// The `trilat missile` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -28,8 +28,10 @@ pub enum Command {
 }
 
 const SIMULATE_HELP: &str = "Examples:
-  # The demo: a lofted ICBM from Sunan seen by US, Japanese and Korean radars
+  # A lofted MRBM-class shot from Sunan (950 km) seen by US, Japanese and Korean radars
   trilat missile simulate --out-dir /tmp/demo
+  # The lofted ICBM of the engine's demo scenario (apogee 4,500 km)
+  trilat missile simulate --apogee-km 4500 --out-dir /tmp/icbm
   # A salvo of four SRBMs from Sohae, 30 s apart, bearing 70°, apogee 60 km, range 400 km
   trilat missile simulate --site 39.66,124.71 --bearing 70 --apogee-km 60 --range-km 400 \\
       --n-missiles 4 --interval-s 30 --out-dir /tmp/salvo
@@ -43,13 +45,14 @@ official positions or performance figures.";
 const ASSESS_HELP: &str = "Examples:
   trilat missile assess --sensors /tmp/demo/SENSORS.json /tmp/demo/DETECTIONS.jsonl
   trilat missile assess --sensors S.json D.jsonl --json --timeline > timeline.jsonl
-  trilat missile assess --sensors S.json D.jsonl --zones countries-10m.json
+  trilat missile assess --sensors S.json D.jsonl --zones countries-50m.json
 
 Zones come from the shared geography (trilat-geo, the same zones the AIS engine and the node
 use): land from Natural Earth (world-atlas TopoJSON), territorial sea (12 nm), EEZ (12-200 nm,
 median lines, known disputes) computed from its coast for 115-150E 15-50N, all approximate;
-building them takes a few seconds. By default countries-10m.json under $TRILAT_SHARED_DATA (or
-../shared/data) is used when present; --official-eez replaces Japan's computed EEZ with your
+building them takes a few seconds. By default the Natural Earth 1:10m countries shipped inside
+trilat are used; --zones names another world-atlas file (e.g. countries-10m.json), and a file
+that cannot be read is an error; --official-eez replaces Japan's computed EEZ with your
 polygons (GeoJSON).
 Exit status: 0 on success, 1 on bad input (the message names the line).";
 
@@ -132,7 +135,7 @@ pub struct AssessArgs {
     #[arg(long)]
     pub timeline: bool,
     /// Countries as Natural Earth TopoJSON (world-atlas countries-10m.json); default: the
-    /// shared data file if present.
+    /// Natural Earth 1:10m countries shipped with trilat.
     #[arg(long)]
     pub zones: Option<PathBuf>,
     /// Official EEZ polygons for Japan (GeoJSON), replacing the computed EEZ.
@@ -165,7 +168,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub launches: Option<PathBuf>,
     /// Countries as Natural Earth TopoJSON (world-atlas countries-10m.json); default: the
-    /// shared data file if present.
+    /// Natural Earth 1:10m countries shipped with trilat.
     #[arg(long)]
     pub zones: Option<PathBuf>,
     /// Random seed.
@@ -206,36 +209,28 @@ fn shared_data() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("../shared/data"))
 }
 
-const ZONES_FILE: &str = "zones/natural_earth_world_atlas/countries-10m.json";
 const LAUNCHES_FILE: &str = "missiles/nk_missile_tests_1984_2026.csv";
 
-fn load_zones(
-    explicit: Option<&Path>,
-    official_eez: Option<&Path>,
-) -> anyhow::Result<Box<dyn ZoneOracle + Send + Sync>> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let p = shared_data().join(ZONES_FILE);
-            if !p.exists() {
-                eprintln!(
-                    "note: no zone file ({}); EEZ and territory probabilities will be 0",
-                    p.display()
-                );
-                return Ok(Box::new(NoZones));
-            }
-            p
-        }
-    };
-    let topojson = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+/// The zones assessments use: the named world-atlas file, or the Natural Earth data shipped
+/// with trilat. A named file that cannot be read or parsed is an error naming it, never
+/// "no zones" (which would report a confident 0 % for every zone).
+fn load_zones(explicit: Option<&Path>, official_eez: Option<&Path>) -> anyhow::Result<GeoZones> {
     let official = official_eez
         .map(|eez| {
             std::fs::read_to_string(eez).with_context(|| format!("reading {}", eez.display()))
         })
         .transpose()?;
-    let zones = GeoZones::from_natural_earth(&topojson, official.as_deref())
-        .with_context(|| format!("zones from {}", path.display()))?;
-    Ok(Box::new(zones))
+    let Some(path) = explicit else {
+        let zones = match &official {
+            Some(text) => GeoZones::shipped_with_official_jpn_eez(text),
+            None => GeoZones::shipped(),
+        };
+        return zones.context("zones from the shipped Natural Earth data");
+    };
+    let topojson =
+        std::fs::read(path).with_context(|| format!("reading zones {}", path.display()))?;
+    GeoZones::from_natural_earth(&topojson, official.as_deref())
+        .with_context(|| format!("zones from {}", path.display()))
 }
 
 /// Runs one `trilat missile` subcommand.
@@ -398,7 +393,7 @@ fn assess_cmd(args: AssessArgs) -> anyhow::Result<()> {
     let detections = parse_detections(&det_text, &registry)
         .with_context(|| format!("{}", args.detections.display()))?;
     let zones = load_zones(args.zones.as_deref(), args.official_eez.as_deref())?;
-    let mut engine = MissileEngine::new(registry, zones, EngineParams::default());
+    let mut engine = MissileEngine::new(registry, Box::new(zones), EngineParams::default());
     let bar = indicatif::ProgressBar::new(detections.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} detections {eta}")
@@ -477,29 +472,8 @@ fn assess_cmd(args: AssessArgs) -> anyhow::Result<()> {
 
 fn eval(args: EvalArgs) -> anyhow::Result<()> {
     let registry = SensorRegistry::new(sim::default_sensors())?;
-    let zones_path = args
-        .zones
-        .clone()
-        .or_else(|| Some(shared_data().join(ZONES_FILE)).filter(|p| p.exists()));
-    let zones = match &zones_path {
-        Some(p) => {
-            let topojson = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
-            Some(
-                GeoZones::from_natural_earth(&topojson, None)
-                    .with_context(|| format!("zones from {}", p.display()))?,
-            )
-        }
-        None => {
-            eprintln!("note: no zone file; zone probabilities will be 0");
-            None
-        }
-    };
-    let make_zones = || -> Box<dyn ZoneOracle + Send + Sync> {
-        match &zones {
-            Some(z) => Box::new(z.clone()),
-            None => Box::new(NoZones),
-        }
-    };
+    let zones = load_zones(args.zones.as_deref(), None)?;
+    let make_zones = || -> Box<dyn ZoneOracle + Send + Sync> { Box::new(zones.clone()) };
     let settings = RadarSettings::default();
     let report = match args.what {
         EvalWhat::Classes => {
