@@ -267,7 +267,8 @@ fn concentration(
             .iter()
             .filter(|s| pick(&s.country))
             .map(|s| s.share)
-            .sum()
+            .sum::<f64>()
+            + 0.0 // an empty f64 sum is -0.0
     };
     let with_wgi: Vec<&Share> = shares.iter().filter(|s| s.wgi.is_some()).collect();
     let hhi_wgi = (wgi.is_some() && !with_wgi.is_empty()).then(|| {

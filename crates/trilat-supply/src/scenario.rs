@@ -125,7 +125,8 @@ fn share_of(c: &Concentration, pick: impl Fn(&str) -> bool) -> f64 {
         .iter()
         .filter(|s| pick(&s.country))
         .map(|s| s.share)
-        .sum()
+        .sum::<f64>()
+        + 0.0 // an empty f64 sum is -0.0
 }
 
 fn outcome(
@@ -208,6 +209,7 @@ fn exposure(
                 .map(|f| f.value / 100.0)
                 .sum::<f64>()
                 .min(1.0)
+                + 0.0
         });
         return Exposure {
             party: party.to_string(),

@@ -77,6 +77,21 @@ impl Cell {
     }
 }
 
+impl std::fmt::Display for Cell {
+    /// As USGS writes it (`100`, `>95`, `W`, `NA`, `XX`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Value(v) => write!(f, "{v}"),
+            Cell::Withheld => f.write_str("W"),
+            Cell::NotAvailable => f.write_str("NA"),
+            Cell::NotApplicable => f.write_str("XX"),
+            Cell::Bound { op, value } => write!(f, "{op}{value}"),
+            Cell::Empty => Ok(()),
+            Cell::Text(t) => f.write_str(t),
+        }
+    }
+}
+
 /// A plain decimal with optional thousands separators (`1,230,000`).
 fn number(s: &str) -> Option<f64> {
     let digits: String = s.chars().filter(|&c| c != ',').collect();
