@@ -25,6 +25,11 @@ use crate::groups::Groups;
 use crate::usgs::{Cell, Measure, MeasureKind, Reliance, Series, Stage, WorldFile};
 use crate::wgi::Wgi;
 
+/// Fewest countries with a figure for indicators over the sum of the rows
+/// (a series without a world total): one or two named producers of an
+/// unknown world say nothing about its concentration.
+pub const SUM_OF_ROWS_COUNTRIES_MIN: usize = 3;
+
 /// Where the world figure of a measure comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "from")]
@@ -234,6 +239,15 @@ fn concentration(
     });
     let (world, world_from) = match total_row {
         Some((v, line)) => (v, WorldFrom::TotalRow { line }),
+        None if by_country.values().filter(|(v, _)| *v > 0.0).count()
+            < SUM_OF_ROWS_COUNTRIES_MIN =>
+        {
+            notes.push(format!(
+                "{}: no world total and fewer than {SUM_OF_ROWS_COUNTRIES_MIN} countries with a figure: no indicators",
+                measure.column
+            ));
+            return None;
+        }
         None if rows_sum > 0.0 => {
             notes.push(format!(
                 "{}: no world total; shares are of the sum of the listed rows",
@@ -329,12 +343,17 @@ pub struct RankEntry {
 }
 
 /// The series ranked by governance-weighted concentration of production
-/// (HHI_WGI), then by HHI; series without production figures are left out.
+/// (HHI_WGI), then by HHI. Left out: series without production figures,
+/// and those without a USGS world total (their shares are of the listed
+/// rows only, which overstates concentration).
 pub fn ranking(indicators: &[SeriesIndicators]) -> Vec<RankEntry> {
     let mut entries: Vec<RankEntry> = indicators
         .iter()
         .filter_map(|s| {
-            let p = s.production.as_ref()?;
+            let p = s
+                .production
+                .as_ref()
+                .filter(|p| p.world_from != WorldFrom::SumOfRows)?;
             let mut provenance = vec![match &p.world_from {
                 WorldFrom::TotalRow { line } => {
                     format!("{}:{line} ({}, world total)", s.file, p.column)
