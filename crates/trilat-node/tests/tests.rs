@@ -12,4 +12,5 @@ mod engines;
 mod federation;
 mod release_property;
 mod seismic;
+mod supply;
 mod taxii;
