@@ -103,7 +103,7 @@ function scenarioForm() {
   const form = h('form', { class: 'supply-scenario' },
     h('div', { class: 'field' }, h('label', { for: 'supply-stop' }, t('supply.stop')), stop),
     h('div', { class: 'field' }, h('label', { for: 'supply-commodities' }, t('supply.commodities')), commodities),
-    share ? h('div', { class: 'field' }, share, h('label', { for: 'supply-publish' }, t('supply.publish'))) : null,
+    share ? h('label', { class: 'supply-publish' }, share, ' ', t('supply.publish')) : null,
     h('button', { type: 'submit', class: 'primary' }, t('supply.run')));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
