@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::commodity;
 use crate::country::is_code;
-use crate::error::{check_len, strip_bom, DataError};
+use crate::csvfile::Headed;
+use crate::error::DataError;
 
 /// Most rows one figures file may hold.
 pub const FIGURES_MAX: usize = 10_000;
@@ -90,14 +91,8 @@ pub struct Figure {
 
 /// Reads a figures CSV. `file` names it in errors.
 pub fn parse_figures(file: &str, text: &str) -> Result<Vec<Figure>, DataError> {
-    check_len(file, text)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(strip_bom(text).as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| DataError::new(file, 1, format!("not CSV: {e}")))?;
-    if headers.iter().ne(HEADER) {
+    let csv = Headed::open(file, text, true)?;
+    if csv.headers.iter().ne(HEADER) {
         return Err(DataError::new(
             file,
             1,
@@ -105,16 +100,15 @@ pub fn parse_figures(file: &str, text: &str) -> Result<Vec<Figure>, DataError> {
         ));
     }
     let mut out = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        if n >= FIGURES_MAX {
+    for row in csv.rows() {
+        let (line, record) = row?;
+        if out.len() >= FIGURES_MAX {
             return Err(DataError::new(
                 file,
                 line,
                 format!("more than {FIGURES_MAX} rows"),
             ));
         }
-        let record = record.map_err(|e| DataError::new(file, line, format!("not CSV: {e}")))?;
         out.push(figure(&record).map_err(|what| DataError::new(file, line, what))?);
         out.last_mut().expect("pushed").line = line;
     }

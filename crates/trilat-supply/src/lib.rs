@@ -36,6 +36,7 @@
 
 pub mod commodity;
 pub mod country;
+mod csvfile;
 mod error;
 pub mod figures;
 mod groups;

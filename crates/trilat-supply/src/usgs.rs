@@ -16,6 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::country::{classify, iso3, Who};
+use crate::csvfile::Headed;
 use crate::error::{check_len, strip_bom, DataError, Diagnostic, ROWS_MAX};
 
 /// One cell of a USGS table.
@@ -414,23 +415,11 @@ impl Reliance {
 
 /// Reads `MCS2024_Fig2_Net_Import_Reliance.csv`.
 pub fn parse_reliance(file: &str, text: &str) -> Result<Vec<Reliance>, DataError> {
-    check_len(file, text)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(strip_bom(text).as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| DataError::new(file, 1, format!("not CSV: {e}")))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| DataError::new(file, 1, format!("no column {name:?}")))
-    };
-    let commodity = col("Commodity")?;
-    let sources = col("Major_Import_Sources_2019_2022")?;
-    let (reliance, year) = headers
+    let csv = Headed::open(file, text, false)?;
+    let commodity = csv.column("Commodity")?;
+    let sources = csv.column("Major_Import_Sources_2019_2022")?;
+    let (reliance, year) = csv
+        .headers
         .iter()
         .enumerate()
         .find_map(|(i, h)| {
@@ -439,16 +428,8 @@ pub fn parse_reliance(file: &str, text: &str) -> Result<Vec<Reliance>, DataError
         })
         .ok_or_else(|| DataError::new(file, 1, "no column Net_Import_Reliance_pct_<year>"))?;
     let mut out = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        if n >= ROWS_MAX {
-            return Err(DataError::new(
-                file,
-                line,
-                format!("more than {ROWS_MAX} rows"),
-            ));
-        }
-        let record = record.map_err(|e| DataError::new(file, line, format!("not CSV: {e}")))?;
+    for row in csv.rows() {
+        let (line, record) = row?;
         let label = record.get(commodity).unwrap_or("").trim();
         if label.is_empty() {
             continue;

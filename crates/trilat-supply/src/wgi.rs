@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::country::iso3;
-use crate::error::{check_len, strip_bom, DataError, Diagnostic, ROWS_MAX};
+use crate::csvfile::Headed;
+use crate::error::{DataError, Diagnostic};
 
 /// The six estimate series, in file order.
 pub const SERIES: [&str; 6] = ["VA.EST", "PV.EST", "GE.EST", "RQ.EST", "RL.EST", "CC.EST"];
@@ -87,38 +88,19 @@ impl Wgi {
 
 /// Reads the WGI CSV. `file` names it in errors.
 pub fn parse_wgi(file: &str, text: &str) -> Result<Wgi, DataError> {
-    check_len(file, text)?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(strip_bom(text).as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| DataError::new(file, 1, format!("not CSV: {e}")))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| DataError::new(file, 1, format!("no column {name:?}")))
-    };
-    let country_col = col("country")?;
-    let year_col = col("year")?;
+    let csv = Headed::open(file, text, false)?;
+    let country_col = csv.column("country")?;
+    let year_col = csv.column("year")?;
     let mut series_cols = [0usize; 6];
     for (slot, name) in series_cols.iter_mut().zip(SERIES) {
-        *slot = col(name)?;
+        *slot = csv.column(name)?;
     }
     let mut wgi = Wgi {
         file: file.to_string(),
         ..Wgi::default()
     };
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        if n >= ROWS_MAX {
-            return Err(DataError::new(
-                file,
-                line,
-                format!("more than {ROWS_MAX} rows"),
-            ));
-        }
-        let record = record.map_err(|e| DataError::new(file, line, format!("not CSV: {e}")))?;
+    for row in csv.rows() {
+        let (line, record) = row?;
         let name = record.get(country_col).unwrap_or("").trim();
         let year_text = record.get(year_col).unwrap_or("").trim();
         let year: u16 = year_text
