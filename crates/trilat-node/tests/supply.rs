@@ -6,10 +6,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
-use trilat_node::config::Limits;
+use trilat_node::cluster::Cluster;
 
-use crate::common::{eventually, party, Api};
+use crate::common::{cluster_with, eventually, party, Api};
 
 /// `../shared/data/supply` (or under `$TRILAT_SHARED_DATA`), or `None`
 /// after saying the test skips.
@@ -36,26 +35,7 @@ async fn cluster(dir: &std::path::Path, data: &std::path::Path) -> Cluster {
             "groups": {"allies": ["AUS", "CAN", "GBR", "DEU", "FRA"], "concern": ["CHN", "RUS", "PRK"]},
         },
     });
-    let usa_engines: toml::Table = toml::Value::try_from(usa_engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
-    Cluster::start(ClusterSpec {
-        parties: vec![party("USA"), party("JPN"), party("KOR")],
-        dir: dir.to_path_buf(),
-        ports: None,
-        policy: demo_policy(),
-        limits: Limits {
-            pull_interval_ms: 200,
-            backoff_ms_min: 50,
-            backoff_ms_max: 500,
-            ..Limits::default()
-        },
-        engines: [(party("USA"), usa_engines)].into(),
-    })
-    .await
-    .unwrap()
+    cluster_with(dir, [(party("USA"), usa_engines)].into()).await
 }
 
 /// The ids of the current reports of `kind` the token sees.
