@@ -25,6 +25,7 @@ mod maritime;
 mod missile;
 mod sanctions;
 mod seismic;
+pub mod supply;
 
 pub use demo::{DemoPacing, DemoParts, DemoRunner, DemoSchedule};
 pub use sanctions::{load_han_readings, load_list_store, ListStatus, SanctionsStatus};
@@ -61,6 +62,9 @@ pub struct EnginesConfig {
     /// Seismic events and nuclear-test assessment.
     #[serde(default)]
     pub seismic: seismic::SeismicConfig,
+    /// Critical-mineral supply risk.
+    #[serde(default)]
+    pub supply: supply::SupplyConfig,
 }
 
 /// `[engines.sanctions]`.
@@ -106,6 +110,8 @@ pub struct Engines {
     pub maritime: maritime::MaritimeEngine,
     /// Missile-warning fusion.
     pub missile: missile::MissileEngine,
+    /// Critical-mineral supply risk.
+    pub supply: supply::SupplyEngine,
     /// The demo's story (idle unless `config.demo`).
     pub demo: DemoRunner,
     /// The engines' zones as served at `GET /api/v1/geo/zones`, written
@@ -125,6 +131,9 @@ pub fn register_kinds(registry: &mut KindRegistry) {
     registry.register(trilat_seismic::report::REPORT_KINDS, |kind, payload| {
         trilat_seismic::report::validate_payload(kind, payload).map_err(|e| e.to_string())
     });
+    registry.register(trilat_supply::report::REPORT_KINDS, |kind, payload| {
+        trilat_supply::report::validate_payload(kind, payload).map_err(|e| e.to_string())
+    });
     registry.register(trilat_cyber::REPORT_KINDS, trilat_cyber::payload_check);
 }
 
@@ -139,6 +148,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/missile/detections"),
     ("POST", "/api/v1/missile/detections/stream"),
     ("POST", "/api/v1/seismic/events"),
+    ("GET", "/api/v1/supply/indicators"),
+    ("POST", "/api/v1/supply/indicators"),
+    ("GET", "/api/v1/supply/ranking"),
+    ("POST", "/api/v1/supply/scenario"),
+    ("POST", "/api/v1/supply/figures"),
 ];
 
 /// The engines' HTTP routes, merged under `/api/v1`.
@@ -148,6 +162,7 @@ pub fn routes() -> Router<AppState> {
         .merge(maritime::routes())
         .merge(missile::routes())
         .merge(seismic::routes())
+        .merge(supply::routes())
         .merge(demo::routes())
 }
 
@@ -185,6 +200,11 @@ pub fn parse_config(
             .check_marking(marking)
             .map_err(|e| format!("missile.party_markings.{party}: {e}"))?;
     }
+    config
+        .supply
+        .groups
+        .validate()
+        .map_err(|e| format!("supply.groups: {e}"))?;
     Ok(config)
 }
 
@@ -233,6 +253,7 @@ pub async fn start(state: AppState) {
             return;
         }
     };
+    let supply = supply::SupplyEngine::load(&config.supply).await;
     let demo = DemoRunner::new(config.demo_pacing);
     let engines = Engines {
         config,
@@ -240,6 +261,7 @@ pub async fn start(state: AppState) {
         sanctions,
         maritime,
         missile,
+        supply,
         demo,
         zones_geojson: OnceLock::new(),
     };

@@ -1,4 +1,4 @@
-//! The OpenAPI entries of the engines' routes (sanctions, AIS, missile;
+//! The OpenAPI entries of the engines' routes (sanctions, AIS, missile, supply;
 //! [`crate::engines::ROUTES`]) and the TAXII server's
 //! ([`crate::taxii::ROUTES`]), added to the document of [`crate::openapi`].
 
@@ -43,6 +43,8 @@ const LINES: &str = "text/plain";
 /// The engines' paths (under `/api/v1`).
 fn engine_paths() -> Value {
     let no = json!([]);
+    let commodity = json!([{ "name": "commodity", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Commodities, comma-separated names or USGS file codes (gallium, galli); all when absent." }]);
+    let file = json!([{ "name": "file", "in": "query", "required": false, "schema": {"type": "string"}, "description": "The figures file's name, kept as provenance." }]);
     json!({
         "/api/v1/sanctions/status": { "get": operation("Loaded sanctions lists and their versions.", "sanctions", no.clone(), None, "200", JSON, object()) },
         "/api/v1/sanctions/screen": { "post": operation("Screen a name (any script) with optional schema, birth date, country and identifiers; ranked, explained hits.", "sanctions", no.clone(), Some((JSON, json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "schema": {"type": "string"}, "dob": {"type": "string"}, "country": {"type": "string"}, "identifiers": {"type": "array"}, "threshold": {"type": "number"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}}}))), "200", JSON, object()) },
@@ -50,7 +52,14 @@ fn engine_paths() -> Value {
         "/api/v1/ais/nmea": { "post": operation("Ingest NMEA 0183 AIS sentences, one per line (analyst of this node's party); maritime events become reports.", "ais", no.clone(), Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
         "/api/v1/ais/status": { "get": operation("Decoder and tracker counts and the most recently heard vessels (analyst of this node's party: its own feed data).", "ais", no.clone(), None, "200", JSON, object()) },
         "/api/v1/missile/detections": { "post": operation("Fuse sensor detections (DETECTIONS.jsonl lines; analyst of this node's party); products become reports.", "missile", no.clone(), Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
-        "/api/v1/missile/detections/stream": { "post": operation("A sensor's live feed: detections as a chunked body, fused and published while it lasts (outside the request timeout).", "missile", no, Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
+        "/api/v1/missile/detections/stream": { "post": operation("A sensor's live feed: detections as a chunked body, fused and published while it lasts (outside the request timeout).", "missile", no.clone(), Some((LINES, json!({"type": "string"}))), "200", JSON, object()) },
+        "/api/v1/supply/indicators": {
+            "get": operation("Critical-mineral indicators per commodity and series (USGS MCS 2024, WGI): HHI, top shares, shares of concern/partners/allies, HHI_WGI, US import reliance, each with file and line (reader). 503 supply_data_unavailable without [engines.supply] data.", "supply", commodity.clone(), None, "200", JSON, object()),
+            "post": operation("Publish one econ.indicator report per series of the named commodities (analyst of this node's party).", "supply", no.clone(), Some((JSON, json!({"type": "object", "required": ["commodities"], "properties": {"commodities": {"type": "array", "items": {"type": "string"}}}}))), "200", JSON, json!({"type": "object", "properties": {"reports": {"type": "array", "items": {"type": "string"}}}})),
+        },
+        "/api/v1/supply/ranking": { "get": operation("Series ranked by governance-weighted concentration of production (HHI_WGI), then HHI, with provenance (reader).", "supply", no.clone(), None, "200", JSON, json!({"type": "array", "items": object()})) },
+        "/api/v1/supply/scenario": { "post": operation("A stop scenario (countries stop exporting commodities: share lost, coalition production and reserves, gap, partner exposure) or a pool scenario; published as econ.scenario when `publish` (analyst of this node's party).", "supply", no.clone(), Some((JSON, json!({"type": "object", "properties": {"scenario": {"enum": ["stop", "pool"]}, "stop": {"type": "array", "items": {"type": "string"}}, "commodities": {"type": "array", "items": {"type": "string"}}, "publish": {"type": "boolean"}}}))), "200", JSON, json!({"type": "object", "properties": {"result": object(), "report": {"type": ["string", "null"]}}})) },
+        "/api/v1/supply/figures": { "post": operation("A partner's own figures as CSV (party,commodity,figure,country,value,unit,year,source; docs/supply.md), kept for scenarios and published as one econ.figures report (analyst of this node's party). 400 names the line.", "supply", file, Some(("text/csv", json!({"type": "string"}))), "200", JSON, json!({"type": "object", "properties": {"reports": {"type": "array", "items": {"type": "string"}}}})) },
     })
 }
 

@@ -15,6 +15,21 @@ pub fn party(code: &str) -> Party {
 
 /// USA, JPN, KOR with fast pulls, SQLite in a temp dir.
 pub async fn cluster(dir: &std::path::Path) -> Cluster {
+    cluster_with(dir, Default::default()).await
+}
+
+/// The same with an `[engines]` table (JSON for brevity) for some parties.
+pub async fn cluster_with(
+    dir: &std::path::Path,
+    engines: std::collections::BTreeMap<Party, Value>,
+) -> Cluster {
+    let engines = engines
+        .into_iter()
+        .map(|(party, table)| {
+            let table = toml::Value::try_from(table).unwrap();
+            (party, table.as_table().unwrap().clone())
+        })
+        .collect();
     let limits = Limits {
         pull_interval_ms: 200,
         backoff_ms_min: 50,
@@ -27,7 +42,7 @@ pub async fn cluster(dir: &std::path::Path) -> Cluster {
         ports: None,
         policy: demo_policy(),
         limits,
-        engines: Default::default(),
+        engines,
     })
     .await
     .unwrap()

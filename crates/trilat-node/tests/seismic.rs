@@ -5,10 +5,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
-use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
-use trilat_node::config::Limits;
+use trilat_node::cluster::Cluster;
 
-use crate::common::{eventually, party, Api};
+use crate::common::{cluster_with, eventually, party, Api};
 
 /// `../shared/data/seismic/<rel>` (or under `$TRILAT_SHARED_DATA`), or
 /// `None` after saying the test skips.
@@ -34,26 +33,7 @@ async fn cluster(dir: &std::path::Path) -> Cluster {
     let usa_engines = json!({
         "marking": {"level": "CONFIDENTIAL", "tlp": "AMBER", "rel_to": ["USA", "JPN"], "further_sharing": "none"},
     });
-    let usa_engines: toml::Table = toml::Value::try_from(usa_engines)
-        .unwrap()
-        .as_table()
-        .unwrap()
-        .clone();
-    Cluster::start(ClusterSpec {
-        parties: vec![party("USA"), party("JPN"), party("KOR")],
-        dir: dir.to_path_buf(),
-        ports: None,
-        policy: demo_policy(),
-        limits: Limits {
-            pull_interval_ms: 200,
-            backoff_ms_min: 50,
-            backoff_ms_max: 500,
-            ..Limits::default()
-        },
-        engines: [(party("USA"), usa_engines)].into(),
-    })
-    .await
-    .unwrap()
+    cluster_with(dir, [(party("USA"), usa_engines)].into()).await
 }
 
 async fn post_text(api: &Api, body: &str) -> (u16, Value) {

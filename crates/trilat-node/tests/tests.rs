@@ -13,4 +13,5 @@ mod federation;
 mod peer_tls;
 mod release_property;
 mod seismic;
+mod supply;
 mod taxii;

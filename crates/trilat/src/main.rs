@@ -70,6 +70,9 @@ enum Command {
     /// Seismic events: read QuakeML, IMS1.0, GeoJSON; assess possible nuclear tests.
     #[command(subcommand, after_help = SEISMIC_EXAMPLES)]
     Seismic(cmd::seismic::Command),
+    /// Critical-mineral supply risk: indicators, ranking, scenarios (USGS MCS 2024, WGI).
+    #[command(subcommand)]
+    Supply(cmd::supply::Command),
     /// Cyber-threat sharing: STIX 2.1 import and export.
     #[command(subcommand, after_help = CYBER_EXAMPLES)]
     Cyber(cmd::cyber::Command),
@@ -84,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ais(c) => cmd::ais::run(c),
         Command::Missile(c) => cmd::missile::run(c),
         Command::Seismic(c) => cmd::seismic::run(c),
+        Command::Supply(c) => cmd::supply::run(c),
         Command::Cyber(c) => cmd::cyber::run(c),
         Command::Node(c) => cmd::node::run(c),
     }

@@ -12,13 +12,14 @@ import * as warnings from './warnings.mjs';
 import * as seismic from './seismic.mjs';
 import * as write from './write.mjs';
 import * as screening from './screening.mjs';
+import * as supply from './supply.mjs';
 import * as health from './health.mjs';
 import * as audit from './audit.mjs';
 import { t } from './i18n.mjs';
 import { pageBanner } from './markings.mjs';
 import { visibleReports } from './filters.mjs';
 
-const VIEWS = { picture: null, write, screening, health, audit };
+const VIEWS = { picture: null, write, screening, supply, health, audit };
 let mapView = null; // loaded on first show: MapLibre is the largest module
 
 async function setLanguage(lang) {

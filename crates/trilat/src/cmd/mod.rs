@@ -5,3 +5,4 @@ pub mod missile;
 pub mod node;
 pub mod sanctions;
 pub mod seismic;
+pub mod supply;

@@ -1,0 +1,152 @@
+// Critical minerals: the supply-risk ranking (GET /api/v1/supply/ranking),
+// one commodity's producer shares as a bar chart with the partners, allies
+// and countries of concern marked (GET /api/v1/supply/indicators), and a
+// "country stops exporting" scenario (POST /api/v1/supply/scenario; analysts
+// of this node may share it as an econ.scenario report). Charts are drawn
+// here from the JSON: no image service.
+
+import * as store from './store.mjs';
+import { api } from './api.mjs';
+import { h, num, announce } from './dom.mjs';
+import { t } from './i18n.mjs';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const RANKED_SHOWN = 30;
+const BARS_MAX = 15;
+
+let rendered = false;
+
+function writer() {
+  const w = store.get().whoami;
+  return (w.role === 'analyst' || w.role === 'admin') && w.party === w.node;
+}
+
+const pct = (x) => (typeof x === 'number' ? num(100 * x, 1) : '—');
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+/** Which group a country is in, for the bar's class and legend. */
+function groupOf(groups, code) {
+  if (groups.partners?.includes(code)) return 'partner';
+  if (groups.allies?.includes(code)) return 'ally';
+  if (groups.concern?.includes(code)) return 'concern';
+  return 'other';
+}
+
+/** Horizontal bars of each producer's share of world production. */
+function shareChart(series, groups) {
+  const c = series.production;
+  const shares = c.shares.slice(0, BARS_MAX);
+  const row = 22;
+  const width = 560;
+  const label = 60;
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${row * shares.length + 4}`, role: 'img', class: 'supply-chart',
+    'aria-label': t('supply.chart_label', { commodity: series.name, column: c.column }) });
+  shares.forEach((s, i) => {
+    const y = i * row + 2;
+    const w = Math.max(1, (width - label - 70) * s.share);
+    chart.append(
+      svg('text', { x: 0, y: y + 15, class: 'supply-code' }, s.country),
+      svg('rect', { x: label, y, width: w, height: row - 6, class: `supply-bar supply-${groupOf(groups, s.country)}` },
+        svg('title', {}, t('supply.bar_title', { country: s.country, share: pct(s.share), lines: s.lines.join('+'), file: series.file }))),
+      svg('text', { x: label + w + 6, y: y + 15, class: 'supply-value' }, `${pct(s.share)} %`));
+  });
+  const legend = h('p', { class: 'supply-legend' },
+    ['partner', 'ally', 'concern', 'other'].map((g) => h('span', { class: `supply-key supply-${g}` }, t(`supply.group_${g}`))));
+  return h('figure', {}, chart, legend,
+    h('figcaption', { class: 'muted' }, t('supply.chart_caption', {
+      file: series.file, column: c.column, world: c.world, unit: c.unit, hhi: num(c.hhi, 0),
+      hhi_wgi: num(c.hhi_wgi, 2), others: pct(c.unattributed_share) })));
+}
+
+async function showCommodity(slot, code) {
+  slot.replaceChildren(h('p', {}, t('supply.loading')));
+  try {
+    const answer = await api(`/api/v1/supply/indicators?commodity=${encodeURIComponent(code)}`);
+    slot.replaceChildren(...answer.indicators.map((s) => h('section', { class: 'supply-series' },
+      h('h3', {}, t('supply.series_title', { commodity: s.name, series: s.series_type, stage: s.stage })),
+      s.production ? shareChart(s, answer.groups) : h('p', {}, t('supply.no_figures')),
+      s.us_reliance ? h('p', {}, t('supply.reliance', { pct: String(s.us_reliance.net_import_reliance_pct.value ?? s.us_reliance.net_import_reliance_pct.bound?.value ?? '—'),
+        sources: s.us_reliance.import_sources.join(', ') })) : null,
+      ...s.notes.map((n) => h('p', { class: 'muted' }, n)))));
+  } catch (err) {
+    slot.replaceChildren(h('p', { class: 'error' }, err.message));
+  }
+}
+
+function rankingTable(ranked, slot) {
+  const head = h('tr', {}, ['rank', 'commodity', 'series', 'hhi_wgi', 'hhi', 'top1', 'concern', 'coalition', 'us_nir']
+    .map((k) => h('th', { scope: 'col' }, t(`supply.col_${k}`))));
+  const rows = ranked.slice(0, RANKED_SHOWN).map((e) => h('tr', {},
+    h('td', {}, e.rank),
+    h('td', {}, h('button', { type: 'button', class: 'link', onclick: () => showCommodity(slot, e.commodity) }, e.name)),
+    h('td', { title: e.provenance.join('\n') }, e.series_type),
+    h('td', {}, num(e.hhi_wgi, 2)),
+    h('td', {}, num(e.hhi, 0)),
+    h('td', {}, e.top1 ? `${e.top1[0]} ${pct(e.top1[1])} %` : '—'),
+    h('td', {}, pct(e.concern_share)),
+    h('td', {}, pct(e.coalition_share)),
+    h('td', {}, num(e.us_reliance_pct, 0))));
+  return h('table', { class: 'grid supply-ranking' }, h('thead', {}, head), h('tbody', {}, rows));
+}
+
+function scenarioForm() {
+  const stop = h('input', { id: 'supply-stop', required: true, value: 'CHN', autocomplete: 'off' });
+  const commodities = h('input', { id: 'supply-commodities', value: 'gallium,germanium,graphite,antimony', autocomplete: 'off' });
+  const share = writer() ? h('input', { id: 'supply-publish', type: 'checkbox' }) : null;
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'supply-scenario' },
+    h('div', { class: 'field' }, h('label', { for: 'supply-stop' }, t('supply.stop')), stop),
+    h('div', { class: 'field' }, h('label', { for: 'supply-commodities' }, t('supply.commodities')), commodities),
+    share ? h('label', { class: 'supply-publish' }, share, ' ', t('supply.publish')) : null,
+    h('button', { type: 'submit', class: 'primary' }, t('supply.run')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    result.replaceChildren(h('p', {}, t('supply.loading')));
+    try {
+      const split = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+      const answer = await api('/api/v1/supply/scenario', { method: 'POST',
+        body: { stop: split(stop.value), commodities: split(commodities.value), publish: Boolean(share?.checked) } });
+      const head = h('tr', {}, ['commodity', 'series', 'lost', 'partners', 'allies', 'reserves', 'gap', 'exposed']
+        .map((k) => h('th', { scope: 'col' }, t(`supply.scol_${k}`))));
+      const rows = answer.result.outcomes.map((o) => h('tr', {},
+        h('td', {}, o.name), h('td', {}, o.series_type), h('td', {}, pct(o.lost_share)),
+        h('td', {}, pct(o.partners_share)), h('td', {}, pct(o.allies_share)),
+        h('td', {}, pct(o.coalition_reserves_share)), h('td', {}, pct(o.gap_share)),
+        h('td', { title: o.exposures.map((x) => `${x.party}: ${x.basis}`).join('\n') }, o.most_exposed ?? '—')));
+      result.replaceChildren(
+        h('table', { class: 'grid supply-outcomes' }, h('thead', {}, head), h('tbody', {}, rows)),
+        ...answer.result.without_figures.map((w) => h('p', { class: 'muted' }, t('supply.without_figures', { series: w }))),
+        answer.report ? h('p', {}, t('supply.shared')) : null);
+      if (answer.report) announce(t('supply.shared'));
+    } catch (err) {
+      result.replaceChildren(h('p', { class: 'error' }, err.message));
+    }
+  });
+  return h('section', {}, h('h3', {}, t('supply.scenario_title')), form, result);
+}
+
+function render() {
+  const section = document.getElementById('view-supply');
+  const chartSlot = h('div', { class: 'supply-detail' });
+  const rankingSlot = h('div', {}, h('p', {}, t('supply.loading')));
+  api('/api/v1/supply/ranking').then((ranked) => {
+    rankingSlot.replaceChildren(rankingTable(ranked, chartSlot));
+  }).catch((err) => { rankingSlot.replaceChildren(h('p', { class: 'error' }, err.message)); });
+  section.replaceChildren(h('h2', { id: 'supply-title' }, t('supply.title')), h('p', {}, t('supply.help')),
+    rankingSlot, chartSlot, scenarioForm());
+  rendered = true;
+}
+
+export function init() {
+  store.watch(['lang'], () => rendered && render());
+}
+
+export function show() {
+  if (!rendered) render();
+}

@@ -1,0 +1,108 @@
+//! Scenarios on the real files.
+
+use std::collections::BTreeSet;
+
+use trilat_supply::figures::parse_figures;
+use trilat_supply::scenario::{pool, stop};
+use trilat_supply::Groups;
+
+use crate::common::{close, dataset};
+
+fn groups() -> Groups {
+    Groups {
+        allies: ["AUS", "CAN", "GBR", "DEU", "FRA"].map(String::from).into(),
+        concern: ["CHN", "RUS"].map(String::from).into(),
+        ..Groups::default()
+    }
+}
+
+#[test]
+fn china_stops_gallium_and_germanium() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["galli".to_string(), "germa".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let result = stop(&all, &stopped, &codes, &groups(), &[]);
+    assert_eq!(result.outcomes.len(), 1);
+    assert_eq!(result.without_figures.len(), 1, "germanium has no figures");
+    let ga = &result.outcomes[0];
+    close(ga.lost_share, 600_000.0 / 610_000.0, 1e-12);
+    close(ga.lost, 600_000.0, 1e-6);
+    close(ga.partners_share, 5_000.0 / 610_000.0, 1e-12);
+    close(ga.allies_share, 0.0, 1e-12);
+    close(ga.gap_share, 595_000.0 / 610_000.0, 1e-12);
+    // USGS lists China second among US gallium import sources.
+    let usa = ga.exposures.iter().find(|e| e.party == "USA").unwrap();
+    assert_eq!(usa.exposure, Some(1.0));
+    assert!(usa.basis.contains("CHN #2"), "{}", usa.basis);
+    let jpn = ga.exposures.iter().find(|e| e.party == "JPN").unwrap();
+    assert_eq!(jpn.exposure, None);
+    assert_eq!(ga.most_exposed.as_deref(), Some("USA"));
+}
+
+#[test]
+fn partner_figures_decide_who_is_most_exposed() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["graph".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let figures = parse_figures(
+        "kor.csv",
+        "party,commodity,figure,country,value,unit,year,source\n\
+         KOR,graphite,net_import_reliance_pct,,100,%,2023,test figures\n\
+         KOR,graphite,import_share_pct,CHN,90,%,2023,test figures\n\
+         USA,graphite,net_import_reliance_pct,,100,%,2023,test figures\n\
+         USA,graphite,import_share_pct,CHN,40,%,2023,test figures\n",
+    )
+    .unwrap();
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let result = stop(&all, &stopped, &codes, &groups(), &figures);
+    let gr = &result.outcomes[0];
+    let kor = gr.exposures.iter().find(|e| e.party == "KOR").unwrap();
+    close(kor.exposure.unwrap(), 0.9, 1e-12);
+    let usa = gr.exposures.iter().find(|e| e.party == "USA").unwrap();
+    close(usa.exposure.unwrap(), 0.4, 1e-12);
+    assert_eq!(gr.most_exposed.as_deref(), Some("KOR"));
+    // Graphite: the coalition has Canada, Germany and Korea (2023e).
+    close(gr.partners_share, 27_000.0 / 1_600_000.0, 1e-12);
+    close(gr.allies_share, (3_500.0 + 150.0) / 1_600_000.0, 1e-12);
+}
+
+#[test]
+fn stopping_a_partner_counts_it_out_of_the_coalition() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["graph".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let stopped = BTreeSet::from(["KOR".to_string()]);
+    let result = stop(&all, &stopped, &codes, &groups(), &[]);
+    let gr = &result.outcomes[0];
+    close(gr.lost_share, 27_000.0 / 1_600_000.0, 1e-12);
+    close(gr.partners_share, 0.0, 1e-12);
+    // What Canada and Germany make cannot replace Korea's output.
+    close(gr.gap_share, (27_000.0 - 3_650.0) / 1_600_000.0, 1e-12);
+}
+
+#[test]
+fn pooling_rare_earths() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["raree".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let result = pool(&all, &codes, &groups());
+    let re = &result.outcomes[0];
+    // 2023e: United States 43,000 t, Australia 18,000 t of 350,000 t.
+    close(
+        re.partners_production_share.unwrap(),
+        43_000.0 / 350_000.0,
+        1e-12,
+    );
+    close(
+        re.coalition_production_share.unwrap(),
+        61_000.0 / 350_000.0,
+        1e-12,
+    );
+    // Reserves: United States 1.8 Mt, Australia 5.7 Mt, Canada 0.83 Mt of 110 Mt.
+    close(
+        re.coalition_reserves_share.unwrap(),
+        8_330_000.0 / 110_000_000.0,
+        1e-12,
+    );
+}
