@@ -1,5 +1,5 @@
 //! A partner's own figures (its import statistics, its refining capacity),
-//! as CSV in the format `docs/supply.md` documents:
+//! as CSV in the format `docs/economic.md` documents:
 //!
 //! ```text
 //! party,commodity,figure,country,value,unit,year,source

@@ -1,7 +1,7 @@
 //! Which countries are the partners, their allies and the countries of
 //! concern. None of it is in code: the node reads it from its config
 //! (`[engines.supply.groups]`) and the CLI from `--groups FILE` (the same
-//! table); `docs/supply.md` has an example. Only the partners have a
+//! table); `docs/economic.md` has an example. Only the partners have a
 //! default, the three parties of the deployment.
 
 use std::collections::BTreeSet;

@@ -13,7 +13,7 @@
 //!   partners and of their allies ([`Groups`]);
 //! - HHI_WGI = Σ s_i² · WGI_i, 0–10, with WGI_i the governance score of
 //!   [`crate::wgi`] (the European Commission's 2017 criticality method,
-//!   global-supply term; differences in `docs/supply.md`).
+//!   global-supply term; differences in `docs/economic.md`).
 
 use std::collections::BTreeMap;
 

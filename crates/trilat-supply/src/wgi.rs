@@ -3,7 +3,7 @@
 //! "RL.EST","CC.EST"`, `NA` for missing), and the governance score the
 //! governance-weighted concentration uses.
 //!
-//! Score (see `docs/supply.md`): the mean of the six estimates when at
+//! Score (see `docs/economic.md`): the mean of the six estimates when at
 //! least four are present, rescaled linearly from [-2.5, 2.5] to [10, 0]
 //! (10 = worst governance) and clamped to [0, 10].
 

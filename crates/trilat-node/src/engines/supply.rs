@@ -400,7 +400,7 @@ async fn scenario_post(
 }
 
 /// `POST /api/v1/supply/figures?file=NAME` (analyst of the node's party):
-/// the body is a figures CSV (`docs/supply.md`); kept for this node's
+/// the body is a figures CSV (`docs/economic.md`); kept for this node's
 /// scenarios and published as one `econ.figures` report. 400 names the line.
 async fn figures_post(
     State(state): State<AppState>,

@@ -34,9 +34,9 @@ pub enum Command {
 const DATA_NOTE: &str = "--data takes the folders (or files) of the USGS MCS 2024 data release (mcs2024-<code>_world.csv,
 MCS2024_Fig2_Net_Import_Reliance.csv) and the World Bank WGI CSV; they are walked a few levels deep.
 --groups FILE is a TOML file with partners = [...], allies = [...], concern = [...] (ISO alpha-3),
-the same table as a node's [engines.supply.groups]; docs/supply.md has an example. Without it the
+the same table as a node's [engines.supply.groups]; docs/economic.md has an example. Without it the
 partners are USA, JPN, KOR and there are no allies and no countries of concern.
-Method, formulas and sources: docs/supply.md. Exit status: 0 on success, 1 on a file that cannot be
+Method, formulas and sources: docs/economic.md. Exit status: 0 on success, 1 on a file that cannot be
 read (the message names the file and line).";
 
 const INDICATORS_HELP: &str = "Examples:
@@ -56,7 +56,7 @@ const SCENARIO_HELP: &str = "Examples:
       --groups groups.toml --figures jpn_imports.csv --json
 
 --figures takes a partner's own figures CSV (party,commodity,figure,country,value,unit,year,source;
-docs/supply.md); its reliance and import shares decide each partner's exposure. Without them only
+docs/economic.md); its reliance and import shares decide each partner's exposure. Without them only
 the United States has an exposure, from USGS (net import reliance and major import sources).";
 
 const POOL_HELP: &str = "Examples:
@@ -99,7 +99,7 @@ pub struct ScenarioArgs {
     /// Commodities (names or USGS file codes, comma-separated); all when absent.
     #[arg(long)]
     pub commodity: Vec<String>,
-    /// Partners' own figures (CSV, docs/supply.md).
+    /// Partners' own figures (CSV, docs/economic.md).
     #[arg(long)]
     pub figures: Vec<PathBuf>,
 }
