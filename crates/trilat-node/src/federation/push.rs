@@ -3,16 +3,20 @@
 //! A failed batch is retried with backoff up to `limits.push_attempts_max`
 //! times, then dropped: the peer's pull from its own cursor delivers it.
 //! Each attempt is audited (a release to the peer) before it is sent.
+//! A local version that narrowed a report away from the peer goes as the
+//! owner's withdrawal instead (see [`super::server::feed_offer`]), in the
+//! same queue, so it keeps its place among the versions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use trilat_core::Report;
-use trilat_sync::{should_send, Action, PeerLink};
+use trilat_core::{Report, Withdrawal};
+use trilat_sync::{Action, PeerLink};
 
 use super::link::{body_budget, push_bodies, Offer, PeerClient};
+use super::server::{feed_offer, withdrawal_events, FeedOffer, PushBody};
 use crate::audit::{release_events, released};
 use crate::{audit_event, now_ms, Metrics};
 use trilat_store::AuditAction;
@@ -86,11 +90,20 @@ fn drain(
     }
 }
 
+/// What one queued sequence number carries to the peer.
+enum Pending {
+    /// The version itself.
+    Report(Arc<Report>),
+    /// The owner's withdrawal in its stead.
+    Withdrawal(Withdrawal),
+}
+
 /// The reports behind the link's queued sequence numbers.
 #[derive(Default)]
 struct PushQueue {
-    /// Reports offered for push by sequence, until pushed or dropped.
-    pending: HashMap<u64, Arc<Report>>,
+    /// Reports or withdrawals offered for push by sequence, until pushed or
+    /// dropped.
+    pending: HashMap<u64, Pending>,
 }
 
 impl PushQueue {
@@ -99,15 +112,23 @@ impl PushQueue {
         if report.owner != state.party {
             return;
         }
-        if !should_send(&report, &state.party, peer.party(), &state.policy) {
-            return;
-        }
+        let me = (&state.party, state.key.as_ref());
+        let pending = match feed_offer(&*state.store, &report, me, peer.party(), &state.policy) {
+            Ok(FeedOffer::Report) => Pending::Report(report),
+            Ok(FeedOffer::Withdrawal(withdrawal)) => Pending::Withdrawal(withdrawal),
+            Ok(FeedOffer::Nothing) => return,
+            Err(e) => {
+                // The peer's pull serves it (and asks the store again).
+                tracing::warn!(peer = %peer.party(), error = %e, "push offer skipped");
+                return;
+            }
+        };
         let pending_max = state.config.limits.push_queue_max + state.config.limits.push_batch_max;
         if self.pending.len() >= pending_max {
             // The link drops its queue on overflow too; the peer pulls instead.
             self.pending.clear();
         }
-        self.pending.insert(seq, report);
+        self.pending.insert(seq, pending);
         link.offer(seq);
         state
             .peer_status
@@ -118,29 +139,42 @@ impl PushQueue {
 
 async fn push(
     peer: &PeerClient,
-    pending: &HashMap<u64, Arc<Report>>,
+    pending: &HashMap<u64, Pending>,
     seqs: &[u64],
 ) -> Result<(), String> {
-    let reports: Vec<&Report> = seqs
-        .iter()
-        .filter_map(|seq| pending.get(seq))
-        .map(|report| report.as_ref())
-        .collect();
-    if reports.is_empty() {
+    let mut reports: Vec<&Report> = Vec::new();
+    let mut withdrawals: Vec<Withdrawal> = Vec::new();
+    for seq in seqs {
+        match pending.get(seq) {
+            Some(Pending::Report(report)) => reports.push(report.as_ref()),
+            Some(Pending::Withdrawal(withdrawal)) => withdrawals.push(withdrawal.clone()),
+            None => {}
+        }
+    }
+    if reports.is_empty() && withdrawals.is_empty() {
         return Ok(());
     }
     let state = &peer.state;
     let budget = body_budget(state.config.limits.body_bytes_max);
-    let bodies = push_bodies(&reports, budget)?;
+    let mut bodies = push_bodies(&reports, budget)?;
+    let withdrawn: Vec<(trilat_core::ReportId, u64)> =
+        withdrawals.iter().map(|w| (w.id, w.version)).collect();
+    if !withdrawals.is_empty() {
+        // Small (id, owner, version, signature each): one body of their own.
+        let body = PushBody {
+            reports: Vec::new(),
+            withdrawals,
+        };
+        bodies.push(serde_json::to_vec(&body).map_err(|e| e.to_string())?);
+    }
     // Recorded before anything is sent: no audit entry, no push (the batch
     // is retried, or the peer's pull brings it, audited there).
     let template =
         audit_event("federation", AuditAction::Release, "").counterparty(peer.party().clone());
     let versions = released(reports.iter().copied());
-    if let Err(e) = state
-        .audit_all(release_events(template, "push", &versions))
-        .await
-    {
+    let mut events = release_events(template, "push", &versions);
+    events.extend(withdrawal_events(peer.party(), &withdrawn, "push"));
+    if let Err(e) = state.audit_all(events).await {
         Metrics::bump(&state.metrics.push_failures, 1);
         return Err(format!("push not sent: {e}"));
     }
