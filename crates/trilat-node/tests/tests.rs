@@ -13,3 +13,4 @@ mod federation;
 mod release_property;
 mod seismic;
 mod taxii;
+mod withdraw;

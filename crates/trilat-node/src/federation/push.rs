@@ -160,12 +160,26 @@ async fn push(
     let withdrawn: Vec<(trilat_core::ReportId, u64)> =
         withdrawals.iter().map(|w| (w.id, w.version)).collect();
     if !withdrawals.is_empty() {
-        // Small (id, owner, version, signature each): one body of their own.
-        let body = PushBody {
-            reports: Vec::new(),
-            withdrawals,
-        };
-        bodies.push(serde_json::to_vec(&body).map_err(|e| e.to_string())?);
+        // In the first body, with the versions before them: the receiver
+        // records them first, so a version they withdraw is never announced
+        // on its stream. Small (id, owner, version, signature each).
+        let json = serde_json::to_vec(&withdrawals).map_err(|e| e.to_string())?;
+        match bodies.first_mut() {
+            Some(first) => {
+                assert!(first.ends_with(b"]}"), "a push body ends its reports");
+                first.truncate(first.len() - 1);
+                first.extend_from_slice(b",\"withdrawals\":");
+                first.extend_from_slice(&json);
+                first.push(b'}');
+            }
+            None => {
+                let body = PushBody {
+                    reports: Vec::new(),
+                    withdrawals,
+                };
+                bodies.push(serde_json::to_vec(&body).map_err(|e| e.to_string())?);
+            }
+        }
     }
     // Recorded before anything is sent: no audit entry, no push (the batch
     // is retried, or the peer's pull brings it, audited there).
