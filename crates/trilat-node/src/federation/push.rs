@@ -29,7 +29,7 @@ pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>
         if link.push_queue_len() == 0 {
             // Nothing queued (or the link dropped its queue): the reports
             // kept for it are no longer needed.
-            queue.pending.clear();
+            queue.clear();
             let Some(offer) = offers.recv().await else {
                 return;
             };
@@ -39,7 +39,7 @@ pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>
         }
         match link.next_action(now_ms()) {
             Action::Push(seqs) => {
-                let res = push(&peer, &queue.pending, &seqs).await;
+                let res = push(&peer, &queue, &seqs).await;
                 if res.is_ok() {
                     for seq in &seqs {
                         queue.pending.remove(seq);
@@ -104,15 +104,34 @@ struct PushQueue {
     /// Reports or withdrawals offered for push by sequence, until pushed or
     /// dropped.
     pending: HashMap<u64, Pending>,
+    /// The newest version offered of each report while the queue is not
+    /// empty: a queued version superseded by a newer one is not pushed (the
+    /// newer one, or its withdrawal, goes; the peer's pull brings the
+    /// history), so a peer that was down never gets a version alone in a
+    /// push whose withdrawal is already queued behind it.
+    newest: HashMap<trilat_core::ReportId, u64>,
 }
 
 impl PushQueue {
+    fn clear(&mut self) {
+        self.pending.clear();
+        self.newest.clear();
+    }
+
+    /// Whether a newer version of `report` was offered since.
+    fn superseded(&self, report: &Report) -> bool {
+        self.newest
+            .get(&report.id)
+            .is_some_and(|newest| *newest > report.version)
+    }
+
     fn accept(&mut self, peer: &PeerClient, link: &mut PeerLink, (seq, report): Offer) {
         let state = &peer.state;
         if report.owner != state.party {
             return;
         }
         let me = (&state.party, state.key.as_ref());
+        let (id, version) = (report.id, report.version);
         let pending = match feed_offer(&*state.store, &report, me, peer.party(), &state.policy) {
             Ok(FeedOffer::Report) => Pending::Report(report),
             Ok(FeedOffer::Withdrawal(withdrawal)) => Pending::Withdrawal(withdrawal),
@@ -126,9 +145,16 @@ impl PushQueue {
         let pending_max = state.config.limits.push_queue_max + state.config.limits.push_batch_max;
         if self.pending.len() >= pending_max {
             // The link drops its queue on overflow too; the peer pulls instead.
-            self.pending.clear();
+            self.clear();
+        }
+        if self.newest.len() >= pending_max {
+            // Bounded like the queue; only the skipping of superseded
+            // versions is lost until the queue next empties.
+            self.newest.clear();
         }
         self.pending.insert(seq, pending);
+        let newest = self.newest.entry(id).or_insert(version);
+        *newest = version.max(*newest);
         link.offer(seq);
         state
             .peer_status
@@ -137,15 +163,12 @@ impl PushQueue {
     }
 }
 
-async fn push(
-    peer: &PeerClient,
-    pending: &HashMap<u64, Pending>,
-    seqs: &[u64],
-) -> Result<(), String> {
+async fn push(peer: &PeerClient, queue: &PushQueue, seqs: &[u64]) -> Result<(), String> {
     let mut reports: Vec<&Report> = Vec::new();
     let mut withdrawals: Vec<Withdrawal> = Vec::new();
     for seq in seqs {
-        match pending.get(seq) {
+        match queue.pending.get(seq) {
+            Some(Pending::Report(report)) if queue.superseded(report) => {}
             Some(Pending::Report(report)) => reports.push(report.as_ref()),
             Some(Pending::Withdrawal(withdrawal)) => withdrawals.push(withdrawal.clone()),
             None => {}
