@@ -161,6 +161,17 @@ pub trait ReportStore: Send + Sync + 'static {
     /// withdrawn while that withdrawal's version is above the copy's
     /// ([`Withdrawal::withdraws`]).
     fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError>;
+    /// The highest withdrawn version of each of `ids`, in order (`None`:
+    /// no withdrawal recorded); at most [`BATCH_LEN_MAX`] ids. What a
+    /// receiver checks before announcing a page's new versions. The
+    /// default asks [`ReportStore::withdrawal`] for each; SQLite reads them
+    /// in one read transaction.
+    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
+        check_batch_len(ids.len())?;
+        ids.iter()
+            .map(|id| Ok(self.withdrawal(id)?.map(|w| w.version)))
+            .collect()
+    }
     /// All stored versions of a report, oldest (lowest counter) first.
     /// A report with more than [`QUERY_LIMIT_MAX`] versions is
     /// [`StoreError::LimitExceeded`] (follow it in [`ReportStore::changes`]).

@@ -1373,6 +1373,23 @@ impl ReportStore for SqliteStore {
         })
     }
 
+    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
+        crate::check_batch_len(ids.len())?;
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+            .ctx("prepare withdrawn versions")?;
+        let mut versions = Vec::with_capacity(ids.len());
+        for id in ids {
+            let version: Option<u64> = stmt
+                .query_row([id_key(id)], |row| row.get(0))
+                .optional()
+                .ctx("read withdrawn version")?;
+            versions.push(version);
+        }
+        Ok(versions)
+    }
+
     fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError> {
         let conn = self.reader()?;
         let body: Option<String> = conn

@@ -118,6 +118,10 @@ fn withdrawals(store: &impl ReportStore) {
     );
     assert_eq!(store.version(&v1.id, 3).unwrap(), None);
     assert_eq!(store.version(&other.id, 2).unwrap(), None);
+    assert_eq!(
+        store.withdrawn_versions(&[other.id, v1.id]).unwrap(),
+        vec![None, Some(3)]
+    );
     let entries = store.audit(audit_before, 10).unwrap();
     assert_eq!(entries[0].event, audit);
     assert!(store.verify_audit().unwrap().first_broken.is_none());

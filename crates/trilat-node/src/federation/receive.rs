@@ -101,7 +101,7 @@ pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary,
     let state_bg = state.clone();
     let (summary, fresh, refusals) = tokio::task::spawn_blocking(move || {
         let mut withdrawals_summary = ReceiveSummary::default();
-        let (withdrawn, mut refusals) = store_withdrawals(
+        let mut refusals = store_withdrawals(
             &state_bg,
             &page.sender,
             page.withdrawals,
@@ -113,7 +113,7 @@ pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary,
         summary.withdrawn = withdrawals_summary.withdrawn;
         summary.duplicate += withdrawals_summary.duplicate;
         summary.refused.extend(withdrawals_summary.refused);
-        let fresh = not_withdrawn(&state_bg, &page.sender, fresh, &withdrawn)?;
+        let fresh = not_withdrawn(&state_bg, fresh)?;
         Ok::<_, AppError>((summary, fresh, refusals))
     })
     .await
@@ -130,17 +130,15 @@ pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary,
 type Judged = (Report, Verdict);
 
 /// Judges and records each withdrawal from `sender` (with its audit entry,
-/// in one transaction each: they are few). Returns the withdrawals recorded
-/// (report id to withdrawn version) and the refusals to audit. A store
-/// failure fails the whole receive (the sender retries; receive is
+/// in one transaction each: they are few). Returns the refusals to audit.
+/// A store failure fails the whole receive (the sender retries; receive is
 /// idempotent).
 fn store_withdrawals(
     state: &AppState,
     sender: &Party,
     withdrawals: Vec<Withdrawal>,
     summary: &mut ReceiveSummary,
-) -> Result<(HashMap<ReportId, u64>, Vec<AuditEvent>), AppError> {
-    let mut recorded = HashMap::new();
+) -> Result<Vec<AuditEvent>, AppError> {
     let mut refusals = Vec::new();
     let owner_keys = |party: &Party| state.key_of(party);
     for withdrawal in withdrawals {
@@ -164,7 +162,6 @@ fn store_withdrawals(
                     .put_withdrawal(&withdrawal, event.detail(detail))?
                 {
                     summary.withdrawn += 1;
-                    recorded.insert(withdrawal.id, withdrawal.version);
                 } else {
                     summary.duplicate += 1;
                 }
@@ -190,29 +187,28 @@ fn store_withdrawals(
                 .push((withdrawal.id.to_string(), "unknown_verdict".into())),
         }
     }
-    Ok((recorded, refusals))
+    Ok(refusals)
 }
 
 /// The newly current versions the live stream may announce: not those a
-/// withdrawal already covers (recorded in this page, or earlier for a
-/// version relayed by another peer than its owner).
-fn not_withdrawn(
-    state: &AppState,
-    sender: &Party,
-    fresh: Vec<Arc<Report>>,
-    withdrawn: &HashMap<ReportId, u64>,
-) -> Result<Vec<Arc<Report>>, AppError> {
-    let mut kept = Vec::with_capacity(fresh.len());
-    for report in fresh {
-        let mut version = withdrawn.get(&report.id).copied();
-        if version.is_none() && report.owner != *sender {
-            version = state.store.withdrawal(&report.id)?.map(|w| w.version);
-        }
-        if version.is_none_or(|version| version <= report.version) {
-            kept.push(report);
-        }
+/// withdrawal covers (recorded in this page or before: a push may bring a
+/// withdrawal ahead of the page that brings the version it withdraws).
+fn not_withdrawn(state: &AppState, fresh: Vec<Arc<Report>>) -> Result<Vec<Arc<Report>>, AppError> {
+    if fresh.is_empty() {
+        return Ok(fresh);
     }
-    Ok(kept)
+    let mut versions = Vec::with_capacity(fresh.len());
+    for chunk in fresh.chunks(trilat_store::BATCH_LEN_MAX) {
+        let ids: Vec<ReportId> = chunk.iter().map(|report| report.id).collect();
+        versions.extend(state.store.withdrawn_versions(&ids)?);
+    }
+    assert_eq!(versions.len(), fresh.len(), "one answer per version");
+    Ok(fresh
+        .into_iter()
+        .zip(versions)
+        .filter(|(report, withdrawn)| withdrawn.is_none_or(|version| version <= report.version))
+        .map(|(report, _)| report)
+        .collect())
 }
 
 fn judge_all(
