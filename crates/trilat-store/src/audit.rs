@@ -716,11 +716,11 @@ mod tests {
             assert_eq!(AuditAction::from_code(action.code()), Some(action));
         }
         assert_eq!(AuditAction::from_code(0), None);
-        assert_eq!(AuditAction::from_code(10), None);
+        assert_eq!(AuditAction::from_code(11), None);
         // Codes are fixed forever: entries written before a new action
         // existed decode to the same actions.
         let codes: Vec<u8> = AuditAction::ALL.iter().map(|a| a.code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

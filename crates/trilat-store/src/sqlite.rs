@@ -1376,6 +1376,15 @@ impl ReportStore for SqliteStore {
     fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
         crate::check_batch_len(ids.len())?;
         let conn = self.reader()?;
+        // Most stores hold no withdrawal at all: one query answers a page.
+        let any: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM report_withdrawal)")
+            .ctx("prepare any withdrawal")?
+            .query_row([], |row| row.get(0))
+            .ctx("read any withdrawal")?;
+        if !any {
+            return Ok(vec![None; ids.len()]);
+        }
         let mut stmt = conn
             .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
             .ctx("prepare withdrawn versions")?;
