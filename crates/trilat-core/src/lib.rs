@@ -14,6 +14,9 @@
 //!   crosses to a party: on send, on receive and on every read.
 //!   [`Policy::combine`] gives the marking of a product fused from several
 //!   reports (intersection of releasability, highest level, strictest TLP).
+//! * [`Withdrawal`] — the owner's signed notice that a report's new version
+//!   narrowed its marking so a party that held an earlier version may no
+//!   longer receive it: id, owner and version only.
 //! * Signing — [`NodeKey`] / [`PublicKey`] (Ed25519) over the RFC 8785
 //!   canonical JSON of the report ([`Report::signing_bytes`]); the same keys
 //!   sign peer requests ([`request_signing_bytes`]).
@@ -40,6 +43,7 @@ mod policy;
 mod report;
 mod signing;
 mod timestamp;
+mod withdrawal;
 
 pub use canonical::{canonical_json, CanonicalError};
 pub use kind::{Kind, KindRegistry, PayloadCheck};
@@ -52,3 +56,4 @@ pub use signing::{
     VERIFY_BATCH_LEN_MAX,
 };
 pub use timestamp::{Timestamp, TimestampError};
+pub use withdrawal::Withdrawal;

@@ -131,6 +131,12 @@ pub struct ReportBody {
     /// Every version the caller may see, oldest first (`?history=true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<Report>>,
+    /// Present when the owner withdrew `report` from this node: a later
+    /// version narrowed its marking away from this party. The copy is kept
+    /// for the record but is no longer current (it leaves the listing, the
+    /// stream and TAXII).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<trilat_core::Withdrawal>,
 }
 
 fn require_writer(state: &AppState, caller: &Caller) -> Result<(), AppError> {
@@ -167,6 +173,7 @@ async fn reports_create(
         Json(ReportBody {
             report,
             history: None,
+            withdrawal: None,
         }),
     ))
 }
@@ -243,6 +250,7 @@ async fn reports_version(
     Ok(Json(ReportBody {
         report,
         history: None,
+        withdrawal: None,
     }))
 }
 
@@ -271,6 +279,7 @@ async fn reports_revoke(
     Ok(Json(ReportBody {
         report,
         history: None,
+        withdrawal: None,
     }))
 }
 
@@ -291,6 +300,11 @@ async fn reports_get(
     caller.require(Role::Reader)?;
     let id = parse_id(&id)?;
     let report = visible_current(&state, &caller, id).await?;
+    let store = state.store.clone();
+    let withdrawal = tokio::task::spawn_blocking(move || store.withdrawal(&id))
+        .await
+        .map_err(AppError::internal)??
+        .filter(|withdrawal| withdrawal.withdraws(&report));
     let history = if params.history {
         let store = state.store.clone();
         let versions = tokio::task::spawn_blocking(move || store.history(&id))
@@ -315,7 +329,11 @@ async fn reports_get(
             detail: format!("version {}", report.version),
         })
         .await?;
-    Ok(Json(ReportBody { report, history }))
+    Ok(Json(ReportBody {
+        report,
+        history,
+        withdrawal,
+    }))
 }
 
 /// Query string of `GET /api/v1/reports`.
@@ -330,6 +348,8 @@ struct QueryString {
     exercise: Option<bool>,
     #[serde(default)]
     include_revoked: bool,
+    #[serde(default)]
+    include_withdrawn: bool,
     cursor: Option<String>,
     limit: Option<usize>,
 }
@@ -420,6 +440,7 @@ async fn reports_query(
         bbox: params.bbox.as_deref().map(parse_bbox).transpose()?,
         exercise: params.exercise,
         include_revoked: params.include_revoked,
+        include_withdrawn: params.include_withdrawn,
         after: parse_cursor(params.cursor.as_deref())?,
         limit: page_limit(&state, params.limit)?,
     };

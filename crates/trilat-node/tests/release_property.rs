@@ -1,5 +1,8 @@
 //! Property: whatever markings are posted at one node, the set visible at
-//! each other node's API is exactly what the release rule allows.
+//! each other node's API is exactly what the release rule allows for each
+//! report's current version; when a later version narrows a report away
+//! from a party that was released an earlier one, that party's copy is
+//! withdrawn (and it never holds a version the rule forbids it).
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -11,13 +14,30 @@ const LEVELS: [&str; 3] = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"];
 const TLPS: [&str; 5] = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"];
 const REL_TO: [&str; 4] = ["USA", "JPN", "KOR", "TRILAT"];
 
-fn marking() -> impl Strategy<Value = (usize, usize, Vec<bool>, bool)> {
+/// Level, TLP, `rel_to` mask, relay allowed, and for some reports a second
+/// version keeping only the `rel_to` entries of a second mask.
+type Posting = (usize, usize, Vec<bool>, bool, Option<Vec<bool>>);
+
+fn marking() -> impl Strategy<Value = Posting> {
     (
         0..3usize,
         0..5usize,
         proptest::collection::vec(any::<bool>(), 4),
         any::<bool>(),
+        proptest::option::of(proptest::collection::vec(any::<bool>(), 4)),
     )
+}
+
+/// The marking JSON of `rel_to` (a mask over [`REL_TO`]).
+fn marking_json(level: usize, tlp: usize, rel_to: &[bool], relay: bool) -> serde_json::Value {
+    let rel_to: Vec<&str> = REL_TO
+        .iter()
+        .zip(rel_to)
+        .filter(|(_, on)| **on)
+        .map(|(p, _)| *p)
+        .collect();
+    json!({"level": LEVELS[level], "tlp": TLPS[tlp], "rel_to": rel_to,
+           "further_sharing": if relay { "within-rel-to" } else { "none" }})
 }
 
 proptest! {
@@ -32,31 +52,47 @@ proptest! {
     }
 }
 
-async fn check(owner_idx: usize, markings: Vec<(usize, usize, Vec<bool>, bool)>) {
+async fn check(owner_idx: usize, markings: Vec<Posting>) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = cluster(dir.path()).await;
     let parties = ["USA", "JPN", "KOR"];
     let owner = cluster.node(parties[owner_idx]);
     let poster = Api::new(&owner.url, owner.admin_token());
+    // Every version posted, per report: (first, current).
     let mut posted = Vec::new();
-    for (level, tlp, rel_to, relay) in markings {
-        let rel_to: Vec<&str> = REL_TO
-            .iter()
-            .zip(&rel_to)
-            .filter(|(_, on)| **on)
-            .map(|(p, _)| *p)
-            .collect();
+    for (level, tlp, rel_to, relay, narrowing) in markings {
         let body = json!({
             "kind": "note",
-            "marking": {"level": LEVELS[level], "tlp": TLPS[tlp], "rel_to": rel_to,
-                        "further_sharing": if relay { "within-rel-to" } else { "none" }},
+            "marking": marking_json(level, tlp, &rel_to, relay),
             "payload": {"text": "property"},
         });
         let (status, created) = poster.post("/api/v1/reports", &body).await;
         assert_eq!(status, 201, "{created}");
-        posted.push(
-            serde_json::from_value::<trilat_core::Report>(created["report"].clone()).unwrap(),
-        );
+        let first =
+            serde_json::from_value::<trilat_core::Report>(created["report"].clone()).unwrap();
+        let current = match narrowing {
+            None => first.clone(),
+            Some(keep) => {
+                let kept: Vec<bool> = rel_to.iter().zip(&keep).map(|(a, b)| *a && *b).collect();
+                let body = json!({
+                    "kind": "note",
+                    "marking": marking_json(level, tlp, &kept, relay),
+                    "payload": {"text": "property, narrowed"},
+                });
+                let response = poster
+                    .client
+                    .put(format!("{}/api/v1/reports/{}", poster.url, first.id))
+                    .bearer_auth(&poster.token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 200);
+                let answer: serde_json::Value = response.json().await.unwrap();
+                serde_json::from_value(answer["report"].clone()).unwrap()
+            }
+        };
+        posted.push((first, current));
     }
     let barrier = poster
         .post_note("barrier", "UNCLASSIFIED", "CLEAR", &["TRILAT"])
@@ -80,12 +116,40 @@ async fn check(owner_idx: usize, markings: Vec<(usize, usize, Vec<bool>, bool)>)
             .filter(|r| r.id != barrier.id)
             .map(|r| r.id)
             .collect();
+        let me = party(reader_party);
         let allowed: std::collections::BTreeSet<_> = posted
             .iter()
-            .filter(|r| policy.release(r, &party(reader_party)).is_ok())
-            .map(|r| r.id)
+            .filter(|(_, current)| policy.release(current, &me).is_ok())
+            .map(|(_, current)| current.id)
             .collect();
         assert_eq!(visible, allowed, "at {reader_party}");
+        // Narrowed away from this party after it was released the first
+        // version: whatever it holds of the report is withdrawn.
+        let store = &cluster.state(reader_party).store;
+        for (first, current) in &posted {
+            let narrowed_away =
+                policy.release(first, &me).is_ok() && policy.release(current, &me).is_err();
+            if !narrowed_away {
+                continue;
+            }
+            let withdrawal = store.withdrawal(&first.id).unwrap();
+            assert_eq!(
+                withdrawal.map(|w| w.version),
+                Some(current.version),
+                "{} at {reader_party}",
+                first.id
+            );
+        }
+        // No version this party may not have ever reached its store.
+        let held = store.changes(None, 1000).unwrap();
+        for change in &held.changes {
+            assert!(
+                policy.release(&change.report, &me).is_ok(),
+                "{reader_party} holds {} v{}",
+                change.report.id,
+                change.report.version
+            );
+        }
     }
     let _ = Role::Reader;
 }

@@ -15,3 +15,4 @@ mod release_property;
 mod seismic;
 mod supply;
 mod taxii;
+mod withdraw;

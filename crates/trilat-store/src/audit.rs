@@ -52,11 +52,15 @@ pub enum AuditAction {
     /// A local user acknowledged a report (a warning seen on the console);
     /// `detail` names the version acknowledged.
     Acknowledge,
+    /// A report's owner withdrew it from a party (a new version narrowed
+    /// its marking away from that party): sent to, or received from, the
+    /// counterparty; `detail` names the version that narrowed it.
+    Withdraw,
 }
 
 impl AuditAction {
     /// Every action, for parsing and tests.
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 10] = [
         AuditAction::Create,
         AuditAction::Version,
         AuditAction::Revoke,
@@ -66,6 +70,7 @@ impl AuditAction {
         AuditAction::Refuse,
         AuditAction::Other,
         AuditAction::Acknowledge,
+        AuditAction::Withdraw,
     ];
 
     /// The kebab-case name, as serde writes it.
@@ -80,6 +85,7 @@ impl AuditAction {
             AuditAction::Refuse => "refuse",
             AuditAction::Other => "other",
             AuditAction::Acknowledge => "acknowledge",
+            AuditAction::Withdraw => "withdraw",
         }
     }
 
@@ -96,6 +102,7 @@ impl AuditAction {
             AuditAction::Refuse => 7,
             AuditAction::Other => 8,
             AuditAction::Acknowledge => 9,
+            AuditAction::Withdraw => 10,
         }
     }
 
@@ -709,11 +716,11 @@ mod tests {
             assert_eq!(AuditAction::from_code(action.code()), Some(action));
         }
         assert_eq!(AuditAction::from_code(0), None);
-        assert_eq!(AuditAction::from_code(10), None);
+        assert_eq!(AuditAction::from_code(11), None);
         // Codes are fixed forever: entries written before a new action
         // existed decode to the same actions.
         let codes: Vec<u8> = AuditAction::ALL.iter().map(|a| a.code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
 
     #[test]

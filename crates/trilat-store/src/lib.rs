@@ -68,7 +68,7 @@ pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
-use trilat_core::{Kind, Party, Report, ReportId, Timestamp};
+use trilat_core::{Kind, Party, Report, ReportId, Timestamp, Withdrawal};
 
 /// Where a store reads arrival times ([`Change::stored_at`]) from. The
 /// default is [`system_clock`]; tests inject a clock that steps back.
@@ -134,6 +134,43 @@ pub trait ReportStore: Send + Sync + 'static {
     fn get_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
         check_batch_len(ids.len())?;
         ids.iter().map(|id| self.get(id)).collect()
+    }
+    /// One stored version of a report by its counter (what an owner
+    /// compares a new version with to know whom it withdraws from). The
+    /// default looks through [`ReportStore::history`]; both stores here
+    /// read the one version.
+    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+        Ok(self
+            .history(id)?
+            .into_iter()
+            .find(|report| report.version == counter))
+    }
+    /// Records a [`Withdrawal`] received from a report's owner, with its
+    /// audit entry, in ONE transaction. Only the highest withdrawn version
+    /// of each report is kept (the audit log keeps every one):
+    /// `Ok(false)` if one as high is already recorded, and nothing is
+    /// written. Recorded whether or not the report is held: a copy that
+    /// arrives later is withdrawn at once. The caller verifies the owner's
+    /// signature first.
+    fn put_withdrawal(
+        &self,
+        withdrawal: &Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError>;
+    /// The highest withdrawal recorded of a report. The held copy is
+    /// withdrawn while that withdrawal's version is above the copy's
+    /// ([`Withdrawal::withdraws`]).
+    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError>;
+    /// The highest withdrawn version of each of `ids`, in order (`None`:
+    /// no withdrawal recorded); at most [`BATCH_LEN_MAX`] ids. What a
+    /// receiver checks before announcing a page's new versions. The
+    /// default asks [`ReportStore::withdrawal`] for each; SQLite reads them
+    /// in one read transaction.
+    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
+        check_batch_len(ids.len())?;
+        ids.iter()
+            .map(|id| Ok(self.withdrawal(id)?.map(|w| w.version)))
+            .collect()
     }
     /// All stored versions of a report, oldest (lowest counter) first.
     /// A report with more than [`QUERY_LIMIT_MAX`] versions is
@@ -240,6 +277,10 @@ pub struct ReportQuery {
     pub exercise: Option<bool>,
     /// Also return revoked reports (their revocation is the current version).
     pub include_revoked: bool,
+    /// Also return withdrawn reports (the owner withdrew the held version:
+    /// see [`ReportStore::put_withdrawal`]). The store filters on this;
+    /// [`ReportQuery::matches`] sees the report alone and does not.
+    pub include_withdrawn: bool,
     /// Resume after this cursor (from [`ReportPage::next`]).
     pub after: Option<Cursor>,
     /// Page size, 1..=[`QUERY_LIMIT_MAX`].
@@ -256,6 +297,7 @@ impl Default for ReportQuery {
             bbox: None,
             exercise: None,
             include_revoked: false,
+            include_withdrawn: false,
             after: None,
             limit: QUERY_LIMIT_DEFAULT,
         }

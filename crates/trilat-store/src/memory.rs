@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
-use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
+use trilat_core::{Kind, Report, ReportId, Signature, Timestamp, Withdrawal};
 
 use crate::audit::{ChainCheck, HashFormat};
 use crate::rules::{place, Placement};
@@ -39,6 +39,8 @@ struct State {
     /// Peer request signatures by when they were seen, and the set of them.
     seen_order: VecDeque<(i64, [u8; 64])>,
     seen: HashSet<[u8; 64]>,
+    /// The highest withdrawal recorded per report.
+    withdrawals: HashMap<ReportId, Withdrawal>,
 }
 
 struct Versions {
@@ -113,6 +115,12 @@ impl State {
 
     fn current(&self, id: &ReportId) -> Option<&Report> {
         self.by_id.get(id).map(|v| self.report(v.current_seq))
+    }
+
+    fn is_withdrawn(&self, report: &Report) -> bool {
+        self.withdrawals
+            .get(&report.id)
+            .is_some_and(|withdrawal| withdrawal.withdraws(report))
     }
 
     fn put(
@@ -195,6 +203,35 @@ impl ReportStore for MemoryStore {
         Ok(self.lock()?.current(id).cloned())
     }
 
+    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+        let state = self.lock()?;
+        let seq = state
+            .by_id
+            .get(id)
+            .and_then(|versions| versions.by_counter.get(&counter));
+        Ok(seq.map(|seq| state.report(*seq).clone()))
+    }
+
+    fn put_withdrawal(
+        &self,
+        withdrawal: &Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        audit.check()?;
+        let mut state = self.lock()?;
+        let recorded = state.withdrawals.get(&withdrawal.id);
+        if recorded.is_some_and(|recorded| recorded.version >= withdrawal.version) {
+            return Ok(false);
+        }
+        state.withdrawals.insert(withdrawal.id, withdrawal.clone());
+        state.append_audit(audit);
+        Ok(true)
+    }
+
+    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError> {
+        Ok(self.lock()?.withdrawals.get(id).cloned())
+    }
+
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
         let state = self.lock()?;
         if state
@@ -226,6 +263,9 @@ impl ReportStore for MemoryStore {
         for (seq, id) in state.current.range(after + 1..) {
             let report = state.current(id).expect("current index points at a report");
             if !query.matches(report) {
+                continue;
+            }
+            if !query.include_withdrawn && state.is_withdrawn(report) {
                 continue;
             }
             if reports.len() == query.limit {

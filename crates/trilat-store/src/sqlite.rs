@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Transaction};
-use trilat_core::{Kind, Report, ReportId, Signature, Timestamp};
+use trilat_core::{Kind, Report, ReportId, Signature, Timestamp, Withdrawal};
 
 use crate::audit::{self, ChainCheck, HashFormat};
 use crate::memory::check_sync_state;
@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Page size of a new database. 16 KiB rather than SQLite's 4 KiB: a
 /// committed batch writes a quarter as many WAL frames (one `pwrite` each)
@@ -231,6 +231,19 @@ CREATE TABLE peer_request_seen (
 ) WITHOUT ROWID;
 CREATE INDEX peer_request_seen_ms ON peer_request_seen (seen_ms);
 PRAGMA user_version = 6;
+"#;
+
+/// Schema version 7 (after v6): the highest withdrawal recorded per report
+/// ([`ReportStore::put_withdrawal`]): its counter, which queries compare
+/// with the current version's, and the signed withdrawal as JSON. A
+/// withdrawal is replaced only by a higher one; the audit log keeps each.
+const SCHEMA_V7: &str = r#"
+CREATE TABLE report_withdrawal (
+    report_id BLOB    PRIMARY KEY,
+    counter   INTEGER NOT NULL,
+    body      TEXT    NOT NULL
+) WITHOUT ROWID;
+PRAGMA user_version = 7;
 "#;
 
 /// Side of a spatial grid cell, degrees. Maritime and missile reports are
@@ -555,6 +568,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         let tx = conn.transaction().ctx("begin migration v6")?;
         tx.execute_batch(SCHEMA_V6).ctx("create schema v6")?;
         tx.commit().ctx("commit migration v6")?;
+    }
+    if version < 7 {
+        let tx = conn.transaction().ctx("begin migration v7")?;
+        tx.execute_batch(SCHEMA_V7).ctx("create schema v7")?;
+        tx.commit().ctx("commit migration v7")?;
     }
     Ok(())
 }
@@ -1308,6 +1326,94 @@ impl ReportStore for SqliteStore {
         Ok(reports)
     }
 
+    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+        let conn = self.reader()?;
+        let row: Option<(u64, String)> = conn
+            .prepare_cached(
+                "SELECT seq, body FROM report_version WHERE report_id = ?1 AND counter = ?2",
+            )
+            .ctx("prepare version")?
+            .query_row(params![id_key(id), counter], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
+            .ctx("read version")?;
+        row.map(|(seq, body)| decode_report(seq, &body)).transpose()
+    }
+
+    fn put_withdrawal(
+        &self,
+        withdrawal: &Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        audit.check()?;
+        let body = serde_json::to_string(withdrawal)
+            .map_err(|e| StoreError::Invalid(format!("withdrawal of {}: {e}", withdrawal.id)))?;
+        let mut conn = self.lock()?;
+        write(&mut conn, |tx, tip| {
+            let recorded: Option<u64> = tx
+                .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+                .ctx("prepare withdrawal")?
+                .query_row([id_key(&withdrawal.id)], |row| row.get(0))
+                .optional()
+                .ctx("read withdrawal")?;
+            if recorded.is_some_and(|counter| counter >= withdrawal.version) {
+                return Ok(false);
+            }
+            tx.prepare_cached(
+                "INSERT INTO report_withdrawal (report_id, counter, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (report_id) DO UPDATE SET counter = ?2, body = ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![id_key(&withdrawal.id), withdrawal.version, body])
+            })
+            .ctx("record withdrawal")?;
+            tip.append(audit);
+            Ok(true)
+        })
+    }
+
+    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
+        crate::check_batch_len(ids.len())?;
+        let conn = self.reader()?;
+        // Most stores hold no withdrawal at all: one query answers a page.
+        let any: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM report_withdrawal)")
+            .ctx("prepare any withdrawal")?
+            .query_row([], |row| row.get(0))
+            .ctx("read any withdrawal")?;
+        if !any {
+            return Ok(vec![None; ids.len()]);
+        }
+        let mut stmt = conn
+            .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+            .ctx("prepare withdrawn versions")?;
+        let mut versions = Vec::with_capacity(ids.len());
+        for id in ids {
+            let version: Option<u64> = stmt
+                .query_row([id_key(id)], |row| row.get(0))
+                .optional()
+                .ctx("read withdrawn version")?;
+            versions.push(version);
+        }
+        Ok(versions)
+    }
+
+    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError> {
+        let conn = self.reader()?;
+        let body: Option<String> = conn
+            .prepare_cached("SELECT body FROM report_withdrawal WHERE report_id = ?1")
+            .ctx("prepare withdrawal")?
+            .query_row([id_key(id)], |row| row.get(0))
+            .optional()
+            .ctx("read withdrawal")?;
+        body.map(|body| {
+            serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("withdrawal of {id}: {e}")))
+        })
+        .transpose()
+    }
+
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
@@ -1709,6 +1815,12 @@ fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValue>) {
     }
     if !query.include_revoked {
         sql.push_str(" AND c.revoked = 0");
+    }
+    if !query.include_withdrawn {
+        sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM report_withdrawal w \
+             WHERE w.report_id = c.report_id AND w.counter > c.counter)",
+        );
     }
     sql.push_str(" ORDER BY c.seq LIMIT ?");
     values.push(SqlValue::Int(query.limit as i64 + 1));

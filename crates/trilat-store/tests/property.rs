@@ -187,6 +187,7 @@ fn query_strategy() -> impl Strategy<Value = ReportQuery> {
                 bbox: bbox.map(|(w, s, dw, dh)| [w, s, w + dw, s + dh]),
                 exercise,
                 include_revoked,
+                include_withdrawn: false,
                 after: None,
                 limit,
             },

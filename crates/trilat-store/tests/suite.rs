@@ -22,6 +22,7 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     peer_requests(&make());
     long_history(&make());
     get_many(&make());
+    withdrawals(&make());
     threads(make());
 }
 
@@ -62,6 +63,68 @@ fn get_many(store: &impl ReportStore) {
         store.get_many(&vec![unheld[0]; BATCH_LEN_MAX + 1]),
         Err(StoreError::LimitExceeded { .. })
     ));
+}
+
+/// A withdrawal is kept at its highest version with its audit entry; the
+/// held copy leaves the default query while the withdrawal is above it,
+/// stays in history and `get`, and comes back with a newer version. A
+/// withdrawal recorded before the copy arrives withdraws it at once.
+fn withdrawals(store: &impl ReportStore) {
+    let q = ReportQuery::default;
+    let versions = chain("USA", 4);
+    let (v1, v3) = (&versions[0], &versions[2]);
+    store.put(v1, event(v1)).unwrap();
+    let other = sign(draft("USA", "note", 5));
+    store.put(&other, event(&other)).unwrap();
+    let withdraw = |report: &trilat_core::Report| {
+        let withdrawal = trilat_core::Withdrawal::sign(report, &key("USA")).unwrap();
+        let audit = AuditEvent::new(t(9_000), "peer:USA", AuditAction::Withdraw)
+            .report(report.id)
+            .counterparty(party("USA"));
+        (withdrawal, audit)
+    };
+    assert_eq!(store.withdrawal(&v1.id).unwrap(), None);
+    let audit_before = store.audit_last_seq().unwrap();
+    let (w3, audit) = withdraw(v3);
+    assert!(store.put_withdrawal(&w3, audit.clone()).unwrap());
+    assert_eq!(store.audit_last_seq().unwrap(), audit_before + 1);
+    assert_eq!(store.withdrawal(&v1.id).unwrap(), Some(w3.clone()));
+    // Again, or a lower one: nothing written.
+    assert!(!store.put_withdrawal(&w3, audit.clone()).unwrap());
+    let (w2, audit2) = withdraw(&versions[1]);
+    assert!(!store.put_withdrawal(&w2, audit2).unwrap());
+    assert_eq!(store.audit_last_seq().unwrap(), audit_before + 1);
+    let ids =
+        |query: ReportQuery| -> Vec<_> { query_all(store, query).iter().map(|r| r.id).collect() };
+    assert_eq!(ids(q()), vec![other.id]);
+    assert_eq!(
+        ids(ReportQuery {
+            include_withdrawn: true,
+            ..q()
+        }),
+        vec![v1.id, other.id]
+    );
+    assert_eq!(store.get(&v1.id).unwrap().as_ref(), Some(v1));
+    assert_eq!(store.history(&v1.id).unwrap(), vec![v1.clone()]);
+    // v2 arrives late: still below the withdrawal, still withdrawn.
+    store.put(&versions[1], event(&versions[1])).unwrap();
+    assert_eq!(ids(q()), vec![other.id]);
+    // v4 (broadened again, say) is above it: current and listed.
+    store.put(&versions[3], event(&versions[3])).unwrap();
+    assert_eq!(ids(q()).len(), 2);
+    assert_eq!(
+        store.version(&v1.id, 2).unwrap().as_ref(),
+        Some(&versions[1])
+    );
+    assert_eq!(store.version(&v1.id, 3).unwrap(), None);
+    assert_eq!(store.version(&other.id, 2).unwrap(), None);
+    assert_eq!(
+        store.withdrawn_versions(&[other.id, v1.id]).unwrap(),
+        vec![None, Some(3)]
+    );
+    let entries = store.audit(audit_before, 10).unwrap();
+    assert_eq!(entries[0].event, audit);
+    assert!(store.verify_audit().unwrap().first_broken.is_none());
 }
 
 #[test]

@@ -15,6 +15,11 @@
 //!   [`Verdict::Store`], [`Verdict::Duplicate`], [`Verdict::Stale`] or
 //!   [`Verdict::Refuse`] with a [`RefuseReason`] the node audits. Receiving
 //!   is idempotent: duplicates and replays change nothing.
+//! * [`should_withdraw`] / [`judge_withdrawal`] — the **withdrawal rules**:
+//!   an owner whose new version narrows the marking sends each party the
+//!   previous version was released to and this one is not a signed
+//!   [`trilat_core::Withdrawal`] (id, owner, version); the receiver marks its
+//!   copy withdrawn. See `withdraw.rs` for why no delivery record is needed.
 //! * [`PeerLink`] — one link's state machine: a bounded push queue of local
 //!   change-feed sequence numbers for low latency, and a cursor-based pull
 //!   of the peer's change feed for catch-up after partitions and restarts,
@@ -43,6 +48,7 @@
 
 mod link;
 mod receive;
+mod withdraw;
 
 pub use link::{
     Action, ConfigError, LinkStats, PeerLink, PullResult, SyncConfig, BACKOFF_MS_CEILING,
@@ -52,3 +58,4 @@ pub use receive::{
     judge_incoming, judge_incoming_checked, should_send, verify_page, OwnerSignature, RefuseReason,
     Verdict,
 };
+pub use withdraw::{judge_withdrawal, should_withdraw, WithdrawalVerdict};

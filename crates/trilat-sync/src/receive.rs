@@ -75,6 +75,10 @@ pub enum RefuseReason {
     /// A version after a revocation: revocation is final.
     #[error("the held version is a revocation, which is final")]
     RevokedFinal,
+    /// A withdrawal sent by a party other than the report's owner: only
+    /// the owner withdraws.
+    #[error("withdrawal not sent by the report's owner")]
+    NotFromOwner,
 }
 
 impl RefuseReason {
@@ -89,6 +93,7 @@ impl RefuseReason {
             RefuseReason::Forged => "forged",
             RefuseReason::VersionConflict => "version_conflict",
             RefuseReason::RevokedFinal => "revoked_final",
+            RefuseReason::NotFromOwner => "not_from_owner",
         }
     }
 }

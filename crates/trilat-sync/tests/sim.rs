@@ -10,6 +10,9 @@
 //!   signed by its owner; a node never stores the same version twice.
 //! * **Liveness**, checked once faults heal: every node converges to exactly
 //!   the current version of every report it may see (revocations included),
+//!   and a node that may not see a report's current version but held an
+//!   earlier one holds it withdrawn (a narrowing version's withdrawal
+//!   reached it, whatever was lost, duplicated or reordered);
 //!   every pull cursor reaches the end of its peer's change feed, and then
 //!   a quiet period of pulls scans no change-feed entries at all (sync costs
 //!   nothing when nothing changed).
@@ -26,9 +29,12 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use trilat_core::{
     Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
-    Report, ReportDraft, ReportId, Timestamp, Tlp,
+    Report, ReportDraft, ReportId, Timestamp, Tlp, Withdrawal,
 };
-use trilat_sync::{judge_incoming, should_send, Action, PeerLink, PullResult, SyncConfig, Verdict};
+use trilat_sync::{
+    judge_incoming, judge_withdrawal, should_send, should_withdraw, Action, PeerLink, PullResult,
+    SyncConfig, Verdict, WithdrawalVerdict,
+};
 
 /// Seeds run by default (CI).
 const SEEDS_DEFAULT: u64 = 200;
@@ -110,6 +116,9 @@ fn simulation() {
                     .unwrap_or(0),
             ),
             ("revocations", total.revocations),
+            ("narrowing versions", total.narrowings),
+            ("withdrawals recorded", total.withdrawals),
+            ("withdrawals already recorded", total.withdrawals_duplicate),
             ("messages lost", total.lost),
             ("messages duplicated", total.duplicated),
             ("partitions", total.partitions),
@@ -165,6 +174,11 @@ struct Summary {
     nodes: usize,
     reports: usize,
     revocations: u64,
+    /// Versions that narrowed their report's releasability.
+    narrowings: u64,
+    /// Withdrawals recorded, and received again once recorded.
+    withdrawals: u64,
+    withdrawals_duplicate: u64,
     stored: u64,
     /// Versions stored from a peer other than their owner.
     relayed: u64,
@@ -187,6 +201,9 @@ impl Summary {
         self.nodes += other.nodes;
         self.reports += other.reports;
         self.revocations += other.revocations;
+        self.narrowings += other.narrowings;
+        self.withdrawals += other.withdrawals;
+        self.withdrawals_duplicate += other.withdrawals_duplicate;
         self.stored += other.stored;
         self.relayed += other.relayed;
         for (code, count) in &other.verdicts {
@@ -223,6 +240,11 @@ struct ModelStore {
     appended: BTreeSet<(ReportId, u64)>,
     /// Persisted pull cursor per peer (node index).
     cursors: BTreeMap<usize, String>,
+    /// Every version stored, by (id, counter): the owner finds the version
+    /// before a narrowing one here.
+    versions: BTreeMap<(ReportId, u64), Report>,
+    /// The highest withdrawn version recorded per report.
+    withdrawn: BTreeMap<ReportId, u64>,
 }
 
 impl ModelStore {
@@ -241,6 +263,8 @@ impl ModelStore {
             id: report.id,
             version: report.version,
         });
+        self.versions
+            .insert((report.id, report.version), report.clone());
         self.current.insert(report.id, report);
         self.feed.len() as u64
     }
@@ -287,9 +311,46 @@ enum Injection {
     Hijacked,
 }
 
+impl ModelStore {
+    /// Whether the held copy of `id` is withdrawn.
+    fn is_withdrawn(&self, id: &ReportId) -> bool {
+        match (self.current.get(id), self.withdrawn.get(id)) {
+            (Some(held), Some(&version)) => version > held.version,
+            _ => false,
+        }
+    }
+
+    /// What node `me` offers `peer` for the feed entry `entry`: the
+    /// version if the send rule allows it and it is still current (a
+    /// superseded entry is skipped: the later entry serves the current
+    /// version), and a withdrawal if the version narrowed the report away
+    /// from `peer` (for every entry, superseded or not: the later one may
+    /// not concern `peer`).
+    fn offer(
+        &self,
+        entry: &FeedEntry,
+        me: &Party,
+        peer: &Party,
+        policy: &Policy,
+        key: &NodeKey,
+    ) -> (Option<Report>, Option<Withdrawal>) {
+        let current = &self.current[&entry.id];
+        let report = (current.version == entry.version && should_send(current, me, peer, policy))
+            .then(|| current.clone());
+        let version = &self.versions[&(entry.id, entry.version)];
+        let withdrawal = (entry.version > 1)
+            .then(|| self.versions.get(&(entry.id, entry.version - 1)))
+            .flatten()
+            .filter(|previous| should_withdraw(previous, version, me, peer, policy))
+            .map(|_| Withdrawal::sign(version, key).unwrap());
+        (report, withdrawal)
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Page {
     reports: Vec<Report>,
+    withdrawals: Vec<Withdrawal>,
     next_cursor: String,
     more: bool,
 }
@@ -299,6 +360,7 @@ enum Body {
     Push {
         request: u64,
         reports: Vec<Report>,
+        withdrawals: Vec<Withdrawal>,
     },
     PushAck {
         request: u64,
@@ -749,11 +811,16 @@ impl World {
                 let mut draft = held.next_version(now);
                 draft.payload = self.payload(&held.kind);
                 if self.rng.gen_bool(0.3) {
-                    // Widen releasability: narrowing is done by revoking
-                    // and reissuing (see docs/sync.md).
+                    // Widen releasability.
                     let extra_idx = self.rng.gen_range(0..self.nodes.len());
                     let extra = self.party(extra_idx);
                     draft.marking.rel_to.push(extra.to_string());
+                } else if self.rng.gen_bool(0.4) && !draft.marking.rel_to.is_empty() {
+                    // Narrow it: whoever held the previous version and may
+                    // not see this one gets a withdrawal.
+                    let dropped = self.rng.gen_range(0..draft.marking.rel_to.len());
+                    draft.marking.rel_to.remove(dropped);
+                    self.summary.narrowings += 1;
                 }
                 draft
             }
@@ -866,6 +933,39 @@ impl World {
         verdict
     }
 
+    /// Judges and records a withdrawal node `idx` received from `sender`.
+    /// Safety: an honest owner withdraws only from a party the previous
+    /// version was released to, so the notice tells it nothing new.
+    fn receive_withdrawal(&mut self, idx: usize, sender: usize, withdrawal: Withdrawal) {
+        let me = self.party(idx).clone();
+        let previous = &self.genuine[&(withdrawal.id, withdrawal.version - 1)];
+        assert!(
+            self.policy.release(previous, &me).is_ok(),
+            "{me} is told of a withdrawal of {} v{} it was never released",
+            withdrawal.id,
+            previous.version
+        );
+        let store = &self.nodes[idx].store;
+        let keys = &self.keys;
+        let owner_keys = |p: &Party| keys.get(p).map(NodeKey::public_key);
+        let verdict = judge_withdrawal(
+            &withdrawal,
+            self.party(sender),
+            store.current.get(&withdrawal.id),
+            store.withdrawn.get(&withdrawal.id).copied(),
+            &owner_keys,
+        );
+        match verdict {
+            WithdrawalVerdict::Store => {
+                self.summary.withdrawals += 1;
+                let store = &mut self.nodes[idx].store;
+                store.withdrawn.insert(withdrawal.id, withdrawal.version);
+            }
+            WithdrawalVerdict::Duplicate => self.summary.withdrawals_duplicate += 1,
+            other => panic!("an honest owner's withdrawal refused by {me}: {other:?}"),
+        }
+    }
+
     /// Serves a page of node `idx`'s change feed to `peer` after `cursor`.
     /// Work is bounded by `page_max` entries, whatever the store's size.
     fn serve_pull(
@@ -885,17 +985,14 @@ impl World {
         }
         let end = store.feed.len().min(start + page_max);
         let me = self.party(idx);
-        let reports = store.feed[start..end]
-            .iter()
-            .filter_map(|entry| {
-                let report = &store.current[&entry.id];
-                // A superseded entry is skipped: the later entry serves the
-                // current version.
-                (report.version == entry.version
-                    && should_send(report, me, self.party(peer), &self.policy))
-                .then(|| report.clone())
-            })
-            .collect();
+        let key = &self.keys[me];
+        let mut reports = Vec::new();
+        let mut withdrawals = Vec::new();
+        for entry in &store.feed[start..end] {
+            let (report, withdrawal) = store.offer(entry, me, self.party(peer), &self.policy, key);
+            reports.extend(report);
+            withdrawals.extend(withdrawal);
+        }
         self.summary.pull_entries_scanned += (end - start) as u64;
         *self.scanned_for.entry(peer).or_default() += (end - start) as u64;
         if self.trace {
@@ -909,6 +1006,7 @@ impl World {
         }
         Ok(Page {
             reports,
+            withdrawals,
             next_cursor: end.to_string(),
             more: end < store.feed.len(),
         })
@@ -953,17 +1051,16 @@ impl World {
     fn start_push(&mut self, idx: usize, peer: usize, seqs: &[u64]) {
         assert!(!seqs.is_empty() && seqs.len() <= self.config.push_batch_max);
         let store = &self.nodes[idx].store;
-        let reports: Vec<Report> = seqs
-            .iter()
-            .filter_map(|&seq| {
-                let entry = &store.feed[(seq - 1) as usize];
-                let report = &store.current[&entry.id];
-                (report.version == entry.version
-                    && should_send(report, self.party(idx), self.party(peer), &self.policy))
-                .then(|| report.clone())
-            })
-            .collect();
-        if reports.is_empty() {
+        let (me, key) = (self.party(idx), &self.keys[self.party(idx)]);
+        let mut reports = Vec::new();
+        let mut withdrawals = Vec::new();
+        for &seq in seqs {
+            let entry = &store.feed[(seq - 1) as usize];
+            let (report, withdrawal) = store.offer(entry, me, self.party(peer), &self.policy, key);
+            reports.extend(report);
+            withdrawals.extend(withdrawal);
+        }
+        if reports.is_empty() && withdrawals.is_empty() {
             let now_ms = self.now_ms;
             self.nodes[idx]
                 .links
@@ -973,7 +1070,15 @@ impl World {
             return;
         }
         let request = self.request(idx, peer, RequestKind::Push);
-        self.send(idx, peer, Body::Push { request, reports });
+        self.send(
+            idx,
+            peer,
+            Body::Push {
+                request,
+                reports,
+                withdrawals,
+            },
+        );
     }
 
     fn request(&mut self, idx: usize, peer: usize, kind: RequestKind) -> u64 {
@@ -1048,10 +1153,17 @@ impl World {
     fn handle(&mut self, message: Message) {
         let (from, to) = (message.from, message.to);
         match message.body {
-            Body::Push { request, reports } => {
+            Body::Push {
+                request,
+                reports,
+                withdrawals,
+            } => {
                 for report in reports {
                     let verdict = self.receive(to, from, report);
                     assert_honest(&verdict, self.party(from), self.party(to));
+                }
+                for withdrawal in withdrawals {
+                    self.receive_withdrawal(to, from, withdrawal);
                 }
                 self.send(to, from, Body::PushAck { request });
             }
@@ -1124,6 +1236,9 @@ impl World {
                 let verdict = self.receive(idx, peer, report);
                 assert_honest(&verdict, self.party(peer), self.party(idx));
             }
+            for withdrawal in page.withdrawals {
+                self.receive_withdrawal(idx, peer, withdrawal);
+            }
             PullResult {
                 next_cursor: page.next_cursor,
                 received,
@@ -1156,7 +1271,28 @@ impl World {
         for (idx, node) in self.nodes.iter().enumerate() {
             for latest in self.latest.values() {
                 let held = node.store.current.get(&latest.id);
-                if held != self.expected(idx, latest) {
+                let expected = self.expected(idx, latest);
+                if expected.is_none() && held.is_some() {
+                    // Not releasable now, held from before: withdrawn.
+                    if !node.store.is_withdrawn(&latest.id) {
+                        problems.push(format!(
+                            "{} holds v{} of {} (owner {}) not withdrawn, current v{} not for it",
+                            node.party,
+                            held.map_or(0, |r| r.version),
+                            latest.id,
+                            latest.owner,
+                            latest.version
+                        ));
+                    }
+                    continue;
+                }
+                if expected.is_some() && node.store.is_withdrawn(&latest.id) {
+                    problems.push(format!(
+                        "{} holds the current {} withdrawn",
+                        node.party, latest.id
+                    ));
+                }
+                if held != expected {
                     problems.push(format!(
                         "{} holds {:?} of {} (owner {}, current v{})",
                         node.party,

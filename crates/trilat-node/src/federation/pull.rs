@@ -207,7 +207,7 @@ async fn pull_page(
                 *prefetch = Some(fetch_ahead(peer, &page.next));
             }
             let received = page.reports.len();
-            let judged = judge(&peer.state, peer.party(), page.reports)
+            let judged = judge(&peer.state, peer.party(), page.reports, page.withdrawals)
                 .await
                 .map_err(|e| PullError::Other(e.to_string()));
             judged.map(|judged| (judged, page.next, page.more, received))

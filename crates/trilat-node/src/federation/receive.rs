@@ -1,12 +1,18 @@
 //! The receive path: judge every report from a peer, store the good ones in
-//! one transaction, audit the refusals, tell the live stream.
+//! one transaction, audit the refusals, tell the live stream. Withdrawals
+//! (the owner's notice that a version we hold is no longer current for us)
+//! are judged and recorded first, each with its audit entry, so a version
+//! arriving in the same page already withdrawn never reaches the stream.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use trilat_core::{Party, Report, ReportId};
+use trilat_core::{Party, Report, ReportId, Withdrawal};
 use trilat_store::{AuditAction, AuditEvent, PutOutcome};
-use trilat_sync::{judge_incoming, judge_incoming_checked, verify_page, Verdict};
+use trilat_sync::{
+    judge_incoming, judge_incoming_checked, judge_withdrawal, verify_page, Verdict,
+    WithdrawalVerdict,
+};
 
 use crate::{now, AppError, AppState, Metrics};
 
@@ -17,8 +23,11 @@ pub struct ReceiveSummary {
     pub stored: usize,
     /// Versions already held, or older than held (nothing changed).
     pub duplicate: usize,
-    /// Refused reports: `(id, code)`.
+    /// Refused reports and withdrawals: `(id, code)`.
     pub refused: Vec<(String, String)>,
+    /// Withdrawals recorded (higher than any recorded of their report).
+    #[serde(default)]
+    pub withdrawn: usize,
 }
 
 /// Judges and stores `reports` received from `sender`. Signature checks run
@@ -27,8 +36,9 @@ pub async fn receive(
     state: &AppState,
     sender: &Party,
     reports: Vec<Report>,
+    withdrawals: Vec<Withdrawal>,
 ) -> Result<ReceiveSummary, AppError> {
-    let page = judge(state, sender, reports).await?;
+    let page = judge(state, sender, reports, withdrawals).await?;
     store(state, page).await
 }
 
@@ -46,6 +56,8 @@ pub async fn receive(
 pub struct JudgedPage {
     sender: Party,
     judged: Vec<Judged>,
+    /// Judged when stored: their verdicts depend on what is held then.
+    withdrawals: Vec<Withdrawal>,
 }
 
 /// Judges every report of a page from `sender` (owner signatures in
@@ -54,11 +66,13 @@ pub async fn judge(
     state: &AppState,
     sender: &Party,
     reports: Vec<Report>,
+    withdrawals: Vec<Withdrawal>,
 ) -> Result<JudgedPage, AppError> {
     if reports.is_empty() {
         return Ok(JudgedPage {
             sender: sender.clone(),
             judged: Vec::new(),
+            withdrawals,
         });
     }
     let state_bg = state.clone();
@@ -72,6 +86,7 @@ pub async fn judge(
     Ok(JudgedPage {
         sender: sender.clone(),
         judged,
+        withdrawals,
     })
 }
 
@@ -80,14 +95,29 @@ pub async fn judge(
 /// tells the live stream about the newly current versions and audits the
 /// refusals.
 pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary, AppError> {
-    if page.judged.is_empty() {
+    if page.judged.is_empty() && page.withdrawals.is_empty() {
         return Ok(ReceiveSummary::default());
     }
     let state_bg = state.clone();
-    let (summary, fresh, refusals) =
-        tokio::task::spawn_blocking(move || store_blocking(&state_bg, &page.sender, page.judged))
-            .await
-            .map_err(AppError::internal)??;
+    let (summary, fresh, refusals) = tokio::task::spawn_blocking(move || {
+        let mut withdrawals_summary = ReceiveSummary::default();
+        let mut refusals = store_withdrawals(
+            &state_bg,
+            &page.sender,
+            page.withdrawals,
+            &mut withdrawals_summary,
+        )?;
+        let (mut summary, fresh, report_refusals) =
+            store_blocking(&state_bg, &page.sender, page.judged)?;
+        refusals.extend(report_refusals);
+        summary.withdrawn = withdrawals_summary.withdrawn;
+        summary.duplicate += withdrawals_summary.duplicate;
+        summary.refused.extend(withdrawals_summary.refused);
+        let fresh = not_withdrawn(&state_bg, fresh)?;
+        Ok::<_, AppError>((summary, fresh, refusals))
+    })
+    .await
+    .map_err(AppError::internal)??;
     for report in fresh {
         let _ = state.live.send(report);
     }
@@ -98,6 +128,88 @@ pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary,
 }
 
 type Judged = (Report, Verdict);
+
+/// Judges and records each withdrawal from `sender` (with its audit entry,
+/// in one transaction each: they are few). Returns the refusals to audit.
+/// A store failure fails the whole receive (the sender retries; receive is
+/// idempotent).
+fn store_withdrawals(
+    state: &AppState,
+    sender: &Party,
+    withdrawals: Vec<Withdrawal>,
+    summary: &mut ReceiveSummary,
+) -> Result<Vec<AuditEvent>, AppError> {
+    let mut refusals = Vec::new();
+    let owner_keys = |party: &Party| state.key_of(party);
+    for withdrawal in withdrawals {
+        let held = state.store.get(&withdrawal.id)?;
+        let before = state.store.withdrawal(&withdrawal.id)?.map(|w| w.version);
+        let verdict = judge_withdrawal(&withdrawal, sender, held.as_ref(), before, &owner_keys);
+        let event = AuditEvent::new(now(), format!("peer:{sender}"), AuditAction::Withdraw)
+            .report(withdrawal.id)
+            .counterparty(sender.clone());
+        match verdict {
+            WithdrawalVerdict::Store => {
+                let held_text = held.map_or("not held".to_string(), |report| {
+                    format!("held version {}", report.version)
+                });
+                let detail = format!(
+                    "withdrawn by its owner from version {} ({held_text}); kept in history only",
+                    withdrawal.version
+                );
+                if state
+                    .store
+                    .put_withdrawal(&withdrawal, event.detail(detail))?
+                {
+                    summary.withdrawn += 1;
+                } else {
+                    summary.duplicate += 1;
+                }
+            }
+            WithdrawalVerdict::Duplicate => summary.duplicate += 1,
+            WithdrawalVerdict::Refuse(reason) => {
+                let code = reason.code();
+                summary
+                    .refused
+                    .push((withdrawal.id.to_string(), code.to_string()));
+                refusals.push(AuditEvent {
+                    action: AuditAction::Refuse,
+                    detail: format!(
+                        "withdrawal of version {} from {sender} refused: {reason}",
+                        withdrawal.version
+                    ),
+                    ..event
+                });
+            }
+            // A verdict this node does not know yet: record nothing.
+            _ => summary
+                .refused
+                .push((withdrawal.id.to_string(), "unknown_verdict".into())),
+        }
+    }
+    Ok(refusals)
+}
+
+/// The newly current versions the live stream may announce: not those a
+/// withdrawal covers (recorded in this page or before: a push may bring a
+/// withdrawal ahead of the page that brings the version it withdraws).
+fn not_withdrawn(state: &AppState, fresh: Vec<Arc<Report>>) -> Result<Vec<Arc<Report>>, AppError> {
+    if fresh.is_empty() {
+        return Ok(fresh);
+    }
+    let mut versions = Vec::with_capacity(fresh.len());
+    for chunk in fresh.chunks(trilat_store::BATCH_LEN_MAX) {
+        let ids: Vec<ReportId> = chunk.iter().map(|report| report.id).collect();
+        versions.extend(state.store.withdrawn_versions(&ids)?);
+    }
+    assert_eq!(versions.len(), fresh.len(), "one answer per version");
+    Ok(fresh
+        .into_iter()
+        .zip(versions)
+        .filter(|(report, withdrawn)| withdrawn.is_none_or(|version| version <= report.version))
+        .map(|(report, _)| report)
+        .collect())
+}
 
 fn judge_all(
     state: &AppState,

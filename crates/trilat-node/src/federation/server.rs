@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use trilat_core::Report;
-use trilat_store::{AuditAction, AuditEvent, Cursor};
-use trilat_sync::should_send;
+use trilat_core::{NodeKey, Party, Policy, Report, Withdrawal};
+use trilat_store::{AuditAction, AuditEvent, Cursor, ReportStore};
+use trilat_sync::{should_send, should_withdraw};
 
 use super::auth::verify_request;
 use super::link::body_budget;
@@ -31,6 +31,9 @@ pub struct PushBody {
     /// The reports: at most `limits.push_batch_max`, and split so the body
     /// stays under the body limit ([`super::push_bodies`]).
     pub reports: Vec<Report>,
+    /// The owner's withdrawals for the receiver (see [`Withdrawal`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawals: Vec<Withdrawal>,
 }
 
 /// A page of this node's change feed as a peer may receive it.
@@ -39,6 +42,10 @@ pub struct PushBody {
 pub struct PeerChangesPage {
     /// Versions the requesting peer may receive, in store order.
     pub reports: Vec<Report>,
+    /// Withdrawals for the requesting peer: versions of this page that
+    /// narrowed a report of this node's away from it ([`FeedOffer`]).
+    #[serde(default)]
+    pub withdrawals: Vec<Withdrawal>,
     /// Where to resume.
     pub next: String,
     /// Whether more changes follow now.
@@ -65,7 +72,16 @@ async fn peer_push(
             format!("at most {} reports per push", trilat_store::BATCH_LEN_MAX),
         ));
     }
-    let summary = receive(&state, &sender, push.reports).await?;
+    if push.withdrawals.len() > trilat_store::BATCH_LEN_MAX {
+        return Err(AppError::bad_request(
+            "limit_exceeded",
+            format!(
+                "at most {} withdrawals per push",
+                trilat_store::BATCH_LEN_MAX
+            ),
+        ));
+    }
+    let summary = receive(&state, &sender, push.reports, push.withdrawals).await?;
     Ok(Json(summary))
 }
 
@@ -100,16 +116,24 @@ async fn peer_changes(
     let store = state.store.clone();
     let party = state.party.clone();
     let policy = state.policy.clone();
+    let key = state.key.clone();
     let budget = body_budget(state.config.limits.body_bytes_max);
     let requester_bg = requester.clone();
     let page = tokio::task::spawn_blocking(move || {
         let page = store.changes(after.as_ref(), limit)?;
         let cut = cut_page(
             page.changes.into_iter().map(|change| change.report),
-            |report| should_send(report, &party, &requester_bg, &policy),
+            |report| {
+                feed_offer(
+                    &*store,
+                    report,
+                    (&party, key.as_ref()),
+                    &requester_bg,
+                    &policy,
+                )
+            },
             budget,
-        )
-        .map_err(AppError::internal)?;
+        )?;
         if let Some(consumed) = cut.consumed {
             // Cut short by size: resume right after the last change served.
             let resume = store.changes(after.as_ref(), consumed)?;
@@ -123,10 +147,71 @@ async fn peer_changes(
     let template = AuditEvent::new(now(), format!("peer:{requester}"), AuditAction::Release)
         .counterparty(requester.clone());
     let what = format!("pull up to {}", page.next);
-    state
-        .audit_all(release_events(template, &what, &page.released))
-        .await?;
+    let mut events = release_events(template, &what, &page.released);
+    events.extend(withdrawal_events(&requester, &page.withdrawn, "pull"));
+    state.audit_all(events).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], page.body).into_response())
+}
+
+/// What this node offers a peer for one version of its change feed.
+#[derive(Debug, PartialEq)]
+pub enum FeedOffer {
+    /// The version itself (the send rule allows it).
+    Report,
+    /// Not the version but the owner's withdrawal: the version narrowed the
+    /// report away from the peer, which was released the one before.
+    Withdrawal(Withdrawal),
+    /// Nothing.
+    Nothing,
+}
+
+/// The offer for `report` to `peer` from this node (`me`, signing with
+/// `key`): the send rule, else the withdrawal rule against the version
+/// before, read from the store (only for this node's own versions after
+/// the first that the peer may not have).
+pub fn feed_offer(
+    store: &dyn ReportStore,
+    report: &Report,
+    (me, key): (&Party, &NodeKey),
+    peer: &Party,
+    policy: &Policy,
+) -> Result<FeedOffer, AppError> {
+    if should_send(report, me, peer, policy) {
+        return Ok(FeedOffer::Report);
+    }
+    if report.owner != *me || report.version < 2 || peer == me {
+        return Ok(FeedOffer::Nothing);
+    }
+    let Some(previous) = store.version(&report.id, report.version - 1)? else {
+        // Not held (cannot happen for the owner's own reports): the peer
+        // was never sent it by this node either.
+        return Ok(FeedOffer::Nothing);
+    };
+    if !should_withdraw(&previous, report, me, peer, policy) {
+        return Ok(FeedOffer::Nothing);
+    }
+    let withdrawal = Withdrawal::sign(report, key).map_err(AppError::internal)?;
+    Ok(FeedOffer::Withdrawal(withdrawal))
+}
+
+/// The audit entries of withdrawals sent to `peer` (one per withdrawal:
+/// they are few), recorded before they leave.
+pub(super) fn withdrawal_events(
+    peer: &Party,
+    withdrawn: &[Released],
+    how: &str,
+) -> Vec<AuditEvent> {
+    withdrawn
+        .iter()
+        .map(|(id, version)| {
+            AuditEvent::new(now(), format!("peer:{peer}"), AuditAction::Withdraw)
+                .report(*id)
+                .counterparty(peer.clone())
+                .detail(format!(
+                    "withdrawal sent ({how}): version {version} is not releasable to {peer}"
+                ))
+        })
+        .collect()
 }
 
 /// A page of the change feed cut for one peer, its reports already
@@ -134,8 +219,12 @@ async fn peer_changes(
 pub struct CutPage {
     /// `{"reports":[` and the reports, comma-separated; no closing yet.
     body: Vec<u8>,
+    /// The withdrawals, comma-separated.
+    withdrawals: Vec<u8>,
     /// The versions in `body`, in order.
     pub released: Vec<Released>,
+    /// The versions whose withdrawals are in the page, in order.
+    pub withdrawn: Vec<Released>,
     /// If the page was cut short by size: how many feed entries were
     /// consumed (the served ones and the filtered ones before the cut).
     pub consumed: Option<usize>,
@@ -147,13 +236,17 @@ pub struct ServedPage {
     pub body: Vec<u8>,
     /// The versions in it, in order.
     pub released: Vec<Released>,
+    /// The versions whose withdrawals are in it, in order.
+    pub withdrawn: Vec<Released>,
     /// The cursor the page ends at.
     pub next: String,
 }
 
 impl CutPage {
-    /// Closes the body: `],"next":<next>,"more":<more>}`.
+    /// Closes the body: `],"withdrawals":[…],"next":<next>,"more":<more>}`.
     pub fn finish(mut self, next: &str, more: bool) -> ServedPage {
+        self.body.extend_from_slice(b"],\"withdrawals\":[");
+        self.body.extend_from_slice(&self.withdrawals);
         self.body.extend_from_slice(b"],\"next\":");
         serde_json::to_writer(&mut self.body, next).expect("a string serializes");
         self.body.extend_from_slice(if more {
@@ -164,41 +257,59 @@ impl CutPage {
         ServedPage {
             body: self.body,
             released: self.released,
+            withdrawn: self.withdrawn,
             next: next.to_string(),
         }
     }
 }
 
-/// Serializes the reports of a feed page the filter lets through until the
-/// body would pass `budget` bytes (the first one always goes).
+/// Serializes what `offer` gives for each version of a feed page (the
+/// version, its withdrawal or nothing) until the body would pass `budget`
+/// bytes (the first item always goes).
 pub fn cut_page(
     feed: impl IntoIterator<Item = Report>,
-    mut send: impl FnMut(&Report) -> bool,
+    mut offer: impl FnMut(&Report) -> Result<FeedOffer, AppError>,
     budget: usize,
-) -> Result<CutPage, serde_json::Error> {
-    // `],"next":"<cursor>","more":false}`: under 300 bytes (cursors are
-    // at most `CURSOR_LEN_MAX` = 256).
+) -> Result<CutPage, AppError> {
+    // `],"withdrawals":[],"next":"<cursor>","more":false}`: under 300
+    // bytes (cursors are at most `CURSOR_LEN_MAX` = 256).
     const TAIL_BYTES: usize = 300;
     let mut page = CutPage {
         body: b"{\"reports\":[".to_vec(),
+        withdrawals: Vec::new(),
         released: Vec::new(),
+        withdrawn: Vec::new(),
         consumed: None,
     };
     for (consumed, report) in feed.into_iter().enumerate() {
-        if !send(&report) {
-            continue;
+        let offered = offer(&report)?;
+        let (out, items) = match &offered {
+            FeedOffer::Report => (&mut page.body, &page.released),
+            FeedOffer::Withdrawal(_) => (&mut page.withdrawals, &page.withdrawn),
+            FeedOffer::Nothing => continue,
+        };
+        let mark = out.len();
+        if !items.is_empty() {
+            out.push(b',');
         }
-        let mark = page.body.len();
-        if !page.released.is_empty() {
-            page.body.push(b',');
+        match &offered {
+            FeedOffer::Withdrawal(withdrawal) => serde_json::to_writer(&mut *out, withdrawal),
+            _ => serde_json::to_writer(&mut *out, &report),
         }
-        serde_json::to_writer(&mut page.body, &report)?;
-        if !page.released.is_empty() && page.body.len() + TAIL_BYTES > budget {
-            page.body.truncate(mark);
+        .map_err(AppError::internal)?;
+        let n_items = page.released.len() + page.withdrawn.len();
+        if n_items > 0 && page.body.len() + page.withdrawals.len() + TAIL_BYTES > budget {
+            match offered {
+                FeedOffer::Report => page.body.truncate(mark),
+                _ => page.withdrawals.truncate(mark),
+            }
             page.consumed = Some(consumed);
             break;
         }
-        page.released.push((report.id, report.version));
+        match offered {
+            FeedOffer::Report => page.released.push((report.id, report.version)),
+            _ => page.withdrawn.push((report.id, report.version)),
+        }
     }
     Ok(page)
 }
@@ -241,11 +352,15 @@ mod tests {
             feed.clone(),
             |_| {
                 idx += 1;
-                idx % skip != 0
+                Ok(if idx % skip != 0 {
+                    FeedOffer::Report
+                } else {
+                    FeedOffer::Nothing
+                })
             },
             budget,
         )
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(cut.released.len(), served);
         assert_eq!(cut.consumed, consumed);
         let released = cut.released.clone();

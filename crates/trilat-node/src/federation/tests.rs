@@ -48,6 +48,19 @@ impl ReportStore for FailingStore {
     fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
         self.inner.history(id)
     }
+    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+        self.inner.version(id, counter)
+    }
+    fn put_withdrawal(
+        &self,
+        withdrawal: &trilat_core::Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.inner.put_withdrawal(withdrawal, audit)
+    }
+    fn withdrawal(&self, id: &ReportId) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
+        self.inner.withdrawal(id)
+    }
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
         self.inner.query(query)
     }

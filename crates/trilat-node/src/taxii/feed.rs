@@ -364,6 +364,7 @@ fn read_named(
         (states, named)
     })?;
     let mut changes = Vec::new();
+    let mut withdrawals = HashMap::new();
     for (report_id, places) in named {
         let history = match store.history(&report_id) {
             Ok(history) => history,
@@ -386,7 +387,7 @@ fn read_named(
     let skip_through = query.next.as_ref().map_or(0, |c| c.seq);
     let mut held: Vec<Held> = Vec::new();
     for change in changes {
-        if change.seq <= skip_through {
+        if change.seq <= skip_through || withdrawn(store, &mut withdrawals, &change.report)? {
             continue;
         }
         if let Some(h) = admit(change, reader, query, &states) {
@@ -413,6 +414,7 @@ fn scan(
     let mut n_scanned = 0usize;
     let skip_through = query.next.as_ref().map_or(0, |c| c.seq);
     let mut scanned_to = (0i64, 0u64);
+    let mut withdrawals = HashMap::new();
     loop {
         let page = match kinds {
             [kind] => store.changes_of_kind(kind, after.as_ref(), QUERY_LIMIT_MAX)?,
@@ -421,7 +423,10 @@ fn scan(
         n_scanned += page.changes.len();
         for change in page.changes {
             scanned_to = (change.stored_at.unix_ms(), change.seq);
-            if change.seq <= skip_through || !kinds.contains(&change.report.kind) {
+            if change.seq <= skip_through
+                || !kinds.contains(&change.report.kind)
+                || withdrawn(store, &mut withdrawals, &change.report)?
+            {
                 continue;
             }
             if let Some(h) = admit(change, reader, query, states) {
@@ -442,6 +447,26 @@ fn scan(
             return Ok(finish_early(held, scanned_to));
         }
     }
+}
+
+/// Whether the owner withdrew `report` from this node (a later version
+/// narrowed its marking away from it): withdrawn versions leave TAXII as
+/// they leave every default view. `seen` keeps each report's answer for
+/// the rest of the read (one store lookup per report, not per version).
+fn withdrawn(
+    store: &dyn ReportStore,
+    seen: &mut HashMap<ReportId, Option<u64>>,
+    report: &Report,
+) -> Result<bool, AppError> {
+    let version = match seen.get(&report.id) {
+        Some(version) => *version,
+        None => {
+            let version = store.withdrawal(&report.id)?.map(|w| w.version);
+            seen.insert(report.id, version);
+            version
+        }
+    };
+    Ok(version.is_some_and(|version| version > report.version))
 }
 
 fn finish(held: Vec<Held>, more: bool) -> FeedPage {
