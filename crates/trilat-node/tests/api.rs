@@ -252,12 +252,13 @@ async fn openapi_lists_every_route_and_every_route_exists() {
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
-    // The engines', the missile stream's and the TAXII server's are in.
+    // The engines', the missile stream's, the TAXII server's and the console's are in.
     for (method, path) in [
         ("POST", "/api/v1/sanctions/screen"),
         ("POST", "/api/v1/missile/detections/stream"),
         ("GET", "/api/v1/ais/status"),
         ("GET", "/taxii2/{root}/collections/{id}/objects/"),
+        ("GET", "/console/{path}"),
     ] {
         assert!(
             routes.contains(&(method.into(), path.into())),
@@ -274,7 +275,8 @@ async fn openapi_lists_every_route_and_every_route_exists() {
             .replace(
                 "{object_id}",
                 "indicator--0a4b7c2e-1d3f-4e5a-8b6c-7d8e9f0a1b2c",
-            );
+            )
+            .replace("{path}", "index.html");
         let (status, error) = call(&state, &method, &uri, None, None).await;
         assert_ne!(
             error["error"]["code"], "no_route",
