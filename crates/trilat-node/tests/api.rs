@@ -285,3 +285,93 @@ async fn openapi_lists_every_route_and_every_route_exists() {
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
 }
+
+/// The statuses docs/api.md gives for a new version (`PUT`) and a
+/// revocation, and the shape of `?history=true`.
+#[tokio::test]
+async fn version_and_revoke_answer_the_documented_statuses() {
+    let state = state();
+    let body = |v: Value| Some(serde_json::to_vec(&v).unwrap());
+    let (status, created) = call(
+        &state,
+        "POST",
+        "/api/v1/reports",
+        Some(ANALYST),
+        body(note(json!(["TRILAT"]))),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let uri = format!(
+        "/api/v1/reports/{}",
+        created["report"]["id"].as_str().unwrap()
+    );
+    let revoke = format!("{uri}/revoke");
+    let (status, versioned) = call(
+        &state,
+        "PUT",
+        &uri,
+        Some(ANALYST),
+        body(note(json!(["USA", "JPN"]))),
+    )
+    .await;
+    assert_eq!(status, 200, "{versioned}");
+    assert_eq!(versioned["report"]["version"], 2);
+    let mut other_kind = note(json!(["TRILAT"]));
+    other_kind["kind"] = json!("sanctions.hit");
+    let (status, error) = call(&state, "PUT", &uri, Some(ANALYST), body(other_kind)).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (400, &json!("invalid_report"))
+    );
+    let (status, error) = call(&state, "POST", &revoke, Some(READER), None).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (403, &json!("forbidden"))
+    );
+    let unknown = "/api/v1/reports/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b";
+    let (status, error) = call(&state, "PUT", unknown, Some(ANALYST), body(note(json!([])))).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (404, &json!("not_found"))
+    );
+    let (status, revoked) = call(&state, "POST", &revoke, Some(ANALYST), None).await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(revoked["report"]["revoked"], true);
+    assert_eq!(revoked["report"]["version"], 3);
+    // The revocation carries the current version's marking.
+    assert_eq!(revoked["report"]["marking"], versioned["report"]["marking"]);
+    let (status, error) = call(&state, "POST", &revoke, Some(ANALYST), None).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (409, &json!("already_revoked"))
+    );
+    let (status, error) = call(
+        &state,
+        "PUT",
+        &uri,
+        Some(ANALYST),
+        body(note(json!(["TRILAT"]))),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (409, &json!("refused"))
+    );
+    let (status, read) = call(
+        &state,
+        "GET",
+        &format!("{uri}?history=true"),
+        Some(READER),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["report"]["version"], 3);
+    let versions: Vec<&Value> = read["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["version"])
+        .collect();
+    assert_eq!(versions, [&json!(1), &json!(2), &json!(3)], "oldest first");
+}
