@@ -51,6 +51,10 @@ pub use marking::{FurtherSharing, Marking, Tlp};
 pub use party::{Party, PartyError};
 pub use policy::{Agreement, Policy, PolicyError, Refusal, ReleaseDecision};
 pub use report::{Report, ReportDraft, ReportError, ReportId, Version};
+/// Adversarial Ed25519 cases and the differential check of [`verify_batch`]
+/// against `verify_strict` (feature `differential`, for the fuzz target).
+#[cfg(feature = "differential")]
+pub use signing::differential;
 pub use signing::{
     request_signing_bytes, verify_batch, KeyError, NodeKey, PublicKey, Signature, SignedMessage,
     VERIFY_BATCH_LEN_MAX,

@@ -646,4 +646,44 @@ mod signing_bytes_tests {
         let items = [(&report, &key.public_key())];
         assert_eq!(Report::verify_each(&items), vec![Ok(())]);
     }
+    /// The exact bytes docs/sync.md (*What signatures cover*) shows: a
+    /// change here changes every signature, and the doc must change too.
+    #[test]
+    fn signing_bytes_known_answer() {
+        let mut draft = ReportDraft::new(
+            Party::new("JPN").unwrap(),
+            Kind::new("note").unwrap(),
+            Marking::new("CONFIDENTIAL", Tlp::Amber, ["USA", "JPN"]),
+            serde_json::json!({"text": "Tanker dark for 14 h"}),
+            Timestamp::from_unix_ms(1_764_292_711_000),
+        );
+        draft.id = ReportId::parse("0192f0c1-7a00-7000-8000-000000000001").unwrap();
+        draft.geometry = Some(serde_json::json!({"type": "Point", "coordinates": [123.5, 36.2]}));
+        let report = draft.sign(&NodeKey::from_seed([5; 32])).unwrap();
+        let expected = concat!(
+            "trilat-report-v1\n",
+            r#"{"created_at":"2025-11-28T01:18:31.000Z","exercise":false,"#,
+            r#""geometry":{"coordinates":[123.5,36.2],"type":"Point"},"#,
+            r#""id":"0192f0c1-7a00-7000-8000-000000000001","kind":"note","#,
+            r#""marking":{"further_sharing":"none","level":"CONFIDENTIAL","rel_to":["USA","JPN"],"tlp":"AMBER"},"#,
+            r#""modified":"2025-11-28T01:18:31.000Z","observed_at":"2025-11-28T01:18:31.000Z","#,
+            r#""owner":"JPN","payload":{"text":"Tanker dark for 14 h"},"revoked":false,"version":1}"#,
+        );
+        assert_eq!(
+            String::from_utf8(report.signing_bytes().unwrap()).unwrap(),
+            expected
+        );
+        let request = crate::request_signing_bytes(
+            "GET",
+            "/peer/v1/changes?cursor=c1.7f.42&limit=1000",
+            "KOR",
+            1_764_292_711_000,
+            b"",
+        );
+        assert_eq!(
+            String::from_utf8(request).unwrap(),
+            "trilat-request-v1\nGET\n/peer/v1/changes?cursor=c1.7f.42&limit=1000\nKOR\n\
+             1764292711000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
 }

@@ -42,6 +42,11 @@ img-src 'self' data: blob:; worker-src 'self' blob:; child-src 'self' blob:; \
 connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
+/// The console's routes as the OpenAPI document lists them (for
+/// [`crate::served_routes`]): `/console/{path}` is the route
+/// `/console/{*path}`, whose path may hold slashes.
+pub const ROUTES: &[(&str, &str)] = &[("GET", "/"), ("GET", "/console/{path}")];
+
 /// The console's routes: unauthenticated (the page is public; its data
 /// needs a token), gzip-compressed when the browser accepts it.
 pub(crate) fn routes() -> Router<AppState> {

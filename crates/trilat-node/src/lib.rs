@@ -57,11 +57,12 @@ pub use error::{AppError, JsonBody, QueryParams};
 pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
 
 /// Every route the node serves, `(method, path)`: the API's and the peer
-/// endpoints' ([`ROUTES`]), the engines' ([`engines::ROUTES`]) and the
-/// TAXII server's ([`taxii::ROUTES`]). The OpenAPI document lists exactly
-/// these (a test checks both ways, and that each is routed).
+/// endpoints' ([`ROUTES`]), the engines' ([`engines::ROUTES`]), the
+/// TAXII server's ([`taxii::ROUTES`]) and the console's page and files
+/// ([`console::ROUTES`]). The OpenAPI document lists exactly these (a test
+/// checks both ways, and that each is routed).
 pub fn served_routes() -> Vec<(&'static str, &'static str)> {
-    [ROUTES, engines::ROUTES, taxii::ROUTES].concat()
+    [ROUTES, engines::ROUTES, taxii::ROUTES, console::ROUTES].concat()
 }
 
 /// The node's router: route table in [`api::router`], edge limits here.

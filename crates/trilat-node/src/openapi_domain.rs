@@ -1,6 +1,7 @@
 //! The OpenAPI entries of the engines' routes (sanctions, AIS, missile, supply;
-//! [`crate::engines::ROUTES`]) and the TAXII server's
-//! ([`crate::taxii::ROUTES`]), added to the document of [`crate::openapi`].
+//! [`crate::engines::ROUTES`]), the TAXII server's ([`crate::taxii::ROUTES`])
+//! and the console's files ([`crate::console::ROUTES`]), added to the
+//! document of [`crate::openapi`].
 
 use serde_json::{json, Map, Value};
 
@@ -104,9 +105,23 @@ fn taxii_paths() -> Value {
     })
 }
 
-/// Adds the engines' and the TAXII server's paths to `paths`.
+/// The console's page and files: public (the page's data needs a token).
+fn console_paths() -> Value {
+    let file = json!([{ "name": "path", "in": "path", "required": true, "schema": {"type": "string"},
+        "description": "A file of the console, e.g. js/app.mjs; may hold slashes (the route is /console/{*path})." }]);
+    let public = |mut op: Value| {
+        op["security"] = json!([]);
+        op
+    };
+    json!({
+        "/": { "get": public(operation("The web console's page.", "console", json!([]), None, "200", "text/html", json!({"type": "string"}))) },
+        "/console/{path}": { "get": public(operation("A file of the web console (script, style, data, font), gzip when accepted.", "console", file, None, "200", "*/*", json!({"type": "string"}))) },
+    })
+}
+
+/// Adds the engines', the TAXII server's and the console's paths to `paths`.
 pub(crate) fn extend(paths: &mut Map<String, Value>) {
-    for more in [engine_paths(), taxii_paths()] {
+    for more in [engine_paths(), taxii_paths(), console_paths()] {
         if let Value::Object(more) = more {
             paths.extend(more);
         }

@@ -253,12 +253,13 @@ async fn openapi_lists_every_route_and_every_route_exists() {
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
-    // The engines', the missile stream's and the TAXII server's are in.
+    // The engines', the missile stream's, the TAXII server's and the console's are in.
     for (method, path) in [
         ("POST", "/api/v1/sanctions/screen"),
         ("POST", "/api/v1/missile/detections/stream"),
         ("GET", "/api/v1/ais/status"),
         ("GET", "/taxii2/{root}/collections/{id}/objects/"),
+        ("GET", "/console/{path}"),
     ] {
         assert!(
             routes.contains(&(method.into(), path.into())),
@@ -275,7 +276,8 @@ async fn openapi_lists_every_route_and_every_route_exists() {
             .replace(
                 "{object_id}",
                 "indicator--0a4b7c2e-1d3f-4e5a-8b6c-7d8e9f0a1b2c",
-            );
+            )
+            .replace("{path}", "index.html");
         let (status, error) = call(&state, &method, &uri, None, None).await;
         assert_ne!(
             error["error"]["code"], "no_route",
@@ -283,4 +285,94 @@ async fn openapi_lists_every_route_and_every_route_exists() {
         );
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
     }
+}
+
+/// The statuses docs/api.md gives for a new version (`PUT`) and a
+/// revocation, and the shape of `?history=true`.
+#[tokio::test]
+async fn version_and_revoke_answer_the_documented_statuses() {
+    let state = state();
+    let body = |v: Value| Some(serde_json::to_vec(&v).unwrap());
+    let (status, created) = call(
+        &state,
+        "POST",
+        "/api/v1/reports",
+        Some(ANALYST),
+        body(note(json!(["TRILAT"]))),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let uri = format!(
+        "/api/v1/reports/{}",
+        created["report"]["id"].as_str().unwrap()
+    );
+    let revoke = format!("{uri}/revoke");
+    let (status, versioned) = call(
+        &state,
+        "PUT",
+        &uri,
+        Some(ANALYST),
+        body(note(json!(["USA", "JPN"]))),
+    )
+    .await;
+    assert_eq!(status, 200, "{versioned}");
+    assert_eq!(versioned["report"]["version"], 2);
+    let mut other_kind = note(json!(["TRILAT"]));
+    other_kind["kind"] = json!("sanctions.hit");
+    let (status, error) = call(&state, "PUT", &uri, Some(ANALYST), body(other_kind)).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (400, &json!("invalid_report"))
+    );
+    let (status, error) = call(&state, "POST", &revoke, Some(READER), None).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (403, &json!("forbidden"))
+    );
+    let unknown = "/api/v1/reports/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b";
+    let (status, error) = call(&state, "PUT", unknown, Some(ANALYST), body(note(json!([])))).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (404, &json!("not_found"))
+    );
+    let (status, revoked) = call(&state, "POST", &revoke, Some(ANALYST), None).await;
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(revoked["report"]["revoked"], true);
+    assert_eq!(revoked["report"]["version"], 3);
+    // The revocation carries the current version's marking.
+    assert_eq!(revoked["report"]["marking"], versioned["report"]["marking"]);
+    let (status, error) = call(&state, "POST", &revoke, Some(ANALYST), None).await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (409, &json!("already_revoked"))
+    );
+    let (status, error) = call(
+        &state,
+        "PUT",
+        &uri,
+        Some(ANALYST),
+        body(note(json!(["TRILAT"]))),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), &error["error"]["code"]),
+        (409, &json!("refused"))
+    );
+    let (status, read) = call(
+        &state,
+        "GET",
+        &format!("{uri}?history=true"),
+        Some(READER),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["report"]["version"], 3);
+    let versions: Vec<&Value> = read["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| &v["version"])
+        .collect();
+    assert_eq!(versions, [&json!(1), &json!(2), &json!(3)], "oldest first");
 }
