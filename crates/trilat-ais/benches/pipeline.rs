@@ -39,10 +39,7 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    cpu_time::ThreadTime::now().as_duration().as_nanos() as u64
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

@@ -156,7 +156,10 @@ impl PortIndex {
             for dx in -1..=1 {
                 for &i in self.grid.get(&(cy + dy, cx + dx)).into_iter().flatten() {
                     let p = &self.ports[i as usize];
-                    let d = crate::track::haversine_m(lat, lon, p.lat, p.lon);
+                    let d = trilat_geo::haversine_m(
+                        trilat_geo::LatLon::new(lat, lon),
+                        trilat_geo::LatLon::new(p.lat, p.lon),
+                    );
                     if d <= radius_m && best.is_none_or(|(_, bd)| d < bd) {
                         best = Some((p, d));
                     }

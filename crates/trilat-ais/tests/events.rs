@@ -338,6 +338,19 @@ fn statics(imo: Option<u32>, name: &str, callsign: &str) -> StaticData {
 }
 
 #[test]
+fn static_data_before_any_position_is_kept_and_counted_once() {
+    let mut tracker = Tracker::new(Config::default());
+    let mut events = Vec::new();
+    let data = statics(Some(9_134_270), "EVER DIADEM", "3FOF8");
+    tracker.static_data(TANKER, &data, T0, 1, &mut events);
+    assert_eq!(tracker.stats().statics, 1);
+    assert_eq!(tracker.vessel_count(), 1);
+    tracker.static_data(TANKER, &data, T0 + 1, 2, &mut events);
+    assert_eq!(tracker.stats().statics, 2);
+    assert!(events.is_empty(), "a valid identity, repeated: {events:?}");
+}
+
+#[test]
 fn identity_changes_and_imo_rules() {
     let mut tracker = Tracker::new(Config::default());
     let mut events = Vec::new();

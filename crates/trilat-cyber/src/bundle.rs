@@ -198,25 +198,10 @@ fn parse_objects(objects: &[(usize, &str)], n_threads: usize) -> Vec<Result<Entr
             .collect()
     };
     let n_parts = n_threads.min(objects.len() / THREAD_OBJECTS_MIN).max(1);
-    if n_parts == 1 {
-        return parse_part(objects);
-    }
-    let part_len = objects.len().div_ceil(n_parts);
-    let res: Vec<Result<Entry, Error>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = objects
-            .chunks(part_len)
-            .map(|part| scope.spawn(move || parse_part(part)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| {
-                // A panic here is a bug in the parser: pass it on unchanged.
-                handle
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p))
-            })
-            .collect()
-    });
+    let res: Vec<Result<Entry, Error>> = crate::parallel::map_parts(objects, n_parts, parse_part)
+        .into_iter()
+        .flatten()
+        .collect();
     debug_assert_eq!(res.len(), objects.len());
     res
 }

@@ -2,9 +2,9 @@
 //!
 //! Why not serde: reading the envelope with serde_json (`Vec<&RawValue>`)
 //! validates every byte of every object only to hand the object's text to a
-//! second, typed parse that validates it again. On ATT&CK bundles that first
-//! pass was a fifth of the import's instructions, and it runs on one core
-//! before the objects can be parsed on all of them. This scanner only finds
+//! second, typed parse that validates it again, and that first pass runs on
+//! one core before the objects can be parsed on all of them (its measured
+//! share is in `docs/bench/cyber.md`). This scanner only finds
 //! where each object starts and ends (strings skipped with `memchr`), and
 //! checks the envelope's own grammar (braces, colons, commas, whitespace).
 //!

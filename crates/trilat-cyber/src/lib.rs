@@ -40,6 +40,7 @@ mod error;
 pub mod mapping;
 pub mod marking;
 pub mod object;
+mod parallel;
 pub mod pattern;
 pub mod taxii;
 pub mod validate;

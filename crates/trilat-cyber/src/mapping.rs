@@ -204,26 +204,7 @@ pub fn import_bundle_on(
         .clamp(1, crate::bundle::PARSE_THREADS_MAX)
         .min(objects.len() / crate::bundle::THREAD_OBJECTS_MIN)
         .max(1);
-    let parts = if n_runs == 1 {
-        vec![map_run(&objects)]
-    } else {
-        let run_len = objects.len().div_ceil(n_runs);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = objects
-                .chunks(run_len)
-                .map(|run| scope.spawn(move || map_run(run)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    // A panic here is a bug in the mapping: pass it on unchanged.
-                    handle
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p))
-                })
-                .collect()
-        })
-    };
+    let parts = crate::parallel::map_parts(&objects, n_runs, map_run);
     outcome.drafts.reserve(bundle.entries.len());
     for part in parts {
         outcome.drafts.extend(part.drafts);

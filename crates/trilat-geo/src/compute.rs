@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, MultiPolygon, Rect};
 
-use crate::coast::{unit_vector, Coastline, EARTH_RADIUS_MEAN_M};
+use crate::coast::{unit_vector, Coastline};
 use crate::index::ZoneIndex;
 use crate::trace::trace_squares;
 use crate::zone::{Zone, ZoneKind};
-use crate::{LatLon, NM_M};
+use crate::{haversine_m, LatLon, NM_M};
 
 /// Territorial sea breadth, metres (12 nm).
 pub const TERRITORIAL_SEA_M: f64 = 12.0 * NM_M;
@@ -190,14 +190,6 @@ fn band_of(distance_m: f64, with_50nm: bool) -> Option<u8> {
         .iter()
         .position(|&limit| distance_m <= limit)? as u8;
     Some(if band == 2 && !with_50nm { 3 } else { band })
-}
-
-fn haversine_m(a: LatLon, b: LatLon) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlat = la2 - la1;
-    let dlon = (b.lon - a.lon).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_MEAN_M * h.sqrt().min(1.0).asin()
 }
 
 struct Classifier<'a> {

@@ -642,7 +642,8 @@ fn innovation_covariance<const M: usize>(
 
 /// The inverse of a small symmetric positive-definite matrix by its Cholesky factor, with
 /// `ln det`; `None` when it is not positive definite. Hand-written for M ≤ 4: nalgebra's
-/// generic solve was a tenth of the filter's instructions.
+/// generic solve does not specialise for these sizes, and the filter calls this on every
+/// update (`docs/bench/missile.md`, "Why the code is shaped this way").
 #[inline(always)]
 fn spd_inverse<const M: usize>(s: &SMatrix<f64, M, M>) -> Option<(SMatrix<f64, M, M>, f64)> {
     let mut l = [[0.0; M]; M];

@@ -9,8 +9,8 @@ pub const WGS84_A: f64 = 6_378_137.0;
 pub const WGS84_F: f64 = 1.0 / 298.257_223_563;
 /// WGS-84 first eccentricity squared.
 pub const WGS84_E2: f64 = WGS84_F * (2.0 - WGS84_F);
-/// Mean Earth radius used for great-circle distances (m).
-pub const EARTH_RADIUS_MEAN_M: f64 = 6_371_008.8;
+/// Mean Earth radius used for great-circle distances (m): trilat-geo's.
+pub use trilat_geo::EARTH_RADIUS_MEAN_M;
 
 /// A geodetic position on the WGS-84 ellipsoid.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -108,13 +108,13 @@ pub fn rae_to_enu(range_m: f64, az_deg: f64, el_deg: f64) -> Vector3<f64> {
     Vector3::new(range_m * cel * saz, range_m * cel * caz, range_m * sel)
 }
 
-/// Great-circle distance between two points on the mean sphere (m).
+/// Great-circle distance between two points on the mean sphere (m):
+/// [`trilat_geo::haversine_m`] over degrees.
 pub fn great_circle_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
-    let dp = p2 - p1;
-    let dl = (lon2 - lon1).to_radians();
-    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_MEAN_M * a.sqrt().min(1.0).asin()
+    trilat_geo::haversine_m(
+        trilat_geo::LatLon::new(lat1, lon1),
+        trilat_geo::LatLon::new(lat2, lon2),
+    )
 }
 
 /// Initial great-circle bearing from point 1 to point 2 (degrees clockwise from north, [0, 360)).

@@ -1,7 +1,19 @@
 //! `trilat`: the command-line tool. Glue only: flags → validated config → library calls.
+//! Exit codes are set in one place, `exit.rs`.
 mod cmd;
+mod exit;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+const START_HERE: &str = "\
+Start here:
+  trilat demo                          three partner nodes on loopback
+  trilat init --party JPN --dir ./jpn  create your own node
+  trilat serve --config ./jpn/trilat.toml
+
+Every command has --help with examples.";
 
 /// Trilat: allied information sharing and fusion.
 #[derive(Debug, Parser)]
@@ -10,7 +22,7 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about = None,
-    after_help = "Start here:\n  trilat demo                          three partner nodes on loopback\n  trilat init --party JPN --dir ./jpn  create your own node\n  trilat serve --config ./jpn/trilat.toml\n\nEvery command has --help with examples."
+    after_help = format!("{START_HERE}\n\n{}", exit::HELP)
 )]
 struct Cli {
     #[command(subcommand)]
@@ -80,9 +92,16 @@ enum Command {
     Node(cmd::node::Command),
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return exit::clap_error(&err),
+    };
+    exit::of(run(cli.command))
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Sanctions(c) => cmd::sanctions::run(c),
         Command::Ais(c) => cmd::ais::run(c),
         Command::Missile(c) => cmd::missile::run(c),

@@ -56,7 +56,7 @@ from the TLP 2.0 (or 1.0) marking definitions, classification and releasability 
 Trilat releasability marking (docs/cyber.md); what the object does not say comes from
 --level, --tlp and --rel-to.
 
-Exit status: 0 when every object was accepted, 2 when some were rejected, 1 on error.
+Exit status: 0 when every object was accepted, 3 when some were rejected, 1 on error.
 
 Examples:
   trilat cyber import \\
@@ -80,7 +80,7 @@ Examples:
 
 const PATTERN_HELP: &str = "\
 Prints the canonical form of each valid pattern, or the error with its byte offset.
-Exit status 2 when a pattern is invalid.
+Exit status 3 when a pattern is invalid.
 
 Examples:
   trilat cyber pattern \"[ipv4-addr:value = '175.45.178.1']\"
@@ -288,7 +288,7 @@ fn import(args: ImportArgs) -> Result<()> {
         None => None,
     };
     let mut summaries = Vec::new();
-    let mut any_rejected = false;
+    let mut n_rejected = 0;
     for path in &args.files {
         let started = std::time::Instant::now();
         let file = import_file(path, &defaults)?;
@@ -299,7 +299,7 @@ fn import(args: ImportArgs) -> Result<()> {
                 out.write_all(b"\n")?;
             }
         }
-        any_rejected |= !file.rejected.is_empty();
+        n_rejected += file.rejected.len();
         summaries.push(serde_json::json!({
             "file": path.display().to_string(),
             "objects": file.n_objects,
@@ -314,8 +314,8 @@ fn import(args: ImportArgs) -> Result<()> {
         out.flush()?;
     }
     print_import_summaries(&summaries, args.json)?;
-    if any_rejected {
-        std::process::exit(2);
+    if n_rejected > 0 {
+        return Err(crate::exit::Refused(format!("{n_rejected} objects rejected")).into());
     }
     Ok(())
 }
@@ -439,359 +439,76 @@ fn export(args: ExportArgs) -> Result<()> {
 }
 
 fn pattern(args: PatternArgs) -> Result<()> {
-    let mut any_invalid = false;
+    let mut n_invalid = 0;
     for text in &args.patterns {
         match trilat_cyber::parse_pattern(text) {
             Ok(pattern) => println!("valid: {pattern}"),
             Err(err) => {
-                any_invalid = true;
+                n_invalid += 1;
                 println!("invalid: {err}");
             }
         }
     }
-    if any_invalid {
-        std::process::exit(2);
+    if n_invalid > 0 {
+        return Err(crate::exit::Refused(format!("{n_invalid} patterns invalid")).into());
     }
     Ok(())
 }
 
-/// Generated indicators after the MITRE objects: one in this many is
-/// released to USA only.
-const USA_ONLY_EVERY: usize = 10;
-
-/// The object texts to load: MITRE ATT&CK objects (when the shared data is
-/// there), then generated indicators, `n_objects` in all.
-fn bench_objects(data: &Path, n_objects: usize) -> Vec<String> {
-    let mut texts = Vec::with_capacity(n_objects);
-    for name in [
-        "enterprise-attack-v18_dprk-groups_subset.stix21.json",
-        "ics-attack-18.1.json",
-    ] {
-        let path = data.join("cyber/mitre_attack").join(name);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!(
-                "bench-taxii: {} is absent; generated objects only",
-                path.display()
-            );
-            continue;
-        };
-        if let Ok(parsed) = trilat_cyber::parse_bundle(&text, |_, _| {}) {
-            texts.extend(parsed.entries.into_iter().map(|e| e.text));
-        }
-    }
-    texts.truncate(n_objects);
-    for idx in texts.len()..n_objects {
-        let (a, b, c) = ((idx >> 16) & 0xff, (idx >> 8) & 0xff, idx & 0xff);
-        texts.push(format!(
-            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{idx:08x}-5b7d-4c9e-8f0a-1b2c3d4e5f60","created":"2026-01-02T03:04:05.000Z","modified":"2026-01-02T03:04:05.000Z","name":"Lazarus C2 node {idx}","description":"Address seen in DPRK-attributed intrusion set activity; generated for the TAXII benchmark.","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '10.{a}.{b}.{c}']","pattern_type":"stix","valid_from":"2026-01-02T03:04:05.000Z"}}"#
-        ));
-    }
-    texts
-}
-
-/// Signs and stores the objects as USA's reports.
-fn load_reports(state: &trilat_node::AppState, texts: &[String]) -> Result<usize> {
-    let usa = Party::new("USA").expect("constant party");
-    let trilat = Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]);
-    let usa_only = Marking::new("UNCLASSIFIED", Tlp::Green, ["USA"]);
-    let now = Timestamp::from_unix_ms(time::OffsetDateTime::now_utc().unix_timestamp() * 1000);
-    let mut n_stored = 0;
-    for (chunk_idx, chunk) in texts.chunks(1000).enumerate() {
-        let marking = if chunk_idx % USA_ONLY_EVERY == USA_ONLY_EVERY - 1 {
-            &usa_only
-        } else {
-            &trilat
-        };
-        let bundle = trilat_cyber::write_bundle(
-            &trilat_cyber::bundle::new_bundle_id(),
-            chunk.iter().map(String::as_str),
-        );
-        let parsed = trilat_cyber::parse_bundle(&bundle, |_, _| {})?;
-        let outcome = trilat_cyber::import_bundle(&parsed, &usa, marking, now);
-        let mut batch = Vec::with_capacity(outcome.drafts.len());
-        for draft in outcome.drafts {
-            let report = draft.sign(&state.key)?;
-            let event = trilat_store::AuditEvent::new(
-                now,
-                "bench-taxii",
-                trilat_store::AuditAction::Create,
-            )
-            .report(report.id);
-            batch.push((report, event));
-        }
-        // The two MITRE bundles share a few objects (identities, marking
-        // definitions): the second copy is refused, which is fine here.
-        n_stored += state
-            .store
-            .put_batch(&batch)?
-            .iter()
-            .filter(|outcome| outcome.is_ok())
-            .count();
-    }
-    Ok(n_stored)
-}
-
-/// Process CPU time, seconds (server and client threads together).
-fn process_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0.0;
-    }
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-/// One timed page: wall milliseconds, objects, `next`, date added last.
-struct TimedPage {
-    wall_ms: f64,
-    n_objects: usize,
-    next: Option<String>,
-    date_added_last: Option<String>,
-}
-
-async fn get_page(http: &reqwest::Client, url: &str, token: &str) -> Result<TimedPage> {
-    let started = std::time::Instant::now();
-    let response = http
-        .get(url)
-        .bearer_auth(token)
-        .header("accept", trilat_cyber::taxii::MEDIA_TYPE_TAXII)
-        .send()
-        .await?;
-    let status = response.status();
-    let date_added_last = response
-        .headers()
-        .get("x-taxii-date-added-last")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let body = response.bytes().await?;
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
-    if !status.is_success() {
-        bail!("GET {url}: {status}: {}", String::from_utf8_lossy(&body));
-    }
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        #[serde(default)]
-        next: Option<String>,
-        #[serde(default)]
-        objects: Vec<serde::de::IgnoredAny>,
-    }
-    let envelope: Envelope = serde_json::from_slice(&body)?;
-    Ok(TimedPage {
-        wall_ms,
-        n_objects: envelope.objects.len(),
-        next: envelope.next,
-        date_added_last,
-    })
-}
-
-/// Walks the collection from `first_url`, following `next`.
-async fn walk(
-    http: &reqwest::Client,
-    first_url: &str,
-    token: &str,
-    pages: &mut Vec<TimedPage>,
-) -> Result<usize> {
-    let mut url = first_url.to_string();
-    let mut n_objects = 0;
-    // Bounded: a collection of the benchmark's size has far fewer pages.
-    for _ in 0..100_000 {
-        let page = get_page(http, &url, token).await?;
-        n_objects += page.n_objects;
-        let next = page.next.clone();
-        pages.push(page);
-        match next {
-            Some(next) => {
-                let sep = if first_url.contains('?') { '&' } else { '?' };
-                url = format!("{first_url}{sep}next={next}");
-            }
-            None => return Ok(n_objects),
-        }
-    }
-    bail!("{first_url}: more than 100000 pages")
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-/// `objects/{id}/` GETs timed by `bench-taxii`.
-const OBJECT_GETS: usize = 200;
-
 fn bench_taxii(args: BenchTaxiiArgs) -> Result<()> {
-    use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
-    if args.limit == 0 || args.rounds == 0 {
-        bail!("--limit and --rounds must be positive");
-    }
-    let dir = std::env::temp_dir().join(format!("trilat-bench-taxii-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let res = runtime.block_on(async {
-        let jpn_token = generate_token();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let config = Config {
-            party: Party::new("USA").expect("constant party"),
-            listen: addr,
-            data_dir: dir.join("data"),
-            key_file: dir.join("node.key"),
-            policy: Policy::trilateral_default(),
-            tls: Default::default(),
-            peers: Vec::new(),
-            parties: Vec::new(),
-            tokens: vec![TokenConfig {
-                sha256: token_sha256(&jpn_token),
-                party: Party::new("JPN").expect("constant party"),
-                role: Role::Reader,
-                name: "jpn-reader".into(),
-            }],
-            limits: Limits::default(),
-            taxii: None,
-            engines: None,
-        };
-        config.validate()?;
-        trilat_node::cluster::write_node_files(&dir, &config, &trilat_core::NodeKey::generate())?;
-        let state = trilat_node::open(config)?;
-        let texts = bench_objects(&args.data, args.objects);
-        let loading = std::time::Instant::now();
-        let n_loaded = tokio::task::block_in_place(|| load_reports(&state, &texts))?;
-        eprintln!(
-            "bench-taxii: {n_loaded} reports stored in {:.1} s",
-            loading.elapsed().as_secs_f64()
-        );
-        let _node = trilat_node::serve_on(state, listener).await?;
-        let http = reqwest::Client::new();
-        let objects = format!(
-            "http://{addr}/taxii2/trilat/collections/{}/objects/?limit={}",
-            trilat_node::taxii::DEFAULT_COLLECTION_ALIAS,
-            args.limit
-        );
-        // One unmeasured walk: the first read catches the TAXII index up.
-        let mut warm = Vec::new();
-        let n_visible = walk(&http, &objects, &jpn_token, &mut warm).await?;
-        let halfway = warm
-            .get(warm.len() / 2)
-            .and_then(|p| p.date_added_last.clone())
-            .context("no page to take added_after from")?;
-        let after_url = format!("{objects}&added_after={halfway}");
-        let mut pages = Vec::new();
-        let mut after_pages = Vec::new();
-        let cpu_started = process_cpu_seconds();
-        let wall_started = std::time::Instant::now();
-        let bar = ProgressBar::new(args.rounds as u64);
-        for _ in 0..args.rounds {
-            let n_seen = walk(&http, &objects, &jpn_token, &mut pages).await?;
-            if n_seen != n_visible {
-                bail!("a walk saw {n_seen} objects, the first {n_visible}");
-            }
-            walk(&http, &after_url, &jpn_token, &mut after_pages).await?;
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        let cpu_s = process_cpu_seconds() - cpu_started;
-        let wall_s = wall_started.elapsed().as_secs_f64();
-        // Object by id (`objects/{id}/`, all versions): objects spread over
-        // the collection, some not visible to JPN (a 404 is an answer too).
-        let mut by_id_ms = Vec::new();
-        let step = (texts.len() / OBJECT_GETS).max(1);
-        for text in texts.iter().step_by(step).take(OBJECT_GETS) {
-            let id = trilat_cyber::Entry::parse(text)?
-                .object
-                .common()
-                .id
-                .to_string();
-            let url = format!(
-                "http://{addr}/taxii2/trilat/collections/{}/objects/{id}/?match[version]=all",
-                trilat_node::taxii::DEFAULT_COLLECTION_ALIAS
-            );
-            let started = std::time::Instant::now();
-            let response = http
-                .get(&url)
-                .bearer_auth(&jpn_token)
-                .header("accept", trilat_cyber::taxii::MEDIA_TYPE_TAXII)
-                .send()
-                .await?;
-            let status = response.status();
-            response.bytes().await?;
-            by_id_ms.push(started.elapsed().as_secs_f64() * 1e3);
-            if !(status.is_success() || status == reqwest::StatusCode::NOT_FOUND) {
-                bail!("GET {url}: {status}");
-            }
-        }
-        Ok::<_, anyhow::Error>((
-            n_loaded,
-            n_visible,
-            pages,
-            after_pages,
-            cpu_s,
-            wall_s,
-            by_id_ms,
-        ))
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    let (n_loaded, n_visible, pages, after_pages, cpu_s, wall_s, mut by_id_ms) = res?;
-    by_id_ms.sort_by(f64::total_cmp);
-    let n_pages = pages.len() + after_pages.len();
-    let full: Vec<&TimedPage> = pages.iter().filter(|p| p.n_objects == args.limit).collect();
-    let mut all_ms: Vec<f64> = pages
-        .iter()
-        .chain(&after_pages)
-        .map(|p| p.wall_ms)
-        .collect();
-    let mut full_ms: Vec<f64> = full.iter().map(|p| p.wall_ms).collect();
-    all_ms.sort_by(f64::total_cmp);
-    full_ms.sort_by(f64::total_cmp);
-    let figures = serde_json::json!({
-        "reports_loaded": n_loaded,
-        "objects_visible_to_jpn": n_visible,
-        "page_limit": args.limit,
-        "pages": n_pages,
-        "full_pages": full_ms.len(),
-        "full_page_wall_ms": {"p50": percentile(&full_ms, 0.5), "p99": percentile(&full_ms, 0.99), "max": full_ms.last()},
-        "any_page_wall_ms": {"p50": percentile(&all_ms, 0.5), "p99": percentile(&all_ms, 0.99), "max": all_ms.last()},
-        "cpu_ms_per_page": cpu_s * 1e3 / n_pages as f64,
-        "object_by_id_wall_ms": {"gets": by_id_ms.len(), "p50": percentile(&by_id_ms, 0.5), "p99": percentile(&by_id_ms, 0.99)},
-        "wall_s": wall_s,
-    });
+    use trilat_bench::measure::percentile;
+    let figures = trilat_bench::taxii::run(&trilat_bench::taxii::Spec {
+        n_objects: args.objects,
+        limit: args.limit,
+        rounds: args.rounds,
+        data: args.data,
+    })?;
+    let p = |sorted: &[f64], p: f64| percentile(sorted, p).unwrap_or(f64::NAN);
+    let full_ms = &figures.full_page_wall_ms;
+    let all_ms = &figures.page_wall_ms;
+    let by_id_ms = &figures.object_by_id_wall_ms;
+    let n_pages = all_ms.len();
+    let cpu_ms_per_page = figures.walks_cpu.as_secs_f64() * 1e3 / n_pages as f64;
+    let (n_loaded, n_visible) = (figures.n_loaded, figures.n_visible);
     if args.json {
+        let figures = serde_json::json!({
+            "reports_loaded": n_loaded,
+            "objects_visible_to_jpn": n_visible,
+            "page_limit": args.limit,
+            "pages": n_pages,
+            "full_pages": full_ms.len(),
+            "full_page_wall_ms": {"p50": p(full_ms, 0.5), "p99": p(full_ms, 0.99), "max": full_ms.last()},
+            "any_page_wall_ms": {"p50": p(all_ms, 0.5), "p99": p(all_ms, 0.99), "max": all_ms.last()},
+            "cpu_ms_per_page": cpu_ms_per_page,
+            "object_by_id_wall_ms": {"gets": by_id_ms.len(), "p50": p(by_id_ms, 0.5), "p99": p(by_id_ms, 0.99)},
+            "wall_s": figures.walks_wall.as_secs_f64(),
+        });
         println!("{}", serde_json::to_string_pretty(&figures)?);
-    } else {
-        println!(
-            "{n_loaded} reports loaded, {n_visible} visible to JPN; {n_pages} GETs of limit={} ({} full pages)",
-            args.limit,
-            full_ms.len()
-        );
-        println!(
-            "full page ({} objects) wall: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            args.limit,
-            percentile(&full_ms, 0.5),
-            percentile(&full_ms, 0.99),
-            full_ms.last().copied().unwrap_or(f64::NAN)
-        );
-        println!(
-            "any page (incl. added_after walks) wall: p50 {:.1} ms, p99 {:.1} ms",
-            percentile(&all_ms, 0.5),
-            percentile(&all_ms, 0.99)
-        );
-        println!(
-            "process CPU per page (server + client): {:.1} ms",
-            cpu_s * 1e3 / n_pages as f64
-        );
-        println!(
-            "object by id (objects/{{id}}/, {} GETs) wall: p50 {:.2} ms, p99 {:.2} ms",
-            by_id_ms.len(),
-            percentile(&by_id_ms, 0.5),
-            percentile(&by_id_ms, 0.99)
-        );
+        return Ok(());
     }
+    println!(
+        "{n_loaded} reports loaded, {n_visible} visible to JPN; {n_pages} GETs of limit={} ({} full pages)",
+        args.limit,
+        full_ms.len()
+    );
+    println!(
+        "full page ({} objects) wall: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        args.limit,
+        p(full_ms, 0.5),
+        p(full_ms, 0.99),
+        full_ms.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "any page (incl. added_after walks) wall: p50 {:.1} ms, p99 {:.1} ms",
+        p(all_ms, 0.5),
+        p(all_ms, 0.99)
+    );
+    println!("process CPU per page (server + client): {cpu_ms_per_page:.1} ms");
+    println!(
+        "object by id (objects/{{id}}/, {} GETs) wall: p50 {:.2} ms, p99 {:.2} ms",
+        by_id_ms.len(),
+        p(by_id_ms, 0.5),
+        p(by_id_ms, 0.99)
+    );
     Ok(())
 }

@@ -264,6 +264,10 @@ Example:
         /// Reports created while a node is down, for the catch-up rate (0: skip).
         #[arg(long, default_value_t = 100_000)]
         backlog: usize,
+        /// The peers' pull page size (1 to 1000, the store's query limit;
+        /// default: the node default), to measure its effect on catch-up.
+        #[arg(long, env = "TRILAT_BENCH_PULL_PAGE", value_name = "REPORTS")]
+        pull_page: Option<usize>,
     },
     /// Time from the detection that makes a first missile assessment
     /// possible to that assessment being stored at the other partners.
@@ -327,8 +331,17 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             }
             Command::Report(c) => report(c).await,
             Command::Audit(c) => audit(c).await,
-            Command::Bench(BenchCommand::Federation { samples, backlog }) => {
-                bench::federation(samples, backlog).await
+            Command::Bench(BenchCommand::Federation {
+                samples,
+                backlog,
+                pull_page,
+            }) => {
+                bench::federation(trilat_bench::federation::Spec {
+                    samples,
+                    backlog,
+                    pull_page_max: pull_page,
+                })
+                .await
             }
             Command::Bench(BenchCommand::Missile { launches }) => bench::missile(launches).await,
         }
@@ -561,10 +574,7 @@ async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             let entries = verification["entries"].as_u64().unwrap_or(0);
             match verification["first_broken"].as_u64() {
                 None => println!("audit chain intact: {entries} entries verified"),
-                Some(seq) => {
-                    eprintln!("audit chain BROKEN at entry {seq} (of {entries})");
-                    std::process::exit(1);
-                }
+                Some(seq) => bail!("audit chain BROKEN at entry {seq} (of {entries})"),
             }
         }
         AuditCommand::List { node, after, limit } => {

@@ -849,42 +849,10 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// CPU time of the calling thread in seconds (`CLOCK_THREAD_CPUTIME_ID`, ns resolution; 0 if
-/// the clock is unavailable). Scheduling delays on a loaded machine are excluded.
-fn thread_cpu_seconds() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return 0.0;
-    }
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
-
-fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
 fn bench(args: BenchArgs) -> Result<()> {
     let lists = load_lists(&args.lists)?;
     let readings = load_unihan(&args.lists.unihan);
-    let (screener, r) = trilat_sanctions::bench::run(
-        lists,
-        readings,
-        (args.queries, args.oracle),
-        &thread_cpu_seconds,
-        &|| rss_kib().unwrap_or(0),
-    )?;
+    let (screener, r) = trilat_bench::sanctions::run(lists, readings, args.queries, args.oracle)?;
     let mut versions: Vec<String> = screener
         .versions()
         .iter()

@@ -1,0 +1,24 @@
+//! Trilat's benchmark harnesses, out of the `trilat` binary: the binary
+//! parses the flags of `trilat bench …`, `trilat cyber bench-taxii` and
+//! `trilat sanctions bench`, calls [`federation::run`], [`missile::run`],
+//! [`taxii::run`] or [`sanctions::run`], and prints the [`federation::Figures`]
+//! (etc.) they return.
+//!
+//! Every harness measures with [`measure`]: CPU clocks (thread and process,
+//! from the `cpu-time` crate), resident memory, nearest-rank percentiles,
+//! [`measure::Latencies`] (p50 / p99 / max) and the [`measure::Conditions`]
+//! (build profile, cores, load) a figure depends on. Criterion benches in
+//! the engine crates measure their own hot paths; `BENCHMARKS.md` lists
+//! every bench and `docs/bench/` keeps each one's history.
+//!
+//! The node harnesses start real nodes in this process (loopback HTTP, a
+//! SQLite store each, in a temporary directory removed afterwards); they
+//! are harnesses, not an API: errors are `anyhow` and name what failed.
+#![deny(missing_docs)]
+
+pub mod federation;
+pub mod measure;
+pub mod missile;
+mod nodes;
+pub mod sanctions;
+pub mod taxii;

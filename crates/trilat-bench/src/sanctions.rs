@@ -1,0 +1,29 @@
+//! Sanctions screening: the benchmark itself is `trilat_sanctions::bench`
+//! (pure, clocks passed in); this runs it with the measurement module's
+//! thread CPU clock and resident-memory probe.
+
+use std::sync::Arc;
+
+use trilat_sanctions::bench::BenchReport;
+use trilat_sanctions::model::ListVersion;
+use trilat_sanctions::unihan::HanReadings;
+use trilat_sanctions::Screener;
+
+/// Builds the index over `lists` and screens `n_queries` names, checking
+/// `n_oracle` of them against an exhaustive scan.
+pub fn run(
+    lists: Vec<ListVersion>,
+    readings: Option<Arc<HanReadings>>,
+    n_queries: usize,
+    n_oracle: usize,
+) -> anyhow::Result<(Screener, BenchReport)> {
+    let thread_cpu_s = || crate::measure::thread_cpu().as_secs_f64();
+    let rss_kib = || crate::measure::rss_kib().unwrap_or(0);
+    Ok(trilat_sanctions::bench::run(
+        lists,
+        readings,
+        (n_queries, n_oracle),
+        &thread_cpu_s,
+        &rss_kib,
+    )?)
+}
