@@ -68,8 +68,13 @@ function addSymbolImages() {
   map.addImage('heading', g.getImageData(0, 0, size, size), { pixelRatio: ratio });
 }
 
-async function addBasemap() {
-  const topo = await (await fetch('/console/vendor/countries-50m.json')).json();
+/** Starts MapLibre's worker (it fetches and compiles its module) before the map exists. */
+export function prewarm() {
+  maplibregl.prewarm();
+}
+
+async function addBasemap(countries) {
+  const topo = await countries;
   const land = window.topojson.feature(topo, topo.objects.countries);
   const borders = window.topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b);
   map.addSource('land', { type: 'geojson', data: land });
@@ -78,7 +83,7 @@ async function addBasemap() {
   map.addLayer({ id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#7a8a7e', 'line-width': 0.6 } });
 }
 
-async function addZones() {
+async function addZones(answer) {
   map.addSource('zones', { type: 'geojson', data: features.empty });
   map.addLayer({ id: 'zones-fill', type: 'fill', source: 'zones', paint: { 'fill-color': ZONE_COLOURS, 'fill-opacity': 0.12 } });
   map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', filter: ['!', ['get', 'approximate']], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2 } });
@@ -86,7 +91,7 @@ async function addZones() {
   map.addLayer({ id: 'zones-approx', type: 'line', source: 'zones', filter: ['get', 'approximate'], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2, 'line-dasharray': [3, 2] } });
   const note = document.getElementById('zones-note');
   try {
-    const zones = await api('/api/v1/geo/zones');
+    const zones = await answer;
     map.getSource('zones').setData(zones);
     const approx = zones.features.filter((f) => f.properties?.approximate).length;
     setText(note, 'zone.count', { count: zones.features.length, approximate: approx });
@@ -113,13 +118,31 @@ function addReportLayers() {
 }
 
 let pending = false;
+/** Each report source's data as last given to the map (JSON), to skip unchanged ones. */
+const drawnData = new Map();
+
+/**
+ * Gives `data` to source `id` only if it differs from what the source
+ * holds: every setData re-tiles the whole source in MapLibre's worker and
+ * repaints, and most reports change one source or none (a note without a
+ * position changes none).
+ */
+function setSource(id, data) {
+  const json = JSON.stringify(data);
+  if (drawnData.get(id) === json) return;
+  const source = map.getSource(id);
+  if (!source) return;
+  source.setData(data);
+  drawnData.set(id, json);
+}
+
 function updateReports() {
   pending = false;
   const reports = visibleReports();
-  map.getSource('missile')?.setData(features.missileFeatures(reports));
-  map.getSource('maritime')?.setData(features.maritimeFeatures(reports));
-  map.getSource('seismic')?.setData(seismic.features(reports));
-  map.getSource('other')?.setData(features.otherFeatures(reports));
+  setSource('missile', features.missileFeatures(reports));
+  setSource('maritime', features.maritimeFeatures(reports));
+  setSource('seismic', seismic.features(reports));
+  setSource('other', features.otherFeatures(reports));
   renderCountdowns(reports);
 }
 function scheduleReports() {
@@ -249,6 +272,12 @@ export function resize() {
 }
 
 export async function init() {
+  // The basemap and the zones are fetched while MapLibre starts (preloaded
+  // by index.html: the basemap is the largest file after MapLibre).
+  const countries = fetch('/console/vendor/countries-50m.json').then((r) => r.json());
+  const zones = api('/api/v1/geo/zones');
+  countries.catch(() => {}); // awaited after the map's load
+  zones.catch(() => {});
   map = new maplibregl.Map({
     container: 'map',
     style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#0e2536' } }] },
@@ -264,10 +293,11 @@ export async function init() {
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'nautical' }), 'bottom-left');
   await new Promise((resolve) => map.on('load', resolve));
+  performance.mark('trilat:map-loaded');
   addSymbolImages();
   initToggles();
-  await addBasemap();
-  await addZones();
+  await addBasemap(countries);
+  await addZones(zones);
   addReportLayers();
   vessels.init(map);
   initMeasure();
@@ -281,5 +311,9 @@ export async function init() {
   store.watch(['mode'], () => popup?.remove());
   setInterval(() => renderCountdowns(), 1000);
   updateReports();
-  document.getElementById('map').dataset.ready = 'true';
+  performance.mark('trilat:map-ready');
+  const container = document.getElementById('map');
+  container.dataset.ready = 'true';
+  // Every source tiled and painted (the basemap included): screenshots wait for it.
+  map.once('idle', () => { container.dataset.idle = 'true'; });
 }
