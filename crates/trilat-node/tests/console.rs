@@ -94,8 +94,6 @@ async fn the_page_and_every_module_it_imports_are_served_with_their_types() {
         let expected = match path.rsplit_once('.').unwrap().1 {
             "mjs" | "js" => "text/javascript; charset=utf-8",
             "css" => "text/css; charset=utf-8",
-            // The basemap, preloaded by the page.
-            "json" => "application/json",
             other => panic!("{path}: unexpected .{other}"),
         };
         assert_eq!(kind, expected, "{path}");

@@ -11,12 +11,7 @@ import { api, query, openStream, ApiError } from './api.mjs';
 import { t, setText } from './i18n.mjs';
 import { announce } from './dom.mjs';
 
-/**
- * Reports asked for per page: the node's default page maximum
- * (`limits.page_size_max`); a node configured lower refuses it (400), and
- * the page then takes the node's default page instead.
- */
-const PAGE = 1000;
+const PAGE = 500;
 let controller = null;
 
 function streamState(key, values) {
@@ -27,21 +22,15 @@ function streamState(key, values) {
 async function loadAll(exercise, signal) {
   let cursor = null;
   let loaded = 0;
-  let limit = PAGE;
-  while (loaded < store.REPORTS_MAX) {
-    let page;
-    try {
-      page = await api('/api/v1/reports' + query({ exercise, include_revoked: true, limit, cursor }), { signal });
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 400 && limit !== undefined)) throw e;
-      limit = undefined; // this node's pages are smaller: its default
-      continue;
-    }
+  do {
+    const page = await api(
+      '/api/v1/reports' + query({ exercise, include_revoked: true, limit: PAGE, cursor }),
+      { signal },
+    );
     store.putReports(page.reports);
     loaded += page.reports.length;
     cursor = page.next;
-    if (!cursor) return;
-  }
+  } while (cursor && loaded < store.REPORTS_MAX);
 }
 
 /** Applies one stream event; a `lagged` stream (events skipped) is restarted. */

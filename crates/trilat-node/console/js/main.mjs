@@ -19,11 +19,7 @@ import { pageBanner } from './markings.mjs';
 import { visibleReports } from './filters.mjs';
 
 const VIEWS = { picture: null, write, screening, health, audit };
-let mapView = null;
-// MapLibre is the largest module: fetched and compiled while the page signs
-// in and reads the reports, not after (index.html preloads it too).
-const mapModule = import('./map.mjs');
-mapModule.then((m) => m.prewarm()).catch(() => {}); // a failure is shown by startMap
+let mapView = null; // loaded on first show: MapLibre is the largest module
 
 async function setLanguage(lang) {
   lang = await i18n.load(lang);
@@ -57,7 +53,7 @@ function showView(name) {
 
 async function startMap() {
   try {
-    mapView = await mapModule;
+    mapView = await import('./map.mjs');
     await mapView.init();
   } catch (e) {
     document.getElementById('map').textContent = t('map.failed', { reason: e.message });

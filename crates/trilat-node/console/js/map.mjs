@@ -68,13 +68,8 @@ function addSymbolImages() {
   map.addImage('heading', g.getImageData(0, 0, size, size), { pixelRatio: ratio });
 }
 
-/** Starts MapLibre's worker (it fetches and compiles its module) before the map exists. */
-export function prewarm() {
-  maplibregl.prewarm();
-}
-
-async function addBasemap(countries) {
-  const topo = await countries;
+async function addBasemap() {
+  const topo = await (await fetch('/console/vendor/countries-50m.json')).json();
   const land = window.topojson.feature(topo, topo.objects.countries);
   const borders = window.topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b);
   map.addSource('land', { type: 'geojson', data: land });
@@ -83,7 +78,7 @@ async function addBasemap(countries) {
   map.addLayer({ id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#7a8a7e', 'line-width': 0.6 } });
 }
 
-async function addZones(answer) {
+async function addZones() {
   map.addSource('zones', { type: 'geojson', data: features.empty });
   map.addLayer({ id: 'zones-fill', type: 'fill', source: 'zones', paint: { 'fill-color': ZONE_COLOURS, 'fill-opacity': 0.12 } });
   map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', filter: ['!', ['get', 'approximate']], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2 } });
@@ -91,7 +86,7 @@ async function addZones(answer) {
   map.addLayer({ id: 'zones-approx', type: 'line', source: 'zones', filter: ['get', 'approximate'], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2, 'line-dasharray': [3, 2] } });
   const note = document.getElementById('zones-note');
   try {
-    const zones = await answer;
+    const zones = await api('/api/v1/geo/zones');
     map.getSource('zones').setData(zones);
     const approx = zones.features.filter((f) => f.properties?.approximate).length;
     setText(note, 'zone.count', { count: zones.features.length, approximate: approx });
@@ -272,12 +267,6 @@ export function resize() {
 }
 
 export async function init() {
-  // The basemap and the zones are fetched while MapLibre starts (preloaded
-  // by index.html: the basemap is the largest file after MapLibre).
-  const countries = fetch('/console/vendor/countries-50m.json').then((r) => r.json());
-  const zones = api('/api/v1/geo/zones');
-  countries.catch(() => {}); // awaited after the map's load
-  zones.catch(() => {});
   map = new maplibregl.Map({
     container: 'map',
     style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#0e2536' } }] },
@@ -296,8 +285,8 @@ export async function init() {
   performance.mark('trilat:map-loaded');
   addSymbolImages();
   initToggles();
-  await addBasemap(countries);
-  await addZones(zones);
+  await addBasemap();
+  await addZones();
   addReportLayers();
   vessels.init(map);
   initMeasure();
