@@ -15,6 +15,12 @@
 //            element and the next requestAnimationFrame callback (the frame
 //            that paints it) reads Date.now(); minus Date.now() just before
 //            the POST. One clock (same machine). SAMPLES notes, one at a time.
+//            With BENCH_SPLIT=1 this process also reads JPN's stream itself
+//            (a plain SSE client with the same reader token): the time the
+//            event leaves JPN's node splits the figure into the nodes' part
+//            (store, push, receive, stream) and the page's (parse, draw).
+//            Off by default: a second subscriber is a second audited
+//            release per event at JPN, on the page's path.
 //  vessels   see vessels.mjs: 10,000 vessels updating once a second, frame
 //            times from requestAnimationFrame deltas.
 import os from 'node:os';
@@ -61,6 +67,10 @@ async function loadOnce(browser, jpn, total) {
     { polling: 'raf', timeout: 60_000 },
   );
   const ms = await drawnAt.jsonValue();
+  // The page's own milestones (performance.mark 'trilat:…'), for the breakdown.
+  const marks = await page.evaluate(() =>
+    Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('trilat:')).map((m) => [m.name.slice(7), m.startTime])),
+  );
   const resources = await page.evaluate(() =>
     performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).map((e) => ({
       name: e.name,
@@ -70,7 +80,7 @@ async function loadOnce(browser, jpn, total) {
     })),
   );
   await page.close();
-  return { ms, resources };
+  return { ms, resources, marks };
 }
 
 function sizes(resources) {
@@ -88,12 +98,55 @@ function sizes(resources) {
   };
 }
 
+/** Whether `node` holds report `id` (a missed probe: lost before or after JPN's node?). */
+async function holds(node, id) {
+  try {
+    await api(node, 'reader', 'GET', `/api/v1/reports/${id}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads `node`'s live stream in this process, calling `onReport(report)` at
+ * each report event, until `signal` aborts.
+ */
+async function followStream(node, onReport, signal) {
+  const res = await fetch(`${node.url}/api/v1/stream`, { headers: { authorization: `Bearer ${node.tokens.reader}` }, signal });
+  if (!res.ok) throw new Error(`GET /api/v1/stream: HTTP ${res.status}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  (async () => {
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!/^event: ?report$/m.test(block)) continue;
+        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+        onReport(JSON.parse(data));
+      }
+    }
+  })().catch(() => {});
+}
+
 async function latency(browser, usa, jpn) {
+  const streamed = new Map(); // probe number -> Date.now() when JPN's stream sent it here
+  const reading = new AbortController();
+  if (process.env.BENCH_SPLIT) await followStream(jpn, (report) => {
+    const match = String(report.payload?.text ?? '').match(/^latency-probe-(\d+)$/);
+    if (match && !streamed.has(match[1])) streamed.set(match[1], Date.now());
+  }, reading.signal);
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`JPN's page: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && console.error(`JPN's page console: ${m.text()}`));
   await signIn(page, jpn, 'reader');
   await page.waitForFunction(() => document.querySelector('#map')?.dataset.ready === 'true', null, { timeout: 60_000 });
+  // Probes start once the page follows the live stream (before that a
+  // probe would come with the load, not the stream).
+  await page.locator('#stream-state[data-i18n="stream.live"]').waitFor({ timeout: 60_000 });
   await page.evaluate(() => {
     window.__drawn = new Map();
     new MutationObserver((records) => {
@@ -109,18 +162,30 @@ async function latency(browser, usa, jpn) {
     }).observe(document.getElementById('timeline-list'), { childList: true, subtree: true });
   });
   const samples = [];
+  const nodePart = [];
+  const lost = [];
   for (let i = 0; i < SAMPLES; i++) {
     const sent = Date.now();
-    await api(usa, 'analyst', 'POST', '/api/v1/reports', {
+    const { report } = await api(usa, 'analyst', 'POST', '/api/v1/reports', {
       kind: 'note',
       marking: { level: 'UNCLASSIFIED', tlp: 'GREEN', rel_to: ['USA', 'JPN'], further_sharing: 'none' },
       payload: { text: `latency-probe-${i}` },
     });
-    const drawn = await page.waitForFunction((id) => window.__drawn.get(id) || false, String(i), { timeout: 30_000 });
-    samples.push((await drawn.jsonValue()) - sent);
+    try {
+      const drawn = await page.waitForFunction((id) => window.__drawn.get(id) || false, String(i), { timeout: 30_000 });
+      samples.push((await drawn.jsonValue()) - sent);
+      if (streamed.has(String(i))) nodePart.push(streamed.get(String(i)) - sent);
+    } catch {
+      // Said, not hidden: a watch officer must never miss a report.
+      const at = (await holds(jpn, report.id)) ? "held by JPN's node" : "not at JPN's node";
+      const state = await page.locator('#stream-state').textContent();
+      lost.push(`probe ${i} (${report.id}): not drawn in 30 s; ${at}; stream state "${state}"`);
+      console.error(`LOST ${lost.at(-1)}`);
+    }
   }
   await page.close();
-  return samples.sort((a, b) => a - b);
+  reading.abort();
+  return { samples: samples.sort((a, b) => a - b), nodePart: nodePart.sort((a, b) => a - b), lost };
 }
 
 const started = performance.now();
@@ -133,20 +198,28 @@ try {
     await seed(jpn);
     const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
     const loads = [];
+    const marks = new Map(); // milestone -> times over the runs
     let last;
     for (let run = 0; run < RUNS; run++) {
       last = await loadOnce(browser, jpn, total);
       loads.push(last.ms);
+      for (const [name, at] of Object.entries(last.marks)) marks.set(name, [...(marks.get(name) ?? []), at]);
     }
     loads.sort((a, b) => a - b);
     const size = sizes(last.resources);
     console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
     console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
     console.log(`  largest: ${size.largest.join('; ')}`);
+    const milestones = [...marks].map(([name, times]) => [name, quantile(times.sort((a, b) => a - b), 0.5)]).sort((a, b) => a[1] - b[1]);
+    if (milestones.length) console.log(`  page milestones, median ms from navigation start: ${milestones.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
+    console.log(`  requests on the last load: ${last.resources.length} (${last.resources.filter((r) => new URL(r.name).pathname.startsWith('/api/')).length} to the API)`);
   }
   if (ONLY.has('latency')) {
-    const lat = await latency(browser, usa, jpn);
-    console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}`);
+    const { samples: lat, nodePart, lost } = await latency(browser, usa, jpn);
+    console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}; ${lost.length} of ${SAMPLES} never drawn`);
+    if (nodePart.length) console.log(`  of which create at USA \u2192 sent by JPN's stream to a plain client (N=${nodePart.length}): p50 ${fmt(quantile(nodePart, 0.5))}, p95 ${fmt(quantile(nodePart, 0.95))}, p99 ${fmt(quantile(nodePart, 0.99))}, max ${fmt(nodePart.at(-1))}`);
+    for (const line of lost) console.log(`  LOST ${line}`);
+    if (lost.length) process.exitCode = 1;
   }
   if (ONLY.has('vessels')) {
     const v = await benchVessels(cluster);

@@ -7,7 +7,7 @@
 // time between painted frames; software rendering, SwiftShader) and the
 // Long Tasks the main thread ran. Run with scripts/bench-console.
 import { performance } from 'node:perf_hooks';
-import { positionReport } from './ais.mjs';
+import { positionReport } from '../lib/ais.mjs';
 import { launch, signIn } from '../lib/browser.mjs';
 import { api } from '../lib/cluster.mjs';
 

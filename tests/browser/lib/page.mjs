@@ -99,3 +99,37 @@ export async function fetchBodies(page) {
 export function timelineItem(page, text) {
   return page.getByRole('region', { name: 'Timeline' }).getByRole('button').filter({ hasText: text });
 }
+
+// The console's initial view (map.mjs): the tests do not move the map.
+const MAP_CENTRE = [133, 36];
+const MAP_ZOOM = 3.6;
+
+/**
+ * Where [lon, lat] is on the page at the map's initial centre and zoom:
+ * MapLibre's Web Mercator with 512-pixel tiles.
+ */
+export async function mapPoint(page, [lon, lat]) {
+  const view = await page.evaluate(() => {
+    const rect = document.getElementById('map').getBoundingClientRect();
+    return { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
+  });
+  const world = 512 * 2 ** MAP_ZOOM;
+  const mx = (l) => ((l + 180) / 360) * world;
+  const my = (p) => ((1 - Math.log(Math.tan(Math.PI / 4 + (p * Math.PI) / 360)) / Math.PI) / 2) * world;
+  return { x: view.x + mx(lon) - mx(MAP_CENTRE[0]), y: view.y + my(lat) - my(MAP_CENTRE[1]) };
+}
+
+/**
+ * Clicks the map at [lon, lat] until `target` shows (MapLibre tiles its
+ * sources in a worker, so a feature is clickable a moment after it is
+ * given to the map), for at most `tries` seconds.
+ */
+export async function clickMapUntil(page, lonLat, target, tries = 15) {
+  const at = await mapPoint(page, lonLat);
+  for (let attempt = 0; attempt < tries; attempt += 1) {
+    await page.mouse.click(at.x, at.y);
+    if (await target.first().isVisible()) break;
+    await page.waitForTimeout(1_000);
+  }
+  return visible(target, 5_000);
+}

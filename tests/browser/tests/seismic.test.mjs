@@ -16,7 +16,7 @@ import { test } from 'node:test';
 import { screenshot } from '../lib/browser.mjs';
 import { api } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
-import { consoleReady, visible } from '../lib/page.mjs';
+import { clickMapUntil, consoleReady, visible } from '../lib/page.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DATA = process.env.TRILAT_SHARED_DATA ?? path.resolve(ROOT, '../shared/data');
@@ -51,24 +51,6 @@ async function postSeismic(node, text) {
   return body;
 }
 
-/**
- * Where [lon, lat] is on the page at the map's current centre and zoom:
- * MapLibre's Web Mercator with 512-pixel tiles (the test does not move the map).
- */
-async function pagePoint(page, [lon, lat]) {
-  const view = await page.evaluate(() => {
-    const rect = document.getElementById('map').getBoundingClientRect();
-    return { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
-  });
-  const world = 512 * 2 ** MAP_ZOOM;
-  const mx = (l) => ((l + 180) / 360) * world;
-  const my = (p) => ((1 - Math.log(Math.tan(Math.PI / 4 + (p * Math.PI) / 360)) / Math.PI) / 2) * world;
-  return { x: view.x + mx(lon) - mx(MAP_CENTRE[0]), y: view.y + my(lat) - my(MAP_CENTRE[1]) };
-}
-// The console's initial view (map.mjs).
-const MAP_CENTRE = [133, 36];
-const MAP_ZOOM = 3.6;
-
 const fixture = useCluster();
 
 test('a likely nuclear test posted at USA shows at JPN: banner, map feature and popup, assessment detail, acknowledge', { skip: missing.length ? `seismic data absent: ${missing.join(', ')}` : false }, async () => {
@@ -96,17 +78,11 @@ test('a likely nuclear test posted at USA shows at JPN: banner, map feature and 
 
   // The map: the assessment drawn at its epicentre, clickable to its popup.
   const report = await api(fixture.cluster.nodes.JPN, 'reader', 'GET', `/api/v1/reports/${event.assessment_report}`);
-  const at = await pagePoint(page, report.report.geometry.coordinates);
   // The map draws its sources asynchronously (a worker tiles them): click
-  // until the feature is there, for at most 15 s.
+  // until the feature is there.
   const popup = page.locator('.maplibregl-popup');
   const title = popup.getByText('Nuclear-test assessment', { exact: true });
-  for (let attempt = 0; attempt < 15; attempt += 1) {
-    await page.mouse.click(at.x, at.y);
-    if (await title.first().isVisible()) break;
-    await page.waitForTimeout(1_000);
-  }
-  await visible(title, 5_000);
+  await clickMapUntil(page, report.report.geometry.coordinates, title);
   await visible(popup.getByText(/Likely nuclear test, \d+\.\d km from Punggye-ri/));
   await screenshot(page, 'seismic-jpn');
 

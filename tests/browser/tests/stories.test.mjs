@@ -16,6 +16,8 @@ test('a watch officer signs in at JPN with the #token= link', async () => {
   await visible(page.getByText('watch · JPN · reader'));
   assert.ok(!page.url().includes('token='), `the token stays in the address bar: ${page.url()}`);
   assert.equal(await page.title(), await page.getByRole('heading', { level: 1 }).textContent());
+  // The basemap drawn, not the bare sea: the map has been idle once.
+  await page.locator('#map[data-idle="true"]').waitFor({ timeout: 30_000 });
   await screenshot(page, 'signin-jpn');
   await page.close();
 });

@@ -73,36 +73,49 @@ export function query(params) {
 }
 
 /**
- * Reads a server-sent-event stream at `path`, calling `onEvent(name, data)`
- * for each event, until `signal` aborts or the server closes (resolves) or
- * fails (throws ApiError).
+ * Opens the server-sent-event stream at `path`. Resolves once the node has
+ * answered: from then on it holds every event for this client (it
+ * subscribes before it answers), so what is read after this resolves misses
+ * nothing. Resolves to `read(onEvent)`, which calls `onEvent(name, data)`
+ * for each event until `signal` aborts or the server closes (resolves) or
+ * fails (throws ApiError); either way the connection is let go.
  */
-export async function readStream(path, onEvent, signal) {
+export async function openStream(path, signal) {
   const response = await fetch(path, { headers: headers(), signal, cache: 'no-store' });
   if (!response.ok) throw await errorOf(response);
+  return (onEvent) => readEvents(response, onEvent);
+}
+
+async function readEvents(response, onEvent) {
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
   let name = 'message';
   let data = [];
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let newline;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline).replace(/\r$/, '');
-      buffer = buffer.slice(newline + 1);
-      if (line === '') {
-        if (data.length) onEvent(name, data.join('\n'));
-        name = 'message';
-        data = [];
-      } else if (line.startsWith('event:')) {
-        name = line.slice(6).trim();
-      } else if (line.startsWith('data:')) {
-        data.push(line.slice(5).replace(/^ /, ''));
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let newline;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).replace(/\r$/, '');
+        buffer = buffer.slice(newline + 1);
+        if (line === '') {
+          if (data.length) onEvent(name, data.join('\n'));
+          name = 'message';
+          data = [];
+        } else if (line.startsWith('event:')) {
+          name = line.slice(6).trim();
+        } else if (line.startsWith('data:')) {
+          data.push(line.slice(5).replace(/^ /, ''));
+        }
       }
+      // An event is small (one report); a line this long is not SSE.
+      if (buffer.length > 4_000_000) throw new ApiError(0, 'stream', t('error.stream_line'));
     }
-    // An event is small (one report); a line this long is not SSE.
-    if (buffer.length > 4_000_000) throw new ApiError(0, 'stream', t('error.stream_line'));
+  } finally {
+    // A stream left for a reconnect (lagged, bad event) would stay open and
+    // hold one of the browser's few connections to the node.
+    reader.cancel().catch(() => {});
   }
 }

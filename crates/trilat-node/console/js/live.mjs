@@ -1,10 +1,13 @@
 // The live picture's data: the reports the party may see in the current
-// mode (first from GET /api/v1/reports, then from the SSE stream), kept in
-// the store. Switching mode drops everything and starts again, so real and
+// mode, kept in the store. The live stream is opened first and the reports
+// are read (GET /api/v1/reports) only once the node has subscribed this
+// page: a report stored while the page loads then comes by one way or the
+// other (or both: a report replaces only an older version of itself), never
+// by neither. Switching mode drops everything and starts again, so real and
 // exercise reports are never in the page together.
 
 import * as store from './store.mjs';
-import { api, query, readStream, ApiError } from './api.mjs';
+import { api, query, openStream, ApiError } from './api.mjs';
 import { t, setText } from './i18n.mjs';
 import { announce } from './dom.mjs';
 
@@ -30,23 +33,36 @@ async function loadAll(exercise, signal) {
   } while (cursor && loaded < store.REPORTS_MAX);
 }
 
+/** Applies one stream event; a `lagged` stream (events skipped) is restarted. */
+function onEvent(name, data) {
+  if (name === 'report') store.putReports([JSON.parse(data)]);
+  if (name === 'lagged') throw new ApiError(0, 'lagged', data);
+}
+
+/** One connection: the stream opened, the reports loaded, the stream read until it ends. */
+async function connect(exercise, signal) {
+  const read = await openStream('/api/v1/stream' + query({ exercise: exercise ? 'true' : undefined }), signal);
+  performance.mark('trilat:stream-open');
+  // Events that arrive while the pages load are applied as they come.
+  const reading = read(onEvent);
+  reading.catch(() => {}); // awaited below, after the load
+  await loadAll(exercise, signal);
+  performance.mark('trilat:reports-loaded');
+  streamState('stream.live');
+  await reading;
+}
+
 async function run(exercise, signal) {
   let backoff = 1000;
   while (!signal.aborted) {
+    // Each connection has its own end: a failed load closes its stream too.
+    const attempt = new AbortController();
+    const stop = () => attempt.abort();
+    signal.addEventListener('abort', stop, { once: true });
     try {
       streamState('stream.loading');
-      await loadAll(exercise, signal);
-      streamState('stream.live');
+      await connect(exercise, attempt.signal);
       backoff = 1000;
-      await readStream(
-        '/api/v1/stream' + query({ exercise: exercise ? 'true' : undefined }),
-        (name, data) => {
-          if (name === 'report') store.putReports([JSON.parse(data)]);
-          // Missed events: the reload below catches up.
-          if (name === 'lagged') throw new ApiError(0, 'lagged', data);
-        },
-        signal,
-      );
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof ApiError && e.status === 401) {
@@ -54,6 +70,9 @@ async function run(exercise, signal) {
         return;
       }
       streamState('stream.reconnecting', { reason: e.message });
+    } finally {
+      attempt.abort();
+      signal.removeEventListener('abort', stop);
     }
     await new Promise((r) => setTimeout(r, backoff));
     backoff = Math.min(backoff * 2, 15000);

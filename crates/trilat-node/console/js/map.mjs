@@ -113,13 +113,31 @@ function addReportLayers() {
 }
 
 let pending = false;
+/** Each report source's data as last given to the map (JSON), to skip unchanged ones. */
+const drawnData = new Map();
+
+/**
+ * Gives `data` to source `id` only if it differs from what the source
+ * holds: every setData re-tiles the whole source in MapLibre's worker and
+ * repaints, and most reports change one source or none (a note without a
+ * position changes none).
+ */
+function setSource(id, data) {
+  const json = JSON.stringify(data);
+  if (drawnData.get(id) === json) return;
+  const source = map.getSource(id);
+  if (!source) return;
+  source.setData(data);
+  drawnData.set(id, json);
+}
+
 function updateReports() {
   pending = false;
   const reports = visibleReports();
-  map.getSource('missile')?.setData(features.missileFeatures(reports));
-  map.getSource('maritime')?.setData(features.maritimeFeatures(reports));
-  map.getSource('seismic')?.setData(seismic.features(reports));
-  map.getSource('other')?.setData(features.otherFeatures(reports));
+  setSource('missile', features.missileFeatures(reports));
+  setSource('maritime', features.maritimeFeatures(reports));
+  setSource('seismic', seismic.features(reports));
+  setSource('other', features.otherFeatures(reports));
   renderCountdowns(reports);
 }
 function scheduleReports() {
@@ -264,6 +282,7 @@ export async function init() {
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'nautical' }), 'bottom-left');
   await new Promise((resolve) => map.on('load', resolve));
+  performance.mark('trilat:map-loaded');
   addSymbolImages();
   initToggles();
   await addBasemap();
@@ -281,5 +300,9 @@ export async function init() {
   store.watch(['mode'], () => popup?.remove());
   setInterval(() => renderCountdowns(), 1000);
   updateReports();
-  document.getElementById('map').dataset.ready = 'true';
+  performance.mark('trilat:map-ready');
+  const container = document.getElementById('map');
+  container.dataset.ready = 'true';
+  // Every source tiled and painted (the basemap included): screenshots wait for it.
+  map.once('idle', () => { container.dataset.idle = 'true'; });
 }

@@ -1,5 +1,6 @@
-// AIS position reports (ITU-R M.1371 message 1) as NMEA 0183 !AIVDM
-// sentences, for feeding a node's AIS engine live in the benchmarks. (The
+// AIS position reports (ITU-R M.1371 message 1) and names (message 24
+// part A) as NMEA 0183 !AIVDM sentences, for feeding a node's AIS engine
+// live in the benchmarks and the vessel tests. (The
 // repo's `trilat ais synth` writes a whole day at once, with tag-block
 // times; a live feed of 10,000 vessels a second needs the lines made as
 // they are sent, stamped by the node on arrival.)
@@ -28,9 +29,38 @@ function checksum(body) {
   return x.toString(16).toUpperCase().padStart(2, '0');
 }
 
+/** A sentence of `bitString`, armoured, with its fill bits and checksum. */
+function sentence(bitString) {
+  const fill = (6 - (bitString.length % 6)) % 6;
+  const body = `AIVDM,1,1,,A,${armor(bitString)},${fill}`;
+  return `!${body}*${checksum(body)}`;
+}
+
+/** AIS six-bit text: '@'..'_' are 0..31, ' '..'?' are 32..63; padded with '@'. */
+function sixBitText(text, chars) {
+  const fields = [];
+  for (const c of text.toUpperCase().padEnd(chars, '@').slice(0, chars)) {
+    const code = c.charCodeAt(0);
+    if (code < 32 || code > 95) throw new Error(`AIS text cannot carry ${JSON.stringify(c)}`);
+    fields.push([code >= 64 ? code - 64 : code, 6]);
+  }
+  return fields;
+}
+
+/** One message-24 part A sentence: the vessel's name (at most 20 characters). */
+export function staticName({ mmsi, name }) {
+  return sentence(bits([
+    [24, 6], // message type
+    [0, 2], // repeat indicator
+    [mmsi, 30],
+    [0, 2], // part A
+    ...sixBitText(name, 20),
+  ]));
+}
+
 /** One message-1 sentence: position in degrees, speed in knots, course and heading in degrees. */
 export function positionReport({ mmsi, lat, lon, sogKn, cogDeg, headingDeg, second }) {
-  const payload = armor(
+  return sentence(
     bits([
       [1, 6], // message type
       [0, 2], // repeat indicator
@@ -50,6 +80,4 @@ export function positionReport({ mmsi, lat, lon, sogKn, cogDeg, headingDeg, seco
       [0, 19], // radio status
     ]),
   );
-  const body = `AIVDM,1,1,,A,${payload},0`;
-  return `!${body}*${checksum(body)}`;
 }
