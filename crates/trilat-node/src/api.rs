@@ -314,21 +314,40 @@ async fn reports_get(
             versions
                 .into_iter()
                 .filter(|version| state.policy.release(version, &caller.party).is_ok())
-                .collect(),
+                .collect::<Vec<Report>>(),
         )
     } else {
         None
     };
-    state
-        .audit(AuditEvent {
-            at: now(),
-            actor: caller.actor(),
-            action: AuditAction::Read,
-            report_id: Some(id),
-            counterparty: Some(caller.party.clone()),
-            detail: format!("version {}", report.version),
-        })
-        .await?;
+    match &history {
+        // Every version in the history leaves the node: all are recorded.
+        Some(versions) => {
+            let template = AuditEvent {
+                report_id: Some(id),
+                ..AuditEvent::new(now(), caller.actor(), AuditAction::Read)
+                    .counterparty(caller.party.clone())
+            };
+            let mut released = crate::audit::released(versions.iter());
+            if !released.contains(&(report.id, report.version)) {
+                released.push((report.id, report.version));
+            }
+            state
+                .audit_all(crate::audit::release_events(template, "history", &released))
+                .await?;
+        }
+        None => {
+            state
+                .audit(AuditEvent {
+                    at: now(),
+                    actor: caller.actor(),
+                    action: AuditAction::Read,
+                    report_id: Some(id),
+                    counterparty: Some(caller.party.clone()),
+                    detail: format!("version {}", report.version),
+                })
+                .await?
+        }
+    }
     Ok(Json(ReportBody {
         report,
         history,

@@ -388,6 +388,31 @@ async fn bulk_reads_record_exactly_the_released_versions() {
     node.stop();
 }
 
+/// `GET /api/v1/reports/{id}?history=true` releases every version it
+/// lists: each is recorded, not only the current one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_read_records_every_version_it_releases() {
+    let (node, reader, _analyst, switch) = jpn_node(0).await;
+    let mut report = trilat_node::publish(&node.state, note_draft("version 1"))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let next = report.next_version(trilat_node::now());
+        report = trilat_node::publish(&node.state, next).await.unwrap();
+    }
+    let tip = audit_tip(switch.as_ref());
+    let path = format!("/api/v1/reports/{}?history=true", report.id);
+    let (status, body) = reader.get(&path).await;
+    assert_eq!(status, 200, "{body}");
+    let history = reports_of(&body, "history");
+    assert_eq!(history.len(), 3, "{body}");
+    assert_eq!(
+        recorded(switch.as_ref(), tip, AuditAction::Read, "history: "),
+        versions_of(&history)
+    );
+    node.stop();
+}
+
 /// Reads the live stream's events (`(event, data)`) into a shared list
 /// until it ends.
 async fn stream_events(api: &Api) -> Arc<std::sync::Mutex<Vec<(String, String)>>> {
