@@ -1,0 +1,388 @@
+//! The audit chain in the store: its tip, the per-transaction
+//! `audit_block` rows, the pre-v4 `audit_log` rows, and reading and
+//! verifying both.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use trilat_core::{ReportId, Timestamp};
+
+use super::schema::meta;
+use super::{Context, SqliteStore};
+use crate::audit::{self, ChainCheck, HashFormat};
+use crate::{
+    check_limit, AuditAction, AuditEntry, AuditEvent, AuditVerification, StoreError,
+    AUDIT_HASH_GENESIS, BATCH_LEN_MAX,
+};
+
+/// The tip of the audit chain as recorded beside it.
+pub(super) fn recorded_tip(conn: &Connection) -> Result<(u64, String), StoreError> {
+    let seq = meta(conn, "audit_tip_seq")?
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or_else(|| StoreError::Corrupt("store_meta has no valid audit_tip_seq".into()))?;
+    let hash = meta(conn, "audit_tip_hash")?
+        .ok_or_else(|| StoreError::Corrupt("store_meta has no audit_tip_hash".into()))?;
+    Ok((seq, hash))
+}
+
+/// The audit chain's tip inside a write transaction: checked once against
+/// the log's last entry when the transaction starts (the chain link), moved
+/// by each append, and recorded beside the log when it commits, together
+/// with the transaction's entries as one `audit_block` row.
+pub(super) struct AuditTip {
+    seq: u64,
+    hash: [u8; 32],
+    start_seq: u64,
+    /// This transaction's entries as stored: per entry its hash (32 bytes)
+    /// and its [`audit::encode_fields`] encoding.
+    block: Vec<u8>,
+}
+
+impl AuditTip {
+    pub(super) fn load(tx: &Transaction<'_>) -> Result<AuditTip, StoreError> {
+        let (seq, hash) = recorded_tip(tx)?;
+        let (last_seq, last_hash) = last_audit_entry(tx)?;
+        if last_seq != seq || last_hash != hash {
+            return Err(StoreError::Corrupt(format!(
+                "audit log ends at entry {last_seq} but its recorded tip is entry {seq}; refusing to extend a broken chain (run audit verify)"
+            )));
+        }
+        let hash = audit::hash_from_hex(&hash).ok_or_else(|| {
+            StoreError::Corrupt(format!("audit tip hash {hash:?} is not 64 hex digits"))
+        })?;
+        Ok(AuditTip {
+            seq,
+            hash,
+            start_seq: seq,
+            block: Vec::new(),
+        })
+    }
+
+    /// Appends `event` and returns its entry.
+    pub(super) fn append(&mut self, event: AuditEvent) -> AuditEntry {
+        let prev_hash = hex::encode(self.hash);
+        self.append_event(&event, None);
+        let entry = AuditEntry {
+            seq: self.seq,
+            event,
+            prev_hash,
+            hash: hex::encode(self.hash),
+        };
+        debug_assert!(entry.hash_is_valid_as(HashFormat::Binary));
+        entry
+    }
+
+    /// Appends an entry for `event` to this transaction's block (borrowed:
+    /// the ingest path does not need the entry back, so nothing is cloned;
+    /// the row is written once, by [`AuditTip::record`]).
+    /// `known_key` is a report id with its key, reused when the event
+    /// concerns that report.
+    pub(super) fn append_event(
+        &mut self,
+        event: &AuditEvent,
+        known_key: Option<(&ReportId, [u8; 16])>,
+    ) {
+        let seq = self.seq + 1;
+        let entry_start = self.block.len();
+        self.block.extend_from_slice(&[0; 32]);
+        audit::encode_fields_keyed(&mut self.block, event, known_key);
+        let hash = audit::binary_hash(&self.hash, seq, &self.block[entry_start + 32..]);
+        self.block[entry_start..entry_start + 32].copy_from_slice(&hash);
+        self.seq = seq;
+        self.hash = hash;
+    }
+
+    pub(super) fn record(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        if self.seq == self.start_seq {
+            debug_assert!(self.block.is_empty());
+            return Ok(());
+        }
+        debug_assert!(self.seq > self.start_seq);
+        tx.prepare_cached(
+            "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                self.start_seq + 1,
+                self.seq - self.start_seq,
+                self.hash,
+                self.block
+            ])
+        })
+        .ctx("append audit block")?;
+        let mut stmt = tx
+            .prepare_cached("UPDATE store_meta SET value = ?2 WHERE key = ?1")
+            .ctx("prepare tip update")?;
+        stmt.execute(params!["audit_tip_seq", self.seq.to_string()])
+            .ctx("record audit tip")?;
+        stmt.execute(params!["audit_tip_hash", hex::encode(self.hash)])
+            .ctx("record audit tip")?;
+        Ok(())
+    }
+}
+
+/// The last audit entry's seq and hash (hex): the last block's, else the
+/// last entry of the pre-v4 `audit_log`, else (0, genesis).
+pub(super) fn last_audit_entry(conn: &Connection) -> Result<(u64, String), StoreError> {
+    let last_block: Option<(u64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT first_seq + n_entries - 1, last_hash FROM audit_block
+             ORDER BY first_seq DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .ctx("read audit tip")?;
+    if let Some((seq, hash)) = last_block {
+        return Ok((seq, hex::encode(hash)));
+    }
+    let last_row: Option<(u64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| {
+            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .ctx("read audit tip")?;
+    Ok(last_row.unwrap_or((0, AUDIT_HASH_GENESIS.to_string())))
+}
+
+/// The hash (hex) of the last entry written before schema v4, or genesis.
+pub(super) fn last_legacy_hash(conn: &Connection) -> Result<String, StoreError> {
+    let last_row: Option<String> = conn
+        .prepare_cached("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)).optional())
+        .ctx("read audit log")?;
+    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+}
+
+/// The hash (hex) of the entry before the block starting at `first_seq`.
+pub(super) fn audit_hash_before(conn: &Connection, first_seq: u64) -> Result<String, StoreError> {
+    let previous_block: Option<Vec<u8>> = conn
+        .prepare_cached(
+            "SELECT last_hash FROM audit_block WHERE first_seq < ?1
+             ORDER BY first_seq DESC LIMIT 1",
+        )
+        .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
+        .ctx("read audit block")?;
+    if let Some(hash) = previous_block {
+        return Ok(hex::encode(hash));
+    }
+    let last_row: Option<String> = conn
+        .prepare_cached("SELECT hash FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
+        .ctx("read audit tip")?;
+    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+}
+
+/// One `audit_block` row as read.
+pub(super) struct AuditBlockRow {
+    first_seq: u64,
+    n_entries: u64,
+    last_hash: Vec<u8>,
+    entries: Vec<u8>,
+}
+
+impl AuditBlockRow {
+    fn of(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditBlockRow> {
+        Ok(AuditBlockRow {
+            first_seq: row.get(0)?,
+            n_entries: row.get(1)?,
+            last_hash: row.get(2)?,
+            entries: row.get(3)?,
+        })
+    }
+
+    /// The block's entries, the first one chained after `prev_hash` (hex).
+    /// An error says what does not decode (the caller adds the block).
+    fn decode(&self, prev_hash: &str) -> Result<Vec<AuditEntry>, String> {
+        if self.n_entries == 0 || self.n_entries > BLOCK_ENTRIES_MAX {
+            return Err(format!("{} entries", self.n_entries));
+        }
+        let mut entries = Vec::with_capacity(self.n_entries as usize);
+        let mut prev_hash = prev_hash.to_string();
+        let mut rest = self.entries.as_slice();
+        while !rest.is_empty() {
+            if entries.len() as u64 == self.n_entries {
+                return Err(format!("more than its {} entries", self.n_entries));
+            }
+            let seq = self.first_seq + entries.len() as u64;
+            if rest.len() < 32 {
+                return Err(format!("entry {seq}: hash cut short"));
+            }
+            let (hash, fields) = rest.split_at(32);
+            let (event, tail) =
+                audit::decode_fields(fields).map_err(|e| format!("entry {seq}: {e}"))?;
+            rest = tail;
+            let hash = hex::encode(hash);
+            entries.push(AuditEntry {
+                seq,
+                event,
+                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            });
+        }
+        if entries.len() as u64 != self.n_entries {
+            return Err(format!("{} entries, not {}", entries.len(), self.n_entries));
+        }
+        if prev_hash != hex::encode(&self.last_hash) {
+            return Err("last_hash is not its last entry's hash".into());
+        }
+        Ok(entries)
+    }
+}
+
+/// Most entries one audit block holds: a batch's reports, or one append.
+pub(super) const BLOCK_ENTRIES_MAX: u64 = BATCH_LEN_MAX as u64;
+
+pub(super) fn row_to_entry(
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(AuditEntry, Option<String>)> {
+    // Decoding problems are reported as corruption by the caller, with the
+    // entry's seq; here the raw text travels along.
+    let seq: u64 = row.get(0)?;
+    let action: String = row.get(3)?;
+    let report_id: Option<String> = row.get(4)?;
+    let counterparty: Option<String> = row.get(5)?;
+    let mut problem = None;
+    let action = AuditAction::parse(&action).unwrap_or_else(|| {
+        problem = Some(format!("unknown action {action:?}"));
+        AuditAction::Other
+    });
+    let report_id = report_id.and_then(|text| {
+        ReportId::parse(&text)
+            .map_err(|e| problem = Some(e.to_string()))
+            .ok()
+    });
+    let counterparty = counterparty.and_then(|text| {
+        trilat_core::Party::new(&text)
+            .map_err(|e| problem = Some(e.to_string()))
+            .ok()
+    });
+    let entry = AuditEntry {
+        seq,
+        event: AuditEvent {
+            at: Timestamp::from_unix_ms(row.get(1)?),
+            actor: row.get(2)?,
+            action,
+            report_id,
+            counterparty,
+            detail: row.get(6)?,
+        },
+        prev_hash: row.get(7)?,
+        hash: row.get(8)?,
+    };
+    Ok((entry, problem))
+}
+
+pub(super) const AUDIT_COLUMNS: &str =
+    "seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash";
+impl SqliteStore {
+    pub(super) fn audit_page(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        check_limit(limit)?;
+        let conn = self.reader()?;
+        // Entries written before schema v4 first (all of them precede the
+        // blocks), then the blocks from the one holding `after_seq + 1`.
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .ctx("prepare audit read")?;
+        let rows = stmt
+            .query_map(params![after_seq, limit as u64], row_to_entry)
+            .ctx("read audit")?;
+        let mut entries = Vec::new();
+        for row in rows {
+            let (entry, problem) = row.ctx("read audit entry")?;
+            if let Some(problem) = problem {
+                return Err(StoreError::Corrupt(format!(
+                    "audit entry {}: {problem}",
+                    entry.seq
+                )));
+            }
+            entries.push(entry);
+        }
+        if entries.len() == limit {
+            return Ok(entries);
+        }
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
+                 WHERE first_seq >= coalesce(
+                     (SELECT max(first_seq) FROM audit_block WHERE first_seq <= ?1 + 1), 0)
+                 ORDER BY first_seq",
+            )
+            .ctx("prepare audit read")?;
+        let mut rows = stmt.query([after_seq]).ctx("read audit")?;
+        let mut prev_hash = None;
+        while let Some(row) = rows.next().ctx("read audit block")? {
+            let block = AuditBlockRow::of(row).ctx("read audit block")?;
+            let prev = match prev_hash.take() {
+                Some(hash) => hash,
+                None => audit_hash_before(&conn, block.first_seq)?,
+            };
+            let decoded = block.decode(&prev).map_err(|problem| {
+                StoreError::Corrupt(format!("audit block {}: {problem}", block.first_seq))
+            })?;
+            prev_hash = Some(hex::encode(&block.last_hash));
+            for entry in decoded.into_iter().filter(|e| e.seq > after_seq) {
+                if entries.len() == limit {
+                    return Ok(entries);
+                }
+                entries.push(entry);
+            }
+        }
+        debug_assert!(entries.len() <= limit);
+        debug_assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
+        Ok(entries)
+    }
+
+    pub(super) fn verify_audit_chain(&self) -> Result<AuditVerification, StoreError> {
+        let conn = self.reader()?;
+        let tip = recorded_tip(&conn)?;
+        let mut walk = ChainCheck::new();
+        // Entries written before schema v4: one row each, JSON-hashed.
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+            ))
+            .ctx("prepare audit verify")?;
+        let rows = stmt.query_map([], row_to_entry).ctx("read audit")?;
+        for row in rows {
+            let (mut entry, problem) = row.ctx("read audit entry")?;
+            if problem.is_some() {
+                // An undecodable field cannot have been hashed as stored.
+                entry.hash.clear();
+            }
+            walk.push(&entry, HashFormat::Json);
+        }
+        // Then the blocks, binary-hashed. Each entry's `prev_hash` is the
+        // hash stored before it, so a link is checked by its hash.
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
+                 ORDER BY first_seq",
+            )
+            .ctx("prepare audit verify")?;
+        let mut rows = stmt.query([]).ctx("read audit")?;
+        let mut prev_hash = last_legacy_hash(&conn)?;
+        while let Some(row) = rows.next().ctx("read audit block")? {
+            let block = AuditBlockRow::of(row).ctx("read audit block")?;
+            match block.decode(&prev_hash) {
+                Ok(entries) => entries
+                    .iter()
+                    .for_each(|entry| walk.push(entry, HashFormat::Binary)),
+                Err(_) => walk.push_undecodable(
+                    block.first_seq,
+                    block.n_entries.min(BLOCK_ENTRIES_MAX),
+                    &hex::encode(&block.last_hash),
+                ),
+            }
+            prev_hash = hex::encode(&block.last_hash);
+        }
+        Ok(walk.finish((tip.0, &tip.1)))
+    }
+}

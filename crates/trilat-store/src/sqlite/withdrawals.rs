@@ -1,0 +1,89 @@
+//! Withdrawals: the highest one per report.
+
+use rusqlite::{params, OptionalExtension};
+use trilat_core::{ReportId, Withdrawal};
+
+use super::versions::id_key;
+use super::{write, Context, SqliteStore};
+use crate::{AuditEvent, StoreError};
+
+impl SqliteStore {
+    pub(super) fn record_withdrawal(
+        &self,
+        withdrawal: &Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        audit.check()?;
+        let body = serde_json::to_string(withdrawal)
+            .map_err(|e| StoreError::Invalid(format!("withdrawal of {}: {e}", withdrawal.id)))?;
+        let mut conn = self.lock()?;
+        write(&mut conn, |tx, tip| {
+            let recorded: Option<u64> = tx
+                .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+                .ctx("prepare withdrawal")?
+                .query_row([id_key(&withdrawal.id)], |row| row.get(0))
+                .optional()
+                .ctx("read withdrawal")?;
+            if recorded.is_some_and(|counter| counter >= withdrawal.version) {
+                return Ok(false);
+            }
+            tx.prepare_cached(
+                "INSERT INTO report_withdrawal (report_id, counter, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (report_id) DO UPDATE SET counter = ?2, body = ?3",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![id_key(&withdrawal.id), withdrawal.version, body])
+            })
+            .ctx("record withdrawal")?;
+            tip.append(audit);
+            Ok(true)
+        })
+    }
+
+    pub(super) fn withdrawn_counters(
+        &self,
+        ids: &[ReportId],
+    ) -> Result<Vec<Option<u64>>, StoreError> {
+        crate::check_batch_len(ids.len())?;
+        let conn = self.reader()?;
+        // Most stores hold no withdrawal at all: one query answers a page.
+        let any: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM report_withdrawal)")
+            .ctx("prepare any withdrawal")?
+            .query_row([], |row| row.get(0))
+            .ctx("read any withdrawal")?;
+        if !any {
+            return Ok(vec![None; ids.len()]);
+        }
+        let mut stmt = conn
+            .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+            .ctx("prepare withdrawn versions")?;
+        let mut versions = Vec::with_capacity(ids.len());
+        for id in ids {
+            let version: Option<u64> = stmt
+                .query_row([id_key(id)], |row| row.get(0))
+                .optional()
+                .ctx("read withdrawn version")?;
+            versions.push(version);
+        }
+        Ok(versions)
+    }
+
+    pub(super) fn stored_withdrawal(
+        &self,
+        id: &ReportId,
+    ) -> Result<Option<Withdrawal>, StoreError> {
+        let conn = self.reader()?;
+        let body: Option<String> = conn
+            .prepare_cached("SELECT body FROM report_withdrawal WHERE report_id = ?1")
+            .ctx("prepare withdrawal")?
+            .query_row([id_key(id)], |row| row.get(0))
+            .optional()
+            .ctx("read withdrawal")?;
+        body.map(|body| {
+            serde_json::from_str(&body)
+                .map_err(|e| StoreError::Corrupt(format!("withdrawal of {id}: {e}")))
+        })
+        .transpose()
+    }
+}
