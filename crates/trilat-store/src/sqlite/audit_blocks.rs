@@ -276,7 +276,10 @@ pub(super) fn row_to_entry(
 
 pub(super) const AUDIT_COLUMNS: &str =
     "seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash";
+
 impl SqliteStore {
+    /// Up to `limit` entries after `after_seq`: entries written before
+    /// schema v4 first (all of them precede the blocks), then the blocks'.
     pub(super) fn audit_page(
         &self,
         after_seq: u64,
@@ -284,56 +287,9 @@ impl SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
         let conn = self.reader()?;
-        // Entries written before schema v4 first (all of them precede the
-        // blocks), then the blocks from the one holding `after_seq + 1`.
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-            ))
-            .ctx("prepare audit read")?;
-        let rows = stmt
-            .query_map(params![after_seq, limit as u64], row_to_entry)
-            .ctx("read audit")?;
-        let mut entries = Vec::new();
-        for row in rows {
-            let (entry, problem) = row.ctx("read audit entry")?;
-            if let Some(problem) = problem {
-                return Err(StoreError::Corrupt(format!(
-                    "audit entry {}: {problem}",
-                    entry.seq
-                )));
-            }
-            entries.push(entry);
-        }
-        if entries.len() == limit {
-            return Ok(entries);
-        }
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
-                 WHERE first_seq >= coalesce(
-                     (SELECT max(first_seq) FROM audit_block WHERE first_seq <= ?1 + 1), 0)
-                 ORDER BY first_seq",
-            )
-            .ctx("prepare audit read")?;
-        let mut rows = stmt.query([after_seq]).ctx("read audit")?;
-        let mut prev_hash = None;
-        while let Some(row) = rows.next().ctx("read audit block")? {
-            let block = AuditBlockRow::of(row).ctx("read audit block")?;
-            let prev = match prev_hash.take() {
-                Some(hash) => hash,
-                None => audit_hash_before(&conn, block.first_seq)?,
-            };
-            let decoded = block.decode(&prev).map_err(|problem| {
-                StoreError::Corrupt(format!("audit block {}: {problem}", block.first_seq))
-            })?;
-            prev_hash = Some(hex::encode(&block.last_hash));
-            for entry in decoded.into_iter().filter(|e| e.seq > after_seq) {
-                if entries.len() == limit {
-                    return Ok(entries);
-                }
-                entries.push(entry);
-            }
+        let mut entries = legacy_entries_after(&conn, after_seq, limit)?;
+        if entries.len() < limit {
+            block_entries_after(&conn, after_seq, limit, &mut entries)?;
         }
         debug_assert!(entries.len() <= limit);
         debug_assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -385,4 +341,70 @@ impl SqliteStore {
         }
         Ok(walk.finish((tip.0, &tip.1)))
     }
+}
+
+/// Up to `limit` entries of the pre-v4 `audit_log` after `after_seq`.
+fn legacy_entries_after(
+    conn: &Connection,
+    after_seq: u64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))
+        .ctx("prepare audit read")?;
+    let rows = stmt
+        .query_map(params![after_seq, limit as u64], row_to_entry)
+        .ctx("read audit")?;
+    let mut entries = Vec::new();
+    for row in rows {
+        let (entry, problem) = row.ctx("read audit entry")?;
+        if let Some(problem) = problem {
+            return Err(StoreError::Corrupt(format!(
+                "audit entry {}: {problem}",
+                entry.seq
+            )));
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// Appends to `entries`, up to `limit` in all, the block entries after
+/// `after_seq`, reading from the block that holds `after_seq + 1`.
+fn block_entries_after(
+    conn: &Connection,
+    after_seq: u64,
+    limit: usize,
+    entries: &mut Vec<AuditEntry>,
+) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
+             WHERE first_seq >= coalesce(
+                 (SELECT max(first_seq) FROM audit_block WHERE first_seq <= ?1 + 1), 0)
+             ORDER BY first_seq",
+        )
+        .ctx("prepare audit read")?;
+    let mut rows = stmt.query([after_seq]).ctx("read audit")?;
+    let mut prev_hash = None;
+    while let Some(row) = rows.next().ctx("read audit block")? {
+        let block = AuditBlockRow::of(row).ctx("read audit block")?;
+        let prev = match prev_hash.take() {
+            Some(hash) => hash,
+            None => audit_hash_before(conn, block.first_seq)?,
+        };
+        let decoded = block.decode(&prev).map_err(|problem| {
+            StoreError::Corrupt(format!("audit block {}: {problem}", block.first_seq))
+        })?;
+        prev_hash = Some(hex::encode(&block.last_hash));
+        for entry in decoded.into_iter().filter(|e| e.seq > after_seq) {
+            if entries.len() == limit {
+                return Ok(());
+            }
+            entries.push(entry);
+        }
+    }
+    Ok(())
 }

@@ -40,49 +40,12 @@ impl SqliteStore {
         durability: Durability,
     ) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
-        let mut conn = Connection::open(path).ctx(&format!("open {}", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
-            .ctx("set busy timeout")?;
-        // Before WAL mode: it only takes effect on a new, empty database
-        // (an existing store keeps its page size; SQLite reads any).
-        conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE_BYTES};"))
-            .ctx("set page size")?;
-        let journal: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .ctx("enable WAL")?;
-        // An in-memory database reports "memory"; a file must be in WAL.
-        if journal != "wal" && journal != "memory" {
-            return Err(StoreError::Sqlite(format!(
-                "{}: journal mode is {journal}, WAL could not be enabled",
-                path.display()
-            )));
-        }
-        let synchronous = match durability {
-            Durability::PowerLoss => "FULL",
-            Durability::ProcessCrash => "NORMAL",
-        };
-        conn.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))
-            .ctx("set synchronous")?;
-        // A larger page cache: ingest touches five indexes per report, and
-        // with SQLite's 2 MB default their pages are evicted and re-read
-        // once the store outgrows it.
-        // Checkpoint every WAL_AUTOCHECKPOINT_BYTES rather than SQLite's
-        // 1,000: index pages that every batch touches are copied back to
-        // the database file less often (checkpoints were 13% of ingest).
-        let page_size: u64 = conn
-            .query_row("PRAGMA page_size", [], |row| row.get(0))
-            .ctx("read page size")?;
-        let autocheckpoint_pages = WAL_AUTOCHECKPOINT_BYTES / page_size.max(512);
-        conn.execute_batch(&format!(
-            "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA wal_autocheckpoint = {autocheckpoint_pages};"
-        ))
-        .ctx("set cache size")?;
-        conn.set_prepared_statement_cache_capacity(64);
+        let (mut conn, is_wal) = open_writer(path, durability)?;
         migrate(&mut conn)?;
         let store_id = meta(&conn, "store_id")?
             .and_then(|text| u64::from_str_radix(&text, 16).ok())
             .ok_or_else(|| StoreError::Corrupt("store_meta has no valid store_id".into()))?;
-        let reader_path = (journal == "wal").then(|| path.to_path_buf());
+        let reader_path = is_wal.then(|| path.to_path_buf());
         Ok(SqliteStore {
             store_id,
             clock: std::sync::Arc::new(system_clock),
@@ -91,6 +54,51 @@ impl SqliteStore {
             reader_path,
         })
     }
+}
+
+/// The writer connection at `path` with the store's pragmas, and whether it
+/// is in WAL mode (`false` only for an in-memory database).
+fn open_writer(path: &Path, durability: Durability) -> Result<(Connection, bool), StoreError> {
+    let conn = Connection::open(path).ctx(&format!("open {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
+        .ctx("set busy timeout")?;
+    // Before WAL mode: it only takes effect on a new, empty database
+    // (an existing store keeps its page size; SQLite reads any).
+    conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE_BYTES};"))
+        .ctx("set page size")?;
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .ctx("enable WAL")?;
+    // An in-memory database reports "memory"; a file must be in WAL.
+    if journal != "wal" && journal != "memory" {
+        return Err(StoreError::Sqlite(format!(
+            "{}: journal mode is {journal}, WAL could not be enabled",
+            path.display()
+        )));
+    }
+    let synchronous = match durability {
+        Durability::PowerLoss => "FULL",
+        Durability::ProcessCrash => "NORMAL",
+    };
+    conn.execute_batch(&format!("PRAGMA synchronous = {synchronous};"))
+        .ctx("set synchronous")?;
+    // A larger page cache: ingest touches five indexes per report, and
+    // with SQLite's 2 MB default their pages are evicted and re-read
+    // once the store outgrows it.
+    // Checkpoint every WAL_AUTOCHECKPOINT_BYTES rather than SQLite's
+    // 1,000 pages: index pages that every batch touches are copied back to
+    // the database file less often (checkpoints were a large share of
+    // ingest; figures in docs/bench/store.md).
+    let page_size: u64 = conn
+        .query_row("PRAGMA page_size", [], |row| row.get(0))
+        .ctx("read page size")?;
+    let autocheckpoint_pages = WAL_AUTOCHECKPOINT_BYTES / page_size.max(512);
+    conn.execute_batch(&format!(
+        "PRAGMA cache_size = -{CACHE_KIB}; PRAGMA wal_autocheckpoint = {autocheckpoint_pages};"
+    ))
+    .ctx("set cache size")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok((conn, journal == "wal"))
 }
 
 pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {

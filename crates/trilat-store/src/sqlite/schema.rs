@@ -14,7 +14,7 @@ pub const SCHEMA_VERSION: i64 = 7;
 
 /// Schema version 1. Tables named after what they hold; `report_version` and
 /// `audit_log` are append-only (triggers refuse UPDATE and DELETE).
-pub(super) const SCHEMA_V1: &str = r#"
+const SCHEMA_V1: &str = r#"
 CREATE TABLE store_meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -79,7 +79,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 /// kind and its arrival time, and the kind's change feed has an index.
 /// The defaults only serve `ALTER TABLE` on a v1 store; [`migrate_v2`]
 /// backfills the real values before the version is set.
-pub(super) const SCHEMA_V2: &str = r#"
+const SCHEMA_V2: &str = r#"
 ALTER TABLE report_version ADD COLUMN kind TEXT NOT NULL DEFAULT '';
 ALTER TABLE report_version ADD COLUMN stored_at_ms INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX report_version_kind ON report_version (kind, seq);
@@ -105,7 +105,7 @@ CREATE INDEX report_version_kind ON report_version (kind, seq);
 ///   only the rare equivocation check reads it.
 ///
 /// [`migrate_v3`] fills the new columns from each body.
-pub(super) const SCHEMA_V3: &str = r#"
+const SCHEMA_V3: &str = r#"
 ALTER TABLE report_version DROP COLUMN signature;
 ALTER TABLE report_version ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE report_version ADD COLUMN observed_ms INTEGER NOT NULL DEFAULT 0;
@@ -138,7 +138,7 @@ BEGIN SELECT RAISE(ABORT, 'report_superseded is append-only'); END;
 /// entry is still hash-chained on its own (binary format, see `audit`).
 /// Entries of older stores stay in `audit_log` (JSON-hashed) and the chain
 /// continues from its last one.
-pub(super) const SCHEMA_V4: &str = r#"
+const SCHEMA_V4: &str = r#"
 CREATE TABLE audit_block (
     first_seq INTEGER PRIMARY KEY,
     n_entries INTEGER NOT NULL,
@@ -160,7 +160,7 @@ PRAGMA user_version = 4;
 /// append-only trigger), and a rolled-back insert leaves no row behind in
 /// either scheme. SQLite cannot drop `AUTOINCREMENT` in place, so the table
 /// is rebuilt (rows copied in `seq` order, indexes and triggers recreated).
-pub(super) const SCHEMA_V5: &str = r#"
+const SCHEMA_V5: &str = r#"
 CREATE TABLE report_version_v5 (
     seq          INTEGER PRIMARY KEY,
     report_id    BLOB    NOT NULL,
@@ -199,7 +199,7 @@ PRAGMA user_version = 5;
 /// ([`ReportStore::note_peer_request`]), so a replay is refused after a
 /// restart too. Rows are deleted once older than the node's request-age
 /// window; nothing else in the store refers to them.
-pub(super) const SCHEMA_V6: &str = r#"
+const SCHEMA_V6: &str = r#"
 CREATE TABLE peer_request_seen (
     signature BLOB    PRIMARY KEY,
     seen_ms   INTEGER NOT NULL
@@ -212,7 +212,7 @@ PRAGMA user_version = 6;
 /// ([`ReportStore::put_withdrawal`]): its counter, which queries compare
 /// with the current version's, and the signed withdrawal as JSON. A
 /// withdrawal is replaced only by a higher one; the audit log keeps each.
-pub(super) const SCHEMA_V7: &str = r#"
+const SCHEMA_V7: &str = r#"
 CREATE TABLE report_withdrawal (
     report_id BLOB    PRIMARY KEY,
     counter   INTEGER NOT NULL,
@@ -233,23 +233,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         )));
     }
     if version < 1 {
-        let tx = conn.transaction().ctx("begin migration")?;
-        tx.execute_batch(SCHEMA_V1).ctx("create schema v1")?;
-        let store_id: u64 = rand::random();
-        for (key, value) in [
-            ("store_id", format!("{store_id:016x}")),
-            ("audit_tip_seq", "0".to_string()),
-            ("audit_tip_hash", AUDIT_HASH_GENESIS.to_string()),
-        ] {
-            tx.execute(
-                "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
-                params![key, value],
-            )
-            .ctx("write store_meta")?;
-        }
-        tx.execute_batch("PRAGMA user_version = 1")
-            .ctx("set user_version")?;
-        tx.commit().ctx("commit migration")?;
+        create_v1(conn)?;
     }
     if version < 2 {
         migrate_v2(conn)?;
@@ -258,35 +242,71 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         migrate_v3(conn)?;
     }
     if version < 4 {
-        let tx = conn.transaction().ctx("begin migration v4")?;
-        tx.execute_batch(SCHEMA_V4).ctx("create schema v4")?;
-        tx.commit().ctx("commit migration v4")?;
+        apply_ddl(conn, SCHEMA_V4, 4)?;
     }
     if version < 5 {
-        let n_before = count_versions(conn)?;
-        let tx = conn.transaction().ctx("begin migration v5")?;
-        tx.execute_batch(SCHEMA_V5)
-            .ctx("rebuild report_version (schema v5)")?;
-        let n_after: u64 = tx
-            .query_row("SELECT count(*) FROM report_version", [], |row| row.get(0))
-            .ctx("count versions")?;
-        if n_after != n_before {
-            return Err(StoreError::Corrupt(format!(
-                "schema v5 rebuild copied {n_after} of {n_before} versions; left at v4"
-            )));
-        }
-        tx.commit().ctx("commit migration v5")?;
+        migrate_v5(conn)?;
     }
     if version < 6 {
-        let tx = conn.transaction().ctx("begin migration v6")?;
-        tx.execute_batch(SCHEMA_V6).ctx("create schema v6")?;
-        tx.commit().ctx("commit migration v6")?;
+        apply_ddl(conn, SCHEMA_V6, 6)?;
     }
     if version < 7 {
-        let tx = conn.transaction().ctx("begin migration v7")?;
-        tx.execute_batch(SCHEMA_V7).ctx("create schema v7")?;
-        tx.commit().ctx("commit migration v7")?;
+        apply_ddl(conn, SCHEMA_V7, 7)?;
     }
+    Ok(())
+}
+
+/// A new store: the v1 tables and its `store_meta` (a random store id, the
+/// audit chain at genesis).
+fn create_v1(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction().ctx("begin migration")?;
+    tx.execute_batch(SCHEMA_V1).ctx("create schema v1")?;
+    let store_id: u64 = rand::random();
+    for (key, value) in [
+        ("store_id", format!("{store_id:016x}")),
+        ("audit_tip_seq", "0".to_string()),
+        ("audit_tip_hash", AUDIT_HASH_GENESIS.to_string()),
+    ] {
+        tx.execute(
+            "INSERT INTO store_meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )
+        .ctx("write store_meta")?;
+    }
+    tx.execute_batch("PRAGMA user_version = 1")
+        .ctx("set user_version")?;
+    tx.commit().ctx("commit migration")?;
+    Ok(())
+}
+
+/// A step that is DDL only (`ddl` sets `user_version` itself), in one
+/// transaction.
+fn apply_ddl(conn: &mut Connection, ddl: &str, version: i64) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction()
+        .ctx(&format!("begin migration v{version}"))?;
+    tx.execute_batch(ddl)
+        .ctx(&format!("create schema v{version}"))?;
+    tx.commit().ctx(&format!("commit migration v{version}"))?;
+    Ok(())
+}
+
+/// v4 → v5 ([`SCHEMA_V5`]): rebuilds `report_version`, refusing to commit
+/// unless every version was copied.
+fn migrate_v5(conn: &mut Connection) -> Result<(), StoreError> {
+    let n_before = count_versions(conn)?;
+    let tx = conn.transaction().ctx("begin migration v5")?;
+    tx.execute_batch(SCHEMA_V5)
+        .ctx("rebuild report_version (schema v5)")?;
+    let n_after: u64 = tx
+        .query_row("SELECT count(*) FROM report_version", [], |row| row.get(0))
+        .ctx("count versions")?;
+    if n_after != n_before {
+        return Err(StoreError::Corrupt(format!(
+            "schema v5 rebuild copied {n_after} of {n_before} versions; left at v4"
+        )));
+    }
+    tx.commit().ctx("commit migration v5")?;
     Ok(())
 }
 
@@ -298,7 +318,7 @@ pub(super) fn count_versions(conn: &Connection) -> Result<u64, StoreError> {
 /// v2 → v3 ([`SCHEMA_V3`]): moves the query columns into
 /// `report_version`, filled from each version's body (the append-only
 /// trigger is lifted for the backfill only, inside the same transaction).
-pub(super) fn migrate_v3(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate_v3(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction().ctx("begin migration v3")?;
     tx.execute_batch(SCHEMA_V3).ctx("alter schema to v3")?;
     tx.execute_batch("DROP TRIGGER report_version_no_update")
@@ -352,7 +372,7 @@ pub(super) fn migrate_v3(conn: &mut Connection) -> Result<(), StoreError> {
 /// previous row's so arrival stays non-decreasing in seq order. The
 /// append-only trigger is lifted for the backfill only, inside the same
 /// transaction.
-pub(super) fn migrate_v2(conn: &mut Connection) -> Result<(), StoreError> {
+fn migrate_v2(conn: &mut Connection) -> Result<(), StoreError> {
     #[derive(serde::Deserialize)]
     struct VersionHead {
         kind: Kind,
