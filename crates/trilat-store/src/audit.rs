@@ -416,10 +416,10 @@ const JCS_INTEGER_MAX: u64 = 1 << 53;
 
 /// The RFC 8785 canonical JSON of an entry's hashed fields, written
 /// directly: this runs once per stored report on the ingest path, and the
-/// general canonicaliser (which builds and sorts a map) cost a tenth of the
-/// ingest time. Keys are in JCS order (all ASCII, so byte order); strings
-/// use serde_json's escaping, which is JCS's (short escapes for `\b \t \n
-/// \f \r`, lowercase `\u00xx` for other controls, nothing else escaped).
+/// general canonicaliser builds and sorts a map per entry (its cost is in
+/// `docs/bench/store.md`). Keys are in JCS order (all ASCII, so byte
+/// order); strings use serde_json's escaping, which is JCS's (short
+/// escapes for `\b \t \n \f \r`, lowercase `\u00xx` for other controls, nothing else escaped).
 /// A property test checks equality with `canonical_json`.
 pub(crate) fn hashed_fields_json(seq: u64, event: &AuditEvent) -> Vec<u8> {
     assert!(

@@ -1,7 +1,8 @@
 //! The stored JSON of a report (`report_version.body`), written directly.
 //!
-//! Encoding the body was a fifth of native ingest samples, most of it
-//! serde's per-field machinery: every key escaped, the signature and the id
+//! Written by hand because the body is encoded once per stored report and
+//! serde's per-field machinery dominated that cost (figures in
+//! `docs/bench/store.md`): every key escaped, the signature and the id
 //! formatted through `collect_str`'s escaping adapter, the output `Vec`
 //! grown three times per report. [`write_body`] writes the same bytes as
 //! `serde_json::to_vec(report)` (a property test checks equality, so every

@@ -12,8 +12,8 @@ use crate::{system_clock, StoreError};
 
 /// Page size of a new database. 16 KiB rather than SQLite's 4 KiB: a
 /// committed batch writes a quarter as many WAL frames (one `pwrite` each)
-/// and the B-trees are shallower; measured +10% reports per CPU-second on
-/// batched ingest (`docs/bench/store.md`).
+/// and the B-trees are shallower (the measured gain on batched ingest is in
+/// `docs/bench/store.md`).
 const PAGE_SIZE_BYTES: u64 = 16 * 1024;
 
 /// SQLite page cache per connection, in KiB.

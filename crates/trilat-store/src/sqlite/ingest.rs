@@ -23,10 +23,9 @@ pub(super) const CURRENT_VERSION_SQL: &str =
 pub(super) const HELD_IDS_BATCH_LEN_MIN: usize = 8;
 
 /// One write transaction's ingest: the statements every stored report
-/// uses, looked up in the statement cache once per transaction (per report
-/// the lookup, its SQL hashing and the return to the cache were ~5% of
-/// native ingest samples), and which of the batch's ids the store held
-/// when it began.
+/// uses, looked up in the statement cache once per transaction rather than
+/// once per report (the lookup hashes the SQL each time), and which of the
+/// batch's ids the store held when it began.
 pub(super) struct Ingest<'tx> {
     current: CachedStatement<'tx>,
     insert: CachedStatement<'tx>,
@@ -34,8 +33,8 @@ pub(super) struct Ingest<'tx> {
     /// Ids of the batch the store held before it: `None` when not asked
     /// (every id is then looked up).
     held: Option<HashSet<[u8; 16]>>,
-    /// The id keys of the batch, in order (computed once: formatting an id
-    /// was ~2% of ingest instructions per use).
+    /// The id keys of the batch, in order (computed once: each is used
+    /// for the lookup, the insert and the audit entry).
     keys: Vec<[u8; 16]>,
     /// The body of the report being put (reused: one allocation per batch).
     body: Vec<u8>,
@@ -181,7 +180,7 @@ impl<'tx> Ingest<'tx> {
     }
 }
 
-/// Most held ids [`held_ids`] reads per report of the batch before it
+/// Most held ids [`held_keys`] reads per report of the batch before it
 /// gives up (and the batch looks each id up on its own).
 pub(super) const HELD_IDS_PER_REPORT_MAX: usize = 2;
 
@@ -192,8 +191,8 @@ pub(super) const HELD_IDS_PER_REPORT_MAX: usize = 2;
 /// ordered by creation time, so a batch of fresh reports spans a range
 /// holding few or no stored ids; a batch whose range holds more than
 /// [`HELD_IDS_PER_REPORT_MAX`] rows per id (old ids mixed with new
-/// ones) is `None`. (A per-batch `IN (json_each(…))` probe was measured
-/// first: as costly as the lookups it replaced.)
+/// ones) is `None`. (A per-batch `IN (json_each(…))` probe does not
+/// pay: see `docs/bench/store.md`.)
 pub(super) fn held_keys(
     conn: &Connection,
     keys: &[[u8; 16]],

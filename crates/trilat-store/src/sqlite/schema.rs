@@ -97,7 +97,7 @@ CREATE INDEX report_version_kind ON report_version (kind, seq);
 ///   replaced); queries skip them. Ingest of new reports writes nothing
 ///   there. Append-only like the rest: a version never becomes current
 ///   again.
-/// * The R*Tree (a fifth of the ingest CPU) gives way to a `cell` column:
+/// * The R*Tree (the costliest index to insert into) gives way to a `cell` column:
 ///   a [`CELL_DEG`] grid cell of the box's south-west corner, or
 ///   [`CELL_BIG`] for boxes wider or taller than half a cell, in one B-tree
 ///   index (see [`bbox_cell`] and [`query_cells`]).
@@ -154,8 +154,8 @@ PRAGMA user_version = 4;
 
 /// Schema version 5 (after v4), for ingest speed: `report_version` without
 /// `AUTOINCREMENT`. With it, every insert also reads and rewrites the
-/// table's row in `sqlite_sequence` (measured: 2.9 k instructions per
-/// insert, ≈ 6% of ingest). Without it a new `seq` is the largest one plus
+/// table's row in `sqlite_sequence` (a write per insert
+/// that buys nothing here; the measured cost is in `docs/bench/store.md`). Without it a new `seq` is the largest one plus
 /// one, which never goes back either: rows are never deleted (the
 /// append-only trigger), and a rolled-back insert leaves no row behind in
 /// either scheme. SQLite cannot drop `AUTOINCREMENT` in place, so the table
