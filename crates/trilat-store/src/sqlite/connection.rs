@@ -34,7 +34,7 @@ impl SqliteStore {
     }
 
     /// Opens (creating if needed) the store at `path`, migrating its schema
-    /// to [`SCHEMA_VERSION`].
+    /// to [`SCHEMA_VERSION`](super::SCHEMA_VERSION).
     pub fn open_with(
         path: impl AsRef<Path>,
         durability: Durability,

@@ -69,7 +69,7 @@ impl<T> Context<T> for Result<T, rusqlite::Error> {
 }
 
 impl SqliteStore {
-    /// The same store, reading arrival times ([`Change::stored_at`]) from
+    /// The same store, reading arrival times ([`Change::stored_at`](crate::Change::stored_at)) from
     /// `clock` instead of the system clock (tests step it back).
     pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
         self.clock = clock;

@@ -98,9 +98,9 @@ CREATE INDEX report_version_kind ON report_version (kind, seq);
 ///   there. Append-only like the rest: a version never becomes current
 ///   again.
 /// * The R*Tree (the costliest index to insert into) gives way to a `cell` column:
-///   a [`CELL_DEG`] grid cell of the box's south-west corner, or
-///   [`CELL_BIG`] for boxes wider or taller than half a cell, in one B-tree
-///   index (see [`bbox_cell`] and [`query_cells`]).
+///   a [`CELL_DEG`](super::grid::CELL_DEG) grid cell of the box's south-west corner, or
+///   [`CELL_BIG`](super::grid::CELL_BIG) for boxes wider or taller than half a cell, in one B-tree
+///   index (see [`bbox_cell`](super::grid::bbox_cell) and [`query_cells`](super::grid::query_cells)).
 /// * `report_version.signature` goes: the body holds the signature, and
 ///   only the rare equivocation check reads it.
 ///
@@ -196,7 +196,7 @@ PRAGMA user_version = 5;
 "#;
 
 /// Schema version 6 (after v5): the signatures of recent peer requests
-/// ([`ReportStore::note_peer_request`]), so a replay is refused after a
+/// ([`ReportStore::note_peer_request`](crate::ReportStore::note_peer_request)), so a replay is refused after a
 /// restart too. Rows are deleted once older than the node's request-age
 /// window; nothing else in the store refers to them.
 const SCHEMA_V6: &str = r#"
@@ -209,7 +209,7 @@ PRAGMA user_version = 6;
 "#;
 
 /// Schema version 7 (after v6): the highest withdrawal recorded per report
-/// ([`ReportStore::put_withdrawal`]): its counter, which queries compare
+/// ([`ReportStore::put_withdrawal`](crate::ReportStore::put_withdrawal)): its counter, which queries compare
 /// with the current version's, and the signed withdrawal as JSON. A
 /// withdrawal is replaced only by a higher one; the audit log keeps each.
 const SCHEMA_V7: &str = r#"
