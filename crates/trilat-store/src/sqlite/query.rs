@@ -65,24 +65,7 @@ impl SqliteStore {
                 row.get::<_, String>(2)?,
             ))
         };
-        let after_value = SqlValue::Int(after as i64);
-        let limit_value = SqlValue::Int(limit as i64 + 1);
-        let (sql, values) = match kind {
-            None => (
-                "SELECT seq, stored_at_ms, body FROM report_version
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                vec![after_value, limit_value],
-            ),
-            Some(kind) => (
-                "SELECT seq, stored_at_ms, body FROM report_version
-                 WHERE kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                vec![
-                    SqlValue::Text(kind.as_str().to_string()),
-                    after_value,
-                    limit_value,
-                ],
-            ),
-        };
+        let (sql, values) = change_sql(kind, after, limit);
         let mut stmt = conn.prepare_cached(sql).ctx("prepare changes")?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values.iter()), row_to_change)
@@ -110,6 +93,29 @@ impl SqliteStore {
             next: Cursor::new(self.store_id, next_seq),
             more,
         })
+    }
+}
+
+/// The SQL of a change-feed page (of one kind or of all) and its bound
+/// values; one row more than `limit` says whether there is more.
+fn change_sql(kind: Option<&Kind>, after: u64, limit: usize) -> (&'static str, Vec<SqlValue>) {
+    let after_value = SqlValue::Int(after as i64);
+    let limit_value = SqlValue::Int(limit as i64 + 1);
+    match kind {
+        None => (
+            "SELECT seq, stored_at_ms, body FROM report_version
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            vec![after_value, limit_value],
+        ),
+        Some(kind) => (
+            "SELECT seq, stored_at_ms, body FROM report_version
+             WHERE kind = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            vec![
+                SqlValue::Text(kind.as_str().to_string()),
+                after_value,
+                limit_value,
+            ],
+        ),
     }
 }
 
@@ -164,18 +170,9 @@ pub(super) fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValu
         // The grid cells narrow the candidates (a superset); the exact
         // comparison is on the REAL columns.
         if let Some(cells) = query_cells(bbox) {
-            let mut list = String::with_capacity(cells.len() * 6);
-            list.push('[');
-            for (cell_idx, cell) in cells.iter().enumerate() {
-                if cell_idx > 0 {
-                    list.push(',');
-                }
-                list.push_str(&cell.to_string());
-            }
-            list.push(']');
             clause(
                 " AND c.cell IN (SELECT value FROM json_each(?))",
-                SqlValue::Text(list),
+                SqlValue::Text(json_list(&cells)),
             );
         }
         sql.push_str(" AND c.west <= ? AND c.east >= ? AND c.south <= ? AND c.north >= ?");
@@ -193,4 +190,19 @@ pub(super) fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValu
     sql.push_str(" ORDER BY c.seq LIMIT ?");
     values.push(SqlValue::Int(query.limit as i64 + 1));
     (sql, values)
+}
+
+/// `cells` as a JSON array, the form `json_each` reads: one bound value
+/// however many cells, so the statement's text does not vary with the box.
+fn json_list(cells: &[i64]) -> String {
+    let mut list = String::with_capacity(cells.len() * 6);
+    list.push('[');
+    for (cell_idx, cell) in cells.iter().enumerate() {
+        if cell_idx > 0 {
+            list.push(',');
+        }
+        list.push_str(&cell.to_string());
+    }
+    list.push(']');
+    list
 }
