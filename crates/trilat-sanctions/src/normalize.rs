@@ -343,6 +343,8 @@ pub const LEGAL_FORMS: &[&str] = &[
     "group",
     "holding",
     "holdings",
+    "srl",
+    "spzoo",
     "株式会社",
     "有限会社",
     "주식회사",
@@ -352,6 +354,57 @@ pub const LEGAL_FORMS: &[&str] = &[
 /// True for a legal form or connective word (`co`, `ltd`, `株式会社`, `주식회사` …).
 pub fn is_legal_form(token: &str) -> bool {
     LEGAL_FORMS.contains(&token)
+}
+
+/// Spellings of one legal form (folded words, longest first where one contains another) and
+/// the token they become, so that `AG` meets `Aktiengesellschaft` and `OOO Volna` meets
+/// `Volna Limited Liability Company`. The canonical tokens are in [`LEGAL_FORMS`]: they still
+/// weigh little, so two companies sharing only a legal form stay apart.
+const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
+    (&["open", "joint", "stock", "company"], "jsc"),
+    (&["closed", "joint", "stock", "company"], "jsc"),
+    (&["public", "joint", "stock", "company"], "jsc"),
+    (&["joint", "stock", "company"], "jsc"),
+    (&["ojsc"], "jsc"),
+    (&["cjsc"], "jsc"),
+    (&["pjsc"], "jsc"),
+    (&["oao"], "jsc"),
+    (&["zao"], "jsc"),
+    (&["pao"], "jsc"),
+    (&["limited", "liability", "company"], "llc"),
+    (&["ooo"], "llc"),
+    (&["public", "limited", "company"], "plc"),
+    (&["aktiengesellschaft"], "ag"),
+    (&["gesellschaft", "mit", "beschrankter", "haftung"], "gmbh"),
+    (&["sp", "z", "o", "o"], "spzoo"),
+    (&["s", "r", "l"], "srl"),
+    (&["s", "a"], "sa"),
+    (&["limited"], "ltd"),
+    (&["corporation"], "corp"),
+    (&["company"], "co"),
+    (&["incorporated"], "inc"),
+];
+
+/// Rewrites the legal forms among folded `words` to their canonical tokens (see
+/// [`LEGAL_FORM_SPELLINGS`]); `None` when there is none to rewrite. For organisation names
+/// only: a person's `Pao` is a name, not a joint stock company.
+pub fn canonical_legal_forms(words: &[&str]) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut changed = false;
+    let mut i = 0;
+    'words: while i < words.len() {
+        for (spelling, canonical) in LEGAL_FORM_SPELLINGS {
+            if words[i..].starts_with(spelling) {
+                out.push((*canonical).to_string());
+                changed = true;
+                i += spelling.len();
+                continue 'words;
+            }
+        }
+        out.push(words[i].to_string());
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Linear for
@@ -437,6 +490,36 @@ fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legal_forms_written_one_way() {
+        let canon = |text: &str| {
+            let folded = fold_latin(text);
+            let words: Vec<&str> = folded.split_whitespace().collect();
+            canonical_legal_forms(&words).map(|w| w.join(" "))
+        };
+        assert_eq!(
+            canon("Volna Limited Liability Company").as_deref(),
+            Some("volna llc")
+        );
+        assert_eq!(canon("ООО Волна").as_deref(), Some("llc volna"));
+        assert_eq!(
+            canon("Open Joint Stock Company Neft").as_deref(),
+            Some("jsc neft")
+        );
+        assert_eq!(
+            canon("Budimex Sp. z o.o.").as_deref(),
+            Some("budimex spzoo")
+        );
+        assert_eq!(canon("Company of Limited"), Some("co of ltd".to_string()));
+        assert_eq!(canon("Volna Shipping"), None);
+        for (_, canonical) in LEGAL_FORM_SPELLINGS {
+            assert!(
+                is_legal_form(canonical),
+                "{canonical} must weigh as a legal form"
+            );
+        }
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]

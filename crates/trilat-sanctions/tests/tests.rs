@@ -3,6 +3,7 @@
 
 mod fast_path;
 mod fuzz;
+mod legal_forms;
 mod mof_own_names;
 mod named;
 mod real_data;
