@@ -236,6 +236,16 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
                 }
             }
         }
+        Script::Cyrillic => {
+            forms.push(latin_form(text, Via::Written, korean_allowed));
+            // A Ukrainian name also as Ukrainian spells it (`Володимир` volodymyr, not volodimir).
+            if normalize::may_be_ukrainian(text) {
+                let ukrainian = normalize::fold_ukrainian(text);
+                if ukrainian != fold_latin(text) {
+                    forms.push(latin_form(&ukrainian, Via::Written, korean_allowed));
+                }
+            }
+        }
         _ => forms.push(latin_form(text, Via::Written, korean_allowed)),
     }
     if schema != Some(Schema::Person) {

@@ -8,3 +8,4 @@ mod mof_own_names;
 mod named;
 mod real_data;
 mod retrieval;
+mod scripts;
