@@ -113,6 +113,11 @@ pub fn may_be_ukrainian(text: &str) -> bool {
 
 fn fold_with(text: &str, cyrillic: impl Fn(char, bool) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
+    if text.is_ascii() {
+        // Most listed names: nothing to compose or decompose (index build time).
+        text.chars().for_each(|c| fold_char(c, &mut out));
+        return out.trim().to_string();
+    }
     // Composed first, so that `й` and `ї` reach the Cyrillic table whole (NFKD would make them
     // `и` and `і` plus a mark); everything else is decomposed and its marks dropped.
     for composed in text.nfc() {
