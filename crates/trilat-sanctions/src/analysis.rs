@@ -236,7 +236,20 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
                 }
             }
         }
+        Script::Cyrillic => {
+            forms.push(latin_form(text, Via::Written, korean_allowed));
+            // A Ukrainian name also as Ukrainian spells it (`Володимир` volodymyr, not volodimir).
+            if normalize::may_be_ukrainian(text) {
+                let ukrainian = normalize::fold_ukrainian(text);
+                if ukrainian != fold_latin(text) {
+                    forms.push(latin_form(&ukrainian, Via::Written, korean_allowed));
+                }
+            }
+        }
         _ => forms.push(latin_form(text, Via::Written, korean_allowed)),
+    }
+    if schema != Some(Schema::Person) {
+        forms.iter_mut().for_each(canonical_legal_forms);
     }
     debug_assert!(!forms.is_empty());
     NameForms { script, forms }
@@ -276,6 +289,16 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
         }
     }
     forms
+}
+
+/// Writes the legal forms of an organisation's form one way (`Limited Liability Company`,
+/// `OOO` → `llc`), so both sides of a comparison spell them alike whatever the order.
+fn canonical_legal_forms(form: &mut Form) {
+    let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
+    if let Some(canonical) = normalize::canonical_legal_forms(&words) {
+        form.tokens = tokens_of(&canonical.join(" "));
+        form.joins = joins_of(&form.tokens);
+    }
 }
 
 fn tokens_of(folded: &str) -> Vec<Token> {

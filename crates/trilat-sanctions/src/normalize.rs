@@ -56,38 +56,123 @@ fn cyrillic(c: char) -> Option<&'static str> {
     })
 }
 
-/// Folds text to lower-case ASCII words: diacritics removed (ŏ → o), Cyrillic transliterated,
-/// apostrophes dropped (`CHO'NG` → `chong`), other punctuation and hyphens become spaces.
-/// Non-Latin letters (Hangul, Han, kana) are kept as they are.
+/// Ukrainian letters in the national romanisation (KMU 2010) where it differs from the Russian
+/// table: г h, ґ g, и y, і i, and є ї й ю я as ye yi y yu ya at the start of a word, ie i i iu
+/// ia inside it (`Володимир Зеленський` → `volodymyr zelenskyi`).
+fn ukrainian(c: char, word_start: bool) -> Option<&'static str> {
+    Some(match (c, word_start) {
+        ('г', _) => "h",
+        ('ґ', _) => "g",
+        ('и', _) => "y",
+        ('і', _) => "i",
+        ('є', true) => "ye",
+        ('є', false) => "ie",
+        ('ї', true) => "yi",
+        ('ї', false) => "i",
+        ('й', true) => "y",
+        ('й', false) => "i",
+        ('ю', true) => "yu",
+        ('ю', false) => "iu",
+        ('я', true) => "ya",
+        ('я', false) => "ia",
+        _ => return cyrillic(c),
+    })
+}
+
+/// True for a letter of a script the analysis reads itself (Hangul, Han, kana and the other
+/// CJK blocks): folding keeps it as written.
+fn read_as_written(c: char) -> bool {
+    crate::script::is_hangul(c)
+        || crate::script::is_han(c)
+        || crate::script::is_kana(c)
+        || matches!(c, '\u{2E80}'..='\u{A4CF}' | '\u{A960}'..='\u{A97F}' | '\u{D7B0}'..='\u{D7FF}'
+            | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}' | '\u{20000}'..)
+}
+
+/// Folds text to lower-case ASCII words: diacritics removed (ŏ → o), Cyrillic transliterated
+/// (Russian table), the other scripts past Latin — Greek, Armenian, Georgian, Arabic, Persian,
+/// Hebrew, Khmer … — through `any_ascii` (`Αλέξης Τσίπρας` → `alexis tsipras`), apostrophes
+/// dropped (`CHO'NG` → `chong`), other punctuation and hyphens become spaces. Hangul, Han and
+/// kana are kept as they are (the analysis reads them).
 pub fn fold_latin(text: &str) -> String {
+    fold_with(text, |c, _| cyrillic(c))
+}
+
+/// [`fold_latin`] with Cyrillic read as Ukrainian ([`ukrainian`]).
+pub fn fold_ukrainian(text: &str) -> String {
+    fold_with(text, ukrainian)
+}
+
+/// True when a Cyrillic name may be Ukrainian: no letter of the Russian alphabet that
+/// Ukrainian lacks (ы э ъ ё), and a letter Ukrainian spells differently (г и і ї є й ю я).
+pub fn may_be_ukrainian(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    !lower.contains(['ы', 'э', 'ъ', 'ё'])
+        && lower.contains(['г', 'и', 'і', 'ї', 'є', 'ґ', 'й', 'ю', 'я'])
+}
+
+fn fold_with(text: &str, cyrillic: impl Fn(char, bool) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfkd() {
-        if ('\u{300}'..='\u{36F}').contains(&c)
-            || matches!(c, '\'' | '’' | 'ʼ' | '`' | '´' | '‘' | 'ʻ' | '\u{2BF}')
-        {
-            continue;
-        }
-        let lower = c.to_lowercase().next().unwrap_or(c);
-        if let Some(latin) = cyrillic(lower) {
-            out.push_str(latin);
-        } else if lower.is_ascii_alphanumeric() {
-            out.push(lower);
-        } else if lower.is_alphanumeric() {
-            match lower {
-                'ß' => out.push_str("ss"),
-                'æ' => out.push_str("ae"),
-                'ø' => out.push('o'),
-                'đ' | 'ð' => out.push('d'),
-                'ł' => out.push('l'),
-                'ı' => out.push('i'),
-                'þ' => out.push_str("th"),
-                other => out.push(other),
-            }
-        } else if !out.ends_with(' ') {
-            out.push(' ');
+    if text.is_ascii() {
+        // Most listed names: nothing to compose or decompose (index build time).
+        text.chars().for_each(|c| fold_char(c, &mut out));
+        return out.trim().to_string();
+    }
+    // Composed first, so that `й` and `ї` reach the Cyrillic table whole (NFKD would make them
+    // `и` and `і` plus a mark); everything else is decomposed and its marks dropped.
+    for composed in text.nfc() {
+        let lower = composed.to_lowercase().next().unwrap_or(composed);
+        let word_start = out.is_empty() || out.ends_with(' ');
+        match cyrillic(lower, word_start) {
+            Some(latin) => out.push_str(latin),
+            None => std::iter::once(composed)
+                .nfkd()
+                .for_each(|c| fold_char(c, &mut out)),
         }
     }
     out.trim().to_string()
+}
+
+fn push_separator(out: &mut String) {
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+}
+
+/// Folds one decomposed character onto `out` (see [`fold_latin`]).
+fn fold_char(c: char, out: &mut String) {
+    if ('\u{300}'..='\u{36F}').contains(&c)
+        || matches!(c, '\'' | '’' | 'ʼ' | '`' | '´' | '‘' | 'ʻ' | '\u{2BF}')
+    {
+        return;
+    }
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    if lower >= '\u{370}' && !read_as_written(lower) {
+        // Zero-width joiners and marks give nothing and join the word; `'` and `` ` `` in the
+        // romanisation (`P'ashinyan`, `` `ly ``) are dropped like apostrophes above.
+        for b in any_ascii::any_ascii_char(lower).bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b.to_ascii_lowercase()));
+            } else if !matches!(b, b'\'' | b'`') {
+                push_separator(out);
+            }
+        }
+    } else if lower.is_ascii_alphanumeric() {
+        out.push(lower);
+    } else if lower.is_alphanumeric() {
+        match lower {
+            'ß' => out.push_str("ss"),
+            'æ' => out.push_str("ae"),
+            'ø' => out.push('o'),
+            'đ' | 'ð' => out.push('d'),
+            'ł' => out.push('l'),
+            'ı' => out.push('i'),
+            'þ' => out.push_str("th"),
+            other => out.push(other),
+        }
+    } else {
+        push_separator(out);
+    }
 }
 
 /// The Korean phonetic key of one romanised syllable or word (lower-case ASCII): folds the
@@ -343,6 +428,8 @@ pub const LEGAL_FORMS: &[&str] = &[
     "group",
     "holding",
     "holdings",
+    "srl",
+    "spzoo",
     "株式会社",
     "有限会社",
     "주식회사",
@@ -352,6 +439,57 @@ pub const LEGAL_FORMS: &[&str] = &[
 /// True for a legal form or connective word (`co`, `ltd`, `株式会社`, `주식회사` …).
 pub fn is_legal_form(token: &str) -> bool {
     LEGAL_FORMS.contains(&token)
+}
+
+/// Spellings of one legal form (folded words, longest first where one contains another) and
+/// the token they become, so that `AG` meets `Aktiengesellschaft` and `OOO Volna` meets
+/// `Volna Limited Liability Company`. The canonical tokens are in [`LEGAL_FORMS`]: they still
+/// weigh little, so two companies sharing only a legal form stay apart.
+const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
+    (&["open", "joint", "stock", "company"], "jsc"),
+    (&["closed", "joint", "stock", "company"], "jsc"),
+    (&["public", "joint", "stock", "company"], "jsc"),
+    (&["joint", "stock", "company"], "jsc"),
+    (&["ojsc"], "jsc"),
+    (&["cjsc"], "jsc"),
+    (&["pjsc"], "jsc"),
+    (&["oao"], "jsc"),
+    (&["zao"], "jsc"),
+    (&["pao"], "jsc"),
+    (&["limited", "liability", "company"], "llc"),
+    (&["ooo"], "llc"),
+    (&["public", "limited", "company"], "plc"),
+    (&["aktiengesellschaft"], "ag"),
+    (&["gesellschaft", "mit", "beschrankter", "haftung"], "gmbh"),
+    (&["sp", "z", "o", "o"], "spzoo"),
+    (&["s", "r", "l"], "srl"),
+    (&["s", "a"], "sa"),
+    (&["limited"], "ltd"),
+    (&["corporation"], "corp"),
+    (&["company"], "co"),
+    (&["incorporated"], "inc"),
+];
+
+/// Rewrites the legal forms among folded `words` to their canonical tokens (see
+/// [`LEGAL_FORM_SPELLINGS`]); `None` when there is none to rewrite. For organisation names
+/// only: a person's `Pao` is a name, not a joint stock company.
+pub fn canonical_legal_forms(words: &[&str]) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut changed = false;
+    let mut i = 0;
+    'words: while i < words.len() {
+        for (spelling, canonical) in LEGAL_FORM_SPELLINGS {
+            if words[i..].starts_with(spelling) {
+                out.push((*canonical).to_string());
+                changed = true;
+                i += spelling.len();
+                continue 'words;
+            }
+        }
+        out.push(words[i].to_string());
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 /// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Linear for
@@ -437,6 +575,36 @@ fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legal_forms_written_one_way() {
+        let canon = |text: &str| {
+            let folded = fold_latin(text);
+            let words: Vec<&str> = folded.split_whitespace().collect();
+            canonical_legal_forms(&words).map(|w| w.join(" "))
+        };
+        assert_eq!(
+            canon("Volna Limited Liability Company").as_deref(),
+            Some("volna llc")
+        );
+        assert_eq!(canon("ООО Волна").as_deref(), Some("llc volna"));
+        assert_eq!(
+            canon("Open Joint Stock Company Neft").as_deref(),
+            Some("jsc neft")
+        );
+        assert_eq!(
+            canon("Budimex Sp. z o.o.").as_deref(),
+            Some("budimex spzoo")
+        );
+        assert_eq!(canon("Company of Limited"), Some("co of ltd".to_string()));
+        assert_eq!(canon("Volna Shipping"), None);
+        for (_, canonical) in LEGAL_FORM_SPELLINGS {
+            assert!(
+                is_legal_form(canonical),
+                "{canonical} must weigh as a legal form"
+            );
+        }
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 4096, ..Default::default() })]

@@ -3,7 +3,9 @@
 
 mod fast_path;
 mod fuzz;
+mod legal_forms;
 mod mof_own_names;
 mod named;
 mod real_data;
 mod retrieval;
+mod scripts;
