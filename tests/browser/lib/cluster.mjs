@@ -118,9 +118,10 @@ function tomlString(text) {
  * Starts the cluster; `demoArgs` are more `trilat demo` flags (for example
  * `['--sanctions-store', DIR]`: they shape the configs the nodes keep). Returns `{ nodes, stop }` where `nodes.JPN` is
  * `{ party, url, tokens: { admin, analyst, reader } }` (tokens of JPN's own
- * party on JPN's node).
+ * party on JPN's node). `extraToml(party)`, when given, returns TOML
+ * appended to that party's config (for example an `[engines.supply]` table).
  */
-export async function startCluster({ demoArgs = [] } = {}) {
+export async function startCluster({ demoArgs = [], extraToml = null } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trilat-browser-'));
   const port = await freePortTriple();
   const demo = spawnUntil(
@@ -145,6 +146,7 @@ export async function startCluster({ demoArgs = [] } = {}) {
       const name = role === 'reader' ? 'watch' : `browser-${role}`;
       toml += `[[tokens]]\nsha256 = ${tomlString(sha256)}\nparty = ${tomlString(party)}\nrole = ${tomlString(role)}\nname = ${tomlString(name)}\n`;
     }
+    if (extraToml) toml += `\n${extraToml(party)}\n`;
     appendFileSync(path.join(dir, party, 'trilat.toml'), toml);
     nodes[party] = { party, url: urls[party], tokens };
   }
