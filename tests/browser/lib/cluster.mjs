@@ -198,3 +198,31 @@ export async function api(node, role, method, route, body) {
   }
   return json;
 }
+
+/**
+ * POSTs `text` (text/plain) to an engine route as `role`, waiting while the
+ * node's engines are still starting (503 `engines_starting`: the missile
+ * engine builds its zones first). Returns `{ status, body }` of the answer.
+ */
+export async function postText(node, role, route, text, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${node.url}${route}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${node.tokens[role]}`, 'content-type': 'text/plain' },
+      body: text,
+    });
+    const raw = await res.text();
+    let body = null;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      body = raw;
+    }
+    if (res.status === 503 && body?.error?.code === 'engines_starting' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    return { status: res.status, body };
+  }
+}

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { screenshot } from '../lib/browser.mjs';
 import { staticName, positionReport } from '../lib/ais.mjs';
-import { api } from '../lib/cluster.mjs';
+import { api, postText } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
 import { clickMapUntil, timelineItem, visible } from '../lib/page.mjs';
 
@@ -174,12 +174,8 @@ test('vessels of the node\'s AIS feed are drawn; clicking one shows its name, MM
   // Out in the Philippine Sea, away from the demo's vessels, inside the initial view.
   const [lon, lat] = [147, 27];
   const sentences = [staticName({ mmsi, name }), positionReport({ mmsi, lat, lon, sogKn: 11.5, cogDeg: 45, headingDeg: 44, second: 7 })];
-  const res = await fetch(`${jpn.url}/api/v1/ais/nmea`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${jpn.tokens.analyst}`, 'content-type': 'text/plain' },
-    body: `${sentences.join('\n')}\n`,
-  });
-  assert.equal(res.status, 200, await res.text());
+  const posted = await postText(jpn, 'analyst', '/api/v1/ais/nmea', `${sentences.join('\n')}\n`);
+  assert.equal(posted.status, 200, JSON.stringify(posted.body));
   const feed = await api(jpn, 'reader', 'GET', '/api/v1/ais/vessels?limit=10000');
   const vessel = feed.vessels.find((v) => v.mmsi === mmsi);
   assert.ok(vessel, `vessel ${mmsi} not in JPN's feed`);

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { screenshot } from '../lib/browser.mjs';
-import { api } from '../lib/cluster.mjs';
+import { api, postText } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
 import { clickMapUntil, consoleReady, visible } from '../lib/page.mjs';
 
@@ -41,13 +41,8 @@ function usgsFeed2017() {
 }
 
 async function postSeismic(node, text) {
-  const res = await fetch(`${node.url}/api/v1/seismic/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${node.tokens.analyst}`, 'content-type': 'text/plain' },
-    body: text,
-  });
-  const body = await res.json();
-  assert.equal(res.status, 200, JSON.stringify(body));
+  const { status, body } = await postText(node, 'analyst', '/api/v1/seismic/events', text);
+  assert.equal(status, 200, JSON.stringify(body));
   return body;
 }
 
