@@ -263,8 +263,10 @@ async fn a_node_without_its_certificate_does_not_start() {
     let kor = cluster.take("KOR").unwrap();
     kor.node.stop();
     drop(kor);
-    let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    let mut config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
     std::fs::remove_file(&config.tls.cert_file).unwrap();
+    // A fresh peer port: the stopped node may not have let go of its own yet.
+    config.tls.listen = Some("127.0.0.1:0".parse().unwrap());
     let state = trilat_node::open(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let error = trilat_node::serve_on(state, listener)
