@@ -6,7 +6,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
@@ -27,28 +27,6 @@ const UN_LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
  <ENTITIES/>
 </CONSOLIDATED_LIST>
 "#;
-
-/// A folder under the system's temporary one, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("trilat-test-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A first port P with P, P+1 and P+2 free on loopback (the demo's layout).
 fn free_port_triple() -> u16 {
@@ -140,10 +118,10 @@ fn screen(node: &Value, name: &str) -> (u16, Value) {
 
 #[test]
 fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
-    let work = TempDir::new("demo-sanctions");
-    let list = work.0.join("consolidated.xml");
+    let work = tempfile::tempdir().unwrap();
+    let list = work.path().join("consolidated.xml");
     std::fs::write(&list, UN_LIST).unwrap();
-    let store = work.0.join("lists");
+    let store = work.path().join("lists");
     let import = Command::new(TRILAT)
         .args(["sanctions", "import", "--store"])
         .arg(&store)
@@ -157,7 +135,7 @@ fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
     );
 
     let (_demo, banner) = demo(
-        &work.0.join("nodes"),
+        &work.path().join("nodes"),
         &["--sanctions-store", store.to_str().unwrap()],
     );
     let jpn = node(&banner, "JPN");
@@ -186,8 +164,8 @@ fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
 
 #[test]
 fn a_demo_without_lists_says_so_and_answers_no_lists() {
-    let work = TempDir::new("demo-no-sanctions");
-    let (_demo, banner) = demo(&work.0.join("nodes"), &[]);
+    let work = tempfile::tempdir().unwrap();
+    let (_demo, banner) = demo(&work.path().join("nodes"), &[]);
     let jpn = node(&banner, "JPN");
     assert_eq!(jpn["sanctions"]["loaded"], false, "{banner}");
     let (status, answer) = screen(jpn, "박정일");
@@ -197,10 +175,10 @@ fn a_demo_without_lists_says_so_and_answers_no_lists() {
 
 #[test]
 fn a_demo_given_an_empty_store_stops_with_the_reason() {
-    let work = TempDir::new("demo-empty-store");
+    let work = tempfile::tempdir().unwrap();
     let output = Command::new(TRILAT)
         .args(["demo", "--sanctions-store"])
-        .arg(&work.0)
+        .arg(work.path())
         .output()
         .unwrap();
     assert!(!output.status.success());

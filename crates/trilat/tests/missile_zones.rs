@@ -3,47 +3,26 @@
 //! gets a real EEZ call; a zones file that is named but missing is an error naming it, never a
 //! silent "0 % in Japan's EEZ".
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
-/// A folder under the system's temporary one, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(what: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("trilat-{what}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use tempfile::TempDir;
 
 /// Runs trilat in `dir` with no shared test data reachable (neither `TRILAT_SHARED_DATA` nor
 /// `../shared/data` from there).
 fn trilat(dir: &TempDir, args: &[&str]) -> Output {
     Command::new(TRILAT)
         .args(args)
-        .current_dir(&dir.0)
-        .env("TRILAT_SHARED_DATA", dir.0.join("no-shared-data"))
+        .current_dir(dir.path())
+        .env("TRILAT_SHARED_DATA", dir.path().join("no-shared-data"))
         .output()
         .expect("trilat runs")
 }
 
 #[test]
 fn assess_uses_the_shipped_zones_and_a_missing_zones_file_is_an_error() {
-    let dir = TempDir::new("missile-zones");
+    let dir = tempfile::tempdir().unwrap();
     let out = trilat(&dir, &["missile", "simulate", "--out-dir", "."]);
     assert!(
         out.status.success(),
@@ -76,7 +55,7 @@ fn assess_uses_the_shipped_zones_and_a_missing_zones_file_is_an_error() {
     assert!(p_eez >= 0.9, "P(JPN EEZ) {p_eez}: {a}");
     assert_eq!(a["zones_approximate"], serde_json::Value::Bool(true));
 
-    let missing = dir.0.join("no-such-countries-10m.json");
+    let missing = dir.path().join("no-such-countries-10m.json");
     let out = trilat(
         &dir,
         &[
