@@ -57,6 +57,20 @@ pub struct Api {
 }
 
 impl Api {
+    /// The ids of the current reports of `kind` this token sees (up to 1,000).
+    pub async fn ids_of(&self, kind: &str) -> std::collections::BTreeSet<String> {
+        let (status, page) = self
+            .get(&format!("/api/v1/reports?kind={kind}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     pub fn new(url: &str, token: &str) -> Api {
         Api {
             client: reqwest::Client::new(),

@@ -49,20 +49,6 @@ async fn post_text(api: &Api, body: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// The ids of the current reports of `kind` the token sees.
-async fn ids_of(api: &Api, kind: &str) -> BTreeSet<String> {
-    let (status, page) = api
-        .get(&format!("/api/v1/reports?kind={kind}&limit=1000"))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// The 2017-09-03 test as the USGS summary feed would carry it.
 const USGS_2017: &str = r#"{"type":"FeatureCollection","features":[{"type":"Feature","id":"us2000aert",
   "properties":{"mag":6.3,"magType":"mb","time":1504409401940,"net":"us","type":"nuclear explosion",
@@ -125,7 +111,7 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
         (400, &json!("too_many_events")),
         "{body}"
     );
-    assert!(ids_of(&admin, "seismic.event").await.is_empty());
+    assert!(admin.ids_of("seismic.event").await.is_empty());
 
     // The real bulletin: every event and its assessment published.
     let (status, answer) = post_text(&admin, &bulletin).await;
@@ -188,8 +174,8 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
     eventually("the seismic reports at JPN", move || {
         let (api, want) = (api.clone(), want.clone());
         async move {
-            let mut seen = ids_of(&api, "seismic.event").await;
-            seen.extend(ids_of(&api, "nuclear.assessment").await);
+            let mut seen = api.ids_of("seismic.event").await;
+            seen.extend(api.ids_of("nuclear.assessment").await);
             seen == want
         }
     })
@@ -212,10 +198,11 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
         async move { api.report(&id).await.is_some() }
     })
     .await;
-    assert!(ids_of(&kor_admin, "seismic.event").await.is_empty());
-    assert!(ids_of(&kor_admin, "nuclear.assessment").await.is_empty());
+    assert!(kor_admin.ids_of("seismic.event").await.is_empty());
+    assert!(kor_admin.ids_of("nuclear.assessment").await.is_empty());
     let kor_reader_at_usa = Api::new(&usa.url, usa.reader_token(&party("KOR")));
-    assert!(ids_of(&kor_reader_at_usa, "nuclear.assessment")
+    assert!(kor_reader_at_usa
+        .ids_of("nuclear.assessment")
         .await
         .is_empty());
 }

@@ -38,20 +38,6 @@ async fn cluster(dir: &std::path::Path, data: &std::path::Path) -> Cluster {
     cluster_with(dir, [(party("USA"), usa_engines)].into()).await
 }
 
-/// The ids of the current reports of `kind` the token sees.
-async fn ids_of(api: &Api, kind: &str) -> BTreeSet<String> {
-    let (status, page) = api
-        .get(&format!("/api/v1/reports?kind={kind}&limit=1000"))
-        .await;
-    assert_eq!(status, 200, "{page}");
-    page["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn post_csv(api: &Api, body: &str) -> (u16, Value) {
     let response = api
         .client
@@ -195,9 +181,9 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
     eventually("the econ reports at JPN", move || {
         let (api, want) = (api.clone(), want.clone());
         async move {
-            ids_of(&api, "econ.indicator").await == want.0
-                && ids_of(&api, "econ.scenario").await == BTreeSet::from([want.1])
-                && ids_of(&api, "econ.figures").await == want.2
+            api.ids_of("econ.indicator").await == want.0
+                && api.ids_of("econ.scenario").await == BTreeSet::from([want.1])
+                && api.ids_of("econ.figures").await == want.2
         }
     })
     .await;
@@ -221,7 +207,7 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
     .await;
     for kind in ["econ.indicator", "econ.scenario", "econ.figures"] {
         assert!(
-            ids_of(&kor_admin, kind).await.is_empty(),
+            kor_admin.ids_of(kind).await.is_empty(),
             "{kind} reached KOR"
         );
     }
