@@ -1,0 +1,30 @@
+//! Exercises: the scenario file, the exercise clock, the play plan and the
+//! after-action report. Pure: data in, findings out; no I/O, no clock.
+//!
+//! - [`Scenario::parse`] reads a scenario (TOML, `docs/exercise.md`) and
+//!   names the file, the inject and the field of anything wrong.
+//! - [`plan`] turns it into timed [`Step`]s, each one request a sensor or
+//!   an analyst would make to a node (publish a report, send radar
+//!   detections, send AIS lines); a missile launch becomes the simulator's
+//!   detections. Injects the runner cannot play yet are refused, never
+//!   skipped.
+//! - [`ExerciseClock`] maps wall-clock time to exercise time at a speed
+//!   factor, with pause and resume.
+//! - [`after_action`] builds the report from what the nodes hold (their
+//!   exercise reports and the `receive` entries of their audit logs) and
+//!   the runner's [`RunRecord`]; [`html::render`] draws it as one page.
+//!
+//! The `trilat exercise` command is the glue: it sends the steps to the
+//! nodes' public APIs and reads their stores and audit logs back.
+#![deny(missing_docs)]
+
+pub mod after_action;
+pub mod clock;
+pub mod html;
+pub mod plan;
+pub mod scenario;
+
+pub use after_action::{after_action, AfterAction, Evidence, NodeEvidence, Receipt, RunRecord};
+pub use clock::ExerciseClock;
+pub use plan::{plan, PlanError, Step, StepAction};
+pub use scenario::{Action, Inject, Scenario, ScenarioError};

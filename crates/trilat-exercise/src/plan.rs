@@ -1,0 +1,303 @@
+//! The play plan: a scenario turned into timed steps, each one request a
+//! sensor or an analyst would make (publish a report, send radar
+//! detections, send AIS lines), at an exercise time. Missile launches
+//! become the simulator's detections (`trilat_missile::sim`), AIS stories
+//! the synthetic feeds of `trilat_ais::synth`; the data times inside them
+//! follow the exercise clock from `data_start_unix_ms` (exercise time 0).
+
+use serde_json::json;
+use trilat_core::{Marking, Party};
+use trilat_missile::frames::Geodetic;
+use trilat_missile::sensors::{format_time, DetectionRecord, SensorRegistry};
+use trilat_missile::sim::{FlightSpec, RadarSettings, SalvoSpec};
+
+use crate::scenario::{Action, AisInject, AisStory, LaunchInject, Scenario};
+
+/// Detections sent in one request at most.
+pub const DETECTIONS_PER_STEP_MAX: usize = 500;
+/// AIS lines sent in one request at most.
+pub const AIS_LINES_PER_STEP_MAX: usize = 2_000;
+/// Radar detections of one exercise second go in one request.
+const DETECTION_BATCH_MS: f64 = 1_000.0;
+/// AIS lines of this many exercise ms go in one request.
+const AIS_BATCH_MS: f64 = 500.0;
+/// Steps in one plan at most (a lofted ICBM's salvo is a few thousand).
+pub const STEPS_MAX: usize = 200_000;
+
+/// One request of the play, due at an exercise time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// Exercise ms when it is due.
+    pub at_ms: f64,
+    /// The inject it plays (from 0).
+    pub inject_idx: usize,
+    /// What to send.
+    pub action: StepAction,
+}
+
+/// What a step sends, and to which party's node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepAction {
+    /// Publish a report (flagged exercise) at `party`'s node.
+    Publish {
+        /// The publishing party.
+        party: Party,
+        /// The report kind.
+        kind: &'static str,
+        /// Its marking.
+        marking: Marking,
+        /// Its payload.
+        payload: serde_json::Value,
+    },
+    /// Radar detections for `party`'s missile fuser (DETECTIONS.jsonl records).
+    Detections {
+        /// The fusing party.
+        party: Party,
+        /// In time order.
+        records: Vec<DetectionRecord>,
+    },
+    /// AIS lines (NMEA with tag blocks) for `party`'s AIS ingest.
+    Nmea {
+        /// The receiving party.
+        party: Party,
+        /// In time order.
+        lines: Vec<String>,
+    },
+}
+
+/// A scenario that cannot be planned (the simulator refused a flight, or
+/// the plan would be too long).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("inject {}: {message}", inject_idx + 1)]
+pub struct PlanError {
+    /// The inject, from 0.
+    pub inject_idx: usize,
+    /// Why.
+    pub message: String,
+}
+
+/// The steps of `scenario` in time order (steps of one time in inject
+/// order). Injects the runner cannot play yet are refused
+/// ([`Action::unsupported`]), never skipped.
+pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, PlanError> {
+    let mut steps = Vec::new();
+    for (inject_idx, inject) in scenario.injects.iter().enumerate() {
+        let fail = |message: String| PlanError {
+            inject_idx,
+            message,
+        };
+        let at_ms = inject.at_s * 1000.0;
+        let step = |action| Step {
+            at_ms,
+            inject_idx,
+            action,
+        };
+        match &inject.action {
+            Action::Note(note) => steps.push(step(StepAction::Publish {
+                party: note.party.clone(),
+                kind: "note",
+                marking: note.marking.marking(),
+                payload: json!({ "text": note.text }),
+            })),
+            Action::Stix(stix) => {
+                let entry = trilat_cyber::Entry::parse(&stix.object)
+                    .map_err(|e| fail(format!("object: {e}")))?;
+                steps.push(step(StepAction::Publish {
+                    party: stix.party.clone(),
+                    kind: trilat_cyber::mapping::REPORT_KIND,
+                    marking: stix.marking.marking(),
+                    payload: trilat_cyber::mapping::StixPayload::value_of(&entry),
+                }));
+            }
+            Action::MissileLaunch(launch) => {
+                let launch_unix_ms = data_start_unix_ms + at_ms as i64;
+                launch_steps(launch, inject_idx, at_ms, launch_unix_ms, &mut steps)
+                    .map_err(fail)?;
+            }
+            Action::AisStory(story) => {
+                ais_steps(story, inject_idx, at_ms, data_start_unix_ms, &mut steps);
+            }
+            Action::LinkOutage(_) | Action::NodeRestart(_) => {
+                let why = inject.action.unsupported().expect("these are unsupported");
+                return Err(fail(why.to_string()));
+            }
+        }
+        if steps.len() > STEPS_MAX {
+            return Err(fail(format!(
+                "the plan has more than {STEPS_MAX} steps; shorten the scenario"
+            )));
+        }
+    }
+    steps.sort_by(|a, b| {
+        a.at_ms
+            .total_cmp(&b.at_ms)
+            .then(a.inject_idx.cmp(&b.inject_idx))
+    });
+    Ok(steps)
+}
+
+/// The salvo's detections by the partners' radars (the simulator's default
+/// sensors, which the node's fuser knows), without those in the gap,
+/// batched by exercise second.
+fn launch_steps(
+    launch: &LaunchInject,
+    inject_idx: usize,
+    at_ms: f64,
+    launch_unix_ms: i64,
+    steps: &mut Vec<Step>,
+) -> Result<(), String> {
+    let launch_time_s = launch_unix_ms as f64 / 1000.0;
+    let site = Geodetic::new(launch.site[0], launch.site[1], 30.0);
+    let mut first = FlightSpec::typical(
+        site,
+        launch_time_s,
+        launch.bearing_deg,
+        launch.apogee_km,
+        launch.range_km,
+    );
+    if let Some(burn_s) = launch.burn_s {
+        first.burn_time_s = burn_s;
+    }
+    let salvo = SalvoSpec {
+        first,
+        n_missiles: launch.missiles as usize,
+        interval_s: launch.interval_s,
+        bearing_step_deg: 1.0,
+        launcher_spacing_km: 5.0,
+    };
+    let flights = trilat_missile::sim::fly_salvo(&salvo).map_err(|e| e.to_string())?;
+    let registry =
+        SensorRegistry::new(trilat_missile::sim::default_sensors()).map_err(|e| e.to_string())?;
+    let detections =
+        trilat_missile::sim::detect(&registry, &flights, &RadarSettings::default(), launch.seed)
+            .map_err(|e| e.to_string())?;
+    let in_gap = |time_s: f64| {
+        launch.gap_s.is_some_and(|[from_s, to_s]| {
+            let after_s = time_s - launch_time_s;
+            (from_s..to_s).contains(&after_s)
+        })
+    };
+    let mut batch: Option<Step> = None;
+    for detection in detections.iter().filter(|d| !in_gap(d.time_s)) {
+        let step_at_ms = at_ms + (detection.time_s - launch_time_s) * 1000.0;
+        let record = DetectionRecord {
+            sensor: registry.sensors()[detection.sensor_idx].spec.id.clone(),
+            time: format_time(detection.time_s),
+            range_m: detection.range_m,
+            az_deg: detection.az_deg,
+            el_deg: detection.el_deg,
+            range_rate_mps: detection.range_rate_mps,
+        };
+        match &mut batch {
+            Some(Step {
+                at_ms: batch_at_ms,
+                action: StepAction::Detections { records, .. },
+                ..
+            }) if step_at_ms - *batch_at_ms < DETECTION_BATCH_MS
+                && records.len() < DETECTIONS_PER_STEP_MAX =>
+            {
+                records.push(record)
+            }
+            _ => {
+                steps.extend(batch.take());
+                batch = Some(Step {
+                    at_ms: step_at_ms,
+                    inject_idx,
+                    action: StepAction::Detections {
+                        party: launch.party.clone(),
+                        records: vec![record],
+                    },
+                });
+            }
+        }
+    }
+    steps.extend(batch);
+    Ok(())
+}
+
+/// The story's feeds, each partner's lines to its own node, the story's day
+/// stretched over `play_s` exercise seconds; its data times end when the
+/// play ends, so the vessels are current then.
+fn ais_steps(
+    story: &AisInject,
+    inject_idx: usize,
+    at_ms: f64,
+    data_start_unix_ms: i64,
+    steps: &mut Vec<Step>,
+) {
+    let AisStory::StsEncounter = story.story;
+    let play_ms = story.play_s * 1000.0;
+    let end_unix_s = (data_start_unix_ms + (at_ms + play_ms) as i64) / 1000;
+    // Generated once to learn the story's length, then anchored at its end.
+    let span_s = story_span_s(&trilat_ais::synth::demo_scenario(0)).max(1);
+    let story_start_s = end_unix_s - span_s;
+    for feed in trilat_ais::synth::demo_scenario(story_start_s) {
+        let Ok(party) = Party::new(&feed.partner) else {
+            continue;
+        };
+        let mut batch: Option<(f64, Vec<String>)> = None;
+        for line in feed.lines {
+            // A line without a time (a continuation) goes with the one before.
+            let line_at_ms = match line_time_ms(&line) {
+                Some(t_ms) => {
+                    let f = ((t_ms - story_start_s * 1000) as f64 / (span_s * 1000) as f64)
+                        .clamp(0.0, 1.0);
+                    at_ms + f * play_ms
+                }
+                None => batch
+                    .as_ref()
+                    .map_or(at_ms, |(batch_at_ms, _)| *batch_at_ms),
+            };
+            match &mut batch {
+                Some((batch_at_ms, lines))
+                    if line_at_ms - *batch_at_ms < AIS_BATCH_MS
+                        && lines.len() < AIS_LINES_PER_STEP_MAX =>
+                {
+                    lines.push(line)
+                }
+                _ => {
+                    if let Some((batch_at_ms, lines)) = batch.take() {
+                        steps.push(nmea_step(batch_at_ms, inject_idx, &party, lines));
+                    }
+                    batch = Some((line_at_ms, vec![line]));
+                }
+            }
+        }
+        if let Some((batch_at_ms, lines)) = batch {
+            steps.push(nmea_step(batch_at_ms, inject_idx, &party, lines));
+        }
+    }
+}
+
+fn nmea_step(at_ms: f64, inject_idx: usize, party: &Party, lines: Vec<String>) -> Step {
+    debug_assert!(!lines.is_empty());
+    Step {
+        at_ms,
+        inject_idx,
+        action: StepAction::Nmea {
+            party: party.clone(),
+            lines,
+        },
+    }
+}
+
+/// Seconds from the first to the last tagged line of the feeds.
+fn story_span_s(feeds: &[trilat_ais::synth::DemoFeed]) -> i64 {
+    let times = feeds
+        .iter()
+        .flat_map(|feed| &feed.lines)
+        .filter_map(|line| line_time_ms(line));
+    let (min, max) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    if min > max {
+        return 0;
+    }
+    (max - min) / 1000
+}
+
+/// A line's tag-block time, through the decoder's own NMEA parser.
+fn line_time_ms(line: &str) -> Option<i64> {
+    match trilat_ais::nmea::parse_line(line.as_bytes()) {
+        Ok(trilat_ais::nmea::Line::Ais(sentence)) => sentence.tag.time_unix_ms,
+        _ => None,
+    }
+}

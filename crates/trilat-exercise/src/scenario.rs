@@ -1,0 +1,564 @@
+//! The scenario file (TOML, `docs/exercise.md`, `scenarios/scenario.schema.json`):
+//! a name, a description and injects on the exercise clock.
+//!
+//! Parsing is two steps: the TOML text into a table (syntax errors carry
+//! the line), then each `[[inject]]` into an [`Inject`] through
+//! `serde_path_to_error`, so an error names the file, the inject (counted
+//! from 1, as a reader counts) and the field. [`Scenario::check`] then
+//! applies the bounds serde cannot express.
+
+use serde::{Deserialize, Serialize};
+use trilat_core::{FurtherSharing, Marking, Party, Tlp};
+
+/// Most injects in one scenario.
+pub const INJECTS_MAX: usize = 1_000;
+/// Latest inject time: a week of exercise.
+pub const AT_S_MAX: f64 = 7.0 * 86_400.0;
+/// Longest note text, in bytes.
+pub const TEXT_BYTES_MAX: usize = 16 * 1024;
+/// Longest STIX object, in bytes.
+pub const STIX_BYTES_MAX: usize = 256 * 1024;
+/// Most missiles in one salvo (the simulator's own bound).
+pub const SALVO_MISSILES_MAX: u32 = trilat_missile::sim::MISSILES_MAX as u32;
+
+/// A parsed, checked scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scenario {
+    /// Short name, e.g. `freedom-edge-day`.
+    pub name: String,
+    /// What the exercise trains.
+    pub description: String,
+    /// The injects, in the file's order (their times never decrease).
+    pub injects: Vec<Inject>,
+}
+
+/// One inject: what happens, and when on the exercise clock.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Inject {
+    /// Seconds from the exercise's start.
+    pub at_s: f64,
+    /// A label for the report (default: the inject's type and number).
+    pub label: Option<String>,
+    /// What happens.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What an inject does. `type` in the file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// An analyst's note or incident report, published by `party`'s node.
+    Note(NoteInject),
+    /// One STIX 2.1 object (an indicator, say), published by `party`'s node
+    /// as a `cyber.stix` report; partners read it over TAXII.
+    Stix(StixInject),
+    /// A missile launch or salvo: the simulator's flights, seen by the
+    /// partners' radars, fed to `party`'s missile fuser.
+    MissileLaunch(LaunchInject),
+    /// A synthetic AIS story played into the nodes of the parties whose
+    /// receivers hear it.
+    AisStory(AisInject),
+    /// The federation link between two nodes lost, then restored.
+    /// Not yet playable: no node route cuts a link.
+    LinkOutage(LinkOutageInject),
+    /// A node stopped and started again. Not yet playable: no node route
+    /// restarts a node.
+    NodeRestart(NodeRestartInject),
+}
+
+/// `type = "note"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInject {
+    /// The publishing party (its node must be in the exercise).
+    pub party: Party,
+    /// The marking.
+    pub marking: MarkingSpec,
+    /// The note.
+    pub text: String,
+}
+
+/// `type = "stix"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StixInject {
+    /// The publishing party.
+    pub party: Party,
+    /// The marking.
+    pub marking: MarkingSpec,
+    /// The STIX 2.1 object, as JSON text.
+    pub object: String,
+}
+
+/// `type = "missile_launch"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchInject {
+    /// The party whose node fuses the partners' radars.
+    pub party: Party,
+    /// Launch site, `[lat, lon]` in degrees.
+    pub site: [f64; 2],
+    /// Initial bearing, degrees from north.
+    pub bearing_deg: f64,
+    /// Apogee (km).
+    pub apogee_km: f64,
+    /// Ground range (km).
+    pub range_km: f64,
+    /// Burn time (s); default: typical of the class the shape implies.
+    #[serde(default)]
+    pub burn_s: Option<f64>,
+    /// Missiles in the salvo (default 1).
+    #[serde(default = "one")]
+    pub missiles: u32,
+    /// Seconds between launches of a salvo (default 30).
+    #[serde(default = "thirty")]
+    pub interval_s: f64,
+    /// A window, in seconds after the (first) launch, in which every radar
+    /// is silent: a coverage gap.
+    #[serde(default)]
+    pub gap_s: Option<[f64; 2]>,
+    /// Seed of the radars' noise, misses and false alarms (default 1).
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+}
+
+/// `type = "ais_story"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AisInject {
+    /// Which story: `sts-encounter` (a tanker and a dark DPRK-linked vessel
+    /// meet in the East China Sea; Japan's and Korea's receivers).
+    pub story: AisStory,
+    /// Exercise seconds over which the story's day plays.
+    pub play_s: f64,
+}
+
+/// The AIS stories the runner can play.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AisStory {
+    /// `trilat_ais::synth::demo_scenario`.
+    StsEncounter,
+}
+
+/// `type = "link_outage"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOutageInject {
+    /// The two parties whose link is cut.
+    pub between: [Party; 2],
+    /// Seconds until it is restored.
+    pub duration_s: f64,
+}
+
+/// `type = "node_restart"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeRestartInject {
+    /// The party whose node restarts.
+    pub party: Party,
+    /// Seconds it stays down.
+    pub down_s: f64,
+}
+
+/// A marking as written in a scenario: `further_sharing` is optional
+/// (default `none`, as in the API).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkingSpec {
+    /// Classification level.
+    pub level: String,
+    /// TLP 2.0 label.
+    pub tlp: Tlp,
+    /// Releasability: parties or groups.
+    pub rel_to: Vec<String>,
+    /// Further-sharing rule.
+    #[serde(default)]
+    pub further_sharing: Option<FurtherSharing>,
+}
+
+impl MarkingSpec {
+    /// The report marking.
+    pub fn marking(&self) -> Marking {
+        Marking {
+            further_sharing: self.further_sharing.unwrap_or(FurtherSharing::None),
+            ..Marking::new(&self.level, self.tlp, self.rel_to.iter().cloned())
+        }
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+fn thirty() -> f64 {
+    30.0
+}
+
+impl Action {
+    /// The `type` name in the file.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Action::Note(_) => "note",
+            Action::Stix(_) => "stix",
+            Action::MissileLaunch(_) => "missile_launch",
+            Action::AisStory(_) => "ais_story",
+            Action::LinkOutage(_) => "link_outage",
+            Action::NodeRestart(_) => "node_restart",
+        }
+    }
+
+    /// Why the runner cannot play this inject yet, if it cannot.
+    pub fn unsupported(&self) -> Option<&'static str> {
+        match self {
+            Action::LinkOutage(_) => Some(
+                "link_outage is not yet supported: no node route cuts or restores a federation link",
+            ),
+            Action::NodeRestart(_) => Some(
+                "node_restart is not yet supported: no node route stops and restarts a node",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether the node's engines make the products (they are flagged
+    /// exercise only when the node runs with `[engines] exercise = true`).
+    pub fn engine_made(&self) -> bool {
+        matches!(self, Action::MissileLaunch(_) | Action::AisStory(_))
+    }
+}
+
+impl Inject {
+    /// The label, or `TYPE #n` (n from 1).
+    pub fn label_or(&self, inject_idx: usize) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| format!("{} #{}", self.action.type_name(), inject_idx + 1))
+    }
+}
+
+/// A scenario that cannot be read: what, and where.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.render())]
+pub struct ScenarioError {
+    /// The file (as the caller named it).
+    pub file: String,
+    /// The inject, counted from 0; `None` for the file's head.
+    pub inject_idx: Option<usize>,
+    /// The field, e.g. `marking.tlp`.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ScenarioError {
+    fn render(&self) -> String {
+        let mut text = self.file.clone();
+        if let Some(idx) = self.inject_idx {
+            text.push_str(&format!(": inject {}", idx + 1));
+        }
+        if let Some(field) = &self.field {
+            text.push_str(&format!(": field `{field}`"));
+        }
+        text.push_str(": ");
+        text.push_str(&self.message);
+        text
+    }
+}
+
+/// The file's head, before the injects are read one by one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Head {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    inject: Vec<toml::Value>,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let err = |inject_idx, field: Option<String>, message: String| ScenarioError {
+            file: file.to_string(),
+            inject_idx,
+            field,
+            message,
+        };
+        let table: toml::Value = toml::from_str(text)
+            .map_err(|e| err(None, None, e.to_string().trim_end().to_string()))?;
+        let head: Head = serde_path_to_error::deserialize(table).map_err(|e| {
+            let field = path_field(&e.path().to_string());
+            err(None, field, serde_message(&e.into_inner()))
+        })?;
+        if head.inject.len() > INJECTS_MAX {
+            return Err(err(
+                None,
+                Some("inject".into()),
+                format!(
+                    "{} injects; at most {INJECTS_MAX} per scenario",
+                    head.inject.len()
+                ),
+            ));
+        }
+        let mut injects = Vec::with_capacity(head.inject.len());
+        for (inject_idx, value) in head.inject.into_iter().enumerate() {
+            let inject = parse_inject(value)
+                .map_err(|(field, message)| err(Some(inject_idx), field, message))?;
+            injects.push(inject);
+        }
+        let scenario = Scenario {
+            name: head.name,
+            description: head.description,
+            injects,
+        };
+        scenario
+            .check()
+            .map_err(|(inject_idx, field, message)| err(inject_idx, Some(field), message))?;
+        Ok(scenario)
+    }
+
+    /// The bounds serde cannot express: `(inject, field, what)` of the first
+    /// broken one.
+    fn check(&self) -> Result<(), (Option<usize>, String, String)> {
+        if self.name.trim().is_empty() {
+            return Err((None, "name".into(), "must not be empty".into()));
+        }
+        let mut at_s_prev = 0.0;
+        for (inject_idx, inject) in self.injects.iter().enumerate() {
+            let fail =
+                |field: &str, message: String| Err((Some(inject_idx), field.into(), message));
+            if !(0.0..=AT_S_MAX).contains(&inject.at_s) {
+                return fail("at_s", format!("{}: expected 0 to {AT_S_MAX}", inject.at_s));
+            }
+            if inject.at_s < at_s_prev {
+                return fail(
+                    "at_s",
+                    format!(
+                        "{} is before the previous inject's {at_s_prev}: injects are listed in time order",
+                        inject.at_s
+                    ),
+                );
+            }
+            at_s_prev = inject.at_s;
+            check_action(&inject.action).or_else(|(field, message)| fail(&field, message))?;
+        }
+        Ok(())
+    }
+
+    /// The first inject the runner cannot play yet: its index and why.
+    pub fn first_unsupported(&self) -> Option<(usize, &'static str)> {
+        self.injects
+            .iter()
+            .enumerate()
+            .find_map(|(idx, inject)| inject.action.unsupported().map(|why| (idx, why)))
+    }
+
+    /// When the last inject starts, in exercise seconds (0 for none).
+    pub fn last_at_s(&self) -> f64 {
+        self.injects.last().map_or(0.0, |inject| inject.at_s)
+    }
+}
+
+/// The types a scenario may name but the runner does not know yet.
+const TYPES_PLANNED: &[&str] = &["seismic", "sanctions_hit"];
+/// The types [`Action`] knows.
+const TYPES_KNOWN: &[&str] = &[
+    "note",
+    "stix",
+    "missile_launch",
+    "ais_story",
+    "link_outage",
+    "node_restart",
+];
+
+/// One `[[inject]]` table: `at_s`, `label` and `type` first, then the rest
+/// as the type's fields. Errors are `(field, what)`.
+fn parse_inject(value: toml::Value) -> Result<Inject, (Option<String>, String)> {
+    let toml::Value::Table(mut table) = value else {
+        return Err((None, "an inject is a table ([[inject]])".into()));
+    };
+    let at_s = match table.remove("at_s") {
+        Some(toml::Value::Integer(n)) => n as f64,
+        Some(toml::Value::Float(x)) => x,
+        Some(other) => {
+            return Err((
+                Some("at_s".into()),
+                format!("expected seconds (a number), found {}", other.type_str()),
+            ))
+        }
+        None => {
+            return Err((
+                Some("at_s".into()),
+                "missing: when the inject happens".into(),
+            ))
+        }
+    };
+    let label = match table.remove("label") {
+        Some(toml::Value::String(text)) => Some(text),
+        Some(other) => {
+            return Err((
+                Some("label".into()),
+                format!("expected a string, found {}", other.type_str()),
+            ))
+        }
+        None => None,
+    };
+    let type_name = match table.remove("type") {
+        Some(toml::Value::String(text)) => text,
+        Some(other) => {
+            return Err((
+                Some("type".into()),
+                format!("expected a string, found {}", other.type_str()),
+            ))
+        }
+        None => {
+            return Err((
+                Some("type".into()),
+                format!("missing; one of {}", TYPES_KNOWN.join(", ")),
+            ))
+        }
+    };
+    let rest = toml::Value::Table(table);
+    let action = match type_name.as_str() {
+        "note" => Action::Note(fields(rest)?),
+        "stix" => Action::Stix(fields(rest)?),
+        "missile_launch" => Action::MissileLaunch(fields(rest)?),
+        "ais_story" => Action::AisStory(fields(rest)?),
+        "link_outage" => Action::LinkOutage(fields(rest)?),
+        "node_restart" => Action::NodeRestart(fields(rest)?),
+        planned if TYPES_PLANNED.contains(&planned) => {
+            return Err((
+                Some("type".into()),
+                format!("{planned} injects are not yet supported (docs/exercise.md lists what is)"),
+            ))
+        }
+        other => {
+            return Err((
+                Some("type".into()),
+                format!("unknown type {other:?}; one of {}", TYPES_KNOWN.join(", ")),
+            ))
+        }
+    };
+    Ok(Inject {
+        at_s,
+        label,
+        action,
+    })
+}
+
+/// A type's fields, with the failing field's path.
+fn fields<T: serde::de::DeserializeOwned>(
+    value: toml::Value,
+) -> Result<T, (Option<String>, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = path_field(&e.path().to_string());
+        (field, serde_message(&e.into_inner()))
+    })
+}
+
+/// serde's message without the `in `KEY`` line toml appends (the field is
+/// named already).
+fn serde_message(err: &toml::de::Error) -> String {
+    let text = err.to_string();
+    let message = text.split("\nin `").next().unwrap_or(&text);
+    message.trim_end().to_string()
+}
+
+/// `inject[2].marking.tlp` or `marking.tlp` → `marking.tlp`; `None` at the root.
+fn path_field(path: &str) -> Option<String> {
+    let path = path.trim_start_matches('.');
+    (!path.is_empty() && path != ".").then(|| path.to_string())
+}
+
+fn range_check(field: &str, value: f64, min: f64, max: f64) -> Result<(), (String, String)> {
+    if value.is_finite() && (min..=max).contains(&value) {
+        return Ok(());
+    }
+    Err((field.into(), format!("{value}: expected {min} to {max}")))
+}
+
+fn check_marking(marking: &MarkingSpec) -> Result<(), (String, String)> {
+    if marking.level.trim().is_empty() {
+        return Err(("marking.level".into(), "must not be empty".into()));
+    }
+    if marking.rel_to.is_empty() {
+        return Err((
+            "marking.rel_to".into(),
+            "must name at least one party or group".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_action(action: &Action) -> Result<(), (String, String)> {
+    match action {
+        Action::Note(note) => {
+            check_marking(&note.marking)?;
+            if note.text.trim().is_empty() || note.text.len() > TEXT_BYTES_MAX {
+                return Err((
+                    "text".into(),
+                    format!("must be 1 to {TEXT_BYTES_MAX} bytes"),
+                ));
+            }
+            Ok(())
+        }
+        Action::Stix(stix) => {
+            check_marking(&stix.marking)?;
+            if stix.object.len() > STIX_BYTES_MAX {
+                return Err(("object".into(), format!("more than {STIX_BYTES_MAX} bytes")));
+            }
+            stix_check(&stix.object)
+                .map_err(|e| ("object".into(), format!("not a valid STIX 2.1 object: {e}")))
+        }
+        Action::MissileLaunch(launch) => check_launch(launch),
+        Action::AisStory(ais) => range_check("play_s", ais.play_s, 1.0, AT_S_MAX),
+        Action::LinkOutage(outage) => {
+            if outage.between[0] == outage.between[1] {
+                return Err(("between".into(), "names one party twice".into()));
+            }
+            range_check("duration_s", outage.duration_s, 1.0, AT_S_MAX)
+        }
+        Action::NodeRestart(restart) => range_check("down_s", restart.down_s, 0.0, AT_S_MAX),
+    }
+}
+
+/// Whether `text` is one STIX 2.1 object the node will accept: the STIX
+/// engine's own parse and validation; the error is its message.
+pub fn stix_check(text: &str) -> Result<(), String> {
+    let entry = trilat_cyber::Entry::parse(text).map_err(|e| e.to_string())?;
+    trilat_cyber::validate_object(&entry.object).map_err(|e| e.to_string())
+}
+
+fn check_launch(launch: &LaunchInject) -> Result<(), (String, String)> {
+    range_check("site[0]", launch.site[0], -90.0, 90.0)?;
+    range_check("site[1]", launch.site[1], -180.0, 180.0)?;
+    range_check("bearing_deg", launch.bearing_deg, 0.0, 360.0)?;
+    range_check("apogee_km", launch.apogee_km, 20.0, 6_000.0)?;
+    range_check("range_km", launch.range_km, 50.0, 15_000.0)?;
+    if let Some(burn_s) = launch.burn_s {
+        range_check("burn_s", burn_s, 5.0, 600.0)?;
+    }
+    if !(1..=SALVO_MISSILES_MAX).contains(&launch.missiles) {
+        return Err((
+            "missiles".into(),
+            format!("{}: expected 1 to {SALVO_MISSILES_MAX}", launch.missiles),
+        ));
+    }
+    range_check("interval_s", launch.interval_s, 1.0, 3_600.0)?;
+    if let Some([from_s, to_s]) = launch.gap_s {
+        range_check("gap_s[0]", from_s, 0.0, AT_S_MAX)?;
+        range_check("gap_s[1]", to_s, 0.0, AT_S_MAX)?;
+        if to_s <= from_s {
+            return Err((
+                "gap_s".into(),
+                format!("[{from_s}, {to_s}]: the gap must end after it starts"),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The after-action figures from node evidence built here: who had what,
+//! when, how late, why not, and the gaps.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, Timestamp, Tlp};
+use trilat_exercise::after_action::{
+    after_action, DeliveryStatus, Evidence, FindingKind, NodeEvidence, PlayedInject, Receipt,
+    RunNode, RunRecord,
+};
+
+const T0_MS: i64 = 1_800_000_000_000;
+
+fn party(code: &str) -> Party {
+    Party::new(code).unwrap()
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_unix_ms(T0_MS + ms)
+}
+
+fn note(owner: &str, rel_to: &[&str], created_ms: i64) -> Report {
+    let mut draft = ReportDraft::new(
+        party(owner),
+        Kind::new("note").unwrap(),
+        Marking::new("SECRET", Tlp::Amber, rel_to.iter().copied()),
+        json!({"text": "EXERCISE"}),
+        at(created_ms),
+    );
+    draft.exercise = true;
+    draft.sign(&NodeKey::generate()).unwrap()
+}
+
+fn played(label: &str, at_ms: i64, reports: &[&Report]) -> PlayedInject {
+    PlayedInject {
+        label: label.into(),
+        type_name: "note".into(),
+        at_s: at_ms as f64 / 1000.0,
+        played_at: at(at_ms),
+        reports: reports.iter().map(|r| r.id).collect(),
+        engine: None,
+    }
+}
+
+fn run(injects: Vec<PlayedInject>) -> RunRecord {
+    RunRecord {
+        run_id: "r1".into(),
+        scenario: "t".into(),
+        speed: 10.0,
+        started_at: at(0),
+        ended_at: at(10_000),
+        nodes: ["USA", "JPN", "KOR"]
+            .map(|p| RunNode {
+                party: party(p),
+                url: format!("http://{p}"),
+            })
+            .to_vec(),
+        injects,
+    }
+}
+
+fn receipt(report: &Report, from: &str, at_ms: i64) -> Receipt {
+    Receipt {
+        report_id: report.id,
+        version: Some(1),
+        from: Some(party(from)),
+        at: at(at_ms),
+    }
+}
+
+#[test]
+fn received_withheld_and_missing_with_their_times_and_reasons() {
+    // Inject 1 at 1 s: a US-Japan note; KOR is not in rel_to.
+    let bilateral = note("USA", &["USA", "JPN"], 1_020);
+    // Inject 2 at 2 s: a trilateral note that never reached KOR.
+    let trilateral = note("USA", &["USA", "JPN", "KOR"], 2_010);
+    let nodes = vec![
+        NodeEvidence {
+            party: Some(party("USA")),
+            reports: vec![bilateral.clone(), trilateral.clone()],
+            receipts: vec![],
+        },
+        NodeEvidence {
+            party: Some(party("JPN")),
+            reports: vec![bilateral.clone(), trilateral.clone()],
+            receipts: vec![
+                receipt(&bilateral, "USA", 1_150),
+                receipt(&trilateral, "USA", 2_400),
+            ],
+        },
+        NodeEvidence {
+            party: Some(party("KOR")),
+            reports: vec![],
+            receipts: vec![],
+        },
+    ];
+    let withheld = BTreeMap::from([(
+        (bilateral.id, party("KOR")),
+        "KOR is not in rel_to".to_string(),
+    )]);
+    let run = run(vec![
+        played("bilateral", 1_000, &[&bilateral]),
+        played("trilateral", 2_000, &[&trilateral]),
+    ]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &withheld,
+        },
+    );
+
+    let statuses = |inject_idx: usize| -> Vec<DeliveryStatus> {
+        report.injects[inject_idx].products[0]
+            .deliveries
+            .iter()
+            .map(|d| d.status.clone())
+            .collect()
+    };
+    assert_eq!(
+        statuses(0),
+        vec![
+            DeliveryStatus::Owner {
+                at: at(1_020),
+                latency_ms: 20
+            },
+            DeliveryStatus::Received {
+                at: at(1_150),
+                latency_ms: 150,
+                from: Some(party("USA"))
+            },
+            DeliveryStatus::Withheld {
+                reason: "KOR is not in rel_to".into()
+            },
+        ]
+    );
+    assert_eq!(statuses(1)[2], DeliveryStatus::Missing);
+    let jpn = &report.injects[1].parties[1];
+    assert_eq!((jpn.n_received, jpn.latency_ms), (1, Some(400)));
+    let kor = &report.summary[2];
+    assert_eq!((kor.n_received, kor.n_withheld, kor.n_missing), (0, 1, 1));
+    assert_eq!(kor.latency_ms_p50, None);
+    let jpn = &report.summary[1];
+    assert_eq!(jpn.latencies_ms, vec![150, 400]);
+    assert_eq!(
+        (jpn.latency_ms_p50, jpn.latency_ms_max),
+        (Some(150), Some(400))
+    );
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert_eq!(report.findings[0].kind, FindingKind::Gap);
+    assert_eq!(report.findings[0].inject_idx, 1);
+    assert!(report.findings[0].message.contains("KOR may see 1 product"));
+
+    let page = trilat_exercise::html::render(&report);
+    assert!(page.contains("withheld: KOR is not in rel_to"));
+    assert!(page.contains("<svg"));
+    assert!(!page.contains("<script"), "no script in the page");
+    assert!(
+        !page.contains("src=") && !page.contains("href="),
+        "nothing fetched"
+    );
+}
+
+#[test]
+fn a_receipt_twice_and_an_inject_without_products_are_findings() {
+    let report_a = note("JPN", &["TRILAT"], 1_000);
+    let nodes = vec![
+        NodeEvidence {
+            party: Some(party("JPN")),
+            reports: vec![report_a.clone()],
+            receipts: vec![],
+        },
+        NodeEvidence {
+            party: Some(party("KOR")),
+            reports: vec![report_a.clone()],
+            receipts: vec![
+                receipt(&report_a, "JPN", 1_100),
+                receipt(&report_a, "JPN", 1_200),
+            ],
+        },
+    ];
+    let run = run(vec![
+        played("a", 900, &[&report_a]),
+        played("lost", 3_000, &[]),
+    ]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &BTreeMap::new(),
+        },
+    );
+    let kinds: Vec<(usize, FindingKind)> = report
+        .findings
+        .iter()
+        .map(|f| (f.inject_idx, f.kind))
+        .collect();
+    assert!(
+        kinds.contains(&(1, FindingKind::Gap)),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        kinds.contains(&(0, FindingKind::Duplicate)),
+        "{:?}",
+        report.findings
+    );
+    // The first receipt counts.
+    let kor = &report.injects[0].parties[2];
+    assert_eq!(kor.latency_ms, Some(200));
+}
