@@ -88,6 +88,9 @@ enum Command {
     /// Cyber-threat sharing: STIX 2.1 import and export.
     #[command(subcommand, after_help = CYBER_EXAMPLES)]
     Cyber(cmd::cyber::Command),
+    /// Exercises: play a scenario across the nodes, then the after-action report.
+    #[command(subcommand, after_help = cmd::exercise::EXAMPLES)]
+    Exercise(cmd::exercise::Command),
     #[command(flatten)]
     Node(cmd::node::Command),
 }
@@ -108,6 +111,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Seismic(c) => cmd::seismic::run(c),
         Command::Supply(c) => cmd::supply::run(c),
         Command::Cyber(c) => cmd::cyber::run(c),
+        Command::Exercise(c) => cmd::exercise::run(c),
         Command::Node(c) => cmd::node::run(c),
     }
 }

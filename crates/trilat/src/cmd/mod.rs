@@ -1,6 +1,7 @@
 //! One module per command family; `main.rs` only dispatches.
 pub mod ais;
 pub mod cyber;
+pub mod exercise;
 pub mod missile;
 pub mod node;
 pub mod sanctions;
