@@ -17,7 +17,7 @@ use trilat_exercise::{
     plan, Action, AfterAction, Evidence, ExerciseClock, NodeEvidence, Receipt, RunRecord, Scenario,
     Step, StepAction,
 };
-use trilat_node::client::NodeClient;
+use trilat_node::client::{ClientError, NodeClient};
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::{Limits, Role};
 
@@ -316,6 +316,15 @@ async fn play(
     nodes: &[NodeHandle],
     args: &RunArgs,
 ) -> anyhow::Result<RunRecord> {
+    if scenario.injects.iter().any(|i| i.action.engine_made()) {
+        // Inject latencies count from the first step: not from a wait for
+        // engines that were still starting.
+        for node in nodes {
+            retrying(|| node.client.get("/api/v1/ais/status"))
+                .await
+                .with_context(|| format!("{}: waiting for its engines", node.url))?;
+        }
+    }
     let start_ms = trilat_node::now_ms();
     let steps = plan(scenario, start_ms)?;
     check_parties(scenario, &steps, nodes)?;
@@ -431,7 +440,7 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
         } => {
             let body =
                 json!({ "kind": kind, "marking": marking, "payload": payload, "exercise": true });
-            let answer = node.client.post("/api/v1/reports", &body).await?;
+            let answer = retrying(|| node.client.post("/api/v1/reports", &body)).await?;
             let report: Report = serde_json::from_value(answer["report"].clone())
                 .context("the node's answer has no report")?;
             assert!(report.exercise, "the node kept the exercise flag");
@@ -443,16 +452,41 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
                 body.push_str(&serde_json::to_string(record)?);
                 body.push('\n');
             }
-            node.client
-                .post_text("/api/v1/missile/detections", body)
-                .await?;
+            retrying(|| {
+                node.client
+                    .post_text("/api/v1/missile/detections", body.clone())
+            })
+            .await?;
             Ok(Vec::new())
         }
         StepAction::Nmea { lines, .. } => {
-            node.client
-                .post_text("/api/v1/ais/nmea", lines.join("\n"))
-                .await?;
+            let body = lines.join("\n");
+            retrying(|| node.client.post_text("/api/v1/ais/nmea", body.clone())).await?;
             Ok(Vec::new())
+        }
+    }
+}
+
+/// Tries of a request the node answers 503 (its engines still starting).
+const UNAVAILABLE_TRIES_MAX: u32 = 60;
+/// Wait between those tries.
+const UNAVAILABLE_WAIT_MS: u64 = 500;
+
+/// `request`, again while the node answers 503 (engines starting), at most
+/// [`UNAVAILABLE_TRIES_MAX`] times; any other answer at once.
+async fn retrying<F, Fut>(request: F) -> Result<Value, ClientError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Value, ClientError>>,
+{
+    let mut n_tries = 1;
+    loop {
+        match request().await {
+            Err(ClientError::Api { status: 503, .. }) if n_tries < UNAVAILABLE_TRIES_MAX => {
+                n_tries += 1;
+                tokio::time::sleep(Duration::from_millis(UNAVAILABLE_WAIT_MS)).await;
+            }
+            res => return res,
         }
     }
 }

@@ -1,0 +1,290 @@
+//! `trilat exercise run` and `report` on the real binary, against three live
+//! nodes started here (real HTTP, mutual TLS between them), faster than
+//! real time. The report's figures are checked against what the test sees
+//! directly: which reports each node stores, and the release rule's own
+//! answer (`Policy::release`) for each party that lacks one.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use trilat_core::{Party, Report};
+use trilat_node::client::NodeClient;
+use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
+use trilat_node::config::Limits;
+
+const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
+
+/// Notes and a STIX object at three markings, and one short-range missile:
+/// a minute and a half of exercise, played at 40× (about 3 s of notes, the
+/// flight's detections for about 12 s more).
+const SCENARIO: &str = r#"
+name = "test-drill"
+
+[[inject]]
+at_s = 0
+label = "all partners"
+type = "note"
+party = "USA"
+text = "EXERCISE: trilateral note"
+marking = { level = "UNCLASSIFIED", tlp = "GREEN", rel_to = ["TRILAT"] }
+
+[[inject]]
+at_s = 10
+label = "US-Japan only"
+type = "note"
+party = "USA"
+text = "EXERCISE: US-Japan only"
+marking = { level = "SECRET", tlp = "AMBER", rel_to = ["USA", "JPN"] }
+
+[[inject]]
+at_s = 20
+label = "GSOMIA"
+type = "note"
+party = "JPN"
+text = "EXERCISE: Japan and Korea only"
+marking = { level = "SECRET", tlp = "RED", rel_to = ["JPN", "KOR"] }
+
+[[inject]]
+at_s = 30
+label = "indicator"
+type = "stix"
+party = "KOR"
+marking = { level = "UNCLASSIFIED", tlp = "GREEN", rel_to = ["TRILAT"] }
+object = '''{"type": "indicator", "spec_version": "2.1", "id": "indicator--0f8e0a4c-9c4f-4a8e-8d1e-3b1a1e6f0c22", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}'''
+
+[[inject]]
+at_s = 40
+label = "launch"
+type = "missile_launch"
+party = "JPN"
+site = [39.2237, 125.6701]
+bearing_deg = 75
+apogee_km = 200
+range_km = 900
+burn_s = 30
+seed = 5
+"#;
+
+async fn start(dir: &Path) -> Cluster {
+    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).unwrap());
+    let mut engines = toml::Table::new();
+    engines.insert("exercise".into(), toml::Value::Boolean(true));
+    Cluster::start(ClusterSpec {
+        parties: parties.to_vec(),
+        dir: dir.to_path_buf(),
+        ports: None,
+        policy: demo_policy(),
+        limits: Limits::default(),
+        engines: parties
+            .iter()
+            .map(|p| (p.clone(), engines.clone()))
+            .collect(),
+    })
+    .await
+    .unwrap()
+}
+
+/// Runs the binary off the test's runtime (the nodes keep serving).
+async fn trilat(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(TRILAT)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn flags(cluster: &Cluster) -> Vec<String> {
+    let urls: Vec<&str> = cluster.nodes.iter().map(|n| n.url.as_str()).collect();
+    let tokens: Vec<&str> = cluster.nodes.iter().map(|n| n.admin_token()).collect();
+    vec![
+        "--nodes".into(),
+        urls.join(","),
+        "--tokens".into(),
+        tokens.join(","),
+    ]
+}
+
+/// Every report the node stores with `exercise` as given, as the test reads it.
+async fn stored(cluster: &Cluster, party: &str, exercise: bool) -> Vec<Report> {
+    let node = cluster.node(party);
+    let page = NodeClient::new(&node.url, node.admin_token())
+        .get(&format!("/api/v1/reports?exercise={exercise}&limit=1000"))
+        .await
+        .unwrap();
+    assert!(page["next"].is_null(), "one page holds them");
+    serde_json::from_value(page["reports"].clone()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start(dir.path()).await;
+    let scenario = dir.path().join("drill.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = dir.path().join("aar");
+    let started = std::time::Instant::now();
+    let mut args: Vec<String> = ["exercise", "run", scenario.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(flags(&cluster));
+    args.extend(
+        [
+            "--engines-exercise",
+            "--speed",
+            "40",
+            "--settle-s",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let run = trilat(args).await;
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // 40 s of notes and a 7.5-minute flight at 40×: about 15 s; generous.
+    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
+    let run_file = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".run.json"))
+        .expect("a run record");
+    let mut args: Vec<String> = ["exercise", "report", run_file.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(flags(&cluster).into_iter().skip(2)); // the run's own URLs
+    args.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
+    let report_run = trilat(args).await;
+    assert!(
+        report_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report_run.stderr)
+    );
+    let json_path = run_file
+        .to_string_lossy()
+        .replace(".run.json", ".after-action.json");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    let html = std::fs::read_to_string(json_path.replace(".json", ".html")).unwrap();
+    assert!(html.contains("<svg") && !html.contains("<script"));
+
+    // Every product is flagged exercise: nothing real-world was published.
+    for party in ["USA", "JPN", "KOR"] {
+        assert_eq!(
+            stored(&cluster, party, false).await,
+            Vec::<Report>::new(),
+            "{party}"
+        );
+    }
+    let policy = demo_policy();
+    let injects = report["injects"].as_array().unwrap();
+    assert_eq!(injects.len(), 5);
+    let mut n_withheld = 0;
+    for inject in injects {
+        let products = inject["products"].as_array().unwrap();
+        assert!(!products.is_empty(), "{}: no product", inject["label"]);
+        for product in products {
+            let id = product["id"].as_str().unwrap();
+            for delivery in product["deliveries"].as_array().unwrap() {
+                let party = delivery["party"].as_str().unwrap();
+                let held = stored(&cluster, party, true).await;
+                let copy = held.iter().find(|r| r.id.to_string() == id);
+                let status = delivery["status"].as_str().unwrap();
+                match copy {
+                    Some(report) if report.owner.as_str() == party => {
+                        assert_eq!(status, "owner", "{id} at {party}")
+                    }
+                    Some(_) => {
+                        assert_eq!(status, "received", "{id} at {party}");
+                        let latency_ms = delivery["latency_ms"].as_i64().unwrap();
+                        assert!((0..60_000).contains(&latency_ms), "{latency_ms}");
+                    }
+                    None => {
+                        // The owner's copy, and the rule's own answer for this party.
+                        let owner = product["owner"].as_str().unwrap();
+                        let original = stored(&cluster, owner, true).await;
+                        let original = original.iter().find(|r| r.id.to_string() == id).unwrap();
+                        let refusal = policy
+                            .release(original, &Party::new(party).unwrap())
+                            .expect_err("a party lacks only what the rule withholds");
+                        assert_eq!(status, "withheld", "{id} at {party}");
+                        assert_eq!(delivery["reason"], refusal.to_string());
+                        n_withheld += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        n_withheld, 2,
+        "KOR lacks the US-Japan note, USA the GSOMIA one"
+    );
+    let by_label = |label: &str| {
+        injects
+            .iter()
+            .find(|i| i["label"] == label)
+            .unwrap_or_else(|| panic!("{label}"))
+    };
+    let withheld_from = |label: &str| -> BTreeSet<String> {
+        by_label(label)["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["n_withheld"].as_u64() > Some(0))
+            .map(|p| p["party"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        withheld_from("US-Japan only"),
+        BTreeSet::from(["KOR".to_string()])
+    );
+    assert_eq!(withheld_from("GSOMIA"), BTreeSet::from(["USA".to_string()]));
+    assert_eq!(withheld_from("all partners"), BTreeSet::new());
+    // The launch was fused at JPN and its products reached both partners.
+    let launch = by_label("launch");
+    assert!(launch["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["kind"] == "missile.assessment"));
+    for party in launch["parties"].as_array().unwrap() {
+        assert!(party["n_received"].as_u64() > Some(0), "{party}");
+    }
+    let findings = report["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["kind"] != "gap"),
+        "nothing missing: {findings:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start(dir.path()).await;
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/degraded-network.toml");
+    let mut args: Vec<String> = ["exercise", "run", scenario.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(flags(&cluster));
+    args.extend(["--engines-exercise", "--out", dir.path().to_str().unwrap()].map(String::from));
+    let run = trilat(args).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("inject 2 (JPN–KOR link lost): link_outage is not yet supported"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was played"), "{stderr}");
+    for party in ["USA", "JPN", "KOR"] {
+        assert!(stored(&cluster, party, true).await.is_empty(), "{party}");
+    }
+}
