@@ -5,7 +5,8 @@
 //!
 //! The figures come from the nodes' own records ([`NodeEvidence`]: the
 //! exercise reports each node stores and the `receive` entries of its audit
-//! log), never from the runner's memory. The runner's [`RunRecord`] says
+//! log, and its `acknowledge` entries: a warning seen on a console), never
+//! from the runner's memory. The runner's [`RunRecord`] says
 //! only when each inject was played and which reports it published itself
 //! (an engine's products are found by kind, owner and time).
 
@@ -88,6 +89,20 @@ pub struct NodeEvidence {
     pub reports: Vec<Report>,
     /// The `receive` entries of its audit log.
     pub receipts: Vec<Receipt>,
+    /// The `acknowledge` entries of its audit log.
+    pub acknowledgements: Vec<Acknowledgement>,
+}
+
+/// One `acknowledge` audit entry: a user of the node acknowledged a report
+/// (a warning seen on the console).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// The report.
+    pub report_id: ReportId,
+    /// Who (`PARTY:name`).
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// One `receive` audit entry: a version of a report arrived from a peer.
@@ -160,6 +175,8 @@ pub struct PartyOutcome {
     pub n_withheld: usize,
     /// Products it may see but does not have.
     pub n_missing: usize,
+    /// Products acknowledged at its node.
+    pub n_acknowledged: usize,
 }
 
 /// One product and where it went.
@@ -187,6 +204,21 @@ pub struct Delivery {
     /// What happened.
     #[serde(flatten)]
     pub status: DeliveryStatus,
+    /// The first acknowledgement at the party's node, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledged>,
+}
+
+/// When a party acknowledged a product, and how long after its node had it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledged {
+    /// Who.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// After the node had the product (created or received); `None` when
+    /// that time is unknown.
+    pub after_ms: Option<i64>,
 }
 
 /// What happened to a product for one party.
@@ -240,6 +272,10 @@ pub struct PartySummary {
     pub latency_ms_max: Option<i64>,
     /// Every inject latency (for the distribution chart).
     pub latencies_ms: Vec<i64>,
+    /// Products acknowledged at its node.
+    pub n_acknowledged: usize,
+    /// The longest time from having a product to acknowledging it.
+    pub acknowledge_ms_max: Option<i64>,
 }
 
 /// Something the exercise staff should look at.
@@ -401,9 +437,21 @@ fn product(
             } else {
                 DeliveryStatus::Missing
             };
+            let had_at = match &status {
+                DeliveryStatus::Owner { at, .. } | DeliveryStatus::Received { at, .. } => Some(*at),
+                _ => None,
+            };
+            let acknowledged = node
+                .and_then(|n| first_ack(n, report.id))
+                .map(|ack| Acknowledged {
+                    by: ack.by.clone(),
+                    at: ack.at,
+                    after_ms: had_at.map(|had| ack.at.unix_ms() - had.unix_ms()),
+                });
             Delivery {
                 party: party.clone(),
                 status,
+                acknowledged,
             }
         })
         .collect();
@@ -415,6 +463,13 @@ fn product(
         created_at: report.created_at,
         deliveries,
     }
+}
+
+fn first_ack(node: &NodeEvidence, id: ReportId) -> Option<&Acknowledgement> {
+    node.acknowledgements
+        .iter()
+        .filter(|a| a.report_id == id)
+        .min_by_key(|a| a.at)
 }
 
 fn first_receipt(node: &NodeEvidence, id: ReportId) -> Option<&Receipt> {
@@ -432,12 +487,14 @@ fn party_outcome(played: &PlayedInject, party: &Party, products: &[Product]) -> 
         n_received: 0,
         n_withheld: 0,
         n_missing: 0,
+        n_acknowledged: 0,
     };
     for delivery in products
         .iter()
         .flat_map(|p| &p.deliveries)
         .filter(|d| &d.party == party)
     {
+        outcome.n_acknowledged += usize::from(delivery.acknowledged.is_some());
         let at = match &delivery.status {
             DeliveryStatus::Owner { at, .. } | DeliveryStatus::Received { at, .. } => Some(*at),
             DeliveryStatus::Stored => None,
@@ -563,8 +620,18 @@ fn party_summary(party: &Party, injects: &[InjectOutcome]) -> PartySummary {
         latency_ms_p90: None,
         latency_ms_max: None,
         latencies_ms: Vec::new(),
+        n_acknowledged: 0,
+        acknowledge_ms_max: None,
     };
+    summary.acknowledge_ms_max = injects
+        .iter()
+        .flat_map(|i| &i.products)
+        .flat_map(|p| &p.deliveries)
+        .filter(|d| &d.party == party)
+        .filter_map(|d| d.acknowledged.as_ref()?.after_ms)
+        .max();
     for outcome in outcomes {
+        summary.n_acknowledged += outcome.n_acknowledged;
         summary.n_received += outcome.n_received;
         summary.n_withheld += outcome.n_withheld;
         summary.n_missing += outcome.n_missing;

@@ -41,19 +41,21 @@ pub fn render(report: &AfterAction) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;font-size:90%}th{background:#eee}.withheld{color:#8a5a00}.missing{color:#b00;font-weight:bold}svg{border:1px solid #ddd;background:#fff}code{font-size:90%}";
 
 fn summary_table(page: &mut String, report: &AfterAction) {
-    page.push_str("<h2>Summary</h2>\n<table><tr><th>Party</th><th>Received</th><th>Withheld</th><th>Missing</th><th>Latency p50 (ms)</th><th>p90</th><th>max</th></tr>\n");
+    page.push_str("<h2>Summary</h2>\n<table><tr><th>Party</th><th>Received</th><th>Withheld</th><th>Missing</th><th>Latency p50 (ms)</th><th>p90</th><th>max</th><th>Acknowledged</th><th>longest to acknowledge (ms)</th></tr>\n");
     let ms = |v: Option<i64>| v.map_or("–".to_string(), |v| v.to_string());
     for s in &report.summary {
         let _ = writeln!(
             page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             s.party,
             s.n_received,
             s.n_withheld,
             s.n_missing,
             ms(s.latency_ms_p50),
             ms(s.latency_ms_p90),
-            ms(s.latency_ms_max)
+            ms(s.latency_ms_max),
+            s.n_acknowledged,
+            ms(s.acknowledge_ms_max)
         );
     }
     page.push_str("</table>\n");
@@ -259,7 +261,16 @@ fn injects(page: &mut String, report: &AfterAction) {
                     }
                     DeliveryStatus::Missing => "<span class=\"missing\">missing</span>".into(),
                 };
-                let _ = write!(page, "<td>{cell}</td>");
+                let ack = match &delivery.acknowledged {
+                    Some(ack) => format!(
+                        "; acknowledged{} by {}",
+                        ack.after_ms
+                            .map_or(String::new(), |ms| format!(" +{ms} ms")),
+                        escape(&ack.by)
+                    ),
+                    None => String::new(),
+                };
+                let _ = write!(page, "<td>{cell}{ack}</td>");
             }
             page.push_str("</tr>\n");
         }

@@ -24,7 +24,9 @@ pub mod html;
 pub mod plan;
 pub mod scenario;
 
-pub use after_action::{after_action, AfterAction, Evidence, NodeEvidence, Receipt, RunRecord};
+pub use after_action::{
+    after_action, Acknowledgement, AfterAction, Evidence, NodeEvidence, Receipt, RunRecord,
+};
 pub use clock::ExerciseClock;
 pub use plan::{plan, PlanError, Step, StepAction};
 pub use scenario::{Action, Inject, Scenario, ScenarioError};

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, Timestamp, Tlp};
 use trilat_exercise::after_action::{
-    after_action, DeliveryStatus, Evidence, FindingKind, NodeEvidence, PlayedInject, Receipt,
-    RunNode, RunRecord,
+    after_action, Acknowledgement, DeliveryStatus, Evidence, FindingKind, NodeEvidence,
+    PlayedInject, Receipt, RunNode, RunRecord,
 };
 
 const T0_MS: i64 = 1_800_000_000_000;
@@ -80,6 +80,7 @@ fn received_withheld_and_missing_with_their_times_and_reasons() {
             party: Some(party("USA")),
             reports: vec![bilateral.clone(), trilateral.clone()],
             receipts: vec![],
+            acknowledgements: vec![],
         },
         NodeEvidence {
             party: Some(party("JPN")),
@@ -88,11 +89,17 @@ fn received_withheld_and_missing_with_their_times_and_reasons() {
                 receipt(&bilateral, "USA", 1_150),
                 receipt(&trilateral, "USA", 2_400),
             ],
+            acknowledgements: vec![Acknowledgement {
+                report_id: bilateral.id,
+                by: "JPN:watch-officer".into(),
+                at: at(1_900),
+            }],
         },
         NodeEvidence {
             party: Some(party("KOR")),
             reports: vec![],
             receipts: vec![],
+            acknowledgements: vec![],
         },
     ];
     let withheld = BTreeMap::from([(
@@ -136,6 +143,24 @@ fn received_withheld_and_missing_with_their_times_and_reasons() {
         ]
     );
     assert_eq!(statuses(1)[2], DeliveryStatus::Missing);
+    // JPN's watch officer acknowledged the bilateral note 750 ms after it came.
+    let jpn_delivery = &report.injects[0].products[0].deliveries[1];
+    let ack = jpn_delivery.acknowledged.as_ref().unwrap();
+    assert_eq!(
+        (ack.by.as_str(), ack.after_ms),
+        ("JPN:watch-officer", Some(750))
+    );
+    assert_eq!(
+        report.injects[0].products[0].deliveries[0].acknowledged,
+        None
+    );
+    assert_eq!(
+        (
+            report.summary[1].n_acknowledged,
+            report.summary[1].acknowledge_ms_max
+        ),
+        (1, Some(750))
+    );
     let jpn = &report.injects[1].parties[1];
     assert_eq!((jpn.n_received, jpn.latency_ms), (1, Some(400)));
     let kor = &report.summary[2];
@@ -170,6 +195,7 @@ fn a_receipt_twice_and_an_inject_without_products_are_findings() {
             party: Some(party("JPN")),
             reports: vec![report_a.clone()],
             receipts: vec![],
+            acknowledgements: vec![],
         },
         NodeEvidence {
             party: Some(party("KOR")),
@@ -178,6 +204,7 @@ fn a_receipt_twice_and_an_inject_without_products_are_findings() {
                 receipt(&report_a, "JPN", 1_100),
                 receipt(&report_a, "JPN", 1_200),
             ],
+            acknowledgements: vec![],
         },
     ];
     let run = run(vec![

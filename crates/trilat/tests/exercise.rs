@@ -67,6 +67,18 @@ burn_s = 30
 seed = 5
 "#;
 
+/// The acknowledge route of the node's route table, filled in for `report`
+/// (whichever of `{id}` and `{owner}` it names).
+fn acknowledge_path(report: &Report) -> String {
+    let (_, route) = trilat_node::ROUTES
+        .iter()
+        .find(|(method, path)| *method == "POST" && path.ends_with("/acknowledge"))
+        .expect("the node has an acknowledge route");
+    route
+        .replace("{owner}", report.owner.as_str())
+        .replace("{id}", &report.id.to_string())
+}
+
 async fn start(dir: &Path) -> Cluster {
     let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).unwrap());
     let mut engines = toml::Table::new();
@@ -158,6 +170,19 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with(".run.json"))
         .expect("a run record");
+    // A KOR watch officer acknowledges the first missile warning, as the
+    // console does; the report must find it in KOR's audit log.
+    let warning = stored(&cluster, "KOR", true)
+        .await
+        .into_iter()
+        .filter(|r| r.kind.as_str() == "missile.warning")
+        .min_by_key(|r| r.created_at)
+        .expect("a missile warning reached KOR");
+    let kor = cluster.node("KOR");
+    NodeClient::new(&kor.url, kor.admin_token())
+        .post(&acknowledge_path(&warning), &serde_json::json!({}))
+        .await
+        .unwrap();
     let mut args: Vec<String> = ["exercise", "report", run_file.to_str().unwrap()]
         .map(String::from)
         .to_vec();
@@ -258,6 +283,17 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
     for party in launch["parties"].as_array().unwrap() {
         assert!(party["n_received"].as_u64() > Some(0), "{party}");
     }
+    let acknowledged: Vec<&Value> = launch["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["deliveries"].as_array().unwrap())
+        .filter(|d| !d["acknowledged"].is_null())
+        .collect();
+    assert_eq!(acknowledged.len(), 1, "{acknowledged:?}");
+    assert_eq!(acknowledged[0]["party"], "KOR");
+    assert_eq!(acknowledged[0]["acknowledged"]["by"], "KOR:admin");
+    assert!(acknowledged[0]["acknowledged"]["after_ms"].as_i64() >= Some(0));
     let findings = report["findings"].as_array().unwrap();
     assert!(
         findings.iter().all(|f| f["kind"] != "gap"),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
 use trilat_core::{Party, Report, ReportId, Timestamp};
-use trilat_exercise::after_action::{EngineProducts, PlayedInject, RunNode};
+use trilat_exercise::after_action::{Acknowledgement, EngineProducts, PlayedInject, RunNode};
 use trilat_exercise::{
     plan, Action, AfterAction, Evidence, ExerciseClock, NodeEvidence, Receipt, RunRecord, Scenario,
     Step, StepAction,
@@ -20,6 +20,7 @@ use trilat_exercise::{
 use trilat_node::client::{ClientError, NodeClient};
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::{Limits, Role};
+use trilat_store::AuditAction;
 
 /// Examples shown by `trilat exercise --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -615,11 +616,12 @@ async fn build_report(run: &RunRecord, nodes: &[NodeHandle]) -> anyhow::Result<A
     let mut evidence = Vec::with_capacity(nodes.len());
     for node in nodes {
         let reports = exercise_reports(node).await?;
-        let receipts = receipts(node, run.started_at).await?;
+        let (receipts, acknowledgements) = audit_evidence(node, run.started_at).await?;
         evidence.push(NodeEvidence {
             party: Some(node.party.clone()),
             reports,
             receipts,
+            acknowledgements,
         });
     }
     let withheld = withheld_reasons(nodes, &evidence).await?;
@@ -656,9 +658,14 @@ async fn exercise_reports(node: &NodeHandle) -> anyhow::Result<Vec<Report>> {
     }
 }
 
-/// The `receive` entries of the node's audit log from `since` on.
-async fn receipts(node: &NodeHandle, since: Timestamp) -> anyhow::Result<Vec<Receipt>> {
+/// The `receive` and `acknowledge` entries of the node's audit log from
+/// `since` on.
+async fn audit_evidence(
+    node: &NodeHandle,
+    since: Timestamp,
+) -> anyhow::Result<(Vec<Receipt>, Vec<Acknowledgement>)> {
     let mut receipts = Vec::new();
+    let mut acknowledgements = Vec::new();
     let mut after = 0u64;
     let mut n_read = 0usize;
     loop {
@@ -670,30 +677,45 @@ async fn receipts(node: &NodeHandle, since: Timestamp) -> anyhow::Result<Vec<Rec
             serde_json::from_value(page["entries"].clone())
                 .with_context(|| format!("{}: audit page", node.url))?;
         let Some(last) = entries.last() else {
-            return Ok(receipts);
+            return Ok((receipts, acknowledgements));
         };
         after = last.seq;
         n_read += entries.len();
         if n_read > AUDIT_ENTRIES_MAX {
             bail!("{}: more than {AUDIT_ENTRIES_MAX} audit entries", node.url);
         }
-        receipts.extend(entries.into_iter().filter_map(|entry| {
+        for entry in entries {
             let event = entry.event;
-            if event.action != trilat_store::AuditAction::Receive || event.at < since {
-                return None;
+            if event.at < since {
+                continue;
             }
-            Some(Receipt {
-                report_id: event.report_id?,
-                // "version N MARKING"
-                version: event
-                    .detail
-                    .strip_prefix("version ")
-                    .and_then(|rest| rest.split(' ').next())
-                    .and_then(|n| n.parse().ok()),
-                from: event.counterparty,
-                at: event.at,
-            })
-        }));
+            let Some(report_id) = event.report_id else {
+                continue;
+            };
+            match event.action {
+                AuditAction::Receive => receipts.push(receipt_of(report_id, event)),
+                AuditAction::Acknowledge => acknowledgements.push(Acknowledgement {
+                    report_id,
+                    by: event.actor,
+                    at: event.at,
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A `receive` entry; its detail reads `version N MARKING`.
+fn receipt_of(report_id: ReportId, event: trilat_store::AuditEvent) -> Receipt {
+    Receipt {
+        report_id,
+        version: event
+            .detail
+            .strip_prefix("version ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok()),
+        from: event.counterparty,
+        at: event.at,
     }
 }
 
