@@ -324,3 +324,50 @@ async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent(
         assert!(stored(&cluster, party, true).await.is_empty(), "{party}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p_pauses_the_exercise_clock_and_r_resumes_it() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start(dir.path()).await;
+    let scenario = dir.path().join("one-note.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"one-note\"\n[[inject]]\nat_s = 2\ntype = \"note\"\nparty = \"JPN\"\ntext = \"EXERCISE\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n",
+    )
+    .unwrap();
+    let mut args: Vec<String> = ["exercise", "run", scenario.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(flags(&cluster));
+    args.extend(["--settle-s", "0", "--out", dir.path().to_str().unwrap()].map(String::from));
+    let mut child = Command::new(TRILAT)
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let started = std::time::Instant::now();
+    stdin.write_all(b"p\n").unwrap();
+    // Well past the inject's 2 s: paused, so nothing is published.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert!(
+        stored(&cluster, "JPN", true).await.is_empty(),
+        "played while paused"
+    );
+    stdin.write_all(b"r\n").unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(started.elapsed().as_secs_f64() >= 5.0);
+    assert_eq!(stored(&cluster, "JPN", true).await.len(), 1);
+    drop(stdin);
+}

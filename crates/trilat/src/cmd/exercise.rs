@@ -444,7 +444,13 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
             let answer = retrying(|| node.client.post("/api/v1/reports", &body)).await?;
             let report: Report = serde_json::from_value(answer["report"].clone())
                 .context("the node's answer has no report")?;
-            assert!(report.exercise, "the node kept the exercise flag");
+            if !report.exercise {
+                bail!(
+                    "{}: report {} was stored without the exercise flag; stop the exercise and check the node",
+                    node.url,
+                    report.id
+                );
+            }
             Ok(vec![report.id])
         }
         StepAction::Detections { records, .. } => {
