@@ -111,8 +111,14 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
             }
             Action::MissileLaunch(launch) => {
                 let launch_unix_ms = data_start_unix_ms + at_ms as i64;
+                let n_steps = steps.len();
                 launch_steps(launch, inject_idx, at_ms, launch_unix_ms, &mut steps)
                     .map_err(fail)?;
+                if steps.len() == n_steps {
+                    return Err(fail(
+                        "no radar detects this launch (the gap covers the whole flight, or it flies outside every radar's coverage)".into(),
+                    ));
+                }
             }
             Action::AisStory(story) => {
                 ais_steps(story, inject_idx, at_ms, data_start_unix_ms, &mut steps);
@@ -133,6 +139,13 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
             .total_cmp(&b.at_ms)
             .then(a.inject_idx.cmp(&b.inject_idx))
     });
+    // The runner records each inject at its first step: every inject has one.
+    for inject_idx in 0..scenario.injects.len() {
+        assert!(
+            steps.iter().any(|s| s.inject_idx == inject_idx),
+            "inject {inject_idx} has no step"
+        );
+    }
     Ok(steps)
 }
 

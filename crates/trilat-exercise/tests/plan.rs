@@ -88,3 +88,13 @@ fn an_ais_story_feeds_each_partner_its_own_lines_within_the_play() {
     }
     assert_eq!(parties, ["JPN", "KOR"].map(String::from).into());
 }
+
+#[test]
+fn a_launch_no_radar_sees_is_refused() {
+    let err = plan(&launch("gap_s = [0, 100000]\n"), START_MS).unwrap_err();
+    assert_eq!(err.inject_idx, 0);
+    assert_eq!(
+        err.to_string(),
+        "inject 1: no radar detects this launch (the gap covers the whole flight, or it flies outside every radar's coverage)"
+    );
+}
