@@ -297,6 +297,8 @@ pub enum FindingKind {
     Duplicate,
     /// Something did not arrive, or was not seen at all.
     Gap,
+    /// A warning a party had but nobody at its node acknowledged.
+    Unacknowledged,
 }
 
 /// The inputs besides the run record: what each node holds, and the
@@ -545,6 +547,33 @@ fn inject_findings(
                 format!(
                     "{}: {} may see {} product(s) its node does not have",
                     played.label, party.party, party.n_missing
+                ),
+            ));
+        }
+    }
+    for party in &outcome.parties {
+        let warnings: Vec<&Delivery> = outcome
+            .products
+            .iter()
+            .filter(|p| p.kind.ends_with(".warning"))
+            .flat_map(|p| &p.deliveries)
+            .filter(|d| d.party == party.party)
+            .filter(|d| {
+                matches!(
+                    d.status,
+                    DeliveryStatus::Owner { .. } | DeliveryStatus::Received { .. }
+                )
+            })
+            .collect();
+        let n_unacknowledged = warnings.iter().filter(|d| d.acknowledged.is_none()).count();
+        if n_unacknowledged > 0 {
+            findings.push(finding(
+                FindingKind::Unacknowledged,
+                format!(
+                    "{}: {} had {} warning(s), {n_unacknowledged} not acknowledged",
+                    played.label,
+                    party.party,
+                    warnings.len()
                 ),
             ));
         }

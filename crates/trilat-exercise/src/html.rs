@@ -203,7 +203,7 @@ fn latency_svg(page: &mut String, report: &AfterAction) {
 fn findings(page: &mut String, report: &AfterAction) {
     page.push_str("<h2>Findings</h2>\n");
     if report.findings.is_empty() {
-        page.push_str("<p>No duplicates or gaps.</p>\n");
+        page.push_str("<p>No duplicates, gaps or unacknowledged warnings.</p>\n");
         return;
     }
     page.push_str("<ul>\n");
@@ -211,6 +211,7 @@ fn findings(page: &mut String, report: &AfterAction) {
         let kind = match finding.kind {
             FindingKind::Duplicate => "duplicate",
             FindingKind::Gap => "gap",
+            FindingKind::Unacknowledged => "unacknowledged",
         };
         let _ = writeln!(
             page,

@@ -237,3 +237,59 @@ fn a_receipt_twice_and_an_inject_without_products_are_findings() {
     let kor = &report.injects[0].parties[2];
     assert_eq!(kor.latency_ms, Some(200));
 }
+
+#[test]
+fn a_warning_nobody_acknowledged_is_a_finding() {
+    let mut draft = ReportDraft::new(
+        party("JPN"),
+        Kind::new("missile.warning").unwrap(),
+        Marking::new("CONFIDENTIAL", Tlp::Amber, ["TRILAT"]),
+        json!({}),
+        at(1_000),
+    );
+    draft.exercise = true;
+    let warning = draft.sign(&NodeKey::generate()).unwrap();
+    let evidence =
+        |party_code: &str, receipts: Vec<Receipt>, acks: Vec<Acknowledgement>| NodeEvidence {
+            party: Some(party(party_code)),
+            reports: vec![warning.clone()],
+            receipts,
+            acknowledgements: acks,
+        };
+    let nodes = vec![
+        evidence("USA", vec![receipt(&warning, "JPN", 1_100)], vec![]),
+        evidence(
+            "JPN",
+            vec![],
+            vec![Acknowledgement {
+                report_id: warning.id,
+                by: "JPN:watch".into(),
+                at: at(4_000),
+            }],
+        ),
+        evidence("KOR", vec![receipt(&warning, "JPN", 1_200)], vec![]),
+    ];
+    let run = run(vec![played("launch", 900, &[&warning])]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &BTreeMap::new(),
+        },
+    );
+    let unacknowledged: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Unacknowledged)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        unacknowledged,
+        [
+            "launch: USA had 1 warning(s), 1 not acknowledged",
+            "launch: KOR had 1 warning(s), 1 not acknowledged"
+        ]
+    );
+    let jpn = &report.injects[0].products[0].deliveries[1];
+    assert_eq!(jpn.acknowledged.as_ref().unwrap().after_ms, Some(3_000));
+}
