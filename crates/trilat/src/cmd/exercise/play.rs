@@ -1,0 +1,353 @@
+//! `trilat exercise run`: the steps of the plan, each sent on the exercise
+//! clock to its party's node; the run record.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use serde_json::json;
+use trilat_core::{Party, Report, ReportId, Timestamp};
+use trilat_exercise::after_action::{EngineProducts, PlayedInject, RunNode};
+use trilat_exercise::{plan, Action, ExerciseClock, RunRecord, Scenario, Step, StepAction};
+use trilat_node::client::NodeClient;
+use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
+use trilat_node::config::{Limits, Role};
+
+use super::{connect, read_scenario, retrying, NodeHandle, RunArgs};
+
+/// How often a waiting runner looks at the clock (pause, resume).
+const TICK_MS: u64 = 100;
+
+/// Every party the scenario names must have a node.
+fn check_parties(scenario: &Scenario, steps: &[Step], nodes: &[NodeHandle]) -> anyhow::Result<()> {
+    for step in steps {
+        let party = step_party(&step.action);
+        if !nodes.iter().any(|n| &n.party == party) {
+            let inject = &scenario.injects[step.inject_idx];
+            bail!(
+                "inject {} ({}): no node of {party} among the nodes given",
+                step.inject_idx + 1,
+                inject.label_or(step.inject_idx)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn step_party(action: &StepAction) -> &Party {
+    match action {
+        StepAction::Publish { party, .. }
+        | StepAction::Detections { party, .. }
+        | StepAction::Nmea { party, .. } => party,
+    }
+}
+
+pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
+    let scenario = read_scenario(&args.scenario)?;
+    if let Some((idx, why)) = scenario.first_unsupported() {
+        bail!(
+            "{}: inject {} ({}): {why}; nothing was played",
+            args.scenario.display(),
+            idx + 1,
+            scenario.injects[idx].label_or(idx)
+        );
+    }
+    if !args.cluster && !args.engines_exercise {
+        if let Some((idx, inject)) = scenario
+            .injects
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.action.engine_made())
+        {
+            bail!(
+                "inject {} ({}): its products are made by the nodes' engines, which flag them exercise only with `[engines] exercise = true`; pass --engines-exercise if the nodes run so (nothing was played)",
+                idx + 1,
+                inject.label_or(idx)
+            );
+        }
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    if args.cluster {
+        let dir = std::env::temp_dir().join(format!("trilat-exercise-{}", std::process::id()));
+        let res = run_on_cluster(&scenario, &args, &dir).await;
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            eprintln!("could not remove {}: {e}", dir.display());
+        }
+        res
+    } else {
+        let nodes = connect(&args.nodes, &args.tokens).await?;
+        let run = play(&scenario, &nodes, &args).await?;
+        let path = write_run(&run, &args.out)?;
+        eprintln!(
+            "run record: {}\nthen: trilat exercise report {} --tokens … --out {}",
+            path.display(),
+            path.display(),
+            args.out.display()
+        );
+        Ok(())
+    }
+}
+
+/// Plays on three loopback nodes started in `dir`, and writes the report
+/// before they stop.
+async fn run_on_cluster(scenario: &Scenario, args: &RunArgs, dir: &Path) -> anyhow::Result<()> {
+    let cluster = start_cluster(dir).await?;
+    let nodes: Vec<NodeHandle> = cluster
+        .nodes
+        .iter()
+        .map(|n| NodeHandle {
+            party: n.party.clone(),
+            url: n.url.clone(),
+            client: NodeClient::new(&n.url, n.admin_token()),
+        })
+        .collect();
+    let run = play(scenario, &nodes, args).await?;
+    let path = write_run(&run, &args.out)?;
+    eprintln!("run record: {}", path.display());
+    super::report::write_report(&run, &nodes, &args.out).await
+}
+
+async fn start_cluster(dir: &Path) -> anyhow::Result<Cluster> {
+    let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
+    let mut engines = toml::Table::new();
+    engines.insert("exercise".into(), toml::Value::Boolean(true));
+    let cluster = Cluster::start(ClusterSpec {
+        parties: parties.to_vec(),
+        dir: dir.to_path_buf(),
+        ports: None,
+        policy: demo_policy(),
+        limits: Limits::default(),
+        engines: parties
+            .iter()
+            .map(|p| (p.clone(), engines.clone()))
+            .collect(),
+    })
+    .await?;
+    for node in &cluster.nodes {
+        eprintln!("{} node at {}", node.party, node.url);
+        debug_assert!(node.tokens.contains_key(&(node.party.clone(), Role::Admin)));
+    }
+    Ok(cluster)
+}
+
+/// Plays the steps on the exercise clock; returns the run record.
+async fn play(
+    scenario: &Scenario,
+    nodes: &[NodeHandle],
+    args: &RunArgs,
+) -> anyhow::Result<RunRecord> {
+    if scenario.injects.iter().any(|i| i.action.engine_made()) {
+        // Inject latencies count from the first step: not from a wait for
+        // engines that were still starting.
+        for node in nodes {
+            retrying(|| node.client.get("/api/v1/ais/status"))
+                .await
+                .with_context(|| format!("{}: waiting for its engines", node.url))?;
+        }
+    }
+    let start_ms = trilat_node::now_ms();
+    let steps = plan(scenario, start_ms)?;
+    check_parties(scenario, &steps, nodes)?;
+    let clock = Arc::new(Mutex::new(ExerciseClock::start(args.speed, start_ms)?));
+    let clock_of_stdin = clock.clone();
+    std::thread::spawn(move || pause_from_stdin(clock_of_stdin));
+    let progress = indicatif::ProgressBar::new(steps.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} steps  {msg}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    let mut played: Vec<Option<PlayedInject>> = vec![None; scenario.injects.len()];
+    for step in &steps {
+        wait_for(&clock, step.at_ms, &progress).await;
+        let inject = &scenario.injects[step.inject_idx];
+        let label = inject.label_or(step.inject_idx);
+        progress.set_message(format!(
+            "inject {}/{}: {label} (T+{:.0} s)",
+            step.inject_idx + 1,
+            scenario.injects.len(),
+            step.at_ms / 1000.0
+        ));
+        let record = played[step.inject_idx].get_or_insert_with(|| PlayedInject {
+            label: label.clone(),
+            type_name: inject.action.type_name().to_string(),
+            at_s: inject.at_s,
+            played_at: trilat_node::now(),
+            reports: Vec::new(),
+            engine: None,
+        });
+        let published = send(nodes, &step.action)
+            .await
+            .with_context(|| format!("inject {} ({label})", step.inject_idx + 1))?;
+        record.reports.extend(published);
+        progress.inc(1);
+    }
+    progress.finish_with_message("all injects played; letting federation settle");
+    tokio::time::sleep(Duration::from_secs(args.settle_s)).await;
+    let ended_at = trilat_node::now();
+    Ok(RunRecord {
+        run_id: run_id(&scenario.name, start_ms),
+        scenario: scenario.name.clone(),
+        speed: args.speed,
+        started_at: Timestamp::from_unix_ms(start_ms),
+        ended_at,
+        nodes: nodes
+            .iter()
+            .map(|n| RunNode {
+                party: n.party.clone(),
+                url: n.url.clone(),
+            })
+            .collect(),
+        injects: with_engine_windows(scenario, &steps, played, ended_at),
+    })
+}
+
+fn run_id(scenario: &str, start_ms: i64) -> String {
+    format!("{scenario}-{start_ms}")
+}
+
+/// Waits until exercise time `at_ms`, looking at the clock every tick (it
+/// may be paused or resumed meanwhile).
+async fn wait_for(clock: &Mutex<ExerciseClock>, at_ms: f64, progress: &indicatif::ProgressBar) {
+    loop {
+        let wait = clock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .wait_ms(at_ms, trilat_node::now_ms());
+        match wait {
+            Some(0) => return,
+            Some(ms) => tokio::time::sleep(Duration::from_millis(ms.min(TICK_MS))).await,
+            None => {
+                progress.set_message("PAUSED (type r and Enter to resume)");
+                tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
+            }
+        }
+    }
+}
+
+/// `p` pauses the exercise clock, `r` resumes it (one per line on stdin;
+/// a thread of its own, as reading stdin blocks).
+fn pause_from_stdin(clock: Arc<Mutex<ExerciseClock>>) {
+    use std::io::BufRead as _;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else {
+            return;
+        };
+        let mut clock = clock.lock().unwrap_or_else(|p| p.into_inner());
+        match line.trim() {
+            "p" | "pause" => clock.pause(trilat_node::now_ms()),
+            "r" | "resume" => clock.resume(trilat_node::now_ms()),
+            _ => {}
+        }
+    }
+}
+
+/// Sends one step to its party's node; the ids of reports it published.
+async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<ReportId>> {
+    let party = step_party(action);
+    let node = nodes
+        .iter()
+        .find(|n| &n.party == party)
+        .expect("check_parties found every party");
+    match action {
+        StepAction::Publish {
+            kind,
+            marking,
+            payload,
+            ..
+        } => {
+            let body =
+                json!({ "kind": kind, "marking": marking, "payload": payload, "exercise": true });
+            let answer = retrying(|| node.client.post("/api/v1/reports", &body)).await?;
+            let report: Report = serde_json::from_value(answer["report"].clone())
+                .context("the node's answer has no report")?;
+            if !report.exercise {
+                bail!(
+                    "{}: report {} was stored without the exercise flag; stop the exercise and check the node",
+                    node.url,
+                    report.id
+                );
+            }
+            Ok(vec![report.id])
+        }
+        StepAction::Detections { records, .. } => {
+            let mut body = String::new();
+            for record in records {
+                body.push_str(&serde_json::to_string(record)?);
+                body.push('\n');
+            }
+            retrying(|| {
+                node.client
+                    .post_text("/api/v1/missile/detections", body.clone())
+            })
+            .await?;
+            Ok(Vec::new())
+        }
+        StepAction::Nmea { lines, .. } => {
+            let body = lines.join("\n");
+            retrying(|| node.client.post_text("/api/v1/ais/nmea", body.clone())).await?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// The run's injects with, for engine-made ones, how their products are
+/// found: kind, the parties whose engines were fed, and the time from the
+/// inject's first step to the next inject of the same engine (or the end).
+fn with_engine_windows(
+    scenario: &Scenario,
+    steps: &[Step],
+    played: Vec<Option<PlayedInject>>,
+    ended_at: Timestamp,
+) -> Vec<PlayedInject> {
+    let prefix = |action: &Action| match action {
+        Action::MissileLaunch(_) => Some("missile."),
+        Action::AisStory(_) => Some("maritime."),
+        _ => None,
+    };
+    let mut injects: Vec<PlayedInject> = played.into_iter().flatten().collect();
+    assert_eq!(
+        injects.len(),
+        scenario.injects.len(),
+        "every inject has a step"
+    );
+    for idx in 0..injects.len() {
+        let action = &scenario.injects[idx].action;
+        let Some(kind_prefix) = prefix(action) else {
+            continue;
+        };
+        let mut owners: Vec<Party> = steps
+            .iter()
+            .filter(|s| s.inject_idx == idx)
+            .map(|s| step_party(&s.action).clone())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        let to = (idx + 1..injects.len())
+            .find(|&next| prefix(&scenario.injects[next].action) == Some(kind_prefix))
+            .map_or(ended_at, |next| injects[next].played_at);
+        let missiles = match action {
+            Action::MissileLaunch(launch) => Some(launch.missiles),
+            _ => None,
+        };
+        injects[idx].engine = Some(EngineProducts {
+            kind_prefix: kind_prefix.to_string(),
+            owners,
+            from: injects[idx].played_at,
+            to,
+            missiles,
+        });
+    }
+    injects
+}
+
+fn write_run(run: &RunRecord, out: &Path) -> anyhow::Result<PathBuf> {
+    let path = out.join(format!("{}.run.json", run.run_id));
+    std::fs::write(&path, serde_json::to_vec_pretty(run)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
