@@ -58,7 +58,9 @@ pub struct PlayedInject {
     pub at_s: f64,
     /// When its first step was sent (wall clock).
     pub played_at: Timestamp,
-    /// Reports the runner published for it (owner's node answered them).
+    /// Reports published for it, as the owner's node answered the
+    /// runner's requests (a report it posted, or what an engine published
+    /// from the detections or AIS lines it sent).
     pub reports: Vec<ReportId>,
     /// For engine-made products: which reports are this inject's.
     pub engine: Option<EngineProducts>,
@@ -299,6 +301,9 @@ pub enum FindingKind {
     Gap,
     /// A warning a party had but nobody at its node acknowledged.
     Unacknowledged,
+    /// A report published for an inject that no node lists among its
+    /// exercise reports: published without the exercise flag, or lost.
+    NotExercise,
 }
 
 /// The inputs besides the run record: what each node holds, and the
@@ -319,6 +324,7 @@ pub fn after_action(run: &RunRecord, evidence: &Evidence<'_>) -> AfterAction {
     let mut injects = Vec::with_capacity(run.injects.len());
     for (inject_idx, played) in run.injects.iter().enumerate() {
         let products = products_of(played, &reports);
+        findings.extend(unlisted_reports(inject_idx, played, &reports));
         let outcome = inject_outcome(inject_idx, played, &products, &parties, evidence);
         findings.extend(inject_findings(inject_idx, played, &products, &outcome));
         injects.push(outcome);
@@ -605,6 +611,33 @@ fn inject_findings(
         }
     }
     findings
+}
+
+/// Reports the owner's node said it published for the inject that no node
+/// lists among its exercise reports.
+fn unlisted_reports(
+    inject_idx: usize,
+    played: &PlayedInject,
+    reports: &BTreeMap<ReportId, &Report>,
+) -> Vec<Finding> {
+    let unlisted: BTreeSet<ReportId> = played
+        .reports
+        .iter()
+        .filter(|id| !reports.contains_key(id))
+        .copied()
+        .collect();
+    let Some(first) = unlisted.first() else {
+        return Vec::new();
+    };
+    vec![Finding {
+        inject_idx,
+        kind: FindingKind::NotExercise,
+        message: format!(
+            "{}: {} report(s) published for this inject (first {first}) are not among any node's exercise reports: published without the exercise flag, or lost",
+            played.label,
+            unlisted.len()
+        ),
+    }]
 }
 
 /// A version received twice at one node (receive is idempotent: a second

@@ -212,6 +212,7 @@ fn findings(page: &mut String, report: &AfterAction) {
             FindingKind::Duplicate => "duplicate",
             FindingKind::Gap => "gap",
             FindingKind::Unacknowledged => "unacknowledged",
+            FindingKind::NotExercise => "not flagged exercise",
         };
         let _ = writeln!(
             page,

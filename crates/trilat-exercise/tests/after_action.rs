@@ -207,9 +207,12 @@ fn a_receipt_twice_and_an_inject_without_products_are_findings() {
             acknowledgements: vec![],
         },
     ];
+    // A report the owner's node said it published for "lost", which no
+    // node lists among its exercise reports.
+    let real_world = note("JPN", &["TRILAT"], 3_100);
     let run = run(vec![
         played("a", 900, &[&report_a]),
-        played("lost", 3_000, &[]),
+        played("lost", 3_000, &[&real_world]),
     ]);
     let report = after_action(
         &run,

@@ -280,19 +280,27 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
                 body.push_str(&serde_json::to_string(record)?);
                 body.push('\n');
             }
-            retrying(|| {
+            let answer = retrying(|| {
                 node.client
                     .post_text("/api/v1/missile/detections", body.clone())
             })
             .await?;
-            Ok(Vec::new())
+            published_ids(&answer)
         }
         StepAction::Nmea { lines, .. } => {
             let body = lines.join("\n");
-            retrying(|| node.client.post_text("/api/v1/ais/nmea", body.clone())).await?;
-            Ok(Vec::new())
+            let answer =
+                retrying(|| node.client.post_text("/api/v1/ais/nmea", body.clone())).await?;
+            published_ids(&answer)
         }
     }
+}
+
+/// The reports an engine published from one request (`reports` in the
+/// ingest routes' answers).
+fn published_ids(answer: &serde_json::Value) -> anyhow::Result<Vec<ReportId>> {
+    serde_json::from_value(answer["reports"].clone())
+        .context("the node's answer lists no published reports")
 }
 
 /// The run's injects with, for engine-made ones, how their products are
