@@ -122,11 +122,12 @@ fn flags(cluster: &Cluster) -> Vec<String> {
     ]
 }
 
-/// Every report the node stores with `exercise` as given, as the test reads it.
+/// Every report the node stores with `exercise` as given (revoked and
+/// withdrawn ones too), as the test reads it.
 async fn stored(cluster: &Cluster, party: &str, exercise: bool) -> Vec<Report> {
     let node = cluster.node(party);
     let page = NodeClient::new(&node.url, node.admin_token())
-        .get(&format!("/api/v1/reports?exercise={exercise}&limit=1000"))
+        .get(&format!("/api/v1/reports?exercise={exercise}&include_revoked=true&include_withdrawn=true&limit=1000"))
         .await
         .unwrap();
     assert!(page["next"].is_null(), "one page holds them");

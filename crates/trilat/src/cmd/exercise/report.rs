@@ -110,7 +110,8 @@ async fn build_report(run: &RunRecord, nodes: &[NodeHandle]) -> anyhow::Result<A
     ))
 }
 
-/// Every exercise report the node stores (current versions), page by page.
+/// Every exercise report the node stores (current versions), page by page;
+/// revoked and withdrawn ones too: they did arrive.
 async fn exercise_reports(node: &NodeHandle) -> anyhow::Result<Vec<Report>> {
     let mut reports = Vec::new();
     let mut cursor = String::new();
@@ -118,7 +119,7 @@ async fn exercise_reports(node: &NodeHandle) -> anyhow::Result<Vec<Report>> {
         let page = node
             .client
             .get(&format!(
-                "/api/v1/reports?exercise=true&limit={PAGE_LIMIT}&cursor={cursor}"
+                "/api/v1/reports?exercise=true&include_revoked=true&include_withdrawn=true&limit={PAGE_LIMIT}&cursor={cursor}"
             ))
             .await?;
         let batch: Vec<Report> = serde_json::from_value(page["reports"].clone())
