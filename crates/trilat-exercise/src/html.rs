@@ -120,10 +120,11 @@ fn timeline_svg(page: &mut String, report: &AfterAction) {
     }
     let _ = writeln!(
         page,
-        "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\">0 s</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{span_s:.1} s after the start</text></svg>",
+        "<text x=\"{left}\" y=\"{:.1}\" font-size=\"11\">0 s</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{span_s:.1} s after the start (wall clock; exercise time ×{})</text></svg>",
         height - 4.0,
         WIDTH - 20.0,
-        height - 4.0
+        height - 4.0,
+        report.speed
     );
 }
 
