@@ -14,6 +14,23 @@
 //! The node harnesses start real nodes in this process (loopback HTTP, a
 //! SQLite store each, in a temporary directory removed afterwards); they
 //! are harnesses, not an API: errors are `anyhow` and name what failed.
+//!
+//! What every harness does with its samples (running a harness itself
+//! starts nodes and takes seconds to minutes: `trilat bench --help`):
+//!
+//! ```
+//! use std::time::Duration;
+//! use trilat_bench::measure::{self, Latencies};
+//!
+//! let cpu_before = measure::thread_cpu();
+//! let mut samples: Vec<Duration> = (1..=200).rev().map(Duration::from_micros).collect();
+//! let latencies = Latencies::of(&mut samples).unwrap();
+//! assert_eq!(latencies.p50, Duration::from_micros(101)); // nearest rank: the 101st of 200
+//! assert_eq!(latencies.p99, Duration::from_micros(198));
+//! assert_eq!(latencies.max, Duration::from_micros(200));
+//! assert!(measure::thread_cpu() >= cpu_before);
+//! println!("{latencies}; {}", measure::Conditions::now());
+//! ```
 #![deny(missing_docs)]
 
 pub mod federation;

@@ -103,15 +103,16 @@ fn benches(c: &mut Criterion) {
         let mut options = MaritimeOptions::north_east_asia(Rect::new((115.0, 15.0), (150.0, 50.0)));
         options.cell_min_deg = cell_min_deg;
         let started = Instant::now();
-        let geography = Geography::from_natural_earth(&bytes, &options).unwrap();
+        let stopwatch = || started.elapsed();
+        let geography = Geography::from_natural_earth_timed(&bytes, &options, &stopwatch).unwrap();
         let elapsed = started.elapsed();
         let report = geography.report();
         eprintln!(
             "{file}: built NE Asia (115–150E, 15–50N, cells {cell_min_deg:.4}°) in {elapsed:?}: parse {:?}, land+coast {:?}, maritime {:?}, index {:?}; {} coast segments, {} cells classified, {} leaves, {} zones, grid {:?}, index memory {:.1} MiB",
-            report.parse,
-            report.land_and_coast,
-            report.maritime,
-            report.index,
+            report.parse.unwrap_or_default(),
+            report.land_and_coast.unwrap_or_default(),
+            report.maritime.unwrap_or_default(),
+            report.index.unwrap_or_default(),
             report.n_coast_segments,
             report.maritime_stats.n_cells_classified,
             report.maritime_stats.n_leaves,

@@ -1,7 +1,7 @@
 //! `Geography`: land + computed maritime zones + coast index for a bounding box, built from
 //! Natural Earth TopoJSON, with official polygons able to replace the computed EEZ of a state.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use geo::{BooleanOps, BoundingRect, Intersects, MultiPolygon, Polygon, Rect};
 
@@ -18,17 +18,22 @@ use crate::zone::{Zone, ZoneKind};
 /// decides the median line inside it (200 nm ≈ 3.4° of latitude).
 const COAST_MARGIN_DEG: f64 = 5.0;
 
-/// What a build took, for `docs/bench/geo.md` and logs.
+/// A monotonic clock the caller lends a build to time its phases: the time since any fixed
+/// origin (the crate reads no clock of its own; `docs/bench/geo.md` quotes these phases).
+pub type Stopwatch<'a> = &'a dyn Fn() -> Duration;
+
+/// What a build took, for `docs/bench/geo.md` and logs. The phase times are `None` unless the
+/// caller lent a [`Stopwatch`] ([`Geography::from_natural_earth_timed`]).
 #[derive(Clone, Debug, Default)]
 pub struct BuildReport {
     /// Parsing and decoding the TopoJSON.
-    pub parse: Duration,
+    pub parse: Option<Duration>,
     /// Clipping land to the box and building the coastline R-trees.
-    pub land_and_coast: Duration,
+    pub land_and_coast: Option<Duration>,
     /// Classifying the sea and tracing zone outlines.
-    pub maritime: Duration,
-    /// Building the lookup grid.
-    pub index: Duration,
+    pub maritime: Option<Duration>,
+    /// Building the lookup grid (of the last build or rebuild).
+    pub index: Option<Duration>,
     /// Coast segments loaded.
     pub n_coast_segments: usize,
     /// Quadtree counts.
@@ -84,6 +89,11 @@ fn land_zone(
     }
 }
 
+/// The time since `started` on `stopwatch`, when the caller lent one.
+fn lap(stopwatch: Option<Stopwatch<'_>>, started: Option<Duration>) -> Option<Duration> {
+    Some(stopwatch?().saturating_sub(started?))
+}
+
 impl Geography {
     /// Builds from Natural Earth TopoJSON (world-atlas `countries-10m.json` or `-50m`): land of
     /// every country with a known ISO-3 clipped to `options.bbox`, coast from arcs used by one
@@ -92,12 +102,30 @@ impl Geography {
         topojson: &[u8],
         options: &MaritimeOptions,
     ) -> Result<Geography, Error> {
-        let started = Instant::now();
+        Geography::build_natural_earth(topojson, options, None)
+    }
+
+    /// [`Geography::from_natural_earth`], timing each phase on `stopwatch` into
+    /// [`Geography::report`] (the benchmark and the real-data tests lend one).
+    pub fn from_natural_earth_timed(
+        topojson: &[u8],
+        options: &MaritimeOptions,
+        stopwatch: Stopwatch<'_>,
+    ) -> Result<Geography, Error> {
+        Geography::build_natural_earth(topojson, options, Some(stopwatch))
+    }
+
+    fn build_natural_earth(
+        topojson: &[u8],
+        options: &MaritimeOptions,
+        stopwatch: Option<Stopwatch<'_>>,
+    ) -> Result<Geography, Error> {
+        let started = stopwatch.map(|now| now());
         let topology = parse_topojson(topojson)?;
         let features = topology.features("countries")?;
-        let parse = started.elapsed();
+        let parse = lap(stopwatch, started);
 
-        let started = Instant::now();
+        let started = stopwatch.map(|now| now());
         let bbox = options.bbox;
         let margin = Rect::new(
             (
@@ -154,8 +182,8 @@ impl Geography {
                 ));
             }
         }
-        let land_and_coast = started.elapsed();
-        let mut geography = Geography::from_land(land, coast, options)?;
+        let land_and_coast = lap(stopwatch, started);
+        let mut geography = Geography::build_from_land(land, coast, options, stopwatch)?;
         geography.report.parse = parse;
         geography.report.land_and_coast = land_and_coast;
         Ok(geography)
@@ -167,17 +195,26 @@ impl Geography {
         coast: Coastline,
         options: &MaritimeOptions,
     ) -> Result<Geography, Error> {
-        let started = Instant::now();
+        Geography::build_from_land(land, coast, options, None)
+    }
+
+    fn build_from_land(
+        land: Vec<Zone>,
+        coast: Coastline,
+        options: &MaritimeOptions,
+        stopwatch: Option<Stopwatch<'_>>,
+    ) -> Result<Geography, Error> {
+        let started = stopwatch.map(|now| now());
         let (maritime, stats) = compute_maritime_zones_with_stats(&land, &coast, options)
             .map_err(|e| Error::new(ErrorKind::Limit, "maritime options", e.to_string()))?;
-        let maritime_time = started.elapsed();
+        let maritime_time = lap(stopwatch, started);
         let n_coast_segments = coast.len();
         let zones: Vec<Zone> = land.into_iter().chain(maritime).collect();
-        let started = Instant::now();
+        let started = stopwatch.map(|now| now());
         let index = ZoneIndex::with_coast(zones, coast);
         let report = BuildReport {
             maritime: maritime_time,
-            index: started.elapsed(),
+            index: lap(stopwatch, started),
             n_coast_segments,
             maritime_stats: stats,
             n_zones: index.zones().len(),
@@ -227,10 +264,9 @@ impl Geography {
     }
 
     fn rebuilt(self, zones: Vec<Zone>, coast: Coastline) -> Geography {
-        let started = Instant::now();
         let index = ZoneIndex::with_coast(zones, coast);
         let mut report = self.report;
-        report.index = started.elapsed();
+        report.index = None; // A rebuild is not timed: the build's figure no longer applies.
         report.n_zones = index.zones().len();
         report.memory_bytes = index.memory_bytes();
         Geography { index, report }

@@ -61,7 +61,7 @@ pub use compute::{
 };
 pub use error::{Error, ErrorKind};
 pub use fixture::{fixture_bbox, fixture_land, fixture_zones};
-pub use geography::{BuildReport, Geography};
+pub use geography::{BuildReport, Geography, Stopwatch};
 pub use geojson::{
     parse_geojson_zones, zone_geometry_geojson, ZoneGeometry, GEOJSON_BYTES_MAX,
     GEOJSON_FEATURES_MAX,

@@ -209,3 +209,55 @@ fn zones_written_as_geojson_read_back_the_same() {
     let exact = trilat_geo::zone_geometry_geojson(&jpn_eez.polygon, 0.0);
     assert!(!exact.simplified);
 }
+
+#[test]
+fn a_build_is_timed_only_on_the_stopwatch_it_is_lent() {
+    use geo::Rect;
+    use std::cell::Cell;
+    use std::time::Duration;
+    use trilat_geo::{Geography, MaritimeOptions};
+    // Japan and Korea as two one-degree squares (world-atlas quantised TopoJSON).
+    let topo = r#"{"type":"Topology","transform":{"scale":[0.5,0.5],"translate":[130,30]},"objects":{"countries":{"type":"GeometryCollection","geometries":[{"type":"Polygon","arcs":[[0,1]],"id":"392","properties":{"name":"Japan"}},{"type":"MultiPolygon","arcs":[[[-1,2]]],"id":"410"}]}},"arcs":[[[2,0],[0,2]],[[2,2],[-2,0],[0,-2],[2,0]],[[2,0],[2,0],[0,2],[-2,0]]]}"#;
+    let mut options = MaritimeOptions::north_east_asia(Rect::new((129.0, 29.0), (134.0, 33.0)));
+    options.cell_min_deg = 0.25;
+
+    let untimed = Geography::from_natural_earth(topo.as_bytes(), &options).unwrap();
+    let report = untimed.report();
+    assert_eq!(
+        (
+            report.parse,
+            report.land_and_coast,
+            report.maritime,
+            report.index
+        ),
+        (None, None, None, None)
+    );
+    assert!(
+        report.n_zones > 2,
+        "land and computed zones: {}",
+        report.n_zones
+    );
+
+    // A stopwatch that advances one second per reading: each phase reads it twice.
+    let readings = Cell::new(0u64);
+    let stopwatch = || {
+        readings.set(readings.get() + 1);
+        Duration::from_secs(readings.get())
+    };
+    let timed = Geography::from_natural_earth_timed(topo.as_bytes(), &options, &stopwatch).unwrap();
+    let second = Some(Duration::from_secs(1));
+    let report = timed.report();
+    assert_eq!(
+        (
+            report.parse,
+            report.land_and_coast,
+            report.maritime,
+            report.index
+        ),
+        (second, second, second, second)
+    );
+    assert_eq!(readings.get(), 8);
+    assert_eq!(timed.zones().len(), untimed.zones().len());
+    // A rebuild is not timed: the build's index figure no longer applies.
+    assert_eq!(timed.with_zones(Vec::new()).report().index, None);
+}

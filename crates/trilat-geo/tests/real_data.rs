@@ -44,7 +44,9 @@ fn geography() -> Option<&'static Geography> {
                 MaritimeOptions::north_east_asia(Rect::new((124.0, 31.0), (142.0, 44.0)));
             options.cell_min_deg = 1.0 / 32.0;
             let started = Instant::now();
-            let geography = Geography::from_natural_earth(&bytes, &options).unwrap();
+            let stopwatch = || started.elapsed();
+            let geography =
+                Geography::from_natural_earth_timed(&bytes, &options, &stopwatch).unwrap();
             eprintln!(
                 "built Japan-Korea from 50m in {:?}: {:?}",
                 started.elapsed(),

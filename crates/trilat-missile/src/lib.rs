@@ -19,13 +19,38 @@
 //! - [`eval`] and [`gaps`]: evaluations against simulated truth; [`gaps`] through deliberate
 //!   coverage gaps, salvos and late reports.
 //!
-//! ```no_run
-//! use trilat_missile::{engine::MissileEngine, sim, zones::NoZones};
-//! let (registry, _truth, detections) = sim::demo_scenario(1.7e9, 1).unwrap();
+//! A simulated 1,000 km shot from Sunan, seen by the default partner radars, fused and
+//! assessed (the zones left out: [`zones::NoZones`]):
+//!
+//! ```
+//! use trilat_missile::engine::{EngineEvent, MissileEngine};
+//! use trilat_missile::frames::Geodetic;
+//! use trilat_missile::sensors::SensorRegistry;
+//! use trilat_missile::sim::{self, FlightSpec, RadarSettings};
+//! use trilat_missile::zones::NoZones;
+//!
+//! let registry = SensorRegistry::new(sim::default_sensors()).unwrap();
+//! let launch = Geodetic::new(sim::SITE_SUNAN.0, sim::SITE_SUNAN.1, 30.0);
+//! let spec = FlightSpec::typical(launch, 1.7e9, 90.0, 400.0, 1_000.0);
+//! let truth = sim::fly(&spec).unwrap();
+//! let settings = RadarSettings::default();
+//! let detections = sim::detect(&registry, std::slice::from_ref(&truth), &settings, 7).unwrap();
+//!
 //! let mut engine = MissileEngine::new(registry, Box::new(NoZones), Default::default());
-//! for d in &detections {
-//!     for event in engine.feed(d).unwrap() { println!("{event:?}"); }
+//! let mut events = Vec::new();
+//! for detection in &detections {
+//!     events.extend(engine.feed(detection).unwrap());
 //! }
+//! events.extend(engine.finish(truth.impact_time_s + 60.0));
+//! let assessment = events.iter().rev().find_map(|e| match e {
+//!     EngineEvent::Assessment(a) => Some(a),
+//!     _ => None,
+//! }).expect("the flight is assessed");
+//! // The predicted impact lies within 50 km of the true one.
+//! let predicted = trilat_geo::LatLon::new(assessment.impact_lat, assessment.impact_lon);
+//! let actual = trilat_geo::LatLon::new(truth.impact.lat_deg, truth.impact.lon_deg);
+//! let miss_km = trilat_geo::haversine_m(predicted, actual) / 1000.0;
+//! assert!(miss_km < 50.0, "impact predicted {miss_km:.1} km from the truth");
 //! ```
 #![deny(missing_docs)]
 

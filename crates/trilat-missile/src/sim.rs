@@ -289,9 +289,16 @@ enum Shortfall {
     NoImpact,
 }
 
+/// Newton steps of the shooting solver before it gives up (a bound, so that an unreachable
+/// shape ends in an error).
+const SHOOTING_ITERATIONS_MAX: usize = 80;
+/// The solver's tolerance on both residuals: the log of the apogee ratio and the relative range
+/// error (0.2 %, well inside the spread of published apogees and ranges).
+const SHOOTING_TOLERANCE: f64 = 0.002;
+
 /// Flies `spec`, solving for the thrust level and pitch program that reach its apogee and range
 /// (damped Newton on both, finite-difference Jacobian). Errors if they cannot be reached to
-/// within 0.5 % (for example a range beyond orbital speed or an apogee below the atmosphere's
+/// within 0.2 % (for example a range beyond orbital speed or an apogee below the atmosphere's
 /// reach for that range).
 pub fn fly(spec: &FlightSpec) -> Result<Trajectory> {
     let unflyable = |why: String| Error::new(ErrorKind::Unflyable(why));
@@ -346,12 +353,10 @@ pub fn fly(spec: &FlightSpec) -> Result<Trajectory> {
             signed_km / spec.range_km - 1.0,
         ])
     };
-    let debug = std::env::var_os("TRILAT_SIM_DEBUG").is_some();
-    for _ in 0..80 {
+    let mut residual = None;
+    for _ in 0..SHOOTING_ITERATIONS_MAX {
         let res = eval(&x);
-        if debug {
-            eprintln!("shoot a0={:.3} el={:.4} -> {res:?}", x[0].exp(), x[1]);
-        }
+        residual = Some(res);
         let f = match res {
             Ok(f) => f,
             Err(Shortfall::FellBack) => {
@@ -363,7 +368,7 @@ pub fn fly(spec: &FlightSpec) -> Result<Trajectory> {
                 continue;
             }
         };
-        if f[0].abs() < 0.002 && f[1].abs() < 0.002 {
+        if f[0].abs() < SHOOTING_TOLERANCE && f[1].abs() < SHOOTING_TOLERANCE {
             return fly_raw(spec, x[0].exp(), x[1], true)
                 .map_err(|_| unflyable("final flight failed".into()));
         }
@@ -389,9 +394,15 @@ pub fn fly(spec: &FlightSpec) -> Result<Trajectory> {
         dx = [dx[0] / scale, dx[1] / scale];
         x = [x[0] - dx[0], (x[1] - dx[1]).clamp(0.02, 1.565)];
     }
+    // The last step's residuals (log apogee ratio, relative range error) say how close the
+    // solver came: what a debug print of every step used to show.
     Err(unflyable(format!(
-        "no thrust/pitch program reaches apogee {} km and range {} km",
-        spec.apogee_km, spec.range_km
+        "no thrust/pitch program reaches apogee {} km and range {} km \
+         (after {SHOOTING_ITERATIONS_MAX} steps, thrust {:.3}, pitch {:.4} rad: {residual:?})",
+        spec.apogee_km,
+        spec.range_km,
+        x[0].exp(),
+        x[1]
     )))
 }
 

@@ -49,13 +49,66 @@ pub const LOST_LOCK_VELOCITY_SIGMA_MPS: f64 = 300.0;
 /// χ² gate on 6 degrees of freedom at 99.9 % (22.46): track-to-track association of a newly
 /// confirmed track's position and velocity with a coasting track's prediction.
 pub const TRACK_TO_TRACK_GATE6: f64 = 22.46;
+/// χ² gate on 3 degrees of freedom at 99.9 % (16.27, from the χ² table): a detection without
+/// range rate (range, azimuth, elevation).
+pub const GATE3_CHI2_999: f64 = 16.27;
+/// χ² gate on 4 degrees of freedom at 99.9 % (18.47): a detection with range rate.
+pub const GATE4_CHI2_999: f64 = 18.47;
+
+/// The Euclidean pre-gate, before any covariance is predicted: a detection further from the
+/// track's constant-acceleration extrapolation than this many sigmas (of the track's position,
+/// velocity and acceleration, and of the detection's angles) cannot be in a 99.9 % χ² gate
+/// (whose radius is under 4.3 sigmas on 4 degrees of freedom).
+const PRE_GATE_SIGMAS: f64 = 5.0;
+/// Gravity is not in the pre-gate's extrapolation: it allows this much unmodelled
+/// acceleration (m/s², about 1 g).
+const PRE_GATE_ACCEL_SLACK_MPS2: f64 = 10.0;
+/// A floor on the pre-gate's radius (m): the pre-gate only has to be generous (the χ² gate
+/// decides), and 5 km is wider than any sensor's range error in `sim::default_sensors`.
+const PRE_GATE_SLACK_M: f64 = 5_000.0;
+
+/// Two detections closer in time than this (s) are not paired by the initiator: over a shorter
+/// interval the measurement noise swamps the implied velocity.
+const PAIR_GAP_MIN_S: f64 = 0.2;
+/// Acceleration a new track's powered mode allows (m/s², one sigma, about 6 g): a boost's
+/// thrust acceleration reaches 30–60 m/s² near burnout (as for [`LOST_LOCK_POSITION_SIGMA_M`]).
+const INITIATION_ACCEL_SIGMA_MPS2: f64 = 60.0;
+/// The same for the ballistic mode (m/s²): its acceleration state models only what gravity and
+/// drag leave unexplained, so it starts near zero.
+const INITIATION_BALLISTIC_ACCEL_SIGMA_MPS2: f64 = 1.0;
+/// A new track's mode probabilities, powered then ballistic: two detections cannot tell a
+/// boost from a coast, so neither is favoured.
+const INITIATION_MODE_PROBABILITIES: [f64; 2] = [0.5, 0.5];
+/// A new track has folded in its two initiating detections.
+const INITIATION_UPDATES: usize = 2;
+
+/// Probability of the ballistic mode at which a confirmed track counts as coasting (with the
+/// powered mode seeing no thrust either): 0.9, so that a brief IMM swing at staging does not
+/// declare burnout.
+const BALLISTIC_PROBABILITY_MIN: f64 = 0.9;
+/// The powered mode sees no thrust when its thrust estimate is under this many sigmas …
+const THRUST_SIGMAS: f64 = 3.0;
+/// … or under this floor (m/s², half a g), below which thrust is not told from noise …
+const THRUST_FLOOR_MPS2: f64 = 5.0;
+/// … provided the estimate is that certain at all (one sigma, m/s², 2 g).
+const THRUST_SIGMA_MAX_MPS2: f64 = 20.0;
+
+/// Two tracks updated within this time of each other (s: two scans of the 1 Hz radars of
+/// `sim::default_sensors`) …
+const DUPLICATE_TIME_APART_S_MAX: f64 = 2.0;
+/// … whose positions agree within this (m: about three sigmas of the coarsest radar's
+/// cross-range error at 1,000 km, 0.04° there being 700 m) …
+const DUPLICATE_POSITION_M_MAX: f64 = 2_000.0;
+/// … and velocities within this (m/s: the velocity error of a young track) are one missile.
+const DUPLICATE_VELOCITY_MPS_MAX: f64 = 150.0;
 
 /// Tracker tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrackerParams {
-    /// Gate on the squared Mahalanobis distance for 3 measured components (99.9 %: 16.27).
+    /// Gate on the squared Mahalanobis distance for 3 measured components
+    /// ([`GATE3_CHI2_999`]).
     pub gate3: f64,
-    /// Gate for 4 components (99.9 %: 18.47).
+    /// Gate for 4 components ([`GATE4_CHI2_999`]).
     pub gate4: f64,
     /// Fastest speed accepted when pairing two detections (m/s).
     pub speed_max_mps: f64,
@@ -77,8 +130,8 @@ pub struct TrackerParams {
 impl Default for TrackerParams {
     fn default() -> TrackerParams {
         TrackerParams {
-            gate3: 16.27,
-            gate4: 18.47,
+            gate3: GATE3_CHI2_999,
+            gate4: GATE4_CHI2_999,
             speed_max_mps: 8_000.0,
             pair_gap_max_s: 12.0,
             confirm_hits: 6,
@@ -306,11 +359,12 @@ impl Hypothesiser for GatingHypothesiser {
             let sigma_p = (var[0] + var[1] + var[2]).sqrt();
             let sigma_v = (var[3] + var[4] + var[5]).sqrt();
             let sigma_a = (var[6] + var[7] + var[8]).sqrt();
-            // Gravity over dt is not in the extrapolation: allow 10 m/s² of it.
-            let slack = 5.0 * (sigma_p + sigma_v * dt + (sigma_a + 10.0) * 0.5 * dt * dt) + 5_000.0;
+            let sigma_a = sigma_a + PRE_GATE_ACCEL_SLACK_MPS2;
+            let slack = PRE_GATE_SIGMAS * (sigma_p + sigma_v * dt + sigma_a * 0.5 * dt * dt)
+                + PRE_GATE_SLACK_M;
             let mut prediction: Option<ImmPrediction> = None;
             for (detection_idx, (det, pos)) in scan.iter().zip(&self.positions).enumerate() {
-                let radius = slack + 5.0 * det.range_m * angle_sigma_rad;
+                let radius = slack + PRE_GATE_SIGMAS * det.range_m * angle_sigma_rad;
                 if (pos - extrapolated).norm_squared() > radius * radius {
                     continue;
                 }
@@ -536,7 +590,7 @@ impl Initiator for TwoPointInitiator {
         let mut best: Option<(usize, f64)> = None;
         for (idx, (old, old_pos)) in self.pending.iter().enumerate() {
             let dt = det.time_s - old.time_s;
-            if old.sensor_idx != det.sensor_idx || dt < 0.2 {
+            if old.sensor_idx != det.sensor_idx || dt < PAIR_GAP_MIN_S {
                 continue;
             }
             let speed = (pos - old_pos).norm() / dt;
@@ -558,7 +612,7 @@ impl Initiator for TwoPointInitiator {
         let cov_new = detection_position_covariance(sensor, det);
         let cov_old = detection_position_covariance(sensor, &old);
         let mut p = Covariance::zeros();
-        let accel_sigma = 60.0_f64;
+        let accel_sigma = INITIATION_ACCEL_SIGMA_MPS2;
         let cov_v = (cov_new + cov_old) / (dt * dt)
             + Matrix3::identity() * (0.5 * accel_sigma * dt).powi(2);
         p.fixed_view_mut::<3, 3>(0, 0).copy_from(&cov_new);
@@ -573,11 +627,11 @@ impl Initiator for TwoPointInitiator {
         let mut p_ballistic = p;
         p_ballistic
             .fixed_view_mut::<3, 3>(6, 6)
-            .copy_from(&(Matrix3::identity() * 1.0));
+            .copy_from(&(Matrix3::identity() * INITIATION_BALLISTIC_ACCEL_SIGMA_MPS2.powi(2)));
         Some(ImmEstimate::new(
             det.time_s,
             [Gaussian { x, p }, Gaussian { x, p: p_ballistic }],
-            [0.5, 0.5],
+            INITIATION_MODE_PROBABILITIES,
         ))
     }
 }
@@ -650,7 +704,7 @@ impl Deleter for StandardDeleter {
         for i in 0..tracks.len() {
             for j in (i + 1)..tracks.len() {
                 let (a, b) = (&tracks[i], &tracks[j]);
-                if (a.last_time_s() - b.last_time_s()).abs() > 2.0 {
+                if (a.last_time_s() - b.last_time_s()).abs() > DUPLICATE_TIME_APART_S_MAX {
                     continue;
                 }
                 let (xa, xb) = (
@@ -659,7 +713,7 @@ impl Deleter for StandardDeleter {
                 );
                 let dp = (xa.fixed_rows::<3>(0) - xb.fixed_rows::<3>(0)).norm();
                 let dv = (xa.fixed_rows::<3>(3) - xb.fixed_rows::<3>(3)).norm();
-                if dp < 2_000.0 && dv < 150.0 {
+                if dp < DUPLICATE_POSITION_M_MAX && dv < DUPLICATE_VELOCITY_MPS_MAX {
                     // The first track of a missile keeps its id, launch estimate and history.
                     let (loser, winner) = if (a.first_time_s, a.id) <= (b.first_time_s, b.id) {
                         (j, a.id)
@@ -794,11 +848,12 @@ impl Tracker {
                     (powered.p[(6, 6)] + powered.p[(7, 7)] + powered.p[(8, 8)]).sqrt();
                 // A pruned estimate's powered mode is frozen at pruning time: it is coasting.
                 let coasting = posterior.ballistic_only
-                    || (thrust < (3.0 * thrust_sigma).max(5.0) && thrust_sigma < 20.0);
+                    || (thrust < (THRUST_SIGMAS * thrust_sigma).max(THRUST_FLOOR_MPS2)
+                        && thrust_sigma < THRUST_SIGMA_MAX_MPS2);
                 let established = track
                     .ballistic_since_s
                     .is_some_and(|t| now - t >= BALLISTIC_ESTABLISHED_S);
-                if posterior.mu[BALLISTIC] >= 0.9 && coasting {
+                if posterior.mu[BALLISTIC] >= BALLISTIC_PROBABILITY_MIN && coasting {
                     track.ballistic_since_s.get_or_insert(now);
                 } else if !established {
                     // Sticky once established: a missile does not relight after burnout.
@@ -836,7 +891,7 @@ impl Tracker {
                 status: TrackStatus::Tentative,
                 estimate,
                 first_time_s: now,
-                n_updates: 2,
+                n_updates: INITIATION_UPDATES,
                 sensors: [det.sensor_idx].into_iter().collect(),
                 parties,
                 history: Vec::new(),

@@ -382,10 +382,15 @@ pub struct ReportsPage {
     pub next: Option<String>,
 }
 
+/// Page size when a request names none: small enough for a console's first
+/// screen and a quick answer; a tool that wants more asks, up to
+/// `limits.page_size_max` (every other bound of the API is in `[limits]`).
+const PAGE_SIZE_DEFAULT: usize = 100;
+
 pub(crate) fn page_limit(state: &AppState, limit: Option<usize>) -> Result<usize, AppError> {
     let max = state.config.limits.page_size_max;
     match limit {
-        None => Ok(max.min(100)),
+        None => Ok(max.min(PAGE_SIZE_DEFAULT)),
         Some(0) => Err(AppError::bad_request(
             "invalid_query",
             "limit must be at least 1",

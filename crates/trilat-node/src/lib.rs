@@ -20,6 +20,60 @@
 //! The release rule ([`trilat_core::Policy::release`]) is applied on every
 //! read (API, stream, change feed), before every send and on every receive;
 //! reads, releases and refusals are audited.
+//!
+//! A node in process, driven without a socket (as the API tests do): an
+//! analyst's token writes a note, and the node signs and stores it with its
+//! audit entry.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use axum::body::Body;
+//! use axum::http::{Request, StatusCode};
+//! use tower::ServiceExt as _;
+//! use trilat_core::{NodeKey, Party, Policy};
+//! use trilat_node::config::{token_sha256, Role, TokenConfig};
+//! use trilat_node::{app, AppState, Config};
+//! use trilat_store::MemoryStore;
+//!
+//! let jpn = Party::new("JPN").unwrap();
+//! let analyst = TokenConfig {
+//!     sha256: token_sha256("analyst-secret"),
+//!     party: jpn.clone(),
+//!     role: Role::Analyst,
+//!     name: "analyst-1".into(),
+//! };
+//! let config = Config {
+//!     party: jpn,
+//!     listen: "127.0.0.1:7400".parse().unwrap(),
+//!     data_dir: "data".into(),
+//!     key_file: "node.key".into(),
+//!     policy: Policy::trilateral_default(),
+//!     tls: Default::default(),
+//!     peers: Vec::new(),
+//!     parties: Vec::new(),
+//!     tokens: vec![analyst],
+//!     limits: Default::default(),
+//!     taxii: None,
+//!     engines: None,
+//! };
+//! config.validate().unwrap();
+//! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));
+//!
+//! let note = r#"{"kind": "note", "payload": {"text": "a vessel of interest"},
+//!   "marking": {"level": "CONFIDENTIAL", "tlp": "AMBER", "rel_to": ["JPN", "USA"],
+//!               "further_sharing": "none"}}"#;
+//! let request = Request::post("/api/v1/reports")
+//!     .header("authorization", "Bearer analyst-secret")
+//!     .header("content-type", "application/json")
+//!     .body(Body::from(note))
+//!     .unwrap();
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! let response = runtime.block_on(app(state.clone()).oneshot(request)).unwrap();
+//! assert_eq!(response.status(), StatusCode::CREATED);
+//! let stored = state.store.changes(None, 10).unwrap().changes;
+//! assert_eq!(stored.len(), 1);
+//! assert_eq!(stored[0].report.owner, Party::new("JPN").unwrap());
+//! ```
 #![deny(missing_docs)]
 
 use std::net::SocketAddr;

@@ -20,10 +20,23 @@
 //!
 //! Architecture invariant: no file or network I/O in this crate; the CLI opens files.
 //!
-//! ```ignore
-//! let parsed = trilat_sanctions::un::parse(&xml_bytes)?;
-//! let screener = Screener::new(vec![parsed.list], None)?;
+//! Two records of OFAC's `sdn.csv` as published (2024-05-03), screened with a name in Hangul:
+//!
+//! ```
+//! use trilat_sanctions::ofac;
+//! use trilat_sanctions::screener::{Query, Screener};
+//!
+//! let sdn = "20157,\"KIM, Jong Un\",individual,DPRK3,Chairman of the Workers' Party of Korea,\
+//!            -0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"DOB 08 Jan 1984.\"\n\
+//!            17068,OCEAN MARITIME MANAGEMENT COMPANY LIMITED,-0- ,DPRK,-0- ,-0- ,-0- ,-0- ,\
+//!            -0- ,-0- ,-0- ,\"Identification Number IMO 1790183.\"\n";
+//! let parsed = ofac::parse_sdn(sdn.as_bytes(), "2024-05-03").unwrap();
+//! assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+//! let screener = Screener::new(vec![parsed.list], None).unwrap();
 //! let hits = screener.screen(&Query::name("김정은"));
+//! assert_eq!(hits[0].record_id, "20157");
+//! assert_eq!(hits[0].position, "row 1");
+//! assert_eq!(hits.len(), 1);
 //! ```
 #![deny(missing_docs)]
 

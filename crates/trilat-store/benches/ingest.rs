@@ -148,12 +148,15 @@ fn change_feed(c: &mut Criterion) {
     group.finish();
 }
 
-/// Nanoseconds this thread has run on a CPU (Linux `schedstat`), or `None`
-/// elsewhere. On a shared machine the wall-clock rate depends on what else
-/// runs; the CPU-time rate says what the store costs.
-fn thread_cpu_ns() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+/// CPU time this thread has used, or `None` where the clock is unavailable.
+/// On a shared machine the wall-clock rate depends on what else runs; the
+/// CPU-time rate says what the store costs. The same clock as
+/// `trilat_bench::measure::thread_cpu` (the `cpu-time` crate), which this
+/// crate cannot depend on without building the node for its tests.
+fn thread_cpu() -> Option<Duration> {
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
 }
 
 /// Batched ingest measured by hand: wall time and this thread's CPU time
@@ -177,7 +180,7 @@ fn ingest_cpu(_c: &mut Criterion) {
         let mut rates = Vec::new();
         for round in 0..INGEST_CPU_ROUNDS {
             let store = fresh_store(&dir, durability);
-            let (cpu_start, wall_start) = (thread_cpu_ns(), Instant::now());
+            let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
             for batch in reports.chunks(BATCH_LEN) {
                 let outcomes = store.put_batch(batch).unwrap();
                 assert!(outcomes.iter().all(|o| o.is_ok()));
@@ -188,8 +191,8 @@ fn ingest_cpu(_c: &mut Criterion) {
             drop(store);
             let wall = wall_start.elapsed().as_secs_f64();
             let cpu = cpu_start
-                .zip(thread_cpu_ns())
-                .map(|(start, end)| (end - start) as f64 / 1e9);
+                .zip(thread_cpu())
+                .map(|(start, end)| end.saturating_sub(start).as_secs_f64());
             let n = INGEST_REPORTS as f64;
             rates.push((n / wall, cpu.map(|cpu| n / cpu)));
             match cpu {

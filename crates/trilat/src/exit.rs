@@ -62,10 +62,52 @@ pub fn of(res: anyhow::Result<()>) -> ExitCode {
                 ExitCode::from(REFUSED)
             }
             None => {
-                // The cause chain once, as `anyhow` prints it from `main`.
-                eprintln!("Error: {err:?}");
+                eprintln!("{}", cause_chain(&err));
                 ExitCode::from(FAILURE)
             }
         },
+    }
+}
+
+/// The error and its causes, as `anyhow` prints them from `main` but without
+/// the backtrace it adds under `RUST_BACKTRACE=1`: an operating error ("cannot
+/// connect") is not a bug, and its message says what and where.
+fn cause_chain(err: &anyhow::Error) -> String {
+    let mut text = format!("Error: {err}");
+    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    match causes.as_slice() {
+        [] => {}
+        [cause] => text.push_str(&format!("\n\nCaused by:\n    {cause}")),
+        _ => {
+            text.push_str("\n\nCaused by:");
+            for (idx, cause) in causes.iter().enumerate() {
+                text.push_str(&format!("\n    {idx}: {cause}"));
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_chain_is_printed_once_without_a_backtrace() {
+        let one = anyhow::anyhow!("cannot connect to http://127.0.0.1:7401 — is the node running?");
+        assert_eq!(
+            cause_chain(&one),
+            "Error: cannot connect to http://127.0.0.1:7401 — is the node running?"
+        );
+        let two = anyhow::anyhow!("no such file").context("reading trilat.toml");
+        assert_eq!(
+            cause_chain(&two),
+            "Error: reading trilat.toml\n\nCaused by:\n    no such file"
+        );
+        let three = two.context("starting the node");
+        assert_eq!(
+            cause_chain(&three),
+            "Error: starting the node\n\nCaused by:\n    0: reading trilat.toml\n    1: no such file"
+        );
     }
 }

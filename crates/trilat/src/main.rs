@@ -68,6 +68,14 @@ const CYBER_EXAMPLES: &str = "Examples:
 
 Each command has --help with more examples.";
 
+/// Examples shown by `trilat supply --help`.
+const SUPPLY_EXAMPLES: &str = "Examples:
+  trilat supply rank --data ../shared/data/supply
+  trilat supply indicators --data ../shared/data/supply --commodity gallium,graphite
+  trilat supply scenario --data ../shared/data/supply --stop CHN --commodity gallium
+
+Each command has --help with more examples.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Sanctions lists: import, screen, compare.
@@ -83,7 +91,7 @@ enum Command {
     #[command(subcommand, after_help = SEISMIC_EXAMPLES)]
     Seismic(cmd::seismic::Command),
     /// Critical-mineral supply risk: indicators, ranking, scenarios (USGS MCS 2024, WGI).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SUPPLY_EXAMPLES)]
     Supply(cmd::supply::Command),
     /// Cyber-threat sharing: STIX 2.1 import and export.
     #[command(subcommand, after_help = CYBER_EXAMPLES)]

@@ -7,11 +7,17 @@ use trilat_geo::{haversine_m, LatLon};
 use super::events::EventDetail;
 use super::grid::encounter_cell;
 use super::vessels::HashMap;
-use super::{Event, Fix, Tracker, HOUR_MS, PAIRS_MAX, PAIR_SPEEDS_MAX};
+use super::{Event, Fix, Tracker, HOUR_MS, MINUTE_MS, PAIRS_MAX, PAIR_SPEEDS_MAX};
 
 /// Fixes of two vessels further apart in time than this are not compared:
-/// the earlier one no longer says where that vessel is.
-const PAIR_TIME_APART_MS_MAX: i64 = 10 * 60_000;
+/// the earlier one no longer says where that vessel is (class A ships
+/// report every 2–10 s under way and every 3 minutes at anchor).
+const PAIR_TIME_APART_MS_MAX: i64 = 10 * MINUTE_MS;
+/// A fix faster than this multiple of the encounter speed skips the
+/// neighbour search: the pair's *median* speed decides, so a few faster
+/// samples of a slow pair must still be counted, but a vessel at twice the
+/// threshold is under way.
+const ENCOUNTER_SEARCH_SPEED_FACTOR: f64 = 2.0;
 
 /// Two vessels under watch for an encounter.
 #[derive(Clone, Debug)]
@@ -37,10 +43,9 @@ impl Tracker {
         let mmsi = fix.mmsi;
         let cell = self.move_to_cell(vidx, seg_idx, (mmsi, segment_id), fix);
         // Encounters need slow vessels: skip the neighbour search when fast.
-        if fix
-            .speed_knots
-            .is_some_and(|s| f64::from(s) > 2.0 * self.config.encounter_speed_knots_max)
-        {
+        if fix.speed_knots.is_some_and(|s| {
+            f64::from(s) > ENCOUNTER_SEARCH_SPEED_FACTOR * self.config.encounter_speed_knots_max
+        }) {
             return;
         }
         for dy in -1..=1 {
@@ -101,7 +106,7 @@ impl Tracker {
     /// Closes pairs apart for longer than the break allowance (or all, at
     /// the end), raising encounters that qualify.
     pub(super) fn close_pairs(&mut self, all: bool, events: &mut Vec<Event>) {
-        let break_ms = (self.config.encounter_break_minutes_max * 60_000.0) as i64;
+        let break_ms = (self.config.encounter_break_minutes_max * MINUTE_MS as f64) as i64;
         let now = self.now_ms;
         let closing: Vec<(u32, u32)> = self
             .pairs

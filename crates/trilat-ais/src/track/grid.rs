@@ -2,14 +2,28 @@
 //! trigonometry-free distance bound: the cheap tests that keep the
 //! per-position work small.
 
-/// Encounter grid cell: about 1.1 km of latitude.
+/// Encounter cells per degree: 0.01°, about 1.1 km of latitude, so that two
+/// vessels within the encounter distance (GFW: 500 m) are always in the
+/// same or neighbouring cells.
+const ENCOUNTER_CELLS_PER_DEG: f64 = 100.0;
+/// Reception-coverage cells per degree: half a degree, about the reach of
+/// one coastal AIS receiver (some 30 nm).
+const COVERAGE_CELLS_PER_DEG: f64 = 2.0;
+
+/// Encounter grid cell (see [`ENCOUNTER_CELLS_PER_DEG`]).
 pub(super) fn encounter_cell(lat: f64, lon: f64) -> (i32, i32) {
-    (floor_i32(lat * 100.0), floor_i32(lon * 100.0))
+    (
+        floor_i32(lat * ENCOUNTER_CELLS_PER_DEG),
+        floor_i32(lon * ENCOUNTER_CELLS_PER_DEG),
+    )
 }
 
-/// Reception-coverage cell: half a degree.
+/// Reception-coverage cell (see [`COVERAGE_CELLS_PER_DEG`]).
 pub(super) fn coverage_cell(lat: f64, lon: f64) -> (i32, i32) {
-    (floor_i32(lat * 2.0), floor_i32(lon * 2.0))
+    (
+        floor_i32(lat * COVERAGE_CELLS_PER_DEG),
+        floor_i32(lon * COVERAGE_CELLS_PER_DEG),
+    )
 }
 
 /// `v.floor() as i32` without the libm call: the baseline x86-64 target has

@@ -49,8 +49,23 @@ const PAIR_SPEEDS_MAX: usize = 64;
 pub const COVERAGE_CELLS_MAX: usize = 1_000_000;
 /// Zones a vessel can be inside at once (others ignored).
 const ZONES_INSIDE_MAX: usize = 16;
-const KNOT_MS: f64 = 1852.0 / 3600.0;
+/// The international nautical mile, metres (the unit of GFW's shore distances and of knots).
+const NAUTICAL_MILE_M: f64 = 1852.0;
+/// One knot in metres per second.
+const KNOT_MS: f64 = NAUTICAL_MILE_M / 3600.0;
+/// One hour and one minute in milliseconds (the unit of fix times).
 const HOUR_MS: f64 = 3_600_000.0;
+const MINUTE_MS: i64 = 60_000;
+/// How often, in data time, pairs apart for longer than the break allowance are closed (ms):
+/// often enough that an encounter is raised within minutes of its end, rare enough that the
+/// sweep over every open pair costs nothing per position.
+const PAIR_SWEEP_INTERVAL_MS: i64 = 10 * MINUTE_MS;
+/// A vessel silent for this many gap thresholds may be evicted when the table is full: by then
+/// its gap event, if any, has been raised.
+const STALE_GAP_FACTOR: f64 = 2.0;
+/// Most vessels evicted at once: a full table frees room in batches instead of scanning every
+/// vessel for each new one.
+const EVICTION_BATCH_MAX: usize = 1024;
 
 /// Detector thresholds. Defaults follow Global Fishing Watch's published
 /// definitions where there is one (gaps, encounters, loitering).
@@ -93,7 +108,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             gap_hours_min: 12.0,
-            gap_shore_distance_m_min: 50.0 * 1852.0,
+            gap_shore_distance_m_min: 50.0 * NAUTICAL_MILE_M,
             encounter_distance_m_max: 500.0,
             encounter_hours_min: 2.0,
             encounter_speed_knots_max: 2.0,
@@ -101,7 +116,7 @@ impl Default for Config {
             encounter_break_minutes_max: 30.0,
             loitering_speed_knots_max: 2.0,
             loitering_hours_min: 4.0,
-            loitering_shore_distance_m_min: 20.0 * 1852.0,
+            loitering_shore_distance_m_min: 20.0 * NAUTICAL_MILE_M,
             jump_speed_knots_max: 25.0,
             zone_hysteresis_fixes: 2,
             port_radius_m: 5_000.0,
@@ -168,7 +183,7 @@ pub struct Tracker {
     vessels: VesselTable,
     grid: HashMap<(i32, i32), Vec<(u32, u32)>>,
     pairs: HashMap<(u32, u32), Pair>,
-    coverage: HashMap<(i32, i32), [(u32, i64); 4]>,
+    coverage: HashMap<(i32, i32), coverage::CoverageSlots>,
     imo_claims: HashMap<u32, u32>,
     scratch_zones: Vec<ZoneId>,
     now_ms: i64,
@@ -383,7 +398,7 @@ impl Tracker {
         self.detect_port_call(vidx, seg_idx, fix, events);
         self.detect_zones(vidx, seg_idx, fix, events);
         self.watch_encounters(vidx, segment_id, seg_idx, fix);
-        if self.now_ms.saturating_sub(self.last_sweep_ms) > 10 * 60_000 {
+        if self.now_ms.saturating_sub(self.last_sweep_ms) > PAIR_SWEEP_INTERVAL_MS {
             self.last_sweep_ms = self.now_ms;
             self.close_pairs(false, events);
         }
@@ -396,13 +411,14 @@ impl Tracker {
         if self.vessels.len() < self.config.vessels_max {
             return Ok(());
         }
-        let stale_before = self.now_ms - (2.0 * self.config.gap_hours_min * HOUR_MS) as i64;
+        let stale_before =
+            self.now_ms - (STALE_GAP_FACTOR * self.config.gap_hours_min * HOUR_MS) as i64;
         let stale: Vec<u32> = self
             .vessels
             .iter()
             .filter(|(_, v)| v.last_seen_ms < stale_before)
             .map(|(&m, _)| m)
-            .take(1024)
+            .take(EVICTION_BATCH_MAX)
             .collect();
         if stale.is_empty() {
             return Err(TrackError::VesselsMax(self.config.vessels_max));

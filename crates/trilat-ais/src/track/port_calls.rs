@@ -5,6 +5,15 @@
 use super::events::EventDetail;
 use super::{Event, Fix, Tracker, HOUR_MS};
 
+/// Furthest a port is looked for when an encounter or a loiter is judged
+/// (m): the rules need 10 km (GFW's encounter-to-anchorage distance); the
+/// event also reports the nearest port within this reach as context.
+const ANCHORAGE_SEARCH_M: f64 = 50_000.0;
+/// A vessel faster than this (knots) and not yet in port skips the port
+/// lookup: a call is a stay, and a ship moored or at anchor reports well
+/// under 3 knots.
+const PORT_LOOKUP_SPEED_KNOTS_MAX: f32 = 3.0;
+
 /// An open stay at one port.
 #[derive(Clone, Debug)]
 pub(super) struct PortStay {
@@ -17,7 +26,7 @@ impl Tracker {
     pub(super) fn near_port_m(&self, lat: f64, lon: f64) -> Option<f64> {
         self.ports
             .as_ref()?
-            .nearest_within(lat, lon, 50_000.0)
+            .nearest_within(lat, lon, ANCHORAGE_SEARCH_M)
             .map(|(_, d)| d)
     }
 
@@ -34,7 +43,11 @@ impl Tracker {
         };
         let seg = &self.vessels[vidx].segments[seg_idx];
         // Only slow vessels or ones already in port need the lookup.
-        if seg.port.is_none() && fix.speed_knots.is_some_and(|s| s > 3.0) {
+        if seg.port.is_none()
+            && fix
+                .speed_knots
+                .is_some_and(|s| s > PORT_LOOKUP_SPEED_KNOTS_MAX)
+        {
             return;
         }
         let near = ports

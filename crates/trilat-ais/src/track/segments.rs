@@ -7,7 +7,7 @@ use trilat_geo::{haversine_m, LatLon};
 use super::events::{instant, AnomalyKind, EventDetail};
 use super::grid::distance_m_bound;
 use super::vessels::Segment;
-use super::{Event, Fix, Tracker, HOUR_MS, KNOT_MS, SEGMENTS_PER_VESSEL_MAX};
+use super::{Event, Fix, Tracker, HOUR_MS, KNOT_MS, NAUTICAL_MILE_M, SEGMENTS_PER_VESSEL_MAX};
 
 /// Position noise and time-stamp jitter a reachable fix may exceed the
 /// jump speed by, metres.
@@ -85,12 +85,13 @@ fn impossible_jump(prev: Fix, fix: Fix, id: u32) -> EventDetail {
         LatLon::new(prev.lat, prev.lon),
         LatLon::new(fix.lat, fix.lon),
     );
+    // At least a second: two fixes with one time stamp still give a finite speed.
     let hours = ((fix.time_unix_ms - prev.time_unix_ms).abs() as f64 / HOUR_MS).max(1.0 / 3600.0);
     let text = format!(
         "{:.1} km in {:.2} h = {:.0} knots implied; new segment {id}",
         d / 1000.0,
         hours,
-        d / 1852.0 / hours
+        d / NAUTICAL_MILE_M / hours
     );
     EventDetail::IdentityAnomaly {
         anomaly: AnomalyKind::ImpossibleJump,

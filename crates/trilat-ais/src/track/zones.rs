@@ -8,6 +8,11 @@ use super::events::{instant, EventDetail, ZoneRef};
 use super::vessels::{recent_fixes, Segment};
 use super::{Event, Fix, Tracker, ZONES_INSIDE_MAX};
 
+/// A vessel is looked up again after moving this far in latitude or
+/// longitude (degrees, about 500 m): zones are kilometres wide, and most
+/// fixes of a slow vessel then cost no lookup.
+const ZONE_RECHECK_DEG: f64 = 0.005;
+
 impl Tracker {
     /// Entry and exit events for the zones around `fix`, once the
     /// hysteresis confirms them.
@@ -23,9 +28,8 @@ impl Tracker {
         };
         let hysteresis = self.config.zone_hysteresis_fixes.max(1);
         let seg = &mut self.vessels[vidx].segments[seg_idx];
-        // Re-check only after moving about 500 m: zones are kilometres wide.
         if let Some((la, lo)) = seg.zone_checked_at {
-            if (la - fix.lat).abs() < 0.005 && (lo - fix.lon).abs() < 0.005 {
+            if (la - fix.lat).abs() < ZONE_RECHECK_DEG && (lo - fix.lon).abs() < ZONE_RECHECK_DEG {
                 return;
             }
         }

@@ -35,6 +35,13 @@ const AUDIT_EXAMPLES: &str = "Examples:
 
 Each command has --help with more examples.";
 
+/// Examples shown by `trilat bench --help`.
+const BENCH_EXAMPLES: &str = "Examples:
+  cargo run --release -p trilat -- bench federation --samples 200 --backlog 100000
+  cargo run --release -p trilat -- bench missile --launches 50
+
+Each command has --help with more; BENCHMARKS.md lists every benchmark.";
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Create a node: config (TOML), signing key, TLS certificate and key for
@@ -118,7 +125,7 @@ Examples:
     #[command(subcommand, after_help = AUDIT_EXAMPLES)]
     Audit(AuditCommand),
     /// Benchmarks that need running nodes.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = BENCH_EXAMPLES)]
     Bench(BenchCommand),
 }
 
@@ -229,6 +236,9 @@ pub enum AuditCommand {
         node: NodeArgs,
     },
     /// Print audit entries (admin token).
+    #[command(
+        after_help = "Example:\n  trilat audit list --token trl_... --after 100 --limit 50   # entries 101 to 150"
+    )]
     List {
         #[command(flatten)]
         node: NodeArgs,
