@@ -3,6 +3,7 @@ pub mod ais;
 pub mod cyber;
 pub mod missile;
 pub mod node;
+pub mod report_export;
 pub mod sanctions;
 pub mod seismic;
 pub mod supply;
