@@ -205,3 +205,83 @@ fn validate_transport(endpoint: &TakEndpoint) -> Result<(), (&'static str, Strin
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    const BASE: &str = r#"
+party = "JPN"
+listen = "127.0.0.1:7402"
+data_dir = "data"
+key_file = "node.key"
+
+[policy]
+levels = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"]
+groups = { TRILAT = ["USA", "JPN", "KOR"] }
+accreditation = { USA = "SECRET", JPN = "SECRET", KOR = "SECRET" }
+"#;
+
+    /// Parses BASE with one `[[tak]]` table; the error's `field: reason`.
+    #[track_caller]
+    fn check(tak: &str, expect: Result<(), (&str, &str)>) {
+        let text = format!("{BASE}\n[[tak]]\n{tak}");
+        match (Config::parse(&text), expect) {
+            (Ok(config), Ok(())) => assert_eq!(config.tak.len(), 1),
+            (Err(e), Err((field, reason))) => {
+                assert_eq!(e.field, field, "{e}");
+                assert!(e.reason.contains(reason), "{e}");
+            }
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+
+    const GOOD: &str = "name = \"jpn-tak\"\naddress = \"127.0.0.1:8087\"\nparty = \"JPN\"\nlevel_max = \"CONFIDENTIAL\"\n";
+
+    #[test]
+    fn tak_sections_are_checked_when_the_config_loads() {
+        check(GOOD, Ok(()));
+        check(
+            "name = \"x\"\naddress = \"tak.example:8089\"\ntls = true\nca_file = \"ca.pem\"\nparty = \"USA\"\nlevel_max = \"SECRET\"\n",
+            Ok(()),
+        );
+        check(
+            &GOOD.replace("CONFIDENTIAL", "TOP SECRET"),
+            Err(("tak[0].level_max", "not a level of the policy")),
+        );
+        check(
+            &GOOD.replace("127.0.0.1:8087", "tak.example:8087"),
+            Err(("tak[0].tls", "in clear")),
+        );
+        check(
+            &GOOD.replace("127.0.0.1:8087", "127.0.0.1"),
+            Err(("tak[0].address", "expected host:port")),
+        );
+        check(
+            &GOOD.replace("jpn-tak", "jpn tak"),
+            Err(("tak[0].name", "letters, digits")),
+        );
+        check(
+            "name = \"x\"\naddress = \"tak.example:8089\"\ntls = true\nparty = \"USA\"\nlevel_max = \"SECRET\"\n",
+            Err(("tak[0].ca_file", "CA")),
+        );
+        check(
+            &format!("{GOOD}queue_max = 0\n"),
+            Err(("tak[0].queue_max", "1 to")),
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_tak_section_is_refused() {
+        let text = format!("{BASE}\n[[tak]]\n{GOOD}colour = \"red\"\n");
+        let e = Config::parse(&text).unwrap_err();
+        assert!(e.reason.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn two_endpoints_may_not_share_a_name() {
+        let text = format!("{BASE}\n[[tak]]\n{GOOD}\n[[tak]]\n{GOOD}");
+        let e = Config::parse(&text).unwrap_err();
+        assert_eq!(e.field, "tak[1].name");
+    }
+}
