@@ -213,3 +213,148 @@ fn client_config(endpoint: &TakEndpoint) -> Result<rustls::ClientConfig, String>
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The link against a TLS server that, like TAK Server, demands a client
+    //! certificate from its CA: events arrive in order, and after the server
+    //! drops the connection the link reconnects and carries on.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use tokio::io::AsyncReadExt as _;
+    use tokio::net::TcpListener;
+
+    use super::{provider, Link};
+    use crate::tak::TakEndpoint;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    struct Pki {
+        ca: CertifiedIssuer<'static, KeyPair>,
+    }
+
+    impl Pki {
+        fn new() -> Pki {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+            Pki { ca }
+        }
+
+        /// A certificate for `name` and its PKCS#8 key.
+        fn issue(&self, name: &str) -> (rcgen::Certificate, KeyPair) {
+            let key = KeyPair::generate().unwrap();
+            let cert = CertificateParams::new(vec![name.to_string()])
+                .unwrap()
+                .signed_by(&key, &self.ca)
+                .unwrap();
+            (cert, key)
+        }
+    }
+
+    fn tls_server(pki: &Pki) -> tokio_rustls::TlsAcceptor {
+        let (cert, key) = pki.issue("localhost");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(pki.ca.der().clone()).unwrap();
+        let clients = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_client_cert_verifier(clients)
+            .with_single_cert(vec![cert.der().clone()], key)
+            .unwrap();
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+
+    type ServerStream = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+
+    /// Accepts one TLS connection (the handshake checks the client certificate).
+    async fn accept(listener: &TcpListener, acceptor: &tokio_rustls::TlsAcceptor) -> ServerStream {
+        let (tcp, _) = listener.accept().await.unwrap();
+        acceptor.accept(tcp).await.unwrap()
+    }
+
+    /// Reads until `n_events` events came.
+    async fn receive(tls: &mut ServerStream, n_events: usize) -> String {
+        let mut text = String::new();
+        let mut buffer = [0u8; 4096];
+        while text.matches("</event>").count() < n_events {
+            let n = tls.read(&mut buffer).await.unwrap();
+            assert!(n > 0, "closed after {text:?}");
+            text.push_str(std::str::from_utf8(&buffer[..n]).unwrap());
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn events_go_over_tls_with_a_client_certificate_and_survive_a_reconnect() {
+        let pki = Pki::new();
+        let dir = tempfile::tempdir().unwrap();
+        let (client_cert, client_key) = pki.issue("trilat-jpn");
+        std::fs::write(dir.path().join("ca.pem"), pki.ca.pem()).unwrap();
+        std::fs::write(dir.path().join("client.pem"), client_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("client.key"), client_key.serialize_pem()).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let endpoint: TakEndpoint = toml::from_str(&format!(
+            "name = \"t\"\naddress = \"127.0.0.1:{port}\"\ntls = true\nserver_name = \"localhost\"\n\
+             party = \"JPN\"\nlevel_max = \"SECRET\"\nqueue_max = 8\n\
+             ca_file = {:?}\ncert_file = {:?}\nkey_file = {:?}\n",
+            dir.path().join("ca.pem"),
+            dir.path().join("client.pem"),
+            dir.path().join("client.key"),
+        ))
+        .unwrap();
+        let acceptor = tls_server(&pki);
+        let (queue, link) = Link::new(&endpoint);
+        let task = tokio::spawn(link.run());
+        queue.push("<event uid=\"one\"></event>".into());
+        queue.push("<event uid=\"two\"></event>".into());
+        let mut tls = tokio::time::timeout(WAIT, accept(&listener, &acceptor))
+            .await
+            .expect("the link connects over TLS");
+        let first = tokio::time::timeout(WAIT, receive(&mut tls, 2))
+            .await
+            .unwrap();
+        assert_eq!(
+            first,
+            "<event uid=\"one\"></event><event uid=\"two\"></event>"
+        );
+        // The server drops the connection; the link connects again by itself
+        // and the next event comes on the new connection.
+        drop(tls);
+        let mut tls = tokio::time::timeout(WAIT, accept(&listener, &acceptor))
+            .await
+            .expect("the link reconnects");
+        queue.push("<event uid=\"three\"></event>".into());
+        let second = tokio::time::timeout(WAIT, receive(&mut tls, 1))
+            .await
+            .unwrap();
+        assert_eq!(second, "<event uid=\"three\"></event>");
+        task.abort();
+    }
+
+    #[test]
+    fn the_queue_is_bounded_and_drops_the_oldest() {
+        let endpoint: TakEndpoint = toml::from_str(
+            "name = \"t\"\naddress = \"127.0.0.1:1\"\nparty = \"JPN\"\nlevel_max = \"SECRET\"\nqueue_max = 2\n",
+        )
+        .unwrap();
+        let (queue, _link) = Link::new(&endpoint);
+        assert!(!queue.push("a".into()));
+        assert!(!queue.push("b".into()));
+        assert!(queue.push("c".into()), "full: the oldest goes");
+        let held: Vec<String> = queue.events.lock().unwrap().iter().cloned().collect();
+        assert_eq!(held, ["b", "c"]);
+    }
+}
