@@ -13,7 +13,8 @@ every CoT event the server routes to it. The test posts reports through the
 node's API and checks what arrives: types, uids, positions, course, the
 impact ellipse, the marking in the detail; that a report the destination may
 not see (not released to JPN, above CONFIDENTIAL, an exercise report) never
-arrives; and that every release is in the node's audit log.
+arrives; that a version narrowed away from JPN deletes the marker there; and
+that every release is in the node's audit log.
 """
 import asyncio
 import configparser
@@ -257,6 +258,20 @@ def test_the_picture_reaches_tak_and_nothing_more(setup, trilat_bin, tmp_path):
         assert "JPN" in marking.get("rel_to") or "TRILAT" in marking.get("rel_to"), ET.tostring(event)
         assert event.get("opex") is None
 
+    # A new version that narrows the marking away from JPN deletes the marker
+    # there; the delete carries what JPN already held, not the new version.
+    narrowed = requests.put(
+        f"{url}/api/v1/reports/{released_quake['id']}",
+        json={"kind": "seismic.event", "marking": USA_ONLY, "payload": quake("us-released-narrowed", 41.5, 129.5)},
+        headers={"Authorization": f"Bearer {token}"}, timeout=10,
+    )
+    assert narrowed.status_code in (200, 201), narrowed.text
+    delete = jpn.wait_for(lambda e: e.get("type") == "t-x-d-d" and e.find("detail/link") is not None
+                          and e.find("detail/link").get("uid") == f"trilat.USA.{released_quake['id']}", "the delete")[-1]
+    assert delete.find("detail/__trilat").get("rel_to") == "TRILAT"
+    assert "narrowed" not in ET.tostring(delete, encoding="unicode")
+    assert point(delete) == (41.343, 129.036)
+
     # USA's own server (up to SECRET) received the USA-only and SECRET ones.
     usa.wait_for(by_uid(f"trilat.USA.{usa_only['id']}"), "the USA-only event at the USA server")
     usa.wait_for(by_uid(f"trilat.USA.{secret['id']}"), "the SECRET event at the USA server")
@@ -265,11 +280,13 @@ def test_the_picture_reaches_tak_and_nothing_more(setup, trilat_bin, tmp_path):
     audit = requests.get(f"{url}/api/v1/audit", params={"limit": 1000}, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     audit.raise_for_status()
     to_jpn = [a["event"] for a in audit.json()["entries"] if a["event"]["actor"] == "tak:jpn-tak"]
-    audited = {a["report_id"] for a in to_jpn}
+    audited = {a["report_id"] for a in to_jpn if a["action"] == "release"}
     assert released_quake["id"] in audited
     for refused in (usa_only, secret, exercise):
         assert refused["id"] not in audited
-    assert all(a["action"] == "release" and a["counterparty"] == "JPN" for a in to_jpn)
+    assert all(a["counterparty"] == "JPN" for a in to_jpn)
+    withdrawn = [a for a in to_jpn if a["action"] == "withdraw"]
+    assert [a["report_id"] for a in withdrawn] == [released_quake["id"]]
 
     # Vessels of the node's AIS picture go to the USA server as MMSI-<n>, not to JPN's.
     feed = tmp_path / "usa.nmea"

@@ -4,14 +4,14 @@
 //! [`trilat_tak::release_feed`]); what passes is audited (fail closed: no
 //! entry, nothing queued), turned into CoT and queued for the link.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 use trilat_core::Report;
 use trilat_store::{AuditAction, AuditEvent};
-use trilat_tak::{Affiliation, CourseMemory, Destination};
+use trilat_tak::{Affiliation, CotEvent, CourseMemory, Destination};
 
 use super::config::TakEndpoint;
 use super::link::Queue;
@@ -21,6 +21,9 @@ use crate::{now, AppState};
 const SANCTIONED_MAX: usize = 10_000;
 /// Vessels sent in one round at most (the most recently heard first).
 const VESSELS_PER_ROUND_MAX: usize = 2_000;
+/// Events drawn at a destination remembered at most (to delete them when
+/// a later version is withdrawn from it).
+const DRAWN_MAX: usize = 10_000;
 /// How many MMSIs one vessel round's audit entry lists.
 const AUDIT_MMSIS_MAX: usize = 40;
 
@@ -35,6 +38,9 @@ pub(super) struct Feed {
     /// those vessels are drawn as suspect.
     sanctioned: HashSet<u32>,
     sanctioned_order: VecDeque<u32>,
+    /// The last event sent for each report uid still drawn there.
+    drawn: HashMap<String, CotEvent>,
+    drawn_order: VecDeque<String>,
     n_dropped: u64,
 }
 
@@ -48,6 +54,8 @@ impl Feed {
             courses: CourseMemory::default(),
             sanctioned: HashSet::new(),
             sanctioned_order: VecDeque::new(),
+            drawn: HashMap::new(),
+            drawn_order: VecDeque::new(),
             n_dropped: 0,
         }
     }
@@ -86,6 +94,7 @@ impl Feed {
             trilat_tak::release_report(policy, &self.state.party, &self.destination, report)
         {
             tracing::debug!(tak = %self.endpoint.name, report = %report.id, %refusal, "not for this TAK destination");
+            self.withdraw(report).await;
             return;
         }
         let cot = match trilat_tak::report_event(report, now(), &mut self.courses) {
@@ -117,6 +126,57 @@ impl Feed {
             return;
         }
         self.enqueue(cot.to_xml());
+        self.remember_drawn(cot);
+    }
+
+    /// A version the destination may not see replaces one it was sent: the
+    /// marker there is deleted. The delete is built from the event the
+    /// destination already holds (its marking, its callsign), never from
+    /// the new version.
+    async fn withdraw(&mut self, report: &Report) {
+        // The uid only: a scratch course memory, so a refused position
+        // never feeds a course sent later.
+        let Ok(Some(refused)) =
+            trilat_tak::report_event(report, now(), &mut CourseMemory::default())
+        else {
+            return;
+        };
+        let Some(drawn) = self.drawn.remove(&refused.uid) else {
+            return;
+        };
+        let delete = drawn.delete_of(now());
+        let audit = AuditEvent {
+            at: now(),
+            actor: self.actor(),
+            action: AuditAction::Withdraw,
+            report_id: Some(report.id),
+            counterparty: Some(self.destination.party.clone()),
+            detail: format!(
+                "TAK {}: version {} not releasable here; CoT delete of {}",
+                self.endpoint.name, report.version, drawn.uid
+            ),
+        };
+        if let Err(e) = self.state.audit(audit).await {
+            tracing::error!(tak = %self.endpoint.name, %e, "audit failed; delete not sent to TAK");
+            return;
+        }
+        self.enqueue(delete.to_xml());
+    }
+
+    /// Keeps the event last sent under its uid (a delete forgets it); bounded.
+    fn remember_drawn(&mut self, cot: CotEvent) {
+        if let Some((uid, _)) = &cot.link {
+            self.drawn.remove(uid);
+            return;
+        }
+        if self.drawn.insert(cot.uid.clone(), cot.clone()).is_none() {
+            self.drawn_order.push_back(cot.uid);
+        }
+        while self.drawn_order.len() > DRAWN_MAX {
+            let oldest = self.drawn_order.pop_front().expect("over the bound");
+            self.drawn.remove(&oldest);
+        }
+        assert!(self.drawn.len() <= DRAWN_MAX);
     }
 
     /// Sends the vessels heard since `since_ms`; the new `since`.
