@@ -14,7 +14,8 @@ node's API and checks what arrives: types, uids, positions, course, the
 impact ellipse, the marking in the detail; that a report the destination may
 not see (not released to JPN, above CONFIDENTIAL, an exercise report) never
 arrives; that a version narrowed away from JPN deletes the marker there; and
-that every release is in the node's audit log.
+that every release is in the node's audit log; and that after the server
+restarts the node draws the picture there again.
 """
 import asyncio
 import configparser
@@ -56,10 +57,10 @@ def taky_bin() -> str:
     return path
 
 
-def start_taky(tmp_path: pathlib.Path, name: str):
+def start_taky(tmp_path: pathlib.Path, name: str, port: int = 0):
     root = tmp_path / name
     root.mkdir()
-    port = free_port()
+    port = port or free_port()
     (root / "taky.conf").write_text(
         f"[taky]\nhostname = localhost\nbind_ip = 127.0.0.1\nroot_dir = {root}\n"
         f"[cot_server]\nport = {port}\n[dp_server]\nupload_path = {root / 'dp'}\n[ssl]\nenabled = false\n"
@@ -200,17 +201,26 @@ vessel_interval_s = 1
 """
     nodes = start_node(trilat_bin, tmp_path, tak)
     url, token = next(nodes)
+    servers = {"jpn": jpn_taky, "usa": usa_taky}
+
+    def restart_jpn():
+        """Stops JPN's server and starts a fresh one on the same port."""
+        servers["jpn"].terminate()
+        servers["jpn"].wait(timeout=10)
+        servers["jpn"], _ = start_taky(tmp_path, "taky-jpn-again", port=jpn_port)
+        return CotCollector(jpn_port, "pytak-jpn-again")
+
     try:
-        yield url, token, jpn, usa
+        yield url, token, jpn, usa, restart_jpn
     finally:
         next(nodes, None)
-        for proc in (jpn_taky, usa_taky):
+        for proc in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
 
 
 def test_the_picture_reaches_tak_and_nothing_more(setup, trilat_bin, tmp_path):
-    url, token, jpn, usa = setup
+    url, token, jpn, usa, restart_jpn = setup
 
     # What JPN may see, in the order a launch unfolds.
     post(url, token, "missile.track", TRILAT_UNCLAS, track(7, 39.0, 127.0))
@@ -304,3 +314,11 @@ def test_the_picture_reaches_tak_and_nothing_more(setup, trilat_bin, tmp_path):
         lat, lon = point(vessel)
         assert -90 <= lat <= 90 and -180 <= lon <= 180
     assert not [e for e in jpn.snapshot() if (e.get("uid") or "").startswith("MMSI-")]
+
+    # JPN's server restarts: the node reconnects and draws the picture again
+    # (what is not stale), without what was deleted or never released.
+    jpn_again = restart_jpn()
+    jpn_again.wait_for(by_uid("trilat.USA.impact.7"), "the impact point redrawn")
+    redrawn = {e.get("uid") for e in jpn_again.snapshot()}
+    for gone in (released_quake, usa_only, secret, exercise):
+        assert f"trilat.USA.{gone['id']}" not in redrawn

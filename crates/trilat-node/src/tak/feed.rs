@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, Notify};
 use trilat_core::Report;
 use trilat_store::{AuditAction, AuditEvent};
 use trilat_tak::{Affiliation, CotEvent, CourseMemory, Destination};
@@ -33,6 +33,7 @@ pub(super) struct Feed {
     endpoint: TakEndpoint,
     destination: Destination,
     queue: Arc<Queue>,
+    reconnected: Arc<Notify>,
     courses: CourseMemory,
     /// MMSIs of sanctioned-vessel reports released to this destination:
     /// those vessels are drawn as suspect.
@@ -45,12 +46,18 @@ pub(super) struct Feed {
 }
 
 impl Feed {
-    pub(super) fn new(state: AppState, endpoint: TakEndpoint, queue: Arc<Queue>) -> Feed {
+    pub(super) fn new(
+        state: AppState,
+        endpoint: TakEndpoint,
+        queue: Arc<Queue>,
+        reconnected: Arc<Notify>,
+    ) -> Feed {
         Feed {
             destination: endpoint.destination(),
             state,
             endpoint,
             queue,
+            reconnected,
             courses: CourseMemory::default(),
             sanctioned: HashSet::new(),
             sanctioned_order: VecDeque::new(),
@@ -82,6 +89,12 @@ impl Feed {
                 },
                 _ = vessel_tick.tick(), if self.endpoint.vessels => {
                     heard_since_ms = self.offer_vessels(heard_since_ms).await;
+                }
+                _ = self.reconnected.notified() => {
+                    // A restarted server lost the picture: draw it again, the
+                    // vessels with the next round.
+                    self.redraw().await;
+                    heard_since_ms = i64::MIN;
                 }
             }
         }
@@ -127,6 +140,33 @@ impl Feed {
         }
         self.enqueue(cot.to_xml());
         self.remember_drawn(cot);
+    }
+
+    /// Sends again every event still drawn and not stale, as one audited
+    /// release (the parts of [`crate::audit::release_events`]).
+    async fn redraw(&mut self) {
+        let at = now();
+        let mut events: Vec<CotEvent> = self
+            .drawn
+            .values()
+            .filter(|cot| cot.stale > at)
+            .cloned()
+            .collect();
+        events.sort_by_key(|cot| cot.time);
+        let released: Vec<crate::audit::Released> =
+            events.iter().filter_map(|cot| cot.source.report).collect();
+        let template = AuditEvent::new(at, self.actor(), AuditAction::Release)
+            .counterparty(self.destination.party.clone());
+        let what = format!("TAK {} redrawn after reconnecting", self.endpoint.name);
+        let audit = crate::audit::release_events(template, &what, &released);
+        if let Err(e) = self.state.audit_all(audit).await {
+            tracing::error!(tak = %self.endpoint.name, %e, "audit failed; picture not redrawn");
+            return;
+        }
+        for mut cot in events {
+            cot.time = at;
+            self.enqueue(cot.to_xml());
+        }
     }
 
     /// A version the destination may not see replaces one it was sent: the

@@ -67,24 +67,29 @@ impl Queue {
 pub(super) struct Link {
     endpoint: TakEndpoint,
     queue: Arc<Queue>,
+    /// Notified on each reconnection (not the first connection): the feed
+    /// then sends the picture again, since a restarted server lost it.
+    reconnected: Arc<Notify>,
 }
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
 impl Link {
-    /// The link and the queue that feeds it.
-    pub(super) fn new(endpoint: &TakEndpoint) -> (Arc<Queue>, Link) {
+    /// The link, the queue that feeds it and its reconnection signal.
+    pub(super) fn new(endpoint: &TakEndpoint) -> (Arc<Queue>, Arc<Notify>, Link) {
         let queue = Arc::new(Queue {
             events: Mutex::new(VecDeque::new()),
             queue_max: endpoint.queue_max,
             ready: Notify::new(),
         });
+        let reconnected = Arc::new(Notify::new());
         let link = Link {
             endpoint: endpoint.clone(),
             queue: queue.clone(),
+            reconnected: reconnected.clone(),
         };
-        (queue, link)
+        (queue, reconnected, link)
     }
 
     /// Connects, writes queued events, reconnects after a failure; forever.
@@ -93,11 +98,16 @@ impl Link {
         let mut backoff = BACKOFF_MIN;
         // An event whose write failed goes first on the next connection.
         let mut pending: Option<String> = None;
+        let mut n_connections = 0u64;
         loop {
             match self.connect().await {
                 Ok(stream) => {
                     tracing::info!(tak = %name, address = %self.endpoint.address, "TAK endpoint connected");
                     backoff = BACKOFF_MIN;
+                    n_connections += 1;
+                    if n_connections > 1 {
+                        self.reconnected.notify_one();
+                    }
                     let e = self.write_all(stream, &mut pending).await;
                     tracing::warn!(tak = %name, %e, "TAK connection lost; reconnecting");
                 }
@@ -316,7 +326,7 @@ mod tests {
         ))
         .unwrap();
         let acceptor = tls_server(&pki);
-        let (queue, link) = Link::new(&endpoint);
+        let (queue, _reconnected, link) = Link::new(&endpoint);
         let task = tokio::spawn(link.run());
         queue.push("<event uid=\"one\"></event>".into());
         queue.push("<event uid=\"two\"></event>".into());
@@ -350,7 +360,7 @@ mod tests {
             "name = \"t\"\naddress = \"127.0.0.1:1\"\nparty = \"JPN\"\nlevel_max = \"SECRET\"\nqueue_max = 2\n",
         )
         .unwrap();
-        let (queue, _link) = Link::new(&endpoint);
+        let (queue, _reconnected, _link) = Link::new(&endpoint);
         assert!(!queue.push("a".into()));
         assert!(!queue.push("b".into()));
         assert!(queue.push("c".into()), "full: the oldest goes");

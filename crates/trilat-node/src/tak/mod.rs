@@ -27,8 +27,8 @@ pub fn start(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         .tak
         .iter()
         .flat_map(|endpoint| {
-            let (queue, link) = link::Link::new(endpoint);
-            let feed = feed::Feed::new(state.clone(), endpoint.clone(), queue);
+            let (queue, reconnected, link) = link::Link::new(endpoint);
+            let feed = feed::Feed::new(state.clone(), endpoint.clone(), queue, reconnected);
             [tokio::spawn(link.run()), tokio::spawn(feed.run())]
         })
         .collect()
