@@ -396,7 +396,8 @@ impl Config {
         crate::taxii::parse_config(self.taxii.as_ref()).map_err(|e| err("taxii".into(), e))?;
         crate::engines::parse_config(self.engines.as_ref(), &self.policy)
             .map_err(|e| err("engines".into(), e))?;
-        crate::tak::validate_endpoints(&self.tak, &self.policy).map_err(|(f, r)| err(f, r))?;
+        crate::tak::validate_endpoints(&self.tak, &self.policy, &self.party)
+            .map_err(|(f, r)| err(f, r))?;
         Ok(())
     }
 

@@ -114,7 +114,9 @@ impl TakEndpoint {
 pub fn validate_endpoints(
     endpoints: &[TakEndpoint],
     policy: &Policy,
+    node: &Party,
 ) -> Result<(), (String, String)> {
+    let parties = policy.parties();
     if endpoints.len() > TAK_ENDPOINTS_MAX {
         return Err((
             "tak".into(),
@@ -143,6 +145,15 @@ pub fn validate_endpoints(
             return Err((field("name"), format!("{name:?} is used twice")));
         }
         validate_transport(endpoint).map_err(|(name, reason)| (field(name), reason))?;
+        if &endpoint.party != node && !parties.contains(&endpoint.party) {
+            return Err((
+                field("party"),
+                format!(
+                    "{} is neither this node's party nor named by the policy: nothing could be released to it",
+                    endpoint.party
+                ),
+            ));
+        }
         if policy.level_rank(&endpoint.level_max).is_err() {
             return Err((
                 field("level_max"),
@@ -264,6 +275,10 @@ accreditation = { USA = "SECRET", JPN = "SECRET", KOR = "SECRET" }
         check(
             "name = \"x\"\naddress = \"tak.example:8089\"\ntls = true\nparty = \"USA\"\nlevel_max = \"SECRET\"\n",
             Err(("tak[0].ca_file", "CA")),
+        );
+        check(
+            &GOOD.replace("\"JPN\"", "\"AUS\""),
+            Err(("tak[0].party", "neither this node's party")),
         );
         check(
             &format!("{GOOD}queue_max = 0\n"),
