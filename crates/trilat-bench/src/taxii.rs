@@ -165,6 +165,7 @@ fn open_usa_node(
         limits: Limits::default(),
         taxii: None,
         engines: None,
+        tak: Vec::new(),
     };
     config.validate()?;
     std::fs::create_dir_all(dir)?;

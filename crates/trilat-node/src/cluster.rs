@@ -227,6 +227,7 @@ impl Cluster {
                 limits: spec.limits.clone(),
                 taxii: None,
                 engines: spec.engines.get(party).cloned(),
+                tak: Vec::new(),
             };
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;

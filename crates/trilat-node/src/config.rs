@@ -207,6 +207,9 @@ pub struct Config {
     /// The engines' own table, read by `engines` (kept verbatim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engines: Option<toml::Table>,
+    /// TAK endpoints fed with Cursor-on-Target events (`[[tak]]`, docs/tak.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tak: Vec<crate::tak::TakEndpoint>,
 }
 
 /// Hex SHA-256 of a bearer token, as stored in [`TokenConfig::sha256`].
@@ -247,6 +250,10 @@ impl Config {
         config.key_file = base.join(&config.key_file);
         config.tls.cert_file = base.join(&config.tls.cert_file);
         config.tls.key_file = base.join(&config.tls.key_file);
+        config
+            .tak
+            .iter_mut()
+            .for_each(|tak| tak.resolve_paths(base));
         Ok(config)
     }
 
@@ -389,6 +396,8 @@ impl Config {
         crate::taxii::parse_config(self.taxii.as_ref()).map_err(|e| err("taxii".into(), e))?;
         crate::engines::parse_config(self.engines.as_ref(), &self.policy)
             .map_err(|e| err("engines".into(), e))?;
+        crate::tak::validate_endpoints(&self.tak, &self.policy, &self.party)
+            .map_err(|(f, r)| err(f, r))?;
         Ok(())
     }
 

@@ -103,6 +103,7 @@ mod openapi;
 mod openapi_domain;
 pub mod peer_status;
 mod state;
+pub mod tak;
 pub mod taxii;
 
 pub use api::ROUTES;
@@ -415,6 +416,7 @@ pub async fn serve_with(
             }
         }));
     }
+    tasks.extend(tak::start(&state));
     let engines_state = state.clone();
     tasks.push(tokio::spawn(
         async move { engines::start(engines_state).await },

@@ -39,6 +39,7 @@ fn state() -> AppState {
         },
         taxii: None,
         engines: None,
+        tak: Vec::new(),
     };
     config.validate().unwrap();
     AppState::new(

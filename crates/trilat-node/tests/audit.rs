@@ -233,6 +233,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         limits: Limits::default(),
         taxii: None,
         engines: None,
+        tak: Vec::new(),
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));

@@ -261,6 +261,7 @@ pub fn jpn_config(
         limits: Limits::default(),
         taxii: None,
         engines,
+        tak: Vec::new(),
     };
     config.validate().unwrap();
     config

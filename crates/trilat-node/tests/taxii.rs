@@ -64,6 +64,7 @@ async fn taxii_node_with(
         limits: Limits::default(),
         taxii,
         engines: None,
+        tak: Vec::new(),
     };
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
@@ -672,6 +673,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             limits: Limits::default(),
             taxii: None,
             engines: None,
+            tak: Vec::new(),
         };
         config.validate().unwrap();
         trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();

@@ -4,6 +4,7 @@ pub mod cyber;
 pub mod exercise;
 pub mod missile;
 pub mod node;
+pub mod report_export;
 pub mod sanctions;
 pub mod seismic;
 pub mod supply;

@@ -25,6 +25,7 @@ const REPORT_EXAMPLES: &str = "Examples:
   trilat report list --kind note --limit 20
   trilat report get ID --history
   trilat report revoke ID
+  trilat report export --format geojson --kind seismic.event --out quakes.geojson
 
 Each command has --help with more examples.";
 
@@ -118,7 +119,7 @@ Examples:
         #[arg(long, value_name = "DIR")]
         sanctions_store: Vec<PathBuf>,
     },
-    /// Post, get, list or revoke reports on a node.
+    /// Post, get, list, revoke or export reports on a node.
     #[command(subcommand, after_help = REPORT_EXAMPLES)]
     Report(ReportCommand),
     /// Read or verify a node's audit log.
@@ -222,6 +223,9 @@ pub enum ReportCommand {
         /// Report id.
         id: String,
     },
+    /// Export the reports a query answers as GeoJSON or KML, for GIS tools.
+    #[command(after_help = super::report_export::EXPORT_HELP)]
+    Export(super::report_export::ExportArgs),
 }
 
 /// `trilat audit …`
@@ -418,6 +422,7 @@ fn init(
         limits: Limits::default(),
         taxii: None,
         engines: None,
+        tak: Vec::new(),
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.
@@ -500,6 +505,7 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
             let created = client(&node).post("/api/v1/reports", &body).await?;
             print_report(&created["report"]);
         }
+        ReportCommand::Export(args) => super::report_export::export(args).await?,
         ReportCommand::Get { node, id, history } => {
             let got = client(&node)
                 .get(&format!("/api/v1/reports/{id}?history={history}"))

@@ -1,0 +1,5 @@
+//! trilat-tak's one integration-test binary.
+mod common;
+mod cot;
+mod export;
+mod release;
