@@ -59,6 +59,13 @@ pub enum Action {
     /// A synthetic AIS story played into the nodes of the parties whose
     /// receivers hear it.
     AisStory(AisInject),
+    /// A seismic event: a bulletin (QuakeML 1.2 or IMS1.0) posted to
+    /// `party`'s seismic ingest, whose engine publishes the event and its
+    /// nuclear-test assessment.
+    Seismic(SeismicInject),
+    /// A name screened at `party`'s node against its sanctions lists; the
+    /// best hit, with the analyst's decision, published as `sanctions.hit`.
+    SanctionsHit(SanctionsHitInject),
     /// The federation link between two nodes lost, then restored.
     /// Not yet playable: no node route cuts a link.
     LinkOutage(LinkOutageInject),
@@ -142,6 +149,84 @@ pub enum AisStory {
     StsEncounter,
 }
 
+/// `type = "seismic"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeismicInject {
+    /// The party whose analyst posts the bulletin.
+    pub party: Party,
+    /// How the bulletin is written (default `quakeml`).
+    #[serde(default)]
+    pub format: BulletinFormat,
+    /// Epicentre, `[lat, lon]` in degrees.
+    pub epicentre: [f64; 2],
+    /// Depth below the surface (km).
+    pub depth_km: f64,
+    /// Body-wave magnitude mb.
+    pub magnitude_mb: f64,
+    /// Surface-wave magnitude Ms, if measured (the assessment's Ms:mb
+    /// discriminant needs it).
+    #[serde(default)]
+    pub magnitude_ms: Option<f64>,
+    /// Seconds before the inject the event happened (the bulletin arrives
+    /// after the origin time; default 0).
+    #[serde(default)]
+    pub origin_before_s: f64,
+}
+
+/// The bulletin formats the seismic ingest reads that the runner writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BulletinFormat {
+    /// A QuakeML 1.2 document, as an agency's event service sends.
+    #[default]
+    Quakeml,
+    /// An IMS1.0 short bulletin, as the IDC and ISC send.
+    Ims1,
+}
+
+/// `type = "sanctions_hit"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanctionsHitInject {
+    /// The party whose node screens the name (it must have lists loaded)
+    /// and publishes the hit.
+    pub party: Party,
+    /// The name screened, in any script.
+    pub name: String,
+    /// `person`, `organization`, `vessel` or `aircraft`.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Nationality or flag, ISO 3166-1 alpha-2.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The analyst's decision on the best hit (default `confirmed`).
+    #[serde(default)]
+    pub decision: HitDecision,
+    /// The analyst's note.
+    #[serde(default)]
+    pub note: String,
+    /// The hit report's marking (default: the node's engines' marking).
+    #[serde(default)]
+    pub marking: Option<MarkingSpec>,
+}
+
+/// What the analyst decided about the hit (the sanctions route's words).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitDecision {
+    /// The screened party is the listed entity.
+    #[default]
+    Confirmed,
+    /// The screened party is not the listed entity.
+    FalsePositive,
+}
+
+/// The schemas the screening route knows.
+pub const SANCTIONS_SCHEMAS: &[&str] = &["person", "organization", "vessel", "aircraft"];
+/// Longest name screened (the route's own bound).
+pub const SCREEN_NAME_BYTES_MAX: usize = 512;
+
 /// `type = "link_outage"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +291,8 @@ impl Action {
             Action::Stix(_) => "stix",
             Action::MissileLaunch(_) => "missile_launch",
             Action::AisStory(_) => "ais_story",
+            Action::Seismic(_) => "seismic",
+            Action::SanctionsHit(_) => "sanctions_hit",
             Action::LinkOutage(_) => "link_outage",
             Action::NodeRestart(_) => "node_restart",
         }
@@ -227,7 +314,13 @@ impl Action {
     /// Whether the node's engines make the products (they are flagged
     /// exercise only when the node runs with `[engines] exercise = true`).
     pub fn engine_made(&self) -> bool {
-        matches!(self, Action::MissileLaunch(_) | Action::AisStory(_))
+        matches!(
+            self,
+            Action::MissileLaunch(_)
+                | Action::AisStory(_)
+                | Action::Seismic(_)
+                | Action::SanctionsHit(_)
+        )
     }
 }
 
@@ -364,14 +457,14 @@ impl Scenario {
     }
 }
 
-/// The types a scenario may name but the runner does not know yet.
-const TYPES_PLANNED: &[&str] = &["seismic", "sanctions_hit"];
 /// The types [`Action`] knows.
 const TYPES_KNOWN: &[&str] = &[
     "note",
     "stix",
     "missile_launch",
     "ais_story",
+    "seismic",
+    "sanctions_hit",
     "link_outage",
     "node_restart",
 ];
@@ -429,14 +522,10 @@ fn parse_inject(value: toml::Value) -> Result<Inject, (Option<String>, String)> 
         "stix" => Action::Stix(fields(rest)?),
         "missile_launch" => Action::MissileLaunch(fields(rest)?),
         "ais_story" => Action::AisStory(fields(rest)?),
+        "seismic" => Action::Seismic(fields(rest)?),
+        "sanctions_hit" => Action::SanctionsHit(fields(rest)?),
         "link_outage" => Action::LinkOutage(fields(rest)?),
         "node_restart" => Action::NodeRestart(fields(rest)?),
-        planned if TYPES_PLANNED.contains(&planned) => {
-            return Err((
-                Some("type".into()),
-                format!("{planned} injects are not yet supported (docs/exercise.md lists what is)"),
-            ))
-        }
         other => {
             return Err((
                 Some("type".into()),
@@ -517,6 +606,8 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
         }
         Action::MissileLaunch(launch) => check_launch(launch),
         Action::AisStory(ais) => range_check("play_s", ais.play_s, 1.0, AT_S_MAX),
+        Action::Seismic(seismic) => check_seismic(seismic),
+        Action::SanctionsHit(hit) => check_sanctions_hit(hit),
         Action::LinkOutage(outage) => {
             if outage.between[0] == outage.between[1] {
                 return Err(("between".into(), "names one party twice".into()));
@@ -532,6 +623,52 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
 pub fn stix_check(text: &str) -> Result<(), String> {
     let entry = trilat_cyber::Entry::parse(text).map_err(|e| e.to_string())?;
     trilat_cyber::validate_object(&entry.object).map_err(|e| e.to_string())
+}
+
+fn check_seismic(seismic: &SeismicInject) -> Result<(), (String, String)> {
+    range_check("epicentre[0]", seismic.epicentre[0], -90.0, 90.0)?;
+    range_check("epicentre[1]", seismic.epicentre[1], -180.0, 180.0)?;
+    range_check("depth_km", seismic.depth_km, 0.0, 800.0)?;
+    range_check("magnitude_mb", seismic.magnitude_mb, -2.0, 10.0)?;
+    if let Some(ms) = seismic.magnitude_ms {
+        range_check("magnitude_ms", ms, -2.0, 10.0)?;
+    }
+    range_check("origin_before_s", seismic.origin_before_s, 0.0, AT_S_MAX)
+}
+
+fn check_sanctions_hit(hit: &SanctionsHitInject) -> Result<(), (String, String)> {
+    if hit.name.trim().is_empty() || hit.name.len() > SCREEN_NAME_BYTES_MAX {
+        return Err((
+            "name".into(),
+            format!("must be 1 to {SCREEN_NAME_BYTES_MAX} bytes"),
+        ));
+    }
+    if let Some(schema) = hit.schema.as_deref() {
+        if !SANCTIONS_SCHEMAS.contains(&schema) {
+            return Err((
+                "schema".into(),
+                format!(
+                    "unknown schema {schema:?}; one of {}",
+                    SANCTIONS_SCHEMAS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(country) = hit.country.as_deref() {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err((
+                "country".into(),
+                format!("{country:?}: expected an ISO 3166-1 alpha-2 code, e.g. KP"),
+            ));
+        }
+    }
+    if hit.note.len() > TEXT_BYTES_MAX {
+        return Err(("note".into(), format!("more than {TEXT_BYTES_MAX} bytes")));
+    }
+    match &hit.marking {
+        Some(marking) => check_marking(marking),
+        None => Ok(()),
+    }
 }
 
 fn check_launch(launch: &LaunchInject) -> Result<(), (String, String)> {
