@@ -80,6 +80,10 @@ pub struct RunArgs {
     /// refused against --nodes).
     #[arg(long)]
     engines_exercise: bool,
+    /// With --cluster: a sanctions list store (`trilat sanctions import
+    /// --store DIR FILE…`) every node loads, for `sanctions_hit` injects.
+    #[arg(long, requires = "cluster")]
+    sanctions_store: Option<PathBuf>,
     /// Seconds to wait after the last step before the run counts as ended
     /// (federation delivers in that time).
     #[arg(long, default_value_t = 5)]
