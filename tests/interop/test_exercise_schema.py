@@ -5,7 +5,8 @@
 scenario against; `trilat exercise validate` is what the runner checks. This
 test holds each shipped scenario (TOML read as JSON) to the schema, shows
 the schema refuses what the runner refuses (a wrong TLP, an unknown field,
-an unknown inject type), and that `trilat exercise validate` agrees on the
+an unknown inject type, a seismic event off the globe, a sanctions hit
+with an unknown decision), and that `trilat exercise validate` agrees on the
 shipped files.
 """
 import json
@@ -45,7 +46,7 @@ def test_each_shipped_scenario_validates(validator, path):
     [
         ("marking", {"level": "UNCLASSIFIED", "tlp": "PINK", "rel_to": ["TRILAT"]}),
         ("colour", "red"),
-        ("type", "seismic"),
+        ("type", "flood"),
         ("party", "usa"),
     ],
 )
@@ -57,6 +58,43 @@ def test_the_schema_refuses_a_broken_inject(validator, field, value):
         "text": "EXERCISE",
         "marking": {"level": "UNCLASSIFIED", "tlp": "GREEN", "rel_to": ["TRILAT"]},
     }
+    assert validator.is_valid({"name": "x", "inject": [inject]})
+    inject[field] = value
+    assert not validator.is_valid({"name": "x", "inject": [inject]})
+
+
+SEISMIC = {
+    "at_s": 0,
+    "type": "seismic",
+    "party": "KOR",
+    "format": "ims1",
+    "epicentre": [41.3, 129.08],
+    "depth_km": 0.7,
+    "magnitude_mb": 5.6,
+}
+SANCTIONS_HIT = {
+    "at_s": 0,
+    "type": "sanctions_hit",
+    "party": "JPN",
+    "name": "Pak Chong Il",
+    "schema": "person",
+    "decision": "confirmed",
+}
+
+
+@pytest.mark.parametrize(
+    "inject, field, value",
+    [
+        (SEISMIC, "epicentre", [41.3, 229.0]),
+        (SEISMIC, "format", "sac"),
+        (SEISMIC, "magnitude", 5.6),
+        (SANCTIONS_HIT, "decision", "maybe"),
+        (SANCTIONS_HIT, "country", "PRK"),
+        (SANCTIONS_HIT, "schema", "ship"),
+    ],
+)
+def test_the_schema_refuses_a_broken_seismic_or_sanctions_inject(validator, inject, field, value):
+    inject = dict(inject)
     assert validator.is_valid({"name": "x", "inject": [inject]})
     inject[field] = value
     assert not validator.is_valid({"name": "x", "inject": [inject]})
