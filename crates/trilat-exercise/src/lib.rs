@@ -25,6 +25,7 @@ pub mod clock;
 pub mod html;
 pub mod plan;
 pub mod scenario;
+pub mod vessels;
 
 pub use after_action::{
     after_action, Acknowledgement, AfterAction, Evidence, NodeEvidence, Receipt, RunRecord,

@@ -298,18 +298,30 @@ fn ais_steps(
     data_start_unix_ms: i64,
     steps: &mut Vec<Step>,
 ) {
-    let AisStory::StsEncounter = story.story;
     let play_ms = story.play_s * 1000.0;
     let end_unix_s = (data_start_unix_ms + (at_ms + play_ms) as i64) / 1000;
-    // Generated once to learn the story's length, then anchored at its end.
-    let span_s = story_span_s(&trilat_ais::synth::demo_scenario(0)).max(1);
+    let (span_s, feeds) = match story.story {
+        Some(AisStory::StsEncounter) => {
+            // Generated once to learn the story's length, then anchored at its end.
+            let span_s = story_span_s(&trilat_ais::synth::demo_scenario(0)).max(1);
+            let feeds = trilat_ais::synth::demo_scenario(end_unix_s - span_s)
+                .into_iter()
+                .filter_map(|feed| Some((Party::new(&feed.partner).ok()?, feed.lines)))
+                .collect();
+            (span_s, feeds)
+        }
+        None => {
+            let span_s = crate::vessels::story_span_s(&story.vessels).max(1);
+            (
+                span_s,
+                crate::vessels::feeds(&story.vessels, end_unix_s - span_s),
+            )
+        }
+    };
     let story_start_s = end_unix_s - span_s;
-    for feed in trilat_ais::synth::demo_scenario(story_start_s) {
-        let Ok(party) = Party::new(&feed.partner) else {
-            continue;
-        };
+    for (party, lines) in feeds {
         let mut batch: Option<(f64, Vec<String>)> = None;
-        for line in feed.lines {
+        for line in lines {
             // A line without a time (a continuation) goes with the one before.
             let line_at_ms = match line_time_ms(&line) {
                 Some(t_ms) => {

@@ -130,16 +130,64 @@ pub struct LaunchInject {
     pub seed: u64,
 }
 
-/// `type = "ais_story"`.
+/// `type = "ais_story"`: a built-in story, or vessels described in the
+/// file (one of the two).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AisInject {
-    /// Which story: `sts-encounter` (a tanker and a dark DPRK-linked vessel
-    /// meet in the East China Sea; Japan's and Korea's receivers).
-    pub story: AisStory,
-    /// Exercise seconds over which the story's day plays.
+    /// A built-in story: `sts-encounter` (a tanker and a dark DPRK-linked
+    /// vessel meet in the East China Sea; Japan's and Korea's receivers).
+    #[serde(default)]
+    pub story: Option<AisStory>,
+    /// Exercise seconds over which the story plays.
     pub play_s: f64,
+    /// The story's vessels (`[[inject.vessel]]`), when not a built-in one.
+    #[serde(default, rename = "vessel")]
+    pub vessels: Vec<VesselSpec>,
 }
+
+/// One vessel of a described AIS story: who it says it is, where it sails
+/// (straight legs between track points), when it is dark, and whose
+/// receivers hear it. A meeting is two tracks at one point over the same
+/// hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VesselSpec {
+    /// The MMSI it transmits (9 digits).
+    pub mmsi: u32,
+    /// The name it transmits (at most 20 characters of the AIS alphabet).
+    pub name: String,
+    /// The IMO number it transmits (default 0: none).
+    #[serde(default)]
+    pub imo: u32,
+    /// The call sign (at most 7 characters).
+    #[serde(default)]
+    pub callsign: String,
+    /// AIS ship and cargo type (default 0: not available; 80 tanker,
+    /// 70 cargo, 30 fishing).
+    #[serde(default)]
+    pub ship_type: u8,
+    /// The parties whose receivers hear it.
+    pub heard_by: Vec<Party>,
+    /// Seconds between its position reports (default 180).
+    #[serde(default = "report_s_default")]
+    pub report_s: u32,
+    /// Track points `[hours from the story's start, lat, lon]`, hours
+    /// increasing.
+    pub track: Vec<[f64; 3]>,
+    /// Windows `[from_h, to_h]` in which it does not transmit (an AIS gap).
+    #[serde(default)]
+    pub dark_h: Vec<[f64; 2]>,
+}
+
+/// Most vessels in one described story.
+pub const VESSELS_MAX: usize = 100;
+/// Most track points of one vessel.
+pub const TRACK_POINTS_MAX: usize = 1_000;
+/// Most position reports of one described story (all vessels).
+pub const AIS_REPORTS_MAX: u64 = 200_000;
+/// Longest story, hours (a week, as the exercise).
+pub const STORY_H_MAX: f64 = 168.0;
 
 /// The AIS stories the runner can play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +326,9 @@ fn one() -> u32 {
 }
 fn one_u64() -> u64 {
     1
+}
+fn report_s_default() -> u32 {
+    180
 }
 fn thirty() -> f64 {
     30.0
@@ -605,7 +656,10 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
                 .map_err(|e| ("object".into(), format!("not a valid STIX 2.1 object: {e}")))
         }
         Action::MissileLaunch(launch) => check_launch(launch),
-        Action::AisStory(ais) => range_check("play_s", ais.play_s, 1.0, AT_S_MAX),
+        Action::AisStory(ais) => {
+            range_check("play_s", ais.play_s, 1.0, AT_S_MAX)?;
+            check_ais_story(ais)
+        }
         Action::Seismic(seismic) => check_seismic(seismic),
         Action::SanctionsHit(hit) => check_sanctions_hit(hit),
         Action::LinkOutage(outage) => {
@@ -623,6 +677,116 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
 pub fn stix_check(text: &str) -> Result<(), String> {
     let entry = trilat_cyber::Entry::parse(text).map_err(|e| e.to_string())?;
     trilat_cyber::validate_object(&entry.object).map_err(|e| e.to_string())
+}
+
+fn check_ais_story(ais: &AisInject) -> Result<(), (String, String)> {
+    match (ais.story, ais.vessels.is_empty()) {
+        (Some(_), false) => {
+            return Err((
+                "story".into(),
+                "give a built-in story or [[inject.vessel]] tables, not both".into(),
+            ))
+        }
+        (None, true) => {
+            return Err((
+                "story".into(),
+                "missing: a built-in story (`sts-encounter`) or [[inject.vessel]] tables".into(),
+            ))
+        }
+        _ => {}
+    }
+    if ais.vessels.len() > VESSELS_MAX {
+        return Err((
+            "vessel".into(),
+            format!("{} vessels; at most {VESSELS_MAX}", ais.vessels.len()),
+        ));
+    }
+    let mut n_reports = 0u64;
+    for (vessel_idx, vessel) in ais.vessels.iter().enumerate() {
+        check_vessel(vessel)
+            .map_err(|(field, message)| (format!("vessel[{vessel_idx}].{field}"), message))?;
+        let span_h = vessel.track.last().map_or(0.0, |p| p[0]) - vessel.track[0][0];
+        n_reports += (span_h * 3600.0 / f64::from(vessel.report_s)) as u64 + 1;
+    }
+    if n_reports > AIS_REPORTS_MAX {
+        return Err((
+            "vessel".into(),
+            format!("{n_reports} position reports; at most {AIS_REPORTS_MAX} per story (raise report_s)"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_vessel(vessel: &VesselSpec) -> Result<(), (String, String)> {
+    if !(100_000_000..=999_999_999).contains(&vessel.mmsi) {
+        return Err(("mmsi".into(), format!("{}: expected 9 digits", vessel.mmsi)));
+    }
+    let ais_text = |field: &str, text: &str, len_max: usize| {
+        let ok = text.len() <= len_max
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b" -./'&()".contains(&b));
+        match ok {
+            true => Ok(()),
+            false => Err((
+                field.to_string(),
+                format!(
+                    "{text:?}: at most {len_max} of A-Z, 0-9, space and -./'&() (the AIS alphabet)"
+                ),
+            )),
+        }
+    };
+    if vessel.name.trim().is_empty() {
+        return Err(("name".into(), "must not be empty".into()));
+    }
+    ais_text("name", &vessel.name, 20)?;
+    ais_text("callsign", &vessel.callsign, 7)?;
+    if vessel.imo > 9_999_999 {
+        return Err(("imo".into(), format!("{}: at most 7 digits", vessel.imo)));
+    }
+    if vessel.heard_by.is_empty() {
+        return Err(("heard_by".into(), "must name at least one party".into()));
+    }
+    if !(10..=3_600).contains(&vessel.report_s) {
+        return Err((
+            "report_s".into(),
+            format!("{}: expected 10 to 3600", vessel.report_s),
+        ));
+    }
+    check_track(&vessel.track)?;
+    for (gap_idx, [from_h, to_h]) in vessel.dark_h.iter().enumerate() {
+        let field = format!("dark_h[{gap_idx}]");
+        if !(from_h.is_finite() && to_h.is_finite() && from_h < to_h) {
+            return Err((
+                field,
+                format!("[{from_h}, {to_h}]: the gap must end after it starts"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_track(track: &[[f64; 3]]) -> Result<(), (String, String)> {
+    if !(2..=TRACK_POINTS_MAX).contains(&track.len()) {
+        return Err((
+            "track".into(),
+            format!("{} points; expected 2 to {TRACK_POINTS_MAX}", track.len()),
+        ));
+    }
+    let mut h_prev = f64::NEG_INFINITY;
+    for (point_idx, [h, lat, lon]) in track.iter().enumerate() {
+        range_check(&format!("track[{point_idx}][0]"), *h, 0.0, STORY_H_MAX)?;
+        range_check(&format!("track[{point_idx}][1]"), *lat, -90.0, 90.0)?;
+        range_check(&format!("track[{point_idx}][2]"), *lon, -180.0, 180.0)?;
+        if *h <= h_prev {
+            return Err((
+                format!("track[{point_idx}][0]"),
+                format!("{h} h is not after the previous point's {h_prev} h"),
+            ));
+        }
+        h_prev = *h;
+    }
+    Ok(())
 }
 
 fn check_seismic(seismic: &SeismicInject) -> Result<(), (String, String)> {

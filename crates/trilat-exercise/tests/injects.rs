@@ -152,3 +152,153 @@ fn bad_seismic_and_sanctions_fields_are_named() {
         "t.toml: inject 1: field `marking.rel_to`: must name at least one party or group",
     );
 }
+
+/// Two vessels meet at 31.0 N 124.5 E from 4 h to 6 h; the second is dark
+/// from 1 h to 3.5 h and heard by KOR only; the first by JPN and KOR.
+const VESSEL_STORY: &str = "at_s = 100\ntype = \"ais_story\"\nplay_s = 600\n\
+[[inject.vessel]]\nmmsi = 352001234\nname = \"A LI\"\nimo = 8814881\nship_type = 80\nheard_by = [\"JPN\", \"KOR\"]\n\
+track = [[0, 30.0, 123.5], [4, 31.0, 124.5], [6, 31.0, 124.5], [8, 30.5, 124.8]]\n\
+[[inject.vessel]]\nmmsi = 445123000\nname = \"RYONGGANG 7\"\ncallsign = \"HMRG7\"\nheard_by = [\"KOR\"]\nreport_s = 300\n\
+track = [[0, 32.5, 124.5], [4, 31.0015, 124.5005], [6, 31.0015, 124.5005], [8, 32.0, 124.6]]\ndark_h = [[1, 3.5]]\n";
+
+/// One decoded position report: party, MMSI, hours from the story's
+/// start, lat, lon.
+type Fix = (String, u32, f64, f64, f64);
+
+/// Every position report in the plan, decoded by the AIS crate's decoder,
+/// and the `(mmsi, name)` the static reports carry.
+fn decoded_story(inject: &str) -> (Vec<Fix>, Vec<(u32, String)>) {
+    let steps = plan(&scenario(inject), START_MS).unwrap();
+    let story_end_unix_ms = START_MS + 700_000;
+    let mut positions = Vec::new();
+    let mut names = Vec::new();
+    for step in &steps {
+        let StepAction::Nmea { party, lines } = &step.action else {
+            panic!("AIS lines: {:?}", step.action);
+        };
+        assert!(
+            (100_000.0..=700_000.0).contains(&step.at_ms),
+            "{}",
+            step.at_ms
+        );
+        let mut decoder = trilat_ais::Decoder::new();
+        for line in lines {
+            let Some(message) = decoder.decode_line(line.as_bytes()).unwrap() else {
+                continue;
+            };
+            assert_eq!(
+                message.meta().source.as_str(),
+                format!("{party}-EXERCISE-RX")
+            );
+            let time_ms = message.meta().time_unix_ms.unwrap();
+            let h = (time_ms - (story_end_unix_ms - 8 * 3_600_000)) as f64 / 3_600_000.0;
+            if let Some(position) = message.position() {
+                positions.push((
+                    party.to_string(),
+                    message.mmsi(),
+                    h,
+                    position.lat.unwrap(),
+                    position.lon.unwrap(),
+                ));
+            }
+            if let Some(statics) = message.static_data() {
+                let name = statics.shipname.map(|n| n.as_str().to_string());
+                names.push((message.mmsi(), name.unwrap_or_default()));
+            }
+        }
+    }
+    (positions, names)
+}
+
+#[test]
+fn a_described_ais_story_is_real_aivdm_with_its_gap_its_meeting_and_its_receivers() {
+    let (positions, names) = decoded_story(VESSEL_STORY);
+    assert!(
+        names.contains(&(352_001_234, "A LI".to_string())),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&(445_123_000, "RYONGGANG 7".to_string())),
+        "{names:?}"
+    );
+    let of = |party: &str, mmsi: u32| -> Vec<(f64, f64, f64)> {
+        positions
+            .iter()
+            .filter(|p| p.0 == party && p.1 == mmsi)
+            .map(|p| (p.2, p.3, p.4))
+            .collect()
+    };
+    // The tanker every 180 s over 8 h at both receivers; the dark vessel at KOR only.
+    assert_eq!(of("JPN", 352_001_234).len(), 8 * 20 + 1);
+    assert_eq!(of("KOR", 352_001_234).len(), 8 * 20 + 1);
+    assert_eq!(of("JPN", 445_123_000).len(), 0);
+    let dark = of("KOR", 445_123_000);
+    // Every 300 s over 8 h, less the 2.5 h gap.
+    assert_eq!(dark.len(), 8 * 12 + 1 - 30);
+    assert!(
+        dark.iter()
+            .all(|(h, _, _)| !(1.0 - 1e-6..3.5 - 1e-6).contains(h)),
+        "{dark:?}"
+    );
+    // The meeting: both within 200 m of 31.0 N 124.5 E from 4 h to 6 h.
+    for mmsi in [352_001_234, 445_123_000] {
+        let meeting: Vec<_> = of("KOR", mmsi)
+            .into_iter()
+            .filter(|(h, _, _)| (4.0..=6.0).contains(h))
+            .collect();
+        assert!(meeting.len() >= 8, "{mmsi}: {meeting:?}");
+        for (h, lat, lon) in meeting {
+            let dy_m = (lat - 31.0) * 111_000.0;
+            let dx_m = (lon - 124.5) * 111_000.0 * 31f64.to_radians().cos();
+            assert!(dy_m.hypot(dx_m) < 200.0, "{mmsi} at {h} h: {lat} {lon}");
+        }
+    }
+    // On the first leg, half-way in time is half-way in space.
+    let (_, lat, lon) = of("JPN", 352_001_234)
+        .into_iter()
+        .find(|(h, _, _)| (h - 2.0).abs() < 1e-6)
+        .unwrap();
+    assert!(
+        (lat - 30.5).abs() < 1e-3 && (lon - 124.0).abs() < 1e-3,
+        "{lat} {lon}"
+    );
+}
+
+#[test]
+fn bad_vessel_fields_are_named() {
+    let vessel = |fields: &str| {
+        format!("at_s = 1\ntype = \"ais_story\"\nplay_s = 60\n[[inject.vessel]]\n{fields}")
+    };
+    check_error(
+        &vessel(
+            "mmsi = 12\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n",
+        ),
+        "t.toml: inject 1: field `vessel[0].mmsi`: 12: expected 9 digits",
+    );
+    check_error(
+        &vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [0, 31, 121]]\n"),
+        "t.toml: inject 1: field `vessel[0].track[1][0]`: 0 h is not after the previous point's 0 h",
+    );
+    check_error(
+        &vessel("mmsi = 445123000\nname = \"sea star\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n"),
+        "t.toml: inject 1: field `vessel[0].name`: \"sea star\": at most 20 of A-Z, 0-9, space and -./'&() (the AIS alphabet)",
+    );
+    check_error(
+        &vessel(
+            "mmsi = 445123000\nname = \"X\"\nheard_by = []\ntrack = [[0, 30, 120], [1, 31, 121]]\n",
+        ),
+        "t.toml: inject 1: field `vessel[0].heard_by`: must name at least one party",
+    );
+    check_error(
+        &vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\ndark_h = [[2, 1]]\n"),
+        "t.toml: inject 1: field `vessel[0].dark_h[0]`: [2, 1]: the gap must end after it starts",
+    );
+    check_error(
+        "at_s = 1\ntype = \"ais_story\"\nplay_s = 60\n",
+        "t.toml: inject 1: field `story`: missing: a built-in story (`sts-encounter`) or [[inject.vessel]] tables",
+    );
+    check_error(
+        &format!("story = \"sts-encounter\"\n{}", vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n")),
+        "t.toml: inject 1: field `story`: give a built-in story or [[inject.vessel]] tables, not both",
+    );
+}
