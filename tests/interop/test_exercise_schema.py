@@ -72,6 +72,20 @@ SEISMIC = {
     "depth_km": 0.7,
     "magnitude_mb": 5.6,
 }
+AIS_VESSELS = {
+    "at_s": 0,
+    "type": "ais_story",
+    "play_s": 600,
+    "vessel": [
+        {
+            "mmsi": 445123000,
+            "name": "RYONGGANG 7",
+            "heard_by": ["KOR"],
+            "track": [[0, 32.5, 124.5], [4, 31.0, 124.5]],
+            "dark_h": [[1, 3]],
+        }
+    ],
+}
 SANCTIONS_HIT = {
     "at_s": 0,
     "type": "sanctions_hit",
@@ -91,9 +105,11 @@ SANCTIONS_HIT = {
         (SANCTIONS_HIT, "decision", "maybe"),
         (SANCTIONS_HIT, "country", "PRK"),
         (SANCTIONS_HIT, "schema", "ship"),
+        (AIS_VESSELS, "story", "sts-encounter"),
+        (AIS_VESSELS, "vessel", [{"mmsi": 12, "name": "X", "heard_by": ["KOR"], "track": [[0, 1, 1], [1, 1, 1]]}]),
     ],
 )
-def test_the_schema_refuses_a_broken_seismic_or_sanctions_inject(validator, inject, field, value):
+def test_the_schema_refuses_a_broken_seismic_sanctions_or_vessel_inject(validator, inject, field, value):
     inject = dict(inject)
     assert validator.is_valid({"name": "x", "inject": [inject]})
     inject[field] = value
