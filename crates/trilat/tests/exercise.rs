@@ -497,3 +497,48 @@ async fn p_pauses_the_exercise_clock_and_r_resumes_it() {
     assert_eq!(stored(&cluster, "JPN", true).await.len(), 1);
     drop(stdin);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sanctions_hit_at_a_node_without_lists_is_refused_before_anything_is_played() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("hit.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"hit\"\n[[inject]]\nat_s = 0\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n[[inject]]\nat_s = 1\nlabel = \"screening\"\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak Chong Il\"\n",
+    )
+    .unwrap();
+    // --cluster without --sanctions-store: its nodes load no lists.
+    let args: Vec<String> = [
+        "exercise",
+        "run",
+        scenario.to_str().unwrap(),
+        "--cluster",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let run = trilat(args).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("inject 2 (screening): JPN's node at http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("has no sanctions lists loaded (no lists configured"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was played"), "{stderr}");
+    let n_run_records = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".run.json")
+        })
+        .count();
+    assert_eq!(n_run_records, 0);
+}
