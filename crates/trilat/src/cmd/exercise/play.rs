@@ -326,13 +326,19 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
                     .post_text("/api/v1/seismic/events", text.clone())
             })
             .await?;
-            if let Some(errors) = answer["events"][0]["errors"].as_array() {
-                if !errors.is_empty() {
-                    bail!(
-                        "{}: the seismic engine did not publish: {errors:?}",
-                        node.url
-                    );
-                }
+            // One event per bulletin: read, assessed and published, or a stop.
+            let Some(event) = answer["events"].get(0) else {
+                bail!(
+                    "{}: the seismic reader found no event in the bulletin: {}",
+                    node.url,
+                    answer["diagnostics"]
+                );
+            };
+            if let Some(errors) = event["errors"].as_array().filter(|e| !e.is_empty()) {
+                bail!(
+                    "{}: the seismic engine did not publish: {errors:?}",
+                    node.url
+                );
             }
             published_ids(&answer)
         }
