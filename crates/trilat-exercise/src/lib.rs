@@ -6,8 +6,9 @@
 //! - [`plan`] turns it into timed [`Step`]s, each one request a sensor or
 //!   an analyst would make to a node (publish a report, send radar
 //!   detections, send AIS lines); a missile launch becomes the simulator's
-//!   detections. Injects the runner cannot play yet are refused, never
-//!   skipped.
+//!   detections, a seismic inject the bulletin of [`bulletin()`], a
+//!   sanctions hit a screening and its confirmation. Injects the runner
+//!   cannot play yet are refused, never skipped.
 //! - [`ExerciseClock`] maps wall-clock time to exercise time at a speed
 //!   factor, with pause and resume.
 //! - [`after_action`] builds the report from what the nodes hold (their
@@ -19,14 +20,17 @@
 #![deny(missing_docs)]
 
 pub mod after_action;
+pub mod bulletin;
 pub mod clock;
 pub mod html;
 pub mod plan;
 pub mod scenario;
+pub mod vessels;
 
 pub use after_action::{
     after_action, Acknowledgement, AfterAction, Evidence, NodeEvidence, Receipt, RunRecord,
 };
+pub use bulletin::bulletin;
 pub use clock::ExerciseClock;
 pub use plan::{plan, PlanError, Step, StepAction};
 pub use scenario::{Action, Inject, Scenario, ScenarioError};

@@ -11,7 +11,7 @@ use trilat_missile::frames::Geodetic;
 use trilat_missile::sensors::{format_time, DetectionRecord, SensorRegistry};
 use trilat_missile::sim::{FlightSpec, RadarSettings, SalvoSpec};
 
-use crate::scenario::{Action, AisInject, AisStory, LaunchInject, Scenario};
+use crate::scenario::{Action, AisInject, AisStory, HitDecision, LaunchInject, Scenario};
 
 /// Detections sent in one request at most.
 pub const DETECTIONS_PER_STEP_MAX: usize = 500;
@@ -63,6 +63,41 @@ pub enum StepAction {
         /// In time order.
         lines: Vec<String>,
     },
+    /// A seismic bulletin (QuakeML 1.2 or IMS1.0) for `party`'s seismic
+    /// ingest.
+    Bulletin {
+        /// The posting party.
+        party: Party,
+        /// The bulletin's text.
+        text: String,
+    },
+    /// A name screened at `party`'s node; its best hit published with the
+    /// analyst's decision as `sanctions.hit`.
+    SanctionsHit {
+        /// The screening party.
+        party: Party,
+        /// The screening request (`name`, `schema`, `country`).
+        screen: serde_json::Value,
+        /// The analyst's decision.
+        decision: HitDecision,
+        /// The analyst's note.
+        note: String,
+        /// The hit report's marking; `None`: the node's engines' marking.
+        marking: Option<Marking>,
+    },
+}
+
+impl StepAction {
+    /// The party whose node the step goes to.
+    pub fn party(&self) -> &Party {
+        match self {
+            StepAction::Publish { party, .. }
+            | StepAction::Detections { party, .. }
+            | StepAction::Nmea { party, .. }
+            | StepAction::Bulletin { party, .. }
+            | StepAction::SanctionsHit { party, .. } => party,
+        }
+    }
 }
 
 /// A scenario that cannot be planned (the simulator refused a flight, or
@@ -122,6 +157,31 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
             }
             Action::AisStory(story) => {
                 ais_steps(story, inject_idx, at_ms, data_start_unix_ms, &mut steps);
+            }
+            Action::Seismic(seismic) => {
+                let origin_unix_ms =
+                    data_start_unix_ms + (at_ms - seismic.origin_before_s * 1000.0) as i64;
+                let event_key = format!("{data_start_unix_ms}-{}", inject_idx + 1);
+                steps.push(step(StepAction::Bulletin {
+                    party: seismic.party.clone(),
+                    text: crate::bulletin::bulletin(seismic, origin_unix_ms, &event_key),
+                }));
+            }
+            Action::SanctionsHit(hit) => {
+                let mut screen = json!({ "name": hit.name });
+                if let Some(schema) = &hit.schema {
+                    screen["schema"] = json!(schema);
+                }
+                if let Some(country) = &hit.country {
+                    screen["country"] = json!(country);
+                }
+                steps.push(step(StepAction::SanctionsHit {
+                    party: hit.party.clone(),
+                    screen,
+                    decision: hit.decision,
+                    note: hit.note.clone(),
+                    marking: hit.marking.as_ref().map(|m| m.marking()),
+                }));
             }
             Action::LinkOutage(_) | Action::NodeRestart(_) => {
                 let why = inject.action.unsupported().expect("these are unsupported");
@@ -238,18 +298,30 @@ fn ais_steps(
     data_start_unix_ms: i64,
     steps: &mut Vec<Step>,
 ) {
-    let AisStory::StsEncounter = story.story;
     let play_ms = story.play_s * 1000.0;
     let end_unix_s = (data_start_unix_ms + (at_ms + play_ms) as i64) / 1000;
-    // Generated once to learn the story's length, then anchored at its end.
-    let span_s = story_span_s(&trilat_ais::synth::demo_scenario(0)).max(1);
+    let (span_s, feeds) = match story.story {
+        Some(AisStory::StsEncounter) => {
+            // Generated once to learn the story's length, then anchored at its end.
+            let span_s = story_span_s(&trilat_ais::synth::demo_scenario(0)).max(1);
+            let feeds = trilat_ais::synth::demo_scenario(end_unix_s - span_s)
+                .into_iter()
+                .filter_map(|feed| Some((Party::new(&feed.partner).ok()?, feed.lines)))
+                .collect();
+            (span_s, feeds)
+        }
+        None => {
+            let span_s = crate::vessels::story_span_s(&story.vessels).max(1);
+            (
+                span_s,
+                crate::vessels::feeds(&story.vessels, end_unix_s - span_s),
+            )
+        }
+    };
     let story_start_s = end_unix_s - span_s;
-    for feed in trilat_ais::synth::demo_scenario(story_start_s) {
-        let Ok(party) = Party::new(&feed.partner) else {
-            continue;
-        };
+    for (party, lines) in feeds {
         let mut batch: Option<(f64, Vec<String>)> = None;
-        for line in feed.lines {
+        for line in lines {
             // A line without a time (a continuation) goes with the one before.
             let line_at_ms = match line_time_ms(&line) {
                 Some(t_ms) => {

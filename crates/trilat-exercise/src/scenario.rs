@@ -59,6 +59,13 @@ pub enum Action {
     /// A synthetic AIS story played into the nodes of the parties whose
     /// receivers hear it.
     AisStory(AisInject),
+    /// A seismic event: a bulletin (QuakeML 1.2 or IMS1.0) posted to
+    /// `party`'s seismic ingest, whose engine publishes the event and its
+    /// nuclear-test assessment.
+    Seismic(SeismicInject),
+    /// A name screened at `party`'s node against its sanctions lists; the
+    /// best hit, with the analyst's decision, published as `sanctions.hit`.
+    SanctionsHit(SanctionsHitInject),
     /// The federation link between two nodes lost, then restored.
     /// Not yet playable: no node route cuts a link.
     LinkOutage(LinkOutageInject),
@@ -123,16 +130,64 @@ pub struct LaunchInject {
     pub seed: u64,
 }
 
-/// `type = "ais_story"`.
+/// `type = "ais_story"`: a built-in story, or vessels described in the
+/// file (one of the two).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AisInject {
-    /// Which story: `sts-encounter` (a tanker and a dark DPRK-linked vessel
-    /// meet in the East China Sea; Japan's and Korea's receivers).
-    pub story: AisStory,
-    /// Exercise seconds over which the story's day plays.
+    /// A built-in story: `sts-encounter` (a tanker and a dark DPRK-linked
+    /// vessel meet in the East China Sea; Japan's and Korea's receivers).
+    #[serde(default)]
+    pub story: Option<AisStory>,
+    /// Exercise seconds over which the story plays.
     pub play_s: f64,
+    /// The story's vessels (`[[inject.vessel]]`), when not a built-in one.
+    #[serde(default, rename = "vessel")]
+    pub vessels: Vec<VesselSpec>,
 }
+
+/// One vessel of a described AIS story: who it says it is, where it sails
+/// (straight legs between track points), when it is dark, and whose
+/// receivers hear it. A meeting is two tracks at one point over the same
+/// hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VesselSpec {
+    /// The MMSI it transmits (9 digits).
+    pub mmsi: u32,
+    /// The name it transmits (at most 20 characters of the AIS alphabet).
+    pub name: String,
+    /// The IMO number it transmits (default 0: none).
+    #[serde(default)]
+    pub imo: u32,
+    /// The call sign (at most 7 characters).
+    #[serde(default)]
+    pub callsign: String,
+    /// AIS ship and cargo type (default 0: not available; 80 tanker,
+    /// 70 cargo, 30 fishing).
+    #[serde(default)]
+    pub ship_type: u8,
+    /// The parties whose receivers hear it.
+    pub heard_by: Vec<Party>,
+    /// Seconds between its position reports (default 180).
+    #[serde(default = "report_s_default")]
+    pub report_s: u32,
+    /// Track points `[hours from the story's start, lat, lon]`, hours
+    /// increasing.
+    pub track: Vec<[f64; 3]>,
+    /// Windows `[from_h, to_h]` in which it does not transmit (an AIS gap).
+    #[serde(default)]
+    pub dark_h: Vec<[f64; 2]>,
+}
+
+/// Most vessels in one described story.
+pub const VESSELS_MAX: usize = 100;
+/// Most track points of one vessel.
+pub const TRACK_POINTS_MAX: usize = 1_000;
+/// Most position reports of one described story (all vessels).
+pub const AIS_REPORTS_MAX: u64 = 200_000;
+/// Longest story, hours (a week, as the exercise).
+pub const STORY_H_MAX: f64 = 168.0;
 
 /// The AIS stories the runner can play.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +196,84 @@ pub enum AisStory {
     /// `trilat_ais::synth::demo_scenario`.
     StsEncounter,
 }
+
+/// `type = "seismic"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeismicInject {
+    /// The party whose analyst posts the bulletin.
+    pub party: Party,
+    /// How the bulletin is written (default `quakeml`).
+    #[serde(default)]
+    pub format: BulletinFormat,
+    /// Epicentre, `[lat, lon]` in degrees.
+    pub epicentre: [f64; 2],
+    /// Depth below the surface (km).
+    pub depth_km: f64,
+    /// Body-wave magnitude mb.
+    pub magnitude_mb: f64,
+    /// Surface-wave magnitude Ms, if measured (the assessment's Ms:mb
+    /// discriminant needs it).
+    #[serde(default)]
+    pub magnitude_ms: Option<f64>,
+    /// Seconds before the inject the event happened (the bulletin arrives
+    /// after the origin time; default 0).
+    #[serde(default)]
+    pub origin_before_s: f64,
+}
+
+/// The bulletin formats the seismic ingest reads that the runner writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BulletinFormat {
+    /// A QuakeML 1.2 document, as an agency's event service sends.
+    #[default]
+    Quakeml,
+    /// An IMS1.0 short bulletin, as the IDC and ISC send.
+    Ims1,
+}
+
+/// `type = "sanctions_hit"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanctionsHitInject {
+    /// The party whose node screens the name (it must have lists loaded)
+    /// and publishes the hit.
+    pub party: Party,
+    /// The name screened, in any script.
+    pub name: String,
+    /// `person`, `organization`, `vessel` or `aircraft`.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Nationality or flag, ISO 3166-1 alpha-2.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// The analyst's decision on the best hit (default `confirmed`).
+    #[serde(default)]
+    pub decision: HitDecision,
+    /// The analyst's note.
+    #[serde(default)]
+    pub note: String,
+    /// The hit report's marking (default: the node's engines' marking).
+    #[serde(default)]
+    pub marking: Option<MarkingSpec>,
+}
+
+/// What the analyst decided about the hit (the sanctions route's words).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitDecision {
+    /// The screened party is the listed entity.
+    #[default]
+    Confirmed,
+    /// The screened party is not the listed entity.
+    FalsePositive,
+}
+
+/// The schemas the screening route knows.
+pub const SANCTIONS_SCHEMAS: &[&str] = &["person", "organization", "vessel", "aircraft"];
+/// Longest name screened (the route's own bound).
+pub const SCREEN_NAME_BYTES_MAX: usize = 512;
 
 /// `type = "link_outage"`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -194,6 +327,9 @@ fn one() -> u32 {
 fn one_u64() -> u64 {
     1
 }
+fn report_s_default() -> u32 {
+    180
+}
 fn thirty() -> f64 {
     30.0
 }
@@ -206,6 +342,8 @@ impl Action {
             Action::Stix(_) => "stix",
             Action::MissileLaunch(_) => "missile_launch",
             Action::AisStory(_) => "ais_story",
+            Action::Seismic(_) => "seismic",
+            Action::SanctionsHit(_) => "sanctions_hit",
             Action::LinkOutage(_) => "link_outage",
             Action::NodeRestart(_) => "node_restart",
         }
@@ -227,7 +365,13 @@ impl Action {
     /// Whether the node's engines make the products (they are flagged
     /// exercise only when the node runs with `[engines] exercise = true`).
     pub fn engine_made(&self) -> bool {
-        matches!(self, Action::MissileLaunch(_) | Action::AisStory(_))
+        matches!(
+            self,
+            Action::MissileLaunch(_)
+                | Action::AisStory(_)
+                | Action::Seismic(_)
+                | Action::SanctionsHit(_)
+        )
     }
 }
 
@@ -364,14 +508,14 @@ impl Scenario {
     }
 }
 
-/// The types a scenario may name but the runner does not know yet.
-const TYPES_PLANNED: &[&str] = &["seismic", "sanctions_hit"];
 /// The types [`Action`] knows.
 const TYPES_KNOWN: &[&str] = &[
     "note",
     "stix",
     "missile_launch",
     "ais_story",
+    "seismic",
+    "sanctions_hit",
     "link_outage",
     "node_restart",
 ];
@@ -429,14 +573,10 @@ fn parse_inject(value: toml::Value) -> Result<Inject, (Option<String>, String)> 
         "stix" => Action::Stix(fields(rest)?),
         "missile_launch" => Action::MissileLaunch(fields(rest)?),
         "ais_story" => Action::AisStory(fields(rest)?),
+        "seismic" => Action::Seismic(fields(rest)?),
+        "sanctions_hit" => Action::SanctionsHit(fields(rest)?),
         "link_outage" => Action::LinkOutage(fields(rest)?),
         "node_restart" => Action::NodeRestart(fields(rest)?),
-        planned if TYPES_PLANNED.contains(&planned) => {
-            return Err((
-                Some("type".into()),
-                format!("{planned} injects are not yet supported (docs/exercise.md lists what is)"),
-            ))
-        }
         other => {
             return Err((
                 Some("type".into()),
@@ -516,7 +656,12 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
                 .map_err(|e| ("object".into(), format!("not a valid STIX 2.1 object: {e}")))
         }
         Action::MissileLaunch(launch) => check_launch(launch),
-        Action::AisStory(ais) => range_check("play_s", ais.play_s, 1.0, AT_S_MAX),
+        Action::AisStory(ais) => {
+            range_check("play_s", ais.play_s, 1.0, AT_S_MAX)?;
+            check_ais_story(ais)
+        }
+        Action::Seismic(seismic) => check_seismic(seismic),
+        Action::SanctionsHit(hit) => check_sanctions_hit(hit),
         Action::LinkOutage(outage) => {
             if outage.between[0] == outage.between[1] {
                 return Err(("between".into(), "names one party twice".into()));
@@ -532,6 +677,162 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
 pub fn stix_check(text: &str) -> Result<(), String> {
     let entry = trilat_cyber::Entry::parse(text).map_err(|e| e.to_string())?;
     trilat_cyber::validate_object(&entry.object).map_err(|e| e.to_string())
+}
+
+fn check_ais_story(ais: &AisInject) -> Result<(), (String, String)> {
+    match (ais.story, ais.vessels.is_empty()) {
+        (Some(_), false) => {
+            return Err((
+                "story".into(),
+                "give a built-in story or [[inject.vessel]] tables, not both".into(),
+            ))
+        }
+        (None, true) => {
+            return Err((
+                "story".into(),
+                "missing: a built-in story (`sts-encounter`) or [[inject.vessel]] tables".into(),
+            ))
+        }
+        _ => {}
+    }
+    if ais.vessels.len() > VESSELS_MAX {
+        return Err((
+            "vessel".into(),
+            format!("{} vessels; at most {VESSELS_MAX}", ais.vessels.len()),
+        ));
+    }
+    let mut n_reports = 0u64;
+    for (vessel_idx, vessel) in ais.vessels.iter().enumerate() {
+        check_vessel(vessel)
+            .map_err(|(field, message)| (format!("vessel[{vessel_idx}].{field}"), message))?;
+        let span_h = vessel.track.last().map_or(0.0, |p| p[0]) - vessel.track[0][0];
+        n_reports += (span_h * 3600.0 / f64::from(vessel.report_s)) as u64 + 1;
+    }
+    if n_reports > AIS_REPORTS_MAX {
+        return Err((
+            "vessel".into(),
+            format!("{n_reports} position reports; at most {AIS_REPORTS_MAX} per story (raise report_s)"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_vessel(vessel: &VesselSpec) -> Result<(), (String, String)> {
+    if !(100_000_000..=999_999_999).contains(&vessel.mmsi) {
+        return Err(("mmsi".into(), format!("{}: expected 9 digits", vessel.mmsi)));
+    }
+    let ais_text = |field: &str, text: &str, len_max: usize| {
+        let ok = text.len() <= len_max
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b" -./'&()".contains(&b));
+        match ok {
+            true => Ok(()),
+            false => Err((
+                field.to_string(),
+                format!(
+                    "{text:?}: at most {len_max} of A-Z, 0-9, space and -./'&() (the AIS alphabet)"
+                ),
+            )),
+        }
+    };
+    if vessel.name.trim().is_empty() {
+        return Err(("name".into(), "must not be empty".into()));
+    }
+    ais_text("name", &vessel.name, 20)?;
+    ais_text("callsign", &vessel.callsign, 7)?;
+    if vessel.imo > 9_999_999 {
+        return Err(("imo".into(), format!("{}: at most 7 digits", vessel.imo)));
+    }
+    if vessel.heard_by.is_empty() {
+        return Err(("heard_by".into(), "must name at least one party".into()));
+    }
+    if !(10..=3_600).contains(&vessel.report_s) {
+        return Err((
+            "report_s".into(),
+            format!("{}: expected 10 to 3600", vessel.report_s),
+        ));
+    }
+    check_track(&vessel.track)?;
+    for (gap_idx, [from_h, to_h]) in vessel.dark_h.iter().enumerate() {
+        let field = format!("dark_h[{gap_idx}]");
+        if !(from_h.is_finite() && to_h.is_finite() && from_h < to_h) {
+            return Err((
+                field,
+                format!("[{from_h}, {to_h}]: the gap must end after it starts"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_track(track: &[[f64; 3]]) -> Result<(), (String, String)> {
+    if !(2..=TRACK_POINTS_MAX).contains(&track.len()) {
+        return Err((
+            "track".into(),
+            format!("{} points; expected 2 to {TRACK_POINTS_MAX}", track.len()),
+        ));
+    }
+    let mut h_prev = f64::NEG_INFINITY;
+    for (point_idx, [h, lat, lon]) in track.iter().enumerate() {
+        range_check(&format!("track[{point_idx}][0]"), *h, 0.0, STORY_H_MAX)?;
+        range_check(&format!("track[{point_idx}][1]"), *lat, -90.0, 90.0)?;
+        range_check(&format!("track[{point_idx}][2]"), *lon, -180.0, 180.0)?;
+        if *h <= h_prev {
+            return Err((
+                format!("track[{point_idx}][0]"),
+                format!("{h} h is not after the previous point's {h_prev} h"),
+            ));
+        }
+        h_prev = *h;
+    }
+    Ok(())
+}
+
+fn check_seismic(seismic: &SeismicInject) -> Result<(), (String, String)> {
+    range_check("epicentre[0]", seismic.epicentre[0], -90.0, 90.0)?;
+    range_check("epicentre[1]", seismic.epicentre[1], -180.0, 180.0)?;
+    range_check("depth_km", seismic.depth_km, 0.0, 800.0)?;
+    range_check("magnitude_mb", seismic.magnitude_mb, -2.0, 10.0)?;
+    if let Some(ms) = seismic.magnitude_ms {
+        range_check("magnitude_ms", ms, -2.0, 10.0)?;
+    }
+    range_check("origin_before_s", seismic.origin_before_s, 0.0, AT_S_MAX)
+}
+
+fn check_sanctions_hit(hit: &SanctionsHitInject) -> Result<(), (String, String)> {
+    if hit.name.trim().is_empty() || hit.name.len() > SCREEN_NAME_BYTES_MAX {
+        return Err((
+            "name".into(),
+            format!("must be 1 to {SCREEN_NAME_BYTES_MAX} bytes"),
+        ));
+    }
+    if let Some(schema) = hit.schema.as_deref() {
+        if !SANCTIONS_SCHEMAS.contains(&schema) {
+            return Err((
+                "schema".into(),
+                format!(
+                    "unknown schema {schema:?}; one of {}",
+                    SANCTIONS_SCHEMAS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(country) = hit.country.as_deref() {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err((
+                "country".into(),
+                format!("{country:?}: expected an ISO 3166-1 alpha-2 code, e.g. KP"),
+            ));
+        }
+    }
+    if hit.note.len() > TEXT_BYTES_MAX {
+        return Err(("note".into(), format!("more than {TEXT_BYTES_MAX} bytes")));
+    }
+    match &hit.marking {
+        Some(marking) => check_marking(marking),
+        None => Ok(()),
+    }
 }
 
 fn check_launch(launch: &LaunchInject) -> Result<(), (String, String)> {

@@ -51,11 +51,11 @@ fn errors_name_the_file_the_inject_and_the_field() {
     );
     check(
         "at_s = 9\ntype = \"seismic\"\n",
-        "s.toml: inject 2: field `type`: seismic injects are not yet supported (docs/exercise.md lists what is)",
+        "s.toml: inject 2: missing field `party`",
     );
     check(
         "at_s = 9\ntype = \"flood\"\n",
-        "s.toml: inject 2: field `type`: unknown type \"flood\"; one of note, stix, missile_launch, ais_story, link_outage, node_restart",
+        "s.toml: inject 2: field `type`: unknown type \"flood\"; one of note, stix, missile_launch, ais_story, seismic, sanctions_hit, link_outage, node_restart",
     );
     check(
         "at_s = 9\ntype = \"missile_launch\"\nparty = \"JPN\"\nsite = [39.0, 125.7]\nbearing_deg = 75\napogee_km = 200\nrange_km = 900\ngap_s = [300, 100]\n",

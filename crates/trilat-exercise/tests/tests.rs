@@ -3,6 +3,7 @@
 //! after-action figures from synthetic node evidence.
 
 mod after_action;
+mod injects;
 mod plan;
 mod scenario;
 mod shipped;

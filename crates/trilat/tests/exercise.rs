@@ -16,9 +16,12 @@ use trilat_node::config::Limits;
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
-/// Notes and a STIX object at three markings, and one short-range missile:
-/// a minute and a half of exercise, played at 40× (about 3 s of notes, the
-/// flight's detections for about 12 s more).
+/// Notes and a STIX object at three markings, a seismic bulletin posted at
+/// KOR, a sanctions hit screened at JPN and shared with KOR only (at
+/// CONFIDENTIAL: the trilateral agreement's level; GSOMIA covers only
+/// missiles and notes), and one
+/// short-range missile: a minute and a half of exercise, played at 40×
+/// (about 3 s of notes, the flight's detections for about 12 s more).
 const SCENARIO: &str = r#"
 name = "test-drill"
 
@@ -55,6 +58,28 @@ marking = { level = "UNCLASSIFIED", tlp = "GREEN", rel_to = ["TRILAT"] }
 object = '''{"type": "indicator", "spec_version": "2.1", "id": "indicator--0f8e0a4c-9c4f-4a8e-8d1e-3b1a1e6f0c22", "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z", "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"}'''
 
 [[inject]]
+at_s = 32
+label = "seismic"
+type = "seismic"
+party = "KOR"
+format = "ims1"
+epicentre = [41.3, 129.08]
+depth_km = 0.7
+magnitude_mb = 5.6
+magnitude_ms = 4.2
+origin_before_s = 30
+
+[[inject]]
+at_s = 34
+label = "sanctions hit"
+type = "sanctions_hit"
+party = "JPN"
+name = "Pak Chong Il"
+schema = "person"
+note = "EXERCISE: same reference number"
+marking = { level = "CONFIDENTIAL", tlp = "AMBER", rel_to = ["JPN", "KOR"] }
+
+[[inject]]
 at_s = 40
 label = "launch"
 type = "missile_launch"
@@ -79,10 +104,51 @@ fn acknowledge_path(report: &Report) -> String {
         .replace("{id}", &report.id.to_string())
 }
 
+/// A one-person UN consolidated list (the published XML's element names):
+/// what JPN's node screens the sanctions hit against.
+const UN_LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<CONSOLIDATED_LIST dateGenerated="2030-01-02T00:00:00Z">
+ <INDIVIDUALS>
+  <INDIVIDUAL>
+   <DATAID>1</DATAID><FIRST_NAME>PAK</FIRST_NAME><SECOND_NAME>CHO'NG-IL</SECOND_NAME>
+   <UN_LIST_TYPE>DPRK</UN_LIST_TYPE><REFERENCE_NUMBER>KPi.901</REFERENCE_NUMBER>
+   <LISTED_ON>2017-06-02</LISTED_ON>
+  </INDIVIDUAL>
+ </INDIVIDUALS>
+ <ENTITIES/>
+</CONSOLIDATED_LIST>
+"#;
+
+/// A list store written by `trilat sanctions import`, as an operator makes one.
+fn sanctions_store(dir: &Path) -> std::path::PathBuf {
+    let list = dir.join("consolidated.xml");
+    std::fs::write(&list, UN_LIST).unwrap();
+    let store = dir.join("lists");
+    let import = Command::new(TRILAT)
+        .args(["sanctions", "import", "--store"])
+        .arg(&store)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    store
+}
+
 async fn start(dir: &Path) -> Cluster {
     let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).unwrap());
     let mut engines = toml::Table::new();
     engines.insert("exercise".into(), toml::Value::Boolean(true));
+    let store = sanctions_store(dir);
+    let mut sanctions = toml::Table::new();
+    sanctions.insert(
+        "lists".into(),
+        toml::Value::Array(vec![toml::Value::String(store.display().to_string())]),
+    );
+    engines.insert("sanctions".into(), toml::Value::Table(sanctions));
     Cluster::start(ClusterSpec {
         parties: parties.to_vec(),
         dir: dir.to_path_buf(),
@@ -212,8 +278,8 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
     }
     let policy = demo_policy();
     let injects = report["injects"].as_array().unwrap();
-    assert_eq!(injects.len(), 5);
-    let mut n_withheld = 0;
+    assert_eq!(injects.len(), 7);
+    let mut withheld = Vec::new();
     for inject in injects {
         let products = inject["products"].as_array().unwrap();
         assert!(!products.is_empty(), "{}: no product", inject["label"]);
@@ -243,15 +309,19 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
                             .expect_err("a party lacks only what the rule withholds");
                         assert_eq!(status, "withheld", "{id} at {party}");
                         assert_eq!(delivery["reason"], refusal.to_string());
-                        n_withheld += 1;
+                        withheld.push(format!(
+                            "{} {} at {party}: {}",
+                            inject["label"], product["kind"], delivery["reason"]
+                        ));
                     }
                 }
             }
         }
     }
     assert_eq!(
-        n_withheld, 2,
-        "KOR lacks the US-Japan note, USA the GSOMIA one"
+        withheld.len(),
+        3,
+        "KOR lacks the US-Japan note, USA the GSOMIA one and the hit report: {withheld:#?}"
     );
     let by_label = |label: &str| {
         injects
@@ -274,6 +344,59 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
     );
     assert_eq!(withheld_from("GSOMIA"), BTreeSet::from(["USA".to_string()]));
     assert_eq!(withheld_from("all partners"), BTreeSet::new());
+    assert_eq!(
+        withheld_from("sanctions hit"),
+        BTreeSet::from(["USA".to_string()])
+    );
+    assert_eq!(withheld_from("seismic"), BTreeSet::new());
+    // The seismic engine at KOR published the event and its assessment;
+    // both reached the partners, and the assessment is the one the nodes
+    // store (an origin 30 s before the inject, Ms:mb explosion-like).
+    let seismic = by_label("seismic");
+    let kinds: BTreeSet<&str> = seismic["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["nuclear.assessment", "seismic.event"])
+    );
+    for party in seismic["parties"].as_array().unwrap() {
+        assert_eq!(party["n_withheld"], 0, "{party}");
+    }
+    let assessment_id = seismic["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "nuclear.assessment")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
+    let usa_copy = stored(&cluster, "USA", true)
+        .await
+        .into_iter()
+        .find(|r| r.id.to_string() == assessment_id)
+        .expect("USA received KOR's assessment");
+    assert_eq!(usa_copy.owner.as_str(), "KOR");
+    // The bulletin's event id names the run and the inject (the fifth).
+    let event_id = usa_copy.payload["event_id"].as_str().unwrap();
+    assert!(event_id.ends_with("-5"), "{event_id}");
+    // The hit report: JPN's, screened from its list, stored at KOR only.
+    let hit = by_label("sanctions hit");
+    let products = hit["products"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{products:?}");
+    assert_eq!(products[0]["kind"], "sanctions.hit");
+    let hit_id = products[0]["id"].as_str().unwrap();
+    let kor_copy = stored(&cluster, "KOR", true)
+        .await
+        .into_iter()
+        .find(|r| r.id.to_string() == hit_id)
+        .expect("KOR received JPN's hit report");
+    assert_eq!(kor_copy.payload["query"]["name"], "Pak Chong Il");
+    assert_eq!(kor_copy.payload["decision"], "confirmed");
+    assert!(kor_copy.exercise);
     // The launch was fused at JPN and its products reached both partners.
     let launch = by_label("launch");
     assert!(launch["products"]
@@ -373,4 +496,49 @@ async fn p_pauses_the_exercise_clock_and_r_resumes_it() {
     assert!(started.elapsed().as_secs_f64() >= 5.0);
     assert_eq!(stored(&cluster, "JPN", true).await.len(), 1);
     drop(stdin);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sanctions_hit_at_a_node_without_lists_is_refused_before_anything_is_played() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("hit.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"hit\"\n[[inject]]\nat_s = 0\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n[[inject]]\nat_s = 1\nlabel = \"screening\"\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak Chong Il\"\n",
+    )
+    .unwrap();
+    // --cluster without --sanctions-store: its nodes load no lists.
+    let args: Vec<String> = [
+        "exercise",
+        "run",
+        scenario.to_str().unwrap(),
+        "--cluster",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let run = trilat(args).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("inject 2 (screening): JPN's node at http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("has no sanctions lists loaded (no lists configured"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was played"), "{stderr}");
+    let n_run_records = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".run.json")
+        })
+        .count();
+    assert_eq!(n_run_records, 0);
 }

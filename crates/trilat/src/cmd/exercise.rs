@@ -20,6 +20,8 @@ mod report;
 pub const EXAMPLES: &str = "Examples:
   trilat exercise validate scenarios/freedom-edge-day.toml
   trilat exercise run scenarios/freedom-edge-day.toml --cluster --speed 10 --out ./aar
+  trilat sanctions import --store ./lists consolidated.xml
+  trilat exercise run my-drill.toml --cluster --sanctions-store ./lists --out ./aar
   trilat exercise run scenarios/lofted-icbm-gap.toml \\
       --nodes http://usa:7401,http://jpn:7401,http://kor:7401 --tokens $USA,$JPN,$KOR \\
       --engines-exercise --speed 60 --out ./aar
@@ -80,6 +82,10 @@ pub struct RunArgs {
     /// refused against --nodes).
     #[arg(long)]
     engines_exercise: bool,
+    /// With --cluster: a sanctions list store (`trilat sanctions import
+    /// --store DIR FILE…`) every node loads, for `sanctions_hit` injects.
+    #[arg(long, requires = "cluster")]
+    sanctions_store: Option<PathBuf>,
     /// Seconds to wait after the last step before the run counts as ended
     /// (federation delivers in that time).
     #[arg(long, default_value_t = 5)]

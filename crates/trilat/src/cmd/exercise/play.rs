@@ -36,11 +36,36 @@ fn check_parties(scenario: &Scenario, steps: &[Step], nodes: &[NodeHandle]) -> a
 }
 
 fn step_party(action: &StepAction) -> &Party {
-    match action {
-        StepAction::Publish { party, .. }
-        | StepAction::Detections { party, .. }
-        | StepAction::Nmea { party, .. } => party,
+    action.party()
+}
+
+/// Every node a sanctions hit is screened at has lists loaded: refused
+/// before anything is played otherwise.
+async fn check_sanctions_lists(
+    scenario: &Scenario,
+    steps: &[Step],
+    nodes: &[NodeHandle],
+) -> anyhow::Result<()> {
+    for step in steps {
+        let StepAction::SanctionsHit { party, .. } = &step.action else {
+            continue;
+        };
+        let node = nodes
+            .iter()
+            .find(|n| &n.party == party)
+            .expect("check_parties found every party");
+        let status = retrying(|| node.client.get("/api/v1/sanctions/status")).await?;
+        if status["loaded"] != true {
+            bail!(
+                "inject {} ({}): {party}'s node at {} has no sanctions lists loaded ({}); nothing was played",
+                step.inject_idx + 1,
+                scenario.injects[step.inject_idx].label_or(step.inject_idx),
+                node.url,
+                status["note"].as_str().unwrap_or("no note")
+            );
+        }
     }
+    Ok(())
 }
 
 pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
@@ -93,7 +118,7 @@ pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
 /// Plays on three loopback nodes started in `dir`, and writes the report
 /// before they stop.
 async fn run_on_cluster(scenario: &Scenario, args: &RunArgs, dir: &Path) -> anyhow::Result<()> {
-    let cluster = start_cluster(dir).await?;
+    let cluster = start_cluster(dir, args.sanctions_store.as_deref()).await?;
     let nodes: Vec<NodeHandle> = cluster
         .nodes
         .iter()
@@ -109,10 +134,20 @@ async fn run_on_cluster(scenario: &Scenario, args: &RunArgs, dir: &Path) -> anyh
     super::report::write_report(&run, &nodes, &args.out).await
 }
 
-async fn start_cluster(dir: &Path) -> anyhow::Result<Cluster> {
+async fn start_cluster(dir: &Path, sanctions_store: Option<&Path>) -> anyhow::Result<Cluster> {
     let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
     let mut engines = toml::Table::new();
     engines.insert("exercise".into(), toml::Value::Boolean(true));
+    if let Some(store) = sanctions_store {
+        let store = std::fs::canonicalize(store)
+            .with_context(|| format!("the sanctions store {}", store.display()))?;
+        let mut sanctions = toml::Table::new();
+        sanctions.insert(
+            "lists".into(),
+            toml::Value::Array(vec![toml::Value::String(store.display().to_string())]),
+        );
+        engines.insert("sanctions".into(), toml::Value::Table(sanctions));
+    }
     let cluster = Cluster::start(ClusterSpec {
         parties: parties.to_vec(),
         dir: dir.to_path_buf(),
@@ -150,6 +185,7 @@ async fn play(
     let start_ms = trilat_node::now_ms();
     let steps = plan(scenario, start_ms)?;
     check_parties(scenario, &steps, nodes)?;
+    check_sanctions_lists(scenario, &steps, nodes).await?;
     let clock = Arc::new(Mutex::new(ExerciseClock::start(args.speed, start_ms)?));
     let clock_of_stdin = clock.clone();
     std::thread::spawn(move || pause_from_stdin(clock_of_stdin));
@@ -263,16 +299,7 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
             let body =
                 json!({ "kind": kind, "marking": marking, "payload": payload, "exercise": true });
             let answer = retrying(|| node.client.post("/api/v1/reports", &body)).await?;
-            let report: Report = serde_json::from_value(answer["report"].clone())
-                .context("the node's answer has no report")?;
-            if !report.exercise {
-                bail!(
-                    "{}: report {} was stored without the exercise flag; stop the exercise and check the node",
-                    node.url,
-                    report.id
-                );
-            }
-            Ok(vec![report.id])
+            exercise_report(node, &answer["report"])
         }
         StepAction::Detections { records, .. } => {
             let mut body = String::new();
@@ -293,7 +320,67 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
                 retrying(|| node.client.post_text("/api/v1/ais/nmea", body.clone())).await?;
             published_ids(&answer)
         }
+        StepAction::Bulletin { text, .. } => {
+            let answer = retrying(|| {
+                node.client
+                    .post_text("/api/v1/seismic/events", text.clone())
+            })
+            .await?;
+            // One event per bulletin: read, assessed and published, or a stop.
+            let Some(event) = answer["events"].get(0) else {
+                bail!(
+                    "{}: the seismic reader found no event in the bulletin: {}",
+                    node.url,
+                    answer["diagnostics"]
+                );
+            };
+            if let Some(errors) = event["errors"].as_array().filter(|e| !e.is_empty()) {
+                bail!(
+                    "{}: the seismic engine did not publish: {errors:?}",
+                    node.url
+                );
+            }
+            published_ids(&answer)
+        }
+        StepAction::SanctionsHit {
+            party,
+            screen,
+            decision,
+            note,
+            marking,
+        } => {
+            let answer = retrying(|| node.client.post("/api/v1/sanctions/screen", screen)).await?;
+            let Some(hit) = answer["hits"].get(0) else {
+                bail!(
+                    "{}: screening {} at {party}'s node found no hit above the alert threshold; no hit report to share",
+                    node.url,
+                    screen["name"]
+                );
+            };
+            let mut body =
+                json!({ "query": answer["query"], "hit": hit, "decision": decision, "note": note });
+            if let Some(marking) = marking {
+                body["marking"] = json!(marking);
+            }
+            let report = retrying(|| node.client.post("/api/v1/sanctions/hits", &body)).await?;
+            exercise_report(node, &report)
+        }
     }
+}
+
+/// The id of a report the node answered with, refused when it is not
+/// flagged exercise.
+fn exercise_report(node: &NodeHandle, answer: &serde_json::Value) -> anyhow::Result<Vec<ReportId>> {
+    let report: Report =
+        serde_json::from_value(answer.clone()).context("the node's answer has no report")?;
+    if !report.exercise {
+        bail!(
+            "{}: report {} was stored without the exercise flag; stop the exercise and check the node",
+            node.url,
+            report.id
+        );
+    }
+    Ok(vec![report.id])
 }
 
 /// The reports an engine published from one request (`reports` in the
