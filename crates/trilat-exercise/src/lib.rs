@@ -17,6 +17,29 @@
 //!
 //! The `trilat exercise` command is the glue: it sends the steps to the
 //! nodes' public APIs and reads their stores and audit logs back.
+//!
+//! ```
+//! use trilat_exercise::{plan, Scenario};
+//!
+//! let text = r#"
+//! name = "drill"
+//! description = "One note, then a mistake."
+//!
+//! [[inject]]
+//! at_s = 0
+//! type = "note"
+//! party = "USA"
+//! text = "EXERCISE: STARTEX"
+//! marking = { level = "UNCLASSIFIED", tlp = "GREEN", rel_to = ["TRILAT"] }
+//! "#;
+//! let scenario = Scenario::parse("drill.toml", text).unwrap();
+//! assert_eq!(plan(&scenario, 0).unwrap().len(), 1);
+//!
+//! let wrong = text.replace("GREEN", "PINK");
+//! let error = Scenario::parse("drill.toml", &wrong).unwrap_err();
+//! assert!(error.to_string().contains("inject 1"), "{error}");
+//! assert!(error.to_string().contains("marking.tlp"), "{error}");
+//! ```
 #![deny(missing_docs)]
 
 pub mod after_action;
