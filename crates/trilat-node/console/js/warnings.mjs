@@ -1,5 +1,5 @@
 // Missile warnings as a banner that stays until this user acknowledges it
-// (POST /api/v1/reports/{id}/acknowledge: recorded and audited by the node).
+// (POST /api/v1/reports/{owner}/{id}/acknowledge: recorded and audited by the node).
 // A newer version of a warning needs a new acknowledgement.
 
 import * as store from './store.mjs';
@@ -19,7 +19,7 @@ export function isAcknowledged(report) {
 
 export async function acknowledge(report) {
   try {
-    const answer = await api(`/api/v1/reports/${report.id}/acknowledge`, { method: 'POST', body: {} });
+    const answer = await api(`/api/v1/reports/${report.owner}/${report.id}/acknowledge`, { method: 'POST', body: {} });
     store.get().acks.set(report.id, answer.version ?? report.version);
     store.notify(['acks']);
     announce(t('warning.acknowledged', { by: answer.by ?? me() }));
