@@ -742,7 +742,7 @@ async fn a_party_publishing_first_under_another_partys_id_occupies_nothing() {
     let predicted = usa_indicator_draft(&["USA", "JPN"]).id;
     let mut squat = note_draft("KOR", &["TRILAT"], "squatting USA's indicator id");
     squat.id = predicted;
-    let squat = trilat_node::publish(&kor_state, squat).await.unwrap();
+    let squat = trilat_node::publish(kor_state, squat).await.unwrap();
     for (where_, state) in [("JPN", &jpn_state), ("USA", &usa_state)] {
         eventually(&format!("KOR's report at {where_}"), || async {
             state.store.get(&squat.key()).unwrap().is_some()
@@ -750,7 +750,7 @@ async fn a_party_publishing_first_under_another_partys_id_occupies_nothing() {
         .await;
     }
 
-    let genuine = trilat_node::publish(&usa_state, usa_indicator_draft(&["USA", "JPN"]))
+    let genuine = trilat_node::publish(usa_state, usa_indicator_draft(&["USA", "JPN"]))
         .await
         .unwrap();
     assert_eq!(genuine.id, squat.id, "KOR predicted USA's id");
@@ -777,7 +777,7 @@ async fn a_party_publishing_first_under_another_partys_id_occupies_nothing() {
         .as_str()
         .unwrap()
         .replace("command server", "command server, confirmed"));
-    let next = trilat_node::publish(&usa_state, next).await.unwrap();
+    let next = trilat_node::publish(usa_state, next).await.unwrap();
     eventually("USA's version 2 at JPN", || async {
         jpn.report(&genuine.key()).await.as_ref() == Some(&next)
     })
@@ -807,7 +807,7 @@ async fn a_party_publishing_first_under_another_partys_id_occupies_nothing() {
         assert!(!refused_keys.contains(&squat.key()), "{refused_keys:?}");
     }
     // The release rule still holds for each: USA's never reaches KOR.
-    let barrier = trilat_node::publish(&usa_state, note_draft("USA", &["TRILAT"], "barrier"))
+    let barrier = trilat_node::publish(usa_state, note_draft("USA", &["TRILAT"], "barrier"))
         .await
         .unwrap();
     eventually("the barrier at KOR", || async {
