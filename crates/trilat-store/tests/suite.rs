@@ -81,17 +81,33 @@ fn two_owners_one_id(store: &impl ReportStore) {
             .unwrap(),
         vec![None, Some(2)]
     );
+    // A batch large enough for the SQLite store to ask once which ids it
+    // holds: JPN and PHL under one new id, and PHL under USA's held id.
+    let mut batch: Vec<_> = (0..8).map(|i| sign(draft("JPN", "note", 10 + i))).collect();
+    let mut twin = draft("PHL", "note", 20);
+    twin.id = batch[3].id;
+    let mut late_squat = draft("PHL", "note", 21);
+    late_squat.id = usa[0].id;
+    batch.extend([sign(twin), sign(late_squat)]);
+    let puts: Vec<_> = batch.iter().map(|r| (r.clone(), event(r))).collect();
+    let outcomes = store.put_batch(&puts).unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(PutOutcome::Stored { current: true, .. }))));
+    for report in &batch {
+        assert_eq!(store.get(&report.key()).unwrap().as_ref(), Some(report));
+    }
+    assert_eq!(store.get(&usa[0].key()).unwrap().as_ref(), Some(&usa[1]));
     // The audit entries name each report by owner and id.
     let named: Vec<_> = store
-        .audit(0, 10)
+        .audit(0, 100)
         .unwrap()
         .iter()
         .filter_map(|entry| entry.event.report_key())
         .collect();
-    assert_eq!(
-        named,
-        vec![squat.key(), usa[0].key(), usa[1].key(), usa[0].key()]
-    );
+    let mut expected = vec![squat.key(), usa[0].key(), usa[1].key(), usa[0].key()];
+    expected.extend(batch.iter().map(|r| r.key()));
+    assert_eq!(named, expected);
     assert_eq!(store.verify_audit().unwrap().first_broken, None);
 }
 
