@@ -51,8 +51,8 @@ def test_validator_refuses_a_broken_copy(document):
     """The check has teeth: the same document with a path parameter left
     undeclared, or without its required `info`, is refused."""
     undeclared = copy.deepcopy(document)
-    undeclared["paths"]["/api/v1/reports/{id}"]["get"]["parameters"] = []
-    undeclared["paths"]["/api/v1/reports/{id}"].pop("parameters", None)
+    undeclared["paths"]["/api/v1/reports/{owner}/{id}"]["get"]["parameters"] = []
+    undeclared["paths"]["/api/v1/reports/{owner}/{id}"].pop("parameters", None)
     with pytest.raises(openapi_spec_validator.validation.exceptions.OpenAPIValidationError):
         openapi_spec_validator.validate(undeclared)
     no_info = copy.deepcopy(document)

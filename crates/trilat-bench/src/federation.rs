@@ -92,7 +92,7 @@ async fn fan_out(cluster: &Cluster, samples: usize) -> anyhow::Result<Vec<Durati
         let started = Instant::now();
         let report = trilat_node::publish(&usa_state, draft).await?;
         for (live, state) in lives.iter_mut().zip(&receivers) {
-            nodes::wait_visible(live, state, report.id).await?;
+            nodes::wait_visible(live, state, &report.key()).await?;
         }
         latencies.push(started.elapsed());
     }
@@ -159,7 +159,7 @@ async fn store_backlog(usa_state: &AppState, backlog: usize) -> anyhow::Result<u
                 "node",
                 trilat_store::AuditAction::Create,
             )
-            .report(report.id);
+            .report(report.key());
             batch.push((report, audit));
             if batch.len() == BACKLOG_BATCH || backlog_idx + 1 == backlog {
                 n_stored += state.store.put_batch(&batch)?.len();

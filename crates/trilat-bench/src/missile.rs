@@ -131,7 +131,7 @@ async fn first_assessment(
         let mut assessment = None;
         while let Ok(report) = kor_live.try_recv() {
             if report.kind.as_str() == "missile.assessment" && ids.contains(&report.id) {
-                assessment = Some(report.id);
+                assessment = Some(report.key());
                 break;
             }
         }
@@ -139,7 +139,7 @@ async fn first_assessment(
             continue;
         };
         for (live, state) in lives.iter_mut().zip(partners) {
-            nodes::wait_visible(live, state, id).await?;
+            nodes::wait_visible(live, state, &id).await?;
         }
         return Ok((started.elapsed(), scan_idx));
     }

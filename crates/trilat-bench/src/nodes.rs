@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use tokio::sync::broadcast;
-use trilat_core::{Party, Report, ReportId};
+use trilat_core::{Party, Report, ReportKey};
 use trilat_node::config::Limits;
 use trilat_node::AppState;
 
@@ -77,7 +77,7 @@ pub(crate) fn node_config(dir: &Path, party: &str) -> anyhow::Result<trilat_node
 pub(crate) async fn wait_visible(
     live: &mut broadcast::Receiver<Arc<Report>>,
     state: &AppState,
-    id: ReportId,
+    id: &ReportKey,
 ) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + VISIBLE_TIMEOUT;
     loop {
@@ -87,10 +87,10 @@ pub(crate) async fn wait_visible(
                 state.party,
                 VISIBLE_TIMEOUT.as_secs()
             ),
-            Ok(Ok(report)) if report.id == id => return Ok(()),
+            Ok(Ok(report)) if report.id == id.id && report.owner == id.owner => return Ok(()),
             Ok(Ok(_)) => {}
             Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
-                if state.store.get(&id)?.is_some() {
+                if state.store.get(id)?.is_some() {
                     return Ok(());
                 }
             }

@@ -231,7 +231,7 @@ fn load_reports(state: &AppState, texts: &[String]) -> anyhow::Result<usize> {
                 "bench-taxii",
                 trilat_store::AuditAction::Create,
             )
-            .report(report.id);
+            .report(report.key());
             batch.push((report, event));
         }
         // The two MITRE bundles share a few objects (identities, marking

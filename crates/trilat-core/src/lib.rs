@@ -50,7 +50,7 @@ pub use kind::{Kind, KindRegistry, PayloadCheck};
 pub use marking::{FurtherSharing, Marking, Tlp};
 pub use party::{Party, PartyError};
 pub use policy::{Agreement, Policy, PolicyError, Refusal, ReleaseDecision};
-pub use report::{Report, ReportDraft, ReportError, ReportId, Version};
+pub use report::{Report, ReportDraft, ReportError, ReportId, ReportKey, Version};
 /// Adversarial Ed25519 cases and the differential check of [`verify_batch`]
 /// against `verify_strict` (feature `differential`, for the fuzz target).
 #[cfg(feature = "differential")]

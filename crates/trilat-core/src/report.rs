@@ -52,6 +52,66 @@ impl fmt::Display for ReportId {
     }
 }
 
+/// A report's identity: its owner and its id. Two parties may use the same
+/// [`ReportId`] (ids derived from STIX objects are predictable, and nothing
+/// stops a partner from copying one); they are then two different reports.
+/// Everything that names a report (store keys, federation, the change feed,
+/// API paths, audit entries) names it by this pair, so no party can occupy
+/// another's report. Written `OWNER/uuid` (`USA/0190…`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReportKey {
+    /// The party that signs every version.
+    pub owner: Party,
+    /// The id the owner chose.
+    pub id: ReportId,
+}
+
+impl ReportKey {
+    /// The identity of `owner`'s report `id`.
+    pub fn new(owner: Party, id: ReportId) -> ReportKey {
+        ReportKey { owner, id }
+    }
+
+    /// Parses `OWNER/uuid`.
+    pub fn parse(text: &str) -> Result<ReportKey, ReportError> {
+        let Some((owner, id)) = text.split_once('/') else {
+            return Err(ReportError::Malformed(format!(
+                "report {:?} is not OWNER/uuid",
+                text.chars().take(60).collect::<String>()
+            )));
+        };
+        let owner = Party::new(owner)
+            .map_err(|e| ReportError::Malformed(format!("owner of report: {e}")))?;
+        Ok(ReportKey::new(owner, ReportId::parse(id)?))
+    }
+}
+
+impl fmt::Display for ReportKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.id)
+    }
+}
+
+impl std::str::FromStr for ReportKey {
+    type Err = ReportError;
+    fn from_str(text: &str) -> Result<ReportKey, ReportError> {
+        ReportKey::parse(text)
+    }
+}
+
+impl serde::Serialize for ReportKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReportKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ReportKey, D::Error> {
+        let text = String::deserialize(d)?;
+        ReportKey::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A report version: the owner's counter, then the modification time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Version {
@@ -90,16 +150,6 @@ pub enum ReportError {
         id: ReportId,
         /// Its claimed owner.
         owner: Party,
-    },
-    /// A version that changes the owner or kind of an existing report.
-    #[error("report {id} is owned by {owner}; a version claiming {claimed} is forged")]
-    Forged {
-        /// The report.
-        id: ReportId,
-        /// Its real owner.
-        owner: Party,
-        /// The owner the new version claims.
-        claimed: Party,
     },
     /// A version after a revocation: revocation is final.
     #[error("report {0} is revoked; revocation is final")]
@@ -251,6 +301,17 @@ struct SignedFields<'a> {
 }
 
 impl Report {
+    /// This report's identity: owner and id.
+    pub fn key(&self) -> ReportKey {
+        ReportKey::new(self.owner.clone(), self.id)
+    }
+
+    /// Whether `self` and `other` are versions of one report (same owner,
+    /// same id).
+    pub fn same_report(&self, other: &Report) -> bool {
+        self.id == other.id && self.owner == other.owner
+    }
+
     /// The version of this report.
     pub fn version(&self) -> Version {
         Version {
@@ -411,25 +472,28 @@ impl Report {
     }
 
     /// Whether `self` replaces `held`, the version a node already has of the
-    /// same id. `Ok(false)` for a duplicate or an older version (idempotent
-    /// receive); an error for a forgery, an equivocation or a version after
-    /// a revocation.
+    /// same report (same [`ReportKey`]: another owner's report under the
+    /// same id is another report, never compared). `Ok(false)` for a
+    /// duplicate or an older version (idempotent receive); an error for an
+    /// equivocation, a changed kind or a version after a revocation.
+    ///
+    /// # Panics
+    /// If `held` is another report (owner or id differ): callers look it
+    /// up by [`Report::key`].
     pub fn supersedes(&self, held: &Report) -> Result<bool, ReportError> {
         assert_eq!(
             self.id, held.id,
             "supersedes compares versions of one report"
         );
-        if self.owner != held.owner {
-            return Err(ReportError::Forged {
-                id: self.id,
-                owner: held.owner.clone(),
-                claimed: self.owner.clone(),
-            });
-        }
+        assert_eq!(
+            self.owner, held.owner,
+            "supersedes compares versions of one report: another owner's is another report"
+        );
         if self.kind != held.kind || self.created_at != held.created_at {
             return Err(ReportError::Malformed(format!(
                 "version {} of {} changes its kind or creation time",
-                self.version, self.id
+                self.version,
+                self.key()
             )));
         }
         if self.version == held.version {

@@ -9,7 +9,7 @@
 //! names the report's id, owner and the version that narrowed it; nothing of
 //! that version's content, marking or times.
 
-use crate::{NodeKey, Party, PublicKey, Report, ReportError, ReportId, Signature};
+use crate::{NodeKey, Party, PublicKey, Report, ReportError, ReportId, ReportKey, Signature};
 
 /// Domain separation: a withdrawal signature can never be mistaken for a
 /// report's or a request's.
@@ -87,11 +87,23 @@ impl Withdrawal {
             })
     }
 
+    /// The identity of the report withdrawn.
+    pub fn key(&self) -> ReportKey {
+        ReportKey::new(self.owner.clone(), self.id)
+    }
+
     /// Whether this withdrawal makes `held` (a version of the same report)
     /// no longer current: it was issued for a later version.
+    ///
+    /// # Panics
+    /// If `held` is another report (another id or another owner).
     pub fn withdraws(&self, held: &Report) -> bool {
         assert_eq!(self.id, held.id, "a withdrawal of another report");
-        self.owner == held.owner && self.version > held.version
+        assert_eq!(
+            self.owner, held.owner,
+            "a withdrawal of another owner's report"
+        );
+        self.version > held.version
     }
 }
 

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use futures::Stream;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-use trilat_core::{Kind, Marking, Party, Report, ReportDraft, ReportId, Timestamp};
+use trilat_core::{Kind, Marking, Party, Report, ReportDraft, ReportId, ReportKey, Timestamp};
 use trilat_store::{AuditAction, AuditEvent, Cursor, ReportQuery};
 
 use crate::config::Role;
@@ -31,9 +31,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/reports"),
     ("GET", "/api/v1/reports"),
-    ("GET", "/api/v1/reports/{id}"),
-    ("PUT", "/api/v1/reports/{id}"),
-    ("POST", "/api/v1/reports/{id}/revoke"),
+    ("GET", "/api/v1/reports/{owner}/{id}"),
+    ("PUT", "/api/v1/reports/{owner}/{id}"),
+    ("POST", "/api/v1/reports/{owner}/{id}/revoke"),
     ("GET", "/api/v1/changes"),
     ("GET", "/api/v1/stream"),
     ("GET", "/api/v1/audit"),
@@ -41,7 +41,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/whoami"),
     ("POST", "/api/v1/demo/replay"),
     ("POST", "/api/v1/release/preview"),
-    ("POST", "/api/v1/reports/{id}/acknowledge"),
+    ("POST", "/api/v1/reports/{owner}/{id}/acknowledge"),
     ("GET", "/api/v1/acknowledgements"),
     ("GET", "/api/v1/federation/peers"),
     ("GET", "/api/v1/geo/zones"),
@@ -58,10 +58,10 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi_get))
         .route("/api/v1/reports", post(reports_create).get(reports_query))
         .route(
-            "/api/v1/reports/{id}",
+            "/api/v1/reports/{owner}/{id}",
             get(reports_get).put(reports_version),
         )
-        .route("/api/v1/reports/{id}/revoke", post(reports_revoke))
+        .route("/api/v1/reports/{owner}/{id}/revoke", post(reports_revoke))
         .route("/api/v1/changes", get(changes_get))
         .route("/api/v1/audit", get(audit_get))
         .route("/api/v1/audit/verify", get(audit_verify))
@@ -182,32 +182,53 @@ pub(crate) fn parse_id(text: &str) -> Result<ReportId, AppError> {
     ReportId::parse(text).map_err(|e| AppError::bad_request("invalid_id", e.to_string()))
 }
 
-/// The current version of `id` if the caller's party may see it; a refusal
-/// is audited and answered as 404 (existence is not disclosed).
+/// The report named by the path segments `{owner}/{id}`: a report is its
+/// owner and its id (two parties may use one id).
+pub(crate) fn parse_key((owner, id): (String, String)) -> Result<ReportKey, AppError> {
+    let owner = Party::new(&owner).map_err(|e| {
+        AppError::bad_request("invalid_id", format!("owner in the report path: {e}"))
+    })?;
+    Ok(ReportKey::new(owner, parse_id(&id)?))
+}
+
+/// Refuses a write to another party's report: a node issues versions of,
+/// and revokes, only the reports it owns.
+fn require_own(state: &AppState, report: &ReportKey, what: &str) -> Result<(), AppError> {
+    if report.owner != state.party {
+        return Err(AppError::forbidden(format!(
+            "report {report} is owned by {}; only the owner {what}",
+            report.owner
+        )));
+    }
+    Ok(())
+}
+
+/// The current version of `report` if the caller's party may see it; a
+/// refusal is audited and answered as 404 (existence is not disclosed).
 pub(crate) async fn visible_current(
     state: &AppState,
     caller: &Caller,
-    id: ReportId,
+    report: ReportKey,
 ) -> Result<Report, AppError> {
     let store = state.store.clone();
-    let current = tokio::task::spawn_blocking(move || store.get(&id))
+    let key = report.clone();
+    let current = tokio::task::spawn_blocking(move || store.get(&key))
         .await
         .map_err(AppError::internal)??;
     let Some(current) = current else {
-        return Err(AppError::not_found(format!("no report {id}")));
+        return Err(AppError::not_found(format!("no report {report}")));
     };
+    debug_assert_eq!(current.key(), report);
     if let Err(refusal) = state.policy.release(&current, &caller.party) {
         state
-            .audit(AuditEvent {
-                at: now(),
-                actor: caller.actor(),
-                action: AuditAction::Refuse,
-                report_id: Some(id),
-                counterparty: Some(caller.party.clone()),
-                detail: format!("read refused: {refusal}"),
-            })
+            .audit(
+                AuditEvent::new(now(), caller.actor(), AuditAction::Refuse)
+                    .report(report.clone())
+                    .counterparty(caller.party.clone())
+                    .detail(format!("read refused: {refusal}")),
+            )
             .await?;
-        return Err(AppError::not_found(format!("no report {id}")));
+        return Err(AppError::not_found(format!("no report {report}")));
     }
     Ok(current)
 }
@@ -215,18 +236,13 @@ pub(crate) async fn visible_current(
 async fn reports_version(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<(String, String)>,
     JsonBody(body): JsonBody<DraftBody>,
 ) -> Result<Json<ReportBody>, AppError> {
     require_writer(&state, &caller)?;
-    let id = parse_id(&id)?;
-    let current = visible_current(&state, &caller, id).await?;
-    if current.owner != state.party {
-        return Err(AppError::forbidden(format!(
-            "report {id} is owned by {}; only the owner issues versions",
-            current.owner
-        )));
-    }
+    let id = parse_key(path)?;
+    require_own(&state, &id, "issues versions")?;
+    let current = visible_current(&state, &caller, id.clone()).await?;
     if body.kind != current.kind {
         return Err(AppError::bad_request(
             "invalid_report",
@@ -257,17 +273,12 @@ async fn reports_version(
 async fn reports_revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Json<ReportBody>, AppError> {
     require_writer(&state, &caller)?;
-    let id = parse_id(&id)?;
-    let current = visible_current(&state, &caller, id).await?;
-    if current.owner != state.party {
-        return Err(AppError::forbidden(format!(
-            "report {id} is owned by {}; only the owner revokes it",
-            current.owner
-        )));
-    }
+    let id = parse_key(path)?;
+    require_own(&state, &id, "revokes it")?;
+    let current = visible_current(&state, &caller, id.clone()).await?;
     if current.revoked {
         return Err(AppError::new(
             StatusCode::CONFLICT,
@@ -294,20 +305,22 @@ struct GetParams {
 async fn reports_get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<(String, String)>,
     QueryParams(params): QueryParams<GetParams>,
 ) -> Result<Json<ReportBody>, AppError> {
     caller.require(Role::Reader)?;
-    let id = parse_id(&id)?;
-    let report = visible_current(&state, &caller, id).await?;
+    let id = parse_key(path)?;
+    let report = visible_current(&state, &caller, id.clone()).await?;
     let store = state.store.clone();
-    let withdrawal = tokio::task::spawn_blocking(move || store.withdrawal(&id))
+    let key = id.clone();
+    let withdrawal = tokio::task::spawn_blocking(move || store.withdrawal(&key))
         .await
         .map_err(AppError::internal)??
         .filter(|withdrawal| withdrawal.withdraws(&report));
     let history = if params.history {
         let store = state.store.clone();
-        let versions = tokio::task::spawn_blocking(move || store.history(&id))
+        let key = id.clone();
+        let versions = tokio::task::spawn_blocking(move || store.history(&key))
             .await
             .map_err(AppError::internal)??;
         Some(
@@ -322,14 +335,13 @@ async fn reports_get(
     match &history {
         // Every version in the history leaves the node: all are recorded.
         Some(versions) => {
-            let template = AuditEvent {
-                report_id: Some(id),
-                ..AuditEvent::new(now(), caller.actor(), AuditAction::Read)
-                    .counterparty(caller.party.clone())
-            };
+            let template = AuditEvent::new(now(), caller.actor(), AuditAction::Read)
+                .report(id.clone())
+                .counterparty(caller.party.clone());
             let mut released = crate::audit::released(versions.iter());
-            if !released.contains(&(report.id, report.version)) {
-                released.push((report.id, report.version));
+            let current = (report.key(), report.version);
+            if !released.contains(&current) {
+                released.push(current);
             }
             state
                 .audit_all(crate::audit::release_events(template, "history", &released))
@@ -337,14 +349,12 @@ async fn reports_get(
         }
         None => {
             state
-                .audit(AuditEvent {
-                    at: now(),
-                    actor: caller.actor(),
-                    action: AuditAction::Read,
-                    report_id: Some(id),
-                    counterparty: Some(caller.party.clone()),
-                    detail: format!("version {}", report.version),
-                })
+                .audit(
+                    AuditEvent::new(now(), caller.actor(), AuditAction::Read)
+                        .report(id)
+                        .counterparty(caller.party.clone())
+                        .detail(format!("version {}", report.version)),
+                )
                 .await?
         }
     }
@@ -633,7 +643,7 @@ async fn stream_event(
     }
     let event = Event::default()
         .event("report")
-        .id(format!("{}@{}", report.id, report.version))
+        .id(format!("{}@{}", report.key(), report.version))
         .json_data(report.as_ref())
         .map_err(AppError::internal)?;
     state
@@ -642,6 +652,7 @@ async fn stream_event(
             actor: caller.actor(),
             action: AuditAction::Release,
             report_id: Some(report.id),
+            report_owner: Some(report.owner.clone()),
             counterparty: Some(caller.party.clone()),
             detail: format!("live stream, version {}", report.version),
         })

@@ -7,20 +7,22 @@
 //! transaction ([`crate::AppState::audit_all`]). Each part's detail is
 //!
 //! ```text
-//! <what>: <n> versions, first <id>@<v>, last <id>@<v>, sha256 <hex>, part <k>/<parts>: <id>@<v> <id>@<v> …
+//! <what>: <n> versions, first <report>@<v>, last <report>@<v>, sha256 <hex>, part <k>/<parts>: <report>@<v> <report>@<v> …
 //! ```
 //!
-//! where the list after the last `": "` is this part's share of the
-//! released versions, in the order they were released, and `sha256` is
-//! the SHA-256 of the whole list, each `<id>@<v>` followed by a newline.
+//! where `<report>` is a report's identity, `OWNER/uuid`
+//! ([`trilat_core::ReportKey`]), the list after the last `": "` is this
+//! part's share of the released versions, in the order they were
+//! released, and `sha256` is the SHA-256 of the whole list, each
+//! `<report>@<v>` followed by a newline.
 //! So an auditor reads the released set back from the parts and checks it
 //! against the count, the ends and the digest that every part repeats (a
 //! missing or altered part shows; the hash chain already shows a removed
 //! entry). When exactly one version was released, the entry also names
-//! it in `report_id`, so a search by report finds it.
+//! it in `report_id` and `report_owner`, so a search by report finds it.
 
 use sha2::{Digest as _, Sha256};
-use trilat_core::{Report, ReportId};
+use trilat_core::{Report, ReportKey};
 use trilat_store::{AuditEvent, AUDIT_DETAIL_LEN_MAX};
 
 /// Room kept in each part for `part <k>/<parts>: ` (two u64s at most).
@@ -29,14 +31,14 @@ const PART_LABEL_BYTES_MAX: usize = 2 * 20 + 10;
 const WHAT_BYTES_MAX: usize = 256;
 
 /// One released version: the report and its version counter.
-pub type Released = (ReportId, u64);
+pub type Released = (ReportKey, u64);
 
 /// The released versions of `reports`, in order.
 pub fn released<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<Released> {
-    reports.into_iter().map(|r| (r.id, r.version)).collect()
+    reports.into_iter().map(|r| (r.key(), r.version)).collect()
 }
 
-/// The SHA-256 (hex) of a released list: each `<id>@<v>` and a newline.
+/// The SHA-256 (hex) of a released list: each `<report>@<v>` and a newline.
 pub fn released_digest(released: &[Released]) -> String {
     let mut hasher = Sha256::new();
     for (id, version) in released {
@@ -66,7 +68,7 @@ pub fn release_events(template: AuditEvent, what: &str, released: &[Released]) -
         last.1,
         released_digest(released)
     );
-    // Under 500 bytes: `what`, two ids with versions, a digest.
+    // Under 550 bytes: `what`, two reports with versions, a digest.
     let room = AUDIT_DETAIL_LEN_MAX - head.len() - PART_LABEL_BYTES_MAX;
     assert!(
         room > AUDIT_DETAIL_LEN_MAX / 2,
@@ -86,17 +88,20 @@ pub fn release_events(template: AuditEvent, what: &str, released: &[Released]) -
         }
     }
     let n_parts = lists.len();
-    let only = (released.len() == 1).then_some(first.0);
+    let only = (released.len() == 1).then(|| first.0.clone());
     lists
         .into_iter()
         .enumerate()
         .map(|(idx, list)| {
             let detail = format!("{head}, part {}/{n_parts}: {list}", idx + 1);
             debug_assert!(detail.len() <= AUDIT_DETAIL_LEN_MAX);
-            AuditEvent {
-                report_id: only.or(template.report_id),
+            let event = AuditEvent {
                 detail,
                 ..template.clone()
+            };
+            match &only {
+                Some(report) => event.report(report.clone()),
+                None => event,
             }
         })
         .collect()
@@ -105,14 +110,16 @@ pub fn release_events(template: AuditEvent, what: &str, released: &[Released]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trilat_core::Timestamp;
+    use trilat_core::{Party, ReportId, Timestamp};
     use trilat_store::AuditAction;
 
     fn ids(n: usize) -> Vec<Released> {
         (0..n)
             .map(|idx| {
                 let text = format!("00000000-0000-4000-8000-{idx:012x}");
-                (ReportId::parse(&text).unwrap(), idx as u64 % 7 + 1)
+                let owner = Party::new(["USA", "JPN-JCG"][idx % 2]).unwrap();
+                let key = ReportKey::new(owner, ReportId::parse(&text).unwrap());
+                (key, idx as u64 % 7 + 1)
             })
             .collect()
     }
@@ -147,7 +154,7 @@ mod tests {
                 assert!(event
                     .detail
                     .contains(&format!("sha256 {digest}, part {}/", idx + 1)));
-                assert_eq!(event.report_id, (n == 1).then_some(released[0].0));
+                assert_eq!(event.report_key(), (n == 1).then(|| released[0].0.clone()));
             }
             // Parts are full but for the last: about 80 versions each.
             assert!(events.len() <= n / 70 + 1, "{n}: {} parts", events.len());

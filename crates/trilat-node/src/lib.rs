@@ -238,6 +238,7 @@ pub async fn publish_as(
         actor,
         action,
         report_id: Some(report.id),
+        report_owner: Some(report.owner.clone()),
         counterparty: None,
         detail: format!("version {} {}", report.version, report.marking.banner()),
     };

@@ -68,11 +68,18 @@ fn peer_headers() -> Vec<Value> {
 
 /// The document.
 pub fn document() -> Value {
+    // A report is its owner and its id: two parties may use one id.
+    let owner = param(
+        "owner",
+        "path",
+        json!({"type": "string", "pattern": "^[A-Z]{3}(-[A-Z0-9]{1,12})?$"}),
+        "The report's owner (party code, e.g. USA or JPN-JCG).",
+    );
     let id = param(
         "id",
         "path",
         json!({"type": "string", "format": "uuid"}),
-        "Report id (UUIDv7).",
+        "The report's id (UUIDv7), unique per owner.",
     );
     let cursor = param(
         "cursor",
@@ -87,7 +94,7 @@ pub fn document() -> Value {
         "Page size.",
     );
     let no_params = json!([]);
-    let console = console_paths(&id, &limit);
+    let console = console_paths(&owner, &id, &limit);
     let mut peer_changes_params = peer_headers();
     peer_changes_params.push(cursor.clone());
     peer_changes_params.push(limit.clone());
@@ -162,12 +169,12 @@ pub fn document() -> Value {
                     cursor.clone(), limit.clone()
                 ]), None, ("200", schema_ref("ReportsPage")))
             },
-            "/api/v1/reports/{id}": {
-                "get": op("The current version (and with history=true every visible version).", "reports", json!([id.clone(), param("history", "query", json!({"type": "boolean"}), "Include every version.")]), None, ("200", schema_ref("ReportBody"))),
-                "put": op("Issue a new version of one of this node's reports (analyst).", "reports", json!([id.clone()]), Some("DraftBody"), ("200", schema_ref("ReportBody")))
+            "/api/v1/reports/{owner}/{id}": {
+                "get": op("The current version (and with history=true every visible version) of owner's report id.", "reports", json!([owner.clone(), id.clone(), param("history", "query", json!({"type": "boolean"}), "Include every version.")]), None, ("200", schema_ref("ReportBody"))),
+                "put": op("Issue a new version of one of this node's reports (analyst; owner must be the node's party, else 403).", "reports", json!([owner.clone(), id.clone()]), Some("DraftBody"), ("200", schema_ref("ReportBody")))
             },
-            "/api/v1/reports/{id}/revoke": {
-                "post": op("Revoke one of this node's reports (analyst); propagates like any version.", "reports", json!([id]), None, ("200", schema_ref("ReportBody")))
+            "/api/v1/reports/{owner}/{id}/revoke": {
+                "post": op("Revoke one of this node's reports (analyst; owner must be the node's party, else 403); propagates like any version.", "reports", json!([owner, id]), None, ("200", schema_ref("ReportBody")))
             },
             "/api/v1/changes": { "get": op("The change feed: every stored version visible to the token's party, in store order.", "reports", json!([cursor, limit]), None, ("200", schema_ref("ChangesPage"))) },
             "/api/v1/stream": { "get": op("Server-sent events of newly visible reports (event `report`); exercise and real-world reports are never mixed.", "reports", json!([param("exercise", "query", json!({"type": "boolean"}), "Stream exercise reports (default false: real-world only).")]), None, ("200", json!({"type": "string", "contentMediaType": "text/event-stream"}))) },
@@ -202,7 +209,7 @@ pub fn document() -> Value {
                 "ChangesPage": { "type": "object", "properties": { "changes": {"type": "array", "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "report": schema_ref("Report")}}}, "next": {"type": "string"}, "more": {"type": "boolean"} } },
                 "PeerChangesPage": { "type": "object", "properties": { "reports": {"type": "array", "items": schema_ref("Report")}, "withdrawals": {"type": "array", "items": schema_ref("Withdrawal")}, "next": {"type": "string"}, "more": {"type": "boolean"} } },
                 "PushBody": { "type": "object", "required": ["reports"], "properties": { "reports": {"type": "array", "items": schema_ref("Report")}, "withdrawals": {"type": "array", "items": schema_ref("Withdrawal")} } },
-                "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array"}, "withdrawn": {"type": "integer"} } },
+                "ReceiveSummary": { "type": "object", "properties": { "stored": {"type": "integer"}, "duplicate": {"type": "integer"}, "refused": {"type": "array", "description": "[report, code] pairs; report is OWNER/uuid.", "items": {"type": "array", "items": {"type": "string"}}}, "withdrawn": {"type": "integer"} } },
                 "AuditEntry": { "type": "object", "properties": { "seq": {"type": "integer"}, "event": {"type": "object"}, "prev_hash": {"type": "string"}, "hash": {"type": "string"} } },
                 "DemoSchedule": { "type": "object", "properties": { "started_at": {"type": "string", "format": "date-time"}, "launch_at": {"type": ["string", "null"], "format": "date-time"}, "maritime_from": {"type": ["string", "null"], "format": "date-time"}, "maritime_to": {"type": ["string", "null"], "format": "date-time"}, "seismic_at": {"type": ["string", "null"], "format": "date-time"} } },
                 "SeismicIngest": seismic_ingest,
@@ -225,11 +232,11 @@ pub fn document() -> Value {
 /// The console's routes (`console_api`) and their schemas, kept apart from
 /// [`document`]'s literal (one `json!` of everything passes the macro's
 /// recursion limit).
-fn console_paths(id: &Value, limit: &Value) -> Value {
+fn console_paths(owner: &Value, id: &Value, limit: &Value) -> Value {
     let no_params = json!([]);
     let paths = json!({
             "/api/v1/release/preview": { "post": op("Preview the release rule for a marking: which partners a report of this node's party would reach, and why not (reader).", "console", no_params.clone(), Some("PreviewBody"), ("200", schema_ref("ReleasePreview"))) },
-            "/api/v1/reports/{id}/acknowledge": { "post": op("Acknowledge a report the token's party may see (reader); recorded in the audit log (action acknowledge). Body {} or {\"note\": \"...\"}.", "console", json!([id]), None, ("200", schema_ref("Acknowledgement"))) },
+            "/api/v1/reports/{owner}/{id}/acknowledge": { "post": op("Acknowledge a report the token's party may see (reader); recorded in the audit log (action acknowledge). Body {} or {\"note\": \"...\"}.", "console", json!([owner, id]), None, ("200", schema_ref("Acknowledgement"))) },
             "/api/v1/acknowledgements": { "get": op("Acknowledgements of reports the token's party may see, newest first, from the recent audit log (reader).", "console", json!([limit]), None, ("200", json!({"type": "object", "properties": {"acknowledgements": {"type": "array", "items": schema_ref("Acknowledgement")}}}))) },
             "/api/v1/federation/peers": { "get": op("Each peer's link: state, last contact, push queue and pull lag (reader).", "console", no_params.clone(), None, ("200", schema_ref("FederationPeers"))) },
             "/api/v1/geo/zones": { "get": op("The maritime zones the engines use, as a GeoJSON FeatureCollection (reader).", "console", no_params.clone(), None, ("200", json!({"type": "object", "description": "GeoJSON FeatureCollection; properties id, name, kind, party, approximate, disputed, source, engines."}))) },
@@ -247,8 +254,8 @@ fn console_paths(id: &Value, limit: &Value) -> Value {
                     "owner": {"type": "string"}, "kind": {"type": "string"}, "banner": {"type": "string"},
                     "recipients": {"type": "array", "items": {"type": "object", "required": ["party", "released"], "properties": {
                         "party": {"type": "string"}, "released": {"type": "boolean"}, "reason": {"type": "string"} } } } } },
-                "Acknowledgement": { "type": "object", "required": ["report_id", "version", "by", "at"], "properties": {
-                    "report_id": {"type": "string"}, "version": {"type": "integer"}, "by": {"type": "string"},
+                "Acknowledgement": { "type": "object", "required": ["report_id", "report_owner", "version", "by", "at"], "properties": {
+                    "report_id": {"type": "string"}, "report_owner": {"type": "string"}, "version": {"type": "integer"}, "by": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"} } },
                 "FederationPeers": { "type": "object", "properties": { "party": {"type": "string"}, "peers": {"type": "array", "items": {"type": "object", "properties": {
                     "party": {"type": "string"}, "url": {"type": "string"}, "state": {"enum": ["up", "degraded", "down", "unknown"]},

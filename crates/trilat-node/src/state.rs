@@ -140,6 +140,7 @@ pub fn audit_event(actor: &str, action: AuditAction, detail: impl Into<String>) 
         actor: actor.to_string(),
         action,
         report_id: None,
+        report_owner: None,
         counterparty: None,
         detail: detail.into(),
     }

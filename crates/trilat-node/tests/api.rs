@@ -157,7 +157,8 @@ async fn auth_roles_and_bad_queries() {
         "/api/v1/reports?bbox=1,2,3",
         "/api/v1/reports?from=yesterday",
         "/api/v1/reports?surprise=1",
-        "/api/v1/reports/not-a-uuid",
+        "/api/v1/reports/JPN/not-a-uuid",
+        "/api/v1/reports/jpn/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b",
     ] {
         let (status, error) = call(&state, "GET", uri, Some(READER), None).await;
         assert_eq!(status, 400, "{uri}: {error}");
@@ -179,7 +180,7 @@ async fn create_version_get_history_query() {
     let (status, created) =
         call(&state, "POST", "/api/v1/reports", Some(ANALYST), Some(body)).await;
     assert_eq!(status, 201, "{created}");
-    let id = created["report"]["id"].as_str().unwrap().to_string();
+    let id = format!("JPN/{}", created["report"]["id"].as_str().unwrap());
     let mut next = note(json!(["USA", "JPN"]));
     next["payload"]["text"] = json!("updated");
     let (status, versioned) = call(
@@ -304,7 +305,7 @@ async fn version_and_revoke_answer_the_documented_statuses() {
     .await;
     assert_eq!(status, 201, "{created}");
     let uri = format!(
-        "/api/v1/reports/{}",
+        "/api/v1/reports/JPN/{}",
         created["report"]["id"].as_str().unwrap()
     );
     let revoke = format!("{uri}/revoke");
@@ -330,12 +331,35 @@ async fn version_and_revoke_answer_the_documented_statuses() {
         (status.as_u16(), &error["error"]["code"]),
         (403, &json!("forbidden"))
     );
-    let unknown = "/api/v1/reports/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b";
+    let unknown = "/api/v1/reports/JPN/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b";
     let (status, error) = call(&state, "PUT", unknown, Some(ANALYST), body(note(json!([])))).await;
     assert_eq!(
         (status.as_u16(), &error["error"]["code"]),
         (404, &json!("not_found"))
     );
+    // The same id under another owner is another party's report: this
+    // node writes only its own, whatever the store holds.
+    let foreign = uri.replacen("/JPN/", "/USA/", 1);
+    for (method, path) in [
+        ("PUT", foreign.clone()),
+        ("POST", format!("{foreign}/revoke")),
+    ] {
+        let (status, error) = call(
+            &state,
+            method,
+            &path,
+            Some(ANALYST),
+            body(note(json!(["TRILAT"]))),
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), &error["error"]["code"]),
+            (403, &json!("forbidden")),
+            "{method} {path}"
+        );
+    }
+    let (status, _) = call(&state, "GET", &foreign, Some(READER), None).await;
+    assert_eq!(status, 404, "USA's report under JPN's id does not exist");
     let (status, revoked) = call(&state, "POST", &revoke, Some(ANALYST), None).await;
     assert_eq!(status, 200, "{revoked}");
     assert_eq!(revoked["report"]["revoked"], true);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
-use trilat_core::{Kind, Marking, NodeKey, Report, ReportDraft, ReportId, Tlp};
+use trilat_core::{Kind, Marking, NodeKey, Report, ReportDraft, ReportKey, Tlp};
 use trilat_node::config::{generate_token, token_sha256, Limits, PeerConfig, Role, TokenConfig};
 use trilat_node::federation::auth::sign_request;
 use trilat_node::{now_ms, AppState, Config};
@@ -57,13 +57,13 @@ impl ReportStore for AuditSwitch {
     ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
         self.inner.put_batch(batch)
     }
-    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    fn get(&self, id: &ReportKey) -> Result<Option<Report>, StoreError> {
         self.inner.get(id)
     }
-    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
+    fn history(&self, id: &ReportKey) -> Result<Vec<Report>, StoreError> {
         self.inner.history(id)
     }
-    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+    fn version(&self, id: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
         self.inner.version(id, counter)
     }
     fn put_withdrawal(
@@ -74,7 +74,7 @@ impl ReportStore for AuditSwitch {
         self.check()?;
         self.inner.put_withdrawal(withdrawal, audit)
     }
-    fn withdrawal(&self, id: &ReportId) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
+    fn withdrawal(&self, id: &ReportKey) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
         self.inner.withdrawal(id)
     }
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
@@ -130,7 +130,7 @@ pub fn audit_tip(store: &dyn ReportStore) -> u64 {
     store.verify_audit().unwrap().entries
 }
 
-/// The `id@version`s recorded as released by the entries after `after`
+/// The `OWNER/id@version`s recorded as released by the entries after `after`
 /// with `action` whose detail starts with `what`, read back as an auditor
 /// would: the parts' lists in order, each part checked against the count,
 /// first, last and digest it repeats, every detail within the bound.
@@ -186,7 +186,7 @@ pub fn recorded(
 fn versions_of(reports: &[Report]) -> Vec<String> {
     reports
         .iter()
-        .map(|r| format!("{}@{}", r.id, r.version))
+        .map(|r| format!("{}@{}", r.key(), r.version))
         .collect()
 }
 
@@ -249,8 +249,8 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
             )
             .sign(&key)
             .unwrap();
-            let event =
-                AuditEvent::new(report.created_at, "node", AuditAction::Create).report(report.id);
+            let event = AuditEvent::new(report.created_at, "node", AuditAction::Create)
+                .report(report.key());
             (report, event)
         })
         .collect();
@@ -402,7 +402,7 @@ async fn a_history_read_records_every_version_it_releases() {
         report = trilat_node::publish(&node.state, next).await.unwrap();
     }
     let tip = audit_tip(switch.as_ref());
-    let path = format!("/api/v1/reports/{}?history=true", report.id);
+    let path = format!("/api/v1/reports/{}?history=true", report.key());
     let (status, body) = reader.get(&path).await;
     assert_eq!(status, 200, "{body}");
     let history = reports_of(&body, "history");
@@ -473,7 +473,7 @@ async fn nothing_is_released_when_the_audit_log_fails() {
         async move { stream.lock().unwrap().iter().any(|(e, _)| e == "report") }
     })
     .await;
-    let id = first.id;
+    let id = first.key();
 
     switch.fail_audit.store(true, Ordering::SeqCst);
     let tip = audit_tip(switch.as_ref());
@@ -569,18 +569,18 @@ async fn a_node_whose_audit_log_fails_sends_its_peers_nothing() {
     let usa = cluster.state("USA").clone();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        usa.store.get(&report.id).unwrap(),
+        usa.store.get(&report.key()).unwrap(),
         None,
         "released unaudited"
     );
     // …and delivered, recorded, once it can.
     switch.fail_audit.store(false, Ordering::SeqCst);
     eventually("USA receives the note", || {
-        let usa = usa.clone();
-        async move { usa.store.get(&report.id).unwrap().is_some() }
+        let (usa, key) = (usa.clone(), report.key());
+        async move { usa.store.get(&key).unwrap().is_some() }
     })
     .await;
-    let needle = format!("{}@1", report.id);
+    let needle = format!("{}@1", report.key());
     let releases: Vec<AuditEntry> = switch
         .audit(0, 1000)
         .unwrap()

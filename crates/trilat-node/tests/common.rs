@@ -121,8 +121,8 @@ impl Api {
     }
 
     /// The current version of a report as this token sees it, if visible.
-    pub async fn report(&self, id: &trilat_core::ReportId) -> Option<Report> {
-        let (status, body) = self.get(&format!("/api/v1/reports/{id}")).await;
+    pub async fn report(&self, report: &trilat_core::ReportKey) -> Option<Report> {
+        let (status, body) = self.get(&format!("/api/v1/reports/{report}")).await;
         match status {
             200 => Some(serde_json::from_value(body["report"].clone()).unwrap()),
             404 => None,

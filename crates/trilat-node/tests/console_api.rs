@@ -96,7 +96,12 @@ type Expect = (&'static str, Option<&'static str>);
 
 /// Whether `report` reached `code`'s node at all (its store, not a view).
 fn held_by(cluster: &Cluster, code: &str, report: &Report) -> bool {
-    cluster.state(code).store.get(&report.id).unwrap().is_some()
+    cluster
+        .state(code)
+        .store
+        .get(&report.key())
+        .unwrap()
+        .is_some()
 }
 
 /// The preview cannot lie: each marking is previewed, then published, and
@@ -198,9 +203,9 @@ async fn preview_says_what_publish_then_does() {
     for code in ["USA", "JPN", "KOR"] {
         for sentinel in &sentinels {
             let reader = reader_at_home(&cluster, code);
-            let id = sentinel.id;
+            let id = sentinel.key();
             eventually(&format!("sentinel at {code}"), || {
-                let reader = reader.clone();
+                let (reader, id) = (reader.clone(), id.clone());
                 async move { reader.report(&id).await.is_some() }
             })
             .await;
@@ -209,7 +214,7 @@ async fn preview_says_what_publish_then_does() {
     for (report, seen) in &published {
         for (recipient, verdict) in seen {
             let reader = reader_at_home(&cluster, recipient);
-            let visible = reader.report(&report.id).await.is_some();
+            let visible = reader.report(&report.key()).await.is_some();
             assert_eq!(
                 visible,
                 verdict.is_ok(),
@@ -305,18 +310,19 @@ async fn acknowledgements_follow_the_release_rule() {
     let jpn = Api::new(&jpn_node.url, jpn_node.reader_token(&party("JPN")));
     let kor_at_jpn = Api::new(&jpn_node.url, jpn_node.reader_token(&party("KOR")));
     for report in [&bilateral, &trilateral] {
-        let id = report.id;
+        let id = report.key();
         let api = jpn.clone();
         eventually("report at JPN", || {
-            let api = api.clone();
+            let (api, id) = (api.clone(), id.clone());
             async move { api.report(&id).await.is_some() }
         })
         .await;
     }
-    let ack_path = |report: &Report| format!("/api/v1/reports/{}/acknowledge", report.id);
+    let ack_path = |report: &Report| format!("/api/v1/reports/{}/acknowledge", report.key());
     let (status, ack) = jpn.post(&ack_path(&bilateral), &json!({})).await;
     assert_eq!(status, 200, "{ack}");
     assert_eq!(ack["report_id"], bilateral.id.to_string());
+    assert_eq!(ack["report_owner"], "USA");
     assert_eq!(ack["version"], 1);
     assert_eq!(ack["by"], "JPN:reader");
     assert!(ack["at"].as_str().unwrap().ends_with('Z'), "{ack}");
@@ -368,17 +374,17 @@ async fn acknowledgements_follow_the_release_rule() {
     // A new version is acknowledged as that version.
     let response = usa
         .client
-        .put(format!("{}/api/v1/reports/{}", usa.url, bilateral.id))
+        .put(format!("{}/api/v1/reports/{}", usa.url, bilateral.key()))
         .bearer_auth(&usa.token)
         .json(&json!({"kind": "note", "marking": marking("SECRET", "AMBER", &["USA", "JPN"]), "payload": {"text": "v2"}}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    let id = bilateral.id;
+    let id = bilateral.key();
     let api = jpn.clone();
     eventually("version 2 at JPN", || {
-        let api = api.clone();
+        let (api, id) = (api.clone(), id.clone());
         async move { api.report(&id).await.is_some_and(|r| r.version == 2) }
     })
     .await;
@@ -404,7 +410,7 @@ async fn acknowledgements_follow_the_release_rule() {
     // Bad input.
     for (path, body, status_expect, code) in [
         (
-            "/api/v1/reports/not-an-id/acknowledge".to_string(),
+            "/api/v1/reports/USA/not-an-id/acknowledge".to_string(),
             json!({}),
             400,
             "invalid_id",
@@ -422,7 +428,7 @@ async fn acknowledgements_follow_the_release_rule() {
             "invalid_request",
         ),
         (
-            "/api/v1/reports/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b/acknowledge".to_string(),
+            "/api/v1/reports/USA/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b/acknowledge".to_string(),
             json!({}),
             404,
             "not_found",
@@ -480,7 +486,7 @@ async fn acknowledgement_fails_closed_when_the_audit_fails() {
     let report = analyst
         .post_note("warning", "CONFIDENTIAL", "AMBER", &["TRILAT"])
         .await;
-    let path = format!("/api/v1/reports/{}/acknowledge", report.id);
+    let path = format!("/api/v1/reports/{}/acknowledge", report.key());
     let (status, _) = reader.post(&path, &json!({})).await;
     assert_eq!(status, 200);
     store.fail_audit.store(true, Ordering::SeqCst);

@@ -34,11 +34,11 @@ async fn rel_to_usa_jpn_reaches_jpn_never_kor() {
         .await;
 
     eventually("JPN sees both via the API", || async {
-        jpn.report(&secret.id).await.is_some() && jpn.report(&barrier.id).await.is_some()
+        jpn.report(&secret.key()).await.is_some() && jpn.report(&barrier.key()).await.is_some()
     })
     .await;
     eventually("KOR sees the barrier", || async {
-        kor.report(&barrier.id).await.is_some()
+        kor.report(&barrier.key()).await.is_some()
     })
     .await;
     eventually("JPN's stream delivers both", || async {
@@ -52,13 +52,16 @@ async fn rel_to_usa_jpn_reaches_jpn_never_kor() {
     // Another pull round for good measure.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
-    assert_eq!(jpn.report(&secret.id).await.unwrap(), secret);
-    assert!(kor.report(&secret.id).await.is_none(), "KOR API shows it");
+    assert_eq!(jpn.report(&secret.key()).await.unwrap(), secret);
+    assert!(
+        kor.report(&secret.key()).await.is_none(),
+        "KOR API shows it"
+    );
     assert!(
         cluster
             .state("KOR")
             .store
-            .get(&secret.id)
+            .get(&secret.key())
             .unwrap()
             .is_none(),
         "KOR's store holds it"
@@ -67,13 +70,13 @@ async fn rel_to_usa_jpn_reaches_jpn_never_kor() {
     assert!(jpn_stream.lock().unwrap().iter().any(|r| r.id == secret.id));
     // The read rule on USA's own node: a KOR reader there does not see it.
     let kor_on_usa = api(&cluster, "USA", "KOR", Role::Reader);
-    assert!(kor_on_usa.report(&secret.id).await.is_none());
-    assert!(kor_on_usa.report(&barrier.id).await.is_some());
+    assert!(kor_on_usa.report(&secret.key()).await.is_none());
+    assert!(kor_on_usa.report(&barrier.key()).await.is_some());
     // The refused read is audited.
     let audit = cluster.state("USA").store.audit(0, 1000).unwrap();
-    assert!(audit
-        .iter()
-        .any(|e| e.event.action == AuditAction::Refuse && e.event.report_id == Some(secret.id)));
+    assert!(audit.iter().any(
+        |e| e.event.action == AuditAction::Refuse && e.event.report_key() == Some(secret.key())
+    ));
     assert_eq!(
         cluster
             .state("USA")
@@ -213,7 +216,7 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
         summary["refused"][0][1], "not_releasable_to_me",
         "{summary}"
     );
-    assert!(kor_store.get(&unreleasable.id).unwrap().is_none());
+    assert!(kor_store.get(&unreleasable.key()).unwrap().is_none());
 
     // 2. A tampered signature: payload changed after signing.
     let mut tampered = note("USA", &["TRILAT"], "original").sign(&usa_key).unwrap();
@@ -221,14 +224,14 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
     let body = serde_json::to_vec(&json!({"reports": [tampered]})).unwrap();
     let (_, summary) = push_as(&usa_to_kor, &kor.peer_url, "USA", &usa_key, &body).await;
     assert_eq!(summary["refused"][0][1], "bad_signature", "{summary}");
-    assert!(kor_store.get(&tampered.id).unwrap().is_none());
+    assert!(kor_store.get(&tampered.key()).unwrap().is_none());
 
     // 3. JPN forges a report claiming USA as owner, signed with JPN's key.
     let forged = note("USA", &["TRILAT"], "forged").sign(&jpn_key).unwrap();
     let body = serde_json::to_vec(&json!({"reports": [forged]})).unwrap();
     let (_, summary) = push_as(&jpn_to_kor, &kor.peer_url, "JPN", &jpn_key, &body).await;
     assert_eq!(summary["refused"][0][1], "bad_signature", "{summary}");
-    assert!(kor_store.get(&forged.id).unwrap().is_none());
+    assert!(kor_store.get(&forged.key()).unwrap().is_none());
 
     // 4. A replayed request: the same signed push twice.
     let good = note("USA", &["TRILAT"], "good").sign(&usa_key).unwrap();
@@ -253,7 +256,7 @@ async fn faulty_sender_tampering_forgery_and_replay_are_refused_and_audited() {
     // A fresh request with the same report is idempotent: nothing changes.
     let (_, summary) = push_as(&usa_to_kor, &kor.peer_url, "USA", &usa_key, &body).await;
     assert_eq!(summary["duplicate"], 1, "{summary}");
-    assert_eq!(kor_store.history(&good.id).unwrap().len(), 1);
+    assert_eq!(kor_store.history(&good.key()).unwrap().len(), 1);
 
     // 5. A request signed by a key that is not the claimed peer's.
     let (status, _) = push_as(&usa_to_kor, &kor.peer_url, "USA", &jpn_key, &body).await;
@@ -288,13 +291,13 @@ async fn revocation_reaches_every_recipient() {
     ];
     for reader in &readers {
         eventually("report arrives", || async {
-            reader.report(&report.id).await.is_some()
+            reader.report(&report.key()).await.is_some()
         })
         .await;
     }
     let (status, body) = usa
         .post(
-            &format!("/api/v1/reports/{}/revoke", report.id),
+            &format!("/api/v1/reports/{}/revoke", report.key()),
             &json!(null),
         )
         .await;
@@ -302,7 +305,7 @@ async fn revocation_reaches_every_recipient() {
     for reader in &readers {
         eventually("revocation arrives", || async {
             reader
-                .report(&report.id)
+                .report(&report.key())
                 .await
                 .is_some_and(|r| r.revoked && r.version == 2)
         })
@@ -318,7 +321,7 @@ async fn revocation_reaches_every_recipient() {
     // A version after the revocation is refused.
     let (status, _) = usa
         .post(
-            &format!("/api/v1/reports/{}/revoke", report.id),
+            &format!("/api/v1/reports/{}/revoke", report.key()),
             &json!(null),
         )
         .await;
@@ -374,7 +377,7 @@ async fn node_down_during_creation_catches_up_without_loss_or_duplicates() {
     let held: std::collections::BTreeSet<_> =
         kor.all_reports().await.into_iter().map(|r| r.id).collect();
     assert_eq!(held, expected);
-    assert!(state.store.get(&private.id).unwrap().is_none());
+    assert!(state.store.get(&private.key()).unwrap().is_none());
     // Nothing duplicated: exactly one stored version per report.
     let changes = state.store.changes(None, 1000).unwrap();
     assert_eq!(changes.changes.len(), expected.len());
@@ -412,7 +415,7 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
         .await;
     let kor_early = api(&cluster, "KOR", "KOR", Role::Reader);
     eventually("KOR has the first report", || async {
-        kor_early.report(&early.id).await.is_some()
+        kor_early.report(&early.key()).await.is_some()
     })
     .await;
     // A cursor minted by another store (as if USA had rebuilt its store).
@@ -460,7 +463,7 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
         .unwrap();
     let kor = Api::new(&kor_url, &kor_token);
     eventually("KOR pulls what USA and JPN created meanwhile", || async {
-        kor.report(&from_usa.id).await.is_some() && kor.report(&from_jpn.id).await.is_some()
+        kor.report(&from_usa.key()).await.is_some() && kor.report(&from_jpn.key()).await.is_some()
     })
     .await;
     // New reports keep arriving too.
@@ -468,7 +471,7 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
         .post_note("after", "UNCLASSIFIED", "GREEN", &["TRILAT"])
         .await;
     eventually("KOR receives a new report", || async {
-        kor.report(&later.id).await.is_some()
+        kor.report(&later.key()).await.is_some()
     })
     .await;
     eventually(
@@ -494,7 +497,7 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
     )
     .await;
     // Re-pulling from the start stored nothing twice.
-    assert_eq!(state.store.history(&early.id).unwrap().len(), 1);
+    assert_eq!(state.store.history(&early.key()).unwrap().len(), 1);
     let audit = state.store.audit(0, 1000).unwrap();
     for peer in ["USA", "JPN"] {
         assert!(
@@ -644,7 +647,7 @@ async fn push_is_not_held_up_by_a_catch_up_pull() {
         .sign(&jpn_state.key)
         .unwrap();
         let audit = trilat_store::AuditEvent::new(report.created_at, "node", AuditAction::Create)
-            .report(report.id);
+            .report(report.key());
         batch.push((report, audit));
     }
     jpn_state.store.put_batch(&batch).unwrap();
@@ -690,4 +693,130 @@ async fn push_is_not_held_up_by_a_catch_up_pull() {
         received(&usa_state) >= BACKLOG as u64
     })
     .await;
+}
+
+/// A note by `owner` released to `rel_to`, created now.
+fn note_draft(owner: &str, rel_to: &[&str], text: &str) -> ReportDraft {
+    ReportDraft::new(
+        party(owner),
+        Kind::new("note").unwrap(),
+        Marking::new("UNCLASSIFIED", Tlp::Green, rel_to.iter().copied()),
+        json!({ "text": text }),
+        trilat_node::now(),
+    )
+}
+
+/// USA's `cyber.stix` draft of one STIX indicator, released to `rel_to`:
+/// what USA's TAXII import publishes. Its report id is derived from USA,
+/// the STIX id and the creation time, so anyone can compute it.
+fn usa_indicator_draft(rel_to: &[&str]) -> ReportDraft {
+    let bundle = r#"{"type":"bundle","id":"bundle--0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","objects":[
+        {"type":"indicator","spec_version":"2.1","id":"indicator--7e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f3a4b",
+         "created":"2026-03-04T05:06:07.000Z","modified":"2026-03-04T05:06:07.000Z",
+         "name":"command server","pattern":"[ipv4-addr:value = '203.0.113.9']",
+         "pattern_type":"stix","valid_from":"2026-03-04T05:06:07.000Z"}]}"#;
+    let parsed = trilat_cyber::parse_bundle(bundle, |_, _| {}).unwrap();
+    let marking = Marking::new("UNCLASSIFIED", Tlp::Green, rel_to.iter().copied());
+    let outcome = trilat_cyber::import_bundle(&parsed, &party("USA"), &marking, trilat_node::now());
+    assert!(outcome.rejected.is_empty());
+    outcome.drafts[0].clone()
+}
+
+/// Id squatting (issue 13): KOR, predicting the id of the report USA's
+/// import of a STIX indicator will carry, publishes its own report under
+/// that id first. USA then publishes its report, released to JPN. A report
+/// is its owner and its id, so JPN (and USA) hold both, distinct: the
+/// squatter's neither replaces nor blocks USA's, and USA's next version
+/// arrives too. (Before identity by owner, JPN refused USA's report as a
+/// forged version of KOR's.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_publishing_first_under_another_partys_id_occupies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster(dir.path()).await;
+    let (usa_state, jpn_state, kor_state) = (
+        cluster.state("USA"),
+        cluster.state("JPN"),
+        cluster.state("KOR"),
+    );
+    let jpn = api(&cluster, "JPN", "JPN", Role::Reader);
+    let predicted = usa_indicator_draft(&["USA", "JPN"]).id;
+    let mut squat = note_draft("KOR", &["TRILAT"], "squatting USA's indicator id");
+    squat.id = predicted;
+    let squat = trilat_node::publish(kor_state, squat).await.unwrap();
+    for (where_, state) in [("JPN", &jpn_state), ("USA", &usa_state)] {
+        eventually(&format!("KOR's report at {where_}"), || async {
+            state.store.get(&squat.key()).unwrap().is_some()
+        })
+        .await;
+    }
+
+    let genuine = trilat_node::publish(usa_state, usa_indicator_draft(&["USA", "JPN"]))
+        .await
+        .unwrap();
+    assert_eq!(genuine.id, squat.id, "KOR predicted USA's id");
+    assert_ne!(genuine.key(), squat.key());
+    eventually("USA's report at JPN", || async {
+        jpn.report(&genuine.key()).await.as_ref() == Some(&genuine)
+    })
+    .await;
+    assert_eq!(jpn.report(&squat.key()).await.as_ref(), Some(&squat));
+    let (status, page) = jpn.get("/api/v1/reports?limit=1000").await;
+    assert_eq!(status, 200, "{page}");
+    let mut owners: Vec<&str> = page["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["id"] == genuine.id.to_string())
+        .map(|r| r["owner"].as_str().unwrap())
+        .collect();
+    owners.sort_unstable();
+    assert_eq!(owners, ["KOR", "USA"], "{page}");
+    // The true owner's next version is not blocked either.
+    let mut next = genuine.next_version(trilat_node::now());
+    next.payload["object"] = json!(next.payload["object"]
+        .as_str()
+        .unwrap()
+        .replace("command server", "command server, confirmed"));
+    let next = trilat_node::publish(usa_state, next).await.unwrap();
+    eventually("USA's version 2 at JPN", || async {
+        jpn.report(&genuine.key()).await.as_ref() == Some(&next)
+    })
+    .await;
+    for state in [&jpn_state, &usa_state] {
+        assert_eq!(
+            state.store.get(&squat.key()).unwrap().as_ref(),
+            Some(&squat)
+        );
+        assert_eq!(
+            state.store.history(&genuine.key()).unwrap(),
+            [genuine.clone(), next.clone()]
+        );
+        // Nothing about either report was refused.
+        assert!(!refusals(state.store.as_ref())
+            .iter()
+            .any(|d| d.contains("forged")));
+        let refused_keys: Vec<_> = state
+            .store
+            .audit(0, 1000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event.action == AuditAction::Refuse)
+            .filter_map(|e| e.event.report_key())
+            .collect();
+        assert!(!refused_keys.contains(&genuine.key()), "{refused_keys:?}");
+        assert!(!refused_keys.contains(&squat.key()), "{refused_keys:?}");
+    }
+    // The release rule still holds for each: USA's never reaches KOR.
+    let barrier = trilat_node::publish(usa_state, note_draft("USA", &["TRILAT"], "barrier"))
+        .await
+        .unwrap();
+    eventually("the barrier at KOR", || async {
+        kor_state.store.get(&barrier.key()).unwrap().is_some()
+    })
+    .await;
+    assert!(kor_state.store.get(&genuine.key()).unwrap().is_none());
+    assert_eq!(
+        kor_state.store.get(&squat.key()).unwrap().as_ref(),
+        Some(&squat)
+    );
 }

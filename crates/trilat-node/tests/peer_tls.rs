@@ -122,7 +122,7 @@ async fn a_peer_with_an_unpinned_certificate_is_refused_at_the_handshake() {
         async move { refusals(store.as_ref()).len() >= 2 }
     })
     .await;
-    assert_eq!(kor_state.store.get(&report.id).unwrap(), None);
+    assert_eq!(kor_state.store.get(&report.key()).unwrap(), None);
     let refused = refusals(kor_state.store.as_ref());
     assert!(
         refused
@@ -149,7 +149,7 @@ async fn a_peer_with_an_unpinned_certificate_is_refused_at_the_handshake() {
         (200, Some(1)),
         "{summary}"
     );
-    assert!(kor_state.store.get(&report.id).unwrap().is_some());
+    assert!(kor_state.store.get(&report.key()).unwrap().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +171,7 @@ async fn a_server_without_the_pinned_certificate_is_refused_by_the_client() {
         text.contains(&kor.cert_sha256) && text.contains("not the one pinned for KOR"),
         "{text}"
     );
-    assert_eq!(cluster.state("KOR").store.get(&report.id).unwrap(), None);
+    assert_eq!(cluster.state("KOR").store.get(&report.key()).unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,7 +202,7 @@ async fn plain_http_between_peers_is_refused() {
         answered.is_err() || answered.as_ref().is_ok_and(|(s, _)| *s >= 400),
         "{answered:?}"
     );
-    assert_eq!(kor_state.store.get(&report.id).unwrap(), None);
+    assert_eq!(kor_state.store.get(&report.key()).unwrap(), None);
     // And the report travels when published, over TLS.
     let usa_state = cluster.state("USA").clone();
     let published = trilat_node::publish(&usa_state, {
@@ -217,8 +217,8 @@ async fn plain_http_between_peers_is_refused() {
     .await
     .unwrap();
     eventually("the published note at KOR", || {
-        let store = kor_state.store.clone();
-        async move { store.get(&published.id).unwrap().is_some() }
+        let (store, key) = (kor_state.store.clone(), published.key());
+        async move { store.get(&key).unwrap().is_some() }
     })
     .await;
 }
@@ -247,7 +247,7 @@ async fn a_connection_speaks_for_the_party_of_its_certificate_only() {
         .await
         .unwrap();
     assert_eq!(status, 403, "{error}");
-    assert_eq!(kor_state.store.get(&report.id).unwrap(), None);
+    assert_eq!(kor_state.store.get(&report.key()).unwrap(), None);
     let refused = refusals(kor_state.store.as_ref());
     assert!(
         refused.iter().any(|(actor, detail)| actor == "peer:JPN"

@@ -81,7 +81,7 @@ async fn check(owner_idx: usize, markings: Vec<Posting>) {
                 });
                 let response = poster
                     .client
-                    .put(format!("{}/api/v1/reports/{}", poster.url, first.id))
+                    .put(format!("{}/api/v1/reports/{}", poster.url, first.key()))
                     .bearer_auth(&poster.token)
                     .json(&body)
                     .send()
@@ -105,7 +105,7 @@ async fn check(owner_idx: usize, markings: Vec<Posting>) {
         let node = cluster.node(reader_party);
         let reader = Api::new(&node.url, node.reader_token(&party(reader_party)));
         eventually("barrier arrives", || async {
-            reader.report(&barrier.id).await.is_some()
+            reader.report(&barrier.key()).await.is_some()
         })
         .await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -132,7 +132,7 @@ async fn check(owner_idx: usize, markings: Vec<Posting>) {
             if !narrowed_away {
                 continue;
             }
-            let withdrawal = store.withdrawal(&first.id).unwrap();
+            let withdrawal = store.withdrawal(&first.key()).unwrap();
             assert_eq!(
                 withdrawal.map(|w| w.version),
                 Some(current.version),

@@ -141,7 +141,7 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
 
     // The reports as USA stored them: payload, epicentre, origin time.
     let (status, stored) = admin
-        .get(&format!("/api/v1/reports/{test_assessment}"))
+        .get(&format!("/api/v1/reports/USA/{test_assessment}"))
         .await;
     assert_eq!(status, 200, "{stored}");
     let report = &stored["report"];
@@ -194,7 +194,7 @@ async fn seismic_reports_reach_the_partners_their_marking_allows() {
     let kor_admin = Api::new(&kor.url, kor.admin_token());
     let api = kor_admin.clone();
     eventually("the later note at KOR", move || {
-        let (api, id) = (api.clone(), note.id);
+        let (api, id) = (api.clone(), note.key());
         async move { api.report(&id).await.is_some() }
     })
     .await;

@@ -161,7 +161,9 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
     );
 
     // Stored at USA in the engines' marking.
-    let (status, stored) = admin.get(&format!("/api/v1/reports/{scenario_id}")).await;
+    let (status, stored) = admin
+        .get(&format!("/api/v1/reports/USA/{scenario_id}"))
+        .await;
     assert_eq!(status, 200, "{stored}");
     assert_eq!(stored["report"]["kind"], "econ.scenario");
     assert_eq!(stored["report"]["marking"]["rel_to"], json!(["USA", "JPN"]));
@@ -201,7 +203,7 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
     let kor_admin = Api::new(&kor_node.url, kor_node.admin_token());
     let api = kor_admin.clone();
     eventually("the later note at KOR", move || {
-        let (api, id) = (api.clone(), note.id);
+        let (api, id) = (api.clone(), note.key());
         async move { api.report(&id).await.is_some() }
     })
     .await;

@@ -477,7 +477,7 @@ fn seed_jpn_indicator(state: &trilat_node::AppState) {
         .sign(&NodeKey::generate())
         .unwrap();
     let event = trilat_store::AuditEvent::new(now, "test", trilat_store::AuditAction::Receive)
-        .report(report.id);
+        .report(report.key());
     state.store.put(&report, event).unwrap();
 }
 

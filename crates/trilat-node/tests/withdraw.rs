@@ -91,7 +91,7 @@ fn audited(state: &AppState, action: AuditAction, report: &Report, counterparty:
         .iter()
         .filter(|e| {
             e.event.action == action
-                && e.event.report_id == Some(report.id)
+                && e.event.report_key() == Some(report.key())
                 && e.event.counterparty.as_ref() == Some(counterparty)
         })
         .count()
@@ -128,7 +128,7 @@ async fn a_narrowing_version_withdraws_the_report_from_the_parties_it_leaves() {
         .unwrap();
     for (reader, name) in [(&jpn, "JPN"), (&kor, "KOR")] {
         eventually(&format!("{name} holds version 1"), || async {
-            reader.report(&first.id).await.is_some()
+            reader.report(&first.key()).await.is_some()
         })
         .await;
     }
@@ -140,24 +140,26 @@ async fn a_narrowing_version_withdraws_the_report_from_the_parties_it_leaves() {
 
     let second = narrow(usa_state, &first, &["USA", "JPN"]).await;
     eventually("JPN gets version 2", || async {
-        jpn.report(&first.id).await.is_some_and(|r| r.version == 2)
+        jpn.report(&first.key())
+            .await
+            .is_some_and(|r| r.version == 2)
     })
     .await;
     eventually("KOR records the withdrawal", || async {
-        kor_state.store.withdrawal(&first.id).unwrap().is_some()
+        kor_state.store.withdrawal(&first.key()).unwrap().is_some()
     })
     .await;
 
     // KOR: version 1 kept, marked withdrawn, nothing of version 2.
-    let withdrawal = kor_state.store.withdrawal(&first.id).unwrap().unwrap();
+    let withdrawal = kor_state.store.withdrawal(&first.key()).unwrap().unwrap();
     assert_eq!((withdrawal.id, withdrawal.version), (first.id, 2));
     assert_eq!(withdrawal.owner, party("USA"));
     assert_eq!(
-        kor_state.store.history(&first.id).unwrap(),
+        kor_state.store.history(&first.key()).unwrap(),
         vec![first.clone()]
     );
     let (status, body) = kor
-        .get(&format!("/api/v1/reports/{}?history=true", first.id))
+        .get(&format!("/api/v1/reports/{}?history=true", first.key()))
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["report"]["version"], 1);
@@ -179,8 +181,8 @@ async fn a_narrowing_version_withdraws_the_report_from_the_parties_it_leaves() {
         .all(|r| r.id != first.id || r.version == 1));
 
     // JPN: the new version, current, listed, in TAXII, no withdrawal.
-    assert_eq!(jpn.report(&first.id).await.unwrap(), second);
-    assert!(jpn_state.store.withdrawal(&first.id).unwrap().is_none());
+    assert_eq!(jpn.report(&first.key()).await.unwrap(), second);
+    assert!(jpn_state.store.withdrawal(&first.key()).unwrap().is_none());
     assert!(listed(&jpn, false).await.contains(&first.id.to_string()));
     assert_eq!(taxii_ids(&jpn).await, vec![INDICATOR.to_string()]);
 
@@ -234,14 +236,14 @@ async fn a_party_that_pulls_late_gets_the_withdrawal_in_order() {
     let kor = Api::new(&kor_url, &kor_token);
     let kor_stream = kor.subscribe(false).await;
     eventually("KOR catches up to the barrier", || async {
-        state.store.get(&barrier.id).unwrap().is_some()
+        state.store.get(&barrier.key()).unwrap().is_some()
     })
     .await;
-    let withdrawal = state.store.withdrawal(&first.id).unwrap();
+    let withdrawal = state.store.withdrawal(&first.key()).unwrap();
     assert_eq!(withdrawal.map(|w| w.version), Some(2));
     assert!(state
         .store
-        .get(&first.id)
+        .get(&first.key())
         .unwrap()
         .is_none_or(|held| held.version == 1));
     assert!(!listed(&kor, false).await.contains(&first.id.to_string()));

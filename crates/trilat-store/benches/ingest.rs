@@ -40,7 +40,7 @@ fn signed_reports(n: usize) -> Vec<(Report, AuditEvent)> {
             }));
             let report = draft.sign(&key).unwrap();
             let event = AuditEvent::new(now, "peer:JPN", AuditAction::Receive)
-                .report(report.id)
+                .report(report.key())
                 .counterparty(owner.clone());
             (report, event)
         })

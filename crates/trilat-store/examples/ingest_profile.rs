@@ -47,7 +47,7 @@ fn main() {
             }));
             let report = draft.sign(&key).unwrap();
             let event = AuditEvent::new(now, "peer:JPN", AuditAction::Receive)
-                .report(report.id)
+                .report(report.key())
                 .counterparty(owner.clone());
             (report, event)
         })

@@ -3,20 +3,14 @@
 //! Each entry's `hash` covers the previous entry's hash, its own `seq` and
 //! its event, so changing, deleting or reordering an entry breaks the link
 //! of the next one (or, for the last entry, the tip the store keeps beside
-//! the log). The first entry's `prev_hash` is [`AUDIT_HASH_GENESIS`]. Two
-//! encodings of the hashed fields exist ([`HashFormat`]):
-//!
-//! * **binary** (every entry written since schema v4, and every entry of
-//!   [`crate::MemoryStore`]): `hash = sha256("trilat-audit-entry-v2\0" ||
-//!   prev_hash as 32 bytes || seq as u64 big-endian || fields)`, where
-//!   `fields` is the entry's binary encoding ([`encode_fields`]), which is
-//!   also how the SQLite store keeps it;
-//! * **JSON** (entries a store wrote before schema v4): `hash =
-//!   sha256(prev_hash as 64 hex characters || RFC 8785 JSON of {seq, at,
-//!   actor, action, report_id, counterparty, detail})`.
+//! the log). The first entry's `prev_hash` is [`AUDIT_HASH_GENESIS`]. One
+//! encoding of the hashed fields exists: `hash = sha256("trilat-audit-v1\0"
+//! || prev_hash as 32 bytes || seq as u64 big-endian || fields)`, where
+//! `fields` is the entry's binary encoding ([`encode_fields`]), which is
+//! also how the SQLite store keeps it.
 
 use sha2::{Digest, Sha256};
-use trilat_core::{canonical_json, Party, ReportId, Timestamp};
+use trilat_core::{Party, ReportId, ReportKey, Timestamp};
 
 use crate::StoreError;
 
@@ -126,8 +120,13 @@ pub struct AuditEvent {
     pub actor: String,
     /// What was done.
     pub action: AuditAction,
-    /// The report concerned, if one.
+    /// The report concerned, if one (its id; its owner is
+    /// `report_owner`: both are set or neither).
     pub report_id: Option<ReportId>,
+    /// The owner of the report concerned: with `report_id`, the report's
+    /// identity ([`ReportKey`]), since two owners may use one id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_owner: Option<Party>,
     /// The other party (recipient of a release, sender of a receive).
     pub counterparty: Option<Party>,
     /// Free text: why, how many, which query.
@@ -142,15 +141,22 @@ impl AuditEvent {
             actor: actor.into(),
             action,
             report_id: None,
+            report_owner: None,
             counterparty: None,
             detail: String::new(),
         }
     }
 
     /// Sets the report concerned.
-    pub fn report(mut self, id: ReportId) -> AuditEvent {
-        self.report_id = Some(id);
+    pub fn report(mut self, key: ReportKey) -> AuditEvent {
+        self.report_id = Some(key.id);
+        self.report_owner = Some(key.owner);
         self
+    }
+
+    /// The report concerned, if one.
+    pub fn report_key(&self) -> Option<ReportKey> {
+        Some(ReportKey::new(self.report_owner.clone()?, self.report_id?))
     }
 
     /// Sets the counterparty.
@@ -171,6 +177,16 @@ impl AuditEvent {
             return Err(StoreError::Invalid(format!(
                 "audit actor must be 1..={AUDIT_ACTOR_LEN_MAX} bytes, is {}",
                 self.actor.len()
+            )));
+        }
+        if self.report_id.is_some() != self.report_owner.is_some() {
+            return Err(StoreError::Invalid(format!(
+                "audit entry names a report by {} alone: a report is its owner and its id",
+                if self.report_id.is_some() {
+                    "its id"
+                } else {
+                    "its owner"
+                }
             )));
         }
         if self.detail.len() > AUDIT_DETAIL_LEN_MAX {
@@ -203,8 +219,7 @@ impl AuditEntry {
     pub(crate) fn chain(prev_seq: u64, prev_hash: &str, event: AuditEvent) -> AuditEntry {
         debug_assert_eq!(prev_hash.len(), 64);
         let seq = prev_seq + 1;
-        let hash = entry_hash(HashFormat::Binary, seq, prev_hash, &event)
-            .expect("the previous hash is 64 hex digits");
+        let hash = entry_hash(seq, prev_hash, &event).expect("the previous hash is 64 hex digits");
         AuditEntry {
             seq,
             event,
@@ -213,41 +228,22 @@ impl AuditEntry {
         }
     }
 
-    /// Whether `hash` is right for the rest of the entry, in either
-    /// encoding (an entry does not say which one its store used; the
-    /// store's own verification knows and accepts only that one).
+    /// Whether `hash` is right for the rest of the entry.
     pub fn hash_is_valid(&self) -> bool {
-        [HashFormat::Binary, HashFormat::Json]
-            .into_iter()
-            .any(|format| self.hash_is_valid_as(format))
+        entry_hash(self.seq, &self.prev_hash, &self.event).as_deref() == Some(self.hash.as_str())
     }
-
-    /// Whether `hash` is right for the rest of the entry in `format`.
-    pub(crate) fn hash_is_valid_as(&self, format: HashFormat) -> bool {
-        entry_hash(format, self.seq, &self.prev_hash, &self.event).as_deref()
-            == Some(self.hash.as_str())
-    }
-}
-
-/// How an entry's hashed fields are encoded (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum HashFormat {
-    /// RFC 8785 JSON after the hex previous hash (before schema v4).
-    Json,
-    /// [`encode_fields`] after a domain tag, the raw previous hash and the
-    /// seq (schema v4 on).
-    Binary,
 }
 
 /// Domain separation of the binary entry hash from any other SHA-256 use.
-const ENTRY_HASH_TAG: &[u8] = b"trilat-audit-entry-v2\0";
+const ENTRY_HASH_TAG: &[u8] = b"trilat-audit-v1\0";
 
 /// Appends `event`'s binary encoding to `out`: `at` (milliseconds, i64
 /// big-endian), the action's code (u8), the actor (u8 length, UTF-8), the
-/// report id (u8 0, or 1 and its 16 UUID bytes), the counterparty (u8 0,
-/// or its length and its code) and the detail (u16 big-endian length,
-/// UTF-8). Every length fits: [`AuditEvent::check`] bounds actor and
-/// detail, and party codes are at most 16 bytes.
+/// report (u8 0, or 1, its id's 16 UUID bytes and its owner as u8 length
+/// and code), the counterparty (u8 0, or its length and its code) and the
+/// detail (u16 big-endian length, UTF-8). Every length fits:
+/// [`AuditEvent::check`] bounds actor and detail, and party codes are at
+/// most 16 bytes.
 pub(crate) fn encode_fields(out: &mut Vec<u8>, event: &AuditEvent) {
     encode_fields_keyed(out, event, None);
 }
@@ -265,8 +261,8 @@ pub(crate) fn encode_fields_keyed(
     out.push(event.action.code());
     out.push(event.actor.len() as u8);
     out.extend_from_slice(event.actor.as_bytes());
-    match &event.report_id {
-        Some(id) => {
+    match (&event.report_id, &event.report_owner) {
+        (Some(id), Some(owner)) => {
             out.push(1);
             match known_key {
                 Some((known_id, key)) if known_id == id => {
@@ -275,20 +271,25 @@ pub(crate) fn encode_fields_keyed(
                 }
                 _ => out.extend_from_slice(&report_id_bytes(id)),
             }
+            push_party(out, owner);
         }
-        None => out.push(0),
+        (None, None) => out.push(0),
+        _ => panic!("an audit event names a report by owner and id (AuditEvent::check)"),
     }
     match &event.counterparty {
-        Some(party) => {
-            let code = party.as_str().as_bytes();
-            assert!(!code.is_empty() && code.len() <= usize::from(u8::MAX));
-            out.push(code.len() as u8);
-            out.extend_from_slice(code);
-        }
+        Some(party) => push_party(out, party),
         None => out.push(0),
     }
     out.extend_from_slice(&(event.detail.len() as u16).to_be_bytes());
     out.extend_from_slice(event.detail.as_bytes());
+}
+
+/// A party code as its length (u8, never 0) and its bytes.
+fn push_party(out: &mut Vec<u8>, party: &Party) {
+    let code = party.as_str().as_bytes();
+    assert!(!code.is_empty() && code.len() <= usize::from(u8::MAX));
+    out.push(code.len() as u8);
+    out.extend_from_slice(code);
 }
 
 /// Reads one [`encode_fields`] encoding from the front of `bytes`; returns
@@ -310,10 +311,16 @@ pub(crate) fn decode_fields(bytes: &[u8]) -> Result<(AuditEvent, &[u8]), String>
         .ok_or_else(|| format!("unknown action code {action_code}"))?;
     let actor_len = usize::from(take(1, "actor length")?[0]);
     let actor = utf8(take(actor_len, "actor")?, "actor")?;
-    let report_id = match take(1, "report id flag")?[0] {
-        0 => None,
-        1 => Some(report_id_from_bytes(take(16, "report id")?)?),
-        flag => return Err(format!("report id flag {flag} is neither 0 nor 1")),
+    let (report_id, report_owner) = match take(1, "report flag")?[0] {
+        0 => (None, None),
+        1 => {
+            let id = report_id_from_bytes(take(16, "report id")?)?;
+            let owner_len = usize::from(take(1, "report owner length")?[0]);
+            let owner = utf8(take(owner_len, "report owner")?, "report owner")?;
+            let owner = Party::new(&owner).map_err(|e| format!("report owner: {e}"))?;
+            (Some(id), Some(owner))
+        }
+        flag => return Err(format!("report flag {flag} is neither 0 nor 1")),
     };
     let party_len = usize::from(take(1, "counterparty length")?[0]);
     let counterparty = match party_len {
@@ -332,6 +339,7 @@ pub(crate) fn decode_fields(bytes: &[u8]) -> Result<(AuditEvent, &[u8]), String>
         actor,
         action,
         report_id,
+        report_owner,
         counterparty,
         detail,
     };
@@ -398,106 +406,12 @@ pub(crate) fn hash_from_hex(text: &str) -> Option<[u8; 32]> {
     Some(bytes)
 }
 
-/// The fields an entry's hash covers, in canonical JSON (the reference
-/// encoding; [`hashed_fields_json`] must produce the same bytes).
-#[derive(serde::Serialize)]
-struct HashedFields<'a> {
-    seq: u64,
-    at: &'a Timestamp,
-    actor: &'a str,
-    action: AuditAction,
-    report_id: &'a Option<ReportId>,
-    counterparty: &'a Option<Party>,
-    detail: &'a str,
-}
-
-/// Largest integer RFC 8785 writes as plain decimal digits (2^53).
-const JCS_INTEGER_MAX: u64 = 1 << 53;
-
-/// The RFC 8785 canonical JSON of an entry's hashed fields, written
-/// directly: this runs once per stored report on the ingest path, and the
-/// general canonicaliser builds and sorts a map per entry (its cost is in
-/// `docs/bench/store.md`). Keys are in JCS order (all ASCII, so byte
-/// order); strings use serde_json's escaping, which is JCS's (short
-/// escapes for `\b \t \n \f \r`, lowercase `\u00xx` for other controls, nothing else escaped).
-/// A property test checks equality with `canonical_json`.
-pub(crate) fn hashed_fields_json(seq: u64, event: &AuditEvent) -> Vec<u8> {
-    assert!(
-        seq <= JCS_INTEGER_MAX,
-        "audit seq {seq} beyond exact JSON integers"
-    );
-    fn string(out: &mut Vec<u8>, text: &str) {
-        serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
-    }
-    // Timestamps and report ids serialise as JSON strings of ASCII
-    // characters that need no escaping: written without a String between.
-    fn plain<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) {
-        serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
-    }
-    let mut out = Vec::with_capacity(192 + event.actor.len() + event.detail.len());
-    out.extend_from_slice(b"{\"action\":");
-    string(&mut out, event.action.as_str());
-    out.extend_from_slice(b",\"actor\":");
-    string(&mut out, &event.actor);
-    out.extend_from_slice(b",\"at\":");
-    plain(&mut out, &event.at);
-    out.extend_from_slice(b",\"counterparty\":");
-    match &event.counterparty {
-        Some(party) => string(&mut out, party.as_str()),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"detail\":");
-    string(&mut out, &event.detail);
-    out.extend_from_slice(b",\"report_id\":");
-    match &event.report_id {
-        Some(id) => plain(&mut out, id),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"seq\":");
-    plain(&mut out, &seq);
-    out.push(b'}');
-    out
-}
-
-/// The reference encoding, for the equivalence test.
-pub(crate) fn hashed_fields_canonical(seq: u64, event: &AuditEvent) -> Vec<u8> {
-    let fields = HashedFields {
-        seq,
-        at: &event.at,
-        actor: &event.actor,
-        action: event.action,
-        report_id: &event.report_id,
-        counterparty: &event.counterparty,
-        detail: &event.detail,
-    };
-    // Only strings, integers and null: canonical encoding cannot fail.
-    canonical_json(&fields).expect("audit fields encode canonically")
-}
-
-/// An entry's hash in `format`, hex; `None` when `prev_hash` is not 64
-/// hex digits (the binary format hashes its bytes).
-pub(crate) fn entry_hash(
-    format: HashFormat,
-    seq: u64,
-    prev_hash: &str,
-    event: &AuditEvent,
-) -> Option<String> {
-    match format {
-        HashFormat::Json => {
-            let canonical = hashed_fields_json(seq, event);
-            debug_assert_eq!(canonical, hashed_fields_canonical(seq, event));
-            let mut hasher = Sha256::new();
-            hasher.update(prev_hash.as_bytes());
-            hasher.update(&canonical);
-            Some(hex::encode(hasher.finalize()))
-        }
-        HashFormat::Binary => {
-            let prev = hash_from_hex(prev_hash)?;
-            let mut fields = Vec::with_capacity(64 + event.actor.len() + event.detail.len());
-            encode_fields(&mut fields, event);
-            Some(hex::encode(binary_hash(&prev, seq, &fields)))
-        }
-    }
+/// An entry's hash, hex; `None` when `prev_hash` is not 64 hex digits.
+pub(crate) fn entry_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> Option<String> {
+    let prev = hash_from_hex(prev_hash)?;
+    let mut fields = Vec::with_capacity(64 + event.actor.len() + event.detail.len());
+    encode_fields(&mut fields, event);
+    Some(hex::encode(binary_hash(&prev, seq, &fields)))
 }
 
 /// The result of [`crate::ReportStore::verify_audit`].
@@ -529,12 +443,12 @@ impl ChainCheck {
         }
     }
 
-    /// Checks the next entry, whose store wrote it in `format`.
-    pub(crate) fn push(&mut self, entry: &AuditEntry, format: HashFormat) {
+    /// Checks the next entry.
+    pub(crate) fn push(&mut self, entry: &AuditEntry) {
         self.entries += 1;
         let intact = entry.seq == self.expected_seq
             && entry.prev_hash == self.expected_prev
-            && entry.hash_is_valid_as(format);
+            && entry.hash_is_valid();
         if !intact && self.first_broken.is_none() {
             self.first_broken = Some(entry.seq.min(self.expected_seq));
         }
@@ -594,9 +508,7 @@ mod tests {
     #[track_caller]
     fn check(entries: &[AuditEntry], tip: (u64, &str), expect: Option<u64>) {
         let mut walk = ChainCheck::new();
-        entries
-            .iter()
-            .for_each(|e| walk.push(e, HashFormat::Binary));
+        entries.iter().for_each(|e| walk.push(e));
         assert_eq!(walk.finish(tip).first_broken, expect);
     }
 
@@ -626,30 +538,6 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn direct_encoding_is_canonical(
-            seq in 0u64..=JCS_INTEGER_MAX,
-            ms in 0i64..253_402_300_799_999,
-            actor in "\\PC{0,40}|[\\x00-\\x7f]{0,20}",
-            detail in proptest::prelude::any::<String>(),
-            action in 0..AuditAction::ALL.len(),
-            with_party in proptest::prelude::any::<bool>(),
-        ) {
-            let mut event = AuditEvent::new(Timestamp::from_unix_ms(ms), actor, AuditAction::ALL[action])
-                .detail(detail);
-            if with_party {
-                event = event
-                    .counterparty(Party::new("JPN-JCG").unwrap())
-                    .report(ReportId::new_v7(Timestamp::from_unix_ms(ms)));
-            }
-            proptest::prop_assert_eq!(
-                String::from_utf8(hashed_fields_json(seq, &event)).unwrap(),
-                String::from_utf8(hashed_fields_canonical(seq, &event)).unwrap()
-            );
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
         fn binary_fields_round_trip(
             ms in -62_135_596_800_000i64..253_402_300_799_999,
             actor in "\\PC{1,40}",
@@ -661,7 +549,10 @@ mod tests {
             let mut event = AuditEvent::new(Timestamp::from_unix_ms(ms), actor, AuditAction::ALL[action])
                 .detail(detail);
             if with_report {
-                event = event.report(ReportId::new_v7(Timestamp::from_unix_ms(ms.max(0))));
+                event = event.report(ReportKey::new(
+                    Party::new("KOR-NIS").unwrap(),
+                    ReportId::new_v7(Timestamp::from_unix_ms(ms.max(0))),
+                ));
             }
             if with_party {
                 event = event.counterparty(Party::new("JPN-JCG").unwrap());
@@ -689,12 +580,15 @@ mod tests {
     fn binary_hash_is_chained_and_covers_every_field() {
         let entries = chain(3);
         assert_eq!(entries[1].prev_hash, entries[0].hash);
-        assert!(entries
-            .iter()
-            .all(|e| e.hash_is_valid_as(HashFormat::Binary)));
-        assert!(!entries.iter().any(|e| e.hash_is_valid_as(HashFormat::Json)));
-        let base = entries[2].clone();
-        let mut changed = vec![base.clone(); 7];
+        assert!(entries.iter().all(|e| e.hash_is_valid()));
+        let mut base = entries[2].clone();
+        base.event = base.event.report(ReportKey::new(
+            Party::new("USA").unwrap(),
+            ReportId::new_v7(Timestamp::from_unix_ms(1)),
+        ));
+        base.hash = entry_hash(base.seq, &base.prev_hash, &base.event).unwrap();
+        assert!(base.hash_is_valid());
+        let mut changed = vec![base.clone(); 8];
         changed[0].seq += 1;
         changed[1].prev_hash = entries[0].hash.clone();
         changed[2].event.at = Timestamp::from_unix_ms(99);
@@ -702,6 +596,7 @@ mod tests {
         changed[4].event.action = AuditAction::Read;
         changed[5].event.report_id = Some(ReportId::new_v7(Timestamp::from_unix_ms(1)));
         changed[6].event.counterparty = Some(Party::new("KOR").unwrap());
+        changed[7].event.report_owner = Some(Party::new("KOR").unwrap());
         for (field_idx, entry) in changed.iter().enumerate() {
             assert!(!entry.hash_is_valid(), "change {field_idx} went unnoticed");
         }

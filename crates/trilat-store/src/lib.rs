@@ -23,12 +23,15 @@
 //! * The audit log ([`ReportStore::append_audit`], [`ReportStore::audit`],
 //!   [`ReportStore::verify_audit`]): each [`AuditEntry`] commits to the
 //!   previous one: its `hash` is SHA-256 over the previous hash, its `seq`
-//!   and its event (a binary encoding since schema v4; RFC 8785 JSON in
-//!   older stores' entries). The SQLite store writes the entries of one
+//!   and its event (a binary encoding). The SQLite store writes the entries of one
 //!   transaction as one row, so a batch's audit costs one insert; every
 //!   entry is still listed and verified on its own.
-//! * [`ReportStore::get_many`] reads the current versions of a page of ids
-//!   at once (what a receiver judging incoming reports needs).
+//! * [`ReportStore::get_many`] reads the current versions of a page of
+//!   reports at once (what a receiver judging incoming reports needs).
+//!
+//! A report is named by its [`ReportKey`], owner and id, everywhere: two
+//! parties' reports under one id are two reports, stored side by side, so
+//! nobody can occupy another party's report by using its id first.
 //!
 //! Two implementations behave identically (one test suite runs against
 //! both): [`SqliteStore`] (WAL mode; an acknowledged write survives
@@ -44,9 +47,9 @@
 //! let draft = ReportDraft::new(Party::new("JPN").unwrap(), Kind::new("note").unwrap(),
 //!     Marking::new("UNCLASSIFIED", Tlp::Clear, ["TRILAT"]), serde_json::json!({"text": "hi"}), now);
 //! let report = draft.sign(&key).unwrap();
-//! let event = AuditEvent::new(now, "JPN:analyst-1", AuditAction::Create).report(report.id);
+//! let event = AuditEvent::new(now, "JPN:analyst-1", AuditAction::Create).report(report.key());
 //! assert!(matches!(store.put(&report, event).unwrap(), PutOutcome::Stored { current: true, .. }));
-//! assert_eq!(store.get(&report.id).unwrap(), Some(report));
+//! assert_eq!(store.get(&report.key()).unwrap(), Some(report));
 //! assert_eq!(store.verify_audit().unwrap().first_broken, None);
 //! ```
 #![deny(missing_docs)]
@@ -68,7 +71,7 @@ pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
-use trilat_core::{Kind, Party, Report, ReportId, Timestamp, Withdrawal};
+use trilat_core::{Kind, Party, Report, ReportKey, Timestamp, Withdrawal};
 
 /// Where a store reads arrival times ([`Change::stored_at`]) from. The
 /// default is [`system_clock`]; tests inject a clock that steps back.
@@ -124,24 +127,24 @@ pub trait ReportStore: Send + Sync + 'static {
         batch: &[(Report, AuditEvent)],
     ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError>;
     /// The current version of a report.
-    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError>;
-    /// The current versions of many reports, in the order of `ids` (`None`
-    /// for an id not held); at most [`BATCH_LEN_MAX`] ids. What a receiver
-    /// judging a page of incoming reports needs: the SQLite store reads
-    /// them in one read transaction and skips the lookup of ids it does not
-    /// hold (one range scan of the id index, as `put_batch` does). The
-    /// default asks [`ReportStore::get`] for each.
-    fn get_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
-        check_batch_len(ids.len())?;
-        ids.iter().map(|id| self.get(id)).collect()
+    fn get(&self, report: &ReportKey) -> Result<Option<Report>, StoreError>;
+    /// The current versions of many reports, in the order of `reports`
+    /// (`None` for one not held); at most [`BATCH_LEN_MAX`]. What a
+    /// receiver judging a page of incoming reports needs: the SQLite store
+    /// reads them in one read transaction and skips the lookup of ids no
+    /// owner's report has (one range scan of the id index, as `put_batch`
+    /// does). The default asks [`ReportStore::get`] for each.
+    fn get_many(&self, reports: &[ReportKey]) -> Result<Vec<Option<Report>>, StoreError> {
+        check_batch_len(reports.len())?;
+        reports.iter().map(|report| self.get(report)).collect()
     }
     /// One stored version of a report by its counter (what an owner
     /// compares a new version with to know whom it withdraws from). The
     /// default looks through [`ReportStore::history`]; both stores here
     /// read the one version.
-    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+    fn version(&self, report: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
         Ok(self
-            .history(id)?
+            .history(report)?
             .into_iter()
             .find(|report| report.version == counter))
     }
@@ -160,22 +163,23 @@ pub trait ReportStore: Send + Sync + 'static {
     /// The highest withdrawal recorded of a report. The held copy is
     /// withdrawn while that withdrawal's version is above the copy's
     /// ([`Withdrawal::withdraws`]).
-    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError>;
-    /// The highest withdrawn version of each of `ids`, in order (`None`:
-    /// no withdrawal recorded); at most [`BATCH_LEN_MAX`] ids. What a
+    fn withdrawal(&self, report: &ReportKey) -> Result<Option<Withdrawal>, StoreError>;
+    /// The highest withdrawn version of each of `reports`, in order
+    /// (`None`: no withdrawal recorded); at most [`BATCH_LEN_MAX`]. What a
     /// receiver checks before announcing a page's new versions. The
     /// default asks [`ReportStore::withdrawal`] for each; SQLite reads them
     /// in one read transaction.
-    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
-        check_batch_len(ids.len())?;
-        ids.iter()
-            .map(|id| Ok(self.withdrawal(id)?.map(|w| w.version)))
+    fn withdrawn_versions(&self, reports: &[ReportKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        check_batch_len(reports.len())?;
+        reports
+            .iter()
+            .map(|report| Ok(self.withdrawal(report)?.map(|w| w.version)))
             .collect()
     }
     /// All stored versions of a report, oldest (lowest counter) first.
     /// A report with more than [`QUERY_LIMIT_MAX`] versions is
     /// [`StoreError::LimitExceeded`] (follow it in [`ReportStore::changes`]).
-    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError>;
+    fn history(&self, report: &ReportKey) -> Result<Vec<Report>, StoreError>;
     /// Current versions matching the filter, in store order (the order in
     /// which each current version was stored), paged by an opaque cursor.
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError>;

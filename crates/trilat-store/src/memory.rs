@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
-use trilat_core::{Kind, Report, ReportId, Signature, Timestamp, Withdrawal};
+use trilat_core::{Kind, Report, ReportKey, Signature, Timestamp, Withdrawal};
 
-use crate::audit::{ChainCheck, HashFormat};
+use crate::audit::ChainCheck;
 use crate::rules::{place, Placement};
 use crate::{
     check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditEntry,
@@ -30,17 +30,18 @@ struct State {
     stored_at: Vec<Timestamp>,
     /// Per kind: the seqs of its versions, ascending.
     by_kind: HashMap<Kind, Vec<u64>>,
-    /// Per id: version counter -> seq, and the seq of the current version.
-    by_id: HashMap<ReportId, Versions>,
+    /// Per report (owner and id): version counter -> seq, and the seq of
+    /// the current version.
+    by_id: HashMap<ReportKey, Versions>,
     /// Current versions by their seq: the query order.
-    current: BTreeMap<u64, ReportId>,
+    current: BTreeMap<u64, ReportKey>,
     audit: Vec<AuditEntry>,
     sync: HashMap<String, String>,
     /// Peer request signatures by when they were seen, and the set of them.
     seen_order: VecDeque<(i64, [u8; 64])>,
     seen: HashSet<[u8; 64]>,
     /// The highest withdrawal recorded per report.
-    withdrawals: HashMap<ReportId, Withdrawal>,
+    withdrawals: HashMap<ReportKey, Withdrawal>,
 }
 
 struct Versions {
@@ -113,13 +114,13 @@ impl State {
         &self.versions[(seq - 1) as usize]
     }
 
-    fn current(&self, id: &ReportId) -> Option<&Report> {
+    fn current(&self, id: &ReportKey) -> Option<&Report> {
         self.by_id.get(id).map(|v| self.report(v.current_seq))
     }
 
     fn is_withdrawn(&self, report: &Report) -> bool {
         self.withdrawals
-            .get(&report.id)
+            .get(&report.key())
             .is_some_and(|withdrawal| withdrawal.withdraws(report))
     }
 
@@ -130,11 +131,12 @@ impl State {
         stored_at: Timestamp,
     ) -> Result<PutOutcome, StoreError> {
         event.check()?;
+        let key = report.key();
         let held_signature = |counter| -> Option<Signature> {
-            let seq = *self.by_id.get(&report.id)?.by_counter.get(&counter)?;
+            let seq = *self.by_id.get(&key)?.by_counter.get(&counter)?;
             Some(self.report(seq).signature)
         };
-        let placement = place(report, self.current(&report.id), || {
+        let placement = place(report, self.current(&key), || {
             Ok(held_signature(report.version))
         })?;
         if placement == Placement::Duplicate {
@@ -149,7 +151,7 @@ impl State {
             .or_default()
             .push(seq);
         let current = placement == Placement::Current;
-        let versions = self.by_id.entry(report.id).or_insert(Versions {
+        let versions = self.by_id.entry(key.clone()).or_insert(Versions {
             by_counter: BTreeMap::new(),
             current_seq: seq,
         });
@@ -158,7 +160,7 @@ impl State {
         if current {
             self.current.remove(&versions.current_seq);
             versions.current_seq = seq;
-            self.current.insert(seq, report.id);
+            self.current.insert(seq, key);
         }
         self.append_audit(event);
         Ok(PutOutcome::Stored { seq, current })
@@ -199,11 +201,11 @@ impl ReportStore for MemoryStore {
             .collect())
     }
 
-    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    fn get(&self, id: &ReportKey) -> Result<Option<Report>, StoreError> {
         Ok(self.lock()?.current(id).cloned())
     }
 
-    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+    fn version(&self, id: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
         let state = self.lock()?;
         let seq = state
             .by_id
@@ -219,20 +221,21 @@ impl ReportStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         audit.check()?;
         let mut state = self.lock()?;
-        let recorded = state.withdrawals.get(&withdrawal.id);
+        let key = withdrawal.key();
+        let recorded = state.withdrawals.get(&key);
         if recorded.is_some_and(|recorded| recorded.version >= withdrawal.version) {
             return Ok(false);
         }
-        state.withdrawals.insert(withdrawal.id, withdrawal.clone());
+        state.withdrawals.insert(key, withdrawal.clone());
         state.append_audit(audit);
         Ok(true)
     }
 
-    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError> {
+    fn withdrawal(&self, id: &ReportKey) -> Result<Option<Withdrawal>, StoreError> {
         Ok(self.lock()?.withdrawals.get(id).cloned())
     }
 
-    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
+    fn history(&self, id: &ReportKey) -> Result<Vec<Report>, StoreError> {
         let state = self.lock()?;
         if state
             .by_id
@@ -331,10 +334,7 @@ impl ReportStore for MemoryStore {
     fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
         let state = self.lock()?;
         let mut walk = ChainCheck::new();
-        state
-            .audit
-            .iter()
-            .for_each(|entry| walk.push(entry, HashFormat::Binary));
+        state.audit.iter().for_each(|entry| walk.push(entry));
         let tip = state
             .audit
             .last()

@@ -15,8 +15,8 @@ pub(crate) enum Placement {
     HistoryOnly,
 }
 
-/// Decides where `incoming` goes, given the current version of its id (if
-/// any) and, when `incoming` is older than the current one, the signature
+/// Decides where `incoming` goes, given the current version of its report
+/// (same owner and id; if any) and, when `incoming` is older than the current one, the signature
 /// already stored under `incoming`'s counter (if any).
 ///
 /// `held_same_counter` is only consulted for older versions; the caller
@@ -29,7 +29,7 @@ pub(crate) fn place(
     let Some(current) = current else {
         return Ok(Placement::Current);
     };
-    debug_assert_eq!(incoming.id, current.id);
+    debug_assert!(incoming.same_report(current));
     if incoming.supersedes(current)? {
         debug_assert!(incoming.version > current.version);
         return Ok(Placement::Current);
@@ -55,7 +55,9 @@ pub(crate) fn place(
             } else {
                 Err(ReportError::Malformed(format!(
                     "version {} of {} does not precede version {}",
-                    incoming.version, incoming.id, current.version
+                    incoming.version,
+                    incoming.key(),
+                    current.version
                 ))
                 .into())
             }

@@ -71,5 +71,5 @@ pub fn event(report: &Report) -> AuditEvent {
         format!("{}:analyst-1", report.owner),
         AuditAction::Create,
     )
-    .report(report.id)
+    .report(report.key())
 }

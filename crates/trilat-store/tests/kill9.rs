@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 
-use trilat_core::ReportId;
+use trilat_core::ReportKey;
 use trilat_store::{ReportStore, SqliteStore};
 
 use crate::fixture::*;
@@ -35,7 +35,7 @@ fn kill9_child_writer() {
         // Alternate a single put with a batch of 16.
         let report = sign(draft("JPN", "note", written as i64));
         store.put(&report, event(&report)).unwrap();
-        writeln!(stdout.lock(), "ack {}", report.id).unwrap();
+        writeln!(stdout.lock(), "ack {}", report.key()).unwrap();
         let batch: Vec<_> = (0..16)
             .map(|i| {
                 let report = sign(draft("USA", "note", (written + i) as i64));
@@ -48,7 +48,7 @@ fn kill9_child_writer() {
         }
         let mut out = stdout.lock();
         for (report, _) in &batch {
-            writeln!(out, "ack {}", report.id).unwrap();
+            writeln!(out, "ack {}", report.key()).unwrap();
         }
         out.flush().unwrap();
         written += 17;
@@ -72,10 +72,10 @@ fn kill9_loses_no_acknowledged_report() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acked: Vec<ReportId> = Vec::new();
+    let mut acked: Vec<ReportKey> = Vec::new();
     let parse = |line: &str| {
         line.strip_prefix("ack ")
-            .and_then(|id| ReportId::parse(id).ok())
+            .and_then(|key| ReportKey::parse(key).ok())
     };
     while acked.len() < ACKED_BEFORE_KILL {
         let line = lines.next().expect("child ended before the kill").unwrap();

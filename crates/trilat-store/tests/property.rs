@@ -52,14 +52,14 @@ fn check_converged(store: &impl ReportStore, order: &[(usize, usize)]) {
         put.sort_unstable();
         put.dedup();
         let expected_history: Vec<Report> = put.iter().map(|v| versions[*v].clone()).collect();
-        assert_eq!(store.history(&versions[0].id).unwrap(), expected_history);
+        assert_eq!(store.history(&versions[0].key()).unwrap(), expected_history);
         assert_eq!(
-            store.get(&versions[0].id).unwrap(),
+            store.get(&versions[0].key()).unwrap(),
             expected_history.last().cloned()
         );
     }
     let mut feed = store.changes(None, 1000).unwrap().changes;
-    feed.sort_by_key(|c| (c.report.id, c.report.version));
+    feed.sort_by_key(|c| (c.report.key(), c.report.version));
     let distinct: std::collections::BTreeSet<_> = order.iter().collect();
     assert_eq!(
         feed.len(),
@@ -77,7 +77,7 @@ fn current_state(store: &impl ReportStore) -> Vec<Report> {
         })
         .unwrap()
         .reports;
-    reports.sort_by_key(|r| r.id);
+    reports.sort_by_key(|r| r.key());
     reports
 }
 

@@ -125,12 +125,14 @@ fn encode_fields(event: &AuditEvent) -> Vec<u8> {
     out.push(code);
     out.push(event.actor.len() as u8);
     out.extend_from_slice(event.actor.as_bytes());
-    match event.report_id {
-        Some(id) => {
+    match event.report_key() {
+        Some(report) => {
             out.push(1);
             let mut bytes = [0u8; 16];
-            hex::decode_to_slice(id.to_string().replace('-', ""), &mut bytes).unwrap();
+            hex::decode_to_slice(report.id.to_string().replace('-', ""), &mut bytes).unwrap();
             out.extend_from_slice(&bytes);
+            out.push(report.owner.as_str().len() as u8);
+            out.extend_from_slice(report.owner.as_str().as_bytes());
         }
         None => out.push(0),
     }
@@ -150,7 +152,12 @@ fn encode_fields(event: &AuditEvent) -> Vec<u8> {
 fn fields_len(bytes: &[u8]) -> usize {
     let mut at = 9;
     at += 1 + bytes[at] as usize; // actor
-    at += 1 + if bytes[at] == 1 { 16 } else { 0 }; // report id
+    if bytes[at] == 1 {
+        at += 1 + 16; // report id
+        at += 1 + bytes[at] as usize; // report owner
+    } else {
+        at += 1;
+    }
     at += 1 + bytes[at] as usize; // counterparty
     at + 2 + u16::from_be_bytes([bytes[at], bytes[at + 1]]) as usize // detail
 }
@@ -210,12 +217,12 @@ fn write_blocks(path: &std::path::Path, blocks: &[Block]) {
     }
 }
 
-/// sha256("trilat-audit-entry-v2\0" || prev hash bytes || seq u64 BE ||
+/// sha256("trilat-audit-v1\0" || prev hash bytes || seq u64 BE ||
 /// fields), as docs/store.md says.
 fn binary_hash(prev_hash: &str, seq: u64, fields: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    hasher.update(b"trilat-audit-entry-v2\0");
+    hasher.update(b"trilat-audit-v1\0");
     hasher.update(hex::decode(prev_hash).unwrap());
     hasher.update(seq.to_be_bytes());
     hasher.update(fields);
@@ -439,7 +446,7 @@ fn refuses_to_extend_a_truncated_chain() {
     let report = sign(draft("USA", "note", 0));
     let err = store.put(&report, event(&report)).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
-    assert_eq!(store.get(&report.id).unwrap(), None, "nothing written");
+    assert_eq!(store.get(&report.key()).unwrap(), None, "nothing written");
     let err = store
         .append_audit(AuditEvent::new(t(0), "node", AuditAction::Other))
         .unwrap_err();
@@ -464,7 +471,7 @@ fn corrupt_rows_are_typed_errors() {
         )
         .unwrap();
     let store = SqliteStore::open(&path).unwrap();
-    let err = store.get(&report.id).unwrap_err();
+    let err = store.get(&report.key()).unwrap_err();
     assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("seq 1"), "{err}");
     let kind_query = ReportQuery {
@@ -543,7 +550,7 @@ fn reads_during_a_batch(n_reports: u32) -> bool {
     let head_start = Duration::from_millis(100);
     std::thread::sleep(head_start);
     let start = Instant::now();
-    let seen = store.get(&early.id).unwrap();
+    let seen = store.get(&early.key()).unwrap();
     let page = store.changes(None, 10).unwrap();
     let read = start.elapsed();
     let batch_time = writer.join().unwrap();
@@ -565,7 +572,8 @@ fn reads_during_a_batch(n_reports: u32) -> bool {
     true
 }
 
-/// Schema version 1 as shipped (commit a3d11c8), for the migration test.
+/// The first development schema as shipped (commit a3d11c8), for the test
+/// that such a store is refused.
 const SCHEMA_V1_AS_SHIPPED: &str = r#"
 CREATE TABLE store_meta (
     key   TEXT PRIMARY KEY,
@@ -615,282 +623,39 @@ INSERT INTO store_meta VALUES ('store_id', '00000000000000ab'), ('audit_tip_seq'
 PRAGMA user_version = 1;
 "#;
 
-/// A v1 store holding `reports` in this order, written row by row as the
-/// v1 code wrote them; the last one stored of each id is its current one.
-fn v1_store(path: &std::path::Path, reports: &[trilat_core::Report]) {
-    let conn = raw(path);
-    conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
-    conn.execute_batch(SCHEMA_V1_AS_SHIPPED).unwrap();
-    for report in reports {
-        let mut key = [0u8; 16];
-        hex::decode_to_slice(report.id.to_string().replace('-', ""), &mut key).unwrap();
-        conn.execute(
-            "INSERT INTO report_version (report_id, counter, signature, body) VALUES (?1, ?2, ?3, ?4)",
-            rusqlite::params![key, report.version, report.signature.to_string(), serde_json::to_string(report).unwrap()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT OR REPLACE INTO report_current (report_id, seq, kind, owner, observed_ms, exercise, revoked)
-             VALUES (?1, last_insert_rowid(), ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![key, report.kind.as_str(), report.owner.as_str(), report.observed_at.unix_ms(), report.exercise, report.revoked],
-        )
-        .unwrap();
-    }
-}
-
-/// Every schema object's SQL, whitespace collapsed (the test's v1 copy is
-/// laid out more compactly than the crate's).
-fn table_sql(path: &std::path::Path) -> Vec<(String, Option<String>)> {
-    let conn = raw(path);
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_master ORDER BY name")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |row| {
-            let sql: Option<String> = row.get(1)?;
-            let sql = sql.map(|sql| sql.split_whitespace().collect::<Vec<_>>().join(" "));
-            Ok((row.get(0)?, sql))
-        })
-        .unwrap();
-    rows.map(Result::unwrap).collect()
-}
-
+/// Stores made by development versions before the first release (here
+/// the first schema as shipped, and the same file stamped with each later
+/// development version) are refused with an error that says to re-create
+/// them, and nothing in the file changes.
 #[test]
-fn migrates_a_v1_store_and_backfills_arrival() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    // Modified times out of seq order: 5 s, 1 s (arrived later), 9 s.
-    let mut located = draft("JPN", "note", 9_000);
-    located.geometry = Some(point(129.0, 35.1));
-    let reports = [
-        sign(draft("USA", "note", 5_000)),
-        sign(draft("KOR", "track", 1_000)),
-        sign(located),
-    ];
-    v1_store(&path, &reports);
-    let store = SqliteStore::open(&path).unwrap();
-    let version: i64 = raw(&path)
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
-
-    // Arrival is backfilled from `modified`, clamped to stay non-decreasing.
-    let page = store.changes(None, 10).unwrap();
-    let backfilled: Vec<_> = page.changes.iter().map(|c| (c.seq, c.stored_at)).collect();
-    assert_eq!(backfilled, [(1, t(5_000)), (2, t(5_000)), (3, t(9_000))]);
-    let reports_read: Vec<_> = page.changes.iter().map(|c| c.report.clone()).collect();
-    assert_eq!(reports_read, reports);
-    // Kinds are backfilled: the kind feed works on migrated rows.
-    let notes = store
-        .changes_of_kind(&Kind::new("note").unwrap(), None, 10)
-        .unwrap();
-    assert_eq!(
-        notes.changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
-        [1, 3]
-    );
-    assert_eq!(
-        store.get(&reports[1].id).unwrap().as_ref(),
-        Some(&reports[1])
-    );
-
-    // New writes arrive after the backfilled ones, and the table is still
-    // append-only (the trigger lifted for the backfill is back).
-    let fresh = sign(draft("USA", "note", 0));
-    store.put(&fresh, event(&fresh)).unwrap();
-    let last = store.changes(Some(&page.next), 10).unwrap().changes;
-    assert!(last[0].stored_at >= t(9_000));
-    // Schema v5 rebuilt the table without AUTOINCREMENT: the next seq
-    // follows the migrated ones, and nothing is left in sqlite_sequence.
-    assert_eq!(last[0].seq, 4);
-    let table: String = raw(&path)
-        .query_row(
-            "SELECT sql FROM sqlite_master WHERE name = 'report_version'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(!table.contains("AUTOINCREMENT"), "{table}");
-    let n_sequences: i64 = raw(&path)
-        .query_row("SELECT count(*) FROM sqlite_sequence", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n_sequences, 0);
-    let err = raw(&path)
-        .execute("UPDATE report_version SET stored_at_ms = 0", [])
-        .unwrap_err();
-    assert!(err.to_string().contains("append-only"), "{err}");
-
-    // The query columns are backfilled: a bbox query finds the located one.
-    let near_busan = store
-        .query(&ReportQuery {
-            bbox: Some([128.5, 34.5, 129.5, 35.5]),
-            ..ReportQuery::default()
-        })
-        .unwrap();
-    assert_eq!(near_busan.reports, [reports[2].clone()]);
-
-    // The migrated schema is the one a fresh store gets.
-    let fresh_path = dir.path().join("fresh.db");
-    drop(SqliteStore::open(&fresh_path).unwrap());
-    drop(store);
-    assert_eq!(table_sql(&path), table_sql(&fresh_path));
-
-    // Reopening a migrated store changes nothing.
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(
-        store.changes(None, 10).unwrap().changes[..3],
-        page.changes[..]
-    );
-}
-
-#[test]
-fn migration_refuses_an_undecodable_v1_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    v1_store(&path, &[sign(draft("USA", "note", 0))]);
-    raw(&path)
-        .execute_batch(
-            "INSERT INTO report_version (report_id, counter, signature, body) VALUES (x'00', 1, 's', '{oops')",
-        )
-        .unwrap();
-    let err = SqliteStore::open(&path).err().expect("corrupt row refused");
-    assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
-    assert!(err.to_string().contains("seq 2"), "{err}");
-    // Nothing was half-migrated: still version 1.
-    let version: i64 = raw(&path)
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 1);
-}
-
-#[test]
-fn migration_keeps_current_versions_and_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    let versions = chain("JPN", 3);
-    let other = sign(draft("USA", "note", 0));
-    v1_store(
-        &path,
-        &[
-            versions[0].clone(),
-            other.clone(),
-            versions[1].clone(),
-            versions[2].clone(),
-        ],
-    );
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(
-        store.get(&versions[0].id).unwrap().as_ref(),
-        Some(&versions[2])
-    );
-    assert_eq!(store.history(&versions[0].id).unwrap(), versions);
-    // Queries see current versions only, in the order they became current.
-    let current = store.query(&ReportQuery::default()).unwrap().reports;
-    assert_eq!(current, [other, versions[2].clone()]);
-    // A revocation after migration supersedes the migrated current one.
-    let revocation = revoke(&versions[2]);
-    store.put(&revocation, event(&revocation)).unwrap();
-    let page = store
-        .query(&ReportQuery {
-            include_revoked: true,
-            ..ReportQuery::default()
-        })
-        .unwrap();
-    assert_eq!(page.reports.last(), Some(&revocation));
-    assert_eq!(page.reports.len(), 2);
-}
-
-/// sha256(prev_hash hex || RFC 8785 JSON of the entry), as stores before
-/// schema v4 hashed their `audit_log` rows.
-fn json_hash(seq: u64, prev_hash: &str, event: &AuditEvent) -> String {
-    use sha2::{Digest, Sha256};
-    let fields = serde_json::json!({
-        "seq": seq,
-        "at": event.at,
-        "actor": event.actor,
-        "action": event.action,
-        "report_id": event.report_id,
-        "counterparty": event.counterparty,
-        "detail": event.detail,
-    });
-    let canonical = trilat_core::canonical_json(&fields).unwrap();
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(&canonical);
-    hex::encode(hasher.finalize())
-}
-
-#[test]
-fn migrated_audit_log_continues_in_blocks() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    let old = sign(draft("USA", "note", 0));
-    v1_store(&path, std::slice::from_ref(&old));
-    // Three entries as the v1–v3 code wrote them: a row each, JSON-hashed.
-    let mut prev_hash = "0".repeat(64);
-    {
-        let conn = raw(&path);
-        for seq in 1..=3u64 {
-            let event = AuditEvent::new(t(seq as i64), "JPN:analyst-1", AuditAction::Read)
-                .report(old.id)
-                .counterparty(party("KOR"))
-                .detail(format!("read {seq}"));
-            let hash = json_hash(seq, &prev_hash, &event);
-            conn.execute(
-                "INSERT INTO audit_log VALUES (?1, ?2, ?3, 'read', ?4, 'KOR', ?5, ?6, ?7)",
-                rusqlite::params![
-                    seq,
-                    event.at.unix_ms(),
-                    event.actor,
-                    old.id.to_string(),
-                    event.detail,
-                    prev_hash,
-                    hash
-                ],
-            )
+fn refuses_a_store_from_before_the_first_release() {
+    for dev_version in 1..=7 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        raw(&path).execute_batch(SCHEMA_V1_AS_SHIPPED).unwrap();
+        raw(&path)
+            .execute_batch(&format!("PRAGMA user_version = {dev_version}"))
             .unwrap();
-            prev_hash = hash;
-        }
-        conn.execute_batch(&format!(
-            "UPDATE store_meta SET value = '3' WHERE key = 'audit_tip_seq';
-             UPDATE store_meta SET value = '{prev_hash}' WHERE key = 'audit_tip_hash';"
-        ))
-        .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = SqliteStore::open(&path)
+            .err()
+            .expect("a development store is refused");
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        let message = err.to_string();
+        assert!(message.contains("before the first release"), "{message}");
+        assert!(message.contains("re-create"), "{message}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "nothing rewritten");
     }
-    let store = SqliteStore::open(&path).unwrap();
-    let batch: Vec<_> = (0..3)
-        .map(|i| {
-            let report = sign(draft("JPN", "note", i));
-            let event = event(&report);
-            (report, event)
-        })
-        .collect();
-    assert!(store.put_batch(&batch).unwrap().iter().all(|o| o.is_ok()));
-    store
-        .append_audit(AuditEvent::new(t(9), "node", AuditAction::Other))
-        .unwrap();
-    let entries = store.audit(0, 100).unwrap();
-    assert_eq!(
-        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5, 6, 7]
-    );
-    assert_eq!(entries[0].event.detail, "read 1");
-    assert_eq!(entries[3].prev_hash, entries[2].hash, "the chain continues");
-    assert!(entries.iter().all(|e| e.hash_is_valid()));
-    assert_eq!(store.audit(2, 2).unwrap(), entries[2..4]);
-    let verification = store.verify_audit().unwrap();
-    assert_eq!((verification.entries, verification.first_broken), (7, None));
-    drop(store);
+}
 
-    // The old rows stay append-only and tamper-evident.
-    let err = raw(&path)
-        .execute_batch("UPDATE audit_log SET detail = 'x' WHERE seq = 2")
-        .unwrap_err();
-    assert!(err.to_string().contains("append-only"), "{err}");
+/// Another program's SQLite file is not taken for a store.
+#[test]
+fn refuses_a_database_that_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
     raw(&path)
-        .execute_batch(
-            "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = 'x' WHERE seq = 2",
-        )
+        .execute_batch("CREATE TABLE t (x); PRAGMA application_id = 7; PRAGMA user_version = 1;")
         .unwrap();
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.verify_audit().unwrap().first_broken, Some(2));
+    let err = SqliteStore::open(&path).err().expect("refused");
+    assert!(err.to_string().contains("not a Trilat store"), "{err}");
 }

@@ -23,7 +23,92 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     long_history(&make());
     get_many(&make());
     withdrawals(&make());
+    two_owners_one_id(&make());
     threads(make());
+}
+
+/// KOR publishing under USA's report id first (a squatter: STIX-derived
+/// ids are predictable) neither replaces nor blocks USA's report: two
+/// owners, one id, two reports, each with its own versions, history,
+/// withdrawal and place in queries and the change feed.
+fn two_owners_one_id(store: &impl ReportStore) {
+    let usa = chain("USA", 2);
+    let mut squat = draft("KOR", "note", 0);
+    squat.id = usa[0].id;
+    squat.payload = serde_json::json!({"text": "squatter"});
+    let squat = sign(squat);
+    assert_eq!(squat.id, usa[0].id);
+    assert_ne!(squat.key(), usa[0].key());
+    assert!(stored(store.put(&squat, event(&squat)).unwrap()).1);
+    // The true owner's versions arrive after it, alone and in a batch.
+    assert!(stored(store.put(&usa[0], event(&usa[0])).unwrap()).1);
+    let batch = vec![
+        (usa[1].clone(), event(&usa[1])),
+        (squat.clone(), event(&squat)),
+    ];
+    let outcomes = store.put_batch(&batch).unwrap();
+    assert!(matches!(
+        outcomes[0],
+        Ok(PutOutcome::Stored { current: true, .. })
+    ));
+    assert!(matches!(outcomes[1], Ok(PutOutcome::Duplicate)));
+    assert_eq!(store.get(&usa[0].key()).unwrap().as_ref(), Some(&usa[1]));
+    assert_eq!(store.get(&squat.key()).unwrap().as_ref(), Some(&squat));
+    assert_eq!(store.history(&usa[0].key()).unwrap(), usa);
+    assert_eq!(store.history(&squat.key()).unwrap(), vec![squat.clone()]);
+    assert_eq!(store.version(&squat.key(), 2).unwrap(), None);
+    assert_eq!(
+        store.get_many(&[squat.key(), usa[0].key()]).unwrap(),
+        vec![Some(squat.clone()), Some(usa[1].clone())]
+    );
+    let keys: Vec<_> = query_all(store, ReportQuery::default())
+        .iter()
+        .map(|r| r.key())
+        .collect();
+    assert_eq!(keys, vec![squat.key(), usa[0].key()]);
+    let feed = store.changes(None, 10).unwrap();
+    assert_eq!(feed.changes.len(), 3);
+    // A withdrawal of USA's report leaves KOR's alone.
+    let withdrawal = trilat_core::Withdrawal::sign(&usa[1], &key("USA")).unwrap();
+    let audit = AuditEvent::new(t(9_000), "peer:USA", AuditAction::Withdraw)
+        .report(withdrawal.key())
+        .counterparty(party("USA"));
+    assert!(store.put_withdrawal(&withdrawal, audit).unwrap());
+    assert_eq!(store.withdrawal(&squat.key()).unwrap(), None);
+    assert_eq!(
+        store
+            .withdrawn_versions(&[squat.key(), usa[0].key()])
+            .unwrap(),
+        vec![None, Some(2)]
+    );
+    // A batch large enough for the SQLite store to ask once which ids it
+    // holds: JPN and PHL under one new id, and PHL under USA's held id.
+    let mut batch: Vec<_> = (0..8).map(|i| sign(draft("JPN", "note", 10 + i))).collect();
+    let mut twin = draft("PHL", "note", 20);
+    twin.id = batch[3].id;
+    let mut late_squat = draft("PHL", "note", 21);
+    late_squat.id = usa[0].id;
+    batch.extend([sign(twin), sign(late_squat)]);
+    let puts: Vec<_> = batch.iter().map(|r| (r.clone(), event(r))).collect();
+    let outcomes = store.put_batch(&puts).unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, Ok(PutOutcome::Stored { current: true, .. }))));
+    for report in &batch {
+        assert_eq!(store.get(&report.key()).unwrap().as_ref(), Some(report));
+    }
+    assert_eq!(store.get(&usa[0].key()).unwrap().as_ref(), Some(&usa[1]));
+    // The audit entries name each report by owner and id.
+    let named: Vec<_> = store
+        .audit(0, 100)
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry.event.report_key())
+        .collect();
+    let mut expected = vec![squat.key(), usa[0].key(), usa[1].key(), usa[0].key()];
+    expected.extend(batch.iter().map(|r| r.key()));
+    assert_eq!(named, expected);
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
 }
 
 /// `get_many` answers what `get` answers for each id, in order, for batches
@@ -39,14 +124,16 @@ fn get_many(store: &impl ReportStore) {
     let batch: Vec<_> = held.iter().map(|r| (r.clone(), event(r))).collect();
     store.put_batch(&batch).unwrap();
     let unheld: Vec<_> = (0..12)
-        .map(|i| sign(draft("USA", "note", 100 + i as i64)).id)
+        .map(|i| sign(draft("USA", "note", 100 + i as i64)).key())
         .collect();
-    let mut ids = vec![versions[0].id];
+    let mut ids = vec![versions[0].key()];
     for i in 0..12 {
-        ids.push(held[i].id);
-        ids.push(unheld[i]);
+        ids.push(held[i].key());
+        ids.push(unheld[i].clone());
     }
-    ids.push(versions[0].id);
+    // Held ids under another owner: not held.
+    ids.push(trilat_core::ReportKey::new(party("PHL"), held[0].id));
+    ids.push(versions[0].key());
     for len in [0, 1, 3, 7, 8, 9, ids.len()] {
         let expected: Vec<_> = ids[..len].iter().map(|id| store.get(id).unwrap()).collect();
         assert_eq!(store.get_many(&ids[..len]).unwrap(), expected, "{len} ids");
@@ -60,7 +147,7 @@ fn get_many(store: &impl ReportStore) {
     assert_eq!(answer[1].as_ref(), Some(&held[0]));
     assert_eq!(answer[2], None);
     assert!(matches!(
-        store.get_many(&vec![unheld[0]; BATCH_LEN_MAX + 1]),
+        store.get_many(&vec![unheld[0].clone(); BATCH_LEN_MAX + 1]),
         Err(StoreError::LimitExceeded { .. })
     ));
 }
@@ -79,16 +166,16 @@ fn withdrawals(store: &impl ReportStore) {
     let withdraw = |report: &trilat_core::Report| {
         let withdrawal = trilat_core::Withdrawal::sign(report, &key("USA")).unwrap();
         let audit = AuditEvent::new(t(9_000), "peer:USA", AuditAction::Withdraw)
-            .report(report.id)
+            .report(report.key())
             .counterparty(party("USA"));
         (withdrawal, audit)
     };
-    assert_eq!(store.withdrawal(&v1.id).unwrap(), None);
+    assert_eq!(store.withdrawal(&v1.key()).unwrap(), None);
     let audit_before = store.audit_last_seq().unwrap();
     let (w3, audit) = withdraw(v3);
     assert!(store.put_withdrawal(&w3, audit.clone()).unwrap());
     assert_eq!(store.audit_last_seq().unwrap(), audit_before + 1);
-    assert_eq!(store.withdrawal(&v1.id).unwrap(), Some(w3.clone()));
+    assert_eq!(store.withdrawal(&v1.key()).unwrap(), Some(w3.clone()));
     // Again, or a lower one: nothing written.
     assert!(!store.put_withdrawal(&w3, audit.clone()).unwrap());
     let (w2, audit2) = withdraw(&versions[1]);
@@ -104,8 +191,8 @@ fn withdrawals(store: &impl ReportStore) {
         }),
         vec![v1.id, other.id]
     );
-    assert_eq!(store.get(&v1.id).unwrap().as_ref(), Some(v1));
-    assert_eq!(store.history(&v1.id).unwrap(), vec![v1.clone()]);
+    assert_eq!(store.get(&v1.key()).unwrap().as_ref(), Some(v1));
+    assert_eq!(store.history(&v1.key()).unwrap(), vec![v1.clone()]);
     // v2 arrives late: still below the withdrawal, still withdrawn.
     store.put(&versions[1], event(&versions[1])).unwrap();
     assert_eq!(ids(q()), vec![other.id]);
@@ -113,13 +200,13 @@ fn withdrawals(store: &impl ReportStore) {
     store.put(&versions[3], event(&versions[3])).unwrap();
     assert_eq!(ids(q()).len(), 2);
     assert_eq!(
-        store.version(&v1.id, 2).unwrap().as_ref(),
+        store.version(&v1.key(), 2).unwrap().as_ref(),
         Some(&versions[1])
     );
-    assert_eq!(store.version(&v1.id, 3).unwrap(), None);
-    assert_eq!(store.version(&other.id, 2).unwrap(), None);
+    assert_eq!(store.version(&v1.key(), 3).unwrap(), None);
+    assert_eq!(store.version(&other.key(), 2).unwrap(), None);
     assert_eq!(
-        store.withdrawn_versions(&[other.id, v1.id]).unwrap(),
+        store.withdrawn_versions(&[other.key(), v1.key()]).unwrap(),
         vec![None, Some(3)]
     );
     let entries = store.audit(audit_before, 10).unwrap();
@@ -167,7 +254,7 @@ fn stored(outcome: PutOutcome) -> (u64, bool) {
 
 fn versions_history_current(store: &impl ReportStore) {
     let versions = chain("JPN", 3);
-    let id = versions[0].id;
+    let id = versions[0].key();
     assert_eq!(store.get(&id).unwrap(), None);
     assert_eq!(store.history(&id).unwrap(), vec![]);
     let mut seqs = Vec::new();
@@ -203,7 +290,7 @@ fn versions_history_current(store: &impl ReportStore) {
 
 fn idempotency(store: &impl ReportStore) {
     let versions = chain("USA", 3);
-    let id = versions[0].id;
+    let id = versions[0].key();
     // Out of order: the newest first, the older ones go to history only.
     assert!(stored(store.put(&versions[2], event(&versions[2])).unwrap()).1);
     assert!(!stored(store.put(&versions[0], event(&versions[0])).unwrap()).1);
@@ -236,16 +323,6 @@ fn refusals_write_nothing(store: &impl ReportStore) {
     let other_chain = chain("KOR", 3);
     store.put(&other_chain[2], event(&other_chain[2])).unwrap();
     let before = footprint(store);
-
-    // A non-owner claims the report.
-    let mut forged = versions[2].next_version(t(50_000));
-    forged.owner = party("JPN");
-    let forged = sign(forged);
-    let err = store.put(&forged, event(&forged)).unwrap_err();
-    assert!(
-        matches!(err, StoreError::Refused(ReportError::Forged { .. })),
-        "{err}"
-    );
 
     // The owner equivocates: a different v3, and a different v1 (older
     // than the current version, so only history can tell).
@@ -288,17 +365,18 @@ fn refusals_write_nothing(store: &impl ReportStore) {
     ));
 
     assert_eq!(footprint(store), before);
-    assert_eq!(store.history(&versions[0].id).unwrap(), versions);
+    assert_eq!(store.history(&versions[0].key()).unwrap(), versions);
     assert_eq!(store.verify_audit().unwrap().first_broken, None);
 }
 
 fn batches(store: &impl ReportStore) {
     let a = chain("JPN", 2);
     let b = chain("USA", 1);
-    let mut forged = a[1].next_version(t(9_000));
-    forged.owner = party("KOR");
-    let forged = sign(forged);
-    let batch: Vec<_> = [&a[0], &a[1], &forged, &b[0], &a[0]]
+    // A later version whose kind changed: refused, the rest stored.
+    let mut changed_kind = a[1].next_version(t(9_000));
+    changed_kind.kind = Kind::new("track").unwrap();
+    let changed_kind = sign(changed_kind);
+    let batch: Vec<_> = [&a[0], &a[1], &changed_kind, &b[0], &a[0]]
         .into_iter()
         .map(|r| (r.clone(), event(r)))
         .collect();
@@ -314,7 +392,7 @@ fn batches(store: &impl ReportStore) {
     ));
     assert!(matches!(
         outcomes[2],
-        Err(StoreError::Refused(ReportError::Forged { .. }))
+        Err(StoreError::Refused(ReportError::Malformed(_)))
     ));
     assert!(matches!(
         outcomes[3],
@@ -322,7 +400,7 @@ fn batches(store: &impl ReportStore) {
     ));
     assert!(matches!(outcomes[4], Ok(PutOutcome::Duplicate)));
     assert_eq!(footprint(store), (3, 3));
-    assert_eq!(store.get(&a[0].id).unwrap().as_ref(), Some(&a[1]));
+    assert_eq!(store.get(&a[0].key()).unwrap().as_ref(), Some(&a[1]));
 
     let too_many = vec![batch[0].clone(); BATCH_LEN_MAX + 1];
     assert!(matches!(
@@ -644,7 +722,7 @@ fn audit_log(store: &impl ReportStore) {
     assert_eq!(store.audit(2, 2).unwrap(), entries[2..4].to_vec());
     let last = store.audit(5, 100).unwrap();
     assert_eq!(last.len(), 1);
-    assert_eq!(last[0].event.report_id, Some(report.id));
+    assert_eq!(last[0].event.report_key(), Some(report.key()));
     assert_eq!(last[0].prev_hash, entries[4].hash);
     assert!(store.audit(6, 100).unwrap().is_empty());
     assert!(matches!(
@@ -656,7 +734,7 @@ fn audit_log(store: &impl ReportStore) {
     assert_eq!(store.audit_last_seq().unwrap(), 6);
     // An acknowledgement is an entry like any other, read back as written.
     let ack = AuditEvent::new(t(9), "JPN:watch", AuditAction::Acknowledge)
-        .report(report.id)
+        .report(report.key())
         .detail("version 1");
     let ack_entry = store.append_audit(ack.clone()).unwrap();
     assert_eq!(ack_entry.seq, 7);
@@ -729,7 +807,7 @@ fn long_history(store: &impl ReportStore) {
     assert!(outcomes
         .iter()
         .all(|o| matches!(o, Ok(PutOutcome::Stored { current: true, .. }))));
-    let id = versions[0].id;
+    let id = versions[0].key();
     assert_eq!(store.get(&id).unwrap().as_ref(), versions.last());
     assert!(matches!(
         store.history(&id),
@@ -757,7 +835,7 @@ fn threads<S: ReportStore>(store: S) {
         .collect();
     for handle in handles {
         let last = handle.join().unwrap();
-        assert_eq!(store.get(&last.id).unwrap(), Some(last));
+        assert_eq!(store.get(&last.key()).unwrap(), Some(last));
     }
     let verification = store.verify_audit().unwrap();
     assert_eq!(

@@ -7,7 +7,9 @@
 //! ([`Report::validate`]) and version ordering ([`Report::supersedes`]).
 //! Nothing else in the federation decides whether a report crosses a link.
 
-use trilat_core::{KindRegistry, Party, Policy, PublicKey, Refusal, Report, ReportError, ReportId};
+use trilat_core::{
+    KindRegistry, Party, Policy, PublicKey, Refusal, Report, ReportError, ReportKey,
+};
 
 /// What the receiver does with a report a peer pushed or served.
 #[derive(Debug, PartialEq, Eq)]
@@ -65,9 +67,6 @@ pub enum RefuseReason {
     /// marking or geometry.
     #[error("invalid report: {0}")]
     Invalid(ReportError),
-    /// A version that claims a different owner than the held report.
-    #[error("the held report has a different owner")]
-    Forged,
     /// Same id and version as the held report but different content: the
     /// owner equivocated (or its key is compromised).
     #[error("same version, different content")]
@@ -90,7 +89,6 @@ impl RefuseReason {
             RefuseReason::NotReleasableToMe(_) => "not_releasable_to_me",
             RefuseReason::SenderMayNotSend(_) => "sender_may_not_send",
             RefuseReason::Invalid(_) => "invalid",
-            RefuseReason::Forged => "forged",
             RefuseReason::VersionConflict => "version_conflict",
             RefuseReason::RevokedFinal => "revoked_final",
             RefuseReason::NotFromOwner => "not_from_owner",
@@ -105,14 +103,18 @@ impl RefuseReason {
 /// 2. the release rule lets this node (`me`) hold it, and `sender` may send
 ///    it (the owner, or a relay the marking allows);
 /// 3. the report is valid under this node's policy and kinds;
-/// 4. it is newer than `held`, the version this node has of the same id.
+/// 4. it is newer than `held`, the version this node has of the same
+///    report: same owner and id ([`Report::key`]). Another owner's report
+///    under the same id is another report: it never stands in as `held`,
+///    so nobody can block or replace a party's report by using its id
+///    first.
 ///
 /// A report identical to `held` is a [`Verdict::Duplicate`] at once: `held`
 /// was verified when stored, so replays cost no signature check.
 ///
 /// # Panics
-/// If `held` is a different report (its id differs): the caller looks
-/// `held` up by `report.id`, so a mismatch is a bug in the caller.
+/// If `held` is a different report (its owner or id differs): the caller
+/// looks `held` up by `report.key()`, so a mismatch is a bug in the caller.
 pub fn judge_incoming(
     report: &Report,
     sender: &Party,
@@ -136,7 +138,7 @@ pub fn judge_incoming(
 /// judgement by [`verify_page`]; only [`verify_page`] makes one.
 #[derive(Debug, PartialEq, Eq)]
 pub struct OwnerSignature {
-    id: ReportId,
+    report: ReportKey,
     /// `None`: not checked, because the report is the held version.
     checked: Option<Result<(), RefuseReason>>,
 }
@@ -148,19 +150,19 @@ pub struct OwnerSignature {
 /// as in [`judge_incoming`]). Pure; the caller may split a page over threads.
 pub fn verify_page<'a>(
     reports: &[Report],
-    held: impl Fn(&ReportId) -> Option<&'a Report>,
+    held: impl Fn(&ReportKey) -> Option<&'a Report>,
     owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
 ) -> Vec<OwnerSignature> {
     let mut checks: Vec<OwnerSignature> = reports
         .iter()
         .map(|report| OwnerSignature {
-            id: report.id,
+            report: report.key(),
             checked: None,
         })
         .collect();
     let mut keyed: Vec<(usize, PublicKey)> = Vec::with_capacity(reports.len());
     for (report_idx, report) in reports.iter().enumerate() {
-        if held(&report.id) == Some(report) {
+        if held(&checks[report_idx].report) == Some(report) {
             continue;
         }
         match owner_keys(&report.owner) {
@@ -197,7 +199,10 @@ pub fn judge_incoming_checked(
     owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
     signature: OwnerSignature,
 ) -> Verdict {
-    assert_eq!(signature.id, report.id, "signature check of another report");
+    assert!(
+        signature.report.id == report.id && signature.report.owner == report.owner,
+        "signature check of another report"
+    );
     match signature.checked {
         Some(checked) => judge_with(report, sender, me, held, policy, kinds, || checked),
         None => judge_incoming(report, sender, me, held, policy, kinds, owner_keys),
@@ -216,7 +221,7 @@ fn judge_with(
     owner_signature: impl FnOnce() -> Result<(), RefuseReason>,
 ) -> Verdict {
     if let Some(held) = held {
-        assert_eq!(held.id, report.id, "held must be the same report");
+        assert!(held.same_report(report), "held must be the same report");
         if held == report {
             return Verdict::Duplicate;
         }
@@ -243,7 +248,6 @@ fn judge_with(
         // are a conflict or were caught as duplicates above.
         Ok(false) if report.version == held.version => Verdict::Duplicate,
         Ok(false) => Verdict::Stale,
-        Err(ReportError::Forged { .. }) => Verdict::Refuse(RefuseReason::Forged),
         Err(ReportError::VersionConflict { .. }) => Verdict::Refuse(RefuseReason::VersionConflict),
         Err(ReportError::RevokedFinal(_)) => Verdict::Refuse(RefuseReason::RevokedFinal),
         Err(other) => Verdict::Refuse(RefuseReason::Invalid(other)),

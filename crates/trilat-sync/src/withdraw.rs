@@ -32,7 +32,7 @@ pub fn should_withdraw(
     peer: &Party,
     policy: &Policy,
 ) -> bool {
-    assert_eq!(previous.id, report.id, "versions of one report");
+    assert!(previous.same_report(report), "versions of one report");
     assert_eq!(
         previous.version + 1,
         report.version,
@@ -62,11 +62,12 @@ pub enum WithdrawalVerdict {
 
 /// The receive rule for a withdrawal from `sender`: the owner's key is
 /// known and its signature verifies, the sender is the owner (relays do not
-/// withdraw), the held copy (if any) has the same owner, and the version is
-/// above the highest withdrawal already recorded (`recorded`).
+/// withdraw), and the version is above the highest withdrawal already
+/// recorded (`recorded`).
 ///
 /// # Panics
-/// If `held` is another report (the caller looks it up by id).
+/// If `held` is another report (the caller looks it up by owner and id:
+/// another owner's copy under the same id is another report).
 pub fn judge_withdrawal(
     withdrawal: &Withdrawal,
     sender: &Party,
@@ -75,7 +76,10 @@ pub fn judge_withdrawal(
     owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
 ) -> WithdrawalVerdict {
     if let Some(held) = held {
-        assert_eq!(held.id, withdrawal.id, "held must be the same report");
+        assert!(
+            held.id == withdrawal.id && held.owner == withdrawal.owner,
+            "held must be the same report"
+        );
     }
     if recorded.is_some_and(|version| version >= withdrawal.version) {
         return WithdrawalVerdict::Duplicate;
@@ -88,9 +92,6 @@ pub fn judge_withdrawal(
     }
     if sender != &withdrawal.owner {
         return WithdrawalVerdict::Refuse(RefuseReason::NotFromOwner);
-    }
-    if held.is_some_and(|held| held.owner != withdrawal.owner) {
-        return WithdrawalVerdict::Refuse(RefuseReason::Forged);
     }
     WithdrawalVerdict::Store
 }

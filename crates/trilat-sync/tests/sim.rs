@@ -3,7 +3,10 @@
 //! store and real [`PeerLink`]s, exchanging reports through a simulated
 //! network that loses, duplicates, delays, reorders and partitions messages,
 //! while nodes crash and restart and a faulty actor injects forged,
-//! tampered, misdirected and replayed reports.
+//! tampered, misdirected and replayed reports. Squatters publish their own
+//! report under another party's report id before that party does (ids
+//! derived from STIX objects are predictable): a report is its owner and
+//! its id, so both reports must reach everyone they are released to.
 //!
 //! * **Safety**, checked on every store: a node never holds a report the
 //!   release rule forbids it, and never holds anything but a genuine version
@@ -29,7 +32,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use trilat_core::{
     Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
-    Report, ReportDraft, ReportId, Timestamp, Tlp, Withdrawal,
+    Report, ReportDraft, ReportId, ReportKey, Timestamp, Tlp, Withdrawal,
 };
 use trilat_sync::{
     judge_incoming, judge_withdrawal, should_send, should_withdraw, Action, PeerLink, PullResult,
@@ -95,10 +98,7 @@ fn simulation() {
                 "unknown owners",
                 total.verdicts.get("unknown_owner").copied().unwrap_or(0),
             ),
-            (
-                "hijacks refused",
-                total.verdicts.get("forged").copied().unwrap_or(0),
-            ),
+            ("squats", total.squats),
             (
                 "not releasable",
                 total
@@ -176,6 +176,8 @@ struct Summary {
     revocations: u64,
     /// Versions that narrowed their report's releasability.
     narrowings: u64,
+    /// Reports published under an id another party was about to use.
+    squats: u64,
     /// Withdrawals recorded, and received again once recorded.
     withdrawals: u64,
     withdrawals_duplicate: u64,
@@ -202,6 +204,7 @@ impl Summary {
         self.reports += other.reports;
         self.revocations += other.revocations;
         self.narrowings += other.narrowings;
+        self.squats += other.squats;
         self.withdrawals += other.withdrawals;
         self.withdrawals_duplicate += other.withdrawals_duplicate;
         self.stored += other.stored;
@@ -225,7 +228,7 @@ impl Summary {
 /// One entry of a node's change feed: the store appended this version.
 #[derive(Clone, Debug)]
 struct FeedEntry {
-    id: ReportId,
+    report: ReportKey,
     version: u64,
 }
 
@@ -234,38 +237,36 @@ struct FeedEntry {
 /// with an opaque cursor (here, the number of entries already seen).
 #[derive(Default)]
 struct ModelStore {
-    current: BTreeMap<ReportId, Report>,
+    /// Keyed by owner and id: two owners' reports under one id are two.
+    current: BTreeMap<ReportKey, Report>,
     feed: Vec<FeedEntry>,
-    /// Every (id, version) ever appended: the feed never repeats one.
-    appended: BTreeSet<(ReportId, u64)>,
+    /// Every (report, version) ever appended: the feed never repeats one.
+    appended: BTreeSet<(ReportKey, u64)>,
     /// Persisted pull cursor per peer (node index).
     cursors: BTreeMap<usize, String>,
-    /// Every version stored, by (id, counter): the owner finds the version
-    /// before a narrowing one here.
-    versions: BTreeMap<(ReportId, u64), Report>,
+    /// Every version stored, by (report, counter): the owner finds the
+    /// version before a narrowing one here.
+    versions: BTreeMap<(ReportKey, u64), Report>,
     /// The highest withdrawn version recorded per report.
-    withdrawn: BTreeMap<ReportId, u64>,
+    withdrawn: BTreeMap<ReportKey, u64>,
 }
 
 impl ModelStore {
     /// Appends a version; returns its change-feed sequence number.
     fn put(&mut self, report: Report) -> u64 {
-        let fresh = self.appended.insert((report.id, report.version));
-        assert!(
-            fresh,
-            "version {} of {} stored twice",
-            report.version, report.id
-        );
-        if let Some(held) = self.current.get(&report.id) {
+        let key = report.key();
+        let fresh = self.appended.insert((key.clone(), report.version));
+        assert!(fresh, "version {} of {key} stored twice", report.version);
+        if let Some(held) = self.current.get(&key) {
             assert!(held.version < report.version, "store went backwards");
         }
         self.feed.push(FeedEntry {
-            id: report.id,
+            report: key.clone(),
             version: report.version,
         });
         self.versions
-            .insert((report.id, report.version), report.clone());
-        self.current.insert(report.id, report);
+            .insert((key.clone(), report.version), report.clone());
+        self.current.insert(key, report);
         self.feed.len() as u64
     }
 }
@@ -304,16 +305,11 @@ enum Injection {
     /// A genuine version, possibly old, possibly not for the target, from a
     /// sender that may not relay it: judged like any other (safety checks).
     Replayed,
-    /// A "new version" of a report the target holds, signed by the sender
-    /// under its own name: must be refused (`Forged`: a node may not take
-    /// over another party's report). Only ids the target already holds are
-    /// attacked; see "Id squatting" in docs/sync.md.
-    Hijacked,
 }
 
 impl ModelStore {
     /// Whether the held copy of `id` is withdrawn.
-    fn is_withdrawn(&self, id: &ReportId) -> bool {
+    fn is_withdrawn(&self, id: &ReportKey) -> bool {
         match (self.current.get(id), self.withdrawn.get(id)) {
             (Some(held), Some(&version)) => version > held.version,
             _ => false,
@@ -334,12 +330,15 @@ impl ModelStore {
         policy: &Policy,
         key: &NodeKey,
     ) -> (Option<Report>, Option<Withdrawal>) {
-        let current = &self.current[&entry.id];
+        let current = &self.current[&entry.report];
         let report = (current.version == entry.version && should_send(current, me, peer, policy))
             .then(|| current.clone());
-        let version = &self.versions[&(entry.id, entry.version)];
+        let version = &self.versions[&(entry.report.clone(), entry.version)];
         let withdrawal = (entry.version > 1)
-            .then(|| self.versions.get(&(entry.id, entry.version - 1)))
+            .then(|| {
+                self.versions
+                    .get(&(entry.report.clone(), entry.version - 1))
+            })
             .flatten()
             .filter(|previous| should_withdraw(previous, version, me, peer, policy))
             .map(|_| Withdrawal::sign(version, key).unwrap());
@@ -415,9 +414,9 @@ struct World {
     partitions: BTreeMap<(usize, usize), i64>,
     faults: Faults,
     /// Every version an honest owner signed.
-    genuine: BTreeMap<(ReportId, u64), Report>,
+    genuine: BTreeMap<(ReportKey, u64), Report>,
     /// The owner's current version of every report.
-    latest: BTreeMap<ReportId, Report>,
+    latest: BTreeMap<ReportKey, Report>,
     next_request: u64,
     next_report: u64,
     summary: Summary,
@@ -727,8 +726,7 @@ impl World {
             Injection::Forged,
             Injection::UnknownOwner,
             Injection::Replayed,
-            Injection::Hijacked,
-        ][self.rng.gen_range(0..5)];
+        ][self.rng.gen_range(0..4)];
         let report = match injection {
             Injection::Tampered | Injection::Replayed if genuine.is_empty() => return,
             Injection::Tampered => {
@@ -757,24 +755,6 @@ impl World {
                 draft.sign(&self.keys[&stranger]).unwrap()
             }
             Injection::Replayed => genuine[self.rng.gen_range(0..genuine.len())].clone(),
-            Injection::Hijacked => {
-                let hijacker = self.party(sender).clone();
-                let held: Vec<Report> = self.nodes[target]
-                    .store
-                    .current
-                    .values()
-                    .filter(|r| r.owner != hijacker)
-                    .cloned()
-                    .collect();
-                if held.is_empty() {
-                    return;
-                }
-                let victim = &held[self.rng.gen_range(0..held.len())];
-                let now = Timestamp::from_unix_ms(EPOCH_MS + self.now_ms);
-                let mut draft = victim.next_version(now);
-                draft.owner = hijacker.clone();
-                draft.sign(&self.keys[&hijacker]).unwrap()
-            }
         };
         self.summary.injected += 1;
         self.send(
@@ -828,9 +808,35 @@ impl World {
                 self.summary.revocations += 1;
                 own[self.rng.gen_range(0..own.len())].revocation(now)
             }
-            _ => self.new_draft(idx),
+            _ => {
+                let draft = self.new_draft(idx);
+                if self.rng.gen_bool(0.2) {
+                    self.squat(idx, &draft);
+                }
+                draft
+            }
         };
         self.publish(idx, draft);
+    }
+
+    /// Another party, predicting the id node `idx` is about to publish,
+    /// publishes its own report under it first (and sometimes a second
+    /// version of it). Both are genuine reports of their owners: the
+    /// convergence check then holds that each reaches every node it is
+    /// released to, so the squatter neither blocks nor replaces the true
+    /// owner's report.
+    fn squat(&mut self, idx: usize, victim: &ReportDraft) {
+        let squatter = (idx + self.rng.gen_range(1..self.nodes.len())) % self.nodes.len();
+        if !self.nodes[squatter].up {
+            return;
+        }
+        let mut draft = self.new_draft(squatter);
+        draft.id = victim.id;
+        draft.created_at = victim.created_at;
+        draft.modified = victim.modified;
+        draft.observed_at = victim.observed_at;
+        self.summary.squats += 1;
+        self.publish(squatter, draft);
     }
 
     /// The owner at node `idx` signs and stores a version.
@@ -839,8 +845,8 @@ impl World {
         assert_eq!(draft.owner, owner);
         let report = draft.sign(&self.keys[&owner]).unwrap();
         self.genuine
-            .insert((report.id, report.version), report.clone());
-        self.latest.insert(report.id, report.clone());
+            .insert((report.key(), report.version), report.clone());
+        self.latest.insert(report.key(), report.clone());
         self.store(idx, report);
     }
 
@@ -888,14 +894,14 @@ impl World {
         assert!(
             report.owner == *me || self.policy.release(&report, me).is_ok(),
             "{me} stores {} v{} which the release rule forbids it",
-            report.id,
+            report.key(),
             report.version
         );
         assert_eq!(
-            self.genuine.get(&(report.id, report.version)),
+            self.genuine.get(&(report.key(), report.version)),
             Some(&report),
             "{me} stores {} v{} which its owner never signed",
-            report.id,
+            report.key(),
             report.version
         );
         let seq = self.nodes[idx].store.put(report);
@@ -906,7 +912,7 @@ impl World {
     }
 
     fn receive(&mut self, idx: usize, sender: usize, report: Report) -> Verdict {
-        let held = self.nodes[idx].store.current.get(&report.id);
+        let held = self.nodes[idx].store.current.get(&report.key());
         let keys = &self.keys;
         let owner_keys = |p: &Party| -> Option<PublicKey> {
             // The stranger's key exists (it signs) but no node knows it.
@@ -938,11 +944,11 @@ impl World {
     /// version was released to, so the notice tells it nothing new.
     fn receive_withdrawal(&mut self, idx: usize, sender: usize, withdrawal: Withdrawal) {
         let me = self.party(idx).clone();
-        let previous = &self.genuine[&(withdrawal.id, withdrawal.version - 1)];
+        let previous = &self.genuine[&(withdrawal.key(), withdrawal.version - 1)];
         assert!(
             self.policy.release(previous, &me).is_ok(),
             "{me} is told of a withdrawal of {} v{} it was never released",
-            withdrawal.id,
+            withdrawal.key(),
             previous.version
         );
         let store = &self.nodes[idx].store;
@@ -951,15 +957,15 @@ impl World {
         let verdict = judge_withdrawal(
             &withdrawal,
             self.party(sender),
-            store.current.get(&withdrawal.id),
-            store.withdrawn.get(&withdrawal.id).copied(),
+            store.current.get(&withdrawal.key()),
+            store.withdrawn.get(&withdrawal.key()).copied(),
             &owner_keys,
         );
         match verdict {
             WithdrawalVerdict::Store => {
                 self.summary.withdrawals += 1;
                 let store = &mut self.nodes[idx].store;
-                store.withdrawn.insert(withdrawal.id, withdrawal.version);
+                store.withdrawn.insert(withdrawal.key(), withdrawal.version);
             }
             WithdrawalVerdict::Duplicate => self.summary.withdrawals_duplicate += 1,
             other => panic!("an honest owner's withdrawal refused by {me}: {other:?}"),
@@ -1270,26 +1276,27 @@ impl World {
         let mut problems = Vec::new();
         for (idx, node) in self.nodes.iter().enumerate() {
             for latest in self.latest.values() {
-                let held = node.store.current.get(&latest.id);
+                let held = node.store.current.get(&latest.key());
                 let expected = self.expected(idx, latest);
                 if expected.is_none() && held.is_some() {
                     // Not releasable now, held from before: withdrawn.
-                    if !node.store.is_withdrawn(&latest.id) {
+                    if !node.store.is_withdrawn(&latest.key()) {
                         problems.push(format!(
                             "{} holds v{} of {} (owner {}) not withdrawn, current v{} not for it",
                             node.party,
                             held.map_or(0, |r| r.version),
-                            latest.id,
+                            latest.key(),
                             latest.owner,
                             latest.version
                         ));
                     }
                     continue;
                 }
-                if expected.is_some() && node.store.is_withdrawn(&latest.id) {
+                if expected.is_some() && node.store.is_withdrawn(&latest.key()) {
                     problems.push(format!(
                         "{} holds the current {} withdrawn",
-                        node.party, latest.id
+                        node.party,
+                        latest.key()
                     ));
                 }
                 if held != expected {
@@ -1297,7 +1304,7 @@ impl World {
                         "{} holds {:?} of {} (owner {}, current v{})",
                         node.party,
                         held.map(|r| r.version),
-                        latest.id,
+                        latest.key(),
                         latest.owner,
                         latest.version
                     ));

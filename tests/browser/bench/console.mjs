@@ -98,7 +98,7 @@ function sizes(resources) {
   };
 }
 
-/** Whether `node` holds report `id` (a missed probe: lost before or after JPN's node?). */
+/** Whether `node` holds report `id` (`OWNER/uuid`; a missed probe: lost before or after JPN's node?). */
 async function holds(node, id) {
   try {
     await api(node, 'reader', 'GET', `/api/v1/reports/${id}`);
@@ -177,7 +177,7 @@ async function latency(browser, usa, jpn) {
       if (streamed.has(String(i))) nodePart.push(streamed.get(String(i)) - sent);
     } catch {
       // Said, not hidden: a watch officer must never miss a report.
-      const at = (await holds(jpn, report.id)) ? "held by JPN's node" : "not at JPN's node";
+      const at = (await holds(jpn, `${report.owner}/${report.id}`)) ? "held by JPN's node" : "not at JPN's node";
       const state = await page.locator('#stream-state').textContent();
       lost.push(`probe ${i} (${report.id}): not drawn in 30 s; ${at}; stream state "${state}"`);
       console.error(`LOST ${lost.at(-1)}`);

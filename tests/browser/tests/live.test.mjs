@@ -15,7 +15,7 @@ import { consoleReady, timelineItem, visible } from '../lib/page.mjs';
 
 const fixture = useCluster();
 
-/** Resolves once `node` holds report `id` (pushed or pulled from its owner). */
+/** Resolves once `node` holds report `id` (`OWNER/uuid`; pushed or pulled from its owner). */
 async function heldAt(node, id, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -52,7 +52,7 @@ test('a note stored at JPN while its console connects to the live stream still s
     marking: { level: 'UNCLASSIFIED', tlp: 'GREEN', rel_to: ['USA', 'JPN'], further_sharing: 'none' },
     payload: { text },
   });
-  await heldAt(jpn, report.id);
+  await heldAt(jpn, `${report.owner}/${report.id}`);
   letThrough();
 
   await page.locator('#stream-state[data-i18n="stream.live"]').waitFor({ timeout: 30_000 });

@@ -19,7 +19,7 @@ async function post(party, body) {
   return (await api(fixture.cluster.nodes[party], 'analyst', 'POST', '/api/v1/reports', body)).report;
 }
 
-/** Polls JPN's API until `id` is there (a partner's report arrives by push or pull). */
+/** Polls JPN's API until `id` (`OWNER/uuid`) is there (a partner's report arrives by push or pull). */
 async function atJpn(id) {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -45,7 +45,7 @@ test('the filters narrow the timeline by kind, owner and marking, and the count 
     geometry: { type: 'Point', coordinates: [129.6, 34.1] },
   });
   const usaNote = await post('USA', { kind: 'note', marking: marking('CONFIDENTIAL', ['USA', 'JPN']), payload: { text: `Filter note USA ${tag}` } });
-  await atJpn(usaNote.id);
+  await atJpn(`${usaNote.owner}/${usaNote.id}`);
 
   const page = await openConsole('JPN', 'reader');
   const item = (what) => timelineItem(page, `${what} ${tag}`);
@@ -139,7 +139,7 @@ test('a missile warning shows as a banner until acknowledged; the node records t
   await visible(alert);
   await screenshot(page, 'warning-jpn');
   const [ack] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith(`/api/v1/reports/${warning.id}/acknowledge`)),
+    page.waitForResponse((r) => r.url().endsWith(`/api/v1/reports/${warning.owner}/${warning.id}/acknowledge`)),
     alert.getByRole('button', { name: 'Acknowledge' }).click(),
   ]);
   assert.equal(ack.status(), 200, await ack.text());
@@ -148,7 +148,7 @@ test('a missile warning shows as a banner until acknowledged; the node records t
 
   // The node's acknowledgements list it, by this user, for this version.
   const { acknowledgements } = await api(fixture.cluster.nodes.JPN, 'reader', 'GET', '/api/v1/acknowledgements?limit=1000');
-  const mine = acknowledgements.filter((a) => a.report_id === warning.id);
+  const mine = acknowledgements.filter((a) => a.report_id === warning.id && a.report_owner === warning.owner);
   assert.deepEqual(mine.map((a) => [a.by, a.version]), [['JPN:watch', 1]], JSON.stringify(acknowledgements));
 
   // The detail panel offers no second Acknowledge.

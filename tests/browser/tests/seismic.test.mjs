@@ -72,7 +72,7 @@ test('a likely nuclear test posted at USA shows at JPN: banner, map feature and 
   assert.match(text, /REL TO .*TRILAT|REL TO USA, JPN, KOR/);
 
   // The map: the assessment drawn at its epicentre, clickable to its popup.
-  const report = await api(fixture.cluster.nodes.JPN, 'reader', 'GET', `/api/v1/reports/${event.assessment_report}`);
+  const report = await api(fixture.cluster.nodes.JPN, 'reader', 'GET', `/api/v1/reports/USA/${event.assessment_report}`);
   // The map draws its sources asynchronously (a worker tiles them): click
   // until the feature is there.
   const popup = page.locator('.maplibregl-popup');
@@ -93,7 +93,7 @@ test('a likely nuclear test posted at USA shows at JPN: banner, map feature and 
 
   // Acknowledge from the banner: recorded by JPN's node, the banner goes.
   const [ack] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith(`/api/v1/reports/${event.assessment_report}/acknowledge`)),
+    page.waitForResponse((r) => r.url().endsWith(`/api/v1/reports/USA/${event.assessment_report}/acknowledge`)),
     banner.getByRole('button', { name: 'Acknowledge' }).click(),
   ]);
   assert.equal(ack.status(), 200, await ack.text());

@@ -82,13 +82,35 @@ fn versions_and_revocation() {
         equivocation.supersedes(&v2),
         Err(ReportError::VersionConflict { .. })
     ));
-    let mut forged = v1.next_version(v1.modified);
-    forged.owner = party("KOR");
-    let forged = forged.sign(&NodeKey::from_seed([11; 32])).unwrap();
-    assert!(matches!(
-        forged.supersedes(&v1),
-        Err(ReportError::Forged { .. })
-    ));
+    // KOR under USA's id is KOR's report, not a version of USA's.
+    let mut squatter = v1.next_version(v1.modified);
+    squatter.owner = party("KOR");
+    let squatter = squatter.sign(&NodeKey::from_seed([11; 32])).unwrap();
+    assert_ne!(squatter.key(), v1.key());
+    assert!(!squatter.same_report(&v1));
+}
+
+#[test]
+fn report_keys_read_back_and_name_owner_then_id() {
+    let id = ReportId::parse("0190a5c4-0000-7000-8000-000000000001").unwrap();
+    let key = ReportKey::new(party("JPN-JCG"), id);
+    assert_eq!(
+        key.to_string(),
+        "JPN-JCG/0190a5c4-0000-7000-8000-000000000001"
+    );
+    assert_eq!(ReportKey::parse(&key.to_string()), Ok(key.clone()));
+    let json = serde_json::to_string(&key).unwrap();
+    assert_eq!(json, "\"JPN-JCG/0190a5c4-0000-7000-8000-000000000001\"");
+    assert_eq!(serde_json::from_str::<ReportKey>(&json).unwrap(), key);
+    for bad in [
+        "0190a5c4-0000-7000-8000-000000000001",
+        "jpn/0190a5c4-0000-7000-8000-000000000001",
+        "JPN/not-a-uuid",
+        "/",
+        "",
+    ] {
+        assert!(ReportKey::parse(bad).is_err(), "{bad}");
+    }
 }
 
 #[track_caller]

@@ -25,7 +25,7 @@ async function render() {
         h('thead', {}, h('tr', {}, ['audit.seq', 'audit.at', 'audit.actor', 'audit.action', 'audit.report', 'audit.counterparty', 'audit.detail'].map((k) => h('th', { scope: 'col' }, t(k))))),
         h('tbody', {}, [...page.entries].reverse().map((e) => h('tr', {},
           h('td', {}, String(e.seq)), h('td', {}, timeEl(e.event.at)), h('td', {}, e.event.actor), h('td', {}, e.event.action),
-          h('td', {}, e.event.report_id ? h('code', {}, e.event.report_id) : '—'), h('td', {}, e.event.counterparty ?? '—'), h('td', {}, e.event.detail))))));
+          h('td', {}, e.event.report_id ? h('code', {}, `${e.event.report_owner}/${e.event.report_id}`) : '—'), h('td', {}, e.event.counterparty ?? '—'), h('td', {}, e.event.detail))))));
   } catch (e) {
     section.replaceChildren(head, refresh, h('p', { class: 'error' }, e.message));
   }

@@ -191,7 +191,7 @@ function actions(report) {
 async function revoke(report) {
   if (!confirm(t('detail.revoke_confirm'))) return;
   try {
-    const answer = await api(`/api/v1/reports/${report.id}/revoke`, { method: 'POST', body: {} });
+    const answer = await api(`/api/v1/reports/${report.owner}/${report.id}/revoke`, { method: 'POST', body: {} });
     store.putReports([answer.report]);
     announce(t('detail.revoked_done'));
   } catch (e) {
@@ -217,7 +217,8 @@ async function render(id) {
   let report = cached;
   let history = null;
   try {
-    const answer = await api(`/api/v1/reports/${id}?history=true`);
+    // A report's path names its owner and its id (two owners may share an id).
+    const answer = await api(`/api/v1/reports/${cached?.owner}/${id}?history=true`);
     report = answer.report;
     history = answer.history;
   } catch (e) {

@@ -11,7 +11,7 @@ const state = {
   filters: { kind: '', owner: '', window: '', level: '', revoked: false },
   replayAt: null, // null = live; else ms since epoch (the time slider)
   selected: null, // id of the report in the detail panel
-  acks: new Map(), // report id -> highest version acknowledged by this user
+  acks: new Map(), // OWNER/id -> highest version acknowledged by this user
   view: 'picture',
 };
 

@@ -1,5 +1,5 @@
 // Missile warnings as a banner that stays until this user acknowledges it
-// (POST /api/v1/reports/{id}/acknowledge: recorded and audited by the node).
+// (POST /api/v1/reports/{owner}/{id}/acknowledge: recorded and audited by the node).
 // A newer version of a warning needs a new acknowledgement.
 
 import * as store from './store.mjs';
@@ -14,13 +14,13 @@ function me() {
 }
 
 export function isAcknowledged(report) {
-  return (store.get().acks.get(report.id) ?? 0) >= report.version;
+  return (store.get().acks.get(`${report.owner}/${report.id}`) ?? 0) >= report.version;
 }
 
 export async function acknowledge(report) {
   try {
-    const answer = await api(`/api/v1/reports/${report.id}/acknowledge`, { method: 'POST', body: {} });
-    store.get().acks.set(report.id, answer.version ?? report.version);
+    const answer = await api(`/api/v1/reports/${report.owner}/${report.id}/acknowledge`, { method: 'POST', body: {} });
+    store.get().acks.set(`${report.owner}/${report.id}`, answer.version ?? report.version);
     store.notify(['acks']);
     announce(t('warning.acknowledged', { by: answer.by ?? me() }));
   } catch (e) {
@@ -33,7 +33,8 @@ async function loadAcks() {
     const answer = await api('/api/v1/acknowledgements' + query({ limit: 1000 }));
     const acks = store.get().acks;
     for (const a of answer.acknowledgements ?? []) {
-      if (a.by === me()) acks.set(a.report_id, Math.max(acks.get(a.report_id) ?? 0, a.version));
+      const key = `${a.report_owner}/${a.report_id}`; // a report is its owner and its id
+      if (a.by === me()) acks.set(key, Math.max(acks.get(key) ?? 0, a.version));
     }
     store.notify(['acks']);
   } catch {

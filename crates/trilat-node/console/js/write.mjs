@@ -82,7 +82,7 @@ function render() {
     const body = { kind: kind.value, marking: picker.marking(), exercise: store.get().mode === 'exercise', ...payloadOf(kind.value, form) };
     try {
       const answer = editing
-        ? await api(`/api/v1/reports/${editing.id}`, { method: 'PUT', body })
+        ? await api(`/api/v1/reports/${editing.owner}/${editing.id}`, { method: 'PUT', body })
         : await api('/api/v1/reports', { method: 'POST', body });
       store.putReports([answer.report]);
       announce(t('write.done', { kind: kindName(answer.report.kind), version: answer.report.version }));

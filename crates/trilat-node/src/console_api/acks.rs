@@ -1,5 +1,5 @@
 //! Acknowledgements: a watch officer confirms a warning was seen
-//! (`POST /api/v1/reports/{id}/acknowledge`). An acknowledgement is an
+//! (`POST /api/v1/reports/{owner}/{id}/acknowledge`). An acknowledgement is an
 //! audit entry (action `acknowledge`) and nothing else: the listing
 //! (`GET /api/v1/acknowledgements`) reads it back from the audit log,
 //! newest first, over the last [`ACK_SCAN_ENTRIES_MAX`] entries, and shows
@@ -11,10 +11,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use trilat_core::{Party, Policy, ReportId, Timestamp};
+use trilat_core::{Party, Policy, ReportId, ReportKey, Timestamp};
 use trilat_store::{AuditAction, AuditEntry, AuditEvent, ReportStore, StoreError, QUERY_LIMIT_MAX};
 
-use crate::api::{page_limit, parse_id, visible_current};
+use crate::api::{page_limit, parse_key, visible_current};
 use crate::config::Role;
 use crate::state::now;
 use crate::{AppError, AppState, Caller, QueryParams};
@@ -37,6 +37,8 @@ struct AckBody {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(super) struct Ack {
     report_id: ReportId,
+    /// With `report_id`, the report acknowledged (two owners may use one id).
+    report_owner: Party,
     version: u64,
     by: String,
     at: Timestamp,
@@ -47,11 +49,11 @@ pub(super) struct Ack {
 pub(super) async fn acknowledge_post(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Json<Ack>, AppError> {
     caller.require(Role::Reader)?;
-    let id = parse_id(&id)?;
+    let id = parse_key(path)?;
     let body: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
         AckBody::default()
     } else {
@@ -66,9 +68,10 @@ pub(super) async fn acknowledge_post(
             ));
         }
     }
-    let report = visible_current(&state, &caller, id).await?;
+    let report = visible_current(&state, &caller, id.clone()).await?;
     let ack = Ack {
-        report_id: id,
+        report_id: id.id,
+        report_owner: id.owner,
         version: report.version,
         by: caller.actor(),
         at: now(),
@@ -84,14 +87,10 @@ fn ack_event(ack: &Ack, party: &Party) -> AuditEvent {
         Some(note) => format!("version {}: {note}", ack.version),
         None => format!("version {}", ack.version),
     };
-    AuditEvent {
-        at: ack.at,
-        actor: ack.by.clone(),
-        action: AuditAction::Acknowledge,
-        report_id: Some(ack.report_id),
-        counterparty: Some(party.clone()),
-        detail,
-    }
+    AuditEvent::new(ack.at, ack.by.clone(), AuditAction::Acknowledge)
+        .report(ack.key())
+        .counterparty(party.clone())
+        .detail(detail)
 }
 
 /// The acknowledgement an audit entry records, if it is one.
@@ -107,11 +106,18 @@ fn ack_of(entry: &AuditEntry) -> Option<Ack> {
     };
     Some(Ack {
         report_id: event.report_id?,
+        report_owner: event.report_owner.clone()?,
         version: version.parse().ok()?,
         by: event.actor.clone(),
         at: event.at,
         note,
     })
+}
+
+impl Ack {
+    fn key(&self) -> ReportKey {
+        ReportKey::new(self.report_owner.clone(), self.report_id)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,8 +149,7 @@ pub(super) async fn acknowledgements_get(
         .map_err(AppError::internal)??;
     // The listing names reports: recorded like any bulk read, every
     // version recoverable (`audit::release_events`), before it is answered.
-    let released: Vec<crate::audit::Released> =
-        acks.iter().map(|a| (a.report_id, a.version)).collect();
+    let released: Vec<crate::audit::Released> = acks.iter().map(|a| (a.key(), a.version)).collect();
     let template = AuditEvent::new(now(), caller.actor(), AuditAction::Read)
         .counterparty(caller.party.clone());
     state
@@ -178,7 +183,7 @@ fn recent_acks(
             .max(scan_from);
         let entries = store.audit(page_start, (page_end - page_start) as usize)?;
         let mut page: Vec<Ack> = entries.iter().rev().filter_map(ack_of).collect();
-        let ids: Vec<ReportId> = page.iter().map(|ack| ack.report_id).collect();
+        let ids: Vec<ReportKey> = page.iter().map(Ack::key).collect();
         let reports = store.get_many(&ids)?;
         let mut reports = reports.into_iter();
         page.retain(|_| {
@@ -203,6 +208,7 @@ mod tests {
         for note in [None, Some("seen: track 7".to_string())] {
             let ack = Ack {
                 report_id: id,
+                report_owner: Party::new("USA").unwrap(),
                 version: 3,
                 by: "JPN:watch".into(),
                 at: Timestamp::from_unix_ms(9),

@@ -24,7 +24,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/release/preview", post(release::preview_post))
         .route(
-            "/api/v1/reports/{id}/acknowledge",
+            "/api/v1/reports/{owner}/{id}/acknowledge",
             post(acks::acknowledge_post),
         )
         .route("/api/v1/acknowledgements", get(acks::acknowledgements_get))

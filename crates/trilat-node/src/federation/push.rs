@@ -109,7 +109,7 @@ struct PushQueue {
     /// newer one, or its withdrawal, goes; the peer's pull brings the
     /// history), so a peer that was down never gets a version alone in a
     /// push whose withdrawal is already queued behind it.
-    newest: HashMap<trilat_core::ReportId, u64>,
+    newest: HashMap<trilat_core::ReportKey, u64>,
 }
 
 impl PushQueue {
@@ -121,7 +121,7 @@ impl PushQueue {
     /// Whether a newer version of `report` was offered since.
     fn superseded(&self, report: &Report) -> bool {
         self.newest
-            .get(&report.id)
+            .get(&report.key())
             .is_some_and(|newest| *newest > report.version)
     }
 
@@ -131,7 +131,7 @@ impl PushQueue {
             return;
         }
         let me = (&state.party, state.key.as_ref());
-        let (id, version) = (report.id, report.version);
+        let (key, version) = (report.key(), report.version);
         let pending = match feed_offer(&*state.store, &report, me, peer.party(), &state.policy) {
             Ok(FeedOffer::Report) => Pending::Report(report),
             Ok(FeedOffer::Withdrawal(withdrawal)) => Pending::Withdrawal(withdrawal),
@@ -153,7 +153,7 @@ impl PushQueue {
             self.newest.clear();
         }
         self.pending.insert(seq, pending);
-        let newest = self.newest.entry(id).or_insert(version);
+        let newest = self.newest.entry(key).or_insert(version);
         *newest = version.max(*newest);
         link.offer(seq);
         state
@@ -180,8 +180,8 @@ async fn push(peer: &PeerClient, queue: &PushQueue, seqs: &[u64]) -> Result<(), 
     let state = &peer.state;
     let budget = body_budget(state.config.limits.body_bytes_max);
     let mut bodies = push_bodies(&reports, budget)?;
-    let withdrawn: Vec<(trilat_core::ReportId, u64)> =
-        withdrawals.iter().map(|w| (w.id, w.version)).collect();
+    let withdrawn: Vec<(trilat_core::ReportKey, u64)> =
+        withdrawals.iter().map(|w| (w.key(), w.version)).collect();
     if !withdrawals.is_empty() {
         // In the first body, with the versions before them: the receiver
         // records them first, so a version they withdraw is never announced

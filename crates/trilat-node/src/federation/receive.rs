@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use trilat_core::{Party, Report, ReportId, Withdrawal};
+use trilat_core::{Party, Report, ReportKey, Withdrawal};
 use trilat_store::{AuditAction, AuditEvent, PutOutcome};
 use trilat_sync::{
     judge_incoming, judge_incoming_checked, judge_withdrawal, verify_page, Verdict,
@@ -142,11 +142,14 @@ fn store_withdrawals(
     let mut refusals = Vec::new();
     let owner_keys = |party: &Party| state.key_of(party);
     for withdrawal in withdrawals {
-        let held = state.store.get(&withdrawal.id)?;
-        let before = state.store.withdrawal(&withdrawal.id)?.map(|w| w.version);
+        let held = state.store.get(&withdrawal.key())?;
+        let before = state
+            .store
+            .withdrawal(&withdrawal.key())?
+            .map(|w| w.version);
         let verdict = judge_withdrawal(&withdrawal, sender, held.as_ref(), before, &owner_keys);
         let event = AuditEvent::new(now(), format!("peer:{sender}"), AuditAction::Withdraw)
-            .report(withdrawal.id)
+            .report(withdrawal.key())
             .counterparty(sender.clone());
         match verdict {
             WithdrawalVerdict::Store => {
@@ -171,7 +174,7 @@ fn store_withdrawals(
                 let code = reason.code();
                 summary
                     .refused
-                    .push((withdrawal.id.to_string(), code.to_string()));
+                    .push((withdrawal.key().to_string(), code.to_string()));
                 refusals.push(AuditEvent {
                     action: AuditAction::Refuse,
                     detail: format!(
@@ -184,7 +187,7 @@ fn store_withdrawals(
             // A verdict this node does not know yet: record nothing.
             _ => summary
                 .refused
-                .push((withdrawal.id.to_string(), "unknown_verdict".into())),
+                .push((withdrawal.key().to_string(), "unknown_verdict".into())),
         }
     }
     Ok(refusals)
@@ -199,7 +202,7 @@ fn not_withdrawn(state: &AppState, fresh: Vec<Arc<Report>>) -> Result<Vec<Arc<Re
     }
     let mut versions = Vec::with_capacity(fresh.len());
     for chunk in fresh.chunks(trilat_store::BATCH_LEN_MAX) {
-        let ids: Vec<ReportId> = chunk.iter().map(|report| report.id).collect();
+        let ids: Vec<ReportKey> = chunk.iter().map(|report| report.key()).collect();
         versions.extend(state.store.withdrawn_versions(&ids)?);
     }
     assert_eq!(versions.len(), fresh.len(), "one answer per version");
@@ -216,23 +219,27 @@ fn judge_all(
     sender: &Party,
     reports: Vec<Report>,
 ) -> Result<Vec<Judged>, AppError> {
-    // The held version of each id, read in one go (the store skips ids it
-    // does not hold, which in a catch-up is nearly all of them).
-    let mut unique_ids: Vec<ReportId> = Vec::with_capacity(reports.len());
-    let mut seen: HashSet<ReportId> = HashSet::with_capacity(reports.len());
+    // The held version of each report (owner and id: another owner's
+    // report under the same id is another report), read in one go (the
+    // store skips ids it does not hold, which in a catch-up is nearly all
+    // of them).
+    let mut unique: Vec<ReportKey> = Vec::with_capacity(reports.len());
+    let mut seen: HashSet<ReportKey> = HashSet::with_capacity(reports.len());
     for report in &reports {
-        if seen.insert(report.id) {
-            unique_ids.push(report.id);
+        let key = report.key();
+        if !seen.contains(&key) {
+            seen.insert(key.clone());
+            unique.push(key);
         }
     }
-    let mut held: HashMap<ReportId, Report> = HashMap::new();
-    for ids in unique_ids.chunks(trilat_store::BATCH_LEN_MAX) {
-        let found = state.store.get_many(ids)?;
-        assert_eq!(found.len(), ids.len(), "one answer per id");
-        for (id, report) in ids.iter().zip(found) {
+    let mut held: HashMap<ReportKey, Report> = HashMap::new();
+    for keys in unique.chunks(trilat_store::BATCH_LEN_MAX) {
+        let found = state.store.get_many(keys)?;
+        assert_eq!(found.len(), keys.len(), "one answer per report");
+        for (key, report) in keys.iter().zip(found) {
             if let Some(report) = report {
-                assert_eq!(report.id, *id, "the held version of the asked id");
-                held.insert(*id, report);
+                assert_eq!(report.key(), *key, "the held version of the asked report");
+                held.insert(key.clone(), report);
             }
         }
     }
@@ -249,7 +256,7 @@ fn judge_all(
                         &report,
                         sender,
                         &state.party,
-                        held.get(&report.id),
+                        held.get(&report.key()),
                         &state.policy,
                         &state.kinds,
                         &owner_keys,
@@ -267,7 +274,7 @@ fn judge_all(
                     &report,
                     sender,
                     &state.party,
-                    held.get(&report.id),
+                    held.get(&report.key()),
                     &state.policy,
                     &state.kinds,
                     &owner_keys,
@@ -368,6 +375,7 @@ fn store_blocking(
                     actor: format!("peer:{sender}"),
                     action: AuditAction::Receive,
                     report_id: Some(report.id),
+                    report_owner: Some(report.owner.clone()),
                     counterparty: Some(sender.clone()),
                     detail: format!("version {} {}", report.version, report.marking.banner()),
                 };
@@ -377,7 +385,7 @@ fn store_blocking(
             Verdict::Refuse(reason) => {
                 summary
                     .refused
-                    .push((report.id.to_string(), reason.code().to_string()));
+                    .push((report.key().to_string(), reason.code().to_string()));
                 // Clipped to the store's bound by `AppState::audit_all`.
                 let detail = format!("received from {sender} refused: {reason}");
                 refusals.push(AuditEvent {
@@ -385,6 +393,7 @@ fn store_blocking(
                     actor: format!("peer:{sender}"),
                     action: AuditAction::Refuse,
                     report_id: Some(report.id),
+                    report_owner: Some(report.owner.clone()),
                     counterparty: Some(sender.clone()),
                     detail,
                 });
@@ -392,7 +401,7 @@ fn store_blocking(
             // A verdict this node does not know yet: store nothing.
             _ => summary
                 .refused
-                .push((report.id.to_string(), "unknown_verdict".into())),
+                .push((report.key().to_string(), "unknown_verdict".into())),
         }
     }
     // Whether each version of `batch` was stored as its report's current one.
@@ -411,7 +420,7 @@ fn store_blocking(
                 Err(e) => {
                     summary
                         .refused
-                        .push((report.id.to_string(), "store_refused".into()));
+                        .push((report.key().to_string(), "store_refused".into()));
                     let detail = format!("received from {sender} refused by the store: {e}");
                     refusals.push(AuditEvent {
                         action: AuditAction::Refuse,

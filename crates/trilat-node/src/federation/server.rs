@@ -182,7 +182,7 @@ pub fn feed_offer(
     if report.owner != *me || report.version < 2 || peer == me {
         return Ok(FeedOffer::Nothing);
     }
-    let Some(previous) = store.version(&report.id, report.version - 1)? else {
+    let Some(previous) = store.version(&report.key(), report.version - 1)? else {
         // Not held (cannot happen for the owner's own reports): the peer
         // was never sent it by this node either.
         return Ok(FeedOffer::Nothing);
@@ -203,9 +203,9 @@ pub(super) fn withdrawal_events(
 ) -> Vec<AuditEvent> {
     withdrawn
         .iter()
-        .map(|(id, version)| {
+        .map(|(report, version)| {
             AuditEvent::new(now(), format!("peer:{peer}"), AuditAction::Withdraw)
-                .report(*id)
+                .report(report.clone())
                 .counterparty(peer.clone())
                 .detail(format!(
                     "withdrawal sent ({how}): version {version} is not releasable to {peer}"
@@ -307,8 +307,8 @@ pub fn cut_page(
             break;
         }
         match offered {
-            FeedOffer::Report => page.released.push((report.id, report.version)),
-            _ => page.withdrawn.push((report.id, report.version)),
+            FeedOffer::Report => page.released.push((report.key(), report.version)),
+            _ => page.withdrawn.push((report.key(), report.version)),
         }
     }
     Ok(page)
@@ -377,7 +377,8 @@ mod tests {
             .take(served)
             .collect();
         assert_eq!(parsed.reports.iter().collect::<Vec<_>>(), expected);
-        let expected_released: Vec<Released> = expected.iter().map(|r| (r.id, r.version)).collect();
+        let expected_released: Vec<Released> =
+            expected.iter().map(|r| (r.key(), r.version)).collect();
         assert_eq!(released, expected_released);
         if served > 1 {
             assert!(page.body.len() <= budget, "{} > {budget}", page.body.len());

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, ReportId, Tlp};
+use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, ReportKey, Tlp};
 use trilat_store::{
     AuditAction, AuditEntry, AuditEvent, AuditVerification, ChangePage, Cursor, PutOutcome,
     ReportPage, ReportQuery, ReportStore, StoreError,
@@ -42,13 +42,13 @@ impl ReportStore for FailingStore {
         }
         self.inner.put_batch(batch)
     }
-    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    fn get(&self, id: &ReportKey) -> Result<Option<Report>, StoreError> {
         self.inner.get(id)
     }
-    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
+    fn history(&self, id: &ReportKey) -> Result<Vec<Report>, StoreError> {
         self.inner.history(id)
     }
-    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+    fn version(&self, id: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
         self.inner.version(id, counter)
     }
     fn put_withdrawal(
@@ -58,7 +58,7 @@ impl ReportStore for FailingStore {
     ) -> Result<bool, StoreError> {
         self.inner.put_withdrawal(withdrawal, audit)
     }
-    fn withdrawal(&self, id: &ReportId) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
+    fn withdrawal(&self, id: &ReportKey) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
         self.inner.withdrawal(id)
     }
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
@@ -116,7 +116,7 @@ fn note(usa: &Party, text: &str, key: &NodeKey) -> Report {
 /// USA's backlog: `n_good` notes signed by USA, a tampered one (payload
 /// changed after signing) and a forged one (claims USA, signed by another
 /// key) among them. Returns (good ids, bad ids).
-fn usa_backlog(usa_state: &crate::AppState, n_good: usize) -> (Vec<ReportId>, Vec<ReportId>) {
+fn usa_backlog(usa_state: &crate::AppState, n_good: usize) -> (Vec<ReportKey>, Vec<ReportKey>) {
     let usa = usa_state.party.clone();
     let forger = NodeKey::from_seed([66; 32]);
     let mut batch = Vec::new();
@@ -125,23 +125,23 @@ fn usa_backlog(usa_state: &crate::AppState, n_good: usize) -> (Vec<ReportId>, Ve
         if idx == 13 {
             let mut tampered = note(&usa, "tampered", &usa_state.key);
             tampered.payload = serde_json::json!({ "text": "tampered, after signing" });
-            bad.push(tampered.id);
+            bad.push(tampered.key());
             batch.push(tampered);
         }
         if idx == 27 {
             let forged = note(&usa, "forged", &forger);
-            bad.push(forged.id);
+            bad.push(forged.key());
             batch.push(forged);
         }
         let report = note(&usa, &format!("backlog {idx}"), &usa_state.key);
-        good.push(report.id);
+        good.push(report.key());
         batch.push(report);
     }
     let batch: Vec<(Report, AuditEvent)> = batch
         .into_iter()
         .map(|report| {
-            let audit =
-                AuditEvent::new(report.created_at, "node", AuditAction::Create).report(report.id);
+            let audit = AuditEvent::new(report.created_at, "node", AuditAction::Create)
+                .report(report.key());
             (report, audit)
         })
         .collect();
@@ -220,7 +220,7 @@ async fn check_pipelined_catch_up(fail_call: usize) {
     }
     // Nothing duplicated: one stored version per good report, nothing else.
     let changes = kor_state.store.changes(None, 1000).unwrap();
-    let mut stored: Vec<ReportId> = changes.changes.iter().map(|c| c.report.id).collect();
+    let mut stored: Vec<ReportKey> = changes.changes.iter().map(|c| c.report.key()).collect();
     stored.sort();
     let mut expected = good.clone();
     expected.sort();
@@ -230,7 +230,9 @@ async fn check_pipelined_catch_up(fail_call: usize) {
     for id in &bad {
         let refusals: Vec<&AuditEntry> = audit
             .iter()
-            .filter(|e| e.event.action == AuditAction::Refuse && e.event.report_id == Some(*id))
+            .filter(|e| {
+                e.event.action == AuditAction::Refuse && e.event.report_key().as_ref() == Some(id)
+            })
             .collect();
         assert_eq!(refusals.len(), 1, "refusals of {id}: {refusals:?}");
         assert!(

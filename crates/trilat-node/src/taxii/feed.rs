@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use trilat_core::{Kind, Party, Policy, Report, ReportId};
+use trilat_core::{Kind, Party, Policy, Report, ReportId, ReportKey};
 use trilat_cyber::taxii::{self as tx, CollectionConfig, ObjectQuery};
 use trilat_cyber::Entry;
 use trilat_store::{Change, Cursor, ReportStore, StoreError, QUERY_LIMIT_MAX};
@@ -63,14 +63,14 @@ pub(super) struct KindIndex {
     /// Where the next catch-up starts.
     after: Option<Cursor>,
     /// Shared with the reads in flight (copied on write only then).
-    reports: Arc<HashMap<ReportId, ReportState>>,
+    reports: Arc<HashMap<ReportKey, ReportState>>,
     /// (arrival time of the last change before `cursor`, ms; `cursor`),
     /// non-decreasing in time.
     marks: Vec<(i64, Cursor)>,
     /// STIX id → the reports holding that object (one per owner).
-    reports_of_object: HashMap<String, Vec<ReportId>>,
+    reports_of_object: HashMap<String, Vec<ReportKey>>,
     /// Each report's versions, where they sit in the feed.
-    places: HashMap<ReportId, Vec<FeedPlace>>,
+    places: HashMap<ReportKey, Vec<FeedPlace>>,
     /// Entries in all of `places`.
     n_places: usize,
 }
@@ -89,7 +89,8 @@ struct FeedPlace {
 impl KindIndex {
     fn note(&mut self, change: &Change) -> Result<(), AppError> {
         let report = &change.report;
-        if !self.reports.contains_key(&report.id) && self.reports.len() >= INDEXED_REPORTS_MAX {
+        let key = report.key();
+        if !self.reports.contains_key(&key) && self.reports.len() >= INDEXED_REPORTS_MAX {
             return Err(AppError::internal(format!(
                 "TAXII index: more than {INDEXED_REPORTS_MAX} reports of kind {}",
                 report.kind
@@ -103,7 +104,7 @@ impl KindIndex {
         }
         let deleted = report.revoked && !stix_revoked(report);
         let state = Arc::make_mut(&mut self.reports)
-            .entry(report.id)
+            .entry(key.clone())
             .or_insert(ReportState {
                 first: report.version,
                 current: report.version,
@@ -115,15 +116,15 @@ impl KindIndex {
             state.deleted = deleted;
         }
         debug_assert!(state.first <= state.current);
-        let places = self.places.entry(report.id).or_default();
+        let places = self.places.entry(key.clone()).or_default();
         if places.is_empty() {
             if let Some(stix_id) = report.payload.get("stix_id").and_then(|v| v.as_str()) {
                 let holders = self
                     .reports_of_object
                     .entry(stix_id.to_string())
                     .or_default();
-                if !holders.contains(&report.id) {
-                    holders.push(report.id);
+                if !holders.contains(&key) {
+                    holders.push(key.clone());
                 }
             }
         }
@@ -214,6 +215,11 @@ pub(super) struct Held {
 }
 
 impl Held {
+    /// The report holding it: owner and id.
+    pub fn report(&self) -> ReportKey {
+        ReportKey::new(self.owner.clone(), self.report_id)
+    }
+
     fn cursor(&self) -> String {
         tx::Cursor {
             date_added_ms: self.date_added_ms,
@@ -324,7 +330,7 @@ fn read_scanning(
                 .and_then(|index| index.start_for(ms)),
             _ => None,
         };
-        let states: Vec<Arc<HashMap<ReportId, ReportState>>> = kinds
+        let states: Vec<Arc<HashMap<ReportKey, ReportState>>> = kinds
             .iter()
             .filter_map(|kind| indexes.get(kind.as_str()))
             .map(|index| Arc::clone(&index.reports))
@@ -348,16 +354,16 @@ fn read_named(
 ) -> Result<Option<FeedPage>, AppError> {
     let (states, named) = with_indexes(store, indexes, kinds, |indexes| {
         let mut states = Vec::new();
-        let mut named: Vec<(ReportId, Vec<FeedPlace>)> = Vec::new();
+        let mut named: Vec<(ReportKey, Vec<FeedPlace>)> = Vec::new();
         for kind in kinds {
             let Some(index) = indexes.get(kind.as_str()) else {
                 continue;
             };
             states.push(Arc::clone(&index.reports));
             for stix_id in &query.ids {
-                for report_id in index.reports_of_object.get(stix_id).into_iter().flatten() {
-                    let places = index.places.get(report_id).cloned().unwrap_or_default();
-                    named.push((*report_id, places));
+                for report in index.reports_of_object.get(stix_id).into_iter().flatten() {
+                    let places = index.places.get(report).cloned().unwrap_or_default();
+                    named.push((report.clone(), places));
                 }
             }
         }
@@ -365,8 +371,8 @@ fn read_named(
     })?;
     let mut changes = Vec::new();
     let mut withdrawals = HashMap::new();
-    for (report_id, places) in named {
-        let history = match store.history(&report_id) {
+    for (report_key, places) in named {
+        let history = match store.history(&report_key) {
             Ok(history) => history,
             Err(StoreError::LimitExceeded { .. }) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -406,7 +412,7 @@ fn scan(
     kinds: &[Kind],
     reader: &Reader<'_>,
     query: &ObjectQuery,
-    states: &[Arc<HashMap<ReportId, ReportState>>],
+    states: &[Arc<HashMap<ReportKey, ReportState>>],
     start: Option<Cursor>,
 ) -> Result<FeedPage, AppError> {
     let mut after = start;
@@ -455,14 +461,14 @@ fn scan(
 /// the rest of the read (one store lookup per report, not per version).
 fn withdrawn(
     store: &dyn ReportStore,
-    seen: &mut HashMap<ReportId, Option<u64>>,
+    seen: &mut HashMap<ReportKey, Option<u64>>,
     report: &Report,
 ) -> Result<bool, AppError> {
-    let version = match seen.get(&report.id) {
+    let version = match seen.get(&report.key()) {
         Some(version) => *version,
         None => {
-            let version = store.withdrawal(&report.id)?.map(|w| w.version);
-            seen.insert(report.id, version);
+            let version = store.withdrawal(&report.key())?.map(|w| w.version);
+            seen.insert(report.key(), version);
             version
         }
     };
@@ -502,7 +508,7 @@ fn admit(
     change: Change,
     reader: &Reader<'_>,
     query: &ObjectQuery,
-    states: &[Arc<HashMap<ReportId, ReportState>>],
+    states: &[Arc<HashMap<ReportKey, ReportState>>],
 ) -> Option<Held> {
     let report = &change.report;
     let date_added_ms = change.stored_at.unix_ms();
@@ -514,7 +520,7 @@ fn admit(
     }
     // A change newer than the index (stored since the catch-up) counts as
     // current; it shows on the next read at the latest.
-    let known = states.iter().find_map(|s| s.get(&report.id)).copied();
+    let known = states.iter().find_map(|s| s.get(&report.key())).copied();
     let state = known.unwrap_or(ReportState {
         first: report.version,
         current: report.version,
@@ -628,7 +634,7 @@ mod tests {
         reports.sort_by_key(|r| (r.version, r.id));
         for report in &reports {
             let event = AuditEvent::new(Timestamp::from_unix_ms(0), "test", AuditAction::Receive)
-                .report(report.id);
+                .report(report.key());
             store.put(report, event).unwrap();
         }
         let policy = Policy::trilateral_default();

@@ -23,7 +23,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use trilat_core::{Marking, Party, ReportId, Tlp};
+use trilat_core::{Marking, Party, ReportId, ReportKey, Tlp};
 use trilat_cyber::mapping::{draft_for, report_id_for, report_time, StixPayload, REPORT_KIND};
 use trilat_cyber::marking::{releasability_of, Releasability};
 use trilat_cyber::taxii::{
@@ -340,7 +340,7 @@ async fn read(
     let released: Vec<Released> = page
         .held
         .iter()
-        .map(|h| (h.report_id, h.report_version))
+        .map(|h| (h.report(), h.report_version))
         .collect();
     let what = format!("taxii collection {}", collection.id);
     state
@@ -568,7 +568,7 @@ async fn delete_object(
             not_found(format!("no object {object_id:?} in this collection"))
         });
     };
-    revoke(&state, &caller, held.report_id).await?;
+    revoke(&state, &caller, held.report()).await?;
     Ok(taxii_response(
         StatusCode::OK,
         String::new(),
@@ -577,13 +577,15 @@ async fn delete_object(
 }
 
 /// Publishes the revocation of one of this node's reports.
-async fn revoke(state: &AppState, caller: &Caller, report_id: ReportId) -> Result<(), Failure> {
+async fn revoke(state: &AppState, caller: &Caller, report: ReportKey) -> Result<(), Failure> {
+    debug_assert_eq!(report.owner, state.party);
     let store = state.store.clone();
-    let current = tokio::task::spawn_blocking(move || store.get(&report_id))
+    let key = report.clone();
+    let current = tokio::task::spawn_blocking(move || store.get(&key))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::from)?
-        .ok_or_else(|| AppError::internal(format!("report {report_id} vanished")))?;
+        .ok_or_else(|| AppError::internal(format!("report {report} vanished")))?;
     debug_assert_eq!(current.owner, state.party);
     if current.revoked {
         return Ok(());
@@ -755,8 +757,11 @@ async fn store_object(
         .or_else(|| common.modified.and_then(report_time))
         .unwrap_or(now);
     let report_id: ReportId = report_id_for(&state.party, &stix_id, created);
+    // This node's own report of the object: another party's report under
+    // the same id (ids are predictable) is another report.
+    let report = ReportKey::new(state.party.clone(), report_id);
     let store = state.store.clone();
-    let current = tokio::task::spawn_blocking(move || store.get(&report_id))
+    let current = tokio::task::spawn_blocking(move || store.get(&report))
         .await
         .map_err(AppError::internal)??;
     let previous = match &current {

@@ -1,16 +1,15 @@
 //! The audit chain in the store: its tip, the per-transaction
-//! `audit_block` rows, the pre-v4 `audit_log` rows, and reading and
-//! verifying both.
+//! `audit_block` rows, and reading and verifying them.
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use trilat_core::{ReportId, Timestamp};
+use trilat_core::ReportId;
 
 use super::schema::meta;
 use super::{Context, SqliteStore};
-use crate::audit::{self, ChainCheck, HashFormat};
+use crate::audit::{self, ChainCheck};
 use crate::{
-    check_limit, AuditAction, AuditEntry, AuditEvent, AuditVerification, StoreError,
-    AUDIT_HASH_GENESIS, BATCH_LEN_MAX,
+    check_limit, AuditEntry, AuditEvent, AuditVerification, StoreError, AUDIT_HASH_GENESIS,
+    BATCH_LEN_MAX,
 };
 
 /// The tip of the audit chain as recorded beside it.
@@ -66,7 +65,7 @@ impl AuditTip {
             prev_hash,
             hash: hex::encode(self.hash),
         };
-        debug_assert!(entry.hash_is_valid_as(HashFormat::Binary));
+        debug_assert!(entry.hash_is_valid());
         entry
     }
 
@@ -120,8 +119,8 @@ impl AuditTip {
     }
 }
 
-/// The last audit entry's seq and hash (hex): the last block's, else the
-/// last entry of the pre-v4 `audit_log`, else (0, genesis).
+/// The last audit entry's seq and hash (hex): the last block's, else
+/// (0, genesis).
 pub(super) fn last_audit_entry(conn: &Connection) -> Result<(u64, String), StoreError> {
     let last_block: Option<(u64, Vec<u8>)> = conn
         .prepare_cached(
@@ -133,26 +132,11 @@ pub(super) fn last_audit_entry(conn: &Connection) -> Result<(u64, String), Store
                 .optional()
         })
         .ctx("read audit tip")?;
-    if let Some((seq, hash)) = last_block {
-        return Ok((seq, hex::encode(hash)));
-    }
-    let last_row: Option<(u64, String)> = conn
-        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut stmt| {
-            stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()
-        })
-        .ctx("read audit tip")?;
-    Ok(last_row.unwrap_or((0, AUDIT_HASH_GENESIS.to_string())))
-}
-
-/// The hash (hex) of the last entry written before schema v4, or genesis.
-pub(super) fn last_legacy_hash(conn: &Connection) -> Result<String, StoreError> {
-    let last_row: Option<String> = conn
-        .prepare_cached("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)).optional())
-        .ctx("read audit log")?;
-    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+    Ok(
+        last_block.map_or((0, AUDIT_HASH_GENESIS.to_string()), |(seq, hash)| {
+            (seq, hex::encode(hash))
+        }),
+    )
 }
 
 /// The hash (hex) of the entry before the block starting at `first_seq`.
@@ -164,14 +148,7 @@ pub(super) fn audit_hash_before(conn: &Connection, first_seq: u64) -> Result<Str
         )
         .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
         .ctx("read audit block")?;
-    if let Some(hash) = previous_block {
-        return Ok(hex::encode(hash));
-    }
-    let last_row: Option<String> = conn
-        .prepare_cached("SELECT hash FROM audit_log WHERE seq < ?1 ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut stmt| stmt.query_row([first_seq], |row| row.get(0)).optional())
-        .ctx("read audit tip")?;
-    Ok(last_row.unwrap_or_else(|| AUDIT_HASH_GENESIS.to_string()))
+    Ok(previous_block.map_or_else(|| AUDIT_HASH_GENESIS.to_string(), hex::encode))
 }
 
 /// One `audit_block` row as read.
@@ -234,52 +211,8 @@ impl AuditBlockRow {
 /// Most entries one audit block holds: a batch's reports, or one append.
 pub(super) const BLOCK_ENTRIES_MAX: u64 = BATCH_LEN_MAX as u64;
 
-pub(super) fn row_to_entry(
-    row: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(AuditEntry, Option<String>)> {
-    // Decoding problems are reported as corruption by the caller, with the
-    // entry's seq; here the raw text travels along.
-    let seq: u64 = row.get(0)?;
-    let action: String = row.get(3)?;
-    let report_id: Option<String> = row.get(4)?;
-    let counterparty: Option<String> = row.get(5)?;
-    let mut problem = None;
-    let action = AuditAction::parse(&action).unwrap_or_else(|| {
-        problem = Some(format!("unknown action {action:?}"));
-        AuditAction::Other
-    });
-    let report_id = report_id.and_then(|text| {
-        ReportId::parse(&text)
-            .map_err(|e| problem = Some(e.to_string()))
-            .ok()
-    });
-    let counterparty = counterparty.and_then(|text| {
-        trilat_core::Party::new(&text)
-            .map_err(|e| problem = Some(e.to_string()))
-            .ok()
-    });
-    let entry = AuditEntry {
-        seq,
-        event: AuditEvent {
-            at: Timestamp::from_unix_ms(row.get(1)?),
-            actor: row.get(2)?,
-            action,
-            report_id,
-            counterparty,
-            detail: row.get(6)?,
-        },
-        prev_hash: row.get(7)?,
-        hash: row.get(8)?,
-    };
-    Ok((entry, problem))
-}
-
-pub(super) const AUDIT_COLUMNS: &str =
-    "seq, at_ms, actor, action, report_id, counterparty, detail, prev_hash, hash";
-
 impl SqliteStore {
-    /// Up to `limit` entries after `after_seq`: entries written before
-    /// schema v4 first (all of them precede the blocks), then the blocks'.
+    /// Up to `limit` entries after `after_seq`.
     pub(super) fn audit_page(
         &self,
         after_seq: u64,
@@ -287,10 +220,8 @@ impl SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         check_limit(limit)?;
         let conn = self.reader()?;
-        let mut entries = legacy_entries_after(&conn, after_seq, limit)?;
-        if entries.len() < limit {
-            block_entries_after(&conn, after_seq, limit, &mut entries)?;
-        }
+        let mut entries = Vec::new();
+        block_entries_after(&conn, after_seq, limit, &mut entries)?;
         debug_assert!(entries.len() <= limit);
         debug_assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
         Ok(entries)
@@ -300,23 +231,8 @@ impl SqliteStore {
         let conn = self.reader()?;
         let tip = recorded_tip(&conn)?;
         let mut walk = ChainCheck::new();
-        // Entries written before schema v4: one row each, JSON-hashed.
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
-            ))
-            .ctx("prepare audit verify")?;
-        let rows = stmt.query_map([], row_to_entry).ctx("read audit")?;
-        for row in rows {
-            let (mut entry, problem) = row.ctx("read audit entry")?;
-            if problem.is_some() {
-                // An undecodable field cannot have been hashed as stored.
-                entry.hash.clear();
-            }
-            walk.push(&entry, HashFormat::Json);
-        }
-        // Then the blocks, binary-hashed. Each entry's `prev_hash` is the
-        // hash stored before it, so a link is checked by its hash.
+        // Each entry's `prev_hash` is the hash stored before it, so a link
+        // is checked by its hash.
         let mut stmt = conn
             .prepare_cached(
                 "SELECT first_seq, n_entries, last_hash, entries FROM audit_block
@@ -324,13 +240,11 @@ impl SqliteStore {
             )
             .ctx("prepare audit verify")?;
         let mut rows = stmt.query([]).ctx("read audit")?;
-        let mut prev_hash = last_legacy_hash(&conn)?;
+        let mut prev_hash = AUDIT_HASH_GENESIS.to_string();
         while let Some(row) = rows.next().ctx("read audit block")? {
             let block = AuditBlockRow::of(row).ctx("read audit block")?;
             match block.decode(&prev_hash) {
-                Ok(entries) => entries
-                    .iter()
-                    .for_each(|entry| walk.push(entry, HashFormat::Binary)),
+                Ok(entries) => entries.iter().for_each(|entry| walk.push(entry)),
                 Err(_) => walk.push_undecodable(
                     block.first_seq,
                     block.n_entries.min(BLOCK_ENTRIES_MAX),
@@ -341,34 +255,6 @@ impl SqliteStore {
         }
         Ok(walk.finish((tip.0, &tip.1)))
     }
-}
-
-/// Up to `limit` entries of the pre-v4 `audit_log` after `after_seq`.
-fn legacy_entries_after(
-    conn: &Connection,
-    after_seq: u64,
-    limit: usize,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))
-        .ctx("prepare audit read")?;
-    let rows = stmt
-        .query_map(params![after_seq, limit as u64], row_to_entry)
-        .ctx("read audit")?;
-    let mut entries = Vec::new();
-    for row in rows {
-        let (entry, problem) = row.ctx("read audit entry")?;
-        if let Some(problem) = problem {
-            return Err(StoreError::Corrupt(format!(
-                "audit entry {}: {problem}",
-                entry.seq
-            )));
-        }
-        entries.push(entry);
-    }
-    Ok(entries)
 }
 
 /// Appends to `entries`, up to `limit` in all, the block entries after

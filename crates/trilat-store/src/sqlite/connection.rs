@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use super::schema::{meta, migrate};
+use super::schema::{check_schema, create, meta};
 use super::{Context, Durability, SqliteStore};
 use crate::{system_clock, StoreError};
 
@@ -19,8 +19,7 @@ const PAGE_SIZE_BYTES: u64 = 16 * 1024;
 /// SQLite page cache per connection, in KiB.
 const CACHE_KIB: u64 = 64 * 1024;
 
-/// WAL size between automatic checkpoints, bytes (SQLite counts pages;
-/// stores made before 16 KiB pages keep 4 KiB pages).
+/// WAL size between automatic checkpoints, bytes (SQLite counts pages).
 const WAL_AUTOCHECKPOINT_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How long a writer waits for another connection's lock.
@@ -33,15 +32,19 @@ impl SqliteStore {
         SqliteStore::open_with(path, Durability::default())
     }
 
-    /// Opens (creating if needed) the store at `path`, migrating its schema
-    /// to [`SCHEMA_VERSION`](super::SCHEMA_VERSION).
+    /// Opens (creating if needed) the store at `path`. A store of another
+    /// schema than [`SCHEMA_VERSION`](super::SCHEMA_VERSION) (one made by a
+    /// development version before the first release, or by a newer Trilat)
+    /// is [`StoreError::Corrupt`] with what to do; nothing is rewritten.
     pub fn open_with(
         path: impl AsRef<Path>,
         durability: Durability,
     ) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
-        let (mut conn, is_wal) = open_writer(path, durability)?;
-        migrate(&mut conn)?;
+        let (mut conn, is_wal, is_new) = open_writer(path, durability)?;
+        if is_new {
+            create(&mut conn)?;
+        }
         let store_id = meta(&conn, "store_id")?
             .and_then(|text| u64::from_str_radix(&text, 16).ok())
             .ok_or_else(|| StoreError::Corrupt("store_meta has no valid store_id".into()))?;
@@ -56,12 +59,18 @@ impl SqliteStore {
     }
 }
 
-/// The writer connection at `path` with the store's pragmas, and whether it
-/// is in WAL mode (`false` only for an in-memory database).
-fn open_writer(path: &Path, durability: Durability) -> Result<(Connection, bool), StoreError> {
+/// The writer connection at `path` with the store's pragmas, whether it is
+/// in WAL mode (`false` only for an in-memory database), and whether the
+/// database is new (its schema still to be created). A database of another
+/// schema is refused before any pragma writes to it.
+fn open_writer(
+    path: &Path,
+    durability: Durability,
+) -> Result<(Connection, bool, bool), StoreError> {
     let conn = Connection::open(path).ctx(&format!("open {}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
         .ctx("set busy timeout")?;
+    let is_new = check_schema(&conn)?;
     // Before WAL mode: it only takes effect on a new, empty database
     // (an existing store keeps its page size; SQLite reads any).
     conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE_BYTES};"))
@@ -98,7 +107,7 @@ fn open_writer(path: &Path, durability: Durability) -> Result<(Connection, bool)
     ))
     .ctx("set cache size")?;
     conn.set_prepared_statement_cache_capacity(64);
-    Ok((conn, journal == "wal"))
+    Ok((conn, journal == "wal", is_new))
 }
 
 pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {

@@ -13,9 +13,10 @@ use super::{write, Context, SqliteStore};
 use crate::rules::{place, Placement};
 use crate::{AuditEvent, PutOutcome, StoreError, BATCH_LEN_MAX};
 
-/// The current version of a report (by its id key): its highest counter.
+/// The current version of a report (by its id key and owner): its highest
+/// counter.
 pub(super) const CURRENT_VERSION_SQL: &str =
-    "SELECT seq, body FROM report_version WHERE report_id = ?1
+    "SELECT seq, body FROM report_version WHERE report_id = ?1 AND owner = ?2
      ORDER BY counter DESC LIMIT 1";
 
 /// Below this many reports a batch looks each id up on its own rather than
@@ -30,16 +31,16 @@ pub(super) struct Ingest<'tx> {
     current: CachedStatement<'tx>,
     insert: CachedStatement<'tx>,
     superseded: CachedStatement<'tx>,
-    /// Ids of the batch the store held before it: `None` when not asked
-    /// (every id is then looked up).
+    /// Ids of the batch the store held before it, under any owner: `None`
+    /// when not asked (every report is then looked up).
     held: Option<HashSet<[u8; 16]>>,
     /// The id keys of the batch, in order (computed once: each is used
     /// for the lookup, the insert and the audit entry).
     keys: Vec<[u8; 16]>,
     /// The body of the report being put (reused: one allocation per batch).
     body: Vec<u8>,
-    /// Ids already put in this transaction (a batch may hold several
-    /// versions of one report).
+    /// Ids already put in this transaction, under any owner (a batch may
+    /// hold several versions of one report).
     seen: HashSet<[u8; 16]>,
 }
 
@@ -92,19 +93,19 @@ impl<'tx> Ingest<'tx> {
             None => id_key(&report.id),
         };
         debug_assert_eq!(key, id_key(&report.id));
-        // A new id (not held, not yet put in this transaction) has no
-        // current version: skip the lookup.
+        // A new id (held by no owner, not yet put in this transaction) has
+        // no current version: skip the lookup.
         let first_in_batch = self.seen.insert(key);
         let known_new =
             first_in_batch && self.held.as_ref().is_some_and(|held| !held.contains(&key));
         let current = if known_new {
-            debug_assert!(current_version(tx, &report.id)?.is_none());
+            debug_assert!(current_version(tx, &report.key())?.is_none());
             None
         } else {
-            self.current_version(&key)?
+            self.current_version(&key, report)?
         };
         let placement = place(report, current.as_ref().map(|(_, held)| held), || {
-            held_signature(tx, &report.id, report.version)
+            held_signature(tx, &report.key(), report.version)
         })?;
         if placement == Placement::Duplicate {
             return Ok(PutOutcome::Duplicate);
@@ -130,11 +131,17 @@ impl<'tx> Ingest<'tx> {
         })
     }
 
-    /// The current version of the report keyed `key` and its seq.
-    fn current_version(&mut self, key: &[u8; 16]) -> Result<Option<(u64, Report)>, StoreError> {
+    /// The current version of `report`'s report (id keyed `key`) and its seq.
+    fn current_version(
+        &mut self,
+        key: &[u8; 16],
+        report: &Report,
+    ) -> Result<Option<(u64, Report)>, StoreError> {
         let row: Option<(u64, String)> = self
             .current
-            .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(params![key, report.owner.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
             .optional()
             .ctx("read current version")?;
         row.map(|(seq, body)| Ok((seq, decode_report(seq, &body)?)))
@@ -151,7 +158,7 @@ impl<'tx> Ingest<'tx> {
     ) -> Result<u64, StoreError> {
         self.body.clear();
         crate::body::write_body(&mut self.body, report).map_err(|e| {
-            StoreError::Invalid(format!("report {} does not encode: {e}", report.id))
+            StoreError::Invalid(format!("report {} does not encode: {e}", report.key()))
         })?;
         // serde_json writes UTF-8: bound as TEXT without a copy or a check.
         let body =
@@ -184,7 +191,8 @@ impl<'tx> Ingest<'tx> {
 /// gives up (and the batch looks each id up on its own).
 pub(super) const HELD_IDS_PER_REPORT_MAX: usize = 2;
 
-/// Which of the batch's report ids the store holds a version of, or `None`
+/// Which of the batch's report ids the store holds a version of (under any
+/// owner: a hit is then looked up with its owner), or `None`
 /// when that would take too long to say. One range scan of the id index
 /// between the batch's smallest and largest id replaces a lookup per
 /// report, which for new reports always misses. Report ids are UUIDv7,

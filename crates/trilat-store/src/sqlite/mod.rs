@@ -4,7 +4,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use trilat_core::{Kind, Report, ReportId, Timestamp, Withdrawal};
+use trilat_core::{Kind, Report, ReportKey, Timestamp, Withdrawal};
 
 use crate::{
     check_batch_len, next_stored_at, AuditEntry, AuditEvent, AuditVerification, ChangePage, Clock,
@@ -126,25 +126,27 @@ impl ReportStore for SqliteStore {
         self.store_batch(batch)
     }
 
-    fn get(&self, id: &ReportId) -> Result<Option<Report>, StoreError> {
+    fn get(&self, report: &ReportKey) -> Result<Option<Report>, StoreError> {
         let conn = self.reader()?;
-        current_report(&conn, id)
+        current_report(&conn, report)
     }
 
-    fn get_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
-        self.current_many(ids)
+    fn get_many(&self, reports: &[ReportKey]) -> Result<Vec<Option<Report>>, StoreError> {
+        self.current_many(reports)
     }
 
-    fn version(&self, id: &ReportId, counter: u64) -> Result<Option<Report>, StoreError> {
+    fn version(&self, report: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
         let conn = self.reader()?;
         let row: Option<(u64, String)> = conn
             .prepare_cached(
-                "SELECT seq, body FROM report_version WHERE report_id = ?1 AND counter = ?2",
+                "SELECT seq, body FROM report_version
+                 WHERE report_id = ?1 AND owner = ?2 AND counter = ?3",
             )
             .ctx("prepare version")?
-            .query_row(params![id_key(id), counter], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
+            .query_row(
+                params![id_key(&report.id), report.owner.as_str(), counter],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()
             .ctx("read version")?;
         row.map(|(seq, body)| decode_report(seq, &body)).transpose()
@@ -158,16 +160,16 @@ impl ReportStore for SqliteStore {
         self.record_withdrawal(withdrawal, audit)
     }
 
-    fn withdrawn_versions(&self, ids: &[ReportId]) -> Result<Vec<Option<u64>>, StoreError> {
-        self.withdrawn_counters(ids)
+    fn withdrawn_versions(&self, reports: &[ReportKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.withdrawn_counters(reports)
     }
 
-    fn withdrawal(&self, id: &ReportId) -> Result<Option<Withdrawal>, StoreError> {
-        self.stored_withdrawal(id)
+    fn withdrawal(&self, report: &ReportKey) -> Result<Option<Withdrawal>, StoreError> {
+        self.stored_withdrawal(report)
     }
 
-    fn history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
-        self.version_history(id)
+    fn history(&self, report: &ReportKey) -> Result<Vec<Report>, StoreError> {
+        self.version_history(report)
     }
 
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {

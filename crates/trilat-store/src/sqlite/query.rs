@@ -184,7 +184,8 @@ pub(super) fn query_sql(query: &ReportQuery, after: u64) -> (String, Vec<SqlValu
     if !query.include_withdrawn {
         sql.push_str(
             " AND NOT EXISTS (SELECT 1 FROM report_withdrawal w \
-             WHERE w.report_id = c.report_id AND w.counter > c.counter)",
+             WHERE w.report_id = c.report_id AND w.owner = c.owner \
+             AND w.counter > c.counter)",
         );
     }
     sql.push_str(" ORDER BY c.seq LIMIT ?");

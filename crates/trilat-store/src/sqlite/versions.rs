@@ -2,7 +2,7 @@
 //! one version, a history.
 
 use rusqlite::{params, Connection, OptionalExtension};
-use trilat_core::{Report, ReportId, Signature};
+use trilat_core::{Report, ReportId, ReportKey, Signature};
 
 use super::ingest::{held_keys, CURRENT_VERSION_SQL, HELD_IDS_BATCH_LEN_MIN};
 use super::{Context, SqliteStore};
@@ -23,53 +23,62 @@ pub(super) fn decode_report(seq: u64, body: &str) -> Result<Report, StoreError> 
 /// The current version of a report and its seq: its highest counter.
 pub(super) fn current_version(
     tx: &Connection,
-    id: &ReportId,
+    report: &ReportKey,
 ) -> Result<Option<(u64, Report)>, StoreError> {
     let row: Option<(u64, String)> = tx
-        .prepare_cached(
-            "SELECT seq, body FROM report_version WHERE report_id = ?1
-             ORDER BY counter DESC LIMIT 1",
-        )
+        .prepare_cached(CURRENT_VERSION_SQL)
         .and_then(|mut stmt| {
-            stmt.query_row([id_key(id)], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()
+            stmt.query_row(params![id_key(&report.id), report.owner.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
         })
         .ctx("read current version")?;
     row.map(|(seq, body)| Ok((seq, decode_report(seq, &body)?)))
         .transpose()
 }
 
-pub(super) fn current_report(tx: &Connection, id: &ReportId) -> Result<Option<Report>, StoreError> {
-    Ok(current_version(tx, id)?.map(|(_, report)| report))
+pub(super) fn current_report(
+    tx: &Connection,
+    report: &ReportKey,
+) -> Result<Option<Report>, StoreError> {
+    Ok(current_version(tx, report)?.map(|(_, report)| report))
 }
 
 pub(super) fn held_signature(
     tx: &Connection,
-    id: &ReportId,
+    report: &ReportKey,
     counter: u64,
 ) -> Result<Option<Signature>, StoreError> {
     let text: Option<String> = tx
         .prepare_cached(
             "SELECT json_extract(body, '$.signature') FROM report_version
-             WHERE report_id = ?1 AND counter = ?2",
+             WHERE report_id = ?1 AND owner = ?2 AND counter = ?3",
         )
         .and_then(|mut stmt| {
-            stmt.query_row(params![id_key(id), counter], |row| row.get(0))
-                .optional()
+            stmt.query_row(
+                params![id_key(&report.id), report.owner.as_str(), counter],
+                |row| row.get(0),
+            )
+            .optional()
         })
         .ctx("read held signature")?;
     text.map(|text| {
-        Signature::from_base64(&text)
-            .map_err(|e| StoreError::Corrupt(format!("signature of {id} version {counter}: {e}")))
+        Signature::from_base64(&text).map_err(|e| {
+            StoreError::Corrupt(format!("signature of {report} version {counter}: {e}"))
+        })
     })
     .transpose()
 }
 
 impl SqliteStore {
-    pub(super) fn current_many(&self, ids: &[ReportId]) -> Result<Vec<Option<Report>>, StoreError> {
+    pub(super) fn current_many(
+        &self,
+        ids: &[ReportKey],
+    ) -> Result<Vec<Option<Report>>, StoreError> {
         crate::check_batch_len(ids.len())?;
         let conn = self.reader()?;
-        let keys: Vec<[u8; 16]> = ids.iter().map(id_key).collect();
+        let keys: Vec<[u8; 16]> = ids.iter().map(|report| id_key(&report.id)).collect();
         let held = if ids.len() >= HELD_IDS_BATCH_LEN_MIN {
             held_keys(&conn, &keys)?
         } else {
@@ -79,13 +88,16 @@ impl SqliteStore {
             .prepare_cached(CURRENT_VERSION_SQL)
             .ctx("prepare current version")?;
         let mut reports = Vec::with_capacity(ids.len());
-        for key in &keys {
+        for (key, report) in keys.iter().zip(ids) {
+            // Held: some owner's report has this id (not necessarily this one's).
             if held.as_ref().is_some_and(|held| !held.contains(key)) {
                 reports.push(None);
                 continue;
             }
             let row: Option<(u64, String)> = stmt
-                .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+                .query_row(params![key, report.owner.as_str()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
                 .optional()
                 .ctx("read current version")?;
             reports.push(
@@ -97,17 +109,23 @@ impl SqliteStore {
         Ok(reports)
     }
 
-    pub(super) fn version_history(&self, id: &ReportId) -> Result<Vec<Report>, StoreError> {
+    pub(super) fn version_history(&self, report: &ReportKey) -> Result<Vec<Report>, StoreError> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
-                "SELECT seq, body FROM report_version WHERE report_id = ?1 ORDER BY counter LIMIT ?2",
+                "SELECT seq, body FROM report_version WHERE report_id = ?1 AND owner = ?2
+                 ORDER BY counter LIMIT ?3",
             )
             .ctx("prepare history")?;
         let rows = stmt
-            .query_map(params![id_key(id), QUERY_LIMIT_MAX as u64 + 1], |row| {
-                Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?))
-            })
+            .query_map(
+                params![
+                    id_key(&report.id),
+                    report.owner.as_str(),
+                    QUERY_LIMIT_MAX as u64 + 1
+                ],
+                |row| Ok((row.get::<_, u64>(0)?, row.get::<_, String>(1)?)),
+            )
             .ctx("read history")?;
         let mut reports = Vec::new();
         for row in rows {
@@ -115,7 +133,9 @@ impl SqliteStore {
             if reports.len() == QUERY_LIMIT_MAX {
                 return Err(history_too_long());
             }
-            reports.push(decode_report(seq, &body)?);
+            let version = decode_report(seq, &body)?;
+            debug_assert_eq!(&version.key(), report);
+            reports.push(version);
         }
         Ok(reports)
     }

@@ -1,7 +1,7 @@
 //! Withdrawals: the highest one per report.
 
 use rusqlite::{params, OptionalExtension};
-use trilat_core::{ReportId, Withdrawal};
+use trilat_core::{ReportKey, Withdrawal};
 
 use super::versions::id_key;
 use super::{write, Context, SqliteStore};
@@ -15,24 +15,35 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         audit.check()?;
         let body = serde_json::to_string(withdrawal)
-            .map_err(|e| StoreError::Invalid(format!("withdrawal of {}: {e}", withdrawal.id)))?;
+            .map_err(|e| StoreError::Invalid(format!("withdrawal of {}: {e}", withdrawal.key())))?;
         let mut conn = self.lock()?;
         write(&mut conn, |tx, tip| {
             let recorded: Option<u64> = tx
-                .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+                .prepare_cached(
+                    "SELECT counter FROM report_withdrawal WHERE report_id = ?1 AND owner = ?2",
+                )
                 .ctx("prepare withdrawal")?
-                .query_row([id_key(&withdrawal.id)], |row| row.get(0))
+                .query_row(
+                    params![id_key(&withdrawal.id), withdrawal.owner.as_str()],
+                    |row| row.get(0),
+                )
                 .optional()
                 .ctx("read withdrawal")?;
             if recorded.is_some_and(|counter| counter >= withdrawal.version) {
                 return Ok(false);
             }
             tx.prepare_cached(
-                "INSERT INTO report_withdrawal (report_id, counter, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (report_id) DO UPDATE SET counter = ?2, body = ?3",
+                "INSERT INTO report_withdrawal (report_id, owner, counter, body)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (report_id, owner) DO UPDATE SET counter = ?3, body = ?4",
             )
             .and_then(|mut stmt| {
-                stmt.execute(params![id_key(&withdrawal.id), withdrawal.version, body])
+                stmt.execute(params![
+                    id_key(&withdrawal.id),
+                    withdrawal.owner.as_str(),
+                    withdrawal.version,
+                    body
+                ])
             })
             .ctx("record withdrawal")?;
             tip.append(audit);
@@ -42,7 +53,7 @@ impl SqliteStore {
 
     pub(super) fn withdrawn_counters(
         &self,
-        ids: &[ReportId],
+        ids: &[ReportKey],
     ) -> Result<Vec<Option<u64>>, StoreError> {
         crate::check_batch_len(ids.len())?;
         let conn = self.reader()?;
@@ -56,12 +67,16 @@ impl SqliteStore {
             return Ok(vec![None; ids.len()]);
         }
         let mut stmt = conn
-            .prepare_cached("SELECT counter FROM report_withdrawal WHERE report_id = ?1")
+            .prepare_cached(
+                "SELECT counter FROM report_withdrawal WHERE report_id = ?1 AND owner = ?2",
+            )
             .ctx("prepare withdrawn versions")?;
         let mut versions = Vec::with_capacity(ids.len());
-        for id in ids {
+        for report in ids {
             let version: Option<u64> = stmt
-                .query_row([id_key(id)], |row| row.get(0))
+                .query_row(params![id_key(&report.id), report.owner.as_str()], |row| {
+                    row.get(0)
+                })
                 .optional()
                 .ctx("read withdrawn version")?;
             versions.push(version);
@@ -71,18 +86,22 @@ impl SqliteStore {
 
     pub(super) fn stored_withdrawal(
         &self,
-        id: &ReportId,
+        report: &ReportKey,
     ) -> Result<Option<Withdrawal>, StoreError> {
         let conn = self.reader()?;
         let body: Option<String> = conn
-            .prepare_cached("SELECT body FROM report_withdrawal WHERE report_id = ?1")
+            .prepare_cached(
+                "SELECT body FROM report_withdrawal WHERE report_id = ?1 AND owner = ?2",
+            )
             .ctx("prepare withdrawal")?
-            .query_row([id_key(id)], |row| row.get(0))
+            .query_row(params![id_key(&report.id), report.owner.as_str()], |row| {
+                row.get(0)
+            })
             .optional()
             .ctx("read withdrawal")?;
         body.map(|body| {
             serde_json::from_str(&body)
-                .map_err(|e| StoreError::Corrupt(format!("withdrawal of {id}: {e}")))
+                .map_err(|e| StoreError::Corrupt(format!("withdrawal of {report}: {e}")))
         })
         .transpose()
     }

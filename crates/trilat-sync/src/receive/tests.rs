@@ -1,6 +1,6 @@
 use trilat_core::{
     Agreement, FurtherSharing, Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey,
-    Report, ReportDraft, ReportId, Timestamp, Tlp,
+    Report, ReportDraft, ReportKey, Timestamp, Tlp,
 };
 
 use super::*;
@@ -126,13 +126,23 @@ fn check(report: &Report, sender: &str, me: &str, held: Option<&Report>, expect:
 /// Judges a page at KOR from USA both ways: one report at a time and with
 /// the signatures checked ahead in a batch. Returns the verdict codes.
 fn judge_page_both_ways(page: &[Report], held: &[Report]) -> Vec<String> {
-    let held_of = |id: &ReportId| held.iter().find(|h| &h.id == id);
+    let held_of = |report: &ReportKey| held.iter().find(|h| h.key() == *report);
     let kinds = KindRegistry::with_core_kinds();
     let policy = policy();
     let (usa, kor) = (party("USA"), party("KOR"));
     let single: Vec<Verdict> = page
         .iter()
-        .map(|r| judge_incoming(r, &usa, &kor, held_of(&r.id), &policy, &kinds, &owner_keys))
+        .map(|r| {
+            judge_incoming(
+                r,
+                &usa,
+                &kor,
+                held_of(&r.key()),
+                &policy,
+                &kinds,
+                &owner_keys,
+            )
+        })
         .collect();
     let checks = verify_page(page, held_of, &owner_keys);
     assert_eq!(checks.len(), page.len());
@@ -140,7 +150,7 @@ fn judge_page_both_ways(page: &[Report], held: &[Report]) -> Vec<String> {
         .iter()
         .zip(checks)
         .map(|(r, signature)| {
-            let held = held_of(&r.id);
+            let held = held_of(&r.key());
             judge_incoming_checked(r, &usa, &kor, held, &policy, &kinds, &owner_keys, signature)
         })
         .collect();
@@ -259,17 +269,15 @@ fn refusals_of_signatures_and_owners() {
         "bad_signature: signature does not verify under the owner's key",
     );
 
-    // JPN issues, under its own valid key, a "version" of USA's report.
-    let mut hijack = v1.next_version(v1.modified.add_ms(5));
-    hijack.owner = party("JPN");
-    let hijack = hijack.sign(&key("JPN")).unwrap();
-    check(
-        &hijack,
-        "JPN",
-        "USA",
-        Some(&v1),
-        "forged: the held report has a different owner",
-    );
+    // JPN issues, under its own valid key, a "version" of USA's report:
+    // it is JPN's report under the same id, judged on its own (the
+    // receiver looks up what it holds by owner and id, so USA's report
+    // is neither replaced nor consulted).
+    let mut squat = v1.next_version(v1.modified.add_ms(5));
+    squat.owner = party("JPN");
+    let squat = squat.sign(&key("JPN")).unwrap();
+    assert_ne!(squat.key(), v1.key());
+    check(&squat, "JPN", "USA", None, "store");
 
     let philippine = draft("PHL", rel("UNCLASSIFIED", Tlp::Clear, &["TRILAT"]))
         .sign(&key("PHL"))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use serde_json::{json, Value};
-use trilat_core::{NodeKey, Party, Policy};
+use trilat_core::{NodeKey, Party, Policy, ReportKey};
 use trilat_node::client::NodeClient;
 use trilat_node::cluster::write_node_files;
 use trilat_node::config::{generate_token, token_sha256, Limits, Role, TlsConfig, TokenConfig};
@@ -23,9 +23,12 @@ const REPORT_EXAMPLES: &str = "Examples:
   export TRILAT_TOKEN=trl_...   # a token the node printed at init or demo
   trilat report post --text 'Tanker dark for 14 h' --level CONFIDENTIAL --tlp AMBER --rel-to USA,JPN
   trilat report list --kind note --limit 20
-  trilat report get ID --history
-  trilat report revoke ID
+  trilat report get USA/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b --history
+  trilat report revoke USA/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b
   trilat report export --format geojson --kind seismic.event --out quakes.geojson
+
+A report is named OWNER/ID (its owner party and its id, as `report list`
+prints them): two parties may use the same id.
 
 Each command has --help with more examples.";
 
@@ -178,13 +181,13 @@ pub enum ReportCommand {
     },
     /// Show a report (and with --history every version).
     #[command(
-        after_help = "Example:\n  trilat report get 0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b --history"
+        after_help = "Example:\n  trilat report get USA/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b --history"
     )]
     Get {
         #[command(flatten)]
         node: NodeArgs,
-        /// Report id.
-        id: String,
+        /// The report: OWNER/ID, as `report list` prints it.
+        report: ReportKey,
         /// Every version you may see.
         #[arg(long)]
         history: bool,
@@ -215,13 +218,13 @@ pub enum ReportCommand {
     },
     /// Revoke one of the node's reports (propagates to every recipient).
     #[command(
-        after_help = "Example:\n  trilat report revoke 0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b"
+        after_help = "Example:\n  trilat report revoke JPN/0192f0c8-3e1a-7cc4-9a2b-3c4d5e6f7a8b\n\nOnly the node's own reports can be revoked (OWNER is the node's party)."
     )]
     Revoke {
         #[command(flatten)]
         node: NodeArgs,
-        /// Report id.
-        id: String,
+        /// The report: OWNER/ID, as `report list` prints it.
+        report: ReportKey,
     },
     /// Export the reports a query answers as GeoJSON or KML, for GIS tools.
     #[command(after_help = super::report_export::EXPORT_HELP)]
@@ -506,9 +509,13 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
             print_report(&created["report"]);
         }
         ReportCommand::Export(args) => super::report_export::export(args).await?,
-        ReportCommand::Get { node, id, history } => {
+        ReportCommand::Get {
+            node,
+            report,
+            history,
+        } => {
             let got = client(&node)
-                .get(&format!("/api/v1/reports/{id}?history={history}"))
+                .get(&format!("/api/v1/reports/{report}?history={history}"))
                 .await?;
             println!("{}", serde_json::to_string_pretty(&got)?);
         }
@@ -539,9 +546,9 @@ async fn report(command: ReportCommand) -> anyhow::Result<()> {
                 println!("next page: --cursor {next}");
             }
         }
-        ReportCommand::Revoke { node, id } => {
+        ReportCommand::Revoke { node, report } => {
             let revoked = client(&node)
-                .post(&format!("/api/v1/reports/{id}/revoke"), &Value::Null)
+                .post(&format!("/api/v1/reports/{report}/revoke"), &Value::Null)
                 .await?;
             print_report(&revoked["report"]);
         }
@@ -562,10 +569,10 @@ fn print_report(report: &Value) {
         .filter_map(Value::as_str)
         .collect();
     println!(
-        "{}  v{}  {}  {}  {}//REL TO {}//TLP:{}{}{}",
+        "{}/{}  v{}  {}  {}//REL TO {}//TLP:{}{}{}",
+        report["owner"].as_str().unwrap_or("?"),
         report["id"].as_str().unwrap_or("?"),
         report["version"],
-        report["owner"].as_str().unwrap_or("?"),
         report["kind"].as_str().unwrap_or("?"),
         marking["level"].as_str().unwrap_or("?"),
         rel_to.join(", "),
