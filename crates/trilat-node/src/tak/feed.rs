@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, Notify};
-use trilat_core::Report;
+use trilat_core::{Report, ReportKey};
 use trilat_store::{AuditAction, AuditEvent};
 use trilat_tak::{Affiliation, CotEvent, CourseMemory, Destination};
 
@@ -128,6 +128,7 @@ impl Feed {
             actor: self.actor(),
             action: AuditAction::Release,
             report_id: Some(report.id),
+            report_owner: Some(report.owner.clone()),
             counterparty: Some(self.destination.party.clone()),
             detail: format!(
                 "TAK {}: version {}, CoT {} {}",
@@ -153,8 +154,13 @@ impl Feed {
             .cloned()
             .collect();
         events.sort_by_key(|cot| cot.time);
-        let released: Vec<crate::audit::Released> =
-            events.iter().filter_map(|cot| cot.source.report).collect();
+        let released: Vec<crate::audit::Released> = events
+            .iter()
+            .filter_map(|cot| {
+                let (id, version) = cot.source.report?;
+                Some((ReportKey::new(cot.source.owner.clone(), id), version))
+            })
+            .collect();
         let template = AuditEvent::new(at, self.actor(), AuditAction::Release)
             .counterparty(self.destination.party.clone());
         let what = format!("TAK {} redrawn after reconnecting", self.endpoint.name);
@@ -190,6 +196,7 @@ impl Feed {
             actor: self.actor(),
             action: AuditAction::Withdraw,
             report_id: Some(report.id),
+            report_owner: Some(report.owner.clone()),
             counterparty: Some(self.destination.party.clone()),
             detail: format!(
                 "TAK {}: version {} not releasable here; CoT delete of {}",
@@ -260,6 +267,7 @@ impl Feed {
             actor: self.actor(),
             action: AuditAction::Release,
             report_id: None,
+            report_owner: None,
             counterparty: Some(self.destination.party.clone()),
             detail: format!(
                 "TAK {}: {} vessel positions ({}), MMSI {}{}",
