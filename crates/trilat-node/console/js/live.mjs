@@ -36,6 +36,7 @@ async function loadAll(exercise, signal) {
 /** Applies one stream event; a `lagged` stream (events skipped) is restarted. */
 function onEvent(name, data) {
   if (name === 'report') store.putReports([JSON.parse(data)]);
+  if (name === 'withdrawn') store.withdraw(JSON.parse(data));
   if (name === 'lagged') throw new ApiError(0, 'lagged', data);
 }
 
