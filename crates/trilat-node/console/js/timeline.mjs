@@ -121,7 +121,10 @@ function initReplay() {
 }
 
 export function init() {
-  store.watch(['reports', 'filters', 'replayAt', 'replayReports', 'lang', 'selected'], schedule);
+  // Drawn in the store's notification itself (already once per burst of
+  // stream events), not at the next animation frame: the new item is then
+  // in the frame about to be painted, not the one after.
+  store.watch(['reports', 'filters', 'replayAt', 'replayReports', 'lang', 'selected'], render);
   document.getElementById('timeline-list').addEventListener('keydown', keyboard);
   initReplay();
   // In a live window the cut-off moves: redraw once a minute.
