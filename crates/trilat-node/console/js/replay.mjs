@@ -8,11 +8,10 @@
 // it stopped.
 
 import * as store from './store.mjs';
-import { api, query } from './api.mjs';
+import { page as readPage, PAGE_MAX } from './api.mjs';
 import { t } from './i18n.mjs';
 import { announce } from './dom.mjs';
 
-const PAGE = 1000;
 /** Versions kept at most (the oldest report's history is dropped first). */
 export const VERSIONS_MAX = 20000;
 
@@ -46,8 +45,10 @@ function add(report) {
 /** Reads the change feed from where it was left to its end. */
 async function readFeed(exercise) {
   let more = true;
+  let limit = PAGE_MAX;
   while (more) {
-    const page = await api('/api/v1/changes' + query({ cursor, limit: PAGE }));
+    let page;
+    [page, limit] = await readPage('/api/v1/changes', { cursor }, limit);
     for (const change of page.changes) if (change.report.exercise === exercise) add(change.report);
     cursor = page.next;
     more = page.more && page.changes.length > 0;
