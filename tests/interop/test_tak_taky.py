@@ -271,7 +271,7 @@ def test_the_picture_reaches_tak_and_nothing_more(setup, trilat_bin, tmp_path):
     # A new version that narrows the marking away from JPN deletes the marker
     # there; the delete carries what JPN already held, not the new version.
     narrowed = requests.put(
-        f"{url}/api/v1/reports/{released_quake['id']}",
+        f"{url}/api/v1/reports/{released_quake['owner']}/{released_quake['id']}",
         json={"kind": "seismic.event", "marking": USA_ONLY, "payload": quake("us-released-narrowed", 41.5, 129.5)},
         headers={"Authorization": f"Bearer {token}"}, timeout=10,
     )

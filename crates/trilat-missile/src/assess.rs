@@ -19,6 +19,9 @@ use crate::zones::{PartyCode, ZoneOracle, JPN};
 pub const CHI2_2DOF_95: f64 = 5.991;
 /// Monte Carlo samples of the impact distribution for zone probabilities.
 pub const ZONE_SAMPLES: usize = 400;
+/// Points at most in an assessment's [`Assessment::trajectory`]: enough for a smooth arc on a
+/// map, few enough that a report stays small (64 points ≈ 3 KB of JSON).
+pub const TRAJECTORY_POINTS_MAX: usize = 64;
 
 /// Missile class by energy (equivalent minimum-energy range).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +191,11 @@ pub struct Assessment {
     /// Data time of the last detection of a coasting or lost track (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coasting_since: Option<String>,
+    /// The flight path from the launch point through the track so far and the ballistic
+    /// prediction to the impact point, as at most [`TRAJECTORY_POINTS_MAX`] samples of
+    /// `[lat_deg, lon_deg, height_km]`, in flight order (empty in payloads made before it).
+    #[serde(default)]
+    pub trajectory: Vec<[f64; 3]>,
 }
 
 /// Whether the partners' radars still see a missile.
@@ -475,6 +483,15 @@ pub fn assess(
     let r = rv.fixed_rows::<3>(0).norm();
     let (class, energy_range_km) = MissileClass::from_energy(rv.fixed_rows::<3>(3).norm(), r);
     let overflown = overflown_parties(track, &path, zones);
+    let trajectory = trajectory_points(
+        (launch_lat, launch_lon),
+        track
+            .history
+            .iter()
+            .map(|h| h.x.fixed_rows::<3>(0).into_owned()),
+        path.iter().map(|s| s.fixed_rows::<3>(0).into_owned()),
+        (impact.lat_deg, impact.lon_deg),
+    );
     Some(Assessment {
         track_id: track.id,
         assessed_at: format_time(now),
@@ -503,7 +520,36 @@ pub fn assess(
         coasting_since: None,
         impact_time_s,
         launch_time_s,
+        trajectory,
     })
+}
+
+/// The flight path as map points: launch (on the ground), the positions seen and predicted
+/// (ECEF, m), impact (on the ground); evenly thinned to [`TRAJECTORY_POINTS_MAX`], keeping the
+/// first and last.
+fn trajectory_points(
+    launch: (f64, f64),
+    seen: impl Iterator<Item = Vector3<f64>>,
+    predicted: impl Iterator<Item = Vector3<f64>>,
+    impact: (f64, f64),
+) -> Vec<[f64; 3]> {
+    let mut all = vec![[launch.0, launch.1, 0.0]];
+    for r in seen.chain(predicted) {
+        let g = Geodetic::from_ecef(&r);
+        all.push([g.lat_deg, g.lon_deg, (g.height_m / 1000.0).max(0.0)]);
+    }
+    all.push([impact.0, impact.1, 0.0]);
+    let n = all.len();
+    assert!(n >= 2);
+    if n <= TRAJECTORY_POINTS_MAX {
+        return all;
+    }
+    let out: Vec<[f64; 3]> = (0..TRAJECTORY_POINTS_MAX)
+        .map(|i| all[i * (n - 1) / (TRAJECTORY_POINTS_MAX - 1)])
+        .collect();
+    assert_eq!(out.len(), TRAJECTORY_POINTS_MAX);
+    assert_eq!(out.last(), all.last());
+    out
 }
 
 /// The 95 % ellipse of a 2-D ENU covariance (m²).

@@ -639,6 +639,20 @@ pub fn validate_payload(
             if probabilities.iter().any(|p| !(0.0..=1.0).contains(p)) {
                 return invalid("probability outside [0, 1]".into());
             }
+            if a.trajectory.len() > crate::assess::TRAJECTORY_POINTS_MAX {
+                return invalid(format!(
+                    "trajectory of {} points (at most {})",
+                    a.trajectory.len(),
+                    crate::assess::TRAJECTORY_POINTS_MAX
+                ));
+            }
+            if let Some(i) = a
+                .trajectory
+                .iter()
+                .position(|[lat, lon, h]| !lat_lon_ok(*lat, *lon) || !h.is_finite())
+            {
+                return invalid(format!("trajectory point {i} out of range"));
+            }
             let e = &a.impact_ellipse;
             if !(e.semi_minor_km >= 0.0
                 && e.semi_major_km >= e.semi_minor_km

@@ -246,6 +246,53 @@ fn events_carry_parties_and_validate() {
     ));
 }
 
+#[test]
+fn an_assessment_carries_its_sampled_trajectory_launch_to_impact() {
+    let registry = registry();
+    let truth = sim::fly(&spec(sim::SITE_SUNAN, 90.0, 550.0, 500.0)).expect("flyable");
+    let detections = sim::detect(
+        &registry,
+        std::slice::from_ref(&truth),
+        &RadarSettings::default(),
+        9,
+    )
+    .expect("detections");
+    let mut engine = MissileEngine::new(registry, Box::new(NoZones), EngineParams::default());
+    for d in &detections {
+        engine.feed(d).expect("valid");
+    }
+    let max = trilat_missile::assess::TRAJECTORY_POINTS_MAX;
+    for a in engine.assessments() {
+        let path = &a.trajectory;
+        assert!(
+            path.len() >= 3 && path.len() <= max,
+            "{} points",
+            path.len()
+        );
+        assert_eq!(path.first(), Some(&[a.launch_lat, a.launch_lon, 0.0]));
+        assert_eq!(path.last(), Some(&[a.impact_lat, a.impact_lon, 0.0]));
+        // The highest sample is near the apogee (samples are seconds apart).
+        let top_km = path.iter().map(|p| p[2]).fold(f64::MIN, f64::max);
+        assert!(
+            (top_km - a.apogee_km).abs() <= 0.05 * a.apogee_km,
+            "highest sample {top_km} km, apogee {} km",
+            a.apogee_km
+        );
+    }
+    let last = engine.assessments().last().expect("assessed").clone();
+    let mut bad = serde_json::to_value(&last).expect("serialises");
+    bad["trajectory"] = serde_json::json!(vec![[38.0, 125.0, 10.0]; max + 1]);
+    assert!(matches!(
+        trilat_missile::validate_payload("missile.assessment", &bad),
+        Err(trilat_missile::PayloadError::Invalid { .. })
+    ));
+    bad["trajectory"] = serde_json::json!([[38.0, 125.0, 0.0], [95.0, 125.0, 10.0]]);
+    assert!(matches!(
+        trilat_missile::validate_payload("missile.assessment", &bad),
+        Err(trilat_missile::PayloadError::Invalid { .. })
+    ));
+}
+
 /// IMM model pruning: after burnout the track drops the powered mode, and running the
 /// ballistic filter alone gives the same estimate as the two-mode IMM (within metres).
 #[test]

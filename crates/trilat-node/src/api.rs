@@ -588,7 +588,7 @@ async fn stream_get(
     QueryParams(params): QueryParams<StreamParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     caller.require(Role::Reader)?;
-    let receiver = state.live.subscribe();
+    let receiver = (state.live.subscribe(), state.withdrawn.subscribe());
     let exercise = params.exercise;
     // `open` turns false once the audit log fails: the stream then says so
     // and ends, never sending a report whose release was not recorded.
@@ -599,7 +599,17 @@ async fn stream_get(
                 return None;
             }
             loop {
-                match receiver.recv().await {
+                let next = tokio::select! {
+                    report = receiver.0.recv() => report,
+                    withdrawn = receiver.1.recv() => match withdrawn {
+                        Ok(withdrawn) => match withdrawn_event(&state, &caller, &withdrawn, exercise) {
+                            Some(event) => return Some((Ok(event), (receiver, state, caller, true))),
+                            None => continue,
+                        },
+                        Err(e) => Err(e),
+                    },
+                };
+                match next {
                     Ok(report) => match stream_event(&state, &caller, &report, exercise).await {
                         Ok(Some(event)) => {
                             return Some((Ok(event), (receiver, state, caller, true)))
@@ -659,6 +669,37 @@ async fn stream_event(
         .await?;
     crate::Metrics::bump(&state.metrics.stream_events, 1);
     Ok(Some(event))
+}
+
+/// The SSE event telling a subscriber that a copy it may have been shown
+/// was withdrawn by its owner (`{id, owner, version}`: every version below
+/// `version` is gone). Only for subscribers the copy was released to, in
+/// its mode; it carries no content, so it is not a release to audit.
+fn withdrawn_event(
+    state: &AppState,
+    caller: &Caller,
+    withdrawn: &(Report, trilat_core::Withdrawal),
+    exercise: bool,
+) -> Option<Event> {
+    let (copy, withdrawal) = withdrawn;
+    debug_assert!(copy.id == withdrawal.id && copy.owner == withdrawal.owner);
+    if copy.exercise != exercise || state.policy.release(copy, &caller.party).is_err() {
+        return None;
+    }
+    let body = serde_json::json!({
+        "id": withdrawal.id,
+        "owner": withdrawal.owner,
+        "version": withdrawal.version,
+    });
+    Some(
+        Event::default()
+            .event("withdrawn")
+            .id(format!(
+                "{}/{}@{}",
+                withdrawal.owner, withdrawal.id, withdrawal.version
+            ))
+            .data(body.to_string()),
+    )
 }
 
 /// Query string of the audit log.

@@ -177,7 +177,7 @@ pub fn document() -> Value {
                 "post": op("Revoke one of this node's reports (analyst; owner must be the node's party, else 403); propagates like any version.", "reports", json!([owner, id]), None, ("200", schema_ref("ReportBody")))
             },
             "/api/v1/changes": { "get": op("The change feed: every stored version visible to the token's party, in store order.", "reports", json!([cursor, limit]), None, ("200", schema_ref("ChangesPage"))) },
-            "/api/v1/stream": { "get": op("Server-sent events of newly visible reports (event `report`); exercise and real-world reports are never mixed.", "reports", json!([param("exercise", "query", json!({"type": "boolean"}), "Stream exercise reports (default false: real-world only).")]), None, ("200", json!({"type": "string", "contentMediaType": "text/event-stream"}))) },
+            "/api/v1/stream": { "get": op("Server-sent events of newly visible reports (event `report`, the report), of copies their owner withdrew (event `withdrawn`, `{id, owner, version}`: versions below `version` are gone), `lagged` (events skipped: catch up from the change feed) and `error`; exercise and real-world reports are never mixed.", "reports", json!([param("exercise", "query", json!({"type": "boolean"}), "Stream exercise reports (default false: real-world only).")]), None, ("200", json!({"type": "string", "contentMediaType": "text/event-stream"}))) },
             "/api/v1/audit": { "get": op("The audit log (admin).", "audit", json!([param("after", "query", json!({"type": "integer"}), "Entries after this sequence."), limit]), None, ("200", json!({"type": "object", "properties": {"entries": {"type": "array", "items": schema_ref("AuditEntry")}}}))) },
             "/api/v1/audit/verify": { "get": op("Recompute the audit hash chain (admin).", "audit", no_params, None, ("200", schema_ref("AuditVerification"))) },
             "/api/v1/demo/replay": { "post": op("Start the node's exercise story again (admin; demo nodes only, else 404 no_route). Answers 202 with the new run's schedule.", "node", json!([]), None, ("202", schema_ref("DemoSchedule"))) },
@@ -253,7 +253,9 @@ fn console_paths(owner: &Value, id: &Value, limit: &Value) -> Value {
                 "ReleasePreview": { "type": "object", "properties": {
                     "owner": {"type": "string"}, "kind": {"type": "string"}, "banner": {"type": "string"},
                     "recipients": {"type": "array", "items": {"type": "object", "required": ["party", "released"], "properties": {
-                        "party": {"type": "string"}, "released": {"type": "boolean"}, "reason": {"type": "string"} } } } } },
+                        "party": {"type": "string"}, "released": {"type": "boolean"}, "reason": {"type": "string", "description": "The refusal in English."},
+                        "reason_code": {"enum": ["not_in_rel_to", "red_not_named", "no_agreement", "not_accredited", "unknown_level", "relay_forbidden", "other"], "description": "The refusal as a stable code, for clients that translate it."},
+                        "reason_values": {"type": "object", "additionalProperties": {"type": "string"}, "description": "The values the refusal names (party, owner, kind, level, relay, further_sharing, tlp; reason for `other`)."} } } } } },
                 "Acknowledgement": { "type": "object", "required": ["report_id", "report_owner", "version", "by", "at"], "properties": {
                     "report_id": {"type": "string"}, "report_owner": {"type": "string"}, "version": {"type": "integer"}, "by": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"} } },

@@ -40,6 +40,9 @@ pub struct AppState {
     pub tokens: Arc<HashMap<String, TokenConfig>>,
     /// Newly stored current versions, for the live stream (`/api/v1/stream`).
     pub live: broadcast::Sender<Arc<Report>>,
+    /// Copies withdrawn by their owners (the copy held, the withdrawal), for
+    /// the live stream's `withdrawn` events.
+    pub withdrawn: broadcast::Sender<Arc<(Report, trilat_core::Withdrawal)>>,
     /// Local changes waiting to be pushed to each peer.
     pub outbox: Arc<Outbox>,
     /// Counters exported at `/metrics`.
@@ -67,6 +70,7 @@ impl AppState {
             .map(|token| (token.sha256.clone(), token.clone()))
             .collect();
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
+        let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
         let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
         AppState {
@@ -79,6 +83,7 @@ impl AppState {
             keys: Arc::new(keys),
             tokens: Arc::new(tokens),
             live,
+            withdrawn,
             outbox: Arc::new(Outbox::default()),
             metrics: Arc::new(Metrics::default()),
             engines: Arc::default(),

@@ -84,11 +84,45 @@ async fn preview(api: &Api, marking: &Value) -> BTreeMap<String, Result<(), Stri
                 assert!(r.get("reason").is_none(), "{r}");
                 Ok(())
             } else {
-                Err(r["reason"].as_str().unwrap().to_string())
+                let reason = r["reason"].as_str().unwrap().to_string();
+                assert_eq!(english_of_code(r), reason, "the code says less: {r}");
+                Err(reason)
             };
             (party, verdict)
         })
         .collect()
+}
+
+/// The English sentence a refusal's `reason_code` and `reason_values` stand
+/// for (the console's en.json says the same): a client that translates the
+/// code loses nothing the sentence says.
+fn english_of_code(r: &Value) -> String {
+    let v = |key: &str| {
+        r["reason_values"][key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {r}"))
+            .to_string()
+    };
+    match r["reason_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {r}"))
+    {
+        "not_in_rel_to" => format!("{} is not in the releasability list", v("party")),
+        "red_not_named" => format!(
+            "TLP:RED requires {} to be named individually in rel_to",
+            v("party")
+        ),
+        "no_agreement" => format!(
+            "no sharing agreement covers {}→{} for {} at {}",
+            v("owner"),
+            v("party"),
+            v("kind"),
+            v("level")
+        ),
+        "not_accredited" => format!("{} is accredited below {}", v("party"), v("level")),
+        "unknown_level" => format!("unknown classification level \"{}\"", v("level")),
+        code => panic!("unexpected code {code}: {r}"),
+    }
 }
 
 /// A recipient and the refusal reason expected (`None`: released).

@@ -105,7 +105,10 @@ fn the_architecture_draws_every_dependency_edge() {
         deps,
         "ARCHITECTURE.md vs Cargo.toml"
     );
-    let dev_edges: Edges = dev_deps.into_iter().filter(|(_, d)| !d.is_empty()).collect();
+    let dev_edges: Edges = dev_deps
+        .into_iter()
+        .filter(|(_, d)| !d.is_empty())
+        .collect();
     assert_eq!(
         drawn_edges(&architecture, "Test-only edges"),
         dev_edges,

@@ -29,16 +29,39 @@ function line(i, s) {
 async function feed(jpn, s) {
   const lines = [];
   for (let i = 0; i < VESSELS; i++) lines.push(line(i, s));
-  const res = await fetch(`${jpn.url}/api/v1/ais/nmea`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${jpn.tokens.analyst}`, 'content-type': 'text/plain' },
-    body: `${lines.join('\n')}\n`,
-  });
-  if (!res.ok) throw new Error(`POST /api/v1/ais/nmea: HTTP ${res.status} ${await res.text()}`);
+  // A fresh node answers 503 engines_starting for its first seconds: wait for it.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(`${jpn.url}/api/v1/ais/nmea`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jpn.tokens.analyst}`, 'content-type': 'text/plain' },
+      body: `${lines.join('\n')}\n`,
+    });
+    if (res.ok) return;
+    const text = await res.text();
+    if (res.status !== 503 || !text.includes('engines_starting') || Date.now() > deadline) {
+      throw new Error(`POST /api/v1/ais/nmea: HTTP ${res.status} ${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Resolves once `node`'s engines answer (a fresh node says 503 engines_starting). */
+async function enginesReady(node) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await api(node, 'reader', 'GET', '/api/v1/ais/vessels?limit=1');
+    } catch (e) {
+      if (!String(e.message).includes('engines_starting') || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 export async function benchVessels(cluster) {
   const jpn = cluster.nodes.JPN;
+  await enginesReady(jpn);
   const browser = await launch();
   let s = 0;
   let feeding = true;

@@ -62,6 +62,26 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   return response.json();
 }
 
+/** The page size the console asks for: the node's default maximum. */
+export const PAGE_MAX = 1000;
+/** The page size every node serves (its default page). */
+const PAGE_SAFE = 100;
+
+/**
+ * GETs one page of `path` with `params` and `limit` (`PAGE_MAX` at first);
+ * a node configured with a smaller page maximum refuses it (400
+ * `invalid_query`), then the smaller page is asked for. Resolves to
+ * `[page, limit]`: the limit to use for the following pages.
+ */
+export async function page(path, params, limit = PAGE_MAX, options = {}) {
+  try {
+    return [await api(path + query({ ...params, limit }), options), limit];
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.code !== 'invalid_query' || limit <= PAGE_SAFE) throw e;
+    return [await api(path + query({ ...params, limit: PAGE_SAFE }), options), PAGE_SAFE];
+  }
+}
+
 /** Builds a query string from the defined values of `params`. */
 export function query(params) {
   const q = new URLSearchParams();

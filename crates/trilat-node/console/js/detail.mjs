@@ -18,6 +18,12 @@ function table(rows) {
     h('tbody', {}, rows.filter(Boolean).map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', {}, v)))));
 }
 
+/** The sampled flight path in a line: how many points, and its highest. */
+function trajectoryText(points) {
+  const top = points.reduce((a, b) => (b[2] > a[2] ? b : a));
+  return t('missile.trajectory_value', { count: points.length, height: num(top[2], 0), lat: num(top[0], 2), lon: num(top[1], 2) });
+}
+
 function missileAssessment(p) {
   const e = p.impact_ellipse ?? {};
   const left = (Date.parse(p.impact_time) - Date.now()) / 1000;
@@ -35,6 +41,7 @@ function missileAssessment(p) {
     [t('missile.impact_point'), `${num(p.impact_lat, 3)}, ${num(p.impact_lon, 3)}`],
     [t('missile.ellipse'), t('missile.ellipse_value', {
       major: num(e.semi_major_km, 1), minor: num(e.semi_minor_km, 1), bearing: num(e.bearing_deg, 0), confidence: num((e.confidence ?? 0.95) * 100, 0) })],
+    p.trajectory?.length ? [t('missile.trajectory'), trajectoryText(p.trajectory)] : null,
     [t('missile.overflown'), (p.overflown ?? []).join(', ') || '—'],
     [t('missile.p_jpn_territory'), num(p.p_impact_in_jpn_territory, 3)],
     [t('missile.p_jpn_eez'), num(p.p_impact_in_jpn_eez, 3)],

@@ -42,9 +42,11 @@ let cached = { key: null, list: [] };
  * key holds the second, as a time window's edge moves with the clock).
  */
 export function visibleReports(s = store.get()) {
-  const key = [store.reportsStamp(), s.reports.size, s.filters, s.replayAt, Math.floor(Date.now() / 1000)];
+  // Replaying: the versions current at the replay time, once read from the node.
+  const reports = s.replayAt !== null && s.replayReports ? s.replayReports : s.reports;
+  const key = [store.reportsStamp(), reports, reports.size, s.filters, s.replayAt, Math.floor(Date.now() / 1000)];
   if (cached.key && key.every((k, i) => k === cached.key[i])) return cached.list;
-  const list = [...s.reports.values()].filter((r) => visible(r, s)).sort((a, b) => when(b) - when(a));
+  const list = [...reports.values()].filter((r) => visible(r, s)).sort((a, b) => when(b) - when(a));
   cached = { key, list };
   return list;
 }

@@ -7,11 +7,10 @@
 // exercise reports are never in the page together.
 
 import * as store from './store.mjs';
-import { api, query, openStream, ApiError } from './api.mjs';
+import { page as readPage, query, openStream, ApiError, PAGE_MAX } from './api.mjs';
 import { t, setText } from './i18n.mjs';
 import { announce } from './dom.mjs';
 
-const PAGE = 500;
 let controller = null;
 
 function streamState(key, values) {
@@ -22,11 +21,10 @@ function streamState(key, values) {
 async function loadAll(exercise, signal) {
   let cursor = null;
   let loaded = 0;
+  let limit = PAGE_MAX; // one page for 1,000 reports: each page waits for the busy main thread
   do {
-    const page = await api(
-      '/api/v1/reports' + query({ exercise, include_revoked: true, limit: PAGE, cursor }),
-      { signal },
-    );
+    let page;
+    [page, limit] = await readPage('/api/v1/reports', { exercise, include_revoked: true, cursor }, limit, { signal });
     store.putReports(page.reports);
     loaded += page.reports.length;
     cursor = page.next;
@@ -36,6 +34,7 @@ async function loadAll(exercise, signal) {
 /** Applies one stream event; a `lagged` stream (events skipped) is restarted. */
 function onEvent(name, data) {
   if (name === 'report') store.putReports([JSON.parse(data)]);
+  if (name === 'withdrawn') store.withdraw(JSON.parse(data));
   if (name === 'lagged') throw new ApiError(0, 'lagged', data);
 }
 

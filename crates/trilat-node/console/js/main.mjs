@@ -5,6 +5,7 @@ import * as store from './store.mjs';
 import * as i18n from './i18n.mjs';
 import * as signin from './signin.mjs';
 import * as live from './live.mjs';
+import * as replay from './replay.mjs';
 import * as filters from './filters.mjs';
 import * as timeline from './timeline.mjs';
 import * as detail from './detail.mjs';
@@ -93,10 +94,11 @@ async function startApp() {
   store.watch(['mode'], (s) => applyMode(s.mode));
   store.set({ mode });
 
-  store.watch(['reports', 'filters', 'replayAt', 'lang'], () => pageBanner(visibleReports()));
+  store.watch(['reports', 'filters', 'replayAt', 'replayReports', 'lang'], () => pageBanner(visibleReports()));
   pageBanner([]);
   filters.init();
   timeline.init();
+  replay.init();
   detail.init();
   warnings.init();
   seismic.initBanner();

@@ -47,7 +47,10 @@ export function missileFeatures(reports) {
     const launch = [p.launch_lon, p.launch_lat];
     const impact = [p.impact_lon, p.impact_lat];
     const e = p.impact_ellipse ?? {};
-    features.push(line(greatCircle(launch, impact), { role: 'trajectory', id: r.id }));
+    // The engine's sampled flight path ([lat, lon, height_km], launch to
+    // impact); a payload from before it had one gets the great circle.
+    const path = (p.trajectory ?? []).length >= 2 ? p.trajectory.map(([lat, lon]) => [lon, lat]) : greatCircle(launch, impact);
+    features.push(line(path, { role: 'trajectory', id: r.id }));
     if (e.semi_major_km > 0) {
       features.push({
         type: 'Feature',

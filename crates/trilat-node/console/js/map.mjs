@@ -68,8 +68,13 @@ function addSymbolImages() {
   map.addImage('heading', g.getImageData(0, 0, size, size), { pixelRatio: ratio });
 }
 
-async function addBasemap() {
-  const topo = await (await fetch('/console/vendor/countries-50m.json')).json();
+/** The basemap's TopoJSON, fetched while MapLibre starts. */
+function fetchBasemap() {
+  return fetch('/console/vendor/countries-50m.json').then((r) => r.json());
+}
+
+async function addBasemap(topoPromise) {
+  const topo = await topoPromise;
   const land = window.topojson.feature(topo, topo.objects.countries);
   const borders = window.topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b);
   map.addSource('land', { type: 'geojson', data: land });
@@ -78,7 +83,7 @@ async function addBasemap() {
   map.addLayer({ id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#7a8a7e', 'line-width': 0.6 } });
 }
 
-async function addZones() {
+async function addZones(zonesPromise) {
   map.addSource('zones', { type: 'geojson', data: features.empty });
   map.addLayer({ id: 'zones-fill', type: 'fill', source: 'zones', paint: { 'fill-color': ZONE_COLOURS, 'fill-opacity': 0.12 } });
   map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', filter: ['!', ['get', 'approximate']], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2 } });
@@ -86,7 +91,7 @@ async function addZones() {
   map.addLayer({ id: 'zones-approx', type: 'line', source: 'zones', filter: ['get', 'approximate'], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2, 'line-dasharray': [3, 2] } });
   const note = document.getElementById('zones-note');
   try {
-    const zones = await api('/api/v1/geo/zones');
+    const zones = await zonesPromise;
     map.getSource('zones').setData(zones);
     const approx = zones.features.filter((f) => f.properties?.approximate).length;
     setText(note, 'zone.count', { count: zones.features.length, approximate: approx });
@@ -192,7 +197,7 @@ function zonePopup(p) {
     p.source ? h('p', { class: 'muted' }, t('zone.source', { source: p.source })) : null);
 }
 
-const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'maritime', ...seismic.LAYERS, 'other', 'vessels', 'vessel-dots', 'zones-fill'];
+const CLICKABLE = ['missile-track', 'missile-launch', 'missile-impact', 'missile-ellipse', 'missile-trajectory', 'maritime', ...seismic.LAYERS, 'other', 'vessels', 'vessel-dots', 'zones-fill'];
 
 function onClick(event) {
   if (measuring) return measureClick(event);
@@ -267,6 +272,12 @@ export function resize() {
 }
 
 export async function init() {
+  // Both fetched while MapLibre starts (its style, worker and first frame),
+  // not after its `load`.
+  const topo = fetchBasemap();
+  const zones = api('/api/v1/geo/zones');
+  topo.catch(() => {});
+  zones.catch(() => {});
   map = new maplibregl.Map({
     container: 'map',
     style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#0e2536' } }] },
@@ -285,8 +296,10 @@ export async function init() {
   performance.mark('trilat:map-loaded');
   addSymbolImages();
   initToggles();
-  await addBasemap();
-  await addZones();
+  await addBasemap(topo);
+  performance.mark('trilat:basemap-added');
+  await addZones(zones);
+  performance.mark('trilat:zones-added');
   addReportLayers();
   vessels.init(map);
   initMeasure();
@@ -296,7 +309,7 @@ export async function init() {
     map.on('mouseenter', layer, () => { if (!measuring) map.getCanvas().style.cursor = 'pointer'; });
     map.on('mouseleave', layer, () => { if (!measuring) map.getCanvas().style.cursor = ''; });
   }
-  store.watch(['reports', 'filters', 'replayAt', 'lang'], scheduleReports);
+  store.watch(['reports', 'filters', 'replayAt', 'replayReports', 'lang'], scheduleReports);
   store.watch(['mode'], () => popup?.remove());
   setInterval(() => renderCountdowns(), 1000);
   updateReports();

@@ -37,6 +37,12 @@ export function markingPicker(initial) {
   }
 
   let seq = 0;
+  /** The refusal in the page's language from its stable code; the server's English if the code is new. */
+  function reasonText(r) {
+    const key = `release.reason_${r.reason_code}`;
+    return r.reason_code && t(key, r.reason_values ?? {}) !== key ? t(key, r.reason_values ?? {}) : (r.reason ?? '');
+  }
+
   async function refresh() {
     const mine = ++seq;
     const m = marking();
@@ -49,7 +55,7 @@ export function markingPicker(initial) {
         markingBlock(m),
         h('p', {}, t('preview.banner', { banner: answer.banner })),
         h('ul', { class: 'recipients' }, answer.recipients.map((r) => h('li', { class: r.released ? 'released' : 'withheld' },
-          r.released ? t('preview.released', { party: r.party }) : t('preview.withheld', { party: r.party, reason: r.reason ?? '' })))));
+          r.released ? t('preview.released', { party: r.party }) : t('preview.withheld', { party: r.party, reason: reasonText(r) })))));
     } catch (e) {
       if (mine !== seq) return;
       preview.replaceChildren(h('h3', {}, t('preview.title')), h('p', { class: 'error' }, t('preview.failed', { reason: e.message })));

@@ -10,6 +10,7 @@ const state = {
   reports: new Map(), // id -> current Report (JSON as the API sends it)
   filters: { kind: '', owner: '', window: '', level: '', revoked: false },
   replayAt: null, // null = live; else ms since epoch (the time slider)
+  replayReports: null, // while replaying: id -> the version current at replayAt (replay.mjs)
   selected: null, // id of the report in the detail panel
   acks: new Map(), // OWNER/id -> highest version acknowledged by this user
   view: 'picture',
@@ -60,6 +61,18 @@ export function watch(keys, fn) {
 export const REPORTS_MAX = 5000;
 
 /**
+ * Drops the copy of a report its owner withdrew (every version below
+ * `version`); a newer version held stays.
+ */
+export function withdraw({ id, owner, version }) {
+  const held = state.reports.get(id);
+  if (!held || held.owner !== owner || held.version >= version) return;
+  state.reports.delete(id);
+  schedule();
+  if (state.selected === id) set({ selected: null });
+}
+
+/**
  * Adds or replaces reports (a newer version replaces an older one). The
  * watchers run once in a microtask, so a burst of events read from one
  * stream chunk redraws once.
@@ -76,6 +89,11 @@ export function putReports(list) {
       .slice(0, state.reports.size - REPORTS_MAX);
     for (const report of oldest) state.reports.delete(report.id);
   }
+  schedule();
+}
+
+/** Notifies the reports' watchers once, in a microtask (a burst of changes redraws once). */
+function schedule() {
   reportsVersion++;
   if (!reportsQueued) {
     reportsQueued = true;

@@ -51,16 +51,31 @@ function render() {
     return li;
   });
   drawn = next;
-  const current = list.children;
-  if (current.length !== items.length || items.some((li, i) => current[i] !== li)) list.replaceChildren(...items);
+  place(list, items);
   if (focused) list.querySelector(`.item[data-id="${CSS.escape(focused)}"]`)?.focus();
   document.getElementById('timeline-count').textContent =
     reports.length > SHOWN_MAX
       ? t('timeline.count_capped', { shown: SHOWN_MAX, count: reports.length })
       : t('timeline.count', { count: reports.length });
-  for (const el of list.querySelectorAll('.item')) {
-    el.setAttribute('aria-current', el.dataset.id === s.selected ? 'true' : 'false');
+  for (const { li, report } of next.values()) {
+    const current = report.id === s.selected ? 'true' : 'false';
+    const button = li.firstChild;
+    if (button.getAttribute('aria-current') !== current) button.setAttribute('aria-current', current);
   }
+}
+
+/**
+ * Makes `list`'s children be `items`, in order, moving only what moved: a
+ * new report at the top is one insertion and one removal at the end, not
+ * 300 elements taken out and put back (each a style and layout change).
+ */
+function place(list, items) {
+  items.forEach((li, i) => {
+    const at = list.children[i];
+    if (at !== li) list.insertBefore(li, at ?? null);
+  });
+  while (list.children.length > items.length) list.lastElementChild.remove();
+  console.assert(list.children.length === items.length);
 }
 
 function schedule() {
@@ -101,12 +116,15 @@ function initReplay() {
     store.set({ replayAt: v >= Number(slider.max) ? null : start + ((end - start) * v) / Number(slider.max) });
   });
   document.getElementById('replay-live').addEventListener('click', () => store.set({ replayAt: null }));
-  store.watch(['replayAt', 'lang'], show);
+  store.watch(['replayAt', 'replayReports', 'lang'], show);
   show(store.get());
 }
 
 export function init() {
-  store.watch(['reports', 'filters', 'replayAt', 'lang', 'selected'], schedule);
+  // Drawn in the store's notification itself (already once per burst of
+  // stream events), not at the next animation frame: the new item is then
+  // in the frame about to be painted, not the one after.
+  store.watch(['reports', 'filters', 'replayAt', 'replayReports', 'lang', 'selected'], render);
   document.getElementById('timeline-list').addEventListener('keydown', keyboard);
   initReplay();
   // In a live window the cut-off moves: redraw once a minute.

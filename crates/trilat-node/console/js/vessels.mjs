@@ -36,6 +36,13 @@ const held = new Map();
 let sinceMs = null;
 let resyncAt = 0;
 let viewChanged = false;
+/**
+ * Whether both sources are empty: a setData re-tiles and repaints the whole
+ * map (hundreds of ms in software rendering), so "empty again" is skipped,
+ * as in a real-world view of a node whose AIS feed is an exercise one, where
+ * every poll found nothing to draw.
+ */
+let sourcesEmpty = true;
 
 function status(key, values) {
   setText(document.getElementById('vessels-status'), key, values);
@@ -70,6 +77,8 @@ function trailFeature(mmsi, coordinates) {
 /** The whole picture, trails as the node keeps them: replaces what is drawn. */
 function drawAll(list) {
   held.clear();
+  if (list.length === 0 && sourcesEmpty) return;
+  sourcesEmpty = list.length === 0;
   const points = [];
   const trails = [];
   for (const v of list) {
@@ -98,6 +107,7 @@ function drawChanged(list) {
     }
     points.push(point(v));
   }
+  sourcesEmpty = false;
   map.getSource('vessels').updateData({ add: points });
   if (trails.length) map.getSource('vessel-trails').updateData({ add: trails });
 }
@@ -112,6 +122,8 @@ function newest(list, previous) {
 function clear() {
   held.clear();
   sinceMs = null;
+  if (sourcesEmpty) return;
+  sourcesEmpty = true;
   map.getSource('vessels')?.setData(empty);
   map.getSource('vessel-trails')?.setData(empty);
 }

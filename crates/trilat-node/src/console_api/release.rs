@@ -3,12 +3,12 @@
 //! answer is the node's own release rule ([`trilat_core::Policy::preview`]),
 //! the call the publish path makes, never a copy of it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use trilat_core::{Kind, Marking, Party};
+use trilat_core::{Kind, Marking, Party, Refusal};
 
 use crate::config::Role;
 use crate::{AppError, AppState, Caller, JsonBody};
@@ -44,8 +44,61 @@ pub(super) struct PreviewAnswer {
 struct RecipientDecision {
     party: Party,
     released: bool,
+    /// The refusal in English (for API clients that show it as is).
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// The refusal as a stable code and its values, for clients that show
+    /// it in the reader's language (the console's `release.reason_<code>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_values: Option<BTreeMap<&'static str, String>>,
+}
+
+/// A refusal's stable code and the values its sentence names.
+fn refusal_code(refusal: &Refusal) -> (&'static str, BTreeMap<&'static str, String>) {
+    let values = |pairs: &[(&'static str, String)]| pairs.iter().cloned().collect();
+    match refusal {
+        Refusal::NotInRelTo { recipient } => {
+            ("not_in_rel_to", values(&[("party", recipient.to_string())]))
+        }
+        Refusal::RedNotNamed { recipient } => {
+            ("red_not_named", values(&[("party", recipient.to_string())]))
+        }
+        Refusal::NoAgreement {
+            owner,
+            recipient,
+            kind,
+            level,
+        } => (
+            "no_agreement",
+            values(&[
+                ("owner", owner.to_string()),
+                ("party", recipient.to_string()),
+                ("kind", kind.clone()),
+                ("level", level.clone()),
+            ]),
+        ),
+        Refusal::NotAccredited { recipient, level } => (
+            "not_accredited",
+            values(&[("party", recipient.to_string()), ("level", level.clone())]),
+        ),
+        Refusal::UnknownLevel { level } => ("unknown_level", values(&[("level", level.clone())])),
+        Refusal::RelayForbidden {
+            relay,
+            further_sharing,
+            tlp,
+        } => (
+            "relay_forbidden",
+            values(&[
+                ("relay", relay.to_string()),
+                ("further_sharing", format!("{further_sharing:?}")),
+                ("tlp", tlp.to_string()),
+            ]),
+        ),
+        // A refusal added to the rule later: the English sentence only.
+        _ => ("other", values(&[("reason", refusal.to_string())])),
+    }
 }
 
 pub(super) async fn preview_post(
@@ -76,10 +129,16 @@ pub(super) async fn preview_post(
     assert_eq!(decisions.len(), recipients.len());
     let recipients = decisions
         .into_iter()
-        .map(|(party, decision)| RecipientDecision {
-            party,
-            released: decision.is_ok(),
-            reason: decision.err().map(|refusal| refusal.to_string()),
+        .map(|(party, decision)| {
+            let refusal = decision.err();
+            let code = refusal.as_ref().map(refusal_code);
+            RecipientDecision {
+                party,
+                released: refusal.is_none(),
+                reason: refusal.as_ref().map(Refusal::to_string),
+                reason_code: code.as_ref().map(|(code, _)| *code),
+                reason_values: code.map(|(_, values)| values),
+            }
         })
         .collect();
     Ok(Json(PreviewAnswer {

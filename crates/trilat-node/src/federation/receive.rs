@@ -153,7 +153,7 @@ fn store_withdrawals(
             .counterparty(sender.clone());
         match verdict {
             WithdrawalVerdict::Store => {
-                let held_text = held.map_or("not held".to_string(), |report| {
+                let held_text = held.as_ref().map_or("not held".to_string(), |report| {
                     format!("held version {}", report.version)
                 });
                 let detail = format!(
@@ -165,6 +165,10 @@ fn store_withdrawals(
                     .put_withdrawal(&withdrawal, event.detail(detail))?
                 {
                     summary.withdrawn += 1;
+                    // Live consoles drop the copy (no subscriber: nothing sent).
+                    if let Some(copy) = held.filter(|copy| copy.version < withdrawal.version) {
+                        let _ = state.withdrawn.send(Arc::new((copy, withdrawal.clone())));
+                    }
                 } else {
                     summary.duplicate += 1;
                 }

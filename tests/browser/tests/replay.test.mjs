@@ -1,0 +1,48 @@
+// The replay slider shows the picture as it was: a note written at USA and
+// revised a few seconds later reads, at a time between the two versions, as
+// its first version (read from JPN's change feed), and is absent before it
+// was written.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { screenshot } from '../lib/browser.mjs';
+import { api } from '../lib/cluster.mjs';
+import { useCluster } from '../lib/fixture.mjs';
+import { timelineItem, visible } from '../lib/page.mjs';
+
+const fixture = useCluster();
+
+test('the replay slider shows a report in the version current at the chosen time', async () => {
+  const { USA: usa, JPN: jpn } = fixture.cluster.nodes;
+  const tag = randomUUID();
+  const draft = (text) => ({
+    kind: 'note',
+    marking: { level: 'UNCLASSIFIED', tlp: 'GREEN', rel_to: ['USA', 'JPN'], further_sharing: 'none' },
+    payload: { text },
+  });
+  const first = `Coaster anchored off Mokpo, first sighting — ${tag}`;
+  const second = `Coaster under way to the south-west, revised — ${tag}`;
+  const { report: v1 } = await api(usa, 'analyst', 'POST', '/api/v1/reports', draft(first));
+  await new Promise((r) => setTimeout(r, 4_000));
+  const { report: v2 } = await api(usa, 'analyst', 'PUT', `/api/v1/reports/${v1.owner}/${v1.id}`, draft(second));
+
+  const page = await fixture.openConsole('JPN', 'reader');
+  await visible(timelineItem(page, second), 20_000);
+  assert.equal(await timelineItem(page, first).count(), 0, 'the live picture shows the first version');
+
+  // The slider spans the oldest report the page holds to now (timeline.mjs).
+  const { reports } = await api(jpn, 'reader', 'GET', '/api/v1/reports?exercise=false&include_revoked=true&limit=1000');
+  const start = Math.min(...reports.map((r) => Date.parse(r.observed_at) || Date.parse(r.modified)));
+  const valueAt = (at) => String(Math.round((1000 * (at - start)) / (Date.now() - start)));
+  const between = (Date.parse(v1.modified) + Date.parse(v2.modified)) / 2;
+  const slider = page.getByRole('slider', { name: 'Replay' });
+  await slider.fill(valueAt(between));
+  await visible(timelineItem(page, first), 20_000);
+  assert.equal(await timelineItem(page, second).count(), 0, 'the replayed picture shows the later version');
+  await screenshot(page, 'replay-at-jpn');
+
+  await slider.fill(valueAt(Date.parse(v1.modified) - 3_000));
+  await timelineItem(page, first).waitFor({ state: 'detached', timeout: 20_000 });
+  assert.equal(await timelineItem(page, second).count(), 0);
+  await page.close();
+});
