@@ -55,6 +55,7 @@
 //!     limits: Default::default(),
 //!     taxii: None,
 //!     engines: None,
+//!     tak: Vec::new(),
 //! };
 //! config.validate().unwrap();
 //! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));
