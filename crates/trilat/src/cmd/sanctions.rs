@@ -33,6 +33,10 @@ pub enum Command {
     /// Screen a name (or a CSV of names) against the imported lists.
     #[command(after_help = SCREEN_HELP)]
     Screen(ScreenArgs),
+    /// Screen an identifier (wallet address, e-mail, website, phone, BIC, IMO, MMSI, passport …)
+    /// or a file of them, exactly, against the imported lists.
+    #[command(after_help = SCREEN_ID_HELP)]
+    ScreenId(ScreenIdArgs),
     /// Score one pair of names (or a CSV of pairs) and explain the score.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
@@ -71,6 +75,30 @@ Examples:
   trilat sanctions screen \"CHON MA SAN\" --schema vessel --imo 8660313
   trilat sanctions screen --csv applicants.csv --out hits.csv
   trilat sanctions screen \"Ri Chol Ho\" --lists ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml";
+
+const SCREEN_ID_HELP: &str = "\
+Exact screening of the identifiers the lists carry, after each type's normalisation:
+  digital_currency  Base58 addresses as written (case matters); 0x… (EVM) and Bech32 (bc1…)
+                    in any case. EIP-55, Base58Check and Bech32/Bech32m checksums of the query
+                    are checked and reported; a failing checksum is still looked up.
+  email, website    case-insensitive; a website without http(s)://, www. and trailing /
+  phone             digits only, an international 00 or + dropped
+  swift_bic         upper case; an 11-character code ending XXX is its 8-character code
+  imo_ship, mmsi    digits (IMO prefix dropped); ship and company IMO numbers share one space
+  passport, national_id, registration, call_sign, aircraft_tail: upper-case letters and digits
+Without --type the value is looked up as every type its shape allows.
+
+Each hit names the listed entity, its programmes, the list version and the record.
+
+Batch mode (--batch FILE): one identifier per line (blank lines and # comments skipped); one
+JSON line per hit on stdout, a summary with the rate on stderr.
+
+Examples:
+  trilat sanctions screen-id 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h
+  trilat sanctions screen-id 0x983a81ca6fb1e441266d2fbcb7d8e530ac2e05a2 --json
+  trilat sanctions screen-id info@arrai.tv --type email
+  trilat sanctions screen-id --batch wallets.txt --type digital_currency > hits.jsonl
+  trilat sanctions screen-id KDBKKPPYXXX --lists ../shared/data/sanctions/ofac/ofac_sdn_2024-05-03.csv";
 
 const COMPARE_HELP: &str = "\
 JSON output has: score (0 to 1), threshold (the default alert threshold), match
@@ -124,6 +152,26 @@ pub struct ImportArgs {
     /// Print the import summary as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Arguments of `screen-id`.
+#[derive(Debug, clap::Args)]
+pub struct ScreenIdArgs {
+    /// The identifier to screen (omit with --batch).
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    value: Option<String>,
+    /// Its type (digital_currency, email, website, phone, swift_bic, imo_ship, mmsi, call_sign,
+    /// passport, national_id, registration, aircraft_tail). Default: every type its shape allows.
+    #[arg(long = "type", value_name = "TYPE")]
+    scheme: Option<String>,
+    /// A file of identifiers, one per line.
+    #[arg(long, value_name = "FILE")]
+    batch: Option<PathBuf>,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    lists: ListArgs,
 }
 
 /// Arguments of `screen`.
@@ -231,6 +279,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Import(args) => import(args),
         Command::Screen(args) => screen(args),
+        Command::ScreenId(args) => screen_id(args),
         Command::Compare(args) => compare_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Bench(args) => bench(args),
@@ -601,6 +650,119 @@ fn screen(args: ScreenArgs) -> Result<()> {
     } else {
         print_hits(&query, &hits);
     }
+    Ok(())
+}
+
+fn screen_id(args: ScreenIdArgs) -> Result<()> {
+    let scheme = args
+        .scheme
+        .as_deref()
+        .map(|text| {
+            IdScheme::parse(text).with_context(|| {
+                let names: Vec<&str> = IdScheme::ALL.iter().map(|s| s.name()).collect();
+                format!(
+                    "unknown identifier type {text:?} (one of {})",
+                    names.join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let screener = build_screener(&args.lists)?;
+    if let Some(path) = &args.batch {
+        return screen_id_batch(&screener, path, scheme);
+    }
+    let value = args.value.unwrap_or_default();
+    if value.len() > trilat_sanctions::ident::VALUE_LEN_MAX {
+        bail!(
+            "identifier longer than {} bytes",
+            trilat_sanctions::ident::VALUE_LEN_MAX
+        );
+    }
+    let answer = screener.screen_id(&value, scheme);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(());
+    }
+    let schemes: Vec<&str> = answer.looked_up_as.iter().map(|s| s.name()).collect();
+    for (scheme, why) in &answer.query_invalid {
+        println!("note: not a valid {}: {why}", scheme.name());
+    }
+    if answer.hits.is_empty() {
+        println!(
+            "no listed identifier equals {value:?} (looked up as {})",
+            schemes.join(", ")
+        );
+    }
+    for hit in &answer.hits {
+        println!(
+            "{} {}{}  {}  {} [{:?}]  programmes {}  ({} {}, {}){}",
+            hit.scheme.name(),
+            hit.value,
+            hit.currency
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            hit.entity_id,
+            hit.caption,
+            hit.schema,
+            hit.programmes.join(" "),
+            hit.source.slug(),
+            hit.list_version,
+            hit.position,
+            hit.listed_invalid
+                .as_deref()
+                .map(|why| format!("  listed value invalid: {why}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn screen_id_batch(screener: &Screener, path: &Path, scheme: Option<IdScheme>) -> Result<()> {
+    let bytes = read_file(path)?;
+    let text =
+        std::str::from_utf8(&bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut write_error = None;
+    let started = Instant::now();
+    let counts =
+        screener
+            .identifiers()
+            .screen_batch(text, scheme, |line_no, line, scheme, refs| {
+                for r in refs {
+                    let entity = &screener.entities()[r.entity_idx as usize];
+                    let id = &entity.identifiers[r.id_idx as usize];
+                    let row = serde_json::json!({
+                        "line": line_no,
+                        "query": line,
+                        "scheme": scheme,
+                        "value": id.value,
+                        "currency": id.currency,
+                        "entity_id": entity.id,
+                        "caption": entity.caption(),
+                        "schema": entity.schema,
+                        "programmes": entity.programmes,
+                        "source": entity.source,
+                        "record_id": entity.record_id,
+                    });
+                    if let Err(e) = writeln!(out, "{row}") {
+                        write_error.get_or_insert(e);
+                    }
+                }
+            });
+    let elapsed = started.elapsed().as_secs_f64();
+    out.flush()?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing hits");
+    }
+    eprintln!(
+        "{} identifiers, {} matched ({} listed identifiers) in {:.3} s ({:.0} per second, wall)",
+        counts.identifiers,
+        counts.identifiers_matched,
+        counts.hits,
+        elapsed,
+        counts.identifiers as f64 / elapsed.max(1e-9)
+    );
     Ok(())
 }
 
