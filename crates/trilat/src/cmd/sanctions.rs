@@ -46,6 +46,9 @@ pub enum Command {
     /// Measure index build time, memory, query latency and throughput.
     #[command(after_help = BENCH_HELP)]
     Bench(BenchArgs),
+    /// Measure batch identifier screening (wallet addresses and e-mails per CPU-second).
+    #[command(after_help = BENCH_IDS_HELP)]
+    BenchIds(BenchIdsArgs),
 }
 
 const IMPORT_HELP: &str = "\
@@ -127,6 +130,29 @@ CPU time and wall) and queries per CPU-second.
 Build in release mode for meaningful figures:
   cargo build --release -p trilat
   target/release/trilat sanctions bench --lists UN.xml sdn.csv alt.csv mof.xlsx meti.xlsx";
+
+const BENCH_IDS_HELP: &str = "\
+The batch: the listed wallet addresses and e-mails, and near-misses of them (one character
+changed) up to --identifiers lines, one listed value in 50. Each run screens the whole batch
+on one thread as `screen-id --batch` does (every line classified by its shape, normalised,
+looked up); the figure is identifiers per thread-CPU-second (median and best of --runs).
+
+Build in release mode for meaningful figures:
+  cargo build --release -p trilat
+  target/release/trilat sanctions bench-ids --lists sdn.csv sdn_comments.csv";
+
+/// Arguments of `bench-ids`.
+#[derive(Debug, clap::Args)]
+pub struct BenchIdsArgs {
+    /// Identifiers in the batch.
+    #[arg(long, default_value_t = 2_000_000)]
+    identifiers: usize,
+    /// Runs over the batch.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    #[command(flatten)]
+    lists: ListArgs,
+}
 
 /// Where lists and the reading table come from.
 #[derive(Debug, clap::Args)]
@@ -283,6 +309,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Compare(args) => compare_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Bench(args) => bench(args),
+        Command::BenchIds(args) => bench_ids(args),
     }
 }
 
@@ -1008,6 +1035,36 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
             category, m.tp, m.fp, m.fn_, m.tn, m.precision, m.recall
         );
     }
+    Ok(())
+}
+
+fn bench_ids(args: BenchIdsArgs) -> Result<()> {
+    if args.runs == 0 || args.identifiers == 0 {
+        bail!("--runs and --identifiers must be at least 1");
+    }
+    let screener = build_screener(&args.lists)?;
+    let r = trilat_bench::sanctions::run_ids(&screener, args.identifiers, args.runs);
+    if r.listed == 0 {
+        bail!("the lists carry no wallet address or e-mail to build a batch from");
+    }
+    println!(
+        "index: {} identifiers; batch drawn from {} listed wallets and e-mails",
+        r.indexed, r.listed
+    );
+    println!(
+        "batch: {} identifiers, {} listed ones matched; {} runs of {:?} s thread CPU",
+        r.identifiers,
+        r.identifiers_matched,
+        r.runs_cpu_s.len(),
+        r.runs_cpu_s
+            .iter()
+            .map(|s| (s * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>()
+    );
+    println!(
+        "throughput: {:.0} identifiers per CPU-second (median), {:.0} (best), one core",
+        r.per_cpu_s_median, r.per_cpu_s_best
+    );
     Ok(())
 }
 
