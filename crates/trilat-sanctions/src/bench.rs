@@ -245,21 +245,29 @@ pub fn id_batch(screener: &Screener, n: usize) -> (String, usize) {
         if line_idx % 50 == 0 {
             text.push_str(value);
         } else {
-            // Change one ASCII character (never the first, which carries the format).
+            // Change one letter or digit (never the first, which carries the format) to one
+            // that differs in any case, so the line is another identifier of the same shape.
             let bytes = value.as_bytes();
-            let pos = 1 + (line_idx / listed.len()) % bytes.len().saturating_sub(1).max(1);
+            let positions: Vec<usize> = (1..bytes.len())
+                .filter(|&i| bytes[i].is_ascii_alphanumeric())
+                .collect();
+            let pos = positions
+                .get((line_idx / listed.len()) % positions.len().max(1))
+                .copied();
+            let mut next = ALPHABET[(line_idx / 7) % ALPHABET.len()];
             for (i, &b) in bytes.iter().enumerate() {
-                let b = if i == pos && b.is_ascii_alphanumeric() {
-                    let next = ALPHABET[(line_idx / 7) % ALPHABET.len()];
-                    if next == b {
-                        b'9' ^ (b & 1)
-                    } else {
-                        next
+                if Some(i) == pos {
+                    if next.eq_ignore_ascii_case(&b) {
+                        next = if b.eq_ignore_ascii_case(&b'x') {
+                            b'y'
+                        } else {
+                            b'x'
+                        };
                     }
+                    text.push(next as char);
                 } else {
-                    b
-                };
-                text.push(b as char);
+                    text.push(b as char);
+                }
             }
         }
         text.push('\n');
