@@ -124,3 +124,32 @@ fn screen_id_batch_file() {
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(summary.contains("3 identifiers, 2 matched"), "{summary}");
 }
+
+/// `import` without `--store` writes to the XDG data directory, not the current folder, and
+/// `screen-id` without `--lists` reads it from there.
+#[test]
+fn import_default_store_is_the_data_dir() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (cwd, data) = (dir.path().join("work"), dir.path().join("data"));
+    std::fs::create_dir_all(&cwd).unwrap();
+    let sdn = dir.path().join("sdn.csv");
+    std::fs::write(&sdn, SDN).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(TRILAT)
+            .args(args)
+            .current_dir(&cwd)
+            .env("XDG_DATA_HOME", &data)
+            .env_remove("TRILAT_SANCTIONS_STORE")
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap()
+    };
+    stdout(&run(&["sanctions", "import", sdn.to_str().unwrap()]));
+    assert!(data.join("trilat/sanctions/ofac.json").is_file());
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "wrote into the current folder"
+    );
+    assert!(stdout(&run(&["sanctions", "screen-id", "KDBKKPPY"])).contains("ofac:90002"));
+}

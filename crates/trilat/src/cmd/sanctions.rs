@@ -17,8 +17,13 @@ use trilat_sanctions::model::{
 use trilat_sanctions::unihan::HanReadings;
 use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
 
-/// Default store directory for imported, normalised lists.
-const STORE_DEFAULT: &str = "./trilat-sanctions";
+/// The default store of imported, normalised lists: `trilat/sanctions` in the user's data
+/// directory (`$XDG_DATA_HOME`, else `~/.local/share` on Linux), never the current folder.
+fn store_default() -> Result<PathBuf> {
+    dirs::data_dir()
+        .map(|dir| dir.join("trilat").join("sanctions"))
+        .context("no data directory (HOME and XDG_DATA_HOME unset): pass --store DIR or set TRILAT_SANCTIONS_STORE")
+}
 /// Bound on the size of one list file.
 const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
 /// Bound on rows in one batch CSV.
@@ -52,6 +57,9 @@ pub enum Command {
 }
 
 const IMPORT_HELP: &str = "\
+The store defaults to $XDG_DATA_HOME/trilat/sanctions (~/.local/share/trilat/sanctions when
+XDG_DATA_HOME is unset); --store DIR or TRILAT_SANCTIONS_STORE chooses another. `screen`,
+`screen-id`, `eval` and `bench` read the same store when --lists is not given.
 Formats are detected from the file name and content. OFAC companions (alt.csv, add.csv,
 sdn_comments.csv) are applied to the sdn.csv given in the same command. The normalised list
 is stored as <STORE>/<list>.json (written atomically); importing a newer version of a list
@@ -157,7 +165,8 @@ pub struct BenchIdsArgs {
 /// Where lists and the reading table come from.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store.
+    /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store
+    /// `import` writes (TRILAT_SANCTIONS_STORE, else $XDG_DATA_HOME/trilat/sanctions).
     #[arg(long, num_args = 1.., value_name = "DIR_OR_FILES")]
     lists: Vec<PathBuf>,
     /// A full Unihan_Readings.txt (.txt or .txt.bz2) to read Han-character names with, in place
@@ -172,9 +181,10 @@ pub struct ImportArgs {
     /// List files to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Store directory.
-    #[arg(long, default_value = STORE_DEFAULT)]
-    store: PathBuf,
+    /// Store directory (default: $XDG_DATA_HOME/trilat/sanctions, i.e.
+    /// ~/.local/share/trilat/sanctions).
+    #[arg(long, env = "TRILAT_SANCTIONS_STORE")]
+    store: Option<PathBuf>,
     /// Print the import summary as JSON.
     #[arg(long)]
     json: bool,
@@ -429,11 +439,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 fn import(args: ImportArgs) -> Result<()> {
     let mut problems = Vec::new();
     let lists = parse_files(&args.files, &mut problems)?;
-    std::fs::create_dir_all(&args.store)
-        .with_context(|| format!("creating {}", args.store.display()))?;
+    let store = match &args.store {
+        Some(store) => store.clone(),
+        None => store_default()?,
+    };
+    std::fs::create_dir_all(&store).with_context(|| format!("creating {}", store.display()))?;
     let mut summaries = Vec::new();
     for list in &lists {
-        let path = args.store.join(format!("{}.json", list.source.slug()));
+        let path = store.join(format!("{}.json", list.source.slug()));
         let previous: Option<ListVersion> = std::fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
@@ -441,9 +454,7 @@ fn import(args: ImportArgs) -> Result<()> {
         write_atomic(&path, &serde_json::to_vec(list)?)?;
         if let Some(change) = &change {
             write_atomic(
-                &args
-                    .store
-                    .join(format!("{}.delta.json", list.source.slug())),
+                &store.join(format!("{}.delta.json", list.source.slug())),
                 &serde_json::to_vec_pretty(change)?,
             )?;
         }
@@ -510,7 +521,9 @@ fn load_unihan(path: &Option<PathBuf>) -> Option<Arc<HanReadings>> {
 /// Loads lists from store directories and raw files.
 fn load_lists(args: &ListArgs) -> Result<Vec<ListVersion>> {
     let sources = if args.lists.is_empty() {
-        vec![PathBuf::from(STORE_DEFAULT)]
+        vec![std::env::var_os("TRILAT_SANCTIONS_STORE")
+            .map(PathBuf::from)
+            .map_or_else(store_default, Ok)?]
     } else {
         args.lists.clone()
     };
