@@ -134,8 +134,8 @@ fn key_hash(tag: u8, bytes: &[u8]) -> u64 {
 /// most [`DELETION_KEY_LEN_MAX`] bytes.
 ///
 /// Each variant is made from the previous one by restoring one byte in a stack buffer: a
-/// query makes ~90 variants, and copying prefix and suffix for each showed as 8 % of
-/// screening time (`memmove` of a few bytes).
+/// query makes ~90 variants, and copying prefix and suffix for each showed in profiles
+/// (docs/bench/sanctions.md, "Measurements behind the code").
 fn deletions(key: &[u8], two: bool, visit: &mut dyn FnMut(&[u8], u8)) {
     assert!(key.len() <= DELETION_KEY_LEN_MAX);
     visit(key, 0);
@@ -638,10 +638,9 @@ pub struct Scratch {
 }
 
 /// A skipped list is scanned (each entry tested against the provisional names' bits) when it
-/// has at most this many entries per provisional name, else galloped through. Measured in
-/// one process, queries interleaved: 4, 8 and 16 within 1.5 % of time (8 and 16 ahead of 4,
-/// 64 behind); 16 scans more entries than 8 (+2.6 % instructions at 16 against 4) for no
-/// time gained.
+/// has at most this many entries per provisional name, else galloped through: 8 was as fast
+/// as 16 with fewer entries scanned (docs/bench/sanctions.md, "Measurements behind the
+/// code").
 const SCAN_PER_PROVISIONAL_MAX: usize = 8;
 
 /// An untouched name's slot.
