@@ -524,6 +524,7 @@ struct ListScreener;
 impl VesselScreener for ListScreener {
     fn screen_vessel(
         &self,
+        _: u32,
         imo: Option<u32>,
         name: &str,
         _: Option<&str>,

@@ -27,3 +27,14 @@ pub fn run(
         &rss_kib,
     )?)
 }
+
+/// Screens a batch of `n` identifiers (listed wallets and e-mails, near-misses of them)
+/// `runs` times through the screener's identifier index, on the thread CPU clock.
+pub fn run_ids(
+    screener: &Screener,
+    n: usize,
+    runs: usize,
+) -> trilat_sanctions::bench::IdBenchReport {
+    let thread_cpu_s = || crate::measure::thread_cpu().as_secs_f64();
+    trilat_sanctions::bench::ids(screener, n, runs, &thread_cpu_s)
+}

@@ -143,6 +143,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/sanctions/status"),
     ("POST", "/api/v1/sanctions/screen"),
     ("POST", "/api/v1/sanctions/hits"),
+    ("POST", "/api/v1/sanctions/screen-id"),
+    ("POST", "/api/v1/sanctions/id-hits"),
     ("POST", "/api/v1/ais/nmea"),
     ("GET", "/api/v1/ais/status"),
     ("POST", "/api/v1/missile/detections"),

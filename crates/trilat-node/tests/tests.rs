@@ -12,6 +12,7 @@ mod engines;
 mod federation;
 mod peer_tls;
 mod release_property;
+mod sanctions_ids;
 mod seismic;
 mod supply;
 mod taxii;

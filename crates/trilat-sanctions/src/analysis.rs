@@ -48,7 +48,7 @@ pub struct Token {
     pub(crate) key_letters: u64,
     /// Hashes of `text`, `key` and `korean` ([`text_hash`]): two tokens whose hashes differ
     /// have different strings, so comparing tokens costs integer compares, not `memcmp`s
-    /// (string comparisons were 9 % of screening time).
+    /// (measured: docs/bench/sanctions.md, "Measurements behind the code").
     pub(crate) hashes: TokenHashes,
 }
 

@@ -203,3 +203,113 @@ pub fn oracle_missed(screener: &Screener, query: &Query) -> (Vec<crate::screener
         .collect();
     (missed, exhaustive_n)
 }
+
+/// Figures of the identifier batch benchmark ([`ids`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IdBenchReport {
+    /// Identifiers indexed (every scheme).
+    pub indexed: usize,
+    /// Listed wallet addresses and e-mails the batch is drawn from.
+    pub listed: usize,
+    /// Identifiers in the batch (one per line).
+    pub identifiers: usize,
+    /// Of those, listed ones (hits).
+    pub identifiers_matched: usize,
+    /// Thread CPU seconds of each run over the whole batch.
+    pub runs_cpu_s: Vec<f64>,
+    /// Identifiers per CPU-second, median run.
+    pub per_cpu_s_median: f64,
+    /// Identifiers per CPU-second, best run.
+    pub per_cpu_s_best: f64,
+}
+
+/// The batch of [`ids`]: the listed wallet addresses and e-mails, and as many near-misses as
+/// needed to reach `n` lines (one character of a listed value changed, so that every line has
+/// a real identifier's shape and length and almost all miss), one listed value in 50 lines.
+pub fn id_batch(screener: &Screener, n: usize) -> (String, usize) {
+    use crate::model::IdScheme;
+    let listed: Vec<&str> = screener
+        .entities()
+        .iter()
+        .flat_map(|e| &e.identifiers)
+        .filter(|id| matches!(id.scheme, IdScheme::DigitalCurrency | IdScheme::Email))
+        .map(|id| id.value.as_str())
+        .collect();
+    let mut text = String::with_capacity(n * 40);
+    if listed.is_empty() {
+        return (text, 0);
+    }
+    const ALPHABET: &[u8] = b"23456789abcdefghijkmnopqrstuvwxyz";
+    for line_idx in 0..n {
+        let value = listed[line_idx % listed.len()];
+        if line_idx % 50 == 0 {
+            text.push_str(value);
+        } else {
+            // Change one letter or digit (never the first, which carries the format) to one
+            // that differs in any case, so the line is another identifier of the same shape.
+            let bytes = value.as_bytes();
+            let positions: Vec<usize> = (1..bytes.len())
+                .filter(|&i| bytes[i].is_ascii_alphanumeric())
+                .collect();
+            let pos = positions
+                .get((line_idx / listed.len()) % positions.len().max(1))
+                .copied();
+            let mut next = ALPHABET[(line_idx / 7) % ALPHABET.len()];
+            for (i, &b) in bytes.iter().enumerate() {
+                if Some(i) == pos {
+                    if next.eq_ignore_ascii_case(&b) {
+                        next = if b.eq_ignore_ascii_case(&b'x') {
+                            b'y'
+                        } else {
+                            b'x'
+                        };
+                    }
+                    text.push(next as char);
+                } else {
+                    text.push(b as char);
+                }
+            }
+        }
+        text.push('\n');
+    }
+    (text, listed.len())
+}
+
+/// Screens a batch of `n` identifiers ([`id_batch`]) `runs` times through
+/// [`crate::ident::index::IdIndex::screen_batch`] on this thread, timing each run with
+/// `thread_cpu_s`.
+pub fn ids(
+    screener: &Screener,
+    n: usize,
+    runs: usize,
+    thread_cpu_s: &dyn Fn() -> f64,
+) -> IdBenchReport {
+    assert!(runs > 0, "at least one run");
+    let (text, listed) = id_batch(screener, n);
+    let mut report = IdBenchReport {
+        indexed: screener.identifiers().len(),
+        listed,
+        ..IdBenchReport::default()
+    };
+    for _ in 0..runs {
+        let mut sink_hits = 0usize;
+        let started = thread_cpu_s();
+        let counts = screener
+            .identifiers()
+            .screen_batch(&text, None, |_, _, _, refs| sink_hits += refs.len());
+        let cpu_s = (thread_cpu_s() - started).max(1e-9);
+        assert_eq!(counts.hits, sink_hits);
+        report.identifiers = counts.identifiers;
+        report.identifiers_matched = counts.identifiers_matched;
+        report.runs_cpu_s.push(cpu_s);
+    }
+    let mut rates: Vec<f64> = report
+        .runs_cpu_s
+        .iter()
+        .map(|s| report.identifiers as f64 / s)
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    report.per_cpu_s_median = rates[rates.len() / 2];
+    report.per_cpu_s_best = rates[rates.len() - 1];
+    report
+}

@@ -15,6 +15,10 @@
 //!   candidates come from [`retrieval`]: keys for every way two names can match and a score
 //!   bound per name, so that screening scores few names yet returns what scoring every
 //!   name would.
+//! - Identifiers ([`ident`]): wallet addresses, e-mail, websites, phones, passports, IMO, MMSI,
+//!   call signs and BIC codes are typed, normalised and validated (Base58Check, Bech32/Bech32m,
+//!   EIP-55, IMO check digits, BIC structure; invalid ones kept and marked);
+//!   [`Screener::screen_id`] looks one up exactly in the screener's [`ident::index::IdIndex`].
 //! - [`report`] defines the `sanctions.designation` / `sanctions.hit` payloads the node
 //!   publishes; [`eval`] builds a labelled set from the data and measures precision / recall.
 //!

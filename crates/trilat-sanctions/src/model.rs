@@ -212,6 +212,68 @@ pub enum IdScheme {
     AircraftTail,
     /// Any other registration number.
     Registration,
+    /// A digital currency (cryptocurrency) address; the ticker is in [`Identifier::currency`].
+    DigitalCurrency,
+    /// An e-mail address.
+    Email,
+    /// A website (host and path, without the scheme).
+    Website,
+    /// A telephone or fax number.
+    Phone,
+    /// A SWIFT / BIC code (ISO 9362).
+    SwiftBic,
+}
+
+impl IdScheme {
+    /// Every scheme, in declaration order.
+    pub const ALL: [IdScheme; 13] = [
+        IdScheme::ImoShip,
+        IdScheme::ImoCompany,
+        IdScheme::Mmsi,
+        IdScheme::CallSign,
+        IdScheme::Passport,
+        IdScheme::NationalId,
+        IdScheme::AircraftTail,
+        IdScheme::Registration,
+        IdScheme::DigitalCurrency,
+        IdScheme::Email,
+        IdScheme::Website,
+        IdScheme::Phone,
+        IdScheme::SwiftBic,
+    ];
+
+    /// The snake_case name the JSON and the CLI use (`digital_currency`, `imo_ship` …).
+    pub fn name(self) -> &'static str {
+        match self {
+            IdScheme::ImoShip => "imo_ship",
+            IdScheme::ImoCompany => "imo_company",
+            IdScheme::Mmsi => "mmsi",
+            IdScheme::CallSign => "call_sign",
+            IdScheme::Passport => "passport",
+            IdScheme::NationalId => "national_id",
+            IdScheme::AircraftTail => "aircraft_tail",
+            IdScheme::Registration => "registration",
+            IdScheme::DigitalCurrency => "digital_currency",
+            IdScheme::Email => "email",
+            IdScheme::Website => "website",
+            IdScheme::Phone => "phone",
+            IdScheme::SwiftBic => "swift_bic",
+        }
+    }
+
+    /// Parses [`IdScheme::name`], plus the short forms `imo`, `crypto`, `wallet`, `bic`, `swift`.
+    pub fn parse(text: &str) -> Option<IdScheme> {
+        let text = text.trim().to_ascii_lowercase().replace('-', "_");
+        match text.as_str() {
+            "imo" => Some(IdScheme::ImoShip),
+            "crypto" | "wallet" | "address" => Some(IdScheme::DigitalCurrency),
+            "bic" | "swift" => Some(IdScheme::SwiftBic),
+            "e_mail" => Some(IdScheme::Email),
+            "web" | "url" => Some(IdScheme::Website),
+            "telephone" | "fax" => Some(IdScheme::Phone),
+            _ => IdScheme::ALL.into_iter().find(|s| s.name() == text),
+        }
+    }
 }
 
 /// An identifier of an entity.
@@ -224,20 +286,31 @@ pub struct Identifier {
     /// ISO 3166-1 alpha-2 of the issuing country when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// The currency of a [`IdScheme::DigitalCurrency`] address as OFAC writes it (`XBT`, `ETH`,
+    /// `USDT` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Why the value fails its scheme's validation (check digit, checksum, structure), when it
+    /// does: invalid identifiers are kept and reported, never dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
 }
 
 impl Identifier {
-    /// Builds an identifier, normalising the value.
+    /// Builds a document-style identifier (upper case, only letters, digits and `-` kept),
+    /// without validating it; [`crate::ident::identifier`] builds and validates every scheme.
     pub fn new(scheme: IdScheme, value: &str, country: Option<String>) -> Identifier {
         let value: String = value
             .chars()
-            .filter(|c| c.is_alphanumeric() || *c == '-')
             .flat_map(char::to_uppercase)
+            .filter(|c| c.is_alphanumeric() || *c == '-')
             .collect();
         Identifier {
             scheme,
             value,
             country,
+            currency: None,
+            invalid: None,
         }
     }
 }

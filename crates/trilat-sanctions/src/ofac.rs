@@ -7,8 +7,8 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::ident;
 use crate::model::{
-    BirthDate, Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, Parsed,
-    PartialDate, Problem, Schema,
+    BirthDate, Entity, IdScheme, ListSource, ListVersion, NameQuality, Parsed, PartialDate,
+    Problem, Schema,
 };
 use std::collections::HashMap;
 
@@ -130,9 +130,7 @@ fn sdn_record(record: &csv::StringRecord, line: usize) -> std::result::Result<En
     }
     let call_sign = field(record, 5);
     if !call_sign.is_empty() {
-        entity
-            .identifiers
-            .push(Identifier::new(IdScheme::CallSign, call_sign, None));
+        push_id(&mut entity, IdScheme::CallSign, call_sign, None, None);
     }
     let flag = field(record, 9);
     if !flag.is_empty() {
@@ -264,22 +262,25 @@ pub fn apply_remarks(entity: &mut Entity, remarks: &str) {
             entity.push_name(&person_order(alias, entity.schema), NameQuality::Strong);
         } else if let Some(rest) = item.strip_prefix("Passport ") {
             let (number, country) = number_and_country(rest);
-            entity
-                .identifiers
-                .push(Identifier::new(IdScheme::Passport, &number, country));
+            push_id(entity, IdScheme::Passport, &number, country, None);
         } else if let Some(rest) = item.strip_prefix("National ID No. ") {
             let (number, country) = number_and_country(rest);
-            entity
-                .identifiers
-                .push(Identifier::new(IdScheme::NationalId, &number, country));
+            push_id(entity, IdScheme::NationalId, &number, country, None);
         } else if let Some(rest) = item.strip_prefix("MMSI ") {
-            entity
-                .identifiers
-                .push(Identifier::new(IdScheme::Mmsi, rest, None));
+            push_id(entity, IdScheme::Mmsi, rest, None, None);
         } else if let Some(rest) = item.strip_prefix("Aircraft Tail Number ") {
-            entity
-                .identifiers
-                .push(Identifier::new(IdScheme::AircraftTail, rest, None));
+            push_id(entity, IdScheme::AircraftTail, rest, None, None);
+        } else if let Some(rest) = item.strip_prefix("Digital Currency Address - ") {
+            let (currency, address) = rest.split_once(' ').unwrap_or((rest, ""));
+            push_id(
+                entity,
+                IdScheme::DigitalCurrency,
+                address,
+                None,
+                Some(currency),
+            );
+        } else if let Some((scheme, rest)) = contact_item(item) {
+            push_id(entity, scheme, rest, None, None);
         } else if let Some(position) = item.find("IMO ") {
             let number: String = item[position + 4..]
                 .chars()
@@ -290,17 +291,8 @@ pub fn apply_remarks(entity: &mut Entity, remarks: &str) {
             } else {
                 IdScheme::ImoCompany
             };
-            // A number failing its checksum is kept as a plain registration, not trusted as IMO.
-            let scheme = if ident::imo_valid(&number, scheme) {
-                scheme
-            } else {
-                IdScheme::Registration
-            };
-            if !number.is_empty() {
-                entity
-                    .identifiers
-                    .push(Identifier::new(scheme, &number, None));
-            }
+            // A number failing its check digit is kept and marked invalid, not dropped.
+            push_id(entity, scheme, &number, None, None);
         } else if let Some(rest) = item.strip_prefix("Vessel Year of Build ") {
             if let Some(date) = parse_date(rest) {
                 entity.birth_dates.push(BirthDate {
@@ -310,6 +302,45 @@ pub fn apply_remarks(entity: &mut Entity, remarks: &str) {
                 });
             }
         }
+    }
+}
+
+/// Remark labels of contact identifiers and bank codes, as OFAC writes them.
+const CONTACT_LABELS: [(&str, IdScheme); 14] = [
+    ("Email Address ", IdScheme::Email),
+    ("Email:", IdScheme::Email),
+    ("Email ", IdScheme::Email),
+    ("Website ", IdScheme::Website),
+    ("Phone Number ", IdScheme::Phone),
+    ("PHONE ", IdScheme::Phone),
+    ("Telephone No. ", IdScheme::Phone),
+    ("Telephone: ", IdScheme::Phone),
+    ("Telephone ", IdScheme::Phone),
+    ("Fax No. ", IdScheme::Phone),
+    ("Fax: ", IdScheme::Phone),
+    ("Fax ", IdScheme::Phone),
+    ("FAX ", IdScheme::Phone),
+    ("SWIFT/BIC ", IdScheme::SwiftBic),
+];
+
+fn contact_item(item: &str) -> Option<(IdScheme, &str)> {
+    CONTACT_LABELS
+        .iter()
+        .find_map(|(label, scheme)| item.strip_prefix(label).map(|rest| (*scheme, rest.trim())))
+}
+
+/// Adds a validated identifier (kept when invalid: [`Identifier::invalid`] says why) unless
+/// empty or already there.
+fn push_id(
+    entity: &mut Entity,
+    scheme: IdScheme,
+    text: &str,
+    country: Option<String>,
+    currency: Option<&str>,
+) {
+    let id = ident::identifier(scheme, text, country, currency);
+    if !id.value.is_empty() && !entity.identifiers.contains(&id) {
+        entity.identifiers.push(id);
     }
 }
 
@@ -432,6 +463,7 @@ pub fn apply_comments(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Identifier;
 
     const SDN: &[u8] = b"90001,\"KIM, Chol Su\",\"individual\",\"DPRK2\",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,\"DOB 07 Jan 1970; alt. DOB circa 1968; nationality Korea, North; Passport 745120026 (Korea, North) issued 01 Jan 2015; a.k.a. 'KIM, Chol-su'.\"\r\n\
 90002,\"OCEAN SAMPLE\",\"vessel\",\"DPRK3\",-0- ,\"HMYZ\",\"Oil Tanker\",\"3000\",\"2000\",\"Korea, North\",-0- ,\"Vessel Registration Identification IMO 9191345; MMSI 445112000.\"\r\n\

@@ -1,13 +1,14 @@
-//! Payloads of the two report kinds the node publishes: a national designation and a
-//! confirmed screening hit. The node wraps them in signed, marked reports; this crate only
+//! Payloads of the report kinds the node publishes: a national designation, a reviewed name
+//! screening hit and a reviewed identifier hit (a listed wallet, e-mail, IMO … seen). The node wraps them in signed, marked reports; this crate only
 //! defines and validates the payloads.
 
+use crate::ident::index::IdHit;
 use crate::model::{Entity, PartialDate};
 use crate::screener::{Hit, Query};
 use serde::{Deserialize, Serialize};
 
 /// The report kinds of this engine.
-pub const REPORT_KINDS: &[&str] = &["sanctions.designation", "sanctions.hit"];
+pub const REPORT_KINDS: &[&str] = &["sanctions.designation", "sanctions.hit", "sanctions.id-hit"];
 
 /// Bound on names in a designation payload.
 pub const PAYLOAD_NAMES_MAX: usize = 500;
@@ -51,6 +52,23 @@ pub struct HitPayload {
     /// Who reviewed it (analyst id within the publishing party).
     pub reviewed_by: String,
     /// Free-text note.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `sanctions.id-hit`: an identifier that equals a listed one (a wallet in a transaction, an
+/// e-mail of an applicant), reviewed by an analyst.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdHitPayload {
+    /// The identifier as screened.
+    pub query: String,
+    /// The listed identifier and entity, as the screening answer gave them.
+    pub hit: IdHit,
+    /// The analyst's decision.
+    pub decision: HitDecision,
+    /// Who reviewed it.
+    pub reviewed_by: String,
+    /// Free-text note (where the identifier was seen).
     #[serde(default)]
     pub note: String,
 }
@@ -110,6 +128,14 @@ pub fn validate_payload(kind: &str, payload: &serde_json::Value) -> Result<(), P
                 })?;
             validate_designation(&p)
         }
+        "sanctions.id-hit" => {
+            let p: IdHitPayload =
+                serde_json::from_value(payload.clone()).map_err(|e| PayloadError {
+                    kind: PayloadErrorKind::Malformed,
+                    detail: e.to_string(),
+                })?;
+            validate_id_hit(&p)
+        }
         "sanctions.hit" => {
             let p: HitPayload =
                 serde_json::from_value(payload.clone()).map_err(|e| PayloadError {
@@ -159,6 +185,33 @@ pub fn validate_hit(p: &HitPayload) -> Result<(), PayloadError> {
     check_text("hit.entity_id", &p.hit.entity_id, true)?;
     check_text("reviewed_by", &p.reviewed_by, true)?;
     check_text("note", &p.note, false)?;
+    Ok(())
+}
+
+/// Validates an identifier hit payload.
+pub fn validate_id_hit(p: &IdHitPayload) -> Result<(), PayloadError> {
+    check_text("query", &p.query, true)?;
+    if p.query.len() > crate::ident::VALUE_LEN_MAX {
+        return Err(invalid(format!(
+            "query longer than {} bytes",
+            crate::ident::VALUE_LEN_MAX
+        )));
+    }
+    check_text("hit.value", &p.hit.value, true)?;
+    check_text("hit.entity_id", &p.hit.entity_id, true)?;
+    check_text("reviewed_by", &p.reviewed_by, true)?;
+    check_text("note", &p.note, false)?;
+    // The payload must say what it claims: the query's lookup form is the listed value.
+    let mut form = String::new();
+    crate::ident::normalise(p.hit.scheme, &p.query, &mut form);
+    if form != p.hit.value {
+        return Err(invalid(format!(
+            "query {:?} is not {:?} as {} (lookup form {form:?})",
+            p.query,
+            p.hit.value,
+            p.hit.scheme.name()
+        )));
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! [`Screener::screen`] returns what [`Screener::screen_exhaustive`] returns.
 
 use crate::analysis::{analyze, NameForms};
+use crate::ident::index::{IdIndex, IdScreening};
 use crate::matcher::{compare, Contribution, How, Rarity, THRESHOLD_DEFAULT};
 use crate::model::{
     Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, PartialDate, Schema,
@@ -120,6 +121,8 @@ pub struct Screener {
     index: Index,
     rarity: Rarity,
     readings: Option<Arc<HanReadings>>,
+    /// Identifier lookup forms → listed identifiers ([`Screener::screen_id`], AIS vessels).
+    ids: IdIndex,
 }
 
 thread_local! {
@@ -190,6 +193,7 @@ impl Screener {
         let forms: Vec<&NameForms> = names.iter().map(|n| &n.forms).collect();
         let index = Index::new(&forms, identifiers, &rarity)?;
         drop(forms);
+        let ids = IdIndex::new(&entities);
         Ok(Screener {
             entities,
             versions,
@@ -197,6 +201,7 @@ impl Screener {
             index,
             rarity,
             readings,
+            ids,
         })
     }
 
@@ -213,6 +218,23 @@ impl Screener {
     /// List versions loaded, by source.
     pub fn versions(&self) -> &HashMap<ListSource, String> {
         &self.versions
+    }
+
+    /// The identifier index (wallets, e-mail, IMO, MMSI, BIC …) over the loaded entities.
+    pub fn identifiers(&self) -> &IdIndex {
+        &self.ids
+    }
+
+    /// Screens one identifier: exact match of its lookup form ([`crate::ident::normalise`]) as
+    /// `scheme`, or as every scheme the value may be when `scheme` is `None`.
+    pub fn screen_id(&self, text: &str, scheme: Option<IdScheme>) -> IdScreening {
+        crate::ident::index::screen(
+            &self.ids,
+            &self.entities,
+            |source| self.versions.get(&source).cloned().unwrap_or_default(),
+            text,
+            scheme,
+        )
     }
 
     /// The token rarity table built from the lists.

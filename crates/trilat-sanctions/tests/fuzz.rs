@@ -26,6 +26,23 @@ proptest! {
     }
 
     #[test]
+    fn identifier_parsers_never_panic(
+        text in "(0x|0X|bc1|BC1|[13LTX]|[0-9a-fA-F]{0,40}|[1-9A-HJ-NP-Za-km-z]{0,34}|@|www\\.|IMO |\\+|\\.|XXX|\\PC{0,6}){0,6}",
+        scheme in proptest::sample::select(trilat_sanctions::model::IdScheme::ALL.to_vec()),
+        currency in proptest::option::of("(XBT|ETH|USDT|XMR|LTC|BCH|ZEC|TRX|XRP|DASH|\\PC{0,4})"),
+    ) {
+        let id = trilat_sanctions::ident::identifier(scheme, &text, None, currency.as_deref());
+        // Round trip: the lookup form is a fixed point of normalisation.
+        let mut again = String::new();
+        trilat_sanctions::ident::normalise(scheme, &id.value, &mut again);
+        prop_assert_eq!(&again, &id.value);
+        let mut guesses = Vec::new();
+        trilat_sanctions::ident::guess(&text, &mut guesses);
+        prop_assert!(guesses.len() <= 4);
+        let _ = trilat_sanctions::ident::crypto::check(currency.as_deref(), &text);
+    }
+
+    #[test]
     fn xlsx_parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         let mut zipish = b"PK\x03\x04".to_vec();
         zipish.extend(bytes);

@@ -3,6 +3,7 @@
 
 mod fast_path;
 mod fuzz;
+mod identifiers;
 mod legal_forms;
 mod mof_own_names;
 mod named;

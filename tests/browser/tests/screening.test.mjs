@@ -60,7 +60,7 @@ if (!existsSync(UN_LIST)) {
 
   /** Screens `name` in the page and returns the hit (list item) whose heading names `caption`. */
   async function screen(page, name, caption) {
-    const form = page.getByRole('search');
+    const form = page.getByRole('search', { name: 'Name screening' });
     await form.getByRole('searchbox', { name: 'Name to screen' }).fill(name);
     await form.getByRole('button', { name: 'Screen' }).click();
     const hit = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: caption }) });

@@ -63,14 +63,24 @@ pub struct SanctionedVesselEvidence {
 /// Screens vessels' static data against sanctions lists. The sanctions
 /// engine implements it; the node plugs it in.
 pub trait VesselScreener {
-    /// Returns evidence when the identity matches a listed vessel.
+    /// Returns evidence when the identity matches a listed vessel (by
+    /// MMSI, IMO, name or call sign).
     fn screen_vessel(
         &self,
+        mmsi: u32,
         imo: Option<u32>,
         name: &str,
         callsign: Option<&str>,
         flag_mid: Option<u16>,
     ) -> Option<SanctionedVesselEvidence>;
+}
+
+/// `null` (how serde_json writes NaN) back to NaN, so that an event read
+/// back equals the event written.
+pub(crate) fn nan_if_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 /// What happened, with its own facts.
@@ -142,7 +152,9 @@ pub enum EventDetail {
     },
     /// Static data matched a sanctions list.
     SanctionedVessel {
-        /// What the screener found.
+        /// What the screener found. Serialised as `listing`: the event's own
+        /// `evidence` (its fixes) shares the JSON object.
+        #[serde(rename = "listing")]
         evidence: SanctionedVesselEvidence,
     },
 }
@@ -158,9 +170,12 @@ pub struct Event {
     pub start_unix_ms: i64,
     /// End (= start for instantaneous events).
     pub end_unix_ms: i64,
-    /// Where (representative position).
+    /// Where (representative position); NaN (JSON `null`) for static-data
+    /// events of a vessel not yet heard with a position.
+    #[serde(deserialize_with = "nan_if_null")]
     pub lat: f64,
     /// See `lat`.
+    #[serde(deserialize_with = "nan_if_null")]
     pub lon: f64,
     /// What happened.
     #[serde(flatten)]

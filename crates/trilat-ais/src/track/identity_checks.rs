@@ -125,10 +125,9 @@ impl Tracker {
         events: &mut Vec<Event>,
     ) {
         let (imo, name, callsign) = identity;
-        let hit = self
-            .screener
-            .as_ref()
-            .and_then(|s| s.screen_vessel(*imo, name, callsign.as_deref(), mmsi_kind(mmsi).1));
+        let hit = self.screener.as_ref().and_then(|s| {
+            s.screen_vessel(mmsi, *imo, name, callsign.as_deref(), mmsi_kind(mmsi).1)
+        });
         if let Some(evidence) = hit {
             let e = instant(at, seg, EventDetail::SanctionedVessel { evidence });
             self.emit(events, e);

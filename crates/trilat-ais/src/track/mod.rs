@@ -133,9 +133,11 @@ pub struct Fix {
     pub mmsi: u32,
     /// Time, ms since the Unix epoch.
     pub time_unix_ms: i64,
-    /// Latitude, degrees.
+    /// Latitude, degrees (NaN, JSON `null`, for a vessel without a position).
+    #[serde(deserialize_with = "events::nan_if_null")]
     pub lat: f64,
     /// Longitude, degrees.
+    #[serde(deserialize_with = "events::nan_if_null")]
     pub lon: f64,
     /// Speed over ground, knots.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -63,17 +63,66 @@ pub struct MaritimeEngine {
     zones: Arc<trilat_geo::ZoneIndex>,
 }
 
-/// Screens vessels through the sanctions engine's index.
+/// Screens vessels through the sanctions engine: first the identifier index
+/// that `screen-id` and the API read (a listed MMSI or ship IMO number is a
+/// hit by itself), then the names.
 struct ListScreener(Arc<Screener>);
+
+impl ListScreener {
+    /// The listed vessel whose MMSI or ship IMO number equals the AIS one.
+    fn by_identifier(&self, mmsi: u32, imo: Option<u32>) -> Option<SanctionedVesselEvidence> {
+        let screener = &self.0;
+        let mut buf = String::new();
+        let wanted = [
+            (IdScheme::Mmsi, Some(format!("{mmsi:09}")), "mmsi"),
+            (IdScheme::ImoShip, imo.map(|imo| format!("{imo:07}")), "imo"),
+        ];
+        for (scheme, value, matched_on) in wanted {
+            let Some(value) = value else { continue };
+            // IMO ship and company numbers share the index's family: keep the listed scheme.
+            let found = screener
+                .identifiers()
+                .lookup(scheme, &value, &mut buf)
+                .iter()
+                .find(|r| {
+                    let entity = &screener.entities()[r.entity_idx as usize];
+                    entity.identifiers[r.id_idx as usize].scheme == scheme
+                });
+            if let Some(r) = found {
+                let entity = &screener.entities()[r.entity_idx as usize];
+                return Some(SanctionedVesselEvidence {
+                    list_entry: format!("{} {}", entity.source.slug(), entity.record_id),
+                    listed_name: entity.caption().to_string(),
+                    listed_imo: listed_imo(entity),
+                    matched_on: matched_on.into(),
+                    score: 1.0,
+                });
+            }
+        }
+        None
+    }
+}
+
+fn listed_imo(entity: &trilat_sanctions::model::Entity) -> Option<u32> {
+    entity
+        .identifiers
+        .iter()
+        .find(|id| id.scheme == IdScheme::ImoShip)
+        .and_then(|id| id.value.trim_start_matches("IMO").parse().ok())
+}
 
 impl VesselScreener for ListScreener {
     fn screen_vessel(
         &self,
+        mmsi: u32,
         imo: Option<u32>,
         name: &str,
         callsign: Option<&str>,
         _flag_mid: Option<u16>,
     ) -> Option<SanctionedVesselEvidence> {
+        if let Some(evidence) = self.by_identifier(mmsi, imo) {
+            return Some(evidence);
+        }
         let query = VesselQuery {
             imo: imo.map(|imo| imo.to_string()),
             name: Some(name.to_string()),
@@ -91,13 +140,6 @@ impl VesselScreener for ListScreener {
             .entities()
             .iter()
             .find(|entity| entity.id == hit.entity_id);
-        let listed_imo = entity.and_then(|entity| {
-            entity
-                .identifiers
-                .iter()
-                .find(|id| id.scheme == IdScheme::ImoShip)
-                .and_then(|id| id.value.trim_start_matches("IMO").parse().ok())
-        });
         let by_identifier = hit
             .explanation
             .iter()
@@ -105,7 +147,7 @@ impl VesselScreener for ListScreener {
         Some(SanctionedVesselEvidence {
             list_entry: format!("{} {}", hit.source.slug(), hit.record_id),
             listed_name: hit.caption.clone(),
-            listed_imo,
+            listed_imo: entity.and_then(listed_imo),
             matched_on: if by_identifier {
                 "imo".into()
             } else {
@@ -256,7 +298,9 @@ fn finding_of(event: &Event) -> Result<Finding, AppError> {
         kind,
         payload: serde_json::to_value(event).map_err(AppError::internal)?,
         observed_at: Timestamp::from_unix_ms(event.start_unix_ms),
-        position: Some((event.lat, event.lon)),
+        // A vessel's first static data may come before any position (NaN).
+        position: (event.lat.is_finite() && event.lon.is_finite())
+            .then_some((event.lat, event.lon)),
         marking: None,
     })
 }

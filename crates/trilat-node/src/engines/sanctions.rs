@@ -1,6 +1,7 @@
 //! Sanctions screening in the node: lists loaded from the stores that
-//! `trilat sanctions import` writes, a screening endpoint, list status, and
-//! publication of analyst-confirmed hits as `sanctions.hit` reports.
+//! `trilat sanctions import` writes, name and identifier screening
+//! endpoints, list status, and publication of analyst-reviewed hits as
+//! `sanctions.hit` / `sanctions.id-hit` reports.
 //! Designations go through the generic report API (kind
 //! `sanctions.designation`), validated by the sanctions engine.
 
@@ -13,8 +14,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use trilat_core::Marking;
-use trilat_sanctions::model::{Identifier, ListVersion, PartialDate, Schema};
-use trilat_sanctions::report::{HitDecision, HitPayload};
+use trilat_sanctions::ident::index::{IdHit, IdScreening};
+use trilat_sanctions::model::{IdScheme, Identifier, ListVersion, PartialDate, Schema};
+use trilat_sanctions::report::{HitDecision, HitPayload, IdHitPayload};
 use trilat_sanctions::unihan::HanReadings;
 use trilat_sanctions::{Hit, Query, Screener};
 
@@ -207,6 +209,25 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/sanctions/status", get(sanctions_status))
         .route("/sanctions/screen", post(sanctions_screen))
         .route("/sanctions/hits", post(sanctions_hits_confirm))
+        .route("/sanctions/screen-id", post(sanctions_screen_id))
+        .route("/sanctions/id-hits", post(sanctions_id_hits_confirm))
+}
+
+/// The loaded screener, or 503 naming the status route.
+fn loaded_screener(state: &AppState) -> Result<Arc<Screener>, AppError> {
+    state
+        .engines
+        .get()?
+        .sanctions
+        .screener
+        .clone()
+        .ok_or_else(|| {
+            AppError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "no_lists",
+                "no sanctions lists are loaded on this node; see /api/v1/sanctions/status",
+            )
+        })
 }
 
 async fn sanctions_status(
@@ -294,19 +315,7 @@ async fn sanctions_screen(
     JsonBody(request): JsonBody<ScreenRequest>,
 ) -> Result<Json<ScreenResponse>, AppError> {
     let query = screen_query(request)?;
-    let screener = state
-        .engines
-        .get()?
-        .sanctions
-        .screener
-        .clone()
-        .ok_or_else(|| {
-            AppError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "no_lists",
-                "no sanctions lists are loaded on this node; see /api/v1/sanctions/status",
-            )
-        })?;
+    let screener = loaded_screener(&state)?;
     let hits = screener.screen(&query);
     Ok(Json(ScreenResponse { query, hits }))
 }
@@ -352,6 +361,93 @@ async fn sanctions_hits_confirm(
     let finding = Finding {
         engine: "sanctions",
         kind: "sanctions.hit",
+        payload,
+        observed_at: crate::now(),
+        position: None,
+        marking: request.marking,
+    };
+    publish_finding(&state, finding).await.map(Json)
+}
+
+/// An identifier screening request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenIdRequest {
+    /// The identifier: a wallet address, e-mail, website, phone, BIC, IMO, MMSI, passport …
+    pub value: String,
+    /// Its type (`digital_currency`, `email`, … as `trilat sanctions screen-id --type`);
+    /// default: every type its shape allows.
+    #[serde(default, rename = "type")]
+    pub scheme: Option<String>,
+}
+
+async fn sanctions_screen_id(
+    State(state): State<AppState>,
+    _caller: Caller,
+    JsonBody(request): JsonBody<ScreenIdRequest>,
+) -> Result<Json<IdScreening>, AppError> {
+    let bad = |message: String| AppError::bad_request("invalid_query", message);
+    let max = trilat_sanctions::ident::VALUE_LEN_MAX;
+    if request.value.trim().is_empty() || request.value.len() > max {
+        return Err(bad(format!("value must be 1 to {max} bytes")));
+    }
+    let scheme = match request.scheme.as_deref() {
+        None => None,
+        Some(text) => Some(IdScheme::parse(text).ok_or_else(|| {
+            let names: Vec<&str> = IdScheme::ALL.iter().map(|s| s.name()).collect();
+            bad(format!(
+                "unknown identifier type {text:?}: one of {}",
+                names.join(", ")
+            ))
+        })?),
+    };
+    let screener = loaded_screener(&state)?;
+    Ok(Json(screener.screen_id(&request.value, scheme)))
+}
+
+/// An analyst's decision on an identifier hit, to publish as `sanctions.id-hit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdHitConfirmRequest {
+    /// The identifier as screened.
+    pub query: String,
+    /// The hit as the screening answer returned it.
+    pub hit: IdHit,
+    /// The analyst's decision.
+    pub decision: HitDecision,
+    /// Free text (where the identifier was seen).
+    #[serde(default)]
+    pub note: String,
+    /// The marking (default: the engines' marking).
+    #[serde(default)]
+    pub marking: Option<Marking>,
+}
+
+async fn sanctions_id_hits_confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<IdHitConfirmRequest>,
+) -> Result<Json<trilat_core::Report>, AppError> {
+    caller.require(Role::Analyst)?;
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node publishes for {}, not {}",
+            state.party, caller.party
+        )));
+    }
+    let payload = IdHitPayload {
+        query: request.query,
+        hit: request.hit,
+        decision: request.decision,
+        reviewed_by: caller.name.clone(),
+        note: request.note,
+    };
+    trilat_sanctions::report::validate_id_hit(&payload)
+        .map_err(|e| AppError::bad_request("invalid_hit", e.to_string()))?;
+    let payload = serde_json::to_value(&payload).map_err(AppError::internal)?;
+    let finding = Finding {
+        engine: "sanctions",
+        kind: "sanctions.id-hit",
         payload,
         observed_at: crate::now(),
         position: None,

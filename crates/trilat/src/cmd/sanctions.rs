@@ -17,8 +17,13 @@ use trilat_sanctions::model::{
 use trilat_sanctions::unihan::HanReadings;
 use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
 
-/// Default store directory for imported, normalised lists.
-const STORE_DEFAULT: &str = "./trilat-sanctions";
+/// The default store of imported, normalised lists: `trilat/sanctions` in the user's data
+/// directory (`$XDG_DATA_HOME`, else `~/.local/share` on Linux), never the current folder.
+fn store_default() -> Result<PathBuf> {
+    dirs::data_dir()
+        .map(|dir| dir.join("trilat").join("sanctions"))
+        .context("no data directory (HOME and XDG_DATA_HOME unset): pass --store DIR or set TRILAT_SANCTIONS_STORE")
+}
 /// Bound on the size of one list file.
 const FILE_BYTES_MAX: u64 = 512 * 1024 * 1024;
 /// Bound on rows in one batch CSV.
@@ -33,6 +38,10 @@ pub enum Command {
     /// Screen a name (or a CSV of names) against the imported lists.
     #[command(after_help = SCREEN_HELP)]
     Screen(ScreenArgs),
+    /// Screen an identifier (wallet address, e-mail, website, phone, BIC, IMO, MMSI, passport …)
+    /// or a file of them, exactly, against the imported lists.
+    #[command(after_help = SCREEN_ID_HELP)]
+    ScreenId(ScreenIdArgs),
     /// Score one pair of names (or a CSV of pairs) and explain the score.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareArgs),
@@ -42,9 +51,15 @@ pub enum Command {
     /// Measure index build time, memory, query latency and throughput.
     #[command(after_help = BENCH_HELP)]
     Bench(BenchArgs),
+    /// Measure batch identifier screening (wallet addresses and e-mails per CPU-second).
+    #[command(after_help = BENCH_IDS_HELP)]
+    BenchIds(BenchIdsArgs),
 }
 
 const IMPORT_HELP: &str = "\
+The store defaults to $XDG_DATA_HOME/trilat/sanctions (~/.local/share/trilat/sanctions when
+XDG_DATA_HOME is unset); --store DIR or TRILAT_SANCTIONS_STORE chooses another. `screen`,
+`screen-id`, `eval` and `bench` read the same store when --lists is not given.
 Formats are detected from the file name and content. OFAC companions (alt.csv, add.csv,
 sdn_comments.csv) are applied to the sdn.csv given in the same command. The normalised list
 is stored as <STORE>/<list>.json (written atomically); importing a newer version of a list
@@ -71,6 +86,30 @@ Examples:
   trilat sanctions screen \"CHON MA SAN\" --schema vessel --imo 8660313
   trilat sanctions screen --csv applicants.csv --out hits.csv
   trilat sanctions screen \"Ri Chol Ho\" --lists ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml";
+
+const SCREEN_ID_HELP: &str = "\
+Exact screening of the identifiers the lists carry, after each type's normalisation:
+  digital_currency  Base58 addresses as written (case matters); 0x… (EVM) and Bech32 (bc1…)
+                    in any case. EIP-55, Base58Check and Bech32/Bech32m checksums of the query
+                    are checked and reported; a failing checksum is still looked up.
+  email, website    case-insensitive; a website without http(s)://, www. and trailing /
+  phone             digits only, an international 00 or + dropped
+  swift_bic         upper case; an 11-character code ending XXX is its 8-character code
+  imo_ship, mmsi    digits (IMO prefix dropped); ship and company IMO numbers share one space
+  passport, national_id, registration, call_sign, aircraft_tail: upper-case letters and digits
+Without --type the value is looked up as every type its shape allows.
+
+Each hit names the listed entity, its programmes, the list version and the record.
+
+Batch mode (--batch FILE): one identifier per line (blank lines and # comments skipped); one
+JSON line per hit on stdout, a summary with the rate on stderr.
+
+Examples:
+  trilat sanctions screen-id 12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h
+  trilat sanctions screen-id 0x983a81ca6fb1e441266d2fbcb7d8e530ac2e05a2 --json
+  trilat sanctions screen-id info@arrai.tv --type email
+  trilat sanctions screen-id --batch wallets.txt --type digital_currency > hits.jsonl
+  trilat sanctions screen-id KDBKKPPYXXX --lists ../shared/data/sanctions/ofac/ofac_sdn_2024-05-03.csv";
 
 const COMPARE_HELP: &str = "\
 JSON output has: score (0 to 1), threshold (the default alert threshold), match
@@ -100,10 +139,34 @@ Build in release mode for meaningful figures:
   cargo build --release -p trilat
   target/release/trilat sanctions bench --lists UN.xml sdn.csv alt.csv mof.xlsx meti.xlsx";
 
+const BENCH_IDS_HELP: &str = "\
+The batch: the listed wallet addresses and e-mails, and near-misses of them (one character
+changed) up to --identifiers lines, one listed value in 50. Each run screens the whole batch
+on one thread as `screen-id --batch` does (every line classified by its shape, normalised,
+looked up); the figure is identifiers per thread-CPU-second (median and best of --runs).
+
+Build in release mode for meaningful figures:
+  cargo build --release -p trilat
+  target/release/trilat sanctions bench-ids --lists sdn.csv sdn_comments.csv";
+
+/// Arguments of `bench-ids`.
+#[derive(Debug, clap::Args)]
+pub struct BenchIdsArgs {
+    /// Identifiers in the batch.
+    #[arg(long, default_value_t = 2_000_000)]
+    identifiers: usize,
+    /// Runs over the batch.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    #[command(flatten)]
+    lists: ListArgs,
+}
+
 /// Where lists and the reading table come from.
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store.
+    /// Lists to load: store directories (of imported JSON) or raw list files. Default: the store
+    /// `import` writes (TRILAT_SANCTIONS_STORE, else $XDG_DATA_HOME/trilat/sanctions).
     #[arg(long, num_args = 1.., value_name = "DIR_OR_FILES")]
     lists: Vec<PathBuf>,
     /// A full Unihan_Readings.txt (.txt or .txt.bz2) to read Han-character names with, in place
@@ -118,12 +181,33 @@ pub struct ImportArgs {
     /// List files to import.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Store directory.
-    #[arg(long, default_value = STORE_DEFAULT)]
-    store: PathBuf,
+    /// Store directory (default: $XDG_DATA_HOME/trilat/sanctions, i.e.
+    /// ~/.local/share/trilat/sanctions).
+    #[arg(long, env = "TRILAT_SANCTIONS_STORE")]
+    store: Option<PathBuf>,
     /// Print the import summary as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Arguments of `screen-id`.
+#[derive(Debug, clap::Args)]
+pub struct ScreenIdArgs {
+    /// The identifier to screen (omit with --batch).
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    value: Option<String>,
+    /// Its type (digital_currency, email, website, phone, swift_bic, imo_ship, mmsi, call_sign,
+    /// passport, national_id, registration, aircraft_tail). Default: every type its shape allows.
+    #[arg(long = "type", value_name = "TYPE")]
+    scheme: Option<String>,
+    /// A file of identifiers, one per line.
+    #[arg(long, value_name = "FILE")]
+    batch: Option<PathBuf>,
+    /// Print the answer as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    lists: ListArgs,
 }
 
 /// Arguments of `screen`.
@@ -231,9 +315,11 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Import(args) => import(args),
         Command::Screen(args) => screen(args),
+        Command::ScreenId(args) => screen_id(args),
         Command::Compare(args) => compare_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Bench(args) => bench(args),
+        Command::BenchIds(args) => bench_ids(args),
     }
 }
 
@@ -353,11 +439,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 fn import(args: ImportArgs) -> Result<()> {
     let mut problems = Vec::new();
     let lists = parse_files(&args.files, &mut problems)?;
-    std::fs::create_dir_all(&args.store)
-        .with_context(|| format!("creating {}", args.store.display()))?;
+    let store = match &args.store {
+        Some(store) => store.clone(),
+        None => store_default()?,
+    };
+    std::fs::create_dir_all(&store).with_context(|| format!("creating {}", store.display()))?;
     let mut summaries = Vec::new();
     for list in &lists {
-        let path = args.store.join(format!("{}.json", list.source.slug()));
+        let path = store.join(format!("{}.json", list.source.slug()));
         let previous: Option<ListVersion> = std::fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
@@ -365,9 +454,7 @@ fn import(args: ImportArgs) -> Result<()> {
         write_atomic(&path, &serde_json::to_vec(list)?)?;
         if let Some(change) = &change {
             write_atomic(
-                &args
-                    .store
-                    .join(format!("{}.delta.json", list.source.slug())),
+                &store.join(format!("{}.delta.json", list.source.slug())),
                 &serde_json::to_vec_pretty(change)?,
             )?;
         }
@@ -434,7 +521,9 @@ fn load_unihan(path: &Option<PathBuf>) -> Option<Arc<HanReadings>> {
 /// Loads lists from store directories and raw files.
 fn load_lists(args: &ListArgs) -> Result<Vec<ListVersion>> {
     let sources = if args.lists.is_empty() {
-        vec![PathBuf::from(STORE_DEFAULT)]
+        vec![std::env::var_os("TRILAT_SANCTIONS_STORE")
+            .map(PathBuf::from)
+            .map_or_else(store_default, Ok)?]
     } else {
         args.lists.clone()
     };
@@ -601,6 +690,119 @@ fn screen(args: ScreenArgs) -> Result<()> {
     } else {
         print_hits(&query, &hits);
     }
+    Ok(())
+}
+
+fn screen_id(args: ScreenIdArgs) -> Result<()> {
+    let scheme = args
+        .scheme
+        .as_deref()
+        .map(|text| {
+            IdScheme::parse(text).with_context(|| {
+                let names: Vec<&str> = IdScheme::ALL.iter().map(|s| s.name()).collect();
+                format!(
+                    "unknown identifier type {text:?} (one of {})",
+                    names.join(", ")
+                )
+            })
+        })
+        .transpose()?;
+    let screener = build_screener(&args.lists)?;
+    if let Some(path) = &args.batch {
+        return screen_id_batch(&screener, path, scheme);
+    }
+    let value = args.value.unwrap_or_default();
+    if value.len() > trilat_sanctions::ident::VALUE_LEN_MAX {
+        bail!(
+            "identifier longer than {} bytes",
+            trilat_sanctions::ident::VALUE_LEN_MAX
+        );
+    }
+    let answer = screener.screen_id(&value, scheme);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&answer)?);
+        return Ok(());
+    }
+    let schemes: Vec<&str> = answer.looked_up_as.iter().map(|s| s.name()).collect();
+    for (scheme, why) in &answer.query_invalid {
+        println!("note: not a valid {}: {why}", scheme.name());
+    }
+    if answer.hits.is_empty() {
+        println!(
+            "no listed identifier equals {value:?} (looked up as {})",
+            schemes.join(", ")
+        );
+    }
+    for hit in &answer.hits {
+        println!(
+            "{} {}{}  {}  {} [{:?}]  programmes {}  ({} {}, {}){}",
+            hit.scheme.name(),
+            hit.value,
+            hit.currency
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            hit.entity_id,
+            hit.caption,
+            hit.schema,
+            hit.programmes.join(" "),
+            hit.source.slug(),
+            hit.list_version,
+            hit.position,
+            hit.listed_invalid
+                .as_deref()
+                .map(|why| format!("  listed value invalid: {why}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn screen_id_batch(screener: &Screener, path: &Path, scheme: Option<IdScheme>) -> Result<()> {
+    let bytes = read_file(path)?;
+    let text =
+        std::str::from_utf8(&bytes).with_context(|| format!("{} is not UTF-8", path.display()))?;
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut write_error = None;
+    let started = Instant::now();
+    let counts =
+        screener
+            .identifiers()
+            .screen_batch(text, scheme, |line_no, line, scheme, refs| {
+                for r in refs {
+                    let entity = &screener.entities()[r.entity_idx as usize];
+                    let id = &entity.identifiers[r.id_idx as usize];
+                    let row = serde_json::json!({
+                        "line": line_no,
+                        "query": line,
+                        "scheme": scheme,
+                        "value": id.value,
+                        "currency": id.currency,
+                        "entity_id": entity.id,
+                        "caption": entity.caption(),
+                        "schema": entity.schema,
+                        "programmes": entity.programmes,
+                        "source": entity.source,
+                        "record_id": entity.record_id,
+                    });
+                    if let Err(e) = writeln!(out, "{row}") {
+                        write_error.get_or_insert(e);
+                    }
+                }
+            });
+    let elapsed = started.elapsed().as_secs_f64();
+    out.flush()?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing hits");
+    }
+    eprintln!(
+        "{} identifiers, {} matched ({} listed identifiers) in {:.3} s ({:.0} per second, wall)",
+        counts.identifiers,
+        counts.identifiers_matched,
+        counts.hits,
+        elapsed,
+        counts.identifiers as f64 / elapsed.max(1e-9)
+    );
     Ok(())
 }
 
@@ -846,6 +1048,36 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
             category, m.tp, m.fp, m.fn_, m.tn, m.precision, m.recall
         );
     }
+    Ok(())
+}
+
+fn bench_ids(args: BenchIdsArgs) -> Result<()> {
+    if args.runs == 0 || args.identifiers == 0 {
+        bail!("--runs and --identifiers must be at least 1");
+    }
+    let screener = build_screener(&args.lists)?;
+    let r = trilat_bench::sanctions::run_ids(&screener, args.identifiers, args.runs);
+    if r.listed == 0 {
+        bail!("the lists carry no wallet address or e-mail to build a batch from");
+    }
+    println!(
+        "index: {} identifiers; batch drawn from {} listed wallets and e-mails",
+        r.indexed, r.listed
+    );
+    println!(
+        "batch: {} identifiers, {} listed ones matched; {} runs of {:?} s thread CPU",
+        r.identifiers,
+        r.identifiers_matched,
+        r.runs_cpu_s.len(),
+        r.runs_cpu_s
+            .iter()
+            .map(|s| (s * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>()
+    );
+    println!(
+        "throughput: {:.0} identifiers per CPU-second (median), {:.0} (best), one core",
+        r.per_cpu_s_median, r.per_cpu_s_best
+    );
     Ok(())
 }
 

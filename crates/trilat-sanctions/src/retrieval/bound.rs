@@ -1,0 +1,355 @@
+//! Bound maths: per-name form weights, the units a query matched, and the score bound.
+
+use super::*;
+
+/// One candidate form's weights in one cache line: its total and the prefix sums of its
+/// token weights, heaviest first (`prefix[k - 1]` = weight of the `k` heaviest tokens,
+/// rounded *up* to `f32`, so the bound stays an upper bound); on a name's first form, where
+/// its other forms are in `Index::forms_more`.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+pub(super) struct FormWeights {
+    pub(super) total: f64,
+    pub(super) prefix: [f32; TOKENS_MAX],
+    pub(super) more_start: u32,
+    pub(super) more_n: u8,
+    pub(super) tokens_n: u8,
+}
+
+/// `x` as the smallest `f32` not below it (`x` finite, non-negative).
+pub(super) fn f32_up(x: f64) -> f32 {
+    debug_assert!(x.is_finite() && x >= 0.0);
+    let rounded = x as f32;
+    let up = if f64::from(rounded) < x {
+        f32::from_bits(rounded.to_bits() + 1)
+    } else {
+        rounded
+    };
+    debug_assert!(f64::from(up) >= x);
+    up
+}
+
+impl FormWeights {
+    pub(super) fn of(weights: &mut [f64]) -> FormWeights {
+        assert!(weights.len() <= TOKENS_MAX);
+        weights.sort_unstable_by(|a, b| b.total_cmp(a));
+        let mut prefix = [0.0f32; TOKENS_MAX];
+        let mut sum = 0.0;
+        for (slot, weight) in prefix.iter_mut().zip(weights.iter()) {
+            sum += weight;
+            *slot = f32_up(sum);
+        }
+        FormWeights {
+            total: sum,
+            prefix,
+            more_start: 0,
+            more_n: 0,
+            tokens_n: weights.len() as u8,
+        }
+    }
+}
+
+/// The query's units: per form its token bits, weights and total, and per unit the heaviest
+/// name-side token its keys can match (per level group: near keys, far keys).
+pub(super) struct Units {
+    pub(super) weights: [f64; UNITS_MAX],
+    /// Heaviest partner through the unit's near keys (exact, Korean, class, one deletion).
+    pub(super) partner_near: [f64; UNITS_MAX],
+    /// Heaviest partner through the unit's far keys (two deletions).
+    pub(super) partner_far: [f64; UNITS_MAX],
+    /// (bits of the form's tokens, the form's total weight)
+    pub(super) forms: Vec<(u128, f64)>,
+    /// Per form, its joins: (bits of the tokens joined, the joined token's weight).
+    pub(super) joins: Vec<Vec<(u128, f64)>>,
+    /// Query-side terms of the bound per matched-units triple (few distinct ones per query,
+    /// hundreds of names): direct-mapped, `TERMS_MEMO_SLOTS` slots of one entry per form.
+    pub(super) memo_keys: Vec<Option<[u128; 3]>>,
+    pub(super) memo_terms: Vec<Option<FormTerms>>,
+}
+
+/// Slots of the per-query memo of bound terms.
+pub(super) const TERMS_MEMO_SLOTS: usize = 64;
+
+/// The query side of a name's bound for one query form: matched units `k`, their weight
+/// times their level's similarity cap, the largest cap, and their heaviest partners' sum.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FormTerms {
+    /// The query form's total weight.
+    pub(super) total: f64,
+    pub(super) k: u8,
+    pub(super) query_matched: f64,
+    pub(super) similarity_max: f64,
+    pub(super) partners: f64,
+}
+
+/// The heap buffers of [`Units`], kept in [`Scratch`] from one query to the next (allocation
+/// showed in the screening profile).
+#[derive(Debug, Default)]
+pub(super) struct UnitsBuffers {
+    pub(super) forms: Vec<(u128, f64)>,
+    pub(super) joins: Vec<Vec<(u128, f64)>>,
+    pub(super) memo_keys: Vec<Option<[u128; 3]>>,
+    pub(super) memo_terms: Vec<Option<FormTerms>>,
+}
+
+impl Units {
+    /// `None` when the query has more than [`UNITS_MAX`] tokens over its forms. `buffers` are
+    /// a previous query's ([`Units::into_buffers`]), emptied here.
+    pub(super) fn of(forms: &NameForms, rarity: &Rarity, buffers: UnitsBuffers) -> Option<Units> {
+        let UnitsBuffers {
+            forms: mut unit_forms,
+            mut joins,
+            mut memo_keys,
+            mut memo_terms,
+        } = buffers;
+        unit_forms.clear();
+        // Inner vectors kept (cleared below, per form) so that their capacity is reused.
+        joins.truncate(forms.forms.len());
+        memo_keys.clear();
+        memo_keys.resize(TERMS_MEMO_SLOTS, None);
+        // A slot's terms are read only after being written for the key `memo_keys` holds.
+        let terms_n = TERMS_MEMO_SLOTS * forms.forms.len();
+        if memo_terms.len() < terms_n {
+            memo_terms.resize(terms_n, None);
+        }
+        let mut units = Units {
+            weights: [0.0; UNITS_MAX],
+            partner_near: [0.0; UNITS_MAX],
+            partner_far: [0.0; UNITS_MAX],
+            forms: unit_forms,
+            joins,
+            memo_keys,
+            memo_terms,
+        };
+        let mut next = 0;
+        for form in &forms.forms {
+            let mut bits = 0u128;
+            let mut total = 0.0;
+            let form_start = next;
+            for token in &form.tokens {
+                if next >= UNITS_MAX {
+                    return None;
+                }
+                let weight = rarity.weight(token);
+                units.weights[next] = weight;
+                total += weight;
+                bits |= 1u128 << next;
+                next += 1;
+            }
+            units.forms.push((bits, total));
+            let form_idx = units.forms.len() - 1;
+            if units.joins.len() == form_idx {
+                units.joins.push(Vec::new());
+            }
+            let form_joins = &mut units.joins[form_idx];
+            form_joins.clear();
+            form_joins.extend(form.joins.iter().map(|join| {
+                let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
+                debug_assert_eq!(joined & !bits, 0);
+                (joined, rarity.weight(&join.token))
+            }));
+        }
+        debug_assert_eq!(units.joins.len(), units.forms.len());
+        Some(units)
+    }
+
+    /// The heap buffers, for the next query.
+    pub(super) fn into_buffers(self) -> UnitsBuffers {
+        UnitsBuffers {
+            forms: self.forms,
+            joins: self.joins,
+            memo_keys: self.memo_keys,
+            memo_terms: self.memo_terms,
+        }
+    }
+
+    /// The bound's query-side terms per query form for `matched` (`None` for a form none of
+    /// whose units matched), memoised.
+    pub(super) fn terms(&mut self, matched: [u128; 3]) -> &[Option<FormTerms>] {
+        let forms_n = self.forms.len();
+        let folded = matched.iter().fold(0u64, |h, m| {
+            (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        let slot = (folded >> 58) as usize % TERMS_MEMO_SLOTS;
+        // Compared field by field: `!=` on the arrays is a `memcmp` call (seen in the profile).
+        let hit = self.memo_keys[slot].is_some_and(|held| {
+            held[0] == matched[0] && held[1] == matched[1] && held[2] == matched[2]
+        });
+        if !hit {
+            for (form_idx, &(bits, total)) in self.forms.iter().enumerate() {
+                self.memo_terms[slot * forms_n + form_idx] = self.form_terms(matched, bits, total);
+            }
+            self.memo_keys[slot] = Some(matched);
+        }
+        &self.memo_terms[slot * forms_n..(slot + 1) * forms_n]
+    }
+
+    pub(super) fn form_terms(
+        &self,
+        matched: [u128; 3],
+        bits: u128,
+        total: f64,
+    ) -> Option<FormTerms> {
+        // Each unit at its best level only.
+        let exact = matched[0] & bits;
+        let near = matched[1] & bits & !exact;
+        let far = matched[2] & bits & !exact & !near;
+        let any = exact | near | far;
+        if any == 0 {
+            return None;
+        }
+        let level = if exact != 0 {
+            0
+        } else if near != 0 {
+            1
+        } else {
+            2
+        };
+        Some(FormTerms {
+            total,
+            k: any.count_ones() as u8,
+            query_matched: self.weight_of(exact) * LEVEL_SIMILARITY_MAX[0]
+                + self.weight_of(near) * LEVEL_SIMILARITY_MAX[1]
+                + self.weight_of(far) * LEVEL_SIMILARITY_MAX[2],
+            similarity_max: LEVEL_SIMILARITY_MAX[level],
+            // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
+            partners: self.partners_of(any, 0),
+        })
+    }
+
+    /// Records the heaviest partner of every unit of `key`.
+    pub(super) fn add_partners(&mut self, key: &QueryKey) {
+        let partners = if key.level == LEVEL_FAR {
+            &mut self.partner_far
+        } else {
+            &mut self.partner_near
+        };
+        let mut bits = key.units;
+        while bits != 0 {
+            let unit = bits.trailing_zeros() as usize;
+            partners[unit] = partners[unit].max(f64::from(key.range.weight_max));
+            bits &= bits - 1;
+        }
+    }
+
+    pub(super) fn weight_of(&self, mut bits: u128) -> f64 {
+        let mut sum = 0.0;
+        while bits != 0 {
+            sum += self.weights[bits.trailing_zeros() as usize];
+            bits &= bits - 1;
+        }
+        sum
+    }
+
+    /// The most the name side adds for the units `near` (through any key) and `far` (through
+    /// far keys only).
+    pub(super) fn partners_of(&self, mut near: u128, mut far: u128) -> f64 {
+        let mut sum = 0.0;
+        while near != 0 {
+            let unit = near.trailing_zeros() as usize;
+            sum += self.partner_near[unit].max(self.partner_far[unit]);
+            near &= near - 1;
+        }
+        while far != 0 {
+            sum += self.partner_far[far.trailing_zeros() as usize];
+            far &= far - 1;
+        }
+        sum
+    }
+
+    /// Best generic score a name *not touched* by any read key could reach when the skipped
+    /// keys all match it: a unit whose near keys are skipped at similarity up to 1, one whose
+    /// far keys only up to 0.71; each matched unit pairs with one name token no heavier than
+    /// the heaviest token with one of those keys.
+    pub(super) fn untouched_bound(&self, skipped: Skipped) -> f64 {
+        let mut best: f64 = 0.0;
+        for &(bits, total) in &self.forms {
+            let near = skipped.near & bits;
+            let far = skipped.far & bits & !near;
+            if near | far == 0 {
+                continue;
+            }
+            let similarity_max = if near != 0 {
+                LEVEL_SIMILARITY_MAX[0]
+            } else {
+                LEVEL_SIMILARITY_MAX[2]
+            };
+            // A near-skipped unit whose far keys are read matches untouched names through
+            // near keys only; both skipped, through either.
+            let mut other = 0.0;
+            let mut bits_left = near;
+            while bits_left != 0 {
+                let unit = bits_left.trailing_zeros() as usize;
+                other += if skipped.far & (1u128 << unit) != 0 {
+                    self.partner_near[unit].max(self.partner_far[unit])
+                } else {
+                    self.partner_near[unit]
+                };
+                bits_left &= bits_left - 1;
+            }
+            other += self.partners_of(0, far);
+            let query_matched = self.weight_of(near) * LEVEL_SIMILARITY_MAX[0]
+                + self.weight_of(far) * LEVEL_SIMILARITY_MAX[2];
+            // (a + s x) / (b + x) grows with x while a <= s b, which holds: take x at its most.
+            best = best.max((query_matched + similarity_max * other) / (total + other));
+        }
+        best
+    }
+}
+
+/// Units whose keys are not read: `near`, their exact and near keys (and so assumed to match
+/// exactly); `far`, their far keys (assumed to match at the far level).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Skipped {
+    pub(super) near: u128,
+    pub(super) far: u128,
+}
+
+impl Skipped {
+    /// True when `key` is not read.
+    pub(super) fn covers(self, key: &QueryKey) -> bool {
+        let bits = if key.level == LEVEL_FAR {
+            self.far
+        } else {
+            self.near
+        };
+        key.flags == 0 && key.units & !bits == 0
+    }
+
+    /// `matched` with the skipped units assumed matched.
+    pub(super) fn assumed(self, mut matched: [u128; 3]) -> [u128; 3] {
+        matched[usize::from(LEVEL_EXACT)] |= self.near;
+        matched[usize::from(LEVEL_FAR)] |= self.far;
+        matched
+    }
+}
+
+/// Max-score: the (unit, level group) keys that cost most to read are skipped while a name
+/// matching only skipped keys stays below `threshold_name`.
+pub(super) fn skipped_units(units: &Units, keys: &[QueryKey], threshold_name: f64) -> Skipped {
+    // Cost of each unit's near keys (index u) and far keys (index UNITS_MAX + u).
+    let mut cost = [0usize; 2 * UNITS_MAX];
+    for key in keys.iter().filter(|key| key.flags == 0) {
+        let offset = if key.level == LEVEL_FAR { UNITS_MAX } else { 0 };
+        let mut bits = key.units;
+        while bits != 0 {
+            cost[offset + bits.trailing_zeros() as usize] += key.range.len as usize;
+            bits &= bits - 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..2 * UNITS_MAX).filter(|&u| cost[u] > 0).collect();
+    order.sort_unstable_by(|a, b| cost[*b].cmp(&cost[*a]).then(a.cmp(b)));
+    let mut skipped = Skipped::default();
+    for slot in order {
+        let mut with = skipped;
+        if slot >= UNITS_MAX {
+            with.far |= 1u128 << (slot - UNITS_MAX);
+        } else {
+            with.near |= 1u128 << slot;
+        }
+        if units.untouched_bound(with) + BOUND_SLACK < threshold_name {
+            skipped = with;
+        }
+    }
+    skipped
+}
