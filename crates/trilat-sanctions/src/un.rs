@@ -1,6 +1,7 @@
 //! UN Security Council consolidated list (XML): `INDIVIDUAL` and `ENTITY` records.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::ident;
 use crate::model::{
     BirthDate, Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, Parsed,
     PartialDate, Problem, Schema,
@@ -251,9 +252,22 @@ fn record(element: &Element, offset: u64) -> std::result::Result<Entity, String>
     }
     for document in element.children_named("INDIVIDUAL_DOCUMENT") {
         if let Some(id) = document_identifier(document) {
-            entity.identifiers.push(id);
+            if !entity.identifiers.contains(&id) {
+                entity.identifiers.push(id);
+            }
         }
     }
+    // Contact details and IMO numbers are written in the comments. The list designates no
+    // vessel as such: an IMO number of a company record is the company's.
+    let imo_scheme = match entity.schema {
+        Schema::Vessel => IdScheme::ImoShip,
+        _ => IdScheme::ImoCompany,
+    };
+    ident::free_text::scan(
+        element.child_text("COMMENTS1"),
+        imo_scheme,
+        &mut entity.identifiers,
+    );
     let address_tag = if is_person {
         "INDIVIDUAL_ADDRESS"
     } else {
@@ -317,19 +331,21 @@ fn document_identifier(document: &Element) -> Option<Identifier> {
         return None;
     }
     let kind = document.child_text("TYPE_OF_DOCUMENT").to_ascii_lowercase();
-    let scheme = if kind.contains("passport") {
-        IdScheme::Passport
-    } else if kind.contains("national") || kind.contains("identi") {
-        IdScheme::NationalId
-    } else {
-        IdScheme::Registration
-    };
+    // English, and the Spanish and French labels a few records keep.
+    let scheme =
+        if kind.contains("passport") || kind.contains("pasaporte") || kind.contains("passeport") {
+            IdScheme::Passport
+        } else if kind.contains("national") || kind.contains("identi") {
+            IdScheme::NationalId
+        } else {
+            IdScheme::Registration
+        };
     let country_text = match document.child_text("ISSUING_COUNTRY") {
         "" => document.child_text("COUNTRY_OF_ISSUE"),
         text => text,
     };
     let country = crate::country::iso2(country_text).map(str::to_string);
-    Some(Identifier::new(scheme, number, country))
+    Some(ident::identifier(scheme, number, country, None))
 }
 
 #[cfg(test)]
