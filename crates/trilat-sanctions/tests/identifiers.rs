@@ -245,6 +245,23 @@ fn un_and_mof_identifier_screening() {
         screener.screen_id("IMO 5905801", None).hits.len(),
         hits.len()
     );
+    // A passport of RA KY'ONG-SU (KPi.008), which the UN and MOF list and OFAC does not.
+    let passport = screener
+        .screen_id("645120196", Some(IdScheme::Passport))
+        .hits;
+    let mut sources: Vec<(ListSource, &str)> = passport
+        .iter()
+        .map(|h| (h.source, h.record_id.as_str()))
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources[0],
+        (ListSource::UnConsolidated, "KPi.008"),
+        "{passport:?}"
+    );
+    assert_eq!(sources.len(), 2, "{passport:?}");
+    assert_eq!(sources[1].0, ListSource::JapanMof, "{passport:?}");
+    assert_eq!(passport[0].programmes, ["DPRK"]);
     // One wrong digit: nothing, and the query's check digit failure is said.
     let wrong = screener.screen_id("5905802", Some(IdScheme::ImoShip));
     assert!(wrong.hits.is_empty());
