@@ -119,6 +119,17 @@ fn mof_2026() -> Option<ListVersion> {
     Some(japan::parse_mof(&bytes, "2026-03-05").unwrap().list)
 }
 
+fn print_invalid(list: &ListVersion) {
+    for entity in &list.entities {
+        for id in &entity.identifiers {
+            if let Some(why) = &id.invalid {
+                let (scheme, value) = (id.scheme.name(), &id.value);
+                eprintln!("  invalid {scheme} {value} ({}): {why}", entity.id);
+            }
+        }
+    }
+}
+
 /// Every listed IMO number is marked invalid exactly when its check digit fails.
 #[track_caller]
 fn assert_imo_marks(list: &ListVersion) {
@@ -137,6 +148,7 @@ fn un_identifier_counts() {
     };
     let counts = counts(&list);
     eprintln!("UN identifiers (parsed, invalid) by type: {counts:?}");
+    print_invalid(&list);
     // 468 INDIVIDUAL_DOCUMENT elements, 454 with a NUMBER (314 passports in three languages);
     // a number repeated within a record is kept once.
     let (passports, _) = counts["passport"];
@@ -164,20 +176,7 @@ fn mof_identifier_counts() {
     };
     let counts = counts(&list);
     eprintln!("MOF identifiers (parsed, invalid) by type: {counts:?}");
-    for (entity, id) in list
-        .entities
-        .iter()
-        .flat_map(|e| e.identifiers.iter().map(move |id| (e, id)))
-    {
-        if let Some(why) = &id.invalid {
-            eprintln!(
-                "  invalid {} {} ({}): {why}",
-                id.scheme.name(),
-                id.value,
-                entity.id
-            );
-        }
-    }
+    print_invalid(&list);
     let (passports, _) = counts["passport"];
     assert!(passports > 100, "{passports}");
     // IMO numbers written in remarks (`ＩＭＯ番号：5571322`, `IMO番号：5905801`,
