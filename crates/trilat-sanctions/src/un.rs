@@ -257,8 +257,8 @@ fn record(element: &Element, offset: u64) -> std::result::Result<Entity, String>
             }
         }
     }
-    // Contact details and IMO numbers are written in the comments. The list designates no
-    // vessel as such: an IMO number of a company record is the company's.
+    // Contact details and IMO numbers are written in the comments (and address notes, below).
+    // The list designates no vessel as such: an IMO number of a company record is the company's.
     let imo_scheme = match entity.schema {
         Schema::Vessel => IdScheme::ImoShip,
         _ => IdScheme::ImoCompany,
@@ -282,6 +282,12 @@ fn record(element: &Element, offset: u64) -> std::result::Result<Entity, String>
         if !parts.is_empty() {
             entity.addresses.push(parts.join(", "));
         }
+        // An address note may give telephone numbers and e-mail ("Tel. +236 72198628").
+        ident::free_text::scan(
+            address.child_text("NOTE"),
+            imo_scheme,
+            &mut entity.identifiers,
+        );
     }
     debug_assert!(!entity.names.is_empty());
     Ok(entity)

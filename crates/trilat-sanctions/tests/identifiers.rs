@@ -158,14 +158,11 @@ fn un_identifier_counts() {
     assert_eq!(counts["imo_company"], (16, 0));
     assert!(!counts.contains_key("imo_ship"));
     assert_imo_marks(&list);
-    for scheme in ["email", "phone", "website"] {
-        let (parsed, invalid) = counts[scheme];
-        assert!(parsed > 0, "{scheme}: none parsed");
-        assert!(
-            invalid * 3 < parsed,
-            "{scheme}: {invalid} of {parsed} invalid"
-        );
-    }
+    // Written in comments and address notes ("Tel. +236 72198628"). The two invalid phones
+    // are alternatives written as the tail of the number before (`18111, 18222`, `4410/4416`).
+    assert_eq!(counts["email"], (15, 0));
+    assert_eq!(counts["phone"], (30, 2));
+    assert_eq!(counts["website"], (2, 0));
 }
 
 #[test]
