@@ -2,9 +2,10 @@
 //! User List. Read with `calamine` from bytes; no file I/O here.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::ident;
 use crate::model::{
-    BirthDate, Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, Parsed,
-    PartialDate, Problem, Schema,
+    BirthDate, Entity, IdScheme, ListSource, ListVersion, NameQuality, Parsed, PartialDate,
+    Problem, Schema,
 };
 use calamine::{Data, Reader, Xlsx};
 use std::io::Cursor;
@@ -331,8 +332,18 @@ fn mof_row(
         if !first.is_empty() && first.chars().any(|c| c.is_ascii_digit()) {
             entity
                 .identifiers
-                .push(Identifier::new(scheme, first, None));
+                .push(ident::identifier(scheme, first, None, None));
         }
+    }
+    // IMO numbers (`IMO番号：5905801`, `IMO5434358`), e-mail, websites and telephone numbers
+    // are written inside cells (remarks, addresses): every cell of the row is read for them.
+    // The workbook designates no vessel as such: an IMO number here is a company's.
+    for cell in row {
+        ident::free_text::scan(
+            &text(Some(cell)),
+            IdScheme::ImoCompany,
+            &mut entity.identifiers,
+        );
     }
     let address = get(cols.address);
     if !address.is_empty() {

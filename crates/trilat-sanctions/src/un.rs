@@ -1,6 +1,7 @@
 //! UN Security Council consolidated list (XML): `INDIVIDUAL` and `ENTITY` records.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::ident;
 use crate::model::{
     BirthDate, Entity, IdScheme, Identifier, ListSource, ListVersion, NameQuality, Parsed,
     PartialDate, Problem, Schema,
@@ -251,9 +252,22 @@ fn record(element: &Element, offset: u64) -> std::result::Result<Entity, String>
     }
     for document in element.children_named("INDIVIDUAL_DOCUMENT") {
         if let Some(id) = document_identifier(document) {
-            entity.identifiers.push(id);
+            if !entity.identifiers.contains(&id) {
+                entity.identifiers.push(id);
+            }
         }
     }
+    // Contact details and IMO numbers are written in the comments (and address notes, below).
+    // The list designates no vessel as such: an IMO number of a company record is the company's.
+    let imo_scheme = match entity.schema {
+        Schema::Vessel => IdScheme::ImoShip,
+        _ => IdScheme::ImoCompany,
+    };
+    ident::free_text::scan(
+        element.child_text("COMMENTS1"),
+        imo_scheme,
+        &mut entity.identifiers,
+    );
     let address_tag = if is_person {
         "INDIVIDUAL_ADDRESS"
     } else {
@@ -268,6 +282,12 @@ fn record(element: &Element, offset: u64) -> std::result::Result<Entity, String>
         if !parts.is_empty() {
             entity.addresses.push(parts.join(", "));
         }
+        // An address note may give telephone numbers and e-mail ("Tel. +236 72198628").
+        ident::free_text::scan(
+            address.child_text("NOTE"),
+            imo_scheme,
+            &mut entity.identifiers,
+        );
     }
     debug_assert!(!entity.names.is_empty());
     Ok(entity)
@@ -312,24 +332,62 @@ fn birth_date(dob: &Element) -> Option<BirthDate> {
 }
 
 fn document_identifier(document: &Element) -> Option<Identifier> {
-    let number = document.child_text("NUMBER");
-    if number.is_empty() {
-        return None;
-    }
-    let kind = document.child_text("TYPE_OF_DOCUMENT").to_ascii_lowercase();
-    let scheme = if kind.contains("passport") {
-        IdScheme::Passport
-    } else if kind.contains("national") || kind.contains("identi") {
-        IdScheme::NationalId
-    } else {
-        IdScheme::Registration
+    // A few documents give their number only in prose: "Tunisian passport number L 191609
+    // issued on …", "Afghan national identification card (tazkira) number 545167".
+    let number = match document.child_text("NUMBER") {
+        "" => number_in_note(document.child_text("TYPE_OF_DOCUMENT2"))
+            .or_else(|| number_in_note(document.child_text("NOTE")))?,
+        number => number.to_string(),
     };
+    let kind = document.child_text("TYPE_OF_DOCUMENT").to_ascii_lowercase();
+    // English, and the Spanish and French labels a few records keep.
+    let scheme =
+        if kind.contains("passport") || kind.contains("pasaporte") || kind.contains("passeport") {
+            IdScheme::Passport
+        } else if kind.contains("national") || kind.contains("identi") {
+            IdScheme::NationalId
+        } else {
+            IdScheme::Registration
+        };
     let country_text = match document.child_text("ISSUING_COUNTRY") {
         "" => document.child_text("COUNTRY_OF_ISSUE"),
         text => text,
     };
     let country = crate::country::iso2(country_text).map(str::to_string);
-    Some(Identifier::new(scheme, number, country))
+    Some(ident::identifier(scheme, &number, country, None))
+}
+
+/// The document number in a note: the first token with a digit after `number`, `No.`,
+/// `Code:`, `SSN` or `card` (with a short letter prefix written apart, `L 191609`,
+/// `DE- 473900`), or the note's first token when it is one.
+fn number_in_note(note: &str) -> Option<String> {
+    const WORDS: [&str; 6] = ["number ", "Number ", "No. ", "Code: ", "SSN ", "card "];
+    let mut starts: Vec<usize> = WORDS
+        .iter()
+        .flat_map(|w| note.match_indices(w).map(move |(at, _)| at + w.len()))
+        .collect();
+    starts.sort_unstable();
+    if note.starts_with(|c: char| c.is_ascii_digit()) {
+        starts.insert(0, 0);
+    }
+    starts.into_iter().find_map(|start| {
+        let mut value = String::new();
+        for token in note[start..].split_whitespace() {
+            let token = token.trim_end_matches([',', ';', '.']);
+            if token.chars().any(|c| c.is_ascii_digit()) {
+                value.push_str(token);
+                return Some(value);
+            }
+            let prefix = value.is_empty()
+                && token.len() <= 3
+                && token.chars().all(|c| c.is_ascii_uppercase() || c == '-');
+            if !prefix {
+                return None;
+            }
+            value.push_str(token);
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -387,6 +445,40 @@ mod tests {
         assert_eq!(company.caption(), "SAMPLE TRADING & SHIPPING CO.");
         assert_eq!(company.schema, Schema::Organization);
         assert_eq!(company.addresses, ["Pyongyang, DPRK"]);
+    }
+
+    #[test]
+    fn numbers_in_notes() {
+        let check = |note: &str, expect: Option<&str>| {
+            assert_eq!(number_in_note(note).as_deref(), expect, "{note}");
+        };
+        check(
+            "Libyan passport number 347834, issued under name X",
+            Some("347834"),
+        );
+        check(
+            "Tunisian passport number L 191609 issued on 28 Feb. 1996",
+            Some("L191609"),
+        );
+        check(
+            "Moroccan national identity card DE- 473900",
+            Some("DE-473900"),
+        );
+        check(
+            "Italian Fiscal Code: DAOMMD74T11Z352Z",
+            Some("DAOMMD74T11Z352Z"),
+        );
+        check(
+            "SSN 156-92-9858 (United States of America)",
+            Some("156-92-9858"),
+        );
+        check(
+            "Afghan national identification card (tazkira) number 545167",
+            Some("545167"),
+        );
+        check("04643632 issued on 18 Jun. 1999", Some("04643632"));
+        check("issued in 1993, under name Muhammad", None);
+        check("", None);
     }
 
     #[test]

@@ -26,6 +26,18 @@ proptest! {
     }
 
     #[test]
+    fn free_text_scan_is_bounded(
+        text in "(IMO|ＩＭＯ|番号|：|Number|No\\.| |[0-9]{1,9}|@|\\.|Tel\\.|Fax:|Website:|/|,|\\PC{0,4}){0,40}",
+    ) {
+        let mut ids = Vec::new();
+        trilat_sanctions::ident::free_text::scan(&text, trilat_sanctions::model::IdScheme::ImoCompany, &mut ids);
+        prop_assert!(ids.len() <= trilat_sanctions::ident::free_text::FREE_TEXT_IDS_MAX);
+        for id in &ids {
+            prop_assert!(!id.value.is_empty());
+        }
+    }
+
+    #[test]
     fn identifier_parsers_never_panic(
         text in "(0x|0X|bc1|BC1|[13LTX]|[0-9a-fA-F]{0,40}|[1-9A-HJ-NP-Za-km-z]{0,34}|@|www\\.|IMO |\\+|\\.|XXX|\\PC{0,6}){0,6}",
         scheme in proptest::sample::select(trilat_sanctions::model::IdScheme::ALL.to_vec()),

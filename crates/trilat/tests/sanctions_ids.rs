@@ -153,3 +153,56 @@ fn import_default_store_is_the_data_dir() {
     );
     assert!(stdout(&run(&["sanctions", "screen-id", "KDBKKPPY"])).contains("ofac:90002"));
 }
+
+/// The real UN consolidated list, or `None` (saying so) when `../shared/data` is absent.
+fn un_list() -> Option<std::path::PathBuf> {
+    let root = std::env::var("TRILAT_SHARED_DATA").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        std::path::PathBuf::from,
+    );
+    let path = root.join("sanctions/un/UN_consolidated_2026-02-27.xml");
+    if !path.exists() {
+        eprintln!(
+            "skipping: {} not found (set TRILAT_SHARED_DATA)",
+            path.display()
+        );
+        return None;
+    }
+    Some(path)
+}
+
+#[test]
+fn screen_id_un_imo_and_passport() {
+    let Some(un) = un_list() else {
+        return;
+    };
+    // The company IMO number the UN writes in a comment ("IMO number: 5905801."), found by the
+    // query as a user types it, with the listing's programme.
+    let answer: Value = serde_json::from_str(&stdout(&trilat(
+        &["sanctions", "screen-id", "IMO 5905801", "--json"],
+        &un,
+    )))
+    .unwrap();
+    let hits = answer["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{answer}");
+    assert_eq!(hits[0]["entity_id"], "un:KPe.074");
+    assert_eq!(hits[0]["caption"], "WEIHAI WORLD-SHIPPING FREIGHT");
+    assert_eq!(hits[0]["programmes"], serde_json::json!(["DPRK"]));
+    // A passport from INDIVIDUAL_DOCUMENT (listed in English, Spanish and French: one hit).
+    let answer: Value = serde_json::from_str(&stdout(&trilat(
+        &[
+            "sanctions",
+            "screen-id",
+            "645120196",
+            "--type",
+            "passport",
+            "--json",
+        ],
+        &un,
+    )))
+    .unwrap();
+    let hits = answer["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{answer}");
+    assert_eq!(hits[0]["entity_id"], "un:KPi.008");
+    assert_eq!(hits[0]["programmes"], serde_json::json!(["DPRK"]));
+}

@@ -6,6 +6,8 @@
 //!   form ([`normalise`]) and, when it fails the scheme's validation ([`check`]), why. Invalid
 //!   identifiers are kept, so that what the list says is still screened and the count of bad
 //!   entries is visible.
+//! - [`free_text::scan`] finds IMO numbers, e-mail, websites and telephone numbers written in
+//!   prose (UN comments, MOF cells) and builds them the same way.
 //! - [`guess`] names the schemes an untyped query may be, for `screen-id` without `--type`.
 //! - [`IdIndex`](index::IdIndex) maps lookup forms to the entities that carry them; the screener
 //!   owns one, and the maritime engine asks the same one about AIS vessels.
@@ -19,6 +21,7 @@
 pub mod bic;
 pub mod contact;
 pub mod crypto;
+pub mod free_text;
 pub mod index;
 pub mod maritime;
 

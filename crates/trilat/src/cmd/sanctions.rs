@@ -67,7 +67,7 @@ prints and stores the delta (<STORE>/<list>.delta.json): added, removed, changed
 
 Examples:
   trilat sanctions import ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml
-  trilat sanctions import sdn.csv alt.csv add.csv sdn_comments.csv --store /var/lib/trilat/sanctions
+  trilat sanctions import sdn.csv alt.csv add.csv sdn_comments.csv --store /srv/sanctions
   trilat sanctions import mof_shisantouketsu20260305.xlsx meti_foreign_user_list_20250929.xlsx";
 
 const SCREEN_HELP: &str = "\
@@ -85,7 +85,7 @@ Examples:
   trilat sanctions screen 김정은 --json
   trilat sanctions screen \"CHON MA SAN\" --schema vessel --imo 8660313
   trilat sanctions screen --csv applicants.csv --out hits.csv
-  trilat sanctions screen \"Ri Chol Ho\" --lists ../shared/data/sanctions/un/UN_consolidated_2026-02-27.xml";
+  trilat sanctions screen \"Ri Chol Ho\" --lists consolidated.xml   # a list file, not the store";
 
 const SCREEN_ID_HELP: &str = "\
 Exact screening of the identifiers the lists carry, after each type's normalisation:
@@ -109,7 +109,7 @@ Examples:
   trilat sanctions screen-id 0x983a81ca6fb1e441266d2fbcb7d8e530ac2e05a2 --json
   trilat sanctions screen-id info@arrai.tv --type email
   trilat sanctions screen-id --batch wallets.txt --type digital_currency > hits.jsonl
-  trilat sanctions screen-id KDBKKPPYXXX --lists ../shared/data/sanctions/ofac/ofac_sdn_2024-05-03.csv";
+  trilat sanctions screen-id KDBKKPPYXXX --lists sdn.csv   # a list file, not the store";
 
 const COMPARE_HELP: &str = "\
 JSON output has: score (0 to 1), threshold (the default alert threshold), match
