@@ -20,8 +20,8 @@ mod report;
 pub const EXAMPLES: &str = "Examples:
   trilat exercise validate scenarios/freedom-edge-day.toml
   trilat exercise run scenarios/freedom-edge-day.toml --cluster --speed 10 --out ./aar
-  trilat sanctions import --store ./lists consolidated.xml
-  trilat exercise run my-drill.toml --cluster --sanctions-store ./lists --out ./aar
+  trilat sanctions import consolidated.xml
+  trilat exercise run my-drill.toml --cluster --sanctions-store ~/.local/share/trilat/sanctions --out ./aar
   trilat exercise run scenarios/lofted-icbm-gap.toml \\
       --nodes http://usa:7401,http://jpn:7401,http://kor:7401 --tokens $USA,$JPN,$KOR \\
       --engines-exercise --speed 60 --out ./aar

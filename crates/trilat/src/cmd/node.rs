@@ -97,8 +97,8 @@ FILE…` and pass --sanctions-store DIR.
 
 Examples:
   cargo run -p trilat -- demo --replay-every 15
-  cargo run -p trilat -- sanctions import --store ./lists consolidated.xml
-  cargo run -p trilat -- demo --sanctions-store ./lists")]
+  cargo run -p trilat -- sanctions import consolidated.xml
+  cargo run -p trilat -- demo --sanctions-store ~/.local/share/trilat/sanctions")]
     Demo {
         /// First port; the nodes listen on PORT, PORT+1, PORT+2.
         #[arg(long, default_value_t = 7401)]

@@ -19,7 +19,7 @@ use trilat_sanctions::{analysis, japan, ofac, un, Query, Screener};
 
 /// The default store of imported, normalised lists: `trilat/sanctions` in the user's data
 /// directory (`$XDG_DATA_HOME`, else `~/.local/share` on Linux), never the current folder.
-fn store_default() -> Result<PathBuf> {
+pub(crate) fn store_default() -> Result<PathBuf> {
     dirs::data_dir()
         .map(|dir| dir.join("trilat").join("sanctions"))
         .context("no data directory (HOME and XDG_DATA_HOME unset): pass --store DIR or set TRILAT_SANCTIONS_STORE")

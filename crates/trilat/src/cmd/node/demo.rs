@@ -430,8 +430,11 @@ impl Banner<'_> {
         let trilat = this_program();
         println!("\nSanctions screening: no lists loaded (the lists are not shipped; you download them). To screen names:");
         println!("  curl -fLo consolidated.xml {UN_LIST_URL}");
-        println!("  {trilat} sanctions import --store ./trilat-sanctions consolidated.xml");
-        println!("  {trilat} demo --sanctions-store ./trilat-sanctions");
+        println!("  {trilat} sanctions import consolidated.xml");
+        match crate::cmd::sanctions::store_default() {
+            Ok(store) => println!("  {trilat} demo --sanctions-store {}", store.display()),
+            Err(_) => println!("  {trilat} demo --sanctions-store DIR   (the store import wrote)"),
+        }
         println!("  (OFAC's and Japan's lists too: docs/sanctions.md, \"Getting the lists\".)");
     }
 
