@@ -81,6 +81,8 @@ test('JPN\'s console shows two owners\' reports with one id, each opening as its
     assert.equal((await ownerRow.getByRole('cell').textContent()).trim(), owner);
     assert.equal(await detail.getByText(other).count(), 0, `${owner}'s detail shows the other owner's text`);
     assert.equal(await detail.getByRole('code').filter({ hasText: genuine.id }).count(), 1);
+    await detail.getByRole('button', { name: 'Close' }).click();
+    await detail.waitFor({ state: 'hidden' });
   }
   await screenshot(page, 'same-id-two-owners-at-jpn');
   await page.close();
