@@ -14,6 +14,7 @@ mod peer_tls;
 mod release_property;
 mod sanctions_ids;
 mod seismic;
+mod stream_withdrawn;
 mod supply;
 mod taxii;
 mod withdraw;

@@ -22,7 +22,8 @@ test('the keyboard moves through the timeline and opens and closes the detail pa
   assert.ok(reached, 'Tab never reached the first timeline entry');
   await page.keyboard.press('ArrowDown');
   assert.ok(await items.nth(1).evaluate((el) => el === document.activeElement), 'ArrowDown did not move to the second entry');
-  const secondId = await items.nth(1).getAttribute('data-id');
+  const secondKey = await items.nth(1).getAttribute('data-key'); // OWNER/id
+  const secondId = secondKey.slice(secondKey.indexOf('/') + 1);
   await page.keyboard.press('Enter');
   const panel = page.getByRole('complementary', { name: 'Report detail' });
   await visible(panel);
@@ -35,7 +36,7 @@ test('the keyboard moves through the timeline and opens and closes the detail pa
   await panel.waitFor({ state: 'hidden' });
   // The list may redraw as the panel closes: focus must land on the same report's entry.
   await page
-    .waitForFunction((id) => document.activeElement?.getAttribute('data-id') === id, secondId, { timeout: 2_000 })
+    .waitForFunction((key) => document.activeElement?.getAttribute('data-key') === key, secondKey, { timeout: 2_000 })
     .catch(async () => {
       const on = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80));
       assert.fail(`focus did not return to the entry (it is on ${on})`);

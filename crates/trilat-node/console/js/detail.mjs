@@ -206,26 +206,27 @@ async function revoke(report) {
   }
 }
 
-async function render(id) {
+/** Shows the report `key` (OWNER/id, the store's key and the report's API path). */
+async function render(key) {
   const panel = document.getElementById('detail');
   const body = document.getElementById('detail-body');
-  if (!id) {
+  if (!key) {
     if (panel.hidden) return;
     panel.hidden = true;
     // The timeline redraws its items: return focus to the same report's item.
-    const item = opener?.dataset?.id && document.querySelector(`#timeline-list .item[data-id="${CSS.escape(opener.dataset.id)}"]`);
+    const item = opener?.dataset?.key && document.querySelector(`#timeline-list .item[data-key="${CSS.escape(opener.dataset.key)}"]`);
     (item && item.isConnected ? item : opener)?.focus?.();
     return;
   }
-  const cached = store.get().reports.get(id);
-  if (!panel.hidden && body.dataset.id === id && body.dataset.version === String(cached?.version)) return;
+  const cached = store.get().reports.get(key);
+  if (!panel.hidden && body.dataset.key === key && body.dataset.version === String(cached?.version)) return;
   if (panel.hidden) opener = document.activeElement;
   panel.hidden = false;
   let report = cached;
   let history = null;
   try {
     // A report's path names its owner and its id (two owners may share an id).
-    const answer = await api(`/api/v1/reports/${cached?.owner}/${id}?history=true`);
+    const answer = await api(`/api/v1/reports/${key}?history=true`);
     report = answer.report;
     history = answer.history;
   } catch (e) {
@@ -234,8 +235,9 @@ async function render(id) {
       return;
     }
   }
-  if (store.get().selected !== id) return;
-  body.dataset.id = id;
+  if (store.get().selected !== key) return;
+  console.assert(store.reportKey(report) === key, 'the panel shows the report selected');
+  body.dataset.key = key;
   body.dataset.version = String(report.version);
   body.replaceChildren(...[
     markingBlock(report.marking, { exercise: report.exercise }),
@@ -259,7 +261,7 @@ export function init() {
     if (e.key === 'Escape' && store.get().selected) store.set({ selected: null });
   });
   store.watch(['selected', 'lang'], (s) => {
-    document.getElementById('detail-body').dataset.id = '';
+    document.getElementById('detail-body').dataset.key = '';
     render(s.selected);
   });
   store.watch(['reports'], (s) => s.selected && render(s.selected));

@@ -4,6 +4,7 @@
 // position. The map view feeds these to sources with setData.
 
 import { greatCircle, ellipseRing, reportPoint } from './geo.mjs';
+import { reportKey } from './store.mjs';
 
 const collection = (features) => ({ type: 'FeatureCollection', features });
 const point = (coordinates, properties) => ({ type: 'Feature', geometry: { type: 'Point', coordinates }, properties });
@@ -40,7 +41,7 @@ export function missileFeatures(reports) {
   const features = [];
   for (const [id, coords] of paths) if (coords.length > 1) features.push(line(coords, { role: 'track-path', track_id: id }));
   for (const r of newestPerTrack(tracks)) {
-    features.push(point([r.payload.lon, r.payload.lat], { role: 'track', id: r.id, track_id: r.payload.track_id }));
+    features.push(point([r.payload.lon, r.payload.lat], { role: 'track', key: reportKey(r), track_id: r.payload.track_id }));
   }
   for (const r of latestAssessments(reports)) {
     const p = r.payload;
@@ -50,16 +51,16 @@ export function missileFeatures(reports) {
     // The engine's sampled flight path ([lat, lon, height_km], launch to
     // impact); a payload from before it had one gets the great circle.
     const path = (p.trajectory ?? []).length >= 2 ? p.trajectory.map(([lat, lon]) => [lon, lat]) : greatCircle(launch, impact);
-    features.push(line(path, { role: 'trajectory', id: r.id }));
+    features.push(line(path, { role: 'trajectory', key: reportKey(r) }));
     if (e.semi_major_km > 0) {
       features.push({
         type: 'Feature',
         geometry: { type: 'Polygon', coordinates: [ellipseRing(impact, e.semi_major_km, e.semi_minor_km, e.bearing_deg)] },
-        properties: { role: 'ellipse', id: r.id },
+        properties: { role: 'ellipse', key: reportKey(r) },
       });
     }
-    features.push(point(launch, { role: 'launch', id: r.id }));
-    features.push(point(impact, { role: 'impact', id: r.id }));
+    features.push(point(launch, { role: 'launch', key: reportKey(r) }));
+    features.push(point(impact, { role: 'impact', key: reportKey(r) }));
   }
   return collection(features);
 }
@@ -69,7 +70,7 @@ export function maritimeFeatures(reports) {
   for (const r of reports) {
     if (!MARITIME.has(r.kind)) continue;
     const at = reportPoint(r);
-    if (at) features.push(point(at, { id: r.id, kind: r.kind, event: r.payload?.event ?? r.payload?.category ?? '' }));
+    if (at) features.push(point(at, { key: reportKey(r), kind: r.kind, event: r.payload?.event ?? r.payload?.category ?? '' }));
   }
   return collection(features);
 }
@@ -79,7 +80,7 @@ export function otherFeatures(reports) {
   for (const r of reports) {
     if (MARITIME.has(r.kind) || MISSILE.has(r.kind) || SEISMIC.has(r.kind)) continue;
     const at = reportPoint(r);
-    if (at) features.push(point(at, { id: r.id, kind: r.kind }));
+    if (at) features.push(point(at, { key: reportKey(r), kind: r.kind }));
   }
   return collection(features);
 }

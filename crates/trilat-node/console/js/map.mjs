@@ -163,29 +163,29 @@ function renderCountdowns(reports = visibleReports()) {
     return t(left > 0 ? 'missile.countdown_line' : 'missile.countdown_passed', values);
   };
   // Same assessments as drawn: update the times in place (keeps keyboard focus).
-  const key = store.get().lang + latest.map((r) => `${r.id}@${r.version}`).join();
+  const key = store.get().lang + latest.map((r) => `${store.reportKey(r)}@${r.version}`).join();
   if (box.dataset.key === key) {
     latest.forEach((r, i) => { box.querySelectorAll('.countdown strong')[i].textContent = line(r.payload); });
     return;
   }
   box.dataset.key = key;
   const rows = latest.map((r) => h('li', {},
-    h('button', { type: 'button', class: 'countdown', onclick: () => store.set({ selected: r.id }) },
+    h('button', { type: 'button', class: 'countdown', onclick: () => store.set({ selected: store.reportKey(r) }) },
       h('strong', {}, line(r.payload)),
       h('span', {}, t('missile.figures', { apogee: num(r.payload.apogee_km, 0), range: num(r.payload.range_km, 0) })))));
   box.hidden = rows.length === 0;
   box.replaceChildren(h('h3', {}, t('missile.countdowns')), h('ul', {}, rows));
 }
 
-function reportPopup(id) {
-  const report = store.get().reports.get(id);
+function reportPopup(key) {
+  const report = store.get().reports.get(key);
   if (!report) return null;
   return h('div', { class: 'popup' },
     markingBlock(report.marking, { exercise: report.exercise }),
     h('h3', {}, kindName(report.kind)),
     h('p', {}, summary(report)),
     h('p', {}, report.owner, ' · ', timeEl(report.observed_at)),
-    h('button', { type: 'button', onclick: () => store.set({ selected: id }) }, t('map.open_detail')));
+    h('button', { type: 'button', onclick: () => store.set({ selected: key }) }, t('map.open_detail')));
 }
 
 function zonePopup(p) {
@@ -207,7 +207,7 @@ function onClick(event) {
   let content = null;
   if (hit.layer.id === 'vessels' || hit.layer.id === 'vessel-dots') content = vessels.popup(hit.properties);
   else if (hit.layer.id === 'zones-fill') content = zonePopup(hit.properties);
-  else content = reportPopup(hit.properties.id);
+  else content = reportPopup(hit.properties.key);
   if (!content) return;
   popup?.remove();
   popup = new maplibregl.Popup({ maxWidth: '320px' }).setLngLat(event.lngLat).setDOMContent(content).addTo(map);

@@ -15,7 +15,7 @@ import { announce } from './dom.mjs';
 /** Versions kept at most (the oldest report's history is dropped first). */
 export const VERSIONS_MAX = 20000;
 
-let history = new Map(); // report id -> its versions, oldest first
+let history = new Map(); // OWNER/id (reportKey) -> the report's versions, oldest first
 let cursor = null; // where the change feed was left
 let n_versions = 0;
 let reading = null; // the read in progress
@@ -29,11 +29,12 @@ function reset() {
 }
 
 function add(report) {
-  const versions = history.get(report.id) ?? [];
+  const key = store.reportKey(report);
+  const versions = history.get(key) ?? [];
   if (versions.some((v) => v.version === report.version)) return;
   versions.push(report);
   versions.sort((a, b) => a.version - b.version);
-  history.set(report.id, versions);
+  history.set(key, versions);
   n_versions += 1;
   while (n_versions > VERSIONS_MAX) {
     const [oldest] = history.keys();
@@ -55,13 +56,13 @@ async function readFeed(exercise) {
   }
 }
 
-/** The reports as they were at `at` (ms since epoch): id -> version current then. */
+/** The reports as they were at `at` (ms since epoch): OWNER/id -> version current then. */
 function pictureAt(at) {
   const picture = new Map();
-  for (const [id, versions] of history) {
+  for (const [key, versions] of history) {
     let current = versions[0];
     for (const v of versions) if (Date.parse(v.modified) <= at) current = v;
-    picture.set(id, current);
+    picture.set(key, current);
   }
   return picture;
 }

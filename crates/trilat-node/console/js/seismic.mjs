@@ -41,7 +41,7 @@ export function features(reports) {
     const at = reportPoint(r);
     if (!at) continue;
     const assessment = r.kind === 'nuclear.assessment';
-    const properties = { id: r.id, kind: r.kind, explosion: assessment ? r.payload?.explosion ?? '' : '' };
+    const properties = { key: store.reportKey(r), kind: r.kind, explosion: assessment ? r.payload?.explosion ?? '' : '' };
     const axes = uncertaintyAxes(r);
     if (axes) {
       out.push({
@@ -184,7 +184,7 @@ function renderBanner(s) {
   const pending = [...s.reports.values()].filter(needsAck).sort((a, b) => b.modified.localeCompare(a.modified));
   const region = document.getElementById('nuclear-alerts');
   // Redrawn only when the set changes: each redraw is announced as an alert.
-  const key = s.lang + pending.map((r) => `${r.id}@${r.version}`).join();
+  const key = s.lang + pending.map((r) => `${store.reportKey(r)}@${r.version}`).join();
   if (region.dataset.key === key) return;
   region.dataset.key = key;
   region.hidden = pending.length === 0;
@@ -197,7 +197,7 @@ function renderBanner(s) {
         p.yield_estimate ? t('seismic.banner_yield', { low: num(p.yield_estimate.low_kt, 1), high: num(p.yield_estimate.high_kt, 1) }) : '', ' ',
         timeEl(p.origin_time)),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => store.set({ selected: r.id }) }, t('warning.details')),
+        h('button', { type: 'button', onclick: () => store.set({ selected: store.reportKey(r) }) }, t('warning.details')),
         h('button', { type: 'button', class: 'primary', onclick: () => acknowledge(r) }, t('warning.acknowledge'))));
   }));
 }

@@ -7,11 +7,11 @@ const state = {
   whoami: null, // {party, role, name, node}
   lang: 'en',
   mode: 'real', // 'real' | 'exercise': never both on one screen
-  reports: new Map(), // id -> current Report (JSON as the API sends it)
+  reports: new Map(), // OWNER/id (reportKey) -> current Report (JSON as the API sends it)
   filters: { kind: '', owner: '', window: '', level: '', revoked: false },
   replayAt: null, // null = live; else ms since epoch (the time slider)
-  replayReports: null, // while replaying: id -> the version current at replayAt (replay.mjs)
-  selected: null, // id of the report in the detail panel
+  replayReports: null, // while replaying: OWNER/id -> the version current at replayAt (replay.mjs)
+  selected: null, // OWNER/id of the report in the detail panel
   acks: new Map(), // OWNER/id -> highest version acknowledged by this user
   view: 'picture',
 };
@@ -57,6 +57,16 @@ export function watch(keys, fn) {
   }
 }
 
+/**
+ * A report's key in the page: its owner and its id, `OWNER/id` (also its
+ * path under /api/v1/reports/). Two owners may hold reports with the same
+ * id (a party may publish under another's id first); they are two reports.
+ */
+export function reportKey(report) {
+  console.assert(report.owner && report.id, 'a report has an owner and an id');
+  return `${report.owner}/${report.id}`;
+}
+
 /** At most this many reports are kept in the page (oldest dropped first). */
 export const REPORTS_MAX = 5000;
 
@@ -65,11 +75,13 @@ export const REPORTS_MAX = 5000;
  * `version`); a newer version held stays.
  */
 export function withdraw({ id, owner, version }) {
-  const held = state.reports.get(id);
-  if (!held || held.owner !== owner || held.version >= version) return;
-  state.reports.delete(id);
+  const key = reportKey({ owner, id });
+  const held = state.reports.get(key);
+  if (!held || held.version >= version) return;
+  console.assert(held.owner === owner && held.id === id);
+  state.reports.delete(key);
   schedule();
-  if (state.selected === id) set({ selected: null });
+  if (state.selected === key) set({ selected: null });
 }
 
 /**
@@ -79,15 +91,16 @@ export function withdraw({ id, owner, version }) {
  */
 export function putReports(list) {
   for (const report of list) {
-    const old = state.reports.get(report.id);
+    const key = reportKey(report);
+    const old = state.reports.get(key);
     if (old && old.version > report.version) continue;
-    state.reports.set(report.id, report);
+    state.reports.set(key, report);
   }
   if (state.reports.size > REPORTS_MAX) {
     const oldest = [...state.reports.values()]
       .sort((a, b) => a.modified.localeCompare(b.modified))
       .slice(0, state.reports.size - REPORTS_MAX);
-    for (const report of oldest) state.reports.delete(report.id);
+    for (const report of oldest) state.reports.delete(reportKey(report));
   }
   schedule();
 }

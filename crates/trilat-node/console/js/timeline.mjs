@@ -12,7 +12,7 @@ import { kindName, summary } from './summary.mjs';
 /** Items drawn at most (the count line says how many match). */
 const SHOWN_MAX = 300;
 let pending = false;
-/** Drawn items by report id, reused while the report and language are the same. */
+/** Drawn items by report key (OWNER/id), reused while the report and language are the same. */
 let drawn = new Map();
 
 function item(report) {
@@ -21,8 +21,8 @@ function item(report) {
     {
       type: 'button',
       class: `item ${levelClass(report.marking.level)}${report.revoked ? ' revoked' : ''}`,
-      dataset: { id: report.id },
-      onclick: () => store.set({ selected: report.id }),
+      dataset: { key: store.reportKey(report) },
+      onclick: () => store.set({ selected: store.reportKey(report) }),
     },
     h('span', { class: 'item-head' },
       h('strong', { class: 'kind' }, kindName(report.kind)),
@@ -41,24 +41,25 @@ function render() {
   const s = store.get();
   const list = document.getElementById('timeline-list');
   const reports = visibleReports(s);
-  const focused = document.activeElement?.closest?.('#timeline-list .item')?.dataset.id;
+  const focused = document.activeElement?.closest?.('#timeline-list .item')?.dataset.key;
   // Only new or changed reports are built; the rest keep their elements.
   const next = new Map();
   const items = reports.slice(0, SHOWN_MAX).map((report) => {
-    const old = drawn.get(report.id);
+    const key = store.reportKey(report);
+    const old = drawn.get(key);
     const li = old && old.report === report && old.lang === s.lang ? old.li : item(report);
-    next.set(report.id, { report, lang: s.lang, li });
+    next.set(key, { report, lang: s.lang, li });
     return li;
   });
   drawn = next;
   place(list, items);
-  if (focused) list.querySelector(`.item[data-id="${CSS.escape(focused)}"]`)?.focus();
+  if (focused) list.querySelector(`.item[data-key="${CSS.escape(focused)}"]`)?.focus();
   document.getElementById('timeline-count').textContent =
     reports.length > SHOWN_MAX
       ? t('timeline.count_capped', { shown: SHOWN_MAX, count: reports.length })
       : t('timeline.count', { count: reports.length });
-  for (const { li, report } of next.values()) {
-    const current = report.id === s.selected ? 'true' : 'false';
+  for (const [key, { li }] of next) {
+    const current = key === s.selected ? 'true' : 'false';
     const button = li.firstChild;
     if (button.getAttribute('aria-current') !== current) button.setAttribute('aria-current', current);
   }

@@ -14,13 +14,13 @@ function me() {
 }
 
 export function isAcknowledged(report) {
-  return (store.get().acks.get(`${report.owner}/${report.id}`) ?? 0) >= report.version;
+  return (store.get().acks.get(store.reportKey(report)) ?? 0) >= report.version;
 }
 
 export async function acknowledge(report) {
   try {
     const answer = await api(`/api/v1/reports/${report.owner}/${report.id}/acknowledge`, { method: 'POST', body: {} });
-    store.get().acks.set(`${report.owner}/${report.id}`, answer.version ?? report.version);
+    store.get().acks.set(store.reportKey(report), answer.version ?? report.version);
     store.notify(['acks']);
     announce(t('warning.acknowledged', { by: answer.by ?? me() }));
   } catch (e) {
@@ -33,7 +33,7 @@ async function loadAcks() {
     const answer = await api('/api/v1/acknowledgements' + query({ limit: 1000 }));
     const acks = store.get().acks;
     for (const a of answer.acknowledgements ?? []) {
-      const key = `${a.report_owner}/${a.report_id}`; // a report is its owner and its id
+      const key = store.reportKey({ owner: a.report_owner, id: a.report_id }); // a report is its owner and its id
       if (a.by === me()) acks.set(key, Math.max(acks.get(key) ?? 0, a.version));
     }
     store.notify(['acks']);
@@ -48,7 +48,7 @@ function render(s) {
     .sort((a, b) => b.modified.localeCompare(a.modified));
   const region = document.getElementById('warnings');
   // Redrawn only when the set changes: each redraw is announced as an alert.
-  const key = s.lang + pending.map((r) => `${r.id}@${r.version}`).join();
+  const key = s.lang + pending.map((r) => `${store.reportKey(r)}@${r.version}`).join();
   if (region.dataset.key === key) return;
   region.dataset.key = key;
   region.hidden = pending.length === 0;
@@ -60,7 +60,7 @@ function render(s) {
         h('strong', {}, t('warning.banner', { level: p.level, status: p.status })), ' ',
         p.reason, ' ', timeEl(p.issued_at)),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', onclick: () => store.set({ selected: r.id }) }, t('warning.details')),
+        h('button', { type: 'button', onclick: () => store.set({ selected: store.reportKey(r) }) }, t('warning.details')),
         h('button', { type: 'button', class: 'primary', onclick: () => acknowledge(r) }, t('warning.acknowledge'))));
   }));
 }

@@ -88,7 +88,7 @@ function render() {
       announce(t('write.done', { kind: kindName(answer.report.kind), version: answer.report.version }));
       editing = null;
       render();
-      store.set({ selected: answer.report.id });
+      store.set({ selected: store.reportKey(answer.report) });
     } catch (e) {
       error.textContent = t('write.failed', { reason: e.message });
     }
