@@ -247,12 +247,22 @@ async fn a_party_that_pulls_late_gets_the_withdrawal_in_order() {
         .unwrap()
         .is_none_or(|held| held.version == 1));
     assert!(!listed(&kor, false).await.contains(&first.id.to_string()));
-    eventually("KOR's stream shows the barrier", || async {
+    // KOR's pull may store the first barrier before its stream is open;
+    // a second one, published now, is the stream's own sync point.
+    let second = ReportDraft::new(
+        party("USA"),
+        Kind::new("note").unwrap(),
+        Marking::new("UNCLASSIFIED", Tlp::Green, ["TRILAT"]),
+        serde_json::json!({"text": "after KOR is back"}),
+        trilat_node::now(),
+    );
+    let second = trilat_node::publish(&usa_state, second).await.unwrap();
+    eventually("KOR's stream shows the second barrier", || async {
         kor_stream
             .lock()
             .unwrap()
             .iter()
-            .any(|r| r.id == barrier.id)
+            .any(|r| r.key() == second.key())
     })
     .await;
     assert!(kor_stream.lock().unwrap().iter().all(|r| r.id != first.id));
