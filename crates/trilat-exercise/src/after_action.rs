@@ -540,7 +540,9 @@ fn inject_findings(
         kind,
         message,
     };
-    if products.is_empty() {
+    // A link outage changes the network, not the picture: it publishes
+    // nothing, so nothing missing is a gap.
+    if products.is_empty() && played.type_name != "link_outage" {
         findings.push(finding(
             FindingKind::Gap,
             format!("{}: no product at any node", played.label),

@@ -4,6 +4,8 @@
 //! become the simulator's detections (`trilat_missile::sim`), AIS stories
 //! the synthetic feeds of `trilat_ais::synth`; the data times inside them
 //! follow the exercise clock from `data_start_unix_ms` (exercise time 0).
+//! A link outage becomes four steps: both ends of the link cut at its time,
+//! both restored `duration_s` later.
 
 use serde_json::json;
 use trilat_core::{Marking, Party};
@@ -85,6 +87,18 @@ pub enum StepAction {
         /// The hit report's marking; `None`: the node's engines' marking.
         marking: Option<Marking>,
     },
+    /// Cut (`suspend`) or restore the federation link from `party`'s node
+    /// to `peer` (`POST /api/v1/federation/peers/{peer}/suspend` or
+    /// `…/resume`, admin). A `link_outage` cuts both ends at its time and
+    /// restores both `duration_s` later.
+    Link {
+        /// The node whose link is cut or restored.
+        party: Party,
+        /// The peer at the other end.
+        peer: Party,
+        /// Cut (true) or restore (false).
+        suspend: bool,
+    },
 }
 
 impl StepAction {
@@ -95,7 +109,8 @@ impl StepAction {
             | StepAction::Detections { party, .. }
             | StepAction::Nmea { party, .. }
             | StepAction::Bulletin { party, .. }
-            | StepAction::SanctionsHit { party, .. } => party,
+            | StepAction::SanctionsHit { party, .. }
+            | StepAction::Link { party, .. } => party,
         }
     }
 }
@@ -183,7 +198,24 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
                     marking: hit.marking.as_ref().map(|m| m.marking()),
                 }));
             }
-            Action::LinkOutage(_) | Action::NodeRestart(_) => {
+            Action::LinkOutage(outage) => {
+                let [a, b] = &outage.between;
+                let restore_ms = at_ms + outage.duration_s * 1000.0;
+                for (when, suspend) in [(at_ms, true), (restore_ms, false)] {
+                    for (party, peer) in [(a, b), (b, a)] {
+                        steps.push(Step {
+                            at_ms: when,
+                            inject_idx,
+                            action: StepAction::Link {
+                                party: party.clone(),
+                                peer: peer.clone(),
+                                suspend,
+                            },
+                        });
+                    }
+                }
+            }
+            Action::NodeRestart(_) => {
                 let why = inject.action.unsupported().expect("these are unsupported");
                 return Err(fail(why.to_string()));
             }

@@ -352,12 +352,9 @@ impl Action {
     /// Why the runner cannot play this inject yet, if it cannot.
     pub fn unsupported(&self) -> Option<&'static str> {
         match self {
-            Action::LinkOutage(_) => Some(
-                "link_outage is not yet supported: no node route cuts or restores a federation link",
-            ),
-            Action::NodeRestart(_) => Some(
-                "node_restart is not yet supported: no node route stops and restarts a node",
-            ),
+            Action::NodeRestart(_) => {
+                Some("node_restart is not yet supported: no node route stops and restarts a node")
+            }
             _ => None,
         }
     }

@@ -242,6 +242,35 @@ fn a_receipt_twice_and_an_inject_without_products_are_findings() {
 }
 
 #[test]
+fn a_link_outage_publishes_nothing_and_is_no_gap() {
+    let nodes = vec![NodeEvidence {
+        party: Some(party("JPN")),
+        reports: vec![],
+        receipts: vec![],
+        acknowledgements: vec![],
+    }];
+    let mut outage = played("JPN–KOR link lost", 500, &[]);
+    outage.type_name = "link_outage".into();
+    // The same inject as a note that published nothing is a gap.
+    let silent_note = played("silent", 600, &[]);
+    let run = run(vec![outage, silent_note]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &BTreeMap::new(),
+        },
+    );
+    let gaps: Vec<usize> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Gap)
+        .map(|f| f.inject_idx)
+        .collect();
+    assert_eq!(gaps, [1], "{:?}", report.findings);
+}
+
+#[test]
 fn a_warning_nobody_acknowledged_is_a_finding() {
     let mut draft = ReportDraft::new(
         party("JPN"),

@@ -98,3 +98,62 @@ fn a_launch_no_radar_sees_is_refused() {
         "inject 1: no radar detects this launch (the gap covers the whole flight, or it flies outside every radar's coverage)"
     );
 }
+
+#[test]
+fn a_link_outage_cuts_both_ends_then_restores_both() {
+    let text = "name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE: a\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n\n[[inject]]\nat_s = 30\ntype = \"link_outage\"\nbetween = [\"USA\", \"JPN\"]\nduration_s = 90\n\n[[inject]]\nat_s = 60\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE: b\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n";
+    let scenario = Scenario::parse("t.toml", text).unwrap();
+    assert_eq!(scenario.first_unsupported(), None);
+    let steps = plan(&scenario, START_MS).unwrap();
+    let played: Vec<(f64, usize, String)> = steps
+        .iter()
+        .map(|s| {
+            let what = match &s.action {
+                StepAction::Link {
+                    party,
+                    peer,
+                    suspend,
+                } => format!(
+                    "{} {party}->{peer}",
+                    if *suspend { "suspend" } else { "resume" }
+                ),
+                StepAction::Publish { party, .. } => format!("publish {party}"),
+                other => panic!("unexpected step {other:?}"),
+            };
+            (s.at_ms, s.inject_idx, what)
+        })
+        .collect();
+    let expected = [
+        (0.0, 0, "publish USA"),
+        (30_000.0, 1, "suspend USA->JPN"),
+        (30_000.0, 1, "suspend JPN->USA"),
+        (60_000.0, 2, "publish USA"),
+        (120_000.0, 1, "resume USA->JPN"),
+        (120_000.0, 1, "resume JPN->USA"),
+    ];
+    let expected: Vec<(f64, usize, String)> = expected
+        .iter()
+        .map(|(at, idx, what)| (*at, *idx, what.to_string()))
+        .collect();
+    assert_eq!(played, expected);
+    // Each step goes to the node whose end it cuts.
+    for step in &steps {
+        if let StepAction::Link { party, .. } = &step.action {
+            assert_eq!(step.action.party(), party);
+        }
+    }
+}
+
+#[test]
+fn a_node_restart_is_still_refused() {
+    let text = "name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"node_restart\"\nparty = \"KOR\"\ndown_s = 60\n";
+    let scenario = Scenario::parse("t.toml", text).unwrap();
+    let (idx, why) = scenario.first_unsupported().unwrap();
+    assert_eq!(idx, 0);
+    assert!(
+        why.starts_with("node_restart is not yet supported"),
+        "{why}"
+    );
+    let err = plan(&scenario, START_MS).unwrap_err();
+    assert_eq!(err.to_string(), format!("inject 1: {why}"));
+}

@@ -46,12 +46,29 @@ fn the_freedom_edge_day_plays_every_inject() {
 }
 
 #[test]
-fn the_degraded_network_drill_is_refused_until_a_link_can_be_cut() {
+fn the_degraded_network_drill_cuts_the_jpn_kor_link_and_restores_it() {
+    use trilat_exercise::StepAction;
     let scenario = shipped("degraded-network");
-    let (inject_idx, why) = scenario.first_unsupported().unwrap();
-    assert_eq!(inject_idx, 1);
-    assert!(why.starts_with("link_outage is not yet supported"), "{why}");
-    let err = plan(&scenario, 1_800_000_000_000).unwrap_err();
-    assert_eq!(err.inject_idx, 1);
-    assert_eq!(err.to_string(), format!("inject 2: {why}"));
+    assert_eq!(scenario.first_unsupported(), None);
+    let steps = plan(&scenario, 1_800_000_000_000).unwrap();
+    let links: Vec<(f64, bool)> = steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            StepAction::Link { suspend, .. } => Some((s.at_ms, *suspend)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (30_000.0, true),
+            (30_000.0, true),
+            (270_000.0, false),
+            (270_000.0, false)
+        ]
+    );
+    // Korea's note of T+120 s is published while the link is cut.
+    assert!(steps
+        .iter()
+        .any(|s| s.at_ms == 120_000.0 && matches!(s.action, StepAction::Publish { .. })));
 }

@@ -44,6 +44,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/reports/{owner}/{id}/acknowledge"),
     ("GET", "/api/v1/acknowledgements"),
     ("GET", "/api/v1/federation/peers"),
+    ("POST", "/api/v1/federation/peers/{party}/suspend"),
+    ("POST", "/api/v1/federation/peers/{party}/resume"),
     ("GET", "/api/v1/geo/zones"),
     ("GET", "/api/v1/ais/vessels"),
     ("POST", "/peer/v1/push"),

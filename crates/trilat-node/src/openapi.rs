@@ -234,11 +234,19 @@ pub fn document() -> Value {
 /// recursion limit).
 fn console_paths(owner: &Value, id: &Value, limit: &Value) -> Value {
     let no_params = json!([]);
+    let peer_party = param(
+        "party",
+        "path",
+        json!({"type": "string"}),
+        "The peer's party code, e.g. JPN.",
+    );
     let paths = json!({
             "/api/v1/release/preview": { "post": op("Preview the release rule for a marking: which partners a report of this node's party would reach, and why not (reader).", "console", no_params.clone(), Some("PreviewBody"), ("200", schema_ref("ReleasePreview"))) },
             "/api/v1/reports/{owner}/{id}/acknowledge": { "post": op("Acknowledge a report the token's party may see (reader); recorded in the audit log (action acknowledge). Body {} or {\"note\": \"...\"}.", "console", json!([owner, id]), None, ("200", schema_ref("Acknowledgement"))) },
             "/api/v1/acknowledgements": { "get": op("Acknowledgements of reports the token's party may see, newest first, from the recent audit log (reader).", "console", json!([limit]), None, ("200", json!({"type": "object", "properties": {"acknowledgements": {"type": "array", "items": schema_ref("Acknowledgement")}}}))) },
             "/api/v1/federation/peers": { "get": op("Each peer's link: state, last contact, push queue and pull lag (reader).", "console", no_params.clone(), None, ("200", schema_ref("FederationPeers"))) },
+            "/api/v1/federation/peers/{party}/suspend": { "post": op("Cut the federation link to this peer (admin): this node stops pushing to and pulling from it and answers its peer requests 503 link_suspended until resumed; audited (action other, counterparty the peer). 404 for a party that is not a configured peer. Not persisted: a restart restores every link.", "console", json!([peer_party.clone()]), None, ("200", schema_ref("FederationLink"))) },
+            "/api/v1/federation/peers/{party}/resume": { "post": op("Restore the federation link to this peer (admin); both sides catch up from their pull cursors. Audited like suspend.", "console", json!([peer_party]), None, ("200", schema_ref("FederationLink"))) },
             "/api/v1/geo/zones": { "get": op("The maritime zones the engines use, as a GeoJSON FeatureCollection (reader).", "console", no_params.clone(), None, ("200", json!({"type": "object", "description": "GeoJSON FeatureCollection; properties id, name, kind, party, approximate, disputed, source, engines."}))) },
             "/api/v1/ais/vessels": { "get": op("The node's own AIS picture: vessels most recently heard first, with trails (reader of the node's party).", "console", json!([
                 param("bbox", "query", json!({"type": "string"}), "west,south,east,north in degrees."),
@@ -260,10 +268,13 @@ fn console_paths(owner: &Value, id: &Value, limit: &Value) -> Value {
                     "report_id": {"type": "string"}, "report_owner": {"type": "string"}, "version": {"type": "integer"}, "by": {"type": "string"},
                     "at": {"type": "string", "format": "date-time"}, "note": {"type": "string"} } },
                 "FederationPeers": { "type": "object", "properties": { "party": {"type": "string"}, "peers": {"type": "array", "items": {"type": "object", "properties": {
-                    "party": {"type": "string"}, "url": {"type": "string"}, "state": {"enum": ["up", "degraded", "down", "unknown"]},
+                    "party": {"type": "string"}, "url": {"type": "string"}, "state": {"enum": ["up", "degraded", "down", "unknown", "suspended"]},
                     "last_contact": {"type": ["string", "null"]},
                     "push": {"type": "object", "properties": {"queued": {"type": "integer"}, "last_ok": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]}}},
                     "pull": {"type": "object", "properties": {"last_ok": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]}, "behind": {"type": ["integer", "null"]}}} } } } } },
+                "FederationLink": { "type": "object", "required": ["peer", "suspended", "changed"], "properties": {
+                    "peer": {"type": "string"}, "suspended": {"type": "boolean", "description": "Whether the link is now suspended."},
+                    "changed": {"type": "boolean", "description": "Whether this request changed it (false: it already was)."} } },
                 "AisVessels": { "type": "object", "properties": { "exercise": {"type": "boolean"}, "total": {"type": "integer"}, "vessels": {"type": "array", "items": {"type": "object", "properties": {
                     "mmsi": {"type": "integer"}, "name": {"type": ["string", "null"]}, "callsign": {"type": ["string", "null"]}, "imo": {"type": ["integer", "null"]},
                     "flag": {"type": ["string", "null"]}, "ship_type": {"type": ["string", "null"]}, "lat": {"type": "number"}, "lon": {"type": "number"},

@@ -15,7 +15,7 @@ use trilat_store::{
 };
 
 use crate::config::{token_sha256, Config, Role, TokenConfig};
-use crate::federation::Outbox;
+use crate::federation::{Outbox, SuspendedLinks};
 use crate::AppError;
 
 /// Everything a handler, an engine or a federation task needs. Cheap to
@@ -54,6 +54,8 @@ pub struct AppState {
     pub taxii: Arc<crate::taxii::TaxiiState>,
     /// What the federation tasks last saw of each peer.
     pub peer_status: Arc<crate::peer_status::PeerStatusBoard>,
+    /// The peers whose link an administrator has suspended.
+    pub suspended: Arc<SuspendedLinks>,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             engines: Arc::default(),
             taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
             peer_status,
+            suspended: Arc::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod console_api;
 mod demo;
 mod engines;
 mod federation;
+mod link_outage;
 mod peer_tls;
 mod release_property;
 mod sanctions_ids;

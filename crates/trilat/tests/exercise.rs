@@ -13,6 +13,7 @@ use trilat_core::{Party, Report};
 use trilat_node::client::NodeClient;
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::Limits;
+use trilat_store::AuditAction;
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
@@ -431,8 +432,12 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
 async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start(dir.path()).await;
-    let scenario =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/degraded-network.toml");
+    let scenario = dir.path().join("restart.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"restart\"\n[[inject]]\nat_s = 0\ntype = \"note\"\nparty = \"JPN\"\ntext = \"EXERCISE\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n\n[[inject]]\nat_s = 10\nlabel = \"KOR restarts\"\ntype = \"node_restart\"\nparty = \"KOR\"\ndown_s = 30\n",
+    )
+    .unwrap();
     let mut args: Vec<String> = ["exercise", "run", scenario.to_str().unwrap()]
         .map(String::from)
         .to_vec();
@@ -442,7 +447,7 @@ async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent(
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("inject 2 (JPN–KOR link lost): link_outage is not yet supported"),
+        stderr.contains("inject 2 (KOR restarts): node_restart is not yet supported"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was played"), "{stderr}");
@@ -541,4 +546,85 @@ async fn a_sanctions_hit_at_a_node_without_lists_is_refused_before_anything_is_p
         })
         .count();
     assert_eq!(n_run_records, 0);
+}
+
+/// The audit entries of `party`'s node about its federation links.
+fn link_audit(cluster: &Cluster, party: &str) -> Vec<trilat_store::AuditEvent> {
+    let entries = cluster.state(party).store.audit(0, 1000).unwrap();
+    entries
+        .into_iter()
+        .map(|e| e.event)
+        .filter(|e| e.action == AuditAction::Other && e.detail.starts_with("federation link"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_outage_holds_a_note_back_until_the_link_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start(dir.path()).await;
+    let scenario = dir.path().join("outage.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"outage\"\n[[inject]]\nat_s = 0\ntype = \"link_outage\"\nbetween = [\"JPN\", \"KOR\"]\nduration_s = 30\n\n[[inject]]\nat_s = 5\ntype = \"note\"\nparty = \"KOR\"\ntext = \"EXERCISE: during the outage\"\nmarking = { level = \"SECRET\", tlp = \"AMBER\", rel_to = [\"JPN\", \"KOR\"] }\n",
+    )
+    .unwrap();
+    let mut args: Vec<String> = ["exercise", "run", scenario.to_str().unwrap()]
+        .map(String::from)
+        .to_vec();
+    args.extend(flags(&cluster));
+    args.extend(
+        [
+            "--speed",
+            "10",
+            "--settle-s",
+            "0",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let run = trilat(args).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    let note = stored(&cluster, "KOR", true).await;
+    assert_eq!(note.len(), 1, "{note:?}");
+    let key = note[0].key();
+
+    // Both ends were cut, then restored, by the runner's admin token.
+    for (node, peer) in [("JPN", "KOR"), ("KOR", "JPN")] {
+        let log = link_audit(&cluster, node);
+        let details: Vec<&str> = log.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            ["federation link suspended", "federation link resumed"],
+            "{node}"
+        );
+        for event in &log {
+            assert_eq!(event.counterparty.as_ref().map(|p| p.as_str()), Some(peer));
+            assert_eq!(event.actor, format!("{node}:admin"));
+        }
+    }
+    // JPN catches up after the restore (pull backoff at most 10 s), never
+    // before it.
+    let jpn = cluster.state("JPN");
+    let mut received_at = None;
+    for _ in 0..300 {
+        let entries = jpn.store.audit(0, 1000).unwrap();
+        received_at = entries
+            .iter()
+            .find(|e| {
+                e.event.action == AuditAction::Receive && e.event.report_key() == Some(key.clone())
+            })
+            .map(|e| e.event.at);
+        if received_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let received_at = received_at.expect("the note reached JPN after the link was restored");
+    let restored_at = link_audit(&cluster, "JPN")[1].at;
+    assert!(
+        received_at >= restored_at,
+        "received {received_at:?}, restored {restored_at:?}"
+    );
 }

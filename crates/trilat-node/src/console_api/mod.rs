@@ -29,6 +29,14 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/api/v1/acknowledgements", get(acks::acknowledgements_get))
         .route("/api/v1/federation/peers", get(peers::peers_get))
+        .route(
+            "/api/v1/federation/peers/{party}/suspend",
+            post(peers::peer_suspend_post),
+        )
+        .route(
+            "/api/v1/federation/peers/{party}/resume",
+            post(peers::peer_resume_post),
+        )
         .route("/api/v1/geo/zones", get(zones::zones_get))
         .route("/api/v1/ais/vessels", get(vessels::vessels_get))
 }

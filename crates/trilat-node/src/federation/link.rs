@@ -149,6 +149,10 @@ impl PeerClient {
     }
 }
 
+/// The error a link task records while an administrator has suspended
+/// the link ([`super::SuspendedLinks`]).
+pub(super) const LINK_SUSPENDED: &str = "link suspended by an administrator";
+
 /// Sequence number and report of one local change offered for push.
 pub(super) type Offer = (u64, Arc<Report>);
 

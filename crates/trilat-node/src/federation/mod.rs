@@ -24,6 +24,12 @@
 //!   node, the sender's right to send, validity, version order) before it is
 //!   stored idempotently; refusals are audited; newly current versions go to
 //!   the live stream.
+//! * **Suspension** ([`SuspendedLinks`]): an administrator may cut the
+//!   link to one peer and restore it (`POST /api/v1/federation/peers/
+//!   {party}/suspend`, `…/resume`, an exercise's `link_outage`). While
+//!   cut, neither task sends anything to the peer and the peer endpoints
+//!   answer that peer `503 link_suspended`; both sides back off and retry,
+//!   and the pull cursors bring everything across once the link is back.
 
 pub mod auth;
 mod link;
@@ -35,7 +41,7 @@ mod server;
 mod tests;
 pub mod tls;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -69,5 +75,33 @@ impl Outbox {
     fn register(&self, peer: Party, sender: OfferSender) {
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
         senders.insert(peer, sender);
+    }
+}
+
+/// The peers whose link an administrator has suspended. Not persisted: a
+/// restart restores every link.
+#[derive(Default)]
+pub struct SuspendedLinks {
+    peers: Mutex<BTreeSet<Party>>,
+}
+
+impl SuspendedLinks {
+    /// Cuts the link to `peer`; false if it was already cut.
+    pub fn suspend(&self, peer: &Party) -> bool {
+        self.lock().insert(peer.clone())
+    }
+
+    /// Restores the link to `peer`; false if it was not cut.
+    pub fn resume(&self, peer: &Party) -> bool {
+        self.lock().remove(peer)
+    }
+
+    /// Whether the link to `peer` is cut.
+    pub fn contains(&self, peer: &Party) -> bool {
+        self.lock().contains(peer)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Party>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use trilat_store::AuditAction;
 use trilat_sync::{Action, PeerLink, PullResult};
 
-use super::link::{cursor_key, PeerClient};
+use super::link::{cursor_key, PeerClient, LINK_SUSPENDED};
 use super::receive::{judge, store, JudgedPage};
 use super::server::PeerChangesPage;
 use crate::{audit_event, now_ms, Metrics};
@@ -313,6 +313,9 @@ async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
 
 /// Fetches one page of the peer's change feed after `cursor`.
 async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesPage, PullError> {
+    if peer.state.suspended.contains(peer.party()) {
+        return Err(PullError::Other(LINK_SUSPENDED.into()));
+    }
     let limit = peer.state.config.limits.pull_page_max;
     let path_and_query = match &cursor {
         // Cursors are `c1.<hex>.<hex>`: URL-safe as they are.

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use trilat_core::{Report, Withdrawal};
 use trilat_sync::{Action, PeerLink};
 
-use super::link::{body_budget, push_bodies, Offer, PeerClient};
+use super::link::{body_budget, push_bodies, Offer, PeerClient, LINK_SUSPENDED};
 use super::server::{feed_offer, withdrawal_events, FeedOffer, PushBody};
 use crate::audit::{release_events, released};
 use crate::{audit_event, now_ms, Metrics};
@@ -164,6 +164,11 @@ impl PushQueue {
 }
 
 async fn push(peer: &PeerClient, queue: &PushQueue, seqs: &[u64]) -> Result<(), String> {
+    if peer.state.suspended.contains(peer.party()) {
+        // Nothing released, nothing audited; the link backs off and the
+        // peer's pull brings the batch once the link is restored.
+        return Err(LINK_SUSPENDED.into());
+    }
     let mut reports: Vec<&Report> = Vec::new();
     let mut withdrawals: Vec<Withdrawal> = Vec::new();
     for seq in seqs {

@@ -2,7 +2,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -52,6 +52,23 @@ pub struct PeerChangesPage {
     pub more: bool,
 }
 
+/// `503 link_suspended` while an administrator has cut the link to
+/// `peer`: the peer's tasks treat it as any failure (back off, retry from
+/// the same cursor), so they catch up once the link is restored.
+fn refuse_if_suspended(state: &AppState, peer: &Party) -> Result<(), AppError> {
+    if state.suspended.contains(peer) {
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "link_suspended",
+            format!(
+                "the link to {peer} is suspended by an administrator of {}",
+                state.party
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn path_and_query(uri: &Uri) -> &str {
     uri.path_and_query().map_or("/", |pq| pq.as_str())
 }
@@ -64,6 +81,7 @@ async fn peer_push(
     body: Bytes,
 ) -> Result<Json<ReceiveSummary>, AppError> {
     let sender = verify_request(&state, &method, path_and_query(&uri), &headers, &body).await?;
+    refuse_if_suspended(&state, &sender)?;
     let push: PushBody = serde_json::from_slice(&body)
         .map_err(|e| AppError::bad_request("invalid_json", format!("push body: {e}")))?;
     if push.reports.len() > trilat_store::BATCH_LEN_MAX {
@@ -99,6 +117,7 @@ async fn peer_changes(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let requester = verify_request(&state, &method, path_and_query(&uri), &headers, b"").await?;
+    refuse_if_suspended(&state, &requester)?;
     let params: ChangesParams = serde_urlencoded_query(&uri)?;
     let limit = params.limit.unwrap_or(state.config.limits.pull_page_max);
     if limit == 0 || limit > trilat_store::QUERY_LIMIT_MAX {

@@ -216,9 +216,13 @@ async fn play(
             reports: Vec::new(),
             engine: None,
         });
-        let published = send(nodes, &step.action)
-            .await
-            .with_context(|| format!("inject {} ({label})", step.inject_idx + 1))?;
+        let published = match send(nodes, &step.action).await {
+            Ok(published) => published,
+            Err(e) => {
+                restore_links(nodes, &steps).await;
+                return Err(e.context(format!("inject {} ({label})", step.inject_idx + 1)));
+            }
+        };
         record.reports.extend(published);
         progress.inc(1);
     }
@@ -240,6 +244,25 @@ async fn play(
             .collect(),
         injects: with_engine_windows(scenario, &steps, played, ended_at),
     })
+}
+
+/// After a failed step: resumes every link the plan cuts, so a stopped
+/// run leaves no node cut off (a link not cut yet answers `changed: false`).
+/// Best effort: a failure is only reported.
+async fn restore_links(nodes: &[NodeHandle], steps: &[Step]) {
+    for step in steps {
+        let StepAction::Link {
+            party,
+            peer,
+            suspend: false,
+        } = &step.action
+        else {
+            continue;
+        };
+        if let Err(e) = send(nodes, &step.action).await {
+            eprintln!("could not restore the link from {party} to {peer}: {e:#}");
+        }
+    }
 }
 
 fn run_id(scenario: &str, start_ms: i64) -> String {
@@ -364,6 +387,13 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
             }
             let report = retrying(|| node.client.post("/api/v1/sanctions/hits", &body)).await?;
             exercise_report(node, &report)
+        }
+        StepAction::Link { peer, suspend, .. } => {
+            let verb = if *suspend { "suspend" } else { "resume" };
+            let path = format!("/api/v1/federation/peers/{peer}/{verb}");
+            let empty = json!({});
+            retrying(|| node.client.post(&path, &empty)).await?;
+            Ok(Vec::new())
         }
     }
 }
