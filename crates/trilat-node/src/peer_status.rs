@@ -68,7 +68,8 @@ pub struct PeerView {
     pub party: Party,
     /// Its configured base URL.
     pub url: String,
-    /// `up`, `degraded`, `down` or `unknown` (see [`PeerStatusBoard::views`]).
+    /// `up`, `degraded`, `down` or `unknown` (see [`PeerStatusBoard::views`]);
+    /// the console route shows `suspended` for a link an admin cut.
     pub state: &'static str,
     /// Last successful exchange in either direction.
     pub last_contact: Option<Timestamp>,
