@@ -17,14 +17,17 @@ pub fn run(
     n_queries: usize,
     n_oracle: usize,
 ) -> anyhow::Result<(Screener, BenchReport)> {
-    let thread_cpu_s = || crate::measure::thread_cpu().as_secs_f64();
-    let rss_kib = || crate::measure::rss_kib().unwrap_or(0);
+    let origin = std::time::Instant::now();
+    let clocks = trilat_sanctions::bench::Clocks {
+        wall_seconds: &|| origin.elapsed().as_secs_f64(),
+        cpu_seconds: &|| crate::measure::thread_cpu().as_secs_f64(),
+        rss_kib: &|| crate::measure::rss_kib().unwrap_or(0),
+    };
     Ok(trilat_sanctions::bench::run(
         lists,
         readings,
         (n_queries, n_oracle),
-        &thread_cpu_s,
-        &rss_kib,
+        &clocks,
     )?)
 }
 

@@ -32,8 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(20_000);
-    let (_, report) =
-        trilat_sanctions::bench::run(lists, None, (queries_n, oracle_n), &cpu_seconds, &rss_kib)?;
+    let origin = std::time::Instant::now();
+    let clocks = trilat_sanctions::bench::Clocks {
+        wall_seconds: &|| origin.elapsed().as_secs_f64(),
+        cpu_seconds: &cpu_seconds,
+        rss_kib: &rss_kib,
+    };
+    let (_, report) = trilat_sanctions::bench::run(lists, None, (queries_n, oracle_n), &clocks)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -16,7 +16,6 @@ use crate::unihan::HanReadings;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Measured figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -102,6 +101,19 @@ pub fn queries(lists: &[ListVersion], queries_n: usize) -> Vec<Query> {
     sampled
 }
 
+/// The clocks a benchmark reads, lent by its caller (the engine reads none
+/// of its own): a monotonic wall clock and the thread's CPU clock, both in
+/// seconds from any origin, and the process's resident memory.
+#[derive(Clone, Copy)]
+pub struct Clocks<'a> {
+    /// Monotonic wall time, seconds.
+    pub wall_seconds: &'a dyn Fn() -> f64,
+    /// The calling thread's CPU time, seconds.
+    pub cpu_seconds: &'a dyn Fn() -> f64,
+    /// Resident set size, KiB.
+    pub rss_kib: &'a dyn Fn() -> u64,
+}
+
 /// Builds the screener over `lists` and screens `queries_n` queries of the evaluation mix
 /// (see the module documentation) one at a time on the calling thread, twice: as one batch
 /// (throughput: clocks read before and after the batch only) and each timed (latency); then
@@ -110,16 +122,21 @@ pub fn run(
     lists: Vec<ListVersion>,
     readings: Option<Arc<HanReadings>>,
     (queries_n, oracle_n): (usize, usize),
-    cpu_seconds: &dyn Fn() -> f64,
-    rss_kib: &dyn Fn() -> u64,
+    clocks: &Clocks<'_>,
 ) -> crate::error::Result<(Screener, BenchReport)> {
+    let Clocks {
+        wall_seconds,
+        cpu_seconds,
+        rss_kib,
+    } = *clocks;
+    let elapsed_s = |since: f64| wall_seconds() - since;
     let queries = queries(&lists, queries_n);
     let rss_before = rss_kib();
-    let wall = Instant::now();
+    let wall = wall_seconds();
     let cpu = cpu_seconds();
     let screener = Screener::new(lists, readings)?;
     let mut report = BenchReport {
-        build_wall_s: wall.elapsed().as_secs_f64(),
+        build_wall_s: elapsed_s(wall),
         build_cpu_s: cpu_seconds() - cpu,
         build_rss_kib: rss_kib().saturating_sub(rss_before),
         entities: screener.entities().len(),
@@ -133,7 +150,7 @@ pub fn run(
     // Throughput: the queries screened as one batch, the clocks read before and after only (a
     // thread CPU clock read is a system call, ~0.9 µs on this kind of machine: two per query
     // would be part of what is measured).
-    let batch_wall = Instant::now();
+    let batch_wall = wall_seconds();
     let batch_cpu = cpu_seconds();
     for query in &queries {
         let hits_n = screener.screen(query).len();
@@ -141,16 +158,16 @@ pub fn run(
         report.queries_with_hits += usize::from(hits_n > 0);
     }
     let batch_cpu = cpu_seconds() - batch_cpu;
-    let batch_wall = batch_wall.elapsed().as_secs_f64();
+    let batch_wall = elapsed_s(batch_wall);
     // Latency: the same queries again, each timed.
     let mut wall_us = Vec::with_capacity(queries.len());
     let mut cpu_us = Vec::with_capacity(queries.len());
     for query in &queries {
-        let w = Instant::now();
+        let w = wall_seconds();
         let c = cpu_seconds();
         let hits = screener.screen(query);
         cpu_us.push((cpu_seconds() - c) * 1e6);
-        wall_us.push(w.elapsed().as_secs_f64() * 1e6);
+        wall_us.push(elapsed_s(w) * 1e6);
         std::hint::black_box(hits);
     }
     wall_us.sort_by(f64::total_cmp);
