@@ -18,7 +18,7 @@ use axum::Router;
 use serde::Deserialize;
 use trilat_core::{FurtherSharing, Kind, KindRegistry, Marking, ReportDraft, Timestamp, Tlp};
 
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, Caller, Role};
 
 pub mod demo;
 mod maritime;
@@ -315,4 +315,17 @@ pub(crate) struct Finding {
     pub position: Option<(f64, f64)>,
     /// A marking other than the engines' default (fused products).
     pub marking: Option<Marking>,
+}
+
+/// An analyst of this node's own party: the engines publish for the node's
+/// party only, so a partner's token may not make this node publish.
+pub(crate) fn analyst_of_node(state: &AppState, caller: &Caller) -> Result<(), AppError> {
+    caller.require(Role::Analyst)?;
+    if caller.party != state.party {
+        return Err(AppError::forbidden(format!(
+            "this node publishes for {}, not {}",
+            state.party, caller.party
+        )));
+    }
+    Ok(())
 }

@@ -382,13 +382,7 @@ async fn ais_nmea_ingest(
     caller: Caller,
     body: String,
 ) -> Result<Json<IngestResponse>, AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     let n_lines = body.lines().count();
     if n_lines > HTTP_LINES_MAX {
         return Err(AppError::bad_request(

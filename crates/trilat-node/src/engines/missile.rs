@@ -22,7 +22,7 @@ use trilat_missile::zones::GeoZones;
 use trilat_missile::MissileEngine as Fuser;
 
 use super::{publish_finding, Finding};
-use crate::{AppError, AppState, Caller, Role};
+use crate::{AppError, AppState, Caller};
 
 /// Most detections one HTTP request may carry.
 const HTTP_DETECTIONS_MAX: usize = 100_000;
@@ -260,13 +260,7 @@ async fn missile_detections_stream(
     body: axum::body::Body,
 ) -> Result<Json<StreamResponse>, AppError> {
     use futures::StreamExt as _;
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     let engines = state.engines.get()?;
     let _slot = StreamSlot::take(&engines.missile.streams_open)?;
     let mut chunks = body.into_data_stream();
@@ -372,13 +366,7 @@ async fn missile_detections_ingest(
     caller: Caller,
     body: String,
 ) -> Result<Json<DetectionsResponse>, AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     let mut records = Vec::new();
     for (idx, line) in body.lines().enumerate() {
         if line.trim().is_empty() {

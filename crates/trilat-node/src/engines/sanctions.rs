@@ -21,7 +21,7 @@ use trilat_sanctions::unihan::HanReadings;
 use trilat_sanctions::{Hit, Query, Screener};
 
 use super::{publish_finding, Finding, SanctionsConfig};
-use crate::{AppError, AppState, Caller, JsonBody, Role};
+use crate::{AppError, AppState, Caller, JsonBody};
 
 /// Largest stored list file read.
 const LIST_FILE_BYTES_MAX: u64 = 1024 * 1024 * 1024;
@@ -343,13 +343,7 @@ async fn sanctions_hits_confirm(
     caller: Caller,
     JsonBody(request): JsonBody<HitConfirmRequest>,
 ) -> Result<Json<trilat_core::Report>, AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     let payload = HitPayload {
         query: request.query,
         hit: request.hit,
@@ -428,13 +422,7 @@ async fn sanctions_id_hits_confirm(
     caller: Caller,
     JsonBody(request): JsonBody<IdHitConfirmRequest>,
 ) -> Result<Json<trilat_core::Report>, AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     let payload = IdHitPayload {
         query: request.query,
         hit: request.hit,

@@ -15,7 +15,7 @@ use trilat_seismic::{assess_all, Assessment, Diagnostic, Event, Likelihood, Para
 use serde::Deserialize;
 
 use super::{publish_finding, Finding};
-use crate::{AppError, AppState, Caller, Role};
+use crate::{AppError, AppState, Caller};
 
 /// Most events one request may carry (each becomes two reports); the body
 /// itself is bounded by `limits.body_bytes_max`.
@@ -82,13 +82,7 @@ async fn seismic_events_ingest(
     caller: Caller,
     body: axum::body::Bytes,
 ) -> Result<Json<IngestResponse>, AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
+    super::analyst_of_node(&state, &caller)?;
     state.engines.get()?;
     let text = utf8(&body)?;
     let answer = ingest(&state, text, &caller.name).await?;

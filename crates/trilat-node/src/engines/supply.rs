@@ -268,17 +268,6 @@ struct Published {
     reports: Vec<ReportId>,
 }
 
-fn analyst_of_node(state: &AppState, caller: &Caller) -> Result<(), AppError> {
-    caller.require(Role::Analyst)?;
-    if caller.party != state.party {
-        return Err(AppError::forbidden(format!(
-            "this node publishes for {}, not {}",
-            state.party, caller.party
-        )));
-    }
-    Ok(())
-}
-
 async fn publish(
     state: &AppState,
     kind: &'static str,
@@ -302,7 +291,7 @@ async fn indicators_publish(
     caller: Caller,
     JsonBody(req): JsonBody<PublishRequest>,
 ) -> Result<Json<Published>, AppError> {
-    analyst_of_node(&state, &caller)?;
+    super::analyst_of_node(&state, &caller)?;
     let engine = &state.engines.get()?.supply;
     let codes = commodity_codes(&req.commodities).map_err(bad)?;
     if codes.is_empty() {
@@ -357,7 +346,7 @@ async fn scenario_post(
 ) -> Result<Json<ScenarioResponse>, AppError> {
     caller.require(Role::Reader)?;
     if req.publish {
-        analyst_of_node(&state, &caller)?;
+        super::analyst_of_node(&state, &caller)?;
     }
     let engine = &state.engines.get()?.supply;
     let codes = commodity_codes(&req.commodities).map_err(bad)?;
@@ -408,7 +397,7 @@ async fn figures_post(
     QueryParams(q): QueryParams<FileQuery>,
     body: axum::body::Bytes,
 ) -> Result<Json<Published>, AppError> {
-    analyst_of_node(&state, &caller)?;
+    super::analyst_of_node(&state, &caller)?;
     let engine = &state.engines.get()?.supply;
     let file = q.file.unwrap_or_else(|| "figures.csv".into());
     if file.len() > FILE_NAME_MAX {
