@@ -153,6 +153,44 @@ async fn a_peer_with_an_unpinned_certificate_is_refused_at_the_handshake() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_refused_handshakes_is_audited_within_its_bound() {
+    use trilat_node::federation::refusals::REFUSALS_AUDITED_PER_WINDOW;
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = two_nodes(dir.path()).await;
+    let kor = cluster.node("KOR");
+    let usa_key = cluster.state("USA").key.clone();
+    let kor_state = cluster.state("KOR").clone();
+    let report = usa_note(&usa_key, "from nobody");
+    let anonymous = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .timeout(TIMEOUT)
+        .build()
+        .unwrap();
+    let flood = REFUSALS_AUDITED_PER_WINDOW as usize + 15;
+    for _ in 0..flood {
+        let refused = push(&anonymous, &kor.peer_url, "USA", &usa_key, &report).await;
+        assert!(refused.is_err(), "answered: {refused:?}");
+    }
+    let one_by_one = |store: &dyn ReportStore| {
+        refusals(store)
+            .into_iter()
+            .filter(|(actor, _)| actor.starts_with("tls:") && actor != "tls:refusals")
+            .count()
+    };
+    eventually("the first refusals audited one by one", || {
+        let store = kor_state.store.clone();
+        async move { one_by_one(store.as_ref()) >= REFUSALS_AUDITED_PER_WINDOW as usize }
+    })
+    .await;
+    // The rest are counted for the window's summary, not audited each.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        one_by_one(kor_state.store.as_ref()),
+        REFUSALS_AUDITED_PER_WINDOW as usize
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_the_pinned_certificate_is_refused_by_the_client() {
     let dir = tempfile::tempdir().unwrap();
     let cluster = two_nodes(dir.path()).await;

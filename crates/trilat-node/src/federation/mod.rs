@@ -36,6 +36,7 @@ mod link;
 mod pull;
 mod push;
 mod receive;
+pub mod refusals;
 mod server;
 #[cfg(test)]
 mod tests;

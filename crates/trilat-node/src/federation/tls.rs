@@ -13,7 +13,8 @@
 //!   ([`PinnedPeers`]); handshakes run in their own tasks (bounded in number
 //!   and time) so a slow one never holds up the others. A refused handshake
 //!   is logged and, when it is about the certificate, audited with the
-//!   presented certificate's SHA-256. Each accepted connection carries the
+//!   presented certificate's SHA-256, a bounded number a minute
+//!   ([`super::refusals`]). Each accepted connection carries the
 //!   party whose certificate it presented ([`PeerConn`]), and a request on it
 //!   must be signed by that same party ([`bind_party`]).
 //! * **Client** ([`peer_client`]): one HTTP client per peer, presenting this
@@ -27,8 +28,8 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -47,6 +48,7 @@ use trilat_core::Party;
 use trilat_store::AuditAction;
 
 use super::auth::HEADER_PARTY;
+use super::refusals::{Admit, RefusalBudget};
 use crate::config::Config;
 use crate::{audit_event, AppError, AppState};
 
@@ -450,6 +452,7 @@ async fn accept_loop(
     state: AppState,
 ) {
     let handshakes = Arc::new(Semaphore::new(HANDSHAKES_MAX));
+    let refusals = Arc::new(Mutex::new(RefusalBudget::default()));
     loop {
         let (tcp, addr) = match listener.accept().await {
             Ok(connection) => connection,
@@ -464,11 +467,12 @@ async fn accept_loop(
             tracing::warn!(%addr, "peer listener: {HANDSHAKES_MAX} handshakes in progress; connection closed");
             continue;
         };
-        let (acceptor, pins, accepted, state) = (
+        let (acceptor, pins, accepted, state, refusals) = (
             acceptor.clone(),
             pins.clone(),
             accepted.clone(),
             state.clone(),
+            refusals.clone(),
         );
         tokio::spawn(async move {
             let outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await;
@@ -484,7 +488,7 @@ async fn accept_loop(
                         let _ = accepted.send((tls, PeerConn { addr, party })).await;
                     }
                 }
-                Ok(Err(e)) => handshake_refused(&state, addr, &e).await,
+                Ok(Err(e)) => handshake_refused(&state, &refusals, addr, &e).await,
                 Err(_) => tracing::warn!(%addr, "peer TLS handshake timed out"),
             }
         });
@@ -492,8 +496,14 @@ async fn accept_loop(
 }
 
 /// Logs a refused handshake; one refused over its certificate (none, or
-/// not pinned) is audited too, naming the certificate's SHA-256.
-async fn handshake_refused(state: &AppState, addr: SocketAddr, error: &std::io::Error) {
+/// not pinned) is audited too, naming the certificate's SHA-256, within
+/// the bound of [`super::refusals`] (beyond it, counted into a summary).
+async fn handshake_refused(
+    state: &AppState,
+    refusals: &Arc<Mutex<RefusalBudget>>,
+    addr: SocketAddr,
+    error: &std::io::Error,
+) {
     let tls = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
@@ -503,15 +513,48 @@ async fn handshake_refused(state: &AppState, addr: SocketAddr, error: &std::io::
         tls,
         Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
     );
-    if about_certificate {
-        let event = audit_event(
-            &format!("tls:{addr}"),
-            AuditAction::Refuse,
-            format!("peer TLS handshake from {addr} refused: {reason}"),
-        );
-        if let Err(e) = state.audit(event).await {
-            tracing::error!(%addr, error = %e.message, "refused handshake not audited");
+    if !about_certificate {
+        return;
+    }
+    let admit = refusals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .admit(Instant::now(), addr.ip());
+    match admit {
+        Admit::Audit => {
+            let event = audit_event(
+                &format!("tls:{addr}"),
+                AuditAction::Refuse,
+                format!("peer TLS handshake from {addr} refused: {reason}"),
+            );
+            if let Err(e) = state.audit(event).await {
+                tracing::error!(%addr, error = %e.message, "refused handshake not audited");
+            }
         }
+        Admit::Count { first: false, .. } => {}
+        Admit::Count {
+            first: true,
+            flush_at,
+        } => {
+            let (state, refusals) = (state.clone(), refusals.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep_until(flush_at.into()).await;
+                audit_refusal_summary(&state, &refusals).await;
+            });
+        }
+    }
+}
+
+/// Audits the refusals counted since the last summary, as one entry.
+async fn audit_refusal_summary(state: &AppState, refusals: &Mutex<RefusalBudget>) {
+    let summary = refusals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take_summary();
+    let Some(summary) = summary else { return };
+    let event = audit_event("tls:refusals", AuditAction::Refuse, summary.detail());
+    if let Err(e) = state.audit(event).await {
+        tracing::error!(error = %e.message, "refused handshakes' summary not audited");
     }
 }
 
