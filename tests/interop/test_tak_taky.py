@@ -86,8 +86,9 @@ class CotCollector:
     """A pytak TCP client of one TAK server: announces itself as a ground
     unit, then keeps every event the server sends it (parsed with ElementTree)."""
 
-    def __init__(self, port: int, uid: str):
-        self.port, self.uid = port, uid
+    def __init__(self, port: int, uid: str, tls: dict | None = None):
+        """`tls`: pytak's PYTAK_TLS_* settings, to connect over TLS."""
+        self.port, self.uid, self.tls = port, uid, tls
         self.events = []
         self.lock = threading.Lock()
         self.ready = threading.Event()
@@ -99,7 +100,8 @@ class CotCollector:
     async def run(self):
         try:
             config = configparser.ConfigParser()
-            config["reader"] = {"COT_URL": f"tcp://127.0.0.1:{self.port}"}
+            scheme = "tls" if self.tls else "tcp"
+            config["reader"] = {"COT_URL": f"{scheme}://127.0.0.1:{self.port}", **(self.tls or {})}
             reader, writer = await pytak.protocol_factory(config["reader"])
             hello = pytak.gen_cot_xml(lat=35.0, lon=139.0, uid=self.uid, cot_type="a-f-G-U-C", callsign=self.uid, stale=3600)
             writer.write(ET.tostring(hello))

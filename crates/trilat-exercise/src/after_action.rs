@@ -64,6 +64,14 @@ pub struct PlayedInject {
     pub reports: Vec<ReportId>,
     /// For engine-made products: which reports are this inject's.
     pub engine: Option<EngineProducts>,
+    /// When its last step was sent: a link restored, a node serving again
+    /// (absent in run records written before outages were reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+    /// For a link outage its two ends, for a node restart the node's
+    /// party; empty for any other inject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outage_parties: Vec<Party>,
 }
 
 /// How an engine's products are told apart: kind, owner, creation time.
@@ -139,6 +147,46 @@ pub struct AfterAction {
     pub summary: Vec<PartySummary>,
     /// Duplicates, gaps, products not flagged exercise.
     pub findings: Vec<Finding>,
+    /// Link outages and node restarts, with what each party caught up.
+    #[serde(default)]
+    pub outages: Vec<Outage>,
+}
+
+/// A link outage or a node restart: when the runner cut the network, when
+/// it restored it, and what the parties it touched received only after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    /// The inject, from 0.
+    pub inject_idx: usize,
+    /// Its label.
+    pub label: String,
+    /// `link_outage` or `node_restart`.
+    pub type_name: String,
+    /// The link's two ends, or the restarted node's party.
+    pub parties: Vec<Party>,
+    /// When the runner cut the link or stopped the node (its first step).
+    pub from: Timestamp,
+    /// When it restored the link or the node served again (its last
+    /// step; the run's end if the record lacks it).
+    pub to: Timestamp,
+    /// Per party of `parties`: what it caught up.
+    pub caught_up: Vec<CaughtUp>,
+}
+
+/// The products a party's node received from a peer only after an outage
+/// ended, though they were created before: what it caught up on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaughtUp {
+    /// The party.
+    pub party: Party,
+    /// How many.
+    pub n_products: usize,
+    /// Which (at most [`PRODUCTS_PER_INJECT_MAX`]), by receipt time.
+    pub products: Vec<ReportId>,
+    /// When the last of them arrived.
+    pub last_at: Option<Timestamp>,
+    /// `last_at` after the outage ended: how long catching up took.
+    pub last_after_ms: Option<i64>,
 }
 
 /// One inject's outcome.
@@ -331,6 +379,7 @@ pub fn after_action(run: &RunRecord, evidence: &Evidence<'_>) -> AfterAction {
     }
     findings.extend(duplicate_receipts(run, evidence.nodes));
     let summary = parties.iter().map(|p| party_summary(p, &injects)).collect();
+    let outages = outages(run, &injects);
     AfterAction {
         run_id: run.run_id.clone(),
         scenario: run.scenario.clone(),
@@ -340,6 +389,69 @@ pub fn after_action(run: &RunRecord, evidence: &Evidence<'_>) -> AfterAction {
         injects,
         summary,
         findings,
+        outages,
+    }
+}
+
+/// The run's link outages and node restarts (the injects with outage
+/// parties: their first and last steps), each with what its parties
+/// caught up.
+fn outages(run: &RunRecord, injects: &[InjectOutcome]) -> Vec<Outage> {
+    let mut outages = Vec::new();
+    for (inject_idx, played) in run.injects.iter().enumerate() {
+        if played.outage_parties.is_empty() {
+            continue;
+        }
+        let parties = played.outage_parties.clone();
+        let to = played.ended_at.unwrap_or(run.ended_at);
+        assert!(played.played_at <= to, "an outage ends after it begins");
+        let caught_up = parties
+            .iter()
+            .map(|party| caught_up(party, to, injects))
+            .collect();
+        outages.push(Outage {
+            inject_idx,
+            label: played.label.clone(),
+            type_name: played.type_name.clone(),
+            parties,
+            from: played.played_at,
+            to,
+            caught_up,
+        });
+    }
+    outages
+}
+
+/// What `party`'s node received from a peer at or after `to` that was
+/// created before `to`.
+fn caught_up(party: &Party, to: Timestamp, injects: &[InjectOutcome]) -> CaughtUp {
+    let mut received: BTreeMap<ReportId, Timestamp> = BTreeMap::new();
+    for product in injects.iter().flat_map(|i| &i.products) {
+        if product.created_at >= to {
+            continue;
+        }
+        for delivery in product.deliveries.iter().filter(|d| &d.party == party) {
+            if let DeliveryStatus::Received { at, .. } = delivery.status {
+                if at >= to {
+                    received.insert(product.id, at);
+                }
+            }
+        }
+    }
+    let mut by_time: Vec<(Timestamp, ReportId)> =
+        received.into_iter().map(|(id, at)| (at, id)).collect();
+    by_time.sort();
+    let last_at = by_time.last().map(|(at, _)| *at);
+    CaughtUp {
+        party: party.clone(),
+        n_products: by_time.len(),
+        products: by_time
+            .iter()
+            .take(PRODUCTS_PER_INJECT_MAX)
+            .map(|(_, id)| *id)
+            .collect(),
+        last_at,
+        last_after_ms: last_at.map(|at| at.unix_ms() - to.unix_ms()),
     }
 }
 
@@ -540,9 +652,9 @@ fn inject_findings(
         kind,
         message,
     };
-    // A link outage changes the network, not the picture: it publishes
-    // nothing, so nothing missing is a gap.
-    if products.is_empty() && played.type_name != "link_outage" {
+    // A link outage or a restart changes the network, not the picture: it
+    // publishes nothing, so nothing missing is a gap.
+    if products.is_empty() && !matches!(played.type_name.as_str(), "link_outage" | "node_restart") {
         findings.push(finding(
             FindingKind::Gap,
             format!("{}: no product at any node", played.label),

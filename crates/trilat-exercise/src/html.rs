@@ -30,6 +30,7 @@ pub fn render(report: &AfterAction) -> String {
     summary_table(&mut page, report);
     page.push_str("<h2>Timeline per party</h2>\n");
     timeline_svg(&mut page, report);
+    outages_table(&mut page, report);
     page.push_str("<h2>Latency from inject to party</h2>\n");
     latency_svg(&mut page, report);
     findings(&mut page, report);
@@ -63,7 +64,8 @@ fn summary_table(page: &mut String, report: &AfterAction) {
 
 /// One row per party; a dot where its node had a product (created or
 /// received), in the inject's colour; a hollow square at the inject's time
-/// for a product withheld from it, a cross for one missing.
+/// for a product withheld from it, a cross for one missing; a shaded band
+/// over a party's row while a link of its was cut or its node was down.
 fn timeline_svg(page: &mut String, report: &AfterAction) {
     let start_ms = report.started_at.unix_ms();
     let mut marks: Vec<(usize, f64, usize, &str)> = Vec::new(); // (row, s, inject, kind)
@@ -91,7 +93,12 @@ fn timeline_svg(page: &mut String, report: &AfterAction) {
             }
         }
     }
-    let span_s = marks.iter().map(|m| m.1).fold(1.0_f64, f64::max);
+    let seconds = |at: trilat_core::Timestamp| ((at.unix_ms() - start_ms) as f64 / 1000.0).max(0.0);
+    let span_s = marks
+        .iter()
+        .map(|m| m.1)
+        .chain(report.outages.iter().map(|o| seconds(o.to)))
+        .fold(1.0_f64, f64::max);
     let (left, row_h) = (60.0, 40.0);
     let height = 40.0 + row_h * report.parties.len() as f64;
     let x = |s: f64| left + (WIDTH - left - 20.0) * s / span_s;
@@ -107,6 +114,27 @@ fn timeline_svg(page: &mut String, report: &AfterAction) {
             y + 4.0,
             WIDTH - 20.0
         );
+    }
+    for outage in &report.outages {
+        let (from_s, to_s) = (seconds(outage.from), seconds(outage.to));
+        let what = match outage.type_name.as_str() {
+            "node_restart" => "node down",
+            _ => "link cut",
+        };
+        for party in &outage.parties {
+            let Some(row) = report.parties.iter().position(|p| p == party) else {
+                continue;
+            };
+            let _ = writeln!(
+                page,
+                "<rect class=\"outage\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#888\" fill-opacity=\"0.25\"><title>inject {}: {party} {what} from {from_s:.1} s to {to_s:.1} s</title></rect>",
+                x(from_s),
+                20.0 + row_h * row as f64 + 4.0,
+                (x(to_s) - x(from_s)).max(1.0),
+                row_h - 8.0,
+                outage.inject_idx + 1
+            );
+        }
     }
     for (row, at_s, inject_idx, kind) in &marks {
         let (cx, cy) = (x(*at_s), 20.0 + row_h * (*row as f64 + 0.5));
@@ -199,6 +227,34 @@ fn latency_svg(page: &mut String, report: &AfterAction) {
         );
     }
     page.push_str("</svg>\n");
+}
+
+/// Each link outage and node restart: when, and what each party it
+/// touched received only after it ended.
+fn outages_table(page: &mut String, report: &AfterAction) {
+    if report.outages.is_empty() {
+        return;
+    }
+    page.push_str("<h2>Outages and restarts</h2>\n<table><tr><th>Inject</th><th>Type</th><th>From</th><th>To</th><th>Party</th><th>Caught up after</th><th>Last one</th></tr>\n");
+    for outage in &report.outages {
+        for caught_up in &outage.caught_up {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}. {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} product(s)</td><td>{}</td></tr>",
+                outage.inject_idx + 1,
+                escape(&outage.label),
+                escape(&outage.type_name),
+                outage.from,
+                outage.to,
+                caught_up.party,
+                caught_up.n_products,
+                caught_up
+                    .last_after_ms
+                    .map_or("–".to_string(), |ms| format!("+{ms} ms"))
+            );
+        }
+    }
+    page.push_str("</table>\n");
 }
 
 fn findings(page: &mut String, report: &AfterAction) {

@@ -5,7 +5,9 @@
 //! the synthetic feeds of `trilat_ais::synth`; the data times inside them
 //! follow the exercise clock from `data_start_unix_ms` (exercise time 0).
 //! A link outage becomes four steps: both ends of the link cut at its time,
-//! both restored `duration_s` later.
+//! both restored `duration_s` later; a node restart two: the node stopped
+//! at its time, started again `down_s` later. No step goes to a node while
+//! it is down.
 
 use serde_json::json;
 use trilat_core::{Marking, Party};
@@ -99,6 +101,14 @@ pub enum StepAction {
         /// Cut (true) or restore (false).
         suspend: bool,
     },
+    /// Stop (`up: false`) or start again (`up: true`) `party`'s node; only
+    /// the runner that started the node can (`--cluster`).
+    Node {
+        /// The node's party.
+        party: Party,
+        /// Start (true) or stop (false).
+        up: bool,
+    },
 }
 
 impl StepAction {
@@ -110,7 +120,8 @@ impl StepAction {
             | StepAction::Nmea { party, .. }
             | StepAction::Bulletin { party, .. }
             | StepAction::SanctionsHit { party, .. }
-            | StepAction::Link { party, .. } => party,
+            | StepAction::Link { party, .. }
+            | StepAction::Node { party, .. } => party,
         }
     }
 }
@@ -127,8 +138,8 @@ pub struct PlanError {
 }
 
 /// The steps of `scenario` in time order (steps of one time in inject
-/// order). Injects the runner cannot play yet are refused
-/// ([`Action::unsupported`]), never skipped.
+/// order). A step due at a node while a `node_restart` has it down is
+/// refused, naming both injects.
 pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, PlanError> {
     let mut steps = Vec::new();
     for (inject_idx, inject) in scenario.injects.iter().enumerate() {
@@ -215,9 +226,18 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
                     }
                 }
             }
-            Action::NodeRestart(_) => {
-                let why = inject.action.unsupported().expect("these are unsupported");
-                return Err(fail(why.to_string()));
+            Action::NodeRestart(restart) => {
+                let start_ms = at_ms + restart.down_s * 1000.0;
+                for (when, up) in [(at_ms, false), (start_ms, true)] {
+                    steps.push(Step {
+                        at_ms: when,
+                        inject_idx,
+                        action: StepAction::Node {
+                            party: restart.party.clone(),
+                            up,
+                        },
+                    });
+                }
             }
         }
         if steps.len() > STEPS_MAX {
@@ -231,6 +251,7 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
             .total_cmp(&b.at_ms)
             .then(a.inject_idx.cmp(&b.inject_idx))
     });
+    check_nodes_up(scenario, &steps)?;
     // The runner records each inject at its first step: every inject has one.
     for inject_idx in 0..scenario.injects.len() {
         assert!(
@@ -239,6 +260,40 @@ pub fn plan(scenario: &Scenario, data_start_unix_ms: i64) -> Result<Vec<Step>, P
         );
     }
     Ok(steps)
+}
+
+/// No step is due at a node between its stop and its start (a sensor's
+/// request to a node that is down would fail the run half-way).
+fn check_nodes_up(scenario: &Scenario, steps: &[Step]) -> Result<(), PlanError> {
+    for (restart_idx, inject) in scenario.injects.iter().enumerate() {
+        let Action::NodeRestart(restart) = &inject.action else {
+            continue;
+        };
+        let (stop_ms, start_ms) = (
+            inject.at_s * 1000.0,
+            (inject.at_s + restart.down_s) * 1000.0,
+        );
+        let blocked = steps.iter().find(|s| {
+            s.inject_idx != restart_idx
+                && s.action.party() == &restart.party
+                && stop_ms <= s.at_ms
+                && s.at_ms <= start_ms
+        });
+        if let Some(step) = blocked {
+            return Err(PlanError {
+                inject_idx: step.inject_idx,
+                message: format!(
+                    "a request to {}'s node at T+{:.1} s, while inject {} has it down (T+{} to T+{} s); move one of them",
+                    restart.party,
+                    step.at_ms / 1000.0,
+                    restart_idx + 1,
+                    inject.at_s,
+                    inject.at_s + restart.down_s
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The salvo's detections by the partners' radars (the simulator's default

@@ -67,10 +67,9 @@ pub enum Action {
     /// best hit, with the analyst's decision, published as `sanctions.hit`.
     SanctionsHit(SanctionsHitInject),
     /// The federation link between two nodes lost, then restored.
-    /// Not yet playable: no node route cuts a link.
     LinkOutage(LinkOutageInject),
-    /// A node stopped and started again. Not yet playable: no node route
-    /// restarts a node.
+    /// A node stopped as a crash stops it and started again on the same
+    /// store and port: only nodes the runner started (`--cluster`).
     NodeRestart(NodeRestartInject),
 }
 
@@ -291,7 +290,7 @@ pub struct LinkOutageInject {
 pub struct NodeRestartInject {
     /// The party whose node restarts.
     pub party: Party,
-    /// Seconds it stays down.
+    /// Exercise seconds it stays down (1 s to 7 days).
     pub down_s: f64,
 }
 
@@ -349,12 +348,27 @@ impl Action {
         }
     }
 
-    /// Why the runner cannot play this inject yet, if it cannot.
-    pub fn unsupported(&self) -> Option<&'static str> {
+    /// Why the runner can play this inject only on nodes it started
+    /// itself (`--cluster`), if so: no node route stops a node, the runner
+    /// stops and starts the ones it owns.
+    pub fn needs_own_nodes(&self) -> Option<&'static str> {
         match self {
-            Action::NodeRestart(_) => {
-                Some("node_restart is not yet supported: no node route stops and restarts a node")
+            Action::NodeRestart(_) => Some(
+                "node_restart needs --cluster: the runner can stop and start only the nodes it started (no node route restarts a node)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The interval it takes the network apart, in exercise seconds from
+    /// the inject's time, and the parties it touches: a link outage's two
+    /// ends, a restarted node's party.
+    pub fn outage(&self) -> Option<(f64, Vec<&Party>)> {
+        match self {
+            Action::LinkOutage(outage) => {
+                Some((outage.duration_s, outage.between.iter().collect()))
             }
+            Action::NodeRestart(restart) => Some((restart.down_s, vec![&restart.party])),
             _ => None,
         }
     }
@@ -488,15 +502,56 @@ impl Scenario {
             at_s_prev = inject.at_s;
             check_action(&inject.action).or_else(|(field, message)| fail(&field, message))?;
         }
-        Ok(())
+        self.check_outages()
     }
 
-    /// The first inject the runner cannot play yet: its index and why.
-    pub fn first_unsupported(&self) -> Option<(usize, &'static str)> {
+    /// The first inject the runner can play only on nodes it started
+    /// (`--cluster`): its index and why.
+    pub fn first_needing_own_nodes(&self) -> Option<(usize, &'static str)> {
         self.injects
             .iter()
             .enumerate()
-            .find_map(|(idx, inject)| inject.action.unsupported().map(|why| (idx, why)))
+            .find_map(|(idx, inject)| inject.action.needs_own_nodes().map(|why| (idx, why)))
+    }
+
+    /// A node restart overlapping another restart of the same node or an
+    /// outage of one of its links: the restarted node would come back
+    /// with its links restored (a suspension is held in memory), or be
+    /// stopped twice. `(inject, field, what)` of the later one.
+    fn check_outages(&self) -> Result<(), (Option<usize>, String, String)> {
+        for (idx, inject) in self.injects.iter().enumerate() {
+            let Action::NodeRestart(restart) = &inject.action else {
+                continue;
+            };
+            let (from_s, to_s) = (inject.at_s, inject.at_s + restart.down_s);
+            for (other_idx, other) in self.injects.iter().enumerate() {
+                let Some((duration_s, parties)) = other.action.outage() else {
+                    continue;
+                };
+                let overlaps = other.at_s < to_s && from_s < other.at_s + duration_s;
+                if other_idx == idx || !overlaps || !parties.contains(&&restart.party) {
+                    continue;
+                }
+                let later_idx = idx.max(other_idx);
+                return Err((
+                    Some(later_idx),
+                    "at_s".into(),
+                    format!(
+                        "inject {} ({} of {}, T+{} to T+{} s) overlaps inject {} ({}, T+{} to T+{} s): a node is restarted only while all its links are up and it is not already down",
+                        idx + 1,
+                        inject.action.type_name(),
+                        restart.party,
+                        from_s,
+                        to_s,
+                        other_idx + 1,
+                        other.action.type_name(),
+                        other.at_s,
+                        other.at_s + duration_s
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// When the last inject starts, in exercise seconds (0 for none).
@@ -665,7 +720,7 @@ fn check_action(action: &Action) -> Result<(), (String, String)> {
             }
             range_check("duration_s", outage.duration_s, 1.0, AT_S_MAX)
         }
-        Action::NodeRestart(restart) => range_check("down_s", restart.down_s, 0.0, AT_S_MAX),
+        Action::NodeRestart(restart) => range_check("down_s", restart.down_s, 1.0, AT_S_MAX),
     }
 }
 

@@ -40,6 +40,8 @@ fn played(label: &str, at_ms: i64, reports: &[&Report]) -> PlayedInject {
         played_at: at(at_ms),
         reports: reports.iter().map(|r| r.id).collect(),
         engine: None,
+        ended_at: None,
+        outage_parties: Vec::new(),
     }
 }
 
@@ -324,4 +326,176 @@ fn a_warning_nobody_acknowledged_is_a_finding() {
     );
     let jpn = &report.injects[0].products[0].deliveries[1];
     assert_eq!(jpn.acknowledged.as_ref().unwrap().after_ms, Some(3_000));
+}
+
+#[test]
+fn a_node_restart_is_an_interval_with_what_the_node_caught_up() {
+    // USA's note before the restart reaches KOR before it: not caught up.
+    let before = note("USA", &["TRILAT"], 500);
+    // JPN's note while KOR is down (1 s to 5 s) reaches it 300 ms after.
+    let during = note("JPN", &["TRILAT"], 2_000);
+    // A US-Japan note while KOR is down: withheld, not caught up.
+    let bilateral = note("USA", &["USA", "JPN"], 3_000);
+    // USA's note after the restart: not caught up either.
+    let after = note("USA", &["TRILAT"], 6_000);
+    let all = [&before, &during, &bilateral, &after];
+    let nodes = vec![
+        NodeEvidence {
+            party: Some(party("USA")),
+            reports: vec![
+                before.clone(),
+                bilateral.clone(),
+                after.clone(),
+                during.clone(),
+            ],
+            receipts: vec![receipt(&during, "JPN", 2_050)],
+            acknowledgements: vec![],
+        },
+        NodeEvidence {
+            party: Some(party("JPN")),
+            reports: all.iter().map(|r| (*r).clone()).collect(),
+            receipts: vec![
+                receipt(&before, "USA", 550),
+                receipt(&bilateral, "USA", 3_050),
+                receipt(&after, "USA", 6_050),
+            ],
+            acknowledgements: vec![],
+        },
+        NodeEvidence {
+            party: Some(party("KOR")),
+            reports: vec![before.clone(), during.clone(), after.clone()],
+            receipts: vec![
+                receipt(&before, "USA", 600),
+                receipt(&during, "JPN", 5_300),
+                receipt(&after, "USA", 6_100),
+            ],
+            acknowledgements: vec![],
+        },
+    ];
+    let withheld = BTreeMap::from([(
+        (bilateral.id, party("KOR")),
+        "KOR is not in rel_to".to_string(),
+    )]);
+    let mut restart = played("KOR crashes", 1_000, &[]);
+    restart.type_name = "node_restart".into();
+    restart.ended_at = Some(at(5_000));
+    restart.outage_parties = vec![party("KOR")];
+    let run = run(vec![
+        played("before", 500, &[&before]),
+        restart,
+        played("during", 2_000, &[&during]),
+        played("bilateral", 3_000, &[&bilateral]),
+        played("after", 6_000, &[&after]),
+    ]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &withheld,
+        },
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["outages"],
+        json!([{
+            "inject_idx": 1,
+            "label": "KOR crashes",
+            "type_name": "node_restart",
+            "parties": ["KOR"],
+            "from": at(1_000),
+            "to": at(5_000),
+            "caught_up": [{
+                "party": "KOR",
+                "n_products": 1,
+                "products": [during.id],
+                "last_at": at(5_300),
+                "last_after_ms": 300
+            }]
+        }])
+    );
+    // A restart publishes nothing: no gap.
+    assert!(
+        report.findings.iter().all(|f| f.inject_idx != 1),
+        "{:?}",
+        report.findings
+    );
+    // The JSON reads back.
+    let back: trilat_exercise::AfterAction = serde_json::from_value(json).unwrap();
+    assert_eq!(back, report);
+
+    let page = trilat_exercise::html::render(&report);
+    let bands: Vec<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("<rect class=\"outage\""))
+        .collect();
+    assert_eq!(bands.len(), 1, "{page}");
+    assert!(
+        bands[0].contains("inject 2: KOR node down from 1.0 s to 5.0 s"),
+        "{}",
+        bands[0]
+    );
+    assert!(page.contains("<h2>Outages and restarts</h2>"));
+    assert!(
+        page.contains("<td>KOR</td><td>1 product(s)</td><td>+300 ms</td>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn a_link_outage_shades_both_ends_on_the_timeline() {
+    let during = note("KOR", &["JPN", "KOR"], 2_000);
+    let nodes = vec![
+        NodeEvidence {
+            party: Some(party("JPN")),
+            reports: vec![during.clone()],
+            receipts: vec![receipt(&during, "KOR", 4_500)],
+            acknowledgements: vec![],
+        },
+        NodeEvidence {
+            party: Some(party("KOR")),
+            reports: vec![during.clone()],
+            receipts: vec![],
+            acknowledgements: vec![],
+        },
+    ];
+    let mut outage = played("JPN–KOR link lost", 1_000, &[]);
+    outage.type_name = "link_outage".into();
+    outage.ended_at = Some(at(4_000));
+    outage.outage_parties = vec![party("JPN"), party("KOR")];
+    let run = run(vec![outage, played("during", 2_000, &[&during])]);
+    let report = after_action(
+        &run,
+        &Evidence {
+            nodes: &nodes,
+            withheld: &BTreeMap::new(),
+        },
+    );
+    let caught_up: Vec<(String, Vec<trilat_core::ReportId>, Option<i64>)> = report.outages[0]
+        .caught_up
+        .iter()
+        .map(|c| (c.party.to_string(), c.products.clone(), c.last_after_ms))
+        .collect();
+    assert_eq!(
+        caught_up,
+        [
+            ("JPN".to_string(), vec![during.id], Some(500)),
+            ("KOR".to_string(), vec![], None)
+        ]
+    );
+    let page = trilat_exercise::html::render(&report);
+    let bands: Vec<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("<rect class=\"outage\""))
+        .collect();
+    assert_eq!(bands.len(), 2, "{page}");
+    assert!(
+        bands[0].contains("JPN link cut from 1.0 s to 4.0 s"),
+        "{}",
+        bands[0]
+    );
+    assert!(
+        bands[1].contains("KOR link cut from 1.0 s to 4.0 s"),
+        "{}",
+        bands[1]
+    );
 }

@@ -103,7 +103,7 @@ fn a_launch_no_radar_sees_is_refused() {
 fn a_link_outage_cuts_both_ends_then_restores_both() {
     let text = "name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE: a\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n\n[[inject]]\nat_s = 30\ntype = \"link_outage\"\nbetween = [\"USA\", \"JPN\"]\nduration_s = 90\n\n[[inject]]\nat_s = 60\ntype = \"note\"\nparty = \"USA\"\ntext = \"EXERCISE: b\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n";
     let scenario = Scenario::parse("t.toml", text).unwrap();
-    assert_eq!(scenario.first_unsupported(), None);
+    assert_eq!(scenario.first_needing_own_nodes(), None);
     let steps = plan(&scenario, START_MS).unwrap();
     let played: Vec<(f64, usize, String)> = steps
         .iter()
@@ -144,16 +144,72 @@ fn a_link_outage_cuts_both_ends_then_restores_both() {
     }
 }
 
+const NOTE_AT_5_JPN: &str = "[[inject]]\nat_s = 5\ntype = \"note\"\nparty = \"JPN\"\ntext = \"EXERCISE\"\nmarking = { level = \"UNCLASSIFIED\", tlp = \"GREEN\", rel_to = [\"TRILAT\"] }\n";
+
 #[test]
-fn a_node_restart_is_still_refused() {
-    let text = "name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"node_restart\"\nparty = \"KOR\"\ndown_s = 60\n";
-    let scenario = Scenario::parse("t.toml", text).unwrap();
-    let (idx, why) = scenario.first_unsupported().unwrap();
+fn a_node_restart_stops_the_node_then_starts_it_and_needs_the_runners_own_nodes() {
+    let text = format!("name = \"t\"\n[[inject]]\nat_s = 0\nlabel = \"KOR crashes\"\ntype = \"node_restart\"\nparty = \"KOR\"\ndown_s = 60\n{NOTE_AT_5_JPN}");
+    let scenario = Scenario::parse("t.toml", &text).unwrap();
+    let (idx, why) = scenario.first_needing_own_nodes().unwrap();
     assert_eq!(idx, 0);
-    assert!(
-        why.starts_with("node_restart is not yet supported"),
-        "{why}"
-    );
+    assert!(why.starts_with("node_restart needs --cluster"), "{why}");
+    let steps = plan(&scenario, START_MS).unwrap();
+    let played: Vec<(f64, usize, String)> = steps
+        .iter()
+        .map(|s| {
+            let what = match &s.action {
+                StepAction::Node { party, up } => {
+                    format!("{} {party}", if *up { "start" } else { "stop" })
+                }
+                StepAction::Publish { party, .. } => format!("publish {party}"),
+                other => panic!("unexpected step {other:?}"),
+            };
+            (s.at_ms, s.inject_idx, what)
+        })
+        .collect();
+    let expected = [
+        (0.0, 0, "stop KOR"),
+        (5_000.0, 1, "publish JPN"),
+        (60_000.0, 0, "start KOR"),
+    ];
+    let expected: Vec<(f64, usize, String)> = expected
+        .iter()
+        .map(|(at, idx, what)| (*at, *idx, what.to_string()))
+        .collect();
+    assert_eq!(played, expected);
+}
+
+#[test]
+fn a_request_to_a_node_while_it_is_down_is_refused_naming_both_injects() {
+    let text = format!("name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"node_restart\"\nparty = \"JPN\"\ndown_s = 60\n{NOTE_AT_5_JPN}");
+    let scenario = Scenario::parse("t.toml", &text).unwrap();
     let err = plan(&scenario, START_MS).unwrap_err();
-    assert_eq!(err.to_string(), format!("inject 1: {why}"));
+    assert_eq!(err.inject_idx, 1);
+    assert_eq!(
+        err.to_string(),
+        "inject 2: a request to JPN's node at T+5.0 s, while inject 1 has it down (T+0 to T+60 s); move one of them"
+    );
+}
+
+#[test]
+fn a_node_restart_during_an_outage_of_its_link_is_refused() {
+    let text = "name = \"t\"\n[[inject]]\nat_s = 0\ntype = \"link_outage\"\nbetween = [\"JPN\", \"KOR\"]\nduration_s = 30\n[[inject]]\nat_s = 10\ntype = \"node_restart\"\nparty = \"KOR\"\ndown_s = 60\n";
+    let err = Scenario::parse("t.toml", text).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "t.toml: inject 2: field `at_s`: inject 2 (node_restart of KOR, T+10 to T+70 s) overlaps inject 1 (link_outage, T+0 to T+30 s): a node is restarted only while all its links are up and it is not already down"
+    );
+    // A restart of a node the outage does not touch is fine.
+    let other = text.replace("party = \"KOR\"", "party = \"USA\"");
+    Scenario::parse("t.toml", &other).unwrap();
+    // As is one after the link is restored.
+    let after = text.replace("at_s = 10", "at_s = 30");
+    Scenario::parse("t.toml", &after).unwrap();
+    // And down_s is at least a second.
+    let zero = text.replace("down_s = 60", "down_s = 0");
+    let err = Scenario::parse("t.toml", &zero).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "t.toml: inject 2: field `down_s`: 0: expected 1 to 604800"
+    );
 }

@@ -34,7 +34,7 @@ fn every_shipped_scenario_parses() {
 #[test]
 fn the_freedom_edge_day_plays_every_inject() {
     let scenario = shipped("freedom-edge-day");
-    assert_eq!(scenario.first_unsupported(), None);
+    assert_eq!(scenario.first_needing_own_nodes(), None);
     let steps = plan(&scenario, 1_800_000_000_000).unwrap();
     for inject_idx in 0..scenario.injects.len() {
         assert!(
@@ -49,7 +49,11 @@ fn the_freedom_edge_day_plays_every_inject() {
 fn the_degraded_network_drill_cuts_the_jpn_kor_link_and_restores_it() {
     use trilat_exercise::StepAction;
     let scenario = shipped("degraded-network");
-    assert_eq!(scenario.first_unsupported(), None);
+    let (restart_idx, _) = scenario.first_needing_own_nodes().unwrap();
+    assert_eq!(
+        scenario.injects[restart_idx].action.type_name(),
+        "node_restart"
+    );
     let steps = plan(&scenario, 1_800_000_000_000).unwrap();
     let links: Vec<(f64, bool)> = steps
         .iter()
@@ -71,4 +75,16 @@ fn the_degraded_network_drill_cuts_the_jpn_kor_link_and_restores_it() {
     assert!(steps
         .iter()
         .any(|s| s.at_ms == 120_000.0 && matches!(s.action, StepAction::Publish { .. })));
+    // The US node is stopped at T+300 s and started at T+360 s; Japan's
+    // note falls in between.
+    let usa_node: Vec<(f64, bool)> = steps
+        .iter()
+        .filter_map(|s| match &s.action {
+            StepAction::Node { party, up } if party.as_str() == "USA" => Some((s.at_ms, *up)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(usa_node, [(300_000.0, false), (360_000.0, true)]);
+    assert!(steps.iter().any(|s| s.at_ms == 320_000.0
+        && matches!(&s.action, StepAction::Publish { party, .. } if party.as_str() == "JPN")));
 }

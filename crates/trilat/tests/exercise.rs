@@ -429,7 +429,8 @@ async fn a_played_scenario_is_reported_as_the_nodes_saw_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent() {
+async fn a_node_restart_against_nodes_the_runner_does_not_own_stops_the_run_before_anything_is_sent(
+) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start(dir.path()).await;
     let scenario = dir.path().join("restart.toml");
@@ -447,7 +448,7 @@ async fn an_inject_the_runner_cannot_play_stops_the_run_before_anything_is_sent(
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("inject 2 (KOR restarts): node_restart is not yet supported"),
+        stderr.contains("inject 2 (KOR restarts): node_restart needs --cluster: the runner can stop and start only the nodes it started"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was played"), "{stderr}");

@@ -7,7 +7,7 @@
 //! tls = true                       # plain TCP only to a loopback address
 //! ca_file = "tak-ca.pem"           # the server's CA (PEM)
 //! cert_file = "tak-client.pem"     # this node's client certificate (PEM)
-//! key_file = "tak-client.key"      # and its PKCS#8 key (PEM)
+//! key_file = "tak-client.key"      # and its key (PEM: PKCS#8, PKCS#1 or SEC1)
 //! party = "JPN"                    # whose users read this server
 //! level_max = "CONFIDENTIAL"       # the highest level it is accredited for
 //! exercise = false                 # exercise feed or real-world feed
@@ -45,7 +45,8 @@ pub struct TakEndpoint {
     /// With `tls`: this node's client certificate (PEM), which TAK Server requires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_file: Option<PathBuf>,
-    /// With `cert_file`: its private key (PEM, PKCS#8).
+    /// With `cert_file`: its private key (PEM: PKCS#8, PKCS#1 RSA as
+    /// `takyctl build_client` writes it, or SEC1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
     /// With `tls`: the name the server's certificate is checked against

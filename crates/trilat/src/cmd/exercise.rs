@@ -15,11 +15,13 @@ use trilat_node::client::{ClientError, NodeClient};
 
 mod play;
 mod report;
+mod restart;
 
 /// Examples shown by `trilat exercise --help`.
 pub const EXAMPLES: &str = "Examples:
   trilat exercise validate scenarios/freedom-edge-day.toml
   trilat exercise run scenarios/freedom-edge-day.toml --cluster --speed 10 --out ./aar
+  trilat exercise run scenarios/degraded-network.toml --cluster --speed 30 --cluster-dir ./nodes --out ./aar
   trilat sanctions import consolidated.xml
   trilat exercise run my-drill.toml --cluster --sanctions-store ~/.local/share/trilat/sanctions --out ./aar
   trilat exercise run scenarios/lofted-icbm-gap.toml \\
@@ -28,7 +30,9 @@ pub const EXAMPLES: &str = "Examples:
   trilat exercise report ./aar/RUN_ID.run.json --tokens $USA,$JPN,$KOR --out ./aar
 
 While a run plays, type `p` and Enter to pause the exercise clock, `r` and
-Enter to resume. docs/exercise.md describes the scenario format.";
+Enter to resume. A `node_restart` inject needs --cluster (the runner stops
+and starts only nodes it started). docs/exercise.md describes the scenario
+format.";
 
 /// The exercise commands.
 #[derive(Debug, clap::Subcommand)]
@@ -70,6 +74,11 @@ pub struct RunArgs {
     /// before they stop.
     #[arg(long, conflicts_with = "nodes")]
     cluster: bool,
+    /// With --cluster: keep the nodes' files (stores, audit logs, configs)
+    /// in DIR/USA, DIR/JPN, DIR/KOR after the run, instead of a temporary
+    /// directory removed at the end.
+    #[arg(long, requires = "cluster")]
+    cluster_dir: Option<PathBuf>,
     /// Exercise seconds per wall-clock second (1 = real time, up to 1000).
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
@@ -138,8 +147,8 @@ fn validate(path: &Path) -> anyhow::Result<()> {
     for (idx, inject) in scenario.injects.iter().enumerate() {
         let note = inject
             .action
-            .unsupported()
-            .map_or(String::new(), |why| format!("  REFUSED BY `run`: {why}"));
+            .needs_own_nodes()
+            .map_or(String::new(), |_| "  (needs `run --cluster`)".to_string());
         println!(
             "{:>4}  {:>8.1} s  {:<14}  {}{note}",
             idx + 1,

@@ -14,6 +14,7 @@ use trilat_node::client::NodeClient;
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::{Limits, Role};
 
+use super::restart::OwnedNodes;
 use super::{connect, read_scenario, retrying, NodeHandle, RunArgs};
 
 /// How often a waiting runner looks at the clock (pause, resume).
@@ -70,7 +71,7 @@ async fn check_sanctions_lists(
 
 pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
     let scenario = read_scenario(&args.scenario)?;
-    if let Some((idx, why)) = scenario.first_unsupported() {
+    if let Some((idx, why)) = scenario.first_needing_own_nodes().filter(|_| !args.cluster) {
         bail!(
             "{}: inject {} ({}): {why}; nothing was played",
             args.scenario.display(),
@@ -95,15 +96,23 @@ pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     if args.cluster {
-        let dir = std::env::temp_dir().join(format!("trilat-exercise-{}", std::process::id()));
-        let res = run_on_cluster(&scenario, &args, &dir).await;
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            eprintln!("could not remove {}: {e}", dir.display());
-        }
-        res
+        let Some(dir) = &args.cluster_dir else {
+            let dir = std::env::temp_dir().join(format!("trilat-exercise-{}", std::process::id()));
+            let res = run_on_cluster(&scenario, &args, &dir).await;
+            if let Err(e) = std::fs::remove_dir_all(&dir) {
+                eprintln!("could not remove {}: {e}", dir.display());
+            }
+            return res;
+        };
+        run_on_cluster(&scenario, &args, dir).await?;
+        eprintln!(
+            "the nodes' files (stores, audit logs, configs): {}",
+            dir.display()
+        );
+        Ok(())
     } else {
         let nodes = connect(&args.nodes, &args.tokens).await?;
-        let run = play(&scenario, &nodes, &args).await?;
+        let run = play(&scenario, &nodes, &args, None).await?;
         let path = write_run(&run, &args.out)?;
         eprintln!(
             "run record: {}\nthen: trilat exercise report {} --tokens … --out {}",
@@ -128,7 +137,8 @@ async fn run_on_cluster(scenario: &Scenario, args: &RunArgs, dir: &Path) -> anyh
             client: NodeClient::new(&n.url, n.admin_token()),
         })
         .collect();
-    let run = play(scenario, &nodes, args).await?;
+    let mut owned = OwnedNodes::new(cluster, dir);
+    let run = play(scenario, &nodes, args, Some(&mut owned)).await?;
     let path = write_run(&run, &args.out)?;
     eprintln!("run record: {}", path.display());
     super::report::write_report(&run, &nodes, &args.out).await
@@ -167,11 +177,13 @@ async fn start_cluster(dir: &Path, sanctions_store: Option<&Path>) -> anyhow::Re
     Ok(cluster)
 }
 
-/// Plays the steps on the exercise clock; returns the run record.
+/// Plays the steps on the exercise clock; returns the run record. `owned`:
+/// the nodes the runner started, which `node_restart` steps stop and start.
 async fn play(
     scenario: &Scenario,
     nodes: &[NodeHandle],
     args: &RunArgs,
+    mut owned: Option<&mut OwnedNodes>,
 ) -> anyhow::Result<RunRecord> {
     if scenario.injects.iter().any(|i| i.action.engine_made()) {
         // Inject latencies count from the first step: not from a wait for
@@ -215,8 +227,20 @@ async fn play(
             played_at: trilat_node::now(),
             reports: Vec::new(),
             engine: None,
+            ended_at: None,
+            outage_parties: inject
+                .action
+                .outage()
+                .map(|(_, parties)| parties.into_iter().cloned().collect())
+                .unwrap_or_default(),
         });
-        let published = match send(nodes, &step.action).await {
+        let sent = match (&step.action, owned.as_deref_mut()) {
+            (StepAction::Node { party, up }, Some(owned)) => {
+                owned.set(party, *up).await.map(|()| Vec::new())
+            }
+            _ => send(nodes, &step.action).await,
+        };
+        let published = match sent {
             Ok(published) => published,
             Err(e) => {
                 restore_links(nodes, &steps).await;
@@ -224,6 +248,7 @@ async fn play(
             }
         };
         record.reports.extend(published);
+        record.ended_at = Some(trilat_node::now());
         progress.inc(1);
     }
     progress.finish_with_message("all injects played; letting federation settle");
@@ -387,6 +412,9 @@ async fn send(nodes: &[NodeHandle], action: &StepAction) -> anyhow::Result<Vec<R
             }
             let report = retrying(|| node.client.post("/api/v1/sanctions/hits", &body)).await?;
             exercise_report(node, &report)
+        }
+        StepAction::Node { .. } => {
+            bail!("only the runner that started the nodes (--cluster) can stop and start them")
         }
         StepAction::Link { peer, suspend, .. } => {
             let verb = if *suspend { "suspend" } else { "resume" };
