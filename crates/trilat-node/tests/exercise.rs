@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 use trilat_core::NodeKey;
@@ -368,7 +368,7 @@ async fn at_most_reports_max_are_kept_and_the_oldest_goes_first() {
     assert_eq!(n_files, REPORTS_MAX);
 
     // Above the body limit: 413, nothing kept.
-    let small = self::state(&dir.path().join("small"), 2048);
+    let small = self::state(&dir.path().join("small"), 1024);
     let (status, answer) = call(
         &small,
         "PUT",

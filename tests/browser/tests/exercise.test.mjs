@@ -90,6 +90,7 @@ test('an admin pauses and resumes a run from the console and reads its after-act
     assert.ok(await latency.locator('rect.bar').count() >= 2, 'bars for USA and JPN at least');
     const refused = page.getByRole('row', { name: /KOR/ }).filter({ hasText: 'Withheld by the release rule' });
     await visible(refused);
+    await timeline.scrollIntoViewIfNeeded();
     await screenshot(page, 'exercise-after-action');
 
     // KOR's share does not name the note KOR was refused.

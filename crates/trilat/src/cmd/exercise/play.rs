@@ -106,6 +106,7 @@ pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
         let run = play(&scenario, &nodes, &args).await?;
         let path = write_run(&run, &args.out)?;
         if args.publish {
+            eprintln!("run record: {}", path.display());
             let report = super::report::write_report(&run, &nodes, &args.out).await?;
             return super::control::publish(&report, &nodes).await;
         }
