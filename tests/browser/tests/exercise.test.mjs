@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { screenshot } from '../lib/browser.mjs';
 import { api, TRILAT_BIN } from '../lib/cluster.mjs';
 import { useCluster } from '../lib/fixture.mjs';
-import { visible } from '../lib/page.mjs';
+import { axeViolations, visible } from '../lib/page.mjs';
 
 const fixture = useCluster();
 
@@ -87,11 +87,15 @@ test('an admin pauses and resumes a run from the console and reads its after-act
     await visible(latency);
     // USA's share: its two notes (every party's delivery) and JPN's, which USA received.
     assert.ok(await timeline.locator('circle').count() >= 5, 'dots for the deliveries USA may see');
+    assert.equal(await timeline.locator('line').count(), 3, 'a row per party');
+    assert.equal(await timeline.locator('rect.mark-withheld').count(), 1, "KOR's refusal of the bilateral note");
     assert.ok(await latency.locator('rect.bar').count() >= 2, 'bars for USA and JPN at least');
     const refused = page.getByRole('row', { name: /KOR/ }).filter({ hasText: 'Withheld by the release rule' });
     await visible(refused);
     await timeline.scrollIntoViewIfNeeded();
     await screenshot(page, 'exercise-after-action');
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
 
     // KOR's share does not name the note KOR was refused.
     const share = await api(kor, 'admin', 'GET', `/api/v1/exercise/reports/${run.run_id}`);

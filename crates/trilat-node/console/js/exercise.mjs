@@ -29,7 +29,8 @@ function svg(tag, attrs = {}, ...children) {
   // The page's text colour is light; the charts are drawn on white.
   if (tag === 'text' && !('fill' in attrs)) el.setAttribute('fill', '#222');
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  for (const child of children.flat()) {
+  // Rows come as nested arrays (a label and a rule per party).
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined) el.append(child instanceof Node ? child : String(child));
   }
   return el;
