@@ -163,11 +163,12 @@ pub(super) async fn publish(report: &AfterAction, nodes: &[NodeHandle]) -> anyho
             .await
             .with_context(|| format!("publishing the report to {}", node.url))?;
         println!(
-            "published to {} ({}): {} injects, {} products of the run ({} injects not shown there)",
+            "published to {} ({}): {} injects, {} products, {} bytes ({} injects not shown there)",
             node.party,
             node.url,
             header["n_injects"],
             header["n_products"],
+            header["bytes"],
             share.n_injects_not_shown
         );
     }
