@@ -48,6 +48,7 @@ pub mod clock;
 pub mod html;
 pub mod plan;
 pub mod scenario;
+pub mod share;
 pub mod vessels;
 
 pub use after_action::{
@@ -57,3 +58,4 @@ pub use bulletin::bulletin;
 pub use clock::ExerciseClock;
 pub use plan::{plan, PlanError, Step, StepAction};
 pub use scenario::{Action, Inject, Scenario, ScenarioError};
+pub use share::{check_share, share_for, PartyShare};

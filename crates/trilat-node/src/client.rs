@@ -38,6 +38,7 @@ pub enum ClientError {
 }
 
 /// A client of one node with one bearer token.
+#[derive(Clone)]
 pub struct NodeClient {
     base: String,
     token: String,
@@ -62,6 +63,12 @@ impl NodeClient {
     /// `POST path` with a JSON body; the JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         self.send(self.http.post(self.url(path)).json(body), path)
+            .await
+    }
+
+    /// `PUT path` with a JSON body; the JSON answer.
+    pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        self.send(self.http.put(self.url(path)).json(body), path)
             .await
     }
 

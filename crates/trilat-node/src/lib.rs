@@ -99,9 +99,11 @@ pub mod console;
 mod console_api;
 pub mod engines;
 mod error;
+pub mod exercise;
 pub mod federation;
 mod openapi;
 mod openapi_domain;
+mod openapi_exercise;
 pub mod peer_status;
 mod state;
 pub mod tak;
@@ -118,7 +120,14 @@ pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
 /// ([`console::ROUTES`]). The OpenAPI document lists exactly these (a test
 /// checks both ways, and that each is routed).
 pub fn served_routes() -> Vec<(&'static str, &'static str)> {
-    [ROUTES, engines::ROUTES, taxii::ROUTES, console::ROUTES].concat()
+    [
+        ROUTES,
+        engines::ROUTES,
+        taxii::ROUTES,
+        console::ROUTES,
+        exercise::ROUTES,
+    ]
+    .concat()
 }
 
 /// The node's router: route table in [`api::router`], edge limits here.
@@ -139,6 +148,7 @@ pub fn app(state: AppState) -> Router {
     };
     let bounded = api::router()
         .merge(console_api::routes())
+        .merge(exercise::routes())
         .merge(peer_routes)
         .nest("/api/v1", engines::routes())
         .merge(taxii::routes())

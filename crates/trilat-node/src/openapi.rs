@@ -225,6 +225,7 @@ pub fn document() -> Value {
     }
     if let Some(paths) = document["paths"].as_object_mut() {
         crate::openapi_domain::extend(paths);
+        crate::openapi_exercise::extend(paths);
     }
     document
 }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub peer_status: Arc<crate::peer_status::PeerStatusBoard>,
     /// The peers whose link an administrator has suspended.
     pub suspended: Arc<SuspendedLinks>,
+    /// Exercise runs under way and their after-action reports.
+    pub exercises: Arc<crate::exercise::Exercises>,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
             peer_status,
             suspended: Arc::default(),
+            exercises: Arc::default(),
         }
     }
 

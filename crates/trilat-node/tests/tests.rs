@@ -9,6 +9,7 @@ mod console;
 mod console_api;
 mod demo;
 mod engines;
+mod exercise;
 mod federation;
 mod link_outage;
 mod peer_tls;

@@ -16,11 +16,12 @@ import * as screening from './screening.mjs';
 import * as supply from './supply.mjs';
 import * as health from './health.mjs';
 import * as audit from './audit.mjs';
+import * as exercise from './exercise.mjs';
 import { t } from './i18n.mjs';
 import { pageBanner } from './markings.mjs';
 import { visibleReports } from './filters.mjs';
 
-const VIEWS = { picture: null, write, screening, supply, health, audit };
+const VIEWS = { picture: null, write, screening, supply, health, audit, exercise };
 let mapView = null; // loaded on first show: MapLibre is the largest module
 
 async function setLanguage(lang) {

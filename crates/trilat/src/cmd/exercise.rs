@@ -13,6 +13,7 @@ use trilat_core::Party;
 use trilat_exercise::Scenario;
 use trilat_node::client::{ClientError, NodeClient};
 
+mod control;
 mod play;
 mod report;
 mod restart;
@@ -27,12 +28,18 @@ pub const EXAMPLES: &str = "Examples:
   trilat exercise run scenarios/lofted-icbm-gap.toml \\
       --nodes http://usa:7401,http://jpn:7401,http://kor:7401 --tokens $USA,$JPN,$KOR \\
       --engines-exercise --speed 60 --out ./aar
-  trilat exercise report ./aar/RUN_ID.run.json --tokens $USA,$JPN,$KOR --out ./aar
+  trilat exercise report ./aar/RUN_ID.run.json --tokens $USA,$JPN,$KOR --out ./aar --publish
+  trilat exercise pause freedom-edge-day-1765100000000 --node http://usa:7401 --token $USA
+  trilat exercise resume freedom-edge-day-1765100000000 --node http://usa:7401 --token $USA
 
 While a run plays, type `p` and Enter to pause the exercise clock, `r` and
-Enter to resume. A `node_restart` inject needs --cluster (the runner stops
-and starts only nodes it started). docs/exercise.md describes the scenario
-format.";
+Enter to resume. The run is also registered with every node: an admin
+pauses and resumes it from the console's Exercises view or with `trilat
+exercise pause|resume` (the run holds while any node has it paused).
+With --publish, each node gets its own party's share of the after-action
+report, for the console's Exercises view. A `node_restart` inject needs
+--cluster (the runner stops and starts only nodes it started).
+docs/exercise.md describes the scenario format.";
 
 /// The exercise commands.
 #[derive(Debug, clap::Subcommand)]
@@ -51,6 +58,26 @@ pub enum Command {
     /// audit logs: RUN_ID.after-action.json and .html in --out.
     #[command(after_help = EXAMPLES)]
     Report(ReportArgs),
+    /// Pause a run at a node (admin token of the node's party): the runner
+    /// holds its exercise clock until every node has it running again.
+    #[command(after_help = EXAMPLES)]
+    Pause(SteerArgs),
+    /// Resume a run paused at a node.
+    #[command(after_help = EXAMPLES)]
+    Resume(SteerArgs),
+}
+
+/// `trilat exercise pause|resume`.
+#[derive(Debug, clap::Args)]
+pub struct SteerArgs {
+    /// The run's id (the run record's `run_id`, shown in the console).
+    run: String,
+    /// The node's base URL.
+    #[arg(long)]
+    node: String,
+    /// An admin token of the node's party.
+    #[arg(long, env = "TRILAT_TOKEN", hide_env_values = true)]
+    token: String,
 }
 
 /// `trilat exercise run`.
@@ -99,6 +126,10 @@ pub struct RunArgs {
     /// (federation delivers in that time).
     #[arg(long, default_value_t = 5)]
     settle_s: u64,
+    /// Build the after-action report at the end (with --nodes too) and
+    /// publish to each node its party's share, for the console.
+    #[arg(long)]
+    publish: bool,
 }
 
 /// `trilat exercise report`.
@@ -120,6 +151,10 @@ pub struct ReportArgs {
     /// Where to write RUN_ID.after-action.json and .html.
     #[arg(long, default_value = ".")]
     out: PathBuf,
+    /// Also publish to each node its party's share of the report (what
+    /// that party owns or may see), for the console's Exercises view.
+    #[arg(long)]
+    publish: bool,
 }
 
 /// Runs one exercise command.
@@ -132,6 +167,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Validate { scenario } => validate(&scenario),
         Command::Run(args) => runtime.block_on(play::run_scenario(args)),
         Command::Report(args) => runtime.block_on(report::report(args)),
+        Command::Pause(args) => runtime.block_on(control::steer(args, true)),
+        Command::Resume(args) => runtime.block_on(control::steer(args, false)),
     }
 }
 

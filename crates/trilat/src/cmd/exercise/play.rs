@@ -114,6 +114,11 @@ pub(super) async fn run_scenario(args: RunArgs) -> anyhow::Result<()> {
         let nodes = connect(&args.nodes, &args.tokens).await?;
         let run = play(&scenario, &nodes, &args, None).await?;
         let path = write_run(&run, &args.out)?;
+        if args.publish {
+            eprintln!("run record: {}", path.display());
+            let report = super::report::write_report(&run, &nodes, &args.out).await?;
+            return super::control::publish(&report, &nodes).await;
+        }
         eprintln!(
             "run record: {}\nthen: trilat exercise report {} --tokens … --out {}",
             path.display(),
@@ -141,7 +146,11 @@ async fn run_on_cluster(scenario: &Scenario, args: &RunArgs, dir: &Path) -> anyh
     let run = play(scenario, &nodes, args, Some(&mut owned)).await?;
     let path = write_run(&run, &args.out)?;
     eprintln!("run record: {}", path.display());
-    super::report::write_report(&run, &nodes, &args.out).await
+    let report = super::report::write_report(&run, &nodes, &args.out).await?;
+    if args.publish {
+        super::control::publish(&report, &nodes).await?;
+    }
+    Ok(())
 }
 
 async fn start_cluster(dir: &Path, sanctions_store: Option<&Path>) -> anyhow::Result<Cluster> {
@@ -199,6 +208,15 @@ async fn play(
     check_parties(scenario, &steps, nodes)?;
     check_sanctions_lists(scenario, &steps, nodes).await?;
     let clock = Arc::new(Mutex::new(ExerciseClock::start(args.speed, start_ms)?));
+    let control = super::control::Control::register(
+        nodes,
+        &run_id(&scenario.name, start_ms),
+        &scenario.name,
+        scenario.injects.len(),
+        &steps,
+        clock.clone(),
+    )
+    .await?;
     let clock_of_stdin = clock.clone();
     std::thread::spawn(move || pause_from_stdin(clock_of_stdin));
     let progress = indicatif::ProgressBar::new(steps.len() as u64);
@@ -243,6 +261,7 @@ async fn play(
         let published = match sent {
             Ok(published) => published,
             Err(e) => {
+                control.finish().await;
                 restore_links(nodes, &steps).await;
                 return Err(e.context(format!("inject {} ({label})", step.inject_idx + 1)));
             }
@@ -250,7 +269,9 @@ async fn play(
         record.reports.extend(published);
         record.ended_at = Some(trilat_node::now());
         progress.inc(1);
+        control.step_done(step.inject_idx);
     }
+    control.finish().await;
     progress.finish_with_message("all injects played; letting federation settle");
     tokio::time::sleep(Duration::from_secs(args.settle_s)).await;
     let ended_at = trilat_node::now();

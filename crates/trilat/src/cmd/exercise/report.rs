@@ -42,7 +42,11 @@ pub(super) async fn report(args: ReportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    write_report(&run, &nodes, &args.out).await
+    let report = write_report(&run, &nodes, &args.out).await?;
+    if args.publish {
+        super::control::publish(&report, &nodes).await?;
+    }
+    Ok(())
 }
 
 /// Reads the evidence, builds the report, writes JSON and HTML.
@@ -50,7 +54,7 @@ pub(super) async fn write_report(
     run: &RunRecord,
     nodes: &[NodeHandle],
     out: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<AfterAction> {
     let report = build_report(run, nodes).await?;
     let json_path = out.join(format!("{}.after-action.json", run.run_id));
     let html_path = out.join(format!("{}.after-action.html", run.run_id));
@@ -60,7 +64,7 @@ pub(super) async fn write_report(
         .with_context(|| format!("writing {}", html_path.display()))?;
     print_summary(&report);
     println!("{}\n{}", json_path.display(), html_path.display());
-    Ok(())
+    Ok(report)
 }
 
 fn print_summary(report: &AfterAction) {
