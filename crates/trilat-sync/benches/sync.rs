@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use trilat_core::{
     Kind, KindRegistry, Marking, NodeKey, Party, Policy, PublicKey, ReportDraft, Timestamp, Tlp,
 };
-use trilat_sync::{judge_incoming, should_send, Action, PeerLink, PullResult, SyncConfig};
+use trilat_sync::{judge_incoming, should_send, Outgoing, PushAction, PushLink, SyncConfig};
 
 fn bench(c: &mut Criterion) {
     let usa = Party::new("USA").unwrap();
@@ -58,30 +58,19 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    let shared = std::sync::Arc::new(report.clone());
     let mut group = c.benchmark_group("link");
     let n_seqs = 10_000u64;
     group.throughput(Throughput::Elements(n_seqs));
     group.bench_function("offer+push 10k seqs", |b| {
         b.iter_batched(
-            || {
-                let mut link = PeerLink::new(jpn.clone(), SyncConfig::default(), 1);
-                assert!(matches!(link.next_action(0), Action::Pull { .. }));
-                link.pull_done(
-                    0,
-                    Ok(PullResult {
-                        next_cursor: "0".into(),
-                        received: 0,
-                        more: false,
-                    }),
-                );
-                link
-            },
+            || PushLink::new(jpn.clone(), SyncConfig::default(), 1),
             |mut link| {
                 let mut pushed = 0;
                 for seq in 0..n_seqs {
-                    link.offer(seq);
-                    if let Action::Push(seqs) = link.next_action(1) {
-                        pushed += seqs.len();
+                    link.offer(seq, Outgoing::Report(shared.clone()));
+                    if let PushAction::Send(batch) = link.next_action(1) {
+                        pushed += batch.seqs.len();
                         link.push_done(1, Ok(()));
                     }
                 }

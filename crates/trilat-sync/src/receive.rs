@@ -137,7 +137,7 @@ pub fn judge_incoming(
 /// The owner-signature check of one report of a page, done ahead of
 /// judgement by [`verify_page`]; only [`verify_page`] makes one.
 #[derive(Debug, PartialEq, Eq)]
-pub struct OwnerSignature {
+pub(crate) struct OwnerSignature {
     report: ReportKey,
     /// `None`: not checked, because the report is the held version.
     checked: Option<Result<(), RefuseReason>>,
@@ -148,7 +148,7 @@ pub struct OwnerSignature {
 /// [`judge_incoming_checked`]. `held` gives the version this node holds of
 /// an id: a report identical to it is not checked (a replay costs nothing,
 /// as in [`judge_incoming`]). Pure; the caller may split a page over threads.
-pub fn verify_page<'a>(
+pub(crate) fn verify_page<'a>(
     reports: &[Report],
     held: impl Fn(&ReportKey) -> Option<&'a Report>,
     owner_keys: &impl Fn(&Party) -> Option<PublicKey>,
@@ -189,7 +189,7 @@ pub fn verify_page<'a>(
 /// # Panics
 /// If `signature` is for another report, or `held` is (caller bugs).
 #[allow(clippy::too_many_arguments)]
-pub fn judge_incoming_checked(
+pub(crate) fn judge_incoming_checked(
     report: &Report,
     sender: &Party,
     me: &Party,

@@ -1,9 +1,13 @@
 //! Deterministic simulation of a federation (in the style of TigerBeetle's
 //! VOPR): 3–5 nodes with a random policy, each holding an in-memory model
-//! store and real [`PeerLink`]s, exchanging reports through a simulated
-//! network that loses, duplicates, delays, reorders and partitions messages,
-//! while nodes crash and restart and a faulty actor injects forged,
-//! tampered, misdirected and replayed reports. Squatters publish their own
+//! store and the very state machines the node runs — a [`PushLink`] and a
+//! [`PullLink`] per peer, every page judged by [`judge_page`] — exchanging
+//! reports through a simulated network that loses, duplicates, delays,
+//! reorders and partitions messages, while nodes crash and restart, page
+//! judgements and store writes take time (so pages are judged ahead of
+//! earlier pages' writes, and pushes land in between), store writes fail
+//! part-way, and a faulty actor injects forged, tampered, misdirected and
+//! replayed reports. Squatters publish their own
 //! report under another party's report id before that party does (ids
 //! derived from STIX objects are predictable): a report is its owner and
 //! its id, so both reports must reach everyone they are released to.
@@ -26,6 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -35,8 +40,9 @@ use trilat_core::{
     Report, ReportDraft, ReportId, ReportKey, Timestamp, Tlp, Withdrawal,
 };
 use trilat_sync::{
-    judge_incoming, judge_withdrawal, should_send, should_withdraw, Action, PeerLink, PullResult,
-    SyncConfig, Verdict, WithdrawalVerdict,
+    judge_page, judge_withdrawal, should_send, should_withdraw, FetchError, Outgoing, PageHead,
+    PageId, PullAction, PullLink, PushAction, PushLink, ReceiveRules, SignatureCheck, SyncConfig,
+    Verdict, WithdrawalVerdict,
 };
 
 /// Seeds run by default (CI).
@@ -125,6 +131,13 @@ fn simulation() {
             ("restarts", total.restarts),
             ("push queue overflows", total.push_queue_overflows),
             ("timeouts", total.timeouts),
+            ("failed store writes", total.store_failures),
+            ("pages fetched ahead", total.pages_ahead),
+            ("pages dropped after a failure", total.pages_dropped),
+            (
+                "versions judged new, already stored when written",
+                total.store_rechecked,
+            ),
         ] {
             assert!(
                 count > 0,
@@ -192,6 +205,14 @@ struct Summary {
     restarts: u64,
     timeouts: u64,
     push_queue_overflows: u64,
+    /// Page writes that failed part-way.
+    store_failures: u64,
+    /// Pull fetches started while an earlier page was not yet stored.
+    pages_ahead: u64,
+    /// Pages dropped because a page before them failed.
+    pages_dropped: u64,
+    /// Versions judged `Store` but held (or newer held) by write time.
+    store_rechecked: u64,
     pull_entries_scanned: u64,
     /// Feed entries scanned by pulls issued after convergence: must be 0.
     quiet_entries_scanned: u64,
@@ -219,6 +240,10 @@ impl Summary {
         self.restarts += other.restarts;
         self.timeouts += other.timeouts;
         self.push_queue_overflows += other.push_queue_overflows;
+        self.store_failures += other.store_failures;
+        self.pages_ahead += other.pages_ahead;
+        self.pages_dropped += other.pages_dropped;
+        self.store_rechecked += other.store_rechecked;
         self.pull_entries_scanned += other.pull_entries_scanned;
         self.quiet_entries_scanned += other.quiet_entries_scanned;
         self.converged_at_ms = self.converged_at_ms.max(other.converged_at_ms);
@@ -274,7 +299,41 @@ impl ModelStore {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RequestKind {
     Push,
-    Pull,
+    Pull(PageId),
+}
+
+/// A pulled page with every report judged, waiting to be stored.
+struct JudgedPage {
+    reports: Vec<(Report, Verdict)>,
+    /// Judged when stored: their verdicts depend on what is recorded then.
+    withdrawals: Vec<Withdrawal>,
+}
+
+type SimPullLink = PullLink<Page, JudgedPage>;
+
+/// A stage of a pulled page in progress at a node: it takes time, so other
+/// pages and pushes are judged and stored meanwhile.
+enum StageWork {
+    Judge {
+        node: usize,
+        peer: usize,
+        page: PageId,
+        fetched: Page,
+    },
+    Store {
+        node: usize,
+        peer: usize,
+        page: PageId,
+        judged: JudgedPage,
+    },
+}
+
+impl StageWork {
+    fn node(&self) -> usize {
+        match self {
+            StageWork::Judge { node, .. } | StageWork::Store { node, .. } => *node,
+        }
+    }
 }
 
 struct Outstanding {
@@ -289,7 +348,8 @@ struct Node {
     down_until_ms: i64,
     store: ModelStore,
     /// Links by peer index; lost on a crash, rebuilt on restart.
-    links: BTreeMap<usize, PeerLink>,
+    push_links: BTreeMap<usize, PushLink>,
+    pull_links: BTreeMap<usize, SimPullLink>,
     outstanding: BTreeMap<u64, Outstanding>,
 }
 
@@ -316,12 +376,13 @@ impl ModelStore {
         }
     }
 
-    /// What node `me` offers `peer` for the feed entry `entry`: the
-    /// version if the send rule allows it and it is still current (a
+    /// What node `me` serves `peer` for the feed entry `entry` in a pull:
+    /// the version if the send rule allows it and it is still current (a
     /// superseded entry is skipped: the later entry serves the current
     /// version), and a withdrawal if the version narrowed the report away
     /// from `peer` (for every entry, superseded or not: the later one may
-    /// not concern `peer`).
+    /// not concern `peer`). When the entry is new, this is also what the
+    /// push link is offered.
     fn offer(
         &self,
         entry: &FeedEntry,
@@ -394,6 +455,12 @@ struct Faults {
     delay_ms_max: i64,
     crash_per_tick: f64,
     partition_per_tick: f64,
+    /// Chance that a page's store write fails part-way.
+    store_failure: f64,
+    /// Most time a page's judgement or store write takes.
+    stage_ms_max: i64,
+    /// How this run's nodes check signatures (both must agree).
+    signature_check: SignatureCheck,
     injection_per_tick: f64,
     owner_action_per_tick: f64,
 }
@@ -409,6 +476,8 @@ struct World {
     nodes: Vec<Node>,
     /// In flight, by (delivery time, send order): delays reorder messages.
     network: BTreeMap<(i64, u64), Message>,
+    /// Pull stages in progress, by (completion time, start order).
+    stages: BTreeMap<(i64, u64), StageWork>,
     network_order: u64,
     /// Partitioned pairs (lower index first) and when each heals.
     partitions: BTreeMap<(usize, usize), i64>,
@@ -513,6 +582,7 @@ impl World {
             backoff_ms_max: rng.gen_range(200..=1_500),
             pull_interval_ms: rng.gen_range(100..=600),
             push_attempts_max: rng.gen_range(1..=4),
+            pull_pages_ahead: rng.gen_range(0..=3),
         };
         let faults = Faults {
             loss: rng.gen_range(0.0..0.3),
@@ -520,6 +590,13 @@ impl World {
             delay_ms_max: rng.gen_range(1..=150),
             crash_per_tick: rng.gen_range(0.0..0.004),
             partition_per_tick: rng.gen_range(0.0..0.01),
+            store_failure: rng.gen_range(0.0..0.15),
+            stage_ms_max: rng.gen_range(0..=40),
+            signature_check: if rng.gen_bool(0.8) {
+                SignatureCheck::Batch
+            } else {
+                SignatureCheck::OneByOne
+            },
             injection_per_tick: rng.gen_range(0.0..0.02),
             owner_action_per_tick: rng.gen_range(0.005..0.03),
         };
@@ -553,7 +630,8 @@ impl World {
                 up: true,
                 down_until_ms: 0,
                 store: ModelStore::default(),
-                links: BTreeMap::new(),
+                push_links: BTreeMap::new(),
+                pull_links: BTreeMap::new(),
                 outstanding: BTreeMap::new(),
             })
             .collect();
@@ -567,6 +645,7 @@ impl World {
             config,
             nodes,
             network: BTreeMap::new(),
+            stages: BTreeMap::new(),
             network_order: 0,
             partitions: BTreeMap::new(),
             faults,
@@ -633,12 +712,14 @@ impl World {
     fn start_links(&mut self, idx: usize) {
         let n_nodes = self.nodes.len();
         for peer in (0..n_nodes).filter(|&p| p != idx) {
-            let link_seed = self.rng.gen();
-            let mut link = PeerLink::new(self.party(peer).clone(), self.config.clone(), link_seed);
+            let peer_party = self.party(peer).clone();
+            let push = PushLink::new(peer_party.clone(), self.config.clone(), self.rng.gen());
+            let mut pull = PullLink::new(peer_party, self.config.clone(), self.rng.gen());
             if let Some(cursor) = self.nodes[idx].store.cursors.get(&peer) {
-                link.restore_cursor(cursor.clone());
+                pull.restore_cursor(cursor.clone());
             }
-            self.nodes[idx].links.insert(peer, link);
+            self.nodes[idx].push_links.insert(peer, push);
+            self.nodes[idx].pull_links.insert(peer, pull);
         }
     }
 
@@ -649,6 +730,7 @@ impl World {
         self.restart_due_nodes();
         self.partitions.retain(|_, until| *until > self.now_ms);
         self.deliver_due_messages();
+        self.finish_due_stages();
         for idx in 0..self.nodes.len() {
             if self.nodes[idx].up {
                 self.expire_requests(idx);
@@ -696,8 +778,10 @@ impl World {
         node.up = false;
         node.down_until_ms = self.now_ms + down_ms;
         // In-memory state is lost; the store (with its cursors) survives.
-        node.links.clear();
+        node.push_links.clear();
+        node.pull_links.clear();
         node.outstanding.clear();
+        self.stages.retain(|_, work| work.node() != idx);
         self.summary.restarts += 1;
     }
 
@@ -904,15 +988,38 @@ impl World {
             report.key(),
             report.version
         );
+        let own = report.owner == *me;
         let seq = self.nodes[idx].store.put(report);
         self.summary.stored += 1;
-        for link in self.nodes[idx].links.values_mut() {
-            link.offer(seq);
+        if own {
+            self.offer_to_push_links(idx, seq);
         }
     }
 
-    fn receive(&mut self, idx: usize, sender: usize, report: Report) -> Verdict {
-        let held = self.nodes[idx].store.current.get(&report.key());
+    /// Offers node `idx`'s own new version at feed sequence `seq` to each
+    /// push link, as the node does: the version, its withdrawal, or
+    /// nothing. Relayed versions travel by pull only.
+    fn offer_to_push_links(&mut self, idx: usize, seq: u64) {
+        let parties: Vec<Party> = self.nodes.iter().map(|n| n.party.clone()).collect();
+        let me = &parties[idx];
+        let key = &self.keys[me];
+        let node = &mut self.nodes[idx];
+        let entry = node.store.feed[(seq - 1) as usize].clone();
+        for (&peer, link) in node.push_links.iter_mut() {
+            let peer_party = &parties[peer];
+            let outgoing = match node.store.offer(&entry, me, peer_party, &self.policy, key) {
+                (Some(report), None) => Outgoing::Report(Arc::new(report)),
+                (None, Some(withdrawal)) => Outgoing::Withdrawal(withdrawal),
+                (None, None) => continue,
+                (Some(_), Some(_)) => unreachable!("a version both sent and withdrawn"),
+            };
+            link.offer(seq, outgoing);
+        }
+    }
+
+    /// Judges a page of reports node `idx` received from `sender` with the
+    /// one page judgement the node uses, against what `idx` holds now.
+    fn judge(&mut self, idx: usize, sender: usize, reports: Vec<Report>) -> Vec<(Report, Verdict)> {
         let keys = &self.keys;
         let owner_keys = |p: &Party| -> Option<PublicKey> {
             // The stranger's key exists (it signs) but no node knows it.
@@ -920,23 +1027,68 @@ impl World {
                 .then(|| keys.get(p).map(NodeKey::public_key))
                 .flatten()
         };
-        let verdict = judge_incoming(
-            &report,
+        let rules = ReceiveRules {
+            me: self.party(idx),
+            policy: &self.policy,
+            kinds: &self.kinds,
+            owner_keys: &owner_keys,
+        };
+        let store = &self.nodes[idx].store;
+        let judged = judge_page(
+            reports,
             self.party(sender),
-            self.party(idx),
-            held,
-            &self.policy,
-            &self.kinds,
-            &owner_keys,
+            &rules,
+            |key| store.current.get(key),
+            self.faults.signature_check,
         );
-        *self.summary.verdicts.entry(verdict.code()).or_default() += 1;
-        if verdict.is_store() {
+        for (_, verdict) in &judged {
+            *self.summary.verdicts.entry(verdict.code()).or_default() += 1;
+        }
+        judged
+    }
+
+    /// Writes a judged page at node `idx`: withdrawals first (judged now),
+    /// then the versions judged `Store`, each checked again against what
+    /// is held now (a push or an earlier page may have brought it since it
+    /// was judged), as the real store does inside its transaction. With
+    /// `fail_at`, the write fails after that many versions: what was
+    /// written stays, and the page is pulled and judged again.
+    fn write_page(
+        &mut self,
+        idx: usize,
+        sender: usize,
+        page: JudgedPage,
+        fail_at: Option<usize>,
+    ) -> Result<(), String> {
+        for withdrawal in page.withdrawals {
+            self.receive_withdrawal(idx, sender, withdrawal);
+        }
+        let mut written = 0;
+        for (report, verdict) in page.reports {
+            if !verdict.is_store() {
+                continue;
+            }
+            if fail_at == Some(written) {
+                self.summary.store_failures += 1;
+                return Err("store write failed".into());
+            }
+            written += 1;
+            let held = self.nodes[idx].store.current.get(&report.key());
+            if held.is_some_and(|held| held.version >= report.version) {
+                self.summary.store_rechecked += 1;
+                continue;
+            }
             if report.owner != *self.party(sender) {
                 self.summary.relayed += 1;
             }
             self.store(idx, report);
         }
-        verdict
+        if fail_at.is_some() {
+            // Failed at the commit, after every write.
+            self.summary.store_failures += 1;
+            return Err("store commit failed".into());
+        }
+        Ok(())
     }
 
     /// Judges and records a withdrawal node `idx` received from `sender`.
@@ -1018,73 +1170,153 @@ impl World {
         })
     }
 
+    /// Performs what each link of node `idx` asks for until all are idle,
+    /// as the node's push and pull tasks do.
     fn drive_links(&mut self, idx: usize) {
-        let peers: Vec<usize> = self.nodes[idx].links.keys().copied().collect();
+        let peers: Vec<usize> = self.nodes[idx].push_links.keys().copied().collect();
         for peer in peers {
-            for step in 0.. {
-                assert!(step < LINK_STEPS_PER_TICK_MAX, "link livelock");
-                let action = self.nodes[idx]
-                    .links
-                    .get_mut(&peer)
-                    .unwrap()
-                    .next_action(self.now_ms);
-                match action {
-                    Action::Idle { until_ms } => {
-                        assert!(until_ms > self.now_ms);
-                        break;
-                    }
-                    Action::Push(seqs) => self.start_push(idx, peer, &seqs),
-                    Action::Pull { cursor } => {
-                        let request = self.request(idx, peer, RequestKind::Pull);
-                        let page_max = self.config.pull_page_max;
-                        let issued_ms = self.now_ms;
-                        self.send(
-                            idx,
-                            peer,
-                            Body::PullRequest {
-                                request,
-                                cursor,
-                                page_max,
-                                issued_ms,
-                            },
-                        );
-                    }
+            self.drive_push(idx, peer);
+            self.drive_pull(idx, peer);
+        }
+    }
+
+    fn drive_push(&mut self, idx: usize, peer: usize) {
+        for step in 0.. {
+            assert!(step < LINK_STEPS_PER_TICK_MAX, "push link livelock");
+            let link = self.nodes[idx].push_links.get_mut(&peer).unwrap();
+            match link.next_action(self.now_ms) {
+                PushAction::Idle { until_ms } => {
+                    assert!(until_ms.is_none_or(|until_ms| until_ms > self.now_ms));
+                    return;
+                }
+                PushAction::Send(batch) => {
+                    assert!(
+                        !batch.seqs.is_empty() && batch.seqs.len() <= self.config.push_batch_max
+                    );
+                    assert!(!batch.reports.is_empty() || !batch.withdrawals.is_empty());
+                    let request = self.request(idx, peer, RequestKind::Push);
+                    let reports = batch.reports.iter().map(|r| Report::clone(r)).collect();
+                    let withdrawals = batch.withdrawals;
+                    self.send(
+                        idx,
+                        peer,
+                        Body::Push {
+                            request,
+                            reports,
+                            withdrawals,
+                        },
+                    );
                 }
             }
         }
     }
 
-    fn start_push(&mut self, idx: usize, peer: usize, seqs: &[u64]) {
-        assert!(!seqs.is_empty() && seqs.len() <= self.config.push_batch_max);
-        let store = &self.nodes[idx].store;
-        let (me, key) = (self.party(idx), &self.keys[self.party(idx)]);
-        let mut reports = Vec::new();
-        let mut withdrawals = Vec::new();
-        for &seq in seqs {
-            let entry = &store.feed[(seq - 1) as usize];
-            let (report, withdrawal) = store.offer(entry, me, self.party(peer), &self.policy, key);
-            reports.extend(report);
-            withdrawals.extend(withdrawal);
+    fn drive_pull(&mut self, idx: usize, peer: usize) {
+        for step in 0.. {
+            assert!(step < LINK_STEPS_PER_TICK_MAX, "pull link livelock");
+            let link = self.nodes[idx].pull_links.get_mut(&peer).unwrap();
+            match link.next_action(self.now_ms) {
+                PullAction::Idle { until_ms } => {
+                    assert!(until_ms > self.now_ms);
+                    return;
+                }
+                PullAction::Fetch { page, after } => {
+                    let request = self.request(idx, peer, RequestKind::Pull(page));
+                    let page_max = self.config.pull_page_max;
+                    let issued_ms = self.now_ms;
+                    self.send(
+                        idx,
+                        peer,
+                        Body::PullRequest {
+                            request,
+                            cursor: after,
+                            page_max,
+                            issued_ms,
+                        },
+                    );
+                }
+                PullAction::Judge { page, fetched } => {
+                    let work = StageWork::Judge {
+                        node: idx,
+                        peer,
+                        page,
+                        fetched,
+                    };
+                    self.start_stage(work);
+                }
+                PullAction::Store { page, judged } => {
+                    let work = StageWork::Store {
+                        node: idx,
+                        peer,
+                        page,
+                        judged,
+                    };
+                    self.start_stage(work);
+                }
+                PullAction::ResetCursor { reason } => {
+                    panic!("a simulated peer refused a cursor it served: {reason}")
+                }
+            }
         }
-        if reports.is_empty() && withdrawals.is_empty() {
-            let now_ms = self.now_ms;
-            self.nodes[idx]
-                .links
-                .get_mut(&peer)
-                .unwrap()
-                .push_done(now_ms, Ok(()));
-            return;
+    }
+
+    /// Starts a stage of a pulled page; it completes after a random time.
+    fn start_stage(&mut self, work: StageWork) {
+        let done_ms = self.now_ms + self.rng.gen_range(0..=self.faults.stage_ms_max);
+        self.network_order += 1;
+        self.stages.insert((done_ms, self.network_order), work);
+    }
+
+    /// Completes the pull stages due by now, in order: judges a fetched
+    /// page against what its node holds now, or writes a judged page
+    /// (failing part-way at the run's rate), and tells the link.
+    fn finish_due_stages(&mut self) {
+        while let Some(entry) = self.stages.first_entry() {
+            if entry.key().0 > self.now_ms {
+                break;
+            }
+            match entry.remove() {
+                StageWork::Judge {
+                    node,
+                    peer,
+                    page,
+                    fetched,
+                } => {
+                    let reports = self.judge(node, peer, fetched.reports);
+                    for (_, verdict) in &reports {
+                        assert_honest(verdict, self.party(peer), self.party(node));
+                    }
+                    let judged = JudgedPage {
+                        reports,
+                        withdrawals: fetched.withdrawals,
+                    };
+                    let now_ms = self.now_ms;
+                    let link = self.nodes[node].pull_links.get_mut(&peer).unwrap();
+                    link.judged(now_ms, page, Ok(judged));
+                }
+                StageWork::Store {
+                    node,
+                    peer,
+                    page,
+                    judged,
+                } => {
+                    let n_reports = judged.reports.len();
+                    let fail_at = self
+                        .rng
+                        .gen_bool(self.faults.store_failure)
+                        .then(|| self.rng.gen_range(0..=n_reports));
+                    let res = self.write_page(node, peer, judged, fail_at);
+                    let now_ms = self.now_ms;
+                    let link = self.nodes[node].pull_links.get_mut(&peer).unwrap();
+                    link.stored(now_ms, page, res.clone());
+                    if res.is_ok() {
+                        let cursor = link.cursor().expect("a stored page moves the cursor");
+                        let cursor = cursor.to_string();
+                        self.nodes[node].store.cursors.insert(peer, cursor);
+                    }
+                }
+            }
         }
-        let request = self.request(idx, peer, RequestKind::Push);
-        self.send(
-            idx,
-            peer,
-            Body::Push {
-                request,
-                reports,
-                withdrawals,
-            },
-        );
     }
 
     fn request(&mut self, idx: usize, peer: usize, kind: RequestKind) -> u64 {
@@ -1111,10 +1343,16 @@ impl World {
             .collect();
         for request in expired {
             let outstanding = node.outstanding.remove(&request).unwrap();
-            let link = node.links.get_mut(&outstanding.peer).unwrap();
+            let peer = outstanding.peer;
             match outstanding.kind {
-                RequestKind::Push => link.push_done(now_ms, Err("timeout".into())),
-                RequestKind::Pull => link.pull_done(now_ms, Err("timeout".into())),
+                RequestKind::Push => {
+                    let link = node.push_links.get_mut(&peer).unwrap();
+                    link.push_done(now_ms, Err("timeout".into()));
+                }
+                RequestKind::Pull(page) => {
+                    let link = node.pull_links.get_mut(&peer).unwrap();
+                    link.fetched(now_ms, page, Err(FetchError::Failed("timeout".into())));
+                }
             }
             self.summary.timeouts += 1;
         }
@@ -1164,23 +1402,30 @@ impl World {
                 reports,
                 withdrawals,
             } => {
-                for report in reports {
-                    let verdict = self.receive(to, from, report);
-                    assert_honest(&verdict, self.party(from), self.party(to));
+                // Judged and written at once, as the node's push endpoint
+                // does; a failed write goes unanswered (the pusher retries,
+                // or the receiver's pull brings it).
+                let reports = self.judge(to, from, reports);
+                for (_, verdict) in &reports {
+                    assert_honest(verdict, self.party(from), self.party(to));
                 }
-                for withdrawal in withdrawals {
-                    self.receive_withdrawal(to, from, withdrawal);
+                let fail_at = self
+                    .rng
+                    .gen_bool(self.faults.store_failure)
+                    .then(|| self.rng.gen_range(0..=reports.len()));
+                let page = JudgedPage {
+                    reports,
+                    withdrawals,
+                };
+                if self.write_page(to, from, page, fail_at).is_ok() {
+                    self.send(to, from, Body::PushAck { request });
                 }
-                self.send(to, from, Body::PushAck { request });
             }
             Body::PushAck { request } => {
                 if self.take_outstanding(to, request, from, RequestKind::Push) {
                     let now_ms = self.now_ms;
-                    self.nodes[to]
-                        .links
-                        .get_mut(&from)
-                        .unwrap()
-                        .push_done(now_ms, Ok(()));
+                    let link = self.nodes[to].push_links.get_mut(&from).unwrap();
+                    link.push_done(now_ms, Ok(()));
                 }
             }
             Body::PullRequest {
@@ -1198,18 +1443,32 @@ impl World {
                 self.send(to, from, Body::PullResponse { request, page });
             }
             Body::PullResponse { request, page } => {
-                if self.take_outstanding(to, request, from, RequestKind::Pull) {
-                    self.finish_pull(to, from, page);
+                let kind = match self.nodes[to].outstanding.get(&request) {
+                    Some(outstanding) => outstanding.kind,
+                    None => return, // Timed out, or a duplicate answer.
+                };
+                if self.take_outstanding(to, request, from, kind) {
+                    let RequestKind::Pull(page_id) = kind else {
+                        panic!("a pull answered a push");
+                    };
+                    self.fetched(to, from, page_id, page);
                 }
             }
             Body::Inject { report, injection } => {
-                let verdict = self.receive(to, from, *report);
+                let judged = self.judge(to, from, vec![*report]);
+                let verdict = &judged[0].1;
                 if injection != Injection::Replayed {
                     assert!(
                         matches!(verdict, Verdict::Refuse(_)),
                         "{injection:?} report was not refused: {verdict:?}"
                     );
                 }
+                let page = JudgedPage {
+                    reports: judged,
+                    withdrawals: Vec::new(),
+                };
+                self.write_page(to, from, page, None)
+                    .expect("a write without a fault succeeds");
             }
         }
     }
@@ -1232,31 +1491,21 @@ impl World {
         }
     }
 
-    /// Judges and stores a pulled page, then moves and persists the cursor.
-    fn finish_pull(&mut self, idx: usize, peer: usize, page: Result<Page, String>) {
+    /// A pulled page arrived (or its fetch failed): the link takes it, and
+    /// asks for it to be judged and stored in later ticks.
+    fn fetched(&mut self, idx: usize, peer: usize, page: PageId, fetched: Result<Page, String>) {
         let now_ms = self.now_ms;
-        let result = page.map(|page| {
-            let received = page.reports.len();
-            assert!(received <= self.config.pull_page_max);
-            for report in page.reports {
-                let verdict = self.receive(idx, peer, report);
-                assert_honest(&verdict, self.party(peer), self.party(idx));
-            }
-            for withdrawal in page.withdrawals {
-                self.receive_withdrawal(idx, peer, withdrawal);
-            }
-            PullResult {
-                next_cursor: page.next_cursor,
-                received,
-                more: page.more,
-            }
+        let result = fetched.map_err(FetchError::Failed).map(|fetched| {
+            assert!(fetched.reports.len() <= self.config.pull_page_max);
+            let head = PageHead {
+                next_cursor: fetched.next_cursor.clone(),
+                received: fetched.reports.len(),
+                more: fetched.more,
+            };
+            (head, fetched)
         });
-        let link = self.nodes[idx].links.get_mut(&peer).unwrap();
-        link.pull_done(now_ms, result);
-        if let Some(cursor) = link.cursor() {
-            let cursor = cursor.to_string();
-            self.nodes[idx].store.cursors.insert(peer, cursor);
-        }
+        let link = self.nodes[idx].pull_links.get_mut(&peer).unwrap();
+        link.fetched(now_ms, page, result);
     }
 
     // ---- liveness ----
@@ -1357,8 +1606,8 @@ impl World {
     fn pulls_ok(&self) -> u64 {
         let mut total = 0;
         for node in &self.nodes {
-            for link in node.links.values() {
-                total += link.stats().pulls_ok;
+            for link in node.pull_links.values() {
+                total += link.stats().pages_stored;
             }
         }
         total
@@ -1366,8 +1615,12 @@ impl World {
 
     /// Keeps a link's counters before its state is lost.
     fn collect_link_stats(&mut self, idx: usize) {
-        for link in self.nodes[idx].links.values() {
-            self.summary.push_queue_overflows += link.stats().push_queue_overflows;
+        for link in self.nodes[idx].push_links.values() {
+            self.summary.push_queue_overflows += link.stats().queue_overflows;
+        }
+        for link in self.nodes[idx].pull_links.values() {
+            self.summary.pages_ahead += link.stats().pages_ahead;
+            self.summary.pages_dropped += link.stats().pages_dropped;
         }
     }
 }
@@ -1391,6 +1644,7 @@ fn catch_up_scans_only_what_changed() {
         backoff_ms_max: 200,
         pull_interval_ms: 100,
         push_attempts_max: 2,
+        pull_pages_ahead: 2,
     };
     let no_faults = Faults {
         loss: 0.0,
@@ -1398,6 +1652,9 @@ fn catch_up_scans_only_what_changed() {
         delay_ms_max: 5,
         crash_per_tick: 0.0,
         partition_per_tick: 0.0,
+        store_failure: 0.0,
+        stage_ms_max: 5,
+        signature_check: SignatureCheck::Batch,
         injection_per_tick: 0.0,
         owner_action_per_tick: 0.0,
     };

@@ -1,16 +1,18 @@
 //! The link tasks. Each peer gets two tasks, so neither direction waits on
 //! the other:
 //!
-//! * a **push** task ([`super::push`]) asleep on the peer's offer channel,
-//!   woken by every local report [`super::Outbox::offer`]s, which sends what
-//!   has queued up in one batch at once;
-//! * a **pull** task ([`super::pull`]) that fetches the peer's change feed
-//!   from a persisted cursor on its own schedule, and while the peer says
-//!   there is `more`, fetches the next page while the current one is being
-//!   judged and stored.
+//! * a **push** task ([`super::push`]) driving a [`trilat_sync::PushLink`],
+//!   asleep on the peer's offer channel, woken by every local report
+//!   [`super::Outbox::offer`]s, which sends what has queued up in one batch
+//!   at once;
+//! * a **pull** task ([`super::pull`]) driving a [`trilat_sync::PullLink`],
+//!   which fetches the peer's change feed from a persisted cursor on its own
+//!   schedule and, while the peer says there is `more`, fetches and judges
+//!   pages ahead of the one being stored.
 //!
-//! Each drives its own [`trilat_sync::PeerLink`] (queue, cursor, backoff):
-//! the push task only ever offers, the pull task never does.
+//! The state machines decide; the tasks perform the I/O they ask for and
+//! report the outcomes. This file holds what both tasks share: the peer's
+//! HTTP client, signed requests, the link config and the body budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +111,7 @@ impl PeerClient {
             backoff_ms_max: limits.backoff_ms_max,
             pull_interval_ms: limits.pull_interval_ms,
             push_attempts_max: limits.push_attempts_max,
+            pull_pages_ahead: pull_pages_ahead(),
         }
     }
 
@@ -146,6 +149,16 @@ impl PeerClient {
                 .body(body);
         }
         request
+    }
+}
+
+/// Pull pages fetched and judged ahead of the one being stored: 2, or 0
+/// with `TRILAT_FED_PIPELINE=off` (kept to compare the two in `trilat bench
+/// federation`; both store the same).
+fn pull_pages_ahead() -> usize {
+    match std::env::var("TRILAT_FED_PIPELINE").as_deref() {
+        Ok("off") => 0,
+        _ => SyncConfig::default().pull_pages_ahead,
     }
 }
 

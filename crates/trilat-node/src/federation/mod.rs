@@ -12,18 +12,20 @@
 //!   their own (`[tls] listen`), each certificate pinned by its SHA-256 in
 //!   `[[peers]] cert_sha256`; plain HTTP only on loopback where
 //!   `tls.allow_plain_http_loopback` says so (tests).
-//! * **Links** ([`start`]): two tokio tasks per peer, each driving its own
-//!   [`trilat_sync::PeerLink`]. The push task sleeps until this node stores
-//!   one of its own reports ([`Outbox::offer`]) and pushes at once, in
-//!   batches; the pull task fetches the peer's change feed from a persisted
-//!   cursor on its own schedule, a page ahead while catching up, so a
+//! * **Links** ([`start`]): two tokio tasks per peer, thin drivers of the
+//!   protocol's state machines in `trilat-sync`. The push task drives a
+//!   [`trilat_sync::PushLink`]: it sleeps until this node stores one of its
+//!   own reports ([`Outbox::offer`]) and pushes at once, in batches. The
+//!   pull task drives a [`trilat_sync::PullLink`]: it fetches the peer's
+//!   change feed from a persisted cursor on its own schedule, pages
+//!   fetched, judged and stored in a pipeline while catching up, so a
 //!   partition or a restart on either side loses nothing and a long
 //!   catch-up never delays a push.
-//! * **Receive** ([`receive`]): every report from a peer passes
-//!   [`trilat_sync::judge_incoming`] (owner's signature, release rule to this
-//!   node, the sender's right to send, validity, version order) before it is
-//!   stored idempotently; refusals are audited; newly current versions go to
-//!   the live stream.
+//! * **Receive** ([`receive`]): every page of reports from a peer, pushed
+//!   or pulled, is judged by [`trilat_sync::judge_page`] (owner's
+//!   signature, release rule to this node, the sender's right to send,
+//!   validity, version order) before it is stored idempotently; refusals
+//!   are audited; newly current versions go to the live stream.
 //! * **Suspension** ([`SuspendedLinks`]): an administrator may cut the
 //!   link to one peer and restore it (`POST /api/v1/federation/peers/
 //!   {party}/suspend`, `…/resume`, an exercise's `link_outage`). While

@@ -1,152 +1,178 @@
-//! The pull task of one peer: fetch the peer's change feed after the
-//! persisted cursor, judge and store each page, then move and persist the
-//! cursor. While the peer says there is `more`, the pages go through a
-//! pipeline of three stages that overlap:
-//!
-//! 1. page N+2 is fetched (the peer's read, the transfer, JSON parsing);
-//! 2. page N+1 is judged (owner signatures in batches on every core, the
-//!    receive rule), see [`super::receive::JudgedPage`] for why judging
-//!    ahead of page N's commit is safe;
-//! 3. page N is stored (one SQLite transaction) on its own blocking thread.
-//!
-//! Pages are stored in order, one at a time. The persisted cursor moves
-//! only after a page is stored, so a crash re-pulls at most the pages in
-//! flight and idempotent receive absorbs them. If storing page N fails,
-//! page N+1 (judged, not stored) is dropped and the link goes back to the
-//! cursor before page N: nothing is lost, nothing stored twice.
+//! The pull task of one peer: the tokio driver of a
+//! [`trilat_sync::PullLink`], which runs the page pipeline (fetched →
+//! judged → stored) and decides what comes next, when to back off and
+//! which pages to drop after a failure. The task performs each stage the
+//! link asks for in a task of its own, so they overlap while the peer has
+//! more (page N+2 fetched while N+1 is judged on every core and N is
+//! stored in one SQLite transaction), and reports each outcome back. After
+//! each stored page it persists the link's cursor, so a crash re-pulls at
+//! most the pages in flight and idempotent receive absorbs them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use trilat_store::AuditAction;
-use trilat_sync::{Action, PeerLink, PullResult};
+use trilat_sync::{FetchError, PageHead, PageId, PullAction, PullLink};
 
 use super::link::{cursor_key, PeerClient, LINK_SUSPENDED};
 use super::receive::{judge, store, JudgedPage};
 use super::server::PeerChangesPage;
 use crate::{audit_event, now_ms, Metrics};
 
-/// Why a pull failed.
-enum PullError {
-    /// The peer refused the cursor (`400 bad_cursor`, e.g. its store was
-    /// rebuilt), or the persisted cursor cannot be sent: start over.
-    BadCursor(String),
-    /// Anything else: back off and retry from the same cursor.
-    Other(String),
+/// A page's verdicts, and whether the peer has more after it.
+type Judged = (JudgedPage, bool);
+type Link = PullLink<PeerChangesPage, Judged>;
+
+/// The stages in flight: at most one of each (the link asks for no more).
+#[derive(Default)]
+struct Stages {
+    fetching: Option<(PageId, JoinHandle<Result<PeerChangesPage, FetchError>>)>,
+    judging: Option<(PageId, JoinHandle<Result<Judged, String>>)>,
+    /// A stored page's result says whether the peer has more.
+    storing: Option<(PageId, JoinHandle<Result<bool, String>>)>,
 }
 
-impl PullError {
-    fn message(&self) -> &str {
-        match self {
-            PullError::BadCursor(m) | PullError::Other(m) => m,
+impl Stages {
+    /// Stops the work of pages the link dropped after a failure.
+    fn forget_dropped(&mut self, link: &Link) {
+        if let Some((page, fetch)) = &self.fetching {
+            if !link.holds(*page) {
+                fetch.abort();
+                self.fetching = None;
+            }
         }
-    }
-}
-
-/// A page being fetched ahead: the cursor it was asked after, and the fetch.
-struct Prefetch {
-    cursor: Option<String>,
-    fetch: JoinHandle<Result<PeerChangesPage, PullError>>,
-}
-
-/// A page being stored while the next one is judged: the cursor it was
-/// pulled after (where the link goes back to if storing fails), the cursor
-/// it ends at (persisted once it is stored), and the store task.
-struct Storing {
-    cursor_before: Option<String>,
-    next: String,
-    task: JoinHandle<Result<(), PullError>>,
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        // A prefetch nobody awaits any more (failure, cursor reset) stops.
-        self.fetch.abort();
+        if let Some((page, judging)) = &self.judging {
+            if !link.holds(*page) {
+                judging.abort();
+                self.judging = None;
+            }
+        }
     }
 }
 
 /// Runs for the life of the node.
 pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
-    let mut link = PeerLink::new(peer.party().clone(), peer.sync_config(), seed);
+    let mut link: Link = PullLink::new(peer.party().clone(), peer.sync_config(), seed);
     restore_cursor(&peer, &mut link).await;
-    let mut prefetch: Option<Prefetch> = None;
-    let mut storing: Option<Storing> = None;
+    let mut stages = Stages::default();
     loop {
-        match link.next_action(now_ms()) {
-            Action::Pull { cursor } => {
-                Metrics::bump(&peer.state.metrics.pulls, 1);
-                let fetched = match prefetch.take() {
-                    Some(mut ahead) if ahead.cursor == cursor => (&mut ahead.fetch)
-                        .await
-                        .unwrap_or_else(|e| Err(PullError::Other(e.to_string()))),
-                    _ => fetch(&peer, cursor.clone()).await,
-                };
-                let res = pull_page(&peer, fetched, cursor, &mut prefetch, &mut storing).await;
-                let outcome = match &res {
-                    Ok((page, _)) => Ok(page.more),
-                    Err(failure) => Err(failure.error.message()),
-                };
-                peer.state
-                    .peer_status
-                    .pull_done(peer.party(), now_ms(), outcome);
+        let until_ms = start_stages(&peer, &mut link, &mut stages).await;
+        let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
+        tokio::select! {
+            (page, res) = join(&mut stages.fetching), if stages.fetching.is_some() => {
+                stages.fetching = None;
+                let res = flatten(res, FetchError::Failed).map(|fetched| (head(&fetched), fetched));
                 if let Err(e) = &res {
-                    tracing::debug!(peer = %peer.party(), error = %e.error.message(), "pull failed");
-                    Metrics::bump(&peer.state.metrics.pull_failures, 1);
-                    prefetch = None;
+                    failed(&peer, e.message());
                 }
-                let stored_now = match res {
-                    Ok((page, stored_now)) => {
-                        link.pull_done(now_ms(), Ok(page));
-                        stored_now
-                    }
-                    Err(PullFailure { error, rewind_to }) => {
-                        if let Some(cursor_before) = rewind_to {
-                            rewind(&mut link, cursor_before);
-                        }
-                        match error {
-                            PullError::Other(e) => link.pull_done(now_ms(), Err(e)),
-                            PullError::BadCursor(e) => {
-                                link.pull_done(now_ms(), Err(e.clone()));
-                                reset_cursor(&peer, &mut link, &e).await;
-                                continue;
-                            }
-                        }
-                        false
-                    }
-                };
-                if stored_now {
+                link.fetched(now_ms(), page, res);
+            }
+            (page, res) = join(&mut stages.judging), if stages.judging.is_some() => {
+                stages.judging = None;
+                let res = flatten(res, |e| e);
+                if let Err(e) = &res {
+                    failed(&peer, e);
+                }
+                link.judged(now_ms(), page, res);
+            }
+            (page, res) = join(&mut stages.storing), if stages.storing.is_some() => {
+                stages.storing = None;
+                let res = flatten(res, |e| e);
+                match &res {
+                    Ok(more) => peer.state.peer_status.pull_done(peer.party(), now_ms(), Ok(*more)),
+                    Err(e) => failed(&peer, e),
+                }
+                let res = res.map(|_| ());
+                link.stored(now_ms(), page, res.clone());
+                if res.is_ok() {
                     if let Some(cursor) = link.cursor() {
                         persist_cursor(&peer, cursor.to_string()).await;
                     }
                 }
             }
-            Action::Idle { until_ms } => {
-                let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
-                tokio::time::sleep(Duration::from_millis(wait_ms as u64)).await;
+            _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+        }
+        stages.forget_dropped(&link);
+    }
+}
+
+/// Starts every stage the link asks for; returns when to ask again.
+async fn start_stages(peer: &Arc<PeerClient>, link: &mut Link, stages: &mut Stages) -> i64 {
+    loop {
+        match link.next_action(now_ms()) {
+            PullAction::Fetch { page, after } => {
+                Metrics::bump(&peer.state.metrics.pulls, 1);
+                let peer_bg = peer.clone();
+                let task = tokio::spawn(async move { fetch(&peer_bg, after).await });
+                assert!(stages.fetching.replace((page, task)).is_none(), "one fetch");
             }
-            Action::Push(_) => {
-                // Nothing is ever offered to this link.
-                tracing::error!(peer = %peer.party(), "pull link asked for a push");
-                debug_assert!(false, "pull link asked for a push");
-                return;
+            PullAction::Judge { page, fetched } => {
+                let peer_bg = peer.clone();
+                let task = tokio::spawn(async move {
+                    let more = fetched.more;
+                    let (state, party) = (&peer_bg.state, peer_bg.party());
+                    judge(state, party, fetched.reports, fetched.withdrawals)
+                        .await
+                        .map(|judged| (judged, more))
+                        .map_err(|e| e.to_string())
+                });
+                assert!(
+                    stages.judging.replace((page, task)).is_none(),
+                    "one judgement"
+                );
             }
+            PullAction::Store {
+                page,
+                judged: (judged, more),
+            } => {
+                let peer_bg = peer.clone();
+                let task = tokio::spawn(async move {
+                    store(&peer_bg.state, judged)
+                        .await
+                        .map(|_| more)
+                        .map_err(|e| e.to_string())
+                });
+                assert!(stages.storing.replace((page, task)).is_none(), "one store");
+            }
+            PullAction::ResetCursor { reason } => reset_cursor(peer, link, &reason).await,
+            PullAction::Idle { until_ms } => return until_ms,
         }
     }
 }
 
-/// Starts fetching the page after `cursor` in its own task.
-fn fetch_ahead(peer: &Arc<PeerClient>, cursor: &str) -> Prefetch {
-    let cursor = Some(cursor.to_string());
-    let peer_bg = peer.clone();
-    let cursor_bg = cursor.clone();
-    Prefetch {
-        cursor,
-        fetch: tokio::spawn(async move { fetch(&peer_bg, cursor_bg).await }),
+/// What the link needs to know of a fetched page.
+fn head(page: &PeerChangesPage) -> PageHead {
+    PageHead {
+        next_cursor: page.next.clone(),
+        received: page.reports.len(),
+        more: page.more,
     }
 }
 
-async fn restore_cursor(peer: &PeerClient, link: &mut PeerLink) {
+/// Records a failed stage of a pull (metrics, the health board, the log).
+fn failed(peer: &PeerClient, error: &str) {
+    tracing::debug!(peer = %peer.party(), error, "pull failed");
+    Metrics::bump(&peer.state.metrics.pull_failures, 1);
+    peer.state
+        .peer_status
+        .pull_done(peer.party(), now_ms(), Err(error));
+}
+
+async fn join<T>(slot: &mut Option<(PageId, JoinHandle<T>)>) -> (PageId, Result<T, JoinError>) {
+    let (page, task) = slot.as_mut().expect("joined only when in flight");
+    (*page, task.await)
+}
+
+/// A stage's result, with a task that panicked or was cancelled as a failure.
+fn flatten<T, E>(
+    res: Result<Result<T, E>, JoinError>,
+    error: impl Fn(String) -> E,
+) -> Result<T, E> {
+    res.unwrap_or_else(|e| Err(error(format!("pull stage: {e}"))))
+}
+
+async fn restore_cursor(peer: &PeerClient, link: &mut Link) {
     let store = peer.state.store.clone();
     let key = cursor_key(peer.party());
     let Ok(Ok(Some(cursor))) = tokio::task::spawn_blocking(move || store.sync_state(&key)).await
@@ -160,120 +186,6 @@ async fn restore_cursor(peer: &PeerClient, link: &mut PeerLink) {
     } else {
         link.restore_cursor(cursor);
     }
-}
-
-/// A failed pull, and where the link's cursor must go back to: set when a
-/// page whose cursor the link had already passed failed to store.
-struct PullFailure {
-    error: PullError,
-    rewind_to: Option<Option<String>>,
-}
-
-impl From<PullError> for PullFailure {
-    fn from(error: PullError) -> PullFailure {
-        PullFailure {
-            error,
-            rewind_to: None,
-        }
-    }
-}
-
-/// Puts the link's cursor back to where a page that failed to store was
-/// pulled from, so the next pull fetches it again.
-fn rewind(link: &mut PeerLink, cursor_before: Option<String>) {
-    match &cursor_before {
-        Some(cursor) => link.restore_cursor(cursor.clone()),
-        None => link.reset_cursor(),
-    }
-    // Pair assertion with the pull that fetched the page: same cursor again.
-    debug_assert_eq!(link.cursor(), cursor_before.as_deref());
-}
-
-/// One step of the pipeline for a fetched page (see the module docs):
-/// judge it while the previous page is being stored, wait for that store
-/// (persisting its cursor), then store this page, in the background if
-/// more pages follow, or at once if it is the last. Returns the page's
-/// outcome for the link and whether it is already stored.
-async fn pull_page(
-    peer: &Arc<PeerClient>,
-    fetched: Result<PeerChangesPage, PullError>,
-    cursor_before: Option<String>,
-    prefetch: &mut Option<Prefetch>,
-    storing: &mut Option<Storing>,
-) -> Result<(PullResult, bool), PullFailure> {
-    let judged = match fetched {
-        Ok(page) => {
-            if page.more {
-                *prefetch = Some(fetch_ahead(peer, &page.next));
-            }
-            let received = page.reports.len();
-            let judged = judge(&peer.state, peer.party(), page.reports, page.withdrawals)
-                .await
-                .map_err(|e| PullError::Other(e.to_string()));
-            judged.map(|judged| (judged, page.next, page.more, received))
-        }
-        Err(e) => Err(e),
-    };
-    // Pages are stored in order: the previous one first, whatever happened
-    // to this one.
-    finish_storing(peer, storing).await?;
-    let (judged, next, more, received) = judged?;
-    let page = PullResult {
-        next_cursor: next.clone(),
-        received,
-        more,
-    };
-    if !more || !pipelined() {
-        store_judged(peer, judged).await?;
-        return Ok((page, true));
-    }
-    let peer_bg = peer.clone();
-    *storing = Some(Storing {
-        cursor_before,
-        next,
-        task: tokio::spawn(async move { store_judged(&peer_bg, judged).await }),
-    });
-    Ok((page, false))
-}
-
-/// Whether pages are stored in the background while the next is judged
-/// (the default) or each at once (`TRILAT_FED_PIPELINE=off`, kept to
-/// compare the two in `trilat bench federation`; both store the same).
-fn pipelined() -> bool {
-    static PIPELINED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *PIPELINED.get_or_init(|| std::env::var("TRILAT_FED_PIPELINE").as_deref() != Ok("off"))
-}
-
-/// Waits for the page being stored, if any, and persists its cursor. On
-/// failure the link must go back to where that page was pulled from.
-async fn finish_storing(
-    peer: &PeerClient,
-    storing: &mut Option<Storing>,
-) -> Result<(), PullFailure> {
-    let Some(mut in_flight) = storing.take() else {
-        return Ok(());
-    };
-    let stored = (&mut in_flight.task)
-        .await
-        .unwrap_or_else(|e| Err(PullError::Other(format!("storing a page: {e}"))));
-    match stored {
-        Ok(()) => {
-            persist_cursor(peer, std::mem::take(&mut in_flight.next)).await;
-            Ok(())
-        }
-        Err(error) => Err(PullFailure {
-            error,
-            rewind_to: Some(in_flight.cursor_before.take()),
-        }),
-    }
-}
-
-/// Stores a judged page (the receive rule's verdicts).
-async fn store_judged(peer: &PeerClient, judged: JudgedPage) -> Result<(), PullError> {
-    store(&peer.state, judged)
-        .await
-        .map(|_| ())
-        .map_err(|e| PullError::Other(e.to_string()))
 }
 
 async fn persist_cursor(peer: &PeerClient, cursor: String) {
@@ -291,7 +203,7 @@ async fn persist_cursor(peer: &PeerClient, cursor: String) {
 /// starts from the beginning of the peer's feed (idempotent receive makes
 /// the re-pull safe). Audited first: if the entry cannot be written, the
 /// cursor stays and the next pull (refused again) retries the reset.
-async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
+async fn reset_cursor(peer: &PeerClient, link: &mut Link, reason: &str) {
     let party = peer.party();
     let detail = format!("pull cursor for {party} reset, pulling from the start: {reason}");
     let mut event = audit_event("federation", AuditAction::Other, detail);
@@ -312,9 +224,9 @@ async fn reset_cursor(peer: &PeerClient, link: &mut PeerLink, reason: &str) {
 }
 
 /// Fetches one page of the peer's change feed after `cursor`.
-async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesPage, PullError> {
+async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesPage, FetchError> {
     if peer.state.suspended.contains(peer.party()) {
-        return Err(PullError::Other(LINK_SUSPENDED.into()));
+        return Err(FetchError::Failed(LINK_SUSPENDED.into()));
     }
     let limit = peer.state.config.limits.pull_page_max;
     let path_and_query = match &cursor {
@@ -327,7 +239,7 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
             format!("/peer/v1/changes?cursor={cursor}&limit={limit}")
         }
         Some(_) => {
-            return Err(PullError::BadCursor(
+            return Err(FetchError::BadCursor(
                 "persisted cursor is not URL-safe".into(),
             ))
         }
@@ -337,7 +249,7 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
         .signed(reqwest::Method::GET, &path_and_query, Vec::new())
         .send()
         .await
-        .map_err(|e| PullError::Other(super::tls::error_chain(&e)))?;
+        .map_err(|e| FetchError::Failed(super::tls::error_chain(&e)))?;
     let status = response.status();
     if !status.is_success() {
         let text = response.text().await.unwrap_or_default();
@@ -348,9 +260,9 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
         crate::state::clip(&mut message, 512);
         return Err(
             if status.is_client_error() && code.as_deref() == Some("bad_cursor") {
-                PullError::BadCursor(message)
+                FetchError::BadCursor(message)
             } else {
-                PullError::Other(message)
+                FetchError::Failed(message)
             },
         );
     }
@@ -358,8 +270,8 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
     // Parsing a page of a thousand reports takes milliseconds: off the runtime.
     tokio::task::spawn_blocking(move || serde_json::from_slice::<PeerChangesPage>(&body))
         .await
-        .map_err(|e| PullError::Other(e.to_string()))?
-        .map_err(|e| PullError::Other(format!("pull page: {e}")))
+        .map_err(|e| FetchError::Failed(e.to_string()))?
+        .map_err(|e| FetchError::Failed(format!("pull page: {e}")))
 }
 
 /// The response body, refused once it passes `bytes_max` (a peer serves
@@ -367,8 +279,8 @@ async fn fetch(peer: &PeerClient, cursor: Option<String>) -> Result<PeerChangesP
 async fn read_bounded(
     mut response: reqwest::Response,
     bytes_max: usize,
-) -> Result<Vec<u8>, PullError> {
-    let too_large = || PullError::Other(format!("pull page larger than {bytes_max} bytes"));
+) -> Result<Vec<u8>, FetchError> {
+    let too_large = || FetchError::Failed(format!("pull page larger than {bytes_max} bytes"));
     if response
         .content_length()
         .is_some_and(|len| len > bytes_max as u64)
@@ -385,7 +297,7 @@ async fn read_bounded(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| PullError::Other(e.to_string()))?
+        .map_err(|e| FetchError::Failed(e.to_string()))?
     {
         if body.len() + chunk.len() > bytes_max {
             return Err(too_large());

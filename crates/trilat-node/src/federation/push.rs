@@ -1,19 +1,17 @@
-//! The push task of one peer: asleep on the peer's offer channel until a
-//! local report is stored, then sends everything queued in batches at once.
-//! A failed batch is retried with backoff up to `limits.push_attempts_max`
-//! times, then dropped: the peer's pull from its own cursor delivers it.
-//! Each attempt is audited (a release to the peer) before it is sent.
-//! A local version that narrowed a report away from the peer goes as the
-//! owner's withdrawal instead (see [`super::server::feed_offer`]), in the
-//! same queue, so it keeps its place among the versions.
+//! The push task of one peer: the tokio driver of a
+//! [`trilat_sync::PushLink`], which decides what to send, when to retry
+//! and what to drop. The task turns each local report stored into an
+//! offer (the version, or the owner's withdrawal in its stead: see
+//! [`super::server::feed_offer`]), sleeps until the link has a batch, and
+//! sends it: audited as a release to the peer first, then in bodies under
+//! the peer's size limit.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use trilat_core::{Report, Withdrawal};
-use trilat_sync::{Action, PeerLink};
+use trilat_sync::{Outgoing, PushAction, PushBatch, PushLink};
 
 use super::link::{body_budget, push_bodies, Offer, PeerClient, LINK_SUSPENDED};
 use super::server::{feed_offer, withdrawal_events, FeedOffer, PushBody};
@@ -21,33 +19,18 @@ use crate::audit::{release_events, released};
 use crate::{audit_event, now_ms, Metrics};
 use trilat_store::AuditAction;
 
-/// Runs until the offer channel closes (the node stops).
+/// Runs until the offer channel closes (the node stops): performs what the
+/// link asks ([`PushAction::Send`]), and otherwise waits for an offer or
+/// the end of a backoff.
 pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>, seed: u64) {
-    let mut link = PeerLink::new(peer.party().clone(), peer.sync_config(), seed);
-    let mut queue = PushQueue::default();
+    let mut link = PushLink::new(peer.party().clone(), peer.sync_config(), seed);
     loop {
-        if link.push_queue_len() == 0 {
-            // Nothing queued (or the link dropped its queue): the reports
-            // kept for it are no longer needed.
-            queue.clear();
-            let Some(offer) = offers.recv().await else {
-                return;
-            };
-            queue.accept(&peer, &mut link, offer);
-            drain(&peer, &mut link, &mut queue, &mut offers);
-            continue;
-        }
         match link.next_action(now_ms()) {
-            Action::Push(seqs) => {
-                let res = push(&peer, &queue, &seqs).await;
-                if res.is_ok() {
-                    for seq in &seqs {
-                        queue.pending.remove(seq);
-                    }
-                }
+            PushAction::Send(batch) => {
+                let res = push(&peer, &batch).await;
                 let outcome = res.clone();
                 link.push_done(now_ms(), res);
-                let (board, queued) = (&peer.state.peer_status, link.push_queue_len());
+                let (board, queued) = (&peer.state.peer_status, link.queue_len());
                 board.push_done(
                     peer.party(),
                     now_ms(),
@@ -55,133 +38,65 @@ pub(super) async fn run(peer: Arc<PeerClient>, mut offers: mpsc::Receiver<Offer>
                     queued,
                 );
             }
-            Action::Idle { until_ms } => {
-                // Backing off after a failure; keep taking offers meanwhile.
-                let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
+            PushAction::Idle { until_ms } => {
+                // An offer wakes the link at once; a backoff ends on time.
+                let wait_ms = until_ms.map_or(60_000, |until_ms| {
+                    until_ms.saturating_sub(now_ms()).clamp(0, 60_000)
+                });
                 tokio::select! {
                     offer = offers.recv() => {
                         let Some(offer) = offer else { return };
-                        queue.accept(&peer, &mut link, offer);
-                        drain(&peer, &mut link, &mut queue, &mut offers);
+                        accept(&peer, &mut link, offer);
+                        // Take every offer already waiting, so they leave in one batch.
+                        while let Ok(offer) = offers.try_recv() {
+                            accept(&peer, &mut link, offer);
+                        }
                     }
                     _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
                 }
             }
-            Action::Pull { .. } => {
-                // A link with a queued push and nothing in flight pushes or
-                // idles; a pull here is a bug in this loop, not the peer's.
-                tracing::error!(peer = %peer.party(), "push link asked for a pull");
-                debug_assert!(false, "push link asked for a pull");
-                return;
-            }
         }
     }
 }
 
-/// Takes every offer already waiting, so they leave in one batch.
-fn drain(
-    peer: &PeerClient,
-    link: &mut PeerLink,
-    queue: &mut PushQueue,
-    offers: &mut mpsc::Receiver<Offer>,
-) {
-    while let Ok(offer) = offers.try_recv() {
-        queue.accept(peer, link, offer);
+/// Offers a stored version to the link as what the peer is to get: the
+/// version, its withdrawal, or nothing (not the node's own, or the send
+/// rule forbids it and it narrowed nothing away from the peer).
+fn accept(peer: &PeerClient, link: &mut PushLink, (seq, report): Offer) {
+    let state = &peer.state;
+    if report.owner != state.party {
+        return; // Relays travel by pull.
     }
-}
-
-/// What one queued sequence number carries to the peer.
-enum Pending {
-    /// The version itself.
-    Report(Arc<Report>),
-    /// The owner's withdrawal in its stead.
-    Withdrawal(Withdrawal),
-}
-
-/// The reports behind the link's queued sequence numbers.
-#[derive(Default)]
-struct PushQueue {
-    /// Reports or withdrawals offered for push by sequence, until pushed or
-    /// dropped.
-    pending: HashMap<u64, Pending>,
-    /// The newest version offered of each report while the queue is not
-    /// empty: a queued version superseded by a newer one is not pushed (the
-    /// newer one, or its withdrawal, goes; the peer's pull brings the
-    /// history), so a peer that was down never gets a version alone in a
-    /// push whose withdrawal is already queued behind it.
-    newest: HashMap<trilat_core::ReportKey, u64>,
-}
-
-impl PushQueue {
-    fn clear(&mut self) {
-        self.pending.clear();
-        self.newest.clear();
-    }
-
-    /// Whether a newer version of `report` was offered since.
-    fn superseded(&self, report: &Report) -> bool {
-        self.newest
-            .get(&report.key())
-            .is_some_and(|newest| *newest > report.version)
-    }
-
-    fn accept(&mut self, peer: &PeerClient, link: &mut PeerLink, (seq, report): Offer) {
-        let state = &peer.state;
-        if report.owner != state.party {
+    let me = (&state.party, state.key.as_ref());
+    let outgoing = match feed_offer(&*state.store, &report, me, peer.party(), &state.policy) {
+        Ok(FeedOffer::Report) => Outgoing::Report(report),
+        Ok(FeedOffer::Withdrawal(withdrawal)) => Outgoing::Withdrawal(withdrawal),
+        Ok(FeedOffer::Nothing) => return,
+        Err(e) => {
+            // The peer's pull serves it (and asks the store again).
+            tracing::warn!(peer = %peer.party(), error = %e, "push offer skipped");
             return;
         }
-        let me = (&state.party, state.key.as_ref());
-        let (key, version) = (report.key(), report.version);
-        let pending = match feed_offer(&*state.store, &report, me, peer.party(), &state.policy) {
-            Ok(FeedOffer::Report) => Pending::Report(report),
-            Ok(FeedOffer::Withdrawal(withdrawal)) => Pending::Withdrawal(withdrawal),
-            Ok(FeedOffer::Nothing) => return,
-            Err(e) => {
-                // The peer's pull serves it (and asks the store again).
-                tracing::warn!(peer = %peer.party(), error = %e, "push offer skipped");
-                return;
-            }
-        };
-        let pending_max = state.config.limits.push_queue_max + state.config.limits.push_batch_max;
-        if self.pending.len() >= pending_max {
-            // The link drops its queue on overflow too; the peer pulls instead.
-            self.clear();
-        }
-        if self.newest.len() >= pending_max {
-            // Bounded like the queue; only the skipping of superseded
-            // versions is lost until the queue next empties.
-            self.newest.clear();
-        }
-        self.pending.insert(seq, pending);
-        let newest = self.newest.entry(key).or_insert(version);
-        *newest = version.max(*newest);
-        link.offer(seq);
-        state
-            .peer_status
-            .push_queued(peer.party(), link.push_queue_len());
-        assert!(self.pending.len() <= pending_max);
-    }
+    };
+    link.offer(seq, outgoing);
+    state
+        .peer_status
+        .push_queued(peer.party(), link.queue_len());
 }
 
-async fn push(peer: &PeerClient, queue: &PushQueue, seqs: &[u64]) -> Result<(), String> {
+/// Sends one batch: audited first, then in bodies under the peer's limit.
+async fn push(peer: &PeerClient, batch: &PushBatch) -> Result<(), String> {
     if peer.state.suspended.contains(peer.party()) {
         // Nothing released, nothing audited; the link backs off and the
         // peer's pull brings the batch once the link is restored.
         return Err(LINK_SUSPENDED.into());
     }
-    let mut reports: Vec<&Report> = Vec::new();
-    let mut withdrawals: Vec<Withdrawal> = Vec::new();
-    for seq in seqs {
-        match queue.pending.get(seq) {
-            Some(Pending::Report(report)) if queue.superseded(report) => {}
-            Some(Pending::Report(report)) => reports.push(report.as_ref()),
-            Some(Pending::Withdrawal(withdrawal)) => withdrawals.push(withdrawal.clone()),
-            None => {}
-        }
-    }
-    if reports.is_empty() && withdrawals.is_empty() {
-        return Ok(());
-    }
+    let reports: Vec<&Report> = batch.reports.iter().map(Arc::as_ref).collect();
+    let withdrawals: Vec<Withdrawal> = batch.withdrawals.clone();
+    assert!(
+        !reports.is_empty() || !withdrawals.is_empty(),
+        "a batch sends something"
+    );
     let state = &peer.state;
     let budget = body_budget(state.config.limits.body_bytes_max);
     let mut bodies = push_bodies(&reports, budget)?;

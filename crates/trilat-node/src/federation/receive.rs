@@ -10,8 +10,7 @@ use std::sync::Arc;
 use trilat_core::{Party, Report, ReportKey, Withdrawal};
 use trilat_store::{AuditAction, AuditEvent, PutOutcome};
 use trilat_sync::{
-    judge_incoming, judge_incoming_checked, judge_withdrawal, verify_page, Verdict,
-    WithdrawalVerdict,
+    judge_page, judge_withdrawal, ReceiveRules, SignatureCheck, Verdict, WithdrawalVerdict,
 };
 
 use crate::{now, AppError, AppState, Metrics};
@@ -248,46 +247,14 @@ fn judge_all(
         }
     }
     let owner_keys = |party: &Party| state.key_of(party);
-    let batch = batch_verification();
-    // Judges a run of the page: owner signatures first, in one batch
-    // verification, then the receive rule report by report.
-    let judge_run = |run: Vec<Report>| -> Vec<Judged> {
-        if !batch {
-            return run
-                .into_iter()
-                .map(|report| {
-                    let verdict = judge_incoming(
-                        &report,
-                        sender,
-                        &state.party,
-                        held.get(&report.key()),
-                        &state.policy,
-                        &state.kinds,
-                        &owner_keys,
-                    );
-                    (report, verdict)
-                })
-                .collect();
-        }
-        let checks = verify_page(&run, |id| held.get(id), &owner_keys);
-        assert_eq!(checks.len(), run.len(), "one signature check per report");
-        run.into_iter()
-            .zip(checks)
-            .map(|(report, signature)| {
-                let verdict = judge_incoming_checked(
-                    &report,
-                    sender,
-                    &state.party,
-                    held.get(&report.key()),
-                    &state.policy,
-                    &state.kinds,
-                    &owner_keys,
-                    signature,
-                );
-                (report, verdict)
-            })
-            .collect()
+    let rules = ReceiveRules {
+        me: &state.party,
+        policy: &state.policy,
+        kinds: &state.kinds,
+        owner_keys: &owner_keys,
     };
+    let check = signature_check();
+    let judge_run = |run: Vec<Report>| judge_page(run, sender, &rules, |key| held.get(key), check);
     // Ed25519 verification dominates catch-up: spread it over the cores.
     let n_threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -351,12 +318,15 @@ fn join_shares<T>(
     Ok(judged)
 }
 
-/// Whether owner signatures of a page are checked in one batch (the
-/// default) or one by one (`TRILAT_FED_VERIFY=single`, kept to compare the
-/// two in `trilat bench federation`; both give the same verdicts).
-fn batch_verification() -> bool {
-    static BATCH: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *BATCH.get_or_init(|| std::env::var("TRILAT_FED_VERIFY").as_deref() != Ok("single"))
+/// How owner signatures of a page are checked: in one batch (the default)
+/// or one by one (`TRILAT_FED_VERIFY=single`, kept to compare the two in
+/// `trilat bench federation`; both give the same verdicts).
+fn signature_check() -> SignatureCheck {
+    static CHECK: std::sync::OnceLock<SignatureCheck> = std::sync::OnceLock::new();
+    *CHECK.get_or_init(|| match std::env::var("TRILAT_FED_VERIFY").as_deref() {
+        Ok("single") => SignatureCheck::OneByOne,
+        _ => SignatureCheck::Batch,
+    })
 }
 
 /// What storing a judged page came to: the summary, the newly current
