@@ -94,4 +94,20 @@ export function otherFeatures(reports) {
   return collection(features);
 }
 
+/**
+ * The reports each report source is drawn from, in one pass over the
+ * visible reports: missile products, maritime reports with a position,
+ * seismic reports, and any other report with a position. A report no
+ * source draws (a note without a position) is in none.
+ */
+export function sourceReports(reports) {
+  const parts = { missile: [], maritime: [], seismic: [], other: [] };
+  for (const r of reports) {
+    if (MISSILE.has(r.kind)) parts.missile.push(r);
+    else if (SEISMIC.has(r.kind)) parts.seismic.push(r);
+    else if (reportPoint(r)) (MARITIME.has(r.kind) ? parts.maritime : parts.other).push(r);
+  }
+  return parts;
+}
+
 export const empty = collection([]);

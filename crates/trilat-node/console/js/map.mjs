@@ -118,31 +118,33 @@ function addReportLayers() {
 }
 
 let pending = false;
-/** Each report source's data as last given to the map (JSON), to skip unchanged ones. */
-const drawnData = new Map();
+/** The reports each report source was last drawn from (report objects are replaced, never changed). */
+const drawnFrom = new Map();
 
 /**
- * Gives `data` to source `id` only if it differs from what the source
- * holds: every setData re-tiles the whole source in MapLibre's worker and
- * repaints, and most reports change one source or none (a note without a
- * position changes none).
+ * Gives source `id` the features of `reports` only if they are not the
+ * reports it was drawn from: every setData re-tiles the whole source in
+ * MapLibre's worker and repaints, and most reports change one source or
+ * none (a note without a position changes none). Comparing the report
+ * objects also spares building and comparing a thousand features per event.
  */
-function setSource(id, data) {
-  const json = JSON.stringify(data);
-  if (drawnData.get(id) === json) return;
+function setSource(id, reports, build) {
+  const old = drawnFrom.get(id);
+  if (old && old.length === reports.length && old.every((r, i) => r === reports[i])) return;
   const source = map.getSource(id);
   if (!source) return;
-  source.setData(data);
-  drawnData.set(id, json);
+  source.setData(build(reports));
+  drawnFrom.set(id, reports);
 }
 
 function updateReports() {
   pending = false;
   const reports = visibleReports();
-  setSource('missile', features.missileFeatures(reports));
-  setSource('maritime', features.maritimeFeatures(reports));
-  setSource('seismic', seismic.features(reports));
-  setSource('other', features.otherFeatures(reports));
+  const parts = features.sourceReports(reports);
+  setSource('missile', parts.missile, features.missileFeatures);
+  setSource('maritime', parts.maritime, features.maritimeFeatures);
+  setSource('seismic', parts.seismic, seismic.features);
+  setSource('other', parts.other, features.otherFeatures);
   renderCountdowns(reports);
 }
 function scheduleReports() {
