@@ -35,6 +35,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/reports/{owner}/{id}"),
     ("POST", "/api/v1/reports/{owner}/{id}/revoke"),
     ("GET", "/api/v1/changes"),
+    ("GET", "/api/v1/withdrawals"),
     ("GET", "/api/v1/stream"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"),
@@ -65,6 +66,7 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .route("/api/v1/reports/{owner}/{id}/revoke", post(reports_revoke))
         .route("/api/v1/changes", get(changes_get))
+        .route("/api/v1/withdrawals", get(withdrawals_get))
         .route("/api/v1/audit", get(audit_get))
         .route("/api/v1/audit/verify", get(audit_verify))
         .route("/api/v1/whoami", get(whoami_get))
@@ -572,6 +574,104 @@ async fn changes_get(
         changes,
         next: page.next.to_string(),
         more: page.more,
+    }))
+}
+
+/// Query string of the withdrawal log.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WithdrawalsParams {
+    /// Where the previous page ended (its `next`); 0 or absent: the start.
+    #[serde(default)]
+    after: u64,
+    limit: Option<usize>,
+}
+
+/// One withdrawal this node recorded: its owner narrowed the report's
+/// marking away from this node's party in version `version`, so every
+/// version below it held here stopped being current at `received_at`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WithdrawalEntry {
+    /// Place in the node's withdrawal log.
+    pub seq: u64,
+    /// The report's owner.
+    pub owner: Party,
+    /// The report's id.
+    pub id: ReportId,
+    /// The version that narrowed it: the versions below it are withdrawn.
+    pub version: u64,
+    /// When this node recorded it; `null` if before the node kept the time
+    /// (a store upgraded from schema 1): withdrawn since an unknown time.
+    pub received_at: Option<Timestamp>,
+}
+
+/// A page of the withdrawal log.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WithdrawalsPage {
+    /// Withdrawals of reports the caller may see, oldest first.
+    pub withdrawals: Vec<WithdrawalEntry>,
+    /// Where to resume (`after=`): the last log entry this page read.
+    pub next: u64,
+    /// Whether the page was full (more may follow).
+    pub more: bool,
+}
+
+/// The withdrawal log, for a replay of a past moment (the change feed has
+/// every version, this says when each copy was withdrawn). An entry is
+/// shown only to a caller who may see the report's current version here,
+/// and is audited as a read of the version it withdrew.
+async fn withdrawals_get(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(params): QueryParams<WithdrawalsParams>,
+) -> Result<Json<WithdrawalsPage>, AppError> {
+    caller.require(Role::Reader)?;
+    let limit = page_limit(&state, params.limit)?;
+    let store = state.store.clone();
+    let after = params.after;
+    let (log, held) = tokio::task::spawn_blocking(move || {
+        let log = store.withdrawals(after, limit)?;
+        let keys: Vec<ReportKey> = log.iter().map(|w| w.report.clone()).collect();
+        let held = store.get_many(&keys)?;
+        Ok::<_, trilat_store::StoreError>((log, held))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    debug_assert_eq!(log.len(), held.len());
+    let next = log.last().map_or(after, |w| w.seq);
+    let more = log.len() == limit;
+    let withdrawals: Vec<WithdrawalEntry> = log
+        .into_iter()
+        .zip(held)
+        .filter(|(_, held)| {
+            held.as_ref()
+                .is_some_and(|report| state.policy.release(report, &caller.party).is_ok())
+        })
+        .map(|(w, _)| WithdrawalEntry {
+            seq: w.seq,
+            owner: w.report.owner,
+            id: w.report.id,
+            version: w.version,
+            received_at: w.stored_at,
+        })
+        .collect();
+    let released: Vec<crate::audit::Released> = withdrawals
+        .iter()
+        .map(|w| (ReportKey::new(w.owner.clone(), w.id), w.version))
+        .collect();
+    let template = AuditEvent::new(now(), caller.actor(), AuditAction::Read)
+        .counterparty(caller.party.clone());
+    state
+        .audit_all(crate::audit::release_events(
+            template,
+            "withdrawals",
+            &released,
+        ))
+        .await?;
+    Ok(Json(WithdrawalsPage {
+        withdrawals,
+        next,
+        more,
     }))
 }
 

@@ -77,6 +77,13 @@ impl ReportStore for AuditSwitch {
     fn withdrawal(&self, id: &ReportKey) -> Result<Option<trilat_core::Withdrawal>, StoreError> {
         self.inner.withdrawal(id)
     }
+    fn withdrawals(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<trilat_store::RecordedWithdrawal>, StoreError> {
+        self.inner.withdrawals(after_seq, limit)
+    }
     fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
         self.inner.query(query)
     }

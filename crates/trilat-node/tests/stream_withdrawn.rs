@@ -159,4 +159,51 @@ async fn a_withdrawal_reaches_the_subscribers_shown_the_report_and_no_one_else()
         about_first.is_empty(),
         "KOR's subscriber heard of a report never released to KOR: {about_first:?}"
     );
+    withdrawal_log(&jpn, &kor, &first, &marker).await;
+}
+
+/// JPN's withdrawal log (what a replay reads) as each reader sees it: JPN's
+/// both withdrawals, with the time JPN's node received them; KOR's only the
+/// marker's, as KOR may see no version of the first report.
+async fn withdrawal_log(jpn: &Api, kor: &Api, first: &Report, marker: &Report) {
+    let logged = |page: &Value| -> Vec<(String, u64)> {
+        page["withdrawals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| {
+                let key = format!(
+                    "{}/{}",
+                    w["owner"].as_str().unwrap(),
+                    w["id"].as_str().unwrap()
+                );
+                (key, w["version"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let (status, page) = jpn.get("/api/v1/withdrawals").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        logged(&page),
+        vec![(first.key().to_string(), 2), (marker.key().to_string(), 2)]
+    );
+    for entry in page["withdrawals"].as_array().unwrap() {
+        let received =
+            trilat_core::Timestamp::parse(entry["received_at"].as_str().unwrap()).unwrap();
+        assert!(
+            received >= first.modified && received <= trilat_node::now(),
+            "{entry}"
+        );
+    }
+    let after_first = page["withdrawals"][0]["seq"].as_u64().unwrap();
+    let (_, rest) = jpn
+        .get(&format!("/api/v1/withdrawals?after={after_first}"))
+        .await;
+    assert_eq!(logged(&rest), vec![(marker.key().to_string(), 2)]);
+    assert_eq!(rest["next"], page["next"]);
+    let (status, page) = kor.get("/api/v1/withdrawals").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(logged(&page), vec![(marker.key().to_string(), 2)]);
+    let (status, _) = kor.get("/api/v1/withdrawals?after=x").await;
+    assert_eq!(status, 400, "a bad place in the log is refused");
 }

@@ -28,6 +28,10 @@
 //!   entry is still listed and verified on its own.
 //! * [`ReportStore::get_many`] reads the current versions of a page of
 //!   reports at once (what a receiver judging incoming reports needs).
+//! * Withdrawals ([`ReportStore::put_withdrawal`]): the highest one per
+//!   report decides what is withdrawn now, and the withdrawal log
+//!   ([`ReportStore::withdrawals`]) keeps every one recorded with its
+//!   arrival time, so a replay knows when each copy stopped being current.
 //!
 //! A report is named by its [`ReportKey`], owner and id, everywhere: two
 //! parties' reports under one id are two reports, stored side by side, so
@@ -176,6 +180,18 @@ pub trait ReportStore: Send + Sync + 'static {
             .map(|report| Ok(self.withdrawal(report)?.map(|w| w.version)))
             .collect()
     }
+    /// The withdrawal log: every withdrawal recorded (each
+    /// [`ReportStore::put_withdrawal`] that returned `Ok(true)`) with
+    /// `seq > after_seq`, oldest first, at most `limit` (at most
+    /// [`QUERY_LIMIT_MAX`]). Written in the same transaction as the
+    /// withdrawal, with the store clock's reading as its arrival: what a
+    /// replay of a past moment needs to tell whether a copy was withdrawn
+    /// then.
+    fn withdrawals(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedWithdrawal>, StoreError>;
     /// All stored versions of a report, oldest (lowest counter) first.
     /// A report with more than [`QUERY_LIMIT_MAX`] versions is
     /// [`StoreError::LimitExceeded`] (follow it in [`ReportStore::changes`]).
@@ -412,6 +428,22 @@ pub struct Change {
     pub stored_at: Timestamp,
     /// The stored version.
     pub report: Report,
+}
+
+/// One entry of the withdrawal log ([`ReportStore::withdrawals`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RecordedWithdrawal {
+    /// Place in the log: strictly increasing, from 1.
+    pub seq: u64,
+    /// The report withdrawn (its owner and id).
+    pub report: ReportKey,
+    /// The version that narrowed it: every version below it is withdrawn.
+    pub version: u64,
+    /// When this store recorded it (the store clock, clamped like
+    /// [`Change::stored_at`], so non-decreasing in `seq` order). `None`
+    /// for a withdrawal recorded before the store kept the log (an SQLite
+    /// store of schema 1, migrated): its time is not known.
+    pub stored_at: Option<Timestamp>,
 }
 
 /// One page of [`ReportStore::changes`].

@@ -10,9 +10,9 @@ use crate::audit::ChainCheck;
 use crate::rules::{place, Placement};
 use crate::{
     check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditEntry,
-    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome, ReportPage,
-    ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS, BATCH_LEN_MAX, PEER_REQUESTS_MAX,
-    QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
+    AuditEvent, AuditVerification, Change, ChangePage, Clock, Cursor, PutOutcome,
+    RecordedWithdrawal, ReportPage, ReportQuery, ReportStore, StoreError, AUDIT_HASH_GENESIS,
+    BATCH_LEN_MAX, PEER_REQUESTS_MAX, QUERY_LIMIT_MAX, SYNC_STATE_LEN_MAX,
 };
 
 /// A store that lives in memory and is lost with the process.
@@ -42,6 +42,8 @@ struct State {
     seen: HashSet<[u8; 64]>,
     /// The highest withdrawal recorded per report.
     withdrawals: HashMap<ReportKey, Withdrawal>,
+    /// Every withdrawal recorded, in order (seq = index + 1).
+    withdrawal_log: Vec<RecordedWithdrawal>,
 }
 
 struct Versions {
@@ -226,6 +228,15 @@ impl ReportStore for MemoryStore {
         if recorded.is_some_and(|recorded| recorded.version >= withdrawal.version) {
             return Ok(false);
         }
+        let previous = state.withdrawal_log.last().and_then(|w| w.stored_at);
+        let stored_at = next_stored_at((self.clock)(), previous);
+        let seq = state.withdrawal_log.len() as u64 + 1;
+        state.withdrawal_log.push(RecordedWithdrawal {
+            seq,
+            report: key.clone(),
+            version: withdrawal.version,
+            stored_at: Some(stored_at),
+        });
         state.withdrawals.insert(key, withdrawal.clone());
         state.append_audit(audit);
         Ok(true)
@@ -233,6 +244,25 @@ impl ReportStore for MemoryStore {
 
     fn withdrawal(&self, id: &ReportKey) -> Result<Option<Withdrawal>, StoreError> {
         Ok(self.lock()?.withdrawals.get(id).cloned())
+    }
+
+    fn withdrawals(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedWithdrawal>, StoreError> {
+        check_limit(limit)?;
+        let state = self.lock()?;
+        let start = usize::try_from(after_seq)
+            .unwrap_or(usize::MAX)
+            .min(state.withdrawal_log.len());
+        let page: Vec<RecordedWithdrawal> = state.withdrawal_log[start..]
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect();
+        debug_assert!(page.iter().all(|w| w.seq > after_seq));
+        Ok(page)
     }
 
     fn history(&self, id: &ReportKey) -> Result<Vec<Report>, StoreError> {

@@ -85,6 +85,71 @@ fn refuses_a_newer_schema() {
     assert!(err.to_string().contains("99"), "{err}");
 }
 
+/// A store of schema 1 (the first released) is upgraded on open: its
+/// withdrawals enter the withdrawal log with no arrival time (none was
+/// kept), the rest is untouched, and new withdrawals are logged with theirs.
+#[test]
+fn a_store_of_schema_1_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let usa = chain("USA", 3);
+    let withdraw = |store: &SqliteStore, report: &trilat_core::Report| {
+        let withdrawal = trilat_core::Withdrawal::sign(report, &key("USA")).unwrap();
+        let audit = AuditEvent::new(t(0), "peer:USA", AuditAction::Withdraw).report(report.key());
+        assert!(store.put_withdrawal(&withdrawal, audit).unwrap());
+    };
+    let reports = {
+        let store = populated(&path);
+        store.put(&usa[0], event(&usa[0])).unwrap();
+        withdraw(&store, &usa[1]);
+        store
+            .query(&ReportQuery {
+                include_withdrawn: true,
+                ..ReportQuery::default()
+            })
+            .unwrap()
+            .reports
+    };
+    // Schema 1 as released: no withdrawal log.
+    raw(&path)
+        .execute_batch("DROP TABLE withdrawal_log; PRAGMA user_version = 1;")
+        .unwrap();
+
+    let store = SqliteStore::open(&path).unwrap();
+    let version: i64 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let log = store.withdrawals(0, 10).unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (&log[0].report, log[0].version, log[0].stored_at),
+        (&usa[0].key(), 2, None)
+    );
+    let all = ReportQuery {
+        include_withdrawn: true,
+        ..ReportQuery::default()
+    };
+    assert_eq!(store.query(&all).unwrap().reports, reports);
+    assert_eq!(store.verify_audit().unwrap().first_broken, None);
+    withdraw(&store, &usa[2]);
+    let log = store.withdrawals(1, 10).unwrap();
+    assert_eq!((log[0].seq, log[0].version), (2, 3));
+    assert!(log[0].stored_at.is_some());
+    drop(store);
+    // Opened again: nothing to upgrade, nothing changes.
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.withdrawals(0, 10).unwrap().len(), 2);
+    // The log is append-only, the upgraded rows too.
+    for sql in [
+        "UPDATE withdrawal_log SET stored_at_ms = 0 WHERE seq = 1",
+        "DELETE FROM withdrawal_log WHERE seq = 2",
+    ] {
+        let err = raw(&path).execute_batch(sql).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}
+
 #[test]
 fn history_and_audit_are_append_only() {
     let dir = tempfile::tempdir().unwrap();

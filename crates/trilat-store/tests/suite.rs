@@ -212,6 +212,19 @@ fn withdrawals(store: &impl ReportStore) {
     let entries = store.audit(audit_before, 10).unwrap();
     assert_eq!(entries[0].event, audit);
     assert!(store.verify_audit().unwrap().first_broken.is_none());
+    // The log holds the one withdrawal recorded, not the refused repeats.
+    let log = store.withdrawals(0, 10).unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(
+        (log[0].seq, &log[0].report, log[0].version),
+        (1, &v1.key(), 3)
+    );
+    assert!(log[0].stored_at.is_some());
+    assert_eq!(store.withdrawals(1, 10).unwrap(), vec![]);
+    assert!(matches!(
+        store.withdrawals(0, QUERY_LIMIT_MAX + 1),
+        Err(StoreError::LimitExceeded { .. })
+    ));
 }
 
 #[test]
@@ -865,6 +878,7 @@ impl HandClock {
 /// Arrival times and the per-kind feed, against every store from `make`.
 pub fn arrival_suite<S: ReportStore>(make: impl Fn(Clock) -> S) {
     arrival_times(&make);
+    withdrawal_log(&make);
     let hand = HandClock::default();
     hand.set(0);
     kind_feed(&make(hand.clock()), &make(hand.clock()));
@@ -949,6 +963,49 @@ fn arrival_times<S: ReportStore>(make: &impl Fn(Clock) -> S) {
     for change in &notes.changes {
         assert!(all.contains(&(change.seq, change.stored_at)));
     }
+}
+
+/// Every withdrawal recorded is logged in order with its arrival (the
+/// store clock, clamped when it steps back), each report's as often as a
+/// higher one arrives; a repeat or a lower one is not logged; pages follow
+/// `after_seq`.
+fn withdrawal_log<S: ReportStore>(make: &impl Fn(Clock) -> S) {
+    let hand = HandClock::default();
+    let store = make(hand.clock());
+    let usa = chain("USA", 4);
+    let kor = chain("KOR", 2);
+    let record = |report: &trilat_core::Report, owner: &str| {
+        let withdrawal = trilat_core::Withdrawal::sign(report, &key(owner)).unwrap();
+        let audit = AuditEvent::new(t(0), format!("peer:{owner}"), AuditAction::Withdraw)
+            .report(report.key())
+            .counterparty(party(owner));
+        store.put_withdrawal(&withdrawal, audit).unwrap()
+    };
+    hand.set(5_000);
+    assert!(record(&usa[1], "USA"));
+    hand.set(9_000);
+    assert!(record(&kor[1], "KOR"));
+    assert!(!record(&usa[1], "USA"), "a repeat is not logged");
+    hand.set(2_000); // the clock steps back: clamped to the last arrival
+    assert!(record(&usa[3], "USA"));
+    assert!(!record(&usa[2], "USA"), "a lower one is not logged");
+    let logged: Vec<_> = store
+        .withdrawals(0, 10)
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.seq, w.report, w.version, w.stored_at))
+        .collect();
+    assert_eq!(
+        logged,
+        vec![
+            (1, usa[0].key(), 2, Some(t(5_000))),
+            (2, kor[0].key(), 2, Some(t(9_000))),
+            (3, usa[0].key(), 4, Some(t(9_000))),
+        ]
+    );
+    let page = store.withdrawals(1, 1).unwrap();
+    assert_eq!(page.iter().map(|w| w.seq).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(store.withdrawals(3, 10).unwrap(), vec![]);
 }
 
 fn kind_feed(store: &impl ReportStore, other: &impl ReportStore) {

@@ -15,6 +15,8 @@
 //            element and the next requestAnimationFrame callback (the frame
 //            that paints it) reads Date.now(); minus Date.now() just before
 //            the POST. One clock (same machine). SAMPLES notes, one at a time.
+//            The slowest five are split: until the note's item entered the
+//            list, until its frame, and the page's Long Tasks meanwhile.
 //            With BENCH_SPLIT=1 this process also reads JPN's stream itself
 //            (a plain SSE client with the same reader token): the time the
 //            event leaves JPN's node splits the figure into the nodes' part
@@ -145,16 +147,29 @@ async function latency(browser, usa, jpn) {
   await signIn(page, jpn, 'reader');
   await page.waitForFunction(() => document.querySelector('#map')?.dataset.ready === 'true', null, { timeout: 60_000 });
   // Probes start once the page follows the live stream (before that a
-  // probe would come with the load, not the stream).
+  // probe would come with the load, not the stream) and the map has painted
+  // everything once (#map[data-idle]): its first frames after the load are
+  // Long Tasks of 400-600 ms in software rendering, which delayed the first
+  // two probes of each run (BENCHMARKS.md, "Console"): part of the load,
+  // not of a report's way to a console that is up.
   await page.locator('#stream-state[data-i18n="stream.live"]').waitFor({ timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('#map')?.dataset.idle === 'true', null, { timeout: 60_000 });
   await page.evaluate(() => {
     window.__drawn = new Map();
+    window.__inserted = new Map(); // probe -> Date.now() when its item entered the list
+    window.__longTasks = []; // [start, end] in Date.now() time: the main thread busy ≥ 50 ms
+    const origin = Date.now() - performance.now();
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push([origin + e.startTime, origin + e.startTime + e.duration]);
+      if (window.__longTasks.length > 10_000) window.__longTasks.splice(0, 5_000);
+    }).observe({ type: 'longtask' });
     new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
           const match = node.textContent?.match(/latency-probe-(\d+)/);
           if (match && !window.__drawn.has(match[1])) {
             window.__drawn.set(match[1], 0);
+            window.__inserted.set(match[1], Date.now());
             requestAnimationFrame(() => window.__drawn.set(match[1], Date.now()));
           }
         }
@@ -164,6 +179,7 @@ async function latency(browser, usa, jpn) {
   const samples = [];
   const nodePart = [];
   const lost = [];
+  const parts = []; // per probe: { probe, total, node, inserted, sent, drawn }
   for (let i = 0; i < SAMPLES; i++) {
     const sent = Date.now();
     const { report } = await api(usa, 'analyst', 'POST', '/api/v1/reports', {
@@ -173,8 +189,11 @@ async function latency(browser, usa, jpn) {
     });
     try {
       const drawn = await page.waitForFunction((id) => window.__drawn.get(id) || false, String(i), { timeout: 30_000 });
-      samples.push((await drawn.jsonValue()) - sent);
+      const drawnAt = await drawn.jsonValue();
+      const insertedAt = await page.evaluate((id) => window.__inserted.get(id), String(i));
+      samples.push(drawnAt - sent);
       if (streamed.has(String(i))) nodePart.push(streamed.get(String(i)) - sent);
+      parts.push({ probe: i, total: drawnAt - sent, node: streamed.has(String(i)) ? streamed.get(String(i)) - sent : null, inserted: insertedAt - sent, sent, drawn: drawnAt });
     } catch {
       // Said, not hidden: a watch officer must never miss a report.
       const at = (await holds(jpn, `${report.owner}/${report.id}`)) ? "held by JPN's node" : "not at JPN's node";
@@ -183,9 +202,18 @@ async function latency(browser, usa, jpn) {
       console.error(`LOST ${lost.at(-1)}`);
     }
   }
+  // Where the slowest probes' time went: until the item entered JPN's list
+  // (nodes, stream, the page's parse and render), then until its frame; and
+  // the page's Long Tasks (main thread busy ≥ 50 ms) within the probe.
+  const longTasks = await page.evaluate(() => window.__longTasks);
+  const slowest = parts.sort((a, b) => b.total - a.total).slice(0, 5).map((p) => {
+    const busy = longTasks.filter(([from, to]) => to > p.sent && from < p.drawn)
+      .map(([from, to]) => `${(to - from).toFixed(0)} ms at +${(from - p.sent).toFixed(0)}`);
+    return `#${p.probe} ${p.total.toFixed(0)} ms (${p.node === null ? '' : `stream sent +${p.node.toFixed(0)}, `}in the list +${p.inserted.toFixed(0)}, frame +${(p.total - p.inserted).toFixed(0)}; long tasks: ${busy.join(', ') || 'none'})`;
+  });
   await page.close();
   reading.abort();
-  return { samples: samples.sort((a, b) => a - b), nodePart: nodePart.sort((a, b) => a - b), lost };
+  return { samples: samples.sort((a, b) => a - b), nodePart: nodePart.sort((a, b) => a - b), lost, slowest };
 }
 
 const started = performance.now();
@@ -215,9 +243,10 @@ try {
     console.log(`  requests on the last load: ${last.resources.length} (${last.resources.filter((r) => new URL(r.name).pathname.startsWith('/api/')).length} to the API)`);
   }
   if (ONLY.has('latency')) {
-    const { samples: lat, nodePart, lost } = await latency(browser, usa, jpn);
+    const { samples: lat, nodePart, lost, slowest } = await latency(browser, usa, jpn);
     console.log(`create at USA → drawn at JPN (N=${lat.length}): p50 ${fmt(quantile(lat, 0.5))}, p95 ${fmt(quantile(lat, 0.95))}, p99 ${fmt(quantile(lat, 0.99))}, max ${fmt(lat.at(-1))}; ${lost.length} of ${SAMPLES} never drawn`);
     if (nodePart.length) console.log(`  of which create at USA \u2192 sent by JPN's stream to a plain client (N=${nodePart.length}): p50 ${fmt(quantile(nodePart, 0.5))}, p95 ${fmt(quantile(nodePart, 0.95))}, p99 ${fmt(quantile(nodePart, 0.99))}, max ${fmt(nodePart.at(-1))}`);
+    console.log(`  slowest: ${slowest.join('; ')}`);
     for (const line of lost) console.log(`  LOST ${line}`);
     if (lost.length) process.exitCode = 1;
   }

@@ -14,11 +14,20 @@ const MARITIME = new Set(['maritime.event', 'maritime.sanctioned-vessel', 'marit
 const MISSILE = new Set(['missile.track', 'missile.assessment', 'missile.warning']);
 const SEISMIC = new Set(['seismic.event', 'nuclear.assessment']); // drawn by seismic.mjs
 
-/** The newest report per track id among `reports` of one kind. */
+/**
+ * A track's key: its owner and its track id. Track ids are numbered by each
+ * party's own tracker, so two parties' tracks may share one: they are two
+ * tracks, as two owners' reports under one id are two reports.
+ */
+export function trackKey(report) {
+  return `${report.owner}/${report.payload?.track_id}`;
+}
+
+/** The newest report per track (owner and track id) among `reports` of one kind. */
 function newestPerTrack(reports) {
   const best = new Map();
   for (const r of reports) {
-    const key = r.payload?.track_id;
+    const key = trackKey(r);
     const old = best.get(key);
     if (!old || r.observed_at > old.observed_at || (r.observed_at === old.observed_at && r.modified > old.modified)) best.set(key, r);
   }
@@ -34,14 +43,14 @@ export function missileFeatures(reports) {
   const tracks = reports.filter((r) => r.kind === 'missile.track');
   const paths = new Map();
   for (const r of [...tracks].sort((a, b) => a.observed_at.localeCompare(b.observed_at))) {
-    const id = r.payload.track_id;
-    if (!paths.has(id)) paths.set(id, []);
-    paths.get(id).push([r.payload.lon, r.payload.lat]);
+    const track = trackKey(r);
+    if (!paths.has(track)) paths.set(track, []);
+    paths.get(track).push([r.payload.lon, r.payload.lat]);
   }
   const features = [];
-  for (const [id, coords] of paths) if (coords.length > 1) features.push(line(coords, { role: 'track-path', track_id: id }));
+  for (const [track, coords] of paths) if (coords.length > 1) features.push(line(coords, { role: 'track-path', track }));
   for (const r of newestPerTrack(tracks)) {
-    features.push(point([r.payload.lon, r.payload.lat], { role: 'track', key: reportKey(r), track_id: r.payload.track_id }));
+    features.push(point([r.payload.lon, r.payload.lat], { role: 'track', key: reportKey(r), track: trackKey(r) }));
   }
   for (const r of latestAssessments(reports)) {
     const p = r.payload;
@@ -83,6 +92,22 @@ export function otherFeatures(reports) {
     if (at) features.push(point(at, { key: reportKey(r), kind: r.kind }));
   }
   return collection(features);
+}
+
+/**
+ * The reports each report source is drawn from, in one pass over the
+ * visible reports: missile products, maritime reports with a position,
+ * seismic reports, and any other report with a position. A report no
+ * source draws (a note without a position) is in none.
+ */
+export function sourceReports(reports) {
+  const parts = { missile: [], maritime: [], seismic: [], other: [] };
+  for (const r of reports) {
+    if (MISSILE.has(r.kind)) parts.missile.push(r);
+    else if (SEISMIC.has(r.kind)) parts.seismic.push(r);
+    else if (reportPoint(r)) (MARITIME.has(r.kind) ? parts.maritime : parts.other).push(r);
+  }
+  return parts;
 }
 
 export const empty = collection([]);

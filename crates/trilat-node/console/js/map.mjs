@@ -118,31 +118,33 @@ function addReportLayers() {
 }
 
 let pending = false;
-/** Each report source's data as last given to the map (JSON), to skip unchanged ones. */
-const drawnData = new Map();
+/** The reports each report source was last drawn from (report objects are replaced, never changed). */
+const drawnFrom = new Map();
 
 /**
- * Gives `data` to source `id` only if it differs from what the source
- * holds: every setData re-tiles the whole source in MapLibre's worker and
- * repaints, and most reports change one source or none (a note without a
- * position changes none).
+ * Gives source `id` the features of `reports` only if they are not the
+ * reports it was drawn from: every setData re-tiles the whole source in
+ * MapLibre's worker and repaints, and most reports change one source or
+ * none (a note without a position changes none). Comparing the report
+ * objects also spares building and comparing a thousand features per event.
  */
-function setSource(id, data) {
-  const json = JSON.stringify(data);
-  if (drawnData.get(id) === json) return;
+function setSource(id, reports, build) {
+  const old = drawnFrom.get(id);
+  if (old && old.length === reports.length && old.every((r, i) => r === reports[i])) return;
   const source = map.getSource(id);
   if (!source) return;
-  source.setData(data);
-  drawnData.set(id, json);
+  source.setData(build(reports));
+  drawnFrom.set(id, reports);
 }
 
 function updateReports() {
   pending = false;
   const reports = visibleReports();
-  setSource('missile', features.missileFeatures(reports));
-  setSource('maritime', features.maritimeFeatures(reports));
-  setSource('seismic', seismic.features(reports));
-  setSource('other', features.otherFeatures(reports));
+  const parts = features.sourceReports(reports);
+  setSource('missile', parts.missile, features.missileFeatures);
+  setSource('maritime', parts.maritime, features.maritimeFeatures);
+  setSource('seismic', parts.seismic, seismic.features);
+  setSource('other', parts.other, features.otherFeatures);
   renderCountdowns(reports);
 }
 function scheduleReports() {
@@ -157,28 +159,32 @@ function renderCountdowns(reports = visibleReports()) {
   const box = document.getElementById('countdowns');
   const now = store.get().replayAt ?? Date.now();
   const latest = features.latestAssessments(reports);
-  const line = (p) => {
+  // Track ids are per owner: the line names the owner too.
+  const line = (r) => {
+    const p = r.payload;
     const left = (Date.parse(p.impact_time) - now) / 1000;
-    const values = { id: p.track_id, class: p.class, time: duration(left) };
+    const values = { id: p.track_id, owner: r.owner, class: p.class, time: duration(left) };
     return t(left > 0 ? 'missile.countdown_line' : 'missile.countdown_passed', values);
   };
   // Same assessments as drawn: update the times in place (keeps keyboard focus).
   const key = store.get().lang + latest.map((r) => `${store.reportKey(r)}@${r.version}`).join();
   if (box.dataset.key === key) {
-    latest.forEach((r, i) => { box.querySelectorAll('.countdown strong')[i].textContent = line(r.payload); });
+    latest.forEach((r, i) => { box.querySelectorAll('.countdown strong')[i].textContent = line(r); });
     return;
   }
   box.dataset.key = key;
   const rows = latest.map((r) => h('li', {},
     h('button', { type: 'button', class: 'countdown', onclick: () => store.set({ selected: store.reportKey(r) }) },
-      h('strong', {}, line(r.payload)),
+      h('strong', {}, line(r)),
       h('span', {}, t('missile.figures', { apogee: num(r.payload.apogee_km, 0), range: num(r.payload.range_km, 0) })))));
   box.hidden = rows.length === 0;
   box.replaceChildren(h('h3', {}, t('missile.countdowns')), h('ul', {}, rows));
 }
 
 function reportPopup(key) {
-  const report = store.get().reports.get(key);
+  // Replaying: the version drawn is the one current then, maybe gone since.
+  const s = store.get();
+  const report = (s.replayAt !== null && s.replayReports ? s.replayReports : s.reports).get(key);
   if (!report) return null;
   return h('div', { class: 'popup' },
     markingBlock(report.marking, { exercise: report.exercise }),

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-use super::schema::{check_schema, create, meta};
+use super::schema::{check_schema, create, meta, upgrade, Found};
 use super::{Context, Durability, SqliteStore};
 use crate::{system_clock, StoreError};
 
@@ -32,18 +32,20 @@ impl SqliteStore {
         SqliteStore::open_with(path, Durability::default())
     }
 
-    /// Opens (creating if needed) the store at `path`. A store of another
-    /// schema than [`SCHEMA_VERSION`](super::SCHEMA_VERSION) (one made by a
-    /// development version before the first release, or by a newer Trilat)
-    /// is [`StoreError::Corrupt`] with what to do; nothing is rewritten.
+    /// Opens (creating if needed) the store at `path`. A store of an older
+    /// released schema is upgraded to [`SCHEMA_VERSION`](super::SCHEMA_VERSION);
+    /// one made by a development version before the first release, or by a
+    /// newer Trilat, is [`StoreError::Corrupt`] with what to do, and
+    /// nothing is rewritten.
     pub fn open_with(
         path: impl AsRef<Path>,
         durability: Durability,
     ) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
-        let (mut conn, is_wal, is_new) = open_writer(path, durability)?;
-        if is_new {
-            create(&mut conn)?;
+        let (mut conn, is_wal, found) = open_writer(path, durability)?;
+        match found {
+            Found::New => create(&mut conn)?,
+            Found::Store { version } => upgrade(&mut conn, version)?,
         }
         let store_id = meta(&conn, "store_id")?
             .and_then(|text| u64::from_str_radix(&text, 16).ok())
@@ -60,17 +62,17 @@ impl SqliteStore {
 }
 
 /// The writer connection at `path` with the store's pragmas, whether it is
-/// in WAL mode (`false` only for an in-memory database), and whether the
-/// database is new (its schema still to be created). A database of another
+/// in WAL mode (`false` only for an in-memory database), and what
+/// [`check_schema`] found (a new database, or a store's schema version). A database of another
 /// schema is refused before any pragma writes to it.
 fn open_writer(
     path: &Path,
     durability: Durability,
-) -> Result<(Connection, bool, bool), StoreError> {
+) -> Result<(Connection, bool, Found), StoreError> {
     let conn = Connection::open(path).ctx(&format!("open {}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))
         .ctx("set busy timeout")?;
-    let is_new = check_schema(&conn)?;
+    let found = check_schema(&conn)?;
     // Before WAL mode: it only takes effect on a new, empty database
     // (an existing store keeps its page size; SQLite reads any).
     conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE_BYTES};"))
@@ -107,7 +109,7 @@ fn open_writer(
     ))
     .ctx("set cache size")?;
     conn.set_prepared_statement_cache_capacity(64);
-    Ok((conn, journal == "wal", is_new))
+    Ok((conn, journal == "wal", found))
 }
 
 pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {

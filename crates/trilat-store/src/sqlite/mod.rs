@@ -8,7 +8,7 @@ use trilat_core::{Kind, Report, ReportKey, Timestamp, Withdrawal};
 
 use crate::{
     check_batch_len, next_stored_at, AuditEntry, AuditEvent, AuditVerification, ChangePage, Clock,
-    Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError,
+    Cursor, PutOutcome, RecordedWithdrawal, ReportPage, ReportQuery, ReportStore, StoreError,
 };
 use audit_blocks::{last_audit_entry, AuditTip};
 use ingest::Ingest;
@@ -166,6 +166,14 @@ impl ReportStore for SqliteStore {
 
     fn withdrawal(&self, report: &ReportKey) -> Result<Option<Withdrawal>, StoreError> {
         self.stored_withdrawal(report)
+    }
+
+    fn withdrawals(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedWithdrawal>, StoreError> {
+        self.withdrawal_log(after_seq, limit)
     }
 
     fn history(&self, report: &ReportKey) -> Result<Vec<Report>, StoreError> {

@@ -1,10 +1,12 @@
 //! The schema: its DDL and the check that a store opened has it.
 //!
-//! One schema, version 1, the first one released. Stores made by
-//! development versions before it (their own `user_version` 1 to 7, no
+//! Version 1 is the first schema released. Stores made by development
+//! versions before it (their own `user_version` 1 to 7, no
 //! [`APPLICATION_ID`]) are refused with an error that says to re-create
-//! them: nobody holds data in one. Migrations start from this version: a
-//! later schema change adds a step from 1, never a rewrite of this DDL.
+//! them: nobody holds data in one. Later versions are steps from 1, never
+//! a rewrite of its DDL: a new store runs version 1 and then every step,
+//! an older store the steps it lacks, each in one transaction with the
+//! version it reaches.
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -12,7 +14,7 @@ use super::Context;
 use crate::{StoreError, AUDIT_HASH_GENESIS};
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of a Trilat store ("TRLT"): what tells a store
 /// of the released schema from one a development version made (those
@@ -111,12 +113,44 @@ CREATE TRIGGER audit_block_no_delete BEFORE DELETE ON audit_block
 BEGIN SELECT RAISE(ABORT, 'audit_block is append-only'); END;
 "#;
 
-/// Whether the database is new (its schema is to be created: `true`) or a
-/// store of this schema (`false`). A store from a development version
+/// Step 1 → 2: the withdrawal log, every withdrawal recorded (its JSON,
+/// as in `report_withdrawal`) with its arrival time (`report_withdrawal`
+/// keeps only the highest per report, with no time), append-only. Withdrawals recorded before the step are
+/// copied in with no time (`stored_at_ms` NULL: not known).
+const STEP_1_TO_2: &str = r#"
+CREATE TABLE withdrawal_log (
+    seq          INTEGER PRIMARY KEY,
+    body         TEXT    NOT NULL,
+    stored_at_ms INTEGER
+);
+INSERT INTO withdrawal_log (body, stored_at_ms)
+    SELECT body, NULL FROM report_withdrawal;
+CREATE TRIGGER withdrawal_log_no_update BEFORE UPDATE ON withdrawal_log
+BEGIN SELECT RAISE(ABORT, 'withdrawal_log is append-only'); END;
+CREATE TRIGGER withdrawal_log_no_delete BEFORE DELETE ON withdrawal_log
+BEGIN SELECT RAISE(ABORT, 'withdrawal_log is append-only'); END;
+"#;
+
+/// The steps after version 1: `STEPS[i]` takes a store from version
+/// `i + 1` to `i + 2`.
+const STEPS: [&str; (SCHEMA_VERSION - 1) as usize] = [STEP_1_TO_2];
+
+/// What [`check_schema`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    /// An empty database: the schema is to be created.
+    New,
+    /// A store of this version or of an older released one, to be brought
+    /// up to [`SCHEMA_VERSION`] by [`upgrade`].
+    Store { version: i64 },
+}
+
+/// Whether the database is new (its schema is to be created) or a store of
+/// a released schema (this one or an older one). A store from a development version
 /// before the first release, or from a newer Trilat, or another program's
 /// database is an error saying so. Run before any pragma that writes
 /// (journal mode, page size), so a refused file is left as it was.
-pub(super) fn check_schema(conn: &Connection) -> Result<bool, StoreError> {
+pub(super) fn check_schema(conn: &Connection) -> Result<Found, StoreError> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .ctx("read user_version")?;
@@ -124,8 +158,8 @@ pub(super) fn check_schema(conn: &Connection) -> Result<bool, StoreError> {
         .query_row("PRAGMA application_id", [], |row| row.get(0))
         .ctx("read application_id")?;
     match (version, application_id) {
-        (0, 0) => Ok(true),
-        (SCHEMA_VERSION, APPLICATION_ID) => Ok(false),
+        (0, 0) => Ok(Found::New),
+        (1..=SCHEMA_VERSION, APPLICATION_ID) => Ok(Found::Store { version }),
         (version, APPLICATION_ID) if version > SCHEMA_VERSION => {
             Err(StoreError::Corrupt(format!(
                 "schema version {version} is newer than this program's {SCHEMA_VERSION}; upgrade trilat"
@@ -147,6 +181,10 @@ pub(super) fn check_schema(conn: &Connection) -> Result<bool, StoreError> {
 pub(super) fn create(conn: &mut Connection) -> Result<(), StoreError> {
     let tx = conn.transaction().ctx("begin create schema")?;
     tx.execute_batch(SCHEMA_V1).ctx("create schema v1")?;
+    for (i, step) in STEPS.iter().enumerate() {
+        tx.execute_batch(step)
+            .ctx(&format!("create schema: step {} to {}", i + 1, i + 2))?;
+    }
     let store_id: u64 = rand::random();
     for (key, value) in [
         ("store_id", format!("{store_id:016x}")),
@@ -164,6 +202,25 @@ pub(super) fn create(conn: &mut Connection) -> Result<(), StoreError> {
     ))
     .ctx("set schema version")?;
     tx.commit().ctx("commit create schema")?;
+    Ok(())
+}
+
+/// Brings a store of schema `version` up to [`SCHEMA_VERSION`], one step
+/// per transaction (a step and the version it reaches are written
+/// together, so an interrupted upgrade resumes where it stopped).
+pub(super) fn upgrade(conn: &mut Connection, version: i64) -> Result<(), StoreError> {
+    assert!((1..=SCHEMA_VERSION).contains(&version), "a released schema");
+    for to in version + 1..=SCHEMA_VERSION {
+        let step = STEPS[(to - 2) as usize];
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .ctx("begin schema upgrade")?;
+        tx.execute_batch(step)
+            .ctx(&format!("upgrade schema to {to}"))?;
+        tx.execute_batch(&format!("PRAGMA user_version = {to};"))
+            .ctx("set schema version")?;
+        tx.commit().ctx("commit schema upgrade")?;
+    }
     Ok(())
 }
 

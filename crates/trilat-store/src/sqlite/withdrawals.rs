@@ -1,11 +1,11 @@
 //! Withdrawals: the highest one per report.
 
 use rusqlite::{params, OptionalExtension};
-use trilat_core::{ReportKey, Withdrawal};
+use trilat_core::{ReportKey, Timestamp, Withdrawal};
 
 use super::versions::id_key;
 use super::{write, Context, SqliteStore};
-use crate::{AuditEvent, StoreError};
+use crate::{next_stored_at, AuditEvent, RecordedWithdrawal, StoreError};
 
 impl SqliteStore {
     pub(super) fn record_withdrawal(
@@ -46,6 +46,14 @@ impl SqliteStore {
                 ])
             })
             .ctx("record withdrawal")?;
+            let previous: Option<i64> = tx
+                .prepare_cached("SELECT max(stored_at_ms) FROM withdrawal_log")
+                .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+                .ctx("read last withdrawal arrival")?;
+            let stored_at = next_stored_at((self.clock)(), previous.map(Timestamp::from_unix_ms));
+            tx.prepare_cached("INSERT INTO withdrawal_log (body, stored_at_ms) VALUES (?1, ?2)")
+                .and_then(|mut stmt| stmt.execute(params![body, stored_at.unix_ms()]))
+                .ctx("log withdrawal")?;
             tip.append(audit);
             Ok(true)
         })
@@ -82,6 +90,45 @@ impl SqliteStore {
             versions.push(version);
         }
         Ok(versions)
+    }
+
+    pub(super) fn withdrawal_log(
+        &self,
+        after_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedWithdrawal>, StoreError> {
+        crate::check_limit(limit)?;
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, body, stored_at_ms FROM withdrawal_log
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .ctx("prepare withdrawal log")?;
+        let rows = stmt
+            .query_map(params![after_seq, limit as u64], |row| {
+                Ok((
+                    row.get::<_, u64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                ))
+            })
+            .ctx("read withdrawal log")?;
+        let mut page = Vec::new();
+        for row in rows {
+            let (seq, body, stored_at_ms) = row.ctx("read withdrawal log")?;
+            let withdrawal: Withdrawal = serde_json::from_str(&body).map_err(|e| {
+                StoreError::Corrupt(format!("withdrawal_log seq {seq} does not decode: {e}"))
+            })?;
+            page.push(RecordedWithdrawal {
+                seq,
+                report: withdrawal.key(),
+                version: withdrawal.version,
+                stored_at: stored_at_ms.map(Timestamp::from_unix_ms),
+            });
+        }
+        debug_assert!(page.windows(2).all(|w| w[0].seq < w[1].seq));
+        Ok(page)
     }
 
     pub(super) fn stored_withdrawal(
