@@ -41,6 +41,11 @@ pub struct Token {
     pub legal_form: bool,
     /// Korean surname class of the token, when it is one.
     pub surname_class: Option<u16>,
+    /// Written in Arabic script (Arabic, Persian): compared with other tokens through its
+    /// consonant skeleton too.
+    pub abjad: bool,
+    /// Hash of the token's consonant skeleton ([`crate::abjad`]); 0 when it has none.
+    pub(crate) skeleton: u64,
     /// Rarity weight of this token under one rarity table, set once by
     /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
     pub(crate) weight_cached: Option<WeightCached>,
@@ -96,7 +101,29 @@ pub(crate) struct WeightCached {
 impl Token {
     /// Builds a token from folded text.
     pub fn new(text: &str) -> Token {
-        let key = kana::fold_long_vowels(text);
+        let mut skeleton = Vec::new();
+        crate::abjad::latin_skeleton(text, &mut skeleton);
+        Token::with_skeleton(text, &skeleton, false)
+    }
+
+    /// Builds a token from the folded text of `written`, a word in Arabic script: its
+    /// skeleton comes from the letters as written, not from the folding.
+    pub fn abjad(text: &str, written: &str) -> Token {
+        let mut skeleton = Vec::new();
+        crate::abjad::abjad_skeleton(written, &mut skeleton);
+        Token::with_skeleton(text, &skeleton, true)
+    }
+
+    fn with_skeleton(text: &str, skeleton: &[u8], abjad: bool) -> Token {
+        // `x` is written `ks` in the other romanisations of the same name (Alexey, Aleksey),
+        // and a final `tre` is `ter` in American spelling (Centre, Center).
+        let mut key = kana::fold_long_vowels(text);
+        if key.contains('x') {
+            key = key.replace('x', "ks");
+        }
+        if key.len() >= 5 && key.ends_with("tre") {
+            key.replace_range(key.len() - 2.., "er");
+        }
         let korean = korean_key(text);
         let surname_class = tables().surname_class.get(&korean).copied();
         let key_letters = letter_mask(&key);
@@ -110,6 +137,8 @@ impl Token {
             korean,
             legal_form: normalize::is_legal_form(text),
             surname_class,
+            abjad,
+            skeleton: crate::abjad::skeleton_hash(skeleton),
             key,
             text: text.to_string(),
             weight_cached: None,
@@ -246,7 +275,15 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
                 }
             }
         }
-        _ => forms.push(latin_form(text, Via::Written, korean_allowed)),
+        Script::Arabic => forms.push(abjad_form(text)),
+        _ => {
+            forms.push(latin_form(text, Via::Written, korean_allowed));
+            if schema != Some(Schema::Person) {
+                if let Some(spelled_out) = without_own_initialism(text) {
+                    forms.push(latin_form(spelled_out, Via::Written, false));
+                }
+            }
+        }
     }
     if schema != Some(Schema::Person) {
         forms.iter_mut().for_each(canonical_legal_forms);
@@ -260,6 +297,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
 /// katakana loanwords read as the words they spell (`バンク` bank). Each reading is kept to the
 /// schema that needs it: every form is indexed and costs retrieval time.
 fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<Form> {
+    let text = &long_vowel_marks(text);
     let hepburn = kana::to_hepburn(text);
     let mut forms = vec![latin_form(&hepburn, Via::Kana, korean_allowed)];
     if korean_allowed {
@@ -279,21 +317,94 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
         }
     }
     if schema != Some(Schema::Person) {
-        // The words outside the table as written and as a Korean name in katakana (`デドン`
-        // dedong, as Daedong).
-        let as_written = loanword::english_reading(text, loanword::Rest::Hepburn);
-        let as_korean = loanword::english_reading(text, loanword::Rest::Korean)
-            .filter(|k| Some(k) != as_written.as_ref());
-        for english in as_written.into_iter().chain(as_korean) {
-            forms.push(latin_form(&english, Via::Kana, false));
+        // The words outside the table as written, as a Korean name in katakana (`デドン`
+        // dedong, as Daedong), as a European name (`セナット` senat) and as pinyin (`シェン`
+        // shen): organisation names on the lists are all of these.
+        let mut readings: Vec<String> = Vec::new();
+        for rest in [
+            loanword::Rest::Hepburn,
+            loanword::Rest::Korean,
+            loanword::Rest::Foreign,
+            loanword::Rest::Pinyin,
+        ] {
+            if let Some(english) = loanword::english_reading(text, rest) {
+                if !readings.contains(&english) {
+                    readings.push(english);
+                }
+            }
+        }
+        for english in &readings {
+            forms.push(latin_form(english, Via::Kana, false));
         }
     }
     forms
 }
 
+/// The form of a name in Arabic script: one token per written word, folded as
+/// [`fold_latin`] folds it (`محمد` mhmd) and carrying the word's consonant skeleton, which
+/// meets the vowelled spellings (`Mohammed`). Words in another script are tokens as usual.
+fn abjad_form(text: &str) -> Form {
+    let mut tokens = Vec::new();
+    for word in text.split(|c: char| !crate::abjad::in_word(c)) {
+        let folded = fold_latin(word);
+        if word.chars().any(crate::abjad::is_abjad) {
+            let joined: String = folded.split_whitespace().collect();
+            if !joined.is_empty() {
+                tokens.push(Token::abjad(&joined, word));
+            }
+        } else {
+            tokens.extend(folded.split_whitespace().map(Token::new));
+        }
+        if tokens.len() >= TOKENS_MAX {
+            tokens.truncate(TOKENS_MAX);
+            break;
+        }
+    }
+    Form {
+        via: Via::Written,
+        joins: joins_of(&tokens),
+        tokens,
+        korean: Vec::new(),
+    }
+}
+
+/// An organisation name followed by its own initials in brackets (`Korea Ryonbong General
+/// Corporation(KRGC)`), without them: the other spellings of the name seldom carry them.
+fn without_own_initialism(text: &str) -> Option<&str> {
+    let inner_end = text.trim_end().strip_suffix(')')?;
+    let (outer, inner) = inner_end.rsplit_once('(')?;
+    let inner = inner.trim();
+    if !(2..=8).contains(&inner.len()) || !inner.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let initials: String = outer
+        .split(|c: char| !c.is_alphanumeric())
+        .filter_map(|word| word.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    (initials == inner).then_some(outer.trim_end())
+}
+
+/// A hyphen or dash after kana written where the long-vowel mark belongs (`コーポレ－ション`
+/// on the MOF list) read as that mark.
+fn long_vowel_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_kana = false;
+    for c in text.chars() {
+        let dash = matches!(c, '－' | '-' | '‐' | '—' | '―');
+        out.push(if dash && after_kana { 'ー' } else { c });
+        after_kana = crate::script::is_kana(c) || (dash && after_kana);
+    }
+    out
+}
+
 /// Writes the legal forms of an organisation's form one way (`Limited Liability Company`,
 /// `OOO` → `llc`), so both sides of a comparison spell them alike whatever the order.
 fn canonical_legal_forms(form: &mut Form) {
+    if form.tokens.iter().any(|t| t.abjad) {
+        // Rebuilding the tokens would lose their skeletons; the table has no Arabic words.
+        return;
+    }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
     if let Some(canonical) = normalize::canonical_legal_forms(&words) {
         form.tokens = tokens_of(&canonical.join(" "));
@@ -470,5 +581,49 @@ mod tests {
         assert!(org.forms[0].korean.is_empty());
         let western = analyze("John Smith", Some(Schema::Person), None);
         assert!(western.forms[0].korean.is_empty());
+    }
+
+    #[test]
+    fn own_initials_in_brackets_are_a_second_form() {
+        let org = Some(Schema::Organization);
+        let texts = |name: &str| -> Vec<String> {
+            let forms = analyze(name, org, None).forms;
+            let text = |f: &Form| {
+                f.tokens
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            forms.iter().map(text).collect()
+        };
+        assert_eq!(
+            texts("Korea Ryonbong General Corporation(KRGC)"),
+            [
+                "korea ryonbong general corp krgc",
+                "korea ryonbong general corp"
+            ]
+        );
+        // Not the initials, or not in capitals: one form.
+        assert_eq!(texts("Ocean Lines (Panama)").len(), 1);
+        assert_eq!(texts("Korea Ryonbong General Corporation (KRG)").len(), 1);
+    }
+
+    #[test]
+    fn arabic_script_tokens_carry_their_skeleton() {
+        let forms = analyze("محمد بن سلمان", Some(Schema::Person), None);
+        let tokens = &forms.forms[0].tokens;
+        assert_eq!(tokens.len(), 3);
+        assert!(tokens.iter().all(|t| t.abjad && t.skeleton != 0));
+        let latin = analyze("Mohammed bin Salman", Some(Schema::Person), None);
+        let skeletons = |f: &NameForms| {
+            f.forms[0]
+                .tokens
+                .iter()
+                .map(|t| t.skeleton)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(skeletons(&forms), skeletons(&latin));
+        assert!(latin.forms[0].tokens.iter().all(|t| !t.abjad));
     }
 }

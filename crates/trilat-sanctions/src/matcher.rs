@@ -20,6 +20,10 @@ use std::collections::HashMap;
 
 /// Default alert threshold: a pair scoring at least this is a match.
 pub const THRESHOLD_DEFAULT: f64 = 0.80;
+/// Similarity of a word in Arabic script and a word with the same consonant skeleton: below
+/// a romanisation variant (0.95) and one edit (0.88), since a skeleton drops the vowels, yet
+/// enough for a name whose every word agrees to pass the default threshold.
+pub const SKELETON_SIMILARITY: f64 = 0.85;
 /// Factor applied to scores obtained through a Han reading table (weaker evidence).
 pub const HAN_READING_FACTOR: f64 = 0.95;
 
@@ -35,6 +39,9 @@ pub enum How {
     EquivalenceClass,
     /// Within a small edit distance.
     EditDistance,
+    /// A word in Arabic script with the same consonant skeleton as the other (`محمد` and
+    /// `Mohammed`: mhmd; [`crate::abjad`]).
+    ConsonantSkeleton,
     /// Read through the Unihan table from Han characters.
     HanReading,
     /// Did not match.
@@ -415,6 +422,9 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     if a.surname_class.is_some() && a.surname_class == b.surname_class {
         return (How::EquivalenceClass, 0.9);
     }
+    // Only a token written in Arabic script is compared by skeleton: two Latin spellings with
+    // one skeleton (`Salman`, `Sliman`) are not thereby one name.
+    let skeleton = (a.abjad || b.abjad) && a.skeleton != 0 && a.skeleton == b.skeleton;
     let len = a.key.len().max(b.key.len());
     if len >= 4 {
         let bound = if len >= 8 { 2 } else { 1 };
@@ -426,12 +436,13 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
         } else {
             edit_distance(&a.key, &b.key, bound)
         };
-        if d <= bound {
-            return (
-                How::EditDistance,
-                1.0 - 0.12 * d as f64 - if d == 2 { 0.05 } else { 0.0 },
-            );
+        let sim = 1.0 - 0.12 * d as f64 - if d == 2 { 0.05 } else { 0.0 };
+        if d <= bound && !(skeleton && sim < SKELETON_SIMILARITY) {
+            return (How::EditDistance, sim);
         }
+    }
+    if skeleton {
+        return (How::ConsonantSkeleton, SKELETON_SIMILARITY);
     }
     (How::Mismatch, 0.0)
 }
@@ -673,5 +684,29 @@ mod tests {
             false,
         );
         check("Osama bin Laden", "Usama bin Laden", person, true);
+        // Arabic and Persian script against vowelled spellings, by consonant skeleton.
+        check("محمد بن سلمان", "Mohammed bin Salman", person, true);
+        check("محمد بن سلمان", "Mohammed bin Nayef", person, false);
+        check("محمود احمدی‌نژاد", "Mahmoud Ahmadinejad", person, true);
+        check("قاسم سليماني", "Qasem Rahimi", person, false);
+        // Two Latin spellings are not compared by skeleton.
+        check("Salman Khan", "Sliman Khan", person, false);
+        // x and ks.
+        check("Alexey Miller", "Aleksey Miller", person, true);
+    }
+
+    #[test]
+    fn a_skeleton_match_is_explained() {
+        let person = Some(Schema::Person);
+        let s = compare(
+            &analyze("قاسم سليماني", person, None),
+            &analyze("Qasem Soleimani", person, None),
+            &Rarity::default(),
+        );
+        assert!(s.score >= THRESHOLD_DEFAULT, "{s:#?}");
+        let hows: Vec<How> = s.explanation.iter().map(|c| c.how).collect();
+        assert_eq!(hows, [How::ConsonantSkeleton, How::ConsonantSkeleton]);
+        assert_eq!(s.explanation[0].candidate, "qasem");
+        assert_eq!(s.explanation[0].similarity, SKELETON_SIMILARITY);
     }
 }

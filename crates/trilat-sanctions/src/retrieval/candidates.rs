@@ -3,13 +3,30 @@
 use super::*;
 
 /// The keys through which `token` equals another token up to romanisation: its key (exact
-/// level), its Korean key and its surname class (near level). Edit distance goes through the
-/// vocabulary ([`deletion_keys`]).
-pub(super) fn token_keys(token: &Token, push: &mut dyn FnMut(u64, u8)) {
+/// level), its Korean key, its surname class and its consonant skeleton (near level). Edit
+/// distance goes through the vocabulary ([`deletion_keys`]).
+///
+/// Skeletons match only when one of the two tokens is written in Arabic script, so they are
+/// filed under two tags, by the script of the indexed token: a query token in Arabic script
+/// looks both up, any other only the Arabic one (a Latin query never reads the long lists of
+/// Latin skeletons).
+pub(super) fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8)) {
     push(key_hash(TAG_KEY, token.key.as_bytes()), LEVEL_EXACT);
     push(key_hash(TAG_KOREAN, token.korean.as_bytes()), LEVEL_NEAR);
     if let Some(class) = token.surname_class {
         push(key_hash(TAG_CLASS, &class.to_le_bytes()), LEVEL_NEAR);
+    }
+    if token.skeleton != 0 {
+        let skeleton = token.skeleton.to_le_bytes();
+        match (side, token.abjad) {
+            (Side::Index, true) | (Side::Query, _) => {
+                push(key_hash(TAG_SKELETON_ABJAD, &skeleton), LEVEL_NEAR)
+            }
+            (Side::Index, false) => push(key_hash(TAG_SKELETON_OTHER, &skeleton), LEVEL_NEAR),
+        }
+        if side == Side::Query && token.abjad {
+            push(key_hash(TAG_SKELETON_OTHER, &skeleton), LEVEL_NEAR);
+        }
     }
 }
 
@@ -155,7 +172,9 @@ impl Index {
             for (form_idx, form) in name.forms.iter().enumerate() {
                 for token in &form.tokens {
                     let weight = rarity.weight(token);
-                    token_keys(token, &mut |hash, _| entries.push((hash, name_pos, weight)));
+                    token_keys(token, Side::Index, &mut |hash, _| {
+                        entries.push((hash, name_pos, weight))
+                    });
                     if !vocabulary_ids.contains_key(token.key.as_str()) {
                         vocabulary_ids.insert(&token.key, vocabulary.entries.len() as u32);
                         vocabulary.push(&token.key, token.key_letters);
@@ -596,7 +615,7 @@ pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec
     for form in &forms.forms {
         for token in &form.tokens {
             let bit = 1u128 << unit;
-            token_keys(token, &mut |hash, level| {
+            token_keys(token, Side::Query, &mut |hash, level| {
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());

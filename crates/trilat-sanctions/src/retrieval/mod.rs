@@ -105,6 +105,10 @@ const TAG_GIVEN_JOINED: u8 = b'n';
 const TAG_GIVEN_KEY: u8 = b'e';
 const TAG_JOIN: u8 = b'm';
 const TAG_IDENTIFIER: u8 = b'i';
+/// Consonant skeleton of an indexed token written in Arabic script.
+const TAG_SKELETON_ABJAD: u8 = b'a';
+/// Consonant skeleton of an indexed token in any other script.
+const TAG_SKELETON_OTHER: u8 = b'l';
 
 /// A name shares a Korean given-name key with the query.
 const FLAG_KOREAN: u8 = 1;
@@ -121,9 +125,9 @@ const FLAG_JOINS_MEET: u8 = 16;
 const FLAG_IDENTIFIER: u8 = 4;
 
 /// How closely a key says two tokens can match, and the similarity it caps them at: the
-/// same key (`k`) up to 1; the same Korean key, surname class or a vocabulary key one edit
-/// apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9, 0.88); two edits apart up
-/// to 0.71.
+/// same key (`k`) up to 1; the same Korean key, surname class, consonant skeleton or a
+/// vocabulary key one edit apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9,
+/// 0.85, 0.88); two edits apart up to 0.71.
 const LEVEL_SIMILARITY_MAX: [f64; 3] = [1.0, 0.95, 0.71];
 const LEVEL_EXACT: u8 = 0;
 const LEVEL_NEAR: u8 = 1;
@@ -186,9 +190,9 @@ mod tests {
     fn meeting_level(query: &str, indexed: &str) -> Option<u8> {
         let (q, i) = (Token::new(query), Token::new(indexed));
         let mut indexed_keys = Vec::new();
-        token_keys(&i, &mut |hash, _| indexed_keys.push(hash));
+        token_keys(&i, Side::Index, &mut |hash, _| indexed_keys.push(hash));
         let mut best = None;
-        token_keys(&q, &mut |hash, level| {
+        token_keys(&q, Side::Query, &mut |hash, level| {
             if indexed_keys.contains(&hash) {
                 best = Some(best.map_or(level, |b: u8| b.min(level)));
             }
