@@ -106,14 +106,9 @@ impl Token {
         Token::with_skeleton(text, &skeleton, false)
     }
 
-    /// Builds a token from the folded text of `written`, a word in Arabic script: its
-    /// skeleton comes from the letters as written, not from the folding.
-    pub fn abjad(text: &str, written: &str) -> Token {
-        let mut skeleton = Vec::new();
-        crate::abjad::abjad_skeleton(written, &mut skeleton);
-        Token::with_skeleton(text, &skeleton, true)
-    }
-
+    /// A token with the consonant skeleton given ([`crate::abjad`]); `abjad` when it is
+    /// written in Arabic script (its skeleton comes from the letters as written, not from
+    /// `text`, their folding).
     fn with_skeleton(text: &str, skeleton: &[u8], abjad: bool) -> Token {
         // `x` is written `ks` in the other romanisations of the same name (Alexey, Aleksey),
         // and a final `tre` is `ter` in American spelling (Centre, Center).
@@ -345,24 +340,47 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
 /// meets the vowelled spellings (`Mohammed`). Words in another script are tokens as usual.
 fn abjad_form(text: &str) -> Form {
     let mut tokens = Vec::new();
+    // Each token's skeleton, for the joins.
+    let mut skeletons: Vec<Vec<u8>> = Vec::new();
     for word in text.split(|c: char| !crate::abjad::in_word(c)) {
         let folded = fold_latin(word);
         if word.chars().any(crate::abjad::is_abjad) {
             let joined: String = folded.split_whitespace().collect();
             if !joined.is_empty() {
-                tokens.push(Token::abjad(&joined, word));
+                let mut skeleton = Vec::new();
+                crate::abjad::abjad_skeleton(word, &mut skeleton);
+                tokens.push(Token::with_skeleton(&joined, &skeleton, true));
+                skeletons.push(skeleton);
             }
         } else {
-            tokens.extend(folded.split_whitespace().map(Token::new));
+            for piece in folded.split_whitespace() {
+                let mut skeleton = Vec::new();
+                crate::abjad::latin_skeleton(piece, &mut skeleton);
+                tokens.push(Token::with_skeleton(piece, &skeleton, false));
+                skeletons.push(skeleton);
+            }
         }
         if tokens.len() >= TOKENS_MAX {
-            tokens.truncate(TOKENS_MAX);
             break;
+        }
+    }
+    tokens.truncate(TOKENS_MAX);
+    debug_assert!(skeletons.len() >= tokens.len());
+    let mut joins = joins_of(&tokens);
+    // Words written apart that a romanisation writes as one (`نصر الله`, Nasrallah) meet
+    // through the skeleton of the words together.
+    let mut skeleton = Vec::new();
+    for join in &mut joins {
+        let joined = join.start..join.start + join.width;
+        if tokens[joined.clone()].iter().any(|t| t.abjad) {
+            let parts = skeletons[joined].iter().map(Vec::as_slice);
+            crate::abjad::joined_skeleton(parts, &mut skeleton);
+            join.token = Token::with_skeleton(&join.token.text, &skeleton, true);
         }
     }
     Form {
         via: Via::Written,
-        joins: joins_of(&tokens),
+        joins,
         tokens,
         korean: Vec::new(),
     }

@@ -424,7 +424,7 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     }
     // Only a token written in Arabic script is compared by skeleton: two Latin spellings with
     // one skeleton (`Salman`, `Sliman`) are not thereby one name.
-    let skeleton = (a.abjad || b.abjad) && a.skeleton != 0 && a.skeleton == b.skeleton;
+    let skeleton = same_skeleton(a, b);
     let len = a.key.len().max(b.key.len());
     if len >= 4 {
         let bound = if len >= 8 { 2 } else { 1 };
@@ -449,12 +449,19 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
 
 /// True when the concatenation `join` equals a token of `other`. Comparing Korean keys
 /// suffices: equal texts have equal keys (a token's and a join's key are both `korean_key`
-/// of the text).
+/// of the text). Or when the two have one consonant skeleton and one of them is written in
+/// Arabic script (`نصر الله` and `Nasrallah`).
 fn join_matches(join: &Join, other: &[&Token]) -> bool {
     let (hash, korean) = (join.token.hashes.korean, &join.token.korean);
-    other
-        .iter()
-        .any(|o| TokenHashes::same(o.hashes.korean, &o.korean, hash, korean))
+    other.iter().any(|o| {
+        TokenHashes::same(o.hashes.korean, &o.korean, hash, korean) || same_skeleton(&join.token, o)
+    })
+}
+
+/// True when `a` and `b` are compared by consonant skeleton (one is in Arabic script) and
+/// their skeletons are equal.
+fn same_skeleton(a: &Token, b: &Token) -> bool {
+    (a.abjad || b.abjad) && a.skeleton != 0 && a.skeleton == b.skeleton
 }
 
 /// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`; `None`
@@ -689,6 +696,10 @@ mod tests {
         check("محمد بن سلمان", "Mohammed bin Nayef", person, false);
         check("محمود احمدی‌نژاد", "Mahmoud Ahmadinejad", person, true);
         check("قاسم سليماني", "Qasem Rahimi", person, false);
+        // Words written apart in Arabic script, together in Latin, and the reverse.
+        check("حسن نصر الله", "Hassan Nasrallah", person, true);
+        check("ابوبكر البغدادي", "Abu Bakr al-Baghdadi", person, true);
+        check("محمد جواد ظریف", "Mohammad Javad Zarif", person, true);
         // Two Latin spellings are not compared by skeleton.
         check("Salman Khan", "Sliman Khan", person, false);
         // x and ks.

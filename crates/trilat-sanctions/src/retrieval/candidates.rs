@@ -16,17 +16,26 @@ pub(super) fn token_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64, u8
     if let Some(class) = token.surname_class {
         push(key_hash(TAG_CLASS, &class.to_le_bytes()), LEVEL_NEAR);
     }
-    if token.skeleton != 0 {
-        let skeleton = token.skeleton.to_le_bytes();
-        match (side, token.abjad) {
-            (Side::Index, true) | (Side::Query, _) => {
-                push(key_hash(TAG_SKELETON_ABJAD, &skeleton), LEVEL_NEAR)
-            }
-            (Side::Index, false) => push(key_hash(TAG_SKELETON_OTHER, &skeleton), LEVEL_NEAR),
-        }
-        if side == Side::Query && token.abjad {
-            push(key_hash(TAG_SKELETON_OTHER, &skeleton), LEVEL_NEAR);
-        }
+    let tags = (TAG_SKELETON_ABJAD, TAG_SKELETON_OTHER);
+    skeleton_keys(token, side, tags, &mut |hash| push(hash, LEVEL_NEAR));
+}
+
+/// The keys of `token`'s consonant skeleton under `tags` (for a token in Arabic script, for
+/// another): on the index side the one its script says, on the query side the Arabic one and,
+/// for a query token in Arabic script, the other too (skeletons meet only when one of the two
+/// is in Arabic script: `matcher::same_skeleton`).
+pub(super) fn skeleton_keys(token: &Token, side: Side, tags: (u8, u8), push: &mut dyn FnMut(u64)) {
+    if token.skeleton == 0 {
+        return;
+    }
+    let skeleton = token.skeleton.to_le_bytes();
+    let (tag_abjad, tag_other) = tags;
+    match (side, token.abjad) {
+        (Side::Index, true) | (Side::Query, _) => push(key_hash(tag_abjad, &skeleton)),
+        (Side::Index, false) => push(key_hash(tag_other, &skeleton)),
+    }
+    if side == Side::Query && token.abjad {
+        push(key_hash(tag_other, &skeleton));
     }
 }
 
@@ -186,6 +195,9 @@ impl Index {
                         name_pos,
                         0.0,
                     ));
+                    skeleton_keys(&join.token, Side::Index, JOIN_SKELETON_TAGS, &mut |hash| {
+                        entries.push((hash, name_pos, 0.0))
+                    });
                 }
                 for korean in &form.korean {
                     given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
@@ -620,6 +632,9 @@ pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
             keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE_NAME));
+            skeleton_keys(token, Side::Query, JOIN_SKELETON_TAGS, &mut |hash| {
+                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE_NAME))
+            });
             unit += 1;
         }
         let form_start = unit - form.tokens.len();
@@ -629,8 +644,15 @@ pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec
             let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
             let hash = key_hash(TAG_KOREAN, join.token.korean.as_bytes());
             keys.push(key(hash, joined, LEVEL_EXACT, FLAG_MERGE_QUERY));
+            let token_tags = (TAG_SKELETON_ABJAD, TAG_SKELETON_OTHER);
+            skeleton_keys(&join.token, Side::Query, token_tags, &mut |hash| {
+                keys.push(key(hash, joined, LEVEL_EXACT, FLAG_MERGE_QUERY))
+            });
             let hash = key_hash(TAG_JOIN, join.token.korean.as_bytes());
             keys.push(key(hash, 0, LEVEL_EXACT, FLAG_JOINS_MEET));
+            skeleton_keys(&join.token, Side::Query, JOIN_SKELETON_TAGS, &mut |hash| {
+                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_JOINS_MEET))
+            });
         }
         for korean in &form.korean {
             given_keys(korean, &mut |hash| {

@@ -2,8 +2,9 @@
 //!
 //! The index holds, for every way two names can score above zero, a key both names share:
 //!
-//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key
-//!   and the surname class; and for edit distance, the *vocabulary* (every distinct token key
+//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key,
+//!   the surname class and, for a token in Arabic script, the consonant skeleton; and for
+//!   edit distance, the *vocabulary* (every distinct token key
 //!   of the names) filed under its *deletion neighbourhood* (every key with up to one byte
 //!   deleted, two for keys of 6 bytes or more): two keys within edit distance 1 (2) share a
 //!   variant with up to 1 (2) deletions, so no typo escapes the index the way it escapes
@@ -14,7 +15,9 @@
 //!   third more names than were similar at all;
 //! - the Korean given name compared as a unit: its syllable classes, its written form and the
 //!   one-deletion neighbourhood of its phonetic key;
-//! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides;
+//! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides, by Korean
+//!   key and, with a word in Arabic script on one side, by consonant skeleton (`نصر الله` =
+//!   `Nasrallah`);
 //! - identifiers.
 //!
 //! Keys are 64-bit hashes (a collision only adds a candidate, it never loses one), held in a
@@ -109,6 +112,9 @@ const TAG_IDENTIFIER: u8 = b'i';
 const TAG_SKELETON_ABJAD: u8 = b'a';
 /// Consonant skeleton of an indexed token in any other script.
 const TAG_SKELETON_OTHER: u8 = b'l';
+/// Consonant skeleton of an indexed join (adjacent tokens together), by the same rule:
+/// (any token joined in Arabic script, none).
+const JOIN_SKELETON_TAGS: (u8, u8) = (b'j', b'o');
 
 /// A name shares a Korean given-name key with the query.
 const FLAG_KOREAN: u8 = 1;
