@@ -98,6 +98,21 @@ pub(crate) struct WeightCached {
     pub(crate) weight_bits: u64,
 }
 
+/// `x` after a vowel and before another letter written `ks` (see [`Token::new`]).
+fn x_as_ks(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = String::with_capacity(key.len() + 2);
+    for (i, c) in key.char_indices() {
+        let after_vowel = i > 0 && b"aeiouy".contains(&bytes[i - 1]);
+        if c == 'x' && after_vowel && i + 1 < bytes.len() {
+            out.push_str("ks");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl Token {
     /// Builds a token from folded text.
     pub fn new(text: &str) -> Token {
@@ -110,11 +125,13 @@ impl Token {
     /// written in Arabic script (its skeleton comes from the letters as written, not from
     /// `text`, their folding).
     fn with_skeleton(text: &str, skeleton: &[u8], abjad: bool) -> Token {
-        // `x` is written `ks` in the other romanisations of the same name (Alexey, Aleksey),
-        // and a final `tre` is `ter` in American spelling (Centre, Center).
+        // `x` after a vowel is written `ks` in the other romanisations of the same name
+        // (Alexey, Aleksey; Maxim, Maksim), but not at the end of a word, where it is often
+        // Somali for h (`Baynax`, Baynah); a final `tre` is `ter` in American spelling
+        // (Centre, Center).
         let mut key = kana::fold_long_vowels(text);
         if key.contains('x') {
-            key = key.replace('x', "ks");
+            key = x_as_ks(&key);
         }
         if key.len() >= 5 && key.ends_with("tre") {
             key.replace_range(key.len() - 2.., "er");
@@ -599,6 +616,15 @@ mod tests {
         assert!(org.forms[0].korean.is_empty());
         let western = analyze("John Smith", Some(Schema::Person), None);
         assert!(western.forms[0].korean.is_empty());
+    }
+
+    #[test]
+    fn x_keyed_as_ks_after_a_vowel() {
+        assert_eq!(Token::new("alexey").key, "aleksey");
+        assert_eq!(Token::new("maxim").key, "maksim");
+        assert_eq!(Token::new("baynax").key, "baynax");
+        assert_eq!(Token::new("xasan").key, "xasan");
+        assert_eq!(Token::new("centre").key, "center");
     }
 
     #[test]
