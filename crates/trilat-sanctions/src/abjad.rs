@@ -14,8 +14,14 @@
 //! Arabic script and another token (never between two Latin tokens), at a similarity below a
 //! romanisation variant's; the explanation names it (`consonant_skeleton`).
 
+/// A skeleton being built: on the stack (every token analysed builds one, the query's too).
+pub type Skeleton = smallvec::SmallVec<[u8; 32]>;
+
 /// Longest skeleton kept (a longer token is compared without one).
 pub const SKELETON_LEN_MAX: usize = 24;
+/// Shortest skeleton through which words written apart in Arabic script merge with one written
+/// together: a shorter one (`bn`, `l`) is shared by too many short words to be evidence.
+pub const JOIN_SKELETON_LEN_MIN: u8 = 3;
 
 /// True for a letter of the Arabic script blocks (Arabic, Persian, Urdu …).
 pub fn is_abjad(c: char) -> bool {
@@ -58,7 +64,7 @@ fn abjad_class(c: char) -> Option<u8> {
 
 /// The skeleton of words written together (`نصر الله` as `Nasrallah`): their skeletons
 /// concatenated, a class repeated across the seam written once.
-pub fn joined_skeleton<'a>(skeletons: impl Iterator<Item = &'a [u8]>, out: &mut Vec<u8>) {
+pub fn joined_skeleton<'a>(skeletons: impl Iterator<Item = &'a [u8]>, out: &mut Skeleton) {
     out.clear();
     for skeleton in skeletons {
         for &class in skeleton {
@@ -68,14 +74,14 @@ pub fn joined_skeleton<'a>(skeletons: impl Iterator<Item = &'a [u8]>, out: &mut 
 }
 
 /// Pushes `class` unless it repeats the last one (`مُحَمَّد`'s doubled m, `Hassan`'s ss).
-fn push_class(out: &mut Vec<u8>, class: u8) {
+fn push_class(out: &mut Skeleton, class: u8) {
     if out.last() != Some(&class) {
         out.push(class);
     }
 }
 
 /// The skeleton of one word written in Arabic script, into `out` (cleared first).
-pub fn abjad_skeleton(word: &str, out: &mut Vec<u8>) {
+pub fn abjad_skeleton(word: &str, out: &mut Skeleton) {
     out.clear();
     let letters: Vec<char> = word
         .chars()
@@ -107,7 +113,7 @@ fn is_vowel(b: u8) -> bool {
 
 /// The skeleton of one folded Latin word (lower-case ASCII), into `out` (cleared first); empty
 /// for anything else.
-pub fn latin_skeleton(word: &str, out: &mut Vec<u8>) {
+pub fn latin_skeleton(word: &str, out: &mut Skeleton) {
     out.clear();
     let mut b = word.as_bytes();
     if !b.iter().all(u8::is_ascii_lowercase) {
@@ -161,15 +167,15 @@ mod tests {
     use super::*;
 
     fn abjad(word: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = Skeleton::new();
         abjad_skeleton(word, &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.to_vec()).unwrap()
     }
 
     fn latin(word: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = Skeleton::new();
         latin_skeleton(word, &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.to_vec()).unwrap()
     }
 
     #[track_caller]

@@ -46,6 +46,8 @@ pub struct Token {
     pub abjad: bool,
     /// Hash of the token's consonant skeleton ([`crate::abjad`]); 0 when it has none.
     pub(crate) skeleton: u64,
+    /// Consonant classes in the skeleton (at most [`crate::abjad::SKELETON_LEN_MAX`] + 1).
+    pub(crate) skeleton_len: u8,
     /// Rarity weight of this token under one rarity table, set once by
     /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
     pub(crate) weight_cached: Option<WeightCached>,
@@ -116,7 +118,7 @@ fn x_as_ks(key: &str) -> String {
 impl Token {
     /// Builds a token from folded text.
     pub fn new(text: &str) -> Token {
-        let mut skeleton = Vec::new();
+        let mut skeleton = crate::abjad::Skeleton::new();
         crate::abjad::latin_skeleton(text, &mut skeleton);
         Token::with_skeleton(text, &skeleton, false)
     }
@@ -151,6 +153,7 @@ impl Token {
             surname_class,
             abjad,
             skeleton: crate::abjad::skeleton_hash(skeleton),
+            skeleton_len: skeleton.len().min(usize::from(u8::MAX)) as u8,
             key,
             text: text.to_string(),
             weight_cached: None,
@@ -358,20 +361,20 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
 fn abjad_form(text: &str) -> Form {
     let mut tokens = Vec::new();
     // Each token's skeleton, for the joins.
-    let mut skeletons: Vec<Vec<u8>> = Vec::new();
+    let mut skeletons: Vec<crate::abjad::Skeleton> = Vec::new();
     for word in text.split(|c: char| !crate::abjad::in_word(c)) {
         let folded = fold_latin(word);
         if word.chars().any(crate::abjad::is_abjad) {
             let joined: String = folded.split_whitespace().collect();
             if !joined.is_empty() {
-                let mut skeleton = Vec::new();
+                let mut skeleton = crate::abjad::Skeleton::new();
                 crate::abjad::abjad_skeleton(word, &mut skeleton);
                 tokens.push(Token::with_skeleton(&joined, &skeleton, true));
                 skeletons.push(skeleton);
             }
         } else {
             for piece in folded.split_whitespace() {
-                let mut skeleton = Vec::new();
+                let mut skeleton = crate::abjad::Skeleton::new();
                 crate::abjad::latin_skeleton(piece, &mut skeleton);
                 tokens.push(Token::with_skeleton(piece, &skeleton, false));
                 skeletons.push(skeleton);
@@ -386,11 +389,11 @@ fn abjad_form(text: &str) -> Form {
     let mut joins = joins_of(&tokens);
     // Words written apart that a romanisation writes as one (`نصر الله`, Nasrallah) meet
     // through the skeleton of the words together.
-    let mut skeleton = Vec::new();
+    let mut skeleton = crate::abjad::Skeleton::new();
     for join in &mut joins {
         let joined = join.start..join.start + join.width;
         if tokens[joined.clone()].iter().any(|t| t.abjad) {
-            let parts = skeletons[joined].iter().map(Vec::as_slice);
+            let parts = skeletons[joined].iter().map(|s| s.as_slice());
             crate::abjad::joined_skeleton(parts, &mut skeleton);
             join.token = Token::with_skeleton(&join.token.text, &skeleton, true);
         }

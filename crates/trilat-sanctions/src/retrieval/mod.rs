@@ -77,6 +77,7 @@ mod key_table;
 mod vocabulary;
 
 use bound::*;
+pub(crate) use candidates::merges_by_skeleton;
 pub use candidates::Scratch;
 #[cfg(test)]
 use candidates::{intersect, token_keys};
@@ -112,9 +113,12 @@ const TAG_IDENTIFIER: u8 = b'i';
 const TAG_SKELETON_ABJAD: u8 = b'a';
 /// Consonant skeleton of an indexed token in any other script.
 const TAG_SKELETON_OTHER: u8 = b'l';
-/// Consonant skeleton of an indexed join (adjacent tokens together), by the same rule:
-/// (any token joined in Arabic script, none).
-const JOIN_SKELETON_TAGS: (u8, u8) = (b'j', b'o');
+/// Consonant skeleton of an indexed join (adjacent tokens together) with a word in Arabic
+/// script (only those merge by skeleton).
+const TAG_JOIN_SKELETON: u8 = b'j';
+
+/// The set of key hashes of [`Index::abjad_keys`].
+pub(crate) type AbjadKeys = std::collections::HashSet<u64, foldhash::fast::RandomState>;
 
 /// A name shares a Korean given-name key with the query.
 const FLAG_KOREAN: u8 = 1;
@@ -168,6 +172,9 @@ pub struct Index {
     /// Key → its posting list (start, length in `postings`) and the heaviest rarity weight of
     /// a token that has the key (the most a match through it adds on the name's side).
     keys: KeyTable,
+    /// Every key filed under the Arabic-script skeleton tags (a few thousand: the lists' names
+    /// in Arabic script): a query skeleton key not here is not looked up in `keys`.
+    abjad_keys: AbjadKeys,
     postings: Vec<u32>,
     /// Per name, its first form (one cache line per name bounded).
     forms_first: Vec<FormWeights>,
@@ -196,9 +203,11 @@ mod tests {
     fn meeting_level(query: &str, indexed: &str) -> Option<u8> {
         let (q, i) = (Token::new(query), Token::new(indexed));
         let mut indexed_keys = Vec::new();
-        token_keys(&i, Side::Index, &mut |hash, _| indexed_keys.push(hash));
+        token_keys(&i, Side::Index, None, &mut |hash, _| {
+            indexed_keys.push(hash)
+        });
         let mut best = None;
-        token_keys(&q, Side::Query, &mut |hash, level| {
+        token_keys(&q, Side::Query, None, &mut |hash, level| {
             if indexed_keys.contains(&hash) {
                 best = Some(best.map_or(level, |b: u8| b.min(level)));
             }
