@@ -209,10 +209,12 @@ pub fn joins_of(tokens: &[Token]) -> Vec<Join> {
                 .iter()
                 .map(|t| t.text.as_str())
                 .collect();
+            // No skeleton: a Latin join merges by Korean key only, and joins with a word in
+            // Arabic script get theirs from `abjad_form` (skeletons cost analysis time per join).
             joins.push(Join {
                 start,
                 width,
-                token: Token::new(&text),
+                token: Token::with_skeleton(&text, &[], false),
             });
         }
     }
@@ -393,8 +395,14 @@ fn abjad_form(text: &str) -> Form {
     for join in &mut joins {
         let joined = join.start..join.start + join.width;
         if tokens[joined.clone()].iter().any(|t| t.abjad) {
-            let parts = skeletons[joined].iter().map(|s| s.as_slice());
+            let parts = skeletons[joined.clone()].iter().map(|s| s.as_slice());
             crate::abjad::joined_skeleton(parts, &mut skeleton);
+            // A join no longer than its longest word (`أبو بكر`: b + bkr = bkr) would merge
+            // with that word's spelling alone (`Bakr`) and leave the other unmatched.
+            let longest = skeletons[joined].iter().map(|s| s.len()).max().unwrap_or(0);
+            if skeleton.len() <= longest {
+                skeleton.clear();
+            }
             join.token = Token::with_skeleton(&join.token.text, &skeleton, true);
         }
     }
