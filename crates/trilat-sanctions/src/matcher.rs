@@ -436,9 +436,11 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
         } else {
             edit_distance(&a.key, &b.key, bound)
         };
-        let sim = 1.0 - 0.12 * d as f64 - if d == 2 { 0.05 } else { 0.0 };
-        if d <= bound && !(skeleton && sim < SKELETON_SIMILARITY) {
-            return (How::EditDistance, sim);
+        if d <= bound {
+            let sim = 1.0 - 0.12 * d as f64 - if d == 2 { 0.05 } else { 0.0 };
+            if !(skeleton && sim < SKELETON_SIMILARITY) {
+                return (How::EditDistance, sim);
+            }
         }
     }
     if skeleton {
