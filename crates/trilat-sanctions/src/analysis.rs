@@ -41,6 +41,13 @@ pub struct Token {
     pub legal_form: bool,
     /// Korean surname class of the token, when it is one.
     pub surname_class: Option<u16>,
+    /// Written in Arabic script (Arabic, Persian): compared with other tokens through its
+    /// consonant skeleton too.
+    pub abjad: bool,
+    /// Hash of the token's consonant skeleton ([`crate::abjad`]); 0 when it has none.
+    pub(crate) skeleton: u64,
+    /// Consonant classes in the skeleton (at most [`crate::abjad::SKELETON_LEN_MAX`] + 1).
+    pub(crate) skeleton_len: u8,
     /// Rarity weight of this token under one rarity table, set once by
     /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
     pub(crate) weight_cached: Option<WeightCached>,
@@ -93,10 +100,44 @@ pub(crate) struct WeightCached {
     pub(crate) weight_bits: u64,
 }
 
+/// `x` after a vowel and before another letter written `ks` (see [`Token::new`]).
+fn x_as_ks(key: &str) -> String {
+    let bytes = key.as_bytes();
+    let mut out = String::with_capacity(key.len() + 2);
+    for (i, c) in key.char_indices() {
+        let after_vowel = i > 0 && b"aeiouy".contains(&bytes[i - 1]);
+        if c == 'x' && after_vowel && i + 1 < bytes.len() {
+            out.push_str("ks");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl Token {
     /// Builds a token from folded text.
     pub fn new(text: &str) -> Token {
-        let key = kana::fold_long_vowels(text);
+        let mut skeleton = crate::abjad::Skeleton::new();
+        crate::abjad::latin_skeleton(text, &mut skeleton);
+        Token::with_skeleton(text, &skeleton, false)
+    }
+
+    /// A token with the consonant skeleton given ([`crate::abjad`]); `abjad` when it is
+    /// written in Arabic script (its skeleton comes from the letters as written, not from
+    /// `text`, their folding).
+    fn with_skeleton(text: &str, skeleton: &[u8], abjad: bool) -> Token {
+        // `x` after a vowel is written `ks` in the other romanisations of the same name
+        // (Alexey, Aleksey; Maxim, Maksim), but not at the end of a word, where it is often
+        // Somali for h (`Baynax`, Baynah); a final `tre` is `ter` in American spelling
+        // (Centre, Center).
+        let mut key = kana::fold_long_vowels(text);
+        if key.contains('x') {
+            key = x_as_ks(&key);
+        }
+        if key.len() >= 5 && key.ends_with("tre") {
+            key.replace_range(key.len() - 2.., "er");
+        }
         let korean = korean_key(text);
         let surname_class = tables().surname_class.get(&korean).copied();
         let key_letters = letter_mask(&key);
@@ -110,6 +151,9 @@ impl Token {
             korean,
             legal_form: normalize::is_legal_form(text),
             surname_class,
+            abjad,
+            skeleton: crate::abjad::skeleton_hash(skeleton),
+            skeleton_len: skeleton.len().min(usize::from(u8::MAX)) as u8,
             key,
             text: text.to_string(),
             weight_cached: None,
@@ -165,10 +209,12 @@ pub fn joins_of(tokens: &[Token]) -> Vec<Join> {
                 .iter()
                 .map(|t| t.text.as_str())
                 .collect();
+            // No skeleton: a Latin join merges by Korean key only, and joins with a word in
+            // Arabic script get theirs from `abjad_form` (skeletons cost analysis time per join).
             joins.push(Join {
                 start,
                 width,
-                token: Token::new(&text),
+                token: Token::with_skeleton(&text, &[], false),
             });
         }
     }
@@ -246,7 +292,15 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
                 }
             }
         }
-        _ => forms.push(latin_form(text, Via::Written, korean_allowed)),
+        Script::Arabic => forms.push(abjad_form(text)),
+        _ => {
+            forms.push(latin_form(text, Via::Written, korean_allowed));
+            if schema != Some(Schema::Person) {
+                if let Some(spelled_out) = without_own_initialism(text) {
+                    forms.push(latin_form(spelled_out, Via::Written, false));
+                }
+            }
+        }
     }
     if schema != Some(Schema::Person) {
         forms.iter_mut().for_each(canonical_legal_forms);
@@ -260,6 +314,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
 /// katakana loanwords read as the words they spell (`バンク` bank). Each reading is kept to the
 /// schema that needs it: every form is indexed and costs retrieval time.
 fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<Form> {
+    let text = &long_vowel_marks(text);
     let hepburn = kana::to_hepburn(text);
     let mut forms = vec![latin_form(&hepburn, Via::Kana, korean_allowed)];
     if korean_allowed {
@@ -279,21 +334,123 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
         }
     }
     if schema != Some(Schema::Person) {
-        // The words outside the table as written and as a Korean name in katakana (`デドン`
-        // dedong, as Daedong).
-        let as_written = loanword::english_reading(text, loanword::Rest::Hepburn);
-        let as_korean = loanword::english_reading(text, loanword::Rest::Korean)
-            .filter(|k| Some(k) != as_written.as_ref());
-        for english in as_written.into_iter().chain(as_korean) {
-            forms.push(latin_form(&english, Via::Kana, false));
+        // The words outside the table as written, as a Korean name in katakana (`デドン`
+        // dedong, as Daedong), as a European name (`セナット` senat) and as pinyin (`シェン`
+        // shen): organisation names on the lists are all of these.
+        let mut readings: Vec<String> = Vec::new();
+        for rest in [
+            loanword::Rest::Hepburn,
+            loanword::Rest::Korean,
+            loanword::Rest::Foreign,
+            loanword::Rest::Pinyin,
+        ] {
+            if let Some(english) = loanword::english_reading(text, rest) {
+                if !readings.contains(&english) {
+                    readings.push(english);
+                }
+            }
+        }
+        for english in &readings {
+            forms.push(latin_form(english, Via::Kana, false));
         }
     }
     forms
 }
 
+/// The form of a name in Arabic script: one token per written word, folded as
+/// [`fold_latin`] folds it (`محمد` mhmd) and carrying the word's consonant skeleton, which
+/// meets the vowelled spellings (`Mohammed`). Words in another script are tokens as usual.
+fn abjad_form(text: &str) -> Form {
+    let mut tokens = Vec::new();
+    // Each token's skeleton, for the joins.
+    let mut skeletons: Vec<crate::abjad::Skeleton> = Vec::new();
+    for word in text.split(|c: char| !crate::abjad::in_word(c)) {
+        let folded = fold_latin(word);
+        if word.chars().any(crate::abjad::is_abjad) {
+            let joined: String = folded.split_whitespace().collect();
+            if !joined.is_empty() {
+                let mut skeleton = crate::abjad::Skeleton::new();
+                crate::abjad::abjad_skeleton(word, &mut skeleton);
+                tokens.push(Token::with_skeleton(&joined, &skeleton, true));
+                skeletons.push(skeleton);
+            }
+        } else {
+            for piece in folded.split_whitespace() {
+                let mut skeleton = crate::abjad::Skeleton::new();
+                crate::abjad::latin_skeleton(piece, &mut skeleton);
+                tokens.push(Token::with_skeleton(piece, &skeleton, false));
+                skeletons.push(skeleton);
+            }
+        }
+        if tokens.len() >= TOKENS_MAX {
+            break;
+        }
+    }
+    tokens.truncate(TOKENS_MAX);
+    debug_assert!(skeletons.len() >= tokens.len());
+    let mut joins = joins_of(&tokens);
+    // Words written apart that a romanisation writes as one (`نصر الله`, Nasrallah) meet
+    // through the skeleton of the words together.
+    let mut skeleton = crate::abjad::Skeleton::new();
+    for join in &mut joins {
+        let joined = join.start..join.start + join.width;
+        if tokens[joined.clone()].iter().any(|t| t.abjad) {
+            let parts = skeletons[joined.clone()].iter().map(|s| s.as_slice());
+            crate::abjad::joined_skeleton(parts, &mut skeleton);
+            // A join no longer than its longest word (`أبو بكر`: b + bkr = bkr) would merge
+            // with that word's spelling alone (`Bakr`) and leave the other unmatched.
+            let longest = skeletons[joined].iter().map(|s| s.len()).max().unwrap_or(0);
+            if skeleton.len() <= longest {
+                skeleton.clear();
+            }
+            join.token = Token::with_skeleton(&join.token.text, &skeleton, true);
+        }
+    }
+    Form {
+        via: Via::Written,
+        joins,
+        tokens,
+        korean: Vec::new(),
+    }
+}
+
+/// An organisation name followed by its own initials in brackets (`Korea Ryonbong General
+/// Corporation(KRGC)`), without them: the other spellings of the name seldom carry them.
+fn without_own_initialism(text: &str) -> Option<&str> {
+    let inner_end = text.trim_end().strip_suffix(')')?;
+    let (outer, inner) = inner_end.rsplit_once('(')?;
+    let inner = inner.trim();
+    if !(2..=8).contains(&inner.len()) || !inner.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let initials: String = outer
+        .split(|c: char| !c.is_alphanumeric())
+        .filter_map(|word| word.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    (initials == inner).then_some(outer.trim_end())
+}
+
+/// A hyphen or dash after kana written where the long-vowel mark belongs (`コーポレ－ション`
+/// on the MOF list) read as that mark.
+fn long_vowel_marks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_kana = false;
+    for c in text.chars() {
+        let dash = matches!(c, '－' | '-' | '‐' | '—' | '―');
+        out.push(if dash && after_kana { 'ー' } else { c });
+        after_kana = crate::script::is_kana(c) || (dash && after_kana);
+    }
+    out
+}
+
 /// Writes the legal forms of an organisation's form one way (`Limited Liability Company`,
 /// `OOO` → `llc`), so both sides of a comparison spell them alike whatever the order.
 fn canonical_legal_forms(form: &mut Form) {
+    if form.tokens.iter().any(|t| t.abjad) {
+        // Rebuilding the tokens would lose their skeletons; the table has no Arabic words.
+        return;
+    }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
     if let Some(canonical) = normalize::canonical_legal_forms(&words) {
         form.tokens = tokens_of(&canonical.join(" "));
@@ -470,5 +627,58 @@ mod tests {
         assert!(org.forms[0].korean.is_empty());
         let western = analyze("John Smith", Some(Schema::Person), None);
         assert!(western.forms[0].korean.is_empty());
+    }
+
+    #[test]
+    fn x_keyed_as_ks_after_a_vowel() {
+        assert_eq!(Token::new("alexey").key, "aleksey");
+        assert_eq!(Token::new("maxim").key, "maksim");
+        assert_eq!(Token::new("baynax").key, "baynax");
+        assert_eq!(Token::new("xasan").key, "xasan");
+        assert_eq!(Token::new("centre").key, "center");
+    }
+
+    #[test]
+    fn own_initials_in_brackets_are_a_second_form() {
+        let org = Some(Schema::Organization);
+        let texts = |name: &str| -> Vec<String> {
+            let forms = analyze(name, org, None).forms;
+            let text = |f: &Form| {
+                f.tokens
+                    .iter()
+                    .map(|t| t.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            forms.iter().map(text).collect()
+        };
+        assert_eq!(
+            texts("Korea Ryonbong General Corporation(KRGC)"),
+            [
+                "korea ryonbong general corp krgc",
+                "korea ryonbong general corp"
+            ]
+        );
+        // Not the initials, or not in capitals: one form.
+        assert_eq!(texts("Ocean Lines (Panama)").len(), 1);
+        assert_eq!(texts("Korea Ryonbong General Corporation (KRG)").len(), 1);
+    }
+
+    #[test]
+    fn arabic_script_tokens_carry_their_skeleton() {
+        let forms = analyze("محمد بن سلمان", Some(Schema::Person), None);
+        let tokens = &forms.forms[0].tokens;
+        assert_eq!(tokens.len(), 3);
+        assert!(tokens.iter().all(|t| t.abjad && t.skeleton != 0));
+        let latin = analyze("Mohammed bin Salman", Some(Schema::Person), None);
+        let skeletons = |f: &NameForms| {
+            f.forms[0]
+                .tokens
+                .iter()
+                .map(|t| t.skeleton)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(skeletons(&forms), skeletons(&latin));
+        assert!(latin.forms[0].tokens.iter().all(|t| !t.abjad));
     }
 }

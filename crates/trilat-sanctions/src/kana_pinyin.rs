@@ -68,6 +68,7 @@ const SYLLABLES: &[(&str, &str)] = &[
     ("ゴン", "gong"),
     ("ノン", "nong"),
     ("ファン", "fang"),
+    ("ファ", "hua"),
     ("マン", "man"),
     ("ラン", "lan"),
     ("ダン", "dan"),

@@ -9,7 +9,8 @@
 //!   split into surname and given name and romanised ([`hangul`]), kana into Hepburn ([`kana`]),
 //!   Han characters read through the Unihan table ([`unihan`]); Latin and Cyrillic are folded
 //!   ([`normalize`]), which also holds the Korean phonetic key and the curated equivalence
-//!   classes (`data/*.txt`).
+//!   classes (`data/*.txt`); Arabic and Persian script also keep a consonant skeleton
+//!   ([`abjad`]) that meets vowelled Latin spellings.
 //! - [`matcher::compare`] scores two names with an explanation; [`screener::Screener`] indexes
 //!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s. Its
 //!   candidates come from [`retrieval`]: keys for every way two names can match and a score
@@ -44,6 +45,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod abjad;
 pub mod analysis;
 pub mod bench;
 pub mod country;

@@ -74,15 +74,44 @@ pub enum Rest {
     /// As a Korean name in katakana: syllable finals restored and `ン` before a consonant or
     /// at the end read `ng` (`デドン` → `dedong`, `ペクソル` → `peksol`), as in `Daedong`.
     Korean,
+    /// As a European name, the vowels Japanese adds after a closing consonant dropped
+    /// (`セナット` → `senat`, `パルセック` → `parsek`: [`crate::kana::foreign_from_hepburn`]).
+    Foreign,
+    /// As Chinese pinyin when the word is made of pinyin syllables (`シェン・ジョン` →
+    /// `shen zhong`: [`crate::kana_pinyin::pinyin_reading`]), else as Hepburn.
+    Pinyin,
+}
+
+/// The words of a katakana name: split at the separators and where kana meets Latin letters
+/// or digits (`オフィス39` is office 39, `インテレクトLLC` Intellekt LLC).
+fn words_of(name: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    for word in name.split(is_separator).filter(|w| !w.is_empty()) {
+        let mut start = 0;
+        let mut last_kana = None;
+        for (at, c) in word.char_indices() {
+            let kana = is_kana(c);
+            if last_kana.is_some_and(|k| k != kana) {
+                words.push(&word[start..at]);
+                start = at;
+            }
+            last_kana = Some(kana);
+        }
+        words.push(&word[start..]);
+    }
+    words
 }
 
 /// The name with every katakana word of the table replaced by the word it spells, runs of two
 /// or more letter names written as one Latin word (`ディー・シー・ビー` → `dcb`), and the other
-/// words read as `rest` says; `None` when nothing was read so (the Hepburn form says it all).
+/// words read as `rest` says; `None` when nothing was read so (the Hepburn form says it all):
+/// for [`Rest::Hepburn`] and [`Rest::Korean`] when no word is in the table, for the others
+/// also when no word reads otherwise than in Hepburn.
 pub fn english_reading(name: &str, rest: Rest) -> Option<String> {
     let table = table();
-    let words: Vec<&str> = name.split(is_separator).filter(|w| !w.is_empty()).collect();
+    let words = words_of(name);
     let mut known = false;
+    let mut reread = false;
     let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
@@ -104,16 +133,41 @@ pub fn english_reading(name: &str, rest: Rest) -> Option<String> {
             }
             None if word.chars().all(is_kana) => {
                 let hepburn = crate::kana::to_hepburn(word);
-                match rest {
-                    Rest::Hepburn => hepburn,
+                let read = match rest {
+                    Rest::Hepburn => hepburn.clone(),
                     Rest::Korean => final_ng(&crate::kana::korean_from_hepburn(&hepburn)),
-                }
+                    Rest::Foreign => {
+                        single_consonants(&crate::kana::foreign_from_hepburn(&hepburn))
+                    }
+                    Rest::Pinyin => {
+                        crate::kana_pinyin::pinyin_reading(word).unwrap_or_else(|| hepburn.clone())
+                    }
+                };
+                reread |= read != hepburn;
+                read
             }
             None => word.to_string(),
         });
         i += 1;
     }
-    known.then(|| out.join(" "))
+    let read = match rest {
+        Rest::Hepburn | Rest::Korean => known,
+        Rest::Foreign | Rest::Pinyin => known || reread,
+    };
+    read.then(|| out.join(" "))
+}
+
+/// Doubled consonants written once: `ッ` doubles the next consonant where the foreign word has
+/// one (`セナット` senatto → senat, `パルセック` → parsek).
+fn single_consonants(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if out.ends_with(c) && !"aeiou".contains(c) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `n` before a consonant (not `y`, not `g`) or at the end of the word read `ng`.
@@ -169,6 +223,33 @@ mod tests {
             english_reading("ペクソル・トレーディング・コーポレーション", Rest::Korean).as_deref(),
             Some("peksol trading corporation")
         );
+        // Kana next to Latin letters or digits is another word.
+        assert_eq!(
+            english_reading("オフィス39", Rest::Hepburn).as_deref(),
+            Some("office 39")
+        );
+        assert_eq!(
+            english_reading("ファースト・オイルJVカンパニー・リミテッド", Rest::Hepburn).as_deref(),
+            Some("first oil JV company limited")
+        );
+        // Words outside the table as a European name, or as pinyin.
+        assert_eq!(
+            english_reading("セナット・シッピング・リミテッド", Rest::Foreign).as_deref(),
+            Some("senat shipping limited")
+        );
+        assert_eq!(
+            english_reading("パルセック", Rest::Foreign).as_deref(),
+            Some("parsek")
+        );
+        assert_eq!(
+            english_reading(
+                "シェン・ジョン・インターナショナル・シッピング",
+                Rest::Pinyin
+            )
+            .as_deref(),
+            Some("shen zhong international shipping")
+        );
+        assert_eq!(english_reading("パルセック", Rest::Pinyin), None);
         // One letter name alone is a word, not a letter (`アイ` may be a name).
         assert_eq!(
             english_reading("アイ・バンク", Rest::Hepburn).as_deref(),

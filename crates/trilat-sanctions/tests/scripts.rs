@@ -25,9 +25,13 @@ fn other_scripts_match_their_latin_spelling() {
         ("Αλέξης Τσίπρας", "Alexis Tsipras"),
         ("Նիկոլ Փաշինյան", "Nikol Pashinyan"),
         ("მიხეილ სააკაშვილი", "Mikheil Saakashvili"),
-        // Arabic script writes no short vowels: it meets only a spelling without them
-        // (`Mohammed bin Salman` does not match yet — docs/sanctions.md, what is missing).
+        // Arabic script writes no short vowels: a spelling without them, and the vowelled ones
+        // through the consonant skeleton.
         ("محمد بن سلمان", "MHMD BN SLMN"),
+        ("محمد بن سلمان", "Mohammed bin Salman"),
+        ("قاسم سليماني", "Qasem Soleimani"),
+        ("حسن نصر الله", "Hassan Nasrallah"),
+        ("محمود احمدی‌نژاد", "Mahmoud Ahmadinejad"),
     ];
     for (a, b) in same {
         let s = score(a, b);
@@ -41,6 +45,8 @@ fn other_scripts_keep_different_people_apart() {
         ("Сергей Михайлович Козлов", "Sergey Mikhaylovich Volkov"),
         ("Αλέξης Τσίπρας", "Alexis Papadopoulos"),
         ("محمد بن سلمان", "Mhmd bin Nayef"),
+        ("محمد بن سلمان", "Mohammed bin Nayef"),
+        ("صدام حسين", "Qusay Hussein"),
     ];
     for (a, b) in apart {
         let s = score(a, b);

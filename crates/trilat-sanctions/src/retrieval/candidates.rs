@@ -3,13 +3,88 @@
 use super::*;
 
 /// The keys through which `token` equals another token up to romanisation: its key (exact
-/// level), its Korean key and its surname class (near level). Edit distance goes through the
-/// vocabulary ([`deletion_keys`]).
-pub(super) fn token_keys(token: &Token, push: &mut dyn FnMut(u64, u8)) {
+/// level), its Korean key, its surname class and its consonant skeleton (near level). Edit
+/// distance goes through the vocabulary ([`deletion_keys`]).
+///
+/// Skeletons match only when one of the two tokens is written in Arabic script, so they are
+/// filed under two tags, by the script of the indexed token: a query token in Arabic script
+/// looks both up, any other only the Arabic one (a Latin query never reads the long lists of
+/// Latin skeletons).
+pub(super) fn token_keys(
+    token: &Token,
+    side: Side,
+    abjad_present: Option<&AbjadKeys>,
+    push: &mut dyn FnMut(u64, u8),
+) {
     push(key_hash(TAG_KEY, token.key.as_bytes()), LEVEL_EXACT);
     push(key_hash(TAG_KOREAN, token.korean.as_bytes()), LEVEL_NEAR);
     if let Some(class) = token.surname_class {
         push(key_hash(TAG_CLASS, &class.to_le_bytes()), LEVEL_NEAR);
+    }
+    let tags = (TAG_SKELETON_ABJAD, TAG_SKELETON_OTHER);
+    skeleton_keys(token, side, tags, abjad_present, &mut |hash| {
+        push(hash, LEVEL_NEAR)
+    });
+}
+
+/// The keys of `token`'s consonant skeleton under `tags` (for a token in Arabic script, for
+/// another): on the index side the one its script says, on the query side the Arabic one and,
+/// for a query token in Arabic script, the other too (skeletons meet only when one of the two
+/// is in Arabic script: `matcher::same_skeleton`). `abjad_present`, when given, holds every
+/// Arabic-script key the index has: a query key not in it is not looked up (a Latin query then
+/// costs no probe of the key table for skeletons of which the lists have none).
+pub(super) fn skeleton_keys(
+    token: &Token,
+    side: Side,
+    tags: (u8, u8),
+    abjad_present: Option<&AbjadKeys>,
+    push: &mut dyn FnMut(u64),
+) {
+    if token.skeleton == 0 {
+        return;
+    }
+    let skeleton = token.skeleton.to_le_bytes();
+    let (tag_abjad, tag_other) = tags;
+    match (side, token.abjad) {
+        (Side::Index, true) | (Side::Query, _) => {
+            let hash = key_hash(tag_abjad, &skeleton);
+            if abjad_present.is_none_or(|present| present.contains(&hash)) {
+                push(hash);
+            }
+        }
+        (Side::Index, false) => push(key_hash(tag_other, &skeleton)),
+    }
+    if side == Side::Query && token.abjad {
+        push(key_hash(tag_other, &skeleton));
+    }
+}
+
+/// True when `join` (adjacent tokens together) merges with a token by consonant skeleton
+/// (`matcher::join_matches`): it has a word in Arabic script and a skeleton long enough.
+pub(crate) fn merges_by_skeleton(join: &Token) -> bool {
+    join.abjad && join.skeleton != 0 && join.skeleton_len >= crate::abjad::JOIN_SKELETON_LEN_MIN
+}
+
+/// The key through which a join of a name merges by skeleton with a token (or merged token)
+/// of the query: filed for the joins that merge so ([`merges_by_skeleton`]), looked up for
+/// every query token and join of that length (when the index has it: `abjad_present`).
+pub(super) fn join_skeleton_key(
+    token: &Token,
+    side: Side,
+    abjad_present: Option<&AbjadKeys>,
+    push: &mut dyn FnMut(u64),
+) {
+    let filed = match side {
+        Side::Index => merges_by_skeleton(token),
+        Side::Query => {
+            token.skeleton != 0 && token.skeleton_len >= crate::abjad::JOIN_SKELETON_LEN_MIN
+        }
+    };
+    if filed {
+        let hash = key_hash(TAG_JOIN_SKELETON, &token.skeleton.to_le_bytes());
+        if abjad_present.is_none_or(|present| present.contains(&hash)) {
+            push(hash);
+        }
     }
 }
 
@@ -142,6 +217,7 @@ impl Index {
             HashMap::default();
         let mut forms_first = Vec::with_capacity(names.len());
         let mut forms_more = Vec::new();
+        let mut abjad_keys = AbjadKeys::default();
         for (name_pos, name) in names.iter().enumerate() {
             let name_pos = name_pos as u32;
             if name_pos >= MERGE_BIT {
@@ -155,7 +231,15 @@ impl Index {
             for (form_idx, form) in name.forms.iter().enumerate() {
                 for token in &form.tokens {
                     let weight = rarity.weight(token);
-                    token_keys(token, &mut |hash, _| entries.push((hash, name_pos, weight)));
+                    token_keys(token, Side::Index, None, &mut |hash, _| {
+                        entries.push((hash, name_pos, weight))
+                    });
+                    if token.abjad {
+                        let tags = (TAG_SKELETON_ABJAD, TAG_SKELETON_OTHER);
+                        skeleton_keys(token, Side::Index, tags, None, &mut |hash| {
+                            abjad_keys.insert(hash);
+                        });
+                    }
                     if !vocabulary_ids.contains_key(token.key.as_str()) {
                         vocabulary_ids.insert(&token.key, vocabulary.entries.len() as u32);
                         vocabulary.push(&token.key, token.key_letters);
@@ -167,6 +251,10 @@ impl Index {
                         name_pos,
                         0.0,
                     ));
+                    join_skeleton_key(&join.token, Side::Index, None, &mut |hash| {
+                        entries.push((hash, name_pos, 0.0));
+                        abjad_keys.insert(hash);
+                    });
                 }
                 for korean in &form.korean {
                     given_keys(korean, &mut |hash| entries.push((hash, name_pos, 0.0)));
@@ -248,6 +336,7 @@ impl Index {
         vocabulary.variants.finish(vocabulary.ids.len() as u32);
         Ok(Index {
             keys,
+            abjad_keys,
             postings,
             forms_first,
             forms_more,
@@ -297,7 +386,12 @@ impl Index {
             return false;
         };
         scratch.prepare(self.forms_first.len());
-        query_keys(forms, identifiers, &mut scratch.keys);
+        query_keys(
+            forms,
+            identifiers,
+            Some(&self.abjad_keys),
+            &mut scratch.keys,
+        );
         // Each lookup misses the cache: request every key's slots before reading any, so the
         // misses overlap.
         for key in scratch.keys.iter() {
@@ -584,7 +678,12 @@ impl Index {
 
 /// The query's keys: units with their level for token keys, flags for Korean given names,
 /// merges and identifiers (ranges not yet looked up).
-pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec<QueryKey>) {
+pub(super) fn query_keys(
+    forms: &NameForms,
+    identifiers: &[&str],
+    abjad_present: Option<&AbjadKeys>,
+    keys: &mut Vec<QueryKey>,
+) {
     let key = |hash, units, level, flags| QueryKey {
         hash,
         units,
@@ -596,11 +695,14 @@ pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec
     for form in &forms.forms {
         for token in &form.tokens {
             let bit = 1u128 << unit;
-            token_keys(token, &mut |hash, level| {
+            token_keys(token, Side::Query, abjad_present, &mut |hash, level| {
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
             keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE_NAME));
+            join_skeleton_key(token, Side::Query, abjad_present, &mut |hash| {
+                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE_NAME))
+            });
             unit += 1;
         }
         let form_start = unit - form.tokens.len();
@@ -610,8 +712,21 @@ pub(super) fn query_keys(forms: &NameForms, identifiers: &[&str], keys: &mut Vec
             let joined = ((1u128 << join.width) - 1) << (form_start + join.start);
             let hash = key_hash(TAG_KOREAN, join.token.korean.as_bytes());
             keys.push(key(hash, joined, LEVEL_EXACT, FLAG_MERGE_QUERY));
+            if merges_by_skeleton(&join.token) {
+                let token_tags = (TAG_SKELETON_ABJAD, TAG_SKELETON_OTHER);
+                skeleton_keys(
+                    &join.token,
+                    Side::Query,
+                    token_tags,
+                    abjad_present,
+                    &mut |hash| keys.push(key(hash, joined, LEVEL_EXACT, FLAG_MERGE_QUERY)),
+                );
+            }
             let hash = key_hash(TAG_JOIN, join.token.korean.as_bytes());
             keys.push(key(hash, 0, LEVEL_EXACT, FLAG_JOINS_MEET));
+            join_skeleton_key(&join.token, Side::Query, abjad_present, &mut |hash| {
+                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_JOINS_MEET))
+            });
         }
         for korean in &form.korean {
             given_keys(korean, &mut |hash| {

@@ -2,8 +2,9 @@
 //!
 //! The index holds, for every way two names can score above zero, a key both names share:
 //!
-//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key
-//!   and the surname class; and for edit distance, the *vocabulary* (every distinct token key
+//! - token similarity (`matcher::token_similarity`): the token key, the Korean phonetic key,
+//!   the surname class and, for a token in Arabic script, the consonant skeleton; and for
+//!   edit distance, the *vocabulary* (every distinct token key
 //!   of the names) filed under its *deletion neighbourhood* (every key with up to one byte
 //!   deleted, two for keys of 6 bytes or more): two keys within edit distance 1 (2) share a
 //!   variant with up to 1 (2) deletions, so no typo escapes the index the way it escapes
@@ -14,7 +15,9 @@
 //!   third more names than were similar at all;
 //! - the Korean given name compared as a unit: its syllable classes, its written form and the
 //!   one-deletion neighbourhood of its phonetic key;
-//! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides;
+//! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides, by Korean
+//!   key and, with a word in Arabic script on one side, by consonant skeleton (`نصر الله` =
+//!   `Nasrallah`);
 //! - identifiers.
 //!
 //! Keys are 64-bit hashes (a collision only adds a candidate, it never loses one), held in a
@@ -74,6 +77,7 @@ mod key_table;
 mod vocabulary;
 
 use bound::*;
+pub(crate) use candidates::merges_by_skeleton;
 pub use candidates::Scratch;
 #[cfg(test)]
 use candidates::{intersect, token_keys};
@@ -105,6 +109,16 @@ const TAG_GIVEN_JOINED: u8 = b'n';
 const TAG_GIVEN_KEY: u8 = b'e';
 const TAG_JOIN: u8 = b'm';
 const TAG_IDENTIFIER: u8 = b'i';
+/// Consonant skeleton of an indexed token written in Arabic script.
+const TAG_SKELETON_ABJAD: u8 = b'a';
+/// Consonant skeleton of an indexed token in any other script.
+const TAG_SKELETON_OTHER: u8 = b'l';
+/// Consonant skeleton of an indexed join (adjacent tokens together) with a word in Arabic
+/// script (only those merge by skeleton).
+const TAG_JOIN_SKELETON: u8 = b'j';
+
+/// The set of key hashes of [`Index::abjad_keys`].
+pub(crate) type AbjadKeys = std::collections::HashSet<u64, foldhash::fast::RandomState>;
 
 /// A name shares a Korean given-name key with the query.
 const FLAG_KOREAN: u8 = 1;
@@ -121,9 +135,9 @@ const FLAG_JOINS_MEET: u8 = 16;
 const FLAG_IDENTIFIER: u8 = 4;
 
 /// How closely a key says two tokens can match, and the similarity it caps them at: the
-/// same key (`k`) up to 1; the same Korean key, surname class or a vocabulary key one edit
-/// apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9, 0.88); two edits apart up
-/// to 0.71.
+/// same key (`k`) up to 1; the same Korean key, surname class, consonant skeleton or a
+/// vocabulary key one edit apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9,
+/// 0.85, 0.88); two edits apart up to 0.71.
 const LEVEL_SIMILARITY_MAX: [f64; 3] = [1.0, 0.95, 0.71];
 const LEVEL_EXACT: u8 = 0;
 const LEVEL_NEAR: u8 = 1;
@@ -158,6 +172,9 @@ pub struct Index {
     /// Key → its posting list (start, length in `postings`) and the heaviest rarity weight of
     /// a token that has the key (the most a match through it adds on the name's side).
     keys: KeyTable,
+    /// Every key filed under the Arabic-script skeleton tags (a few thousand: the lists' names
+    /// in Arabic script): a query skeleton key not here is not looked up in `keys`.
+    abjad_keys: AbjadKeys,
     postings: Vec<u32>,
     /// Per name, its first form (one cache line per name bounded).
     forms_first: Vec<FormWeights>,
@@ -186,9 +203,11 @@ mod tests {
     fn meeting_level(query: &str, indexed: &str) -> Option<u8> {
         let (q, i) = (Token::new(query), Token::new(indexed));
         let mut indexed_keys = Vec::new();
-        token_keys(&i, &mut |hash, _| indexed_keys.push(hash));
+        token_keys(&i, Side::Index, None, &mut |hash, _| {
+            indexed_keys.push(hash)
+        });
         let mut best = None;
-        token_keys(&q, &mut |hash, level| {
+        token_keys(&q, Side::Query, None, &mut |hash, level| {
             if indexed_keys.contains(&hash) {
                 best = Some(best.map_or(level, |b: u8| b.min(level)));
             }
