@@ -55,10 +55,13 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod audit_block;
 mod body;
 mod cursor;
 mod error;
+mod grid;
 mod memory;
+mod postgres;
 mod rules;
 mod sqlite;
 
@@ -69,6 +72,7 @@ pub use audit::{
 pub use cursor::Cursor;
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
 use trilat_core::{Kind, Party, Report, ReportKey, Timestamp, Withdrawal};

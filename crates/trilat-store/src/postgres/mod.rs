@@ -1,0 +1,356 @@
+//! [`PostgresStore`]: the store of a node that runs as several processes
+//! (tokio-postgres). See `docs/store.md`, "PostgreSQL", for the driver
+//! choice and the write order.
+//!
+//! **Write order.** Every write transaction that adds to the change feed or
+//! the audit log first locks the one `store_head` row (`SELECT … FOR
+//! UPDATE`), reads the feed's last seq and the audit chain's tip there,
+//! assigns the next seqs and entries, writes them, moves the head and
+//! commits. Writers of every process take turns at that row, so:
+//!
+//! * the audit log is one chain: each transaction's block starts at the
+//!   tip the previous transaction committed;
+//! * the change feed has no gaps and commits in seq order: seq `n + 1` is
+//!   assigned only once the transaction holding `n` has committed (the lock
+//!   is released after its commit is visible), so a reader's snapshot
+//!   holds a prefix `1..=k` of the feed, never a later seq without an
+//!   earlier one that would appear afterwards. A plain sequence would give
+//!   no such guarantee: a later number can commit first.
+//!
+//! Batching (`put_batch`: one transaction, a few statements for up to
+//! [`BATCH_LEN_MAX`](crate::BATCH_LEN_MAX) reports) is what makes the turn-taking cheap.
+
+use trilat_core::{Kind, Report, ReportKey, Timestamp, Withdrawal};
+
+use crate::audit_block::PendingBlock;
+use crate::{
+    audit, check_batch_len, system_clock, AuditEntry, AuditEvent, AuditVerification, ChangePage,
+    Clock, Cursor, PutOutcome, ReportPage, ReportQuery, ReportStore, StoreError,
+};
+use pool::{wait, Conn, Context, Pool};
+
+mod audit_blocks;
+mod ingest;
+mod pool;
+mod query;
+mod schema;
+mod state;
+mod versions;
+
+/// The PostgreSQL store. Several instances (in several processes) may
+/// share one database schema: they see one change feed and one audit
+/// chain (see the module's "Write order").
+pub struct PostgresStore {
+    store_id: u64,
+    clock: Clock,
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Opens the store in the database at `url` (`postgres://user@host:port/db`,
+    /// or any form tokio-postgres's `Config` parses), in the first schema
+    /// of the connection's `search_path` (normally `public`), creating its
+    /// tables there if the schema is empty. A schema holding other tables,
+    /// or a store of another schema version, is refused; nothing is written.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let config = parse_url(url)?;
+        PostgresStore::open_config(config)
+    }
+
+    /// Opens the store in the schema `schema` (created if absent) of the
+    /// database at `url`: several stores in one database, e.g. one per
+    /// test. `schema` is 1 to 63 characters of `a-z`, `0-9` and `_`,
+    /// starting with a letter.
+    pub fn open_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
+        check_schema_name(schema)?;
+        let mut config = parse_url(url)?;
+        let mut options = config.get_options().unwrap_or("").to_string();
+        options.push_str(&format!(" -c search_path={schema}"));
+        config.options(options.trim());
+        let pool = Pool::new(config)?;
+        {
+            let conn = pool.get()?;
+            wait(
+                conn.client
+                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")),
+            )
+            .ctx("create schema")?;
+        }
+        PostgresStore::with_pool(pool)
+    }
+
+    fn open_config(config: tokio_postgres::Config) -> Result<PostgresStore, StoreError> {
+        PostgresStore::with_pool(Pool::new(config)?)
+    }
+
+    fn with_pool(pool: Pool) -> Result<PostgresStore, StoreError> {
+        let store_id = {
+            let mut conn = pool.get()?;
+            wait(schema::open(&mut conn))?
+        };
+        Ok(PostgresStore {
+            store_id,
+            clock: std::sync::Arc::new(system_clock),
+            pool,
+        })
+    }
+
+    /// The same store, reading arrival times ([`Change::stored_at`](crate::Change::stored_at)) from
+    /// `clock` instead of the system clock (tests step it back).
+    pub fn with_clock(mut self, clock: Clock) -> PostgresStore {
+        self.clock = clock;
+        self
+    }
+}
+
+fn parse_url(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    url.parse::<tokio_postgres::Config>().map_err(|e| {
+        // The URL may hold a password: the message names the problem only.
+        StoreError::Invalid(format!("the PostgreSQL store's URL does not parse: {e}"))
+    })
+}
+
+fn check_schema_name(schema: &str) -> Result<(), StoreError> {
+    let mut chars = schema.chars();
+    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !starts_with_letter || !rest_ok || schema.len() > 63 {
+        return Err(StoreError::Invalid(format!(
+            "schema name {:?} must be 1 to 63 of a-z, 0-9 and _, starting with a letter",
+            schema.chars().take(80).collect::<String>()
+        )));
+    }
+    Ok(())
+}
+
+/// The locked head of a write transaction: the change feed's last seq, the
+/// last arrival, and the audit entries appended so far.
+struct Head {
+    feed_seq: u64,
+    /// `feed_seq` when the head was locked.
+    feed_seq_locked: u64,
+    stored_at: Option<Timestamp>,
+    block: PendingBlock,
+}
+
+impl Head {
+    /// Begins a write transaction and locks the head; the audit chain's
+    /// recorded tip must be the log's last entry (the chain link).
+    async fn lock(conn: &mut Conn) -> Result<Head, StoreError> {
+        conn.begin("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+        let head = Head::read_locked(conn).await;
+        if head.is_err() {
+            conn.rollback().await;
+        }
+        head
+    }
+
+    async fn read_locked(conn: &mut Conn) -> Result<Head, StoreError> {
+        let row = conn
+            .client
+            .query_one(
+                "SELECT feed_seq, stored_at_ms, audit_tip_seq, audit_tip_hash
+                 FROM store_head FOR UPDATE",
+                &[],
+            )
+            .await
+            .ctx("lock store_head")?;
+        let feed_seq: i64 = row.get(0);
+        let stored_at: Option<i64> = row.get(1);
+        let tip_seq: i64 = row.get(2);
+        let tip_hash: String = row.get(3);
+        // A statement after the lock: it sees every commit before ours.
+        let (last_seq, last_hash) = audit_blocks::last_audit_entry(&conn.client).await?;
+        if last_seq != tip_seq as u64 || last_hash != tip_hash {
+            return Err(StoreError::Corrupt(format!(
+                "audit log ends at entry {last_seq} but its recorded tip is entry {tip_seq}; refusing to extend a broken chain (run audit verify)"
+            )));
+        }
+        let tip_hash = audit::hash_from_hex(&tip_hash).ok_or_else(|| {
+            StoreError::Corrupt(format!("audit tip hash {tip_hash:?} is not 64 hex digits"))
+        })?;
+        Ok(Head {
+            feed_seq: feed_seq as u64,
+            feed_seq_locked: feed_seq as u64,
+            stored_at: stored_at.map(Timestamp::from_unix_ms),
+            block: PendingBlock::after(tip_seq as u64, tip_hash),
+        })
+    }
+
+    /// Writes the transaction's audit block, moves the head and commits if
+    /// `res` is `Ok`; rolls back otherwise. Returns `res`.
+    async fn finish<T>(self, conn: &mut Conn, res: Result<T, StoreError>) -> Result<T, StoreError> {
+        let res = match res {
+            Ok(value) => self.record(conn).await.map(|()| value),
+            Err(e) => Err(e),
+        };
+        conn.end(res).await
+    }
+
+    async fn record(&self, conn: &mut Conn) -> Result<(), StoreError> {
+        let block = &self.block;
+        if block.is_empty() && self.feed_seq == self.feed_seq_locked {
+            return Ok(()); // nothing stored: a duplicate, a refusal
+        }
+        if !block.is_empty() {
+            let insert = conn
+                .statement(
+                    "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .await?;
+            conn.client
+                .execute(
+                    &insert,
+                    &[
+                        &(block.first_seq() as i64),
+                        &(block.n_entries() as i64),
+                        &block.last_hash().as_slice(),
+                        &block.bytes(),
+                    ],
+                )
+                .await
+                .ctx("append audit block")?;
+        }
+        let update = conn
+            .statement(
+                "UPDATE store_head SET feed_seq = $1, stored_at_ms = $2,
+                 audit_tip_seq = $3, audit_tip_hash = $4",
+            )
+            .await?;
+        conn.client
+            .execute(
+                &update,
+                &[
+                    &(self.feed_seq as i64),
+                    &self.stored_at.map(|at| at.unix_ms()),
+                    &(block.last_seq() as i64),
+                    &hex::encode(block.last_hash()),
+                ],
+            )
+            .await
+            .ctx("move store_head")?;
+        Ok(())
+    }
+}
+
+impl ReportStore for PostgresStore {
+    fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
+        let batch = [(report.clone(), audit)];
+        let mut outcomes = self.store_batch(&batch)?;
+        debug_assert_eq!(outcomes.len(), 1);
+        outcomes.pop().expect("one outcome per report")
+    }
+
+    fn put_batch(
+        &self,
+        batch: &[(Report, AuditEvent)],
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+        self.store_batch(batch)
+    }
+
+    fn get(&self, report: &ReportKey) -> Result<Option<Report>, StoreError> {
+        Ok(self.current_many(std::slice::from_ref(report))?.remove(0))
+    }
+
+    fn get_many(&self, reports: &[ReportKey]) -> Result<Vec<Option<Report>>, StoreError> {
+        self.current_many(reports)
+    }
+
+    fn version(&self, report: &ReportKey, counter: u64) -> Result<Option<Report>, StoreError> {
+        self.one_version(report, counter)
+    }
+
+    fn put_withdrawal(
+        &self,
+        withdrawal: &Withdrawal,
+        audit: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.record_withdrawal(withdrawal, audit)
+    }
+
+    fn withdrawal(&self, report: &ReportKey) -> Result<Option<Withdrawal>, StoreError> {
+        self.stored_withdrawal(report)
+    }
+
+    fn withdrawn_versions(&self, reports: &[ReportKey]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.withdrawn_counters(reports)
+    }
+
+    fn history(&self, report: &ReportKey) -> Result<Vec<Report>, StoreError> {
+        self.version_history(report)
+    }
+
+    fn query(&self, query: &ReportQuery) -> Result<ReportPage, StoreError> {
+        self.query_page(query)
+    }
+
+    fn changes(&self, after: Option<&Cursor>, limit: usize) -> Result<ChangePage, StoreError> {
+        self.change_page(None, after, limit)
+    }
+
+    fn changes_of_kind(
+        &self,
+        kind: &Kind,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<ChangePage, StoreError> {
+        self.change_page(Some(kind), after, limit)
+    }
+
+    fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
+        event.check()?;
+        let mut conn = self.pool.get()?;
+        wait(async {
+            let mut head = Head::lock(&mut conn).await?;
+            let entry = head.block.append(event);
+            head.finish(&mut conn, Ok(entry)).await
+        })
+    }
+
+    fn append_audit_batch(&self, events: Vec<AuditEvent>) -> Result<(), StoreError> {
+        check_batch_len(events.len())?;
+        events.iter().try_for_each(AuditEvent::check)?;
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.get()?;
+        wait(async {
+            let mut head = Head::lock(&mut conn).await?;
+            for event in &events {
+                head.block.append_event(event, None);
+            }
+            head.finish(&mut conn, Ok(())).await
+        })
+    }
+
+    fn audit_last_seq(&self) -> Result<u64, StoreError> {
+        let conn = self.pool.get()?;
+        Ok(wait(audit_blocks::last_audit_entry(&conn.client))?.0)
+    }
+
+    fn audit(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_page(after_seq, limit)
+    }
+
+    fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
+        self.verify_audit_chain()
+    }
+
+    fn sync_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.read_sync_state(key)
+    }
+
+    fn set_sync_state(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.write_sync_state(key, value)
+    }
+
+    fn note_peer_request(
+        &self,
+        signature: &[u8; 64],
+        seen_ms: i64,
+        forget_before_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.remember_peer_request(signature, seen_ms, forget_before_ms)
+    }
+}
