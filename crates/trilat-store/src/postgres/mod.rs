@@ -79,6 +79,12 @@ impl PostgresStore {
         PostgresStore::with_pool(pool)
     }
 
+    /// Whether `url` is a PostgreSQL URL this store can use (it is not
+    /// connected to): what a config check asks before the node starts.
+    pub fn check_url(url: &str) -> Result<(), StoreError> {
+        parse_url(url).map(|_| ())
+    }
+
     fn open_config(config: tokio_postgres::Config) -> Result<PostgresStore, StoreError> {
         PostgresStore::with_pool(Pool::new(config)?)
     }
