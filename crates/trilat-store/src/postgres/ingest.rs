@@ -14,7 +14,7 @@ use trilat_core::{Report, ReportKey, Signature, Timestamp};
 
 use super::pool::{wait, Conn, Context};
 use super::versions::{current_versions, decode_report};
-use super::{Head, PostgresStore};
+use super::{Head, PipelinedWrite, PostgresStore};
 use crate::audit::report_id_bytes;
 use crate::grid::QueryColumns;
 use crate::rules::{place, Placement};
@@ -77,6 +77,8 @@ struct NewVersions<'a> {
     cell: Vec<Option<i64>>,
     /// Seqs that are not (or no longer) current.
     superseded: Vec<i64>,
+    /// The arrival time of the batch (Unix ms).
+    stored_at_ms: i64,
 }
 
 impl<'a> NewVersions<'a> {
@@ -96,44 +98,44 @@ impl<'a> NewVersions<'a> {
         self.cell.push(row.columns.cell);
     }
 
-    async fn insert(&self, conn: &mut Conn, stored_at: Timestamp) -> Result<(), StoreError> {
+    /// The statements that write the versions, sent with the commit
+    /// (`stored_at_ms` is the arrival time of all of them).
+    async fn writes(&'a self, conn: &mut Conn) -> Result<Vec<PipelinedWrite<'a>>, StoreError> {
+        let mut writes = Vec::new();
         if !self.seq.is_empty() {
-            let insert = conn.statement(INSERT_VERSIONS_SQL).await?;
             let [west, south, east, north] = &self.bbox;
-            conn.client
-                .execute(
-                    &insert,
-                    &[
-                        &self.seq,
-                        &self.report_id,
-                        &self.owner,
-                        &self.counter,
-                        &self.body,
-                        &self.kind,
-                        &stored_at.unix_ms(),
-                        &self.observed_ms,
-                        &self.exercise,
-                        &self.revoked,
-                        west,
-                        south,
-                        east,
-                        north,
-                        &self.cell,
-                    ],
-                )
-                .await
-                .ctx("insert report versions")?;
+            writes.push(PipelinedWrite {
+                statement: conn.statement(INSERT_VERSIONS_SQL).await?,
+                params: vec![
+                    &self.seq,
+                    &self.report_id,
+                    &self.owner,
+                    &self.counter,
+                    &self.body,
+                    &self.kind,
+                    &self.stored_at_ms,
+                    &self.observed_ms,
+                    &self.exercise,
+                    &self.revoked,
+                    west,
+                    south,
+                    east,
+                    north,
+                    &self.cell,
+                ],
+                what: "insert report versions",
+            });
         }
         if !self.superseded.is_empty() {
-            let insert = conn
-                .statement("INSERT INTO report_superseded (seq) SELECT unnest($1::bigint[])")
-                .await?;
-            conn.client
-                .execute(&insert, &[&self.superseded])
-                .await
-                .ctx("record superseded versions")?;
+            writes.push(PipelinedWrite {
+                statement: conn
+                    .statement("INSERT INTO report_superseded (seq) SELECT unnest($1::bigint[])")
+                    .await?,
+                params: vec![&self.superseded],
+                what: "record superseded versions",
+            });
         }
-        Ok(())
+        Ok(writes)
     }
 }
 
@@ -176,16 +178,16 @@ impl Placing {
     }
 }
 
-/// Places and writes the batch inside the head's turn; one outcome per
-/// report. A database failure fails the whole batch (rolled back); a
-/// refusal is that report's outcome only.
-async fn ingest(
+/// Places the batch inside the head's turn: one outcome per report, and
+/// the versions to write (sent with the commit). A database failure fails
+/// the whole batch (rolled back); a refusal is that report's outcome only.
+async fn ingest<'a>(
     conn: &mut Conn,
     head: &mut Head,
-    batch: &[(Report, AuditEvent)],
-    rows: &[Result<Prepared, String>],
+    batch: &'a [(Report, AuditEvent)],
+    rows: &'a [Result<Prepared, String>],
     clock_now: Timestamp,
-) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+) -> Result<(Vec<Result<PutOutcome, StoreError>>, NewVersions<'a>), StoreError> {
     debug_assert_eq!(batch.len(), rows.len());
     let keys: Vec<ReportKey> = batch.iter().map(|(report, _)| report.key()).collect();
     let mut placing = Placing {
@@ -217,11 +219,11 @@ async fn ingest(
     }
     if !new.seq.is_empty() {
         let stored_at = next_stored_at(clock_now, head.stored_at);
-        new.insert(conn, stored_at).await?;
+        new.stored_at_ms = stored_at.unix_ms();
         head.stored_at = Some(stored_at);
     }
     debug_assert_eq!(outcomes.len(), batch.len());
-    Ok(outcomes)
+    Ok((outcomes, new))
 }
 
 /// One report of the batch: where the version rules put it, and its row
@@ -285,8 +287,16 @@ impl PostgresStore {
         let mut conn = self.pool.get()?;
         wait(async {
             let mut head = Head::lock(&mut conn).await?;
-            let res = ingest(&mut conn, &mut head, batch, &rows, (self.clock)()).await;
-            head.finish(&mut conn, res).await
+            match ingest(&mut conn, &mut head, batch, &rows, (self.clock)()).await {
+                Ok((outcomes, new)) => {
+                    let writes = match new.writes(&mut conn).await {
+                        Ok(writes) => writes,
+                        Err(e) => return head.finish(&mut conn, Err(e)).await,
+                    };
+                    head.commit(&mut conn, writes).await.map(|()| outcomes)
+                }
+                Err(e) => head.finish(&mut conn, Err(e)).await,
+            }
         })
     }
 }

@@ -139,28 +139,44 @@ struct Head {
     block: PendingBlock,
 }
 
+/// A statement a write transaction sends together with its commit.
+struct PipelinedWrite<'a> {
+    statement: tokio_postgres::Statement,
+    params: Vec<&'a (dyn tokio_postgres::types::ToSql + Sync)>,
+    /// What it does, for an error message.
+    what: &'static str,
+}
+
+const LOCK_HEAD_SQL: &str = "SELECT feed_seq, stored_at_ms, audit_tip_seq, audit_tip_hash
+     FROM store_head FOR UPDATE";
+
 impl Head {
-    /// Begins a write transaction and locks the head; the audit chain's
-    /// recorded tip must be the log's last entry (the chain link).
+    /// Begins a write transaction and locks the head (both sent at once);
+    /// the audit chain's recorded tip must be the log's last entry (the
+    /// chain link).
     async fn lock(conn: &mut Conn) -> Result<Head, StoreError> {
-        conn.begin("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
-        let head = Head::read_locked(conn).await;
+        let lock = conn.statement(LOCK_HEAD_SQL).await?;
+        conn.in_transaction = true;
+        let (begun, locked) = futures::join!(
+            conn.client
+                .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED"),
+            conn.client.query_one(&lock, &[]),
+        );
+        let head = match begun.ctx("begin") {
+            Ok(()) => Head::read_locked(conn, locked.ctx("lock store_head")).await,
+            Err(e) => Err(e),
+        };
         if head.is_err() {
             conn.rollback().await;
         }
         head
     }
 
-    async fn read_locked(conn: &mut Conn) -> Result<Head, StoreError> {
-        let row = conn
-            .client
-            .query_one(
-                "SELECT feed_seq, stored_at_ms, audit_tip_seq, audit_tip_hash
-                 FROM store_head FOR UPDATE",
-                &[],
-            )
-            .await
-            .ctx("lock store_head")?;
+    async fn read_locked(
+        conn: &mut Conn,
+        locked: Result<tokio_postgres::Row, StoreError>,
+    ) -> Result<Head, StoreError> {
+        let row = locked?;
         let feed_seq: i64 = row.get(0);
         let stored_at: Option<i64> = row.get(1);
         let tip_seq: i64 = row.get(2);
@@ -183,62 +199,104 @@ impl Head {
         })
     }
 
-    /// Writes the transaction's audit block, moves the head and commits if
-    /// `res` is `Ok`; rolls back otherwise. Returns `res`.
+    /// Commits (with the audit block and the moved head) if `res` is `Ok`;
+    /// rolls back otherwise. Returns `res`.
     async fn finish<T>(self, conn: &mut Conn, res: Result<T, StoreError>) -> Result<T, StoreError> {
-        let res = match res {
-            Ok(value) => self.record(conn).await.map(|()| value),
-            Err(e) => Err(e),
-        };
-        conn.end(res).await
+        match res {
+            Ok(value) => self.commit(conn, Vec::new()).await.map(|()| value),
+            Err(e) => {
+                conn.rollback().await;
+                Err(e)
+            }
+        }
     }
 
-    async fn record(&self, conn: &mut Conn) -> Result<(), StoreError> {
+    /// Sends `writes`, the audit block, the head's move and `COMMIT` at
+    /// once (one round trip, in this order: a failed statement turns the
+    /// `COMMIT` into a rollback) and reports the first failure.
+    async fn commit(
+        self,
+        conn: &mut Conn,
+        writes: Vec<PipelinedWrite<'_>>,
+    ) -> Result<(), StoreError> {
         let block = &self.block;
-        if block.is_empty() && self.feed_seq == self.feed_seq_locked {
-            return Ok(()); // nothing stored: a duplicate, a refusal
+        if writes.is_empty() && block.is_empty() && self.feed_seq == self.feed_seq_locked {
+            // Nothing stored (a duplicate, a refusal): nothing to commit.
+            return conn.end(Ok(())).await;
         }
-        if !block.is_empty() {
-            let insert = conn
-                .statement(
-                    "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .await?;
-            conn.client
-                .execute(
-                    &insert,
-                    &[
-                        &(block.first_seq() as i64),
-                        &(block.n_entries() as i64),
-                        &block.last_hash().as_slice(),
-                        &block.bytes(),
-                    ],
-                )
-                .await
-                .ctx("append audit block")?;
-        }
-        let update = conn
+        let insert_block = conn
+            .statement(
+                "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .await?;
+        let move_head = conn
             .statement(
                 "UPDATE store_head SET feed_seq = $1, stored_at_ms = $2,
                  audit_tip_seq = $3, audit_tip_hash = $4",
             )
             .await?;
-        conn.client
-            .execute(
-                &update,
-                &[
-                    &(self.feed_seq as i64),
-                    &self.stored_at.map(|at| at.unix_ms()),
-                    &(block.last_seq() as i64),
-                    &hex::encode(block.last_hash()),
-                ],
-            )
-            .await
-            .ctx("move store_head")?;
+        let block_params = (
+            block.first_seq() as i64,
+            block.n_entries() as i64,
+            block.last_hash().as_slice(),
+            block.bytes(),
+        );
+        let head_params = (
+            self.feed_seq as i64,
+            self.stored_at.map(|at| at.unix_ms()),
+            block.last_seq() as i64,
+            hex::encode(block.last_hash()),
+        );
+        let block_refs: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            &block_params.0,
+            &block_params.1,
+            &block_params.2,
+            &block_params.3,
+        ];
+        let head_refs: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+            &head_params.0,
+            &head_params.1,
+            &head_params.2,
+            &head_params.3,
+        ];
+        let client = &conn.client;
+        let mut sent: Vec<(&str, StatementFuture<'_>)> = writes
+            .iter()
+            .map(|write| {
+                let future: StatementFuture<'_> =
+                    Box::pin(client.execute(&write.statement, &write.params));
+                (write.what, future)
+            })
+            .collect();
+        if !block.is_empty() {
+            sent.push((
+                "append audit block",
+                Box::pin(client.execute(&insert_block, &block_refs)),
+            ));
+        }
+        sent.push((
+            "move store_head",
+            Box::pin(client.execute(&move_head, &head_refs)),
+        ));
+        sent.push((
+            "commit",
+            Box::pin(async { client.batch_execute("COMMIT").await.map(|()| 0) }),
+        ));
+        let (whats, futures): (Vec<&str>, Vec<StatementFuture<'_>>) = sent.into_iter().unzip();
+        let results = futures::future::join_all(futures).await;
+        conn.in_transaction = false;
+        for (what, result) in whats.into_iter().zip(results) {
+            result.ctx(what)?;
+        }
         Ok(())
     }
 }
+
+/// A statement sent in a pipeline: its affected row count.
+type StatementFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<u64, tokio_postgres::Error>> + Send + 'a>,
+>;
 
 impl ReportStore for PostgresStore {
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
