@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use trilat_core::{Report, ReportKey, Signature, Timestamp};
 
 use super::pool::{wait, Conn, Context};
-use super::versions::{current_versions, decode_report};
+use super::versions::decode_report;
 use super::{Head, PipelinedWrite, PostgresStore};
 use crate::audit::report_id_bytes;
 use crate::grid::QueryColumns;
@@ -186,12 +186,13 @@ async fn ingest<'a>(
     head: &mut Head,
     batch: &'a [(Report, AuditEvent)],
     rows: &'a [Result<Prepared, String>],
+    (keys, current): (Vec<ReportKey>, HashMap<ReportKey, (u64, Report)>),
     clock_now: Timestamp,
 ) -> Result<(Vec<Result<PutOutcome, StoreError>>, NewVersions<'a>), StoreError> {
     debug_assert_eq!(batch.len(), rows.len());
-    let keys: Vec<ReportKey> = batch.iter().map(|(report, _)| report.key()).collect();
+    debug_assert_eq!(batch.len(), keys.len());
     let mut placing = Placing {
-        current: current_versions(conn, &keys).await?,
+        current,
         put: HashMap::new(),
     };
     let mut new = NewVersions::default();
@@ -286,8 +287,10 @@ impl PostgresStore {
             batch.iter().map(|(report, _)| prepare(report)).collect();
         let mut conn = self.pool.get()?;
         wait(async {
-            let mut head = Head::lock(&mut conn).await?;
-            match ingest(&mut conn, &mut head, batch, &rows, (self.clock)()).await {
+            let keys: Vec<ReportKey> = batch.iter().map(|(report, _)| report.key()).collect();
+            let (mut head, current) = Head::lock_reading(&mut conn, &keys).await?;
+            let known = (keys, current);
+            match ingest(&mut conn, &mut head, batch, &rows, known, (self.clock)()).await {
                 Ok((outcomes, new)) => {
                     let writes = match new.writes(&mut conn).await {
                         Ok(writes) => writes,

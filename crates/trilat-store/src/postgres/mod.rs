@@ -139,6 +139,9 @@ struct Head {
     block: PendingBlock,
 }
 
+/// The current versions of some reports, with their seqs, by key.
+type CurrentVersions = std::collections::HashMap<ReportKey, (u64, Report)>;
+
 /// A statement a write transaction sends together with its commit.
 struct PipelinedWrite<'a> {
     statement: tokio_postgres::Statement,
@@ -155,34 +158,51 @@ impl Head {
     /// the audit chain's recorded tip must be the log's last entry (the
     /// chain link).
     async fn lock(conn: &mut Conn) -> Result<Head, StoreError> {
+        Ok(Head::lock_reading(conn, &[]).await?.0)
+    }
+
+    /// [`Head::lock`], and the current versions of `reports` read in the
+    /// same round trip as the tip (both after the lock: they see every
+    /// commit before this transaction's turn).
+    async fn lock_reading(
+        conn: &mut Conn,
+        reports: &[ReportKey],
+    ) -> Result<(Head, CurrentVersions), StoreError> {
         let lock = conn.statement(LOCK_HEAD_SQL).await?;
+        let current = conn.statement(versions::CURRENT_VERSIONS_SQL).await?;
         conn.in_transaction = true;
         let (begun, locked) = futures::join!(
             conn.client
                 .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED"),
             conn.client.query_one(&lock, &[]),
         );
-        let head = match begun.ctx("begin") {
-            Ok(()) => Head::read_locked(conn, locked.ctx("lock store_head")).await,
+        let res = match begun.ctx("begin") {
+            Ok(()) => {
+                let (tip, current) = futures::join!(
+                    audit_blocks::last_audit_entry(&conn.client),
+                    versions::current_versions_with(&conn.client, &current, reports),
+                );
+                Head::read_locked(locked.ctx("lock store_head"), tip)
+                    .and_then(|head| Ok((head, current?)))
+            }
             Err(e) => Err(e),
         };
-        if head.is_err() {
+        if res.is_err() {
             conn.rollback().await;
         }
-        head
+        res
     }
 
-    async fn read_locked(
-        conn: &mut Conn,
+    fn read_locked(
         locked: Result<tokio_postgres::Row, StoreError>,
+        last_entry: Result<(u64, String), StoreError>,
     ) -> Result<Head, StoreError> {
         let row = locked?;
         let feed_seq: i64 = row.get(0);
         let stored_at: Option<i64> = row.get(1);
         let tip_seq: i64 = row.get(2);
         let tip_hash: String = row.get(3);
-        // A statement after the lock: it sees every commit before ours.
-        let (last_seq, last_hash) = audit_blocks::last_audit_entry(&conn.client).await?;
+        let (last_seq, last_hash) = last_entry?;
         if last_seq != tip_seq as u64 || last_hash != tip_hash {
             return Err(StoreError::Corrupt(format!(
                 "audit log ends at entry {last_seq} but its recorded tip is entry {tip_seq}; refusing to extend a broken chain (run audit verify)"

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use tokio_postgres::{Client, Statement};
 use trilat_core::{Report, ReportKey};
 
 use super::pool::{wait, Conn, Context};
@@ -12,7 +13,7 @@ use crate::{check_batch_len, history_too_long, StoreError, QUERY_LIMIT_MAX};
 
 /// The current version (highest counter) and its seq of each listed report
 /// (`$1` ids, `$2` owners, pairwise).
-const CURRENT_VERSIONS_SQL: &str = "SELECT DISTINCT ON (v.report_id, v.owner) \
+pub(super) const CURRENT_VERSIONS_SQL: &str = "SELECT DISTINCT ON (v.report_id, v.owner) \
      v.report_id, v.owner, v.seq, v.body \
      FROM unnest($1::bytea[], $2::text[]) AS k (report_id, owner) \
      JOIN report_version v ON v.report_id = k.report_id AND v.owner = k.owner \
@@ -32,13 +33,25 @@ pub(super) async fn current_versions(
     if reports.is_empty() {
         return Ok(HashMap::new());
     }
+    let statement = conn.statement(CURRENT_VERSIONS_SQL).await?;
+    current_versions_with(&conn.client, &statement, reports).await
+}
+
+/// [`current_versions`] with its statement prepared (so that it can be
+/// sent together with another query).
+pub(super) async fn current_versions_with(
+    client: &Client,
+    statement: &Statement,
+    reports: &[ReportKey],
+) -> Result<HashMap<ReportKey, (u64, Report)>, StoreError> {
+    if reports.is_empty() {
+        return Ok(HashMap::new());
+    }
     let ids: Vec<[u8; 16]> = reports.iter().map(|r| report_id_bytes(&r.id)).collect();
     let id_slices: Vec<&[u8]> = ids.iter().map(|id| id.as_slice()).collect();
     let owners: Vec<&str> = reports.iter().map(|r| r.owner.as_str()).collect();
-    let statement = conn.statement(CURRENT_VERSIONS_SQL).await?;
-    let rows = conn
-        .client
-        .query(&statement, &[&id_slices, &owners])
+    let rows = client
+        .query(statement, &[&id_slices, &owners])
         .await
         .ctx("read current versions")?;
     let mut current = HashMap::with_capacity(rows.len());
