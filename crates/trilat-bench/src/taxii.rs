@@ -166,6 +166,7 @@ fn open_usa_node(
         taxii: None,
         engines: None,
         tak: Vec::new(),
+        store: None,
     };
     config.validate()?;
     std::fs::create_dir_all(dir)?;

@@ -228,6 +228,7 @@ impl Cluster {
                 taxii: None,
                 engines: spec.engines.get(party).cloned(),
                 tak: Vec::new(),
+                store: None,
             };
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;

@@ -179,8 +179,14 @@ pub struct Config {
     pub party: Party,
     /// Address of the HTTP listener (API, peer endpoints, TAXII).
     pub listen: SocketAddr,
-    /// Directory of the SQLite database; relative to the config file.
+    /// Directory of the SQLite database (unless `store` names another
+    /// place); relative to the config file.
     pub data_dir: PathBuf,
+    /// Where the reports are kept (see [`StoreLocation`]): `"sqlite:PATH"`
+    /// or `"postgres://USER@HOST:PORT/DATABASE"`; without it, SQLite in
+    /// `data_dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -210,6 +216,49 @@ pub struct Config {
     /// TAK endpoints fed with Cursor-on-Target events (`[[tak]]`, docs/tak.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tak: Vec<crate::tak::TakEndpoint>,
+}
+
+/// Where a node keeps its reports: the `store` key of `trilat.toml`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// SQLite in this file (`store = "sqlite:PATH"`, relative to the config
+    /// file; without `store`, `trilat.sqlite3` in `data_dir`): one process.
+    Sqlite(PathBuf),
+    /// PostgreSQL at this URL (`store = "postgres://…"`): one party's node
+    /// run as several processes shares it (docs/store.md, "PostgreSQL").
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// Reads a `store` value; the error says which forms are accepted.
+    pub fn parse(text: &str) -> Result<StoreLocation, String> {
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err(
+                    "\"sqlite:\" needs a file path, e.g. \"sqlite:data/trilat.sqlite3\"".into(),
+                );
+            }
+            return Ok(StoreLocation::Sqlite(path.into()));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            trilat_store::PostgresStore::check_url(text).map_err(|e| e.to_string())?;
+            return Ok(StoreLocation::Postgres(text.to_string()));
+        }
+        Err(format!(
+            "{:?} is not a store: expected \"sqlite:PATH\" or \"postgres://USER@HOST:PORT/DATABASE\"",
+            text.chars().take(40).collect::<String>()
+        ))
+    }
+}
+
+/// Without the URL: it may hold a password.
+impl std::fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreLocation::Postgres(_) => f.write_str("Postgres(..)"),
+        }
+    }
 }
 
 /// Hex SHA-256 of a bearer token, as stored in [`TokenConfig::sha256`].
@@ -247,6 +296,13 @@ impl Config {
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
         config.data_dir = base.join(&config.data_dir);
+        if let Some(path) = config
+            .store
+            .as_deref()
+            .and_then(|s| s.strip_prefix("sqlite:"))
+        {
+            config.store = Some(format!("sqlite:{}", base.join(path).display()));
+        }
         config.key_file = base.join(&config.key_file);
         config.tls.cert_file = base.join(&config.tls.cert_file);
         config.tls.key_file = base.join(&config.tls.key_file);
@@ -268,6 +324,18 @@ impl Config {
         Ok(config)
     }
 
+    /// Where the reports are kept: `store`, or SQLite in `data_dir`.
+    pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
+        match &self.store {
+            None => Ok(StoreLocation::Sqlite(self.data_dir.join("trilat.sqlite3"))),
+            Some(text) => StoreLocation::parse(text).map_err(|reason| ConfigError {
+                path: "<memory>".into(),
+                field: "store".into(),
+                reason,
+            }),
+        }
+    }
+
     /// The config as TOML text.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("config serialises: no maps with non-string keys")
@@ -284,6 +352,7 @@ impl Config {
         self.policy
             .validate()
             .map_err(|e| err("policy".into(), e.to_string()))?;
+        self.store_location()?;
         if self.peers.len() > PEERS_MAX {
             return Err(err(
                 "peers".into(),
@@ -681,5 +750,66 @@ name = "admin"
         assert_eq!(config.limits.push_attempts_max, 5);
         let text = base() + "\n[limits]\npush_attempts_max = 12\n";
         assert_eq!(Config::parse(&text).unwrap().limits.push_attempts_max, 12);
+    }
+
+    /// `store` selects SQLite (the default, in `data_dir`) or PostgreSQL;
+    /// anything else names the field and the accepted forms.
+    #[test]
+    fn store_is_sqlite_by_default_or_what_store_names() {
+        let with_store = |value: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!("key_file = \"node.key\"\nstore = \"{value}\""),
+            )
+        };
+        let config = Config::parse(&base()).unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Sqlite(PathBuf::from("data/trilat.sqlite3"))
+        );
+        let url = "postgres://trilat:secret@db.example:5432/trilat";
+        let config = Config::parse(&with_store(url)).unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Postgres(url.into())
+        );
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+        // The password stays out of debug output.
+        assert!(!format!("{:?}", config.store_location().unwrap()).contains("secret"));
+        let config = Config::parse(&with_store("sqlite:other.db")).unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Sqlite(PathBuf::from("other.db"))
+        );
+        for bad in [
+            "",
+            "sqlite:",
+            "mysql://db/trilat",
+            "postgres://h:notaport/db",
+            "data/trilat.db",
+        ] {
+            let err = Config::parse(&with_store(bad)).unwrap_err();
+            assert_eq!(err.field, "store", "{bad}: {err}");
+        }
+        let err = Config::parse(&with_store("data/trilat.db")).unwrap_err();
+        assert!(err.reason.contains("sqlite:PATH"), "{err}");
+    }
+
+    /// A relative `sqlite:` path is relative to the config file, like `data_dir`.
+    #[test]
+    fn a_relative_sqlite_store_is_read_beside_the_config_file() {
+        let dir = std::env::temp_dir().join(format!("trilat-config-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = base().replace(
+            "key_file = \"node.key\"",
+            "key_file = \"node.key\"\nstore = \"sqlite:db/reports.sqlite3\"",
+        );
+        std::fs::write(dir.join("trilat.toml"), text).unwrap();
+        let config = Config::load(&dir.join("trilat.toml")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            config.store_location().unwrap(),
+            StoreLocation::Sqlite(dir.join("db/reports.sqlite3"))
+        );
     }
 }

@@ -56,6 +56,7 @@
 //!     taxii: None,
 //!     engines: None,
 //!     tak: Vec::new(),
+//!     store: None,
 //! };
 //! config.validate().unwrap();
 //! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));
@@ -110,7 +111,7 @@ pub mod tak;
 pub mod taxii;
 
 pub use api::ROUTES;
-pub use config::{Config, ConfigError, Role};
+pub use config::{Config, ConfigError, Role, StoreLocation};
 pub use error::{AppError, JsonBody, QueryParams};
 pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
 
@@ -340,15 +341,19 @@ pub fn read_key_file(path: &std::path::Path) -> Result<NodeKey, StartError> {
     NodeKey::from_secret_base64(&text).map_err(|e| err(e.to_string()))
 }
 
-/// Opens the SQLite store in `config.data_dir` and reads the key file.
+/// Opens the store `config` names (SQLite in `config.data_dir` unless
+/// `store` says otherwise) and reads the key file.
 pub fn open(config: Config) -> Result<AppState, StartError> {
     let key = read_key_file(&config.key_file)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::Key {
         path: config.data_dir.display().to_string(),
         reason: format!("cannot create data dir: {e}"),
     })?;
-    let store = trilat_store::SqliteStore::open(config.data_dir.join("trilat.sqlite3"))?;
-    Ok(AppState::new(config, key, Arc::new(store)))
+    let store: Arc<dyn trilat_store::ReportStore> = match config.store_location()? {
+        config::StoreLocation::Sqlite(path) => Arc::new(trilat_store::SqliteStore::open(path)?),
+        config::StoreLocation::Postgres(url) => Arc::new(trilat_store::PostgresStore::open(&url)?),
+    };
+    Ok(AppState::new(config, key, store))
 }
 
 /// Binds `addr` and serves the node: the router, federation and engines.

@@ -40,6 +40,7 @@ fn state() -> AppState {
         taxii: None,
         engines: None,
         tak: Vec::new(),
+        store: None,
     };
     config.validate().unwrap();
     AppState::new(

@@ -241,6 +241,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         taxii: None,
         engines: None,
         tak: Vec::new(),
+        store: None,
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));

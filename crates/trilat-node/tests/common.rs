@@ -262,6 +262,7 @@ pub fn jpn_config(
         taxii: None,
         engines,
         tak: Vec::new(),
+        store: None,
     };
     config.validate().unwrap();
     config

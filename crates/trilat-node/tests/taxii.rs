@@ -65,6 +65,7 @@ async fn taxii_node_with(
         taxii,
         engines: None,
         tak: Vec::new(),
+        store: None,
     };
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
@@ -674,6 +675,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             taxii: None,
             engines: None,
             tak: Vec::new(),
+            store: None,
         };
         config.validate().unwrap();
         trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();

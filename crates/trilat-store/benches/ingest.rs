@@ -1,15 +1,21 @@
-//! Store throughput: batched ingest into SQLite on a temp file, single `put`
-//! latency, and change-feed page reads. Reports are signed before the timed
-//! part (signing is the node's cost, not the store's).
+//! Store throughput: batched ingest into SQLite on a temp file (and into
+//! PostgreSQL in the same run, when `TRILAT_TEST_POSTGRES` names a server),
+//! single `put` latency, and change-feed page reads. Reports are signed
+//! before the timed part (signing is the node's cost, not the store's).
 //!
 //! `cargo bench -p trilat-store --bench ingest`
+//!
+//! With PostgreSQL (a throwaway server, as the tests use):
+//! `dir=$(mktemp -d); export TRILAT_TEST_POSTGRES=$(scripts/postgres start $dir);
+//! cargo bench -p trilat-store --bench ingest -- ingest_cpu; scripts/postgres stop $dir`
 
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use trilat_core::{Kind, Marking, NodeKey, Party, Report, ReportDraft, Timestamp, Tlp};
 use trilat_store::{
-    AuditAction, AuditEvent, Durability, ReportStore, SqliteStore, QUERY_LIMIT_MAX,
+    AuditAction, AuditEvent, Durability, PostgresStore, ReportStore, SqliteStore, BATCH_LEN_MAX,
+    QUERY_LIMIT_MAX,
 };
 
 /// Reports per ingest iteration, put in batches of [`BATCH_LEN`].
@@ -160,7 +166,9 @@ fn thread_cpu() -> Option<Duration> {
 }
 
 /// Batched ingest measured by hand: wall time and this thread's CPU time
-/// for the same work (printed; criterion reports wall time only).
+/// for the same work (printed; criterion reports wall time only). SQLite
+/// at both durabilities, then PostgreSQL (batches of 1,000 and of
+/// [`BATCH_LEN_MAX`]) when a server is configured.
 fn ingest_cpu(_c: &mut Criterion) {
     // Criterion's name filter does not reach a hand-made measurement: honour
     // a positional filter argument here.
@@ -177,53 +185,113 @@ fn ingest_cpu(_c: &mut Criterion) {
         ("full", Durability::PowerLoss),
         ("normal", Durability::ProcessCrash),
     ] {
-        let mut rates = Vec::new();
-        for round in 0..INGEST_CPU_ROUNDS {
-            let store = fresh_store(&dir, durability);
-            let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
-            for batch in reports.chunks(BATCH_LEN) {
-                let outcomes = store.put_batch(batch).unwrap();
-                assert!(outcomes.iter().all(|o| o.is_ok()));
-            }
-            // Closing checkpoints the WAL into the database file: counted,
-            // because a sustained ingest pays for checkpoints (20,000
-            // reports are about one autocheckpoint's worth of WAL).
-            drop(store);
-            let wall = wall_start.elapsed().as_secs_f64();
-            let cpu = cpu_start
-                .zip(thread_cpu())
-                .map(|(start, end)| end.saturating_sub(start).as_secs_f64());
-            let n = INGEST_REPORTS as f64;
-            rates.push((n / wall, cpu.map(|cpu| n / cpu)));
-            match cpu {
-                Some(cpu) => println!(
-                    "ingest_cpu/sqlite_{name}_batch{BATCH_LEN} round {round}: {INGEST_REPORTS} reports, wall {wall:.3} s ({:.0} reports/s), thread CPU {cpu:.3} s ({:.0} reports per CPU-second)",
-                    n / wall,
-                    n / cpu
-                ),
-                None => println!(
-                    "ingest_cpu/sqlite_{name}_batch{BATCH_LEN} round {round}: wall {wall:.3} s ({:.0} reports/s), CPU time unavailable",
-                    n / wall
-                ),
-            }
-        }
-        // The figure the target is stated in (reports/s wall, batches of
-        // 1,000, close included), as the median of the rounds.
-        let median = |mut values: Vec<f64>| {
-            values.sort_by(f64::total_cmp);
-            values[values.len() / 2]
-        };
-        let wall_median = median(rates.iter().map(|(wall, _)| *wall).collect());
-        let cpu_rates: Vec<f64> = rates.iter().filter_map(|(_, cpu)| *cpu).collect();
-        let cpu_median = if cpu_rates.is_empty() {
-            "unavailable".to_string()
-        } else {
-            format!("{:.0}", median(cpu_rates))
-        };
-        println!(
-            "ingest_cpu/sqlite_{name}_batch{BATCH_LEN} median of {INGEST_CPU_ROUNDS} rounds: {wall_median:.0} reports/s wall (target >= 50,000), {cpu_median} reports per CPU-second"
+        // Closing checkpoints the WAL into the database file: counted,
+        // because a sustained ingest pays for checkpoints (20,000 reports
+        // are about one autocheckpoint's worth of WAL).
+        measure_ingest(
+            &format!("sqlite_{name}_batch{BATCH_LEN}"),
+            &reports,
+            BATCH_LEN,
+            || fresh_store(&dir, durability),
         );
     }
+    let Ok(url) = std::env::var("TRILAT_TEST_POSTGRES") else {
+        println!(
+            "SKIP ingest_cpu/postgres: TRILAT_TEST_POSTGRES not set (see the module's comment)"
+        );
+        return;
+    };
+    let schemas = std::cell::RefCell::new(Vec::new());
+    for batch_len in [BATCH_LEN, BATCH_LEN_MAX] {
+        measure_ingest(
+            &format!("postgres_batch{batch_len}"),
+            &reports,
+            batch_len,
+            || {
+                let schema = format!("bench_{:016x}", rand::random::<u64>());
+                schemas.borrow_mut().push(schema.clone());
+                PostgresStore::open_in_schema(&url, &schema).unwrap()
+            },
+        );
+    }
+    drop_schemas(&url, &schemas.into_inner());
+}
+
+/// Rounds of ingest of `reports` in batches of `batch_len` into fresh
+/// stores from `make`, the store dropped inside the timed part; prints each
+/// round and the median.
+fn measure_ingest<S: ReportStore>(
+    name: &str,
+    reports: &[(Report, AuditEvent)],
+    batch_len: usize,
+    make: impl Fn() -> S,
+) {
+    let mut rates = Vec::new();
+    for round in 0..INGEST_CPU_ROUNDS {
+        let store = make();
+        let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
+        for batch in reports.chunks(batch_len) {
+            let outcomes = store.put_batch(batch).unwrap();
+            assert!(outcomes.iter().all(|o| o.is_ok()));
+        }
+        drop(store);
+        let wall = wall_start.elapsed().as_secs_f64();
+        let cpu = cpu_start
+            .zip(thread_cpu())
+            .map(|(start, end)| end.saturating_sub(start).as_secs_f64());
+        let n = reports.len() as f64;
+        rates.push((n / wall, cpu.map(|cpu| n / cpu)));
+        match cpu {
+            Some(cpu) => println!(
+                "ingest_cpu/{name} round {round}: {} reports, wall {wall:.3} s ({:.0} reports/s), thread CPU {cpu:.3} s ({:.0} reports per CPU-second)",
+                reports.len(),
+                n / wall,
+                n / cpu
+            ),
+            None => println!(
+                "ingest_cpu/{name} round {round}: wall {wall:.3} s ({:.0} reports/s), CPU time unavailable",
+                n / wall
+            ),
+        }
+    }
+    // The figure the targets are stated in (reports/s wall, close
+    // included), as the median of the rounds.
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let wall_median = median(rates.iter().map(|(wall, _)| *wall).collect());
+    let cpu_rates: Vec<f64> = rates.iter().filter_map(|(_, cpu)| *cpu).collect();
+    let cpu_median = if cpu_rates.is_empty() {
+        "unavailable".to_string()
+    } else {
+        format!("{:.0}", median(cpu_rates))
+    };
+    println!(
+        "ingest_cpu/{name} median of {INGEST_CPU_ROUNDS} rounds: {wall_median:.0} reports/s wall, {cpu_median} reports per CPU-second of this thread"
+    );
+}
+
+/// Drops the benchmark's PostgreSQL schemas.
+fn drop_schemas(url: &str, schemas: &[String]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        for schema in schemas {
+            client
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .unwrap();
+        }
+        drop(client);
+        let _ = driver.await;
+    });
 }
 
 criterion_group!(benches, ingest_cpu, ingest, single_put, change_feed);

@@ -30,6 +30,10 @@ pub enum StoreError {
     /// The database failed; the message names the operation.
     #[error("sqlite: {0}")]
     Sqlite(String),
+    /// The PostgreSQL server failed or could not be reached; the message
+    /// names the operation.
+    #[error("postgres: {0}")]
+    Postgres(String),
     /// The store's mutex was poisoned by a panic in another thread.
     #[error("store lock poisoned")]
     Poisoned,

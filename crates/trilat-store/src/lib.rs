@@ -1,9 +1,9 @@
-//! Trilat's report store: the only crate that touches SQLite.
+//! Trilat's report store: the only crate that touches SQLite or PostgreSQL.
 //!
 //! A node keeps every version of every report it may see, the current
 //! version of each, a change feed for federation, and an append-only,
 //! hash-chained audit log. All of it sits behind one trait, [`ReportStore`],
-//! so callers never see SQLite and a PostgreSQL store can follow:
+//! so callers never see the database:
 //!
 //! * [`ReportStore::put`] / [`ReportStore::put_batch`] store a signed
 //!   [`Report`] version together with its [`AuditEvent`] in **one
@@ -37,10 +37,12 @@
 //! parties' reports under one id are two reports, stored side by side, so
 //! nobody can occupy another party's report by using its id first.
 //!
-//! Two implementations behave identically (one test suite runs against
-//! both): [`SqliteStore`] (WAL mode; an acknowledged write survives
-//! `kill -9`, and with the default [`Durability::PowerLoss`] a power cut too)
-//! and [`MemoryStore`] for tests.
+//! Three implementations behave identically (one test suite runs against
+//! all three): [`SqliteStore`] (WAL mode; an acknowledged write survives
+//! `kill -9`, and with the default [`Durability::PowerLoss`] a power cut
+//! too), [`PostgresStore`] (several processes of one party's node on one
+//! database, with one audit chain and a gap-free change feed) and
+//! [`MemoryStore`] for tests.
 //!
 //! ```
 //! use trilat_core::*;
@@ -59,10 +61,13 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod audit_block;
 mod body;
 mod cursor;
 mod error;
+mod grid;
 mod memory;
+mod postgres;
 mod rules;
 mod sqlite;
 
@@ -73,6 +78,7 @@ pub use audit::{
 pub use cursor::Cursor;
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
 use trilat_core::{Kind, Party, Report, ReportKey, Timestamp, Withdrawal};

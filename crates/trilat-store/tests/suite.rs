@@ -1,4 +1,6 @@
-//! The behavioural suite, run against every store implementation.
+//! The behavioural suite, run against every store implementation: memory,
+//! SQLite and PostgreSQL (the last when a server is configured: see
+//! `pg_server.rs`).
 
 use trilat_core::{Kind, ReportError, Timestamp};
 use trilat_store::{
@@ -7,6 +9,7 @@ use trilat_store::{
 };
 
 use crate::fixture::*;
+use crate::pg_server;
 
 /// Runs every check against fresh stores from `make`.
 pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
@@ -240,6 +243,14 @@ fn sqlite_store() {
         counter.set(counter.get() + 1);
         SqliteStore::open(dir.path().join(format!("store-{}.db", counter.get()))).unwrap()
     });
+}
+
+#[test]
+fn postgres_store() {
+    let Some(server) = pg_server::server("postgres_store") else {
+        return;
+    };
+    suite(|| server.store());
 }
 
 /// (number of changes, number of audit entries): what "nothing written" compares.
@@ -899,6 +910,14 @@ fn sqlite_store_arrival() {
             .unwrap()
             .with_clock(clock)
     });
+}
+
+#[test]
+fn postgres_store_arrival() {
+    let Some(server) = pg_server::server("postgres_store_arrival") else {
+        return;
+    };
+    arrival_suite(|clock| server.store().with_clock(clock));
 }
 
 fn arrivals(store: &impl ReportStore) -> Vec<(u64, Timestamp)> {

@@ -1,9 +1,12 @@
-//! Integration tests of trilat-store: one behavioural suite run against both
-//! stores, SQLite-only checks (tampering, reopening, `kill -9`), and a
-//! convergence property.
+//! Integration tests of trilat-store: one behavioural suite run against
+//! every store (memory, SQLite, PostgreSQL), SQLite-only checks (tampering,
+//! reopening, `kill -9`), PostgreSQL-only checks (several processes on one
+//! store, tampering, reopening), and a convergence property.
 
 mod fixture;
 mod kill9;
+mod pg_server;
+mod postgres;
 mod property;
 mod sqlite;
 mod suite;

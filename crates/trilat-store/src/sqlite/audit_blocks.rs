@@ -7,9 +7,9 @@ use trilat_core::ReportId;
 use super::schema::meta;
 use super::{Context, SqliteStore};
 use crate::audit::{self, ChainCheck};
+use crate::audit_block::{AuditBlockRow, PendingBlock, BLOCK_ENTRIES_MAX};
 use crate::{
     check_limit, AuditEntry, AuditEvent, AuditVerification, StoreError, AUDIT_HASH_GENESIS,
-    BATCH_LEN_MAX,
 };
 
 /// The tip of the audit chain as recorded beside it.
@@ -27,12 +27,7 @@ pub(super) fn recorded_tip(conn: &Connection) -> Result<(u64, String), StoreErro
 /// by each append, and recorded beside the log when it commits, together
 /// with the transaction's entries as one `audit_block` row.
 pub(super) struct AuditTip {
-    seq: u64,
-    hash: [u8; 32],
-    start_seq: u64,
-    /// This transaction's entries as stored: per entry its hash (32 bytes)
-    /// and its [`audit::encode_fields`] encoding.
-    block: Vec<u8>,
+    block: PendingBlock,
 }
 
 impl AuditTip {
@@ -48,72 +43,50 @@ impl AuditTip {
             StoreError::Corrupt(format!("audit tip hash {hash:?} is not 64 hex digits"))
         })?;
         Ok(AuditTip {
-            seq,
-            hash,
-            start_seq: seq,
-            block: Vec::new(),
+            block: PendingBlock::after(seq, hash),
         })
     }
 
     /// Appends `event` and returns its entry.
     pub(super) fn append(&mut self, event: AuditEvent) -> AuditEntry {
-        let prev_hash = hex::encode(self.hash);
-        self.append_event(&event, None);
-        let entry = AuditEntry {
-            seq: self.seq,
-            event,
-            prev_hash,
-            hash: hex::encode(self.hash),
-        };
-        debug_assert!(entry.hash_is_valid());
-        entry
+        self.block.append(event)
     }
 
-    /// Appends an entry for `event` to this transaction's block (borrowed:
-    /// the ingest path does not need the entry back, so nothing is cloned;
-    /// the row is written once, by [`AuditTip::record`]).
-    /// `known_key` is a report id with its key, reused when the event
-    /// concerns that report.
+    /// Appends an entry for `event` to this transaction's block (see
+    /// [`PendingBlock::append_event`]; the row is written once, by
+    /// [`AuditTip::record`]).
     pub(super) fn append_event(
         &mut self,
         event: &AuditEvent,
         known_key: Option<(&ReportId, [u8; 16])>,
     ) {
-        let seq = self.seq + 1;
-        let entry_start = self.block.len();
-        self.block.extend_from_slice(&[0; 32]);
-        audit::encode_fields_keyed(&mut self.block, event, known_key);
-        let hash = audit::binary_hash(&self.hash, seq, &self.block[entry_start + 32..]);
-        self.block[entry_start..entry_start + 32].copy_from_slice(&hash);
-        self.seq = seq;
-        self.hash = hash;
+        self.block.append_event(event, known_key);
     }
 
     pub(super) fn record(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        if self.seq == self.start_seq {
-            debug_assert!(self.block.is_empty());
+        let block = &self.block;
+        if block.is_empty() {
             return Ok(());
         }
-        debug_assert!(self.seq > self.start_seq);
         tx.prepare_cached(
             "INSERT INTO audit_block (first_seq, n_entries, last_hash, entries)
              VALUES (?1, ?2, ?3, ?4)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![
-                self.start_seq + 1,
-                self.seq - self.start_seq,
-                self.hash,
-                self.block
+                block.first_seq(),
+                block.n_entries(),
+                block.last_hash(),
+                block.bytes()
             ])
         })
         .ctx("append audit block")?;
         let mut stmt = tx
             .prepare_cached("UPDATE store_meta SET value = ?2 WHERE key = ?1")
             .ctx("prepare tip update")?;
-        stmt.execute(params!["audit_tip_seq", self.seq.to_string()])
+        stmt.execute(params!["audit_tip_seq", block.last_seq().to_string()])
             .ctx("record audit tip")?;
-        stmt.execute(params!["audit_tip_hash", hex::encode(self.hash)])
+        stmt.execute(params!["audit_tip_hash", hex::encode(block.last_hash())])
             .ctx("record audit tip")?;
         Ok(())
     }
@@ -152,64 +125,14 @@ pub(super) fn audit_hash_before(conn: &Connection, first_seq: u64) -> Result<Str
 }
 
 /// One `audit_block` row as read.
-pub(super) struct AuditBlockRow {
-    first_seq: u64,
-    n_entries: u64,
-    last_hash: Vec<u8>,
-    entries: Vec<u8>,
+fn block_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditBlockRow> {
+    Ok(AuditBlockRow {
+        first_seq: row.get(0)?,
+        n_entries: row.get(1)?,
+        last_hash: row.get(2)?,
+        entries: row.get(3)?,
+    })
 }
-
-impl AuditBlockRow {
-    fn of(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditBlockRow> {
-        Ok(AuditBlockRow {
-            first_seq: row.get(0)?,
-            n_entries: row.get(1)?,
-            last_hash: row.get(2)?,
-            entries: row.get(3)?,
-        })
-    }
-
-    /// The block's entries, the first one chained after `prev_hash` (hex).
-    /// An error says what does not decode (the caller adds the block).
-    fn decode(&self, prev_hash: &str) -> Result<Vec<AuditEntry>, String> {
-        if self.n_entries == 0 || self.n_entries > BLOCK_ENTRIES_MAX {
-            return Err(format!("{} entries", self.n_entries));
-        }
-        let mut entries = Vec::with_capacity(self.n_entries as usize);
-        let mut prev_hash = prev_hash.to_string();
-        let mut rest = self.entries.as_slice();
-        while !rest.is_empty() {
-            if entries.len() as u64 == self.n_entries {
-                return Err(format!("more than its {} entries", self.n_entries));
-            }
-            let seq = self.first_seq + entries.len() as u64;
-            if rest.len() < 32 {
-                return Err(format!("entry {seq}: hash cut short"));
-            }
-            let (hash, fields) = rest.split_at(32);
-            let (event, tail) =
-                audit::decode_fields(fields).map_err(|e| format!("entry {seq}: {e}"))?;
-            rest = tail;
-            let hash = hex::encode(hash);
-            entries.push(AuditEntry {
-                seq,
-                event,
-                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
-                hash,
-            });
-        }
-        if entries.len() as u64 != self.n_entries {
-            return Err(format!("{} entries, not {}", entries.len(), self.n_entries));
-        }
-        if prev_hash != hex::encode(&self.last_hash) {
-            return Err("last_hash is not its last entry's hash".into());
-        }
-        Ok(entries)
-    }
-}
-
-/// Most entries one audit block holds: a batch's reports, or one append.
-pub(super) const BLOCK_ENTRIES_MAX: u64 = BATCH_LEN_MAX as u64;
 
 impl SqliteStore {
     /// Up to `limit` entries after `after_seq`.
@@ -242,7 +165,7 @@ impl SqliteStore {
         let mut rows = stmt.query([]).ctx("read audit")?;
         let mut prev_hash = AUDIT_HASH_GENESIS.to_string();
         while let Some(row) = rows.next().ctx("read audit block")? {
-            let block = AuditBlockRow::of(row).ctx("read audit block")?;
+            let block = block_row(row).ctx("read audit block")?;
             match block.decode(&prev_hash) {
                 Ok(entries) => entries.iter().for_each(|entry| walk.push(entry)),
                 Err(_) => walk.push_undecodable(
@@ -276,7 +199,7 @@ fn block_entries_after(
     let mut rows = stmt.query([after_seq]).ctx("read audit")?;
     let mut prev_hash = None;
     while let Some(row) = rows.next().ctx("read audit block")? {
-        let block = AuditBlockRow::of(row).ctx("read audit block")?;
+        let block = block_row(row).ctx("read audit block")?;
         let prev = match prev_hash.take() {
             Some(hash) => hash,
             None => audit_hash_before(conn, block.first_seq)?,

@@ -7,9 +7,9 @@ use rusqlite::{params, CachedStatement, Connection, OptionalExtension, Transacti
 use trilat_core::{Report, Timestamp};
 
 use super::audit_blocks::AuditTip;
-use super::grid::QueryColumns;
 use super::versions::{current_version, decode_report, held_signature, id_key};
 use super::{write, Context, SqliteStore};
+use crate::grid::QueryColumns;
 use crate::rules::{place, Placement};
 use crate::{AuditEvent, PutOutcome, StoreError, BATCH_LEN_MAX};
 

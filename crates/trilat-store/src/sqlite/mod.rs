@@ -16,7 +16,6 @@ use versions::{current_report, decode_report, id_key};
 
 mod audit_blocks;
 mod connection;
-mod grid;
 mod ingest;
 mod query;
 mod readers;

@@ -2,9 +2,9 @@
 
 use trilat_core::{Kind, Timestamp};
 
-use super::grid::query_cells;
 use super::versions::decode_report;
 use super::{Context, SqliteStore};
+use crate::grid::query_cells;
 use crate::{check_limit, Change, ChangePage, Cursor, ReportPage, ReportQuery, StoreError};
 
 impl SqliteStore {

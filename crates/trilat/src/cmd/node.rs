@@ -51,7 +51,7 @@ pub enum Command {
     /// Create a node: config (TOML), signing key, TLS certificate and key for
     /// the peers, and an admin token (printed once).
     #[command(
-        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen):\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
     )]
     Init {
         /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
@@ -67,6 +67,12 @@ pub enum Command {
         /// Address of the peer listener (mutual TLS, peers only).
         #[arg(long, default_value = "127.0.0.1:7441")]
         peer_listen: String,
+        /// Where to keep the reports: "sqlite:PATH" (relative to the
+        /// config file) or "postgres://USER@HOST:PORT/DATABASE" (shared by
+        /// the processes of one node). Default: SQLite in the node's data
+        /// directory.
+        #[arg(long, value_name = "STORE")]
+        store: Option<String>,
         /// Overwrite an existing config and key.
         #[arg(long)]
         force: bool,
@@ -314,10 +320,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         dir,
         listen,
         peer_listen,
+        store,
         force,
     } = &command
     {
-        return init(party, dir, listen, peer_listen, *force);
+        return init(party, dir, listen, peer_listen, store.as_deref(), *force);
     }
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -380,6 +387,7 @@ fn init(
     dir: &Path,
     listen: &str,
     peer_listen: &str,
+    store: Option<&str>,
     force: bool,
 ) -> anyhow::Result<()> {
     let party = Party::new(party)?;
@@ -426,6 +434,7 @@ fn init(
         taxii: None,
         engines: None,
         tak: Vec::new(),
+        store: store.map(str::to_string),
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.
