@@ -171,16 +171,34 @@ impl ScenarioStarter for DemoStarter {
             )
             .map_err(|e| StartError::Failed(format!("{e:#}")))?;
         playing.insert(name.to_string(), run_id.clone());
-        let playing = self.playing.clone();
-        let name = name.to_string();
+        let still_playing = Playing {
+            playing: self.playing.clone(),
+            name: name.to_string(),
+        };
         let run_id_played = run_id.clone();
         self.runtime.spawn(async move {
+            let _still_playing = still_playing;
             match super::play::run_scenario(args).await {
                 Ok(()) => eprintln!("exercise run {run_id_played} played; its report is in each node's Exercises view"),
                 Err(e) => eprintln!("exercise run {run_id_played} stopped: {e:#}"),
             }
-            playing.lock().unwrap_or_else(|p| p.into_inner()).remove(&name);
         });
         Ok(run_id)
+    }
+}
+
+/// A scenario marked playing until this is dropped: when its play ends, or
+/// when the play's task panics (a closed stdout, say), so the scenario can
+/// always be started again.
+struct Playing {
+    playing: Arc<Mutex<BTreeMap<String, String>>>,
+    name: String,
+}
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        let mut playing = self.playing.lock().unwrap_or_else(|p| p.into_inner());
+        let removed = playing.remove(&self.name);
+        debug_assert!(removed.is_some(), "{} was marked playing", self.name);
     }
 }
