@@ -15,13 +15,17 @@
 //!   keeps it in `DATA_DIR/exercises/`, at most [`REPORTS_MAX`] runs of at
 //!   most [`REPORT_BYTES_MAX`] each (the oldest published goes first).
 //!
+//! * **Scenarios** (`/api/v1/exercise/scenarios`): on a node whose process
+//!   holds every party's node (`trilat demo`), an administrator starts a
+//!   play of a shipped scenario ([`start`]).
+//!
 //! Only users of the node's own party read them (analyst or admin: a
 //! report says what each party received); only its admins register,
 //! steer and publish. Registering, pausing, resuming, publishing and
 //! reading a report are audited (action `other`) before they take effect.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,6 +39,9 @@ use trilat_store::AuditAction;
 use crate::config::Role;
 use crate::{audit_event, now, AppError, AppState, Caller, JsonBody};
 
+pub mod start;
+pub use start::{ScenarioStarter, ShippedScenario, StartError};
+
 /// The routes of this module, `(method, path)`.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/exercise/runs"),
@@ -45,6 +52,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/exercise/reports"),
     ("GET", "/api/v1/exercise/reports/{run_id}"),
     ("PUT", "/api/v1/exercise/reports/{run_id}"),
+    ("GET", "/api/v1/exercise/scenarios"),
+    ("POST", "/api/v1/exercise/scenarios/{name}/start"),
 ];
 
 /// Runs held at once; a new one replaces the oldest finished.
@@ -76,6 +85,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/api/v1/exercise/reports/{run_id}",
             get(report_get).put(report_put),
         )
+        .merge(start::routes())
 }
 
 /// What the node holds about exercises.
@@ -86,6 +96,19 @@ pub struct Exercises {
     reports: Mutex<Option<Vec<ReportHeader>>>,
     /// Held while a report is published: one eviction at a time.
     publishing: tokio::sync::Mutex<()>,
+    /// Plays shipped scenarios, when the node's process can.
+    starter: OnceLock<Arc<dyn ScenarioStarter>>,
+}
+
+impl Exercises {
+    /// Lets administrators start plays of `starter`'s scenarios; set once
+    /// (a second starter is refused and returned).
+    pub fn set_starter(
+        &self,
+        starter: Arc<dyn ScenarioStarter>,
+    ) -> Result<(), Arc<dyn ScenarioStarter>> {
+        self.starter.set(starter)
+    }
 }
 
 /// A run's control state.

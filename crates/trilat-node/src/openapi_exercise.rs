@@ -41,6 +41,29 @@ fn share() -> Value {
         "report": {"type": "object", "description": "The after-action report (trilat-exercise's AfterAction JSON, as `trilat exercise report` writes it), cut to what the party may see: docs/exercise.md."} } })
 }
 
+fn scenario() -> Value {
+    json!({ "type": "object", "required": ["name", "description", "n_injects", "duration_s", "speed"], "properties": {
+        "name": {"type": "string"}, "description": {"type": "string"},
+        "n_injects": {"type": "integer"}, "duration_s": {"type": "number", "description": "Exercise seconds from the first inject to the last."},
+        "speed": {"type": "number", "description": "The exercise clock's speed when the start names none."},
+        "playing_run_id": {"type": "string", "description": "The run now playing it, if one is."} } })
+}
+
+fn scenario_paths() -> Value {
+    let name = json!([{ "name": "name", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The scenario's name." },
+        { "name": "speed", "in": "query", "required": false, "schema": {"type": "number", "minimum": 1, "maximum": 1000}, "description": "Exercise seconds per wall-clock second (default: the scenario's `speed`)." }]);
+    json!({
+        "/api/v1/exercise/scenarios": {
+            "get": op("Scenarios this node can start a play of (admin of the node's party). Only a node whose process holds every party's node and token (`trilat demo`) has any; any other answers `starter: false` and an empty list.", json!([]), None, "200",
+                json!({"type": "object", "required": ["starter", "scenarios"], "properties": {"starter": {"type": "boolean"}, "scenarios": {"type": "array", "items": scenario()}}}))
+        },
+        "/api/v1/exercise/scenarios/{name}/start": {
+            "post": op("Start a play of a scenario (admin of the node's party); audited. 202 with the run's id: the run then registers with every node like `trilat exercise run`, and publishes its after-action report at the end. 404 unknown_scenario (also on a node without a starter); 409 while a run of it plays.", name, None, "202",
+                json!({"type": "object", "required": ["run_id", "scenario"], "properties": {"run_id": {"type": "string"}, "scenario": {"type": "string"}}}))
+        }
+    })
+}
+
 fn exercise_paths() -> Value {
     let run_id = json!([{ "name": "run_id", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,159}$"}, "description": "The run's id (SCENARIO-STARTMS)." }]);
     json!({
@@ -76,7 +99,9 @@ fn exercise_paths() -> Value {
 
 /// Adds the exercise routes to `paths`.
 pub(crate) fn extend(paths: &mut Map<String, Value>) {
-    if let Value::Object(more) = exercise_paths() {
-        paths.extend(more);
+    for more in [exercise_paths(), scenario_paths()] {
+        if let Value::Object(more) = more {
+            paths.extend(more);
+        }
     }
 }

@@ -10,6 +10,7 @@ mod console_api;
 mod demo;
 mod engines;
 mod exercise;
+mod exercise_start;
 mod federation;
 mod link_outage;
 mod peer_tls;

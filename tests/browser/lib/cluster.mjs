@@ -31,7 +31,7 @@ function portFree(port) {
 }
 
 /** A first port P with P, P+1 and P+2 free on loopback (the demo's layout). */
-async function freePortTriple() {
+export async function freePortTriple() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20000 + Math.floor(Math.random() * 40000);
     if ((await portFree(port)) && (await portFree(port + 1)) && (await portFree(port + 2))) {

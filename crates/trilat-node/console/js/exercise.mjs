@@ -4,12 +4,14 @@
 // its clock while any node has the run paused), and the after-action
 // reports published here (GET /api/v1/exercise/reports/{run}): this node's
 // party's share, drawn as a timeline per party and a latency distribution
-// from the report's own figures.
+// from the report's own figures. Admins of a demo node also start plays of
+// the shipped scenarios here (exercise-start.mjs).
 
 import * as store from './store.mjs';
 import { api } from './api.mjs';
 import { h, timeEl } from './dom.mjs';
 import { t } from './i18n.mjs';
+import { refreshScenarios, reset as resetScenarios } from './exercise-start.mjs';
 
 const POLL_MS = 1000;
 /** Latency bins, upper bounds in ms (the last is open): as the HTML report's. */
@@ -46,6 +48,7 @@ function skeleton() {
   root.replaceChildren(
     h('h2', { id: 'exercise-title', 'data-i18n': 'exercise.title' }, t('exercise.title')),
     h('p', { class: 'muted', 'data-i18n': 'exercise.intro' }, t('exercise.intro')),
+    h('div', { id: 'exercise-scenarios' }),
     h('h3', { 'data-i18n': 'exercise.runs' }, t('exercise.runs')),
     h('div', { id: 'exercise-runs' }),
     h('h3', { 'data-i18n': 'exercise.reports' }, t('exercise.reports')),
@@ -268,6 +271,13 @@ async function refresh() {
     shownRuns = '';
     document.getElementById('exercise-runs').replaceChildren(h('p', { class: 'error' }, e.message));
   }
+  try {
+    const admin = store.get().whoami?.role === 'admin';
+    await refreshScenarios(document.getElementById('exercise-scenarios'), admin, store.get().lang, refresh);
+  } catch (e) {
+    resetScenarios();
+    document.getElementById('exercise-scenarios').replaceChildren(h('p', { class: 'error' }, e.message));
+  }
 }
 
 export function init() {
@@ -277,6 +287,7 @@ export function init() {
     section().replaceChildren();
     shownRuns = '';
     shownReports = '';
+    resetScenarios();
     refresh().then(() => selectedReport && renderReport());
     timer = setInterval(refresh, POLL_MS);
   });

@@ -17,6 +17,9 @@ mod control;
 mod play;
 mod report;
 mod restart;
+mod starter;
+
+pub use starter::DemoStarter;
 
 /// Examples shown by `trilat exercise --help`.
 pub const EXAMPLES: &str = "Examples:
@@ -130,6 +133,14 @@ pub struct RunArgs {
     /// publish to each node its party's share, for the console.
     #[arg(long)]
     publish: bool,
+    /// The run's id, when the caller chose it (a start from the console
+    /// answers with it); default SCENARIO-STARTMS.
+    #[arg(skip)]
+    run_id: Option<String>,
+    /// Played as a task of another command (`trilat demo`): no progress
+    /// bar, no pause from stdin.
+    #[arg(skip)]
+    unattended: bool,
 }
 
 /// `trilat exercise report`.

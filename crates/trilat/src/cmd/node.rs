@@ -93,6 +93,8 @@ Prints each node's console link (open it in a browser: it signs you in),
 its tokens, and when the exercise story happens: a day of AIS traffic
 replayed over four minutes from 20 s after the start, and a missile launch
 2 minutes after the start whose first assessment comes within a minute.
+An admin starts a play of a shipped scenario (freedom-edge-day,
+lofted-icbm-gap) from any console's Exercises view (docs/exercise.md).
 
 Each node keeps its data under --dir; without it, in a temporary folder that
 is removed when the demo stops (unless --keep). Stop with Ctrl-C.

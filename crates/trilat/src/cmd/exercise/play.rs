@@ -208,18 +208,24 @@ async fn play(
     check_parties(scenario, &steps, nodes)?;
     check_sanctions_lists(scenario, &steps, nodes).await?;
     let clock = Arc::new(Mutex::new(ExerciseClock::start(args.speed, start_ms)?));
+    let run_id = (args.run_id.clone()).unwrap_or_else(|| run_id(&scenario.name, start_ms));
     let control = super::control::Control::register(
         nodes,
-        &run_id(&scenario.name, start_ms),
+        &run_id,
         &scenario.name,
         scenario.injects.len(),
         &steps,
         clock.clone(),
     )
     .await?;
-    let clock_of_stdin = clock.clone();
-    std::thread::spawn(move || pause_from_stdin(clock_of_stdin));
-    let progress = indicatif::ProgressBar::new(steps.len() as u64);
+    let progress = if args.unattended {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let clock_of_stdin = clock.clone();
+        std::thread::spawn(move || pause_from_stdin(clock_of_stdin));
+        indicatif::ProgressBar::new(steps.len() as u64)
+    };
+    progress.set_length(steps.len() as u64);
     progress.set_style(
         indicatif::ProgressStyle::with_template(
             "{elapsed_precise} [{bar:30}] {pos}/{len} steps  {msg}",
@@ -276,7 +282,7 @@ async fn play(
     tokio::time::sleep(Duration::from_secs(args.settle_s)).await;
     let ended_at = trilat_node::now();
     Ok(RunRecord {
-        run_id: run_id(&scenario.name, start_ms),
+        run_id,
         scenario: scenario.name.clone(),
         speed: args.speed,
         started_at: Timestamp::from_unix_ms(start_ms),

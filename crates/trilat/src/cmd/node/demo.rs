@@ -3,6 +3,7 @@
 //! and when.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -12,6 +13,8 @@ use trilat_node::cluster::{
     demo_live_notes, demo_policy, demo_scenario, Cluster, ClusterNode, ClusterSpec, DEMO_LIVE_NOTES,
 };
 use trilat_node::config::Limits;
+
+use crate::cmd::exercise::DemoStarter;
 use trilat_node::engines::demo::{replay, schedule};
 use trilat_node::engines::DemoSchedule;
 use trilat_node::engines::{load_list_store, SanctionsStatus};
@@ -103,6 +106,7 @@ async fn serve(
     .await?;
     let start_ms = trilat_node::now_ms();
     let n_reports = demo_scenario(&cluster).await?;
+    offer_scenarios(&cluster, dir)?;
     let states = cluster.nodes.iter().map(|n| n.node.state.clone()).collect();
     tokio::spawn(demo_live_notes(states, start_ms));
     let schedules = wait_for_schedules(&cluster).await?;
@@ -123,6 +127,29 @@ async fn serve(
         banner.print();
     }
     until_stopped(&cluster, args.replay_every_min).await
+}
+
+/// Lets each node's admins start plays of the shipped scenarios from the
+/// console (the demo holds every node's admin token; a node alone cannot).
+fn offer_scenarios(cluster: &Cluster, dir: &Path) -> anyhow::Result<()> {
+    let nodes = cluster
+        .nodes
+        .iter()
+        .map(|n| (n.url.clone(), n.admin_token().to_string()))
+        .collect();
+    let starter = Arc::new(DemoStarter::new(nodes, dir.join("exercise"))?);
+    for node in &cluster.nodes {
+        if node
+            .node
+            .state
+            .exercises
+            .set_starter(starter.clone())
+            .is_err()
+        {
+            bail!("{}: a scenario starter was already set", node.party);
+        }
+    }
+    Ok(())
 }
 
 /// The demo's `[engines]` table for `party`: every engine report is an
@@ -463,6 +490,12 @@ impl Banner<'_> {
             "  curl -s -X POST -H 'Authorization: Bearer {}' {}/api/v1/demo/replay",
             jpn.admin_token(),
             jpn.url
+        );
+        println!("  # play a shipped scenario across the three nodes (or Start in a console's Exercises view):");
+        println!(
+            "  curl -s -X POST -H 'Authorization: Bearer {}' {}/api/v1/exercise/scenarios/freedom-edge-day/start",
+            usa.admin_token(),
+            usa.url
         );
         println!("  (`cargo install --path crates/trilat` puts `trilat` on your PATH.)");
     }
