@@ -150,8 +150,9 @@ pub struct Scratch {
     pub(super) variant_ranges: Vec<(KeyRange, u8)>,
     /// The bound's per-query buffers.
     pub(super) units: UnitsBuffers,
-    /// Vocabulary ids found for the query's units (unit, id).
-    pub(super) vocabulary_found: Vec<(u8, u32)>,
+    /// Vocabulary ids found for the query's units, `unit << 32 | id` (sorted as one integer:
+    /// sorting `(u8, u32)` pairs compared field by field was 7 % of screening instructions).
+    pub(super) vocabulary_found: Vec<u64>,
     /// One bit per name, set for the provisional names while the skipped lists are read
     /// (6.5 KB for 52,000 names: a list is scanned against it from L1).
     pub(super) provisional_bits: Vec<u64>,
@@ -571,14 +572,15 @@ impl Index {
         found.clear();
         for &(range, unit) in ranges.iter() {
             let ids = &vocabulary.ids[range.start as usize..][..range.len as usize];
-            found.extend(ids.iter().map(|&v| (unit, v)));
+            found.extend(ids.iter().map(|&v| u64::from(unit) << 32 | u64::from(v)));
         }
         found.sort_unstable();
         found.dedup();
-        for &(_, v) in found.iter() {
-            prefetch_read(&vocabulary.entries[v as usize]);
+        for &packed in found.iter() {
+            prefetch_read(&vocabulary.entries[packed as u32 as usize]);
         }
-        for &(unit, v) in found.iter() {
+        for &packed in found.iter() {
+            let (unit, v) = ((packed >> 32) as u8, packed as u32);
             let token = tokens[usize::from(unit)];
             let entry = &vocabulary.entries[v as usize];
             let indexed = vocabulary.key(entry);
