@@ -464,7 +464,7 @@ impl Index {
                 // when the bound with or without merges reaches the threshold.
                 debug_assert_eq!(flags & FLAG_MERGE_QUERY, FLAG_MERGE_QUERY);
                 let bound = self
-                    .bound(&mut units, matched, entry.name_pos)
+                    .bound(&mut units, matched, entry.name_pos, threshold_name)
                     .max(self.merged_bound(&units, matched, entry.merge_units, entry.name_pos));
                 if bound + BOUND_SLACK >= threshold_name {
                     // Refined below on the skipped lists, like any other name.
@@ -473,7 +473,8 @@ impl Index {
                 continue;
             }
             // No merge: a name sharing only joins with the query is bounded like any other.
-            if self.bound(&mut units, matched, entry.name_pos) + BOUND_SLACK >= threshold_name {
+            let bound = self.bound(&mut units, matched, entry.name_pos, threshold_name);
+            if bound + BOUND_SLACK >= threshold_name {
                 provisional.push(entry.name_pos);
             }
         }
@@ -516,7 +517,7 @@ impl Index {
         }
         for &name_pos in provisional.iter() {
             let entry = &touched[slot_of[name_pos as usize] as usize];
-            let mut bound = self.bound(&mut units, entry.units, name_pos);
+            let mut bound = self.bound(&mut units, entry.units, name_pos, threshold_name);
             let merges = entry.flags & FLAG_MERGE_QUERY != 0;
             if merges {
                 let merge_units = entry.merge_units;
@@ -602,12 +603,22 @@ impl Index {
 
     /// Upper bound of the generic score of name `name_pos` when the query units `matched[l]`
     /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
-    /// at least the Korean surname-only bound.
-    pub(super) fn bound(&self, units: &mut Units, matched: [u128; 3], name_pos: u32) -> f64 {
+    /// at least the Korean surname-only bound. When the query side alone caps it below
+    /// `threshold_name` ([`Units::cap`]), that cap, without reading the name's weights.
+    pub(super) fn bound(
+        &self,
+        units: &mut Units,
+        matched: [u128; 3],
+        name_pos: u32,
+        threshold_name: f64,
+    ) -> f64 {
+        let (terms, cap) = units.terms(matched);
+        if cap + BOUND_SLACK < threshold_name {
+            return cap;
+        }
         let first = &self.forms_first[name_pos as usize];
         let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
         let mut best = KOREAN_SURNAME_ONLY_MAX;
-        let terms = units.terms(matched);
         for form_terms in terms.iter().flatten() {
             let total = form_terms.total;
             for form in std::iter::once(first).chain(more) {
