@@ -150,8 +150,9 @@ pub struct Scratch {
     pub(super) variant_ranges: Vec<(KeyRange, u8)>,
     /// The bound's per-query buffers.
     pub(super) units: UnitsBuffers,
-    /// Vocabulary ids found for the query's units, `unit << 32 | id` (sorted as one integer:
-    /// sorting `(u8, u32)` pairs compared field by field was 7 % of screening instructions).
+    /// Vocabulary ids found for the query's units, `unit << 32 | id`: sorted as one integer,
+    /// not as pairs compared field by field (docs/bench/sanctions.md, "Measurements behind
+    /// the code").
     pub(super) vocabulary_found: Vec<u64>,
     /// One bit per name, set for the provisional names while the skipped lists are read
     /// (6.5 KB for 52,000 names: a list is scanned against it from L1).
