@@ -176,6 +176,7 @@ impl Units {
 
     /// The bound's query-side terms per query form for `matched` (`None` for a form none of
     /// whose units matched) and their [`Units::cap`], memoised.
+    #[inline]
     pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], f64) {
         let forms_n = self.forms.len();
         let folded = matched.iter().fold(0u64, |h, m| {
