@@ -65,6 +65,8 @@ pub(super) struct Units {
     /// hundreds of names): direct-mapped, `TERMS_MEMO_SLOTS` slots of one entry per form.
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
+    /// Per slot, [`Units::cap`] of its terms.
+    pub(super) memo_cap: Vec<f64>,
 }
 
 /// Slots of the per-query memo of bound terms.
@@ -90,7 +92,12 @@ pub(super) struct UnitsBuffers {
     pub(super) joins: Vec<Vec<(u128, f64)>>,
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
+    pub(super) memo_cap: Vec<f64>,
 }
+
+/// Relative rounding allowance of [`Units::cap`]: a name's prefix weights are rounded up to
+/// `f32` (one part in 2^23 at most), so they may exceed its total by that much.
+const CAP_ROUNDING: f64 = 1e-6;
 
 impl Units {
     /// `None` when the query has more than [`UNITS_MAX`] tokens over its forms. `buffers` are
@@ -101,6 +108,7 @@ impl Units {
             mut joins,
             mut memo_keys,
             mut memo_terms,
+            mut memo_cap,
         } = buffers;
         unit_forms.clear();
         // Inner vectors kept (cleared below, per form) so that their capacity is reused.
@@ -112,6 +120,7 @@ impl Units {
         if memo_terms.len() < terms_n {
             memo_terms.resize(terms_n, None);
         }
+        memo_cap.resize(TERMS_MEMO_SLOTS, 0.0);
         let mut units = Units {
             weights: [0.0; UNITS_MAX],
             partner_near: [0.0; UNITS_MAX],
@@ -120,6 +129,7 @@ impl Units {
             joins,
             memo_keys,
             memo_terms,
+            memo_cap,
         };
         let mut next = 0;
         for form in &forms.forms {
@@ -160,12 +170,14 @@ impl Units {
             joins: self.joins,
             memo_keys: self.memo_keys,
             memo_terms: self.memo_terms,
+            memo_cap: self.memo_cap,
         }
     }
 
     /// The bound's query-side terms per query form for `matched` (`None` for a form none of
-    /// whose units matched), memoised.
-    pub(super) fn terms(&mut self, matched: [u128; 3]) -> &[Option<FormTerms>] {
+    /// whose units matched) and their [`Units::cap`], memoised.
+    #[inline]
+    pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], f64) {
         let forms_n = self.forms.len();
         let folded = matched.iter().fold(0u64, |h, m| {
             (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -180,8 +192,29 @@ impl Units {
                 self.memo_terms[slot * forms_n + form_idx] = self.form_terms(matched, bits, total);
             }
             self.memo_keys[slot] = Some(matched);
+            self.memo_cap[slot] = Units::cap(&self.memo_terms[slot * forms_n..][..forms_n]);
         }
-        &self.memo_terms[slot * forms_n..(slot + 1) * forms_n]
+        let terms = &self.memo_terms[slot * forms_n..(slot + 1) * forms_n];
+        (terms, self.memo_cap[slot])
+    }
+
+    /// An upper bound of [`Index::bound`] over *every* name, from the query side alone: per
+    /// query form `(A + s x) / (Q + C)` with `x` what the name's matched tokens weigh, no
+    /// more than the partners' sum `P` nor (up to rounding) the name form's weight `C`, is at
+    /// most `(A + s x) / (Q + x)`, which grows with `x` (`A <= s Q`): at most
+    /// `(A + s P) / (Q + P)`. Most names touched through one common token (`kim`, `mohammed`)
+    /// are below the threshold here, before their own weights are read.
+    fn cap(terms: &[Option<FormTerms>]) -> f64 {
+        let mut best = KOREAN_SURNAME_ONLY_MAX;
+        for t in terms.iter().flatten() {
+            let denominator = t.total + t.partners;
+            if denominator <= 0.0 {
+                return 1.0;
+            }
+            let cap = (t.query_matched + t.similarity_max * t.partners) / denominator;
+            best = best.max(cap * (1.0 + CAP_ROUNDING));
+        }
+        best.min(1.0)
     }
 
     pub(super) fn form_terms(

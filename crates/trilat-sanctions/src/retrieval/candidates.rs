@@ -150,8 +150,10 @@ pub struct Scratch {
     pub(super) variant_ranges: Vec<(KeyRange, u8)>,
     /// The bound's per-query buffers.
     pub(super) units: UnitsBuffers,
-    /// Vocabulary ids found for the query's units (unit, id).
-    pub(super) vocabulary_found: Vec<(u8, u32)>,
+    /// Vocabulary ids found for the query's units, `unit << 32 | id`: sorted as one integer,
+    /// not as pairs compared field by field (docs/bench/sanctions.md, "Measurements behind
+    /// the code").
+    pub(super) vocabulary_found: Vec<u64>,
     /// One bit per name, set for the provisional names while the skipped lists are read
     /// (6.5 KB for 52,000 names: a list is scanned against it from L1).
     pub(super) provisional_bits: Vec<u64>,
@@ -463,7 +465,7 @@ impl Index {
                 // when the bound with or without merges reaches the threshold.
                 debug_assert_eq!(flags & FLAG_MERGE_QUERY, FLAG_MERGE_QUERY);
                 let bound = self
-                    .bound(&mut units, matched, entry.name_pos)
+                    .bound(&mut units, matched, entry.name_pos, threshold_name)
                     .max(self.merged_bound(&units, matched, entry.merge_units, entry.name_pos));
                 if bound + BOUND_SLACK >= threshold_name {
                     // Refined below on the skipped lists, like any other name.
@@ -472,7 +474,8 @@ impl Index {
                 continue;
             }
             // No merge: a name sharing only joins with the query is bounded like any other.
-            if self.bound(&mut units, matched, entry.name_pos) + BOUND_SLACK >= threshold_name {
+            let bound = self.bound(&mut units, matched, entry.name_pos, threshold_name);
+            if bound + BOUND_SLACK >= threshold_name {
                 provisional.push(entry.name_pos);
             }
         }
@@ -515,7 +518,7 @@ impl Index {
         }
         for &name_pos in provisional.iter() {
             let entry = &touched[slot_of[name_pos as usize] as usize];
-            let mut bound = self.bound(&mut units, entry.units, name_pos);
+            let mut bound = self.bound(&mut units, entry.units, name_pos, threshold_name);
             let merges = entry.flags & FLAG_MERGE_QUERY != 0;
             if merges {
                 let merge_units = entry.merge_units;
@@ -571,14 +574,15 @@ impl Index {
         found.clear();
         for &(range, unit) in ranges.iter() {
             let ids = &vocabulary.ids[range.start as usize..][..range.len as usize];
-            found.extend(ids.iter().map(|&v| (unit, v)));
+            found.extend(ids.iter().map(|&v| u64::from(unit) << 32 | u64::from(v)));
         }
         found.sort_unstable();
         found.dedup();
-        for &(_, v) in found.iter() {
-            prefetch_read(&vocabulary.entries[v as usize]);
+        for &packed in found.iter() {
+            prefetch_read(&vocabulary.entries[packed as u32 as usize]);
         }
-        for &(unit, v) in found.iter() {
+        for &packed in found.iter() {
+            let (unit, v) = ((packed >> 32) as u8, packed as u32);
             let token = tokens[usize::from(unit)];
             let entry = &vocabulary.entries[v as usize];
             let indexed = vocabulary.key(entry);
@@ -600,12 +604,22 @@ impl Index {
 
     /// Upper bound of the generic score of name `name_pos` when the query units `matched[l]`
     /// may have a token in it similar up to `LEVEL_SIMILARITY_MAX[l]` (see the module docs);
-    /// at least the Korean surname-only bound.
-    pub(super) fn bound(&self, units: &mut Units, matched: [u128; 3], name_pos: u32) -> f64 {
+    /// at least the Korean surname-only bound. When the query side alone caps it below
+    /// `threshold_name` ([`Units::cap`]), that cap, without reading the name's weights.
+    pub(super) fn bound(
+        &self,
+        units: &mut Units,
+        matched: [u128; 3],
+        name_pos: u32,
+        threshold_name: f64,
+    ) -> f64 {
+        let (terms, cap) = units.terms(matched);
+        if cap + BOUND_SLACK < threshold_name {
+            return cap;
+        }
         let first = &self.forms_first[name_pos as usize];
         let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
         let mut best = KOREAN_SURNAME_ONLY_MAX;
-        let terms = units.terms(matched);
         for form_terms in terms.iter().flatten() {
             let total = form_terms.total;
             for form in std::iter::once(first).chain(more) {
