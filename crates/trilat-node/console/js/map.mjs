@@ -43,12 +43,16 @@ const ZONE_COLOURS = ['match', ['get', 'kind'],
   'territorial_sea', '#4aa3ff', 'contiguous_zone', '#6cc3d5', 'eez', '#2e7d9a',
   'declared_area', '#ff9f1c', '#b388ff'];
 
-function addSymbolImages() {
+/**
+ * The symbol images (milsymbol's first symbol costs tens of ms), drawn
+ * while MapLibre loads rather than after its `load`.
+ */
+function drawSymbolImages() {
   const ratio = window.devicePixelRatio || 1;
+  const images = [];
   for (const [id, sidc] of Object.entries(SYMBOLS)) {
     const canvas = new window.ms.Symbol(sidc, { size: 22 * ratio }).asCanvas();
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
-    map.addImage(id, data, { pixelRatio: ratio });
+    images.push([id, canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height), ratio]);
   }
   // The heading arrow: drawn once, rotated per vessel by the layer.
   const size = 32 * ratio;
@@ -65,20 +69,19 @@ function addSymbolImages() {
   g.closePath();
   g.fill();
   g.stroke();
-  map.addImage('heading', g.getImageData(0, 0, size, size), { pixelRatio: ratio });
+  images.push(['heading', g.getImageData(0, 0, size, size), ratio]);
+  return images;
 }
 
-/** The basemap's TopoJSON, fetched while MapLibre starts. */
-function fetchBasemap() {
-  return fetch('/console/vendor/countries-50m.json').then((r) => r.json());
-}
-
-async function addBasemap(topoPromise) {
-  const topo = await topoPromise;
-  const land = window.topojson.feature(topo, topo.objects.countries);
-  const borders = window.topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b);
-  map.addSource('land', { type: 'geojson', data: land });
-  map.addSource('borders', { type: 'geojson', data: borders });
+/**
+ * The basemap: land and borders from Natural Earth 1:50m, as GeoJSON that
+ * MapLibre's worker fetches and parses itself. Given as objects, the page
+ * converted the TopoJSON and MapLibre copied the result to its worker, about
+ * 200 ms of the page's main thread on a load (BENCHMARKS.md, "Console").
+ */
+function addBasemap() {
+  map.addSource('land', { type: 'geojson', data: '/console/vendor/land-50m.json' });
+  map.addSource('borders', { type: 'geojson', data: '/console/vendor/borders-50m.json' });
   map.addLayer({ id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#2b3a2e' } });
   map.addLayer({ id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#7a8a7e', 'line-width': 0.6 } });
 }
@@ -278,11 +281,9 @@ export function resize() {
 }
 
 export async function init() {
-  // Both fetched while MapLibre starts (its style, worker and first frame),
+  // Fetched while MapLibre starts (its style, worker and first frame),
   // not after its `load`.
-  const topo = fetchBasemap();
   const zones = api('/api/v1/geo/zones');
-  topo.catch(() => {});
   zones.catch(() => {});
   map = new maplibregl.Map({
     container: 'map',
@@ -298,11 +299,13 @@ export async function init() {
   });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'nautical' }), 'bottom-left');
-  await new Promise((resolve) => map.on('load', resolve));
+  const loaded = new Promise((resolve) => map.on('load', resolve));
+  const images = drawSymbolImages();
+  await loaded;
   performance.mark('trilat:map-loaded');
-  addSymbolImages();
+  for (const [id, data, pixelRatio] of images) map.addImage(id, data, { pixelRatio });
   initToggles();
-  await addBasemap(topo);
+  addBasemap();
   performance.mark('trilat:basemap-added');
   await addZones(zones);
   performance.mark('trilat:zones-added');
@@ -323,5 +326,8 @@ export async function init() {
   const container = document.getElementById('map');
   container.dataset.ready = 'true';
   // Every source tiled and painted (the basemap included): screenshots wait for it.
-  map.once('idle', () => { container.dataset.idle = 'true'; });
+  map.once('idle', () => {
+    performance.mark('trilat:map-idle');
+    container.dataset.idle = 'true';
+  });
 }
