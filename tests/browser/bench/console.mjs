@@ -58,7 +58,23 @@ async function seed(jpn) {
   console.error(`seeded ${REPORTS} reports at JPN in ${fmt(performance.now() - started)}`);
 }
 
+/** CPU seconds so far of each Chromium process by id, with its type (renderer, GPU, browser, utility). */
+async function processCpu(browser) {
+  const cdp = await browser.browser.newBrowserCDPSession();
+  const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+  await cdp.detach();
+  return new Map(processInfo.map((p) => [p.id, p]));
+}
+
+/** CPU ms each process type used between two `processCpu` readings (a process new since `before` counts from 0). */
+function cpuBetween(before, after) {
+  const used = {};
+  for (const [id, p] of after) used[p.type] = (used[p.type] ?? 0) + 1000 * (p.cpuTime - (before.get(id)?.cpuTime ?? 0));
+  return used;
+}
+
 async function loadOnce(browser, jpn, total) {
+  const cpuBefore = await processCpu(browser);
   const page = await browser.newPage();
   // The renderer's main thread: time spent running tasks (script, style,
   // layout, paint, parse, GC), from CDP's Performance domain.
@@ -79,6 +95,7 @@ async function loadOnce(browser, jpn, total) {
   const ms = await drawnAt.jsonValue();
   const { metrics } = await cdp.send('Performance.getMetrics');
   const cpu = 1000 * metrics.find((m) => m.name === 'TaskDuration').value;
+  const used = cpuBetween(cpuBefore, await processCpu(browser));
   // The map's first `idle`: every source (basemap, zones, reports) tiled
   // and painted; seen at the first animation frame after it.
   const idleAt = await page.waitForFunction(() => document.querySelector('#map')?.dataset.idle === 'true' && performance.now(), null, { polling: 'raf', timeout: 60_000 });
@@ -96,7 +113,7 @@ async function loadOnce(browser, jpn, total) {
     })),
   );
   await page.close();
-  return { ms, cpu, idle, resources, marks };
+  return { ms, cpu, idle, used, resources, marks };
 }
 
 function sizes(resources) {
@@ -267,7 +284,7 @@ try {
     }
     for (const target of targets) {
       await seed(target.jpn);
-      Object.assign(target, { loads: [], cpu: [], idle: [], marks: new Map(), last: null });
+      Object.assign(target, { loads: [], cpu: [], idle: [], renderer: [], gpu: [], marks: new Map(), last: null });
     }
     const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
     for (let run = 0; run < RUNS; run++) {
@@ -277,11 +294,13 @@ try {
         target.loads.push(last.ms);
         target.cpu.push(last.cpu);
         target.idle.push(last.idle);
+        target.renderer.push(last.used.renderer ?? 0);
+        target.gpu.push(last.used.GPU ?? 0);
         for (const [name, at] of Object.entries(last.marks)) target.marks.set(name, [...(target.marks.get(name) ?? []), at]);
       }
     }
     for (const target of targets) {
-      const { name, bin, loads, cpu, idle, marks, last } = target;
+      const { name, bin, loads, cpu, idle, renderer, gpu, marks, last } = target;
       const inOrder = loads.map((ms, i) => `${ms.toFixed(0)}/${cpu[i].toFixed(0)}`).join(', ');
       loads.sort((a, b) => a - b);
       cpu.sort((a, b) => a - b);
@@ -290,6 +309,8 @@ try {
       if (BASE) console.log(`${name}: ${bin}`);
       console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
       console.log(`  map's first idle (basemap, zones and reports painted): median ${fmt(quantile(idle, 0.5))}, max ${fmt(idle.at(-1))}`);
+      const median = (list) => quantile([...list].sort((a, b) => a - b), 0.5);
+      console.log(`  CPU time until drawn (CDP SystemInfo.getProcessInfo, processes' own clocks): renderer median ${fmt(median(renderer))}, GPU process median ${fmt(median(gpu))}`);
       console.log(`  renderer main thread busy until drawn (CDP Performance TaskDuration): median ${fmt(quantile(cpu, 0.5))}; load/busy ms in run order: ${inOrder}`);
       console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
       console.log(`  largest: ${size.largest.join('; ')}`);
@@ -303,7 +324,8 @@ try {
       const [base, self] = targets.map((t) => quantile(t.loads, 0.5));
       const [baseCpu, selfCpu] = targets.map((t) => quantile(t.cpu, 0.5));
       const [baseIdle, selfIdle] = targets.map((t) => quantile(t.idle, 0.5));
-      console.log(`this / base, medians of ${RUNS} alternated loads each: load ${(self / base).toFixed(2)} (${fmt(self)} / ${fmt(base)}); map's first idle ${(selfIdle / baseIdle).toFixed(2)} (${fmt(selfIdle)} / ${fmt(baseIdle)}); renderer main thread ${(selfCpu / baseCpu).toFixed(2)} (${fmt(selfCpu)} / ${fmt(baseCpu)})`);
+      const [baseR, selfR] = targets.map((t) => quantile([...t.renderer].sort((a, b) => a - b), 0.5));
+      console.log(`this / base, medians of ${RUNS} alternated loads each: load ${(self / base).toFixed(2)} (${fmt(self)} / ${fmt(base)}); map's first idle ${(selfIdle / baseIdle).toFixed(2)} (${fmt(selfIdle)} / ${fmt(baseIdle)}); renderer main thread busy ${(selfCpu / baseCpu).toFixed(2)} (${fmt(selfCpu)} / ${fmt(baseCpu)}); renderer CPU ${(selfR / baseR).toFixed(2)} (${fmt(selfR)} / ${fmt(baseR)})`);
       await baseCluster.stop();
       baseCluster = null;
     }
