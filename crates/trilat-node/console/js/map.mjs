@@ -43,16 +43,12 @@ const ZONE_COLOURS = ['match', ['get', 'kind'],
   'territorial_sea', '#4aa3ff', 'contiguous_zone', '#6cc3d5', 'eez', '#2e7d9a',
   'declared_area', '#ff9f1c', '#b388ff'];
 
-/**
- * The symbol images (milsymbol's first symbol costs tens of ms), drawn
- * while MapLibre loads rather than after its `load`.
- */
-function drawSymbolImages() {
+function addSymbolImages() {
   const ratio = window.devicePixelRatio || 1;
-  const images = [];
   for (const [id, sidc] of Object.entries(SYMBOLS)) {
     const canvas = new window.ms.Symbol(sidc, { size: 22 * ratio }).asCanvas();
-    images.push([id, canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height), ratio]);
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    map.addImage(id, data, { pixelRatio: ratio });
   }
   // The heading arrow: drawn once, rotated per vessel by the layer.
   const size = 32 * ratio;
@@ -69,19 +65,20 @@ function drawSymbolImages() {
   g.closePath();
   g.fill();
   g.stroke();
-  images.push(['heading', g.getImageData(0, 0, size, size), ratio]);
-  return images;
+  map.addImage('heading', g.getImageData(0, 0, size, size), { pixelRatio: ratio });
 }
 
-/**
- * The basemap: land and borders from Natural Earth 1:50m, as GeoJSON that
- * MapLibre's worker fetches and parses itself. Given as objects, the page
- * converted the TopoJSON and MapLibre copied the result to its worker, about
- * 200 ms of the page's main thread on a load (BENCHMARKS.md, "Console").
- */
-function addBasemap() {
-  map.addSource('land', { type: 'geojson', data: '/console/vendor/land-50m.json' });
-  map.addSource('borders', { type: 'geojson', data: '/console/vendor/borders-50m.json' });
+/** The basemap's TopoJSON, fetched while MapLibre starts. */
+function fetchBasemap() {
+  return fetch('/console/vendor/countries-50m.json').then((r) => r.json());
+}
+
+async function addBasemap(topoPromise) {
+  const topo = await topoPromise;
+  const land = window.topojson.feature(topo, topo.objects.countries);
+  const borders = window.topojson.mesh(topo, topo.objects.countries, (a, b) => a !== b);
+  map.addSource('land', { type: 'geojson', data: land });
+  map.addSource('borders', { type: 'geojson', data: borders });
   map.addLayer({ id: 'land', type: 'fill', source: 'land', paint: { 'fill-color': '#2b3a2e' } });
   map.addLayer({ id: 'borders', type: 'line', source: 'borders', paint: { 'line-color': '#7a8a7e', 'line-width': 0.6 } });
 }
@@ -281,9 +278,11 @@ export function resize() {
 }
 
 export async function init() {
-  // Fetched while MapLibre starts (its style, worker and first frame),
+  // Both fetched while MapLibre starts (its style, worker and first frame),
   // not after its `load`.
+  const topo = fetchBasemap();
   const zones = api('/api/v1/geo/zones');
+  topo.catch(() => {});
   zones.catch(() => {});
   map = new maplibregl.Map({
     container: 'map',
@@ -299,13 +298,11 @@ export async function init() {
   });
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'nautical' }), 'bottom-left');
-  const loaded = new Promise((resolve) => map.on('load', resolve));
-  const images = drawSymbolImages();
-  await loaded;
+  await new Promise((resolve) => map.on('load', resolve));
   performance.mark('trilat:map-loaded');
-  for (const [id, data, pixelRatio] of images) map.addImage(id, data, { pixelRatio });
+  addSymbolImages();
   initToggles();
-  addBasemap();
+  await addBasemap(topo);
   performance.mark('trilat:basemap-added');
   await addZones(zones);
   performance.mark('trilat:zones-added');
@@ -326,8 +323,5 @@ export async function init() {
   const container = document.getElementById('map');
   container.dataset.ready = 'true';
   // Every source tiled and painted (the basemap included): screenshots wait for it.
-  map.once('idle', () => {
-    performance.mark('trilat:map-idle');
-    container.dataset.idle = 'true';
-  });
+  map.once('idle', () => { container.dataset.idle = 'true'; });
 }
