@@ -5,7 +5,11 @@
 //            view: from navigation start (performance.now() = 0) to the first
 //            animation frame after the map has its report layers filled
 //            (#map[data-ready]) and the timeline counts every report; RUNS
-//            fresh contexts (no cache), median and max.
+//            fresh contexts (no cache), median and max. Also per load: the
+//            map's first `idle` (everything painted), the CPU time of the
+//            renderer and GPU processes until drawn, and the renderer main
+//            thread's time in tasks. TRILAT_BIN_BASE: a second cluster of
+//            that binary, loads alternated, ratio of the medians.
 //  bytes     everything the console downloads on that load: the Resource
 //            Timing entries' encodedBodySize (compressed body) and
 //            transferSize (with headers), the page's own assets apart from
@@ -25,7 +29,6 @@
 //            release per event at JPN, on the page's path.
 //  vessels   see vessels.mjs: 10,000 vessels updating once a second, frame
 //            times from requestAnimationFrame deltas.
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -129,25 +132,6 @@ function sizes(resources) {
       .slice(0, 5)
       .map((r) => `${new URL(r.name).pathname} ${(r.encoded / 1024).toFixed(0)} KiB`),
   };
-}
-
-/** Files MapLibre's worker fetches itself (the basemap): the page's Resource Timing misses them. */
-const WORKER_FILES = ['/console/vendor/land-50m.json', '/console/vendor/borders-50m.json'];
-
-/** `[path, compressed body bytes]` of each worker file `node` serves (none when it has none). */
-async function workerBytes(node) {
-  const out = [];
-  for (const file of WORKER_FILES) {
-    const body = await new Promise((resolve, reject) => {
-      http.get(`${node.url}${file}`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
-        let n = 0;
-        res.on('data', (chunk) => { n += chunk.length; });
-        res.on('end', () => resolve(res.statusCode === 200 ? n : null));
-      }).on('error', reject);
-    });
-    if (body !== null) out.push([file, body]);
-  }
-  return out;
 }
 
 /** Whether `node` holds report `id` (`OWNER/uuid`; a missed probe: lost before or after JPN's node?). */
@@ -314,8 +298,6 @@ try {
       console.log(`  renderer main thread busy until drawn (CDP Performance TaskDuration): median ${fmt(quantile(cpu, 0.5))}; load/busy ms in run order: ${inOrder}`);
       console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
       console.log(`  largest: ${size.largest.join('; ')}`);
-      const worker = await workerBytes(target.jpn);
-      console.log(`  fetched by the map's worker (not in the page's Resource Timing), gzip bodies: ${worker.map(([p, n]) => `${p} ${(n / 1024).toFixed(0)} KiB`).join('; ')}`);
       const milestones = [...marks].map(([n, times]) => [n, quantile(times.sort((a, b) => a - b), 0.5)]).sort((a, b) => a[1] - b[1]);
       if (milestones.length) console.log(`  page milestones, median ms from navigation start: ${milestones.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
       console.log(`  requests on the last load: ${last.resources.length} (${last.resources.filter((r) => new URL(r.name).pathname.startsWith('/api/')).length} to the API)`);
