@@ -5,7 +5,11 @@
 //            view: from navigation start (performance.now() = 0) to the first
 //            animation frame after the map has its report layers filled
 //            (#map[data-ready]) and the timeline counts every report; RUNS
-//            fresh contexts (no cache), median and max.
+//            fresh contexts (no cache), median and max. Also per load: the
+//            map's first `idle` (everything painted), the CPU time of the
+//            renderer and GPU processes until drawn, and the renderer main
+//            thread's time in tasks. TRILAT_BIN_BASE: a second cluster of
+//            that binary, loads alternated, ratio of the medians.
 //  bytes     everything the console downloads on that load: the Resource
 //            Timing entries' encodedBodySize (compressed body) and
 //            transferSize (with headers), the page's own assets apart from
@@ -26,6 +30,7 @@
 //  vessels   see vessels.mjs: 10,000 vessels updating once a second, frame
 //            times from requestAnimationFrame deltas.
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { launch, signIn } from '../lib/browser.mjs';
 import { api, startCluster, TRILAT_BIN } from '../lib/cluster.mjs';
@@ -35,6 +40,8 @@ const REPORTS = Number(process.env.BENCH_REPORTS ?? 1000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 /** Comma-separated subset of load,latency,vessels (all when unset). */
+/** A second trilat binary to alternate the loads with (main's, say): see the load section. */
+const BASE = process.env.TRILAT_BIN_BASE ? path.resolve(process.env.TRILAT_BIN_BASE) : null;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'load,latency,vessels').split(','));
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -54,8 +61,28 @@ async function seed(jpn) {
   console.error(`seeded ${REPORTS} reports at JPN in ${fmt(performance.now() - started)}`);
 }
 
+/** CPU seconds so far of each Chromium process by id, with its type (renderer, GPU, browser, utility). */
+async function processCpu(browser) {
+  const cdp = await browser.browser.newBrowserCDPSession();
+  const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+  await cdp.detach();
+  return new Map(processInfo.map((p) => [p.id, p]));
+}
+
+/** CPU ms each process type used between two `processCpu` readings (a process new since `before` counts from 0). */
+function cpuBetween(before, after) {
+  const used = {};
+  for (const [id, p] of after) used[p.type] = (used[p.type] ?? 0) + 1000 * (p.cpuTime - (before.get(id)?.cpuTime ?? 0));
+  return used;
+}
+
 async function loadOnce(browser, jpn, total) {
+  const cpuBefore = await processCpu(browser);
   const page = await browser.newPage();
+  // The renderer's main thread: time spent running tasks (script, style,
+  // layout, paint, parse, GC), from CDP's Performance domain.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
   await signIn(page, jpn, 'reader');
   const drawnAt = await page.waitForFunction(
     (total) => {
@@ -69,6 +96,13 @@ async function loadOnce(browser, jpn, total) {
     { polling: 'raf', timeout: 60_000 },
   );
   const ms = await drawnAt.jsonValue();
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const cpu = 1000 * metrics.find((m) => m.name === 'TaskDuration').value;
+  const used = cpuBetween(cpuBefore, await processCpu(browser));
+  // The map's first `idle`: every source (basemap, zones, reports) tiled
+  // and painted; seen at the first animation frame after it.
+  const idleAt = await page.waitForFunction(() => document.querySelector('#map')?.dataset.idle === 'true' && performance.now(), null, { polling: 'raf', timeout: 60_000 });
+  const idle = await idleAt.jsonValue();
   // The page's own milestones (performance.mark 'trilat:…'), for the breakdown.
   const marks = await page.evaluate(() =>
     Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('trilat:')).map((m) => [m.name.slice(7), m.startTime])),
@@ -82,7 +116,7 @@ async function loadOnce(browser, jpn, total) {
     })),
   );
   await page.close();
-  return { ms, resources, marks };
+  return { ms, cpu, idle, used, resources, marks };
 }
 
 function sizes(resources) {
@@ -218,29 +252,65 @@ async function latency(browser, usa, jpn) {
 
 const started = performance.now();
 const cluster = await startCluster();
+let baseCluster = null;
 const browser = await launch();
 try {
   const { USA: usa, JPN: jpn } = cluster.nodes;
   console.log(`trilat binary: ${TRILAT_BIN}; ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the start`);
   if (ONLY.has('load')) {
-    await seed(jpn);
-    const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
-    const loads = [];
-    const marks = new Map(); // milestone -> times over the runs
-    let last;
-    for (let run = 0; run < RUNS; run++) {
-      last = await loadOnce(browser, jpn, total);
-      loads.push(last.ms);
-      for (const [name, at] of Object.entries(last.marks)) marks.set(name, [...(marks.get(name) ?? []), at]);
+    // With TRILAT_BIN_BASE, a second cluster runs that binary and the loads
+    // alternate between the two (base, this, this, base, ...): on a noisy
+    // machine the ratio of the two medians is the figure to trust.
+    const targets = [{ name: 'this', bin: TRILAT_BIN, jpn }];
+    if (BASE) {
+      baseCluster = await startCluster({ bin: BASE });
+      targets.unshift({ name: 'base', bin: BASE, jpn: baseCluster.nodes.JPN });
     }
-    loads.sort((a, b) => a - b);
-    const size = sizes(last.resources);
-    console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
-    console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
-    console.log(`  largest: ${size.largest.join('; ')}`);
-    const milestones = [...marks].map(([name, times]) => [name, quantile(times.sort((a, b) => a - b), 0.5)]).sort((a, b) => a[1] - b[1]);
-    if (milestones.length) console.log(`  page milestones, median ms from navigation start: ${milestones.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
-    console.log(`  requests on the last load: ${last.resources.length} (${last.resources.filter((r) => new URL(r.name).pathname.startsWith('/api/')).length} to the API)`);
+    for (const target of targets) {
+      await seed(target.jpn);
+      Object.assign(target, { loads: [], cpu: [], idle: [], renderer: [], gpu: [], marks: new Map(), last: null });
+    }
+    const total = REPORTS; // the seeded notes alone; the demo's few reports come on top
+    for (let run = 0; run < RUNS; run++) {
+      for (const target of run % 2 ? [...targets].reverse() : targets) {
+        const last = await loadOnce(browser, target.jpn, total);
+        target.last = last;
+        target.loads.push(last.ms);
+        target.cpu.push(last.cpu);
+        target.idle.push(last.idle);
+        target.renderer.push(last.used.renderer ?? 0);
+        target.gpu.push(last.used.GPU ?? 0);
+        for (const [name, at] of Object.entries(last.marks)) target.marks.set(name, [...(target.marks.get(name) ?? []), at]);
+      }
+    }
+    for (const target of targets) {
+      const { name, bin, loads, cpu, idle, renderer, gpu, marks, last } = target;
+      const inOrder = loads.map((ms, i) => `${ms.toFixed(0)}/${cpu[i].toFixed(0)}`).join(', ');
+      loads.sort((a, b) => a - b);
+      cpu.sort((a, b) => a - b);
+      idle.sort((a, b) => a - b);
+      const size = sizes(last.resources);
+      if (BASE) console.log(`${name}: ${bin}`);
+      console.log(`load, ${REPORTS} reports in view (${RUNS} fresh loads): median ${fmt(quantile(loads, 0.5))}, max ${fmt(loads.at(-1))}  [${loads.map((x) => x.toFixed(0)).join(', ')}]`);
+      console.log(`  map's first idle (basemap, zones and reports painted): median ${fmt(quantile(idle, 0.5))}, max ${fmt(idle.at(-1))}`);
+      const median = (list) => quantile([...list].sort((a, b) => a - b), 0.5);
+      console.log(`  CPU time until drawn (CDP SystemInfo.getProcessInfo, processes' own clocks): renderer median ${fmt(median(renderer))}, GPU process median ${fmt(median(gpu))}`);
+      console.log(`  renderer main thread busy until drawn (CDP Performance TaskDuration): median ${fmt(quantile(cpu, 0.5))}; load/busy ms in run order: ${inOrder}`);
+      console.log(`download: ${size.files} files, ${(size.encoded / 1024).toFixed(0)} KiB compressed bodies (${(size.transfer / 1024).toFixed(0)} KiB with headers), ${(size.decoded / 1024).toFixed(0)} KiB uncompressed`);
+      console.log(`  largest: ${size.largest.join('; ')}`);
+      const milestones = [...marks].map(([n, times]) => [n, quantile(times.sort((a, b) => a - b), 0.5)]).sort((a, b) => a[1] - b[1]);
+      if (milestones.length) console.log(`  page milestones, median ms from navigation start: ${milestones.map(([n, t]) => `${n} ${t.toFixed(0)}`).join(', ')}`);
+      console.log(`  requests on the last load: ${last.resources.length} (${last.resources.filter((r) => new URL(r.name).pathname.startsWith('/api/')).length} to the API)`);
+    }
+    if (BASE) {
+      const [base, self] = targets.map((t) => quantile(t.loads, 0.5));
+      const [baseCpu, selfCpu] = targets.map((t) => quantile(t.cpu, 0.5));
+      const [baseIdle, selfIdle] = targets.map((t) => quantile(t.idle, 0.5));
+      const [baseR, selfR] = targets.map((t) => quantile([...t.renderer].sort((a, b) => a - b), 0.5));
+      console.log(`this / base, medians of ${RUNS} alternated loads each: load ${(self / base).toFixed(2)} (${fmt(self)} / ${fmt(base)}); map's first idle ${(selfIdle / baseIdle).toFixed(2)} (${fmt(selfIdle)} / ${fmt(baseIdle)}); renderer main thread busy ${(selfCpu / baseCpu).toFixed(2)} (${fmt(selfCpu)} / ${fmt(baseCpu)}); renderer CPU ${(selfR / baseR).toFixed(2)} (${fmt(selfR)} / ${fmt(baseR)})`);
+      await baseCluster.stop();
+      baseCluster = null;
+    }
   }
   if (ONLY.has('latency')) {
     const { samples: lat, nodePart, lost, slowest } = await latency(browser, usa, jpn);
@@ -260,4 +330,5 @@ try {
 } finally {
   await browser.close();
   await cluster.stop();
+  await baseCluster?.stop();
 }

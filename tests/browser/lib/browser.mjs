@@ -67,5 +67,11 @@ export function recordRequests(page) {
 /** Saves a PNG of the page under docs/screenshots/NAME.png. */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // A shown map is taken once it has painted everything once (its first
+  // `idle`): before, the basemap's land could still be missing.
+  await page.waitForFunction(() => {
+    const map = document.getElementById('map');
+    return !map || map.offsetParent === null || map.dataset.idle === 'true';
+  }, null, { timeout: 30_000 });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }

@@ -42,8 +42,8 @@ export async function freePortTriple() {
 }
 
 /** Runs `bin args`, resolving with its stdout once `done(stdout)` holds. */
-function spawnUntil(args, done, what) {
-  const child = spawn(TRILAT_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function spawnUntil(args, done, what, bin = TRILAT_BIN) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const ready = new Promise((resolve, reject) => {
@@ -63,7 +63,7 @@ function spawnUntil(args, done, what) {
     });
     child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`${what}: cannot run ${TRILAT_BIN}: ${e.message}`));
+      reject(new Error(`${what}: cannot run ${bin}: ${e.message}`));
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -120,14 +120,16 @@ function tomlString(text) {
  * `{ party, url, tokens: { admin, analyst, reader } }` (tokens of JPN's own
  * party on JPN's node). `extraToml(party)`, when given, returns TOML
  * appended to that party's config (for example an `[engines.supply]` table).
+ * `bin` is the trilat binary (TRILAT_BIN by default; the benchmarks compare two).
  */
-export async function startCluster({ demoArgs = [], extraToml = null } = {}) {
+export async function startCluster({ demoArgs = [], extraToml = null, bin = TRILAT_BIN } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'trilat-browser-'));
   const port = await freePortTriple();
   const demo = spawnUntil(
     ['demo', '--port', String(port), '--dir', dir, ...demoArgs],
     (out) => out.includes('Running until Ctrl-C'),
     'trilat demo',
+    bin,
   );
   const banner = await demo.ready;
   await stopChild(demo.child);
@@ -152,7 +154,7 @@ export async function startCluster({ demoArgs = [], extraToml = null } = {}) {
   }
 
   const servers = PARTIES.map((party) => {
-    const server = spawn(TRILAT_BIN, ['serve', '--config', path.join(dir, party, 'trilat.toml')], {
+    const server = spawn(bin, ['serve', '--config', path.join(dir, party, 'trilat.toml')], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
