@@ -89,6 +89,15 @@ async function addZones(zonesPromise) {
   map.addLayer({ id: 'zones-line', type: 'line', source: 'zones', filter: ['!', ['get', 'approximate']], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2 } });
   // Computed (approximate) zones are dashed, and say so in their popup.
   map.addLayer({ id: 'zones-approx', type: 'line', source: 'zones', filter: ['get', 'approximate'], paint: { 'line-color': ZONE_COLOURS, 'line-width': 1.2, 'line-dasharray': [3, 2] } });
+  await loadZones(zonesPromise, 1);
+}
+
+// The node answers 503 engines_starting until its engines (and zones) are
+// up; a console opened then asks again, a bounded number of times.
+const ZONES_RETRY_MS = 2000;
+const ZONES_ATTEMPTS_MAX = 30;
+
+async function loadZones(zonesPromise, attempt) {
   const note = document.getElementById('zones-note');
   try {
     const zones = await zonesPromise;
@@ -98,6 +107,9 @@ async function addZones(zonesPromise) {
   } catch (e) {
     if (e.notAvailable) setText(note, 'zone.not_available');
     else setText(note, 'zone.unavailable', { reason: e.message });
+    if (e.status === 503 && attempt < ZONES_ATTEMPTS_MAX) {
+      setTimeout(() => loadZones(api('/api/v1/geo/zones'), attempt + 1), ZONES_RETRY_MS);
+    }
   }
 }
 
