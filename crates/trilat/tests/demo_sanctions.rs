@@ -5,11 +5,13 @@
 //! banner says how to get lists.
 
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
+
+mod common;
+use common::{free_port_triple, node, Demo};
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
@@ -27,37 +29,6 @@ const UN_LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
  <ENTITIES/>
 </CONSOLIDATED_LIST>
 "#;
-
-/// A first port P with P, P+1 and P+2 free on loopback (the demo's layout).
-fn free_port_triple() -> u16 {
-    for _ in 0..50 {
-        let Ok(first) = TcpListener::bind("127.0.0.1:0") else {
-            continue;
-        };
-        let port = first.local_addr().unwrap().port();
-        drop(first);
-        let Some(last) = port.checked_add(2) else {
-            continue;
-        };
-        if (port..=last).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return port;
-        }
-    }
-    panic!("no three consecutive free loopback ports in 50 tries");
-}
-
-/// A running `trilat demo`, stopped (SIGTERM, as Ctrl-C) on drop.
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the id of a child this test started and has not waited for.
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `trilat demo --json-banner ARGS` and returns it with its banner.
 fn demo(data: &Path, args: &[&str]) -> (Demo, Value) {
@@ -87,15 +58,6 @@ fn demo(data: &Path, args: &[&str]) -> (Demo, Value) {
     }
     let banner = serde_json::from_str(&line).expect("the banner is JSON");
     (Demo(child), banner)
-}
-
-fn node<'a>(banner: &'a Value, party: &str) -> &'a Value {
-    banner["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["party"] == party)
-        .unwrap_or_else(|| panic!("no {party} in the banner: {banner}"))
 }
 
 fn screen(node: &Value, name: &str) -> (u16, Value) {

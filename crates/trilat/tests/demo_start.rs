@@ -7,48 +7,19 @@
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader};
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+mod common;
+use common::{free_port_triple, node, Demo};
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// How long the play may take (at ×100, freedom-edge-day's 15 exercise
 /// minutes last about 10 s, plus the settle time and the report).
 const PLAY_S_MAX: u64 = 180;
-
-/// A first port P with P, P+1 and P+2 free on loopback (the demo's layout).
-fn free_port_triple() -> u16 {
-    for _ in 0..50 {
-        let Ok(first) = TcpListener::bind("127.0.0.1:0") else {
-            continue;
-        };
-        let port = first.local_addr().unwrap().port();
-        drop(first);
-        let Some(last) = port.checked_add(2) else {
-            continue;
-        };
-        if (port..=last).all(|p| TcpListener::bind(("127.0.0.1", p)).is_ok()) {
-            return port;
-        }
-    }
-    panic!("no three consecutive free loopback ports in 50 tries");
-}
-
-/// A running `trilat demo`, stopped (SIGTERM, as Ctrl-C) on drop.
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the id of a child this test started and has not waited for.
-        unsafe {
-            libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM);
-        }
-        let _ = self.0.wait();
-    }
-}
 
 /// Starts `trilat demo --json-banner` with its data in `work/nodes` and its
 /// stderr in `work/demo.log`; returns it with its banner.
@@ -75,15 +46,6 @@ fn demo(work: &Path) -> (Demo, Value) {
     );
     let banner = serde_json::from_str(&line).expect("the banner is JSON");
     (Demo(child), banner)
-}
-
-fn node<'a>(banner: &'a Value, party: &str) -> &'a Value {
-    banner["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["party"] == party)
-        .unwrap_or_else(|| panic!("no {party} in the banner: {banner}"))
 }
 
 /// `method path` at `node` with `token`; status and JSON answer.
