@@ -403,6 +403,9 @@ pub struct ScenarioError {
     pub file: String,
     /// The inject, counted from 0; `None` for the file's head.
     pub inject_idx: Option<usize>,
+    /// The line of the inject's `[[inject]]` header, counted from 1, when
+    /// the file writes its injects as such tables.
+    pub line: Option<usize>,
     /// The field, e.g. `marking.tlp`.
     pub field: Option<String>,
     /// What is wrong.
@@ -412,6 +415,9 @@ pub struct ScenarioError {
 impl ScenarioError {
     fn render(&self) -> String {
         let mut text = self.file.clone();
+        if let Some(line) = self.line {
+            text.push_str(&format!(":{line}"));
+        }
         if let Some(idx) = self.inject_idx {
             text.push_str(&format!(": inject {}", idx + 1));
         }
@@ -438,21 +444,21 @@ struct Head {
 impl Scenario {
     /// Reads and checks a scenario; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-        let err = |inject_idx, field: Option<String>, message: String| ScenarioError {
+        let head_err = |field: Option<String>, message: String| ScenarioError {
             file: file.to_string(),
-            inject_idx,
+            inject_idx: None,
+            line: None,
             field,
             message,
         };
         let table: toml::Value = toml::from_str(text)
-            .map_err(|e| err(None, None, e.to_string().trim_end().to_string()))?;
+            .map_err(|e| head_err(None, e.to_string().trim_end().to_string()))?;
         let head: Head = serde_path_to_error::deserialize(table).map_err(|e| {
             let field = path_field(&e.path().to_string());
-            err(None, field, serde_message(&e.into_inner()))
+            head_err(field, serde_message(&e.into_inner()))
         })?;
         if head.inject.len() > INJECTS_MAX {
-            return Err(err(
-                None,
+            return Err(head_err(
                 Some("inject".into()),
                 format!(
                     "{} injects; at most {INJECTS_MAX} per scenario",
@@ -460,6 +466,20 @@ impl Scenario {
                 ),
             ));
         }
+        let mut header_lines = inject_header_lines(text);
+        if header_lines.len() != head.inject.len() {
+            // Injects written inline (`inject = [{…}]`), or a header inside a
+            // multi-line string: no line is better than a wrong one.
+            header_lines.clear();
+        }
+        let err =
+            |inject_idx: Option<usize>, field: Option<String>, message: String| ScenarioError {
+                file: file.to_string(),
+                inject_idx,
+                line: inject_idx.and_then(|idx| header_lines.get(idx).copied()),
+                field,
+                message,
+            };
         let mut injects = Vec::with_capacity(head.inject.len());
         for (inject_idx, value) in head.inject.into_iter().enumerate() {
             let inject = parse_inject(value)
@@ -558,6 +578,19 @@ impl Scenario {
     pub fn last_at_s(&self) -> f64 {
         self.injects.last().map_or(0.0, |inject| inject.at_s)
     }
+}
+
+/// The line (from 1) of each `[[inject]]` header, in order: where an
+/// error in an inject points a planner to.
+fn inject_header_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+            squeezed.starts_with("[[inject]]")
+        })
+        .map(|(idx, _)| idx + 1)
+        .collect()
 }
 
 /// The types [`Action`] knows.

@@ -117,39 +117,39 @@ fn a_sanctions_hit_inject_is_a_screening_and_a_decision() {
 fn bad_seismic_and_sanctions_fields_are_named() {
     check_error(
         "at_s = 1\ntype = \"seismic\"\nparty = \"KOR\"\nepicentre = [41.3, 229.0]\ndepth_km = 1\nmagnitude_mb = 5\n",
-        "t.toml: inject 1: field `epicentre[1]`: 229: expected -180 to 180",
+        "t.toml:2: inject 1: field `epicentre[1]`: 229: expected -180 to 180",
     );
     check_error(
         "at_s = 1\ntype = \"seismic\"\nparty = \"KOR\"\nepicentre = [41.3, 129.0]\nmagnitude_mb = 5\n",
-        "t.toml: inject 1: missing field `depth_km`",
+        "t.toml:2: inject 1: missing field `depth_km`",
     );
     check_error(
         "at_s = 1\ntype = \"seismic\"\nparty = \"KOR\"\nepicentre = [41.3, 129.0]\ndepth_km = 1\nmagnitude_mb = 5\nformat = \"sac\"\n",
-        "t.toml: inject 1: field `format`: unknown variant `sac`, expected `quakeml` or `ims1`",
+        "t.toml:2: inject 1: field `format`: unknown variant `sac`, expected `quakeml` or `ims1`",
     );
     check_error(
         "at_s = 1\ntype = \"seismic\"\nparty = \"KOR\"\nepicentre = [41.3, 129.0]\ndepth_km = 1\nmagnitude_mb = 5\nmagnitude_ms = 12\n",
-        "t.toml: inject 1: field `magnitude_ms`: 12: expected -2 to 10",
+        "t.toml:2: inject 1: field `magnitude_ms`: 12: expected -2 to 10",
     );
     check_error(
         "at_s = 1\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \" \"\n",
-        "t.toml: inject 1: field `name`: must be 1 to 512 bytes",
+        "t.toml:2: inject 1: field `name`: must be 1 to 512 bytes",
     );
     check_error(
         "at_s = 1\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak\"\nschema = \"ship\"\n",
-        "t.toml: inject 1: field `schema`: unknown schema \"ship\"; one of person, organization, vessel, aircraft",
+        "t.toml:2: inject 1: field `schema`: unknown schema \"ship\"; one of person, organization, vessel, aircraft",
     );
     check_error(
         "at_s = 1\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak\"\ncountry = \"PRK\"\n",
-        "t.toml: inject 1: field `country`: \"PRK\": expected an ISO 3166-1 alpha-2 code, e.g. KP",
+        "t.toml:2: inject 1: field `country`: \"PRK\": expected an ISO 3166-1 alpha-2 code, e.g. KP",
     );
     check_error(
         "at_s = 1\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak\"\ndecision = \"maybe\"\n",
-        "t.toml: inject 1: field `decision`: unknown variant `maybe`, expected `confirmed` or `false_positive`",
+        "t.toml:2: inject 1: field `decision`: unknown variant `maybe`, expected `confirmed` or `false_positive`",
     );
     check_error(
         "at_s = 1\ntype = \"sanctions_hit\"\nparty = \"JPN\"\nname = \"Pak\"\nmarking = { level = \"U\", tlp = \"GREEN\", rel_to = [] }\n",
-        "t.toml: inject 1: field `marking.rel_to`: must name at least one party or group",
+        "t.toml:2: inject 1: field `marking.rel_to`: must name at least one party or group",
     );
 }
 
@@ -273,32 +273,32 @@ fn bad_vessel_fields_are_named() {
         &vessel(
             "mmsi = 12\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n",
         ),
-        "t.toml: inject 1: field `vessel[0].mmsi`: 12: expected 9 digits",
+        "t.toml:2: inject 1: field `vessel[0].mmsi`: 12: expected 9 digits",
     );
     check_error(
         &vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [0, 31, 121]]\n"),
-        "t.toml: inject 1: field `vessel[0].track[1][0]`: 0 h is not after the previous point's 0 h",
+        "t.toml:2: inject 1: field `vessel[0].track[1][0]`: 0 h is not after the previous point's 0 h",
     );
     check_error(
         &vessel("mmsi = 445123000\nname = \"sea star\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n"),
-        "t.toml: inject 1: field `vessel[0].name`: \"sea star\": at most 20 of A-Z, 0-9, space and -./'&() (the AIS alphabet)",
+        "t.toml:2: inject 1: field `vessel[0].name`: \"sea star\": at most 20 of A-Z, 0-9, space and -./'&() (the AIS alphabet)",
     );
     check_error(
         &vessel(
             "mmsi = 445123000\nname = \"X\"\nheard_by = []\ntrack = [[0, 30, 120], [1, 31, 121]]\n",
         ),
-        "t.toml: inject 1: field `vessel[0].heard_by`: must name at least one party",
+        "t.toml:2: inject 1: field `vessel[0].heard_by`: must name at least one party",
     );
     check_error(
         &vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\ndark_h = [[2, 1]]\n"),
-        "t.toml: inject 1: field `vessel[0].dark_h[0]`: [2, 1]: the gap must end after it starts",
+        "t.toml:2: inject 1: field `vessel[0].dark_h[0]`: [2, 1]: the gap must end after it starts",
     );
     check_error(
         "at_s = 1\ntype = \"ais_story\"\nplay_s = 60\n",
-        "t.toml: inject 1: field `story`: missing: a built-in story (`sts-encounter`) or [[inject.vessel]] tables",
+        "t.toml:2: inject 1: field `story`: missing: a built-in story (`sts-encounter`) or [[inject.vessel]] tables",
     );
     check_error(
         &format!("story = \"sts-encounter\"\n{}", vessel("mmsi = 445123000\nname = \"X\"\nheard_by = [\"KOR\"]\ntrack = [[0, 30, 120], [1, 31, 121]]\n")),
-        "t.toml: inject 1: field `story`: give a built-in story or [[inject.vessel]] tables, not both",
+        "t.toml:2: inject 1: field `story`: give a built-in story or [[inject.vessel]] tables, not both",
     );
 }

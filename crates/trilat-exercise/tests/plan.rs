@@ -197,7 +197,7 @@ fn a_node_restart_during_an_outage_of_its_link_is_refused() {
     let err = Scenario::parse("t.toml", text).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "t.toml: inject 2: field `at_s`: inject 2 (node_restart of KOR, T+10 to T+70 s) overlaps inject 1 (link_outage, T+0 to T+30 s): a node is restarted only while all its links are up and it is not already down"
+        "t.toml:7: inject 2: field `at_s`: inject 2 (node_restart of KOR, T+10 to T+70 s) overlaps inject 1 (link_outage, T+0 to T+30 s): a node is restarted only while all its links are up and it is not already down"
     );
     // A restart of a node the outage does not touch is fine.
     let other = text.replace("party = \"KOR\"", "party = \"USA\"");
@@ -210,6 +210,6 @@ fn a_node_restart_during_an_outage_of_its_link_is_refused() {
     let err = Scenario::parse("t.toml", &zero).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "t.toml: inject 2: field `down_s`: 0: expected 1 to 604800"
+        "t.toml:7: inject 2: field `down_s`: 0: expected 1 to 604800"
     );
 }
