@@ -59,7 +59,9 @@ pub mod ident;
 pub mod japan;
 pub mod kana;
 pub mod kana_pinyin;
+pub mod khmer;
 pub mod loanword;
+pub mod mandarin;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
@@ -68,6 +70,7 @@ pub mod report;
 pub mod retrieval;
 pub mod screener;
 pub mod script;
+pub mod transcription;
 pub mod un;
 pub mod unihan;
 
