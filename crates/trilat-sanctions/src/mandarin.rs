@@ -9,7 +9,7 @@
 //! nasal, and the vowels nothing, the added ones included.
 
 use crate::analysis::{joins_of, Form, Token, Via, TOKENS_MAX};
-use crate::transcription::{spellings, Source};
+use crate::transcription::{spellings_with_liquid, Source};
 use crate::unihan::HanReadings;
 
 /// The characters that separate the words of a transcribed name (`·` in mainland and Taiwan
@@ -42,7 +42,9 @@ fn initial_options(initial: &str) -> &'static [&'static [u8]] {
         "f" => &[b"f", b""],
         "d" | "t" => &[b"d", b"t"],
         "n" => &[b"n"],
-        "l" | "r" => &[b"l", b"r"],
+        "l" => &[b"l", b"r"],
+        // Russian ж (zh) as well: `普里戈任` Prigozhin.
+        "r" => &[b"r", b"l", b"j"],
         "g" | "k" => &[b"g", b"k"],
         "h" => &[b"h", b"x", b""],
         "j" => &[b"j", b"d", b"g", b"k", b"t"],
@@ -88,17 +90,25 @@ fn initial(syllable: &str) -> &str {
 fn word_token(word: &str, readings: &HanReadings) -> Option<Token> {
     let mut pinyin = String::new();
     let mut units: Vec<&[&[u8]]> = Vec::new();
+    let mut liquid_after: Vec<bool> = Vec::new();
     for c in word.chars().filter(|c| !c.is_whitespace()) {
         let syllable = readings.get(c)?.mandarin.first()?;
         pinyin.push_str(syllable);
         units.push(initial_options(initial(syllable)));
         units.push(final_options(syllable));
+        // An r or l left unwritten after a syllable that ends in a vowel.
+        let open = !syllable.ends_with('n') && !syllable.ends_with('g') && syllable != "er";
+        liquid_after.extend([false, open]);
     }
     let mut token = Token::new(&pinyin);
     // The pinyin's own Latin skeleton means nothing: the spellings replace it.
     token.skeleton = 0;
     token.skeleton_len = 0;
-    token.spellings = Some(spellings(Source::Mandarin, &units)?);
+    token.spellings = Some(spellings_with_liquid(
+        Source::Mandarin,
+        &units,
+        &liquid_after,
+    )?);
     Some(token)
 }
 
@@ -149,9 +159,11 @@ mod tests {
         check("弗拉基米尔·普京", &["vladimir", "putin"], true);
         check("谢尔盖·拉夫罗夫", &["sergey", "lavrov"], true);
         check("奥萨马·本·拉登", &["osama", "bin", "laden"], true);
-        check("唐纳德·特朗普", &["dand", "trump"], true);
-        // FIXME: Xinhua drops Donald's l before d (`唐纳德` tang na de): no spelling has it.
-        check("唐纳德·特朗普", &["donald", "trumpet"], false);
+        // Xinhua leaves Donald's l unwritten (`唐纳德` tang na de), Rotenberg's r too.
+        check("唐纳德·特朗普", &["donald", "trump"], true);
+        check("阿尔卡季·罗滕贝格", &["arkady", "rotenberg"], true);
+        check("叶夫根尼·普里戈任", &["yevgeny", "prigozhin"], true);
+        check("唐纳德·特朗普", &["donaldson", "trumpet"], false);
         check("弗拉基米尔·普京", &["zelensky", "medvedev"], false);
         check("谢尔盖·拉夫罗夫", &["smith", "shoigu"], false);
     }

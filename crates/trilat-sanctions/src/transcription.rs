@@ -7,7 +7,7 @@
 //! Norodom. So a transcribed word carries the *set* of skeletons of the spellings it may stand
 //! for (each written unit contributes one of its options; vowels give nothing, as in a Latin
 //! skeleton), and matches a Latin word whose skeleton is in the set. The sets are bounded:
-//! a word with more than [`SKELETONS_MAX`] has none and matches no Latin word this way.
+//! a word with more than its source allows (at most [`SKELETONS_MAX`]) has none and matches no Latin word this way.
 //!
 //! The matcher compares a transcribed word only with a word that is neither transcribed nor in
 //! Arabic script (`matcher::token_similarity`), and the retrieval index files the set under
@@ -17,10 +17,11 @@
 use crate::abjad::{push_class, skeleton_hash, Skeleton, SKELETON_LEN_MAX};
 use crate::analysis::Token;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Bound on the skeletons of one transcribed word.
-pub const SKELETONS_MAX: usize = 256;
+/// Bound on the skeletons of one transcribed word (every one is a key a query looks up).
+pub const SKELETONS_MAX: usize = 1024;
 
 /// The script a word was transcribed from (it names the comparison in explanations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,17 @@ impl Source {
         match self {
             Source::Kana => 3,
             Source::Mandarin | Source::Khmer => 1,
+        }
+    }
+
+    /// Most skeletons kept for one word: [`SKELETONS_MAX`] for Chinese renderings (their
+    /// syllables write many consonants, and the lists hold none of them), a quarter of it for
+    /// the katakana words of the lists' own organisation names, which every Latin query may
+    /// meet.
+    fn skeletons_max(self) -> usize {
+        match self {
+            Source::Mandarin => SKELETONS_MAX,
+            Source::Khmer | Source::Kana => SKELETONS_MAX / 4,
         }
     }
 }
@@ -71,38 +83,62 @@ impl Spellings {
 /// class string each, possibly empty: a vowel or a silent letter); `None` when the word
 /// allows more than [`SKELETONS_MAX`] skeletons or none.
 pub fn spellings(source: Source, units: &[&[&[u8]]]) -> Option<Spellings> {
-    let mut partial: Vec<Skeleton> = vec![Skeleton::new()];
-    for options in units {
+    spellings_with_liquid(source, units, &[])
+}
+
+/// [`spellings`], where after the units marked in `liquid_after` the Latin spelling may have
+/// an r or an l the transcription leaves unwritten, once per word: Chinese writes Donald
+/// `唐纳德` (tang na de) and Rotenberg `罗滕贝格` (luo teng bei ge), without the l and the r
+/// before the last consonant.
+pub fn spellings_with_liquid(
+    source: Source,
+    units: &[&[&[u8]]],
+    liquid_after: &[bool],
+) -> Option<Spellings> {
+    // (skeleton so far, an unwritten liquid already added)
+    let mut partial: Vec<(Skeleton, bool)> = vec![(Skeleton::new(), false)];
+    let mut next: Vec<(Skeleton, bool)> = Vec::new();
+    let mut seen: HashSet<(Skeleton, bool)> = HashSet::new();
+    for (unit_idx, options) in units.iter().enumerate() {
         assert!(!options.is_empty(), "a unit has at least one option");
-        let mut next: Vec<Skeleton> = Vec::with_capacity(partial.len() * options.len());
-        for skeleton in &partial {
+        let liquid = liquid_after.get(unit_idx).copied().unwrap_or(false);
+        next.clear();
+        seen.clear();
+        for (skeleton, used) in &partial {
             for option in options.iter() {
                 let mut grown = skeleton.clone();
                 for &class in option.iter() {
                     push_class(&mut grown, class);
                 }
-                if grown.len() > SKELETON_LEN_MAX {
-                    continue;
+                let mut add = |grown: Skeleton, used: bool| {
+                    if grown.len() <= SKELETON_LEN_MAX && seen.insert((grown.clone(), used)) {
+                        next.push((grown, used));
+                    }
+                };
+                if liquid && !used {
+                    for class in [b'r', b'l'] {
+                        let mut with_liquid = grown.clone();
+                        push_class(&mut with_liquid, class);
+                        add(with_liquid, true);
+                    }
                 }
-                if !next.contains(&grown) {
-                    next.push(grown);
-                }
+                add(grown, *used);
             }
         }
-        if next.len() > SKELETONS_MAX {
+        if next.len() > source.skeletons_max() {
             return None;
         }
-        partial = next;
+        std::mem::swap(&mut partial, &mut next);
     }
     let mut skeletons: Vec<u64> = partial
         .iter()
-        .filter(|s| s.len() >= source.skeleton_len_min())
-        .map(|s| skeleton_hash(s))
+        .filter(|(s, _)| s.len() >= source.skeleton_len_min())
+        .map(|(s, _)| skeleton_hash(s))
         .filter(|h| *h != 0)
         .collect();
     skeletons.sort_unstable();
     skeletons.dedup();
-    debug_assert!(skeletons.len() <= SKELETONS_MAX);
+    debug_assert!(skeletons.len() <= source.skeletons_max());
     (!skeletons.is_empty()).then(|| Spellings {
         source,
         skeletons: skeletons.into(),
@@ -154,8 +190,10 @@ mod tests {
     #[test]
     fn too_many_spellings_give_none() {
         let wide: &[&[u8]] = &[b"b", b"d", b"f", b"g"];
-        let units = vec![wide; 5]; // 4^5 = 1,024 choices
+        let units = vec![wide; 6]; // 4^6 = 4,096 choices
         assert!(spellings(Source::Mandarin, &units).is_none());
+        assert!(spellings(Source::Kana, &units[..5]).is_none());
+        assert!(spellings(Source::Mandarin, &units[..5]).is_some());
         let vowel: &[&[u8]] = &[b""];
         assert!(spellings(Source::Mandarin, &[vowel]).is_none());
     }
