@@ -8,8 +8,9 @@
 //! what UNGEGN writes norottam, `Sihamoni` for seihamoni), so each word also carries the
 //! consonant skeletons of the spellings it may stand for ([`crate::transcription`]): vowels
 //! give nothing, `ត` is t or d, `ង` n or ng, `ផ` ph or p. No well-kept Rust crate transliterates
-//! Khmer (checked: `any_ascii`, which the folding already uses and which gives `hun saen`
-//! but drops the series; ICU's transforms are not in ICU4X's released crates), hence this table.
+//! Khmer (checked: `any_ascii`, which the folding already uses and which gives `hun saen` but
+//! ignores the series; ICU4X's transliterator is experimental, `icu_experimental`, and
+//! `rust_icu_utrans` binds ICU's C library), hence this table.
 
 use crate::analysis::{joins_of, Form, Token, Via, TOKENS_MAX};
 use crate::transcription::{spellings, Source};

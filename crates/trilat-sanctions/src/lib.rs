@@ -10,7 +10,10 @@
 //!   Han characters read through the Unihan table ([`unihan`]); Latin and Cyrillic are folded
 //!   ([`normalize`]), which also holds the Korean phonetic key and the curated equivalence
 //!   classes (`data/*.txt`); Arabic and Persian script also keep a consonant skeleton
-//!   ([`abjad`]) that meets vowelled Latin spellings.
+//!   ([`abjad`]) that meets vowelled Latin spellings. Words that write a foreign name by its
+//!   sound — Chinese renderings ([`mandarin`]), Khmer ([`khmer`]), katakana outside the
+//!   loanword table ([`loanword`], [`kana`]) — carry the skeletons of the Latin spellings they
+//!   may stand for ([`transcription`]).
 //! - [`matcher::compare`] scores two names with an explanation; [`screener::Screener`] indexes
 //!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s. Its
 //!   candidates come from [`retrieval`]: keys for every way two names can match and a score
