@@ -49,12 +49,14 @@ fn initial_options(initial: &str) -> &'static [&'static [u8]] {
         "h" => &[b"h", b"x", b""],
         "j" => &[b"j", b"d", b"g", b"k", b"t"],
         "q" => &[b"k", b"c", b"t", b"j"],
-        "x" => &[b"s", b"c", b"h", b"z"],
+        // A Latin x (ks) is written `克` ke + an s syllable (`阿列克谢` Alexei) or the s
+        // syllable alone (`亚历山大` Alexander).
+        "x" => &[b"s", b"c", b"h", b"z", b"x"],
         "zh" => &[b"j", b"z", b"c"],
         "ch" => &[b"c", b"k", b"t"],
-        "sh" => &[b"c", b"s"],
+        "sh" => &[b"c", b"s", b"x"],
         "z" | "c" => &[b"z", b"s", b"ts"],
-        "s" => &[b"s", b"z"],
+        "s" => &[b"s", b"z", b"x"],
         _ => &[b""],
     }
 }
@@ -84,9 +86,19 @@ fn initial(syllable: &str) -> &str {
     }
 }
 
+/// What the initial of `syllable` may transcribe ([`initial_options`]).
+fn syllable_initial_options(syllable: &str) -> &'static [&'static [u8]] {
+    match syllable {
+        // `克` ke, `格` ge: a k or g alone, or the k of an x written with the next syllable.
+        "ke" | "ge" => &[b"k", b"g", b""],
+        _ => initial_options(initial(syllable)),
+    }
+}
+
 /// One word of a transcribed name as a token: its pinyin (`fulajimier`) carrying the
 /// skeletons of the Latin spellings it may stand for; `None` when a character has no Mandarin
-/// reading.
+/// reading. The table keeps one reading per character, the commonest: `什` is shén there, shí
+/// in `奥列什金` Oreshkin, which is missed.
 fn word_token(word: &str, readings: &HanReadings) -> Option<Token> {
     let mut pinyin = String::new();
     let mut units: Vec<&[&[u8]]> = Vec::new();
@@ -94,7 +106,7 @@ fn word_token(word: &str, readings: &HanReadings) -> Option<Token> {
     for c in word.chars().filter(|c| !c.is_whitespace()) {
         let syllable = readings.get(c)?.mandarin.first()?;
         pinyin.push_str(syllable);
-        units.push(initial_options(initial(syllable)));
+        units.push(syllable_initial_options(syllable));
         units.push(final_options(syllable));
         // An r or l left unwritten after a syllable that ends in a vowel.
         let open = !syllable.ends_with('n') && !syllable.ends_with('g') && syllable != "er";
@@ -164,6 +176,10 @@ mod tests {
         check("阿尔卡季·罗滕贝格", &["arkady", "rotenberg"], true);
         check("叶夫根尼·普里戈任", &["yevgeny", "prigozhin"], true);
         check("唐纳德·特朗普", &["donaldson", "trumpet"], false);
+        check("阿列克谢·纳瓦尔尼", &["alexei", "navalny"], true);
+        check("亚历山大·卢卡申科", &["alexander", "lukashenko"], true);
+        check("马克西姆·高尔基", &["maxim", "gorky"], true);
+        check("亚历山大·卢卡申科", &["alexis", "lukas"], false);
         check("弗拉基米尔·普京", &["zelensky", "medvedev"], false);
         check("谢尔盖·拉夫罗夫", &["smith", "shoigu"], false);
     }
