@@ -74,7 +74,7 @@ pub fn joined_skeleton<'a>(skeletons: impl Iterator<Item = &'a [u8]>, out: &mut 
 }
 
 /// Pushes `class` unless it repeats the last one (`مُحَمَّد`'s doubled m, `Hassan`'s ss).
-fn push_class(out: &mut Skeleton, class: u8) {
+pub(crate) fn push_class(out: &mut Skeleton, class: u8) {
     if out.last() != Some(&class) {
         out.push(class);
     }
@@ -162,6 +162,35 @@ pub fn skeleton_hash(skeleton: &[u8]) -> u64 {
         .max(1)
 }
 
+/// The first words of Arabic compound names that romanisations write apart (`ابوبكر` Abu
+/// Bakr, `عبدالرحمن` Abd al-Rahman); the Arabic-script word is often written as one.
+const COMPOUND_HEADS: &[&str] = &["ابو", "أبو", "ابي", "أبي", "عبد"];
+
+/// `text` with every compound name written as one word (`ابوبكر البغدادي`) split after its
+/// first word (`ابو بكر البغدادي`), so that each part meets a Latin word written apart (`Abu
+/// Bakr`); `None` when there is none. The name as written stays a form of its own: `Abubakr`
+/// meets the whole word.
+pub fn split_compounds(text: &str) -> Option<String> {
+    let mut split = false;
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|word| {
+            let head = COMPOUND_HEADS.iter().find(|head| {
+                word.strip_prefix(**head)
+                    .is_some_and(|rest| rest.chars().filter(|c| is_abjad(*c)).count() >= 2)
+            });
+            match head {
+                Some(head) => {
+                    split = true;
+                    format!("{head} {}", &word[head.len()..])
+                }
+                None => word.to_string(),
+            }
+        })
+        .collect();
+    split.then(|| words.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +235,18 @@ mod tests {
         check("عبدالله", &["abdullah", "abdallah", "abdulla"], "bdl");
         check("الحسن", &["hassan", "alhassan", "hasan"], "hsn");
         check("علي", &["ali"], "l");
+    }
+
+    #[test]
+    fn compounds_written_as_one_word_are_split() {
+        assert_eq!(
+            split_compounds("ابوبكر البغدادي").as_deref(),
+            Some("ابو بكر البغدادي")
+        );
+        assert_eq!(split_compounds("عبدالله").as_deref(), Some("عبد الله"));
+        assert_eq!(split_compounds("أبو بكر"), None);
+        assert_eq!(split_compounds("ابو"), None);
+        assert_eq!(split_compounds("محمد"), None);
     }
 
     #[test]

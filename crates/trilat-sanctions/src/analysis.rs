@@ -48,6 +48,9 @@ pub struct Token {
     pub(crate) skeleton: u64,
     /// Consonant classes in the skeleton (at most [`crate::abjad::SKELETON_LEN_MAX`] + 1).
     pub(crate) skeleton_len: u8,
+    /// For a word transcribed from Chinese characters or Khmer, the skeletons of the Latin
+    /// spellings it may stand for ([`crate::transcription`]).
+    pub(crate) spellings: Option<crate::transcription::Spellings>,
     /// Rarity weight of this token under one rarity table, set once by
     /// [`crate::matcher::Rarity::annotate`] so that scoring does not look it up per pair.
     pub(crate) weight_cached: Option<WeightCached>,
@@ -154,6 +157,7 @@ impl Token {
             abjad,
             skeleton: crate::abjad::skeleton_hash(skeleton),
             skeleton_len: skeleton.len().min(usize::from(u8::MAX)) as u8,
+            spellings: None,
             key,
             text: text.to_string(),
             weight_cached: None,
@@ -275,6 +279,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
             for reading in readings.other_readings(text, HAN_COMBINATIONS_MAX) {
                 forms.push(latin_form(&reading, Via::HanReading, false));
             }
+            forms.extend(crate::mandarin::transcription_form(text, readings));
             // An organisation name: its common words read as English (`銀行` bank).
             if schema != Some(Schema::Person) {
                 for english in crate::han_words::english_readings(text, readings) {
@@ -292,7 +297,15 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
                 }
             }
         }
-        Script::Arabic => forms.push(abjad_form(text)),
+        Script::Arabic => {
+            forms.push(abjad_form(text));
+            // `ابوبكر` also as `ابو بكر`, to meet `Abu Bakr`.
+            forms.extend(crate::abjad::split_compounds(text).map(|split| abjad_form(&split)));
+        }
+        // Khmer (read twice, and only for the rare names in a script of no case of its own).
+        Script::Other if crate::khmer::khmer_form(text).is_some() => {
+            forms.extend(crate::khmer::khmer_form(text));
+        }
         _ => {
             forms.push(latin_form(text, Via::Written, korean_allowed));
             if schema != Some(Schema::Person) {
@@ -353,6 +366,7 @@ fn kana_forms(text: &str, schema: Option<Schema>, korean_allowed: bool) -> Vec<F
         for english in &readings {
             forms.push(latin_form(english, Via::Kana, false));
         }
+        loanword::add_spelled_form(&mut forms, text);
     }
     forms
 }
@@ -453,7 +467,8 @@ fn canonical_legal_forms(form: &mut Form) {
     }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
     if let Some(canonical) = normalize::canonical_legal_forms(&words) {
-        form.tokens = tokens_of(&canonical.join(" "));
+        let written = std::mem::replace(&mut form.tokens, tokens_of(&canonical.join(" ")));
+        crate::transcription::carry_spellings(written, &mut form.tokens);
         form.joins = joins_of(&form.tokens);
     }
 }

@@ -310,6 +310,82 @@ pub fn foreign_from_hepburn(word: &str) -> String {
     }
 }
 
+/// The Latin consonants a Hepburn onset (the consonants before a vowel) may write in a foreign
+/// word spelt in katakana (classes of [`crate::abjad::latin_skeleton`]: `c` sh/ch, `x` kh, `j`
+/// j/zh; empty for none). Japanese has one liquid (`ラ` is la or ra), voices and devoices
+/// (`ザ` za or sa), writes v as `ブ` or `ヴ` (a Latin v has no class) and y as `ヤ`.
+fn onset_options(onset: &str) -> &'static [&'static [u8]] {
+    // Few choices per onset: every spelling is a key a query looks up.
+    match onset {
+        "k" => &[b"k", b"g"],
+        "g" => &[b"g", b"k"],
+        "s" => &[b"s", b"z"],
+        "sh" => &[b"c", b"s"],
+        "z" => &[b"z", b"s"],
+        "j" => &[b"j", b"z"],
+        "t" => &[b"t", b"d"],
+        "d" => &[b"d", b"t"],
+        // チ also writes the pinyin q of Chinese place names (`チンタオ` Qingdao).
+        "ch" => &[b"c", b"k"],
+        "ts" => &[b"ts", b"z"],
+        "n" => &[b"n"],
+        "h" => &[b"h", b""],
+        "f" => &[b"f", b""],
+        "b" => &[b"b", b""],
+        // `ピョ` also writes the Korean aspirate ph (`テピョンサン` Thaephyongsan).
+        "p" => &[b"b", b"f"],
+        "m" => &[b"m"],
+        "y" => &[b"", b"j"],
+        "r" => &[b"r", b"l"],
+        _ => &[b""],
+    }
+}
+
+/// The units of a Hepburn word read from katakana for [`crate::transcription::spellings`]:
+/// each onset's consonants, `ン` a nasal (n or ng), a long vowel (`ー`, written twice in
+/// Hepburn) nothing or the r of `-er`/`-or` (`シュタイガー` Steiger); vowels, the ones Japanese
+/// adds included, nothing. `None` for a word that is not lower-case Hepburn.
+pub fn spelling_units(hepburn: &str) -> Option<Vec<&'static [&'static [u8]]>> {
+    let b = hepburn.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let vowel = |c: u8| b"aeiou".contains(&c);
+    let mut units: Vec<&'static [&'static [u8]]> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if vowel(b[i]) {
+            if i > 0 && b[i - 1] == b[i] {
+                units.push(&[b"", b"r"]);
+            }
+            i += 1;
+            continue;
+        }
+        let end = (i..b.len()).find(|&j| vowel(b[j])).unwrap_or(b.len());
+        let mut onset = &hepburn[i..end];
+        // Syllabic n: before a consonant (not y) or at the end of the word.
+        if onset.starts_with('n')
+            && (onset.len() > 1 && !onset[1..].starts_with('y') || end == b.len())
+        {
+            units.push(&[b"n", b"ng"]);
+            i += 1;
+            continue;
+        }
+        // A doubled consonant (`ッ`) writes one; `tch` is ch; `ky`, `ry` … are k, r.
+        let doubled = onset.len() >= 2 && onset.as_bytes()[0] == onset.as_bytes()[1];
+        if doubled || onset.starts_with("tch") {
+            onset = &onset[1..];
+        }
+        let onset = onset
+            .strip_suffix('y')
+            .filter(|o| !o.is_empty())
+            .unwrap_or(onset);
+        units.push(onset_options(onset));
+        i = end;
+    }
+    Some(units)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +430,28 @@ mod tests {
         assert_eq!(read("アレクサンドロヴィッチ"), "areksandrovich");
         assert_eq!(read("チャソヴニコフ"), "chasovnikov");
         assert_eq!(read("アナトリエヴィッチ"), "anatorievich");
+    }
+
+    #[test]
+    fn katakana_words_meet_their_latin_spelling_by_consonants() {
+        use crate::abjad::{latin_skeleton, skeleton_hash, Skeleton};
+        use crate::transcription::{spellings, Source};
+        let check = |kana: &str, latin: &str, expect: bool| {
+            let units = spelling_units(&to_hepburn(kana)).unwrap();
+            let set = spellings(Source::Kana, &units).unwrap();
+            let mut s = Skeleton::new();
+            latin_skeleton(latin, &mut s);
+            assert_eq!(set.contains(skeleton_hash(&s)), expect, "{kana} {latin}");
+        };
+        check("ラザルス", "lazarus", true);
+        check("キムスキー", "kimsuky", true);
+        check("ブルーノロフ", "bluenoroff", true);
+        check("チンタオ", "qingdao", true);
+        check("タンドン", "dandong", true);
+        check("シュタイガー", "steiger", true);
+        check("ラザルス", "lazard", false);
+        check("タンドン", "tanchon", false);
+        assert!(spelling_units("Kim").is_none());
     }
 
     #[test]

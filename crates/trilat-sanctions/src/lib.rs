@@ -10,7 +10,10 @@
 //!   Han characters read through the Unihan table ([`unihan`]); Latin and Cyrillic are folded
 //!   ([`normalize`]), which also holds the Korean phonetic key and the curated equivalence
 //!   classes (`data/*.txt`); Arabic and Persian script also keep a consonant skeleton
-//!   ([`abjad`]) that meets vowelled Latin spellings.
+//!   ([`abjad`]) that meets vowelled Latin spellings. Words that write a foreign name by its
+//!   sound — Chinese renderings ([`mandarin`]), Khmer ([`khmer`]), katakana outside the
+//!   loanword table ([`loanword`], [`kana`]) — carry the skeletons of the Latin spellings they
+//!   may stand for ([`transcription`]).
 //! - [`matcher::compare`] scores two names with an explanation; [`screener::Screener`] indexes
 //!   loaded lists once and screens [`screener::Query`]s into ranked [`screener::Hit`]s. Its
 //!   candidates come from [`retrieval`]: keys for every way two names can match and a score
@@ -59,7 +62,9 @@ pub mod ident;
 pub mod japan;
 pub mod kana;
 pub mod kana_pinyin;
+pub mod khmer;
 pub mod loanword;
+pub mod mandarin;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
@@ -68,6 +73,7 @@ pub mod report;
 pub mod retrieval;
 pub mod screener;
 pub mod script;
+pub mod transcription;
 pub mod un;
 pub mod unihan;
 

@@ -3,7 +3,9 @@
 //! (`data/katakana_loanwords.txt`) holds the words of organisation names on the lists; a word
 //! not in it keeps its Hepburn reading.
 
+use crate::analysis::{joins_of, Form, Token, Via, TOKENS_MAX};
 use crate::script::is_kana;
+use crate::transcription::{spellings, Source, Spellings};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -157,6 +159,94 @@ pub fn english_reading(name: &str, rest: Rest) -> Option<String> {
     read.then(|| out.join(" "))
 }
 
+/// The name read as [`english_reading`] reads it with [`Rest::Hepburn`], as a form whose
+/// katakana words outside the table also carry the consonants they may spell
+/// ([`crate::kana::spelling_units`]: `ラザルス` meets `Lazarus`, `チンタオ` `Qingdao`), so that
+/// the foreign words and names no table lists are compared by sound; `None` when no word is so.
+pub fn spelled_form(name: &str) -> Option<Form> {
+    let table = table();
+    let words = words_of(name);
+    let mut parts: Vec<(String, Option<Spellings>)> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let run = words[i..]
+            .iter()
+            .take_while(|w| letter(w).is_some())
+            .count();
+        if run >= 2 {
+            parts.push((
+                words[i..i + run].iter().filter_map(|w| letter(w)).collect(),
+                None,
+            ));
+            i += run;
+            continue;
+        }
+        let word = words[i];
+        match table.get(word) {
+            Some(english) => parts.extend(english.split(' ').map(|w| (w.to_string(), None))),
+            None if word.chars().all(is_kana) => {
+                let hepburn = crate::kana::to_hepburn(word);
+                let units = crate::kana::spelling_units(&hepburn);
+                let set = units.and_then(|units| spellings(Source::Kana, &units));
+                parts.push((hepburn, set));
+            }
+            None => parts.extend(
+                crate::normalize::fold_latin(word)
+                    .split_whitespace()
+                    .map(|w| (w.to_string(), None)),
+            ),
+        }
+        i += 1;
+    }
+    if parts.iter().all(|(_, set)| set.is_none()) {
+        return None;
+    }
+    let tokens = spelled_tokens(parts);
+    Some(Form {
+        via: Via::Kana,
+        joins: joins_of(&tokens),
+        tokens,
+        korean: Vec::new(),
+    })
+}
+
+/// Adds the spellings of [`spelled_form`] to `forms`, the readings of a katakana name: to
+/// the reading with the same words when there is one (one form fewer to index and to look up),
+/// else as a form of its own.
+pub fn add_spelled_form(forms: &mut Vec<Form>, name: &str) {
+    let Some(spelled) = spelled_form(name) else {
+        return;
+    };
+    let same_words = |form: &&mut Form| {
+        form.tokens.len() == spelled.tokens.len()
+            && form
+                .tokens
+                .iter()
+                .zip(&spelled.tokens)
+                .all(|(a, b)| a.text == b.text)
+    };
+    match forms.iter_mut().find(same_words) {
+        Some(form) => form.tokens = spelled.tokens,
+        None => forms.push(spelled),
+    }
+}
+
+fn spelled_tokens(parts: Vec<(String, Option<Spellings>)>) -> Vec<Token> {
+    parts
+        .into_iter()
+        .take(TOKENS_MAX)
+        .map(|(text, set)| {
+            let mut token = Token::new(&text);
+            if set.is_some() {
+                token.skeleton = 0;
+                token.skeleton_len = 0;
+                token.spellings = set;
+            }
+            token
+        })
+        .collect()
+}
+
 /// Doubled consonants written once: `ッ` doubles the next consonant where the foreign word has
 /// one (`セナット` senatto → senat, `パルセック` → parsek).
 fn single_consonants(word: &str) -> String {
@@ -255,6 +345,20 @@ mod tests {
             english_reading("アイ・バンク", Rest::Hepburn).as_deref(),
             Some("ai bank")
         );
+    }
+
+    #[test]
+    fn words_outside_the_table_carry_their_consonants() {
+        let form = spelled_form("ラザルス・グループ").unwrap();
+        let texts: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["razarusu", "group"]);
+        assert!(form.tokens[0].spellings.is_some());
+        assert!(form.tokens[1].spellings.is_none());
+        let form = spelled_form("チンタオ・トレーディング・カンパニー・リミテッド").unwrap();
+        let texts: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["chintao", "trading", "company", "limited"]);
+        assert!(form.tokens[0].spellings.is_some());
+        assert!(spelled_form("トレーディング・カンパニー").is_none());
     }
 
     #[test]

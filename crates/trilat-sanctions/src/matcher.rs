@@ -44,6 +44,15 @@ pub enum How {
     ConsonantSkeleton,
     /// Read through the Unihan table from Han characters.
     HanReading,
+    /// A foreign name in Chinese characters (`弗拉基米尔` fu la ji mi er) and a Latin spelling
+    /// whose consonants it may transcribe (`Vladimir`; [`crate::mandarin`]).
+    MandarinTranscription,
+    /// A word in Khmer and a Latin spelling whose consonants it may stand for (`នរោត្តម`,
+    /// `Norodom`; [`crate::khmer`]).
+    KhmerConsonants,
+    /// A foreign word in katakana and a Latin spelling whose consonants it may write
+    /// (`ラザルス`, `Lazarus`: r or l, z or s, the added vowels dropped; [`crate::kana`]).
+    KanaConsonants,
     /// Did not match.
     Mismatch,
     /// An identifier (IMO, passport) matched.
@@ -425,6 +434,12 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     // Only a token written in Arabic script is compared by skeleton: two Latin spellings with
     // one skeleton (`Salman`, `Sliman`) are not thereby one name.
     let skeleton = same_skeleton(a, b);
+    let transcription = if a.spellings.is_some() || b.spellings.is_some() {
+        transcribed(a, b).or_else(|| transcribed(b, a))
+    } else {
+        None
+    };
+    let by_consonants = skeleton || transcription.is_some();
     let len = a.key.len().max(b.key.len());
     if len >= 4 {
         let bound = if len >= 8 { 2 } else { 1 };
@@ -438,13 +453,16 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
         };
         if d <= bound {
             let sim = 1.0 - 0.12 * d as f64 - if d == 2 { 0.05 } else { 0.0 };
-            if !(skeleton && sim < SKELETON_SIMILARITY) {
+            if !(by_consonants && sim < SKELETON_SIMILARITY) {
                 return (How::EditDistance, sim);
             }
         }
     }
     if skeleton {
         return (How::ConsonantSkeleton, SKELETON_SIMILARITY);
+    }
+    if let Some(how) = transcription {
+        return (how, SKELETON_SIMILARITY);
     }
     (How::Mismatch, 0.0)
 }
@@ -459,6 +477,21 @@ fn join_matches(join: &Join, other: &[&Token]) -> bool {
     other.iter().any(|o| {
         TokenHashes::same(o.hashes.korean, &o.korean, hash, korean)
             || (crate::retrieval::merges_by_skeleton(&join.token) && same_skeleton(&join.token, o))
+    })
+}
+
+/// How `a`, a word transcribed from Chinese characters or Khmer, meets `b`, a word neither
+/// transcribed nor in Arabic script, when `b`'s consonant skeleton is one of those `a` may
+/// stand for ([`crate::transcription`]; the retrieval index files them so).
+fn transcribed(a: &Token, b: &Token) -> Option<How> {
+    let spellings = a.spellings.as_ref()?;
+    if b.spellings.is_some() || b.abjad || !spellings.contains(b.skeleton) {
+        return None;
+    }
+    Some(match spellings.source {
+        crate::transcription::Source::Mandarin => How::MandarinTranscription,
+        crate::transcription::Source::Khmer => How::KhmerConsonants,
+        crate::transcription::Source::Kana => How::KanaConsonants,
     })
 }
 

@@ -59,7 +59,10 @@ fn mof_own_names() {
         // Floors at the figures measured (BENCHMARKS.md): a regression fails here.
         let (matched_min, false_max) = match schema {
             Schema::Person => (160, 0),
-            _ => (156, 1),
+            // The false match: `コリア・テソン・トレーディング・カンパニー` (Korea Taesong Trading
+            // Company) against KOREA DAESONG GENERAL TRADING CORPORATION, one Korean spelling
+            // apart (대성: Taesong in McCune-Reischauer, Daesong in the Revised Romanisation).
+            _ => (165, 1),
         };
         assert!(
             t.matched >= matched_min,

@@ -45,6 +45,15 @@ const NAMES: &[(&str, Schema)] = &[
     ("Usama bin Ladin", Schema::Person),
     ("Ivan Petrovich Sidorov", Schema::Person),
     ("Иван Петрович Сидоров", Schema::Person),
+    // Transcribed by sound: Chinese, Khmer, katakana; an Arabic compound written as one word.
+    ("弗拉基米尔·普京", Schema::Person),
+    ("Vladimir Putin", Schema::Person),
+    ("នរោត្តម សីហមុនី", Schema::Person),
+    ("Norodom Sihamoni", Schema::Person),
+    ("ラザルス・グループ", Schema::Organization),
+    ("Lazarus Group", Schema::Organization),
+    ("ابوبكر البغدادي", Schema::Person),
+    ("Abu Bakr al-Baghdadi", Schema::Person),
     ("KOREA RYONBONG GENERAL CORPORATION", Schema::Organization),
     (
         "Korea Mining Development Trading Corporation",

@@ -25,6 +25,24 @@ pub(super) fn token_keys(
     skeleton_keys(token, side, tags, abjad_present, &mut |hash| {
         push(hash, LEVEL_NEAR)
     });
+    spelling_keys(token, side, &mut |hash| push(hash, LEVEL_NEAR));
+}
+
+/// The keys of a transcribed word's spellings (`crate::transcription`): filed with the
+/// skeletons of words in Arabic script, which every query word's skeleton looks up, and looked
+/// up where the other words' skeletons are filed (`matcher::transcribed` compares a transcribed
+/// word with those only).
+pub(super) fn spelling_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64)) {
+    let Some(spellings) = &token.spellings else {
+        return;
+    };
+    let tag = match side {
+        Side::Index => TAG_SKELETON_ABJAD,
+        Side::Query => TAG_SKELETON_OTHER,
+    };
+    for skeleton in spellings.hashes() {
+        push(key_hash(tag, &skeleton.to_le_bytes()));
+    }
 }
 
 /// The keys of `token`'s consonant skeleton under `tags` (for a token in Arabic script, for
@@ -242,6 +260,9 @@ impl Index {
                             abjad_keys.insert(hash);
                         });
                     }
+                    spelling_keys(token, Side::Index, &mut |hash| {
+                        abjad_keys.insert(hash);
+                    });
                     if !vocabulary_ids.contains_key(token.key.as_str()) {
                         vocabulary_ids.insert(&token.key, vocabulary.entries.len() as u32);
                         vocabulary.push(&token.key, token.key_letters);
