@@ -4,6 +4,8 @@
 //! `sqlite/schema.rs`; no store of PostgreSQL has been released, so its
 //! version 1 has the withdrawal log from the start), in PostgreSQL's types, plus `store_head`: the one
 //! row every write transaction locks first (see `mod.rs`, "Write order").
+//! Version 2 adds leases and the fence on writes ([`STEP_V2`]); a store of
+//! version 1 is stepped to 2 when opened.
 
 use super::pool::{Conn, Context};
 use crate::{StoreError, AUDIT_HASH_GENESIS};
