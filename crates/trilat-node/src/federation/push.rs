@@ -4,7 +4,11 @@
 //! offer (the version, or the owner's withdrawal in its stead: see
 //! [`super::server::feed_offer`]), sleeps until the link has a batch, and
 //! sends it: audited as a release to the peer first, then in bodies under
-//! the peer's size limit.
+//! the peer's size limit. It runs only while this process owns the link
+//! (`owner.rs`); the release entries are written as owner, so no push
+//! leaves once the fence refuses them (one recorded just before the lease
+//! moved may still be sent: the peer cannot see the token, and absorbs the
+//! duplicate, receive being idempotent).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,11 +21,11 @@ use super::link::{body_budget, push_bodies, Offer, PeerClient, LINK_SUSPENDED};
 use super::owner::{audit_all_in, is_fenced, Owner, Ownership};
 use super::server::{feed_offer, withdrawal_events, FeedOffer, PushBody};
 use crate::audit::{release_events, released};
+use crate::{audit_event, now_ms, Metrics};
+use trilat_store::AuditAction;
 
 /// This process's tenure on the link, as the push task watches it.
 type OwnedWatch = tokio::sync::watch::Receiver<Option<Arc<Owner>>>;
-use crate::{audit_event, now_ms, Metrics};
-use trilat_store::AuditAction;
 
 /// Runs until the offer channel closes (the node stops): stands by while
 /// another process owns the link (offers are dropped then: the peer's pull
