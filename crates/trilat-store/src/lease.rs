@@ -155,24 +155,30 @@ pub(crate) fn acquire_rule(
 }
 
 /// The leases of a store that serves one process (memory, SQLite): a
-/// table in memory, on the process's monotonic clock.
+/// table in memory, on the process's monotonic clock (ms since the table
+/// was made; the unit tests move a clock of their own).
 pub(crate) struct LeaseTable {
-    epoch: Instant,
+    now_ms: Box<dyn Fn() -> u64 + Send + Sync>,
     rows: Mutex<HashMap<String, TenureRow>>,
 }
 
 impl Default for LeaseTable {
     fn default() -> LeaseTable {
-        LeaseTable {
-            epoch: Instant::now(),
-            rows: Mutex::new(HashMap::new()),
-        }
+        let epoch = Instant::now();
+        LeaseTable::with_clock(Box::new(move || epoch.elapsed().as_millis() as u64))
     }
 }
 
 impl LeaseTable {
+    fn with_clock(now_ms: Box<dyn Fn() -> u64 + Send + Sync>) -> LeaseTable {
+        LeaseTable {
+            now_ms,
+            rows: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+        (self.now_ms)()
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, HashMap<String, TenureRow>>, StoreError> {
@@ -408,6 +414,7 @@ impl<S: LocalLeases> ReportStore for LocalFenced<S> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     const HOLDERS: [&str; 3] = ["a", "b", "c"];
 
@@ -428,93 +435,95 @@ mod tests {
         ]
     }
 
-    /// The table's rules on a clock the test moves: `acquire_rule` and the
-    /// renew and release rules of `LeaseTable`, stated over `TenureRow`.
-    fn apply(row: &mut Option<TenureRow>, held: &mut [Option<u64>; 3], step: &Step, now_ms: u64) {
-        match *step {
-            Step::Acquire(h, duration_ms) => {
-                if let Some(granted) = acquire_rule(row.as_ref(), HOLDERS[h], now_ms, duration_ms) {
-                    held[h] = Some(granted.token);
-                    *row = Some(granted);
-                }
-            }
-            Step::Renew(h, duration_ms) => {
-                let Some(token) = held[h] else { return };
-                let lease = lease(h, token);
-                match row.as_mut() {
-                    Some(row) if row.holds(&lease, now_ms) => {
-                        row.expires_ms = row.expires_ms.max(now_ms + duration_ms)
-                    }
-                    _ => held[h] = None,
-                }
-            }
-            Step::Release(h) => {
-                let Some(token) = held[h].take() else { return };
-                if let Some(row) = row
-                    .as_mut()
-                    .filter(|row| row.holds(&lease(h, token), now_ms))
-                {
-                    row.expires_ms = now_ms;
-                }
-            }
-            Step::Wait(_) => {}
-        }
-    }
-
-    fn lease(h: usize, token: u64) -> Lease {
-        Lease {
-            name: "link:JPN".into(),
-            holder: HOLDERS[h].into(),
-            token,
-            duration_ms: 1,
-        }
+    /// A table on a clock the test moves.
+    fn table() -> (LeaseTable, Arc<AtomicU64>) {
+        let clock = Arc::new(AtomicU64::new(0));
+        let reading = clock.clone();
+        let table = LeaseTable::with_clock(Box::new(move || reading.load(Ordering::SeqCst)));
+        (table, clock)
     }
 
     proptest! {
-        /// At any moment at most one holder's token lets it write, and
-        /// tokens never go down; a new holder always gets a higher token.
+        /// Three holders acquiring, renewing, releasing and waiting at
+        /// random: at every moment at most one of the leases they were
+        /// granted passes the fence, a renewal passes only for that one,
+        /// and each new grant's token is at least the last (higher for a
+        /// new holder).
         #[test]
         fn at_most_one_holder_may_write(steps in prop::collection::vec(step(), 1..80)) {
-            let (mut row, mut held, mut now_ms) = (None::<TenureRow>, [None; 3], 0u64);
-            let mut last: Option<TenureRow> = None;
+            let (table, clock) = table();
+            let mut held: [Option<Lease>; 3] = [None, None, None];
+            let mut last: Option<Lease> = None;
             for step in &steps {
-                if let Step::Wait(ms) = step {
-                    now_ms += ms;
-                }
-                apply(&mut row, &mut held, step, now_ms);
-                if let (Some(before), Some(after)) = (&last, &row) {
-                    prop_assert!(after.token >= before.token);
-                    if after.holder != before.holder {
-                        prop_assert!(after.token > before.token);
+                match *step {
+                    Step::Acquire(h, duration_ms) => {
+                        if let LeaseGrant::Granted(lease) =
+                            table.acquire("link:JPN", HOLDERS[h], duration_ms).unwrap()
+                        {
+                            if let Some(before) = &last {
+                                prop_assert!(lease.token >= before.token);
+                                if lease.holder != before.holder {
+                                    prop_assert!(lease.token > before.token);
+                                }
+                            }
+                            last = Some(lease.clone());
+                            held[h] = Some(lease);
+                        }
+                    }
+                    Step::Renew(h, duration_ms) => {
+                        if let Some(lease) = &held[h] {
+                            let may_write = table.while_held(lease, || Ok(())).is_ok();
+                            let renewed = table.renew(lease, duration_ms).is_ok();
+                            prop_assert_eq!(may_write, renewed);
+                        }
+                    }
+                    Step::Release(h) => {
+                        if let Some(lease) = held[h].take() {
+                            table.release(&lease).unwrap();
+                            prop_assert!(table.while_held(&lease, || Ok(())).is_err());
+                        }
+                    }
+                    Step::Wait(ms) => {
+                        clock.fetch_add(ms, Ordering::SeqCst);
                     }
                 }
-                let writers = (0..3)
-                    .filter(|&h| held[h].is_some_and(|token| {
-                        row.as_ref().is_some_and(|row| row.holds(&lease(h, token), now_ms))
-                    }))
+                let writers = held
+                    .iter()
+                    .flatten()
+                    .filter(|lease| table.while_held(lease, || Ok(())).is_ok())
                     .count();
-                prop_assert!(writers <= 1, "{writers} holders may write at {now_ms}: {row:?}");
-                last = row.clone();
+                prop_assert!(writers <= 1, "{} holders may write: {:?}", writers, held);
             }
         }
     }
 
     #[test]
     fn a_table_grants_renews_fences_and_hands_over() {
-        let table = LeaseTable::default();
-        let LeaseGrant::Granted(a) = table.acquire("link:JPN", "a", 60_000).unwrap() else {
+        let (table, clock) = table();
+        let LeaseGrant::Granted(a) = table.acquire("link:JPN", "a", 1000).unwrap() else {
             panic!("a free lease is granted")
         };
         assert_eq!(a.token, 1);
         assert!(matches!(
-            table.acquire("link:JPN", "b", 60_000).unwrap(),
-            LeaseGrant::HeldBy { ref holder, token: 1, .. } if holder == "a"
+            table.acquire("link:JPN", "b", 1000).unwrap(),
+            LeaseGrant::HeldBy { ref holder, token: 1, remaining_ms: 1000 } if holder == "a"
         ));
-        assert_eq!(table.renew(&a, 60_000).unwrap().token, 1);
-        assert_eq!(table.while_held(&a, || Ok(7)).unwrap(), 7);
-        table.release(&a).unwrap();
-        let LeaseGrant::Granted(b) = table.acquire("link:JPN", "b", 60_000).unwrap() else {
-            panic!("a released lease is granted")
+        clock.store(600, Ordering::SeqCst);
+        assert_eq!(table.renew(&a, 1000).unwrap().token, 1);
+        clock.store(1500, Ordering::SeqCst);
+        assert_eq!(
+            table.while_held(&a, || Ok(7)).unwrap(),
+            7,
+            "renewed to 1600"
+        );
+        clock.store(1600, Ordering::SeqCst);
+        let expired = table.while_held(&a, || Ok(())).unwrap_err();
+        assert!(
+            matches!(&expired, StoreError::Fenced(m) if m.contains("it expired")),
+            "{expired}"
+        );
+        let LeaseGrant::Granted(b) = table.acquire("link:JPN", "b", 1000).unwrap() else {
+            panic!("an expired lease is granted")
         };
         assert_eq!(b.token, 2, "a new holder, a higher token");
         let refused = table.while_held(&a, || Ok(())).unwrap_err();
@@ -523,6 +532,11 @@ mod tests {
             "{refused}"
         );
         assert!(matches!(table.renew(&a, 1000), Err(StoreError::Fenced(_))));
+        table.release(&b).unwrap();
+        let LeaseGrant::Granted(b_again) = table.acquire("link:JPN", "b", 1000).unwrap() else {
+            panic!("a released lease is granted")
+        };
+        assert_eq!(b_again.token, 3, "a new tenure of the same holder");
         assert!(matches!(
             table.acquire("link JPN", "b", 1000),
             Err(StoreError::Invalid(_))
