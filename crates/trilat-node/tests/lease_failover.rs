@@ -32,8 +32,8 @@ use trilat_store::{AuditAction, AuditEntry, PostgresStore, ReportStore};
 use crate::common::{party, Api};
 
 const CHILD_CONFIG: &str = "TRILAT_LEASE_CHILD_CONFIG";
-const LEASE_MS: u64 = 1_500;
-const RENEW_MS: u64 = 300;
+const LEASE_MS: u64 = 3_000;
+const RENEW_MS: u64 = 500;
 
 /// The entry point of a USA child process: serves the node of the config
 /// in `TRILAT_LEASE_CHILD_CONFIG` until killed. Run on its own, as a test,
