@@ -675,6 +675,22 @@ name = "admin"
         );
         check(|t| t + "\n[limits]\npush_attempts_max = 12\n", "");
         check(
+            |t| t + "\n[limits]\nlink_lease_ms = 5000\nlink_lease_renew_ms = 1000\n",
+            "",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 2000\nlink_lease_renew_ms = 2000\n",
+            "limits.link_lease_renew_ms",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 0\n",
+            "limits.link_lease_ms",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 3600001\n",
+            "limits.link_lease_ms",
+        );
+        check(
             |t| t.replace("level_max = \"SECRET\"", "level_max = \"TOP\""),
             "policy",
         );
