@@ -575,3 +575,38 @@ fn store_backlog(cluster: &Cluster, party_code: &str, n: usize) -> Vec<ReportKey
     assert!(outcomes.iter().all(Result::is_ok));
     batch.iter().map(|(report, _)| report.key()).collect()
 }
+
+/// A node that stops (`trilat serve` on Ctrl-C) gives its links' leases up:
+/// another process of the node takes a link at once, not after the lease
+/// (10 s by default). SQLite: runs without a PostgreSQL server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_gives_its_link_leases_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = crate::common::cluster(dir.path()).await;
+    let usa = cluster.take("USA").unwrap();
+    let store = usa.node.state.store.clone();
+    assert_eq!(usa.node.state.config.limits.link_lease_ms, 10_000);
+    wait_for("USA takes its JPN link", Duration::from_secs(10), || {
+        link_holder(&*store, "JPN").is_some()
+    })
+    .await;
+    let name = trilat_node::federation::lease_name(&party("JPN"));
+    assert!(matches!(
+        store
+            .acquire_lease(&name, "USA-other-process", 60_000)
+            .unwrap(),
+        trilat_store::LeaseGrant::HeldBy { .. }
+    ));
+    drop(usa);
+    wait_for(
+        "the JPN link's lease given up",
+        Duration::from_secs(5),
+        || {
+            matches!(
+                store.acquire_lease(&name, "USA-other-process", 60_000).unwrap(),
+                trilat_store::LeaseGrant::Granted(ref lease) if lease.token == 2
+            )
+        },
+    )
+    .await;
+}

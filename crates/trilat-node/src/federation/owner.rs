@@ -138,8 +138,34 @@ pub(super) async fn audit_all_in(
         .map_err(AppError::from)
 }
 
-/// The lease task of one peer: runs for the life of the node.
+/// Gives the lease up when the lease task ends (the node stops: its tasks
+/// are aborted), so another process takes the link at once instead of
+/// after the lease. A write of this process still in flight is refused by
+/// the fence once another holder has the lease.
+struct ReleaseOnStop {
+    state: AppState,
+    ownership: Arc<Ownership>,
+}
+
+impl Drop for ReleaseOnStop {
+    fn drop(&mut self) {
+        let Some(owner) = self.ownership.current.send_replace(None) else {
+            return;
+        };
+        // A short blocking call: the store's own connections, not this runtime's.
+        if let Err(e) = self.state.store.release_lease(&owner.lease) {
+            tracing::warn!(peer = %self.ownership.peer, %e, "the link lease was not released at stop");
+        }
+    }
+}
+
+/// The lease task of one peer: runs for the life of the node, and gives
+/// the lease up when it is stopped.
 pub(super) async fn run(peer: Arc<PeerClient>, ownership: Arc<Ownership>) {
+    let _release = ReleaseOnStop {
+        state: peer.state.clone(),
+        ownership: ownership.clone(),
+    };
     let limits = &peer.state.config.limits;
     let renew_every = Duration::from_millis(limits.link_lease_renew_ms);
     let mut renewed_at = Instant::now();
