@@ -149,6 +149,14 @@ pub struct Limits {
     pub push_attempts_max: u32,
     /// Largest clock difference accepted on a signed peer request (ms).
     pub clock_skew_ms_max: i64,
+    /// How long the lease on a peer link (`link:<PARTY>`) lasts unless
+    /// renewed (ms, the store's clock): with several processes on one
+    /// store, the longest a link stays undriven after its owner dies.
+    pub link_lease_ms: u64,
+    /// How often the owner of a link renews its lease, and a process
+    /// standing by asks for a lease that has expired (ms); below
+    /// `link_lease_ms`.
+    pub link_lease_renew_ms: u64,
 }
 
 impl Default for Limits {
@@ -167,6 +175,8 @@ impl Default for Limits {
             backoff_ms_max: 10_000,
             push_attempts_max: 5,
             clock_skew_ms_max: 300_000,
+            link_lease_ms: 10_000,
+            link_lease_renew_ms: 2_000,
         }
     }
 }
@@ -427,6 +437,8 @@ impl Config {
             ("limits.pull_page_max", limits.pull_page_max as u64),
             ("limits.pull_interval_ms", limits.pull_interval_ms),
             ("limits.backoff_ms_min", limits.backoff_ms_min),
+            ("limits.link_lease_ms", limits.link_lease_ms),
+            ("limits.link_lease_renew_ms", limits.link_lease_renew_ms),
             (
                 "limits.push_attempts_max",
                 u64::from(limits.push_attempts_max),
@@ -451,6 +463,18 @@ impl Config {
             return Err(err(
                 "limits.pull_page_max".into(),
                 format!("at most {}", trilat_store::QUERY_LIMIT_MAX),
+            ));
+        }
+        if limits.link_lease_ms > trilat_store::LEASE_DURATION_MS_MAX {
+            return Err(err(
+                "limits.link_lease_ms".into(),
+                format!("at most {} ms", trilat_store::LEASE_DURATION_MS_MAX),
+            ));
+        }
+        if limits.link_lease_renew_ms >= limits.link_lease_ms {
+            return Err(err(
+                "limits.link_lease_renew_ms".into(),
+                "must be below link_lease_ms (renew before the lease expires)".into(),
             ));
         }
         if limits.backoff_ms_max < limits.backoff_ms_min {
@@ -650,6 +674,22 @@ name = "admin"
             "limits.push_attempts_max",
         );
         check(|t| t + "\n[limits]\npush_attempts_max = 12\n", "");
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 5000\nlink_lease_renew_ms = 1000\n",
+            "",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 2000\nlink_lease_renew_ms = 2000\n",
+            "limits.link_lease_renew_ms",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 0\n",
+            "limits.link_lease_ms",
+        );
+        check(
+            |t| t + "\n[limits]\nlink_lease_ms = 3600001\n",
+            "limits.link_lease_ms",
+        );
         check(
             |t| t.replace("level_max = \"SECRET\"", "level_max = \"TOP\""),
             "policy",

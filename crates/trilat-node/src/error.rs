@@ -90,6 +90,7 @@ impl From<StoreError> for AppError {
             }
             StoreError::BadCursor(reason) => AppError::bad_request("bad_cursor", reason),
             StoreError::Invalid(reason) => AppError::bad_request("invalid_request", reason),
+            StoreError::Fenced(reason) => AppError::new(StatusCode::CONFLICT, "fenced", reason),
             e @ StoreError::LimitExceeded { .. } => {
                 AppError::bad_request("limit_exceeded", e.to_string())
             }

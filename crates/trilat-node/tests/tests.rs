@@ -12,6 +12,7 @@ mod engines;
 mod exercise;
 mod exercise_start;
 mod federation;
+mod lease_failover;
 mod link_outage;
 mod peer_tls;
 mod release_property;

@@ -34,6 +34,11 @@ pub enum StoreError {
     /// names the operation.
     #[error("postgres: {0}")]
     Postgres(String),
+    /// A write under a lease's fence ([`crate::ReportStore::fenced`]), or
+    /// a renewal, after the lease expired or moved to another holder;
+    /// nothing was written. The message names the lease and who holds it.
+    #[error("fenced: {0}")]
+    Fenced(String),
     /// The store's mutex was poisoned by a panic in another thread.
     #[error("store lock poisoned")]
     Poisoned,

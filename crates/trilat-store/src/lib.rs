@@ -32,6 +32,13 @@
 //!   report decides what is withdrawn now, and the withdrawal log
 //!   ([`ReportStore::withdrawals`]) keeps every one recorded with its
 //!   arrival time, so a replay knows when each copy stopped being current.
+//! * Leases ([`ReportStore::acquire_lease`], [`ReportStore::renew_lease`],
+//!   [`ReportStore::release_lease`]): one process of a node at a time owns
+//!   a named piece of work (the link to a peer), with a fencing token that
+//!   goes up with every new tenure; [`ReportStore::fenced`] is the store as
+//!   the holder writes to it, each write refused ([`StoreError::Fenced`])
+//!   in its own transaction once the lease has expired or moved. Lease time
+//!   is the store's clock (PostgreSQL's, not the processes').
 //!
 //! A report is named by its [`ReportKey`], owner and id, everywhere: two
 //! parties' reports under one id are two reports, stored side by side, so
@@ -66,6 +73,7 @@ mod body;
 mod cursor;
 mod error;
 mod grid;
+mod lease;
 mod memory;
 mod postgres;
 mod rules;
@@ -77,6 +85,7 @@ pub use audit::{
 };
 pub use cursor::Cursor;
 pub use error::StoreError;
+pub use lease::{Lease, LeaseGrant, LEASE_DURATION_MS_MAX, LEASE_NAME_LEN_MAX};
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
@@ -264,6 +273,35 @@ pub trait ReportStore: Send + Sync + 'static {
         seen_ms: i64,
         forget_before_ms: i64,
     ) -> Result<bool, StoreError>;
+    /// Grants the lease `name` to `holder` for `duration_ms` of the store's
+    /// clock if it is free, expired, released or already `holder`'s (then
+    /// extended); otherwise says who holds it. A grant that does not extend
+    /// the holder's live lease starts a new tenure with a higher token.
+    /// Names and holders: 1 to [`LEASE_NAME_LEN_MAX`] ASCII letters,
+    /// digits or `:._-`; durations 1 to [`LEASE_DURATION_MS_MAX`] ms.
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        duration_ms: u64,
+    ) -> Result<LeaseGrant, StoreError>;
+    /// Extends `lease` to `duration_ms` from now (never shortens it);
+    /// [`StoreError::Fenced`] if it expired or moved: the caller is no
+    /// longer the owner.
+    fn renew_lease(&self, lease: &Lease, duration_ms: u64) -> Result<Lease, StoreError>;
+    /// Gives `lease` up now (nothing if it is no longer held): the next
+    /// holder need not wait for it to expire.
+    fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// This store as `lease`'s holder writes to it: reads as usual; every
+    /// write (reports, withdrawals, audit entries, sync state, peer
+    /// requests) is refused with [`StoreError::Fenced`], writing nothing,
+    /// unless in its own transaction the lease is still held by its holder
+    /// under its token and unexpired; the lease cannot change hands while
+    /// such a write runs.
+    fn fenced(
+        self: std::sync::Arc<Self>,
+        lease: &Lease,
+    ) -> Result<std::sync::Arc<dyn ReportStore>, StoreError>;
 }
 
 /// Most peer request signatures [`ReportStore::note_peer_request`] keeps.

@@ -275,7 +275,7 @@ fn refuses_what_is_not_a_store_of_this_version() {
     server
         .execute(
             &newer,
-            "UPDATE store_meta SET value = '2' WHERE key = 'schema_version'",
+            "UPDATE store_meta SET value = '3' WHERE key = 'schema_version'",
         )
         .unwrap();
     let err = PostgresStore::open_in_schema(server.url(), &newer)

@@ -1,10 +1,12 @@
 //! Integration tests of trilat-store: one behavioural suite run against
 //! every store (memory, SQLite, PostgreSQL), SQLite-only checks (tampering,
 //! reopening, `kill -9`), PostgreSQL-only checks (several processes on one
-//! store, tampering, reopening), and a convergence property.
+//! store, tampering, reopening), leases and their fence on every store, and a convergence
+//! property.
 
 mod fixture;
 mod kill9;
+mod lease;
 mod pg_server;
 mod postgres;
 mod property;

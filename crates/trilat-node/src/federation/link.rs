@@ -1,5 +1,7 @@
 //! The link tasks. Each peer gets two tasks, so neither direction waits on
-//! the other:
+//! the other, and a third that holds the link's lease (see [`super::owner`]:
+//! with several processes on one store, only the lease's holder drives
+//! the link):
 //!
 //! * a **push** task ([`super::push`]) driving a [`trilat_sync::PushLink`],
 //!   asleep on the peer's offer channel, woken by every local report
@@ -22,6 +24,7 @@ use trilat_core::{Party, Report};
 use trilat_sync::SyncConfig;
 
 use super::auth::sign_request;
+use super::owner::Ownership;
 use super::tls::{Identity, TlsError};
 use crate::config::PeerConfig;
 use crate::{now_ms, AppState};
@@ -38,6 +41,7 @@ pub fn start(
     identity: Option<&Identity>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, TlsError> {
     let mut tasks = Vec::new();
+    let holder = super::owner::holder_name(&state.party);
     for (idx, peer) in state.config.peers.iter().enumerate() {
         let client = client_for(peer, identity)?;
         let (sender, receiver) = mpsc::channel(state.config.limits.push_queue_max);
@@ -48,13 +52,20 @@ pub fn start(
             client,
         });
         let seed = rand::random::<u64>() ^ idx as u64;
+        let ownership = Ownership::new(peer.party.clone(), holder.clone());
+        tasks.push(tokio::spawn(super::owner::run(
+            peer_client.clone(),
+            ownership.clone(),
+        )));
         tasks.push(tokio::spawn(super::push::run(
             peer_client.clone(),
             receiver,
+            ownership.clone(),
             seed,
         )));
         tasks.push(tokio::spawn(super::pull::run(
             peer_client,
+            ownership,
             seed.rotate_left(32),
         )));
     }

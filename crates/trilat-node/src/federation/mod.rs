@@ -21,6 +21,12 @@
 //!   fetched, judged and stored in a pipeline while catching up, so a
 //!   partition or a restart on either side loses nothing and a long
 //!   catch-up never delays a push.
+//! * **Ownership** (`owner.rs`): several processes of one node may share
+//!   one store; each peer's link is driven only by the process holding the
+//!   store's lease `link:<PARTY>`, and its writes as owner (pulled pages,
+//!   the pull cursor, a push's release entries) carry the lease's fencing
+//!   token: once the lease has moved or expired they are refused, and the
+//!   process stops driving the link, audits it and stands by.
 //! * **Receive** ([`receive`]): every page of reports from a peer, pushed
 //!   or pulled, is judged by [`trilat_sync::judge_page`] (owner's
 //!   signature, release rule to this node, the sender's right to send,
@@ -35,6 +41,7 @@
 
 pub mod auth;
 mod link;
+mod owner;
 mod pull;
 mod push;
 mod receive;
@@ -51,6 +58,7 @@ use tokio::sync::mpsc;
 use trilat_core::{Party, Report};
 
 pub use link::{body_budget, cursor_key, push_bodies, start, BODY_MARGIN_BYTES};
+pub use owner::lease_name;
 pub use receive::{receive, ReceiveSummary};
 pub use server::{cut_page, routes, CutPage, PeerChangesPage, PushBody, ServedPage};
 

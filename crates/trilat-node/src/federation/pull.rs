@@ -6,19 +6,25 @@
 //! more (page N+2 fetched while N+1 is judged on every core and N is
 //! stored in one SQLite transaction), and reports each outcome back. After
 //! each stored page it persists the link's cursor, so a crash re-pulls at
-//! most the pages in flight and idempotent receive absorbs them.
+//! most the pages in flight and idempotent receive absorbs them. It runs
+//! only while this process owns the link (`owner.rs`); the page and the
+//! cursor are written as owner, through the lease's fenced store.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::{JoinError, JoinHandle};
-use trilat_store::AuditAction;
+use trilat_store::{AuditAction, StoreError};
 use trilat_sync::{FetchError, PageHead, PageId, PullAction, PullLink};
 
 use super::link::{cursor_key, PeerClient, LINK_SUSPENDED};
-use super::receive::{judge, store, JudgedPage};
+use super::owner::{is_fenced, Owner, Ownership};
+use super::receive::{judge, store_as, JudgedPage};
 use super::server::PeerChangesPage;
-use crate::{audit_event, now_ms, Metrics};
+use crate::{audit_event, now_ms, AppError, Metrics};
+
+/// This process's tenure on the link, as the pull task watches it.
+type OwnedWatch = tokio::sync::watch::Receiver<Option<Arc<Owner>>>;
 
 /// A page's verdicts, and whether the peer has more after it.
 type Judged = (JudgedPage, bool);
@@ -30,7 +36,7 @@ struct Stages {
     fetching: Option<(PageId, JoinHandle<Result<PeerChangesPage, FetchError>>)>,
     judging: Option<(PageId, JoinHandle<Result<Judged, String>>)>,
     /// A stored page's result says whether the peer has more.
-    storing: Option<(PageId, JoinHandle<Result<bool, String>>)>,
+    storing: Option<(PageId, JoinHandle<Result<bool, AppError>>)>,
 }
 
 impl Stages {
@@ -51,20 +57,47 @@ impl Stages {
     }
 }
 
-/// Runs for the life of the node.
-pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
+/// Runs for the life of the node: stands by while another process owns
+/// the link, drives it while this process does.
+pub(super) async fn run(peer: Arc<PeerClient>, ownership: Arc<Ownership>, seed: u64) {
+    let mut owned = ownership.subscribe();
+    while let Some(owner) = super::owner::owned(&mut owned).await {
+        let mut stages = Stages::default();
+        drive(&peer, (&ownership, &owner, &mut owned), &mut stages, seed).await;
+        // The tenure ended: what is in flight is dropped (a store already
+        // running is refused by the fence).
+        for task in [
+            stages.fetching.map(|(_, task)| task.abort_handle()),
+            stages.judging.map(|(_, task)| task.abort_handle()),
+            stages.storing.map(|(_, task)| task.abort_handle()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Drives the link for one tenure of this process, from the cursor the
+/// store holds (the previous owner's, whichever process that was).
+async fn drive(
+    peer: &Arc<PeerClient>,
+    (ownership, owner, owned): (&Ownership, &Arc<Owner>, &mut OwnedWatch),
+    stages: &mut Stages,
+    seed: u64,
+) {
     let mut link: Link = PullLink::new(peer.party().clone(), peer.sync_config(), seed);
-    restore_cursor(&peer, &mut link).await;
-    let mut stages = Stages::default();
-    loop {
-        let until_ms = start_stages(&peer, &mut link, &mut stages).await;
+    restore_cursor(peer, owner, &mut link).await;
+    while ownership.holds(owner) {
+        let until_ms = start_stages(peer, owner, &mut link, stages).await;
         let wait_ms = until_ms.saturating_sub(now_ms()).clamp(0, 60_000);
         tokio::select! {
             (page, res) = join(&mut stages.fetching), if stages.fetching.is_some() => {
                 stages.fetching = None;
                 let res = flatten(res, FetchError::Failed).map(|fetched| (head(&fetched), fetched));
                 if let Err(e) = &res {
-                    failed(&peer, e.message());
+                    failed(peer, e.message());
                 }
                 link.fetched(now_ms(), page, res);
             }
@@ -72,25 +105,29 @@ pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
                 stages.judging = None;
                 let res = flatten(res, |e| e);
                 if let Err(e) = &res {
-                    failed(&peer, e);
+                    failed(peer, e);
                 }
                 link.judged(now_ms(), page, res);
             }
             (page, res) = join(&mut stages.storing), if stages.storing.is_some() => {
                 stages.storing = None;
-                let res = flatten(res, |e| e);
+                let res = flatten(res, AppError::internal);
                 match &res {
                     Ok(more) => peer.state.peer_status.pull_done(peer.party(), now_ms(), Ok(*more)),
-                    Err(e) => failed(&peer, e),
+                    Err(e) if is_fenced(e) => {
+                        ownership.lose(&peer.state, owner, &e.message).await;
+                    }
+                    Err(e) => failed(peer, &e.to_string()),
                 }
-                let res = res.map(|_| ());
+                let res = res.map(|_| ()).map_err(|e| e.to_string());
                 link.stored(now_ms(), page, res.clone());
                 if res.is_ok() {
                     if let Some(cursor) = link.cursor() {
-                        persist_cursor(&peer, cursor.to_string()).await;
+                        persist_cursor(peer, (ownership, owner), cursor.to_string()).await;
                     }
                 }
             }
+            _ = owned.changed() => {}
             _ = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
         }
         stages.forget_dropped(&link);
@@ -98,7 +135,12 @@ pub(super) async fn run(peer: Arc<PeerClient>, seed: u64) {
 }
 
 /// Starts every stage the link asks for; returns when to ask again.
-async fn start_stages(peer: &Arc<PeerClient>, link: &mut Link, stages: &mut Stages) -> i64 {
+async fn start_stages(
+    peer: &Arc<PeerClient>,
+    owner: &Arc<Owner>,
+    link: &mut Link,
+    stages: &mut Stages,
+) -> i64 {
     loop {
         match link.next_action(now_ms()) {
             PullAction::Fetch { page, after } => {
@@ -126,16 +168,16 @@ async fn start_stages(peer: &Arc<PeerClient>, link: &mut Link, stages: &mut Stag
                 page,
                 judged: (judged, more),
             } => {
-                let peer_bg = peer.clone();
+                let (peer_bg, owner_bg) = (peer.clone(), owner.clone());
                 let task = tokio::spawn(async move {
-                    store(&peer_bg.state, judged)
+                    // As the link's owner: refused once the lease is gone.
+                    store_as(&peer_bg.state, owner_bg.store.clone(), judged)
                         .await
                         .map(|_| more)
-                        .map_err(|e| e.to_string())
                 });
                 assert!(stages.storing.replace((page, task)).is_none(), "one store");
             }
-            PullAction::ResetCursor { reason } => reset_cursor(peer, link, &reason).await,
+            PullAction::ResetCursor { reason } => reset_cursor(peer, owner, link, &reason).await,
             PullAction::Idle { until_ms } => return until_ms,
         }
     }
@@ -172,7 +214,7 @@ fn flatten<T, E>(
     res.unwrap_or_else(|e| Err(error(format!("pull stage: {e}"))))
 }
 
-async fn restore_cursor(peer: &PeerClient, link: &mut Link) {
+async fn restore_cursor(peer: &PeerClient, owner: &Owner, link: &mut Link) {
     let store = peer.state.store.clone();
     let key = cursor_key(peer.party());
     let Ok(Ok(Some(cursor))) = tokio::task::spawn_blocking(move || store.sync_state(&key)).await
@@ -182,17 +224,27 @@ async fn restore_cursor(peer: &PeerClient, link: &mut Link) {
     if cursor.is_empty() {
         // Reset earlier: pull from the start.
     } else if let Err(e) = trilat_store::Cursor::parse(&cursor) {
-        reset_cursor(peer, link, &format!("persisted cursor is not usable: {e}")).await;
+        let reason = format!("persisted cursor is not usable: {e}");
+        reset_cursor(peer, owner, link, &reason).await;
     } else {
         link.restore_cursor(cursor);
     }
 }
 
-async fn persist_cursor(peer: &PeerClient, cursor: String) {
-    let store = peer.state.store.clone();
+/// Persists the cursor as the link's owner: refused once the lease is
+/// gone, which ends the tenure.
+async fn persist_cursor(
+    peer: &PeerClient,
+    (ownership, owner): (&Ownership, &Arc<Owner>),
+    cursor: String,
+) {
+    let store = owner.store.clone();
     let key = cursor_key(peer.party());
     match tokio::task::spawn_blocking(move || store.set_sync_state(&key, &cursor)).await {
         Ok(Ok(())) => {}
+        Ok(Err(StoreError::Fenced(reason))) => {
+            ownership.lose(&peer.state, owner, &reason).await;
+        }
         // The page is stored; a stale persisted cursor costs a re-pull only.
         Ok(Err(e)) => tracing::warn!(peer = %peer.party(), %e, "persisting the pull cursor failed"),
         Err(e) => tracing::warn!(peer = %peer.party(), %e, "persisting the pull cursor failed"),
@@ -203,7 +255,7 @@ async fn persist_cursor(peer: &PeerClient, cursor: String) {
 /// starts from the beginning of the peer's feed (idempotent receive makes
 /// the re-pull safe). Audited first: if the entry cannot be written, the
 /// cursor stays and the next pull (refused again) retries the reset.
-async fn reset_cursor(peer: &PeerClient, link: &mut Link, reason: &str) {
+async fn reset_cursor(peer: &PeerClient, owner: &Owner, link: &mut Link, reason: &str) {
     let party = peer.party();
     let detail = format!("pull cursor for {party} reset, pulling from the start: {reason}");
     let mut event = audit_event("federation", AuditAction::Other, detail);
@@ -214,7 +266,7 @@ async fn reset_cursor(peer: &PeerClient, link: &mut Link, reason: &str) {
     }
     link.reset_cursor();
     tracing::warn!(peer = %party, reason, "pull cursor reset: pulling from the start");
-    let store = peer.state.store.clone();
+    let store = owner.store.clone();
     let key = cursor_key(party);
     match tokio::task::spawn_blocking(move || store.set_sync_state(&key, "")).await {
         Ok(Ok(())) => {}

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use trilat_core::{Party, Report, ReportKey, Withdrawal};
-use trilat_store::{AuditAction, AuditEvent, PutOutcome};
+use trilat_store::{AuditAction, AuditEvent, PutOutcome, ReportStore};
 use trilat_sync::{
     judge_page, judge_withdrawal, ReceiveRules, SignatureCheck, Verdict, WithdrawalVerdict,
 };
@@ -94,25 +94,38 @@ pub async fn judge(
 /// tells the live stream about the newly current versions and audits the
 /// refusals.
 pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary, AppError> {
+    store_as(state, state.store.clone(), page).await
+}
+
+/// [`store`], writing to `store`: the node's store, or a link owner's
+/// fenced store (a pulled page is written as the link's owner, so every
+/// write is refused once its lease is gone: `AppError` code `fenced`).
+pub(super) async fn store_as(
+    state: &AppState,
+    store: Arc<dyn ReportStore>,
+    page: JudgedPage,
+) -> Result<ReceiveSummary, AppError> {
     if page.judged.is_empty() && page.withdrawals.is_empty() {
         return Ok(ReceiveSummary::default());
     }
     let state_bg = state.clone();
+    let store_bg = store.clone();
     let (summary, fresh, refusals) = tokio::task::spawn_blocking(move || {
+        let (state, store) = (&state_bg, &*store_bg);
         let mut withdrawals_summary = ReceiveSummary::default();
         let mut refusals = store_withdrawals(
-            &state_bg,
+            (state, store),
             &page.sender,
             page.withdrawals,
             &mut withdrawals_summary,
         )?;
         let (mut summary, fresh, report_refusals) =
-            store_blocking(&state_bg, &page.sender, page.judged)?;
+            store_blocking((state, store), &page.sender, page.judged)?;
         refusals.extend(report_refusals);
         summary.withdrawn = withdrawals_summary.withdrawn;
         summary.duplicate += withdrawals_summary.duplicate;
         summary.refused.extend(withdrawals_summary.refused);
-        let fresh = not_withdrawn(&state_bg, fresh)?;
+        let fresh = not_withdrawn(store, fresh)?;
         Ok::<_, AppError>((summary, fresh, refusals))
     })
     .await
@@ -122,7 +135,7 @@ pub async fn store(state: &AppState, page: JudgedPage) -> Result<ReceiveSummary,
     }
     // The refusals in one transaction; if they cannot be recorded the batch
     // is answered as a fault (the sender retries, receive is idempotent).
-    state.audit_all(refusals).await?;
+    super::owner::audit_all_in(store, refusals).await?;
     Ok(summary)
 }
 
@@ -133,7 +146,7 @@ type Judged = (Report, Verdict);
 /// A store failure fails the whole receive (the sender retries; receive is
 /// idempotent).
 fn store_withdrawals(
-    state: &AppState,
+    (state, store): (&AppState, &dyn ReportStore),
     sender: &Party,
     withdrawals: Vec<Withdrawal>,
     summary: &mut ReceiveSummary,
@@ -141,11 +154,8 @@ fn store_withdrawals(
     let mut refusals = Vec::new();
     let owner_keys = |party: &Party| state.key_of(party);
     for withdrawal in withdrawals {
-        let held = state.store.get(&withdrawal.key())?;
-        let before = state
-            .store
-            .withdrawal(&withdrawal.key())?
-            .map(|w| w.version);
+        let held = store.get(&withdrawal.key())?;
+        let before = store.withdrawal(&withdrawal.key())?.map(|w| w.version);
         let verdict = judge_withdrawal(&withdrawal, sender, held.as_ref(), before, &owner_keys);
         let event = AuditEvent::new(now(), format!("peer:{sender}"), AuditAction::Withdraw)
             .report(withdrawal.key())
@@ -159,10 +169,7 @@ fn store_withdrawals(
                     "withdrawn by its owner from version {} ({held_text}); kept in history only",
                     withdrawal.version
                 );
-                if state
-                    .store
-                    .put_withdrawal(&withdrawal, event.detail(detail))?
-                {
+                if store.put_withdrawal(&withdrawal, event.detail(detail))? {
                     summary.withdrawn += 1;
                     // Live consoles drop the copy (no subscriber: nothing sent).
                     if let Some(copy) = held.filter(|copy| copy.version < withdrawal.version) {
@@ -199,14 +206,17 @@ fn store_withdrawals(
 /// The newly current versions the live stream may announce: not those a
 /// withdrawal covers (recorded in this page or before: a push may bring a
 /// withdrawal ahead of the page that brings the version it withdraws).
-fn not_withdrawn(state: &AppState, fresh: Vec<Arc<Report>>) -> Result<Vec<Arc<Report>>, AppError> {
+fn not_withdrawn(
+    store: &dyn ReportStore,
+    fresh: Vec<Arc<Report>>,
+) -> Result<Vec<Arc<Report>>, AppError> {
     if fresh.is_empty() {
         return Ok(fresh);
     }
     let mut versions = Vec::with_capacity(fresh.len());
     for chunk in fresh.chunks(trilat_store::BATCH_LEN_MAX) {
         let ids: Vec<ReportKey> = chunk.iter().map(|report| report.key()).collect();
-        versions.extend(state.store.withdrawn_versions(&ids)?);
+        versions.extend(store.withdrawn_versions(&ids)?);
     }
     assert_eq!(versions.len(), fresh.len(), "one answer per version");
     Ok(fresh
@@ -334,7 +344,7 @@ fn signature_check() -> SignatureCheck {
 type Stored = (ReceiveSummary, Vec<Arc<Report>>, Vec<AuditEvent>);
 
 fn store_blocking(
-    state: &AppState,
+    (state, store): (&AppState, &dyn ReportStore),
     sender: &Party,
     judged: Vec<Judged>,
 ) -> Result<Stored, AppError> {
@@ -381,7 +391,7 @@ fn store_blocking(
     // Whether each version of `batch` was stored as its report's current one.
     let mut current_flags = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(trilat_store::BATCH_LEN_MAX) {
-        let outcomes = state.store.put_batch(chunk)?;
+        let outcomes = store.put_batch(chunk)?;
         assert_eq!(outcomes.len(), chunk.len(), "one outcome per version");
         for ((report, audit), outcome) in chunk.iter().zip(outcomes) {
             current_flags.push(matches!(

@@ -106,6 +106,32 @@ impl ReportStore for FailingStore {
         self.inner
             .note_peer_request(signature, seen_ms, forget_before_ms)
     }
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        duration_ms: u64,
+    ) -> Result<trilat_store::LeaseGrant, StoreError> {
+        self.inner.acquire_lease(name, holder, duration_ms)
+    }
+    fn renew_lease(
+        &self,
+        lease: &trilat_store::Lease,
+        duration_ms: u64,
+    ) -> Result<trilat_store::Lease, StoreError> {
+        self.inner.renew_lease(lease, duration_ms)
+    }
+    fn release_lease(&self, lease: &trilat_store::Lease) -> Result<(), StoreError> {
+        self.inner.release_lease(lease)
+    }
+    /// Itself, unfenced, so its fault stays in the owner's path (one
+    /// process here: no other holder to fence out).
+    fn fenced(
+        self: Arc<Self>,
+        _lease: &trilat_store::Lease,
+    ) -> Result<Arc<dyn ReportStore>, StoreError> {
+        Ok(self)
+    }
 }
 
 fn note(usa: &Party, text: &str, key: &NodeKey) -> Report {

@@ -32,6 +32,7 @@ use pool::{wait, Conn, Context, Pool};
 
 mod audit_blocks;
 mod ingest;
+mod lease;
 mod pool;
 mod query;
 mod schema;
@@ -445,5 +446,33 @@ impl ReportStore for PostgresStore {
         forget_before_ms: i64,
     ) -> Result<bool, StoreError> {
         self.remember_peer_request(signature, seen_ms, forget_before_ms)
+    }
+
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        duration_ms: u64,
+    ) -> Result<crate::LeaseGrant, StoreError> {
+        self.lease_acquire(name, holder, duration_ms)
+    }
+
+    fn renew_lease(
+        &self,
+        lease: &crate::Lease,
+        duration_ms: u64,
+    ) -> Result<crate::Lease, StoreError> {
+        self.lease_renew(lease, duration_ms)
+    }
+
+    fn release_lease(&self, lease: &crate::Lease) -> Result<(), StoreError> {
+        self.lease_release(lease)
+    }
+
+    fn fenced(
+        self: std::sync::Arc<Self>,
+        lease: &crate::Lease,
+    ) -> Result<std::sync::Arc<dyn ReportStore>, StoreError> {
+        self.lease_fenced(lease)
     }
 }

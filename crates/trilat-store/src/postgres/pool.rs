@@ -32,7 +32,11 @@ pub(super) trait Context<T> {
 
 impl<T> Context<T> for Result<T, tokio_postgres::Error> {
     fn ctx(self, operation: &str) -> Result<T, StoreError> {
-        self.map_err(|e| StoreError::Postgres(format!("{operation}: {}", describe(&e))))
+        self.map_err(|e| match e.as_db_error() {
+            // The schema's fence (`schema.rs`, `trilat_check_fence`).
+            Some(db) if db.code().code() == "TRLFN" => StoreError::Fenced(db.message().into()),
+            _ => StoreError::Postgres(format!("{operation}: {}", describe(&e))),
+        })
     }
 }
 
@@ -141,6 +145,11 @@ impl Pool {
             }),
             freed: Condvar::new(),
         })
+    }
+
+    /// What the pool connects with (a fenced store's pool starts from it).
+    pub(super) fn config(&self) -> &tokio_postgres::Config {
+        &self.config
     }
 
     fn slots(&self) -> Result<MutexGuard<'_, Slots>, StoreError> {

@@ -4,12 +4,15 @@
 //! `sqlite/schema.rs`; no store of PostgreSQL has been released, so its
 //! version 1 has the withdrawal log from the start), in PostgreSQL's types, plus `store_head`: the one
 //! row every write transaction locks first (see `mod.rs`, "Write order").
+//! Version 2 adds leases and the fence on writes ([`STEP_V2`]); a store of
+//! version 1 is stepped to 2 when opened.
 
 use super::pool::{Conn, Context};
 use crate::{StoreError, AUDIT_HASH_GENESIS};
 
-/// The schema version this code writes (`store_meta.schema_version`).
-pub(super) const SCHEMA_VERSION: i64 = 1;
+/// The schema version this code writes (`store_meta.schema_version`):
+/// version 1 and the step to 2 (leases and fencing, [`STEP_V2`]).
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 /// `store_meta.application`: what tells a Trilat store from other tables.
 const APPLICATION: &str = "trilat";
@@ -115,6 +118,62 @@ CREATE TRIGGER audit_block_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON au
     FOR EACH STATEMENT EXECUTE FUNCTION trilat_append_only();
 "#;
 
+/// The step from version 1 to 2: leases (`lease`: holder, fencing token
+/// and expiry on the database's clock; see `lease.rs`) and the fence on
+/// writes. A connection opened for a lease's holder carries the lease in
+/// its settings (`trilat.fence_name`, `trilat.fence_holder`,
+/// `trilat.fence_token`); `trilat_check_fence` refuses, with SQLSTATE
+/// `TRLFN`, any statement of such a session that moves the store's head
+/// (every write of reports, withdrawals and audit entries does, just
+/// before its commit) or writes sync state, unless the lease is still
+/// that holder's under that token and unexpired. It locks the lease row
+/// (`FOR SHARE`) until the commit, so the lease cannot change hands
+/// between the check and the commit. Sessions without a fence are not
+/// checked.
+const STEP_V2: &str = r#"
+CREATE TABLE lease (
+    name       text COLLATE "C" PRIMARY KEY,
+    holder     text COLLATE "C" NOT NULL,
+    token      bigint      NOT NULL CHECK (token > 0),
+    expires_at timestamptz NOT NULL
+);
+
+CREATE FUNCTION trilat_check_fence() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    fence_name   text := nullif(current_setting('trilat.fence_name', true), '');
+    fence_holder text := current_setting('trilat.fence_holder', true);
+    fence_token  bigint := nullif(current_setting('trilat.fence_token', true), '')::bigint;
+    held         record;
+BEGIN
+    IF fence_name IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT holder, token, expires_at > clock_timestamp() AS live INTO held
+        FROM lease WHERE name = fence_name FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'TRLFN', MESSAGE = format(
+            'lease %s is no longer held by %s under token %s: it was never granted',
+            fence_name, fence_holder, fence_token);
+    ELSIF held.holder <> fence_holder OR held.token <> fence_token THEN
+        RAISE EXCEPTION USING ERRCODE = 'TRLFN', MESSAGE = format(
+            'lease %s is no longer held by %s under token %s: it moved to %s under token %s',
+            fence_name, fence_holder, fence_token, held.holder, held.token);
+    ELSIF NOT held.live THEN
+        RAISE EXCEPTION USING ERRCODE = 'TRLFN', MESSAGE = format(
+            'lease %s is no longer held by %s under token %s: it expired',
+            fence_name, fence_holder, fence_token);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER store_head_fenced BEFORE UPDATE ON store_head
+    FOR EACH STATEMENT EXECUTE FUNCTION trilat_check_fence();
+CREATE TRIGGER sync_state_fenced BEFORE INSERT OR UPDATE OR DELETE ON sync_state
+    FOR EACH STATEMENT EXECUTE FUNCTION trilat_check_fence();
+CREATE TRIGGER peer_request_seen_fenced BEFORE INSERT OR DELETE ON peer_request_seen
+    FOR EACH STATEMENT EXECUTE FUNCTION trilat_check_fence();
+"#;
+
 /// Checks the store in the connection's schema (the first of its
 /// `search_path`), creating it in an empty schema, and returns its store
 /// id. Another program's tables, or a store of another schema version,
@@ -179,6 +238,7 @@ async fn check(conn: &mut Conn, schema: &str) -> Result<u64, StoreError> {
     let version = meta("schema_version").and_then(|text| text.parse::<i64>().ok());
     match version {
         Some(SCHEMA_VERSION) => {}
+        Some(1) => upgrade_to_v2(conn).await?,
         Some(version) if version > SCHEMA_VERSION => {
             return Err(StoreError::Corrupt(format!(
                 "schema version {version} is newer than this program's {SCHEMA_VERSION}; upgrade trilat"
@@ -203,6 +263,10 @@ async fn create(conn: &mut Conn) -> Result<u64, StoreError> {
         .batch_execute(SCHEMA_V1)
         .await
         .ctx("create schema v1")?;
+    client
+        .batch_execute(STEP_V2)
+        .await
+        .ctx("create schema v2 (leases)")?;
     let store_id: u64 = rand::random();
     let meta = [
         ("application", APPLICATION.to_string()),
@@ -227,4 +291,22 @@ async fn create(conn: &mut Conn) -> Result<u64, StoreError> {
         .await
         .ctx("write store_head")?;
     Ok(store_id)
+}
+
+/// Version 1 to 2 ([`STEP_V2`]), inside the open transaction (under its
+/// lock): all of it or nothing.
+async fn upgrade_to_v2(conn: &mut Conn) -> Result<(), StoreError> {
+    let client = &conn.client;
+    client
+        .batch_execute(STEP_V2)
+        .await
+        .ctx("upgrade schema 1 to 2 (leases)")?;
+    client
+        .execute(
+            "UPDATE store_meta SET value = '2' WHERE key = 'schema_version'",
+            &[],
+        )
+        .await
+        .ctx("record schema version 2")?;
+    Ok(())
 }

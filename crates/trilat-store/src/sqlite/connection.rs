@@ -57,6 +57,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             reader_path,
+            leases: crate::lease::LeaseTable::default(),
         })
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use trilat_core::{Kind, Report, ReportKey, Timestamp, Withdrawal};
 
+use crate::lease::{LeaseTable, LocalFenced, LocalLeases};
 use crate::{
     check_batch_len, next_stored_at, AuditEntry, AuditEvent, AuditVerification, ChangePage, Clock,
     Cursor, PutOutcome, RecordedWithdrawal, ReportPage, ReportQuery, ReportStore, StoreError,
@@ -54,6 +55,8 @@ pub struct SqliteStore {
     /// Where readers open; `None` for an in-memory database, whose only
     /// connection is the writer.
     reader_path: Option<std::path::PathBuf>,
+    /// Leases: one process opens an SQLite store, so they live in memory.
+    leases: LeaseTable,
 }
 
 /// Adds the failing operation to a rusqlite error.
@@ -109,7 +112,44 @@ fn write<T>(
     Ok(res)
 }
 
+impl LocalLeases for SqliteStore {
+    fn lease_table(&self) -> &LeaseTable {
+        &self.leases
+    }
+}
+
 impl ReportStore for SqliteStore {
+    fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        duration_ms: u64,
+    ) -> Result<crate::LeaseGrant, StoreError> {
+        self.leases.acquire(name, holder, duration_ms)
+    }
+
+    fn renew_lease(
+        &self,
+        lease: &crate::Lease,
+        duration_ms: u64,
+    ) -> Result<crate::Lease, StoreError> {
+        self.leases.renew(lease, duration_ms)
+    }
+
+    fn release_lease(&self, lease: &crate::Lease) -> Result<(), StoreError> {
+        self.leases.release(lease)
+    }
+
+    fn fenced(
+        self: std::sync::Arc<Self>,
+        lease: &crate::Lease,
+    ) -> Result<std::sync::Arc<dyn ReportStore>, StoreError> {
+        Ok(std::sync::Arc::new(LocalFenced {
+            store: self,
+            lease: lease.clone(),
+        }))
+    }
+
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
         let mut conn = self.lock()?;
         write(&mut conn, |tx, tip| {
