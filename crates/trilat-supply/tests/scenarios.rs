@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use trilat_supply::figures::parse_figures;
+use trilat_supply::figures::{parse_figures, FigureSet};
 use trilat_supply::scenario::{pool, stop};
 use trilat_supply::Groups;
 
@@ -55,10 +55,16 @@ fn partner_figures_decide_who_is_most_exposed() {
     )
     .unwrap();
     let stopped = BTreeSet::from(["CHN".to_string()]);
-    let result = stop(&all, &stopped, &codes, &groups(), &figures);
+    let sets = [FigureSet {
+        origin: "kor.csv".into(),
+        publisher: None,
+        figures,
+    }];
+    let result = stop(&all, &stopped, &codes, &groups(), &sets);
     let gr = &result.outcomes[0];
     let kor = gr.exposures.iter().find(|e| e.party == "KOR").unwrap();
     close(kor.exposure.unwrap(), 0.9, 1e-12);
+    assert_eq!(kor.basis, "KOR's figures, kor.csv (lines 2, 3)");
     let usa = gr.exposures.iter().find(|e| e.party == "USA").unwrap();
     close(usa.exposure.unwrap(), 0.4, 1e-12);
     assert_eq!(gr.most_exposed.as_deref(), Some("KOR"));
@@ -105,4 +111,47 @@ fn pooling_rare_earths() {
         8_330_000.0 / 110_000_000.0,
         1e-12,
     );
+}
+
+/// Two sources for one partner never add up: its own publication is used,
+/// else the first source given; the basis names the one used.
+#[test]
+fn a_partners_figures_come_from_one_source_its_own_first() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["galli".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let set = |origin: &str, publisher: Option<&str>, share: u32| FigureSet {
+        origin: origin.into(),
+        publisher: publisher.map(String::from),
+        figures: parse_figures(
+            origin,
+            &format!(
+                "party,commodity,figure,country,value,unit,year,source\n\
+                 JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+                 JPN,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
+            ),
+        )
+        .unwrap(),
+    };
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let jpn_of = |sets: &[FigureSet]| {
+        let r = stop(&all, &stopped, &codes, &groups(), sets);
+        let e = r.outcomes[0]
+            .exposures
+            .iter()
+            .find(|e| e.party == "JPN")
+            .cloned();
+        e.unwrap()
+    };
+    // USA's estimate of Japan's imports, then Japan's own: Japan's is used.
+    let usa_view = set("econ.figures USA/1 (usa.csv)", Some("USA"), 30);
+    let jpn_own = set("econ.figures JPN/2 (jpn.csv)", Some("JPN"), 60);
+    let e = jpn_of(&[usa_view.clone(), jpn_own.clone()]);
+    close(e.exposure.unwrap(), 0.6, 1e-12);
+    assert!(e.basis.contains("JPN/2"), "{}", e.basis);
+    // Two sources, neither Japan's: the first, not their sum (0.9).
+    let other = set("econ.figures KOR/3 (kor.csv)", Some("KOR"), 20);
+    let e = jpn_of(&[other, usa_view]);
+    close(e.exposure.unwrap(), 0.2, 1e-12);
+    assert!(e.basis.contains("KOR/3"), "{}", e.basis);
 }

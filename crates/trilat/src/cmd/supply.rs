@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use trilat_node::engines::supply::{commodity_codes, country_codes, load_dataset};
-use trilat_supply::figures::{parse_figures, Figure};
+use trilat_supply::figures::{parse_figures, FigureSet};
 use trilat_supply::indicators::{ranking, Concentration, SeriesIndicators};
 use trilat_supply::scenario::{pool, stop, PoolScenario, StopScenario};
 use trilat_supply::{Dataset, Groups};
@@ -56,8 +56,10 @@ const SCENARIO_HELP: &str = "Examples:
       --groups groups.toml --figures jpn_imports.csv --json
 
 --figures takes a partner's own figures CSV (party,commodity,figure,country,value,unit,year,source;
-docs/economic.md); its reliance and import shares decide each partner's exposure. Without them only
-the United States has an exposure, from USGS (net import reliance and major import sources).";
+docs/economic.md); its reliance and import shares decide each partner's exposure. It may be given
+several times; a partner's figures are taken from the first file that has them, never added up.
+Without them only the United States has an exposure, from USGS (net import reliance and major
+import sources).";
 
 const POOL_HELP: &str = "Examples:
   trilat supply pool --data ../shared/data/supply --groups groups.toml
@@ -347,15 +349,22 @@ fn rank(args: CommonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_figures(paths: &[PathBuf]) -> anyhow::Result<Vec<Figure>> {
-    let mut all = Vec::new();
+/// One set per file, in the order given (for a partner named in several,
+/// the first file that has its figures is used).
+fn read_figures(paths: &[PathBuf]) -> anyhow::Result<Vec<FigureSet>> {
+    let mut sets = Vec::new();
     for path in paths {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        all.extend(parse_figures(&name, &text)?);
+        let figures = parse_figures(&name, &text)?;
+        sets.push(FigureSet {
+            origin: name,
+            publisher: None,
+            figures,
+        });
     }
-    Ok(all)
+    Ok(sets)
 }
 
 fn scenario(args: ScenarioArgs) -> anyhow::Result<()> {
