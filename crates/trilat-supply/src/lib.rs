@@ -50,6 +50,11 @@ pub mod wgi;
 pub use error::{DataError, Diagnostic, FILE_LEN_MAX, ROWS_MAX};
 pub use groups::{Groups, GROUP_LEN_MAX};
 
+/// An example grouping (`data/groups.example.toml`, the TOML of
+/// [`Groups`]): an example to adapt, not the project's policy. `trilat
+/// demo` configures its nodes with it; `docs/economic.md` shows it.
+pub const GROUPS_EXAMPLE: &str = include_str!("../data/groups.example.toml");
+
 /// The name of the USGS net-import-reliance file.
 pub const RELIANCE_FILE: &str = "MCS2024_Fig2_Net_Import_Reliance.csv";
 
