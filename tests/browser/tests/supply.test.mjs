@@ -1,9 +1,10 @@
 // Critical minerals as an economic-security analyst at JPN sees them: the
 // supply-risk ranking read from the real USGS Mineral Commodity Summaries
-// 2024 and WGI files (../shared/data/supply, named in JPN's
-// `[engines.supply]`, never copied), the top-ranked commodity's producers as
-// bars marked by group, and a "China stops exporting gallium"
-// scenario shared as an `econ.scenario` report that reaches USA's node.
+// 2024 and WGI files (../shared/data/supply, given to the nodes with
+// `trilat demo --supply-data`, never copied), the top-ranked commodity's producers as
+// bars marked by group, Japan's own import figures shared from the console,
+// and a "China stops exporting gallium" scenario with each partner's
+// exposure, shared as an `econ.scenario` report that reaches USA's node.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,12 +25,9 @@ if (!existsSync(DATA)) {
     t.skip(reason);
   });
 } else {
-  const fixture = useCluster({
-    extraToml: (party) => (party === 'JPN'
-      ? `[engines.supply]\ndata = [${JSON.stringify(DATA)}]\n\n[engines.supply.groups]\n`
-        + 'allies = ["AUS", "CAN", "GBR", "DEU", "FRA"]\nconcern = ["CHN", "RUS", "PRK"]\n'
-      : ''),
-  });
+  // As `trilat demo --supply-data` configures them: every node reads the
+  // files and groups countries by the example trilat-supply ships.
+  const fixture = useCluster({ demoArgs: ['--supply-data', DATA] });
 
   test('ranking, gallium producers with China marked, and a shared scenario that reaches USA', async () => {
     const jpn = fixture.cluster.nodes.JPN;
@@ -73,6 +71,20 @@ if (!existsSync(DATA)) {
     assert.match(await bars.first().getAttribute('class'), new RegExp(`supply-${group}`));
     assert.equal((await chart.locator('text.supply-code').first().textContent()).trim(), top.country);
 
+    // JPN's analyst shares Japan's own gallium import figures (test
+    // figures, not statistics) from the console: a bad file is refused
+    // naming its line, the good one becomes an econ.figures report.
+    const header = 'party,commodity,figure,country,value,unit,year,source\n';
+    const upload = async (name, text) => {
+      await page.locator('#supply-figures-file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+      await page.getByRole('button', { name: 'Share figures' }).click();
+    };
+    await upload('bad.csv', `${header}JPN,gallium,import_share_pct,,60,%,2023,test figures\n`);
+    await visible(page.getByText('bad.csv, line 2: import_share_pct: needs a country'));
+    await upload('jpn.csv', `${header}JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n`
+      + 'JPN,gallium,import_share_pct,CHN,60,%,2023,test figures\n');
+    await visible(page.getByText('Figures shared as a report.'));
+
     // The scenario, shared as a report.
     await page.locator('#supply-stop').fill('CHN');
     await page.locator('#supply-commodities').fill('gallium');
@@ -83,6 +95,14 @@ if (!existsSync(DATA)) {
     const lost = (await outcomes.first().locator('td').nth(2).innerText()).trim();
     assert.ok(Number(lost.replace(',', '.')) >= 90, `China's lost share of gallium: ${lost} %`);
     await visible(page.getByText('Scenario shared as a report.'));
+    // Each partner's exposure: Japan's from its figures (100 % × 60 %),
+    // the United States' from USGS, Korea's unknown.
+    const exposure = (party) => page.locator('table.supply-exposures tbody tr').filter({ has: page.getByRole('rowheader', { name: party }) });
+    assert.equal((await exposure('JPN').locator('td').nth(1).innerText()).trim(), '60.0');
+    assert.match(await exposure('JPN').locator('td.supply-basis').innerText(), /econ\.figures JPN\/[0-9a-f-]+ \(jpn\.csv\)/);
+    assert.equal((await exposure('KOR').locator('td').nth(1).innerText()).trim(), '—');
+    assert.match(await exposure('USA').locator('td.supply-basis').innerText(), /USGS MCS 2024/);
+    await visible(page.getByText(/^Figures used: econ\.figures JPN\//));
     await screenshot(page, 'console-supply');
 
     // USA's node holds JPN's econ.scenario report (the demo's engines mark
