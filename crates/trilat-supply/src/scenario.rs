@@ -72,6 +72,13 @@ pub struct StopOutcome {
     pub partners_share: f64,
     /// The allies' production share (stopped countries left out).
     pub allies_share: f64,
+    /// The partners' share of world reserves (stopped countries left out),
+    /// if USGS gives reserves.
+    #[serde(default)]
+    pub partners_reserves_share: Option<f64>,
+    /// The allies' share of world reserves (stopped countries left out).
+    #[serde(default)]
+    pub allies_reserves_share: Option<f64>,
     /// The coalition's share of world reserves, if USGS gives reserves.
     pub coalition_reserves_share: Option<f64>,
     /// max(0, lost − coalition production), share of world production.
@@ -144,10 +151,15 @@ fn outcome(
         groups.allies.contains(c) && !groups.partners.contains(c) && !stopped.contains(c)
     });
     let coalition = groups.coalition();
-    let coalition_reserves_share = s
-        .reserves
-        .as_ref()
-        .map(|r| share_of(r, |c| coalition.contains(c) && !stopped.contains(c)));
+    let reserves_of = |pick: &dyn Fn(&str) -> bool| {
+        s.reserves
+            .as_ref()
+            .map(|r| share_of(r, |c| pick(c) && !stopped.contains(c)))
+    };
+    let partners_reserves_share = reserves_of(&|c| groups.partners.contains(c));
+    let allies_reserves_share =
+        reserves_of(&|c| groups.allies.contains(c) && !groups.partners.contains(c));
+    let coalition_reserves_share = reserves_of(&|c| coalition.contains(c));
     let exposures: Vec<Exposure> = groups
         .partners
         .iter()
@@ -172,6 +184,8 @@ fn outcome(
         lost: lost_share * p.world,
         partners_share,
         allies_share,
+        partners_reserves_share,
+        allies_reserves_share,
         coalition_reserves_share,
         gap_share: (lost_share - partners_share - allies_share).max(0.0),
         exposures,

@@ -155,3 +155,55 @@ fn a_partners_figures_come_from_one_source_its_own_first() {
     close(e.exposure.unwrap(), 0.2, 1e-12);
     assert!(e.basis.contains("KOR/3"), "{}", e.basis);
 }
+
+/// Several countries and commodities at once, hand-computed from the files.
+#[test]
+fn china_and_russia_stop_antimony_and_graphite() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["antim".to_string(), "graph".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let stopped = BTreeSet::from(["CHN".to_string(), "RUS".to_string()]);
+    let result = stop(&all, &stopped, &codes, &groups(), &[]);
+    assert_eq!(result.outcomes.len(), 2);
+    let [sb, gr] = [&result.outcomes[0], &result.outcomes[1]];
+    assert_eq!(
+        (sb.commodity.as_str(), gr.commodity.as_str()),
+        ("antim", "graph")
+    );
+    // Antimony 2023e (t): China 40,000 and Russia 4,300 of 83,000; the
+    // United States 0; Australia 2,300 and Canada 2 among the allies.
+    close(sb.lost_share, 44_300.0 / 83_000.0, 1e-12);
+    close(sb.partners_share, 0.0, 1e-12);
+    close(sb.allies_share, 2_302.0 / 83_000.0, 1e-12);
+    close(sb.gap_share, (44_300.0 - 2_302.0) / 83_000.0, 1e-12);
+    // Reserves: no world total, so the sum of the rows (2,171,000 t); the
+    // United States 60,000, Australia 140,000, Canada 78,000.
+    close(
+        sb.partners_reserves_share.unwrap(),
+        60_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    close(
+        sb.allies_reserves_share.unwrap(),
+        218_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    close(
+        sb.coalition_reserves_share.unwrap(),
+        278_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    // Graphite 2023e: China 1,230,000 and Russia 16,000 of 1,600,000 t;
+    // reserves of Korea 1.8 Mt (partner), Canada 5.7 Mt (ally) of 280 Mt.
+    close(gr.lost_share, 1_246_000.0 / 1_600_000.0, 1e-12);
+    close(
+        gr.partners_reserves_share.unwrap(),
+        1_800_000.0 / 280_000_000.0,
+        1e-12,
+    );
+    close(
+        gr.allies_reserves_share.unwrap(),
+        5_700_000.0 / 280_000_000.0,
+        1e-12,
+    );
+}
