@@ -117,5 +117,16 @@ if (!existsSync(DATA)) {
     }
     assert.equal(held.length, 1, 'JPN\'s scenario at USA');
     assert.match(JSON.stringify(held[0].payload), /gallium/);
+
+    // USA's analyst sees it in the view, among the shared scenarios of the
+    // exercise picture: from JPN, China stopped, who is most exposed.
+    const usaPage = await fixture.openConsole('USA', 'reader');
+    await usaPage.getByRole('radio', { name: 'Exercise' }).check();
+    await usaPage.getByRole('button', { name: 'Critical minerals' }).click();
+    const shared = usaPage.locator('table.supply-shared tbody tr').filter({ has: usaPage.getByRole('rowheader', { name: 'JPN' }) });
+    await visible(shared.first(), 15_000);
+    assert.equal(await shared.count(), 1);
+    assert.equal((await shared.locator('td').nth(1).innerText()).trim(), 'CHN');
+    assert.equal((await shared.locator('td').nth(2).innerText()).trim(), 'gallium: USA');
   });
 }

@@ -4,19 +4,23 @@
 // "country stops exporting" scenario with each partner's exposure
 // (POST /api/v1/supply/scenario; analysts of this node may share it as an
 // econ.scenario report), and the analyst's own import figures shared as an
-// econ.figures report (POST /api/v1/supply/figures). Charts are drawn here
-// from the JSON: no image service.
+// econ.figures report (POST /api/v1/supply/figures), and the econ.scenario
+// reports the console holds, this node's and those partners shared. Charts
+// are drawn here from the JSON: no image service.
 
 import * as store from './store.mjs';
 import { api } from './api.mjs';
-import { h, num, announce } from './dom.mjs';
+import { h, num, announce, timeEl } from './dom.mjs';
 import { t } from './i18n.mjs';
+import { markingBlock } from './markings.mjs';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RANKED_SHOWN = 30;
 const BARS_MAX = 15;
+const SHARED_SHOWN = 20;
 
 let rendered = false;
+let sharedSlot = null;
 
 function writer() {
   const w = store.get().whoami;
@@ -173,6 +177,33 @@ function figuresForm() {
   return h('section', {}, h('h3', {}, t('supply.figures_title')), form, result);
 }
 
+/**
+ * The econ.scenario reports this console holds, this node's and those
+ * partners shared (the loaded reports of the current mode), newest first.
+ */
+function renderShared() {
+  const list = [...store.get().reports.values()]
+    .filter((r) => r.kind === 'econ.scenario' && !r.revoked)
+    .sort((a, b) => b.modified.localeCompare(a.modified))
+    .slice(0, SHARED_SHOWN);
+  if (list.length === 0) {
+    sharedSlot.replaceChildren(h('p', { class: 'muted' }, t('supply.shared_none')));
+    return;
+  }
+  const head = h('tr', {}, ['owner', 'when', 'stopped', 'exposed', 'marking']
+    .map((k) => h('th', { scope: 'col' }, t(`supply.hcol_${k}`))));
+  const rows = list.map((r) => {
+    const p = r.payload ?? {};
+    const stop = p.scenario === 'stop';
+    return h('tr', {},
+      h('th', { scope: 'row' }, r.owner), h('td', {}, timeEl(r.modified)),
+      h('td', {}, stop ? (p.stopped ?? []).join(', ') : t('supply.pool')),
+      h('td', {}, (p.outcomes ?? []).map((o) => `${o.name}: ${stop ? (o.most_exposed ?? '—') : pct(o.coalition_production_share)}`).join('; ')),
+      h('td', {}, markingBlock(r.marking, { exercise: r.exercise })));
+  });
+  sharedSlot.replaceChildren(h('table', { class: 'grid supply-shared' }, h('thead', {}, head), h('tbody', {}, rows)));
+}
+
 function render() {
   const section = document.getElementById('view-supply');
   const chartSlot = h('div', { class: 'supply-detail' });
@@ -180,13 +211,17 @@ function render() {
   api('/api/v1/supply/ranking').then((ranked) => {
     rankingSlot.replaceChildren(rankingTable(ranked, chartSlot));
   }).catch((err) => { rankingSlot.replaceChildren(h('p', { class: 'error' }, err.message)); });
+  sharedSlot = h('div', { 'aria-live': 'polite' });
   section.replaceChildren(h('h2', { id: 'supply-title' }, t('supply.title')), h('p', {}, t('supply.help')),
-    rankingSlot, chartSlot, scenarioForm(), ...(writer() ? [figuresForm()] : []));
+    rankingSlot, chartSlot, scenarioForm(), ...(writer() ? [figuresForm()] : []),
+    h('section', {}, h('h3', {}, t('supply.shared_title')), sharedSlot));
   rendered = true;
+  renderShared();
 }
 
 export function init() {
   store.watch(['lang'], () => rendered && render());
+  store.watch(['reports'], () => rendered && renderShared());
 }
 
 export function show() {
