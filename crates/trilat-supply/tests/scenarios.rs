@@ -207,3 +207,30 @@ fn china_and_russia_stop_antimony_and_graphite() {
         1e-12,
     );
 }
+
+/// Every series of the 77 commodities goes through both scenarios: a stop
+/// outcome or "no production figures", and a pool outcome.
+#[test]
+fn both_scenarios_cover_every_series_of_the_77_commodities() {
+    let Some(data) = dataset() else { return };
+    let all = data.indicators(&groups(), &[]);
+    let commodities: BTreeSet<&str> = all.iter().map(|s| s.commodity.as_str()).collect();
+    assert_eq!(commodities.len(), 77);
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let result = stop(&all, &stopped, &[], &groups(), &[]);
+    assert_eq!(
+        result.outcomes.len() + result.without_figures.len(),
+        all.len()
+    );
+    assert!(
+        result.outcomes.len() > 77,
+        "{} outcomes",
+        result.outcomes.len()
+    );
+    for o in &result.outcomes {
+        assert!((0.0..=1.0 + 1e-9).contains(&o.lost_share), "{}", o.name);
+        assert!(o.gap_share <= o.lost_share, "{}", o.name);
+    }
+    let pooled = pool(&all, &[], &groups());
+    assert_eq!(pooled.outcomes.len(), all.len());
+}

@@ -70,6 +70,16 @@ if (!existsSync(DATA)) {
     assert.equal(await bars.count(), Math.min(15, series.production.shares.length));
     assert.match(await bars.first().getAttribute('class'), new RegExp(`supply-${group}`));
     assert.equal((await chart.locator('text.supply-code').first().textContent()).trim(), top.country);
+    // Every bar in its group's colour: with the example grouping, the
+    // partners among gallium's producers (Japan, Korea) are highlighted.
+    const groupOf = (code) => (groups.partners?.includes(code) ? 'partner'
+      : groups.allies?.includes(code) ? 'ally' : groups.concern?.includes(code) ? 'concern' : 'other');
+    const codes = await chart.locator('text.supply-code').allTextContents();
+    const classes = await bars.evaluateAll((els) => els.map((e) => e.getAttribute('class')));
+    assert.deepEqual(classes, codes.map((c) => `supply-bar supply-${groupOf(c.trim())}`));
+    if (first.commodity === 'galli') {
+      assert.deepEqual(codes.filter((c) => groupOf(c) === 'partner'), ['JPN', 'KOR']);
+    }
 
     // JPN's analyst shares Japan's own gallium import figures (test
     // figures, not statistics) from the console: a bad file is refused
