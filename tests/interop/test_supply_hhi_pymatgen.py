@@ -14,7 +14,7 @@ estimates). So the test asks for the same ordering, not the same numbers:
   the years: its leading producer's share today lies outside the range
   their HHI allows for the leader then, [HHI/10⁴, √(HHI/10⁴)] (the leader's
   share s₁ satisfies s₁² ≤ HHI ≤ s₁).
-docs/supply.md lists the differences.
+docs/economic.md lists the differences.
 """
 import importlib.util
 import json

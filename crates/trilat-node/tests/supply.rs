@@ -1,7 +1,9 @@
 //! Critical-mineral supply risk through the node: USA reads the real USGS
 //! MCS 2024 and WGI files, answers indicators and scenarios, and publishes
 //! `econ.indicator`, `econ.scenario` and `econ.figures` reports that reach
-//! JPN (in the engines' marking) and never KOR (not in it).
+//! JPN (in the engines' marking) and never KOR (not in it). Then each
+//! partner shares its own import figures, and every node's scenario answers
+//! which partner is most exposed from the figures its marking lets it see.
 
 use std::collections::BTreeSet;
 
@@ -39,9 +41,13 @@ async fn cluster(dir: &std::path::Path, data: &std::path::Path) -> Cluster {
 }
 
 async fn post_csv(api: &Api, body: &str) -> (u16, Value) {
+    post_figures(api, "kor.csv", body).await
+}
+
+async fn post_figures(api: &Api, file: &str, body: &str) -> (u16, Value) {
     let response = api
         .client
-        .post(format!("{}/api/v1/supply/figures?file=kor.csv", api.url))
+        .post(format!("{}/api/v1/supply/figures?file={file}", api.url))
         .bearer_auth(&api.token)
         .body(body.to_string())
         .send()
@@ -212,5 +218,172 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
             kor_admin.ids_of(kind).await.is_empty(),
             "{kind} reached KOR"
         );
+    }
+}
+
+/// All three nodes read the data; each shares its own gallium import
+/// figures (test figures, not statistics) under its own marking: USA's and
+/// JPN's to all three, KOR's to USA only.
+async fn cluster_of_three(dir: &std::path::Path, data: &std::path::Path) -> Cluster {
+    let engines = |rel_to: &[&str]| {
+        json!({
+            "marking": {"level": "CONFIDENTIAL", "tlp": "AMBER", "rel_to": rel_to, "further_sharing": "none"},
+            "supply": {"data": [data.display().to_string()], "groups": {"concern": ["CHN", "RUS", "PRK"]}},
+        })
+    };
+    cluster_with(
+        dir,
+        [
+            (party("USA"), engines(&["USA", "JPN", "KOR"])),
+            (party("JPN"), engines(&["USA", "JPN", "KOR"])),
+            (party("KOR"), engines(&["USA", "KOR"])),
+        ]
+        .into(),
+    )
+    .await
+}
+
+fn gallium_figures(party: &str, china_pct: u32) -> String {
+    format!(
+        "party,commodity,figure,country,value,unit,year,source\n\
+         {party},gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+         {party},gallium,import_share_pct,CHN,{china_pct},%,2023,test figures\n"
+    )
+}
+
+/// The exposure of each partner in a "China stops gallium" answer.
+fn exposures(answer: &Value) -> Vec<(String, Option<f64>, String)> {
+    let outcome = &answer["result"]["outcomes"][0];
+    assert_eq!(outcome["commodity"], "galli", "{answer}");
+    outcome["exposures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["party"].as_str().unwrap().to_string(),
+                e["exposure"].as_f64(),
+                e["basis"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn partners_figures_received_decide_who_is_most_exposed_within_their_marking() {
+    let Some(data) = supply_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster_of_three(dir.path(), &data).await;
+    let mut admins = Vec::new();
+    for code in ["USA", "JPN", "KOR"] {
+        let node = cluster.node(code);
+        let admin = Api::new(&node.url, node.admin_token());
+        let api = admin.clone();
+        eventually(&format!("{code}'s supply data loaded"), move || {
+            let api = api.clone();
+            async move { api.get("/api/v1/supply/ranking").await.0 == 200 }
+        })
+        .await;
+        admins.push(admin);
+    }
+    let [usa, jpn, kor] = [&admins[0], &admins[1], &admins[2]];
+    let mut report_of = std::collections::BTreeMap::new();
+    for (api, code, china_pct) in [(usa, "USA", 20), (jpn, "JPN", 60), (kor, "KOR", 80)] {
+        let file = format!("{}.csv", code.to_lowercase());
+        let (status, body) = post_figures(api, &file, &gallium_figures(code, china_pct)).await;
+        assert_eq!(status, 200, "{body}");
+        report_of.insert(
+            code,
+            format!("{code}/{}", body["reports"][0].as_str().unwrap()),
+        );
+    }
+    // USA holds all three partners' figures once they arrive; JPN never KOR's.
+    let stop = json!({"stop": ["CHN"], "commodities": ["gallium"], "publish": true});
+    let api = usa.clone();
+    eventually("JPN's and KOR's figures at USA", move || {
+        let api = api.clone();
+        async move { api.ids_of("econ.figures").await.len() == 3 }
+    })
+    .await;
+    let (status, at_usa) = usa.post("/api/v1/supply/scenario", &stop).await;
+    assert_eq!(status, 200, "{at_usa}");
+    let found = exposures(&at_usa);
+    let want = [("JPN", 0.6), ("KOR", 0.8), ("USA", 0.2)];
+    for ((party, exposure, basis), (want_party, want_exposure)) in found.iter().zip(want) {
+        assert_eq!(party, want_party);
+        assert!(
+            (exposure.unwrap() - want_exposure).abs() < 1e-12,
+            "{party}: {exposure:?}"
+        );
+        // Each from its own report, named in the basis.
+        assert!(basis.contains(&report_of[party.as_str()]), "{basis}");
+    }
+    assert_eq!(at_usa["result"]["outcomes"][0]["most_exposed"], "KOR");
+    assert_eq!(at_usa["figures"].as_array().unwrap().len(), 3, "{at_usa}");
+
+    // Built on KOR's figures, the published scenario carries KOR's marking
+    // too: it reaches KOR and never JPN.
+    let scenario_id = at_usa["report"].as_str().unwrap().to_string();
+    let (status, stored) = usa.get(&format!("/api/v1/reports/USA/{scenario_id}")).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["report"]["marking"]["rel_to"], json!(["KOR", "USA"]));
+    let api = kor.clone();
+    let want = BTreeSet::from([scenario_id.clone()]);
+    eventually("USA's scenario at KOR", move || {
+        let (api, want) = (api.clone(), want.clone());
+        async move { api.ids_of("econ.scenario").await == want }
+    })
+    .await;
+
+    // At JPN: USA's and its own figures, not KOR's; JPN is the most exposed it knows of.
+    let api = jpn.clone();
+    eventually("USA's figures at JPN", move || {
+        let api = api.clone();
+        async move { api.ids_of("econ.figures").await.len() == 2 }
+    })
+    .await;
+    let (status, at_jpn) = jpn
+        .post(
+            "/api/v1/supply/scenario",
+            &json!({"stop": ["CHN"], "commodities": ["gallium"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{at_jpn}");
+    let found = exposures(&at_jpn);
+    let kor_at_jpn = found.iter().find(|e| e.0 == "KOR").unwrap();
+    assert_eq!(kor_at_jpn.1, None, "{}", kor_at_jpn.2);
+    assert_eq!(at_jpn["result"]["outcomes"][0]["most_exposed"], "JPN");
+    // A note JPN gets after USA's scenario: the scenario itself never comes.
+    let note = usa
+        .post_note("after the scenario", "CONFIDENTIAL", "AMBER", &["TRILAT"])
+        .await;
+    let api = jpn.clone();
+    eventually("the later note at JPN", move || {
+        let (api, id) = (api.clone(), note.key());
+        async move { api.report(&id).await.is_some() }
+    })
+    .await;
+    assert!(jpn.ids_of("econ.scenario").await.is_empty());
+
+    // USA's audit log records the figures released to the scenario's caller.
+    assert!(audit_mentions(usa, "supply scenario figures: 3 versions").await);
+}
+
+/// Whether an entry of the node's audit log mentions `needle`.
+async fn audit_mentions(admin: &Api, needle: &str) -> bool {
+    let mut after = 0;
+    loop {
+        let (status, page) = admin
+            .get(&format!("/api/v1/audit?after={after}&limit=500"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let entries = page["entries"].as_array().unwrap();
+        if entries.iter().any(|e| e.to_string().contains(needle)) {
+            return true;
+        }
+        match entries.last() {
+            Some(last) => after = last["seq"].as_u64().unwrap(),
+            None => return false,
+        }
     }
 }

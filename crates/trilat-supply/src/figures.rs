@@ -89,6 +89,54 @@ pub struct Figure {
     pub line: usize,
 }
 
+/// The figures of one source (a CSV file given to the CLI, or one
+/// `econ.figures` report a node holds), with where they came from: a
+/// scenario takes each partner's figures from one source, so two sources
+/// for the same partner never add up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FigureSet {
+    /// Where, in words (`kor.csv`; `econ.figures KOR/<id> (kor.csv)`).
+    pub origin: String,
+    /// The party that published them, if known (a report's owner).
+    pub publisher: Option<String>,
+    /// The figures.
+    pub figures: Vec<Figure>,
+}
+
+impl FigureSet {
+    /// The figures this set gives for `party`'s reliance and import shares
+    /// of `commodity` (what a scenario's exposure reads).
+    pub fn imports_of<'a>(
+        &'a self,
+        party: &'a str,
+        commodity: &'a str,
+    ) -> impl Iterator<Item = &'a Figure> + 'a {
+        self.figures.iter().filter(move |f| {
+            f.party == party
+                && f.commodity == commodity
+                && matches!(
+                    f.figure,
+                    FigureKind::NetImportReliancePct | FigureKind::ImportSharePct
+                )
+        })
+    }
+}
+
+/// The set a partner's import figures for `commodity` are taken from:
+/// the first in `sets` published by the partner itself, else the first
+/// that has any (callers order `sets` newest first).
+pub fn source_for<'a>(
+    sets: &'a [FigureSet],
+    party: &str,
+    commodity: &str,
+) -> Option<&'a FigureSet> {
+    let has = |s: &&FigureSet| s.imports_of(party, commodity).next().is_some();
+    sets.iter()
+        .filter(has)
+        .find(|s| s.publisher.as_deref() == Some(party))
+        .or_else(|| sets.iter().find(has))
+}
+
 /// Reads a figures CSV. `file` names it in errors.
 pub fn parse_figures(file: &str, text: &str) -> Result<Vec<Figure>, DataError> {
     let csv = Headed::open(file, text, true)?;

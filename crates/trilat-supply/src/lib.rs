@@ -4,7 +4,8 @@
 //! - [`usgs::parse_world`]: a USGS Mineral Commodity Summaries 2024 data
 //!   release world file (production, capacity, reserves by country);
 //! - [`usgs::parse_reliance`]: the MCS net-import-reliance figure;
-//! - [`wgi::parse_wgi`]: the World Bank Worldwide Governance Indicators;
+//! - [`wgi::parse_wgi`]: the World Bank Worldwide Governance Indicators
+//!   (the WDI API's long CSV and DataBank's wide export);
 //! - [`figures::parse_figures`]: a partner's own figures (documented CSV).
 //!
 //! Country names become ISO 3166-1 alpha-3 codes ([`country`]). Then
@@ -49,6 +50,11 @@ pub mod wgi;
 pub use error::{DataError, Diagnostic, FILE_LEN_MAX, ROWS_MAX};
 pub use groups::{Groups, GROUP_LEN_MAX};
 
+/// An example grouping (`data/groups.example.toml`, the TOML of
+/// [`Groups`]): an example to adapt, not the project's policy. `trilat
+/// demo` configures its nodes with it; `docs/economic.md` shows it.
+pub const GROUPS_EXAMPLE: &str = include_str!("../data/groups.example.toml");
+
 /// The name of the USGS net-import-reliance file.
 pub const RELIANCE_FILE: &str = "MCS2024_Fig2_Net_Import_Reliance.csv";
 
@@ -68,8 +74,9 @@ pub struct Dataset {
 
 impl Dataset {
     /// Reads the files by their names: `mcs2024-<code>_world.csv`,
-    /// [`RELIANCE_FILE`], and a WGI CSV (any other `.csv` whose header
-    /// starts with `"country","year"`). Other files are ignored.
+    /// [`RELIANCE_FILE`], and one WGI CSV (any other `.csv` whose header
+    /// is the WDI API's long layout or DataBank's wide one, see [`wgi`]).
+    /// Other files are ignored.
     pub fn from_files<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Dataset, DataError> {
@@ -82,11 +89,14 @@ impl Dataset {
                 data.world.push(file);
             } else if base.eq_ignore_ascii_case(RELIANCE_FILE) {
                 data.reliance = usgs::parse_reliance(base, text)?;
-            } else if base.to_lowercase().ends_with(".csv")
-                && text
-                    .trim_start_matches('\u{feff}')
-                    .starts_with("\"country\",\"year\"")
-            {
+            } else if base.to_lowercase().ends_with(".csv") && wgi::is_wgi(text) {
+                if let Some(first) = &data.wgi {
+                    return Err(DataError {
+                        file: base.to_string(),
+                        line: 0,
+                        what: format!("a second WGI file (the first is {}); give one", first.file),
+                    });
+                }
                 let wgi = wgi::parse_wgi(base, text)?;
                 data.diagnostics.extend(wgi.diagnostics.iter().cloned());
                 data.wgi = Some(wgi);

@@ -10,7 +10,9 @@
 //!
 //! Exposure of a partner = its net import reliance × the share of its
 //! imports from the stopped countries. The shares come from the partner's
-//! own figures ([`crate::figures`]); for the United States without them,
+//! figures ([`crate::figures`]), all from one source
+//! ([`crate::figures::source_for`]: the partner's own publication first);
+//! for the United States without them,
 //! from USGS: the reliance (Fig. 2) and whether a stopped country is among
 //! the listed major import sources (USGS gives their order, not their
 //! shares, so the exposure is then the reliance itself, an upper bound,
@@ -20,7 +22,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::figures::{Figure, FigureKind};
+use crate::figures::{source_for, Figure, FigureKind, FigureSet};
 use crate::groups::Groups;
 use crate::indicators::{Concentration, SeriesIndicators};
 use crate::usgs::Stage;
@@ -70,6 +72,13 @@ pub struct StopOutcome {
     pub partners_share: f64,
     /// The allies' production share (stopped countries left out).
     pub allies_share: f64,
+    /// The partners' share of world reserves (stopped countries left out),
+    /// if USGS gives reserves.
+    #[serde(default)]
+    pub partners_reserves_share: Option<f64>,
+    /// The allies' share of world reserves (stopped countries left out).
+    #[serde(default)]
+    pub allies_reserves_share: Option<f64>,
     /// The coalition's share of world reserves, if USGS gives reserves.
     pub coalition_reserves_share: Option<f64>,
     /// max(0, lost − coalition production), share of world production.
@@ -100,7 +109,7 @@ pub fn stop(
     stopped: &BTreeSet<String>,
     commodities: &[String],
     groups: &Groups,
-    figures: &[Figure],
+    figures: &[FigureSet],
 ) -> StopScenario {
     let chosen = |code: &str| commodities.is_empty() || commodities.iter().any(|c| c == code);
     let mut outcomes = Vec::new();
@@ -134,7 +143,7 @@ fn outcome(
     p: &Concentration,
     stopped: &BTreeSet<String>,
     groups: &Groups,
-    figures: &[Figure],
+    figures: &[FigureSet],
 ) -> StopOutcome {
     let lost_share = share_of(p, |c| stopped.contains(c));
     let partners_share = share_of(p, |c| groups.partners.contains(c) && !stopped.contains(c));
@@ -142,10 +151,15 @@ fn outcome(
         groups.allies.contains(c) && !groups.partners.contains(c) && !stopped.contains(c)
     });
     let coalition = groups.coalition();
-    let coalition_reserves_share = s
-        .reserves
-        .as_ref()
-        .map(|r| share_of(r, |c| coalition.contains(c) && !stopped.contains(c)));
+    let reserves_of = |pick: &dyn Fn(&str) -> bool| {
+        s.reserves
+            .as_ref()
+            .map(|r| share_of(r, |c| pick(c) && !stopped.contains(c)))
+    };
+    let partners_reserves_share = reserves_of(&|c| groups.partners.contains(c));
+    let allies_reserves_share =
+        reserves_of(&|c| groups.allies.contains(c) && !groups.partners.contains(c));
+    let coalition_reserves_share = reserves_of(&|c| coalition.contains(c));
     let exposures: Vec<Exposure> = groups
         .partners
         .iter()
@@ -170,6 +184,8 @@ fn outcome(
         lost: lost_share * p.world,
         partners_share,
         allies_share,
+        partners_reserves_share,
+        allies_reserves_share,
         coalition_reserves_share,
         gap_share: (lost_share - partners_share - allies_share).max(0.0),
         exposures,
@@ -181,12 +197,12 @@ fn exposure(
     party: &str,
     s: &SeriesIndicators,
     stopped: &BTreeSet<String>,
-    figures: &[Figure],
+    figures: &[FigureSet],
 ) -> Exposure {
-    let own: Vec<&Figure> = figures
-        .iter()
-        .filter(|f| f.party == party && f.commodity == s.commodity)
-        .collect();
+    let source = source_for(figures, party, &s.commodity);
+    let own: Vec<&Figure> = source
+        .map(|set| set.imports_of(party, &s.commodity).collect())
+        .unwrap_or_default();
     let latest = |kind: FigureKind| {
         own.iter()
             .filter(|f| f.figure == kind)
@@ -217,7 +233,8 @@ fn exposure(
             import_share_stopped: share,
             exposure: reliance.zip(share).map(|(r, s)| r * s),
             basis: format!(
-                "{party}'s own figures (lines {})",
+                "{party}'s figures, {} (lines {})",
+                source.map_or("", |set| set.origin.as_str()),
                 own.iter()
                     .map(|f| f.line.to_string())
                     .collect::<Vec<_>>()

@@ -1,7 +1,15 @@
-//! The World Bank Worldwide Governance Indicators as the WDI API serves
-//! them in CSV (`"country","year","VA.EST","PV.EST","GE.EST","RQ.EST",
-//! "RL.EST","CC.EST"`, `NA` for missing), and the governance score the
-//! governance-weighted concentration uses.
+//! The World Bank Worldwide Governance Indicators in the two CSV layouts
+//! users get them in, and the governance score the governance-weighted
+//! concentration uses:
+//!
+//! - long, as the WDI API serves them (`"country","year","VA.EST","PV.EST",
+//!   "GE.EST","RQ.EST","RL.EST","CC.EST"`, `NA` for missing);
+//! - wide, as the World Bank's DataBank web page exports them
+//!   (`Country Name,Country Code,Series Name,Series Code,1996 [YR1996],…`,
+//!   one row per economy and series, one column per year, `..` for
+//!   missing, two footer lines naming the database and its update).
+//!   Only the six `*.EST` series are read; the export's other WGI series
+//!   (standard errors, percentile ranks, source counts) are not estimates.
 //!
 //! Score (see `docs/economic.md`): the mean of the six estimates when at
 //! least four are present, rescaled linearly from [-2.5, 2.5] to [10, 0]
@@ -11,9 +19,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::country::iso3;
+use crate::country::{is_code, iso3};
 use crate::csvfile::Headed;
-use crate::error::{DataError, Diagnostic};
+use crate::error::{strip_bom, DataError, Diagnostic};
 
 /// The six estimate series, in file order.
 pub const SERIES: [&str; 6] = ["VA.EST", "PV.EST", "GE.EST", "RQ.EST", "RL.EST", "CC.EST"];
@@ -86,9 +94,20 @@ impl Wgi {
     }
 }
 
-/// Reads the WGI CSV. `file` names it in errors.
+/// Whether `text` is a WGI CSV in either layout (by its header).
+pub fn is_wgi(text: &str) -> bool {
+    let head = strip_bom(text).lines().next().unwrap_or("");
+    let plain: String = head.chars().filter(|&c| c != '"').collect();
+    plain.starts_with("country,year,")
+        || plain.starts_with("Country Name,Country Code,Series Name,Series Code,")
+}
+
+/// Reads a WGI CSV in either layout. `file` names it in errors.
 pub fn parse_wgi(file: &str, text: &str) -> Result<Wgi, DataError> {
     let csv = Headed::open(file, text, false)?;
+    if csv.headers.iter().any(|h| h.trim() == "Series Code") {
+        return parse_wide(file, csv);
+    }
     let country_col = csv.column("country")?;
     let year_col = csv.column("year")?;
     let mut series_cols = [0usize; 6];
@@ -140,6 +159,115 @@ pub fn parse_wgi(file: &str, text: &str) -> Result<Wgi, DataError> {
         );
     }
     Ok(wgi)
+}
+
+/// The DataBank export: a row per economy and series, a column per year.
+fn parse_wide(file: &str, csv: Headed<'_>) -> Result<Wgi, DataError> {
+    let name_col = csv.column("Country Name")?;
+    let code_col = csv.column("Country Code")?;
+    let series_col = csv.column("Series Code")?;
+    let years: Vec<(usize, u16)> = csv
+        .headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| Some((i, databank_year(h)?)))
+        .collect();
+    if years.is_empty() {
+        return Err(DataError::new(
+            file,
+            1,
+            "no year columns (\"1996 [YR1996]\", …)",
+        ));
+    }
+    let mut wgi = Wgi {
+        file: file.to_string(),
+        ..Wgi::default()
+    };
+    for row in csv.rows() {
+        let (line, record) = row?;
+        if is_databank_footer(&record) {
+            continue;
+        }
+        let series = record.get(series_col).unwrap_or("").trim();
+        let Some(slot) = SERIES.iter().position(|s| *s == series) else {
+            if series.is_empty() {
+                return Err(DataError::new(file, line, "no Series Code"));
+            }
+            continue; // Another WGI series: not an estimate.
+        };
+        let name = record.get(name_col).unwrap_or("").trim();
+        let code_given = record.get(code_col).unwrap_or("").trim();
+        let code = if is_code(code_given) {
+            code_given
+        } else if let Some(code) = iso3(name) {
+            code
+        } else {
+            wgi.diagnostics.push(Diagnostic {
+                file: file.to_string(),
+                line,
+                what: format!("economy {name:?} ({code_given}) has no ISO code in the name table"),
+            });
+            continue;
+        };
+        for &(col, year) in &years {
+            let cell = record.get(col).unwrap_or("").trim();
+            let value = match cell {
+                ".." | "" => None,
+                _ => Some(
+                    cell.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| {
+                            DataError::new(
+                                file,
+                                line,
+                                format!("{series} {year}: {cell:?} is not a number"),
+                            )
+                        })?,
+                ),
+            };
+            let entry = wgi
+                .by_country
+                .entry(code.to_string())
+                .or_default()
+                .entry(year)
+                .or_insert_with(|| Governance {
+                    country: code.to_string(),
+                    year,
+                    estimates: [None; 6],
+                    line,
+                });
+            if value.is_some() && entry.estimates[slot].is_some() {
+                return Err(DataError::new(
+                    file,
+                    line,
+                    format!(
+                        "{series} {year} of {code} given twice (first near line {})",
+                        entry.line
+                    ),
+                ));
+            }
+            entry.estimates[slot] = entry.estimates[slot].or(value);
+        }
+    }
+    Ok(wgi)
+}
+
+/// `1996 [YR1996]` → 1996.
+fn databank_year(header: &str) -> Option<u16> {
+    let (year, code) = header.trim().split_once(" [YR")?;
+    (code.strip_suffix(']')? == year).then_some(())?;
+    year.parse().ok()
+}
+
+/// The lines DataBank appends after the data (`Data from database: …`,
+/// `Last Updated: …`), each one field.
+fn is_databank_footer(record: &csv::StringRecord) -> bool {
+    let first = record.get(0).unwrap_or("").trim();
+    record.iter().skip(1).all(|f| f.trim().is_empty())
+        && (first.is_empty()
+            || first.starts_with("Data from database:")
+            || first.starts_with("Last Updated:"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use trilat_supply::figures::parse_figures;
+use trilat_supply::figures::{parse_figures, FigureSet};
 use trilat_supply::scenario::{pool, stop};
 use trilat_supply::Groups;
 
@@ -55,10 +55,16 @@ fn partner_figures_decide_who_is_most_exposed() {
     )
     .unwrap();
     let stopped = BTreeSet::from(["CHN".to_string()]);
-    let result = stop(&all, &stopped, &codes, &groups(), &figures);
+    let sets = [FigureSet {
+        origin: "kor.csv".into(),
+        publisher: None,
+        figures,
+    }];
+    let result = stop(&all, &stopped, &codes, &groups(), &sets);
     let gr = &result.outcomes[0];
     let kor = gr.exposures.iter().find(|e| e.party == "KOR").unwrap();
     close(kor.exposure.unwrap(), 0.9, 1e-12);
+    assert_eq!(kor.basis, "KOR's figures, kor.csv (lines 2, 3)");
     let usa = gr.exposures.iter().find(|e| e.party == "USA").unwrap();
     close(usa.exposure.unwrap(), 0.4, 1e-12);
     assert_eq!(gr.most_exposed.as_deref(), Some("KOR"));
@@ -105,4 +111,126 @@ fn pooling_rare_earths() {
         8_330_000.0 / 110_000_000.0,
         1e-12,
     );
+}
+
+/// Two sources for one partner never add up: its own publication is used,
+/// else the first source given; the basis names the one used.
+#[test]
+fn a_partners_figures_come_from_one_source_its_own_first() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["galli".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let set = |origin: &str, publisher: Option<&str>, share: u32| FigureSet {
+        origin: origin.into(),
+        publisher: publisher.map(String::from),
+        figures: parse_figures(
+            origin,
+            &format!(
+                "party,commodity,figure,country,value,unit,year,source\n\
+                 JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+                 JPN,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
+            ),
+        )
+        .unwrap(),
+    };
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let jpn_of = |sets: &[FigureSet]| {
+        let r = stop(&all, &stopped, &codes, &groups(), sets);
+        let e = r.outcomes[0]
+            .exposures
+            .iter()
+            .find(|e| e.party == "JPN")
+            .cloned();
+        e.unwrap()
+    };
+    // USA's estimate of Japan's imports, then Japan's own: Japan's is used.
+    let usa_view = set("econ.figures USA/1 (usa.csv)", Some("USA"), 30);
+    let jpn_own = set("econ.figures JPN/2 (jpn.csv)", Some("JPN"), 60);
+    let e = jpn_of(&[usa_view.clone(), jpn_own.clone()]);
+    close(e.exposure.unwrap(), 0.6, 1e-12);
+    assert!(e.basis.contains("JPN/2"), "{}", e.basis);
+    // Two sources, neither Japan's: the first, not their sum (0.9).
+    let other = set("econ.figures KOR/3 (kor.csv)", Some("KOR"), 20);
+    let e = jpn_of(&[other, usa_view]);
+    close(e.exposure.unwrap(), 0.2, 1e-12);
+    assert!(e.basis.contains("KOR/3"), "{}", e.basis);
+}
+
+/// Several countries and commodities at once, hand-computed from the files.
+#[test]
+fn china_and_russia_stop_antimony_and_graphite() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["antim".to_string(), "graph".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let stopped = BTreeSet::from(["CHN".to_string(), "RUS".to_string()]);
+    let result = stop(&all, &stopped, &codes, &groups(), &[]);
+    assert_eq!(result.outcomes.len(), 2);
+    let [sb, gr] = [&result.outcomes[0], &result.outcomes[1]];
+    assert_eq!(
+        (sb.commodity.as_str(), gr.commodity.as_str()),
+        ("antim", "graph")
+    );
+    // Antimony 2023e (t): China 40,000 and Russia 4,300 of 83,000; the
+    // United States 0; Australia 2,300 and Canada 2 among the allies.
+    close(sb.lost_share, 44_300.0 / 83_000.0, 1e-12);
+    close(sb.partners_share, 0.0, 1e-12);
+    close(sb.allies_share, 2_302.0 / 83_000.0, 1e-12);
+    close(sb.gap_share, (44_300.0 - 2_302.0) / 83_000.0, 1e-12);
+    // Reserves: no world total, so the sum of the rows (2,171,000 t); the
+    // United States 60,000, Australia 140,000, Canada 78,000.
+    close(
+        sb.partners_reserves_share.unwrap(),
+        60_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    close(
+        sb.allies_reserves_share.unwrap(),
+        218_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    close(
+        sb.coalition_reserves_share.unwrap(),
+        278_000.0 / 2_171_000.0,
+        1e-12,
+    );
+    // Graphite 2023e: China 1,230,000 and Russia 16,000 of 1,600,000 t;
+    // reserves of Korea 1.8 Mt (partner), Canada 5.7 Mt (ally) of 280 Mt.
+    close(gr.lost_share, 1_246_000.0 / 1_600_000.0, 1e-12);
+    close(
+        gr.partners_reserves_share.unwrap(),
+        1_800_000.0 / 280_000_000.0,
+        1e-12,
+    );
+    close(
+        gr.allies_reserves_share.unwrap(),
+        5_700_000.0 / 280_000_000.0,
+        1e-12,
+    );
+}
+
+/// Every series of the 77 commodities goes through both scenarios: a stop
+/// outcome or "no production figures", and a pool outcome.
+#[test]
+fn both_scenarios_cover_every_series_of_the_77_commodities() {
+    let Some(data) = dataset() else { return };
+    let all = data.indicators(&groups(), &[]);
+    let commodities: BTreeSet<&str> = all.iter().map(|s| s.commodity.as_str()).collect();
+    assert_eq!(commodities.len(), 77);
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let result = stop(&all, &stopped, &[], &groups(), &[]);
+    assert_eq!(
+        result.outcomes.len() + result.without_figures.len(),
+        all.len()
+    );
+    assert!(
+        result.outcomes.len() > 77,
+        "{} outcomes",
+        result.outcomes.len()
+    );
+    for o in &result.outcomes {
+        assert!((0.0..=1.0 + 1e-9).contains(&o.lost_share), "{}", o.name);
+        assert!(o.gap_share <= o.lost_share, "{}", o.name);
+    }
+    let pooled = pool(&all, &[], &groups());
+    assert_eq!(pooled.outcomes.len(), all.len());
 }

@@ -1,9 +1,10 @@
 // Critical minerals as an economic-security analyst at JPN sees them: the
 // supply-risk ranking read from the real USGS Mineral Commodity Summaries
-// 2024 and WGI files (../shared/data/supply, named in JPN's
-// `[engines.supply]`, never copied), the top-ranked commodity's producers as
-// bars marked by group, and a "China stops exporting gallium"
-// scenario shared as an `econ.scenario` report that reaches USA's node.
+// 2024 and WGI files (../shared/data/supply, given to the nodes with
+// `trilat demo --supply-data`, never copied), the top-ranked commodity's producers as
+// bars marked by group, Japan's own import figures shared from the console,
+// and a "China stops exporting gallium" scenario with each partner's
+// exposure, shared as an `econ.scenario` report that reaches USA's node.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -24,12 +25,9 @@ if (!existsSync(DATA)) {
     t.skip(reason);
   });
 } else {
-  const fixture = useCluster({
-    extraToml: (party) => (party === 'JPN'
-      ? `[engines.supply]\ndata = [${JSON.stringify(DATA)}]\n\n[engines.supply.groups]\n`
-        + 'allies = ["AUS", "CAN", "GBR", "DEU", "FRA"]\nconcern = ["CHN", "RUS", "PRK"]\n'
-      : ''),
-  });
+  // As `trilat demo --supply-data` configures them: every node reads the
+  // files and groups countries by the example trilat-supply ships.
+  const fixture = useCluster({ demoArgs: ['--supply-data', DATA] });
 
   test('ranking, gallium producers with China marked, and a shared scenario that reaches USA', async () => {
     const jpn = fixture.cluster.nodes.JPN;
@@ -72,6 +70,30 @@ if (!existsSync(DATA)) {
     assert.equal(await bars.count(), Math.min(15, series.production.shares.length));
     assert.match(await bars.first().getAttribute('class'), new RegExp(`supply-${group}`));
     assert.equal((await chart.locator('text.supply-code').first().textContent()).trim(), top.country);
+    // Every bar in its group's colour: with the example grouping, the
+    // partners among gallium's producers (Japan, Korea) are highlighted.
+    const groupOf = (code) => (groups.partners?.includes(code) ? 'partner'
+      : groups.allies?.includes(code) ? 'ally' : groups.concern?.includes(code) ? 'concern' : 'other');
+    const codes = await chart.locator('text.supply-code').allTextContents();
+    const classes = await bars.evaluateAll((els) => els.map((e) => e.getAttribute('class')));
+    assert.deepEqual(classes, codes.map((c) => `supply-bar supply-${groupOf(c.trim())}`));
+    if (first.commodity === 'galli') {
+      assert.deepEqual(codes.filter((c) => groupOf(c) === 'partner'), ['JPN', 'KOR']);
+    }
+
+    // JPN's analyst shares Japan's own gallium import figures (test
+    // figures, not statistics) from the console: a bad file is refused
+    // naming its line, the good one becomes an econ.figures report.
+    const header = 'party,commodity,figure,country,value,unit,year,source\n';
+    const upload = async (name, text) => {
+      await page.locator('#supply-figures-file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+      await page.getByRole('button', { name: 'Share figures' }).click();
+    };
+    await upload('bad.csv', `${header}JPN,gallium,import_share_pct,,60,%,2023,test figures\n`);
+    await visible(page.getByText('bad.csv, line 2: import_share_pct: needs a country'));
+    await upload('jpn.csv', `${header}JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n`
+      + 'JPN,gallium,import_share_pct,CHN,60,%,2023,test figures\n');
+    await visible(page.getByText('Figures shared as a report.'));
 
     // The scenario, shared as a report.
     await page.locator('#supply-stop').fill('CHN');
@@ -83,6 +105,14 @@ if (!existsSync(DATA)) {
     const lost = (await outcomes.first().locator('td').nth(2).innerText()).trim();
     assert.ok(Number(lost.replace(',', '.')) >= 90, `China's lost share of gallium: ${lost} %`);
     await visible(page.getByText('Scenario shared as a report.'));
+    // Each partner's exposure: Japan's from its figures (100 % × 60 %),
+    // the United States' from USGS, Korea's unknown.
+    const exposure = (party) => page.locator('table.supply-exposures tbody tr').filter({ has: page.getByRole('rowheader', { name: party }) });
+    assert.equal((await exposure('JPN').locator('td').nth(1).innerText()).trim(), '60.0');
+    assert.match(await exposure('JPN').locator('td.supply-basis').innerText(), /econ\.figures JPN\/[0-9a-f-]+ \(jpn\.csv\)/);
+    assert.equal((await exposure('KOR').locator('td').nth(1).innerText()).trim(), '—');
+    assert.match(await exposure('USA').locator('td.supply-basis').innerText(), /USGS MCS 2024/);
+    await visible(page.getByText(/^Figures used: econ\.figures JPN\//));
     await screenshot(page, 'console-supply');
 
     // USA's node holds JPN's econ.scenario report (the demo's engines mark
@@ -97,5 +127,16 @@ if (!existsSync(DATA)) {
     }
     assert.equal(held.length, 1, 'JPN\'s scenario at USA');
     assert.match(JSON.stringify(held[0].payload), /gallium/);
+
+    // USA's analyst sees it in the view, among the shared scenarios of the
+    // exercise picture: from JPN, China stopped, who is most exposed.
+    const usaPage = await fixture.openConsole('USA', 'reader');
+    await usaPage.getByRole('radio', { name: 'Exercise' }).check();
+    await usaPage.getByRole('button', { name: 'Critical minerals' }).click();
+    const shared = usaPage.locator('table.supply-shared tbody tr').filter({ has: usaPage.getByRole('rowheader', { name: 'JPN' }) });
+    await visible(shared.first(), 15_000);
+    assert.equal(await shared.count(), 1);
+    assert.equal((await shared.locator('td').nth(1).innerText()).trim(), 'CHN');
+    assert.equal((await shared.locator('td').nth(2).innerText()).trim(), 'gallium: USA');
   });
 }

@@ -18,11 +18,12 @@ export class ApiError extends Error {
   }
 }
 
-function headers(body) {
+function headers(body, csv) {
   const h = { Accept: 'application/json' };
   const token = get().token;
   if (token) h.Authorization = `Bearer ${token}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (csv !== undefined) h['Content-Type'] = 'text/csv';
   return h;
 }
 
@@ -42,14 +43,14 @@ async function errorOf(response) {
   return new ApiError(response.status, code, message);
 }
 
-/** Calls the API; resolves to the JSON answer or throws ApiError. */
-export async function api(path, { method = 'GET', body, signal } = {}) {
+/** Calls the API (a JSON `body`, or a `csv` text); resolves to the JSON answer or throws ApiError. */
+export async function api(path, { method = 'GET', body, csv, signal } = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers: headers(body),
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: headers(body, csv),
+      body: body === undefined ? csv : JSON.stringify(body),
       signal,
       cache: 'no-store',
     });

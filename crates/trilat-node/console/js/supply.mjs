@@ -1,20 +1,26 @@
 // Critical minerals: the supply-risk ranking (GET /api/v1/supply/ranking),
 // one commodity's producer shares as a bar chart with the partners, allies
-// and countries of concern marked (GET /api/v1/supply/indicators), and a
-// "country stops exporting" scenario (POST /api/v1/supply/scenario; analysts
-// of this node may share it as an econ.scenario report). Charts are drawn
-// here from the JSON: no image service.
+// and countries of concern marked (GET /api/v1/supply/indicators), a
+// "country stops exporting" scenario with each partner's exposure
+// (POST /api/v1/supply/scenario; analysts of this node may share it as an
+// econ.scenario report), and the analyst's own import figures shared as an
+// econ.figures report (POST /api/v1/supply/figures), and the econ.scenario
+// reports the console holds, this node's and those partners shared. Charts
+// are drawn here from the JSON: no image service.
 
 import * as store from './store.mjs';
 import { api } from './api.mjs';
-import { h, num, announce } from './dom.mjs';
+import { h, num, announce, timeEl } from './dom.mjs';
 import { t } from './i18n.mjs';
+import { markingBlock } from './markings.mjs';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RANKED_SHOWN = 30;
 const BARS_MAX = 15;
+const SHARED_SHOWN = 20;
 
 let rendered = false;
+let sharedSlot = null;
 
 function writer() {
   const w = store.get().whoami;
@@ -119,16 +125,83 @@ function scenarioForm() {
         h('td', {}, pct(o.partners_share)), h('td', {}, pct(o.allies_share)),
         h('td', {}, pct(o.coalition_reserves_share)), h('td', {}, pct(o.gap_share)),
         h('td', { title: o.exposures.map((x) => `${x.party}: ${x.basis}`).join('\n') }, o.most_exposed ?? '—')));
-      result.replaceChildren(
+      result.replaceChildren(...[
         h('table', { class: 'grid supply-outcomes' }, h('thead', {}, head), h('tbody', {}, rows)),
         ...answer.result.without_figures.map((w) => h('p', { class: 'muted' }, t('supply.without_figures', { series: w }))),
-        answer.report ? h('p', {}, t('supply.shared')) : null);
+        exposureTable(answer.result.outcomes),
+        h('p', { class: 'muted' }, answer.figures.length
+          ? t('supply.figures_used', { list: answer.figures.join('; ') }) : t('supply.figures_none')),
+        ...answer.notes.map((n) => h('p', { class: 'muted' }, n)),
+        answer.report ? h('p', {}, t('supply.shared')) : null].filter(Boolean));
       if (answer.report) announce(t('supply.shared'));
     } catch (err) {
       result.replaceChildren(h('p', { class: 'error' }, err.message));
     }
   });
   return h('section', {}, h('h3', {}, t('supply.scenario_title')), form, result);
+}
+
+/** Each partner's exposure per series, with where its numbers come from. */
+function exposureTable(outcomes) {
+  const head = h('tr', {}, ['commodity', 'party', 'exposure', 'reliance', 'stopped', 'basis']
+    .map((k) => h('th', { scope: 'col' }, t(`supply.ecol_${k}`))));
+  const rows = outcomes.flatMap((o) => o.exposures.map((x) => h('tr', { class: x.party === o.most_exposed ? 'supply-most' : '' },
+    h('td', {}, o.name), h('th', { scope: 'row' }, x.party), h('td', {}, pct(x.exposure)),
+    h('td', {}, pct(x.net_import_reliance)), h('td', {}, pct(x.import_share_stopped)),
+    h('td', { class: 'supply-basis' }, x.basis))));
+  return h('section', {}, h('h4', {}, t('supply.exposures_title')),
+    h('table', { class: 'grid supply-exposures' }, h('thead', {}, head), h('tbody', {}, rows)));
+}
+
+/** An analyst's own figures CSV, shared as an econ.figures report. */
+function figuresForm() {
+  const file = h('input', { id: 'supply-figures-file', type: 'file', accept: '.csv,text/csv', required: true });
+  const result = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'supply-figures' },
+    h('p', { class: 'muted' }, t('supply.figures_help')),
+    h('div', { class: 'field' }, h('label', { for: 'supply-figures-file' }, t('supply.figures_file')), file),
+    h('button', { type: 'submit' }, t('supply.figures_send')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const chosen = file.files[0];
+    if (!chosen) return;
+    result.replaceChildren(h('p', {}, t('supply.loading')));
+    try {
+      await api(`/api/v1/supply/figures?file=${encodeURIComponent(chosen.name)}`, { method: 'POST', csv: await chosen.text() });
+      result.replaceChildren(h('p', {}, t('supply.figures_shared')));
+      announce(t('supply.figures_shared'));
+    } catch (err) {
+      result.replaceChildren(h('p', { class: 'error' }, err.message));
+    }
+  });
+  return h('section', {}, h('h3', {}, t('supply.figures_title')), form, result);
+}
+
+/**
+ * The econ.scenario reports this console holds, this node's and those
+ * partners shared (the loaded reports of the current mode), newest first.
+ */
+function renderShared() {
+  const list = [...store.get().reports.values()]
+    .filter((r) => r.kind === 'econ.scenario' && !r.revoked)
+    .sort((a, b) => b.modified.localeCompare(a.modified))
+    .slice(0, SHARED_SHOWN);
+  if (list.length === 0) {
+    sharedSlot.replaceChildren(h('p', { class: 'muted' }, t('supply.shared_none')));
+    return;
+  }
+  const head = h('tr', {}, ['owner', 'when', 'stopped', 'exposed', 'marking']
+    .map((k) => h('th', { scope: 'col' }, t(`supply.hcol_${k}`))));
+  const rows = list.map((r) => {
+    const p = r.payload ?? {};
+    const stop = p.scenario === 'stop';
+    return h('tr', {},
+      h('th', { scope: 'row' }, r.owner), h('td', {}, timeEl(r.modified)),
+      h('td', {}, stop ? (p.stopped ?? []).join(', ') : t('supply.pool')),
+      h('td', {}, (p.outcomes ?? []).map((o) => `${o.name}: ${stop ? (o.most_exposed ?? '—') : pct(o.coalition_production_share)}`).join('; ')),
+      h('td', {}, markingBlock(r.marking, { exercise: r.exercise })));
+  });
+  sharedSlot.replaceChildren(h('table', { class: 'grid supply-shared' }, h('thead', {}, head), h('tbody', {}, rows)));
 }
 
 function render() {
@@ -138,13 +211,17 @@ function render() {
   api('/api/v1/supply/ranking').then((ranked) => {
     rankingSlot.replaceChildren(rankingTable(ranked, chartSlot));
   }).catch((err) => { rankingSlot.replaceChildren(h('p', { class: 'error' }, err.message)); });
+  sharedSlot = h('div', { 'aria-live': 'polite' });
   section.replaceChildren(h('h2', { id: 'supply-title' }, t('supply.title')), h('p', {}, t('supply.help')),
-    rankingSlot, chartSlot, scenarioForm());
+    rankingSlot, chartSlot, scenarioForm(), ...(writer() ? [figuresForm()] : []),
+    h('section', {}, h('h3', {}, t('supply.shared_title')), sharedSlot));
   rendered = true;
+  renderShared();
 }
 
 export function init() {
   store.watch(['lang'], () => rendered && render());
+  store.watch(['reports'], () => rendered && renderShared());
 }
 
 export function show() {

@@ -8,14 +8,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use trilat_core::ReportId;
-use trilat_supply::figures::{parse_figures, Figure};
+use trilat_core::{Marking, ReportId};
+use trilat_supply::figures::parse_figures;
 use trilat_supply::indicators::{ranking, RankEntry, SeriesIndicators};
 use trilat_supply::report::FiguresPayload;
 use trilat_supply::{commodity, scenario, Dataset, Groups};
@@ -23,12 +23,12 @@ use trilat_supply::{commodity, scenario, Dataset, Groups};
 use super::{publish_finding, Finding};
 use crate::{AppError, AppState, Caller, JsonBody, QueryParams, Role};
 
+mod figures;
+
 /// Most files read from the data directories.
 const DATA_FILES_MAX: usize = 1_000;
 /// How deep the data directories are walked.
 const DATA_DEPTH_MAX: usize = 4;
-/// Most figures a node keeps for its scenarios (oldest dropped first).
-const FIGURES_KEPT_MAX: usize = 50_000;
 /// Longest figures file name kept as provenance.
 const FILE_NAME_MAX: usize = 256;
 /// Most reports one publish request may make.
@@ -53,7 +53,6 @@ pub struct SupplyEngine {
     dataset: Option<Arc<Dataset>>,
     groups: Groups,
     note: Option<String>,
-    figures: Mutex<Vec<Figure>>,
 }
 
 impl SupplyEngine {
@@ -83,7 +82,6 @@ impl SupplyEngine {
             dataset,
             groups,
             note,
-            figures: Mutex::new(Vec::new()),
         }
     }
 
@@ -268,10 +266,13 @@ struct Published {
     reports: Vec<ReportId>,
 }
 
+/// Publishes `payload` as a report of `kind`, in the engines' marking
+/// unless `marking` (a scenario built on partners' figures) says otherwise.
 async fn publish(
     state: &AppState,
     kind: &'static str,
     payload: &impl Serialize,
+    marking: Option<Marking>,
 ) -> Result<ReportId, AppError> {
     let finding = Finding {
         engine: "supply",
@@ -279,7 +280,7 @@ async fn publish(
         payload: serde_json::to_value(payload).map_err(AppError::internal)?,
         observed_at: crate::now(),
         position: None,
-        marking: None,
+        marking,
     };
     Ok(publish_finding(state, finding).await?.id)
 }
@@ -306,7 +307,7 @@ async fn indicators_publish(
     }
     let mut reports = Vec::with_capacity(indicators.len());
     for s in &indicators {
-        reports.push(publish(&state, "econ.indicator", s).await?);
+        reports.push(publish(&state, "econ.indicator", s, None).await?);
     }
     tracing::info!(by = %caller.name, reports = reports.len(), "supply indicators published");
     Ok(Json(Published { reports }))
@@ -335,10 +336,17 @@ struct ScenarioRequest {
 struct ScenarioResponse {
     result: serde_json::Value,
     report: Option<ReportId>,
+    /// The `econ.figures` reports read for the exposures (own and
+    /// partners'), newest first; what was left out is in `notes`.
+    figures: Vec<String>,
+    notes: Vec<String>,
 }
 
 /// `POST /api/v1/supply/scenario` (reader; analyst of the node's party to
-/// publish): a stop or pool scenario, with this node's kept figures.
+/// publish): a stop or pool scenario. A stop's exposures use every
+/// `econ.figures` report the caller may see, this node's and partners';
+/// published, it carries the combination of the engines' marking and the
+/// markings of the figures it used.
 async fn scenario_post(
     State(state): State<AppState>,
     caller: Caller,
@@ -348,10 +356,11 @@ async fn scenario_post(
     if req.publish {
         super::analyst_of_node(&state, &caller)?;
     }
-    let engine = &state.engines.get()?.supply;
+    let engines = state.engines.get()?;
+    let engine = &engines.supply;
     let codes = commodity_codes(&req.commodities).map_err(bad)?;
     let indicators = engine.dataset()?.indicators(&engine.groups, &codes);
-    let result = match req.scenario.as_deref().unwrap_or("stop") {
+    let (result, marking, figures, notes) = match req.scenario.as_deref().unwrap_or("stop") {
         "stop" => {
             let stopped = country_codes(&req.stop).map_err(bad)?;
             if stopped.is_empty() {
@@ -359,38 +368,50 @@ async fn scenario_post(
                     "a stop scenario needs `stop`: one or more countries".into()
                 ));
             }
-            let figures = engine
-                .figures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            serde_json::to_value(scenario::stop(
-                &indicators,
-                &stopped,
-                &codes,
-                &engine.groups,
-                &figures,
-            ))
+            let held =
+                figures::held_figures(&state, &caller, &codes, engines.config.exercise).await?;
+            let result = scenario::stop(&indicators, &stopped, &codes, &engine.groups, &held.sets);
+            let mut markings = held.markings_used(&result);
+            markings.retain(|m| **m != engines.marking);
+            let marking = if markings.is_empty() {
+                None
+            } else {
+                markings.push(&engines.marking);
+                Some(state.policy.combine(markings).map_err(AppError::internal)?)
+            };
+            let origins = held.sets.iter().map(|s| s.origin.clone()).collect();
+            (serde_json::to_value(result), marking, origins, held.notes)
         }
-        "pool" => serde_json::to_value(scenario::pool(&indicators, &codes, &engine.groups)),
+        "pool" => (
+            serde_json::to_value(scenario::pool(&indicators, &codes, &engine.groups)),
+            None,
+            Vec::new(),
+            Vec::new(),
+        ),
         other => {
             return Err(bad(format!(
                 "scenario {other:?}: expected \"stop\" or \"pool\""
             )))
         }
-    }
-    .map_err(AppError::internal)?;
+    };
+    let result = result.map_err(AppError::internal)?;
     let report = if req.publish {
-        Some(publish(&state, "econ.scenario", &result).await?)
+        Some(publish(&state, "econ.scenario", &result, marking).await?)
     } else {
         None
     };
-    Ok(Json(ScenarioResponse { result, report }))
+    Ok(Json(ScenarioResponse {
+        result,
+        report,
+        figures,
+        notes,
+    }))
 }
 
 /// `POST /api/v1/supply/figures?file=NAME` (analyst of the node's party):
-/// the body is a figures CSV (`docs/economic.md`); kept for this node's
-/// scenarios and published as one `econ.figures` report. 400 names the line.
+/// the body is a figures CSV (`docs/economic.md`), published as one
+/// `econ.figures` report, which this node's scenarios and its partners'
+/// (those the marking reaches) then use. 400 names the line.
 async fn figures_post(
     State(state): State<AppState>,
     caller: Caller,
@@ -398,7 +419,7 @@ async fn figures_post(
     body: axum::body::Bytes,
 ) -> Result<Json<Published>, AppError> {
     super::analyst_of_node(&state, &caller)?;
-    let engine = &state.engines.get()?.supply;
+    state.engines.get()?; // 503 until the engines start, as the other routes.
     let file = q.file.unwrap_or_else(|| "figures.csv".into());
     if file.len() > FILE_NAME_MAX {
         return Err(bad(format!("file name longer than {FILE_NAME_MAX} bytes")));
@@ -409,16 +430,10 @@ async fn figures_post(
     let report = publish(
         &state,
         "econ.figures",
-        &FiguresPayload {
-            file,
-            figures: figures.clone(),
-        },
+        &FiguresPayload { file, figures },
+        None,
     )
     .await?;
-    let mut kept = engine.figures.lock().unwrap_or_else(|p| p.into_inner());
-    kept.extend(figures);
-    let excess = kept.len().saturating_sub(FIGURES_KEPT_MAX);
-    kept.drain(..excess);
     Ok(Json(Published {
         reports: vec![report],
     }))

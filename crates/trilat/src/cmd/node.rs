@@ -101,7 +101,9 @@ is removed when the demo stops (unless --keep). Stop with Ctrl-C.
 
 Sanctions screening needs lists, which the demo cannot ship: download them
 (docs/sanctions.md), import them with `trilat sanctions import --store DIR
-FILE…` and pass --sanctions-store DIR.
+FILE…` and pass --sanctions-store DIR. Critical minerals need the USGS MCS
+2024 data release and WGI files (docs/economic.md): pass --supply-data DIR;
+the nodes group countries by the example trilat-supply ships.
 
 Examples:
   cargo run -p trilat -- demo --replay-every 15
@@ -129,6 +131,9 @@ Examples:
         /// DIR` for every node to screen against (repeatable).
         #[arg(long, value_name = "DIR")]
         sanctions_store: Vec<PathBuf>,
+        /// USGS MCS 2024 and WGI files or folders for every node's critical-minerals view (repeatable).
+        #[arg(long, value_name = "DIR")]
+        supply_data: Vec<PathBuf>,
     },
     /// Post, get, list, revoke or export reports on a node.
     #[command(subcommand, after_help = REPORT_EXAMPLES)]
@@ -344,6 +349,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 replay_every,
                 json_banner,
                 sanctions_store,
+                supply_data,
             } => {
                 demo::run(demo::DemoArgs {
                     port,
@@ -352,6 +358,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                     replay_every_min: replay_every,
                     json_banner,
                     sanctions_stores: sanctions_store,
+                    supply_data,
                 })
                 .await
             }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use trilat_node::engines::supply::{commodity_codes, country_codes, load_dataset};
-use trilat_supply::figures::{parse_figures, Figure};
+use trilat_supply::figures::{parse_figures, FigureSet};
 use trilat_supply::indicators::{ranking, Concentration, SeriesIndicators};
 use trilat_supply::scenario::{pool, stop, PoolScenario, StopScenario};
 use trilat_supply::{Dataset, Groups};
@@ -56,8 +56,10 @@ const SCENARIO_HELP: &str = "Examples:
       --groups groups.toml --figures jpn_imports.csv --json
 
 --figures takes a partner's own figures CSV (party,commodity,figure,country,value,unit,year,source;
-docs/economic.md); its reliance and import shares decide each partner's exposure. Without them only
-the United States has an exposure, from USGS (net import reliance and major import sources).";
+docs/economic.md); its reliance and import shares decide each partner's exposure. It may be given
+several times; a partner's figures are taken from the first file that has them, never added up.
+Without them only the United States has an exposure, from USGS (net import reliance and major
+import sources).";
 
 const POOL_HELP: &str = "Examples:
   trilat supply pool --data ../shared/data/supply --groups groups.toml
@@ -206,7 +208,7 @@ fn indicators(args: IndicatorsArgs) -> anyhow::Result<()> {
 }
 
 fn table_row(out: &mut impl Write, s: &SeriesIndicators) -> std::io::Result<()> {
-    let series: String = s.series_type.chars().take(32).collect();
+    let series = clip(&s.series_type, 32);
     let nir = s
         .us_reliance
         .as_ref()
@@ -215,7 +217,7 @@ fn table_row(out: &mut impl Write, s: &SeriesIndicators) -> std::io::Result<()> 
         Some(p) => writeln!(
             out,
             "{:<24} {:<32} {:<8} {:>6} {:>7.0} {:>11} {:>6} {:>8} {:>8} {:>7} {:>7} {:>6}",
-            s.name.chars().take(24).collect::<String>(),
+            clip(&s.name, 24),
             series,
             format!("{:?}", s.stage).to_lowercase(),
             p.year.map_or("-".into(), |y| y.to_string()),
@@ -331,8 +333,8 @@ fn rank(args: CommonArgs) -> anyhow::Result<()> {
             out,
             "{:>4} {:<24} {:<30} {:>7} {:>6.0} {:>11} {:>8} {:>10} {:>6}  {}",
             e.rank,
-            e.name.chars().take(24).collect::<String>(),
-            e.series_type.chars().take(30).collect::<String>(),
+            clip(&e.name, 24),
+            clip(&e.series_type, 30),
             e.hhi_wgi.map_or("-".into(), |h| format!("{h:.2}")),
             e.hhi,
             e.top1
@@ -347,15 +349,22 @@ fn rank(args: CommonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_figures(paths: &[PathBuf]) -> anyhow::Result<Vec<Figure>> {
-    let mut all = Vec::new();
+/// One set per file, in the order given (for a partner named in several,
+/// the first file that has its figures is used).
+fn read_figures(paths: &[PathBuf]) -> anyhow::Result<Vec<FigureSet>> {
+    let mut sets = Vec::new();
     for path in paths {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let name = path.display().to_string();
-        all.extend(parse_figures(&name, &text)?);
+        let figures = parse_figures(&name, &text)?;
+        sets.push(FigureSet {
+            origin: name,
+            publisher: None,
+            figures,
+        });
     }
-    Ok(all)
+    Ok(sets)
 }
 
 fn scenario(args: ScenarioArgs) -> anyhow::Result<()> {
@@ -378,26 +387,47 @@ fn scenario(args: ScenarioArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `text` in at most `width` characters, ending in `…` when cut.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 fn print_stop(out: &mut impl Write, r: &StopScenario) -> std::io::Result<()> {
     let stopped: Vec<&str> = r.stopped.iter().map(String::as_str).collect();
     writeln!(out, "Scenario: {} stop(s) exporting", stopped.join(", "))?;
     writeln!(
         out,
-        "{:<24} {:<30} {:>6} {:>16} {:>9} {:>7} {:>10} {:>6}  most exposed",
-        "commodity", "series", "lost%", "lost", "partner%", "ally%", "reserves%", "gap%"
+        "{:<24} {:<30} {:>6} {:>16} {:>9} {:>7} {:>6}  {:>12} {:>9} {:>14}  most exposed",
+        "commodity",
+        "series",
+        "lost%",
+        "lost",
+        "partner%",
+        "ally%",
+        "gap%",
+        "partner res%",
+        "ally res%",
+        "coalition res%"
     )?;
     for o in &r.outcomes {
         writeln!(
             out,
-            "{:<24} {:<30} {:>6} {:>16} {:>9} {:>7} {:>10} {:>6}  {}",
-            o.name.chars().take(24).collect::<String>(),
-            o.series_type.chars().take(30).collect::<String>(),
+            "{:<24} {:<30} {:>6} {:>16} {:>9} {:>7} {:>6}  {:>12} {:>9} {:>14}  {}",
+            clip(&o.name, 24),
+            clip(&o.series_type, 30),
             pct(o.lost_share),
             format!("{:.0} {}", o.lost, o.unit),
             pct(o.partners_share),
             pct(o.allies_share),
-            opt_pct(o.coalition_reserves_share),
             pct(o.gap_share),
+            opt_pct(o.partners_reserves_share),
+            opt_pct(o.allies_reserves_share),
+            opt_pct(o.coalition_reserves_share),
             o.most_exposed.as_deref().unwrap_or("-"),
         )?;
         for e in &o.exposures {
@@ -451,8 +481,8 @@ fn print_pool(out: &mut impl Write, r: &PoolScenario) -> std::io::Result<()> {
         writeln!(
             out,
             "{:<24} {:<30} {:>11} {:>13} {:>11} {:>13}",
-            o.name.chars().take(24).collect::<String>(),
-            o.series_type.chars().take(30).collect::<String>(),
+            clip(&o.name, 24),
+            clip(&o.series_type, 30),
             opt_pct(o.partners_production_share),
             opt_pct(o.coalition_production_share),
             opt_pct(o.partners_reserves_share),

@@ -34,6 +34,8 @@ pub struct DemoArgs {
     /// Sanctions list stores (`trilat sanctions import --store DIR`) every
     /// node screens against.
     pub sanctions_stores: Vec<PathBuf>,
+    /// USGS MCS 2024 and WGI files or folders every node's supply engine reads.
+    pub supply_data: Vec<PathBuf>,
 }
 
 /// The node that flies the demo launch (it fuses the three partners' radars).
@@ -64,6 +66,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     let sanctions = demo_sanctions(&args.sanctions_stores)?;
+    let supply = demo_supply(&args.supply_data)?;
     let (dir, temporary) = match &args.dir {
         Some(dir) => (dir.clone(), false),
         None => (
@@ -71,7 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             true,
         ),
     };
-    let outcome = serve(&args, &dir, temporary, &sanctions).await;
+    let outcome = serve(&args, &dir, temporary, &[sanctions, supply]).await;
     if temporary && !args.keep {
         match std::fs::remove_dir_all(&dir) {
             Ok(()) => eprintln!("removed {}", dir.display()),
@@ -88,7 +91,7 @@ async fn serve(
     args: &DemoArgs,
     dir: &Path,
     temporary: bool,
-    sanctions: &toml::Table,
+    [sanctions, supply]: &[toml::Table; 2],
 ) -> anyhow::Result<()> {
     let parties = ["USA", "JPN", "KOR"].map(|p| Party::new(p).expect("static party code"));
     let port_last = args.port.checked_add(2).context("--port is too high")?;
@@ -100,7 +103,7 @@ async fn serve(
         limits: Limits::default(),
         engines: parties
             .iter()
-            .map(|party| (party.clone(), demo_engines(party, sanctions)))
+            .map(|party| (party.clone(), demo_engines(party, sanctions, supply)))
             .collect(),
     })
     .await?;
@@ -156,8 +159,9 @@ fn offer_scenarios(cluster: &Cluster, dir: &Path) -> anyhow::Result<()> {
 /// exercise; the AIS scenario plays on every node that has a feed in it;
 /// the missile launch is fused at [`LAUNCH_PARTY`]; the seismic event is
 /// posted at [`SEISMIC_PARTY`]; `sanctions` is every node's
-/// `[engines.sanctions]` ([`demo_sanctions`]).
-fn demo_engines(party: &Party, sanctions: &toml::Table) -> toml::Table {
+/// `[engines.sanctions]` ([`demo_sanctions`]), `supply` its
+/// `[engines.supply]` ([`demo_supply`]).
+fn demo_engines(party: &Party, sanctions: &toml::Table, supply: &toml::Table) -> toml::Table {
     let mut missile = toml::Table::new();
     missile.insert(
         "demo_launch".into(),
@@ -174,7 +178,26 @@ fn demo_engines(party: &Party, sanctions: &toml::Table) -> toml::Table {
     engines.insert("missile".into(), toml::Value::Table(missile));
     engines.insert("seismic".into(), toml::Value::Table(seismic));
     engines.insert("sanctions".into(), toml::Value::Table(sanctions.clone()));
+    engines.insert("supply".into(), toml::Value::Table(supply.clone()));
     engines
+}
+
+/// The nodes' `[engines.supply]`: the files given (by absolute path), and
+/// the example grouping trilat-supply ships (`GROUPS_EXAMPLE`), so the
+/// console shows concern, partner and ally shares.
+fn demo_supply(data: &[PathBuf]) -> anyhow::Result<toml::Table> {
+    let mut paths = Vec::new();
+    for path in data {
+        let absolute = std::fs::canonicalize(path)
+            .with_context(|| format!("--supply-data {}", path.display()))?;
+        paths.push(toml::Value::String(absolute.display().to_string()));
+    }
+    let groups: toml::Table =
+        toml::from_str(trilat_supply::GROUPS_EXAMPLE).context("the shipped example grouping")?;
+    let mut supply = toml::Table::new();
+    supply.insert("data".into(), toml::Value::Array(paths));
+    supply.insert("groups".into(), toml::Value::Table(groups));
+    Ok(supply)
 }
 
 /// The nodes' `[engines.sanctions]`: the list stores given (checked here,
