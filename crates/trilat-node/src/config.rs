@@ -187,6 +187,12 @@ pub struct Config {
     /// `data_dir`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// The party's internal bus, `"nats://HOST:PORT"` (NATS with
+    /// JetStream), when the node runs as several processes on one
+    /// PostgreSQL store: each process hears of what the others stored
+    /// (docs/bus.md). Without it, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -353,6 +359,9 @@ impl Config {
             .validate()
             .map_err(|e| err("policy".into(), e.to_string()))?;
         self.store_location()?;
+        if let Some(bus) = &self.bus {
+            crate::bus::check_url(bus).map_err(|reason| err("bus".into(), reason))?;
+        }
         if self.peers.len() > PEERS_MAX {
             return Err(err(
                 "peers".into(),
