@@ -4,6 +4,7 @@
 //! stops when it arrives on process B's live stream (`/api/v1/stream`).
 //! Included: HTTP create at A (signing, the store's commit), the
 //! announcement on the bus, B's read of the store's feed and the SSE event.
+//! The same for A's own live stream, and the create alone, for comparison.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,10 @@ pub struct Spec {
 
 /// The figures of one run.
 pub struct Figures {
+    /// The POST at A until its answer (signed, stored).
+    pub created: Latencies,
+    /// Created at A → on A's own live stream (through A's follower too).
+    pub a_to_a: Latencies,
     /// Created at A → on B's live stream.
     pub a_to_b: Latencies,
     /// Samples that did not arrive within [`SAMPLE_TIMEOUT`].
@@ -104,37 +109,68 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
     let client = reqwest::Client::new();
     wait_serving(&client, &a_url, &reader).await?;
     wait_serving(&client, &b_url, &reader).await?;
-    let mut arrivals = follow_stream(&client, &b_url, &reader).await?;
+    let mut on_a = Arrivals::new(follow_stream(&client, &a_url, &reader).await?);
+    let mut on_b = Arrivals::new(follow_stream(&client, &b_url, &reader).await?);
 
-    let mut samples = Vec::with_capacity(spec.samples);
+    let (mut created, mut a_to_a, mut a_to_b) = (Vec::new(), Vec::new(), Vec::new());
     let mut n_missed = 0;
-    let mut early: HashMap<String, Instant> = HashMap::new();
     for idx in 0..spec.samples {
         let started = Instant::now();
         let id = create_note(&client, &a_url, &admin, idx).await?;
+        created.push(started.elapsed());
         let deadline = started + SAMPLE_TIMEOUT;
-        let arrived = loop {
-            if let Some(at) = early.remove(&id) {
-                break Some(at);
+        let (at_a, at_b) = (
+            on_a.wait(&id, deadline).await?,
+            on_b.wait(&id, deadline).await?,
+        );
+        match (at_a, at_b) {
+            (Some(at_a), Some(at_b)) => {
+                a_to_a.push(at_a.saturating_duration_since(started));
+                a_to_b.push(at_b.saturating_duration_since(started));
             }
-            match tokio::time::timeout_at(deadline.into(), arrivals.recv()).await {
-                Ok(Some((seen, at))) if seen == id => break Some(at),
-                Ok(Some((seen, at))) => {
-                    early.insert(seen, at);
-                }
-                Ok(None) => bail!("B's live stream ended"),
-                Err(_) => break None,
-            }
-        };
-        match arrived {
-            Some(at) => samples.push(at.saturating_duration_since(started)),
-            None => n_missed += 1,
+            _ => n_missed += 1,
         }
-        // Bounded: only ids of this run's notes arrive.
-        early.retain(|_, at| at.elapsed() < SAMPLE_TIMEOUT);
     }
-    let a_to_b = Latencies::of(&mut samples).context("no sample arrived")?;
-    Ok(Figures { a_to_b, n_missed })
+    Ok(Figures {
+        created: Latencies::of(&mut created).context("no sample")?,
+        a_to_a: Latencies::of(&mut a_to_a).context("no sample arrived")?,
+        a_to_b: Latencies::of(&mut a_to_b).context("no sample arrived")?,
+        n_missed,
+    })
+}
+
+/// One live stream's report events, by id, as they arrive.
+struct Arrivals {
+    receiver: mpsc::Receiver<(String, Instant)>,
+    /// Ids that arrived before they were waited for (bounded: only this
+    /// run's notes arrive, and each is taken once).
+    early: HashMap<String, Instant>,
+}
+
+impl Arrivals {
+    fn new(receiver: mpsc::Receiver<(String, Instant)>) -> Arrivals {
+        Arrivals {
+            receiver,
+            early: HashMap::new(),
+        }
+    }
+
+    /// When `id` arrived, or `None` if not by `deadline`.
+    async fn wait(&mut self, id: &str, deadline: Instant) -> anyhow::Result<Option<Instant>> {
+        if let Some(at) = self.early.remove(id) {
+            return Ok(Some(at));
+        }
+        loop {
+            match tokio::time::timeout_at(deadline.into(), self.receiver.recv()).await {
+                Ok(Some((seen, at))) if seen == id => return Ok(Some(at)),
+                Ok(Some((seen, at))) => {
+                    self.early.insert(seen, at);
+                }
+                Ok(None) => bail!("a live stream ended"),
+                Err(_) => return Ok(None),
+            }
+        }
+    }
 }
 
 /// A fresh temporary directory.

@@ -469,6 +469,19 @@ async fn a_nats_restart_during_ingest_loses_nothing() {
             },
         )
         .await;
+        eventually(&format!("{name} says its bus is up"), || async {
+            let response = process
+                .admin
+                .client
+                .get(format!("{}/metrics", process.admin.url))
+                .bearer_auth(&process.admin.token)
+                .send()
+                .await
+                .unwrap();
+            let text = response.text().await.unwrap();
+            text.lines().any(|line| line == "trilat_bus_up 1")
+        })
+        .await;
     }
     // And announces again: a note created after the recovery is in the stream.
     let after = setup

@@ -63,6 +63,11 @@ impl Follower {
             self.withdrawals_seq = recorded.seq;
         }
         let page = store.changes(Some(&self.changes), PAGE_LEN)?;
+        if page.changes.is_empty() {
+            self.changes = page.next;
+            delivery.more = log.len() == PAGE_LEN;
+            return Ok(delivery);
+        }
         let keys: Vec<ReportKey> = page.changes.iter().map(|c| c.report.key()).collect();
         let current = store.get_many(&keys)?;
         let withdrawn = store.withdrawn_versions(&keys)?;

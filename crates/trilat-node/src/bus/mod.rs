@@ -132,6 +132,24 @@ impl Bus {
         self.n_published.load(Ordering::Relaxed)
     }
 
+    /// The bus's lines of `/metrics` (Prometheus text).
+    pub fn render_metrics(&self) -> String {
+        let up = u64::from(self.is_up());
+        format!(
+            "# HELP trilat_bus_up Whether this process's bus is up (connected, publishes acknowledged).\n\
+             # TYPE trilat_bus_up gauge\n\
+             trilat_bus_up {up}\n\
+             # HELP trilat_bus_announcements_published_total Announcements the bus acknowledged.\n\
+             # TYPE trilat_bus_announcements_published_total counter\n\
+             trilat_bus_announcements_published_total {}\n\
+             # HELP trilat_bus_announcements_dropped_total Announcements not delivered to the bus (the others read those reports from the store).\n\
+             # TYPE trilat_bus_announcements_dropped_total counter\n\
+             trilat_bus_announcements_dropped_total {}\n",
+            self.n_published(),
+            self.n_dropped()
+        )
+    }
+
     fn announce(&self, announcement: Announcement) {
         if self.queue.try_send(announcement).is_err() {
             self.n_dropped.fetch_add(1, Ordering::Relaxed);

@@ -243,7 +243,7 @@ async fn consume(
     client: &async_nats::Client,
 ) {
     loop {
-        if let Err(e) = consume_once(bus, js, client).await {
+        if let Err(e) = consume_once(state, bus, js, client).await {
             tracing::debug!(%e, "bus: consumer ended; subscribing again");
             if bus.is_up() && client.connection_state() == async_nats::connection::State::Connected
             {
@@ -255,6 +255,7 @@ async fn consume(
 }
 
 async fn consume_once(
+    state: &AppState,
     bus: &Bus,
     js: &jetstream::Context,
     client: &async_nats::Client,
@@ -278,6 +279,8 @@ async fn consume_once(
         .messages()
         .await
         .map_err(|e| e.to_string())?;
+    // Subscribed: the bus works, even if nothing is published here.
+    mark_up(state, bus).await;
     // Whatever was announced while not subscribed is in the store's feed.
     bus.wake.notify_one();
     while let Some(message) = messages.next().await {

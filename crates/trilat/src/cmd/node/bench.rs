@@ -46,7 +46,12 @@ pub(super) async fn bus(samples: usize, postgres: String, nats: String) -> anyho
     })
     .await?;
     println!(
-        "create at process A -> on process B's live stream (bus and shared PostgreSQL), {}; {} missed",
+        "POST at process A -> 201 (signed, stored), {}",
+        figures.created
+    );
+    println!("create at A -> on A's own live stream, {}", figures.a_to_a);
+    println!(
+        "create at A -> on process B's live stream (bus and shared PostgreSQL), {}; {} missed",
         figures.a_to_b, figures.n_missed
     );
     Ok(())
