@@ -804,6 +804,33 @@ name = "admin"
         assert!(err.reason.contains("sqlite:PATH"), "{err}");
     }
 
+    /// `bus` is absent by default (one process) or a NATS URL; a bad one
+    /// names the field.
+    #[test]
+    fn bus_is_none_by_default_or_a_nats_url() {
+        let with_bus = |value: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!("key_file = \"node.key\"\nbus = \"{value}\""),
+            )
+        };
+        assert_eq!(Config::parse(&base()).unwrap().bus, None);
+        let config = Config::parse(&with_bus("nats://nats.usa.example:4222")).unwrap();
+        assert_eq!(config.bus.as_deref(), Some("nats://nats.usa.example:4222"));
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+        for bad in [
+            "",
+            "nats.usa.example:4222",
+            "tls://h:4222",
+            "nats://h",
+            "nats://h:4222/x",
+        ] {
+            let err = Config::parse(&with_bus(bad)).unwrap_err();
+            assert_eq!(err.field, "bus", "{bad}: {err}");
+            assert!(err.reason.contains("nats://HOST:PORT"), "{bad}: {err}");
+        }
+    }
+
     /// A relative `sqlite:` path is relative to the config file, like `data_dir`.
     #[test]
     fn a_relative_sqlite_store_is_read_beside_the_config_file() {
