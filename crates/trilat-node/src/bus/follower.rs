@@ -4,6 +4,7 @@
 //! whichever process stored it; a wake-up (a local write, a bus
 //! announcement) or the poll timer only decides when.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use trilat_core::{Report, ReportKey, Withdrawal};
@@ -46,9 +47,17 @@ impl Follower {
     /// Reads one page of each feed past the cursors, and moves them.
     /// Withdrawals first, as the receive path records them first: a version
     /// already withdrawn is then not announced.
-    fn read(&mut self, store: &dyn ReportStore) -> Result<Delivery, StoreError> {
+    fn read(
+        &mut self,
+        store: &dyn ReportStore,
+        with_withdrawals: bool,
+    ) -> Result<Delivery, StoreError> {
         let mut delivery = Delivery::default();
-        let log = store.withdrawals(self.withdrawals_seq, PAGE_LEN)?;
+        let log = if with_withdrawals {
+            store.withdrawals(self.withdrawals_seq, PAGE_LEN)?
+        } else {
+            Vec::new()
+        };
         for recorded in &log {
             assert!(recorded.seq > self.withdrawals_seq, "the log moves forward");
             // The highest withdrawal of the report: an entry a later one
@@ -96,14 +105,18 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, mut follower: Follower) 
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut failing = false;
     loop {
-        tokio::select! {
-            _ = bus.wake.notified() => {}
-            _ = poll.tick() => {}
-        }
+        // The withdrawal log is read at every poll, and on a wake-up when a
+        // withdrawal was announced.
+        let polled = tokio::select! {
+            _ = bus.wake.notified() => false,
+            _ = poll.tick() => true,
+        };
+        let mut with_withdrawals = polled;
         loop {
+            with_withdrawals |= bus.withdrawals_pending.swap(false, Ordering::Relaxed);
             let store = state.store.clone();
             let read = tokio::task::spawn_blocking(move || {
-                let delivery = follower.read(store.as_ref());
+                let delivery = follower.read(store.as_ref(), with_withdrawals);
                 (follower, delivery)
             })
             .await;
@@ -137,7 +150,9 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, mut follower: Follower) 
                 }
                 Err(e) => {
                     // The store is down: read again at the next wake-up or poll,
-                    // from the same cursors (nothing skipped).
+                    // from the same cursors (nothing skipped), the withdrawal
+                    // log included.
+                    bus.withdrawals_pending.store(true, Ordering::Relaxed);
                     if !failing {
                         tracing::warn!(%e, "bus: cannot read the store's feed; retrying");
                         failing = true;

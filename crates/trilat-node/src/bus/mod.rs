@@ -76,6 +76,10 @@ pub struct Bus {
     queue_rx: Mutex<Option<mpsc::Receiver<Announcement>>>,
     /// Wakes the follower: a report stored here or announced by another process.
     wake: Notify,
+    /// Whether a withdrawal was stored or announced since the follower last
+    /// read the withdrawal log (which it otherwise reads at its polls only:
+    /// one store read less per report).
+    withdrawals_pending: AtomicBool,
     /// Whether the bus is up as far as this process knows (connected, last
     /// publish acknowledged): [`UNKNOWN`], [`UP`] or [`DOWN`]. Changes are
     /// logged and audited.
@@ -110,6 +114,7 @@ impl Bus {
             queue,
             queue_rx: Mutex::new(Some(queue_rx)),
             wake: Notify::new(),
+            withdrawals_pending: AtomicBool::new(false),
             health: AtomicU8::new(UNKNOWN),
             ever_up: AtomicBool::new(false),
             n_dropped: AtomicU64::new(0),
@@ -151,6 +156,9 @@ impl Bus {
     }
 
     fn announce(&self, announcement: Announcement) {
+        if matches!(announcement, Announcement::Withdrawal(_)) {
+            self.withdrawals_pending.store(true, Ordering::Relaxed);
+        }
         if self.queue.try_send(announcement).is_err() {
             self.n_dropped.fetch_add(1, Ordering::Relaxed);
         }

@@ -101,6 +101,7 @@ async fn on_event(state: &AppState, bus: &Bus, event: async_nats::Event) {
     match event {
         async_nats::Event::Connected => {
             mark_up(state, bus).await;
+            bus.withdrawals_pending.store(true, Ordering::Relaxed);
             bus.wake.notify_one();
         }
         async_nats::Event::Disconnected => mark_down(state, bus, "disconnected").await,
@@ -291,6 +292,9 @@ async fn consume_once(
             .and_then(|headers| headers.get(ORIGIN_HEADER))
             .is_some_and(|origin| origin.as_str() == bus.origin);
         if !from_here {
+            if message.subject.ends_with(".withdrawals") {
+                bus.withdrawals_pending.store(true, Ordering::Relaxed);
+            }
             bus.wake.notify_one();
         }
     }
