@@ -235,7 +235,11 @@ pub async fn start(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take()
-        .expect("a node's bus is started once");
+        .ok_or_else(|| {
+            crate::StartError::Bus(
+                "this node's bus runs already: a state is served once (open the node again)".into(),
+            )
+        })?;
     let store = state.store.clone();
     let follower = tokio::task::spawn_blocking(move || follower::Follower::at_head(store.as_ref()))
         .await
