@@ -167,6 +167,7 @@ fn open_usa_node(
         engines: None,
         tak: Vec::new(),
         store: None,
+        bus: None,
     };
     config.validate()?;
     std::fs::create_dir_all(dir)?;

@@ -92,7 +92,11 @@ async fn health_get(State(state): State<AppState>) -> Json<serde_json::Value> {
 
 async fn metrics_get(State(state): State<AppState>, caller: Caller) -> Result<String, AppError> {
     caller.require(Role::Admin)?;
-    Ok(state.metrics.render())
+    let mut text = state.metrics.render();
+    if let Some(bus) = &state.bus {
+        text.push_str(&bus.render_metrics());
+    }
+    Ok(text)
 }
 
 async fn openapi_get() -> Json<serde_json::Value> {

@@ -229,6 +229,7 @@ impl Cluster {
                 engines: spec.engines.get(party).cloned(),
                 tak: Vec::new(),
                 store: None,
+                bus: None,
             };
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;

@@ -197,6 +197,12 @@ pub struct Config {
     /// `data_dir`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// The party's internal bus, `"nats://HOST:PORT"` (NATS with
+    /// JetStream), when the node runs as several processes on one
+    /// PostgreSQL store: each process hears of what the others stored
+    /// (docs/bus.md). Without it, none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus: Option<String>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -363,6 +369,9 @@ impl Config {
             .validate()
             .map_err(|e| err("policy".into(), e.to_string()))?;
         self.store_location()?;
+        if let Some(bus) = &self.bus {
+            crate::bus::check_url(bus).map_err(|reason| err("bus".into(), reason))?;
+        }
         if self.peers.len() > PEERS_MAX {
             return Err(err(
                 "peers".into(),
@@ -833,6 +842,33 @@ name = "admin"
         }
         let err = Config::parse(&with_store("data/trilat.db")).unwrap_err();
         assert!(err.reason.contains("sqlite:PATH"), "{err}");
+    }
+
+    /// `bus` is absent by default (one process) or a NATS URL; a bad one
+    /// names the field.
+    #[test]
+    fn bus_is_none_by_default_or_a_nats_url() {
+        let with_bus = |value: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!("key_file = \"node.key\"\nbus = \"{value}\""),
+            )
+        };
+        assert_eq!(Config::parse(&base()).unwrap().bus, None);
+        let config = Config::parse(&with_bus("nats://nats.usa.example:4222")).unwrap();
+        assert_eq!(config.bus.as_deref(), Some("nats://nats.usa.example:4222"));
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+        for bad in [
+            "",
+            "nats.usa.example:4222",
+            "tls://h:4222",
+            "nats://h",
+            "nats://h:4222/x",
+        ] {
+            let err = Config::parse(&with_bus(bad)).unwrap_err();
+            assert_eq!(err.field, "bus", "{bad}: {err}");
+            assert!(err.reason.contains("nats://HOST:PORT"), "{bad}: {err}");
+        }
     }
 
     /// A relative `sqlite:` path is relative to the config file, like `data_dir`.

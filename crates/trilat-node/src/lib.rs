@@ -57,6 +57,7 @@
 //!     engines: None,
 //!     tak: Vec::new(),
 //!     store: None,
+//!     bus: None,
 //! };
 //! config.validate().unwrap();
 //! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));
@@ -93,6 +94,7 @@ use trilat_store::{AuditAction, AuditEvent, PutOutcome};
 
 mod api;
 pub mod audit;
+pub mod bus;
 pub mod client;
 pub mod cluster;
 pub mod config;
@@ -263,7 +265,7 @@ pub async fn publish_as(
         Metrics::bump(&state.metrics.reports_published, 1);
         let report = Arc::new(report.clone());
         if current {
-            let _ = state.live.send(report.clone());
+            bus::announce_report(state, &report);
         }
         state.outbox.offer(seq, report);
     }
@@ -321,6 +323,9 @@ pub enum StartError {
     /// The TLS identity or a peer's pin is unusable.
     #[error("tls: {0}")]
     Tls(#[from] federation::tls::TlsError),
+    /// The party's bus cannot be started.
+    #[error("bus: {0}")]
+    Bus(String),
     /// The listen address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -415,7 +420,8 @@ pub async fn serve_with(
         }
         _ => None,
     };
-    let mut tasks = federation::start(state.clone(), identity.as_ref())?;
+    let mut tasks = bus::start(&state).await?;
+    tasks.extend(federation::start(state.clone(), identity.as_ref())?);
     let router = app(state.clone());
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {

@@ -58,6 +58,9 @@ pub struct AppState {
     pub suspended: Arc<SuspendedLinks>,
     /// Exercise runs under way and their after-action reports.
     pub exercises: Arc<crate::exercise::Exercises>,
+    /// The party's internal bus (`config.bus`), when the node runs as
+    /// several processes: [`crate::bus`].
+    pub bus: Option<Arc<crate::bus::Bus>>,
 }
 
 impl AppState {
@@ -77,6 +80,10 @@ impl AppState {
         let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
         let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
+        let bus = config
+            .bus
+            .as_deref()
+            .map(|url| Arc::new(crate::bus::Bus::new(url, config.party.clone())));
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),
@@ -95,6 +102,7 @@ impl AppState {
             peer_status,
             suspended: Arc::default(),
             exercises: Arc::default(),
+            bus,
         }
     }
 

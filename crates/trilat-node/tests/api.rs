@@ -41,6 +41,7 @@ fn state() -> AppState {
         engines: None,
         tak: Vec::new(),
         store: None,
+        bus: None,
     };
     config.validate().unwrap();
     AppState::new(

@@ -268,6 +268,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         engines: None,
         tak: Vec::new(),
         store: None,
+        bus: None,
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));

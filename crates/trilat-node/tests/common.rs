@@ -263,6 +263,7 @@ pub fn jpn_config(
         engines,
         tak: Vec::new(),
         store: None,
+        bus: None,
     };
     config.validate().unwrap();
     config

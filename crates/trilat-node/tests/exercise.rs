@@ -37,6 +37,7 @@ fn state(dir: &std::path::Path, body_bytes_max: usize) -> AppState {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_path_buf(),
         store: None,
+        bus: None,
         key_file: "unused".into(),
         policy: trilat_core::Policy::trilateral_default(),
         tls: Default::default(),

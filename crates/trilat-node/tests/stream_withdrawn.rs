@@ -15,14 +15,14 @@ use crate::common::{cluster, eventually, party, Api};
 
 /// One server-sent event as read off the wire.
 #[derive(Debug, Clone)]
-struct SseEvent {
-    name: String,
-    id: String,
-    data: String,
+pub(crate) struct SseEvent {
+    pub(crate) name: String,
+    pub(crate) id: String,
+    pub(crate) data: String,
 }
 
 /// Reads `api`'s live stream (real mode) into a shared list until it ends.
-async fn subscribe(api: &Api) -> Arc<Mutex<Vec<SseEvent>>> {
+pub(crate) async fn subscribe(api: &Api) -> Arc<Mutex<Vec<SseEvent>>> {
     let events = Arc::new(Mutex::new(Vec::new()));
     let response = api
         .client

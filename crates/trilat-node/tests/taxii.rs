@@ -66,6 +66,7 @@ async fn taxii_node_with(
         engines: None,
         tak: Vec::new(),
         store: None,
+        bus: None,
     };
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
@@ -676,6 +677,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             engines: None,
             tak: Vec::new(),
             store: None,
+            bus: None,
         };
         config.validate().unwrap();
         trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();

@@ -4,6 +4,7 @@
 mod ais_feeds;
 mod api;
 mod audit;
+mod bus;
 mod common;
 mod console;
 mod console_api;

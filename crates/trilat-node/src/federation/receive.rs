@@ -131,7 +131,7 @@ pub(super) async fn store_as(
     .await
     .map_err(AppError::internal)??;
     for report in fresh {
-        let _ = state.live.send(report);
+        crate::bus::announce_report(state, &report);
     }
     // The refusals in one transaction; if they cannot be recorded the batch
     // is answered as a fault (the sender retries, receive is idempotent).
@@ -173,7 +173,8 @@ fn store_withdrawals(
                     summary.withdrawn += 1;
                     // Live consoles drop the copy (no subscriber: nothing sent).
                     if let Some(copy) = held.filter(|copy| copy.version < withdrawal.version) {
-                        let _ = state.withdrawn.send(Arc::new((copy, withdrawal.clone())));
+                        let withdrawn = Arc::new((copy, withdrawal.clone()));
+                        crate::bus::announce_withdrawal(state, withdrawn);
                     }
                 } else {
                     summary.duplicate += 1;

@@ -43,6 +43,7 @@ Each command has --help with more examples.";
 const BENCH_EXAMPLES: &str = "Examples:
   cargo run --release -p trilat -- bench federation --samples 200 --backlog 100000
   cargo run --release -p trilat -- bench missile --launches 50
+  cargo run --release -p trilat -- bench bus --samples 500   # needs PostgreSQL and NATS
 
 Each command has --help with more; BENCHMARKS.md lists every benchmark.";
 
@@ -51,7 +52,7 @@ pub enum Command {
     /// Create a node: config (TOML), signing key, TLS certificate and key for
     /// the peers, and an admin token (printed once).
     #[command(
-        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen):\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen), and hears of the others' reports on\nthe party's NATS JetStream bus:\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat \\\n      --bus nats://nats.jpn.example:4222\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
     )]
     Init {
         /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
@@ -73,6 +74,12 @@ pub enum Command {
         /// directory.
         #[arg(long, value_name = "STORE")]
         store: Option<String>,
+        /// The party's internal bus, "nats://HOST:PORT" (NATS with
+        /// JetStream), for a node run as several processes on one
+        /// PostgreSQL store: each process then shows on its live stream
+        /// what the others stored (docs/bus.md). Default: none.
+        #[arg(long, value_name = "URL")]
+        bus: Option<String>,
         /// Overwrite an existing config and key.
         #[arg(long)]
         force: bool,
@@ -299,6 +306,32 @@ Example:
         #[arg(long, env = "TRILAT_BENCH_PULL_PAGE", value_name = "REPORTS")]
         pull_page: Option<usize>,
     },
+    /// Cross-process live-stream latency on the party bus: a note created
+    /// at one `trilat serve` process → on another process's live stream.
+    #[command(after_help = "\
+Two `trilat serve` processes of USA (children of this one) share the
+PostgreSQL store and the NATS JetStream bus given. For each sample a note
+is POSTed at process A; the clock stops when process B's live stream
+(/api/v1/stream) carries it. Included: HTTP create at A (signing, the
+store's commit), the announcement on the bus, B's read of the store's feed
+and the server-sent event. Use a database of its own: the processes create
+their tables in it. docs/bus.md explains the bus.
+
+Example (scripts/postgres and scripts/nats start throwaway servers):
+  pg=$(mktemp -d); nats=$(mktemp -d)
+  export TRILAT_TEST_POSTGRES=$(scripts/postgres start $pg) TRILAT_TEST_NATS=$(scripts/nats start $nats)
+  cargo run --release -p trilat -- bench bus --samples 500")]
+    Bus {
+        /// Notes created at A one after another (one sample each).
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        /// The PostgreSQL store both processes share.
+        #[arg(long, env = "TRILAT_TEST_POSTGRES", value_name = "URL")]
+        postgres: String,
+        /// The NATS JetStream server, nats://HOST:PORT.
+        #[arg(long, env = "TRILAT_TEST_NATS", value_name = "URL")]
+        nats: String,
+    },
     /// Time from the detection that makes a first missile assessment
     /// possible to that assessment being stored at the other partners.
     #[command(after_help = "\
@@ -328,10 +361,19 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         listen,
         peer_listen,
         store,
+        bus,
         force,
     } = &command
     {
-        return init(party, dir, listen, peer_listen, store.as_deref(), *force);
+        return init(
+            party,
+            dir,
+            listen,
+            peer_listen,
+            store.as_deref(),
+            bus.as_deref(),
+            *force,
+        );
     }
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -376,6 +418,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 })
                 .await
             }
+            Command::Bench(BenchCommand::Bus {
+                samples,
+                postgres,
+                nats,
+            }) => bench::bus(samples, postgres, nats).await,
             Command::Bench(BenchCommand::Missile { launches }) => bench::missile(launches).await,
         }
     })
@@ -397,6 +444,7 @@ fn init(
     listen: &str,
     peer_listen: &str,
     store: Option<&str>,
+    bus: Option<&str>,
     force: bool,
 ) -> anyhow::Result<()> {
     let party = Party::new(party)?;
@@ -444,6 +492,7 @@ fn init(
         engines: None,
         tak: Vec::new(),
         store: store.map(str::to_string),
+        bus: bus.map(str::to_string),
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.

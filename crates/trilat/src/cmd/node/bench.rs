@@ -1,8 +1,8 @@
-//! `trilat bench federation | missile`: flags → `trilat_bench` harness →
+//! `trilat bench federation | bus | missile`: flags → `trilat_bench` harness →
 //! the printed figures. The harnesses live in `crates/trilat-bench`.
 
 use trilat_bench::measure::Conditions;
-use trilat_bench::{federation, missile};
+use trilat_bench::{bus as party_bus, federation, missile};
 
 /// `trilat bench federation`.
 pub(super) async fn federation(spec: federation::Spec) -> anyhow::Result<()> {
@@ -31,6 +31,28 @@ pub(super) async fn federation(spec: federation::Spec) -> anyhow::Result<()> {
         n_pulled / cpu_s.max(1e-3),
         cpu_s / wall_s.max(1e-3),
         catch_up.pull_page_max,
+    );
+    Ok(())
+}
+
+/// `trilat bench bus`.
+pub(super) async fn bus(samples: usize, postgres: String, nats: String) -> anyhow::Result<()> {
+    println!("{}", Conditions::now());
+    let figures = party_bus::run(party_bus::Spec {
+        samples,
+        postgres,
+        nats,
+        trilat_exe: std::env::current_exe()?,
+    })
+    .await?;
+    println!(
+        "POST at process A -> 201 (signed, stored), {}",
+        figures.created
+    );
+    println!("create at A -> on A's own live stream, {}", figures.a_to_a);
+    println!(
+        "create at A -> on process B's live stream (bus and shared PostgreSQL), {}; {} missed",
+        figures.a_to_b, figures.n_missed
     );
     Ok(())
 }
