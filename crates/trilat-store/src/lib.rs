@@ -78,7 +78,7 @@ pub use audit::{
 pub use cursor::Cursor;
 pub use error::StoreError;
 pub use memory::MemoryStore;
-pub use postgres::PostgresStore;
+pub use postgres::{redact_password, Migration, MigrationProgress, PostgresStore, TableCounts};
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
 use trilat_core::{Kind, Party, Report, ReportKey, Timestamp, Withdrawal};

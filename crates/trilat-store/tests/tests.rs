@@ -5,6 +5,7 @@
 
 mod fixture;
 mod kill9;
+mod migrate;
 mod pg_server;
 mod postgres;
 mod property;

@@ -30,10 +30,17 @@ use crate::{
 };
 use pool::{wait, Conn, Context, Pool};
 
+pub use migrate::{Migration, MigrationProgress};
+pub use migrate_tables::TableCounts;
+pub use redact::redact_password;
+
 mod audit_blocks;
 mod ingest;
+mod migrate;
+mod migrate_tables;
 mod pool;
 mod query;
+mod redact;
 mod schema;
 mod state;
 mod versions;
@@ -163,31 +170,29 @@ impl Head {
     }
 
     /// [`Head::lock`], and the current versions of `reports` read in the
-    /// same round trip as the tip (both after the lock: they see every
-    /// commit before this transaction's turn).
+    /// same round trip. `BEGIN`, the lock, the tip and the current versions
+    /// are sent at once; the server runs them in that order, so the two
+    /// reads (each its own snapshot under `READ COMMITTED`) start once the
+    /// lock is held and see every commit before this transaction's turn.
     async fn lock_reading(
         conn: &mut Conn,
         reports: &[ReportKey],
     ) -> Result<(Head, CurrentVersions), StoreError> {
         let lock = conn.statement(LOCK_HEAD_SQL).await?;
+        let tip = conn.statement(audit_blocks::LAST_ENTRY_SQL).await?;
         let current = conn.statement(versions::CURRENT_VERSIONS_SQL).await?;
         conn.in_transaction = true;
-        let (begun, locked) = futures::join!(
+        let (begun, locked, last_entry, current) = futures::join!(
             conn.client
                 .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED"),
             conn.client.query_one(&lock, &[]),
+            audit_blocks::last_audit_entry_with(&conn.client, &tip),
+            versions::current_versions_with(&conn.client, &current, reports),
         );
-        let res = match begun.ctx("begin") {
-            Ok(()) => {
-                let (tip, current) = futures::join!(
-                    audit_blocks::last_audit_entry(&conn.client),
-                    versions::current_versions_with(&conn.client, &current, reports),
-                );
-                Head::read_locked(locked.ctx("lock store_head"), tip)
-                    .and_then(|head| Ok((head, current?)))
-            }
-            Err(e) => Err(e),
-        };
+        let res = begun
+            .ctx("begin")
+            .and_then(|()| Head::read_locked(locked.ctx("lock store_head"), last_entry))
+            .and_then(|head| Ok((head, current?)));
         if res.is_err() {
             conn.rollback().await;
         }
