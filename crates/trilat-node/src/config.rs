@@ -186,7 +186,7 @@ pub struct Config {
     /// or `"postgres://USER@HOST:PORT/DATABASE"`; without it, SQLite in
     /// `data_dir`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<String>,
+    pub store: Option<StoreSetting>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -218,6 +218,45 @@ pub struct Config {
     pub tak: Vec<crate::tak::TakEndpoint>,
 }
 
+/// The `store` value of `trilat.toml` as written. It may hold a database
+/// password, so it prints (`Debug`, `Display`) without it: a config logged
+/// or shown in an error never shows the password. [`StoreSetting::as_str`]
+/// is the value itself, for opening the store.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct StoreSetting(String);
+
+impl StoreSetting {
+    /// The value as written (with its password, if any).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for StoreSetting {
+    fn from(text: String) -> StoreSetting {
+        StoreSetting(text)
+    }
+}
+
+impl From<&str> for StoreSetting {
+    fn from(text: &str) -> StoreSetting {
+        StoreSetting(text.to_string())
+    }
+}
+
+impl std::fmt::Display for StoreSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&trilat_store::redact_password(&self.0))
+    }
+}
+
+impl std::fmt::Debug for StoreSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", trilat_store::redact_password(&self.0))
+    }
+}
+
 /// Where a node keeps its reports: the `store` key of `trilat.toml`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
@@ -246,8 +285,21 @@ impl StoreLocation {
         }
         Err(format!(
             "{:?} is not a store: expected \"sqlite:PATH\" or \"postgres://USER@HOST:PORT/DATABASE\"",
-            text.chars().take(40).collect::<String>()
+            trilat_store::redact_password(text)
+                .chars()
+                .take(40)
+                .collect::<String>()
         ))
+    }
+}
+
+/// The URL without its password.
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&trilat_store::redact_password(url)),
+        }
     }
 }
 
@@ -298,10 +350,10 @@ impl Config {
         config.data_dir = base.join(&config.data_dir);
         if let Some(path) = config
             .store
-            .as_deref()
-            .and_then(|s| s.strip_prefix("sqlite:"))
+            .as_ref()
+            .and_then(|s| s.as_str().strip_prefix("sqlite:"))
         {
-            config.store = Some(format!("sqlite:{}", base.join(path).display()));
+            config.store = Some(format!("sqlite:{}", base.join(path).display()).into());
         }
         config.key_file = base.join(&config.key_file);
         config.tls.cert_file = base.join(&config.tls.cert_file);
@@ -328,7 +380,7 @@ impl Config {
     pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
         match &self.store {
             None => Ok(StoreLocation::Sqlite(self.data_dir.join("trilat.sqlite3"))),
-            Some(text) => StoreLocation::parse(text).map_err(|reason| ConfigError {
+            Some(text) => StoreLocation::parse(text.as_str()).map_err(|reason| ConfigError {
                 path: "<memory>".into(),
                 field: "store".into(),
                 reason,
@@ -774,8 +826,23 @@ name = "admin"
             StoreLocation::Postgres(url.into())
         );
         assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
-        // The password stays out of debug output.
+        // The password stays out of everything that prints the config.
         assert!(!format!("{:?}", config.store_location().unwrap()).contains("secret"));
+        assert_eq!(
+            config.store_location().unwrap().to_string(),
+            "postgres://trilat:***@db.example:5432/trilat"
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+        assert!(
+            debug.contains("postgres://trilat:***@db.example"),
+            "{debug}"
+        );
+        assert_eq!(config.store.as_ref().unwrap().as_str(), url);
+        // A typo in the scheme is not a store; the error does not show the password.
+        let err = Config::parse(&with_store("postgress://trilat:secret@db/trilat")).unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(err.to_string().contains("trilat:***@db"), "{err}");
         let config = Config::parse(&with_store("sqlite:other.db")).unwrap();
         assert_eq!(
             config.store_location().unwrap(),
