@@ -8,6 +8,7 @@
 //! With PostgreSQL (a throwaway server, as the tests use):
 //! `dir=$(mktemp -d); export TRILAT_TEST_POSTGRES=$(scripts/postgres start $dir);
 //! cargo bench -p trilat-store --bench ingest -- ingest_cpu; scripts/postgres stop $dir`
+//! (`-- feed_and_audit` for the change-feed read and single audit appends).
 
 use std::time::{Duration, Instant};
 

@@ -121,17 +121,16 @@ fn note(n: usize) -> serde_json::Value {
     })
 }
 
+/// Two tasks posting notes: the keys acknowledged, the posts that failed.
+struct Posting {
+    acked: Arc<Mutex<Vec<String>>>,
+    failed: Arc<Mutex<usize>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
 /// Posts notes from two tasks until `stop`; records the key of each one
 /// the node acknowledged, and counts the refused or failed posts.
-fn start_posting(
-    url: &str,
-    token: &str,
-    stop: Arc<AtomicBool>,
-) -> (
-    Arc<Mutex<Vec<String>>>,
-    Arc<Mutex<usize>>,
-    Vec<tokio::task::JoinHandle<()>>,
-) {
+fn start_posting(url: &str, token: &str, stop: Arc<AtomicBool>) -> Posting {
     let acked = Arc::new(Mutex::new(Vec::new()));
     let failed = Arc::new(Mutex::new(0));
     let tasks = (0..2)
@@ -161,7 +160,11 @@ fn start_posting(
             })
         })
         .collect();
-    (acked, failed, tasks)
+    Posting {
+        acked,
+        failed,
+        tasks,
+    }
 }
 
 async fn wait_for(what: &str, limit: Duration, check: impl Fn() -> bool) {
@@ -222,7 +225,7 @@ async fn kill9_of_a_node_on_postgres_loses_no_acknowledged_report() {
     let (config, token) = init(&dir.path().join("jpn"), &store);
     let (mut child, node_url) = serve(&config);
     let stop = Arc::new(AtomicBool::new(false));
-    let (acked, _, tasks) = start_posting(&node_url, &token, stop.clone());
+    let Posting { acked, tasks, .. } = start_posting(&node_url, &token, stop.clone());
     wait_for("acknowledged posts", Duration::from_secs(120), || {
         acked.lock().unwrap().len() >= ACKED_BEFORE_KILL
     })
@@ -303,7 +306,11 @@ async fn a_postgres_restart_during_ingest_loses_nothing_acknowledged() {
     let (config, token) = init(&dir.path().join("jpn"), &url);
     let (mut child, node_url) = serve(&config);
     let stop = Arc::new(AtomicBool::new(false));
-    let (acked, failed, tasks) = start_posting(&node_url, &token, stop.clone());
+    let Posting {
+        acked,
+        failed,
+        tasks,
+    } = start_posting(&node_url, &token, stop.clone());
     let acked_count = || acked.lock().unwrap().len();
     wait_for("posts before the restart", Duration::from_secs(120), || {
         acked_count() >= 100

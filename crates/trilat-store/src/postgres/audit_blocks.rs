@@ -14,25 +14,15 @@ use crate::{check_limit, AuditEntry, AuditVerification, StoreError, AUDIT_HASH_G
 /// to [`BLOCK_ENTRIES_MAX`] entries, so memory stays bounded).
 const BLOCKS_PER_READ: i64 = 64;
 
-/// The last audit entry: the last block's end.
-pub(super) const LAST_ENTRY_SQL: &str =
-    "SELECT first_seq + n_entries - 1, last_hash FROM audit_block
-     ORDER BY first_seq DESC LIMIT 1";
-
 /// The last audit entry's seq and hash (hex): the last block's, else
 /// (0, genesis).
 pub(super) async fn last_audit_entry(client: &Client) -> Result<(u64, String), StoreError> {
-    let statement = client.prepare(LAST_ENTRY_SQL).await.ctx("prepare")?;
-    last_audit_entry_with(client, &statement).await
-}
-
-/// [`last_audit_entry`] with [`LAST_ENTRY_SQL`] prepared (one round trip).
-pub(super) async fn last_audit_entry_with(
-    client: &Client,
-    statement: &tokio_postgres::Statement,
-) -> Result<(u64, String), StoreError> {
     let row = client
-        .query_opt(statement, &[])
+        .query_opt(
+            "SELECT first_seq + n_entries - 1, last_hash FROM audit_block
+             ORDER BY first_seq DESC LIMIT 1",
+            &[],
+        )
         .await
         .ctx("read audit tip")?;
     Ok(row.map_or((0, AUDIT_HASH_GENESIS.to_string()), |row| {

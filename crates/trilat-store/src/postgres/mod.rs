@@ -170,29 +170,31 @@ impl Head {
     }
 
     /// [`Head::lock`], and the current versions of `reports` read in the
-    /// same round trip. `BEGIN`, the lock, the tip and the current versions
-    /// are sent at once; the server runs them in that order, so the two
-    /// reads (each its own snapshot under `READ COMMITTED`) start once the
-    /// lock is held and see every commit before this transaction's turn.
+    /// same round trip as the tip (both after the lock: they see every
+    /// commit before this transaction's turn).
     async fn lock_reading(
         conn: &mut Conn,
         reports: &[ReportKey],
     ) -> Result<(Head, CurrentVersions), StoreError> {
         let lock = conn.statement(LOCK_HEAD_SQL).await?;
-        let tip = conn.statement(audit_blocks::LAST_ENTRY_SQL).await?;
         let current = conn.statement(versions::CURRENT_VERSIONS_SQL).await?;
         conn.in_transaction = true;
-        let (begun, locked, last_entry, current) = futures::join!(
+        let (begun, locked) = futures::join!(
             conn.client
                 .batch_execute("BEGIN ISOLATION LEVEL READ COMMITTED"),
             conn.client.query_one(&lock, &[]),
-            audit_blocks::last_audit_entry_with(&conn.client, &tip),
-            versions::current_versions_with(&conn.client, &current, reports),
         );
-        let res = begun
-            .ctx("begin")
-            .and_then(|()| Head::read_locked(locked.ctx("lock store_head"), last_entry))
-            .and_then(|head| Ok((head, current?)));
+        let res = match begun.ctx("begin") {
+            Ok(()) => {
+                let (tip, current) = futures::join!(
+                    audit_blocks::last_audit_entry(&conn.client),
+                    versions::current_versions_with(&conn.client, &current, reports),
+                );
+                Head::read_locked(locked.ctx("lock store_head"), tip)
+                    .and_then(|head| Ok((head, current?)))
+            }
+            Err(e) => Err(e),
+        };
         if res.is_err() {
             conn.rollback().await;
         }
