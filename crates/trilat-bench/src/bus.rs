@@ -93,8 +93,8 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
         taxii: None,
         engines: None,
         tak: Vec::new(),
-        store: Some(spec.postgres.clone()),
-        bus: Some(spec.nats.clone()),
+        store: Some(spec.postgres.clone().into()),
+        bus: Some(spec.nats.clone().into()),
     };
     config.validate()?;
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate())?;

@@ -196,13 +196,13 @@ pub struct Config {
     /// or `"postgres://USER@HOST:PORT/DATABASE"`; without it, SQLite in
     /// `data_dir`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<String>,
+    pub store: Option<ConnectionUrl>,
     /// The party's internal bus, `"nats://HOST:PORT"` (NATS with
     /// JetStream), when the node runs as several processes on one
     /// PostgreSQL store: each process hears of what the others stored
     /// (docs/bus.md). Without it, none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bus: Option<String>,
+    pub bus: Option<ConnectionUrl>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -234,6 +234,58 @@ pub struct Config {
     pub tak: Vec<crate::tak::TakEndpoint>,
 }
 
+/// A `store` or `bus` value of `trilat.toml` as written. It may hold a
+/// password (`postgres://user:pw@…`, `nats://user:pw@…`), so it prints
+/// (`Debug`, `Display`) without it: a config logged or shown in an error
+/// never shows the password. [`ConnectionUrl::as_str`] is the value itself,
+/// for connecting.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionUrl(String);
+
+impl ConnectionUrl {
+    /// The value as written (with its password, if any).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for ConnectionUrl {
+    fn from(text: String) -> ConnectionUrl {
+        ConnectionUrl(text)
+    }
+}
+
+impl From<&str> for ConnectionUrl {
+    fn from(text: &str) -> ConnectionUrl {
+        ConnectionUrl(text.to_string())
+    }
+}
+
+impl ConnectionUrl {
+    /// The value without its secret: a NATS URL's whole user info (it may
+    /// be a bare token, `nats://TOKEN@HOST`), a database URL's password.
+    fn shown(&self) -> String {
+        if self.0.starts_with("nats://") {
+            crate::bus::shown_url(&self.0)
+        } else {
+            trilat_store::redact_password(&self.0)
+        }
+    }
+}
+
+impl std::fmt::Display for ConnectionUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl std::fmt::Debug for ConnectionUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.shown())
+    }
+}
+
 /// Where a node keeps its reports: the `store` key of `trilat.toml`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
@@ -262,8 +314,21 @@ impl StoreLocation {
         }
         Err(format!(
             "{:?} is not a store: expected \"sqlite:PATH\" or \"postgres://USER@HOST:PORT/DATABASE\"",
-            text.chars().take(40).collect::<String>()
+            trilat_store::redact_password(text)
+                .chars()
+                .take(40)
+                .collect::<String>()
         ))
+    }
+}
+
+/// The URL without its password.
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            StoreLocation::Postgres(url) => f.write_str(&trilat_store::redact_password(url)),
+        }
     }
 }
 
@@ -314,10 +379,10 @@ impl Config {
         config.data_dir = base.join(&config.data_dir);
         if let Some(path) = config
             .store
-            .as_deref()
-            .and_then(|s| s.strip_prefix("sqlite:"))
+            .as_ref()
+            .and_then(|s| s.as_str().strip_prefix("sqlite:"))
         {
-            config.store = Some(format!("sqlite:{}", base.join(path).display()));
+            config.store = Some(format!("sqlite:{}", base.join(path).display()).into());
         }
         config.key_file = base.join(&config.key_file);
         config.tls.cert_file = base.join(&config.tls.cert_file);
@@ -344,7 +409,7 @@ impl Config {
     pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
         match &self.store {
             None => Ok(StoreLocation::Sqlite(self.data_dir.join("trilat.sqlite3"))),
-            Some(text) => StoreLocation::parse(text).map_err(|reason| ConfigError {
+            Some(text) => StoreLocation::parse(text.as_str()).map_err(|reason| ConfigError {
                 path: "<memory>".into(),
                 field: "store".into(),
                 reason,
@@ -370,7 +435,7 @@ impl Config {
             .map_err(|e| err("policy".into(), e.to_string()))?;
         self.store_location()?;
         if let Some(bus) = &self.bus {
-            crate::bus::check_url(bus).map_err(|reason| err("bus".into(), reason))?;
+            crate::bus::check_url(bus.as_str()).map_err(|reason| err("bus".into(), reason))?;
         }
         if self.peers.len() > PEERS_MAX {
             return Err(err(
@@ -823,8 +888,23 @@ name = "admin"
             StoreLocation::Postgres(url.into())
         );
         assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
-        // The password stays out of debug output.
+        // The password stays out of everything that prints the config.
         assert!(!format!("{:?}", config.store_location().unwrap()).contains("secret"));
+        assert_eq!(
+            config.store_location().unwrap().to_string(),
+            "postgres://trilat:***@db.example:5432/trilat"
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+        assert!(
+            debug.contains("postgres://trilat:***@db.example"),
+            "{debug}"
+        );
+        assert_eq!(config.store.as_ref().unwrap().as_str(), url);
+        // A typo in the scheme is not a store; the error does not show the password.
+        let err = Config::parse(&with_store("postgress://trilat:secret@db/trilat")).unwrap_err();
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(err.to_string().contains("trilat:***@db"), "{err}");
         let config = Config::parse(&with_store("sqlite:other.db")).unwrap();
         assert_eq!(
             config.store_location().unwrap(),
@@ -856,8 +936,19 @@ name = "admin"
         };
         assert_eq!(Config::parse(&base()).unwrap().bus, None);
         let config = Config::parse(&with_bus("nats://nats.usa.example:4222")).unwrap();
-        assert_eq!(config.bus.as_deref(), Some("nats://nats.usa.example:4222"));
+        assert_eq!(
+            config.bus.as_ref().map(ConnectionUrl::as_str),
+            Some("nats://nats.usa.example:4222")
+        );
         assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+        // Credentials in the URL, a password or a bare token, never print.
+        for secret in ["nats://bus:s3cret@h:4222", "nats://s3cret@h:4222"] {
+            let config = Config::parse(&with_bus(secret)).unwrap();
+            assert_eq!(config.bus.as_ref().map(ConnectionUrl::as_str), Some(secret));
+            let shown = format!("{config:?} {}", config.bus.as_ref().unwrap());
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(shown.contains("nats://…@h:4222"), "{shown}");
+        }
         for bad in [
             "",
             "nats.usa.example:4222",

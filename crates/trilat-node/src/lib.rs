@@ -113,7 +113,7 @@ pub mod tak;
 pub mod taxii;
 
 pub use api::ROUTES;
-pub use config::{Config, ConfigError, Role, StoreLocation};
+pub use config::{Config, ConfigError, ConnectionUrl, Role, StoreLocation};
 pub use error::{AppError, JsonBody, QueryParams};
 pub use state::{audit_event, now, now_ms, AppState, Caller, Metrics};
 

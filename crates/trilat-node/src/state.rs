@@ -82,8 +82,8 @@ impl AppState {
         let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
         let bus = config
             .bus
-            .as_deref()
-            .map(|url| Arc::new(crate::bus::Bus::new(url, config.party.clone())));
+            .as_ref()
+            .map(|url| Arc::new(crate::bus::Bus::new(url.as_str(), config.party.clone())));
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),

@@ -271,8 +271,8 @@ async fn setup(postgres: &str, nats: &str) -> Setup {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let usa_dir = dir.path().join("USA");
     let mut config = Config::load(&usa_dir.join("trilat.toml")).unwrap();
-    config.store = Some(postgres.to_string());
-    config.bus = Some(nats.to_string());
+    config.store = Some(postgres.into());
+    config.bus = Some(nats.into());
     config.listen = free_port();
     let a = start_process(&config, "usa-a", &usa_dir, &tokens).await;
     config.listen = free_port();

@@ -99,7 +99,7 @@ fn url_in_schema(url: &str, schema: &str) -> String {
 /// on the shared database.
 async fn start_usa(dir: &Path, name: &str, store_url: &str, admin: &str) -> UsaProcess {
     let mut config = Config::load(&dir.join("USA/trilat.toml")).unwrap();
-    config.store = Some(store_url.to_string());
+    config.store = Some(store_url.into());
     config.listen = free_addr();
     let peer_addr = free_addr();
     config.tls.listen = Some(peer_addr);

@@ -8,6 +8,7 @@
 //! With PostgreSQL (a throwaway server, as the tests use):
 //! `dir=$(mktemp -d); export TRILAT_TEST_POSTGRES=$(scripts/postgres start $dir);
 //! cargo bench -p trilat-store --bench ingest -- ingest_cpu; scripts/postgres stop $dir`
+//! (`-- feed_and_audit` for the change-feed read and single audit appends).
 
 use std::time::{Duration, Instant};
 
@@ -191,7 +192,7 @@ fn ingest_cpu(_c: &mut Criterion) {
         measure_ingest(
             &format!("sqlite_{name}_batch{BATCH_LEN}"),
             &reports,
-            BATCH_LEN,
+            (BATCH_LEN, 1),
             || fresh_store(&dir, durability),
         );
     }
@@ -202,11 +203,18 @@ fn ingest_cpu(_c: &mut Criterion) {
         return;
     };
     let schemas = std::cell::RefCell::new(Vec::new());
-    for batch_len in [BATCH_LEN, BATCH_LEN_MAX] {
+    // Two writers: what a node does when several sources ingest at once
+    // (one writer's encoding overlaps the other's turn at the head).
+    for (batch_len, writers) in [(BATCH_LEN, 1), (BATCH_LEN_MAX, 1), (BATCH_LEN, 2)] {
+        let suffix = if writers == 1 {
+            String::new()
+        } else {
+            format!("_writers{writers}")
+        };
         measure_ingest(
-            &format!("postgres_batch{batch_len}"),
+            &format!("postgres_batch{batch_len}{suffix}"),
             &reports,
-            batch_len,
+            (batch_len, writers),
             || {
                 let schema = format!("bench_{:016x}", rand::random::<u64>());
                 schemas.borrow_mut().push(schema.clone());
@@ -217,28 +225,50 @@ fn ingest_cpu(_c: &mut Criterion) {
     drop_schemas(&url, &schemas.into_inner());
 }
 
-/// Rounds of ingest of `reports` in batches of `batch_len` into fresh
-/// stores from `make`, the store dropped inside the timed part; prints each
-/// round and the median.
-fn measure_ingest<S: ReportStore>(
+/// Rounds of ingest of `reports` in batches of `batch_len` by `writers`
+/// threads (batch `i` by writer `i % writers`) into fresh stores from
+/// `make`, the store dropped inside the timed part; prints each round and
+/// the median. The CPU time is the writers' threads' together.
+fn measure_ingest<S: ReportStore + Sync>(
     name: &str,
     reports: &[(Report, AuditEvent)],
-    batch_len: usize,
+    (batch_len, writers): (usize, usize),
     make: impl Fn() -> S,
 ) {
     let mut rates = Vec::new();
     for round in 0..INGEST_CPU_ROUNDS {
         let store = make();
-        let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
-        for batch in reports.chunks(batch_len) {
-            let outcomes = store.put_batch(batch).unwrap();
-            assert!(outcomes.iter().all(|o| o.is_ok()));
-        }
+        let batches: Vec<_> = reports.chunks(batch_len).collect();
+        let wall_start = Instant::now();
+        let cpus: Vec<Option<Duration>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..writers)
+                .map(|writer| {
+                    let (store, batches) = (&store, &batches);
+                    scope.spawn(move || {
+                        let cpu_start = thread_cpu();
+                        for batch in batches.iter().skip(writer).step_by(writers) {
+                            let outcomes = store.put_batch(batch).unwrap();
+                            assert!(outcomes.iter().all(|o| o.is_ok()));
+                        }
+                        cpu_start
+                            .zip(thread_cpu())
+                            .map(|(start, end)| end.saturating_sub(start))
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let cpu_close_start = thread_cpu();
         drop(store);
         let wall = wall_start.elapsed().as_secs_f64();
-        let cpu = cpu_start
+        let cpu_close = cpu_close_start
             .zip(thread_cpu())
-            .map(|(start, end)| end.saturating_sub(start).as_secs_f64());
+            .map(|(start, end)| end.saturating_sub(start));
+        let cpu = cpus
+            .into_iter()
+            .chain([cpu_close])
+            .sum::<Option<Duration>>()
+            .map(|cpu| cpu.as_secs_f64());
         let n = reports.len() as f64;
         rates.push((n / wall, cpu.map(|cpu| n / cpu)));
         match cpu {
@@ -268,7 +298,111 @@ fn measure_ingest<S: ReportStore>(
         format!("{:.0}", median(cpu_rates))
     };
     println!(
-        "ingest_cpu/{name} median of {INGEST_CPU_ROUNDS} rounds: {wall_median:.0} reports/s wall, {cpu_median} reports per CPU-second of this thread"
+        "ingest_cpu/{name} median of {INGEST_CPU_ROUNDS} rounds: {wall_median:.0} reports/s wall, {cpu_median} reports per CPU-second of the writer threads"
+    );
+}
+
+/// Audit appends timed one by one (each its own transaction, as the node
+/// records a read or a refusal).
+const AUDIT_APPENDS: usize = 2_000;
+
+/// The other two figures `docs/scale.md` builds on, by hand as
+/// `ingest_cpu`, for SQLite (`FULL`) and, when a server is configured,
+/// PostgreSQL: reading the whole change feed of 20,000 reports in pages of
+/// [`QUERY_LIMIT_MAX`] (what a peer catching up or a TAXII client pulls),
+/// and single audit appends.
+fn feed_and_audit(_c: &mut Criterion) {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !filters.is_empty()
+        && !filters
+            .iter()
+            .any(|f| "feed_and_audit".contains(f.as_str()))
+    {
+        return;
+    }
+    let reports = signed_reports(INGEST_REPORTS);
+    let dir = tempfile::tempdir().unwrap();
+    measure_feed_and_audit(
+        "sqlite_full",
+        &reports,
+        fresh_store(&dir, Durability::PowerLoss),
+    );
+    let Ok(url) = std::env::var("TRILAT_TEST_POSTGRES") else {
+        println!("SKIP feed_and_audit/postgres: TRILAT_TEST_POSTGRES not set");
+        return;
+    };
+    let schema = format!("bench_{:016x}", rand::random::<u64>());
+    let store = PostgresStore::open_in_schema(&url, &schema).unwrap();
+    measure_feed_and_audit("postgres", &reports, store);
+    drop_schemas(&url, &[schema]);
+}
+
+fn measure_feed_and_audit<S: ReportStore>(name: &str, reports: &[(Report, AuditEvent)], store: S) {
+    for batch in reports.chunks(BATCH_LEN) {
+        store.put_batch(batch).unwrap();
+    }
+    for round in 0..INGEST_CPU_ROUNDS {
+        let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
+        let mut cursor = None;
+        let mut n_changes = 0;
+        loop {
+            let page = store.changes(cursor.as_ref(), QUERY_LIMIT_MAX).unwrap();
+            n_changes += page.changes.len();
+            cursor = Some(page.next);
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(n_changes, reports.len());
+        print_rate(
+            &format!("feed_read/{name}"),
+            round,
+            n_changes,
+            wall_start,
+            cpu_start,
+            "changes",
+        );
+    }
+    for round in 0..INGEST_CPU_ROUNDS {
+        let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
+        for i in 0..AUDIT_APPENDS {
+            let at = Timestamp::from_unix_ms(1_795_824_000_000 + i as i64);
+            store
+                .append_audit(AuditEvent::new(at, "api:reader", AuditAction::Read).detail("bench"))
+                .unwrap();
+        }
+        print_rate(
+            &format!("audit_append/{name}"),
+            round,
+            AUDIT_APPENDS,
+            wall_start,
+            cpu_start,
+            "appends",
+        );
+    }
+}
+
+fn print_rate(
+    what: &str,
+    round: usize,
+    n: usize,
+    wall_start: Instant,
+    cpu_start: Option<Duration>,
+    unit: &str,
+) {
+    let wall = wall_start.elapsed().as_secs_f64();
+    let cpu = cpu_start
+        .zip(thread_cpu())
+        .map(|(start, end)| end.saturating_sub(start).as_secs_f64());
+    let per_cpu = cpu.map_or("unavailable".to_string(), |cpu| {
+        format!("{:.0}", n as f64 / cpu)
+    });
+    println!(
+        "{what} round {round}: {n} {unit}, wall {wall:.3} s ({:.0} {unit}/s), {per_cpu} {unit} per CPU-second of this thread",
+        n as f64 / wall
     );
 }
 
@@ -294,5 +428,12 @@ fn drop_schemas(url: &str, schemas: &[String]) {
     });
 }
 
-criterion_group!(benches, ingest_cpu, ingest, single_put, change_feed);
+criterion_group!(
+    benches,
+    ingest_cpu,
+    feed_and_audit,
+    ingest,
+    single_put,
+    change_feed
+);
 criterion_main!(benches);

@@ -87,7 +87,7 @@ pub use cursor::Cursor;
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LEASE_DURATION_MS_MAX, LEASE_NAME_LEN_MAX};
 pub use memory::MemoryStore;
-pub use postgres::PostgresStore;
+pub use postgres::{redact_password, Migration, MigrationProgress, PostgresStore, TableCounts};
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
 
 use trilat_core::{Kind, Party, Report, ReportKey, Timestamp, Withdrawal};

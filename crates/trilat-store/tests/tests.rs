@@ -7,6 +7,7 @@
 mod fixture;
 mod kill9;
 mod lease;
+mod migrate;
 mod pg_server;
 mod postgres;
 mod property;

@@ -99,6 +99,9 @@ enum Command {
     /// Exercises: play a scenario across the nodes, then the after-action report.
     #[command(subcommand, after_help = cmd::exercise::EXAMPLES)]
     Exercise(cmd::exercise::Command),
+    /// Copy a node's SQLite store into PostgreSQL (audit chain verified end to end).
+    #[command(after_help = cmd::migrate::HELP)]
+    Migrate(cmd::migrate::Args),
     #[command(flatten)]
     Node(cmd::node::Command),
 }
@@ -120,6 +123,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Supply(c) => cmd::supply::run(c),
         Command::Cyber(c) => cmd::cyber::run(c),
         Command::Exercise(c) => cmd::exercise::run(c),
+        Command::Migrate(args) => cmd::migrate::run(args),
         Command::Node(c) => cmd::node::run(c),
     }
 }

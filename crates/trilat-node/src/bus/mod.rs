@@ -187,7 +187,7 @@ pub fn check_url(text: &str) -> Result<(), String> {
 }
 
 /// The URL without user and password, for logs and errors.
-fn shown_url(url: &str) -> String {
+pub(crate) fn shown_url(url: &str) -> String {
     match url.split_once("://") {
         Some((scheme, rest)) => match rest.rsplit_once('@') {
             Some((_, host)) => format!("{scheme}://…@{host}"),

@@ -85,7 +85,7 @@ impl PostgresStore {
     }
 }
 
-async fn verify(conn: &mut Conn) -> Result<AuditVerification, StoreError> {
+pub(super) async fn verify(conn: &mut Conn) -> Result<AuditVerification, StoreError> {
     let row = conn
         .client
         .query_one("SELECT audit_tip_seq, audit_tip_hash FROM store_head", &[])

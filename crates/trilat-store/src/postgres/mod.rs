@@ -30,11 +30,18 @@ use crate::{
 };
 use pool::{wait, Conn, Context, Pool};
 
+pub use migrate::{Migration, MigrationProgress};
+pub use migrate_tables::TableCounts;
+pub use redact::redact_password;
+
 mod audit_blocks;
 mod ingest;
 mod lease;
+mod migrate;
+mod migrate_tables;
 mod pool;
 mod query;
+mod redact;
 mod schema;
 mod state;
 mod versions;

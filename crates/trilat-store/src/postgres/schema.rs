@@ -26,6 +26,9 @@ const OPEN_LOCK_KEY: i64 = 0x5452_4c54_0000_0001;
 /// append-only: a trigger refuses any UPDATE, DELETE or TRUNCATE statement
 /// (even one that would touch no row).
 ///
+/// * `withdrawal_log.stored_at_ms` is NULL for a withdrawal whose arrival
+///   is not known: one an SQLite store of schema 1 held, copied in by
+///   `trilat migrate` (see `migrate.rs`).
 /// * `store_head` holds the change feed's last seq (`feed_seq`), the last
 ///   arrival time, and the audit chain's recorded tip. A write transaction
 ///   locks it first (`SELECT … FOR UPDATE`), so writers from every process
@@ -79,7 +82,7 @@ CREATE TABLE report_withdrawal (
 CREATE TABLE withdrawal_log (
     seq          bigint PRIMARY KEY,
     body         text   NOT NULL,
-    stored_at_ms bigint NOT NULL
+    stored_at_ms bigint
 );
 
 CREATE TABLE audit_block (

@@ -133,7 +133,7 @@ impl PostgresStore {
         })?;
         rows.iter()
             .map(|row| {
-                let (seq, body, stored_at_ms): (i64, String, i64) =
+                let (seq, body, stored_at_ms): (i64, String, Option<i64>) =
                     (row.get(0), row.get(1), row.get(2));
                 let withdrawal: Withdrawal = serde_json::from_str(&body)
                     .map_err(|e| StoreError::Corrupt(format!("withdrawal log entry {seq}: {e}")))?;
@@ -141,7 +141,7 @@ impl PostgresStore {
                     seq: seq as u64,
                     report: withdrawal.key(),
                     version: withdrawal.version,
-                    stored_at: Some(Timestamp::from_unix_ms(stored_at_ms)),
+                    stored_at: stored_at_ms.map(Timestamp::from_unix_ms),
                 })
             })
             .collect()

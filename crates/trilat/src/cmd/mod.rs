@@ -2,6 +2,7 @@
 pub mod ais;
 pub mod cyber;
 pub mod exercise;
+pub mod migrate;
 pub mod missile;
 pub mod node;
 pub mod report_export;

@@ -9,7 +9,7 @@ use trilat_core::{NodeKey, Party, Policy, ReportKey};
 use trilat_node::client::NodeClient;
 use trilat_node::cluster::write_node_files;
 use trilat_node::config::{generate_token, token_sha256, Limits, Role, TlsConfig, TokenConfig};
-use trilat_node::Config;
+use trilat_node::{Config, ConnectionUrl};
 
 mod bench;
 mod demo;
@@ -52,7 +52,7 @@ pub enum Command {
     /// Create a node: config (TOML), signing key, TLS certificate and key for
     /// the peers, and an admin token (printed once).
     #[command(
-        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen), and hears of the others' reports on\nthe party's NATS JetStream bus:\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat \\\n      --bus nats://nats.jpn.example:4222\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen), and hears of the others' reports on\nthe party's NATS JetStream bus:\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat \\\n      --bus nats://nats.jpn.example:4222\n(a node on SQLite moves to PostgreSQL later with trilat migrate).\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
     )]
     Init {
         /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
@@ -73,7 +73,7 @@ pub enum Command {
         /// the processes of one node). Default: SQLite in the node's data
         /// directory.
         #[arg(long, value_name = "STORE")]
-        store: Option<String>,
+        store: Option<ConnectionUrl>,
         /// The party's internal bus, "nats://HOST:PORT" (NATS with
         /// JetStream), for a node run as several processes on one
         /// PostgreSQL store: each process then shows on its live stream
@@ -370,7 +370,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
             dir,
             listen,
             peer_listen,
-            store.as_deref(),
+            store.clone(),
             bus.as_deref(),
             *force,
         );
@@ -443,7 +443,7 @@ fn init(
     dir: &Path,
     listen: &str,
     peer_listen: &str,
-    store: Option<&str>,
+    store: Option<ConnectionUrl>,
     bus: Option<&str>,
     force: bool,
 ) -> anyhow::Result<()> {
@@ -491,8 +491,8 @@ fn init(
         taxii: None,
         engines: None,
         tak: Vec::new(),
-        store: store.map(str::to_string),
-        bus: bus.map(str::to_string),
+        store,
+        bus: bus.map(ConnectionUrl::from),
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.
@@ -505,9 +505,19 @@ fn init(
         &dir.join(&config.tls.cert_file),
         &dir.join(&config.tls.key_file),
     )?;
-    std::fs::write(&config_path, config.to_toml())?;
+    let holds_password = config
+        .store
+        .as_ref()
+        .is_some_and(|store| store.to_string() != store.as_str());
+    if holds_password {
+        // Readable by its owner only, like the key.
+        trilat_node::cluster::write_secret(&config_path, &config.to_toml())?;
+    } else {
+        std::fs::write(&config_path, config.to_toml())?;
+    }
     println!("Created node {party} in {}", dir.display());
     println!("  config:      {}", config_path.display());
+    println!("  store:       {}", config.store_location()?);
     println!("  Give your partners, for their [[peers]] entry of {party}:");
     println!("    party = \"{party}\"");
     println!(
