@@ -267,7 +267,11 @@ pub async fn publish_as(
         if current {
             bus::announce_report(state, &report);
         }
-        state.outbox.offer(seq, report);
+        // With a bus, the follower offers it, as it does what the party's
+        // other processes store: the link's owner pushes either.
+        if state.bus.is_none() {
+            state.outbox.offer(seq, report);
+        }
     }
     Ok(report)
 }

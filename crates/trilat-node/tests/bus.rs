@@ -407,6 +407,50 @@ async fn what_either_process_stores_reaches_both_live_streams_once() {
         .unwrap();
     assert!(ack.duplicate, "{ack:?}");
     assert_eq!(n_stream_messages(&js).await - messages_before, n_announced);
+
+    // Created at B for JPN: B has no link; A, which drives JPN's, pushes
+    // them (the follower offers the party's own versions, whoever stored
+    // them), and JPN holds each.
+    let pushed_before = n_pushed(&setup.a).await;
+    let mut for_jpn = Vec::new();
+    for idx in 0..3 {
+        let text = format!("for JPN {idx}");
+        let note = setup
+            .b
+            .admin
+            .post_note(&text, "UNCLASSIFIED", "GREEN", &["USA", "JPN"])
+            .await;
+        for_jpn.push(note.key());
+    }
+    eventually("A pushes B's three notes to JPN", || async {
+        n_pushed(&setup.a).await - pushed_before >= 3
+    })
+    .await;
+    eventually("JPN holds B's three notes", || async {
+        for_jpn
+            .iter()
+            .all(|key| jpn.store.get(key).unwrap().is_some())
+    })
+    .await;
+    assert_eq!(n_pushed(&setup.b).await, 0, "B drives no link");
+}
+
+/// The process's `trilat_reports_pushed_total`.
+async fn n_pushed(process: &Process) -> u64 {
+    let text = process
+        .admin
+        .client
+        .get(format!("{}/metrics", process.admin.url))
+        .bearer_auth(&process.admin.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("trilat_reports_pushed_total "))
+        .map_or(0, |n| n.trim().parse().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use trilat_core::{Report, ReportKey, Withdrawal};
+use trilat_core::{Party, Report, ReportKey, Withdrawal};
 use trilat_store::{Cursor, ReportStore, StoreError};
 
 use super::{Bus, POLL_INTERVAL};
@@ -31,6 +31,10 @@ struct Delivery {
     live: Vec<Arc<Report>>,
     /// Copies withdrawn, each with the withdrawal.
     withdrawn: Vec<Arc<(Report, Withdrawal)>>,
+    /// The party's own versions, each with its store sequence, whichever
+    /// process stored them: offered to the push links, which only the
+    /// process holding a link's lease drives.
+    offers: Vec<(u64, Arc<Report>)>,
     /// Whether more is waiting (a full page was read).
     more: bool,
 }
@@ -50,6 +54,7 @@ impl Follower {
     fn read(
         &mut self,
         store: &dyn ReportStore,
+        party: &Party,
         with_withdrawals: bool,
     ) -> Result<Delivery, StoreError> {
         let mut delivery = Delivery::default();
@@ -88,8 +93,12 @@ impl Follower {
             // to history only, is not announced: the current one is.
             let is_current = current.is_some_and(|held| held.version == version);
             let is_withdrawn = withdrawn.is_some_and(|from| from > version);
+            let report = Arc::new(change.report);
+            if report.owner == *party {
+                delivery.offers.push((change.seq, report.clone()));
+            }
             if is_current && !is_withdrawn {
-                delivery.live.push(Arc::new(change.report));
+                delivery.live.push(report);
             }
         }
         self.changes = page.next;
@@ -115,8 +124,9 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, mut follower: Follower) 
         loop {
             with_withdrawals |= bus.withdrawals_pending.swap(false, Ordering::Relaxed);
             let store = state.store.clone();
+            let party = state.party.clone();
             let read = tokio::task::spawn_blocking(move || {
-                let delivery = follower.read(store.as_ref(), with_withdrawals);
+                let delivery = follower.read(store.as_ref(), &party, with_withdrawals);
                 (follower, delivery)
             })
             .await;
@@ -143,6 +153,9 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, mut follower: Follower) 
                     }
                     for report in delivery.live {
                         let _ = state.live.send(report);
+                    }
+                    for (seq, report) in delivery.offers {
+                        state.outbox.offer(seq, report);
                     }
                     if !delivery.more {
                         break;
