@@ -629,7 +629,9 @@ fn generic(
     // the matched words are, counts against the match. Not through a reading, nor for words in
     // Arabic script (an unmatched word there is more often a spelling the skeleton missed).
     let conflicts = conflicts && !q.iter().chain(c.iter()).any(|t| t.abjad);
-    let conflict = if conflicts {
+    // Most pairs leave one side fully matched: no conflict, and no stems to compare.
+    let both_unmatched = q_used[..q.len()].contains(&false) && c_used[..c.len()].contains(&false);
+    let conflict = if conflicts && both_unmatched {
         let (q_apart, c_apart) = unmatched_apart(q, &q_used, c, &c_used);
         unmatched_weight(&q_weights[..q.len()], &q_apart[..q.len()])
             .min(unmatched_weight(&c_weights[..c.len()], &c_apart[..c.len()]))
