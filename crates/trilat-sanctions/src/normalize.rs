@@ -777,7 +777,7 @@ pub fn is_country(word: &str) -> bool {
 
 /// Titles and ranks written before a person's name (`General`, `Sheikh`, `Dr.`): weighted as
 /// low as legal forms, so that a title present on one side only neither makes nor breaks a
-/// match.
+/// match. `Major` is here for `Major General`, though it is a surname too.
 pub const TITLES: &[&str] = &[
     "admiral",
     "brigadier",
@@ -794,6 +794,7 @@ pub const TITLES: &[&str] = &[
     "imam",
     "lieutenant",
     "maj",
+    "major",
     "maulana",
     "maulavi",
     "maulawi",

@@ -112,7 +112,7 @@ fn the_committed_set_is_what_the_generator_builds() {
 const FLOORS: &[(&str, usize, usize)] = &[
     ("legal_form", 300, 0),
     ("numeral", 175, 0),
-    ("title", 285, 0),
+    ("title", 295, 0),
     ("typo", 285, 0),
     ("transposition", 285, 0),
     ("split_merge", 285, 0),
