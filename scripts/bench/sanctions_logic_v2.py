@@ -2,13 +2,15 @@
 """Score Trilat's labelled pairs with OpenSanctions' logic-v2 matcher (nomenklatura), side by side.
 
 Usage:
-  trilat sanctions eval --lists … --pairs-out /tmp/pairs.csv     # writes name1,name2,schema,label,category,score
-  /work/venv-sanctions/bin/python scripts/bench/sanctions_logic_v2.py /tmp/pairs.csv [THRESHOLD]
+  target/release/examples/eval --set crates/trilat-sanctions/data/eval_set.csv \
+      --hand crates/trilat-sanctions/data/eval_families.csv --list-pairs --pairs-out /tmp/pairs.csv $F
+  .venv/bin/python scripts/bench/sanctions_logic_v2.py /tmp/pairs.csv [THRESHOLD]
 
 Prints precision / recall / F1 of logic-v2 (at its threshold, default 0.7) and of Trilat (the
-`score` column at 0.80) on the same pairs, overall and per category, and the scores of the
-issue's named examples.
-Setup: python3 -m venv /work/venv-sanctions && /work/venv-sanctions/bin/pip install nomenklatura
+`score` column at 0.80) on the same pairs, side by side: overall, per group (`set` the families
+set, `hand_` the hand-written families, `list_` the list pairs) and per family (the `family`
+column, or `category` in older files), and the scores of the issue's named examples.
+Setup: python3 -m venv .venv && .venv/bin/pip install nomenklatura==4.17.4 (PyICU needs libicu-dev)
 """
 import csv
 import sys
@@ -58,26 +60,42 @@ def metrics(rows):
     return tp, fp, fn, tn, precision, recall, f1
 
 
+def prf(rows):
+    tp, fp, fn, tn, p, r, f1 = metrics(rows)
+    return f"P {p:.3f} R {r:.3f} F1 {f1:.3f} ({tp:>4} {fp:>4} {fn:>4} {tn:>4})"
+
+
+def group(family):
+    for prefix in ("hand_", "list_"):
+        if family.startswith(prefix):
+            return prefix[:-1]
+    return "set"
+
+
 def main():
     path = sys.argv[1]
     threshold = float(sys.argv[2]) if len(sys.argv) > 2 else 0.7
     ours, theirs = [], []
-    by_cat = defaultdict(lambda: ([], []))
+    by_family = defaultdict(lambda: ([], []))
+    by_group = defaultdict(lambda: ([], []))
     with open(path, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             label = row["label"] == "true"
+            family = row.get("family") or row.get("category") or ""
             s = score(row["name1"], row["name2"], row["schema"])
             t = float(row["score"]) >= 0.80
             ours.append((label, t))
             theirs.append((label, s >= threshold))
-            by_cat[row["category"]][0].append((label, t))
-            by_cat[row["category"]][1].append((label, s >= threshold))
-    fmt = "{:<12} tp {:>5} fp {:>5} fn {:>5} tn {:>5}  P {:.3} R {:.3} F1 {:.3}"
-    print(fmt.format("trilat", *metrics(ours)))
-    print(fmt.format("logic-v2", *metrics(theirs)))
-    for cat, (o, t) in sorted(by_cat.items()):
-        print(f"{cat:<36} trilat F1/acc {metrics(o)[6]:.3f}/{sum(l == p for l, p in o) / len(o):.3f}   "
-              f"logic-v2 F1/acc {metrics(t)[6]:.3f}/{sum(l == p for l, p in t) / len(t):.3f}")
+            for table in (by_family[family], by_group[group(family)]):
+                table[0].append((label, t))
+                table[1].append((label, s >= threshold))
+    print(f"{len(ours)} pairs; trilat at 0.80, logic-v2 at {threshold}; counts are (tp fp fn tn)")
+    print(f"{'':<32} {'trilat':<38} logic-v2")
+    print(f"{'overall':<32} {prf(ours):<38} {prf(theirs)}")
+    for name, (o, t) in sorted(by_group.items()):
+        print(f"{'group ' + name:<32} {prf(o):<38} {prf(t)}")
+    for name, (o, t) in sorted(by_family.items()):
+        print(f"{name:<32} {prf(o):<38} {prf(t)}")
     for a, b in [("김정은", "Kim Jong Un"), ("金正恩", "Kim Jong Un"), ("Ri Chol Ho", "Lee Cheol-ho"),
                  ("Kim Jong Un", "Kim Jong Man"), ("Ryu Jin", "Yu Jin")]:
         print(f"logic-v2 {a} ↔ {b}: {score(a, b):.3f}")

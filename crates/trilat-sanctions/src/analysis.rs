@@ -37,8 +37,15 @@ pub struct Token {
     pub key: String,
     /// Korean phonetic key of the whole token.
     pub korean: String,
-    /// Legal form / connective (`co`, `ltd`): weighted low.
+    /// Legal form, connective or title (`co`, `ltd`, `general`): weighted low.
     pub legal_form: bool,
+    /// A number or a country (`3`, `panama`): two names whose only difference is such a word
+    /// (`Ocean Trader 3` / `Ocean Trader 5`) are two things, so an unmatched one on each side
+    /// counts against the match ([`crate::matcher`]).
+    pub distinctive: bool,
+    /// A Russian, Ukrainian or Turkic patronymic (`Vladimirovich`, `ogly`): weighted at half
+    /// its rarity, since one spelling of a name carries it and the other often does not.
+    pub patronymic: bool,
     /// Korean surname class of the token, when it is one.
     pub surname_class: Option<u16>,
     /// Written in Arabic script (Arabic, Persian): compared with other tokens through its
@@ -152,7 +159,9 @@ impl Token {
         Token {
             hashes,
             korean,
-            legal_form: normalize::is_legal_form(text),
+            legal_form: normalize::is_legal_form(text) || normalize::is_title(text),
+            distinctive: normalize::is_country(text) || text.bytes().any(|b| b.is_ascii_digit()),
+            patronymic: normalize::is_patronymic(text),
             surname_class,
             abjad,
             skeleton: crate::abjad::skeleton_hash(skeleton),
@@ -316,7 +325,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
         }
     }
     if schema != Some(Schema::Person) {
-        forms.iter_mut().for_each(canonical_legal_forms);
+        forms.iter_mut().for_each(canonical_words);
     }
     debug_assert!(!forms.is_empty());
     NameForms { script, forms }
@@ -459,18 +468,28 @@ fn long_vowel_marks(text: &str) -> String {
 }
 
 /// Writes the legal forms of an organisation's form one way (`Limited Liability Company`,
-/// `OOO` → `llc`), so both sides of a comparison spell them alike whatever the order.
-fn canonical_legal_forms(form: &mut Form) {
+/// `OOO` → `llc`), and its numbers in digits (`Second`, `2nd` → 2; `Twenty-One` → 21), so both
+/// sides of a comparison spell them alike whatever the order.
+fn canonical_words(form: &mut Form) {
     if form.tokens.iter().any(|t| t.abjad) {
-        // Rebuilding the tokens would lose their skeletons; the table has no Arabic words.
+        // Rebuilding the tokens would lose their skeletons; the tables have no Arabic words.
         return;
     }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
-    if let Some(canonical) = normalize::canonical_legal_forms(&words) {
-        let written = std::mem::replace(&mut form.tokens, tokens_of(&canonical.join(" ")));
-        crate::transcription::carry_spellings(written, &mut form.tokens);
-        form.joins = joins_of(&form.tokens);
-    }
+    let legal = normalize::canonical_legal_forms(&words);
+    let words: Vec<&str> = match &legal {
+        Some(canonical) => canonical.iter().map(String::as_str).collect(),
+        None => words,
+    };
+    let numbers = normalize::canonical_numbers(&words);
+    let canonical = match numbers {
+        Some(canonical) => canonical,
+        None if legal.is_some() => words.iter().map(|w| w.to_string()).collect(),
+        None => return,
+    };
+    let written = std::mem::replace(&mut form.tokens, tokens_of(&canonical.join(" ")));
+    crate::transcription::carry_spellings(written, &mut form.tokens);
+    form.joins = joins_of(&form.tokens);
 }
 
 fn tokens_of(folded: &str) -> Vec<Token> {

@@ -18,6 +18,81 @@ use crate::unihan::HanReadings;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod families;
+pub use families::{build_family_set, SetPair, FAMILY_PAIRS_MAX};
+
+/// Header of the families set file (`data/eval_set.csv`) and of the hand-written families
+/// file (`data/eval_families.csv`, whose fifth column is its family and which has no sixth).
+pub const SET_HEADER: [&str; 6] = ["name1", "name2", "schema", "label", "family", "provenance"];
+
+/// Writes labelled pairs as CSV ([`SET_HEADER`]).
+pub fn write_set<W: std::io::Write>(out: W, pairs: &[SetPair]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(SET_HEADER)?;
+    for p in pairs {
+        let schema = schema_word(p.pair.schema);
+        let label = if p.pair.label { "true" } else { "false" };
+        w.write_record([
+            p.pair.name1.as_str(),
+            &p.pair.name2,
+            schema,
+            label,
+            &p.pair.category,
+            &p.provenance,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The CSV spelling of a schema.
+pub fn schema_word(schema: Schema) -> &'static str {
+    match schema {
+        Schema::Person => "person",
+        Schema::Organization => "organization",
+        Schema::Vessel => "vessel",
+        Schema::Aircraft => "aircraft",
+    }
+}
+
+/// Reads labelled pairs written as [`SET_HEADER`] (the sixth column optional); `origin`
+/// names the file in errors, which say the line.
+pub fn read_set<R: std::io::Read>(input: R, origin: &str) -> Result<Vec<SetPair>, String> {
+    let mut pairs = Vec::new();
+    for (at, record) in csv::Reader::from_reader(input).records().enumerate() {
+        let line = at + 2;
+        let record = record.map_err(|e| format!("{origin} line {line}: {e}"))?;
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let schema = Schema::parse(field(2))
+            .ok_or_else(|| format!("{origin} line {line}: unknown schema {:?}", field(2)))?;
+        let label = match field(3) {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(format!(
+                    "{origin} line {line}: label {other:?}, not true/false"
+                ))
+            }
+        };
+        if field(0).is_empty() || field(1).is_empty() || field(4).is_empty() {
+            return Err(format!(
+                "{origin} line {line}: a name or the family is empty"
+            ));
+        }
+        pairs.push(SetPair {
+            pair: LabelledPair {
+                name1: field(0).into(),
+                name2: field(1).into(),
+                schema,
+                label,
+                category: field(4).into(),
+            },
+            provenance: field(5).into(),
+        });
+    }
+    Ok(pairs)
+}
+
 /// Bound on pairs per category.
 pub const PAIRS_PER_CATEGORY_MAX: usize = 5_000;
 
@@ -195,6 +270,7 @@ const GIVEN_SYLLABLES: &str =
 /// Surnames for synthetic names.
 const SURNAMES: &str = "김이박최정강조윤장임한오서신권황안송전홍류고문양손배백허남심노";
 
+/// The seeded generator of the synthetic names and of the families set's sampling.
 struct Lcg(u64);
 
 impl Lcg {

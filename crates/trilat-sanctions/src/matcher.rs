@@ -24,6 +24,14 @@ pub const THRESHOLD_DEFAULT: f64 = 0.80;
 /// a romanisation variant (0.95) and one edit (0.88), since a skeleton drops the vowels, yet
 /// enough for a name whose every word agrees to pass the default threshold.
 pub const SKELETON_SIMILARITY: f64 = 0.85;
+/// Factor applied to a score whose names each leave a different number or country unmatched
+/// (`Ocean Trader 3` / `Ocean Trader 5`): enough to take two names that agree on every other
+/// word under the default threshold.
+pub const DISTINCTIVE_MISMATCH_FACTOR: f64 = 0.7;
+/// Weight of a conflict: twice the lighter side's unmatched token weight over the pair's total
+/// is taken off the score (see `generic`), the same share an agreeing pair of such tokens
+/// would have added.
+pub const CONFLICT_FACTOR: f64 = 1.0;
 /// Factor applied to scores obtained through a Han reading table (weaker evidence).
 pub const HAN_READING_FACTOR: f64 = 0.95;
 
@@ -169,7 +177,11 @@ impl Rarity {
             let common_surname = token
                 .surname_class
                 .is_some_and(|c| tables().surname_common.contains(&c));
-            return if common_surname { 0.4 } else { 1.0 };
+            return match (common_surname, token.patronymic) {
+                (true, _) => 0.4,
+                (false, true) => 0.5,
+                (false, false) => 1.0,
+            };
         }
         let df = self
             .document_frequency
@@ -177,7 +189,12 @@ impl Rarity {
             .copied()
             .unwrap_or(0) as f64;
         let idf = ((self.documents as f64 + 1.0) / (df + 1.0)).ln() / 5.0;
-        idf.clamp(0.2, 3.0)
+        let idf = idf.clamp(0.2, 3.0);
+        if token.patronymic {
+            idf * 0.5
+        } else {
+            idf
+        }
     }
 }
 
@@ -266,7 +283,7 @@ pub fn compare(query: &NameForms, candidate: &NameForms, rarity: &Rarity) -> Nam
                 (&cf.tokens, &cf.joins),
                 rarity,
                 Some(&mut explanation),
-                true,
+                (true, both_written(qf, cf)),
             );
             NameScore {
                 score,
@@ -315,7 +332,7 @@ fn form_score(
                 (&candidate.tokens, &candidate.joins),
                 rarity,
                 None,
-                merges,
+                (merges, both_written(query, candidate)),
             );
             (score, None)
         }
@@ -431,6 +448,11 @@ fn token_similarity(a: &Token, b: &Token) -> (How, f64) {
     if a.surname_class.is_some() && a.surname_class == b.surname_class {
         return (How::EquivalenceClass, 0.9);
     }
+    if a.distinctive && b.distinctive {
+        // Two numbers or two countries one letter apart (`7612` / `7614`, `Iran` / `Iraq`)
+        // are two things, not a typo.
+        return (How::Mismatch, 0.0);
+    }
     // Only a token written in Arabic script is compared by skeleton: two Latin spellings with
     // one skeleton (`Salman`, `Sliman`) are not thereby one name.
     let skeleton = same_skeleton(a, b);
@@ -543,14 +565,21 @@ fn merge_against<'t>(
 /// Bound on token pairs aligned in one comparison (both sides hold at most `TOKENS_MAX`).
 const TOKEN_PAIRS_MAX: usize = TOKENS_MAX * TOKENS_MAX;
 
+/// True when both forms are the names as written (not a reading of kana or Han, whose
+/// unmatched words are more often a reading that failed than a word that differs).
+fn both_written(query: &Form, candidate: &Form) -> bool {
+    query.via == Via::Written && candidate.via == Via::Written
+}
+
 /// Generic token alignment, symmetric, rarity-weighted: the score, and the explanation when
-/// asked for. Fixed-size stack arrays, no allocation unless tokens merge.
+/// asked for. Fixed-size stack arrays, no allocation unless tokens merge. `merges` false
+/// skips merging (see `score_unmerged`); `conflicts` false counts no conflict (see below).
 fn generic(
     (query, query_joins): (&[Token], &[Join]),
     (candidate, candidate_joins): (&[Token], &[Join]),
     rarity: &Rarity,
     explanation: Option<&mut Vec<Contribution>>,
-    merges: bool,
+    (merges, conflicts): (bool, bool),
 ) -> f64 {
     // Merging only helps when the token counts differ (`Jong Un` vs `Jongun`).
     let query_refs: SmallVec<[&Token; TOKENS_MAX]> = query.iter().collect();
@@ -619,10 +648,117 @@ fn generic(
             });
         }
     }
+    let matched = matched.clamp(0.0, 1.0);
+    let unmatched_weight = |weights: &[f64], used: &[bool]| -> f64 {
+        weights
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| !**used)
+            .map(|(w, _)| w)
+            .sum()
+    };
+    // A word on each side that met nothing on the other (`… Al-Toumi Al-Maaroufi` / `… Al-Toumi
+    // Al-Tikriti`) is a difference, not a gap: the lighter side's unmatched weight, shared as
+    // the matched words are, counts against the match. Not through a reading, nor for words in
+    // Arabic script (an unmatched word there is more often a spelling the skeleton missed).
+    let conflicts = conflicts && !q.iter().chain(c.iter()).any(|t| t.abjad);
+    // Most pairs leave one side fully matched: no conflict, and no stems to compare.
+    let both_unmatched = q_used[..q.len()].contains(&false) && c_used[..c.len()].contains(&false);
+    let conflict = if conflicts && both_unmatched {
+        let (q_apart, c_apart) = unmatched_apart(q, &q_used, c, &c_used);
+        unmatched_weight(&q_weights[..q.len()], &q_apart[..q.len()])
+            .min(unmatched_weight(&c_weights[..c.len()], &c_apart[..c.len()]))
+    } else {
+        0.0
+    };
+    let against = if total > 0.0 {
+        (CONFLICT_FACTOR * conflict / total).min(matched)
+    } else {
+        0.0
+    };
+    let matched = matched - against;
+    if let (Some(explanation), true) = (explanation.as_deref_mut(), against > 0.0) {
+        explanation.push(Contribution {
+            query: String::new(),
+            candidate: String::new(),
+            how: How::Mismatch,
+            similarity: 0.0,
+            contribution: -against,
+        });
+    }
+    let score = against_distinctive(q, &q_used, c, &c_used, matched, explanation.as_deref_mut());
     if let Some(explanation) = explanation {
         explain_unmatched(q, &q_used, c, &c_used, explanation);
     }
-    matched.clamp(0.0, 1.0)
+    debug_assert!(score <= matched);
+    score
+}
+
+/// Letters two unmatched words must begin with alike to be one word's forms, not two words.
+const STEM_LEN_MIN: usize = 4;
+
+/// Which tokens count as unmatched in a conflict: the unmatched ones, except those that begin
+/// like an unmatched token of the other side (`Metallurgy` / `Metallurgical`, `Industry` /
+/// `Industries`: forms of one word, which the alignment does not match, not words that
+/// differ). Returned as "used" flags, true for a token that does not count.
+fn unmatched_apart(
+    q: &[&Token],
+    q_used: &[bool],
+    c: &[&Token],
+    c_used: &[bool],
+) -> ([bool; TOKENS_MAX], [bool; TOKENS_MAX]) {
+    let mut q_apart = [true; TOKENS_MAX];
+    let mut c_apart = [true; TOKENS_MAX];
+    q_apart[..q.len()].copy_from_slice(&q_used[..q.len()]);
+    c_apart[..c.len()].copy_from_slice(&c_used[..c.len()]);
+    fn stem(t: &Token) -> Option<&[u8]> {
+        t.key.as_bytes().get(..STEM_LEN_MIN)
+    }
+    for (i, qt) in q.iter().enumerate().filter(|(i, _)| !q_used[*i]) {
+        let Some(q_stem) = stem(qt) else { continue };
+        for (j, ct) in c.iter().enumerate().filter(|(j, _)| !c_used[*j]) {
+            if stem(ct) == Some(q_stem) {
+                q_apart[i] = true;
+                c_apart[j] = true;
+            }
+        }
+    }
+    (q_apart, c_apart)
+}
+
+/// The score of an alignment after its unmatched numbers and countries: when both sides leave
+/// one unmatched (`Ocean Trader 3` / `Ocean Trader 5`, `(Panama)` / `(Liberia)`), the names
+/// share their other words yet designate two things, and the score is multiplied by
+/// [`DISTINCTIVE_MISMATCH_FACTOR`] (explained as a negative contribution). Only ever lowers a
+/// score, so the retrieval's bounds stay bounds.
+fn against_distinctive(
+    q: &[&Token],
+    q_used: &[bool],
+    c: &[&Token],
+    c_used: &[bool],
+    matched: f64,
+    explanation: Option<&mut Vec<Contribution>>,
+) -> f64 {
+    let unmatched = |tokens: &[&Token], used: &[bool]| {
+        tokens
+            .iter()
+            .zip(used)
+            .position(|(t, used)| !used && t.distinctive)
+    };
+    let (Some(qi), Some(ci)) = (unmatched(q, q_used), unmatched(c, c_used)) else {
+        return matched;
+    };
+    let score = matched * DISTINCTIVE_MISMATCH_FACTOR;
+    if let Some(explanation) = explanation {
+        explanation.push(Contribution {
+            query: q[qi].text.clone(),
+            candidate: c[ci].text.clone(),
+            how: How::Mismatch,
+            similarity: 0.0,
+            contribution: score - matched,
+        });
+    }
+    score
 }
 
 fn explain_unmatched(
@@ -656,7 +792,7 @@ pub fn compare_generic(query: &[Token], candidate: &[Token], rarity: &Rarity) ->
         (candidate, &candidate_joins),
         rarity,
         Some(&mut explanation),
-        true,
+        (true, true),
     );
     NameScore {
         score,
@@ -747,6 +883,69 @@ mod tests {
         check("Salman Khan", "Sliman Khan", person, false);
         // x and ks.
         check("Alexey Miller", "Aleksey Miller", person, true);
+        // A transposition inside a word is one edit.
+        check("Roman Abramovich", "Roman Abramovihc", person, true);
+        // Titles weigh as little as legal forms.
+        check("General Vladimir Putin", "Vladimir Putin", person, true);
+        check("Sheikh Hassan Nasrallah", "Hassan Nasrallah", person, true);
+        let org = Some(Schema::Organization);
+        // Numbers and ordinals in words or digits; a different number or country is another
+        // company, however close the spelling.
+        check(
+            "2nd Economic Committee",
+            "Second Economic Committee",
+            org,
+            true,
+        );
+        check("Twenty-One Shipping", "21 Shipping", org, true);
+        check("Ocean Trader 3", "Ocean Trader 5", org, false);
+        check("Ocean Trader Three", "Ocean Trader 3", org, true);
+        check(
+            "Hanse Shipping (Panama) S.A.",
+            "Hanse Shipping (Liberia) S.A.",
+            org,
+            false,
+        );
+        check("Iran Tire Company", "Iraq Tire Company", org, false);
+        check(
+            "Hanse Shipping (Panama) S.A.",
+            "Hanse Shipping Panama SA",
+            org,
+            true,
+        );
+        // Russian legal forms transliterated.
+        check(
+            "OBSHCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU VOLNA",
+            "Volna LLC",
+            org,
+            true,
+        );
+        check("AKTSIONERNOE OBSHCHESTVO PLUTON", "JSC Pluton", org, true);
+    }
+
+    #[test]
+    fn a_differing_number_is_explained() {
+        let org = Some(Schema::Organization);
+        let s = compare(
+            &analyze("Ocean Trader 3", org, None),
+            &analyze("Ocean Trader 5", org, None),
+            &Rarity::default(),
+        );
+        let against: Vec<&Contribution> = s
+            .explanation
+            .iter()
+            .filter(|c| c.contribution < 0.0)
+            .collect();
+        assert_eq!(against.len(), 2, "{s:#?}");
+        assert_eq!(
+            (against[1].query.as_str(), against[1].candidate.as_str()),
+            ("3", "5")
+        );
+        let sum: f64 = s.explanation.iter().map(|c| c.contribution).sum();
+        assert!(
+            (sum - s.score).abs() < 1e-9,
+            "contributions add up to the score: {s:#?}"
+        );
     }
 
     #[test]

@@ -396,6 +396,7 @@ pub const LEGAL_FORMS: &[&str] = &[
     "ltd",
     "limited",
     "llc",
+    "llp",
     "inc",
     "incorporated",
     "corp",
@@ -450,13 +451,26 @@ const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
     (&["closed", "joint", "stock", "company"], "jsc"),
     (&["public", "joint", "stock", "company"], "jsc"),
     (&["joint", "stock", "company"], "jsc"),
+    (&["joint", "stock", "co"], "jsc"),
+    (&["jointstock", "company"], "jsc"),
+    (
+        &["obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"],
+        "llc",
+    ),
+    (&["otkrytoe", "aktsionernoe", "obshchestvo"], "jsc"),
+    (&["zakrytoe", "aktsionernoe", "obshchestvo"], "jsc"),
+    (&["publichnoe", "aktsionernoe", "obshchestvo"], "jsc"),
+    (&["aktsionernoe", "obshchestvo"], "jsc"),
     (&["ojsc"], "jsc"),
     (&["cjsc"], "jsc"),
     (&["pjsc"], "jsc"),
     (&["oao"], "jsc"),
     (&["zao"], "jsc"),
     (&["pao"], "jsc"),
+    (&["ao"], "jsc"),
     (&["limited", "liability", "company"], "llc"),
+    (&["limited", "liability", "co"], "llc"),
+    (&["limited", "liability", "partnership"], "llp"),
     (&["ooo"], "llc"),
     (&["public", "limited", "company"], "plc"),
     (&["aktiengesellschaft"], "ag"),
@@ -469,6 +483,353 @@ const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
     (&["company"], "co"),
     (&["incorporated"], "inc"),
 ];
+
+/// Words of numbers below 20, and their ordinals.
+const NUMBER_UNITS: [&str; 20] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+];
+const ORDINAL_UNITS: [&str; 20] = [
+    "zeroth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+];
+/// Words of the tens from 20, and their ordinals (index = tens digit).
+const NUMBER_TENS: [&str; 10] = [
+    "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+];
+const ORDINAL_TENS: [&str; 10] = [
+    "",
+    "",
+    "twentieth",
+    "thirtieth",
+    "fortieth",
+    "fiftieth",
+    "sixtieth",
+    "seventieth",
+    "eightieth",
+    "ninetieth",
+];
+
+/// A number of 1..=99 in digits (`21`) or as a digit ordinal (`21st`, `2nd`) written in English
+/// words (`twenty-one`, `second`); `None` for anything else.
+pub fn number_word(token: &str) -> Option<String> {
+    let digits_n = token.bytes().take_while(u8::is_ascii_digit).count();
+    let (digits, suffix) = token.split_at(digits_n);
+    let ordinal = match suffix {
+        "" => false,
+        "st" | "nd" | "rd" | "th" => true,
+        _ => return None,
+    };
+    let n: usize = digits.parse().ok().filter(|n| (1..=99).contains(n))?;
+    let (units, tens) = if ordinal {
+        (ORDINAL_UNITS, ORDINAL_TENS)
+    } else {
+        (NUMBER_UNITS, NUMBER_TENS)
+    };
+    Some(match (n / 10, n % 10) {
+        (0 | 1, _) => units[n].to_string(),
+        (t, 0) => tens[t].to_string(),
+        (t, u) => format!("{}-{}", NUMBER_TENS[t], units[u]),
+    })
+}
+
+/// The value of a number word (`three`, `third`, `twenty`, `twentieth`) and whether it is a
+/// multiple of ten above 19 (which a unit may follow: `twenty one`).
+fn number_word_value(word: &str) -> Option<(usize, bool)> {
+    if let Some(n) = NUMBER_UNITS
+        .iter()
+        .chain(&ORDINAL_UNITS)
+        .position(|w| *w == word)
+    {
+        return Some((n % 20, false));
+    }
+    let t = NUMBER_TENS
+        .iter()
+        .chain(&ORDINAL_TENS)
+        .position(|w| !w.is_empty() && *w == word)?;
+    Some((10 * (t % 10), t < 10))
+}
+
+/// The value of a number token in digits, with an ordinal suffix or not (`3`, `3rd`).
+fn number_digits_value(word: &str) -> Option<usize> {
+    let digits_n = word.bytes().take_while(u8::is_ascii_digit).count();
+    let (digits, suffix) = word.split_at(digits_n);
+    if !matches!(suffix, "" | "st" | "nd" | "rd" | "th") {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Rewrites the numbers among folded `words` as digits, ordinals as their number (`Second`,
+/// `2nd` → 2; `Twenty One`, `twenty-first` → 21), so that a name written with words meets
+/// one written with digits; `None` when there is nothing to rewrite. For names that are not
+/// a person's (`One` may be a name).
+pub fn canonical_numbers(words: &[&str]) -> Option<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i];
+        if let Some((value, tens)) = number_word_value(word) {
+            let unit = words.get(i + 1).and_then(|next| number_word_value(next));
+            match unit {
+                Some((u, false)) if tens && (1..=9).contains(&u) => {
+                    out.push((value + u).to_string());
+                    i += 2;
+                }
+                _ => {
+                    out.push(value.to_string());
+                    i += 1;
+                }
+            }
+            changed = true;
+            continue;
+        }
+        match number_digits_value(word) {
+            Some(value) if value.to_string() != word => {
+                out.push(value.to_string());
+                changed = true;
+            }
+            _ => out.push(word.to_string()),
+        }
+        i += 1;
+    }
+    debug_assert!(out.len() <= words.len());
+    changed.then_some(out)
+}
+
+/// True for a folded word that is a number (digits, a digit ordinal, or a number word).
+pub fn is_number(word: &str) -> bool {
+    number_digits_value(word).is_some() || number_word_value(word).is_some()
+}
+
+/// Countries and territories as one folded word, as they appear in organisation names
+/// (`Hanse Shipping (Panama) S.A.`): two names that differ only here are two companies.
+pub const COUNTRY_WORDS: &[&str] = &[
+    "afghanistan",
+    "albania",
+    "algeria",
+    "angola",
+    "argentina",
+    "armenia",
+    "australia",
+    "austria",
+    "azerbaijan",
+    "bahamas",
+    "bahrain",
+    "bangladesh",
+    "belarus",
+    "belgium",
+    "belize",
+    "bolivia",
+    "brazil",
+    "bulgaria",
+    "burma",
+    "cambodia",
+    "cameroon",
+    "canada",
+    "chile",
+    "china",
+    "colombia",
+    "congo",
+    "croatia",
+    "cuba",
+    "cyprus",
+    "czech",
+    "denmark",
+    "ecuador",
+    "egypt",
+    "eritrea",
+    "estonia",
+    "ethiopia",
+    "finland",
+    "france",
+    "georgia",
+    "germany",
+    "ghana",
+    "greece",
+    "guinea",
+    "honduras",
+    "hongkong",
+    "hungary",
+    "india",
+    "indonesia",
+    "iran",
+    "iraq",
+    "ireland",
+    "israel",
+    "italy",
+    "japan",
+    "jordan",
+    "kazakhstan",
+    "kenya",
+    "korea",
+    "kuwait",
+    "kyrgyzstan",
+    "laos",
+    "latvia",
+    "lebanon",
+    "liberia",
+    "libya",
+    "lithuania",
+    "luxembourg",
+    "macau",
+    "malaysia",
+    "mali",
+    "malta",
+    "mexico",
+    "moldova",
+    "mongolia",
+    "morocco",
+    "mozambique",
+    "myanmar",
+    "namibia",
+    "nepal",
+    "netherlands",
+    "nicaragua",
+    "niger",
+    "nigeria",
+    "norway",
+    "oman",
+    "pakistan",
+    "palau",
+    "panama",
+    "paraguay",
+    "peru",
+    "philippines",
+    "poland",
+    "portugal",
+    "qatar",
+    "romania",
+    "russia",
+    "rwanda",
+    "samoa",
+    "senegal",
+    "serbia",
+    "seychelles",
+    "singapore",
+    "slovakia",
+    "somalia",
+    "spain",
+    "sudan",
+    "sweden",
+    "switzerland",
+    "syria",
+    "taiwan",
+    "tajikistan",
+    "tanzania",
+    "thailand",
+    "togo",
+    "tunisia",
+    "turkey",
+    "turkmenistan",
+    "uganda",
+    "ukraine",
+    "uruguay",
+    "uzbekistan",
+    "venezuela",
+    "vietnam",
+    "yemen",
+    "zambia",
+    "zimbabwe",
+];
+
+/// True for a folded word that names a country ([`COUNTRY_WORDS`]).
+pub fn is_country(word: &str) -> bool {
+    COUNTRY_WORDS.binary_search(&word).is_ok()
+}
+
+/// Titles and ranks written before a person's name (`General`, `Sheikh`, `Dr.`): weighted as
+/// low as legal forms, so that a title present on one side only neither makes nor breaks a
+/// match. `Major` is here for `Major General`, though it is a surname too.
+pub const TITLES: &[&str] = &[
+    "admiral",
+    "brigadier",
+    "captain",
+    "col",
+    "colonel",
+    "doctor",
+    "dr",
+    "gen",
+    "general",
+    "hadji",
+    "haji",
+    "hajji",
+    "imam",
+    "lieutenant",
+    "maj",
+    "major",
+    "maulana",
+    "maulavi",
+    "maulawi",
+    "mawlawi",
+    "mr",
+    "mrs",
+    "ms",
+    "mufti",
+    "mullah",
+    "prof",
+    "professor",
+    "qari",
+    "shaikh",
+    "sheik",
+    "sheikh",
+    "sir",
+];
+
+/// Endings of patronymics as the lists romanise them (`Vladimirovich`, `Viktorovna`,
+/// `Ivanovych`, `Ilyich`) and the Turkic words for son and daughter of (`ogly`, `kyzy`).
+const PATRONYMIC_ENDINGS: &[&str] = &[
+    "ovich", "evich", "ovych", "evych", "ovitch", "ovna", "evna", "ivna", "ichna", "ilyich",
+    "ilich",
+];
+
+/// True for a folded word that is a patronymic ([`PATRONYMIC_ENDINGS`], `ogly`, `kyzy`).
+pub fn is_patronymic(word: &str) -> bool {
+    matches!(word, "ogly" | "oglu" | "kyzy" | "gizi")
+        || (word.len() >= 7 && PATRONYMIC_ENDINGS.iter().any(|e| word.ends_with(e)))
+}
+
+/// True for a title or rank ([`TITLES`]).
+pub fn is_title(word: &str) -> bool {
+    TITLES.binary_search(&word).is_ok()
+}
 
 /// Rewrites the legal forms among folded `words` to their canonical tokens (see
 /// [`LEGAL_FORM_SPELLINGS`]); `None` when there is none to rewrite. For organisation names
@@ -492,7 +853,10 @@ pub fn canonical_legal_forms(words: &[&str]) -> Option<Vec<String>> {
     changed.then_some(out)
 }
 
-/// True when the Levenshtein distance of `a` and `b` is at most `edits` (0 to 2). Linear for
+/// True when the edit distance of `a` and `b` — Levenshtein with the transposition of two
+/// adjacent bytes as one edit (optimal string alignment: `Abramovich` / `Abramovihc` one
+/// apart) — is at most `edits` (0 to 2). A transposition deletes one byte on each side
+/// alike, so the retrieval's deletion variants still find every pair within reach. Linear for
 /// the few edits the matcher allows, where the table costs `len²` (the table was a quarter of
 /// all screening instructions when retrieval checked its vocabulary with it); unlike
 /// [`edit_distance`] it never gives up on long keys.
@@ -514,17 +878,20 @@ pub(crate) fn within_edits(a: &[u8], b: &[u8], edits: u8) -> bool {
     if edits == 0 || a.len().abs_diff(b.len()) > usize::from(edits) {
         return false;
     }
-    // The first bytes differ: substitute, delete from `a`, or delete from `b`.
+    // The first bytes differ: substitute, delete from `a`, delete from `b`, or swap two.
+    let swapped = a.len() >= 2 && b.len() >= 2 && a[0] == b[1] && a[1] == b[0];
     within_edits(&a[1..], &b[1..], edits - 1)
         || within_edits(&a[1..], b, edits - 1)
         || within_edits(a, &b[1..], edits - 1)
+        || (swapped && within_edits(&a[2..], &b[2..], edits - 1))
 }
 
 /// Cells of one row of the edit-distance table: names are short, so rows live on the stack
 /// (no allocation per comparison); a longer second key is answered "too far".
 const EDIT_ROW_MAX: usize = 64;
 
-/// Levenshtein distance on bytes, stopping early above `bound`.
+/// Edit distance on bytes (Levenshtein with adjacent transpositions, as [`within_edits`]),
+/// stopping early above `bound`.
 pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len().abs_diff(b.len()) > bound {
@@ -545,9 +912,11 @@ pub fn edit_distance(a: &str, b: &str, bound: usize) -> usize {
     edit_distance_table(a, b, bound)
 }
 
-/// [`edit_distance`] by the dynamic-programming table (`b` under 64 bytes, `a` at most 250).
+/// [`edit_distance`] by the dynamic-programming table (`b` under 64 bytes, `a` at most 250):
+/// optimal string alignment, the row before the previous one giving the transpositions.
 fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
     debug_assert!(b.len() < EDIT_ROW_MAX && a.len() <= 250);
+    let mut before = [0u8; EDIT_ROW_MAX];
     let mut previous = [0u8; EDIT_ROW_MAX];
     let mut current = [0u8; EDIT_ROW_MAX];
     for (j, slot) in previous.iter_mut().enumerate().take(b.len() + 1) {
@@ -559,14 +928,21 @@ fn edit_distance_table(a: &[u8], b: &[u8], bound: usize) -> usize {
         let mut row_min = current[0];
         for (j, cb) in b.iter().enumerate() {
             let cost = u8::from(ca != cb);
-            current[j + 1] = (previous[j] + cost)
+            let mut cell = (previous[j] + cost)
                 .min(previous[j + 1] + 1)
                 .min(current[j] + 1);
-            row_min = row_min.min(current[j + 1]);
+            if i > 0 && j > 0 && *ca == b[j - 1] && a[i - 1] == *cb {
+                cell = cell.min(before[j - 1] + 1);
+            }
+            current[j + 1] = cell;
+            row_min = row_min.min(cell);
         }
-        if row_min > bound_u8 {
+        // A transposition reaches back two rows: stop early only on a row and the one before
+        // both past the bound.
+        if row_min > bound_u8 && previous[..=b.len()].iter().all(|&c| c > bound_u8) {
             return bound + 1;
         }
+        std::mem::swap(&mut before, &mut previous);
         std::mem::swap(&mut previous, &mut current);
     }
     usize::from(previous[b.len()])
@@ -635,6 +1011,44 @@ mod tests {
     }
 
     #[test]
+    fn numbers_written_one_way() {
+        let canon = |text: &str| {
+            let folded = fold_latin(text);
+            let words: Vec<&str> = folded.split_whitespace().collect();
+            canonical_numbers(&words).map(|w| w.join(" "))
+        };
+        assert_eq!(
+            canon("Second Economic Committee").as_deref(),
+            Some("2 economic committee")
+        );
+        assert_eq!(
+            canon("2nd Economic Committee").as_deref(),
+            Some("2 economic committee")
+        );
+        assert_eq!(canon("Twenty-One Shipping").as_deref(), Some("21 shipping"));
+        assert_eq!(canon("twenty-first century").as_deref(), Some("21 century"));
+        assert_eq!(canon("Ocean Trader 3"), None);
+        assert_eq!(canon("Ocean Trader"), None);
+        assert_eq!(number_word("21").as_deref(), Some("twenty-one"));
+        assert_eq!(number_word("2nd").as_deref(), Some("second"));
+        assert_eq!(number_word("40th").as_deref(), Some("fortieth"));
+        assert_eq!(number_word("100"), None);
+        assert_eq!(number_word("3x"), None);
+    }
+
+    #[test]
+    fn word_tables_are_sorted_for_binary_search() {
+        assert!(COUNTRY_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(TITLES.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_country("panama") && !is_country("ocean"));
+        assert!(is_title("sheikh") && !is_title("vladimir"));
+        assert!(is_patronymic("vladimirovich") && is_patronymic("ogly"));
+        assert!(!is_patronymic("ivanov") && !is_patronymic("vich"));
+        // FIXME: a surname with a patronymic's ending is weighed as one (at half its rarity).
+        assert!(is_patronymic("abramovich"));
+    }
+
+    #[test]
     fn folding() {
         assert_eq!(fold_latin("CHO'NG-UN"), "chong un");
         assert_eq!(fold_latin("Chŏng Ŭn"), "chong un");
@@ -693,5 +1107,10 @@ mod tests {
         assert_eq!(edit_distance("abcdef", "abxdef", 1), 1);
         assert_eq!(edit_distance("abcdef", "abxdxf", 1), 2);
         assert_eq!(edit_distance("abcdef", "abxdxf", 2), 2);
+        // A transposition is one edit.
+        assert_eq!(edit_distance("abramovich", "abramovihc", 2), 1);
+        assert_eq!(edit_distance("roman", "roamn", 1), 1);
+        assert_eq!(edit_distance("ab", "ba", 5), 1);
+        assert!(within_edits(b"sergei", b"sregei", 1));
     }
 }
