@@ -140,8 +140,9 @@ async fn supply_indicators_and_scenarios_reach_the_partners_their_marking_allows
     assert_eq!(status, 200, "{scenario}");
     let outcomes = scenario["result"]["outcomes"].as_array().unwrap();
     let graphite = outcomes.iter().find(|o| o["commodity"] == "graph").unwrap();
-    // USA: reliance 100 % and China first source (upper bound 1.0) > KOR 0.95.
-    assert_eq!(graphite["most_exposed"], "USA", "{graphite}");
+    // USA: reliance 100 % and China first source, an upper bound of 1.0, not
+    // a figure: it may be above or below KOR's 0.95, so nobody is named.
+    assert_eq!(graphite["most_exposed"], Value::Null, "{graphite}");
     let kor = graphite["exposures"]
         .as_array()
         .unwrap()

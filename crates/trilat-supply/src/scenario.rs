@@ -41,6 +41,10 @@ pub struct Exposure {
     pub import_share_stopped: Option<f64>,
     /// Reliance × that share (fraction of its consumption at risk), if known.
     pub exposure: Option<f64>,
+    /// Whether `exposure` is only an upper bound (USGS lists a stopped
+    /// country among the import sources without its share).
+    #[serde(default)]
+    pub upper_bound: bool,
     /// Where the numbers come from, in words.
     pub basis: String,
 }
@@ -165,12 +169,7 @@ fn outcome(
         .iter()
         .map(|party| exposure(party, s, stopped, figures))
         .collect();
-    let most_exposed = exposures
-        .iter()
-        .filter_map(|e| Some((e.exposure?, &e.party)))
-        .filter(|(x, _)| *x > 0.0)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, party)| party.clone());
+    let most_exposed = most_exposed(&exposures);
     StopOutcome {
         commodity: s.commodity.clone(),
         name: s.name.clone(),
@@ -190,6 +189,28 @@ fn outcome(
         gap_share: (lost_share - partners_share - allies_share).max(0.0),
         exposures,
         most_exposed,
+    }
+}
+
+/// The partner with the largest known exposure. A figure is compared with
+/// a bound only when the bound cannot exceed it: a partner known to be 60 %
+/// exposed is not named before one that may be up to 100 % exposed, so
+/// then no partner is named (each exposure and its basis still shown).
+/// With bounds only, the largest bound.
+fn most_exposed(exposures: &[Exposure]) -> Option<String> {
+    let largest = |bound: bool| {
+        exposures
+            .iter()
+            .filter(|e| e.upper_bound == bound)
+            .filter_map(|e| Some((e.exposure?, &e.party)))
+            .filter(|(x, _)| *x > 0.0)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    match (largest(false), largest(true)) {
+        (Some((figure, party)), Some((bound, _))) if bound <= figure => Some(party.clone()),
+        (Some(_), Some(_)) => None,
+        (Some((_, party)), None) | (None, Some((_, party))) => Some(party.clone()),
+        (None, None) => None,
     }
 }
 
@@ -232,6 +253,7 @@ fn exposure(
             net_import_reliance: reliance,
             import_share_stopped: share,
             exposure: reliance.zip(share).map(|(r, s)| r * s),
+            upper_bound: false,
             basis: format!(
                 "{party}'s figures, {} (lines {})",
                 source.map_or("", |set| set.origin.as_str()),
@@ -272,6 +294,7 @@ fn exposure(
                 net_import_reliance: reliance,
                 import_share_stopped: None,
                 exposure: reliance.zip(share).map(|(r, s)| r * s),
+                upper_bound: !listed.is_empty(),
                 basis,
             }
         }
@@ -280,6 +303,7 @@ fn exposure(
             net_import_reliance: None,
             import_share_stopped: None,
             exposure: None,
+            upper_bound: false,
             basis: "no import figures (add them as a figures CSV)".into(),
         },
     }

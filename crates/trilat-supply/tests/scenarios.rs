@@ -34,10 +34,41 @@ fn china_stops_gallium_and_germanium() {
     // USGS lists China second among US gallium import sources.
     let usa = ga.exposures.iter().find(|e| e.party == "USA").unwrap();
     assert_eq!(usa.exposure, Some(1.0));
+    assert!(usa.upper_bound);
     assert!(usa.basis.contains("CHN #2"), "{}", usa.basis);
     let jpn = ga.exposures.iter().find(|e| e.party == "JPN").unwrap();
     assert_eq!(jpn.exposure, None);
     assert_eq!(ga.most_exposed.as_deref(), Some("USA"));
+}
+
+/// A partner's figure is not ranked against a larger USGS bound: the
+/// United States, bounded at its gallium reliance (100 %), may be more or
+/// less exposed than Korea at 60 %, so no partner is named; at 100 % Korea
+/// is at least as exposed as the bound allows the United States to be.
+#[test]
+fn a_figure_is_not_ranked_against_a_larger_bound() {
+    let Some(data) = dataset() else { return };
+    let codes = vec!["galli".to_string()];
+    let all = data.indicators(&groups(), &codes);
+    let stopped = BTreeSet::from(["CHN".to_string()]);
+    let kor_at = |share: u32| {
+        let csv = format!(
+            "party,commodity,figure,country,value,unit,year,source\n\
+             KOR,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+             KOR,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
+        );
+        let sets = [FigureSet {
+            origin: "kor.csv".into(),
+            publisher: None,
+            figures: parse_figures("kor.csv", &csv).unwrap(),
+        }];
+        stop(&all, &stopped, &codes, &groups(), &sets).outcomes[0].clone()
+    };
+    let below = kor_at(60);
+    let usa = below.exposures.iter().find(|e| e.party == "USA").unwrap();
+    assert!(usa.upper_bound && usa.exposure == Some(1.0), "{usa:?}");
+    assert_eq!(below.most_exposed, None);
+    assert_eq!(kor_at(100).most_exposed.as_deref(), Some("KOR"));
 }
 
 #[test]

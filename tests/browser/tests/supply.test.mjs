@@ -106,12 +106,16 @@ if (!existsSync(DATA)) {
     assert.ok(Number(lost.replace(',', '.')) >= 90, `China's lost share of gallium: ${lost} %`);
     await visible(page.getByText('Scenario shared as a report.'));
     // Each partner's exposure: Japan's from its figures (100 % × 60 %),
-    // the United States' from USGS, Korea's unknown.
+    // the United States' bound from USGS, Korea's unknown.
     const exposure = (party) => page.locator('table.supply-exposures tbody tr').filter({ has: page.getByRole('rowheader', { name: party }) });
     assert.equal((await exposure('JPN').locator('td').nth(1).innerText()).trim(), '60.0');
     assert.match(await exposure('JPN').locator('td.supply-basis').innerText(), /econ\.figures JPN\/[0-9a-f-]+ \(jpn\.csv\)/);
     assert.equal((await exposure('KOR').locator('td').nth(1).innerText()).trim(), '—');
     assert.match(await exposure('USA').locator('td.supply-basis').innerText(), /USGS MCS 2024/);
+    // USGS gives the United States a bound, not a figure: shown as one, and
+    // not ranked against Japan's 60 % (no partner is named most exposed).
+    assert.equal((await exposure('USA').locator('td').nth(1).innerText()).trim(), '≤ 100.0');
+    assert.equal(await page.locator('table.supply-exposures tr.supply-most').count(), 0);
     await visible(page.getByText(/^Figures used: econ\.figures JPN\//));
     await screenshot(page, 'console-supply');
 
@@ -137,6 +141,7 @@ if (!existsSync(DATA)) {
     await visible(shared.first(), 15_000);
     assert.equal(await shared.count(), 1);
     assert.equal((await shared.locator('td').nth(1).innerText()).trim(), 'CHN');
-    assert.equal((await shared.locator('td').nth(2).innerText()).trim(), 'gallium: USA');
+    // Japan's 60 % against the United States' bound of 100 %: nobody named.
+    assert.equal((await shared.locator('td').nth(2).innerText()).trim(), 'gallium: —');
   });
 }

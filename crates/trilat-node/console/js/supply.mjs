@@ -146,7 +146,8 @@ function exposureTable(outcomes) {
   const head = h('tr', {}, ['commodity', 'party', 'exposure', 'reliance', 'stopped', 'basis']
     .map((k) => h('th', { scope: 'col' }, t(`supply.ecol_${k}`))));
   const rows = outcomes.flatMap((o) => o.exposures.map((x) => h('tr', { class: x.party === o.most_exposed ? 'supply-most' : '' },
-    h('td', {}, o.name), h('th', { scope: 'row' }, x.party), h('td', {}, pct(x.exposure)),
+    h('td', {}, o.name), h('th', { scope: 'row' }, x.party),
+    h('td', {}, x.upper_bound && x.exposure != null ? `≤ ${pct(x.exposure)}` : pct(x.exposure)),
     h('td', {}, pct(x.net_import_reliance)), h('td', {}, pct(x.import_share_stopped)),
     h('td', { class: 'supply-basis' }, x.basis))));
   return h('section', {}, h('h4', {}, t('supply.exposures_title')),

@@ -433,8 +433,9 @@ fn print_stop(out: &mut impl Write, r: &StopScenario) -> std::io::Result<()> {
         for e in &o.exposures {
             writeln!(
                 out,
-                "    {}: exposure {} (reliance {}, imports from stopped {}) — {}",
+                "    {}: exposure {}{} (reliance {}, imports from stopped {}) — {}",
                 e.party,
+                if e.upper_bound { "≤ " } else { "" },
                 opt_pct(e.exposure),
                 opt_pct(e.net_import_reliance),
                 opt_pct(e.import_share_stopped),
