@@ -266,6 +266,44 @@ pub(crate) trait LocalLeases: ReportStore {
     fn lease_table(&self) -> &LeaseTable;
 }
 
+/// The four lease methods of a store with its own [`LeaseTable`] (memory,
+/// SQLite), written once; used inside the store's `impl ReportStore`.
+macro_rules! local_lease_methods {
+    () => {
+        fn acquire_lease(
+            &self,
+            name: &str,
+            holder: &str,
+            duration_ms: u64,
+        ) -> Result<crate::LeaseGrant, crate::StoreError> {
+            crate::lease::LocalLeases::lease_table(self).acquire(name, holder, duration_ms)
+        }
+
+        fn renew_lease(
+            &self,
+            lease: &crate::Lease,
+            duration_ms: u64,
+        ) -> Result<crate::Lease, crate::StoreError> {
+            crate::lease::LocalLeases::lease_table(self).renew(lease, duration_ms)
+        }
+
+        fn release_lease(&self, lease: &crate::Lease) -> Result<(), crate::StoreError> {
+            crate::lease::LocalLeases::lease_table(self).release(lease)
+        }
+
+        fn fenced(
+            self: std::sync::Arc<Self>,
+            lease: &crate::Lease,
+        ) -> Result<std::sync::Arc<dyn crate::ReportStore>, crate::StoreError> {
+            Ok(std::sync::Arc::new(crate::lease::LocalFenced {
+                store: self,
+                lease: lease.clone(),
+            }))
+        }
+    };
+}
+pub(crate) use local_lease_methods;
+
 /// The store as a lease's holder writes to it (memory, SQLite): reads pass
 /// through; each write runs only while the lease is held, under the lease
 /// table's lock (PostgreSQL checks in the write's transaction instead).

@@ -7,7 +7,7 @@ use std::sync::{Mutex, MutexGuard};
 use trilat_core::{Kind, Report, ReportKey, Signature, Timestamp, Withdrawal};
 
 use crate::audit::ChainCheck;
-use crate::lease::{LeaseTable, LocalFenced, LocalLeases};
+use crate::lease::{LeaseTable, LocalLeases};
 use crate::rules::{place, Placement};
 use crate::{
     check_batch_len, check_limit, history_too_long, next_stored_at, system_clock, AuditEntry,
@@ -188,36 +188,7 @@ impl LocalLeases for MemoryStore {
 }
 
 impl ReportStore for MemoryStore {
-    fn acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        duration_ms: u64,
-    ) -> Result<crate::LeaseGrant, StoreError> {
-        self.leases.acquire(name, holder, duration_ms)
-    }
-
-    fn renew_lease(
-        &self,
-        lease: &crate::Lease,
-        duration_ms: u64,
-    ) -> Result<crate::Lease, StoreError> {
-        self.leases.renew(lease, duration_ms)
-    }
-
-    fn release_lease(&self, lease: &crate::Lease) -> Result<(), StoreError> {
-        self.leases.release(lease)
-    }
-
-    fn fenced(
-        self: std::sync::Arc<Self>,
-        lease: &crate::Lease,
-    ) -> Result<std::sync::Arc<dyn ReportStore>, StoreError> {
-        Ok(std::sync::Arc::new(LocalFenced {
-            store: self,
-            lease: lease.clone(),
-        }))
-    }
+    crate::lease::local_lease_methods!();
 
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
         let mut state = self.lock()?;

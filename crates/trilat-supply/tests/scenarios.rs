@@ -16,6 +16,17 @@ fn groups() -> Groups {
     }
 }
 
+/// A figures file (`origin`, as the node names a report's) of these rows
+/// under the documented header.
+fn figure_set(origin: &str, publisher: Option<&str>, rows: &str) -> FigureSet {
+    let csv = format!("party,commodity,figure,country,value,unit,year,source\n{rows}");
+    FigureSet {
+        origin: origin.into(),
+        publisher: publisher.map(String::from),
+        figures: parse_figures(origin, &csv).unwrap(),
+    }
+}
+
 #[test]
 fn china_stops_gallium_and_germanium() {
     let Some(data) = dataset() else { return };
@@ -52,16 +63,11 @@ fn a_figure_is_not_ranked_against_a_larger_bound() {
     let all = data.indicators(&groups(), &codes);
     let stopped = BTreeSet::from(["CHN".to_string()]);
     let kor_at = |share: u32| {
-        let csv = format!(
-            "party,commodity,figure,country,value,unit,year,source\n\
-             KOR,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+        let rows = format!(
+            "KOR,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
              KOR,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
         );
-        let sets = [FigureSet {
-            origin: "kor.csv".into(),
-            publisher: None,
-            figures: parse_figures("kor.csv", &csv).unwrap(),
-        }];
+        let sets = [figure_set("kor.csv", None, &rows)];
         stop(&all, &stopped, &codes, &groups(), &sets).outcomes[0].clone()
     };
     let below = kor_at(60);
@@ -76,21 +82,15 @@ fn partner_figures_decide_who_is_most_exposed() {
     let Some(data) = dataset() else { return };
     let codes = vec!["graph".to_string()];
     let all = data.indicators(&groups(), &codes);
-    let figures = parse_figures(
+    let sets = [figure_set(
         "kor.csv",
-        "party,commodity,figure,country,value,unit,year,source\n\
-         KOR,graphite,net_import_reliance_pct,,100,%,2023,test figures\n\
+        None,
+        "KOR,graphite,net_import_reliance_pct,,100,%,2023,test figures\n\
          KOR,graphite,import_share_pct,CHN,90,%,2023,test figures\n\
          USA,graphite,net_import_reliance_pct,,100,%,2023,test figures\n\
          USA,graphite,import_share_pct,CHN,40,%,2023,test figures\n",
-    )
-    .unwrap();
+    )];
     let stopped = BTreeSet::from(["CHN".to_string()]);
-    let sets = [FigureSet {
-        origin: "kor.csv".into(),
-        publisher: None,
-        figures,
-    }];
     let result = stop(&all, &stopped, &codes, &groups(), &sets);
     let gr = &result.outcomes[0];
     let kor = gr.exposures.iter().find(|e| e.party == "KOR").unwrap();
@@ -151,18 +151,12 @@ fn a_partners_figures_come_from_one_source_its_own_first() {
     let Some(data) = dataset() else { return };
     let codes = vec!["galli".to_string()];
     let all = data.indicators(&groups(), &codes);
-    let set = |origin: &str, publisher: Option<&str>, share: u32| FigureSet {
-        origin: origin.into(),
-        publisher: publisher.map(String::from),
-        figures: parse_figures(
-            origin,
-            &format!(
-                "party,commodity,figure,country,value,unit,year,source\n\
-                 JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
-                 JPN,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
-            ),
-        )
-        .unwrap(),
+    let set = |origin: &str, publisher: Option<&str>, share: u32| {
+        let rows = format!(
+            "JPN,gallium,net_import_reliance_pct,,100,%,2023,test figures\n\
+             JPN,gallium,import_share_pct,CHN,{share},%,2023,test figures\n"
+        );
+        figure_set(origin, publisher, &rows)
     };
     let stopped = BTreeSet::from(["CHN".to_string()]);
     let jpn_of = |sets: &[FigureSet]| {

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use trilat_core::{Kind, Report, ReportKey, Timestamp, Withdrawal};
 
-use crate::lease::{LeaseTable, LocalFenced, LocalLeases};
+use crate::lease::{LeaseTable, LocalLeases};
 use crate::{
     check_batch_len, next_stored_at, AuditEntry, AuditEvent, AuditVerification, ChangePage, Clock,
     Cursor, PutOutcome, RecordedWithdrawal, ReportPage, ReportQuery, ReportStore, StoreError,
@@ -119,36 +119,7 @@ impl LocalLeases for SqliteStore {
 }
 
 impl ReportStore for SqliteStore {
-    fn acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        duration_ms: u64,
-    ) -> Result<crate::LeaseGrant, StoreError> {
-        self.leases.acquire(name, holder, duration_ms)
-    }
-
-    fn renew_lease(
-        &self,
-        lease: &crate::Lease,
-        duration_ms: u64,
-    ) -> Result<crate::Lease, StoreError> {
-        self.leases.renew(lease, duration_ms)
-    }
-
-    fn release_lease(&self, lease: &crate::Lease) -> Result<(), StoreError> {
-        self.leases.release(lease)
-    }
-
-    fn fenced(
-        self: std::sync::Arc<Self>,
-        lease: &crate::Lease,
-    ) -> Result<std::sync::Arc<dyn ReportStore>, StoreError> {
-        Ok(std::sync::Arc::new(LocalFenced {
-            store: self,
-            lease: lease.clone(),
-        }))
-    }
+    crate::lease::local_lease_methods!();
 
     fn put(&self, report: &Report, audit: AuditEvent) -> Result<PutOutcome, StoreError> {
         let mut conn = self.lock()?;
