@@ -21,7 +21,7 @@ use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::{Limits, Role};
 use trilat_node::Config;
 
-use crate::common::{eventually, party, Api};
+use crate::common::{eventually, free_tcp_addr, party, Api};
 use crate::stream_withdrawn::{subscribe, SseEvent};
 
 /// The config file a child process serves (see [`bus_child_node`]).
@@ -189,12 +189,6 @@ impl Drop for Process {
     }
 }
 
-/// A free loopback port (bound, then let go).
-fn free_port() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
 /// Starts a USA process serving `config` (written beside `dir`'s files)
 /// and waits until its API answers.
 async fn start_process(
@@ -273,9 +267,9 @@ async fn setup(postgres: &str, nats: &str) -> Setup {
     let mut config = Config::load(&usa_dir.join("trilat.toml")).unwrap();
     config.store = Some(postgres.into());
     config.bus = Some(nats.into());
-    config.listen = free_port();
+    config.listen = free_tcp_addr();
     let a = start_process(&config, "usa-a", &usa_dir, &tokens).await;
-    config.listen = free_port();
+    config.listen = free_tcp_addr();
     config.tls.listen = None;
     config.peers.clear();
     let b = start_process(&config, "usa-b", &usa_dir, &tokens).await;

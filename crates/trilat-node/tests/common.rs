@@ -185,6 +185,12 @@ impl Api {
     }
 }
 
+/// A free loopback address (bound, then let go) for a process to listen on.
+pub fn free_tcp_addr() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
 /// Polls `condition` every 50 ms for up to 20 s.
 pub async fn eventually<F, Fut>(what: &str, mut condition: F)
 where

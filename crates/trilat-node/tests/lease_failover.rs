@@ -29,7 +29,7 @@ use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::config::{Config, Limits, Role};
 use trilat_store::{AuditAction, AuditEntry, PostgresStore, ReportStore};
 
-use crate::common::{party, Api};
+use crate::common::{free_tcp_addr, party, Api};
 
 const CHILD_CONFIG: &str = "TRILAT_LEASE_CHILD_CONFIG";
 const LEASE_MS: u64 = 3_000;
@@ -84,11 +84,6 @@ impl Drop for UsaProcess {
     }
 }
 
-fn free_addr() -> SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
-
 /// The PostgreSQL URL with `search_path` set to `schema`.
 fn url_in_schema(url: &str, schema: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -100,8 +95,8 @@ fn url_in_schema(url: &str, schema: &str) -> String {
 async fn start_usa(dir: &Path, name: &str, store_url: &str, admin: &str) -> UsaProcess {
     let mut config = Config::load(&dir.join("USA/trilat.toml")).unwrap();
     config.store = Some(store_url.into());
-    config.listen = free_addr();
-    let peer_addr = free_addr();
+    config.listen = free_tcp_addr();
+    let peer_addr = free_tcp_addr();
     config.tls.listen = Some(peer_addr);
     config.limits.link_lease_ms = LEASE_MS;
     config.limits.link_lease_renew_ms = RENEW_MS;
