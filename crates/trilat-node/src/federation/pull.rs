@@ -20,7 +20,7 @@ use trilat_sync::{FetchError, PageHead, PageId, PullAction, PullLink};
 use super::link::{cursor_key, PeerClient, LINK_SUSPENDED};
 use super::owner::{is_fenced, Owner, Ownership};
 use super::receive::{judge, store_as, JudgedPage};
-use super::server::PeerChangesPage;
+use super::server::{refuse_if_suspended, PeerChangesPage};
 use crate::{audit_event, now_ms, AppError, Metrics};
 
 /// This process's tenure on the link, as the pull task watches it.
@@ -170,6 +170,10 @@ async fn start_stages(
             } => {
                 let (peer_bg, owner_bg) = (peer.clone(), owner.clone());
                 let task = tokio::spawn(async move {
+                    // A page fetched before an administrator suspended the
+                    // link is not stored: a suspended link takes nothing in.
+                    // The cursor stays, so the page is pulled after resume.
+                    refuse_if_suspended(&peer_bg.state, peer_bg.party())?;
                     // As the link's owner: refused once the lease is gone.
                     store_as(&peer_bg.state, owner_bg.store.clone(), judged)
                         .await

@@ -55,7 +55,7 @@ pub struct PeerChangesPage {
 /// `503 link_suspended` while an administrator has cut the link to
 /// `peer`: the peer's tasks treat it as any failure (back off, retry from
 /// the same cursor), so they catch up once the link is restored.
-fn refuse_if_suspended(state: &AppState, peer: &Party) -> Result<(), AppError> {
+pub(super) fn refuse_if_suspended(state: &AppState, peer: &Party) -> Result<(), AppError> {
     if state.suspended.contains(peer) {
         return Err(AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
