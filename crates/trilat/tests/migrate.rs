@@ -144,15 +144,21 @@ async fn a_store_a_node_wrote_moves_to_postgres_and_the_node_runs_on_it() {
     let kor = cluster.take("KOR").unwrap();
     let reader_token = kor.tokens[&(party("KOR"), Role::Reader)].clone();
     let admin_token = kor.admin_token().to_string();
-    let reader = NodeClient::new(&kor.url, &reader_token);
+    drop(kor);
+    drop(cluster);
+
+    // KOR's node alone on its SQLite store, its partners gone: what it
+    // answers now is exactly what the store to be moved holds (taken while
+    // the cluster ran, a late pull or push could land after the snapshot).
+    let config_path = dir.path().join("KOR/trilat.toml");
+    let node = serve_alone(&config_path, None).await;
+    let reader = NodeClient::new(&format!("http://{}", node.addr), &reader_token);
     // A cursor a client got from the node before the move.
     let first_page = reader.get("/api/v1/changes?limit=5").await.unwrap();
     let cursor = first_page["next"].as_str().unwrap().to_string();
     let before = reader_view(&reader, &cursor).await;
     let sqlite_path = dir.path().join("KOR/data/trilat.sqlite3");
-    let sqlite_audit = kor.node.state.store.audit_last_seq().unwrap();
-    drop(kor);
-    drop(cluster);
+    drop(node);
 
     // An empty store in a schema of its own, named in the URL.
     let schema = format!("migrate_{:016x}", rand_u64());
@@ -174,9 +180,12 @@ async fn a_store_a_node_wrote_moves_to_postgres_and_the_node_runs_on_it() {
 
     // The same history, chain and cursors in PostgreSQL.
     let copy = PostgresStore::open_in_schema(&url, &schema).unwrap();
-    assert_eq!(copy.audit_last_seq().unwrap(), sqlite_audit);
-    assert_eq!(copy.verify_audit().unwrap().first_broken, None);
     let source = trilat_store::SqliteStore::open(&sqlite_path).unwrap();
+    assert_eq!(
+        copy.audit_last_seq().unwrap(),
+        source.audit_last_seq().unwrap()
+    );
+    assert_eq!(copy.verify_audit().unwrap().first_broken, None);
     assert_eq!(
         copy.audit(0, QUERY_LIMIT_MAX).unwrap(),
         source.audit(0, QUERY_LIMIT_MAX).unwrap()
@@ -190,16 +199,7 @@ async fn a_store_a_node_wrote_moves_to_postgres_and_the_node_runs_on_it() {
     assert!(!stderr.contains(PASSWORD), "{stderr}");
 
     // KOR's node on the copy: its config with the PostgreSQL store.
-    let config_path = dir.path().join("KOR/trilat.toml");
-    let mut config = trilat_node::Config::load(&config_path).unwrap();
-    config.store = Some(destination.clone().into());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.tls.listen = Some("127.0.0.1:0".parse().unwrap());
-    assert!(!format!("{config:?}").contains(PASSWORD));
-    let state = trilat_node::open(config).unwrap();
-    let node = trilat_node::serve(state, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let node = serve_alone(&config_path, Some(&destination)).await;
     let url_kor = format!("http://{}", node.addr);
     let after = reader_view(&NodeClient::new(&url_kor, &reader_token), &cursor).await;
     assert_eq!(before["reports"], after["reports"]);
@@ -223,6 +223,21 @@ async fn a_store_a_node_wrote_moves_to_postgres_and_the_node_runs_on_it() {
         String::from_utf8_lossy(&verify.stderr)
     );
     node.stop();
+}
+
+/// KOR's node from its config on loopback ports, on `store` when given.
+async fn serve_alone(config_path: &std::path::Path, store: Option<&str>) -> trilat_node::Node {
+    let mut config = trilat_node::Config::load(config_path).unwrap();
+    if let Some(store) = store {
+        config.store = Some(store.to_string().into());
+    }
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.tls.listen = Some("127.0.0.1:0".parse().unwrap());
+    assert!(!format!("{config:?}").contains(PASSWORD));
+    let state = trilat_node::open(config).unwrap();
+    trilat_node::serve(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 fn rand_u64() -> u64 {
