@@ -116,6 +116,9 @@ if (!existsSync(DATA)) {
     // not ranked against Japan's 60 % (no partner is named most exposed).
     assert.equal((await exposure('USA').locator('td').nth(1).innerText()).trim(), '≤ 100.0');
     assert.equal(await page.locator('table.supply-exposures tr.supply-most').count(), 0);
+    const named = outcomes.first().locator('td').nth(7);
+    assert.equal((await named.innerText()).trim(), '—');
+    assert.match(await named.getAttribute('title'), /cannot be ranked against a larger USGS upper bound/);
     await visible(page.getByText(/^Figures used: econ\.figures JPN\//));
     await screenshot(page, 'console-supply');
 

@@ -124,7 +124,8 @@ function scenarioForm() {
         h('td', {}, o.name), h('td', {}, o.series_type), h('td', {}, pct(o.lost_share)),
         h('td', {}, pct(o.partners_share)), h('td', {}, pct(o.allies_share)),
         h('td', {}, pct(o.coalition_reserves_share)), h('td', {}, pct(o.gap_share)),
-        h('td', { title: o.exposures.map((x) => `${x.party}: ${x.basis}`).join('\n') }, o.most_exposed ?? '—')));
+        h('td', { title: o.most_exposed ? o.exposures.map((x) => `${x.party}: ${x.basis}`).join('\n') : t('supply.none_exposed') },
+          o.most_exposed ?? '—')));
       result.replaceChildren(...[
         h('table', { class: 'grid supply-outcomes' }, h('thead', {}, head), h('tbody', {}, rows)),
         ...answer.result.without_figures.map((w) => h('p', { class: 'muted' }, t('supply.without_figures', { series: w }))),

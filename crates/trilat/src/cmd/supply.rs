@@ -172,6 +172,11 @@ fn opt_pct(x: Option<f64>) -> String {
     x.map_or("-".into(), pct)
 }
 
+/// A share in running text, where no column header says it is a percentage.
+fn opt_percent(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{} %", pct(x)))
+}
+
 fn indicators(args: IndicatorsArgs) -> anyhow::Result<()> {
     let (data, groups) = load(&args.common)?;
     let codes = codes(&args.commodity)?;
@@ -436,9 +441,9 @@ fn print_stop(out: &mut impl Write, r: &StopScenario) -> std::io::Result<()> {
                 "    {}: exposure {}{} (reliance {}, imports from stopped {}) — {}",
                 e.party,
                 if e.upper_bound { "≤ " } else { "" },
-                opt_pct(e.exposure),
-                opt_pct(e.net_import_reliance),
-                opt_pct(e.import_share_stopped),
+                opt_percent(e.exposure),
+                opt_percent(e.net_import_reliance),
+                opt_percent(e.import_share_stopped),
                 e.basis
             )?;
         }
