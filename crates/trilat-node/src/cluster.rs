@@ -286,7 +286,9 @@ pub fn write_node_files(dir: &Path, config: &Config, key: &NodeKey) -> Result<()
     Ok(())
 }
 
-/// Writes a secret file readable by its owner only.
+/// Writes a secret file readable by its owner only, an existing file too
+/// (the mode given at open applies only when the file is created, and
+/// `init --force` writes over files that may have been readable by others).
 pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     let mut options = std::fs::OpenOptions::new();
@@ -297,6 +299,11 @@ pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     file.write_all(text.as_bytes())?;
     file.write_all(b"\n")
 }

@@ -8,7 +8,9 @@
 //! | 2 | usage error: a flag or argument clap refused |
 //! | 3 | done, but some input was refused (STIX objects rejected by `cyber import`, invalid `cyber pattern`s); the output lists each with its reason |
 //!
-//! A panic (a bug) exits with Rust's 101.
+//! A panic (a bug) exits with Rust's 101. A one-shot command whose reader
+//! has gone (`| head`) is ended by SIGPIPE (`main.rs`), as other
+//! command-line tools are.
 
 use std::fmt;
 use std::process::ExitCode;

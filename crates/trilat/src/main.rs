@@ -111,7 +111,32 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return exit::clap_error(&err),
     };
+    if !runs_nodes(&cli.command) {
+        stop_quietly_on_closed_stdout();
+    }
     exit::of(run(cli.command))
+}
+
+/// Commands that run nodes or servers until stopped: a reader of their
+/// output going away must not end them.
+fn runs_nodes(command: &Command) -> bool {
+    use cmd::node::Command as Node;
+    matches!(
+        command,
+        Command::Node(Node::Serve { .. } | Node::Demo { .. } | Node::Bench(_))
+            | Command::Exercise(cmd::exercise::Command::Run(_))
+    )
+}
+
+/// Rust ignores SIGPIPE, so `trilat report list | head` panicked at the
+/// first print after `head` had exited; a one-shot command stops quietly
+/// there instead, as other command-line tools do.
+fn stop_quietly_on_closed_stdout() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn run(command: Command) -> anyhow::Result<()> {

@@ -505,10 +505,10 @@ fn init(
         &dir.join(&config.tls.cert_file),
         &dir.join(&config.tls.key_file),
     )?;
-    let holds_password = config
-        .store
-        .as_ref()
-        .is_some_and(|store| store.to_string() != store.as_str());
+    let holds_password = [&config.store, &config.bus]
+        .into_iter()
+        .flatten()
+        .any(|url| url.to_string() != url.as_str());
     if holds_password {
         // Readable by its owner only, like the key.
         trilat_node::cluster::write_secret(&config_path, &config.to_toml())?;

@@ -1,0 +1,88 @@
+//! `trilat init`'s files: the signing key and the TLS key are readable by
+//! their owner only, also when `--force` writes over files that were not;
+//! a config holding a password (store or bus URL) is too. And a one-shot
+//! command whose reader has gone (`trilat … | head`) stops quietly on
+//! SIGPIPE instead of panicking.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
+
+fn init(dir: &Path, extra: &[&str]) -> Output {
+    let out = Command::new(TRILAT)
+        .args(["init", "--party", "USA", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn keys_stay_readable_by_their_owner_only_when_written_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("usa");
+    init(&node, &[]);
+    let keys = [node.join("node.key"), node.join("node-tls.key")];
+    for key in &keys {
+        assert_eq!(mode(key), 0o600, "{}", key.display());
+        std::fs::set_permissions(key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    init(&node, &["--force"]);
+    for key in &keys {
+        assert_eq!(mode(key), 0o600, "{} after --force", key.display());
+    }
+}
+
+#[test]
+fn a_config_with_a_password_is_readable_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = dir.path().join("usa");
+    init(
+        &node,
+        &[
+            "--store",
+            "postgres://trilat@127.0.0.1:5432/trilat",
+            "--bus",
+            "nats://trilat:s3cret@127.0.0.1:4222",
+        ],
+    );
+    assert_eq!(mode(&node.join("trilat.toml")), 0o600);
+}
+
+#[test]
+fn a_one_shot_command_stops_quietly_when_its_reader_has_gone() {
+    use std::os::fd::{FromRawFd as _, OwnedFd};
+    let mut fds = [0; 2];
+    // SAFETY: pipe fills the two descriptors, each owned once below.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(reader); // the reader has gone before the first line is written
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(TRILAT)
+        .args(["init", "--party", "USA", "--dir"])
+        .arg(dir.path().join("usa"))
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {stderr}",
+        out.status
+    );
+}
