@@ -7,7 +7,7 @@ import subprocess
 
 import requests
 
-from test_taxii import start_node  # one way to start a node in these tests
+from node_process import start_node
 
 
 def test_ais_send_publishes_the_demo_events(trilat_bin, tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import requests
 
-from test_taxii import start_node
+from node_process import start_node
 
 geojson = pytest.importorskip("geojson")
 fastkml = pytest.importorskip("fastkml")

@@ -11,7 +11,7 @@ import copy
 import pytest
 import requests
 
-from test_taxii import start_node  # one way to start a node in these tests
+from node_process import start_node
 
 openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
 

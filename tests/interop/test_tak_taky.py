@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from test_taxii import start_node
+from node_process import free_port, start_node
 
 pytak = pytest.importorskip("pytak")
 
@@ -41,12 +41,6 @@ TRILAT_UNCLAS = {"level": "UNCLASSIFIED", "tlp": "GREEN", "rel_to": ["TRILAT"], 
 TRILAT_CONF = {"level": "CONFIDENTIAL", "tlp": "AMBER", "rel_to": ["TRILAT"], "further_sharing": "none"}
 TRILAT_SECRET = {"level": "SECRET", "tlp": "AMBER", "rel_to": ["TRILAT"], "further_sharing": "none"}
 WAIT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def taky_bin() -> str:

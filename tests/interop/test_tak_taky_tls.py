@@ -30,14 +30,13 @@ from test_tak_taky import (
     WAIT_S,
     CotCollector,
     by_uid,
-    free_port,
     point,
     post,
     quake,
     taky_bin,
     track,
 )
-from test_taxii import start_node
+from node_process import free_port, start_node
 
 pytest.importorskip("pytak")
 

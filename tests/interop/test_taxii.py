@@ -4,15 +4,12 @@ Starts a node with `trilat init` + `trilat serve` (binary at TRILAT_BIN),
 then discovers, lists collections, posts an envelope, reads it back (objects,
 one object, versions, manifest, paging) with `taxii2client.v21`.
 """
-import re
-import socket
-import subprocess
-import time
-import urllib.request
 import uuid
 
 import pytest
 import requests
+
+from node_process import start_node
 
 v21 = pytest.importorskip("taxii2client.v21")
 
@@ -24,12 +21,6 @@ class BearerAuth(requests.auth.AuthBase):
     def __call__(self, request):
         request.headers["Authorization"] = f"Bearer {self.token}"
         return request
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 DELETABLE_TAXII = """
@@ -56,45 +47,6 @@ def node(trilat_bin, tmp_path):
 @pytest.fixture()
 def deleting_node(trilat_bin, tmp_path):
     yield from start_node(trilat_bin, tmp_path, DELETABLE_TAXII)
-
-
-def start_node(trilat_bin, tmp_path, extra_config):
-    port = free_port()
-    init = subprocess.run(
-        [trilat_bin, "init", "--party", "USA", "--dir", str(tmp_path / "usa"), "--listen", f"127.0.0.1:{port}"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    token = re.search(r"^\s+(trl_\S+)\s*$", init.stdout, re.M)
-    assert token, init.stdout
-    if extra_config:
-        with open(tmp_path / "usa" / "trilat.toml", "a", encoding="utf-8") as config:
-            config.write(extra_config)
-    proc = subprocess.Popen(
-        [trilat_bin, "serve", "--config", str(tmp_path / "usa" / "trilat.toml")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break  # Answering, whatever the path says.
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"node did not start: {proc.stderr.read().decode(errors='replace')}")
-            time.sleep(0.1)
-    yield url, token.group(1)
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def indicator(stix_id: str, modified: str) -> dict:
