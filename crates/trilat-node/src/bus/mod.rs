@@ -27,10 +27,11 @@
 //! federation protocol runs.
 
 mod follower;
+pub(crate) mod input;
 mod nats;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
@@ -90,6 +91,13 @@ pub struct Bus {
     n_dropped: AtomicU64,
     /// Announcements the bus acknowledged.
     n_published: AtomicU64,
+    /// The party's JetStream, set once the NATS client exists (it
+    /// reconnects by itself): engine input is handed off through it
+    /// ([`input`]).
+    jetstream: OnceLock<async_nats::jetstream::Context>,
+    /// Whether the input stream was made (or brought to its configuration)
+    /// since the last failed hand-off.
+    input_stream_ready: AtomicBool,
 }
 
 impl std::fmt::Debug for Bus {
@@ -119,6 +127,8 @@ impl Bus {
             ever_up: AtomicBool::new(false),
             n_dropped: AtomicU64::new(0),
             n_published: AtomicU64::new(0),
+            jetstream: OnceLock::new(),
+            input_stream_ready: AtomicBool::new(false),
         }
     }
 

@@ -1,0 +1,210 @@
+//! Input handed to a partition's owner (docs/scale.md, *Engine
+//! partitions*): a process that receives engine input (AIS NMEA lines) for
+//! a partition it does not own publishes it on
+//! `trilat.<party>.input.<engine>.<partition>`; the owner consumes it
+//! through the partition's durable consumer and acknowledges each message
+//! once it has processed it, so nothing acknowledged to a sender is lost
+//! when an owner dies: the next owner resumes the same consumer.
+//!
+//! The input stream is a work queue (a message is gone once its owner
+//! acknowledged it), bounded in messages, bytes and age, on disk.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use trilat_core::Party;
+
+use super::Bus;
+use crate::AppError;
+
+/// The input stream keeps at most this many messages waiting…
+const INPUT_MESSAGES_MAX: i64 = 100_000;
+/// …this many bytes (a message is one request's lines of one partition)…
+const INPUT_BYTES_MAX: i64 = 1 << 30;
+/// …for at most this long: input nobody processed in a day is stale.
+const INPUT_AGE_MAX: Duration = Duration::from_secs(24 * 3600);
+/// How long a hand-off waits for JetStream's acknowledgement before the
+/// sender is told the input was not accepted.
+const PUBLISH_ACK_WAIT: Duration = Duration::from_secs(10);
+/// How long an owner has to process and acknowledge a message before
+/// JetStream gives it again (to the same or the next owner).
+pub(crate) const OWNER_ACK_WAIT: Duration = Duration::from_secs(30);
+/// The header carrying when the receiving process received the input
+/// (ms since the Unix epoch): lines without their own time are tracked at
+/// that time, not at the owner's.
+const RECEIVED_HEADER: &str = "Trilat-Received-Ms";
+
+/// The input stream of `party`: `TRILAT_<PARTY>_INPUT`.
+pub(crate) fn stream_name(party: &Party) -> String {
+    format!("TRILAT_{party}_INPUT")
+}
+
+/// The subject of one partition's input.
+pub(crate) fn subject(party: &Party, engine: &str, partition: &str) -> String {
+    format!("trilat.{party}.input.{engine}.{partition}")
+}
+
+/// One message of a partition's input.
+pub(crate) struct Input {
+    /// The input itself (for AIS: NMEA lines, newline-separated).
+    pub(crate) body: Vec<u8>,
+    /// When the receiving process received it.
+    pub(crate) received_ms: Option<i64>,
+    message: jetstream::Message,
+}
+
+impl Input {
+    /// Tells JetStream the input is processed: it is gone from the queue.
+    pub(crate) async fn ack(&self) -> Result<(), String> {
+        self.message.ack().await.map_err(|e| e.to_string())
+    }
+}
+
+fn unavailable(what: String) -> AppError {
+    AppError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "bus_unavailable",
+        format!("{what}; the input was not accepted: send it again"),
+    )
+}
+
+/// The party's JetStream, once the bus has a connection.
+fn jetstream_of(bus: &Bus) -> Result<&jetstream::Context, AppError> {
+    bus.jetstream
+        .get()
+        .ok_or_else(|| unavailable("the party's bus is not connected yet".into()))
+}
+
+/// The input stream, created or brought to this configuration.
+async fn ensure_stream(bus: &Bus, js: &jetstream::Context) -> Result<stream::Stream, String> {
+    let config = stream::Config {
+        name: stream_name(&bus.party),
+        description: Some(format!(
+            "Trilat: engine input handed to the owner of its partition by {}'s processes (docs/scale.md)",
+            bus.party
+        )),
+        subjects: vec![format!("trilat.{}.input.>", bus.party)],
+        retention: stream::RetentionPolicy::WorkQueue,
+        max_messages: INPUT_MESSAGES_MAX,
+        max_bytes: INPUT_BYTES_MAX,
+        max_age: INPUT_AGE_MAX,
+        // A full queue refuses new input (the sender is told) rather than
+        // dropping input already acknowledged.
+        discard: stream::DiscardPolicy::New,
+        storage: stream::StorageType::File,
+        num_replicas: 1,
+        ..Default::default()
+    };
+    let name = config.name.clone();
+    if !bus.input_stream_ready.load(Ordering::Relaxed) {
+        js.create_or_update_stream(config)
+            .await
+            .map_err(|e| format!("stream {name}: {e}"))?;
+        bus.input_stream_ready.store(true, Ordering::Relaxed);
+    }
+    js.get_stream(&name)
+        .await
+        .map_err(|e| format!("stream {name}: {e}"))
+}
+
+/// Hands `body` to the owner of `engine`'s partition `partition`: returns
+/// once JetStream has stored it (acknowledged the publish), so the caller
+/// may acknowledge its sender. Errors are 503s: the input was not taken.
+pub(crate) async fn hand_off(
+    bus: &Bus,
+    engine: &str,
+    partition: &str,
+    body: Vec<u8>,
+    received_ms: i64,
+) -> Result<(), AppError> {
+    assert!(!body.is_empty(), "no empty input is handed off");
+    let js = jetstream_of(bus)?;
+    if !bus.input_stream_ready.load(Ordering::Relaxed) {
+        ensure_stream(bus, js).await.map_err(unavailable)?;
+    }
+    let message = jetstream::message::PublishMessage::build()
+        .payload(body.into())
+        .header(RECEIVED_HEADER, received_ms.to_string().as_str());
+    let subject = subject(&bus.party, engine, partition);
+    let published = async {
+        let ack = js
+            .send_publish(subject.clone(), message)
+            .await
+            .map_err(|e| e.to_string())?;
+        ack.await.map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(PUBLISH_ACK_WAIT, published).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            // The stream may have been lost with a wiped server: make it again next time.
+            bus.input_stream_ready.store(false, Ordering::Relaxed);
+            Err(unavailable(format!(
+                "handing input to {subject} failed: {e}"
+            )))
+        }
+        Err(_) => Err(unavailable(format!(
+            "JetStream did not acknowledge the input on {subject} within {} s",
+            PUBLISH_ACK_WAIT.as_secs()
+        ))),
+    }
+}
+
+/// The durable consumer of one partition's input (named
+/// `<engine>_<partition>`), created if it does not exist: every owner of
+/// the partition, in turn, resumes it where the last one acknowledged.
+pub(crate) async fn partition_consumer(
+    bus: &Bus,
+    engine: &str,
+    partition: &str,
+) -> Result<consumer::PullConsumer, String> {
+    let js = bus
+        .jetstream
+        .get()
+        .ok_or_else(|| "the party's bus is not connected yet".to_string())?;
+    let stream = ensure_stream(bus, js).await?;
+    let name = format!("{engine}_{partition}");
+    let config = consumer::pull::Config {
+        durable_name: Some(name.clone()),
+        description: Some(format!("the owner of {engine} partition {partition}")),
+        filter_subject: subject(&bus.party, engine, partition),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: OWNER_ACK_WAIT,
+        // One message at a time: the partition's input is processed in order.
+        max_ack_pending: 1,
+        ..Default::default()
+    };
+    stream
+        .get_or_create_consumer(&name, config)
+        .await
+        .map_err(|e| format!("consumer {name}: {e}"))
+}
+
+/// The next message of a partition's input, if one comes within `wait`.
+pub(crate) async fn next_input(
+    consumer: &consumer::PullConsumer,
+    wait: Duration,
+) -> Result<Option<Input>, String> {
+    use futures::StreamExt as _;
+    let mut batch = consumer
+        .fetch()
+        .max_messages(1)
+        .expires(wait)
+        .messages()
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(message) = batch.next().await else {
+        return Ok(None);
+    };
+    let message = message.map_err(|e| e.to_string())?;
+    let received_ms = message
+        .headers
+        .as_ref()
+        .and_then(|headers| headers.get(RECEIVED_HEADER))
+        .and_then(|value| value.as_str().parse().ok());
+    Ok(Some(Input {
+        body: message.payload.to_vec(),
+        received_ms,
+        message,
+    }))
+}
