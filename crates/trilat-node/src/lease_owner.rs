@@ -1,6 +1,6 @@
 //! Single-owner work under a lease (docs/lease.md): with several processes
 //! of one party's node on one store, a piece of work — a peer link
-//! (`link:<PARTY>`), an AIS partition (`ais/<k>`) — is driven by one
+//! (`link:<PARTY>`), an AIS partition (`ais:<k>`) — is driven by one
 //! process at a time, the one holding the store's lease of that name.
 //!
 //! Per piece of work, a lease task ([`run`]) asks for the lease, renews it
@@ -43,7 +43,7 @@ pub(crate) struct Owner {
 /// Who drives one piece of work in this process: `Some` while this
 /// process owns it. Shared by its lease task and the tasks doing the work.
 pub(crate) struct Ownership {
-    /// The lease's name (`link:JPN`, `ais/3`).
+    /// The lease's name (`link:JPN`, `ais:3`).
     lease_name: String,
     /// What the lease is for, as audit entries and logs say it
     /// (`link to JPN`, `AIS partition 3`).

@@ -1,7 +1,8 @@
 //! Input handed to a partition's owner (docs/scale.md, *Engine
-//! partitions*): a process that receives engine input (AIS NMEA lines) for
-//! a partition it does not own publishes it on
-//! `trilat.<party>.input.<engine>.<partition>`; the owner consumes it
+//! partitions*): a process that receives engine input (AIS NMEA lines)
+//! publishes it on `trilat.<party>.input.<store>.<engine>.<partition>`
+//! (`<store>`: the store's id, 16 hex digits, so that two nodes of one
+//! party on one NATS server keep apart); the owner consumes it
 //! through the partition's durable consumer and acknowledges each message
 //! once it has processed it, so nothing acknowledged to a sender is lost
 //! when an owner dies: the next owner resumes the same consumer.
@@ -35,14 +36,14 @@ pub(crate) const OWNER_ACK_WAIT: Duration = Duration::from_secs(30);
 /// that time, not at the owner's.
 const RECEIVED_HEADER: &str = "Trilat-Received-Ms";
 
-/// The input stream of `party`: `TRILAT_<PARTY>_INPUT`.
-pub(crate) fn stream_name(party: &Party) -> String {
-    format!("TRILAT_{party}_INPUT")
+/// The input stream of `party`'s store `store_id`: `TRILAT_<PARTY>_INPUT_<STORE>`.
+pub(crate) fn stream_name(party: &Party, store_id: u64) -> String {
+    format!("TRILAT_{party}_INPUT_{store_id:016x}")
 }
 
 /// The subject of one partition's input.
-pub(crate) fn subject(party: &Party, engine: &str, partition: &str) -> String {
-    format!("trilat.{party}.input.{engine}.{partition}")
+pub(crate) fn subject(party: &Party, store_id: u64, engine: &str, partition: &str) -> String {
+    format!("trilat.{party}.input.{store_id:016x}.{engine}.{partition}")
 }
 
 /// One message of a partition's input.
@@ -69,22 +70,27 @@ fn unavailable(what: String) -> AppError {
     )
 }
 
-/// The party's JetStream, once the bus has a connection.
-fn jetstream_of(bus: &Bus) -> Result<&jetstream::Context, AppError> {
-    bus.jetstream
-        .get()
-        .ok_or_else(|| unavailable("the party's bus is not connected yet".into()))
+/// The party's JetStream and the store's id, once the bus has started.
+fn jetstream_of(bus: &Bus) -> Result<(&jetstream::Context, u64), String> {
+    match (bus.jetstream.get(), bus.store_id.get()) {
+        (Some(js), Some(store_id)) => Ok((js, *store_id)),
+        _ => Err("the party's bus is not connected yet".into()),
+    }
 }
 
 /// The input stream, created or brought to this configuration.
-async fn ensure_stream(bus: &Bus, js: &jetstream::Context) -> Result<stream::Stream, String> {
+async fn ensure_stream(
+    bus: &Bus,
+    js: &jetstream::Context,
+    store_id: u64,
+) -> Result<stream::Stream, String> {
     let config = stream::Config {
-        name: stream_name(&bus.party),
+        name: stream_name(&bus.party, store_id),
         description: Some(format!(
             "Trilat: engine input handed to the owner of its partition by {}'s processes (docs/scale.md)",
             bus.party
         )),
-        subjects: vec![format!("trilat.{}.input.>", bus.party)],
+        subjects: vec![format!("trilat.{}.input.{store_id:016x}.>", bus.party)],
         retention: stream::RetentionPolicy::WorkQueue,
         max_messages: INPUT_MESSAGES_MAX,
         max_bytes: INPUT_BYTES_MAX,
@@ -119,14 +125,16 @@ pub(crate) async fn hand_off(
     received_ms: i64,
 ) -> Result<(), AppError> {
     assert!(!body.is_empty(), "no empty input is handed off");
-    let js = jetstream_of(bus)?;
+    let (js, store_id) = jetstream_of(bus).map_err(unavailable)?;
     if !bus.input_stream_ready.load(Ordering::Relaxed) {
-        ensure_stream(bus, js).await.map_err(unavailable)?;
+        ensure_stream(bus, js, store_id)
+            .await
+            .map_err(unavailable)?;
     }
     let message = jetstream::message::PublishMessage::build()
         .payload(body.into())
         .header(RECEIVED_HEADER, received_ms.to_string().as_str());
-    let subject = subject(&bus.party, engine, partition);
+    let subject = subject(&bus.party, store_id, engine, partition);
     let published = async {
         let ack = js
             .send_publish(subject.clone(), message)
@@ -158,16 +166,13 @@ pub(crate) async fn partition_consumer(
     engine: &str,
     partition: &str,
 ) -> Result<consumer::PullConsumer, String> {
-    let js = bus
-        .jetstream
-        .get()
-        .ok_or_else(|| "the party's bus is not connected yet".to_string())?;
-    let stream = ensure_stream(bus, js).await?;
+    let (js, store_id) = jetstream_of(bus)?;
+    let stream = ensure_stream(bus, js, store_id).await?;
     let name = format!("{engine}_{partition}");
     let config = consumer::pull::Config {
         durable_name: Some(name.clone()),
         description: Some(format!("the owner of {engine} partition {partition}")),
-        filter_subject: subject(&bus.party, engine, partition),
+        filter_subject: subject(&bus.party, store_id, engine, partition),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: OWNER_ACK_WAIT,
         // One message at a time: the partition's input is processed in order.

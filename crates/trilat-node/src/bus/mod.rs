@@ -95,6 +95,10 @@ pub struct Bus {
     /// reconnects by itself): engine input is handed off through it
     /// ([`input`]).
     jetstream: OnceLock<async_nats::jetstream::Context>,
+    /// The store's id: engine input is handed off on subjects of this store
+    /// only ([`input`]), so two nodes of one party on one NATS server (a
+    /// test server, staging beside production) never take each other's.
+    store_id: OnceLock<u64>,
     /// Whether the input stream was made (or brought to its configuration)
     /// since the last failed hand-off.
     input_stream_ready: AtomicBool,
@@ -128,6 +132,7 @@ impl Bus {
             n_dropped: AtomicU64::new(0),
             n_published: AtomicU64::new(0),
             jetstream: OnceLock::new(),
+            store_id: OnceLock::new(),
             input_stream_ready: AtomicBool::new(false),
         }
     }
@@ -251,9 +256,14 @@ pub async fn start(
             )
         })?;
     let store = state.store.clone();
-    let follower = tokio::task::spawn_blocking(move || follower::Follower::at_head(store.as_ref()))
-        .await
-        .map_err(|e| crate::StartError::Bus(format!("finding the store's feed heads: {e}")))??;
+    let (follower, store_id) = tokio::task::spawn_blocking(move || {
+        let follower = follower::Follower::at_head(store.as_ref())?;
+        let store_id = store.changes(None, 1)?.next.store_id();
+        Ok::<_, trilat_store::StoreError>((follower, store_id))
+    })
+    .await
+    .map_err(|e| crate::StartError::Bus(format!("finding the store's feed heads: {e}")))??;
+    let _ = bus.store_id.set(store_id);
     tracing::info!(
         bus = %shown_url(&bus.url),
         origin = %bus.origin,

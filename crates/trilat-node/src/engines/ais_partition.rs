@@ -1,7 +1,7 @@
 //! AIS partitions (docs/scale.md, *Engine partitions*): with several
 //! processes of one party on a bus, the AIS vessels are split by MMSI into
 //! `[engines.ais] partitions` partitions (default 16), each driven by the
-//! one process holding its lease `ais/<k>` ([`crate::lease_owner`]).
+//! one process holding its lease `ais:<k>` ([`crate::lease_owner`]).
 //!
 //! * **Every process accepts input.** It splits NMEA lines by the MMSI of
 //!   the message they make up (the lines of a multi-sentence message stay
@@ -10,7 +10,7 @@
 //!   sender once JetStream has stored them. It does so for the partitions it
 //!   owns too: one queue per partition keeps that partition's input in the
 //!   order it was accepted, whichever process accepted it.
-//! * **The owner consumes.** The holder of `ais/<k>` reads the partition's
+//! * **The owner consumes.** The holder of `ais:<k>` reads the partition's
 //!   durable consumer, one message at a time, feeds the lines to its
 //!   tracker and publishes the events through the lease's fenced store; it
 //!   acknowledges the message only while its lease surely runs, so input is
@@ -59,7 +59,7 @@ pub(super) fn partition_of(mmsi: u32, n_partitions: u16) -> u16 {
 
 /// The lease of partition `k`.
 pub(super) fn lease_name(k: u16) -> String {
-    format!("ais/{k}")
+    format!("ais:{k}")
 }
 
 /// What the router made of some lines: each partition's lines
