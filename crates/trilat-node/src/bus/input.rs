@@ -17,6 +17,7 @@ use async_nats::jetstream::{self, consumer, stream};
 use trilat_core::Party;
 
 use super::Bus;
+use crate::lease_owner::{owned, Owner, Ownership};
 use crate::AppError;
 
 /// The input stream keeps at most this many messages waiting…
@@ -31,6 +32,10 @@ const PUBLISH_ACK_WAIT: Duration = Duration::from_secs(10);
 /// How long an owner has to process and acknowledge a message before
 /// JetStream gives it again (to the same or the next owner).
 pub(crate) const OWNER_ACK_WAIT: Duration = Duration::from_secs(30);
+/// How long an owner's fetch waits for input before it checks its tenure.
+const OWNER_FETCH_WAIT: Duration = Duration::from_secs(1);
+/// Wait before asking for a partition's consumer again after a failure.
+const CONSUMER_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// The header carrying when the receiving process received the input
 /// (ms since the Unix epoch): lines without their own time are tracked at
 /// that time, not at the owner's.
@@ -212,4 +217,62 @@ pub(crate) async fn next_input(
         received_ms,
         message,
     }))
+}
+
+/// What an owner's processing of one message came to.
+pub(crate) enum Processed {
+    /// Done: acknowledge it (if the tenure surely still runs).
+    Done,
+    /// Not done (a write as owner was refused, the engine is not there):
+    /// leave it unacknowledged, to be given again.
+    Left,
+}
+
+/// The owner task of one partition: for each tenure of this process,
+/// consumes the partition's input, one message at a time, with `process`,
+/// and acknowledges each message only if the tenure surely still runs by
+/// this process's clock ([`Ownership::holds_now`]); a message not
+/// acknowledged is given again after [`OWNER_ACK_WAIT`] to whoever owns
+/// the partition then.
+pub(crate) async fn drive<F, Fut>(
+    bus: std::sync::Arc<Bus>,
+    ownership: std::sync::Arc<Ownership>,
+    (engine, partition): (&'static str, String),
+    mut process: F,
+) where
+    F: FnMut(std::sync::Arc<Owner>, Vec<u8>, Option<i64>) -> Fut,
+    Fut: std::future::Future<Output = Processed>,
+{
+    let mut owned_rx = ownership.subscribe();
+    while let Some(owner) = owned(&mut owned_rx).await {
+        let consumed = async {
+            let consumer = partition_consumer(&bus, engine, &partition).await?;
+            tracing::info!(engine, partition, "partition input: consuming");
+            while ownership.holds(&owner) {
+                if !ownership.holds_now(&owner) {
+                    // Stalled past the lease: the lease task finds out whether it is lost.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                let Some(input) = next_input(&consumer, OWNER_FETCH_WAIT).await? else {
+                    continue;
+                };
+                let processed = process(owner.clone(), input.body.clone(), input.received_ms).await;
+                if matches!(processed, Processed::Left) || !ownership.holds_now(&owner) {
+                    tracing::warn!(
+                        engine,
+                        partition,
+                        "partition input not acknowledged: the tenure ended while processing it"
+                    );
+                    continue;
+                }
+                input.ack().await?;
+            }
+            Ok::<_, String>(())
+        };
+        if let Err(e) = consumed.await {
+            tracing::warn!(engine, partition, %e, "partition input: consumer failed; asking again");
+            tokio::time::sleep(CONSUMER_RETRY_DELAY).await;
+        }
+    }
 }

@@ -27,15 +27,15 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use trilat_ais::nmea::{parse_line, Line};
 use trilat_ais::track::Event;
 use trilat_ais::Decoder;
 
 use super::{publish_finding_in, Finding};
-use crate::bus::{input, Bus};
-use crate::lease_owner::{holder_name, is_fenced, owned, Owner, Ownership};
+use crate::bus::input::{self, Processed};
+use crate::bus::Bus;
+use crate::lease_owner::{holder_name, is_fenced, Owner, Ownership};
 use crate::{AppError, AppState};
 
 /// Partitions when `[engines.ais] partitions` is not given.
@@ -44,10 +44,6 @@ pub(super) const PARTITIONS_DEFAULT: u16 = 16;
 pub(super) const PARTITIONS_MAX: u16 = 1024;
 /// Multi-sentence messages awaiting their other lines at the router.
 const FRAGMENT_GROUPS_MAX: usize = 64;
-/// How long an owner's fetch waits for input before it checks its tenure.
-const OWNER_FETCH_WAIT: Duration = Duration::from_secs(1);
-/// Wait before asking for the partition's consumer again after a failure.
-const CONSUMER_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// The engine's name in subjects and consumers.
 const ENGINE: &str = "ais";
 
@@ -219,10 +215,37 @@ impl Partitions {
         });
         for k in 0..n_partitions {
             let ownership = partitions.ownerships[usize::from(k)].clone();
-            tokio::spawn(crate::lease_owner::run(state.clone(), ownership));
-            tokio::spawn(drive(state.clone(), partitions.clone(), k));
+            tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
+            let (state, owned_partitions) = (state.clone(), partitions.clone());
+            let process = move |_owner, body: Vec<u8>, received_ms: Option<i64>| {
+                let (state, partitions) = (state.clone(), owned_partitions.clone());
+                async move { partitions.process(&state, &body, received_ms).await }
+            };
+            let bus = partitions.bus.clone();
+            tokio::spawn(input::drive(
+                bus,
+                ownership,
+                (ENGINE, k.to_string()),
+                process,
+            ));
         }
         partitions
+    }
+
+    /// The owner's work on one message of a partition's input: the lines
+    /// into this process's tracker, the events published.
+    async fn process(&self, state: &AppState, body: &[u8], received_ms: Option<i64>) -> Processed {
+        let Ok(engines) = state.engines.get() else {
+            return Processed::Left;
+        };
+        let received_ms = received_ms.unwrap_or_else(crate::now_ms);
+        let lines = body.split(|b| *b == b'\n');
+        let (_, _, events) = engines.maritime.ingest(lines, received_ms);
+        if self.publish(state, events).await {
+            Processed::Left
+        } else {
+            Processed::Done
+        }
     }
 
     /// Splits `lines` by partition.
@@ -301,56 +324,6 @@ async fn publish_owned(state: &AppState, owner: &Owner, finding: Finding) -> Res
     publish_finding_in(state, owner.store.clone(), finding)
         .await
         .map(|_| ())
-}
-
-/// The owner task of partition `k`: for each tenure of this process,
-/// consumes the partition's input until the tenure ends.
-async fn drive(state: AppState, partitions: Arc<Partitions>, k: u16) {
-    let ownership = partitions.ownerships[usize::from(k)].clone();
-    let mut owned_rx = ownership.subscribe();
-    while let Some(owner) = owned(&mut owned_rx).await {
-        if let Err(e) = drive_tenure(&state, &partitions, k, &owner).await {
-            tracing::warn!(k, %e, "AIS partition input: consumer failed; asking again");
-            tokio::time::sleep(CONSUMER_RETRY_DELAY).await;
-        }
-    }
-}
-
-async fn drive_tenure(
-    state: &AppState,
-    partitions: &Partitions,
-    k: u16,
-    owner: &Arc<Owner>,
-) -> Result<(), String> {
-    let ownership = &partitions.ownerships[usize::from(k)];
-    let consumer = input::partition_consumer(&partitions.bus, ENGINE, &k.to_string()).await?;
-    tracing::info!(k, "AIS partition input: consuming");
-    while ownership.holds(owner) {
-        if !ownership.holds_now(owner) {
-            // Stalled past the lease: the lease task finds out whether it is lost.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        }
-        let Some(input) = input::next_input(&consumer, OWNER_FETCH_WAIT).await? else {
-            continue;
-        };
-        let engines = state.engines.get().map_err(|e| e.message)?;
-        let received_ms = input.received_ms.unwrap_or_else(crate::now_ms);
-        let lines = input.body.split(|b| *b == b'\n');
-        let (_, _, events) = engines.maritime.ingest(lines, received_ms);
-        let fenced = partitions.publish(state, events).await;
-        // Not acknowledged unless surely still the owner: JetStream gives
-        // it again after its ack wait, to whoever owns the partition then.
-        if fenced || !ownership.holds_now(owner) {
-            tracing::warn!(
-                k,
-                "AIS partition input not acknowledged: the tenure ended while processing it"
-            );
-            continue;
-        }
-        input.ack().await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
