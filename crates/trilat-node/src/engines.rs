@@ -24,6 +24,7 @@ mod ais_partition;
 pub mod demo;
 mod maritime;
 mod missile;
+mod missile_partition;
 mod sanctions;
 mod seismic;
 pub mod supply;
@@ -204,6 +205,7 @@ pub fn parse_config(
             .map_err(|e| format!("missile.party_markings.{party}: {e}"))?;
     }
     config.ais.check()?;
+    config.missile.check()?;
     config
         .supply
         .groups
@@ -274,7 +276,10 @@ pub async fn start(state: AppState) {
         return;
     }
     let engines = state.engines.get().expect("set above");
-    maritime::start_feeds(&state, &engines.maritime, &engines.config.ais);
+    // One lease holder name for every engine partition this process drives.
+    let holder = crate::lease_owner::holder_name(&state.party);
+    maritime::start_feeds(&state, &engines.maritime, &engines.config.ais, &holder);
+    missile::start_groups(&state, &engines.missile, &engines.config.missile, &holder);
     if engines.config.demo {
         demo::run(&state).await;
     }

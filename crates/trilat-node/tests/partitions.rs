@@ -190,33 +190,42 @@ fn audit_log(store: &dyn ReportStore) -> Vec<AuditEntry> {
     }
 }
 
-/// The holder of each AIS partition by the audit log: the last "taken"
-/// entry's holder, unless a "lost" entry of that holder follows.
-fn partition_holders(store: &dyn ReportStore) -> BTreeMap<usize, String> {
+/// The holder of each engine partition's lease (`ais:<k>`,
+/// `missile:<group>`) by the audit log: the last "taken" entry's holder,
+/// unless a "lost" entry of that holder follows.
+fn partition_holders(store: &dyn ReportStore) -> BTreeMap<String, String> {
     let mut holders = BTreeMap::new();
     for entry in audit_log(store) {
         let detail = &entry.event.detail;
-        let Some(rest) = detail.strip_prefix("AIS partition ") else {
+        let Some((_, rest)) = detail.split_once(": lease ") else {
             continue;
         };
-        let k: usize = rest.split(':').next().unwrap().parse().unwrap();
+        let lease = rest.split(' ').next().unwrap().to_string();
+        if !(lease.starts_with("ais:") || lease.starts_with("missile:")) {
+            continue;
+        }
         if let Some(rest) = detail.split(" taken by ").nth(1) {
-            holders.insert(k, rest.split(' ').next().unwrap().to_string());
+            holders.insert(lease, rest.split(' ').next().unwrap().to_string());
         } else if let Some(rest) = detail.split(" lost by ").nth(1) {
             let lost = rest.split(':').next().unwrap();
-            if holders.get(&k).is_some_and(|h| h == lost) {
-                holders.remove(&k);
+            if holders.get(&lease).is_some_and(|h| h == lost) {
+                holders.remove(&lease);
             }
         }
     }
     holders
 }
 
-/// Whether the process with `pid` holds every partition.
+/// Whether the process with `pid` holds every AIS partition and the
+/// missile sensor group `default` (no groups are configured).
 fn holds_all(store: &dyn ReportStore, pid: u32) -> bool {
     let holders = partition_holders(store);
     let pid = format!("USA-{pid}-");
-    holders.len() == N_PARTITIONS && holders.values().all(|h| h.starts_with(&pid))
+    let n_ais = holders.keys().filter(|l| l.starts_with("ais:")).count();
+    n_ais == N_PARTITIONS
+        && holders.contains_key("missile:default")
+        && holders.len() == N_PARTITIONS + 1
+        && holders.values().all(|h| h.starts_with(&pid))
 }
 
 /// USA as two processes on a database and a NATS server of the test's
@@ -289,16 +298,17 @@ async fn setup(postgres: &str) -> Setup {
 
 impl Setup {
     /// Input waiting in JetStream: accepted, not yet processed by an owner
-    /// (a work queue: a message goes once its owner acknowledged it).
-    async fn n_input_waiting(&self) -> u64 {
-        let mut stream = self.js.get_stream(&self.input_stream).await.unwrap();
-        stream.info().await.unwrap().state.messages
+    /// (a work queue: a message goes once its owner acknowledged it);
+    /// `None` if the server did not answer in time (a loaded machine).
+    async fn n_input_waiting(&self) -> Option<u64> {
+        let mut stream = self.js.get_stream(&self.input_stream).await.ok()?;
+        Some(stream.info().await.ok()?.state.messages)
     }
 
     /// Waits until every input accepted so far has been processed.
     async fn processed(&self) {
         wait_until("every handed-off line processed by its owner", || async {
-            self.n_input_waiting().await == 0
+            self.n_input_waiting().await == Some(0)
         })
         .await;
     }
@@ -380,7 +390,7 @@ async fn a_stopped_owner_stands_by_when_it_resumes_and_writes_nothing() {
     let (second, last) = rest.split_at(third);
     post_in_turn(&[&setup.a, &setup.b], first).await;
     setup.processed().await;
-    let holder_a = partition_holders(&setup.store)[&0].clone();
+    let holder_a = partition_holders(&setup.store)["ais:0"].clone();
     setup.signal(&setup.a, "-STOP");
     let pid_b = setup.b.child.id();
     wait_until("B holds every AIS partition", || async {
@@ -390,16 +400,15 @@ async fn a_stopped_owner_stands_by_when_it_resumes_and_writes_nothing() {
     post_in_turn(&[&setup.b], second).await;
     setup.processed().await;
     setup.signal(&setup.a, "-CONT");
-    // A finds its tenures gone and audits each loss…
+    // A finds its tenures gone and audits each loss (16 AIS partitions,
+    // the missile group)…
     wait_until("A audited the loss of every partition", || async {
         let lost = format!("lost by {holder_a}:");
         audit_log(&setup.store)
             .iter()
-            .filter(|e| {
-                e.event.detail.starts_with("AIS partition ") && e.event.detail.contains(&lost)
-            })
+            .filter(|e| e.event.detail.contains(": lease ") && e.event.detail.contains(&lost))
             .count()
-            == N_PARTITIONS
+            == N_PARTITIONS + 1
     })
     .await;
     // …and input it accepts now goes to B, which goes on with its track.
@@ -411,4 +420,119 @@ async fn a_stopped_owner_stands_by_when_it_resumes_and_writes_nothing() {
     let (_, positions) = expected(&[&continued]);
     assert_eq!(tracked(&setup.b).await, positions);
     assert!(holds_all(&setup.store, pid_b));
+}
+
+/// The detections of the missile demo's simulated launch, as sensors post
+/// them (DETECTIONS.jsonl records).
+fn detection_records() -> Vec<trilat_missile::sensors::DetectionRecord> {
+    let (registry, _truth, detections) =
+        trilat_missile::sim::demo_scenario(1_764_000_000.0, 7).unwrap();
+    detections.iter().map(|d| d.to_record(&registry)).collect()
+}
+
+/// A JSON value with its objects' keys in order, to compare payloads.
+fn canonical(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, String> =
+                map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let fields: Vec<String> = sorted.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// What one process's fuser makes of the requests `chunks`, each fused
+/// and flushed in turn: "kind payload" with their count.
+fn expected_products(
+    chunks: &[&[trilat_missile::sensors::DetectionRecord]],
+) -> BTreeMap<String, usize> {
+    use trilat_missile::engine::{EngineEvent, EngineParams};
+    let registry =
+        trilat_missile::sensors::SensorRegistry::new(trilat_missile::sim::default_sensors())
+            .unwrap();
+    let zones = trilat_missile::zones::GeoZones::shipped().unwrap();
+    let mut fuser =
+        trilat_missile::MissileEngine::new(registry, Box::new(zones), EngineParams::default());
+    let mut events = Vec::new();
+    for chunk in chunks {
+        for record in chunk.iter() {
+            events.extend(fuser.feed_record(record).unwrap());
+        }
+        events.extend(fuser.flush());
+    }
+    let mut products = BTreeMap::new();
+    for event in &events {
+        let payload = match event {
+            EngineEvent::Track(track) => serde_json::to_value(track),
+            EngineEvent::Assessment(assessment) => serde_json::to_value(assessment),
+            EngineEvent::Warning(warning) => serde_json::to_value(warning),
+        }
+        .unwrap();
+        *products
+            .entry(format!("{} {}", event.kind(), canonical(&payload)))
+            .or_default() += 1;
+    }
+    assert!(!products.is_empty(), "the launch makes products");
+    products
+}
+
+/// The missile products the node stored, as [`expected_products`] counts them.
+async fn stored_products(process: &Process) -> BTreeMap<String, usize> {
+    let mut products = BTreeMap::new();
+    for kind in ["missile.track", "missile.assessment", "missile.warning"] {
+        let (status, page) = process
+            .reader
+            .get(&format!("/api/v1/reports?kind={kind}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let reports = page["reports"].as_array().unwrap();
+        assert!(reports.len() < 1000, "{kind}: one page holds them all");
+        for report in reports {
+            *products
+                .entry(format!("{kind} {}", canonical(&report["payload"])))
+                .or_default() += 1;
+        }
+    }
+    products
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detections_posted_at_either_process_are_fused_once_by_the_groups_owner() {
+    let Some(postgres) = postgres_or_skip("partitions::detections_posted_at_either_process") else {
+        return;
+    };
+    let setup = setup(&postgres).await;
+    let records = detection_records();
+    let chunks: Vec<&[_]> = records.chunks(10).collect();
+    for (idx, chunk) in chunks.iter().enumerate() {
+        let process = if idx % 2 == 0 { &setup.a } else { &setup.b };
+        let body: Vec<String> = chunk
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect();
+        let api = &process.admin;
+        let response = api
+            .client
+            .post(format!("{}/api/v1/missile/detections", api.url))
+            .bearer_auth(&api.token)
+            .body(body.join("\n"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let answer: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["detections_handed_off"], chunk.len(), "{answer}");
+    }
+    setup.processed().await;
+    // One fuser (A's, the group's owner) fused every request in order.
+    assert_eq!(stored_products(&setup.b).await, expected_products(&chunks));
+    assert!(holds_all(&setup.store, setup.a.child.id()));
 }

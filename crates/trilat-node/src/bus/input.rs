@@ -13,6 +13,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, consumer, stream};
 use trilat_core::Party;
 
@@ -40,6 +41,9 @@ const CONSUMER_RETRY_DELAY: Duration = Duration::from_secs(1);
 /// (ms since the Unix epoch): lines without their own time are tracked at
 /// that time, not at the owner's.
 const RECEIVED_HEADER: &str = "Trilat-Received-Ms";
+/// The header saying the input ends a batch (missile detections: the owner
+/// processes the last scan at once instead of waiting for the next).
+const FLUSH_HEADER: &str = "Trilat-Flush";
 
 /// The input stream of `party`'s store `store_id`: `TRILAT_<PARTY>_INPUT_<STORE>`.
 pub(crate) fn stream_name(party: &Party, store_id: u64) -> String {
@@ -51,12 +55,21 @@ pub(crate) fn subject(party: &Party, store_id: u64, engine: &str, partition: &st
     format!("trilat.{party}.input.{store_id:016x}.{engine}.{partition}")
 }
 
-/// One message of a partition's input.
-pub(crate) struct Input {
-    /// The input itself (for AIS: NMEA lines, newline-separated).
+/// One message of a partition's input, as its owner processes it.
+#[derive(Clone, Debug)]
+pub(crate) struct Received {
+    /// The input itself (AIS: NMEA lines; missile: detection JSON lines;
+    /// newline-separated). Empty only when `flush` is set.
     pub(crate) body: Vec<u8>,
     /// When the receiving process received it.
     pub(crate) received_ms: Option<i64>,
+    /// Whether it ends a batch.
+    pub(crate) flush: bool,
+}
+
+/// One message of a partition's input, to acknowledge once processed.
+pub(crate) struct Input {
+    pub(crate) received: Received,
     message: jetstream::Message,
 }
 
@@ -124,33 +137,46 @@ async fn ensure_stream(
 /// may acknowledge its sender. Errors are 503s: the input was not taken.
 pub(crate) async fn hand_off(
     bus: &Bus,
-    engine: &str,
-    partition: &str,
-    body: Vec<u8>,
-    received_ms: i64,
+    (engine, partition): (&str, &str),
+    received: Received,
 ) -> Result<(), AppError> {
-    assert!(!body.is_empty(), "no empty input is handed off");
+    assert!(
+        !received.body.is_empty() || received.flush,
+        "no empty input is handed off"
+    );
     let (js, store_id) = jetstream_of(bus).map_err(unavailable)?;
     if !bus.input_stream_ready.load(Ordering::Relaxed) {
         ensure_stream(bus, js, store_id)
             .await
             .map_err(unavailable)?;
     }
-    let message = jetstream::message::PublishMessage::build()
-        .payload(body.into())
-        .header(RECEIVED_HEADER, received_ms.to_string().as_str());
+    let mut message = jetstream::message::PublishMessage::build().payload(received.body.into());
+    if let Some(received_ms) = received.received_ms {
+        message = message.header(RECEIVED_HEADER, received_ms.to_string().as_str());
+    }
+    if received.flush {
+        message = message.header(FLUSH_HEADER, "1");
+    }
     let subject = subject(&bus.party, store_id, engine, partition);
     let published = async {
-        let ack = js
-            .send_publish(subject.clone(), message)
-            .await
-            .map_err(|e| e.to_string())?;
-        ack.await.map_err(|e| e.to_string())
+        let first = publish_acked(js, &subject, message.clone()).await;
+        match first {
+            // The stream is gone (a wiped server) or not seen yet: make it, once more.
+            Err(PublishErrorKind::StreamNotFound) => {
+                bus.input_stream_ready.store(false, Ordering::Relaxed);
+                ensure_stream(bus, js, store_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                publish_acked(js, &subject, message)
+                    .await
+                    .map_err(|kind| kind.to_string())
+            }
+            other => other.map_err(|kind| kind.to_string()),
+        }
     };
     match tokio::time::timeout(PUBLISH_ACK_WAIT, published).await {
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {
-            // The stream may have been lost with a wiped server: make it again next time.
             bus.input_stream_ready.store(false, Ordering::Relaxed);
             Err(unavailable(format!(
                 "handing input to {subject} failed: {e}"
@@ -161,6 +187,19 @@ pub(crate) async fn hand_off(
             PUBLISH_ACK_WAIT.as_secs()
         ))),
     }
+}
+
+/// Publishes `message` on `subject` and waits for JetStream's acknowledgement.
+async fn publish_acked(
+    js: &jetstream::Context,
+    subject: &str,
+    message: jetstream::message::PublishMessage,
+) -> Result<(), PublishErrorKind> {
+    let ack = js
+        .send_publish(subject.to_string(), message)
+        .await
+        .map_err(|e| e.kind())?;
+    ack.await.map(|_| ()).map_err(|e| e.kind())
 }
 
 /// The durable consumer of one partition's input (named
@@ -207,16 +246,19 @@ pub(crate) async fn next_input(
         return Ok(None);
     };
     let message = message.map_err(|e| e.to_string())?;
-    let received_ms = message
-        .headers
-        .as_ref()
-        .and_then(|headers| headers.get(RECEIVED_HEADER))
-        .and_then(|value| value.as_str().parse().ok());
-    Ok(Some(Input {
+    let header = |name: &str| {
+        message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get(name))
+            .map(|value| value.as_str().to_string())
+    };
+    let received = Received {
+        received_ms: header(RECEIVED_HEADER).and_then(|value| value.parse().ok()),
+        flush: header(FLUSH_HEADER).is_some_and(|value| value == "1"),
         body: message.payload.to_vec(),
-        received_ms,
-        message,
-    }))
+    };
+    Ok(Some(Input { received, message }))
 }
 
 /// What an owner's processing of one message came to.
@@ -240,7 +282,7 @@ pub(crate) async fn drive<F, Fut>(
     (engine, partition): (&'static str, String),
     mut process: F,
 ) where
-    F: FnMut(std::sync::Arc<Owner>, Vec<u8>, Option<i64>) -> Fut,
+    F: FnMut(std::sync::Arc<Owner>, Received) -> Fut,
     Fut: std::future::Future<Output = Processed>,
 {
     let mut owned_rx = ownership.subscribe();
@@ -257,7 +299,7 @@ pub(crate) async fn drive<F, Fut>(
                 let Some(input) = next_input(&consumer, OWNER_FETCH_WAIT).await? else {
                     continue;
                 };
-                let processed = process(owner.clone(), input.body.clone(), input.received_ms).await;
+                let processed = process(owner.clone(), input.received.clone()).await;
                 if matches!(processed, Processed::Left) || !ownership.holds_now(&owner) {
                     tracing::warn!(
                         engine,

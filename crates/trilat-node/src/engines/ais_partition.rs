@@ -33,9 +33,9 @@ use trilat_ais::track::Event;
 use trilat_ais::Decoder;
 
 use super::{publish_finding_in, Finding};
-use crate::bus::input::{self, Processed};
+use crate::bus::input::{self, Processed, Received};
 use crate::bus::Bus;
-use crate::lease_owner::{holder_name, is_fenced, Owner, Ownership};
+use crate::lease_owner::{is_fenced, Owner, Ownership};
 use crate::{AppError, AppState};
 
 /// Partitions when `[engines.ais] partitions` is not given.
@@ -193,9 +193,13 @@ pub(super) struct Partitions {
 
 impl Partitions {
     /// Starts a lease task and an owner task per partition.
-    pub(super) fn start(state: &AppState, bus: Arc<Bus>, n_partitions: u16) -> Arc<Partitions> {
+    pub(super) fn start(
+        state: &AppState,
+        bus: Arc<Bus>,
+        n_partitions: u16,
+        holder: &str,
+    ) -> Arc<Partitions> {
         assert!((1..=PARTITIONS_MAX).contains(&n_partitions));
-        let holder = holder_name(&state.party);
         let ownerships = (0..n_partitions)
             .map(|k| {
                 Ownership::new(
@@ -203,7 +207,7 @@ impl Partitions {
                     format!("AIS partition {k}"),
                     "engine:ais",
                     None,
-                    holder.clone(),
+                    holder.to_string(),
                 )
             })
             .collect();
@@ -217,9 +221,9 @@ impl Partitions {
             let ownership = partitions.ownerships[usize::from(k)].clone();
             tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
             let (state, owned_partitions) = (state.clone(), partitions.clone());
-            let process = move |_owner, body: Vec<u8>, received_ms: Option<i64>| {
+            let process = move |_owner, received: Received| {
                 let (state, partitions) = (state.clone(), owned_partitions.clone());
-                async move { partitions.process(&state, &body, received_ms).await }
+                async move { partitions.process(&state, received).await }
             };
             let bus = partitions.bus.clone();
             tokio::spawn(input::drive(
@@ -234,12 +238,12 @@ impl Partitions {
 
     /// The owner's work on one message of a partition's input: the lines
     /// into this process's tracker, the events published.
-    async fn process(&self, state: &AppState, body: &[u8], received_ms: Option<i64>) -> Processed {
+    async fn process(&self, state: &AppState, received: Received) -> Processed {
         let Ok(engines) = state.engines.get() else {
             return Processed::Left;
         };
-        let received_ms = received_ms.unwrap_or_else(crate::now_ms);
-        let lines = body.split(|b| *b == b'\n');
+        let received_ms = received.received_ms.unwrap_or_else(crate::now_ms);
+        let lines = received.body.split(|b| *b == b'\n');
         let (_, _, events) = engines.maritime.ingest(lines, received_ms);
         if self.publish(state, events).await {
             Processed::Left
@@ -269,7 +273,12 @@ impl Partitions {
         let mut n_handed_off = 0;
         for (k, batch) in routed.batches {
             let n_batch = batch.iter().filter(|b| **b == b'\n').count();
-            input::hand_off(&self.bus, ENGINE, &k.to_string(), batch, received_ms)
+            let received = Received {
+                body: batch,
+                received_ms: Some(received_ms),
+                flush: false,
+            };
+            input::hand_off(&self.bus, (ENGINE, &k.to_string()), received)
                 .await
                 .map_err(|mut e| {
                     e.message = format!(

@@ -470,9 +470,14 @@ async fn ais_nmea_ingest(
 
 /// With a bus, starts the partitions (their leases and owners); then
 /// opens the configured UDP listener and TCP feeds.
-pub(super) fn start_feeds(state: &AppState, maritime: &MaritimeEngine, config: &AisConfig) {
+pub(super) fn start_feeds(
+    state: &AppState,
+    maritime: &MaritimeEngine,
+    config: &AisConfig,
+    holder: &str,
+) {
     if let Some(bus) = &state.bus {
-        let partitions = Partitions::start(state, bus.clone(), config.n_partitions());
+        let partitions = Partitions::start(state, bus.clone(), config.n_partitions(), holder);
         if maritime.partitions.set(partitions).is_err() {
             tracing::warn!("AIS partitions already started");
         }
