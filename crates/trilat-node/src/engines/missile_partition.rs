@@ -233,3 +233,47 @@ async fn process(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(groups: &[(&str, &[&str])], expect: &str) {
+        let groups: BTreeMap<String, Vec<String>> = groups
+            .iter()
+            .map(|(name, sensors)| {
+                let sensors = sensors.iter().map(|s| s.to_string()).collect();
+                (name.to_string(), sensors)
+            })
+            .collect();
+        match check_groups(&groups) {
+            Ok(()) => assert_eq!(expect, "", "accepted"),
+            Err(e) => {
+                assert!(!expect.is_empty(), "refused: {e}");
+                assert!(e.contains(expect), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn sensor_groups_are_checked() {
+        check(&[], "");
+        check(&[("west", &["JPN-1", "KOR-1"]), ("east", &["USA-1"])], "");
+        check(&[("default", &["JPN-1"])], "missile.sensor_groups.default");
+        check(&[("we st", &["JPN-1"])], "missile.sensor_groups.we st");
+        check(&[("", &["JPN-1"])], "a group's name");
+        check(
+            &[("west", &["JPN-1"]), ("east", &["JPN-1"])],
+            "sensor \"JPN-1\" is in group",
+        );
+        let many: Vec<(String, Vec<&str>)> = (0..=GROUPS_MAX)
+            .map(|i| (format!("g{i}"), vec![]))
+            .collect();
+        let many: Vec<(&str, &[&str])> = many
+            .iter()
+            .map(|(name, sensors)| (name.as_str(), sensors.as_slice()))
+            .collect();
+        check(&many, "65 groups; at most 64");
+    }
+}
