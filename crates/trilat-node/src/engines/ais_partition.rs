@@ -40,8 +40,9 @@ use crate::{AppError, AppState};
 
 /// Partitions when `[engines.ais] partitions` is not given.
 pub(super) const PARTITIONS_DEFAULT: u16 = 16;
-/// Most partitions: a lease and a consumer each, asked for by every process.
-pub(super) const PARTITIONS_MAX: u16 = 1024;
+/// Most partitions: each has a lease asked for by every process, a consumer,
+/// and at its owner a fenced store (a PostgreSQL connection and a thread).
+pub(super) const PARTITIONS_MAX: u16 = 64;
 /// Multi-sentence messages awaiting their other lines at the router.
 const FRAGMENT_GROUPS_MAX: usize = 64;
 /// The engine's name in subjects and consumers.
@@ -339,6 +340,22 @@ async fn publish_owned(state: &AppState, owner: &Owner, finding: Finding) -> Res
 mod tests {
     use super::*;
     use trilat_ais::encode::{encode_static, sentences, StaticFields};
+
+    #[test]
+    fn the_number_of_partitions_is_bounded() {
+        use super::super::maritime::AisConfig;
+        let with = |partitions| AisConfig {
+            partitions,
+            ..AisConfig::default()
+        };
+        assert_eq!(with(None).n_partitions(), PARTITIONS_DEFAULT);
+        assert_eq!(with(None).check(), Ok(()));
+        assert_eq!(with(Some(PARTITIONS_MAX)).check(), Ok(()));
+        for bad in [0, PARTITIONS_MAX + 1] {
+            let e = with(Some(bad)).check().unwrap_err();
+            assert!(e.starts_with("ais.partitions"), "{e}");
+        }
+    }
 
     #[test]
     fn a_vessel_has_one_partition() {

@@ -54,7 +54,7 @@ pub struct AisConfig {
     pub ports: Option<PathBuf>,
     /// With several processes on a bus: how many partitions the vessels
     /// are split into by MMSI, each driven by one process at a time
-    /// (default 16, at most 1024; docs/scale.md, *Engine partitions*).
+    /// (default 16, at most 64; docs/scale.md, *Engine partitions*).
     /// Every process of the node must have the same number.
     #[serde(default)]
     pub partitions: Option<u16>,

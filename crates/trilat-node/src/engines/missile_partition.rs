@@ -31,8 +31,9 @@ use crate::{AppError, AppState};
 
 /// The group of every sensor in no named group.
 pub(super) const DEFAULT_GROUP: &str = "default";
-/// Most sensor groups.
-const GROUPS_MAX: usize = 64;
+/// Most sensor groups (each group's owner holds a fenced store: a
+/// PostgreSQL connection and a thread).
+const GROUPS_MAX: usize = 16;
 /// Longest group name.
 const GROUP_NAME_LEN_MAX: usize = 32;
 /// The engine's name in subjects and consumers.
@@ -274,6 +275,6 @@ mod tests {
             .iter()
             .map(|(name, sensors)| (name.as_str(), sensors.as_slice()))
             .collect();
-        check(&many, "65 groups; at most 64");
+        check(&many, "17 groups; at most 16");
     }
 }
