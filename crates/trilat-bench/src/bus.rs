@@ -5,6 +5,13 @@
 //! Included: HTTP create at A (signing, the store's commit), the
 //! announcement on the bus, B's read of the store's feed and the SSE event.
 //! The same for A's own live stream, and the create alone, for comparison.
+//!
+//! With `ais`, also the hand-off of engine input (docs/scale.md, *Engine
+//! partitions*): each sample is one AIS position of a new vessel with a
+//! DPRK MMSI, POSTed at B; the clock stops when the `identity-anomaly`
+//! finding it makes is on A's live stream. Included: B's hand-off to
+//! JetStream (acknowledged before B answers), the partition owner's
+//! consumer, its tracker, the fenced store write, and the bus to A.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +39,8 @@ pub struct Spec {
     pub nats: String,
     /// The `trilat` binary the processes run (`trilat serve --config …`).
     pub trilat_exe: PathBuf,
+    /// Also measure AIS input handed to its partition's owner.
+    pub ais: bool,
 }
 
 /// The figures of one run.
@@ -44,6 +53,9 @@ pub struct Figures {
     pub a_to_b: Latencies,
     /// Samples that did not arrive within [`SAMPLE_TIMEOUT`].
     pub n_missed: usize,
+    /// With `ais`: a position POSTed at B → its finding on A's live stream,
+    /// and the samples missed.
+    pub ais_handoff: Option<(Latencies, usize)>,
 }
 
 /// A `trilat serve` child, killed on drop.
@@ -131,12 +143,84 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
             _ => n_missed += 1,
         }
     }
+    let ais_handoff = if spec.ais {
+        wait_engines(&client, &a_url, &admin).await?;
+        wait_engines(&client, &b_url, &admin).await?;
+        Some(ais_handoff(&client, &b_url, &admin, &mut on_a, spec.samples).await?)
+    } else {
+        None
+    };
     Ok(Figures {
         created: Latencies::of(&mut created).context("no sample")?,
         a_to_a: Latencies::of(&mut a_to_a).context("no sample arrived")?,
         a_to_b: Latencies::of(&mut a_to_b).context("no sample arrived")?,
         n_missed,
+        ais_handoff,
     })
+}
+
+/// `samples` AIS positions of new DPRK-flagged vessels POSTed at `b_url`,
+/// each timed until its finding is on A's live stream.
+async fn ais_handoff(
+    client: &reqwest::Client,
+    b_url: &str,
+    token: &str,
+    on_a: &mut Arrivals,
+    samples: usize,
+) -> anyhow::Result<(Latencies, usize)> {
+    use trilat_ais::encode::{encode_position, sentences, PositionFields};
+    let (mut latencies, mut n_missed) = (Vec::new(), 0);
+    for idx in 0..samples {
+        // MID 445 (DPRK): the tracker reports the vessel at its first position.
+        let mmsi = 445_100_000 + idx as u32;
+        let position = PositionFields {
+            mmsi,
+            lat: Some(38.5),
+            lon: Some(124.5),
+            speed_knots: Some(8.0),
+            course_deg: Some(90.0),
+            heading_deg: Some(90),
+            status: 0,
+            second: Some(0),
+            class_b: false,
+        };
+        let lines = sentences(&encode_position(&position), 'A', 0, None, None);
+        let started = Instant::now();
+        let response = client
+            .post(format!("{b_url}/api/v1/ais/nmea"))
+            .bearer_auth(token)
+            .body(lines.join("\n"))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("AIS line at B answered {}", response.status());
+        }
+        match on_a
+            .wait(&format!("mmsi:{mmsi}"), started + SAMPLE_TIMEOUT)
+            .await?
+        {
+            Some(at) => latencies.push(at.saturating_duration_since(started)),
+            None => n_missed += 1,
+        }
+    }
+    let latencies = Latencies::of(&mut latencies).context("no AIS finding arrived")?;
+    Ok((latencies, n_missed))
+}
+
+/// Waits until the engines of the process at `url` have started.
+async fn wait_engines(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        let answer = client
+            .get(format!("{url}/api/v1/ais/status"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        if answer.is_ok_and(|r| r.status().is_success()) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{url}'s engines did not start within 60 s")
 }
 
 /// One live stream's report events, by id, as they arrive.
@@ -256,7 +340,7 @@ async fn create_note(
 }
 
 /// Reads `url`'s live stream in a task: each report event's id and when it
-/// arrived, in order.
+/// arrived, in order; for a maritime finding also `mmsi:<MMSI>`.
 async fn follow_stream(
     client: &reqwest::Client,
     url: &str,
@@ -284,9 +368,24 @@ async fn follow_stream(
                     if sender.send((id.to_string(), at)).await.is_err() {
                         return;
                     }
+                    if let Some(mmsi) = maritime_mmsi(&event) {
+                        if sender.send((format!("mmsi:{mmsi}"), at)).await.is_err() {
+                            return;
+                        }
+                    }
                 }
             }
         }
     });
     Ok(receiver)
+}
+
+/// The vessel of a maritime finding's SSE event (its `data:` is the report).
+fn maritime_mmsi(event: &str) -> Option<u64> {
+    let data = event.lines().find_map(|line| line.strip_prefix("data: "))?;
+    let report: serde_json::Value = serde_json::from_str(data).ok()?;
+    if !report["kind"].as_str()?.starts_with("maritime.") {
+        return None;
+    }
+    report["payload"]["mmsi"].as_u64()
 }

@@ -20,9 +20,11 @@ use trilat_core::{FurtherSharing, Kind, KindRegistry, Marking, ReportDraft, Time
 
 use crate::{AppError, AppState, Caller, Role};
 
+mod ais_partition;
 pub mod demo;
 mod maritime;
 mod missile;
+mod missile_partition;
 mod sanctions;
 mod seismic;
 pub mod supply;
@@ -202,6 +204,8 @@ pub fn parse_config(
             .check_marking(marking)
             .map_err(|e| format!("missile.party_markings.{party}: {e}"))?;
     }
+    config.ais.check()?;
+    config.missile.check()?;
     config
         .supply
         .groups
@@ -272,7 +276,10 @@ pub async fn start(state: AppState) {
         return;
     }
     let engines = state.engines.get().expect("set above");
-    maritime::start_feeds(&state, &engines.config.ais);
+    // One lease holder name for every engine partition this process drives.
+    let holder = crate::lease_owner::holder_name(&state.party);
+    maritime::start_feeds(&state, &engines.maritime, &engines.config.ais, &holder);
+    missile::start_groups(&state, &engines.missile, &engines.config.missile, &holder);
     if engines.config.demo {
         demo::run(&state).await;
     }
@@ -281,6 +288,15 @@ pub async fn start(state: AppState) {
 /// Publishes one engine finding as a report of this node's party.
 pub(crate) async fn publish_finding(
     state: &AppState,
+    finding: Finding,
+) -> Result<trilat_core::Report, AppError> {
+    publish_finding_in(state, state.store.clone(), finding).await
+}
+
+/// [`publish_finding`] into `store` (a partition owner's fenced store).
+pub(crate) async fn publish_finding_in(
+    state: &AppState,
+    store: std::sync::Arc<dyn trilat_store::ReportStore>,
     finding: Finding,
 ) -> Result<trilat_core::Report, AppError> {
     let engines = state.engines.get()?;
@@ -298,7 +314,7 @@ pub(crate) async fn publish_finding(
         .position
         .map(|(lat, lon)| serde_json::json!({"type": "Point", "coordinates": [lon, lat]}));
     draft.exercise = engines.config.exercise;
-    crate::publish_as(state, draft, format!("engine:{}", finding.engine)).await
+    crate::publish_in(state, store, draft, format!("engine:{}", finding.engine)).await
 }
 
 /// An engine's finding, before it becomes a report.

@@ -104,6 +104,7 @@ pub mod engines;
 mod error;
 pub mod exercise;
 pub mod federation;
+mod lease_owner;
 mod openapi;
 mod openapi_domain;
 mod openapi_exercise;
@@ -228,6 +229,17 @@ pub async fn publish_as(
     draft: ReportDraft,
     actor: String,
 ) -> Result<Report, AppError> {
+    publish_in(state, state.store.clone(), draft, actor).await
+}
+
+/// [`publish_as`] into `store`: an owner's fenced store (docs/lease.md)
+/// refuses the write once the lease is gone (`AppError` code `fenced`).
+pub(crate) async fn publish_in(
+    state: &AppState,
+    store: Arc<dyn trilat_store::ReportStore>,
+    draft: ReportDraft,
+    actor: String,
+) -> Result<Report, AppError> {
     if draft.owner != state.party {
         return Err(AppError::forbidden(format!(
             "this node signs for {}, not {}",
@@ -256,7 +268,6 @@ pub async fn publish_as(
         counterparty: None,
         detail: format!("version {} {}", report.version, report.marking.banner()),
     };
-    let store = state.store.clone();
     let stored = report.clone();
     let outcome = tokio::task::spawn_blocking(move || store.put(&stored, audit))
         .await

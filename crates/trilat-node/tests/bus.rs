@@ -58,7 +58,7 @@ fn bus_child_node() {
 }
 
 /// The PostgreSQL and NATS servers, or `None` (after saying so).
-fn servers(test: &str) -> Option<(String, String)> {
+pub(crate) fn servers(test: &str) -> Option<(String, String)> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     match (var("TRILAT_TEST_POSTGRES"), var("TRILAT_TEST_NATS")) {
         (Some(postgres), Some(nats)) => Some((postgres, nats)),
@@ -100,14 +100,14 @@ fn execute(url: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
 
 /// A database of its own for one test (the processes' followers read the
 /// whole store), dropped with it.
-struct Database {
+pub(crate) struct Database {
     server_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Database {
-    fn create(server_url: &str) -> Database {
+    pub(crate) fn create(server_url: &str) -> Database {
         let name = format!("bus_{:016x}", rand::random::<u64>());
         execute(server_url, &format!("CREATE DATABASE {name}")).unwrap();
         let (base, _) = server_url.rsplit_once('/').unwrap();
@@ -129,9 +129,9 @@ impl Drop for Database {
 }
 
 /// A NATS server of the test's own (scripts/nats), to stop and start again.
-struct NatsServer {
+pub(crate) struct NatsServer {
     dir: tempfile::TempDir,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl NatsServer {
@@ -139,7 +139,7 @@ impl NatsServer {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/nats")
     }
 
-    fn start() -> NatsServer {
+    pub(crate) fn start() -> NatsServer {
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new(Self::script())
             .args(["start", dir.path().to_str().unwrap()])
@@ -176,10 +176,10 @@ impl Drop for NatsServer {
 }
 
 /// A USA process: the child and its API (admin and reader tokens).
-struct Process {
-    child: Child,
-    admin: Api,
-    reader: Api,
+pub(crate) struct Process {
+    pub(crate) child: Child,
+    pub(crate) admin: Api,
+    pub(crate) reader: Api,
 }
 
 impl Drop for Process {
@@ -191,7 +191,7 @@ impl Drop for Process {
 
 /// Starts a USA process serving `config` (written beside `dir`'s files)
 /// and waits until its API answers.
-async fn start_process(
+pub(crate) async fn start_process(
     config: &Config,
     name: &str,
     dir: &Path,

@@ -15,6 +15,7 @@ mod exercise_start;
 mod federation;
 mod lease_failover;
 mod link_outage;
+mod partitions;
 mod peer_tls;
 mod release_property;
 mod sanctions_ids;

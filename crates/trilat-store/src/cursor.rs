@@ -58,6 +58,11 @@ impl Cursor {
 
     /// The store sequence this cursor points after, once checked to belong
     /// to the store with `store_id`.
+    /// The id of the store that issued it (random per store, kept by `trilat migrate`).
+    pub fn store_id(&self) -> u64 {
+        self.store_id
+    }
+
     pub(crate) fn seq_in(&self, store_id: u64) -> Result<u64, StoreError> {
         if self.store_id != store_id {
             return Err(StoreError::BadCursor(format!(

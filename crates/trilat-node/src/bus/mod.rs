@@ -27,10 +27,11 @@
 //! federation protocol runs.
 
 mod follower;
+pub(crate) mod input;
 mod nats;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Notify};
@@ -90,6 +91,17 @@ pub struct Bus {
     n_dropped: AtomicU64,
     /// Announcements the bus acknowledged.
     n_published: AtomicU64,
+    /// The party's JetStream, set once the NATS client exists (it
+    /// reconnects by itself): engine input is handed off through it
+    /// ([`input`]).
+    jetstream: OnceLock<async_nats::jetstream::Context>,
+    /// The store's id: engine input is handed off on subjects of this store
+    /// only ([`input`]), so two nodes of one party on one NATS server (a
+    /// test server, staging beside production) never take each other's.
+    store_id: OnceLock<u64>,
+    /// Whether the input stream was made (or brought to its configuration)
+    /// since the last failed hand-off.
+    input_stream_ready: AtomicBool,
 }
 
 impl std::fmt::Debug for Bus {
@@ -119,6 +131,9 @@ impl Bus {
             ever_up: AtomicBool::new(false),
             n_dropped: AtomicU64::new(0),
             n_published: AtomicU64::new(0),
+            jetstream: OnceLock::new(),
+            store_id: OnceLock::new(),
+            input_stream_ready: AtomicBool::new(false),
         }
     }
 
@@ -241,9 +256,14 @@ pub async fn start(
             )
         })?;
     let store = state.store.clone();
-    let follower = tokio::task::spawn_blocking(move || follower::Follower::at_head(store.as_ref()))
-        .await
-        .map_err(|e| crate::StartError::Bus(format!("finding the store's feed heads: {e}")))??;
+    let (follower, store_id) = tokio::task::spawn_blocking(move || {
+        let follower = follower::Follower::at_head(store.as_ref())?;
+        let store_id = store.changes(None, 1)?.next.store_id();
+        Ok::<_, trilat_store::StoreError>((follower, store_id))
+    })
+    .await
+    .map_err(|e| crate::StartError::Bus(format!("finding the store's feed heads: {e}")))??;
+    let _ = bus.store_id.set(store_id);
     tracing::info!(
         bus = %shown_url(&bus.url),
         origin = %bus.origin,

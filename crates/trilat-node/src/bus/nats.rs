@@ -88,6 +88,7 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, queue: mpsc::Receiver<An
         }
     };
     let js = jetstream::new(client.clone());
+    let _ = bus.jetstream.set(js.clone());
     tokio::join!(
         publish(&state, &bus, &js, queue),
         consume(&state, &bus, &js, &client)

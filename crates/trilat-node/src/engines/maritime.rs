@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -22,6 +22,7 @@ use trilat_sanctions::model::IdScheme;
 use trilat_sanctions::screener::VesselQuery;
 use trilat_sanctions::Screener;
 
+use super::ais_partition::{Partitions, PARTITIONS_DEFAULT, PARTITIONS_MAX};
 use super::{publish_finding, Finding};
 use crate::{AppError, AppState, Caller, Role};
 
@@ -51,6 +52,30 @@ pub struct AisConfig {
     /// 2,951 WPI ports shipped with Trilat.
     #[serde(default)]
     pub ports: Option<PathBuf>,
+    /// With several processes on a bus: how many partitions the vessels
+    /// are split into by MMSI, each driven by one process at a time
+    /// (default 16, at most 64; docs/scale.md, *Engine partitions*).
+    /// Every process of the node must have the same number.
+    #[serde(default)]
+    pub partitions: Option<u16>,
+}
+
+impl AisConfig {
+    /// The number of partitions.
+    pub fn n_partitions(&self) -> u16 {
+        self.partitions.unwrap_or(PARTITIONS_DEFAULT)
+    }
+
+    /// Checks what can be checked without reading files.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.n_partitions();
+        if !(1..=PARTITIONS_MAX).contains(&n) {
+            return Err(format!(
+                "ais.partitions: {n}; expected 1 to {PARTITIONS_MAX}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The node's AIS analyser (decoder + tracker), shared by every feed.
@@ -61,6 +86,8 @@ pub struct MaritimeEngine {
     screener: Option<Arc<Screener>>,
     /// The zones the tracker's zone events use.
     zones: Arc<trilat_geo::ZoneIndex>,
+    /// With a bus: the partitions, whose input goes to their owners.
+    partitions: OnceLock<Arc<Partitions>>,
 }
 
 /// Screens vessels through the sanctions engine: first the identifier index
@@ -198,6 +225,7 @@ impl MaritimeEngine {
             config: config.clone(),
             screener,
             zones,
+            partitions: OnceLock::new(),
         }
     }
 
@@ -261,7 +289,7 @@ pub(super) fn analyser(
 
 impl MaritimeEngine {
     /// Feeds lines; returns (lines, lines refused, events).
-    fn ingest<'a>(
+    pub(super) fn ingest<'a>(
         &self,
         lines: impl Iterator<Item = &'a [u8]>,
         now_ms: i64,
@@ -287,7 +315,7 @@ impl MaritimeEngine {
     }
 }
 
-fn finding_of(event: &Event) -> Result<Finding, AppError> {
+pub(super) fn finding_of(event: &Event) -> Result<Finding, AppError> {
     let kind = if matches!(event.detail, EventDetail::SanctionedVessel { .. }) {
         "maritime.sanctioned-vessel"
     } else {
@@ -368,13 +396,48 @@ async fn ais_status(
     }))
 }
 
-/// What `POST /api/v1/ais/nmea` answers.
-#[derive(Debug, Serialize)]
+/// What `POST /api/v1/ais/nmea` answers. With a bus, the lines go to
+/// their partitions' owners (`lines_handed_off`) and their events are
+/// published there, so `events` and `reports` stay empty.
+#[derive(Debug, Default, Serialize)]
 struct IngestResponse {
     lines: usize,
     lines_refused: usize,
     events: usize,
     reports: Vec<trilat_core::ReportId>,
+    lines_handed_off: usize,
+}
+
+/// Takes lines received now: without a bus, feeds them to this process's
+/// tracker and publishes the events; with one, hands each partition's
+/// lines to its owner and returns once the bus has stored them.
+async fn take_lines<'a>(
+    state: &AppState,
+    maritime: &MaritimeEngine,
+    lines: impl Iterator<Item = &'a [u8]>,
+) -> Result<IngestResponse, AppError> {
+    let now_ms = crate::now_ms();
+    let Some(partitions) = maritime.partitions.get() else {
+        let (lines, lines_refused, events) = maritime.ingest(lines, now_ms);
+        let n_events = events.len();
+        let reports = publish_events(state, events).await;
+        return Ok(IngestResponse {
+            lines,
+            lines_refused,
+            events: n_events,
+            reports,
+            lines_handed_off: 0,
+        });
+    };
+    let routed = partitions.route(lines);
+    let (lines, lines_refused) = (routed.n_lines, routed.n_refused);
+    let lines_handed_off = partitions.hand_off(routed, now_ms).await?;
+    Ok(IngestResponse {
+        lines,
+        lines_refused,
+        lines_handed_off,
+        ..IngestResponse::default()
+    })
 }
 
 async fn ais_nmea_ingest(
@@ -401,21 +464,24 @@ async fn ais_nmea_ingest(
         ));
     }
     let engines = state.engines.get()?;
-    let (lines, lines_refused, events) = engines
-        .maritime
-        .ingest(body.lines().map(str::as_bytes), crate::now_ms());
-    let n_events = events.len();
-    let reports = publish_events(&state, events).await;
-    Ok(Json(IngestResponse {
-        lines,
-        lines_refused,
-        events: n_events,
-        reports,
-    }))
+    let lines = body.lines().map(str::as_bytes);
+    Ok(Json(take_lines(&state, &engines.maritime, lines).await?))
 }
 
-/// Opens the configured UDP listener and TCP feeds.
-pub(super) fn start_feeds(state: &AppState, config: &AisConfig) {
+/// With a bus, starts the partitions (their leases and owners); then
+/// opens the configured UDP listener and TCP feeds.
+pub(super) fn start_feeds(
+    state: &AppState,
+    maritime: &MaritimeEngine,
+    config: &AisConfig,
+    holder: &str,
+) {
+    if let Some(bus) = &state.bus {
+        let partitions = Partitions::start(state, bus.clone(), config.n_partitions(), holder);
+        if maritime.partitions.set(partitions).is_err() {
+            tracing::warn!("AIS partitions already started");
+        }
+    }
     if let Some(addr) = config.udp_listen {
         let state = state.clone();
         tokio::spawn(async move { udp_listen(state, addr).await });
@@ -446,8 +512,9 @@ async fn udp_listen(state: AppState, addr: SocketAddr) {
         let lines = datagram[..len]
             .split(|b| *b == b'\n')
             .filter(|line| line.len() <= LINE_BYTES_MAX);
-        let (_, _, events) = engines.maritime.ingest(lines, crate::now_ms());
-        publish_events(&state, events).await;
+        if let Err(e) = take_lines(&state, &engines.maritime, lines).await {
+            tracing::warn!(%addr, %e, "AIS datagram not taken");
+        }
     }
 }
 
@@ -480,10 +547,11 @@ async fn tcp_feed(state: AppState, feed: String) {
                                 continue;
                             };
                             let text = line.strip_suffix(b"\n").unwrap_or(&line);
-                            let (_, _, events) = engines
-                                .maritime
-                                .ingest(std::iter::once(text), crate::now_ms());
-                            publish_events(&state, events).await;
+                            let taken =
+                                take_lines(&state, &engines.maritime, std::iter::once(text)).await;
+                            if let Err(e) = taken {
+                                tracing::warn!(%feed, %e, "AIS line not taken");
+                            }
                         }
                     }
                 }
@@ -522,10 +590,10 @@ pub(super) async fn demo_feed(state: &AppState, lines: &[String]) {
     let Ok(engines) = state.engines.get() else {
         return;
     };
-    let (_, _, events) = engines
-        .maritime
-        .ingest(lines.iter().map(String::as_bytes), crate::now_ms());
-    publish_events(state, events).await;
+    let lines = lines.iter().map(String::as_bytes);
+    if let Err(e) = take_lines(state, &engines.maritime, lines).await {
+        tracing::warn!(%e, "demo AIS lines not taken");
+    }
 }
 
 /// Ends the demo's AIS scenario: closes what is still open (a gap, a stay)
@@ -541,5 +609,13 @@ pub(super) async fn demo_finish(state: &AppState) {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .finish(&mut events);
-    publish_events(state, events).await;
+    match engines.maritime.partitions.get() {
+        // Each event by the owner of its vessel's partition, if it is this process.
+        Some(partitions) => {
+            partitions.publish(state, events).await;
+        }
+        None => {
+            publish_events(state, events).await;
+        }
+    }
 }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::State;
 use axum::routing::post;
@@ -21,7 +21,8 @@ use trilat_missile::sensors::{DetectionRecord, SensorRegistry};
 use trilat_missile::zones::GeoZones;
 use trilat_missile::MissileEngine as Fuser;
 
-use super::{publish_finding, Finding};
+use super::missile_partition::{check_groups, SensorGroups};
+use super::{publish_finding_in, Finding};
 use crate::{AppError, AppState, Caller};
 
 /// Most detections one HTTP request may carry.
@@ -52,6 +53,18 @@ pub struct MissileConfig {
     /// replace the computed one.
     #[serde(default)]
     pub official_jpn_eez: Option<PathBuf>,
+    /// With several processes on a bus: the sensor groups, each fused by
+    /// one process at a time (group name → sensor ids; every other sensor
+    /// is in the group `default`; docs/scale.md, *Engine partitions*).
+    #[serde(default)]
+    pub sensor_groups: BTreeMap<String, Vec<String>>,
+}
+
+impl MissileConfig {
+    /// Checks what can be checked without reading files.
+    pub fn check(&self) -> Result<(), String> {
+        check_groups(&self.sensor_groups)
+    }
 }
 
 /// The zones the engine's assessments use (EEZ, territory, land, overflight)
@@ -95,6 +108,8 @@ pub struct MissileEngine {
     /// The zones the assessments use, and where they came from (for
     /// `GET /api/v1/geo/zones`).
     zones: (GeoZones, String),
+    /// With a bus: the sensor groups, whose detections go to their owners.
+    groups: OnceLock<Arc<SensorGroups>>,
 }
 
 pub(super) fn register_kinds(registry: &mut KindRegistry) {
@@ -126,12 +141,34 @@ impl MissileEngine {
             party_markings: config.party_markings.clone(),
             streams_open: Arc::default(),
             zones: (zones, source),
+            groups: OnceLock::new(),
         })
     }
 
     /// The zones the assessments use, and their source.
     pub(crate) fn zones(&self) -> (&trilat_geo::ZoneIndex, &str) {
         (self.zones.0.index(), &self.zones.1)
+    }
+
+    /// Checks detections against the sensors without fusing them (a
+    /// process handing them to their group's owner answers the sender's
+    /// errors itself); errors name the detection (1-based) or `line_no`.
+    fn check(&self, records: &[DetectionRecord], line_no: Option<usize>) -> Result<(), AppError> {
+        let fuser = self
+            .fuser
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (idx, record) in records.iter().enumerate() {
+            if let Err(e) = record.validate(fuser.registry()) {
+                let place = line_no
+                    .map_or_else(|| format!("detection {}", idx + 1), |n| format!("line {n}"));
+                return Err(AppError::bad_request(
+                    "invalid_detection",
+                    format!("{place}: {e}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Feeds one detection of a stream; errors name the stream's line.
@@ -151,7 +188,11 @@ impl MissileEngine {
 
     /// Feeds detections; with `flush`, also processes the last scan (the end
     /// of a batch) instead of waiting for the next scan to start.
-    fn feed(&self, records: &[DetectionRecord], flush: bool) -> Result<Vec<EngineEvent>, AppError> {
+    pub(super) fn feed(
+        &self,
+        records: &[DetectionRecord],
+        flush: bool,
+    ) -> Result<Vec<EngineEvent>, AppError> {
         let mut fuser = self
             .fuser
             .lock()
@@ -187,8 +228,11 @@ fn fused_marking(
     state.policy.combine(markings).map_err(AppError::internal)
 }
 
-async fn publish_events(
+/// Publishes the fuser's products into `store` (the node's, or a sensor
+/// group owner's fenced store).
+pub(super) async fn publish_events(
     state: &AppState,
+    store: Arc<dyn trilat_store::ReportStore>,
     events: Vec<EngineEvent>,
 ) -> Result<Vec<trilat_core::ReportId>, AppError> {
     let engines = state.engines.get()?;
@@ -220,7 +264,7 @@ async fn publish_events(
             position,
             marking: Some(marking),
         };
-        published.push(publish_finding(state, finding).await?.id);
+        published.push(publish_finding_in(state, store.clone(), finding).await?.id);
     }
     Ok(published)
 }
@@ -247,6 +291,9 @@ const STREAM_LINE_BYTES_MAX: usize = 4096;
 struct StreamResponse {
     detections: usize,
     reports: usize,
+    /// With a bus: detections handed to their sensor group's owner, which
+    /// publishes the products (`reports` stays 0).
+    detections_handed_off: usize,
 }
 
 /// A sensor's live feed: one detection per line (the DETECTIONS.jsonl form),
@@ -269,7 +316,10 @@ async fn missile_detections_stream(
     let mut answer = StreamResponse {
         detections: 0,
         reports: 0,
+        detections_handed_off: 0,
     };
+    let groups = engines.missile.groups.get();
+    let mut groups_fed: Vec<String> = Vec::new();
     let mut ended = false;
     while !ended {
         match chunks.next().await {
@@ -288,13 +338,21 @@ async fn missile_detections_stream(
             }
         }
         let mut events = Vec::new();
+        let mut records = Vec::new();
         let mut consumed = 0;
         while let Some(len) = pending[consumed..].iter().position(|&b| b == b'\n') {
             line_no += 1;
             let line = &pending[consumed..consumed + len];
             consumed += len + 1;
             if let Some(record) = stream_record(line, line_no)? {
-                events.extend(engines.missile.feed_line(&record, line_no)?);
+                match groups {
+                    Some(_) => {
+                        let one = std::slice::from_ref(&record);
+                        engines.missile.check(one, Some(line_no))?;
+                        records.push(record);
+                    }
+                    None => events.extend(engines.missile.feed_line(&record, line_no)?),
+                }
                 answer.detections += 1;
             }
         }
@@ -308,10 +366,20 @@ async fn missile_detections_stream(
                 ),
             ));
         }
+        if let Some(groups) = groups {
+            // To the groups' owners; at the end, each group fed is flushed.
+            groups_fed.extend(groups.groups_of(&records));
+            groups_fed.sort();
+            groups_fed.dedup();
+            answer.detections_handed_off += groups.hand_off(&records, ended, &groups_fed).await?;
+            continue;
+        }
         if ended {
             events.extend(engines.missile.feed(&[], true)?);
         }
-        answer.reports += publish_events(&state, events).await?.len();
+        answer.reports += publish_events(&state, state.store.clone(), events)
+            .await?
+            .len();
     }
     Ok(Json(answer))
 }
@@ -359,6 +427,9 @@ fn stream_record(line: &[u8], line_no: usize) -> Result<Option<DetectionRecord>,
 struct DetectionsResponse {
     detections: usize,
     reports: Vec<trilat_core::ReportId>,
+    /// With a bus: detections handed to their sensor group's owner, which
+    /// publishes the products (`reports` stays empty).
+    detections_handed_off: usize,
 }
 
 async fn missile_detections_ingest(
@@ -384,12 +455,36 @@ async fn missile_detections_ingest(
         records.push(record);
     }
     let engines = state.engines.get()?;
+    if let Some(groups) = engines.missile.groups.get() {
+        engines.missile.check(&records, None)?;
+        let detections_handed_off = groups.hand_off(&records, true, &[]).await?;
+        return Ok(Json(DetectionsResponse {
+            detections: records.len(),
+            reports: Vec::new(),
+            detections_handed_off,
+        }));
+    }
     let events = engines.missile.feed(&records, true)?;
-    let reports = publish_events(&state, events).await?;
+    let reports = publish_events(&state, state.store.clone(), events).await?;
     Ok(Json(DetectionsResponse {
         detections: records.len(),
         reports,
+        detections_handed_off: 0,
     }))
+}
+
+/// With a bus, starts the sensor groups (their leases and owners).
+pub(super) fn start_groups(
+    state: &AppState,
+    missile: &MissileEngine,
+    config: &MissileConfig,
+    holder: &str,
+) {
+    let Some(bus) = &state.bus else { return };
+    let groups = SensorGroups::start(state, bus.clone(), &config.sensor_groups, holder);
+    if missile.groups.set(groups).is_err() {
+        tracing::warn!("missile sensor groups already started");
+    }
 }
 
 /// Feeds one detection of the demo's flight (`None`: the flight is over,
@@ -405,7 +500,7 @@ pub(super) async fn demo_feed(state: &AppState, record: Option<&DetectionRecord>
     };
     match fed {
         Ok(events) => {
-            if let Err(e) = publish_events(state, events).await {
+            if let Err(e) = publish_events(state, state.store.clone(), events).await {
                 tracing::warn!(%e, "demo launch report not published");
             }
         }

@@ -24,7 +24,6 @@ use trilat_core::{Party, Report};
 use trilat_sync::SyncConfig;
 
 use super::auth::sign_request;
-use super::owner::Ownership;
 use super::tls::{Identity, TlsError};
 use crate::config::PeerConfig;
 use crate::{now_ms, AppState};
@@ -52,9 +51,9 @@ pub fn start(
             client,
         });
         let seed = rand::random::<u64>() ^ idx as u64;
-        let ownership = Ownership::new(peer.party.clone(), holder.clone());
-        tasks.push(tokio::spawn(super::owner::run(
-            peer_client.clone(),
+        let ownership = super::owner::link_ownership(&peer.party, holder.clone());
+        tasks.push(tokio::spawn(crate::lease_owner::run(
+            state.clone(),
             ownership.clone(),
         )));
         tasks.push(tokio::spawn(super::push::run(

@@ -317,10 +317,16 @@ store's commit), the announcement on the bus, B's read of the store's feed
 and the server-sent event. Use a database of its own: the processes create
 their tables in it. docs/bus.md explains the bus.
 
+With --ais, then as many AIS positions of new DPRK-flagged vessels are
+POSTed at B; the clock stops when the finding the vessel's partition owner
+makes of each is on A's live stream (the hand-off of engine input through
+JetStream, docs/scale.md \"Engine partitions\").
+
 Example (scripts/postgres and scripts/nats start throwaway servers):
   pg=$(mktemp -d); nats=$(mktemp -d)
   export TRILAT_TEST_POSTGRES=$(scripts/postgres start $pg) TRILAT_TEST_NATS=$(scripts/nats start $nats)
-  cargo run --release -p trilat -- bench bus --samples 500")]
+  cargo run --release -p trilat -- bench bus --samples 500
+  cargo run --release -p trilat -- bench bus --samples 500 --ais")]
     Bus {
         /// Notes created at A one after another (one sample each).
         #[arg(long, default_value_t = 200)]
@@ -331,6 +337,10 @@ Example (scripts/postgres and scripts/nats start throwaway servers):
         /// The NATS JetStream server, nats://HOST:PORT.
         #[arg(long, env = "TRILAT_TEST_NATS", value_name = "URL")]
         nats: String,
+        /// Also time AIS input handed to its partition's owner: a position
+        /// POSTed at B -> its finding on A's live stream.
+        #[arg(long)]
+        ais: bool,
     },
     /// Time from the detection that makes a first missile assessment
     /// possible to that assessment being stored at the other partners.
@@ -422,7 +432,8 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 samples,
                 postgres,
                 nats,
-            }) => bench::bus(samples, postgres, nats).await,
+                ais,
+            }) => bench::bus(samples, postgres, nats, ais).await,
             Command::Bench(BenchCommand::Missile { launches }) => bench::missile(launches).await,
         }
     })

@@ -36,13 +36,19 @@ pub(super) async fn federation(spec: federation::Spec) -> anyhow::Result<()> {
 }
 
 /// `trilat bench bus`.
-pub(super) async fn bus(samples: usize, postgres: String, nats: String) -> anyhow::Result<()> {
+pub(super) async fn bus(
+    samples: usize,
+    postgres: String,
+    nats: String,
+    ais: bool,
+) -> anyhow::Result<()> {
     println!("{}", Conditions::now());
     let figures = party_bus::run(party_bus::Spec {
         samples,
         postgres,
         nats,
         trilat_exe: std::env::current_exe()?,
+        ais,
     })
     .await?;
     println!(
@@ -54,6 +60,11 @@ pub(super) async fn bus(samples: usize, postgres: String, nats: String) -> anyho
         "create at A -> on process B's live stream (bus and shared PostgreSQL), {}; {} missed",
         figures.a_to_b, figures.n_missed
     );
+    if let Some((handoff, n_missed)) = figures.ais_handoff {
+        println!(
+            "AIS position POSTed at B -> its finding on A's live stream (handed to the partition's owner through JetStream), {handoff}; {n_missed} missed"
+        );
+    }
     Ok(())
 }
 
