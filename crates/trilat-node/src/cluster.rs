@@ -3,6 +3,14 @@
 //! with real HTTP between them and a SQLite store each. Peers talk over
 //! mutual TLS, as between partners: each node gets a certificate at start,
 //! pinned in the others' `[[peers]]`.
+//!
+//! With `TRILAT_TEST_CLUSTER_BACKEND=postgres` ([`ClusterBackend`]) every
+//! node runs as a node of the several-process setup instead (docs/scale.md):
+//! its store in a PostgreSQL schema of its own (`TRILAT_TEST_POSTGRES`), its
+//! bus on NATS JetStream (`TRILAT_TEST_NATS`) under a namespace of the
+//! cluster's own, so clusters started in parallel share neither. The
+//! schemas are dropped with the [`Cluster`]. `scripts/test` runs the
+//! federation tests a second time so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -61,6 +69,99 @@ impl ClusterNode {
 pub struct Cluster {
     /// The nodes, in the order of the parties given.
     pub nodes: Vec<ClusterNode>,
+    /// The PostgreSQL schemas of the nodes, dropped with the cluster.
+    schemas: Option<Schemas>,
+}
+
+/// Where the nodes of a [`Cluster`] keep their reports, and whether they
+/// have a bus: what `TRILAT_TEST_CLUSTER_BACKEND` chooses
+/// ([`ClusterBackend::from_env`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterBackend {
+    /// An SQLite file under each node's directory, no bus (the default).
+    Sqlite,
+    /// Each node on PostgreSQL at `postgres`, in a schema of its own, and
+    /// on the party bus at `nats` (NATS JetStream), the cluster's streams
+    /// and subjects under a namespace of its own.
+    Postgres {
+        /// The server's URL (`TRILAT_TEST_POSTGRES`).
+        postgres: String,
+        /// The NATS server's URL (`TRILAT_TEST_NATS`).
+        nats: String,
+    },
+}
+
+/// The environment variable that chooses a [`ClusterBackend`]: `sqlite`
+/// (or unset) or `postgres`.
+pub const CLUSTER_BACKEND_VAR: &str = "TRILAT_TEST_CLUSTER_BACKEND";
+
+impl ClusterBackend {
+    /// The backend `TRILAT_TEST_CLUSTER_BACKEND` names: unset or `sqlite`,
+    /// or `postgres`, which needs `TRILAT_TEST_POSTGRES` and
+    /// `TRILAT_TEST_NATS` (the servers `scripts/test` starts). Anything
+    /// else is an error saying what is missing.
+    pub fn from_env() -> Result<ClusterBackend, StartError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let invalid = |reason: String| {
+            StartError::Config(crate::config::ConfigError {
+                path: format!("${CLUSTER_BACKEND_VAR}"),
+                field: CLUSTER_BACKEND_VAR.into(),
+                reason,
+            })
+        };
+        match var(CLUSTER_BACKEND_VAR).as_deref() {
+            None | Some("sqlite") => Ok(ClusterBackend::Sqlite),
+            Some("postgres") => match (var("TRILAT_TEST_POSTGRES"), var("TRILAT_TEST_NATS")) {
+                (Some(postgres), Some(nats)) => Ok(ClusterBackend::Postgres { postgres, nats }),
+                _ => Err(invalid(
+                    "postgres needs the servers in TRILAT_TEST_POSTGRES and TRILAT_TEST_NATS \
+                     (scripts/test starts both)"
+                        .into(),
+                )),
+            },
+            Some(other) => Err(invalid(format!(
+                "{other:?} is not a cluster backend: \"sqlite\" or \"postgres\""
+            ))),
+        }
+    }
+
+    /// Whether this is [`ClusterBackend::Postgres`]: tests that read a
+    /// node's SQLite file skip on it, saying why.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, ClusterBackend::Postgres { .. })
+    }
+}
+
+/// A cluster's PostgreSQL schemas: one per node, dropped with the cluster.
+struct Schemas {
+    url: String,
+    names: Vec<String>,
+}
+
+/// The URL of the database at `url` with its `search_path` set to `schema`
+/// (what a node's `store` says to use a schema of its own).
+pub fn postgres_url_in_schema(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let Some(schemas) = self.schemas.take() else {
+            return;
+        };
+        // The nodes stop first, so nothing holds the tables; a node taken
+        // out of the cluster and still running makes the drop wait for
+        // its locks (10 s at most) or fail, leaving its schema.
+        for node in &self.nodes {
+            node.node.stop();
+        }
+        for name in &schemas.names {
+            if let Err(e) = trilat_store::PostgresStore::drop_schema(&schemas.url, name) {
+                tracing::warn!(%e, schema = %name, "a cluster's schema was not dropped");
+            }
+        }
+    }
 }
 
 /// How to start a [`Cluster`].
@@ -119,8 +220,26 @@ pub fn demo_policy() -> Policy {
 
 impl Cluster {
     /// Binds one listener per party, writes each node's key and config
-    /// under `spec.dir/PARTY/`, opens its SQLite store and serves it.
+    /// under `spec.dir/PARTY/`, opens its store and serves it: SQLite,
+    /// unless `TRILAT_TEST_CLUSTER_BACKEND` says otherwise
+    /// ([`ClusterBackend::from_env`]).
     pub async fn start(spec: ClusterSpec) -> Result<Cluster, StartError> {
+        Cluster::start_on(spec, ClusterBackend::from_env()?).await
+    }
+
+    /// [`Cluster::start`] on the given backend.
+    pub async fn start_on(
+        spec: ClusterSpec,
+        backend: ClusterBackend,
+    ) -> Result<Cluster, StartError> {
+        let cluster_id = format!("{:016x}", rand::random::<u64>());
+        let mut schemas = match &backend {
+            ClusterBackend::Sqlite => None,
+            ClusterBackend::Postgres { postgres, .. } => Some(Schemas {
+                url: postgres.clone(),
+                names: Vec::new(),
+            }),
+        };
         let mut listeners = Vec::new();
         for idx in 0..spec.parties.len() {
             let port = spec.ports.as_ref().map_or(0, |ports| ports[idx]);
@@ -211,7 +330,7 @@ impl Cluster {
                 add_token(reader, Role::Reader, "reader");
             }
             let node_dir = spec.dir.join(party.as_str());
-            let config = Config {
+            let mut config = Config {
                 party: party.clone(),
                 listen: addrs[idx],
                 data_dir: node_dir.join("data"),
@@ -230,7 +349,21 @@ impl Cluster {
                 tak: Vec::new(),
                 store: None,
                 bus: None,
+                bus_namespace: None,
             };
+            if let (ClusterBackend::Postgres { postgres, nats }, Some(schemas)) =
+                (&backend, schemas.as_mut())
+            {
+                let schema = format!("cluster_{cluster_id}_{}", party.as_str().to_lowercase());
+                // Created (with its tables) here; the node opens it by its URL.
+                drop(trilat_store::PostgresStore::open_in_schema(
+                    postgres, &schema,
+                )?);
+                schemas.names.push(schema.clone());
+                config.store = Some(postgres_url_in_schema(postgres, &schema).into());
+                config.bus = Some(nats.as_str().into());
+                config.bus_namespace = Some(format!("c{cluster_id}"));
+            }
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;
             let state = crate::open(config)?;
@@ -244,7 +377,7 @@ impl Cluster {
                 node,
             });
         }
-        Ok(Cluster { nodes })
+        Ok(Cluster { nodes, schemas })
     }
 
     /// The node of `party`.

@@ -269,6 +269,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));
