@@ -9,7 +9,7 @@
 //! its store in a PostgreSQL schema of its own (`TRILAT_TEST_POSTGRES`), its
 //! bus on NATS JetStream (`TRILAT_TEST_NATS`) under a namespace of the
 //! cluster's own, so clusters started in parallel share neither. The
-//! schemas are dropped with the [`Cluster`]. `scripts/test` runs the
+//! schemas and the streams are dropped with the [`Cluster`]. `scripts/test` runs the
 //! federation tests a second time so.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,7 +69,8 @@ impl ClusterNode {
 pub struct Cluster {
     /// The nodes, in the order of the parties given.
     pub nodes: Vec<ClusterNode>,
-    /// The PostgreSQL schemas of the nodes, dropped with the cluster.
+    /// The PostgreSQL schemas and NATS streams of the nodes, dropped with
+    /// the cluster.
     schemas: Option<Schemas>,
 }
 
@@ -90,6 +91,9 @@ pub enum ClusterBackend {
         nats: String,
     },
 }
+
+/// How long [`Cluster::start`] waits for every node to drive its links.
+pub const LINKS_DRIVEN_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The environment variable that chooses a [`ClusterBackend`]: `sqlite`
 /// (or unset) or `postgres`.
@@ -132,10 +136,14 @@ impl ClusterBackend {
     }
 }
 
-/// A cluster's PostgreSQL schemas: one per node, dropped with the cluster.
+/// A cluster's PostgreSQL schemas and NATS streams: one each per node,
+/// dropped with the cluster (a stream reserves its `max_bytes` on the
+/// server: left behind, they would fill its JetStream storage).
 struct Schemas {
     url: String,
     names: Vec<String>,
+    nats: String,
+    streams: Vec<String>,
 }
 
 /// The URL of the database at `url` with its `search_path` set to `schema`
@@ -160,6 +168,9 @@ impl Drop for Cluster {
             if let Err(e) = trilat_store::PostgresStore::drop_schema(&schemas.url, name) {
                 tracing::warn!(%e, schema = %name, "a cluster's schema was not dropped");
             }
+        }
+        if let Err(e) = crate::bus::delete_streams(&schemas.nats, schemas.streams) {
+            tracing::warn!(%e, "a cluster's streams were not deleted");
         }
     }
 }
@@ -235,9 +246,11 @@ impl Cluster {
         let cluster_id = format!("{:016x}", rand::random::<u64>());
         let mut schemas = match &backend {
             ClusterBackend::Sqlite => None,
-            ClusterBackend::Postgres { postgres, .. } => Some(Schemas {
+            ClusterBackend::Postgres { postgres, nats } => Some(Schemas {
                 url: postgres.clone(),
                 names: Vec::new(),
+                nats: nats.clone(),
+                streams: Vec::new(),
             }),
         };
         let mut listeners = Vec::new();
@@ -362,7 +375,11 @@ impl Cluster {
                 schemas.names.push(schema.clone());
                 config.store = Some(postgres_url_in_schema(postgres, &schema).into());
                 config.bus = Some(nats.as_str().into());
-                config.bus_namespace = Some(format!("c{cluster_id}"));
+                let namespace = format!("c{cluster_id}");
+                schemas
+                    .streams
+                    .push(crate::bus::stream_name(party, Some(&namespace)));
+                config.bus_namespace = Some(namespace);
             }
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;
@@ -377,7 +394,48 @@ impl Cluster {
                 node,
             });
         }
-        Ok(Cluster { nodes, schemas })
+        let cluster = Cluster { nodes, schemas };
+        cluster.wait_until_links_driven().await;
+        Ok(cluster)
+    }
+
+    /// Waits (at most [`LINKS_DRIVEN_WAIT_MAX`]) until every node drives
+    /// each of its links, as its audit log says ("link to P: lease link:P
+    /// taken by …", `federation/owner.rs`): what is published from then on
+    /// is pushed, and does not wait for the peer's pull. The lease is quick
+    /// on SQLite; on PostgreSQL it takes a connection pool per link, and a
+    /// report published before it reaches the peer by pull only, later
+    /// than one published after it (a test's barrier would then lie).
+    async fn wait_until_links_driven(&self) {
+        let deadline = std::time::Instant::now() + LINKS_DRIVEN_WAIT_MAX;
+        for node in &self.nodes {
+            let prefixes: Vec<String> = (node.node.state.config.peers.iter())
+                .map(|peer| format!("link to {0}: lease link:{0} taken by ", peer.party))
+                .collect();
+            loop {
+                let store = node.node.state.store.clone();
+                let read = tokio::task::spawn_blocking(move || {
+                    store.audit(0, trilat_store::QUERY_LIMIT_MAX)
+                })
+                .await;
+                let driven = match read {
+                    Ok(Ok(entries)) => prefixes.iter().all(|prefix| {
+                        entries
+                            .iter()
+                            .any(|entry| entry.event.detail.starts_with(prefix.as_str()))
+                    }),
+                    _ => false,
+                };
+                if driven {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    tracing::warn!(party = %node.party, "the cluster's links are not all driven yet");
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
     }
 
     /// The node of `party`.

