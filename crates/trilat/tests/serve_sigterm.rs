@@ -3,8 +3,11 @@
 //! drives before it exits, so another process of the node takes the link
 //! at once, not after the lease (docs/lease.md).
 //!
-//! SQLite: runs without servers. The USA node's lease is set to a minute,
-//! so only a release frees it within the test.
+//! On PostgreSQL (where the processes of one node share their leases; an
+//! SQLite node's leases live in its one process): needs
+//! `TRILAT_TEST_POSTGRES` (scripts/test starts a server), skips, saying so,
+//! without it, and fails under `CI=true`. The USA node's lease is set to a
+//! minute, so only a release frees it within the test.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,12 +16,28 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use trilat_node::config::{Config, PeerConfig};
-use trilat_store::{LeaseGrant, ReportStore, SqliteStore};
+use trilat_store::{LeaseGrant, PostgresStore, ReportStore};
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// The USA node's link lease: longer than the test, so a lease still held
 /// after the stop was not released.
 const LEASE_MS: u64 = 60_000;
+
+fn test_server(test: &str) -> Option<String> {
+    match std::env::var("TRILAT_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
+            panic!("TRILAT_TEST_POSTGRES is not set under CI: .ci/run must start PostgreSQL")
+        }
+        _ => {
+            eprintln!(
+                "SKIP: {test}: TRILAT_TEST_POSTGRES not set, the leases shared on PostgreSQL \
+                 are not tested (scripts/test starts a server; see docs/store.md)"
+            );
+            None
+        }
+    }
+}
 
 fn free_addr() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -33,9 +52,17 @@ struct Init {
     token: String,
 }
 
-fn init(dir: &Path, party: &str) -> Init {
+fn init(dir: &Path, party: &str, store: &str) -> Init {
     let out = Command::new(TRILAT)
-        .args(["init", "--party", party, "--listen", &free_addr()])
+        .args([
+            "init",
+            "--party",
+            party,
+            "--store",
+            store,
+            "--listen",
+            &free_addr(),
+        ])
         .args(["--peer-listen", &free_addr()])
         .arg("--dir")
         .arg(dir)
@@ -156,9 +183,23 @@ async fn audit_details(url: &str, token: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_gives_the_link_leases_up_and_exits_cleanly() {
+    let test = "sigterm_gives_the_link_leases_up_and_exits_cleanly";
+    let Some(server) = test_server(test) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
-    let usa = init(&dir.path().join("usa"), "USA");
-    let jpn = init(&dir.path().join("jpn"), "JPN");
+    let stores: Vec<(String, String)> = ["usa", "jpn"]
+        .iter()
+        .map(|party| {
+            let schema = format!("sigterm_{party}_{:x}", std::process::id());
+            drop(PostgresStore::open_in_schema(&server, &schema).unwrap());
+            let separator = if server.contains('?') { '&' } else { '?' };
+            let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
+            (schema, url)
+        })
+        .collect();
+    let usa = init(&dir.path().join("usa"), "USA", &stores[0].1);
+    let jpn = init(&dir.path().join("jpn"), "JPN", &stores[1].1);
     // JPN as USA's peer (nothing listens there: the link is driven, and its
     // lease taken, all the same), and a lease that outlasts the test.
     let mut config = Config::load(&usa.config).unwrap();
@@ -205,7 +246,7 @@ async fn sigterm_gives_the_link_leases_up_and_exits_cleanly() {
 
     // The lease was given up: another holder gets the next tenure now,
     // not a minute from now.
-    let store = SqliteStore::open(config.data_dir.join("trilat.sqlite3")).unwrap();
+    let store = PostgresStore::open_in_schema(&server, &stores[0].0).unwrap();
     let name = trilat_node::federation::lease_name(&trilat_core::Party::new("JPN").unwrap());
     match store
         .acquire_lease(&name, "USA-other-process", 10_000)
@@ -213,5 +254,9 @@ async fn sigterm_gives_the_link_leases_up_and_exits_cleanly() {
     {
         LeaseGrant::Granted(lease) => assert_eq!(lease.token, 2, "the second tenure"),
         other => panic!("the lease of the stopped process is still held: {other:?}\n{log}"),
+    }
+    drop(store);
+    for (schema, _) in &stores {
+        PostgresStore::drop_schema(&server, schema).unwrap();
     }
 }
