@@ -9,8 +9,8 @@
 //! its store in a PostgreSQL schema of its own (`TRILAT_TEST_POSTGRES`), its
 //! bus on NATS JetStream (`TRILAT_TEST_NATS`) under a namespace of the
 //! cluster's own, so clusters started in parallel share neither. The
-//! schemas and the streams are dropped with the [`Cluster`]. `scripts/test` runs the
-//! federation tests a second time so.
+//! schemas and the streams are dropped with the [`Cluster`]. `scripts/test`
+//! runs the cluster tests a second time so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -71,7 +71,7 @@ pub struct Cluster {
     pub nodes: Vec<ClusterNode>,
     /// The PostgreSQL schemas and NATS streams of the nodes, dropped with
     /// the cluster.
-    schemas: Option<Schemas>,
+    cleanup: Option<Cleanup>,
 }
 
 /// Where the nodes of a [`Cluster`] keep their reports, and whether they
@@ -128,20 +128,14 @@ impl ClusterBackend {
             ))),
         }
     }
-
-    /// Whether this is [`ClusterBackend::Postgres`]: tests that read a
-    /// node's SQLite file skip on it, saying why.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, ClusterBackend::Postgres { .. })
-    }
 }
 
 /// A cluster's PostgreSQL schemas and NATS streams: one each per node,
 /// dropped with the cluster (a stream reserves its `max_bytes` on the
 /// server: left behind, they would fill its JetStream storage).
-struct Schemas {
-    url: String,
-    names: Vec<String>,
+struct Cleanup {
+    postgres: String,
+    schemas: Vec<String>,
     nats: String,
     streams: Vec<String>,
 }
@@ -155,7 +149,7 @@ pub fn postgres_url_in_schema(url: &str, schema: &str) -> String {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let Some(schemas) = self.schemas.take() else {
+        let Some(cleanup) = self.cleanup.take() else {
             return;
         };
         // The nodes stop first, so nothing holds the tables; a node taken
@@ -164,12 +158,12 @@ impl Drop for Cluster {
         for node in &self.nodes {
             node.node.stop();
         }
-        for name in &schemas.names {
-            if let Err(e) = trilat_store::PostgresStore::drop_schema(&schemas.url, name) {
+        for name in &cleanup.schemas {
+            if let Err(e) = trilat_store::PostgresStore::drop_schema(&cleanup.postgres, name) {
                 tracing::warn!(%e, schema = %name, "a cluster's schema was not dropped");
             }
         }
-        if let Err(e) = crate::bus::delete_streams(&schemas.nats, schemas.streams) {
+        if let Err(e) = crate::bus::delete_streams(&cleanup.nats, cleanup.streams) {
             tracing::warn!(%e, "a cluster's streams were not deleted");
         }
     }
@@ -244,11 +238,11 @@ impl Cluster {
         backend: ClusterBackend,
     ) -> Result<Cluster, StartError> {
         let cluster_id = format!("{:016x}", rand::random::<u64>());
-        let mut schemas = match &backend {
+        let mut cleanup = match &backend {
             ClusterBackend::Sqlite => None,
-            ClusterBackend::Postgres { postgres, nats } => Some(Schemas {
-                url: postgres.clone(),
-                names: Vec::new(),
+            ClusterBackend::Postgres { postgres, nats } => Some(Cleanup {
+                postgres: postgres.clone(),
+                schemas: Vec::new(),
                 nats: nats.clone(),
                 streams: Vec::new(),
             }),
@@ -364,19 +358,19 @@ impl Cluster {
                 bus: None,
                 bus_namespace: None,
             };
-            if let (ClusterBackend::Postgres { postgres, nats }, Some(schemas)) =
-                (&backend, schemas.as_mut())
+            if let (ClusterBackend::Postgres { postgres, nats }, Some(cleanup)) =
+                (&backend, cleanup.as_mut())
             {
                 let schema = format!("cluster_{cluster_id}_{}", party.as_str().to_lowercase());
                 // Created (with its tables) here; the node opens it by its URL.
                 drop(trilat_store::PostgresStore::open_in_schema(
                     postgres, &schema,
                 )?);
-                schemas.names.push(schema.clone());
+                cleanup.schemas.push(schema.clone());
                 config.store = Some(postgres_url_in_schema(postgres, &schema).into());
                 config.bus = Some(nats.as_str().into());
                 let namespace = format!("c{cluster_id}");
-                schemas
+                cleanup
                     .streams
                     .push(crate::bus::stream_name(party, Some(&namespace)));
                 config.bus_namespace = Some(namespace);
@@ -394,7 +388,7 @@ impl Cluster {
                 node,
             });
         }
-        let cluster = Cluster { nodes, schemas };
+        let cluster = Cluster { nodes, cleanup };
         cluster.wait_until_links_driven().await;
         Ok(cluster)
     }
