@@ -107,6 +107,7 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
         tak: Vec::new(),
         store: Some(spec.postgres.clone().into()),
         bus: Some(spec.nats.clone().into()),
+        bus_namespace: None,
     };
     config.validate()?;
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate())?;

@@ -168,6 +168,7 @@ fn open_usa_node(
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate()?;
     std::fs::create_dir_all(dir)?;

@@ -3,6 +3,14 @@
 //! with real HTTP between them and a SQLite store each. Peers talk over
 //! mutual TLS, as between partners: each node gets a certificate at start,
 //! pinned in the others' `[[peers]]`.
+//!
+//! With `TRILAT_TEST_CLUSTER_BACKEND=postgres` ([`ClusterBackend`]) every
+//! node runs as a node of the several-process setup instead (docs/scale.md):
+//! its store in a PostgreSQL schema of its own (`TRILAT_TEST_POSTGRES`), its
+//! bus on NATS JetStream (`TRILAT_TEST_NATS`) under a namespace of the
+//! cluster's own, so clusters started in parallel share neither. The
+//! schemas and the streams are dropped with the [`Cluster`]. `scripts/test`
+//! runs the cluster tests a second time so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -61,6 +69,105 @@ impl ClusterNode {
 pub struct Cluster {
     /// The nodes, in the order of the parties given.
     pub nodes: Vec<ClusterNode>,
+    /// The PostgreSQL schemas and NATS streams of the nodes, dropped with
+    /// the cluster.
+    cleanup: Option<Cleanup>,
+}
+
+/// Where the nodes of a [`Cluster`] keep their reports, and whether they
+/// have a bus: what `TRILAT_TEST_CLUSTER_BACKEND` chooses
+/// ([`ClusterBackend::from_env`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterBackend {
+    /// An SQLite file under each node's directory, no bus (the default).
+    Sqlite,
+    /// Each node on PostgreSQL at `postgres`, in a schema of its own, and
+    /// on the party bus at `nats` (NATS JetStream), the cluster's streams
+    /// and subjects under a namespace of its own.
+    Postgres {
+        /// The server's URL (`TRILAT_TEST_POSTGRES`).
+        postgres: String,
+        /// The NATS server's URL (`TRILAT_TEST_NATS`).
+        nats: String,
+    },
+}
+
+/// How long [`Cluster::start`] waits for every node to drive its links.
+pub const LINKS_DRIVEN_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The environment variable that chooses a [`ClusterBackend`]: `sqlite`
+/// (or unset) or `postgres`.
+pub const CLUSTER_BACKEND_VAR: &str = "TRILAT_TEST_CLUSTER_BACKEND";
+
+impl ClusterBackend {
+    /// The backend `TRILAT_TEST_CLUSTER_BACKEND` names: unset or `sqlite`,
+    /// or `postgres`, which needs `TRILAT_TEST_POSTGRES` and
+    /// `TRILAT_TEST_NATS` (the servers `scripts/test` starts). Anything
+    /// else is an error saying what is missing.
+    pub fn from_env() -> Result<ClusterBackend, StartError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let invalid = |reason: String| {
+            StartError::Config(crate::config::ConfigError {
+                path: format!("${CLUSTER_BACKEND_VAR}"),
+                field: CLUSTER_BACKEND_VAR.into(),
+                reason,
+            })
+        };
+        match var(CLUSTER_BACKEND_VAR).as_deref() {
+            None | Some("sqlite") => Ok(ClusterBackend::Sqlite),
+            Some("postgres") => match (var("TRILAT_TEST_POSTGRES"), var("TRILAT_TEST_NATS")) {
+                (Some(postgres), Some(nats)) => Ok(ClusterBackend::Postgres { postgres, nats }),
+                _ => Err(invalid(
+                    "postgres needs the servers in TRILAT_TEST_POSTGRES and TRILAT_TEST_NATS \
+                     (scripts/test starts both)"
+                        .into(),
+                )),
+            },
+            Some(other) => Err(invalid(format!(
+                "{other:?} is not a cluster backend: \"sqlite\" or \"postgres\""
+            ))),
+        }
+    }
+}
+
+/// A cluster's PostgreSQL schemas and NATS streams: one each per node,
+/// dropped with the cluster (a stream reserves its `max_bytes` on the
+/// server: left behind, they would fill its JetStream storage).
+struct Cleanup {
+    postgres: String,
+    schemas: Vec<String>,
+    nats: String,
+    /// The bus namespaces: every stream of each is deleted.
+    namespaces: Vec<String>,
+}
+
+/// The URL of the database at `url` with its `search_path` set to `schema`
+/// (what a node's `store` says to use a schema of its own).
+pub fn postgres_url_in_schema(url: &str, schema: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{schema}")
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let Some(cleanup) = self.cleanup.take() else {
+            return;
+        };
+        // The nodes stop first, so nothing holds the tables; a node taken
+        // out of the cluster and still running makes the drop wait for
+        // its locks (10 s at most) or fail, leaving its schema.
+        for node in &self.nodes {
+            node.node.stop();
+        }
+        for name in &cleanup.schemas {
+            if let Err(e) = trilat_store::PostgresStore::drop_schema(&cleanup.postgres, name) {
+                tracing::warn!(%e, schema = %name, "a cluster's schema was not dropped");
+            }
+        }
+        if let Err(e) = crate::bus::delete_namespace_streams(&cleanup.nats, cleanup.namespaces) {
+            tracing::warn!(%e, "a cluster's streams were not deleted");
+        }
+    }
 }
 
 /// How to start a [`Cluster`].
@@ -119,8 +226,28 @@ pub fn demo_policy() -> Policy {
 
 impl Cluster {
     /// Binds one listener per party, writes each node's key and config
-    /// under `spec.dir/PARTY/`, opens its SQLite store and serves it.
+    /// under `spec.dir/PARTY/`, opens its store and serves it: SQLite,
+    /// unless `TRILAT_TEST_CLUSTER_BACKEND` says otherwise
+    /// ([`ClusterBackend::from_env`]).
     pub async fn start(spec: ClusterSpec) -> Result<Cluster, StartError> {
+        Cluster::start_on(spec, ClusterBackend::from_env()?).await
+    }
+
+    /// [`Cluster::start`] on the given backend.
+    pub async fn start_on(
+        spec: ClusterSpec,
+        backend: ClusterBackend,
+    ) -> Result<Cluster, StartError> {
+        let cluster_id = format!("{:016x}", rand::random::<u64>());
+        let mut cleanup = match &backend {
+            ClusterBackend::Sqlite => None,
+            ClusterBackend::Postgres { postgres, nats } => Some(Cleanup {
+                postgres: postgres.clone(),
+                schemas: Vec::new(),
+                nats: nats.clone(),
+                namespaces: Vec::new(),
+            }),
+        };
         let mut listeners = Vec::new();
         for idx in 0..spec.parties.len() {
             let port = spec.ports.as_ref().map_or(0, |ports| ports[idx]);
@@ -211,7 +338,7 @@ impl Cluster {
                 add_token(reader, Role::Reader, "reader");
             }
             let node_dir = spec.dir.join(party.as_str());
-            let config = Config {
+            let mut config = Config {
                 party: party.clone(),
                 listen: addrs[idx],
                 data_dir: node_dir.join("data"),
@@ -230,7 +357,23 @@ impl Cluster {
                 tak: Vec::new(),
                 store: None,
                 bus: None,
+                bus_namespace: None,
             };
+            if let (ClusterBackend::Postgres { postgres, nats }, Some(cleanup)) =
+                (&backend, cleanup.as_mut())
+            {
+                let schema = format!("cluster_{cluster_id}_{}", party.as_str().to_lowercase());
+                // Created (with its tables) here; the node opens it by its URL.
+                drop(trilat_store::PostgresStore::open_in_schema(
+                    postgres, &schema,
+                )?);
+                cleanup.schemas.push(schema.clone());
+                config.store = Some(postgres_url_in_schema(postgres, &schema).into());
+                config.bus = Some(nats.as_str().into());
+                let namespace = format!("c{cluster_id}");
+                cleanup.namespaces.push(namespace.clone());
+                config.bus_namespace = Some(namespace);
+            }
             config.validate()?;
             write_node_files(&node_dir, &config, &keys[idx])?;
             let state = crate::open(config)?;
@@ -244,7 +387,48 @@ impl Cluster {
                 node,
             });
         }
-        Ok(Cluster { nodes })
+        let cluster = Cluster { nodes, cleanup };
+        cluster.wait_until_links_driven().await;
+        Ok(cluster)
+    }
+
+    /// Waits (at most [`LINKS_DRIVEN_WAIT_MAX`]) until every node drives
+    /// each of its links, as its audit log says ("link to P: lease link:P
+    /// taken by …", `federation/owner.rs`): what is published from then on
+    /// is pushed, and does not wait for the peer's pull. The lease is quick
+    /// on SQLite; on PostgreSQL it takes a connection pool per link, and a
+    /// report published before it reaches the peer by pull only, later
+    /// than one published after it (a test's barrier would then lie).
+    async fn wait_until_links_driven(&self) {
+        let deadline = std::time::Instant::now() + LINKS_DRIVEN_WAIT_MAX;
+        for node in &self.nodes {
+            let prefixes: Vec<String> = (node.node.state.config.peers.iter())
+                .map(|peer| format!("link to {0}: lease link:{0} taken by ", peer.party))
+                .collect();
+            loop {
+                let store = node.node.state.store.clone();
+                let read = tokio::task::spawn_blocking(move || {
+                    store.audit(0, trilat_store::QUERY_LIMIT_MAX)
+                })
+                .await;
+                let driven = match read {
+                    Ok(Ok(entries)) => prefixes.iter().all(|prefix| {
+                        entries
+                            .iter()
+                            .any(|entry| entry.event.detail.starts_with(prefix.as_str()))
+                    }),
+                    _ => false,
+                };
+                if driven {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    tracing::warn!(party = %node.party, "the cluster's links are not all driven yet");
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
     }
 
     /// The node of `party`.

@@ -203,6 +203,15 @@ pub struct Config {
     /// (docs/bus.md). Without it, none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bus: Option<ConnectionUrl>,
+    /// A prefix for the bus's stream and subjects, so that several nodes
+    /// of one party can share one NATS server without hearing each other
+    /// (tests running clusters in parallel; a staging node beside
+    /// production): `"NS"` gives the stream `NS_TRILAT_<PARTY>` and the
+    /// subjects `NS.trilat.<PARTY>.…`. 1 to 32 of `A-Z`, `a-z`, `0-9`, `_`
+    /// and `-`; only with `bus`. Without it, `TRILAT_<PARTY>` and
+    /// `trilat.<PARTY>.…` (docs/bus.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_namespace: Option<String>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
     /// The sharing policy: levels, groups, agreements, accreditation.
@@ -434,9 +443,7 @@ impl Config {
             .validate()
             .map_err(|e| err("policy".into(), e.to_string()))?;
         self.store_location()?;
-        if let Some(bus) = &self.bus {
-            crate::bus::check_url(bus.as_str()).map_err(|reason| err("bus".into(), reason))?;
-        }
+        self.validate_bus()?;
         if self.peers.len() > PEERS_MAX {
             return Err(err(
                 "peers".into(),
@@ -571,6 +578,46 @@ impl Config {
     /// A peer's URL and certificate pin: `https://` with a well-formed
     /// `cert_sha256` and this node's peer listener set, or `http://` to a
     /// loopback host where `tls.allow_plain_http_loopback` allows it.
+    /// `bus` is a NATS URL, on a PostgreSQL store only: the processes a bus
+    /// joins share one store, and an SQLite file is not shared safely by
+    /// several processes (each would write its own audit chain and seqs
+    /// into one file, locking it against the others).
+    fn validate_bus(&self) -> Result<(), ConfigError> {
+        let err = |field: &str, reason: String| ConfigError {
+            path: "<memory>".into(),
+            field: field.into(),
+            reason,
+        };
+        let Some(bus) = &self.bus else {
+            return match &self.bus_namespace {
+                Some(_) => Err(err(
+                    "bus_namespace",
+                    "names the bus's stream and subjects, but there is no `bus`".into(),
+                )),
+                None => Ok(()),
+            };
+        };
+        crate::bus::check_url(bus.as_str()).map_err(|reason| err("bus", reason))?;
+        if let Some(namespace) = &self.bus_namespace {
+            crate::bus::check_namespace(namespace)
+                .map_err(|reason| err("bus_namespace", reason))?;
+        }
+        if let StoreLocation::Sqlite(path) = self.store_location()? {
+            return Err(err(
+                "bus",
+                format!(
+                    "a bus joins several processes of one node on one store, and this node's \
+                     store is the SQLite file {}, which several processes cannot share safely: \
+                     set `store = \"postgres://…\"` (docs/store.md, \"PostgreSQL\"; \
+                     `trilat migrate` moves an SQLite store there), or remove `bus` to run \
+                     one process",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn validate_peer_transport(&self, idx: usize, peer: &PeerConfig) -> Result<(), ConfigError> {
         let err = |field: &str, reason: String| ConfigError {
             path: "<memory>".into(),
@@ -931,7 +978,10 @@ name = "admin"
         let with_bus = |value: &str| {
             base().replace(
                 "key_file = \"node.key\"",
-                &format!("key_file = \"node.key\"\nbus = \"{value}\""),
+                &format!(
+                    "key_file = \"node.key\"\nstore = \"postgres://trilat@db:5432/trilat\"\n\
+                     bus = \"{value}\""
+                ),
             )
         };
         assert_eq!(Config::parse(&base()).unwrap().bus, None);
@@ -959,6 +1009,53 @@ name = "admin"
             let err = Config::parse(&with_bus(bad)).unwrap_err();
             assert_eq!(err.field, "bus", "{bad}: {err}");
             assert!(err.reason.contains("nats://HOST:PORT"), "{bad}: {err}");
+        }
+    }
+
+    /// A bus on an SQLite store is refused: several processes cannot share
+    /// the file. The error names the field, the file and what to do.
+    #[test]
+    fn a_bus_needs_a_postgres_store() {
+        let bus = "\nbus = \"nats://127.0.0.1:4222\"";
+        let with = |extra: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!("key_file = \"node.key\"{extra}"),
+            )
+        };
+        for store in ["", "\nstore = \"sqlite:data/reports.sqlite3\""] {
+            let err = Config::parse(&with(&format!("{store}{bus}"))).unwrap_err();
+            assert_eq!(err.field, "bus", "{err}");
+            assert!(err.reason.contains("SQLite file"), "{err}");
+            assert!(err.reason.contains("postgres://"), "{err}");
+            assert!(err.reason.contains("remove `bus`"), "{err}");
+        }
+        let postgres = "\nstore = \"postgres://trilat@db:5432/trilat\"";
+        assert!(Config::parse(&with(&format!("{postgres}{bus}"))).is_ok());
+    }
+
+    /// `bus_namespace` names the stream and subjects; it needs a bus and a
+    /// name a NATS subject token and stream name both accept.
+    #[test]
+    fn a_bus_namespace_is_a_plain_name_beside_a_bus() {
+        let with = |extra: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!(
+                    "key_file = \"node.key\"\nstore = \"postgres://trilat@db:5432/trilat\"{extra}"
+                ),
+            )
+        };
+        let bus = "\nbus = \"nats://127.0.0.1:4222\"";
+        let config = Config::parse(&with(&format!("{bus}\nbus_namespace = \"ci-7_a\""))).unwrap();
+        assert_eq!(config.bus_namespace.as_deref(), Some("ci-7_a"));
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+        let err = Config::parse(&with("\nbus_namespace = \"ci\"")).unwrap_err();
+        assert_eq!(err.field, "bus_namespace", "{err}");
+        for bad in ["", "a.b", "a*", "a>", "a b", "a/b", &"x".repeat(33)] {
+            let text = with(&format!("{bus}\nbus_namespace = \"{bad}\""));
+            let err = Config::parse(&text).unwrap_err();
+            assert_eq!(err.field, "bus_namespace", "{bad}: {err}");
         }
     }
 

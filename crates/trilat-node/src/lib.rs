@@ -58,6 +58,7 @@
 //!     tak: Vec::new(),
 //!     store: None,
 //!     bus: None,
+//!     bus_namespace: None,
 //! };
 //! config.validate().unwrap();
 //! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));

@@ -80,10 +80,14 @@ impl AppState {
         let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
         let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
-        let bus = config
-            .bus
-            .as_ref()
-            .map(|url| Arc::new(crate::bus::Bus::new(url.as_str(), config.party.clone())));
+        let bus = config.bus.as_ref().map(|url| {
+            let namespace = config.bus_namespace.as_deref();
+            Arc::new(crate::bus::Bus::new(
+                url.as_str(),
+                config.party.clone(),
+                namespace,
+            ))
+        });
         AppState {
             party: config.party.clone(),
             policy: Arc::new(config.policy.clone()),

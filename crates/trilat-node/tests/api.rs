@@ -42,6 +42,7 @@ fn state() -> AppState {
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate().unwrap();
     AppState::new(

@@ -269,6 +269,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));
@@ -588,8 +589,9 @@ async fn a_node_whose_audit_log_fails_sends_its_peers_nothing() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let config = Config::load(&dir.path().join("JPN/trilat.toml")).unwrap();
     let key = trilat_node::read_key_file(&config.key_file).unwrap();
-    let sqlite = trilat_store::SqliteStore::open(config.data_dir.join("trilat.sqlite3")).unwrap();
-    let switch = AuditSwitch::new(Arc::new(sqlite));
+    // The store its config names (SQLite, or PostgreSQL on that backend).
+    let store = trilat_node::open(config.clone()).unwrap().store;
+    let switch = AuditSwitch::new(store);
     switch.fail_audit.store(true, Ordering::SeqCst);
     let state = AppState::new(config, key, switch.clone());
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();

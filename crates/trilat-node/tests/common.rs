@@ -1,4 +1,6 @@
 //! Helpers: a three-node cluster on loopback and a small HTTP client.
+//! The cluster runs on SQLite, or on PostgreSQL and NATS when
+//! `TRILAT_TEST_CLUSTER_BACKEND=postgres` (`trilat_node::cluster`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,22 +32,31 @@ pub async fn cluster_with(
             (party, table.as_table().unwrap().clone())
         })
         .collect();
+    Cluster::start(spec(dir, &["USA", "JPN", "KOR"], engines))
+        .await
+        .unwrap()
+}
+
+/// A cluster of `parties` with fast pulls and the given `[engines]` tables.
+pub fn spec(
+    dir: &std::path::Path,
+    parties: &[&str],
+    engines: std::collections::BTreeMap<Party, toml::Table>,
+) -> ClusterSpec {
     let limits = Limits {
         pull_interval_ms: 200,
         backoff_ms_min: 50,
         backoff_ms_max: 500,
         ..Limits::default()
     };
-    Cluster::start(ClusterSpec {
-        parties: vec![party("USA"), party("JPN"), party("KOR")],
+    ClusterSpec {
+        parties: parties.iter().map(|code| party(code)).collect(),
         dir: dir.to_path_buf(),
         ports: None,
         policy: demo_policy(),
         limits,
         engines,
-    })
-    .await
-    .unwrap()
+    }
 }
 
 /// A client of one node's API with one token.
@@ -270,6 +281,7 @@ pub fn jpn_config(
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate().unwrap();
     config

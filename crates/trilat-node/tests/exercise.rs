@@ -38,6 +38,7 @@ fn state(dir: &std::path::Path, body_bytes_max: usize) -> AppState {
         data_dir: dir.to_path_buf(),
         store: None,
         bus: None,
+        bus_namespace: None,
         key_file: "unused".into(),
         policy: trilat_core::Policy::trilateral_default(),
         tls: Default::default(),

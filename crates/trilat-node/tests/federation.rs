@@ -418,6 +418,17 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
         kor_early.report(&early.key()).await.is_some()
     })
     .await;
+    // The report may have come by push: wait for KOR's pull to record its
+    // cursor too (on PostgreSQL, through the link owner's fenced store, it
+    // can come later than the push).
+    let kor_store = cluster.state("KOR").store.clone();
+    let usa_key = trilat_node::federation::cursor_key(&party("USA"));
+    eventually("KOR records its pull cursor of USA", || {
+        let found = kor_store.sync_state(&usa_key).unwrap().is_some();
+        async move { found }
+    })
+    .await;
+    drop(kor_store);
     // A cursor minted by another store (as if USA had rebuilt its store).
     let foreign = cluster
         .state("JPN")
@@ -446,7 +457,6 @@ async fn refused_or_unusable_pull_cursor_is_reset_and_pulling_resumes() {
 
     let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
     let state = trilat_node::open(config).unwrap();
-    let usa_key = trilat_node::federation::cursor_key(&party("USA"));
     let jpn_key = trilat_node::federation::cursor_key(&party("JPN"));
     assert!(
         state.store.sync_state(&usa_key).unwrap().is_some(),

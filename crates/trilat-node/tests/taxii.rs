@@ -67,6 +67,7 @@ async fn taxii_node_with(
         tak: Vec::new(),
         store: None,
         bus: None,
+        bus_namespace: None,
     };
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
@@ -678,6 +679,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             tak: Vec::new(),
             store: None,
             bus: None,
+            bus_namespace: None,
         };
         config.validate().unwrap();
         trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();

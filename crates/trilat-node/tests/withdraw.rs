@@ -227,7 +227,10 @@ async fn a_party_that_pulls_late_gets_the_withdrawal_in_order() {
     );
     let barrier = trilat_node::publish(&usa_state, barrier).await.unwrap();
 
-    let config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    let mut config = trilat_node::Config::load(&dir.path().join("KOR/trilat.toml")).unwrap();
+    // Back on another peer address: USA's pushes of version 1, still
+    // retried from before, cannot land; KOR gets everything by its pull.
+    config.tls.listen = Some(crate::common::free_tcp_addr());
     let state = trilat_node::open(config).unwrap();
     let listener = tokio::net::TcpListener::bind(kor_addr).await.unwrap();
     let _kor = trilat_node::serve_on(state.clone(), listener)

@@ -73,6 +73,7 @@ mod body;
 mod cursor;
 mod error;
 mod grid;
+mod head;
 mod lease;
 mod memory;
 mod postgres;
@@ -228,6 +229,22 @@ pub trait ReportStore: Send + Sync + 'static {
         after: Option<&Cursor>,
         limit: usize,
     ) -> Result<ChangePage, StoreError>;
+    /// The change feed's head in one read: the cursor after the newest
+    /// stored version, where a reader of what is stored from now on starts
+    /// (`changes(Some(&head), _)` is empty until the next write). Every
+    /// version at or before it is committed, even with several writers. The
+    /// default searches for it with [`ReportStore::changes`] (about
+    /// 2·log2(n) reads); the stores here read it at once.
+    fn changes_head(&self) -> Result<Cursor, StoreError> {
+        head::search_changes_head(self)
+    }
+    /// The `seq` of the newest entry of the withdrawal log (0 while it is
+    /// empty): where a reader of the withdrawals recorded from now on
+    /// starts. The default searches for it with
+    /// [`ReportStore::withdrawals`]; the stores here read it at once.
+    fn withdrawals_last_seq(&self) -> Result<u64, StoreError> {
+        head::search_withdrawals_last_seq(self)
+    }
     /// Appends an audit entry (hash-chained) on its own, e.g. for reads and
     /// refusals.
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError>;

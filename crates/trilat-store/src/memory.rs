@@ -346,6 +346,15 @@ impl ReportStore for MemoryStore {
         self.page(&state, seqs[from..].iter().copied(), after, limit)
     }
 
+    fn changes_head(&self) -> Result<Cursor, StoreError> {
+        let n_versions = self.lock()?.versions.len() as u64;
+        Ok(Cursor::new(self.store_id, n_versions))
+    }
+
+    fn withdrawals_last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.withdrawal_log.last().map_or(0, |w| w.seq))
+    }
+
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         event.check()?;
         Ok(self.lock()?.append_audit(event))

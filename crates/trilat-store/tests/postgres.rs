@@ -196,7 +196,9 @@ fn several_processes_keep_one_audit_chain_and_a_gap_free_feed() {
 }
 
 /// Follows the change feed from its start until `expected` versions were
-/// read, asserting each page continues exactly where the last one ended.
+/// read, asserting each page continues exactly where the last one ended,
+/// and that the feed's head read before a page is never ahead of what the
+/// page can read (every version at or before the head is committed).
 /// Returns what it read, by seq.
 fn follow_feed(store: &PostgresStore, expected: usize) -> BTreeMap<u64, (String, u64)> {
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -205,7 +207,15 @@ fn follow_feed(store: &PostgresStore, expected: usize) -> BTreeMap<u64, (String,
     let mut next_seq = 1;
     while seen.len() < expected {
         assert!(Instant::now() < deadline, "the feed stalled at {next_seq}");
+        let head = cursor_seq(&store.changes_head().unwrap());
         let page = store.changes(cursor.as_ref(), 50).unwrap();
+        let behind = head.saturating_sub(next_seq - 1);
+        assert!(
+            page.changes.len() as u64 >= behind.min(50),
+            "the head was at {head} but only {} changes after {} were readable",
+            page.changes.len(),
+            next_seq - 1
+        );
         for change in &page.changes {
             assert_eq!(
                 change.seq, next_seq,
@@ -222,6 +232,43 @@ fn follow_feed(store: &PostgresStore, expected: usize) -> BTreeMap<u64, (String,
         }
     }
     seen
+}
+
+/// The seq a cursor points after (its text ends in the seq, hex).
+fn cursor_seq(cursor: &Cursor) -> u64 {
+    let text = cursor.to_string();
+    u64::from_str_radix(text.rsplit('.').next().unwrap(), 16).unwrap()
+}
+
+/// `drop_schema` removes a schema and what is in it (what the tests'
+/// clusters clean up with); a schema already gone is no error, and a name
+/// that is not a plain schema name is refused before anything runs.
+#[test]
+fn a_dropped_schema_is_gone() {
+    let Some(server) = pg_server::server("a_dropped_schema_is_gone") else {
+        return;
+    };
+    // Not one of the server's schemas: this test drops it itself.
+    let schema = format!("dropped_{:016x}", rand::random::<u64>());
+    let open = || PostgresStore::open_in_schema(server.url(), &schema).unwrap();
+    let store = open();
+    let report = sign(draft("USA", "note", 1));
+    store.put(&report, event(&report)).unwrap();
+    drop(store);
+    PostgresStore::drop_schema(server.url(), &schema).unwrap();
+    // Opened again: a new, empty store.
+    let store = open();
+    assert_eq!(store.get(&report.key()).unwrap(), None);
+    assert_eq!(store.audit_last_seq().unwrap(), 0);
+    drop(store);
+    PostgresStore::drop_schema(server.url(), &schema).unwrap();
+    PostgresStore::drop_schema(server.url(), &schema).unwrap();
+    for bad in ["public; DROP TABLE x", "Upper", ""] {
+        assert!(matches!(
+            PostgresStore::drop_schema(server.url(), bad),
+            Err(StoreError::Invalid(_))
+        ));
+    }
 }
 
 /// A store opened again (as a restarted process) holds the same reports,

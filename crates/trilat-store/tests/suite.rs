@@ -19,6 +19,7 @@ pub fn suite<S: ReportStore>(make: impl Fn() -> S) {
     batches(&make());
     queries(&make());
     change_feed(&make());
+    feed_heads(&make());
     bad_cursors(&make(), &make());
     audit_log(&make());
     sync_state(&make());
@@ -679,6 +680,70 @@ fn change_feed(store: &impl ReportStore) {
     let zero = store.changes(Some(&saved), 0).unwrap();
     assert!(zero.changes.is_empty() && zero.more);
     assert_eq!(zero.next, saved);
+}
+
+/// `changes_head` and `withdrawals_last_seq`: where a reader of what is
+/// stored from now on starts (the bus's follower). The head is the cursor
+/// a reader of the whole feed ends at; a version stored to history only, a
+/// batch and a withdrawal move it; a refused write does not.
+fn feed_heads(store: &impl ReportStore) {
+    let read_to_end = |store: &dyn ReportStore| {
+        let mut cursor = store.changes(None, 0).unwrap().next;
+        loop {
+            let page = store.changes(Some(&cursor), 3).unwrap();
+            cursor = page.next;
+            if !page.more {
+                return cursor;
+            }
+        }
+    };
+    assert_eq!(store.changes_head().unwrap(), read_to_end(store));
+    assert_eq!(store.withdrawals_last_seq().unwrap(), 0);
+    let versions = chain("USA", 3);
+    store.put(&versions[0], event(&versions[0])).unwrap();
+    store.put(&versions[2], event(&versions[2])).unwrap();
+    // To history only: still a change.
+    store.put(&versions[1], event(&versions[1])).unwrap();
+    let batch: Vec<_> = chain("JPN", 2)
+        .into_iter()
+        .map(|report| {
+            let audit = event(&report);
+            (report, audit)
+        })
+        .collect();
+    store.put_batch(&batch).unwrap();
+    let head = store.changes_head().unwrap();
+    assert_eq!(head, read_to_end(store));
+    assert_eq!(store.changes(Some(&head), 10).unwrap().changes, vec![]);
+    // A refused write (a version after the revocation) moves nothing.
+    let revocation = revoke(&versions[2]);
+    store.put(&revocation, event(&revocation)).unwrap();
+    let head = store.changes_head().unwrap();
+    let late = sign(revocation.next_version(revocation.modified.add_ms(1000)));
+    assert!(store.put(&late, event(&late)).is_err());
+    assert_eq!(store.changes_head().unwrap(), head);
+    // What is stored next is exactly what a reader at the head gets.
+    let next = sign(draft("KOR", "note", 4));
+    store.put(&next, event(&next)).unwrap();
+    let page = store.changes(Some(&head), 10).unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(page.changes[0].report, next);
+    assert_eq!(store.changes_head().unwrap(), page.next);
+    // The withdrawal log's head moves with each withdrawal recorded, not
+    // with a refused repeat.
+    // Version 2 of `next` (not stored) withdraws the copies of version 1.
+    let next_narrowed = sign(next.next_version(next.modified.add_ms(1000)));
+    for (n, report) in [&batch[1].0, &next_narrowed].into_iter().enumerate() {
+        let withdrawal =
+            trilat_core::Withdrawal::sign(report, &key(report.owner.as_str())).unwrap();
+        let audit = AuditEvent::new(t(9_000), "peer", AuditAction::Withdraw).report(report.key());
+        assert!(store.put_withdrawal(&withdrawal, audit.clone()).unwrap());
+        assert_eq!(store.withdrawals_last_seq().unwrap(), n as u64 + 1);
+        assert!(!store.put_withdrawal(&withdrawal, audit).unwrap());
+        assert_eq!(store.withdrawals_last_seq().unwrap(), n as u64 + 1);
+    }
+    let log = store.withdrawals(0, 10).unwrap();
+    assert_eq!(log.last().map(|w| w.seq), Some(2));
 }
 
 fn bad_cursors(store: &impl ReportStore, other: &impl ReportStore) {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use trilat_core::{Marking, Party, ReportDraft, Tlp};
 use trilat_node::client::NodeClient;
-use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
+use trilat_node::cluster::{demo_policy, Cluster, ClusterBackend, ClusterSpec};
 use trilat_node::config::{Limits, Role};
 use trilat_store::{PostgresStore, ReportStore, QUERY_LIMIT_MAX};
 
@@ -130,16 +130,19 @@ fn trilat(args: &[&str]) -> std::process::Output {
 async fn a_store_a_node_wrote_moves_to_postgres_and_the_node_runs_on_it() {
     let Some(url) = postgres_url() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let mut cluster = Cluster::start(ClusterSpec {
+    // On SQLite whatever TRILAT_TEST_CLUSTER_BACKEND says: the store moved
+    // is an SQLite file.
+    let spec = ClusterSpec {
         parties: ["USA", "JPN", "KOR"].map(party).to_vec(),
         dir: dir.path().to_path_buf(),
         ports: None,
         policy: demo_policy(),
         limits: Limits::default(),
         engines: Default::default(),
-    })
-    .await
-    .unwrap();
+    };
+    let mut cluster = Cluster::start_on(spec, ClusterBackend::Sqlite)
+        .await
+        .unwrap();
     write_history(&cluster).await;
     let kor = cluster.take("KOR").unwrap();
     let reader_token = kor.tokens[&(party("KOR"), Role::Reader)].clone();

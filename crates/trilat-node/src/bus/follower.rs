@@ -43,8 +43,8 @@ impl Follower {
     /// A follower at the heads of both feeds: what is stored from now on.
     pub(super) fn at_head(store: &dyn ReportStore) -> Result<Follower, StoreError> {
         Ok(Follower {
-            changes: changes_head(store)?,
-            withdrawals_seq: withdrawals_head(store)?,
+            changes: store.changes_head()?,
+            withdrawals_seq: store.withdrawals_last_seq()?,
         })
     }
 
@@ -173,82 +173,6 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, mut follower: Follower) 
                     break;
                 }
             }
-        }
-    }
-}
-
-/// The change feed's head: a cursor after the last stored version.
-///
-/// The store has no call for it, so it is searched: a cursor of this store
-/// for a given seq is written in the cursor's own form, and the head is the
-/// smallest seq with nothing after it (about 2·log2(n) reads of one change).
-// FIXME: a `ReportStore::changes_head` would make this one read.
-fn changes_head(store: &dyn ReportStore) -> Result<Cursor, StoreError> {
-    let first = store.changes(None, 1)?;
-    if first.changes.is_empty() {
-        return Ok(first.next);
-    }
-    let text = first.next.to_string();
-    let (prefix, _) = text
-        .rsplit_once('.')
-        .ok_or_else(|| StoreError::BadCursor(format!("{text} has no seq")))?;
-    let cursor_at = |seq: u64| Cursor::parse(&format!("{prefix}.{seq:x}"));
-    let more_after = |seq: u64| -> Result<bool, StoreError> {
-        Ok(!store.changes(Some(&cursor_at(seq)?), 1)?.changes.is_empty())
-    };
-    let head = head_by_search(more_after)?;
-    cursor_at(head)
-}
-
-/// The withdrawal log's last seq (0 when empty), searched as
-/// [`changes_head`] is.
-fn withdrawals_head(store: &dyn ReportStore) -> Result<u64, StoreError> {
-    head_by_search(|seq| Ok(!store.withdrawals(seq, 1)?.is_empty()))
-}
-
-/// The smallest `seq` with `more_after(seq)` false, for a `more_after`
-/// that is true below some head and false from it on.
-fn head_by_search(
-    mut more_after: impl FnMut(u64) -> Result<bool, StoreError>,
-) -> Result<u64, StoreError> {
-    if !more_after(0)? {
-        return Ok(0);
-    }
-    // `more_after(low)` is true, `more_after(high)` false.
-    let mut low = 0u64;
-    let mut high = 1u64;
-    while more_after(high)? {
-        low = high;
-        high = high
-            .checked_mul(2)
-            .ok_or_else(|| StoreError::Corrupt("the change feed has no end below 2^63".into()))?;
-    }
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if more_after(mid)? {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    Ok(high)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_head_is_found_for_every_feed_length() {
-        for head in [0u64, 1, 2, 3, 7, 8, 9, 1000, 1023, 1024, 1025, 123_456] {
-            let mut n_reads = 0;
-            let found = head_by_search(|seq| {
-                n_reads += 1;
-                Ok(seq < head)
-            })
-            .unwrap();
-            assert_eq!(found, head);
-            assert!(n_reads <= 2 * 64, "{n_reads} reads for {head}");
         }
     }
 }

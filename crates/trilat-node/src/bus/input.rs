@@ -45,14 +45,23 @@ const RECEIVED_HEADER: &str = "Trilat-Received-Ms";
 /// processes the last scan at once instead of waiting for the next).
 const FLUSH_HEADER: &str = "Trilat-Flush";
 
-/// The input stream of `party`'s store `store_id`: `TRILAT_<PARTY>_INPUT_<STORE>`.
-pub(crate) fn stream_name(party: &Party, store_id: u64) -> String {
-    format!("TRILAT_{party}_INPUT_{store_id:016x}")
+/// The input stream of the bus's store `store_id`: `TRILAT_<PARTY>_INPUT_<STORE>`
+/// (after the bus's namespace, if it has one).
+pub(crate) fn stream_name(bus: &Bus, store_id: u64) -> String {
+    format!("{}_INPUT_{store_id:016x}", bus.stream)
+}
+
+/// The subjects of the input stream of the bus's store `store_id`.
+fn subjects(bus: &Bus, store_id: u64) -> String {
+    format!("{}.input.{store_id:016x}.>", bus.subject_root)
 }
 
 /// The subject of one partition's input.
-pub(crate) fn subject(party: &Party, store_id: u64, engine: &str, partition: &str) -> String {
-    format!("trilat.{party}.input.{store_id:016x}.{engine}.{partition}")
+pub(crate) fn subject(bus: &Bus, store_id: u64, engine: &str, partition: &str) -> String {
+    format!(
+        "{}.input.{store_id:016x}.{engine}.{partition}",
+        bus.subject_root
+    )
 }
 
 /// One message of a partition's input, as its owner processes it.
@@ -103,12 +112,12 @@ async fn ensure_stream(
     store_id: u64,
 ) -> Result<stream::Stream, String> {
     let config = stream::Config {
-        name: stream_name(&bus.party, store_id),
+        name: stream_name(bus, store_id),
         description: Some(format!(
             "Trilat: engine input handed to the owner of its partition by {}'s processes (docs/scale.md)",
             bus.party
         )),
-        subjects: vec![format!("trilat.{}.input.{store_id:016x}.>", bus.party)],
+        subjects: vec![subjects(bus, store_id)],
         retention: stream::RetentionPolicy::WorkQueue,
         max_messages: INPUT_MESSAGES_MAX,
         max_bytes: INPUT_BYTES_MAX,
@@ -157,7 +166,7 @@ pub(crate) async fn hand_off(
     if received.flush {
         message = message.header(FLUSH_HEADER, "1");
     }
-    let subject = subject(&bus.party, store_id, engine, partition);
+    let subject = subject(bus, store_id, engine, partition);
     let published = async {
         let first = publish_acked(js, &subject, message.clone()).await;
         match first {
@@ -216,7 +225,7 @@ pub(crate) async fn partition_consumer(
     let config = consumer::pull::Config {
         durable_name: Some(name.clone()),
         description: Some(format!("the owner of {engine} partition {partition}")),
-        filter_subject: subject(&bus.party, store_id, engine, partition),
+        filter_subject: subject(bus, store_id, engine, partition),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: OWNER_ACK_WAIT,
         // One message at a time: the partition's input is processed in order.

@@ -70,6 +70,10 @@ pub struct Bus {
     /// `nats://HOST:PORT` as configured (may hold credentials: never logged).
     url: String,
     party: Party,
+    /// The stream: `TRILAT_<PARTY>`, or `<NS>_TRILAT_<PARTY>` with a namespace.
+    stream: String,
+    /// The subjects' first tokens: `trilat.<PARTY>`, or `<NS>.trilat.<PARTY>`.
+    subject_root: String,
     /// This process's name on the bus (random per start), so it can tell
     /// its own announcements from the others'.
     origin: String,
@@ -115,13 +119,23 @@ impl std::fmt::Debug for Bus {
 }
 
 impl Bus {
-    /// The bus at `url` (checked by [`check_url`]) for `party`'s processes.
-    pub fn new(url: &str, party: Party) -> Bus {
+    /// The bus at `url` (checked by [`check_url`]) for `party`'s
+    /// processes, its stream and subjects prefixed with `namespace` if
+    /// given (checked by [`check_namespace`]).
+    pub fn new(url: &str, party: Party, namespace: Option<&str>) -> Bus {
         let (queue, queue_rx) = mpsc::channel(ANNOUNCE_QUEUE_LEN_MAX);
         let origin = format!("{:016x}", rand::random::<u64>());
+        debug_assert!(namespace.is_none_or(|ns| check_namespace(ns).is_ok()));
+        let stream = stream_name(&party, namespace);
+        let subject_root = match namespace {
+            None => format!("trilat.{party}"),
+            Some(ns) => format!("{ns}.trilat.{party}"),
+        };
         Bus {
             url: url.to_string(),
             party,
+            stream,
+            subject_root,
             origin,
             queue,
             queue_rx: Mutex::new(Some(queue_rx)),
@@ -201,6 +215,82 @@ pub fn check_url(text: &str) -> Result<(), String> {
         .map_err(|e| format!("{shown:?}: {e}"))
 }
 
+/// The stream of `party`'s bus: `TRILAT_<PARTY>`, or `<NS>_TRILAT_<PARTY>`
+/// with the namespace `NS`.
+pub fn stream_name(party: &Party, namespace: Option<&str>) -> String {
+    match namespace {
+        None => format!("TRILAT_{party}"),
+        Some(ns) => format!("{ns}_TRILAT_{party}"),
+    }
+}
+
+/// Deletes every stream of the bus namespaces `namespaces` (the party
+/// streams and the input streams) from the NATS server at `url`, on a
+/// thread and runtime of its own (the caller may be a runtime's thread, in
+/// a `Drop`), waiting 10 s at most: what the tests' clusters clean up. A
+/// stream already gone is not an error.
+pub fn delete_namespace_streams(url: &str, namespaces: Vec<String>) -> Result<(), String> {
+    let url = url.to_string();
+    let deleting = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            use futures::TryStreamExt as _;
+            let deleting = async {
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let js = async_nats::jetstream::new(client);
+                let prefixes: Vec<String> =
+                    namespaces.iter().map(|ns| format!("{ns}_TRILAT_")).collect();
+                let names: Vec<String> = js
+                    .stream_names()
+                    .try_collect::<Vec<String>>()
+                    .await
+                    .map_err(|e| format!("listing the streams: {e}"))?
+                    .into_iter()
+                    .filter(|name| prefixes.iter().any(|p| name.starts_with(p.as_str())))
+                    .collect();
+                for name in &names {
+                    match js.delete_stream(name).await {
+                        Ok(_) => {}
+                        Err(e) if e.to_string().contains("not found") => {}
+                        Err(e) => return Err(format!("stream {name}: {e}")),
+                    }
+                }
+                Ok(())
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), deleting)
+                .await
+                .map_err(|_| "no answer within 10 s".to_string())?
+        })
+    });
+    deleting
+        .join()
+        .map_err(|_| "the deleting thread panicked".to_string())?
+}
+
+/// The longest `bus_namespace`.
+pub const NAMESPACE_LEN_MAX: usize = 32;
+
+/// Checks a `bus_namespace` value: 1 to [`NAMESPACE_LEN_MAX`] of `A-Z`,
+/// `a-z`, `0-9`, `_` and `-`, which a NATS subject token and a stream
+/// name both accept. The error says what is wrong.
+pub fn check_namespace(text: &str) -> Result<(), String> {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if text.is_empty() || text.len() > NAMESPACE_LEN_MAX || !plain {
+        return Err(format!(
+            "{:?} is not a bus namespace: 1 to {NAMESPACE_LEN_MAX} of A-Z, a-z, 0-9, _ and -",
+            text.chars().take(NAMESPACE_LEN_MAX + 8).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
 /// The URL without user and password, for logs and errors.
 pub(crate) fn shown_url(url: &str) -> String {
     match url.split_once("://") {
@@ -267,8 +357,9 @@ pub async fn start(
     tracing::info!(
         bus = %shown_url(&bus.url),
         origin = %bus.origin,
-        "bus: following the store from here; announcing on trilat.{}.>",
-        bus.party
+        "bus: following the store from here; announcing on {}.> (stream {})",
+        bus.subject_root,
+        bus.stream
     );
     Ok(vec![
         tokio::spawn(follower::run(state.clone(), bus.clone(), follower)),
@@ -306,5 +397,46 @@ mod tests {
         }
         let err = check_url("nats://user:secret@127.0.0.1").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
+    }
+
+    /// Without a namespace the names are today's; with one, each is
+    /// prefixed, so two nodes of one party on one server share nothing.
+    #[test]
+    fn a_namespace_prefixes_the_stream_and_every_subject() {
+        let usa = Party::new("USA").unwrap();
+        let plain = Bus::new("nats://127.0.0.1:4222", usa.clone(), None);
+        assert_eq!(plain.stream, "TRILAT_USA");
+        assert_eq!(
+            plain.subjects(),
+            ["trilat.USA.reports.>", "trilat.USA.withdrawals"]
+        );
+        let spaced = Bus::new("nats://127.0.0.1:4222", usa, Some("ci-7"));
+        assert_eq!(spaced.stream, "ci-7_TRILAT_USA");
+        assert_eq!(
+            spaced.subjects(),
+            ["ci-7.trilat.USA.reports.>", "ci-7.trilat.USA.withdrawals"]
+        );
+        let key = trilat_core::NodeKey::from_seed([5; 32]);
+        let report = trilat_core::ReportDraft::new(
+            Party::new("USA").unwrap(),
+            trilat_core::Kind::new("missile.track").unwrap(),
+            trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["USA"]),
+            serde_json::json!({}),
+            trilat_core::Timestamp::from_unix_ms(1_700_000_000_000),
+        )
+        .sign(&key)
+        .unwrap();
+        let narrowed = report.next_version(report.modified).sign(&key).unwrap();
+        let withdrawal = Withdrawal::sign(&narrowed, &key).unwrap();
+        let (subject, _, _) = Announcement::Report(Arc::new(report)).message(&spaced);
+        assert_eq!(subject, "ci-7.trilat.USA.reports.missile.track");
+        let (subject, _, _) = Announcement::Withdrawal(withdrawal).message(&spaced);
+        assert_eq!(subject, "ci-7.trilat.USA.withdrawals");
+        for good in ["a", "CI_1", "t-0123456789abcdef", &"x".repeat(32)] {
+            assert_eq!(check_namespace(good), Ok(()), "{good}");
+        }
+        for bad in ["", "a.b", "a*", ">", "a b", "a/b", "ä", &"x".repeat(33)] {
+            assert!(check_namespace(bad).is_err(), "{bad}");
+        }
     }
 }

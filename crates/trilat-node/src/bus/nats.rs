@@ -11,7 +11,6 @@ use async_nats::jetstream::{self, consumer, context::PublishErrorKind, stream};
 use futures::stream::FuturesUnordered;
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
-use trilat_core::Party;
 use trilat_store::AuditAction;
 
 use super::{shown_url, Announcement, Bus};
@@ -34,30 +33,28 @@ const RESUBSCRIBE_DELAY: Duration = Duration::from_millis(500);
 /// The header naming the process that announced.
 const ORIGIN_HEADER: &str = "Trilat-Origin";
 
-/// The stream of `party`'s bus: `TRILAT_<PARTY>`.
-pub(super) fn stream_name(party: &Party) -> String {
-    format!("TRILAT_{party}")
-}
-
-/// The subjects of `party`'s bus: reports by kind, and withdrawals.
-pub(super) fn subjects(party: &Party) -> [String; 2] {
-    [
-        format!("trilat.{party}.reports.>"),
-        format!("trilat.{party}.withdrawals"),
-    ]
+impl Bus {
+    /// The subjects of the party's bus: reports by kind, and withdrawals.
+    pub(super) fn subjects(&self) -> [String; 2] {
+        [
+            format!("{}.reports.>", self.subject_root),
+            format!("{}.withdrawals", self.subject_root),
+        ]
+    }
 }
 
 impl Announcement {
-    /// Subject, `Nats-Msg-Id` and body (the signed report or withdrawal).
-    fn message(&self, party: &Party) -> (String, String, Vec<u8>) {
+    /// Subject on `bus`, `Nats-Msg-Id` and body (the signed report or
+    /// withdrawal).
+    pub(super) fn message(&self, bus: &Bus) -> (String, String, Vec<u8>) {
         match self {
             Announcement::Report(report) => (
-                format!("trilat.{party}.reports.{}", report.kind),
+                format!("{}.reports.{}", bus.subject_root, report.kind),
                 format!("{}@{}", report.key(), report.version),
                 serde_json::to_vec(report.as_ref()).expect("a report serialises"),
             ),
             Announcement::Withdrawal(withdrawal) => (
-                format!("trilat.{party}.withdrawals"),
+                format!("{}.withdrawals", bus.subject_root),
                 format!("withdrawal:{}@{}", withdrawal.key(), withdrawal.version),
                 serde_json::to_vec(withdrawal).expect("a withdrawal serialises"),
             ),
@@ -155,13 +152,14 @@ async fn audit(state: &AppState, detail: String) {
 
 /// The stream of the party's bus, created or brought to this configuration:
 /// bounded in messages, bytes and age, oldest dropped first, on disk.
-async fn ensure_stream(js: &jetstream::Context, party: &Party) -> Result<(), String> {
+async fn ensure_stream(js: &jetstream::Context, bus: &Bus) -> Result<(), String> {
     let config = stream::Config {
-        name: stream_name(party),
+        name: bus.stream.clone(),
         description: Some(format!(
-            "Trilat: reports and withdrawals stored by {party}'s processes (docs/bus.md)"
+            "Trilat: reports and withdrawals stored by {}'s processes (docs/bus.md)",
+            bus.party
         )),
-        subjects: subjects(party).to_vec(),
+        subjects: bus.subjects().to_vec(),
         max_messages: STREAM_MESSAGES_MAX,
         max_bytes: STREAM_BYTES_MAX,
         max_age: STREAM_AGE_MAX,
@@ -174,7 +172,7 @@ async fn ensure_stream(js: &jetstream::Context, party: &Party) -> Result<(), Str
     js.create_or_update_stream(config)
         .await
         .map(|_| ())
-        .map_err(|e| format!("stream {}: {e}", stream_name(party)))
+        .map_err(|e| format!("stream {}: {e}", bus.stream))
 }
 
 /// Publishes the announcements of this process, at most [`IN_FLIGHT_MAX`]
@@ -210,14 +208,14 @@ async fn publish(
             next = queue.recv(), if in_flight.len() < IN_FLIGHT_MAX => {
                 let Some(announcement) = next else { break };
                 if !stream_ready {
-                    if let Err(e) = ensure_stream(js, &bus.party).await {
+                    if let Err(e) = ensure_stream(js, bus).await {
                         bus.n_dropped.fetch_add(1, Ordering::Relaxed);
                         mark_down(state, bus, &e).await;
                         continue;
                     }
                     stream_ready = true;
                 }
-                let (subject, id, body) = announcement.message(&bus.party);
+                let (subject, id, body) = announcement.message(bus);
                 let message = jetstream::message::PublishMessage::build()
                     .payload(body.into())
                     .message_id(id)
@@ -262,14 +260,14 @@ async fn consume_once(
     js: &jetstream::Context,
     client: &async_nats::Client,
 ) -> Result<(), String> {
-    ensure_stream(js, &bus.party).await?;
+    ensure_stream(js, bus).await?;
     let stream = js
-        .get_stream(stream_name(&bus.party))
+        .get_stream(&bus.stream)
         .await
         .map_err(|e| e.to_string())?;
     let config = consumer::push::OrderedConfig {
         deliver_subject: client.new_inbox(),
-        filter_subject: format!("trilat.{}.>", bus.party),
+        filter_subject: format!("{}.>", bus.subject_root),
         headers_only: true,
         deliver_policy: consumer::DeliverPolicy::New,
         ..Default::default()

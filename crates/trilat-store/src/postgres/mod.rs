@@ -88,6 +88,20 @@ impl PostgresStore {
         PostgresStore::with_pool(pool)
     }
 
+    /// Drops the schema `schema` of the database at `url` and everything
+    /// in it: what a test made with [`PostgresStore::open_in_schema`]
+    /// cleans up. Waits at most 10 s for the locks of stores still open
+    /// on it; a schema that does not exist is not an error.
+    pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        check_schema_name(schema)?;
+        let pool = Pool::new(parse_url(url)?)?;
+        let conn = pool.get()?;
+        wait(conn.client.batch_execute(&format!(
+            "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .ctx("drop schema")
+    }
+
     /// Whether `url` is a PostgreSQL URL this store can use (it is not
     /// connected to): what a config check asks before the node starts.
     pub fn check_url(url: &str) -> Result<(), StoreError> {
@@ -397,6 +411,14 @@ impl ReportStore for PostgresStore {
         limit: usize,
     ) -> Result<ChangePage, StoreError> {
         self.change_page(Some(kind), after, limit)
+    }
+
+    fn changes_head(&self) -> Result<Cursor, StoreError> {
+        self.change_head()
+    }
+
+    fn withdrawals_last_seq(&self) -> Result<u64, StoreError> {
+        self.withdrawal_log_last_seq()
     }
 
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {

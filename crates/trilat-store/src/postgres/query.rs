@@ -113,6 +113,29 @@ impl PostgresStore {
             more,
         })
     }
+
+    /// The change feed's head: after the highest seq committed. Writers
+    /// take their seqs in turn at the head row and commit in that order,
+    /// so everything below the highest committed seq is committed too.
+    pub(super) fn change_head(&self) -> Result<Cursor, StoreError> {
+        let seq = self.max_seq("SELECT COALESCE(max(seq), 0) FROM report_version")?;
+        Ok(Cursor::new(self.store_id, seq))
+    }
+
+    /// The withdrawal log's highest seq (0 while empty).
+    pub(super) fn withdrawal_log_last_seq(&self) -> Result<u64, StoreError> {
+        self.max_seq("SELECT COALESCE(max(seq), 0) FROM withdrawal_log")
+    }
+
+    fn max_seq(&self, sql: &str) -> Result<u64, StoreError> {
+        let mut conn = self.pool.get()?;
+        let seq: i64 = wait(async {
+            let statement = conn.statement(sql).await?;
+            let row = conn.client.query_one(&statement, &[]).await.ctx(sql)?;
+            Ok::<_, StoreError>(row.get(0))
+        })?;
+        u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("{sql}: {seq}")))
+    }
 }
 
 /// The SQL of a query and its bound values. Only the shape depends on which

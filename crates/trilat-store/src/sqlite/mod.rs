@@ -207,6 +207,14 @@ impl ReportStore for SqliteStore {
         self.change_page(Some(kind), after, limit)
     }
 
+    fn changes_head(&self) -> Result<Cursor, StoreError> {
+        self.change_head()
+    }
+
+    fn withdrawals_last_seq(&self) -> Result<u64, StoreError> {
+        self.withdrawal_log_last_seq()
+    }
+
     fn append_audit(&self, event: AuditEvent) -> Result<AuditEntry, StoreError> {
         event.check()?;
         let mut conn = self.lock()?;

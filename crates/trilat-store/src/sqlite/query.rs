@@ -94,6 +94,25 @@ impl SqliteStore {
             more,
         })
     }
+
+    /// The change feed's head: after the highest seq stored (one read of
+    /// the primary key's end).
+    pub(super) fn change_head(&self) -> Result<Cursor, StoreError> {
+        let conn = self.reader()?;
+        let seq: u64 = conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM report_version")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .ctx("read the change feed's head")?;
+        Ok(Cursor::new(self.store_id, seq))
+    }
+
+    /// The withdrawal log's highest seq (0 while empty).
+    pub(super) fn withdrawal_log_last_seq(&self) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        conn.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM withdrawal_log")
+            .and_then(|mut stmt| stmt.query_row([], |row| row.get(0)))
+            .ctx("read the withdrawal log's head")
+    }
 }
 
 /// The SQL of a change-feed page (of one kind or of all) and its bound

@@ -77,16 +77,18 @@ pub enum Command {
         /// The party's internal bus, "nats://HOST:PORT" (NATS with
         /// JetStream), for a node run as several processes on one
         /// PostgreSQL store: each process then shows on its live stream
-        /// what the others stored (docs/bus.md). Default: none.
+        /// what the others stored (docs/bus.md). Needs `--store
+        /// postgres://…`: several processes cannot share an SQLite file.
+        /// Default: none.
         #[arg(long, value_name = "URL")]
         bus: Option<String>,
         /// Overwrite an existing config and key.
         #[arg(long)]
         force: bool,
     },
-    /// Run a node until Ctrl-C.
+    /// Run a node until Ctrl-C or SIGTERM.
     #[command(
-        after_help = "Example:\n  trilat serve --config ./jpn/trilat.toml\n\nLogs go to stderr; set RUST_LOG=debug for more."
+        after_help = "Example:\n  trilat serve --config ./jpn/trilat.toml\n\nLogs go to stderr; set RUST_LOG=debug for more.\n\nCtrl-C and SIGTERM (systemctl stop, a Kubernetes pod's end) stop the node cleanly:\nit gives up the leases of the peer links it drives, so another process of the\nnode takes them at once rather than after the lease (docs/lease.md)."
     )]
     Serve {
         /// The node's config file.
@@ -504,6 +506,7 @@ fn init(
         tak: Vec::new(),
         store,
         bus: bus.map(ConnectionUrl::from),
+        bus_namespace: None,
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.
@@ -560,10 +563,44 @@ async fn serve(path: &Path) -> anyhow::Result<()> {
     if let Some(peer_addr) = node.peer_addr {
         eprintln!("  peers (mutual TLS) on https://{peer_addr}");
     }
-    tokio::signal::ctrl_c().await?;
+    stop_signal().await?;
     eprintln!("stopping");
-    node.stop();
+    stop(node).await;
+    eprintln!("stopped");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix: how a person, systemd or Kubernetes stops
+/// a node. Either stops it cleanly ([`stop`]).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            res = tokio::signal::ctrl_c() => res.context("listening for Ctrl-C"),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("listening for Ctrl-C")
+    }
+}
+
+/// Stops the node's server and tasks and waits until each has ended, so
+/// what a task does as it ends has happened before the process exits: a
+/// link owner gives its lease up, and another process of the node takes
+/// the link at once instead of after the lease (docs/lease.md).
+async fn stop(mut node: trilat_node::Node) {
+    node.stop();
+    let _ = (&mut node.server).await;
+    for task in &mut node.tasks {
+        // Cancelled: the task's state, the lease's guard with it, is dropped.
+        let _ = task.await;
+    }
 }
 
 async fn report(command: ReportCommand) -> anyhow::Result<()> {

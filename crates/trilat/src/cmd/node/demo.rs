@@ -257,7 +257,7 @@ async fn until_stopped(cluster: &Cluster, replay_every_min: Option<u64>) -> anyh
             tokio::time::sleep(period).await;
         };
         tokio::select! {
-            stopped = stop_signal() => {
+            stopped = super::stop_signal() => {
                 eprintln!("stopping");
                 return stopped;
             }
@@ -274,25 +274,6 @@ async fn until_stopped(cluster: &Cluster, replay_every_min: Option<u64>) -> anyh
                 }
             }
         }
-    }
-}
-
-/// Ctrl-C, or SIGTERM on Unix (how test harnesses stop the demo).
-async fn stop_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-        tokio::select! {
-            res = tokio::signal::ctrl_c() => res.context("listening for Ctrl-C"),
-            _ = terminate.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .context("listening for Ctrl-C")
     }
 }
 
