@@ -50,8 +50,10 @@ pub struct Token {
     /// `Lvovna` in `CHERNET, Yelena Lvovna`): weighted at half its rarity, since one listing of
     /// a person often leaves it out (see [`mark_person_words`]).
     pub middle: bool,
-    /// A single letter in a person's name (`V.` in `V. V. Ivanov`): it meets a word of a
-    /// person's name beginning with that letter ([`crate::matcher::INITIAL_SIMILARITY`]).
+    /// A single letter in a person's name of two or more (`V.` in `V. V. Ivanov`, not `A.` in
+    /// `Oluwole A. OGUNGBUYI`): it meets a word of a person's name beginning with that letter
+    /// ([`crate::matcher::INITIAL_SIMILARITY`]). One initial alone would never count, and
+    /// leaving it out keeps the retrieval's lists of initials short.
     pub initial: bool,
     /// A word (two letters or more) of a person's name: an initial may stand for it.
     pub person: bool,
@@ -368,7 +370,7 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
 }
 
 /// Marks the words of a person's name: every word as a person's ([`Token::person`]) or, for a
-/// single letter, an initial ([`Token::initial`]); and the given names after the first as
+/// single letter among two or more, an initial ([`Token::initial`]); and the given names after the first as
 /// middle names ([`Token::middle`]). The given names are the words after the surname when a
 /// comma ends it (`SURNAME, Given Middle`: `surname_words` words), else all but the first and
 /// the last word (`Given Middle Surname`); a name of two words has none. Titles and
@@ -386,10 +388,11 @@ fn mark_person_words(form: &mut Form, surname_words: Option<usize>) {
         None if names.len() >= 3 => &names[1..names.len() - 1],
         None => &[],
     };
+    let is_letter = |t: &Token| t.text.len() == 1 && t.text.as_bytes()[0].is_ascii_alphabetic();
+    let initials = form.tokens.iter().filter(|t| is_letter(t)).count() >= 2;
     for (i, token) in form.tokens.iter_mut().enumerate() {
         let letters = token.text.len();
-        let alphabetic = token.text.bytes().all(|b| b.is_ascii_alphabetic());
-        token.initial = letters == 1 && alphabetic;
+        token.initial = initials && is_letter(token);
         token.person = letters >= 2 && token.text.as_bytes()[0].is_ascii_alphabetic();
         token.middle = middle.contains(&i);
     }

@@ -39,7 +39,8 @@ pub const HAN_READING_FACTOR: f64 = 0.95;
 /// `Vladimir`): below every other way two words meet, and within the far level of the
 /// retrieval's keys (0.71), through which an initial finds its words. It counts only when two
 /// or more initials of one name meet words (`V. V. Ivanov` / `Vladimir Vladimirovich Ivanov`):
-/// one initial alone (`V. Ivanov` / `Vladimir Ivanov`) says too little, and is left unmatched.
+/// one initial alone (`V. V. Ivanov` / `Vladimir Ivanov`) says too little, and is left
+/// unmatched; a name with one single letter has no initial at all ([`Token::initial`]).
 pub const INITIAL_SIMILARITY: f64 = 0.7;
 /// Weight of an initial, whatever its letter's rarity: one letter tells little.
 pub const INITIAL_WEIGHT: f64 = 0.3;
@@ -666,10 +667,10 @@ fn generic(
     let mut c_used = [false; TOKENS_MAX];
     let mut matched = 0.0;
     let mut explanation = explanation;
-    // The initial pairs aligned: (query index, candidate index, share); only the first is
-    // kept, which is all a lone one needs.
-    let mut initials_n = 0usize;
-    let mut initial_first = (0usize, 0usize, 0.0f64);
+    // The initial pairs aligned, per side holding the initial (query, candidate): how many,
+    // and the first (query index, candidate index, share), which is all a lone one needs.
+    let mut initials_n = [0usize; 2];
+    let mut initial_first = [(0usize, 0usize, 0.0f64); 2];
     for &(sim, i, j, how) in &pairs[..pairs_n] {
         let (i, j) = (usize::from(i), usize::from(j));
         if q_used[i] || c_used[j] {
@@ -684,10 +685,11 @@ fn generic(
         };
         matched += share;
         if how == How::Initial {
-            if initials_n == 0 {
-                initial_first = (i, j, share);
+            let side = usize::from(!q[i].initial);
+            if initials_n[side] == 0 {
+                initial_first[side] = (i, j, share);
             }
-            initials_n += 1;
+            initials_n[side] += 1;
         }
         if let Some(explanation) = explanation.as_deref_mut() {
             explanation.push(Contribution {
@@ -699,16 +701,23 @@ fn generic(
             });
         }
     }
-    if initials_n == 1 {
-        // One initial alone does not count (see [`INITIAL_SIMILARITY`]): its words stay
-        // unmatched. Initials meet words at the lowest similarity of all, so nothing else
-        // could have taken the two words instead.
-        let (i, j, share) = initial_first;
+    for side in 0..2 {
+        if initials_n[side] != 1 {
+            continue;
+        }
+        // One initial of a name alone does not count (see [`INITIAL_SIMILARITY`]): it and its
+        // word stay unmatched. Initials meet words at the lowest similarity of all, so nothing
+        // else could have taken the two words instead.
+        let (i, j, share) = initial_first[side];
         q_used[i] = false;
         c_used[j] = false;
         matched -= share;
         if let Some(explanation) = explanation.as_deref_mut() {
-            explanation.retain(|c| c.how != How::Initial);
+            let (query, candidate) = (&q[i].text, &c[j].text);
+            let at = explanation.iter().position(|c| {
+                c.how == How::Initial && &c.query == query && &c.candidate == candidate
+            });
+            explanation.remove(at.expect("every aligned pair is explained"));
         }
     }
     let matched = matched.clamp(0.0, 1.0);
@@ -1007,6 +1016,7 @@ mod tests {
         // One initial alone is not enough, nor initials of other given names, nor two initials
         // under another surname.
         check("V. Ivanov", "Vladimir Ivanov", person, false);
+        check("V. V. Ivanov", "Vladimir Ivanov", person, false);
         check("V. V. Ivanov", "Sergey Anatolyevich Ivanov", person, false);
         check(
             "V. V. Ivanov",
@@ -1032,8 +1042,8 @@ mod tests {
         let s = explain("V. V. Ivanov", "Vladimir Vladimirovich Ivanov");
         let hows: Vec<How> = s.explanation.iter().map(|c| c.how).collect();
         assert_eq!(hows, [How::Exact, How::Initial, How::Initial], "{s:#?}");
-        // A lone initial is listed unmatched, both its words.
-        let s = explain("V. Ivanov", "Vladimir Ivanov");
+        // A lone initial is listed unmatched, with its word.
+        let s = explain("V. V. Ivanov", "Vladimir Ivanov");
         assert!(
             s.explanation.iter().all(|c| c.how != How::Initial),
             "{s:#?}"
@@ -1044,7 +1054,11 @@ mod tests {
             .filter(|c| c.how == How::Mismatch && c.contribution == 0.0)
             .map(|c| (c.query.as_str(), c.candidate.as_str()))
             .collect();
-        assert_eq!(unmatched, [("v", ""), ("", "vladimir")], "{s:#?}");
+        assert_eq!(
+            unmatched,
+            [("v", ""), ("v", ""), ("", "vladimir")],
+            "{s:#?}"
+        );
     }
 
     #[test]

@@ -915,9 +915,13 @@ fn spelled_at(words: &[&str], spelling: &[&str]) -> Option<usize> {
             spelled_n += 1;
             continue;
         }
-        let typo = spelled.len() >= typo_len_min
-            && word.len().abs_diff(spelled.len()) <= 1
-            && within_edits(word.as_bytes(), spelled.as_bytes(), 1);
+        // One edit leaves the first or the last letter of a word this long in place: a cheap
+        // test first, since most words are compared with every spelling.
+        let (w, sp) = (word.as_bytes(), spelled.as_bytes());
+        let typo = sp.len() >= typo_len_min
+            && w.len().abs_diff(sp.len()) <= 1
+            && (w.first() == sp.first() || w.last() == sp.last())
+            && within_edits(w, sp, 1);
         if !typo {
             return None;
         }
