@@ -894,6 +894,17 @@ fn spelled_at(words: &[&str], spelling: &[&str]) -> Option<usize> {
     } else {
         LEGAL_PHRASE_TYPO_LEN_MIN
     };
+    // With one slip, the first or the second word of a phrase is exact (the second word is the
+    // third spelled when the first two run together): most positions fail here, cheaply.
+    if let [first, second, ..] = spelling {
+        let second_word = words.get(1);
+        let plausible = words.first() == Some(first)
+            || second_word == Some(second)
+            || (second_word.is_some() && second_word == spelling.get(2));
+        if !plausible {
+            return None;
+        }
+    }
     let (mut taken, mut spelled_n, mut slips) = (0, 0, 0);
     while let Some(&spelled) = spelling.get(spelled_n) {
         let word = *words.get(taken)?;
