@@ -1062,6 +1062,56 @@ mod tests {
     }
 
     #[test]
+    fn forms_of_one_word_and_slips_in_legal_forms() {
+        let org = Some(Schema::Organization);
+        // Forms of one English word in an organisation's name meet; other words do not.
+        check(
+            "Yazd Metallurgy Industries",
+            "Yazd Metallurgical Industry",
+            org,
+            true,
+        );
+        check(
+            "Shahid Industries Group",
+            "Shahid Industrial Group",
+            org,
+            true,
+        );
+        check(
+            "Yazd Metallurgy Industries",
+            "Yazd Mining Industries",
+            org,
+            false,
+        );
+        // Not in a person's name.
+        let person = Some(Schema::Person);
+        let stemmed = |name: &str, schema| {
+            let forms = analyze(name, schema, None);
+            forms.forms[0].tokens[0].korean.clone()
+        };
+        assert_eq!(stemmed("Industries Ltd", org), stemmed("Industry Ltd", org));
+        assert_eq!(stemmed("Younes Ltd", org), stemmed("Youne Ltd", org));
+        assert_ne!(stemmed("Younes Ali", person), stemmed("Youne Ali", person));
+        // One slip in a legal form of several words; not a word that only looks like one.
+        check(
+            "LIMITED LIABILITY COMPANY GAZPROM NEDRA",
+            "LIMITED LIBILITY COMPANY GAZPROM NEDRA",
+            org,
+            true,
+        );
+        check(
+            "JOINT STOCK COMPANY RAMEC VS",
+            "JOITN STOCK COMPANY RAMEC VS",
+            org,
+            true,
+        );
+        check("Limited Shipping", "Limiter Shipping", org, false);
+        // A title is no part of a Korean name.
+        check("PAK, To-Chun", "Haji To-Chun PAK", person, true);
+        check("PAK, To-Chun", "Haji To-Chol PAK", person, false);
+    }
+
+    #[test]
     fn middle_names() {
         let person = Some(Schema::Person);
         // A middle name left out costs half its weight…
