@@ -46,6 +46,17 @@ pub struct Token {
     /// A Russian, Ukrainian or Turkic patronymic (`Vladimirovich`, `ogly`): weighted at half
     /// its rarity, since one spelling of a name carries it and the other often does not.
     pub patronymic: bool,
+    /// A given name of a person after the first (`Mehanna` in `Zeinab Mehanna TALEBZADEH`,
+    /// `Lvovna` in `CHERNET, Yelena Lvovna`): weighted at half its rarity, since one listing of
+    /// a person often leaves it out (see [`mark_person_words`]).
+    pub middle: bool,
+    /// A single letter in a person's name of two or more (`V.` in `V. V. Ivanov`, not `A.` in
+    /// `Oluwole A. OGUNGBUYI`): it meets a word of a person's name beginning with that letter
+    /// ([`crate::matcher::INITIAL_SIMILARITY`]). One initial alone would never count, and
+    /// leaving it out keeps the retrieval's lists of initials short.
+    pub initial: bool,
+    /// A word (two letters or more) of a person's name: an initial may stand for it.
+    pub person: bool,
     /// Korean surname class of the token, when it is one.
     pub surname_class: Option<u16>,
     /// Written in Arabic script (Arabic, Persian): compared with other tokens through its
@@ -110,13 +121,17 @@ pub(crate) struct WeightCached {
     pub(crate) weight_bits: u64,
 }
 
-/// `x` after a vowel and before another letter written `ks` (see [`Token::new`]).
+/// `x` after a vowel and before another letter, or first before e, written `ks` (see
+/// [`Token::new`]).
 fn x_as_ks(key: &str) -> String {
     let bytes = key.as_bytes();
     let mut out = String::with_capacity(key.len() + 2);
     for (i, c) in key.char_indices() {
         let after_vowel = i > 0 && b"aeiouy".contains(&bytes[i - 1]);
-        if c == 'x' && after_vowel && i + 1 < bytes.len() {
+        // And at the start before e (Xenia, Ksenia); not before i or u, pinyin's x (Xi, Xu,
+        // Xiang), nor before a, Somali's x for h (Xasan).
+        let initial_before_vowel = i == 0 && bytes.get(1) == Some(&b'e');
+        if c == 'x' && (after_vowel || initial_before_vowel) && i + 1 < bytes.len() {
             out.push_str("ks");
         } else {
             out.push(c);
@@ -131,6 +146,16 @@ impl Token {
         let mut skeleton = crate::abjad::Skeleton::new();
         crate::abjad::latin_skeleton(text, &mut skeleton);
         Token::with_skeleton(text, &skeleton, false)
+    }
+
+    /// Replaces the token's Korean key (and its hash); the surname class stays the word's.
+    fn set_korean(&mut self, korean: String) {
+        self.hashes.korean = text_hash(&korean);
+        self.korean = korean;
+        debug_assert!(
+            self.weight_cached.is_none(),
+            "weights are cached after analysis"
+        );
     }
 
     /// A token with the consonant skeleton given ([`crate::abjad`]); `abjad` when it is
@@ -162,6 +187,9 @@ impl Token {
             legal_form: normalize::is_legal_form(text) || normalize::is_title(text),
             distinctive: normalize::is_country(text) || text.bytes().any(|b| b.is_ascii_digit()),
             patronymic: normalize::is_patronymic(text),
+            middle: false,
+            initial: false,
+            person: false,
             surname_class,
             abjad,
             skeleton: crate::abjad::skeleton_hash(skeleton),
@@ -325,10 +353,54 @@ pub fn analyze(text: &str, schema: Option<Schema>, readings: Option<&HanReadings
         }
     }
     if schema != Some(Schema::Person) {
-        forms.iter_mut().for_each(canonical_words);
+        for form in &mut forms {
+            canonical_words(form);
+            stem_org_words(form);
+        }
+    } else {
+        let surname_words = text
+            .split_once(',')
+            .map(|(surname, _)| fold_latin(surname).split_whitespace().count());
+        for form in &mut forms {
+            mark_person_words(form, surname_words);
+        }
     }
     debug_assert!(!forms.is_empty());
     NameForms { script, forms }
+}
+
+/// Marks the words of a person's name: every word as a person's ([`Token::person`]) or, for a
+/// single letter among two or more, an initial ([`Token::initial`]); and the given names after the first as
+/// middle names ([`Token::middle`]). The given names are the words after the surname when a
+/// comma ends it (`SURNAME, Given Middle`: `surname_words` words), else all but the first and
+/// the last word (`Given Middle Surname`); a name of two words has none. Titles and
+/// connectives are passed over (`Shaykh Ahmad Iman Ali`: Iman).
+fn mark_person_words(form: &mut Form, surname_words: Option<usize>) {
+    // Titles and connectives (`Sheikh`, `bin`) are not counted as names.
+    let names: smallvec::SmallVec<[usize; TOKENS_MAX]> = (0..form.tokens.len())
+        .filter(|&i| !form.tokens[i].legal_form)
+        .collect();
+    let middle: &[usize] = match surname_words {
+        Some(surname_n) => {
+            let given_first = names.iter().position(|&i| i >= surname_n);
+            given_first.map_or(&[], |first| &names[first + 1..])
+        }
+        None if names.len() >= 3 => &names[1..names.len() - 1],
+        None => &[],
+    };
+    let is_letter = |t: &Token| t.text.len() == 1 && t.text.as_bytes()[0].is_ascii_alphabetic();
+    let initials = form.tokens.iter().filter(|t| is_letter(t)).count() >= 2;
+    for (i, token) in form.tokens.iter_mut().enumerate() {
+        let letters = token.text.len();
+        token.initial = initials && is_letter(token);
+        token.person = letters >= 2 && token.text.as_bytes()[0].is_ascii_alphabetic();
+        token.middle = middle.contains(&i);
+    }
+    for join in &mut form.joins {
+        let parts = &form.tokens[join.start..join.start + join.width];
+        join.token.middle = parts.iter().all(|t| t.middle);
+    }
+    debug_assert!(form.tokens.iter().all(|t| !(t.initial && t.person)));
 }
 
 /// The forms of a kana name: Hepburn; for persons also as a Korean name, else as a Russian or
@@ -492,6 +564,24 @@ fn canonical_words(form: &mut Form) {
     form.joins = joins_of(&form.tokens);
 }
 
+/// Gives each word of an organisation's name the Korean key of its stem
+/// ([`normalize::org_word_stem`]: `Industries`, `Industrial` and `Industry` meet as one word
+/// at 0.95, as a romanisation variant does), and each join that of the joined words' stem
+/// (so that `Obshchestvo S` still merges into `Obshchestvos`). The key stays the word's own,
+/// for the edit distance (`Defence` / `Defense`, `Technologies` / `Technologise`). Legal
+/// forms, numbers, countries and words in Arabic script keep theirs.
+fn stem_org_words(form: &mut Form) {
+    let joined = form.joins.iter_mut().map(|join| &mut join.token);
+    for token in form.tokens.iter_mut().chain(joined) {
+        if token.legal_form || token.distinctive || token.abjad {
+            continue;
+        }
+        if let Some(stem) = normalize::org_word_stem(&token.text) {
+            token.set_korean(korean_key(stem));
+        }
+    }
+}
+
 fn tokens_of(folded: &str) -> Vec<Token> {
     folded
         .split_whitespace()
@@ -606,8 +696,16 @@ fn latin_form(text: &str, via: Via, korean_allowed: bool) -> Form {
     let folded = fold_latin(text);
     let tokens = tokens_of(&folded);
     let mut korean = Vec::new();
-    if korean_allowed && (2..=5).contains(&tokens.len()) {
-        let words: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).collect();
+    // A title is no part of a Korean name (`Haji To-Chun PAK`).
+    let words: Vec<&str> = match korean_allowed {
+        true => tokens
+            .iter()
+            .map(|t| t.text.as_str())
+            .filter(|w| !normalize::is_title(w))
+            .collect(),
+        false => Vec::new(),
+    };
+    if korean_allowed && (2..=5).contains(&words.len()) {
         let t = tables();
         let surname_count = comma
             .as_ref()
@@ -669,6 +767,8 @@ mod tests {
         assert_eq!(Token::new("maxim").key, "maksim");
         assert_eq!(Token::new("baynax").key, "baynax");
         assert_eq!(Token::new("xasan").key, "xasan");
+        assert_eq!(Token::new("xenia").key, "ksenia");
+        assert_eq!(Token::new("xiang").key, "xiang");
         assert_eq!(Token::new("centre").key, "center");
     }
 

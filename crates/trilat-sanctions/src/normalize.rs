@@ -457,6 +457,10 @@ const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
         &["obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"],
         "llc",
     ),
+    (
+        &["obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"],
+        "llc",
+    ),
     (&["otkrytoe", "aktsionernoe", "obshchestvo"], "jsc"),
     (&["zakrytoe", "aktsionernoe", "obshchestvo"], "jsc"),
     (&["publichnoe", "aktsionernoe", "obshchestvo"], "jsc"),
@@ -594,6 +598,26 @@ fn number_digits_value(word: &str) -> Option<usize> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// Endings stripped from a word of an organisation's name to key it, longest first: forms
+/// of one English word meet (`Industries`, `Industry`, `Industrial`; `Metallurgy`,
+/// `Metallurgical`; `Sciences`, `Science`; `Guards`, `Guard`).
+const ORG_WORD_ENDINGS: &[&str] = &["ical", "ies", "ial", "al", "s", "y"];
+/// Letters a word of an organisation's name needs to be stemmed, and its stem keeps: shorter
+/// words are too often a name (`Bus`, `Sina`).
+const ORG_STEM_LEN_MIN: usize = 5;
+
+/// The stem of a folded word of an organisation's name: `word` without the first of
+/// [`ORG_WORD_ENDINGS`] it ends with, when the stem keeps [`ORG_STEM_LEN_MIN`] letters and
+/// does not end in `s` (`Class`, `Business` stay whole); `None` when nothing is stripped.
+pub fn org_word_stem(word: &str) -> Option<&str> {
+    if !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    let ending = ORG_WORD_ENDINGS.iter().find(|e| word.ends_with(*e))?;
+    let stem = &word[..word.len() - ending.len()];
+    (stem.len() >= ORG_STEM_LEN_MIN && !stem.ends_with('s')).then_some(stem)
 }
 
 /// Rewrites the numbers among folded `words` as digits, ordinals as their number (`Second`,
@@ -808,6 +832,7 @@ pub const TITLES: &[&str] = &[
     "professor",
     "qari",
     "shaikh",
+    "shaykh",
     "sheik",
     "sheikh",
     "sir",
@@ -840,10 +865,10 @@ pub fn canonical_legal_forms(words: &[&str]) -> Option<Vec<String>> {
     let mut i = 0;
     'words: while i < words.len() {
         for (spelling, canonical) in LEGAL_FORM_SPELLINGS {
-            if words[i..].starts_with(spelling) {
+            if let Some(taken) = spelled_at(&words[i..], spelling) {
                 out.push((*canonical).to_string());
                 changed = true;
-                i += spelling.len();
+                i += taken;
                 continue 'words;
             }
         }
@@ -851,6 +876,69 @@ pub fn canonical_legal_forms(words: &[&str]) -> Option<Vec<String>> {
         i += 1;
     }
     changed.then_some(out)
+}
+
+/// Letters a word of a legal form written in several words needs for a typo in it to be read
+/// (`LIMITED LIABIITY COMPANY`, `JOITN STOCK COMPANY`): its other words must be exact.
+const LEGAL_PHRASE_TYPO_LEN_MIN: usize = 5;
+/// Letters a legal form written as one word needs for a typo in it to be read
+/// (`Corporatoin`): shorter ones have neighbours that are names (`Limiter`, `Compass`).
+const LEGAL_WORD_TYPO_LEN_MIN: usize = 10;
+
+/// The number of `words` that spell `spelling` from the first, when they do with at most one
+/// slip: a word one edit away (a typo or a transposition, [`within_edits`]) when it is long
+/// enough, or two words of the spelling written as one (`Obshchestvos Ogranichennoy …`).
+fn spelled_at(words: &[&str], spelling: &[&str]) -> Option<usize> {
+    let typo_len_min = if spelling.len() == 1 {
+        LEGAL_WORD_TYPO_LEN_MIN
+    } else {
+        LEGAL_PHRASE_TYPO_LEN_MIN
+    };
+    // With one slip, the first or the second word of a phrase is exact (the second word is the
+    // third spelled when the first two run together): most positions fail here, cheaply.
+    if let [first, second, ..] = spelling {
+        let second_word = words.get(1);
+        let plausible = words.first() == Some(first)
+            || second_word == Some(second)
+            || (second_word.is_some() && second_word == spelling.get(2));
+        if !plausible {
+            return None;
+        }
+    }
+    let (mut taken, mut spelled_n, mut slips) = (0, 0, 0);
+    while let Some(&spelled) = spelling.get(spelled_n) {
+        let word = *words.get(taken)?;
+        taken += 1;
+        spelled_n += 1;
+        if word == spelled {
+            continue;
+        }
+        slips += 1;
+        if slips > 1 {
+            return None;
+        }
+        let merged = spelling.get(spelled_n).is_some_and(|next| {
+            word.len() == spelled.len() + next.len()
+                && word.starts_with(spelled)
+                && word.ends_with(next)
+        });
+        if merged {
+            spelled_n += 1;
+            continue;
+        }
+        // One edit leaves the first or the last letter of a word this long in place: a cheap
+        // test first, since most words are compared with every spelling.
+        let (w, sp) = (word.as_bytes(), spelled.as_bytes());
+        let typo = sp.len() >= typo_len_min
+            && w.len().abs_diff(sp.len()) <= 1
+            && (w.first() == sp.first() || w.last() == sp.last())
+            && within_edits(w, sp, 1);
+        if !typo {
+            return None;
+        }
+    }
+    debug_assert!(slips <= 1 && taken <= spelling.len());
+    Some(taken)
 }
 
 /// True when the edit distance of `a` and `b` — Levenshtein with the transposition of two
@@ -973,7 +1061,46 @@ mod tests {
             Some("budimex spzoo")
         );
         assert_eq!(canon("Company of Limited"), Some("co of ltd".to_string()));
+        for (a, b) in [
+            ("industries", "industry"),
+            ("industrial", "industry"),
+            ("metallurgical", "metallurgy"),
+            ("sciences", "science"),
+            ("technologies", "technological"),
+            ("services", "service"),
+        ] {
+            let stem = |w| org_word_stem(w).unwrap_or(w);
+            assert_eq!(stem(a), stem(b), "{a} {b}");
+            assert!(org_word_stem(a).is_some(), "{a}");
+        }
+        // Short words, words whose stem ends in s, and words of other letters stay whole.
+        for word in [
+            "sina", "business", "class", "yazd", "korea", "7612", "bank", "defence",
+        ] {
+            assert_eq!(org_word_stem(word), None, "{word}");
+        }
         assert_eq!(canon("Volna Shipping"), None);
+        // One typo or transposition in a legal form of several words, or of one long word.
+        assert_eq!(
+            canon("Limited Liabiity Company Virsemi").as_deref(),
+            Some("llc virsemi")
+        );
+        assert_eq!(
+            canon("Joitn Stock Company Ramec").as_deref(),
+            Some("jsc ramec")
+        );
+        assert_eq!(canon("Pluton Corporatoin").as_deref(), Some("pluton corp"));
+        assert_eq!(
+            canon("Obshchestvos Ogranichennoy Otvetstvennostyu Viktoriya").as_deref(),
+            Some("llc viktoriya")
+        );
+        // Not two typos, not in a short word alone, not in a short word of a phrase.
+        assert_eq!(
+            canon("Limited Liabiity Compnay Virsemi").as_deref(),
+            Some("ltd liabiity compnay virsemi")
+        );
+        assert_eq!(canon("Limiter Shipping"), None);
+        assert_eq!(canon("Sp z o a Budimex"), None);
         for (_, canonical) in LEGAL_FORM_SPELLINGS {
             assert!(
                 is_legal_form(canonical),

@@ -26,6 +26,21 @@ pub(super) fn token_keys(
         push(hash, LEVEL_NEAR)
     });
     spelling_keys(token, side, &mut |hash| push(hash, LEVEL_NEAR));
+    initial_keys(token, side, &mut |hash| push(hash, LEVEL_FAR));
+}
+
+/// The keys through which an initial meets a word of a person's name beginning with its letter
+/// (`matcher::initial_of`, at a similarity within the far level): an indexed initial is filed
+/// under its letter, an indexed word under its first letter (another tag); a query initial
+/// looks the words up, a query word the initials.
+pub(super) fn initial_keys(token: &Token, side: Side, push: &mut dyn FnMut(u64)) {
+    let tag = match (side, token.initial, token.person) {
+        (Side::Index, true, _) | (Side::Query, false, true) => TAG_INITIAL,
+        (Side::Index, false, true) | (Side::Query, true, _) => TAG_INITIAL_WORD,
+        (_, false, false) => return,
+    };
+    debug_assert!(!token.text.is_empty());
+    push(key_hash(tag, &token.text.as_bytes()[..1]));
 }
 
 /// The keys of a transcribed word's spellings (`crate::transcription`): filed with the

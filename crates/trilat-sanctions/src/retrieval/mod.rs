@@ -13,6 +13,9 @@
 //!   reads the names list of only the keys within reach, at the level their distance allows:
 //!   filing names under every variant read each name once per shared variant and touched a
 //!   third more names than were similar at all;
+//! - initials of persons' names (`matcher::initial_of`): an indexed initial under its letter,
+//!   an indexed word of a person's name under its first letter, each read at the far level
+//!   (an initial meets a word at 0.7);
 //! - the Korean given name compared as a unit: its syllable classes, its written form and the
 //!   one-deletion neighbourhood of its phonetic key;
 //! - merged tokens (`Jong Un` = `Jongun`): adjacent tokens joined, on both sides, by Korean
@@ -109,6 +112,10 @@ const TAG_GIVEN_JOINED: u8 = b'n';
 const TAG_GIVEN_KEY: u8 = b'e';
 const TAG_JOIN: u8 = b'm';
 const TAG_IDENTIFIER: u8 = b'i';
+/// An indexed initial of a person's name, by its letter.
+const TAG_INITIAL: u8 = b'I';
+/// An indexed word of a person's name, by its first letter (for the query's initials).
+const TAG_INITIAL_WORD: u8 = b'W';
 /// Consonant skeleton of an indexed token written in Arabic script.
 const TAG_SKELETON_ABJAD: u8 = b'a';
 /// Consonant skeleton of an indexed token in any other script.
@@ -139,6 +146,8 @@ const FLAG_IDENTIFIER: u8 = 4;
 /// vocabulary key one edit apart up to 0.95 (`matcher::token_similarity` gives 0.95, 0.9,
 /// 0.85, 0.88); two edits apart up to 0.71.
 const LEVEL_SIMILARITY_MAX: [f64; 3] = [1.0, 0.95, 0.71];
+// An initial meets its words through far keys (`candidates::initial_keys`).
+const _: () = assert!(crate::matcher::INITIAL_SIMILARITY <= LEVEL_SIMILARITY_MAX[2]);
 const LEVEL_EXACT: u8 = 0;
 const LEVEL_NEAR: u8 = 1;
 const LEVEL_FAR: u8 = 2;
