@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::{self, consumer, stream};
-use trilat_core::Party;
 
 use super::Bus;
 use crate::lease_owner::{owned, Owner, Ownership};

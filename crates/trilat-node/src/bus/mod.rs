@@ -243,8 +243,10 @@ pub fn delete_namespace_streams(url: &str, namespaces: Vec<String>) -> Result<()
                     .await
                     .map_err(|e| e.to_string())?;
                 let js = async_nats::jetstream::new(client);
-                let prefixes: Vec<String> =
-                    namespaces.iter().map(|ns| format!("{ns}_TRILAT_")).collect();
+                let prefixes: Vec<String> = namespaces
+                    .iter()
+                    .map(|ns| format!("{ns}_TRILAT_"))
+                    .collect();
                 let names: Vec<String> = js
                     .stream_names()
                     .try_collect::<Vec<String>>()
