@@ -37,7 +37,9 @@ async fn n_schemas(postgres: &str, namespace: &str) -> i64 {
         .await
         .unwrap();
     let driver = tokio::spawn(connection);
-    let pattern = format!("cluster_{}_%", namespace.trim_start_matches('c'));
+    // strip_prefix, not trim_start_matches: the hex ID may itself begin with 'c'.
+    let id = namespace.strip_prefix('c').expect("a cluster's namespace is c<ID>");
+    let pattern = format!("cluster_{id}_%");
     let row = client
         .query_one(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE $1",
