@@ -28,6 +28,12 @@ use crate::measure::Latencies;
 
 /// How long a sample may take before it counts as missed.
 const SAMPLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Answers once a process serves its API, and how long to wait for it.
+const SERVING: &str = "/api/v1/reports?limit=1";
+const SERVING_WAIT: Duration = Duration::from_secs(20);
+/// Answers once a process's engines have started, and how long to wait.
+const ENGINES: &str = "/api/v1/ais/status";
+const ENGINES_WAIT: Duration = Duration::from_secs(60);
 
 /// What to measure.
 pub struct Spec {
@@ -120,8 +126,8 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
     let b_url = format!("http://{}", b_config.listen);
     let _b = serve(spec, dir, "b", &b_config)?;
     let client = reqwest::Client::new();
-    wait_serving(&client, &a_url, &reader).await?;
-    wait_serving(&client, &b_url, &reader).await?;
+    wait_answering(&client, &a_url, SERVING, &reader, SERVING_WAIT).await?;
+    wait_answering(&client, &b_url, SERVING, &reader, SERVING_WAIT).await?;
     let mut on_a = Arrivals::new(follow_stream(&client, &a_url, &reader).await?);
     let mut on_b = Arrivals::new(follow_stream(&client, &b_url, &reader).await?);
 
@@ -145,8 +151,8 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
         }
     }
     let ais_handoff = if spec.ais {
-        wait_engines(&client, &a_url, &admin).await?;
-        wait_engines(&client, &b_url, &admin).await?;
+        wait_answering(&client, &a_url, ENGINES, &admin, ENGINES_WAIT).await?;
+        wait_answering(&client, &b_url, ENGINES, &admin, ENGINES_WAIT).await?;
         Some(ais_handoff(&client, &b_url, &admin, &mut on_a, spec.samples).await?)
     } else {
         None
@@ -206,22 +212,6 @@ async fn ais_handoff(
     }
     let latencies = Latencies::of(&mut latencies).context("no AIS finding arrived")?;
     Ok((latencies, n_missed))
-}
-
-/// Waits until the engines of the process at `url` have started.
-async fn wait_engines(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<()> {
-    for _ in 0..600 {
-        let answer = client
-            .get(format!("{url}/api/v1/ais/status"))
-            .bearer_auth(token)
-            .send()
-            .await;
-        if answer.is_ok_and(|r| r.status().is_success()) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("{url}'s engines did not start within 60 s")
 }
 
 /// One live stream's report events, by id, as they arrive.
@@ -294,10 +284,19 @@ fn serve(spec: &Spec, dir: &Path, name: &str, config: &Config) -> anyhow::Result
     Ok(Process(child))
 }
 
-async fn wait_serving(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
+/// Waits until `path` at `url` answers with success (the process serves
+/// it), polling every 100 ms for at most `within`.
+async fn wait_answering(
+    client: &reqwest::Client,
+    url: &str,
+    path: &str,
+    token: &str,
+    within: Duration,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
         let answer = client
-            .get(format!("{url}/api/v1/reports?limit=1"))
+            .get(format!("{url}{path}"))
             .bearer_auth(token)
             .send()
             .await;
@@ -306,7 +305,7 @@ async fn wait_serving(client: &reqwest::Client, url: &str, token: &str) -> anyho
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!("{url} did not answer within 20 s")
+    bail!("{url}{path} did not answer within {} s", within.as_secs())
 }
 
 /// POSTs a note at `url`; returns its SSE id (`OWNER/ID@VERSION`).

@@ -6,23 +6,19 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod support;
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
-fn init(dir: &Path, extra: &[&str]) -> Output {
-    let out = Command::new(TRILAT)
-        .args(["init", "--party", "USA", "--dir"])
-        .arg(dir)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+fn init(dir: &Path, extra: &[&str]) {
+    support::run_ok(
+        Command::new(TRILAT)
+            .args(["init", "--party", "USA", "--dir"])
+            .arg(dir)
+            .args(extra),
     );
-    out
 }
 
 fn mode(path: &Path) -> u32 {

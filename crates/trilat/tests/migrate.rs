@@ -20,6 +20,8 @@ use trilat_node::cluster::{demo_policy, Cluster, ClusterBackend, ClusterSpec};
 use trilat_node::config::{Limits, Role};
 use trilat_store::{PostgresStore, ReportStore, QUERY_LIMIT_MAX};
 
+mod support;
+
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// Put in the URL to check that it is never printed (the test server
 /// trusts loopback connections, so any password is accepted).
@@ -28,23 +30,10 @@ const PASSWORD: &str = "s3cret-migrate-test";
 /// The test server's URL with [`PASSWORD`] in it, or `None` (after saying
 /// so) when no server is configured.
 fn postgres_url() -> Option<String> {
-    match std::env::var("TRILAT_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => {
-            let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
-            let (user, host) = rest.split_once('@').expect("postgres://USER@HOST…");
-            Some(format!("{scheme}://{user}:{PASSWORD}@{host}"))
-        }
-        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
-            panic!("TRILAT_TEST_POSTGRES is not set under CI: .ci/run must start PostgreSQL")
-        }
-        _ => {
-            eprintln!(
-                "SKIP: migrate: TRILAT_TEST_POSTGRES not set, trilat migrate not tested \
-                 (scripts/test starts a server; see docs/store.md)"
-            );
-            None
-        }
-    }
+    let url = support::postgres_or_skip("migrate", "trilat migrate")?;
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let (user, host) = rest.split_once('@').expect("postgres://USER@HOST…");
+    Some(format!("{scheme}://{user}:{PASSWORD}@{host}"))
 }
 
 fn party(code: &str) -> Party {

@@ -22,25 +22,11 @@ use std::time::{Duration, Instant};
 
 use trilat_node::client::NodeClient;
 
+mod support;
+
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// Acknowledged posts before the kill.
 const ACKED_BEFORE_KILL: usize = 150;
-
-fn test_server(test: &str) -> Option<String> {
-    match std::env::var("TRILAT_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
-            panic!("TRILAT_TEST_POSTGRES is not set under CI: .ci/run must start PostgreSQL")
-        }
-        _ => {
-            eprintln!(
-                "SKIP: {test}: TRILAT_TEST_POSTGRES not set, PostgreSQL crash test not run \
-                 (scripts/test starts a server; see docs/store.md)"
-            );
-            None
-        }
-    }
-}
 
 /// `url` with its own schema, so the node's tables are the test's alone.
 fn url_in_schema(url: &str, schema: &str) -> String {
@@ -66,27 +52,15 @@ fn free_port() -> u16 {
 
 /// `trilat init` of a JPN node on `store`: its config and admin token.
 fn init(dir: &Path, store: &str) -> (PathBuf, String) {
-    let out = Command::new(TRILAT)
-        .args(["init", "--party", "JPN", "--store", store])
-        .arg("--dir")
-        .arg(dir)
-        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .args(["--peer-listen", &format!("127.0.0.1:{}", free_port())])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = support::run_ok(
+        Command::new(TRILAT)
+            .args(["init", "--party", "JPN", "--store", store])
+            .arg("--dir")
+            .arg(dir)
+            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+            .args(["--peer-listen", &format!("127.0.0.1:{}", free_port())]),
     );
-    let token = stdout
-        .lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("trl_"))
-        .expect("init prints the admin token")
-        .to_string();
-    (dir.join("trilat.toml"), token)
+    (dir.join("trilat.toml"), support::admin_token(&stdout))
 }
 
 /// `trilat serve` on `config`, once it listens: the child and its URL.
@@ -217,7 +191,8 @@ fn sigkill(child: &mut Child) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_of_a_node_on_postgres_loses_no_acknowledged_report() {
-    let Some(url) = test_server("postgres_crash::kill9") else {
+    let Some(url) = support::postgres_or_skip("postgres_crash::kill9", "the PostgreSQL crash test")
+    else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -298,7 +273,8 @@ impl Drop for OwnServer {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_restart_during_ingest_loses_nothing_acknowledged() {
-    if test_server("postgres_crash::restart").is_none() {
+    if support::postgres_or_skip("postgres_crash::restart", "the PostgreSQL restart test").is_none()
+    {
         return;
     }
     let (server, url) = OwnServer::start();

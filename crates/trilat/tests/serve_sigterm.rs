@@ -18,26 +18,12 @@ use std::time::{Duration, Instant};
 use trilat_node::config::{Config, PeerConfig};
 use trilat_store::{LeaseGrant, PostgresStore, ReportStore};
 
+mod support;
+
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// The USA node's link lease: longer than the test, so a lease still held
 /// after the stop was not released.
 const LEASE_MS: u64 = 60_000;
-
-fn test_server(test: &str) -> Option<String> {
-    match std::env::var("TRILAT_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => {
-            panic!("TRILAT_TEST_POSTGRES is not set under CI: .ci/run must start PostgreSQL")
-        }
-        _ => {
-            eprintln!(
-                "SKIP: {test}: TRILAT_TEST_POSTGRES not set, the leases shared on PostgreSQL \
-                 are not tested (scripts/test starts a server; see docs/store.md)"
-            );
-            None
-        }
-    }
-}
 
 fn free_addr() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -53,23 +39,13 @@ struct Init {
 }
 
 fn init(dir: &Path, party: &str, store: &str) -> Init {
-    let out = Command::new(TRILAT)
-        .args([
-            "init",
-            "--party",
-            party,
-            "--store",
-            store,
-            "--listen",
-            &free_addr(),
-        ])
-        .args(["--peer-listen", &free_addr()])
-        .arg("--dir")
-        .arg(dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{stdout}{:?}", out.stderr);
+    let stdout = support::run_ok(
+        Command::new(TRILAT)
+            .args(["init", "--party", party, "--store", store])
+            .args(["--listen", &free_addr(), "--peer-listen", &free_addr()])
+            .arg("--dir")
+            .arg(dir),
+    );
     let value = |key: &str| {
         let line = stdout
             .lines()
@@ -78,17 +54,11 @@ fn init(dir: &Path, party: &str, store: &str) -> Init {
             .unwrap_or_else(|| panic!("init prints {key}: {stdout}"));
         line.split('"').nth(1).unwrap().to_string()
     };
-    let token = stdout
-        .lines()
-        .map(str::trim)
-        .find(|line| line.starts_with("trl_"))
-        .expect("init prints the admin token")
-        .to_string();
     Init {
         config: dir.join("trilat.toml"),
         public_key: value("public_key"),
         cert_sha256: value("cert_sha256"),
-        token,
+        token: support::admin_token(&stdout),
     }
 }
 
@@ -184,7 +154,7 @@ async fn audit_details(url: &str, token: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_gives_the_link_leases_up_and_exits_cleanly() {
     let test = "sigterm_gives_the_link_leases_up_and_exits_cleanly";
-    let Some(server) = test_server(test) else {
+    let Some(server) = support::postgres_or_skip(test, "the leases shared on PostgreSQL") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
