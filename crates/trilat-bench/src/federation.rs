@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use serde_json::json;
 use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
 use trilat_node::AppState;
 
@@ -88,7 +87,7 @@ async fn fan_out(cluster: &Cluster, samples: usize) -> anyhow::Result<Vec<Durati
     let mut lives: Vec<_> = receivers.iter().map(|s| s.live.subscribe()).collect();
     let mut latencies = Vec::with_capacity(samples);
     for sample_idx in 0..samples {
-        let draft = note(&usa_state, format!("fan-out sample {sample_idx}"))?;
+        let draft = nodes::note(&usa_state, format!("fan-out sample {sample_idx}"))?;
         let started = Instant::now();
         let report = trilat_node::publish(&usa_state, draft).await?;
         for (live, state) in lives.iter_mut().zip(&receivers) {
@@ -133,16 +132,6 @@ async fn catch_up(cluster: &mut Cluster, dir: &Path, spec: Spec) -> anyhow::Resu
     })
 }
 
-fn note(state: &AppState, text: String) -> anyhow::Result<trilat_core::ReportDraft> {
-    Ok(trilat_core::ReportDraft::new(
-        state.party.clone(),
-        trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
-        trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
-        json!({ "text": text }),
-        trilat_node::now(),
-    ))
-}
-
 /// Signs and stores `backlog` notes at USA straight into its store, each
 /// with its audit entry, as a node that creates reports while its peers are
 /// unreachable would have them: stored, never pushed. (`publish` would
@@ -153,7 +142,7 @@ async fn store_backlog(usa_state: &AppState, backlog: usize) -> anyhow::Result<u
         let mut n_stored = 0;
         let mut batch = Vec::with_capacity(BACKLOG_BATCH.min(backlog));
         for backlog_idx in 0..backlog {
-            let report = note(&state, format!("backlog {backlog_idx}"))?.sign(&state.key)?;
+            let report = nodes::note(&state, format!("backlog {backlog_idx}"))?.sign(&state.key)?;
             let audit = trilat_store::AuditEvent::new(
                 report.created_at,
                 "node",

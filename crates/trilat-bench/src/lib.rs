@@ -1,6 +1,6 @@
 //! Trilat's benchmark harnesses, out of the `trilat` binary: the binary
 //! parses the flags of `trilat bench …`, `trilat cyber bench-taxii` and
-//! `trilat sanctions bench`, calls [`federation::run`], [`bus::run`], [`missile::run`],
+//! `trilat sanctions bench`, calls [`federation::run`], [`bus::run`], [`audit::run`], [`missile::run`],
 //! [`taxii::run`] or [`sanctions::run`], and prints the [`federation::Figures`]
 //! (etc.) they return.
 //!
@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod bus;
 pub mod federation;
 pub mod measure;

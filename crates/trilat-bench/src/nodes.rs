@@ -98,3 +98,14 @@ pub(crate) async fn wait_visible(
         }
     }
 }
+
+/// A GREEN note of `state`'s party for the three partners, now.
+pub(crate) fn note(state: &AppState, text: String) -> anyhow::Result<trilat_core::ReportDraft> {
+    Ok(trilat_core::ReportDraft::new(
+        state.party.clone(),
+        trilat_core::Kind::new("note").map_err(anyhow::Error::msg)?,
+        trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["TRILAT"]),
+        serde_json::json!({ "text": text }),
+        trilat_node::now(),
+    ))
+}

@@ -157,6 +157,10 @@ pub struct Limits {
     /// standing by asks for a lease that has expired (ms); below
     /// `link_lease_ms`.
     pub link_lease_renew_ms: u64,
+    /// Most audit entries committed in one transaction: the entries of
+    /// requests made while a commit is under way wait for the next and
+    /// share it (one disk flush for many). 1 commits each request alone.
+    pub audit_group_max: usize,
 }
 
 impl Default for Limits {
@@ -177,6 +181,7 @@ impl Default for Limits {
             clock_skew_ms_max: 300_000,
             link_lease_ms: 10_000,
             link_lease_renew_ms: 2_000,
+            audit_group_max: 1_000,
         }
     }
 }
@@ -520,6 +525,7 @@ impl Config {
             ("limits.backoff_ms_min", limits.backoff_ms_min),
             ("limits.link_lease_ms", limits.link_lease_ms),
             ("limits.link_lease_renew_ms", limits.link_lease_renew_ms),
+            ("limits.audit_group_max", limits.audit_group_max as u64),
             (
                 "limits.push_attempts_max",
                 u64::from(limits.push_attempts_max),
@@ -544,6 +550,12 @@ impl Config {
             return Err(err(
                 "limits.pull_page_max".into(),
                 format!("at most {}", trilat_store::QUERY_LIMIT_MAX),
+            ));
+        }
+        if limits.audit_group_max > trilat_store::BATCH_LEN_MAX {
+            return Err(err(
+                "limits.audit_group_max".into(),
+                format!("at most {}", trilat_store::BATCH_LEN_MAX),
             ));
         }
         if limits.link_lease_ms > trilat_store::LEASE_DURATION_MS_MAX {

@@ -95,6 +95,7 @@ use trilat_store::{AuditAction, AuditEvent, PutOutcome};
 
 mod api;
 pub mod audit;
+mod audit_commit;
 pub mod bus;
 pub mod client;
 pub mod cluster;

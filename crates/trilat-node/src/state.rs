@@ -61,6 +61,8 @@ pub struct AppState {
     /// The party's internal bus (`config.bus`), when the node runs as
     /// several processes: [`crate::bus`].
     pub bus: Option<Arc<crate::bus::Bus>>,
+    /// The audit entries of concurrent requests, committed together.
+    audit_commit: Arc<crate::audit_commit::AuditCommit>,
 }
 
 impl AppState {
@@ -79,6 +81,11 @@ impl AppState {
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
+        let metrics = Arc::new(Metrics::default());
+        let audit_commit = Arc::new(crate::audit_commit::AuditCommit::new(
+            config.limits.audit_group_max,
+            metrics.clone(),
+        ));
         let peer_status = Arc::new(crate::peer_status::PeerStatusBoard::new(&config.peers));
         let bus = config.bus.as_ref().map(|url| {
             let namespace = config.bus_namespace.as_deref();
@@ -100,13 +107,14 @@ impl AppState {
             live,
             withdrawn,
             outbox: Arc::new(Outbox::default()),
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             engines: Arc::default(),
             taxii: Arc::new(crate::taxii::TaxiiState::new(config_taxii.as_ref())),
             peer_status,
             suspended: Arc::default(),
             exercises: Arc::default(),
             bus,
+            audit_commit,
         }
     }
 
@@ -126,7 +134,9 @@ impl AppState {
 
     /// Appends several audit entries in one transaction, all or none (the
     /// parts of one release: [`crate::audit::release_events`]); fails
-    /// closed as [`AppState::audit`] does.
+    /// closed as [`AppState::audit`] does. The entries of requests made at
+    /// the same time share the transaction ([`crate::audit_commit`]), each
+    /// request's together and in order.
     pub async fn audit_all(&self, mut events: Vec<AuditEvent>) -> Result<(), AppError> {
         if events.is_empty() {
             return Ok(());
@@ -135,10 +145,9 @@ impl AppState {
             clip(&mut event.actor, AUDIT_ACTOR_LEN_MAX);
             clip(&mut event.detail, AUDIT_DETAIL_LEN_MAX);
         }
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.append_audit_batch(events))
+        self.audit_commit
+            .append(&self.store, events)
             .await
-            .map_err(|e| AppError::internal(format!("audit task failed: {e}")))?
             .map_err(|e| AppError::internal(format!("audit append failed: {e}")))
     }
 }
@@ -252,6 +261,11 @@ pub struct Metrics {
     pub peer_requests_refused: AtomicU64,
     /// Reports delivered on live streams.
     pub stream_events: AtomicU64,
+    /// Audit transactions committed by the group commit
+    /// ([`AppState::audit_all`]).
+    pub audit_commits: AtomicU64,
+    /// Audit entries they wrote.
+    pub audit_entries: AtomicU64,
 }
 
 impl Metrics {
@@ -312,6 +326,16 @@ impl Metrics {
                 "trilat_stream_events_total",
                 "Reports delivered on live streams.",
                 &self.stream_events,
+            ),
+            (
+                "trilat_audit_commits_total",
+                "Audit transactions committed (entries of concurrent requests grouped).",
+                &self.audit_commits,
+            ),
+            (
+                "trilat_audit_entries_total",
+                "Audit entries written by those transactions.",
+                &self.audit_entries,
             ),
         ];
         let mut text = String::new();

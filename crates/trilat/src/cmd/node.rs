@@ -308,6 +308,32 @@ Example:
         #[arg(long, env = "TRILAT_BENCH_PULL_PAGE", value_name = "REPORTS")]
         pull_page: Option<usize>,
     },
+    /// Audited reads per second with concurrent clients, with the audit
+    /// group commit and without (each read committing alone).
+    #[command(after_help = "\
+One USA node runs in this process (real HTTP, a SQLite store with FULL
+synchronous commits). --clients tasks read one report as fast as the node
+answers (GET /api/v1/reports/{owner}/{id}: one audit entry each, written
+before the answer) for --seconds. Rounds alternate A B B A between the
+default limits.audit_group_max (the entries of reads arriving during a
+commit share the next one) and 1 (every read commits alone), a fresh node
+each round. Prints, per round: reads/s, latency p50/p99/max, audit
+commits and entries per commit; then the ratio of the medians.
+docs/node.md (limits) and docs/scale.md (\"What limits one node\") explain it.
+
+Example:
+  cargo run --release -p trilat -- bench audit --clients 32 --seconds 5 --pairs 2")]
+    Audit {
+        /// Readers at once.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// How long each round reads.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Pairs of rounds (grouped and alone), in the order A B B A.
+        #[arg(long, default_value_t = 2)]
+        pairs: usize,
+    },
     /// Cross-process live-stream latency on the party bus: a note created
     /// at one `trilat serve` process → on another process's live stream.
     #[command(after_help = "\
@@ -437,6 +463,18 @@ pub fn run(command: Command) -> anyhow::Result<()> {
                 ais,
             }) => bench::bus(samples, postgres, nats, ais).await,
             Command::Bench(BenchCommand::Missile { launches }) => bench::missile(launches).await,
+            Command::Bench(BenchCommand::Audit {
+                clients,
+                seconds,
+                pairs,
+            }) => {
+                bench::audit(trilat_bench::audit::Spec {
+                    clients,
+                    round: std::time::Duration::from_secs_f64(seconds),
+                    pairs,
+                })
+                .await
+            }
         }
     })
 }

@@ -1,8 +1,8 @@
-//! `trilat bench federation | bus | missile`: flags → `trilat_bench` harness →
+//! `trilat bench federation | bus | audit | missile`: flags → `trilat_bench` harness →
 //! the printed figures. The harnesses live in `crates/trilat-bench`.
 
 use trilat_bench::measure::Conditions;
-use trilat_bench::{bus as party_bus, federation, missile};
+use trilat_bench::{audit, bus as party_bus, federation, missile};
 
 /// `trilat bench federation`.
 pub(super) async fn federation(spec: federation::Spec) -> anyhow::Result<()> {
@@ -65,6 +65,44 @@ pub(super) async fn bus(
             "AIS position POSTed at B -> its finding on A's live stream (handed to the partition's owner through JetStream), {handoff}; {n_missed} missed"
         );
     }
+    Ok(())
+}
+
+/// `trilat bench audit`.
+pub(super) async fn audit(spec: audit::Spec) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        spec.round > std::time::Duration::ZERO,
+        "--seconds must be positive"
+    );
+    println!("{}", Conditions::now());
+    let rounds = audit::run(spec).await?;
+    for round in &rounds {
+        println!(
+            "audit_group_max {:>4}: {:>7.0} reads/s ({} clients, {:.1} s), {}; {} commits, {:.1} entries per commit",
+            round.audit_group_max,
+            round.reads_per_s(),
+            spec.clients,
+            round.wall.as_secs_f64(),
+            round.latencies,
+            round.n_commits,
+            round.n_entries as f64 / round.n_commits.max(1) as f64,
+        );
+    }
+    let median = |alone: bool| {
+        let mut rates: Vec<f64> = rounds
+            .iter()
+            .filter(|r| (r.audit_group_max == 1) == alone)
+            .map(audit::Round::reads_per_s)
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        let n = rates.len();
+        (rates[(n - 1) / 2] + rates[n / 2]) / 2.0
+    };
+    let (grouped, alone) = (median(false), median(true));
+    println!(
+        "median: grouped {grouped:.0} reads/s, alone {alone:.0} reads/s: ratio {:.2}",
+        grouped / alone.max(1e-9)
+    );
     Ok(())
 }
 
