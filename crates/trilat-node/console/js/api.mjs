@@ -4,13 +4,22 @@
 // Authorization header).
 
 import { get } from './store.mjs';
-import { t } from './i18n.mjs';
+import { has, t } from './i18n.mjs';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** `messageKey`: the console's own message for `message`, if it has one. */
+  constructor(status, code, message, messageKey = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.messageKey = messageKey;
+  }
+  /**
+   * The error as a message slot value that follows a language switch when
+   * the console has its own message for it (`setText` keeps the key).
+   */
+  get reason() {
+    return this.messageKey ? { key: this.messageKey } : this.message;
   }
   /** The route does not exist on this node (older node, engine off). */
   get notAvailable() {
@@ -40,7 +49,11 @@ async function errorOf(response) {
     // Not JSON (a proxy's page): keep the status message.
   }
   if (response.status === 404 && code === 'no_route') message = t('error.not_available');
-  return new ApiError(response.status, code, message);
+  // A code whose message is always the same is shown in the console's
+  // language; other messages name specifics (a field, a value) and stay.
+  const key = has(`error.code.${code}`) ? `error.code.${code}` : null;
+  if (key) message = t(key);
+  return new ApiError(response.status, code, message, key);
 }
 
 /** Calls the API (a JSON `body`, or a `csv` text); resolves to the JSON answer or throws ApiError. */
@@ -56,7 +69,7 @@ export async function api(path, { method = 'GET', body, csv, signal } = {}) {
     });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'network', t('error.network'));
+    throw new ApiError(0, 'network', t('error.network'), 'error.network');
   }
   if (!response.ok) throw await errorOf(response);
   if (response.status === 204) return null;

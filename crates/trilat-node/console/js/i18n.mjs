@@ -20,10 +20,24 @@ export async function load(lang) {
   return lang;
 }
 
-/** The message `key` with its {slots} filled from `values`. */
+/** Whether `key` has a message (in the language or its English fallback). */
+export function has(key) {
+  return key in messages || key in fallback;
+}
+
+/**
+ * The message `key` with its {slots} filled from `values`. A value may
+ * itself be a message, `{ key, values }`, translated with the rest.
+ */
 export function t(key, values = {}) {
   const text = messages[key] ?? fallback[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? String(values[name]) : `{${name}}`));
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in values ? slot(values[name]) : `{${name}}`));
+}
+
+function slot(value) {
+  return value !== null && typeof value === 'object' && typeof value.key === 'string'
+    ? t(value.key, value.values)
+    : String(value);
 }
 
 /**

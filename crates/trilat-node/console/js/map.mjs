@@ -106,7 +106,7 @@ async function loadZones(zonesPromise, attempt) {
     setText(note, 'zone.count', { count: zones.features.length, approximate: approx });
   } catch (e) {
     if (e.notAvailable) setText(note, 'zone.not_available');
-    else setText(note, 'zone.unavailable', { reason: e.message });
+    else setText(note, 'zone.unavailable', { reason: e.reason ?? e.message });
     if (e.status === 503 && attempt < ZONES_ATTEMPTS_MAX) {
       setTimeout(() => loadZones(api('/api/v1/geo/zones'), attempt + 1), ZONES_RETRY_MS);
     }

@@ -155,7 +155,7 @@ async function poll() {
   } catch (e) {
     clear();
     if (e.notAvailable) status('vessel.not_available');
-    else status('vessel.unavailable', { reason: e.message });
+    else status('vessel.unavailable', { reason: e.reason ?? e.message });
     next = UNAVAILABLE_POLL_MS;
   } finally {
     inFlight = false;
