@@ -4,14 +4,12 @@
 //! finds the person from a Hangul spelling of the name; without the flag the
 //! banner says how to get lists.
 
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{json, Value};
 
 mod common;
-use common::{free_port_triple, node, Demo};
+use common::{node, start_demo};
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 
@@ -29,36 +27,6 @@ const UN_LIST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
  <ENTITIES/>
 </CONSOLIDATED_LIST>
 "#;
-
-/// Starts `trilat demo --json-banner ARGS` and returns it with its banner.
-fn demo(data: &Path, args: &[&str]) -> (Demo, Value) {
-    let port = free_port_triple().to_string();
-    let mut child = Command::new(TRILAT)
-        .args(["demo", "--json-banner", "--port", &port, "--dir"])
-        .arg(data)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running trilat demo");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.trim().is_empty() {
-        let mut stderr = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        panic!("trilat demo printed no banner; stderr:\n{stderr}");
-    }
-    let banner = serde_json::from_str(&line).expect("the banner is JSON");
-    (Demo(child), banner)
-}
 
 fn screen(node: &Value, name: &str) -> (u16, Value) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -96,10 +64,7 @@ fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
         String::from_utf8_lossy(&import.stderr)
     );
 
-    let (_demo, banner) = demo(
-        &work.path().join("nodes"),
-        &["--sanctions-store", store.to_str().unwrap()],
-    );
+    let (_demo, banner) = start_demo(work.path(), &["--sanctions-store", store.to_str().unwrap()]);
     let jpn = node(&banner, "JPN");
     assert_eq!(jpn["sanctions"]["loaded"], true, "{banner}");
     assert_eq!(jpn["sanctions"]["entities"], 1, "{banner}");
@@ -127,7 +92,7 @@ fn a_demo_node_with_a_list_store_screens_a_hangul_name_to_the_listed_person() {
 #[test]
 fn a_demo_without_lists_says_so_and_answers_no_lists() {
     let work = tempfile::tempdir().unwrap();
-    let (_demo, banner) = demo(&work.path().join("nodes"), &[]);
+    let (_demo, banner) = start_demo(work.path(), &[]);
     let jpn = node(&banner, "JPN");
     assert_eq!(jpn["sanctions"]["loaded"], false, "{banner}");
     let (status, answer) = screen(jpn, "박정일");

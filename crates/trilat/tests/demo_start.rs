@@ -5,48 +5,17 @@
 //! plays is refused; readers see no scenarios; the drill that restarts a
 //! node is not offered.
 
-use std::fs::File;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 mod common;
-use common::{free_port_triple, node, Demo};
+use common::{node, start_demo};
 
-const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// How long the play may take (at ×100, freedom-edge-day's 15 exercise
 /// minutes last about 10 s, plus the settle time and the report).
 const PLAY_S_MAX: u64 = 180;
-
-/// Starts `trilat demo --json-banner` with its data in `work/nodes` and its
-/// stderr in `work/demo.log`; returns it with its banner.
-fn demo(work: &Path) -> (Demo, Value) {
-    let port = free_port_triple().to_string();
-    let log = work.join("demo.log");
-    let mut child = Command::new(TRILAT)
-        .args(["demo", "--json-banner", "--port", &port, "--dir"])
-        .arg(work.join("nodes"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .expect("running trilat demo");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    // A play prints its report's summary after the banner: keep reading.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    assert!(
-        !line.trim().is_empty(),
-        "trilat demo printed no banner; stderr:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
-    let banner = serde_json::from_str(&line).expect("the banner is JSON");
-    (Demo(child), banner)
-}
 
 /// `method path` at `node` with `token`; status and JSON answer.
 fn call(node: &Value, token: &str, method: &str, path: &str) -> (u16, Value) {
@@ -104,7 +73,7 @@ fn run_of(node: &Value, run_id: &str) -> Option<Value> {
 #[test]
 fn an_admin_starts_a_shipped_scenario_on_a_demo_node_and_every_node_gets_its_report() {
     let work = tempfile::tempdir().unwrap();
-    let (_demo, banner) = demo(work.path());
+    let (_demo, banner) = start_demo(work.path(), &[]);
     let log = work.path().join("demo.log");
     let usa = node(&banner, "USA");
 

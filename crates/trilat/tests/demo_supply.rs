@@ -4,16 +4,12 @@
 //! sees concern, partner and ally shares; without the flag the supply
 //! routes say no data is configured, and the grouping is still the example.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 mod common;
-use common::{free_port_triple, node, Demo};
-
-const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
+use common::{node, start_demo};
 
 fn supply_data() -> Option<PathBuf> {
     let root = std::env::var_os("TRILAT_SHARED_DATA")
@@ -26,26 +22,6 @@ fn supply_data() -> Option<PathBuf> {
         eprintln!("SKIP: {} absent (set TRILAT_SHARED_DATA)", dir.display());
         None
     }
-}
-
-/// Starts `trilat demo --json-banner ARGS` and returns it with its banner.
-fn demo(dir: &Path, args: &[&str]) -> (Demo, Value) {
-    let port = free_port_triple().to_string();
-    let mut child = Command::new(TRILAT)
-        .args(["demo", "--json-banner", "--port", &port, "--dir"])
-        .arg(dir)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("running trilat demo");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let banner = serde_json::from_str(&line).unwrap_or_else(|e| panic!("banner {line:?}: {e}"));
-    (Demo(child), banner)
 }
 
 fn get(node: &Value, path: &str) -> (u16, Value) {
@@ -74,10 +50,7 @@ fn codes(list: &Value) -> Vec<&str> {
 fn demo_nodes_show_concern_partner_and_ally_shares_from_the_example_grouping() {
     let Some(data) = supply_data() else { return };
     let work = tempfile::tempdir().unwrap();
-    let (_demo, banner) = demo(
-        &work.path().join("nodes"),
-        &["--supply-data", data.to_str().unwrap()],
-    );
+    let (_demo, banner) = start_demo(work.path(), &["--supply-data", data.to_str().unwrap()]);
     for party in ["USA", "JPN", "KOR"] {
         let (status, found) = get(
             node(&banner, party),
@@ -118,7 +91,7 @@ fn demo_nodes_show_concern_partner_and_ally_shares_from_the_example_grouping() {
 #[test]
 fn a_demo_without_supply_data_says_so() {
     let work = tempfile::tempdir().unwrap();
-    let (_demo, banner) = demo(&work.path().join("nodes"), &[]);
+    let (_demo, banner) = start_demo(work.path(), &[]);
     let (status, answer) = get(node(&banner, "JPN"), "/api/v1/supply/ranking");
     assert_eq!(status, 503, "{answer}");
     assert_eq!(

@@ -1,8 +1,11 @@
 //! What the `trilat demo` tests share: free ports in the demo's layout, the
-//! running demo stopped on drop, and its banner's nodes.
+//! running demo started and stopped on drop, and its banner's nodes.
 
+use std::fs::File;
+use std::io::{BufRead as _, BufReader};
 use std::net::TcpListener;
-use std::process::Child;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -35,6 +38,34 @@ impl Drop for Demo {
         }
         let _ = self.0.wait();
     }
+}
+
+/// Starts `trilat demo --json-banner ARGS` with its data in `work/nodes`
+/// and its log in `work/demo.log` (a file: a pipe nobody reads would fill
+/// and block the demo); returns it with its banner. What it prints after
+/// the banner (a play's summary) is read and dropped.
+pub fn start_demo(work: &Path, args: &[&str]) -> (Demo, Value) {
+    let port = free_port_triple().to_string();
+    let log = work.join("demo.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trilat"))
+        .args(["demo", "--json-banner", "--port", &port, "--dir"])
+        .arg(work.join("nodes"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(File::create(&log).unwrap())
+        .spawn()
+        .expect("running trilat demo");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let demo = Demo(child);
+    let banner = serde_json::from_str(&line).unwrap_or_else(|e| {
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("trilat demo printed no banner ({e}): {line:?}; its log:\n{log}")
+    });
+    (demo, banner)
 }
 
 /// The banner's entry for `party`.
