@@ -45,6 +45,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/reports/{owner}/{id}/acknowledge"),
     ("GET", "/api/v1/acknowledgements"),
     ("GET", "/api/v1/federation/peers"),
+    ("GET", "/api/v1/federation/leases"),
     ("POST", "/api/v1/federation/peers/{party}/suspend"),
     ("POST", "/api/v1/federation/peers/{party}/resume"),
     ("GET", "/api/v1/geo/zones"),

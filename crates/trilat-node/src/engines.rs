@@ -276,8 +276,7 @@ pub async fn start(state: AppState) {
         return;
     }
     let engines = state.engines.get().expect("set above");
-    // One lease holder name for every engine partition this process drives.
-    let holder = crate::lease_owner::holder_name(&state.party);
+    let holder = state.holder.to_string();
     maritime::start_feeds(&state, &engines.maritime, &engines.config.ais, &holder);
     missile::start_groups(&state, &engines.missile, &engines.config.missile, &holder);
     if engines.config.demo {

@@ -63,6 +63,9 @@ pub struct AppState {
     pub bus: Option<Arc<crate::bus::Bus>>,
     /// The audit entries of concurrent requests, committed together.
     audit_commit: Arc<crate::audit_commit::AuditCommit>,
+    /// This process's name as a lease holder (`PARTY-PID-RANDOM`): the
+    /// leases it takes on peer links and engine partitions carry it.
+    pub holder: Arc<str>,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
+        let config_party = config.party.clone();
         let metrics = Arc::new(Metrics::default());
         let audit_commit = Arc::new(crate::audit_commit::AuditCommit::new(
             config.limits.audit_group_max,
@@ -115,6 +119,7 @@ impl AppState {
             exercises: Arc::default(),
             bus,
             audit_commit,
+            holder: crate::lease_owner::holder_name(&config_party).into(),
         }
     }
 

@@ -148,6 +148,9 @@ impl ReportStore for AuditSwitch {
     fn release_lease(&self, lease: &trilat_store::Lease) -> Result<(), StoreError> {
         self.inner.release_lease(lease)
     }
+    fn leases(&self) -> Result<Vec<trilat_store::LeaseState>, StoreError> {
+        self.inner.leases()
+    }
     /// Itself, unfenced, so its fault stays in the owner's path (one
     /// process here: no other holder to fence out).
     fn fenced(

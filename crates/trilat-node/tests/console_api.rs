@@ -598,6 +598,43 @@ async fn peer_status_follows_the_links() {
     assert_eq!(status, 401);
 }
 
+#[tokio::test]
+async fn the_leases_say_which_process_drives_each_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = cluster_with(dir.path(), demo_policy()).await;
+    let (status, body) = admin(&cluster, "JPN")
+        .get("/api/v1/federation/leases")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["party"], "JPN");
+    let this_process = body["this_process"].as_str().unwrap();
+    assert!(
+        this_process.starts_with(&format!("JPN-{}-", std::process::id())),
+        "{this_process}"
+    );
+    let links: Vec<&Value> = body["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|lease| lease["name"].as_str().unwrap().starts_with("link:"))
+        .collect();
+    // Cluster::start returns once every node drives its links.
+    let names: Vec<&str> = links.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["link:KOR", "link:USA"], "{body}");
+    for link in links {
+        assert_eq!(link["holder"], this_process, "{link}");
+        assert_eq!(link["held"], true, "{link}");
+        assert_eq!(link["this_process"], true, "{link}");
+        assert!(link["remaining_ms"].as_u64().unwrap() > 0, "{link}");
+        assert!(link["token"].as_u64().unwrap() >= 1, "{link}");
+    }
+    // The node's internals: for its administrators only.
+    let (status, _) = reader_at_home(&cluster, "JPN")
+        .get("/api/v1/federation/leases")
+        .await;
+    assert_eq!(status, 403);
+}
+
 /// One JPN node with engines and tokens of the given roles; waits for the
 /// engines.
 async fn engine_node(

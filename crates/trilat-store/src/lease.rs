@@ -50,6 +50,25 @@ pub struct Lease {
     pub duration_ms: u64,
 }
 
+/// A lease as the store has it now ([`ReportStore::leases`](crate::ReportStore::leases)):
+/// who holds it, under which token, for how much longer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LeaseState {
+    /// What is owned, e.g. `link:JPN`, `ais:3`.
+    pub name: String,
+    /// Its last holder.
+    pub holder: String,
+    /// The last tenure's fencing token.
+    pub token: u64,
+    /// How long it still runs unless renewed (ms, the store's clock); 0:
+    /// expired or released, free for the next process that asks.
+    pub remaining_ms: u64,
+}
+
+/// Most leases [`ReportStore::leases`](crate::ReportStore::leases) lists (a
+/// node has one per peer link and engine partition: far fewer).
+pub const LEASES_LISTED_MAX: usize = 1_000;
+
 /// What [`ReportStore::acquire_lease`](crate::ReportStore::acquire_lease) came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LeaseGrant {
@@ -234,6 +253,23 @@ impl LeaseTable {
         }
     }
 
+    pub(crate) fn list(&self) -> Result<Vec<LeaseState>, StoreError> {
+        let now_ms = self.now_ms();
+        let rows = self.lock()?;
+        let mut leases: Vec<LeaseState> = rows
+            .iter()
+            .map(|(name, row)| LeaseState {
+                name: name.clone(),
+                holder: row.holder.clone(),
+                token: row.token,
+                remaining_ms: row.expires_ms.saturating_sub(now_ms),
+            })
+            .collect();
+        leases.sort_by(|a, b| a.name.cmp(&b.name));
+        leases.truncate(LEASES_LISTED_MAX);
+        Ok(leases)
+    }
+
     pub(crate) fn release(&self, lease: &Lease) -> Result<(), StoreError> {
         let now_ms = self.now_ms();
         let mut rows = self.lock()?;
@@ -289,6 +325,10 @@ macro_rules! local_lease_methods {
 
         fn release_lease(&self, lease: &crate::Lease) -> Result<(), crate::StoreError> {
             crate::lease::LocalLeases::lease_table(self).release(lease)
+        }
+
+        fn leases(&self) -> Result<Vec<crate::LeaseState>, crate::StoreError> {
+            crate::lease::LocalLeases::lease_table(self).list()
         }
 
         fn fenced(
@@ -441,6 +481,10 @@ impl<S: LocalLeases> ReportStore for LocalFenced<S> {
 
     fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
         self.store.release_lease(lease)
+    }
+
+    fn leases(&self) -> Result<Vec<LeaseState>, StoreError> {
+        self.store.leases()
     }
 
     fn fenced(self: Arc<Self>, lease: &Lease) -> Result<Arc<dyn ReportStore>, StoreError> {

@@ -86,7 +86,9 @@ pub use audit::{
 };
 pub use cursor::Cursor;
 pub use error::StoreError;
-pub use lease::{Lease, LeaseGrant, LEASE_DURATION_MS_MAX, LEASE_NAME_LEN_MAX};
+pub use lease::{
+    Lease, LeaseGrant, LeaseState, LEASES_LISTED_MAX, LEASE_DURATION_MS_MAX, LEASE_NAME_LEN_MAX,
+};
 pub use memory::MemoryStore;
 pub use postgres::{redact_password, Migration, MigrationProgress, PostgresStore, TableCounts};
 pub use sqlite::{Durability, SqliteStore, SCHEMA_VERSION};
@@ -309,6 +311,9 @@ pub trait ReportStore: Send + Sync + 'static {
     /// Gives `lease` up now (nothing if it is no longer held): the next
     /// holder need not wait for it to expire.
     fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+    /// Every lease the store has (live or not), by name, at most
+    /// [`LEASES_LISTED_MAX`]: which process drives which piece of work.
+    fn leases(&self) -> Result<Vec<LeaseState>, StoreError>;
     /// This store as `lease`'s holder writes to it: reads as usual; every
     /// write (reports, withdrawals, audit entries, sync state, peer
     /// requests) is refused with [`StoreError::Fenced`], writing nothing,

@@ -28,6 +28,17 @@ fn assert_fenced<T: std::fmt::Debug>(res: Result<T, StoreError>, says: &str) {
     }
 }
 
+/// The lease `name` as `store` lists it.
+#[track_caller]
+fn listed(store: &dyn ReportStore, name: &str) -> trilat_store::LeaseState {
+    let leases = store.leases().unwrap();
+    assert!(leases.windows(2).all(|w| w[0].name < w[1].name), "by name");
+    leases
+        .into_iter()
+        .find(|lease| lease.name == name)
+        .unwrap_or_else(|| panic!("{name} is not listed"))
+}
+
 /// `a` and `b` are two processes' handles on one store (the same handle
 /// for the stores of one process).
 fn leases_and_fence(a: Arc<dyn ReportStore>, b: Arc<dyn ReportStore>) {
@@ -47,6 +58,12 @@ fn leases_and_fence(a: Arc<dyn ReportStore>, b: Arc<dyn ReportStore>) {
             );
         }
         other => panic!("held by usa-a, got {other:?}"),
+    }
+    // Either process lists it: who holds it, under which token, how long.
+    for store in [&a, &b] {
+        let listed = listed(store.as_ref(), &name);
+        assert_eq!((listed.holder.as_str(), listed.token), ("usa-a", 1));
+        assert!(listed.remaining_ms > 50_000, "{listed:?}");
     }
     // The holder asks again: the same tenure, extended.
     assert_eq!(
@@ -70,6 +87,8 @@ fn leases_and_fence(a: Arc<dyn ReportStore>, b: Arc<dyn ReportStore>) {
     a.release_lease(&lease_a).unwrap();
     let lease_b = granted(b.acquire_lease(&name, "usa-b", 60_000).unwrap());
     assert_eq!(lease_b.token, 2, "a new holder gets a higher token");
+    let listed_b = listed(a.as_ref(), &name);
+    assert_eq!((listed_b.holder.as_str(), listed_b.token), ("usa-b", 2));
     let moved = "moved to usa-b under token 2";
     // Every write of the old owner is refused and writes nothing.
     let batch = vec![(reports[1].clone(), event(&reports[1]))];
@@ -107,6 +126,11 @@ fn leases_and_fence(a: Arc<dyn ReportStore>, b: Arc<dyn ReportStore>) {
     std::thread::sleep(Duration::from_millis(400));
     assert_fenced(fenced.set_sync_state("k", "w"), "expired");
     assert_fenced(b.renew_lease(&lease, 1000), "expired");
+    assert_eq!(
+        listed(a.as_ref(), &short).remaining_ms,
+        0,
+        "listed as expired"
+    );
     let again = granted(b.acquire_lease(&short, "usa-b", 1000).unwrap());
     assert_eq!(again.token, 2);
     assert_fenced(

@@ -1,5 +1,7 @@
 // Federation health (GET /api/v1/federation/peers): each peer's link state,
 // last contact, push queue and pull lag, refreshed while the view is open.
+// For an administrator also the node's single-owner work and the process
+// driving each piece (GET /api/v1/federation/leases).
 
 import * as store from './store.mjs';
 import { api } from './api.mjs';
@@ -26,9 +28,37 @@ async function render() {
           h('td', {}, when(p.last_contact)), h('td', {}, String(p.push?.queued ?? '—')), h('td', {}, when(p.push?.last_ok)),
           h('td', {}, p.push?.last_error ?? '—'), h('td', {}, when(p.pull?.last_ok)), h('td', {}, p.pull?.behind ?? '—'),
           h('td', {}, p.pull?.last_error ?? '—'))))));
+    if (store.get().whoami?.role === 'admin') section.append(await leasesTable());
   } catch (e) {
     section.replaceChildren(head, h('p', { class: 'error' }, e.message));
   }
+}
+
+/** What a lease's name says is driven under it, in the console's words. */
+function work(name) {
+  const [kind, what] = name.split(/:(.*)/s);
+  if (kind === 'link') return t('health.work_link', { party: what });
+  if (kind === 'ais') return t('health.work_ais', { k: what });
+  if (kind === 'missile') return t('health.work_missile', { group: what });
+  return name;
+}
+
+async function leasesTable() {
+  const answer = await api('/api/v1/federation/leases');
+  const rows = answer.leases.map((l) => h('tr', {},
+    h('th', { scope: 'row' }, work(l.name)),
+    h('td', {}, l.held ? l.holder : '—'),
+    h('td', {}, t(!l.held ? 'health.lease_free' : l.this_process ? 'health.lease_this' : 'health.lease_other')),
+    h('td', {}, String(l.token)),
+    h('td', {}, l.held ? t('health.lease_left_s', { seconds: (l.remaining_ms / 1000).toFixed(1) }) : '—')));
+  return h('div', { id: 'health-leases' },
+    h('p', {}, t('health.this_process', { holder: answer.this_process })),
+    rows.length === 0
+      ? h('p', {}, t('health.lease_none'))
+      : h('table', { class: 'grid' },
+        h('caption', {}, t('health.leases')),
+        h('thead', {}, h('tr', {}, ['health.lease_work', 'health.lease_holder', 'health.lease_by', 'health.lease_token', 'health.lease_left'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('tbody', {}, rows)));
 }
 
 export function init() {

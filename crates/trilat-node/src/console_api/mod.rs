@@ -14,6 +14,7 @@ use axum::Router;
 use crate::AppState;
 
 mod acks;
+mod leases;
 mod peers;
 mod release;
 mod vessels;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/api/v1/acknowledgements", get(acks::acknowledgements_get))
         .route("/api/v1/federation/peers", get(peers::peers_get))
+        .route("/api/v1/federation/leases", get(leases::leases_get))
         .route(
             "/api/v1/federation/peers/{party}/suspend",
             post(peers::peer_suspend_post),

@@ -40,7 +40,7 @@ pub fn start(
     identity: Option<&Identity>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, TlsError> {
     let mut tasks = Vec::new();
-    let holder = super::owner::holder_name(&state.party);
+    let holder = state.holder.to_string();
     for (idx, peer) in state.config.peers.iter().enumerate() {
         let client = client_for(peer, identity)?;
         let (sender, receiver) = mpsc::channel(state.config.limits.push_queue_max);

@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 use trilat_core::Party;
 
-pub(super) use crate::lease_owner::{
-    audit_all_in, holder_name, is_fenced, owned, Owner, Ownership,
-};
+pub(super) use crate::lease_owner::{audit_all_in, is_fenced, owned, Owner, Ownership};
 
 /// The name of the lease on the link to `peer`.
 pub fn lease_name(peer: &Party) -> String {

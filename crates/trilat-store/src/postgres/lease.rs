@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::pool::{wait, Context, Pool};
 use super::PostgresStore;
 use crate::lease::{check_lease_request, fenced, TenureRow};
-use crate::{Lease, LeaseGrant, ReportStore, StoreError};
+use crate::{Lease, LeaseGrant, LeaseState, ReportStore, StoreError, LEASES_LISTED_MAX};
 
 /// Grants the lease if free, expired or the holder's own (then extended,
 /// same token); a new tenure takes the next token. No row when another
@@ -29,6 +29,11 @@ const ACQUIRE_SQL: &str = "INSERT INTO lease AS l (name, holder, token, expires_
 const READ_SQL: &str = "SELECT holder, token,
          greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint
      FROM lease WHERE name = $1";
+
+/// Every lease, by name, with the milliseconds each has left.
+const LIST_SQL: &str = "SELECT name, holder, token,
+         greatest(0, (extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint
+     FROM lease ORDER BY name LIMIT $1";
 
 impl PostgresStore {
     pub(super) fn lease_acquire(
@@ -109,6 +114,28 @@ impl PostgresStore {
                     expires_ms: 0,
                 });
             Err(fenced(lease, now.as_ref()))
+        })
+    }
+
+    pub(super) fn lease_list(&self) -> Result<Vec<LeaseState>, StoreError> {
+        let mut conn = self.pool.get()?;
+        wait(async {
+            let list = conn.statement(LIST_SQL).await?;
+            let limit = LEASES_LISTED_MAX as i64;
+            let rows = conn
+                .client
+                .query(&list, &[&limit])
+                .await
+                .ctx("list leases")?;
+            Ok(rows
+                .iter()
+                .map(|row| LeaseState {
+                    name: row.get(0),
+                    holder: row.get(1),
+                    token: row.get::<_, i64>(2) as u64,
+                    remaining_ms: row.get::<_, i64>(3) as u64,
+                })
+                .collect())
         })
     }
 

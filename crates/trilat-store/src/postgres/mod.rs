@@ -498,6 +498,10 @@ impl ReportStore for PostgresStore {
         self.lease_release(lease)
     }
 
+    fn leases(&self) -> Result<Vec<crate::LeaseState>, StoreError> {
+        self.lease_list()
+    }
+
     fn fenced(
         self: std::sync::Arc<Self>,
         lease: &crate::Lease,
