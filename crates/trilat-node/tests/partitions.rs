@@ -190,30 +190,18 @@ fn audit_log(store: &dyn ReportStore) -> Vec<AuditEntry> {
     }
 }
 
-/// The holder of each engine partition's lease (`ais:<k>`,
-/// `missile:<group>`) by the audit log: the last "taken" entry's holder,
-/// unless a "lost" entry of that holder follows.
+/// The last holder of each engine partition's lease (`ais:<k>`,
+/// `missile:<group>`), as the store lists its leases. Its time left is not
+/// looked at: a renewal late on a loaded machine is not a change of owner;
+/// only another process taking the lease is.
 fn partition_holders(store: &dyn ReportStore) -> BTreeMap<String, String> {
-    let mut holders = BTreeMap::new();
-    for entry in audit_log(store) {
-        let detail = &entry.event.detail;
-        let Some((_, rest)) = detail.split_once(": lease ") else {
-            continue;
-        };
-        let lease = rest.split(' ').next().unwrap().to_string();
-        if !(lease.starts_with("ais:") || lease.starts_with("missile:")) {
-            continue;
-        }
-        if let Some(rest) = detail.split(" taken by ").nth(1) {
-            holders.insert(lease, rest.split(' ').next().unwrap().to_string());
-        } else if let Some(rest) = detail.split(" lost by ").nth(1) {
-            let lost = rest.split(':').next().unwrap();
-            if holders.get(&lease).is_some_and(|h| h == lost) {
-                holders.remove(&lease);
-            }
-        }
-    }
-    holders
+    store
+        .leases()
+        .unwrap()
+        .into_iter()
+        .filter(|lease| lease.name.starts_with("ais:") || lease.name.starts_with("missile:"))
+        .map(|lease| (lease.name, lease.holder))
+        .collect()
 }
 
 /// Whether the process with `pid` holds every AIS partition and the
