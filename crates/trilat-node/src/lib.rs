@@ -165,7 +165,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", engines::stream_routes())
         .fallback(api::fallback)
         .layer(DefaultBodyLimit::max(limits.body_bytes_max))
-        .layer(TraceLayer::new_for_http())
+        .layer(http_trace())
         .with_state(state)
 }
 
@@ -182,8 +182,25 @@ pub fn peer_app(state: AppState) -> Router {
     with_edge_limits(peer_routes, limits)
         .fallback(api::fallback)
         .layer(DefaultBodyLimit::max(limits.body_bytes_max))
-        .layer(TraceLayer::new_for_http())
+        .layer(http_trace())
         .with_state(state)
+}
+
+/// The request trace. A 5xx answer is a warning: a node answers 503 while
+/// its engines start or when it sheds load, and an internal error is
+/// logged where it happens, with its detail, at error level
+/// ([`AppError::internal`]).
+fn http_trace() -> TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    tower_http::trace::DefaultMakeSpan,
+    tower_http::trace::DefaultOnRequest,
+    tower_http::trace::DefaultOnResponse,
+    tower_http::trace::DefaultOnBodyChunk,
+    tower_http::trace::DefaultOnEos,
+    tower_http::trace::DefaultOnFailure,
+> {
+    TraceLayer::new_for_http()
+        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN))
 }
 
 /// Load shedding, the concurrency limit and the request timeout of
