@@ -31,8 +31,11 @@ test('zones refused while the engines start are asked for again and drawn', asyn
   await signIn(page, jpn, 'reader');
   await consoleReady(page);
   const note = page.locator('#zones-note');
-  await page.waitForFunction(() => /^\d+ zones/.test(document.getElementById('zones-note')?.textContent ?? ''), null, { timeout: 20_000 });
-  assert.equal(asked, 3, 'two refusals, then one answer');
+  // The console asks every 2 s, at most 30 times: within a minute.
+  await page.waitForFunction(() => /^\d+ zones/.test(document.getElementById('zones-note')?.textContent ?? ''), null, { timeout: 60_000 });
+  // Two refusals here, then the node's answer (more asks only if the node,
+  // still starting on a loaded machine, refused as well).
+  assert.ok(asked >= 3, `asked ${asked} times`);
   const count = Number((await note.textContent()).match(/^(\d+)/)[1]);
   assert.ok(count > 0, 'the node has zones');
   await page.close();
