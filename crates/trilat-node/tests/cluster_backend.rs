@@ -38,7 +38,9 @@ async fn n_schemas(postgres: &str, namespace: &str) -> i64 {
         .unwrap();
     let driver = tokio::spawn(connection);
     // strip_prefix, not trim_start_matches: the hex ID may itself begin with 'c'.
-    let id = namespace.strip_prefix('c').expect("a cluster's namespace is c<ID>");
+    let id = namespace
+        .strip_prefix('c')
+        .expect("a cluster's namespace is c<ID>");
     let pattern = format!("cluster_{id}_%");
     let row = client
         .query_one(
