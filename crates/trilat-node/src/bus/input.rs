@@ -161,7 +161,7 @@ pub(crate) async fn hand_off(
         "no empty input is handed off"
     );
     let (js, store_id) = jetstream_of(bus).map_err(unavailable)?;
-    let piece_bytes_max = piece_bytes_max(js).map_err(unavailable)?;
+    let piece_bytes_max = piece_bytes_max(js).await.map_err(unavailable)?;
     let pieces = pieces(&received.body, piece_bytes_max).map_err(|line_bytes| {
         AppError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -212,13 +212,26 @@ const HEADERS_BYTES_RESERVED: usize = 1024;
 const MAX_PAYLOAD_MIN: usize = 64 * 1024;
 
 /// The most input bytes one message on the bus holds: the connected
-/// server's `max_payload` less room for the headers.
-fn piece_bytes_max(js: &jetstream::Context) -> Result<usize, String> {
-    let max_payload = js.client().server_info().max_payload;
-    if max_payload == 0 {
-        // No server has said its limit yet: not connected.
-        return Err("the party's bus is not connected yet".into());
-    }
+/// server's `max_payload` less room for the headers. The client knows the
+/// figure once a server has answered; a process that has just started (its
+/// client connects in the background) waits for that up to
+/// [`PUBLISH_ACK_WAIT`], as a publish would wait for the connection.
+async fn piece_bytes_max(js: &jetstream::Context) -> Result<usize, String> {
+    let client = js.client();
+    let deadline = tokio::time::Instant::now() + PUBLISH_ACK_WAIT;
+    let max_payload = loop {
+        let max_payload = client.server_info().max_payload;
+        if max_payload > 0 {
+            break max_payload;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the party's bus is not connected: no NATS server answered within {} s",
+                PUBLISH_ACK_WAIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     if max_payload < MAX_PAYLOAD_MIN {
         return Err(format!(
             "the NATS server's max_payload is {max_payload} bytes, less than the \
