@@ -435,6 +435,21 @@ async fn what_either_process_stores_reaches_both_live_streams_once() {
     })
     .await;
     assert_eq!(n_pushed(&setup.b).await, 0, "B drives no link");
+
+    // The processes' engine input stream reserves 1 GiB on the shared
+    // server: deleted once they are gone (killed: nothing makes it again;
+    // it is not there if no process took an engine partition by then).
+    let store = trilat_store::PostgresStore::open(&database.url).unwrap();
+    let store_id = trilat_store::ReportStore::changes(&store, None, 1)
+        .unwrap()
+        .next
+        .store_id();
+    drop(store);
+    drop(setup);
+    let input_stream = format!("{STREAM}_INPUT_{store_id:016x}");
+    if let Err(e) = js.delete_stream(&input_stream).await {
+        assert!(e.to_string().contains("not found"), "{input_stream}: {e}");
+    }
 }
 
 /// The process's `/metrics` (Prometheus text).
