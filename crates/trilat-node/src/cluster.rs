@@ -150,23 +150,96 @@ pub fn postgres_url_in_schema(url: &str, schema: &str) -> String {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let Some(cleanup) = self.cleanup.take() else {
-            return;
-        };
         // The nodes stop first, so nothing holds the tables; a node taken
         // out of the cluster and still running makes the drop wait for
         // its locks (10 s at most) or fail, leaving its schema.
         for node in &self.nodes {
             node.node.stop();
         }
-        for name in &cleanup.schemas {
-            if let Err(e) = trilat_store::PostgresStore::drop_schema(&cleanup.postgres, name) {
-                tracing::warn!(%e, schema = %name, "a cluster's schema was not dropped");
+        drop(self.cleanup.take());
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for name in &self.schemas {
+            if let Err(e) = trilat_store::PostgresStore::drop_schema(&self.postgres, name) {
+                tracing::warn!(%e, schema = %name, "a test node's schema was not dropped");
             }
         }
-        if let Err(e) = crate::bus::delete_namespace_streams(&cleanup.nats, cleanup.namespaces) {
-            tracing::warn!(%e, "a cluster's streams were not deleted");
+        let namespaces = std::mem::take(&mut self.namespaces);
+        if let Err(e) = crate::bus::delete_namespace_streams(&self.nats, namespaces) {
+            tracing::warn!(%e, "a test node's streams were not deleted");
         }
+    }
+}
+
+/// One node a test starts itself (not in a [`Cluster`]), on a
+/// [`ClusterBackend`]: on PostgreSQL and NATS its schema and bus namespace
+/// are its own and dropped with it, after the node stopped. Derefs to the
+/// [`Node`].
+pub struct BackendNode {
+    node: Node,
+    /// Dropped after `node` (fields drop in order).
+    _cleanup: Option<Cleanup>,
+}
+
+impl std::ops::Deref for BackendNode {
+    type Target = Node;
+    fn deref(&self) -> &Node {
+        &self.node
+    }
+}
+
+/// Where a node started by [`ClusterBackend::place`] keeps its reports,
+/// until it is served ([`NodePlace::serve_on`]).
+pub struct NodePlace {
+    cleanup: Option<Cleanup>,
+}
+
+impl ClusterBackend {
+    /// Puts the node of `config` on this backend: SQLite leaves `config`
+    /// as it is; PostgreSQL gives it a schema (created here) and a bus
+    /// namespace of its own, as [`Cluster::start_on`] does for its nodes.
+    pub fn place(&self, config: &mut Config) -> Result<NodePlace, StartError> {
+        let ClusterBackend::Postgres { postgres, nats } = self else {
+            return Ok(NodePlace { cleanup: None });
+        };
+        let id = format!("{:016x}", rand::random::<u64>());
+        let schema = format!("node_{id}_{}", config.party.as_str().to_lowercase());
+        let mut cleanup = Cleanup {
+            postgres: postgres.clone(),
+            schemas: Vec::new(),
+            nats: nats.clone(),
+            namespaces: Vec::new(),
+        };
+        drop(trilat_store::PostgresStore::open_in_schema(
+            postgres, &schema,
+        )?);
+        cleanup.schemas.push(schema.clone());
+        let namespace = format!("n{id}");
+        cleanup.namespaces.push(namespace.clone());
+        config.store = Some(postgres_url_in_schema(postgres, &schema).into());
+        config.bus = Some(nats.as_str().into());
+        config.bus_namespace = Some(namespace);
+        Ok(NodePlace {
+            cleanup: Some(cleanup),
+        })
+    }
+}
+
+impl NodePlace {
+    /// Serves `state` (opened from the placed config) on `listener`.
+    pub async fn serve_on(
+        self,
+        state: AppState,
+        listener: tokio::net::TcpListener,
+    ) -> Result<BackendNode, StartError> {
+        let node = crate::serve_on(state, listener).await?;
+        Ok(BackendNode {
+            node,
+            _cleanup: self.cleanup,
+        })
     }
 }
 

@@ -33,7 +33,7 @@ async fn feed_node(
     dir: &std::path::Path,
     udp: std::net::SocketAddr,
     tcp: std::net::SocketAddr,
-) -> (trilat_node::Node, Api) {
+) -> (trilat_node::cluster::BackendNode, Api) {
     let engines = json!({"ais": {"udp_listen": udp.to_string(), "tcp_feeds": [tcp.to_string()]}});
     engine_node_with(dir, engines, "/api/v1/ais/status").await
 }

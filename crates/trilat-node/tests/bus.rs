@@ -140,11 +140,19 @@ impl NatsServer {
     }
 
     pub(crate) fn start() -> NatsServer {
+        NatsServer::start_with(None)
+    }
+
+    /// A server refusing messages larger than `max_payload` bytes if given
+    /// (its default is 1 MiB).
+    pub(crate) fn start_with(max_payload: Option<usize>) -> NatsServer {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(Self::script())
-            .args(["start", dir.path().to_str().unwrap()])
-            .output()
-            .unwrap();
+        let mut command = Command::new(Self::script());
+        command.args(["start", dir.path().to_str().unwrap()]);
+        if let Some(max_payload) = max_payload {
+            command.env("NATS_MAX_PAYLOAD", max_payload.to_string());
+        }
+        let out = command.output().unwrap();
         assert!(out.status.success(), "scripts/nats start: {out:?}");
         let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
         NatsServer { dir, url }
@@ -427,11 +435,26 @@ async fn what_either_process_stores_reaches_both_live_streams_once() {
     })
     .await;
     assert_eq!(n_pushed(&setup.b).await, 0, "B drives no link");
+
+    // The processes' engine input stream reserves 1 GiB on the shared
+    // server: deleted once they are gone (killed: nothing makes it again;
+    // it is not there if no process took an engine partition by then).
+    let store = trilat_store::PostgresStore::open(&database.url).unwrap();
+    let store_id = trilat_store::ReportStore::changes(&store, None, 1)
+        .unwrap()
+        .next
+        .store_id();
+    drop(store);
+    drop(setup);
+    let input_stream = format!("{STREAM}_INPUT_{store_id:016x}");
+    if let Err(e) = js.delete_stream(&input_stream).await {
+        assert!(e.to_string().contains("not found"), "{input_stream}: {e}");
+    }
 }
 
-/// The process's `trilat_reports_pushed_total`.
-async fn n_pushed(process: &Process) -> u64 {
-    let text = process
+/// The process's `/metrics` (Prometheus text).
+async fn metrics(process: &Process) -> String {
+    process
         .admin
         .client
         .get(format!("{}/metrics", process.admin.url))
@@ -441,8 +464,14 @@ async fn n_pushed(process: &Process) -> u64 {
         .unwrap()
         .text()
         .await
-        .unwrap();
-    text.lines()
+        .unwrap()
+}
+
+/// The process's `trilat_reports_pushed_total`.
+async fn n_pushed(process: &Process) -> u64 {
+    metrics(process)
+        .await
+        .lines()
         .find_map(|line| line.strip_prefix("trilat_reports_pushed_total "))
         .map_or(0, |n| n.trim().parse().unwrap())
 }
@@ -543,4 +572,67 @@ async fn a_nats_restart_during_ingest_loses_nothing() {
         })
     })
     .await;
+}
+
+/// A NATS server refuses a message larger than its `max_payload` (1 MiB by
+/// default; the largest report a node accepts is a little more, a 1 MiB
+/// payload in its signed envelope) and closes the connection of the client
+/// that sent it. Here the server's limit is 64 KiB, below a note of 64 KiB
+/// of text: the note is announced all the same (the announcement names the
+/// version; the processes read the report from the store), B's live stream
+/// has it, and A's bus never dropped an announcement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_larger_than_a_bus_message_is_announced() {
+    let Some((postgres, _)) = servers("a_report_larger_than_a_bus_message_is_announced") else {
+        return;
+    };
+    const MAX_PAYLOAD: usize = 64 * 1024;
+    let database = Database::create(&postgres);
+    let nats = NatsServer::start_with(Some(MAX_PAYLOAD));
+    let setup = setup(&database.url, &nats.url).await;
+    let b_events = subscribe(&setup.b.reader).await;
+
+    // The longest note text core accepts.
+    let text = "x".repeat(64 * 1024);
+    let large = setup
+        .a
+        .admin
+        .post_note(&text, "UNCLASSIFIED", "GREEN", &["USA"])
+        .await;
+    assert!(serde_json::to_vec(&large).unwrap().len() > MAX_PAYLOAD);
+    let id = version_id(&large);
+    eventually("the large note on B's live stream", || async {
+        n_events(&b_events, "report", &id) > 0
+    })
+    .await;
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url.as_str()).await.unwrap());
+    assert_eq!(js.client().server_info().max_payload, MAX_PAYLOAD);
+    let last_note = || async {
+        let stream = js.get_stream(STREAM).await.ok()?;
+        stream
+            .get_last_raw_message_by_subject("trilat.USA.reports.note")
+            .await
+            .ok()
+    };
+    eventually("the large note announced on the bus", || async {
+        last_note().await.is_some_and(|message| {
+            message
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .is_some_and(|message_id| message_id.as_str() == id)
+        })
+    })
+    .await;
+    let announcement = last_note().await.unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&announcement.payload).unwrap();
+    assert_eq!(
+        body,
+        json!({"report": large.key().to_string(), "version": large.version, "kind": "note"})
+    );
+    let metrics = metrics(&setup.a).await;
+    assert!(
+        metrics.contains("\ntrilat_bus_announcements_dropped_total 0\n"),
+        "{metrics}"
+    );
+    assert_eq!(n_events(&b_events, "report", &id), 1);
 }

@@ -8,9 +8,12 @@
 //! Needs `TRILAT_TEST_POSTGRES` and `TRILAT_TEST_NATS` (scripts/test starts
 //! both); without them it skips, saying so; under `CI=true` it fails.
 
-use trilat_node::cluster::{Cluster, ClusterBackend};
+use trilat_core::NodeKey;
+use trilat_node::cluster::{write_node_files, Cluster, ClusterBackend};
+use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
+use trilat_store::ReportStore as _;
 
-use crate::common::{eventually, party, spec, Api};
+use crate::common::{eventually, jpn_config, party, spec, Api};
 
 fn backend(test: &str) -> Option<ClusterBackend> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -33,19 +36,23 @@ fn backend(test: &str) -> Option<ClusterBackend> {
 /// The number of schemas of the cluster whose bus namespace is `namespace`
 /// (`c<ID>`: schemas `cluster_<ID>_<party>`).
 async fn n_schemas(postgres: &str, namespace: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(postgres, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    let driver = tokio::spawn(connection);
     // strip_prefix, not trim_start_matches: the hex ID may itself begin with 'c'.
     let id = namespace
         .strip_prefix('c')
         .expect("a cluster's namespace is c<ID>");
-    let pattern = format!("cluster_{id}_%");
+    n_schemas_like(postgres, &format!("cluster_{id}_%")).await
+}
+
+/// The number of schemas whose name is `LIKE` `pattern`.
+async fn n_schemas_like(postgres: &str, pattern: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(postgres, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
     let row = client
         .query_one(
             "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE $1",
-            &[&pattern],
+            &[&pattern.to_string()],
         )
         .await
         .unwrap();
@@ -204,4 +211,72 @@ async fn two_clusters_on_one_nats_keep_to_their_own_streams_and_drop_their_schem
     drop(b);
     assert_eq!(n_schemas(&postgres, &ns_b).await, 0);
     assert!(js.get_stream(format!("{ns_b}_TRILAT_JPN")).await.is_err());
+}
+
+/// A node a test starts itself (`ClusterBackend::place`, as the TAXII and
+/// sanctions tests' nodes): on PostgreSQL and NATS it keeps its reports in
+/// a schema of its own and announces them under a namespace of its own,
+/// and both go when the node is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placed_node_keeps_its_reports_in_its_own_schema_and_drops_it() {
+    let test = "a_placed_node_keeps_its_reports_in_its_own_schema_and_drops_it";
+    let Some(backend) = backend(test) else {
+        return;
+    };
+    let ClusterBackend::Postgres { postgres, nats } = backend.clone() else {
+        unreachable!("backend() gives PostgreSQL")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let token = generate_token();
+    let tokens = vec![TokenConfig {
+        sha256: token_sha256(&token),
+        party: party("JPN"),
+        role: Role::Analyst,
+        name: "analyst".into(),
+    }];
+    let mut config = jpn_config(dir.path(), addr, tokens, None);
+    let place = backend.place(&mut config).unwrap();
+    let store_url = config.store.clone().unwrap();
+    assert!(store_url.as_str().starts_with(postgres.as_str()));
+    assert_eq!(config.bus.as_ref().unwrap().as_str(), nats);
+    let namespace = config.bus_namespace.clone().unwrap();
+    let id = namespace
+        .strip_prefix('n')
+        .expect("a node's namespace is n<ID>");
+    let schemas = format!("node_{id}_%");
+    assert_eq!(n_schemas_like(&postgres, &schemas).await, 1);
+    write_node_files(dir.path(), &config, &NodeKey::generate()).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let node = place.serve_on(state, listener).await.unwrap();
+    let api = Api::new(&format!("http://{addr}"), &token);
+    let note = api
+        .post_note("placed", "UNCLASSIFIED", "GREEN", &["JPN"])
+        .await;
+    let store = trilat_store::PostgresStore::open(store_url.as_str()).unwrap();
+    assert!(store.get(&note.key()).unwrap().is_some(), "in its schema");
+    drop(store);
+    let js = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
+    let stream_name = format!("{namespace}_TRILAT_JPN");
+    eventually("the note announced under the node's namespace", || {
+        let (js, stream_name) = (js.clone(), stream_name.clone());
+        async move {
+            match js.get_stream(&stream_name).await {
+                Ok(mut stream) => stream.info().await.unwrap().state.messages > 0,
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    drop(node);
+    assert_eq!(
+        n_schemas_like(&postgres, &schemas).await,
+        0,
+        "dropped with the node"
+    );
+    assert!(
+        js.get_stream(&stream_name).await.is_err(),
+        "deleted with the node"
+    );
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use serde_json::{json, Value};
 use trilat_core::{Party, Report};
-use trilat_node::cluster::{demo_policy, Cluster, ClusterSpec};
+use trilat_node::cluster::{demo_policy, BackendNode, Cluster, ClusterBackend, ClusterSpec};
 use trilat_node::config::Limits;
 
 pub fn party(code: &str) -> Party {
@@ -203,28 +203,36 @@ pub fn free_tcp_addr() -> std::net::SocketAddr {
 }
 
 /// Polls `condition` every 50 ms for up to 20 s.
-pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+pub async fn eventually<F, Fut>(what: &str, condition: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..400 {
-        if condition().await {
-            return;
-        }
+    within(Duration::from_secs(20), what, condition).await;
+}
+
+/// Polls `condition` every 50 ms for up to `deadline`.
+pub async fn within<F, Fut>(deadline: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !condition().await {
+        assert!(start.elapsed() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("timed out waiting for: {what}");
 }
 
 /// One JPN node with an analyst token and the given `[engines]` table (JSON
-/// for brevity); returns once `ready_path` answers 200 (the engines load in
-/// the background).
+/// for brevity), on the test backend (`TRILAT_TEST_CLUSTER_BACKEND`: SQLite,
+/// or PostgreSQL and NATS); returns once `ready_path` answers 200 (the
+/// engines load in the background).
 pub async fn engine_node_with(
     dir: &std::path::Path,
     engines: Value,
     ready_path: &'static str,
-) -> (trilat_node::Node, Api) {
+) -> (BackendNode, Api) {
     use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
     let token = generate_token();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -235,11 +243,15 @@ pub async fn engine_node_with(
         role: Role::Analyst,
         name: "analyst".into(),
     }];
-    let config = jpn_config(dir, addr, tokens, Some(engines));
+    let mut config = jpn_config(dir, addr, tokens, Some(engines));
+    let place = ClusterBackend::from_env()
+        .unwrap()
+        .place(&mut config)
+        .unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &trilat_core::NodeKey::generate())
         .unwrap();
     let state = trilat_node::open(config).unwrap();
-    let node = trilat_node::serve_on(state, listener).await.unwrap();
+    let node = place.serve_on(state, listener).await.unwrap();
     let api = Api::new(&format!("http://{addr}"), &token);
     let ready = api.clone();
     eventually(&format!("engines ready ({ready_path})"), move || {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use trilat_core::{Marking, Tlp};
 
-use crate::common::{engine_node_with, eventually, Api};
+use crate::common::{engine_node_with, within, Api};
 
 /// A UN consolidated-list fixture in the real format (hand-written).
 const UN_FIXTURE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -32,7 +32,7 @@ fn marking(rel_to: &[&str]) -> Marking {
 }
 
 /// One JPN node with every engine configured; returns its analyst API.
-async fn engine_node(dir: &std::path::Path) -> (trilat_node::Node, Api) {
+async fn engine_node(dir: &std::path::Path) -> (trilat_node::cluster::BackendNode, Api) {
     let lists = dir.join("lists");
     std::fs::create_dir_all(&lists).unwrap();
     let parsed = trilat_sanctions::un::parse(UN_FIXTURE.as_bytes()).unwrap();
@@ -52,6 +52,20 @@ async fn engine_node(dir: &std::path::Path) -> (trilat_node::Node, Api) {
         "missile": {"party_markings": party_markings},
     });
     engine_node_with(dir, engines, "/api/v1/sanctions/status").await
+}
+
+/// How long engine products may take on a loaded machine (on a bus: the
+/// partitions' leases, then the owner's processing).
+const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Whether the test's node runs on a bus (`TRILAT_TEST_CLUSTER_BACKEND`
+/// is PostgreSQL and NATS): its engines then take input through their
+/// partitions' owners.
+fn on_bus() -> bool {
+    matches!(
+        trilat_node::cluster::ClusterBackend::from_env().unwrap(),
+        trilat_node::cluster::ClusterBackend::Postgres { .. }
+    )
 }
 
 async fn post_text(api: &Api, path: &str, body: String) -> (u16, Value) {
@@ -129,21 +143,37 @@ async fn ais_lines_become_maritime_event_reports() {
     assert!(!lines.is_empty());
     let (status, body) = post_text(&api, "/api/v1/ais/nmea", lines.join("\n")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["events"].as_u64().unwrap() > 0, "{body}");
-    assert_eq!(
-        body["events"],
-        body["reports"].as_array().unwrap().len(),
-        "every event is published: {body}"
-    );
-    let (status, page) = api.get("/api/v1/reports?kind=maritime.event").await;
-    assert_eq!(status, 200, "{page}");
-    let events: Vec<&str> = page["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["payload"]["event"].as_str())
-        .collect();
-    assert!(events.contains(&"encounter"), "{events:?}");
+    if on_bus() {
+        // Handed to the partitions' owner (this process), which publishes
+        // the events once it has processed them.
+        let n_taken = body["lines"].as_u64().unwrap() - body["lines_refused"].as_u64().unwrap();
+        assert_eq!(body["lines_handed_off"], n_taken, "{body}");
+        assert_eq!(body["events"], 0, "{body}");
+    } else {
+        assert!(body["events"].as_u64().unwrap() > 0, "{body}");
+        assert_eq!(
+            body["events"],
+            body["reports"].as_array().unwrap().len(),
+            "every event is published: {body}"
+        );
+    }
+    // FIXME: on a bus the encounter is not reliably found: the two vessels'
+    // partitions are processed apart, so a request replaying hours of their
+    // traffic may be tracked one vessel after the other (docs/scale.md,
+    // "What partitioning costs in findings"). There, findings are published.
+    let wanted = if on_bus() { None } else { Some("encounter") };
+    within(ENGINE_WAIT, "the maritime events published", || async {
+        let (status, page) = api.get("/api/v1/reports?kind=maritime.event").await;
+        assert_eq!(status, 200, "{page}");
+        let events: Vec<&str> = page["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["payload"]["event"].as_str())
+            .collect();
+        wanted.map_or(!events.is_empty(), |wanted| events.contains(&wanted))
+    })
+    .await;
     let (status, body) = post_text(&api, "/api/v1/ais/nmea", "x".repeat(2000)).await;
     assert_eq!(status, 400, "{body}");
 }
@@ -152,17 +182,38 @@ async fn ais_lines_become_maritime_event_reports() {
 async fn missile_products_carry_the_combined_marking() {
     let dir = tempfile::tempdir().unwrap();
     let (_node, api) = engine_node(dir.path()).await;
+    // Bad input names the line and changes nothing. Checked first: on a
+    // bus, products of good input appear while the owner processes it.
+    let (_, before) = api.get("/api/v1/reports?kind=missile.track").await;
+    for bad in [
+        "not json",
+        r#"{"sensor": "no-such-radar", "time": "2026-01-01T00:00:00Z", "range_m": 1, "az_deg": 1, "el_deg": 1}"#,
+    ] {
+        let (status, body) = post_text(&api, "/api/v1/missile/detections", bad.to_string()).await;
+        assert_eq!(status, 400, "{bad} → {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains('1'),
+            "{body}"
+        );
+    }
+    let (_, after) = api.get("/api/v1/reports?kind=missile.track").await;
+    assert_eq!(
+        before["reports"].as_array().map(Vec::len),
+        after["reports"].as_array().map(Vec::len)
+    );
+
     let lines = demo_detection_lines(7);
     let (status, body) = post_text(&api, "/api/v1/missile/detections", lines.join("\n")).await;
     assert_eq!(status, 200, "{body}");
+    // At once without a bus; once the sensor group's owner fused them with one.
+    within(ENGINE_WAIT, "assessments of the detections", || async {
+        let (_, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
+        page["reports"].as_array().is_some_and(|r| !r.is_empty())
+    })
+    .await;
     let (status, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
     assert_eq!(status, 200, "{page}");
     let assessments = page["reports"].as_array().unwrap();
-    assert!(
-        !assessments.is_empty(),
-        "no assessment from {} detections",
-        lines.len()
-    );
     let by_party = |p: &str| -> BTreeSet<String> {
         match p {
             "USA" => ["USA", "JPN"].map(String::from).into(),
@@ -191,24 +242,6 @@ async fn missile_products_carry_the_combined_marking() {
             .collect();
         assert_eq!(got, expected, "parties {parties:?}");
     }
-    // Bad input names the line and changes nothing.
-    let (_, before) = api.get("/api/v1/reports?kind=missile.track").await;
-    for bad in [
-        "not json",
-        r#"{"sensor": "no-such-radar", "time": "2026-01-01T00:00:00Z", "range_m": 1, "az_deg": 1, "el_deg": 1}"#,
-    ] {
-        let (status, body) = post_text(&api, "/api/v1/missile/detections", bad.to_string()).await;
-        assert_eq!(status, 400, "{bad} → {body}");
-        assert!(
-            body["error"]["message"].as_str().unwrap().contains('1'),
-            "{body}"
-        );
-    }
-    let (_, after) = api.get("/api/v1/reports?kind=missile.track").await;
-    assert_eq!(
-        before["reports"].as_array().map(Vec::len),
-        after["reports"].as_array().map(Vec::len)
-    );
 }
 
 #[tokio::test]
@@ -238,13 +271,17 @@ async fn missile_detections_stream_publishes_while_the_feed_lasts() {
             for piece in first.chunks(997) {
                 tx.send(Ok(piece.to_vec())).await.unwrap();
             }
-            eventually("an assessment published mid-stream", move || {
-                let api = api.clone();
-                async move {
-                    let (_, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
-                    page["reports"].as_array().is_some_and(|r| !r.is_empty())
-                }
-            })
+            within(
+                ENGINE_WAIT,
+                "an assessment published mid-stream",
+                move || {
+                    let api = api.clone();
+                    async move {
+                        let (_, page) = api.get("/api/v1/reports?kind=missile.assessment").await;
+                        page["reports"].as_array().is_some_and(|r| !r.is_empty())
+                    }
+                },
+            )
             .await;
             for piece in rest.chunks(1009) {
                 tx.send(Ok(piece.to_vec())).await.unwrap();
@@ -260,7 +297,17 @@ async fn missile_detections_stream_publishes_while_the_feed_lasts() {
         Some(lines.len() as u64),
         "{answer}"
     );
-    assert!(answer["reports"].as_u64().unwrap() > 0, "{answer}");
+    if on_bus() {
+        // Handed to the sensor group's owner, which published the
+        // assessment the sender waited for.
+        assert_eq!(
+            answer["detections_handed_off"].as_u64(),
+            Some(lines.len() as u64),
+            "{answer}"
+        );
+    } else {
+        assert!(answer["reports"].as_u64().unwrap() > 0, "{answer}");
+    }
 
     // A bad line ends the stream with its line number (blank lines count).
     let bad = "\n\nnot json\n".to_string();

@@ -58,7 +58,12 @@ where
 /// order with tag-block times, so that the tracker's findings do not
 /// depend on when the lines are processed.
 fn tanker_messages() -> Vec<String> {
-    let feeds = trilat_ais::synth::demo_scenario(1_764_000_000);
+    tanker_messages_from(1_764_000_000)
+}
+
+/// [`tanker_messages`] of the demo started at `start_unix_s`.
+fn tanker_messages_from(start_unix_s: i64) -> Vec<String> {
+    let feeds = trilat_ais::synth::demo_scenario(start_unix_s);
     let mmsi = trilat_ais::synth::DEMO_TANKER_MMSI;
     let mut decoder = trilat_ais::Decoder::new();
     let mut group = Vec::new();
@@ -523,4 +528,41 @@ async fn detections_posted_at_either_process_are_fused_once_by_the_groups_owner(
     // One fuser (A's, the group's owner) fused every request in order.
     assert_eq!(stored_products(&setup.b).await, expected_products(&chunks));
     assert!(holds_all(&setup.store, setup.a.child.id()));
+}
+
+/// NATS refuses a message larger than its `max_payload` (1 MiB on this
+/// server, its default) and closes the connection that sent it, while a
+/// request to the node may be 4 MiB. One vessel's lines in one request,
+/// over 2 MiB (the demo's tanker, on days after day), are one partition's
+/// input: B hands it off in pieces cut at line ends, each under the limit,
+/// and A, the owner, tracks it as one stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_larger_than_a_bus_message_is_handed_off_in_pieces() {
+    let Some(postgres) = postgres_or_skip("partitions::an_input_larger_than_a_bus_message") else {
+        return;
+    };
+    let setup = setup(&postgres).await;
+    let mut lines = Vec::new();
+    let mut day = 0;
+    while lines.iter().map(|m: &String| m.len() + 1).sum::<usize>() < 2 * 1024 * 1024 + 1024 {
+        // Two days apart: each demo is over within them, so time runs forward.
+        lines.extend(tanker_messages_from(1_764_000_000 + day * 2 * 86_400));
+        day += 1;
+    }
+    post_messages(&setup.b, &lines).await;
+    setup.processed().await;
+    let mut input = setup.js.get_stream(&setup.input_stream).await.unwrap();
+    let n_messages = input.info().await.unwrap().state.last_sequence;
+    assert!(
+        n_messages >= 3,
+        "{n_messages} messages on the bus for over 2 MiB"
+    );
+    let (findings, positions) = expected(&[&lines]);
+    assert!(
+        findings.values().sum::<usize>() < 1000,
+        "stored_findings reads one page"
+    );
+    assert_eq!(stored_findings(&setup.a).await, findings);
+    assert_eq!(tracked(&setup.a).await, positions);
+    assert_eq!(tracked(&setup.b).await, BTreeMap::new());
 }

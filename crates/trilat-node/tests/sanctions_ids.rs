@@ -3,9 +3,11 @@
 //! `sanctions.id-hit` report, and the maritime engine flagging an AIS vessel by its listed MMSI
 //! through the same identifier index.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
-use crate::common::{engine_node_with, eventually, Api};
+use crate::common::{engine_node_with, within, Api};
 
 /// A person with wallets and an e-mail, and a vessel listed with the MMSI of the demo's
 /// DPRK-linked ship (AIS name `RYONGGANG 7`, listed under another name).
@@ -17,7 +19,7 @@ fn sdn() -> String {
     )
 }
 
-async fn node(dir: &std::path::Path) -> (trilat_node::Node, Api) {
+async fn node(dir: &std::path::Path) -> (trilat_node::cluster::BackendNode, Api) {
     let lists = dir.join("lists");
     std::fs::create_dir_all(&lists).unwrap();
     let parsed = trilat_sanctions::ofac::parse_sdn(sdn().as_bytes(), "2030-01-01").unwrap();
@@ -113,29 +115,35 @@ async fn ais_vessel_flagged_by_listed_mmsi() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    // Every event is published, the vessel's first static data (before any position) too.
+    let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    // Every event is published, the vessel's first static data (before any position) too.
     assert_eq!(
         body["events"],
         body["reports"].as_array().unwrap().len(),
         "{body}"
     );
     let api2 = api.clone();
-    eventually("a sanctioned-vessel report", move || {
-        let api = api2.clone();
-        async move {
-            let (_, page): (u16, Value) = api
-                .get("/api/v1/reports?kind=maritime.sanctioned-vessel")
-                .await;
-            page["reports"].as_array().is_some_and(|reports| {
-                reports.iter().any(|r| {
-                    let payload = r["payload"].to_string();
-                    payload.contains(r#""matched_on":"mmsi""#)
-                        && payload.contains("SOUTHERN SAMPLE")
+    // On a bus the partition's owner publishes it once it took its lease.
+    within(
+        Duration::from_secs(120),
+        "a sanctioned-vessel report",
+        move || {
+            let api = api2.clone();
+            async move {
+                let (_, page): (u16, Value) = api
+                    .get("/api/v1/reports?kind=maritime.sanctioned-vessel")
+                    .await;
+                page["reports"].as_array().is_some_and(|reports| {
+                    reports.iter().any(|r| {
+                        let payload = r["payload"].to_string();
+                        payload.contains(r#""matched_on":"mmsi""#)
+                            && payload.contains("SOUTHERN SAMPLE")
+                    })
                 })
-            })
-        }
-    })
+            }
+        },
+    )
     .await;
 }

@@ -1,9 +1,12 @@
 //! The TAXII 2.1 server of a node: discovery, POST then GET round trips,
-//! the release rule on every record, media-type and body errors.
+//! the release rule on every record, media-type and body errors. Each node
+//! runs on the test backend (`TRILAT_TEST_CLUSTER_BACKEND`: SQLite, or
+//! PostgreSQL and NATS).
 
 use serde_json::{json, Value};
 use trilat_core::{Marking, NodeKey, Party, Policy, Tlp};
 use trilat_cyber::marking::{tlp_marking_ref, trilat_definitions, Releasability};
+use trilat_node::cluster::{BackendNode, ClusterBackend};
 use trilat_node::config::{generate_token, token_sha256, Config, Limits, Role, TokenConfig};
 
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -22,7 +25,7 @@ struct Tokens {
 
 /// One USA node with no `[taxii]` table (the default collection); tokens:
 /// a USA analyst, a USA reader and a JPN reader.
-async fn taxii_node(dir: &std::path::Path) -> (trilat_node::Node, String, Tokens) {
+async fn taxii_node(dir: &std::path::Path) -> (BackendNode, String, Tokens) {
     let (node, url, tokens, _) = taxii_node_with(dir, None, |_| {}).await;
     (node, url, tokens)
 }
@@ -33,7 +36,7 @@ async fn taxii_node_with(
     dir: &std::path::Path,
     taxii: Option<toml::Table>,
     seed: impl FnOnce(&trilat_node::AppState),
-) -> (trilat_node::Node, String, Tokens, trilat_node::AppState) {
+) -> (BackendNode, String, Tokens, trilat_node::AppState) {
     let tokens = Tokens {
         analyst: generate_token(),
         reader: generate_token(),
@@ -47,7 +50,7 @@ async fn taxii_node_with(
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = Config {
+    let mut config = Config {
         party: party("USA"),
         listen: addr,
         data_dir: dir.join("data"),
@@ -69,13 +72,15 @@ async fn taxii_node_with(
         bus: None,
         bus_namespace: None,
     };
+    let place = ClusterBackend::from_env()
+        .unwrap()
+        .place(&mut config)
+        .unwrap();
     config.validate().unwrap();
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate()).unwrap();
     let state = trilat_node::open(config).unwrap();
     seed(&state);
-    let node = trilat_node::serve_on(state.clone(), listener)
-        .await
-        .unwrap();
+    let node = place.serve_on(state.clone(), listener).await.unwrap();
     (node, format!("http://{addr}"), tokens, state)
 }
 
@@ -658,7 +663,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
     let mut nodes = Vec::new();
     for name in ["a", "b"] {
         let node_dir = dir.path().join(name);
-        let config = Config {
+        let mut config = Config {
             party: party("USA"),
             listen: "127.0.0.1:7999".parse().unwrap(),
             data_dir: node_dir.join("data"),
@@ -681,12 +686,16 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             bus: None,
             bus_namespace: None,
         };
+        let place = ClusterBackend::from_env()
+            .unwrap()
+            .place(&mut config)
+            .unwrap();
         config.validate().unwrap();
         trilat_node::cluster::write_node_files(&node_dir, &config, &NodeKey::generate()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         urls.push(format!("http://{}", listener.local_addr().unwrap()));
         let state = trilat_node::open(config).unwrap();
-        nodes.push(trilat_node::serve_on(state, listener).await.unwrap());
+        nodes.push(place.serve_on(state, listener).await.unwrap());
     }
     let objects = format!("{COLLECTION}/objects/");
     let answer = post(&urls[0], &objects, &analyst, TAXII, envelope()).await;

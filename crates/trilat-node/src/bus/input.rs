@@ -142,7 +142,15 @@ async fn ensure_stream(
 
 /// Hands `body` to the owner of `engine`'s partition `partition`: returns
 /// once JetStream has stored it (acknowledged the publish), so the caller
-/// may acknowledge its sender. Errors are 503s: the input was not taken.
+/// may acknowledge its sender. Errors are 503s: the input was not taken
+/// (or, said in the error, only its first lines were).
+///
+/// An input larger than one message on the bus (the NATS server's
+/// `max_payload`, 1 MiB by default, where a request may be 4 MiB) goes as
+/// several messages, cut at line ends ([`pieces`]), published one after the
+/// other: the partition's queue keeps them in order, and its one owner
+/// feeds them to the same engine, whose decoder and tracker carry on across
+/// messages. Only the last carries `flush`.
 pub(crate) async fn hand_off(
     bus: &Bus,
     (engine, partition): (&str, &str),
@@ -153,21 +161,128 @@ pub(crate) async fn hand_off(
         "no empty input is handed off"
     );
     let (js, store_id) = jetstream_of(bus).map_err(unavailable)?;
+    let piece_bytes_max = piece_bytes_max(js).await.map_err(unavailable)?;
+    let pieces = pieces(&received.body, piece_bytes_max).map_err(|line_bytes| {
+        AppError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "input_line_too_long",
+            format!(
+                "a line of {line_bytes} bytes is longer than the {piece_bytes_max} bytes one message \
+                 on the party's bus holds (the NATS server's max_payload less {HEADERS_BYTES_RESERVED} \
+                 for headers); the input was not accepted"
+            ),
+        )
+    })?;
+    assert!(!pieces.is_empty());
     if !bus.input_stream_ready.load(Ordering::Relaxed) {
         ensure_stream(bus, js, store_id)
             .await
             .map_err(unavailable)?;
     }
-    let mut message = jetstream::message::PublishMessage::build().payload(received.body.into());
-    if let Some(received_ms) = received.received_ms {
-        message = message.header(RECEIVED_HEADER, received_ms.to_string().as_str());
-    }
-    if received.flush {
-        message = message.header(FLUSH_HEADER, "1");
-    }
     let subject = subject(bus, store_id, engine, partition);
+    let n_pieces = pieces.len();
+    let mut n_lines_stored = 0;
+    for (idx, piece) in pieces.into_iter().enumerate() {
+        let mut message =
+            jetstream::message::PublishMessage::build().payload(piece.to_vec().into());
+        if let Some(received_ms) = received.received_ms {
+            message = message.header(RECEIVED_HEADER, received_ms.to_string().as_str());
+        }
+        if received.flush && idx + 1 == n_pieces {
+            message = message.header(FLUSH_HEADER, "1");
+        }
+        publish_piece(bus, js, store_id, &subject, message)
+            .await
+            .map_err(|e| match n_lines_stored {
+                0 => unavailable(e),
+                n => unavailable(format!(
+                    "{e} (its first {n} lines were stored and will be processed)"
+                )),
+            })?;
+        n_lines_stored += piece.iter().filter(|b| **b == b'\n').count();
+    }
+    Ok(())
+}
+
+/// Room kept in each message for its headers: NATS counts them in a
+/// message's size against the server's `max_payload`.
+const HEADERS_BYTES_RESERVED: usize = 1024;
+/// The smallest `max_payload` engine input is handed off with (the server's
+/// default is 1 MiB; an AIS line is at most 1 KiB).
+const MAX_PAYLOAD_MIN: usize = 64 * 1024;
+
+/// The most input bytes one message on the bus holds: the connected
+/// server's `max_payload` less room for the headers. The client knows the
+/// figure once a server has answered; a process that has just started (its
+/// client connects in the background) waits for that up to
+/// [`PUBLISH_ACK_WAIT`], as a publish would wait for the connection.
+async fn piece_bytes_max(js: &jetstream::Context) -> Result<usize, String> {
+    let client = js.client();
+    let deadline = tokio::time::Instant::now() + PUBLISH_ACK_WAIT;
+    let max_payload = loop {
+        let max_payload = client.server_info().max_payload;
+        if max_payload > 0 {
+            break max_payload;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the party's bus is not connected: no NATS server answered within {} s",
+                PUBLISH_ACK_WAIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    if max_payload < MAX_PAYLOAD_MIN {
+        return Err(format!(
+            "the NATS server's max_payload is {max_payload} bytes, less than the \
+             {MAX_PAYLOAD_MIN} engine input needs: raise max_payload in nats-server's configuration"
+        ));
+    }
+    Ok(max_payload - HEADERS_BYTES_RESERVED)
+}
+
+/// `body`, newline-separated lines, cut at line ends into pieces of at most
+/// `piece_bytes_max` bytes each, in order; one empty piece for an empty
+/// body (a flush alone). A line longer than `piece_bytes_max` (with its
+/// newline) cannot go: its length is the error.
+fn pieces(body: &[u8], piece_bytes_max: usize) -> Result<Vec<&[u8]>, usize> {
+    assert!(piece_bytes_max > 0);
+    if body.len() <= piece_bytes_max {
+        return Ok(vec![body]);
+    }
+    let mut pieces = Vec::with_capacity(body.len() / piece_bytes_max + 1);
+    let mut rest = body;
+    // Bounded: every round takes at least one byte off `rest`.
+    while rest.len() > piece_bytes_max {
+        let Some(end) = rest[..piece_bytes_max].iter().rposition(|b| *b == b'\n') else {
+            let line_bytes = rest
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(rest.len(), |end| end + 1);
+            return Err(line_bytes);
+        };
+        let (piece, after) = rest.split_at(end + 1);
+        pieces.push(piece);
+        rest = after;
+    }
+    if !rest.is_empty() {
+        pieces.push(rest);
+    }
+    debug_assert_eq!(pieces.iter().map(|p| p.len()).sum::<usize>(), body.len());
+    Ok(pieces)
+}
+
+/// Publishes one message of a hand-off and waits for JetStream's
+/// acknowledgement, making the stream again once if it is gone.
+async fn publish_piece(
+    bus: &Bus,
+    js: &jetstream::Context,
+    store_id: u64,
+    subject: &str,
+    message: jetstream::message::PublishMessage,
+) -> Result<(), String> {
     let published = async {
-        let first = publish_acked(js, &subject, message.clone()).await;
+        let first = publish_acked(js, subject, message.clone()).await;
         match first {
             // The stream is gone (a wiped server) or not seen yet: make it, once more.
             Err(PublishErrorKind::StreamNotFound) => {
@@ -175,7 +290,7 @@ pub(crate) async fn hand_off(
                 ensure_stream(bus, js, store_id)
                     .await
                     .map_err(|e| e.to_string())?;
-                publish_acked(js, &subject, message)
+                publish_acked(js, subject, message)
                     .await
                     .map_err(|kind| kind.to_string())
             }
@@ -186,14 +301,12 @@ pub(crate) async fn hand_off(
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => {
             bus.input_stream_ready.store(false, Ordering::Relaxed);
-            Err(unavailable(format!(
-                "handing input to {subject} failed: {e}"
-            )))
+            Err(format!("handing input to {subject} failed: {e}"))
         }
-        Err(_) => Err(unavailable(format!(
+        Err(_) => Err(format!(
             "JetStream did not acknowledge the input on {subject} within {} s",
             PUBLISH_ACK_WAIT.as_secs()
-        ))),
+        )),
     }
 }
 
@@ -324,5 +437,45 @@ pub(crate) async fn drive<F, Fut>(
             tracing::warn!(engine, partition, %e, "partition input: consumer failed; asking again");
             tokio::time::sleep(CONSUMER_RETRY_DELAY).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(body: &str, piece_bytes_max: usize, expect: Result<&[&str], usize>) {
+        let got = pieces(body.as_bytes(), piece_bytes_max);
+        let got = got.map(|pieces| {
+            pieces
+                .iter()
+                .map(|p| std::str::from_utf8(p).unwrap())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            got,
+            expect.map(<[&str]>::to_vec),
+            "{body:?} in {piece_bytes_max}"
+        );
+    }
+
+    /// Cut at line ends only, each piece as full as the limit allows,
+    /// nothing lost or reordered; a line that fits no piece is refused.
+    #[test]
+    fn input_is_cut_at_line_ends_into_pieces_a_message_holds() {
+        check("", 8, Ok(&[""]));
+        check("ab\ncd\n", 8, Ok(&["ab\ncd\n"]));
+        check("ab\ncd\n", 6, Ok(&["ab\ncd\n"]));
+        check("ab\ncd\n", 5, Ok(&["ab\n", "cd\n"]));
+        check("ab\ncd\nef\n", 7, Ok(&["ab\ncd\n", "ef\n"]));
+        check("ab\ncd\nef", 4, Ok(&["ab\n", "cd\n", "ef"]));
+        check("a\nbcdef\ng\n", 4, Err(6));
+        check("abcdef", 4, Err(6));
+        let body = "0123456789\n".repeat(1000);
+        let cut = pieces(body.as_bytes(), 1000).unwrap();
+        assert_eq!(cut.len(), 12, "990 bytes each, then 110");
+        assert!(cut.iter().all(|p| p.len() <= 1000 && p.ends_with(b"\n")));
+        assert_eq!(cut.concat(), body.as_bytes());
     }
 }

@@ -441,4 +441,44 @@ mod tests {
             assert!(check_namespace(bad).is_err(), "{bad}");
         }
     }
+
+    /// An announcement names the version and never carries the report, so
+    /// the largest report a node accepts (a payload of 1 MiB)
+    /// is announced in a few hundred bytes, under any server's `max_payload`.
+    #[test]
+    fn an_announcement_names_the_version_whatever_the_reports_size() {
+        let usa = Party::new("USA").unwrap();
+        let bus = Bus::new("nats://127.0.0.1:4222", usa.clone(), None);
+        let key = trilat_core::NodeKey::from_seed([6; 32]);
+        // Just under core's payload limit (1 MiB canonical).
+        let text = "x".repeat(1024 * 1024 - 64);
+        let report = trilat_core::ReportDraft::new(
+            usa,
+            trilat_core::Kind::new("note").unwrap(),
+            trilat_core::Marking::new("UNCLASSIFIED", trilat_core::Tlp::Green, ["USA"]),
+            serde_json::json!({ "text": text }),
+            trilat_core::Timestamp::from_unix_ms(1_700_000_000_000),
+        )
+        .sign(&key)
+        .unwrap();
+        assert!(serde_json::to_vec(&report).unwrap().len() > 1024 * 1024);
+        let withdrawal = Withdrawal::sign(
+            &report.next_version(report.modified).sign(&key).unwrap(),
+            &key,
+        )
+        .unwrap();
+        let (_, id, body) = Announcement::Report(Arc::new(report.clone())).message(&bus);
+        assert_eq!(id, format!("{}@1", report.key()));
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let expect =
+            serde_json::json!({"report": report.key().to_string(), "version": 1, "kind": "note"});
+        assert_eq!(body, expect);
+        let (_, id, body) = Announcement::Withdrawal(withdrawal).message(&bus);
+        assert_eq!(id, format!("withdrawal:{}@2", report.key()));
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"withdrawal": report.key().to_string(), "version": 2})
+        );
+    }
 }

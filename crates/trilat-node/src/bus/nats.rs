@@ -43,22 +43,41 @@ impl Bus {
     }
 }
 
+/// The largest announcement body: an identity, a version and a kind.
+pub(super) const ANNOUNCEMENT_BYTES_MAX: usize = 512;
+
 impl Announcement {
-    /// Subject on `bus`, `Nats-Msg-Id` and body (the signed report or
-    /// withdrawal).
+    /// Subject on `bus`, `Nats-Msg-Id` and body. The body names the
+    /// version (`{"report": "OWNER/ID", "version": N, "kind": K}`, or
+    /// `{"withdrawal": "OWNER/ID", "version": N}`) and never carries the
+    /// report: every process reads reports from the store the party's
+    /// processes share (the consumers take headers only), so an
+    /// announcement stays under [`ANNOUNCEMENT_BYTES_MAX`] whatever the
+    /// report's size, far below any NATS server's `max_payload`
+    /// (docs/scale.md, *Message sizes on the bus*).
     pub(super) fn message(&self, bus: &Bus) -> (String, String, Vec<u8>) {
-        match self {
+        let (subject, id, body) = match self {
             Announcement::Report(report) => (
                 format!("{}.reports.{}", bus.subject_root, report.kind),
                 format!("{}@{}", report.key(), report.version),
-                serde_json::to_vec(report.as_ref()).expect("a report serialises"),
+                serde_json::json!({
+                    "report": report.key().to_string(),
+                    "version": report.version,
+                    "kind": report.kind.as_str(),
+                }),
             ),
             Announcement::Withdrawal(withdrawal) => (
                 format!("{}.withdrawals", bus.subject_root),
                 format!("withdrawal:{}@{}", withdrawal.key(), withdrawal.version),
-                serde_json::to_vec(withdrawal).expect("a withdrawal serialises"),
+                serde_json::json!({
+                    "withdrawal": withdrawal.key().to_string(),
+                    "version": withdrawal.version,
+                }),
             ),
-        }
+        };
+        let body = body.to_string().into_bytes();
+        assert!(body.len() <= ANNOUNCEMENT_BYTES_MAX, "{} bytes", body.len());
+        (subject, id, body)
     }
 }
 
