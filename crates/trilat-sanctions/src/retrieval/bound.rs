@@ -82,6 +82,25 @@ pub(super) struct FormTerms {
     pub(super) query_matched: f64,
     pub(super) similarity_max: f64,
     pub(super) partners: f64,
+    /// Every unit of the form matched: the name's unmatched words may then weigh
+    /// [`crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR`] of their weight ([`name_total`]).
+    pub(super) covers_form: bool,
+}
+
+/// The weight a name form counts with in a bound's denominator when its tokens that match
+/// weigh at most `name_matched`: its whole weight `name_total`, or, when every query word may
+/// match (`covers_form`), the matched weight plus the rest at
+/// [`crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR`]. Taking `name_matched` at its most keeps
+/// the bound a bound: `(a + s x) / (q + f c + (1 - f) x)` grows with `x` while `a <= s q`.
+pub(super) fn name_total(name_total: f64, name_matched: f64, covers_form: bool) -> f64 {
+    if !covers_form {
+        return name_total;
+    }
+    let factor = crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR;
+    let name_matched = name_matched.min(name_total);
+    let lighter = name_matched + factor * (name_total - name_matched);
+    debug_assert!(lighter <= name_total + 1e-12);
+    lighter
 }
 
 /// The heap buffers of [`Units`], kept in [`Scratch`] from one query to the next (allocation
@@ -247,6 +266,7 @@ impl Units {
             similarity_max: LEVEL_SIMILARITY_MAX[level],
             // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
             partners: self.partners_of(any, 0),
+            covers_form: any == bits,
         })
     }
 

@@ -27,6 +27,13 @@ pub(super) fn token_keys(
     });
     spelling_keys(token, side, &mut |hash| push(hash, LEVEL_NEAR));
     initial_keys(token, side, &mut |hash| push(hash, LEVEL_FAR));
+    // Words of persons' names with one vowel pattern (`matcher::token_similarity`).
+    if token.person && token.vowels != 0 {
+        push(
+            key_hash(TAG_VOWELS, &token.vowels.to_le_bytes()),
+            LEVEL_NEAR,
+        );
+    }
 }
 
 /// The keys through which an initial meets a word of a person's name beginning with its letter
@@ -666,8 +673,9 @@ impl Index {
                     let heaviest = f64::from(form.prefix[usize::from(taken) - 1]);
                     heaviest.min(form_terms.partners)
                 };
+                let name_total = name_total(form.total, name_matched, form_terms.covers_form);
                 let bound = (form_terms.query_matched + form_terms.similarity_max * name_matched)
-                    / (total + form.total);
+                    / (total + name_total);
                 best = best.max(bound);
             }
         }
@@ -717,8 +725,10 @@ impl Index {
                 } else {
                     f64::from(form.prefix[usize::from(taken) - 1])
                 };
+                // Every query word matched or merged: the name's other words may weigh less.
+                let name_total = name_total(form.total, name_matched, possible == bits);
                 let bound =
-                    (possible_weight + name_matched) / (unmatched + possible_weight + form.total);
+                    (possible_weight + name_matched) / (unmatched + possible_weight + name_total);
                 best = best.max(bound);
             }
         }

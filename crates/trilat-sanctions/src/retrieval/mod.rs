@@ -123,6 +123,8 @@ const TAG_SKELETON_OTHER: u8 = b'l';
 /// Consonant skeleton of an indexed join (adjacent tokens together) with a word in Arabic
 /// script (only those merge by skeleton).
 const TAG_JOIN_SKELETON: u8 = b'j';
+/// A word of a person's name by its vowel pattern (`analysis::vowel_pattern`).
+const TAG_VOWELS: u8 = b'v';
 
 /// The set of key hashes of [`Index::abjad_keys`].
 pub(crate) type AbjadKeys = std::collections::HashSet<u64, foldhash::fast::RandomState>;
