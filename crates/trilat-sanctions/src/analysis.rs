@@ -74,9 +74,9 @@ pub struct Token {
     pub(crate) weight_cached: Option<WeightCached>,
     /// The set of bytes of `key`, each byte as bit `byte % 64` ([`letter_mask`]).
     pub(crate) key_letters: u64,
-    /// Hash of the key's vowel pattern ([`vowel_pattern`]), 0 when it has none: two words of
-    /// persons' names with one pattern are one name transliterated with other vowels
-    /// (`Morteza` / `Murtaza`), as words in Arabic script meet by consonant skeleton.
+    /// Hash of the key's vowel pattern ([`vowel_pattern`]), 0 when it has none: two words
+    /// with one pattern are one name transliterated with other vowels (`Morteza` / `Murtaza`),
+    /// as words in Arabic script meet by consonant skeleton.
     pub(crate) vowels: u64,
     /// Hashes of `text`, `key` and `korean` ([`text_hash`]): two tokens whose hashes differ
     /// have different strings, so comparing tokens costs integer compares, not `memcmp`s
@@ -604,7 +604,13 @@ fn canonical_words(form: &mut Form) {
         return;
     }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
+    let spelled = normalize::spelled_out_org_words(&words);
+    let words: Vec<&str> = match &spelled {
+        Some(spelled) => spelled.iter().map(String::as_str).collect(),
+        None => words,
+    };
     let legal = normalize::canonical_legal_forms(&words);
+    let legal = legal.or_else(|| spelled.clone());
     let words: Vec<&str> = match &legal {
         Some(canonical) => canonical.iter().map(String::as_str).collect(),
         None => words,
