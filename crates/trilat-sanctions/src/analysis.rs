@@ -217,7 +217,7 @@ const VOWEL_PATTERN_CONSONANTS_MIN: usize = 2;
 /// The consonants of a Latin key in order with each run of vowels as one `*`: the shape that
 /// the transliterations of one name written without vowels (Arabic, Persian, Pashto) share
 /// (`morteza`, `murtaza`: `m*rt*z*`). A doubled letter counts once (`Muttaqi`, `Motaqi`), `q`
-/// is `k` (`Qasim`, `Kasim`), `y` after the first letter is a vowel, and a run of vowels
+/// and `gh` are `k` (`Qasim`, `Kasim`, `Ghasem`), `zh` is `j` (`Salehnezhad`, `Salehnejad`), `y` after the first letter is a vowel, and a run of vowels
 /// ending in `i` or `y` keeps that glide (`*y`: `Hussein`, `Husayn`, not `Hasan`; `Soleimani`,
 /// `Sulaymani`). `None` for a key that is not lower-case ASCII letters, shorter than
 /// [`VOWEL_PATTERN_KEY_MIN`] or with fewer than [`VOWEL_PATTERN_CONSONANTS_MIN`] consonants.
@@ -244,16 +244,17 @@ pub(crate) fn vowel_pattern(key: &str) -> Option<String> {
             }
             continue;
         }
-        let letter = if bytes[at] == b'q' {
-            'k'
-        } else {
-            char::from(bytes[at])
+        // Persian's ق and ژ as the lists spell them: `Qasem` / `Ghasem`, `nejad` / `nezhad`.
+        let (letter, len) = match (bytes[at], bytes.get(at + 1)) {
+            (b'q', _) | (b'g', Some(b'h')) => ('k', if bytes[at] == b'q' { 1 } else { 2 }),
+            (b'z', Some(b'h')) => ('j', 2),
+            (other, _) => (char::from(other), 1),
         };
         if !out.ends_with(letter) {
             out.push(letter);
             consonants += 1;
         }
-        at += 1;
+        at += len;
     }
     debug_assert!(!out.is_empty());
     (consonants >= VOWEL_PATTERN_CONSONANTS_MIN).then_some(out)
@@ -807,6 +808,8 @@ mod tests {
         assert_eq!(pattern("hussein").as_deref(), Some("h*s*yn"));
         assert_eq!(pattern("husayn"), pattern("hussein"));
         assert_eq!(pattern("yusuf").as_deref(), Some("y*s*f"));
+        assert_eq!(pattern("ghasemi"), pattern("qasemi"));
+        assert_eq!(pattern("salehnezhad"), pattern("salehnejad"));
         // Apart: a glide, a consonant more, too short, not only Latin letters.
         assert_ne!(pattern("hasan"), pattern("hussein"));
         assert_ne!(pattern("salman"), pattern("sliman"));

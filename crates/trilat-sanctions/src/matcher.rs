@@ -1289,6 +1289,8 @@ mod tests {
         check("Hosein Salimi", "Husain Salimi", person, true);
         check("Qasem Soleimani", "Kasim Sulaymani", person, true);
         check("Amir Khan Motaqi", "Amir Khan Muttaqi", person, true);
+        check("SOLEIMANI, Qasem", "SOLEYMANI, Ghasem", person, true);
+        check("RAHIMIAN, Pezhman", "RAHIMIAN, Pejman", person, true);
         // A glide after the vowels is kept: Hassan and Hussein are two names.
         check("Hassan Salimi", "Hussein Salimi", person, false);
         // In organisations' names too (transliterated from Persian), with the glide kept.
