@@ -16,7 +16,13 @@
 //! `--write-set FILE.csv` rebuilds the families set from the lists (seed 1718) and writes it;
 //! `--pairs-out FILE.csv` writes each evaluated pair with its family and score, the input of
 //! `scripts/bench/sanctions_logic_v2.py` (logic-v2 on the same pairs, per family);
-//! `--fn-sample FILE.txt` writes 100 false negatives of the list pairs (seeded) with their class.
+//! `--fn-sample FILE.txt` writes 100 false negatives of the list pairs (seeded) with their class;
+//! `--misses FAMILY` (repeatable) prints every wrong answer in that family (a family name as
+//! the report prints it, e.g. `list_un_alias_person`, `script_cyrillic`): the false negatives
+//! and false matches, each with its score and how each word matched.
+//!
+//! Example: the misses of the Cyrillic family, beside the whole report:
+//! `eval --set crates/trilat-sanctions/data/eval_set.csv --misses script_cyrillic FILE…`
 
 mod common;
 
@@ -31,8 +37,37 @@ use trilat_sanctions::{eval, Screener, THRESHOLD_DEFAULT};
 /// The seed of the families set (`data/eval_set.csv`) and of the list pairs' synthetic names.
 const SEED: u64 = 1718;
 
+/// What `--help` prints.
+const USAGE: &str = "\
+eval [OPTIONS] LIST_FILE...   precision / recall / F1 of name pairs at the default threshold
+
+Pairs (any together; without any, the list pairs):
+  --set FILE.csv      the families set (crates/trilat-sanctions/data/eval_set.csv)
+  --hand FILE.csv     hand-written families (data/eval_families.csv, data/eval_scripts.csv)
+  --list-pairs        pairs built from the lists (aliases across UN, OFAC, MOF; negatives)
+Output:
+  --pairs-out FILE    each pair with its family and score: the input of
+                      scripts/bench/sanctions_logic_v2.py (logic-v2 on the same pairs)
+  --misses FAMILY     every wrong answer of a family, with how each word matched (repeatable)
+  --fn-sample FILE    100 false negatives of the list pairs with their class
+  --write-set FILE    rebuild the families set from the lists (seed 1718)
+  --unihan FILE       another Unihan readings file than the shipped table
+
+Example (D=../shared/data/sanctions):
+  eval --set crates/trilat-sanctions/data/eval_set.csv --list-pairs \\
+    --misses script_cyrillic --pairs-out /tmp/p.csv \\
+    $D/un/UN_consolidated_2026-02-27.xml $D/ofac/ofac_sdn_2024-05-03.csv \\
+    $D/ofac/ofac_2025-02-27_alt.csv $D/japan/mof_shisantouketsu20260305.xlsx \\
+    $D/japan/meti_foreign_user_list_20250929.xlsx
+  .venv/bin/python scripts/bench/sanctions_logic_v2.py /tmp/p.csv   # logic-v2 side by side
+";
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if take_flag(&mut args, "--help") || take_flag(&mut args, "-h") {
+        print!("{USAGE}");
+        return Ok(());
+    }
     let readings = match take_path(&mut args, "--unihan")? {
         Some(path) => Some(Arc::new(read_unihan(&path)?)),
         None => None,
@@ -51,6 +86,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let write_set = take_path(&mut args, "--write-set")?;
     let pairs_out = take_path(&mut args, "--pairs-out")?;
     let fn_sample = take_path(&mut args, "--fn-sample")?;
+    let mut misses_of: Vec<String> = Vec::new();
+    while let Some(family) = take_path(&mut args, "--misses")? {
+        misses_of.push(family);
+    }
     let lists = common::load_lists(args)?;
     if let Some(path) = &write_set {
         let set = eval::build_family_set(&lists, SEED);
@@ -92,7 +131,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(path) = fn_sample {
         write_fn_sample(&path, &scored)?;
     }
+    for family in &misses_of {
+        print_misses(family, &scored);
+    }
     Ok(())
+}
+
+/// Prints the wrong answers of one family: label, score, the names, and each word's match.
+fn print_misses(family: &str, scored: &[(eval::SetPair, NameScore)]) {
+    let in_family: Vec<&(eval::SetPair, NameScore)> = scored
+        .iter()
+        .filter(|(p, _)| p.pair.category == family)
+        .collect();
+    if in_family.is_empty() {
+        println!("misses of {family}: no pair in this family (names as the report prints them)");
+        return;
+    }
+    let wrong: Vec<&&(eval::SetPair, NameScore)> = in_family
+        .iter()
+        .filter(|(p, s)| p.pair.label != (s.score >= THRESHOLD_DEFAULT))
+        .collect();
+    println!(
+        "misses of {family}: {} of {} pairs",
+        wrong.len(),
+        in_family.len()
+    );
+    for (p, s) in wrong {
+        let kind = if p.pair.label {
+            "missed"
+        } else {
+            "false match"
+        };
+        println!(
+            "  {kind} {:.3}  {}  |  {}",
+            s.score, p.pair.name1, p.pair.name2
+        );
+        let words: Vec<String> = s
+            .explanation
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}~{} {:?} {:+.2}",
+                    c.query, c.candidate, c.how, c.contribution
+                )
+            })
+            .collect();
+        println!("      {}", words.join("; "));
+    }
 }
 
 /// Tp, fp, fn, tn.

@@ -74,6 +74,10 @@ pub struct Token {
     pub(crate) weight_cached: Option<WeightCached>,
     /// The set of bytes of `key`, each byte as bit `byte % 64` ([`letter_mask`]).
     pub(crate) key_letters: u64,
+    /// Hash of the key's vowel pattern ([`vowel_pattern`]), 0 when it has none: two words
+    /// with one pattern are one name transliterated with other vowels (`Morteza` / `Murtaza`),
+    /// as words in Arabic script meet by consonant skeleton.
+    pub(crate) vowels: u64,
     /// Hashes of `text`, `key` and `korean` ([`text_hash`]): two tokens whose hashes differ
     /// have different strings, so comparing tokens costs integer compares, not `memcmp`s
     /// (measured: docs/bench/sanctions.md, "Measurements behind the code").
@@ -176,6 +180,7 @@ impl Token {
         let korean = korean_key(text);
         let surname_class = tables().surname_class.get(&korean).copied();
         let key_letters = letter_mask(&key);
+        let vowels = vowel_pattern(&key).map_or(0, |pattern| text_hash(&pattern));
         let hashes = TokenHashes {
             text: text_hash(text),
             key: text_hash(&key),
@@ -199,8 +204,60 @@ impl Token {
             text: text.to_string(),
             weight_cached: None,
             key_letters,
+            vowels,
         }
     }
+}
+
+/// Shortest key with a vowel pattern, and fewest consonants in it: shorter words have too
+/// few letters left to tell names apart.
+const VOWEL_PATTERN_KEY_MIN: usize = 4;
+const VOWEL_PATTERN_CONSONANTS_MIN: usize = 2;
+
+/// The consonants of a Latin key in order with each run of vowels as one `*`: the shape that
+/// the transliterations of one name written without vowels (Arabic, Persian, Pashto) share
+/// (`morteza`, `murtaza`: `m*rt*z*`). A doubled letter counts once (`Muttaqi`, `Motaqi`), `q`
+/// and `gh` are `k` (`Qasim`, `Kasim`, `Ghasem`), `zh` is `j` (`Salehnezhad`, `Salehnejad`), `y` after the first letter is a vowel, and a run of vowels
+/// ending in `i` or `y` keeps that glide (`*y`: `Hussein`, `Husayn`, not `Hasan`; `Soleimani`,
+/// `Sulaymani`). `None` for a key that is not lower-case ASCII letters, shorter than
+/// [`VOWEL_PATTERN_KEY_MIN`] or with fewer than [`VOWEL_PATTERN_CONSONANTS_MIN`] consonants.
+pub(crate) fn vowel_pattern(key: &str) -> Option<String> {
+    let bytes = key.as_bytes();
+    if bytes.len() < VOWEL_PATTERN_KEY_MIN || !bytes.iter().all(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let is_vowel = |at: usize| {
+        matches!(bytes[at], b'a' | b'e' | b'i' | b'o' | b'u') || (at > 0 && bytes[at] == b'y')
+    };
+    let mut out = String::with_capacity(bytes.len());
+    let mut consonants = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        if is_vowel(at) {
+            let start = at;
+            while at < bytes.len() && is_vowel(at) {
+                at += 1;
+            }
+            out.push('*');
+            if at - start >= 2 && matches!(bytes[at - 1], b'i' | b'y') {
+                out.push('y');
+            }
+            continue;
+        }
+        // Persian's ق and ژ as the lists spell them: `Qasem` / `Ghasem`, `nejad` / `nezhad`.
+        let (letter, len) = match (bytes[at], bytes.get(at + 1)) {
+            (b'q', _) | (b'g', Some(b'h')) => ('k', if bytes[at] == b'q' { 1 } else { 2 }),
+            (b'z', Some(b'h')) => ('j', 2),
+            (other, _) => (char::from(other), 1),
+        };
+        if !out.ends_with(letter) {
+            out.push(letter);
+            consonants += 1;
+        }
+        at += len;
+    }
+    debug_assert!(!out.is_empty());
+    (consonants >= VOWEL_PATTERN_CONSONANTS_MIN).then_some(out)
 }
 
 /// A Korean reading of a name: surname and given name (as syllables).
@@ -548,7 +605,13 @@ fn canonical_words(form: &mut Form) {
         return;
     }
     let words: Vec<&str> = form.tokens.iter().map(|t| t.text.as_str()).collect();
+    let spelled = normalize::spelled_out_org_words(&words);
+    let words: Vec<&str> = match &spelled {
+        Some(spelled) => spelled.iter().map(String::as_str).collect(),
+        None => words,
+    };
     let legal = normalize::canonical_legal_forms(&words);
+    let legal = legal.or_else(|| spelled.clone());
     let words: Vec<&str> = match &legal {
         Some(canonical) => canonical.iter().map(String::as_str).collect(),
         None => words,
@@ -735,6 +798,25 @@ fn latin_form(text: &str, via: Via, korean_allowed: bool) -> Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vowel_patterns() {
+        let pattern = |key: &str| vowel_pattern(key);
+        assert_eq!(pattern("morteza").as_deref(), Some("m*rt*z*"));
+        assert_eq!(pattern("murtaza"), pattern("morteza"));
+        assert_eq!(pattern("muttaqi"), pattern("motaki"));
+        assert_eq!(pattern("hussein").as_deref(), Some("h*s*yn"));
+        assert_eq!(pattern("husayn"), pattern("hussein"));
+        assert_eq!(pattern("yusuf").as_deref(), Some("y*s*f"));
+        assert_eq!(pattern("ghasemi"), pattern("qasemi"));
+        assert_eq!(pattern("salehnezhad"), pattern("salehnejad"));
+        // Apart: a glide, a consonant more, too short, not only Latin letters.
+        assert_ne!(pattern("hasan"), pattern("hussein"));
+        assert_ne!(pattern("salman"), pattern("sliman"));
+        assert_eq!(pattern("ali"), None);
+        assert_eq!(pattern("aaua"), None);
+        assert_eq!(pattern("kim2"), None);
+    }
 
     #[test]
     fn korean_readings() {

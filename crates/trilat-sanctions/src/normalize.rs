@@ -488,6 +488,43 @@ const LEGAL_FORM_SPELLINGS: &[(&[&str], &str)] = &[
     (&["incorporated"], "inc"),
 ];
 
+/// Abbreviations of organisation words as the lists write them (`KOREA ANSAN SHPG CO`) and the
+/// word each stands for: both spellings of a name then meet word for word.
+const ORG_WORD_ABBREVIATIONS: &[(&str, &str)] = &[
+    ("assn", "association"),
+    ("dept", "department"),
+    ("eng", "engineering"),
+    ("engg", "engineering"),
+    ("inds", "industries"),
+    ("intl", "international"),
+    ("mfg", "manufacturing"),
+    ("mgmt", "management"),
+    ("natl", "national"),
+    ("shpg", "shipping"),
+    ("svcs", "services"),
+    ("trdg", "trading"),
+];
+
+/// Folded `words` with the abbreviations of organisation words spelled out
+/// ([`ORG_WORD_ABBREVIATIONS`]); `None` when there is none.
+pub fn spelled_out_org_words(words: &[&str]) -> Option<Vec<String>> {
+    let spelled = |word: &str| {
+        ORG_WORD_ABBREVIATIONS
+            .binary_search_by(|(abbreviation, _)| abbreviation.cmp(&word))
+            .ok()
+            .map(|at| ORG_WORD_ABBREVIATIONS[at].1)
+    };
+    if !words.iter().any(|w| spelled(w).is_some()) {
+        return None;
+    }
+    let out: Vec<String> = words
+        .iter()
+        .map(|w| spelled(w).unwrap_or(w).to_string())
+        .collect();
+    debug_assert_eq!(out.len(), words.len());
+    Some(out)
+}
+
 /// Words of numbers below 20, and their ordinals.
 const NUMBER_UNITS: [&str; 20] = [
     "zero",
@@ -1167,6 +1204,7 @@ mod tests {
     fn word_tables_are_sorted_for_binary_search() {
         assert!(COUNTRY_WORDS.windows(2).all(|w| w[0] < w[1]));
         assert!(TITLES.windows(2).all(|w| w[0] < w[1]));
+        assert!(ORG_WORD_ABBREVIATIONS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(is_country("panama") && !is_country("ocean"));
         assert!(is_title("sheikh") && !is_title("vladimir"));
         assert!(is_patronymic("vladimirovich") && is_patronymic("ogly"));

@@ -82,6 +82,54 @@ pub(super) struct FormTerms {
     pub(super) query_matched: f64,
     pub(super) similarity_max: f64,
     pub(super) partners: f64,
+    /// Every unit of the form matched: the name's unmatched words may then weigh
+    /// [`crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR`] of their weight ([`name_total`]).
+    pub(super) covers_form: bool,
+    /// What the matched units weigh (for [`bound_name_covered`]).
+    pub(super) matched_weight: f64,
+}
+
+/// The bound of a name form every token of which is matched (so at most as many tokens as
+/// matched units), when the query's unmatched words may then weigh
+/// [`crate::matcher::EXTRA_QUERY_WORD_FACTOR`]: `query_matched` and `similarity_max` as in
+/// the other bounds, `query_total` the query form's weight, `matched_weight` what its matched
+/// units weigh, `name_matched` at most what the name weighs. The score is at most
+/// `(a + s c) / (f q + (1 - f) w + c)`: counting more of the query's units as matched only
+/// raises it (each adds `s_u w_u` above and `(1 - f) w_u` below, with `s_u >= 1 - f`), and it
+/// grows with `c` (`a <= s w <= s (f q + (1 - f) w)`), so `c` is taken at its most.
+pub(super) fn bound_name_covered(
+    query_matched: f64,
+    similarity_max: f64,
+    (query_total, matched_weight): (f64, f64),
+    name_matched: f64,
+) -> f64 {
+    let factor = crate::matcher::EXTRA_QUERY_WORD_FACTOR;
+    const _: () = assert!(
+        1.0 - crate::matcher::EXTRA_QUERY_WORD_FACTOR <= LEVEL_SIMILARITY_MAX[2],
+        "every matched unit raises the bound"
+    );
+    debug_assert!(matched_weight <= query_total * (1.0 + 1e-9));
+    let denominator = factor * query_total + (1.0 - factor) * matched_weight + name_matched;
+    if denominator <= 0.0 {
+        return 1.0;
+    }
+    (query_matched + similarity_max * name_matched) / denominator
+}
+
+/// The weight a name form counts with in a bound's denominator when its tokens that match
+/// weigh at most `name_matched`: its whole weight `name_total`, or, when every query word may
+/// match (`covers_form`), the matched weight plus the rest at
+/// [`crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR`]. Taking `name_matched` at its most keeps
+/// the bound a bound: `(a + s x) / (q + f c + (1 - f) x)` grows with `x` while `a <= s q`.
+pub(super) fn name_total(name_total: f64, name_matched: f64, covers_form: bool) -> f64 {
+    if !covers_form {
+        return name_total;
+    }
+    let factor = crate::matcher::EXTRA_CANDIDATE_WORD_FACTOR;
+    let name_matched = name_matched.min(name_total);
+    let lighter = name_matched + factor * (name_total - name_matched);
+    debug_assert!(lighter <= name_total + 1e-12);
+    lighter
 }
 
 /// The heap buffers of [`Units`], kept in [`Scratch`] from one query to the next (allocation
@@ -212,7 +260,14 @@ impl Units {
                 return 1.0;
             }
             let cap = (t.query_matched + t.similarity_max * t.partners) / denominator;
-            best = best.max(cap * (1.0 + CAP_ROUNDING));
+            // A name every token of which matched: the query's other words weigh less.
+            let covered = bound_name_covered(
+                t.query_matched,
+                t.similarity_max,
+                (t.total, t.matched_weight),
+                t.partners,
+            );
+            best = best.max(cap.max(covered) * (1.0 + CAP_ROUNDING));
         }
         best.min(1.0)
     }
@@ -247,6 +302,8 @@ impl Units {
             similarity_max: LEVEL_SIMILARITY_MAX[level],
             // Each matched unit pairs with one name token, no heavier than its keys' heaviest.
             partners: self.partners_of(any, 0),
+            covers_form: any == bits,
+            matched_weight: self.weight_of(any),
         })
     }
 
@@ -325,6 +382,15 @@ impl Units {
                 + self.weight_of(far) * LEVEL_SIMILARITY_MAX[2];
             // (a + s x) / (b + x) grows with x while a <= s b, which holds: take x at its most.
             best = best.max((query_matched + similarity_max * other) / (total + other));
+            // A name every token of which matched: the query's other words weigh less.
+            let matched_weight = self.weight_of(near | far);
+            let covered = (total, matched_weight);
+            best = best.max(bound_name_covered(
+                query_matched,
+                similarity_max,
+                covered,
+                other,
+            ));
         }
         best
     }

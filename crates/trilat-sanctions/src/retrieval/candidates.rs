@@ -27,6 +27,13 @@ pub(super) fn token_keys(
     });
     spelling_keys(token, side, &mut |hash| push(hash, LEVEL_NEAR));
     initial_keys(token, side, &mut |hash| push(hash, LEVEL_FAR));
+    // Words with one vowel pattern (`matcher::token_similarity`), legal forms apart.
+    if token.vowels != 0 && !token.legal_form {
+        push(
+            key_hash(TAG_VOWELS, &token.vowels.to_le_bytes()),
+            LEVEL_NEAR,
+        );
+    }
 }
 
 /// The keys through which an initial meets a word of a person's name beginning with its letter
@@ -666,9 +673,16 @@ impl Index {
                     let heaviest = f64::from(form.prefix[usize::from(taken) - 1]);
                     heaviest.min(form_terms.partners)
                 };
+                let name_total = name_total(form.total, name_matched, form_terms.covers_form);
                 let bound = (form_terms.query_matched + form_terms.similarity_max * name_matched)
-                    / (total + form.total);
+                    / (total + name_total);
                 best = best.max(bound);
+                if form.tokens_n <= form_terms.k {
+                    // Every token of the name may match: the query's other words weigh less.
+                    let weights = (total, form_terms.matched_weight);
+                    let sims = (form_terms.query_matched, form_terms.similarity_max);
+                    best = best.max(bound_name_covered(sims.0, sims.1, weights, form.total));
+                }
             }
         }
         best.min(1.0)
@@ -717,9 +731,19 @@ impl Index {
                 } else {
                     f64::from(form.prefix[usize::from(taken) - 1])
                 };
+                // Every query word matched or merged: the name's other words may weigh less.
+                let name_total = name_total(form.total, name_matched, possible == bits);
                 let bound =
-                    (possible_weight + name_matched) / (unmatched + possible_weight + form.total);
+                    (possible_weight + name_matched) / (unmatched + possible_weight + name_total);
                 best = best.max(bound);
+                if form.tokens_n <= k {
+                    // Every token of the name matched: the query's unmatched words weigh less
+                    // (as merged ones, the most the merged weight `W'` can be matched).
+                    let factor = crate::matcher::EXTRA_QUERY_WORD_FACTOR;
+                    let covered = (possible_weight + form.total)
+                        / (factor * unmatched + possible_weight + form.total);
+                    best = best.max(covered);
+                }
             }
         }
         best.min(1.0)

@@ -123,6 +123,8 @@ const TAG_SKELETON_OTHER: u8 = b'l';
 /// Consonant skeleton of an indexed join (adjacent tokens together) with a word in Arabic
 /// script (only those merge by skeleton).
 const TAG_JOIN_SKELETON: u8 = b'j';
+/// A word (not a legal form) by its vowel pattern (`analysis::vowel_pattern`).
+const TAG_VOWELS: u8 = b'v';
 
 /// The set of key hashes of [`Index::abjad_keys`].
 pub(crate) type AbjadKeys = std::collections::HashSet<u64, foldhash::fast::RandomState>;
@@ -451,7 +453,9 @@ mod tests {
     fn similar_tokens_meet_at_their_level() {
         assert_eq!(meeting_level("rashidi", "rashidi"), Some(LEVEL_EXACT));
         assert_eq!(meeting_level("rashedi", "rashidi"), Some(LEVEL_NEAR));
-        assert_eq!(meeting_level("muhammad", "mohammed"), Some(LEVEL_FAR));
+        assert_eq!(meeting_level("abramovich", "abramowicz"), Some(LEVEL_FAR));
+        // Two edits, but only in the vowels: the vowel pattern's key, near.
+        assert_eq!(meeting_level("muhammad", "mohammed"), Some(LEVEL_NEAR));
         assert_eq!(meeting_level("kim", "pak"), None);
     }
 }
