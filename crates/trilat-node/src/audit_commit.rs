@@ -134,30 +134,32 @@ impl AuditCommit {
 
     /// Commits `group` in one transaction; if that fails, each request
     /// alone. Tells each request how its entries fared.
-    fn commit(&self, store: &dyn ReportStore, group: Vec<Request>) {
+    fn commit(&self, store: &dyn ReportStore, mut group: Vec<Request>) {
+        if group.len() == 1 {
+            let request = group.pop().expect("a group of one");
+            return self.commit_alone(store, request);
+        }
+        // Copies: a request whose shared commit fails is tried again with its own.
         let events: Vec<AuditEvent> = group.iter().flat_map(|r| r.events.clone()).collect();
         let n_events = events.len() as u64;
         let res = store.append_audit_batch(events);
         self.counted(res.is_ok(), n_events);
-        match res {
-            Ok(()) => group.into_iter().for_each(|r| {
-                let _ = r.done.send(Ok(()));
-            }),
-            Err(e) if group.len() == 1 => {
-                let _ = group
-                    .into_iter()
-                    .next()
-                    .unwrap()
-                    .done
-                    .send(Err(e.to_string()));
+        for request in group {
+            match res {
+                Ok(()) => {
+                    let _ = request.done.send(Ok(()));
+                }
+                Err(_) => self.commit_alone(store, request),
             }
-            Err(_) => group.into_iter().for_each(|request| {
-                let n_events = request.events.len() as u64;
-                let res = store.append_audit_batch(request.events);
-                self.counted(res.is_ok(), n_events);
-                let _ = request.done.send(res.map_err(|e| e.to_string()));
-            }),
         }
+    }
+
+    /// Commits one request's entries in a transaction of their own.
+    fn commit_alone(&self, store: &dyn ReportStore, request: Request) {
+        let n_events = request.events.len() as u64;
+        let res = store.append_audit_batch(request.events);
+        self.counted(res.is_ok(), n_events);
+        let _ = request.done.send(res.map_err(|e| e.to_string()));
     }
 
     fn counted(&self, committed: bool, n_events: u64) {

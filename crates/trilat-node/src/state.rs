@@ -84,7 +84,7 @@ impl AppState {
         let (live, _) = broadcast::channel(config.limits.stream_buffer_max);
         let (withdrawn, _) = broadcast::channel(config.limits.stream_buffer_max);
         let config_taxii = config.taxii.clone();
-        let config_party = config.party.clone();
+        let holder = crate::lease_owner::holder_name(&config.party).into();
         let metrics = Arc::new(Metrics::default());
         let audit_commit = Arc::new(crate::audit_commit::AuditCommit::new(
             config.limits.audit_group_max,
@@ -119,7 +119,7 @@ impl AppState {
             exercises: Arc::default(),
             bus,
             audit_commit,
-            holder: crate::lease_owner::holder_name(&config_party).into(),
+            holder,
         }
     }
 

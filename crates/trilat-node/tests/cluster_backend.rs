@@ -104,13 +104,10 @@ async fn notes_travel_in_their_own_cluster(cluster: &Cluster, n: usize) -> Vec<S
         .collect()
 }
 
-/// The announcement ids in the USA stream of the cluster with `namespace`,
-/// once it holds at least one (announcements are best effort: one may be
-/// dropped under load, the store has the report).
-async fn announced(js: &async_nats::jetstream::Context, namespace: &str) -> Vec<String> {
-    let stream_name = format!("{namespace}_TRILAT_USA");
-    eventually(&format!("an announcement in {stream_name}"), || {
-        let (js, stream_name) = (js.clone(), stream_name.clone());
+/// Waits until the stream `stream_name` holds a message (`what` names the wait).
+async fn wait_until_announced(js: &async_nats::jetstream::Context, stream_name: &str, what: &str) {
+    eventually(what, || {
+        let (js, stream_name) = (js.clone(), stream_name.to_string());
         async move {
             match js.get_stream(&stream_name).await {
                 Ok(mut stream) => stream.info().await.unwrap().state.messages > 0,
@@ -118,6 +115,19 @@ async fn announced(js: &async_nats::jetstream::Context, namespace: &str) -> Vec<
             }
         }
     })
+    .await;
+}
+
+/// The announcement ids in the USA stream of the cluster with `namespace`,
+/// once it holds at least one (announcements are best effort: one may be
+/// dropped under load, the store has the report).
+async fn announced(js: &async_nats::jetstream::Context, namespace: &str) -> Vec<String> {
+    let stream_name = format!("{namespace}_TRILAT_USA");
+    wait_until_announced(
+        js,
+        &stream_name,
+        &format!("an announcement in {stream_name}"),
+    )
     .await;
     let mut stream = js.get_stream(&stream_name).await.unwrap();
     let state = stream.info().await.unwrap().state.clone();
@@ -259,15 +269,11 @@ async fn a_placed_node_keeps_its_reports_in_its_own_schema_and_drops_it() {
     drop(store);
     let js = async_nats::jetstream::new(async_nats::connect(nats.as_str()).await.unwrap());
     let stream_name = format!("{namespace}_TRILAT_JPN");
-    eventually("the note announced under the node's namespace", || {
-        let (js, stream_name) = (js.clone(), stream_name.clone());
-        async move {
-            match js.get_stream(&stream_name).await {
-                Ok(mut stream) => stream.info().await.unwrap().state.messages > 0,
-                Err(_) => false,
-            }
-        }
-    })
+    wait_until_announced(
+        &js,
+        &stream_name,
+        "the note announced under the node's namespace",
+    )
     .await;
     drop(node);
     assert_eq!(
