@@ -455,6 +455,9 @@ pub async fn serve_with(
         _ => None,
     };
     let mut tasks = bus::start(&state).await?;
+    // A link cut before a restart stays cut from its first step.
+    federation::suspension::refresh(&state).await?;
+    tasks.push(tokio::spawn(federation::suspension::follow(state.clone())));
     tasks.extend(federation::start(state.clone(), identity.as_ref())?);
     let router = app(state.clone());
     let server = tokio::spawn(async move {

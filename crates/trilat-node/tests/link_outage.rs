@@ -166,3 +166,75 @@ async fn a_link_cut_at_the_receiving_end_alone_refuses_the_sender() {
     })
     .await;
 }
+
+/// A cut is kept in the store: it outlives a restart of the node, and on
+/// a store shared by several processes of the node (PostgreSQL, the second
+/// pass) a second process follows a cut or a restore made at the first
+/// within a few seconds: the process serving the peer or driving the link
+/// need not be the one that took the administrator's request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_outlives_a_restart_and_holds_at_every_process_of_the_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = cluster(dir.path()).await;
+    let usa = api(&cluster, "USA", "USA", Role::Admin);
+    let token = cluster.node("USA").admin_token().to_string();
+    let (status, body) = usa
+        .post("/api/v1/federation/peers/JPN/suspend", &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let config = (*cluster.state("USA").config).clone();
+
+    let shared_store = config
+        .store
+        .as_ref()
+        .is_some_and(|store| store.as_str().starts_with("postgres"));
+    if shared_store {
+        let second = serve_free(config.clone()).await;
+        let usa2 = Api::new(&format!("http://{}", second.addr), &token);
+        assert_eq!(link_state(&usa2, "JPN").await, "suspended");
+        assert_ne!(link_state(&usa2, "KOR").await, "suspended");
+        let (status, body) = usa
+            .post("/api/v1/federation/peers/JPN/resume", &json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        eventually("the second process follows the restore", || async {
+            link_state(&usa2, "JPN").await != "suspended"
+        })
+        .await;
+        let (status, body) = usa2
+            .post("/api/v1/federation/peers/JPN/suspend", &json!({}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["changed"], true, "{body}");
+        eventually("the first process follows the cut", || async {
+            link_state(&usa, "JPN").await == "suspended"
+        })
+        .await;
+        second.stop();
+    }
+
+    let old = cluster.take("USA").unwrap();
+    old.node.stop();
+    drop(old);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let restarted = serve_free(config).await;
+    let usa = Api::new(&format!("http://{}", restarted.addr), &token);
+    assert_eq!(link_state(&usa, "JPN").await, "suspended");
+    assert_ne!(link_state(&usa, "KOR").await, "suspended");
+    let (status, body) = usa
+        .post("/api/v1/federation/peers/JPN/resume", &json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["changed"], true, "{body}");
+    assert_ne!(link_state(&usa, "JPN").await, "suspended");
+}
+
+/// Opens the node of `config` and serves its API on a free port (no peer
+/// listener: the first process may still hold the configured one).
+async fn serve_free(config: trilat_node::Config) -> trilat_node::Node {
+    let state = trilat_node::open(config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    trilat_node::serve_with(state, listener, None)
+        .await
+        .unwrap()
+}

@@ -64,7 +64,8 @@ pub(super) async fn peer_resume_post(
     set_suspended(&state, &caller, &party, false).await
 }
 
-/// Cuts (`suspend`) or restores the link to the configured peer `party`.
+/// Cuts (`suspend`) or restores the link to the configured peer `party`,
+/// at every process of the node ([`crate::federation::set_suspended`]).
 /// The audit entry is written first: an entry that cannot be written
 /// leaves the link as it was.
 async fn set_suspended(
@@ -91,11 +92,7 @@ async fn set_suspended(
     };
     let event = audit_event(&caller.actor(), AuditAction::Other, detail).counterparty(peer.clone());
     state.audit(event).await?;
-    if suspend {
-        state.suspended.suspend(&peer);
-    } else {
-        state.suspended.resume(&peer);
-    }
+    crate::federation::set_suspended(state, &peer, suspend).await?;
     Ok(Json(LinkAnswer {
         peer,
         suspended: suspend,

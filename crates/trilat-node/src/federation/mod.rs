@@ -38,6 +38,8 @@
 //!   cut, neither task sends anything to the peer and the peer endpoints
 //!   answer that peer `503 link_suspended`; both sides back off and retry,
 //!   and the pull cursors bring everything across once the link is back.
+//!   Kept in the store, so it outlives a restart and every process of the
+//!   node follows it (`suspension.rs`).
 
 pub mod auth;
 mod link;
@@ -47,11 +49,12 @@ mod push;
 mod receive;
 pub mod refusals;
 mod server;
+pub(crate) mod suspension;
 #[cfg(test)]
 mod tests;
 pub mod tls;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -61,6 +64,7 @@ pub use link::{body_budget, cursor_key, push_bodies, start, BODY_MARGIN_BYTES};
 pub use owner::lease_name;
 pub use receive::{receive, ReceiveSummary};
 pub use server::{cut_page, routes, CutPage, PeerChangesPage, PushBody, ServedPage};
+pub use suspension::{set_suspended, SuspendedLinks};
 
 /// Local changes waiting to be pushed, one bounded channel per peer. Filled
 /// by [`crate::publish`]; drained by the link tasks. A full channel drops
@@ -86,33 +90,5 @@ impl Outbox {
     fn register(&self, peer: Party, sender: OfferSender) {
         let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
         senders.insert(peer, sender);
-    }
-}
-
-/// The peers whose link an administrator has suspended. Not persisted: a
-/// restart restores every link.
-#[derive(Default)]
-pub struct SuspendedLinks {
-    peers: Mutex<BTreeSet<Party>>,
-}
-
-impl SuspendedLinks {
-    /// Cuts the link to `peer`; false if it was already cut.
-    pub fn suspend(&self, peer: &Party) -> bool {
-        self.lock().insert(peer.clone())
-    }
-
-    /// Restores the link to `peer`; false if it was not cut.
-    pub fn resume(&self, peer: &Party) -> bool {
-        self.lock().remove(peer)
-    }
-
-    /// Whether the link to `peer` is cut.
-    pub fn contains(&self, peer: &Party) -> bool {
-        self.lock().contains(peer)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<Party>> {
-        self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
