@@ -3,7 +3,7 @@
 use trilat_ais::analyser::Analyser;
 use trilat_ais::report::validate_payload;
 use trilat_ais::synth::{demo_scenario, synthetic_day, DEMO_DPRK_MMSI, DEMO_TANKER_MMSI};
-use trilat_ais::track::{AnomalyKind, Config, Event, EventDetail, Tracker};
+use trilat_ais::track::{AnomalyKind, Config, Detectors, Event, EventDetail, Tracker};
 
 const START: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
@@ -160,4 +160,84 @@ fn synthetic_day_events_are_pinned() {
         "positions {}",
         analyser.tracker().stats().positions
     );
+}
+
+/// The analyser of `lines` running `detectors`, after `finish`.
+fn analyse_running(lines: &[String], detectors: Detectors) -> Vec<Event> {
+    let config = Config {
+        detectors,
+        ..Config::default()
+    };
+    let mut analyser = Analyser::new(Tracker::new(config));
+    let mut events = Vec::new();
+    for line in lines {
+        let _ = analyser.feed_line(line.as_bytes(), None, &mut events);
+    }
+    analyser.finish(&mut events);
+    events
+}
+
+/// `lines` split into `n` partitions by the MMSI of their message (a
+/// message's lines together), as a node's router splits them.
+fn partitioned(lines: &[String], n: u32) -> Vec<Vec<String>> {
+    let mut decoder = trilat_ais::Decoder::new();
+    let mut parts = vec![Vec::new(); n as usize];
+    let mut group = Vec::new();
+    for line in lines {
+        group.push(line.clone());
+        match decoder.decode_line(line.as_bytes()) {
+            Ok(Some(message)) => parts[(message.mmsi() % n) as usize].append(&mut group),
+            Err(_) => group.clear(),
+            Ok(None) => {}
+        }
+    }
+    parts
+}
+
+/// A node on a bus splits the vessels among trackers running the
+/// per-vessel detectors and feeds every vessel to one tracker running the
+/// detectors that look across vessels. Together they raise what one
+/// tracker running all raises: each event once, the same event.
+#[test]
+fn split_detectors_raise_what_one_tracker_raises() {
+    let lines = synthetic_day(7, 30, 120, START);
+    // An event as JSON, without its evidence's line numbers (a partition's
+    // tracker numbers only the lines it was given).
+    let keys = |events: &[Event]| -> Vec<String> {
+        let mut keys: Vec<String> = events
+            .iter()
+            .map(|e| {
+                let mut value = serde_json::to_value(e).unwrap();
+                for fix in value["evidence"].as_array_mut().unwrap() {
+                    fix.as_object_mut().unwrap().remove("line");
+                }
+                value.to_string()
+            })
+            .collect();
+        keys.sort();
+        keys
+    };
+    let all = analyse_running(&lines, Detectors::All);
+    let across = analyse_running(&lines, Detectors::AcrossVessels);
+    let names = |events: &[Event]| {
+        let mut names: Vec<&str> = events.iter().map(Event::name).collect();
+        names.dedup();
+        names
+    };
+    assert!(
+        names(&across).contains(&"encounter"),
+        "{:?}",
+        names(&across)
+    );
+    assert!(names(&across).contains(&"gap"), "{:?}", names(&across));
+    let mut split = across;
+    for part in partitioned(&lines, 4) {
+        let per_vessel = analyse_running(&part, Detectors::PerVessel);
+        assert!(per_vessel.iter().all(|e| !matches!(
+            e.detail,
+            EventDetail::Encounter { .. } | EventDetail::Gap { .. }
+        )));
+        split.extend(per_vessel);
+    }
+    assert_eq!(keys(&split), keys(&all));
 }

@@ -31,6 +31,8 @@ use crate::common::{free_tcp_addr, party};
 
 /// The partitions of the AIS vessels (the default).
 const N_PARTITIONS: usize = 16;
+/// The AIS leases: the partitions' and the cross-vessel detection's.
+const N_AIS_LEASES: usize = N_PARTITIONS + 1;
 /// The lease of a partition, short so that a failover is quick to test.
 const LEASE_MS: u64 = 3_000;
 const RENEW_MS: u64 = 500;
@@ -63,15 +65,20 @@ fn tanker_messages() -> Vec<String> {
 
 /// [`tanker_messages`] of the demo started at `start_unix_s`.
 fn tanker_messages_from(start_unix_s: i64) -> Vec<String> {
+    demo_messages(start_unix_s, Some(trilat_ais::synth::DEMO_TANKER_MMSI))
+}
+
+/// The messages of the demo started at `start_unix_s` as Japan's receiver
+/// heard them: of the vessel `mmsi`, or of every vessel.
+fn demo_messages(start_unix_s: i64, mmsi: Option<u32>) -> Vec<String> {
     let feeds = trilat_ais::synth::demo_scenario(start_unix_s);
-    let mmsi = trilat_ais::synth::DEMO_TANKER_MMSI;
     let mut decoder = trilat_ais::Decoder::new();
     let mut group = Vec::new();
     let mut messages = Vec::new();
     for line in &feeds[0].lines {
         group.push(line.as_str());
         if let Ok(Some(message)) = decoder.decode_line(line.as_bytes()) {
-            if message.mmsi() == mmsi {
+            if mmsi.is_none_or(|mmsi| message.mmsi() == mmsi) {
                 messages.push(group.join("\n"));
             }
             group.clear();
@@ -209,15 +216,17 @@ fn partition_holders(store: &dyn ReportStore) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Whether the process with `pid` holds every AIS partition and the
-/// missile sensor group `default` (no groups are configured).
+/// Whether the process with `pid` holds every AIS partition, the
+/// cross-vessel detection and the missile sensor group `default` (no groups
+/// are configured).
 fn holds_all(store: &dyn ReportStore, pid: u32) -> bool {
     let holders = partition_holders(store);
     let pid = format!("USA-{pid}-");
     let n_ais = holders.keys().filter(|l| l.starts_with("ais:")).count();
-    n_ais == N_PARTITIONS
+    n_ais == N_AIS_LEASES
+        && holders.contains_key("ais:cross-vessel")
         && holders.contains_key("missile:default")
-        && holders.len() == N_PARTITIONS + 1
+        && holders.len() == N_AIS_LEASES + 1
         && holders.values().all(|h| h.starts_with(&pid))
 }
 
@@ -394,14 +403,14 @@ async fn a_stopped_owner_stands_by_when_it_resumes_and_writes_nothing() {
     setup.processed().await;
     setup.signal(&setup.a, "-CONT");
     // A finds its tenures gone and audits each loss (16 AIS partitions,
-    // the missile group)…
+    // the cross-vessel detection, the missile group)…
     wait_until("A audited the loss of every partition", || async {
         let lost = format!("lost by {holder_a}:");
         audit_log(&setup.store)
             .iter()
             .filter(|e| e.event.detail.contains(": lease ") && e.event.detail.contains(&lost))
             .count()
-            == N_PARTITIONS + 1
+            == N_AIS_LEASES + 1
     })
     .await;
     // …and input it accepts now goes to B, which goes on with its track.
@@ -413,6 +422,125 @@ async fn a_stopped_owner_stands_by_when_it_resumes_and_writes_nothing() {
     let (_, positions) = expected(&[&continued]);
     assert_eq!(tracked(&setup.b).await, positions);
     assert!(holds_all(&setup.store, pid_b));
+}
+
+/// Every audit entry's detail in `store`.
+fn audit_details(store: &dyn ReportStore) -> Vec<String> {
+    audit_log(store)
+        .into_iter()
+        .map(|e| e.event.detail)
+        .collect()
+}
+
+/// Moves the lease `name` to the process `to`, as an operator moving work
+/// would: ends its holder's tenure and grants the lease to `to`'s holder
+/// name in the same breath, so no third party takes it between; `to`
+/// takes it up on its next ask (the grant is its own, extended). Returns
+/// once `to` drives it and the holder before has audited its loss.
+async fn move_lease(setup: &Setup, name: &str, to: &Process) {
+    let (status, body) = to.admin.get("/api/v1/federation/leases").await;
+    assert_eq!(status, 200, "{body}");
+    let to_holder = body["this_process"].as_str().unwrap().to_string();
+    let before = setup
+        .store
+        .leases()
+        .unwrap()
+        .into_iter()
+        .find(|lease| lease.name == name)
+        .unwrap();
+    assert_ne!(before.holder, to_holder, "{name} is to move");
+    let taken = format!("lease {name} taken by {to_holder} ");
+    let lost = format!(
+        "lease {name} (token {}) lost by {}:",
+        before.token, before.holder
+    );
+    wait_until(&format!("{name} driven by {to_holder}"), || async {
+        let details = audit_details(&setup.store);
+        if details.iter().any(|d| d.contains(&taken)) {
+            return details.iter().any(|d| d.contains(&lost));
+        }
+        let lease = setup
+            .store
+            .leases()
+            .unwrap()
+            .into_iter()
+            .find(|lease| lease.name == name)
+            .unwrap();
+        if lease.holder != to_holder || lease.remaining_ms == 0 {
+            // Not granted yet, or the grant expired before `to` asked (a
+            // loaded machine): end whoever's tenure and grant it again.
+            let tenure = trilat_store::Lease {
+                name: lease.name.clone(),
+                holder: lease.holder.clone(),
+                token: lease.token,
+                duration_ms: LEASE_MS,
+            };
+            setup.store.release_lease(&tenure).unwrap();
+            let _ = setup
+                .store
+                .acquire_lease(name, &to_holder, LEASE_MS)
+                .unwrap();
+        }
+        false
+    })
+    .await;
+}
+
+/// The demo's tanker and the DPRK vessel meet for hours at sea (an
+/// encounter) after the DPRK vessel went dark (a gap, called so because
+/// the tanker was heard meanwhile), and their MMSIs fall in different
+/// partitions. With A driving the tanker's partition and B the other
+/// vessel's, the lines posted at either process make the findings one
+/// process makes, each once: the encounter and the gap found by the
+/// holder of `ais:cross-vessel`, which is fed every vessel's lines in the
+/// order they were accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encounter_between_vessels_driven_by_different_processes_is_found_once() {
+    let Some(postgres) = postgres_or_skip("partitions::an_encounter_between_vessels_driven") else {
+        return;
+    };
+    use trilat_ais::synth::{DEMO_DPRK_MMSI, DEMO_TANKER_MMSI};
+    let partition = |mmsi: u32| format!("ais:{}", mmsi as usize % N_PARTITIONS);
+    let (tanker, dprk) = (partition(DEMO_TANKER_MMSI), partition(DEMO_DPRK_MMSI));
+    assert_ne!(tanker, dprk, "the two vessels are in different partitions");
+    let setup = setup(&postgres).await;
+    move_lease(&setup, &dprk, &setup.b).await;
+    let messages = demo_messages(1_764_000_000, None);
+    post_in_turn(&[&setup.a, &setup.b], &messages).await;
+    setup.processed().await;
+    let (findings, _) = expected(&[&messages]);
+    let encounters: Vec<&String> = findings
+        .keys()
+        .filter(|k| k.starts_with("\"encounter\""))
+        .collect();
+    assert_eq!(encounters.len(), 1, "{findings:?}");
+    let dprk_gap = format!("\"gap\" {DEMO_DPRK_MMSI} ");
+    assert!(
+        findings.keys().any(|k| k.starts_with(&dprk_gap)),
+        "{findings:?}"
+    );
+    assert_eq!(stored_findings(&setup.a).await, findings);
+    // The work stayed apart throughout: a tanker's and a DPRK vessel's
+    // tracker in two processes, the cross-vessel detection at A.
+    let holders = partition_holders(&setup.store);
+    let pid = |process: &Process| format!("USA-{}-", process.child.id());
+    assert!(holders[&tanker].starts_with(&pid(&setup.a)), "{holders:?}");
+    assert!(holders[&dprk].starts_with(&pid(&setup.b)), "{holders:?}");
+    assert!(
+        holders["ais:cross-vessel"].starts_with(&pid(&setup.a)),
+        "{holders:?}"
+    );
+    let (tracked_a, tracked_b) = (tracked(&setup.a).await, tracked(&setup.b).await);
+    let vessels = |tracked: &BTreeMap<u64, u64>| tracked.keys().copied().collect::<Vec<_>>();
+    assert!(
+        vessels(&tracked_a).contains(&u64::from(DEMO_TANKER_MMSI)),
+        "{tracked_a:?}"
+    );
+    assert_eq!(
+        vessels(&tracked_b),
+        [u64::from(DEMO_DPRK_MMSI)],
+        "{tracked_b:?}"
+    );
 }
 
 /// The detections of the missile demo's simulated launch, as sensors post

@@ -102,6 +102,50 @@ pub struct Config {
     pub port_call_hours_min: f64,
     /// Most vessels tracked; stale ones are evicted first.
     pub vessels_max: usize,
+    /// Which detectors raise events.
+    pub detectors: Detectors,
+}
+
+/// Which detectors a tracker raises events of. Three findings need other
+/// vessels than their own: an encounter (two vessels), a gap (called
+/// "going dark" only where other vessels were heard meanwhile) and an IMO
+/// number claimed by two MMSIs. When vessels are split among trackers (a
+/// node's engine partitions, docs/scale.md), each partition's tracker runs
+/// [`Detectors::PerVessel`] and one tracker fed every vessel runs
+/// [`Detectors::AcrossVessels`], so each event is raised once, by the
+/// tracker that sees what it needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detectors {
+    /// Every detector (one tracker sees every vessel).
+    #[default]
+    All,
+    /// The detectors that look at one vessel alone: the tracker may see
+    /// only some vessels.
+    PerVessel,
+    /// The detectors that look across vessels: the tracker is fed every
+    /// vessel.
+    AcrossVessels,
+}
+
+impl Detectors {
+    /// Whether events of this kind are raised.
+    fn raises(self, detail: &EventDetail) -> bool {
+        let across = matches!(
+            detail,
+            EventDetail::Encounter { .. }
+                | EventDetail::Gap { .. }
+                | EventDetail::IdentityAnomaly {
+                    anomaly: AnomalyKind::ImoSharedByMmsis,
+                    ..
+                }
+        );
+        match self {
+            Detectors::All => true,
+            Detectors::PerVessel => !across,
+            Detectors::AcrossVessels => across,
+        }
+    }
 }
 
 impl Default for Config {
@@ -122,6 +166,7 @@ impl Default for Config {
             port_radius_m: 5_000.0,
             port_call_hours_min: 2.0,
             vessels_max: 500_000,
+            detectors: Detectors::All,
         }
     }
 }
@@ -348,6 +393,9 @@ impl Tracker {
     }
 
     fn emit(&mut self, events: &mut Vec<Event>, event: Event) {
+        if !self.config.detectors.raises(&event.detail) {
+            return;
+        }
         self.stats.events += 1;
         events.push(event);
     }
@@ -399,7 +447,9 @@ impl Tracker {
         self.detect_loitering(vidx, seg_idx, fix, events);
         self.detect_port_call(vidx, seg_idx, fix, events);
         self.detect_zones(vidx, seg_idx, fix, events);
-        self.watch_encounters(vidx, segment_id, seg_idx, fix);
+        if self.config.detectors != Detectors::PerVessel {
+            self.watch_encounters(vidx, segment_id, seg_idx, fix);
+        }
         if self.now_ms.saturating_sub(self.last_sweep_ms) > PAIR_SWEEP_INTERVAL_MS {
             self.last_sweep_ms = self.now_ms;
             self.close_pairs(false, events);

@@ -17,6 +17,13 @@
 //!   never lost with an owner: unacknowledged, it is given again to the
 //!   next owner (at least once: an owner that dies after publishing and
 //!   before acknowledging has its message processed again).
+//! * **What looks across vessels is detected in one place.** An
+//!   encounter needs both vessels in one tracker, a gap other vessels
+//!   heard meanwhile, a shared IMO number its other claimant, and these
+//!   may be in partitions driven by different processes: the partitions'
+//!   trackers leave those findings out, and every line accepted is also
+//!   handed, in the order it was accepted, to the one process holding
+//!   `ais:cross-vessel`, whose tracker raises them alone ([`CrossVessel`]).
 //! * **Tracker state is not handed over.** A new owner starts the vessels
 //!   of a partition it takes from what it has (nothing, usually): their
 //!   next positions start new tracks, and events the old owner had open
@@ -28,9 +35,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use trilat_ais::analyser::Analyser;
 use trilat_ais::nmea::{parse_line, Line};
 use trilat_ais::track::Event;
-use trilat_ais::Decoder;
+use trilat_ais::{DecodeStats, Decoder};
 
 use super::{publish_finding_in, Finding};
 use crate::bus::input::{self, Processed, Received};
@@ -59,11 +67,18 @@ pub(super) fn lease_name(k: u16) -> String {
     format!("ais:{k}")
 }
 
+/// The cross-vessel detection's name: its lease is `ais:cross-vessel`,
+/// its input `trilat.<party>.input.<store>.ais.cross-vessel`.
+const CROSS_VESSEL: &str = "cross-vessel";
+
 /// What the router made of some lines: each partition's lines
-/// (newline-separated), and the counts the sender is answered with.
+/// (newline-separated), every vessel's lines in the order received (for
+/// the cross-vessel detection), and the counts the sender is answered
+/// with.
 #[derive(Debug, Default)]
 pub(super) struct Routed {
     pub(super) batches: BTreeMap<u16, Vec<u8>>,
+    pub(super) every_vessel: Vec<u8>,
     pub(super) n_lines: usize,
     pub(super) n_refused: usize,
 }
@@ -71,8 +86,11 @@ pub(super) struct Routed {
 /// Which multi-sentence message a line belongs to.
 type GroupKey = (Option<u8>, u8, Option<u32>);
 
-/// A complete message's partition and lines.
-type MessageLines = (u16, Vec<Vec<u8>>);
+/// A complete message: its vessel's partition and its lines.
+struct RoutedMessage {
+    partition: u16,
+    lines: Vec<Vec<u8>>,
+}
 
 /// Splits lines by partition: decodes each message (its own decoder, only
 /// to read the MMSI) and keeps a multi-sentence message's lines together.
@@ -104,11 +122,13 @@ impl LineRouter {
             }
             routed.n_lines += 1;
             match self.route_line(line, n_partitions) {
-                Ok(Some((k, lines))) => {
-                    let batch = routed.batches.entry(k).or_default();
-                    for line in lines {
-                        batch.extend_from_slice(&line);
+                Ok(Some(message)) => {
+                    let batch = routed.batches.entry(message.partition).or_default();
+                    for line in &message.lines {
+                        batch.extend_from_slice(line);
                         batch.push(b'\n');
+                        routed.every_vessel.extend_from_slice(line);
+                        routed.every_vessel.push(b'\n');
                     }
                 }
                 Ok(None) => {}
@@ -121,13 +141,12 @@ impl LineRouter {
         debug_assert!(self.groups.len() <= FRAGMENT_GROUPS_MAX);
     }
 
-    /// The partition and the lines of the message `line` completes, if it
-    /// completes one.
+    /// The message `line` completes, if it completes one.
     fn route_line(
         &mut self,
         line: &[u8],
         n_partitions: u16,
-    ) -> Result<Option<MessageLines>, trilat_ais::Error> {
+    ) -> Result<Option<RoutedMessage>, trilat_ais::Error> {
         let group = match parse_line(line) {
             Ok(Line::Ais(sentence)) if sentence.total > 1 => Some((
                 (
@@ -161,7 +180,10 @@ impl LineRouter {
             }
             None => vec![line.to_vec()],
         };
-        Ok(Some((partition_of(mmsi, n_partitions), lines)))
+        Ok(Some(RoutedMessage {
+            partition: partition_of(mmsi, n_partitions),
+            lines,
+        }))
     }
 
     /// Keeps a line of a multi-sentence message until the message is
@@ -183,21 +205,35 @@ impl LineRouter {
     }
 }
 
-/// The AIS partitions of a process on a bus: the router, and who drives
-/// each partition here.
+/// The cross-vessel detection of a node on a bus: one tracker, driven by
+/// the process holding `ais:cross-vessel`, fed the lines of every vessel,
+/// that raises only the findings that look across vessels (encounters,
+/// gaps, shared IMO numbers: [`trilat_ais::track::Detectors::AcrossVessels`]).
+/// One queue keeps every vessel's lines in the order they were accepted,
+/// so two vessels' traffic replayed in one request meets in the tracker
+/// as it would in one process.
+struct CrossVessel {
+    ownership: Arc<Ownership>,
+    analyser: Mutex<Analyser>,
+}
+
+/// The AIS partitions of a process on a bus: the router, who drives each
+/// partition here, and the cross-vessel detection.
 pub(super) struct Partitions {
     n_partitions: u16,
     bus: Arc<Bus>,
     router: Mutex<LineRouter>,
     ownerships: Vec<Arc<Ownership>>,
+    cross_vessel: CrossVessel,
 }
 
 impl Partitions {
-    /// Starts a lease task and an owner task per partition.
+    /// Starts a lease task and an owner task per partition, and those of
+    /// the cross-vessel detection (`cross_vessel`: its analyser).
     pub(super) fn start(
         state: &AppState,
         bus: Arc<Bus>,
-        n_partitions: u16,
+        (n_partitions, cross_vessel): (u16, Analyser),
         holder: &str,
     ) -> Arc<Partitions> {
         assert!((1..=PARTITIONS_MAX).contains(&n_partitions));
@@ -212,12 +248,24 @@ impl Partitions {
                 )
             })
             .collect();
+        let cross_vessel = CrossVessel {
+            ownership: Ownership::new(
+                format!("{ENGINE}:{CROSS_VESSEL}"),
+                "AIS cross-vessel detection".to_string(),
+                "engine:ais",
+                None,
+                holder.to_string(),
+            ),
+            analyser: Mutex::new(cross_vessel),
+        };
         let partitions = Arc::new(Partitions {
             n_partitions,
             bus,
             router: Mutex::new(LineRouter::new()),
             ownerships,
+            cross_vessel,
         });
+        partitions.start_cross_vessel(state);
         for k in 0..n_partitions {
             let ownership = partitions.ownerships[usize::from(k)].clone();
             tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
@@ -235,6 +283,109 @@ impl Partitions {
             ));
         }
         partitions
+    }
+
+    /// Starts the cross-vessel detection's lease task and owner task.
+    fn start_cross_vessel(self: &Arc<Self>, state: &AppState) {
+        let ownership = self.cross_vessel.ownership.clone();
+        tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
+        let (state, partitions) = (state.clone(), self.clone());
+        let process = move |owner, received: Received| {
+            let (state, partitions) = (state.clone(), partitions.clone());
+            async move {
+                partitions
+                    .detect_cross_vessel(&state, owner, received)
+                    .await
+            }
+        };
+        let partition = (ENGINE, CROSS_VESSEL.to_string());
+        tokio::spawn(input::drive(
+            self.bus.clone(),
+            ownership,
+            partition,
+            process,
+        ));
+    }
+
+    /// The cross-vessel detection's owner's work on one message: the lines
+    /// into its tracker, the findings published as its owner.
+    async fn detect_cross_vessel(
+        &self,
+        state: &AppState,
+        owner: Arc<Owner>,
+        received: Received,
+    ) -> Processed {
+        let received_ms = received.received_ms.unwrap_or_else(crate::now_ms);
+        let mut events = Vec::new();
+        {
+            let mut analyser = lock(&self.cross_vessel.analyser);
+            for line in received.body.split(|b| *b == b'\n') {
+                if line.is_empty() {
+                    continue;
+                }
+                if let Err(e) = analyser.feed_line(line, Some(received_ms), &mut events) {
+                    tracing::debug!(%e, "AIS line refused by the cross-vessel detection");
+                }
+            }
+        }
+        if self.publish_cross_vessel(state, &owner, events).await {
+            Processed::Left
+        } else {
+            Processed::Done
+        }
+    }
+
+    /// Publishes findings as the cross-vessel detection's owner `owner`.
+    /// True if a write was fenced (the tenure ended).
+    async fn publish_cross_vessel(
+        &self,
+        state: &AppState,
+        owner: &Arc<Owner>,
+        events: Vec<Event>,
+    ) -> bool {
+        for event in &events {
+            let finding = match super::maritime::finding_of(event) {
+                Ok(finding) => finding,
+                Err(e) => {
+                    tracing::warn!(%e, "maritime event not encoded");
+                    continue;
+                }
+            };
+            if let Err(e) = publish_owned(state, owner, finding).await {
+                if is_fenced(&e) {
+                    self.cross_vessel
+                        .ownership
+                        .lose(state, owner, &e.message)
+                        .await;
+                    return true;
+                }
+                tracing::warn!(%e, event = event.name(), "maritime event not published");
+            }
+        }
+        false
+    }
+
+    /// Starts the cross-vessel detection's tracker again from `analyser`
+    /// (the demo's replay).
+    pub(super) fn reset_cross_vessel(&self, analyser: Analyser) {
+        *lock(&self.cross_vessel.analyser) = analyser;
+    }
+
+    /// Closes what the cross-vessel detection has open (encounters,
+    /// ongoing gaps: the end of the demo's scenario) and publishes it, if
+    /// this process drives the cross-vessel detection.
+    pub(super) async fn finish_cross_vessel(&self, state: &AppState) {
+        let Some(owner) = self.cross_vessel.ownership.current() else {
+            return;
+        };
+        let mut events = Vec::new();
+        lock(&self.cross_vessel.analyser).finish(&mut events);
+        self.publish_cross_vessel(state, &owner, events).await;
+    }
+
+    /// What this process's router decoded of the lines it received.
+    pub(super) fn decode_stats(&self) -> DecodeStats {
+        lock(&self.router).decoder.stats().clone()
     }
 
     /// The owner's work on one message of a partition's input: the lines
@@ -256,21 +407,27 @@ impl Partitions {
     /// Splits `lines` by partition.
     pub(super) fn route<'a>(&self, lines: impl Iterator<Item = &'a [u8]>) -> Routed {
         let mut routed = Routed::default();
-        self.router.lock().unwrap_or_else(|e| e.into_inner()).route(
-            lines,
-            self.n_partitions,
-            &mut routed,
-        );
+        lock(&self.router).route(lines, self.n_partitions, &mut routed);
         routed
     }
 
-    /// Hands each partition's lines to its owner through JetStream; returns
-    /// the number of lines handed off once JetStream stored them all.
+    /// Hands each partition's lines to its owner through JetStream, and
+    /// every line to the cross-vessel detection (first: if that fails,
+    /// nothing was accepted); returns the number of lines handed off once
+    /// JetStream stored them all.
     pub(super) async fn hand_off(
         &self,
         routed: Routed,
         received_ms: i64,
     ) -> Result<usize, AppError> {
+        if !routed.every_vessel.is_empty() {
+            let received = Received {
+                body: routed.every_vessel,
+                received_ms: Some(received_ms),
+                flush: false,
+            };
+            input::hand_off(&self.bus, (ENGINE, CROSS_VESSEL), received).await?;
+        }
         let mut n_handed_off = 0;
         for (k, batch) in routed.batches {
             let n_batch = batch.iter().filter(|b| **b == b'\n').count();
@@ -328,6 +485,12 @@ impl Partitions {
         }
         fenced
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn publish_owned(state: &AppState, owner: &Owner, finding: Finding) -> Result<(), AppError> {
@@ -408,6 +571,11 @@ mod tests {
                 .collect();
             assert_eq!(decoded, vec![mmsi]);
         }
+        // The cross-vessel detection gets every message whole, in the order
+        // each was completed.
+        let every_vessel = String::from_utf8(routed.every_vessel.clone()).unwrap();
+        let in_order = [0, 2, 1, 3].map(|idx| lines[idx].as_str());
+        assert_eq!(every_vessel.lines().collect::<Vec<_>>(), in_order);
         // A bad line is refused and counted, not routed.
         router.route(std::iter::once(&b"!AIVDM,garbage"[..]), 16, &mut routed);
         assert_eq!((routed.n_lines, routed.n_refused), (5, 1));

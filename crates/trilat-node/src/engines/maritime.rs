@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
 use trilat_ais::analyser::Analyser;
 use trilat_ais::track::{
-    Config as TrackerConfig, Event, EventDetail, SanctionedVesselEvidence, Tracker, VesselScreener,
+    Config as TrackerConfig, Detectors, Event, EventDetail, SanctionedVesselEvidence, Tracker,
+    VesselScreener,
 };
 use trilat_core::Timestamp;
 use trilat_sanctions::model::IdScheme;
@@ -232,11 +233,30 @@ impl MaritimeEngine {
     /// Forgets every vessel and open event: the demo's replay starts its
     /// day of traffic again, with earlier tag-block times than the last run.
     pub fn reset(&self) {
-        let fresh = analyser(&self.config, self.screener.clone(), self.zones.clone());
+        // With partitions, what looks across vessels is the cross-vessel
+        // detection's (docs/scale.md, *Engine partitions*).
+        let detectors = match self.partitions.get() {
+            Some(partitions) => {
+                partitions.reset_cross_vessel(self.analyser_running(Detectors::AcrossVessels));
+                Detectors::PerVessel
+            }
+            None => Detectors::All,
+        };
+        let fresh = self.analyser_running(detectors);
         *self
             .analyser
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+    }
+
+    /// A fresh analyser of this engine's configuration running `detectors`.
+    fn analyser_running(&self, detectors: Detectors) -> Analyser {
+        analyser_running(
+            &self.config,
+            self.screener.clone(),
+            self.zones.clone(),
+            detectors,
+        )
     }
 
     /// The zones the tracker uses, and their source.
@@ -261,7 +281,21 @@ pub(super) fn analyser(
     screener: Option<Arc<Screener>>,
     zones: Arc<trilat_geo::ZoneIndex>,
 ) -> Analyser {
-    let mut tracker = Tracker::new(TrackerConfig::default()).with_zones(zones);
+    analyser_running(config, screener, zones, Detectors::All)
+}
+
+/// [`analyser`] raising only the events of `detectors`.
+fn analyser_running(
+    config: &AisConfig,
+    screener: Option<Arc<Screener>>,
+    zones: Arc<trilat_geo::ZoneIndex>,
+    detectors: Detectors,
+) -> Analyser {
+    let tracker_config = TrackerConfig {
+        detectors,
+        ..TrackerConfig::default()
+    };
+    let mut tracker = Tracker::new(tracker_config).with_zones(zones);
     use trilat_ais::{identity::MidTable, ports::PortIndex};
     let mids = configured_or_shipped(
         config.mid_table.as_ref(),
@@ -380,6 +414,9 @@ async fn ais_status(
         )));
     }
     let engines = state.engines.get()?;
+    // With partitions, this process's lines are decoded by its router; its
+    // tracker decodes only what its partitions' owners hand it.
+    let router_decode = engines.maritime.partitions.get().map(|p| p.decode_stats());
     let analyser = engines
         .maritime
         .analyser
@@ -389,7 +426,7 @@ async fn ais_status(
     vessels.sort_by_key(|v| std::cmp::Reverse(v.last_seen_unix_ms));
     vessels.truncate(STATUS_VESSELS_MAX);
     Ok(Json(AisStatus {
-        decode: analyser.decode_stats().clone(),
+        decode: router_decode.unwrap_or_else(|| analyser.decode_stats().clone()),
         track: analyser.tracker().stats().clone(),
         vessels_tracked: analyser.tracker().vessel_count(),
         vessels,
@@ -477,10 +514,19 @@ pub(super) fn start_feeds(
     holder: &str,
 ) {
     if let Some(bus) = &state.bus {
-        let partitions = Partitions::start(state, bus.clone(), config.n_partitions(), holder);
+        let cross_vessel = maritime.analyser_running(Detectors::AcrossVessels);
+        let partitions = Partitions::start(
+            state,
+            bus.clone(),
+            (config.n_partitions(), cross_vessel),
+            holder,
+        );
         if maritime.partitions.set(partitions).is_err() {
             tracing::warn!("AIS partitions already started");
         }
+        // Nothing is tracked yet: the partitions' tracker leaves what looks
+        // across vessels to the cross-vessel detection from now on.
+        maritime.reset();
     }
     if let Some(addr) = config.udp_listen {
         let state = state.clone();
@@ -610,9 +656,11 @@ pub(super) async fn demo_finish(state: &AppState) {
         .unwrap_or_else(|p| p.into_inner())
         .finish(&mut events);
     match engines.maritime.partitions.get() {
-        // Each event by the owner of its vessel's partition, if it is this process.
+        // Each event by the owner of its vessel's partition, if it is this
+        // process; the cross-vessel findings by that detection's owner.
         Some(partitions) => {
             partitions.publish(state, events).await;
+            partitions.finish_cross_vessel(state).await;
         }
         None => {
             publish_events(state, events).await;
