@@ -62,6 +62,7 @@ async function setLink(party, suspend) {
 function work(name) {
   const [kind, what] = name.split(/:(.*)/s);
   if (kind === 'link') return t('health.work_link', { party: what });
+  if (kind === 'ais' && what === 'cross-vessel') return t('health.work_ais_cross');
   if (kind === 'ais') return t('health.work_ais', { k: what });
   if (kind === 'missile') return t('health.work_missile', { group: what });
   return name;
