@@ -114,6 +114,7 @@ async fn measure(spec: &Spec, dir: &Path) -> anyhow::Result<Figures> {
         store: Some(spec.postgres.clone().into()),
         bus: Some(spec.nats.clone().into()),
         bus_namespace: None,
+        bus_tls: None,
     };
     config.validate()?;
     trilat_node::cluster::write_node_files(dir, &config, &NodeKey::generate())?;

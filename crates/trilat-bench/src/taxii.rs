@@ -169,6 +169,7 @@ fn open_usa_node(
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
     };
     config.validate()?;
     std::fs::create_dir_all(dir)?;

@@ -431,6 +431,7 @@ impl Cluster {
                 store: None,
                 bus: None,
                 bus_namespace: None,
+                bus_tls: None,
             };
             if let (ClusterBackend::Postgres { postgres, nats }, Some(cleanup)) =
                 (&backend, cleanup.as_mut())

@@ -107,6 +107,38 @@ impl Default for TlsConfig {
     }
 }
 
+/// TLS to the party's bus (`[bus_tls]`, docs/bus.md "TLS"): with this
+/// table the bus is reached over TLS only, as with a `tls://` URL, and the
+/// server's certificate must verify against `ca_file` (or, without it, the
+/// system's CAs) and be issued for the URL's host.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusTlsConfig {
+    /// PEM file of the CAs that sign the NATS server's certificate;
+    /// relative to the config file. Without it, the system's CAs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// This process's client certificate (PEM), for a server that demands
+    /// one (`verify: true` in its `tls {}` block); with `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM); with `cert_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl BusTlsConfig {
+    /// Each file named, joined to `base` (the config file's folder).
+    fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.ca_file, &mut self.cert_file, &mut self.key_file]
+            .into_iter()
+            .flatten()
+        {
+            *path = base.join(&*path);
+        }
+    }
+}
+
 /// A party whose reports may arrive (relayed) without it being a direct peer.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,6 +251,12 @@ pub struct Config {
     pub bus_namespace: Option<String>,
     /// File holding the node's base64 Ed25519 secret; relative to the config file.
     pub key_file: PathBuf,
+    /// TLS to the bus: its CA and a client certificate (`[bus_tls]`, see
+    /// [`BusTlsConfig`]); only with `bus`. A `tls://` bus URL asks for TLS
+    /// too, trusting the system's CAs. (A table, so declared after every
+    /// plain value: the TOML written keeps them at its top.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bus_tls: Option<BusTlsConfig>,
     /// The sharing policy: levels, groups, agreements, accreditation.
     pub policy: Policy,
     /// Mutual TLS between peers.
@@ -280,7 +318,7 @@ impl ConnectionUrl {
     /// The value without its secret: a NATS URL's whole user info (it may
     /// be a bare token, `nats://TOKEN@HOST`), a database URL's password.
     fn shown(&self) -> String {
-        if self.0.starts_with("nats://") {
+        if self.0.starts_with("nats://") || self.0.starts_with("tls://") {
             crate::bus::shown_url(&self.0)
         } else {
             trilat_store::redact_password(&self.0)
@@ -401,6 +439,9 @@ impl Config {
         config.key_file = base.join(&config.key_file);
         config.tls.cert_file = base.join(&config.tls.cert_file);
         config.tls.key_file = base.join(&config.tls.key_file);
+        if let Some(bus_tls) = &mut config.bus_tls {
+            bus_tls.resolve_paths(base);
+        }
         config
             .tak
             .iter_mut()
@@ -601,6 +642,12 @@ impl Config {
             reason,
         };
         let Some(bus) = &self.bus else {
+            if self.bus_tls.is_some() {
+                return Err(err(
+                    "bus_tls",
+                    "sets TLS to the bus, but there is no `bus`".into(),
+                ));
+            }
             return match &self.bus_namespace {
                 Some(_) => Err(err(
                     "bus_namespace",
@@ -610,6 +657,17 @@ impl Config {
             };
         };
         crate::bus::check_url(bus.as_str()).map_err(|reason| err("bus", reason))?;
+        if let Some(bus_tls) = &self.bus_tls {
+            match (&bus_tls.cert_file, &bus_tls.key_file) {
+                (Some(_), None) => {
+                    return Err(err("bus_tls.cert_file", "needs key_file beside it".into()))
+                }
+                (None, Some(_)) => {
+                    return Err(err("bus_tls.key_file", "needs cert_file beside it".into()))
+                }
+                _ => {}
+            }
+        }
         if let Some(namespace) = &self.bus_namespace {
             crate::bus::check_namespace(namespace)
                 .map_err(|reason| err("bus_namespace", reason))?;
@@ -1011,17 +1069,95 @@ name = "admin"
             assert!(!shown.contains("s3cret"), "{shown}");
             assert!(shown.contains("nats://…@h:4222"), "{shown}");
         }
+        // Over TLS: the token stays hidden as well.
+        let config = Config::parse(&with_bus("tls://s3cret@h:4222")).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("tls://…@h:4222"), "{shown}");
         for bad in [
             "",
             "nats.usa.example:4222",
-            "tls://h:4222",
+            "https://h:4222",
             "nats://h",
             "nats://h:4222/x",
+            "tls://h",
         ] {
             let err = Config::parse(&with_bus(bad)).unwrap_err();
             assert_eq!(err.field, "bus", "{bad}: {err}");
             assert!(err.reason.contains("nats://HOST:PORT"), "{bad}: {err}");
         }
+    }
+
+    /// `[bus_tls]` names the bus's CA and client certificate: beside a
+    /// `bus` only, certificate and key together, its paths relative to the
+    /// config file once loaded.
+    #[test]
+    fn bus_tls_names_its_files_beside_a_bus() {
+        let with = |extra: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!(
+                    "key_file = \"node.key\"\nstore = \"postgres://trilat@db:5432/trilat\"{extra}"
+                ),
+            )
+        };
+        let bus = "\nbus = \"tls://nats.jpn.example:4222\"";
+        let full = format!(
+            "{bus}\nbus_tls = {{ ca_file = \"ca.pem\", cert_file = \"c.pem\", key_file = \"c.key\" }}"
+        );
+        let config = Config::parse(&with(&full)).unwrap();
+        let bus_tls = config.bus_tls.clone().unwrap();
+        assert_eq!(bus_tls.ca_file, Some(PathBuf::from("ca.pem")));
+        assert_eq!(Config::parse(&config.to_toml()).unwrap(), config);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trilat.toml");
+        std::fs::write(&path, with(&full)).unwrap();
+        let loaded = Config::load(&path).unwrap().bus_tls.unwrap();
+        assert_eq!(loaded.ca_file, Some(dir.path().join("ca.pem")));
+        assert_eq!(loaded.key_file, Some(dir.path().join("c.key")));
+
+        for (extra, field, reason) in [
+            (
+                "\nbus_tls = { ca_file = \"ca.pem\" }".to_string(),
+                "bus_tls",
+                "no `bus`",
+            ),
+            (
+                format!("{bus}\nbus_tls = {{ cert_file = \"c.pem\" }}"),
+                "bus_tls.cert_file",
+                "key_file",
+            ),
+            (
+                format!("{bus}\nbus_tls = {{ key_file = \"c.key\" }}"),
+                "bus_tls.key_file",
+                "cert_file",
+            ),
+        ] {
+            let err = Config::parse(&with(&extra)).unwrap_err();
+            assert_eq!(err.field, field, "{extra}: {err}");
+            assert!(err.reason.contains(reason), "{extra}: {err}");
+        }
+    }
+
+    /// A store URL's TLS parameters are checked at load: `verify-full`
+    /// without a CA file is refused, naming the field.
+    #[test]
+    fn a_store_url_asking_verify_full_needs_its_ca_file() {
+        let with_store = |url: &str| {
+            base().replace(
+                "key_file = \"node.key\"",
+                &format!("key_file = \"node.key\"\nstore = \"{url}\""),
+            )
+        };
+        let good = "postgres://trilat@db:5432/trilat?sslmode=verify-full&sslrootcert=/etc/ca.pem";
+        assert!(Config::parse(&with_store(good)).is_ok());
+        let err = Config::parse(&with_store(
+            "postgres://trilat@db/trilat?sslmode=verify-full",
+        ))
+        .unwrap_err();
+        assert_eq!(err.field, "store", "{err}");
+        assert!(err.reason.contains("sslrootcert=PATH"), "{err}");
     }
 
     /// A bus on an SQLite store is refused: several processes cannot share

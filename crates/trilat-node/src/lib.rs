@@ -59,6 +59,7 @@
 //!     store: None,
 //!     bus: None,
 //!     bus_namespace: None,
+//!     bus_tls: None,
 //! };
 //! config.validate().unwrap();
 //! let state = AppState::new(config, NodeKey::generate(), Arc::new(MemoryStore::new()));

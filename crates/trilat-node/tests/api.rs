@@ -43,6 +43,7 @@ fn state() -> AppState {
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
     };
     config.validate().unwrap();
     AppState::new(

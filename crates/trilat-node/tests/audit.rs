@@ -273,6 +273,7 @@ async fn jpn_node(n_notes: usize) -> (trilat_node::Node, Api, Api, Arc<AuditSwit
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
     };
     config.validate().unwrap();
     let switch = AuditSwitch::new(Arc::new(MemoryStore::new()));

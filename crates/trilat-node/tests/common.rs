@@ -294,6 +294,7 @@ pub fn jpn_config(
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
     };
     config.validate().unwrap();
     config

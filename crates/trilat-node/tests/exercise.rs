@@ -39,6 +39,7 @@ fn state(dir: &std::path::Path, body_bytes_max: usize) -> AppState {
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
         key_file: "unused".into(),
         policy: trilat_core::Policy::trilateral_default(),
         tls: Default::default(),

@@ -71,6 +71,7 @@ async fn taxii_node_with(
         store: None,
         bus: None,
         bus_namespace: None,
+        bus_tls: None,
     };
     let place = ClusterBackend::from_env()
         .unwrap()
@@ -685,6 +686,7 @@ async fn nodes_of_one_process_keep_their_own_taxii_state() {
             store: None,
             bus: None,
             bus_namespace: None,
+            bus_tls: None,
         };
         let place = ClusterBackend::from_env()
             .unwrap()

@@ -5,6 +5,7 @@ mod ais_feeds;
 mod api;
 mod audit;
 mod bus;
+mod bus_tls;
 mod cluster_backend;
 mod common;
 mod console;

@@ -10,6 +10,7 @@ mod lease;
 mod migrate;
 mod pg_server;
 mod postgres;
+mod postgres_tls;
 mod property;
 mod sqlite;
 mod suite;

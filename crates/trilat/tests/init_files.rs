@@ -82,3 +82,67 @@ fn a_one_shot_command_stops_quietly_when_its_reader_has_gone() {
         out.status
     );
 }
+
+/// `trilat init` writes the TLS forms (docs/store.md and docs/bus.md,
+/// "TLS") and reads the files they name first: a missing one fails the
+/// command, naming it, and writes no config.
+#[test]
+fn init_writes_the_tls_forms_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another node's certificate stands in for a CA certificate (a real PEM).
+    init(&dir.path().join("other"), &[]);
+    let ca = dir.path().join("other/node-tls.crt");
+    let store = format!(
+        "postgres://trilat@db.usa.example:5432/trilat?sslmode=verify-full&sslrootcert={}",
+        ca.display()
+    );
+    let node = dir.path().join("usa");
+    init(
+        &node,
+        &[
+            "--store",
+            &store,
+            "--bus",
+            "tls://nats.usa.example:4222",
+            "--bus-ca-file",
+            &ca.display().to_string(),
+        ],
+    );
+    let text = std::fs::read_to_string(node.join("trilat.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(config["store"].as_str(), Some(store.as_str()), "{text}");
+    assert_eq!(
+        config["bus_tls"]["ca_file"].as_str(),
+        Some(ca.display().to_string().as_str()),
+        "{text}"
+    );
+
+    let absent = dir.path().join("no-such-ca.pem");
+    let plain_store = "postgres://trilat@db.kor.example:5432/trilat";
+    let store_absent_ca = format!(
+        "{plain_store}?sslmode=verify-full&sslrootcert={}",
+        absent.display()
+    );
+    let absent_text = absent.display().to_string();
+    for (name, store, extra) in [
+        ("store", store_absent_ca.as_str(), None),
+        (
+            "bus",
+            plain_store,
+            Some(["--bus-ca-file", absent_text.as_str()]),
+        ),
+    ] {
+        let node = dir.path().join(format!("kor-{name}"));
+        let out = Command::new(TRILAT)
+            .args(["init", "--party", "KOR", "--dir"])
+            .arg(&node)
+            .args(["--store", store, "--bus", "tls://nats.kor.example:4222"])
+            .args(extra.iter().flatten())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{name}: {stderr}");
+        assert!(stderr.contains(&absent_text), "{name}: {stderr}");
+        assert!(!node.join("trilat.toml").exists(), "{name}");
+    }
+}

@@ -29,6 +29,7 @@
 mod follower;
 pub(crate) mod input;
 mod nats;
+mod tls;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -195,12 +196,17 @@ impl Bus {
     }
 }
 
-/// Checks a `bus` value: `nats://HOST:PORT`. The error says what is wrong.
+/// Checks a `bus` value: `nats://HOST:PORT`, or `tls://HOST:PORT` (TLS
+/// required). The error says what is wrong.
 pub fn check_url(text: &str) -> Result<(), String> {
     let shown = shown_url(text);
-    let Some(rest) = text.strip_prefix("nats://") else {
+    let Some(rest) = text
+        .strip_prefix("nats://")
+        .or_else(|| text.strip_prefix("tls://"))
+    else {
         return Err(format!(
-            "{shown:?} is not a bus: expected \"nats://HOST:PORT\" (NATS with JetStream)"
+            "{shown:?} is not a bus: expected \"nats://HOST:PORT\" (NATS with JetStream) \
+             or \"tls://HOST:PORT\" (the same over TLS)"
         ));
     };
     let host_port = rest.rsplit('@').next().unwrap_or(rest);
@@ -356,6 +362,12 @@ pub async fn start(
     .await
     .map_err(|e| crate::StartError::Bus(format!("finding the store's feed heads: {e}")))??;
     let _ = bus.store_id.set(store_id);
+    let bus_tls = state.config.bus_tls.as_ref();
+    let tls = if tls::wanted(&bus.url, bus_tls) {
+        Some(tls::client_config(bus_tls).map_err(crate::StartError::Bus)?)
+    } else {
+        None
+    };
     tracing::info!(
         bus = %shown_url(&bus.url),
         origin = %bus.origin,
@@ -365,7 +377,7 @@ pub async fn start(
     );
     Ok(vec![
         tokio::spawn(follower::run(state.clone(), bus.clone(), follower)),
-        tokio::spawn(nats::run(state.clone(), bus, queue)),
+        tokio::spawn(nats::run(state.clone(), bus, queue, tls)),
     ])
 }
 
@@ -379,6 +391,7 @@ mod tests {
             "nats://127.0.0.1:4222",
             "nats://nats.usa.example:4222",
             "nats://user:secret@127.0.0.1:4222",
+            "tls://nats.usa.example:4222",
         ] {
             assert_eq!(check_url(good), Ok(()), "{good}");
         }

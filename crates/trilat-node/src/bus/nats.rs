@@ -13,6 +13,7 @@ use futures::StreamExt as _;
 use tokio::sync::mpsc;
 use trilat_store::AuditAction;
 
+use super::tls::TlsRefusal;
 use super::{shown_url, Announcement, Bus};
 use crate::{audit_event, AppState};
 
@@ -83,16 +84,30 @@ impl Announcement {
 
 /// Connects (in the background, again after every loss), then publishes
 /// this process's announcements and wakes the follower on the others'.
-pub(super) async fn run(state: AppState, bus: Arc<Bus>, queue: mpsc::Receiver<Announcement>) {
+/// With `tls` (a `tls://` URL or `[bus_tls]`), only over TLS, verified
+/// by its config ([`super::tls`]).
+pub(super) async fn run(
+    state: AppState,
+    bus: Arc<Bus>,
+    queue: mpsc::Receiver<Announcement>,
+    tls: Option<(rustls::ClientConfig, TlsRefusal)>,
+) {
     let events_state = state.clone();
     let events_bus = bus.clone();
-    let connecting = async_nats::ConnectOptions::new()
+    let mut options = async_nats::ConnectOptions::new()
         .name(format!("trilat {} {}", bus.party, bus.origin))
-        .retry_on_initial_connect()
+        .retry_on_initial_connect();
+    let mut refusal = None;
+    if let Some((config, tls_refusal)) = tls {
+        options = options.require_tls(true).tls_client_config(config);
+        refusal = Some(tls_refusal);
+    }
+    let connecting = options
         .event_callback(move |event| {
             let state = events_state.clone();
             let bus = events_bus.clone();
-            async move { on_event(&state, &bus, event).await }
+            let refusal = refusal.clone();
+            async move { on_event(&state, &bus, event, refusal.as_ref()).await }
         })
         .connect(bus.url.as_str())
         .await;
@@ -113,8 +128,22 @@ pub(super) async fn run(state: AppState, bus: Arc<Bus>, queue: mpsc::Receiver<An
 
 /// What the NATS client reports about its connection: logged and audited
 /// once per change ([`mark_up`], [`mark_down`]); a reconnection wakes the
-/// follower (announcements missed meanwhile are in the store's feed).
-async fn on_event(state: &AppState, bus: &Bus, event: async_nats::Event) {
+/// follower (announcements missed meanwhile are in the store's feed). A
+/// connection attempt the TLS verifier refused says why (the client's
+/// own event does not).
+async fn on_event(
+    state: &AppState,
+    bus: &Bus,
+    event: async_nats::Event,
+    refusal: Option<&TlsRefusal>,
+) {
+    if let async_nats::Event::ClientError(_) = &event {
+        if let Some(reason) = refusal.and_then(TlsRefusal::take) {
+            tracing::warn!("bus {}: {reason}", shown_url(&bus.url));
+            mark_down(state, bus, &reason).await;
+            return;
+        }
+    }
     match event {
         async_nats::Event::Connected => {
             mark_up(state, bus).await;

@@ -171,7 +171,8 @@ impl PostgresStore {
             lease.name, lease.holder, lease.token
         ));
         config.options(options.trim());
-        let store = PostgresStore::with_pool(Pool::new(config)?)?.with_clock(self.clock.clone());
+        let store = PostgresStore::with_pool(Pool::new(config, self.pool.tls().clone())?)?
+            .with_clock(self.clock.clone());
         Ok(Arc::new(store))
     }
 }

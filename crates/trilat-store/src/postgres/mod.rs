@@ -29,6 +29,7 @@ use crate::{
     StoreError,
 };
 use pool::{wait, Conn, Context, Pool};
+use tls::parse_url;
 
 pub use migrate::{Migration, MigrationProgress};
 pub use migrate_tables::TableCounts;
@@ -44,6 +45,7 @@ mod query;
 mod redact;
 mod schema;
 mod state;
+mod tls;
 mod versions;
 
 /// The PostgreSQL store. Several instances (in several processes) may
@@ -62,8 +64,8 @@ impl PostgresStore {
     /// tables there if the schema is empty. A schema holding other tables,
     /// or a store of another schema version, is refused; nothing is written.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let config = parse_url(url)?;
-        PostgresStore::open_config(config)
+        let (config, tls) = parse_url(url)?;
+        PostgresStore::with_pool(Pool::new(config, tls)?)
     }
 
     /// Opens the store in the schema `schema` (created if absent) of the
@@ -72,11 +74,11 @@ impl PostgresStore {
     /// starting with a letter.
     pub fn open_in_schema(url: &str, schema: &str) -> Result<PostgresStore, StoreError> {
         check_schema_name(schema)?;
-        let mut config = parse_url(url)?;
+        let (mut config, tls) = parse_url(url)?;
         let mut options = config.get_options().unwrap_or("").to_string();
         options.push_str(&format!(" -c search_path={schema}"));
         config.options(options.trim());
-        let pool = Pool::new(config)?;
+        let pool = Pool::new(config, tls)?;
         {
             let conn = pool.get()?;
             wait(
@@ -94,7 +96,8 @@ impl PostgresStore {
     /// on it; a schema that does not exist is not an error.
     pub fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         check_schema_name(schema)?;
-        let pool = Pool::new(parse_url(url)?)?;
+        let (config, tls) = parse_url(url)?;
+        let pool = Pool::new(config, tls)?;
         let conn = pool.get()?;
         wait(conn.client.batch_execute(&format!(
             "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
@@ -108,8 +111,12 @@ impl PostgresStore {
         parse_url(url).map(|_| ())
     }
 
-    fn open_config(config: tokio_postgres::Config) -> Result<PostgresStore, StoreError> {
-        PostgresStore::with_pool(Pool::new(config)?)
+    /// Whether the TLS files `url` names (`sslrootcert`, `sslcert`,
+    /// `sslkey`; docs/store.md, "TLS") can be read and used (it is not
+    /// connected to): what `trilat init` checks; an error names the file.
+    pub fn check_tls_files(url: &str) -> Result<(), StoreError> {
+        let (_, tls) = parse_url(url)?;
+        tls.connector().map(|_| ())
     }
 
     fn with_pool(pool: Pool) -> Result<PostgresStore, StoreError> {
@@ -130,13 +137,6 @@ impl PostgresStore {
         self.clock = clock;
         self
     }
-}
-
-fn parse_url(url: &str) -> Result<tokio_postgres::Config, StoreError> {
-    url.parse::<tokio_postgres::Config>().map_err(|e| {
-        // The URL may hold a password: the message names the problem only.
-        StoreError::Invalid(format!("the PostgreSQL store's URL does not parse: {e}"))
-    })
 }
 
 fn check_schema_name(schema: &str) -> Result<(), StoreError> {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio_postgres::{Client, Statement};
 
+use super::tls::TlsSettings;
 use crate::StoreError;
 
 /// Most connections one store opens (one process of a node).
@@ -40,14 +41,30 @@ impl<T> Context<T> for Result<T, tokio_postgres::Error> {
     }
 }
 
-/// The server's message with its detail, or the driver's.
+/// The server's message with its detail, or the driver's with its causes
+/// (a TLS failure's reason is in a cause: "invalid peer certificate:
+/// UnknownIssuer").
 fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => match db.detail() {
             Some(detail) => format!("{} ({detail})", db.message()),
             None => db.message().to_string(),
         },
-        None => error.to_string(),
+        None => {
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(error);
+            // Bounded: a cause chain is a few links; a cycle would not end.
+            for _ in 0..8 {
+                let Some(inner) = cause else { break };
+                let inner_text = inner.to_string();
+                if !text.ends_with(&inner_text) {
+                    text.push_str(": ");
+                    text.push_str(&inner_text);
+                }
+                cause = inner.source();
+            }
+            text
+        }
     }
 }
 
@@ -119,12 +136,20 @@ pub(super) struct Pool {
     /// Drives the connection tasks; `None` only while dropping.
     runtime: Option<tokio::runtime::Runtime>,
     config: tokio_postgres::Config,
+    /// What the URL asked of TLS, and the connector built from it (its
+    /// files read once, when the pool was made).
+    tls: TlsSettings,
+    connector: tokio_postgres_rustls::MakeRustlsConnect,
     slots: Mutex<Slots>,
     freed: Condvar,
 }
 
 impl Pool {
-    pub(super) fn new(config: tokio_postgres::Config) -> Result<Pool, StoreError> {
+    pub(super) fn new(
+        config: tokio_postgres::Config,
+        tls: TlsSettings,
+    ) -> Result<Pool, StoreError> {
+        let connector = tls.connector()?;
         let mut config = config;
         config.connect_timeout(CONNECT_TIMEOUT);
         if config.get_application_name().is_none() {
@@ -139,6 +164,8 @@ impl Pool {
         Ok(Pool {
             runtime: Some(runtime),
             config,
+            tls,
+            connector,
             slots: Mutex::new(Slots {
                 idle: Vec::new(),
                 n_open: 0,
@@ -150,6 +177,11 @@ impl Pool {
     /// What the pool connects with (a fenced store's pool starts from it).
     pub(super) fn config(&self) -> &tokio_postgres::Config {
         &self.config
+    }
+
+    /// What the pool asks of TLS (a fenced store's pool asks the same).
+    pub(super) fn tls(&self) -> &TlsSettings {
+        &self.tls
     }
 
     fn slots(&self) -> Result<MutexGuard<'_, Slots>, StoreError> {
@@ -205,8 +237,9 @@ impl Pool {
     fn connect(&self) -> Result<Conn, StoreError> {
         let runtime = self.runtime.as_ref().expect("present until drop");
         let config = self.config.clone();
+        let connector = self.connector.clone();
         let connecting = runtime.spawn(async move {
-            let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+            let (client, connection) = config.connect(connector).await?;
             // Ends when the client is dropped or the server goes away; the
             // client then reports itself closed and the pool drops it.
             tokio::spawn(connection);
@@ -214,7 +247,11 @@ impl Pool {
         });
         let client = wait(connecting)
             .map_err(|e| StoreError::Postgres(format!("connect: {e}")))?
-            .ctx(&format!("connect to {}", server_name(&self.config)))?;
+            .ctx(&format!(
+                "connect to {} ({})",
+                server_name(&self.config),
+                self.tls.describe()
+            ))?;
         Ok(Conn {
             client,
             statements: HashMap::new(),

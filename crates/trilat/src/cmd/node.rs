@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 use trilat_core::{NodeKey, Party, Policy, ReportKey};
 use trilat_node::client::NodeClient;
 use trilat_node::cluster::write_node_files;
-use trilat_node::config::{generate_token, token_sha256, Limits, Role, TlsConfig, TokenConfig};
+use trilat_node::config::{
+    generate_token, token_sha256, BusTlsConfig, Limits, Role, TlsConfig, TokenConfig,
+};
 use trilat_node::{Config, ConnectionUrl};
 
 mod bench;
@@ -52,7 +54,7 @@ pub enum Command {
     /// Create a node: config (TOML), signing key, TLS certificate and key for
     /// the peers, and an admin token (printed once).
     #[command(
-        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen), and hears of the others' reports on\nthe party's NATS JetStream bus:\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat \\\n      --bus nats://nats.jpn.example:4222\n(a node on SQLite moves to PostgreSQL later with trilat migrate).\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
+        after_help = "Example:\n  trilat init --party JPN --dir ./jpn --peer-listen 0.0.0.0:7441\n  trilat serve --config ./jpn/trilat.toml\n\nA node run as several processes keeps its reports in PostgreSQL (each process gets\nits own copy of the config with its own --listen), and hears of the others' reports on\nthe party's NATS JetStream bus:\n  trilat init --party JPN --dir ./jpn --store postgres://trilat@db.jpn.example:5432/trilat \\\n      --bus nats://nats.jpn.example:4222\n(a node on SQLite moves to PostgreSQL later with trilat migrate).\n\nAcross machines, both over TLS, each server's certificate checked against your CA\n(docs/store.md, \"TLS\"; docs/bus.md, \"TLS\"):\n  trilat init --party JPN --dir ./jpn --bus tls://nats.jpn.example:4222 \\\n      --bus-ca-file /etc/trilat/ca.pem --store \\\n      'postgres://trilat@db.jpn.example/trilat?sslmode=verify-full&sslrootcert=/etc/trilat/ca.pem'\n(add --bus-cert-file and --bus-key-file for a NATS server that demands a client certificate).\n\nThen add the partners under [[peers]] in trilat.toml (party, url = \"https://HOST:PORT\"\nof their peer listener, public_key, cert_sha256); what to give them is printed here."
     )]
     Init {
         /// This node's party (ISO 3166-1 alpha-3, e.g. JPN, or JPN-JCG).
@@ -70,18 +72,31 @@ pub enum Command {
         peer_listen: String,
         /// Where to keep the reports: "sqlite:PATH" (relative to the
         /// config file) or "postgres://USER@HOST:PORT/DATABASE" (shared by
-        /// the processes of one node). Default: SQLite in the node's data
-        /// directory.
+        /// the processes of one node; over TLS with libpq's
+        /// "?sslmode=verify-full&sslrootcert=CA.pem", docs/store.md "TLS").
+        /// Default: SQLite in the node's data directory.
         #[arg(long, value_name = "STORE")]
         store: Option<ConnectionUrl>,
         /// The party's internal bus, "nats://HOST:PORT" (NATS with
-        /// JetStream), for a node run as several processes on one
+        /// JetStream; "tls://HOST:PORT" over TLS), for a node run as several processes on one
         /// PostgreSQL store: each process then shows on its live stream
         /// what the others stored (docs/bus.md). Needs `--store
         /// postgres://…`: several processes cannot share an SQLite file.
         /// Default: none.
         #[arg(long, value_name = "URL")]
         bus: Option<String>,
+        /// PEM file of the CAs that sign the NATS server's certificate:
+        /// the bus is then reached over TLS only ([bus_tls] ca_file).
+        /// Default with a tls:// bus: the system's CAs.
+        #[arg(long, value_name = "PATH", requires = "bus")]
+        bus_ca_file: Option<PathBuf>,
+        /// Client certificate (PEM) for a NATS server that demands one
+        /// (mutual TLS); with --bus-key-file.
+        #[arg(long, value_name = "PATH", requires_all = ["bus", "bus_key_file"])]
+        bus_cert_file: Option<PathBuf>,
+        /// The client certificate's private key (PEM); with --bus-cert-file.
+        #[arg(long, value_name = "PATH", requires = "bus_cert_file")]
+        bus_key_file: Option<PathBuf>,
         /// Overwrite an existing config and key.
         #[arg(long)]
         force: bool,
@@ -400,18 +415,26 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         peer_listen,
         store,
         bus,
+        bus_ca_file,
+        bus_cert_file,
+        bus_key_file,
         force,
     } = &command
     {
-        return init(
-            party,
-            dir,
-            listen,
-            peer_listen,
-            store.clone(),
-            bus.as_deref(),
-            *force,
-        );
+        let bus_tls = [bus_ca_file, bus_cert_file, bus_key_file]
+            .iter()
+            .any(|file| file.is_some())
+            .then(|| BusTlsConfig {
+                ca_file: bus_ca_file.clone(),
+                cert_file: bus_cert_file.clone(),
+                key_file: bus_key_file.clone(),
+            });
+        let backends = Backends {
+            store: store.clone(),
+            bus: bus.as_deref(),
+            bus_tls,
+        };
+        return init(party, dir, listen, peer_listen, backends, *force);
     }
     init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -489,15 +512,56 @@ fn init_logging() {
         .try_init();
 }
 
+/// Where `trilat init`'s node keeps its reports and hears the others'.
+struct Backends<'a> {
+    store: Option<ConnectionUrl>,
+    bus: Option<&'a str>,
+    bus_tls: Option<BusTlsConfig>,
+}
+
+impl Backends<'_> {
+    /// Reads the TLS files named now, so a wrong path fails `init`, naming
+    /// it, rather than the first `serve`; paths become absolute (the
+    /// config's own paths are relative to its file, the flags' to here).
+    fn check_tls_files(&mut self) -> anyhow::Result<()> {
+        if let Some(store) = &self.store {
+            if store.as_str().starts_with("postgres") {
+                trilat_store::PostgresStore::check_tls_files(store.as_str())
+                    .with_context(|| format!("--store {store}"))?;
+            }
+        }
+        let Some(bus_tls) = &mut self.bus_tls else {
+            return Ok(());
+        };
+        for (flag, file) in [
+            ("--bus-ca-file", &mut bus_tls.ca_file),
+            ("--bus-cert-file", &mut bus_tls.cert_file),
+            ("--bus-key-file", &mut bus_tls.key_file),
+        ] {
+            let Some(path) = file else { continue };
+            std::fs::metadata(&path)
+                .with_context(|| format!("{flag} {}: cannot read", path.display()))?;
+            *path =
+                std::path::absolute(&path).with_context(|| format!("{flag} {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
 fn init(
     party: &str,
     dir: &Path,
     listen: &str,
     peer_listen: &str,
-    store: Option<ConnectionUrl>,
-    bus: Option<&str>,
+    mut backends: Backends<'_>,
     force: bool,
 ) -> anyhow::Result<()> {
+    backends.check_tls_files()?;
+    let Backends {
+        store,
+        bus,
+        bus_tls,
+    } = backends;
     let party = Party::new(party)?;
     let config_path = dir.join("trilat.toml");
     if config_path.exists() && !force {
@@ -545,6 +609,7 @@ fn init(
         store,
         bus: bus.map(ConnectionUrl::from),
         bus_namespace: None,
+        bus_tls,
     };
     config.validate()?;
     // Paths in the file stay relative to it; write_node_files needs real ones.
