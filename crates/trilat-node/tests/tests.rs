@@ -6,6 +6,7 @@ mod api;
 mod audit;
 mod bus;
 mod cluster_backend;
+mod cluster_hygiene;
 mod common;
 mod console;
 mod console_api;
