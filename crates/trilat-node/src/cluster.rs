@@ -170,7 +170,7 @@ impl Drop for Cluster {
 
 /// How long a dropped cluster or node waits for its tasks to finish
 /// before its schemas and streams go.
-pub const STOP_WAIT_MAX: Duration = Duration::from_secs(10);
+pub const STOP_WAIT_MAX: Duration = Duration::from_secs(30);
 
 /// Waits, at most [`STOP_WAIT_MAX`], until every task of the stopped
 /// `nodes` has finished: an engine partition's owner still running would
