@@ -9,11 +9,16 @@
 //! its store in a PostgreSQL schema of its own (`TRILAT_TEST_POSTGRES`), its
 //! bus on NATS JetStream (`TRILAT_TEST_NATS`) under a namespace of the
 //! cluster's own, so clusters started in parallel share neither. The
-//! schemas and the streams are dropped with the [`Cluster`]. `scripts/test`
-//! runs the cluster tests a second time so.
+//! schemas and the streams are dropped with the [`Cluster`], once its
+//! nodes' tasks have stopped (a task still running could make a stream
+//! again). What a killed test run left is removed by the next run
+//! ([`ClusterBackend::sweep_stale`]). `scripts/test` runs the cluster tests
+//! a second time so.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use trilat_core::{Agreement, Kind, Marking, NodeKey, Party, Policy, ReportDraft, Tlp};
 
@@ -156,7 +161,48 @@ impl Drop for Cluster {
         for node in &self.nodes {
             node.node.stop();
         }
+        if self.cleanup.is_some() {
+            wait_until_stopped(self.nodes.iter().map(|node| &node.node));
+        }
         drop(self.cleanup.take());
+    }
+}
+
+/// How long a dropped cluster or node waits for its tasks to finish
+/// before its schemas and streams go.
+pub const STOP_WAIT_MAX: Duration = Duration::from_secs(30);
+
+/// Waits, at most [`STOP_WAIT_MAX`], until every task of the stopped
+/// `nodes` has finished: an engine partition's owner still running would
+/// make its input stream again after the clean-up deleted it. On a
+/// current-thread runtime the caller is the one thread that would drop the
+/// aborted tasks, so it cannot wait; those tasks never run again, and a
+/// stream a request already sent makes after the deletion is removed by
+/// the next sweep ([`ClusterBackend::sweep_stale`]).
+fn wait_until_stopped<'a>(nodes: impl Iterator<Item = &'a Node> + Clone) {
+    let wait = || {
+        let start = Instant::now();
+        while !nodes.clone().all(Node::is_stopped) {
+            if start.elapsed() > STOP_WAIT_MAX {
+                tracing::warn!("a test node's tasks did not stop; its streams are deleted anyway");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Err(_) => wait(),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+            // Never panic in a drop: block_in_place refuses some contexts
+            // (a LocalSet) before it runs anything.
+            let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                tokio::task::block_in_place(wait)
+            }));
+            if waited.is_err() {
+                tracing::warn!("a test node's tasks could not be waited for here");
+            }
+        }
+        Ok(_) => {}
     }
 }
 
@@ -168,10 +214,121 @@ impl Drop for Cleanup {
             }
         }
         let namespaces = std::mem::take(&mut self.namespaces);
+        {
+            let mut dropped = DROPPED_IDS.lock().unwrap_or_else(|e| e.into_inner());
+            for id in namespaces.iter().filter_map(|ns| namespace_object_id(ns)) {
+                if dropped.len() == DROPPED_IDS_MAX {
+                    dropped.pop_front();
+                }
+                dropped.push_back(id.to_string());
+            }
+        }
         if let Err(e) = crate::bus::delete_namespace_streams(&self.nats, namespaces) {
             tracing::warn!(%e, "a test node's streams were not deleted");
         }
     }
+}
+
+/// The ids ([`object_id`]) of the clusters and nodes this process dropped,
+/// the latest [`DROPPED_IDS_MAX`]: a stream of theirs found later was made
+/// again by a request on its way at the drop, and is swept.
+static DROPPED_IDS: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+/// Most ids [`DROPPED_IDS`] keeps.
+const DROPPED_IDS_MAX: usize = 4096;
+
+/// The id in the names of a test cluster's or placed node's schemas
+/// (`cluster_<ID>_<party>`, `node_<ID>_<party>`) and bus namespace
+/// (`c<ID>`, `n<ID>`): `p<PID>r<RANDOM>`, the process that made them (so a
+/// later run can tell leftovers from the objects of a run still going)
+/// and 8 random hex digits.
+fn object_id() -> String {
+    format!("p{}r{:08x}", std::process::id(), rand::random::<u32>())
+}
+
+/// The process that made the object of `id`, if [`object_id`] made it.
+fn object_pid(id: &str) -> Option<u32> {
+    let (pid, random) = id.strip_prefix('p')?.split_once('r')?;
+    let random_ok = random.len() == 8 && random.bytes().all(|b| b.is_ascii_hexdigit());
+    let pid_ok = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    if !(random_ok && pid_ok) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
+/// The id of a test schema's name, if it is one.
+fn schema_object_id(schema: &str) -> Option<&str> {
+    let rest = (schema.strip_prefix("cluster_")).or_else(|| schema.strip_prefix("node_"))?;
+    Some(rest.split_once('_')?.0)
+}
+
+/// The id of a test bus namespace (`c<ID>` or `n<ID>`), if it is one.
+fn namespace_object_id(namespace: &str) -> Option<&str> {
+    // strip_prefix, not trim_start_matches: only the one letter.
+    (namespace.strip_prefix('c')).or_else(|| namespace.strip_prefix('n'))
+}
+
+/// The id of a test stream's name (`<NAMESPACE>_TRILAT_…`), if it is one.
+fn stream_object_id(stream: &str) -> Option<&str> {
+    let (namespace, rest) = stream.split_once('_')?;
+    rest.starts_with("TRILAT_").then_some(())?;
+    namespace_object_id(namespace)
+}
+
+/// Whether the test object of `id` is a leftover: its process is gone, or
+/// it is this process's and was dropped already. Anything else (a name of
+/// another form, a process still running) is left alone.
+fn is_stale(id: &str) -> bool {
+    let Some(pid) = object_pid(id) else {
+        return false;
+    };
+    if pid == std::process::id() {
+        let dropped = DROPPED_IDS.lock().unwrap_or_else(|e| e.into_inner());
+        return dropped.iter().any(|dropped| dropped == id);
+    }
+    !process_runs(pid)
+}
+
+/// Whether process `pid` runs on this machine; `true` where that cannot be
+/// told (no `/proc`), so nothing of another process is swept there.
+fn process_runs(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Whether a start in this process swept the schemas already (once is
+/// enough: a schema is never made again after its drop).
+static SCHEMAS_SWEPT: std::sync::Once = std::sync::Once::new();
+
+/// The names of the streams on the NATS server at `url` (on a thread and
+/// runtime of its own, as [`crate::bus::delete_namespace_streams`]).
+fn stream_names(url: &str) -> Result<Vec<String>, String> {
+    let url = url.to_string();
+    let listing = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            use futures::TryStreamExt as _;
+            let listing = async {
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let js = async_nats::jetstream::new(client);
+                js.stream_names()
+                    .try_collect::<Vec<String>>()
+                    .await
+                    .map_err(|e| format!("listing the streams: {e}"))
+            };
+            tokio::time::timeout(Duration::from_secs(10), listing)
+                .await
+                .map_err(|_| "no answer within 10 s".to_string())?
+        })
+    });
+    listing
+        .join()
+        .map_err(|_| "the listing thread panicked".to_string())?
 }
 
 /// One node a test starts itself (not in a [`Cluster`]), on a
@@ -182,6 +339,15 @@ pub struct BackendNode {
     node: Node,
     /// Dropped after `node` (fields drop in order).
     _cleanup: Option<Cleanup>,
+}
+
+impl Drop for BackendNode {
+    fn drop(&mut self) {
+        self.node.stop();
+        if self._cleanup.is_some() {
+            wait_until_stopped(std::iter::once(&self.node));
+        }
+    }
 }
 
 impl std::ops::Deref for BackendNode {
@@ -205,7 +371,8 @@ impl ClusterBackend {
         let ClusterBackend::Postgres { postgres, nats } = self else {
             return Ok(NodePlace { cleanup: None });
         };
-        let id = format!("{:016x}", rand::random::<u64>());
+        self.sweep_stale_logged();
+        let id = object_id();
         let schema = format!("node_{id}_{}", config.party.as_str().to_lowercase());
         let mut cleanup = Cleanup {
             postgres: postgres.clone(),
@@ -226,6 +393,75 @@ impl ClusterBackend {
             cleanup: Some(cleanup),
         })
     }
+}
+
+impl ClusterBackend {
+    /// Removes the leftovers of test runs from the servers: the schemas
+    /// and streams of clusters and placed nodes whose process is gone (a
+    /// run killed before its drops ran), and streams of this process's
+    /// dropped ones made again after the drop. What a run still going
+    /// made is left alone (its process runs). Schemas are looked through
+    /// once per process, streams every time. Returns how many objects
+    /// went; nothing on SQLite.
+    pub fn sweep_stale(&self) -> Result<usize, String> {
+        self.sweep(true)
+    }
+
+    /// [`ClusterBackend::sweep_stale`], the schemas only if `schemas`.
+    fn sweep(&self, schemas: bool) -> Result<usize, String> {
+        let ClusterBackend::Postgres { postgres, nats } = self else {
+            return Ok(0);
+        };
+        let mut n_removed = if schemas {
+            sweep_stale_schemas(postgres)?
+        } else {
+            0
+        };
+        let stale: BTreeSet<String> = stream_names(nats)?
+            .into_iter()
+            .filter(|name| stream_object_id(name).is_some_and(is_stale))
+            .filter_map(|name| name.split_once('_').map(|(ns, _)| ns.to_string()))
+            .collect();
+        if !stale.is_empty() {
+            n_removed += stale.len();
+            crate::bus::delete_namespace_streams(nats, stale.into_iter().collect())?;
+        }
+        Ok(n_removed)
+    }
+
+    /// [`ClusterBackend::sweep_stale`] at a start, a failure logged (a
+    /// test runs on): the schemas once per process (only a start makes
+    /// them), the streams every time.
+    fn sweep_stale_logged(&self) {
+        if *self == ClusterBackend::Sqlite {
+            return;
+        }
+        let mut schemas = false;
+        SCHEMAS_SWEPT.call_once(|| schemas = true);
+        match self.sweep(schemas) {
+            Ok(0) => {}
+            Ok(n_removed) => tracing::info!(n_removed, "leftovers of earlier test runs removed"),
+            Err(e) => tracing::warn!(%e, "the leftovers of earlier test runs were not looked for"),
+        }
+    }
+}
+
+/// Drops the test schemas at `postgres` that are leftovers ([`is_stale`]);
+/// how many.
+fn sweep_stale_schemas(postgres: &str) -> Result<usize, String> {
+    let mut n_removed = 0;
+    for prefix in ["cluster_", "node_"] {
+        let names = trilat_store::PostgresStore::schema_names(postgres, prefix)
+            .map_err(|e| e.to_string())?;
+        for name in names {
+            if schema_object_id(&name).is_some_and(is_stale) {
+                trilat_store::PostgresStore::drop_schema(postgres, &name)
+                    .map_err(|e| format!("schema {name}: {e}"))?;
+                n_removed += 1;
+            }
+        }
+    }
+    Ok(n_removed)
 }
 
 impl NodePlace {
@@ -311,7 +547,8 @@ impl Cluster {
         spec: ClusterSpec,
         backend: ClusterBackend,
     ) -> Result<Cluster, StartError> {
-        let cluster_id = format!("{:016x}", rand::random::<u64>());
+        backend.sweep_stale_logged();
+        let cluster_id = object_id();
         let mut cleanup = match &backend {
             ClusterBackend::Sqlite => None,
             ClusterBackend::Postgres { postgres, nats } => Some(Cleanup {
@@ -708,4 +945,75 @@ pub async fn demo_scenario(cluster: &Cluster) -> Result<usize, crate::AppError> 
     let kor = cluster.state("KOR").clone();
     crate::publish(&kor, withdrawn.revocation(crate::now())).await?;
     Ok(n_published + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names this module gives carry their id, and only those are
+    /// read as such: an older name (16 hex digits) or another schema is
+    /// never taken for a test's.
+    #[test]
+    fn test_object_names_give_their_id_and_process() {
+        let id = object_id();
+        assert_eq!(object_pid(&id), Some(std::process::id()));
+        assert_eq!(
+            schema_object_id(&format!("cluster_{id}_usa")),
+            Some(id.as_str())
+        );
+        assert_eq!(
+            schema_object_id(&format!("node_{id}_jpn")),
+            Some(id.as_str())
+        );
+        assert_eq!(namespace_object_id(&format!("c{id}")), Some(id.as_str()));
+        let input = format!("n{id}_TRILAT_JPN_INPUT_00000000000000ff");
+        assert_eq!(stream_object_id(&input), Some(id.as_str()));
+        assert_eq!(
+            stream_object_id(&format!("c{id}_TRILAT_USA")),
+            Some(id.as_str())
+        );
+        // An id beginning with the namespace's letter loses that letter only.
+        assert_eq!(namespace_object_id("cc12"), Some("c12"));
+        for other in [
+            "p12r0000000",
+            "p12r0000000g",
+            "pr00000000",
+            "p1x2r00000000",
+            "0123456789abcdef",
+        ] {
+            assert_eq!(object_pid(other), None, "{other}");
+        }
+        assert_eq!(object_pid("p4242r0c0ffee"), None, "7 digits");
+        assert_eq!(object_pid("p4242r00c0ffee"), Some(4242));
+        for other in ["public", "cluster", "node_x", "trilat_usa"] {
+            assert_eq!(
+                schema_object_id(other).and_then(object_pid),
+                None,
+                "{other}"
+            );
+        }
+        for other in ["TRILAT_USA", "c0123_OTHER", "KV_c1"] {
+            assert_eq!(
+                stream_object_id(other).and_then(object_pid),
+                None,
+                "{other}"
+            );
+        }
+    }
+
+    /// A process that ended leaves stale objects; this one's count only
+    /// once dropped; a name of another form never does.
+    #[test]
+    fn leftovers_are_of_ended_processes_or_dropped_here() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let ended = child.id();
+        child.wait().unwrap();
+        assert!(is_stale(&format!("p{ended}r0000abcd")));
+        let own = object_id();
+        assert!(!is_stale(&own), "this process runs and did not drop it");
+        DROPPED_IDS.lock().unwrap().push_back(own.clone());
+        assert!(is_stale(&own));
+        assert!(!is_stale("0123456789abcdef"));
+    }
 }

@@ -108,6 +108,7 @@ mod error;
 pub mod exercise;
 pub mod federation;
 mod lease_owner;
+pub mod node_tasks;
 mod openapi;
 mod openapi_domain;
 mod openapi_exercise;
@@ -328,6 +329,15 @@ impl Node {
         for task in &self.tasks {
             task.abort();
         }
+        self.state.tasks.abort_all();
+    }
+
+    /// Whether the server and every background task have finished (after
+    /// [`Node::stop`], once the runtime dropped them).
+    pub fn is_stopped(&self) -> bool {
+        self.server.is_finished()
+            && self.tasks.iter().all(|task| task.is_finished())
+            && self.state.tasks.n_running() == 0
     }
 }
 

@@ -66,6 +66,9 @@ pub struct AppState {
     /// This process's name as a lease holder (`PARTY-PID-RANDOM`): the
     /// leases it takes on peer links and engine partitions carry it.
     pub holder: Arc<str>,
+    /// The background tasks started for this node (engine partitions,
+    /// feeds), stopped with it.
+    pub tasks: Arc<crate::node_tasks::NodeTasks>,
 }
 
 impl AppState {
@@ -120,6 +123,7 @@ impl AppState {
             bus,
             audit_commit,
             holder,
+            tasks: Arc::default(),
         }
     }
 

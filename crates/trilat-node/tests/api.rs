@@ -1,6 +1,6 @@
 //! The API in-process (`oneshot`, no socket): bad input, auth, OpenAPI.
-
-use std::sync::Arc;
+//! The node is in memory, or on PostgreSQL and NATS in the second pass
+//! (`common::in_process_node`).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -9,14 +9,15 @@ use tower::ServiceExt as _;
 use trilat_core::NodeKey;
 use trilat_node::config::{token_sha256, Limits, Role, TokenConfig};
 use trilat_node::{app, AppState, Config};
-use trilat_store::MemoryStore;
 
-use crate::common::party;
+use crate::common::{in_process_node, party, InProcessNode};
 
 const ANALYST: &str = "analyst-token";
 const READER: &str = "reader-token";
 
-fn state() -> AppState {
+/// A JPN node with an analyst's and a reader's token, its files (if it
+/// has any) in `dir`.
+async fn state(dir: &std::path::Path) -> InProcessNode {
     let token = |token: &str, role| TokenConfig {
         sha256: token_sha256(token),
         party: party("JPN"),
@@ -26,8 +27,8 @@ fn state() -> AppState {
     let config = Config {
         party: party("JPN"),
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: "unused".into(),
-        key_file: "unused".into(),
+        data_dir: dir.join("data"),
+        key_file: dir.join("node.key"),
         policy: trilat_core::Policy::trilateral_default(),
         tls: Default::default(),
         peers: Vec::new(),
@@ -46,11 +47,7 @@ fn state() -> AppState {
         bus_tls: None,
     };
     config.validate().unwrap();
-    AppState::new(
-        config,
-        NodeKey::from_seed([5; 32]),
-        Arc::new(MemoryStore::new()),
-    )
+    in_process_node(dir, config, NodeKey::from_seed([5; 32])).await
 }
 
 async fn call(
@@ -90,18 +87,13 @@ fn note(rel_to: Value) -> Value {
     })
 }
 
-/// Sends `body` to create a report; expects `status` and the error `code`,
-/// and that the store did not change.
+/// Sends `body` to create a report at `state`'s node; expects `status`
+/// and the error `code`, and that the store did not change.
 #[track_caller]
-fn check(body: Vec<u8>, status: u16, code: &str) {
+fn check(rt: &tokio::runtime::Runtime, state: &AppState, body: Vec<u8>, status: u16, code: &str) {
     let location = std::panic::Location::caller();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     rt.block_on(async {
-        let state = state();
-        let (got, error) = call(&state, "POST", "/api/v1/reports", Some(ANALYST), Some(body)).await;
+        let (got, error) = call(state, "POST", "/api/v1/reports", Some(ANALYST), Some(body)).await;
         assert_eq!(got.as_u16(), status, "{location}: {error}");
         assert_eq!(error["error"]["code"], code, "{location}: {error}");
         assert!(!error["error"]["message"].as_str().unwrap().is_empty());
@@ -114,32 +106,48 @@ fn check(body: Vec<u8>, status: u16, code: &str) {
 
 #[test]
 fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let node = rt.block_on(state(dir.path()));
     let json = |v: Value| serde_json::to_vec(&v).unwrap();
-    check(b"{not json".to_vec(), 400, "invalid_json");
-    check(vec![b' '; 100 * 1024], 413, "body_too_large");
+    check(&rt, &node, b"{not json".to_vec(), 400, "invalid_json");
+    check(&rt, &node, vec![b' '; 100 * 1024], 413, "body_too_large");
     let mut unknown_kind = note(json!(["TRILAT"]));
     unknown_kind["kind"] = json!("missile.nonexistent");
-    check(json(unknown_kind), 400, "invalid_report");
+    check(&rt, &node, json(unknown_kind), 400, "invalid_report");
     let mut wrong_types = note(json!(["TRILAT"]));
     wrong_types["payload"] = json!({"text": 42});
-    check(json(wrong_types), 400, "invalid_report");
+    check(&rt, &node, json(wrong_types), 400, "invalid_report");
     check(
+        &rt,
+        &node,
         json(json!({"kind": 1, "marking": {}, "payload": {}})),
         422,
         "invalid_json",
     );
     let mut bad_level = note(json!(["TRILAT"]));
     bad_level["marking"]["level"] = json!("COSMIC");
-    check(json(bad_level), 400, "invalid_report");
-    check(json(note(json!(["NOWHERE-GROUP"]))), 400, "invalid_report");
+    check(&rt, &node, json(bad_level), 400, "invalid_report");
+    check(
+        &rt,
+        &node,
+        json(note(json!(["NOWHERE-GROUP"]))),
+        400,
+        "invalid_report",
+    );
     let mut extra = note(json!(["TRILAT"]));
     extra["owner"] = json!("USA");
-    check(json(extra), 422, "invalid_json");
+    check(&rt, &node, json(extra), 422, "invalid_json");
 }
 
 #[tokio::test]
 async fn auth_roles_and_bad_queries() {
-    let state = state();
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
     let body = || Some(serde_json::to_vec(&note(json!(["TRILAT"]))).unwrap());
     let (status, error) = call(&state, "POST", "/api/v1/reports", None, body()).await;
     assert_eq!(
@@ -179,7 +187,8 @@ async fn auth_roles_and_bad_queries() {
 
 #[tokio::test]
 async fn create_version_get_history_query() {
-    let state = state();
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
     let body = serde_json::to_vec(&note(json!(["TRILAT"]))).unwrap();
     let (status, created) =
         call(&state, "POST", "/api/v1/reports", Some(ANALYST), Some(body)).await;
@@ -244,7 +253,8 @@ async fn create_version_get_history_query() {
 
 #[tokio::test]
 async fn openapi_lists_every_route_and_every_route_exists() {
-    let state = state();
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
     let (status, document) = call(&state, "GET", "/api/v1/openapi.json", None, None).await;
     assert_eq!(status, 200);
     assert_eq!(document["openapi"], "3.1.0");
@@ -297,7 +307,8 @@ async fn openapi_lists_every_route_and_every_route_exists() {
 /// revocation, and the shape of `?history=true`.
 #[tokio::test]
 async fn version_and_revoke_answer_the_documented_statuses() {
-    let state = state();
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(dir.path()).await;
     let body = |v: Value| Some(serde_json::to_vec(&v).unwrap());
     let (status, created) = call(
         &state,

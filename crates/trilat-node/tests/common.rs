@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use trilat_core::{Party, Report};
 use trilat_node::cluster::{demo_policy, BackendNode, Cluster, ClusterBackend, ClusterSpec};
 use trilat_node::config::Limits;
+use trilat_node::AppState;
 
 pub fn party(code: &str) -> Party {
     Party::new(code).unwrap()
@@ -298,4 +299,61 @@ pub fn jpn_config(
     };
     config.validate().unwrap();
     config
+}
+
+/// A node whose API a test calls in process (`app(state)` with `oneshot`,
+/// no socket): in memory on the first pass; on PostgreSQL and NATS with
+/// `TRILAT_TEST_CLUSTER_BACKEND=postgres`, where it is also served (on a
+/// loopback port nobody calls), so its bus follower and engines run as in
+/// a process of a node on that setup. Derefs to its state.
+pub struct InProcessNode {
+    state: AppState,
+    /// Dropped after `state`: the node stops, then its schema and streams go.
+    _served: Option<BackendNode>,
+}
+
+impl std::ops::Deref for InProcessNode {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.state
+    }
+}
+
+/// The node of `config` and `key` on the test backend
+/// ([`InProcessNode`]); on PostgreSQL its key and config are written
+/// under `dir`.
+pub async fn in_process_node(
+    dir: &std::path::Path,
+    mut config: trilat_node::Config,
+    key: trilat_core::NodeKey,
+) -> InProcessNode {
+    let backend = ClusterBackend::from_env().unwrap();
+    if backend == ClusterBackend::Sqlite {
+        let store = Arc::new(trilat_store::MemoryStore::new());
+        return InProcessNode {
+            state: AppState::new(config, key, store),
+            _served: None,
+        };
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    config.listen = listener.local_addr().unwrap();
+    config.key_file = dir.join("node.key");
+    let place = backend.place(&mut config).unwrap();
+    config.validate().unwrap();
+    trilat_node::cluster::write_node_files(dir, &config, &key).unwrap();
+    let state = trilat_node::open(config).unwrap();
+    let served = place.serve_on(state.clone(), listener).await.unwrap();
+    InProcessNode {
+        state,
+        _served: Some(served),
+    }
+}
+
+/// Whether the test backend puts nodes on the party bus (PostgreSQL and
+/// NATS), where the engines hand input to their partitions' owners.
+pub fn on_bus() -> bool {
+    matches!(
+        ClusterBackend::from_env().unwrap(),
+        ClusterBackend::Postgres { .. }
+    )
 }

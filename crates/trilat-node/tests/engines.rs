@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use trilat_core::{Marking, Tlp};
 
-use crate::common::{engine_node_with, within, Api};
+use crate::common::{engine_node_with, on_bus, within, Api};
 
 /// A UN consolidated-list fixture in the real format (hand-written).
 const UN_FIXTURE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -57,16 +57,6 @@ async fn engine_node(dir: &std::path::Path) -> (trilat_node::cluster::BackendNod
 /// How long engine products may take on a loaded machine (on a bus: the
 /// partitions' leases, then the owner's processing).
 const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
-
-/// Whether the test's node runs on a bus (`TRILAT_TEST_CLUSTER_BACKEND`
-/// is PostgreSQL and NATS): its engines then take input through their
-/// partitions' owners.
-fn on_bus() -> bool {
-    matches!(
-        trilat_node::cluster::ClusterBackend::from_env().unwrap(),
-        trilat_node::cluster::ClusterBackend::Postgres { .. }
-    )
-}
 
 async fn post_text(api: &Api, path: &str, body: String) -> (u16, Value) {
     let response = api

@@ -3,8 +3,6 @@
 //! share that names what the node's party may not see is refused; bad
 //! input gets a clear 4xx.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::{json, Value};
@@ -14,9 +12,8 @@ use trilat_exercise::{share_for, AfterAction};
 use trilat_node::config::{token_sha256, Limits, Role, TokenConfig};
 use trilat_node::exercise::{REPORTS_MAX, RUNS_LIVE_MAX};
 use trilat_node::{app, AppState, Config};
-use trilat_store::MemoryStore;
 
-use crate::common::party;
+use crate::common::{in_process_node, party, InProcessNode};
 
 const ADMIN: &str = "trl_exercise_admin";
 const ANALYST: &str = "trl_exercise_analyst";
@@ -24,8 +21,9 @@ const READER: &str = "trl_exercise_reader";
 /// A USA admin's token accepted by the JPN node (a visiting officer).
 const USA_ADMIN: &str = "trl_exercise_usa_admin";
 
-/// A JPN node in process, its data dir in `dir`.
-fn state(dir: &std::path::Path, body_bytes_max: usize) -> AppState {
+/// A JPN node in process, its data dir in `dir`: in memory, or on
+/// PostgreSQL and NATS in the second pass (`common::in_process_node`).
+async fn state(dir: &std::path::Path, body_bytes_max: usize) -> InProcessNode {
     let token = |token: &str, code: &str, role| TokenConfig {
         sha256: token_sha256(token),
         party: party(code),
@@ -60,11 +58,7 @@ fn state(dir: &std::path::Path, body_bytes_max: usize) -> AppState {
         tak: Vec::new(),
     };
     config.validate().unwrap();
-    AppState::new(
-        config,
-        NodeKey::from_seed([7; 32]),
-        Arc::new(MemoryStore::new()),
-    )
+    in_process_node(dir, config, NodeKey::from_seed([7; 32])).await
 }
 
 async fn call(
@@ -197,7 +191,7 @@ fn jpns_share_holds_only_what_jpn_may_see() {
 #[tokio::test]
 async fn reports_are_for_the_nodes_own_analysts_and_admins() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), 4 << 20);
+    let state = state(dir.path(), 4 << 20).await;
     let path = "/api/v1/exercise/reports/drill-1";
     let share = jpn_share("drill-1");
     for (token, status) in [(READER, 403), (ANALYST, 403), (USA_ADMIN, 403)] {
@@ -228,7 +222,7 @@ async fn reports_are_for_the_nodes_own_analysts_and_admins() {
     assert_eq!(got["party"], "JPN");
 
     // Kept on disk: a node started again on the same data dir lists it.
-    let again = self::state(dir.path(), 4 << 20);
+    let again = self::state(dir.path(), 4 << 20).await;
     let (_, list) = call(&again, "GET", "/api/v1/exercise/reports", ADMIN, None).await;
     assert_eq!(list["reports"][0]["run_id"], "drill-1");
 
@@ -251,7 +245,7 @@ async fn reports_are_for_the_nodes_own_analysts_and_admins() {
 #[tokio::test]
 async fn a_share_naming_what_jpn_may_not_see_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), 4 << 20);
+    let state = state(dir.path(), 4 << 20).await;
     let path = "/api/v1/exercise/reports/drill-2";
     let check = |body: Value, status: u16, code: &'static str, says: &'static str| {
         let state = state.clone();
@@ -331,7 +325,7 @@ async fn a_share_naming_what_jpn_may_not_see_is_refused() {
 #[tokio::test]
 async fn at_most_reports_max_are_kept_and_the_oldest_goes_first() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), 4 << 20);
+    let state = state(dir.path(), 4 << 20).await;
     for n in 0..=REPORTS_MAX {
         let run = format!("drill-{n}");
         let (status, body) = call(
@@ -372,7 +366,7 @@ async fn at_most_reports_max_are_kept_and_the_oldest_goes_first() {
     assert_eq!(n_files, REPORTS_MAX);
 
     // Above the body limit: 413, nothing kept.
-    let small = self::state(&dir.path().join("small"), 1024);
+    let small = self::state(&dir.path().join("small"), 1024).await;
     let (status, answer) = call(
         &small,
         "PUT",
@@ -393,7 +387,7 @@ async fn at_most_reports_max_are_kept_and_the_oldest_goes_first() {
 #[tokio::test]
 async fn a_run_is_registered_paused_resumed_and_finished_by_admins_only() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path(), 4 << 20);
+    let state = state(dir.path(), 4 << 20).await;
     let register = json!({"run_id": "drill-100", "scenario": "drill", "injects_total": 3});
     for token in [READER, ANALYST, USA_ADMIN] {
         assert_eq!(

@@ -2,7 +2,8 @@
 //! process with a starter that records what it was asked: only admins of
 //! the node's party list and start; an unknown name is 404; a scenario
 //! playing is 409; a start is audited; a node without a starter lists
-//! nothing and answers a start with 404.
+//! nothing and answers a start with 404. The node is in memory, or on
+//! PostgreSQL and NATS in the second pass (`common::in_process_node`).
 
 use std::sync::{Arc, Mutex};
 
@@ -14,9 +15,8 @@ use trilat_core::NodeKey;
 use trilat_node::config::{token_sha256, Role, TokenConfig};
 use trilat_node::exercise::{ScenarioStarter, ShippedScenario, StartError};
 use trilat_node::{app, AppState};
-use trilat_store::MemoryStore;
 
-use crate::common::{jpn_config, party};
+use crate::common::{in_process_node, jpn_config, party, InProcessNode};
 
 const ADMIN: &str = "trl_start_admin";
 const ANALYST: &str = "trl_start_analyst";
@@ -24,7 +24,7 @@ const READER: &str = "trl_start_reader";
 /// A USA admin's token accepted by the JPN node.
 const USA_ADMIN: &str = "trl_start_usa_admin";
 
-fn state(dir: &std::path::Path) -> AppState {
+async fn state(dir: &std::path::Path) -> InProcessNode {
     let token = |token: &str, code: &str, role| TokenConfig {
         sha256: token_sha256(token),
         party: party(code),
@@ -38,11 +38,7 @@ fn state(dir: &std::path::Path) -> AppState {
         token(USA_ADMIN, "USA", Role::Admin),
     ];
     let config = jpn_config(dir, "127.0.0.1:0".parse().unwrap(), tokens, None);
-    AppState::new(
-        config,
-        NodeKey::from_seed([9; 32]),
-        Arc::new(MemoryStore::new()),
-    )
+    in_process_node(dir, config, NodeKey::from_seed([9; 32])).await
 }
 
 async fn call(state: &AppState, method: &str, uri: &str, token: &str) -> (u16, Value) {
@@ -97,7 +93,7 @@ fn audit_details(state: &AppState) -> Vec<String> {
 #[tokio::test]
 async fn an_admin_starts_a_listed_scenario_once_and_the_start_is_audited() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path());
+    let state = state(dir.path()).await;
     let starter = Arc::new(TestStarter::default());
     assert!(state.exercises.set_starter(starter.clone()).is_ok());
     assert!(state.exercises.set_starter(starter.clone()).is_err());
@@ -152,7 +148,7 @@ async fn an_admin_starts_a_listed_scenario_once_and_the_start_is_audited() {
 #[tokio::test]
 async fn unknown_names_and_bad_speeds_are_refused_before_the_starter_is_asked() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path());
+    let state = state(dir.path()).await;
     let starter = Arc::new(TestStarter::default());
     assert!(state.exercises.set_starter(starter.clone()).is_ok());
     let (status, answer) = call(
@@ -175,7 +171,7 @@ async fn unknown_names_and_bad_speeds_are_refused_before_the_starter_is_asked() 
 #[tokio::test]
 async fn a_node_without_a_starter_lists_none_and_answers_a_start_with_404() {
     let dir = tempfile::tempdir().unwrap();
-    let state = state(dir.path());
+    let state = state(dir.path()).await;
     let (status, listed) = call(&state, "GET", "/api/v1/exercise/scenarios", ADMIN).await;
     assert_eq!(status, 200, "{listed}");
     assert_eq!(listed["starter"], false);

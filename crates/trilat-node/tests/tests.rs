@@ -7,6 +7,7 @@ mod audit;
 mod bus;
 mod bus_tls;
 mod cluster_backend;
+mod cluster_hygiene;
 mod common;
 mod console;
 mod console_api;

@@ -268,14 +268,15 @@ impl Partitions {
         partitions.start_cross_vessel(state);
         for k in 0..n_partitions {
             let ownership = partitions.ownerships[usize::from(k)].clone();
-            tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
+            let tasks = state.tasks.clone();
+            tasks.spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
             let (state, owned_partitions) = (state.clone(), partitions.clone());
             let process = move |_owner, received: Received| {
                 let (state, partitions) = (state.clone(), owned_partitions.clone());
                 async move { partitions.process(&state, received).await }
             };
             let bus = partitions.bus.clone();
-            tokio::spawn(input::drive(
+            tasks.spawn(input::drive(
                 bus,
                 ownership,
                 (ENGINE, k.to_string()),

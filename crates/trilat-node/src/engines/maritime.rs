@@ -529,12 +529,10 @@ pub(super) fn start_feeds(
         maritime.reset();
     }
     if let Some(addr) = config.udp_listen {
-        let state = state.clone();
-        tokio::spawn(async move { udp_listen(state, addr).await });
+        state.tasks.spawn(udp_listen(state.clone(), addr));
     }
     for feed in &config.tcp_feeds {
-        let (state, feed) = (state.clone(), feed.clone());
-        tokio::spawn(async move { tcp_feed(state, feed).await });
+        state.tasks.spawn(tcp_feed(state.clone(), feed.clone()));
     }
 }
 

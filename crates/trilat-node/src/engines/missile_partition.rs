@@ -114,14 +114,15 @@ impl SensorGroups {
             ownerships,
         });
         for (name, ownership) in &sensor_groups.ownerships {
-            tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
+            let tasks = state.tasks.clone();
+            tasks.spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
             let (state, group) = (state.clone(), ownership.clone());
             let process = move |owner: Arc<Owner>, received: Received| {
                 let (state, group) = (state.clone(), group.clone());
                 async move { process(&state, &group, &owner, received).await }
             };
             let bus = sensor_groups.bus.clone();
-            tokio::spawn(input::drive(
+            tasks.spawn(input::drive(
                 bus,
                 ownership.clone(),
                 (ENGINE, name.clone()),

@@ -105,6 +105,20 @@ impl PostgresStore {
         .ctx("drop schema")
     }
 
+    /// The schemas of the database at `url` whose names begin with
+    /// `prefix`: what the tests look through for the schemas a killed run
+    /// left (`trilat_node::cluster`).
+    pub fn schema_names(url: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let pool = Pool::new(parse_url(url)?)?;
+        let conn = pool.get()?;
+        let rows = wait(conn.client.query(
+            "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname::text, $1)",
+            &[&prefix],
+        ))
+        .ctx("list schemas")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     /// Whether `url` is a PostgreSQL URL this store can use (it is not
     /// connected to): what a config check asks before the node starts.
     pub fn check_url(url: &str) -> Result<(), StoreError> {

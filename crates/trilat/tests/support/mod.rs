@@ -47,3 +47,24 @@ pub fn admin_token(init_stdout: &str) -> String {
         .unwrap_or_else(|| panic!("init prints the admin token: {init_stdout}"))
         .to_string()
 }
+
+/// The test servers' URLs (`TRILAT_TEST_POSTGRES`, `TRILAT_TEST_NATS`), or
+/// `None` after saying on stderr that `untested` is not tested. Under
+/// `CI=true` a missing server fails the test: `.ci/run` starts both.
+pub fn postgres_and_nats_or_skip(test: &str, untested: &str) -> Option<(String, String)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    match (var("TRILAT_TEST_POSTGRES"), var("TRILAT_TEST_NATS")) {
+        (Some(postgres), Some(nats)) => Some((postgres, nats)),
+        _ if std::env::var("CI").is_ok_and(|ci| ci == "true") => panic!(
+            "TRILAT_TEST_POSTGRES or TRILAT_TEST_NATS is not set under CI: \
+             .ci/run must start PostgreSQL and NATS"
+        ),
+        _ => {
+            eprintln!(
+                "SKIP: {test}: TRILAT_TEST_POSTGRES or TRILAT_TEST_NATS not set, {untested} \
+                 not tested (scripts/test starts both servers; see docs/scale.md)"
+            );
+            None
+        }
+    }
+}
