@@ -109,7 +109,8 @@ impl PostgresStore {
     /// `prefix`: what the tests look through for the schemas a killed run
     /// left (`trilat_node::cluster`).
     pub fn schema_names(url: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let pool = Pool::new(parse_url(url)?)?;
+        let (config, tls) = parse_url(url)?;
+        let pool = Pool::new(config, tls)?;
         let conn = pool.get()?;
         let rows = wait(conn.client.query(
             "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname::text, $1)",
