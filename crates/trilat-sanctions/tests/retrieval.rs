@@ -72,6 +72,8 @@ const NAMES: &[(&str, Schema)] = &[
     ("MI RIM 2", Schema::Vessel),
     ("JI SONG 6", Schema::Vessel),
     ("F-OJHH", Schema::Aircraft),
+    // Two initials that join into a common word (`al`) of other names.
+    ("A.L. MINTS", Schema::Organization),
 ];
 
 fn screener() -> &'static Screener {
@@ -270,4 +272,48 @@ fn bounded_screen_equals_exhaustive_scan_on_every_listed_name() {
         }
     }
     assert_eq!(checked, NAMES.len() * 9 * 3 * 8);
+}
+
+#[test]
+fn a_name_whose_initials_join_into_a_query_word_is_bounded_when_no_merge_can_happen() {
+    // `A.L.` joins into `al`, a word of the query. Tokens merge only between forms of
+    // different lengths, so against a query of three words, like the name, nothing merges and
+    // the name is bounded like any other (it shares no other word: not retrieved); against
+    // four words it may merge and is scored. Either way the bounded screen is the exhaustive
+    // scan's.
+    let entity = |id: &str, name: &str| {
+        let mut entity = Entity::new(
+            ListSource::UnConsolidated,
+            id,
+            "fixture".into(),
+            Schema::Organization,
+        );
+        entity.names.push(Name::new(name, NameQuality::Primary));
+        entity
+    };
+    let list = ListVersion {
+        source: ListSource::UnConsolidated,
+        version: "fixture".into(),
+        entities: vec![
+            entity("T.1", "A.L. MINTS"),
+            entity("T.2", "GREEN PINE ASSOCIATED CORPORATION"),
+        ],
+    };
+    let screener = Screener::new(vec![list], None).unwrap();
+    for (query, retrieved) in [("Hani al Sibai", 0), ("Hani al Sibai Tariq", 1)] {
+        let query = Query::name(query);
+        assert_eq!(
+            screener.candidates_len(&query),
+            Some(retrieved),
+            "{}",
+            query.name
+        );
+        let ids = |hits: Vec<trilat_sanctions::Hit>| -> Vec<String> {
+            hits.into_iter().map(|h| h.entity_id).collect()
+        };
+        assert_eq!(
+            ids(screener.screen(&query)),
+            ids(screener.screen_exhaustive(&query))
+        );
+    }
 }

@@ -498,7 +498,10 @@ impl Index {
             let flags = entry.flags;
             let merges = flags & (FLAG_MERGE_NAME | FLAG_MERGE_QUERY) != 0;
             let both = FLAG_MERGE_QUERY | FLAG_JOINS_MEET;
-            let name_merges = flags & FLAG_MERGE_NAME != 0 || flags & both == both;
+            // Tokens merge only between forms of different lengths (`matcher::generic`): a
+            // name whose every form is as long as every query form is bounded like any other.
+            let merges = merges && self.lengths_differ(&units, entry.name_pos);
+            let name_merges = merges && (flags & FLAG_MERGE_NAME != 0 || flags & both == both);
             if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || name_merges {
                 out.push(entry.name_pos | if merges { MERGE_BIT } else { 0 });
                 continue;
@@ -562,7 +565,8 @@ impl Index {
         for &name_pos in provisional.iter() {
             let entry = &touched[slot_of[name_pos as usize] as usize];
             let mut bound = self.bound(&mut units, entry.units, name_pos, threshold_name);
-            let merges = entry.flags & FLAG_MERGE_QUERY != 0;
+            let merges =
+                entry.flags & FLAG_MERGE_QUERY != 0 && self.lengths_differ(&units, name_pos);
             if merges {
                 let merge_units = entry.merge_units;
                 let merged = self.merged_bound(&units, entry.units, merge_units, name_pos);
@@ -690,6 +694,20 @@ impl Index {
 }
 
 impl Index {
+    /// True when some form of name `name_pos` has another number of tokens than some query
+    /// form: only then can tokens of either side merge (`matcher::generic` merges only
+    /// between forms of different lengths).
+    pub(super) fn lengths_differ(&self, units: &Units, name_pos: u32) -> bool {
+        let first = &self.forms_first[name_pos as usize];
+        let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
+        units.forms.iter().any(|&(bits, _)| {
+            let query_len = bits.count_ones();
+            std::iter::once(first)
+                .chain(more)
+                .any(|form| u32::from(form.tokens_n) != query_len)
+        })
+    }
+
     /// Upper bound of the generic score of name `name_pos` when adjacent query tokens may
     /// merge into tokens equal to the name's (and the name's tokens do not merge): `matched`
     /// as for [`Index::bound`], `merge_units` the query units of the joins that may merge.

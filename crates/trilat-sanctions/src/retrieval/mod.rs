@@ -37,7 +37,9 @@
 //! heaviest tokens (`k` units matched) nor the sum of the matched units' heaviest partners. A
 //! name that shares a Korean given-name key or an identifier is scored whatever its bound, and
 //! so is one whose own adjacent tokens may merge (a join of the name equals a query token, or
-//! a query join when the query's tokens merge too). When only the query's tokens may merge
+//! a query join when the query's tokens merge too), unless every form of the name is as long
+//! as every query form: tokens merge only between forms of different lengths, so such a name
+//! is bounded like any other. When only the query's tokens may merge
 //! (a query join equals a name token), the name is scored if its bound with merges reaches
 //! the threshold (`Index::merged_bound`: units that neither match nor merge stay unmatched).
 //! A name scores at most 0.4 through the Korean comparison without a given-name key (the
