@@ -57,6 +57,8 @@ pub(super) struct Units {
     pub(super) partner_near: [f64; UNITS_MAX],
     /// Heaviest partner through the unit's far keys (two deletions).
     pub(super) partner_far: [f64; UNITS_MAX],
+    /// Heaviest run of a name's adjacent tokens that spells the unit (its join keys).
+    pub(super) partner_run: [f64; UNITS_MAX],
     /// (bits of the form's tokens, the form's total weight)
     pub(super) forms: Vec<(u128, f64)>,
     /// Per form, its joins: (bits of the tokens joined, the joined token's weight).
@@ -173,6 +175,7 @@ impl Units {
             weights: [0.0; UNITS_MAX],
             partner_near: [0.0; UNITS_MAX],
             partner_far: [0.0; UNITS_MAX],
+            partner_run: [0.0; UNITS_MAX],
             forms: unit_forms,
             joins,
             memo_keys,
@@ -320,6 +323,55 @@ impl Units {
             partners[unit] = partners[unit].max(f64::from(key.range.weight_max));
             bits &= bits - 1;
         }
+    }
+
+    /// Records the heaviest run of a name's tokens that spells a unit of `key` (a join key).
+    pub(super) fn add_run_partners(&mut self, key: &QueryKey) {
+        let mut bits = key.units;
+        while bits != 0 {
+            let unit = bits.trailing_zeros() as usize;
+            self.partner_run[unit] = self.partner_run[unit].max(f64::from(key.range.weight_max));
+            bits &= bits - 1;
+        }
+    }
+
+    /// Upper bound of the score of a name whose adjacent tokens may merge (the query's may
+    /// not) when the query units `matched[l]` share a key with it at level `l` and `runs` may
+    /// be spelled by a run of its tokens. A merged run meets only the word it spells
+    /// (`matcher::generic`), at similarity up to 1, and weighs no more than the heaviest
+    /// indexed run that spells it; so the units that can pair are `matched` and `runs`, each
+    /// with a partner no heavier than its keys' heaviest token or run. The name's own weights
+    /// change with its merges, so, as in [`Units::cap`], they are not read: `(A + s P) / (Q +
+    /// P)`, or, every token of the name matched, [`bound_name_covered`].
+    pub(super) fn bound_name_runs(&self, matched: [u128; 3], runs: u128) -> f64 {
+        let mut matched = matched;
+        matched[usize::from(LEVEL_EXACT)] |= runs;
+        let mut best = KOREAN_SURNAME_ONLY_MAX;
+        for &(bits, total) in &self.forms {
+            let Some(t) = self.form_terms(matched, bits, total) else {
+                continue;
+            };
+            let mut partners = 0.0;
+            let mut any = (matched[0] | matched[1] | matched[2]) & bits;
+            while any != 0 {
+                let unit = any.trailing_zeros() as usize;
+                let mut partner = self.partner_near[unit].max(self.partner_far[unit]);
+                if runs >> unit & 1 != 0 {
+                    partner = partner.max(self.partner_run[unit]);
+                }
+                partners += partner;
+                any &= any - 1;
+            }
+            let denominator = t.total + partners;
+            if denominator <= 0.0 {
+                return 1.0;
+            }
+            let cap = (t.query_matched + t.similarity_max * partners) / denominator;
+            let weights = (t.total, t.matched_weight);
+            let covered = bound_name_covered(t.query_matched, t.similarity_max, weights, partners);
+            best = best.max(cap.max(covered) * (1.0 + CAP_ROUNDING));
+        }
+        best.min(1.0)
     }
 
     pub(super) fn weight_of(&self, mut bits: u128) -> f64 {

@@ -216,6 +216,9 @@ pub(super) struct Touched {
     pub(super) units: [u128; 3],
     /// Query units that may merge into a token equal to one of the name's.
     pub(super) merge_units: u128,
+    /// Query units that a run of the name's adjacent tokens may spell (merged, the run meets
+    /// only such a unit: `matcher::generic`).
+    pub(super) run_units: u128,
 }
 
 impl Scratch {
@@ -291,13 +294,16 @@ impl Index {
                     }
                 }
                 for join in &form.joins {
+                    // The join's weight: a merged run's partner in the bound of a name that
+                    // may merge (`Units::bound_name_runs`).
+                    let weight = rarity.weight(&join.token);
                     entries.push((
                         key_hash(TAG_JOIN, join.token.korean.as_bytes()),
                         name_pos,
-                        0.0,
+                        weight,
                     ));
                     join_skeleton_key(&join.token, Side::Index, None, &mut |hash| {
-                        entries.push((hash, name_pos, 0.0));
+                        entries.push((hash, name_pos, weight));
                         abjad_keys.insert(hash);
                     });
                 }
@@ -446,8 +452,12 @@ impl Index {
             key.range = self.range(key.hash);
         }
         self.similar_keys(forms, scratch);
-        for key in scratch.keys.iter().filter(|key| key.flags == 0) {
-            units.add_partners(key);
+        for key in scratch.keys.iter() {
+            match key.flags {
+                0 => units.add_partners(key),
+                FLAG_MERGE_NAME => units.add_run_partners(key),
+                _ => {}
+            }
         }
         let skipped = skipped_units(&units, &scratch.keys, threshold_name);
         debug_assert!(units.untouched_bound(skipped) < threshold_name);
@@ -465,12 +475,14 @@ impl Index {
             self.prefetch_list(key.range);
         }
         for key in keys.iter().filter(|key| !skipped.covers(key)) {
-            // A flag key's units are the ones that may merge, not matched ones.
-            let (matched, merging) = if key.flags == 0 {
-                (key.units, 0)
-            } else {
-                (0, key.units)
-            };
+            // A flag key's units are the ones that may merge, not matched ones: query units
+            // whose run may equal a name token, or that a run of the name may spell.
+            let units_if = |flags: u8| if key.flags == flags { key.units } else { 0 };
+            let (matched, merging, runs) = (
+                units_if(0),
+                units_if(FLAG_MERGE_QUERY),
+                units_if(FLAG_MERGE_NAME),
+            );
             for &name_pos in self.list(key.range) {
                 let slot = &mut slot_of[name_pos as usize];
                 if *slot == SLOT_NONE {
@@ -482,11 +494,13 @@ impl Index {
                         flags: 0,
                         units: [0; 3],
                         merge_units: 0,
+                        run_units: 0,
                     });
                 }
                 let entry = &mut touched[*slot as usize];
                 entry.units[usize::from(key.level)] |= matched;
                 entry.merge_units |= merging;
+                entry.run_units |= runs;
                 entry.flags |= key.flags;
             }
         }
@@ -502,8 +516,20 @@ impl Index {
             // name whose every form is as long as every query form is bounded like any other.
             let merges = merges && self.lengths_differ(&units, entry.name_pos);
             let name_merges = merges && (flags & FLAG_MERGE_NAME != 0 || flags & both == both);
-            if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || name_merges {
+            let query_merges = flags & FLAG_MERGE_QUERY != 0;
+            if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || (name_merges && query_merges) {
                 out.push(entry.name_pos | if merges { MERGE_BIT } else { 0 });
+                continue;
+            }
+            if name_merges {
+                // Only the name's tokens can merge, each run into a query word it spells: the
+                // bound from the query side, with those words matched (not refined on the
+                // skipped lists: few names, most below the threshold here).
+                debug_assert_eq!(flags & FLAG_MERGE_NAME, FLAG_MERGE_NAME);
+                let bound = units.bound_name_runs(matched, entry.run_units);
+                if bound + BOUND_SLACK >= threshold_name {
+                    out.push(entry.name_pos | MERGE_BIT);
+                }
                 continue;
             }
             if merges {
@@ -791,9 +817,9 @@ pub(super) fn query_keys(
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
-            keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE_NAME));
+            keys.push(key(join, bit, LEVEL_EXACT, FLAG_MERGE_NAME));
             join_skeleton_key(token, Side::Query, abjad_present, &mut |hash| {
-                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE_NAME))
+                keys.push(key(hash, bit, LEVEL_EXACT, FLAG_MERGE_NAME))
             });
             unit += 1;
         }
