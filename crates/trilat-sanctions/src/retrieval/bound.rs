@@ -68,7 +68,20 @@ pub(super) struct Units {
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
     /// Per slot, [`Units::cap`] of its terms.
-    pub(super) memo_cap: Vec<f64>,
+    pub(super) memo_cap: Vec<Cap>,
+}
+
+/// [`Units::cap`]: upper bounds of [`Index::bound`] over every name, from the query side.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Cap {
+    /// Over any name.
+    pub(super) any: f64,
+    /// Over a name not every token of which matched (so the query's unmatched words weigh in
+    /// full): one with more tokens than `covered_units_max`.
+    pub(super) partial: f64,
+    /// The most units any query form matched: a name with more tokens cannot have them all
+    /// matched.
+    pub(super) covered_units_max: u8,
 }
 
 /// Slots of the per-query memo of bound terms.
@@ -142,7 +155,7 @@ pub(super) struct UnitsBuffers {
     pub(super) joins: Vec<Vec<(u128, f64)>>,
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
-    pub(super) memo_cap: Vec<f64>,
+    pub(super) memo_cap: Vec<Cap>,
 }
 
 /// Relative rounding allowance of [`Units::cap`]: a name's prefix weights are rounded up to
@@ -170,7 +183,7 @@ impl Units {
         if memo_terms.len() < terms_n {
             memo_terms.resize(terms_n, None);
         }
-        memo_cap.resize(TERMS_MEMO_SLOTS, 0.0);
+        memo_cap.resize(TERMS_MEMO_SLOTS, Cap::default());
         let mut units = Units {
             weights: [0.0; UNITS_MAX],
             partner_near: [0.0; UNITS_MAX],
@@ -228,7 +241,7 @@ impl Units {
     /// The bound's query-side terms per query form for `matched` (`None` for a form none of
     /// whose units matched) and their [`Units::cap`], memoised.
     #[inline]
-    pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], f64) {
+    pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], Cap) {
         let forms_n = self.forms.len();
         let folded = matched.iter().fold(0u64, |h, m| {
             (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -255,12 +268,18 @@ impl Units {
     /// most `(A + s x) / (Q + x)`, which grows with `x` (`A <= s Q`): at most
     /// `(A + s P) / (Q + P)`. Most names touched through one common token (`kim`, `mohammed`)
     /// are below the threshold here, before their own weights are read.
-    fn cap(terms: &[Option<FormTerms>]) -> f64 {
+    fn cap(terms: &[Option<FormTerms>]) -> Cap {
         let mut best = KOREAN_SURNAME_ONLY_MAX;
+        let mut partial = KOREAN_SURNAME_ONLY_MAX;
+        let mut covered_units_max = 0;
         for t in terms.iter().flatten() {
             let denominator = t.total + t.partners;
             if denominator <= 0.0 {
-                return 1.0;
+                return Cap {
+                    any: 1.0,
+                    partial: 1.0,
+                    covered_units_max: u8::MAX,
+                };
             }
             let cap = (t.query_matched + t.similarity_max * t.partners) / denominator;
             // A name every token of which matched: the query's other words weigh less.
@@ -271,8 +290,15 @@ impl Units {
                 t.partners,
             );
             best = best.max(cap.max(covered) * (1.0 + CAP_ROUNDING));
+            partial = partial.max(cap * (1.0 + CAP_ROUNDING));
+            covered_units_max = covered_units_max.max(t.k);
         }
-        best.min(1.0)
+        debug_assert!(partial <= best);
+        Cap {
+            any: best.min(1.0),
+            partial: partial.min(1.0),
+            covered_units_max,
+        }
     }
 
     pub(super) fn form_terms(

@@ -385,12 +385,20 @@ impl Index {
             vocabulary.variants.push(group[0].0, start, 0.0);
         }
         vocabulary.variants.finish(vocabulary.ids.len() as u32);
+        let tokens_min = names
+            .iter()
+            .map(|name| {
+                let shortest = name.forms.iter().map(|form| form.tokens.len()).min();
+                shortest.unwrap_or(0) as u8
+            })
+            .collect();
         Ok(Index {
             keys,
             abjad_keys,
             postings,
             forms_first,
             forms_more,
+            tokens_min,
             vocabulary,
         })
     }
@@ -687,8 +695,14 @@ impl Index {
         threshold_name: f64,
     ) -> f64 {
         let (terms, cap) = units.terms(matched);
-        if cap + BOUND_SLACK < threshold_name {
-            return cap;
+        if cap.any + BOUND_SLACK < threshold_name {
+            return cap.any;
+        }
+        // The query's unmatched words weigh less only against a name every token of which
+        // matched: not one with more tokens than any query form matched.
+        let covered_possible = self.tokens_min[name_pos as usize] <= cap.covered_units_max;
+        if cap.partial + BOUND_SLACK < threshold_name && !covered_possible {
+            return cap.partial;
         }
         let first = &self.forms_first[name_pos as usize];
         let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];

@@ -198,6 +198,10 @@ pub struct Index {
     forms_first: Vec<FormWeights>,
     /// Names' other forms (Hangul, kana and Han names have several).
     forms_more: Vec<FormWeights>,
+    /// Per name, the fewest tokens of its forms: a byte per name (52 KB for the lists, in
+    /// cache), read before `forms_first` to rule out the bound of a name every token of which
+    /// matched ([`bound::Cap`]).
+    tokens_min: Vec<u8>,
     /// The edit-distance vocabulary: every distinct token key of the names.
     vocabulary: Vocabulary,
 }
