@@ -74,7 +74,7 @@ pub struct Token {
     pub(crate) weight_cached: Option<WeightCached>,
     /// The set of bytes of `key`, each byte as bit `byte % 64` ([`letter_mask`]).
     pub(crate) key_letters: u64,
-    /// Hash of the key's vowel pattern ([`vowel_pattern`]), 0 when it has none: two words
+    /// Hash of the key's vowel pattern ([`vowel_pattern_into`]), 0 when it has none: two words
     /// with one pattern are one name transliterated with other vowels (`Morteza` / `Murtaza`),
     /// as words in Arabic script meet by consonant skeleton.
     pub(crate) vowels: u64,
@@ -180,7 +180,14 @@ impl Token {
         let korean = korean_key(text);
         let surname_class = tables().surname_class.get(&korean).copied();
         let key_letters = letter_mask(&key);
-        let vowels = vowel_pattern(&key).map_or(0, |pattern| text_hash(&pattern));
+        // Hashed from a buffer on the stack: a `String` per token showed in the screening
+        // profile (the query's tokens and joins, ~100 per query).
+        let mut pattern = VowelPattern::new();
+        let vowels = if vowel_pattern_into(&key, &mut pattern) {
+            text_hash(std::str::from_utf8(&pattern).expect("ASCII"))
+        } else {
+            0
+        };
         let hashes = TokenHashes {
             text: text_hash(text),
             key: text_hash(&key),
@@ -214,22 +221,34 @@ impl Token {
 const VOWEL_PATTERN_KEY_MIN: usize = 4;
 const VOWEL_PATTERN_CONSONANTS_MIN: usize = 2;
 
+/// [`vowel_pattern_into`] as a string.
+#[cfg(test)]
+pub(crate) fn vowel_pattern(key: &str) -> Option<String> {
+    let mut pattern = VowelPattern::new();
+    vowel_pattern_into(key, &mut pattern)
+        .then(|| String::from_utf8(pattern.to_vec()).expect("ASCII"))
+}
+
+/// A vowel pattern's bytes (ASCII), on the stack for the usual word.
+type VowelPattern = smallvec::SmallVec<[u8; 32]>;
+
 /// The consonants of a Latin key in order with each run of vowels as one `*`: the shape that
 /// the transliterations of one name written without vowels (Arabic, Persian, Pashto) share
 /// (`morteza`, `murtaza`: `m*rt*z*`). A doubled letter counts once (`Muttaqi`, `Motaqi`), `q`
 /// and `gh` are `k` (`Qasim`, `Kasim`, `Ghasem`), `zh` is `j` (`Salehnezhad`, `Salehnejad`), `y` after the first letter is a vowel, and a run of vowels
 /// ending in `i` or `y` keeps that glide (`*y`: `Hussein`, `Husayn`, not `Hasan`; `Soleimani`,
-/// `Sulaymani`). `None` for a key that is not lower-case ASCII letters, shorter than
+/// `Sulaymani`). False (and `out` unusable) for a key that is not lower-case ASCII letters, shorter than
 /// [`VOWEL_PATTERN_KEY_MIN`] or with fewer than [`VOWEL_PATTERN_CONSONANTS_MIN`] consonants.
-pub(crate) fn vowel_pattern(key: &str) -> Option<String> {
+/// Written into `out`, emptied first.
+fn vowel_pattern_into(key: &str, out: &mut VowelPattern) -> bool {
+    out.clear();
     let bytes = key.as_bytes();
     if bytes.len() < VOWEL_PATTERN_KEY_MIN || !bytes.iter().all(u8::is_ascii_lowercase) {
-        return None;
+        return false;
     }
     let is_vowel = |at: usize| {
         matches!(bytes[at], b'a' | b'e' | b'i' | b'o' | b'u') || (at > 0 && bytes[at] == b'y')
     };
-    let mut out = String::with_capacity(bytes.len());
     let mut consonants = 0;
     let mut at = 0;
     while at < bytes.len() {
@@ -238,26 +257,26 @@ pub(crate) fn vowel_pattern(key: &str) -> Option<String> {
             while at < bytes.len() && is_vowel(at) {
                 at += 1;
             }
-            out.push('*');
+            out.push(b'*');
             if at - start >= 2 && matches!(bytes[at - 1], b'i' | b'y') {
-                out.push('y');
+                out.push(b'y');
             }
             continue;
         }
         // Persian's ق and ژ as the lists spell them: `Qasem` / `Ghasem`, `nejad` / `nezhad`.
         let (letter, len) = match (bytes[at], bytes.get(at + 1)) {
-            (b'q', _) | (b'g', Some(b'h')) => ('k', if bytes[at] == b'q' { 1 } else { 2 }),
-            (b'z', Some(b'h')) => ('j', 2),
-            (other, _) => (char::from(other), 1),
+            (b'q', _) | (b'g', Some(b'h')) => (b'k', if bytes[at] == b'q' { 1 } else { 2 }),
+            (b'z', Some(b'h')) => (b'j', 2),
+            (other, _) => (other, 1),
         };
-        if !out.ends_with(letter) {
+        if out.last() != Some(&letter) {
             out.push(letter);
             consonants += 1;
         }
         at += len;
     }
     debug_assert!(!out.is_empty());
-    (consonants >= VOWEL_PATTERN_CONSONANTS_MIN).then_some(out)
+    consonants >= VOWEL_PATTERN_CONSONANTS_MIN
 }
 
 /// A Korean reading of a name: surname and given name (as syllables).

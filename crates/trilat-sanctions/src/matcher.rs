@@ -559,11 +559,14 @@ fn initial_of(initial: &Token, word: &Token) -> bool {
 /// skeleton (`نصر الله` and `Nasrallah`; not `Abu Bakr` and `ابوبكر`: Latin joins are not
 /// indexed by skeleton, as they would double the keys of every Latin name).
 fn join_matches(join: &Join, other: &[&Token]) -> bool {
-    let (hash, korean) = (join.token.hashes.korean, &join.token.korean);
-    other.iter().any(|o| {
-        TokenHashes::same(o.hashes.korean, &o.korean, hash, korean)
-            || (crate::retrieval::merges_by_skeleton(&join.token) && same_skeleton(&join.token, o))
-    })
+    other.iter().any(|o| join_meets(&join.token, o))
+}
+
+/// True when the token of a join, `joined`, equals `other` as [`join_matches`] means it.
+fn join_meets(joined: &Token, other: &Token) -> bool {
+    let (hash, korean) = (joined.hashes.korean, &joined.korean);
+    TokenHashes::same(other.hashes.korean, &other.korean, hash, korean)
+        || (crate::retrieval::merges_by_skeleton(joined) && same_skeleton(joined, other))
 }
 
 /// How `a`, a word transcribed from Chinese characters or Khmer, meets `b`, a word neither
@@ -587,6 +590,9 @@ fn same_skeleton(a: &Token, b: &Token) -> bool {
     (a.abjad || b.abjad) && a.skeleton != 0 && a.skeleton == b.skeleton
 }
 
+/// Tokens after [`merge_against`], and which of them are merged runs (bit `i` for token `i`).
+type Merged<'t> = (SmallVec<[&'t Token; TOKENS_MAX]>, u32);
+
 /// Merges adjacent tokens of `tokens` whose concatenation equals a token of `other`; `None`
 /// when nothing merges (the common case). A merged run is its join's token (built once per
 /// name by the analysis); nothing is copied. `joins` are `tokens`' joins.
@@ -594,9 +600,10 @@ fn merge_against<'t>(
     tokens: &'t [Token],
     joins: &'t [Join],
     other: &[&Token],
-) -> Option<SmallVec<[&'t Token; TOKENS_MAX]>> {
+) -> Option<Merged<'t>> {
     debug_assert!(joins.iter().all(|j| j.start + j.width <= tokens.len()));
     let first = joins.iter().position(|join| join_matches(join, other))?;
+    let mut runs = 0u32;
     let mut out: SmallVec<[&'t Token; TOKENS_MAX]> = SmallVec::new();
     out.extend(&tokens[..joins[first].start]);
     // Left to right, the wider join first at each start (`joins` is in that order).
@@ -613,6 +620,7 @@ fn merge_against<'t>(
             .find(|join| join_matches(join, other));
         match merged {
             Some(join) => {
+                runs |= 1 << out.len();
                 out.push(&join.token);
                 i += join.width;
             }
@@ -623,7 +631,8 @@ fn merge_against<'t>(
         }
     }
     debug_assert!(out.len() < tokens.len());
-    Some(out)
+    debug_assert!(runs != 0);
+    Some((out, runs))
 }
 
 /// Bound on token pairs aligned in one comparison (both sides hold at most `TOKENS_MAX`).
@@ -650,13 +659,28 @@ fn generic(
     let candidate_refs: SmallVec<[&Token; TOKENS_MAX]> = candidate.iter().collect();
     let merged_q;
     let merged_c;
+    // Which tokens are merged runs, per side: a run meets only the word it spells.
+    let (mut q_runs, mut c_runs) = (0u32, 0u32);
     let (q, c): (&[&Token], &[&Token]) = if query.len() == candidate.len() || !merges {
         (&query_refs, &candidate_refs)
     } else {
         merged_q = merge_against(query, query_joins, &candidate_refs);
-        let q = merged_q.as_deref().unwrap_or(&query_refs);
+        let q = match &merged_q {
+            Some((tokens, runs)) => {
+                q_runs = *runs;
+                tokens.as_slice()
+            }
+            None => &query_refs,
+        };
         merged_c = merge_against(candidate, candidate_joins, q);
-        (q, merged_c.as_deref().unwrap_or(&candidate_refs))
+        let c = match &merged_c {
+            Some((tokens, runs)) => {
+                c_runs = *runs;
+                tokens.as_slice()
+            }
+            None => &candidate_refs,
+        };
+        (q, c)
     };
     assert!(q.len() <= TOKENS_MAX && c.len() <= TOKENS_MAX);
     let mut q_weights = [0.0f64; TOKENS_MAX];
@@ -675,6 +699,13 @@ fn generic(
     let mut pairs: SmallVec<[(f64, u8, u8, How); 32]> = SmallVec::new();
     for (i, qt) in q.iter().enumerate() {
         for (j, ct) in c.iter().enumerate() {
+            // A merged run counts as the word it spells, not as a word it resembles: the
+            // retrieval bounds a name that may merge by the query words its runs spell.
+            let run_apart = (q_runs >> i & 1 != 0 && !join_meets(qt, ct))
+                || (c_runs >> j & 1 != 0 && !join_meets(ct, qt));
+            if run_apart {
+                continue;
+            }
             let (how, sim) = token_similarity(qt, ct);
             if sim > 0.0 {
                 let at = pairs.partition_point(|p| p.0 >= sim);
@@ -1280,6 +1311,33 @@ mod tests {
         let sum: f64 = s.explanation.iter().map(|c| c.contribution).sum();
         assert!((sum - s.score).abs() < 1e-9, "{s:#?}");
         assert!((s.score - 3.5 / 4.0).abs() < 1e-9, "{s:#?}");
+    }
+
+    #[test]
+    fn a_merged_run_meets_only_the_word_it_spells() {
+        let person = Some(Schema::Person);
+        // `Abd Al` merges into `abdal`, a word of the query, and meets it …
+        check("Abdal Rahman", "Abd Al Rahman", person, true);
+        // … but not `Abdel`, one letter from it, when `abdal` met the listed `Abdal`: the run
+        // is the word it spells (the retrieval bounds a name that may merge by those words).
+        let s = compare(
+            &analyze("Abdal Abdel", person, None),
+            &analyze("Abdal Abd Al", person, None),
+            &Rarity::default(),
+        );
+        let abdel = s.explanation.iter().find(|c| c.query == "abdel").unwrap();
+        assert_eq!(
+            (abdel.how, abdel.candidate.as_str()),
+            (How::Mismatch, ""),
+            "{s:#?}"
+        );
+        // Without the run, `Abdel` meets `Abdal` by one edit.
+        let s = compare(
+            &analyze("Abdel", person, None),
+            &analyze("Abdal", person, None),
+            &Rarity::default(),
+        );
+        assert_eq!(s.explanation[0].how, How::EditDistance, "{s:#?}");
     }
 
     #[test]

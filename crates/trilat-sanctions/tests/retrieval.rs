@@ -72,6 +72,8 @@ const NAMES: &[(&str, Schema)] = &[
     ("MI RIM 2", Schema::Vessel),
     ("JI SONG 6", Schema::Vessel),
     ("F-OJHH", Schema::Aircraft),
+    // Two initials that join into a common word (`al`) of other names.
+    ("A.L. MINTS", Schema::Organization),
 ];
 
 fn screener() -> &'static Screener {
@@ -270,4 +272,53 @@ fn bounded_screen_equals_exhaustive_scan_on_every_listed_name() {
         }
     }
     assert_eq!(checked, NAMES.len() * 9 * 3 * 8);
+}
+
+#[test]
+fn a_name_whose_initials_join_into_a_query_word_is_bounded() {
+    // `A.L.` joins into `al`, a word of the query. Against a query as long as the name nothing
+    // merges (tokens merge only between forms of different lengths): bounded like any other
+    // name. Against a longer one the run may merge, and then meets only `al`: bounded by what
+    // `al` and the words the name shares can add. Neither is retrieved (the name shares no
+    // other word); `AL MINTS` is, through the merged run, and is a hit. The bounded screen is
+    // the exhaustive scan's in every case.
+    let entity = |id: &str, name: &str| {
+        let mut entity = Entity::new(
+            ListSource::UnConsolidated,
+            id,
+            "fixture".into(),
+            Schema::Organization,
+        );
+        entity.names.push(Name::new(name, NameQuality::Primary));
+        entity
+    };
+    let list = ListVersion {
+        source: ListSource::UnConsolidated,
+        version: "fixture".into(),
+        entities: vec![
+            entity("T.1", "A.L. MINTS"),
+            entity("T.2", "GREEN PINE ASSOCIATED CORPORATION"),
+        ],
+    };
+    let screener = Screener::new(vec![list], None).unwrap();
+    let cases = [
+        ("Hani al Sibai", 0, 0),
+        ("Hani al Sibai Tariq", 0, 0),
+        ("AL MINTS", 1, 1),
+    ];
+    for (query, retrieved, hits_n) in cases {
+        let query = Query::name(query);
+        assert_eq!(
+            screener.candidates_len(&query),
+            Some(retrieved),
+            "{}",
+            query.name
+        );
+        let ids = |hits: Vec<trilat_sanctions::Hit>| -> Vec<String> {
+            hits.into_iter().map(|h| h.entity_id).collect()
+        };
+        let bounded = ids(screener.screen(&query));
+        assert_eq!(bounded.len(), hits_n, "{}", query.name);
+        assert_eq!(bounded, ids(screener.screen_exhaustive(&query)));
+    }
 }

@@ -57,6 +57,8 @@ pub(super) struct Units {
     pub(super) partner_near: [f64; UNITS_MAX],
     /// Heaviest partner through the unit's far keys (two deletions).
     pub(super) partner_far: [f64; UNITS_MAX],
+    /// Heaviest run of a name's adjacent tokens that spells the unit (its join keys).
+    pub(super) partner_run: [f64; UNITS_MAX],
     /// (bits of the form's tokens, the form's total weight)
     pub(super) forms: Vec<(u128, f64)>,
     /// Per form, its joins: (bits of the tokens joined, the joined token's weight).
@@ -66,7 +68,20 @@ pub(super) struct Units {
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
     /// Per slot, [`Units::cap`] of its terms.
-    pub(super) memo_cap: Vec<f64>,
+    pub(super) memo_cap: Vec<Cap>,
+}
+
+/// [`Units::cap`]: upper bounds of [`Index::bound`] over every name, from the query side.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Cap {
+    /// Over any name.
+    pub(super) any: f64,
+    /// Over a name not every token of which matched (so the query's unmatched words weigh in
+    /// full): one with more tokens than `covered_units_max`.
+    pub(super) partial: f64,
+    /// The most units any query form matched: a name with more tokens cannot have them all
+    /// matched.
+    pub(super) covered_units_max: u8,
 }
 
 /// Slots of the per-query memo of bound terms.
@@ -140,7 +155,7 @@ pub(super) struct UnitsBuffers {
     pub(super) joins: Vec<Vec<(u128, f64)>>,
     pub(super) memo_keys: Vec<Option<[u128; 3]>>,
     pub(super) memo_terms: Vec<Option<FormTerms>>,
-    pub(super) memo_cap: Vec<f64>,
+    pub(super) memo_cap: Vec<Cap>,
 }
 
 /// Relative rounding allowance of [`Units::cap`]: a name's prefix weights are rounded up to
@@ -168,11 +183,12 @@ impl Units {
         if memo_terms.len() < terms_n {
             memo_terms.resize(terms_n, None);
         }
-        memo_cap.resize(TERMS_MEMO_SLOTS, 0.0);
+        memo_cap.resize(TERMS_MEMO_SLOTS, Cap::default());
         let mut units = Units {
             weights: [0.0; UNITS_MAX],
             partner_near: [0.0; UNITS_MAX],
             partner_far: [0.0; UNITS_MAX],
+            partner_run: [0.0; UNITS_MAX],
             forms: unit_forms,
             joins,
             memo_keys,
@@ -225,7 +241,7 @@ impl Units {
     /// The bound's query-side terms per query form for `matched` (`None` for a form none of
     /// whose units matched) and their [`Units::cap`], memoised.
     #[inline]
-    pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], f64) {
+    pub(super) fn terms(&mut self, matched: [u128; 3]) -> (&[Option<FormTerms>], Cap) {
         let forms_n = self.forms.len();
         let folded = matched.iter().fold(0u64, |h, m| {
             (h ^ (*m as u64) ^ ((*m >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -252,12 +268,18 @@ impl Units {
     /// most `(A + s x) / (Q + x)`, which grows with `x` (`A <= s Q`): at most
     /// `(A + s P) / (Q + P)`. Most names touched through one common token (`kim`, `mohammed`)
     /// are below the threshold here, before their own weights are read.
-    fn cap(terms: &[Option<FormTerms>]) -> f64 {
+    fn cap(terms: &[Option<FormTerms>]) -> Cap {
         let mut best = KOREAN_SURNAME_ONLY_MAX;
+        let mut partial = KOREAN_SURNAME_ONLY_MAX;
+        let mut covered_units_max = 0;
         for t in terms.iter().flatten() {
             let denominator = t.total + t.partners;
             if denominator <= 0.0 {
-                return 1.0;
+                return Cap {
+                    any: 1.0,
+                    partial: 1.0,
+                    covered_units_max: u8::MAX,
+                };
             }
             let cap = (t.query_matched + t.similarity_max * t.partners) / denominator;
             // A name every token of which matched: the query's other words weigh less.
@@ -268,8 +290,15 @@ impl Units {
                 t.partners,
             );
             best = best.max(cap.max(covered) * (1.0 + CAP_ROUNDING));
+            partial = partial.max(cap * (1.0 + CAP_ROUNDING));
+            covered_units_max = covered_units_max.max(t.k);
         }
-        best.min(1.0)
+        debug_assert!(partial <= best);
+        Cap {
+            any: best.min(1.0),
+            partial: partial.min(1.0),
+            covered_units_max,
+        }
     }
 
     pub(super) fn form_terms(
@@ -320,6 +349,55 @@ impl Units {
             partners[unit] = partners[unit].max(f64::from(key.range.weight_max));
             bits &= bits - 1;
         }
+    }
+
+    /// Records the heaviest run of a name's tokens that spells a unit of `key` (a join key).
+    pub(super) fn add_run_partners(&mut self, key: &QueryKey) {
+        let mut bits = key.units;
+        while bits != 0 {
+            let unit = bits.trailing_zeros() as usize;
+            self.partner_run[unit] = self.partner_run[unit].max(f64::from(key.range.weight_max));
+            bits &= bits - 1;
+        }
+    }
+
+    /// Upper bound of the score of a name whose adjacent tokens may merge (the query's may
+    /// not) when the query units `matched[l]` share a key with it at level `l` and `runs` may
+    /// be spelled by a run of its tokens. A merged run meets only the word it spells
+    /// (`matcher::generic`), at similarity up to 1, and weighs no more than the heaviest
+    /// indexed run that spells it; so the units that can pair are `matched` and `runs`, each
+    /// with a partner no heavier than its keys' heaviest token or run. The name's own weights
+    /// change with its merges, so, as in [`Units::cap`], they are not read: `(A + s P) / (Q +
+    /// P)`, or, every token of the name matched, [`bound_name_covered`].
+    pub(super) fn bound_name_runs(&self, matched: [u128; 3], runs: u128) -> f64 {
+        let mut matched = matched;
+        matched[usize::from(LEVEL_EXACT)] |= runs;
+        let mut best = KOREAN_SURNAME_ONLY_MAX;
+        for &(bits, total) in &self.forms {
+            let Some(t) = self.form_terms(matched, bits, total) else {
+                continue;
+            };
+            let mut partners = 0.0;
+            let mut any = (matched[0] | matched[1] | matched[2]) & bits;
+            while any != 0 {
+                let unit = any.trailing_zeros() as usize;
+                let mut partner = self.partner_near[unit].max(self.partner_far[unit]);
+                if runs >> unit & 1 != 0 {
+                    partner = partner.max(self.partner_run[unit]);
+                }
+                partners += partner;
+                any &= any - 1;
+            }
+            let denominator = t.total + partners;
+            if denominator <= 0.0 {
+                return 1.0;
+            }
+            let cap = (t.query_matched + t.similarity_max * partners) / denominator;
+            let weights = (t.total, t.matched_weight);
+            let covered = bound_name_covered(t.query_matched, t.similarity_max, weights, partners);
+            best = best.max(cap.max(covered) * (1.0 + CAP_ROUNDING));
+        }
+        best.min(1.0)
     }
 
     pub(super) fn weight_of(&self, mut bits: u128) -> f64 {

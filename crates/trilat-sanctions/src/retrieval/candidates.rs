@@ -216,6 +216,9 @@ pub(super) struct Touched {
     pub(super) units: [u128; 3],
     /// Query units that may merge into a token equal to one of the name's.
     pub(super) merge_units: u128,
+    /// Query units that a run of the name's adjacent tokens may spell (merged, the run meets
+    /// only such a unit: `matcher::generic`).
+    pub(super) run_units: u128,
 }
 
 impl Scratch {
@@ -291,13 +294,16 @@ impl Index {
                     }
                 }
                 for join in &form.joins {
+                    // The join's weight: a merged run's partner in the bound of a name that
+                    // may merge (`Units::bound_name_runs`).
+                    let weight = rarity.weight(&join.token);
                     entries.push((
                         key_hash(TAG_JOIN, join.token.korean.as_bytes()),
                         name_pos,
-                        0.0,
+                        weight,
                     ));
                     join_skeleton_key(&join.token, Side::Index, None, &mut |hash| {
-                        entries.push((hash, name_pos, 0.0));
+                        entries.push((hash, name_pos, weight));
                         abjad_keys.insert(hash);
                     });
                 }
@@ -379,12 +385,20 @@ impl Index {
             vocabulary.variants.push(group[0].0, start, 0.0);
         }
         vocabulary.variants.finish(vocabulary.ids.len() as u32);
+        let tokens_min = names
+            .iter()
+            .map(|name| {
+                let shortest = name.forms.iter().map(|form| form.tokens.len()).min();
+                shortest.unwrap_or(0) as u8
+            })
+            .collect();
         Ok(Index {
             keys,
             abjad_keys,
             postings,
             forms_first,
             forms_more,
+            tokens_min,
             vocabulary,
         })
     }
@@ -446,8 +460,12 @@ impl Index {
             key.range = self.range(key.hash);
         }
         self.similar_keys(forms, scratch);
-        for key in scratch.keys.iter().filter(|key| key.flags == 0) {
-            units.add_partners(key);
+        for key in scratch.keys.iter() {
+            match key.flags {
+                0 => units.add_partners(key),
+                FLAG_MERGE_NAME => units.add_run_partners(key),
+                _ => {}
+            }
         }
         let skipped = skipped_units(&units, &scratch.keys, threshold_name);
         debug_assert!(units.untouched_bound(skipped) < threshold_name);
@@ -465,12 +483,14 @@ impl Index {
             self.prefetch_list(key.range);
         }
         for key in keys.iter().filter(|key| !skipped.covers(key)) {
-            // A flag key's units are the ones that may merge, not matched ones.
-            let (matched, merging) = if key.flags == 0 {
-                (key.units, 0)
-            } else {
-                (0, key.units)
-            };
+            // A flag key's units are the ones that may merge, not matched ones: query units
+            // whose run may equal a name token, or that a run of the name may spell.
+            let units_if = |flags: u8| if key.flags == flags { key.units } else { 0 };
+            let (matched, merging, runs) = (
+                units_if(0),
+                units_if(FLAG_MERGE_QUERY),
+                units_if(FLAG_MERGE_NAME),
+            );
             for &name_pos in self.list(key.range) {
                 let slot = &mut slot_of[name_pos as usize];
                 if *slot == SLOT_NONE {
@@ -482,11 +502,13 @@ impl Index {
                         flags: 0,
                         units: [0; 3],
                         merge_units: 0,
+                        run_units: 0,
                     });
                 }
                 let entry = &mut touched[*slot as usize];
                 entry.units[usize::from(key.level)] |= matched;
                 entry.merge_units |= merging;
+                entry.run_units |= runs;
                 entry.flags |= key.flags;
             }
         }
@@ -498,9 +520,24 @@ impl Index {
             let flags = entry.flags;
             let merges = flags & (FLAG_MERGE_NAME | FLAG_MERGE_QUERY) != 0;
             let both = FLAG_MERGE_QUERY | FLAG_JOINS_MEET;
-            let name_merges = flags & FLAG_MERGE_NAME != 0 || flags & both == both;
-            if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || name_merges {
+            // Tokens merge only between forms of different lengths (`matcher::generic`): a
+            // name whose every form is as long as every query form is bounded like any other.
+            let merges = merges && self.lengths_differ(&units, entry.name_pos);
+            let name_merges = merges && (flags & FLAG_MERGE_NAME != 0 || flags & both == both);
+            let query_merges = flags & FLAG_MERGE_QUERY != 0;
+            if flags & (FLAG_KOREAN | FLAG_IDENTIFIER) != 0 || (name_merges && query_merges) {
                 out.push(entry.name_pos | if merges { MERGE_BIT } else { 0 });
+                continue;
+            }
+            if name_merges {
+                // Only the name's tokens can merge, each run into a query word it spells: the
+                // bound from the query side, with those words matched (not refined on the
+                // skipped lists: few names, most below the threshold here).
+                debug_assert_eq!(flags & FLAG_MERGE_NAME, FLAG_MERGE_NAME);
+                let bound = units.bound_name_runs(matched, entry.run_units);
+                if bound + BOUND_SLACK >= threshold_name {
+                    out.push(entry.name_pos | MERGE_BIT);
+                }
                 continue;
             }
             if merges {
@@ -562,7 +599,8 @@ impl Index {
         for &name_pos in provisional.iter() {
             let entry = &touched[slot_of[name_pos as usize] as usize];
             let mut bound = self.bound(&mut units, entry.units, name_pos, threshold_name);
-            let merges = entry.flags & FLAG_MERGE_QUERY != 0;
+            let merges =
+                entry.flags & FLAG_MERGE_QUERY != 0 && self.lengths_differ(&units, name_pos);
             if merges {
                 let merge_units = entry.merge_units;
                 let merged = self.merged_bound(&units, entry.units, merge_units, name_pos);
@@ -657,8 +695,14 @@ impl Index {
         threshold_name: f64,
     ) -> f64 {
         let (terms, cap) = units.terms(matched);
-        if cap + BOUND_SLACK < threshold_name {
-            return cap;
+        if cap.any + BOUND_SLACK < threshold_name {
+            return cap.any;
+        }
+        // The query's unmatched words weigh less only against a name every token of which
+        // matched: not one with more tokens than any query form matched.
+        let covered_possible = self.tokens_min[name_pos as usize] <= cap.covered_units_max;
+        if cap.partial + BOUND_SLACK < threshold_name && !covered_possible {
+            return cap.partial;
         }
         let first = &self.forms_first[name_pos as usize];
         let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
@@ -690,6 +734,20 @@ impl Index {
 }
 
 impl Index {
+    /// True when some form of name `name_pos` has another number of tokens than some query
+    /// form: only then can tokens of either side merge (`matcher::generic` merges only
+    /// between forms of different lengths).
+    pub(super) fn lengths_differ(&self, units: &Units, name_pos: u32) -> bool {
+        let first = &self.forms_first[name_pos as usize];
+        let more = &self.forms_more[first.more_start as usize..][..usize::from(first.more_n)];
+        units.forms.iter().any(|&(bits, _)| {
+            let query_len = bits.count_ones();
+            std::iter::once(first)
+                .chain(more)
+                .any(|form| u32::from(form.tokens_n) != query_len)
+        })
+    }
+
     /// Upper bound of the generic score of name `name_pos` when adjacent query tokens may
     /// merge into tokens equal to the name's (and the name's tokens do not merge): `matched`
     /// as for [`Index::bound`], `merge_units` the query units of the joins that may merge.
@@ -773,9 +831,9 @@ pub(super) fn query_keys(
                 keys.push(key(hash, bit, level, 0))
             });
             let join = key_hash(TAG_JOIN, token.korean.as_bytes());
-            keys.push(key(join, 0, LEVEL_EXACT, FLAG_MERGE_NAME));
+            keys.push(key(join, bit, LEVEL_EXACT, FLAG_MERGE_NAME));
             join_skeleton_key(token, Side::Query, abjad_present, &mut |hash| {
-                keys.push(key(hash, 0, LEVEL_EXACT, FLAG_MERGE_NAME))
+                keys.push(key(hash, bit, LEVEL_EXACT, FLAG_MERGE_NAME))
             });
             unit += 1;
         }

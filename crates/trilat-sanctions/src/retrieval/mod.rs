@@ -36,10 +36,17 @@
 //! the name form's weight; `X` what the name's matched tokens can weigh: no more than its `k`
 //! heaviest tokens (`k` units matched) nor the sum of the matched units' heaviest partners. A
 //! name that shares a Korean given-name key or an identifier is scored whatever its bound, and
-//! so is one whose own adjacent tokens may merge (a join of the name equals a query token, or
-//! a query join when the query's tokens merge too). When only the query's tokens may merge
-//! (a query join equals a name token), the name is scored if its bound with merges reaches
-//! the threshold (`Index::merged_bound`: units that neither match nor merge stay unmatched).
+//! so is one whose tokens may merge on both sides (a join of the name equals a query token
+//! or join, and the query's tokens may merge too). Tokens merge only between forms of
+//! different lengths: a name whose every form is as long as every query form is bounded like
+//! any other. When only the name's tokens may merge (a join of the name spells a query
+//! token), a merged run meets only the word it spells (`matcher::generic`), so the units that
+//! can pair are the matched ones and the spelled ones, a spelled one's partner no heavier
+//! than the heaviest indexed run with its join key; the name is scored if that query-side
+//! bound reaches the threshold (`Units::bound_name_runs`). When only the query's tokens may
+//! merge (a query join equals a name token), the name is scored if its bound with merges
+//! reaches the threshold (`Index::merged_bound`: units that neither match nor merge stay
+//! unmatched).
 //! A name scores at most 0.4 through the Korean comparison without a given-name key (the
 //! surname alone), so thresholds at or below [`EXHAUSTIVE_THRESHOLD_MAX`] fall back to the
 //! exhaustive scan.
@@ -191,6 +198,10 @@ pub struct Index {
     forms_first: Vec<FormWeights>,
     /// Names' other forms (Hangul, kana and Han names have several).
     forms_more: Vec<FormWeights>,
+    /// Per name, the fewest tokens of its forms: a byte per name (52 KB for the lists, in
+    /// cache), read before `forms_first` to rule out the bound of a name every token of which
+    /// matched ([`bound::Cap`]).
+    tokens_min: Vec<u8>,
     /// The edit-distance vocabulary: every distinct token key of the names.
     vocabulary: Vocabulary,
 }
