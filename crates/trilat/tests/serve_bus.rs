@@ -10,9 +10,7 @@
 //! both); skips, saying so, without them, and fails under `CI=true`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +19,7 @@ use trilat_node::config::Config;
 use trilat_store::PostgresStore;
 
 mod support;
+use support::Serve;
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// How long a process may take to start, and a note to reach a stream
@@ -50,70 +49,6 @@ impl Drop for Leftovers {
         if let Err(e) = trilat_node::bus::delete_namespace_streams(&self.nats, namespaces) {
             eprintln!("streams of {} not deleted: {e}", self.namespace);
         }
-    }
-}
-
-/// A `trilat serve` child, killed on drop if still running; its stderr
-/// collected (read to the end, so the node never blocks on the pipe).
-struct Serve {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    fn start(config: &Path) -> Serve {
-        let mut child = Command::new(TRILAT)
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Serve { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn terminate(&self) {
-        // SAFETY: kill(2) on the id of a child this test started and has not waited for.
-        let res = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        assert_eq!(res, 0, "kill -TERM");
-    }
-
-    /// Its exit status, waiting up to `within`.
-    fn exit(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve still runs {within:?} after SIGTERM:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

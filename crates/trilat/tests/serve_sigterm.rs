@@ -9,16 +9,15 @@
 //! without it, and fails under `CI=true`. The USA node's lease is set to a
 //! minute, so only a release frees it within the test.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use trilat_node::config::{Config, PeerConfig};
 use trilat_store::{LeaseGrant, PostgresStore, ReportStore};
 
 mod support;
+use support::Serve;
 
 const TRILAT: &str = env!("CARGO_BIN_EXE_trilat");
 /// The USA node's link lease: longer than the test, so a lease still held
@@ -59,70 +58,6 @@ fn init(dir: &Path, party: &str, store: &str) -> Init {
         public_key: value("public_key"),
         cert_sha256: value("cert_sha256"),
         token: support::admin_token(&stdout),
-    }
-}
-
-/// A `trilat serve` child, killed on drop if still running; its stderr
-/// collected.
-struct Serve {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    fn start(config: &Path) -> Serve {
-        let mut child = Command::new(TRILAT)
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let sink = log.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Serve { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn terminate(&self) {
-        // SAFETY: kill(2) on the id of a child this test started and has not waited for.
-        let res = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        assert_eq!(res, 0, "kill -TERM");
-    }
-
-    /// Its exit status, waiting up to `within`.
-    fn exit(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve still runs {within:?} after SIGTERM:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
