@@ -289,7 +289,8 @@ impl Partitions {
     /// Starts the cross-vessel detection's lease task and owner task.
     fn start_cross_vessel(self: &Arc<Self>, state: &AppState) {
         let ownership = self.cross_vessel.ownership.clone();
-        tokio::spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
+        let tasks = state.tasks.clone();
+        tasks.spawn(crate::lease_owner::run(state.clone(), ownership.clone()));
         let (state, partitions) = (state.clone(), self.clone());
         let process = move |owner, received: Received| {
             let (state, partitions) = (state.clone(), partitions.clone());
@@ -300,7 +301,7 @@ impl Partitions {
             }
         };
         let partition = (ENGINE, CROSS_VESSEL.to_string());
-        tokio::spawn(input::drive(
+        tasks.spawn(input::drive(
             self.bus.clone(),
             ownership,
             partition,
