@@ -52,7 +52,7 @@ pub(super) fn client_config(
 ) -> Result<(rustls::ClientConfig, TlsRefusal), String> {
     let default = BusTlsConfig::default();
     let tls = tls.unwrap_or(&default);
-    let provider = Arc::new(ring_provider());
+    let provider = crate::federation::tls::provider();
     let mut roots = rustls::RootCertStore::empty();
     let trusted = match &tls.ca_file {
         Some(ca_file) => {
@@ -140,14 +140,6 @@ fn read_certs(what: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, S
         ));
     }
     Ok(certs)
-}
-
-/// ring's provider, as the federation's peer connections use (see
-/// `federation::tls`: rustls deprecates it for lacking post-quantum key
-/// exchange; aws-lc-rs would need cmake and a C toolchain to build).
-#[allow(deprecated)]
-fn ring_provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::ring::default_provider()
 }
 
 /// rustls's own verification (chain, validity, host name), which keeps

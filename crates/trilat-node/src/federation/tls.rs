@@ -145,14 +145,15 @@ pub fn write_identity(
     Ok(Identity::load(cert_file, key_file)?.cert_sha256())
 }
 
-/// The crypto provider of every peer connection (ring; TLS 1.3 only).
+/// The crypto provider of every TLS connection the node makes or takes:
+/// its peers', its party bus's (`bus::tls`) and a TAK server's (ring).
 ///
 /// rustls deprecates ring's provider for lacking post-quantum key exchange
 /// (X25519MLKEM768, in the aws-lc-rs provider). aws-lc-rs needs cmake and a
 /// C toolchain at build time; ring keeps the build plain. The key exchange
 /// is classical (X25519, P-256) until the project takes that cost.
 #[allow(deprecated)]
-fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

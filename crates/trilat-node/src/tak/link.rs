@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::config::TakEndpoint;
+use crate::federation::tls::provider;
 
 /// First wait after a failed connection.
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
@@ -214,14 +215,6 @@ fn client_config(endpoint: &TakEndpoint) -> Result<rustls::ClientConfig, String>
         }
         _ => Ok(builder.with_no_client_auth()),
     }
-}
-
-/// ring's provider, as the federation's peer connections use (see
-/// `federation::tls`: rustls deprecates it for lacking post-quantum key
-/// exchange; aws-lc-rs would need cmake and a C toolchain to build).
-#[allow(deprecated)]
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
 }
 
 #[cfg(test)]
