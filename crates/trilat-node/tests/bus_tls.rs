@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use trilat_node::cluster::postgres_url_in_schema;
-use trilat_node::config::{generate_token, token_sha256, BusTlsConfig, Role, TokenConfig};
+use trilat_node::config::BusTlsConfig;
 use trilat_node::{AppState, StartError};
 use trilat_store::PostgresStore;
 
-use crate::common::{jpn_config, party, within, Api};
+use crate::common::{jpn_analyst_config, within, Api};
 
 /// How long a node may take to connect to the bus (or be refused) on a
 /// loaded machine: the NATS client waits longer between attempts each time.
@@ -170,16 +170,8 @@ impl TlsNode {
         bus_url: &str,
         bus_tls: BusTlsConfig,
     ) -> Result<TlsNode, StartError> {
-        let token = generate_token();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let tokens = vec![TokenConfig {
-            sha256: token_sha256(&token),
-            party: party("JPN"),
-            role: Role::Analyst,
-            name: "analyst".into(),
-        }];
-        let mut config = jpn_config(dir, addr, tokens, None);
+        let (mut config, token, listener) = jpn_analyst_config(dir, None).await;
+        let addr = config.listen;
         let schema = Schema::create(postgres);
         config.store = Some(postgres_url_in_schema(postgres, &schema.name).into());
         config.bus = Some(bus_url.into());

@@ -10,10 +10,9 @@
 
 use trilat_core::NodeKey;
 use trilat_node::cluster::{write_node_files, Cluster, ClusterBackend};
-use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
 use trilat_store::ReportStore as _;
 
-use crate::common::{eventually, jpn_config, party, spec, Api};
+use crate::common::{eventually, jpn_analyst_config, party, spec, Api};
 
 fn backend(test: &str) -> Option<ClusterBackend> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -237,16 +236,8 @@ async fn a_placed_node_keeps_its_reports_in_its_own_schema_and_drops_it() {
         unreachable!("backend() gives PostgreSQL")
     };
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let token = generate_token();
-    let tokens = vec![TokenConfig {
-        sha256: token_sha256(&token),
-        party: party("JPN"),
-        role: Role::Analyst,
-        name: "analyst".into(),
-    }];
-    let mut config = jpn_config(dir.path(), addr, tokens, None);
+    let (mut config, token, listener) = jpn_analyst_config(dir.path(), None).await;
+    let addr = config.listen;
     let place = backend.place(&mut config).unwrap();
     let store_url = config.store.clone().unwrap();
     assert!(store_url.as_str().starts_with(postgres.as_str()));

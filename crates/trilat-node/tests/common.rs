@@ -234,17 +234,8 @@ pub async fn engine_node_with(
     engines: Value,
     ready_path: &'static str,
 ) -> (BackendNode, Api) {
-    use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
-    let token = generate_token();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let tokens = vec![TokenConfig {
-        sha256: token_sha256(&token),
-        party: party("JPN"),
-        role: Role::Analyst,
-        name: "analyst".into(),
-    }];
-    let mut config = jpn_config(dir, addr, tokens, Some(engines));
+    let (mut config, token, listener) = jpn_analyst_config(dir, Some(engines)).await;
+    let addr = config.listen;
     let place = ClusterBackend::from_env()
         .unwrap()
         .place(&mut config)
@@ -261,6 +252,25 @@ pub async fn engine_node_with(
     })
     .await;
     (node, api)
+}
+
+/// A JPN node's config ([`jpn_config`]) on a free loopback port, with one
+/// analyst token: the config, the token and the bound listener to serve on.
+pub async fn jpn_analyst_config(
+    dir: &std::path::Path,
+    engines: Option<Value>,
+) -> (trilat_node::Config, String, tokio::net::TcpListener) {
+    use trilat_node::config::{generate_token, token_sha256, Role, TokenConfig};
+    let token = generate_token();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tokens = vec![TokenConfig {
+        sha256: token_sha256(&token),
+        party: party("JPN"),
+        role: Role::Analyst,
+        name: "analyst".into(),
+    }];
+    (jpn_config(dir, addr, tokens, engines), token, listener)
 }
 
 /// A validated config of one JPN node on `addr` with `tokens` and the given
